@@ -1,0 +1,78 @@
+import type { EventFilter } from '../protocol/eventFilter.js';
+import type { EventInput } from '../protocol/eventInput.js';
+import type { EventQuery } from '../protocol/eventQuery.js';
+import type { StoredEvent } from '../protocol/eventRecord.js';
+import type { EventType } from '../protocol/eventTypes.js';
+
+/** The outcome of one producer's all-or-nothing batch inside a group commit. */
+export type GroupOutcome =
+  | {
+      readonly ok: true;
+      /** One record per input, in input order; duplicates return the original record. */
+      readonly records: readonly StoredEvent[];
+      /** Only the records this commit appended (no duplicates), in offset order. */
+      readonly appended: readonly StoredEvent[];
+    }
+  | { readonly ok: false; readonly conflict: { readonly index: number; readonly id: string } };
+
+/** Per-type counters kept up incrementally at append time. */
+export interface TypeStat {
+  readonly event_type: EventType;
+  readonly count: number;
+  /** Epoch ms of the newest event of this type. */
+  readonly last_seen: number;
+}
+
+/** Figures for GET /stats, computed without scanning the log. */
+export interface LogStats {
+  readonly total_events: number;
+  readonly events_last_hour: number;
+  readonly by_type: readonly TypeStat[];
+  readonly head_offset: number;
+  readonly first_offset: number;
+  readonly epoch: string;
+}
+
+/** A session's lifecycle status, as the session actors last folded it. */
+export interface SessionStatusRow {
+  readonly session_id: string;
+  readonly status: string;
+  readonly offset: number;
+}
+
+/** The append-only event log: the system's replayable source of truth. */
+export interface EventLog {
+  /** Random id made when the log was created; changes when the log is replaced. */
+  readonly epoch: string;
+  /** Offset of the newest event ever appended (0 when none). */
+  headOffset(): number;
+  /** Offset of the oldest event still retained (head + 1 when empty). */
+  firstOffset(): number;
+  /** Append several producers' batches in one transaction (a group commit). */
+  appendGroups(groups: readonly (readonly EventInput[])[]): GroupOutcome[];
+  /** Events with offset ≥ fromOffset matching filter, ascending, at most `limit`. */
+  readFrom(fromOffset: number, filter: EventFilter, limit: number): StoredEvent[];
+  /** The REST query: filters, time range, cursors, order and limit. */
+  query(query: EventQuery): StoredEvent[];
+  getById(id: string): StoredEvent | null;
+  stats(now: number): LogStats;
+  /** Delete events older than `before` (epoch ms), or all when undefined; offsets are never reused. */
+  deleteBefore(before: number | undefined): number;
+  /** Record session status changes (a projection, rebuildable from the log). */
+  saveSessionStatuses(rows: readonly SessionStatusRow[]): void;
+  /** Sessions by most recent status change, optionally only one status. */
+  listSessions(status: string | undefined, limit: number): SessionStatusRow[];
+  /** Index whatever the hot path appended but has not indexed yet. */
+  indexTail(): void;
+  /** True when the database answers a trivial query. */
+  ping(): boolean;
+  close(): void;
+}
+
+/** Thrown when the database refuses a write; the batch was not committed. */
+export class LogWriteError extends Error {
+  override readonly name = 'LogWriteError';
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+  }
+}

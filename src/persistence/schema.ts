@@ -1,0 +1,34 @@
+/**
+ * The log's tables. `events` is a bare INTEGER PRIMARY KEY append (the fast path); `ix_*` are secondary indexes
+ * kept as separate WITHOUT ROWID tables and filled in sorted bulk chunks (see SqliteEventLog).
+ */
+export const SCHEMA_SQL = `
+CREATE TABLE IF NOT EXISTS meta (
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS events (
+  offset INTEGER PRIMARY KEY,
+  id TEXT NOT NULL,
+  event_type TEXT NOT NULL,
+  source TEXT NOT NULL,
+  session_id TEXT,
+  user_id TEXT,
+  payload TEXT NOT NULL,
+  ts INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS ix_session (k TEXT NOT NULL, o INTEGER NOT NULL, PRIMARY KEY (k, o)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS ix_user (k TEXT NOT NULL, o INTEGER NOT NULL, PRIMARY KEY (k, o)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS ix_id (k TEXT PRIMARY KEY, o INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS type_stats (
+  event_type TEXT PRIMARY KEY,
+  count INTEGER NOT NULL,
+  last_seen INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS session_status (
+  session_id TEXT PRIMARY KEY,
+  status TEXT NOT NULL,
+  offset INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS session_status_by_status ON session_status (status, offset);
+`;

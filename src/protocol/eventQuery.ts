@@ -1,0 +1,104 @@
+import { EVENT_TYPES, isEventType, type EventType } from './eventTypes.js';
+import type { EventFilter } from './eventFilter.js';
+import type { Issue } from './issue.js';
+import { parseIsoTimestamp } from './timestamp.js';
+
+/** A validated GET /events query. */
+export interface EventQuery {
+  readonly filter: EventFilter;
+  /** Inclusive lower time bound, epoch ms. */
+  readonly since?: number;
+  /** Inclusive upper time bound, epoch ms. */
+  readonly until?: number;
+  readonly limit: number;
+  readonly order: 'asc' | 'desc';
+  /** Only offsets strictly greater than this. */
+  readonly after_offset?: number;
+  /** Only offsets strictly less than this. */
+  readonly before_offset?: number;
+}
+
+/** Query parsing fails with the HTTP status the contract gives: 400 for timestamps, 422 otherwise. */
+export type QueryParseResult =
+  | { readonly ok: true; readonly value: EventQuery }
+  | { readonly ok: false; readonly status: 400 | 422; readonly issues: readonly Issue[] };
+
+export const DEFAULT_QUERY_LIMIT = 100;
+export const MAX_QUERY_LIMIT = 1000;
+
+const INTEGER_PATTERN = /^-?\d+$/;
+
+function parseOffset(name: string, text: string | undefined, issues: Issue[]): number | undefined {
+  if (text === undefined || text === '') return undefined;
+  if (!INTEGER_PATTERN.test(text) || Number(text) < 0 || !Number.isSafeInteger(Number(text))) {
+    issues.push({ field: name, message: `must be a non-negative integer (got ${JSON.stringify(text)})` });
+    return undefined;
+  }
+  return Number(text);
+}
+
+/** Validate GET /events query parameters (a plain map of name → value). */
+export function parseEventQuery(params: ReadonlyMap<string, string>): QueryParseResult {
+  const timestampIssues: Issue[] = [];
+  const issues: Issue[] = [];
+
+  let since: number | undefined;
+  let until: number | undefined;
+  for (const name of ['since', 'until'] as const) {
+    const text = params.get(name);
+    if (text === undefined || text === '') continue;
+    const ms = parseIsoTimestamp(text);
+    if (ms === null) {
+      timestampIssues.push({ field: name, message: `invalid timestamp ${JSON.stringify(text)}; use ISO 8601, e.g. 2026-01-31T12:00:00Z` });
+    } else if (name === 'since') since = ms;
+    else until = ms;
+  }
+  if (timestampIssues.length > 0) return { ok: false, status: 400, issues: timestampIssues };
+
+  let limit = DEFAULT_QUERY_LIMIT;
+  const limitText = params.get('limit');
+  if (limitText !== undefined && limitText !== '') {
+    const n = Number(limitText);
+    if (!INTEGER_PATTERN.test(limitText) || n < 1 || n > MAX_QUERY_LIMIT) {
+      issues.push({ field: 'limit', message: `must be an integer from 1 to ${MAX_QUERY_LIMIT} (got ${JSON.stringify(limitText)})` });
+    } else limit = n;
+  }
+
+  const orderText = params.get('order') ?? 'desc';
+  if (orderText !== 'asc' && orderText !== 'desc') {
+    issues.push({ field: 'order', message: `must be "asc" or "desc" (got ${JSON.stringify(orderText)})` });
+  }
+
+  const after_offset = parseOffset('after_offset', params.get('after_offset'), issues);
+  const before_offset = parseOffset('before_offset', params.get('before_offset'), issues);
+
+  let event_types: EventType[] | undefined;
+  const typesText = params.get('event_type');
+  if (typesText !== undefined && typesText !== '') {
+    event_types = [];
+    for (const part of typesText.split(',')) {
+      const name = part.trim();
+      if (name === '') continue;
+      if (isEventType(name)) event_types.push(name);
+      else issues.push({ field: 'event_type', message: `unknown event type ${JSON.stringify(name)}; allowed: ${EVENT_TYPES.join(', ')}` });
+    }
+  }
+  if (issues.length > 0) return { ok: false, status: 422, issues };
+
+  const filter: { -readonly [K in keyof EventFilter]: EventFilter[K] } = {};
+  if (event_types !== undefined && event_types.length > 0) filter.event_types = event_types;
+  for (const name of ['session_id', 'user_id', 'source'] as const) {
+    const value = params.get(name);
+    if (value !== undefined && value !== '') filter[name] = value;
+  }
+  const query: { -readonly [K in keyof EventQuery]: EventQuery[K] } = {
+    filter,
+    limit,
+    order: orderText === 'asc' ? 'asc' : 'desc',
+  };
+  if (since !== undefined) query.since = since;
+  if (until !== undefined) query.until = until;
+  if (after_offset !== undefined) query.after_offset = after_offset;
+  if (before_offset !== undefined) query.before_offset = before_offset;
+  return { ok: true, value: query };
+}

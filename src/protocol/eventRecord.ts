@@ -1,0 +1,60 @@
+import type { EventType } from './eventTypes.js';
+
+/** A committed event as the log stores it; `payloadJson` is kept serialized so fan-out never re-stringifies. */
+export interface StoredEvent {
+  readonly offset: number;
+  readonly id: string;
+  readonly event_type: EventType;
+  readonly source: string;
+  readonly session_id: string | null;
+  readonly user_id: string | null;
+  readonly payloadJson: string;
+  /** Milliseconds since the Unix epoch, non-decreasing in offset. */
+  readonly ts: number;
+}
+
+/** The event record of the wire contract. */
+export interface EventRecord {
+  readonly id: string;
+  readonly offset: number;
+  readonly event_type: EventType;
+  readonly source: string;
+  readonly session_id: string | null;
+  readonly user_id: string | null;
+  readonly payload: Record<string, unknown>;
+  readonly timestamp: string;
+}
+
+/** ISO 8601 UTC with a trailing Z, as the contract requires. */
+export function formatTimestamp(ts: number): string {
+  return new Date(ts).toISOString();
+}
+
+/** Serialize a stored event to the contract's JSON without re-parsing its payload. */
+export function recordJson(event: StoredEvent): string {
+  return (
+    '{"id":' + JSON.stringify(event.id) +
+    ',"offset":' + event.offset +
+    ',"event_type":"' + event.event_type +
+    '","source":"' + event.source +
+    '","session_id":' + (event.session_id === null ? 'null' : JSON.stringify(event.session_id)) +
+    ',"user_id":' + (event.user_id === null ? 'null' : JSON.stringify(event.user_id)) +
+    ',"payload":' + event.payloadJson +
+    ',"timestamp":"' + formatTimestamp(event.ts) + '"}'
+  );
+}
+
+/** Serialize several stored events as one JSON array. */
+export function recordsJson(events: readonly StoredEvent[]): string {
+  let out = '[';
+  for (let i = 0; i < events.length; i++) {
+    if (i > 0) out += ',';
+    out += recordJson(events[i]!);
+  }
+  return out + ']';
+}
+
+/** The contract record as a plain object (for tests and non-hot paths). */
+export function toRecord(event: StoredEvent): EventRecord {
+  return JSON.parse(recordJson(event)) as EventRecord;
+}

@@ -1,0 +1,31 @@
+/** The 15 learning event types the platform publishes, with their descriptions. */
+export const EVENT_TYPE_DESCRIPTIONS = {
+  quiz_started: 'Student started a quiz',
+  quiz_completed: 'Quiz submitted/finished',
+  quiz_timeout: 'Quiz ended because its time ran out',
+  answer_submitted: 'Answer recorded',
+  answer_changed: 'Student changed a previously given answer',
+  question_viewed: 'Question displayed',
+  question_skipped: 'Student skipped a question',
+  timer_started: 'Quiz or question timer started',
+  timer_tick: 'Timer update',
+  timer_warning: 'Timer is close to running out',
+  mastery_updated: 'Mastery level changed',
+  learning_gap_detected: 'A gap in the learner\'s knowledge was detected',
+  session_created: 'Learning session created',
+  session_ended: 'Learning session ended',
+  error_occurred: 'A client or service reported an error',
+} as const satisfies Record<string, string>;
+
+/** One of the supported event type names. */
+export type EventType = keyof typeof EVENT_TYPE_DESCRIPTIONS;
+
+/** Every supported event type, in registry order. */
+export const EVENT_TYPES = Object.keys(EVENT_TYPE_DESCRIPTIONS) as EventType[];
+
+const EVENT_TYPE_SET: ReadonlySet<string> = new Set(EVENT_TYPES);
+
+/** True when `value` names a supported event type. */
+export function isEventType(value: unknown): value is EventType {
+  return typeof value === 'string' && EVENT_TYPE_SET.has(value);
+}

@@ -1,0 +1,16 @@
+const ISO_PATTERN = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
+
+/** Parse an ISO 8601 timestamp to epoch milliseconds; a missing zone means UTC. Null when invalid. */
+export function parseIsoTimestamp(text: string): number | null {
+  const match = ISO_PATTERN.exec(text.trim());
+  if (!match) return null;
+  const [, year, month, day, hour = '00', minute = '00', second = '00', fraction = '', zone = 'Z'] = match;
+  const millis = fraction.padEnd(3, '0').slice(0, 3);
+  const normalizedZone = zone === 'Z' ? 'Z' : zone.length === 5 ? `${zone.slice(0, 3)}:${zone.slice(3)}` : zone;
+  const ms = Date.parse(`${year}-${month}-${day}T${hour}:${minute}:${second}.${millis}${normalizedZone}`);
+  if (Number.isNaN(ms)) return null;
+  // Hint: Date.parse rolls 2026-02-31 over to March; reject dates that do not round-trip.
+  const check = new Date(Date.UTC(Number(year), Number(month) - 1, Number(day)));
+  if (check.getUTCMonth() !== Number(month) - 1 || check.getUTCDate() !== Number(day)) return null;
+  return ms;
+}
