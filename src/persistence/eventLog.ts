@@ -50,8 +50,8 @@ export interface EventLog {
   firstOffset(): number;
   /** Append several producers' batches in one transaction (a group commit). */
   appendGroups(groups: readonly (readonly EventInput[])[]): GroupOutcome[];
-  /** Events with offset ≥ fromOffset matching filter, ascending, at most `limit`. */
-  readFrom(fromOffset: number, filter: EventFilter, limit: number): StoredEvent[];
+  /** Events with offset ≥ fromOffset (and ≤ upTo, default the head) matching filter, ascending, at most `limit`. */
+  readFrom(fromOffset: number, filter: EventFilter, limit: number, upTo?: number): StoredEvent[];
   /** The REST query: filters, time range, cursors, order and limit. */
   query(query: EventQuery): StoredEvent[];
   getById(id: string): StoredEvent | null;

@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { EventFilter } from '../protocol/eventFilter.js';
+import { matchesFilter, type EventFilter } from '../protocol/eventFilter.js';
 import type { EventInput } from '../protocol/eventInput.js';
 import type { EventQuery } from '../protocol/eventQuery.js';
 import type { StoredEvent } from '../protocol/eventRecord.js';
@@ -48,6 +48,12 @@ function toEvent(row: Row): StoredEvent {
   };
 }
 
+function pushTo(map: Map<string, number[]>, key: string, offset: number): void {
+  const list = map.get(key);
+  if (list === undefined) map.set(key, [offset]);
+  else list.push(offset);
+}
+
 function sameContent(a: StoredEvent, b: EventInput): boolean {
   return (
     a.event_type === b.event_type &&
@@ -81,6 +87,9 @@ export class SqliteEventLog implements EventLog {
   private readonly typeStats = new Map<EventType, { count: number; last_seen: number }>();
   /** Ids appended above `indexedUpTo`, so idempotency checks never scan. */
   private readonly tailIds = new Map<string, number>();
+  /** Offsets above `indexedUpTo` per session and per user, so keyed reads never scan the tail. */
+  private readonly tailBySession = new Map<string, number[]>();
+  private readonly tailByUser = new Map<string, number[]>();
   private nextOffset: number;
   private first: number;
   private lastTs: number;
@@ -165,7 +174,7 @@ export class SqliteEventLog implements EventLog {
       outcomes = this.commitGroups(groups);
     } catch (error) {
       // Hint: the transaction rolled back, so in-memory counters roll back with it.
-      for (let o = offsetBefore; o < this.nextOffset; o++) this.forgetTailOffset(o);
+      this.forgetTailFrom(offsetBefore);
       this.nextOffset = offsetBefore;
       this.lastTs = tsBefore;
       this.reloadTypeStats();
@@ -175,8 +184,15 @@ export class SqliteEventLog implements EventLog {
     return outcomes;
   }
 
-  private forgetTailOffset(offset: number): void {
-    for (const [id, o] of this.tailIds) if (o === offset) this.tailIds.delete(id);
+  /** Drop tail entries at or above `offset` (after a rolled-back commit). */
+  private forgetTailFrom(offset: number): void {
+    for (const [id, o] of this.tailIds) if (o >= offset) this.tailIds.delete(id);
+    for (const map of [this.tailBySession, this.tailByUser]) {
+      for (const [key, list] of map) {
+        while (list.length > 0 && list[list.length - 1]! >= offset) list.pop();
+        if (list.length === 0) map.delete(key);
+      }
+    }
   }
 
   private reloadTypeStats(): void {
@@ -209,6 +225,8 @@ export class SqliteEventLog implements EventLog {
           const earlier = group[earlierIndex]!;
           if (earlier.event_type !== input.event_type || earlier.source !== input.source || earlier.session_id !== input.session_id ||
             earlier.user_id !== input.user_id || earlier.payloadJson !== input.payloadJson) conflict = { index: i, id: input.id };
+          // Hint: a repeat of an id already in the log resolves to that record; otherwise the second pass finds the new one.
+          else existing[i] = existing[earlierIndex]!;
           continue;
         }
         inGroup.set(input.id, i);
@@ -243,6 +261,8 @@ export class SqliteEventLog implements EventLog {
         };
         this.insertEvent.run(event.offset, event.id, event.event_type, event.source, event.session_id, event.user_id, event.payloadJson, ts);
         this.tailIds.set(event.id, event.offset);
+        if (event.session_id !== null) pushTo(this.tailBySession, event.session_id, event.offset);
+        if (event.user_id !== null) pushTo(this.tailByUser, event.user_id, event.offset);
         if (input.id !== null) {
           byProducerId.set(input.id, event);
           committedHere.set(input.id, event);
@@ -275,6 +295,8 @@ export class SqliteEventLog implements EventLog {
     this.buildIndex(upTo);
     this.indexedUpTo = upTo;
     this.tailIds.clear();
+    this.tailBySession.clear();
+    this.tailByUser.clear();
   }
 
   private statement(sql: string): Database.Statement {
@@ -321,8 +343,9 @@ export class SqliteEventLog implements EventLog {
     return this.select(query.filter, lo, hi, query.order, query.limit);
   }
 
-  readFrom(fromOffset: number, filter: EventFilter, limit: number): StoredEvent[] {
-    return this.select(filter, Math.max(fromOffset, this.first), this.nextOffset - 1, 'asc', limit);
+  readFrom(fromOffset: number, filter: EventFilter, limit: number, upTo?: number): StoredEvent[] {
+    const hi = Math.min(upTo ?? Number.MAX_SAFE_INTEGER, this.nextOffset - 1);
+    return this.select(filter, Math.max(fromOffset, this.first), hi, 'asc', limit);
   }
 
   /** Matching events in [lo, hi]: indexed part through ix_* tables, unindexed tail by offset range. */
@@ -333,12 +356,29 @@ export class SqliteEventLog implements EventLog {
     const indexedHi = Math.min(hi, this.indexedUpTo);
     const tailLo = Math.max(lo, this.indexedUpTo + 1);
     const viaIndex = (n: number) => (lo <= indexedHi ? this.indexed(key, filter, lo, indexedHi, order, n) : []);
-    const viaTail = (n: number) => (tailLo <= hi ? this.scan(filter, tailLo, hi, order, n) : []);
+    const viaTail = (n: number) => (tailLo <= hi ? this.tail(key, filter, tailLo, hi, order, n) : []);
     // Hint: the tail holds the highest offsets, so desc reads it first and asc reads it last.
     const first = order === 'asc' ? viaIndex(limit) : viaTail(limit);
     if (first.length >= limit) return first;
     const rest = order === 'asc' ? viaTail(limit - first.length) : viaIndex(limit - first.length);
     return first.concat(rest);
+  }
+
+  /** Keyed read of the unindexed tail through the in-memory offset lists. */
+  private tail(key: 'session' | 'user', filter: EventFilter, lo: number, hi: number, order: 'asc' | 'desc', limit: number): StoredEvent[] {
+    const offsets = (key === 'session' ? this.tailBySession.get(filter.session_id!) : this.tailByUser.get(filter.user_id!)) ?? [];
+    const byOffset = this.statement(`SELECT ${COLUMNS} FROM events WHERE offset = ?`);
+    const out: StoredEvent[] = [];
+    const step = order === 'asc' ? 1 : -1;
+    for (let i = order === 'asc' ? 0 : offsets.length - 1; i >= 0 && i < offsets.length && out.length < limit; i += step) {
+      const offset = offsets[i]!;
+      if (offset < lo || offset > hi) continue;
+      const row = byOffset.get(offset) as Row | undefined;
+      if (row === undefined) continue;
+      const event = toEvent(row);
+      if (matchesFilter(filter, event)) out.push(event);
+    }
+    return out;
   }
 
   private conditions(filter: EventFilter, prefix: string, params: unknown[], skip: 'session' | 'user' | null): string {

@@ -72,6 +72,8 @@ function issuePath(issue: v.BaseIssue<unknown>): string {
 
 /** Validate one untrusted event; issues name the field and the reason. */
 export function parseEventInput(raw: unknown, limits: PayloadLimits): ParseResult<EventInput> {
+  // Hint: v.object accepts arrays (typeof [] is 'object') and would report "field required" for every key.
+  if (Array.isArray(raw)) return { ok: false, issues: [{ field: 'body', message: 'event must be a JSON object' }] };
   const result = v.safeParse(EventInputSchema, raw);
   if (!result.success) {
     const issues: Issue[] = result.issues.map((issue) => ({

@@ -10,7 +10,9 @@ export function parseIsoTimestamp(text: string): number | null {
   const ms = Date.parse(`${year}-${month}-${day}T${hour}:${minute}:${second}.${millis}${normalizedZone}`);
   if (Number.isNaN(ms)) return null;
   // Hint: Date.parse rolls 2026-02-31 over to March; reject dates that do not round-trip.
-  const check = new Date(Date.UTC(Number(year), Number(month) - 1, Number(day)));
+  // Hint: setUTCFullYear, unlike Date.UTC, does not map years 0-99 to 1900-1999 (0000-02-29 exists, 1900-02-29 does not).
+  const check = new Date(0);
+  check.setUTCFullYear(Number(year), Number(month) - 1, Number(day));
   if (check.getUTCMonth() !== Number(month) - 1 || check.getUTCDate() !== Number(day)) return null;
   return ms;
 }

@@ -1,0 +1,118 @@
+import { assign, enqueueActions, setup } from 'xstate';
+import type { StoredEvent } from '../protocol/eventRecord.js';
+import type { EventType } from '../protocol/eventTypes.js';
+
+/** Lifecycle statuses; `active` means events were seen but no lifecycle event yet. */
+export type SessionStatus = 'active' | 'created' | 'in_progress' | 'completed' | 'timed_out' | 'ended';
+
+/** The lifecycle event types and the status each one leads to. */
+export const LIFECYCLE: Partial<Record<EventType, SessionStatus>> = {
+  session_created: 'created',
+  quiz_started: 'in_progress',
+  quiz_completed: 'completed',
+  quiz_timeout: 'timed_out',
+  session_ended: 'ended',
+};
+
+/** What a session actor folds out of its events. */
+export interface SessionContext {
+  readonly session_id: string;
+  readonly user_ids: string[];
+  readonly counts: Partial<Record<EventType, number>>;
+  readonly event_count: number;
+  readonly first_offset: number | null;
+  readonly last_offset: number | null;
+  readonly started_at: number | null;
+  readonly completed_at: number | null;
+  readonly quiz_id: string | null;
+}
+
+/** One message per batch per session: the session's records from one group commit, in offset order. */
+export type SessionEvent =
+  | { readonly type: 'session.records'; readonly records: readonly StoredEvent[] }
+  | { readonly type: 'session_created' | 'session_ended'; readonly ts: number }
+  | { readonly type: 'quiz_started' | 'quiz_completed' | 'quiz_timeout'; readonly ts: number };
+
+function quizIdOf(payloadJson: string): string | null {
+  // Hint: most payloads have no quiz_id; skip the parse unless the key is there.
+  if (!payloadJson.includes('"quiz_id"')) return null;
+  const value = (JSON.parse(payloadJson) as Record<string, unknown>).quiz_id;
+  return typeof value === 'string' || typeof value === 'number' ? String(value) : null;
+}
+
+const lifecycleTransitions = {
+  session_created: { target: 'created' },
+  quiz_started: { target: 'in_progress', actions: 'markStarted' },
+  quiz_completed: { target: 'completed', actions: 'markCompleted' },
+  quiz_timeout: { target: 'timed_out', actions: 'markCompleted' },
+  session_ended: { target: 'ended' },
+} as const;
+
+/**
+ * A session's lifecycle as a pure fold over its events. Counters fold in a plain loop per batch; only lifecycle
+ * records are raised as machine events, so a batch costs one send plus one raise per lifecycle record.
+ */
+export const sessionMachine = setup({
+  types: {
+    context: {} as SessionContext,
+    events: {} as SessionEvent,
+    input: {} as { session_id: string },
+  },
+  actions: {
+    foldCounters: assign(({ context, event }) => {
+      if (event.type !== 'session.records') return {};
+      const counts = { ...context.counts };
+      const user_ids = context.user_ids.slice();
+      let { first_offset, last_offset, quiz_id, event_count } = context;
+      for (const record of event.records) {
+        // Hint: replay after live can overlap by design; an offset at or below last_offset is already folded.
+        if (last_offset !== null && record.offset <= last_offset) continue;
+        counts[record.event_type] = (counts[record.event_type] ?? 0) + 1;
+        event_count++;
+        if (record.user_id !== null && !user_ids.includes(record.user_id)) user_ids.push(record.user_id);
+        first_offset ??= record.offset;
+        last_offset = record.offset;
+        quiz_id = quizIdOf(record.payloadJson) ?? quiz_id;
+      }
+      return { counts, user_ids, first_offset, last_offset, quiz_id, event_count };
+    }),
+    raiseLifecycle: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'session.records') return;
+      for (const record of event.records) {
+        if (context.last_offset !== null && record.offset <= context.last_offset) continue;
+        if (LIFECYCLE[record.event_type] !== undefined) {
+          enqueue.raise({ type: record.event_type as 'quiz_started', ts: record.ts });
+        }
+      }
+    }),
+    markStarted: assign({ started_at: ({ event }) => ('ts' in event ? event.ts : null) }),
+    markCompleted: assign({ completed_at: ({ event }) => ('ts' in event ? event.ts : null) }),
+  },
+}).createMachine({
+  id: 'session',
+  context: ({ input }) => ({
+    session_id: input.session_id,
+    user_ids: [],
+    counts: {},
+    event_count: 0,
+    first_offset: null,
+    last_offset: null,
+    started_at: null,
+    completed_at: null,
+    quiz_id: null,
+  }),
+  initial: 'active',
+  on: {
+    // Hint: raise before fold, so the raise guard sees the pre-batch last_offset; raised events run after both.
+    'session.records': { actions: ['raiseLifecycle', 'foldCounters'] },
+  },
+  states: {
+    active: { on: lifecycleTransitions },
+    created: { on: lifecycleTransitions },
+    in_progress: { on: lifecycleTransitions },
+    completed: { on: lifecycleTransitions },
+    timed_out: { on: lifecycleTransitions },
+    // Ended absorbs: later events still count, but the lifecycle is over.
+    ended: {},
+  },
+});

@@ -1,0 +1,143 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_QUERY_LIMIT, MAX_QUERY_LIMIT, parseEventQuery, type QueryParseResult } from './eventQuery.js';
+import { EVENT_TYPES } from './eventTypes.js';
+
+function parse(params: Record<string, string>): QueryParseResult {
+  return parseEventQuery(new Map(Object.entries(params)));
+}
+
+function failure(params: Record<string, string>): Extract<QueryParseResult, { ok: false }> {
+  const result = parse(params);
+  if (result.ok) throw new Error(`expected a failure for ${JSON.stringify(params)}`);
+  return result;
+}
+
+describe('parseEventQuery', () => {
+  it('defaults to limit 100, no filter and no bounds', () => {
+    expect(parse({})).toEqual({ ok: true, value: { filter: {}, limit: DEFAULT_QUERY_LIMIT, order: 'desc' } });
+    expect(DEFAULT_QUERY_LIMIT).toBe(100);
+    expect(MAX_QUERY_LIMIT).toBe(1000);
+  });
+
+  it('treats empty values as absent', () => {
+    expect(parse({ limit: '', since: '', until: '', session_id: '', user_id: '', source: '', event_type: '', after_offset: '' })).toEqual(
+      parse({}),
+    );
+  });
+
+  describe('limit', () => {
+    it('accepts every integer from 1 to 1000', () => {
+      fc.assert(
+        fc.property(fc.integer({ min: 1, max: 1000 }), (limit) => {
+          const result = parse({ limit: String(limit) });
+          expect(result.ok && result.value.limit).toBe(limit);
+        }),
+        { numRuns: 50 },
+      );
+    });
+
+    it('rejects out-of-range integers with 422, naming the field', () => {
+      fc.assert(
+        fc.property(fc.oneof(fc.integer({ max: 0 }), fc.integer({ min: 1001 })), (limit) => {
+          const result = failure({ limit: String(limit) });
+          expect(result.status).toBe(422);
+          expect(result.issues).toEqual([{ field: 'limit', message: expect.stringContaining('1 to 1000') }]);
+        }),
+        { numRuns: 50 },
+      );
+    });
+
+    it('rejects non-integers with 422', () => {
+      for (const limit of ['abc', '1.5', '1e2', ' 5', '10x']) {
+        const result = failure({ limit });
+        expect(result.status).toBe(422);
+        expect(result.issues[0]!.field).toBe('limit');
+      }
+    });
+  });
+
+  describe('since and until', () => {
+    it('parses ISO 8601 into epoch ms', () => {
+      const result = parse({ since: '2026-01-31T12:00:00Z', until: '2026-01-31T13:00:00.500+01:00' });
+      expect(result.ok && result.value.since).toBe(Date.UTC(2026, 0, 31, 12));
+      expect(result.ok && result.value.until).toBe(Date.UTC(2026, 0, 31, 12, 0, 0, 500));
+    });
+
+    it.each(['since', 'until'])('rejects an invalid %s with 400 mentioning the timestamp', (name) => {
+      const result = failure({ [name]: 'yesterday' });
+      expect(result.status).toBe(400);
+      expect(result.issues).toEqual([{ field: name, message: expect.stringContaining('timestamp') }]);
+      expect(result.issues[0]!.message).toContain('"yesterday"');
+    });
+
+    it('reports a bad timestamp with 400 even when other fields are also bad', () => {
+      expect(failure({ since: '2026-02-31', limit: '0' }).status).toBe(400);
+    });
+  });
+
+  describe('order', () => {
+    it('accepts asc and desc', () => {
+      expect(parse({ order: 'asc' })).toMatchObject({ ok: true, value: { order: 'asc' } });
+      expect(parse({ order: 'desc' })).toMatchObject({ ok: true, value: { order: 'desc' } });
+    });
+
+    it('rejects anything else with 422', () => {
+      const result = failure({ order: 'ASC' });
+      expect(result.status).toBe(422);
+      expect(result.issues[0]!.field).toBe('order');
+    });
+  });
+
+  describe('event_type', () => {
+    it('splits a comma-separated list and trims the names', () => {
+      const result = parse({ event_type: 'quiz_started, answer_submitted,,timer_tick' });
+      expect(result.ok && result.value.filter.event_types).toEqual(['quiz_started', 'answer_submitted', 'timer_tick']);
+    });
+
+    it('accepts any subset of the event types', () => {
+      fc.assert(
+        fc.property(fc.subarray([...EVENT_TYPES], { minLength: 1 }), (types) => {
+          const result = parse({ event_type: types.join(',') });
+          expect(result.ok && result.value.filter.event_types).toEqual(types);
+        }),
+        { numRuns: 50 },
+      );
+    });
+
+    it('rejects an unknown name with 422, naming it and listing the allowed ones', () => {
+      const result = failure({ event_type: 'quiz_started,bogus' });
+      expect(result.status).toBe(422);
+      expect(result.issues).toHaveLength(1);
+      expect(result.issues[0]!.field).toBe('event_type');
+      expect(result.issues[0]!.message).toContain('"bogus"');
+      for (const type of EVENT_TYPES) expect(result.issues[0]!.message).toContain(type);
+    });
+  });
+
+  it('passes session_id, user_id and source through as filters', () => {
+    const result = parse({ session_id: 's 1', user_id: 'u/1', source: 'svc' });
+    expect(result.ok && result.value.filter).toEqual({ session_id: 's 1', user_id: 'u/1', source: 'svc' });
+  });
+
+  describe('offsets', () => {
+    it('parses non-negative integers', () => {
+      const result = parse({ after_offset: '0', before_offset: '42' });
+      expect(result.ok && result.value).toMatchObject({ after_offset: 0, before_offset: 42 });
+    });
+
+    it.each(['after_offset', 'before_offset'])('rejects a bad %s with 422', (name) => {
+      for (const text of ['-1', 'x', '1.5', '99999999999999999999']) {
+        const result = failure({ [name]: text });
+        expect(result.status).toBe(422);
+        expect(result.issues).toEqual([{ field: name, message: expect.stringContaining('non-negative integer') }]);
+      }
+    });
+  });
+
+  it('reports every 422 problem at once', () => {
+    const result = failure({ limit: '0', order: 'up', event_type: 'x', after_offset: '-1' });
+    expect(result.status).toBe(422);
+    expect(result.issues.map((issue) => issue.field).sort()).toEqual(['after_offset', 'event_type', 'limit', 'order']);
+  });
+});

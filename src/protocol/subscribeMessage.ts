@@ -1,0 +1,93 @@
+import * as v from 'valibot';
+import type { EventFilter } from './eventFilter.js';
+import { EVENT_TYPES, type EventType } from './eventTypes.js';
+import type { Issue, ParseResult } from './issue.js';
+
+const optionalKey = (name: string) =>
+  v.optional(v.nullable(v.pipe(v.string(`${name} must be a string`), v.maxLength(200, `${name} must be at most 200 characters`))));
+
+const FilterEntries = {
+  event_types: v.optional(
+    v.nullable(
+      v.array(
+        v.picklist(EVENT_TYPES, (issue) => `unknown event type ${JSON.stringify(issue.input)}; allowed: ${EVENT_TYPES.join(', ')}`),
+        'must be an array of event type names',
+      ),
+    ),
+  ),
+  session_id: optionalKey('session_id'),
+  user_id: optionalKey('user_id'),
+  source: optionalKey('source'),
+};
+
+/** The first message on /ws/subscribe. */
+export const SubscribeSchema = v.object(
+  {
+    ...FilterEntries,
+    from_offset: v.optional(v.nullable(v.pipe(v.number('must be an integer'), v.integer('must be an integer'), v.minValue(0, 'must be ≥ 0')))),
+    batch: v.optional(v.boolean('must be true or false'), false),
+    checkpoints: v.optional(v.boolean('must be true or false'), false),
+  },
+  'subscribe message must be a JSON object',
+);
+
+/** The filters of an update_filters message. */
+export const FilterSchema = v.object(FilterEntries, 'filters must be a JSON object');
+
+/** A validated subscription request. */
+export interface SubscribeRequest {
+  readonly filter: EventFilter;
+  readonly from_offset: number | null;
+  readonly batch: boolean;
+  readonly checkpoints: boolean;
+}
+
+function toIssues(issues: readonly v.BaseIssue<unknown>[], prefix = ''): Issue[] {
+  return issues.map((issue) => ({
+    field: prefix + (issue.path?.map((item) => String(item.key)).join('.') ?? '') || 'message',
+    message: issue.message,
+  }));
+}
+
+function toFilter(raw: v.InferOutput<typeof FilterSchema>): EventFilter {
+  const filter: { -readonly [K in keyof EventFilter]: EventFilter[K] } = {};
+  if (raw.event_types !== undefined && raw.event_types !== null && raw.event_types.length > 0) {
+    filter.event_types = [...new Set(raw.event_types)] as EventType[];
+  }
+  if (raw.session_id !== undefined && raw.session_id !== null) filter.session_id = raw.session_id;
+  if (raw.user_id !== undefined && raw.user_id !== null) filter.user_id = raw.user_id;
+  if (raw.source !== undefined && raw.source !== null) filter.source = raw.source;
+  return filter;
+}
+
+/** Validate the first /ws/subscribe message. */
+export function parseSubscribe(raw: unknown): ParseResult<SubscribeRequest> {
+  const result = v.safeParse(SubscribeSchema, raw);
+  if (!result.success) return { ok: false, issues: toIssues(result.issues) };
+  return {
+    ok: true,
+    value: {
+      filter: toFilter(result.output),
+      from_offset: result.output.from_offset ?? null,
+      batch: result.output.batch,
+      checkpoints: result.output.checkpoints,
+    },
+  };
+}
+
+/** Validate the `filters` of an update_filters message. */
+export function parseFilters(raw: unknown): ParseResult<EventFilter> {
+  const result = v.safeParse(FilterSchema, raw);
+  if (!result.success) return { ok: false, issues: toIssues(result.issues, 'filters.') };
+  return { ok: true, value: toFilter(result.output) };
+}
+
+/** The filter as the acks echo it: every field present, null when unset. */
+export function describeFilter(filter: EventFilter): Record<string, unknown> {
+  return {
+    event_types: filter.event_types ?? null,
+    session_id: filter.session_id ?? null,
+    user_id: filter.user_id ?? null,
+    source: filter.source ?? null,
+  };
+}

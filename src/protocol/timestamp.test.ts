@@ -1,0 +1,74 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { parseIsoTimestamp } from './timestamp.js';
+
+describe('parseIsoTimestamp', () => {
+  it('parses UTC timestamps with and without fractions', () => {
+    expect(parseIsoTimestamp('2026-01-31T12:34:56Z')).toBe(Date.UTC(2026, 0, 31, 12, 34, 56));
+    expect(parseIsoTimestamp('2026-01-31T12:34:56.789Z')).toBe(Date.UTC(2026, 0, 31, 12, 34, 56, 789));
+    expect(parseIsoTimestamp('2026-01-31T12:34:56.7Z')).toBe(Date.UTC(2026, 0, 31, 12, 34, 56, 700));
+    // Hint: sub-millisecond digits are truncated, not rounded.
+    expect(parseIsoTimestamp('2026-01-31T12:34:56.123999999Z')).toBe(Date.UTC(2026, 0, 31, 12, 34, 56, 123));
+  });
+
+  it('treats a missing zone as UTC and a missing time as midnight', () => {
+    expect(parseIsoTimestamp('2026-01-31T12:34:56')).toBe(Date.UTC(2026, 0, 31, 12, 34, 56));
+    expect(parseIsoTimestamp('2026-01-31T12:34')).toBe(Date.UTC(2026, 0, 31, 12, 34));
+    expect(parseIsoTimestamp('2026-01-31')).toBe(Date.UTC(2026, 0, 31));
+    expect(parseIsoTimestamp('2026-01-31 12:34:56')).toBe(Date.UTC(2026, 0, 31, 12, 34, 56));
+  });
+
+  it('applies zone offsets with or without a colon', () => {
+    const noon = Date.UTC(2026, 0, 31, 12);
+    expect(parseIsoTimestamp('2026-01-31T13:00:00+01:00')).toBe(noon);
+    expect(parseIsoTimestamp('2026-01-31T13:00:00+0100')).toBe(noon);
+    expect(parseIsoTimestamp('2026-01-31T07:30:00-04:30')).toBe(noon);
+  });
+
+  it('rejects dates that do not exist instead of rolling them over', () => {
+    for (const text of ['2026-02-31', '2026-02-29T00:00:00Z', '2026-04-31', '2026-13-01', '2026-00-10', '2026-01-00', '1900-02-29']) {
+      expect(parseIsoTimestamp(text), text).toBeNull();
+    }
+    expect(parseIsoTimestamp('2024-02-29')).toBe(Date.UTC(2024, 1, 29));
+    expect(parseIsoTimestamp('2000-02-29')).toBe(Date.UTC(2000, 1, 29));
+  });
+
+  it('accepts leap days in years 0 to 99, which Date.UTC maps to 1900 to 1999', () => {
+    // Year 0 is a leap year in the proleptic Gregorian calendar; 1900 is not.
+    expect(parseIsoTimestamp('0000-02-29T00:00:00Z')).toBe(Date.parse('0000-02-29T00:00:00Z'));
+    expect(parseIsoTimestamp('0004-02-29')).toBe(Date.parse('0004-02-29T00:00:00Z'));
+    expect(parseIsoTimestamp('0001-02-29')).toBeNull();
+  });
+
+  it('rejects malformed text', () => {
+    for (const text of ['', 'yesterday', '2026-1-31', '2026/01/31', '2026-01-31T25:00:00Z', '2026-01-31T12:60:00Z', '2026-01-31T12:00:00+1', '1769860800000', '2026-01-31Z']) {
+      expect(parseIsoTimestamp(text), text).toBeNull();
+    }
+  });
+
+  it('round-trips every toISOString output', () => {
+    fc.assert(
+      fc.property(fc.date({ min: new Date('0000-01-01T00:00:00Z'), max: new Date('9999-12-31T23:59:59.999Z'), noInvalidDate: true }), (date) => {
+        expect(parseIsoTimestamp(date.toISOString())).toBe(date.getTime());
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('agrees with the same instant written in any whole-minute zone', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: Date.UTC(1970, 0, 1), max: Date.UTC(2100, 0, 1) }),
+        fc.integer({ min: -14 * 60, max: 14 * 60 }),
+        (ms, offsetMinutes) => {
+          const local = new Date(ms + offsetMinutes * 60_000).toISOString().slice(0, -1);
+          const sign = offsetMinutes < 0 ? '-' : '+';
+          const abs = Math.abs(offsetMinutes);
+          const zone = `${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
+          expect(parseIsoTimestamp(local + zone)).toBe(ms);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+});

@@ -1,0 +1,46 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { LogWriteError } from '../src/persistence/eventLog.js';
+import { SqliteEventLog } from '../src/persistence/sqliteEventLog.js';
+import type { EventInput } from '../src/protocol/eventInput.js';
+import { runLogContract } from './logContract.case.js';
+
+runLogContract('SqliteEventLog', (path, deps) => new SqliteEventLog({ path, ...deps }));
+
+// Hint: a tiny chunk makes most reads cross the indexed part and the unindexed tail.
+runLogContract('SqliteEventLog with indexChunk 3', (path, deps) => new SqliteEventLog({ path, ...deps, indexChunk: 3 }));
+
+describe('SqliteEventLog', () => {
+  const input = (fields: Partial<EventInput> = {}): EventInput => ({
+    id: null,
+    event_type: 'quiz_started',
+    source: 'svc',
+    session_id: 's1',
+    user_id: 'u1',
+    payloadJson: '{}',
+    ...fields,
+  });
+
+  it('rolls back a refused commit completely and reuses nothing', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sqlite-log-'));
+    let ids = 0;
+    const log = new SqliteEventLog({ path: join(dir, 'events.db'), now: () => 1000, newId: () => `gen-${++ids}`, newEpoch: () => 'e' });
+    try {
+      log.appendGroups([[input({ id: 'kept' })]]);
+      // Hint: a null source violates NOT NULL, which is the cheapest way to make SQLite refuse the whole commit.
+      const refused = input({ source: null as unknown as string });
+      expect(() => log.appendGroups([[input({ id: 'lost', event_type: 'timer_tick' })], [refused]])).toThrow(LogWriteError);
+      expect(log.headOffset()).toBe(1);
+      expect(log.getById('lost')).toBeNull();
+      expect(log.readFrom(0, { session_id: 's1' }, 10).map((e) => e.id)).toEqual(['kept']);
+      expect(log.stats(1000)).toMatchObject({ total_events: 1, by_type: [{ event_type: 'quiz_started', count: 1, last_seen: 1000 }] });
+      const [retry] = log.appendGroups([[input({ id: 'lost', event_type: 'timer_tick' })]]);
+      expect(retry?.ok && retry.appended.map((e) => [e.offset, e.id])).toEqual([[2, 'lost']]);
+    } finally {
+      log.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
