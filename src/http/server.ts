@@ -1,5 +1,5 @@
 import { customAlphabet, nanoid } from 'nanoid';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import type { us_listen_socket, WebSocket } from 'uWebSockets.js';
 import { Pipeline } from '../actors/pipeline.js';
 import { silentLogger, type Logger } from '../actors/logger.js';
@@ -24,7 +24,17 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-const VERSION = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+/** The package version, found by walking up from this file (src/ in tests, dist/src/ when built). */
+function packageVersion(): string {
+  for (let dir = new URL('.', import.meta.url); dir.pathname !== '/'; dir = new URL('..', dir)) {
+    if (existsSync(new URL('package.json', dir))) {
+      return (JSON.parse(readFileSync(new URL('package.json', dir), 'utf8')) as { version: string }).version;
+    }
+  }
+  return 'unknown';
+}
+
+const VERSION = packageVersion();
 const SWEEP_MS = 1_000;
 const INDEX_MS = 250;
 
