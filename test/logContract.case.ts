@@ -596,9 +596,21 @@ export function runLogContract(name: string, open: OpenLog): void {
         { maxLength: 12 },
       );
 
+      const laterQueryArb: fc.Arbitrary<EventQuery> = fc.record(
+        {
+          filter: filterArb,
+          limit: fc.integer({ min: 1, max: 100 }),
+          order: fc.constantFrom('asc' as const, 'desc' as const),
+          since: fc.integer({ min: BASE_TIME, max: BASE_TIME + 8 * HOUR }),
+          until: fc.integer({ min: BASE_TIME, max: BASE_TIME + 8 * HOUR }),
+          after_offset: fc.nat(120),
+        },
+        { requiredKeys: ['filter', 'limit', 'order'] },
+      );
+
       it('agree with naive counts through appends, deletes and restarts', () => {
         fc.assert(
-          fc.property(statsArb, (steps) =>
+          fc.property(statsArb, fc.array(laterQueryArb, { maxLength: 5 }), (steps, queries) =>
             withHarness(open, (h) => {
               let head = 0;
               let retained: StoredEvent[] = [];
@@ -608,6 +620,7 @@ export function runLogContract(name: string, open: OpenLog): void {
                   const before = step.ago === undefined ? undefined : h.time - step.ago;
                   const keep = retained.filter((e) => before !== undefined && e.ts >= before);
                   expect(h.log.deleteBefore(before)).toBe(retained.length - keep.length);
+                  for (const gone of retained.slice(0, retained.length - keep.length)) expect(h.log.getById(gone.id)).toBeNull();
                   retained = keep;
                 } else {
                   for (const outcome of runStep(h, step) ?? []) {
@@ -620,6 +633,7 @@ export function runLogContract(name: string, open: OpenLog): void {
                 expect(everything(h.log)).toEqual(retained);
               }
               expect(h.log.epoch).toBe('epoch-1');
+              for (const query of queries) expect(h.log.query(query)).toEqual(naiveQuery(retained, query));
             }),
           ),
           RUNS,

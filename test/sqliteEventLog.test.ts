@@ -36,8 +36,13 @@ describe('SqliteEventLog', () => {
       expect(log.getById('lost')).toBeNull();
       expect(log.readFrom(0, { session_id: 's1' }, 10).map((e) => e.id)).toEqual(['kept']);
       expect(log.stats(1000)).toMatchObject({ total_events: 1, by_type: [{ event_type: 'quiz_started', count: 1, last_seen: 1000 }] });
-      const [retry] = log.appendGroups([[input({ id: 'lost', event_type: 'timer_tick' })]]);
-      expect(retry?.ok && retry.appended.map((e) => [e.offset, e.id])).toEqual([[2, 'lost']]);
+      // Offset 2 goes to another event; the rolled-back id must not point at it.
+      const [other] = log.appendGroups([[input({ id: 'other', session_id: 's2' })]]);
+      expect(other?.ok && other.appended.map((e) => [e.offset, e.id])).toEqual([[2, 'other']]);
+      expect(log.getById('lost')).toBeNull();
+      expect(log.readFrom(0, { session_id: 's1' }, 10).map((e) => e.id)).toEqual(['kept']);
+      const [retry] = log.appendGroups([[input({ id: 'lost', payloadJson: '{"changed":true}' })]]);
+      expect(retry?.ok && retry.appended.map((e) => [e.offset, e.id])).toEqual([[3, 'lost']]);
     } finally {
       log.close();
       rmSync(dir, { recursive: true, force: true });

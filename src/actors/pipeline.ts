@@ -141,7 +141,8 @@ export class Pipeline implements SupervisedWork {
     const touched: Subscriber[] = [];
     for (const record of records) {
       this.index.forEachMatch(record, (subscriber) => {
-        if (subscriber.mode !== 'live') return;
+        // Hint: a from_offset beyond the head goes live at once, but must not get the offsets before it.
+        if (subscriber.mode !== 'live' || record.offset < subscriber.nextOffset) return;
         if (subscriber.outbox.length === 0) touched.push(subscriber);
         subscriber.outbox.push(record);
       });

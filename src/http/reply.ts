@@ -21,10 +21,20 @@ export interface RequestInfo {
   readonly params: readonly string[];
 }
 
+/** Percent-decode a path parameter; a malformed escape stays raw (it then matches nothing and answers 404). */
+function decodePathParameter(raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    // Hint: this runs before the handler's try, and a throw out of a uWS handler kills the process.
+    return raw;
+  }
+}
+
 /** Copy what we need from a uWS request. */
 export function requestInfo(res: HttpResponse, req: HttpRequest, paramCount: number): RequestInfo {
   const params: string[] = [];
-  for (let i = 0; i < paramCount; i++) params.push(decodeURIComponent(req.getParameter(i) ?? ''));
+  for (let i = 0; i < paramCount; i++) params.push(decodePathParameter(req.getParameter(i) ?? ''));
   return {
     method: req.getMethod().toUpperCase(),
     path: req.getUrl(),

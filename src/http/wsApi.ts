@@ -12,6 +12,8 @@ interface Connection {
   closed: boolean;
   /** Publish: replies in message order; a null slot waits for its commit. */
   replies: (string | null)[];
+  /** Replies already sent: a message's slot in `replies` is its sequence number minus this. */
+  repliesSent: number;
   subscriber: Subscriber | null;
 }
 
@@ -48,7 +50,7 @@ export function registerWsApi(app: TemplatedApp, deps: WsDeps, sockets: SocketSe
       refuse(429, `too many WebSocket connections from this address (max ${config.maxWsConnectionsPerIp})`);
       return;
     }
-    const data: Connection = { ip, closed: false, replies: [], subscriber: null };
+    const data: Connection = { ip, closed: false, replies: [], repliesSent: 0, subscriber: null };
     res.upgrade(data, key, protocol, extensions, context);
   };
 
@@ -85,10 +87,11 @@ export function registerWsApi(app: TemplatedApp, deps: WsDeps, sockets: SocketSe
     },
     message: (ws: WebSocket<Connection>, message: ArrayBuffer) => {
       const data = ws.getUserData();
-      const slot = data.replies.length;
+      // Hint: flushReplies shifts sent replies off the front, so remember the sequence number, not the index.
+      const seq = data.repliesSent + data.replies.length;
       data.replies.push(null);
       const reply = (body: object) => {
-        data.replies[slot] = JSON.stringify(body);
+        data.replies[seq - data.repliesSent] = JSON.stringify(body);
         flushReplies(ws, data);
       };
       handlePublish(decoder.decode(message), config, pipeline, reply);
@@ -143,6 +146,7 @@ function flushReplies(ws: WebSocket<Connection>, data: Connection): void {
   while (sent < data.replies.length && data.replies[sent] !== null) sent++;
   if (sent === 0) return;
   const ready = data.replies.splice(0, sent) as string[];
+  data.repliesSent += sent;
   if (data.closed) return;
   ws.cork(() => {
     for (const text of ready) ws.send(text, false, false);

@@ -43,11 +43,15 @@ export interface SubscribeRequest {
 }
 
 function toIssues(issues: readonly v.BaseIssue<unknown>[], prefix = ''): Issue[] {
-  return issues.map((issue) => ({
-    field: prefix + (issue.path?.map((item) => String(item.key)).join('.') ?? '') || 'message',
-    message: issue.message,
-  }));
+  return issues.map((issue) => {
+    const path = issue.path?.map((item) => String(item.key)).join('.') ?? '';
+    // A root-level issue names the prefix itself ("filters"), not "filters.".
+    return { field: path === '' ? prefix.replace(/\.$/, '') || 'message' : prefix + path, message: issue.message };
+  });
 }
+
+// Hint: v.object accepts arrays (typeof [] is 'object'), which would subscribe `[]` to everything.
+const notAnObject = (field: string, message: string): ParseResult<never> => ({ ok: false, issues: [{ field, message }] });
 
 function toFilter(raw: v.InferOutput<typeof FilterSchema>): EventFilter {
   const filter: { -readonly [K in keyof EventFilter]: EventFilter[K] } = {};
@@ -62,6 +66,7 @@ function toFilter(raw: v.InferOutput<typeof FilterSchema>): EventFilter {
 
 /** Validate the first /ws/subscribe message. */
 export function parseSubscribe(raw: unknown): ParseResult<SubscribeRequest> {
+  if (Array.isArray(raw)) return notAnObject('message', 'subscribe message must be a JSON object');
   const result = v.safeParse(SubscribeSchema, raw);
   if (!result.success) return { ok: false, issues: toIssues(result.issues) };
   return {
@@ -77,6 +82,7 @@ export function parseSubscribe(raw: unknown): ParseResult<SubscribeRequest> {
 
 /** Validate the `filters` of an update_filters message. */
 export function parseFilters(raw: unknown): ParseResult<EventFilter> {
+  if (Array.isArray(raw)) return notAnObject('filters', 'filters must be a JSON object');
   const result = v.safeParse(FilterSchema, raw);
   if (!result.success) return { ok: false, issues: toIssues(result.issues, 'filters.') };
   return { ok: true, value: toFilter(result.output) };

@@ -1,0 +1,92 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, platform, release, totalmem } from 'node:os';
+import { dirname } from 'node:path';
+import type { EvaluatedMetric, ScenarioRecord, Target } from './scenario.js';
+
+/** Render rows as a left-aligned text table with a header rule. */
+export function formatTable(headers: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+/** A number for humans: thousands separators, sensible precision. */
+export function formatNumber(value: number): string {
+  if (!Number.isFinite(value)) return String(value);
+  const abs = Math.abs(value);
+  const digits = abs >= 1000 ? 0 : abs >= 100 ? 1 : abs >= 1 ? 2 : 3;
+  return value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: 0 });
+}
+
+function formatTarget(target: Target | undefined, unit = ''): string {
+  return target === undefined ? '' : `${target.op === '>=' ? '≥' : '≤'}${formatNumber(target.value)}${unit}`;
+}
+
+function verdict(metric: EvaluatedMetric): string {
+  if (metric.pass === null) return metric.check ? 'check?' : '';
+  if (metric.check) return metric.pass ? 'ok' : 'FAIL (check)';
+  return metric.pass ? 'pass' : 'miss';
+}
+
+function metricRow(scenario: string, metric: EvaluatedMetric): string[] {
+  const target = [formatTarget(metric.target, metric.unit === '' ? '' : ` ${metric.unit}`), formatTarget(metric.ratioTarget, '×')].filter((t) => t !== '').join(', ');
+  return [
+    scenario,
+    metric.name,
+    `${formatNumber(metric.value)}${metric.unit === '' ? '' : ` ${metric.unit}`}`,
+    target,
+    metric.ceiling === undefined ? '' : `${formatNumber(metric.ceiling.value)} (${metric.ceiling.name})`,
+    metric.ratio === null ? '' : `${metric.ratio.toFixed(2)}×`,
+    verdict(metric),
+  ];
+}
+
+const HEADERS = ['scenario', 'metric', 'value', 'target', 'ceiling', 'ratio', 'result'] as const;
+
+/** The table printed after each scenario. */
+export function scenarioTable(record: ScenarioRecord): string {
+  const lines = [`== ${record.name} (${(record.durationMs / 1000).toFixed(1)} s) ${record.ok ? '' : `ERROR: ${record.error ?? ''}`}`.trimEnd()];
+  if (record.metrics.length > 0) lines.push(formatTable(HEADERS, record.metrics.map((m) => metricRow(record.name, m))));
+  for (const note of record.notes) lines.push(`  note: ${note}`);
+  return lines.join('\n');
+}
+
+/** The final summary over all scenarios. */
+export function summaryTable(records: readonly ScenarioRecord[]): string {
+  const rows: string[][] = [];
+  for (const record of records) {
+    if (!record.ok) rows.push([record.name, 'error', record.error?.split('\n')[0]?.slice(0, 80) ?? '', '', '', '', 'ERROR']);
+    for (const metric of record.metrics) rows.push(metricRow(record.name, metric));
+  }
+  return formatTable(HEADERS, rows);
+}
+
+/** Where and how this run happened. */
+export interface MachineInfo {
+  readonly cpu_model: string;
+  readonly cpu_count: number;
+  readonly total_memory_bytes: number;
+  readonly os: string;
+  readonly node: string;
+  readonly date: string;
+  readonly command: string;
+}
+
+export function machineInfo(): MachineInfo {
+  const list = cpus();
+  return {
+    cpu_model: list[0]?.model ?? 'unknown',
+    cpu_count: list.length,
+    total_memory_bytes: totalmem(),
+    os: `${platform()} ${release()}`,
+    node: process.version,
+    date: new Date().toISOString(),
+    command: ['node', ...process.argv.slice(1)].join(' '),
+  };
+}
+
+/** Write the machine-readable results. */
+export function writeJson(path: string, body: unknown): void {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, `${JSON.stringify(body, null, 2)}\n`);
+}

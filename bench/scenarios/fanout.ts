@@ -1,0 +1,121 @@
+import { WorkerProcess } from '../lib/childProcesses.js';
+import { sessionName } from '../lib/eventFactory.js';
+import type { LatencySummary } from '../lib/histogram.js';
+import { waitFor, withUwsServer } from '../lib/loadRuns.js';
+import { sameTally } from '../lib/offsetTally.js';
+import type { Metric, Scenario, ScenarioOutcome } from '../lib/scenario.js';
+import { ServerProcess, type ServerStats } from '../lib/serverProcess.js';
+import { SubscriberPools } from '../lib/subscriberPools.js';
+import { withTempDir } from '../lib/tempDir.js';
+import type { PacedPlan, PacedResult } from '../workers/pacedPublisher.js';
+import type { Subscription } from '../workers/subscriberPool.js';
+
+const SESSIONS = 1_000;
+const FIREHOSE = 10;
+const RATE = 20_000;
+
+/** What one fan-out run (against the pipeline or the raw relay) observed. */
+interface FanoutRun {
+  readonly latencyMs: LatencySummary;
+  readonly published: PacedResult;
+  readonly expectedRecords: number;
+  readonly receivedRecords: number;
+  readonly wrongSubscribers: number;
+  readonly outOfOrder: number;
+  readonly controlErrors: number;
+  readonly clientCpuMs: number;
+  readonly firstMismatch: string | null;
+}
+
+/**
+ * 1,000 per-session subscribers (one record per message) plus 10 firehose subscribers (batch:true), a paced
+ * publisher stamping payload.sent_at; after a warmup, measure latency and check every subscriber's offsets.
+ */
+async function fanoutRun(wsBase: string, quick: boolean, log: (text: string) => void): Promise<FanoutRun> {
+  const pools = new SubscriberPools(`${wsBase}/ws/subscribe`, 2_000, true);
+  const publisher = WorkerProcess.start('pacedPublisher');
+  try {
+    const subscriptions: Subscription[] = [];
+    for (let s = 0; s < SESSIONS; s++) subscriptions.push({ session_id: sessionName(s), batch: false });
+    for (let f = 0; f < FIREHOSE; f++) subscriptions.push({ batch: true });
+    const connected = await pools.add(subscriptions);
+    if (connected.failed > 0) throw new Error(`${connected.failed} subscribers failed to connect: ${connected.errors.join('; ')}`);
+    const plan = (durationMs: number): PacedPlan => ({ url: `${wsBase}/ws/publish`, eventsPerSecond: RATE, durationMs, maxBatch: 100, sessions: SESSIONS, drainTimeoutMs: 10_000 });
+    const publish = (durationMs: number) => publisher.request<PacedResult>({ type: 'run', plan: plan(durationMs) }, 'paced', durationMs + 30_000);
+    const deliveredAll = (expected: number, timeoutMs: number) => waitFor(async () => (await pools.received()) >= expected, timeoutMs, 100);
+
+    const warm = await publish(quick ? 500 : 2_000);
+    await deliveredAll(warm.expectedAll.count * (FIREHOSE + 1), 15_000);
+    await pools.resetLatency();
+    const published = await publish(quick ? 3_000 : 10_000);
+    const expectedRecords = published.expectedAll.count * (FIREHOSE + 1);
+    if (!(await deliveredAll(expectedRecords, 30_000))) log('not every record arrived within 30 s of the last publish');
+    const collected = await pools.collect();
+    let wrong = 0;
+    let firstMismatch: string | null = null;
+    for (const tally of collected.tallies) {
+      const expected = tally.key === '*' ? published.expectedAll : published.expectedBySession[Number(tally.key.slice('sess_'.length))];
+      if (expected === undefined || !sameTally(tally, expected)) {
+        wrong++;
+        firstMismatch ??= `${tally.key}: got ${tally.count} records (sum ${tally.sum}), expected ${expected?.count ?? '?'} (sum ${expected?.sum ?? '?'})`;
+      }
+    }
+    return {
+      latencyMs: collected.histogram.summary(),
+      published,
+      expectedRecords,
+      receivedRecords: await pools.received(),
+      wrongSubscribers: wrong + (SESSIONS + FIREHOSE - collected.tallies.length),
+      outOfOrder: collected.tallies.reduce((s, t) => s + t.outOfOrder, 0),
+      controlErrors: collected.tallies.reduce((s, t) => s + t.controlErrors, 0),
+      clientCpuMs: collected.clientCpuMs,
+      firstMismatch,
+    };
+  } finally {
+    await publisher.stop();
+    await pools.stop();
+  }
+}
+
+/** Publish→deliver latency and zero loss with 1,010 subscribers at 20,000 events/s, vs a raw uWS relay. */
+export const fanout: Scenario = {
+  name: 'fanout',
+  summary: '1,000 session subscribers + 10 firehose (batch) subscribers, 20,000 events/s paced',
+  run: (context) =>
+    withTempDir('fanout', async (dir): Promise<ScenarioOutcome> => {
+      const server = await ServerProcess.start({
+        dir,
+        label: 'fanout',
+        profileDir: context.profileDir,
+        env: { MAX_SUBSCRIBERS: '5000', MAX_WS_CONNECTIONS_PER_IP: '5000' },
+      });
+      let ours: FanoutRun;
+      let stats: ServerStats;
+      let cpuMs: number;
+      try {
+        const cpuBefore = server.cpuTimeMs();
+        ours = await fanoutRun(server.wsUrl, context.quick, context.log);
+        cpuMs = server.cpuTimeMs() - cpuBefore;
+        stats = await server.stats();
+      } finally {
+        await server.stop();
+      }
+      context.log(`pipeline p50 ${ours.latencyMs.p50.toFixed(2)} ms, p99 ${ours.latencyMs.p99.toFixed(2)} ms; running the raw uWS relay for the floor`);
+      const relay = await withUwsServer('relay', (uws) => fanoutRun(`ws://127.0.0.1:${uws.port}`, true, context.log));
+      const achievedRate = (ours.published.ackedEvents * 1000) / ours.published.elapsedMs;
+      const metrics: Metric[] = [
+        { name: 'latency p50', value: ours.latencyMs.p50, unit: 'ms', ceiling: { name: 'raw uWS relay', value: relay.latencyMs.p50 } },
+        { name: 'latency p99', value: ours.latencyMs.p99, unit: 'ms', target: { op: '<=', value: 20 }, ceiling: { name: 'raw uWS relay', value: relay.latencyMs.p99 } },
+        { name: 'latency max', value: ours.latencyMs.max, unit: 'ms', ceiling: { name: 'raw uWS relay', value: relay.latencyMs.max } },
+        { name: 'publish rate achieved', value: achievedRate, unit: 'ev/s', target: { op: '>=', value: RATE * 0.95 } },
+        { name: 'subscribers with wrong offsets', value: ours.wrongSubscribers + ours.outOfOrder + ours.controlErrors, unit: '', target: { op: '<=', value: 0 }, check: true },
+      ];
+      const notes = [
+        `${ours.expectedRecords.toLocaleString('en-US')} records expected, ${ours.receivedRecords.toLocaleString('en-US')} received (incl. warmup); server CPU ${(cpuMs / 1000).toFixed(1)} s; subscriber-process CPU ${(ours.clientCpuMs / 1000).toFixed(1)} s`,
+        `lagging subscribers at end: ${stats.router.lagging_subscribers}; events_delivered ${stats.router.events_delivered.toLocaleString('en-US')}`,
+      ];
+      if (ours.firstMismatch !== null) notes.push(`first mismatch: ${ours.firstMismatch}`);
+      if (ours.published.errorReplies > 0) notes.push(`publish errors: ${ours.published.firstErrors.join(' | ')}`);
+      return { metrics, details: { ours: { ...ours, published: { ...ours.published, expectedBySession: undefined } }, relay: { ...relay, published: { ...relay.published, expectedBySession: undefined } }, stats, serverCpuMs: cpuMs }, notes };
+    }),
+};

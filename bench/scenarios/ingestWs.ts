@@ -1,0 +1,109 @@
+import { EventFactory } from '../lib/eventFactory.js';
+import { runPublisher, withUwsServer } from '../lib/loadRuns.js';
+import type { Metric, Scenario, ScenarioContext, ScenarioOutcome } from '../lib/scenario.js';
+import { ServerProcess } from '../lib/serverProcess.js';
+import { bareAppend } from '../lib/sqliteCeilings.js';
+import { withTempDir } from '../lib/tempDir.js';
+import type { PublishPlan, PublishResult } from '../workers/wsPublisher.js';
+
+interface IngestShape {
+  readonly name: string;
+  readonly summary: string;
+  readonly eventsPerMessage: number;
+  readonly connections: number;
+  readonly window: number;
+  readonly target: number;
+}
+
+function rateOf(result: PublishResult): number {
+  return result.measuredMs > 0 ? (result.measuredEvents * 1000) / result.measuredMs : 0;
+}
+
+/** The publish ingest scenario for one frame shape: pipeline vs bare SQLite append vs raw uWS echo. */
+function ingestScenario(shape: IngestShape): Scenario {
+  return {
+    name: shape.name,
+    summary: shape.summary,
+    run: (context: ScenarioContext) =>
+      withTempDir(shape.name, async (dir): Promise<ScenarioOutcome> => {
+        const quick = context.quick;
+        const plan: PublishPlan = {
+          url: '',
+          connections: shape.connections,
+          window: shape.window,
+          eventsPerMessage: shape.eventsPerMessage,
+          expect: 'ack',
+          traffic: 'realistic',
+          seed: 7,
+          warmupMs: quick ? 500 : 2_000,
+          durationMs: quick ? 2_000 : 10_000,
+          maxEvents: Number.MAX_SAFE_INTEGER,
+          drainTimeoutMs: 10_000,
+        };
+        const server = await ServerProcess.start({ dir, label: shape.name, profileDir: context.profileDir });
+        let result: PublishResult;
+        let cpuMs: number;
+        let stats;
+        try {
+          const cpuBefore = server.cpuTimeMs();
+          const wallBefore = performance.now();
+          result = await runPublisher({ ...plan, url: `${server.wsUrl}/ws/publish` });
+          cpuMs = server.cpuTimeMs() - cpuBefore;
+          const wallMs = performance.now() - wallBefore;
+          stats = await server.stats();
+          context.log(`server CPU ${(cpuMs / wallMs * 100).toFixed(0)}% of one core over the run; client CPU ${((result.clientCpuMs / result.totalMs) * 100).toFixed(0)}%`);
+        } finally {
+          await server.stop();
+        }
+        const rate = rateOf(result);
+        const meanCommit = stats.router.group_commits > 0 ? stats.total_events / stats.router.group_commits : shape.eventsPerMessage;
+
+        const echo = await withUwsServer('echo', (uws) =>
+          runPublisher({ ...plan, url: `ws://127.0.0.1:${uws.port}/`, expect: 'echo', warmupMs: quick ? 300 : 1_000, durationMs: quick ? 1_000 : 4_000 }),
+        );
+        const echoRate = rateOf(echo);
+
+        const batch = Math.max(1, Math.round(meanCommit));
+        const inputs = new EventFactory({ seed: 7, sessions: 1_000, users: 5_000 }).inputs(20_000);
+        const bare = bareAppend(dir, inputs, quick ? 60_000 : 300_000, batch);
+
+        const metrics: Metric[] = [
+          { name: 'events/s', value: rate, unit: 'ev/s', target: { op: '>=', value: shape.target }, ceiling: { name: `bare append, ${batch}/txn`, value: bare.perSecond } },
+          { name: 'events/s vs uWS echo', value: rate, unit: 'ev/s', ceiling: { name: 'raw uWS echo', value: echoRate } },
+          { name: 'ack p99', value: result.ackLatencyMs.p99, unit: 'ms' },
+          { name: 'server CPU per event', value: (cpuMs * 1000) / Math.max(1, result.ackedEvents), unit: 'µs' },
+          { name: 'error replies', value: result.errorReplies + result.unacked, unit: '', target: { op: '<=', value: 0 }, check: true },
+        ];
+        const notes = [
+          `${shape.connections} connections × window ${shape.window} × ${shape.eventsPerMessage} event(s)/message, ${(result.frameBytes / 1024).toFixed(1)} KiB/frame; mean group commit ${meanCommit.toFixed(0)} events`,
+        ];
+        if (result.retryableReplies > 0) notes.push(`${result.retryableReplies} retryable (over pending bound) replies`);
+        if (result.firstErrors.length > 0) notes.push(`first errors: ${result.firstErrors.join(' | ')}`);
+        return {
+          metrics,
+          details: { plan, result, echo, bareAppend: { ...bare, batch }, serverCpuMs: cpuMs, stats, meanGroupCommit: meanCommit },
+          notes,
+        };
+      }),
+  };
+}
+
+/** 4 producers sending arrays of 100 events, pipelined, acked after commit. */
+export const ingestWsBatch = ingestScenario({
+  name: 'ingest-ws-batch',
+  summary: '4 WS producers, arrays of 100 events, window 8 messages each',
+  eventsPerMessage: 100,
+  connections: 4,
+  window: 8,
+  target: 150_000,
+});
+
+/** One event per message, pipelined. */
+export const ingestWsSingle = ingestScenario({
+  name: 'ingest-ws-single',
+  summary: '4 WS producers, one event per message, window 128 messages each',
+  eventsPerMessage: 1,
+  connections: 4,
+  window: 128,
+  target: 50_000,
+});

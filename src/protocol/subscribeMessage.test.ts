@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { describeFilter, parseFilters, parseSubscribe } from './subscribeMessage.js';
+
+describe('parseSubscribe', () => {
+  it('accepts the legacy snippet and defaults the rest', () => {
+    expect(parseSubscribe({ event_types: ['quiz_started', 'answer_submitted', 'quiz_started'], session_id: 'session-123' })).toEqual({
+      ok: true,
+      value: { filter: { event_types: ['quiz_started', 'answer_submitted'], session_id: 'session-123' }, from_offset: null, batch: false, checkpoints: false },
+    });
+  });
+
+  it('treats null and empty filter fields as absent', () => {
+    const parsed = parseSubscribe({ event_types: [], session_id: null, from_offset: null });
+    expect(parsed).toEqual({ ok: true, value: { filter: {}, from_offset: null, batch: false, checkpoints: false } });
+  });
+
+  it.each([[[]], [[{ event_types: ['quiz_started'] }]], [null], ['x'], [3]])('rejects %j as not a JSON object', (raw) => {
+    expect(parseSubscribe(raw)).toEqual({ ok: false, issues: [{ field: 'message', message: 'subscribe message must be a JSON object' }] });
+  });
+
+  it('names the offending field', () => {
+    const parsed = parseSubscribe({ event_types: ['quiz_started', 'nope'], from_offset: -2 });
+    expect(parsed.ok).toBe(false);
+    if (!parsed.ok) expect(parsed.issues.map((i) => i.field).sort()).toEqual(['event_types.1', 'from_offset']);
+  });
+});
+
+describe('parseFilters', () => {
+  it.each([[[]], [null], ['x']])('rejects %j, naming "filters"', (raw) => {
+    expect(parseFilters(raw)).toEqual({ ok: false, issues: [{ field: 'filters', message: 'filters must be a JSON object' }] });
+  });
+
+  it('prefixes nested fields with "filters."', () => {
+    const parsed = parseFilters({ user_id: 5 });
+    expect(parsed.ok).toBe(false);
+    if (!parsed.ok) expect(parsed.issues).toEqual([{ field: 'filters.user_id', message: 'user_id must be a string' }]);
+  });
+
+  it('round-trips through describeFilter with every field present', () => {
+    const parsed = parseFilters({ source: 'quiz_engine' });
+    expect(parsed.ok && describeFilter(parsed.value)).toEqual({ event_types: null, session_id: null, user_id: null, source: 'quiz_engine' });
+  });
+});

@@ -1,0 +1,91 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { killServer, spawnServer, type ChildServer } from './support/childServer.js';
+import { allEvents, getJson, stats } from './support/pipelineRest.js';
+import { WsClient, type Message, type WireRecord } from './support/wsClient.js';
+
+interface Acked {
+  readonly id: string;
+  readonly offset: number;
+}
+
+describe('crash safety (kill -9 of the real process)', () => {
+  let dir: string | undefined;
+  const servers: ChildServer[] = [];
+  afterEach(async () => {
+    for (const server of servers.splice(0)) await killServer(server);
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+    dir = undefined;
+  });
+
+  it('keeps every acked event across a kill -9 mid-stream, and continues the offsets after restart', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'rep-crash-'));
+    const db = join(dir, 'events.db');
+    const first = await spawnServer(db);
+    servers.push(first);
+
+    const publisher = await WsClient.open(`${first.wsBase}/ws/publish`);
+    const acked: Acked[] = [];
+    const perBatch = 20;
+    const inFlight = 8;
+    let sent = 0;
+    let received = 0;
+    const ingest = (ack: Message) => {
+      expect(ack.status).toBe('ok');
+      const ids = ack.event_ids as string[];
+      expect(ack.last_offset as number).toBe((ack.first_offset as number) + ids.length - 1);
+      ids.forEach((id, i) => acked.push({ id, offset: (ack.first_offset as number) + i }));
+    };
+    const batch = () =>
+      Array.from({ length: perBatch }, (_, i) => ({
+        event_type: 'answer_submitted',
+        source: 'crash_test',
+        session_id: `s${(sent * perBatch + i) % 7}`,
+        payload: { n: sent * perBatch + i },
+      }));
+    // Publish continuously with several batches always in flight; kill once enough are acked, without waiting for the rest.
+    while (acked.length < 2_000) {
+      while (sent - received < inFlight) {
+        publisher.send(batch());
+        sent++;
+      }
+      ingest(await publisher.next());
+      received++;
+    }
+    const inFlightAtKill = sent - received;
+    first.proc.kill('SIGKILL');
+    const exit = await first.exited;
+    expect(exit.signal).toBe('SIGKILL');
+    // Acks that were already on their way still count: the server only acks after its commit.
+    await publisher.closed;
+    while (publisher.pending > 0) ingest(await publisher.next());
+    expect(inFlightAtKill).toBeGreaterThan(0);
+
+    const second = await spawnServer(db);
+    servers.push(second);
+    // Every acked event is there, under its id, at its acked offset.
+    const missing: Acked[] = [];
+    for (let i = 0; i < acked.length; i += 100) {
+      const chunk = acked.slice(i, i + 100);
+      const found = await Promise.all(chunk.map((a) => getJson<WireRecord>(`${second.base}/events/${a.id}`)));
+      found.forEach((res, j) => {
+        if (res.status !== 200 || res.body.offset !== chunk[j]!.offset) missing.push(chunk[j]!);
+      });
+    }
+    expect(missing).toEqual([]);
+
+    // The log is gap-free, holds at least what was acked, and new offsets continue after it.
+    const maxAcked = Math.max(...acked.map((a) => a.offset));
+    const head = (await stats(second.base)).head_offset;
+    expect(head).toBeGreaterThanOrEqual(maxAcked);
+    const log = await allEvents(second.base);
+    expect(log.map((r) => r.offset)).toEqual(log.map((_, i) => i + 1));
+    expect(log).toHaveLength(head);
+    const after = await WsClient.open(`${second.wsBase}/ws/publish`);
+    after.send({ event_type: 'timer_tick', source: 'crash_test' });
+    expect(await after.next()).toMatchObject({ status: 'ok', offset: head + 1 });
+    await after.close();
+  });
+});

@@ -1,0 +1,189 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { allEvents, postEvents, type EventBody } from './support/pipelineRest.js';
+import { startTestServer } from './support/testServer.js';
+import { closeAll, isRecord, subscribe, WsClient, type Message, type WireRecord } from './support/wsClient.js';
+
+interface Filter {
+  event_types?: string[];
+  session_id?: string;
+  user_id?: string;
+  source?: string;
+}
+
+function matches(filter: Filter, r: WireRecord): boolean {
+  return (
+    (filter.event_types === undefined || filter.event_types.length === 0 || filter.event_types.includes(r.event_type)) &&
+    (filter.session_id === undefined || r.session_id === filter.session_id) &&
+    (filter.user_id === undefined || r.user_id === filter.user_id) &&
+    (filter.source === undefined || r.source === filter.source)
+  );
+}
+
+/**
+ * Take records (flattening batch arrays) until `count` have arrived, then prove nothing else is in flight: a ping's
+ * pong is written after every record already routed, so anything between the records and the pong is an extra.
+ */
+async function collect(client: WsClient, count: number): Promise<{ records: WireRecord[]; extra: unknown[] }> {
+  const records: WireRecord[] = [];
+  while (records.length < count) {
+    const message = await client.next<unknown>();
+    if (Array.isArray(message)) records.push(...(message as WireRecord[]));
+    else if (isRecord(message)) records.push(message);
+    else throw new Error(`unexpected message ${JSON.stringify(message)}`);
+  }
+  client.send({ type: 'ping' });
+  const extra = await client.until<unknown>((m) => (m as Message).type === 'pong');
+  return { records, extra: extra.slice(0, -1) };
+}
+
+const TYPES = ['quiz_started', 'answer_submitted', 'timer_tick'];
+const pool = (prefix: string) => fc.constantFrom(`${prefix}0`, `${prefix}1`, `${prefix}2`);
+
+const eventArb: fc.Arbitrary<EventBody> = fc.record({
+  event_type: fc.constantFrom(...TYPES),
+  source: pool('src'),
+  session_id: fc.option(pool('s'), { nil: null }),
+  user_id: fc.option(pool('u'), { nil: null }),
+});
+
+const filterArb: fc.Arbitrary<Filter> = fc.record(
+  { event_types: fc.subarray(TYPES), session_id: pool('s'), user_id: pool('u'), source: pool('src') },
+  { requiredKeys: [] },
+);
+
+type Op =
+  | { readonly kind: 'publish'; readonly via: 'ws' | 'rest'; readonly events: EventBody[] }
+  | { readonly kind: 'subscribe'; readonly from: number | null; readonly filter: Filter; readonly batch: boolean }
+  | { readonly kind: 'settle' };
+
+const opArb: fc.Arbitrary<Op> = fc.oneof(
+  { weight: 4, arbitrary: fc.record({ kind: fc.constant('publish' as const), via: fc.constantFrom('ws' as const, 'rest' as const), events: fc.array(eventArb, { minLength: 1, maxLength: 25 }) }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      kind: fc.constant('subscribe' as const),
+      // Offsets up to well past the head, including 0 and offsets not yet written.
+      from: fc.option(fc.nat(120), { nil: null }),
+      filter: filterArb,
+      batch: fc.boolean(),
+    }),
+  },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('settle' as const) }) },
+);
+
+interface Subscription {
+  readonly op: Extract<Op, { kind: 'subscribe' }>;
+  readonly opened: Promise<{ client: WsClient; ack: Message }>;
+}
+
+describe('replay plus live equals the log', () => {
+  it('gives every subscriber exactly the matching log from its offset, across random interleavings', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(eventArb, { maxLength: 60 }), fc.array(opArb, { minLength: 1, maxLength: 14 }), async (prefill, ops) => {
+        const t = await startTestServer();
+        const clients: WsClient[] = [];
+        try {
+          if (prefill.length > 0) expect((await postEvents(t.base, prefill)).status).toBe(201);
+          const publisher = await WsClient.open(`${t.wsBase}/ws/publish`);
+          clients.push(publisher);
+          let wsOutstanding = 0;
+          const wsAcks: Message[] = [];
+          const rest: Promise<{ status: number }>[] = [];
+          const subscriptions: Subscription[] = [];
+          for (const op of ops) {
+            if (op.kind === 'publish' && op.via === 'ws') {
+              publisher.send(op.events);
+              wsOutstanding++;
+            } else if (op.kind === 'publish') {
+              rest.push(postEvents(t.base, op.events));
+            } else if (op.kind === 'subscribe') {
+              const request = { ...op.filter, ...(op.from === null ? {} : { from_offset: op.from }), batch: op.batch };
+              const opened = subscribe(t.wsBase, request);
+              void opened.then((s) => clients.push(s.client), () => undefined);
+              subscriptions.push({ op, opened });
+            } else {
+              wsAcks.push(...(await publisher.take(wsOutstanding)));
+              wsOutstanding = 0;
+              await Promise.all(rest);
+            }
+          }
+          wsAcks.push(...(await publisher.take(wsOutstanding)));
+          for (const ack of wsAcks) expect(ack.status).toBe('ok');
+          for (const res of await Promise.all(rest)) expect(res.status).toBe(201);
+
+          const log = await allEvents(t.base);
+          // Offsets are gap-free from 1.
+          expect(log.map((r) => r.offset)).toEqual(log.map((_, i) => i + 1));
+          for (const { op, opened } of subscriptions) {
+            const { client, ack } = await opened;
+            const start = op.from === null ? (ack.head_offset as number) + 1 : Math.max(1, op.from);
+            const expected = log.filter((r) => r.offset >= start && matches(op.filter, r));
+            const got = await collect(client, expected.length);
+            expect({ from: op.from, offsets: got.records.map((r) => r.offset) }).toEqual({ from: op.from, offsets: expected.map((r) => r.offset) });
+            expect(got.records).toEqual(expected);
+            expect(got.extra).toEqual([]);
+          }
+        } finally {
+          await closeAll(clients);
+          await t.stop();
+        }
+      }),
+      { numRuns: 15 },
+    );
+  });
+
+  it('hands a subscriber replaying from offset 1 over to live with no gap or duplicate while producers keep publishing', async () => {
+    const t = await startTestServer();
+    const clients: WsClient[] = [];
+    try {
+      const event = (i: number): EventBody => ({ event_type: TYPES[i % 3]!, source: 'load', session_id: `s${i % 4}`, user_id: null, payload: { i, pad: 'x'.repeat(200) } });
+      // Several replay pages' worth already in the log.
+      for (let page = 0; page < 3; page++) {
+        expect((await postEvents(t.base, Array.from({ length: 1000 }, (_, i) => event(page * 1000 + i)))).status).toBe(201);
+      }
+      const publisher = await WsClient.open(`${t.wsBase}/ws/publish`);
+      clients.push(publisher);
+      const batches = 60;
+      const perBatch = 50;
+      let sent = 0;
+      const produce = async () => {
+        // Keep a few batches in flight at all times so commits land throughout the replay.
+        const acks: Message[] = [];
+        for (let b = 0; b < batches; b++) {
+          publisher.send(Array.from({ length: perBatch }, () => event(3000 + sent++)));
+          if (b >= 4) acks.push(await publisher.next());
+        }
+        acks.push(...(await publisher.take(4)));
+        return acks;
+      };
+      const producing = produce();
+      const everything = await subscribe(t.wsBase, { from_offset: 1 });
+      const oneSession = await subscribe(t.wsBase, { from_offset: 1, session_id: 's1', batch: true });
+      const fromMiddle = await subscribe(t.wsBase, { from_offset: 2500, event_types: ['answer_submitted'] });
+      clients.push(everything.client, oneSession.client, fromMiddle.client);
+      // The subscribes really did start while the producer was still going.
+      expect(everything.ack.head_offset as number).toBeLessThan(3000 + batches * perBatch);
+      const acks = await producing;
+      expect(acks.every((a) => a.status === 'ok')).toBe(true);
+      const log = await allEvents(t.base);
+      expect(log).toHaveLength(3000 + batches * perBatch);
+
+      const all = await collect(everything.client, log.length);
+      expect(all.records.map((r) => r.offset)).toEqual(log.map((r) => r.offset));
+      expect(all.records).toEqual(log);
+      expect(all.extra).toEqual([]);
+      const s1 = log.filter((r) => r.session_id === 's1');
+      const gotS1 = await collect(oneSession.client, s1.length);
+      expect(gotS1.records).toEqual(s1);
+      expect(gotS1.extra).toEqual([]);
+      const middle = log.filter((r) => r.offset >= 2500 && r.event_type === 'answer_submitted');
+      const gotMiddle = await collect(fromMiddle.client, middle.length);
+      expect(gotMiddle.records).toEqual(middle);
+      expect(gotMiddle.extra).toEqual([]);
+    } finally {
+      await closeAll(clients);
+      await t.stop();
+    }
+  });
+});

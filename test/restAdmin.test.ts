@@ -1,0 +1,330 @@
+import { readFileSync } from 'node:fs';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { call, event, getJson, ManualClock, publish, queryEvents, type EventRecord, type JsonResponse } from './support/httpCall.js';
+import { startTestServer, type TestServer } from './support/testServer.js';
+
+const PREFIXES = ['', '/api/v1'] as const;
+const T0 = Date.UTC(2026, 0, 31, 12, 0, 0);
+const PACKAGE_VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+/** Every endpoint that needs the API key when auth is on, with a request that would otherwise succeed. */
+const PROTECTED: readonly { name: string; method: string; path: string; body?: unknown }[] = [
+  { name: 'POST /events', method: 'POST', path: '/events', body: event() },
+  { name: 'GET /events', method: 'GET', path: '/events' },
+  { name: 'GET /events/{id}', method: 'GET', path: '/events/evt_x' },
+  { name: 'GET /stats', method: 'GET', path: '/stats' },
+  { name: 'GET /event-types', method: 'GET', path: '/event-types' },
+  { name: 'DELETE /events', method: 'DELETE', path: '/events?before=2000-01-01T00:00:00Z' },
+  { name: 'GET /sessions/{id}', method: 'GET', path: '/sessions/s-1' },
+  { name: 'GET /sessions', method: 'GET', path: '/sessions' },
+];
+
+function send(base: string, route: { method: string; path: string; body?: unknown }, headers: Record<string, string> = {}): Promise<JsonResponse> {
+  return call(`${base}${route.path}`, {
+    method: route.method,
+    headers: route.body === undefined ? headers : { 'Content-Type': 'application/json', ...headers },
+    ...(route.body === undefined ? {} : { body: JSON.stringify(route.body) }),
+  });
+}
+
+function expectSecurityHeaders(res: JsonResponse): void {
+  expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+  expect(res.headers.get('x-frame-options')).toBe('DENY');
+  expect(res.headers.get('content-security-policy')).toMatch(/\S/);
+  expect(res.headers.get('referrer-policy')).toMatch(/\S/);
+}
+
+/** Nothing in a response body looks like a stack frame or a source path. */
+function expectNoStackTrace(res: JsonResponse): void {
+  expect(res.text).not.toMatch(/\n\s+at |\bat .+\(.+:\d+:\d+\)|\.(ts|js|mjs|cjs):\d+|node_modules|\/work\//);
+}
+
+describe.each(PREFIXES)('DELETE %s/events', (prefix) => {
+  let t: TestServer;
+  const clock = new ManualClock(T0);
+  afterEach(async () => {
+    await t.stop();
+  });
+
+  it('deletes events before a timestamp, leaving the rest with their offsets', async () => {
+    t = await startTestServer({}, { now: clock.now });
+    const base = t.base + prefix;
+    const old = (await publish<EventRecord[]>(base, [event({ event_type: 'timer_tick' }), event(), event()])).body;
+    clock.advance(3_600_000);
+    const kept = (await publish<EventRecord[]>(base, [event(), event({ event_type: 'quiz_started' })])).body;
+    expect(kept.map((e) => e.offset)).toEqual([4, 5]);
+
+    const res = await call(`${base}/events?before=${encodeURIComponent(kept[0]!.timestamp)}`, { method: 'DELETE' });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ deleted: 3 });
+
+    expect(await queryEvents(base, { order: 'asc' })).toEqual(kept);
+    for (const gone of old) expect((await getJson(base, `/events/${gone.id}`)).status).toBe(404);
+    expect((await getJson<EventRecord>(base, `/events/${kept[1]!.id}`)).body).toEqual(kept[1]);
+    const stats = await getJson<{ total_events: number; by_type: { event_type: string; count: number }[]; head_offset: number }>(base, '/stats');
+    expect(stats.body.total_events).toBe(2);
+    expect(stats.body.head_offset).toBe(5);
+    expect(stats.body.by_type.map(({ event_type, count }) => ({ event_type, count }))).toEqual([
+      { event_type: 'answer_submitted', count: 1 },
+      { event_type: 'quiz_started', count: 1 },
+    ]);
+
+    clock.advance(1_000);
+    const next = await publish(base, event());
+    expect(next.body.offset).toBe(6);
+    // Time and offset bounds still work over the shortened log.
+    expect(await queryEvents(base, { since: new Date(T0).toISOString(), order: 'asc' })).toEqual([...kept, next.body]);
+    expect(await queryEvents(base, { until: kept[1]!.timestamp, order: 'asc' })).toEqual(kept);
+    expect(await queryEvents(base, { after_offset: 1, before_offset: 5, order: 'asc' })).toEqual([kept[0]]);
+  });
+
+  it('deletes nothing when no event is older than the cutoff', async () => {
+    t = await startTestServer({}, { now: clock.now });
+    const base = t.base + prefix;
+    await publish(base, [event(), event()]);
+    const res = await call(`${base}/events?before=2000-01-01T00:00:00Z`, { method: 'DELETE' });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ deleted: 0 });
+    expect(await queryEvents(base)).toHaveLength(2);
+  });
+
+  it('deletes everything without before, and the next offset continues from the last one', async () => {
+    t = await startTestServer({}, { now: clock.now });
+    const base = t.base + prefix;
+    await publish(base, [event(), event(), event()]);
+    const res = await call(`${base}/events`, { method: 'DELETE' });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ deleted: 3 });
+    expect(await queryEvents(base)).toEqual([]);
+    expect((await getJson<{ total_events: number }>(base, '/stats')).body.total_events).toBe(0);
+
+    const next = await publish(base, event());
+    expect(next.status).toBe(201);
+    expect(next.body.offset).toBe(4);
+    expect(await queryEvents(base)).toEqual([next.body]);
+  });
+
+  it('rejects an invalid before with 400 mentioning the timestamp, deleting nothing', async () => {
+    t = await startTestServer({}, { now: clock.now });
+    const base = t.base + prefix;
+    await publish(base, event());
+    const res = await call(`${base}/events?before=last-week`, { method: 'DELETE' });
+    expect(res.status).toBe(400);
+    expect(JSON.stringify(res.body)).toContain('timestamp');
+    expect(await queryEvents(base)).toHaveLength(1);
+  });
+});
+
+describe('GET /health and /readiness', () => {
+  let t: TestServer;
+  beforeAll(async () => {
+    t = await startTestServer();
+  });
+  afterAll(async () => {
+    await t.stop();
+  });
+
+  it.each(PREFIXES)('answers %s/health with status, service, version and epoch', async (prefix) => {
+    const res = await getJson(t.base + prefix, '/health');
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ status: 'ok', service: 'event-pipeline', version: PACKAGE_VERSION, epoch: expect.stringMatching(/^[0-9a-z]+$/) });
+  });
+
+  it.each(PREFIXES)('answers %s/readiness with ready and a connected database', async (prefix) => {
+    const res = await getJson(t.base + prefix, '/readiness');
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ ready: true, database: 'connected' });
+  });
+});
+
+describe('API key authentication', () => {
+  let t: TestServer;
+  const KEY = 'test-key-0123456789';
+  beforeAll(async () => {
+    t = await startTestServer({ REQUIRE_AUTH: 'true', API_KEY: KEY });
+  });
+  afterAll(async () => {
+    await t.stop();
+  });
+
+  describe.each(PREFIXES)('under "%s"', (prefix) => {
+    it.each(PROTECTED)('refuses $name without a key, with a wrong key and with a key of another length', async (route) => {
+      for (const headers of [{}, { 'X-API-Key': 'test-key-0123456788' }, { 'X-API-Key': 'test' }, { 'X-API-Key': '' }]) {
+        const res = await send(t.base + prefix, route, headers);
+        expect(res.status).toBe(401);
+        expect(res.body).toEqual({ detail: expect.any(String) });
+        expectSecurityHeaders(res);
+      }
+    });
+
+    it.each(PROTECTED)('serves $name with the right key', async (route) => {
+      const res = await send(t.base + prefix, route, { 'X-API-Key': KEY });
+      expect(res.status).not.toBe(401);
+      expect(res.status).toBeLessThan(500);
+    });
+
+    it.each(['/health', '/readiness'])('serves %s without a key', async (path) => {
+      const res = await getJson(t.base + prefix, path);
+      expect(res.status).toBe(200);
+    });
+  });
+
+  it('appends nothing for a refused publish', async () => {
+    const before = await getJson<{ head_offset: number }>(t.base, '/stats', { 'X-API-Key': KEY });
+    expect((await publish(t.base, event())).status).toBe(401);
+    const after = await getJson<{ head_offset: number }>(t.base, '/stats', { 'X-API-Key': KEY });
+    expect(after.body.head_offset).toBe(before.body.head_offset);
+  });
+
+  it('treats the header name case-insensitively', async () => {
+    const res = await getJson(t.base, '/event-types', { 'x-api-key': KEY });
+    expect(res.status).toBe(200);
+  });
+});
+
+describe('without REQUIRE_AUTH', () => {
+  let t: TestServer;
+  beforeAll(async () => {
+    t = await startTestServer({ API_KEY: 'set-but-not-required' });
+  });
+  afterAll(async () => {
+    await t.stop();
+  });
+
+  it.each(PROTECTED)('serves $name without a key', async (route) => {
+    const res = await send(t.base, route);
+    expect(res.status).not.toBe(401);
+    expect(res.status).toBeLessThan(500);
+  });
+});
+
+describe('response headers and errors', () => {
+  let t: TestServer;
+  beforeAll(async () => {
+    t = await startTestServer({ MAX_BODY_BYTES: '2048' });
+  });
+  afterAll(async () => {
+    await t.stop();
+  });
+
+  it('puts the security headers on successes and on every kind of error', async () => {
+    const responses = [
+      await getJson(t.base, '/health'),
+      await getJson(t.base, '/events'),
+      await publish(t.base, event()),
+      await getJson(t.base, '/events/evt_missing'),
+      await publish(t.base, event({ event_type: 'nope' })),
+      await publish(t.base, '{not json'),
+      await getJson(t.base, '/events?since=nope'),
+      await getJson(t.base, '/no/such/path'),
+      await getJson(t.base, '/api/v1/stats'),
+    ];
+    expect(responses.map((r) => r.status)).toEqual([200, 200, 201, 404, 422, responses[5]!.status, 400, 404, 200]);
+    expect([400, 422]).toContain(responses[5]!.status);
+    for (const res of responses) expectSecurityHeaders(res);
+  });
+
+  it('answers an unknown path with 404 and a detail', async () => {
+    const res = await getJson(t.base, '/api/v2/events');
+    expect(res.status).toBe(404);
+    expect(res.body).toEqual({ detail: expect.any(String) });
+  });
+
+  it('answers a malformed percent-escape in a path parameter with 404 and keeps serving', async () => {
+    for (const path of ['/events/%E0%A4%A', '/api/v1/events/%zz', '/api/v1/sessions/%', '/sessions/a%2']) {
+      const res = await getJson(t.base, path);
+      expect(res.status).toBe(404);
+      expect(res.body).toEqual({ detail: expect.any(String) });
+    }
+    expect((await getJson(t.base, '/health')).status).toBe(200);
+  });
+
+  it('refuses a body over MAX_BODY_BYTES with 413 and appends nothing', async () => {
+    const head = (await getJson<{ head_offset: number }>(t.base, '/stats')).body.head_offset;
+    const big = event({ payload: { blob: 'x'.repeat(4_000) } });
+    const res = await publish(t.base, big);
+    expect(res.status).toBe(413);
+    expect(res.body).toEqual({ detail: expect.any(String) });
+    expectSecurityHeaders(res);
+    expect((await getJson<{ head_offset: number }>(t.base, '/stats')).body.head_offset).toBe(head);
+    // The server is still healthy afterwards.
+    expect((await publish(t.base, event())).status).toBe(201);
+  });
+
+  it('accepts a body just under MAX_BODY_BYTES', async () => {
+    const text = JSON.stringify(event({ payload: { blob: '' } }));
+    const body = JSON.stringify(event({ payload: { blob: 'x'.repeat(2048 - text.length) } }));
+    expect(Buffer.byteLength(body)).toBe(2048);
+    expect((await publish(t.base, body)).status).toBe(201);
+  });
+
+  it('leaks no stack traces or paths on bad input', async () => {
+    const bad: JsonResponse[] = [
+      await publish(t.base, '{"event_type": "quiz_started", "source": '),
+      await publish(t.base, '[1, 2, 3]'),
+      await publish(t.base, '{"event_type": {"$gt": ""}, "source": ["a"], "payload": "x"}'),
+      await publish(t.base, '\u0000\u0001'),
+      await publish(t.base, '[]'),
+      await getJson(t.base, '/events?limit=99999999999999999999999'),
+      await getJson(t.base, '/events?after_offset=99999999999999999999999'),
+      await getJson(t.base, '/events?since=2026-01-01T25:61:00Z'),
+      await getJson(t.base, `/events/${'%'.repeat(3)}`),
+      await call(`${t.base}/events?before=%E0%A4%A`, { method: 'DELETE' }),
+    ];
+    for (const res of bad) {
+      expect(res.status).toBeGreaterThanOrEqual(400);
+      expect(res.status).toBeLessThan(500);
+      expect(res.body).toHaveProperty('detail');
+      expectNoStackTrace(res);
+    }
+  });
+});
+
+describe('rate limits', () => {
+  let t: TestServer | null = null;
+  afterEach(async () => {
+    await t?.stop();
+    t = null;
+  });
+
+  it('are off unless configured', async () => {
+    t = await startTestServer();
+    for (let i = 0; i < 30; i++) {
+      expect((await publish(t.base, event())).status).toBe(201);
+      expect((await getJson(t.base, '/events?limit=1')).status).toBe(200);
+    }
+    expect((await call(`${t.base}/events?before=2000-01-01T00:00:00Z`, { method: 'DELETE' })).status).toBe(200);
+  });
+
+  it('answer the third publish with 429 under RATE_LIMIT_PUBLISH=2/minute, until the minute is over', async () => {
+    const clock = new ManualClock(T0);
+    t = await startTestServer({ RATE_LIMIT_PUBLISH: '2/minute' }, { now: clock.now });
+    expect((await publish(t.base, event())).status).toBe(201);
+    expect((await publish(t.base, event())).status).toBe(201);
+    const limited = await publish(t.base, event());
+    expect(limited.status).toBe(429);
+    expect(limited.body).toEqual({ detail: expect.any(String) });
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+    expectSecurityHeaders(limited);
+    // Queries are another class and stay open; the refused publish appended nothing.
+    expect(await queryEvents(t.base)).toHaveLength(2);
+    clock.advance(60_000);
+    expect((await publish(t.base, event())).status).toBe(201);
+  });
+
+  it('count both path prefixes against the same limit', async () => {
+    t = await startTestServer({ RATE_LIMIT_QUERY: '2/minute' });
+    expect((await getJson(t.base, '/events')).status).toBe(200);
+    expect((await getJson(t.base, '/api/v1/stats')).status).toBe(200);
+    expect((await getJson(t.base, '/api/v1/events')).status).toBe(429);
+    // Health is never limited; publishing is another class.
+    expect((await getJson(t.base, '/health')).status).toBe(200);
+    expect((await publish(t.base, event())).status).toBe(201);
+  });
+
+  it('limit admin deletes under RATE_LIMIT_ADMIN', async () => {
+    t = await startTestServer({ RATE_LIMIT_ADMIN: '1/minute' });
+    expect((await call(`${t.base}/events`, { method: 'DELETE' })).status).toBe(200);
+    expect((await call(`${t.base}/events`, { method: 'DELETE' })).status).toBe(429);
+  });
+});

@@ -1,0 +1,70 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+
+/** The built entry point; `npm test` builds first (pretest), and so must anyone running these files directly. */
+export const MAIN_JS = fileURLToPath(new URL('../../dist/src/main.js', import.meta.url));
+
+/** A server running as a child process, the way production runs it. */
+export interface ChildServer {
+  readonly proc: ChildProcess;
+  readonly port: number;
+  readonly base: string;
+  readonly wsBase: string;
+  /** Resolves when the process has exited. */
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** What the process wrote, for failure messages. */
+  output(): string;
+}
+
+/** A port that was free a moment ago (the OS picks it; the probe socket is closed before returning). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      probe.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/** Start `node dist/src/main.js` on a free port with the database at `databasePath`; resolves once /health answers. */
+export async function spawnServer(databasePath: string, env: Record<string, string> = {}): Promise<ChildServer> {
+  const port = await freePort();
+  const proc = spawn(process.execPath, [MAIN_JS], {
+    env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), DATABASE_PATH: databasePath, LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  proc.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  proc.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    proc.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  let gone = false;
+  void exited.then(() => (gone = true));
+  const base = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    if (gone) throw new Error(`server exited before it was ready:\n${output}`);
+    try {
+      if ((await fetch(`${base}/health`)).ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      proc.kill('SIGKILL');
+      throw new Error(`server not ready within 15 s:\n${output}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  return { proc, port, base, wsBase: `ws://127.0.0.1:${port}`, exited, output: () => output };
+}
+
+/** Kill the process if it is still running, and wait for it to go. */
+export async function killServer(server: ChildServer | undefined): Promise<void> {
+  if (server === undefined) return;
+  if (server.proc.exitCode === null && server.proc.signalCode === null) server.proc.kill('SIGKILL');
+  await server.exited;
+}
