@@ -7,12 +7,44 @@ import { SqliteEventLog } from '../src/persistence/sqliteEventLog.js';
 import type { EventInput } from '../src/protocol/eventInput.js';
 import { runLogContract } from './logContract.case.js';
 
-runLogContract('SqliteEventLog', (path, deps) => new SqliteEventLog({ path, ...deps }));
+runLogContract('SqliteEventLog (worker indexer)', (path, deps) => new SqliteEventLog({ path, ...deps }));
 
-// Hint: a tiny chunk makes most reads cross the indexed part and the unindexed tail.
-runLogContract('SqliteEventLog with indexChunk 3', (path, deps) => new SqliteEventLog({ path, ...deps, indexChunk: 3 }));
+// Hint: a tiny chunk makes most reads cross the indexed chunks and the in-memory tail; inline builds are synchronous.
+runLogContract('SqliteEventLog (inline indexer, indexChunk 3)', (path, deps) => new SqliteEventLog({ path, ...deps, indexChunk: 3, indexer: 'inline' }));
+
 
 describe('SqliteEventLog', () => {
+  it('serves the same reads before and after the worker indexes chunks, and after a reopen', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sqlite-log-'));
+    let ids = 0;
+    const options = { path: join(dir, 'events.db'), now: () => 1000, newId: () => `gen-${++ids}`, newEpoch: () => 'e', indexChunk: 4 };
+    let log = new SqliteEventLog(options);
+    try {
+      const groups = Array.from({ length: 10 }, (_, g) =>
+        Array.from({ length: 3 }, (_, i) => input({ session_id: `s${(g + i) % 3}`, user_id: `u${i}`, id: g === 2 && i === 0 ? 'producer-1' : null })),
+      );
+      for (const group of groups) log.appendGroups([group]);
+      const snapshot = () => ({
+        s0: log.readFrom(1, { session_id: 's0' }, 100).map((e) => e.offset),
+        u1desc: log.query({ filter: { user_id: 'u1' }, limit: 5, order: 'desc' }).map((e) => e.offset),
+        byId: [log.getById('gen-1')?.offset, log.getById('gen-20')?.offset, log.getById('producer-1')?.offset, log.getById('nope')],
+      });
+      const before = snapshot();
+      expect(before.s0.length).toBe(10);
+      expect(before.byId).toEqual([1, 21, 7, null]);
+      // Wait until the worker has taken every sealed chunk, then the same reads must come from the index.
+      for (let i = 0; i < 200 && log.unindexedCount() > 4; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(log.unindexedCount()).toBeLessThanOrEqual(4);
+      expect(snapshot()).toEqual(before);
+      log.close();
+      log = new SqliteEventLog(options);
+      expect(snapshot()).toEqual(before);
+    } finally {
+      log.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   const input = (fields: Partial<EventInput> = {}): EventInput => ({
     id: null,
     event_type: 'quiz_started',

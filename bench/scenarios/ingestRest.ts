@@ -33,7 +33,7 @@ export const ingestRest: Scenario = {
   run: (context) =>
     withTempDir('ingest-rest', async (dir): Promise<ScenarioOutcome> => {
       // Hint: autocannon counts whole seconds; fractional durations under-run and under-report.
-      const base: Omit<RestPlan, 'url'> = { connections: 32, warmupSeconds: 1, durationSeconds: context.quick ? 2 : 10 };
+      const base: Omit<RestPlan, 'url'> = { connections: 32, warmupSeconds: context.quick ? 0 : 2, durationSeconds: context.quick ? 2 : 10 };
       const server = await ServerProcess.start({ dir, label: 'ingest-rest', profileDir: context.profileDir });
       let result: Loaded;
       let cpuMs: number;

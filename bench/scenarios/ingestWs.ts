@@ -35,8 +35,8 @@ function ingestScenario(shape: IngestShape): Scenario {
           expect: 'ack',
           traffic: 'realistic',
           seed: 7,
-          warmupMs: quick ? 500 : 2_000,
-          durationMs: quick ? 2_000 : 10_000,
+          warmupMs: quick ? 300 : 2_000,
+          durationMs: quick ? 1_500 : 10_000,
           maxEvents: Number.MAX_SAFE_INTEGER,
           drainTimeoutMs: 10_000,
         };
@@ -59,13 +59,13 @@ function ingestScenario(shape: IngestShape): Scenario {
         const meanCommit = stats.router.group_commits > 0 ? stats.total_events / stats.router.group_commits : shape.eventsPerMessage;
 
         const echo = await withUwsServer('echo', (uws) =>
-          runPublisher({ ...plan, url: `ws://127.0.0.1:${uws.port}/`, expect: 'echo', warmupMs: quick ? 300 : 1_000, durationMs: quick ? 1_000 : 4_000 }),
+          runPublisher({ ...plan, url: `ws://127.0.0.1:${uws.port}/`, expect: 'echo', warmupMs: quick ? 200 : 1_000, durationMs: quick ? 800 : 4_000 }),
         );
         const echoRate = rateOf(echo);
 
         const batch = Math.max(1, Math.round(meanCommit));
         const inputs = new EventFactory({ seed: 7, sessions: 1_000, users: 5_000 }).inputs(20_000);
-        const bare = bareAppend(dir, inputs, quick ? 60_000 : 300_000, batch);
+        const bare = bareAppend(dir, inputs, quick ? 50_000 : 300_000, batch);
 
         const metrics: Metric[] = [
           { name: 'events/s', value: rate, unit: 'ev/s', target: { op: '>=', value: shape.target }, ceiling: { name: `bare append, ${batch}/txn`, value: bare.perSecond } },

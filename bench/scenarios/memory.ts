@@ -11,7 +11,7 @@ const FIRST = 500;
 const KB = 1024;
 
 /** RSS per idle subscriber from two points (FIRST and `total` connected), so fixed costs cancel out. */
-async function rssPerSubscriber(wsBase: string, pid: () => number, total: number): Promise<{ perConnection: number; rssFirst: number; rssTotal: number }> {
+async function rssPerSubscriber(wsBase: string, pid: () => number, total: number, settleMs: number): Promise<{ perConnection: number; rssFirst: number; rssTotal: number }> {
   const pools = new SubscriberPools(`${wsBase}/ws/subscribe`, 2_500, false);
   const subscriptions = (from: number, to: number): Subscription[] => {
     const list: Subscription[] = [];
@@ -21,11 +21,11 @@ async function rssPerSubscriber(wsBase: string, pid: () => number, total: number
   try {
     const first = await pools.add(subscriptions(0, FIRST), 60_000);
     if (first.failed > 0) throw new Error(`subscribers failed: ${first.errors.join('; ')}`);
-    await sleep(1_000);
+    await sleep(settleMs);
     const rssFirst = rssBytes(pid());
     const rest = await pools.add(subscriptions(FIRST, total), 120_000);
     if (rest.failed > 0) throw new Error(`subscribers failed: ${rest.errors.join('; ')}`);
-    await sleep(1_500);
+    await sleep(settleMs);
     const rssTotal = rssBytes(pid());
     return { perConnection: (rssTotal - rssFirst) / (total - FIRST), rssFirst, rssTotal };
   } finally {
@@ -40,31 +40,33 @@ export const memory: Scenario = {
   run: (context) =>
     withTempDir('memory', async (dir): Promise<ScenarioOutcome> => {
       const notes: string[] = [];
-      let subscribers = context.quick ? 2_000 : 10_000;
+      let subscribers = context.quick ? 1_500 : 10_000;
       const fdLimit = openFileLimit();
       if (subscribers + 256 > fdLimit) {
         subscribers = Math.max(FIRST * 2, fdLimit - 256);
         notes.push(`ulimit -n is ${fdLimit}: measured ${subscribers} subscribers`);
       }
+      const settleMs = context.quick ? 500 : 1_500;
       const env = { MAX_SUBSCRIBERS: String(subscribers + 100), MAX_WS_CONNECTIONS_PER_IP: String(subscribers + 200) };
       const server = await ServerProcess.start({ dir, label: 'memory-subscribers', profileDir: context.profileDir, env });
       let ours;
       try {
-        ours = await rssPerSubscriber(server.wsUrl, () => server.pid, subscribers);
+        ours = await rssPerSubscriber(server.wsUrl, () => server.pid, subscribers, settleMs);
         server.assertAlive();
       } finally {
         await server.stop();
       }
-      const raw = await withUwsServer('relay', (uws) => rssPerSubscriber(`ws://127.0.0.1:${uws.port}`, () => uws.pid, subscribers));
+      const raw = await withUwsServer('relay', (uws) => rssPerSubscriber(`ws://127.0.0.1:${uws.port}`, () => uws.pid, subscribers, settleMs));
 
-      const sessions = context.quick ? 20_000 : 100_000;
+      // Hint: quick still touches more sessions than MAX_ACTIVE_SESSIONS (10,000), so passivation is exercised.
+      const sessions = context.quick ? 12_000 : 100_000;
       const sessionServer = await ServerProcess.start({ dir: join(dir, 'sessions'), label: 'memory-sessions', profileDir: context.profileDir });
       let rssBefore: number;
       let rssAfter: number;
       let stats;
       let publish;
       try {
-        await sleep(500);
+        await sleep(settleMs);
         rssBefore = sessionServer.rssBytes();
         publish = await runPublisher({
           url: `${sessionServer.wsUrl}/ws/publish`,
@@ -79,7 +81,7 @@ export const memory: Scenario = {
           maxEvents: sessions,
           drainTimeoutMs: 30_000,
         });
-        await sleep(1_000);
+        await sleep(settleMs);
         rssAfter = sessionServer.rssBytes();
         stats = await sessionServer.stats();
       } finally {

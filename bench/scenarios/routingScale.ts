@@ -37,7 +37,7 @@ export const routingScale: Scenario = {
         env: { MAX_SUBSCRIBERS: String(max + 100), MAX_WS_CONNECTIONS_PER_IP: String(max + 200) },
       });
       const pools = new SubscriberPools(`${server.wsUrl}/ws/subscribe`, 2_500, false);
-      const events = context.quick ? 40_000 : 200_000;
+      const events = context.quick ? 20_000 : 200_000;
       const plan: PublishPlan = {
         url: `${server.wsUrl}/ws/publish`,
         connections: 4,
@@ -53,7 +53,7 @@ export const routingScale: Scenario = {
       };
       const results: Level[] = [];
       try {
-        await runPublisher({ ...plan, maxEvents: events / 2 }); // JIT warmup and the first 1,000 session actors
+        await runPublisher(plan); // JIT warmup, the first 1,000 session actors, and a deferred index build or two
         let connected = 0;
         for (const level of levels) {
           const subscriptions: Subscription[] = [];
@@ -61,9 +61,9 @@ export const routingScale: Scenario = {
           const outcome = await pools.add(subscriptions, 120_000);
           if (outcome.failed > 0) throw new Error(`${outcome.failed} subscribers failed at level ${level}: ${outcome.errors.join('; ')}`);
           connected = level;
-          await sleep(500);
+          await sleep(context.quick ? 200 : 500);
           const idleBefore = server.cpuTimeMs();
-          await sleep(1_000);
+          await sleep(context.quick ? 500 : 1_000);
           const idleCpu = server.cpuTimeMs() - idleBefore;
           const cpuBefore = server.cpuTimeMs();
           const result = await runPublisher(plan);

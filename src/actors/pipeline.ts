@@ -130,11 +130,7 @@ export class Pipeline implements SupervisedWork {
     if (appended.length === 0) return;
     // Offsets were assigned group by group, so `appended` is already in offset order.
     this.route(appended);
-    try {
-      this.options.log.saveSessionStatuses(this.sessions.applyBatch(appended));
-    } catch (error) {
-      this.options.logger.error({ err: error }, 'session fold failed');
-    }
+    this.sessions.applyBatch(appended);
   }
 
   private route(records: readonly StoredEvent[]): void {
@@ -295,7 +291,13 @@ export class Pipeline implements SupervisedWork {
       }
       if (now - subscriber.lastActivity >= this.options.keepaliveMs) subscriber.sendControl({ type: 'keepalive' });
     }
-    this.sessions.passivateIdle();
+    this.foldSessions();
+    this.options.log.saveSessionStatuses(this.sessions.passivateIdle());
+  }
+
+  /** Fold pending session records (one message per session) and persist status changes. */
+  foldSessions(): void {
+    this.options.log.saveSessionStatuses(this.sessions.foldPending());
   }
 
   report(error: unknown, during: string): void {
@@ -332,7 +334,7 @@ export class Pipeline implements SupervisedWork {
     this.commitPending();
     this.stopped = true;
     for (const subscriber of [...this.subscribers.values()]) this.closeSubscriber(subscriber, 1001, 'server shutting down');
-    this.sessions.stopAll();
+    this.options.log.saveSessionStatuses(this.sessions.stopAll());
   }
 }
 

@@ -2,7 +2,7 @@ import { createActor, type Actor } from 'xstate';
 import type { EventLog, SessionStatusRow } from '../persistence/eventLog.js';
 import type { StoredEvent } from '../protocol/eventRecord.js';
 import { formatTimestamp } from '../protocol/eventRecord.js';
-import { LIFECYCLE, sessionMachine, type SessionContext, type SessionStatus } from './sessionMachine.js';
+import { sessionMachine, type SessionContext, type SessionStatus } from './sessionMachine.js';
 import type { Logger } from './logger.js';
 
 /** The GET /sessions/{id} body. */
@@ -22,8 +22,13 @@ export interface SessionView {
 type SessionActor = Actor<typeof sessionMachine>;
 
 interface Entry {
-  readonly actor: SessionActor;
+  /** Null until first folded: hydration reads the log, which already holds every pending record. */
+  actor: SessionActor | null;
+  /** Committed records not yet folded; the next fold sends them as one message. */
+  pending: StoredEvent[];
   touchedAt: number;
+  /** Status last written to the session_status projection. */
+  savedStatus: SessionStatus | null;
 }
 
 /** Options for the registry; the clock is injected so passivation is testable without sleeping. */
@@ -38,12 +43,17 @@ export interface SessionRegistryOptions {
 const HYDRATE_PAGE = 5_000;
 
 /**
- * One xstate actor per session_id, created lazily and rebuilt from the log when first needed, passivated after
- * idle (or least recently used beyond `maxActive`), so memory stays bounded however many sessions the log holds.
+ * One xstate actor per session_id, rebuilt from the log when first needed and passivated after idle (or least
+ * recently used beyond `maxActive`), so memory stays bounded however many sessions the log holds.
+ *
+ * Hint: the hot path only appends committed records to a per-session list; the actor folds them in one message
+ * at the next sweep or read. With ~1 event per session per commit, folding on every commit would cost one xstate
+ * send per event (~3 µs each, measured), which is what the design forbids.
  */
 export class SessionRegistry {
   // Hint: Map keeps insertion order; re-inserting on touch makes the first entry the least recently used.
   private readonly active = new Map<string, Entry>();
+  private readonly dirty = new Set<Entry>();
 
   constructor(private readonly options: SessionRegistryOptions) {}
 
@@ -51,73 +61,94 @@ export class SessionRegistry {
     return this.active.size;
   }
 
-  /** Fold one committed batch: one actor message per session per batch. Returns status rows to persist. */
-  applyBatch(records: readonly StoredEvent[]): SessionStatusRow[] {
-    const bySession = new Map<string, StoredEvent[]>();
+  /** Queue one committed batch for its sessions (plain loop; no actor messages here). */
+  applyBatch(records: readonly StoredEvent[]): void {
+    const now = this.options.now();
     for (const record of records) {
-      if (record.session_id === null) continue;
-      const list = bySession.get(record.session_id);
-      if (list === undefined) bySession.set(record.session_id, [record]);
-      else list.push(record);
-    }
-    const changed: SessionStatusRow[] = [];
-    for (const [sessionId, batch] of bySession) {
+      const sessionId = record.session_id;
+      if (sessionId === null) continue;
       let entry = this.active.get(sessionId);
       if (entry === undefined) {
-        // Hydration reads the log, which already holds this batch, so the new actor is complete.
-        entry = this.hydrate(sessionId);
-        const status = entry.actor.getSnapshot().value as SessionStatus;
-        const fresh = entry.actor.getSnapshot().context.event_count === batch.length;
-        if (fresh || batch.some((r) => LIFECYCLE[r.event_type] !== undefined)) {
-          changed.push({ session_id: sessionId, status, offset: batch[batch.length - 1]!.offset });
-        }
-        continue;
-      }
-      this.touch(sessionId, entry);
-      const before = entry.actor.getSnapshot().value;
-      entry.actor.send({ type: 'session.records', records: batch });
-      const after = entry.actor.getSnapshot().value as SessionStatus;
-      if (after !== before) changed.push({ session_id: sessionId, status: after, offset: batch[batch.length - 1]!.offset });
+        entry = { actor: null, pending: [], touchedAt: now, savedStatus: null };
+        this.active.set(sessionId, entry);
+      } else if (entry.pending.length === 0) this.touch(sessionId, entry, now);
+      entry.pending.push(record);
+      this.dirty.add(entry);
     }
     this.evictOverflow();
-    return changed;
+  }
+
+  /** Fold every session with pending records: one actor message each. Returns projection rows to persist. */
+  foldPending(): SessionStatusRow[] {
+    const rows: SessionStatusRow[] = [];
+    for (const [sessionId, entry] of this.active) {
+      if (!this.dirty.has(entry)) continue;
+      const row = this.fold(sessionId, entry);
+      if (row !== null) rows.push(row);
+    }
+    this.dirty.clear();
+    return rows;
   }
 
   /** The session's current view, hydrating it from the log if needed; null when the log has no events for it. */
   get(sessionId: string): SessionView | null {
     let entry = this.active.get(sessionId);
     if (entry === undefined) {
-      entry = this.hydrate(sessionId);
-      this.evictOverflow();
-    } else this.touch(sessionId, entry);
-    const snapshot = entry.actor.getSnapshot();
+      entry = { actor: null, pending: [], touchedAt: this.options.now(), savedStatus: null };
+      this.active.set(sessionId, entry);
+    } else this.touch(sessionId, entry, this.options.now());
+    const row = this.fold(sessionId, entry);
+    if (row !== null) this.options.log.saveSessionStatuses([row]);
+    const snapshot = entry.actor!.getSnapshot();
     if (snapshot.context.event_count === 0) {
       this.passivate(sessionId);
       return null;
     }
+    this.evictOverflow();
     return toView(snapshot.value as SessionStatus, snapshot.context);
   }
 
-  /** Stop actors idle longer than idleMs. Called from a sweeper with the injected clock. */
-  passivateIdle(): number {
+  /** Stop actors idle longer than idleMs (folding them first). Returns projection rows to persist. */
+  passivateIdle(): SessionStatusRow[] {
     const cutoff = this.options.now() - this.options.idleMs;
-    let stopped = 0;
+    const rows: SessionStatusRow[] = [];
     for (const [sessionId, entry] of this.active) {
       // Entries are in touch order, so the first fresh one ends the sweep.
       if (entry.touchedAt > cutoff) break;
+      const row = this.fold(sessionId, entry);
+      if (row !== null) rows.push(row);
       this.passivate(sessionId);
-      stopped++;
     }
-    return stopped;
+    return rows;
   }
 
-  stopAll(): void {
+  stopAll(): SessionStatusRow[] {
+    const rows = this.foldPending();
     for (const sessionId of [...this.active.keys()]) this.passivate(sessionId);
+    return rows;
   }
 
-  private hydrate(sessionId: string): Entry {
+  /** Bring the actor up to date; a status row when the projection needs writing. */
+  private fold(sessionId: string, entry: Entry): SessionStatusRow | null {
+    if (entry.actor === null) {
+      entry.actor = this.hydrate(sessionId);
+      entry.pending = [];
+    } else if (entry.pending.length > 0) {
+      const records = entry.pending;
+      entry.pending = [];
+      entry.actor.send({ type: 'session.records', records });
+    }
+    this.dirty.delete(entry);
+    const snapshot = entry.actor.getSnapshot();
+    const status = snapshot.value as SessionStatus;
+    if (status === entry.savedStatus || snapshot.context.last_offset === null) return null;
+    entry.savedStatus = status;
+    return { session_id: sessionId, status, offset: snapshot.context.last_offset };
+  }
+
+  private hydrate(sessionId: string): SessionActor {
     const actor = createActor(sessionMachine, { input: { session_id: sessionId } });
-    actor.subscribe({ error: (error) => this.options.logger.error({ err: error, session_id: sessionId }, 'session actor failed; passivated') });
+    actor.subscribe({ error: (error) => this.options.logger.error({ err: error, session_id: sessionId }, 'session actor failed') });
     actor.start();
     let from = 1;
     for (;;) {
@@ -127,29 +158,34 @@ export class SessionRegistry {
       if (page.length < HYDRATE_PAGE) break;
       from = page[page.length - 1]!.offset + 1;
     }
-    const entry: Entry = { actor, touchedAt: this.options.now() };
-    this.active.set(sessionId, entry);
-    return entry;
+    return actor;
   }
 
-  private touch(sessionId: string, entry: Entry): void {
-    entry.touchedAt = this.options.now();
+  private touch(sessionId: string, entry: Entry, now: number): void {
+    entry.touchedAt = now;
     this.active.delete(sessionId);
     this.active.set(sessionId, entry);
   }
 
   private evictOverflow(): void {
+    if (this.active.size <= this.options.maxActive) return;
+    const rows: SessionStatusRow[] = [];
     while (this.active.size > this.options.maxActive) {
-      const oldest = this.active.keys().next().value as string;
+      const [oldest, entry] = this.active.entries().next().value as [string, Entry];
+      // Fold before forgetting, so the status projection stays current.
+      const row = this.fold(oldest, entry);
+      if (row !== null) rows.push(row);
       this.passivate(oldest);
     }
+    this.options.log.saveSessionStatuses(rows);
   }
 
   private passivate(sessionId: string): void {
     const entry = this.active.get(sessionId);
     if (entry === undefined) return;
     this.active.delete(sessionId);
-    entry.actor.stop();
+    this.dirty.delete(entry);
+    entry.actor?.stop();
   }
 }
 

@@ -179,6 +179,8 @@ export function registerRestApi(app: TemplatedApp, deps: RestDeps): void {
     }
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000) issues.push({ field: 'limit', message: `must be an integer from 1 to 1000 (got ${JSON.stringify(limitText)})` });
     if (issues.length > 0) throw validationError(issues, 'query');
+    // The projection trails live traffic until the next fold; fold now so the listing is current.
+    pipeline.foldSessions();
     const sessions = [];
     for (const row of log.listSessions(status, limit)) {
       const view = pipeline.sessions.get(row.session_id);

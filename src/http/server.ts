@@ -36,7 +36,7 @@ function packageVersion(): string {
 
 const VERSION = packageVersion();
 const SWEEP_MS = 1_000;
-const INDEX_MS = 250;
+const SERVER_ID = /^evt_[A-Za-z0-9_-]{21}$/;
 
 /** Start the pipeline: open the log, start the actor system, serve REST and WebSocket on uWS. */
 export async function startServer(config: Config, deps: ServerDeps = {}): Promise<RunningServer> {
@@ -48,7 +48,9 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     durability: config.durability,
     now,
     newId: deps.newEventId ?? (() => `evt_${nanoid()}`),
+    isGeneratedId: deps.newEventId === undefined ? (id) => SERVER_ID.test(id) : () => true,
     newEpoch: customAlphabet('0123456789abcdefghijklmnopqrstuvwxyz', 16),
+    onIndexError: (message) => logger.error({ error: message }, 'index worker failed; reads fall back to the in-memory tail'),
   });
   const newSubscriberId = () => `sub_${nanoid(12)}`;
   const pipeline = new Pipeline({
@@ -81,21 +83,11 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   const port = uws.us_socket_local_port(listenSocket as never);
 
   const sweeper = setInterval(() => pipeline.supervisor.send({ type: 'maintenance.tick' }), SWEEP_MS);
-  // Hint: index building is deferred off the append path; a quiet log gets indexed within INDEX_MS.
-  const indexer = setInterval(() => {
-    try {
-      log.indexTail();
-    } catch (error) {
-      logger.error({ err: error }, 'index build failed');
-    }
-  }, INDEX_MS);
-
   let closing: Promise<void> | null = null;
   const close = () =>
     (closing ??= (async () => {
       uws.us_listen_socket_close(listenSocket);
       clearInterval(sweeper);
-      clearInterval(indexer);
       pipeline.shutdown();
       for (const ws of [...sockets]) {
         try {

@@ -1,6 +1,6 @@
 /**
- * The log's tables. `events` is a bare INTEGER PRIMARY KEY append (the fast path); `ix_*` are secondary indexes
- * kept as separate WITHOUT ROWID tables and filled in sorted bulk chunks (see SqliteEventLog).
+ * The log's tables. `events` is a bare INTEGER PRIMARY KEY append (the fast path); `producer_ids` makes producer
+ * ids idempotent. Secondary indexes live in a separate index database (see chunkIndexer.ts).
  */
 export const SCHEMA_SQL = `
 CREATE TABLE IF NOT EXISTS meta (
@@ -17,9 +17,7 @@ CREATE TABLE IF NOT EXISTS events (
   payload TEXT NOT NULL,
   ts INTEGER NOT NULL
 );
-CREATE TABLE IF NOT EXISTS ix_session (k TEXT NOT NULL, o INTEGER NOT NULL, PRIMARY KEY (k, o)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS ix_user (k TEXT NOT NULL, o INTEGER NOT NULL, PRIMARY KEY (k, o)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS ix_id (k TEXT PRIMARY KEY, o INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS producer_ids (k TEXT PRIMARY KEY, o INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS type_stats (
   event_type TEXT PRIMARY KEY,
   count INTEGER NOT NULL,
