@@ -65,6 +65,8 @@ export class Pipeline implements SupervisedWork {
   private scheduled = false;
   private lastCheckpoint = 0;
   private stopped = false;
+  private drained: Promise<void> | null = null;
+  private resolveDrained: () => void = () => {};
   publishers = 0;
   private readonly counters = { delivered: 0, routed: 0, commits: 0 };
   private readonly schedule: (fn: () => void) => void;
@@ -84,6 +86,11 @@ export class Pipeline implements SupervisedWork {
     // Hint: without an error observer a failed root actor rethrows in a timer and takes Node down.
     this.supervisor.subscribe({ error: (error) => options.logger.error({ err: error }, 'supervisor failed') });
     this.supervisor.start();
+  }
+
+  /** True once shutdown began: new publishes and subscribers are refused. */
+  get stopping(): boolean {
+    return this.stopped || this.drained !== null;
   }
 
   get log(): EventLog {
@@ -324,17 +331,24 @@ export class Pipeline implements SupervisedWork {
     };
   }
 
-  /** Stop taking work, commit and ack what is pending, close sockets with 1001. */
-  shutdown(): void {
-    if (this.stopped) return;
-    this.supervisor.send({ type: 'shutdown' });
+  /** Stop taking work, commit and ack what is pending, close subscriber sockets with 1001. Resolves when done. */
+  shutdown(): Promise<void> {
+    if (this.drained === null) {
+      this.drained = new Promise((resolve) => (this.resolveDrained = resolve));
+      this.supervisor.send({ type: 'shutdown' });
+    }
+    return this.drained;
   }
 
   drain(): void {
-    this.commitPending();
-    this.stopped = true;
-    for (const subscriber of [...this.subscribers.values()]) this.closeSubscriber(subscriber, 1001, 'server shutting down');
-    this.options.log.saveSessionStatuses(this.sessions.stopAll());
+    try {
+      this.commitPending();
+      this.stopped = true;
+      for (const subscriber of [...this.subscribers.values()]) this.closeSubscriber(subscriber, 1001, 'server shutting down');
+      this.options.log.saveSessionStatuses(this.sessions.stopAll());
+    } finally {
+      this.resolveDrained();
+    }
   }
 }
 

@@ -27,9 +27,12 @@ export interface SessionContext {
   readonly quiz_id: string | null;
 }
 
-/** One message per batch per session: the session's records from one group commit, in offset order. */
+/** The fields of a record the fold reads (a StoredEvent has them all). */
+export type SessionRecord = Pick<StoredEvent, 'offset' | 'event_type' | 'user_id' | 'payloadJson' | 'ts'>;
+
+/** One message per batch per session: the session's records since the last fold, in offset order. */
 export type SessionEvent =
-  | { readonly type: 'session.records'; readonly records: readonly StoredEvent[] }
+  | { readonly type: 'session.records'; readonly records: readonly SessionRecord[] }
   | { readonly type: 'session_created' | 'session_ended'; readonly ts: number }
   | { readonly type: 'quiz_started' | 'quiz_completed' | 'quiz_timeout'; readonly ts: number };
 

@@ -2,7 +2,7 @@ import { createActor, type Actor } from 'xstate';
 import type { EventLog, SessionStatusRow } from '../persistence/eventLog.js';
 import type { StoredEvent } from '../protocol/eventRecord.js';
 import { formatTimestamp } from '../protocol/eventRecord.js';
-import { sessionMachine, type SessionContext, type SessionStatus } from './sessionMachine.js';
+import { sessionMachine, type SessionContext, type SessionRecord, type SessionStatus } from './sessionMachine.js';
 import type { Logger } from './logger.js';
 
 /** The GET /sessions/{id} body. */
@@ -25,7 +25,7 @@ interface Entry {
   /** Null until first folded: hydration reads the log, which already holds every pending record. */
   actor: SessionActor | null;
   /** Committed records not yet folded; the next fold sends them as one message. */
-  pending: StoredEvent[];
+  pending: SessionRecord[];
   touchedAt: number;
   /** Status last written to the session_status projection. */
   savedStatus: SessionStatus | null;
@@ -72,7 +72,14 @@ export class SessionRegistry {
         entry = { actor: null, pending: [], touchedAt: now, savedStatus: null };
         this.active.set(sessionId, entry);
       } else if (entry.pending.length === 0) this.touch(sessionId, entry, now);
-      entry.pending.push(record);
+      // Hint: keep only what the fold reads, so pending records never pin large payloads in memory.
+      entry.pending.push({
+        offset: record.offset,
+        event_type: record.event_type,
+        user_id: record.user_id,
+        ts: record.ts,
+        payloadJson: record.payloadJson.includes('"quiz_id"') ? record.payloadJson : '{}',
+      });
       this.dirty.add(entry);
     }
     this.evictOverflow();

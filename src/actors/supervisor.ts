@@ -18,13 +18,22 @@ export interface SupervisedWork {
 
 type Work = SupervisedWork;
 
-/** Run one unit of work; a throw is reported, never allowed to stop the root actor. */
+/**
+ * Run one unit of work right after the transition that decided it; a throw is reported, never allowed to stop
+ * the root actor.
+ *
+ * Hint: the work drives other actors (subscribers, sessions). Running it inside this actor's action would make
+ * their built-in actions execute within a custom action, which xstate flags; a microtask runs it before any other
+ * I/O, so commit order and synchronous routing are unchanged.
+ */
 function guarded(work: Work, during: string, fn: () => void): void {
-  try {
-    fn();
-  } catch (error) {
-    work.report(error, during);
-  }
+  queueMicrotask(() => {
+    try {
+      fn();
+    } catch (error) {
+      work.report(error, during);
+    }
+  });
 }
 
 /** Events the supervisor accepts: one per group commit, per connection change, per sweep. */

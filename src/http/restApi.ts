@@ -105,7 +105,10 @@ export function registerRestApi(app: TemplatedApp, deps: RestDeps): void {
         });
         if (issues.length > 0) throw validationError(issues);
         const accepted = pipeline.submit(inputs, (outcome) => respondToPublish(reply, outcome, isArray));
-        if (!accepted) throw new HttpError(503, 'pipeline is over its pending bound; retry shortly', { 'Retry-After': '1' });
+        if (!accepted) {
+          const detail = pipeline.stopping ? 'server shutting down; retry shortly' : 'pipeline is over its pending bound; retry shortly';
+          throw new HttpError(503, detail, { 'Retry-After': '1' });
+        }
       } catch (error) {
         reply.error(error);
       }

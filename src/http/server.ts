@@ -88,7 +88,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     (closing ??= (async () => {
       uws.us_listen_socket_close(listenSocket);
       clearInterval(sweeper);
-      pipeline.shutdown();
+      await pipeline.shutdown();
       for (const ws of [...sockets]) {
         try {
           ws.end(1001, 'server shutting down');

@@ -120,7 +120,10 @@ export function registerWsApi(app: TemplatedApp, deps: WsDeps, sockets: SocketSe
         },
       };
       data.subscriber = pipeline.openSubscriber(socket);
-      if (data.subscriber === null) ws.end(1013, `subscriber limit reached (max ${config.maxSubscribers})`);
+      if (data.subscriber === null) {
+        if (pipeline.stopping) ws.end(1001, 'server shutting down');
+        else ws.end(1013, `subscriber limit reached (max ${config.maxSubscribers})`);
+      }
     },
     message: (ws: WebSocket<Connection>, message: ArrayBuffer) => {
       const subscriber = ws.getUserData().subscriber;
@@ -216,5 +219,8 @@ function handlePublish(text: string, config: Config, pipeline: Pipeline, reply: 
       }),
     );
   });
-  if (!accepted) reply(withRef({ status: 'error', message: 'pipeline is over its pending bound; retry shortly', retryable: true }));
+  if (!accepted) {
+    const message = pipeline.stopping ? 'server shutting down; retry against the next instance' : 'pipeline is over its pending bound; retry shortly';
+    reply(withRef({ status: 'error', message, retryable: true }));
+  }
 }
