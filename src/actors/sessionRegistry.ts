@@ -155,7 +155,14 @@ export class SessionRegistry {
 
   private hydrate(sessionId: string): SessionActor {
     const actor = createActor(sessionMachine, { input: { session_id: sessionId } });
-    actor.subscribe({ error: (error) => this.options.logger.error({ err: error, session_id: sessionId }, 'session actor failed') });
+    // A failed session actor is dropped; the next read or batch rebuilds it from the log (a restart).
+    actor.subscribe({
+      error: (error) => {
+        this.options.logger.error({ err: error, session_id: sessionId }, 'session actor failed; it will be rebuilt from the log');
+        const entry = this.active.get(sessionId);
+        if (entry?.actor === actor) this.passivate(sessionId);
+      },
+    });
     actor.start();
     let from = 1;
     for (;;) {

@@ -41,7 +41,8 @@ function queryMap(query: string): Map<string, string> {
   return new Map(new URLSearchParams(query));
 }
 
-function keyMatches(given: string, expected: string): boolean {
+/** Constant-time API key comparison. */
+export function keyMatches(given: string, expected: string): boolean {
   const a = Buffer.from(given);
   const b = Buffer.from(expected);
   return a.length === b.length && timingSafeEqual(a, b);

@@ -5,6 +5,7 @@ import type { Config } from '../config.js';
 import { parseEventInput, type EventInput } from '../protocol/eventInput.js';
 import { formatIssues, prefixIssues, type Issue } from '../protocol/issue.js';
 import { statusLine } from './httpError.js';
+import { keyMatches } from './restApi.js';
 
 /** Per-connection state kept in uWS user data. */
 interface Connection {
@@ -42,7 +43,7 @@ export function registerWsApi(app: TemplatedApp, deps: WsDeps, sockets: SocketSe
     const apiKey = req.getHeader('x-api-key') || new URLSearchParams(req.getQuery() ?? '').get('api_key') || '';
     const refuse = (status: number, detail: string) =>
       res.cork(() => res.writeStatus(statusLine(status)).writeHeader('Content-Type', 'application/json').end(JSON.stringify({ detail })));
-    if (config.requireAuth && apiKey !== config.apiKey) {
+    if (config.requireAuth && !keyMatches(apiKey, config.apiKey)) {
       refuse(401, 'Invalid or missing API key');
       return;
     }
