@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { machineInfo, scenarioTable, summaryTable, writeJson } from './lib/report.js';
 import { evaluate, type Scenario, type ScenarioRecord } from './lib/scenario.js';
+import { REPO_ROOT } from './lib/serverProcess.js';
 import { baseline } from './scenarios/baseline.js';
 import { fanout } from './scenarios/fanout.js';
 import { ingestRest } from './scenarios/ingestRest.js';
@@ -57,7 +58,7 @@ async function main(): Promise<number> {
   const quick = values.quick;
   const profileDir = values.profile ? resolve(values['profile-dir']) : null;
   const jsonPath = resolve(values.json);
-  const machine = machineInfo();
+  const machine = machineInfo(REPO_ROOT);
   console.log(`event pipeline benchmarks${quick ? ' (quick)' : ''}: ${machine.cpu_count}× ${machine.cpu_model}, Node ${machine.node}`);
 
   const results = new Map<string, ScenarioRecord>();

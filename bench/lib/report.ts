@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, platform, release, totalmem } from 'node:os';
 import { dirname } from 'node:path';
@@ -70,9 +71,20 @@ export interface MachineInfo {
   readonly node: string;
   readonly date: string;
   readonly command: string;
+  /** The commit measured, and whether src/ had uncommitted changes (the numbers then describe the working tree). */
+  readonly git: { readonly commit: string; readonly src_dirty: boolean } | null;
 }
 
-export function machineInfo(): MachineInfo {
+function gitState(cwd: string): MachineInfo['git'] {
+  try {
+    const run = (...args: string[]) => execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    return { commit: run('rev-parse', 'HEAD'), src_dirty: run('status', '--porcelain', '--', 'src').length > 0 };
+  } catch {
+    return null;
+  }
+}
+
+export function machineInfo(repoRoot: string): MachineInfo {
   const list = cpus();
   return {
     cpu_model: list[0]?.model ?? 'unknown',
@@ -82,6 +94,7 @@ export function machineInfo(): MachineInfo {
     node: process.version,
     date: new Date().toISOString(),
     command: ['node', ...process.argv.slice(1)].join(' '),
+    git: gitState(repoRoot),
   };
 }
 

@@ -1,7 +1,7 @@
 import { createActor, type Actor } from 'xstate';
 import { LogWriteError, type EventLog, type GroupOutcome } from '../persistence/eventLog.js';
 import type { EventInput } from '../protocol/eventInput.js';
-import type { StoredEvent } from '../protocol/eventRecord.js';
+import { recordJson, type StoredEvent } from '../protocol/eventRecord.js';
 import { formatIssues } from '../protocol/issue.js';
 import { describeFilter, parseFilters, parseSubscribe } from '../protocol/subscribeMessage.js';
 import type { Logger } from './logger.js';
@@ -34,6 +34,9 @@ export interface PipelineOptions {
   readonly schedule?: (fn: () => void) => void;
 }
 
+/** Longest synchronous session-fold slice; longer folds continue after pending I/O. */
+const FOLD_SLICE_MS = 2;
+
 interface Pending {
   readonly inputs: readonly EventInput[];
   readonly done: (outcome: SubmitOutcome) => void;
@@ -65,6 +68,7 @@ export class Pipeline implements SupervisedWork {
   private scheduled = false;
   private lastCheckpoint = 0;
   private stopped = false;
+  private folding = false;
   private drained: Promise<void> | null = null;
   private resolveDrained: () => void = () => {};
   publishers = 0;
@@ -151,10 +155,20 @@ export class Pipeline implements SupervisedWork {
       });
     }
     const last = records[records.length - 1]!.offset;
+    // Serialize each record once per commit, however many subscribers it goes to.
+    const cache = new Map<StoredEvent, string>();
+    const json = (record: StoredEvent) => {
+      let text = cache.get(record);
+      if (text === undefined) {
+        text = recordJson(record);
+        cache.set(record, text);
+      }
+      return text;
+    };
     for (const subscriber of touched) {
       this.counters.routed += subscriber.outbox.length;
       try {
-        subscriber.flushOutbox(last);
+        subscriber.flushOutbox(last, json);
       } catch (error) {
         this.options.logger.error({ err: error, subscriber_id: subscriber.id }, 'subscriber delivery failed; closing');
         this.closeSubscriber(subscriber, 1011, 'internal error');
@@ -298,13 +312,33 @@ export class Pipeline implements SupervisedWork {
       }
       if (now - subscriber.lastActivity >= this.options.keepaliveMs) subscriber.sendControl({ type: 'keepalive' });
     }
-    this.foldSessions();
+    this.foldSessionsSliced();
     this.options.log.saveSessionStatuses(this.sessions.passivateIdle());
   }
 
   /** Fold pending session records (one message per session) and persist status changes. */
   foldSessions(): void {
-    this.options.log.saveSessionStatuses(this.sessions.foldPending());
+    this.options.log.saveSessionStatuses(this.sessions.foldPending(Number.POSITIVE_INFINITY));
+  }
+
+  /** Fold in slices of at most FOLD_SLICE_MS, yielding to I/O between slices so delivery latency stays low. */
+  private foldSessionsSliced(): void {
+    if (this.folding) return;
+    this.folding = true;
+    const step = () => {
+      try {
+        const deadline = performance.now() + FOLD_SLICE_MS;
+        this.options.log.saveSessionStatuses(this.sessions.foldPending(deadline));
+        if (this.sessions.hasPending() && !this.stopped) {
+          setImmediate(step);
+          return;
+        }
+      } catch (error) {
+        this.report(error, 'session fold');
+      }
+      this.folding = false;
+    };
+    step();
   }
 
   report(error: unknown, during: string): void {

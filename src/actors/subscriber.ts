@@ -65,7 +65,7 @@ export class Subscriber {
   }
 
   /** Write this group commit's matches; fall back to catching up from the log if the socket is over its bound. */
-  flushOutbox(lastOffsetOfCommit: number): void {
+  flushOutbox(lastOffsetOfCommit: number, json: (record: StoredEvent) => string = recordJson): void {
     const records = this.outbox;
     this.outbox = [];
     if (this.mode !== 'live' || records.length === 0) return;
@@ -73,7 +73,7 @@ export class Subscriber {
       this.lag(records[0]!.offset);
       return;
     }
-    this.write(records);
+    this.write(records, json);
     if (this.socket.bufferedAmount() > this.context.limits.bufferBytes) this.lag(lastOffsetOfCommit + 1);
   }
 
@@ -96,10 +96,10 @@ export class Subscriber {
     this.actor.send({ type: 'subscriber.lagged' });
   }
 
-  private write(records: readonly StoredEvent[]): void {
+  private write(records: readonly StoredEvent[], json: (record: StoredEvent) => string = recordJson): void {
     this.socket.cork(() => {
-      if (this.batch) this.socket.send(recordsJson(records));
-      else for (const record of records) this.socket.send(recordJson(record));
+      if (this.batch) this.socket.send(json === recordJson ? recordsJson(records) : `[${records.map(json).join(',')}]`);
+      else for (const record of records) this.socket.send(json(record));
     });
     this.lastActivity = this.context.now();
     this.context.delivered(records.length);
