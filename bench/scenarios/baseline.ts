@@ -54,7 +54,7 @@ export const baseline: Scenario = {
       }
       if (ours === undefined) {
         oursName = 'log-append (measured here, 100k rows)';
-        ours = appendToLog(join(dir, 'log.db'), inputs, 100_000).perSecond;
+        ours = (await appendToLog(join(dir, 'log.db'), inputs, 100_000)).perSecond;
       }
       const metrics: Metric[] = [
         { name: 'old pattern events/s', value: old.perSecond, unit: 'ev/s' },

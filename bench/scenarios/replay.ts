@@ -27,7 +27,7 @@ export const replay: Scenario = {
     withTempDir('replay', async (dir): Promise<ScenarioOutcome> => {
       const total = context.quick ? 100_000 : 1_000_000;
       const inputs = new EventFactory({ seed: 13, sessions: 1_000, users: 5_000 }).inputs(100_000);
-      const populate = appendToLog(`${dir}/events.db`, inputs, total);
+      const populate = await appendToLog(`${dir}/events.db`, inputs, total);
       context.log(`populated ${total.toLocaleString('en-US')} events in ${(populate.elapsedMs / 1000).toFixed(1)} s`);
       // Hint: scan once to warm the page cache the same way the server's replay will find it, then measure.
       rawScan(`${dir}/events.db`);
