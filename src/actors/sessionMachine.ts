@@ -67,6 +67,7 @@ export const sessionMachine = setup({
       const counts = { ...context.counts };
       const user_ids = context.user_ids.slice();
       let { first_offset, last_offset, quiz_id, event_count } = context;
+      const before = last_offset;
       for (const record of event.records) {
         // Hint: replay after live can overlap by design; an offset at or below last_offset is already folded.
         if (last_offset !== null && record.offset <= last_offset) continue;
@@ -75,7 +76,16 @@ export const sessionMachine = setup({
         if (record.user_id !== null && !user_ids.includes(record.user_id)) user_ids.push(record.user_id);
         first_offset ??= record.offset;
         last_offset = record.offset;
-        quiz_id = quizIdOf(record.payloadJson) ?? quiz_id;
+      }
+      // The last quiz_id wins, so parse from the newest record backwards and stop at the first one that has it.
+      for (let i = event.records.length - 1; i >= 0; i--) {
+        const record = event.records[i]!;
+        if (before !== null && record.offset <= before) break;
+        const found = quizIdOf(record.payloadJson);
+        if (found !== null) {
+          quiz_id = found;
+          break;
+        }
       }
       return { counts, user_ids, first_offset, last_offset, quiz_id, event_count };
     }),

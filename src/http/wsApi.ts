@@ -33,6 +33,11 @@ const MAX_BACKPRESSURE = 64 * 1024 * 1024;
 export function registerWsApi(app: TemplatedApp, deps: WsDeps, sockets: SocketSet): void {
   const { config, pipeline } = deps;
   const perIp = new Map<string, number>();
+  const pendingFlush = new Map<WebSocket<Connection>, Connection>();
+  const flushPending = () => {
+    for (const [ws, data] of pendingFlush) flushReplies(ws, data);
+    pendingFlush.clear();
+  };
   const decoder = new TextDecoder();
 
   const upgrade = (res: HttpResponse, req: HttpRequest, context: us_socket_context_t) => {
@@ -93,7 +98,9 @@ export function registerWsApi(app: TemplatedApp, deps: WsDeps, sockets: SocketSe
       data.replies.push(null);
       const reply = (body: object) => {
         data.replies[seq - data.repliesSent] = JSON.stringify(body);
-        flushReplies(ws, data);
+        // Hint: a group commit acks many messages per connection; flush each connection once, after all of them.
+        if (pendingFlush.size === 0) queueMicrotask(flushPending);
+        pendingFlush.set(ws, data);
       };
       handlePublish(decoder.decode(message), config, pipeline, reply);
     },

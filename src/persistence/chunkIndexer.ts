@@ -23,7 +23,15 @@ CREATE TABLE IF NOT EXISTS chunks (c INTEGER PRIMARY KEY, lo INTEGER NOT NULL, h
 CREATE TABLE IF NOT EXISTS ix_session (c INTEGER NOT NULL, k TEXT NOT NULL, o INTEGER NOT NULL, PRIMARY KEY (c, k, o)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS ix_user (c INTEGER NOT NULL, k TEXT NOT NULL, o INTEGER NOT NULL, PRIMARY KEY (c, k, o)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS ix_id (c INTEGER NOT NULL, k TEXT NOT NULL, o INTEGER NOT NULL, PRIMARY KEY (c, k, o)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS keys_session (k TEXT PRIMARY KEY, first_c INTEGER NOT NULL, last_c INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS keys_user (k TEXT PRIMARY KEY, first_c INTEGER NOT NULL, last_c INTEGER NOT NULL) WITHOUT ROWID;
 `;
+
+/** Bumped whenever the index layout changes; an index database of another version is rebuilt from the log. */
+export const INDEX_VERSION = 2;
+
+/** Index tables, for dropping an outdated index database. */
+export const INDEX_TABLES = ['chunks', 'ix_session', 'ix_user', 'ix_id', 'keys_session', 'keys_user'];
 
 /** The statements that build one chunk; `ix` and `log` are the schema names of the index and event databases. */
 export function chunkBuildSql(ix: string, log: string): string[] {
@@ -31,6 +39,11 @@ export function chunkBuildSql(ix: string, log: string): string[] {
     `INSERT INTO ${ix}.ix_session (c, k, o) SELECT $c, session_id, offset FROM ${log}.events WHERE offset BETWEEN $lo AND $hi AND session_id IS NOT NULL ORDER BY 2, 3`,
     `INSERT INTO ${ix}.ix_user (c, k, o) SELECT $c, user_id, offset FROM ${log}.events WHERE offset BETWEEN $lo AND $hi AND user_id IS NOT NULL ORDER BY 2, 3`,
     `INSERT INTO ${ix}.ix_id (c, k, o) SELECT $c, id, offset FROM ${log}.events WHERE offset BETWEEN $lo AND $hi ORDER BY 2, 3`,
+    // Key directories: which chunks a session or user appears in, so an unknown key costs one probe, not one per chunk.
+    `INSERT INTO ${ix}.keys_session (k, first_c, last_c) SELECT DISTINCT session_id, $c, $c FROM ${log}.events ` +
+      `WHERE offset BETWEEN $lo AND $hi AND session_id IS NOT NULL ON CONFLICT (k) DO UPDATE SET last_c = excluded.last_c`,
+    `INSERT INTO ${ix}.keys_user (k, first_c, last_c) SELECT DISTINCT user_id, $c, $c FROM ${log}.events ` +
+      `WHERE offset BETWEEN $lo AND $hi AND user_id IS NOT NULL ON CONFLICT (k) DO UPDATE SET last_c = excluded.last_c`,
     `INSERT INTO ${ix}.chunks (c, lo, hi) VALUES ($c, $lo, $hi)`,
   ];
 }

@@ -25,9 +25,17 @@ export interface EventRecord {
   readonly timestamp: string;
 }
 
+let lastTs = Number.NaN;
+let lastIso = '';
+
 /** ISO 8601 UTC with a trailing Z, as the contract requires. */
 export function formatTimestamp(ts: number): string {
-  return new Date(ts).toISOString();
+  // Hint: a group commit stamps every record with one ts, so the last conversion is nearly always reusable.
+  if (ts !== lastTs) {
+    lastIso = new Date(ts).toISOString();
+    lastTs = ts;
+  }
+  return lastIso;
 }
 
 /** Serialize a stored event to the contract's JSON without re-parsing its payload. */
