@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import { matchesFilter, type EventFilter } from '../protocol/eventFilter.js';
 import type { EventInput } from '../protocol/eventInput.js';
 import type { EventQuery } from '../protocol/eventQuery.js';
-import { recordJson, type StoredEvent } from '../protocol/eventRecord.js';
+import type { StoredEvent } from '../protocol/eventRecord.js';
 import type { EventType } from '../protocol/eventTypes.js';
 import {
   LogWriteError,
@@ -61,11 +61,6 @@ const CHUNK_GROUP = 64;
 type Row = [number, string, string, string, string | null, string | null, string, number];
 
 const COLUMNS = 'offset, id, event_type, source, session_id, user_id, payload, ts';
-/** The contract record built in SQL, byte-for-byte what recordJson builds (held equal by a property test). */
-const RECORD_JSON_SQL =
-  `'{"id":' || json_quote(id) || ',"offset":' || offset || ',"event_type":"' || event_type || '","source":"' || source || ` +
-  `'","session_id":' || json_quote(session_id) || ',"user_id":' || json_quote(user_id) || ',"payload":' || payload || ` +
-  `',"timestamp":"' || strftime('%Y-%m-%dT%H:%M:%fZ', ts / 1000.0, 'unixepoch') || '"}'`;
 const HOUR_MS = 3_600_000;
 
 function toEvent(row: Row): StoredEvent {
@@ -454,24 +449,6 @@ export class SqliteEventLog implements EventLog {
     if (query.since !== undefined) lo = Math.max(lo, this.offsetAtOrAfter(query.since));
     if (query.until !== undefined) hi = Math.min(hi, this.offsetAtOrAfter(query.until + 1) - 1);
     return this.select(query.filter, lo, hi, query.order, query.limit);
-  }
-
-  readJsonFrom(fromOffset: number, filter: EventFilter, limit: number, upTo?: number): { records: string[]; lastOffset: number | null } {
-    const lo = Math.max(fromOffset, this.first);
-    const hi = Math.min(upTo ?? Number.MAX_SAFE_INTEGER, this.nextOffset - 1);
-    if (filter.session_id !== undefined || filter.user_id !== undefined || lo > hi) {
-      const events = this.readFrom(fromOffset, filter, limit, upTo);
-      return { records: events.map(recordJson), lastOffset: events.length > 0 ? events[events.length - 1]!.offset : null };
-    }
-    // Hint: SQLite builds the record JSON itself (payload is stored as JSON text), so replay skips a JS object and
-    // a string build per row; json_quote escapes exactly as JSON requires.
-    const params: unknown[] = [lo, hi];
-    const where = this.conditions(filter, '', params, null);
-    params.push(limit);
-    const rows = this.statement(
-      `SELECT offset, ${RECORD_JSON_SQL} FROM events WHERE offset BETWEEN ? AND ?${where} ORDER BY offset LIMIT ?`,
-    ).all(...params) as [number, string][];
-    return { records: rows.map((row) => row[1]), lastOffset: rows.length > 0 ? rows[rows.length - 1]![0] : null };
   }
 
   readFrom(fromOffset: number, filter: EventFilter, limit: number, upTo?: number): StoredEvent[] {
