@@ -1,7 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { recordJson } from '../src/protocol/eventRecord.js';
 import { LogWriteError } from '../src/persistence/eventLog.js';
 import { SqliteEventLog } from '../src/persistence/sqliteEventLog.js';
 import type { EventInput } from '../src/protocol/eventInput.js';
@@ -14,6 +16,45 @@ runLogContract('SqliteEventLog (inline indexer, indexChunk 3)', (path, deps) => 
 
 
 describe('SqliteEventLog', () => {
+  it('builds the same record JSON in SQL (replay path) as recordJson does', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sqlite-log-'));
+    let clock = 0;
+    let ids = 0;
+    const log = new SqliteEventLog({ path: join(dir, 'events.db'), now: () => clock, newId: () => `gen-${++ids}`, newEpoch: () => 'e', indexer: 'inline' });
+    try {
+      const text = fc.oneof(fc.string(), fc.string({ unit: 'binary' }), fc.constantFrom('"quoted"', 'back\\slash', 'tab\there', 'line\nbreak', '\u0001\u001f', 'ünï 😀'));
+      fc.assert(
+        fc.property(
+          fc.array(
+            fc.record({
+              ts: fc.integer({ min: 0, max: 4_102_444_800_000 }),
+              id: fc.option(text.filter((t) => t.length > 0), { nil: null }),
+              session_id: fc.option(text, { nil: null }),
+              user_id: fc.option(text, { nil: null }),
+              payload: fc.dictionary(text, fc.jsonValue()),
+            }),
+            { minLength: 1, maxLength: 8 },
+          ),
+          (events) => {
+            const from = log.headOffset() + 1;
+            for (const e of events) {
+              clock = Math.max(clock, e.ts);
+              log.appendGroups([[input({ id: e.id === null ? null : `${e.id}-${ids++}`, session_id: e.session_id, user_id: e.user_id, payloadJson: JSON.stringify(e.payload) })]]);
+            }
+            const expected = log.readFrom(from, {}, 100).map(recordJson);
+            const actual = log.readJsonFrom(from, {}, 100);
+            expect(actual.records).toEqual(expected);
+            expect(actual.lastOffset).toBe(log.headOffset());
+          },
+        ),
+        { numRuns: 200 },
+      );
+    } finally {
+      log.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('serves the same reads before and after the worker indexes chunks, and after a reopen', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sqlite-log-'));
     let ids = 0;

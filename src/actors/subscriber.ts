@@ -105,6 +105,15 @@ export class Subscriber {
     this.context.delivered(records.length);
   }
 
+  private writeJson(records: readonly string[]): void {
+    this.socket.cork(() => {
+      if (this.batch) this.socket.send(`[${records.join(',')}]`);
+      else for (const record of records) this.socket.send(record);
+    });
+    this.lastActivity = this.context.now();
+    this.context.delivered(records.length);
+  }
+
   /**
    * Catch up from the log until the head, then go live in the same synchronous turn. Routing happens synchronously
    * after each commit, so nothing committed can fall between the last replayed offset and the first live one.
@@ -129,9 +138,9 @@ export class Subscriber {
         this.stalledSince = null;
         // Hint: bound the scanned range too, so a sparse filter over a huge log never blocks the loop for long.
         const upTo = Math.min(head, this.nextOffset + limits.replayPage * 20 - 1);
-        const page = log.readFrom(this.nextOffset, this.filter, limits.replayPage, upTo);
-        if (page.length > 0) this.write(page);
-        this.nextOffset = page.length === limits.replayPage ? page[page.length - 1]!.offset + 1 : upTo + 1;
+        const page = log.readJsonFrom(this.nextOffset, this.filter, limits.replayPage, upTo);
+        if (page.records.length > 0) this.writeJson(page.records);
+        this.nextOffset = page.records.length === limits.replayPage ? page.lastOffset! + 1 : upTo + 1;
         if (performance.now() - started > limits.replaySliceMs) {
           this.context.defer(() => this.pump());
           return;

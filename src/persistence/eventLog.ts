@@ -52,6 +52,11 @@ export interface EventLog {
   appendGroups(groups: readonly (readonly EventInput[])[]): GroupOutcome[];
   /** Events with offset ≥ fromOffset (and ≤ upTo, default the head) matching filter, ascending, at most `limit`. */
   readFrom(fromOffset: number, filter: EventFilter, limit: number, upTo?: number): StoredEvent[];
+  /**
+   * readFrom, but each record already serialized as its contract JSON (replay's hot path). `lastOffset` is the
+   * offset of the last record returned, or null when none matched.
+   */
+  readJsonFrom(fromOffset: number, filter: EventFilter, limit: number, upTo?: number): { records: string[]; lastOffset: number | null };
   /** The REST query: filters, time range, cursors, order and limit. */
   query(query: EventQuery): StoredEvent[];
   getById(id: string): StoredEvent | null;

@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import { matchesFilter, type EventFilter } from '../protocol/eventFilter.js';
 import type { EventInput } from '../protocol/eventInput.js';
 import type { EventQuery } from '../protocol/eventQuery.js';
-import type { StoredEvent } from '../protocol/eventRecord.js';
+import { recordJson, type StoredEvent } from '../protocol/eventRecord.js';
 import type { EventType } from '../protocol/eventTypes.js';
 import {
   LogWriteError,
@@ -62,6 +62,20 @@ type Row = [number, string, string, string, string | null, string | null, string
 
 const COLUMNS = 'offset, id, event_type, source, session_id, user_id, payload, ts';
 const HOUR_MS = 3_600_000;
+
+/** A raw row as its contract JSON; the same bytes as recordJson(toEvent(row)). */
+function rowJson(row: Row): string {
+  return recordJson({
+    offset: row[0],
+    id: row[1],
+    event_type: row[2] as EventType,
+    source: row[3],
+    session_id: row[4],
+    user_id: row[5],
+    payloadJson: row[6],
+    ts: row[7],
+  });
+}
 
 function toEvent(row: Row): StoredEvent {
   return {
@@ -449,6 +463,23 @@ export class SqliteEventLog implements EventLog {
     if (query.since !== undefined) lo = Math.max(lo, this.offsetAtOrAfter(query.since));
     if (query.until !== undefined) hi = Math.min(hi, this.offsetAtOrAfter(query.until + 1) - 1);
     return this.select(query.filter, lo, hi, query.order, query.limit);
+  }
+
+  readJsonFrom(fromOffset: number, filter: EventFilter, limit: number, upTo?: number): { records: string[]; lastOffset: number | null } {
+    const lo = Math.max(fromOffset, this.first);
+    const hi = Math.min(upTo ?? Number.MAX_SAFE_INTEGER, this.nextOffset - 1);
+    if (filter.session_id !== undefined || filter.user_id !== undefined || lo > hi) {
+      const events = this.readFrom(fromOffset, filter, limit, upTo);
+      return { records: events.map(recordJson), lastOffset: events.length > 0 ? events[events.length - 1]!.offset : null };
+    }
+    // Hint: replay's hot path: raw rows straight to JSON strings, kept only as strings until they are sent.
+    const params: unknown[] = [lo, hi];
+    const where = this.conditions(filter, '', params, null);
+    params.push(limit);
+    const rows = this.statement(`SELECT ${COLUMNS} FROM events WHERE offset BETWEEN ? AND ?${where} ORDER BY offset LIMIT ?`).all(...params) as Row[];
+    const records = new Array<string>(rows.length);
+    for (let i = 0; i < rows.length; i++) records[i] = rowJson(rows[i]!);
+    return { records, lastOffset: rows.length > 0 ? rows[rows.length - 1]![0] : null };
   }
 
   readFrom(fromOffset: number, filter: EventFilter, limit: number, upTo?: number): StoredEvent[] {

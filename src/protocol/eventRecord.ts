@@ -38,15 +38,23 @@ export function formatTimestamp(ts: number): string {
   return lastIso;
 }
 
+/** Characters a JSON string may hold unescaped, in the ASCII range (no quote, backslash or control). */
+const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
+/** JSON string literal; ids and keys are nearly always plain ASCII, which needs no escaping pass. */
+function quote(text: string): string {
+  return PLAIN.test(text) ? '"' + text + '"' : JSON.stringify(text);
+}
+
 /** Serialize a stored event to the contract's JSON without re-parsing its payload. */
 export function recordJson(event: StoredEvent): string {
   return (
-    '{"id":' + JSON.stringify(event.id) +
+    '{"id":' + quote(event.id) +
     ',"offset":' + event.offset +
     ',"event_type":"' + event.event_type +
     '","source":"' + event.source +
-    '","session_id":' + (event.session_id === null ? 'null' : JSON.stringify(event.session_id)) +
-    ',"user_id":' + (event.user_id === null ? 'null' : JSON.stringify(event.user_id)) +
+    '","session_id":' + (event.session_id === null ? 'null' : quote(event.session_id)) +
+    ',"user_id":' + (event.user_id === null ? 'null' : quote(event.user_id)) +
     ',"payload":' + event.payloadJson +
     ',"timestamp":"' + formatTimestamp(event.ts) + '"}'
   );
