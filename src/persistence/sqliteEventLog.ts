@@ -316,7 +316,8 @@ export class SqliteEventLog implements EventLog {
       params.length = 0;
     };
     for (const group of groups) {
-      flushRows();
+      // Producer-id lookups read the table, so rows still buffered must be written first; other groups keep buffering.
+      if (params.length > 0 && group.some((input) => input.id !== null)) flushRows();
       // First pass: resolve producer ids, so a conflict rejects the whole group before any insert.
       let conflict: { index: number; id: string } | null = null;
       const existing: (StoredEvent | null)[] = new Array(group.length).fill(null);
