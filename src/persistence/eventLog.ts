@@ -67,7 +67,7 @@ export interface EventLog {
   saveSessionStatuses(rows: readonly SessionStatusRow[]): void;
   /** Sessions by most recent status change, optionally only one status. */
   listSessions(status: string | undefined, limit: number): SessionStatusRow[];
-  /** Index whatever the hot path appended but has not indexed yet. */
+  /** Hand everything appended but not yet indexed to the indexer now (normally it goes in full chunks). */
   indexTail(): void;
   /** True when the database answers a trivial query. */
   ping(): boolean;

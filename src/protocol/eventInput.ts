@@ -108,7 +108,7 @@ export function parseEventInput(raw: unknown, limits: PayloadLimits): ParseResul
   const result = v.safeParse(EventInputSchema, raw);
   if (!result.success) {
     const issues: Issue[] = result.issues.map((issue) => ({
-      field: issuePath(issue) || (issue.kind === 'schema' && issue.type === 'object' ? 'body' : 'body'),
+      field: issuePath(issue) || 'body',
       // Hint: a missing required key reports valibot's type message; say "is required" plainly.
       message: issue.input === undefined && issue.path ? 'field required' : issue.message,
     }));
