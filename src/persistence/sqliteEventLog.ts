@@ -63,20 +63,6 @@ type Row = [number, string, string, string, string | null, string | null, string
 const COLUMNS = 'offset, id, event_type, source, session_id, user_id, payload, ts';
 const HOUR_MS = 3_600_000;
 
-/** A raw row as its contract JSON; the same bytes as recordJson(toEvent(row)). */
-function rowJson(row: Row): string {
-  return recordJson({
-    offset: row[0],
-    id: row[1],
-    event_type: row[2] as EventType,
-    source: row[3],
-    session_id: row[4],
-    user_id: row[5],
-    payloadJson: row[6],
-    ts: row[7],
-  });
-}
-
 function toEvent(row: Row): StoredEvent {
   return {
     offset: row[0],
@@ -88,6 +74,11 @@ function toEvent(row: Row): StoredEvent {
     payloadJson: row[6],
     ts: row[7],
   };
+}
+
+/** A raw row as its contract JSON (replay's hot path). */
+function rowJson(row: Row): string {
+  return recordJson(toEvent(row));
 }
 
 function pushTo(map: Map<string, number[]>, key: string, offset: number): void {

@@ -1,14 +1,6 @@
+import type { EventRecord } from '../../src/protocol/eventRecord.js';
 /** The event record every REST endpoint returns. */
-export interface EventRecord {
-  readonly id: string;
-  readonly offset: number;
-  readonly event_type: string;
-  readonly source: string;
-  readonly session_id: string | null;
-  readonly user_id: string | null;
-  readonly payload: Record<string, unknown>;
-  readonly timestamp: string;
-}
+export type { EventRecord };
 
 /** One FastAPI-style validation issue. */
 export interface DetailItem {

@@ -1,20 +1,12 @@
 import type { Socket } from 'node:net';
 import WebSocket from 'ws';
+import type { EventRecord as WireRecord } from '../../src/protocol/eventRecord.js';
 
 /** A message as the server sends it: an object (ack, control, record) or, in batch mode, an array of records. */
 export type Message = Record<string, unknown>;
 
 /** An event record as it goes over the wire. */
-export interface WireRecord {
-  readonly id: string;
-  readonly offset: number;
-  readonly event_type: string;
-  readonly source: string;
-  readonly session_id: string | null;
-  readonly user_id: string | null;
-  readonly payload: Record<string, unknown>;
-  readonly timestamp: string;
-}
+export type { WireRecord };
 
 /** How a socket closed. */
 export interface CloseInfo {
