@@ -33,6 +33,21 @@ describe('GET /api/v1/sessions/{session_id}', () => {
   const session = (id: string, prefix = '/api/v1') => getJson<SessionView>(t.base, `${prefix}/sessions/${encodeURIComponent(id)}`);
   const statusOf = async (id: string) => (await session(id)).body.status;
 
+  it('refolds from what retention left: deleted events no longer count', async () => {
+    const s = 'session-retention';
+    await publish(t.base, [event({ event_type: 'quiz_started', session_id: s }), event({ event_type: 'answer_submitted', session_id: s })]);
+    clock.advance(60_000);
+    const kept = await publish(t.base, event({ event_type: 'answer_submitted', session_id: s }));
+    expect((await session(s)).body.event_count).toBe(3);
+    const cutoff = new Date(T0 + 30_000).toISOString();
+    const deleted = await fetch(`${t.base}/events?before=${cutoff}`, { method: 'DELETE' });
+    expect(await deleted.json()).toEqual({ deleted: 2 });
+    const after = (await session(s)).body;
+    expect(after.event_count).toBe(1);
+    expect(after.first_offset).toBe((kept.body as EventRecord).offset);
+    expect(after.counts).toEqual({ answer_submitted: 1 });
+  });
+
   it('answers 404 with a detail for a session the log has never seen', async () => {
     await publish(t.base, event({ session_id: 'other' }));
     const res = await session('never-seen');

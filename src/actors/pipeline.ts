@@ -345,6 +345,14 @@ export class Pipeline implements SupervisedWork {
     this.options.logger.error({ err: error, during }, 'supervised work failed; continuing');
   }
 
+  /** Retention: delete events older than `before` (all when undefined). Sessions refold from what remains. */
+  deleteBefore(before: number | undefined): number {
+    const deleted = this.options.log.deleteBefore(before);
+    // Session state is a fold over the log; after a delete, in-memory folds may count events that are gone.
+    if (deleted > 0) this.options.log.saveSessionStatuses(this.sessions.stopAll());
+    return deleted;
+  }
+
   /** /stats `router` figures. */
   stats(): RouterStats {
     let lagging = 0;

@@ -139,7 +139,7 @@ export function registerRestApi(app: TemplatedApp, deps: RestDeps): void {
       if (ms === null) throw new HttpError(400, `before: invalid timestamp ${JSON.stringify(before)}; use ISO 8601, e.g. 2026-01-31T12:00:00Z`);
       cutoff = ms;
     }
-    reply.json(200, { deleted: log.deleteBefore(cutoff) });
+    reply.json(200, { deleted: pipeline.deleteBefore(cutoff) });
   });
 
   route('get', '/stats', 0, 'query', true, (_info, reply) => {
