@@ -267,3 +267,30 @@ describe('/ws/publish with MAX_WS_CONNECTIONS_PER_IP', () => {
     expect(refused.map((r) => (r as UpgradeRefusedError).status)).toEqual(Array(7).fill(429));
   });
 });
+
+describe('WebSocket message size limit', () => {
+  it('answers an over-limit message with an error naming the size and keeps the connection open', async () => {
+    const t = await startTestServer({ MAX_WS_MESSAGE_BYTES: '1024' });
+    const clients: WsClient[] = [];
+    try {
+      const p = await WsClient.open(`${t.wsBase}/ws/publish`);
+      clients.push(p);
+      p.send(eventBody({ payload: { big: 'x'.repeat(2000) } }));
+      const error = await p.next();
+      expect(error.status).toBe('error');
+      expect(error.message).toMatch(/^message: is \d+ bytes; at most 1024 allowed/);
+      p.send(eventBody({ payload: { small: true } }));
+      expect(await p.next()).toMatchObject({ status: 'ok', offset: 1 });
+
+      const s = await WsClient.open(`${t.wsBase}/ws/subscribe`);
+      clients.push(s);
+      s.send({ session_id: 'x'.repeat(1500) });
+      expect(await s.next()).toMatchObject({ status: 'error', message: expect.stringMatching(/^message: is \d+ bytes/) });
+      s.send({ type: 'ping' });
+      expect(await s.next()).toEqual({ type: 'pong' });
+    } finally {
+      await closeAll(clients);
+      await t.stop();
+    }
+  });
+});

@@ -28,6 +28,12 @@ export interface WsDeps {
 export type SocketSet = Set<WebSocket<Connection>>;
 
 const MAX_BACKPRESSURE = 64 * 1024 * 1024;
+/** uWS's own limit, as a multiple of MAX_WS_MESSAGE_BYTES. */
+const HARD_CAP_FACTOR = 4;
+
+function tooLarge(message: ArrayBuffer, config: Config): object {
+  return { status: 'error', message: `message: is ${message.byteLength} bytes; at most ${config.maxWsMessageBytes} allowed (MAX_WS_MESSAGE_BYTES)` };
+}
 
 /** Register /ws/publish and /ws/subscribe (also under /api/v1). */
 export function registerWsApi(app: TemplatedApp, deps: WsDeps, sockets: SocketSet): void {
@@ -76,7 +82,9 @@ export function registerWsApi(app: TemplatedApp, deps: WsDeps, sockets: SocketSe
   };
 
   const common = {
-    maxPayloadLength: config.maxWsMessageBytes,
+    // Hint: uWS drops a connection (no close frame) past maxPayloadLength, so the hard cap sits above the
+    // configured limit and messages between the two get a clear error instead.
+    maxPayloadLength: config.maxWsMessageBytes * HARD_CAP_FACTOR,
     // Hint: uWS pings idle peers and drops dead ones; application keepalives come from the supervisor's sweep.
     idleTimeout: 120,
     sendPingsAutomatically: true,
@@ -102,7 +110,8 @@ export function registerWsApi(app: TemplatedApp, deps: WsDeps, sockets: SocketSe
         if (pendingFlush.size === 0) queueMicrotask(flushPending);
         pendingFlush.set(ws, data);
       };
-      handlePublish(decoder.decode(message), config, pipeline, reply);
+      if (message.byteLength > config.maxWsMessageBytes) reply(tooLarge(message, config));
+      else handlePublish(decoder.decode(message), config, pipeline, reply);
     },
     close: (ws: WebSocket<Connection>) => {
       closed(ws);
@@ -135,7 +144,9 @@ export function registerWsApi(app: TemplatedApp, deps: WsDeps, sockets: SocketSe
     },
     message: (ws: WebSocket<Connection>, message: ArrayBuffer) => {
       const subscriber = ws.getUserData().subscriber;
-      if (subscriber !== null) pipeline.onSubscriberMessage(subscriber, decoder.decode(message));
+      if (subscriber === null) return;
+      if (message.byteLength > config.maxWsMessageBytes) subscriber.sendControl(tooLarge(message, config));
+      else pipeline.onSubscriberMessage(subscriber, decoder.decode(message));
     },
     drain: (ws: WebSocket<Connection>) => ws.getUserData().subscriber?.onDrain(),
     close: (ws: WebSocket<Connection>) => {
