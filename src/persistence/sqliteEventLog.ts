@@ -121,6 +121,8 @@ export class SqliteEventLog implements EventLog {
   private readonly setMeta: Database.Statement;
   private readonly commitGroups: (groups: readonly (readonly EventInput[])[]) => GroupOutcome[];
   private readonly indexer: ChunkIndexer;
+  /** Who builds sealed segments: inline while catching up at open (bounded memory), then `indexer`. */
+  private builder: ChunkIndexer;
   private readonly typeStats = new Map<EventType, { count: number; last_seen: number }>();
   /** Indexed ranges, ascending; all of them lie below every tail segment. */
   private chunks: Chunk[] = [];
@@ -201,6 +203,9 @@ export class SqliteEventLog implements EventLog {
         : new WorkerChunkIndexer(options.path, indexPath, onBuilt, options.onIndexError ?? (() => {}));
 
     // Rebuild the tail from rows the index does not cover yet, sealing full segments as appends would.
+    // Hint: a missing or outdated index can leave millions of rows; building those chunks inline keeps only one
+    // segment in memory at a time, at the price of a slower start.
+    this.builder = new InlineChunkIndexer(this.db, onBuilt);
     const indexedUpTo = this.chunks.length > 0 ? this.chunks[this.chunks.length - 1]!.hi : 0;
     this.segments = [newSegment(Math.max(indexedUpTo + 1, this.first))];
     const page = this.db.prepare(`SELECT ${COLUMNS} FROM events WHERE offset > ? ORDER BY offset LIMIT 5000`).raw(true);
@@ -213,6 +218,7 @@ export class SqliteEventLog implements EventLog {
     }
     this.openSegment().hi = this.nextOffset - 1;
     this.sealFullSegment();
+    this.builder = this.indexer;
   }
 
   headOffset(): number {
@@ -258,7 +264,7 @@ export class SqliteEventLog implements EventLog {
     const open = this.openSegment();
     if (open.hi - open.lo + 1 < this.indexChunk) return;
     this.segments.push(newSegment(open.hi + 1));
-    this.indexer.build({ c: this.nextChunk++, lo: open.lo, hi: open.hi });
+    this.builder.build({ c: this.nextChunk++, lo: open.lo, hi: open.hi });
   }
 
   /** A chunk is committed to the index: reads use it from now on, and its tail segment is dropped. */
@@ -394,7 +400,7 @@ export class SqliteEventLog implements EventLog {
     const open = this.openSegment();
     if (open.hi < open.lo) return;
     this.segments.push(newSegment(open.hi + 1));
-    this.indexer.build({ c: this.nextChunk++, lo: open.lo, hi: open.hi });
+    this.builder.build({ c: this.nextChunk++, lo: open.lo, hi: open.hi });
   }
 
   /** Offsets still served from memory (for /stats and benchmarks). */
