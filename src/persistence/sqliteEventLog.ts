@@ -16,6 +16,7 @@ import {
 } from './eventLog.js';
 import { InlineChunkIndexer, INDEX_SCHEMA_SQL, INDEX_TABLES, INDEX_VERSION, WorkerChunkIndexer, type Chunk, type ChunkIndexer } from './chunkIndexer.js';
 import { SCHEMA_SQL } from './schema.js';
+import { UnindexedTail } from './unindexedTail.js';
 
 /** How hard a commit is pushed to disk: SQLite synchronous NORMAL (WAL-safe against process crash) or FULL. */
 export type Durability = 'normal' | 'full';
@@ -38,19 +39,6 @@ export interface SqliteEventLogOptions {
   readonly isGeneratedId?: (id: string) => boolean;
   /** Told when the index worker fails; the log keeps serving from the tail. */
   readonly onIndexError?: (message: string) => void;
-}
-
-/** Appended offsets not yet covered by an index chunk, with in-memory lookups so reads never scan. */
-interface TailSegment {
-  readonly lo: number;
-  hi: number;
-  readonly ids: Map<string, number>;
-  readonly bySession: Map<string, number[]>;
-  readonly byUser: Map<string, number[]>;
-}
-
-function newSegment(lo: number): TailSegment {
-  return { lo, hi: lo - 1, ids: new Map(), bySession: new Map(), byUser: new Map() };
 }
 
 /** Rows per multi-row INSERT: fewer native calls per event (measured ~1.4× over single-row inserts). */
@@ -79,12 +67,6 @@ function toEvent(row: Row): StoredEvent {
 /** A raw row as its contract JSON (replay's hot path). */
 function rowJson(row: Row): string {
   return recordJson(toEvent(row));
-}
-
-function pushTo(map: Map<string, number[]>, key: string, offset: number): void {
-  const list = map.get(key);
-  if (list === undefined) map.set(key, [offset]);
-  else list.push(offset);
 }
 
 function sameContent(a: StoredEvent, b: EventInput): boolean {
@@ -126,8 +108,8 @@ export class SqliteEventLog implements EventLog {
   private readonly typeStats = new Map<EventType, { count: number; last_seen: number }>();
   /** Indexed ranges, ascending; all of them lie below every tail segment. */
   private chunks: Chunk[] = [];
-  /** Unindexed offsets, ascending; the last segment is open for appends, earlier ones await their chunk build. */
-  private segments: TailSegment[];
+  /** Offsets no chunk covers yet, served from memory. */
+  private tail: UnindexedTail;
   private nextChunk = 1;
   private nextOffset: number;
   private first: number;
@@ -207,16 +189,16 @@ export class SqliteEventLog implements EventLog {
     // segment in memory at a time, at the price of a slower start.
     this.builder = new InlineChunkIndexer(this.db, onBuilt);
     const indexedUpTo = this.chunks.length > 0 ? this.chunks[this.chunks.length - 1]!.hi : 0;
-    this.segments = [newSegment(Math.max(indexedUpTo + 1, this.first))];
+    this.tail = new UnindexedTail(Math.max(indexedUpTo + 1, this.first));
     const page = this.db.prepare(`SELECT ${COLUMNS} FROM events WHERE offset > ? ORDER BY offset LIMIT 5000`).raw(true);
     for (let from = indexedUpTo; ; ) {
       const rows = page.all(from) as Row[];
-      for (const row of rows) this.addToTail(toEvent(row));
+      for (const row of rows) this.tail.add(toEvent(row));
       if (rows.length < 5000) break;
       from = rows[rows.length - 1]![0];
       this.sealFullSegment();
     }
-    this.openSegment().hi = this.nextOffset - 1;
+    this.tail.coverUpTo(this.nextOffset - 1);
     this.sealFullSegment();
     this.builder = this.indexer;
   }
@@ -237,7 +219,7 @@ export class SqliteEventLog implements EventLog {
       outcomes = this.commitGroups(groups);
     } catch (error) {
       // Hint: the transaction rolled back, so in-memory state rolls back with it.
-      this.forgetTailFrom(offsetBefore);
+      this.tail.forgetFrom(offsetBefore);
       this.nextOffset = offsetBefore;
       this.lastTs = tsBefore;
       this.reloadTypeStats();
@@ -247,46 +229,16 @@ export class SqliteEventLog implements EventLog {
     return outcomes;
   }
 
-  private openSegment(): TailSegment {
-    return this.segments[this.segments.length - 1]!;
-  }
-
-  private addToTail(event: StoredEvent): void {
-    const segment = this.openSegment();
-    segment.hi = event.offset;
-    segment.ids.set(event.id, event.offset);
-    if (event.session_id !== null) pushTo(segment.bySession, event.session_id, event.offset);
-    if (event.user_id !== null) pushTo(segment.byUser, event.user_id, event.offset);
-  }
-
-  /** Seal the open segment once it spans a whole chunk, and hand it to the indexer. */
-  private sealFullSegment(): void {
-    const open = this.openSegment();
-    if (open.hi - open.lo + 1 < this.indexChunk) return;
-    this.segments.push(newSegment(open.hi + 1));
-    this.builder.build({ c: this.nextChunk++, lo: open.lo, hi: open.hi });
+  /** Seal the open tail segment once it spans a whole chunk, and hand it to the builder. */
+  private sealFullSegment(size = this.indexChunk): void {
+    const sealed = this.tail.seal(size);
+    if (sealed !== null) this.builder.build({ c: this.nextChunk++, ...sealed });
   }
 
   /** A chunk is committed to the index: reads use it from now on, and its tail segment is dropped. */
   private chunkBuilt(chunk: Chunk): void {
     if (this.closed) return;
-    const index = this.segments.findIndex((segment) => segment.lo === chunk.lo && segment.hi === chunk.hi);
-    if (index === -1 || index === this.segments.length - 1) return;
-    this.segments.splice(index, 1);
-    if (chunk.hi >= this.first) this.chunks.push(chunk);
-  }
-
-  /** Drop tail entries at or above `offset` (after a rolled-back commit). */
-  private forgetTailFrom(offset: number): void {
-    const open = this.openSegment();
-    for (const [id, o] of open.ids) if (o >= offset) open.ids.delete(id);
-    for (const map of [open.bySession, open.byUser]) {
-      for (const [key, list] of map) {
-        while (list.length > 0 && list[list.length - 1]! >= offset) list.pop();
-        if (list.length === 0) map.delete(key);
-      }
-    }
-    open.hi = Math.min(open.hi, offset - 1);
+    if (this.tail.release(chunk) && chunk.hi >= this.first) this.chunks.push(chunk);
   }
 
   private reloadTypeStats(): void {
@@ -366,7 +318,7 @@ export class SqliteEventLog implements EventLog {
           this.insertMany.run(params);
           params.length = 0;
         }
-        this.addToTail(event);
+        this.tail.add(event);
         if (input.id !== null) {
           this.insertProducerId.run(input.id, event.offset);
           byProducerId.set(input.id, event);
@@ -397,15 +349,12 @@ export class SqliteEventLog implements EventLog {
 
   indexTail(): void {
     // Hint: seal whatever the open segment holds, so tests and benchmarks can include the full index cost.
-    const open = this.openSegment();
-    if (open.hi < open.lo) return;
-    this.segments.push(newSegment(open.hi + 1));
-    this.builder.build({ c: this.nextChunk++, lo: open.lo, hi: open.hi });
+    this.sealFullSegment(1);
   }
 
-  /** Offsets still served from memory (for /stats and benchmarks). */
+  /** Offsets still served from memory (for tests and benchmarks). */
   unindexedCount(): number {
-    return this.segments.reduce((sum, segment) => sum + Math.max(0, segment.hi - segment.lo + 1), 0);
+    return this.tail.size;
   }
 
   private statement(sql: string): Database.Statement {
@@ -424,10 +373,8 @@ export class SqliteEventLog implements EventLog {
       const row = byOffset.get(offset) as Row | undefined;
       return row === undefined || row[1] !== id ? null : toEvent(row);
     };
-    for (let i = this.segments.length - 1; i >= 0; i--) {
-      const offset = this.segments[i]!.ids.get(id);
-      if (offset !== undefined) return fetch(offset);
-    }
+    const tailOffset = this.tail.offsetOf(id);
+    if (tailOffset !== undefined) return fetch(tailOffset);
     const producer = this.statement('SELECT o FROM producer_ids WHERE k = ?').get(id) as [number] | undefined;
     if (producer !== undefined) return fetch(producer[0]);
     if (!this.isGeneratedId(id)) return null;
@@ -491,31 +438,23 @@ export class SqliteEventLog implements EventLog {
     const key = filter.session_id !== undefined ? 'session' : filter.user_id !== undefined ? 'user' : null;
     if (key === null) return this.scan(filter, lo, hi, order, limit);
     // Hint: the tail holds the highest offsets, so desc reads it first and asc reads it last.
-    const first = order === 'asc' ? this.indexed(key, filter, lo, hi, order, limit) : this.tail(key, filter, lo, hi, order, limit);
+    const first = order === 'asc' ? this.indexed(key, filter, lo, hi, order, limit) : this.readTail(key, filter, lo, hi, order, limit);
     if (first.length >= limit) return first;
-    const rest = order === 'asc' ? this.tail(key, filter, lo, hi, order, limit - first.length) : this.indexed(key, filter, lo, hi, order, limit - first.length);
+    const rest = order === 'asc' ? this.readTail(key, filter, lo, hi, order, limit - first.length) : this.indexed(key, filter, lo, hi, order, limit - first.length);
     return first.concat(rest);
   }
 
-  /** Keyed read of the unindexed tail through the segments' in-memory offset lists. */
-  private tail(key: 'session' | 'user', filter: EventFilter, lo: number, hi: number, order: 'asc' | 'desc', limit: number): StoredEvent[] {
+  /** Keyed read of the unindexed tail through its in-memory offset lists. */
+  private readTail(key: 'session' | 'user', filter: EventFilter, lo: number, hi: number, order: 'asc' | 'desc', limit: number): StoredEvent[] {
     const value = key === 'session' ? filter.session_id! : filter.user_id!;
     const byOffset = this.statement(`SELECT ${COLUMNS} FROM events WHERE offset = ?`);
     const out: StoredEvent[] = [];
-    const asc = order === 'asc';
-    for (let s = asc ? 0 : this.segments.length - 1; s >= 0 && s < this.segments.length && out.length < limit; s += asc ? 1 : -1) {
-      const segment = this.segments[s]!;
-      if (segment.hi < lo || segment.lo > hi) continue;
-      const offsets = (key === 'session' ? segment.bySession : segment.byUser).get(value);
-      if (offsets === undefined) continue;
-      for (let i = asc ? 0 : offsets.length - 1; i >= 0 && i < offsets.length && out.length < limit; i += asc ? 1 : -1) {
-        const offset = offsets[i]!;
-        if (offset < lo || offset > hi) continue;
-        const row = byOffset.get(offset) as Row | undefined;
-        if (row === undefined) continue;
-        const event = toEvent(row);
-        if (matchesFilter(filter, event)) out.push(event);
-      }
+    for (const offset of this.tail.offsetsFor(key, value, lo, hi, order)) {
+      const row = byOffset.get(offset) as Row | undefined;
+      if (row === undefined) continue;
+      const event = toEvent(row);
+      if (matchesFilter(filter, event)) out.push(event);
+      if (out.length >= limit) break;
     }
     return out;
   }

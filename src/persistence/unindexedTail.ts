@@ -1,0 +1,113 @@
+import type { StoredEvent } from '../protocol/eventRecord.js';
+
+/** An offset range the tail has sealed and handed to the indexer. */
+export interface SealedRange {
+  readonly lo: number;
+  readonly hi: number;
+}
+
+/** A contiguous run of unindexed offsets with in-memory lookups by id, session and user. */
+interface Segment {
+  readonly lo: number;
+  hi: number;
+  readonly ids: Map<string, number>;
+  readonly bySession: Map<string, number[]>;
+  readonly byUser: Map<string, number[]>;
+}
+
+function newSegment(lo: number): Segment {
+  return { lo, hi: lo - 1, ids: new Map(), bySession: new Map(), byUser: new Map() };
+}
+
+function pushTo(map: Map<string, number[]>, key: string, offset: number): void {
+  const list = map.get(key);
+  if (list === undefined) map.set(key, [offset]);
+  else list.push(offset);
+}
+
+/**
+ * The offsets no index chunk covers yet, ascending: sealed segments wait for their chunk build, the last one is
+ * open for appends. Reads of the tail never scan SQLite: ids and keys resolve to offsets here.
+ */
+export class UnindexedTail {
+  private segments: Segment[];
+
+  constructor(firstOffset: number) {
+    this.segments = [newSegment(firstOffset)];
+  }
+
+  /** Offsets held (sealed and open). */
+  get size(): number {
+    return this.segments.reduce((sum, segment) => sum + Math.max(0, segment.hi - segment.lo + 1), 0);
+  }
+
+  private get open(): Segment {
+    return this.segments[this.segments.length - 1]!;
+  }
+
+  add(event: StoredEvent): void {
+    const open = this.open;
+    open.hi = event.offset;
+    open.ids.set(event.id, event.offset);
+    if (event.session_id !== null) pushTo(open.bySession, event.session_id, event.offset);
+    if (event.user_id !== null) pushTo(open.byUser, event.user_id, event.offset);
+  }
+
+  /** Extend the open segment to `hi` (offsets deleted by retention hold no entries). */
+  coverUpTo(hi: number): void {
+    this.open.hi = Math.max(this.open.hi, hi);
+  }
+
+  /** Seal the open segment when it spans at least `size` offsets (any non-empty one when size is 1). */
+  seal(size: number): SealedRange | null {
+    const open = this.open;
+    if (open.hi - open.lo + 1 < size) return null;
+    this.segments.push(newSegment(open.hi + 1));
+    return { lo: open.lo, hi: open.hi };
+  }
+
+  /** The sealed range is indexed now: drop its segment. */
+  release(range: SealedRange): boolean {
+    const index = this.segments.findIndex((segment) => segment.lo === range.lo && segment.hi === range.hi);
+    if (index === -1 || index === this.segments.length - 1) return false;
+    this.segments.splice(index, 1);
+    return true;
+  }
+
+  /** Forget offsets at or above `offset` (a rolled-back commit); only the open segment can hold them. */
+  forgetFrom(offset: number): void {
+    const open = this.open;
+    for (const [id, o] of open.ids) if (o >= offset) open.ids.delete(id);
+    for (const map of [open.bySession, open.byUser]) {
+      for (const [key, list] of map) {
+        while (list.length > 0 && list[list.length - 1]! >= offset) list.pop();
+        if (list.length === 0) map.delete(key);
+      }
+    }
+    open.hi = Math.min(open.hi, offset - 1);
+  }
+
+  /** The offset of `id`, when it is in the tail. */
+  offsetOf(id: string): number | undefined {
+    for (let i = this.segments.length - 1; i >= 0; i--) {
+      const offset = this.segments[i]!.ids.get(id);
+      if (offset !== undefined) return offset;
+    }
+    return undefined;
+  }
+
+  /** Offsets in [lo, hi] whose session (or user) is `value`, in the given order. */
+  *offsetsFor(key: 'session' | 'user', value: string, lo: number, hi: number, order: 'asc' | 'desc'): Generator<number> {
+    const asc = order === 'asc';
+    for (let s = asc ? 0 : this.segments.length - 1; s >= 0 && s < this.segments.length; s += asc ? 1 : -1) {
+      const segment = this.segments[s]!;
+      if (segment.hi < lo || segment.lo > hi) continue;
+      const offsets = (key === 'session' ? segment.bySession : segment.byUser).get(value);
+      if (offsets === undefined) continue;
+      for (let i = asc ? 0 : offsets.length - 1; i >= 0 && i < offsets.length; i += asc ? 1 : -1) {
+        const offset = offsets[i]!;
+        if (offset >= lo && offset <= hi) yield offset;
+      }
+    }
+  }
+}
