@@ -2,12 +2,11 @@ import { createActor, type Actor } from 'xstate';
 import { LogWriteError, type EventLog, type GroupOutcome } from '../persistence/eventLog.js';
 import type { EventInput } from '../protocol/eventInput.js';
 import { recordJson, type StoredEvent } from '../protocol/eventRecord.js';
-import { formatIssues } from '../protocol/issue.js';
-import { describeFilter, parseFilters, parseSubscribe } from '../protocol/subscribeMessage.js';
 import type { Logger } from './logger.js';
 import { SessionRegistry } from './sessionRegistry.js';
 import { Subscriber, type SubscriberLimits, type SubscriberSocket } from './subscriber.js';
 import { SubscriberIndex } from './subscriberIndex.js';
+import { handleSubscriberMessage } from './subscriberProtocol.js';
 import { supervisorMachine, type SupervisedWork } from './supervisor.js';
 
 /** How a submitted batch ended: committed (with records), rejected (conflict), or not committed (retryable). */
@@ -229,68 +228,7 @@ export class Pipeline implements SupervisedWork {
 
   /** Handle one text message from a subscriber: its config first, then ping / update_filters. */
   onSubscriberMessage(subscriber: Subscriber, text: string): void {
-    subscriber.lastActivity = this.options.now();
-    let message: unknown;
-    try {
-      message = JSON.parse(text);
-    } catch {
-      subscriber.sendControl({ status: 'error', message: 'message is not valid JSON' });
-      return;
-    }
-    const type = typeof message === 'object' && message !== null && 'type' in message ? (message as { type: unknown }).type : undefined;
-    if (type === 'ping') {
-      subscriber.sendControl({ type: 'pong' });
-      return;
-    }
-    if (subscriber.mode === 'awaitingConfig') {
-      this.configure(subscriber, message);
-      return;
-    }
-    if (type === 'update_filters') {
-      const parsed = parseFilters((message as { filters?: unknown }).filters ?? {});
-      if (!parsed.ok) {
-        subscriber.sendControl({ status: 'error', message: formatIssues(parsed.issues) });
-        return;
-      }
-      subscriber.filter = parsed.value;
-      this.index.add(subscriber);
-      subscriber.sendControl({ status: 'filters_updated', filters: describeFilter(parsed.value) });
-      return;
-    }
-    subscriber.sendControl({ status: 'error', message: `unknown message type ${JSON.stringify(type ?? null)}; expected "ping" or "update_filters"` });
-  }
-
-  private configure(subscriber: Subscriber, message: unknown): void {
-    const parsed = parseSubscribe(message);
-    if (!parsed.ok) {
-      subscriber.sendControl({ status: 'error', message: formatIssues(parsed.issues) });
-      return;
-    }
-    const request = parsed.value;
-    const log = this.options.log;
-    const head = log.headOffset();
-    subscriber.filter = request.filter;
-    subscriber.batch = request.batch;
-    subscriber.checkpoints = request.checkpoints;
-    const ack: Record<string, unknown> = {
-      status: 'subscribed',
-      subscriber_id: subscriber.id,
-      filters: describeFilter(request.filter),
-      head_offset: head,
-      epoch: log.epoch,
-    };
-    if (request.from_offset !== null) {
-      ack.from_offset = request.from_offset;
-      const first = log.firstOffset();
-      if (request.from_offset < first && request.from_offset <= head) {
-        ack.retention = { truncated: true, first_available_offset: first, message: `offsets before ${first} were deleted by retention; replay starts at ${first}` };
-      }
-    }
-    subscriber.sendControl(ack);
-    this.index.add(subscriber);
-    // Replay from an offset, else go live from the next commit.
-    subscriber.nextOffset = request.from_offset === null ? head + 1 : Math.max(1, request.from_offset);
-    subscriber.actor.send({ type: 'subscriber.configured', replay: request.from_offset !== null && request.from_offset <= head });
+    handleSubscriberMessage(subscriber, text, { log: this.options.log, now: this.options.now, reindex: (s) => this.index.add(s) });
   }
 
   sweep(): void {
