@@ -1,6 +1,6 @@
 import pino from 'pino';
 import { ConfigError, loadConfig } from './config.js';
-import { startServer } from './http/server.js';
+import { ListenError, startServer } from './http/server.js';
 import { NativeUwsUnavailableError } from './http/uws.js';
 
 /** Entry point: configuration from the environment, structured logs, clean shutdown on SIGTERM/SIGINT. */
@@ -20,9 +20,9 @@ async function main(): Promise<void> {
   try {
     server = await startServer(config, { logger });
   } catch (error) {
-    if (error instanceof NativeUwsUnavailableError) {
+    if (error instanceof NativeUwsUnavailableError || error instanceof ListenError) {
       process.stderr.write(`refusing to start: ${error.message}\n`);
-      process.exit(3);
+      process.exit(error instanceof ListenError ? 4 : 3);
     }
     throw error;
   }

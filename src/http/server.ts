@@ -16,6 +16,11 @@ export interface ServerDeps {
   readonly newEventId?: () => string;
 }
 
+/** Thrown when the server cannot bind its address; the log it opened is closed again. */
+export class ListenError extends Error {
+  override readonly name = 'ListenError';
+}
+
 /** A running server. */
 export interface RunningServer {
   readonly port: number;
@@ -74,12 +79,12 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   registerWsApi(app, { config, pipeline }, sockets as never);
   registerRestApi(app, { config, pipeline, now, version: VERSION });
 
-  const listenSocket = await new Promise<us_listen_socket>((resolve, reject) => {
-    app.listen(config.host, config.port, (socket) => {
-      if (socket) resolve(socket);
-      else reject(new Error(`could not listen on ${config.host}:${config.port}`));
-    });
-  });
+  const listenSocket = await new Promise<us_listen_socket | false>((resolve) => app.listen(config.host, config.port, resolve));
+  if (listenSocket === false) {
+    await pipeline.shutdown();
+    log.close();
+    throw new ListenError(`could not listen on ${config.host}:${config.port} (address in use, or not allowed)`);
+  }
   const port = uws.us_socket_local_port(listenSocket as never);
 
   const sweeper = setInterval(() => pipeline.supervisor.send({ type: 'maintenance.tick' }), SWEEP_MS);
