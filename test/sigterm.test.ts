@@ -1,67 +1,24 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { event, getJson, publish, queryEvents, type EventRecord } from './support/httpCall.js';
+import { MAIN_JS, spawnServer, type ChildServer } from './support/childServer.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
 
-const MAIN = fileURLToPath(new URL('../dist/src/main.js', import.meta.url));
-
-/** A port that was free a moment ago (PORT=0 would not tell us which one the child got). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
-
-interface Child {
-  readonly process: ChildProcess;
-  readonly base: string;
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  output(): string;
-}
-
-/** Start `node dist/src/main.js` and resolve once it logs that it is listening. */
-async function startMain(dir: string): Promise<Child> {
-  const port = await freePort();
-  const child = spawn(process.execPath, [MAIN], {
-    env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), DATABASE_PATH: join(dir, 'events.db'), LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
-  );
-  await new Promise<void>((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('event pipeline listening')) resolve();
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    void exited.then(({ code, signal }) => reject(new Error(`main exited early (code ${code}, signal ${signal}):\n${output}`)));
-  });
-  return { process: child, base: `http://127.0.0.1:${port}`, exited, output: () => output };
-}
+/** `node dist/src/main.js` with info logs, so the no-stack-trace check sees everything it prints. */
+const startMain = (dir: string): Promise<ChildServer> => spawnServer(join(dir, 'events.db'), { LOG_LEVEL: 'info' });
 
 describe('node dist/src/main.js', () => {
   let dir: string;
-  let child: Child | null = null;
+  let child: ChildServer | null = null;
   let restarted: TestServer | null = null;
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'rep-sigterm-'));
   });
   afterEach(async () => {
-    if (child !== null && child.process.exitCode === null && child.process.signalCode === null) {
-      child.process.kill('SIGKILL');
+    if (child !== null && child.proc.exitCode === null && child.proc.signalCode === null) {
+      child.proc.kill('SIGKILL');
       await child.exited;
     }
     child = null;
@@ -71,7 +28,7 @@ describe('node dist/src/main.js', () => {
   });
 
   it('is built (npm test runs the build first)', () => {
-    expect(existsSync(MAIN)).toBe(true);
+    expect(existsSync(MAIN_JS)).toBe(true);
   });
 
   it('exits 0 on SIGTERM and keeps every acknowledged event', async () => {
@@ -87,7 +44,7 @@ describe('node dist/src/main.js', () => {
     records.push((await publish(child.base, event({ id: 'last-one', event_type: 'quiz_completed', session_id: 'sig' }))).body);
     expect(records.map((r) => r.offset)).toEqual(Array.from({ length: 52 }, (_, i) => i + 1));
 
-    child.process.kill('SIGTERM');
+    child.proc.kill('SIGTERM');
     expect(await child.exited).toEqual({ code: 0, signal: null });
     expect(child.output()).not.toMatch(/\n\s+at /);
 
@@ -107,7 +64,7 @@ describe('node dist/src/main.js', () => {
       (res) => res.status,
       () => null,
     );
-    child.process.kill('SIGTERM');
+    child.proc.kill('SIGTERM');
     const status = await inFlight;
     expect(await child.exited).toEqual({ code: 0, signal: null });
 
