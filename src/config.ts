@@ -13,10 +13,14 @@ export interface Config {
   readonly maxPayloadBytes: number;
   readonly maxBodyBytes: number;
   readonly logLevel: string;
-  /** Requests per minute per client IP; 0 disables the limit (the default). */
-  readonly rateLimitPublish: number;
-  readonly rateLimitQuery: number;
-  readonly rateLimitAdmin: number;
+  /** Requests per window per client IP; null disables the limit (the default). */
+  readonly rateLimitPublish: RateLimit | null;
+  readonly rateLimitQuery: RateLimit | null;
+  readonly rateLimitAdmin: RateLimit | null;
+  /** Deepest JSON nesting accepted in a body, event or payload (MAX_JSON_DEPTH). */
+  readonly maxJsonDepth: number;
+  /** Peers whose X-Forwarded-For / X-Forwarded-Proto are believed (TRUST_PROXY; default loopback, as uvicorn). */
+  readonly trustProxy: readonly string[];
   readonly maxWsMessageBytes: number;
   readonly maxWsConnectionsPerIp: number;
   readonly maxSubscribers: number;
@@ -32,6 +36,12 @@ export interface Config {
   readonly maxActiveSessions: number;
 }
 
+/** A rate limit as configured: at most `count` requests per `windowMs` per client. */
+export interface RateLimit {
+  readonly count: number;
+  readonly windowMs: number;
+}
+
 /** Thrown when an environment variable cannot be understood; names the variable and the reason. */
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -45,15 +55,14 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0
   return value;
 }
 
-/** Parses "100/minute", "100", "10/second" or "6000/hour" into requests per minute; unset means off. */
-function rateLimit(env: NodeJS.ProcessEnv, name: string): number {
+/** Parses "100/minute", "100" (per minute), "10/second" or "6000/hour"; unset, "0" or "off" means no limit. */
+function rateLimit(env: NodeJS.ProcessEnv, name: string): RateLimit | null {
   const text = env[name]?.trim();
-  if (text === undefined || text === '' || text === '0' || text.toLowerCase() === 'off') return 0;
+  if (text === undefined || text === '' || text === '0' || text.toLowerCase() === 'off') return null;
   const match = /^(\d+)\s*(?:\/\s*(second|minute|hour))?$/i.exec(text);
   if (!match) throw new ConfigError(`${name} must look like "100/minute" (got ${JSON.stringify(text)})`);
-  const count = Number(match[1]);
   const unit = (match[2] ?? 'minute').toLowerCase();
-  return unit === 'second' ? count * 60 : unit === 'hour' ? count / 60 : count;
+  return { count: Number(match[1]), windowMs: unit === 'second' ? 1_000 : unit === 'hour' ? 3_600_000 : 60_000 };
 }
 
 function bool(env: NodeJS.ProcessEnv, name: string): boolean {
@@ -82,9 +91,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rateLimitPublish: rateLimit(env, 'RATE_LIMIT_PUBLISH'),
     rateLimitQuery: rateLimit(env, 'RATE_LIMIT_QUERY'),
     rateLimitAdmin: rateLimit(env, 'RATE_LIMIT_ADMIN'),
-    maxWsMessageBytes: integer(env, 'MAX_WS_MESSAGE_BYTES', 1024 * 1024, 1024),
+    maxJsonDepth: integer(env, 'MAX_JSON_DEPTH', 32, 1),
+    trustProxy: (env.TRUST_PROXY ?? '127.0.0.1,::1').split(',').map((s) => s.trim()).filter((s) => s !== ''),
+    maxWsMessageBytes: integer(env, 'MAX_WS_MESSAGE_BYTES', 1024 * 1024, 0),
     maxWsConnectionsPerIp: integer(env, 'MAX_WS_CONNECTIONS_PER_IP', 20, 1),
-    maxSubscribers: integer(env, 'MAX_SUBSCRIBERS', 5000, 1),
+    maxSubscribers: integer(env, 'MAX_SUBSCRIBERS', 5000, 0),
     maxPendingEvents: integer(env, 'MAX_PENDING_EVENTS', 100_000, 1),
     subscriberBufferBytes: integer(env, 'SUBSCRIBER_BUFFER_BYTES', 1024 * 1024, 1024),
     slowConsumerTimeoutMs: integer(env, 'SLOW_CONSUMER_TIMEOUT_MS', 30_000, 1),

@@ -26,6 +26,6 @@ describe('startup', () => {
     expect(() => loadConfig({ RATE_LIMIT_PUBLISH: 'lots' })).toThrow(/RATE_LIMIT_PUBLISH must look like "100\/minute"/);
     expect(loadConfig({}).port).toBe(8001);
     expect(loadConfig({}).databasePath).toBe('data/events.db');
-    expect(loadConfig({ RATE_LIMIT_QUERY: '10/second' }).rateLimitQuery).toBe(600);
+    expect(loadConfig({ RATE_LIMIT_QUERY: '10/second' }).rateLimitQuery).toEqual({ count: 10, windowMs: 1_000 });
   });
 });

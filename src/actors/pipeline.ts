@@ -51,6 +51,8 @@ export interface RouterStats {
   events_delivered: number;
   events_routed: number;
   group_commits: number;
+  /** Events accepted and not yet committed (the old service's router queue). */
+  queue_size: number;
 }
 
 /**
@@ -308,6 +310,7 @@ export class Pipeline implements SupervisedWork {
       events_delivered: this.counters.delivered,
       events_routed: this.counters.routed,
       group_commits: this.counters.commits,
+      queue_size: this.pendingEvents,
     };
   }
 

@@ -40,6 +40,12 @@ export interface SessionStatusRow {
   readonly offset: number;
 }
 
+/** The log's write health: a log that keeps failing to commit is not ready, though it may still serve reads. */
+export interface LogHealth {
+  readonly writable: boolean;
+  readonly reason: string | null;
+}
+
 /** The append-only event log: the system's replayable source of truth. */
 export interface EventLog {
   /** Random id made when the log was created; changes when the log is replaced. */
@@ -71,6 +77,8 @@ export interface EventLog {
   indexTail(): void;
   /** True when the database answers a trivial query. */
   ping(): boolean;
+  /** Whether appends are currently succeeding; `reason` says why not (for /readiness). */
+  health(): LogHealth;
   close(): void;
 }
 
@@ -79,5 +87,28 @@ export class LogWriteError extends Error {
   override readonly name = 'LogWriteError';
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
+  }
+}
+
+/** Thrown at open when another live process holds the log's lock file. */
+export class LogLockedError extends Error {
+  override readonly name = 'LogLockedError';
+  constructor(
+    readonly path: string,
+    readonly holderPid: number | null,
+  ) {
+    super(`${path} is in use by another server (pid ${holderPid ?? 'unknown'}); one process per DATABASE_PATH`);
+  }
+}
+
+/** Thrown at open when the path cannot hold a log (a directory, not SQLite, not writable); names the reason. */
+export class LogOpenError extends Error {
+  override readonly name = 'LogOpenError';
+  constructor(
+    readonly path: string,
+    reason: string,
+    options?: ErrorOptions,
+  ) {
+    super(`${path}: ${reason}`, options);
   }
 }

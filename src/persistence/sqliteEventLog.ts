@@ -10,6 +10,7 @@ import {
   LogWriteError,
   type EventLog,
   type GroupOutcome,
+  type LogHealth,
   type LogStats,
   type SessionStatusRow,
   type TypeStat,
@@ -581,6 +582,10 @@ export class SqliteEventLog implements EventLog {
     } catch {
       return false;
     }
+  }
+
+  health(): LogHealth {
+    return { writable: !this.closed, reason: this.closed ? 'log is closed' : null };
   }
 
   close(): void {

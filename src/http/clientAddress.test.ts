@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { clientAddress, normalizeAddress } from './clientAddress.js';
+
+const LOOPBACK = ['127.0.0.1', '::1'];
+
+describe('clientAddress', () => {
+  it('ignores forwarding headers from an untrusted peer', () => {
+    expect(clientAddress('10.0.0.9', '1.2.3.4', 'https', LOOPBACK)).toEqual({ ip: '10.0.0.9', https: false });
+  });
+
+  it('takes the client and scheme from a trusted proxy', () => {
+    expect(clientAddress('127.0.0.1', '203.0.113.7', 'https', LOOPBACK)).toEqual({ ip: '203.0.113.7', https: true });
+    expect(clientAddress('::ffff:127.0.0.1', '203.0.113.7', 'http', LOOPBACK)).toEqual({ ip: '203.0.113.7', https: false });
+  });
+
+  it('skips trusted hops and never believes entries left of the first untrusted one', () => {
+    expect(clientAddress('127.0.0.1', '6.6.6.6, 203.0.113.7, 127.0.0.1', '', LOOPBACK).ip).toBe('203.0.113.7');
+  });
+
+  it('keeps the peer when a trusted proxy sends no X-Forwarded-For', () => {
+    expect(clientAddress('127.0.0.1', '', '', LOOPBACK)).toEqual({ ip: '127.0.0.1', https: false });
+  });
+
+  it('normalizes IPv4-mapped IPv6 peers', () => {
+    expect(normalizeAddress('0000:0000:0000:0000:0000:ffff:127.0.0.1')).toBe('127.0.0.1');
+    expect(normalizeAddress('::FFFF:10.1.2.3')).toBe('10.1.2.3');
+    expect(normalizeAddress('0000:0000:0000:0000:0000:ffff:7f00:0001')).toBe('127.0.0.1');
+    expect(normalizeAddress('::1')).toBe('::1');
+  });
+});
