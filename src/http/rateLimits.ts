@@ -1,0 +1,18 @@
+import type { Config } from '../config.js';
+import { RateLimiter } from './rateLimiter.js';
+
+/** The per-IP limiters, one per class. `publish` is shared by POST /events and /ws/publish messages. */
+export interface RateLimiters {
+  readonly publish: RateLimiter;
+  readonly query: RateLimiter;
+  readonly admin: RateLimiter;
+}
+
+/** One limiter per class from RATE_LIMIT_PUBLISH, RATE_LIMIT_QUERY and RATE_LIMIT_ADMIN. */
+export function createRateLimiters(config: Config, now: () => number): RateLimiters {
+  return {
+    publish: new RateLimiter(config.rateLimitPublish, now),
+    query: new RateLimiter(config.rateLimitQuery, now),
+    admin: new RateLimiter(config.rateLimitAdmin, now),
+  };
+}
