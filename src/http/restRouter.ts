@@ -47,7 +47,7 @@ function allowHeader(routes: readonly RouteSpec[]): string {
     if (route.method === 'GET') methods.add('HEAD');
   }
   methods.add('OPTIONS');
-  return [...methods].join(', ');
+  return ['GET', 'HEAD', 'POST', 'DELETE', 'OPTIONS'].filter((method) => methods.has(method)).join(', ');
 }
 
 /**
