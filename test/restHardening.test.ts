@@ -54,6 +54,14 @@ describe('the error boundary', () => {
     expect(lines[0]!.obj).toMatchObject({ path: '/events', err: expect.any(Error) });
   });
 
+  it('answers a publish whose commit fails, inside the body and commit callbacks, and keeps serving', async () => {
+    const res = await publish(rest.base, event());
+    expect([500, 503]).toContain(res.status);
+    expect(res.body).toEqual({ detail: expect.any(String) });
+    expect(res.text).not.toMatch(/\.(ts|js):\d+/);
+    expect((await getJson(rest.base, '/health')).status).toBe(200);
+  });
+
   it('keeps serving: health answers, and readiness says why it is not ready', async () => {
     expect((await getJson(rest.base, '/stats')).status).toBe(500);
     expect((await getJson(rest.base, '/health')).status).toBe(200);

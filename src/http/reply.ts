@@ -94,7 +94,16 @@ export class Reply {
     try {
       body();
     } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  /** `error`, guaranteed not to throw (a logger that throws must not take the process down either). */
+  fail(error: unknown): void {
+    try {
       this.error(error);
+    } catch {
+      // Hint: nothing is left that could report this; the reply stays unanswered until uWS times it out.
     }
   }
 

@@ -101,7 +101,7 @@ export class RestRouter {
       });
       body(info, reply);
     } catch (error) {
-      if (reply !== null) reply.error(error);
+      if (reply !== null) reply.fail(error);
       else this.lastResort(res, error);
     }
   }
@@ -145,8 +145,8 @@ export class RestRouter {
 
   /** A throw before the Reply existed: answer 500 directly, and never let a second throw reach uWS. */
   private lastResort(res: HttpResponse, error: unknown): void {
-    this.deps.logger.error({ err: error }, 'REST request failed before it could be read');
     try {
+      this.deps.logger.error({ err: error }, 'REST request failed before it could be read');
       res.cork(() => res.writeStatus(statusLine(500)).writeHeader('Content-Type', 'application/json').end('{"detail":"Internal server error"}'));
     } catch {
       // Hint: the socket is gone; nothing is left to answer.

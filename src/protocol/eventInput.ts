@@ -29,6 +29,7 @@ export interface EventInput {
   readonly payloadJson: string;
 }
 
+const ALLOWED_TYPES = EVENT_TYPES.join(', ');
 const SOURCE_PATTERN = /^[A-Za-z0-9_.-]+$/;
 const PRODUCER_ID_PATTERN = /^[A-Za-z0-9_.:-]+$/;
 
@@ -69,7 +70,7 @@ export const EventInputSchema = v.object(
   {
     event_type: v.picklist(
       EVENT_TYPES,
-      (issue) => `unknown event type ${typeof issue.input === 'string' ? preview(issue.input) : JSON.stringify(issue.input)}; allowed: ${EVENT_TYPES.join(', ')}`,
+      (issue) => `unknown event type ${typeof issue.input === 'string' ? preview(issue.input) : JSON.stringify(issue.input)}; allowed: ${ALLOWED_TYPES}`,
     ),
     source: v.pipe(
       v.string('is required and must be a string'),
