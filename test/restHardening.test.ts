@@ -125,6 +125,14 @@ describe('hostile bodies', () => {
     expect(await headOffset(t.base)).toBe(before);
   });
 
+  it('keeps a 422 for a query with 1,000 unknown event types near the size of the request', async () => {
+    const types = Array.from({ length: 1_000 }, (_, i) => `t${i}`).join(',');
+    const res = await getJson<{ detail: DetailItem[] }>(t.base, `/events?event_type=${types}`);
+    expect(res.status).toBe(422);
+    expect(res.text.length).toBeLessThan(Math.max(4_096, types.length) + 512);
+    expect(res.body.detail.at(-1)!.msg).toMatch(/more issues \(1,000 in all\)$/);
+  });
+
   it('echoes only a short prefix of a 1 MB unknown event type', async () => {
     const res = await publish<{ detail: DetailItem[] }>(t.base, event({ event_type: 'x'.repeat(1_000_000) }));
     expect(res.status).toBe(422);
