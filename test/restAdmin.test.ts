@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { call, event, getJson, ManualClock, publish, queryEvents, type EventRecord, type JsonResponse } from './support/httpCall.js';
+import { createRateLimiters } from '../src/http/rateLimits.js';
+import { startRestOnly } from './support/restServer.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
 
 const PREFIXES = ['', '/api/v1'] as const;
@@ -32,6 +34,9 @@ function expectSecurityHeaders(res: JsonResponse): void {
   expect(res.headers.get('x-frame-options')).toBe('DENY');
   expect(res.headers.get('content-security-policy')).toMatch(/\S/);
   expect(res.headers.get('referrer-policy')).toMatch(/\S/);
+  // The old service's own values.
+  expect(res.headers.get('x-xss-protection')).toBe('1; mode=block');
+  expect(res.headers.get('referrer-policy')).toBe('strict-origin-when-cross-origin');
 }
 
 /** Nothing in a response body looks like a stack frame or a source path. */
@@ -135,6 +140,37 @@ describe('GET /health and /readiness', () => {
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ ready: true, database: 'connected' });
   });
+
+  it('includes the router stats in /readiness, as the old service did', async () => {
+    const res = await getJson<Record<string, unknown>>(t.base, '/readiness');
+    expect(res.body).toEqual({
+      ready: true,
+      database: 'connected',
+      head_offset: expect.any(Number),
+      epoch: expect.any(String),
+      router: expect.objectContaining({ active_subscribers: 0, queue_size: 0 }),
+    });
+  });
+
+  it('includes queue_size in /stats.router', async () => {
+    const res = await getJson<{ router: Record<string, number> }>(t.base, '/stats');
+    expect(res.body.router).toMatchObject({ queue_size: 0, active_subscribers: expect.any(Number) });
+  });
+});
+
+describe('GET /readiness when the log takes no writes', () => {
+  it('answers 503 with ready false, the reason and the router stats, while /health still answers', async () => {
+    const t = await startTestServer();
+    try {
+      t.server.pipeline.log.close();
+      const res = await getJson<Record<string, unknown>>(t.base, '/readiness');
+      expect(res.status).toBe(503);
+      expect(res.body).toEqual({ ready: false, database: 'unavailable', reason: expect.stringMatching(/\S/), router: expect.objectContaining({ queue_size: 0 }) });
+      expect((await getJson(t.base, '/health')).status).toBe(200);
+    } finally {
+      await t.stop();
+    }
+  });
 });
 
 describe('API key authentication', () => {
@@ -222,6 +258,26 @@ describe('response headers and errors', () => {
     expect(responses.map((r) => r.status)).toEqual([200, 200, 201, 404, 422, responses[5]!.status, 400, 404, 200]);
     expect([400, 422]).toContain(responses[5]!.status);
     for (const res of responses) expectSecurityHeaders(res);
+  });
+
+  it('sends Strict-Transport-Security only when a trusted proxy says the request came over https', async () => {
+    const hsts = 'max-age=31536000; includeSubDomains';
+    // The test client is 127.0.0.1, a trusted proxy by default.
+    expect((await getJson(t.base, '/health', { 'X-Forwarded-Proto': 'https' })).headers.get('strict-transport-security')).toBe(hsts);
+    expect((await publish(t.base, '{bad', { 'X-Forwarded-Proto': 'https' })).headers.get('strict-transport-security')).toBe(hsts);
+    expect((await getJson(t.base, '/health', { 'X-Forwarded-Proto': 'http' })).headers.get('strict-transport-security')).toBeNull();
+    expect((await getJson(t.base, '/health')).headers.get('strict-transport-security')).toBeNull();
+  });
+
+  it('ignores X-Forwarded-Proto from a peer that is not a trusted proxy', async () => {
+    const other = await startTestServer({ TRUST_PROXY: '10.0.0.1' });
+    try {
+      const res = await getJson(other.base, '/health', { 'X-Forwarded-Proto': 'https' });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('strict-transport-security')).toBeNull();
+    } finally {
+      await other.stop();
+    }
   });
 
   it('answers an unknown path with 404 and a detail', async () => {
@@ -320,6 +376,57 @@ describe('rate limits', () => {
     // Health is never limited; publishing is another class.
     expect((await getJson(t.base, '/health')).status).toBe(200);
     expect((await publish(t.base, event())).status).toBe(201);
+  });
+
+  it('allow N per second under RATE_LIMIT_PUBLISH=N/second, and N more in the next second', async () => {
+    const clock = new ManualClock(T0);
+    t = await startTestServer({ RATE_LIMIT_PUBLISH: '3/second' }, { now: clock.now });
+    for (let i = 0; i < 3; i++) expect((await publish(t.base, event())).status).toBe(201);
+    const limited = await publish(t.base, event());
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get('retry-after')).toBe('1');
+    clock.advance(1_000);
+    for (let i = 0; i < 3; i++) expect((await publish(t.base, event())).status).toBe(201);
+    expect((await publish(t.base, event())).status).toBe(429);
+    expect(await queryEvents(t.base, { limit: 100 })).toHaveLength(6);
+  });
+
+  it('give each client behind a trusted proxy its own budget, by X-Forwarded-For', async () => {
+    t = await startTestServer({ RATE_LIMIT_QUERY: '2/minute' });
+    const as = (ip: string) => ({ 'X-Forwarded-For': ip });
+    expect((await getJson(t.base, '/events', as('203.0.113.7'))).status).toBe(200);
+    expect((await getJson(t.base, '/events', as('203.0.113.7'))).status).toBe(200);
+    expect((await getJson(t.base, '/events', as('203.0.113.7'))).status).toBe(429);
+    // Another client through the same proxy, and the proxy itself, still have their budgets.
+    expect((await getJson(t.base, '/events', as('203.0.113.8'))).status).toBe(200);
+    expect((await getJson(t.base, '/events', as('10.1.1.1, 203.0.113.8'))).status).toBe(200);
+    expect((await getJson(t.base, '/events', as('203.0.113.8'))).status).toBe(429);
+    expect((await getJson(t.base, '/events')).status).toBe(200);
+  });
+
+  it('count X-Forwarded-For from an untrusted peer against the peer itself', async () => {
+    t = await startTestServer({ RATE_LIMIT_QUERY: '2/minute', TRUST_PROXY: '10.0.0.1' });
+    expect((await getJson(t.base, '/events', { 'X-Forwarded-For': '203.0.113.7' })).status).toBe(200);
+    expect((await getJson(t.base, '/events', { 'X-Forwarded-For': '203.0.113.8' })).status).toBe(200);
+    expect((await getJson(t.base, '/events', { 'X-Forwarded-For': '203.0.113.9' })).status).toBe(429);
+  });
+
+  it('draw on shared limiters, so publishes counted elsewhere (WebSocket) use up the REST budget', async () => {
+    t = await startTestServer();
+    const clock = new ManualClock(T0);
+    const config = { ...t.config, rateLimitPublish: { count: 2, windowMs: 1_000 } };
+    const limiters = createRateLimiters(config, clock.now);
+    const rest = await startRestOnly({ ...t, config }, { limiters, now: clock.now });
+    try {
+      // Two publishes from 127.0.0.1 over the other transport.
+      expect(limiters.publish.take('127.0.0.1')).toBe(0);
+      expect(limiters.publish.take('127.0.0.1')).toBe(0);
+      expect((await publish(rest.base, event())).status).toBe(429);
+      clock.advance(1_000);
+      expect((await publish(rest.base, event())).status).toBe(201);
+    } finally {
+      rest.close();
+    }
   });
 
   it('limit admin deletes under RATE_LIMIT_ADMIN', async () => {

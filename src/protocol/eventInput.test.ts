@@ -5,7 +5,7 @@ import { EventInputSchema, fastEventShape, parseEventInput, type PayloadLimits }
 import { EVENT_TYPES } from './eventTypes.js';
 import type { Issue } from './issue.js';
 
-const limits: PayloadLimits = { maxPayloadKeys: 5, maxPayloadBytes: 200 };
+const limits: PayloadLimits = { maxPayloadKeys: 5, maxPayloadBytes: 200, maxJsonDepth: 8 };
 
 const valid = { event_type: 'quiz_started', source: 'quiz-service' };
 
@@ -131,6 +131,60 @@ describe('parseEventInput', () => {
     it('rejects a non-string', () => {
       expect(fieldsOf({ ...valid, [field]: 7 })).toEqual([field]);
     });
+
+    it('rejects an empty string, which would make a session that cannot be fetched', () => {
+      expect(issuesOf({ ...valid, [field]: '' })).toEqual([{ field, message: expect.stringContaining('must not be empty') }]);
+    });
+  });
+
+  describe.each(['source', 'session_id', 'user_id', 'id'] as const)('lone surrogates in %s', (field) => {
+    it('are refused, naming the field and the code unit', () => {
+      for (const [value, unit] of [['a\ud800b', '\\ud800'], ['\udc00', '\\udc00'], ['x\ud83d', '\\ud83d']] as const) {
+        expect(issuesOf({ ...valid, [field]: value })).toEqual([
+          { field, message: `contains a lone surrogate (${unit}); cannot be stored as sent` },
+        ]);
+      }
+    });
+
+    it('do not catch a well-formed surrogate pair', () => {
+      const issues = field === 'session_id' || field === 'user_id' ? [] : issuesOf({ ...valid, [field]: 'a\ud83d\ude00' });
+      for (const issue of issues) expect(issue.message).not.toContain('surrogate');
+    });
+  });
+
+  it('keeps lone surrogates in payload strings exactly (JSON escapes them)', () => {
+    const result = parseEventInput({ ...valid, payload: { text: 'a\ud800b\udc00' } }, limits);
+    expect(result.ok && (JSON.parse(result.value.payloadJson) as { text: string }).text).toBe('a\ud800b\udc00');
+  });
+
+  describe('nesting depth', () => {
+    const nested = (depth: number): unknown => {
+      let value: unknown = 1;
+      for (let i = 0; i < depth; i++) value = i % 2 === 0 ? { a: value } : [value];
+      return value;
+    };
+
+    it('allows containers up to maxJsonDepth levels, counting the event itself', () => {
+      // Event (1) + payload (2) leaves 6 more levels at maxJsonDepth 8.
+      expect(parseEventInput({ ...valid, payload: { k: nested(6) } }, limits).ok).toBe(true);
+    });
+
+    it('refuses one level more, naming the field where it goes too deep', () => {
+      expect(issuesOf({ ...valid, payload: { k: nested(7) } })).toEqual([
+        { field: expect.stringMatching(/^payload\.k/), message: 'nests deeper than 8 levels (MAX_JSON_DEPTH)' },
+      ]);
+      expect(issuesOf({ ...valid, ref: nested(8) })[0]!.field).toMatch(/^ref/);
+    });
+
+    it('refuses 10,000 levels without overflowing the stack', () => {
+      expect(issuesOf({ ...valid, payload: { k: nested(10_000) } })[0]!.message).toContain('MAX_JSON_DEPTH');
+    });
+  });
+
+  it('echoes at most a short prefix of a huge unknown event type', () => {
+    const [issue] = issuesOf({ ...valid, event_type: 'x'.repeat(1_000_000) });
+    expect(issue!.message.length).toBeLessThan(600);
+    expect(issue!.message).toContain('1000000 characters');
   });
 
   describe('payload', () => {
@@ -148,7 +202,7 @@ describe('parseEventInput', () => {
     });
 
     it('limits the serialized size in UTF-8 bytes, not characters', () => {
-      const byteLimits: PayloadLimits = { maxPayloadKeys: 10, maxPayloadBytes: 20 };
+      const byteLimits: PayloadLimits = { maxPayloadKeys: 10, maxPayloadBytes: 20, maxJsonDepth: 8 };
       // {"k":"…"} is 8 bytes of framing.
       expect(parseEventInput({ ...valid, payload: { k: 'x'.repeat(12) } }, byteLimits).ok).toBe(true);
       expect(issuesOf({ ...valid, payload: { k: 'x'.repeat(13) } }, byteLimits)).toEqual([
@@ -207,7 +261,7 @@ describe('fastEventShape', () => {
       fc.string({ minLength: 0, maxLength: 3 }),
       fc.integer({ min: max - 1, max: max + 1 }).map((n) => 'a'.repeat(n)),
       fc.stringMatching(/^[A-Za-z0-9_.:-]{1,8}$/),
-      fc.constantFrom('bad space', 'ünï', 'a/b', '', 'a:b'),
+      fc.constantFrom('bad space', 'ünï', 'a/b', '', 'a:b', 'a\ud800b', '\udc00', 'ok\ud83d\ude00'),
     );
   const edge = fc.oneof(fc.constant(null), fc.constant(undefined), fc.integer(), fc.boolean(), fc.string({ maxLength: 3 }), text(100), text(200));
   // Valid records near every boundary, each with at most one field swapped for an edge value.

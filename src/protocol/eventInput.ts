@@ -1,11 +1,21 @@
 import * as v from 'valibot';
 import { EVENT_TYPES, isEventType, type EventType } from './eventTypes.js';
-import type { Issue, ParseResult } from './issue.js';
+import { tooDeepAt } from './jsonDepth.js';
+import { preview, type Issue, type ParseResult } from './issue.js';
 
-/** Limits that come from configuration (MAX_PAYLOAD_KEYS, MAX_PAYLOAD_BYTES). */
+declare global {
+  interface String {
+    /** ES2024: false when the string holds a lone surrogate (Node 20 has it; TypeScript's ES2023 lib does not). */
+    isWellFormed(): boolean;
+  }
+}
+
+/** Limits that come from configuration (MAX_PAYLOAD_KEYS, MAX_PAYLOAD_BYTES, MAX_JSON_DEPTH). */
 export interface PayloadLimits {
   readonly maxPayloadKeys: number;
   readonly maxPayloadBytes: number;
+  /** Containers may nest this deep in an event, counting the event object itself as 1. */
+  readonly maxJsonDepth: number;
 }
 
 /** A validated event, ready to append. `payloadJson` is the payload serialized once. */
@@ -19,6 +29,7 @@ export interface EventInput {
   readonly payloadJson: string;
 }
 
+const ALLOWED_TYPES = EVENT_TYPES.join(', ');
 const SOURCE_PATTERN = /^[A-Za-z0-9_.-]+$/;
 const PRODUCER_ID_PATTERN = /^[A-Za-z0-9_.:-]+$/;
 
@@ -26,12 +37,30 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** "contains a lone surrogate (\\ud800); …" for a string that is not well-formed UTF-16. */
+function loneSurrogateMessage(text: string): string {
+  const at = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.exec(text);
+  const unit = at === null ? '' : ` (\\u${at[0].charCodeAt(0).toString(16)})`;
+  return `contains a lone surrogate${unit}; cannot be stored as sent`;
+}
+
+// Hint: SQLite stores UTF-8, which turns a lone surrogate into U+FFFD: the event would not be stored as sent.
+const wellFormed = v.check<string, (issue: v.CheckIssue<string>) => string>(
+  (text) => text.isWellFormed(),
+  (issue) => loneSurrogateMessage(issue.input),
+);
+
+/** A pattern check that stays quiet about a string the lone-surrogate check already refused (one reason each). */
+const pattern = (regex: RegExp, message: string) => v.check<string, string>((text) => !text.isWellFormed() || regex.test(text), message);
+
 const optionalKey = (max: number, name: string) =>
   v.optional(
     v.nullable(
       v.pipe(
         v.string(`${name} must be a string`),
+        v.minLength(1, 'must not be empty (omit it or send null for no value)'),
         v.maxLength(max, (issue) => `must be at most ${max} characters (got ${issue.received.replace(/^\D*/, '')})`),
+        wellFormed,
       ),
     ),
   );
@@ -41,13 +70,14 @@ export const EventInputSchema = v.object(
   {
     event_type: v.picklist(
       EVENT_TYPES,
-      (issue) => `unknown event type ${JSON.stringify(issue.input)}; allowed: ${EVENT_TYPES.join(', ')}`,
+      (issue) => `unknown event type ${typeof issue.input === 'string' ? preview(issue.input) : JSON.stringify(issue.input)}; allowed: ${ALLOWED_TYPES}`,
     ),
     source: v.pipe(
       v.string('is required and must be a string'),
       v.minLength(1, 'must not be empty'),
       v.maxLength(100, 'must be at most 100 characters'),
-      v.regex(SOURCE_PATTERN, 'may contain only letters, digits, "_", "." and "-"'),
+      wellFormed,
+      pattern(SOURCE_PATTERN, 'may contain only letters, digits, "_", "." and "-"'),
     ),
     session_id: optionalKey(200, 'session_id'),
     user_id: optionalKey(200, 'user_id'),
@@ -58,7 +88,8 @@ export const EventInputSchema = v.object(
           v.string('must be a string'),
           v.minLength(1, 'must not be empty'),
           v.maxLength(100, 'must be at most 100 characters'),
-          v.regex(PRODUCER_ID_PATTERN, 'may contain only letters, digits, "_", ".", ":" and "-"'),
+          wellFormed,
+          pattern(PRODUCER_ID_PATTERN, 'may contain only letters, digits, "_", ".", ":" and "-"'),
         ),
       ),
     ),
@@ -73,7 +104,8 @@ function issuePath(issue: v.BaseIssue<unknown>): string {
 /** The schema's output shape. */
 type EventShape = v.InferOutput<typeof EventInputSchema>;
 
-const optionalText = (value: unknown, max: number) => value === undefined || value === null || (typeof value === 'string' && value.length <= max);
+const optionalText = (value: unknown, max: number) =>
+  value === undefined || value === null || (typeof value === 'string' && value.length >= 1 && value.length <= max && value.isWellFormed());
 
 /**
  * The schema's accept path as plain checks: the same rules as EventInputSchema, about 10× cheaper per event
@@ -103,6 +135,11 @@ export function fastEventShape(raw: unknown): EventShape | null {
 export function parseEventInput(raw: unknown, limits: PayloadLimits): ParseResult<EventInput> {
   // Hint: v.object accepts arrays (typeof [] is 'object') and would report "field required" for every key.
   if (Array.isArray(raw)) return { ok: false, issues: [{ field: 'body', message: 'event must be a JSON object' }] };
+  // Hint: before anything recursive (valibot, JSON.stringify): 10,000 levels overflow the stack there.
+  if (nestsDeeper(raw, limits.maxJsonDepth)) {
+    const field = tooDeepAt(raw, limits.maxJsonDepth) ?? 'body';
+    return { ok: false, issues: [{ field, message: `nests deeper than ${limits.maxJsonDepth} levels (MAX_JSON_DEPTH)` }] };
+  }
   const fast = fastEventShape(raw);
   if (fast !== null) return checkPayload(fast, limits);
   const result = v.safeParse(EventInputSchema, raw);
@@ -115,6 +152,22 @@ export function parseEventInput(raw: unknown, limits: PayloadLimits): ParseResul
     return { ok: false, issues };
   }
   return checkPayload(result.output, limits);
+}
+
+/**
+ * True when containers nest deeper than `max` (the value itself is level 1). Recursion is bounded by `max`, so it
+ * cannot overflow; it allocates nothing, which keeps it cheap on the ingest path (tooDeepAt then names the field).
+ */
+function nestsDeeper(value: unknown, max: number): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  if (max === 0) return true;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (nestsDeeper(value[i], max - 1)) return true;
+    return false;
+  }
+  const record = value as Record<string, unknown>;
+  for (const key in record) if (nestsDeeper(record[key], max - 1)) return true;
+  return false;
 }
 
 /** The configured payload limits, applied to a shape-valid event; serializes the payload once. */

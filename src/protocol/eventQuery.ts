@@ -1,6 +1,6 @@
 import { EVENT_TYPES, isEventType, type EventType } from './eventTypes.js';
 import type { EventFilter } from './eventFilter.js';
-import type { Issue } from './issue.js';
+import { preview, type Issue } from './issue.js';
 import { parseIsoTimestamp } from './timestamp.js';
 
 /** A validated GET /events query. */
@@ -31,7 +31,7 @@ const INTEGER_PATTERN = /^-?\d+$/;
 function parseOffset(name: string, text: string | undefined, issues: Issue[]): number | undefined {
   if (text === undefined || text === '') return undefined;
   if (!INTEGER_PATTERN.test(text) || Number(text) < 0 || !Number.isSafeInteger(Number(text))) {
-    issues.push({ field: name, message: `must be a non-negative integer (got ${JSON.stringify(text)})` });
+    issues.push({ field: name, message: `must be a non-negative integer (got ${preview(text)})` });
     return undefined;
   }
   return Number(text);
@@ -49,7 +49,7 @@ export function parseEventQuery(params: ReadonlyMap<string, string>): QueryParse
     if (text === undefined || text === '') continue;
     const ms = parseIsoTimestamp(text);
     if (ms === null) {
-      timestampIssues.push({ field: name, message: `invalid timestamp ${JSON.stringify(text)}; use ISO 8601, e.g. 2026-01-31T12:00:00Z` });
+      timestampIssues.push({ field: name, message: `invalid timestamp ${preview(text)}; use ISO 8601, e.g. 2026-01-31T12:00:00Z` });
     } else if (name === 'since') since = ms;
     else until = ms;
   }
@@ -60,13 +60,13 @@ export function parseEventQuery(params: ReadonlyMap<string, string>): QueryParse
   if (limitText !== undefined && limitText !== '') {
     const n = Number(limitText);
     if (!INTEGER_PATTERN.test(limitText) || n < 1 || n > MAX_QUERY_LIMIT) {
-      issues.push({ field: 'limit', message: `must be an integer from 1 to ${MAX_QUERY_LIMIT} (got ${JSON.stringify(limitText)})` });
+      issues.push({ field: 'limit', message: `must be an integer from 1 to ${MAX_QUERY_LIMIT} (got ${preview(limitText)})` });
     } else limit = n;
   }
 
   const orderText = params.get('order') ?? 'desc';
   if (orderText !== 'asc' && orderText !== 'desc') {
-    issues.push({ field: 'order', message: `must be "asc" or "desc" (got ${JSON.stringify(orderText)})` });
+    issues.push({ field: 'order', message: `must be "asc" or "desc" (got ${preview(orderText)})` });
   }
 
   const after_offset = parseOffset('after_offset', params.get('after_offset'), issues);
@@ -80,7 +80,7 @@ export function parseEventQuery(params: ReadonlyMap<string, string>): QueryParse
       const name = part.trim();
       if (name === '') continue;
       if (isEventType(name)) event_types.push(name);
-      else issues.push({ field: 'event_type', message: `unknown event type ${JSON.stringify(name)}; allowed: ${EVENT_TYPES.join(', ')}` });
+      else issues.push({ field: 'event_type', message: `unknown event type ${preview(name)}; allowed: ${EVENT_TYPES.join(', ')}` });
     }
   }
   if (issues.length > 0) return { ok: false, status: 422, issues };

@@ -10,6 +10,12 @@ export type ParseResult<T> =
   | { readonly ok: true; readonly value: T }
   | { readonly ok: false; readonly issues: readonly Issue[] };
 
+/** How many issues an error reply lists; the rest are only counted. */
+export const MAX_LISTED_ISSUES = 100;
+
+/** How many characters of a client's value an error message echoes. */
+const PREVIEW_CHARS = 40;
+
 /** One human line naming every field and its reason. */
 export function formatIssues(issues: readonly Issue[]): string {
   return issues.map((issue) => `${issue.field}: ${issue.message}`).join('; ');
@@ -17,8 +23,51 @@ export function formatIssues(issues: readonly Issue[]): string {
 
 /** Prefix every issue's field with `prefix` (e.g. an array index). */
 export function prefixIssues(prefix: string, issues: readonly Issue[]): Issue[] {
-  return issues.map((issue) => ({
+  return issues.map((issue) => prefixIssue(prefix, issue));
+}
+
+function prefixIssue(prefix: string, issue: Issue): Issue {
+  return {
     field: issue.field === '' ? prefix : issue.field.startsWith('[') ? `${prefix}${issue.field}` : `${prefix}.${issue.field}`,
     message: issue.message,
-  }));
+  };
+}
+
+/**
+ * A client's string as a JSON literal for an error message, cut to a short prefix: an error reply must not echo a
+ * megabyte value back (or grow larger than the request).
+ */
+export function preview(text: string): string {
+  if (text.length <= PREVIEW_CHARS) return JSON.stringify(text);
+  return `${JSON.stringify(text.slice(0, PREVIEW_CHARS))}… (${text.length} characters)`;
+}
+
+/**
+ * Issues gathered over many items: the first `cap` are kept, the rest only counted, so ten million bad events
+ * cost a counter, not ten million objects.
+ */
+export class IssueList {
+  readonly listed: Issue[] = [];
+  total = 0;
+
+  constructor(private readonly cap = MAX_LISTED_ISSUES) {}
+
+  /** Add an item's issues, prefixing their fields with `prefix` (e.g. `[3]`) when given. */
+  add(issues: readonly Issue[], prefix?: string): void {
+    for (const issue of issues) {
+      this.total++;
+      if (this.listed.length < this.cap) this.listed.push(prefix === undefined ? issue : prefixIssue(prefix, issue));
+    }
+  }
+
+  get empty(): boolean {
+    return this.total === 0;
+  }
+
+  /** The listed issues plus, when some were left out, one line saying how many there were in all. */
+  summarized(): Issue[] {
+    const left = this.total - this.listed.length;
+    if (left === 0) return this.listed;
+    return [...this.listed, { field: '', message: `… and ${left.toLocaleString('en-US')} more issues (${this.total.toLocaleString('en-US')} in all)` }];
+  }
 }

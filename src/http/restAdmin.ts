@@ -1,0 +1,50 @@
+import type { Pipeline } from '../actors/pipeline.js';
+import { formatTimestamp } from '../protocol/eventRecord.js';
+import { EVENT_TYPE_DESCRIPTIONS } from '../protocol/eventTypes.js';
+import type { Reply } from './reply.js';
+import type { RouteSpec } from './restRouter.js';
+
+/** GET /readiness: 200 while the log answers and takes writes; 503 with the reason otherwise. */
+function readiness(pipeline: Pipeline, reply: Reply): void {
+  const log = pipeline.log;
+  const router = pipeline.stats();
+  const connected = log.ping();
+  const health = log.health();
+  if (connected && health.writable) {
+    reply.json(200, { ready: true, database: 'connected', head_offset: log.headOffset(), epoch: log.epoch, router });
+    return;
+  }
+  const reason = !connected ? 'database is not answering' : (health.reason ?? 'the log does not accept writes');
+  reply.json(503, { ready: false, database: connected ? 'connected' : 'unavailable', reason, router });
+}
+
+/** GET /stats, /event-types, /health and /readiness. */
+export function adminRoutes(pipeline: Pipeline, now: () => number, version: string): RouteSpec[] {
+  const log = pipeline.log;
+  return [
+    {
+      method: 'GET', pattern: '/stats', rate: 'query', auth: true,
+      handler: (_info, reply) => {
+        const stats = log.stats(now());
+        reply.json(200, {
+          total_events: stats.total_events,
+          events_last_hour: stats.events_last_hour,
+          by_type: stats.by_type.map((t) => ({ event_type: t.event_type, count: t.count, last_seen: formatTimestamp(t.last_seen) })),
+          router: pipeline.stats(),
+          head_offset: stats.head_offset,
+          first_offset: stats.first_offset,
+          epoch: stats.epoch,
+        });
+      },
+    },
+    {
+      method: 'GET', pattern: '/event-types', rate: 'query', auth: true,
+      handler: (_info, reply) => reply.json(200, EVENT_TYPE_DESCRIPTIONS),
+    },
+    {
+      method: 'GET', pattern: '/health', rate: 'none', auth: false,
+      handler: (_info, reply) => reply.json(200, { status: 'ok', service: 'event-pipeline', version, epoch: log.epoch }),
+    },
+    { method: 'GET', pattern: '/readiness', rate: 'none', auth: false, handler: (_info, reply) => readiness(pipeline, reply) },
+  ];
+}

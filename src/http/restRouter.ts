@@ -1,0 +1,155 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
+import type { Logger } from '../actors/logger.js';
+import type { Config, RateLimit } from '../config.js';
+import { clientAddress } from './clientAddress.js';
+import { HttpError, statusLine } from './httpError.js';
+import type { RateLimiters } from './rateLimits.js';
+import { Reply, requestInfo, type RequestInfo } from './reply.js';
+
+/** Which per-IP budget a route draws on. */
+export type RateClass = keyof RateLimiters | 'none';
+
+/** A route's body: throw HttpError for a 4xx, or answer through `reply` (now or after a commit). */
+export type Handler = (info: RequestInfo, reply: Reply) => void;
+
+/** One REST route. GET routes answer HEAD too. */
+export interface RouteSpec {
+  readonly method: 'GET' | 'POST' | 'DELETE';
+  readonly pattern: string;
+  readonly rate: RateClass;
+  readonly auth: boolean;
+  readonly handler: Handler;
+}
+
+/** What the router needs besides its routes. */
+export interface RouterDeps {
+  readonly config: Config;
+  readonly limiters: RateLimiters;
+  readonly logger: Logger;
+}
+
+/** Every path is served unversioned and under /api/v1, as the old service did. */
+const PREFIXES = ['', '/api/v1'] as const;
+
+/** Constant-time API key comparison. */
+export function keyMatches(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** The `Allow` header of a path: its methods, HEAD wherever GET is, and OPTIONS (CORS preflight). */
+function allowHeader(routes: readonly RouteSpec[]): string {
+  const methods = new Set<string>();
+  for (const route of routes) {
+    methods.add(route.method);
+    if (route.method === 'GET') methods.add('HEAD');
+  }
+  methods.add('OPTIONS');
+  return ['GET', 'HEAD', 'POST', 'DELETE', 'OPTIONS'].filter((method) => methods.has(method)).join(', ');
+}
+
+/**
+ * Mounts routes on uWS with one boundary around each: auth, per-IP rate limits, 405 with `Allow` for a known path
+ * and another method, HEAD wherever GET is, CORS preflight, and a 404 for everything else. No throw reaches uWS.
+ */
+export class RestRouter {
+  private readonly limits: Readonly<Record<keyof RateLimiters, RateLimit | null>>;
+
+  constructor(private readonly deps: RouterDeps) {
+    const { config } = deps;
+    this.limits = { publish: config.rateLimitPublish, query: config.rateLimitQuery, admin: config.rateLimitAdmin };
+  }
+
+  /** Register `routes` under both prefixes, then the preflight and 404 fallbacks. */
+  mount(app: TemplatedApp, routes: readonly RouteSpec[]): void {
+    const byPattern = new Map<string, RouteSpec[]>();
+    for (const route of routes) byPattern.set(route.pattern, [...(byPattern.get(route.pattern) ?? []), route]);
+    for (const [pattern, group] of byPattern) {
+      const paramCount = pattern.split('/').filter((part) => part.startsWith(':')).length;
+      const allow = allowHeader(group);
+      for (const prefix of PREFIXES) {
+        const path = prefix + pattern;
+        for (const route of group) {
+          const method = route.method === 'GET' ? 'get' : route.method === 'POST' ? 'post' : 'del';
+          app[method](path, (res, req) => this.serve(res, req, paramCount, (info, reply) => this.dispatch(route, info, reply)));
+          if (route.method === 'GET') app.head(path, (res, req) => this.serve(res, req, paramCount, (info, reply) => this.dispatch(route, info, reply)));
+        }
+        // Hint: uWS prefers a method's own handler over `any` on the same pattern, so this sees only other methods.
+        app.any(path, (res, req) => this.serve(res, req, 0, (info, reply) => this.otherMethod(info, reply, allow)));
+      }
+    }
+    app.options('/*', (res, req) => this.serve(res, req, 0, (_info, reply) => this.preflight(reply)));
+    app.any('/*', (res, req) => this.serve(res, req, 0, () => {
+      throw new HttpError(404, 'Not Found');
+    }));
+  }
+
+  /** The boundary around one uWS request callback. */
+  private serve(res: HttpResponse, req: HttpRequest, paramCount: number, body: Handler): void {
+    let reply: Reply | null = null;
+    try {
+      const info = requestInfo(req, paramCount);
+      reply = new Reply(res, {
+        corsOrigin: this.corsOriginFor(info.origin),
+        head: info.method === 'HEAD',
+        // Hint: only a trusted proxy's X-Forwarded-Proto can say https; skip the address work when it is absent.
+        https: info.forwardedProto !== '' && this.client(res, info).https,
+        path: info.path,
+        logger: this.deps.logger,
+      });
+      body(info, reply);
+    } catch (error) {
+      if (reply !== null) reply.fail(error);
+      else this.lastResort(res, error);
+    }
+  }
+
+  private dispatch(route: RouteSpec, info: RequestInfo, reply: Reply): void {
+    const { config, limiters } = this.deps;
+    if (route.auth && config.requireAuth && !keyMatches(info.apiKey, config.apiKey)) {
+      throw new HttpError(401, 'Invalid or missing API key', { 'WWW-Authenticate': 'ApiKey' });
+    }
+    if (route.rate !== 'none' && this.limits[route.rate] !== null) {
+      const wait = limiters[route.rate].take(this.client(reply.res, info).ip);
+      if (wait > 0) throw new HttpError(429, `rate limit exceeded; retry in ${wait} s`, { 'Retry-After': String(wait) });
+    }
+    route.handler(info, reply);
+  }
+
+  private otherMethod(info: RequestInfo, reply: Reply, allow: string): void {
+    if (info.method === 'OPTIONS') this.preflight(reply);
+    else throw new HttpError(405, 'Method Not Allowed', { Allow: allow });
+  }
+
+  private preflight(reply: Reply): void {
+    reply.empty(204, {
+      'Access-Control-Allow-Methods': 'GET, HEAD, POST, DELETE, OPTIONS',
+      'Access-Control-Allow-Headers': 'Content-Type, X-API-Key',
+      'Access-Control-Max-Age': '600',
+    });
+  }
+
+  /** The client behind TRUST_PROXY (per-IP limits count it, not the proxy). */
+  private client(res: HttpResponse, info: RequestInfo) {
+    const peer = Buffer.from(res.getRemoteAddressAsText()).toString();
+    return clientAddress(peer, info.forwardedFor, info.forwardedProto, this.deps.config.trustProxy);
+  }
+
+  private corsOriginFor(origin: string): string | null {
+    const allowed = this.deps.config.corsOrigins;
+    if (allowed.includes('*')) return '*';
+    return origin !== '' && allowed.includes(origin) ? origin : null;
+  }
+
+  /** A throw before the Reply existed: answer 500 directly, and never let a second throw reach uWS. */
+  private lastResort(res: HttpResponse, error: unknown): void {
+    try {
+      this.deps.logger.error({ err: error }, 'REST request failed before it could be read');
+      res.cork(() => res.writeStatus(statusLine(500)).writeHeader('Content-Type', 'application/json').end('{"detail":"Internal server error"}'));
+    } catch {
+      // Hint: the socket is gone; nothing is left to answer.
+    }
+  }
+}

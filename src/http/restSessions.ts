@@ -1,0 +1,46 @@
+import type { Pipeline } from '../actors/pipeline.js';
+import { preview, type Issue } from '../protocol/issue.js';
+import { HttpError } from './httpError.js';
+import { queryMap } from './restEvents.js';
+import type { RouteSpec } from './restRouter.js';
+import { validationError } from './validationError.js';
+
+const SESSION_STATUSES = ['active', 'created', 'in_progress', 'completed', 'timed_out', 'ended'];
+
+/** GET /sessions and /sessions/{id}: views folded from the log. */
+export function sessionRoutes(pipeline: Pipeline): RouteSpec[] {
+  const log = pipeline.log;
+  return [
+    {
+      method: 'GET', pattern: '/sessions/:id', rate: 'query', auth: true,
+      handler: (info, reply) => {
+        const view = pipeline.sessions.get(info.params[0]!);
+        if (view === null) throw new HttpError(404, 'Session not found');
+        reply.json(200, view);
+      },
+    },
+    {
+      method: 'GET', pattern: '/sessions', rate: 'query', auth: true,
+      handler: (info, reply) => {
+        const params = queryMap(info.query);
+        const status = params.get('status') || undefined;
+        const limitText = params.get('limit') || '100';
+        const limit = Number(limitText);
+        const issues: Issue[] = [];
+        if (status !== undefined && !SESSION_STATUSES.includes(status)) {
+          issues.push({ field: 'status', message: `must be one of ${SESSION_STATUSES.join(', ')} (got ${preview(status)})` });
+        }
+        if (!Number.isInteger(limit) || limit < 1 || limit > 1000) issues.push({ field: 'limit', message: `must be an integer from 1 to 1000 (got ${preview(limitText)})` });
+        if (issues.length > 0) throw validationError(issues, 'query');
+        // The projection trails live traffic until the next fold; fold now so the listing is current.
+        pipeline.foldSessions();
+        const sessions = [];
+        for (const row of log.listSessions(status, limit)) {
+          const view = pipeline.sessions.get(row.session_id);
+          if (view !== null && (status === undefined || view.status === status)) sessions.push(view);
+        }
+        reply.json(200, sessions);
+      },
+    },
+  ];
+}

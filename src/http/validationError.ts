@@ -1,0 +1,50 @@
+import type { Issue } from '../protocol/issue.js';
+import { HttpError } from './httpError.js';
+
+/** An error reply may always be this large, however small the request (one or two issues fit). */
+const MIN_BUDGET_BYTES = 4096;
+
+/** One FastAPI validation entry. */
+interface DetailEntry {
+  readonly loc: (string | number)[];
+  readonly msg: string;
+  readonly type: string;
+}
+
+function entryOf(issue: Issue, where: 'body' | 'query'): DetailEntry {
+  return {
+    loc: [where, ...issue.field.split(/[.[\]]+/).filter((p) => p !== '').map((p) => (/^\d+$/.test(p) ? Number(p) : p))],
+    msg: `${issue.field}: ${issue.message}`,
+    type: 'value_error',
+  };
+}
+
+/**
+ * FastAPI-compatible 422: `{detail: [{loc, msg, type}]}`, one entry per listed issue. `total` counts every issue
+ * found (the caller may have kept only the first 100); entries stop once they would outgrow `budgetBytes` (the
+ * request's size, at least 4 KiB), and a last entry then says how many were left out, so an error reply is never
+ * much larger than the request that caused it.
+ */
+export function validationError(
+  issues: readonly Issue[],
+  where: 'body' | 'query' = 'body',
+  total = issues.length,
+  budgetBytes = 0,
+): HttpError {
+  const budget = Math.max(MIN_BUDGET_BYTES, budgetBytes);
+  const detail: DetailEntry[] = [];
+  let size = 0;
+  for (const issue of issues) {
+    const entry = entryOf(issue, where);
+    // Hint: an estimate of the entry's JSON size; exact enough for a budget, and no serialization per entry.
+    size += entry.msg.length * 2 + issue.field.length * 2 + 48;
+    if (size > budget && detail.length > 0) break;
+    detail.push(entry);
+  }
+  const left = total - detail.length;
+  if (left > 0) {
+    const count = (n: number) => n.toLocaleString('en-US');
+    detail.push({ loc: [where], msg: `… and ${count(left)} more issues (${count(total)} in all)`, type: 'value_error.truncated' });
+  }
+  return new HttpError(422, detail);
+}

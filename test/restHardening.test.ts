@@ -1,0 +1,266 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { call, event, getJson, publish, type DetailItem, type EventRecord } from './support/httpCall.js';
+import { parseResponses, rawExchange, rawRequest } from './support/rawHttp.js';
+import { CapturingLogger, startRestOnly, type RestOnlyServer } from './support/restServer.js';
+import { startTestServer, type TestServer } from './support/testServer.js';
+
+/** The JSON text of `nested(depth)`, built without recursion (JSON.stringify would overflow the test's stack). */
+function nestedJson(depth: number): string {
+  let open = '';
+  let close = '';
+  for (let i = depth - 1; i >= 0; i--) {
+    open += i % 2 === 0 ? '{"a":' : '[';
+    close = (i % 2 === 0 ? '}' : ']') + close;
+  }
+  return `${open}"leaf"${close}`;
+}
+
+async function headOffset(base: string): Promise<number> {
+  return (await getJson<{ head_offset: number }>(base, '/stats')).body.head_offset;
+}
+
+/** A value nested `depth` containers deep, alternating objects and arrays. */
+function nested(depth: number): unknown {
+  let value: unknown = 'leaf';
+  for (let i = 0; i < depth; i++) value = i % 2 === 0 ? { a: value } : [value];
+  return value;
+}
+
+describe('the error boundary', () => {
+  let t: TestServer;
+  let rest: RestOnlyServer;
+  const logger = new CapturingLogger();
+  beforeAll(async () => {
+    t = await startTestServer();
+    rest = await startRestOnly(t, { logger });
+    expect((await publish(rest.base, event())).status).toBe(201);
+    // A real fault: the database goes away under a running server, so every read throws inside a handler.
+    t.server.pipeline.log.close();
+  });
+  afterAll(async () => {
+    rest.close();
+    await t.stop();
+  });
+
+  it('turns a throw inside a handler into a 500 without internals and one error line naming the path', async () => {
+    const before = logger.lines.length;
+    const res = await getJson(rest.base, '/events?limit=5');
+    expect(res.status).toBe(500);
+    expect(res.body).toEqual({ detail: 'Internal server error' });
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    const lines = logger.lines.slice(before);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]!.level).toBe('error');
+    expect(lines[0]!.obj).toMatchObject({ path: '/events', err: expect.any(Error) });
+  });
+
+  it('answers a publish whose commit fails, inside the body and commit callbacks, and keeps serving', async () => {
+    const res = await publish(rest.base, event());
+    expect([500, 503]).toContain(res.status);
+    expect(res.body).toEqual({ detail: expect.any(String) });
+    expect(res.text).not.toMatch(/\.(ts|js):\d+/);
+    expect((await getJson(rest.base, '/health')).status).toBe(200);
+  });
+
+  it('keeps serving: health answers, and readiness says why it is not ready', async () => {
+    expect((await getJson(rest.base, '/stats')).status).toBe(500);
+    expect((await getJson(rest.base, '/health')).status).toBe(200);
+    const ready = await getJson<Record<string, unknown>>(rest.base, '/readiness');
+    expect(ready.status).toBe(503);
+    expect(ready.body).toEqual({ ready: false, database: 'unavailable', reason: expect.any(String), router: expect.any(Object) });
+    expect((await getJson(rest.base, '/health')).status).toBe(200);
+  });
+});
+
+describe('hostile bodies', () => {
+  let t: TestServer;
+  beforeAll(async () => {
+    t = await startTestServer();
+  });
+  afterAll(async () => {
+    await t.stop();
+  });
+
+  it('answers a payload nested 10,000 deep with 422 naming the field, and keeps serving', async () => {
+    const before = await headOffset(t.base);
+    const deepEvent = `{"event_type":"quiz_started","source":"s","payload":{"deep":${nestedJson(10_000)}}}`;
+    expect(JSON.parse(nestedJson(5))).toEqual(nested(5));
+    for (const body of [deepEvent, `[${JSON.stringify(event())},${deepEvent}]`]) {
+      const res = await publish<{ detail: DetailItem[] }>(t.base, body);
+      expect(res.status).toBe(422);
+      expect(res.body.detail).toHaveLength(1);
+      expect(res.body.detail[0]!.msg).toMatch(/payload\.deep.*nests deeper than 32 levels \(MAX_JSON_DEPTH\)/);
+    }
+    expect(await headOffset(t.base)).toBe(before);
+  });
+
+  it('answers a body that is itself 10,000 arrays deep with 422', async () => {
+    const res = await publish(t.base, '['.repeat(10_000) + ']'.repeat(10_000));
+    expect(res.status).toBe(422);
+    expect((await getJson(t.base, '/health')).status).toBe(200);
+  });
+
+  it('accepts nesting up to MAX_JSON_DEPTH, counting the event itself', async () => {
+    // Event (1) + payload (2) + 30 more = 32.
+    expect((await publish(t.base, event({ payload: { deep: nested(30) } }))).status).toBe(201);
+    expect((await publish(t.base, event({ payload: { deep: nested(31) } }))).status).toBe(422);
+  });
+
+  it('answers 10 MiB of tiny invalid events with a 422 smaller than the request: the first 100 issues and the count', async () => {
+    const one = '{"event_type":"x"},';
+    const count = Math.floor((t.config.maxBodyBytes - 2) / one.length);
+    const body = `[${one.repeat(count).slice(0, -1)}]`;
+    const before = await headOffset(t.base);
+    const res = await publish<{ detail: DetailItem[] }>(t.base, body);
+    expect(res.status).toBe(422);
+    expect(res.text.length).toBeLessThan(body.length);
+    const detail = res.body.detail;
+    expect(detail.length).toBeLessThanOrEqual(101);
+    expect(detail[0]!.loc).toEqual(['body', 0, 'event_type']);
+    expect(detail.at(-1)).toEqual({
+      loc: ['body'],
+      msg: `… and ${(count * 2 - detail.length + 1).toLocaleString('en-US')} more issues (${(count * 2).toLocaleString('en-US')} in all)`,
+      type: 'value_error.truncated',
+    });
+    expect(await headOffset(t.base)).toBe(before);
+  });
+
+  it('keeps a 422 for a query with 1,000 unknown event types near the size of the request', async () => {
+    const types = Array.from({ length: 1_000 }, (_, i) => `t${i}`).join(',');
+    const res = await getJson<{ detail: DetailItem[] }>(t.base, `/events?event_type=${types}`);
+    expect(res.status).toBe(422);
+    expect(res.text.length).toBeLessThan(Math.max(4_096, types.length) + 512);
+    expect(res.body.detail.at(-1)!.msg).toMatch(/more issues \(1,000 in all\)$/);
+  });
+
+  it('echoes only a short prefix of a 1 MB unknown event type', async () => {
+    const res = await publish<{ detail: DetailItem[] }>(t.base, event({ event_type: 'x'.repeat(1_000_000) }));
+    expect(res.status).toBe(422);
+    expect(res.text.length).toBeLessThan(2_000);
+    expect(res.body.detail[0]!.msg).toContain('1000000 characters');
+  });
+
+  it('refuses a body that is not valid UTF-8 with 400, storing nothing', async () => {
+    const before = await headOffset(t.base);
+    const body = Buffer.concat([Buffer.from('{"event_type":"quiz_started","source":"s","session_id":"a'), Buffer.from([0xed, 0xa0, 0x80]), Buffer.from('"}')]);
+    const res = await call(`${t.base}/events`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body });
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({ detail: 'Invalid JSON body: not valid UTF-8' });
+    expect(await headOffset(t.base)).toBe(before);
+  });
+});
+
+describe('HTTP methods', () => {
+  let t: TestServer;
+  beforeAll(async () => {
+    t = await startTestServer();
+  });
+  afterAll(async () => {
+    await t.stop();
+  });
+
+  it.each([
+    ['PATCH', '/events', 'GET, HEAD, POST, DELETE, OPTIONS'],
+    ['PUT', '/api/v1/events', 'GET, HEAD, POST, DELETE, OPTIONS'],
+    ['POST', '/health', 'GET, HEAD, OPTIONS'],
+    ['DELETE', '/events/evt_1', 'GET, HEAD, OPTIONS'],
+    ['TRACE', '/sessions', 'GET, HEAD, OPTIONS'],
+    ['PATCH', '/sessions/s-1', 'GET, HEAD, OPTIONS'],
+  ])('answers %s %s with 405 and Allow: %s', async (method, path, allow) => {
+    const res = await rawRequest(t.server.port, method, path);
+    expect(res?.status).toBe(405);
+    expect(res?.headers.get('allow')).toBe(allow);
+    expect(JSON.parse(res!.body)).toEqual({ detail: 'Method Not Allowed' });
+    expect(res?.headers.get('x-content-type-options')).toBe('nosniff');
+  });
+
+  it('answers PATCH on an unknown path with 404', async () => {
+    expect((await rawRequest(t.server.port, 'PATCH', '/nowhere'))?.status).toBe(404);
+  });
+
+  it.each(['/health', '/readiness', '/stats', '/events', '/event-types', '/sessions', '/api/v1/health'])(
+    'answers HEAD %s with the GET status and headers and no body',
+    async (path) => {
+      const get = await rawRequest(t.server.port, 'GET', path);
+      const head = await rawRequest(t.server.port, 'HEAD', path);
+      expect(head?.status).toBe(get?.status);
+      expect(head?.headers.get('content-type')).toBe('application/json');
+      expect(head?.headers.get('content-length')).toBe(get?.headers.get('content-length'));
+      expect(head?.body).toBe('');
+    },
+  );
+
+  it('answers HEAD for a missing event and an unknown path with 404', async () => {
+    expect((await rawRequest(t.server.port, 'HEAD', '/events/evt_missing'))?.status).toBe(404);
+    expect((await rawRequest(t.server.port, 'HEAD', '/nowhere'))?.status).toBe(404);
+  });
+
+  it('keeps a connection usable after HEAD: a pipelined GET gets its full answer', async () => {
+    const exchange = await rawExchange(
+      t.server.port,
+      'HEAD /health HTTP/1.1\r\nHost: x\r\n\r\nGET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
+    );
+    const [head, get] = parseResponses(exchange.text, [true, false]);
+    expect(head?.status).toBe(200);
+    expect(get?.status).toBe(200);
+    expect(JSON.parse(get!.body)).toMatchObject({ status: 'ok' });
+  });
+
+  it('answers OPTIONS on a known path with the CORS preflight', async () => {
+    const res = await rawRequest(t.server.port, 'OPTIONS', '/events', { Origin: 'https://app.example' });
+    expect(res?.status).toBe(204);
+    expect(res?.headers.get('access-control-allow-methods')).toContain('POST');
+  });
+
+  it('keeps serving after a method uWS does not know (it closes that connection without an answer)', async () => {
+    // Hint: uWS 20.30 routes only its nine standard methods; PROPFIND never reaches JavaScript (see the README).
+    const exchange = await rawExchange(t.server.port, 'PROPFIND /events HTTP/1.1\r\nHost: x\r\n\r\n');
+    expect(exchange.closedByServer).toBe(true);
+    expect((await getJson(t.base, '/health')).status).toBe(200);
+  });
+});
+
+describe('lone surrogates and empty ids over REST', () => {
+  let t: TestServer;
+  afterEach(async () => {
+    await t.stop();
+  });
+
+  it.each(['source', 'session_id', 'user_id', 'id'])('refuses a lone surrogate in %s with 422 naming the field', async (field) => {
+    t = await startTestServer();
+    const res = await publish<{ detail: DetailItem[] }>(t.base, event({ [field]: 'a\ud800b' }));
+    expect(res.status).toBe(422);
+    expect(res.body.detail).toEqual([
+      { loc: ['body', field], msg: `${field}: contains a lone surrogate (\\ud800); cannot be stored as sent`, type: 'value_error' },
+    ]);
+    expect(await headOffset(t.base)).toBe(0);
+  });
+
+  it('stores payload strings with lone surrogates exactly: publish, GET by id and GET /events agree', async () => {
+    t = await startTestServer();
+    const payload = { text: 'a\ud800b', tail: '\udfff', pair: '😀', mixed: ['\ud83d', { k: 'x\udc00' }] };
+    const published = await publish<EventRecord>(t.base, event({ session_id: 's-sur', payload }));
+    expect(published.status).toBe(201);
+    expect(published.body.payload).toEqual(payload);
+    expect((await getJson<EventRecord>(t.base, `/events/${published.body.id}`)).body.payload).toEqual(payload);
+    const listed = await getJson<EventRecord[]>(t.base, '/events?session_id=s-sur');
+    expect(listed.body.map((e) => e.payload)).toEqual([payload]);
+  });
+
+  it.each(['session_id', 'user_id'])('refuses an empty %s with 422 naming the field', async (field) => {
+    t = await startTestServer();
+    const res = await publish<{ detail: DetailItem[] }>(t.base, event({ [field]: '' }));
+    expect(res.status).toBe(422);
+    expect(res.body.detail.map((d) => d.loc)).toEqual([['body', field]]);
+  });
+
+  it('treats an empty filter value in GET /events as no filter', async () => {
+    t = await startTestServer();
+    await publish(t.base, [event({ session_id: 's-1', user_id: 'u-1' }), event()]);
+    for (const query of ['session_id=', 'user_id=', 'source=', 'session_id=&user_id=']) {
+      const res = await getJson<EventRecord[]>(t.base, `/events?${query}`);
+      expect(res.status).toBe(200);
+      expect(res.body).toHaveLength(2);
+    }
+  });
+});
