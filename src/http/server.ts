@@ -1,5 +1,5 @@
 import { customAlphabet, nanoid } from 'nanoid';
-import type { us_listen_socket, WebSocket } from 'uWebSockets.js';
+import type { us_listen_socket } from 'uWebSockets.js';
 import { Pipeline } from '../actors/pipeline.js';
 import { silentLogger, type Logger } from '../actors/logger.js';
 import type { Config } from '../config.js';
@@ -10,7 +10,7 @@ import { packageVersion } from '../packageVersion.js';
 import { explainListenFailure } from './listenFailure.js';
 import { registerRestApi } from './restApi.js';
 import { loadNativeUws } from './uws.js';
-import { registerWsApi } from './wsApi.js';
+import { registerWsApi, type SocketSet } from './wsApi.js';
 
 /** Injected clock and ids, so tests are deterministic. */
 export interface ServerDeps {
@@ -76,8 +76,8 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   });
 
   const app = uws.App();
-  const sockets = new Set<WebSocket<never>>();
-  registerWsApi(app, { config, pipeline }, sockets as never);
+  const sockets: SocketSet = new Set();
+  registerWsApi(app, { config, pipeline }, sockets);
   registerRestApi(app, { config, pipeline, now, version: VERSION });
 
   // Hint: exclusive, not uWS's default SO_REUSEPORT, so a second server on the same port is refused instead of sharing it.
@@ -90,7 +90,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     const failure = await explainListenFailure(config.host, config.port);
     throw new ListenError(failure.reason, failure.variable);
   }
-  const port = uws.us_socket_local_port(listenSocket as never);
+  const port = uws.us_socket_local_port(listenSocket);
 
   const sweeper = setInterval(() => pipeline.supervisor.send({ type: 'maintenance.tick' }), SWEEP_MS);
   let closing: Promise<void> | null = null;

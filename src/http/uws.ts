@@ -3,12 +3,14 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type * as UwsTypes from 'uWebSockets.js';
 
-// Hint: the native listen also takes (host, port, options, cb) and exports the option's value; the bundled types lack both.
+// Hint: the native binding also takes these; the bundled types lack them.
 declare module 'uWebSockets.js' {
   interface TemplatedApp {
     listen(host: RecognizedString, port: number, options: ListenOptions, cb: (listenSocket: us_listen_socket | false) => void | Promise<void>): TemplatedApp;
   }
   const LIBUS_LISTEN_EXCLUSIVE_PORT: ListenOptions;
+  /** The native function takes a listen socket too (the types only list us_socket). */
+  function us_socket_local_port(socket: us_listen_socket): number;
 }
 
 /** Thrown when uWebSockets.js loaded its slow pure-JS fallback instead of the native binary. */
