@@ -103,6 +103,12 @@ describe('node dist/src/main.js on the command line', () => {
     expect(expectOneLine(run)).toMatch(/^configuration error: HOST: could not listen on no-such-host\.invalid:0: no-such-host\.invalid does not resolve to an address/);
   });
 
+  it('refuses the pure-JS uWebSockets.js fallback with exit 3 and one line saying what to change', async () => {
+    const run = await runMain({ ...base, UWS_USE_FALLBACK: 'true' });
+    expect(run.code).toBe(3);
+    expect(expectOneLine(run)).toBe('refusing to start: UWS_USE_FALLBACK=true makes uWebSockets.js use its slow pure-JS fallback, which this server refuses; unset it');
+  });
+
   it('accepts LOG_LEVEL in any case and 0 for MAX_SUBSCRIBERS and MAX_WS_MESSAGE_BYTES', async () => {
     const server = await spawnServer(join(dir, 'accepts.db'), { LOG_LEVEL: 'WARN', MAX_SUBSCRIBERS: '0', MAX_WS_MESSAGE_BYTES: '0' });
     try {

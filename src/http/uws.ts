@@ -51,7 +51,7 @@ export function nativeUwsProblem(build: NodeBuild, binaries: readonly string[], 
   }
   const libc = build.platform === 'linux' && build.glibc === null ? ' This looks like a musl system (Alpine): use a glibc-based image such as node:20-bookworm-slim.' : '';
   return (
-    `uWebSockets.js native binary ${wanted} is present but failed to load on ${where}: ${loadError ?? 'the package fell back to its pure-JS shim (UWS_USE_FALLBACK set?)'}. ` +
+    `uWebSockets.js native binary ${wanted} is present but failed to load on ${where}: ${loadError ?? 'the package fell back to its pure-JS shim'}. ` +
     `Reinstall dependencies (rm -rf node_modules && npm ci); the binary needs a recent glibc.${libc}`
   );
 }
@@ -66,12 +66,17 @@ function binariesDirectory(): string | null {
 
 /** Load uWebSockets.js and refuse the pure-JS shim it silently falls back to when its binary does not load. */
 export function loadNativeUws(): typeof UwsTypes {
+  const fallback = process.env.UWS_USE_FALLBACK;
+  // Hint: exactly the values the package itself checks.
+  if (fallback !== undefined && ['true', 'True', 'TRUE', '1'].includes(fallback)) {
+    throw new NativeUwsUnavailableError(`UWS_USE_FALLBACK=${fallback} makes uWebSockets.js use its slow pure-JS fallback, which this server refuses; unset it`);
+  }
   const build = currentNodeBuild();
   const directory = binariesDirectory();
   const binaries = directory !== null && existsSync(directory) ? readdirSync(directory) : [];
   const binary = directory === null ? null : join(directory, `uws_${build.platform}_${build.arch}_${build.abi}.node`);
   let loadError: string | null = null;
-  if (binary !== null && existsSync(binary) && process.env.UWS_USE_FALLBACK === undefined) {
+  if (binary !== null && existsSync(binary)) {
     try {
       // Hint: load it ourselves first, so the reason is ours to report instead of the package's multi-line warning.
       require(binary);
