@@ -18,7 +18,8 @@ function probe(host: string, port: number): Promise<string | null> {
 /** uWS only says "false" when it cannot listen; bind the same address with node:net to learn the reason. */
 export async function explainListenFailure(host: string, port: number): Promise<ListenFailure> {
   const code = await probe(host, port);
-  const failure = (why: string, variable: ListenFailure['variable']): ListenFailure => ({ reason: `could not listen on ${host}:${port}: ${why}`, variable });
+  const where = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+  const failure = (why: string, variable: ListenFailure['variable']): ListenFailure => ({ reason: `could not listen on ${where}: ${why}`, variable });
   switch (code) {
     case 'EADDRINUSE':
       return failure('the port is already in use', null);
