@@ -31,7 +31,7 @@ export interface NodeBuild {
   readonly glibc: string | null;
 }
 
-/** This process's Node build. */
+/** This process's Node build (process.report is slow-ish, so only asked for when explaining a failure). */
 export function currentNodeBuild(): NodeBuild {
   const header = (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)?.header;
   return { version: process.version, platform: process.platform, arch: process.arch, abi: process.versions.modules, glibc: header?.glibcVersionRuntime ?? null };
@@ -71,10 +71,9 @@ export function loadNativeUws(): typeof UwsTypes {
   if (fallback !== undefined && ['true', 'True', 'TRUE', '1'].includes(fallback)) {
     throw new NativeUwsUnavailableError(`UWS_USE_FALLBACK=${fallback} makes uWebSockets.js use its slow pure-JS fallback, which this server refuses; unset it`);
   }
-  const build = currentNodeBuild();
   const directory = binariesDirectory();
   const binaries = directory !== null && existsSync(directory) ? readdirSync(directory) : [];
-  const binary = directory === null ? null : join(directory, `uws_${build.platform}_${build.arch}_${build.abi}.node`);
+  const binary = directory === null ? null : join(directory, `uws_${process.platform}_${process.arch}_${process.versions.modules}.node`);
   let loadError: string | null = null;
   if (binary !== null && existsSync(binary)) {
     try {
@@ -85,8 +84,8 @@ export function loadNativeUws(): typeof UwsTypes {
     }
   }
   if (directory === null) throw new NativeUwsUnavailableError('uWebSockets.js is not installed; run npm ci');
-  if (loadError !== null) throw new NativeUwsUnavailableError(nativeUwsProblem(build, binaries, loadError));
+  if (loadError !== null) throw new NativeUwsUnavailableError(nativeUwsProblem(currentNodeBuild(), binaries, loadError));
   const uws = require('uWebSockets.js') as typeof UwsTypes & { getParts?: unknown };
-  if (typeof uws.getParts !== 'function' || typeof uws.SSLApp !== 'function') throw new NativeUwsUnavailableError(nativeUwsProblem(build, binaries, null));
+  if (typeof uws.getParts !== 'function' || typeof uws.SSLApp !== 'function') throw new NativeUwsUnavailableError(nativeUwsProblem(currentNodeBuild(), binaries, null));
   return uws;
 }
