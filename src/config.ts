@@ -1,4 +1,6 @@
+import { isIP } from 'node:net';
 import type { Durability } from './persistence/sqliteEventLog.js';
+import { fallbackOf } from './settings.js';
 
 /** Server configuration, read from the environment with the old service's names and defaults. */
 export interface Config {
@@ -47,61 +49,115 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
-function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0): number {
-  const text = env[name];
-  if (text === undefined || text.trim() === '') return fallback;
-  const value = Number(text);
-  if (!Number.isSafeInteger(value) || value < min) throw new ConfigError(`${name} must be an integer ≥ ${min} (got ${JSON.stringify(text)})`);
-  return value;
+/** The variable's text, or the settings table's default when it is unset or blank. */
+function text(env: NodeJS.ProcessEnv, name: string): string {
+  const value = env[name]?.trim();
+  return value === undefined || value === '' ? fallbackOf(name) : value;
+}
+
+/** A comma-separated list; unlike other settings, an empty value is kept (it means "none"). */
+function list(env: NodeJS.ProcessEnv, name: string): string[] {
+  return (env[name] ?? fallbackOf(name)).split(',').map((s) => s.trim()).filter((s) => s !== '');
+}
+
+function integer(env: NodeJS.ProcessEnv, name: string, min = 0, max = Number.MAX_SAFE_INTEGER): number {
+  const value = text(env, name);
+  // Hint: digits only, so "1e3", "0x10" and "12abc" are refused rather than silently read as something else.
+  const number = /^\d+$/.test(value) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(number) || number < min || number > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `≥ ${min}` : `from ${min} to ${max}`;
+    throw new ConfigError(`${name} must be an integer ${range} (got ${JSON.stringify(env[name])})`);
+  }
+  return number;
 }
 
 /** Parses "100/minute", "100" (per minute), "10/second" or "6000/hour"; unset, "0" or "off" means no limit. */
 function rateLimit(env: NodeJS.ProcessEnv, name: string): RateLimit | null {
-  const text = env[name]?.trim();
-  if (text === undefined || text === '' || text === '0' || text.toLowerCase() === 'off') return null;
-  const match = /^(\d+)\s*(?:\/\s*(second|minute|hour))?$/i.exec(text);
-  if (!match) throw new ConfigError(`${name} must look like "100/minute" (got ${JSON.stringify(text)})`);
+  const value = text(env, name);
+  if (value === '0' || value.toLowerCase() === 'off') return null;
+  const match = /^(\d+)\s*(?:\/\s*(second|minute|hour))?$/i.exec(value);
+  if (!match || Number(match[1]) === 0) throw new ConfigError(`${name} must look like "100/minute", "50/second" or "off" (got ${JSON.stringify(value)})`);
   const unit = (match[2] ?? 'minute').toLowerCase();
   return { count: Number(match[1]), windowMs: unit === 'second' ? 1_000 : unit === 'hour' ? 3_600_000 : 60_000 };
 }
 
+const TRUE = ['1', 'true', 'yes', 'on'];
+const FALSE = ['0', 'false', 'no', 'off'];
+
 function bool(env: NodeJS.ProcessEnv, name: string): boolean {
-  return ['1', 'true', 'yes', 'on'].includes((env[name] ?? '').trim().toLowerCase());
+  const value = text(env, name).toLowerCase();
+  if (TRUE.includes(value)) return true;
+  if (FALSE.includes(value)) return false;
+  throw new ConfigError(`${name} must be true or false (got ${JSON.stringify(env[name])})`);
 }
+
+function oneOf<T extends string>(env: NodeJS.ProcessEnv, name: string, allowed: readonly T[]): T {
+  const value = text(env, name).toLowerCase();
+  const found = allowed.find((option) => option === value);
+  if (found === undefined) {
+    const options = allowed.map((option) => `"${option}"`);
+    const expected = options.length === 2 ? options.join(' or ') : `one of ${options.join(', ')}`;
+    throw new ConfigError(`${name} must be ${expected} (got ${JSON.stringify(env[name])})`);
+  }
+  return found;
+}
+
+/** Browsers send `Origin: scheme://host[:port]`; an entry in another shape would never match, so it is refused. */
+function corsOrigins(env: NodeJS.ProcessEnv): string[] {
+  const origins = list(env, 'CORS_ORIGINS');
+  for (const origin of origins) {
+    if (origin === '*') continue;
+    let parsed: string | null = null;
+    try {
+      parsed = new URL(origin).origin;
+    } catch {
+      // not a URL at all
+    }
+    if (parsed !== origin) throw new ConfigError(`CORS_ORIGINS entry ${JSON.stringify(origin)} is not an origin like "https://app.example.org" (scheme and host, no path or trailing slash)`);
+  }
+  return origins;
+}
+
+function trustProxy(env: NodeJS.ProcessEnv): string[] {
+  const proxies = list(env, 'TRUST_PROXY');
+  const bad = proxies.find((entry) => entry !== '*' && isIP(entry) === 0);
+  if (bad !== undefined) throw new ConfigError(`TRUST_PROXY entry ${JSON.stringify(bad)} is not an IP address (names and CIDR ranges are not supported)`);
+  return proxies;
+}
+
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 
 /** Read the configuration from an environment map (process.env in production, a literal in tests). */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const durability = (env.DURABILITY ?? 'normal').toLowerCase();
-  if (durability !== 'normal' && durability !== 'full') throw new ConfigError(`DURABILITY must be "normal" or "full" (got ${JSON.stringify(env.DURABILITY)})`);
   const requireAuth = bool(env, 'REQUIRE_AUTH');
-  const apiKey = env.API_KEY ?? '';
+  const apiKey = env.API_KEY ?? fallbackOf('API_KEY');
   if (requireAuth && apiKey === '') throw new ConfigError('REQUIRE_AUTH=true needs API_KEY to be set');
   return {
-    host: env.HOST ?? '0.0.0.0',
-    port: integer(env, 'PORT', 8001),
-    databasePath: env.DATABASE_PATH ?? 'data/events.db',
-    durability,
-    corsOrigins: (env.CORS_ORIGINS ?? '*').split(',').map((s) => s.trim()).filter((s) => s !== ''),
+    host: text(env, 'HOST'),
+    port: integer(env, 'PORT', 0, 65_535),
+    databasePath: text(env, 'DATABASE_PATH'),
+    durability: oneOf<Durability>(env, 'DURABILITY', ['normal', 'full']),
+    corsOrigins: corsOrigins(env),
     requireAuth,
     apiKey,
-    maxPayloadKeys: integer(env, 'MAX_PAYLOAD_KEYS', 50, 1),
-    maxPayloadBytes: integer(env, 'MAX_PAYLOAD_BYTES', 65_536, 2),
-    maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 10 * 1024 * 1024, 1024),
-    logLevel: env.LOG_LEVEL ?? 'info',
+    maxPayloadKeys: integer(env, 'MAX_PAYLOAD_KEYS', 1),
+    maxPayloadBytes: integer(env, 'MAX_PAYLOAD_BYTES', 2),
+    maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 1024),
+    logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS),
     rateLimitPublish: rateLimit(env, 'RATE_LIMIT_PUBLISH'),
     rateLimitQuery: rateLimit(env, 'RATE_LIMIT_QUERY'),
     rateLimitAdmin: rateLimit(env, 'RATE_LIMIT_ADMIN'),
-    maxJsonDepth: integer(env, 'MAX_JSON_DEPTH', 32, 1),
-    trustProxy: (env.TRUST_PROXY ?? '127.0.0.1,::1').split(',').map((s) => s.trim()).filter((s) => s !== ''),
-    maxWsMessageBytes: integer(env, 'MAX_WS_MESSAGE_BYTES', 1024 * 1024, 0),
-    maxWsConnectionsPerIp: integer(env, 'MAX_WS_CONNECTIONS_PER_IP', 20, 1),
-    maxSubscribers: integer(env, 'MAX_SUBSCRIBERS', 5000, 0),
-    maxPendingEvents: integer(env, 'MAX_PENDING_EVENTS', 100_000, 1),
-    subscriberBufferBytes: integer(env, 'SUBSCRIBER_BUFFER_BYTES', 1024 * 1024, 1024),
-    slowConsumerTimeoutMs: integer(env, 'SLOW_CONSUMER_TIMEOUT_MS', 30_000, 1),
-    keepaliveMs: integer(env, 'KEEPALIVE_MS', 30_000, 1),
-    checkpointMs: integer(env, 'CHECKPOINT_MS', 5_000, 1),
-    sessionIdleMs: integer(env, 'SESSION_IDLE_MS', 60_000, 1),
-    maxActiveSessions: integer(env, 'MAX_ACTIVE_SESSIONS', 10_000, 1),
+    maxJsonDepth: integer(env, 'MAX_JSON_DEPTH', 1),
+    trustProxy: trustProxy(env),
+    maxWsMessageBytes: integer(env, 'MAX_WS_MESSAGE_BYTES', 0),
+    maxWsConnectionsPerIp: integer(env, 'MAX_WS_CONNECTIONS_PER_IP', 1),
+    maxSubscribers: integer(env, 'MAX_SUBSCRIBERS', 0),
+    maxPendingEvents: integer(env, 'MAX_PENDING_EVENTS', 1),
+    subscriberBufferBytes: integer(env, 'SUBSCRIBER_BUFFER_BYTES', 1024),
+    slowConsumerTimeoutMs: integer(env, 'SLOW_CONSUMER_TIMEOUT_MS', 1),
+    keepaliveMs: integer(env, 'KEEPALIVE_MS', 1),
+    checkpointMs: integer(env, 'CHECKPOINT_MS', 1),
+    sessionIdleMs: integer(env, 'SESSION_IDLE_MS', 1),
+    maxActiveSessions: integer(env, 'MAX_ACTIVE_SESSIONS', 1),
   };
 }

@@ -1,43 +1,74 @@
 import pino from 'pino';
-import { ConfigError, loadConfig } from './config.js';
-import { ListenError, startServer } from './http/server.js';
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { ListenError, startServer, type RunningServer } from './http/server.js';
 import { NativeUwsUnavailableError } from './http/uws.js';
+import { lastResortHandler } from './lastResort.js';
+import { packageVersion } from './packageVersion.js';
 import { LogLockedError, LogOpenError } from './persistence/eventLog.js';
+import { usageText } from './settings.js';
+
+/** Refuse to start with one line on stderr and a documented exit code; never a stack trace. */
+function refuse(code: number, line: string): never {
+  process.stderr.write(`${line.replaceAll('\n', ' ')}\n`);
+  process.exit(code);
+}
+
+/** `--help` and `--version` answer and exit 0; anything else on the command line is a usage error (exit 2). */
+function handleArguments(args: readonly string[]): void {
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(usageText(packageVersion()));
+    process.exit(0);
+  }
+  if (args.includes('--version') || args.includes('-v')) {
+    process.stdout.write(`${packageVersion()}\n`);
+    process.exit(0);
+  }
+  if (args.length > 0) refuse(2, `unknown argument ${JSON.stringify(args[0])}; the server is configured by environment variables (see --help)`);
+}
+
+/** Map the known startup failures to their exit codes; anything else is a bug and goes to the last-resort handler. */
+function refuseStartup(error: unknown): void {
+  if (error instanceof LogOpenError) refuse(2, `configuration error: DATABASE_PATH: ${error.message}`);
+  if (error instanceof LogLockedError) refuse(5, `refusing to start: ${error.message}`);
+  if (error instanceof NativeUwsUnavailableError) refuse(3, `refusing to start: ${error.message}`);
+  if (error instanceof ListenError) {
+    if (error.variable !== null) refuse(2, `configuration error: ${error.variable}: ${error.message}`);
+    refuse(4, `refusing to start: ${error.message}`);
+  }
+}
 
 /** Entry point: configuration from the environment, structured logs, clean shutdown on SIGTERM/SIGINT. */
 async function main(): Promise<void> {
-  let config;
+  handleArguments(process.argv.slice(2));
+  let config: Config;
   try {
     config = loadConfig(process.env);
   } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`configuration error: ${error.message}\n`);
-      process.exit(2);
-    }
+    if (error instanceof ConfigError) refuse(2, `configuration error: ${error.message}`);
     throw error;
   }
-  const logger = pino({ level: config.logLevel.toLowerCase() });
-  let server;
+  const destination = pino.destination({ dest: 1, sync: false });
+  const logger = pino({ level: config.logLevel }, destination);
+  let server: RunningServer | null = null;
+  const onFatal = lastResortHandler({
+    logger,
+    flushLog: () => destination.flushSync(),
+    shutdown: () => server?.close() ?? null,
+    exit: (code) => process.exit(code),
+    graceMs: 5_000,
+  });
+  process.on('uncaughtException', (error, origin) => onFatal(error, origin));
+  process.on('unhandledRejection', (reason) => onFatal(reason, 'unhandledRejection'));
   try {
     server = await startServer(config, { logger });
   } catch (error) {
-    if (error instanceof LogOpenError) {
-      process.stderr.write(`configuration error: DATABASE_PATH: ${error.message}\n`);
-      process.exit(2);
-    }
-    if (error instanceof LogLockedError) {
-      process.stderr.write(`refusing to start: ${error.message}\n`);
-      process.exit(5);
-    }
-    if (error instanceof NativeUwsUnavailableError || error instanceof ListenError) {
-      process.stderr.write(`refusing to start: ${error.message}\n`);
-      process.exit(error instanceof ListenError ? 4 : 3);
-    }
+    refuseStartup(error);
     throw error;
   }
+  const running = server;
   const stop = (signal: string) => {
     logger.info({ signal }, 'shutting down');
-    void server.close().then(() => {
+    void running.close().then(() => {
       logger.info({}, 'stopped');
       process.exit(0);
     });

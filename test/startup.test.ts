@@ -1,7 +1,10 @@
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config.js';
 import { ListenError, startServer } from '../src/http/server.js';
+import { LogOpenError } from '../src/persistence/eventLog.js';
 import { startTestServer } from './support/testServer.js';
 
 describe('startup', () => {
@@ -27,5 +30,43 @@ describe('startup', () => {
     expect(loadConfig({}).port).toBe(8001);
     expect(loadConfig({}).databasePath).toBe('data/events.db');
     expect(loadConfig({ RATE_LIMIT_QUERY: '10/second' }).rateLimitQuery).toEqual({ count: 10, windowMs: 1_000 });
+  });
+
+  it('checks every setting it can: ranges, levels, booleans, origins, proxies, rate limits', () => {
+    expect(() => loadConfig({ PORT: '65536' })).toThrow(/PORT must be an integer from 0 to 65535/);
+    expect(loadConfig({ PORT: '65535' }).port).toBe(65_535);
+    expect(() => loadConfig({ PORT: '0x50' })).toThrow(/PORT must be an integer/);
+    expect(() => loadConfig({ LOG_LEVEL: 'verbose' })).toThrow(/LOG_LEVEL must be one of "trace", .*"silent"/);
+    expect(loadConfig({ LOG_LEVEL: 'WARN' }).logLevel).toBe('warn');
+    expect(() => loadConfig({ REQUIRE_AUTH: 'maybe' })).toThrow(/REQUIRE_AUTH must be true or false/);
+    expect(loadConfig({ REQUIRE_AUTH: 'off' }).requireAuth).toBe(false);
+    expect(loadConfig({ REQUIRE_AUTH: 'Yes', API_KEY: 'k' }).requireAuth).toBe(true);
+    expect(() => loadConfig({ CORS_ORIGINS: 'https://a.example/' })).toThrow(/CORS_ORIGINS entry "https:\/\/a.example\/" is not an origin/);
+    expect(loadConfig({ CORS_ORIGINS: 'https://a.example, http://localhost:3000' }).corsOrigins).toEqual(['https://a.example', 'http://localhost:3000']);
+    expect(loadConfig({ CORS_ORIGINS: '' }).corsOrigins).toEqual([]);
+    expect(() => loadConfig({ TRUST_PROXY: '10.0.0.0/8' })).toThrow(/TRUST_PROXY entry "10.0.0.0\/8" is not an IP address/);
+    expect(loadConfig({ TRUST_PROXY: '10.0.0.1,::1,*' }).trustProxy).toEqual(['10.0.0.1', '::1', '*']);
+    expect(loadConfig({ TRUST_PROXY: '' }).trustProxy).toEqual([]);
+    expect(() => loadConfig({ RATE_LIMIT_ADMIN: '0/second' })).toThrow(/RATE_LIMIT_ADMIN must look like/);
+    expect(loadConfig({ RATE_LIMIT_ADMIN: 'OFF' }).rateLimitAdmin).toBeNull();
+    expect(() => loadConfig({ MAX_JSON_DEPTH: '0' })).toThrow(/MAX_JSON_DEPTH must be an integer ≥ 1/);
+  });
+
+  it('accepts 0 for MAX_WS_MESSAGE_BYTES and MAX_SUBSCRIBERS, as the old service did', () => {
+    const config = loadConfig({ MAX_WS_MESSAGE_BYTES: '0', MAX_SUBSCRIBERS: '0' });
+    expect(config.maxWsMessageBytes).toBe(0);
+    expect(config.maxSubscribers).toBe(0);
+  });
+
+  it('refuses an unusable DATABASE_PATH with a LogOpenError naming the reason, before creating anything', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rep-startup-'));
+    try {
+      const config = loadConfig({ HOST: '127.0.0.1', PORT: '0', DATABASE_PATH: dir });
+      await expect(startServer(config)).rejects.toThrow(LogOpenError);
+      await expect(startServer(config)).rejects.toThrow(`${dir}: is a directory, not a file`);
+      expect(readdirSync(dir)).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,13 +1,16 @@
 import { customAlphabet, nanoid } from 'nanoid';
-import { existsSync, readFileSync } from 'node:fs';
-import type { us_listen_socket, WebSocket } from 'uWebSockets.js';
+import type { us_listen_socket } from 'uWebSockets.js';
 import { Pipeline } from '../actors/pipeline.js';
 import { silentLogger, type Logger } from '../actors/logger.js';
 import type { Config } from '../config.js';
+import { checkDatabasePath } from '../persistence/databasePath.js';
+import { LogOpenError } from '../persistence/eventLog.js';
 import { SqliteEventLog } from '../persistence/sqliteEventLog.js';
+import { packageVersion } from '../packageVersion.js';
+import { explainListenFailure } from './listenFailure.js';
 import { registerRestApi } from './restApi.js';
 import { loadNativeUws } from './uws.js';
-import { registerWsApi } from './wsApi.js';
+import { registerWsApi, type SocketSet } from './wsApi.js';
 
 /** Injected clock and ids, so tests are deterministic. */
 export interface ServerDeps {
@@ -16,9 +19,15 @@ export interface ServerDeps {
   readonly newEventId?: () => string;
 }
 
-/** Thrown when the server cannot bind its address; the log it opened is closed again. */
+/** Thrown when the server cannot bind its address (the log it opened is closed again); `variable` names a setting at fault. */
 export class ListenError extends Error {
   override readonly name = 'ListenError';
+  constructor(
+    message: string,
+    readonly variable: 'HOST' | 'PORT' | null = null,
+  ) {
+    super(message);
+  }
 }
 
 /** A running server. */
@@ -29,16 +38,6 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** The package version, found by walking up from this file (src/ in tests, dist/src/ when built). */
-function packageVersion(): string {
-  for (let dir = new URL('.', import.meta.url); dir.pathname !== '/'; dir = new URL('..', dir)) {
-    if (existsSync(new URL('package.json', dir))) {
-      return (JSON.parse(readFileSync(new URL('package.json', dir), 'utf8')) as { version: string }).version;
-    }
-  }
-  return 'unknown';
-}
-
 const VERSION = packageVersion();
 const SWEEP_MS = 1_000;
 const SERVER_ID = /^evt_[A-Za-z0-9_-]{21}$/;
@@ -46,6 +45,8 @@ const SERVER_ID = /^evt_[A-Za-z0-9_-]{21}$/;
 /** Start the pipeline: open the log, start the actor system, serve REST and WebSocket on uWS. */
 export async function startServer(config: Config, deps: ServerDeps = {}): Promise<RunningServer> {
   const uws = loadNativeUws();
+  const pathProblem = checkDatabasePath(config.databasePath);
+  if (pathProblem !== null) throw new LogOpenError(config.databasePath, pathProblem);
   const logger = deps.logger ?? silentLogger;
   const now = deps.now ?? Date.now;
   const log = new SqliteEventLog({
@@ -75,17 +76,21 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   });
 
   const app = uws.App();
-  const sockets = new Set<WebSocket<never>>();
-  registerWsApi(app, { config, pipeline }, sockets as never);
+  const sockets: SocketSet = new Set();
+  registerWsApi(app, { config, pipeline }, sockets);
   registerRestApi(app, { config, pipeline, now, version: VERSION });
 
-  const listenSocket = await new Promise<us_listen_socket | false>((resolve) => app.listen(config.host, config.port, resolve));
+  // Hint: exclusive, not uWS's default SO_REUSEPORT, so a second server on the same port is refused instead of sharing it.
+  const listenSocket = await new Promise<us_listen_socket | false>((resolve) =>
+    app.listen(config.host, config.port, uws.LIBUS_LISTEN_EXCLUSIVE_PORT, resolve),
+  );
   if (listenSocket === false) {
     await pipeline.shutdown();
     log.close();
-    throw new ListenError(`could not listen on ${config.host}:${config.port} (address in use, or not allowed)`);
+    const failure = await explainListenFailure(config.host, config.port);
+    throw new ListenError(failure.reason, failure.variable);
   }
-  const port = uws.us_socket_local_port(listenSocket as never);
+  const port = uws.us_socket_local_port(listenSocket);
 
   const sweeper = setInterval(() => pipeline.supervisor.send({ type: 'maintenance.tick' }), SWEEP_MS);
   let closing: Promise<void> | null = null;

@@ -30,9 +30,9 @@ export function freePort(): Promise<number> {
 }
 
 /** Start `node dist/src/main.js` on a free port with the database at `databasePath`; resolves once /health answers. */
-export async function spawnServer(databasePath: string, env: Record<string, string> = {}): Promise<ChildServer> {
+export async function spawnServer(databasePath: string, env: Record<string, string> = {}, nodeArgs: readonly string[] = []): Promise<ChildServer> {
   const port = await freePort();
-  const proc = spawn(process.execPath, [MAIN_JS], {
+  const proc = spawn(process.execPath, [...nodeArgs, MAIN_JS], {
     env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), DATABASE_PATH: databasePath, LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -67,4 +67,31 @@ export async function killServer(server: ChildServer | undefined): Promise<void>
   if (server === undefined) return;
   if (server.proc.exitCode === null && server.proc.signalCode === null) server.proc.kill('SIGKILL');
   await server.exited;
+}
+
+/** How a run of main.js that was expected to end ended. */
+export interface MainRun {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * Run `node dist/src/main.js` with `args` and exactly `env` added to a minimal environment (PATH only, so no stray
+ * setting from the caller's shell leaks in) and wait for it to exit; killed after 15 s.
+ */
+export function runMain(env: Record<string, string>, args: readonly string[] = []): Promise<MainRun> {
+  const proc = spawn(process.execPath, [MAIN_JS, ...args], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  proc.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  proc.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const timer = setTimeout(() => proc.kill('SIGKILL'), 15_000);
+  return new Promise((resolve) =>
+    proc.once('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    }),
+  );
 }

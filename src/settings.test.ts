@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from './config.js';
+import { fallbackOf, SETTINGS, settingsMarkdown, usageText } from './settings.js';
+
+describe('SETTINGS', () => {
+  it('lists exactly the variables loadConfig reads, each once', () => {
+    const read = new Set<string>();
+    const env = new Proxy<NodeJS.ProcessEnv>(
+      {},
+      {
+        get: (_target, key) => {
+          if (typeof key === 'string') read.add(key);
+          return undefined;
+        },
+      },
+    );
+    loadConfig(env);
+    const names = SETTINGS.map((setting) => setting.name);
+    expect(new Set(names).size).toBe(names.length);
+    expect([...read].sort()).toEqual([...names].sort());
+  });
+
+  it('holds the defaults loadConfig uses', () => {
+    const config = loadConfig({});
+    expect(config.port).toBe(Number(fallbackOf('PORT')));
+    expect(config.host).toBe(fallbackOf('HOST'));
+    expect(config.databasePath).toBe(fallbackOf('DATABASE_PATH'));
+    expect(config.maxJsonDepth).toBe(Number(fallbackOf('MAX_JSON_DEPTH')));
+    expect(config.trustProxy).toEqual(fallbackOf('TRUST_PROXY').split(','));
+    expect(config.rateLimitPublish).toBeNull();
+    expect(() => fallbackOf('NOT_A_SETTING')).toThrow(/missing from SETTINGS/);
+  });
+
+  it('renders one markdown row and one --help row per setting', () => {
+    const markdown = settingsMarkdown().split('\n');
+    expect(markdown).toHaveLength(SETTINGS.length + 2);
+    expect(markdown).toContain('| `PORT` | `8001` | Listen port, 0–65535 (`0` picks a free one); a port another process holds is refused (exit 4) |');
+    expect(markdown).toContain('| `API_KEY` | — | The key (required when `REQUIRE_AUTH=true`) |');
+    const help = usageText('9.9.9');
+    expect(help.startsWith('realtime-event-pipeline 9.9.9\n')).toBe(true);
+    for (const setting of SETTINGS) expect(help).toContain(`  ${setting.name} `);
+  });
+});
