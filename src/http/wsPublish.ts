@@ -131,7 +131,10 @@ function handlePublish(text: string, ip: string, deps: PublishDeps, reply: Reply
     else issues.push(...(isBatch ? prefixIssues(`[${i}]`, result.issues) : result.issues));
   }
   if (issues.length > 0) return reply(withRef({ status: 'error', message: formatIssues(issues) }), 0);
-  const accepted = pipeline.submit(inputs, (outcome) => reply(...outcomeReply(outcome, isBatch, withRef)));
+  // Hint: a reply slot left empty would hold back every later ack on this connection, so a failing reply still answers.
+  const accepted = pipeline.submit(inputs, (outcome) =>
+    guarded(deps.logger, 'ws publish ack', () => reply(...outcomeReply(outcome, isBatch, withRef)), () => reply({ status: 'error', message: 'internal error' }, 0)),
+  );
   if (!accepted) {
     const message = pipeline.stopping ? 'server shutting down; retry against the next instance' : 'pipeline is over its pending bound; retry shortly';
     reply(withRef({ status: 'error', message, retryable: true }), 0);
