@@ -144,13 +144,17 @@ describe('/ws/subscribe', () => {
     expect(await all.take<WireRecord>(everything.length)).toEqual(everything);
   });
 
-  it('starts a from_offset beyond the head at that offset, not at the head', async () => {
+  it('starts a from_offset beyond the head at the head, and says so in the ack', async () => {
     const head = (await stats(t.base)).head_offset;
     const { client, ack } = await sub({ from_offset: head + 3 });
-    expect(ack).toMatchObject({ head_offset: head, from_offset: head + 3 });
+    expect(ack).toMatchObject({
+      head_offset: head,
+      from_offset: head + 1,
+      beyond_head: { requested_from_offset: head + 3, message: expect.stringContaining('beyond the head') },
+    });
     const records = await publish(t.base, [1, 2, 3, 4].map((i) => eventBody({ payload: { i } })));
     expect(records.map((r) => r.offset)).toEqual([head + 1, head + 2, head + 3, head + 4]);
-    expect(await client.take<WireRecord>(2)).toEqual(records.slice(2));
+    expect(await client.take<WireRecord>(4)).toEqual(records);
   });
 
   it('sends arrays with batch: true, one per commit live and per page in replay', async () => {

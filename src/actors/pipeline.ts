@@ -229,8 +229,8 @@ export class Pipeline implements SupervisedWork {
   }
 
   /** Handle one text message from a subscriber: its config first, then ping / update_filters. */
-  onSubscriberMessage(subscriber: Subscriber, text: string): void {
-    handleSubscriberMessage(subscriber, text, { log: this.options.log, now: this.options.now, reindex: (s) => this.index.add(s) });
+  onSubscriberMessage(subscriber: Subscriber, text: string, maxJsonDepth: number): void {
+    handleSubscriberMessage(subscriber, text, { log: this.options.log, now: this.options.now, maxJsonDepth, reindex: (s) => this.index.add(s) });
   }
 
   sweep(): void {

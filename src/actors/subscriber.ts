@@ -1,7 +1,7 @@
 import { createActor, type Actor } from 'xstate';
 import type { EventLog } from '../persistence/eventLog.js';
 import type { EventFilter } from '../protocol/eventFilter.js';
-import { recordJson, recordsJson, type StoredEvent } from '../protocol/eventRecord.js';
+import { recordJson, type StoredEvent } from '../protocol/eventRecord.js';
 import { subscriberMachine, type SubscriberMode } from './subscriberMachine.js';
 
 /** The socket operations a subscriber needs; src/http adapts a uWS WebSocket to it. */
@@ -11,6 +11,11 @@ export interface SubscriberSocket {
   cork(fn: () => void): void;
   end(code: number, reason: string): void;
 }
+
+/** The largest batch:true message (replay page or live commit); larger sets of records go out as several. */
+export const MAX_BATCH_MESSAGE_BYTES = 1024 * 1024;
+/** Rows in a subscriber's first replay page, before it knows how large the records are. */
+const FIRST_PAGE_ROWS = 64;
 
 /** Tuning shared by all subscribers. */
 export interface SubscriberLimits {
@@ -51,6 +56,8 @@ export class Subscriber {
   /** Records matched in the current group commit, written once per batch. */
   outbox: StoredEvent[] = [];
   private pumping = false;
+  /** Mean record size of the last replay page, so a page of large records stays near the socket bound. */
+  private recordBytes = 0;
 
   constructor(
     readonly id: string,
@@ -96,22 +103,68 @@ export class Subscriber {
     this.actor.send({ type: 'subscriber.lagged' });
   }
 
+  /** Largest batch message: a batch:true message is cut here (or at one record, when a record is larger). */
+  private get batchBytes(): number {
+    return Math.min(MAX_BATCH_MESSAGE_BYTES, Math.max(1, Math.floor(this.context.limits.bufferBytes / 2)));
+  }
+
   private write(records: readonly StoredEvent[], json: (record: StoredEvent) => string = recordJson): void {
     this.socket.cork(() => {
-      if (this.batch) this.socket.send(json === recordJson ? recordsJson(records) : `[${records.map(json).join(',')}]`);
-      else for (const record of records) this.socket.send(json(record));
+      if (!this.batch) {
+        for (const record of records) this.socket.send(json(record));
+        return;
+      }
+      const limit = this.batchBytes;
+      let out = '';
+      for (const record of records) {
+        const text = json(record);
+        if (out !== '' && out.length + text.length + 2 > limit) {
+          this.socket.send(`${out}]`);
+          out = '';
+        }
+        out += out === '' ? `[${text}` : `,${text}`;
+      }
+      if (out !== '') this.socket.send(`${out}]`);
     });
     this.lastActivity = this.context.now();
     this.context.delivered(records.length);
   }
 
-  private writeJson(records: readonly string[]): void {
+  private writeJson(records: readonly string[]): number {
+    let bytes = 0;
     this.socket.cork(() => {
-      if (this.batch) this.socket.send(`[${records.join(',')}]`);
-      else for (const record of records) this.socket.send(record);
+      if (!this.batch) {
+        for (const record of records) {
+          this.socket.send(record);
+          bytes += record.length;
+        }
+        return;
+      }
+      const limit = this.batchBytes;
+      let out = '';
+      for (const record of records) {
+        if (out !== '' && out.length + record.length + 2 > limit) {
+          this.socket.send(`${out}]`);
+          out = '';
+        }
+        out += out === '' ? `[${record}` : `,${record}`;
+        bytes += record.length;
+      }
+      if (out !== '') this.socket.send(`${out}]`);
     });
     this.lastActivity = this.context.now();
     this.context.delivered(records.length);
+    return bytes;
+  }
+
+  /**
+   * Rows for the next replay page: about one socket bound's worth of records of the last page's size, so large
+   * records never put many megabytes into the socket in one synchronous step (the first page is small for the same reason).
+   */
+  private pageRows(): number {
+    const { replayPage, bufferBytes } = this.context.limits;
+    if (this.recordBytes === 0) return Math.min(replayPage, FIRST_PAGE_ROWS);
+    return Math.max(1, Math.min(replayPage, Math.floor(bufferBytes / this.recordBytes)));
   }
 
   /**
@@ -138,9 +191,10 @@ export class Subscriber {
         this.stalledSince = null;
         // Hint: bound the scanned range too, so a sparse filter over a huge log never blocks the loop for long.
         const upTo = Math.min(head, this.nextOffset + limits.replayPage * 20 - 1);
-        const page = log.readJsonFrom(this.nextOffset, this.filter, limits.replayPage, upTo);
-        if (page.records.length > 0) this.writeJson(page.records);
-        this.nextOffset = page.records.length === limits.replayPage ? page.lastOffset! + 1 : upTo + 1;
+        const rows = this.pageRows();
+        const page = log.readJsonFrom(this.nextOffset, this.filter, rows, upTo);
+        if (page.records.length > 0) this.recordBytes = this.writeJson(page.records) / page.records.length;
+        this.nextOffset = page.records.length === rows ? page.lastOffset! + 1 : upTo + 1;
         if (performance.now() - started > limits.replaySliceMs) {
           this.context.defer(() => this.pump());
           return;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeFilter, parseFilters, parseSubscribe } from './subscribeMessage.js';
+import { describeFilter, ignoredFilterKeys, ignoredSubscribeKeys, parseFilters, parseSubscribe } from './subscribeMessage.js';
 
 describe('parseSubscribe', () => {
   it('accepts the legacy snippet and defaults the rest', () => {
@@ -39,5 +39,20 @@ describe('parseFilters', () => {
   it('round-trips through describeFilter with every field present', () => {
     const parsed = parseFilters({ source: 'quiz_engine' });
     expect(parsed.ok && describeFilter(parsed.value)).toEqual({ event_types: null, session_id: null, user_id: null, source: 'quiz_engine' });
+  });
+});
+
+describe('ignored keys', () => {
+  it('lists subscribe keys that are not part of the protocol, but not "type"', () => {
+    expect(ignoredSubscribeKeys({ sessionId: 'a', session_id: 'b', type: 'subscribe', from_offset: 1, extra: 1 })).toEqual(['sessionId', 'extra']);
+    expect(ignoredSubscribeKeys({ session_id: 'b' })).toEqual([]);
+    expect(ignoredSubscribeKeys([1, 2])).toEqual([]);
+    expect(parseSubscribe({ sessionId: 'a' }).ok).toBe(true);
+  });
+
+  it('lists update_filters keys outside the protocol, top level and inside filters', () => {
+    expect(ignoredFilterKeys({ type: 'update_filters', filters: { userId: 'u', user_id: 'u' } })).toEqual(['userId']);
+    expect(ignoredFilterKeys({ type: 'update_filters', session_id: 's', filters: {} })).toEqual(['session_id']);
+    expect(ignoredFilterKeys({ type: 'update_filters' })).toEqual([]);
   });
 });

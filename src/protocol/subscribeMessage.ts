@@ -31,6 +31,11 @@ export const SubscribeSchema = v.object(
   'subscribe message must be a JSON object',
 );
 
+/** Keys the subscribe message understands; others are accepted and listed as `ignored` in the ack. */
+const SUBSCRIBE_KEYS = new Set([...Object.keys(FilterEntries), 'from_offset', 'batch', 'checkpoints', 'type']);
+const FILTER_KEYS = new Set(Object.keys(FilterEntries));
+const UPDATE_KEYS = new Set(['type', 'filters']);
+
 /** The filters of an update_filters message. */
 export const FilterSchema = v.object(FilterEntries, 'filters must be a JSON object');
 
@@ -96,4 +101,20 @@ export function describeFilter(filter: EventFilter): Record<string, unknown> {
     user_id: filter.user_id ?? null,
     source: filter.source ?? null,
   };
+}
+
+function unknownKeys(raw: unknown, known: ReadonlySet<string>): string[] {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return [];
+  return Object.keys(raw).filter((key) => !known.has(key));
+}
+
+/** Keys of a subscribe message that are not part of the protocol (old clients send extras; a typo shows up here). */
+export function ignoredSubscribeKeys(raw: unknown): string[] {
+  return unknownKeys(raw, SUBSCRIBE_KEYS);
+}
+
+/** Keys of an update_filters message, top level and inside `filters`, that are not part of the protocol. */
+export function ignoredFilterKeys(raw: unknown): string[] {
+  const filters = typeof raw === 'object' && raw !== null ? (raw as { filters?: unknown }).filters : undefined;
+  return [...unknownKeys(raw, UPDATE_KEYS), ...unknownKeys(filters, FILTER_KEYS)];
 }

@@ -66,6 +66,12 @@ export class WsClient {
     });
   }
 
+  /** Hand every further message to `handler` as raw text instead of queueing it (a million acks would not fit). */
+  stream(handler: (text: string) => void): void {
+    this.ws.removeAllListeners('message');
+    this.ws.on('message', (data: Buffer) => handler(data.toString('utf8')));
+  }
+
   get isClosed(): boolean {
     return this.closeInfo !== null;
   }

@@ -1,0 +1,97 @@
+import type { WebSocket, WebSocketBehavior } from 'uWebSockets.js';
+import type { Logger } from '../actors/logger.js';
+import type { Pipeline } from '../actors/pipeline.js';
+import type { SubscriberSocket } from '../actors/subscriber.js';
+import type { Config } from '../config.js';
+import { guarded } from './wsBoundary.js';
+import { decodeUtf8, NOT_UTF8, tooLarge } from './wsText.js';
+import type { Connection } from './wsUpgrade.js';
+
+/** Close code and text for a subscriber refused because MAX_SUBSCRIBERS are connected. */
+export const CLOSE_AT_CAPACITY = 1013;
+const AT_CAPACITY = 'Server at subscriber capacity';
+/** A refused subscriber that never sends its subscribe message is closed after this long (as an unconfigured one). */
+const REFUSED_SILENCE_MS = 10_000;
+
+/** What /ws/subscribe needs. */
+export interface SubscribeDeps {
+  readonly config: Config;
+  readonly pipeline: Pipeline;
+  readonly logger: Logger;
+}
+
+function adapt(ws: WebSocket<Connection>, data: Connection): SubscriberSocket {
+  return {
+    send: (text) => {
+      if (!data.closed) ws.send(text, false, false);
+    },
+    bufferedAmount: () => (data.closed ? 0 : ws.getBufferedAmount()),
+    cork: (fn) => {
+      if (!data.closed) ws.cork(fn);
+    },
+    end: (code, reason) => {
+      if (!data.closed) ws.end(code, reason);
+    },
+  };
+}
+
+/** The /ws/subscribe handlers (open, message, drain, close). */
+export function subscribeHandlers(
+  deps: SubscribeDeps,
+  opened: (ws: WebSocket<Connection>) => void,
+  closed: (ws: WebSocket<Connection>) => void,
+): Pick<WebSocketBehavior<Connection>, 'open' | 'message' | 'drain' | 'close'> {
+  const { config, pipeline, logger } = deps;
+  const refuse = (ws: WebSocket<Connection>, data: Connection) => {
+    if (data.closed) return;
+    ws.send(JSON.stringify({ status: 'error', message: AT_CAPACITY }), false, false);
+    ws.end(CLOSE_AT_CAPACITY, AT_CAPACITY);
+  };
+  const fail = (ws: WebSocket<Connection>) => {
+    const data = ws.getUserData();
+    if (!data.closed) ws.send(JSON.stringify({ status: 'error', message: 'internal error' }), false, false);
+  };
+
+  return {
+    open: (ws) =>
+      guarded(
+        logger,
+        'ws subscribe open',
+        () => {
+          opened(ws);
+          const data = ws.getUserData();
+          data.subscriber = pipeline.openSubscriber(adapt(ws, data));
+          if (data.subscriber !== null) return;
+          if (pipeline.stopping) return ws.end(1001, 'server shutting down');
+          // Hint: the old service accepts the socket and refuses in answer to the subscribe message; clients wait for it.
+          data.atCapacity = true;
+          data.timer = setTimeout(() => guarded(logger, 'ws subscribe refusal', () => refuse(ws, data)), REFUSED_SILENCE_MS);
+        },
+        () => ws.end(1011, 'internal error'),
+      ),
+    message: (ws, message) =>
+      guarded(
+        logger,
+        'ws subscribe message',
+        () => {
+          const data = ws.getUserData();
+          if (data.atCapacity) return refuse(ws, data);
+          const subscriber = data.subscriber;
+          if (subscriber === null) return;
+          if (message.byteLength > config.maxWsMessageBytes) return subscriber.sendControl(tooLarge(message, config));
+          const text = decodeUtf8(message);
+          if (text === null) return subscriber.sendControl({ status: 'error', message: NOT_UTF8 });
+          pipeline.onSubscriberMessage(subscriber, text, config.maxJsonDepth);
+        },
+        () => fail(ws),
+      ),
+    drain: (ws) => guarded(logger, 'ws subscribe drain', () => ws.getUserData().subscriber?.onDrain()),
+    close: (ws) =>
+      guarded(logger, 'ws subscribe close', () => {
+        closed(ws);
+        const data = ws.getUserData();
+        if (data.timer !== null) clearTimeout(data.timer);
+        if (data.subscriber !== null) pipeline.subscriberGone(data.subscriber);
+      }),
+  };
+}

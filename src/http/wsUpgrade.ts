@@ -1,0 +1,66 @@
+import type { HttpRequest, HttpResponse, us_socket_context_t } from 'uWebSockets.js';
+import type { Logger } from '../actors/logger.js';
+import type { Subscriber } from '../actors/subscriber.js';
+import type { Config } from '../config.js';
+import { AckQueue } from './ackQueue.js';
+import { clientAddress } from './clientAddress.js';
+import { statusLine } from './httpError.js';
+import { keyMatches } from './restApi.js';
+import { guarded } from './wsBoundary.js';
+
+/** Per-connection state kept in uWS user data. */
+export interface Connection {
+  /** The client address (behind a trusted proxy, the forwarded one): the key of per-IP limits. */
+  readonly ip: string;
+  closed: boolean;
+  /** Publish: replies in message order, held while the socket is backed up. */
+  readonly acks: AckQueue;
+  subscriber: Subscriber | null;
+  /** Subscribe: set when the server was at capacity at open; the first message is answered and the socket closed. */
+  atCapacity: boolean;
+  /** Closes a refused subscriber that never speaks. */
+  timer: ReturnType<typeof setTimeout> | null;
+}
+
+/** Open WebSocket connections per client address (MAX_WS_CONNECTIONS_PER_IP). */
+export type PerIpCount = Map<string, number>;
+
+/**
+ * The upgrade handler shared by both endpoints: API key (401), Origin against CORS_ORIGINS (403), connections per
+ * client address (429); then the socket opens with fresh connection state.
+ */
+export function createUpgrade(config: Config, perIp: PerIpCount, logger: Logger) {
+  const allOrigins = config.corsOrigins.includes('*');
+  return (res: HttpResponse, req: HttpRequest, context: us_socket_context_t): void => {
+    let answered = false;
+    const refuse = (status: number, detail: string) => {
+      answered = true;
+      res.cork(() => res.writeStatus(statusLine(status)).writeHeader('Content-Type', 'application/json').end(JSON.stringify({ detail })));
+    };
+    guarded(
+      logger,
+      'ws upgrade',
+      () => {
+        const key = req.getHeader('sec-websocket-key');
+        const protocol = req.getHeader('sec-websocket-protocol');
+        const extensions = req.getHeader('sec-websocket-extensions');
+        const origin = req.getHeader('origin');
+        const apiKey = req.getHeader('x-api-key') || new URLSearchParams(req.getQuery() ?? '').get('api_key') || '';
+        const peer = Buffer.from(res.getRemoteAddressAsText()).toString();
+        const { ip } = clientAddress(peer, req.getHeader('x-forwarded-for'), req.getHeader('x-forwarded-proto'), config.trustProxy);
+        if (config.requireAuth && !keyMatches(apiKey, config.apiKey)) return refuse(401, 'Invalid or missing API key');
+        // Hint: browsers always send Origin on a WebSocket upgrade; other clients usually send none and are allowed.
+        if (!allOrigins && origin !== '' && !config.corsOrigins.includes(origin)) return refuse(403, `Origin ${origin} is not allowed (CORS_ORIGINS)`);
+        if ((perIp.get(ip) ?? 0) >= config.maxWsConnectionsPerIp) {
+          return refuse(429, `too many WebSocket connections from this address (max ${config.maxWsConnectionsPerIp})`);
+        }
+        const data: Connection = { ip, closed: false, acks: new AckQueue(), subscriber: null, atCapacity: false, timer: null };
+        answered = true;
+        res.upgrade(data, key, protocol, extensions, context);
+      },
+      () => {
+        if (!answered) refuse(500, 'internal error');
+      },
+    );
+  };
+}

@@ -1,0 +1,297 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Logger } from '../src/actors/logger.js';
+import { eventBody, getJson, stats, waitFor } from './support/pipelineRest.js';
+import { startTestServer, type TestServer } from './support/testServer.js';
+import { startWsOnlyServer } from './support/wsOnlyServer.js';
+import { closeAll, subscribe, UpgradeRefusedError, WsClient, type Message } from './support/wsClient.js';
+
+const deep = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
+
+/** The HTTP status the server answers an upgrade with (101 when it accepts; the socket is then closed). */
+async function upgradeStatus(url: string, headers: Record<string, string> = {}): Promise<number> {
+  try {
+    const client = await WsClient.open(url, { headers });
+    await client.close();
+    return 101;
+  } catch (error) {
+    if (error instanceof UpgradeRefusedError) return error.status;
+    throw error;
+  }
+}
+
+describe('WebSocket input that used to kill the server or was stored wrong', () => {
+  let t: TestServer;
+  const clients: WsClient[] = [];
+  const open = async (path: string) => {
+    const client = await WsClient.open(t.wsBase + path);
+    clients.push(client);
+    return client;
+  };
+  beforeAll(async () => {
+    t = await startTestServer();
+  });
+  afterAll(async () => {
+    await closeAll(clients);
+    await t.stop();
+  });
+
+  it('answers a publish nested 10,000 deep with an error naming the field; the connection and the server stay up', async () => {
+    const p = await open('/ws/publish');
+    const head = (await stats(t.base)).head_offset;
+    const body = JSON.stringify(eventBody()).replace('"payload":{"n":1}', `"payload":{"a":${deep(10_000)}}`);
+    p.send(body);
+    const error = await p.next();
+    expect(error.status).toBe('error');
+    expect(error.message).toMatch(/^payload\.a(\[0\])+: nested deeper than 32 levels \(MAX_JSON_DEPTH\)$/);
+    p.send(`{"ref":${deep(10_000)},"events":[${JSON.stringify(eventBody())}]}`);
+    expect(await p.next()).toEqual({ status: 'error', message: expect.stringMatching(/^ref(\[0\])+: nested deeper/) });
+    p.send(deep(10_000));
+    expect(await p.next()).toEqual({ status: 'error', message: expect.stringMatching(/^(\[0\])+: nested deeper/) });
+    expect((await stats(t.base)).head_offset).toBe(head);
+    p.send(eventBody());
+    expect(await p.next()).toMatchObject({ status: 'ok', offset: head + 1 });
+  });
+
+  it('answers a subscribe message nested 10,000 deep with an error, then accepts a good one', async () => {
+    const s = await open('/ws/subscribe');
+    s.send(`{"event_types":${deep(10_000)}}`);
+    expect(await s.next()).toEqual({ status: 'error', message: expect.stringMatching(/^event_types(\[0\])+: nested deeper than 32/) });
+    s.send({ session_id: 'deep-ok' });
+    expect(await s.next()).toMatchObject({ status: 'subscribed' });
+  });
+
+  it('reads binary frames as UTF-8 and refuses broken UTF-8 instead of storing U+FFFD', async () => {
+    const p = await open('/ws/publish');
+    const head = (await stats(t.base)).head_offset;
+    p.ws.send(Buffer.from(JSON.stringify(eventBody({ payload: { text: 'héllo ✓' } }))), { binary: true });
+    const ack = await p.next();
+    expect(ack).toMatchObject({ status: 'ok', offset: head + 1 });
+    const stored = await getJson<{ payload: unknown }>(`${t.base}/events/${ack.event_id as string}`);
+    expect(stored.body.payload).toEqual({ text: 'héllo ✓' });
+    const broken = Buffer.concat([Buffer.from('{"event_type":"answer_submitted","source":"q","session_id":"a'), Buffer.from([0xed, 0xa0, 0x80]), Buffer.from('b"}')]);
+    p.ws.send(broken, { binary: true });
+    expect(await p.next()).toEqual({ status: 'error', message: 'message is not valid UTF-8' });
+    expect((await stats(t.base)).head_offset).toBe(head + 1);
+    const s = await open('/ws/subscribe');
+    s.ws.send(Buffer.from([0x7b, 0xff, 0x7d]), { binary: true });
+    expect(await s.next()).toEqual({ status: 'error', message: 'message is not valid UTF-8' });
+    s.send({ type: 'ping' });
+    expect(await s.next()).toEqual({ type: 'pong' });
+  });
+
+  it('says "Invalid JSON" on /ws/publish and for the subscribe message; after subscribing it ignores it silently', async () => {
+    const p = await open('/ws/publish');
+    p.send('{"event_type": nope');
+    expect(await p.next()).toEqual({ status: 'error', message: expect.stringContaining('Invalid JSON') });
+    const s = await open('/ws/subscribe');
+    s.send('{not json');
+    expect(await s.next()).toEqual({ status: 'error', message: expect.stringContaining('Invalid JSON') });
+    s.send({ session_id: 'ij' });
+    expect(await s.next()).toMatchObject({ status: 'subscribed' });
+    s.send('{still not json');
+    s.send({ type: 'ping' });
+    // The ping's pong is the very next message: the invalid JSON got no answer.
+    expect(await s.next()).toEqual({ type: 'pong' });
+  });
+
+  it('answers a message 10× MAX_WS_MESSAGE_BYTES with "too large" and keeps the connection open', async () => {
+    const p = await open('/ws/publish');
+    const big = JSON.stringify(eventBody({ payload: { big: 'x'.repeat(10 * t.config.maxWsMessageBytes) } }));
+    p.send(big);
+    expect(await p.next()).toEqual({ status: 'error', message: expect.stringContaining('too large') });
+    p.send(eventBody());
+    expect(await p.next()).toMatchObject({ status: 'ok' });
+  });
+
+  it('lists subscribe and update_filters keys that are not filters as ignored', async () => {
+    const { client, ack } = await subscribe(t.wsBase, { sessionId: 'typo', session_id: 'ok', type: 'subscribe' });
+    clients.push(client);
+    expect(ack.ignored).toEqual(['sessionId']);
+    client.send({ type: 'update_filters', filters: { userId: 'u', user_id: 'u' } });
+    expect(await client.next()).toMatchObject({ status: 'filters_updated', ignored: ['userId'], filters: { user_id: 'u', session_id: null } });
+    const { client: clean, ack: cleanAck } = await subscribe(t.wsBase, { session_id: 'ok' });
+    clients.push(clean);
+    expect(cleanAck).not.toHaveProperty('ignored');
+  });
+
+  it('does not claim retention deleted anything for from_offset 0 on a log that was never trimmed', async () => {
+    expect((await stats(t.base)).head_offset).toBeGreaterThan(0);
+    const { client, ack } = await subscribe(t.wsBase, { from_offset: 0, session_id: 'none' });
+    clients.push(client);
+    expect(ack).not.toHaveProperty('retention');
+    const { client: one, ack: ackOne } = await subscribe(t.wsBase, { from_offset: 1, session_id: 'none' });
+    clients.push(one);
+    expect(ackOne).not.toHaveProperty('retention');
+  });
+});
+
+describe('checkpoints after a from_offset beyond the head', () => {
+  it('never go below the offset the subscription starts at, and never go backwards', { timeout: 30_000 }, async () => {
+    const t = await startTestServer({ CHECKPOINT_MS: '1' });
+    const clients: WsClient[] = [];
+    try {
+      const p = await WsClient.open(`${t.wsBase}/ws/publish`);
+      clients.push(p);
+      for (let i = 0; i < 3; i++) {
+        p.send(eventBody());
+        await p.next();
+      }
+      const { client, ack } = await subscribe(t.wsBase, { from_offset: 1_000, checkpoints: true });
+      clients.push(client);
+      const start = ack.from_offset as number;
+      expect(start).toBe(4);
+      const offsets: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        const checkpoint = (await client.until<Message>((m) => m.type === 'checkpoint')).at(-1)!;
+        offsets.push(checkpoint.offset as number);
+        p.send(eventBody());
+        await p.next();
+      }
+      expect(offsets[0]).toBeGreaterThanOrEqual(start - 1);
+      for (let i = 1; i < offsets.length; i++) expect(offsets[i]).toBeGreaterThanOrEqual(offsets[i - 1]!);
+    } finally {
+      await closeAll(clients);
+      await t.stop();
+    }
+  });
+});
+
+describe('WebSocket limits', () => {
+  it('answers every message with "too large" when MAX_WS_MESSAGE_BYTES is tiny or 0, and keeps the connection open', async () => {
+    for (const limit of ['0', '16']) {
+      const t = await startTestServer({ MAX_WS_MESSAGE_BYTES: limit });
+      const p = await WsClient.open(`${t.wsBase}/ws/publish`);
+      try {
+        for (let i = 0; i < 3; i++) {
+          p.send(eventBody());
+          expect(await p.next()).toEqual({ status: 'error', message: expect.stringContaining('too large') });
+        }
+        expect(p.isClosed).toBe(false);
+      } finally {
+        await p.close();
+        await t.stop();
+      }
+    }
+  });
+
+  it('at subscriber capacity accepts the socket, answers the subscribe message and closes with 1013', async () => {
+    for (const max of ['0', '1']) {
+      const t = await startTestServer({ MAX_SUBSCRIBERS: max });
+      const clients: WsClient[] = [];
+      try {
+        if (max === '1') clients.push((await subscribe(t.wsBase, { session_id: 'first' })).client);
+        const s = await WsClient.open(`${t.wsBase}/ws/subscribe`);
+        clients.push(s);
+        // A round trip through the server: it has handled the open, and the socket is still up.
+        await stats(t.base);
+        expect(s.isClosed).toBe(false);
+        s.send({ session_id: 'second' });
+        expect(await s.next()).toEqual({ status: 'error', message: 'Server at subscriber capacity' });
+        expect((await s.closed).code).toBe(1013);
+      } finally {
+        await closeAll(clients);
+        await t.stop();
+      }
+    }
+  });
+
+  it('refuses an upgrade whose Origin is not in CORS_ORIGINS with 403; no Origin and a listed one are accepted', async () => {
+    const t = await startTestServer({ CORS_ORIGINS: 'https://school.example,https://admin.example' });
+    try {
+      for (const path of ['/ws/publish', '/ws/subscribe', '/api/v1/ws/publish']) {
+        expect(await upgradeStatus(t.wsBase + path, { Origin: 'https://evil.example' })).toBe(403);
+        expect(await upgradeStatus(t.wsBase + path, { Origin: 'https://admin.example' })).toBe(101);
+        expect(await upgradeStatus(t.wsBase + path)).toBe(101);
+      }
+    } finally {
+      await t.stop();
+    }
+    const open = await startTestServer();
+    try {
+      expect(await upgradeStatus(`${open.wsBase}/ws/publish`, { Origin: 'https://evil.example' })).toBe(101);
+    } finally {
+      await open.stop();
+    }
+  });
+
+  it('applies RATE_LIMIT_PUBLISH to /ws/publish messages per client address, echoing ref', async () => {
+    const t = await startTestServer({ RATE_LIMIT_PUBLISH: '2/minute' });
+    const clients: WsClient[] = [];
+    try {
+      // Hint: the test connects from 127.0.0.1, a trusted proxy by default, so X-Forwarded-For names the client.
+      const a = await WsClient.open(`${t.wsBase}/ws/publish`, { headers: { 'X-Forwarded-For': '10.0.0.1' } });
+      const b = await WsClient.open(`${t.wsBase}/ws/publish`, { headers: { 'X-Forwarded-For': '10.0.0.2' } });
+      clients.push(a, b);
+      for (let i = 0; i < 2; i++) {
+        a.send({ ...eventBody(), ref: i });
+        expect(await a.next()).toMatchObject({ status: 'ok', ref: i });
+      }
+      const head = (await stats(t.base)).head_offset;
+      a.send({ ...eventBody(), ref: 'third' });
+      expect(await a.next()).toEqual({
+        status: 'error',
+        message: expect.stringMatching(/^rate limit exceeded; retry in \d+ s$/),
+        retryable: true,
+        code: 429,
+        ref: 'third',
+      });
+      expect((await stats(t.base)).head_offset).toBe(head);
+      b.send({ ...eventBody(), ref: 'other client' });
+      expect(await b.next()).toMatchObject({ status: 'ok', ref: 'other client' });
+    } finally {
+      await closeAll(clients);
+      await t.stop();
+    }
+  });
+
+  it('counts MAX_WS_CONNECTIONS_PER_IP per forwarded client address behind a trusted proxy', async () => {
+    const t = await startTestServer({ MAX_WS_CONNECTIONS_PER_IP: '1' });
+    const clients: WsClient[] = [];
+    try {
+      clients.push(await WsClient.open(`${t.wsBase}/ws/publish`, { headers: { 'X-Forwarded-For': '10.0.0.1' } }));
+      expect(await upgradeStatus(`${t.wsBase}/ws/subscribe`, { 'X-Forwarded-For': '10.0.0.1' })).toBe(429);
+      expect(await upgradeStatus(`${t.wsBase}/ws/subscribe`, { 'X-Forwarded-For': '10.0.0.2' })).toBe(101);
+    } finally {
+      await closeAll(clients);
+      await t.stop();
+    }
+  });
+});
+
+describe('the WebSocket error boundary', () => {
+  it('turns a throw inside a handler into an "internal error" reply and one log line; the connection keeps working', async () => {
+    const lines: string[] = [];
+    const logger: Logger = { info() {}, warn() {}, error: (_obj, msg) => lines.push(msg ?? '') };
+    const w = await startWsOnlyServer({}, { logger });
+    const clients: WsClient[] = [];
+    try {
+      const p = await WsClient.open(`${w.wsBase}/ws/publish`);
+      const s = await WsClient.open(`${w.wsBase}/ws/subscribe`);
+      clients.push(p, s);
+      const submit = w.pipeline.submit.bind(w.pipeline);
+      const onMessage = w.pipeline.onSubscriberMessage.bind(w.pipeline);
+      // A real fault: the pipeline itself throws, as a bug would.
+      w.pipeline.submit = () => {
+        throw new Error('injected submit failure');
+      };
+      w.pipeline.onSubscriberMessage = () => {
+        throw new Error('injected subscriber failure');
+      };
+      p.send(eventBody());
+      expect(await p.next()).toEqual({ status: 'error', message: 'internal error' });
+      s.send({ session_id: 'x' });
+      expect(await s.next()).toEqual({ status: 'error', message: 'internal error' });
+      expect(lines.filter((line) => line.includes('WebSocket handler failed'))).toHaveLength(2);
+      w.pipeline.submit = submit;
+      w.pipeline.onSubscriberMessage = onMessage;
+      p.send(eventBody());
+      expect(await p.next()).toMatchObject({ status: 'ok', offset: 1 });
+      s.send({ session_id: 'x' });
+      expect(await s.next()).toMatchObject({ status: 'subscribed' });
+      await waitFor(() => !p.isClosed && !s.isClosed, 'sockets still open');
+    } finally {
+      await closeAll(clients);
+      await w.stop();
+    }
+  });
+});
