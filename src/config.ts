@@ -24,6 +24,8 @@ export interface Config {
   /** Peers whose X-Forwarded-For / X-Forwarded-Proto are believed (TRUST_PROXY; default loopback, as uvicorn). */
   readonly trustProxy: readonly string[];
   readonly maxWsMessageBytes: number;
+  /** Unread publish acks held per producer before it is closed with 4009. */
+  readonly maxAckBacklogBytes: number;
   readonly maxWsConnectionsPerIp: number;
   readonly maxSubscribers: number;
   /** Events waiting for a commit beyond which publishes get a retryable error. */
@@ -150,6 +152,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxJsonDepth: integer(env, 'MAX_JSON_DEPTH', 1),
     trustProxy: trustProxy(env),
     maxWsMessageBytes: integer(env, 'MAX_WS_MESSAGE_BYTES', 0),
+    maxAckBacklogBytes: integer(env, 'MAX_ACK_BACKLOG_BYTES', 1024),
     maxWsConnectionsPerIp: integer(env, 'MAX_WS_CONNECTIONS_PER_IP', 1),
     maxSubscribers: integer(env, 'MAX_SUBSCRIBERS', 0),
     maxPendingEvents: integer(env, 'MAX_PENDING_EVENTS', 1),

@@ -25,6 +25,7 @@ export const SETTINGS: readonly Setting[] = [
   { name: 'RATE_LIMIT_ADMIN', fallback: 'off', meaning: 'Same, for DELETE /events' },
   { name: 'TRUST_PROXY', fallback: '127.0.0.1,::1', meaning: 'Comma-separated proxy IP addresses whose `X-Forwarded-For` / `X-Forwarded-Proto` are believed (client address for limits and logs, https for HSTS); empty = trust none' },
   { name: 'MAX_WS_MESSAGE_BYTES', fallback: '1048576', meaning: 'WebSocket message limit; larger messages get an error reply and the connection stays open (any integer ≥ 0)' },
+  { name: 'MAX_ACK_BACKLOG_BYTES', fallback: '134217728', meaning: 'Unread `/ws/publish` acks held per producer (bytes) before it is closed with 4009 naming the last offset acked' },
   { name: 'MAX_WS_CONNECTIONS_PER_IP', fallback: '20', meaning: 'Concurrent WebSocket connections per client address' },
   { name: 'MAX_SUBSCRIBERS', fallback: '5000', meaning: 'Concurrent subscribers (`0` = none)' },
   { name: 'MAX_PENDING_EVENTS', fallback: '100000', meaning: 'Events waiting for the next group commit before publishes get a retryable error' },

@@ -2,7 +2,6 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { CLOSE_ACK_BACKLOG } from '../src/http/wsPublish.js';
 import { eventBody, stats, waitFor } from './support/pipelineRest.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
-import { startWsOnlyServer, type WsOnlyServer } from './support/wsOnlyServer.js';
 import { WsClient } from './support/wsClient.js';
 
 /** What a producer saw of its acks: how many, whether offsets rose strictly, the last offset, any non-ok reply. */
@@ -27,13 +26,11 @@ function tally(client: WsClient): AckTally {
 
 describe('/ws/publish acks under backpressure', () => {
   let t: TestServer | null = null;
-  let w: WsOnlyServer | null = null;
   const clients: WsClient[] = [];
   afterEach(async () => {
     for (const c of clients.splice(0)) await c.close();
     await t?.stop();
-    await w?.stop();
-    t = w = null;
+    t = null;
   });
 
   it('delivers every ack, in order, to a producer that writes 1,000,000 events before reading any', { timeout: 600_000 }, async () => {
@@ -58,8 +55,8 @@ describe('/ws/publish acks under backpressure', () => {
   });
 
   it('closes a producer whose unread acks pass the bound with 4009, naming the offsets acked and committed', { timeout: 120_000 }, async () => {
-    w = await startWsOnlyServer({}, { ackBacklogBytes: 256 * 1024 });
-    const producer = await WsClient.open(`${w.wsBase}/ws/publish`);
+    t = await startTestServer({ MAX_ACK_BACKLOG_BYTES: String(256 * 1024) });
+    const producer = await WsClient.open(`${t.wsBase}/ws/publish`);
     clients.push(producer);
     const seen = tally(producer);
     producer.pause();
@@ -67,7 +64,7 @@ describe('/ws/publish acks under backpressure', () => {
     const ref = 'r'.repeat(50_000);
     const text = JSON.stringify({ ...eventBody(), ref });
     for (let i = 0; i < 1_000; i++) producer.ws.send(text);
-    const pipeline = w.pipeline;
+    const pipeline = t.server.pipeline;
     // The server closes once the backlog passes the bound; the producer only sees it once it reads again.
     await waitFor(() => pipeline.stats().publishers === 0 || null, 'the producer to be closed', 60_000, 50);
     producer.resume();

@@ -1,9 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { call, event, getJson, ManualClock, publish, queryEvents, type EventRecord, type JsonResponse } from './support/httpCall.js';
-import { createRateLimiters } from '../src/http/rateLimits.js';
-import { startRestOnly } from './support/restServer.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
+import { WsClient } from './support/wsClient.js';
 
 const PREFIXES = ['', '/api/v1'] as const;
 const T0 = Date.UTC(2026, 0, 31, 12, 0, 0);
@@ -411,21 +410,23 @@ describe('rate limits', () => {
     expect((await getJson(t.base, '/events', { 'X-Forwarded-For': '203.0.113.9' })).status).toBe(429);
   });
 
-  it('draw on shared limiters, so publishes counted elsewhere (WebSocket) use up the REST budget', async () => {
-    t = await startTestServer();
+  it('share one publish budget between /ws/publish messages and POST /events', async () => {
     const clock = new ManualClock(T0);
-    const config = { ...t.config, rateLimitPublish: { count: 2, windowMs: 1_000 } };
-    const limiters = createRateLimiters(config, clock.now);
-    const rest = await startRestOnly({ ...t, config }, { limiters, now: clock.now });
+    t = await startTestServer({ RATE_LIMIT_PUBLISH: '2/second' }, { now: clock.now });
+    const producer = await WsClient.open(`${t.wsBase}/ws/publish`);
     try {
-      // Two publishes from 127.0.0.1 over the other transport.
-      expect(limiters.publish.take('127.0.0.1')).toBe(0);
-      expect(limiters.publish.take('127.0.0.1')).toBe(0);
-      expect((await publish(rest.base, event())).status).toBe(429);
+      // Two publishes from 127.0.0.1 over the WebSocket use up the second's budget for REST too.
+      for (let i = 0; i < 2; i++) {
+        producer.send(event());
+        expect(await producer.next()).toMatchObject({ status: 'ok' });
+      }
+      expect((await publish(t.base, event())).status).toBe(429);
+      producer.send(event());
+      expect(await producer.next()).toMatchObject({ status: 'error', code: 429, retryable: true });
       clock.advance(1_000);
-      expect((await publish(rest.base, event())).status).toBe(201);
+      expect((await publish(t.base, event())).status).toBe(201);
     } finally {
-      rest.close();
+      await producer.close();
     }
   });
 

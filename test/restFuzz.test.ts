@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EVENT_TYPES } from '../src/protocol/eventTypes.js';
 import { call, getJson } from './support/httpCall.js';
 import { rawRequest } from './support/rawHttp.js';
-import { CapturingLogger, startRestOnly, type RestOnlyServer } from './support/restServer.js';
+import { CapturingLogger } from './support/capturingLogger.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
 
 // Hostile input against a real server: nothing may produce a 5xx, the server keeps answering /health, and a
@@ -77,14 +77,11 @@ const body: fc.Arbitrary<string | Uint8Array> = fc.oneof(
 
 describe('REST under random input', () => {
   let t: TestServer;
-  let rest: RestOnlyServer;
   const logger = new CapturingLogger();
   beforeAll(async () => {
-    t = await startTestServer();
-    rest = await startRestOnly(t, { logger });
+    t = await startTestServer({}, { logger });
   });
   afterAll(async () => {
-    rest.close();
     await t.stop();
   });
 
@@ -93,8 +90,8 @@ describe('REST under random input', () => {
 
   it('answers random bodies on POST /events below 500, and a rejected body changes nothing', async () => {
     await fc.assert(
-      fc.asyncProperty(body, fc.boolean(), async (payload, viaRestOnly) => {
-        const base = viaRestOnly ? rest.base : t.base;
+      fc.asyncProperty(body, fc.boolean(), async (payload, versioned) => {
+        const base = versioned ? `${t.base}/api/v1` : t.base;
         const before = await head();
         const res = await call(`${base}/events`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: payload });
         expect(res.status).toBeLessThan(500);

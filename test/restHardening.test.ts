@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { call, event, getJson, publish, type DetailItem, type EventRecord } from './support/httpCall.js';
 import { parseResponses, rawExchange, rawRequest } from './support/rawHttp.js';
-import { CapturingLogger, startRestOnly, type RestOnlyServer } from './support/restServer.js';
+import { CapturingLogger } from './support/capturingLogger.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
 
 /** The JSON text of `nested(depth)`, built without recursion (JSON.stringify would overflow the test's stack). */
@@ -28,23 +28,20 @@ function nested(depth: number): unknown {
 
 describe('the error boundary', () => {
   let t: TestServer;
-  let rest: RestOnlyServer;
   const logger = new CapturingLogger();
   beforeAll(async () => {
-    t = await startTestServer();
-    rest = await startRestOnly(t, { logger });
-    expect((await publish(rest.base, event())).status).toBe(201);
+    t = await startTestServer({}, { logger });
+    expect((await publish(t.base, event())).status).toBe(201);
     // A real fault: the database goes away under a running server, so every read throws inside a handler.
     t.server.pipeline.log.close();
   });
   afterAll(async () => {
-    rest.close();
     await t.stop();
   });
 
   it('turns a throw inside a handler into a 500 without internals and one error line naming the path', async () => {
     const before = logger.lines.length;
-    const res = await getJson(rest.base, '/events?limit=5');
+    const res = await getJson(t.base, '/events?limit=5');
     expect(res.status).toBe(500);
     expect(res.body).toEqual({ detail: 'Internal server error' });
     expect(res.headers.get('x-content-type-options')).toBe('nosniff');
@@ -55,20 +52,20 @@ describe('the error boundary', () => {
   });
 
   it('answers a publish whose commit fails, inside the body and commit callbacks, and keeps serving', async () => {
-    const res = await publish(rest.base, event());
+    const res = await publish(t.base, event());
     expect([500, 503]).toContain(res.status);
     expect(res.body).toEqual({ detail: expect.any(String) });
     expect(res.text).not.toMatch(/\.(ts|js):\d+/);
-    expect((await getJson(rest.base, '/health')).status).toBe(200);
+    expect((await getJson(t.base, '/health')).status).toBe(200);
   });
 
   it('keeps serving: health answers, and readiness says why it is not ready', async () => {
-    expect((await getJson(rest.base, '/stats')).status).toBe(500);
-    expect((await getJson(rest.base, '/health')).status).toBe(200);
-    const ready = await getJson<Record<string, unknown>>(rest.base, '/readiness');
+    expect((await getJson(t.base, '/stats')).status).toBe(500);
+    expect((await getJson(t.base, '/health')).status).toBe(200);
+    const ready = await getJson<Record<string, unknown>>(t.base, '/readiness');
     expect(ready.status).toBe(503);
     expect(ready.body).toEqual({ ready: false, database: 'unavailable', reason: expect.any(String), router: expect.any(Object) });
-    expect((await getJson(rest.base, '/health')).status).toBe(200);
+    expect((await getJson(t.base, '/health')).status).toBe(200);
   });
 });
 

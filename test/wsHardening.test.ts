@@ -2,7 +2,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Logger } from '../src/actors/logger.js';
 import { eventBody, getJson, stats, waitFor } from './support/pipelineRest.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
-import { startWsOnlyServer } from './support/wsOnlyServer.js';
 import { closeAll, subscribe, UpgradeRefusedError, WsClient, type Message } from './support/wsClient.js';
 
 const deep = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
@@ -262,19 +261,20 @@ describe('the WebSocket error boundary', () => {
   it('turns a throw inside a handler into an "internal error" reply and one log line; the connection keeps working', async () => {
     const lines: string[] = [];
     const logger: Logger = { info() {}, warn() {}, error: (_obj, msg) => lines.push(msg ?? '') };
-    const w = await startWsOnlyServer({}, { logger });
+    const w = await startTestServer({}, { logger });
+    const pipeline = w.server.pipeline;
     const clients: WsClient[] = [];
     try {
       const p = await WsClient.open(`${w.wsBase}/ws/publish`);
       const s = await WsClient.open(`${w.wsBase}/ws/subscribe`);
       clients.push(p, s);
-      const submit = w.pipeline.submit.bind(w.pipeline);
-      const onMessage = w.pipeline.onSubscriberMessage.bind(w.pipeline);
+      const submit = pipeline.submit.bind(pipeline);
+      const onMessage = pipeline.onSubscriberMessage.bind(pipeline);
       // A real fault: the pipeline itself throws, as a bug would.
-      w.pipeline.submit = () => {
+      pipeline.submit = () => {
         throw new Error('injected submit failure');
       };
-      w.pipeline.onSubscriberMessage = () => {
+      pipeline.onSubscriberMessage = () => {
         throw new Error('injected subscriber failure');
       };
       p.send(eventBody());
@@ -282,8 +282,8 @@ describe('the WebSocket error boundary', () => {
       s.send({ session_id: 'x' });
       expect(await s.next()).toEqual({ status: 'error', message: 'internal error' });
       expect(lines.filter((line) => line.includes('WebSocket handler failed'))).toHaveLength(2);
-      w.pipeline.submit = submit;
-      w.pipeline.onSubscriberMessage = onMessage;
+      pipeline.submit = submit;
+      pipeline.onSubscriberMessage = onMessage;
       p.send(eventBody());
       expect(await p.next()).toMatchObject({ status: 'ok', offset: 1 });
       s.send({ session_id: 'x' });

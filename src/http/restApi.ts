@@ -1,10 +1,10 @@
 import type { TemplatedApp } from 'uWebSockets.js';
-import { silentLogger, type Logger } from '../actors/logger.js';
 import type { Pipeline } from '../actors/pipeline.js';
+import type { Logger } from '../actors/logger.js';
 import type { Config } from '../config.js';
-import { createRateLimiters, type RateLimiters } from './rateLimits.js';
 import { adminRoutes } from './restAdmin.js';
 import { eventRoutes } from './restEvents.js';
+import type { RateLimiters } from './rateLimits.js';
 import { RestRouter } from './restRouter.js';
 import { sessionRoutes } from './restSessions.js';
 
@@ -17,10 +17,10 @@ export interface RestDeps {
   readonly pipeline: Pipeline;
   readonly now: () => number;
   readonly version: string;
-  /** Where unexpected handler failures are logged (one error line each); silent when absent. */
-  readonly logger?: Logger;
-  /** Per-IP budgets shared with /ws/publish; a REST-only set is made from the config when absent. */
-  readonly limiters?: RateLimiters;
+  /** Where unexpected handler failures are logged (one error line each). */
+  readonly logger: Logger;
+  /** Per-IP budgets; `publish` is shared with /ws/publish. */
+  readonly limiters: RateLimiters;
 }
 
 /** Register the REST API, every path both under /api/v1 and unversioned. */
@@ -28,8 +28,8 @@ export function registerRestApi(app: TemplatedApp, deps: RestDeps): void {
   const { config, pipeline, now } = deps;
   const router = new RestRouter({
     config,
-    limiters: deps.limiters ?? createRateLimiters(config, now),
-    logger: deps.logger ?? silentLogger,
+    limiters: deps.limiters,
+    logger: deps.logger,
   });
   router.mount(app, [...eventRoutes(config, pipeline), ...adminRoutes(pipeline, now, deps.version), ...sessionRoutes(pipeline)]);
 }

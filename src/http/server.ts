@@ -8,6 +8,7 @@ import { LogOpenError } from '../persistence/eventLog.js';
 import { SqliteEventLog } from '../persistence/sqliteEventLog.js';
 import { packageVersion } from '../packageVersion.js';
 import { explainListenFailure } from './listenFailure.js';
+import { createRateLimiters } from './rateLimits.js';
 import { registerRestApi } from './restApi.js';
 import { loadNativeUws } from './uws.js';
 import { registerWsApi, type SocketSet } from './wsApi.js';
@@ -77,8 +78,10 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
 
   const app = uws.App();
   const sockets: SocketSet = new Set();
-  registerWsApi(app, { config, pipeline }, sockets);
-  registerRestApi(app, { config, pipeline, now, version: VERSION });
+  // Hint: one set of limiters, so RATE_LIMIT_PUBLISH is one budget for POST /events and /ws/publish messages.
+  const limiters = createRateLimiters(config, now);
+  registerWsApi(app, { config, pipeline, logger, publishLimiter: limiters.publish }, sockets);
+  registerRestApi(app, { config, pipeline, now, version: VERSION, logger, limiters });
 
   // Hint: exclusive, not uWS's default SO_REUSEPORT, so a second server on the same port is refused instead of sharing it.
   const listenSocket = await new Promise<us_listen_socket | false>((resolve) =>

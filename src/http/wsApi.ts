@@ -2,8 +2,8 @@ import type { TemplatedApp, WebSocket, WebSocketBehavior } from 'uWebSockets.js'
 import { silentLogger, type Logger } from '../actors/logger.js';
 import type { Pipeline } from '../actors/pipeline.js';
 import type { Config } from '../config.js';
-import { RateLimiter } from './rateLimiter.js';
-import { ACK_BACKLOG_BYTES, publishHandlers } from './wsPublish.js';
+import type { RateLimiter } from './rateLimiter.js';
+import { publishHandlers } from './wsPublish.js';
 import { subscribeHandlers } from './wsSubscribe.js';
 import { createUpgrade, type Connection, type PerIpCount } from './wsUpgrade.js';
 
@@ -11,11 +11,9 @@ import { createUpgrade, type Connection, type PerIpCount } from './wsUpgrade.js'
 export interface WsDeps {
   readonly config: Config;
   readonly pipeline: Pipeline;
-  readonly logger?: Logger;
-  /** The per-IP publish limiter shared with POST /events; by default one of our own from RATE_LIMIT_PUBLISH. */
-  readonly publishLimiter?: RateLimiter;
-  /** Bound on unread acks held per producer before it is closed with 4009 (default ACK_BACKLOG_BYTES). */
-  readonly ackBacklogBytes?: number;
+  readonly logger: Logger;
+  /** The per-IP publish limiter, shared with POST /events. */
+  readonly publishLimiter: RateLimiter;
 }
 
 /** Every open socket, so shutdown can close them with 1001. */
@@ -66,8 +64,8 @@ export function registerWsApi(app: TemplatedApp, deps: WsDeps, sockets: SocketSe
       config,
       pipeline,
       logger,
-      limiter: deps.publishLimiter ?? new RateLimiter(config.rateLimitPublish, Date.now),
-      ackBacklogBytes: deps.ackBacklogBytes ?? ACK_BACKLOG_BYTES,
+      limiter: deps.publishLimiter,
+      ackBacklogBytes: config.maxAckBacklogBytes,
     },
     opened,
     closed,

@@ -14,8 +14,6 @@ import { decodeUtf8, tooLarge, NOT_UTF8 } from './wsText.js';
 
 /** Socket buffer above which acks wait in the connection's AckQueue instead of going to uWS. */
 export const ACK_HIGH_WATER_BYTES = 1024 * 1024;
-/** Default bound on acks held for a producer that does not read (characters of JSON, about bytes). */
-export const ACK_BACKLOG_BYTES = 128 * 1024 * 1024;
 /** Close code for a producer whose unread acks passed the backlog bound. */
 export const CLOSE_ACK_BACKLOG = 4009;
 
