@@ -55,6 +55,8 @@ export class SessionRegistry {
   // Hint: Map keeps insertion order; re-inserting on touch makes the first entry the least recently used.
   private readonly active = new Map<string, Entry>();
   private readonly dirty = new Set<Entry>();
+  /** Highest offset handed to applyBatch: once nothing is dirty, every session record up to it is folded. */
+  private appliedUpTo = 0;
 
   constructor(private readonly options: SessionRegistryOptions) {}
 
@@ -65,6 +67,7 @@ export class SessionRegistry {
   /** Queue one committed batch for its sessions (plain loop; no actor messages here). */
   applyBatch(records: readonly StoredEvent[]): void {
     const now = this.options.now();
+    if (records.length > 0) this.appliedUpTo = Math.max(this.appliedUpTo, records[records.length - 1]!.offset);
     for (const record of records) {
       const sessionId = record.session_id;
       if (sessionId === null) continue;
@@ -96,7 +99,47 @@ export class SessionRegistry {
       const row = this.fold(entry.sessionId, entry);
       if (row !== null) rows.push(row);
     }
+    this.noteIfFolded();
     return rows;
+  }
+
+  /** When no session has unfolded records, the projection is complete up to what was applied. */
+  private noteIfFolded(): void {
+    if (this.dirty.size === 0 && this.appliedUpTo > 0) this.options.log.noteSessionsFolded(this.appliedUpTo);
+  }
+
+  /**
+   * Bring the session_status projection up to the log's head at startup (after a kill -9 too): fold every session
+   * touched after the projection's high-water, reading the log in pages so memory holds session ids, not events.
+   */
+  catchUp(): number {
+    const log = this.options.log;
+    const head = log.headOffset();
+    const from = Math.max(log.sessionsFoldedUpTo() + 1, log.firstOffset());
+    if (from > head) return 0;
+    const touched = new Set<string>();
+    for (let at = from; at <= head; ) {
+      const page = log.readFrom(at, {}, HYDRATE_PAGE, head);
+      if (page.length === 0) break;
+      for (const record of page) if (record.session_id !== null) touched.add(record.session_id);
+      at = page[page.length - 1]!.offset + 1;
+    }
+    let rows: SessionStatusRow[] = [];
+    for (const sessionId of touched) {
+      const actor = this.hydrate(sessionId);
+      const snapshot = actor.getSnapshot();
+      actor.stop();
+      if (snapshot.context.last_offset !== null) {
+        rows.push({ session_id: sessionId, status: snapshot.value as SessionStatus, offset: snapshot.context.last_offset });
+      }
+      if (rows.length >= 1_000) {
+        log.saveSessionStatuses(rows);
+        rows = [];
+      }
+    }
+    log.saveSessionStatuses(rows, head);
+    this.appliedUpTo = Math.max(this.appliedUpTo, head);
+    return touched.size;
   }
 
   /** True when some session has records not folded yet. */
@@ -112,6 +155,7 @@ export class SessionRegistry {
       this.active.set(sessionId, entry);
     } else this.touch(sessionId, entry, this.options.now());
     const row = this.fold(sessionId, entry);
+    this.noteIfFolded();
     if (row !== null) this.options.log.saveSessionStatuses([row]);
     const snapshot = entry.actor!.getSnapshot();
     if (snapshot.context.event_count === 0) {
@@ -133,9 +177,11 @@ export class SessionRegistry {
       if (row !== null) rows.push(row);
       this.passivate(sessionId);
     }
+    this.noteIfFolded();
     return rows;
   }
 
+  /** Fold everything pending and stop every actor. Returns projection rows to persist. */
   stopAll(): SessionStatusRow[] {
     const rows = this.foldPending(Number.POSITIVE_INFINITY);
     for (const sessionId of [...this.active.keys()]) this.passivate(sessionId);
@@ -198,6 +244,7 @@ export class SessionRegistry {
       if (row !== null) rows.push(row);
       this.passivate(oldest);
     }
+    this.noteIfFolded();
     this.options.log.saveSessionStatuses(rows);
   }
 

@@ -6,17 +6,15 @@ import type { EventInput } from '../protocol/eventInput.js';
 import type { EventQuery } from '../protocol/eventQuery.js';
 import { recordJson, type StoredEvent } from '../protocol/eventRecord.js';
 import type { EventType } from '../protocol/eventTypes.js';
-import {
-  LogWriteError,
-  type EventLog,
-  type GroupOutcome,
-  type LogHealth,
-  type LogStats,
-  type SessionStatusRow,
-  type TypeStat,
-} from './eventLog.js';
-import { InlineChunkIndexer, INDEX_SCHEMA_SQL, INDEX_TABLES, INDEX_VERSION, WorkerChunkIndexer, type Chunk, type ChunkIndexer } from './chunkIndexer.js';
+import { LogLockedError, LogOpenError, LogWriteError, type EventLog, type GroupOutcome, type LogHealth, type LogStats, type SessionStatusRow } from './eventLog.js';
+import { InlineChunkIndexer, WorkerChunkIndexer, type Chunk, type ChunkIndexer } from './chunkIndexer.js';
+import { CommitHealth } from './commitHealth.js';
+import { attachIndex, contiguousChunks } from './indexDatabase.js';
+import { acquireLogLock, type LogLock } from './logLock.js';
+import { openFailureReason } from './openError.js';
+import { sameContent } from './sameContent.js';
 import { SCHEMA_SQL } from './schema.js';
+import { TYPE_STATS_UPTO, TypeStats } from './typeStats.js';
 import { UnindexedTail } from './unindexedTail.js';
 
 /** How hard a commit is pushed to disk: SQLite synchronous NORMAL (WAL-safe against process crash) or FULL. */
@@ -38,19 +36,28 @@ export interface SqliteEventLogOptions {
    * found in producer_ids alone. Defaults to always, which is correct but slower.
    */
   readonly isGeneratedId?: (id: string) => boolean;
-  /** Told when the index worker fails; the log keeps serving from the tail. */
+  /** Told (one line each) when derived state is discarded, rebuilt, or cannot be written; the log keeps serving. */
+  readonly onNotice?: (message: string) => void;
+  /** Older name of onNotice, still honoured when onNotice is not given. */
   readonly onIndexError?: (message: string) => void;
+  /** Test hook: consulted before each chunk build; true makes that build fail as if the index disk were full. */
+  readonly failIndexBuild?: () => boolean;
 }
 
 /** Rows per multi-row INSERT: fewer native calls per event (measured ~1.4× over single-row inserts). */
 const INSERT_ROWS = 50;
 /** Index chunks read per statement. */
 const CHUNK_GROUP = 64;
+/** First delay before a failed chunk build is retried; doubles up to RETRY_MAX_MS. */
+const RETRY_MIN_MS = 1_000;
+const RETRY_MAX_MS = 60_000;
 
 type Row = [number, string, string, string, string | null, string | null, string, number];
 
 const COLUMNS = 'offset, id, event_type, source, session_id, user_id, payload, ts';
 const HOUR_MS = 3_600_000;
+const SESSIONS_UPTO = 'session_status_upto';
+const INDEX_INVALID = 'index_invalid';
 
 function toEvent(row: Row): StoredEvent {
   return {
@@ -70,14 +77,38 @@ function rowJson(row: Row): string {
   return recordJson(toEvent(row));
 }
 
-function sameContent(a: StoredEvent, b: EventInput): boolean {
-  return (
-    a.event_type === b.event_type &&
-    a.source === b.source &&
-    a.session_id === b.session_id &&
-    a.user_id === b.user_id &&
-    a.payloadJson === b.payloadJson
-  );
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Open the database file, turning anything unexpected into a LogOpenError with a plain reason. */
+function openDatabase(path: string, durability: Durability | undefined): Database.Database {
+  let db: Database.Database | null = null;
+  try {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    db = new Database(path);
+    db.pragma('journal_mode = WAL');
+    db.pragma(`synchronous = ${durability === 'full' ? 'FULL' : 'NORMAL'}`);
+    db.pragma('cache_size = -65536');
+    db.pragma('temp_store = MEMORY');
+    db.exec(SCHEMA_SQL);
+    return db;
+  } catch (error) {
+    db?.close();
+    throw new LogOpenError(path, openFailureReason(error), { cause: error });
+  }
+}
+
+/** Take the log's lock; failures other than "held by another server" are open errors. */
+function lockLog(path: string): LogLock | null {
+  if (path === ':memory:') return null;
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    return acquireLogLock(path);
+  } catch (error) {
+    if (error instanceof LogLockedError) throw error;
+    throw new LogOpenError(path, openFailureReason(error), { cause: error });
+  }
 }
 
 /**
@@ -88,107 +119,136 @@ function sameContent(a: StoredEvent, b: EventInput): boolean {
  * events table is a bare INTEGER PRIMARY KEY append; the session, user and id indexes live in a separate index
  * database, built per sealed 20k-offset chunk by a worker thread, and the unindexed tail is served from in-memory
  * segments. Producer ids (idempotency) get their own small unique table, written with the append.
+ *
+ * The index is derived state and never trusted blindly: it records the log's epoch, is discarded when it belongs to
+ * another log, reaches past the head, or cannot be read, and a range whose build failed stays in the tail until a
+ * retry (or the next open) builds it. Chunks are published in offset order, so every chunk lies below the tail.
  */
 export class SqliteEventLog implements EventLog {
   readonly epoch: string;
   private readonly db: Database.Database;
+  private readonly lock: LogLock | null;
   private readonly now: () => number;
   private readonly newId: () => string;
   private readonly isGeneratedId: (id: string) => boolean;
+  private readonly notice: (message: string) => void;
+  private readonly failIndexBuild: () => boolean;
   private readonly indexChunk: number;
   private readonly statements = new Map<string, Database.Statement>();
   private readonly insertOne: Database.Statement;
   private readonly insertMany: Database.Statement;
   private readonly insertProducerId: Database.Statement;
-  private readonly upsertTypeStat: Database.Statement;
   private readonly setMeta: Database.Statement;
   private readonly commitGroups: (groups: readonly (readonly EventInput[])[]) => GroupOutcome[];
   private readonly indexer: ChunkIndexer;
   /** Who builds sealed segments: inline while catching up at open (bounded memory), then `indexer`. */
   private builder: ChunkIndexer;
-  private readonly typeStats = new Map<EventType, { count: number; last_seen: number }>();
-  /** Indexed ranges, ascending; all of them lie below every tail segment. */
+  private readonly typeStats: TypeStats;
+  private readonly commitHealth: CommitHealth;
+  /** Indexed ranges, ascending and contiguous; all of them lie below every tail segment. */
   private chunks: Chunk[] = [];
-  /** Offsets no chunk covers yet, served from memory. */
+  /** Offsets no published chunk covers yet, served from memory. */
   private tail: UnindexedTail;
+  /** Chunks handed to the builder and not yet reported, by lo. */
+  private readonly inFlight = new Map<number, Chunk>();
+  /** Built chunks waiting for a lower chunk to be built before they are published, by lo. */
+  private readonly builtAhead = new Map<number, Chunk>();
+  /** Chunks whose build failed, to retry. */
+  private unbuilt: Chunk[] = [];
+  private retryAt = 0;
+  private retryDelay = RETRY_MIN_MS;
+  private buildsFailing = false;
+  /** False once an index read failed: keyed reads scan the log until a restart rebuilds the index. */
+  private indexReadable = true;
   private nextChunk = 1;
   private nextOffset: number;
   private first: number;
   private lastTs: number;
+  private pendingSessionsUpTo = 0;
+  private savedSessionsUpTo: number;
   private closed = false;
 
   constructor(options: SqliteEventLogOptions) {
-    if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
-    this.db = new Database(options.path);
     this.now = options.now ?? Date.now;
     this.newId = options.newId;
     this.isGeneratedId = options.isGeneratedId ?? (() => true);
+    this.notice = options.onNotice ?? options.onIndexError ?? (() => {});
+    this.failIndexBuild = options.failIndexBuild ?? (() => false);
     this.indexChunk = options.indexChunk ?? 20_000;
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma(`synchronous = ${options.durability === 'full' ? 'FULL' : 'NORMAL'}`);
-    this.db.pragma('cache_size = -65536');
-    this.db.pragma('temp_store = MEMORY');
-    this.db.exec(SCHEMA_SQL);
-
+    this.lock = lockLog(options.path);
+    try {
+      this.db = openDatabase(options.path, options.durability);
+    } catch (error) {
+      this.lock?.release();
+      throw error;
+    }
     const getMeta = (key: string) =>
       (this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined)?.value;
-    this.setMeta = this.db.prepare('INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value');
-    let epoch = getMeta('epoch');
-    if (epoch === undefined) {
-      epoch = options.newEpoch();
-      this.setMeta.run('epoch', epoch);
+    try {
+      this.setMeta = this.db.prepare('INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value');
+      let epoch = getMeta('epoch');
+      if (epoch === undefined) {
+        epoch = options.newEpoch();
+        this.setMeta.run('epoch', epoch);
+      }
+      this.epoch = epoch;
+      // Offsets are never reused: next_offset is persisted with every commit, and the max row is a fallback.
+      const maxRow = this.db.prepare('SELECT MAX(offset) AS o, MIN(offset) AS f FROM events').get() as { o: number | null; f: number | null };
+      this.nextOffset = Math.max(Number(getMeta('next_offset') ?? 1), (maxRow.o ?? 0) + 1);
+      this.first = maxRow.f ?? this.nextOffset;
+      const last = this.db.prepare('SELECT ts FROM events ORDER BY offset DESC LIMIT 1').get() as { ts: number } | undefined;
+      this.lastTs = Math.max(last?.ts ?? 0, Number(getMeta('last_ts') ?? 0));
+      this.savedSessionsUpTo = Number(getMeta(SESSIONS_UPTO) ?? 0);
+      const values = '(?, ?, ?, ?, ?, ?, ?, ?)';
+      this.insertOne = this.db.prepare(`INSERT INTO events(${COLUMNS}) VALUES ${values}`);
+      this.insertMany = this.db.prepare(`INSERT INTO events(${COLUMNS}) VALUES ${Array(INSERT_ROWS).fill(values).join(', ')}`);
+      this.insertProducerId = this.db.prepare('INSERT OR IGNORE INTO producer_ids(k, o) VALUES (?, ?)');
+      this.typeStats = new TypeStats(this.db);
+    } catch (error) {
+      this.db.close();
+      this.lock?.release();
+      throw new LogOpenError(options.path, openFailureReason(error), { cause: error });
     }
-    this.epoch = epoch;
-
-    // Offsets are never reused: next_offset is persisted with every commit, and the max row is a fallback.
-    const maxRow = this.db.prepare('SELECT MAX(offset) AS o, MIN(offset) AS f FROM events').get() as { o: number | null; f: number | null };
-    this.nextOffset = Math.max(Number(getMeta('next_offset') ?? 1), (maxRow.o ?? 0) + 1);
-    this.first = maxRow.f ?? this.nextOffset;
-    const last = this.db.prepare('SELECT ts FROM events ORDER BY offset DESC LIMIT 1').get() as { ts: number } | undefined;
-    this.lastTs = Math.max(last?.ts ?? 0, Number(getMeta('last_ts') ?? 0));
-
-    for (const row of this.db.prepare('SELECT event_type, count, last_seen FROM type_stats').all() as {
-      event_type: EventType;
-      count: number;
-      last_seen: number;
-    }[]) {
-      this.typeStats.set(row.event_type, { count: row.count, last_seen: row.last_seen });
-    }
-
-    const values = '(?, ?, ?, ?, ?, ?, ?, ?)';
-    this.insertOne = this.db.prepare(`INSERT INTO events(${COLUMNS}) VALUES ${values}`);
-    this.insertMany = this.db.prepare(`INSERT INTO events(${COLUMNS}) VALUES ${Array(INSERT_ROWS).fill(values).join(', ')}`);
-    this.insertProducerId = this.db.prepare('INSERT OR IGNORE INTO producer_ids(k, o) VALUES (?, ?)');
-    this.upsertTypeStat = this.db.prepare(
-      'INSERT INTO type_stats(event_type, count, last_seen) VALUES (?, ?, ?) ' +
-        'ON CONFLICT(event_type) DO UPDATE SET count = count + excluded.count, last_seen = excluded.last_seen',
-    );
     this.commitGroups = this.db.transaction((groups: readonly (readonly EventInput[])[]) => this.appendInTransaction(groups));
+    this.commitHealth = new CommitHealth(this.now, () => this.setMeta.run('health_probe', String(this.now())));
+    this.probeWritable();
+    const statsUpTo = getMeta(TYPE_STATS_UPTO);
+    const statsNotice = this.typeStats.catchUp(statsUpTo === undefined ? null : Number(statsUpTo), this.nextOffset - 1, (key, value) => this.setMeta.run(key, value));
+    if (statsNotice !== null) this.notice(statsNotice);
 
-    // The index database is derived state: losing it only costs a rebuild from the log.
     const inMemory = options.path === ':memory:';
     const indexPath = inMemory ? ':memory:' : `${options.path}.index`;
-    this.db.prepare('ATTACH DATABASE ? AS ix').run(indexPath);
-    this.db.pragma('ix.journal_mode = WAL');
-    this.db.pragma('ix.synchronous = NORMAL');
-    if ((this.db.pragma('ix.user_version', { simple: true }) as number) !== INDEX_VERSION) {
-      // Another layout (or none): start the derived index over; the tail rebuild below re-indexes everything.
-      for (const table of INDEX_TABLES) this.db.exec(`DROP TABLE IF EXISTS ix.${table}`);
-      this.db.pragma(`ix.user_version = ${INDEX_VERSION}`);
-    }
-    this.db.exec(INDEX_SCHEMA_SQL.replace(/CREATE TABLE IF NOT EXISTS /g, 'CREATE TABLE IF NOT EXISTS ix.'));
-    this.chunks = (this.db.prepare('SELECT c, lo, hi FROM ix.chunks ORDER BY lo').all() as Chunk[]).filter((chunk) => chunk.hi >= this.first);
-    this.nextChunk = ((this.db.prepare('SELECT MAX(c) AS c FROM ix.chunks').get() as { c: number | null }).c ?? 0) + 1;
     const onBuilt = (chunk: Chunk) => this.chunkBuilt(chunk);
+    const onFailed = (chunk: Chunk | null, why: string) => this.buildFailed(chunk, why);
+    const attached = attachIndex(this.db, {
+      path: indexPath,
+      epoch: this.epoch,
+      head: this.nextOffset - 1,
+      markedInvalid: getMeta(INDEX_INVALID) !== undefined,
+      notice: this.notice,
+    });
+    this.tryWrite(() => this.db.prepare('DELETE FROM meta WHERE key = ?').run(INDEX_INVALID));
+    this.nextChunk = attached.nextChunk;
+    this.builder = new InlineChunkIndexer(this.db, onBuilt, onFailed);
+    const { chunks, orphans } = contiguousChunks(attached.chunks, this.first);
+    this.chunks = chunks;
+    // Hint: chunks after a gap (a failed build) are dropped and rebuilt with the rest of the unindexed range.
+    if (orphans.length > 0) this.builder.drop(orphans.map((chunk) => chunk.c));
     this.indexer =
-      options.indexer === 'inline' || inMemory
-        ? new InlineChunkIndexer(this.db, onBuilt)
-        : new WorkerChunkIndexer(options.path, indexPath, onBuilt, options.onIndexError ?? (() => {}));
+      options.indexer === 'inline' || inMemory || !attached.onDisk
+        ? new InlineChunkIndexer(this.db, onBuilt, onFailed)
+        : new WorkerChunkIndexer(options.path, indexPath, onBuilt, onFailed);
+    this.tail = new UnindexedTail(1);
+    this.rebuildTail();
+    this.builder = this.indexer;
+  }
 
-    // Rebuild the tail from rows the index does not cover yet, sealing full segments as appends would.
-    // Hint: a missing or outdated index can leave millions of rows; building those chunks inline keeps only one
-    // segment in memory at a time, at the price of a slower start.
-    this.builder = new InlineChunkIndexer(this.db, onBuilt);
+  /**
+   * Rebuild the tail from rows the index does not cover yet, sealing full segments as appends would.
+   * Hint: a missing or discarded index can leave millions of rows; building those chunks inline keeps only one
+   * segment in memory at a time, at the price of a slower start.
+   */
+  private rebuildTail(): void {
     const indexedUpTo = this.chunks.length > 0 ? this.chunks[this.chunks.length - 1]!.hi : 0;
     this.tail = new UnindexedTail(Math.max(indexedUpTo + 1, this.first));
     const page = this.db.prepare(`SELECT ${COLUMNS} FROM events WHERE offset > ? ORDER BY offset LIMIT 5000`).raw(true);
@@ -201,7 +261,24 @@ export class SqliteEventLog implements EventLog {
     }
     this.tail.coverUpTo(this.nextOffset - 1);
     this.sealFullSegment();
-    this.builder = this.indexer;
+  }
+
+  /** A write at open: a log that cannot be written still serves reads, and reports itself not writable. */
+  private probeWritable(): void {
+    try {
+      this.setMeta.run('opened_at', String(this.now()));
+    } catch (error) {
+      this.commitHealth.unwritableAtOpen(openFailureReason(error));
+      this.notice(`the log cannot be written (${openFailureReason(error)}); serving reads only until writes succeed`);
+    }
+  }
+
+  private tryWrite(write: () => void): void {
+    try {
+      write();
+    } catch {
+      // Hint: derived bookkeeping only; a failure here is repaired at the next open.
+    }
   }
 
   headOffset(): number {
@@ -223,33 +300,69 @@ export class SqliteEventLog implements EventLog {
       this.tail.forgetFrom(offsetBefore);
       this.nextOffset = offsetBefore;
       this.lastTs = tsBefore;
-      this.reloadTypeStats();
+      this.typeStats.reload();
+      this.commitHealth.failed(openFailureReason(error));
       throw new LogWriteError('append failed; nothing was committed', { cause: error });
     }
+    this.commitHealth.succeeded();
     this.sealFullSegment();
+    if (this.unbuilt.length > 0) this.retryUnbuilt(false);
     return outcomes;
   }
 
   /** Seal the open tail segment once it spans a whole chunk, and hand it to the builder. */
   private sealFullSegment(size = this.indexChunk): void {
     const sealed = this.tail.seal(size);
-    if (sealed !== null) this.builder.build({ c: this.nextChunk++, ...sealed });
+    if (sealed !== null) this.dispatch({ c: this.nextChunk++, ...sealed });
   }
 
-  /** A chunk is committed to the index: reads use it from now on, and its tail segment is dropped. */
+  private dispatch(chunk: Chunk): void {
+    this.inFlight.set(chunk.lo, chunk);
+    if (this.failIndexBuild()) this.buildFailed(chunk, 'injected index build failure');
+    else this.builder.build(chunk);
+  }
+
+  /** A build failed (`chunk` null: the worker died, so everything in flight is lost). Its range stays in the tail. */
+  private buildFailed(chunk: Chunk | null, why: string): void {
+    if (this.closed) return;
+    const lost = chunk === null ? [...this.inFlight.values()] : [chunk];
+    for (const c of lost) {
+      this.inFlight.delete(c.lo);
+      if (!this.unbuilt.some((u) => u.lo === c.lo)) this.unbuilt.push(c);
+    }
+    if (!this.buildsFailing) {
+      this.buildsFailing = true;
+      this.notice(`index build failed (${why}); those events are served from memory and the build is retried`);
+    }
+  }
+
+  /** Hand failed chunks to the builder again, with exponential backoff unless `now`. */
+  private retryUnbuilt(now: boolean): void {
+    const time = this.now();
+    if (!now && time < this.retryAt) return;
+    this.retryAt = time + this.retryDelay;
+    this.retryDelay = Math.min(this.retryDelay * 2, RETRY_MAX_MS);
+    const chunks = this.unbuilt.sort((a, b) => a.lo - b.lo);
+    this.unbuilt = [];
+    for (const chunk of chunks) this.dispatch(chunk);
+  }
+
+  /** A chunk is committed to the index: publish it, and every built chunk after it, in offset order. */
   private chunkBuilt(chunk: Chunk): void {
     if (this.closed) return;
-    if (this.tail.release(chunk) && chunk.hi >= this.first) this.chunks.push(chunk);
-  }
-
-  private reloadTypeStats(): void {
-    this.typeStats.clear();
-    for (const row of this.db.prepare('SELECT event_type, count, last_seen FROM type_stats').all() as {
-      event_type: EventType;
-      count: number;
-      last_seen: number;
-    }[]) {
-      this.typeStats.set(row.event_type, { count: row.count, last_seen: row.last_seen });
+    this.inFlight.delete(chunk.lo);
+    this.builtAhead.set(chunk.lo, chunk);
+    for (let oldest = this.tail.oldestSealed(); oldest !== null; oldest = this.tail.oldestSealed()) {
+      const built = this.builtAhead.get(oldest.lo);
+      if (built === undefined || built.hi !== oldest.hi) break;
+      this.builtAhead.delete(oldest.lo);
+      this.tail.release(oldest);
+      if (built.hi >= this.first) this.chunks.push(built);
+    }
+    if (this.buildsFailing && this.unbuilt.length === 0 && this.inFlight.size === 0) {
+      this.buildsFailing = false;
+      this.retryDelay = RETRY_MIN_MS;
+      this.notice('index builds succeed again; every failed range is indexed');
     }
   }
 
@@ -278,8 +391,7 @@ export class SqliteEventLog implements EventLog {
         const earlierIndex = inGroup.get(input.id);
         if (earlierIndex !== undefined) {
           const earlier = group[earlierIndex]!;
-          if (earlier.event_type !== input.event_type || earlier.source !== input.source || earlier.session_id !== input.session_id ||
-            earlier.user_id !== input.user_id || earlier.payloadJson !== input.payloadJson) conflict = { index: i, id: input.id };
+          if (!sameContent(earlier, input)) conflict = { index: i, id: input.id };
           // Hint: a repeat of an id already in the log resolves to that record; otherwise the second pass finds the new one.
           else existing[i] = existing[earlierIndex]!;
           continue;
@@ -333,24 +445,21 @@ export class SqliteEventLog implements EventLog {
     }
     flushRows();
     if (perType.size > 0) {
-      for (const [type, count] of perType) {
-        this.upsertTypeStat.run(type, count, ts);
-        const stat = this.typeStats.get(type);
-        if (stat) {
-          stat.count += count;
-          stat.last_seen = ts;
-        } else this.typeStats.set(type, { count, last_seen: ts });
-      }
+      this.typeStats.add(perType, ts);
       this.lastTs = ts;
       this.setMeta.run('next_offset', String(this.nextOffset));
       this.setMeta.run('last_ts', String(ts));
+      // Hint: the projection's high-water, in the same transaction as its counters (one row per commit, not per event).
+      this.setMeta.run(TYPE_STATS_UPTO, String(this.nextOffset - 1));
     }
     return outcomes;
   }
 
+
   indexTail(): void {
     // Hint: seal whatever the open segment holds, so tests and benchmarks can include the full index cost.
     this.sealFullSegment(1);
+    if (this.unbuilt.length > 0) this.retryUnbuilt(true);
   }
 
   /** Offsets still served from memory (for tests and benchmarks). */
@@ -380,9 +489,25 @@ export class SqliteEventLog implements EventLog {
     if (producer !== undefined) return fetch(producer[0]);
     if (!this.isGeneratedId(id)) return null;
     if (this.chunks.length === 0) return null;
-    const probe = this.statement('SELECT o FROM ix.ix_id WHERE c IN (SELECT value FROM json_each(?)) AND k = ? LIMIT 1');
-    const hit = probe.get(JSON.stringify(this.chunks.map((chunk) => chunk.c)), id) as [number] | undefined;
-    return hit === undefined ? null : fetch(hit[0]);
+    if (this.indexReadable) {
+      try {
+        const probe = this.statement('SELECT o FROM ix.ix_id WHERE c IN (SELECT value FROM json_each(?)) AND k = ? LIMIT 1');
+        const hit = probe.get(JSON.stringify(this.chunks.map((chunk) => chunk.c)), id) as [number] | undefined;
+        return hit === undefined ? null : fetch(hit[0]);
+      } catch (error) {
+        this.indexFailed(error);
+      }
+    }
+    const row = this.statement(`SELECT ${COLUMNS} FROM events WHERE id = ? AND offset <= ? ORDER BY offset LIMIT 1`).get(id, this.chunks[this.chunks.length - 1]!.hi) as Row | undefined;
+    return row === undefined ? null : toEvent(row);
+  }
+
+  /** An index read failed: scan the log from now on, and discard the index at the next open. */
+  private indexFailed(error: unknown): void {
+    if (!this.indexReadable) return;
+    this.indexReadable = false;
+    this.tryWrite(() => this.setMeta.run(INDEX_INVALID, '1'));
+    this.notice(`index unreadable (${message(error)}); keyed reads scan the log until a restart rebuilds it`);
   }
 
   /** First offset whose timestamp is ≥ ts (timestamps are non-decreasing in offset, so binary search by offset). */
@@ -437,12 +562,17 @@ export class SqliteEventLog implements EventLog {
   private select(filter: EventFilter, lo: number, hi: number, order: 'asc' | 'desc', limit: number): StoredEvent[] {
     if (lo > hi || limit <= 0) return [];
     const key = filter.session_id !== undefined ? 'session' : filter.user_id !== undefined ? 'user' : null;
-    if (key === null) return this.scan(filter, lo, hi, order, limit);
+    if (key === null || !this.indexReadable) return this.scan(filter, lo, hi, order, limit);
     // Hint: the tail holds the highest offsets, so desc reads it first and asc reads it last.
-    const first = order === 'asc' ? this.indexed(key, filter, lo, hi, order, limit) : this.readTail(key, filter, lo, hi, order, limit);
-    if (first.length >= limit) return first;
-    const rest = order === 'asc' ? this.readTail(key, filter, lo, hi, order, limit - first.length) : this.indexed(key, filter, lo, hi, order, limit - first.length);
-    return first.concat(rest);
+    try {
+      const first = order === 'asc' ? this.indexed(key, filter, lo, hi, order, limit) : this.readTail(key, filter, lo, hi, order, limit);
+      if (first.length >= limit) return first;
+      const rest = order === 'asc' ? this.readTail(key, filter, lo, hi, order, limit - first.length) : this.indexed(key, filter, lo, hi, order, limit - first.length);
+      return first.concat(rest);
+    } catch (error) {
+      this.indexFailed(error);
+      return this.scan(filter, lo, hi, order, limit);
+    }
   }
 
   /** Keyed read of the unindexed tail through its in-memory offset lists. */
@@ -525,10 +655,7 @@ export class SqliteEventLog implements EventLog {
     // Retained offsets are always one contiguous range (deletes remove a time prefix), so counts are arithmetic.
     const total = Math.max(0, head - this.first + 1);
     const lastHour = total === 0 ? 0 : Math.max(0, head - Math.max(this.first, this.offsetAtOrAfter(now - HOUR_MS)) + 1);
-    const by_type: TypeStat[] = [...this.typeStats]
-      .filter(([, stat]) => stat.count > 0)
-      .map(([event_type, stat]) => ({ event_type, count: stat.count, last_seen: stat.last_seen }))
-      .sort((a, b) => b.count - a.count || a.event_type.localeCompare(b.event_type));
+    const by_type = this.typeStats.list();
     return { total_events: total, events_last_hour: lastHour, by_type, head_offset: head, first_offset: this.first, epoch: this.epoch };
   }
 
@@ -550,18 +677,30 @@ export class SqliteEventLog implements EventLog {
     const gone = this.chunks.filter((chunk) => chunk.hi < boundary);
     this.chunks = this.chunks.filter((chunk) => chunk.hi >= boundary);
     if (gone.length > 0) this.indexer.drop(gone.map((chunk) => chunk.c));
-    this.reloadTypeStats();
+    this.typeStats.reload();
     return deleted;
   }
 
-  saveSessionStatuses(rows: readonly SessionStatusRow[]): void {
-    if (rows.length === 0) return;
+  saveSessionStatuses(rows: readonly SessionStatusRow[], foldedUpTo?: number): void {
+    const upTo = Math.max(foldedUpTo ?? 0, this.pendingSessionsUpTo);
+    if (rows.length === 0 && upTo <= this.savedSessionsUpTo) return;
     const upsert = this.statement(
       'INSERT INTO session_status(session_id, status, offset) VALUES (?, ?, ?) ON CONFLICT(session_id) DO UPDATE SET status = excluded.status, offset = excluded.offset',
     );
     this.db.transaction(() => {
       for (const row of rows) upsert.run(row.session_id, row.status, row.offset);
+      // Hint: the high-water moves in the same transaction as the rows it vouches for.
+      if (upTo > this.savedSessionsUpTo) this.setMeta.run(SESSIONS_UPTO, String(upTo));
     })();
+    if (upTo > this.savedSessionsUpTo) this.savedSessionsUpTo = upTo;
+  }
+
+  sessionsFoldedUpTo(): number {
+    return this.savedSessionsUpTo;
+  }
+
+  noteSessionsFolded(upTo: number): void {
+    if (upTo > this.pendingSessionsUpTo) this.pendingSessionsUpTo = upTo;
   }
 
   listSessions(status: string | undefined, limit: number): SessionStatusRow[] {
@@ -585,7 +724,8 @@ export class SqliteEventLog implements EventLog {
   }
 
   health(): LogHealth {
-    return { writable: !this.closed, reason: this.closed ? 'log is closed' : null };
+    if (this.closed) return { writable: false, reason: 'log is closed' };
+    return this.commitHealth.health();
   }
 
   close(): void {
@@ -593,5 +733,6 @@ export class SqliteEventLog implements EventLog {
     this.closed = true;
     this.indexer.close();
     this.db.close();
+    this.lock?.release();
   }
 }
