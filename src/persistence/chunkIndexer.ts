@@ -41,10 +41,11 @@ export function chunkBuildSql(ix: string, log: string): string[] {
     `INSERT INTO ${ix}.ix_user (c, k, o) SELECT $c, user_id, offset FROM ${log}.events WHERE offset BETWEEN $lo AND $hi AND user_id IS NOT NULL ORDER BY 2, 3`,
     `INSERT INTO ${ix}.ix_id (c, k, o) SELECT $c, id, offset FROM ${log}.events WHERE offset BETWEEN $lo AND $hi ORDER BY 2, 3`,
     // Key directories: which chunks a session or user appears in, so an unknown key costs one probe, not one per chunk.
+    // Hint: MIN/MAX because a retried (failed) chunk is built after higher ones.
     `INSERT INTO ${ix}.keys_session (k, first_c, last_c) SELECT DISTINCT session_id, $c, $c FROM ${log}.events ` +
-      `WHERE offset BETWEEN $lo AND $hi AND session_id IS NOT NULL ON CONFLICT (k) DO UPDATE SET last_c = excluded.last_c`,
+      `WHERE offset BETWEEN $lo AND $hi AND session_id IS NOT NULL ON CONFLICT (k) DO UPDATE SET first_c = MIN(first_c, excluded.first_c), last_c = MAX(last_c, excluded.last_c)`,
     `INSERT INTO ${ix}.keys_user (k, first_c, last_c) SELECT DISTINCT user_id, $c, $c FROM ${log}.events ` +
-      `WHERE offset BETWEEN $lo AND $hi AND user_id IS NOT NULL ON CONFLICT (k) DO UPDATE SET last_c = excluded.last_c`,
+      `WHERE offset BETWEEN $lo AND $hi AND user_id IS NOT NULL ON CONFLICT (k) DO UPDATE SET first_c = MIN(first_c, excluded.first_c), last_c = MAX(last_c, excluded.last_c)`,
     `INSERT INTO ${ix}.chunks (c, lo, hi) VALUES ($c, $lo, $hi)`,
   ];
 }

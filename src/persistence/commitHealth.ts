@@ -2,7 +2,7 @@ import type { LogHealth } from './eventLog.js';
 
 /** Consecutive failed commits after which the log reports itself not writable. */
 export const FAILED_COMMITS_UNHEALTHY = 3;
-/** While unhealthy, at most one write probe per this many ms. */
+/** While unhealthy, a write probe at most once per this many ms after the last failure. */
 const PROBE_INTERVAL_MS = 1_000;
 
 /**
@@ -13,7 +13,8 @@ const PROBE_INTERVAL_MS = 1_000;
 export class CommitHealth {
   private failures = 0;
   private reason: string | null = null;
-  private lastProbe = Number.NEGATIVE_INFINITY;
+  /** Time of the last failed commit or probe; the next probe waits PROBE_INTERVAL_MS after it. */
+  private lastFailure = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly now: () => number,
@@ -29,12 +30,14 @@ export class CommitHealth {
   /** A commit failed with `message`. */
   failed(message: string): void {
     this.failures++;
+    this.lastFailure = this.now();
     this.reason = `the last ${this.failures} commit${this.failures === 1 ? '' : 's'} failed: ${message}`;
   }
 
   /** The log could not be written at open. */
   unwritableAtOpen(message: string): void {
     this.failures = FAILED_COMMITS_UNHEALTHY;
+    this.lastFailure = this.now();
     this.reason = `the log cannot be written: ${message}`;
   }
 
@@ -42,8 +45,8 @@ export class CommitHealth {
   health(): LogHealth {
     if (this.failures < FAILED_COMMITS_UNHEALTHY) return { writable: true, reason: null };
     const now = this.now();
-    if (now - this.lastProbe >= PROBE_INTERVAL_MS) {
-      this.lastProbe = now;
+    if (now - this.lastFailure >= PROBE_INTERVAL_MS) {
+      this.lastFailure = now;
       try {
         this.probe();
         this.succeeded();

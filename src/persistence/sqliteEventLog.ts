@@ -330,6 +330,7 @@ export class SqliteEventLog implements EventLog {
       this.inFlight.delete(c.lo);
       if (!this.unbuilt.some((u) => u.lo === c.lo)) this.unbuilt.push(c);
     }
+    this.retryAt = this.now() + this.retryDelay;
     if (!this.buildsFailing) {
       this.buildsFailing = true;
       this.notice(`index build failed (${why}); those events are served from memory and the build is retried`);
@@ -338,9 +339,7 @@ export class SqliteEventLog implements EventLog {
 
   /** Hand failed chunks to the builder again, with exponential backoff unless `now`. */
   private retryUnbuilt(now: boolean): void {
-    const time = this.now();
-    if (!now && time < this.retryAt) return;
-    this.retryAt = time + this.retryDelay;
+    if (!now && this.now() < this.retryAt) return;
     this.retryDelay = Math.min(this.retryDelay * 2, RETRY_MAX_MS);
     const chunks = this.unbuilt.sort((a, b) => a.lo - b.lo);
     this.unbuilt = [];

@@ -27,7 +27,7 @@ export class TypeStats {
     let notice: string | null = null;
     const apply = this.db.transaction(() => {
       if (upTo === null || upTo > head) {
-        notice = `type_stats recomputed from the log (${upTo === null ? 'no recorded high-water' : `high-water ${upTo} beyond head ${head}`})`;
+        if (head > 0) notice = `type_stats recomputed from the log (${upTo === null ? 'no recorded high-water' : `high-water ${upTo} beyond head ${head}`})`;
         this.db.exec('DELETE FROM type_stats');
         this.addFrom(0);
       } else if (upTo < head) this.addFrom(upTo);
