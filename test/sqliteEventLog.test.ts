@@ -127,4 +127,34 @@ describe('SqliteEventLog', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('reports not writable after repeated failed commits, with the reason, and recovers on a good commit or probe', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sqlite-log-'));
+    let ids = 0;
+    let clock = 1000;
+    const log = new SqliteEventLog({ path: join(dir, 'events.db'), now: () => clock, newId: () => `gen-${++ids}`, newEpoch: () => 'e' });
+    const refused = () => input({ source: null as unknown as string });
+    try {
+      expect(log.health()).toEqual({ writable: true, reason: null });
+      for (let i = 0; i < 2; i++) expect(() => log.appendGroups([[refused()]])).toThrow(LogWriteError);
+      // One or two failures may be a bad batch; not yet a storage problem.
+      expect(log.health().writable).toBe(true);
+      expect(() => log.appendGroups([[refused()]])).toThrow(LogWriteError);
+      const down = log.health();
+      expect(down.writable).toBe(false);
+      expect(down.reason).toMatch(/last 3 commits failed: .*NOT NULL/);
+      log.appendGroups([[input({ id: 'ok' })]]);
+      expect(log.health()).toEqual({ writable: true, reason: null });
+      for (let i = 0; i < 3; i++) expect(() => log.appendGroups([[refused()]])).toThrow(LogWriteError);
+      expect(log.health().writable).toBe(false);
+      // With no traffic, a write probe a second later finds the database writable again.
+      clock += 1000;
+      expect(log.health()).toEqual({ writable: true, reason: null });
+      log.close();
+      expect(log.health()).toEqual({ writable: false, reason: 'log is closed' });
+    } finally {
+      log.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -3,18 +3,14 @@ import type { EventInput } from '../protocol/eventInput.js';
 /** The fields that decide whether a resent producer id is the same event. */
 export type EventContent = Pick<EventInput, 'event_type' | 'source' | 'session_id' | 'user_id' | 'payloadJson'>;
 
-/** JSON with object keys sorted at every level, so key order does not change the text. */
+/** JSON text with object keys sorted at every level, so key order does not change it. */
 export function canonicalJson(value: unknown): string {
-  return JSON.stringify(sortKeys(value));
-}
-
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value === null || typeof value !== 'object') return JSON.stringify(value);
+  // Hint: built as text, not as a new object, so a "__proto__" key stays a key.
   const record = value as Record<string, unknown>;
-  const sorted: Record<string, unknown> = {};
-  for (const key of Object.keys(record).sort()) sorted[key] = sortKeys(record[key]);
-  return sorted;
+  const keys = Object.keys(record).sort();
+  return `{${keys.map((key) => `${JSON.stringify(key)}:${canonicalJson(record[key])}`).join(',')}}`;
 }
 
 /** Same payload content: equal text (the fast path), else equal canonical forms (keys reordered). */
