@@ -1,5 +1,7 @@
 import Database from 'better-sqlite3';
 import { expect } from 'vitest';
+import { createActor } from 'xstate';
+import { sessionMachine } from '../../src/actors/sessionMachine.js';
 import type { EventLog } from '../../src/persistence/eventLog.js';
 import type { StoredEvent } from '../../src/protocol/eventRecord.js';
 import type { EventType } from '../../src/protocol/eventTypes.js';
@@ -63,4 +65,19 @@ export function someEvents(count: number, tag: string, start = 0): EventInput[] 
       payloadJson: `{"n":${n}}`,
     };
   });
+}
+
+/** Each session's status, folded naively from `events` (all of the log) with the session machine itself. */
+export function foldStatuses(events: readonly StoredEvent[]): Map<string, string> {
+  const bySession = new Map<string, StoredEvent[]>();
+  for (const e of events) if (e.session_id !== null) (bySession.get(e.session_id) ?? bySession.set(e.session_id, []).get(e.session_id)!).push(e);
+  const out = new Map<string, string>();
+  for (const [sessionId, records] of bySession) {
+    const actor = createActor(sessionMachine, { input: { session_id: sessionId } });
+    actor.start();
+    actor.send({ type: 'session.records', records });
+    out.set(sessionId, String(actor.getSnapshot().value));
+    actor.stop();
+  }
+  return out;
 }
