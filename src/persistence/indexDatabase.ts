@@ -43,8 +43,11 @@ function fileDefect(path: string): string | null {
   const rawPageSize = header.readUInt16BE(16);
   const pageSize = rawPageSize === 1 ? 65_536 : rawPageSize;
   const pages = header.readUInt32BE(28);
-  // Hint: the in-header page count is valid only when the change counter matches version-valid-for.
-  const headerValid = header.readUInt32BE(24) === header.readUInt32BE(92);
+  // Hint: the in-header page count is valid only when the change counter matches version-valid-for, and pages a
+  // checkpoint could not copy (disk full at close) still live in the WAL, so a non-empty WAL voids the size check.
+  const wal = `${path}-wal`;
+  const walPending = existsSync(wal) && statSync(wal).size > 0;
+  const headerValid = !walPending && header.readUInt32BE(24) === header.readUInt32BE(92);
   if (headerValid && pages * pageSize > size) return `it is truncated (${size} of ${pages * pageSize} bytes)`;
   return null;
 }
