@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LogWriteError } from '../src/persistence/eventLog.js';
 import { SqliteEventLog, type SqliteEventLogOptions } from '../src/persistence/sqliteEventLog.js';
-import { expectAgreesWithScan, someEvents } from './support/logOracle.js';
+import { expectAgreesWith, expectAgreesWithScan, scanLog, someEvents } from './support/logOracle.js';
 
 const NOW = Date.UTC(2026, 0, 31, 12);
 let generated = 0;
@@ -154,6 +154,34 @@ describe.runIf(mountable !== null)('a real full disk (small tmpfs)', () => {
       expectAgreesWithScan(log, path, clock);
     } finally {
       log.close();
+    }
+  });
+
+  it('starts degraded on a full log disk: reads served, not writable, writable again once there is room', () => {
+    const path = join(logDisk!, 'start', 'events.db');
+    const notices: string[] = [];
+    let clock = NOW;
+    const first = new SqliteEventLog(options(path, notices, { now: () => clock }));
+    first.appendGroups([someEvents(300, 'g')]);
+    first.close();
+    const before = scanLog(path);
+    const filler = fill(logDisk!);
+    let log: SqliteEventLog | null = null;
+    try {
+      log = new SqliteEventLog(options(path, notices, { now: () => clock }));
+      // Hint: opened exclusively (no room for shared memory), so compare with the scan taken before.
+      expectAgreesWith(log, before, clock);
+      expect(log.health().writable).toBe(false);
+      expect(notices.some((n) => n.includes('cannot be written'))).toBe(true);
+      expect(() => log!.appendGroups([someEvents(1, 'h')])).toThrow(LogWriteError);
+      rmSync(filler);
+      clock += 1_000;
+      expect(log.health().writable).toBe(true);
+      const [more] = log.appendGroups([someEvents(5, 'h')]);
+      expectAgreesWith(log, [...before, ...(more?.ok ? more.appended : [])], clock);
+    } finally {
+      log?.close();
+      rmSync(filler, { force: true });
     }
   });
 });

@@ -17,6 +17,7 @@ export function openFailureReason(error: unknown): string {
     case 'EPERM':
       return 'permission denied';
     case 'SQLITE_FULL':
+    case 'SQLITE_IOERR_SHMSIZE':
     case 'ENOSPC':
       return 'the disk is full';
     case 'EISDIR':

@@ -81,20 +81,46 @@ function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** Open the database file, turning anything unexpected into a LogOpenError with a plain reason. */
-function openDatabase(path: string, durability: Durability | undefined): Database.Database {
+/** Errors that mean "no room to write" rather than "not a usable log". */
+const NO_SPACE = new Set(['SQLITE_FULL', 'SQLITE_IOERR_SHMSIZE', 'SQLITE_IOERR_SHMOPEN', 'SQLITE_IOERR_SHMMAP', 'SQLITE_IOERR_WRITE', 'ENOSPC']);
+
+function errorCode(error: unknown): string {
+  return typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : '';
+}
+
+function configure(db: Database.Database, durability: Durability | undefined, exclusive: boolean): void {
+  // Hint: in EXCLUSIVE locking mode WAL keeps its index in heap memory, so a full disk that cannot hold the -shm
+  // file can still be opened (this process alone may read it until the next start).
+  if (exclusive) db.pragma('locking_mode = EXCLUSIVE');
+  db.pragma('journal_mode = WAL');
+  db.pragma(`synchronous = ${durability === 'full' ? 'FULL' : 'NORMAL'}`);
+  db.pragma('cache_size = -65536');
+  db.pragma('temp_store = MEMORY');
+  db.exec(SCHEMA_SQL);
+}
+
+/**
+ * Open the database file, turning anything unexpected into a LogOpenError with a plain reason. A full disk is not
+ * fatal: the log opens degraded (exclusive, inline indexing) and serves reads; `degraded` says why.
+ */
+function openDatabase(path: string, durability: Durability | undefined): { db: Database.Database; degraded: string | null } {
   let db: Database.Database | null = null;
   try {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     db = new Database(path);
-    db.pragma('journal_mode = WAL');
-    db.pragma(`synchronous = ${durability === 'full' ? 'FULL' : 'NORMAL'}`);
-    db.pragma('cache_size = -65536');
-    db.pragma('temp_store = MEMORY');
-    db.exec(SCHEMA_SQL);
-    return db;
+    configure(db, durability, false);
+    return { db, degraded: null };
   } catch (error) {
     db?.close();
+    if (NO_SPACE.has(errorCode(error))) {
+      try {
+        db = new Database(path);
+        configure(db, durability, true);
+        return { db, degraded: openFailureReason(error) };
+      } catch {
+        db?.close();
+      }
+    }
     throw new LogOpenError(path, openFailureReason(error), { cause: error });
   }
 }
@@ -176,12 +202,14 @@ export class SqliteEventLog implements EventLog {
     this.failIndexBuild = options.failIndexBuild ?? (() => false);
     this.indexChunk = options.indexChunk ?? 20_000;
     this.lock = lockLog(options.path);
+    let degraded: string | null;
     try {
-      this.db = openDatabase(options.path, options.durability);
+      ({ db: this.db, degraded } = openDatabase(options.path, options.durability));
     } catch (error) {
       this.lock?.release();
       throw error;
     }
+    if (degraded !== null) this.notice(`the log was opened without shared memory (${degraded}); other processes cannot read it until the next start`);
     const getMeta = (key: string) =>
       (this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined)?.value;
     try {
@@ -210,7 +238,7 @@ export class SqliteEventLog implements EventLog {
       throw new LogOpenError(options.path, openFailureReason(error), { cause: error });
     }
     this.commitGroups = this.db.transaction((groups: readonly (readonly EventInput[])[]) => this.appendInTransaction(groups));
-    this.commitHealth = new CommitHealth(this.now, () => this.setMeta.run('health_probe', String(this.now())));
+    this.commitHealth = new CommitHealth(this.now, () => this.probeSpace());
     this.probeWritable();
     const statsUpTo = getMeta(TYPE_STATS_UPTO);
     const statsNotice = this.typeStats.catchUp(statsUpTo === undefined ? null : Number(statsUpTo), this.nextOffset - 1, (key, value) => this.setMeta.run(key, value));
@@ -235,7 +263,7 @@ export class SqliteEventLog implements EventLog {
     // Hint: chunks after a gap (a failed build) are dropped and rebuilt with the rest of the unindexed range.
     if (orphans.length > 0) this.builder.drop(orphans.map((chunk) => chunk.c));
     this.indexer =
-      options.indexer === 'inline' || inMemory || !attached.onDisk
+      options.indexer === 'inline' || inMemory || !attached.onDisk || degraded !== null
         ? new InlineChunkIndexer(this.db, onBuilt, onFailed)
         : new WorkerChunkIndexer(options.path, indexPath, onBuilt, onFailed);
     this.tail = new UnindexedTail(1);
@@ -263,10 +291,19 @@ export class SqliteEventLog implements EventLog {
     this.sealFullSegment();
   }
 
+  /**
+   * Commit (then remove) a value the size of a typical group commit. Hint: a one-row write can fit in space a
+   * nearly full disk still has while real commits fail, so the probe writes 64 KiB.
+   */
+  private probeSpace(): void {
+    this.setMeta.run('space_probe', 'x'.repeat(65_536));
+    this.db.prepare("DELETE FROM meta WHERE key = 'space_probe'").run();
+  }
+
   /** A write at open: a log that cannot be written still serves reads, and reports itself not writable. */
   private probeWritable(): void {
     try {
-      this.setMeta.run('opened_at', String(this.now()));
+      this.probeSpace();
     } catch (error) {
       this.commitHealth.unwritableAtOpen(openFailureReason(error));
       this.notice(`the log cannot be written (${openFailureReason(error)}); serving reads only until writes succeed`);

@@ -27,7 +27,11 @@ const ids = (events: readonly StoredEvent[]) => events.map((e) => `${e.offset}:$
  * equal a naive scan of its file.
  */
 export function expectAgreesWithScan(log: EventLog, dbPath: string, now: number): void {
-  const all = scanLog(dbPath);
+  expectAgreesWith(log, scanLog(dbPath), now);
+}
+
+/** expectAgreesWithScan against events scanned earlier (when the file cannot be opened a second time). */
+export function expectAgreesWith(log: EventLog, all: readonly StoredEvent[], now: number): void {
   expect(log.headOffset()).toBe(all.length === 0 ? log.headOffset() : all[all.length - 1]!.offset);
   const keys = (pick: (e: StoredEvent) => string | null) => [...new Set(all.map(pick).filter((k): k is string => k !== null))];
   for (const [field, values] of [['session_id', keys((e) => e.session_id)], ['user_id', keys((e) => e.user_id)]] as const) {
