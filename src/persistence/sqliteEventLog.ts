@@ -1,24 +1,22 @@
-import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import type Database from 'better-sqlite3';
 import { matchesFilter, type EventFilter } from '../protocol/eventFilter.js';
 import type { EventInput } from '../protocol/eventInput.js';
 import type { EventQuery } from '../protocol/eventQuery.js';
 import { recordJson, type StoredEvent } from '../protocol/eventRecord.js';
 import type { EventType } from '../protocol/eventTypes.js';
-import { LogLockedError, LogOpenError, LogWriteError, type EventLog, type GroupOutcome, type LogHealth, type LogStats, type SessionStatusRow } from './eventLog.js';
 import { InlineChunkIndexer, WorkerChunkIndexer, type Chunk, type ChunkIndexer } from './chunkIndexer.js';
 import { CommitHealth } from './commitHealth.js';
+import { LogOpenError, LogWriteError, type EventLog, type GroupOutcome, type LogHealth, type LogStats, type SessionStatusRow } from './eventLog.js';
+import { COLUMNS, rowJson, toEvent, type Row } from './eventRows.js';
+import { IndexCoverage } from './indexCoverage.js';
 import { attachIndex, contiguousChunks } from './indexDatabase.js';
-import { acquireLogLock, type LogLock } from './logLock.js';
+import { lockLog, openDatabase, type Durability } from './logFile.js';
+import type { LogLock } from './logLock.js';
 import { openFailureReason } from './openError.js';
 import { sameContent } from './sameContent.js';
-import { SCHEMA_SQL } from './schema.js';
 import { TYPE_STATS_UPTO, TypeStats } from './typeStats.js';
-import { UnindexedTail } from './unindexedTail.js';
 
-/** How hard a commit is pushed to disk: SQLite synchronous NORMAL (WAL-safe against process crash) or FULL. */
-export type Durability = 'normal' | 'full';
+export type { Durability } from './logFile.js';
 
 /** Options for opening the SQLite log; clock and ids are injected. */
 export interface SqliteEventLogOptions {
@@ -48,93 +46,13 @@ export interface SqliteEventLogOptions {
 const INSERT_ROWS = 50;
 /** Index chunks read per statement. */
 const CHUNK_GROUP = 64;
-/** First delay before a failed chunk build is retried; doubles up to RETRY_MAX_MS. */
-const RETRY_MIN_MS = 1_000;
-const RETRY_MAX_MS = 60_000;
 
-type Row = [number, string, string, string, string | null, string | null, string, number];
-
-const COLUMNS = 'offset, id, event_type, source, session_id, user_id, payload, ts';
 const HOUR_MS = 3_600_000;
 const SESSIONS_UPTO = 'session_status_upto';
 const INDEX_INVALID = 'index_invalid';
 
-function toEvent(row: Row): StoredEvent {
-  return {
-    offset: row[0],
-    id: row[1],
-    event_type: row[2] as EventType,
-    source: row[3],
-    session_id: row[4],
-    user_id: row[5],
-    payloadJson: row[6],
-    ts: row[7],
-  };
-}
-
-/** A raw row as its contract JSON (replay's hot path). */
-function rowJson(row: Row): string {
-  return recordJson(toEvent(row));
-}
-
 function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-/** Errors that mean "no room to write" rather than "not a usable log". */
-const NO_SPACE = new Set(['SQLITE_FULL', 'SQLITE_IOERR_SHMSIZE', 'SQLITE_IOERR_SHMOPEN', 'SQLITE_IOERR_SHMMAP', 'SQLITE_IOERR_WRITE', 'ENOSPC']);
-
-function errorCode(error: unknown): string {
-  return typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : '';
-}
-
-function configure(db: Database.Database, durability: Durability | undefined, exclusive: boolean): void {
-  // Hint: in EXCLUSIVE locking mode WAL keeps its index in heap memory, so a full disk that cannot hold the -shm
-  // file can still be opened (this process alone may read it until the next start).
-  if (exclusive) db.pragma('locking_mode = EXCLUSIVE');
-  db.pragma('journal_mode = WAL');
-  db.pragma(`synchronous = ${durability === 'full' ? 'FULL' : 'NORMAL'}`);
-  db.pragma('cache_size = -65536');
-  db.pragma('temp_store = MEMORY');
-  db.exec(SCHEMA_SQL);
-}
-
-/**
- * Open the database file, turning anything unexpected into a LogOpenError with a plain reason. A full disk is not
- * fatal: the log opens degraded (exclusive, inline indexing) and serves reads; `degraded` says why.
- */
-function openDatabase(path: string, durability: Durability | undefined): { db: Database.Database; degraded: string | null } {
-  let db: Database.Database | null = null;
-  try {
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-    db = new Database(path);
-    configure(db, durability, false);
-    return { db, degraded: null };
-  } catch (error) {
-    db?.close();
-    if (NO_SPACE.has(errorCode(error))) {
-      try {
-        db = new Database(path);
-        configure(db, durability, true);
-        return { db, degraded: openFailureReason(error) };
-      } catch {
-        db?.close();
-      }
-    }
-    throw new LogOpenError(path, openFailureReason(error), { cause: error });
-  }
-}
-
-/** Take the log's lock; failures other than "held by another server" are open errors. */
-function lockLog(path: string): LogLock | null {
-  if (path === ':memory:') return null;
-  try {
-    mkdirSync(dirname(path), { recursive: true });
-    return acquireLogLock(path);
-  } catch (error) {
-    if (error instanceof LogLockedError) throw error;
-    throw new LogOpenError(path, openFailureReason(error), { cause: error });
-  }
 }
 
 /**
@@ -158,7 +76,6 @@ export class SqliteEventLog implements EventLog {
   private readonly newId: () => string;
   private readonly isGeneratedId: (id: string) => boolean;
   private readonly notice: (message: string) => void;
-  private readonly failIndexBuild: () => boolean;
   private readonly indexChunk: number;
   private readonly statements = new Map<string, Database.Statement>();
   private readonly insertOne: Database.Statement;
@@ -167,26 +84,12 @@ export class SqliteEventLog implements EventLog {
   private readonly setMeta: Database.Statement;
   private readonly commitGroups: (groups: readonly (readonly EventInput[])[]) => GroupOutcome[];
   private readonly indexer: ChunkIndexer;
-  /** Who builds sealed segments: inline while catching up at open (bounded memory), then `indexer`. */
-  private builder: ChunkIndexer;
   private readonly typeStats: TypeStats;
   private readonly commitHealth: CommitHealth;
-  /** Indexed ranges, ascending and contiguous; all of them lie below every tail segment. */
-  private chunks: Chunk[] = [];
-  /** Offsets no published chunk covers yet, served from memory. */
-  private tail: UnindexedTail;
-  /** Chunks handed to the builder and not yet reported, by lo. */
-  private readonly inFlight = new Map<number, Chunk>();
-  /** Built chunks waiting for a lower chunk to be built before they are published, by lo. */
-  private readonly builtAhead = new Map<number, Chunk>();
-  /** Chunks whose build failed, to retry. */
-  private unbuilt: Chunk[] = [];
-  private retryAt = 0;
-  private retryDelay = RETRY_MIN_MS;
-  private buildsFailing = false;
+  /** Which offsets are indexed and which are served from the in-memory tail. */
+  private readonly coverage: IndexCoverage;
   /** False once an index read failed: keyed reads scan the log until a restart rebuilds the index. */
   private indexReadable = true;
-  private nextChunk = 1;
   private nextOffset: number;
   private first: number;
   private lastTs: number;
@@ -199,7 +102,6 @@ export class SqliteEventLog implements EventLog {
     this.newId = options.newId;
     this.isGeneratedId = options.isGeneratedId ?? (() => true);
     this.notice = options.onNotice ?? options.onIndexError ?? (() => {});
-    this.failIndexBuild = options.failIndexBuild ?? (() => false);
     this.indexChunk = options.indexChunk ?? 20_000;
     this.lock = lockLog(options.path);
     let degraded: string | null;
@@ -246,8 +148,12 @@ export class SqliteEventLog implements EventLog {
 
     const inMemory = options.path === ':memory:';
     const indexPath = inMemory ? ':memory:' : `${options.path}.index`;
-    const onBuilt = (chunk: Chunk) => this.chunkBuilt(chunk);
-    const onFailed = (chunk: Chunk | null, why: string) => this.buildFailed(chunk, why);
+    const onBuilt = (chunk: Chunk) => {
+      if (!this.closed) this.coverage.built(chunk);
+    };
+    const onFailed = (chunk: Chunk | null, why: string) => {
+      if (!this.closed) this.coverage.failed(chunk, why);
+    };
     const attached = attachIndex(this.db, {
       path: indexPath,
       epoch: this.epoch,
@@ -256,19 +162,22 @@ export class SqliteEventLog implements EventLog {
       notice: this.notice,
     });
     this.tryWrite(() => this.db.prepare('DELETE FROM meta WHERE key = ?').run(INDEX_INVALID));
-    this.nextChunk = attached.nextChunk;
-    this.builder = new InlineChunkIndexer(this.db, onBuilt, onFailed);
     const { chunks, orphans } = contiguousChunks(attached.chunks, this.first);
-    this.chunks = chunks;
+    this.coverage = new IndexCoverage(
+      { now: this.now, notice: this.notice, failIndexBuild: options.failIndexBuild ?? (() => false), firstOffset: () => this.first },
+      chunks,
+      attached.nextChunk,
+    );
+    const inline = new InlineChunkIndexer(this.db, onBuilt, onFailed);
     // Hint: chunks after a gap (a failed build) are dropped and rebuilt with the rest of the unindexed range.
-    if (orphans.length > 0) this.builder.drop(orphans.map((chunk) => chunk.c));
+    if (orphans.length > 0) inline.drop(orphans.map((chunk) => chunk.c));
     this.indexer =
       options.indexer === 'inline' || inMemory || !attached.onDisk || degraded !== null
-        ? new InlineChunkIndexer(this.db, onBuilt, onFailed)
+        ? inline
         : new WorkerChunkIndexer(options.path, indexPath, onBuilt, onFailed);
-    this.tail = new UnindexedTail(1);
+    this.coverage.builder = inline;
     this.rebuildTail();
-    this.builder = this.indexer;
+    this.coverage.builder = this.indexer;
   }
 
   /**
@@ -277,17 +186,16 @@ export class SqliteEventLog implements EventLog {
    * segment in memory at a time, at the price of a slower start.
    */
   private rebuildTail(): void {
-    const indexedUpTo = this.chunks.length > 0 ? this.chunks[this.chunks.length - 1]!.hi : 0;
-    this.tail = new UnindexedTail(Math.max(indexedUpTo + 1, this.first));
+    const indexedUpTo = this.coverage.indexedUpTo;
     const page = this.db.prepare(`SELECT ${COLUMNS} FROM events WHERE offset > ? ORDER BY offset LIMIT 5000`).raw(true);
     for (let from = indexedUpTo; ; ) {
       const rows = page.all(from) as Row[];
-      for (const row of rows) this.tail.add(toEvent(row));
+      for (const row of rows) this.coverage.tail.add(toEvent(row));
       if (rows.length < 5000) break;
       from = rows[rows.length - 1]![0];
       this.sealFullSegment();
     }
-    this.tail.coverUpTo(this.nextOffset - 1);
+    this.coverage.tail.coverUpTo(this.nextOffset - 1);
     this.sealFullSegment();
   }
 
@@ -334,7 +242,7 @@ export class SqliteEventLog implements EventLog {
       outcomes = this.commitGroups(groups);
     } catch (error) {
       // Hint: the transaction rolled back, so in-memory state rolls back with it.
-      this.tail.forgetFrom(offsetBefore);
+      this.coverage.tail.forgetFrom(offsetBefore);
       this.nextOffset = offsetBefore;
       this.lastTs = tsBefore;
       this.typeStats.reload();
@@ -343,63 +251,13 @@ export class SqliteEventLog implements EventLog {
     }
     this.commitHealth.succeeded();
     this.sealFullSegment();
-    if (this.unbuilt.length > 0) this.retryUnbuilt(false);
+    this.coverage.retry(false);
     return outcomes;
   }
 
   /** Seal the open tail segment once it spans a whole chunk, and hand it to the builder. */
   private sealFullSegment(size = this.indexChunk): void {
-    const sealed = this.tail.seal(size);
-    if (sealed !== null) this.dispatch({ c: this.nextChunk++, ...sealed });
-  }
-
-  private dispatch(chunk: Chunk): void {
-    this.inFlight.set(chunk.lo, chunk);
-    if (this.failIndexBuild()) this.buildFailed(chunk, 'injected index build failure');
-    else this.builder.build(chunk);
-  }
-
-  /** A build failed (`chunk` null: the worker died, so everything in flight is lost). Its range stays in the tail. */
-  private buildFailed(chunk: Chunk | null, why: string): void {
-    if (this.closed) return;
-    const lost = chunk === null ? [...this.inFlight.values()] : [chunk];
-    for (const c of lost) {
-      this.inFlight.delete(c.lo);
-      if (!this.unbuilt.some((u) => u.lo === c.lo)) this.unbuilt.push(c);
-    }
-    this.retryAt = this.now() + this.retryDelay;
-    if (!this.buildsFailing) {
-      this.buildsFailing = true;
-      this.notice(`index build failed (${why}); those events are served from memory and the build is retried`);
-    }
-  }
-
-  /** Hand failed chunks to the builder again, with exponential backoff unless `now`. */
-  private retryUnbuilt(now: boolean): void {
-    if (!now && this.now() < this.retryAt) return;
-    this.retryDelay = Math.min(this.retryDelay * 2, RETRY_MAX_MS);
-    const chunks = this.unbuilt.sort((a, b) => a.lo - b.lo);
-    this.unbuilt = [];
-    for (const chunk of chunks) this.dispatch(chunk);
-  }
-
-  /** A chunk is committed to the index: publish it, and every built chunk after it, in offset order. */
-  private chunkBuilt(chunk: Chunk): void {
-    if (this.closed) return;
-    this.inFlight.delete(chunk.lo);
-    this.builtAhead.set(chunk.lo, chunk);
-    for (let oldest = this.tail.oldestSealed(); oldest !== null; oldest = this.tail.oldestSealed()) {
-      const built = this.builtAhead.get(oldest.lo);
-      if (built === undefined || built.hi !== oldest.hi) break;
-      this.builtAhead.delete(oldest.lo);
-      this.tail.release(oldest);
-      if (built.hi >= this.first) this.chunks.push(built);
-    }
-    if (this.buildsFailing && this.unbuilt.length === 0 && this.inFlight.size === 0) {
-      this.buildsFailing = false;
-      this.retryDelay = RETRY_MIN_MS;
-      this.notice('index builds succeed again; every failed range is indexed');
-    }
+    this.coverage.seal(size);
   }
 
   private appendInTransaction(groups: readonly (readonly EventInput[])[]): GroupOutcome[] {
@@ -467,7 +325,7 @@ export class SqliteEventLog implements EventLog {
           this.insertMany.run(params);
           params.length = 0;
         }
-        this.tail.add(event);
+        this.coverage.tail.add(event);
         if (input.id !== null) {
           this.insertProducerId.run(input.id, event.offset);
           byProducerId.set(input.id, event);
@@ -495,12 +353,12 @@ export class SqliteEventLog implements EventLog {
   indexTail(): void {
     // Hint: seal whatever the open segment holds, so tests and benchmarks can include the full index cost.
     this.sealFullSegment(1);
-    if (this.unbuilt.length > 0) this.retryUnbuilt(true);
+    this.coverage.retry(true);
   }
 
   /** Offsets still served from memory (for tests and benchmarks). */
   unindexedCount(): number {
-    return this.tail.size;
+    return this.coverage.tail.size;
   }
 
   private statement(sql: string): Database.Statement {
@@ -519,22 +377,22 @@ export class SqliteEventLog implements EventLog {
       const row = byOffset.get(offset) as Row | undefined;
       return row === undefined || row[1] !== id ? null : toEvent(row);
     };
-    const tailOffset = this.tail.offsetOf(id);
+    const tailOffset = this.coverage.tail.offsetOf(id);
     if (tailOffset !== undefined) return fetch(tailOffset);
     const producer = this.statement('SELECT o FROM producer_ids WHERE k = ?').get(id) as [number] | undefined;
     if (producer !== undefined) return fetch(producer[0]);
     if (!this.isGeneratedId(id)) return null;
-    if (this.chunks.length === 0) return null;
+    if (this.coverage.chunks.length === 0) return null;
     if (this.indexReadable) {
       try {
         const probe = this.statement('SELECT o FROM ix.ix_id WHERE c IN (SELECT value FROM json_each(?)) AND k = ? LIMIT 1');
-        const hit = probe.get(JSON.stringify(this.chunks.map((chunk) => chunk.c)), id) as [number] | undefined;
+        const hit = probe.get(JSON.stringify(this.coverage.chunks.map((chunk) => chunk.c)), id) as [number] | undefined;
         return hit === undefined ? null : fetch(hit[0]);
       } catch (error) {
         this.indexFailed(error);
       }
     }
-    const row = this.statement(`SELECT ${COLUMNS} FROM events WHERE id = ? AND offset <= ? ORDER BY offset LIMIT 1`).get(id, this.chunks[this.chunks.length - 1]!.hi) as Row | undefined;
+    const row = this.statement(`SELECT ${COLUMNS} FROM events WHERE id = ? AND offset <= ? ORDER BY offset LIMIT 1`).get(id, this.coverage.chunks[this.coverage.chunks.length - 1]!.hi) as Row | undefined;
     return row === undefined ? null : toEvent(row);
   }
 
@@ -616,7 +474,7 @@ export class SqliteEventLog implements EventLog {
     const value = key === 'session' ? filter.session_id! : filter.user_id!;
     const byOffset = this.statement(`SELECT ${COLUMNS} FROM events WHERE offset = ?`);
     const out: StoredEvent[] = [];
-    for (const offset of this.tail.offsetsFor(key, value, lo, hi, order)) {
+    for (const offset of this.coverage.tail.offsetsFor(key, value, lo, hi, order)) {
       const row = byOffset.get(offset) as Row | undefined;
       if (row === undefined) continue;
       const event = toEvent(row);
@@ -663,7 +521,7 @@ export class SqliteEventLog implements EventLog {
     const value = key === 'session' ? filter.session_id : filter.user_id;
     const span = this.statement(`SELECT first_c, last_c FROM ix.keys_${key} WHERE k = ?`).get(value) as [number, number] | undefined;
     if (span === undefined) return [];
-    const overlapping = this.chunks
+    const overlapping = this.coverage.chunks
       .filter((chunk) => chunk.hi >= lo && chunk.lo <= hi && chunk.c >= span[0] && chunk.c <= span[1])
       .map((chunk) => chunk.c);
     if (overlapping.length === 0) return [];
@@ -710,9 +568,8 @@ export class SqliteEventLog implements EventLog {
     const deleted = removeRange();
     this.first = boundary;
     // Whole chunks below the boundary go; entries of a partly deleted chunk no longer join to a row.
-    const gone = this.chunks.filter((chunk) => chunk.hi < boundary);
-    this.chunks = this.chunks.filter((chunk) => chunk.hi >= boundary);
-    if (gone.length > 0) this.indexer.drop(gone.map((chunk) => chunk.c));
+    const gone = this.coverage.dropBelow(boundary);
+    if (gone.length > 0) this.indexer.drop(gone);
     this.typeStats.reload();
     return deleted;
   }
