@@ -1,19 +1,21 @@
 import type Database from 'better-sqlite3';
-import { matchesFilter, type EventFilter } from '../protocol/eventFilter.js';
+import type { EventFilter } from '../protocol/eventFilter.js';
 import type { EventInput } from '../protocol/eventInput.js';
 import type { EventQuery } from '../protocol/eventQuery.js';
-import { recordJson, type StoredEvent } from '../protocol/eventRecord.js';
+import type { StoredEvent } from '../protocol/eventRecord.js';
 import type { EventType } from '../protocol/eventTypes.js';
 import { InlineChunkIndexer, WorkerChunkIndexer, type Chunk, type ChunkIndexer } from './chunkIndexer.js';
 import { CommitHealth } from './commitHealth.js';
 import { LogOpenError, LogWriteError, type EventLog, type GroupOutcome, type LogHealth, type LogStats, type SessionStatusRow } from './eventLog.js';
-import { COLUMNS, rowJson, toEvent, type Row } from './eventRows.js';
+import { COLUMNS, toEvent, type Row } from './eventRows.js';
+import { EventReader } from './eventReader.js';
 import { IndexCoverage } from './indexCoverage.js';
 import { attachIndex, contiguousChunks } from './indexDatabase.js';
 import { lockLog, openDatabase, type Durability } from './logFile.js';
 import type { LogLock } from './logLock.js';
 import { openFailureReason } from './openError.js';
 import { sameContent } from './sameContent.js';
+import { SESSIONS_UPTO, SessionStatusStore } from './sessionStatusStore.js';
 import { TYPE_STATS_UPTO, TypeStats } from './typeStats.js';
 
 export type { Durability } from './logFile.js';
@@ -44,11 +46,8 @@ export interface SqliteEventLogOptions {
 
 /** Rows per multi-row INSERT: fewer native calls per event (measured ~1.4× over single-row inserts). */
 const INSERT_ROWS = 50;
-/** Index chunks read per statement. */
-const CHUNK_GROUP = 64;
 
 const HOUR_MS = 3_600_000;
-const SESSIONS_UPTO = 'session_status_upto';
 const INDEX_INVALID = 'index_invalid';
 
 function message(error: unknown): string {
@@ -74,10 +73,8 @@ export class SqliteEventLog implements EventLog {
   private readonly lock: LogLock | null;
   private readonly now: () => number;
   private readonly newId: () => string;
-  private readonly isGeneratedId: (id: string) => boolean;
   private readonly notice: (message: string) => void;
   private readonly indexChunk: number;
-  private readonly statements = new Map<string, Database.Statement>();
   private readonly insertOne: Database.Statement;
   private readonly insertMany: Database.Statement;
   private readonly insertProducerId: Database.Statement;
@@ -85,22 +82,19 @@ export class SqliteEventLog implements EventLog {
   private readonly commitGroups: (groups: readonly (readonly EventInput[])[]) => GroupOutcome[];
   private readonly indexer: ChunkIndexer;
   private readonly typeStats: TypeStats;
+  private readonly sessionStatus: SessionStatusStore;
   private readonly commitHealth: CommitHealth;
   /** Which offsets are indexed and which are served from the in-memory tail. */
   private readonly coverage: IndexCoverage;
-  /** False once an index read failed: keyed reads scan the log until a restart rebuilds the index. */
-  private indexReadable = true;
+  private readonly reader: EventReader;
   private nextOffset: number;
   private first: number;
   private lastTs: number;
-  private pendingSessionsUpTo = 0;
-  private savedSessionsUpTo: number;
   private closed = false;
 
   constructor(options: SqliteEventLogOptions) {
     this.now = options.now ?? Date.now;
     this.newId = options.newId;
-    this.isGeneratedId = options.isGeneratedId ?? (() => true);
     this.notice = options.onNotice ?? options.onIndexError ?? (() => {});
     this.indexChunk = options.indexChunk ?? 20_000;
     this.lock = lockLog(options.path);
@@ -128,7 +122,7 @@ export class SqliteEventLog implements EventLog {
       this.first = maxRow.f ?? this.nextOffset;
       const last = this.db.prepare('SELECT ts FROM events ORDER BY offset DESC LIMIT 1').get() as { ts: number } | undefined;
       this.lastTs = Math.max(last?.ts ?? 0, Number(getMeta('last_ts') ?? 0));
-      this.savedSessionsUpTo = Number(getMeta(SESSIONS_UPTO) ?? 0);
+      this.sessionStatus = new SessionStatusStore(this.db, Number(getMeta(SESSIONS_UPTO) ?? 0));
       const values = '(?, ?, ?, ?, ?, ?, ?, ?)';
       this.insertOne = this.db.prepare(`INSERT INTO events(${COLUMNS}) VALUES ${values}`);
       this.insertMany = this.db.prepare(`INSERT INTO events(${COLUMNS}) VALUES ${Array(INSERT_ROWS).fill(values).join(', ')}`);
@@ -167,6 +161,16 @@ export class SqliteEventLog implements EventLog {
       { now: this.now, notice: this.notice, failIndexBuild: options.failIndexBuild ?? (() => false), firstOffset: () => this.first },
       chunks,
       attached.nextChunk,
+    );
+    this.reader = new EventReader(
+      this.db,
+      this.coverage,
+      { first: () => this.first, next: () => this.nextOffset },
+      options.isGeneratedId ?? (() => true),
+      (error) => {
+        this.tryWrite(() => this.setMeta.run(INDEX_INVALID, '1'));
+        this.notice(`index unreadable (${message(error)}); keyed reads scan the log until a restart rebuilds it`);
+      },
     );
     const inline = new InlineChunkIndexer(this.db, onBuilt, onFailed);
     // Hint: chunks after a gap (a failed build) are dropped and rebuilt with the rest of the unindexed range.
@@ -361,200 +365,38 @@ export class SqliteEventLog implements EventLog {
     return this.coverage.tail.size;
   }
 
+  /** A cached statement (raw rows for readers). */
   private statement(sql: string): Database.Statement {
-    let statement = this.statements.get(sql);
-    if (statement === undefined) {
-      statement = this.db.prepare(sql);
-      if (statement.reader) statement.raw(true);
-      this.statements.set(sql, statement);
-    }
-    return statement;
+    return this.reader.statement(sql);
   }
 
   getById(id: string): StoredEvent | null {
-    const byOffset = this.statement(`SELECT ${COLUMNS} FROM events WHERE offset = ?`);
-    const fetch = (offset: number) => {
-      const row = byOffset.get(offset) as Row | undefined;
-      return row === undefined || row[1] !== id ? null : toEvent(row);
-    };
-    const tailOffset = this.coverage.tail.offsetOf(id);
-    if (tailOffset !== undefined) return fetch(tailOffset);
-    const producer = this.statement('SELECT o FROM producer_ids WHERE k = ?').get(id) as [number] | undefined;
-    if (producer !== undefined) return fetch(producer[0]);
-    if (!this.isGeneratedId(id)) return null;
-    if (this.coverage.chunks.length === 0) return null;
-    if (this.indexReadable) {
-      try {
-        const probe = this.statement('SELECT o FROM ix.ix_id WHERE c IN (SELECT value FROM json_each(?)) AND k = ? LIMIT 1');
-        const hit = probe.get(JSON.stringify(this.coverage.chunks.map((chunk) => chunk.c)), id) as [number] | undefined;
-        return hit === undefined ? null : fetch(hit[0]);
-      } catch (error) {
-        this.indexFailed(error);
-      }
-    }
-    const row = this.statement(`SELECT ${COLUMNS} FROM events WHERE id = ? AND offset <= ? ORDER BY offset LIMIT 1`).get(id, this.coverage.chunks[this.coverage.chunks.length - 1]!.hi) as Row | undefined;
-    return row === undefined ? null : toEvent(row);
-  }
-
-  /** An index read failed: scan the log from now on, and discard the index at the next open. */
-  private indexFailed(error: unknown): void {
-    if (!this.indexReadable) return;
-    this.indexReadable = false;
-    this.tryWrite(() => this.setMeta.run(INDEX_INVALID, '1'));
-    this.notice(`index unreadable (${message(error)}); keyed reads scan the log until a restart rebuilds it`);
-  }
-
-  /** First offset whose timestamp is ≥ ts (timestamps are non-decreasing in offset, so binary search by offset). */
-  private offsetAtOrAfter(ts: number): number {
-    const probe = this.statement('SELECT offset, ts FROM events WHERE offset >= ? ORDER BY offset LIMIT 1');
-    let lo = this.first;
-    let hi = this.nextOffset; // answer in [lo, hi]
-    while (lo < hi) {
-      const mid = Math.floor((lo + hi) / 2);
-      const row = probe.get(mid) as [number, number] | undefined;
-      if (row === undefined) {
-        hi = mid;
-        continue;
-      }
-      if (row[1] >= ts) hi = mid;
-      else lo = row[0] + 1;
-    }
-    return lo;
+    return this.reader.getById(id);
   }
 
   query(query: EventQuery): StoredEvent[] {
-    let lo = Math.max(this.first, (query.after_offset ?? 0) + 1);
-    let hi = Math.min(this.nextOffset - 1, (query.before_offset ?? Number.MAX_SAFE_INTEGER) - 1);
-    if (query.since !== undefined) lo = Math.max(lo, this.offsetAtOrAfter(query.since));
-    if (query.until !== undefined) hi = Math.min(hi, this.offsetAtOrAfter(query.until + 1) - 1);
-    return this.select(query.filter, lo, hi, query.order, query.limit);
+    return this.reader.query(query);
   }
 
   readJsonFrom(fromOffset: number, filter: EventFilter, limit: number, upTo?: number): { records: string[]; lastOffset: number | null } {
-    const lo = Math.max(fromOffset, this.first);
-    const hi = Math.min(upTo ?? Number.MAX_SAFE_INTEGER, this.nextOffset - 1);
-    if (filter.session_id !== undefined || filter.user_id !== undefined || lo > hi) {
-      const events = this.readFrom(fromOffset, filter, limit, upTo);
-      return { records: events.map(recordJson), lastOffset: events.length > 0 ? events[events.length - 1]!.offset : null };
-    }
-    // Hint: replay's hot path: raw rows straight to JSON strings, kept only as strings until they are sent.
-    const params: unknown[] = [lo, hi];
-    const where = this.conditions(filter, '', params, null);
-    params.push(limit);
-    const rows = this.statement(`SELECT ${COLUMNS} FROM events WHERE offset BETWEEN ? AND ?${where} ORDER BY offset LIMIT ?`).all(...params) as Row[];
-    const records = new Array<string>(rows.length);
-    for (let i = 0; i < rows.length; i++) records[i] = rowJson(rows[i]!);
-    return { records, lastOffset: rows.length > 0 ? rows[rows.length - 1]![0] : null };
+    return this.reader.readJsonFrom(fromOffset, filter, limit, upTo);
   }
 
   readFrom(fromOffset: number, filter: EventFilter, limit: number, upTo?: number): StoredEvent[] {
-    const hi = Math.min(upTo ?? Number.MAX_SAFE_INTEGER, this.nextOffset - 1);
-    return this.select(filter, Math.max(fromOffset, this.first), hi, 'asc', limit);
-  }
-
-  /** Matching events in [lo, hi]: indexed chunks for keyed filters plus the in-memory tail; else a range scan. */
-  private select(filter: EventFilter, lo: number, hi: number, order: 'asc' | 'desc', limit: number): StoredEvent[] {
-    if (lo > hi || limit <= 0) return [];
-    const key = filter.session_id !== undefined ? 'session' : filter.user_id !== undefined ? 'user' : null;
-    if (key === null || !this.indexReadable) return this.scan(filter, lo, hi, order, limit);
-    // Hint: the tail holds the highest offsets, so desc reads it first and asc reads it last.
-    try {
-      const first = order === 'asc' ? this.indexed(key, filter, lo, hi, order, limit) : this.readTail(key, filter, lo, hi, order, limit);
-      if (first.length >= limit) return first;
-      const rest = order === 'asc' ? this.readTail(key, filter, lo, hi, order, limit - first.length) : this.indexed(key, filter, lo, hi, order, limit - first.length);
-      return first.concat(rest);
-    } catch (error) {
-      this.indexFailed(error);
-      return this.scan(filter, lo, hi, order, limit);
-    }
-  }
-
-  /** Keyed read of the unindexed tail through its in-memory offset lists. */
-  private readTail(key: 'session' | 'user', filter: EventFilter, lo: number, hi: number, order: 'asc' | 'desc', limit: number): StoredEvent[] {
-    const value = key === 'session' ? filter.session_id! : filter.user_id!;
-    const byOffset = this.statement(`SELECT ${COLUMNS} FROM events WHERE offset = ?`);
-    const out: StoredEvent[] = [];
-    for (const offset of this.coverage.tail.offsetsFor(key, value, lo, hi, order)) {
-      const row = byOffset.get(offset) as Row | undefined;
-      if (row === undefined) continue;
-      const event = toEvent(row);
-      if (matchesFilter(filter, event)) out.push(event);
-      if (out.length >= limit) break;
-    }
-    return out;
-  }
-
-  private conditions(filter: EventFilter, prefix: string, params: unknown[], skip: 'session' | 'user' | null): string {
-    let sql = '';
-    if (filter.event_types !== undefined && filter.event_types.length > 0) {
-      sql += ` AND ${prefix}event_type IN (${filter.event_types.map(() => '?').join(', ')})`;
-      params.push(...filter.event_types);
-    }
-    if (filter.session_id !== undefined && skip !== 'session') {
-      sql += ` AND ${prefix}session_id = ?`;
-      params.push(filter.session_id);
-    }
-    if (filter.user_id !== undefined && skip !== 'user') {
-      sql += ` AND ${prefix}user_id = ?`;
-      params.push(filter.user_id);
-    }
-    if (filter.source !== undefined) {
-      sql += ` AND ${prefix}source = ?`;
-      params.push(filter.source);
-    }
-    return sql;
-  }
-
-  private scan(filter: EventFilter, lo: number, hi: number, order: 'asc' | 'desc', limit: number): StoredEvent[] {
-    const params: unknown[] = [lo, hi];
-    const where = this.conditions(filter, '', params, null);
-    params.push(limit);
-    const sql = `SELECT ${COLUMNS} FROM events WHERE offset BETWEEN ? AND ?${where} ORDER BY offset ${order === 'asc' ? 'ASC' : 'DESC'} LIMIT ?`;
-    return (this.statement(sql).all(...params) as Row[]).map(toEvent);
-  }
-
-  /**
-   * Keyed read of the indexed chunks. Hint: one statement per group of CHUNK_GROUP chunks (an IN list the planner
-   * turns into one seek per chunk inside SQLite); a statement per chunk measured ~24 µs each, mostly call overhead.
-   */
-  private indexed(key: 'session' | 'user', filter: EventFilter, lo: number, hi: number, order: 'asc' | 'desc', limit: number): StoredEvent[] {
-    const value = key === 'session' ? filter.session_id : filter.user_id;
-    const span = this.statement(`SELECT first_c, last_c FROM ix.keys_${key} WHERE k = ?`).get(value) as [number, number] | undefined;
-    if (span === undefined) return [];
-    const overlapping = this.coverage.chunks
-      .filter((chunk) => chunk.hi >= lo && chunk.lo <= hi && chunk.c >= span[0] && chunk.c <= span[1])
-      .map((chunk) => chunk.c);
-    if (overlapping.length === 0) return [];
-    if (order === 'desc') overlapping.reverse();
-    const params: unknown[] = ['', value, lo, hi];
-    const where = this.conditions(filter, 'e.', params, key);
-    params.push(0);
-    const cols = COLUMNS.replace(/(\w+)/g, 'e.$1');
-    const sql =
-      `SELECT ${cols} FROM ix.ix_${key} x JOIN events e ON e.offset = x.o ` +
-      `WHERE x.c IN (SELECT value FROM json_each(?)) AND x.k = ? AND x.o BETWEEN ? AND ?${where} ` +
-      `ORDER BY x.o ${order === 'asc' ? 'ASC' : 'DESC'} LIMIT ?`;
-    const statement = this.statement(sql);
-    const out: StoredEvent[] = [];
-    for (let i = 0; i < overlapping.length && out.length < limit; i += CHUNK_GROUP) {
-      params[0] = JSON.stringify(overlapping.slice(i, i + CHUNK_GROUP));
-      params[params.length - 1] = limit - out.length;
-      for (const row of statement.all(...params) as Row[]) out.push(toEvent(row));
-    }
-    return out;
+    return this.reader.readFrom(fromOffset, filter, limit, upTo);
   }
 
   stats(now: number): LogStats {
     const head = this.nextOffset - 1;
     // Retained offsets are always one contiguous range (deletes remove a time prefix), so counts are arithmetic.
     const total = Math.max(0, head - this.first + 1);
-    const lastHour = total === 0 ? 0 : Math.max(0, head - Math.max(this.first, this.offsetAtOrAfter(now - HOUR_MS)) + 1);
+    const lastHour = total === 0 ? 0 : Math.max(0, head - Math.max(this.first, this.reader.offsetAtOrAfter(now - HOUR_MS)) + 1);
     const by_type = this.typeStats.list();
     return { total_events: total, events_last_hour: lastHour, by_type, head_offset: head, first_offset: this.first, epoch: this.epoch };
   }
 
   deleteBefore(before: number | undefined): number {
-    const boundary = before === undefined ? this.nextOffset : this.offsetAtOrAfter(before);
+    const boundary = before === undefined ? this.nextOffset : this.reader.offsetAtOrAfter(before);
     if (boundary <= this.first) return 0;
     const removeRange = this.db.transaction(() => {
       const counts = this.statement('SELECT event_type, COUNT(*) FROM events WHERE offset < ? GROUP BY event_type').all(boundary) as [EventType, number][];
@@ -575,36 +417,19 @@ export class SqliteEventLog implements EventLog {
   }
 
   saveSessionStatuses(rows: readonly SessionStatusRow[], foldedUpTo?: number): void {
-    const upTo = Math.max(foldedUpTo ?? 0, this.pendingSessionsUpTo);
-    if (rows.length === 0 && upTo <= this.savedSessionsUpTo) return;
-    const upsert = this.statement(
-      'INSERT INTO session_status(session_id, status, offset) VALUES (?, ?, ?) ON CONFLICT(session_id) DO UPDATE SET status = excluded.status, offset = excluded.offset',
-    );
-    this.db.transaction(() => {
-      for (const row of rows) upsert.run(row.session_id, row.status, row.offset);
-      // Hint: the high-water moves in the same transaction as the rows it vouches for.
-      if (upTo > this.savedSessionsUpTo) this.setMeta.run(SESSIONS_UPTO, String(upTo));
-    })();
-    if (upTo > this.savedSessionsUpTo) this.savedSessionsUpTo = upTo;
+    this.sessionStatus.save(rows, foldedUpTo);
   }
 
   sessionsFoldedUpTo(): number {
-    return this.savedSessionsUpTo;
+    return this.sessionStatus.foldedUpTo();
   }
 
   noteSessionsFolded(upTo: number): void {
-    if (upTo > this.pendingSessionsUpTo) this.pendingSessionsUpTo = upTo;
+    this.sessionStatus.noteFolded(upTo);
   }
 
   listSessions(status: string | undefined, limit: number): SessionStatusRow[] {
-    const rows = (status === undefined
-      ? this.statement('SELECT session_id, status, offset FROM session_status ORDER BY offset DESC LIMIT ?').all(limit)
-      : this.statement('SELECT session_id, status, offset FROM session_status WHERE status = ? ORDER BY offset DESC LIMIT ?').all(status, limit)) as [
-      string,
-      string,
-      number,
-    ][];
-    return rows.map(([session_id, s, offset]) => ({ session_id, status: s, offset }));
+    return this.sessionStatus.listSessions(status, limit);
   }
 
   ping(): boolean {
