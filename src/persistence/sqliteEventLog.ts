@@ -135,11 +135,30 @@ export class SqliteEventLog implements EventLog {
     }
     this.commitGroups = this.db.transaction((groups: readonly (readonly EventInput[])[]) => this.appendInTransaction(groups));
     this.commitHealth = new CommitHealth(this.now, () => this.probeSpace());
-    this.probeWritable();
-    const statsUpTo = getMeta(TYPE_STATS_UPTO);
-    const statsNotice = this.typeStats.catchUp(statsUpTo === undefined ? null : Number(statsUpTo), this.nextOffset - 1, (key, value) => this.setMeta.run(key, value));
-    if (statsNotice !== null) this.notice(statsNotice);
+    let indexer: ChunkIndexer | null = null;
+    try {
+      this.probeWritable();
+      const statsUpTo = getMeta(TYPE_STATS_UPTO);
+      const statsNotice = this.typeStats.catchUp(statsUpTo === undefined ? null : Number(statsUpTo), this.nextOffset - 1, (key, value) => this.setMeta.run(key, value));
+      if (statsNotice !== null) this.notice(statsNotice);
+      const opened = this.openIndex(options, degraded, getMeta(INDEX_INVALID) !== undefined);
+      this.coverage = opened.coverage;
+      this.reader = opened.reader;
+      this.indexer = indexer = opened.indexer;
+      this.rebuildTail();
+      this.coverage.builder = this.indexer;
+    } catch (error) {
+      // Hint: only a log that cannot even be read gets here (derived state has its own fallbacks); never a raw stack.
+      this.closed = true;
+      indexer?.close();
+      this.db.close();
+      this.lock?.release();
+      throw new LogOpenError(options.path, openFailureReason(error), { cause: error });
+    }
+  }
 
+  /** Attach the derived index (discarding it when it does not belong to this log) and set up who builds chunks. */
+  private openIndex(options: SqliteEventLogOptions, degraded: string | null, markedInvalid: boolean): { coverage: IndexCoverage; reader: EventReader; indexer: ChunkIndexer } {
     const inMemory = options.path === ':memory:';
     const indexPath = inMemory ? ':memory:' : `${options.path}.index`;
     const onBuilt = (chunk: Chunk) => {
@@ -148,23 +167,17 @@ export class SqliteEventLog implements EventLog {
     const onFailed = (chunk: Chunk | null, why: string) => {
       if (!this.closed) this.coverage.failed(chunk, why);
     };
-    const attached = attachIndex(this.db, {
-      path: indexPath,
-      epoch: this.epoch,
-      head: this.nextOffset - 1,
-      markedInvalid: getMeta(INDEX_INVALID) !== undefined,
-      notice: this.notice,
-    });
-    this.tryWrite(() => this.db.prepare('DELETE FROM meta WHERE key = ?').run(INDEX_INVALID));
+    const attached = attachIndex(this.db, { path: indexPath, epoch: this.epoch, head: this.nextOffset - 1, markedInvalid, notice: this.notice });
+    if (markedInvalid) this.tryWrite(() => this.db.prepare('DELETE FROM meta WHERE key = ?').run(INDEX_INVALID));
     const { chunks, orphans } = contiguousChunks(attached.chunks, this.first);
-    this.coverage = new IndexCoverage(
+    const coverage = new IndexCoverage(
       { now: this.now, notice: this.notice, failIndexBuild: options.failIndexBuild ?? (() => false), firstOffset: () => this.first },
       chunks,
       attached.nextChunk,
     );
-    this.reader = new EventReader(
+    const reader = new EventReader(
       this.db,
-      this.coverage,
+      coverage,
       { first: () => this.first, next: () => this.nextOffset },
       options.isGeneratedId ?? (() => true),
       (error) => {
@@ -175,13 +188,10 @@ export class SqliteEventLog implements EventLog {
     const inline = new InlineChunkIndexer(this.db, onBuilt, onFailed);
     // Hint: chunks after a gap (a failed build) are dropped and rebuilt with the rest of the unindexed range.
     if (orphans.length > 0) inline.drop(orphans.map((chunk) => chunk.c));
-    this.indexer =
-      options.indexer === 'inline' || inMemory || !attached.onDisk || degraded !== null
-        ? inline
-        : new WorkerChunkIndexer(options.path, indexPath, onBuilt, onFailed);
-    this.coverage.builder = inline;
-    this.rebuildTail();
-    this.coverage.builder = this.indexer;
+    // Hint: the tail is rebuilt inline (one segment in memory at a time); the worker takes over afterwards.
+    coverage.builder = inline;
+    const useInline = options.indexer === 'inline' || inMemory || !attached.onDisk || degraded !== null;
+    return { coverage, reader, indexer: useInline ? inline : new WorkerChunkIndexer(options.path, indexPath, onBuilt, onFailed) };
   }
 
   /**
