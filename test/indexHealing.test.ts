@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -170,6 +171,27 @@ describe('the derived index heals itself and never serves another log', () => {
     const healed = open(path);
     expectAgreesWithScan(healed.log, path, NOW);
     expect(healed.log.unindexedCount()).toBeLessThan(10);
+  });
+
+  it('falls back to scanning when the index fails while serving, and discards it at the next open', () => {
+    const path = setup();
+    const serving = open(path);
+    append(serving.log, someEvents(60, 'r'));
+    serving.log.indexTail();
+    // Another connection breaks the index under the running log (a stand-in for a corrupted page).
+    const side = new Database(`${path}.index`);
+    side.exec('DROP TABLE ix_session; DROP TABLE ix_id');
+    side.close();
+    expectAgreesWithScan(serving.log, path, NOW);
+    expect(serving.notices.filter((n) => n.includes('index unreadable'))).toHaveLength(1);
+    append(serving.log, someEvents(20, 'r', 60));
+    expectAgreesWithScan(serving.log, path, NOW);
+    closeLog();
+    const next = open(path);
+    expect(next.notices).toEqual([expect.stringMatching(/discarded.*unreadable while serving/)]);
+    expectAgreesWithScan(next.log, path, NOW);
+    closeLog();
+    expect(open(path).notices).toEqual([]);
   });
 
   it('works the same with the worker indexer after an index from another log', async () => {
