@@ -4,6 +4,7 @@ import type { StoredEvent } from '../protocol/eventRecord.js';
 import { formatTimestamp } from '../protocol/eventRecord.js';
 import { sessionMachine, type SessionContext, type SessionRecord, type SessionStatus } from './sessionMachine.js';
 import type { Logger } from './logger.js';
+import { catchUpSessionStatus } from './sessionCatchUp.js';
 
 /** The GET /sessions/{id} body. */
 export interface SessionView {
@@ -108,38 +109,17 @@ export class SessionRegistry {
     if (this.dirty.size === 0 && this.appliedUpTo > 0) this.options.log.noteSessionsFolded(this.appliedUpTo);
   }
 
-  /**
-   * Bring the session_status projection up to the log's head at startup (after a kill -9 too): fold every session
-   * touched after the projection's high-water, reading the log in pages so memory holds session ids, not events.
-   */
+  /** Bring the session_status projection up to the log's head at startup; returns how many sessions were folded. */
   catchUp(): number {
-    const log = this.options.log;
-    const head = log.headOffset();
-    const from = Math.max(log.sessionsFoldedUpTo() + 1, log.firstOffset());
-    if (from > head) return 0;
-    const touched = new Set<string>();
-    for (let at = from; at <= head; ) {
-      const page = log.readFrom(at, {}, HYDRATE_PAGE, head);
-      if (page.length === 0) break;
-      for (const record of page) if (record.session_id !== null) touched.add(record.session_id);
-      at = page[page.length - 1]!.offset + 1;
-    }
-    let rows: SessionStatusRow[] = [];
-    for (const sessionId of touched) {
+    const folded = catchUpSessionStatus(this.options.log, (sessionId) => {
       const actor = this.hydrate(sessionId);
       const snapshot = actor.getSnapshot();
       actor.stop();
-      if (snapshot.context.last_offset !== null) {
-        rows.push({ session_id: sessionId, status: snapshot.value as SessionStatus, offset: snapshot.context.last_offset });
-      }
-      if (rows.length >= 1_000) {
-        log.saveSessionStatuses(rows);
-        rows = [];
-      }
-    }
-    log.saveSessionStatuses(rows, head);
-    this.appliedUpTo = Math.max(this.appliedUpTo, head);
-    return touched.size;
+      const last = snapshot.context.last_offset;
+      return last === null ? null : { session_id: sessionId, status: snapshot.value as SessionStatus, offset: last };
+    });
+    this.appliedUpTo = Math.max(this.appliedUpTo, this.options.log.headOffset());
+    return folded;
   }
 
   /** True when some session has records not folded yet. */
