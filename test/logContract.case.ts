@@ -709,6 +709,32 @@ export function runLogContract(name: string, open: OpenLog): void {
           expect(h.log.listSessions('active', 10)).toEqual([{ session_id: 's2', status: 'active', offset: 2 }]);
         });
       });
+
+      it('keeps the projection high-water with its rows: given, or noted for the next save, never going back', () => {
+        withHarness(open, (h) => {
+          expect(h.log.sessionsFoldedUpTo()).toBe(0);
+          h.log.saveSessionStatuses([{ session_id: 's1', status: 'active', offset: 1 }], 5);
+          expect(h.log.sessionsFoldedUpTo()).toBe(5);
+          // A noted high-water is not saved by itself; the next save (even an empty one) records it.
+          h.log.noteSessionsFolded(9);
+          expect(h.log.sessionsFoldedUpTo()).toBe(5);
+          h.log.saveSessionStatuses([]);
+          expect(h.log.sessionsFoldedUpTo()).toBe(9);
+          h.log.saveSessionStatuses([{ session_id: 's2', status: 'ended', offset: 3 }], 4);
+          expect(h.log.sessionsFoldedUpTo()).toBe(9);
+          h.reopen();
+          expect(h.log.sessionsFoldedUpTo()).toBe(9);
+          expect(h.log.listSessions(undefined, 10).map((row) => row.session_id)).toEqual(['s2', 's1']);
+        });
+      });
+    });
+
+    it('reports itself writable while open and not after close', () => {
+      withHarness(open, (h) => {
+        expect(h.log.health()).toEqual({ writable: true, reason: null });
+        h.log.close();
+        expect(h.log.health().writable).toBe(false);
+      });
     });
 
     it('answers ping while open and not after close', () => {
