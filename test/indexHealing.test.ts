@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -192,6 +192,20 @@ describe('the derived index heals itself and never serves another log', () => {
     expectAgreesWithScan(next.log, path, NOW);
     closeLog();
     expect(open(path).notices).toEqual([]);
+  });
+
+  it('starts with an in-memory index when the index path cannot be used at all (a directory)', () => {
+    const path = setup();
+    const first = open(path);
+    append(first.log, someEvents(40, 'd'));
+    closeLog();
+    rmSync(`${path}.index`, { force: true });
+    mkdirSync(`${path}.index`);
+    const started = open(path);
+    expect(started.notices).toEqual([expect.stringMatching(/cannot be used .*rebuilds its index in memory/)]);
+    append(started.log, someEvents(25, 'd', 40));
+    started.log.indexTail();
+    expectAgreesWithScan(started.log, path, NOW);
   });
 
   it('works the same with the worker indexer after an index from another log', async () => {

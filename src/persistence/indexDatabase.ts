@@ -53,7 +53,22 @@ function fileDefect(path: string): string | null {
 }
 
 function removeIndexFiles(path: string): void {
-  for (const suffix of ['', '-wal', '-shm']) rmSync(`${path}${suffix}`, { force: true });
+  for (const suffix of ['', '-wal', '-shm']) {
+    try {
+      rmSync(`${path}${suffix}`, { force: true });
+    } catch {
+      // Hint: not removable (a directory, no permission): attaching fails next and the index lives in memory.
+    }
+  }
+}
+
+/** fileDefect, with a file that cannot even be inspected counted as a defect. */
+function inspect(path: string): string | null {
+  try {
+    return fileDefect(path);
+  } catch (error) {
+    return `it cannot be read (${openFailureReason(error)})`;
+  }
 }
 
 function freshSchema(db: Database.Database, epoch: string): void {
@@ -98,7 +113,7 @@ function detach(db: Database.Database): void {
  */
 export function attachIndex(db: Database.Database, identity: IndexIdentity): AttachedIndex {
   const inMemory = identity.path === ':memory:';
-  let reason = inMemory ? null : fileDefect(identity.path);
+  let reason = inMemory ? null : inspect(identity.path);
   if (reason !== null) removeIndexFiles(identity.path);
   let onDisk = true;
   try {
@@ -111,8 +126,9 @@ export function attachIndex(db: Database.Database, identity: IndexIdentity): Att
     detach(db);
     onDisk = tryFreshFile(db, identity);
   }
-  if (reason !== null) identity.notice(`index ${identity.path} discarded and rebuilt from the log: ${reason}`);
-  if (!onDisk) identity.notice(`index ${identity.path} cannot be written; this run keeps its index in memory`);
+  // Hint: exactly one line per open, saying why.
+  if (!onDisk) identity.notice(`index ${identity.path} cannot be used (${reason ?? 'unknown'}); this run rebuilds its index in memory`);
+  else if (reason !== null) identity.notice(`index ${identity.path} discarded and rebuilt from the log: ${reason}`);
   const chunks = db.prepare('SELECT c, lo, hi FROM ix.chunks ORDER BY lo').all() as Chunk[];
   const nextChunk = ((db.prepare('SELECT MAX(c) AS c FROM ix.chunks').get() as { c: number | null }).c ?? 0) + 1;
   return { chunks, nextChunk, onDisk };
