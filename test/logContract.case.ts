@@ -423,6 +423,37 @@ export function runLogContract(name: string, open: OpenLog): void {
         });
       });
 
+      it('treats a resend with payload keys reordered (at any depth) as a duplicate, and any real change as a conflict', () => {
+        // Hint: a JSON object with its keys shuffled at every level; arrays keep their order.
+        const shuffled = (value: unknown, seed: number): unknown => {
+          if (Array.isArray(value)) return value.map((v, i) => shuffled(v, seed + i));
+          if (value === null || typeof value !== 'object') return value;
+          const entries = Object.entries(value as Record<string, unknown>);
+          const rotated = entries.map((_, i) => entries[(i + seed) % entries.length]!).reverse();
+          return Object.fromEntries(rotated.map(([k, v]) => [k, shuffled(v, seed + 1)]));
+        };
+        const payload = fc.dictionary(fc.string({ maxLength: 6 }), fc.jsonValue({ maxDepth: 3 }), { minKeys: 1, maxKeys: 6 });
+        withHarness(open, (h) => {
+          let n = 0;
+          fc.assert(
+            fc.property(payload, fc.nat(50), fc.string({ minLength: 1, maxLength: 5 }), (value, seed, extraKey) => {
+              const id = `perm-${++n}`;
+              const original = appendOne(h.log, [input({ id, payloadJson: JSON.stringify(value) })]).records[0]!;
+              const resend = JSON.stringify(shuffled(value, seed));
+              expect(appendOne(h.log, [input({ id, payloadJson: resend })])).toEqual({ ok: true, records: [original], appended: [] });
+              // Within one group the same comparison applies.
+              expect(h.log.appendGroups([[input({ id: `${id}-g`, payloadJson: JSON.stringify(value) }), input({ id: `${id}-g`, payloadJson: resend })]])[0]?.ok).toBe(true);
+              const changed = { ...value, [extraKey in value ? `${extraKey}!` : extraKey]: 1 };
+              expect(h.log.appendGroups([[input({ id, payloadJson: JSON.stringify(changed) })]])).toEqual([{ ok: false, conflict: { index: 0, id } }]);
+              const [firstKey] = Object.keys(value);
+              const altered = { ...value, [firstKey!]: ['changed', value[firstKey!]] };
+              expect(h.log.appendGroups([[input({ id, payloadJson: JSON.stringify(altered) })]])).toEqual([{ ok: false, conflict: { index: 0, id } }]);
+            }),
+            { numRuns: 60 },
+          );
+        });
+      });
+
       it('rejects only the conflicting group; other groups in the same call commit', () => {
         withHarness(open, (h) => {
           const original = appendOne(h.log, [input({ id: 'p1' })]).records[0]!;
@@ -677,6 +708,32 @@ export function runLogContract(name: string, open: OpenLog): void {
           h.reopen();
           expect(h.log.listSessions('active', 10)).toEqual([{ session_id: 's2', status: 'active', offset: 2 }]);
         });
+      });
+
+      it('keeps the projection high-water with its rows: given, or noted for the next save, never going back', () => {
+        withHarness(open, (h) => {
+          expect(h.log.sessionsFoldedUpTo()).toBe(0);
+          h.log.saveSessionStatuses([{ session_id: 's1', status: 'active', offset: 1 }], 5);
+          expect(h.log.sessionsFoldedUpTo()).toBe(5);
+          // A noted high-water is not saved by itself; the next save (even an empty one) records it.
+          h.log.noteSessionsFolded(9);
+          expect(h.log.sessionsFoldedUpTo()).toBe(5);
+          h.log.saveSessionStatuses([]);
+          expect(h.log.sessionsFoldedUpTo()).toBe(9);
+          h.log.saveSessionStatuses([{ session_id: 's2', status: 'ended', offset: 3 }], 4);
+          expect(h.log.sessionsFoldedUpTo()).toBe(9);
+          h.reopen();
+          expect(h.log.sessionsFoldedUpTo()).toBe(9);
+          expect(h.log.listSessions(undefined, 10).map((row) => row.session_id)).toEqual(['s2', 's1']);
+        });
+      });
+    });
+
+    it('reports itself writable while open and not after close', () => {
+      withHarness(open, (h) => {
+        expect(h.log.health()).toEqual({ writable: true, reason: null });
+        h.log.close();
+        expect(h.log.health().writable).toBe(false);
       });
     });
 

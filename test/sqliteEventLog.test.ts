@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { recordJson } from '../src/protocol/eventRecord.js';
@@ -122,6 +123,67 @@ describe('SqliteEventLog', () => {
       expect(log.readFrom(0, { session_id: 's1' }, 10).map((e) => e.id)).toEqual(['kept']);
       const [retry] = log.appendGroups([[input({ id: 'lost', payloadJson: '{"changed":true}' })]]);
       expect(retry?.ok && retry.appended.map((e) => [e.offset, e.id])).toEqual([[3, 'lost']]);
+    } finally {
+      log.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('reports not writable after repeated failed commits, with the reason, and recovers on a good commit or probe', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sqlite-log-'));
+    let ids = 0;
+    let clock = 1000;
+    const log = new SqliteEventLog({ path: join(dir, 'events.db'), now: () => clock, newId: () => `gen-${++ids}`, newEpoch: () => 'e' });
+    const refused = () => input({ source: null as unknown as string });
+    try {
+      expect(log.health()).toEqual({ writable: true, reason: null });
+      for (let i = 0; i < 2; i++) expect(() => log.appendGroups([[refused()]])).toThrow(LogWriteError);
+      // One or two failures may be a bad batch; not yet a storage problem.
+      expect(log.health().writable).toBe(true);
+      expect(() => log.appendGroups([[refused()]])).toThrow(LogWriteError);
+      const down = log.health();
+      expect(down.writable).toBe(false);
+      expect(down.reason).toMatch(/last 3 commits failed: .*NOT NULL/);
+      log.appendGroups([[input({ id: 'ok' })]]);
+      expect(log.health()).toEqual({ writable: true, reason: null });
+      for (let i = 0; i < 3; i++) expect(() => log.appendGroups([[refused()]])).toThrow(LogWriteError);
+      expect(log.health().writable).toBe(false);
+      // With no traffic, a write probe a second later finds the database writable again.
+      clock += 1000;
+      expect(log.health()).toEqual({ writable: true, reason: null });
+      log.close();
+      expect(log.health()).toEqual({ writable: false, reason: 'log is closed' });
+    } finally {
+      log.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('can be backed up while open (VACUUM INTO and the online backup API), and the copy opens as the same log', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sqlite-log-'));
+    let ids = 0;
+    const path = join(dir, 'events.db');
+    const log = new SqliteEventLog({ path, now: () => 1000, newId: () => `gen-${++ids}`, newEpoch: () => 'live', indexChunk: 10, indexer: 'inline' });
+    try {
+      for (let i = 0; i < 5; i++) log.appendGroups([Array.from({ length: 9 }, (_, j) => input({ id: `b${i}-${j}`, session_id: `s${j % 3}` }))]);
+      const side = new Database(path, { readonly: true });
+      side.exec(`VACUUM INTO '${join(dir, 'vacuum.db')}'`);
+      await side.backup(join(dir, 'online.db'));
+      side.close();
+      log.appendGroups([[input({ id: 'after-backup' })]]);
+      for (const copy of ['vacuum.db', 'online.db']) {
+        const notices: string[] = [];
+        const restored = new SqliteEventLog({ path: join(dir, copy), now: () => 1000, newId: () => `gen-${++ids}`, newEpoch: () => 'other', onNotice: (m) => notices.push(m) });
+        try {
+          expect(restored.epoch).toBe('live');
+          expect(restored.headOffset()).toBe(45);
+          expect(restored.readFrom(0, { session_id: 's1' }, 100).map((e) => e.id)).toEqual(log.readFrom(0, { session_id: 's1' }, 100).filter((e) => e.offset <= 45).map((e) => e.id));
+          expect(restored.getById('after-backup')).toBeNull();
+          expect(notices).toEqual([]);
+        } finally {
+          restored.close();
+        }
+      }
     } finally {
       log.close();
       rmSync(dir, { recursive: true, force: true });

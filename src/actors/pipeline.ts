@@ -87,10 +87,22 @@ export class Pipeline implements SupervisedWork {
       maxActive: options.maxActiveSessions,
       logger: options.logger,
     });
+    // Hint: session_status is a projection; after a crash it lags the log until this fold catches it up.
+    this.catchUpSessions();
     this.supervisor = createActor(supervisorMachine, { input: { work: this } });
     // Hint: without an error observer a failed root actor rethrows in a timer and takes Node down.
     this.supervisor.subscribe({ error: (error) => options.logger.error({ err: error }, 'supervisor failed') });
     this.supervisor.start();
+  }
+
+  private catchUpSessions(): void {
+    try {
+      const folded = this.sessions.catchUp();
+      if (folded > 0) this.options.logger.info({ sessions: folded }, 'session_status caught up from the log');
+    } catch (error) {
+      // Hint: a log that cannot be written (full disk) still serves; the next start catches up again.
+      this.options.logger.error({ err: error }, 'session_status catch-up failed; it is retried at the next start');
+    }
   }
 
   /** True once shutdown began: new publishes and subscribers are refused. */

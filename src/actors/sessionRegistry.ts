@@ -4,6 +4,7 @@ import type { StoredEvent } from '../protocol/eventRecord.js';
 import { formatTimestamp } from '../protocol/eventRecord.js';
 import { sessionMachine, type SessionContext, type SessionRecord, type SessionStatus } from './sessionMachine.js';
 import type { Logger } from './logger.js';
+import { catchUpSessionStatus } from './sessionCatchUp.js';
 
 /** The GET /sessions/{id} body. */
 export interface SessionView {
@@ -55,6 +56,8 @@ export class SessionRegistry {
   // Hint: Map keeps insertion order; re-inserting on touch makes the first entry the least recently used.
   private readonly active = new Map<string, Entry>();
   private readonly dirty = new Set<Entry>();
+  /** Highest offset handed to applyBatch: once nothing is dirty, every session record up to it is folded. */
+  private appliedUpTo = 0;
 
   constructor(private readonly options: SessionRegistryOptions) {}
 
@@ -65,6 +68,7 @@ export class SessionRegistry {
   /** Queue one committed batch for its sessions (plain loop; no actor messages here). */
   applyBatch(records: readonly StoredEvent[]): void {
     const now = this.options.now();
+    if (records.length > 0) this.appliedUpTo = Math.max(this.appliedUpTo, records[records.length - 1]!.offset);
     for (const record of records) {
       const sessionId = record.session_id;
       if (sessionId === null) continue;
@@ -96,7 +100,26 @@ export class SessionRegistry {
       const row = this.fold(entry.sessionId, entry);
       if (row !== null) rows.push(row);
     }
+    this.noteIfFolded();
     return rows;
+  }
+
+  /** When no session has unfolded records, the projection is complete up to what was applied. */
+  private noteIfFolded(): void {
+    if (this.dirty.size === 0 && this.appliedUpTo > 0) this.options.log.noteSessionsFolded(this.appliedUpTo);
+  }
+
+  /** Bring the session_status projection up to the log's head at startup; returns how many sessions were folded. */
+  catchUp(): number {
+    const folded = catchUpSessionStatus(this.options.log, (sessionId) => {
+      const actor = this.hydrate(sessionId);
+      const snapshot = actor.getSnapshot();
+      actor.stop();
+      const last = snapshot.context.last_offset;
+      return last === null ? null : { session_id: sessionId, status: snapshot.value as SessionStatus, offset: last };
+    });
+    this.appliedUpTo = Math.max(this.appliedUpTo, this.options.log.headOffset());
+    return folded;
   }
 
   /** True when some session has records not folded yet. */
@@ -112,6 +135,7 @@ export class SessionRegistry {
       this.active.set(sessionId, entry);
     } else this.touch(sessionId, entry, this.options.now());
     const row = this.fold(sessionId, entry);
+    this.noteIfFolded();
     if (row !== null) this.options.log.saveSessionStatuses([row]);
     const snapshot = entry.actor!.getSnapshot();
     if (snapshot.context.event_count === 0) {
@@ -133,9 +157,11 @@ export class SessionRegistry {
       if (row !== null) rows.push(row);
       this.passivate(sessionId);
     }
+    this.noteIfFolded();
     return rows;
   }
 
+  /** Fold everything pending and stop every actor. Returns projection rows to persist. */
   stopAll(): SessionStatusRow[] {
     const rows = this.foldPending(Number.POSITIVE_INFINITY);
     for (const sessionId of [...this.active.keys()]) this.passivate(sessionId);
@@ -198,6 +224,7 @@ export class SessionRegistry {
       if (row !== null) rows.push(row);
       this.passivate(oldest);
     }
+    this.noteIfFolded();
     this.options.log.saveSessionStatuses(rows);
   }
 

@@ -25,10 +25,11 @@ CREATE TABLE IF NOT EXISTS ix_user (c INTEGER NOT NULL, k TEXT NOT NULL, o INTEG
 CREATE TABLE IF NOT EXISTS ix_id (c INTEGER NOT NULL, k TEXT NOT NULL, o INTEGER NOT NULL, PRIMARY KEY (c, k, o)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS keys_session (k TEXT PRIMARY KEY, first_c INTEGER NOT NULL, last_c INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS keys_user (k TEXT PRIMARY KEY, first_c INTEGER NOT NULL, last_c INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 `;
 
 /** Bumped whenever the index layout changes; an index database of another version is rebuilt from the log. */
-export const INDEX_VERSION = 2;
+export const INDEX_VERSION = 3;
 
 /** Index tables, for dropping an outdated index database. */
 export const INDEX_TABLES = ['chunks', 'ix_session', 'ix_user', 'ix_id', 'keys_session', 'keys_user'];
@@ -40,10 +41,11 @@ export function chunkBuildSql(ix: string, log: string): string[] {
     `INSERT INTO ${ix}.ix_user (c, k, o) SELECT $c, user_id, offset FROM ${log}.events WHERE offset BETWEEN $lo AND $hi AND user_id IS NOT NULL ORDER BY 2, 3`,
     `INSERT INTO ${ix}.ix_id (c, k, o) SELECT $c, id, offset FROM ${log}.events WHERE offset BETWEEN $lo AND $hi ORDER BY 2, 3`,
     // Key directories: which chunks a session or user appears in, so an unknown key costs one probe, not one per chunk.
+    // Hint: MIN/MAX because a retried (failed) chunk is built after higher ones.
     `INSERT INTO ${ix}.keys_session (k, first_c, last_c) SELECT DISTINCT session_id, $c, $c FROM ${log}.events ` +
-      `WHERE offset BETWEEN $lo AND $hi AND session_id IS NOT NULL ON CONFLICT (k) DO UPDATE SET last_c = excluded.last_c`,
+      `WHERE offset BETWEEN $lo AND $hi AND session_id IS NOT NULL ON CONFLICT (k) DO UPDATE SET first_c = MIN(first_c, excluded.first_c), last_c = MAX(last_c, excluded.last_c)`,
     `INSERT INTO ${ix}.keys_user (k, first_c, last_c) SELECT DISTINCT user_id, $c, $c FROM ${log}.events ` +
-      `WHERE offset BETWEEN $lo AND $hi AND user_id IS NOT NULL ON CONFLICT (k) DO UPDATE SET last_c = excluded.last_c`,
+      `WHERE offset BETWEEN $lo AND $hi AND user_id IS NOT NULL ON CONFLICT (k) DO UPDATE SET first_c = MIN(first_c, excluded.first_c), last_c = MAX(last_c, excluded.last_c)`,
     `INSERT INTO ${ix}.chunks (c, lo, hi) VALUES ($c, $lo, $hi)`,
   ];
 }
@@ -58,7 +60,11 @@ export class InlineChunkIndexer implements ChunkIndexer {
   private readonly buildChunk: (chunk: Chunk) => void;
   private readonly dropChunks: (chunks: readonly number[]) => void;
 
-  constructor(db: Database.Database, private readonly onBuilt: (chunk: Chunk) => void) {
+  constructor(
+    db: Database.Database,
+    private readonly onBuilt: (chunk: Chunk) => void,
+    private readonly onFailed: (chunk: Chunk | null, message: string) => void,
+  ) {
     const build = chunkBuildSql('ix', 'main').map((sql) => db.prepare(sql));
     const drop = chunkDropSql('ix').map((sql) => db.prepare(sql));
     this.buildChunk = db.transaction((chunk: Chunk) => {
@@ -70,12 +76,21 @@ export class InlineChunkIndexer implements ChunkIndexer {
   }
 
   build(chunk: Chunk): void {
-    this.buildChunk(chunk);
+    try {
+      this.buildChunk(chunk);
+    } catch (error) {
+      this.onFailed(chunk, error instanceof Error ? error.message : String(error));
+      return;
+    }
     this.onBuilt(chunk);
   }
 
   drop(chunks: readonly number[]): void {
-    this.dropChunks(chunks);
+    try {
+      this.dropChunks(chunks);
+    } catch {
+      // Hint: a chunk left behind is harmless: reads only use chunks the log lists, and the next open drops it.
+    }
   }
 
   close(): void {}
@@ -95,9 +110,12 @@ db.prepare('ATTACH DATABASE ? AS log').run(workerData.logPath);
 const build = workerData.buildSql.map((sql) => db.prepare(sql));
 const drop = workerData.dropSql.map((sql) => db.prepare(sql));
 const existing = db.prepare('SELECT c FROM chunks WHERE lo = $lo AND hi = $hi');
+// A retried range that is already built reports the chunk number it was built under.
 const buildChunk = db.transaction((chunk) => {
-  if (existing.get(chunk) !== undefined) return;
+  const found = existing.get(chunk);
+  if (found !== undefined) return { ...chunk, c: found.c };
   for (const statement of build) statement.run(chunk);
+  return chunk;
 });
 const dropChunks = db.transaction((chunks) => { for (const c of chunks) for (const statement of drop) statement.run({ c }); });
 parentPort.on('message', (message) => {
@@ -111,11 +129,12 @@ parentPort.on('message', (message) => {
     }
     if (Atomics.load(state, 0) === 1) return;
     if (message.type === 'build') {
-      buildChunk(message.chunk);
-      parentPort.postMessage({ type: 'built', chunk: message.chunk });
-    } else if (message.type === 'drop') dropChunks(message.chunks);
+      parentPort.postMessage({ type: 'built', chunk: buildChunk(message.chunk) });
+    } else if (message.type === 'drop') {
+      try { dropChunks(message.chunks); } catch {}
+    }
   } catch (error) {
-    parentPort.postMessage({ type: 'error', message: String(error && error.stack || error) });
+    parentPort.postMessage({ type: 'error', chunk: message.type === 'build' ? message.chunk : undefined, message: String(error && error.message || error) });
   }
 });
 `;
@@ -133,7 +152,7 @@ export class WorkerChunkIndexer implements ChunkIndexer {
     private readonly logPath: string,
     private readonly indexPath: string,
     private readonly onBuilt: (chunk: Chunk) => void,
-    private readonly onError: (message: string) => void,
+    private readonly onFailed: (chunk: Chunk | null, message: string) => void,
   ) {}
 
   /** Hint: started on the first build, so short-lived logs (and most tests) never pay for a thread. */
@@ -154,9 +173,13 @@ export class WorkerChunkIndexer implements ChunkIndexer {
     worker.unref();
     worker.on('message', (message: { type: string; chunk?: Chunk; message?: string }) => {
       if (message.type === 'built' && message.chunk) this.onBuilt(message.chunk);
-      else if (message.type === 'error') this.onError(message.message ?? 'index worker error');
+      else if (message.type === 'error') this.onFailed(message.chunk ?? null, message.message ?? 'index worker error');
     });
-    worker.on('error', (error) => this.onError(String(error)));
+    // Hint: a dead worker builds nothing more; the next build starts a new one, and unbuilt ranges stay in the tail.
+    worker.on('error', (error) => {
+      if (this.worker === worker) this.worker = null;
+      this.onFailed(null, String(error));
+    });
     this.worker = worker;
     return worker;
   }

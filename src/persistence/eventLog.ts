@@ -69,8 +69,15 @@ export interface EventLog {
   stats(now: number): LogStats;
   /** Delete events older than `before` (epoch ms), or all when undefined; offsets are never reused. */
   deleteBefore(before: number | undefined): number;
-  /** Record session status changes (a projection, rebuildable from the log). */
-  saveSessionStatuses(rows: readonly SessionStatusRow[]): void;
+  /**
+   * Record session status changes (a projection, rebuildable from the log). `foldedUpTo`, or a high-water noted
+   * with noteSessionsFolded, is saved in the same transaction: every session record up to it is folded.
+   */
+  saveSessionStatuses(rows: readonly SessionStatusRow[], foldedUpTo?: number): void;
+  /** The session_status projection's saved high-water offset (0 when never saved): open catches up from after it. */
+  sessionsFoldedUpTo(): number;
+  /** Every session record up to `upTo` is folded into rows saved or about to be saved; the next save records it. */
+  noteSessionsFolded(upTo: number): void;
   /** Sessions by most recent status change, optionally only one status. */
   listSessions(status: string | undefined, limit: number): SessionStatusRow[];
   /** Hand everything appended but not yet indexed to the indexer now (normally it goes in full chunks). */

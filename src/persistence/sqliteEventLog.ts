@@ -1,26 +1,24 @@
-import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { matchesFilter, type EventFilter } from '../protocol/eventFilter.js';
+import type Database from 'better-sqlite3';
+import type { EventFilter } from '../protocol/eventFilter.js';
 import type { EventInput } from '../protocol/eventInput.js';
 import type { EventQuery } from '../protocol/eventQuery.js';
-import { recordJson, type StoredEvent } from '../protocol/eventRecord.js';
+import type { StoredEvent } from '../protocol/eventRecord.js';
 import type { EventType } from '../protocol/eventTypes.js';
-import {
-  LogWriteError,
-  type EventLog,
-  type GroupOutcome,
-  type LogHealth,
-  type LogStats,
-  type SessionStatusRow,
-  type TypeStat,
-} from './eventLog.js';
-import { InlineChunkIndexer, INDEX_SCHEMA_SQL, INDEX_TABLES, INDEX_VERSION, WorkerChunkIndexer, type Chunk, type ChunkIndexer } from './chunkIndexer.js';
-import { SCHEMA_SQL } from './schema.js';
-import { UnindexedTail } from './unindexedTail.js';
+import { InlineChunkIndexer, WorkerChunkIndexer, type Chunk, type ChunkIndexer } from './chunkIndexer.js';
+import { CommitHealth } from './commitHealth.js';
+import { LogOpenError, LogWriteError, type EventLog, type GroupOutcome, type LogHealth, type LogStats, type SessionStatusRow } from './eventLog.js';
+import { COLUMNS, toEvent, type Row } from './eventRows.js';
+import { EventReader } from './eventReader.js';
+import { IndexCoverage } from './indexCoverage.js';
+import { attachIndex, contiguousChunks } from './indexDatabase.js';
+import { lockLog, openDatabase, type Durability } from './logFile.js';
+import type { LogLock } from './logLock.js';
+import { openFailureReason } from './openError.js';
+import { sameContent } from './sameContent.js';
+import { SESSIONS_UPTO, SessionStatusStore } from './sessionStatusStore.js';
+import { TYPE_STATS_UPTO, TypeStats } from './typeStats.js';
 
-/** How hard a commit is pushed to disk: SQLite synchronous NORMAL (WAL-safe against process crash) or FULL. */
-export type Durability = 'normal' | 'full';
+export type { Durability } from './logFile.js';
 
 /** Options for opening the SQLite log; clock and ids are injected. */
 export interface SqliteEventLogOptions {
@@ -38,46 +36,22 @@ export interface SqliteEventLogOptions {
    * found in producer_ids alone. Defaults to always, which is correct but slower.
    */
   readonly isGeneratedId?: (id: string) => boolean;
-  /** Told when the index worker fails; the log keeps serving from the tail. */
+  /** Told (one line each) when derived state is discarded, rebuilt, or cannot be written; the log keeps serving. */
+  readonly onNotice?: (message: string) => void;
+  /** Older name of onNotice, still honoured when onNotice is not given. */
   readonly onIndexError?: (message: string) => void;
+  /** Test hook: consulted before each chunk build; true makes that build fail as if the index disk were full. */
+  readonly failIndexBuild?: () => boolean;
 }
 
 /** Rows per multi-row INSERT: fewer native calls per event (measured ~1.4× over single-row inserts). */
 const INSERT_ROWS = 50;
-/** Index chunks read per statement. */
-const CHUNK_GROUP = 64;
 
-type Row = [number, string, string, string, string | null, string | null, string, number];
-
-const COLUMNS = 'offset, id, event_type, source, session_id, user_id, payload, ts';
 const HOUR_MS = 3_600_000;
+const INDEX_INVALID = 'index_invalid';
 
-function toEvent(row: Row): StoredEvent {
-  return {
-    offset: row[0],
-    id: row[1],
-    event_type: row[2] as EventType,
-    source: row[3],
-    session_id: row[4],
-    user_id: row[5],
-    payloadJson: row[6],
-    ts: row[7],
-  };
-}
-
-/** A raw row as its contract JSON (replay's hot path). */
-function rowJson(row: Row): string {
-  return recordJson(toEvent(row));
-}
-
-function sameContent(a: StoredEvent, b: EventInput): boolean {
-  return (
-    a.event_type === b.event_type &&
-    a.source === b.source &&
-    a.session_id === b.session_id &&
-    a.user_id === b.user_id &&
-    a.payloadJson === b.payloadJson
-  );
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 /**
@@ -88,120 +62,182 @@ function sameContent(a: StoredEvent, b: EventInput): boolean {
  * events table is a bare INTEGER PRIMARY KEY append; the session, user and id indexes live in a separate index
  * database, built per sealed 20k-offset chunk by a worker thread, and the unindexed tail is served from in-memory
  * segments. Producer ids (idempotency) get their own small unique table, written with the append.
+ *
+ * The index is derived state and never trusted blindly: it records the log's epoch, is discarded when it belongs to
+ * another log, reaches past the head, or cannot be read, and a range whose build failed stays in the tail until a
+ * retry (or the next open) builds it. Chunks are published in offset order, so every chunk lies below the tail.
  */
 export class SqliteEventLog implements EventLog {
   readonly epoch: string;
   private readonly db: Database.Database;
+  private readonly lock: LogLock | null;
   private readonly now: () => number;
   private readonly newId: () => string;
-  private readonly isGeneratedId: (id: string) => boolean;
+  private readonly notice: (message: string) => void;
   private readonly indexChunk: number;
-  private readonly statements = new Map<string, Database.Statement>();
   private readonly insertOne: Database.Statement;
   private readonly insertMany: Database.Statement;
   private readonly insertProducerId: Database.Statement;
-  private readonly upsertTypeStat: Database.Statement;
   private readonly setMeta: Database.Statement;
   private readonly commitGroups: (groups: readonly (readonly EventInput[])[]) => GroupOutcome[];
   private readonly indexer: ChunkIndexer;
-  /** Who builds sealed segments: inline while catching up at open (bounded memory), then `indexer`. */
-  private builder: ChunkIndexer;
-  private readonly typeStats = new Map<EventType, { count: number; last_seen: number }>();
-  /** Indexed ranges, ascending; all of them lie below every tail segment. */
-  private chunks: Chunk[] = [];
-  /** Offsets no chunk covers yet, served from memory. */
-  private tail: UnindexedTail;
-  private nextChunk = 1;
+  private readonly typeStats: TypeStats;
+  private readonly sessionStatus: SessionStatusStore;
+  private readonly commitHealth: CommitHealth;
+  /** Which offsets are indexed and which are served from the in-memory tail. */
+  private readonly coverage: IndexCoverage;
+  private readonly reader: EventReader;
   private nextOffset: number;
   private first: number;
   private lastTs: number;
   private closed = false;
 
   constructor(options: SqliteEventLogOptions) {
-    if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
-    this.db = new Database(options.path);
     this.now = options.now ?? Date.now;
     this.newId = options.newId;
-    this.isGeneratedId = options.isGeneratedId ?? (() => true);
+    this.notice = options.onNotice ?? options.onIndexError ?? (() => {});
     this.indexChunk = options.indexChunk ?? 20_000;
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma(`synchronous = ${options.durability === 'full' ? 'FULL' : 'NORMAL'}`);
-    this.db.pragma('cache_size = -65536');
-    this.db.pragma('temp_store = MEMORY');
-    this.db.exec(SCHEMA_SQL);
-
+    this.lock = lockLog(options.path);
+    let degraded: string | null;
+    try {
+      ({ db: this.db, degraded } = openDatabase(options.path, options.durability));
+    } catch (error) {
+      this.lock?.release();
+      throw error;
+    }
+    if (degraded !== null) this.notice(`the log was opened without shared memory (${degraded}); other processes cannot read it until the next start`);
     const getMeta = (key: string) =>
       (this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined)?.value;
-    this.setMeta = this.db.prepare('INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value');
-    let epoch = getMeta('epoch');
-    if (epoch === undefined) {
-      epoch = options.newEpoch();
-      this.setMeta.run('epoch', epoch);
+    try {
+      this.setMeta = this.db.prepare('INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value');
+      let epoch = getMeta('epoch');
+      if (epoch === undefined) {
+        epoch = options.newEpoch();
+        this.setMeta.run('epoch', epoch);
+      }
+      this.epoch = epoch;
+      // Offsets are never reused: next_offset is persisted with every commit, and the max row is a fallback.
+      const maxRow = this.db.prepare('SELECT MAX(offset) AS o, MIN(offset) AS f FROM events').get() as { o: number | null; f: number | null };
+      this.nextOffset = Math.max(Number(getMeta('next_offset') ?? 1), (maxRow.o ?? 0) + 1);
+      this.first = maxRow.f ?? this.nextOffset;
+      const last = this.db.prepare('SELECT ts FROM events ORDER BY offset DESC LIMIT 1').get() as { ts: number } | undefined;
+      this.lastTs = Math.max(last?.ts ?? 0, Number(getMeta('last_ts') ?? 0));
+      this.sessionStatus = new SessionStatusStore(this.db, Number(getMeta(SESSIONS_UPTO) ?? 0));
+      const values = '(?, ?, ?, ?, ?, ?, ?, ?)';
+      this.insertOne = this.db.prepare(`INSERT INTO events(${COLUMNS}) VALUES ${values}`);
+      this.insertMany = this.db.prepare(`INSERT INTO events(${COLUMNS}) VALUES ${Array(INSERT_ROWS).fill(values).join(', ')}`);
+      this.insertProducerId = this.db.prepare('INSERT OR IGNORE INTO producer_ids(k, o) VALUES (?, ?)');
+      this.typeStats = new TypeStats(this.db);
+    } catch (error) {
+      this.db.close();
+      this.lock?.release();
+      throw new LogOpenError(options.path, openFailureReason(error), { cause: error });
     }
-    this.epoch = epoch;
-
-    // Offsets are never reused: next_offset is persisted with every commit, and the max row is a fallback.
-    const maxRow = this.db.prepare('SELECT MAX(offset) AS o, MIN(offset) AS f FROM events').get() as { o: number | null; f: number | null };
-    this.nextOffset = Math.max(Number(getMeta('next_offset') ?? 1), (maxRow.o ?? 0) + 1);
-    this.first = maxRow.f ?? this.nextOffset;
-    const last = this.db.prepare('SELECT ts FROM events ORDER BY offset DESC LIMIT 1').get() as { ts: number } | undefined;
-    this.lastTs = Math.max(last?.ts ?? 0, Number(getMeta('last_ts') ?? 0));
-
-    for (const row of this.db.prepare('SELECT event_type, count, last_seen FROM type_stats').all() as {
-      event_type: EventType;
-      count: number;
-      last_seen: number;
-    }[]) {
-      this.typeStats.set(row.event_type, { count: row.count, last_seen: row.last_seen });
-    }
-
-    const values = '(?, ?, ?, ?, ?, ?, ?, ?)';
-    this.insertOne = this.db.prepare(`INSERT INTO events(${COLUMNS}) VALUES ${values}`);
-    this.insertMany = this.db.prepare(`INSERT INTO events(${COLUMNS}) VALUES ${Array(INSERT_ROWS).fill(values).join(', ')}`);
-    this.insertProducerId = this.db.prepare('INSERT OR IGNORE INTO producer_ids(k, o) VALUES (?, ?)');
-    this.upsertTypeStat = this.db.prepare(
-      'INSERT INTO type_stats(event_type, count, last_seen) VALUES (?, ?, ?) ' +
-        'ON CONFLICT(event_type) DO UPDATE SET count = count + excluded.count, last_seen = excluded.last_seen',
-    );
     this.commitGroups = this.db.transaction((groups: readonly (readonly EventInput[])[]) => this.appendInTransaction(groups));
+    this.commitHealth = new CommitHealth(this.now, () => this.probeSpace());
+    let indexer: ChunkIndexer | null = null;
+    try {
+      this.probeWritable();
+      const statsUpTo = getMeta(TYPE_STATS_UPTO);
+      const statsNotice = this.typeStats.catchUp(statsUpTo === undefined ? null : Number(statsUpTo), this.nextOffset - 1, (key, value) => this.setMeta.run(key, value));
+      if (statsNotice !== null) this.notice(statsNotice);
+      const opened = this.openIndex(options, degraded, getMeta(INDEX_INVALID) !== undefined);
+      this.coverage = opened.coverage;
+      this.reader = opened.reader;
+      this.indexer = indexer = opened.indexer;
+      this.rebuildTail();
+      this.coverage.builder = this.indexer;
+    } catch (error) {
+      // Hint: only a log that cannot even be read gets here (derived state has its own fallbacks); never a raw stack.
+      this.closed = true;
+      indexer?.close();
+      this.db.close();
+      this.lock?.release();
+      throw new LogOpenError(options.path, openFailureReason(error), { cause: error });
+    }
+  }
 
-    // The index database is derived state: losing it only costs a rebuild from the log.
+  /** Attach the derived index (discarding it when it does not belong to this log) and set up who builds chunks. */
+  private openIndex(options: SqliteEventLogOptions, degraded: string | null, markedInvalid: boolean): { coverage: IndexCoverage; reader: EventReader; indexer: ChunkIndexer } {
     const inMemory = options.path === ':memory:';
     const indexPath = inMemory ? ':memory:' : `${options.path}.index`;
-    this.db.prepare('ATTACH DATABASE ? AS ix').run(indexPath);
-    this.db.pragma('ix.journal_mode = WAL');
-    this.db.pragma('ix.synchronous = NORMAL');
-    if ((this.db.pragma('ix.user_version', { simple: true }) as number) !== INDEX_VERSION) {
-      // Another layout (or none): start the derived index over; the tail rebuild below re-indexes everything.
-      for (const table of INDEX_TABLES) this.db.exec(`DROP TABLE IF EXISTS ix.${table}`);
-      this.db.pragma(`ix.user_version = ${INDEX_VERSION}`);
-    }
-    this.db.exec(INDEX_SCHEMA_SQL.replace(/CREATE TABLE IF NOT EXISTS /g, 'CREATE TABLE IF NOT EXISTS ix.'));
-    this.chunks = (this.db.prepare('SELECT c, lo, hi FROM ix.chunks ORDER BY lo').all() as Chunk[]).filter((chunk) => chunk.hi >= this.first);
-    this.nextChunk = ((this.db.prepare('SELECT MAX(c) AS c FROM ix.chunks').get() as { c: number | null }).c ?? 0) + 1;
-    const onBuilt = (chunk: Chunk) => this.chunkBuilt(chunk);
-    this.indexer =
-      options.indexer === 'inline' || inMemory
-        ? new InlineChunkIndexer(this.db, onBuilt)
-        : new WorkerChunkIndexer(options.path, indexPath, onBuilt, options.onIndexError ?? (() => {}));
+    const onBuilt = (chunk: Chunk) => {
+      if (!this.closed) this.coverage.built(chunk);
+    };
+    const onFailed = (chunk: Chunk | null, why: string) => {
+      if (!this.closed) this.coverage.failed(chunk, why);
+    };
+    const attached = attachIndex(this.db, { path: indexPath, epoch: this.epoch, head: this.nextOffset - 1, markedInvalid, notice: this.notice });
+    if (markedInvalid) this.tryWrite(() => this.db.prepare('DELETE FROM meta WHERE key = ?').run(INDEX_INVALID));
+    const { chunks, orphans } = contiguousChunks(attached.chunks, this.first);
+    const coverage = new IndexCoverage(
+      { now: this.now, notice: this.notice, failIndexBuild: options.failIndexBuild ?? (() => false), firstOffset: () => this.first },
+      chunks,
+      attached.nextChunk,
+    );
+    const reader = new EventReader(
+      this.db,
+      coverage,
+      { first: () => this.first, next: () => this.nextOffset },
+      options.isGeneratedId ?? (() => true),
+      (error) => {
+        this.tryWrite(() => this.setMeta.run(INDEX_INVALID, '1'));
+        this.notice(`index unreadable (${message(error)}); keyed reads scan the log until a restart rebuilds it`);
+      },
+    );
+    const inline = new InlineChunkIndexer(this.db, onBuilt, onFailed);
+    // Hint: chunks after a gap (a failed build) are dropped and rebuilt with the rest of the unindexed range.
+    if (orphans.length > 0) inline.drop(orphans.map((chunk) => chunk.c));
+    // Hint: the tail is rebuilt inline (one segment in memory at a time); the worker takes over afterwards.
+    coverage.builder = inline;
+    const useInline = options.indexer === 'inline' || inMemory || !attached.onDisk || degraded !== null;
+    return { coverage, reader, indexer: useInline ? inline : new WorkerChunkIndexer(options.path, indexPath, onBuilt, onFailed) };
+  }
 
-    // Rebuild the tail from rows the index does not cover yet, sealing full segments as appends would.
-    // Hint: a missing or outdated index can leave millions of rows; building those chunks inline keeps only one
-    // segment in memory at a time, at the price of a slower start.
-    this.builder = new InlineChunkIndexer(this.db, onBuilt);
-    const indexedUpTo = this.chunks.length > 0 ? this.chunks[this.chunks.length - 1]!.hi : 0;
-    this.tail = new UnindexedTail(Math.max(indexedUpTo + 1, this.first));
+  /**
+   * Rebuild the tail from rows the index does not cover yet, sealing full segments as appends would.
+   * Hint: a missing or discarded index can leave millions of rows; building those chunks inline keeps only one
+   * segment in memory at a time, at the price of a slower start.
+   */
+  private rebuildTail(): void {
+    const indexedUpTo = this.coverage.indexedUpTo;
     const page = this.db.prepare(`SELECT ${COLUMNS} FROM events WHERE offset > ? ORDER BY offset LIMIT 5000`).raw(true);
     for (let from = indexedUpTo; ; ) {
       const rows = page.all(from) as Row[];
-      for (const row of rows) this.tail.add(toEvent(row));
+      for (const row of rows) this.coverage.tail.add(toEvent(row));
       if (rows.length < 5000) break;
       from = rows[rows.length - 1]![0];
       this.sealFullSegment();
     }
-    this.tail.coverUpTo(this.nextOffset - 1);
+    this.coverage.tail.coverUpTo(this.nextOffset - 1);
     this.sealFullSegment();
-    this.builder = this.indexer;
+  }
+
+  /**
+   * Commit (then remove) a value the size of a typical group commit. Hint: a one-row write can fit in space a
+   * nearly full disk still has while real commits fail, so the probe writes 64 KiB.
+   */
+  private probeSpace(): void {
+    this.setMeta.run('space_probe', 'x'.repeat(65_536));
+    this.db.prepare("DELETE FROM meta WHERE key = 'space_probe'").run();
+  }
+
+  /** A write at open: a log that cannot be written still serves reads, and reports itself not writable. */
+  private probeWritable(): void {
+    try {
+      this.probeSpace();
+    } catch (error) {
+      this.commitHealth.unwritableAtOpen(openFailureReason(error));
+      this.notice(`the log cannot be written (${openFailureReason(error)}); serving reads only until writes succeed`);
+    }
+  }
+
+  private tryWrite(write: () => void): void {
+    try {
+      write();
+    } catch {
+      // Hint: derived bookkeeping only; a failure here is repaired at the next open.
+    }
   }
 
   headOffset(): number {
@@ -220,37 +256,22 @@ export class SqliteEventLog implements EventLog {
       outcomes = this.commitGroups(groups);
     } catch (error) {
       // Hint: the transaction rolled back, so in-memory state rolls back with it.
-      this.tail.forgetFrom(offsetBefore);
+      this.coverage.tail.forgetFrom(offsetBefore);
       this.nextOffset = offsetBefore;
       this.lastTs = tsBefore;
-      this.reloadTypeStats();
+      this.typeStats.reload();
+      this.commitHealth.failed(openFailureReason(error));
       throw new LogWriteError('append failed; nothing was committed', { cause: error });
     }
+    this.commitHealth.succeeded();
     this.sealFullSegment();
+    this.coverage.retry(false);
     return outcomes;
   }
 
   /** Seal the open tail segment once it spans a whole chunk, and hand it to the builder. */
   private sealFullSegment(size = this.indexChunk): void {
-    const sealed = this.tail.seal(size);
-    if (sealed !== null) this.builder.build({ c: this.nextChunk++, ...sealed });
-  }
-
-  /** A chunk is committed to the index: reads use it from now on, and its tail segment is dropped. */
-  private chunkBuilt(chunk: Chunk): void {
-    if (this.closed) return;
-    if (this.tail.release(chunk) && chunk.hi >= this.first) this.chunks.push(chunk);
-  }
-
-  private reloadTypeStats(): void {
-    this.typeStats.clear();
-    for (const row of this.db.prepare('SELECT event_type, count, last_seen FROM type_stats').all() as {
-      event_type: EventType;
-      count: number;
-      last_seen: number;
-    }[]) {
-      this.typeStats.set(row.event_type, { count: row.count, last_seen: row.last_seen });
-    }
+    this.coverage.seal(size);
   }
 
   private appendInTransaction(groups: readonly (readonly EventInput[])[]): GroupOutcome[] {
@@ -278,8 +299,7 @@ export class SqliteEventLog implements EventLog {
         const earlierIndex = inGroup.get(input.id);
         if (earlierIndex !== undefined) {
           const earlier = group[earlierIndex]!;
-          if (earlier.event_type !== input.event_type || earlier.source !== input.source || earlier.session_id !== input.session_id ||
-            earlier.user_id !== input.user_id || earlier.payloadJson !== input.payloadJson) conflict = { index: i, id: input.id };
+          if (!sameContent(earlier, input)) conflict = { index: i, id: input.id };
           // Hint: a repeat of an id already in the log resolves to that record; otherwise the second pass finds the new one.
           else existing[i] = existing[earlierIndex]!;
           continue;
@@ -319,7 +339,7 @@ export class SqliteEventLog implements EventLog {
           this.insertMany.run(params);
           params.length = 0;
         }
-        this.tail.add(event);
+        this.coverage.tail.add(event);
         if (input.id !== null) {
           this.insertProducerId.run(input.id, event.offset);
           byProducerId.set(input.id, event);
@@ -333,207 +353,60 @@ export class SqliteEventLog implements EventLog {
     }
     flushRows();
     if (perType.size > 0) {
-      for (const [type, count] of perType) {
-        this.upsertTypeStat.run(type, count, ts);
-        const stat = this.typeStats.get(type);
-        if (stat) {
-          stat.count += count;
-          stat.last_seen = ts;
-        } else this.typeStats.set(type, { count, last_seen: ts });
-      }
+      this.typeStats.add(perType, ts);
       this.lastTs = ts;
       this.setMeta.run('next_offset', String(this.nextOffset));
       this.setMeta.run('last_ts', String(ts));
+      // Hint: the projection's high-water, in the same transaction as its counters (one row per commit, not per event).
+      this.setMeta.run(TYPE_STATS_UPTO, String(this.nextOffset - 1));
     }
     return outcomes;
   }
 
+
   indexTail(): void {
     // Hint: seal whatever the open segment holds, so tests and benchmarks can include the full index cost.
     this.sealFullSegment(1);
+    this.coverage.retry(true);
   }
 
   /** Offsets still served from memory (for tests and benchmarks). */
   unindexedCount(): number {
-    return this.tail.size;
+    return this.coverage.tail.size;
   }
 
+  /** A cached statement (raw rows for readers). */
   private statement(sql: string): Database.Statement {
-    let statement = this.statements.get(sql);
-    if (statement === undefined) {
-      statement = this.db.prepare(sql);
-      if (statement.reader) statement.raw(true);
-      this.statements.set(sql, statement);
-    }
-    return statement;
+    return this.reader.statement(sql);
   }
 
   getById(id: string): StoredEvent | null {
-    const byOffset = this.statement(`SELECT ${COLUMNS} FROM events WHERE offset = ?`);
-    const fetch = (offset: number) => {
-      const row = byOffset.get(offset) as Row | undefined;
-      return row === undefined || row[1] !== id ? null : toEvent(row);
-    };
-    const tailOffset = this.tail.offsetOf(id);
-    if (tailOffset !== undefined) return fetch(tailOffset);
-    const producer = this.statement('SELECT o FROM producer_ids WHERE k = ?').get(id) as [number] | undefined;
-    if (producer !== undefined) return fetch(producer[0]);
-    if (!this.isGeneratedId(id)) return null;
-    if (this.chunks.length === 0) return null;
-    const probe = this.statement('SELECT o FROM ix.ix_id WHERE c IN (SELECT value FROM json_each(?)) AND k = ? LIMIT 1');
-    const hit = probe.get(JSON.stringify(this.chunks.map((chunk) => chunk.c)), id) as [number] | undefined;
-    return hit === undefined ? null : fetch(hit[0]);
-  }
-
-  /** First offset whose timestamp is ≥ ts (timestamps are non-decreasing in offset, so binary search by offset). */
-  private offsetAtOrAfter(ts: number): number {
-    const probe = this.statement('SELECT offset, ts FROM events WHERE offset >= ? ORDER BY offset LIMIT 1');
-    let lo = this.first;
-    let hi = this.nextOffset; // answer in [lo, hi]
-    while (lo < hi) {
-      const mid = Math.floor((lo + hi) / 2);
-      const row = probe.get(mid) as [number, number] | undefined;
-      if (row === undefined) {
-        hi = mid;
-        continue;
-      }
-      if (row[1] >= ts) hi = mid;
-      else lo = row[0] + 1;
-    }
-    return lo;
+    return this.reader.getById(id);
   }
 
   query(query: EventQuery): StoredEvent[] {
-    let lo = Math.max(this.first, (query.after_offset ?? 0) + 1);
-    let hi = Math.min(this.nextOffset - 1, (query.before_offset ?? Number.MAX_SAFE_INTEGER) - 1);
-    if (query.since !== undefined) lo = Math.max(lo, this.offsetAtOrAfter(query.since));
-    if (query.until !== undefined) hi = Math.min(hi, this.offsetAtOrAfter(query.until + 1) - 1);
-    return this.select(query.filter, lo, hi, query.order, query.limit);
+    return this.reader.query(query);
   }
 
   readJsonFrom(fromOffset: number, filter: EventFilter, limit: number, upTo?: number): { records: string[]; lastOffset: number | null } {
-    const lo = Math.max(fromOffset, this.first);
-    const hi = Math.min(upTo ?? Number.MAX_SAFE_INTEGER, this.nextOffset - 1);
-    if (filter.session_id !== undefined || filter.user_id !== undefined || lo > hi) {
-      const events = this.readFrom(fromOffset, filter, limit, upTo);
-      return { records: events.map(recordJson), lastOffset: events.length > 0 ? events[events.length - 1]!.offset : null };
-    }
-    // Hint: replay's hot path: raw rows straight to JSON strings, kept only as strings until they are sent.
-    const params: unknown[] = [lo, hi];
-    const where = this.conditions(filter, '', params, null);
-    params.push(limit);
-    const rows = this.statement(`SELECT ${COLUMNS} FROM events WHERE offset BETWEEN ? AND ?${where} ORDER BY offset LIMIT ?`).all(...params) as Row[];
-    const records = new Array<string>(rows.length);
-    for (let i = 0; i < rows.length; i++) records[i] = rowJson(rows[i]!);
-    return { records, lastOffset: rows.length > 0 ? rows[rows.length - 1]![0] : null };
+    return this.reader.readJsonFrom(fromOffset, filter, limit, upTo);
   }
 
   readFrom(fromOffset: number, filter: EventFilter, limit: number, upTo?: number): StoredEvent[] {
-    const hi = Math.min(upTo ?? Number.MAX_SAFE_INTEGER, this.nextOffset - 1);
-    return this.select(filter, Math.max(fromOffset, this.first), hi, 'asc', limit);
-  }
-
-  /** Matching events in [lo, hi]: indexed chunks for keyed filters plus the in-memory tail; else a range scan. */
-  private select(filter: EventFilter, lo: number, hi: number, order: 'asc' | 'desc', limit: number): StoredEvent[] {
-    if (lo > hi || limit <= 0) return [];
-    const key = filter.session_id !== undefined ? 'session' : filter.user_id !== undefined ? 'user' : null;
-    if (key === null) return this.scan(filter, lo, hi, order, limit);
-    // Hint: the tail holds the highest offsets, so desc reads it first and asc reads it last.
-    const first = order === 'asc' ? this.indexed(key, filter, lo, hi, order, limit) : this.readTail(key, filter, lo, hi, order, limit);
-    if (first.length >= limit) return first;
-    const rest = order === 'asc' ? this.readTail(key, filter, lo, hi, order, limit - first.length) : this.indexed(key, filter, lo, hi, order, limit - first.length);
-    return first.concat(rest);
-  }
-
-  /** Keyed read of the unindexed tail through its in-memory offset lists. */
-  private readTail(key: 'session' | 'user', filter: EventFilter, lo: number, hi: number, order: 'asc' | 'desc', limit: number): StoredEvent[] {
-    const value = key === 'session' ? filter.session_id! : filter.user_id!;
-    const byOffset = this.statement(`SELECT ${COLUMNS} FROM events WHERE offset = ?`);
-    const out: StoredEvent[] = [];
-    for (const offset of this.tail.offsetsFor(key, value, lo, hi, order)) {
-      const row = byOffset.get(offset) as Row | undefined;
-      if (row === undefined) continue;
-      const event = toEvent(row);
-      if (matchesFilter(filter, event)) out.push(event);
-      if (out.length >= limit) break;
-    }
-    return out;
-  }
-
-  private conditions(filter: EventFilter, prefix: string, params: unknown[], skip: 'session' | 'user' | null): string {
-    let sql = '';
-    if (filter.event_types !== undefined && filter.event_types.length > 0) {
-      sql += ` AND ${prefix}event_type IN (${filter.event_types.map(() => '?').join(', ')})`;
-      params.push(...filter.event_types);
-    }
-    if (filter.session_id !== undefined && skip !== 'session') {
-      sql += ` AND ${prefix}session_id = ?`;
-      params.push(filter.session_id);
-    }
-    if (filter.user_id !== undefined && skip !== 'user') {
-      sql += ` AND ${prefix}user_id = ?`;
-      params.push(filter.user_id);
-    }
-    if (filter.source !== undefined) {
-      sql += ` AND ${prefix}source = ?`;
-      params.push(filter.source);
-    }
-    return sql;
-  }
-
-  private scan(filter: EventFilter, lo: number, hi: number, order: 'asc' | 'desc', limit: number): StoredEvent[] {
-    const params: unknown[] = [lo, hi];
-    const where = this.conditions(filter, '', params, null);
-    params.push(limit);
-    const sql = `SELECT ${COLUMNS} FROM events WHERE offset BETWEEN ? AND ?${where} ORDER BY offset ${order === 'asc' ? 'ASC' : 'DESC'} LIMIT ?`;
-    return (this.statement(sql).all(...params) as Row[]).map(toEvent);
-  }
-
-  /**
-   * Keyed read of the indexed chunks. Hint: one statement per group of CHUNK_GROUP chunks (an IN list the planner
-   * turns into one seek per chunk inside SQLite); a statement per chunk measured ~24 µs each, mostly call overhead.
-   */
-  private indexed(key: 'session' | 'user', filter: EventFilter, lo: number, hi: number, order: 'asc' | 'desc', limit: number): StoredEvent[] {
-    const value = key === 'session' ? filter.session_id : filter.user_id;
-    const span = this.statement(`SELECT first_c, last_c FROM ix.keys_${key} WHERE k = ?`).get(value) as [number, number] | undefined;
-    if (span === undefined) return [];
-    const overlapping = this.chunks
-      .filter((chunk) => chunk.hi >= lo && chunk.lo <= hi && chunk.c >= span[0] && chunk.c <= span[1])
-      .map((chunk) => chunk.c);
-    if (overlapping.length === 0) return [];
-    if (order === 'desc') overlapping.reverse();
-    const params: unknown[] = ['', value, lo, hi];
-    const where = this.conditions(filter, 'e.', params, key);
-    params.push(0);
-    const cols = COLUMNS.replace(/(\w+)/g, 'e.$1');
-    const sql =
-      `SELECT ${cols} FROM ix.ix_${key} x JOIN events e ON e.offset = x.o ` +
-      `WHERE x.c IN (SELECT value FROM json_each(?)) AND x.k = ? AND x.o BETWEEN ? AND ?${where} ` +
-      `ORDER BY x.o ${order === 'asc' ? 'ASC' : 'DESC'} LIMIT ?`;
-    const statement = this.statement(sql);
-    const out: StoredEvent[] = [];
-    for (let i = 0; i < overlapping.length && out.length < limit; i += CHUNK_GROUP) {
-      params[0] = JSON.stringify(overlapping.slice(i, i + CHUNK_GROUP));
-      params[params.length - 1] = limit - out.length;
-      for (const row of statement.all(...params) as Row[]) out.push(toEvent(row));
-    }
-    return out;
+    return this.reader.readFrom(fromOffset, filter, limit, upTo);
   }
 
   stats(now: number): LogStats {
     const head = this.nextOffset - 1;
     // Retained offsets are always one contiguous range (deletes remove a time prefix), so counts are arithmetic.
     const total = Math.max(0, head - this.first + 1);
-    const lastHour = total === 0 ? 0 : Math.max(0, head - Math.max(this.first, this.offsetAtOrAfter(now - HOUR_MS)) + 1);
-    const by_type: TypeStat[] = [...this.typeStats]
-      .filter(([, stat]) => stat.count > 0)
-      .map(([event_type, stat]) => ({ event_type, count: stat.count, last_seen: stat.last_seen }))
-      .sort((a, b) => b.count - a.count || a.event_type.localeCompare(b.event_type));
+    const lastHour = total === 0 ? 0 : Math.max(0, head - Math.max(this.first, this.reader.offsetAtOrAfter(now - HOUR_MS)) + 1);
+    const by_type = this.typeStats.list();
     return { total_events: total, events_last_hour: lastHour, by_type, head_offset: head, first_offset: this.first, epoch: this.epoch };
   }
 
   deleteBefore(before: number | undefined): number {
-    const boundary = before === undefined ? this.nextOffset : this.offsetAtOrAfter(before);
+    const boundary = before === undefined ? this.nextOffset : this.reader.offsetAtOrAfter(before);
     if (boundary <= this.first) return 0;
     const removeRange = this.db.transaction(() => {
       const counts = this.statement('SELECT event_type, COUNT(*) FROM events WHERE offset < ? GROUP BY event_type').all(boundary) as [EventType, number][];
@@ -547,32 +420,26 @@ export class SqliteEventLog implements EventLog {
     const deleted = removeRange();
     this.first = boundary;
     // Whole chunks below the boundary go; entries of a partly deleted chunk no longer join to a row.
-    const gone = this.chunks.filter((chunk) => chunk.hi < boundary);
-    this.chunks = this.chunks.filter((chunk) => chunk.hi >= boundary);
-    if (gone.length > 0) this.indexer.drop(gone.map((chunk) => chunk.c));
-    this.reloadTypeStats();
+    const gone = this.coverage.dropBelow(boundary);
+    if (gone.length > 0) this.indexer.drop(gone);
+    this.typeStats.reload();
     return deleted;
   }
 
-  saveSessionStatuses(rows: readonly SessionStatusRow[]): void {
-    if (rows.length === 0) return;
-    const upsert = this.statement(
-      'INSERT INTO session_status(session_id, status, offset) VALUES (?, ?, ?) ON CONFLICT(session_id) DO UPDATE SET status = excluded.status, offset = excluded.offset',
-    );
-    this.db.transaction(() => {
-      for (const row of rows) upsert.run(row.session_id, row.status, row.offset);
-    })();
+  saveSessionStatuses(rows: readonly SessionStatusRow[], foldedUpTo?: number): void {
+    this.sessionStatus.save(rows, foldedUpTo);
+  }
+
+  sessionsFoldedUpTo(): number {
+    return this.sessionStatus.foldedUpTo();
+  }
+
+  noteSessionsFolded(upTo: number): void {
+    this.sessionStatus.noteFolded(upTo);
   }
 
   listSessions(status: string | undefined, limit: number): SessionStatusRow[] {
-    const rows = (status === undefined
-      ? this.statement('SELECT session_id, status, offset FROM session_status ORDER BY offset DESC LIMIT ?').all(limit)
-      : this.statement('SELECT session_id, status, offset FROM session_status WHERE status = ? ORDER BY offset DESC LIMIT ?').all(status, limit)) as [
-      string,
-      string,
-      number,
-    ][];
-    return rows.map(([session_id, s, offset]) => ({ session_id, status: s, offset }));
+    return this.sessionStatus.listSessions(status, limit);
   }
 
   ping(): boolean {
@@ -585,7 +452,8 @@ export class SqliteEventLog implements EventLog {
   }
 
   health(): LogHealth {
-    return { writable: !this.closed, reason: this.closed ? 'log is closed' : null };
+    if (this.closed) return { writable: false, reason: 'log is closed' };
+    return this.commitHealth.health();
   }
 
   close(): void {
@@ -593,5 +461,6 @@ export class SqliteEventLog implements EventLog {
     this.closed = true;
     this.indexer.close();
     this.db.close();
+    this.lock?.release();
   }
 }

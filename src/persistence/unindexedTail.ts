@@ -66,6 +66,13 @@ export class UnindexedTail {
     return { lo: open.lo, hi: open.hi };
   }
 
+  /** The oldest sealed segment's range (the next one to publish as a chunk), or null when only the open one is left. */
+  oldestSealed(): SealedRange | null {
+    if (this.segments.length < 2) return null;
+    const oldest = this.segments[0]!;
+    return { lo: oldest.lo, hi: oldest.hi };
+  }
+
   /** The sealed range is indexed now: drop its segment. */
   release(range: SealedRange): boolean {
     const index = this.segments.findIndex((segment) => segment.lo === range.lo && segment.hi === range.hi);

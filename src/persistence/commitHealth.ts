@@ -1,0 +1,60 @@
+import type { LogHealth } from './eventLog.js';
+
+/** Consecutive failed commits after which the log reports itself not writable. */
+export const FAILED_COMMITS_UNHEALTHY = 3;
+/** While unhealthy, a write probe at most once per this many ms after the last failure. */
+const PROBE_INTERVAL_MS = 1_000;
+
+/**
+ * Tracks whether commits succeed. Unhealthy after FAILED_COMMITS_UNHEALTHY failures in a row (or at open, when the
+ * log cannot be written); healthy again on the next successful commit or write probe. Hint: the probe matters
+ * because a not-ready server gets no traffic, so no commit would ever come to prove it recovered.
+ */
+export class CommitHealth {
+  private failures = 0;
+  private reason: string | null = null;
+  /** Time of the last failed commit or probe; the next probe waits PROBE_INTERVAL_MS after it. */
+  private lastFailure = Number.NEGATIVE_INFINITY;
+
+  constructor(
+    private readonly now: () => number,
+    private readonly probe: () => void,
+  ) {}
+
+  /** A commit went through. */
+  succeeded(): void {
+    this.failures = 0;
+    this.reason = null;
+  }
+
+  /** A commit failed with `message`. */
+  failed(message: string): void {
+    this.failures++;
+    this.lastFailure = this.now();
+    this.reason = `the last ${this.failures} commit${this.failures === 1 ? '' : 's'} failed: ${message}`;
+  }
+
+  /** The log could not be written at open. */
+  unwritableAtOpen(message: string): void {
+    this.failures = FAILED_COMMITS_UNHEALTHY;
+    this.lastFailure = this.now();
+    this.reason = `the log cannot be written: ${message}`;
+  }
+
+  /** Current health, probing with a tiny write when unhealthy (rate-limited). */
+  health(): LogHealth {
+    if (this.failures < FAILED_COMMITS_UNHEALTHY) return { writable: true, reason: null };
+    const now = this.now();
+    if (now - this.lastFailure >= PROBE_INTERVAL_MS) {
+      this.lastFailure = now;
+      try {
+        this.probe();
+        this.succeeded();
+        return { writable: true, reason: null };
+      } catch {
+        // still failing; keep the reason of the last commit
+      }
+    }
+    return { writable: false, reason: this.reason };
+  }
+}

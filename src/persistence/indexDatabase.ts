@@ -1,0 +1,172 @@
+import type Database from 'better-sqlite3';
+import { closeSync, existsSync, openSync, readSync, rmSync, statSync } from 'node:fs';
+import { INDEX_SCHEMA_SQL, INDEX_TABLES, INDEX_VERSION, type Chunk } from './chunkIndexer.js';
+import { openFailureReason } from './openError.js';
+
+/** What the log knows about itself when it attaches its index. */
+export interface IndexIdentity {
+  /** `<log>.index`, or ':memory:'. */
+  readonly path: string;
+  readonly epoch: string;
+  /** The log's head offset: an index covering offsets above it was built from another (newer) copy of the log. */
+  readonly head: number;
+  /** Set when an earlier run found the index unreadable while serving; discard it now. */
+  readonly markedInvalid: boolean;
+  /** One line per discarded index, saying why. */
+  readonly notice: (message: string) => void;
+}
+
+/** The attached index: the chunks it covers (contiguous, ascending) and the next chunk number. */
+export interface AttachedIndex {
+  readonly chunks: Chunk[];
+  readonly nextChunk: number;
+  /** False when the index file could not be used at all and lives in memory for this run. */
+  readonly onDisk: boolean;
+}
+
+const SQLITE_MAGIC = 'SQLite format 3\0';
+
+/** Why the index file cannot be a whole SQLite database (garbage or truncated), from its header alone; null when plausible. */
+function fileDefect(path: string): string | null {
+  if (!existsSync(path)) return null;
+  const size = statSync(path).size;
+  if (size === 0) return null;
+  const header = Buffer.alloc(100);
+  const fd = openSync(path, 'r');
+  let read: number;
+  try {
+    read = readSync(fd, header, 0, 100, 0);
+  } finally {
+    closeSync(fd);
+  }
+  if (read < 100 || header.toString('latin1', 0, 16) !== SQLITE_MAGIC) return 'it is not a SQLite database';
+  const rawPageSize = header.readUInt16BE(16);
+  const pageSize = rawPageSize === 1 ? 65_536 : rawPageSize;
+  const pages = header.readUInt32BE(28);
+  // Hint: the in-header page count is valid only when the change counter matches version-valid-for, and pages a
+  // checkpoint could not copy (disk full at close) still live in the WAL, so a non-empty WAL voids the size check.
+  const wal = `${path}-wal`;
+  const walPending = existsSync(wal) && statSync(wal).size > 0;
+  const headerValid = !walPending && header.readUInt32BE(24) === header.readUInt32BE(92);
+  if (headerValid && pages * pageSize > size) return `it is truncated (${size} of ${pages * pageSize} bytes)`;
+  return null;
+}
+
+function removeIndexFiles(path: string): void {
+  for (const suffix of ['', '-wal', '-shm']) {
+    try {
+      rmSync(`${path}${suffix}`, { force: true });
+    } catch {
+      // Hint: not removable (a directory, no permission): attaching fails next and the index lives in memory.
+    }
+  }
+}
+
+/** fileDefect, with a file that cannot even be inspected counted as a defect. */
+function inspect(path: string): string | null {
+  try {
+    return fileDefect(path);
+  } catch (error) {
+    return `it cannot be read (${openFailureReason(error)})`;
+  }
+}
+
+function freshSchema(db: Database.Database, epoch: string): void {
+  for (const table of [...INDEX_TABLES, 'meta']) db.exec(`DROP TABLE IF EXISTS ix.${table}`);
+  db.pragma(`ix.user_version = ${INDEX_VERSION}`);
+  db.exec(INDEX_SCHEMA_SQL.replace(/CREATE TABLE IF NOT EXISTS /g, 'CREATE TABLE IF NOT EXISTS ix.'));
+  db.prepare("INSERT INTO ix.meta(key, value) VALUES ('epoch', ?)").run(epoch);
+}
+
+/** Why an attached, readable index must not be trusted for this log; null when it may be used. */
+function identityDefect(db: Database.Database, identity: IndexIdentity): string | null {
+  const version = db.pragma('ix.user_version', { simple: true }) as number;
+  if (version === 0) return null;
+  if (identity.markedInvalid) return 'it was found unreadable while serving';
+  if (version !== INDEX_VERSION) return `it has layout version ${version}, not ${INDEX_VERSION}`;
+  const epoch = (db.prepare("SELECT value FROM ix.meta WHERE key = 'epoch'").get() as { value: string } | undefined)?.value;
+  if (epoch !== identity.epoch) return `it was built for another log (epoch ${epoch ?? 'unknown'}, this log is ${identity.epoch})`;
+  const top = (db.prepare('SELECT MAX(hi) AS hi FROM ix.chunks').get() as { hi: number | null }).hi ?? 0;
+  if (top > identity.head) return `it covers offsets up to ${top}, beyond this log's head ${identity.head} (an older copy of the log?)`;
+  // Hint: touch every table once, so a damaged file fails here rather than on a client's read.
+  for (const table of INDEX_TABLES) db.prepare(`SELECT * FROM ix.${table} LIMIT 1`).get();
+  return null;
+}
+
+function attach(db: Database.Database, path: string): void {
+  db.prepare('ATTACH DATABASE ? AS ix').run(path);
+  db.pragma('ix.journal_mode = WAL');
+  db.pragma('ix.synchronous = NORMAL');
+}
+
+function detach(db: Database.Database): void {
+  try {
+    db.exec('DETACH DATABASE ix');
+  } catch {
+    // not attached
+  }
+}
+
+/**
+ * Attach the derived index database as schema `ix`, trusting it only when it was built for this log (same epoch,
+ * nothing beyond the head, readable). Anything else is discarded with one notice; the caller rebuilds from the log.
+ */
+export function attachIndex(db: Database.Database, identity: IndexIdentity): AttachedIndex {
+  const inMemory = identity.path === ':memory:';
+  let reason = inMemory ? null : inspect(identity.path);
+  if (reason !== null) removeIndexFiles(identity.path);
+  let onDisk = true;
+  try {
+    attach(db, identity.path);
+    const defect = identityDefect(db, identity);
+    if (defect !== null) reason = defect;
+    if (defect !== null || (db.pragma('ix.user_version', { simple: true }) as number) === 0) freshSchema(db, identity.epoch);
+  } catch (error) {
+    reason = `it is unusable (${openFailureReason(error)})`;
+    detach(db);
+    onDisk = tryFreshFile(db, identity);
+  }
+  // Hint: exactly one line per open, saying why.
+  if (!onDisk) identity.notice(`index ${identity.path} cannot be used (${reason ?? 'unknown'}); this run rebuilds its index in memory`);
+  else if (reason !== null) identity.notice(`index ${identity.path} discarded and rebuilt from the log: ${reason}`);
+  const chunks = db.prepare('SELECT c, lo, hi FROM ix.chunks ORDER BY lo').all() as Chunk[];
+  const nextChunk = ((db.prepare('SELECT MAX(c) AS c FROM ix.chunks').get() as { c: number | null }).c ?? 0) + 1;
+  return { chunks, nextChunk, onDisk };
+}
+
+/** Start a fresh index file; when even that fails (disk full, read-only), an in-memory index for this run. */
+function tryFreshFile(db: Database.Database, identity: IndexIdentity): boolean {
+  try {
+    removeIndexFiles(identity.path);
+    attach(db, identity.path);
+    freshSchema(db, identity.epoch);
+    return true;
+  } catch {
+    detach(db);
+    attach(db, ':memory:');
+    freshSchema(db, identity.epoch);
+    return false;
+  }
+}
+
+/**
+ * The chunks reads may use: the contiguous run from the oldest retained offset up. A chunk after a gap (its
+ * neighbour's build failed) is returned in `orphans`, to be dropped and rebuilt with the tail.
+ */
+export function contiguousChunks(all: readonly Chunk[], first: number): { chunks: Chunk[]; orphans: Chunk[] } {
+  const chunks: Chunk[] = [];
+  const orphans: Chunk[] = [];
+  let expect: number | null = null;
+  let broken = false;
+  for (const chunk of all) {
+    const fits = chunk.hi >= first && !broken && (expect === null ? chunk.lo <= first : chunk.lo === expect);
+    if (fits) {
+      chunks.push(chunk);
+      expect = chunk.hi + 1;
+    } else {
+      if (chunk.hi >= first) broken = true;
+      orphans.push(chunk);
+    }
+  }
+  return { chunks, orphans };
+}

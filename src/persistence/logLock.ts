@@ -1,0 +1,63 @@
+import Database from 'better-sqlite3';
+import { openSync, readSync, closeSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { LogLockedError } from './eventLog.js';
+
+/** Paths whose lock this process holds. Hint: checked first, because reading a lock file we hold would drop our POSIX lock. */
+const heldHere = new Set<string>();
+
+/** A held lock; `release` lets another server open the log. */
+export interface LogLock {
+  release(): void;
+}
+
+/**
+ * Take the one-server-per-log lock: `<path>.lock` is a tiny SQLite database held in EXCLUSIVE locking mode, so the
+ * kernel releases it when the process dies (a kill -9 leaves no stale lock) and two starting processes cannot both
+ * win (SQLite's byte-range locks are atomic). The holder's pid is written as the file's user_version, readable raw.
+ */
+export function acquireLogLock(logPath: string): LogLock {
+  const path = `${resolve(logPath)}.lock`;
+  if (heldHere.has(path)) throw new LogLockedError(logPath, process.pid);
+  const db = new Database(path);
+  try {
+    db.pragma('busy_timeout = 0');
+    db.pragma('locking_mode = EXCLUSIVE');
+    db.pragma('journal_mode = MEMORY');
+    // Hint: a write transaction takes the EXCLUSIVE lock, which EXCLUSIVE locking mode keeps after the commit.
+    db.pragma(`user_version = ${process.pid}`);
+  } catch (error) {
+    db.close();
+    if (typeof error === 'object' && error !== null && 'code' in error && String(error.code).startsWith('SQLITE_BUSY')) {
+      throw new LogLockedError(logPath, holderPid(path));
+    }
+    throw error;
+  }
+  heldHere.add(path);
+  let released = false;
+  return {
+    release: () => {
+      if (released) return;
+      released = true;
+      heldHere.delete(path);
+      db.close();
+    },
+  };
+}
+
+/** The pid in the lock file's header (user_version, bytes 60-63), or null when unreadable. */
+function holderPid(path: string): number | null {
+  try {
+    const fd = openSync(path, 'r');
+    try {
+      const header = Buffer.alloc(64);
+      const read = readSync(fd, header, 0, 64, 0);
+      const pid = read === 64 ? header.readUInt32BE(60) : 0;
+      return pid > 0 ? pid : null;
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return null;
+  }
+}

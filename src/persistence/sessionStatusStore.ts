@@ -1,0 +1,56 @@
+import type Database from 'better-sqlite3';
+import type { SessionStatusRow } from './eventLog.js';
+
+/** Meta key of the session_status projection's high-water offset. */
+export const SESSIONS_UPTO = 'session_status_upto';
+
+/**
+ * The session_status projection: statuses the session actors folded, with the offset up to which every session
+ * record is folded (saved in the same transaction as the rows), so open can catch up from the log after a crash.
+ */
+export class SessionStatusStore {
+  private pendingUpTo = 0;
+  private readonly upsert: Database.Statement;
+  private readonly setUpTo: Database.Statement;
+  private readonly list: Database.Statement;
+  private readonly listByStatus: Database.Statement;
+
+  constructor(
+    private readonly db: Database.Database,
+    private savedUpTo: number,
+  ) {
+    this.upsert = db.prepare(
+      'INSERT INTO session_status(session_id, status, offset) VALUES (?, ?, ?) ON CONFLICT(session_id) DO UPDATE SET status = excluded.status, offset = excluded.offset',
+    );
+    this.setUpTo = db.prepare('INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value');
+    this.list = db.prepare('SELECT session_id, status, offset FROM session_status ORDER BY offset DESC LIMIT ?').raw(true);
+    this.listByStatus = db.prepare('SELECT session_id, status, offset FROM session_status WHERE status = ? ORDER BY offset DESC LIMIT ?').raw(true);
+  }
+
+  /** Upsert rows; the high-water (given, or noted) moves in the same transaction as the rows it vouches for. */
+  save(rows: readonly SessionStatusRow[], foldedUpTo?: number): void {
+    const upTo = Math.max(foldedUpTo ?? 0, this.pendingUpTo);
+    if (rows.length === 0 && upTo <= this.savedUpTo) return;
+    this.db.transaction(() => {
+      for (const row of rows) this.upsert.run(row.session_id, row.status, row.offset);
+      if (upTo > this.savedUpTo) this.setUpTo.run(SESSIONS_UPTO, String(upTo));
+    })();
+    if (upTo > this.savedUpTo) this.savedUpTo = upTo;
+  }
+
+  /** The saved high-water offset (0 when never saved). */
+  foldedUpTo(): number {
+    return this.savedUpTo;
+  }
+
+  /** Remember a high-water for the next save. */
+  noteFolded(upTo: number): void {
+    if (upTo > this.pendingUpTo) this.pendingUpTo = upTo;
+  }
+
+  /** Sessions by most recent status change, optionally only one status. */
+  listSessions(status: string | undefined, limit: number): SessionStatusRow[] {
+    const rows = (status === undefined ? this.list.all(limit) : this.listByStatus.all(status, limit)) as [string, string, number][];
+    return rows.map(([session_id, s, offset]) => ({ session_id, status: s, offset }));
+  }
+}

@@ -1,0 +1,83 @@
+import type Database from 'better-sqlite3';
+import type { EventType } from '../protocol/eventTypes.js';
+import type { TypeStat } from './eventLog.js';
+
+/** Meta key of the type_stats projection's high-water offset (written in the same transaction as the counters). */
+export const TYPE_STATS_UPTO = 'type_stats_upto';
+
+type Counter = { count: number; last_seen: number };
+
+/**
+ * The by-type counters of GET /stats: a projection of the log kept in `type_stats`, updated inside each commit and
+ * caught up from the log at open (from its recorded high-water offset, or fully when that is missing or ahead).
+ */
+export class TypeStats {
+  private readonly counters = new Map<EventType, Counter>();
+  private readonly upsert: Database.Statement;
+
+  constructor(private readonly db: Database.Database) {
+    this.upsert = db.prepare(
+      'INSERT INTO type_stats(event_type, count, last_seen) VALUES (?, ?, ?) ' +
+        'ON CONFLICT(event_type) DO UPDATE SET count = count + excluded.count, last_seen = MAX(last_seen, excluded.last_seen)',
+    );
+  }
+
+  /** Bring the table up to `head` from the log; returns a notice when it had to recompute. Never throws on a full disk. */
+  catchUp(upTo: number | null, head: number, setMeta: (key: string, value: string) => void): string | null {
+    let notice: string | null = null;
+    const apply = this.db.transaction(() => {
+      if (upTo === null || upTo > head) {
+        if (head > 0) notice = `type_stats recomputed from the log (${upTo === null ? 'no recorded high-water' : `high-water ${upTo} beyond head ${head}`})`;
+        this.db.exec('DELETE FROM type_stats');
+        this.addFrom(0);
+      } else if (upTo < head) this.addFrom(upTo);
+      setMeta(TYPE_STATS_UPTO, String(head));
+    });
+    try {
+      apply();
+    } catch (error) {
+      notice = `type_stats could not be caught up (${error instanceof Error ? error.message : String(error)}); served from a scan of the log this run`;
+      this.reload(this.db.prepare('SELECT event_type, COUNT(*) AS count, MAX(ts) AS last_seen FROM events GROUP BY event_type').all() as Row[]);
+      return notice;
+    }
+    this.reload();
+    return notice;
+  }
+
+  private addFrom(after: number): void {
+    const rows = this.db.prepare('SELECT event_type, COUNT(*) AS count, MAX(ts) AS last_seen FROM events WHERE offset > ? GROUP BY event_type').all(after) as Row[];
+    for (const row of rows) this.upsert.run(row.event_type, row.count, row.last_seen);
+  }
+
+  /** Add one commit's per-type counts (inside the commit's transaction). */
+  add(perType: ReadonlyMap<EventType, number>, ts: number): void {
+    for (const [type, count] of perType) {
+      this.upsert.run(type, count, ts);
+      const stat = this.counters.get(type);
+      if (stat) {
+        stat.count += count;
+        stat.last_seen = ts;
+      } else this.counters.set(type, { count, last_seen: ts });
+    }
+  }
+
+  /** Re-read the table (after a rollback or a delete), or adopt `rows`. */
+  reload(rows: readonly Row[] = this.db.prepare('SELECT event_type, count, last_seen FROM type_stats').all() as Row[]): void {
+    this.counters.clear();
+    for (const row of rows) this.counters.set(row.event_type, { count: row.count, last_seen: row.last_seen });
+  }
+
+  /** Non-empty counters, most frequent first. */
+  list(): TypeStat[] {
+    return [...this.counters]
+      .filter(([, stat]) => stat.count > 0)
+      .map(([event_type, stat]) => ({ event_type, count: stat.count, last_seen: stat.last_seen }))
+      .sort((a, b) => b.count - a.count || a.event_type.localeCompare(b.event_type));
+  }
+}
+
+interface Row {
+  readonly event_type: EventType;
+  readonly count: number;
+  readonly last_seen: number;
+}

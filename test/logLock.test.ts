@@ -1,0 +1,103 @@
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { LogLockedError, LogOpenError } from '../src/persistence/eventLog.js';
+import { SqliteEventLog } from '../src/persistence/sqliteEventLog.js';
+import { killServer, MAIN_JS, spawnServer, type ChildServer } from './support/childServer.js';
+
+const deps = { now: () => 1_000, newId: () => `gen-${Math.random()}`, newEpoch: () => 'e' };
+
+describe('one server per log', () => {
+  let dir = '';
+  const servers: ChildServer[] = [];
+  afterEach(async () => {
+    for (const server of servers.splice(0)) await killServer(server);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('refuses a second log on the same path in the same process, naming the holder, until the first is closed', () => {
+    dir = mkdtempSync(join(tmpdir(), 'log-lock-'));
+    const path = join(dir, 'events.db');
+    const first = new SqliteEventLog({ path, ...deps });
+    let refused: unknown;
+    try {
+      new SqliteEventLog({ path, ...deps }).close();
+    } catch (error) {
+      refused = error;
+    }
+    expect(refused).toBeInstanceOf(LogLockedError);
+    expect((refused as LogLockedError).holderPid).toBe(process.pid);
+    expect((refused as LogLockedError).message).toContain(path);
+    // The refused attempt must not have disturbed the holder.
+    first.appendGroups([[{ id: null, event_type: 'quiz_started', source: 's', session_id: 's1', user_id: null, payloadJson: '{}' }]]);
+    expect(first.headOffset()).toBe(1);
+    first.close();
+    const second = new SqliteEventLog({ path, ...deps });
+    expect(second.headOffset()).toBe(1);
+    second.close();
+  });
+
+  it('makes a second server process on the same DATABASE_PATH exit 5 with one line naming the path and the holder pid', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'log-lock-'));
+    const path = join(dir, 'events.db');
+    const holder = await spawnServer(path);
+    servers.push(holder);
+    const second = await runMain({ DATABASE_PATH: path, PORT: '0' });
+    expect(second.code).toBe(5);
+    expect(second.output).toContain(path);
+    expect(second.output).toContain(String(holder.proc.pid));
+    expect(second.output).not.toMatch(/\n\s+at /);
+    expect((await fetch(`${holder.base}/health`)).ok).toBe(true);
+  });
+
+  it('does not let a lock left by a kill -9 block the restart', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'log-lock-'));
+    const path = join(dir, 'events.db');
+    const first = await spawnServer(path);
+    first.proc.kill('SIGKILL');
+    await first.exited;
+    const second = await spawnServer(path);
+    servers.push(second);
+    expect((await fetch(`${second.base}/health`)).ok).toBe(true);
+  });
+
+  it('throws LogOpenError with a plain reason for a directory or a file that is not SQLite', () => {
+    dir = mkdtempSync(join(tmpdir(), 'log-open-'));
+    const asDir = join(dir, 'adir');
+    mkdirSync(asDir);
+    const notSqlite = join(dir, 'text.db');
+    writeFileSync(notSqlite, 'hello, this is not a database\n'.repeat(100));
+    for (const [path, reason] of [
+      [asDir, /directory|cannot open/],
+      [notSqlite, /not a SQLite database/],
+    ] as const) {
+      let error: unknown;
+      try {
+        new SqliteEventLog({ path, ...deps }).close();
+      } catch (caught) {
+        error = caught;
+      }
+      expect(error).toBeInstanceOf(LogOpenError);
+      expect((error as Error).message).toMatch(reason);
+    }
+    // A failed open releases its lock: fixing the file lets the next open succeed.
+    rmSync(notSqlite);
+    new SqliteEventLog({ path: notSqlite, ...deps }).close();
+  });
+});
+
+function runMain(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const proc = spawn(process.execPath, [MAIN_JS], { env: { ...process.env, HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    proc.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    proc.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const timer = setTimeout(() => proc.kill('SIGKILL'), 15_000);
+    proc.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, output });
+    });
+  });
+}
