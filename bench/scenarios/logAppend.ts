@@ -30,7 +30,7 @@ export async function appendToLog(path: string, inputs: readonly EventInput[], t
     isGeneratedId: (id) => SERVER_ID.test(id),
     newEpoch: () => 'benchepoch000000',
     indexer,
-    onIndexError: (message) => {
+    onNotice: (message) => {
       throw new Error(`index build failed: ${message}`);
     },
   });

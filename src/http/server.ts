@@ -57,7 +57,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     newId: deps.newEventId ?? (() => `evt_${nanoid()}`),
     isGeneratedId: deps.newEventId === undefined ? (id) => SERVER_ID.test(id) : () => true,
     newEpoch: customAlphabet('0123456789abcdefghijklmnopqrstuvwxyz', 16),
-    onIndexError: (message) => logger.error({ error: message }, 'index worker failed; reads fall back to the in-memory tail'),
+    onNotice: (message) => logger.warn({}, message),
   });
   const newSubscriberId = () => `sub_${nanoid(12)}`;
   const pipeline = new Pipeline({

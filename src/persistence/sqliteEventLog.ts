@@ -38,8 +38,6 @@ export interface SqliteEventLogOptions {
   readonly isGeneratedId?: (id: string) => boolean;
   /** Told (one line each) when derived state is discarded, rebuilt, or cannot be written; the log keeps serving. */
   readonly onNotice?: (message: string) => void;
-  /** Older name of onNotice, still honoured when onNotice is not given. */
-  readonly onIndexError?: (message: string) => void;
   /** Test hook: consulted before each chunk build; true makes that build fail as if the index disk were full. */
   readonly failIndexBuild?: () => boolean;
 }
@@ -95,7 +93,7 @@ export class SqliteEventLog implements EventLog {
   constructor(options: SqliteEventLogOptions) {
     this.now = options.now ?? Date.now;
     this.newId = options.newId;
-    this.notice = options.onNotice ?? options.onIndexError ?? (() => {});
+    this.notice = options.onNotice ?? (() => {});
     this.indexChunk = options.indexChunk ?? 20_000;
     this.lock = lockLog(options.path);
     let degraded: string | null;
