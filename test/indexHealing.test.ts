@@ -79,12 +79,19 @@ describe('the derived index heals itself and never serves another log', () => {
     closeLog();
     copyFileSync(join(dir, 'backup.db'), path);
 
-    const restored = open(path);
+    const restored = open(path, {}, 'epoch-restored');
     expect(restored.notices).toHaveLength(1);
     expect(restored.notices[0]).toMatch(/discarded.*beyond this log's head 30/);
+    // Offsets 31.. will be handed out again for other events: the log is a new log to its subscribers.
+    expect(restored.notices[0]).toContain('new epoch epoch-restored');
+    expect(restored.log.epoch).toBe('epoch-restored');
     expectAgreesWithScan(restored.log, path, NOW);
     append(restored.log, someEvents(25, 'c', 70));
     expectAgreesWithScan(restored.log, path, NOW);
+    closeLog();
+    const reopened = open(path, {}, 'epoch-unused');
+    expect(reopened.log.epoch).toBe('epoch-restored');
+    expect(reopened.notices).toEqual([]);
   });
 
   it('discards a truncated index file and a garbage index file', () => {

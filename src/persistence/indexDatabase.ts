@@ -14,6 +14,8 @@ export interface IndexIdentity {
   readonly markedInvalid: boolean;
   /** One line per discarded index, saying why. */
   readonly notice: (message: string) => void;
+  /** A new epoch, for a log found to have gone backwards (see AttachedIndex.epoch). */
+  readonly newEpoch: () => string;
 }
 
 /** The attached index: the chunks it covers (contiguous, ascending) and the next chunk number. */
@@ -22,6 +24,12 @@ export interface AttachedIndex {
   readonly nextChunk: number;
   /** False when the index file could not be used at all and lives in memory for this run. */
   readonly onDisk: boolean;
+  /**
+   * The epoch the log must carry from now on: its own, or a new one when this log's own index covered offsets beyond
+   * its head. Hint: then the log went backwards (a backup restored, or commits lost), so offsets above the head would
+   * be handed out again for other events; a new epoch tells every subscriber its saved offsets no longer apply.
+   */
+  readonly epoch: string;
 }
 
 const SQLITE_MAGIC = 'SQLite format 3\0';
@@ -79,7 +87,14 @@ function freshSchema(db: Database.Database, epoch: string): void {
 }
 
 /** Why an attached, readable index must not be trusted for this log; null when it may be used. */
-function identityDefect(db: Database.Database, identity: IndexIdentity): string | null {
+function identityDefect(db: Database.Database, identity: IndexIdentity): { reason: string; rewound: boolean } | null {
+  const reason = identityProblem(db, identity);
+  return reason === null ? null : { reason, rewound: reason.startsWith(AHEAD) };
+}
+
+const AHEAD = 'it covers offsets up to';
+
+function identityProblem(db: Database.Database, identity: IndexIdentity): string | null {
   const version = db.pragma('ix.user_version', { simple: true }) as number;
   if (version === 0) return null;
   if (identity.markedInvalid) return 'it was found unreadable while serving';
@@ -87,7 +102,7 @@ function identityDefect(db: Database.Database, identity: IndexIdentity): string 
   const epoch = (db.prepare("SELECT value FROM ix.meta WHERE key = 'epoch'").get() as { value: string } | undefined)?.value;
   if (epoch !== identity.epoch) return `it was built for another log (epoch ${epoch ?? 'unknown'}, this log is ${identity.epoch})`;
   const top = (db.prepare('SELECT MAX(hi) AS hi FROM ix.chunks').get() as { hi: number | null }).hi ?? 0;
-  if (top > identity.head) return `it covers offsets up to ${top}, beyond this log's head ${identity.head} (an older copy of the log?)`;
+  if (top > identity.head) return `${AHEAD} ${top}, beyond this log's head ${identity.head} (an older copy of the log?)`;
   // Hint: touch every table once, so a damaged file fails here rather than on a client's read.
   for (const table of INDEX_TABLES) db.prepare(`SELECT * FROM ix.${table} LIMIT 1`).get();
   return null;
@@ -116,11 +131,16 @@ export function attachIndex(db: Database.Database, identity: IndexIdentity): Att
   let reason = inMemory ? null : inspect(identity.path);
   if (reason !== null) removeIndexFiles(identity.path);
   let onDisk = true;
+  let epoch = identity.epoch;
   try {
     attach(db, identity.path);
     const defect = identityDefect(db, identity);
-    if (defect !== null) reason = defect;
-    if (defect !== null || (db.pragma('ix.user_version', { simple: true }) as number) === 0) freshSchema(db, identity.epoch);
+    if (defect !== null) reason = defect.reason;
+    if (defect?.rewound === true) {
+      epoch = identity.newEpoch();
+      reason += `; the log went backwards, so it gets a new epoch ${epoch} (offsets saved by subscribers no longer apply)`;
+    }
+    if (defect !== null || (db.pragma('ix.user_version', { simple: true }) as number) === 0) freshSchema(db, epoch);
   } catch (error) {
     reason = `it is unusable (${openFailureReason(error)})`;
     detach(db);
@@ -131,7 +151,7 @@ export function attachIndex(db: Database.Database, identity: IndexIdentity): Att
   else if (reason !== null) identity.notice(`index ${identity.path} discarded and rebuilt from the log: ${reason}`);
   const chunks = db.prepare('SELECT c, lo, hi FROM ix.chunks ORDER BY lo').all() as Chunk[];
   const nextChunk = ((db.prepare('SELECT MAX(c) AS c FROM ix.chunks').get() as { c: number | null }).c ?? 0) + 1;
-  return { chunks, nextChunk, onDisk };
+  return { chunks, nextChunk, onDisk, epoch };
 }
 
 /** Start a fresh index file; when even that fails (disk full, read-only), an in-memory index for this run. */

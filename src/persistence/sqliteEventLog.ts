@@ -143,6 +143,8 @@ export class SqliteEventLog implements EventLog {
       this.coverage = opened.coverage;
       this.reader = opened.reader;
       this.indexer = indexer = opened.indexer;
+      // Hint: the log went backwards; when the new epoch cannot be saved (disk full) the next open decides again.
+      if (opened.epoch !== this.epoch && this.tryWrite(() => this.setMeta.run('epoch', opened.epoch))) this.epoch = opened.epoch;
       this.rebuildTail();
       this.coverage.builder = this.indexer;
     } catch (error) {
@@ -156,7 +158,11 @@ export class SqliteEventLog implements EventLog {
   }
 
   /** Attach the derived index (discarding it when it does not belong to this log) and set up who builds chunks. */
-  private openIndex(options: SqliteEventLogOptions, degraded: string | null, markedInvalid: boolean): { coverage: IndexCoverage; reader: EventReader; indexer: ChunkIndexer } {
+  private openIndex(
+    options: SqliteEventLogOptions,
+    degraded: string | null,
+    markedInvalid: boolean,
+  ): { coverage: IndexCoverage; reader: EventReader; indexer: ChunkIndexer; epoch: string } {
     const inMemory = options.path === ':memory:';
     const indexPath = inMemory ? ':memory:' : `${options.path}.index`;
     const onBuilt = (chunk: Chunk) => {
@@ -165,7 +171,14 @@ export class SqliteEventLog implements EventLog {
     const onFailed = (chunk: Chunk | null, why: string) => {
       if (!this.closed) this.coverage.failed(chunk, why);
     };
-    const attached = attachIndex(this.db, { path: indexPath, epoch: this.epoch, head: this.nextOffset - 1, markedInvalid, notice: this.notice });
+    const attached = attachIndex(this.db, {
+      path: indexPath,
+      epoch: this.epoch,
+      head: this.nextOffset - 1,
+      markedInvalid,
+      notice: this.notice,
+      newEpoch: options.newEpoch,
+    });
     if (markedInvalid) this.tryWrite(() => this.db.prepare('DELETE FROM meta WHERE key = ?').run(INDEX_INVALID));
     const { chunks, orphans } = contiguousChunks(attached.chunks, this.first);
     const coverage = new IndexCoverage(
@@ -189,7 +202,8 @@ export class SqliteEventLog implements EventLog {
     // Hint: the tail is rebuilt inline (one segment in memory at a time); the worker takes over afterwards.
     coverage.builder = inline;
     const useInline = options.indexer === 'inline' || inMemory || !attached.onDisk || degraded !== null;
-    return { coverage, reader, indexer: useInline ? inline : new WorkerChunkIndexer(options.path, indexPath, onBuilt, onFailed) };
+    const indexer = useInline ? inline : new WorkerChunkIndexer(options.path, indexPath, onBuilt, onFailed);
+    return { coverage, reader, indexer, epoch: attached.epoch };
   }
 
   /**
@@ -230,11 +244,13 @@ export class SqliteEventLog implements EventLog {
     }
   }
 
-  private tryWrite(write: () => void): void {
+  /** Run a write of derived bookkeeping; false when it failed (it is repaired at the next open). */
+  private tryWrite(write: () => void): boolean {
     try {
       write();
+      return true;
     } catch {
-      // Hint: derived bookkeeping only; a failure here is repaired at the next open.
+      return false;
     }
   }
 
