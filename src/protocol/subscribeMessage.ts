@@ -85,15 +85,7 @@ export function parseFilters(raw: unknown): ParseResult<EventFilter> {
   return { ok: true, value: toFilter(result.output) };
 }
 
-/** The filter as the acks echo it: every field present, null when unset. */
-export function describeFilter(filter: EventFilter): Record<string, unknown> {
-  return {
-    event_types: filter.event_types ?? null,
-    session_id: filter.session_id ?? null,
-    user_id: filter.user_id ?? null,
-    source: filter.source ?? null,
-  };
-}
+export { describeFilter } from './serverMessages.js';
 
 function unknownKeys(raw: unknown, known: ReadonlySet<string>): string[] {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return [];
