@@ -31,6 +31,22 @@ type Reply = (body: ServerMessage, offset: number) => void;
 
 const INTERNAL_ERROR = errorMessage('internal error');
 
+/** Write a connection's ready acks; close a producer whose acks were dropped or whose backlog passed the bound. */
+function flushAcks(ws: WebSocket<Connection>, data: Connection, deps: PublishDeps): void {
+  const { logger } = deps;
+  if (data.closed) return;
+  const sink: AckSink = { buffered: () => ws.getBufferedAmount(), cork: (fn) => ws.cork(fn), send: (text) => ws.send(text, false, false) };
+  const result = data.acks.flush(sink, ACK_HIGH_WATER_BYTES);
+  if (result === 'dropped') {
+    // Hint: the flush never sends past ACK_HIGH_WATER_BYTES, far below maxBackpressure; a drop is a bug. Tell the producer.
+    logger.error({ ip: data.ip, buffered: ws.getBufferedAmount() }, 'uWS dropped an ack; closing the producer');
+    ws.end(1011, `ack dropped; acked through offset ${data.acks.ackedOffset}`);
+  } else if (result === 'blocked' && data.acks.backlogBytes > deps.ackBacklogBytes) {
+    logger.warn({ ip: data.ip, backlog: data.acks.backlogBytes }, 'producer not reading its acks; closing');
+    ws.end(CLOSE_ACK_BACKLOG, `ack backlog full; acked through offset ${data.acks.ackedOffset}; committed through ${data.acks.committedOffset}`);
+  }
+}
+
 /** The /ws/publish handlers (open, message, drain, close); `opened`/`closed` keep the shared socket bookkeeping. */
 export function publishHandlers(
   deps: PublishDeps,
@@ -39,19 +55,7 @@ export function publishHandlers(
 ): Pick<WebSocketBehavior<Connection>, 'open' | 'message' | 'drain' | 'close'> {
   const { config, pipeline, logger } = deps;
   const pendingFlush = new Map<WebSocket<Connection>, Connection>();
-  const flush = (ws: WebSocket<Connection>, data: Connection) => {
-    if (data.closed) return;
-    const sink: AckSink = { buffered: () => ws.getBufferedAmount(), cork: (fn) => ws.cork(fn), send: (text) => ws.send(text, false, false) };
-    const result = data.acks.flush(sink, ACK_HIGH_WATER_BYTES);
-    if (result === 'dropped') {
-      // Hint: the flush never sends past ACK_HIGH_WATER_BYTES, far below maxBackpressure; a drop is a bug. Tell the producer.
-      logger.error({ ip: data.ip, buffered: ws.getBufferedAmount() }, 'uWS dropped an ack; closing the producer');
-      ws.end(1011, `ack dropped; acked through offset ${data.acks.ackedOffset}`);
-    } else if (result === 'blocked' && data.acks.backlogBytes > deps.ackBacklogBytes) {
-      logger.warn({ ip: data.ip, backlog: data.acks.backlogBytes }, 'producer not reading its acks; closing');
-      ws.end(CLOSE_ACK_BACKLOG, `ack backlog full; acked through offset ${data.acks.ackedOffset}; committed through ${data.acks.committedOffset}`);
-    }
-  };
+  const flush = (ws: WebSocket<Connection>, data: Connection) => flushAcks(ws, data, deps);
   const flushPending = () => {
     for (const [ws, data] of pendingFlush) guarded(logger, 'ws publish flush', () => flush(ws, data));
     pendingFlush.clear();
