@@ -80,6 +80,18 @@ describe('/ws/publish', () => {
     expect((await stats(t.base)).head_offset).toBe(head);
   });
 
+  it('lists the first 100 issues of a bad batch and counts the rest, as REST does', async () => {
+    const p = await publisher();
+    const head = (await stats(t.base)).head_offset;
+    p.send({ ref: 'big', events: Array.from({ length: 150 }, () => eventBody({ source: 'bad source' })) });
+    const ack = await p.next();
+    expect(ack).toEqual({ status: 'error', ref: 'big', message: expect.stringMatching(/^\[0\]\.source: /) });
+    expect(ack.message).toContain('[99].source');
+    expect(ack.message).not.toContain('[100].source');
+    expect(ack.message).toMatch(/; … and 50 more issues \(150 in all\)$/);
+    expect((await stats(t.base)).head_offset).toBe(head);
+  });
+
   it('echoes ref on single events, on {ref, events} envelopes and on errors', async () => {
     const p = await publisher();
     p.send({ ...eventBody(), ref: 'one' });

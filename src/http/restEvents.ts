@@ -1,10 +1,11 @@
 import { isUtf8 } from 'node:buffer';
-import type { Pipeline, SubmitOutcome } from '../actors/pipeline.js';
+import type { Pipeline } from '../actors/pipeline.js';
 import type { Config } from '../config.js';
-import { parseEventInput, type EventInput } from '../protocol/eventInput.js';
 import { parseEventQuery } from '../protocol/eventQuery.js';
-import { recordJson, recordsJson, type StoredEvent } from '../protocol/eventRecord.js';
-import { IssueList, preview } from '../protocol/issue.js';
+import { recordJson, recordsJson } from '../protocol/eventRecord.js';
+import { formatIssues, preview } from '../protocol/issue.js';
+import { publishInputs, readPublishMessage } from '../protocol/publishMessage.js';
+import { publishReply, type PublishReply } from '../protocol/publishReply.js';
 import { parseIsoTimestamp } from '../protocol/timestamp.js';
 import { HttpError } from './httpError.js';
 import { readBody, type Reply } from './reply.js';
@@ -27,30 +28,13 @@ function parseBody(body: Buffer): unknown {
   }
 }
 
-/** Validate every event; 422 with the first issues (and how many in all) when any is bad. */
-function validateEvents(items: readonly unknown[], isArray: boolean, config: Config, bodyBytes: number): EventInput[] {
-  if (items.length === 0) throw validationError([{ field: 'body', message: 'must contain at least one event' }]);
-  const inputs: EventInput[] = [];
-  const issues = new IssueList();
-  for (let i = 0; i < items.length; i++) {
-    const result = parseEventInput(items[i], config);
-    if (result.ok) inputs.push(result.value);
-    else issues.add(result.issues, isArray ? `[${i}]` : undefined);
-  }
-  if (!issues.empty) throw validationError(issues.listed, 'body', issues.total, bodyBytes);
-  return inputs;
-}
-
-function respondToPublish(reply: Reply, outcome: SubmitOutcome, isArray: boolean): void {
-  if (!outcome.ok) {
-    if ('conflict' in outcome) {
-      reply.json(409, { detail: `event id ${JSON.stringify(outcome.conflict.id)} already exists with different content` });
-    } else reply.json(503, { detail: outcome.message }, { 'Retry-After': '1' });
+/** Render a publish reply: the stored record(s), or the old service's `{detail}` with its status. */
+function renderPublish(reply: Reply, result: PublishReply, isArray: boolean): void {
+  if (result.kind === 'refused') {
+    reply.json(result.status, { detail: result.message }, result.status === 503 ? { 'Retry-After': '1' } : {});
     return;
   }
-  // A producer id seen before returns its original record with 200; anything newly appended is a 201.
-  const status = outcome.appended.length === 0 ? 200 : 201;
-  reply.json(status, isArray ? recordsJson(outcome.records as StoredEvent[]) : recordJson(outcome.records[0]!), {}, true);
+  reply.json(result.status, isArray ? recordsJson(result.records) : recordJson(result.records[0]!), {}, true);
 }
 
 /** POST, GET and DELETE /events and GET /events/{id}. */
@@ -62,10 +46,11 @@ export function eventRoutes(config: Config, pipeline: Pipeline): RouteSpec[] {
       method: 'POST', pattern: '/events', rate: 'publish', auth: true,
       handler: (_info, reply) =>
         readBody(reply, config.maxBodyBytes, (body) => {
-          const parsed = parseBody(body);
-          const isArray = Array.isArray(parsed);
-          const inputs = validateEvents(isArray ? parsed : [parsed], isArray, config, body.byteLength);
-          const accepted = pipeline.submit(inputs, (outcome) => reply.run(() => respondToPublish(reply, outcome, isArray)));
+          const message = readPublishMessage(parseBody(body), 'body');
+          const parsed = publishInputs(message, config, 'body');
+          if (!parsed.ok) throw validationError(parsed.issues.listed, 'body', parsed.issues.total, body.byteLength);
+          const isArray = message.isBatch;
+          const accepted = pipeline.submit(parsed.value, (outcome) => reply.run(() => renderPublish(reply, publishReply(outcome), isArray)));
           if (!accepted) {
             const detail = pipeline.stopping ? 'server shutting down; retry shortly' : 'pipeline is over its pending bound; retry shortly';
             throw new HttpError(503, detail, { 'Retry-After': '1' });
@@ -79,7 +64,7 @@ export function eventRoutes(config: Config, pipeline: Pipeline): RouteSpec[] {
       handler: (info, reply) => {
         const parsed = parseEventQuery(queryMap(info.query));
         if (!parsed.ok) {
-          if (parsed.status === 400) throw new HttpError(400, parsed.issues.map((i) => `${i.field}: ${i.message}`).join('; '));
+          if (parsed.status === 400) throw new HttpError(400, formatIssues(parsed.issues));
           throw validationError(parsed.issues, 'query');
         }
         reply.json(200, recordsJson(log.query(parsed.value)), {}, true);

@@ -1,11 +1,10 @@
 import type { Pipeline } from '../actors/pipeline.js';
 import { preview, type Issue } from '../protocol/issue.js';
+import { isSessionStatus, SESSION_STATUSES } from '../protocol/sessionStatus.js';
 import { HttpError } from './httpError.js';
 import { queryMap } from './restEvents.js';
 import type { RouteSpec } from './restRouter.js';
 import { validationError } from './validationError.js';
-
-const SESSION_STATUSES = ['active', 'created', 'in_progress', 'completed', 'timed_out', 'ended'];
 
 /** GET /sessions and /sessions/{id}: views folded from the log. */
 export function sessionRoutes(pipeline: Pipeline): RouteSpec[] {
@@ -27,7 +26,7 @@ export function sessionRoutes(pipeline: Pipeline): RouteSpec[] {
         const limitText = params.get('limit') || '100';
         const limit = Number(limitText);
         const issues: Issue[] = [];
-        if (status !== undefined && !SESSION_STATUSES.includes(status)) {
+        if (status !== undefined && !isSessionStatus(status)) {
           issues.push({ field: 'status', message: `must be one of ${SESSION_STATUSES.join(', ')} (got ${preview(status)})` });
         }
         if (!Number.isInteger(limit) || limit < 1 || limit > 1000) issues.push({ field: 'limit', message: `must be an integer from 1 to 1000 (got ${preview(limitText)})` });

@@ -1,11 +1,12 @@
 import type { WebSocket, WebSocketBehavior } from 'uWebSockets.js';
 import type { Logger } from '../actors/logger.js';
-import type { Pipeline, SubmitOutcome } from '../actors/pipeline.js';
+import type { Pipeline } from '../actors/pipeline.js';
 import type { Config } from '../config.js';
-import { parseEventInput, type EventInput } from '../protocol/eventInput.js';
-import { formatIssues, prefixIssues, type Issue } from '../protocol/issue.js';
-import { tooDeepAt } from '../protocol/jsonDepth.js';
-import { nestsDeeperThan } from '../protocol/textDepth.js';
+import { formatIssues } from '../protocol/issue.js';
+import { decodeJsonMessage } from '../protocol/jsonMessage.js';
+import { publishInputs, readPublishMessage } from '../protocol/publishMessage.js';
+import { publishReply, withRef, wsPublishAck } from '../protocol/publishReply.js';
+import { errorMessage, type ServerMessage } from '../protocol/serverMessages.js';
 import type { AckSink } from './ackQueue.js';
 import type { RateLimiter } from './rateLimiter.js';
 import { guarded } from './wsBoundary.js';
@@ -26,7 +27,25 @@ export interface PublishDeps {
   readonly ackBacklogBytes: number;
 }
 
-type Reply = (body: object, offset: number) => void;
+type Reply = (body: ServerMessage, offset: number) => void;
+
+const INTERNAL_ERROR = errorMessage('internal error');
+
+/** Write a connection's ready acks; close a producer whose acks were dropped or whose backlog passed the bound. */
+function flushAcks(ws: WebSocket<Connection>, data: Connection, deps: PublishDeps): void {
+  const { logger } = deps;
+  if (data.closed) return;
+  const sink: AckSink = { buffered: () => ws.getBufferedAmount(), cork: (fn) => ws.cork(fn), send: (text) => ws.send(text, false, false) };
+  const result = data.acks.flush(sink, ACK_HIGH_WATER_BYTES);
+  if (result === 'dropped') {
+    // Hint: the flush never sends past ACK_HIGH_WATER_BYTES, far below maxBackpressure; a drop is a bug. Tell the producer.
+    logger.error({ ip: data.ip, buffered: ws.getBufferedAmount() }, 'uWS dropped an ack; closing the producer');
+    ws.end(1011, `ack dropped; acked through offset ${data.acks.ackedOffset}`);
+  } else if (result === 'blocked' && data.acks.backlogBytes > deps.ackBacklogBytes) {
+    logger.warn({ ip: data.ip, backlog: data.acks.backlogBytes }, 'producer not reading its acks; closing');
+    ws.end(CLOSE_ACK_BACKLOG, `ack backlog full; acked through offset ${data.acks.ackedOffset}; committed through ${data.acks.committedOffset}`);
+  }
+}
 
 /** The /ws/publish handlers (open, message, drain, close); `opened`/`closed` keep the shared socket bookkeeping. */
 export function publishHandlers(
@@ -36,19 +55,7 @@ export function publishHandlers(
 ): Pick<WebSocketBehavior<Connection>, 'open' | 'message' | 'drain' | 'close'> {
   const { config, pipeline, logger } = deps;
   const pendingFlush = new Map<WebSocket<Connection>, Connection>();
-  const flush = (ws: WebSocket<Connection>, data: Connection) => {
-    if (data.closed) return;
-    const sink: AckSink = { buffered: () => ws.getBufferedAmount(), cork: (fn) => ws.cork(fn), send: (text) => ws.send(text, false, false) };
-    const result = data.acks.flush(sink, ACK_HIGH_WATER_BYTES);
-    if (result === 'dropped') {
-      // Hint: the flush never sends past ACK_HIGH_WATER_BYTES, far below maxBackpressure; a drop is a bug. Tell the producer.
-      logger.error({ ip: data.ip, buffered: ws.getBufferedAmount() }, 'uWS dropped an ack; closing the producer');
-      ws.end(1011, `ack dropped; acked through offset ${data.acks.ackedOffset}`);
-    } else if (result === 'blocked' && data.acks.backlogBytes > deps.ackBacklogBytes) {
-      logger.warn({ ip: data.ip, backlog: data.acks.backlogBytes }, 'producer not reading its acks; closing');
-      ws.end(CLOSE_ACK_BACKLOG, `ack backlog full; acked through offset ${data.acks.ackedOffset}; committed through ${data.acks.committedOffset}`);
-    }
-  };
+  const flush = (ws: WebSocket<Connection>, data: Connection) => flushAcks(ws, data, deps);
   const flushPending = () => {
     for (const [ws, data] of pendingFlush) guarded(logger, 'ws publish flush', () => flush(ws, data));
     pendingFlush.clear();
@@ -75,10 +82,10 @@ export function publishHandlers(
         () => {
           if (message.byteLength > config.maxWsMessageBytes) return reply(tooLarge(message, config), 0);
           const text = decodeUtf8(message);
-          if (text === null) return reply({ status: 'error', message: NOT_UTF8 }, 0);
+          if (text === null) return reply(errorMessage(NOT_UTF8), 0);
           handlePublish(text, data.ip, deps, reply);
         },
-        () => reply({ status: 'error', message: 'internal error' }, 0),
+        () => reply(INTERNAL_ERROR, 0),
       );
     },
     drain: (ws) => guarded(logger, 'ws publish drain', () => flush(ws, ws.getUserData())),
@@ -91,74 +98,31 @@ export function publishHandlers(
   };
 }
 
-/** The events of a publish message: an event, an array of events, or `{ref, events:[…]}`. */
-function unwrap(message: unknown): { ref: unknown; items: unknown[]; isBatch: boolean } {
-  if (Array.isArray(message)) return { ref: undefined, items: message, isBatch: true };
-  if (typeof message === 'object' && message !== null) {
-    const { ref, events } = message as { ref?: unknown; events?: unknown };
-    if (Array.isArray(events)) return { ref, items: events, isBatch: true };
-    return { ref, items: [message], isBatch: false };
-  }
-  return { ref: undefined, items: [message], isBatch: false };
-}
-
 /** Parse one /ws/publish message and submit it; `ref` is echoed in the reply. */
 function handlePublish(text: string, ip: string, deps: PublishDeps, reply: Reply): void {
   const { config, pipeline } = deps;
-  let message: unknown;
-  try {
-    message = JSON.parse(text);
-  } catch (error) {
-    return reply({ status: 'error', message: `Invalid JSON: ${(error as Error).message}` }, 0);
-  }
-  // Hint: bound nesting before anything recursive (valibot, JSON.stringify of an echoed ref) touches the value.
-  if (nestsDeeperThan(text, config.maxJsonDepth)) {
-    const field = tooDeepAt(message, config.maxJsonDepth) ?? 'message';
-    return reply({ status: 'error', message: `${field === 'body' ? 'message' : field}: nested deeper than ${config.maxJsonDepth} levels (MAX_JSON_DEPTH)` }, 0);
-  }
-  const { ref, items, isBatch } = unwrap(message);
-  const withRef = (body: Record<string, unknown>) => (ref === undefined ? body : { ...body, ref });
+  const decoded = decodeJsonMessage(text, config.maxJsonDepth);
+  if (!decoded.ok) return reply(errorMessage(decoded.message), 0);
+  const message = readPublishMessage(decoded.value, 'message');
+  const { ref, isBatch } = message;
   const wait = deps.limiter.take(ip);
-  if (wait > 0) return reply(withRef({ status: 'error', message: `rate limit exceeded; retry in ${wait} s`, retryable: true, code: 429 }), 0);
-  if (items.length === 0) return reply(withRef({ status: 'error', message: 'events: must contain at least one event' }), 0);
-  const inputs: EventInput[] = [];
-  const issues: Issue[] = [];
-  for (let i = 0; i < items.length; i++) {
-    const result = parseEventInput(items[i], config);
-    if (result.ok) inputs.push(result.value);
-    else issues.push(...(isBatch ? prefixIssues(`[${i}]`, result.issues) : result.issues));
-  }
-  if (issues.length > 0) return reply(withRef({ status: 'error', message: formatIssues(issues) }), 0);
+  if (wait > 0) return reply(withRef(errorMessage(`rate limit exceeded; retry in ${wait} s`, { retryable: true, code: 429 }), ref), 0);
+  const parsed = publishInputs(message, config, 'events');
+  if (!parsed.ok) return reply(withRef(errorMessage(formatIssues(parsed.issues.summarized())), ref), 0);
   // Hint: a reply slot left empty would hold back every later ack on this connection, so a failing reply still answers.
-  const accepted = pipeline.submit(inputs, (outcome) =>
-    guarded(deps.logger, 'ws publish ack', () => reply(...outcomeReply(outcome, isBatch, withRef)), () => reply({ status: 'error', message: 'internal error' }, 0)),
+  const accepted = pipeline.submit(parsed.value, (outcome) =>
+    guarded(
+      deps.logger,
+      'ws publish ack',
+      () => {
+        const ack = wsPublishAck(publishReply(outcome), isBatch, ref);
+        reply(ack.message, ack.offset);
+      },
+      () => reply(INTERNAL_ERROR, 0),
+    ),
   );
   if (!accepted) {
     const message = pipeline.stopping ? 'server shutting down; retry against the next instance' : 'pipeline is over its pending bound; retry shortly';
-    reply(withRef({ status: 'error', message, retryable: true }), 0);
+    reply(withRef(errorMessage(message, { retryable: true }), ref), 0);
   }
-}
-
-/** The reply to a committed (or failed) submit, with the highest offset it acknowledges. */
-function outcomeReply(outcome: SubmitOutcome, isBatch: boolean, withRef: (body: Record<string, unknown>) => object): [object, number] {
-  if (!outcome.ok) {
-    if ('conflict' in outcome) {
-      return [withRef({ status: 'error', message: `id: event id ${JSON.stringify(outcome.conflict.id)} already exists with different content`, code: 409 }), 0];
-    }
-    return [withRef({ status: 'error', message: outcome.message, retryable: true }), 0];
-  }
-  const records = outcome.records;
-  const last = records[records.length - 1]!.offset;
-  if (!isBatch) {
-    return [withRef({ status: 'ok', event_id: records[0]!.id, offset: records[0]!.offset, duplicate: outcome.appended.length === 0 }), last];
-  }
-  const body = {
-    status: 'ok',
-    count: records.length,
-    event_ids: records.map((r) => r.id),
-    first_offset: records[0]!.offset,
-    last_offset: last,
-    duplicates: records.length - outcome.appended.length,
-  };
-  return [withRef(body), last];
 }

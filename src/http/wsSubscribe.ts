@@ -3,6 +3,7 @@ import type { Logger } from '../actors/logger.js';
 import type { Pipeline } from '../actors/pipeline.js';
 import type { SubscriberSocket } from '../actors/subscriber.js';
 import type { Config } from '../config.js';
+import { errorMessage } from '../protocol/serverMessages.js';
 import { guarded } from './wsBoundary.js';
 import { decodeUtf8, NOT_UTF8, tooLarge } from './wsText.js';
 import type { Connection } from './wsUpgrade.js';
@@ -10,6 +11,8 @@ import type { Connection } from './wsUpgrade.js';
 /** Close code and text for a subscriber refused because MAX_SUBSCRIBERS are connected. */
 export const CLOSE_AT_CAPACITY = 1013;
 const AT_CAPACITY = 'Server at subscriber capacity';
+const AT_CAPACITY_REPLY = JSON.stringify(errorMessage(AT_CAPACITY));
+const INTERNAL_ERROR_REPLY = JSON.stringify(errorMessage('internal error'));
 /** A refused subscriber that never sends its subscribe message is closed after this long (as an unconfigured one). */
 const REFUSED_SILENCE_MS = 10_000;
 
@@ -44,12 +47,12 @@ export function subscribeHandlers(
   const { config, pipeline, logger } = deps;
   const refuse = (ws: WebSocket<Connection>, data: Connection) => {
     if (data.closed) return;
-    ws.send(JSON.stringify({ status: 'error', message: AT_CAPACITY }), false, false);
+    ws.send(AT_CAPACITY_REPLY, false, false);
     ws.end(CLOSE_AT_CAPACITY, AT_CAPACITY);
   };
   const fail = (ws: WebSocket<Connection>) => {
     const data = ws.getUserData();
-    if (!data.closed) ws.send(JSON.stringify({ status: 'error', message: 'internal error' }), false, false);
+    if (!data.closed) ws.send(INTERNAL_ERROR_REPLY, false, false);
   };
 
   return {
@@ -80,7 +83,7 @@ export function subscribeHandlers(
           if (subscriber === null) return;
           if (message.byteLength > config.maxWsMessageBytes) return subscriber.sendControl(tooLarge(message, config));
           const text = decodeUtf8(message);
-          if (text === null) return subscriber.sendControl({ status: 'error', message: NOT_UTF8 });
+          if (text === null) return subscriber.sendControl(errorMessage(NOT_UTF8));
           pipeline.onSubscriberMessage(subscriber, text, config.maxJsonDepth);
         },
         () => fail(ws),

@@ -1,5 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import type { Config } from '../config.js';
+import { errorMessage, type ErrorMessage } from '../protocol/serverMessages.js';
 
 /** The reply to a message whose bytes are not UTF-8 (text or binary frame). */
 export const NOT_UTF8 = 'message is not valid UTF-8';
@@ -17,9 +18,6 @@ export function decodeUtf8(message: ArrayBuffer): string | null {
 }
 
 /** The reply to a message over MAX_WS_MESSAGE_BYTES. */
-export function tooLarge(message: ArrayBuffer, config: Config): object {
-  return {
-    status: 'error',
-    message: `message: is ${message.byteLength} bytes; at most ${config.maxWsMessageBytes} allowed (MAX_WS_MESSAGE_BYTES): too large`,
-  };
+export function tooLarge(message: ArrayBuffer, config: Config): ErrorMessage {
+  return errorMessage(`message: is ${message.byteLength} bytes; at most ${config.maxWsMessageBytes} allowed (MAX_WS_MESSAGE_BYTES): too large`);
 }

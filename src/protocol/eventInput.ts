@@ -1,14 +1,9 @@
 import * as v from 'valibot';
 import { EVENT_TYPES, isEventType, type EventType } from './eventTypes.js';
 import { tooDeepAt } from './jsonDepth.js';
-import { preview, type Issue, type ParseResult } from './issue.js';
-
-declare global {
-  interface String {
-    /** ES2024: false when the string holds a lone surrogate (Node 20 has it; TypeScript's ES2023 lib does not). */
-    isWellFormed(): boolean;
-  }
-}
+import { preview, type ParseResult } from './issue.js';
+import { issuesFromValibot } from './issuesFromValibot.js';
+import { optionalKey, pattern, wellFormed } from './optionalKey.js';
 
 /** Limits that come from configuration (MAX_PAYLOAD_KEYS, MAX_PAYLOAD_BYTES, MAX_JSON_DEPTH). */
 export interface PayloadLimits {
@@ -33,37 +28,10 @@ const ALLOWED_TYPES = EVENT_TYPES.join(', ');
 const SOURCE_PATTERN = /^[A-Za-z0-9_.-]+$/;
 const PRODUCER_ID_PATTERN = /^[A-Za-z0-9_.:-]+$/;
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
+/** True for a JSON object (not null, not an array). */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
-
-/** "contains a lone surrogate (\\ud800); …" for a string that is not well-formed UTF-16. */
-function loneSurrogateMessage(text: string): string {
-  const at = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.exec(text);
-  const unit = at === null ? '' : ` (\\u${at[0].charCodeAt(0).toString(16)})`;
-  return `contains a lone surrogate${unit}; cannot be stored as sent`;
-}
-
-// Hint: SQLite stores UTF-8, which turns a lone surrogate into U+FFFD: the event would not be stored as sent.
-const wellFormed = v.check<string, (issue: v.CheckIssue<string>) => string>(
-  (text) => text.isWellFormed(),
-  (issue) => loneSurrogateMessage(issue.input),
-);
-
-/** A pattern check that stays quiet about a string the lone-surrogate check already refused (one reason each). */
-const pattern = (regex: RegExp, message: string) => v.check<string, string>((text) => !text.isWellFormed() || regex.test(text), message);
-
-const optionalKey = (max: number, name: string) =>
-  v.optional(
-    v.nullable(
-      v.pipe(
-        v.string(`${name} must be a string`),
-        v.minLength(1, 'must not be empty (omit it or send null for no value)'),
-        v.maxLength(max, (issue) => `must be at most ${max} characters (got ${issue.received.replace(/^\D*/, '')})`),
-        wellFormed,
-      ),
-    ),
-  );
 
 /** The valibot schema for one event as producers send it (extra fields are ignored, as before). */
 export const EventInputSchema = v.object(
@@ -79,8 +47,8 @@ export const EventInputSchema = v.object(
       wellFormed,
       pattern(SOURCE_PATTERN, 'may contain only letters, digits, "_", "." and "-"'),
     ),
-    session_id: optionalKey(200, 'session_id'),
-    user_id: optionalKey(200, 'user_id'),
+    session_id: optionalKey('session_id', 200, 'stored'),
+    user_id: optionalKey('user_id', 200, 'stored'),
     payload: v.optional(v.nullable(v.custom<Record<string, unknown>>(isPlainObject, 'must be a JSON object'))),
     id: v.optional(
       v.nullable(
@@ -96,10 +64,6 @@ export const EventInputSchema = v.object(
   },
   'event must be a JSON object',
 );
-
-function issuePath(issue: v.BaseIssue<unknown>): string {
-  return issue.path?.map((item) => String(item.key)).join('.') ?? '';
-}
 
 /** The schema's output shape. */
 type EventShape = v.InferOutput<typeof EventInputSchema>;
@@ -143,14 +107,7 @@ export function parseEventInput(raw: unknown, limits: PayloadLimits): ParseResul
   const fast = fastEventShape(raw);
   if (fast !== null) return checkPayload(fast, limits);
   const result = v.safeParse(EventInputSchema, raw);
-  if (!result.success) {
-    const issues: Issue[] = result.issues.map((issue) => ({
-      field: issuePath(issue) || 'body',
-      // Hint: a missing required key reports valibot's type message; say "is required" plainly.
-      message: issue.input === undefined && issue.path ? 'field required' : issue.message,
-    }));
-    return { ok: false, issues };
-  }
+  if (!result.success) return { ok: false, issues: issuesFromValibot(result.issues, 'body') };
   return checkPayload(result.output, limits);
 }
 

@@ -1,10 +1,9 @@
 import * as v from 'valibot';
 import type { EventFilter } from './eventFilter.js';
 import { EVENT_TYPES, type EventType } from './eventTypes.js';
-import type { Issue, ParseResult } from './issue.js';
-
-const optionalKey = (name: string) =>
-  v.optional(v.nullable(v.pipe(v.string(`${name} must be a string`), v.maxLength(200, `${name} must be at most 200 characters`))));
+import { prefixIssues, type ParseResult } from './issue.js';
+import { issuesFromValibot } from './issuesFromValibot.js';
+import { optionalKey } from './optionalKey.js';
 
 const FilterEntries = {
   event_types: v.optional(
@@ -15,21 +14,24 @@ const FilterEntries = {
       ),
     ),
   ),
-  session_id: optionalKey('session_id'),
-  user_id: optionalKey('user_id'),
-  source: optionalKey('source'),
+  session_id: optionalKey('session_id', 200, 'filter'),
+  user_id: optionalKey('user_id', 200, 'filter'),
+  source: optionalKey('source', 200, 'filter'),
 };
 
+/** The subscription's own keys (besides the filter). */
+export const SubscribeEntries = {
+  ...FilterEntries,
+  from_offset: v.optional(v.nullable(v.pipe(v.number('must be an integer'), v.integer('must be an integer'), v.minValue(0, 'must be ≥ 0')))),
+  batch: v.optional(v.boolean('must be true or false'), false),
+  checkpoints: v.optional(v.boolean('must be true or false'), false),
+};
+
+/** Why a subscribe message that is not an object is refused. */
+export const SUBSCRIBE_NOT_OBJECT = 'subscribe message must be a JSON object';
+
 /** The first message on /ws/subscribe. */
-export const SubscribeSchema = v.object(
-  {
-    ...FilterEntries,
-    from_offset: v.optional(v.nullable(v.pipe(v.number('must be an integer'), v.integer('must be an integer'), v.minValue(0, 'must be ≥ 0')))),
-    batch: v.optional(v.boolean('must be true or false'), false),
-    checkpoints: v.optional(v.boolean('must be true or false'), false),
-  },
-  'subscribe message must be a JSON object',
-);
+export const SubscribeSchema = v.object(SubscribeEntries, SUBSCRIBE_NOT_OBJECT);
 
 /** Keys the subscribe message understands; others are accepted and listed as `ignored` in the ack. */
 const SUBSCRIBE_KEYS = new Set([...Object.keys(FilterEntries), 'from_offset', 'batch', 'checkpoints', 'type']);
@@ -47,18 +49,11 @@ export interface SubscribeRequest {
   readonly checkpoints: boolean;
 }
 
-function toIssues(issues: readonly v.BaseIssue<unknown>[], prefix = ''): Issue[] {
-  return issues.map((issue) => {
-    const path = issue.path?.map((item) => String(item.key)).join('.') ?? '';
-    // A root-level issue names the prefix itself ("filters"), not "filters.".
-    return { field: path === '' ? prefix.replace(/\.$/, '') || 'message' : prefix + path, message: issue.message };
-  });
-}
-
 // Hint: v.object accepts arrays (typeof [] is 'object'), which would subscribe `[]` to everything.
 const notAnObject = (field: string, message: string): ParseResult<never> => ({ ok: false, issues: [{ field, message }] });
 
-function toFilter(raw: v.InferOutput<typeof FilterSchema>): EventFilter {
+/** The parsed filter fields as an EventFilter: null and empty fields are absent, event types deduplicated. */
+export function toFilter(raw: v.InferOutput<typeof FilterSchema>): EventFilter {
   const filter: { -readonly [K in keyof EventFilter]: EventFilter[K] } = {};
   if (raw.event_types !== undefined && raw.event_types !== null && raw.event_types.length > 0) {
     filter.event_types = [...new Set(raw.event_types)] as EventType[];
@@ -71,37 +66,26 @@ function toFilter(raw: v.InferOutput<typeof FilterSchema>): EventFilter {
 
 /** Validate the first /ws/subscribe message. */
 export function parseSubscribe(raw: unknown): ParseResult<SubscribeRequest> {
-  if (Array.isArray(raw)) return notAnObject('message', 'subscribe message must be a JSON object');
+  if (Array.isArray(raw)) return notAnObject('message', SUBSCRIBE_NOT_OBJECT);
   const result = v.safeParse(SubscribeSchema, raw);
-  if (!result.success) return { ok: false, issues: toIssues(result.issues) };
-  return {
-    ok: true,
-    value: {
-      filter: toFilter(result.output),
-      from_offset: result.output.from_offset ?? null,
-      batch: result.output.batch,
-      checkpoints: result.output.checkpoints,
-    },
-  };
+  if (!result.success) return { ok: false, issues: issuesFromValibot(result.issues, 'message') };
+  return { ok: true, value: toSubscribeRequest(result.output) };
+}
+
+/** The parsed subscribe message as a request. */
+export function toSubscribeRequest(raw: v.InferOutput<typeof SubscribeSchema>): SubscribeRequest {
+  return { filter: toFilter(raw), from_offset: raw.from_offset ?? null, batch: raw.batch, checkpoints: raw.checkpoints };
 }
 
 /** Validate the `filters` of an update_filters message. */
 export function parseFilters(raw: unknown): ParseResult<EventFilter> {
   if (Array.isArray(raw)) return notAnObject('filters', 'filters must be a JSON object');
   const result = v.safeParse(FilterSchema, raw);
-  if (!result.success) return { ok: false, issues: toIssues(result.issues, 'filters.') };
+  if (!result.success) return { ok: false, issues: prefixIssues('filters', issuesFromValibot(result.issues, '')) };
   return { ok: true, value: toFilter(result.output) };
 }
 
-/** The filter as the acks echo it: every field present, null when unset. */
-export function describeFilter(filter: EventFilter): Record<string, unknown> {
-  return {
-    event_types: filter.event_types ?? null,
-    session_id: filter.session_id ?? null,
-    user_id: filter.user_id ?? null,
-    source: filter.source ?? null,
-  };
-}
+export { describeFilter } from './serverMessages.js';
 
 function unknownKeys(raw: unknown, known: ReadonlySet<string>): string[] {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return [];

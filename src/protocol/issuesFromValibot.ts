@@ -1,0 +1,21 @@
+import type * as v from 'valibot';
+import type { Issue } from './issue.js';
+
+/** The dotted path of a valibot issue (`payload`, `filters.event_types.0`), or '' at the root. */
+function pathOf(issue: v.BaseIssue<unknown>): string {
+  return issue.path?.map((item) => String(item.key)).join('.') ?? '';
+}
+
+/**
+ * Valibot's issues as ours: the field is the issue's path, or `root` for the value itself (`body`, `message`);
+ * a missing required key says "field required" rather than valibot's type message.
+ */
+export function issuesFromValibot(issues: readonly v.BaseIssue<unknown>[], root: string): Issue[] {
+  return issues.map((issue) => {
+    const path = pathOf(issue);
+    return {
+      field: path === '' ? root : path,
+      message: issue.input === undefined && path !== '' ? 'field required' : issue.message,
+    };
+  });
+}

@@ -1,0 +1,49 @@
+import * as v from 'valibot';
+
+declare global {
+  interface String {
+    /** ES2024: false when the string holds a lone surrogate (Node 20 has it; TypeScript's ES2023 lib does not). */
+    isWellFormed(): boolean;
+  }
+}
+
+/** "contains a lone surrogate (\\ud800); …" for a string that is not well-formed UTF-16. */
+function loneSurrogateMessage(text: string): string {
+  const at = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.exec(text);
+  const unit = at === null ? '' : ` (\\u${at[0].charCodeAt(0).toString(16)})`;
+  return `contains a lone surrogate${unit}; cannot be stored as sent`;
+}
+
+/** Refuses a string holding a lone surrogate, naming the code unit. */
+// Hint: SQLite stores UTF-8, which turns a lone surrogate into U+FFFD: the event would not be stored as sent.
+export const wellFormed = v.check<string, (issue: v.CheckIssue<string>) => string>(
+  (text) => text.isWellFormed(),
+  (issue) => loneSurrogateMessage(issue.input),
+);
+
+/** A pattern check that stays quiet about a string the lone-surrogate check already refused (one reason each). */
+export const pattern = (regex: RegExp, message: string) =>
+  v.check<string, string>((text) => !text.isWellFormed() || regex.test(text), message);
+
+/** "must be at most 200 characters (got 250)": the limit and what the client sent. */
+const atMost = (max: number) => (issue: v.MaxLengthIssue<string, number>) =>
+  `must be at most ${max} characters (got ${issue.received.replace(/^\D*/, '')})`;
+
+/**
+ * An optional, nullable string key. `stored` values (event fields) must also be non-empty and well-formed, since
+ * they are stored and echoed; `filter` values are only compared, so any string up to `max` is a valid filter.
+ */
+export function optionalKey(name: string, max: number, use: 'stored' | 'filter') {
+  const text = v.string(`${name} must be a string`);
+  if (use === 'filter') return v.optional(v.nullable(v.pipe(text, v.maxLength(max, atMost(max)))));
+  return v.optional(
+    v.nullable(
+      v.pipe(
+        text,
+        v.minLength(1, 'must not be empty (omit it or send null for no value)'),
+        v.maxLength(max, atMost(max)),
+        wellFormed,
+      ),
+    ),
+  );
+}

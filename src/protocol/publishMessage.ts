@@ -1,0 +1,70 @@
+import * as v from 'valibot';
+import { isPlainObject, parseEventInput, type EventInput, type PayloadLimits } from './eventInput.js';
+import { IssueList } from './issue.js';
+
+/** A publish message unwrapped: its events, whether it was a batch (array or envelope), and the `ref` to echo. */
+export interface PublishMessage {
+  readonly items: readonly unknown[];
+  readonly isBatch: boolean;
+  /** The producer's correlation value, echoed in the reply; undefined when it sent none. */
+  readonly ref: unknown;
+}
+
+const BatchSchema = v.pipe(
+  v.array(v.unknown()),
+  v.transform((items): PublishMessage => ({ items, isBatch: true, ref: undefined })),
+);
+
+const EnvelopeSchema = v.pipe(
+  v.object({ ref: v.optional(v.unknown()), events: v.array(v.unknown()) }),
+  v.transform(({ ref, events }): PublishMessage => ({ items: events, isBatch: true, ref })),
+);
+
+// Hint: anything else is one event; the event schema then says what is wrong with it ("event must be a JSON object").
+const SingleSchema = v.pipe(
+  v.unknown(),
+  v.transform((value): PublishMessage => ({ items: [value], isBatch: false, ref: isPlainObject(value) ? value['ref'] : undefined })),
+);
+
+/** `POST /events`: one event, or an all-or-nothing array. Never fails: the last option takes any value. */
+export const PublishBodySchema = v.union([BatchSchema, SingleSchema]);
+
+/** A `/ws/publish` message: one event, an array, or `{ref, events:[…]}`. Never fails, as PublishBodySchema. */
+export const PublishMessageSchema = v.union([BatchSchema, EnvelopeSchema, SingleSchema]);
+
+/** Which publish shapes a transport accepts: REST takes no envelope. */
+export type PublishShapes = 'body' | 'message';
+
+/**
+ * A parsed publish body or message, unwrapped. The two shapes producers send nearly always (an array, an event) are
+ * recognized in plain code first: the union's failed attempts cost ~0.7 µs a message (measured), ~2% of a REST
+ * request. A property test holds this equal to the schemas.
+ */
+export function readPublishMessage(value: unknown, shapes: PublishShapes): PublishMessage {
+  if (Array.isArray(value)) return { items: value, isBatch: true, ref: undefined };
+  if (isPlainObject(value) && value['events'] === undefined) return { items: [value], isBatch: false, ref: value['ref'] };
+  return v.parse(shapes === 'message' ? PublishMessageSchema : PublishBodySchema, value);
+}
+
+/** The validated events of a publish, or its issues (the first 100 listed, all counted). */
+export type PublishInputs = { readonly ok: true; readonly value: EventInput[] } | { readonly ok: false; readonly issues: IssueList };
+
+/**
+ * Validate every event of a publish, all or nothing: a batch's issues name the item (`[3].source`). An empty
+ * batch is an issue on `emptyField` (REST says `body`, WebSocket `events`).
+ */
+export function publishInputs(message: PublishMessage, limits: PayloadLimits, emptyField: string): PublishInputs {
+  const { items, isBatch } = message;
+  const issues = new IssueList();
+  if (items.length === 0) {
+    issues.add([{ field: emptyField, message: 'must contain at least one event' }]);
+    return { ok: false, issues };
+  }
+  const inputs: EventInput[] = [];
+  for (let i = 0; i < items.length; i++) {
+    const result = parseEventInput(items[i], limits);
+    if (result.ok) inputs.push(result.value);
+    else issues.add(result.issues, isBatch ? `[${i}]` : undefined);
+  }
+  return issues.empty ? { ok: true, value: inputs } : { ok: false, issues };
+}

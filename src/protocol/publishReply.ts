@@ -1,0 +1,65 @@
+import type { StoredEvent } from './eventRecord.js';
+import type { BatchPublishAck, ErrorMessage, PublishAck } from './serverMessages.js';
+
+/** How a publish ended, as the pipeline reports it (structurally its SubmitOutcome). */
+export type PublishOutcome =
+  | { readonly ok: true; readonly records: readonly StoredEvent[]; readonly appended: readonly StoredEvent[] }
+  | { readonly ok: false; readonly conflict: { readonly id: string } }
+  | { readonly ok: false; readonly message: string };
+
+/**
+ * The reply to a publish, before a transport renders it: committed (200 when every event was a duplicate, else
+ * 201), or refused with an HTTP status, the field at fault (if any) and the reason.
+ */
+export type PublishReply =
+  | { readonly kind: 'committed'; readonly status: 200 | 201; readonly records: readonly StoredEvent[]; readonly duplicates: number }
+  | { readonly kind: 'refused'; readonly status: 409 | 503; readonly field: string | null; readonly message: string };
+
+/** The transport-neutral reply to a publish outcome. */
+export function publishReply(outcome: PublishOutcome): PublishReply {
+  if (outcome.ok) {
+    const duplicates = outcome.records.length - outcome.appended.length;
+    // Hint: a producer id seen before returns its original record with 200; anything newly appended is a 201.
+    return { kind: 'committed', status: outcome.appended.length === 0 ? 200 : 201, records: outcome.records, duplicates };
+  }
+  if ('conflict' in outcome) {
+    return { kind: 'refused', status: 409, field: 'id', message: `event id ${JSON.stringify(outcome.conflict.id)} already exists with different content` };
+  }
+  return { kind: 'refused', status: 503, field: null, message: outcome.message };
+}
+
+/** `body` with `ref` added last, when the producer sent one. */
+export function withRef<T extends object>(body: T, ref: unknown): T & { readonly ref?: unknown } {
+  return ref === undefined ? body : { ...body, ref };
+}
+
+/** A `/ws/publish` reply and the highest offset it acknowledges (0 for an error). */
+export interface WsPublishAck {
+  readonly message: PublishAck | BatchPublishAck | ErrorMessage;
+  readonly offset: number;
+}
+
+/** The `/ws/publish` rendering of a publish reply: an ack for one event or for a batch, or an error. */
+export function wsPublishAck(reply: PublishReply, isBatch: boolean, ref: unknown): WsPublishAck {
+  if (reply.kind === 'refused') {
+    const message = reply.field === null ? reply.message : `${reply.field}: ${reply.message}`;
+    const error: ErrorMessage =
+      reply.status === 409 ? { status: 'error', message, code: 409 } : { status: 'error', message, retryable: true };
+    return { message: withRef(error, ref), offset: 0 };
+  }
+  const { records, duplicates } = reply;
+  const first = records[0]!;
+  const last = records[records.length - 1]!.offset;
+  if (!isBatch) {
+    return { message: withRef({ status: 'ok', event_id: first.id, offset: first.offset, duplicate: duplicates > 0 }, ref), offset: last };
+  }
+  const ack: BatchPublishAck = {
+    status: 'ok',
+    count: records.length,
+    event_ids: records.map((r) => r.id),
+    first_offset: first.offset,
+    last_offset: last,
+    duplicates,
+  };
+  return { message: withRef(ack, ref), offset: last };
+}

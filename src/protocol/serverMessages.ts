@@ -1,0 +1,119 @@
+import type { EventFilter } from './eventFilter.js';
+
+/** The filter as acks echo it: every field present, null when unset. */
+export interface FilterDescription {
+  readonly event_types: readonly string[] | null;
+  readonly session_id: string | null;
+  readonly user_id: string | null;
+  readonly source: string | null;
+}
+
+/** `/ws/publish` ack of a single event. `ref` echoes the producer's, when it sent one. */
+export interface PublishAck {
+  readonly status: 'ok';
+  readonly event_id: string;
+  readonly offset: number;
+  readonly duplicate: boolean;
+  readonly ref?: unknown;
+}
+
+/** `/ws/publish` ack of an array or `{ref, events}` message. */
+export interface BatchPublishAck {
+  readonly status: 'ok';
+  readonly count: number;
+  readonly event_ids: readonly string[];
+  readonly first_offset: number;
+  readonly last_offset: number;
+  readonly duplicates: number;
+  readonly ref?: unknown;
+}
+
+/** An error reply on either socket. `retryable` marks a refusal worth retrying; `code` an HTTP-like status. */
+export interface ErrorMessage {
+  readonly status: 'error';
+  readonly message: string;
+  readonly retryable?: true;
+  readonly code?: 409 | 429;
+  readonly ref?: unknown;
+}
+
+/** `/ws/subscribe` ack of the subscribe message. */
+export interface SubscribedMessage {
+  readonly status: 'subscribed';
+  readonly subscriber_id: string;
+  readonly filters: FilterDescription;
+  readonly head_offset: number;
+  readonly epoch: string;
+  /** The offset replay starts from, when the client asked for one (moved to the head + 1 when beyond it). */
+  readonly from_offset?: number;
+  readonly retention?: { readonly truncated: true; readonly first_available_offset: number; readonly message: string };
+  readonly beyond_head?: { readonly requested_from_offset: number; readonly message: string };
+  /** Keys the message carried that the protocol does not know. */
+  readonly ignored?: readonly string[];
+}
+
+/** `/ws/subscribe` ack of update_filters. */
+export interface FiltersUpdatedMessage {
+  readonly status: 'filters_updated';
+  readonly filters: FilterDescription;
+  readonly ignored?: readonly string[];
+}
+
+/** Everything this subscriber was sent, or replay has passed, up to `offset`. */
+export interface CheckpointMessage {
+  readonly type: 'checkpoint';
+  readonly offset: number;
+}
+
+/** Sent to an idle subscriber so proxies keep the connection open. */
+export interface KeepaliveMessage {
+  readonly type: 'keepalive';
+}
+
+/** The answer to `{type: "ping"}`. */
+export interface PongMessage {
+  readonly type: 'pong';
+}
+
+/** Every control message the server sends (event records go out as their own JSON, not listed here). */
+export type ServerMessage =
+  | PublishAck
+  | BatchPublishAck
+  | ErrorMessage
+  | SubscribedMessage
+  | FiltersUpdatedMessage
+  | CheckpointMessage
+  | KeepaliveMessage
+  | PongMessage;
+
+/** An error reply; `extra` adds retryable, code or ref. */
+export function errorMessage(message: string, extra?: Omit<ErrorMessage, 'status' | 'message'>): ErrorMessage {
+  return extra === undefined ? { status: 'error', message } : { status: 'error', message, ...extra };
+}
+
+/** The filter as acks echo it: every field present, null when unset. */
+export function describeFilter(filter: EventFilter): FilterDescription {
+  return {
+    event_types: filter.event_types ?? null,
+    session_id: filter.session_id ?? null,
+    user_id: filter.user_id ?? null,
+    source: filter.source ?? null,
+  };
+}
+
+/** The update_filters ack, listing `ignored` keys only when there are some. */
+export function filtersUpdated(filter: EventFilter, ignored: readonly string[]): FiltersUpdatedMessage {
+  const filters = describeFilter(filter);
+  return ignored.length > 0 ? { status: 'filters_updated', filters, ignored } : { status: 'filters_updated', filters };
+}
+
+/** A checkpoint at `offset`. */
+export function checkpoint(offset: number): CheckpointMessage {
+  return { type: 'checkpoint', offset };
+}
+
+/** The keepalive message (one shared object: it is only ever serialized). */
+export const KEEPALIVE: KeepaliveMessage = { type: 'keepalive' };
+
+/** The pong message. */
+export const PONG: PongMessage = { type: 'pong' };

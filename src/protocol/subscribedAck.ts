@@ -1,0 +1,44 @@
+import { describeFilter, type SubscribedMessage } from './serverMessages.js';
+import type { SubscribeRequest } from './subscribeMessage.js';
+
+/** Where the log stands when a subscription starts. `firstOffset` is read only when the client asked to replay. */
+export interface LogPosition {
+  readonly head: number;
+  readonly epoch: string;
+  firstOffset(): number;
+}
+
+/** The subscribed ack and the offset delivery starts at (replay when `start <= head`, else live). */
+export interface SubscriptionStart {
+  readonly ack: SubscribedMessage;
+  readonly start: number;
+}
+
+/**
+ * The subscription's ack, with the log's head and epoch and any retention gap, and where delivery starts.
+ * A from_offset beyond the head starts at the head + 1 (the ack says so), so checkpoints never fall below it.
+ */
+export function subscriptionStart(
+  subscriberId: string,
+  request: SubscribeRequest,
+  log: LogPosition,
+  ignored: readonly string[],
+): SubscriptionStart {
+  const { head, epoch } = log;
+  const base = { status: 'subscribed', subscriber_id: subscriberId, filters: describeFilter(request.filter), head_offset: head, epoch } as const;
+  const withIgnored = (ack: SubscribedMessage): SubscribedMessage => (ignored.length > 0 ? { ...ack, ignored } : ack);
+  const requested = request.from_offset;
+  if (requested === null) return { ack: withIgnored(base), start: head + 1 };
+  const start = Math.max(1, requested);
+  if (start > head + 1) {
+    const beyond_head = { requested_from_offset: requested, message: `from_offset ${requested} is beyond the head (${head}); starting at ${head + 1}` };
+    return { ack: withIgnored({ ...base, from_offset: head + 1, beyond_head }), start: head + 1 };
+  }
+  const first = log.firstOffset();
+  // Hint: offsets start at 1, so from_offset 0 on a never-trimmed log has lost nothing.
+  if (start < first && start <= head) {
+    const message = `offsets before ${first} were deleted by retention; replay starts at ${first}`;
+    return { ack: withIgnored({ ...base, from_offset: requested, retention: { truncated: true, first_available_offset: first, message } }), start };
+  }
+  return { ack: withIgnored({ ...base, from_offset: requested }), start };
+}

@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import { parseSubscriberMessage, readSubscriberMessage } from './subscriberMessage.js';
+
+describe('parseSubscriberMessage, subscribe phase', () => {
+  it('reads a message without type as the subscription, listing unknown keys as ignored', () => {
+    expect(parseSubscriberMessage({ session_id: 's1', from_offset: 3, batch: true, sessionId: 'x' }, 'subscribe')).toEqual({
+      type: 'subscribe',
+      request: { filter: { session_id: 's1' }, from_offset: 3, batch: true, checkpoints: false },
+      ignored: ['sessionId'],
+    });
+  });
+
+  it('answers a ping before the subscription, whatever else it carries', () => {
+    expect(parseSubscriberMessage({ type: 'ping', from_offset: 'x' }, 'subscribe')).toEqual({ type: 'ping' });
+  });
+
+  it('reads any other type as the subscription (the old service does not look at it)', () => {
+    const parsed = parseSubscriberMessage({ type: 'update_filters', filters: {} }, 'subscribe');
+    expect(parsed).toEqual({ type: 'subscribe', request: { filter: {}, from_offset: null, batch: false, checkpoints: false }, ignored: ['filters'] });
+  });
+
+  it.each([[[]], [[{ session_id: 's' }]], [null], ['x'], [3]])('refuses %j as not a JSON object', (raw) => {
+    expect(parseSubscriberMessage(raw, 'subscribe')).toEqual({ type: 'error', message: 'message: subscribe message must be a JSON object' });
+  });
+
+  it('names every offending field', () => {
+    const parsed = parseSubscriberMessage({ event_types: ['nope'], from_offset: -1 }, 'subscribe');
+    expect(parsed.type).toBe('error');
+    if (parsed.type === 'error') {
+      expect(parsed.message).toContain('event_types.0: unknown event type "nope"');
+      expect(parsed.message).toContain('from_offset: must be ≥ 0');
+    }
+  });
+});
+
+describe('parseSubscriberMessage, live phase', () => {
+  it('tells ping and update_filters apart by type', () => {
+    expect(parseSubscriberMessage({ type: 'ping' }, 'live')).toEqual({ type: 'ping' });
+    expect(parseSubscriberMessage({ type: 'update_filters', filters: { user_id: 'u', userId: 'u' }, extra: 1 }, 'live')).toEqual({
+      type: 'update_filters',
+      filters: { user_id: 'u' },
+      ignored: ['extra', 'userId'],
+    });
+  });
+
+  it('treats missing or null filters as no filter', () => {
+    expect(parseSubscriberMessage({ type: 'update_filters' }, 'live')).toEqual({ type: 'update_filters', filters: {}, ignored: [] });
+    expect(parseSubscriberMessage({ type: 'update_filters', filters: null }, 'live')).toEqual({ type: 'update_filters', filters: {}, ignored: [] });
+  });
+
+  it.each([
+    [{ type: 'subscribe' }, '"subscribe"'],
+    [{ session_id: 's' }, 'null'],
+    [[1], 'null'],
+    [5, 'null'],
+    [{ type: 7 }, '7'],
+  ])('refuses %j as an unknown message type', (raw, shown) => {
+    expect(parseSubscriberMessage(raw, 'live')).toEqual({ type: 'error', message: `unknown message type ${shown}; expected "ping" or "update_filters"` });
+  });
+
+  it.each([[[]], ['x'], [3]])('refuses filters %j, naming "filters"', (filters) => {
+    expect(parseSubscriberMessage({ type: 'update_filters', filters }, 'live')).toEqual({ type: 'error', message: 'filters: filters must be a JSON object' });
+  });
+
+  it('prefixes nested filter fields with "filters."', () => {
+    expect(parseSubscriberMessage({ type: 'update_filters', filters: { user_id: 5 } }, 'live')).toEqual({
+      type: 'error',
+      message: 'filters.user_id: user_id must be a string',
+    });
+  });
+});
+
+describe('readSubscriberMessage', () => {
+  it('answers bad JSON before the subscription and ignores it after', () => {
+    const before = readSubscriberMessage('{nope', 'subscribe', 32);
+    expect(before.type === 'error' && before.message.startsWith('Invalid JSON: ')).toBe(true);
+    expect(readSubscriberMessage('{nope', 'live', 32)).toEqual({ type: 'ignore' });
+  });
+
+  it('answers too deep a message in both phases, naming the field', () => {
+    const text = JSON.stringify({ type: 'update_filters', filters: { source: [[[['x']]]] } });
+    for (const phase of ['subscribe', 'live'] as const) {
+      expect(readSubscriberMessage(text, phase, 4)).toEqual({ type: 'error', message: 'filters.source[0][0]: nested deeper than 4 levels (MAX_JSON_DEPTH)' });
+    }
+  });
+});

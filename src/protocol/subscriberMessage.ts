@@ -1,0 +1,101 @@
+import * as v from 'valibot';
+import type { EventFilter } from './eventFilter.js';
+import { formatIssues } from './issue.js';
+import { issuesFromValibot } from './issuesFromValibot.js';
+import { decodeJsonMessage } from './jsonMessage.js';
+import {
+  FilterSchema,
+  ignoredFilterKeys,
+  ignoredSubscribeKeys,
+  SUBSCRIBE_NOT_OBJECT,
+  SubscribeEntries,
+  toFilter,
+  toSubscribeRequest,
+  type SubscribeRequest,
+} from './subscribeMessage.js';
+
+/** What a subscriber may send: its subscription first, then ping and update_filters. */
+export type SubscriberMessage =
+  | { readonly type: 'subscribe'; readonly request: SubscribeRequest; readonly ignored: readonly string[] }
+  | { readonly type: 'ping' }
+  | { readonly type: 'update_filters'; readonly filters: EventFilter; readonly ignored: readonly string[] };
+
+/** A parsed subscriber message, or the error text to send back (`ignore`: send nothing). */
+export type SubscriberMessageResult = SubscriberMessage | { readonly type: 'error'; readonly message: string } | { readonly type: 'ignore' };
+
+/**
+ * Where the connection is: before its subscription every message but a ping is the subscribe message (its `type`,
+ * if any, is not looked at, as in the old service); after it, messages are told apart by `type`.
+ */
+export type SubscriberPhase = 'subscribe' | 'live';
+
+const PingSchema = v.pipe(
+  v.looseObject({ type: v.literal('ping') }),
+  v.transform((): SubscriberMessage => ({ type: 'ping' })),
+);
+
+// Hint: `type` is optional and unchecked here, so in the subscribe phase every object that is not a ping lands here.
+const SubscribeMessageSchema = v.pipe(
+  v.object({ ...SubscribeEntries, type: v.optional(v.unknown()) }, SUBSCRIBE_NOT_OBJECT),
+  v.transform((raw): SubscriberMessage => ({ type: 'subscribe', request: toSubscribeRequest(raw), ignored: [] })),
+);
+
+// Hint: v.object accepts arrays (typeof [] is 'object'); `filters: []` must be refused, not read as "no filter".
+const FiltersObject = v.pipe(
+  v.custom<Record<string, unknown>>((value) => typeof value === 'object' && value !== null && !Array.isArray(value), 'filters must be a JSON object'),
+  FilterSchema,
+);
+
+const UpdateFiltersSchema = v.pipe(
+  v.looseObject({ type: v.literal('update_filters'), filters: v.optional(v.nullable(FiltersObject)) }),
+  v.transform((raw): SubscriberMessage => ({ type: 'update_filters', filters: toFilter(raw.filters ?? {}), ignored: [] })),
+);
+
+/** The first message: a ping, or the subscription. */
+export const SubscribePhaseSchema = v.variant('type', [PingSchema, SubscribeMessageSchema], SUBSCRIBE_NOT_OBJECT);
+
+/** Messages after the subscription, told apart by `type`. */
+export const LivePhaseSchema = v.variant('type', [PingSchema, UpdateFiltersSchema], (issue) => {
+  // Hint: with a path the issue's input is the `type` value; without, the message was not an object (no type).
+  const type = issue.path === undefined ? undefined : issue.input;
+  return `unknown message type ${JSON.stringify(type ?? null)}; expected "ping" or "update_filters"`;
+});
+
+/** The parse failure as the reply text: an unknown `type` alone (live phase), else every field and its reason. */
+function errorOf(issues: readonly v.BaseIssue<unknown>[], phase: SubscriberPhase): { type: 'error'; message: string } {
+  const first = issues[0];
+  if (phase === 'live' && first !== undefined && first.type === 'variant') return { type: 'error', message: first.message };
+  return { type: 'error', message: formatIssues(issuesFromValibot(issues, 'message')) };
+}
+
+/** Validate one parsed subscriber message for the connection's phase. */
+export function parseSubscriberMessage(value: unknown, phase: SubscriberPhase): SubscriberMessageResult {
+  if (phase === 'subscribe') {
+    // Hint: v.variant and v.object accept arrays, which would subscribe `[]` to everything.
+    if (Array.isArray(value)) return { type: 'error', message: `message: ${SUBSCRIBE_NOT_OBJECT}` };
+    const result = v.safeParse(SubscribePhaseSchema, value);
+    if (!result.success) return errorOf(result.issues, phase);
+    return withIgnored(result.output, ignoredSubscribeKeys(value));
+  }
+  const result = v.safeParse(LivePhaseSchema, value);
+  if (!result.success) return errorOf(result.issues, phase);
+  return withIgnored(result.output, ignoredFilterKeys(value));
+}
+
+/** The message with the keys it carried that the protocol does not know (pings list none). */
+function withIgnored(message: SubscriberMessage, ignored: readonly string[]): SubscriberMessage {
+  return message.type === 'ping' ? message : { ...message, ignored };
+}
+
+/**
+ * One text message from a subscriber, from JSON to a typed message. Unparseable JSON is answered before the
+ * subscription and ignored after it (as the old service does); too deep a message is answered in both phases.
+ */
+export function readSubscriberMessage(text: string, phase: SubscriberPhase, maxJsonDepth: number): SubscriberMessageResult {
+  const decoded = decodeJsonMessage(text, maxJsonDepth);
+  if (!decoded.ok) {
+    if (decoded.reason === 'json' && phase === 'live') return { type: 'ignore' };
+    return { type: 'error', message: decoded.message };
+  }
+  return parseSubscriberMessage(decoded.value, phase);
+}
