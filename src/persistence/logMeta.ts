@@ -37,6 +37,15 @@ export class LogMeta {
   delete(key: string): void {
     this.remove.run(key);
   }
+
+  /**
+   * Commit (then remove) a value the size of a typical group commit; throws when the disk cannot take it. Hint: a
+   * one-row write can fit in space a nearly full disk still has while real commits fail, so the probe writes 64 KiB.
+   */
+  probeSpace(): void {
+    this.set('space_probe', 'x'.repeat(65_536));
+    this.delete('space_probe');
+  }
 }
 
 /** Read the head at open. Offsets are never reused: next_offset is persisted with every commit, the max row backs it up. */
