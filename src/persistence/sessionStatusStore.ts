@@ -1,5 +1,9 @@
 import type Database from 'better-sqlite3';
 import type { SessionStatusRow } from './eventLog.js';
+import { tupleStatement } from './sqlRows.js';
+
+/** A session_status row: session id, status, offset of the change. */
+type Row = [string, string, number];
 
 /** Meta key of the session_status projection's high-water offset. */
 export const SESSIONS_UPTO = 'session_status_upto';
@@ -12,8 +16,8 @@ export class SessionStatusStore {
   private pendingUpTo = 0;
   private readonly upsert: Database.Statement;
   private readonly setUpTo: Database.Statement;
-  private readonly list: Database.Statement;
-  private readonly listByStatus: Database.Statement;
+  private readonly list: Database.Statement<[number], Row>;
+  private readonly listByStatus: Database.Statement<[string, number], Row>;
 
   constructor(
     private readonly db: Database.Database,
@@ -23,8 +27,8 @@ export class SessionStatusStore {
       'INSERT INTO session_status(session_id, status, offset) VALUES (?, ?, ?) ON CONFLICT(session_id) DO UPDATE SET status = excluded.status, offset = excluded.offset',
     );
     this.setUpTo = db.prepare('INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value');
-    this.list = db.prepare('SELECT session_id, status, offset FROM session_status ORDER BY offset DESC LIMIT ?').raw(true);
-    this.listByStatus = db.prepare('SELECT session_id, status, offset FROM session_status WHERE status = ? ORDER BY offset DESC LIMIT ?').raw(true);
+    this.list = tupleStatement(db, 'SELECT session_id, status, offset FROM session_status ORDER BY offset DESC LIMIT ?');
+    this.listByStatus = tupleStatement(db, 'SELECT session_id, status, offset FROM session_status WHERE status = ? ORDER BY offset DESC LIMIT ?');
   }
 
   /** Upsert rows; the high-water (given, or noted) moves in the same transaction as the rows it vouches for. */
@@ -50,7 +54,7 @@ export class SessionStatusStore {
 
   /** Sessions by most recent status change, optionally only one status. */
   listSessions(status: string | undefined, limit: number): SessionStatusRow[] {
-    const rows = (status === undefined ? this.list.all(limit) : this.listByStatus.all(status, limit)) as [string, string, number][];
+    const rows = status === undefined ? this.list.all(limit) : this.listByStatus.all(status, limit);
     return rows.map(([session_id, s, offset]) => ({ session_id, status: s, offset }));
   }
 }

@@ -26,6 +26,11 @@ export function selectTuples<R extends unknown[]>(db: Database.Database, sql: st
   return tupleStatement<R>(db, sql).all(...params);
 }
 
+/** Every row of a one-off query, as objects `R` keyed by column name. */
+export function selectObjects<R extends object>(db: Database.Database, sql: string, ...params: unknown[]): R[] {
+  return db.prepare<unknown[], R>(sql).all(...params);
+}
+
 /** A statement prepared on first use (queries of the attached index must not fail the open before it is checked). */
 export function lazyStatement<S>(prepare: () => S): () => S {
   let statement: S | undefined;

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { EventType } from '../protocol/eventTypes.js';
 import type { TypeStat } from './eventLog.js';
+import { selectTuples } from './sqlRows.js';
 
 /** Meta key of the type_stats projection's high-water offset (written in the same transaction as the counters). */
 export const TYPE_STATS_UPTO = 'type_stats_upto';
@@ -37,7 +38,7 @@ export class TypeStats {
       apply();
     } catch (error) {
       notice = `type_stats could not be caught up (${error instanceof Error ? error.message : String(error)}); served from a scan of the log this run`;
-      this.reload(this.db.prepare('SELECT event_type, COUNT(*) AS count, MAX(ts) AS last_seen FROM events GROUP BY event_type').all() as Row[]);
+      this.reload(selectTuples<Row>(this.db, 'SELECT event_type, COUNT(*), MAX(ts) FROM events GROUP BY event_type'));
       return notice;
     }
     this.reload();
@@ -45,8 +46,8 @@ export class TypeStats {
   }
 
   private addFrom(after: number): void {
-    const rows = this.db.prepare('SELECT event_type, COUNT(*) AS count, MAX(ts) AS last_seen FROM events WHERE offset > ? GROUP BY event_type').all(after) as Row[];
-    for (const row of rows) this.upsert.run(row.event_type, row.count, row.last_seen);
+    const rows = selectTuples<Row>(this.db, 'SELECT event_type, COUNT(*), MAX(ts) FROM events WHERE offset > ? GROUP BY event_type', after);
+    for (const [type, count, lastSeen] of rows) this.upsert.run(type, count, lastSeen);
   }
 
   /** Add one commit's per-type counts (inside the commit's transaction). */
@@ -62,9 +63,9 @@ export class TypeStats {
   }
 
   /** Re-read the table (after a rollback or a delete), or adopt `rows`. */
-  reload(rows: readonly Row[] = this.db.prepare('SELECT event_type, count, last_seen FROM type_stats').all() as Row[]): void {
+  reload(rows: readonly Row[] = selectTuples<Row>(this.db, 'SELECT event_type, count, last_seen FROM type_stats')): void {
     this.counters.clear();
-    for (const row of rows) this.counters.set(row.event_type, { count: row.count, last_seen: row.last_seen });
+    for (const [type, count, lastSeen] of rows) this.counters.set(type, { count, last_seen: lastSeen });
   }
 
   /** Non-empty counters, most frequent first. */
@@ -76,8 +77,5 @@ export class TypeStats {
   }
 }
 
-interface Row {
-  readonly event_type: EventType;
-  readonly count: number;
-  readonly last_seen: number;
-}
+/** A counter row: event type, count, newest timestamp. */
+type Row = [EventType, number, number];
