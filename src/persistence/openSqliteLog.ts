@@ -11,9 +11,9 @@ import type { LogLock } from './logLock.js';
 import { openMeta, type LogHead, type LogMeta } from './logMeta.js';
 import { openFailureReason } from './openError.js';
 import { RowWriter } from './rowWriter.js';
-import { SESSIONS_UPTO, SessionStatusStore } from './sessionStatusStore.js';
+import { SessionStatusStore } from './sessionStatusStore.js';
 import { DEFAULT_INDEX_CHUNK, type SqliteEventLogOptions } from './sqliteEventLogOptions.js';
-import { TYPE_STATS_UPTO, TypeStats } from './typeStats.js';
+import { TypeStats } from './typeStats.js';
 
 /** The parts an open SQLite log is made of; SqliteEventLog is a façade over them. */
 export interface SqliteLogParts {
@@ -71,7 +71,8 @@ export function openSqliteLog(options: SqliteEventLogOptions, isOpen: () => bool
     const tables = openTables(db, options.newEpoch);
     const commitHealth = new CommitHealth(options.now ?? Date.now, () => tables.meta.probeSpace());
     probeWritable(tables.meta, commitHealth, notice);
-    catchUpTypeStats(tables, notice);
+    const caughtUp = tables.typeStats.catchUp(tables.meta, tables.head.next - 1);
+    if (caughtUp !== null) notice(caughtUp);
     const index = openIndex(db, tables, options, degraded, isOpen);
     let epoch = tables.epoch;
     // Hint: the log went backwards; when the new epoch cannot be saved (disk full) the next open decides again.
@@ -98,8 +99,7 @@ export function openSqliteLog(options: SqliteEventLogOptions, isOpen: () => bool
 /** Meta (with the epoch and head), the type counters and the session status store. */
 function openTables(db: Database.Database, newEpoch: () => string): Tables {
   const { meta, epoch, head } = openMeta(db, newEpoch);
-  const sessionStatus = new SessionStatusStore(db, Number(meta.get(SESSIONS_UPTO) ?? 0));
-  return { meta, epoch, head, typeStats: new TypeStats(db), sessionStatus };
+  return { meta, epoch, head, typeStats: new TypeStats(db), sessionStatus: new SessionStatusStore(db, meta) };
 }
 
 /** A write at open: a log that cannot be written still serves reads, and reports itself not writable. */
@@ -110,13 +110,6 @@ function probeWritable(meta: LogMeta, commitHealth: CommitHealth, notice: (messa
     commitHealth.unwritableAtOpen(openFailureReason(error));
     notice(`the log cannot be written (${openFailureReason(error)}); serving reads only until writes succeed`);
   }
-}
-
-/** Bring the type counters up to the head (recomputing them when their high-water cannot be trusted). */
-function catchUpTypeStats({ meta, head, typeStats }: Tables, notice: (message: string) => void): void {
-  const upTo = meta.get(TYPE_STATS_UPTO);
-  const caughtUp = typeStats.catchUp(upTo === undefined ? null : Number(upTo), head.next - 1, (key, value) => meta.set(key, value));
-  if (caughtUp !== null) notice(caughtUp);
 }
 
 /** Open the derived index and its reader (clearing an earlier run's unreadable mark). */

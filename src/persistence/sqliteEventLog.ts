@@ -15,7 +15,7 @@ import { openFailureReason } from './openError.js';
 import { openSqliteLog } from './openSqliteLog.js';
 import { deleteBelow } from './retention.js';
 import type { SessionStatusStore } from './sessionStatusStore.js';
-import { valueStatement } from './sqlRows.js';
+import { lazyStatement, valueStatement } from './sqlRows.js';
 import { DEFAULT_INDEX_CHUNK, type SqliteEventLogOptions } from './sqliteEventLogOptions.js';
 import type { TypeStats } from './typeStats.js';
 
@@ -55,7 +55,7 @@ export class SqliteEventLog implements EventLog {
   private readonly coverage: IndexCoverage;
   private readonly reader: EventReader;
   private readonly indexer: ChunkIndexer;
-  private readonly selectOne: Database.Statement<[], number>;
+  private readonly selectOne = lazyStatement(() => valueStatement<number, []>(this.db, 'SELECT 1'));
   private closed = false;
 
   constructor(options: SqliteEventLogOptions) {
@@ -64,7 +64,6 @@ export class SqliteEventLog implements EventLog {
     ({ db: this.db, lock: this.lock, epoch: this.epoch, meta: this.meta, head: this.head, appender: this.appender } = parts);
     ({ typeStats: this.typeStats, sessionStatus: this.sessionStatus, commitHealth: this.commitHealth } = parts);
     ({ coverage: this.coverage, reader: this.reader, indexer: this.indexer } = parts);
-    this.selectOne = valueStatement(this.db, 'SELECT 1');
   }
 
   headOffset(): number {
@@ -157,7 +156,7 @@ export class SqliteEventLog implements EventLog {
   ping(): boolean {
     if (this.closed) return false;
     try {
-      return this.selectOne.get() !== undefined;
+      return this.selectOne().get() !== undefined;
     } catch {
       return false;
     }

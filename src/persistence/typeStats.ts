@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { EventType } from '../protocol/eventTypes.js';
 import type { TypeStat } from './eventLog.js';
+import type { LogMeta } from './logMeta.js';
 import { selectTuples } from './sqlRows.js';
 
 /** Meta key of the type_stats projection's high-water offset (written in the same transaction as the counters). */
@@ -14,7 +15,7 @@ type Counter = { count: number; last_seen: number };
  */
 export class TypeStats {
   private readonly counters = new Map<EventType, Counter>();
-  private readonly upsert: Database.Statement;
+  private readonly upsert: Database.Statement<[EventType, number, number]>;
 
   constructor(private readonly db: Database.Database) {
     this.upsert = db.prepare(
@@ -23,8 +24,13 @@ export class TypeStats {
     );
   }
 
-  /** Bring the table up to `head` from the log; returns a notice when it had to recompute. Never throws on a full disk. */
-  catchUp(upTo: number | null, head: number, setMeta: (key: string, value: string) => void): string | null {
+  /**
+   * Bring the table up to `head` from the log, from the high-water saved in `meta`; returns a notice when it had to
+   * recompute or could not save. Never throws on a full disk.
+   */
+  catchUp(meta: LogMeta, head: number): string | null {
+    const saved = meta.get(TYPE_STATS_UPTO);
+    const upTo = saved === undefined ? null : Number(saved);
     let notice: string | null = null;
     const apply = this.db.transaction(() => {
       if (upTo === null || upTo > head) {
@@ -32,7 +38,7 @@ export class TypeStats {
         this.db.exec('DELETE FROM type_stats');
         this.addFrom(0);
       } else if (upTo < head) this.addFrom(upTo);
-      setMeta(TYPE_STATS_UPTO, String(head));
+      meta.set(TYPE_STATS_UPTO, String(head));
     });
     try {
       apply();
