@@ -4,6 +4,7 @@ import type { EventQuery } from '../protocol/eventQuery.js';
 import { recordJson, type StoredEvent } from '../protocol/eventRecord.js';
 import { COLUMNS, rowJson, toEvent, type Row } from './eventRows.js';
 import type { IndexCoverage } from './indexCoverage.js';
+import { lazyStatement, tupleStatement, TupleStatements, valueStatement } from './sqlRows.js';
 
 /** Index chunks read per statement. */
 const CHUNK_GROUP = 64;
@@ -21,7 +22,20 @@ export interface LogBounds {
  * keyed read once the index proved unreadable, is a range scan of `events`.
  */
 export class EventReader {
-  private readonly statements = new Map<string, Database.Statement>();
+  /** Event-row reads whose SQL depends on the filter. */
+  private readonly eventReads: TupleStatements<Row>;
+  private readonly byOffset: Database.Statement<[number], Row>;
+  private readonly byProducerId: Database.Statement<[string], number>;
+  private readonly firstAtOrAfter: Database.Statement<[number], [number, number]>;
+  private readonly idInChunks = lazyStatement(() =>
+    valueStatement<number, [string, string]>(this.db, 'SELECT o FROM ix.ix_id WHERE c IN (SELECT value FROM json_each(?)) AND k = ? LIMIT 1'),
+  );
+  private readonly idInLog: Database.Statement<[string, number], Row>;
+  /** The chunk range each session or user key appears in. */
+  private readonly keySpans = {
+    session: lazyStatement(() => tupleStatement<[number, number]>(this.db, 'SELECT first_c, last_c FROM ix.keys_session WHERE k = ?')),
+    user: lazyStatement(() => tupleStatement<[number, number]>(this.db, 'SELECT first_c, last_c FROM ix.keys_user WHERE k = ?')),
+  };
   /** False once an index read failed: keyed reads scan the log until a restart rebuilds the index. */
   private indexReadable = true;
 
@@ -31,42 +45,35 @@ export class EventReader {
     private readonly bounds: LogBounds,
     private readonly isGeneratedId: (id: string) => boolean,
     private readonly onIndexUnreadable: (error: unknown) => void,
-  ) {}
-
-  /** A cached statement; readers return raw rows. */
-  statement(sql: string): Database.Statement {
-    let statement = this.statements.get(sql);
-    if (statement === undefined) {
-      statement = this.db.prepare(sql);
-      if (statement.reader) statement.raw(true);
-      this.statements.set(sql, statement);
-    }
-    return statement;
+  ) {
+    this.eventReads = new TupleStatements<Row>(db);
+    this.byOffset = tupleStatement(db, `SELECT ${COLUMNS} FROM events WHERE offset = ?`);
+    this.byProducerId = valueStatement(db, 'SELECT o FROM producer_ids WHERE k = ?');
+    this.firstAtOrAfter = tupleStatement(db, 'SELECT offset, ts FROM events WHERE offset >= ? ORDER BY offset LIMIT 1');
+    this.idInLog = tupleStatement(db, `SELECT ${COLUMNS} FROM events WHERE id = ? AND offset <= ? ORDER BY offset LIMIT 1`);
   }
 
   /** The event with this id (producer or generated), or null. */
   getById(id: string): StoredEvent | null {
-    const byOffset = this.statement(`SELECT ${COLUMNS} FROM events WHERE offset = ?`);
     const fetch = (offset: number) => {
-      const row = byOffset.get(offset) as Row | undefined;
+      const row = this.byOffset.get(offset);
       return row === undefined || row[1] !== id ? null : toEvent(row);
     };
     const tailOffset = this.coverage.tail.offsetOf(id);
     if (tailOffset !== undefined) return fetch(tailOffset);
-    const producer = this.statement('SELECT o FROM producer_ids WHERE k = ?').get(id) as [number] | undefined;
-    if (producer !== undefined) return fetch(producer[0]);
+    const producer = this.byProducerId.get(id);
+    if (producer !== undefined) return fetch(producer);
     if (!this.isGeneratedId(id)) return null;
     if (this.coverage.chunks.length === 0) return null;
     if (this.indexReadable) {
       try {
-        const probe = this.statement('SELECT o FROM ix.ix_id WHERE c IN (SELECT value FROM json_each(?)) AND k = ? LIMIT 1');
-        const hit = probe.get(JSON.stringify(this.coverage.chunks.map((chunk) => chunk.c)), id) as [number] | undefined;
-        return hit === undefined ? null : fetch(hit[0]);
+        const hit = this.idInChunks().get(JSON.stringify(this.coverage.chunks.map((chunk) => chunk.c)), id);
+        return hit === undefined ? null : fetch(hit);
       } catch (error) {
         this.indexFailed(error);
       }
     }
-    const row = this.statement(`SELECT ${COLUMNS} FROM events WHERE id = ? AND offset <= ? ORDER BY offset LIMIT 1`).get(id, this.coverage.chunks[this.coverage.chunks.length - 1]!.hi) as Row | undefined;
+    const row = this.idInLog.get(id, this.coverage.indexedUpTo);
     return row === undefined ? null : toEvent(row);
   }
 
@@ -79,12 +86,11 @@ export class EventReader {
 
   /** First offset whose timestamp is ≥ ts (timestamps are non-decreasing in offset, so binary search by offset). */
   offsetAtOrAfter(ts: number): number {
-    const probe = this.statement('SELECT offset, ts FROM events WHERE offset >= ? ORDER BY offset LIMIT 1');
     let lo = this.bounds.first();
     let hi = this.bounds.next(); // answer in [lo, hi]
     while (lo < hi) {
       const mid = Math.floor((lo + hi) / 2);
-      const row = probe.get(mid) as [number, number] | undefined;
+      const row = this.firstAtOrAfter.get(mid);
       if (row === undefined) {
         hi = mid;
         continue;
@@ -116,7 +122,7 @@ export class EventReader {
     const params: unknown[] = [lo, hi];
     const where = this.conditions(filter, '', params, null);
     params.push(limit);
-    const rows = this.statement(`SELECT ${COLUMNS} FROM events WHERE offset BETWEEN ? AND ?${where} ORDER BY offset LIMIT ?`).all(...params) as Row[];
+    const rows = this.eventReads.get(`SELECT ${COLUMNS} FROM events WHERE offset BETWEEN ? AND ?${where} ORDER BY offset LIMIT ?`).all(...params);
     const records = new Array<string>(rows.length);
     for (let i = 0; i < rows.length; i++) records[i] = rowJson(rows[i]!);
     return { records, lastOffset: rows.length > 0 ? rows[rows.length - 1]![0] : null };
@@ -148,10 +154,9 @@ export class EventReader {
   /** Keyed read of the unindexed tail through its in-memory offset lists. */
   private readTail(key: 'session' | 'user', filter: EventFilter, lo: number, hi: number, order: 'asc' | 'desc', limit: number): StoredEvent[] {
     const value = key === 'session' ? filter.session_id! : filter.user_id!;
-    const byOffset = this.statement(`SELECT ${COLUMNS} FROM events WHERE offset = ?`);
     const out: StoredEvent[] = [];
     for (const offset of this.coverage.tail.offsetsFor(key, value, lo, hi, order)) {
-      const row = byOffset.get(offset) as Row | undefined;
+      const row = this.byOffset.get(offset);
       if (row === undefined) continue;
       const event = toEvent(row);
       if (matchesFilter(filter, event)) out.push(event);
@@ -186,7 +191,7 @@ export class EventReader {
     const where = this.conditions(filter, '', params, null);
     params.push(limit);
     const sql = `SELECT ${COLUMNS} FROM events WHERE offset BETWEEN ? AND ?${where} ORDER BY offset ${order === 'asc' ? 'ASC' : 'DESC'} LIMIT ?`;
-    return (this.statement(sql).all(...params) as Row[]).map(toEvent);
+    return this.eventReads.get(sql).all(...params).map(toEvent);
   }
 
   /**
@@ -195,7 +200,7 @@ export class EventReader {
    */
   private indexed(key: 'session' | 'user', filter: EventFilter, lo: number, hi: number, order: 'asc' | 'desc', limit: number): StoredEvent[] {
     const value = key === 'session' ? filter.session_id : filter.user_id;
-    const span = this.statement(`SELECT first_c, last_c FROM ix.keys_${key} WHERE k = ?`).get(value) as [number, number] | undefined;
+    const span = this.keySpans[key]().get(value);
     if (span === undefined) return [];
     const overlapping = this.coverage.chunks
       .filter((chunk) => chunk.hi >= lo && chunk.lo <= hi && chunk.c >= span[0] && chunk.c <= span[1])
@@ -210,12 +215,12 @@ export class EventReader {
       `SELECT ${cols} FROM ix.ix_${key} x JOIN events e ON e.offset = x.o ` +
       `WHERE x.c IN (SELECT value FROM json_each(?)) AND x.k = ? AND x.o BETWEEN ? AND ?${where} ` +
       `ORDER BY x.o ${order === 'asc' ? 'ASC' : 'DESC'} LIMIT ?`;
-    const statement = this.statement(sql);
+    const statement = this.eventReads.get(sql);
     const out: StoredEvent[] = [];
     for (let i = 0; i < overlapping.length && out.length < limit; i += CHUNK_GROUP) {
       params[0] = JSON.stringify(overlapping.slice(i, i + CHUNK_GROUP));
       params[params.length - 1] = limit - out.length;
-      for (const row of statement.all(...params) as Row[]) out.push(toEvent(row));
+      for (const row of statement.all(...params)) out.push(toEvent(row));
     }
     return out;
   }

@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import { closeSync, existsSync, openSync, readSync, rmSync, statSync } from 'node:fs';
 import { INDEX_SCHEMA_SQL, INDEX_TABLES, INDEX_VERSION, type Chunk } from './chunkIndexer.js';
 import { openFailureReason } from './openError.js';
+import { selectObjects, selectValue } from './sqlRows.js';
 
 /** What the log knows about itself when it attaches its index. */
 export interface IndexIdentity {
@@ -94,14 +95,19 @@ function identityDefect(db: Database.Database, identity: IndexIdentity): { reaso
 
 const AHEAD = 'it covers offsets up to';
 
+/** The attached index's layout version (0 when it has no layout yet). */
+function indexVersion(db: Database.Database): number {
+  return selectValue<number>(db, 'PRAGMA ix.user_version') ?? 0;
+}
+
 function identityProblem(db: Database.Database, identity: IndexIdentity): string | null {
-  const version = db.pragma('ix.user_version', { simple: true }) as number;
+  const version = indexVersion(db);
   if (version === 0) return null;
   if (identity.markedInvalid) return 'it was found unreadable while serving';
   if (version !== INDEX_VERSION) return `it has layout version ${version}, not ${INDEX_VERSION}`;
-  const epoch = (db.prepare("SELECT value FROM ix.meta WHERE key = 'epoch'").get() as { value: string } | undefined)?.value;
+  const epoch = selectValue<string>(db, "SELECT value FROM ix.meta WHERE key = 'epoch'");
   if (epoch !== identity.epoch) return `it was built for another log (epoch ${epoch ?? 'unknown'}, this log is ${identity.epoch})`;
-  const top = (db.prepare('SELECT MAX(hi) AS hi FROM ix.chunks').get() as { hi: number | null }).hi ?? 0;
+  const top = selectValue<number | null>(db, 'SELECT MAX(hi) FROM ix.chunks') ?? 0;
   if (top > identity.head) return `${AHEAD} ${top}, beyond this log's head ${identity.head} (an older copy of the log?)`;
   // Hint: touch every table once, so a damaged file fails here rather than on a client's read.
   for (const table of INDEX_TABLES) db.prepare(`SELECT * FROM ix.${table} LIMIT 1`).get();
@@ -140,7 +146,7 @@ export function attachIndex(db: Database.Database, identity: IndexIdentity): Att
       epoch = identity.newEpoch();
       reason += `; the log went backwards, so it gets a new epoch ${epoch} (offsets saved by subscribers no longer apply)`;
     }
-    if (defect !== null || (db.pragma('ix.user_version', { simple: true }) as number) === 0) freshSchema(db, epoch);
+    if (defect !== null || indexVersion(db) === 0) freshSchema(db, epoch);
   } catch (error) {
     reason = `it is unusable (${openFailureReason(error)})`;
     detach(db);
@@ -149,8 +155,8 @@ export function attachIndex(db: Database.Database, identity: IndexIdentity): Att
   // Hint: exactly one line per open, saying why.
   if (!onDisk) identity.notice(`index ${identity.path} cannot be used (${reason ?? 'unknown'}); this run rebuilds its index in memory`);
   else if (reason !== null) identity.notice(`index ${identity.path} discarded and rebuilt from the log: ${reason}`);
-  const chunks = db.prepare('SELECT c, lo, hi FROM ix.chunks ORDER BY lo').all() as Chunk[];
-  const nextChunk = ((db.prepare('SELECT MAX(c) AS c FROM ix.chunks').get() as { c: number | null }).c ?? 0) + 1;
+  const chunks = selectObjects<Chunk>(db, 'SELECT c, lo, hi FROM ix.chunks ORDER BY lo');
+  const nextChunk = (selectValue<number | null>(db, 'SELECT MAX(c) FROM ix.chunks') ?? 0) + 1;
   return { chunks, nextChunk, onDisk, epoch };
 }
 

@@ -1,5 +1,10 @@
 import type Database from 'better-sqlite3';
 import type { SessionStatusRow } from './eventLog.js';
+import type { LogMeta } from './logMeta.js';
+import { tupleStatement } from './sqlRows.js';
+
+/** A session_status row: session id, status, offset of the change. */
+type Row = [string, string, number];
 
 /** Meta key of the session_status projection's high-water offset. */
 export const SESSIONS_UPTO = 'session_status_upto';
@@ -9,22 +14,22 @@ export const SESSIONS_UPTO = 'session_status_upto';
  * record is folded (saved in the same transaction as the rows), so open can catch up from the log after a crash.
  */
 export class SessionStatusStore {
+  private savedUpTo: number;
   private pendingUpTo = 0;
-  private readonly upsert: Database.Statement;
-  private readonly setUpTo: Database.Statement;
-  private readonly list: Database.Statement;
-  private readonly listByStatus: Database.Statement;
+  private readonly upsert: Database.Statement<[string, string, number]>;
+  private readonly list: Database.Statement<[number], Row>;
+  private readonly listByStatus: Database.Statement<[string, number], Row>;
 
   constructor(
     private readonly db: Database.Database,
-    private savedUpTo: number,
+    private readonly meta: LogMeta,
   ) {
+    this.savedUpTo = Number(meta.get(SESSIONS_UPTO) ?? 0);
     this.upsert = db.prepare(
       'INSERT INTO session_status(session_id, status, offset) VALUES (?, ?, ?) ON CONFLICT(session_id) DO UPDATE SET status = excluded.status, offset = excluded.offset',
     );
-    this.setUpTo = db.prepare('INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value');
-    this.list = db.prepare('SELECT session_id, status, offset FROM session_status ORDER BY offset DESC LIMIT ?').raw(true);
-    this.listByStatus = db.prepare('SELECT session_id, status, offset FROM session_status WHERE status = ? ORDER BY offset DESC LIMIT ?').raw(true);
+    this.list = tupleStatement(db, 'SELECT session_id, status, offset FROM session_status ORDER BY offset DESC LIMIT ?');
+    this.listByStatus = tupleStatement(db, 'SELECT session_id, status, offset FROM session_status WHERE status = ? ORDER BY offset DESC LIMIT ?');
   }
 
   /** Upsert rows; the high-water (given, or noted) moves in the same transaction as the rows it vouches for. */
@@ -33,7 +38,7 @@ export class SessionStatusStore {
     if (rows.length === 0 && upTo <= this.savedUpTo) return;
     this.db.transaction(() => {
       for (const row of rows) this.upsert.run(row.session_id, row.status, row.offset);
-      if (upTo > this.savedUpTo) this.setUpTo.run(SESSIONS_UPTO, String(upTo));
+      if (upTo > this.savedUpTo) this.meta.set(SESSIONS_UPTO, String(upTo));
     })();
     if (upTo > this.savedUpTo) this.savedUpTo = upTo;
   }
@@ -50,7 +55,7 @@ export class SessionStatusStore {
 
   /** Sessions by most recent status change, optionally only one status. */
   listSessions(status: string | undefined, limit: number): SessionStatusRow[] {
-    const rows = (status === undefined ? this.list.all(limit) : this.listByStatus.all(status, limit)) as [string, string, number][];
+    const rows = status === undefined ? this.list.all(limit) : this.listByStatus.all(status, limit);
     return rows.map(([session_id, s, offset]) => ({ session_id, status: s, offset }));
   }
 }

@@ -1,6 +1,8 @@
 import type Database from 'better-sqlite3';
 import type { EventType } from '../protocol/eventTypes.js';
 import type { TypeStat } from './eventLog.js';
+import type { LogMeta } from './logMeta.js';
+import { selectTuples } from './sqlRows.js';
 
 /** Meta key of the type_stats projection's high-water offset (written in the same transaction as the counters). */
 export const TYPE_STATS_UPTO = 'type_stats_upto';
@@ -13,7 +15,7 @@ type Counter = { count: number; last_seen: number };
  */
 export class TypeStats {
   private readonly counters = new Map<EventType, Counter>();
-  private readonly upsert: Database.Statement;
+  private readonly upsert: Database.Statement<[EventType, number, number]>;
 
   constructor(private readonly db: Database.Database) {
     this.upsert = db.prepare(
@@ -22,8 +24,13 @@ export class TypeStats {
     );
   }
 
-  /** Bring the table up to `head` from the log; returns a notice when it had to recompute. Never throws on a full disk. */
-  catchUp(upTo: number | null, head: number, setMeta: (key: string, value: string) => void): string | null {
+  /**
+   * Bring the table up to `head` from the log, from the high-water saved in `meta`; returns a notice when it had to
+   * recompute or could not save. Never throws on a full disk.
+   */
+  catchUp(meta: LogMeta, head: number): string | null {
+    const saved = meta.get(TYPE_STATS_UPTO);
+    const upTo = saved === undefined ? null : Number(saved);
     let notice: string | null = null;
     const apply = this.db.transaction(() => {
       if (upTo === null || upTo > head) {
@@ -31,13 +38,13 @@ export class TypeStats {
         this.db.exec('DELETE FROM type_stats');
         this.addFrom(0);
       } else if (upTo < head) this.addFrom(upTo);
-      setMeta(TYPE_STATS_UPTO, String(head));
+      meta.set(TYPE_STATS_UPTO, String(head));
     });
     try {
       apply();
     } catch (error) {
       notice = `type_stats could not be caught up (${error instanceof Error ? error.message : String(error)}); served from a scan of the log this run`;
-      this.reload(this.db.prepare('SELECT event_type, COUNT(*) AS count, MAX(ts) AS last_seen FROM events GROUP BY event_type').all() as Row[]);
+      this.reload(selectTuples<Row>(this.db, 'SELECT event_type, COUNT(*), MAX(ts) FROM events GROUP BY event_type'));
       return notice;
     }
     this.reload();
@@ -45,8 +52,8 @@ export class TypeStats {
   }
 
   private addFrom(after: number): void {
-    const rows = this.db.prepare('SELECT event_type, COUNT(*) AS count, MAX(ts) AS last_seen FROM events WHERE offset > ? GROUP BY event_type').all(after) as Row[];
-    for (const row of rows) this.upsert.run(row.event_type, row.count, row.last_seen);
+    const rows = selectTuples<Row>(this.db, 'SELECT event_type, COUNT(*), MAX(ts) FROM events WHERE offset > ? GROUP BY event_type', after);
+    for (const [type, count, lastSeen] of rows) this.upsert.run(type, count, lastSeen);
   }
 
   /** Add one commit's per-type counts (inside the commit's transaction). */
@@ -62,9 +69,9 @@ export class TypeStats {
   }
 
   /** Re-read the table (after a rollback or a delete), or adopt `rows`. */
-  reload(rows: readonly Row[] = this.db.prepare('SELECT event_type, count, last_seen FROM type_stats').all() as Row[]): void {
+  reload(rows: readonly Row[] = selectTuples<Row>(this.db, 'SELECT event_type, count, last_seen FROM type_stats')): void {
     this.counters.clear();
-    for (const row of rows) this.counters.set(row.event_type, { count: row.count, last_seen: row.last_seen });
+    for (const [type, count, lastSeen] of rows) this.counters.set(type, { count, last_seen: lastSeen });
   }
 
   /** Non-empty counters, most frequent first. */
@@ -76,8 +83,5 @@ export class TypeStats {
   }
 }
 
-interface Row {
-  readonly event_type: EventType;
-  readonly count: number;
-  readonly last_seen: number;
-}
+/** A counter row: event type, count, newest timestamp. */
+type Row = [EventType, number, number];

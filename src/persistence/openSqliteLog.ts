@@ -1,0 +1,141 @@
+import type Database from 'better-sqlite3';
+import type { ChunkIndexer } from './chunkIndexer.js';
+import { CommitHealth } from './commitHealth.js';
+import { INDEX_INVALID, openDerivedIndex, type DerivedIndex } from './derivedIndex.js';
+import { LogOpenError } from './eventLog.js';
+import type { EventReader } from './eventReader.js';
+import type { IndexCoverage } from './indexCoverage.js';
+import { LogAppender } from './logAppender.js';
+import { lockLog, openDatabase } from './logFile.js';
+import type { LogLock } from './logLock.js';
+import { openMeta, type LogHead, type LogMeta } from './logMeta.js';
+import { openFailureReason } from './openError.js';
+import { RowWriter } from './rowWriter.js';
+import { SessionStatusStore } from './sessionStatusStore.js';
+import { DEFAULT_INDEX_CHUNK, type SqliteEventLogOptions } from './sqliteEventLogOptions.js';
+import { TypeStats } from './typeStats.js';
+
+/** The parts an open SQLite log is made of; SqliteEventLog is a façade over them. */
+export interface SqliteLogParts {
+  readonly db: Database.Database;
+  readonly lock: LogLock | null;
+  readonly epoch: string;
+  readonly meta: LogMeta;
+  /** Next offset, oldest retained offset and newest commit time; shared by the appender, reader and retention. */
+  readonly head: LogHead;
+  readonly appender: LogAppender;
+  readonly typeStats: TypeStats;
+  readonly sessionStatus: SessionStatusStore;
+  readonly commitHealth: CommitHealth;
+  /** Which offsets are indexed and which are served from the in-memory tail. */
+  readonly coverage: IndexCoverage;
+  readonly reader: EventReader;
+  readonly indexer: ChunkIndexer;
+}
+
+/** The tables that hold the log itself (not derived state). */
+type Tables = Pick<SqliteLogParts, 'epoch' | 'meta' | 'head' | 'typeStats' | 'sessionStatus'>;
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Run a write of derived bookkeeping; false when it failed (it is repaired at the next open). */
+function tryWrite(write: () => void): boolean {
+  try {
+    write();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Open the log at `options.path`: lock, file, tables, derived state. `isOpen` turns false when the log closes (late
+ * index reports are ignored after that). Anything but a lock held elsewhere fails as a LogOpenError naming the
+ * reason, with everything opened so far closed again.
+ */
+export function openSqliteLog(options: SqliteEventLogOptions, isOpen: () => boolean): SqliteLogParts {
+  const notice = options.onNotice ?? (() => {});
+  const lock = lockLog(options.path);
+  let opened: { db: Database.Database; degraded: string | null };
+  try {
+    opened = openDatabase(options.path, options.durability);
+  } catch (error) {
+    lock?.release();
+    throw error;
+  }
+  const { db, degraded } = opened;
+  if (degraded !== null) notice(`the log was opened without shared memory (${degraded}); other processes cannot read it until the next start`);
+  try {
+    const tables = openTables(db, options.newEpoch);
+    const commitHealth = new CommitHealth(options.now ?? Date.now, () => tables.meta.probeSpace());
+    probeWritable(tables.meta, commitHealth, notice);
+    const caughtUp = tables.typeStats.catchUp(tables.meta, tables.head.next - 1);
+    if (caughtUp !== null) notice(caughtUp);
+    const index = openIndex(db, tables, options, degraded, isOpen);
+    let epoch = tables.epoch;
+    // Hint: the log went backwards; when the new epoch cannot be saved (disk full) the next open decides again.
+    if (index.epoch !== epoch && tryWrite(() => tables.meta.set('epoch', index.epoch))) epoch = index.epoch;
+    const appender = new LogAppender(db, tables.head, new RowWriter(db, tables.typeStats, tables.meta), {
+      now: options.now ?? Date.now,
+      newId: options.newId,
+      getById: (id) => index.reader.getById(id),
+      appended: (event) => index.coverage.tail.add(event),
+      rolledBack: (offset) => {
+        index.coverage.tail.forgetFrom(offset);
+        tables.typeStats.reload();
+      },
+    });
+    return { ...tables, ...index, db, lock, epoch, appender, commitHealth };
+  } catch (error) {
+    // Hint: only a log that cannot even be read gets here (derived state has its own fallbacks); never a raw stack.
+    db.close();
+    lock?.release();
+    throw new LogOpenError(options.path, openFailureReason(error), { cause: error });
+  }
+}
+
+/** Meta (with the epoch and head), the type counters and the session status store. */
+function openTables(db: Database.Database, newEpoch: () => string): Tables {
+  const { meta, epoch, head } = openMeta(db, newEpoch);
+  return { meta, epoch, head, typeStats: new TypeStats(db), sessionStatus: new SessionStatusStore(db, meta) };
+}
+
+/** A write at open: a log that cannot be written still serves reads, and reports itself not writable. */
+function probeWritable(meta: LogMeta, commitHealth: CommitHealth, notice: (message: string) => void): void {
+  try {
+    meta.probeSpace();
+  } catch (error) {
+    commitHealth.unwritableAtOpen(openFailureReason(error));
+    notice(`the log cannot be written (${openFailureReason(error)}); serving reads only until writes succeed`);
+  }
+}
+
+/** Open the derived index and its reader (clearing an earlier run's unreadable mark). */
+function openIndex(db: Database.Database, tables: Tables, options: SqliteEventLogOptions, degraded: string | null, isOpen: () => boolean): DerivedIndex {
+  const notice = options.onNotice ?? (() => {});
+  const markedInvalid = tables.meta.get(INDEX_INVALID) !== undefined;
+  const index = openDerivedIndex({
+    db,
+    path: options.path,
+    epoch: tables.epoch,
+    head: tables.head,
+    indexChunk: options.indexChunk ?? DEFAULT_INDEX_CHUNK,
+    markedInvalid,
+    degraded,
+    indexer: options.indexer,
+    now: options.now ?? Date.now,
+    notice,
+    newEpoch: options.newEpoch,
+    isGeneratedId: options.isGeneratedId ?? (() => true),
+    failIndexBuild: options.failIndexBuild ?? (() => false),
+    isOpen,
+    onIndexUnreadable: (error) => {
+      tryWrite(() => tables.meta.set(INDEX_INVALID, '1'));
+      notice(`index unreadable (${message(error)}); keyed reads scan the log until a restart rebuilds it`);
+    },
+  });
+  if (markedInvalid) tryWrite(() => tables.meta.delete(INDEX_INVALID));
+  return index;
+}

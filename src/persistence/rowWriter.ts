@@ -1,0 +1,73 @@
+import type Database from 'better-sqlite3';
+import type { StoredEvent } from '../protocol/eventRecord.js';
+import type { EventType } from '../protocol/eventTypes.js';
+import { COLUMNS } from './eventRows.js';
+import type { LogMeta } from './logMeta.js';
+import { TYPE_STATS_UPTO, type TypeStats } from './typeStats.js';
+
+/** Rows per multi-row INSERT: fewer native calls per event (measured ~1.4× over single-row inserts). */
+const INSERT_ROWS = 50;
+/** Bound parameters per events row (COLUMNS). */
+const ROW_PARAMS = 8;
+
+/**
+ * Writes one commit's rows inside its transaction: events buffered into multi-row INSERTs, each producer id beside
+ * its row, and at the end the commit's type-stat deltas and the next_offset/last_ts meta (one write each per
+ * commit, not per event).
+ */
+export class RowWriter {
+  private readonly insertOne: Database.Statement<unknown[]>;
+  private readonly insertMany: Database.Statement<unknown[]>;
+  private readonly insertProducerId: Database.Statement<[string, number]>;
+  /** Parameters of rows waiting for a multi-row INSERT; flushed before anything reads the table. */
+  private readonly params: unknown[] = [];
+  private readonly perType = new Map<EventType, number>();
+
+  constructor(
+    db: Database.Database,
+    private readonly typeStats: TypeStats,
+    private readonly meta: LogMeta,
+  ) {
+    const values = `(${Array<string>(ROW_PARAMS).fill('?').join(', ')})`;
+    this.insertOne = db.prepare(`INSERT INTO events(${COLUMNS}) VALUES ${values}`);
+    this.insertMany = db.prepare(`INSERT INTO events(${COLUMNS}) VALUES ${Array<string>(INSERT_ROWS).fill(values).join(', ')}`);
+    this.insertProducerId = db.prepare('INSERT OR IGNORE INTO producer_ids(k, o) VALUES (?, ?)');
+  }
+
+  /** Start a commit, dropping whatever a rolled-back one left behind. */
+  begin(): void {
+    this.params.length = 0;
+    this.perType.clear();
+  }
+
+  /** Write (or buffer) one appended event and its producer id. */
+  write(event: StoredEvent, producerId: string | null): void {
+    const params = this.params;
+    params.push(event.offset, event.id, event.event_type, event.source, event.session_id, event.user_id, event.payloadJson, event.ts);
+    if (params.length === INSERT_ROWS * ROW_PARAMS) {
+      this.insertMany.run(params);
+      params.length = 0;
+    }
+    if (producerId !== null) this.insertProducerId.run(producerId, event.offset);
+    this.perType.set(event.event_type, (this.perType.get(event.event_type) ?? 0) + 1);
+  }
+
+  /** Write the buffered rows now (before a read of the events table in the same transaction). */
+  flush(): void {
+    const params = this.params;
+    for (let i = 0; i < params.length; i += ROW_PARAMS) this.insertOne.run(params.slice(i, i + ROW_PARAMS));
+    params.length = 0;
+  }
+
+  /** End the commit: flush, then (when anything was appended) type stats and meta. True when anything was appended. */
+  finish(nextOffset: number, ts: number): boolean {
+    this.flush();
+    if (this.perType.size === 0) return false;
+    this.typeStats.add(this.perType, ts);
+    this.meta.set('next_offset', String(nextOffset));
+    this.meta.set('last_ts', String(ts));
+    // Hint: the projection's high-water, in the same transaction as its counters (one row per commit, not per event).
+    this.meta.set(TYPE_STATS_UPTO, String(nextOffset - 1));
+    return true;
+  }
+}

@@ -1,0 +1,55 @@
+import type Database from 'better-sqlite3';
+
+/**
+ * The typed row helpers: every read of SQLite rows goes through these, so the row types are stated once per query
+ * here instead of cast at each call site. Hint: better-sqlite3 cannot know a query's columns; the generic `Result`
+ * of `Statement<BindParameters, Result>` is the one place that trust lives, and it follows schema.ts.
+ */
+
+/** A reader whose rows come back as tuples `R`, in select-list order (raw mode: no per-row object). */
+export function tupleStatement<R extends unknown[], P extends unknown[] = unknown[]>(db: Database.Database, sql: string): Database.Statement<P, R> {
+  return db.prepare<P, R>(sql).raw(true);
+}
+
+/** A reader of one column whose values come back as `T` (pluck mode). */
+export function valueStatement<T, P extends unknown[] = unknown[]>(db: Database.Database, sql: string): Database.Statement<P, T> {
+  return db.prepare<P, T>(sql).pluck(true);
+}
+
+/** The first column of the first row of a one-off query (undefined when there is no row). */
+export function selectValue<T>(db: Database.Database, sql: string, ...params: unknown[]): T | undefined {
+  return valueStatement<T>(db, sql).get(...params);
+}
+
+/** Every row of a one-off query, as tuples `R`. */
+export function selectTuples<R extends unknown[]>(db: Database.Database, sql: string, ...params: unknown[]): R[] {
+  return tupleStatement<R>(db, sql).all(...params);
+}
+
+/** Every row of a one-off query, as objects `R` keyed by column name. */
+export function selectObjects<R extends object>(db: Database.Database, sql: string, ...params: unknown[]): R[] {
+  return db.prepare<unknown[], R>(sql).all(...params);
+}
+
+/** A statement prepared on first use (queries of the attached index must not fail the open before it is checked). */
+export function lazyStatement<S>(prepare: () => S): () => S {
+  let statement: S | undefined;
+  return () => (statement ??= prepare());
+}
+
+/** Tuple readers prepared once per SQL text, all with rows of type `R` (for SQL built from a filter). */
+export class TupleStatements<R extends unknown[]> {
+  private readonly statements = new Map<string, Database.Statement<unknown[], R>>();
+
+  constructor(private readonly db: Database.Database) {}
+
+  /** The statement for `sql`, prepared the first time it is asked for. */
+  get(sql: string): Database.Statement<unknown[], R> {
+    let statement = this.statements.get(sql);
+    if (statement === undefined) {
+      statement = tupleStatement<R>(this.db, sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }
+}

@@ -1,0 +1,26 @@
+import type { Durability } from './logFile.js';
+
+/** Unindexed rows that seal a tail segment and trigger a bulk index build, unless `indexChunk` says otherwise. */
+export const DEFAULT_INDEX_CHUNK = 20_000;
+
+/** Options for opening the SQLite log; clock and ids are injected. */
+export interface SqliteEventLogOptions {
+  readonly path: string;
+  readonly durability?: Durability;
+  readonly now?: () => number;
+  readonly newId: () => string;
+  readonly newEpoch: () => string;
+  /** Unindexed rows that seal a tail segment and trigger a bulk index build (default 20,000). */
+  readonly indexChunk?: number;
+  /** Where index chunks are built: a worker thread (default, uses the second core) or inline (deterministic). */
+  readonly indexer?: 'worker' | 'inline';
+  /**
+   * Could `id` have come from `newId`? Only such ids need the chunked id index (one probe per chunk); others are
+   * found in producer_ids alone. Defaults to always, which is correct but slower.
+   */
+  readonly isGeneratedId?: (id: string) => boolean;
+  /** Told (one line each) when derived state is discarded, rebuilt, or cannot be written; the log keeps serving. */
+  readonly onNotice?: (message: string) => void;
+  /** Test hook: consulted before each chunk build; true makes that build fail as if the index disk were full. */
+  readonly failIndexBuild?: () => boolean;
+}
