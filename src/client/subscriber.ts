@@ -96,7 +96,8 @@ export class Subscription implements AsyncIterable<EventRecord> {
   }
 
   [Symbol.asyncIterator](): AsyncIterator<EventRecord> {
-    return { next: () => this.take(), return: async () => (await this.close(), { done: true, value: undefined }) };
+    // Hint: `break` in a for-await runs return() after the loop body finished the last record, so it counts as handled.
+    return { next: () => this.take(), return: async () => (this.handOver(), await this.close(), { done: true, value: undefined }) };
   }
 
   private key(): string {
