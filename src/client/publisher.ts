@@ -1,36 +1,13 @@
-import { nanoid } from 'nanoid';
-import { backoffDelay, type BackoffOptions } from './backoff.js';
+import { backoffDelay } from './backoff.js';
+import { InFlightWindow } from './inFlightWindow.js';
 import { ClientClosedError, PublishRejectedError, PublishTimeoutError } from './errors.js';
 import { asSolo, messageText, settleFromAck, splitToSolo, takeMessage, type BatchAck, type Message, type Unit } from './publishBatcher.js';
-import { realScheduler, type Scheduler, type TimerHandle } from './scheduler.js';
+import { withDefaults, type PublisherOptions, type ResolvedPublisherOptions } from './publisherOptions.js';
+import type { TimerHandle } from './scheduler.js';
 import type { PublishAck, PublishEvent } from './types.js';
-import { detectWebSocket, endpointUrl, errorText, messageText as frameText, OPEN, type WebSocketConstructor, type WebSocketLike } from './webSocket.js';
+import { detectWebSocket, endpointUrl, errorText, messageText as frameText, OPEN, type WebSocketLike } from './webSocket.js';
 
-/** How a Publisher connects, batches, bounds and retries. */
-export interface PublisherOptions {
-  /** Server base URL, e.g. `http://localhost:8001` (http, https, ws and wss all work). */
-  readonly url: string;
-  readonly apiKey?: string;
-  /** WebSocket class; detected when absent (the platform's, or `ws` in Node 20). */
-  readonly WebSocket?: WebSocketConstructor;
-  /** Most events in one message (default 500). */
-  readonly maxBatchEvents?: number;
-  /** Most serialized bytes in one message (default 512 KiB, half the server's default MAX_WS_MESSAGE_BYTES). */
-  readonly maxBatchBytes?: number;
-  /** How long a partial batch waits for more events, in ms (default 2). */
-  readonly lingerMs?: number;
-  /** Events queued or unacknowledged at most; `publish` waits for room beyond it (default 10,000). */
-  readonly maxInFlightEvents?: number;
-  /** Unacknowledged messages on the socket at most (default 16). */
-  readonly maxInFlightMessages?: number;
-  /** A publish not acknowledged this long after it was asked for fails with PublishTimeoutError (default 120 s). */
-  readonly deliveryTimeoutMs?: number;
-  readonly backoff?: BackoffOptions;
-  readonly scheduler?: Scheduler;
-  readonly random?: () => number;
-  /** Producer id generator (default `evt_` + nanoid). */
-  readonly newId?: () => string;
-}
+export type { PublisherOptions };
 
 interface ServerReply {
   readonly status?: string;
@@ -42,12 +19,11 @@ interface ServerReply {
 
 /** Pipelined, batching, retrying producer over one `/ws/publish` socket; every publish resolves after the commit. */
 export class Publisher {
-  private readonly opts: Required<Omit<PublisherOptions, 'apiKey' | 'WebSocket' | 'backoff'>> & PublisherOptions;
+  private readonly opts: ResolvedPublisherOptions;
   private queue: Unit[] = [];
   private inflight: Message[] = [];
   private pending = new Set<Promise<unknown>>();
-  private windowEvents = 0;
-  private waiters: Array<{ readonly events: number; readonly reserve: boolean; readonly wake: () => void }> = [];
+  private readonly window: InFlightWindow;
   private socket: WebSocketLike | null = null;
   private connecting = false;
   private attempt = 0;
@@ -59,18 +35,8 @@ export class Publisher {
   private closed = false;
 
   constructor(options: PublisherOptions) {
-    this.opts = {
-      maxBatchEvents: 500,
-      maxBatchBytes: 512 * 1024,
-      lingerMs: 2,
-      maxInFlightEvents: 10_000,
-      maxInFlightMessages: 16,
-      deliveryTimeoutMs: 120_000,
-      scheduler: realScheduler,
-      random: Math.random,
-      newId: () => `evt_${nanoid()}`,
-      ...options,
-    };
+    this.opts = withDefaults(options);
+    this.window = new InFlightWindow(this.opts.maxInFlightEvents);
   }
 
   /** Publish one event; resolves with its id and offset once it is committed. */
@@ -87,12 +53,12 @@ export class Publisher {
 
   /** Resolves when the in-flight window has room for `events` more events (back-pressure for streaming callers). */
   ready(events = 1): Promise<void> {
-    return this.waitForRoom(events, false);
+    return this.window.wait(events, false);
   }
 
   /** Events queued or awaiting their ack. */
   get inFlight(): number {
-    return this.windowEvents;
+    return this.window.size;
   }
 
   /** Send everything queued now and wait until every publish asked for so far has settled. */
@@ -130,15 +96,15 @@ export class Publisher {
   private async enqueue(events: readonly PublishEvent[]): Promise<PublishAck[]> {
     if (this.closed) throw new ClientClosedError('publisher closed');
     const count = events.length;
-    await this.waitForRoom(count, true);
+    await this.window.wait(count, true);
     if (this.closed) {
-      this.release(count);
+      this.window.release(count);
       throw new ClientClosedError('publisher closed');
     }
     const ids = events.map((event) => event.id ?? this.opts.newId());
     const texts = events.map((event, i) => JSON.stringify({ ...event, id: ids[i] }));
     const done = new Promise<PublishAck[]>((resolve, reject) => {
-      const settle = () => this.release(count);
+      const settle = () => this.window.release(count);
       this.queue.push({
         events: texts,
         ids,
@@ -154,29 +120,6 @@ export class Publisher {
     tracked.catch(() => undefined);
     this.pump();
     return done;
-  }
-
-  private hasRoom(events: number): boolean {
-    return this.windowEvents === 0 || this.windowEvents + events <= this.opts.maxInFlightEvents;
-  }
-
-  /** Wait, first come first served, until `events` fit in the window; `reserve` takes the room on the caller's behalf. */
-  private waitForRoom(events: number, reserve: boolean): Promise<void> {
-    if (this.waiters.length === 0 && this.hasRoom(events)) {
-      if (reserve) this.windowEvents += events;
-      return Promise.resolve();
-    }
-    return new Promise((wake) => this.waiters.push({ events, reserve, wake }));
-  }
-
-  /** Give back window room and wake the waiters that now fit, in order. */
-  private release(events: number): void {
-    this.windowEvents -= events;
-    while (this.waiters.length > 0 && this.hasRoom(this.waiters[0]!.events)) {
-      const waiter = this.waiters.shift()!;
-      if (waiter.reserve) this.windowEvents += waiter.events;
-      waiter.wake();
-    }
   }
 
   private queuedEvents(): number {

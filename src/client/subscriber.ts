@@ -1,43 +1,13 @@
-import { backoffDelay, type BackoffOptions } from './backoff.js';
+import { closePlan, IdleWatchdog } from './closePlan.js';
 import { ClientClosedError, LogReplacedError, SubscriptionRejectedError } from './errors.js';
-import type { PositionStore } from './positionStore.js';
 import { realScheduler, type Scheduler, type TimerHandle } from './scheduler.js';
+import { startPoint, type SubscribeOptions } from './subscribeOptions.js';
 import { classifyFrame, type SubscribedAck, type SubscriptionNotice } from './subscriptionAck.js';
-import type { EventFilter, EventRecord, Position } from './types.js';
-import { detectWebSocket, endpointUrl, errorText, messageText, type WebSocketConstructor, type WebSocketLike } from './webSocket.js';
+import { PositionTracker } from './positionTracker.js';
+import type { EventRecord, Position } from './types.js';
+import { detectWebSocket, endpointUrl, errorText, messageText, type WebSocketLike } from './webSocket.js';
 
-/** What to do when the log's epoch is not the saved one. */
-export type LogReplacedChoice = 'error' | 'from-start' | 'from-head';
-
-/** How a Subscription starts, resumes and is consumed. */
-export interface SubscribeOptions {
-  /** Server base URL, e.g. `http://localhost:8001`. */
-  readonly url: string;
-  readonly apiKey?: string;
-  readonly WebSocket?: WebSocketConstructor;
-  readonly filters?: EventFilter;
-  /** First offset to deliver, `'head'` (only what comes next; the default) or a saved Position (resume after it). */
-  readonly from?: number | 'head' | Position;
-  /** Saved positions; a position found under `key` wins over `from`. */
-  readonly store?: PositionStore;
-  /** Key in the store (default: the filters as JSON). */
-  readonly key?: string;
-  /** Default `'error'`: fail with LogReplacedError. `'from-start'`/`'from-head'`: carry on in the new log. */
-  readonly onLogReplaced?: LogReplacedChoice;
-  /** Callback consumption (instead of `for await`): called in offset order, awaited one at a time. */
-  readonly onEvent?: (record: EventRecord) => void | Promise<void>;
-  readonly onError?: (error: Error) => void;
-  readonly onNotice?: (notice: SubscriptionNotice) => void;
-  /** Records buffered for a slow consumer before the socket is let go (resumed from the next offset later). */
-  readonly maxBufferedEvents?: number;
-  /** How often the position is written to the store, in ms (default 1000; also on close). */
-  readonly saveIntervalMs?: number;
-  /** Reconnect when nothing arrives this long (the server sends keepalives every 30 s); default 75 s, 0 off. */
-  readonly idleTimeoutMs?: number;
-  readonly backoff?: BackoffOptions;
-  readonly scheduler?: Scheduler;
-  readonly random?: () => number;
-}
+export type { LogReplacedChoice, SubscribeOptions } from './subscribeOptions.js';
 
 type Item = EventRecord | { readonly checkpoint: number };
 
@@ -49,7 +19,7 @@ export class Subscription implements AsyncIterable<EventRecord> {
   private socket: WebSocketLike | null = null;
   private next: number | null = null;
   private epoch: string | null = null;
-  private position: Position = { offset: 0, epoch: null };
+  private readonly tracker: PositionTracker;
   private lastHanded = 0;
   private attempt = 0;
   private failure: Error | null = null;
@@ -57,12 +27,13 @@ export class Subscription implements AsyncIterable<EventRecord> {
   private paused = false;
   private acked = false;
   private reconnectTimer: TimerHandle | null = null;
-  private idleTimer: TimerHandle | null = null;
-  private saveTimer: TimerHandle | null = null;
+  private readonly idle: IdleWatchdog;
   private readonly started: Promise<void>;
 
   constructor(private readonly options: SubscribeOptions) {
     this.scheduler = options.scheduler ?? realScheduler;
+    this.idle = new IdleWatchdog(this.scheduler, options.idleTimeoutMs ?? 75_000);
+    this.tracker = new PositionTracker(options.store, options.key ?? JSON.stringify(options.filters ?? {}), this.scheduler, options.saveIntervalMs ?? 1_000, (error) => options.onError?.(error));
     this.started = this.start();
     this.started.catch((error: unknown) => this.fail(error instanceof Error ? error : new Error(String(error))));
     if (options.onEvent !== undefined) void this.runCallbacks(options.onEvent);
@@ -70,7 +41,7 @@ export class Subscription implements AsyncIterable<EventRecord> {
 
   /** The last position handed to the consumer (records and checkpoints it has moved past). */
   get current(): Position {
-    return this.position;
+    return this.tracker.position;
   }
 
   /** The next offset this subscription will ask the server for, or null before the first ack of a head start. */
@@ -79,8 +50,8 @@ export class Subscription implements AsyncIterable<EventRecord> {
   }
 
   /** Write the current position to the store now. */
-  async savePosition(): Promise<void> {
-    if (this.options.store !== undefined && this.position.epoch !== null) await this.options.store.save(this.key(), this.position);
+  savePosition(): Promise<void> {
+    return this.tracker.save();
   }
 
   /** Stop: close the socket, save the position, end the iteration. */
@@ -100,24 +71,13 @@ export class Subscription implements AsyncIterable<EventRecord> {
     return { next: () => this.take(), return: async () => (this.handOver(), await this.close(), { done: true, value: undefined }) };
   }
 
-  private key(): string {
-    return this.options.key ?? JSON.stringify(this.options.filters ?? {});
-  }
-
   private async start(): Promise<void> {
-    const from = this.options.from ?? 'head';
-    const saved = this.options.store === undefined ? null : await this.options.store.load(this.key());
-    const resume = saved ?? (typeof from === 'object' ? from : null);
-    if (resume !== null) {
-      this.next = resume.offset + 1;
-      this.epoch = resume.epoch;
-      this.position = resume;
-      this.lastHanded = resume.offset;
-    } else if (typeof from === 'number') {
-      this.next = Math.max(1, from);
-      this.position = { offset: this.next - 1, epoch: null };
-      this.lastHanded = this.next - 1;
-    }
+    const saved = this.options.store === undefined ? null : await this.options.store.load(this.options.key ?? JSON.stringify(this.options.filters ?? {}));
+    const start = startPoint(this.options.from, saved);
+    this.next = start.next;
+    this.epoch = start.epoch;
+    this.lastHanded = (start.next ?? 1) - 1;
+    this.tracker.reset({ offset: this.lastHanded, epoch: start.epoch });
     await this.connect();
   }
 
@@ -166,7 +126,7 @@ export class Subscription implements AsyncIterable<EventRecord> {
     this.acked = true;
     if (this.epoch !== null && ack.epoch !== this.epoch) return this.logReplaced(ack, socket);
     this.epoch = ack.epoch;
-    if (this.position.epoch === null) this.position = { offset: this.position.offset, epoch: ack.epoch };
+    if (this.tracker.position.epoch === null) this.tracker.reset({ offset: this.tracker.position.offset, epoch: ack.epoch });
     const requested = this.next;
     if (requested === null || ack.beyond_head !== undefined) this.next = ack.head_offset + 1;
     if (ack.beyond_head !== undefined) this.notice('beyond_head', ack.beyond_head.message ?? 'from_offset beyond the head');
@@ -179,9 +139,9 @@ export class Subscription implements AsyncIterable<EventRecord> {
   private logReplaced(ack: SubscribedAck, socket: WebSocketLike): void {
     const choice = this.options.onLogReplaced ?? 'error';
     const saved = this.epoch ?? '';
-    if (choice === 'error') return this.fail(new LogReplacedError(saved, ack.epoch, this.position.offset));
+    if (choice === 'error') return this.fail(new LogReplacedError(saved, ack.epoch, this.tracker.position.offset));
     this.epoch = ack.epoch;
-    this.position = { offset: 0, epoch: ack.epoch };
+    this.tracker.reset({ offset: 0, epoch: ack.epoch });
     this.lastHanded = 0;
     this.next = choice === 'from-start' ? 1 : ack.head_offset + 1;
     this.notice('reconnecting', `log replaced (epoch ${saved} → ${ack.epoch}); continuing ${choice}`);
@@ -190,7 +150,7 @@ export class Subscription implements AsyncIterable<EventRecord> {
     void this.connect();
   }
 
-  private onRecords(records: readonly { readonly offset: number }[] & readonly EventRecord[]): void {
+  private onRecords(records: readonly EventRecord[]): void {
     if (!this.acked) return;
     for (const record of records) {
       // Hint: a reconnect may replay what an earlier connection already delivered; offsets make that visible.
@@ -199,7 +159,7 @@ export class Subscription implements AsyncIterable<EventRecord> {
       this.next = record.offset + 1;
     }
     this.attempt = 0;
-    this.signal();
+    this.wake?.();
     if (this.buffer.length >= (this.options.maxBufferedEvents ?? 10_000) && this.socket !== null) {
       this.paused = true;
       this.socket.close(1000, 'consumer busy');
@@ -210,23 +170,19 @@ export class Subscription implements AsyncIterable<EventRecord> {
     if (!this.acked || (this.next !== null && offset < this.next)) return;
     this.next = offset + 1;
     this.buffer.push({ checkpoint: offset });
-    this.signal();
+    this.wake?.();
   }
 
   private onClosed(code: number, reason: string, refusal: string | null): void {
-    this.clearIdle();
+    this.idle.stop();
     if (this.closed || this.failure !== null || this.paused) return;
-    if (/\b401\b/.test(reason)) return this.fail(new SubscriptionRejectedError(`unauthorized: ${reason}`));
-    if (refusal !== null && code !== 1013) return this.fail(new SubscriptionRejectedError(refusal));
-    // Hint: 1013 and 429 mean the server is full: start the backoff higher than for a restart (1001) or a drop.
-    const crowded = code === 1013 || /\b429\b/.test(reason);
-    const base = this.options.backoff ?? {};
-    const delay = backoffDelay(this.attempt++, crowded ? { ...base, initialMs: Math.max(1_000, base.initialMs ?? 0) } : base, this.options.random);
-    this.notice('reconnecting', `closed ${code}${reason === '' ? '' : ` (${reason})`}; reconnecting in ${delay} ms from offset ${this.next ?? 'head'}`);
+    const plan = closePlan(code, reason, refusal, this.attempt++, this.options.backoff, this.options.random);
+    if ('fatal' in plan) return this.fail(plan.fatal);
+    this.notice('reconnecting', `closed ${code}${reason === '' ? '' : ` (${reason})`}; reconnecting in ${plan.delayMs} ms from offset ${this.next ?? 'head'}`);
     this.reconnectTimer = this.scheduler.setTimeout(() => {
       this.reconnectTimer = null;
       void this.connect().catch((error: unknown) => this.onClosed(1006, errorText(error), null));
-    }, delay);
+    }, plan.delayMs);
   }
 
   private async take(): Promise<IteratorResult<EventRecord>> {
@@ -236,7 +192,7 @@ export class Subscription implements AsyncIterable<EventRecord> {
       if (item !== undefined) {
         this.resumeIfDrained();
         if ('checkpoint' in item) {
-          this.advance(item.checkpoint);
+          this.tracker.advance(item.checkpoint, this.epoch);
           continue;
         }
         this.lastHanded = item.offset;
@@ -251,18 +207,7 @@ export class Subscription implements AsyncIterable<EventRecord> {
 
   /** The consumer asked for more, so the record handed out before is done: it becomes the position. */
   private handOver(): void {
-    if (this.lastHanded > this.position.offset) this.advance(this.lastHanded);
-  }
-
-  private advance(offset: number): void {
-    if (offset <= this.position.offset) return;
-    this.position = { offset, epoch: this.epoch };
-    if (this.options.store !== undefined && this.saveTimer === null) {
-      this.saveTimer = this.scheduler.setTimeout(() => {
-        this.saveTimer = null;
-        this.savePosition().catch((error: unknown) => this.options.onError?.(error instanceof Error ? error : new Error(String(error))));
-      }, this.options.saveIntervalMs ?? 1_000);
-    }
+    this.tracker.advance(this.lastHanded, this.epoch);
   }
 
   private resumeIfDrained(): void {
@@ -287,34 +232,21 @@ export class Subscription implements AsyncIterable<EventRecord> {
     const socket = this.socket;
     this.socket = null;
     socket?.close(1000, 'subscriber failed');
-    this.signal();
+    this.wake?.();
   }
 
   private notice(kind: SubscriptionNotice['kind'], message: string): void {
     this.options.onNotice?.({ kind, message });
   }
-
-  private signal(): void {
-    this.wake?.();
-  }
-
   private touch(): void {
-    const ms = this.options.idleTimeoutMs ?? 75_000;
-    if (ms <= 0) return;
-    this.clearIdle();
-    this.idleTimer = this.scheduler.setTimeout(() => this.socket?.close(4001, 'idle: no keepalive'), ms);
-  }
-
-  private clearIdle(): void {
-    if (this.idleTimer !== null) this.scheduler.clearTimeout(this.idleTimer);
-    this.idleTimer = null;
+    this.idle.touch(() => this.socket?.close(4001, 'idle: no keepalive'));
   }
 
   private clearTimers(): void {
-    this.clearIdle();
-    for (const timer of [this.reconnectTimer, this.saveTimer]) if (timer !== null) this.scheduler.clearTimeout(timer);
+    this.idle.stop();
+    if (this.reconnectTimer !== null) this.scheduler.clearTimeout(this.reconnectTimer);
     this.reconnectTimer = null;
-    this.saveTimer = null;
+    this.tracker.stop();
   }
 }
 
