@@ -14,7 +14,8 @@ export const serveCommand: Command = {
   name: 'serve',
   summary: 'run the server (same settings as npm start)',
   usage: SERVE_USAGE,
-  run: async (args) => {
+  run: async (args, io) => {
+    if (args.includes('--help') || args.includes('-h')) io.stdout.write(`${SERVE_USAGE}\n\n`);
     // Hint: main.ts reads process.argv.slice(2) and starts on import; its --help prints every setting.
     process.argv = [process.argv[0]!, fileURLToPath(new URL('../main.js', import.meta.url)), ...args];
     await import('../main.js');
@@ -33,7 +34,8 @@ export const benchCommand: Command = {
   name: 'bench',
   summary: 'run the benchmark harness (npm run bench)',
   usage: BENCH_USAGE,
-  run: (args) => {
+  run: (args, io) => {
+    if (args.includes('--help') || args.includes('-h')) io.stdout.write(`${BENCH_USAGE}\n\nthe harness:\n`);
     const runJs = fileURLToPath(new URL('../../bench/run.js', import.meta.url));
     const child = spawn(process.execPath, [runJs, ...args], { stdio: 'inherit' });
     return new Promise((resolve) => child.once('exit', (code) => resolve(code ?? EXIT.failed)));
