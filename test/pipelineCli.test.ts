@@ -130,6 +130,28 @@ describe('event-pipeline CLI', () => {
     expect((await cli(['stats', '--url', `http://127.0.0.1:${await freePort()}`])).code).toBe(3);
   });
 
+  it('tail --follow replays from --from, then prints matching events live, and exits 0 on SIGINT', async () => {
+    const s = await server('follow');
+    const input = ['f-1', 'f-2', 'f-1', 'f-1'].map((session, i) => JSON.stringify({ event_type: 'timer_tick', source: 'cli', session_id: session, payload: { i } })).join('\n');
+    expect((await cli(['publish', '--url', s.base], input)).code).toBe(0);
+    const proc = spawn(process.execPath, [CLI_JS, 'tail', '--follow', '--from', '1', '--json', '--session', 'f-1', '--url', s.base], { env: { PATH: process.env.PATH ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    proc.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+    const offsets = (): number[] => stdout.split('\n').filter((l) => l !== '').map((l) => (JSON.parse(l) as { offset: number }).offset);
+    const until = async (count: number) => {
+      const deadline = Date.now() + 20_000;
+      while (offsets().length < count && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    };
+    await until(3);
+    expect(offsets()).toEqual([1, 3, 4]);
+    expect((await cli(['publish', '--url', s.base], input)).code).toBe(0);
+    await until(6);
+    expect(offsets()).toEqual([1, 3, 4, 5, 7, 8]);
+    proc.kill('SIGINT');
+    expect(await exited).toBe(0);
+  });
+
   it('serve runs the same server as npm start and stops cleanly on SIGTERM', async () => {
     dir ??= mkdtempSync(join(tmpdir(), 'pipeline-cli-'));
     const port = await freePort();
