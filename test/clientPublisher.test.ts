@@ -78,4 +78,15 @@ describe('Publisher against a real server', () => {
     expect(offsets).toEqual([offsets[0]!, offsets[0]! + 1, offsets[0]! + 2]);
     for (const ack of [one, ...acks]) expect(log.find((r) => r.offset === ack.offset)!.id).toBe(ack.id);
   });
+
+  it('fails fast with code 401 when the server refuses the key, and publishes with the right one', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'sdk-pub-'));
+    server = await RestartableServer.start(join(dir, 'events.db'), { REQUIRE_AUTH: 'true', API_KEY: 'sekrit' });
+    const refused = new Publisher({ url: server.base, apiKey: 'wrong', deliveryTimeoutMs: 60_000 });
+    await expect(refused.publish(event(1))).rejects.toMatchObject({ name: 'PublishRejectedError', code: 401 });
+    refused.destroy();
+    const allowed = new Publisher({ url: server.base, apiKey: 'sekrit' });
+    await expect(allowed.publish(event(2))).resolves.toMatchObject({ offset: 1 });
+    await allowed.close();
+  });
 });

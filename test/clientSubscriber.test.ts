@@ -118,6 +118,28 @@ describe('Subscription against a real server', () => {
     expect(error).toMatchObject({ savedEpoch: epoch, savedOffset: 10 });
   });
 
+  it("with onLogReplaced 'from-start', carries on from offset 1 of the new log", async () => {
+    dir = mkdtempSync(join(tmpdir(), 'sdk-sub-'));
+    server = await RestartableServer.start(join(dir, 'a.db'));
+    const running = server;
+    await publishAll(running.base, events(0, 5));
+    const notices: SubscriptionNotice[] = [];
+    const sub = subscribe({ url: running.base, from: 1, onLogReplaced: 'from-start', backoff: { initialMs: 20, maxMs: 200 }, onNotice: (n) => notices.push(n) });
+    const got: Array<[string | null, number]> = [];
+    const consumed = (async () => {
+      for await (const record of sub) got.push([sub.current.epoch, record.offset]);
+    })();
+    await until(() => got.length === 5, 'the first log');
+    await running.restart(join(dir, 'b.db'));
+    await publishAll(running.base, events(100, 3));
+    await until(() => got.length === 8, 'the new log');
+    await sub.close();
+    await consumed;
+    expect(got.map(([, offset]) => offset)).toEqual([1, 2, 3, 4, 5, 1, 2, 3]);
+    expect(notices.some((n) => n.message.includes('log replaced'))).toBe(true);
+    expect(sub.current.offset).toBe(3);
+  });
+
   it('resumes from a saved position in a store after "the process restarts" (a new Subscription), with no duplicate', async () => {
     dir = mkdtempSync(join(tmpdir(), 'sdk-sub-'));
     server = await RestartableServer.start(join(dir, 'events.db'));

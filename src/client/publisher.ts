@@ -195,6 +195,11 @@ export class Publisher {
     this.queue = [...this.inflight.flatMap((m) => m.units), ...this.queue];
     this.inflight = [];
     if (this.closed && this.flushing === 0) return;
+    if (/\b40[13]\b/.test(reason)) {
+      // Hint: a refused key or origin will not change by retrying; fail now rather than at the delivery timeout.
+      for (const unit of this.queue.splice(0)) unit.reject(new PublishRejectedError(`connection refused: ${reason}`, 401));
+      return;
+    }
     this.expire(reason);
     if (this.queue.length === 0) return;
     this.startTimer(backoffDelay(this.attempt++, this.opts.backoff, this.opts.random), false);
