@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backoffDelay, memoryPositionStore, parsePosition, Publisher, PublishTimeoutError, type Scheduler, type WebSocketLike } from '../src/client/index.js';
+import { backoffDelay, LogReplacedError, memoryPositionStore, parsePosition, Publisher, PublishTimeoutError, subscribe, type EventRecord, type Scheduler, type WebSocketLike } from '../src/client/index.js';
 import { closePlan } from '../src/client/closePlan.js';
 import { InFlightWindow } from '../src/client/inFlightWindow.js';
 import { settleFromAck, splitToSolo, takeMessage, type Unit } from '../src/client/publishBatcher.js';
@@ -170,5 +170,63 @@ describe('Publisher on a scripted socket and a manual clock', () => {
     }
     expect(await outcome).toBeInstanceOf(PublishTimeoutError);
     publisher.destroy();
+  });
+});
+
+const record = (offset: number): EventRecord => ({ id: `e${offset}`, offset, event_type: 'timer_tick', source: 't', session_id: null, user_id: null, payload: {}, timestamp: '2026-12-01T00:00:00.000Z' });
+
+describe('Subscription on scripted sockets and a manual clock', () => {
+  it('lets go of the socket when its buffer is full and resumes from the next offset once the consumer drains it', async () => {
+    FakeSocket.all = [];
+    const scheduler = new ManualScheduler();
+    const sub = subscribe({ url: 'http://test', WebSocket: FakeSocket, scheduler, from: 1, maxBufferedEvents: 4, idleTimeoutMs: 0 });
+    await scheduler.advance(0);
+    const first = FakeSocket.all[0]!;
+    first.open();
+    expect(JSON.parse(first.sent[0]!)).toMatchObject({ from_offset: 1, batch: true, checkpoints: true });
+    first.reply({ status: 'subscribed', subscriber_id: 's', head_offset: 10, epoch: 'e1', from_offset: 1 });
+    first.onmessage?.({ data: JSON.stringify([1, 2, 3, 4].map(record)) });
+    expect(first.readyState).toBe(3);
+    const iterator = sub[Symbol.asyncIterator]();
+    const seen: number[] = [];
+    for (let i = 0; i < 3; i++) seen.push(((await iterator.next()).value as EventRecord).offset);
+    expect(FakeSocket.all.length).toBe(2);
+    const second = FakeSocket.all[1]!;
+    second.open();
+    expect(JSON.parse(second.sent[0]!)).toMatchObject({ from_offset: 5 });
+    second.reply({ status: 'subscribed', subscriber_id: 's2', head_offset: 10, epoch: 'e1', from_offset: 5 });
+    second.onmessage?.({ data: JSON.stringify([4, 5].map(record)) });
+    seen.push(((await iterator.next()).value as EventRecord).offset, ((await iterator.next()).value as EventRecord).offset);
+    expect(seen).toEqual([1, 2, 3, 4, 5]);
+    await sub.close();
+  });
+
+  it('backs off at least half a second after 1013, resumes after a checkpoint, and fails with LogReplacedError on a new epoch', async () => {
+    FakeSocket.all = [];
+    const scheduler = new ManualScheduler();
+    const store = memoryPositionStore();
+    const sub = subscribe({ url: 'http://test', WebSocket: FakeSocket, scheduler, random: () => 0, from: 1, store, key: 'k', idleTimeoutMs: 0, backoff: { initialMs: 10 } });
+    await scheduler.advance(0);
+    FakeSocket.all[0]!.open();
+    FakeSocket.all[0]!.reply({ status: 'error', message: 'Server at subscriber capacity' });
+    FakeSocket.all[0]!.drop(1013);
+    await scheduler.advance(499);
+    expect(FakeSocket.all.length).toBe(1);
+    await scheduler.advance(1);
+    const second = FakeSocket.all[1]!;
+    second.open();
+    second.reply({ status: 'subscribed', subscriber_id: 's', head_offset: 50, epoch: 'e1', from_offset: 1 });
+    second.reply({ type: 'checkpoint', offset: 40 });
+    second.drop(1001);
+    await scheduler.advance(10);
+    const third = FakeSocket.all[2]!;
+    third.open();
+    expect(JSON.parse(third.sent[0]!)).toMatchObject({ from_offset: 41 });
+    third.reply({ status: 'subscribed', subscriber_id: 's', head_offset: 3, epoch: 'e2', from_offset: 41 });
+    const iterator = sub[Symbol.asyncIterator]();
+    await expect(iterator.next()).rejects.toBeInstanceOf(LogReplacedError);
+    expect(sub.current).toEqual({ offset: 40, epoch: 'e1' });
+    await sub.close();
+    expect(await store.load('k')).toEqual({ offset: 40, epoch: 'e1' });
   });
 });
