@@ -37,6 +37,8 @@ export const sdkPublish: Scenario = {
     withTempDir('sdk-publish', async (dir): Promise<ScenarioOutcome> => {
       const warmupMs = context.quick ? 300 : 2_000;
       const durationMs = context.quick ? 1_500 : 10_000;
+      // Hint: the SDK runs first so neither side always inherits the other's leftover load (index builds, page cache).
+      const sdk = await withServer(dir, 'sdk', context, (server) => runSdkPublisher({ url: server.baseUrl, seed: 7, warmupMs, durationMs }));
       const raw = await withServer(dir, 'raw', context, (server) => {
         const plan: PublishPlan = {
           url: `${server.wsUrl}/ws/publish`, connections: 1, window: 8, eventsPerMessage: 100, expect: 'ack', traffic: 'realistic', seed: 7,
@@ -44,7 +46,6 @@ export const sdkPublish: Scenario = {
         };
         return runPublisher(plan);
       });
-      const sdk = await withServer(dir, 'sdk', context, (server) => runSdkPublisher({ url: server.baseUrl, seed: 7, warmupMs, durationMs }));
       const rawRate = rateOf(raw);
       const sdkRate = sdk.measuredMs > 0 ? (sdk.measuredEvents * 1000) / sdk.measuredMs : 0;
       context.log(`raw ${rawRate.toFixed(0)} ev/s, SDK ${sdkRate.toFixed(0)} ev/s, SDK client CPU ${((sdk.clientCpuMs * 1000) / Math.max(1, sdk.ackedEvents)).toFixed(1)} µs/event`);

@@ -10,6 +10,13 @@ export class InFlightWindow {
     return this.used;
   }
 
+  /** Take room for `events` now if it fits and nobody waits before us; false otherwise. */
+  tryTake(events: number): boolean {
+    if (this.waiters.length > 0 || !this.fits(events)) return false;
+    this.used += events;
+    return true;
+  }
+
   /** Resolves once `events` fit; with `reserve`, the room is taken on the caller's behalf before it wakes. */
   wait(events: number, reserve: boolean): Promise<void> {
     if (this.waiters.length === 0 && this.fits(events)) {

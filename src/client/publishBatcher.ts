@@ -117,3 +117,18 @@ export function splitToSolo(units: readonly Unit[]): Unit[] {
 export function asSolo(units: readonly Unit[]): Unit[] {
   return units.map((unit) => ({ ...unit, solo: true, resolve: unit.resolve, reject: unit.reject }));
 }
+
+/** A `/ws/publish` reply's common fields. */
+export interface ServerReply {
+  readonly status?: string;
+  readonly ref?: unknown;
+  readonly message?: string;
+  readonly retryable?: boolean;
+  readonly code?: number;
+}
+
+/** Append a producer id to a serialized event object (cheaper than copying the object to add it). */
+export function withId(json: string, id: string): string {
+  // Hint: generated ids are nanoid characters, which need no escaping.
+  return json === '{}' ? `{"id":"${id}"}` : `${json.slice(0, -1)},"id":"${id}"}`;
+}

@@ -1,7 +1,7 @@
 import { backoffDelay } from './backoff.js';
 import { InFlightWindow } from './inFlightWindow.js';
 import { ClientClosedError, PublishRejectedError, PublishTimeoutError } from './errors.js';
-import { asSolo, messageText, settleFromAck, splitToSolo, takeMessage, type BatchAck, type Message, type Unit } from './publishBatcher.js';
+import { asSolo, withId, messageText, settleFromAck, splitToSolo, takeMessage, type BatchAck, type Message, type ServerReply, type Unit } from './publishBatcher.js';
 import { withDefaults, type PublisherOptions, type ResolvedPublisherOptions } from './publisherOptions.js';
 import type { TimerHandle } from './scheduler.js';
 import type { PublishAck, PublishEvent } from './types.js';
@@ -9,20 +9,13 @@ import { detectWebSocket, endpointUrl, errorText, messageText as frameText, OPEN
 
 export type { PublisherOptions };
 
-interface ServerReply {
-  readonly status?: string;
-  readonly ref?: unknown;
-  readonly message?: string;
-  readonly retryable?: boolean;
-  readonly code?: number;
-}
-
 /** Pipelined, batching, retrying producer over one `/ws/publish` socket; every publish resolves after the commit. */
 export class Publisher {
   private readonly opts: ResolvedPublisherOptions;
   private queue: Unit[] = [];
   private inflight: Message[] = [];
-  private pending = new Set<Promise<unknown>>();
+  private unsettled = 0;
+  private drained: Array<() => void> = [];
   private readonly window: InFlightWindow;
   private socket: WebSocketLike | null = null;
   private connecting = false;
@@ -40,9 +33,8 @@ export class Publisher {
   }
 
   /** Publish one event; resolves with its id and offset once it is committed. */
-  async publish(event: PublishEvent): Promise<PublishAck> {
-    const [ack] = await this.enqueue([event]);
-    return ack!;
+  publish(event: PublishEvent): Promise<PublishAck> {
+    return this.enqueue([event]).then((acks) => acks[0]!);
   }
 
   /** Publish events all or nothing; resolves with each id and offset, in order, once they are committed. */
@@ -66,7 +58,7 @@ export class Publisher {
     this.flushing++;
     try {
       this.pump();
-      while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
+      while (this.unsettled > 0) await new Promise<void>((resolve) => this.drained.push(resolve));
     } finally {
       this.flushing--;
     }
@@ -93,18 +85,27 @@ export class Publisher {
     this.socket = null;
   }
 
-  private async enqueue(events: readonly PublishEvent[]): Promise<PublishAck[]> {
-    if (this.closed) throw new ClientClosedError('publisher closed');
-    const count = events.length;
-    await this.window.wait(count, true);
-    if (this.closed) {
-      this.window.release(count);
+  private enqueue(events: readonly PublishEvent[]): Promise<PublishAck[]> {
+    if (this.closed) return Promise.reject(new ClientClosedError('publisher closed'));
+    // Hint: the common case has room now; skipping the extra await saves a promise and a tick per event.
+    if (this.window.tryTake(events.length)) return this.enqueueNow(events);
+    return this.window.wait(events.length, true).then(() => {
+      if (!this.closed) return this.enqueueNow(events);
+      this.window.release(events.length);
       throw new ClientClosedError('publisher closed');
-    }
+    });
+  }
+
+  private enqueueNow(events: readonly PublishEvent[]): Promise<PublishAck[]> {
+    const count = events.length;
     const ids = events.map((event) => event.id ?? this.opts.newId());
-    const texts = events.map((event, i) => JSON.stringify({ ...event, id: ids[i] }));
+    const texts = events.map((event, i) => (event.id !== undefined ? JSON.stringify(event) : withId(JSON.stringify(event), ids[i]!)));
     const done = new Promise<PublishAck[]>((resolve, reject) => {
-      const settle = () => this.window.release(count);
+      this.unsettled++;
+      const settle = () => {
+        this.window.release(count);
+        if (--this.unsettled === 0) for (const wake of this.drained.splice(0)) wake();
+      };
       this.queue.push({
         events: texts,
         ids,
@@ -115,9 +116,6 @@ export class Publisher {
         reject: (error) => (settle(), reject(error)),
       });
     });
-    const tracked = done.finally(() => this.pending.delete(tracked));
-    this.pending.add(tracked);
-    tracked.catch(() => undefined);
     this.pump();
     return done;
   }
