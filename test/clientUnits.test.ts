@@ -229,4 +229,40 @@ describe('Subscription on scripted sockets and a manual clock', () => {
     await sub.close();
     expect(await store.load('k')).toEqual({ offset: 40, epoch: 'e1' });
   });
+
+  it('callbacks: onEvent gets records in order, one at a time, and onError gets the typed error', async () => {
+    FakeSocket.all = [];
+    const scheduler = new ManualScheduler();
+    const seen: number[] = [];
+    const errors: Error[] = [];
+    let release: () => void = () => undefined;
+    const sub = subscribe({
+      url: 'http://test', WebSocket: FakeSocket, scheduler, from: { offset: 2, epoch: 'e1' }, idleTimeoutMs: 0,
+      onEvent: (event) => {
+        seen.push(event.offset);
+        // Hint: the first record is held until the test releases it; the second must wait for it.
+        if (event.offset === 3) return new Promise<void>((resolve) => (release = resolve));
+      },
+      onError: (error) => errors.push(error),
+    });
+    await scheduler.advance(0);
+    const socket = FakeSocket.all[0]!;
+    socket.open();
+    expect(JSON.parse(socket.sent[0]!)).toMatchObject({ from_offset: 3 });
+    socket.reply({ status: 'subscribed', subscriber_id: 's', head_offset: 9, epoch: 'e1', from_offset: 3 });
+    socket.onmessage?.({ data: JSON.stringify([3, 4].map(record)) });
+    await scheduler.advance(0);
+    expect(seen).toEqual([3]);
+    release();
+    await scheduler.advance(0);
+    expect(seen).toEqual([3, 4]);
+    socket.drop(1006);
+    await scheduler.advance(5_000);
+    const next = FakeSocket.all[1]!;
+    next.open();
+    next.reply({ status: 'subscribed', subscriber_id: 's', head_offset: 0, epoch: 'e9', from_offset: 5 });
+    await scheduler.advance(0);
+    expect(errors.map((e) => e.name)).toEqual(['LogReplacedError']);
+    await sub.close();
+  });
 });
