@@ -12,9 +12,10 @@ import { logAppend } from './scenarios/logAppend.js';
 import { memory } from './scenarios/memory.js';
 import { replay } from './scenarios/replay.js';
 import { routingScale } from './scenarios/routingScale.js';
+import { sdkPublish } from './scenarios/sdkPublish.js';
 
 /** Every scenario, in the order `npm run bench` runs them. */
-const SCENARIOS: readonly Scenario[] = [logAppend, ingestWsBatch, ingestWsSingle, ingestRest, fanout, routingScale, replay, memory, baseline];
+const SCENARIOS: readonly Scenario[] = [logAppend, ingestWsBatch, ingestWsSingle, sdkPublish, ingestRest, fanout, routingScale, replay, memory, baseline];
 
 const USAGE = `usage: npm run bench -- [scenario ...] [--quick] [--json <file>] [--profile [<dir>]] [--strict] [--list]
 

@@ -1,0 +1,79 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+
+/** Exit codes of `event-pipeline` (documented in --help and the README). */
+export const EXIT = {
+  ok: 0,
+  /** Some events were rejected or the server answered with an error. */
+  failed: 1,
+  /** Bad arguments or input. */
+  usage: 2,
+  /** The server could not be reached. */
+  unreachable: 3,
+  /** The server refused the API key (401/403). */
+  unauthorized: 4,
+  /** The log was replaced (its epoch changed) under a following tail. */
+  logReplaced: 5,
+} as const;
+
+/** A usage error: printed with the command's usage, exit 2. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+/** A failure with its exit code and a one-line message. */
+export class CliError extends Error {
+  override readonly name = 'CliError';
+  constructor(message: string, readonly exitCode: number) {
+    super(message);
+  }
+}
+
+/** Where a command writes; injectable for tests. */
+export interface CliIo {
+  readonly stdout: NodeJS.WritableStream;
+  readonly stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  readonly stdin: NodeJS.ReadableStream;
+  readonly env: NodeJS.ProcessEnv;
+}
+
+/** One subcommand. */
+export interface Command {
+  readonly name: string;
+  readonly summary: string;
+  readonly usage: string;
+  run(args: readonly string[], io: CliIo): Promise<number>;
+}
+
+/** Options every command that talks to a server takes. */
+export const SERVER_OPTIONS = {
+  url: { type: 'string' },
+  'api-key': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies NonNullable<ParseArgsConfig['options']>;
+
+/** The usage lines of the server options. */
+export const SERVER_USAGE = `  --url URL          server base URL (default $PIPELINE_URL or http://localhost:8001)
+  --api-key KEY      API key (default $API_KEY)
+  -h, --help         this help`;
+
+/** Parse `args` strictly; an unknown option is a UsageError. */
+export function parse<O extends NonNullable<ParseArgsConfig['options']>>(args: readonly string[], options: O, positionals = false) {
+  try {
+    return parseArgs({ args: [...args], options, allowPositionals: positionals, strict: true });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+/** The server URL and key from flags, then the environment. */
+export function serverOf(values: { url?: string | undefined; 'api-key'?: string | undefined }, env: NodeJS.ProcessEnv): { url: string; apiKey: string | undefined } {
+  return { url: values.url ?? env.PIPELINE_URL ?? 'http://localhost:8001', apiKey: values['api-key'] ?? env.API_KEY };
+}
+
+/** A non-negative integer flag, or a UsageError naming it. */
+export function integerFlag(name: string, text: string | undefined, min = 0): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < min) throw new UsageError(`--${name}: expected an integer ≥ ${min}, got ${JSON.stringify(text)}`);
+  return value;
+}

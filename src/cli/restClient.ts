@@ -1,0 +1,21 @@
+import { CliError, EXIT } from './command.js';
+
+/** GET a JSON document from the server; unreachable → exit 3, 401/403 → exit 4, other errors → exit 1. */
+export async function getJson(base: string, path: string, apiKey: string | undefined): Promise<unknown> {
+  const url = new URL(path, base.endsWith('/') ? base : `${base}/`);
+  let response: Response;
+  try {
+    response = await fetch(url, { headers: apiKey === undefined ? {} : { 'X-API-Key': apiKey } });
+  } catch (error) {
+    throw new CliError(`cannot reach ${url.origin}: ${(error as Error).cause instanceof Error ? ((error as Error).cause as Error).message : (error as Error).message}`, EXIT.unreachable);
+  }
+  const text = await response.text();
+  if (response.status === 401 || response.status === 403) throw new CliError(`${response.status}: the server refused the API key (${text})`, EXIT.unauthorized);
+  if (!response.ok) throw new CliError(`${response.status} from ${url.pathname}: ${text}`, EXIT.failed);
+  return JSON.parse(text);
+}
+
+/** Fail fast with the right exit code when the server is down or refuses the key (WebSocket errors say less). */
+export async function checkServer(base: string, apiKey: string | undefined): Promise<void> {
+  await getJson(base, 'stats', apiKey);
+}

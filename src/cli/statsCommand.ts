@@ -1,0 +1,83 @@
+import { EXIT, integerFlag, parse, SERVER_OPTIONS, SERVER_USAGE, serverOf, type Command } from './command.js';
+import { getJson } from './restClient.js';
+
+const STATS_USAGE = `usage: event-pipeline stats [--json]
+
+The server's /stats: totals, per-type counts, head and first offsets, the log epoch, router figures.
+
+  --json             the raw JSON
+${SERVER_USAGE}
+
+exit codes: 0 ok, 1 server error, 2 usage, 3 unreachable, 4 unauthorized`;
+
+interface Stats {
+  readonly total_events: number;
+  readonly events_last_hour: number;
+  readonly head_offset: number;
+  readonly first_offset: number;
+  readonly epoch: string;
+  readonly by_type: ReadonlyArray<{ readonly event_type: string; readonly count: number; readonly last_seen: string | null }>;
+  readonly router: Record<string, unknown>;
+}
+
+/** `event-pipeline stats`. */
+export const statsCommand: Command = {
+  name: 'stats',
+  summary: 'show the server\'s statistics',
+  usage: STATS_USAGE,
+  run: async (args, io) => {
+    const { values } = parse(args, { ...SERVER_OPTIONS, json: { type: 'boolean' } });
+    if (values.help === true) return (io.stdout.write(`${STATS_USAGE}\n`), EXIT.ok);
+    const server = serverOf(values, io.env);
+    const stats = (await getJson(server.url, 'stats', server.apiKey)) as Stats;
+    if (values.json === true) return (io.stdout.write(`${JSON.stringify(stats, null, 2)}\n`), EXIT.ok);
+    const lines = [
+      `events       ${stats.total_events} (${stats.events_last_hour} in the last hour)`,
+      `offsets      ${stats.first_offset}–${stats.head_offset}`,
+      `epoch        ${stats.epoch}`,
+      ...stats.by_type.map((t) => `  ${t.event_type.padEnd(22)} ${String(t.count).padStart(9)}  last ${t.last_seen ?? '–'}`),
+      ...Object.entries(stats.router).map(([key, value]) => `router ${key.padEnd(22)} ${String(value)}`),
+    ];
+    io.stdout.write(`${lines.join('\n')}\n`);
+    return EXIT.ok;
+  },
+};
+
+const SESSIONS_USAGE = `usage: event-pipeline sessions [--status STATUS] [--limit N] [--json]
+
+Sessions, most recent status change first (GET /sessions).
+
+  --status STATUS    only this status (active, created, in_progress, completed, timed_out, ended)
+  --limit N          at most N (1–1000, default 100)
+  --json             one JSON session per line
+${SERVER_USAGE}
+
+exit codes: 0 ok, 1 server error (e.g. an unknown status), 2 usage, 3 unreachable, 4 unauthorized`;
+
+interface SessionView {
+  readonly session_id: string;
+  readonly status: string;
+  readonly event_count: number;
+  readonly user_ids: readonly string[];
+  readonly last_offset: number;
+}
+
+/** `event-pipeline sessions`. */
+export const sessionsCommand: Command = {
+  name: 'sessions',
+  summary: 'list sessions, optionally by status',
+  usage: SESSIONS_USAGE,
+  run: async (args, io) => {
+    const { values } = parse(args, { ...SERVER_OPTIONS, status: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean' } });
+    if (values.help === true) return (io.stdout.write(`${SESSIONS_USAGE}\n`), EXIT.ok);
+    const server = serverOf(values, io.env);
+    const params = new URLSearchParams();
+    if (values.status !== undefined) params.set('status', values.status);
+    params.set('limit', String(integerFlag('limit', values.limit, 1) ?? 100));
+    const sessions = (await getJson(server.url, `sessions?${params.toString()}`, server.apiKey)) as SessionView[];
+    for (const s of sessions) {
+      io.stdout.write(values.json === true ? `${JSON.stringify(s)}\n` : `${s.session_id.padEnd(30)} ${s.status.padEnd(12)} ${String(s.event_count).padStart(7)} events  users ${s.user_ids.join(',')}  last #${s.last_offset}\n`);
+    }
+    return EXIT.ok;
+  },
+};

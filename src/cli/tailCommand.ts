@@ -1,0 +1,107 @@
+import { LogReplacedError, subscribe, type EventRecord } from '../client/index.js';
+import { EVENT_TYPES, isEventType, type EventType } from '../protocol/eventTypes.js';
+import { CliError, EXIT, integerFlag, parse, SERVER_OPTIONS, SERVER_USAGE, serverOf, UsageError, type Command } from './command.js';
+import { checkServer, getJson } from './restClient.js';
+
+const USAGE = `usage: event-pipeline tail [--session S] [--user U] [--source S] [--type T ...] [--from N|head] [--follow] [--json] [-n N]
+
+Print matching events, human-readable (or NDJSON with --json). Without --follow: the last -n events (default 10),
+or every event from --from N up to the head. With --follow: from --from (default head), live, resuming by offset
+across server restarts.
+
+  --session, --user, --source   filters
+  --type T           event type (repeatable)
+  --from N|head      first offset
+  --follow, -f       keep following live
+  -n N               how many of the latest events without --from (default 10)
+  --json             one JSON record per line
+${SERVER_USAGE}
+
+exit codes: 0 ok, 2 usage, 3 unreachable, 4 unauthorized, 5 the log was replaced while following`;
+
+const OPTIONS = {
+  ...SERVER_OPTIONS,
+  session: { type: 'string' },
+  user: { type: 'string' },
+  source: { type: 'string' },
+  type: { type: 'string', multiple: true },
+  from: { type: 'string' },
+  follow: { type: 'boolean', short: 'f' },
+  json: { type: 'boolean' },
+  n: { type: 'string', short: 'n' },
+} as const;
+
+/** One record as a line: offset, time, type, who, payload. */
+export function formatRecord(record: EventRecord): string {
+  const who = [record.session_id === null ? '' : `session=${record.session_id}`, record.user_id === null ? '' : `user=${record.user_id}`, `source=${record.source}`]
+    .filter((part) => part !== '')
+    .join(' ');
+  return `#${record.offset}  ${record.timestamp}  ${record.event_type.padEnd(21)} ${who}  ${JSON.stringify(record.payload)}`;
+}
+
+function queryOf(filters: { session?: string | undefined; user?: string | undefined; source?: string | undefined; types: readonly EventType[] }): string {
+  const params = new URLSearchParams();
+  if (filters.session !== undefined) params.set('session_id', filters.session);
+  if (filters.user !== undefined) params.set('user_id', filters.user);
+  if (filters.source !== undefined) params.set('source', filters.source);
+  if (filters.types.length > 0) params.set('event_type', filters.types.join(','));
+  return params.toString();
+}
+
+/** `event-pipeline tail`. */
+export const tailCommand: Command = {
+  name: 'tail',
+  summary: 'print matching events; --follow keeps following live with resume',
+  usage: USAGE,
+  run: async (args, io) => {
+    const { values } = parse(args, OPTIONS);
+    if (values.help === true) return (io.stdout.write(`${USAGE}\n`), EXIT.ok);
+    const types = values.type ?? [];
+    for (const type of types) if (!isEventType(type)) throw new UsageError(`--type: unknown event type ${JSON.stringify(type)}; allowed: ${EVENT_TYPES.join(', ')}`);
+    const from = values.from === undefined || values.from === 'head' ? values.from : integerFlag('from', values.from, 1);
+    const lines = integerFlag('n', values.n, 1) ?? 10;
+    const server = serverOf(values, io.env);
+    const filters = { session: values.session, user: values.user, source: values.source, types: types.filter(isEventType) };
+    const print = (record: EventRecord) => io.stdout.write(values.json === true ? `${JSON.stringify(record)}\n` : `${formatRecord(record)}\n`);
+    await checkServer(server.url, server.apiKey);
+    if (values.follow !== true) {
+      const query = queryOf(filters);
+      if (typeof from !== 'number') {
+        const latest = (await getJson(server.url, `events?${query}&order=desc&limit=${Math.min(lines, 1000)}`, server.apiKey)) as EventRecord[];
+        for (const record of latest.reverse()) print(record);
+        return EXIT.ok;
+      }
+      for (let after = from - 1; ; ) {
+        const page = (await getJson(server.url, `events?${query}&order=asc&limit=1000&after_offset=${after}`, server.apiKey)) as EventRecord[];
+        if (page.length === 0) return EXIT.ok;
+        for (const record of page) print(record);
+        after = page[page.length - 1]!.offset;
+      }
+    }
+    const sub = subscribe({
+      url: server.url,
+      ...(server.apiKey === undefined ? {} : { apiKey: server.apiKey }),
+      filters: {
+        ...(filters.session === undefined ? {} : { session_id: filters.session }),
+        ...(filters.user === undefined ? {} : { user_id: filters.user }),
+        ...(filters.source === undefined ? {} : { source: filters.source }),
+        ...(filters.types.length === 0 ? {} : { event_types: filters.types }),
+      },
+      from: typeof from === 'number' ? from : 'head',
+      onNotice: (notice) => io.stderr.write(`${notice.message}\n`),
+    });
+    const stop = () => void sub.close();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    try {
+      for await (const record of sub) print(record);
+      return EXIT.ok;
+    } catch (error) {
+      if (error instanceof LogReplacedError) throw new CliError(error.message, EXIT.logReplaced);
+      throw error;
+    } finally {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+    }
+  },
+};

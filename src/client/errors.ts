@@ -1,0 +1,53 @@
+/** Base class of every error the client raises; `cause` carries the underlying error when there is one. */
+export class PipelineClientError extends Error {
+  override readonly name: string = 'PipelineClientError';
+}
+
+/** The first field a server message names (`"source: is required"` → `source`), or null. */
+function fieldOf(message: string): string | null {
+  const match = /^([A-Za-z_][\w.[\]]*): /.exec(message);
+  return match === null ? null : match[1]!;
+}
+
+/** The server refused a publish for good (invalid event, conflicting producer id): retrying cannot help. */
+export class PublishRejectedError extends PipelineClientError {
+  override readonly name = 'PublishRejectedError';
+  /** The field the server named, e.g. `source` or `[3].event_type`, or null. */
+  readonly field: string | null;
+  /** The server's numeric code when it sent one (409 for a conflicting producer id). */
+  readonly code: number | null;
+  constructor(readonly serverMessage: string, code: number | null = null) {
+    super(serverMessage);
+    this.field = fieldOf(serverMessage);
+    this.code = code;
+  }
+}
+
+/** A publish could not be delivered within `deliveryTimeoutMs` (the server stayed away or kept saying retry). */
+export class PublishTimeoutError extends PipelineClientError {
+  override readonly name = 'PublishTimeoutError';
+}
+
+/** The client was closed before the operation could finish. */
+export class ClientClosedError extends PipelineClientError {
+  override readonly name = 'ClientClosedError';
+}
+
+/** The server refused the subscription (bad filter, bad key): reconnecting cannot help. */
+export class SubscriptionRejectedError extends PipelineClientError {
+  override readonly name = 'SubscriptionRejectedError';
+  /** The field the server named, or null. */
+  readonly field: string | null;
+  constructor(readonly serverMessage: string) {
+    super(serverMessage);
+    this.field = fieldOf(serverMessage);
+  }
+}
+
+/** The log's epoch differs from the saved one: the log was replaced, so saved offsets no longer apply. */
+export class LogReplacedError extends PipelineClientError {
+  override readonly name = 'LogReplacedError';
+  constructor(readonly savedEpoch: string, readonly currentEpoch: string, readonly savedOffset: number) {
+    super(`the log was replaced (epoch ${savedEpoch} → ${currentEpoch}); offset ${savedOffset} no longer applies`);
+  }
+}

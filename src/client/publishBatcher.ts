@@ -1,0 +1,134 @@
+import type { PublishAck } from './types.js';
+
+/** What a caller is waiting for: one `publish` (one event) or one `publishBatch` (all or nothing). */
+export interface Unit {
+  /** Each event serialized once, with its producer id. */
+  readonly events: readonly string[];
+  readonly ids: readonly string[];
+  readonly bytes: number;
+  /** Never merged with other units (after a rejection, to find the bad unit; after duplicates, to learn offsets). */
+  readonly solo: boolean;
+  readonly deadline: number;
+  resolve(acks: PublishAck[]): void;
+  reject(error: Error): void;
+}
+
+/** One `/ws/publish` message on the wire. */
+export interface Message {
+  readonly ref: number;
+  readonly units: readonly Unit[];
+  readonly eventCount: number;
+}
+
+/** Limits on one message. */
+export interface BatchLimits {
+  readonly maxEvents: number;
+  readonly maxBytes: number;
+}
+
+/** Take the units of the next message off the front of `queue` (at least one; solo units travel alone). */
+export function takeMessage(queue: Unit[], limits: BatchLimits): Unit[] {
+  const first = queue.shift();
+  if (first === undefined) return [];
+  const taken = [first];
+  if (first.solo) return taken;
+  let events = first.events.length;
+  let bytes = first.bytes;
+  while (queue.length > 0) {
+    const next = queue[0]!;
+    if (next.solo || events + next.events.length > limits.maxEvents || bytes + next.bytes > limits.maxBytes) break;
+    taken.push(queue.shift()!);
+    events += next.events.length;
+    bytes += next.bytes;
+  }
+  return taken;
+}
+
+/** The message text: `{"ref":N,"events":[…]}`, built from the already serialized events. */
+export function messageText(ref: number, units: readonly Unit[]): string {
+  let out = `{"ref":${ref},"events":[`;
+  let first = true;
+  for (const unit of units) {
+    for (const event of unit.events) {
+      out += first ? event : ',' + event;
+      first = false;
+    }
+  }
+  return out + ']}';
+}
+
+/** A batch ack as the server sends it. */
+export interface BatchAck {
+  readonly count: number;
+  readonly event_ids: readonly string[];
+  readonly first_offset: number;
+  readonly last_offset: number;
+  readonly duplicates?: number;
+}
+
+/**
+ * Resolve every unit of `message` from its ack. Offsets are contiguous only when nothing was a duplicate (an earlier
+ * attempt may have committed some events at older offsets); otherwise returns false and the caller resends the
+ * events one per message, which the server answers with each original offset.
+ */
+export function settleFromAck(message: Message, ack: BatchAck): boolean {
+  const contiguous = ack.count === message.eventCount && (ack.duplicates ?? 0) === 0 && ack.last_offset - ack.first_offset + 1 === ack.count;
+  const exact = contiguous || (message.eventCount === 1 && ack.count === 1);
+  if (!exact) return false;
+  let index = 0;
+  for (const unit of message.units) {
+    const acks: PublishAck[] = [];
+    for (let i = 0; i < unit.events.length; i++, index++) acks.push({ id: ack.event_ids[index] ?? unit.ids[i]!, offset: ack.first_offset + index });
+    unit.resolve(acks);
+  }
+  return true;
+}
+
+/** Split units into single-event solo units whose acks are gathered back into each original unit. */
+export function splitToSolo(units: readonly Unit[]): Unit[] {
+  const out: Unit[] = [];
+  for (const unit of units) {
+    const acks: PublishAck[] = new Array<PublishAck>(unit.events.length);
+    let left = unit.events.length;
+    let failed = false;
+    unit.events.forEach((event, i) =>
+      out.push({
+        events: [event],
+        ids: [unit.ids[i]!],
+        bytes: event.length,
+        solo: true,
+        deadline: unit.deadline,
+        resolve: ([ack]) => {
+          acks[i] = ack!;
+          if (--left === 0 && !failed) unit.resolve(acks);
+        },
+        reject: (error) => {
+          if (failed) return;
+          failed = true;
+          unit.reject(error);
+        },
+      }),
+    );
+  }
+  return out;
+}
+
+/** Mark whole units solo so each travels in a message of its own (to find which one the server refuses). */
+export function asSolo(units: readonly Unit[]): Unit[] {
+  return units.map((unit) => ({ ...unit, solo: true, resolve: unit.resolve, reject: unit.reject }));
+}
+
+/** A `/ws/publish` reply's common fields. */
+export interface ServerReply {
+  readonly status?: string;
+  readonly ref?: unknown;
+  readonly message?: string;
+  readonly retryable?: boolean;
+  readonly code?: number;
+}
+
+/** Append a producer id to a serialized event object (cheaper than copying the object to add it). */
+export function withId(json: string, id: string): string {
+  // Hint: generated ids are nanoid characters, which need no escaping.
+  return json === '{}' ? `{"id":"${id}"}` : `${json.slice(0, -1)},"id":"${id}"}`;
+}

@@ -1,0 +1,49 @@
+import { nanoid } from 'nanoid';
+import type { BackoffOptions } from './backoff.js';
+import { realScheduler, type Scheduler } from './scheduler.js';
+import type { WebSocketConstructor } from './webSocket.js';
+
+/** How a Publisher connects, batches, bounds and retries. */
+export interface PublisherOptions {
+  /** Server base URL, e.g. `http://localhost:8001` (http, https, ws and wss all work). */
+  readonly url: string;
+  readonly apiKey?: string;
+  /** WebSocket class; detected when absent (the platform's, or `ws` in Node 20). */
+  readonly WebSocket?: WebSocketConstructor;
+  /** Most events in one message (default 500). */
+  readonly maxBatchEvents?: number;
+  /** Most serialized bytes in one message (default 512 KiB, half the server's default MAX_WS_MESSAGE_BYTES). */
+  readonly maxBatchBytes?: number;
+  /** How long a partial batch waits for more events, in ms (default 2). */
+  readonly lingerMs?: number;
+  /** Events queued or unacknowledged at most; `publish` waits for room beyond it (default 10,000). */
+  readonly maxInFlightEvents?: number;
+  /** Unacknowledged messages on the socket at most (default 16). */
+  readonly maxInFlightMessages?: number;
+  /** A publish not acknowledged this long after it was asked for fails with PublishTimeoutError (default 120 s). */
+  readonly deliveryTimeoutMs?: number;
+  readonly backoff?: BackoffOptions;
+  readonly scheduler?: Scheduler;
+  readonly random?: () => number;
+  /** Producer id generator (default `evt_` + nanoid). */
+  readonly newId?: () => string;
+}
+
+/** Options with every default filled in. */
+export type ResolvedPublisherOptions = Required<Omit<PublisherOptions, 'apiKey' | 'WebSocket' | 'backoff'>> & PublisherOptions;
+
+/** Fill in the defaults. */
+export function withDefaults(options: PublisherOptions): ResolvedPublisherOptions {
+  return {
+    maxBatchEvents: 500,
+    maxBatchBytes: 512 * 1024,
+    lingerMs: 2,
+    maxInFlightEvents: 10_000,
+    maxInFlightMessages: 16,
+    deliveryTimeoutMs: 120_000,
+    scheduler: realScheduler,
+    random: Math.random,
+    newId: () => `evt_${nanoid()}`,
+    ...options,
+  };
+}

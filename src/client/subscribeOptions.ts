@@ -1,0 +1,53 @@
+import type { BackoffOptions } from './backoff.js';
+import type { PositionStore } from './positionStore.js';
+import type { Scheduler } from './scheduler.js';
+import type { SubscriptionNotice } from './subscriptionAck.js';
+import type { EventFilter, EventRecord, Position } from './types.js';
+import type { WebSocketConstructor } from './webSocket.js';
+
+/** What to do when the log's epoch is not the saved one. */
+export type LogReplacedChoice = 'error' | 'from-start' | 'from-head';
+
+/** How a Subscription starts, resumes and is consumed. */
+export interface SubscribeOptions {
+  /** Server base URL, e.g. `http://localhost:8001`. */
+  readonly url: string;
+  readonly apiKey?: string;
+  readonly WebSocket?: WebSocketConstructor;
+  readonly filters?: EventFilter;
+  /** First offset to deliver, `'head'` (only what comes next; the default) or a saved Position (resume after it). */
+  readonly from?: number | 'head' | Position;
+  /** Saved positions; a position found under `key` wins over `from`. */
+  readonly store?: PositionStore;
+  /** Key in the store (default: the filters as JSON). */
+  readonly key?: string;
+  /** Default `'error'`: fail with LogReplacedError. `'from-start'`/`'from-head'`: carry on in the new log. */
+  readonly onLogReplaced?: LogReplacedChoice;
+  /** Callback consumption (instead of `for await`): called in offset order, awaited one at a time. */
+  readonly onEvent?: (record: EventRecord) => void | Promise<void>;
+  readonly onError?: (error: Error) => void;
+  readonly onNotice?: (notice: SubscriptionNotice) => void;
+  /** Records buffered for a slow consumer before the socket is let go (resumed from the next offset later). */
+  readonly maxBufferedEvents?: number;
+  /** How often the position is written to the store, in ms (default 1000; also on close). */
+  readonly saveIntervalMs?: number;
+  /** Reconnect when nothing arrives this long (the server sends keepalives every 30 s); default 75 s, 0 off. */
+  readonly idleTimeoutMs?: number;
+  readonly backoff?: BackoffOptions;
+  readonly scheduler?: Scheduler;
+  readonly random?: () => number;
+}
+
+/** Where a subscription starts: the next offset to ask for (null: the head) and the epoch it must match. */
+export interface StartPoint {
+  readonly next: number | null;
+  readonly epoch: string | null;
+}
+
+/** The start point: a position saved in the store wins over `from`. */
+export function startPoint(from: SubscribeOptions['from'], saved: Position | null): StartPoint {
+  const resume = saved ?? (typeof from === 'object' ? from : null);
+  if (resume !== null) return { next: resume.offset + 1, epoch: resume.epoch };
+  if (typeof from === 'number') return { next: Math.max(1, from), epoch: null };
+  return { next: null, epoch: null };
+}

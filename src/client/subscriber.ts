@@ -1,0 +1,256 @@
+import { closePlan, IdleWatchdog } from './closePlan.js';
+import { ClientClosedError, LogReplacedError, SubscriptionRejectedError } from './errors.js';
+import { realScheduler, type Scheduler, type TimerHandle } from './scheduler.js';
+import { startPoint, type SubscribeOptions } from './subscribeOptions.js';
+import { classifyFrame, type SubscribedAck, type SubscriptionNotice } from './subscriptionAck.js';
+import { PositionTracker } from './positionTracker.js';
+import type { EventRecord, Position } from './types.js';
+import { detectWebSocket, endpointUrl, errorText, messageText, type WebSocketLike } from './webSocket.js';
+
+export type { LogReplacedChoice, SubscribeOptions } from './subscribeOptions.js';
+
+type Item = EventRecord | { readonly checkpoint: number };
+
+/** A resumable subscription: an async iterable of records in offset order, with no gap and no duplicate. */
+export class Subscription implements AsyncIterable<EventRecord> {
+  private readonly scheduler: Scheduler;
+  private readonly buffer: Item[] = [];
+  private wake: (() => void) | null = null;
+  private socket: WebSocketLike | null = null;
+  private next: number | null = null;
+  private epoch: string | null = null;
+  private readonly tracker: PositionTracker;
+  private lastHanded = 0;
+  private attempt = 0;
+  private failure: Error | null = null;
+  private closed = false;
+  private paused = false;
+  private acked = false;
+  private reconnectTimer: TimerHandle | null = null;
+  private readonly idle: IdleWatchdog;
+  private readonly started: Promise<void>;
+
+  constructor(private readonly options: SubscribeOptions) {
+    this.scheduler = options.scheduler ?? realScheduler;
+    this.idle = new IdleWatchdog(this.scheduler, options.idleTimeoutMs ?? 75_000);
+    this.tracker = new PositionTracker(options.store, options.key ?? JSON.stringify(options.filters ?? {}), this.scheduler, options.saveIntervalMs ?? 1_000, (error) => options.onError?.(error));
+    this.started = this.start();
+    this.started.catch((error: unknown) => this.fail(error instanceof Error ? error : new Error(String(error))));
+    if (options.onEvent !== undefined) void this.runCallbacks(options.onEvent);
+  }
+
+  /** The last position handed to the consumer (records and checkpoints it has moved past). */
+  get current(): Position {
+    return this.tracker.position;
+  }
+
+  /** The next offset this subscription will ask the server for, or null before the first ack of a head start. */
+  get nextOffset(): number | null {
+    return this.next;
+  }
+
+  /** Write the current position to the store now. */
+  savePosition(): Promise<void> {
+    return this.tracker.save();
+  }
+
+  /** Stop: close the socket, save the position, end the iteration. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.clearTimers();
+    this.socket?.close(1000, 'subscriber closed');
+    this.socket = null;
+    this.wake?.();
+    await this.started.catch(() => undefined);
+    await this.savePosition();
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<EventRecord> {
+    // Hint: `break` in a for-await runs return() after the loop body finished the last record, so it counts as handled.
+    return { next: () => this.take(), return: async () => (this.handOver(), await this.close(), { done: true, value: undefined }) };
+  }
+
+  private async start(): Promise<void> {
+    const saved = this.options.store === undefined ? null : await this.options.store.load(this.options.key ?? JSON.stringify(this.options.filters ?? {}));
+    const start = startPoint(this.options.from, saved);
+    this.next = start.next;
+    this.epoch = start.epoch;
+    this.lastHanded = (start.next ?? 1) - 1;
+    this.tracker.reset({ offset: this.lastHanded, epoch: start.epoch });
+    await this.connect();
+  }
+
+  private async connect(): Promise<void> {
+    if (this.closed || this.failure !== null) return;
+    const Ctor = this.options.WebSocket ?? (await detectWebSocket());
+    const socket = new Ctor(endpointUrl(this.options.url, 'ws/subscribe', this.options.apiKey));
+    this.socket = socket;
+    this.acked = false;
+    let lastError = '';
+    let refusal: string | null = null;
+    socket.onopen = () => {
+      const request: Record<string, unknown> = { ...this.options.filters, batch: true, checkpoints: true };
+      if (this.next !== null) request.from_offset = this.next;
+      socket.send(JSON.stringify(request));
+      this.touch();
+    };
+    socket.onerror = (event) => (lastError = errorText(event));
+    socket.onmessage = (event) => {
+      if (this.socket !== socket) return;
+      this.touch();
+      refusal = this.onFrame(messageText(event.data), socket) ?? refusal;
+    };
+    socket.onclose = (event) => {
+      if (this.socket !== socket) return;
+      this.socket = null;
+      this.onClosed(event.code, event.reason || lastError, refusal);
+    };
+  }
+
+  /** Handle one frame; returns a refusal message received before the ack, if any. */
+  private onFrame(text: string, socket: WebSocketLike): string | null {
+    const frame = classifyFrame(text);
+    if (frame.kind === 'ack') this.onAck(frame.ack, socket);
+    else if (frame.kind === 'records') this.onRecords(frame.records);
+    else if (frame.kind === 'checkpoint') this.onCheckpoint(frame.offset);
+    else if (frame.kind === 'error' && !this.acked) {
+      // Hint: "at capacity" is followed by close 1013 (back off and retry); any other refusal is final.
+      if (/capacity/i.test(frame.message)) return frame.message;
+      this.fail(new SubscriptionRejectedError(frame.message));
+    }
+    return null;
+  }
+
+  private onAck(ack: SubscribedAck, socket: WebSocketLike): void {
+    this.acked = true;
+    if (this.epoch !== null && ack.epoch !== this.epoch) return this.logReplaced(ack, socket);
+    this.epoch = ack.epoch;
+    if (this.tracker.position.epoch === null) this.tracker.reset({ offset: this.tracker.position.offset, epoch: ack.epoch });
+    const requested = this.next;
+    if (requested === null || ack.beyond_head !== undefined) this.next = ack.head_offset + 1;
+    if (ack.beyond_head !== undefined) this.notice('beyond_head', ack.beyond_head.message ?? 'from_offset beyond the head');
+    if (ack.retention?.truncated === true) {
+      this.next = Math.max(this.next ?? 1, ack.retention.first_available_offset);
+      this.notice('retention', ack.retention.message ?? `offsets before ${ack.retention.first_available_offset} were deleted`);
+    }
+  }
+
+  private logReplaced(ack: SubscribedAck, socket: WebSocketLike): void {
+    const choice = this.options.onLogReplaced ?? 'error';
+    const saved = this.epoch ?? '';
+    if (choice === 'error') return this.fail(new LogReplacedError(saved, ack.epoch, this.tracker.position.offset));
+    this.epoch = ack.epoch;
+    this.tracker.reset({ offset: 0, epoch: ack.epoch });
+    this.lastHanded = 0;
+    this.next = choice === 'from-start' ? 1 : ack.head_offset + 1;
+    this.notice('reconnecting', `log replaced (epoch ${saved} → ${ack.epoch}); continuing ${choice}`);
+    this.socket = null;
+    socket.close(1000, 'log replaced');
+    void this.connect();
+  }
+
+  private onRecords(records: readonly EventRecord[]): void {
+    if (!this.acked) return;
+    for (const record of records) {
+      // Hint: a reconnect may replay what an earlier connection already delivered; offsets make that visible.
+      if (this.next !== null && record.offset < this.next) continue;
+      this.buffer.push(record);
+      this.next = record.offset + 1;
+    }
+    this.attempt = 0;
+    this.wake?.();
+    if (this.buffer.length >= (this.options.maxBufferedEvents ?? 10_000) && this.socket !== null) {
+      this.paused = true;
+      this.socket.close(1000, 'consumer busy');
+    }
+  }
+
+  private onCheckpoint(offset: number): void {
+    if (!this.acked || (this.next !== null && offset < this.next)) return;
+    this.next = offset + 1;
+    this.buffer.push({ checkpoint: offset });
+    this.wake?.();
+  }
+
+  private onClosed(code: number, reason: string, refusal: string | null): void {
+    this.idle.stop();
+    if (this.closed || this.failure !== null || this.paused) return;
+    const plan = closePlan(code, reason, refusal, this.attempt++, this.options.backoff, this.options.random);
+    if ('fatal' in plan) return this.fail(plan.fatal);
+    this.notice('reconnecting', `closed ${code}${reason === '' ? '' : ` (${reason})`}; reconnecting in ${plan.delayMs} ms from offset ${this.next ?? 'head'}`);
+    this.reconnectTimer = this.scheduler.setTimeout(() => {
+      this.reconnectTimer = null;
+      void this.connect().catch((error: unknown) => this.onClosed(1006, errorText(error), null));
+    }, plan.delayMs);
+  }
+
+  private async take(): Promise<IteratorResult<EventRecord>> {
+    for (;;) {
+      this.handOver();
+      const item = this.buffer.shift();
+      if (item !== undefined) {
+        this.resumeIfDrained();
+        if ('checkpoint' in item) {
+          this.tracker.advance(item.checkpoint, this.epoch);
+          continue;
+        }
+        this.lastHanded = item.offset;
+        return { done: false, value: item };
+      }
+      if (this.failure !== null) throw this.failure;
+      if (this.closed) return { done: true, value: undefined };
+      await new Promise<void>((resolve) => (this.wake = resolve));
+      this.wake = null;
+    }
+  }
+
+  /** The consumer asked for more, so the record handed out before is done: it becomes the position. */
+  private handOver(): void {
+    this.tracker.advance(this.lastHanded, this.epoch);
+  }
+
+  private resumeIfDrained(): void {
+    if (!this.paused || this.buffer.length > (this.options.maxBufferedEvents ?? 10_000) / 2) return;
+    this.paused = false;
+    void this.connect();
+  }
+
+  private async runCallbacks(onEvent: (record: EventRecord) => void | Promise<void>): Promise<void> {
+    try {
+      for await (const record of this) await onEvent(record);
+    } catch (error) {
+      if (!(error instanceof ClientClosedError)) this.options.onError?.(error instanceof Error ? error : new Error(String(error)));
+      await this.close();
+    }
+  }
+
+  private fail(error: Error): void {
+    if (this.failure !== null || this.closed) return;
+    this.failure = error;
+    this.clearTimers();
+    const socket = this.socket;
+    this.socket = null;
+    socket?.close(1000, 'subscriber failed');
+    this.wake?.();
+  }
+
+  private notice(kind: SubscriptionNotice['kind'], message: string): void {
+    this.options.onNotice?.({ kind, message });
+  }
+  private touch(): void {
+    this.idle.touch(() => this.socket?.close(4001, 'idle: no keepalive'));
+  }
+
+  private clearTimers(): void {
+    this.idle.stop();
+    if (this.reconnectTimer !== null) this.scheduler.clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = null;
+    this.tracker.stop();
+  }
+}
+
+/** Subscribe with resume built in; consume with `for await` or with `onEvent`. */
+export function subscribe(options: SubscribeOptions): Subscription {
+  return new Subscription(options);
+}

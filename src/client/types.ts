@@ -1,0 +1,28 @@
+import type { EventFilter } from '../protocol/eventFilter.js';
+import type { EventRecord } from '../protocol/eventRecord.js';
+import type { EventType } from '../protocol/eventTypes.js';
+
+export type { EventFilter, EventRecord, EventType };
+
+/** An event to publish, as `POST /events` and `/ws/publish` take it. */
+export interface PublishEvent {
+  readonly event_type: EventType;
+  readonly source: string;
+  readonly session_id?: string | null;
+  readonly user_id?: string | null;
+  readonly payload?: Record<string, unknown>;
+  /** Producer id (1–100 of `[A-Za-z0-9_.:-]`); the client assigns one when absent, so every retry is idempotent. */
+  readonly id?: string;
+}
+
+/** The server's acknowledgement of one committed event. */
+export interface PublishAck {
+  readonly id: string;
+  readonly offset: number;
+}
+
+/** Where a subscriber is: the last offset handled and the log epoch it belongs to. */
+export interface Position {
+  readonly offset: number;
+  readonly epoch: string | null;
+}

@@ -1,0 +1,61 @@
+// Hint: method-style members are checked bivariantly, so the `ws` package's and the DOM's stricter event types fit.
+type Handler<E> = { bivarianceHack(event: E): void }['bivarianceHack'];
+
+/** The subset of the WHATWG WebSocket the client uses: browsers, Node ≥ 22 and the `ws` package all provide it. */
+export interface WebSocketLike {
+  readonly readyState: number;
+  readonly bufferedAmount: number;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+  onopen: Handler<unknown> | null;
+  onmessage: Handler<{ readonly data: unknown }> | null;
+  onclose: Handler<{ readonly code: number; readonly reason: string }> | null;
+  onerror: Handler<unknown> | null;
+}
+
+/** A WebSocket class: the platform's `WebSocket`, or `ws`'s `WebSocket` in Node 20. */
+export type WebSocketConstructor = new (url: string) => WebSocketLike;
+
+/** The readyState of an open socket. */
+export const OPEN = 1;
+
+let detected: Promise<WebSocketConstructor> | null = null;
+
+/** The platform's WebSocket when it has one (browsers, Node ≥ 22), else the `ws` package (Node 20). */
+export function detectWebSocket(): Promise<WebSocketConstructor> {
+  detected ??= (async () => {
+    const platform: unknown = Reflect.get(globalThis, 'WebSocket');
+    if (typeof platform === 'function') return platform as WebSocketConstructor;
+    // Hint: only reached where there is no global WebSocket; bundlers map `ws` to its browser stub.
+    const mod = await import('ws');
+    return mod.WebSocket;
+  })();
+  return detected;
+}
+
+/** The text of a message event (the server only sends text frames). */
+export function messageText(data: unknown): string {
+  if (typeof data === 'string') return data;
+  if (data instanceof ArrayBuffer || data instanceof Uint8Array) return new TextDecoder().decode(data);
+  return String(data);
+}
+
+/** The error text of an `error` event (ws carries `message`, browsers say nothing). */
+export function errorText(event: unknown): string {
+  if (typeof event === 'object' && event !== null) {
+    const message: unknown = Reflect.get(event, 'message');
+    if (typeof message === 'string') return message;
+    const error: unknown = Reflect.get(event, 'error');
+    if (error instanceof Error) return error.message;
+  }
+  return 'connection error';
+}
+
+/** `ws://host/path` from an http(s) or ws(s) base URL, with the API key as `api_key` when given. */
+export function endpointUrl(base: string, path: string, apiKey: string | undefined): string {
+  const url = new URL(path, base.endsWith('/') ? base : `${base}/`);
+  if (url.protocol === 'http:') url.protocol = 'ws:';
+  if (url.protocol === 'https:') url.protocol = 'wss:';
+  if (apiKey !== undefined && apiKey !== '') url.searchParams.set('api_key', apiKey);
+  return url.toString();
+}

@@ -1,0 +1,92 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Publisher, PublishRejectedError, type PublishAck, type PublishEvent } from '../src/client/index.js';
+import { readLog, RestartableServer } from './support/restartableServer.js';
+
+let server: RestartableServer | undefined;
+let dir: string | undefined;
+
+afterEach(async () => {
+  await server?.kill();
+  server = undefined;
+  if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  dir = undefined;
+});
+
+const event = (i: number): PublishEvent => ({ event_type: 'answer_submitted', source: 'sdk_test', session_id: `s-${i % 50}`, payload: { i } });
+
+/** Poll a condition over real I/O, with a bounded deadline. */
+async function until(condition: () => boolean, what: string, ms = 60_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+describe('Publisher against a real server', () => {
+  it('publishes 50,000 events across two SIGKILL restarts: every resolved event is in the log exactly once, none is forgotten', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'sdk-pub-'));
+    server = await RestartableServer.start(join(dir, 'events.db'));
+    const running = server;
+    const publisher = new Publisher({ url: running.base, backoff: { initialMs: 20, maxMs: 300 } });
+    const total = 50_000;
+    const resolved = new Map<string, PublishAck>();
+    const rejected: unknown[] = [];
+    const settled: Array<Promise<void>> = [];
+    for (let i = 0; i < total; i++) {
+      const id = `p-${i}`;
+      settled.push(publisher.publish({ ...event(i), id }).then((ack) => void resolved.set(id, ack), (error: unknown) => void rejected.push(error)));
+    }
+    await until(() => resolved.size >= 10_000, '10k acks');
+    await running.restart();
+    await until(() => resolved.size >= 25_000, '25k acks');
+    await running.restart();
+    await Promise.all(settled);
+    await publisher.close();
+
+    expect(resolved.size + rejected.length).toBe(total);
+    expect(rejected).toEqual([]);
+    const log = await readLog(running.base);
+    const byId = new Map<string, number>();
+    for (const record of log) byId.set(record.id, (byId.get(record.id) ?? 0) + 1);
+    expect(log.length).toBe(total);
+    expect(log.map((r) => r.offset)).toEqual(Array.from({ length: total }, (_, i) => i + 1));
+    for (const [id, ack] of resolved) {
+      expect(byId.get(id), id).toBe(1);
+      expect(log[ack.offset - 1]!.id).toBe(id);
+    }
+  }, 120_000);
+
+  it('batches, resolves publishBatch in order, and rejects only the invalid event of a merged message with its field', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'sdk-pub-'));
+    server = await RestartableServer.start(join(dir, 'events.db'));
+    const publisher = new Publisher({ url: server.base, lingerMs: 20 });
+    const good = publisher.publish(event(1));
+    const bad = publisher.publish({ event_type: 'answer_submitted', source: 'bad source!' });
+    const batch = publisher.publishBatch([event(2), event(3), event(4)]);
+    await expect(bad).rejects.toBeInstanceOf(PublishRejectedError);
+    await expect(bad).rejects.toMatchObject({ field: 'source' });
+    const [one, acks] = await Promise.all([good, batch]);
+    await publisher.close();
+    const log = await readLog(server.base);
+    expect(log.map((r) => r.id)).toEqual(expect.arrayContaining([one.id, ...acks.map((a) => a.id)]));
+    expect(log.length).toBe(4);
+    const offsets = acks.map((a) => a.offset);
+    expect(offsets).toEqual([offsets[0]!, offsets[0]! + 1, offsets[0]! + 2]);
+    for (const ack of [one, ...acks]) expect(log.find((r) => r.offset === ack.offset)!.id).toBe(ack.id);
+  });
+
+  it('fails fast with code 401 when the server refuses the key, and publishes with the right one', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'sdk-pub-'));
+    server = await RestartableServer.start(join(dir, 'events.db'), { REQUIRE_AUTH: 'true', API_KEY: 'sekrit' });
+    const refused = new Publisher({ url: server.base, apiKey: 'wrong', deliveryTimeoutMs: 60_000 });
+    await expect(refused.publish(event(1))).rejects.toMatchObject({ name: 'PublishRejectedError', code: 401 });
+    refused.destroy();
+    const allowed = new Publisher({ url: server.base, apiKey: 'sekrit' });
+    await expect(allowed.publish(event(2))).resolves.toMatchObject({ offset: 1 });
+    await allowed.close();
+  });
+});

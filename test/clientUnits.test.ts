@@ -1,0 +1,268 @@
+import { describe, expect, it } from 'vitest';
+import { backoffDelay, LogReplacedError, memoryPositionStore, parsePosition, Publisher, PublishTimeoutError, subscribe, type EventRecord, type Scheduler, type WebSocketLike } from '../src/client/index.js';
+import { closePlan } from '../src/client/closePlan.js';
+import { InFlightWindow } from '../src/client/inFlightWindow.js';
+import { settleFromAck, splitToSolo, takeMessage, type Unit } from '../src/client/publishBatcher.js';
+import { startPoint } from '../src/client/subscribeOptions.js';
+import type { PublishAck } from '../src/client/types.js';
+
+/** A manual clock: timers run only when the test advances time. */
+class ManualScheduler implements Scheduler {
+  private time = 0;
+  private timers = new Map<number, { at: number; fn: () => void }>();
+  private nextId = 1;
+  now = () => this.time;
+  setTimeout = (fn: () => void, ms: number) => {
+    const id = this.nextId++;
+    this.timers.set(id, { at: this.time + ms, fn });
+    return id;
+  };
+  clearTimeout = (handle: unknown) => void this.timers.delete(handle as number);
+  /** Advance the clock by `ms`, running due timers in order. */
+  async advance(ms: number): Promise<void> {
+    const target = this.time + ms;
+    for (;;) {
+      const due = [...this.timers.entries()].filter(([, t]) => t.at <= target).sort((a, b) => a[1].at - b[1].at)[0];
+      if (due === undefined) break;
+      this.timers.delete(due[0]);
+      this.time = due[1].at;
+      due[1].fn();
+      await Promise.resolve();
+    }
+    this.time = target;
+    for (let i = 0; i < 5; i++) await Promise.resolve();
+  }
+}
+
+/** A socket the test answers by hand. */
+class FakeSocket implements WebSocketLike {
+  static all: FakeSocket[] = [];
+  readyState = 0;
+  bufferedAmount = 0;
+  sent: string[] = [];
+  onopen: ((event: unknown) => void) | null = null;
+  onmessage: ((event: { readonly data: unknown }) => void) | null = null;
+  onclose: ((event: { readonly code: number; readonly reason: string }) => void) | null = null;
+  onerror: ((event: unknown) => void) | null = null;
+  constructor(readonly url: string) {
+    FakeSocket.all.push(this);
+  }
+  send(data: string): void {
+    this.sent.push(data);
+  }
+  close(): void {
+    this.readyState = 3;
+  }
+  open(): void {
+    this.readyState = 1;
+    this.onopen?.({});
+  }
+  reply(body: object): void {
+    this.onmessage?.({ data: JSON.stringify(body) });
+  }
+  drop(code = 1006): void {
+    this.readyState = 3;
+    this.onclose?.({ code, reason: '' });
+  }
+}
+
+const unit = (ids: string[], settled: Array<PublishAck[] | Error>): Unit => ({
+  events: ids.map((id) => JSON.stringify({ id })),
+  ids,
+  bytes: 10 * ids.length,
+  solo: false,
+  deadline: Infinity,
+  resolve: (acks) => settled.push(acks),
+  reject: (error) => settled.push(error),
+});
+
+describe('client building blocks', () => {
+  it('backoff doubles up to its cap, with jitter between half and all of it', () => {
+    expect(backoffDelay(0, { initialMs: 100, maxMs: 1000 }, () => 0)).toBe(50);
+    expect(backoffDelay(3, { initialMs: 100, maxMs: 1000 }, () => 1)).toBe(800);
+    expect(backoffDelay(10, { initialMs: 100, maxMs: 1000 }, () => 1)).toBe(1000);
+  });
+
+  it('batches units up to the limits, keeps solo units alone, and maps a clean ack to contiguous offsets', () => {
+    const settled: Array<PublishAck[] | Error> = [];
+    const queue = [unit(['a'], settled), unit(['b', 'c'], settled), { ...unit(['d'], settled), solo: true }, unit(['e'], settled)];
+    const first = takeMessage(queue, { maxEvents: 10, maxBytes: 1000 });
+    expect(first.map((u) => u.ids)).toEqual([['a'], ['b', 'c']]);
+    expect(takeMessage(queue, { maxEvents: 10, maxBytes: 1000 }).map((u) => u.ids)).toEqual([['d']]);
+    expect(settleFromAck({ ref: 1, units: first, eventCount: 3 }, { count: 3, event_ids: ['a', 'b', 'c'], first_offset: 7, last_offset: 9, duplicates: 0 })).toBe(true);
+    expect(settled).toEqual([[{ id: 'a', offset: 7 }], [{ id: 'b', offset: 8 }, { id: 'c', offset: 9 }]]);
+  });
+
+  it('refuses to guess offsets when an ack has duplicates, and gathers solo resends back into the caller\'s batch', () => {
+    const settled: Array<PublishAck[] | Error> = [];
+    const batch = unit(['x', 'y'], settled);
+    expect(settleFromAck({ ref: 1, units: [batch], eventCount: 2 }, { count: 2, event_ids: ['x', 'y'], first_offset: 9, last_offset: 10, duplicates: 1 })).toBe(false);
+    const solo = splitToSolo([batch]);
+    solo[1]!.resolve([{ id: 'y', offset: 4 }]);
+    expect(settled).toEqual([]);
+    solo[0]!.resolve([{ id: 'x', offset: 9 }]);
+    expect(settled).toEqual([[{ id: 'x', offset: 9 }, { id: 'y', offset: 4 }]]);
+  });
+
+  it('the in-flight window wakes waiters in order, only as room frees', async () => {
+    const window = new InFlightWindow(10);
+    await window.wait(8, true);
+    const order: string[] = [];
+    const a = window.wait(6, true).then(() => order.push('a'));
+    const b = window.wait(6, true).then(() => order.push('b'));
+    window.release(8);
+    await a;
+    expect(order).toEqual(['a']);
+    expect(window.size).toBe(6);
+    window.release(6);
+    await b;
+    expect(order).toEqual(['a', 'b']);
+  });
+
+  it('start point: a stored position wins over from; head starts with no offset', () => {
+    expect(startPoint(5, null)).toEqual({ next: 5, epoch: null });
+    expect(startPoint('head', null)).toEqual({ next: null, epoch: null });
+    expect(startPoint(5, { offset: 41, epoch: 'e1' })).toEqual({ next: 42, epoch: 'e1' });
+    expect(startPoint({ offset: 9, epoch: 'e2' }, null)).toEqual({ next: 10, epoch: 'e2' });
+    expect(parsePosition('{"offset":3,"epoch":"e"}')).toEqual({ offset: 3, epoch: 'e' });
+    expect(parsePosition('{"offset":-1}')).toBeNull();
+    expect(memoryPositionStore().load('k')).toBeNull();
+  });
+
+  it('close plan: 401 and refusals are final, 1013 backs off from at least a second, 1001 and 4008 reconnect soon', () => {
+    expect(closePlan(1006, 'Unexpected server response: 401', null, 0)).toHaveProperty('fatal');
+    expect(closePlan(1000, '', 'event_types.0: unknown event type', 0)).toHaveProperty('fatal');
+    expect(closePlan(1013, 'Server at subscriber capacity', 'Server at subscriber capacity', 0, {}, () => 0)).toEqual({ delayMs: 500 });
+    expect(closePlan(1001, 'server shutting down', null, 0, { initialMs: 20 }, () => 0)).toEqual({ delayMs: 10 });
+    expect(closePlan(4008, 'slow consumer; resume with from_offset=5', null, 0, { initialMs: 20 }, () => 1)).toEqual({ delayMs: 20 });
+  });
+});
+
+describe('Publisher on a scripted socket and a manual clock', () => {
+  it('retries a retryable error after backoff with the same ids, and times out a publish the server never takes', async () => {
+    FakeSocket.all = [];
+    const scheduler = new ManualScheduler();
+    const publisher = new Publisher({ url: 'http://test', WebSocket: FakeSocket, scheduler, random: () => 0, lingerMs: 0, deliveryTimeoutMs: 1_000, backoff: { initialMs: 100, maxMs: 400 } });
+    const done = publisher.publish({ event_type: 'timer_tick', source: 't' });
+    await scheduler.advance(0);
+    const socket = FakeSocket.all[0]!;
+    socket.open();
+    await scheduler.advance(0);
+    expect(socket.sent.length).toBe(1);
+    const first = JSON.parse(socket.sent[0]!) as { ref: number; events: Array<{ id: string }> };
+    socket.reply({ status: 'error', message: 'pipeline is over its pending bound; retry shortly', retryable: true, ref: first.ref });
+    await scheduler.advance(49);
+    expect(socket.sent.length).toBe(1);
+    await scheduler.advance(1);
+    expect(socket.sent.length).toBe(2);
+    const second = JSON.parse(socket.sent[1]!) as { ref: number; events: Array<{ id: string }> };
+    expect(second.events[0]!.id).toBe(first.events[0]!.id);
+    socket.reply({ status: 'ok', count: 1, event_ids: [first.events[0]!.id], first_offset: 12, last_offset: 12, duplicates: 0, ref: second.ref });
+    await expect(done).resolves.toEqual({ id: first.events[0]!.id, offset: 12 });
+
+    const lost = publisher.publish({ event_type: 'timer_tick', source: 't' });
+    const outcome = lost.then(() => 'resolved', (error: unknown) => error);
+    await scheduler.advance(0);
+    socket.drop();
+    for (let i = 0; i < 10; i++) {
+      await scheduler.advance(400);
+      FakeSocket.all[FakeSocket.all.length - 1]!.drop();
+    }
+    expect(await outcome).toBeInstanceOf(PublishTimeoutError);
+    publisher.destroy();
+  });
+});
+
+const record = (offset: number): EventRecord => ({ id: `e${offset}`, offset, event_type: 'timer_tick', source: 't', session_id: null, user_id: null, payload: {}, timestamp: '2026-12-01T00:00:00.000Z' });
+
+describe('Subscription on scripted sockets and a manual clock', () => {
+  it('lets go of the socket when its buffer is full and resumes from the next offset once the consumer drains it', async () => {
+    FakeSocket.all = [];
+    const scheduler = new ManualScheduler();
+    const sub = subscribe({ url: 'http://test', WebSocket: FakeSocket, scheduler, from: 1, maxBufferedEvents: 4, idleTimeoutMs: 0 });
+    await scheduler.advance(0);
+    const first = FakeSocket.all[0]!;
+    first.open();
+    expect(JSON.parse(first.sent[0]!)).toMatchObject({ from_offset: 1, batch: true, checkpoints: true });
+    first.reply({ status: 'subscribed', subscriber_id: 's', head_offset: 10, epoch: 'e1', from_offset: 1 });
+    first.onmessage?.({ data: JSON.stringify([1, 2, 3, 4].map(record)) });
+    expect(first.readyState).toBe(3);
+    const iterator = sub[Symbol.asyncIterator]();
+    const seen: number[] = [];
+    for (let i = 0; i < 3; i++) seen.push(((await iterator.next()).value as EventRecord).offset);
+    expect(FakeSocket.all.length).toBe(2);
+    const second = FakeSocket.all[1]!;
+    second.open();
+    expect(JSON.parse(second.sent[0]!)).toMatchObject({ from_offset: 5 });
+    second.reply({ status: 'subscribed', subscriber_id: 's2', head_offset: 10, epoch: 'e1', from_offset: 5 });
+    second.onmessage?.({ data: JSON.stringify([4, 5].map(record)) });
+    seen.push(((await iterator.next()).value as EventRecord).offset, ((await iterator.next()).value as EventRecord).offset);
+    expect(seen).toEqual([1, 2, 3, 4, 5]);
+    await sub.close();
+  });
+
+  it('backs off at least half a second after 1013, resumes after a checkpoint, and fails with LogReplacedError on a new epoch', async () => {
+    FakeSocket.all = [];
+    const scheduler = new ManualScheduler();
+    const store = memoryPositionStore();
+    const sub = subscribe({ url: 'http://test', WebSocket: FakeSocket, scheduler, random: () => 0, from: 1, store, key: 'k', idleTimeoutMs: 0, backoff: { initialMs: 10 } });
+    await scheduler.advance(0);
+    FakeSocket.all[0]!.open();
+    FakeSocket.all[0]!.reply({ status: 'error', message: 'Server at subscriber capacity' });
+    FakeSocket.all[0]!.drop(1013);
+    await scheduler.advance(499);
+    expect(FakeSocket.all.length).toBe(1);
+    await scheduler.advance(1);
+    const second = FakeSocket.all[1]!;
+    second.open();
+    second.reply({ status: 'subscribed', subscriber_id: 's', head_offset: 50, epoch: 'e1', from_offset: 1 });
+    second.reply({ type: 'checkpoint', offset: 40 });
+    second.drop(1001);
+    await scheduler.advance(10);
+    const third = FakeSocket.all[2]!;
+    third.open();
+    expect(JSON.parse(third.sent[0]!)).toMatchObject({ from_offset: 41 });
+    third.reply({ status: 'subscribed', subscriber_id: 's', head_offset: 3, epoch: 'e2', from_offset: 41 });
+    const iterator = sub[Symbol.asyncIterator]();
+    await expect(iterator.next()).rejects.toBeInstanceOf(LogReplacedError);
+    expect(sub.current).toEqual({ offset: 40, epoch: 'e1' });
+    await sub.close();
+    expect(await store.load('k')).toEqual({ offset: 40, epoch: 'e1' });
+  });
+
+  it('callbacks: onEvent gets records in order, one at a time, and onError gets the typed error', async () => {
+    FakeSocket.all = [];
+    const scheduler = new ManualScheduler();
+    const seen: number[] = [];
+    const errors: Error[] = [];
+    let release: () => void = () => undefined;
+    const sub = subscribe({
+      url: 'http://test', WebSocket: FakeSocket, scheduler, from: { offset: 2, epoch: 'e1' }, idleTimeoutMs: 0,
+      onEvent: (event) => {
+        seen.push(event.offset);
+        // Hint: the first record is held until the test releases it; the second must wait for it.
+        if (event.offset === 3) return new Promise<void>((resolve) => (release = resolve));
+      },
+      onError: (error) => errors.push(error),
+    });
+    await scheduler.advance(0);
+    const socket = FakeSocket.all[0]!;
+    socket.open();
+    expect(JSON.parse(socket.sent[0]!)).toMatchObject({ from_offset: 3 });
+    socket.reply({ status: 'subscribed', subscriber_id: 's', head_offset: 9, epoch: 'e1', from_offset: 3 });
+    socket.onmessage?.({ data: JSON.stringify([3, 4].map(record)) });
+    await scheduler.advance(0);
+    expect(seen).toEqual([3]);
+    release();
+    await scheduler.advance(0);
+    expect(seen).toEqual([3, 4]);
+    socket.drop(1006);
+    await scheduler.advance(5_000);
+    const next = FakeSocket.all[1]!;
+    next.open();
+    next.reply({ status: 'subscribed', subscriber_id: 's', head_offset: 0, epoch: 'e9', from_offset: 5 });
+    await scheduler.advance(0);
+    expect(errors.map((e) => e.name)).toEqual(['LogReplacedError']);
+    await sub.close();
+  });
+});

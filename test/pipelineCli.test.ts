@@ -1,0 +1,177 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { freePort, killServer, spawnServer, type ChildServer } from './support/childServer.js';
+import { readLog } from './support/restartableServer.js';
+
+const CLI_JS = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url));
+
+interface CliRun {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Run the built CLI to completion (killed after 30 s) with `input` on stdin. */
+function cli(args: readonly string[], input = '', env: Record<string, string> = {}): Promise<CliRun> {
+  const proc = spawn(process.execPath, [CLI_JS, ...args], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  proc.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  proc.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  proc.stdin.end(input);
+  const timer = setTimeout(() => proc.kill('SIGKILL'), 30_000);
+  return new Promise((resolve) =>
+    proc.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    }),
+  );
+}
+
+const servers: ChildServer[] = [];
+let dir: string | undefined;
+
+afterEach(async () => {
+  for (const server of servers.splice(0)) await killServer(server);
+  if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  dir = undefined;
+});
+
+async function server(name: string, env: Record<string, string> = {}): Promise<ChildServer> {
+  dir ??= mkdtempSync(join(tmpdir(), 'pipeline-cli-'));
+  const started = await spawnServer(join(dir, `${name}.db`), env);
+  servers.push(started);
+  return started;
+}
+
+const ndjson = (count: number): string =>
+  Array.from({ length: count }, (_, i) =>
+    JSON.stringify({
+      event_type: ['quiz_started', 'answer_submitted', 'timer_tick'][i % 3],
+      source: 'cli_test',
+      ...(i % 2 === 0 ? { session_id: `s-${i % 7}` } : {}),
+      ...(i % 5 === 0 ? { user_id: `u-${i}` } : {}),
+      payload: { i, nested: { ok: i % 2 === 0 } },
+    }),
+  ).join('\n') + '\n';
+
+describe('event-pipeline CLI', () => {
+  it('answers --help on every command with exit 0, and an unknown option with its usage and exit 2', async () => {
+    for (const command of ['serve', 'tail', 'publish', 'stats', 'sessions', 'export', 'import', 'bench']) {
+      const run = await cli([command, '--help']);
+      expect(run.code, command).toBe(0);
+      expect(run.stdout, command).toContain(`usage: event-pipeline ${command}`);
+    }
+    expect((await cli(['--help'])).stdout).toContain('exit codes');
+    const bad = await cli(['export', '--nope']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('usage: event-pipeline export');
+    expect((await cli(['frobnicate'])).code).toBe(2);
+  });
+
+  it('export → import into a fresh server gives an identical log (ids, types, payloads, offsets from 1); re-import changes nothing', async () => {
+    const a = await server('a');
+    const published = await cli(['publish', '--url', a.base], ndjson(2_500));
+    expect(published.code, published.stderr).toBe(0);
+    expect(published.stderr).toContain('published 2500 event(s), offsets 1–2500');
+    const exported = await cli(['export', '--url', a.base]);
+    expect(exported.code, exported.stderr).toBe(0);
+    const file = join(dir!, 'log.ndjson');
+    writeFileSync(file, exported.stdout);
+    expect(exported.stdout.trim().split('\n').length).toBe(2_500);
+
+    const b = await server('b');
+    const imported = await cli(['import', '--url', b.base, '--file', file]);
+    expect(imported.code, imported.stderr).toBe(0);
+    const strip = (records: Awaited<ReturnType<typeof readLog>>) => records.map(({ id, offset, event_type, session_id, payload }) => ({ id, offset, event_type, session_id, payload }));
+    const original = strip(await readLog(a.base));
+    expect(strip(await readLog(b.base))).toEqual(original);
+    expect(original.map((r) => r.offset)).toEqual(Array.from({ length: 2_500 }, (_, i) => i + 1));
+    const fullB = await readLog(b.base);
+    const fullA = await readLog(a.base);
+    expect(fullB.map((r) => [(r as { user_id?: unknown }).user_id, (r as { source?: unknown }).source])).toEqual(fullA.map((r) => [(r as { user_id?: unknown }).user_id, (r as { source?: unknown }).source]));
+
+    const again = await cli(['import', '--url', b.base], readFileSync(file, 'utf8'));
+    expect(again.code, again.stderr).toBe(0);
+    expect((await readLog(b.base)).length).toBe(2_500);
+  });
+
+  it('publish reports each rejected line with its field and exits 1; tail, stats and sessions read the log', async () => {
+    const s = await server('c');
+    const input = `${ndjson(3)}{"event_type":"quiz_started","source":"bad source!"}\nnot json\n`;
+    const run = await cli(['publish', '--url', s.base, '--acks'], input);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/line 4: source: /);
+    expect(run.stderr).toContain('line 5: invalid JSON');
+    expect(run.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { offset: number }).offset).sort()).toEqual([1, 2, 3]);
+    const one = await cli(['publish', '--type', 'session_created', '--source', 'cli', '--session', 'x-1', '--payload', '{"k":1}'], '', { PIPELINE_URL: s.base });
+    expect(one.code, one.stderr).toBe(0);
+    expect(one.stderr).toContain('offsets 4–4');
+
+    const tail = await cli(['tail', '--url', s.base, '--from', '1', '--json']);
+    expect(tail.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { offset: number }).offset)).toEqual([1, 2, 3, 4]);
+    const last = await cli(['tail', '--url', s.base, '-n', '2', '--type', 'session_created']);
+    expect(last.stdout).toMatch(/^#4 .*session_created .*session=x-1 .*\{"k":1\}\n$/);
+    const stats = await cli(['stats', '--url', s.base, '--json']);
+    expect(JSON.parse(stats.stdout)).toMatchObject({ total_events: 4, head_offset: 4 });
+    const sessions = await cli(['sessions', '--url', s.base, '--json']);
+    expect(sessions.stdout).toContain('"session_id":"x-1"');
+  });
+
+  it('exits 4 when the server refuses the key and 3 when nothing listens', async () => {
+    const s = await server('auth', { REQUIRE_AUTH: 'true', API_KEY: 'sekrit' });
+    expect((await cli(['stats', '--url', s.base])).code).toBe(4);
+    expect((await cli(['stats', '--url', s.base, '--api-key', 'sekrit'])).code).toBe(0);
+    expect((await cli(['stats'], '', { API_KEY: 'sekrit', PIPELINE_URL: s.base })).code).toBe(0);
+    expect((await cli(['stats', '--url', `http://127.0.0.1:${await freePort()}`])).code).toBe(3);
+  });
+
+  it('tail --follow replays from --from, then prints matching events live, and exits 0 on SIGINT', async () => {
+    const s = await server('follow');
+    const input = ['f-1', 'f-2', 'f-1', 'f-1'].map((session, i) => JSON.stringify({ event_type: 'timer_tick', source: 'cli', session_id: session, payload: { i } })).join('\n');
+    expect((await cli(['publish', '--url', s.base], input)).code).toBe(0);
+    const proc = spawn(process.execPath, [CLI_JS, 'tail', '--follow', '--from', '1', '--json', '--session', 'f-1', '--url', s.base], { env: { PATH: process.env.PATH ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    proc.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+    const offsets = (): number[] => stdout.split('\n').filter((l) => l !== '').map((l) => (JSON.parse(l) as { offset: number }).offset);
+    const until = async (count: number) => {
+      const deadline = Date.now() + 20_000;
+      while (offsets().length < count && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    };
+    await until(3);
+    expect(offsets()).toEqual([1, 3, 4]);
+    expect((await cli(['publish', '--url', s.base], input)).code).toBe(0);
+    await until(6);
+    expect(offsets()).toEqual([1, 3, 4, 5, 7, 8]);
+    proc.kill('SIGINT');
+    expect(await exited).toBe(0);
+  });
+
+  it('serve runs the same server as npm start and stops cleanly on SIGTERM', async () => {
+    dir ??= mkdtempSync(join(tmpdir(), 'pipeline-cli-'));
+    const port = await freePort();
+    const proc = spawn(process.execPath, [CLI_JS, 'serve'], {
+      env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: String(port), DATABASE_PATH: join(dir, 'serve.db'), LOG_LEVEL: 'warn' },
+      stdio: 'ignore',
+    });
+    const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+    const deadline = Date.now() + 15_000;
+    let health: { service?: string } = {};
+    while (Date.now() < deadline) {
+      try {
+        health = (await (await fetch(`http://127.0.0.1:${port}/health`)).json()) as { service?: string };
+        break;
+      } catch {
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+    }
+    expect(health.service).toBe('event-pipeline');
+    proc.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  });
+});
