@@ -1,88 +1,239 @@
-import { setup } from 'xstate';
+import { assign, enqueueActions, setup, type ActorRefFrom } from 'xstate';
+import type { EventLog } from '../persistence/eventLog.js';
+import type { StoredEvent } from '../protocol/eventRecord.js';
+import { cachedRecordJson, type CommitRouter } from './commitRouter.js';
+import type { GroupCommit } from './groupCommit.js';
+import type { Logger } from './logger.js';
+import type { Scheduler } from './scheduler.js';
+import type { SessionFolding } from './sessionFolding.js';
+import type { SessionView } from './sessionView.js';
+import { endSocket, type SubscriberLimits, type SubscriberSocket } from './subscriber.js';
+import { subscriberMachine } from './subscriberMachine.js';
+import { subscriberCommand } from './subscriberProtocol.js';
+import { sweepDecision, type Tick } from './subscriberSweep.js';
 
-/** What the supervisor drives; the Pipeline implements it with plain loops over plain data. */
-export interface SupervisedWork {
-  /** One group commit: append pending batches, ack producers, route to sessions and subscribers. */
-  commitPending(): void;
-  /** Spawn-side bookkeeping for a new subscriber connection. */
-  attachSubscriber(id: string): void;
-  /** Stop and forget a subscriber (socket closed, or it failed). */
-  detachSubscriber(id: string, reason: string): void;
-  /** Periodic duties: keepalives, checkpoints, stuck-consumer and config timeouts, session passivation. */
-  sweep(): void;
-  /** Finish in-flight commits and acks, then close every socket with 1001. */
-  drain(): void;
-  /** Log a failure of one unit of work; the supervisor keeps running. */
-  report(error: unknown, during: string): void;
+/** A subscriber actor, as its supervisor holds it. */
+export type SubscriberRef = ActorRefFrom<typeof subscriberMachine>;
+
+/** Plain counters the supervisor keeps for /stats and the sweep. */
+export interface SupervisorCounters {
+  delivered: number;
+  routed: number;
+  /** Highest offset routed: live subscribers have been sent every match up to it. */
+  routedUpTo: number;
+  lastCheckpoint: number;
+  publishers: number;
 }
 
-type Work = SupervisedWork;
-
-/**
- * Run one unit of work right after the transition that decided it; a throw is reported, never allowed to stop
- * the root actor.
- *
- * Hint: the work drives other actors (subscribers, sessions). Running it inside this actor's action would make
- * their built-in actions execute within a custom action, which xstate flags; a microtask runs it before any other
- * I/O, so commit order and synchronous routing are unchanged.
- */
-function guarded(work: Work, during: string, fn: () => void): void {
-  queueMicrotask(() => {
-    try {
-      fn();
-    } catch (error) {
-      work.report(error, during);
-    }
-  });
+/** The parts the supervisor owns and drives: ingress, router, session folding, and what its children share. */
+export interface SupervisorParts {
+  readonly log: EventLog;
+  readonly logger: Logger;
+  readonly scheduler: Scheduler;
+  readonly ingress: GroupCommit;
+  readonly router: CommitRouter;
+  readonly sessions: SessionFolding;
+  readonly limits: SubscriberLimits;
+  readonly maxSubscribers: number;
+  readonly checkpointMs: number;
+  readonly counters: SupervisorCounters;
 }
 
-/** Events the supervisor accepts: one per group commit, per connection change, per sweep. */
+interface Child {
+  readonly ref: SubscriberRef;
+  readonly socket: SubscriberSocket;
+}
+
+/** The supervisor's context: its parts, and its subscriber children by id. */
+export interface SupervisorContext {
+  readonly parts: SupervisorParts;
+  /** Hint: mutated in place by the supervisor's own actions; copying it per connection would be O(n²). */
+  readonly children: Map<string, Child>;
+}
+
+/** An answer to a request event: the value, or the error the work threw. */
+export type Answer<T> = (result: { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: unknown }) => void;
+
+/** Everything the supervisor handles: one message per group commit, per connection event, per sweep, per request. */
 export type SupervisorEvent =
-  | { readonly type: 'ingest.flush' }
-  | { readonly type: 'subscriber.opened'; readonly id: string }
-  | { readonly type: 'subscriber.closed'; readonly id: string; readonly reason: string }
+  | { readonly type: 'ingest.committed'; readonly records: readonly StoredEvent[] }
+  | { readonly type: 'subscriber.open'; readonly id: string; readonly socket: SubscriberSocket; readonly answer: Answer<boolean> }
+  | { readonly type: 'subscriber.message'; readonly id: string; readonly text: string; readonly maxJsonDepth: number }
+  | { readonly type: 'subscriber.reply'; readonly id: string; readonly message: object }
+  | { readonly type: 'subscriber.drained'; readonly id: string }
+  | { readonly type: 'subscriber.gone'; readonly id: string }
   | { readonly type: 'maintenance.tick' }
-  | { readonly type: 'shutdown' };
+  | { readonly type: 'sessions.view'; readonly sessionId: string; readonly answer: Answer<SessionView | null> }
+  | { readonly type: 'sessions.list'; readonly status: string | undefined; readonly limit: number; readonly answer: Answer<SessionView[]> }
+  | { readonly type: 'retention.delete'; readonly before: number | undefined; readonly answer: Answer<number> }
+  | { readonly type: 'shutdown' }
+  | { readonly type: 'ingress.closed' }
+  | { readonly type: `xstate.done.actor.${string}`; readonly actorId: string }
+  | { readonly type: `xstate.error.actor.${string}`; readonly actorId: string; readonly error: unknown };
+
+/** Run one unit of the supervisor's own work; a throw is logged, never allowed to stop the root. */
+function guarded(parts: SupervisorParts, during: string, fn: () => void): void {
+  try {
+    fn();
+  } catch (error) {
+    parts.logger.error({ err: error, during }, 'supervised work failed; continuing');
+  }
+}
+
+/** Answer a request with what `fn` returns, or the error it throws. */
+function answer<T>(reply: Answer<T>, fn: () => T): void {
+  let value: T;
+  try {
+    value = fn();
+  } catch (error) {
+    reply({ ok: false, error });
+    return;
+  }
+  reply({ ok: true, value });
+}
 
 /**
- * The root actor. It owns the pipeline's lifecycle (running → stopped) and serializes its work: every group commit,
- * connection change and sweep is one message. Failures are caught per message and reported, so one bad batch or
- * subscriber never stops the supervisor.
+ * The root actor and router. It spawns and stops the subscriber actors (its children), learns of their ends and
+ * failures, routes each group commit (one `subscriber.deliver` per touched subscriber, one fold queue entry per
+ * touched session), and runs the sweep. running → draining (ingress closing) → stopped.
  */
 export const supervisorMachine = setup({
-  types: {
-    context: {} as { work: SupervisedWork },
-    events: {} as SupervisorEvent,
-    input: {} as { work: SupervisedWork },
-  },
+  types: { context: {} as SupervisorContext, events: {} as SupervisorEvent, input: {} as { parts: SupervisorParts } },
+  actors: { subscriber: subscriberMachine },
   actions: {
-    commit: ({ context }) => guarded(context.work, 'group commit', () => context.work.commitPending()),
-    attach: ({ context, event }) => {
-      if (event.type === 'subscriber.opened') guarded(context.work, 'attach', () => context.work.attachSubscriber(event.id));
+    route: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'ingest.committed') return;
+      const { parts, children } = context;
+      guarded(parts, 'routing', () => {
+        const json = cachedRecordJson();
+        for (const delivery of parts.router.route(event.records)) {
+          const child = children.get(delivery.id);
+          if (child === undefined) continue;
+          parts.counters.routed += delivery.records.length;
+          enqueue.sendTo(child.ref, { type: 'subscriber.deliver', records: delivery.records, json });
+        }
+        parts.counters.routedUpTo = event.records[event.records.length - 1]!.offset;
+      });
+      guarded(parts, 'session apply', () => parts.sessions.apply(event.records));
+    }),
+    open: assign(({ context, event, spawn }) => {
+      if (event.type !== 'subscriber.open') return {};
+      const { parts, children } = context;
+      if (children.size >= parts.maxSubscribers) {
+        event.answer({ ok: true, value: false });
+        return {};
+      }
+      const { log, limits, scheduler, counters } = parts;
+      const io = { socket: event.socket, log, limits, scheduler, delivered: (n: number) => (counters.delivered += n) };
+      const ref = spawn('subscriber', { id: event.id, input: { id: event.id, io } });
+      children.set(event.id, { ref, socket: event.socket });
+      parts.logger.info({ subscriber_id: event.id }, 'subscriber connected');
+      event.answer({ ok: true, value: true });
+      return {};
+    }),
+    refuse: ({ event }) => {
+      if (event.type === 'subscriber.open') event.answer({ ok: true, value: false });
     },
-    detach: ({ context, event }) => {
-      if (event.type === 'subscriber.closed') guarded(context.work, 'detach', () => context.work.detachSubscriber(event.id, event.reason));
+    forward: enqueueActions(({ context, event, enqueue }) => {
+      if (!('id' in event)) return;
+      const child = context.children.get(event.id);
+      // Hint: a child that just closed itself is forgotten by its done event, which may still be queued.
+      if (child === undefined || child.ref.getSnapshot().status !== 'active') return;
+      if (event.type === 'subscriber.reply') enqueue.sendTo(child.ref, { type: 'subscriber.reply', message: event.message });
+      else if (event.type === 'subscriber.drained') enqueue.sendTo(child.ref, { type: 'subscriber.drained' });
+      else if (event.type === 'subscriber.gone') enqueue.sendTo(child.ref, { type: 'subscriber.gone' });
+      if (event.type !== 'subscriber.message') return;
+      const { parts } = context;
+      const awaiting = child.ref.getSnapshot().value === 'awaitingConfig';
+      const command = subscriberCommand(event.id, event.text, awaiting, { log: parts.log, maxJsonDepth: event.maxJsonDepth });
+      if (command === null) return;
+      // Hint: filed before the actor takes the new filter; no commit can be routed in between (same turn).
+      if (command.type === 'subscriber.configure') parts.router.file(event.id, command.plan.filter);
+      else if (command.type === 'subscriber.updateFilters') parts.router.file(event.id, command.filter);
+      enqueue.sendTo(child.ref, command);
+    }),
+    forget: enqueueActions(({ context, event, enqueue }) => {
+      if (!('actorId' in event)) return;
+      const { parts, children } = context;
+      const child = children.get(event.actorId);
+      if (child === undefined) return;
+      if ('error' in event) {
+        parts.logger.error({ err: event.error, subscriber_id: event.actorId }, 'subscriber actor failed; closing');
+        endSocket(child.socket, 1011, 'internal error');
+      }
+      children.delete(event.actorId);
+      parts.router.forget(event.actorId);
+      enqueue.stopChild(child.ref);
+      parts.logger.info({ subscriber_id: event.actorId }, 'subscriber disconnected');
+    }),
+    sweep: enqueueActions(({ context, enqueue }) => {
+      const { parts, children } = context;
+      const { scheduler, counters } = parts;
+      const now = scheduler.now();
+      const checkpointDue = now - counters.lastCheckpoint >= parts.checkpointMs;
+      if (checkpointDue) counters.lastCheckpoint = now;
+      const tick: Tick = { now, head: counters.routedUpTo, checkpointDue };
+      guarded(parts, 'sweep', () => {
+        for (const child of children.values()) {
+          const snapshot = child.ref.getSnapshot();
+          // Hint: only subscribers a rule applies to get a message (~3 µs each); most idle ones need nothing.
+          if (snapshot.status !== 'active' || sweepDecision(snapshot.value, snapshot.context, tick).kind === 'none') continue;
+          enqueue.sendTo(child.ref, { type: 'subscriber.tick', tick });
+        }
+      });
+      guarded(parts, 'session sweep', () => parts.sessions.sweep());
+    }),
+    // Hint: enqueueActions, not a plain action: session actors fold inside, and xstate flags their built-in
+    // actions when they run within another actor's custom action.
+    sessionRequest: enqueueActions(({ context, event }) => {
+      const { sessions, log } = context.parts;
+      if (event.type === 'sessions.view') answer(event.answer, () => sessions.view(event.sessionId));
+      else if (event.type === 'sessions.list') answer(event.answer, () => sessions.list(event.status, event.limit));
+      else if (event.type === 'retention.delete') {
+        answer(event.answer, () => {
+          const deleted = log.deleteBefore(event.before);
+          if (deleted > 0) sessions.reset();
+          return deleted;
+        });
+      }
+    }),
+    closeIngress: ({ context, self }) => {
+      void context.parts.ingress.close().then(() => self.send({ type: 'ingress.closed' }));
     },
-    sweep: ({ context }) => guarded(context.work, 'sweep', () => context.work.sweep()),
-    drain: ({ context }) => guarded(context.work, 'drain', () => context.work.drain()),
+    closeAll: enqueueActions(({ context, enqueue }) => {
+      for (const child of context.children.values()) enqueue.sendTo(child.ref, { type: 'subscriber.close', code: 1001, reason: 'server shutting down' });
+      guarded(context.parts, 'session stop', () => context.parts.sessions.stop());
+    }),
   },
 }).createMachine({
   id: 'supervisor',
-  context: ({ input }) => ({ work: input.work }),
+  context: ({ input }) => ({ parts: input.parts, children: new Map() }),
   initial: 'running',
+  on: {
+    'ingest.committed': { actions: 'route' },
+    'subscriber.open': { actions: 'refuse' },
+    'subscriber.message': { actions: 'forward' },
+    'subscriber.reply': { actions: 'forward' },
+    'subscriber.drained': { actions: 'forward' },
+    'subscriber.gone': { actions: 'forward' },
+    'sessions.view': { actions: 'sessionRequest' },
+    'sessions.list': { actions: 'sessionRequest' },
+    'retention.delete': { actions: 'sessionRequest' },
+    'xstate.done.actor.*': { actions: 'forget' },
+    'xstate.error.actor.*': { actions: 'forget' },
+  },
   states: {
     running: {
       on: {
-        'ingest.flush': { actions: 'commit' },
-        'subscriber.opened': { actions: 'attach' },
-        'subscriber.closed': { actions: 'detach' },
+        'subscriber.open': { actions: 'open' },
         'maintenance.tick': { actions: 'sweep' },
-        shutdown: 'stopped',
+        shutdown: 'draining',
       },
     },
-    stopped: {
-      type: 'final',
-      entry: 'drain',
+    draining: {
+      entry: 'closeIngress',
+      on: { 'ingress.closed': 'stopped' },
     },
+    stopped: { entry: 'closeAll' },
   },
 });
