@@ -1,4 +1,4 @@
-import { createActor, type Actor } from 'xstate';
+import { createActor, type Actor, type InspectionEvent } from 'xstate';
 import type { EventLog, LogStats } from '../persistence/eventLog.js';
 import type { EventInput } from '../protocol/eventInput.js';
 import type { EventQuery } from '../protocol/eventQuery.js';
@@ -32,6 +32,8 @@ export interface PipelineOptions {
   readonly subscribeTimeoutMs: number;
   readonly sessionIdleMs: number;
   readonly maxActiveSessions: number;
+  /** xstate inspection of the actor system (tests count messages with it). */
+  readonly inspect?: (event: InspectionEvent) => void;
 }
 
 /** Thrown when the supervisor did not answer a request (it only answers while it runs). */
@@ -71,7 +73,7 @@ export class Pipeline implements PipelinePort {
     };
     const router = new CommitRouter();
     this.parts = { log, logger, scheduler, ingress, router, sessions, limits, maxSubscribers: options.maxSubscribers, checkpointMs: options.checkpointMs, counters };
-    this.supervisor = createActor(supervisorMachine, { input: { parts: this.parts } });
+    this.supervisor = createActor(supervisorMachine, { input: { parts: this.parts }, ...(options.inspect === undefined ? {} : { inspect: options.inspect }) });
     // Hint: without an error observer a failed root actor rethrows in a timer and takes Node down.
     this.supervisor.subscribe({ error: (error) => logger.error({ err: error }, 'supervisor failed') });
     this.supervisor.start();

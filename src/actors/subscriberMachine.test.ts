@@ -3,35 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { matchesFilter, type EventFilter } from '../protocol/eventFilter.js';
 import { recordJson, type StoredEvent } from '../protocol/eventRecord.js';
 import { ManualScheduler } from './manualScheduler.js';
-import type { SubscriberLimits, SubscriberSocket } from './subscriber.js';
+import { FakeSocket } from './fakeSocket.js';
+import type { SubscriberLimits } from './subscriber.js';
 import { subscriberMachine, type SubscriptionPlan } from './subscriberMachine.js';
-
-/** A socket that records what was written; `buffered` is what the test says the kernel still holds. */
-class FakeSocket implements SubscriberSocket {
-  readonly sent: string[] = [];
-  buffered = 0;
-  ended: { code: number; reason: string } | null = null;
-  send(text: string): void {
-    this.sent.push(text);
-  }
-  bufferedAmount(): number {
-    return this.buffered;
-  }
-  cork(fn: () => void): void {
-    fn();
-  }
-  end(code: number, reason: string): void {
-    this.ended = { code, reason };
-  }
-  /** Everything sent, parsed; arrays (batch:true) flattened into their records. */
-  records(): { offset: number }[] {
-    return this.sent.flatMap((text) => {
-      const value: unknown = JSON.parse(text);
-      const items: unknown[] = Array.isArray(value) ? value : [value];
-      return items.filter((m): m is { offset: number } => typeof m === 'object' && m !== null && 'offset' in m && !('type' in m));
-    });
-  }
-}
 
 const event = (offset: number, session_id = 'a'): StoredEvent => ({
   offset, id: `e${offset}`, event_type: 'timer_tick', source: 's', session_id, user_id: null, payloadJson: '{}', ts: offset,
