@@ -1,4 +1,4 @@
-import { assign, enqueueActions, setup, type ActorRefFrom } from 'xstate';
+import { createActor, enqueueActions, setup, type ActorRefFrom } from 'xstate';
 import type { EventLog } from '../persistence/eventLog.js';
 import type { StoredEvent } from '../protocol/eventRecord.js';
 import { cachedRecordJson, type CommitRouter } from './commitRouter.js';
@@ -8,7 +8,7 @@ import type { Scheduler } from './scheduler.js';
 import type { SessionFolding } from './sessionFolding.js';
 import type { SessionView } from './sessionView.js';
 import { endSocket, type SubscriberLimits, type SubscriberSocket } from './subscriber.js';
-import { subscriberMachine } from './subscriberMachine.js';
+import { subscriberMachine, type SubscriberEvent } from './subscriberMachine.js';
 import { subscriberCommand } from './subscriberProtocol.js';
 import { sweepDecision, type Tick } from './subscriberSweep.js';
 
@@ -99,7 +99,6 @@ function answer<T>(reply: Answer<T>, fn: () => T): void {
  */
 export const supervisorMachine = setup({
   types: { context: {} as SupervisorContext, events: {} as SupervisorEvent, input: {} as { parts: SupervisorParts } },
-  actors: { subscriber: subscriberMachine },
   actions: {
     route: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'ingest.committed') return;
@@ -108,7 +107,7 @@ export const supervisorMachine = setup({
         const json = cachedRecordJson();
         for (const delivery of parts.router.route(event.records)) {
           const child = children.get(delivery.id);
-          if (child === undefined) continue;
+          if (child === undefined || child.ref.getSnapshot().status !== 'active') continue;
           parts.counters.routed += delivery.records.length;
           enqueue.sendTo(child.ref, { type: 'subscriber.deliver', records: delivery.records, json });
         }
@@ -116,20 +115,21 @@ export const supervisorMachine = setup({
       });
       guarded(parts, 'session apply', () => parts.sessions.apply(event.records));
     }),
-    open: assign(({ context, event, spawn }) => {
-      if (event.type !== 'subscriber.open') return {};
+    // Hint: a child created with `parent: self` reports its end and failure here like a spawned one, but is not
+    // copied into every snapshot's `children` (spawnChild/stopChild copy that object: O(n²) for 10,000 subscribers).
+    open: enqueueActions(({ context, event, self }) => {
+      if (event.type !== 'subscriber.open') return;
       const { parts, children } = context;
-      if (children.size >= parts.maxSubscribers) {
-        event.answer({ ok: true, value: false });
-        return {};
-      }
-      const { log, limits, scheduler, counters } = parts;
-      const io = { socket: event.socket, log, limits, scheduler, delivered: (n: number) => (counters.delivered += n) };
-      const ref = spawn('subscriber', { id: event.id, input: { id: event.id, io } });
-      children.set(event.id, { ref, socket: event.socket });
-      parts.logger.info({ subscriber_id: event.id }, 'subscriber connected');
-      event.answer({ ok: true, value: true });
-      return {};
+      answer(event.answer, () => {
+        if (children.size >= parts.maxSubscribers) return false;
+        const { log, limits, scheduler, counters } = parts;
+        const io = { socket: event.socket, log, limits, scheduler, delivered: (n: number) => (counters.delivered += n) };
+        const ref = createActor(subscriberMachine, { id: event.id, parent: self, input: { id: event.id, io } });
+        children.set(event.id, { ref, socket: event.socket });
+        ref.start();
+        parts.logger.info({ subscriber_id: event.id }, 'subscriber connected');
+        return true;
+      });
     }),
     refuse: ({ event }) => {
       if (event.type === 'subscriber.open') event.answer({ ok: true, value: false });
@@ -144,27 +144,31 @@ export const supervisorMachine = setup({
       else if (event.type === 'subscriber.gone') enqueue.sendTo(child.ref, { type: 'subscriber.gone' });
       if (event.type !== 'subscriber.message') return;
       const { parts } = context;
-      const awaiting = child.ref.getSnapshot().value === 'awaitingConfig';
-      const command = subscriberCommand(event.id, event.text, awaiting, { log: parts.log, maxJsonDepth: event.maxJsonDepth });
-      if (command === null) return;
-      // Hint: filed before the actor takes the new filter; no commit can be routed in between (same turn).
-      if (command.type === 'subscriber.configure') parts.router.file(event.id, command.plan.filter);
-      else if (command.type === 'subscriber.updateFilters') parts.router.file(event.id, command.filter);
-      enqueue.sendTo(child.ref, command);
+      let command: SubscriberEvent | null = { type: 'subscriber.reply', message: { status: 'error', message: 'internal error' } };
+      guarded(parts, 'subscriber message', () => {
+        const awaiting = child.ref.getSnapshot().value === 'awaitingConfig';
+        command = subscriberCommand(event.id, event.text, awaiting, { log: parts.log, maxJsonDepth: event.maxJsonDepth });
+        // Hint: filed before the actor takes the new filter; no commit can be routed in between (same turn).
+        if (command?.type === 'subscriber.configure') parts.router.file(event.id, command.plan.filter);
+        else if (command?.type === 'subscriber.updateFilters') parts.router.file(event.id, command.filter);
+      });
+      if (command !== null) enqueue.sendTo(child.ref, command);
     }),
     forget: enqueueActions(({ context, event, enqueue }) => {
       if (!('actorId' in event)) return;
       const { parts, children } = context;
       const child = children.get(event.actorId);
       if (child === undefined) return;
-      if ('error' in event) {
-        parts.logger.error({ err: event.error, subscriber_id: event.actorId }, 'subscriber actor failed; closing');
-        endSocket(child.socket, 1011, 'internal error');
-      }
-      children.delete(event.actorId);
-      parts.router.forget(event.actorId);
+      guarded(parts, 'forget subscriber', () => {
+        children.delete(event.actorId);
+        parts.router.forget(event.actorId);
+        if ('error' in event) {
+          parts.logger.error({ err: event.error, subscriber_id: event.actorId }, 'subscriber actor failed; closing');
+          endSocket(child.socket, 1011, 'internal error');
+        }
+        parts.logger.info({ subscriber_id: event.actorId }, 'subscriber disconnected');
+      });
       enqueue.stopChild(child.ref);
-      parts.logger.info({ subscriber_id: event.actorId }, 'subscriber disconnected');
     }),
     sweep: enqueueActions(({ context, enqueue }) => {
       const { parts, children } = context;
@@ -198,10 +202,16 @@ export const supervisorMachine = setup({
       }
     }),
     closeIngress: ({ context, self }) => {
-      void context.parts.ingress.close().then(() => self.send({ type: 'ingress.closed' }));
+      const closed = () => self.send({ type: 'ingress.closed' });
+      context.parts.ingress.close().then(closed, (error: unknown) => {
+        context.parts.logger.error({ err: error }, 'draining the ingress failed; stopping anyway');
+        closed();
+      });
     },
     closeAll: enqueueActions(({ context, enqueue }) => {
-      for (const child of context.children.values()) enqueue.sendTo(child.ref, { type: 'subscriber.close', code: 1001, reason: 'server shutting down' });
+      for (const child of context.children.values()) {
+        if (child.ref.getSnapshot().status === 'active') enqueue.sendTo(child.ref, { type: 'subscriber.close', code: 1001, reason: 'server shutting down' });
+      }
       guarded(context.parts, 'session stop', () => context.parts.sessions.stop());
     }),
   },
