@@ -28,7 +28,7 @@ describe('the supervisor, through the pipeline port (manual scheduler, fake sock
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }), () => log.close());
     const sent: string[] = [];
     const inspect = (event: InspectionEvent) => {
-      if (event.type === '@xstate.event' && event.sourceRef !== undefined) sent.push(event.event.type);
+      if (event.type === '@xstate.event') sent.push(event.event.type);
     };
     let subscriberIds = 0;
     const pipeline = new Pipeline({

@@ -29,7 +29,6 @@ export type SubscriberEvent =
   | { readonly type: 'subscriber.drained' }
   | { readonly type: 'subscriber.pump' }
   | { readonly type: 'subscriber.caughtUp' }
-  | { readonly type: 'subscriber.lagged' }
   | { readonly type: 'subscriber.tick'; readonly tick: Tick }
   | { readonly type: 'subscriber.close'; readonly code: number; readonly reason: string }
   | { readonly type: 'subscriber.gone' };
@@ -64,16 +63,15 @@ export const subscriberMachine = setup({
       return { filter, batch, checkpoints, nextOffset: start };
     }),
     updateFilters: assign(({ event }) => (event.type === 'subscriber.updateFilters' ? { filter: event.filter } : {})),
-    deliver: enqueueActions(({ context, event, enqueue }) => {
-      if (event.type !== 'subscriber.deliver') return;
+    // Hint: the hot path, once per touched subscriber per commit: one assign that writes and records the outcome
+    // (no enqueueActions, no raised event). Over the socket bound it sets stalledSince, and `live` leaves for
+    // `lagging` by its eventless transition.
+    deliver: assign(({ context, event }) => {
+      if (event.type !== 'subscriber.deliver') return {};
       const outcome = writeLive(context, event.records, event.json);
-      if (outcome === null) return;
-      if (outcome.lagFrom === null) {
-        enqueue.assign({ lastActivity: outcome.lastActivity });
-        return;
-      }
-      enqueue.assign({ lastActivity: outcome.lastActivity, nextOffset: outcome.lagFrom, stalledSince: context.io.scheduler.now() });
-      enqueue.raise({ type: 'subscriber.lagged' });
+      if (outcome === null) return {};
+      if (outcome.lagFrom === null) return { lastActivity: outcome.lastActivity };
+      return { lastActivity: outcome.lastActivity, nextOffset: outcome.lagFrom, stalledSince: context.io.scheduler.now() };
     }),
     schedulePump: ({ context, self }) => pumpLater(context, self),
     pump: enqueueActions(({ context, enqueue, self }) => {
@@ -99,6 +97,7 @@ export const subscriberMachine = setup({
   guards: {
     wantsReplay: ({ event }) => event.type === 'subscriber.configure' && event.plan.replay,
     drainedEnough: ({ context }) => context.io.socket.bufferedAmount() <= context.io.limits.bufferBytes / 2,
+    stalled: ({ context }) => context.stalledSince !== null,
   },
 }).createMachine({
   id: 'subscriber',
@@ -133,9 +132,9 @@ export const subscriberMachine = setup({
       },
     },
     live: {
+      always: { guard: 'stalled', target: 'lagging' },
       on: {
         'subscriber.deliver': { actions: 'deliver' },
-        'subscriber.lagged': 'lagging',
         'subscriber.updateFilters': { actions: ['reply', 'touch', 'updateFilters'] },
         'subscriber.tick': { actions: { type: 'tick', params: { mode: 'live' } } },
       },
