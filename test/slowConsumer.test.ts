@@ -1,7 +1,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Subscriber } from '../src/actors/subscriber.js';
+import { ManualScheduler } from '../src/actors/manualScheduler.js';
 import { allEvents, stats, waitFor, type EventBody } from './support/pipelineRest.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
 import { closeAll, isRecord, subscribe, WsClient, type Message, type WireRecord } from './support/wsClient.js';
@@ -14,9 +14,9 @@ const BUFFER_BYTES = 256 * 1024;
 const EVENTS_PER_BATCH = 10;
 const PAYLOAD_CHARS = 60_000;
 
-/** The server-side subscriber, to read its socket buffer directly. */
-function serverSubscriber(t: TestServer, id: string): Subscriber | undefined {
-  return (t.server.pipeline as unknown as { subscribers: Map<string, Subscriber> }).subscribers.get(id);
+/** The server-side subscriber's state and socket buffer, read directly. */
+function serverSubscriber(t: TestServer, id: string) {
+  return t.server.pipeline.inspectSubscriber(id);
 }
 
 function bigEvent(i: number): EventBody {
@@ -110,7 +110,7 @@ describe('slow consumers', () => {
     let sawLagging = false;
     const bytes = await publishBatches(t, warmHead, phaseBatches, () => {
       const s = serverSubscriber(t!, stuckId);
-      bufferedPeak = Math.max(bufferedPeak, s?.socket.bufferedAmount() ?? 0);
+      bufferedPeak = Math.max(bufferedPeak, s?.bufferedAmount ?? 0);
       sawLagging ||= s?.mode === 'lagging';
     });
     const total = perPhase;
@@ -143,7 +143,9 @@ describe('slow consumers', () => {
   });
 
   it('closes a consumer stuck past SLOW_CONSUMER_TIMEOUT_MS with 4008 and the offset to resume from, which yields the rest', async () => {
-    t = await startTestServer({ SUBSCRIBER_BUFFER_BYTES: String(BUFFER_BYTES), SLOW_CONSUMER_TIMEOUT_MS: '500' });
+    // Hint: time is manual, so the sweep runs when the test moves the clock; deferred work still runs for real.
+    const scheduler = new ManualScheduler(1_700_000_000_000, true);
+    t = await startTestServer({ SUBSCRIBER_BUFFER_BYTES: String(BUFFER_BYTES), SLOW_CONSUMER_TIMEOUT_MS: '1500' }, { scheduler });
     const stuck = await subscribe(t.wsBase, {});
     const healthy = await subscribe(t.wsBase, {});
     clients.push(stuck.client, healthy.client);
@@ -156,8 +158,13 @@ describe('slow consumers', () => {
     await healthyDone;
     expectContiguous(healthyGot, 1, total);
 
+    // Not yet past the timeout: the sweep leaves it open.
+    expect(t.server.pipeline.inspectSubscriber(stuck.ack.subscriber_id as string)?.mode).toBe('lagging');
+    scheduler.advance(1_000);
+    expect((await stats(t.base)).router.active_subscribers).toBe(2);
     // The sweep closes it once it has been stuck longer than the timeout.
-    await waitFor(async () => (await stats(t!.base)).router.active_subscribers === 1, 'the stuck subscriber to be closed');
+    scheduler.advance(1_000);
+    expect((await stats(t.base)).router.active_subscribers).toBe(1);
     expect(healthy.client.isClosed).toBe(false);
 
     // What was already on the wire still arrives, then the close frame.

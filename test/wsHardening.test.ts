@@ -269,12 +269,12 @@ describe('the WebSocket error boundary', () => {
       const s = await WsClient.open(`${w.wsBase}/ws/subscribe`);
       clients.push(p, s);
       const submit = pipeline.submit.bind(pipeline);
-      const onMessage = pipeline.onSubscriberMessage.bind(pipeline);
+      const onMessage = pipeline.subscriberMessage.bind(pipeline);
       // A real fault: the pipeline itself throws, as a bug would.
       pipeline.submit = () => {
         throw new Error('injected submit failure');
       };
-      pipeline.onSubscriberMessage = () => {
+      pipeline.subscriberMessage = () => {
         throw new Error('injected subscriber failure');
       };
       p.send(eventBody());
@@ -283,7 +283,7 @@ describe('the WebSocket error boundary', () => {
       expect(await s.next()).toEqual({ status: 'error', message: 'internal error' });
       expect(lines.filter((line) => line.includes('WebSocket handler failed'))).toHaveLength(2);
       pipeline.submit = submit;
-      pipeline.onSubscriberMessage = onMessage;
+      pipeline.subscriberMessage = onMessage;
       p.send(eventBody());
       expect(await p.next()).toMatchObject({ status: 'ok', offset: 1 });
       s.send({ session_id: 'x' });

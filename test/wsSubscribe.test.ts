@@ -1,5 +1,6 @@
 import WebSocket from 'ws';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ManualScheduler } from '../src/actors/manualScheduler.js';
 import { allEvents, eventBody, getJson, postEvents, stats, type EventBody } from './support/pipelineRest.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
 import { closeAll, isRecord, subscribe, WsClient, type Message, type WireRecord } from './support/wsClient.js';
@@ -284,8 +285,10 @@ describe('/ws/subscribe from an offset older than retention', () => {
 describe('/ws/subscribe checkpoints and keepalives', () => {
   let t: TestServer;
   const clients: WsClient[] = [];
+  // Hint: the sweep runs when the test moves this clock (one sweep per second of it); nothing waits for a timer.
+  const scheduler = new ManualScheduler(1_700_000_000_000, true);
   beforeAll(async () => {
-    t = await startTestServer({ CHECKPOINT_MS: '200', KEEPALIVE_MS: '300' });
+    t = await startTestServer({ CHECKPOINT_MS: '200', KEEPALIVE_MS: '300' }, { scheduler });
   });
   afterAll(async () => {
     await closeAll(clients);
@@ -297,6 +300,7 @@ describe('/ws/subscribe checkpoints and keepalives', () => {
     clients.push(client);
     const records = await publish(t.base, [eventBody(), eventBody(), eventBody()]);
     const head = records[2]!.offset;
+    scheduler.advance(1_000);
     const seen = await client.until((m) => m.type === 'checkpoint' && m.offset === head);
     for (const m of seen) {
       expect(isRecord(m)).toBe(false);
@@ -307,9 +311,11 @@ describe('/ws/subscribe checkpoints and keepalives', () => {
   it('sends no checkpoints without checkpoints: true, but keepalives when idle', async () => {
     const { client } = await subscribe(t.wsBase, {});
     clients.push(client);
+    scheduler.advance(1_000);
     const seen = await client.until((m) => m.type === 'keepalive');
     expect(seen).toEqual([{ type: 'keepalive' }]);
     // Records still arrive between keepalives.
+    scheduler.advance(1_000);
     const records = await publish(t.base, [eventBody({ payload: { k: 1 } })]);
     const after = await client.until(isRecord);
     expect(after[after.length - 1]).toEqual(records[0]);

@@ -1,24 +1,10 @@
 import { createActor, type Actor } from 'xstate';
 import type { EventLog, SessionStatusRow } from '../persistence/eventLog.js';
 import type { StoredEvent } from '../protocol/eventRecord.js';
-import { formatTimestamp } from '../protocol/eventRecord.js';
-import { sessionMachine, type SessionContext, type SessionRecord, type SessionStatus } from './sessionMachine.js';
+import { sessionMachine, type SessionRecord, type SessionStatus } from './sessionMachine.js';
+import { toView, type SessionView } from './sessionView.js';
 import type { Logger } from './logger.js';
 import { catchUpSessionStatus } from './sessionCatchUp.js';
-
-/** The GET /sessions/{id} body. */
-export interface SessionView {
-  readonly session_id: string;
-  readonly status: SessionStatus;
-  readonly user_ids: readonly string[];
-  readonly event_count: number;
-  readonly counts: SessionContext['counts'];
-  readonly first_offset: number | null;
-  readonly last_offset: number | null;
-  readonly started_at: string | null;
-  readonly completed_at: string | null;
-  readonly quiz_id: string | null;
-}
 
 type SessionActor = Actor<typeof sessionMachine>;
 
@@ -37,6 +23,8 @@ interface Entry {
 export interface SessionRegistryOptions {
   readonly log: EventLog;
   readonly now: () => number;
+  /** Monotonic ms for fold deadlines (performance.now by default; the scheduler's in the pipeline). */
+  readonly monotonic?: () => number;
   readonly idleMs: number;
   readonly maxActive: number;
   readonly logger: Logger;
@@ -59,7 +47,11 @@ export class SessionRegistry {
   /** Highest offset handed to applyBatch: once nothing is dirty, every session record up to it is folded. */
   private appliedUpTo = 0;
 
-  constructor(private readonly options: SessionRegistryOptions) {}
+  private readonly monotonic: () => number;
+
+  constructor(private readonly options: SessionRegistryOptions) {
+    this.monotonic = options.monotonic ?? (() => performance.now());
+  }
 
   get size(): number {
     return this.active.size;
@@ -90,13 +82,13 @@ export class SessionRegistry {
     this.evictOverflow();
   }
 
-  /** Fold sessions with pending records (one actor message each) until `deadline` (performance.now()). */
+  /** Fold sessions with pending records (one actor message each) until `deadline` (the `monotonic` clock). */
   foldPending(deadline: number): SessionStatusRow[] {
     const rows: SessionStatusRow[] = [];
     let folded = 0;
     for (const entry of this.dirty) {
       // Hint: checking the clock every 64 folds keeps its cost out of the loop.
-      if ((++folded & 63) === 0 && performance.now() > deadline) break;
+      if ((++folded & 63) === 0 && this.monotonic() > deadline) break;
       const row = this.fold(entry.sessionId, entry);
       if (row !== null) rows.push(row);
     }
@@ -235,19 +227,4 @@ export class SessionRegistry {
     this.dirty.delete(entry);
     entry.actor?.stop();
   }
-}
-
-function toView(status: SessionStatus, context: SessionContext): SessionView {
-  return {
-    session_id: context.session_id,
-    status,
-    user_ids: context.user_ids,
-    event_count: context.event_count,
-    counts: context.counts,
-    first_offset: context.first_offset,
-    last_offset: context.last_offset,
-    started_at: context.started_at === null ? null : formatTimestamp(context.started_at),
-    completed_at: context.completed_at === null ? null : formatTimestamp(context.completed_at),
-    quiz_id: context.quiz_id,
-  };
 }

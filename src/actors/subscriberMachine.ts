@@ -1,66 +1,151 @@
-import { setup } from 'xstate';
+import { enqueueActions, setup, assign } from 'xstate';
+import type { EventFilter } from '../protocol/eventFilter.js';
+import type { StoredEvent } from '../protocol/eventRecord.js';
+import { endSocket, writeControl, writeLive, type SubscriberContext, type SubscriberIo } from './subscriber.js';
+import { replaySlice } from './subscriberReplay.js';
+import { sweepDecision, type Tick } from './subscriberSweep.js';
 
-/** The modes the hot path checks; mirrors the machine's state so routing never asks the actor. */
+/** The states of a subscriber connection. */
 export type SubscriberMode = 'awaitingConfig' | 'replaying' | 'live' | 'lagging' | 'closed';
 
-/** Lifecycle events of a subscriber connection. */
-export type SubscriberEvent =
-  | { readonly type: 'subscriber.configured'; readonly replay: boolean }
-  | { readonly type: 'subscriber.caughtUp' }
-  | { readonly type: 'subscriber.lagged' }
-  | { readonly type: 'subscriber.drained' }
-  | { readonly type: 'subscriber.close' };
+/** A validated subscribe message, planned against the log: where to start and the ack to send. */
+export interface SubscriptionPlan {
+  readonly filter: EventFilter;
+  readonly batch: boolean;
+  readonly checkpoints: boolean;
+  /** First offset to deliver. */
+  readonly start: number;
+  /** True when `start` is at or below the head: replay first. */
+  readonly replay: boolean;
+  readonly ack: object;
+}
 
-/** Side effects the machine asks of its connection: mode changes are mirrored, catch-up is started. */
-export interface SubscriberHooks {
-  setMode(mode: SubscriberMode): void;
-  startCatchUp(): void;
+/** Everything a subscriber actor reacts to; its context changes only through these. */
+export type SubscriberEvent =
+  | { readonly type: 'subscriber.configure'; readonly plan: SubscriptionPlan }
+  | { readonly type: 'subscriber.updateFilters'; readonly filter: EventFilter; readonly reply: object }
+  | { readonly type: 'subscriber.reply'; readonly message: object }
+  | { readonly type: 'subscriber.deliver'; readonly records: readonly StoredEvent[]; readonly json: (record: StoredEvent) => string }
+  | { readonly type: 'subscriber.drained' }
+  | { readonly type: 'subscriber.pump' }
+  | { readonly type: 'subscriber.caughtUp' }
+  | { readonly type: 'subscriber.tick'; readonly tick: Tick }
+  | { readonly type: 'subscriber.close'; readonly code: number; readonly reason: string }
+  | { readonly type: 'subscriber.gone' };
+
+/** What the supervisor passes when it spawns a subscriber. */
+export interface SubscriberInput {
+  readonly id: string;
+  readonly io: SubscriberIo;
+}
+
+/** Continue the replay after pending I/O. */
+function pumpLater(context: SubscriberContext, self: { send(event: SubscriberEvent): void }): void {
+  context.io.scheduler.immediate(() => self.send({ type: 'subscriber.pump' }));
 }
 
 /**
- * A subscriber connection's lifecycle: awaiting config → replaying → live → (lagging → replaying) → closed.
- * The machine guards which transitions are legal; the data itself moves in plain loops (see Subscriber).
+ * One /ws/subscribe connection: awaitingConfig → replaying ⇄ live → lagging → replaying … → closed. Its context
+ * (filter, options, next offset, activity) is its own; socket writes are plain code called from its actions.
  */
 export const subscriberMachine = setup({
-  types: {
-    context: {} as { hooks: SubscriberHooks },
-    events: {} as SubscriberEvent,
-    input: {} as { hooks: SubscriberHooks },
-  },
+  types: { context: {} as SubscriberContext, events: {} as SubscriberEvent, input: {} as SubscriberInput },
   actions: {
-    mirror: ({ context }, params: { mode: SubscriberMode }) => context.hooks.setMode(params.mode),
-    startCatchUp: ({ context }) => context.hooks.startCatchUp(),
+    reply: ({ context, event }) => {
+      if (event.type === 'subscriber.reply') writeControl(context, event.message);
+      else if (event.type === 'subscriber.updateFilters') writeControl(context, event.reply);
+      else if (event.type === 'subscriber.configure') writeControl(context, event.plan.ack);
+    },
+    touch: assign({ lastActivity: ({ context }) => context.io.scheduler.now() }),
+    configure: assign(({ event }) => {
+      if (event.type !== 'subscriber.configure') return {};
+      const { filter, batch, checkpoints, start } = event.plan;
+      return { filter, batch, checkpoints, nextOffset: start };
+    }),
+    updateFilters: assign(({ event }) => (event.type === 'subscriber.updateFilters' ? { filter: event.filter } : {})),
+    // Hint: the hot path, once per touched subscriber per commit: one assign that writes and records the outcome
+    // (no enqueueActions, no raised event). Over the socket bound it sets stalledSince, and `live` leaves for
+    // `lagging` by its eventless transition.
+    deliver: assign(({ context, event }) => {
+      if (event.type !== 'subscriber.deliver') return {};
+      const outcome = writeLive(context, event.records, event.json);
+      if (outcome === null) return {};
+      if (outcome.lagFrom === null) return { lastActivity: outcome.lastActivity };
+      return { lastActivity: outcome.lastActivity, nextOffset: outcome.lagFrom, stalledSince: context.io.scheduler.now() };
+    }),
+    schedulePump: ({ context, self }) => pumpLater(context, self),
+    pump: enqueueActions(({ context, enqueue, self }) => {
+      const slice = replaySlice(context);
+      const { nextOffset, recordBytes, stalledSince, lastActivity } = slice;
+      enqueue.assign({ nextOffset, recordBytes, stalledSince, lastActivity });
+      if (slice.next === 'caughtUp') enqueue.raise({ type: 'subscriber.caughtUp' });
+      else if (slice.next === 'more') enqueue(() => pumpLater(context, self));
+    }),
+    tick: enqueueActions(({ context, event, enqueue }, params: { mode: SubscriberMode }) => {
+      if (event.type !== 'subscriber.tick') return;
+      const decision = sweepDecision(params.mode, context, event.tick);
+      if (decision.kind === 'close') enqueue.raise({ type: 'subscriber.close', code: decision.code, reason: decision.reason });
+      if (decision.kind !== 'send') return;
+      if (decision.checkpoint !== null) writeControl(context, { type: 'checkpoint', offset: decision.checkpoint });
+      if (decision.keepalive) writeControl(context, { type: 'keepalive' });
+      enqueue.assign({ lastActivity: event.tick.now });
+    }),
+    endSocket: ({ context, event }) => {
+      if (event.type === 'subscriber.close') endSocket(context.io.socket, event.code, event.reason);
+    },
   },
   guards: {
-    wantsReplay: ({ event }) => event.type === 'subscriber.configured' && event.replay,
+    wantsReplay: ({ event }) => event.type === 'subscriber.configure' && event.plan.replay,
+    drainedEnough: ({ context }) => context.io.socket.bufferedAmount() <= context.io.limits.bufferBytes / 2,
+    stalled: ({ context }) => context.stalledSince !== null,
   },
 }).createMachine({
   id: 'subscriber',
-  context: ({ input }) => ({ hooks: input.hooks }),
+  context: ({ input }) => {
+    const now = input.io.scheduler.now();
+    return { id: input.id, io: input.io, filter: {}, batch: false, checkpoints: false, nextOffset: 1, stalledSince: null, lastActivity: now, openedAt: now, recordBytes: 0 };
+  },
   initial: 'awaitingConfig',
-  on: { 'subscriber.close': '.closed' },
+  on: {
+    'subscriber.reply': { actions: ['reply', 'touch'] },
+    'subscriber.close': { target: '.closed', actions: 'endSocket' },
+    'subscriber.gone': '.closed',
+  },
   states: {
     awaitingConfig: {
-      entry: { type: 'mirror', params: { mode: 'awaitingConfig' } },
       on: {
-        'subscriber.configured': [{ guard: 'wantsReplay', target: 'replaying' }, { target: 'live' }],
+        'subscriber.configure': [
+          { guard: 'wantsReplay', target: 'replaying', actions: ['reply', 'touch', 'configure'] },
+          { target: 'live', actions: ['reply', 'touch', 'configure'] },
+        ],
+        'subscriber.tick': { actions: { type: 'tick', params: { mode: 'awaitingConfig' } } },
       },
     },
     replaying: {
-      entry: [{ type: 'mirror', params: { mode: 'replaying' } }, 'startCatchUp'],
-      on: { 'subscriber.caughtUp': 'live', 'subscriber.lagged': 'lagging' },
+      entry: 'schedulePump',
+      on: {
+        'subscriber.pump': { actions: 'pump' },
+        'subscriber.drained': { guard: 'drainedEnough', actions: 'pump' },
+        'subscriber.caughtUp': 'live',
+        'subscriber.updateFilters': { actions: ['reply', 'touch', 'updateFilters'] },
+        'subscriber.tick': { actions: { type: 'tick', params: { mode: 'replaying' } } },
+      },
     },
     live: {
-      entry: { type: 'mirror', params: { mode: 'live' } },
-      on: { 'subscriber.lagged': 'lagging' },
+      always: { guard: 'stalled', target: 'lagging' },
+      on: {
+        'subscriber.deliver': { actions: 'deliver' },
+        'subscriber.updateFilters': { actions: ['reply', 'touch', 'updateFilters'] },
+        'subscriber.tick': { actions: { type: 'tick', params: { mode: 'live' } } },
+      },
     },
     lagging: {
-      entry: { type: 'mirror', params: { mode: 'lagging' } },
-      on: { 'subscriber.drained': 'replaying' },
+      on: {
+        'subscriber.drained': { guard: 'drainedEnough', target: 'replaying' },
+        'subscriber.updateFilters': { actions: ['reply', 'touch', 'updateFilters'] },
+        'subscriber.tick': { actions: { type: 'tick', params: { mode: 'lagging' } } },
+      },
     },
-    closed: {
-      type: 'final',
-      entry: { type: 'mirror', params: { mode: 'closed' } },
-    },
+    closed: { type: 'final' },
   },
 });

@@ -1,18 +1,15 @@
 import type { EventLog } from '../persistence/eventLog.js';
 import { formatIssues } from '../protocol/issue.js';
 import { tooDeepAt } from '../protocol/jsonDepth.js';
-import { describeFilter, ignoredFilterKeys, ignoredSubscribeKeys, parseFilters, parseSubscribe } from '../protocol/subscribeMessage.js';
+import { describeFilter, ignoredFilterKeys, ignoredSubscribeKeys, parseFilters, parseSubscribe, type SubscribeRequest } from '../protocol/subscribeMessage.js';
 import { nestsDeeperThan } from '../protocol/textDepth.js';
-import type { Subscriber } from './subscriber.js';
+import type { SubscriberEvent, SubscriptionPlan } from './subscriberMachine.js';
 
-/** What the /ws/subscribe protocol needs from the pipeline. */
+/** What turning a subscriber's message into an actor event needs. */
 export interface SubscriberProtocolDeps {
-  readonly log: EventLog;
-  readonly now: () => number;
+  readonly log: Pick<EventLog, 'headOffset' | 'firstOffset' | 'epoch'>;
   /** MAX_JSON_DEPTH: deeper messages get an error naming the field. */
   readonly maxJsonDepth: number;
-  /** File the subscriber under its (new) filter in the routing index. */
-  reindex(subscriber: Subscriber): void;
 }
 
 /** `ack` with `ignored` added when the message carried keys the protocol does not know. */
@@ -21,68 +18,52 @@ function withIgnored(ack: Record<string, unknown>, ignored: readonly string[]): 
   return ack;
 }
 
-/** One text message from a subscriber: its subscription first, then ping and update_filters. */
-export function handleSubscriberMessage(subscriber: Subscriber, text: string, deps: SubscriberProtocolDeps): void {
-  subscriber.lastActivity = deps.now();
+const reply = (message: object): SubscriberEvent => ({ type: 'subscriber.reply', message });
+
+function typeOf(message: unknown): unknown {
+  return typeof message === 'object' && message !== null && 'type' in message ? message.type : undefined;
+}
+
+/**
+ * One text message from a subscriber, as the event its actor handles: its subscription first (while
+ * `awaitingConfig`), then ping and update_filters; anything else is an error reply.
+ */
+export function subscriberCommand(id: string, text: string, awaitingConfig: boolean, deps: SubscriberProtocolDeps): SubscriberEvent | null {
   let message: unknown;
   try {
     message = JSON.parse(text);
   } catch (error) {
     // Hint: the old service answers an unparseable subscribe message, and ignores unparseable ones after it.
-    if (subscriber.mode === 'awaitingConfig') subscriber.sendControl({ status: 'error', message: `Invalid JSON: ${(error as Error).message}` });
-    return;
+    return awaitingConfig ? reply({ status: 'error', message: `Invalid JSON: ${error instanceof Error ? error.message : String(error)}` }) : null;
   }
   if (nestsDeeperThan(text, deps.maxJsonDepth)) {
     const field = tooDeepAt(message, deps.maxJsonDepth) ?? 'message';
-    subscriber.sendControl({ status: 'error', message: `${field === 'body' ? 'message' : field}: nested deeper than ${deps.maxJsonDepth} levels (MAX_JSON_DEPTH)` });
-    return;
+    return reply({ status: 'error', message: `${field === 'body' ? 'message' : field}: nested deeper than ${deps.maxJsonDepth} levels (MAX_JSON_DEPTH)` });
   }
-  const type = typeof message === 'object' && message !== null && 'type' in message ? (message as { type: unknown }).type : undefined;
-  if (type === 'ping') {
-    subscriber.sendControl({ type: 'pong' });
-    return;
-  }
-  if (subscriber.mode === 'awaitingConfig') {
-    configure(subscriber, message, deps);
-    return;
+  const type = typeOf(message);
+  if (type === 'ping') return reply({ type: 'pong' });
+  if (awaitingConfig) {
+    const parsed = parseSubscribe(message);
+    if (!parsed.ok) return reply({ status: 'error', message: formatIssues(parsed.issues) });
+    return { type: 'subscriber.configure', plan: planSubscription(id, parsed.value, ignoredSubscribeKeys(message), deps.log) };
   }
   if (type === 'update_filters') {
-    const parsed = parseFilters((message as { filters?: unknown }).filters ?? {});
-    if (!parsed.ok) {
-      subscriber.sendControl({ status: 'error', message: formatIssues(parsed.issues) });
-      return;
-    }
-    subscriber.filter = parsed.value;
-    deps.reindex(subscriber);
-    subscriber.sendControl(withIgnored({ status: 'filters_updated', filters: describeFilter(parsed.value) }, ignoredFilterKeys(message)));
-    return;
+    const raw = typeof message === 'object' && message !== null && 'filters' in message ? message.filters : undefined;
+    const parsed = parseFilters(raw ?? {});
+    if (!parsed.ok) return reply({ status: 'error', message: formatIssues(parsed.issues) });
+    const ack = withIgnored({ status: 'filters_updated', filters: describeFilter(parsed.value) }, ignoredFilterKeys(message));
+    return { type: 'subscriber.updateFilters', filter: parsed.value, reply: ack };
   }
-  subscriber.sendControl({ status: 'error', message: `unknown message type ${JSON.stringify(type ?? null)}; expected "ping" or "update_filters"` });
+  return reply({ status: 'error', message: `unknown message type ${JSON.stringify(type ?? null)}; expected "ping" or "update_filters"` });
 }
 
 /**
  * The subscription: ack with the log's head and epoch (and any retention gap), then replay or go live.
  * A from_offset beyond the head starts at the head (the ack says so), so checkpoints never fall below it.
  */
-function configure(subscriber: Subscriber, message: unknown, deps: SubscriberProtocolDeps): void {
-  const parsed = parseSubscribe(message);
-  if (!parsed.ok) {
-    subscriber.sendControl({ status: 'error', message: formatIssues(parsed.issues) });
-    return;
-  }
-  const request = parsed.value;
-  const { log } = deps;
+export function planSubscription(id: string, request: SubscribeRequest, ignored: readonly string[], log: SubscriberProtocolDeps['log']): SubscriptionPlan {
   const head = log.headOffset();
-  subscriber.filter = request.filter;
-  subscriber.batch = request.batch;
-  subscriber.checkpoints = request.checkpoints;
-  const ack: Record<string, unknown> = {
-    status: 'subscribed',
-    subscriber_id: subscriber.id,
-    filters: describeFilter(request.filter),
-    head_offset: head,
-    epoch: log.epoch,
-  };
+  const ack: Record<string, unknown> = { status: 'subscribed', subscriber_id: id, filters: describeFilter(request.filter), head_offset: head, epoch: log.epoch };
   let start = request.from_offset === null ? head + 1 : Math.max(1, request.from_offset);
   if (request.from_offset !== null) {
     ack.from_offset = request.from_offset;
@@ -97,9 +78,6 @@ function configure(subscriber: Subscriber, message: unknown, deps: SubscriberPro
       start = head + 1;
     }
   }
-  subscriber.sendControl(withIgnored(ack, ignoredSubscribeKeys(message)));
-  deps.reindex(subscriber);
-  // Replay from an offset, else go live from the next commit.
-  subscriber.nextOffset = start;
-  subscriber.actor.send({ type: 'subscriber.configured', replay: start <= head });
+  const { filter, batch, checkpoints } = request;
+  return { filter, batch, checkpoints, start, replay: start <= head, ack: withIgnored(ack, ignored) };
 }

@@ -1,17 +1,16 @@
-import type { Pipeline } from '../actors/pipeline.js';
+import type { PipelinePort } from '../actors/pipelinePort.js';
 import { formatTimestamp } from '../protocol/eventRecord.js';
 import { EVENT_TYPE_DESCRIPTIONS } from '../protocol/eventTypes.js';
 import type { Reply } from './reply.js';
 import type { RouteSpec } from './restRouter.js';
 
 /** GET /readiness: 200 while the log answers and takes writes; 503 with the reason otherwise. */
-function readiness(pipeline: Pipeline, reply: Reply): void {
-  const log = pipeline.log;
+function readiness(pipeline: PipelinePort, reply: Reply): void {
   const router = pipeline.stats();
-  const connected = log.ping();
-  const health = log.health();
+  const health = pipeline.health();
+  const connected = health.connected;
   if (connected && health.writable) {
-    reply.json(200, { ready: true, database: 'connected', head_offset: log.headOffset(), epoch: log.epoch, router });
+    reply.json(200, { ready: true, database: 'connected', head_offset: pipeline.headOffset(), epoch: pipeline.epoch, router });
     return;
   }
   const reason = !connected ? 'database is not answering' : (health.reason ?? 'the log does not accept writes');
@@ -19,13 +18,12 @@ function readiness(pipeline: Pipeline, reply: Reply): void {
 }
 
 /** GET /stats, /event-types, /health and /readiness. */
-export function adminRoutes(pipeline: Pipeline, now: () => number, version: string): RouteSpec[] {
-  const log = pipeline.log;
+export function adminRoutes(pipeline: PipelinePort, now: () => number, version: string): RouteSpec[] {
   return [
     {
       method: 'GET', pattern: '/stats', rate: 'query', auth: true,
       handler: (_info, reply) => {
-        const stats = log.stats(now());
+        const stats = pipeline.logStats(now());
         reply.json(200, {
           total_events: stats.total_events,
           events_last_hour: stats.events_last_hour,
@@ -43,7 +41,7 @@ export function adminRoutes(pipeline: Pipeline, now: () => number, version: stri
     },
     {
       method: 'GET', pattern: '/health', rate: 'none', auth: false,
-      handler: (_info, reply) => reply.json(200, { status: 'ok', service: 'event-pipeline', version, epoch: log.epoch }),
+      handler: (_info, reply) => reply.json(200, { status: 'ok', service: 'event-pipeline', version, epoch: pipeline.epoch }),
     },
     { method: 'GET', pattern: '/readiness', rate: 'none', auth: false, handler: (_info, reply) => readiness(pipeline, reply) },
   ];

@@ -1,5 +1,5 @@
 import type { TemplatedApp } from 'uWebSockets.js';
-import type { Pipeline } from '../actors/pipeline.js';
+import type { PipelinePort } from '../actors/pipelinePort.js';
 import type { Logger } from '../actors/logger.js';
 import type { Config } from '../config.js';
 import { adminRoutes } from './restAdmin.js';
@@ -14,7 +14,7 @@ export { validationError } from './validationError.js';
 /** What the REST handlers need. */
 export interface RestDeps {
   readonly config: Config;
-  readonly pipeline: Pipeline;
+  readonly pipeline: PipelinePort;
   readonly now: () => number;
   readonly version: string;
   /** Where unexpected handler failures are logged (one error line each). */

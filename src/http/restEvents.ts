@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import type { Pipeline } from '../actors/pipeline.js';
+import type { PipelinePort } from '../actors/pipelinePort.js';
 import type { Config } from '../config.js';
 import { parseEventQuery } from '../protocol/eventQuery.js';
 import { recordJson, recordsJson } from '../protocol/eventRecord.js';
@@ -38,8 +38,7 @@ function renderPublish(reply: Reply, result: PublishReply, isArray: boolean): vo
 }
 
 /** POST, GET and DELETE /events and GET /events/{id}. */
-export function eventRoutes(config: Config, pipeline: Pipeline): RouteSpec[] {
-  const log = pipeline.log;
+export function eventRoutes(config: Config, pipeline: PipelinePort): RouteSpec[] {
   return [
     {
       // One object or an all-or-nothing array, acked after the group commit.
@@ -67,13 +66,13 @@ export function eventRoutes(config: Config, pipeline: Pipeline): RouteSpec[] {
           if (parsed.status === 400) throw new HttpError(400, formatIssues(parsed.issues));
           throw validationError(parsed.issues, 'query');
         }
-        reply.json(200, recordsJson(log.query(parsed.value)), {}, true);
+        reply.json(200, recordsJson(pipeline.query(parsed.value)), {}, true);
       },
     },
     {
       method: 'GET', pattern: '/events/:id', rate: 'query', auth: true,
       handler: (info, reply) => {
-        const event = log.getById(info.params[0]!);
+        const event = pipeline.getById(info.params[0]!);
         if (event === null) throw new HttpError(404, 'Event not found');
         reply.json(200, recordJson(event), {}, true);
       },

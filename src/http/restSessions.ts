@@ -1,4 +1,4 @@
-import type { Pipeline } from '../actors/pipeline.js';
+import type { PipelinePort } from '../actors/pipelinePort.js';
 import { preview, type Issue } from '../protocol/issue.js';
 import { isSessionStatus, SESSION_STATUSES } from '../protocol/sessionStatus.js';
 import { HttpError } from './httpError.js';
@@ -7,13 +7,12 @@ import type { RouteSpec } from './restRouter.js';
 import { validationError } from './validationError.js';
 
 /** GET /sessions and /sessions/{id}: views folded from the log. */
-export function sessionRoutes(pipeline: Pipeline): RouteSpec[] {
-  const log = pipeline.log;
+export function sessionRoutes(pipeline: PipelinePort): RouteSpec[] {
   return [
     {
       method: 'GET', pattern: '/sessions/:id', rate: 'query', auth: true,
       handler: (info, reply) => {
-        const view = pipeline.sessions.get(info.params[0]!);
+        const view = pipeline.sessionView(info.params[0]!);
         if (view === null) throw new HttpError(404, 'Session not found');
         reply.json(200, view);
       },
@@ -31,14 +30,8 @@ export function sessionRoutes(pipeline: Pipeline): RouteSpec[] {
         }
         if (!Number.isInteger(limit) || limit < 1 || limit > 1000) issues.push({ field: 'limit', message: `must be an integer from 1 to 1000 (got ${preview(limitText)})` });
         if (issues.length > 0) throw validationError(issues, 'query');
-        // The projection trails live traffic until the next fold; fold now so the listing is current.
-        pipeline.foldSessions();
-        const sessions = [];
-        for (const row of log.listSessions(status, limit)) {
-          const view = pipeline.sessions.get(row.session_id);
-          if (view !== null && (status === undefined || view.status === status)) sessions.push(view);
-        }
-        reply.json(200, sessions);
+        // Hint: the port folds pending records first, so the listing is current.
+        reply.json(200, pipeline.sessionList(status, limit));
       },
     },
   ];

@@ -2,6 +2,7 @@ import { customAlphabet, nanoid } from 'nanoid';
 import type { us_listen_socket } from 'uWebSockets.js';
 import { Pipeline } from '../actors/pipeline.js';
 import { silentLogger, type Logger } from '../actors/logger.js';
+import { systemScheduler, type Scheduler } from '../actors/scheduler.js';
 import type { Config } from '../config.js';
 import { checkDatabasePath } from '../persistence/databasePath.js';
 import { LogOpenError } from '../persistence/eventLog.js';
@@ -13,10 +14,12 @@ import { registerRestApi } from './restApi.js';
 import { loadNativeUws } from './uws.js';
 import { registerWsApi, type SocketSet } from './wsApi.js';
 
-/** Injected clock and ids, so tests are deterministic. */
+/** Injected clock, scheduler and ids, so tests are deterministic. */
 export interface ServerDeps {
   readonly logger?: Logger;
   readonly now?: () => number;
+  /** Time and deferral for the actors and the sweep (a ManualScheduler in tests); `now` defaults to its clock. */
+  readonly scheduler?: Scheduler;
   readonly newEventId?: () => string;
 }
 
@@ -35,6 +38,8 @@ export class ListenError extends Error {
 export interface RunningServer {
   readonly port: number;
   readonly pipeline: Pipeline;
+  /** One sweep now (keepalives, checkpoints, 4000/4008 closes, session passivation); it also runs every second. */
+  sweep(): void;
   /** Stop accepting, finish in-flight commits and acks, close sockets with 1001, close the database. */
   close(): Promise<void>;
 }
@@ -49,7 +54,8 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   const pathProblem = checkDatabasePath(config.databasePath);
   if (pathProblem !== null) throw new LogOpenError(config.databasePath, pathProblem);
   const logger = deps.logger ?? silentLogger;
-  const now = deps.now ?? Date.now;
+  const scheduler = deps.scheduler ?? systemScheduler(deps.now ?? Date.now);
+  const now = deps.now ?? (() => scheduler.now());
   const log = new SqliteEventLog({
     path: config.databasePath,
     durability: config.durability,
@@ -63,7 +69,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   const pipeline = new Pipeline({
     log,
     logger,
-    now,
+    scheduler,
     newSubscriberId,
     maxPendingEvents: config.maxPendingEvents,
     maxSubscribers: config.maxSubscribers,
@@ -95,12 +101,12 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   }
   const port = uws.us_socket_local_port(listenSocket);
 
-  const sweeper = setInterval(() => pipeline.supervisor.send({ type: 'maintenance.tick' }), SWEEP_MS);
+  const stopSweeping = scheduler.every(SWEEP_MS, () => pipeline.sweep());
   let closing: Promise<void> | null = null;
   const close = () =>
     (closing ??= (async () => {
       uws.us_listen_socket_close(listenSocket);
-      clearInterval(sweeper);
+      stopSweeping();
       await pipeline.shutdown();
       for (const ws of [...sockets]) {
         try {
@@ -116,5 +122,5 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     })());
 
   logger.info({ host: config.host, port, database: config.databasePath, epoch: log.epoch }, 'event pipeline listening');
-  return { port, pipeline, close };
+  return { port, pipeline, sweep: () => pipeline.sweep(), close };
 }

@@ -1,6 +1,6 @@
 import type { TemplatedApp, WebSocket, WebSocketBehavior } from 'uWebSockets.js';
 import { silentLogger, type Logger } from '../actors/logger.js';
-import type { Pipeline } from '../actors/pipeline.js';
+import type { PipelinePort } from '../actors/pipelinePort.js';
 import type { Config } from '../config.js';
 import type { RateLimiter } from './rateLimiter.js';
 import { publishHandlers } from './wsPublish.js';
@@ -10,7 +10,7 @@ import { createUpgrade, type Connection, type PerIpCount } from './wsUpgrade.js'
 /** What the WebSocket endpoints need. */
 export interface WsDeps {
   readonly config: Config;
-  readonly pipeline: Pipeline;
+  readonly pipeline: PipelinePort;
   readonly logger: Logger;
   /** The per-IP publish limiter, shared with POST /events. */
   readonly publishLimiter: RateLimiter;

@@ -1,6 +1,6 @@
 import type { WebSocket, WebSocketBehavior } from 'uWebSockets.js';
 import type { Logger } from '../actors/logger.js';
-import type { Pipeline } from '../actors/pipeline.js';
+import type { PipelinePort } from '../actors/pipelinePort.js';
 import type { Config } from '../config.js';
 import { formatIssues } from '../protocol/issue.js';
 import { decodeJsonMessage } from '../protocol/jsonMessage.js';
@@ -21,7 +21,7 @@ export const CLOSE_ACK_BACKLOG = 4009;
 /** What /ws/publish needs. */
 export interface PublishDeps {
   readonly config: Config;
-  readonly pipeline: Pipeline;
+  readonly pipeline: PipelinePort;
   readonly logger: Logger;
   readonly limiter: RateLimiter;
   readonly ackBacklogBytes: number;
@@ -65,7 +65,7 @@ export function publishHandlers(
     open: (ws) =>
       guarded(logger, 'ws publish open', () => {
         opened(ws);
-        pipeline.publishers++;
+        pipeline.publisherOpened();
       }),
     message: (ws, message) => {
       const data = ws.getUserData();
@@ -92,7 +92,7 @@ export function publishHandlers(
     close: (ws) =>
       guarded(logger, 'ws publish close', () => {
         closed(ws);
-        pipeline.publishers--;
+        pipeline.publisherClosed();
         pendingFlush.delete(ws);
       }),
   };

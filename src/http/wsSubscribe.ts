@@ -1,7 +1,6 @@
 import type { WebSocket, WebSocketBehavior } from 'uWebSockets.js';
 import type { Logger } from '../actors/logger.js';
-import type { Pipeline } from '../actors/pipeline.js';
-import type { SubscriberSocket } from '../actors/subscriber.js';
+import type { PipelinePort, SubscriberSocket } from '../actors/pipelinePort.js';
 import type { Config } from '../config.js';
 import { errorMessage } from '../protocol/serverMessages.js';
 import { guarded } from './wsBoundary.js';
@@ -19,7 +18,7 @@ const REFUSED_SILENCE_MS = 10_000;
 /** What /ws/subscribe needs. */
 export interface SubscribeDeps {
   readonly config: Config;
-  readonly pipeline: Pipeline;
+  readonly pipeline: PipelinePort;
   readonly logger: Logger;
 }
 
@@ -81,14 +80,18 @@ export function subscribeHandlers(
           if (data.atCapacity) return refuse(ws, data);
           const subscriber = data.subscriber;
           if (subscriber === null) return;
-          if (message.byteLength > config.maxWsMessageBytes) return subscriber.sendControl(tooLarge(message, config));
+          if (message.byteLength > config.maxWsMessageBytes) return pipeline.subscriberReply(subscriber, tooLarge(message, config));
           const text = decodeUtf8(message);
-          if (text === null) return subscriber.sendControl(errorMessage(NOT_UTF8));
-          pipeline.onSubscriberMessage(subscriber, text, config.maxJsonDepth);
+          if (text === null) return pipeline.subscriberReply(subscriber, errorMessage(NOT_UTF8));
+          pipeline.subscriberMessage(subscriber, text, config.maxJsonDepth);
         },
         () => fail(ws),
       ),
-    drain: (ws) => guarded(logger, 'ws subscribe drain', () => ws.getUserData().subscriber?.onDrain()),
+    drain: (ws) =>
+      guarded(logger, 'ws subscribe drain', () => {
+        const subscriber = ws.getUserData().subscriber;
+        if (subscriber !== null) pipeline.subscriberDrained(subscriber);
+      }),
     close: (ws) =>
       guarded(logger, 'ws subscribe close', () => {
         closed(ws);

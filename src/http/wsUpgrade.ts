@@ -1,6 +1,6 @@
 import type { HttpRequest, HttpResponse, us_socket_context_t } from 'uWebSockets.js';
 import type { Logger } from '../actors/logger.js';
-import type { Subscriber } from '../actors/subscriber.js';
+import type { SubscriberHandle } from '../actors/pipelinePort.js';
 import type { Config } from '../config.js';
 import { AckQueue } from './ackQueue.js';
 import { clientAddress } from './clientAddress.js';
@@ -15,7 +15,7 @@ export interface Connection {
   closed: boolean;
   /** Publish: replies in message order, held while the socket is backed up. */
   readonly acks: AckQueue;
-  subscriber: Subscriber | null;
+  subscriber: SubscriberHandle | null;
   /** Subscribe: set when the server was at capacity at open; the first message is answered and the socket closed. */
   atCapacity: boolean;
   /** Closes a refused subscriber that never speaks. */

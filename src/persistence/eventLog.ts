@@ -56,6 +56,11 @@ export interface EventLog {
   firstOffset(): number;
   /** Append several producers' batches in one transaction (a group commit). */
   appendGroups(groups: readonly (readonly EventInput[])[]): GroupOutcome[];
+  /**
+   * The asynchronous append the actors use: one group commit that completes later with one outcome per group (or
+   * rejects, with nothing committed). A writer thread or a remote log can sit behind it.
+   */
+  commit(groups: readonly (readonly EventInput[])[]): Promise<GroupOutcome[]>;
   /** Events with offset ≥ fromOffset (and ≤ upTo, default the head) matching filter, ascending, at most `limit`. */
   readFrom(fromOffset: number, filter: EventFilter, limit: number, upTo?: number): StoredEvent[];
   /**

@@ -174,4 +174,13 @@ export class SqliteEventLog implements EventLog {
     this.db.close();
     this.lock?.release();
   }
+
+  /** The asynchronous append: one group commit over appendGroups; a throw becomes a rejected promise. */
+  commit(groups: readonly (readonly EventInput[])[]): Promise<GroupOutcome[]> {
+    try {
+      return Promise.resolve(this.appendGroups(groups));
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
 }

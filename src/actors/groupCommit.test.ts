@@ -1,0 +1,113 @@
+import { describe, expect, it } from 'vitest';
+import { LogWriteError, type GroupOutcome } from '../persistence/eventLog.js';
+import type { EventInput } from '../protocol/eventInput.js';
+import type { StoredEvent } from '../protocol/eventRecord.js';
+import { GroupCommit, type SubmitOutcome } from './groupCommit.js';
+import { silentLogger } from './logger.js';
+import { ManualScheduler } from './manualScheduler.js';
+
+const input = (n: number): EventInput => ({ id: null, event_type: 'timer_tick', source: 's', session_id: null, user_id: null, payloadJson: `{"n":${n}}` });
+
+/** A log whose commits complete only when the test says so, assigning offsets from 1. */
+class SlowLog {
+  head = 0;
+  readonly calls: (readonly (readonly EventInput[])[])[] = [];
+  private readonly waiting: (() => void)[] = [];
+  fail: Error | null = null;
+
+  commit(groups: readonly (readonly EventInput[])[]): Promise<GroupOutcome[]> {
+    this.calls.push(groups);
+    return new Promise((resolve, reject) => {
+      this.waiting.push(() => {
+        if (this.fail !== null) return reject(this.fail);
+        resolve(
+          groups.map((group) => {
+            const records: StoredEvent[] = group.map((g) => ({ ...g, id: `e${this.head + 1}`, offset: ++this.head, ts: 0 }));
+            return { ok: true, records, appended: records };
+          }),
+        );
+      });
+    });
+  }
+
+  /** Complete the oldest commit and let its continuation run. */
+  async complete(): Promise<void> {
+    this.waiting.shift()?.();
+    for (let i = 0; i < 5; i++) await Promise.resolve();
+  }
+}
+
+function setup(maxPendingEvents = 10) {
+  const scheduler = new ManualScheduler();
+  const log = new SlowLog();
+  const committed: number[][] = [];
+  const ingress = new GroupCommit({ log, logger: silentLogger, scheduler, maxPendingEvents, committed: (records) => committed.push(records.map((r) => r.offset)) });
+  const outcomes: SubmitOutcome[] = [];
+  const submit = (n: number) => ingress.submit(Array.from({ length: n }, (_, i) => input(i)), (o) => outcomes.push(o));
+  return { scheduler, log, committed, ingress, outcomes, submit };
+}
+
+describe('GroupCommit', () => {
+  it('commits every batch queued in one turn as one group, and acks only after the log completes it', async () => {
+    const { scheduler, log, committed, outcomes, submit, ingress } = setup();
+    expect(submit(2)).toBe(true);
+    expect(submit(3)).toBe(true);
+    expect(ingress.queued).toBe(5);
+    expect(log.calls).toHaveLength(0);
+    scheduler.runImmediates();
+    expect(log.calls).toHaveLength(1);
+    expect(log.calls[0]).toHaveLength(2);
+    expect(outcomes).toHaveLength(0);
+    await log.complete();
+    expect(outcomes.map((o) => o.ok)).toEqual([true, true]);
+    expect(committed).toEqual([[1, 2, 3, 4, 5]]);
+    expect(ingress.commits).toBe(1);
+  });
+
+  it('refuses a batch over the bound unless nothing is pending', () => {
+    const { submit } = setup(4);
+    expect(submit(6)).toBe(true);
+    expect(submit(1)).toBe(false);
+  });
+
+  it('runs one commit at a time, so records leave in offset order', async () => {
+    const { scheduler, log, committed, submit } = setup();
+    submit(1);
+    scheduler.runImmediates();
+    submit(2);
+    scheduler.runImmediates();
+    expect(log.calls).toHaveLength(1);
+    await log.complete();
+    scheduler.runImmediates();
+    expect(log.calls).toHaveLength(2);
+    await log.complete();
+    expect(committed).toEqual([[1], [2, 3]]);
+  });
+
+  it('answers every producer with a retryable outcome when the commit fails', async () => {
+    const { scheduler, log, committed, outcomes, submit } = setup();
+    log.fail = new LogWriteError('disk full');
+    submit(1);
+    submit(1);
+    scheduler.runImmediates();
+    await log.complete();
+    expect(outcomes).toEqual([
+      { ok: false, retryable: true, message: 'storage unavailable; not committed, retry' },
+      { ok: false, retryable: true, message: 'storage unavailable; not committed, retry' },
+    ]);
+    expect(committed).toEqual([]);
+  });
+
+  it('close refuses new batches and resolves once what was accepted is committed', async () => {
+    const { log, outcomes, submit, ingress } = setup();
+    submit(1);
+    let closed = false;
+    const closing = ingress.close().then(() => (closed = true));
+    expect(submit(1)).toBe(false);
+    await Promise.resolve();
+    expect(closed).toBe(false);
+    await log.complete();
+    await closing;
+    expect(outcomes).toHaveLength(1);
+  });
+});

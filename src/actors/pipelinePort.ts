@@ -1,0 +1,74 @@
+import type { LogStats } from '../persistence/eventLog.js';
+import type { EventInput } from '../protocol/eventInput.js';
+import type { EventQuery } from '../protocol/eventQuery.js';
+import type { StoredEvent } from '../protocol/eventRecord.js';
+import type { SubmitOutcome } from './groupCommit.js';
+import type { SessionView } from './sessionView.js';
+import type { SubscriberSocket } from './subscriber.js';
+
+export type { SubmitOutcome } from './groupCommit.js';
+export type { SessionView } from './sessionView.js';
+export type { SubscriberSocket } from './subscriber.js';
+
+/** A subscriber connection as src/http holds it: only its id; everything else lives in its actor. */
+export interface SubscriberHandle {
+  readonly id: string;
+}
+
+/** Counters for /stats `router`. */
+export interface RouterStats {
+  active_subscribers: number;
+  lagging_subscribers: number;
+  replaying_subscribers: number;
+  active_sessions: number;
+  publishers: number;
+  events_delivered: number;
+  events_routed: number;
+  group_commits: number;
+  /** Events accepted and not yet committed (the old service's router queue). */
+  queue_size: number;
+}
+
+/** The log's readiness as /readiness reports it. */
+export interface PipelineHealth {
+  readonly connected: boolean;
+  readonly writable: boolean;
+  readonly reason: string | null;
+}
+
+/** Everything src/http may ask of the actor system: no log, registry or supervisor handles leak out. */
+export interface PipelinePort {
+  /** The log's epoch (changes when the log is replaced). */
+  readonly epoch: string;
+  /** True once shutdown began: new publishes and subscribers are refused. */
+  readonly stopping: boolean;
+  /** Queue one producer batch for the next group commit; `done` runs after the commit. False when refused. */
+  submit(inputs: readonly EventInput[], done: (outcome: SubmitOutcome) => void): boolean;
+  /** A /ws/publish connection opened or closed (for /stats). */
+  publisherOpened(): void;
+  publisherClosed(): void;
+  /** Register a new /ws/subscribe connection; null when at MAX_SUBSCRIBERS or stopping. */
+  openSubscriber(socket: SubscriberSocket): SubscriberHandle | null;
+  /** One text message from a subscriber. */
+  subscriberMessage(subscriber: SubscriberHandle, text: string, maxJsonDepth: number): void;
+  /** A reply decided at the socket edge (message too large, not UTF-8). */
+  subscriberReply(subscriber: SubscriberHandle, message: object): void;
+  /** The subscriber's socket drained. */
+  subscriberDrained(subscriber: SubscriberHandle): void;
+  /** The subscriber's socket is gone (closed by either side). */
+  subscriberGone(subscriber: SubscriberHandle): void;
+  /** GET /sessions/{id}; null when the log has no events for it. */
+  sessionView(sessionId: string): SessionView | null;
+  /** GET /sessions. */
+  sessionList(status: string | undefined, limit: number): SessionView[];
+  /** Retention: delete events older than `before` (all when undefined). */
+  deleteBefore(before: number | undefined): number;
+  /** /stats `router` figures. */
+  stats(): RouterStats;
+  /** /stats log figures. */
+  logStats(now: number): LogStats;
+  query(query: EventQuery): StoredEvent[];
+  getById(id: string): StoredEvent | null;
+  headOffset(): number;
+  health(): PipelineHealth;
+}

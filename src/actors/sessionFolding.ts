@@ -1,0 +1,112 @@
+import type { EventLog } from '../persistence/eventLog.js';
+import type { StoredEvent } from '../protocol/eventRecord.js';
+import type { Logger } from './logger.js';
+import type { Scheduler } from './scheduler.js';
+import { SessionRegistry } from './sessionRegistry.js';
+import type { SessionView } from './sessionView.js';
+
+/** Longest synchronous session-fold slice (ms); longer folds continue after pending I/O. */
+const FOLD_SLICE_MS = 2;
+
+/** What session folding needs. */
+export interface SessionFoldingOptions {
+  readonly log: EventLog;
+  readonly logger: Logger;
+  readonly scheduler: Scheduler;
+  readonly idleMs: number;
+  readonly maxActive: number;
+}
+
+/**
+ * Session folding for the supervisor: each commit's session records are queued per session actor, folded in
+ * slices that yield to I/O (one actor message per session per fold), and their statuses saved to the projection.
+ */
+export class SessionFolding {
+  private readonly registry: SessionRegistry;
+  private folding = false;
+  private stopped = false;
+
+  constructor(private readonly options: SessionFoldingOptions) {
+    const { log, logger, scheduler, idleMs, maxActive } = options;
+    this.registry = new SessionRegistry({ log, logger, idleMs, maxActive, now: () => scheduler.now(), monotonic: () => scheduler.monotonic() });
+  }
+
+  /** Live session actors. */
+  get size(): number {
+    return this.registry.size;
+  }
+
+  /** Bring the session_status projection up to the log's head (startup, after a crash too). */
+  catchUp(): void {
+    try {
+      const folded = this.registry.catchUp();
+      if (folded > 0) this.options.logger.info({ sessions: folded }, 'session_status caught up from the log');
+    } catch (error) {
+      // Hint: a log that cannot be written (full disk) still serves; the next start catches up again.
+      this.options.logger.error({ err: error }, 'session_status catch-up failed; it is retried at the next start');
+    }
+  }
+
+  /** One commit's records, queued for their sessions (plain loop; no actor messages here). */
+  apply(records: readonly StoredEvent[]): void {
+    this.registry.applyBatch(records);
+  }
+
+  /** The sweep's share: fold in slices, then passivate sessions idle past SESSION_IDLE_MS. */
+  sweep(): void {
+    this.foldSliced();
+    this.options.log.saveSessionStatuses(this.registry.passivateIdle());
+  }
+
+  /** Fold everything pending now (before a listing reads the projection). */
+  foldAll(): void {
+    this.options.log.saveSessionStatuses(this.registry.foldPending(Number.POSITIVE_INFINITY));
+  }
+
+  /** A session's view, hydrated from the log when not live; null when the log has none of its events. */
+  view(sessionId: string): SessionView | null {
+    return this.registry.get(sessionId);
+  }
+
+  /** Sessions by most recent status change, folded up to now, optionally only one status. */
+  list(status: string | undefined, limit: number): SessionView[] {
+    this.foldAll();
+    const views: SessionView[] = [];
+    for (const row of this.options.log.listSessions(status, limit)) {
+      const view = this.registry.get(row.session_id);
+      if (view !== null && (status === undefined || view.status === status)) views.push(view);
+    }
+    return views;
+  }
+
+  /** After retention deleted events, in-memory folds may count events that are gone: stop them all. */
+  reset(): void {
+    this.options.log.saveSessionStatuses(this.registry.stopAll());
+  }
+
+  /** Fold what is pending, save, and stop every session actor (shutdown). */
+  stop(): void {
+    this.stopped = true;
+    this.options.log.saveSessionStatuses(this.registry.stopAll());
+  }
+
+  /** Fold in slices of at most FOLD_SLICE_MS, yielding to I/O between slices so delivery latency stays low. */
+  private foldSliced(): void {
+    if (this.folding) return;
+    this.folding = true;
+    const { scheduler, log, logger } = this.options;
+    const step = () => {
+      try {
+        log.saveSessionStatuses(this.registry.foldPending(scheduler.monotonic() + FOLD_SLICE_MS));
+        if (this.registry.hasPending() && !this.stopped) {
+          scheduler.immediate(step);
+          return;
+        }
+      } catch (error) {
+        logger.error({ err: error, during: 'session fold' }, 'supervised work failed; continuing');
+      }
+      this.folding = false;
+    };
+    step();
+  }
+}

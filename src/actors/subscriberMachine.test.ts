@@ -1,0 +1,167 @@
+import { createActor } from 'xstate';
+import { describe, expect, it } from 'vitest';
+import { matchesFilter, type EventFilter } from '../protocol/eventFilter.js';
+import { recordJson, type StoredEvent } from '../protocol/eventRecord.js';
+import { ManualScheduler } from './manualScheduler.js';
+import { FakeSocket } from './fakeSocket.js';
+import type { SubscriberLimits } from './subscriber.js';
+import { subscriberMachine, type SubscriptionPlan } from './subscriberMachine.js';
+
+const event = (offset: number, session_id = 'a'): StoredEvent => ({
+  offset, id: `e${offset}`, event_type: 'timer_tick', source: 's', session_id, user_id: null, payloadJson: '{}', ts: offset,
+});
+
+/** An in-memory log with the two reads replay uses. */
+function memoryLog(records: StoredEvent[]) {
+  return {
+    headOffset: () => records.length,
+    readJsonFrom(from: number, filter: EventFilter, limit: number, upTo = records.length) {
+      const page = records.filter((r) => r.offset >= from && r.offset <= upTo && matchesFilter(filter, r)).slice(0, limit);
+      return { records: page.map(recordJson), lastOffset: page.length > 0 ? page[page.length - 1]!.offset : null };
+    },
+  };
+}
+
+const LIMITS: SubscriberLimits = { bufferBytes: 1_000, replayPage: 100, replaySliceMs: 20, keepaliveMs: 30_000, slowConsumerTimeoutMs: 5_000, subscribeTimeoutMs: 10_000 };
+
+function start(records: StoredEvent[] = [], limits: SubscriberLimits = LIMITS) {
+  const scheduler = new ManualScheduler();
+  const socket = new FakeSocket();
+  let delivered = 0;
+  const io = { socket, log: memoryLog(records), limits, scheduler, delivered: (n: number) => (delivered += n) };
+  const actor = createActor(subscriberMachine, { input: { id: 'sub_1', io } });
+  actor.start();
+  return { scheduler, socket, actor, delivered: () => delivered };
+}
+
+const plan = (start: number, head: number, extra: Partial<SubscriptionPlan> = {}): SubscriptionPlan => ({
+  filter: {}, batch: false, checkpoints: false, start, replay: start <= head, ack: { status: 'subscribed' }, ...extra,
+});
+
+const json = recordJson;
+
+describe('subscriber actor', () => {
+  it('acks, goes live, and writes each commit it is sent, skipping offsets below its start', () => {
+    const { socket, actor, delivered } = start();
+    actor.send({ type: 'subscriber.configure', plan: plan(3, 2) });
+    expect(actor.getSnapshot().value).toBe('live');
+    expect(JSON.parse(socket.sent[0]!)).toEqual({ status: 'subscribed' });
+    actor.send({ type: 'subscriber.deliver', records: [event(2), event(3), event(4)], json });
+    expect(socket.records().map((r) => r.offset)).toEqual([3, 4]);
+    expect(socket.sent).toHaveLength(3);
+    expect(delivered()).toBe(2);
+  });
+
+  it('with batch:true writes one array per commit, cut at half the socket bound', () => {
+    const { socket, actor } = start([], { ...LIMITS, bufferBytes: 800 });
+    actor.send({ type: 'subscriber.configure', plan: plan(1, 0, { batch: true }) });
+    actor.send({ type: 'subscriber.deliver', records: [event(1), event(2)], json });
+    expect(socket.sent).toHaveLength(2);
+    expect(JSON.parse(socket.sent[1]!)).toHaveLength(2);
+    const many = Array.from({ length: 10 }, (_, i) => event(i + 3));
+    actor.send({ type: 'subscriber.deliver', records: many, json });
+    const arrays = socket.sent.slice(2);
+    expect(arrays.length).toBeGreaterThan(1);
+    for (const text of arrays) expect(text.length).toBeLessThanOrEqual(400);
+    expect(socket.records().map((r) => r.offset)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+  });
+
+  it('lags when its socket is over the bound, then catches up from the log and goes live with no gap or repeat', () => {
+    const log = Array.from({ length: 6 }, (_, i) => event(i + 1));
+    const { scheduler, socket, actor } = start(log);
+    actor.send({ type: 'subscriber.configure', plan: plan(7, 6) });
+    socket.buffered = 5_000;
+    log.push(event(7), event(8));
+    actor.send({ type: 'subscriber.deliver', records: [event(7), event(8)], json });
+    expect(actor.getSnapshot().value).toBe('lagging');
+    expect(actor.getSnapshot().context.nextOffset).toBe(7);
+    actor.send({ type: 'subscriber.drained' });
+    expect(actor.getSnapshot().value).toBe('lagging');
+    socket.buffered = 0;
+    actor.send({ type: 'subscriber.drained' });
+    expect(actor.getSnapshot().value).toBe('replaying');
+    log.push(event(9));
+    scheduler.runImmediates();
+    expect(actor.getSnapshot().value).toBe('live');
+    // The router sends 9 too (it was committed before the actor went live); it is skipped, then 10 follows.
+    log.push(event(10));
+    actor.send({ type: 'subscriber.deliver', records: [event(9), event(10)], json });
+    expect(socket.records().map((r) => r.offset)).toEqual([7, 8, 9, 10]);
+  });
+
+  it('replays from its start by the filter, ignores live commits while replaying, then goes live', () => {
+    const log = [event(1, 'a'), event(2, 'b'), event(3, 'a')];
+    const { scheduler, socket, actor } = start(log);
+    actor.send({ type: 'subscriber.configure', plan: plan(1, 3, { filter: { session_id: 'a' } }) });
+    expect(actor.getSnapshot().value).toBe('replaying');
+    actor.send({ type: 'subscriber.deliver', records: [event(3, 'a')], json });
+    expect(socket.records()).toEqual([]);
+    scheduler.runImmediates();
+    expect(actor.getSnapshot().value).toBe('live');
+    expect(socket.records().map((r) => r.offset)).toEqual([1, 3]);
+  });
+
+  it('changes its filter only through update_filters, and replies', () => {
+    const { socket, actor } = start();
+    actor.send({ type: 'subscriber.configure', plan: plan(1, 0) });
+    actor.send({ type: 'subscriber.updateFilters', filter: { session_id: 'z' }, reply: { status: 'filters_updated' } });
+    expect(actor.getSnapshot().context.filter).toEqual({ session_id: 'z' });
+    expect(JSON.parse(socket.sent[1]!)).toEqual({ status: 'filters_updated' });
+  });
+});
+
+describe('subscriber sweep rules (manual clock)', () => {
+  const tick = (now: number, head = 0, checkpointDue = false) => ({ type: 'subscriber.tick' as const, tick: { now, head, checkpointDue } });
+
+  it('closes with 4000 when no subscribe message came within the timeout, not before', () => {
+    const { scheduler, socket, actor } = start();
+    const opened = scheduler.now();
+    actor.send(tick(opened + 10_000));
+    expect(socket.ended).toBeNull();
+    actor.send(tick(opened + 10_001));
+    expect(socket.ended).toEqual({ code: 4000, reason: 'no subscribe message within 10 s' });
+    expect(actor.getSnapshot().status).toBe('done');
+  });
+
+  it('closes a consumer stalled past the slow-consumer timeout with 4008 and the offset to resume from', () => {
+    const { scheduler, socket, actor } = start([event(1)]);
+    actor.send({ type: 'subscriber.configure', plan: plan(2, 1) });
+    socket.buffered = 5_000;
+    actor.send({ type: 'subscriber.deliver', records: [event(2)], json });
+    const stalled = scheduler.now();
+    actor.send(tick(stalled + 5_000));
+    expect(socket.ended).toBeNull();
+    actor.send(tick(stalled + 5_001));
+    expect(socket.ended).toEqual({ code: 4008, reason: 'slow consumer; resume with from_offset=2' });
+  });
+
+  it('sends a keepalive only when idle for the keepalive interval', () => {
+    const { scheduler, socket, actor } = start();
+    actor.send({ type: 'subscriber.configure', plan: plan(1, 0) });
+    const t0 = scheduler.now();
+    actor.send(tick(t0 + 29_999));
+    expect(socket.sent).toHaveLength(1);
+    actor.send(tick(t0 + 30_000));
+    expect(JSON.parse(socket.sent[1]!)).toEqual({ type: 'keepalive' });
+    actor.send(tick(t0 + 30_001));
+    expect(socket.sent).toHaveLength(2);
+  });
+
+  it('sends checkpoints only when asked, at the routed head when live, never going backwards after a lag', () => {
+    const { socket, actor, scheduler } = start([event(1), event(2)]);
+    actor.send({ type: 'subscriber.configure', plan: plan(3, 2, { checkpoints: true, filter: { session_id: 'none' } }) });
+    const now = scheduler.now();
+    actor.send(tick(now, 2, true));
+    actor.send(tick(now, 5, false));
+    socket.buffered = 5_000;
+    actor.send({ type: 'subscriber.deliver', records: [event(6, 'none')], json });
+    actor.send(tick(now, 6, true));
+    const checkpoints = socket.sent.map((t) => JSON.parse(t) as Record<string, unknown>).filter((m) => m.type === 'checkpoint');
+    expect(checkpoints).toEqual([{ type: 'checkpoint', offset: 2 }, { type: 'checkpoint', offset: 5 }]);
+
+    const quiet = start();
+    quiet.actor.send({ type: 'subscriber.configure', plan: plan(1, 0) });
+    quiet.actor.send(tick(quiet.scheduler.now(), 9, true));
+    expect(quiet.socket.sent).toHaveLength(1);
+  });
+});

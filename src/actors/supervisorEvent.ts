@@ -1,0 +1,70 @@
+import type { ActorRefFrom } from 'xstate';
+import type { EventLog } from '../persistence/eventLog.js';
+import type { StoredEvent } from '../protocol/eventRecord.js';
+import type { CommitRouter } from './commitRouter.js';
+import type { GroupCommit } from './groupCommit.js';
+import type { Logger } from './logger.js';
+import type { Scheduler } from './scheduler.js';
+import type { SessionFolding } from './sessionFolding.js';
+import type { SessionView } from './sessionView.js';
+import type { SubscriberLimits, SubscriberSocket } from './subscriber.js';
+import type { subscriberMachine } from './subscriberMachine.js';
+
+/** A subscriber actor, as its supervisor holds it. */
+export type SubscriberRef = ActorRefFrom<typeof subscriberMachine>;
+
+/** Plain counters the supervisor keeps for /stats and the sweep. */
+export interface SupervisorCounters {
+  delivered: number;
+  routed: number;
+  /** Highest offset routed: live subscribers have been sent every match up to it. */
+  routedUpTo: number;
+  lastCheckpoint: number;
+  publishers: number;
+}
+
+/** The parts the supervisor owns and drives: ingress, router, session folding, and what its children share. */
+export interface SupervisorParts {
+  readonly log: EventLog;
+  readonly logger: Logger;
+  readonly scheduler: Scheduler;
+  readonly ingress: GroupCommit;
+  readonly router: CommitRouter;
+  readonly sessions: SessionFolding;
+  readonly limits: SubscriberLimits;
+  readonly maxSubscribers: number;
+  readonly checkpointMs: number;
+  readonly counters: SupervisorCounters;
+}
+
+interface Child {
+  readonly ref: SubscriberRef;
+  readonly socket: SubscriberSocket;
+}
+
+/** The supervisor's context: its parts, and its subscriber children by id. */
+export interface SupervisorContext {
+  readonly parts: SupervisorParts;
+  /** Hint: mutated in place by the supervisor's own actions; copying it per connection would be O(n²). */
+  readonly children: Map<string, Child>;
+}
+
+/** An answer to a request event: the value, or the error the work threw. */
+export type Answer<T> = (result: { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: unknown }) => void;
+
+/** Everything the supervisor handles: one message per group commit, per connection event, per sweep, per request. */
+export type SupervisorEvent =
+  | { readonly type: 'ingest.committed'; readonly records: readonly StoredEvent[] }
+  | { readonly type: 'subscriber.open'; readonly id: string; readonly socket: SubscriberSocket; readonly answer: Answer<boolean> }
+  | { readonly type: 'subscriber.message'; readonly id: string; readonly text: string; readonly maxJsonDepth: number }
+  | { readonly type: 'subscriber.reply'; readonly id: string; readonly message: object }
+  | { readonly type: 'subscriber.drained'; readonly id: string }
+  | { readonly type: 'subscriber.gone'; readonly id: string }
+  | { readonly type: 'maintenance.tick' }
+  | { readonly type: 'sessions.view'; readonly sessionId: string; readonly answer: Answer<SessionView | null> }
+  | { readonly type: 'sessions.list'; readonly status: string | undefined; readonly limit: number; readonly answer: Answer<SessionView[]> }
+  | { readonly type: 'retention.delete'; readonly before: number | undefined; readonly answer: Answer<number> }
+  | { readonly type: 'shutdown' }
+  | { readonly type: 'ingress.closed' }
+  | { readonly type: `xstate.done.actor.${string}`; readonly actorId: string }
+  | { readonly type: `xstate.error.actor.${string}`; readonly actorId: string; readonly error: unknown };
