@@ -15,7 +15,18 @@ import { routingScale } from './scenarios/routingScale.js';
 import { sdkPublish } from './scenarios/sdkPublish.js';
 
 /** Every scenario, in the order `npm run bench` runs them. */
-const SCENARIOS: readonly Scenario[] = [logAppend, ingestWsBatch, ingestWsSingle, sdkPublish, ingestRest, fanout, routingScale, replay, memory, baseline];
+const SCENARIOS: readonly Scenario[] = [
+  logAppend,
+  ingestWsBatch,
+  ingestWsSingle,
+  sdkPublish,
+  ingestRest,
+  fanout,
+  routingScale,
+  replay,
+  memory,
+  baseline,
+];
 
 const USAGE = `usage: npm run bench -- [scenario ...] [--quick] [--json <file>] [--profile [<dir>]] [--strict] [--list]
 
@@ -60,7 +71,9 @@ async function main(): Promise<number> {
   const profileDir = values.profile ? resolve(values['profile-dir']) : null;
   const jsonPath = resolve(values.json);
   const machine = machineInfo(REPO_ROOT);
-  console.log(`event pipeline benchmarks${quick ? ' (quick)' : ''}: ${machine.cpu_count}× ${machine.cpu_model}, Node ${machine.node}`);
+  console.log(
+    `event pipeline benchmarks${quick ? ' (quick)' : ''}: ${machine.cpu_count}× ${machine.cpu_model}, Node ${machine.node}`,
+  );
 
   const results = new Map<string, ScenarioRecord>();
   const started = performance.now();
@@ -75,7 +88,10 @@ async function main(): Promise<number> {
     try {
       const outcome = await Promise.race([
         scenario.run({ quick, profileDir, results, log: (text) => console.log(`   ${text}`) }),
-        new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs / 1000} s`)), timeoutMs))),
+        new Promise<never>(
+          (_, reject) =>
+            (timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs / 1000} s`)), timeoutMs)),
+        ),
       ]);
       record = {
         name: scenario.name,
@@ -87,7 +103,15 @@ async function main(): Promise<number> {
       };
     } catch (error) {
       const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
-      record = { name: scenario.name, ok: false, error: message, durationMs: performance.now() - t0, metrics: [], details: {}, notes: [] };
+      record = {
+        name: scenario.name,
+        ok: false,
+        error: message,
+        durationMs: performance.now() - t0,
+        metrics: [],
+        details: {},
+        notes: [],
+      };
       if (message.includes('timed out after')) {
         results.set(scenario.name, record);
         console.log(scenarioTable(record));
@@ -106,7 +130,13 @@ async function main(): Promise<number> {
   return failed || (values.strict && missed) ? 1 : 0;
 }
 
-function finish(results: Map<string, ScenarioRecord>, jsonPath: string, machine: ReturnType<typeof machineInfo>, quick: boolean, started: number): ScenarioRecord[] {
+function finish(
+  results: Map<string, ScenarioRecord>,
+  jsonPath: string,
+  machine: ReturnType<typeof machineInfo>,
+  quick: boolean,
+  started: number,
+): ScenarioRecord[] {
   const records = [...results.values()];
   const totalSeconds = (performance.now() - started) / 1000;
   console.log(`\n== summary (${totalSeconds.toFixed(1)} s${quick ? ', quick' : ''})\n${summaryTable(records)}`);

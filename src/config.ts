@@ -59,7 +59,10 @@ function text(env: NodeJS.ProcessEnv, name: string): string {
 
 /** A comma-separated list; unlike other settings, an empty value is kept (it means "none"). */
 function list(env: NodeJS.ProcessEnv, name: string): string[] {
-  return (env[name] ?? fallbackOf(name)).split(',').map((s) => s.trim()).filter((s) => s !== '');
+  return (env[name] ?? fallbackOf(name))
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
 }
 
 function integer(env: NodeJS.ProcessEnv, name: string, min = 0, max = Number.MAX_SAFE_INTEGER): number {
@@ -78,7 +81,8 @@ function rateLimit(env: NodeJS.ProcessEnv, name: string): RateLimit | null {
   const value = text(env, name);
   if (value === '0' || value.toLowerCase() === 'off') return null;
   const match = /^(\d+)\s*(?:\/\s*(second|minute|hour))?$/i.exec(value);
-  if (!match || Number(match[1]) === 0) throw new ConfigError(`${name} must look like "100/minute", "50/second" or "off" (got ${JSON.stringify(value)})`);
+  if (!match || Number(match[1]) === 0)
+    throw new ConfigError(`${name} must look like "100/minute", "50/second" or "off" (got ${JSON.stringify(value)})`);
   const unit = (match[2] ?? 'minute').toLowerCase();
   return { count: Number(match[1]), windowMs: unit === 'second' ? 1_000 : unit === 'hour' ? 3_600_000 : 60_000 };
 }
@@ -115,7 +119,10 @@ function corsOrigins(env: NodeJS.ProcessEnv): string[] {
     } catch {
       // not a URL at all
     }
-    if (parsed !== origin) throw new ConfigError(`CORS_ORIGINS entry ${JSON.stringify(origin)} is not an origin like "https://app.example.org" (scheme and host, no path or trailing slash)`);
+    if (parsed !== origin)
+      throw new ConfigError(
+        `CORS_ORIGINS entry ${JSON.stringify(origin)} is not an origin like "https://app.example.org" (scheme and host, no path or trailing slash)`,
+      );
   }
   return origins;
 }
@@ -123,7 +130,10 @@ function corsOrigins(env: NodeJS.ProcessEnv): string[] {
 function trustProxy(env: NodeJS.ProcessEnv): string[] {
   const proxies = list(env, 'TRUST_PROXY');
   const bad = proxies.find((entry) => entry !== '*' && isIP(entry) === 0);
-  if (bad !== undefined) throw new ConfigError(`TRUST_PROXY entry ${JSON.stringify(bad)} is not an IP address (names and CIDR ranges are not supported)`);
+  if (bad !== undefined)
+    throw new ConfigError(
+      `TRUST_PROXY entry ${JSON.stringify(bad)} is not an IP address (names and CIDR ranges are not supported)`,
+    );
   return proxies;
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { lastResortHandler, type LastResortOptions } from './lastResort.js';
+import { type LastResortOptions, lastResortHandler } from './lastResort.js';
 
 interface Recorder {
   readonly lines: { obj: Record<string, unknown>; msg: string | undefined }[];
@@ -8,7 +8,10 @@ interface Recorder {
   shutdowns: number;
 }
 
-function setup(shutdown: () => Promise<void> | null, graceMs = 5_000): { handle: (error: unknown, origin: string) => void; rec: Recorder } {
+function setup(
+  shutdown: () => Promise<void> | null,
+  graceMs = 5_000,
+): { handle: (error: unknown, origin: string) => void; rec: Recorder } {
   const rec: Recorder = { lines: [], exits: [], flushed: 0, shutdowns: 0 };
   const options: LastResortOptions = {
     logger: { fatal: (obj, msg) => rec.lines.push({ obj: { ...obj }, msg }) },
@@ -52,7 +55,10 @@ describe('lastResortHandler', () => {
   it('logs a rejection that is not an Error with its type and text', () => {
     const { handle, rec } = setup(() => null);
     handle('plain string reason', 'unhandledRejection');
-    expect(rec.lines[0]!.obj).toEqual({ err: { type: 'string', message: 'plain string reason' }, origin: 'unhandledRejection' });
+    expect(rec.lines[0]!.obj).toEqual({
+      err: { type: 'string', message: 'plain string reason' },
+      origin: 'unhandledRejection',
+    });
     expect(rec.exits).toEqual([1]);
   });
 
@@ -80,7 +86,10 @@ describe('lastResortHandler', () => {
     const { handle, rec } = setup(() => new Promise<void>(() => {}));
     handle(new Error('first'), 'uncaughtException');
     handle(new Error('second'), 'uncaughtException');
-    expect(rec.lines.map((line) => line.msg)).toEqual(['uncaught error; shutting down', 'uncaught error while shutting down; exiting now']);
+    expect(rec.lines.map((line) => line.msg)).toEqual([
+      'uncaught error; shutting down',
+      'uncaught error while shutting down; exiting now',
+    ]);
     expect(rec.shutdowns).toBe(1);
     expect(rec.exits).toEqual([1]);
   });

@@ -26,7 +26,10 @@ function describe(error: unknown): object {
 export function lastResortHandler(options: LastResortOptions): (error: unknown, origin: string) => void {
   let stopping = false;
   return (error, origin) => {
-    options.logger.fatal({ ...describe(error), origin }, stopping ? 'uncaught error while shutting down; exiting now' : 'uncaught error; shutting down');
+    options.logger.fatal(
+      { ...describe(error), origin },
+      stopping ? 'uncaught error while shutting down; exiting now' : 'uncaught error; shutting down',
+    );
     try {
       options.flushLog();
     } catch {

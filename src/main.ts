@@ -1,6 +1,6 @@
 import pino from 'pino';
-import { ConfigError, loadConfig, type Config } from './config.js';
-import { ListenError, startServer, type RunningServer } from './http/server.js';
+import { type Config, ConfigError, loadConfig } from './config.js';
+import { ListenError, type RunningServer, startServer } from './http/server.js';
 import { NativeUwsUnavailableError } from './http/uws.js';
 import { lastResortHandler } from './lastResort.js';
 import { packageVersion } from './packageVersion.js';
@@ -23,7 +23,11 @@ function handleArguments(args: readonly string[]): void {
     process.stdout.write(`${packageVersion()}\n`);
     process.exit(0);
   }
-  if (args.length > 0) refuse(2, `unknown argument ${JSON.stringify(args[0])}; the server is configured by environment variables (see --help)`);
+  if (args.length > 0)
+    refuse(
+      2,
+      `unknown argument ${JSON.stringify(args[0])}; the server is configured by environment variables (see --help)`,
+    );
 }
 
 /** Map the known startup failures to their exit codes; anything else is a bug and goes to the last-resort handler. */

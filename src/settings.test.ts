@@ -34,7 +34,9 @@ describe('SETTINGS', () => {
   it('renders one markdown row and one --help row per setting', () => {
     const markdown = settingsMarkdown().split('\n');
     expect(markdown).toHaveLength(SETTINGS.length + 2);
-    expect(markdown).toContain('| `PORT` | `8001` | Listen port, 0–65535 (`0` picks a free one); a port another process holds is refused (exit 4) |');
+    expect(markdown).toContain(
+      '| `PORT` | `8001` | Listen port, 0–65535 (`0` picks a free one); a port another process holds is refused (exit 4) |',
+    );
     expect(markdown).toContain('| `API_KEY` | — | The key (required when `REQUIRE_AUTH=true`) |');
     const help = usageText('9.9.9');
     expect(help.startsWith('realtime-event-pipeline 9.9.9\n')).toBe(true);

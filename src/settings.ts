@@ -8,33 +8,111 @@ export interface Setting {
 
 // Hint: the single source of truth for --help and the README's configuration table; loadConfig reads its defaults here.
 export const SETTINGS: readonly Setting[] = [
-  { name: 'HOST', fallback: '0.0.0.0', meaning: 'Listen address (an address of this machine, or a name that resolves to one)' },
-  { name: 'PORT', fallback: '8001', meaning: 'Listen port, 0–65535 (`0` picks a free one); a port another process holds is refused (exit 4)' },
-  { name: 'DATABASE_PATH', fallback: 'data/events.db', meaning: 'SQLite log file (parent directories are created); must be a writable SQLite file or absent' },
-  { name: 'DURABILITY', fallback: 'normal', meaning: '`normal`: SQLite `synchronous=NORMAL` in WAL mode; a commit survives a process crash (kill -9) but the last commits may be lost on power loss. `full`: `synchronous=FULL`; every acked commit is fsynced, slower' },
-  { name: 'CORS_ORIGINS', fallback: '*', meaning: 'Comma-separated allowed origins (`*`, or origins like `https://app.example.org`)' },
-  { name: 'REQUIRE_AUTH', fallback: 'false', meaning: 'Require `X-API-Key` on every endpoint except `/health` and `/readiness` (`true`/`false`, `1`/`0`, `yes`/`no`, `on`/`off`)' },
+  {
+    name: 'HOST',
+    fallback: '0.0.0.0',
+    meaning: 'Listen address (an address of this machine, or a name that resolves to one)',
+  },
+  {
+    name: 'PORT',
+    fallback: '8001',
+    meaning: 'Listen port, 0–65535 (`0` picks a free one); a port another process holds is refused (exit 4)',
+  },
+  {
+    name: 'DATABASE_PATH',
+    fallback: 'data/events.db',
+    meaning: 'SQLite log file (parent directories are created); must be a writable SQLite file or absent',
+  },
+  {
+    name: 'DURABILITY',
+    fallback: 'normal',
+    meaning:
+      '`normal`: SQLite `synchronous=NORMAL` in WAL mode; a commit survives a process crash (kill -9) but the last commits may be lost on power loss. `full`: `synchronous=FULL`; every acked commit is fsynced, slower',
+  },
+  {
+    name: 'CORS_ORIGINS',
+    fallback: '*',
+    meaning: 'Comma-separated allowed origins (`*`, or origins like `https://app.example.org`)',
+  },
+  {
+    name: 'REQUIRE_AUTH',
+    fallback: 'false',
+    meaning:
+      'Require `X-API-Key` on every endpoint except `/health` and `/readiness` (`true`/`false`, `1`/`0`, `yes`/`no`, `on`/`off`)',
+  },
   { name: 'API_KEY', fallback: '', meaning: 'The key (required when `REQUIRE_AUTH=true`)' },
-  { name: 'LOG_LEVEL', fallback: 'info', meaning: 'pino level: `trace`, `debug`, `info`, `warn`, `error`, `fatal` or `silent` (any case)' },
+  {
+    name: 'LOG_LEVEL',
+    fallback: 'info',
+    meaning: 'pino level: `trace`, `debug`, `info`, `warn`, `error`, `fatal` or `silent` (any case)',
+  },
   { name: 'MAX_PAYLOAD_KEYS', fallback: '50', meaning: 'Max keys in an event payload' },
   { name: 'MAX_PAYLOAD_BYTES', fallback: '65536', meaning: 'Max serialized payload size' },
   { name: 'MAX_BODY_BYTES', fallback: '10485760', meaning: 'REST request body limit (413 above it)' },
-  { name: 'MAX_JSON_DEPTH', fallback: '32', meaning: 'Deepest JSON nesting accepted in a body, event or payload; deeper input gets 422 naming the field' },
-  { name: 'RATE_LIMIT_PUBLISH', fallback: 'off', meaning: 'Per client IP, e.g. `1000/minute`, `50/second` (N per second means N in each second); covers `POST /events` and `/ws/publish` messages; unset, `0` or `off` = no limit' },
+  {
+    name: 'MAX_JSON_DEPTH',
+    fallback: '32',
+    meaning: 'Deepest JSON nesting accepted in a body, event or payload; deeper input gets 422 naming the field',
+  },
+  {
+    name: 'RATE_LIMIT_PUBLISH',
+    fallback: 'off',
+    meaning:
+      'Per client IP, e.g. `1000/minute`, `50/second` (N per second means N in each second); covers `POST /events` and `/ws/publish` messages; unset, `0` or `off` = no limit',
+  },
   { name: 'RATE_LIMIT_QUERY', fallback: 'off', meaning: 'Same, for GET endpoints' },
   { name: 'RATE_LIMIT_ADMIN', fallback: 'off', meaning: 'Same, for DELETE /events' },
-  { name: 'TRUST_PROXY', fallback: '127.0.0.1,::1', meaning: 'Comma-separated proxy IP addresses whose `X-Forwarded-For` / `X-Forwarded-Proto` are believed (client address for limits and logs, https for HSTS); empty = trust none' },
-  { name: 'MAX_WS_MESSAGE_BYTES', fallback: '1048576', meaning: 'WebSocket message limit; larger messages get an error reply and the connection stays open (any integer ≥ 0)' },
-  { name: 'MAX_ACK_BACKLOG_BYTES', fallback: '134217728', meaning: 'Unread `/ws/publish` acks held per producer (bytes) before it is closed with 4009 naming the last offset acked' },
+  {
+    name: 'TRUST_PROXY',
+    fallback: '127.0.0.1,::1',
+    meaning:
+      'Comma-separated proxy IP addresses whose `X-Forwarded-For` / `X-Forwarded-Proto` are believed (client address for limits and logs, https for HSTS); empty = trust none',
+  },
+  {
+    name: 'MAX_WS_MESSAGE_BYTES',
+    fallback: '1048576',
+    meaning:
+      'WebSocket message limit; larger messages get an error reply and the connection stays open (any integer ≥ 0)',
+  },
+  {
+    name: 'MAX_ACK_BACKLOG_BYTES',
+    fallback: '134217728',
+    meaning:
+      'Unread `/ws/publish` acks held per producer (bytes) before it is closed with 4009 naming the last offset acked',
+  },
   { name: 'MAX_WS_CONNECTIONS_PER_IP', fallback: '20', meaning: 'Concurrent WebSocket connections per client address' },
   { name: 'MAX_SUBSCRIBERS', fallback: '5000', meaning: 'Concurrent subscribers (`0` = none)' },
-  { name: 'MAX_PENDING_EVENTS', fallback: '100000', meaning: 'Events waiting for the next group commit before publishes get a retryable error' },
-  { name: 'SUBSCRIBER_BUFFER_BYTES', fallback: '1048576', meaning: 'Socket buffer above which a subscriber stops getting live pushes and catches up from the log' },
-  { name: 'SLOW_CONSUMER_TIMEOUT_MS', fallback: '30000', meaning: 'How long a subscriber may stay stuck before it is closed with 4008' },
+  {
+    name: 'MAX_PENDING_EVENTS',
+    fallback: '100000',
+    meaning: 'Events waiting for the next group commit before publishes get a retryable error',
+  },
+  {
+    name: 'SUBSCRIBER_BUFFER_BYTES',
+    fallback: '1048576',
+    meaning: 'Socket buffer above which a subscriber stops getting live pushes and catches up from the log',
+  },
+  {
+    name: 'SLOW_CONSUMER_TIMEOUT_MS',
+    fallback: '30000',
+    meaning: 'How long a subscriber may stay stuck before it is closed with 4008',
+  },
   { name: 'KEEPALIVE_MS', fallback: '30000', meaning: 'Idle time before `{"type":"keepalive"}`' },
-  { name: 'CHECKPOINT_MS', fallback: '5000', meaning: 'Interval of `{"type":"checkpoint"}` for subscribers that opted in' },
-  { name: 'SESSION_IDLE_MS', fallback: '60000', meaning: 'Session actors idle this long are passivated (rebuilt from the log on next use)' },
-  { name: 'MAX_ACTIVE_SESSIONS', fallback: '10000', meaning: 'Session actors kept in memory at most (least recently used are passivated)' },
+  {
+    name: 'CHECKPOINT_MS',
+    fallback: '5000',
+    meaning: 'Interval of `{"type":"checkpoint"}` for subscribers that opted in',
+  },
+  {
+    name: 'SESSION_IDLE_MS',
+    fallback: '60000',
+    meaning: 'Session actors idle this long are passivated (rebuilt from the log on next use)',
+  },
+  {
+    name: 'MAX_ACTIVE_SESSIONS',
+    fallback: '10000',
+    meaning: 'Session actors kept in memory at most (least recently used are passivated)',
+  },
 ];
 
 const byName = new Map(SETTINGS.map((setting) => [setting.name, setting]));
@@ -46,7 +124,8 @@ export function fallbackOf(name: string): string {
   return setting.fallback;
 }
 
-const shownDefault = (setting: Setting): string => (setting.fallback === '' ? '—' : setting.fallback === 'off' ? 'off' : `\`${setting.fallback}\``);
+const shownDefault = (setting: Setting): string =>
+  setting.fallback === '' ? '—' : setting.fallback === 'off' ? 'off' : `\`${setting.fallback}\``;
 
 /** The settings as the README's markdown table. */
 export function settingsMarkdown(): string {
@@ -57,7 +136,10 @@ export function settingsMarkdown(): string {
 /** The text `--help` prints: usage, the exit codes, and every setting with its default. */
 export function usageText(version: string): string {
   const width = Math.max(...SETTINGS.map((s) => s.name.length));
-  const rows = SETTINGS.map((s) => `  ${s.name.padEnd(width)}  ${(s.fallback === '' ? '(unset)' : s.fallback).padEnd(16)}  ${s.meaning.replaceAll('`', '')}`);
+  const rows = SETTINGS.map(
+    (s) =>
+      `  ${s.name.padEnd(width)}  ${(s.fallback === '' ? '(unset)' : s.fallback).padEnd(16)}  ${s.meaning.replaceAll('`', '')}`,
+  );
   return [
     `realtime-event-pipeline ${version}`,
     '',

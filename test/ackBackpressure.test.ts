@@ -33,7 +33,9 @@ describe('/ws/publish acks under backpressure', () => {
     t = null;
   });
 
-  it('delivers every ack, in order, to a producer that writes 1,000,000 events before reading any', { timeout: 600_000 }, async () => {
+  it('delivers every ack, in order, to a producer that writes 1,000,000 events before reading any', {
+    timeout: 600_000,
+  }, async () => {
     const TOTAL = 1_000_000;
     t = await startTestServer();
     const producer = await WsClient.open(`${t.wsBase}/ws/publish`);
@@ -54,7 +56,9 @@ describe('/ws/publish acks under backpressure', () => {
     expect(seen.lastOffset).toBe(TOTAL);
   });
 
-  it('closes a producer whose unread acks pass the bound with 4009, naming the offsets acked and committed', { timeout: 120_000 }, async () => {
+  it('closes a producer whose unread acks pass the bound with 4009, naming the offsets acked and committed', {
+    timeout: 120_000,
+  }, async () => {
     t = await startTestServer({ MAX_ACK_BACKLOG_BYTES: String(256 * 1024) });
     const producer = await WsClient.open(`${t.wsBase}/ws/publish`);
     clients.push(producer);

@@ -3,9 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SETTINGS } from '../src/settings.js';
-import { killServer, runMain, spawnServer, type MainRun } from './support/childServer.js';
+import { killServer, type MainRun, runMain, spawnServer } from './support/childServer.js';
 
-const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string })
+  .version;
 
 /** One line on stderr, nothing that looks like a stack frame. */
 function expectOneLine(run: MainRun): string {
@@ -49,18 +50,32 @@ describe('node dist/src/main.js on the command line', () => {
   it('an unknown argument is a usage error: exit 2, one line pointing at --help', async () => {
     const run = await runMain(base, ['--port=80']);
     expect(run.code).toBe(2);
-    expect(expectOneLine(run)).toBe('unknown argument "--port=80"; the server is configured by environment variables (see --help)');
+    expect(expectOneLine(run)).toBe(
+      'unknown argument "--port=80"; the server is configured by environment variables (see --help)',
+    );
   });
 
   const badSettings: readonly [string, string, RegExp][] = [
     ['PORT', '70000', /^configuration error: PORT must be an integer from 0 to 65535 \(got "70000"\)$/],
     ['PORT', '-1', /^configuration error: PORT must be an integer from 0 to 65535/],
     ['PORT', '80.5', /^configuration error: PORT must be an integer/],
-    ['LOG_LEVEL', 'verbose', /^configuration error: LOG_LEVEL must be one of "trace", "debug", "info", "warn", "error", "fatal", "silent" \(got "verbose"\)$/],
+    [
+      'LOG_LEVEL',
+      'verbose',
+      /^configuration error: LOG_LEVEL must be one of "trace", "debug", "info", "warn", "error", "fatal", "silent" \(got "verbose"\)$/,
+    ],
     ['REQUIRE_AUTH', 'maybe', /^configuration error: REQUIRE_AUTH must be true or false \(got "maybe"\)$/],
     ['DURABILITY', 'sometimes', /^configuration error: DURABILITY must be "normal" or "full"/],
-    ['CORS_ORIGINS', 'https://ok.example,example.com', /^configuration error: CORS_ORIGINS entry "example.com" is not an origin/],
-    ['TRUST_PROXY', '127.0.0.1,proxy.local', /^configuration error: TRUST_PROXY entry "proxy.local" is not an IP address/],
+    [
+      'CORS_ORIGINS',
+      'https://ok.example,example.com',
+      /^configuration error: CORS_ORIGINS entry "example.com" is not an origin/,
+    ],
+    [
+      'TRUST_PROXY',
+      '127.0.0.1,proxy.local',
+      /^configuration error: TRUST_PROXY entry "proxy.local" is not an IP address/,
+    ],
     ['RATE_LIMIT_QUERY', 'lots', /^configuration error: RATE_LIMIT_QUERY must look like "100\/minute"/],
     ['MAX_JSON_DEPTH', '0', /^configuration error: MAX_JSON_DEPTH must be an integer ≥ 1 \(got "0"\)$/],
     ['MAX_SUBSCRIBERS', 'many', /^configuration error: MAX_SUBSCRIBERS must be an integer ≥ 0/],
@@ -76,7 +91,11 @@ describe('node dist/src/main.js on the command line', () => {
   const badPaths: readonly [string, string, string][] = [
     ['a directory', join(dir, 'a-directory'), 'is a directory, not a file'],
     ['a file that is not SQLite', join(dir, 'notes.txt'), 'is not an SQLite database'],
-    ['a path under a regular file', join(dir, 'plain-file', 'sub', 'events.db'), `cannot be created: ${join(dir, 'plain-file')} is not a directory`],
+    [
+      'a path under a regular file',
+      join(dir, 'plain-file', 'sub', 'events.db'),
+      `cannot be created: ${join(dir, 'plain-file')} is not a directory`,
+    ],
     ['a place that refuses new files', '/proc/rep-events.db', 'cannot be created in /proc'],
   ];
   for (const [what, path, reason] of badPaths) {
@@ -93,24 +112,34 @@ describe('node dist/src/main.js on the command line', () => {
     const run = await runMain({ ...base, HOST: '10.255.255.1' });
     expect(run.code).toBe(2);
     const line = expectOneLine(run);
-    expect(line).toMatch(/^configuration error: HOST: could not listen on 10\.255\.255\.1:0: 10\.255\.255\.1 is not an address of this machine$/);
+    expect(line).toMatch(
+      /^configuration error: HOST: could not listen on 10\.255\.255\.1:0: 10\.255\.255\.1 is not an address of this machine$/,
+    );
     expect(line).not.toContain('in use');
   });
 
   it('a HOST that does not resolve exits 2 naming HOST', async () => {
     const run = await runMain({ ...base, HOST: 'no-such-host.invalid' });
     expect(run.code).toBe(2);
-    expect(expectOneLine(run)).toMatch(/^configuration error: HOST: could not listen on no-such-host\.invalid:0: no-such-host\.invalid does not resolve to an address/);
+    expect(expectOneLine(run)).toMatch(
+      /^configuration error: HOST: could not listen on no-such-host\.invalid:0: no-such-host\.invalid does not resolve to an address/,
+    );
   });
 
   it('refuses the pure-JS uWebSockets.js fallback with exit 3 and one line saying what to change', async () => {
     const run = await runMain({ ...base, UWS_USE_FALLBACK: 'true' });
     expect(run.code).toBe(3);
-    expect(expectOneLine(run)).toBe('refusing to start: UWS_USE_FALLBACK=true makes uWebSockets.js use its slow pure-JS fallback, which this server refuses; unset it');
+    expect(expectOneLine(run)).toBe(
+      'refusing to start: UWS_USE_FALLBACK=true makes uWebSockets.js use its slow pure-JS fallback, which this server refuses; unset it',
+    );
   });
 
   it('accepts LOG_LEVEL in any case and 0 for MAX_SUBSCRIBERS and MAX_WS_MESSAGE_BYTES', async () => {
-    const server = await spawnServer(join(dir, 'accepts.db'), { LOG_LEVEL: 'WARN', MAX_SUBSCRIBERS: '0', MAX_WS_MESSAGE_BYTES: '0' });
+    const server = await spawnServer(join(dir, 'accepts.db'), {
+      LOG_LEVEL: 'WARN',
+      MAX_SUBSCRIBERS: '0',
+      MAX_WS_MESSAGE_BYTES: '0',
+    });
     try {
       expect((await fetch(`${server.base}/health`)).status).toBe(200);
     } finally {

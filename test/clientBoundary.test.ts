@@ -7,7 +7,8 @@ const files = readdirSync(dir).filter((name) => name.endsWith('.ts') && !name.en
 /** Runtime (non-type) module specifiers a file imports, static and dynamic. */
 function runtimeImports(source: string): string[] {
   const out: string[] = [];
-  for (const match of source.matchAll(/^(import|export)\s+(type\s+)?[^;]*?from\s+'([^']+)'/gms)) if (match[2] === undefined) out.push(match[3]!);
+  for (const match of source.matchAll(/^(import|export)\s+(type\s+)?[^;]*?from\s+'([^']+)'/gms))
+    if (match[2] === undefined) out.push(match[3]!);
   for (const match of source.matchAll(/import\('([^']+)'\)/g)) out.push(match[1]!);
   return out;
 }
@@ -16,7 +17,12 @@ describe('the client SDK stays a client', () => {
   it('loads nothing server-side at runtime: only its own files, the pure event type list, nanoid and ws (Node 20 fallback)', () => {
     expect(files.length).toBeGreaterThan(5);
     for (const name of files) {
-      const allowed = new Set(['nanoid', 'ws', '../protocol/eventTypes.js', ...(name === 'node.ts' ? ['node:fs/promises', 'node:path'] : [])]);
+      const allowed = new Set([
+        'nanoid',
+        'ws',
+        '../protocol/eventTypes.js',
+        ...(name === 'node.ts' ? ['node:fs/promises', 'node:path'] : []),
+      ]);
       for (const spec of runtimeImports(readFileSync(new URL(name, dir), 'utf8'))) {
         expect(spec.startsWith('./') || allowed.has(spec), `${name} imports ${spec}`).toBe(true);
       }

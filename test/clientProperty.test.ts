@@ -2,10 +2,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { WebSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Publisher, subscribe, type PublishAck } from '../src/client/index.js';
-import { readLog, RestartableServer } from './support/restartableServer.js';
+import { WebSocket } from 'ws';
+import { type PublishAck, Publisher, subscribe } from '../src/client/index.js';
+import { RestartableServer, readLog } from './support/restartableServer.js';
 
 let server: RestartableServer;
 let dir: string;
@@ -28,7 +28,10 @@ class TrackedWebSocket extends WebSocket {
   }
 }
 
-type Step = { readonly kind: 'publish'; readonly count: number } | { readonly kind: 'disconnect' } | { readonly kind: 'restart' };
+type Step =
+  | { readonly kind: 'publish'; readonly count: number }
+  | { readonly kind: 'disconnect' }
+  | { readonly kind: 'restart' };
 
 const step: fc.Arbitrary<Step> = fc.oneof(
   { weight: 3, arbitrary: fc.integer({ min: 1, max: 300 }).map((count): Step => ({ kind: 'publish', count })) },
@@ -51,7 +54,13 @@ describe('client invariants under random publish / disconnect / restart interlea
     await fc.assert(
       fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 6 }), async (steps) => {
         await server.restart(join(dir, `run-${++run}.db`));
-        const publisher = new Publisher({ url: server.base, WebSocket: TrackedWebSocket, lingerMs: 1, maxBatchEvents: 50, backoff: { initialMs: 10, maxMs: 100 } });
+        const publisher = new Publisher({
+          url: server.base,
+          WebSocket: TrackedWebSocket,
+          lingerMs: 1,
+          maxBatchEvents: 50,
+          backoff: { initialMs: 10, maxMs: 100 },
+        });
         const sub = subscribe({ url: server.base, from: 1, backoff: { initialMs: 10, maxMs: 100 } });
         const seen: number[] = [];
         const consumed = (async () => {
@@ -65,7 +74,12 @@ describe('client invariants under random publish / disconnect / restart interlea
           if (s.kind === 'publish') {
             for (let i = 0; i < s.count; i++) {
               const id = `r${run}-${asked++}`;
-              settled.push(publisher.publish({ id, event_type: 'timer_tick', source: 'prop', payload: { i } }).then((ack) => void resolved.set(id, ack), () => void rejected++));
+              settled.push(
+                publisher.publish({ id, event_type: 'timer_tick', source: 'prop', payload: { i } }).then(
+                  (ack) => void resolved.set(id, ack),
+                  () => void rejected++,
+                ),
+              );
             }
           } else if (s.kind === 'disconnect') {
             sockets[sockets.length - 1]?.terminate();

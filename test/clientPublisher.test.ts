@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Publisher, PublishRejectedError, type PublishAck, type PublishEvent } from '../src/client/index.js';
-import { readLog, RestartableServer } from './support/restartableServer.js';
+import { type PublishAck, type PublishEvent, Publisher, PublishRejectedError } from '../src/client/index.js';
+import { RestartableServer, readLog } from './support/restartableServer.js';
 
 let server: RestartableServer | undefined;
 let dir: string | undefined;
@@ -15,7 +15,12 @@ afterEach(async () => {
   dir = undefined;
 });
 
-const event = (i: number): PublishEvent => ({ event_type: 'answer_submitted', source: 'sdk_test', session_id: `s-${i % 50}`, payload: { i } });
+const event = (i: number): PublishEvent => ({
+  event_type: 'answer_submitted',
+  source: 'sdk_test',
+  session_id: `s-${i % 50}`,
+  payload: { i },
+});
 
 /** Poll a condition over real I/O, with a bounded deadline. */
 async function until(condition: () => boolean, what: string, ms = 60_000): Promise<void> {
@@ -38,7 +43,12 @@ describe('Publisher against a real server', () => {
     const settled: Array<Promise<void>> = [];
     for (let i = 0; i < total; i++) {
       const id = `p-${i}`;
-      settled.push(publisher.publish({ ...event(i), id }).then((ack) => void resolved.set(id, ack), (error: unknown) => void rejected.push(error)));
+      settled.push(
+        publisher.publish({ ...event(i), id }).then(
+          (ack) => void resolved.set(id, ack),
+          (error: unknown) => void rejected.push(error),
+        ),
+      );
     }
     await until(() => resolved.size >= 10_000, '10k acks');
     await running.restart();

@@ -1,10 +1,18 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { WebSocket } from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
-import { LogReplacedError, memoryPositionStore, Publisher, subscribe, type EventRecord, type PublishEvent, type SubscriptionNotice } from '../src/client/index.js';
-import { readLog, RestartableServer } from './support/restartableServer.js';
+import { WebSocket } from 'ws';
+import {
+  type EventRecord,
+  LogReplacedError,
+  memoryPositionStore,
+  type PublishEvent,
+  Publisher,
+  type SubscriptionNotice,
+  subscribe,
+} from '../src/client/index.js';
+import { RestartableServer, readLog } from './support/restartableServer.js';
 
 let server: RestartableServer | undefined;
 let dir: string | undefined;
@@ -50,7 +58,11 @@ async function publishAll(base: string, batch: readonly PublishEvent[]): Promise
 describe('Subscription against a real server', () => {
   it('iterates across two SIGKILL restarts and a 4008 slow-consumer close: every matching offset exactly once, in order', async () => {
     dir = mkdtempSync(join(tmpdir(), 'sdk-sub-'));
-    server = await RestartableServer.start(join(dir, 'events.db'), { SUBSCRIBER_BUFFER_BYTES: '65536', SLOW_CONSUMER_TIMEOUT_MS: '300', CHECKPOINT_MS: '100' });
+    server = await RestartableServer.start(join(dir, 'events.db'), {
+      SUBSCRIBER_BUFFER_BYTES: '65536',
+      SLOW_CONSUMER_TIMEOUT_MS: '300',
+      CHECKPOINT_MS: '100',
+    });
     const running = server;
     const notices: SubscriptionNotice[] = [];
     const sub = subscribe({
@@ -124,7 +136,13 @@ describe('Subscription against a real server', () => {
     const running = server;
     await publishAll(running.base, events(0, 5));
     const notices: SubscriptionNotice[] = [];
-    const sub = subscribe({ url: running.base, from: 1, onLogReplaced: 'from-start', backoff: { initialMs: 20, maxMs: 200 }, onNotice: (n) => notices.push(n) });
+    const sub = subscribe({
+      url: running.base,
+      from: 1,
+      onLogReplaced: 'from-start',
+      backoff: { initialMs: 20, maxMs: 200 },
+      onNotice: (n) => notices.push(n),
+    });
     const got: Array<[string | null, number]> = [];
     const consumed = (async () => {
       for await (const record of sub) got.push([sub.current.epoch, record.offset]);

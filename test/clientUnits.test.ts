@@ -1,6 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { backoffDelay, LogReplacedError, memoryPositionStore, parsePosition, Publisher, PublishTimeoutError, subscribe, type EventRecord, type Scheduler, type WebSocketLike } from '../src/client/index.js';
 import { closePlan } from '../src/client/closePlan.js';
+import {
+  backoffDelay,
+  type EventRecord,
+  LogReplacedError,
+  memoryPositionStore,
+  Publisher,
+  PublishTimeoutError,
+  parsePosition,
+  type Scheduler,
+  subscribe,
+  type WebSocketLike,
+} from '../src/client/index.js';
 import { InFlightWindow } from '../src/client/inFlightWindow.js';
 import { settleFromAck, splitToSolo, takeMessage, type Unit } from '../src/client/publishBatcher.js';
 import { startPoint } from '../src/client/subscribeOptions.js';
@@ -85,23 +96,49 @@ describe('client building blocks', () => {
 
   it('batches units up to the limits, keeps solo units alone, and maps a clean ack to contiguous offsets', () => {
     const settled: Array<PublishAck[] | Error> = [];
-    const queue = [unit(['a'], settled), unit(['b', 'c'], settled), { ...unit(['d'], settled), solo: true }, unit(['e'], settled)];
+    const queue = [
+      unit(['a'], settled),
+      unit(['b', 'c'], settled),
+      { ...unit(['d'], settled), solo: true },
+      unit(['e'], settled),
+    ];
     const first = takeMessage(queue, { maxEvents: 10, maxBytes: 1000 });
     expect(first.map((u) => u.ids)).toEqual([['a'], ['b', 'c']]);
     expect(takeMessage(queue, { maxEvents: 10, maxBytes: 1000 }).map((u) => u.ids)).toEqual([['d']]);
-    expect(settleFromAck({ ref: 1, units: first, eventCount: 3 }, { count: 3, event_ids: ['a', 'b', 'c'], first_offset: 7, last_offset: 9, duplicates: 0 })).toBe(true);
-    expect(settled).toEqual([[{ id: 'a', offset: 7 }], [{ id: 'b', offset: 8 }, { id: 'c', offset: 9 }]]);
+    expect(
+      settleFromAck(
+        { ref: 1, units: first, eventCount: 3 },
+        { count: 3, event_ids: ['a', 'b', 'c'], first_offset: 7, last_offset: 9, duplicates: 0 },
+      ),
+    ).toBe(true);
+    expect(settled).toEqual([
+      [{ id: 'a', offset: 7 }],
+      [
+        { id: 'b', offset: 8 },
+        { id: 'c', offset: 9 },
+      ],
+    ]);
   });
 
-  it('refuses to guess offsets when an ack has duplicates, and gathers solo resends back into the caller\'s batch', () => {
+  it("refuses to guess offsets when an ack has duplicates, and gathers solo resends back into the caller's batch", () => {
     const settled: Array<PublishAck[] | Error> = [];
     const batch = unit(['x', 'y'], settled);
-    expect(settleFromAck({ ref: 1, units: [batch], eventCount: 2 }, { count: 2, event_ids: ['x', 'y'], first_offset: 9, last_offset: 10, duplicates: 1 })).toBe(false);
+    expect(
+      settleFromAck(
+        { ref: 1, units: [batch], eventCount: 2 },
+        { count: 2, event_ids: ['x', 'y'], first_offset: 9, last_offset: 10, duplicates: 1 },
+      ),
+    ).toBe(false);
     const solo = splitToSolo([batch]);
     solo[1]!.resolve([{ id: 'y', offset: 4 }]);
     expect(settled).toEqual([]);
     solo[0]!.resolve([{ id: 'x', offset: 9 }]);
-    expect(settled).toEqual([[{ id: 'x', offset: 9 }, { id: 'y', offset: 4 }]]);
+    expect(settled).toEqual([
+      [
+        { id: 'x', offset: 9 },
+        { id: 'y', offset: 4 },
+      ],
+    ]);
   });
 
   it('the in-flight window wakes waiters in order, only as room frees', async () => {
@@ -132,9 +169,13 @@ describe('client building blocks', () => {
   it('close plan: 401 and refusals are final, 1013 backs off from at least a second, 1001 and 4008 reconnect soon', () => {
     expect(closePlan(1006, 'Unexpected server response: 401', null, 0)).toHaveProperty('fatal');
     expect(closePlan(1000, '', 'event_types.0: unknown event type', 0)).toHaveProperty('fatal');
-    expect(closePlan(1013, 'Server at subscriber capacity', 'Server at subscriber capacity', 0, {}, () => 0)).toEqual({ delayMs: 500 });
+    expect(closePlan(1013, 'Server at subscriber capacity', 'Server at subscriber capacity', 0, {}, () => 0)).toEqual({
+      delayMs: 500,
+    });
     expect(closePlan(1001, 'server shutting down', null, 0, { initialMs: 20 }, () => 0)).toEqual({ delayMs: 10 });
-    expect(closePlan(4008, 'slow consumer; resume with from_offset=5', null, 0, { initialMs: 20 }, () => 1)).toEqual({ delayMs: 20 });
+    expect(closePlan(4008, 'slow consumer; resume with from_offset=5', null, 0, { initialMs: 20 }, () => 1)).toEqual({
+      delayMs: 20,
+    });
   });
 });
 
@@ -142,7 +183,15 @@ describe('Publisher on a scripted socket and a manual clock', () => {
   it('retries a retryable error after backoff with the same ids, and times out a publish the server never takes', async () => {
     FakeSocket.all = [];
     const scheduler = new ManualScheduler();
-    const publisher = new Publisher({ url: 'http://test', WebSocket: FakeSocket, scheduler, random: () => 0, lingerMs: 0, deliveryTimeoutMs: 1_000, backoff: { initialMs: 100, maxMs: 400 } });
+    const publisher = new Publisher({
+      url: 'http://test',
+      WebSocket: FakeSocket,
+      scheduler,
+      random: () => 0,
+      lingerMs: 0,
+      deliveryTimeoutMs: 1_000,
+      backoff: { initialMs: 100, maxMs: 400 },
+    });
     const done = publisher.publish({ event_type: 'timer_tick', source: 't' });
     await scheduler.advance(0);
     const socket = FakeSocket.all[0]!;
@@ -150,18 +199,34 @@ describe('Publisher on a scripted socket and a manual clock', () => {
     await scheduler.advance(0);
     expect(socket.sent.length).toBe(1);
     const first = JSON.parse(socket.sent[0]!) as { ref: number; events: Array<{ id: string }> };
-    socket.reply({ status: 'error', message: 'pipeline is over its pending bound; retry shortly', retryable: true, ref: first.ref });
+    socket.reply({
+      status: 'error',
+      message: 'pipeline is over its pending bound; retry shortly',
+      retryable: true,
+      ref: first.ref,
+    });
     await scheduler.advance(49);
     expect(socket.sent.length).toBe(1);
     await scheduler.advance(1);
     expect(socket.sent.length).toBe(2);
     const second = JSON.parse(socket.sent[1]!) as { ref: number; events: Array<{ id: string }> };
     expect(second.events[0]!.id).toBe(first.events[0]!.id);
-    socket.reply({ status: 'ok', count: 1, event_ids: [first.events[0]!.id], first_offset: 12, last_offset: 12, duplicates: 0, ref: second.ref });
+    socket.reply({
+      status: 'ok',
+      count: 1,
+      event_ids: [first.events[0]!.id],
+      first_offset: 12,
+      last_offset: 12,
+      duplicates: 0,
+      ref: second.ref,
+    });
     await expect(done).resolves.toEqual({ id: first.events[0]!.id, offset: 12 });
 
     const lost = publisher.publish({ event_type: 'timer_tick', source: 't' });
-    const outcome = lost.then(() => 'resolved', (error: unknown) => error);
+    const outcome = lost.then(
+      () => 'resolved',
+      (error: unknown) => error,
+    );
     await scheduler.advance(0);
     socket.drop();
     for (let i = 0; i < 10; i++) {
@@ -173,13 +238,29 @@ describe('Publisher on a scripted socket and a manual clock', () => {
   });
 });
 
-const record = (offset: number): EventRecord => ({ id: `e${offset}`, offset, event_type: 'timer_tick', source: 't', session_id: null, user_id: null, payload: {}, timestamp: '2026-12-01T00:00:00.000Z' });
+const record = (offset: number): EventRecord => ({
+  id: `e${offset}`,
+  offset,
+  event_type: 'timer_tick',
+  source: 't',
+  session_id: null,
+  user_id: null,
+  payload: {},
+  timestamp: '2026-12-01T00:00:00.000Z',
+});
 
 describe('Subscription on scripted sockets and a manual clock', () => {
   it('lets go of the socket when its buffer is full and resumes from the next offset once the consumer drains it', async () => {
     FakeSocket.all = [];
     const scheduler = new ManualScheduler();
-    const sub = subscribe({ url: 'http://test', WebSocket: FakeSocket, scheduler, from: 1, maxBufferedEvents: 4, idleTimeoutMs: 0 });
+    const sub = subscribe({
+      url: 'http://test',
+      WebSocket: FakeSocket,
+      scheduler,
+      from: 1,
+      maxBufferedEvents: 4,
+      idleTimeoutMs: 0,
+    });
     await scheduler.advance(0);
     const first = FakeSocket.all[0]!;
     first.open();
@@ -196,7 +277,10 @@ describe('Subscription on scripted sockets and a manual clock', () => {
     expect(JSON.parse(second.sent[0]!)).toMatchObject({ from_offset: 5 });
     second.reply({ status: 'subscribed', subscriber_id: 's2', head_offset: 10, epoch: 'e1', from_offset: 5 });
     second.onmessage?.({ data: JSON.stringify([4, 5].map(record)) });
-    seen.push(((await iterator.next()).value as EventRecord).offset, ((await iterator.next()).value as EventRecord).offset);
+    seen.push(
+      ((await iterator.next()).value as EventRecord).offset,
+      ((await iterator.next()).value as EventRecord).offset,
+    );
     expect(seen).toEqual([1, 2, 3, 4, 5]);
     await sub.close();
   });
@@ -205,7 +289,17 @@ describe('Subscription on scripted sockets and a manual clock', () => {
     FakeSocket.all = [];
     const scheduler = new ManualScheduler();
     const store = memoryPositionStore();
-    const sub = subscribe({ url: 'http://test', WebSocket: FakeSocket, scheduler, random: () => 0, from: 1, store, key: 'k', idleTimeoutMs: 0, backoff: { initialMs: 10 } });
+    const sub = subscribe({
+      url: 'http://test',
+      WebSocket: FakeSocket,
+      scheduler,
+      random: () => 0,
+      from: 1,
+      store,
+      key: 'k',
+      idleTimeoutMs: 0,
+      backoff: { initialMs: 10 },
+    });
     await scheduler.advance(0);
     FakeSocket.all[0]!.open();
     FakeSocket.all[0]!.reply({ status: 'error', message: 'Server at subscriber capacity' });
@@ -237,7 +331,11 @@ describe('Subscription on scripted sockets and a manual clock', () => {
     const errors: Error[] = [];
     let release: () => void = () => undefined;
     const sub = subscribe({
-      url: 'http://test', WebSocket: FakeSocket, scheduler, from: { offset: 2, epoch: 'e1' }, idleTimeoutMs: 0,
+      url: 'http://test',
+      WebSocket: FakeSocket,
+      scheduler,
+      from: { offset: 2, epoch: 'e1' },
+      idleTimeoutMs: 0,
       onEvent: (event) => {
         seen.push(event.offset);
         // Hint: the first record is held until the test releases it; the second must wait for it.

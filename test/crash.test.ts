@@ -2,10 +2,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { killServer, spawnServer, type ChildServer } from './support/childServer.js';
-import { allEvents, getJson, stats } from './support/pipelineRest.js';
+import { type ChildServer, killServer, spawnServer } from './support/childServer.js';
 import { foldStatuses } from './support/logOracle.js';
-import { WsClient, type Message, type WireRecord } from './support/wsClient.js';
+import { allEvents, getJson, stats } from './support/pipelineRest.js';
+import { type Message, type WireRecord, WsClient } from './support/wsClient.js';
 
 interface Acked {
   readonly id: string;
@@ -102,7 +102,13 @@ describe('crash safety (kill -9 of the real process)', () => {
     const batch = () =>
       Array.from({ length: 25 }, (_, i) => {
         const n = sent * 25 + i;
-        return { event_type: types[Math.floor(n / 40) % types.length], source: 'crash_test', session_id: `s${n % 40}`, user_id: `u${n % 9}`, payload: { n } };
+        return {
+          event_type: types[Math.floor(n / 40) % types.length],
+          source: 'crash_test',
+          session_id: `s${n % 40}`,
+          user_id: `u${n % 9}`,
+          payload: { n },
+        };
       });
     while (received < 60) {
       while (sent - received < 6) {
@@ -123,22 +129,41 @@ describe('crash safety (kill -9 of the real process)', () => {
     for (const key of ['session_id', 'user_id'] as const) {
       for (const value of new Set(log.map((r) => r[key]))) {
         const keyed = await allEvents(second.base, `&${key}=${value}`);
-        expect(keyed.map((r) => r.offset), `${key}=${value}`).toEqual(log.filter((r) => r[key] === value).map((r) => r.offset));
+        expect(
+          keyed.map((r) => r.offset),
+          `${key}=${value}`,
+        ).toEqual(log.filter((r) => r[key] === value).map((r) => r.offset));
       }
     }
     for (const record of log.filter((r) => r.offset % 37 === 0 || r.offset === log.length)) {
       expect((await getJson<WireRecord>(`${second.base}/events/${record.id}`)).body).toEqual(record);
     }
     const folded = foldStatuses(
-      log.map((r) => ({ offset: r.offset, id: r.id, event_type: r.event_type, source: r.source, session_id: r.session_id, user_id: r.user_id, payloadJson: JSON.stringify(r.payload), ts: Date.parse(r.timestamp) })),
+      log.map((r) => ({
+        offset: r.offset,
+        id: r.id,
+        event_type: r.event_type,
+        source: r.source,
+        session_id: r.session_id,
+        user_id: r.user_id,
+        payloadJson: JSON.stringify(r.payload),
+        ts: Date.parse(r.timestamp),
+      })),
     );
     const listed = (await getJson<{ session_id: string; status: string }[]>(`${second.base}/sessions?limit=1000`)).body;
     expect(new Map(listed.map((s) => [s.session_id, s.status]))).toEqual(folded);
     for (const status of new Set(folded.values())) {
-      const byStatus = (await getJson<{ session_id: string }[]>(`${second.base}/sessions?status=${status}&limit=1000`)).body;
-      expect(byStatus.map((s) => s.session_id).sort(), status).toEqual([...folded].filter(([, st]) => st === status).map(([id]) => id).sort());
+      const byStatus = (await getJson<{ session_id: string }[]>(`${second.base}/sessions?status=${status}&limit=1000`))
+        .body;
+      expect(byStatus.map((s) => s.session_id).sort(), status).toEqual(
+        [...folded]
+          .filter(([, st]) => st === status)
+          .map(([id]) => id)
+          .sort(),
+      );
     }
-    const byType = (await getJson<{ by_type: { event_type: string; count: number }[] }>(`${second.base}/stats`)).body.by_type;
+    const byType = (await getJson<{ by_type: { event_type: string; count: number }[] }>(`${second.base}/stats`)).body
+      .by_type;
     const counts = new Map<string, number>();
     for (const r of log) counts.set(r.event_type, (counts.get(r.event_type) ?? 0) + 1);
     expect(new Map(byType.map((t) => [t.event_type, t.count]))).toEqual(counts);

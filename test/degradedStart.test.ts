@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, statSync, truncateSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { killServer, spawnServer, type ChildServer } from './support/childServer.js';
+import { type ChildServer, killServer, spawnServer } from './support/childServer.js';
 import { allEvents, getJson, postEvents } from './support/pipelineRest.js';
 import type { WireRecord } from './support/wsClient.js';
 
@@ -16,7 +16,13 @@ describe('the server starts whenever the log itself is readable', () => {
 
   const publish = async (base: string, tag: string) => {
     for (let i = 0; i < 30; i++) {
-      const res = await postEvents(base, { event_type: 'answer_submitted', source: 'degraded', session_id: `${tag}-s${i % 3}`, user_id: `${tag}-u${i % 2}`, payload: { i } });
+      const res = await postEvents(base, {
+        event_type: 'answer_submitted',
+        source: 'degraded',
+        session_id: `${tag}-s${i % 3}`,
+        user_id: `${tag}-u${i % 2}`,
+        payload: { i },
+      });
       expect(res.status).toBeLessThan(300);
     }
   };
@@ -25,7 +31,9 @@ describe('the server starts whenever the log itself is readable', () => {
     const log = await allEvents(base);
     for (const key of ['session_id', 'user_id'] as const) {
       for (const value of new Set(log.map((r) => r[key]))) {
-        expect((await allEvents(base, `&${key}=${value}`)).map((r) => r.offset)).toEqual(log.filter((r) => r[key] === value).map((r) => r.offset));
+        expect((await allEvents(base, `&${key}=${value}`)).map((r) => r.offset)).toEqual(
+          log.filter((r) => r[key] === value).map((r) => r.offset),
+        );
       }
     }
     for (const record of log) expect((await getJson<WireRecord>(`${base}/events/${record.id}`)).body).toEqual(record);

@@ -6,8 +6,12 @@ interface LockEntry {
   readonly hasInstallScript?: boolean;
 }
 
-const lock = JSON.parse(readFileSync(new URL('../package-lock.json', import.meta.url), 'utf8')) as { packages: Record<string, LockEntry> };
-const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { allowScripts?: Record<string, boolean> };
+const lock = JSON.parse(readFileSync(new URL('../package-lock.json', import.meta.url), 'utf8')) as {
+  packages: Record<string, LockEntry>;
+};
+const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+  allowScripts?: Record<string, boolean>;
+};
 
 const atLeast = (version: string, minimum: readonly number[]): boolean => {
   const parts = version.split(/[.-]/).slice(0, 3).map(Number);
@@ -17,9 +21,12 @@ const atLeast = (version: string, minimum: readonly number[]): boolean => {
 
 describe('package-lock.json', () => {
   it('holds no ws older than 8.17.1 (CVE-2024-37890), also not under uWebSockets.js', () => {
-    const ws = Object.entries(lock.packages).filter(([path]) => path === 'node_modules/ws' || path.endsWith('/node_modules/ws'));
+    const ws = Object.entries(lock.packages).filter(
+      ([path]) => path === 'node_modules/ws' || path.endsWith('/node_modules/ws'),
+    );
     expect(ws.length).toBeGreaterThan(0);
-    for (const [path, entry] of ws) expect(atLeast(entry.version ?? '0.0.0', [8, 17, 1]), `${path}@${entry.version}`).toBe(true);
+    for (const [path, entry] of ws)
+      expect(atLeast(entry.version ?? '0.0.0', [8, 17, 1]), `${path}@${entry.version}`).toBe(true);
     expect(lock.packages['node_modules/uWebSockets.js/node_modules/ws']).toBeUndefined();
   });
 

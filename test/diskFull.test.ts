@@ -72,7 +72,11 @@ describe.runIf(mountable !== null)('a real full disk (small tmpfs)', () => {
     unmount(logDisk);
     rmSync(dir, { recursive: true, force: true });
   });
-  const options = (path: string, notices: string[], extra: Partial<SqliteEventLogOptions> = {}): SqliteEventLogOptions => ({
+  const options = (
+    path: string,
+    notices: string[],
+    extra: Partial<SqliteEventLogOptions> = {},
+  ): SqliteEventLogOptions => ({
     path,
     now: () => NOW,
     newId: () => `gen-${++generated}`,
@@ -136,7 +140,9 @@ describe.runIf(mountable !== null)('a real full disk (small tmpfs)', () => {
       let failed = 0;
       for (let i = 0; i < 40 && failed < 3; i++) {
         try {
-          log.appendGroups([someEvents(200, 'e', i * 200).map((e) => ({ ...e, payloadJson: JSON.stringify({ pad: 'x'.repeat(500) }) }))]);
+          log.appendGroups([
+            someEvents(200, 'e', i * 200).map((e) => ({ ...e, payloadJson: JSON.stringify({ pad: 'x'.repeat(500) }) })),
+          ]);
         } catch (error) {
           expect(error).toBeInstanceOf(LogWriteError);
           failed++;

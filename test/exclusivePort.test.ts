@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { killServer, runMain, spawnServer, type ChildServer } from './support/childServer.js';
+import { type ChildServer, killServer, runMain, spawnServer } from './support/childServer.js';
 
 describe('one server per port', () => {
   let dir: string;
@@ -24,9 +24,16 @@ describe('one server per port', () => {
     first = await spawnServer(join(dir, 'first.db'));
     const epoch = ((await (await fetch(`${first.base}/health`)).json()) as { epoch: string }).epoch;
     // Hint: another DATABASE_PATH, so it is the port that refuses it and not the log's lock.
-    const second = await runMain({ HOST: '127.0.0.1', PORT: String(first.port), DATABASE_PATH: join(dir, 'second.db'), LOG_LEVEL: 'warn' });
+    const second = await runMain({
+      HOST: '127.0.0.1',
+      PORT: String(first.port),
+      DATABASE_PATH: join(dir, 'second.db'),
+      LOG_LEVEL: 'warn',
+    });
     expect(second.code).toBe(4);
-    expect(second.stderr).toBe(`refusing to start: could not listen on 127.0.0.1:${first.port}: the port is already in use\n`);
+    expect(second.stderr).toBe(
+      `refusing to start: could not listen on 127.0.0.1:${first.port}: the port is already in use\n`,
+    );
     // With SO_REUSEPORT both would answer and /health would alternate epochs; now only the first one does.
     for (let i = 0; i < 20; i++) {
       const health = (await (await fetch(`${first.base}/health`)).json()) as { epoch: string };
@@ -46,7 +53,12 @@ describe('one server per port', () => {
         else reject(new Error('no port'));
       });
     });
-    const run = await runMain({ HOST: '127.0.0.1', PORT: String(port), DATABASE_PATH: join(dir, 'events.db'), LOG_LEVEL: 'warn' });
+    const run = await runMain({
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      DATABASE_PATH: join(dir, 'events.db'),
+      LOG_LEVEL: 'warn',
+    });
     expect(run.code).toBe(4);
     expect(run.stderr).toBe(`refusing to start: could not listen on 127.0.0.1:${port}: the port is already in use\n`);
     expect(server.listening).toBe(true);

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { killServer, spawnServer, type ChildServer } from './support/childServer.js';
+import { type ChildServer, killServer, spawnServer } from './support/childServer.js';
 import { event, publish, queryEvents } from './support/httpCall.js';
 
 const PRELOAD = fileURLToPath(new URL('./support/provokeFatal.mjs', import.meta.url));
@@ -41,7 +41,10 @@ describe('last resort for an uncaught error in main', () => {
   ] as const) {
     it(`logs an ${origin} at fatal level with its stack, shuts down cleanly and exits 1, keeping acked events`, async () => {
       child = await spawnServer(join(dir, 'events.db'), { LOG_LEVEL: 'info', PROVOKE: provoke }, ['--import', PRELOAD]);
-      const acked = await publish(child.base, event({ event_type: 'quiz_started', session_id: 'fatal', payload: { quiz_id: 'q' } }));
+      const acked = await publish(
+        child.base,
+        event({ event_type: 'quiz_started', session_id: 'fatal', payload: { quiz_id: 'q' } }),
+      );
       expect(acked.status).toBe(201);
       child.proc.kill('SIGUSR2');
       expect(await child.exited).toEqual({ code: 1, signal: null });

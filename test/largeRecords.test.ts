@@ -20,7 +20,11 @@ async function publishLarge(t: TestServer, count: number, chars: number): Promis
 }
 
 /** A reader that reads normally: it records message sizes and record offsets until it has `head`. */
-async function readAll(t: TestServer, request: object, head: number): Promise<{ sizes: number[]; offsets: number[]; closed: boolean }> {
+async function readAll(
+  t: TestServer,
+  request: object,
+  head: number,
+): Promise<{ sizes: number[]; offsets: number[]; closed: boolean }> {
   const client = await WsClient.open(`${t.wsBase}/ws/subscribe`);
   const sizes: number[] = [];
   const offsets: number[] = [];
@@ -53,7 +57,9 @@ describe('subscribers of large records', () => {
   });
   const env = { MAX_PAYLOAD_BYTES: '100000', SLOW_CONSUMER_TIMEOUT_MS: '3000' };
 
-  it('replays 1,000 records of 60 KB with batch:true in messages bounded by bytes, to a reader that reads', { timeout: 120_000 }, async () => {
+  it('replays 1,000 records of 60 KB with batch:true in messages bounded by bytes, to a reader that reads', {
+    timeout: 120_000,
+  }, async () => {
     t = await startTestServer(env);
     const head = await publishLarge(t, 1_000, 60_000);
     const { sizes, offsets, closed } = await readAll(t, { from_offset: 1, batch: true }, head);
@@ -64,7 +70,9 @@ describe('subscribers of large records', () => {
     expect(sizes.length).toBeGreaterThan(1);
   });
 
-  it('replays 1,000 records of 16 KB one per message to a reader that reads, without closing it as slow', { timeout: 120_000 }, async () => {
+  it('replays 1,000 records of 16 KB one per message to a reader that reads, without closing it as slow', {
+    timeout: 120_000,
+  }, async () => {
     t = await startTestServer(env);
     const head = await publishLarge(t, 1_000, 16_000);
     const { offsets, closed } = await readAll(t, { from_offset: 1 }, head);
@@ -88,7 +96,9 @@ describe('subscribers of large records', () => {
     try {
       // One message of 100 × 60 KB: one group commit, 6 MB of matches for this subscriber.
       const p = await WsClient.open(`${t.wsBase}/ws/publish`);
-      const big = JSON.stringify(Array.from({ length: 100 }, (_, i) => eventBody({ payload: { i, blob: 'y'.repeat(60_000) } })));
+      const big = JSON.stringify(
+        Array.from({ length: 100 }, (_, i) => eventBody({ payload: { i, blob: 'y'.repeat(60_000) } })),
+      );
       p.send(big);
       await p.next();
       await p.close();

@@ -1,10 +1,10 @@
-import fc from 'fast-check';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { EventLog, GroupOutcome } from '../src/persistence/eventLog.js';
-import { matchesFilter, type EventFilter } from '../src/protocol/eventFilter.js';
+import { type EventFilter, matchesFilter } from '../src/protocol/eventFilter.js';
 import type { EventInput } from '../src/protocol/eventInput.js';
 import type { EventQuery } from '../src/protocol/eventQuery.js';
 import type { StoredEvent } from '../src/protocol/eventRecord.js';
@@ -65,7 +65,15 @@ function withHarness<T>(open: OpenLog, body: (h: Harness) => T): T {
 
 /** An EventInput with defaults for the fields a test does not care about. */
 function input(fields: Partial<EventInput> = {}): EventInput {
-  return { id: null, event_type: 'quiz_started', source: 'svc', session_id: null, user_id: null, payloadJson: '{}', ...fields };
+  return {
+    id: null,
+    event_type: 'quiz_started',
+    source: 'svc',
+    session_id: null,
+    user_id: null,
+    payloadJson: '{}',
+    ...fields,
+  };
 }
 
 function appendOne(log: EventLog, group: readonly EventInput[]): Extract<GroupOutcome, { ok: true }> {
@@ -79,7 +87,13 @@ function everything(log: EventLog): StoredEvent[] {
 }
 
 function sameContent(a: EventInput | StoredEvent, b: EventInput): boolean {
-  return a.event_type === b.event_type && a.source === b.source && a.session_id === b.session_id && a.user_id === b.user_id && a.payloadJson === b.payloadJson;
+  return (
+    a.event_type === b.event_type &&
+    a.source === b.source &&
+    a.session_id === b.session_id &&
+    a.user_id === b.user_id &&
+    a.payloadJson === b.payloadJson
+  );
 }
 
 function expectContent(event: StoredEvent, from: EventInput): void {
@@ -96,7 +110,9 @@ const PRODUCER_IDS = ['p1', 'p2', 'p3', 'p4'];
 
 const payloadArb = fc.oneof(
   fc.constant('{}'),
-  fc.dictionary(fc.string({ unit: 'binary', maxLength: 6 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 3 }).map((p) => JSON.stringify(p)),
+  fc
+    .dictionary(fc.string({ unit: 'binary', maxLength: 6 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 3 })
+    .map((p) => JSON.stringify(p)),
 );
 
 function inputArb(ids: fc.Arbitrary<string | null>): fc.Arbitrary<EventInput> {
@@ -112,7 +128,8 @@ function inputArb(ids: fc.Arbitrary<string | null>): fc.Arbitrary<EventInput> {
 
 /** Inputs without producer ids: every one is appended. */
 const freshInput = inputArb(fc.constant(null));
-const groupsArb = (input: fc.Arbitrary<EventInput>) => fc.array(fc.array(input, { maxLength: 5 }), { minLength: 1, maxLength: 3 });
+const groupsArb = (input: fc.Arbitrary<EventInput>) =>
+  fc.array(fc.array(input, { maxLength: 5 }), { minLength: 1, maxLength: 3 });
 
 type Step =
   | { readonly kind: 'append'; readonly groups: EventInput[][]; readonly advance: number }
@@ -193,7 +210,9 @@ function naiveStats(retained: readonly StoredEvent[], head: number, now: number)
     events_last_hour: retained.filter((e) => e.ts >= now - HOUR).length,
     head_offset: head,
     first_offset: retained[0]?.offset ?? head + 1,
-    by_type: [...byType].map(([event_type, stat]) => ({ event_type, ...stat })).sort((a, b) => a.event_type.localeCompare(b.event_type)),
+    by_type: [...byType]
+      .map(([event_type, stat]) => ({ event_type, ...stat }))
+      .sort((a, b) => a.event_type.localeCompare(b.event_type)),
   };
 }
 
@@ -202,7 +221,8 @@ function expectStats(log: EventLog, retained: readonly StoredEvent[], head: numb
   const { by_type, ...figures } = naiveStats(retained, head, now);
   expect(stats).toMatchObject(figures);
   expect([...stats.by_type].sort((a, b) => a.event_type.localeCompare(b.event_type))).toEqual(by_type);
-  for (let i = 1; i < stats.by_type.length; i++) expect(stats.by_type[i - 1]!.count).toBeGreaterThanOrEqual(stats.by_type[i]!.count);
+  for (let i = 1; i < stats.by_type.length; i++)
+    expect(stats.by_type[i - 1]!.count).toBeGreaterThanOrEqual(stats.by_type[i]!.count);
   expect(log.headOffset()).toBe(head);
   expect(log.firstOffset()).toBe(figures.first_offset);
 }
@@ -277,27 +297,29 @@ export function runLogContract(name: string, open: OpenLog): void {
     });
 
     describe('queries', () => {
-      const queryArb: fc.Arbitrary<EventQuery> = fc
-        .record(
-          {
-            filter: filterArb,
-            limit: fc.integer({ min: 1, max: 60 }),
-            order: fc.constantFrom('asc' as const, 'desc' as const),
-            since: fc.integer({ min: BASE_TIME - 2, max: BASE_TIME + 45 }),
-            until: fc.integer({ min: BASE_TIME - 2, max: BASE_TIME + 45 }),
-            after_offset: fc.nat(70),
-            before_offset: fc.nat(70),
-          },
-          { requiredKeys: ['filter', 'limit', 'order'] },
-        );
+      const queryArb: fc.Arbitrary<EventQuery> = fc.record(
+        {
+          filter: filterArb,
+          limit: fc.integer({ min: 1, max: 60 }),
+          order: fc.constantFrom('asc' as const, 'desc' as const),
+          since: fc.integer({ min: BASE_TIME - 2, max: BASE_TIME + 45 }),
+          until: fc.integer({ min: BASE_TIME - 2, max: BASE_TIME + 45 }),
+          after_offset: fc.nat(70),
+          before_offset: fc.nat(70),
+        },
+        { requiredKeys: ['filter', 'limit', 'order'] },
+      );
 
       it('query agrees with a naive filter over everything appended', () => {
         fc.assert(
-          fc.property(stepsArb(freshInput, fc.nat(5)), fc.array(queryArb, { minLength: 1, maxLength: 15 }), (steps, queries) =>
-            withHarness(open, (h) => {
-              const all = applyFresh(h, steps);
-              for (const query of queries) expect(h.log.query(query)).toEqual(naiveQuery(all, query));
-            }),
+          fc.property(
+            stepsArb(freshInput, fc.nat(5)),
+            fc.array(queryArb, { minLength: 1, maxLength: 15 }),
+            (steps, queries) =>
+              withHarness(open, (h) => {
+                const all = applyFresh(h, steps);
+                for (const query of queries) expect(h.log.query(query)).toEqual(naiveQuery(all, query));
+              }),
           ),
           RUNS,
         );
@@ -326,7 +348,14 @@ export function runLogContract(name: string, open: OpenLog): void {
       type LifeStep = Step | { readonly kind: 'deleteAll' };
       const lifeArb: fc.Arbitrary<LifeStep[]> = fc.array(
         fc.oneof(
-          { weight: 4, arbitrary: fc.record({ kind: fc.constant('append' as const), groups: groupsArb(freshInput), advance: fc.nat(5) }) },
+          {
+            weight: 4,
+            arbitrary: fc.record({
+              kind: fc.constant('append' as const),
+              groups: groupsArb(freshInput),
+              advance: fc.nat(5),
+            }),
+          },
           { weight: 2, arbitrary: fc.constant({ kind: 'reopen' as const }) },
           { weight: 1, arbitrary: fc.constant({ kind: 'indexTail' as const }) },
           { weight: 2, arbitrary: fc.constant({ kind: 'deleteAll' as const }) },
@@ -407,7 +436,11 @@ export function runLogContract(name: string, open: OpenLog): void {
           expect(again).toEqual({ ok: true, records: [original], appended: [] });
           h.reopen();
           h.log.indexTail();
-          expect(appendOne(h.log, [input({ id: 'p1', payloadJson: '{"a":1}' })])).toEqual({ ok: true, records: [original], appended: [] });
+          expect(appendOne(h.log, [input({ id: 'p1', payloadJson: '{"a":1}' })])).toEqual({
+            ok: true,
+            records: [original],
+            appended: [],
+          });
           expect(h.log.headOffset()).toBe(1);
         });
       });
@@ -415,8 +448,16 @@ export function runLogContract(name: string, open: OpenLog): void {
       it('reports a conflict for the same id with different content', () => {
         withHarness(open, (h) => {
           appendOne(h.log, [input({ id: 'p1' })]);
-          for (const changed of [{ payloadJson: '{"a":2}' }, { event_type: 'timer_tick' as const }, { source: 'other' }, { session_id: 's1' }, { user_id: 'u1' }]) {
-            expect(h.log.appendGroups([[input({ id: 'p0' }), input({ id: 'p1', ...changed })]])).toEqual([{ ok: false, conflict: { index: 1, id: 'p1' } }]);
+          for (const changed of [
+            { payloadJson: '{"a":2}' },
+            { event_type: 'timer_tick' as const },
+            { source: 'other' },
+            { session_id: 's1' },
+            { user_id: 'u1' },
+          ]) {
+            expect(h.log.appendGroups([[input({ id: 'p0' }), input({ id: 'p1', ...changed })]])).toEqual([
+              { ok: false, conflict: { index: 1, id: 'p1' } },
+            ]);
           }
           expect(h.log.headOffset()).toBe(1);
           expect(h.log.getById('p0')).toBeNull();
@@ -432,7 +473,10 @@ export function runLogContract(name: string, open: OpenLog): void {
           const rotated = entries.map((_, i) => entries[(i + seed) % entries.length]!).reverse();
           return Object.fromEntries(rotated.map(([k, v]) => [k, shuffled(v, seed + 1)]));
         };
-        const payload = fc.dictionary(fc.string({ maxLength: 6 }), fc.jsonValue({ maxDepth: 3 }), { minKeys: 1, maxKeys: 6 });
+        const payload = fc.dictionary(fc.string({ maxLength: 6 }), fc.jsonValue({ maxDepth: 3 }), {
+          minKeys: 1,
+          maxKeys: 6,
+        });
         withHarness(open, (h) => {
           let n = 0;
           fc.assert(
@@ -440,14 +484,29 @@ export function runLogContract(name: string, open: OpenLog): void {
               const id = `perm-${++n}`;
               const original = appendOne(h.log, [input({ id, payloadJson: JSON.stringify(value) })]).records[0]!;
               const resend = JSON.stringify(shuffled(value, seed));
-              expect(appendOne(h.log, [input({ id, payloadJson: resend })])).toEqual({ ok: true, records: [original], appended: [] });
+              expect(appendOne(h.log, [input({ id, payloadJson: resend })])).toEqual({
+                ok: true,
+                records: [original],
+                appended: [],
+              });
               // Within one group the same comparison applies.
-              expect(h.log.appendGroups([[input({ id: `${id}-g`, payloadJson: JSON.stringify(value) }), input({ id: `${id}-g`, payloadJson: resend })]])[0]?.ok).toBe(true);
+              expect(
+                h.log.appendGroups([
+                  [
+                    input({ id: `${id}-g`, payloadJson: JSON.stringify(value) }),
+                    input({ id: `${id}-g`, payloadJson: resend }),
+                  ],
+                ])[0]?.ok,
+              ).toBe(true);
               const changed = { ...value, [extraKey in value ? `${extraKey}!` : extraKey]: 1 };
-              expect(h.log.appendGroups([[input({ id, payloadJson: JSON.stringify(changed) })]])).toEqual([{ ok: false, conflict: { index: 0, id } }]);
+              expect(h.log.appendGroups([[input({ id, payloadJson: JSON.stringify(changed) })]])).toEqual([
+                { ok: false, conflict: { index: 0, id } },
+              ]);
               const [firstKey] = Object.keys(value);
               const altered = { ...value, [firstKey!]: ['changed', value[firstKey!]] };
-              expect(h.log.appendGroups([[input({ id, payloadJson: JSON.stringify(altered) })]])).toEqual([{ ok: false, conflict: { index: 0, id } }]);
+              expect(h.log.appendGroups([[input({ id, payloadJson: JSON.stringify(altered) })]])).toEqual([
+                { ok: false, conflict: { index: 0, id } },
+              ]);
             }),
             { numRuns: 60 },
           );
@@ -464,7 +523,11 @@ export function runLogContract(name: string, open: OpenLog): void {
           ]);
           expect(bad).toEqual({ ok: false, conflict: { index: 2, id: 'p1' } });
           expect(before?.ok && before.appended.map((e) => e.offset)).toEqual([2, 3]);
-          expect(after).toEqual({ ok: true, records: [original, expect.objectContaining({ id: 'c', offset: 4 })], appended: [expect.objectContaining({ id: 'c' })] });
+          expect(after).toEqual({
+            ok: true,
+            records: [original, expect.objectContaining({ id: 'c', offset: 4 })],
+            appended: [expect.objectContaining({ id: 'c' })],
+          });
           expect(h.log.getById('b')).toBeNull();
           expect(everything(h.log).map((e) => e.offset)).toEqual([1, 2, 3, 4]);
         });
@@ -480,7 +543,9 @@ export function runLogContract(name: string, open: OpenLog): void {
           const record = first?.ok ? first.appended[0] : undefined;
           expect(first).toEqual({ ok: true, records: [record, record], appended: [record] });
           expect(second).toEqual({ ok: true, records: [record], appended: [] });
-          expect(h.log.appendGroups([[input({ id: 'p2' }), input({ id: 'p2', user_id: 'u9' })]])).toEqual([{ ok: false, conflict: { index: 1, id: 'p2' } }]);
+          expect(h.log.appendGroups([[input({ id: 'p2' }), input({ id: 'p2', user_id: 'u9' })]])).toEqual([
+            { ok: false, conflict: { index: 1, id: 'p2' } },
+          ]);
           expect(h.log.headOffset()).toBe(1);
         });
       });
@@ -488,7 +553,11 @@ export function runLogContract(name: string, open: OpenLog): void {
       it('appends nothing when an already stored id repeats within one group', () => {
         withHarness(open, (h) => {
           const original = appendOne(h.log, [input({ id: 'p1' })]).records[0]!;
-          expect(appendOne(h.log, [input({ id: 'p1' }), input({ id: 'p1' })])).toEqual({ ok: true, records: [original, original], appended: [] });
+          expect(appendOne(h.log, [input({ id: 'p1' }), input({ id: 'p1' })])).toEqual({
+            ok: true,
+            records: [original, original],
+            appended: [],
+          });
           expect(h.log.headOffset()).toBe(1);
           expect(h.log.readFrom(1, {}, 10)).toEqual([original]);
         });
@@ -553,8 +622,21 @@ export function runLogContract(name: string, open: OpenLog): void {
       type ClockStep = Step | { readonly kind: 'setClock'; readonly time: number };
       const clockArb: fc.Arbitrary<ClockStep[]> = fc.array(
         fc.oneof(
-          { weight: 4, arbitrary: fc.record({ kind: fc.constant('append' as const), groups: groupsArb(freshInput), advance: fc.constant(0) }) },
-          { weight: 3, arbitrary: fc.record({ kind: fc.constant('setClock' as const), time: fc.integer({ min: BASE_TIME - 50, max: BASE_TIME + 50 }) }) },
+          {
+            weight: 4,
+            arbitrary: fc.record({
+              kind: fc.constant('append' as const),
+              groups: groupsArb(freshInput),
+              advance: fc.constant(0),
+            }),
+          },
+          {
+            weight: 3,
+            arbitrary: fc.record({
+              kind: fc.constant('setClock' as const),
+              time: fc.integer({ min: BASE_TIME - 50, max: BASE_TIME + 50 }),
+            }),
+          },
           { weight: 1, arbitrary: fc.constant({ kind: 'reopen' as const }) },
         ),
         { maxLength: 12 },
@@ -595,20 +677,23 @@ export function runLogContract(name: string, open: OpenLog): void {
           { requiredKeys: [] },
         );
         fc.assert(
-          fc.property(clockArb, fc.array(fc.tuple(rangeArb, filterArb), { minLength: 1, maxLength: 10 }), (steps, ranges) =>
-            withHarness(open, (h) => {
-              const all: StoredEvent[] = [];
-              for (const step of steps) {
-                if (step.kind === 'setClock') h.time = step.time;
-                else for (const outcome of runStep(h, step) ?? []) if (outcome.ok) all.push(...outcome.appended);
-              }
-              for (const [range, filter] of ranges) {
-                for (const order of ['asc', 'desc'] as const) {
-                  const query: EventQuery = { ...range, filter, order, limit: 1000 };
-                  expect(h.log.query(query)).toEqual(naiveQuery(all, query));
+          fc.property(
+            clockArb,
+            fc.array(fc.tuple(rangeArb, filterArb), { minLength: 1, maxLength: 10 }),
+            (steps, ranges) =>
+              withHarness(open, (h) => {
+                const all: StoredEvent[] = [];
+                for (const step of steps) {
+                  if (step.kind === 'setClock') h.time = step.time;
+                  else for (const outcome of runStep(h, step) ?? []) if (outcome.ok) all.push(...outcome.appended);
                 }
-              }
-            }),
+                for (const [range, filter] of ranges) {
+                  for (const order of ['asc', 'desc'] as const) {
+                    const query: EventQuery = { ...range, filter, order, limit: 1000 };
+                    expect(h.log.query(query)).toEqual(naiveQuery(all, query));
+                  }
+                }
+              }),
           ),
           RUNS,
         );
@@ -619,8 +704,21 @@ export function runLogContract(name: string, open: OpenLog): void {
       type StatsStep = Step | { readonly kind: 'deleteBefore'; readonly ago: number | undefined };
       const statsArb: fc.Arbitrary<StatsStep[]> = fc.array(
         fc.oneof(
-          { weight: 5, arbitrary: fc.record({ kind: fc.constant('append' as const), groups: groupsArb(inputArb(fc.constant(null))), advance: fc.integer({ min: 0, max: 40 * MINUTE }) }) },
-          { weight: 2, arbitrary: fc.record({ kind: fc.constant('deleteBefore' as const), ago: fc.option(fc.integer({ min: -MINUTE, max: 3 * HOUR }), { nil: undefined, freq: 6 }) }) },
+          {
+            weight: 5,
+            arbitrary: fc.record({
+              kind: fc.constant('append' as const),
+              groups: groupsArb(inputArb(fc.constant(null))),
+              advance: fc.integer({ min: 0, max: 40 * MINUTE }),
+            }),
+          },
+          {
+            weight: 2,
+            arbitrary: fc.record({
+              kind: fc.constant('deleteBefore' as const),
+              ago: fc.option(fc.integer({ min: -MINUTE, max: 3 * HOUR }), { nil: undefined, freq: 6 }),
+            }),
+          },
           { weight: 1, arbitrary: fc.constant({ kind: 'reopen' as const }) },
           { weight: 1, arbitrary: fc.constant({ kind: 'indexTail' as const }) },
         ),
@@ -651,7 +749,8 @@ export function runLogContract(name: string, open: OpenLog): void {
                   const before = step.ago === undefined ? undefined : h.time - step.ago;
                   const keep = retained.filter((e) => before !== undefined && e.ts >= before);
                   expect(h.log.deleteBefore(before)).toBe(retained.length - keep.length);
-                  for (const gone of retained.slice(0, retained.length - keep.length)) expect(h.log.getById(gone.id)).toBeNull();
+                  for (const gone of retained.slice(0, retained.length - keep.length))
+                    expect(h.log.getById(gone.id)).toBeNull();
                   retained = keep;
                 } else {
                   for (const outcome of runStep(h, step) ?? []) {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LogLockedError, LogOpenError } from '../src/persistence/eventLog.js';
 import { SqliteEventLog } from '../src/persistence/sqliteEventLog.js';
-import { killServer, MAIN_JS, spawnServer, type ChildServer } from './support/childServer.js';
+import { type ChildServer, killServer, MAIN_JS, spawnServer } from './support/childServer.js';
 
 const deps = { now: () => 1_000, newId: () => `gen-${Math.random()}`, newEpoch: () => 'e' };
 
@@ -31,7 +31,9 @@ describe('one server per log', () => {
     expect((refused as LogLockedError).holderPid).toBe(process.pid);
     expect((refused as LogLockedError).message).toContain(path);
     // The refused attempt must not have disturbed the holder.
-    first.appendGroups([[{ id: null, event_type: 'quiz_started', source: 's', session_id: 's1', user_id: null, payloadJson: '{}' }]]);
+    first.appendGroups([
+      [{ id: null, event_type: 'quiz_started', source: 's', session_id: 's1', user_id: null, payloadJson: '{}' }],
+    ]);
     expect(first.headOffset()).toBe(1);
     first.close();
     const second = new SqliteEventLog({ path, ...deps });
@@ -90,7 +92,10 @@ describe('one server per log', () => {
 
 function runMain(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
-    const proc = spawn(process.execPath, [MAIN_JS], { env: { ...process.env, HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, [MAIN_JS], {
+      env: { ...process.env, HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     proc.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     proc.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { freePort, killServer, spawnServer, type ChildServer } from './support/childServer.js';
+import { type ChildServer, freePort, killServer, spawnServer } from './support/childServer.js';
 import { readLog } from './support/restartableServer.js';
 
 const CLI_JS = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url));
@@ -17,7 +17,10 @@ interface CliRun {
 
 /** Run the built CLI to completion (killed after 30 s) with `input` on stdin. */
 function cli(args: readonly string[], input = '', env: Record<string, string> = {}): Promise<CliRun> {
-  const proc = spawn(process.execPath, [CLI_JS, ...args], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [CLI_JS, ...args], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   proc.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -87,13 +90,22 @@ describe('event-pipeline CLI', () => {
     const b = await server('b');
     const imported = await cli(['import', '--url', b.base, '--file', file]);
     expect(imported.code, imported.stderr).toBe(0);
-    const strip = (records: Awaited<ReturnType<typeof readLog>>) => records.map(({ id, offset, event_type, session_id, payload }) => ({ id, offset, event_type, session_id, payload }));
+    const strip = (records: Awaited<ReturnType<typeof readLog>>) =>
+      records.map(({ id, offset, event_type, session_id, payload }) => ({
+        id,
+        offset,
+        event_type,
+        session_id,
+        payload,
+      }));
     const original = strip(await readLog(a.base));
     expect(strip(await readLog(b.base))).toEqual(original);
     expect(original.map((r) => r.offset)).toEqual(Array.from({ length: 2_500 }, (_, i) => i + 1));
     const fullB = await readLog(b.base);
     const fullA = await readLog(a.base);
-    expect(fullB.map((r) => [(r as { user_id?: unknown }).user_id, (r as { source?: unknown }).source])).toEqual(fullA.map((r) => [(r as { user_id?: unknown }).user_id, (r as { source?: unknown }).source]));
+    expect(fullB.map((r) => [(r as { user_id?: unknown }).user_id, (r as { source?: unknown }).source])).toEqual(
+      fullA.map((r) => [(r as { user_id?: unknown }).user_id, (r as { source?: unknown }).source]),
+    );
 
     const again = await cli(['import', '--url', b.base], readFileSync(file, 'utf8'));
     expect(again.code, again.stderr).toBe(0);
@@ -107,13 +119,28 @@ describe('event-pipeline CLI', () => {
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/line 4: source: /);
     expect(run.stderr).toContain('line 5: invalid JSON');
-    expect(run.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { offset: number }).offset).sort()).toEqual([1, 2, 3]);
-    const one = await cli(['publish', '--type', 'session_created', '--source', 'cli', '--session', 'x-1', '--payload', '{"k":1}'], '', { PIPELINE_URL: s.base });
+    expect(
+      run.stdout
+        .trim()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { offset: number }).offset)
+        .sort(),
+    ).toEqual([1, 2, 3]);
+    const one = await cli(
+      ['publish', '--type', 'session_created', '--source', 'cli', '--session', 'x-1', '--payload', '{"k":1}'],
+      '',
+      { PIPELINE_URL: s.base },
+    );
     expect(one.code, one.stderr).toBe(0);
     expect(one.stderr).toContain('offsets 4–4');
 
     const tail = await cli(['tail', '--url', s.base, '--from', '1', '--json']);
-    expect(tail.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { offset: number }).offset)).toEqual([1, 2, 3, 4]);
+    expect(
+      tail.stdout
+        .trim()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { offset: number }).offset),
+    ).toEqual([1, 2, 3, 4]);
     const last = await cli(['tail', '--url', s.base, '-n', '2', '--type', 'session_created']);
     expect(last.stdout).toMatch(/^#4 .*session_created .*session=x-1 .*\{"k":1\}\n$/);
     const stats = await cli(['stats', '--url', s.base, '--json']);
@@ -132,13 +159,25 @@ describe('event-pipeline CLI', () => {
 
   it('tail --follow replays from --from, then prints matching events live, and exits 0 on SIGINT', async () => {
     const s = await server('follow');
-    const input = ['f-1', 'f-2', 'f-1', 'f-1'].map((session, i) => JSON.stringify({ event_type: 'timer_tick', source: 'cli', session_id: session, payload: { i } })).join('\n');
+    const input = ['f-1', 'f-2', 'f-1', 'f-1']
+      .map((session, i) =>
+        JSON.stringify({ event_type: 'timer_tick', source: 'cli', session_id: session, payload: { i } }),
+      )
+      .join('\n');
     expect((await cli(['publish', '--url', s.base], input)).code).toBe(0);
-    const proc = spawn(process.execPath, [CLI_JS, 'tail', '--follow', '--from', '1', '--json', '--session', 'f-1', '--url', s.base], { env: { PATH: process.env.PATH ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(
+      process.execPath,
+      [CLI_JS, 'tail', '--follow', '--from', '1', '--json', '--session', 'f-1', '--url', s.base],
+      { env: { PATH: process.env.PATH ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let stdout = '';
     proc.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
-    const offsets = (): number[] => stdout.split('\n').filter((l) => l !== '').map((l) => (JSON.parse(l) as { offset: number }).offset);
+    const offsets = (): number[] =>
+      stdout
+        .split('\n')
+        .filter((l) => l !== '')
+        .map((l) => (JSON.parse(l) as { offset: number }).offset);
     const until = async (count: number) => {
       const deadline = Date.now() + 20_000;
       while (offsets().length < count && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
@@ -156,7 +195,13 @@ describe('event-pipeline CLI', () => {
     dir ??= mkdtempSync(join(tmpdir(), 'pipeline-cli-'));
     const port = await freePort();
     const proc = spawn(process.execPath, [CLI_JS, 'serve'], {
-      env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: String(port), DATABASE_PATH: join(dir, 'serve.db'), LOG_LEVEL: 'warn' },
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOST: '127.0.0.1',
+        PORT: String(port),
+        DATABASE_PATH: join(dir, 'serve.db'),
+        LOG_LEVEL: 'warn',
+      },
       stdio: 'ignore',
     });
     const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));

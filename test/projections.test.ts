@@ -1,7 +1,7 @@
-import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../src/actors/logger.js';
 import { SessionRegistry } from '../src/actors/sessionRegistry.js';
@@ -13,11 +13,24 @@ import { expectAgreesWithScan, foldStatuses, scanLog } from './support/logOracle
 const NOW = Date.UTC(2026, 0, 31, 12);
 let generated = 0;
 
-const LIFECYCLE: EventType[] = ['session_created', 'quiz_started', 'answer_submitted', 'quiz_completed', 'session_ended'];
+const LIFECYCLE: EventType[] = [
+  'session_created',
+  'quiz_started',
+  'answer_submitted',
+  'quiz_completed',
+  'session_ended',
+];
 
 /** Session `s` advanced by `step` lifecycle steps (wrapping), so sessions end in different statuses. */
 function lifecycle(session: number, step: number): EventInput {
-  return { id: null, event_type: LIFECYCLE[step % LIFECYCLE.length]!, source: 'proj', session_id: `s${session}`, user_id: `u${session % 3}`, payloadJson: '{}' };
+  return {
+    id: null,
+    event_type: LIFECYCLE[step % LIFECYCLE.length]!,
+    source: 'proj',
+    session_id: `s${session}`,
+    user_id: `u${session % 3}`,
+    payloadJson: '{}',
+  };
 }
 
 describe('projections catch up from the log at open', () => {
@@ -28,12 +41,22 @@ describe('projections catch up from the log at open', () => {
     rmSync(dir, { recursive: true, force: true });
   });
   const open = (path: string, notices: string[] = []) => {
-    const log = new SqliteEventLog({ path, now: () => NOW, newId: () => `gen-${++generated}`, newEpoch: () => 'e', indexer: 'inline', indexChunk: 16, onNotice: (m) => notices.push(m) });
+    const log = new SqliteEventLog({
+      path,
+      now: () => NOW,
+      newId: () => `gen-${++generated}`,
+      newEpoch: () => 'e',
+      indexer: 'inline',
+      indexChunk: 16,
+      onNotice: (m) => notices.push(m),
+    });
     logs.push(log);
     return log;
   };
-  const registry = (log: SqliteEventLog) => new SessionRegistry({ log, now: () => NOW, idleMs: 60_000, maxActive: 1_000, logger: silentLogger });
-  const listed = (log: SqliteEventLog) => new Map(log.listSessions(undefined, 10_000).map((row) => [row.session_id, row.status]));
+  const registry = (log: SqliteEventLog) =>
+    new SessionRegistry({ log, now: () => NOW, idleMs: 60_000, maxActive: 1_000, logger: silentLogger });
+  const listed = (log: SqliteEventLog) =>
+    new Map(log.listSessions(undefined, 10_000).map((row) => [row.session_id, row.status]));
 
   it('session_status equals a fold of the log after a crash that lost the last folds', () => {
     dir = mkdtempSync(join(tmpdir(), 'proj-'));

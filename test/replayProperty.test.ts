@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { allEvents, postEvents, type EventBody } from './support/pipelineRest.js';
+import { allEvents, type EventBody, postEvents } from './support/pipelineRest.js';
 import { startTestServer } from './support/testServer.js';
-import { closeAll, isRecord, subscribe, WsClient, type Message, type WireRecord } from './support/wsClient.js';
+import { closeAll, isRecord, type Message, subscribe, type WireRecord, WsClient } from './support/wsClient.js';
 
 interface Filter {
   event_types?: string[];
@@ -13,7 +13,9 @@ interface Filter {
 
 function matches(filter: Filter, r: WireRecord): boolean {
   return (
-    (filter.event_types === undefined || filter.event_types.length === 0 || filter.event_types.includes(r.event_type)) &&
+    (filter.event_types === undefined ||
+      filter.event_types.length === 0 ||
+      filter.event_types.includes(r.event_type)) &&
     (filter.session_id === undefined || r.session_id === filter.session_id) &&
     (filter.user_id === undefined || r.user_id === filter.user_id) &&
     (filter.source === undefined || r.source === filter.source)
@@ -58,7 +60,14 @@ type Op =
   | { readonly kind: 'settle' };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 4, arbitrary: fc.record({ kind: fc.constant('publish' as const), via: fc.constantFrom('ws' as const, 'rest' as const), events: fc.array(eventArb, { minLength: 1, maxLength: 25 }) }) },
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      kind: fc.constant('publish' as const),
+      via: fc.constantFrom('ws' as const, 'rest' as const),
+      events: fc.array(eventArb, { minLength: 1, maxLength: 25 }),
+    }),
+  },
   {
     weight: 3,
     arbitrary: fc.record({
@@ -80,58 +89,72 @@ interface Subscription {
 describe('replay plus live equals the log', () => {
   it('gives every subscriber exactly the matching log from its offset, across random interleavings', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(eventArb, { maxLength: 60 }), fc.array(opArb, { minLength: 1, maxLength: 14 }), async (prefill, ops) => {
-        const t = await startTestServer();
-        const clients: WsClient[] = [];
-        try {
-          if (prefill.length > 0) expect((await postEvents(t.base, prefill)).status).toBe(201);
-          const publisher = await WsClient.open(`${t.wsBase}/ws/publish`);
-          clients.push(publisher);
-          let wsOutstanding = 0;
-          const wsAcks: Message[] = [];
-          const rest: Promise<{ status: number }>[] = [];
-          const subscriptions: Subscription[] = [];
-          for (const op of ops) {
-            if (op.kind === 'publish' && op.via === 'ws') {
-              publisher.send(op.events);
-              wsOutstanding++;
-            } else if (op.kind === 'publish') {
-              rest.push(postEvents(t.base, op.events));
-            } else if (op.kind === 'subscribe') {
-              const request = { ...op.filter, ...(op.from === null ? {} : { from_offset: op.from }), batch: op.batch };
-              const opened = subscribe(t.wsBase, request);
-              void opened.then((s) => clients.push(s.client), () => undefined);
-              subscriptions.push({ op, opened });
-            } else {
-              wsAcks.push(...(await publisher.take(wsOutstanding)));
-              wsOutstanding = 0;
-              await Promise.all(rest);
+      fc.asyncProperty(
+        fc.array(eventArb, { maxLength: 60 }),
+        fc.array(opArb, { minLength: 1, maxLength: 14 }),
+        async (prefill, ops) => {
+          const t = await startTestServer();
+          const clients: WsClient[] = [];
+          try {
+            if (prefill.length > 0) expect((await postEvents(t.base, prefill)).status).toBe(201);
+            const publisher = await WsClient.open(`${t.wsBase}/ws/publish`);
+            clients.push(publisher);
+            let wsOutstanding = 0;
+            const wsAcks: Message[] = [];
+            const rest: Promise<{ status: number }>[] = [];
+            const subscriptions: Subscription[] = [];
+            for (const op of ops) {
+              if (op.kind === 'publish' && op.via === 'ws') {
+                publisher.send(op.events);
+                wsOutstanding++;
+              } else if (op.kind === 'publish') {
+                rest.push(postEvents(t.base, op.events));
+              } else if (op.kind === 'subscribe') {
+                const request = {
+                  ...op.filter,
+                  ...(op.from === null ? {} : { from_offset: op.from }),
+                  batch: op.batch,
+                };
+                const opened = subscribe(t.wsBase, request);
+                void opened.then(
+                  (s) => clients.push(s.client),
+                  () => undefined,
+                );
+                subscriptions.push({ op, opened });
+              } else {
+                wsAcks.push(...(await publisher.take(wsOutstanding)));
+                wsOutstanding = 0;
+                await Promise.all(rest);
+              }
             }
-          }
-          wsAcks.push(...(await publisher.take(wsOutstanding)));
-          for (const ack of wsAcks) expect(ack.status).toBe('ok');
-          for (const res of await Promise.all(rest)) expect(res.status).toBe(201);
+            wsAcks.push(...(await publisher.take(wsOutstanding)));
+            for (const ack of wsAcks) expect(ack.status).toBe('ok');
+            for (const res of await Promise.all(rest)) expect(res.status).toBe(201);
 
-          const log = await allEvents(t.base);
-          // Offsets are gap-free from 1.
-          expect(log.map((r) => r.offset)).toEqual(log.map((_, i) => i + 1));
-          for (const { op, opened } of subscriptions) {
-            const { client, ack } = await opened;
-            // A from_offset beyond the head starts at the head (the ack says so), so live records from head+1 are due.
-            const head = ack.head_offset as number;
-            const start = op.from === null ? head + 1 : Math.min(Math.max(1, op.from), head + 1);
-            if (op.from !== null && op.from > head + 1) expect(ack.from_offset).toBe(head + 1);
-            const expected = log.filter((r) => r.offset >= start && matches(op.filter, r));
-            const got = await collect(client, expected.length);
-            expect({ from: op.from, offsets: got.records.map((r) => r.offset) }).toEqual({ from: op.from, offsets: expected.map((r) => r.offset) });
-            expect(got.records).toEqual(expected);
-            expect(got.extra).toEqual([]);
+            const log = await allEvents(t.base);
+            // Offsets are gap-free from 1.
+            expect(log.map((r) => r.offset)).toEqual(log.map((_, i) => i + 1));
+            for (const { op, opened } of subscriptions) {
+              const { client, ack } = await opened;
+              // A from_offset beyond the head starts at the head (the ack says so), so live records from head+1 are due.
+              const head = ack.head_offset as number;
+              const start = op.from === null ? head + 1 : Math.min(Math.max(1, op.from), head + 1);
+              if (op.from !== null && op.from > head + 1) expect(ack.from_offset).toBe(head + 1);
+              const expected = log.filter((r) => r.offset >= start && matches(op.filter, r));
+              const got = await collect(client, expected.length);
+              expect({ from: op.from, offsets: got.records.map((r) => r.offset) }).toEqual({
+                from: op.from,
+                offsets: expected.map((r) => r.offset),
+              });
+              expect(got.records).toEqual(expected);
+              expect(got.extra).toEqual([]);
+            }
+          } finally {
+            await closeAll(clients);
+            await t.stop();
           }
-        } finally {
-          await closeAll(clients);
-          await t.stop();
-        }
-      }),
+        },
+      ),
       { numRuns: 15 },
     );
   });
@@ -140,10 +163,23 @@ describe('replay plus live equals the log', () => {
     const t = await startTestServer();
     const clients: WsClient[] = [];
     try {
-      const event = (i: number): EventBody => ({ event_type: TYPES[i % 3]!, source: 'load', session_id: `s${i % 4}`, user_id: null, payload: { i, pad: 'x'.repeat(200) } });
+      const event = (i: number): EventBody => ({
+        event_type: TYPES[i % 3]!,
+        source: 'load',
+        session_id: `s${i % 4}`,
+        user_id: null,
+        payload: { i, pad: 'x'.repeat(200) },
+      });
       // Several replay pages' worth already in the log.
       for (let page = 0; page < 3; page++) {
-        expect((await postEvents(t.base, Array.from({ length: 1000 }, (_, i) => event(page * 1000 + i)))).status).toBe(201);
+        expect(
+          (
+            await postEvents(
+              t.base,
+              Array.from({ length: 1000 }, (_, i) => event(page * 1000 + i)),
+            )
+          ).status,
+        ).toBe(201);
       }
       const publisher = await WsClient.open(`${t.wsBase}/ws/publish`);
       clients.push(publisher);

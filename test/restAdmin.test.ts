@@ -1,12 +1,23 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { call, event, getJson, ManualClock, publish, queryEvents, type EventRecord, type JsonResponse } from './support/httpCall.js';
+import {
+  call,
+  type EventRecord,
+  event,
+  getJson,
+  type JsonResponse,
+  ManualClock,
+  publish,
+  queryEvents,
+} from './support/httpCall.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
 import { WsClient } from './support/wsClient.js';
 
 const PREFIXES = ['', '/api/v1'] as const;
 const T0 = Date.UTC(2026, 0, 31, 12, 0, 0);
-const PACKAGE_VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const PACKAGE_VERSION = (
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
 
 /** Every endpoint that needs the API key when auth is on, with a request that would otherwise succeed. */
 const PROTECTED: readonly { name: string; method: string; path: string; body?: unknown }[] = [
@@ -20,7 +31,11 @@ const PROTECTED: readonly { name: string; method: string; path: string; body?: u
   { name: 'GET /sessions', method: 'GET', path: '/sessions' },
 ];
 
-function send(base: string, route: { method: string; path: string; body?: unknown }, headers: Record<string, string> = {}): Promise<JsonResponse> {
+function send(
+  base: string,
+  route: { method: string; path: string; body?: unknown },
+  headers: Record<string, string> = {},
+): Promise<JsonResponse> {
   return call(`${base}${route.path}`, {
     method: route.method,
     headers: route.body === undefined ? headers : { 'Content-Type': 'application/json', ...headers },
@@ -65,7 +80,11 @@ describe.each(PREFIXES)('DELETE %s/events', (prefix) => {
     expect(await queryEvents(base, { order: 'asc' })).toEqual(kept);
     for (const gone of old) expect((await getJson(base, `/events/${gone.id}`)).status).toBe(404);
     expect((await getJson<EventRecord>(base, `/events/${kept[1]!.id}`)).body).toEqual(kept[1]);
-    const stats = await getJson<{ total_events: number; by_type: { event_type: string; count: number }[]; head_offset: number }>(base, '/stats');
+    const stats = await getJson<{
+      total_events: number;
+      by_type: { event_type: string; count: number }[];
+      head_offset: number;
+    }>(base, '/stats');
     expect(stats.body.total_events).toBe(2);
     expect(stats.body.head_offset).toBe(5);
     expect(stats.body.by_type.map(({ event_type, count }) => ({ event_type, count }))).toEqual([
@@ -131,7 +150,12 @@ describe('GET /health and /readiness', () => {
   it.each(PREFIXES)('answers %s/health with status, service, version and epoch', async (prefix) => {
     const res = await getJson(t.base + prefix, '/health');
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ status: 'ok', service: 'event-pipeline', version: PACKAGE_VERSION, epoch: expect.stringMatching(/^[0-9a-z]+$/) });
+    expect(res.body).toEqual({
+      status: 'ok',
+      service: 'event-pipeline',
+      version: PACKAGE_VERSION,
+      epoch: expect.stringMatching(/^[0-9a-z]+$/),
+    });
   });
 
   it.each(PREFIXES)('answers %s/readiness with ready and a connected database', async (prefix) => {
@@ -164,7 +188,12 @@ describe('GET /readiness when the log takes no writes', () => {
       t.server.pipeline.log.close();
       const res = await getJson<Record<string, unknown>>(t.base, '/readiness');
       expect(res.status).toBe(503);
-      expect(res.body).toEqual({ ready: false, database: 'unavailable', reason: expect.stringMatching(/\S/), router: expect.objectContaining({ queue_size: 0 }) });
+      expect(res.body).toEqual({
+        ready: false,
+        database: 'unavailable',
+        reason: expect.stringMatching(/\S/),
+        router: expect.objectContaining({ queue_size: 0 }),
+      });
       expect((await getJson(t.base, '/health')).status).toBe(200);
     } finally {
       await t.stop();
@@ -183,14 +212,22 @@ describe('API key authentication', () => {
   });
 
   describe.each(PREFIXES)('under "%s"', (prefix) => {
-    it.each(PROTECTED)('refuses $name without a key, with a wrong key and with a key of another length', async (route) => {
-      for (const headers of [{}, { 'X-API-Key': 'test-key-0123456788' }, { 'X-API-Key': 'test' }, { 'X-API-Key': '' }]) {
-        const res = await send(t.base + prefix, route, headers);
-        expect(res.status).toBe(401);
-        expect(res.body).toEqual({ detail: expect.any(String) });
-        expectSecurityHeaders(res);
-      }
-    });
+    it.each(PROTECTED)(
+      'refuses $name without a key, with a wrong key and with a key of another length',
+      async (route) => {
+        for (const headers of [
+          {},
+          { 'X-API-Key': 'test-key-0123456788' },
+          { 'X-API-Key': 'test' },
+          { 'X-API-Key': '' },
+        ]) {
+          const res = await send(t.base + prefix, route, headers);
+          expect(res.status).toBe(401);
+          expect(res.body).toEqual({ detail: expect.any(String) });
+          expectSecurityHeaders(res);
+        }
+      },
+    );
 
     it.each(PROTECTED)('serves $name with the right key', async (route) => {
       const res = await send(t.base + prefix, route, { 'X-API-Key': KEY });
@@ -262,9 +299,15 @@ describe('response headers and errors', () => {
   it('sends Strict-Transport-Security only when a trusted proxy says the request came over https', async () => {
     const hsts = 'max-age=31536000; includeSubDomains';
     // The test client is 127.0.0.1, a trusted proxy by default.
-    expect((await getJson(t.base, '/health', { 'X-Forwarded-Proto': 'https' })).headers.get('strict-transport-security')).toBe(hsts);
-    expect((await publish(t.base, '{bad', { 'X-Forwarded-Proto': 'https' })).headers.get('strict-transport-security')).toBe(hsts);
-    expect((await getJson(t.base, '/health', { 'X-Forwarded-Proto': 'http' })).headers.get('strict-transport-security')).toBeNull();
+    expect(
+      (await getJson(t.base, '/health', { 'X-Forwarded-Proto': 'https' })).headers.get('strict-transport-security'),
+    ).toBe(hsts);
+    expect(
+      (await publish(t.base, '{bad', { 'X-Forwarded-Proto': 'https' })).headers.get('strict-transport-security'),
+    ).toBe(hsts);
+    expect(
+      (await getJson(t.base, '/health', { 'X-Forwarded-Proto': 'http' })).headers.get('strict-transport-security'),
+    ).toBeNull();
     expect((await getJson(t.base, '/health')).headers.get('strict-transport-security')).toBeNull();
   });
 

@@ -3,6 +3,8 @@ import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { EVENT_TYPES } from '../src/protocol/eventTypes.js';
 import {
+  type DetailItem,
+  type EventRecord,
   event,
   getJson,
   ISO_UTC,
@@ -11,8 +13,6 @@ import {
   queryEvents,
   RECORD_KEYS,
   SERVER_ID,
-  type DetailItem,
-  type EventRecord,
 } from './support/httpCall.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
 
@@ -48,7 +48,10 @@ describe.each(PREFIXES)('POST %s/events', (prefix) => {
   });
 
   it('answers 201 with the full record, assigning id, offset and timestamp', async () => {
-    const res = await publish(base, event({ session_id: 's-1', user_id: 'u-1', payload: { question: 3, answer: 'b' } }));
+    const res = await publish(
+      base,
+      event({ session_id: 's-1', user_id: 'u-1', payload: { question: 3, answer: 'b' } }),
+    );
     expect(res.status).toBe(201);
     expect(res.headers.get('content-type')).toContain('application/json');
     expect(Object.keys(res.body)).toEqual(RECORD_KEYS);
@@ -87,14 +90,21 @@ describe.each(PREFIXES)('POST %s/events', (prefix) => {
   });
 
   it('accepts every one of the 15 event types', async () => {
-    const res = await publish<EventRecord[]>(base, EVENT_TYPES.map((event_type) => event({ event_type })));
+    const res = await publish<EventRecord[]>(
+      base,
+      EVENT_TYPES.map((event_type) => event({ event_type })),
+    );
     expect(res.status).toBe(201);
     expect(res.body.map((r) => r.event_type)).toEqual(EVENT_TYPES);
   });
 
   it('publishes an array as 201 with one record per element, in order, with consecutive offsets', async () => {
     const before = await headOffset(base);
-    const res = await publish<EventRecord[]>(base, [event({ payload: { i: 0 } }), event({ payload: { i: 1 } }), event({ payload: { i: 2 } })]);
+    const res = await publish<EventRecord[]>(base, [
+      event({ payload: { i: 0 } }),
+      event({ payload: { i: 1 } }),
+      event({ payload: { i: 2 } }),
+    ]);
     expect(res.status).toBe(201);
     expect(res.body).toHaveLength(3);
     expect(res.body.map((r) => r.payload.i)).toEqual([0, 1, 2]);
@@ -339,7 +349,10 @@ describe('POST /events with a producer id', () => {
   it('rejects a whole array with 409 when one element conflicts, appending nothing', async () => {
     expect((await publish(t.base, event({ id: 'conflict-in-batch', payload: { v: 1 } }))).status).toBe(201);
     const head = await headOffset(t.base);
-    const res = await publish(t.base, [event({ id: 'fresh-in-batch' }), event({ id: 'conflict-in-batch', payload: { v: 2 } })]);
+    const res = await publish(t.base, [
+      event({ id: 'fresh-in-batch' }),
+      event({ id: 'conflict-in-batch', payload: { v: 2 } }),
+    ]);
     expect(res.status).toBe(409);
     expect(await headOffset(t.base)).toBe(head);
     expect((await getJson(t.base, '/events/fresh-in-batch')).status).toBe(404);
@@ -347,7 +360,11 @@ describe('POST /events with a producer id', () => {
 
   it('appends a producer id repeated inside one array once, returning the same record twice', async () => {
     const head = await headOffset(t.base);
-    const res = await publish<EventRecord[]>(t.base, [event({ id: 'twice' }), event({ id: 'other-once' }), event({ id: 'twice' })]);
+    const res = await publish<EventRecord[]>(t.base, [
+      event({ id: 'twice' }),
+      event({ id: 'other-once' }),
+      event({ id: 'twice' }),
+    ]);
     expect(res.status).toBe(201);
     expect(res.body[2]).toEqual(res.body[0]);
     expect(res.body.map((r) => r.offset)).toEqual([head + 1, head + 2, head + 1]);
@@ -356,7 +373,10 @@ describe('POST /events with a producer id', () => {
 
   it('rejects an array repeating a producer id with different content with 409, appending nothing', async () => {
     const head = await headOffset(t.base);
-    const res = await publish(t.base, [event({ id: 'twice-diff', payload: { v: 1 } }), event({ id: 'twice-diff', payload: { v: 2 } })]);
+    const res = await publish(t.base, [
+      event({ id: 'twice-diff', payload: { v: 1 } }),
+      event({ id: 'twice-diff', payload: { v: 2 } }),
+    ]);
     expect(res.status).toBe(409);
     expect(await headOffset(t.base)).toBe(head);
   });
@@ -384,7 +404,10 @@ describe.each(PREFIXES)('GET %s/events/{id}', (prefix) => {
   });
 
   it('returns the record as published', async () => {
-    const published = await publish(t.base + prefix, event({ session_id: 's', payload: { nested: { a: [1, 'x', null] } } }));
+    const published = await publish(
+      t.base + prefix,
+      event({ session_id: 's', payload: { nested: { a: [1, 'x', null] } } }),
+    );
     const res = await getJson<EventRecord>(t.base + prefix, `/events/${published.body.id}`);
     expect(res.status).toBe(200);
     expect(res.body).toEqual(published.body);
@@ -481,12 +504,28 @@ describe('GET /events', () => {
 
   it('filters by session_id, user_id and source, alone and combined', async () => {
     const matches = (pred: (e: EventRecord) => boolean) => all.filter(pred).reverse();
-    expect(await queryEvents(t.base, { session_id: 'session-1', limit: 1000 })).toEqual(matches((e) => e.session_id === 'session-1'));
-    expect(await queryEvents(t.base, { user_id: 'user-2', limit: 1000 })).toEqual(matches((e) => e.user_id === 'user-2'));
-    expect(await queryEvents(t.base, { source: 'timer_service', limit: 1000 })).toEqual(matches((e) => e.source === 'timer_service'));
-    const combined = await queryEvents(t.base, { session_id: 'session-2', user_id: 'user-0', source: 'quiz_engine', event_type: 'answer_submitted,quiz_started', limit: 1000 });
+    expect(await queryEvents(t.base, { session_id: 'session-1', limit: 1000 })).toEqual(
+      matches((e) => e.session_id === 'session-1'),
+    );
+    expect(await queryEvents(t.base, { user_id: 'user-2', limit: 1000 })).toEqual(
+      matches((e) => e.user_id === 'user-2'),
+    );
+    expect(await queryEvents(t.base, { source: 'timer_service', limit: 1000 })).toEqual(
+      matches((e) => e.source === 'timer_service'),
+    );
+    const combined = await queryEvents(t.base, {
+      session_id: 'session-2',
+      user_id: 'user-0',
+      source: 'quiz_engine',
+      event_type: 'answer_submitted,quiz_started',
+      limit: 1000,
+    });
     const expected = matches(
-      (e) => e.session_id === 'session-2' && e.user_id === 'user-0' && e.source === 'quiz_engine' && ['answer_submitted', 'quiz_started'].includes(e.event_type),
+      (e) =>
+        e.session_id === 'session-2' &&
+        e.user_id === 'user-0' &&
+        e.source === 'quiz_engine' &&
+        ['answer_submitted', 'quiz_started'].includes(e.event_type),
     );
     expect(expected.length).toBeGreaterThan(0);
     expect(combined).toEqual(expected);
@@ -514,7 +553,10 @@ describe('GET /events', () => {
     const seen: EventRecord[] = [];
     let cursor: number | null = null;
     for (;;) {
-      const page: EventRecord[] = await queryEvents(t.base, { limit: 33, ...(cursor === null ? {} : { before_offset: cursor }) });
+      const page: EventRecord[] = await queryEvents(t.base, {
+        limit: 33,
+        ...(cursor === null ? {} : { before_offset: cursor }),
+      });
       if (page.length === 0) break;
       if (cursor !== null) expect(page.every((e) => e.offset < cursor!)).toBe(true);
       seen.push(...page);
@@ -566,12 +608,24 @@ describe('GET /events', () => {
 
   it('understands zone offsets and a missing zone as UTC', async () => {
     // 13:05+01:00 is 12:05Z, the sixth event.
-    expect(await queryEvents(t.base, { since: '2026-01-31T13:05:00+01:00', until: '2026-01-31T12:05:00', order: 'asc' })).toEqual([all[5]]);
+    expect(
+      await queryEvents(t.base, { since: '2026-01-31T13:05:00+01:00', until: '2026-01-31T12:05:00', order: 'asc' }),
+    ).toEqual([all[5]]);
   });
 
   it('combines since/until with filters and limits', async () => {
-    const got = await queryEvents(t.base, { since: all[40]!.timestamp, event_type: 'timer_tick', order: 'asc', limit: 3 });
-    expect(got).toEqual(all.slice(40).filter((e) => e.event_type === 'timer_tick').slice(0, 3));
+    const got = await queryEvents(t.base, {
+      since: all[40]!.timestamp,
+      event_type: 'timer_tick',
+      order: 'asc',
+      limit: 3,
+    });
+    expect(got).toEqual(
+      all
+        .slice(40)
+        .filter((e) => e.event_type === 'timer_tick')
+        .slice(0, 3),
+    );
   });
 
   it('returns [] for a window with no events', async () => {
@@ -634,7 +688,11 @@ describe('GET /stats and /event-types', () => {
 
     await publish(t.base, [event({ event_type: 'timer_tick' }), event({ event_type: 'quiz_started' })]);
     clock.advance(2 * 3_600_000);
-    await publish(t.base, [event({ event_type: 'timer_tick' }), event({ event_type: 'timer_tick' }), event({ event_type: 'answer_submitted' })]);
+    await publish(t.base, [
+      event({ event_type: 'timer_tick' }),
+      event({ event_type: 'timer_tick' }),
+      event({ event_type: 'answer_submitted' }),
+    ]);
     clock.advance(60_000);
     await publish(t.base, event({ event_type: 'answer_submitted' }));
 
@@ -699,7 +757,15 @@ describe('legacy README examples', () => {
   }`;
 
   it('publishes with the README curl command', async () => {
-    const res = await curl('-X', 'POST', 'http://localhost:8001/events', '-H', 'Content-Type: application/json', '-d', readmeBody);
+    const res = await curl(
+      '-X',
+      'POST',
+      'http://localhost:8001/events',
+      '-H',
+      'Content-Type: application/json',
+      '-d',
+      readmeBody,
+    );
     expect(res.status).toBe(201);
     expect(res.body).toEqual({
       id: expect.stringMatching(SERVER_ID),
@@ -732,5 +798,4 @@ describe('legacy README examples', () => {
     expect(filtered.status).toBe(200);
     expect((filtered.body as EventRecord[]).map((e) => e.payload)).toEqual([{ q: 3 }, { q: 1 }]);
   });
-
 });

@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EVENT_TYPES } from '../src/protocol/eventTypes.js';
+import { CapturingLogger } from './support/capturingLogger.js';
 import { call, getJson } from './support/httpCall.js';
 import { rawRequest } from './support/rawHttp.js';
-import { CapturingLogger } from './support/capturingLogger.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
 
 // Hostile input against a real server: nothing may produce a 5xx, the server keeps answering /health, and a
@@ -35,20 +35,30 @@ const anyValue = fc.oneof(fc.jsonValue({ maxDepth: 4 }), text, fc.constantFrom(n
 const eventish = fc
   .tuple(
     fc.record(
-    {
-      event_type: fc.oneof(fc.constantFrom(...EVENT_TYPES), anyValue),
-      source: fc.oneof(fc.constant('quiz_engine'), anyValue),
-      session_id: fc.oneof(fc.constant('s-1'), anyValue),
-      user_id: anyValue,
-      id: fc.oneof(fc.stringMatching(/^[a-z0-9]{1,8}$/), anyValue),
-      payload: fc.oneof(fc.dictionary(fc.oneof(fc.string(), fc.constantFrom(...PROTO_KEYS)), anyValue, { maxKeys: 6 }), anyValue),
-    },
-    { requiredKeys: [] },
+      {
+        event_type: fc.oneof(fc.constantFrom(...EVENT_TYPES), anyValue),
+        source: fc.oneof(fc.constant('quiz_engine'), anyValue),
+        session_id: fc.oneof(fc.constant('s-1'), anyValue),
+        user_id: anyValue,
+        id: fc.oneof(fc.stringMatching(/^[a-z0-9]{1,8}$/), anyValue),
+        payload: fc.oneof(
+          fc.dictionary(fc.oneof(fc.string(), fc.constantFrom(...PROTO_KEYS)), anyValue, { maxKeys: 6 }),
+          anyValue,
+        ),
+      },
+      { requiredKeys: [] },
     ),
     // Hint: JSON.stringify of an object literal cannot emit an own "__proto__" key, so these are spliced in as text.
     fc.dictionary(fc.constantFrom(...PROTO_KEYS), anyValue, { maxKeys: 3 }),
   )
-  .map(([fields, extra]) => JSON.stringify(fields).replace(/^\{/, `{${Object.entries(extra).map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)},`).join('')}`));
+  .map(([fields, extra]) =>
+    JSON.stringify(fields).replace(
+      /^\{/,
+      `{${Object.entries(extra)
+        .map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)},`)
+        .join('')}`,
+    ),
+  );
 
 /** `depth` containers deep, as text (JSON.stringify would overflow on the way in). */
 const deep = fc.tuple(fc.integer({ min: 20, max: 20_000 }), fc.constantFrom('[', '{"a":')).map(([depth, open]) => {
@@ -93,7 +103,11 @@ describe('REST under random input', () => {
       fc.asyncProperty(body, fc.boolean(), async (payload, versioned) => {
         const base = versioned ? `${t.base}/api/v1` : t.base;
         const before = await head();
-        const res = await call(`${base}/events`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: payload });
+        const res = await call(`${base}/events`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: payload,
+        });
         expect(res.status).toBeLessThan(500);
         if (res.status >= 400) {
           expect(res.body).toHaveProperty('detail');
@@ -107,10 +121,26 @@ describe('REST under random input', () => {
   });
 
   const queryKey = fc.oneof(
-    fc.constantFrom('session_id', 'user_id', 'source', 'event_type', 'since', 'until', 'limit', 'order', 'after_offset', 'before_offset', 'status'),
+    fc.constantFrom(
+      'session_id',
+      'user_id',
+      'source',
+      'event_type',
+      'since',
+      'until',
+      'limit',
+      'order',
+      'after_offset',
+      'before_offset',
+      'status',
+    ),
     fc.string({ maxLength: 6 }),
   );
-  const queryValue = fc.oneof(text.filter((s) => s.length < 3_000), fc.integer().map(String), fc.constantFrom('2026-01-31T12:00:00Z', '1e999', '-0', '%', '%zz', '%E0%A4'));
+  const queryValue = fc.oneof(
+    text.filter((s) => s.length < 3_000),
+    fc.integer().map(String),
+    fc.constantFrom('2026-01-31T12:00:00Z', '1e999', '-0', '%', '%zz', '%E0%A4'),
+  );
   /** A query string, some parts percent-encoded and some raw (broken escapes included). */
   const query = fc
     .array(fc.tuple(queryKey, queryValue, fc.boolean()), { maxLength: 5 })
@@ -122,19 +152,37 @@ describe('REST under random input', () => {
 
   it('answers random query strings on GET /events and /sessions below 500', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom('/events', '/sessions', '/api/v1/events', '/api/v1/sessions'), query, async (path, q) => {
-        const res = await rawRequest(t.server.port, 'GET', `${path}?${q}`);
-        expect(res).not.toBeNull();
-        expect(res!.status).toBeLessThan(500);
-        expect([200, 400, 422]).toContain(res!.status);
-      }),
+      fc.asyncProperty(
+        fc.constantFrom('/events', '/sessions', '/api/v1/events', '/api/v1/sessions'),
+        query,
+        async (path, q) => {
+          const res = await rawRequest(t.server.port, 'GET', `${path}?${q}`);
+          expect(res).not.toBeNull();
+          expect(res!.status).toBeLessThan(500);
+          expect([200, 400, 422]).toContain(res!.status);
+        },
+      ),
       { numRuns: 200 },
     );
     await alive(t.base);
   });
 
   const segment = fc.oneof(
-    fc.constantFrom('events', 'sessions', 'stats', 'health', 'readiness', 'event-types', 'api', 'v1', '', '..', '%', '%2F', 'evt_x'),
+    fc.constantFrom(
+      'events',
+      'sessions',
+      'stats',
+      'health',
+      'readiness',
+      'event-types',
+      'api',
+      'v1',
+      '',
+      '..',
+      '%',
+      '%2F',
+      'evt_x',
+    ),
     fc.string({ maxLength: 8 }).map((s) => s.replace(/[^\x21-\x7e]/g, (c) => pct(c))),
   );
 

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { call, event, getJson, publish, type DetailItem, type EventRecord } from './support/httpCall.js';
-import { parseResponses, rawExchange, rawRequest } from './support/rawHttp.js';
 import { CapturingLogger } from './support/capturingLogger.js';
+import { call, type DetailItem, type EventRecord, event, getJson, publish } from './support/httpCall.js';
+import { parseResponses, rawExchange, rawRequest } from './support/rawHttp.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
 
 /** The JSON text of `nested(depth)`, built without recursion (JSON.stringify would overflow the test's stack). */
@@ -64,7 +64,12 @@ describe('the error boundary', () => {
     expect((await getJson(t.base, '/health')).status).toBe(200);
     const ready = await getJson<Record<string, unknown>>(t.base, '/readiness');
     expect(ready.status).toBe(503);
-    expect(ready.body).toEqual({ ready: false, database: 'unavailable', reason: expect.any(String), router: expect.any(Object) });
+    expect(ready.body).toEqual({
+      ready: false,
+      database: 'unavailable',
+      reason: expect.any(String),
+      router: expect.any(Object),
+    });
     expect((await getJson(t.base, '/health')).status).toBe(200);
   });
 });
@@ -139,8 +144,16 @@ describe('hostile bodies', () => {
 
   it('refuses a body that is not valid UTF-8 with 400, storing nothing', async () => {
     const before = await headOffset(t.base);
-    const body = Buffer.concat([Buffer.from('{"event_type":"quiz_started","source":"s","session_id":"a'), Buffer.from([0xed, 0xa0, 0x80]), Buffer.from('"}')]);
-    const res = await call(`${t.base}/events`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body });
+    const body = Buffer.concat([
+      Buffer.from('{"event_type":"quiz_started","source":"s","session_id":"a'),
+      Buffer.from([0xed, 0xa0, 0x80]),
+      Buffer.from('"}'),
+    ]);
+    const res = await call(`${t.base}/events`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body,
+    });
     expect(res.status).toBe(400);
     expect(res.body).toEqual({ detail: 'Invalid JSON body: not valid UTF-8' });
     expect(await headOffset(t.base)).toBe(before);
@@ -223,15 +236,22 @@ describe('lone surrogates and empty ids over REST', () => {
     await t.stop();
   });
 
-  it.each(['source', 'session_id', 'user_id', 'id'])('refuses a lone surrogate in %s with 422 naming the field', async (field) => {
-    t = await startTestServer();
-    const res = await publish<{ detail: DetailItem[] }>(t.base, event({ [field]: 'a\ud800b' }));
-    expect(res.status).toBe(422);
-    expect(res.body.detail).toEqual([
-      { loc: ['body', field], msg: `${field}: contains a lone surrogate (\\ud800); cannot be stored as sent`, type: 'value_error' },
-    ]);
-    expect(await headOffset(t.base)).toBe(0);
-  });
+  it.each(['source', 'session_id', 'user_id', 'id'])(
+    'refuses a lone surrogate in %s with 422 naming the field',
+    async (field) => {
+      t = await startTestServer();
+      const res = await publish<{ detail: DetailItem[] }>(t.base, event({ [field]: 'a\ud800b' }));
+      expect(res.status).toBe(422);
+      expect(res.body.detail).toEqual([
+        {
+          loc: ['body', field],
+          msg: `${field}: contains a lone surrogate (\\ud800); cannot be stored as sent`,
+          type: 'value_error',
+        },
+      ]);
+      expect(await headOffset(t.base)).toBe(0);
+    },
+  );
 
   it('stores payload strings with lone surrogates exactly: publish, GET by id and GET /events agree', async () => {
     t = await startTestServer();

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { event, getJson, ManualClock, publish, type EventRecord } from './support/httpCall.js';
+import { type EventRecord, event, getJson, ManualClock, publish } from './support/httpCall.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
 
 const T0 = Date.UTC(2026, 0, 31, 12, 0, 0);
@@ -17,7 +17,18 @@ interface SessionView {
   quiz_id: string | null;
 }
 
-const SESSION_KEYS = ['session_id', 'status', 'user_ids', 'event_count', 'counts', 'first_offset', 'last_offset', 'started_at', 'completed_at', 'quiz_id'];
+const SESSION_KEYS = [
+  'session_id',
+  'status',
+  'user_ids',
+  'event_count',
+  'counts',
+  'first_offset',
+  'last_offset',
+  'started_at',
+  'completed_at',
+  'quiz_id',
+];
 
 describe('GET /api/v1/sessions/{session_id}', () => {
   let t: TestServer;
@@ -30,12 +41,16 @@ describe('GET /api/v1/sessions/{session_id}', () => {
     await t.stop();
   });
 
-  const session = (id: string, prefix = '/api/v1') => getJson<SessionView>(t.base, `${prefix}/sessions/${encodeURIComponent(id)}`);
+  const session = (id: string, prefix = '/api/v1') =>
+    getJson<SessionView>(t.base, `${prefix}/sessions/${encodeURIComponent(id)}`);
   const statusOf = async (id: string) => (await session(id)).body.status;
 
   it('refolds from what retention left: deleted events no longer count', async () => {
     const s = 'session-retention';
-    await publish(t.base, [event({ event_type: 'quiz_started', session_id: s }), event({ event_type: 'answer_submitted', session_id: s })]);
+    await publish(t.base, [
+      event({ event_type: 'quiz_started', session_id: s }),
+      event({ event_type: 'answer_submitted', session_id: s }),
+    ]);
     clock.advance(60_000);
     const kept = await publish(t.base, event({ event_type: 'answer_submitted', session_id: s }));
     expect((await session(s)).body.event_count).toBe(3);
@@ -57,9 +72,15 @@ describe('GET /api/v1/sessions/{session_id}', () => {
 
   it('folds a whole quiz into one view', async () => {
     const s = 'session-123';
-    const created = await publish(t.base, event({ event_type: 'session_created', session_id: s, user_id: 'student-456' }));
+    const created = await publish(
+      t.base,
+      event({ event_type: 'session_created', session_id: s, user_id: 'student-456' }),
+    );
     clock.advance(1_000);
-    const started = await publish(t.base, event({ event_type: 'quiz_started', session_id: s, user_id: 'student-456', payload: { quiz_id: 'demo-quiz' } }));
+    const started = await publish(
+      t.base,
+      event({ event_type: 'quiz_started', session_id: s, user_id: 'student-456', payload: { quiz_id: 'demo-quiz' } }),
+    );
     clock.advance(1_000);
     await publish(t.base, [
       event({ event_type: 'answer_submitted', session_id: s, user_id: 'student-456' }),
@@ -67,7 +88,10 @@ describe('GET /api/v1/sessions/{session_id}', () => {
       event({ event_type: 'timer_tick', session_id: 'another-session' }),
     ]);
     clock.advance(1_000);
-    const completed = await publish(t.base, event({ event_type: 'quiz_completed', session_id: s, user_id: 'student-456' }));
+    const completed = await publish(
+      t.base,
+      event({ event_type: 'quiz_completed', session_id: s, user_id: 'student-456' }),
+    );
 
     const res = await session(s);
     expect(res.status).toBe(200);
@@ -174,11 +198,17 @@ describe('GET /api/v1/sessions', () => {
     clock = new ManualClock(T0);
     t = await startTestServer({}, { now: clock.now });
     await publish(t.base, event({ event_type: 'session_created', session_id: 'created-1' }));
-    await publish(t.base, [event({ event_type: 'session_created', session_id: 'done-1' }), event({ event_type: 'quiz_started', session_id: 'done-1' })]);
+    await publish(t.base, [
+      event({ event_type: 'session_created', session_id: 'done-1' }),
+      event({ event_type: 'quiz_started', session_id: 'done-1' }),
+    ]);
     await publish(t.base, event({ event_type: 'quiz_started', session_id: 'running-1' }));
     await publish(t.base, event({ event_type: 'quiz_completed', session_id: 'done-1' }));
     await publish(t.base, event({ event_type: 'quiz_started', session_id: 'running-2' }));
-    await publish(t.base, [event({ event_type: 'quiz_started', session_id: 'late-1' }), event({ event_type: 'quiz_timeout', session_id: 'late-1' })]);
+    await publish(t.base, [
+      event({ event_type: 'quiz_started', session_id: 'late-1' }),
+      event({ event_type: 'quiz_timeout', session_id: 'late-1' }),
+    ]);
     await publish(t.base, event({ event_type: 'answer_submitted', session_id: null }));
   });
   afterEach(async () => {
@@ -233,7 +263,9 @@ describe('GET /api/v1/sessions', () => {
   it.each(['?status=finished', '?limit=0', '?limit=1001', '?limit=ten'])('rejects %s with 422', async (query) => {
     const res = await list(query);
     expect(res.status).toBe(422);
-    expect(res.body).toEqual({ detail: [expect.objectContaining({ loc: expect.any(Array), msg: expect.any(String) })] });
+    expect(res.body).toEqual({
+      detail: [expect.objectContaining({ loc: expect.any(Array), msg: expect.any(String) })],
+    });
   });
 
   it('lists the same sessions and statuses after a restart', async () => {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { call, event, getJson, ManualClock, publish, queryEvents, type EventRecord } from './support/httpCall.js';
+import { call, type EventRecord, event, getJson, ManualClock, publish, queryEvents } from './support/httpCall.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
 
 const T0 = Date.UTC(2026, 0, 31, 12, 0, 0);
@@ -41,7 +41,8 @@ describe('restart on the same database', () => {
 
     expect(await epochOf()).toBe(epoch);
     expect(await queryEvents(t.base, { order: 'asc' })).toEqual(records);
-    for (const record of records) expect((await getJson(t.base, `/events/${encodeURIComponent(record.id)}`)).body).toEqual(record);
+    for (const record of records)
+      expect((await getJson(t.base, `/events/${encodeURIComponent(record.id)}`)).body).toEqual(record);
     expect(await queryEvents(t.base, { session_id: 's1' })).toEqual([published[1], published[0]]);
     expect(await queryEvents(t.base, { user_id: 'u2' })).toEqual([single]);
     expect(await logStats()).toEqual(stats);
@@ -53,10 +54,20 @@ describe('restart on the same database', () => {
 
   it('reads a session across events from before and after a restart, in both orders', async () => {
     t = await startTestServer({}, { now: clock.now });
-    const before = (await publish<EventRecord[]>(t.base, Array.from({ length: 5 }, (_, i) => event({ session_id: 's', user_id: 'u', payload: { i } })))).body;
+    const before = (
+      await publish<EventRecord[]>(
+        t.base,
+        Array.from({ length: 5 }, (_, i) => event({ session_id: 's', user_id: 'u', payload: { i } })),
+      )
+    ).body;
     await publish(t.base, event({ session_id: 'other' }));
     await restart();
-    const after = (await publish<EventRecord[]>(t.base, Array.from({ length: 5 }, (_, i) => event({ session_id: 's', user_id: 'u', payload: { i: i + 5 } })))).body;
+    const after = (
+      await publish<EventRecord[]>(
+        t.base,
+        Array.from({ length: 5 }, (_, i) => event({ session_id: 's', user_id: 'u', payload: { i: i + 5 } })),
+      )
+    ).body;
     const both = [...before, ...after];
     for (const key of ['session_id', 'user_id'] as const) {
       const filter = { [key]: key === 'session_id' ? 's' : 'u' };
@@ -64,7 +75,9 @@ describe('restart on the same database', () => {
       expect(await queryEvents(t.base, { ...filter })).toEqual([...both].reverse());
       expect(await queryEvents(t.base, { ...filter, order: 'asc', limit: 7 })).toEqual(both.slice(0, 7));
       expect(await queryEvents(t.base, { ...filter, limit: 7 })).toEqual([...both].reverse().slice(0, 7));
-      expect(await queryEvents(t.base, { ...filter, order: 'asc', after_offset: before[3]!.offset, limit: 3 })).toEqual(both.slice(4, 7));
+      expect(await queryEvents(t.base, { ...filter, order: 'asc', after_offset: before[3]!.offset, limit: 3 })).toEqual(
+        both.slice(4, 7),
+      );
     }
   });
 
@@ -96,8 +109,11 @@ describe('restart on the same database', () => {
     t = await startTestServer({}, { now: clock.now });
     await publish(t.base, [event(), event()]);
     clock.advance(3_600_000);
-    const kept = (await publish<EventRecord[]>(t.base, [event({ payload: { k: 1 } }), event({ payload: { k: 2 } })])).body;
-    expect((await call(`${t.base}/events?before=${encodeURIComponent(kept[0]!.timestamp)}`, { method: 'DELETE' })).body).toEqual({ deleted: 2 });
+    const kept = (await publish<EventRecord[]>(t.base, [event({ payload: { k: 1 } }), event({ payload: { k: 2 } })]))
+      .body;
+    expect(
+      (await call(`${t.base}/events?before=${encodeURIComponent(kept[0]!.timestamp)}`, { method: 'DELETE' })).body,
+    ).toEqual({ deleted: 2 });
     await restart();
     expect(await queryEvents(t.base, { order: 'asc' })).toEqual(kept);
     expect((await getJson<{ total_events: number }>(t.base, '/stats')).body.total_events).toBe(2);

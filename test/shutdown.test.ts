@@ -2,9 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { killServer, spawnServer, type ChildServer } from './support/childServer.js';
+import { type ChildServer, killServer, spawnServer } from './support/childServer.js';
 import { allEvents, getJson } from './support/pipelineRest.js';
-import { subscribe, WsClient, type Message, type WireRecord } from './support/wsClient.js';
+import { type Message, subscribe, type WireRecord, WsClient } from './support/wsClient.js';
 
 describe('SIGTERM (graceful shutdown of the real process)', () => {
   let dir: string | undefined;
@@ -36,7 +36,8 @@ describe('SIGTERM (graceful shutdown of the real process)', () => {
     expect(await replaying.client.next<unknown>()).toEqual([expect.objectContaining({ offset: 1 })]);
 
     // A few publishes still in flight when the signal arrives.
-    for (let i = 0; i < 5; i++) publisher.send({ event_type: 'answer_submitted', source: 'shutdown_test', payload: { i } });
+    for (let i = 0; i < 5; i++)
+      publisher.send({ event_type: 'answer_submitted', source: 'shutdown_test', payload: { i } });
     server.proc.kill('SIGTERM');
 
     for (const client of [live.client, replaying.client, filtered.client, unconfigured, publisher]) {

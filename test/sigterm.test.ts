@@ -2,8 +2,8 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { event, getJson, publish, queryEvents, type EventRecord } from './support/httpCall.js';
-import { MAIN_JS, spawnServer, type ChildServer } from './support/childServer.js';
+import { type ChildServer, MAIN_JS, spawnServer } from './support/childServer.js';
+import { type EventRecord, event, getJson, publish, queryEvents } from './support/httpCall.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
 
 /** `node dist/src/main.js` with info logs, so the no-stack-trace check sees everything it prints. */
@@ -37,11 +37,19 @@ describe('node dist/src/main.js', () => {
     const epoch = (await getJson<{ epoch: string }>(child.base, '/health')).body.epoch;
 
     const records: EventRecord[] = [];
-    records.push((await publish(child.base, event({ event_type: 'quiz_started', session_id: 'sig', payload: { quiz_id: 'q' } }))).body);
-    const batch = await publish<EventRecord[]>(child.base, Array.from({ length: 50 }, (_, i) => event({ session_id: 'sig', payload: { i } })));
+    records.push(
+      (await publish(child.base, event({ event_type: 'quiz_started', session_id: 'sig', payload: { quiz_id: 'q' } })))
+        .body,
+    );
+    const batch = await publish<EventRecord[]>(
+      child.base,
+      Array.from({ length: 50 }, (_, i) => event({ session_id: 'sig', payload: { i } })),
+    );
     expect(batch.status).toBe(201);
     records.push(...batch.body);
-    records.push((await publish(child.base, event({ id: 'last-one', event_type: 'quiz_completed', session_id: 'sig' }))).body);
+    records.push(
+      (await publish(child.base, event({ id: 'last-one', event_type: 'quiz_completed', session_id: 'sig' }))).body,
+    );
     expect(records.map((r) => r.offset)).toEqual(Array.from({ length: 52 }, (_, i) => i + 1));
 
     child.proc.kill('SIGTERM');
@@ -51,7 +59,11 @@ describe('node dist/src/main.js', () => {
     restarted = await startTestServer({}, {}, dir);
     expect((await getJson<{ epoch: string }>(restarted.base, '/health')).body.epoch).toBe(epoch);
     expect(await queryEvents(restarted.base, { order: 'asc', limit: 1000 })).toEqual(records);
-    expect((await getJson(restarted.base, '/api/v1/sessions/sig')).body).toMatchObject({ status: 'completed', event_count: 52, quiz_id: 'q' });
+    expect((await getJson(restarted.base, '/api/v1/sessions/sig')).body).toMatchObject({
+      status: 'completed',
+      event_count: 52,
+      quiz_id: 'q',
+    });
     expect((await publish(restarted.base, event())).body.offset).toBe(53);
   });
 

@@ -2,9 +2,9 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualScheduler } from '../src/actors/manualScheduler.js';
-import { allEvents, stats, waitFor, type EventBody } from './support/pipelineRest.js';
+import { allEvents, type EventBody, stats, waitFor } from './support/pipelineRest.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
-import { closeAll, isRecord, subscribe, WsClient, type Message, type WireRecord } from './support/wsClient.js';
+import { closeAll, isRecord, type Message, subscribe, type WireRecord, WsClient } from './support/wsClient.js';
 
 // Hint: a forced full GC before each rss sample keeps garbage from the test's own clients out of the figure.
 setFlagsFromString('--expose-gc');
@@ -20,18 +20,31 @@ function serverSubscriber(t: TestServer, id: string) {
 }
 
 function bigEvent(i: number): EventBody {
-  return { event_type: 'answer_submitted', source: 'load', session_id: `s${i % 3}`, user_id: null, payload: { i, blob: `${i}:`.padEnd(PAYLOAD_CHARS, 'x') } };
+  return {
+    event_type: 'answer_submitted',
+    source: 'load',
+    session_id: `s${i % 3}`,
+    user_id: null,
+    payload: { i, blob: `${i}:`.padEnd(PAYLOAD_CHARS, 'x') },
+  };
 }
 
 /** Publish `batches` batches over one connection, a few in flight at a time; `after` runs after every ack. */
-async function publishBatches(t: TestServer, first: number, batches: number, after: () => void = () => undefined): Promise<number> {
+async function publishBatches(
+  t: TestServer,
+  first: number,
+  batches: number,
+  after: () => void = () => undefined,
+): Promise<number> {
   const publisher = await WsClient.open(`${t.wsBase}/ws/publish`);
   let bytes = 0;
   let acked = 0;
   const window = 4;
   try {
     for (let b = 0; b < batches; b++) {
-      const text = JSON.stringify(Array.from({ length: EVENTS_PER_BATCH }, (_, i) => bigEvent(first + b * EVENTS_PER_BATCH + i)));
+      const text = JSON.stringify(
+        Array.from({ length: EVENTS_PER_BATCH }, (_, i) => bigEvent(first + b * EVENTS_PER_BATCH + i)),
+      );
       bytes += text.length;
       publisher.send(text);
       if (b - acked >= window) {
@@ -134,7 +147,10 @@ describe('slow consumers', () => {
     stuck.client.resume();
     await readThrough(stuck.client, warmHead + total, stuckGot);
     expectContiguous(stuckGot, warmHead + 1, warmHead + total);
-    await waitFor(async () => (await stats(t!.base)).router.lagging_subscribers === 0, 'the subscriber to leave lagging');
+    await waitFor(
+      async () => (await stats(t!.base)).router.lagging_subscribers === 0,
+      'the subscriber to leave lagging',
+    );
     // And it is live again.
     const more = await publishBatches(t, 10_000, 1);
     expect(more).toBeGreaterThan(0);
@@ -145,7 +161,10 @@ describe('slow consumers', () => {
   it('closes a consumer stuck past SLOW_CONSUMER_TIMEOUT_MS with 4008 and the offset to resume from, which yields the rest', async () => {
     // Hint: time is manual, so the sweep runs when the test moves the clock; deferred work still runs for real.
     const scheduler = new ManualScheduler(1_700_000_000_000, true);
-    t = await startTestServer({ SUBSCRIBER_BUFFER_BYTES: String(BUFFER_BYTES), SLOW_CONSUMER_TIMEOUT_MS: '1500' }, { scheduler });
+    t = await startTestServer(
+      { SUBSCRIBER_BUFFER_BYTES: String(BUFFER_BYTES), SLOW_CONSUMER_TIMEOUT_MS: '1500' },
+      { scheduler },
+    );
     const stuck = await subscribe(t.wsBase, {});
     const healthy = await subscribe(t.wsBase, {});
     clients.push(stuck.client, healthy.client);

@@ -4,32 +4,47 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { recordJson } from '../src/protocol/eventRecord.js';
 import { LogWriteError } from '../src/persistence/eventLog.js';
 import { SqliteEventLog } from '../src/persistence/sqliteEventLog.js';
 import type { EventInput } from '../src/protocol/eventInput.js';
+import { recordJson } from '../src/protocol/eventRecord.js';
 import { runLogContract } from './logContract.case.js';
 
 runLogContract('SqliteEventLog (worker indexer)', (path, deps) => new SqliteEventLog({ path, ...deps }));
 
 // Hint: a tiny chunk makes most reads cross the indexed chunks and the in-memory tail; inline builds are synchronous.
-runLogContract('SqliteEventLog (inline indexer, indexChunk 3)', (path, deps) => new SqliteEventLog({ path, ...deps, indexChunk: 3, indexer: 'inline' }));
-
+runLogContract(
+  'SqliteEventLog (inline indexer, indexChunk 3)',
+  (path, deps) => new SqliteEventLog({ path, ...deps, indexChunk: 3, indexer: 'inline' }),
+);
 
 describe('SqliteEventLog', () => {
   it('builds the same record JSON in SQL (replay path) as recordJson does', () => {
     const dir = mkdtempSync(join(tmpdir(), 'sqlite-log-'));
     let clock = 0;
     let ids = 0;
-    const log = new SqliteEventLog({ path: join(dir, 'events.db'), now: () => clock, newId: () => `gen-${++ids}`, newEpoch: () => 'e', indexer: 'inline' });
+    const log = new SqliteEventLog({
+      path: join(dir, 'events.db'),
+      now: () => clock,
+      newId: () => `gen-${++ids}`,
+      newEpoch: () => 'e',
+      indexer: 'inline',
+    });
     try {
-      const text = fc.oneof(fc.string(), fc.string({ unit: 'binary' }), fc.constantFrom('"quoted"', 'back\\slash', 'tab\there', 'line\nbreak', '\u0001\u001f', 'ünï 😀'));
+      const text = fc.oneof(
+        fc.string(),
+        fc.string({ unit: 'binary' }),
+        fc.constantFrom('"quoted"', 'back\\slash', 'tab\there', 'line\nbreak', '\u0001\u001f', 'ünï 😀'),
+      );
       fc.assert(
         fc.property(
           fc.array(
             fc.record({
               ts: fc.integer({ min: 0, max: 4_102_444_800_000 }),
-              id: fc.option(text.filter((t) => t.length > 0), { nil: null }),
+              id: fc.option(
+                text.filter((t) => t.length > 0),
+                { nil: null },
+              ),
               session_id: fc.option(text, { nil: null }),
               user_id: fc.option(text, { nil: null }),
               payload: fc.dictionary(text, fc.jsonValue()),
@@ -40,7 +55,16 @@ describe('SqliteEventLog', () => {
             const from = log.headOffset() + 1;
             for (const e of events) {
               clock = Math.max(clock, e.ts);
-              log.appendGroups([[input({ id: e.id === null ? null : `${e.id}-${ids++}`, session_id: e.session_id, user_id: e.user_id, payloadJson: JSON.stringify(e.payload) })]]);
+              log.appendGroups([
+                [
+                  input({
+                    id: e.id === null ? null : `${e.id}-${ids++}`,
+                    session_id: e.session_id,
+                    user_id: e.user_id,
+                    payloadJson: JSON.stringify(e.payload),
+                  }),
+                ],
+              ]);
             }
             const expected = log.readFrom(from, {}, 100).map(recordJson);
             const actual = log.readJsonFrom(from, {}, 100);
@@ -59,17 +83,30 @@ describe('SqliteEventLog', () => {
   it('serves the same reads before and after the worker indexes chunks, and after a reopen', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sqlite-log-'));
     let ids = 0;
-    const options = { path: join(dir, 'events.db'), now: () => 1000, newId: () => `gen-${++ids}`, newEpoch: () => 'e', indexChunk: 4 };
+    const options = {
+      path: join(dir, 'events.db'),
+      now: () => 1000,
+      newId: () => `gen-${++ids}`,
+      newEpoch: () => 'e',
+      indexChunk: 4,
+    };
     let log = new SqliteEventLog(options);
     try {
       const groups = Array.from({ length: 10 }, (_, g) =>
-        Array.from({ length: 3 }, (_, i) => input({ session_id: `s${(g + i) % 3}`, user_id: `u${i}`, id: g === 2 && i === 0 ? 'producer-1' : null })),
+        Array.from({ length: 3 }, (_, i) =>
+          input({ session_id: `s${(g + i) % 3}`, user_id: `u${i}`, id: g === 2 && i === 0 ? 'producer-1' : null }),
+        ),
       );
       for (const group of groups) log.appendGroups([group]);
       const snapshot = () => ({
         s0: log.readFrom(1, { session_id: 's0' }, 100).map((e) => e.offset),
         u1desc: log.query({ filter: { user_id: 'u1' }, limit: 5, order: 'desc' }).map((e) => e.offset),
-        byId: [log.getById('gen-1')?.offset, log.getById('gen-20')?.offset, log.getById('producer-1')?.offset, log.getById('nope')],
+        byId: [
+          log.getById('gen-1')?.offset,
+          log.getById('gen-20')?.offset,
+          log.getById('producer-1')?.offset,
+          log.getById('nope'),
+        ],
       });
       const before = snapshot();
       expect(before.s0.length).toBe(10);
@@ -106,16 +143,26 @@ describe('SqliteEventLog', () => {
   it('rolls back a refused commit completely and reuses nothing', () => {
     const dir = mkdtempSync(join(tmpdir(), 'sqlite-log-'));
     let ids = 0;
-    const log = new SqliteEventLog({ path: join(dir, 'events.db'), now: () => 1000, newId: () => `gen-${++ids}`, newEpoch: () => 'e' });
+    const log = new SqliteEventLog({
+      path: join(dir, 'events.db'),
+      now: () => 1000,
+      newId: () => `gen-${++ids}`,
+      newEpoch: () => 'e',
+    });
     try {
       log.appendGroups([[input({ id: 'kept' })]]);
       // Hint: a null source violates NOT NULL, which is the cheapest way to make SQLite refuse the whole commit.
       const refused = input({ source: null as unknown as string });
-      expect(() => log.appendGroups([[input({ id: 'lost', event_type: 'timer_tick' })], [refused]])).toThrow(LogWriteError);
+      expect(() => log.appendGroups([[input({ id: 'lost', event_type: 'timer_tick' })], [refused]])).toThrow(
+        LogWriteError,
+      );
       expect(log.headOffset()).toBe(1);
       expect(log.getById('lost')).toBeNull();
       expect(log.readFrom(0, { session_id: 's1' }, 10).map((e) => e.id)).toEqual(['kept']);
-      expect(log.stats(1000)).toMatchObject({ total_events: 1, by_type: [{ event_type: 'quiz_started', count: 1, last_seen: 1000 }] });
+      expect(log.stats(1000)).toMatchObject({
+        total_events: 1,
+        by_type: [{ event_type: 'quiz_started', count: 1, last_seen: 1000 }],
+      });
       // Offset 2 goes to another event; the rolled-back id must not point at it.
       const [other] = log.appendGroups([[input({ id: 'other', session_id: 's2' })]]);
       expect(other?.ok && other.appended.map((e) => [e.offset, e.id])).toEqual([[2, 'other']]);
@@ -133,7 +180,12 @@ describe('SqliteEventLog', () => {
     const dir = mkdtempSync(join(tmpdir(), 'sqlite-log-'));
     let ids = 0;
     let clock = 1000;
-    const log = new SqliteEventLog({ path: join(dir, 'events.db'), now: () => clock, newId: () => `gen-${++ids}`, newEpoch: () => 'e' });
+    const log = new SqliteEventLog({
+      path: join(dir, 'events.db'),
+      now: () => clock,
+      newId: () => `gen-${++ids}`,
+      newEpoch: () => 'e',
+    });
     const refused = () => input({ source: null as unknown as string });
     try {
       expect(log.health()).toEqual({ writable: true, reason: null });
@@ -163,9 +215,17 @@ describe('SqliteEventLog', () => {
     const dir = mkdtempSync(join(tmpdir(), 'sqlite-log-'));
     let ids = 0;
     const path = join(dir, 'events.db');
-    const log = new SqliteEventLog({ path, now: () => 1000, newId: () => `gen-${++ids}`, newEpoch: () => 'live', indexChunk: 10, indexer: 'inline' });
+    const log = new SqliteEventLog({
+      path,
+      now: () => 1000,
+      newId: () => `gen-${++ids}`,
+      newEpoch: () => 'live',
+      indexChunk: 10,
+      indexer: 'inline',
+    });
     try {
-      for (let i = 0; i < 5; i++) log.appendGroups([Array.from({ length: 9 }, (_, j) => input({ id: `b${i}-${j}`, session_id: `s${j % 3}` }))]);
+      for (let i = 0; i < 5; i++)
+        log.appendGroups([Array.from({ length: 9 }, (_, j) => input({ id: `b${i}-${j}`, session_id: `s${j % 3}` }))]);
       const side = new Database(path, { readonly: true });
       side.exec(`VACUUM INTO '${join(dir, 'vacuum.db')}'`);
       await side.backup(join(dir, 'online.db'));
@@ -173,11 +233,22 @@ describe('SqliteEventLog', () => {
       log.appendGroups([[input({ id: 'after-backup' })]]);
       for (const copy of ['vacuum.db', 'online.db']) {
         const notices: string[] = [];
-        const restored = new SqliteEventLog({ path: join(dir, copy), now: () => 1000, newId: () => `gen-${++ids}`, newEpoch: () => 'other', onNotice: (m) => notices.push(m) });
+        const restored = new SqliteEventLog({
+          path: join(dir, copy),
+          now: () => 1000,
+          newId: () => `gen-${++ids}`,
+          newEpoch: () => 'other',
+          onNotice: (m) => notices.push(m),
+        });
         try {
           expect(restored.epoch).toBe('live');
           expect(restored.headOffset()).toBe(45);
-          expect(restored.readFrom(0, { session_id: 's1' }, 100).map((e) => e.id)).toEqual(log.readFrom(0, { session_id: 's1' }, 100).filter((e) => e.offset <= 45).map((e) => e.id));
+          expect(restored.readFrom(0, { session_id: 's1' }, 100).map((e) => e.id)).toEqual(
+            log
+              .readFrom(0, { session_id: 's1' }, 100)
+              .filter((e) => e.offset <= 45)
+              .map((e) => e.id),
+          );
           expect(restored.getById('after-backup')).toBeNull();
           expect(notices).toEqual([]);
         } finally {

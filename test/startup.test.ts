@@ -11,7 +11,11 @@ describe('startup', () => {
   it('refuses a taken port with a ListenError and keeps the running server serving', async () => {
     const t = await startTestServer();
     try {
-      const config = loadConfig({ HOST: '127.0.0.1', PORT: String(t.server.port), DATABASE_PATH: join(t.dir, 'other.db') });
+      const config = loadConfig({
+        HOST: '127.0.0.1',
+        PORT: String(t.server.port),
+        DATABASE_PATH: join(t.dir, 'other.db'),
+      });
       await expect(startServer(config)).rejects.toThrow(ListenError);
       await expect(startServer(config)).rejects.toThrow(`could not listen on 127.0.0.1:${t.server.port}`);
       const health = await fetch(`${t.base}/health`);
@@ -41,10 +45,17 @@ describe('startup', () => {
     expect(() => loadConfig({ REQUIRE_AUTH: 'maybe' })).toThrow(/REQUIRE_AUTH must be true or false/);
     expect(loadConfig({ REQUIRE_AUTH: 'off' }).requireAuth).toBe(false);
     expect(loadConfig({ REQUIRE_AUTH: 'Yes', API_KEY: 'k' }).requireAuth).toBe(true);
-    expect(() => loadConfig({ CORS_ORIGINS: 'https://a.example/' })).toThrow(/CORS_ORIGINS entry "https:\/\/a.example\/" is not an origin/);
-    expect(loadConfig({ CORS_ORIGINS: 'https://a.example, http://localhost:3000' }).corsOrigins).toEqual(['https://a.example', 'http://localhost:3000']);
+    expect(() => loadConfig({ CORS_ORIGINS: 'https://a.example/' })).toThrow(
+      /CORS_ORIGINS entry "https:\/\/a.example\/" is not an origin/,
+    );
+    expect(loadConfig({ CORS_ORIGINS: 'https://a.example, http://localhost:3000' }).corsOrigins).toEqual([
+      'https://a.example',
+      'http://localhost:3000',
+    ]);
     expect(loadConfig({ CORS_ORIGINS: '' }).corsOrigins).toEqual([]);
-    expect(() => loadConfig({ TRUST_PROXY: '10.0.0.0/8' })).toThrow(/TRUST_PROXY entry "10.0.0.0\/8" is not an IP address/);
+    expect(() => loadConfig({ TRUST_PROXY: '10.0.0.0/8' })).toThrow(
+      /TRUST_PROXY entry "10.0.0.0\/8" is not an IP address/,
+    );
     expect(loadConfig({ TRUST_PROXY: '10.0.0.1,::1,*' }).trustProxy).toEqual(['10.0.0.1', '::1', '*']);
     expect(loadConfig({ TRUST_PROXY: '' }).trustProxy).toEqual([]);
     expect(() => loadConfig({ RATE_LIMIT_ADMIN: '0/second' })).toThrow(/RATE_LIMIT_ADMIN must look like/);

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventBody, getJson } from './support/pipelineRest.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
-import { WsClient, type Message } from './support/wsClient.js';
+import { type Message, WsClient } from './support/wsClient.js';
 
 /** One WebSocket frame: text (a JS string; ws sends it as UTF-8) or binary (any bytes, often broken UTF-8). */
 type Frame = { readonly text: string } | { readonly binary: Uint8Array };
@@ -32,7 +32,11 @@ const hugeText = fc.tuple(fc.integer({ min: 1, max: 3 * 1024 * 1024 }), fc.boole
 });
 
 const validEvents = fc
-  .tuple(fc.dictionary(fc.string({ maxLength: 8 }), fc.jsonValue({ maxDepth: 3 }), { maxKeys: 5 }), fc.integer({ min: 1, max: 4 }), fc.boolean())
+  .tuple(
+    fc.dictionary(fc.string({ maxLength: 8 }), fc.jsonValue({ maxDepth: 3 }), { maxKeys: 5 }),
+    fc.integer({ min: 1, max: 4 }),
+    fc.boolean(),
+  )
   .map(([payload, count, batch]) => {
     const events = Array.from({ length: count }, () => eventBody({ payload }));
     return JSON.stringify(batch ? events : events[0]);
@@ -78,7 +82,9 @@ describe('random WebSocket frames', () => {
   });
   const alive = async () => expect((await getJson(`${t.base}/health`)).status).toBe(200);
 
-  it('on /ws/publish: one reply per frame, the connection open, the server alive, the log changed only by acked events', { timeout: 60_000 }, async () => {
+  it('on /ws/publish: one reply per frame, the connection open, the server alive, the log changed only by acked events', {
+    timeout: 60_000,
+  }, async () => {
     const p = await WsClient.open(`${t.wsBase}/ws/publish`);
     try {
       await fc.assert(
@@ -103,7 +109,9 @@ describe('random WebSocket frames', () => {
     }
   });
 
-  it('on /ws/subscribe: never a close without a close frame, the next ping answered, the server alive', { timeout: 60_000 }, async () => {
+  it('on /ws/subscribe: never a close without a close frame, the next ping answered, the server alive', {
+    timeout: 60_000,
+  }, async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(frame, { minLength: 1, maxLength: 4 }), async (frames) => {
         const s = await WsClient.open(`${t.wsBase}/ws/subscribe`);

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Logger } from '../src/actors/logger.js';
 import { eventBody, getJson, stats, waitFor } from './support/pipelineRest.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
-import { closeAll, subscribe, UpgradeRefusedError, WsClient, type Message } from './support/wsClient.js';
+import { closeAll, type Message, subscribe, UpgradeRefusedError, WsClient } from './support/wsClient.js';
 
 const deep = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
 
@@ -54,7 +54,10 @@ describe('WebSocket input that used to kill the server or was stored wrong', () 
   it('answers a subscribe message nested 10,000 deep with an error, then accepts a good one', async () => {
     const s = await open('/ws/subscribe');
     s.send(`{"event_types":${deep(10_000)}}`);
-    expect(await s.next()).toEqual({ status: 'error', message: expect.stringMatching(/^event_types(\[0\])+: nested deeper than 32/) });
+    expect(await s.next()).toEqual({
+      status: 'error',
+      message: expect.stringMatching(/^event_types(\[0\])+: nested deeper than 32/),
+    });
     s.send({ session_id: 'deep-ok' });
     expect(await s.next()).toMatchObject({ status: 'subscribed' });
   });
@@ -67,7 +70,11 @@ describe('WebSocket input that used to kill the server or was stored wrong', () 
     expect(ack).toMatchObject({ status: 'ok', offset: head + 1 });
     const stored = await getJson<{ payload: unknown }>(`${t.base}/events/${ack.event_id as string}`);
     expect(stored.body.payload).toEqual({ text: 'héllo ✓' });
-    const broken = Buffer.concat([Buffer.from('{"event_type":"answer_submitted","source":"q","session_id":"a'), Buffer.from([0xed, 0xa0, 0x80]), Buffer.from('b"}')]);
+    const broken = Buffer.concat([
+      Buffer.from('{"event_type":"answer_submitted","source":"q","session_id":"a'),
+      Buffer.from([0xed, 0xa0, 0x80]),
+      Buffer.from('b"}'),
+    ]);
     p.ws.send(broken, { binary: true });
     expect(await p.next()).toEqual({ status: 'error', message: 'message is not valid UTF-8' });
     expect((await stats(t.base)).head_offset).toBe(head + 1);
@@ -107,7 +114,11 @@ describe('WebSocket input that used to kill the server or was stored wrong', () 
     clients.push(client);
     expect(ack.ignored).toEqual(['sessionId']);
     client.send({ type: 'update_filters', filters: { userId: 'u', user_id: 'u' } });
-    expect(await client.next()).toMatchObject({ status: 'filters_updated', ignored: ['userId'], filters: { user_id: 'u', session_id: null } });
+    expect(await client.next()).toMatchObject({
+      status: 'filters_updated',
+      ignored: ['userId'],
+      filters: { user_id: 'u', session_id: null },
+    });
     const { client: clean, ack: cleanAck } = await subscribe(t.wsBase, { session_id: 'ok' });
     clients.push(clean);
     expect(cleanAck).not.toHaveProperty('ignored');

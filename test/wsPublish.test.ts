@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allEvents, eventBody, getJson, postEvents, stats, waitFor } from './support/pipelineRest.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
-import { closeAll, UpgradeRefusedError, WsClient, type Message, type WireRecord } from './support/wsClient.js';
+import { closeAll, type Message, UpgradeRefusedError, type WireRecord, WsClient } from './support/wsClient.js';
 
 /** The HTTP status the server answers an upgrade with (101 when it accepts; the socket is then closed). */
 async function upgradeStatus(url: string, headers: Record<string, string> = {}): Promise<number> {
@@ -38,7 +38,12 @@ describe('/ws/publish', () => {
       const head = (await stats(t.base)).head_offset;
       p.send(eventBody({ event_type: 'quiz_started', payload: { quiz_id: 'q1' } }));
       const ack = await p.next();
-      expect(ack).toEqual({ status: 'ok', event_id: expect.stringMatching(/^evt_/), offset: head + 1, duplicate: false });
+      expect(ack).toEqual({
+        status: 'ok',
+        event_id: expect.stringMatching(/^evt_/),
+        offset: head + 1,
+        duplicate: false,
+      });
       const stored = await getJson<WireRecord>(`${t.base}/events/${ack.event_id as string}`);
       expect(stored.status).toBe(200);
       expect(stored.body).toMatchObject({ offset: head + 1, event_type: 'quiz_started', payload: { quiz_id: 'q1' } });
@@ -101,9 +106,17 @@ describe('/ws/publish', () => {
     expect(envelope).toMatchObject({ status: 'ok', ref: 7, count: 2 });
     expect((envelope.last_offset as number) - (envelope.first_offset as number)).toBe(1);
     p.send({ ref: { batch: 'x' }, events: [eventBody({ source: 'bad source' })] });
-    expect(await p.next()).toEqual({ status: 'error', ref: { batch: 'x' }, message: expect.stringContaining('[0].source') });
+    expect(await p.next()).toEqual({
+      status: 'error',
+      ref: { batch: 'x' },
+      message: expect.stringContaining('[0].source'),
+    });
     p.send({ ...eventBody({ event_type: 'nope' }), ref: 'bad-one' });
-    expect(await p.next()).toMatchObject({ status: 'error', ref: 'bad-one', message: expect.stringContaining('event_type') });
+    expect(await p.next()).toMatchObject({
+      status: 'error',
+      ref: 'bad-one',
+      message: expect.stringContaining('event_type'),
+    });
   });
 
   it('answers pipelined messages in message order when valid and invalid ones interleave', async () => {
@@ -137,9 +150,11 @@ describe('/ws/publish', () => {
     expect(acks.slice(0, 60).map((a) => a.status)).toEqual(sent.map((s) => (s.valid ? 'ok' : 'error')));
     expect(acks[60]).toMatchObject({ status: 'error', message: expect.stringContaining('JSON') });
     // Offsets are handed out in message order and without gaps.
-    const offsets = acks.filter((a) => a.status === 'ok').flatMap((a) =>
-      a.count === undefined ? [a.offset as number] : [a.first_offset as number, a.last_offset as number],
-    );
+    const offsets = acks
+      .filter((a) => a.status === 'ok')
+      .flatMap((a) =>
+        a.count === undefined ? [a.offset as number] : [a.first_offset as number, a.last_offset as number],
+      );
     const expected: number[] = [];
     let next = head + 1;
     for (const s of sent) {
@@ -173,12 +188,23 @@ describe('/ws/publish', () => {
     const restFirst = await postEvents(t.base, eventBody({ id: 'rest-first', payload: { r: 1 } }));
     expect(restFirst.status).toBe(201);
     p.send(eventBody({ id: 'rest-first', payload: { r: 1 } }));
-    expect(await p.next()).toEqual({ status: 'ok', event_id: 'rest-first', offset: (restFirst.body as WireRecord).offset, duplicate: true });
+    expect(await p.next()).toEqual({
+      status: 'ok',
+      event_id: 'rest-first',
+      offset: (restFirst.body as WireRecord).offset,
+      duplicate: true,
+    });
 
     // In a batch: known ids resolve to their records, the whole batch fails on one conflict.
     p.send([eventBody({ id: 'ws-dup-1', payload: { n: 1 } }), eventBody({ id: 'ws-dup-2' })]);
     const batch = await p.next();
-    expect(batch).toMatchObject({ status: 'ok', count: 2, event_ids: ['ws-dup-1', 'ws-dup-2'], first_offset: first.offset, duplicates: 1 });
+    expect(batch).toMatchObject({
+      status: 'ok',
+      count: 2,
+      event_ids: ['ws-dup-1', 'ws-dup-2'],
+      first_offset: first.offset,
+      duplicates: 1,
+    });
     const before = (await stats(t.base)).head_offset;
     p.send([eventBody({ id: 'ws-dup-3' }), eventBody({ id: 'ws-dup-2', payload: { other: true } })]);
     expect(await p.next()).toMatchObject({ status: 'error', code: 409 });
@@ -269,8 +295,14 @@ describe('/ws/publish with MAX_WS_CONNECTIONS_PER_IP', () => {
 
   it('holds the limit when many upgrades arrive at once', async () => {
     await closeAll(clients.splice(0));
-    await waitFor(async () => (await stats(t.base)).router.publishers === 0 && (await stats(t.base)).router.active_subscribers === 0, 'sockets to close');
-    const attempts = await Promise.allSettled(Array.from({ length: 10 }, () => WsClient.open(`${t.wsBase}/ws/publish`)));
+    await waitFor(
+      async () =>
+        (await stats(t.base)).router.publishers === 0 && (await stats(t.base)).router.active_subscribers === 0,
+      'sockets to close',
+    );
+    const attempts = await Promise.allSettled(
+      Array.from({ length: 10 }, () => WsClient.open(`${t.wsBase}/ws/publish`)),
+    );
     const opened = attempts.flatMap((a) => (a.status === 'fulfilled' ? [a.value] : []));
     clients.push(...opened);
     const refused = attempts.flatMap((a) => (a.status === 'rejected' ? [a.reason as unknown] : []));
@@ -297,7 +329,10 @@ describe('WebSocket message size limit', () => {
       const s = await WsClient.open(`${t.wsBase}/ws/subscribe`);
       clients.push(s);
       s.send({ session_id: 'x'.repeat(1500) });
-      expect(await s.next()).toMatchObject({ status: 'error', message: expect.stringMatching(/^message: is \d+ bytes/) });
+      expect(await s.next()).toMatchObject({
+        status: 'error',
+        message: expect.stringMatching(/^message: is \d+ bytes/),
+      });
       s.send({ type: 'ping' });
       expect(await s.next()).toEqual({ type: 'pong' });
     } finally {

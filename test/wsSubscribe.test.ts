@@ -1,9 +1,9 @@
-import WebSocket from 'ws';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { ManualScheduler } from '../src/actors/manualScheduler.js';
-import { allEvents, eventBody, getJson, postEvents, stats, type EventBody } from './support/pipelineRest.js';
+import { allEvents, type EventBody, eventBody, getJson, postEvents, stats } from './support/pipelineRest.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
-import { closeAll, isRecord, subscribe, WsClient, type Message, type WireRecord } from './support/wsClient.js';
+import { closeAll, isRecord, type Message, subscribe, type WireRecord, WsClient } from './support/wsClient.js';
 
 /** Publish over REST and return the stored records (an array body is one all-or-nothing batch). */
 async function publish(base: string, events: EventBody[]): Promise<WireRecord[]> {
@@ -51,8 +51,13 @@ describe('/ws/subscribe', () => {
 
   it('pushes every record committed after the ack, one text message each, in offset order', async () => {
     const { client } = await sub({});
-    const first = await publish(t.base, [0, 1, 2].map((i) => eventBody({ payload: { i } })));
-    const second = await publish(t.base, [eventBody({ event_type: 'timer_tick', session_id: null, user_id: null, payload: {} })]);
+    const first = await publish(
+      t.base,
+      [0, 1, 2].map((i) => eventBody({ payload: { i } })),
+    );
+    const second = await publish(t.base, [
+      eventBody({ event_type: 'timer_tick', session_id: null, user_id: null, payload: {} }),
+    ]);
     const got = await client.take<WireRecord>(4);
     expect(got).toEqual([...first, ...second]);
     expect(await allEvents(t.base, '', first[0]!.offset - 1)).toEqual(got);
@@ -72,12 +77,19 @@ describe('/ws/subscribe', () => {
     for (const event_type of ['answer_submitted', 'quiz_started', 'timer_tick']) {
       for (const source of ['src_a', 'src_b']) {
         for (const session_id of ['fs-0', 'fs-1', null]) {
-          for (const user_id of ['fu-0', 'fu-1', null]) events.push({ event_type, source, session_id, user_id, payload: { n: events.length } });
+          for (const user_id of ['fu-0', 'fu-1', null])
+            events.push({ event_type, source, session_id, user_id, payload: { n: events.length } });
         }
       }
     }
     // The last event matches every filter, so receiving it means everything before it has arrived.
-    events.push({ event_type: 'answer_submitted', source: 'src_a', session_id: 'fs-1', user_id: 'fu-1', payload: { last: true } });
+    events.push({
+      event_type: 'answer_submitted',
+      source: 'src_a',
+      session_id: 'fs-1',
+      user_id: 'fu-1',
+      payload: { last: true },
+    });
     const records = await publish(t.base, events);
     const last = records[records.length - 1]!;
     for (const [i, { client }] of subs.entries()) {
@@ -117,26 +129,47 @@ describe('/ws/subscribe', () => {
       eventBody({ event_type: 'quiz_started', session_id: 'other-session' }),
       eventBody({ event_type: 'timer_tick', session_id: 'session-123' }),
     ]);
-    const curl = { event_type: 'quiz_started', source: 'quiz_engine', session_id: 'session-123', user_id: 'student-456', payload: { quiz_id: 'demo-quiz' } };
+    const curl = {
+      event_type: 'quiz_started',
+      source: 'quiz_engine',
+      session_id: 'session-123',
+      user_id: 'student-456',
+      payload: { quiz_id: 'demo-quiz' },
+    };
     const res = await postEvents(t.base, curl);
     expect(res.status).toBe(201);
     await gotEvent;
     ws.close();
-    expect(received[0]).toMatchObject({ status: 'subscribed', filters: { event_types: ['quiz_started', 'answer_submitted'], session_id: 'session-123' } });
-    expect(received[1]).toEqual({ ...curl, id: expect.any(String), offset: expect.any(Number), timestamp: expect.any(String) });
+    expect(received[0]).toMatchObject({
+      status: 'subscribed',
+      filters: { event_types: ['quiz_started', 'answer_submitted'], session_id: 'session-123' },
+    });
+    expect(received[1]).toEqual({
+      ...curl,
+      id: expect.any(String),
+      offset: expect.any(Number),
+      timestamp: expect.any(String),
+    });
     expect(received[1]).toEqual(res.body);
   });
 
   it('replays every matching record from from_offset, then continues live', async () => {
     const before = (await stats(t.base)).head_offset;
-    const old = await publish(t.base, Array.from({ length: 30 }, (_, i) => eventBody({ session_id: `r-${i % 3}`, payload: { i } })));
+    const old = await publish(
+      t.base,
+      Array.from({ length: 30 }, (_, i) => eventBody({ session_id: `r-${i % 3}`, payload: { i } })),
+    );
     const from = old[10]!.offset;
     const { client, ack } = await sub({ session_id: 'r-1', from_offset: from });
     expect(ack).toMatchObject({ from_offset: from, head_offset: before + 30 });
     expect(ack).not.toHaveProperty('retention');
     const replayExpected = old.filter((r) => r.offset >= from && r.session_id === 'r-1');
     expect(await client.take<WireRecord>(replayExpected.length)).toEqual(replayExpected);
-    const live = await publish(t.base, [eventBody({ session_id: 'r-1', payload: { live: 1 } }), eventBody({ session_id: 'r-2' }), eventBody({ session_id: 'r-1', payload: { live: 2 } })]);
+    const live = await publish(t.base, [
+      eventBody({ session_id: 'r-1', payload: { live: 1 } }),
+      eventBody({ session_id: 'r-2' }),
+      eventBody({ session_id: 'r-1', payload: { live: 2 } }),
+    ]);
     expect(await client.take<WireRecord>(2)).toEqual([live[0], live[2]]);
 
     // from_offset 0 means "from the start of the log".
@@ -153,7 +186,10 @@ describe('/ws/subscribe', () => {
       from_offset: head + 1,
       beyond_head: { requested_from_offset: head + 3, message: expect.stringContaining('beyond the head') },
     });
-    const records = await publish(t.base, [1, 2, 3, 4].map((i) => eventBody({ payload: { i } })));
+    const records = await publish(
+      t.base,
+      [1, 2, 3, 4].map((i) => eventBody({ payload: { i } })),
+    );
     expect(records.map((r) => r.offset)).toEqual([head + 1, head + 2, head + 3, head + 4]);
     expect(await client.take<WireRecord>(4)).toEqual(records);
   });
@@ -164,7 +200,11 @@ describe('/ws/subscribe', () => {
     const { client } = await sub({ batch: true, from_offset: head + 1 });
     const replayed = await client.next<unknown>();
     expect(replayed).toEqual(old);
-    const live = await publish(t.base, [eventBody({ payload: { b: 3 } }), eventBody({ payload: { b: 4 } }), eventBody({ payload: { b: 5 } })]);
+    const live = await publish(t.base, [
+      eventBody({ payload: { b: 3 } }),
+      eventBody({ payload: { b: 4 } }),
+      eventBody({ payload: { b: 5 } }),
+    ]);
     expect(await client.next<unknown>()).toEqual(live);
   });
 
@@ -181,7 +221,10 @@ describe('/ws/subscribe', () => {
 
   it('applies update_filters to later deliveries', async () => {
     const { client } = await sub({ event_types: ['quiz_started'] });
-    const a = await publish(t.base, [eventBody({ event_type: 'quiz_started' }), eventBody({ event_type: 'answer_submitted' })]);
+    const a = await publish(t.base, [
+      eventBody({ event_type: 'quiz_started' }),
+      eventBody({ event_type: 'answer_submitted' }),
+    ]);
     expect(await client.next()).toEqual(a[0]);
     client.send({ type: 'update_filters', filters: { event_types: ['answer_submitted'], user_id: 'uf-1' } });
     expect(await client.next()).toEqual({
@@ -200,7 +243,10 @@ describe('/ws/subscribe', () => {
     client.send({ type: 'update_filters', filters: [] });
     expect(await client.next()).toEqual({ status: 'error', message: expect.stringMatching(/^filters: /) });
     // A rejected update keeps the previous filter.
-    const c = await publish(t.base, [eventBody({ event_type: 'quiz_started', user_id: 'uf-1' }), eventBody({ event_type: 'answer_submitted', user_id: 'uf-1' })]);
+    const c = await publish(t.base, [
+      eventBody({ event_type: 'quiz_started', user_id: 'uf-1' }),
+      eventBody({ event_type: 'answer_submitted', user_id: 'uf-1' }),
+    ]);
     expect(await client.next()).toEqual(c[1]);
     client.send({ type: 'update_filters', filters: {} });
     expect(await client.next()).toMatchObject({ status: 'filters_updated' });
@@ -254,9 +300,15 @@ describe('/ws/subscribe from an offset older than retention', () => {
   });
 
   it('says so in the ack, then replays from the first retained offset', async () => {
-    const deleted = await publish(t.base, Array.from({ length: 5 }, (_, i) => eventBody({ payload: { i } })));
+    const deleted = await publish(
+      t.base,
+      Array.from({ length: 5 }, (_, i) => eventBody({ payload: { i } })),
+    );
     now += 60_000;
-    const kept = await publish(t.base, Array.from({ length: 4 }, (_, i) => eventBody({ payload: { i: i + 5 } })));
+    const kept = await publish(
+      t.base,
+      Array.from({ length: 4 }, (_, i) => eventBody({ payload: { i: i + 5 } })),
+    );
     const res = await fetch(`${t.base}/events?before=${encodeURIComponent(kept[0]!.timestamp)}`, { method: 'DELETE' });
     expect(await res.json()).toEqual({ deleted: deleted.length });
 

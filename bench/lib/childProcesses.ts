@@ -1,4 +1,4 @@
-import { fork, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 /** Every child this run started and has not yet reaped; killed by PID if the orchestrator exits early. */
@@ -41,7 +41,11 @@ export function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
 }
 
 /** Stop one child by its PID: `signal` first, SIGKILL after `graceMs`. */
-export async function stopChild(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM', graceMs = 10_000): Promise<void> {
+export async function stopChild(
+  child: ChildProcess,
+  signal: NodeJS.Signals = 'SIGTERM',
+  graceMs = 10_000,
+): Promise<void> {
   if (!isRunning(child) || child.pid === undefined) return;
   try {
     process.kill(child.pid, signal);
@@ -128,7 +132,9 @@ export class WorkerProcess {
     const index = this.inbox.findIndex((m) => m.type === type || m.type === 'error');
     if (index >= 0) {
       const message = this.inbox.splice(index, 1)[0]!;
-      return message.type === 'error' ? Promise.reject(new WorkerError(`${this.name}: ${String(message.message)}`)) : Promise.resolve(message as T);
+      return message.type === 'error'
+        ? Promise.reject(new WorkerError(`${this.name}: ${String(message.message)}`))
+        : Promise.resolve(message as T);
     }
     if (this.exitReason !== null) return Promise.reject(new WorkerError(this.exitReason));
     return new Promise<T>((resolve, reject) => {

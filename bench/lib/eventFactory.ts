@@ -90,16 +90,42 @@ export class EventFactory {
     switch (event_type) {
       case 'answer_submitted':
       case 'answer_changed':
-        payload = { quiz_id: quiz, question_id: question, answer: ANSWERS[this.int(4)], correct: this.random() < 0.6, time_ms: 500 + this.int(30_000), attempt: 1 + this.int(2) };
+        payload = {
+          quiz_id: quiz,
+          question_id: question,
+          answer: ANSWERS[this.int(4)],
+          correct: this.random() < 0.6,
+          time_ms: 500 + this.int(30_000),
+          attempt: 1 + this.int(2),
+        };
         break;
       case 'timer_tick':
-        payload = { quiz_id: quiz, question_id: question, remaining_s: this.int(1_800), elapsed_s: this.int(1_800), tick: this.int(1_000), paused: false };
+        payload = {
+          quiz_id: quiz,
+          question_id: question,
+          remaining_s: this.int(1_800),
+          elapsed_s: this.int(1_800),
+          tick: this.int(1_000),
+          paused: false,
+        };
         break;
       case 'mastery_updated':
-        payload = { skill_id: `skill_${this.int(500)}`, mastery: Math.round(this.random() * 1000) / 1000, previous: Math.round(this.random() * 1000) / 1000, evidence: this.int(50) };
+        payload = {
+          skill_id: `skill_${this.int(500)}`,
+          mastery: Math.round(this.random() * 1000) / 1000,
+          previous: Math.round(this.random() * 1000) / 1000,
+          evidence: this.int(50),
+        };
         break;
       default:
-        payload = { quiz_id: quiz, question_id: question, position: this.int(40) + 1, total: 40, device: this.random() < 0.7 ? 'web' : 'ios', locale: 'en-US' };
+        payload = {
+          quiz_id: quiz,
+          question_id: question,
+          position: this.int(40) + 1,
+          total: 40,
+          device: this.random() < 0.7 ? 'web' : 'ios',
+          locale: 'en-US',
+        };
     }
     return {
       event_type,

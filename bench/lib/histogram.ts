@@ -25,7 +25,10 @@ export class LatencyHistogram {
 
   record(ms: number): void {
     const value = ms < 0 ? 0 : ms;
-    const index = value < FINE_LIMIT ? Math.floor(value / FINE_STEP) : Math.min(BUCKETS - 1, FINE_BUCKETS + Math.floor(value - FINE_LIMIT));
+    const index =
+      value < FINE_LIMIT
+        ? Math.floor(value / FINE_STEP)
+        : Math.min(BUCKETS - 1, FINE_BUCKETS + Math.floor(value - FINE_LIMIT));
     this.counts[index]!++;
     this.count++;
     this.sum += value;

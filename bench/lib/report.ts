@@ -7,7 +7,11 @@ import type { EvaluatedMetric, ScenarioRecord, Target } from './scenario.js';
 /** Render rows as a left-aligned text table with a header rule. */
 export function formatTable(headers: readonly string[], rows: readonly (readonly string[])[]): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: readonly string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
@@ -30,7 +34,12 @@ function verdict(metric: EvaluatedMetric): string {
 }
 
 function metricRow(scenario: string, metric: EvaluatedMetric): string[] {
-  const target = [formatTarget(metric.target, metric.unit === '' ? '' : ` ${metric.unit}`), formatTarget(metric.ratioTarget, '×')].filter((t) => t !== '').join(', ');
+  const target = [
+    formatTarget(metric.target, metric.unit === '' ? '' : ` ${metric.unit}`),
+    formatTarget(metric.ratioTarget, '×'),
+  ]
+    .filter((t) => t !== '')
+    .join(', ');
   return [
     scenario,
     metric.name,
@@ -46,8 +55,16 @@ const HEADERS = ['scenario', 'metric', 'value', 'target', 'ceiling', 'ratio', 'r
 
 /** The table printed after each scenario. */
 export function scenarioTable(record: ScenarioRecord): string {
-  const lines = [`== ${record.name} (${(record.durationMs / 1000).toFixed(1)} s) ${record.ok ? '' : `ERROR: ${record.error ?? ''}`}`.trimEnd()];
-  if (record.metrics.length > 0) lines.push(formatTable(HEADERS, record.metrics.map((m) => metricRow(record.name, m))));
+  const lines = [
+    `== ${record.name} (${(record.durationMs / 1000).toFixed(1)} s) ${record.ok ? '' : `ERROR: ${record.error ?? ''}`}`.trimEnd(),
+  ];
+  if (record.metrics.length > 0)
+    lines.push(
+      formatTable(
+        HEADERS,
+        record.metrics.map((m) => metricRow(record.name, m)),
+      ),
+    );
   for (const note of record.notes) lines.push(`  note: ${note}`);
   return lines.join('\n');
 }
@@ -56,7 +73,8 @@ export function scenarioTable(record: ScenarioRecord): string {
 export function summaryTable(records: readonly ScenarioRecord[]): string {
   const rows: string[][] = [];
   for (const record of records) {
-    if (!record.ok) rows.push([record.name, 'error', record.error?.split('\n')[0]?.slice(0, 80) ?? '', '', '', '', 'ERROR']);
+    if (!record.ok)
+      rows.push([record.name, 'error', record.error?.split('\n')[0]?.slice(0, 80) ?? '', '', '', '', 'ERROR']);
     for (const metric of record.metrics) rows.push(metricRow(record.name, metric));
   }
   return formatTable(HEADERS, rows);
@@ -77,7 +95,8 @@ export interface MachineInfo {
 
 function gitState(cwd: string): MachineInfo['git'] {
   try {
-    const run = (...args: string[]) => execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const run = (...args: string[]) =>
+      execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
     return { commit: run('rev-parse', 'HEAD'), src_dirty: run('status', '--porcelain', '--', 'src').length > 0 };
   } catch {
     return null;

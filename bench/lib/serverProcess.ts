@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -74,7 +74,11 @@ export class ServerProcess {
     const execArgv: string[] = [];
     if (options.profileDir) {
       mkdirSync(options.profileDir, { recursive: true });
-      execArgv.push('--cpu-prof', `--cpu-prof-dir=${options.profileDir}`, `--cpu-prof-name=${options.label}-${Date.now()}.cpuprofile`);
+      execArgv.push(
+        '--cpu-prof',
+        `--cpu-prof-dir=${options.profileDir}`,
+        `--cpu-prof-name=${options.label}-${Date.now()}.cpuprofile`,
+      );
     }
     let lastError: unknown = null;
     for (let attempt = 0; attempt < 3; attempt++) {
@@ -139,7 +143,10 @@ export class ServerProcess {
 
   /** Throw if the server died (a crash under load is a real error). */
   assertAlive(): void {
-    if (!isRunning(this.child)) throw new Error(`server exited (code ${this.child.exitCode}, signal ${this.child.signalCode}): ${this.recentOutput()}`);
+    if (!isRunning(this.child))
+      throw new Error(
+        `server exited (code ${this.child.exitCode}, signal ${this.child.signalCode}): ${this.recentOutput()}`,
+      );
   }
 
   async stats(): Promise<ServerStats> {

@@ -1,6 +1,6 @@
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { nanoid } from 'nanoid';
-import { join } from 'node:path';
 import type { EventInput } from '../../src/protocol/eventInput.js';
 
 /** A measured rate. */
@@ -33,14 +33,25 @@ export function bareAppend(dir: string, inputs: readonly EventInput[], total: nu
     db.exec(`CREATE TABLE events (
       offset INTEGER PRIMARY KEY, id TEXT NOT NULL, event_type TEXT NOT NULL, source TEXT NOT NULL,
       session_id TEXT, user_id TEXT, payload TEXT NOT NULL, ts INTEGER NOT NULL)`);
-    const insert = db.prepare('INSERT INTO events(offset, id, event_type, source, session_id, user_id, payload, ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+    const insert = db.prepare(
+      'INSERT INTO events(offset, id, event_type, source, session_id, user_id, payload, ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    );
     const ids = makeIds(total);
     let offset = 1;
     const commit = db.transaction((count: number) => {
       const ts = Date.now();
       for (let i = 0; i < count; i++, offset++) {
         const input = inputs[(offset - 1) % inputs.length]!;
-        insert.run(offset, ids[offset - 1]!, input.event_type, input.source, input.session_id, input.user_id, input.payloadJson, ts);
+        insert.run(
+          offset,
+          ids[offset - 1]!,
+          input.event_type,
+          input.source,
+          input.session_id,
+          input.user_id,
+          input.payloadJson,
+          ts,
+        );
       }
     });
     const started = performance.now();
@@ -55,14 +66,20 @@ export function bareAppend(dir: string, inputs: readonly EventInput[], total: nu
 export function rawScan(databasePath: string, pageSize = 1_000): Rate {
   const db = new Database(databasePath, { readonly: true });
   try {
-    const bounds = db.prepare('SELECT MIN(offset) AS lo, MAX(offset) AS hi FROM events').get() as { lo: number | null; hi: number | null };
+    const bounds = db.prepare('SELECT MIN(offset) AS lo, MAX(offset) AS hi FROM events').get() as {
+      lo: number | null;
+      hi: number | null;
+    };
     if (bounds.lo === null || bounds.hi === null) return rate(0, 0);
     const page = db
-      .prepare('SELECT offset, id, event_type, source, session_id, user_id, payload, ts FROM events WHERE offset BETWEEN ? AND ? ORDER BY offset LIMIT ?')
+      .prepare(
+        'SELECT offset, id, event_type, source, session_id, user_id, payload, ts FROM events WHERE offset BETWEEN ? AND ? ORDER BY offset LIMIT ?',
+      )
       .raw(true);
     let rows = 0;
     const started = performance.now();
-    for (let from = bounds.lo; from <= bounds.hi; from += pageSize) rows += (page.all(from, from + pageSize - 1, pageSize) as unknown[]).length;
+    for (let from = bounds.lo; from <= bounds.hi; from += pageSize)
+      rows += (page.all(from, from + pageSize - 1, pageSize) as unknown[]).length;
     return rate(rows, performance.now() - started);
   } finally {
     db.close();

@@ -1,6 +1,6 @@
-import { WorkerProcess, type WorkerMessage } from './childProcesses.js';
+import type { SubscriberTally, Subscription } from '../workers/subscriberPool.js';
+import { type WorkerMessage, WorkerProcess } from './childProcesses.js';
 import { LatencyHistogram, type SerializedHistogram } from './histogram.js';
-import type { Subscription, SubscriberTally } from '../workers/subscriberPool.js';
 
 interface Connected extends WorkerMessage {
   readonly opened: number;
@@ -65,7 +65,11 @@ export class SubscriberPools {
 
   /** Records received so far, over all processes. */
   async received(): Promise<number> {
-    const replies = await Promise.all(this.workers.map((w) => w.worker.request<WorkerMessage & { received: number }>({ type: 'progress' }, 'progress', 10_000)));
+    const replies = await Promise.all(
+      this.workers.map((w) =>
+        w.worker.request<WorkerMessage & { received: number }>({ type: 'progress' }, 'progress', 10_000),
+      ),
+    );
     return replies.reduce((s, r) => s + r.received, 0);
   }
 
@@ -75,10 +79,16 @@ export class SubscriberPools {
 
   /** Every subscriber's tally and the merged latency histogram. */
   async collect(): Promise<{ tallies: SubscriberTally[]; histogram: LatencyHistogram; clientCpuMs: number }> {
-    const replies = await Promise.all(this.workers.map((w) => w.worker.request<Collected>({ type: 'collect' }, 'collected', 30_000)));
+    const replies = await Promise.all(
+      this.workers.map((w) => w.worker.request<Collected>({ type: 'collect' }, 'collected', 30_000)),
+    );
     const histogram = new LatencyHistogram();
     for (const r of replies) histogram.merge(r.histogram);
-    return { tallies: replies.flatMap((r) => r.tallies), histogram, clientCpuMs: replies.reduce((s, r) => s + r.clientCpuMs, 0) };
+    return {
+      tallies: replies.flatMap((r) => r.tallies),
+      histogram,
+      clientCpuMs: replies.reduce((s, r) => s + r.clientCpuMs, 0),
+    };
   }
 
   /** Close every subscriber and stop every client process. */

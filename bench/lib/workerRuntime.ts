@@ -37,7 +37,9 @@ export function serveWorker(handlers: Record<string, Handler>, onExit: () => voi
       .then((result) => {
         if (result) reply(result);
       })
-      .catch((error: unknown) => reply({ type: 'error', message: error instanceof Error ? (error.stack ?? error.message) : String(error) }));
+      .catch((error: unknown) =>
+        reply({ type: 'error', message: error instanceof Error ? (error.stack ?? error.message) : String(error) }),
+      );
   });
   process.on('disconnect', () => void exit(0));
 }

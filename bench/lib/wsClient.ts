@@ -33,7 +33,11 @@ export function openSocket(url: string, timeoutMs: number): Promise<WebSocket> {
 }
 
 /** Run `task` for each index with at most `concurrency` in flight; resolves with every result (errors included). */
-export async function mapLimited<T>(count: number, concurrency: number, task: (index: number) => Promise<T>): Promise<PromiseSettledResult<T>[]> {
+export async function mapLimited<T>(
+  count: number,
+  concurrency: number,
+  task: (index: number) => Promise<T>,
+): Promise<PromiseSettledResult<T>[]> {
   const results: PromiseSettledResult<T>[] = new Array<PromiseSettledResult<T>>(count);
   let next = 0;
   const lane = async () => {

@@ -1,6 +1,6 @@
-import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { EventFactory, meanPayloadBytes } from '../lib/eventFactory.js';
 import type { Metric, Scenario, ScenarioOutcome } from '../lib/scenario.js';
 import { rate } from '../lib/sqliteCeilings.js';
@@ -36,16 +36,27 @@ export const baseline: Scenario = {
       for (; count < maxEvents && performance.now() - started < budgetMs; count++) {
         const input = inputs[count % inputs.length]!;
         const db = new Database(path);
-        const insert = db.prepare('INSERT INTO events (id, event_type, source, session_id, user_id, payload, timestamp) VALUES (?, ?, ?, ?, ?, ?, ?)');
+        const insert = db.prepare(
+          'INSERT INTO events (id, event_type, source, session_id, user_id, payload, timestamp) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        );
         db.exec('BEGIN');
-        insert.run(randomUUID(), input.event_type, input.source, input.session_id, input.user_id, input.payloadJson, new Date().toISOString());
+        insert.run(
+          randomUUID(),
+          input.event_type,
+          input.source,
+          input.session_id,
+          input.user_id,
+          input.payloadJson,
+          new Date().toISOString(),
+        );
         db.exec('COMMIT');
         db.close();
       }
       const old = rate(count, performance.now() - started);
 
       // Ours: ingest-ws-batch from this run if it ran, else log-append from this run, else a short log-append here.
-      const fromRun = (name: string, metric: string) => context.results.get(name)?.metrics.find((m) => m.name === metric)?.value;
+      const fromRun = (name: string, metric: string) =>
+        context.results.get(name)?.metrics.find((m) => m.name === metric)?.value;
       let oursName = 'ingest-ws-batch';
       let ours = fromRun('ingest-ws-batch', 'events/s');
       if (ours === undefined) {
@@ -63,7 +74,9 @@ export const baseline: Scenario = {
       return {
         metrics,
         details: { old, ours, oursName, meanPayloadBytes: meanPayloadBytes(inputs) },
-        notes: [`${count.toLocaleString('en-US')} events in ${(old.elapsedMs / 1000).toFixed(1)} s; persistence only (no HTTP/JSON), so the factor understates the old service's cost`],
+        notes: [
+          `${count.toLocaleString('en-US')} events in ${(old.elapsedMs / 1000).toFixed(1)} s; persistence only (no HTTP/JSON), so the factor understates the old service's cost`,
+        ],
       };
     }),
 };

@@ -41,10 +41,20 @@ async function fanoutRun(wsBase: string, quick: boolean, log: (text: string) => 
     for (let s = 0; s < SESSIONS; s++) subscriptions.push({ session_id: sessionName(s), batch: false });
     for (let f = 0; f < FIREHOSE; f++) subscriptions.push({ batch: true });
     const connected = await pools.add(subscriptions);
-    if (connected.failed > 0) throw new Error(`${connected.failed} subscribers failed to connect: ${connected.errors.join('; ')}`);
-    const plan = (durationMs: number): PacedPlan => ({ url: `${wsBase}/ws/publish`, eventsPerSecond: RATE, durationMs, maxBatch: 100, sessions: SESSIONS, drainTimeoutMs: 10_000 });
-    const publish = (durationMs: number) => publisher.request<PacedResult>({ type: 'run', plan: plan(durationMs) }, 'paced', durationMs + 30_000);
-    const deliveredAll = (expected: number, timeoutMs: number) => waitFor(async () => (await pools.received()) >= expected, timeoutMs, 100);
+    if (connected.failed > 0)
+      throw new Error(`${connected.failed} subscribers failed to connect: ${connected.errors.join('; ')}`);
+    const plan = (durationMs: number): PacedPlan => ({
+      url: `${wsBase}/ws/publish`,
+      eventsPerSecond: RATE,
+      durationMs,
+      maxBatch: 100,
+      sessions: SESSIONS,
+      drainTimeoutMs: 10_000,
+    });
+    const publish = (durationMs: number) =>
+      publisher.request<PacedResult>({ type: 'run', plan: plan(durationMs) }, 'paced', durationMs + 30_000);
+    const deliveredAll = (expected: number, timeoutMs: number) =>
+      waitFor(async () => (await pools.received()) >= expected, timeoutMs, 100);
 
     const warm = await publish(warmupMs);
     await deliveredAll(warm.expectedAll.count * (FIREHOSE + 1), 15_000);
@@ -56,7 +66,10 @@ async function fanoutRun(wsBase: string, quick: boolean, log: (text: string) => 
     let wrong = 0;
     let firstMismatch: string | null = null;
     for (const tally of collected.tallies) {
-      const expected = tally.key === '*' ? published.expectedAll : published.expectedBySession[Number(tally.key.slice('sess_'.length))];
+      const expected =
+        tally.key === '*'
+          ? published.expectedAll
+          : published.expectedBySession[Number(tally.key.slice('sess_'.length))];
       if (expected === undefined || !sameTally(tally, expected)) {
         wrong++;
         firstMismatch ??= `${tally.key}: got ${tally.count} records (sum ${tally.sum}), expected ${expected?.count ?? '?'} (sum ${expected?.sum ?? '?'})`;
@@ -102,15 +115,39 @@ export const fanout: Scenario = {
       } finally {
         await server.stop();
       }
-      context.log(`pipeline p50 ${ours.latencyMs.p50.toFixed(2)} ms, p99 ${ours.latencyMs.p99.toFixed(2)} ms; running the raw uWS relay for the floor`);
+      context.log(
+        `pipeline p50 ${ours.latencyMs.p50.toFixed(2)} ms, p99 ${ours.latencyMs.p99.toFixed(2)} ms; running the raw uWS relay for the floor`,
+      );
       const relay = await withUwsServer('relay', (uws) => fanoutRun(`ws://127.0.0.1:${uws.port}`, true, context.log));
       const achievedRate = (ours.published.ackedEvents * 1000) / ours.published.elapsedMs;
       const metrics: Metric[] = [
-        { name: 'latency p50', value: ours.latencyMs.p50, unit: 'ms', ceiling: { name: 'raw uWS relay', value: relay.latencyMs.p50 } },
-        { name: 'latency p99', value: ours.latencyMs.p99, unit: 'ms', target: { op: '<=', value: 20 }, ceiling: { name: 'raw uWS relay', value: relay.latencyMs.p99 } },
-        { name: 'latency max', value: ours.latencyMs.max, unit: 'ms', ceiling: { name: 'raw uWS relay', value: relay.latencyMs.max } },
+        {
+          name: 'latency p50',
+          value: ours.latencyMs.p50,
+          unit: 'ms',
+          ceiling: { name: 'raw uWS relay', value: relay.latencyMs.p50 },
+        },
+        {
+          name: 'latency p99',
+          value: ours.latencyMs.p99,
+          unit: 'ms',
+          target: { op: '<=', value: 20 },
+          ceiling: { name: 'raw uWS relay', value: relay.latencyMs.p99 },
+        },
+        {
+          name: 'latency max',
+          value: ours.latencyMs.max,
+          unit: 'ms',
+          ceiling: { name: 'raw uWS relay', value: relay.latencyMs.max },
+        },
         { name: 'publish rate achieved', value: achievedRate, unit: 'ev/s', target: { op: '>=', value: RATE * 0.95 } },
-        { name: 'subscribers with wrong offsets', value: ours.wrongSubscribers + ours.outOfOrder + ours.controlErrors, unit: '', target: { op: '<=', value: 0 }, check: true },
+        {
+          name: 'subscribers with wrong offsets',
+          value: ours.wrongSubscribers + ours.outOfOrder + ours.controlErrors,
+          unit: '',
+          target: { op: '<=', value: 0 },
+          check: true,
+        },
       ];
       const notes = [
         `${ours.expectedRecords.toLocaleString('en-US')} records expected, ${ours.receivedRecords.toLocaleString('en-US')} received (incl. warmup); server CPU ${(cpuMs / 1000).toFixed(1)} s; subscriber-process CPU ${(ours.clientCpuMs / 1000).toFixed(1)} s`,
@@ -118,6 +155,15 @@ export const fanout: Scenario = {
       ];
       if (ours.firstMismatch !== null) notes.push(`first mismatch: ${ours.firstMismatch}`);
       if (ours.published.errorReplies > 0) notes.push(`publish errors: ${ours.published.firstErrors.join(' | ')}`);
-      return { metrics, details: { ours: { ...ours, published: { ...ours.published, expectedBySession: undefined } }, relay: { ...relay, published: { ...relay.published, expectedBySession: undefined } }, stats, serverCpuMs: cpuMs }, notes };
+      return {
+        metrics,
+        details: {
+          ours: { ...ours, published: { ...ours.published, expectedBySession: undefined } },
+          relay: { ...relay, published: { ...relay.published, expectedBySession: undefined } },
+          stats,
+          serverCpuMs: cpuMs,
+        },
+        notes,
+      };
     }),
 };

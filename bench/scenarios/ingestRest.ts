@@ -1,4 +1,4 @@
-import { WorkerProcess, type WorkerMessage } from '../lib/childProcesses.js';
+import { type WorkerMessage, WorkerProcess } from '../lib/childProcesses.js';
 import { withUwsServer } from '../lib/loadRuns.js';
 import type { Scenario, ScenarioOutcome } from '../lib/scenario.js';
 import { ServerProcess } from '../lib/serverProcess.js';
@@ -20,7 +20,11 @@ interface Loaded extends WorkerMessage {
 async function runRest(plan: RestPlan): Promise<Loaded> {
   const worker = WorkerProcess.start('restLoad');
   try {
-    return await worker.request<Loaded>({ type: 'load', plan }, 'loaded', (plan.warmupSeconds + plan.durationSeconds) * 1000 + 30_000);
+    return await worker.request<Loaded>(
+      { type: 'load', plan },
+      'loaded',
+      (plan.warmupSeconds + plan.durationSeconds) * 1000 + 30_000,
+    );
   } finally {
     await worker.stop();
   }
@@ -33,7 +37,11 @@ export const ingestRest: Scenario = {
   run: (context) =>
     withTempDir('ingest-rest', async (dir): Promise<ScenarioOutcome> => {
       // Hint: autocannon counts whole seconds; fractional durations under-run and under-report.
-      const base: Omit<RestPlan, 'url'> = { connections: 32, warmupSeconds: context.quick ? 0 : 2, durationSeconds: context.quick ? 2 : 10 };
+      const base: Omit<RestPlan, 'url'> = {
+        connections: 32,
+        warmupSeconds: context.quick ? 0 : 2,
+        durationSeconds: context.quick ? 2 : 10,
+      };
       const server = await ServerProcess.start({ dir, label: 'ingest-rest', profileDir: context.profileDir });
       let result: Loaded;
       let cpuMs: number;
@@ -48,17 +56,38 @@ export const ingestRest: Scenario = {
       } finally {
         await server.stop();
       }
-      const echo = await withUwsServer('echo', (uws) => runRest({ ...base, url: `http://127.0.0.1:${uws.port}`, warmupSeconds: context.quick ? 0 : 1, durationSeconds: context.quick ? 1 : 4 }));
+      const echo = await withUwsServer('echo', (uws) =>
+        runRest({
+          ...base,
+          url: `http://127.0.0.1:${uws.port}`,
+          warmupSeconds: context.quick ? 0 : 1,
+          durationSeconds: context.quick ? 1 : 4,
+        }),
+      );
       const total = result.ok + result.non2xx + result.warmupRequests;
       return {
         metrics: [
-          { name: 'requests/s', value: result.perSecond, unit: 'req/s', target: { op: '>=', value: 10_000 }, ceiling: { name: 'raw uWS HTTP echo', value: echo.perSecond } },
+          {
+            name: 'requests/s',
+            value: result.perSecond,
+            unit: 'req/s',
+            target: { op: '>=', value: 10_000 },
+            ceiling: { name: 'raw uWS HTTP echo', value: echo.perSecond },
+          },
           { name: 'latency p99', value: result.latencyMs.p99, unit: 'ms' },
           { name: 'server CPU per request', value: (cpuMs * 1000) / Math.max(1, total), unit: 'µs' },
-          { name: 'non-2xx + errors', value: result.non2xx + result.errors, unit: '', target: { op: '<=', value: 0 }, check: true },
+          {
+            name: 'non-2xx + errors',
+            value: result.non2xx + result.errors,
+            unit: '',
+            target: { op: '<=', value: 0 },
+            check: true,
+          },
         ],
         details: { plan: base, result, echo, serverCpuMs: cpuMs },
-        notes: [`client (autocannon) CPU ${((result.clientCpuMs / (result.durationSeconds * 1000)) * 100).toFixed(0)}%, server CPU ${((cpuMs / wallMs) * 100).toFixed(0)}% of one core (incl. warmup)`],
+        notes: [
+          `client (autocannon) CPU ${((result.clientCpuMs / (result.durationSeconds * 1000)) * 100).toFixed(0)}%, server CPU ${((cpuMs / wallMs) * 100).toFixed(0)}% of one core (incl. warmup)`,
+        ],
       };
     }),
 };

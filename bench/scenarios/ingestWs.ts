@@ -51,15 +51,24 @@ function ingestScenario(shape: IngestShape): Scenario {
           cpuMs = server.cpuTimeMs() - cpuBefore;
           const wallMs = performance.now() - wallBefore;
           stats = await server.stats();
-          context.log(`server CPU ${(cpuMs / wallMs * 100).toFixed(0)}% of one core over the run; client CPU ${((result.clientCpuMs / result.totalMs) * 100).toFixed(0)}%`);
+          context.log(
+            `server CPU ${((cpuMs / wallMs) * 100).toFixed(0)}% of one core over the run; client CPU ${((result.clientCpuMs / result.totalMs) * 100).toFixed(0)}%`,
+          );
         } finally {
           await server.stop();
         }
         const rate = rateOf(result);
-        const meanCommit = stats.router.group_commits > 0 ? stats.total_events / stats.router.group_commits : shape.eventsPerMessage;
+        const meanCommit =
+          stats.router.group_commits > 0 ? stats.total_events / stats.router.group_commits : shape.eventsPerMessage;
 
         const echo = await withUwsServer('echo', (uws) =>
-          runPublisher({ ...plan, url: `ws://127.0.0.1:${uws.port}/`, expect: 'echo', warmupMs: quick ? 200 : 1_000, durationMs: quick ? 800 : 4_000 }),
+          runPublisher({
+            ...plan,
+            url: `ws://127.0.0.1:${uws.port}/`,
+            expect: 'echo',
+            warmupMs: quick ? 200 : 1_000,
+            durationMs: quick ? 800 : 4_000,
+          }),
         );
         const echoRate = rateOf(echo);
 
@@ -68,20 +77,46 @@ function ingestScenario(shape: IngestShape): Scenario {
         const bare = bareAppend(dir, inputs, quick ? 50_000 : 300_000, batch);
 
         const metrics: Metric[] = [
-          { name: 'events/s', value: rate, unit: 'ev/s', target: { op: '>=', value: shape.target }, ceiling: { name: `bare append, ${batch}/txn`, value: bare.perSecond } },
-          { name: 'events/s vs uWS echo', value: rate, unit: 'ev/s', ceiling: { name: 'raw uWS echo', value: echoRate } },
+          {
+            name: 'events/s',
+            value: rate,
+            unit: 'ev/s',
+            target: { op: '>=', value: shape.target },
+            ceiling: { name: `bare append, ${batch}/txn`, value: bare.perSecond },
+          },
+          {
+            name: 'events/s vs uWS echo',
+            value: rate,
+            unit: 'ev/s',
+            ceiling: { name: 'raw uWS echo', value: echoRate },
+          },
           { name: 'ack p99', value: result.ackLatencyMs.p99, unit: 'ms' },
           { name: 'server CPU per event', value: (cpuMs * 1000) / Math.max(1, result.ackedEvents), unit: 'µs' },
-          { name: 'error replies', value: result.errorReplies + result.unacked, unit: '', target: { op: '<=', value: 0 }, check: true },
+          {
+            name: 'error replies',
+            value: result.errorReplies + result.unacked,
+            unit: '',
+            target: { op: '<=', value: 0 },
+            check: true,
+          },
         ];
         const notes = [
           `${shape.connections} connections × window ${shape.window} × ${shape.eventsPerMessage} event(s)/message, ${(result.frameBytes / 1024).toFixed(1)} KiB/frame; mean group commit ${meanCommit.toFixed(0)} events`,
         ];
-        if (result.retryableReplies > 0) notes.push(`${result.retryableReplies} retryable (over pending bound) replies`);
+        if (result.retryableReplies > 0)
+          notes.push(`${result.retryableReplies} retryable (over pending bound) replies`);
         if (result.firstErrors.length > 0) notes.push(`first errors: ${result.firstErrors.join(' | ')}`);
         return {
           metrics,
-          details: { plan, result, echo, bareAppend: { ...bare, batch }, serverCpuMs: cpuMs, stats, meanGroupCommit: meanCommit },
+          details: {
+            plan,
+            result,
+            echo,
+            bareAppend: { ...bare, batch },
+            serverCpuMs: cpuMs,
+            stats,
+            meanGroupCommit: meanCommit,
+          },
           notes,
         };
       }),

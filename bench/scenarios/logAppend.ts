@@ -1,10 +1,10 @@
-import { nanoid } from 'nanoid';
 import { join } from 'node:path';
+import { nanoid } from 'nanoid';
 import { SqliteEventLog } from '../../src/persistence/sqliteEventLog.js';
 import type { EventInput } from '../../src/protocol/eventInput.js';
 import { EventFactory, meanPayloadBytes } from '../lib/eventFactory.js';
 import type { Scenario, ScenarioOutcome } from '../lib/scenario.js';
-import { bareAppend, rate, type Rate } from '../lib/sqliteCeilings.js';
+import { bareAppend, type Rate, rate } from '../lib/sqliteCeilings.js';
 import { withTempDir } from '../lib/tempDir.js';
 
 const BATCH = 1_000;
@@ -21,7 +21,13 @@ export interface AppendRun extends Rate {
  * Append `total` events to a fresh SqliteEventLog in batches of `batch`, then seal the tail and wait until every
  * offset is indexed, all inside the timing, so the deferred index cost is counted.
  */
-export async function appendToLog(path: string, inputs: readonly EventInput[], total: number, indexer: 'worker' | 'inline' = 'worker', batch = BATCH): Promise<AppendRun> {
+export async function appendToLog(
+  path: string,
+  inputs: readonly EventInput[],
+  total: number,
+  indexer: 'worker' | 'inline' = 'worker',
+  batch = BATCH,
+): Promise<AppendRun> {
   const chunks: EventInput[][] = [];
   for (let i = 0; i + batch <= inputs.length; i += batch) chunks.push(inputs.slice(i, i + batch));
   const log = new SqliteEventLog({
@@ -67,11 +73,25 @@ export const logAppend: Scenario = {
       const ceiling = { name: 'bare append, 1000/txn', value: bare.perSecond };
       return {
         metrics: [
-          { name: 'appends/s', value: ours.perSecond, unit: 'ev/s', target: { op: '>=', value: 150_000 }, ceiling, ratioTarget: { op: '>=', value: 0.4 } },
+          {
+            name: 'appends/s',
+            value: ours.perSecond,
+            unit: 'ev/s',
+            target: { op: '>=', value: 150_000 },
+            ceiling,
+            ratioTarget: { op: '>=', value: 0.4 },
+          },
           { name: 'index wait after last append', value: ours.indexWaitMs, unit: 'ms' },
           { name: 'appends/s, inline indexer', value: inline.perSecond, unit: 'ev/s', ceiling },
         ],
-        details: { total, batch: BATCH, meanPayloadBytes: meanPayloadBytes(inputs), worker: ours, inline, bareAppend: bare },
+        details: {
+          total,
+          batch: BATCH,
+          meanPayloadBytes: meanPayloadBytes(inputs),
+          worker: ours,
+          inline,
+          bareAppend: bare,
+        },
         notes: [
           `${total.toLocaleString('en-US')} rows, 1,000 sessions, 5,000 users, mean payload ${meanPayloadBytes(inputs).toFixed(0)} B; ids made inside the timing for the log, outside for the ceiling`,
           'the default indexer builds chunks on a worker thread (the second core); the inline row is the one-core cost',

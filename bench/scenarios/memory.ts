@@ -11,7 +11,12 @@ const FIRST = 500;
 const KB = 1024;
 
 /** RSS per idle subscriber from two points (FIRST and `total` connected), so fixed costs cancel out. */
-async function rssPerSubscriber(wsBase: string, pid: () => number, total: number, settleMs: number): Promise<{ perConnection: number; rssFirst: number; rssTotal: number }> {
+async function rssPerSubscriber(
+  wsBase: string,
+  pid: () => number,
+  total: number,
+  settleMs: number,
+): Promise<{ perConnection: number; rssFirst: number; rssTotal: number }> {
   const pools = new SubscriberPools(`${wsBase}/ws/subscribe`, 2_500, false);
   const subscriptions = (from: number, to: number): Subscription[] => {
     const list: Subscription[] = [];
@@ -48,7 +53,12 @@ export const memory: Scenario = {
       }
       const settleMs = context.quick ? 500 : 1_500;
       const env = { MAX_SUBSCRIBERS: String(subscribers + 100), MAX_WS_CONNECTIONS_PER_IP: String(subscribers + 200) };
-      const server = await ServerProcess.start({ dir, label: 'memory-subscribers', profileDir: context.profileDir, env });
+      const server = await ServerProcess.start({
+        dir,
+        label: 'memory-subscribers',
+        profileDir: context.profileDir,
+        env,
+      });
       let ours;
       try {
         ours = await rssPerSubscriber(server.wsUrl, () => server.pid, subscribers, settleMs);
@@ -56,11 +66,17 @@ export const memory: Scenario = {
       } finally {
         await server.stop();
       }
-      const raw = await withUwsServer('relay', (uws) => rssPerSubscriber(`ws://127.0.0.1:${uws.port}`, () => uws.pid, subscribers, settleMs));
+      const raw = await withUwsServer('relay', (uws) =>
+        rssPerSubscriber(`ws://127.0.0.1:${uws.port}`, () => uws.pid, subscribers, settleMs),
+      );
 
       // Hint: quick still touches more sessions than MAX_ACTIVE_SESSIONS (10,000), so passivation is exercised.
       const sessions = context.quick ? 12_000 : 100_000;
-      const sessionServer = await ServerProcess.start({ dir: join(dir, 'sessions'), label: 'memory-sessions', profileDir: context.profileDir });
+      const sessionServer = await ServerProcess.start({
+        dir: join(dir, 'sessions'),
+        label: 'memory-sessions',
+        profileDir: context.profileDir,
+      });
       let rssBefore: number;
       let rssAfter: number;
       let stats;
@@ -89,14 +105,34 @@ export const memory: Scenario = {
       }
       const sessionRate = (publish.measuredEvents * 1000) / publish.measuredMs;
       const metrics: Metric[] = [
-        { name: 'RSS per idle subscriber', value: ours.perConnection / KB, unit: 'KiB', target: { op: '<=', value: 16 }, ceiling: { name: 'raw uWS', value: raw.perConnection / KB } },
+        {
+          name: 'RSS per idle subscriber',
+          value: ours.perConnection / KB,
+          unit: 'KiB',
+          target: { op: '<=', value: 16 },
+          ceiling: { name: 'raw uWS', value: raw.perConnection / KB },
+        },
         { name: `RSS after ${sessions.toLocaleString('en-US')} sessions`, value: rssAfter / (KB * KB), unit: 'MiB' },
         { name: 'RSS growth for those sessions', value: (rssAfter - rssBefore) / (KB * KB), unit: 'MiB' },
-        { name: 'active_sessions (bounded)', value: stats.router.active_sessions, unit: '', target: { op: '<=', value: 10_000 }, check: true },
+        {
+          name: 'active_sessions (bounded)',
+          value: stats.router.active_sessions,
+          unit: '',
+          target: { op: '<=', value: 10_000 },
+          check: true,
+        },
         { name: 'ingest rate, all-new sessions', value: sessionRate, unit: 'ev/s' },
-        { name: 'events acked', value: publish.ackedEvents, unit: '', target: { op: '>=', value: sessions }, check: true },
+        {
+          name: 'events acked',
+          value: publish.ackedEvents,
+          unit: '',
+          target: { op: '>=', value: sessions },
+          check: true,
+        },
       ];
-      notes.push(`${subscribers.toLocaleString('en-US')} idle subscribers: server RSS ${(ours.rssFirst / KB / KB).toFixed(0)} → ${(ours.rssTotal / KB / KB).toFixed(0)} MiB; raw uWS ${(raw.rssFirst / KB / KB).toFixed(0)} → ${(raw.rssTotal / KB / KB).toFixed(0)} MiB`);
+      notes.push(
+        `${subscribers.toLocaleString('en-US')} idle subscribers: server RSS ${(ours.rssFirst / KB / KB).toFixed(0)} → ${(ours.rssTotal / KB / KB).toFixed(0)} MiB; raw uWS ${(raw.rssFirst / KB / KB).toFixed(0)} → ${(raw.rssTotal / KB / KB).toFixed(0)} MiB`,
+      );
       return { metrics, details: { subscribers, ours, raw, sessions, rssBefore, rssAfter, stats, publish }, notes };
     }),
 };

@@ -1,4 +1,4 @@
-import { WorkerProcess, type WorkerMessage } from '../lib/childProcesses.js';
+import { type WorkerMessage, WorkerProcess } from '../lib/childProcesses.js';
 import { EventFactory } from '../lib/eventFactory.js';
 import type { Scenario, ScenarioOutcome } from '../lib/scenario.js';
 import { ServerProcess } from '../lib/serverProcess.js';
@@ -38,7 +38,12 @@ export const replay: Scenario = {
       let result: Replayed;
       let cpuMs: number;
       try {
-        const plan: ReplayPlan = { url: `${server.wsUrl}/ws/subscribe`, fromOffset: 1, lastOffset: total, timeoutMs: context.quick ? 30_000 : 120_000 };
+        const plan: ReplayPlan = {
+          url: `${server.wsUrl}/ws/subscribe`,
+          fromOffset: 1,
+          lastOffset: total,
+          timeoutMs: context.quick ? 30_000 : 120_000,
+        };
         const cpuBefore = server.cpuTimeMs();
         result = await client.request<Replayed>({ type: 'replay', plan }, 'replayed', plan.timeoutMs + 15_000);
         cpuMs = server.cpuTimeMs() - cpuBefore;
@@ -51,13 +56,28 @@ export const replay: Scenario = {
       const perSecond = (result.records * 1000) / result.elapsedMs;
       return {
         metrics: [
-          { name: 'replay events/s', value: perSecond, unit: 'ev/s', target: { op: '>=', value: 300_000 }, ceiling: { name: 'raw SQLite scan', value: scan.perSecond }, ratioTarget: { op: '>=', value: 0.5 } },
+          {
+            name: 'replay events/s',
+            value: perSecond,
+            unit: 'ev/s',
+            target: { op: '>=', value: 300_000 },
+            ceiling: { name: 'raw SQLite scan', value: scan.perSecond },
+            ratioTarget: { op: '>=', value: 0.5 },
+          },
           { name: 'time to first record', value: result.firstRecordMs, unit: 'ms' },
           { name: 'server CPU per event', value: (cpuMs * 1000) / Math.max(1, result.records), unit: 'µs' },
-          { name: 'missing or out-of-order', value: result.gaps + (total - result.records), unit: '', target: { op: '<=', value: 0 }, check: true },
+          {
+            name: 'missing or out-of-order',
+            value: result.gaps + (total - result.records),
+            unit: '',
+            target: { op: '<=', value: 0 },
+            check: true,
+          },
         ],
         details: { total, populate, scan, result, serverCpuMs: cpuMs },
-        notes: [`${result.messages} messages, ${(result.bytes / 1024 / 1024).toFixed(0)} MiB; client CPU ${((result.clientCpuMs / result.elapsedMs) * 100).toFixed(0)}%, server CPU ${((cpuMs / result.elapsedMs) * 100).toFixed(0)}% of one core`],
+        notes: [
+          `${result.messages} messages, ${(result.bytes / 1024 / 1024).toFixed(0)} MiB; client CPU ${((result.clientCpuMs / result.elapsedMs) * 100).toFixed(0)}%, server CPU ${((cpuMs / result.elapsedMs) * 100).toFixed(0)}% of one core`,
+        ],
       };
     }),
 };

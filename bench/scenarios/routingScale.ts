@@ -4,8 +4,8 @@ import type { Scenario, ScenarioOutcome } from '../lib/scenario.js';
 import { ServerProcess } from '../lib/serverProcess.js';
 import { SubscriberPools } from '../lib/subscriberPools.js';
 import { withTempDir } from '../lib/tempDir.js';
-import type { PublishPlan } from '../workers/wsPublisher.js';
 import type { Subscription } from '../workers/subscriberPool.js';
+import type { PublishPlan } from '../workers/wsPublisher.js';
 
 /** One subscriber count's measurement. */
 interface Level {
@@ -28,7 +28,10 @@ export const routingScale: Scenario = {
       // Hint: the server holds one fd per subscriber, plus the database, listen socket and some slack.
       const fdLimit = openFileLimit();
       const levels = wanted.filter((n) => n + 256 <= fdLimit);
-      if (levels.length < wanted.length) notes.push(`ulimit -n is ${fdLimit}: skipped ${wanted.filter((n) => !levels.includes(n)).join(', ')} subscribers (raise it to run them)`);
+      if (levels.length < wanted.length)
+        notes.push(
+          `ulimit -n is ${fdLimit}: skipped ${wanted.filter((n) => !levels.includes(n)).join(', ')} subscribers (raise it to run them)`,
+        );
       const max = Math.max(...levels);
       const server = await ServerProcess.start({
         dir,
@@ -59,7 +62,8 @@ export const routingScale: Scenario = {
           const subscriptions: Subscription[] = [];
           for (let i = connected; i < level; i++) subscriptions.push({ session_id: `idle_${i}`, batch: false });
           const outcome = await pools.add(subscriptions, 120_000);
-          if (outcome.failed > 0) throw new Error(`${outcome.failed} subscribers failed at level ${level}: ${outcome.errors.join('; ')}`);
+          if (outcome.failed > 0)
+            throw new Error(`${outcome.failed} subscribers failed at level ${level}: ${outcome.errors.join('; ')}`);
           connected = level;
           await sleep(context.quick ? 200 : 500);
           const idleBefore = server.cpuTimeMs();
@@ -68,7 +72,10 @@ export const routingScale: Scenario = {
           const cpuBefore = server.cpuTimeMs();
           const result = await runPublisher(plan);
           const cpuMs = server.cpuTimeMs() - cpuBefore;
-          if (result.ackedEvents !== events) throw new Error(`level ${level}: ${result.ackedEvents} of ${events} events acked (${result.firstErrors.join(' | ')})`);
+          if (result.ackedEvents !== events)
+            throw new Error(
+              `level ${level}: ${result.ackedEvents} of ${events} events acked (${result.firstErrors.join(' | ')})`,
+            );
           const level_: Level = {
             subscribers: level,
             events,
@@ -78,10 +85,14 @@ export const routingScale: Scenario = {
             idleCpuPerSecondMs: idleCpu,
           };
           results.push(level_);
-          context.log(`${level} subscribers: ${level_.cpuPerEventUs.toFixed(2)} µs CPU/event, ${Math.round(level_.eventsPerSecond).toLocaleString('en-US')} ev/s, idle ${idleCpu.toFixed(0)} ms CPU/s`);
+          context.log(
+            `${level} subscribers: ${level_.cpuPerEventUs.toFixed(2)} µs CPU/event, ${Math.round(level_.eventsPerSecond).toLocaleString('en-US')} ev/s, idle ${idleCpu.toFixed(0)} ms CPU/s`,
+          );
         }
         const stats = await server.stats();
-        notes.push(`active_subscribers at end: ${stats.router.active_subscribers}, in ${pools.processes} client process(es)`);
+        notes.push(
+          `active_subscribers at end: ${stats.router.active_subscribers}, in ${pools.processes} client process(es)`,
+        );
       } finally {
         await pools.stop();
         await server.stop();
@@ -93,9 +104,18 @@ export const routingScale: Scenario = {
       const last = results[results.length - 1]!;
       return {
         metrics: [
-          ...results.map((r) => ({ name: `CPU/event @${r.subscribers.toLocaleString('en-US')} subs`, value: r.cpuPerEventUs, unit: 'µs', ceiling: { name: `@${first.subscribers} subs`, value: first.cpuPerEventUs } })),
+          ...results.map((r) => ({
+            name: `CPU/event @${r.subscribers.toLocaleString('en-US')} subs`,
+            value: r.cpuPerEventUs,
+            unit: 'µs',
+            ceiling: { name: `@${first.subscribers} subs`, value: first.cpuPerEventUs },
+          })),
           { name: 'max/min CPU per event', value: maxCost / min, unit: '×', target: { op: '<=', value: 1.5 } },
-          { name: `idle CPU @${last.subscribers.toLocaleString('en-US')} subs`, value: last.idleCpuPerSecondMs, unit: 'ms/s' },
+          {
+            name: `idle CPU @${last.subscribers.toLocaleString('en-US')} subs`,
+            value: last.idleCpuPerSecondMs,
+            unit: 'ms/s',
+          },
         ],
         details: { levels: results, fdLimit, eventsPerLevel: events },
         notes: [...notes, 'CPU from /proc/<pid>/stat utime+stime (10 ms ticks) over a fixed event count per level'],

@@ -18,7 +18,10 @@ interface CpuProfile {
  * and total (inclusive) time of the functions that matter. Usage: node dist/bench/tools/profileTop.js FILE [--top N]
  */
 function main(): void {
-  const { values, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: 'string', default: '25' } } });
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: { top: { type: 'string', default: '25' } },
+  });
   const top = Number(values.top);
   for (const file of positionals) {
     const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
@@ -39,9 +42,16 @@ function main(): void {
     };
     const fileOf = (id: number) => {
       const url = byId.get(id)!.callFrame.url;
-      if (url === '') return byId.get(id)!.callFrame.functionName.startsWith('(') ? byId.get(id)!.callFrame.functionName : '(native)';
+      if (url === '')
+        return byId.get(id)!.callFrame.functionName.startsWith('(') ? byId.get(id)!.callFrame.functionName : '(native)';
       const path = url.startsWith('file://') ? relative(process.cwd(), new URL(url).pathname) : url;
-      return path.includes('node_modules/') ? `node_modules/${path.split('node_modules/')[1]!.split('/').slice(0, path.includes('@') ? 2 : 1).join('/')}` : path;
+      return path.includes('node_modules/')
+        ? `node_modules/${path
+            .split('node_modules/')[1]!
+            .split('/')
+            .slice(0, path.includes('@') ? 2 : 1)
+            .join('/')}`
+        : path;
     };
     const selfByFn = new Map<string, number>();
     const selfByFile = new Map<string, number>();
@@ -60,7 +70,9 @@ function main(): void {
     const show = (title: string, map: Map<string, number>) => {
       console.log(`\n${title}`);
       for (const [name, us] of [...map].sort((a, b) => b[1] - a[1]).slice(0, top)) {
-        console.log(`${((us / totalUs) * 100).toFixed(1).padStart(5)}%  ${(us / 1000).toFixed(0).padStart(7)} ms  ${name}`);
+        console.log(
+          `${((us / totalUs) * 100).toFixed(1).padStart(5)}%  ${(us / 1000).toFixed(0).padStart(7)} ms  ${name}`,
+        );
       }
     };
     console.log(`${file}: ${(totalUs / 1e6).toFixed(2)} s sampled`);

@@ -3,8 +3,8 @@ import { nowMicros } from '../lib/clock.js';
 import { EventFactory, prng, type WireEvent } from '../lib/eventFactory.js';
 import { LatencyHistogram, type LatencySummary } from '../lib/histogram.js';
 import { addOffset, emptyTally, type OffsetTally } from '../lib/offsetTally.js';
-import { asBuffer, openSocket } from '../lib/wsClient.js';
 import { serveWorker } from '../lib/workerRuntime.js';
+import { asBuffer, openSocket } from '../lib/wsClient.js';
 
 /** Open-loop publishing at a fixed rate; every event carries payload.sent_at (µs since the epoch). */
 export interface PacedPlan {
@@ -64,7 +64,12 @@ async function run(plan: PacedPlan): Promise<PacedResult> {
     const sent = fifo.shift();
     if (sent === undefined) return;
     latency.record(performance.now() - sent.sentAt);
-    const ack = JSON.parse(asBuffer(raw).toString('utf8')) as { status: string; first_offset?: number; offset?: number; message?: string };
+    const ack = JSON.parse(asBuffer(raw).toString('utf8')) as {
+      status: string;
+      first_offset?: number;
+      offset?: number;
+      message?: string;
+    };
     const first = ack.first_offset ?? ack.offset;
     if (ack.status !== 'ok' || first === undefined) {
       errorReplies++;
@@ -107,7 +112,10 @@ async function run(plan: PacedPlan): Promise<PacedResult> {
     setTimeout(tick, 1);
   };
   tick();
-  await Promise.race([finished, new Promise<void>((resolve) => setTimeout(resolve, plan.durationMs + plan.drainTimeoutMs))]);
+  await Promise.race([
+    finished,
+    new Promise<void>((resolve) => setTimeout(resolve, plan.durationMs + plan.drainTimeoutMs)),
+  ]);
   ws.off('message', onMessage);
   return {
     type: 'paced',

@@ -1,5 +1,5 @@
-import { asBuffer, openSocket } from '../lib/wsClient.js';
 import { serveWorker } from '../lib/workerRuntime.js';
+import { asBuffer, openSocket } from '../lib/wsClient.js';
 
 /** Replay the whole log over one /ws/subscribe connection (from_offset, batch:true) and time it. */
 export interface ReplayPlan {
@@ -73,7 +73,19 @@ async function replay(plan: ReplayPlan) {
   const elapsedMs = performance.now() - started;
   const cpu = process.cpuUsage(cpuBefore);
   ws.terminate();
-  return { type: 'replayed', records, messages, bytes, gaps, lastOffset, elapsedMs, ackMs, firstRecordMs, failure, clientCpuMs: (cpu.user + cpu.system) / 1000 };
+  return {
+    type: 'replayed',
+    records,
+    messages,
+    bytes,
+    gaps,
+    lastOffset,
+    elapsedMs,
+    ackMs,
+    firstRecordMs,
+    failure,
+    clientCpuMs: (cpu.user + cpu.system) / 1000,
+  };
 }
 
 serveWorker({ replay: (message) => replay(message.plan as ReplayPlan) });

@@ -21,7 +21,14 @@ async function load(plan: RestPlan) {
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(factory.next()),
   }));
-  const options = (duration: number) => ({ url: plan.url, connections: plan.connections, pipelining: 1, duration, timeout: 10, requests });
+  const options = (duration: number) => ({
+    url: plan.url,
+    connections: plan.connections,
+    pipelining: 1,
+    duration,
+    timeout: 10,
+    requests,
+  });
   const warmup = plan.warmupSeconds > 0 ? await autocannon(options(plan.warmupSeconds)) : null;
   const cpuBefore = process.cpuUsage();
   const result = await autocannon(options(plan.durationSeconds));
@@ -35,7 +42,13 @@ async function load(plan: RestPlan) {
     warmupRequests: warmup === null ? 0 : warmup['2xx'] + warmup.non2xx,
     durationSeconds: result.duration,
     perSecond: result['2xx'] / result.duration,
-    latencyMs: { p50: result.latency.p50, p90: result.latency.p90, p99: result.latency.p99, max: result.latency.max, mean: result.latency.mean },
+    latencyMs: {
+      p50: result.latency.p50,
+      p90: result.latency.p90,
+      p99: result.latency.p99,
+      max: result.latency.max,
+      mean: result.latency.mean,
+    },
     clientCpuMs: (cpu.user + cpu.system) / 1000,
   };
 }

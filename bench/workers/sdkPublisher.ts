@@ -26,7 +26,13 @@ const POOL_EVENTS = 20_000;
 
 /** Publish pool events one `publish()` call at a time, as an application would, until the run ends. */
 async function run(plan: SdkPublishPlan): Promise<SdkPublishResult> {
-  const pool = Array.from({ length: POOL_EVENTS }, ((factory) => () => factory.next())(new EventFactory({ seed: plan.seed, sessions: 1_000, users: 5_000 })));
+  const pool = Array.from(
+    { length: POOL_EVENTS },
+    (
+      (factory) => () =>
+        factory.next()
+    )(new EventFactory({ seed: plan.seed, sessions: 1_000, users: 5_000 })),
+  );
   const publisher = new Publisher({ url: plan.url });
   const cpuBefore = process.cpuUsage();
   const start = performance.now();
@@ -51,7 +57,15 @@ async function run(plan: SdkPublishPlan): Promise<SdkPublishResult> {
   }
   await publisher.close();
   const cpu = process.cpuUsage(cpuBefore);
-  return { type: 'sdkPublished', ackedEvents: acked, failed, firstErrors, measuredEvents: measured, measuredMs: plan.durationMs, clientCpuMs: (cpu.user + cpu.system) / 1000 };
+  return {
+    type: 'sdkPublished',
+    ackedEvents: acked,
+    failed,
+    firstErrors,
+    measuredEvents: measured,
+    measuredMs: plan.durationMs,
+    clientCpuMs: (cpu.user + cpu.system) / 1000,
+  };
 }
 
 serveWorker({ sdkPublish: (message) => run(message.plan as SdkPublishPlan) });

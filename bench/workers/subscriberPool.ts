@@ -1,9 +1,9 @@
 import type WebSocket from 'ws';
-import { LatencyHistogram, type SerializedHistogram } from '../lib/histogram.js';
 import { nowMicros } from '../lib/clock.js';
+import { LatencyHistogram, type SerializedHistogram } from '../lib/histogram.js';
 import { addOffset, emptyTally, type OffsetTally } from '../lib/offsetTally.js';
-import { asBuffer, mapLimited, openSocket } from '../lib/wsClient.js';
 import { serveWorker } from '../lib/workerRuntime.js';
+import { asBuffer, mapLimited, openSocket } from '../lib/wsClient.js';
 
 /** One subscription: a filter plus batch mode (the first message sent on /ws/subscribe). */
 export interface Subscription {
@@ -83,7 +83,11 @@ function subscribe(url: string, subscription: Subscription, timeoutMs: number, t
   return openSocket(url, timeoutMs).then(
     (ws) =>
       new Promise<Sub>((resolve, reject) => {
-        const sub: Sub = { ws, tally: { ...emptyTally(), key: subscription.session_id ?? '*', outOfOrder: 0, controlErrors: 0 }, last: 0 };
+        const sub: Sub = {
+          ws,
+          tally: { ...emptyTally(), key: subscription.session_id ?? '*', outOfOrder: 0, controlErrors: 0 },
+          last: 0,
+        };
         const timer = setTimeout(() => {
           ws.terminate();
           reject(new Error('no subscribe ack'));
@@ -103,7 +107,13 @@ function subscribe(url: string, subscription: Subscription, timeoutMs: number, t
           clearTimeout(timer);
           reject(new Error(`closed before ack: ${code} ${reason.toString()}`));
         });
-        ws.send(JSON.stringify(subscription.session_id === undefined ? { batch: subscription.batch } : { session_id: subscription.session_id, batch: subscription.batch }));
+        ws.send(
+          JSON.stringify(
+            subscription.session_id === undefined
+              ? { batch: subscription.batch }
+              : { session_id: subscription.session_id, batch: subscription.batch },
+          ),
+        );
       }),
   );
 }
@@ -112,7 +122,9 @@ serveWorker(
   {
     connect: async (message) => {
       const plan = message.plan as PoolPlan;
-      const results = await mapLimited(plan.subscriptions.length, plan.concurrency, (i) => subscribe(plan.url, plan.subscriptions[i]!, plan.connectTimeoutMs, plan.track));
+      const results = await mapLimited(plan.subscriptions.length, plan.concurrency, (i) =>
+        subscribe(plan.url, plan.subscriptions[i]!, plan.connectTimeoutMs, plan.track),
+      );
       const errors: string[] = [];
       for (const result of results) {
         if (result.status === 'fulfilled') subs.push(result.value);
@@ -130,7 +142,13 @@ serveWorker(
     collect: () => {
       const cpu = process.cpuUsage(cpuBase);
       const hist: SerializedHistogram = histogram.toJSON();
-      return { type: 'collected', tallies: subs.map((s) => s.tally), histogram: hist, received, clientCpuMs: (cpu.user + cpu.system) / 1000 };
+      return {
+        type: 'collected',
+        tallies: subs.map((s) => s.tally),
+        histogram: hist,
+        received,
+        clientCpuMs: (cpu.user + cpu.system) / 1000,
+      };
     },
     close: async () => {
       for (const sub of subs) sub.ws.terminate();
@@ -142,4 +160,3 @@ serveWorker(
     for (const sub of subs) sub.ws.terminate();
   },
 );
-

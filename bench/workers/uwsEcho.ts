@@ -1,5 +1,5 @@
-import { createRequire } from 'node:module';
 import type * as Uws from 'uWebSockets.js';
+import { createRequire } from 'node:module';
 import { serveWorker } from '../lib/workerRuntime.js';
 
 /**
@@ -62,7 +62,9 @@ function relayApp(): Uws.TemplatedApp {
       if (data.configured) return;
       const config = JSON.parse(decoder.decode(message)) as { session_id?: string; batch?: boolean };
       data.configured = true;
-      ws.subscribe(config.session_id !== undefined ? `s/${config.session_id}` : config.batch === true ? 'all/batch' : 'all/one');
+      ws.subscribe(
+        config.session_id !== undefined ? `s/${config.session_id}` : config.batch === true ? 'all/batch' : 'all/one',
+      );
       ws.send(JSON.stringify({ status: 'subscribed', subscriber_id: 'relay', head_offset: offset }), false, false);
     },
   });
@@ -72,7 +74,13 @@ function relayApp(): Uws.TemplatedApp {
     idleTimeout: 120,
     message: (ws, message) => {
       const parsed = JSON.parse(decoder.decode(message)) as unknown;
-      const events = (Array.isArray(parsed) ? parsed : [parsed]) as { event_type: string; source: string; session_id: string; user_id: string; payload: unknown }[];
+      const events = (Array.isArray(parsed) ? parsed : [parsed]) as {
+        event_type: string;
+        source: string;
+        session_id: string;
+        user_id: string;
+        payload: unknown;
+      }[];
       const first = offset + 1;
       const timestamp = new Date().toISOString();
       const records: string[] = [];

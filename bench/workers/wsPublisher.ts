@@ -1,8 +1,8 @@
 import type WebSocket from 'ws';
 import { EventFactory, type WireEvent } from '../lib/eventFactory.js';
 import { LatencyHistogram, type LatencySummary } from '../lib/histogram.js';
-import { asBuffer, isOkAck, mapLimited, openSocket } from '../lib/wsClient.js';
 import { serveWorker } from '../lib/workerRuntime.js';
+import { asBuffer, isOkAck, mapLimited, openSocket } from '../lib/wsClient.js';
 
 /** A closed-loop publishing run: each connection keeps up to `window` messages outstanding. */
 export interface PublishPlan {
@@ -68,7 +68,8 @@ function framePlan(plan: PublishPlan): { next: () => Buffer; bytes: number } {
     return {
       next: () => {
         const events: WireEvent[] = [];
-        for (let i = 0; i < per; i++, index++) events.push({ ...factory.next(0), session_id: `mem_${plan.seed}_${index}` });
+        for (let i = 0; i < per; i++, index++)
+          events.push({ ...factory.next(0), session_id: `mem_${plan.seed}_${index}` });
         return frameOf(events, per);
       },
       bytes: frameOf([factory.next(0)], 1).length * per,
@@ -82,15 +83,22 @@ function framePlan(plan: PublishPlan): { next: () => Buffer; bytes: number } {
     frames.push(frameOf(events, per));
   }
   let cursor = 0;
-  return { next: () => frames[cursor++ % frames.length]!, bytes: frames.reduce((s, f) => s + f.length, 0) / frames.length };
+  return {
+    next: () => frames[cursor++ % frames.length]!,
+    bytes: frames.reduce((s, f) => s + f.length, 0) / frames.length,
+  };
 }
 
 async function publish(plan: PublishPlan): Promise<PublishResult> {
   const frames = framePlan(plan);
   const opened = await mapLimited(plan.connections, 16, () => openSocket(plan.url, 10_000));
   const failed = opened.find((r) => r.status === 'rejected');
-  if (failed !== undefined) throw new Error(`publisher could not connect: ${String((failed as PromiseRejectedResult).reason)}`);
-  const connections: Connection[] = opened.map((r) => ({ ws: (r as PromiseFulfilledResult<WebSocket>).value, outstanding: [] }));
+  if (failed !== undefined)
+    throw new Error(`publisher could not connect: ${String((failed as PromiseRejectedResult).reason)}`);
+  const connections: Connection[] = opened.map((r) => ({
+    ws: (r as PromiseFulfilledResult<WebSocket>).value,
+    outstanding: [],
+  }));
 
   const latency = new LatencyHistogram();
   const firstErrors: string[] = [];
@@ -162,7 +170,10 @@ async function publish(plan: PublishPlan): Promise<PublishResult> {
   maybeFinish();
 
   // Stop sending at the deadline, then wait (bounded) for the acks still in flight.
-  await Promise.race([finished, new Promise<void>((resolve) => setTimeout(resolve, plan.warmupMs + plan.durationMs + plan.drainTimeoutMs))]);
+  await Promise.race([
+    finished,
+    new Promise<void>((resolve) => setTimeout(resolve, plan.warmupMs + plan.durationMs + plan.drainTimeoutMs)),
+  ]);
   clearTimeout(endTimer);
   const totalMs = (lastAck || performance.now()) - started;
   const cpu = process.cpuUsage(cpuBefore);

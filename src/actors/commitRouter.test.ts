@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { matchesFilter, type EventFilter } from '../protocol/eventFilter.js';
+import { type EventFilter, matchesFilter } from '../protocol/eventFilter.js';
 import type { StoredEvent } from '../protocol/eventRecord.js';
 import { EVENT_TYPES } from '../protocol/eventTypes.js';
-import { cachedRecordJson, CommitRouter } from './commitRouter.js';
+import { CommitRouter, cachedRecordJson } from './commitRouter.js';
 
 const TYPES = EVENT_TYPES.slice(0, 4);
 const pool = fc.constantFrom('a', 'b', 'c');
@@ -21,27 +21,33 @@ const recordArb = fc.record({
 });
 
 /** A commit: records with consecutive offsets from 1. */
-function commit(fields: readonly Pick<StoredEvent, 'event_type' | 'session_id' | 'user_id' | 'source'>[]): StoredEvent[] {
+function commit(
+  fields: readonly Pick<StoredEvent, 'event_type' | 'session_id' | 'user_id' | 'source'>[],
+): StoredEvent[] {
   return fields.map((f, i) => ({ ...f, offset: i + 1, id: `e${i + 1}`, payloadJson: '{}', ts: 1_000 + i }));
 }
 
 describe('CommitRouter', () => {
   it('delivers each subscriber exactly the records a naive filter picks, in offset order, in one delivery per commit', () => {
     fc.assert(
-      fc.property(fc.array(filterArb, { maxLength: 8 }), fc.array(recordArb, { minLength: 1, maxLength: 30 }), (filters, fields) => {
-        const router = new CommitRouter();
-        filters.forEach((filter, i) => router.file(`s${i}`, filter));
-        const records = commit(fields);
-        const deliveries = router.route(records);
-        const ids = deliveries.map((d) => d.id);
-        expect(new Set(ids).size).toBe(ids.length);
-        filters.forEach((filter, i) => {
-          const expected = records.filter((r) => matchesFilter(filter, r));
-          const delivery = deliveries.find((d) => d.id === `s${i}`);
-          if (expected.length === 0) expect(delivery).toBeUndefined();
-          else expect(delivery?.records).toEqual(expected);
-        });
-      }),
+      fc.property(
+        fc.array(filterArb, { maxLength: 8 }),
+        fc.array(recordArb, { minLength: 1, maxLength: 30 }),
+        (filters, fields) => {
+          const router = new CommitRouter();
+          filters.forEach((filter, i) => router.file(`s${i}`, filter));
+          const records = commit(fields);
+          const deliveries = router.route(records);
+          const ids = deliveries.map((d) => d.id);
+          expect(new Set(ids).size).toBe(ids.length);
+          filters.forEach((filter, i) => {
+            const expected = records.filter((r) => matchesFilter(filter, r));
+            const delivery = deliveries.find((d) => d.id === `s${i}`);
+            if (expected.length === 0) expect(delivery).toBeUndefined();
+            else expect(delivery?.records).toEqual(expected);
+          });
+        },
+      ),
     );
   });
 

@@ -22,7 +22,9 @@ export class FakeSocket implements SubscriberSocket {
     return this.sent.flatMap((text) => {
       const value: unknown = JSON.parse(text);
       const items: unknown[] = Array.isArray(value) ? value : [value];
-      return items.filter((m): m is { offset: number } => typeof m === 'object' && m !== null && 'offset' in m && !('type' in m));
+      return items.filter(
+        (m): m is { offset: number } => typeof m === 'object' && m !== null && 'offset' in m && !('type' in m),
+      );
     });
   }
 

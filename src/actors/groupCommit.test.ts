@@ -1,12 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { LogWriteError, type GroupOutcome } from '../persistence/eventLog.js';
+import { type GroupOutcome, LogWriteError } from '../persistence/eventLog.js';
 import type { EventInput } from '../protocol/eventInput.js';
 import type { StoredEvent } from '../protocol/eventRecord.js';
 import { GroupCommit, type SubmitOutcome } from './groupCommit.js';
 import { silentLogger } from './logger.js';
 import { ManualScheduler } from './manualScheduler.js';
 
-const input = (n: number): EventInput => ({ id: null, event_type: 'timer_tick', source: 's', session_id: null, user_id: null, payloadJson: `{"n":${n}}` });
+const input = (n: number): EventInput => ({
+  id: null,
+  event_type: 'timer_tick',
+  source: 's',
+  session_id: null,
+  user_id: null,
+  payloadJson: `{"n":${n}}`,
+});
 
 /** A log whose commits complete only when the test says so, assigning offsets from 1. */
 class SlowLog {
@@ -22,7 +29,12 @@ class SlowLog {
         if (this.fail !== null) return reject(this.fail);
         resolve(
           groups.map((group) => {
-            const records: StoredEvent[] = group.map((g) => ({ ...g, id: `e${this.head + 1}`, offset: ++this.head, ts: 0 }));
+            const records: StoredEvent[] = group.map((g) => ({
+              ...g,
+              id: `e${this.head + 1}`,
+              offset: ++this.head,
+              ts: 0,
+            }));
             return { ok: true, records, appended: records };
           }),
         );
@@ -41,9 +53,19 @@ function setup(maxPendingEvents = 10) {
   const scheduler = new ManualScheduler();
   const log = new SlowLog();
   const committed: number[][] = [];
-  const ingress = new GroupCommit({ log, logger: silentLogger, scheduler, maxPendingEvents, committed: (records) => committed.push(records.map((r) => r.offset)) });
+  const ingress = new GroupCommit({
+    log,
+    logger: silentLogger,
+    scheduler,
+    maxPendingEvents,
+    committed: (records) => committed.push(records.map((r) => r.offset)),
+  });
   const outcomes: SubmitOutcome[] = [];
-  const submit = (n: number) => ingress.submit(Array.from({ length: n }, (_, i) => input(i)), (o) => outcomes.push(o));
+  const submit = (n: number) =>
+    ingress.submit(
+      Array.from({ length: n }, (_, i) => input(i)),
+      (o) => outcomes.push(o),
+    );
   return { scheduler, log, committed, ingress, outcomes, submit };
 }
 

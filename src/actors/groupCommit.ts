@@ -1,13 +1,11 @@
-import { LogWriteError, type EventLog, type GroupOutcome } from '../persistence/eventLog.js';
+import { type EventLog, type GroupOutcome, LogWriteError } from '../persistence/eventLog.js';
 import type { EventInput } from '../protocol/eventInput.js';
 import type { StoredEvent } from '../protocol/eventRecord.js';
 import type { Logger } from './logger.js';
 import type { Scheduler } from './scheduler.js';
 
 /** How a submitted batch ended: committed (with records), rejected (conflict), or not committed (retryable). */
-export type SubmitOutcome =
-  | GroupOutcome
-  | { readonly ok: false; readonly retryable: true; readonly message: string };
+export type SubmitOutcome = GroupOutcome | { readonly ok: false; readonly retryable: true; readonly message: string };
 
 interface Pending {
   readonly inputs: readonly EventInput[];
@@ -91,7 +89,10 @@ export class GroupCommit {
       outcomes = await this.options.log.commit(batch.map((p) => p.inputs));
     } catch (error) {
       this.options.logger.error({ err: error }, 'group commit failed');
-      const message = error instanceof LogWriteError ? 'storage unavailable; not committed, retry' : 'internal error; not committed, retry';
+      const message =
+        error instanceof LogWriteError
+          ? 'storage unavailable; not committed, retry'
+          : 'internal error; not committed, retry';
       for (const p of batch) this.safeCall(() => p.done({ ok: false, retryable: true, message }));
       return;
     }

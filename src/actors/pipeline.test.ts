@@ -11,7 +11,12 @@ import { ManualScheduler } from './manualScheduler.js';
 import { Pipeline, type PipelineOptions, type SubmitOutcome } from './pipeline.js';
 
 const input = (session_id: string, event_type: EventInput['event_type'] = 'timer_tick'): EventInput => ({
-  id: null, event_type, source: 'test', session_id, user_id: null, payloadJson: '{}',
+  id: null,
+  event_type,
+  source: 'test',
+  session_id,
+  user_id: null,
+  payloadJson: '{}',
 });
 
 describe('the supervisor, through the pipeline port (manual scheduler, fake sockets)', () => {
@@ -24,17 +29,38 @@ describe('the supervisor, through the pipeline port (manual scheduler, fake sock
     const dir = mkdtempSync(join(tmpdir(), 'pipeline-unit-'));
     const scheduler = new ManualScheduler();
     let ids = 0;
-    const log = new SqliteEventLog({ path: join(dir, 'events.db'), now: () => scheduler.now(), newId: () => `gen-${++ids}`, newEpoch: () => 'e', indexer: 'inline' });
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }), () => log.close());
+    const log = new SqliteEventLog({
+      path: join(dir, 'events.db'),
+      now: () => scheduler.now(),
+      newId: () => `gen-${++ids}`,
+      newEpoch: () => 'e',
+      indexer: 'inline',
+    });
+    cleanups.push(
+      () => rmSync(dir, { recursive: true, force: true }),
+      () => log.close(),
+    );
     const sent: string[] = [];
     const inspect = (event: InspectionEvent) => {
       if (event.type === '@xstate.event') sent.push(event.event.type);
     };
     let subscriberIds = 0;
     const pipeline = new Pipeline({
-      log, logger: silentLogger, scheduler, newSubscriberId: () => `sub_${++subscriberIds}`, maxPendingEvents: 10_000,
-      maxSubscribers: 10, subscriberBufferBytes: 1 << 20, slowConsumerTimeoutMs: 5_000, keepaliveMs: 30_000, checkpointMs: 5_000,
-      subscribeTimeoutMs: 10_000, sessionIdleMs: 60_000, maxActiveSessions: 100, inspect, ...options,
+      log,
+      logger: silentLogger,
+      scheduler,
+      newSubscriberId: () => `sub_${++subscriberIds}`,
+      maxPendingEvents: 10_000,
+      maxSubscribers: 10,
+      subscriberBufferBytes: 1 << 20,
+      slowConsumerTimeoutMs: 5_000,
+      keepaliveMs: 30_000,
+      checkpointMs: 5_000,
+      subscribeTimeoutMs: 10_000,
+      sessionIdleMs: 60_000,
+      maxActiveSessions: 100,
+      inspect,
+      ...options,
     });
     /** Submit batches, run the group commit and wait for its outcome. */
     const publish = async (...batches: EventInput[][]): Promise<SubmitOutcome[]> => {
@@ -149,6 +175,11 @@ describe('the supervisor, through the pipeline port (manual scheduler, fake sock
     pipeline.sweep();
     expect(pipeline.stats().active_sessions).toBe(0);
     // Passivated sessions are rebuilt from the log when read.
-    expect(pipeline.sessionList(undefined, 10).map((v) => v.session_id).sort()).toEqual(['s1', 's2', 's3']);
+    expect(
+      pipeline
+        .sessionList(undefined, 10)
+        .map((v) => v.session_id)
+        .sort(),
+    ).toEqual(['s1', 's2', 's3']);
   });
 });

@@ -1,4 +1,4 @@
-import { createActor, type Actor, type InspectionEvent } from 'xstate';
+import { type Actor, createActor, type InspectionEvent } from 'xstate';
 import type { EventLog, LogStats } from '../persistence/eventLog.js';
 import type { EventInput } from '../protocol/eventInput.js';
 import type { EventQuery } from '../protocol/eventQuery.js';
@@ -12,10 +12,10 @@ import { SessionFolding } from './sessionFolding.js';
 import type { SessionView } from './sessionView.js';
 import type { SubscriberSocket } from './subscriber.js';
 import type { SubscriberMode } from './subscriberMachine.js';
-import { supervisorMachine, type Answer, type SupervisorEvent, type SupervisorParts } from './supervisor.js';
+import { type Answer, type SupervisorEvent, type SupervisorParts, supervisorMachine } from './supervisor.js';
 
-export type { RouterStats } from './pipelinePort.js';
 export type { SubmitOutcome } from './groupCommit.js';
+export type { RouterStats } from './pipelinePort.js';
 
 /** Pipeline tuning, from configuration. */
 export interface PipelineOptions {
@@ -53,7 +53,13 @@ export class Pipeline implements PipelinePort {
   constructor(private readonly options: PipelineOptions) {
     const { log, logger, scheduler } = options;
     const counters = { delivered: 0, routed: 0, routedUpTo: log.headOffset(), lastCheckpoint: 0, publishers: 0 };
-    const sessions = new SessionFolding({ log, logger, scheduler, idleMs: options.sessionIdleMs, maxActive: options.maxActiveSessions });
+    const sessions = new SessionFolding({
+      log,
+      logger,
+      scheduler,
+      idleMs: options.sessionIdleMs,
+      maxActive: options.maxActiveSessions,
+    });
     // Hint: session_status is a projection; after a crash it lags the log until this fold catches it up.
     sessions.catchUp();
     const ingress = new GroupCommit({
@@ -72,8 +78,22 @@ export class Pipeline implements PipelinePort {
       subscribeTimeoutMs: options.subscribeTimeoutMs,
     };
     const router = new CommitRouter();
-    this.parts = { log, logger, scheduler, ingress, router, sessions, limits, maxSubscribers: options.maxSubscribers, checkpointMs: options.checkpointMs, counters };
-    this.supervisor = createActor(supervisorMachine, { input: { parts: this.parts }, ...(options.inspect === undefined ? {} : { inspect: options.inspect }) });
+    this.parts = {
+      log,
+      logger,
+      scheduler,
+      ingress,
+      router,
+      sessions,
+      limits,
+      maxSubscribers: options.maxSubscribers,
+      checkpointMs: options.checkpointMs,
+      counters,
+    };
+    this.supervisor = createActor(supervisorMachine, {
+      input: { parts: this.parts },
+      ...(options.inspect === undefined ? {} : { inspect: options.inspect }),
+    });
     // Hint: without an error observer a failed root actor rethrows in a timer and takes Node down.
     this.supervisor.subscribe({ error: (error) => logger.error({ err: error }, 'supervisor failed') });
     this.supervisor.start();

@@ -28,7 +28,14 @@ export class SessionFolding {
 
   constructor(private readonly options: SessionFoldingOptions) {
     const { log, logger, scheduler, idleMs, maxActive } = options;
-    this.registry = new SessionRegistry({ log, logger, idleMs, maxActive, now: () => scheduler.now(), monotonic: () => scheduler.monotonic() });
+    this.registry = new SessionRegistry({
+      log,
+      logger,
+      idleMs,
+      maxActive,
+      now: () => scheduler.now(),
+      monotonic: () => scheduler.monotonic(),
+    });
   }
 
   /** Live session actors. */

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { createActor } from 'xstate';
 import type { StoredEvent } from '../protocol/eventRecord.js';
 import { EVENT_TYPES, type EventType } from '../protocol/eventTypes.js';
-import { sessionMachine, type SessionStatus } from './sessionMachine.js';
+import { type SessionStatus, sessionMachine } from './sessionMachine.js';
 
 /** What the session fold should produce, written as the plainest possible loop. */
 interface Expected {
@@ -82,7 +82,13 @@ function machineFold(sessionId: string, batches: readonly (readonly StoredEvent[
   };
 }
 
-const LIFECYCLE_TYPES: EventType[] = ['session_created', 'quiz_started', 'quiz_completed', 'quiz_timeout', 'session_ended'];
+const LIFECYCLE_TYPES: EventType[] = [
+  'session_created',
+  'quiz_started',
+  'quiz_completed',
+  'quiz_timeout',
+  'session_ended',
+];
 
 const payloadArb = fc.oneof(
   fc.constant({}),
@@ -95,7 +101,10 @@ const payloadArb = fc.oneof(
 
 const stepArb = fc.record({
   // Lifecycle types are over-weighted so interesting orders (ended early, restarts) show up often.
-  event_type: fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...LIFECYCLE_TYPES) }, { weight: 2, arbitrary: fc.constantFrom(...EVENT_TYPES) }),
+  event_type: fc.oneof(
+    { weight: 3, arbitrary: fc.constantFrom(...LIFECYCLE_TYPES) },
+    { weight: 2, arbitrary: fc.constantFrom(...EVENT_TYPES) },
+  ),
   user_id: fc.option(fc.constantFrom('u1', 'u2', 'u3'), { nil: null }),
   payload: payloadArb,
   offsetGap: fc.integer({ min: 1, max: 3 }),
@@ -133,7 +142,17 @@ const batchedArb = recordsArb.chain((records) =>
 );
 
 function record(offset: number, event_type: EventType, ts: number, extra: Partial<StoredEvent> = {}): StoredEvent {
-  return { offset, id: `e${offset}`, event_type, source: 'src', session_id: 's1', user_id: null, payloadJson: '{}', ts, ...extra };
+  return {
+    offset,
+    id: `e${offset}`,
+    event_type,
+    source: 'src',
+    session_id: 's1',
+    user_id: null,
+    payloadJson: '{}',
+    ts,
+    ...extra,
+  };
 }
 
 describe('sessionMachine', () => {
@@ -157,7 +176,14 @@ describe('sessionMachine', () => {
       status: 'ended',
       started_at: 20,
       completed_at: 40,
-      counts: { session_created: 1, quiz_started: 2, answer_submitted: 1, quiz_completed: 1, session_ended: 1, quiz_timeout: 1 },
+      counts: {
+        session_created: 1,
+        quiz_started: 2,
+        answer_submitted: 1,
+        quiz_completed: 1,
+        session_ended: 1,
+        quiz_timeout: 1,
+      },
       event_count: 7,
       user_ids: ['u2', 'u1'],
       first_offset: 1,

@@ -1,10 +1,10 @@
-import { createActor, type Actor } from 'xstate';
+import { type Actor, createActor } from 'xstate';
 import type { EventLog, SessionStatusRow } from '../persistence/eventLog.js';
 import type { StoredEvent } from '../protocol/eventRecord.js';
-import { sessionMachine, type SessionRecord, type SessionStatus } from './sessionMachine.js';
-import { toView, type SessionView } from './sessionView.js';
 import type { Logger } from './logger.js';
 import { catchUpSessionStatus } from './sessionCatchUp.js';
+import { type SessionRecord, type SessionStatus, sessionMachine } from './sessionMachine.js';
+import { type SessionView, toView } from './sessionView.js';
 
 type SessionActor = Actor<typeof sessionMachine>;
 
@@ -183,7 +183,10 @@ export class SessionRegistry {
     // A failed session actor is dropped; the next read or batch rebuilds it from the log (a restart).
     actor.subscribe({
       error: (error) => {
-        this.options.logger.error({ err: error, session_id: sessionId }, 'session actor failed; it will be rebuilt from the log');
+        this.options.logger.error(
+          { err: error, session_id: sessionId },
+          'session actor failed; it will be rebuilt from the log',
+        );
         const entry = this.active.get(sessionId);
         if (entry?.actor === actor) this.passivate(sessionId);
       },

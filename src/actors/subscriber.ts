@@ -96,13 +96,18 @@ export interface LiveOutcome {
 }
 
 /** Write one commit's matches live; past the socket bound, stop and report where to resume from. */
-export function writeLive(context: SubscriberContext, records: readonly StoredEvent[], json: (record: StoredEvent) => string): LiveOutcome | null {
+export function writeLive(
+  context: SubscriberContext,
+  records: readonly StoredEvent[],
+  json: (record: StoredEvent) => string,
+): LiveOutcome | null {
   // Hint: a from_offset beyond the head goes live at once, and replay may have sent part of this commit already.
   let first = 0;
   while (first < records.length && records[first]!.offset < context.nextOffset) first++;
   if (first === records.length) return null;
   const { socket, limits, scheduler } = context.io;
-  if (socket.bufferedAmount() > limits.bufferBytes) return { lastActivity: context.lastActivity, lagFrom: records[first]!.offset };
+  if (socket.bufferedAmount() > limits.bufferBytes)
+    return { lastActivity: context.lastActivity, lagFrom: records[first]!.offset };
   const texts: string[] = new Array<string>(records.length - first);
   for (let i = first; i < records.length; i++) texts[i - first] = json(records[i]!);
   writeRecordTexts(context, texts);

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { matchesFilter, type EventFilter, type Filterable } from '../protocol/eventFilter.js';
+import { type EventFilter, type Filterable, matchesFilter } from '../protocol/eventFilter.js';
 import { EVENT_TYPES } from '../protocol/eventTypes.js';
 import { SubscriberIndex } from './subscriberIndex.js';
 
@@ -43,7 +43,10 @@ function expectAgreesWithNaive(index: SubscriberIndex<Sub>, live: Iterable<Sub>,
   expect(index.size).toBe(all.length);
   for (const event of events) {
     const seen = visits(index, event);
-    const expected = all.filter((s) => matchesFilter(s.filter, event)).map((s) => s.name).sort((a, b) => a - b);
+    const expected = all
+      .filter((s) => matchesFilter(s.filter, event))
+      .map((s) => s.name)
+      .sort((a, b) => a - b);
     expect([...seen.keys()].sort((a, b) => a - b)).toEqual(expected);
     for (const count of seen.values()) expect(count).toBe(1);
   }
@@ -67,50 +70,64 @@ describe('SubscriberIndex', () => {
     const everyone: Sub = { name: 2, filter: {} };
     index.add(bySession);
     index.add(everyone);
-    expect([...visits(index, { event_type: 'quiz_started', session_id: 'a', user_id: null, source: 'x' }).keys()].sort()).toEqual([1, 2]);
-    expect([...visits(index, { event_type: 'quiz_completed', session_id: 'a', user_id: null, source: 'x' }).keys()]).toEqual([2]);
-    expect([...visits(index, { event_type: 'quiz_started', session_id: 'b', user_id: null, source: 'x' }).keys()]).toEqual([2]);
+    expect(
+      [...visits(index, { event_type: 'quiz_started', session_id: 'a', user_id: null, source: 'x' }).keys()].sort(),
+    ).toEqual([1, 2]);
+    expect([
+      ...visits(index, { event_type: 'quiz_completed', session_id: 'a', user_id: null, source: 'x' }).keys(),
+    ]).toEqual([2]);
+    expect([
+      ...visits(index, { event_type: 'quiz_started', session_id: 'b', user_id: null, source: 'x' }).keys(),
+    ]).toEqual([2]);
   });
 
   it('visits exactly the subscribers the naive filter matches, each once', () => {
     fc.assert(
-      fc.property(fc.array(filterArb, { maxLength: 12 }), fc.array(eventArb, { minLength: 1, maxLength: 30 }), (filters, events) => {
-        const index = new SubscriberIndex<Sub>();
-        const subs = filters.map((filter, name) => ({ name, filter }));
-        for (const s of subs) index.add(s);
-        expectAgreesWithNaive(index, subs, events);
-      }),
+      fc.property(
+        fc.array(filterArb, { maxLength: 12 }),
+        fc.array(eventArb, { minLength: 1, maxLength: 30 }),
+        (filters, events) => {
+          const index = new SubscriberIndex<Sub>();
+          const subs = filters.map((filter, name) => ({ name, filter }));
+          for (const s of subs) index.add(s);
+          expectAgreesWithNaive(index, subs, events);
+        },
+      ),
       { numRuns: 300 },
     );
   });
 
   it('still agrees after random adds, removes, re-adds and filter updates', () => {
     fc.assert(
-      fc.property(fc.array(opArb, { maxLength: 40 }), fc.array(eventArb, { minLength: 1, maxLength: 20 }), (ops, events) => {
-        const index = new SubscriberIndex<Sub>();
-        const live = new Map<number, Sub>();
-        // Subscriber objects are kept across remove/re-add, as a reconnect-free re-subscribe would.
-        const objects = new Map<number, Sub>();
-        for (const op of ops) {
-          if (op.kind === 'remove') {
-            const s = objects.get(op.name);
-            if (s !== undefined) index.remove(s);
-            live.delete(op.name);
-            continue;
+      fc.property(
+        fc.array(opArb, { maxLength: 40 }),
+        fc.array(eventArb, { minLength: 1, maxLength: 20 }),
+        (ops, events) => {
+          const index = new SubscriberIndex<Sub>();
+          const live = new Map<number, Sub>();
+          // Subscriber objects are kept across remove/re-add, as a reconnect-free re-subscribe would.
+          const objects = new Map<number, Sub>();
+          for (const op of ops) {
+            if (op.kind === 'remove') {
+              const s = objects.get(op.name);
+              if (s !== undefined) index.remove(s);
+              live.delete(op.name);
+              continue;
+            }
+            let s = objects.get(op.name);
+            if (s === undefined) {
+              s = { name: op.name, filter: op.filter };
+              objects.set(op.name, s);
+            }
+            if (op.kind === 'update' && !live.has(op.name)) continue;
+            // As update_filters does: mutate the filter, then re-file the same object.
+            s.filter = op.filter;
+            index.add(s);
+            live.set(op.name, s);
           }
-          let s = objects.get(op.name);
-          if (s === undefined) {
-            s = { name: op.name, filter: op.filter };
-            objects.set(op.name, s);
-          }
-          if (op.kind === 'update' && !live.has(op.name)) continue;
-          // As update_filters does: mutate the filter, then re-file the same object.
-          s.filter = op.filter;
-          index.add(s);
-          live.set(op.name, s);
-        }
-        expectAgreesWithNaive(index, live.values(), events);
-      }),
+          expectAgreesWithNaive(index, live.values(), events);
+        },
+      ),
       { numRuns: 300 },
     );
   });

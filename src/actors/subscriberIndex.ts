@@ -57,7 +57,13 @@ export class SubscriberIndex<S extends Indexed> {
   }
 
   private mapOf(kind: 'session' | 'user' | 'source' | 'type'): Map<string, Set<S>> {
-    return kind === 'session' ? this.bySession : kind === 'user' ? this.byUser : kind === 'source' ? this.bySource : this.byType;
+    return kind === 'session'
+      ? this.bySession
+      : kind === 'user'
+        ? this.byUser
+        : kind === 'source'
+          ? this.bySource
+          : this.byType;
   }
 
   private bucket(key: Key, create: boolean): Set<S> | undefined {

@@ -1,14 +1,21 @@
-import { createActor } from 'xstate';
 import { describe, expect, it } from 'vitest';
-import { matchesFilter, type EventFilter } from '../protocol/eventFilter.js';
+import { createActor } from 'xstate';
+import { type EventFilter, matchesFilter } from '../protocol/eventFilter.js';
 import { recordJson, type StoredEvent } from '../protocol/eventRecord.js';
-import { ManualScheduler } from './manualScheduler.js';
 import { FakeSocket } from './fakeSocket.js';
+import { ManualScheduler } from './manualScheduler.js';
 import type { SubscriberLimits } from './subscriber.js';
-import { subscriberMachine, type SubscriptionPlan } from './subscriberMachine.js';
+import { type SubscriptionPlan, subscriberMachine } from './subscriberMachine.js';
 
 const event = (offset: number, session_id = 'a'): StoredEvent => ({
-  offset, id: `e${offset}`, event_type: 'timer_tick', source: 's', session_id, user_id: null, payloadJson: '{}', ts: offset,
+  offset,
+  id: `e${offset}`,
+  event_type: 'timer_tick',
+  source: 's',
+  session_id,
+  user_id: null,
+  payloadJson: '{}',
+  ts: offset,
 });
 
 /** An in-memory log with the two reads replay uses. */
@@ -16,13 +23,22 @@ function memoryLog(records: StoredEvent[]) {
   return {
     headOffset: () => records.length,
     readJsonFrom(from: number, filter: EventFilter, limit: number, upTo = records.length) {
-      const page = records.filter((r) => r.offset >= from && r.offset <= upTo && matchesFilter(filter, r)).slice(0, limit);
+      const page = records
+        .filter((r) => r.offset >= from && r.offset <= upTo && matchesFilter(filter, r))
+        .slice(0, limit);
       return { records: page.map(recordJson), lastOffset: page.length > 0 ? page[page.length - 1]!.offset : null };
     },
   };
 }
 
-const LIMITS: SubscriberLimits = { bufferBytes: 1_000, replayPage: 100, replaySliceMs: 20, keepaliveMs: 30_000, slowConsumerTimeoutMs: 5_000, subscribeTimeoutMs: 10_000 };
+const LIMITS: SubscriberLimits = {
+  bufferBytes: 1_000,
+  replayPage: 100,
+  replaySliceMs: 20,
+  keepaliveMs: 30_000,
+  slowConsumerTimeoutMs: 5_000,
+  subscribeTimeoutMs: 10_000,
+};
 
 function start(records: StoredEvent[] = [], limits: SubscriberLimits = LIMITS) {
   const scheduler = new ManualScheduler();
@@ -35,7 +51,13 @@ function start(records: StoredEvent[] = [], limits: SubscriberLimits = LIMITS) {
 }
 
 const plan = (start: number, head: number, extra: Partial<SubscriptionPlan> = {}): SubscriptionPlan => ({
-  filter: {}, batch: false, checkpoints: false, start, replay: start <= head, ack: { status: 'subscribed' }, ...extra,
+  filter: {},
+  batch: false,
+  checkpoints: false,
+  start,
+  replay: start <= head,
+  ack: { status: 'subscribed' },
+  ...extra,
 });
 
 const json = recordJson;
@@ -111,7 +133,10 @@ describe('subscriber actor', () => {
 });
 
 describe('subscriber sweep rules (manual clock)', () => {
-  const tick = (now: number, head = 0, checkpointDue = false) => ({ type: 'subscriber.tick' as const, tick: { now, head, checkpointDue } });
+  const tick = (now: number, head = 0, checkpointDue = false) => ({
+    type: 'subscriber.tick' as const,
+    tick: { now, head, checkpointDue },
+  });
 
   it('closes with 4000 when no subscribe message came within the timeout, not before', () => {
     const { scheduler, socket, actor } = start();
@@ -149,15 +174,23 @@ describe('subscriber sweep rules (manual clock)', () => {
 
   it('sends checkpoints only when asked, at the routed head when live, never going backwards after a lag', () => {
     const { socket, actor, scheduler } = start([event(1), event(2)]);
-    actor.send({ type: 'subscriber.configure', plan: plan(3, 2, { checkpoints: true, filter: { session_id: 'none' } }) });
+    actor.send({
+      type: 'subscriber.configure',
+      plan: plan(3, 2, { checkpoints: true, filter: { session_id: 'none' } }),
+    });
     const now = scheduler.now();
     actor.send(tick(now, 2, true));
     actor.send(tick(now, 5, false));
     socket.buffered = 5_000;
     actor.send({ type: 'subscriber.deliver', records: [event(6, 'none')], json });
     actor.send(tick(now, 6, true));
-    const checkpoints = socket.sent.map((t) => JSON.parse(t) as Record<string, unknown>).filter((m) => m.type === 'checkpoint');
-    expect(checkpoints).toEqual([{ type: 'checkpoint', offset: 2 }, { type: 'checkpoint', offset: 5 }]);
+    const checkpoints = socket.sent
+      .map((t) => JSON.parse(t) as Record<string, unknown>)
+      .filter((m) => m.type === 'checkpoint');
+    expect(checkpoints).toEqual([
+      { type: 'checkpoint', offset: 2 },
+      { type: 'checkpoint', offset: 5 },
+    ]);
 
     const quiet = start();
     quiet.actor.send({ type: 'subscriber.configure', plan: plan(1, 0) });

@@ -1,7 +1,7 @@
-import { enqueueActions, setup, assign } from 'xstate';
+import { assign, enqueueActions, setup } from 'xstate';
 import type { EventFilter } from '../protocol/eventFilter.js';
 import type { StoredEvent } from '../protocol/eventRecord.js';
-import { endSocket, writeControl, writeLive, type SubscriberContext, type SubscriberIo } from './subscriber.js';
+import { endSocket, type SubscriberContext, type SubscriberIo, writeControl, writeLive } from './subscriber.js';
 import { replaySlice } from './subscriberReplay.js';
 import { sweepDecision, type Tick } from './subscriberSweep.js';
 
@@ -25,7 +25,11 @@ export type SubscriberEvent =
   | { readonly type: 'subscriber.configure'; readonly plan: SubscriptionPlan }
   | { readonly type: 'subscriber.updateFilters'; readonly filter: EventFilter; readonly reply: object }
   | { readonly type: 'subscriber.reply'; readonly message: object }
-  | { readonly type: 'subscriber.deliver'; readonly records: readonly StoredEvent[]; readonly json: (record: StoredEvent) => string }
+  | {
+      readonly type: 'subscriber.deliver';
+      readonly records: readonly StoredEvent[];
+      readonly json: (record: StoredEvent) => string;
+    }
   | { readonly type: 'subscriber.drained' }
   | { readonly type: 'subscriber.pump' }
   | { readonly type: 'subscriber.caughtUp' }
@@ -71,7 +75,11 @@ export const subscriberMachine = setup({
       const outcome = writeLive(context, event.records, event.json);
       if (outcome === null) return {};
       if (outcome.lagFrom === null) return { lastActivity: outcome.lastActivity };
-      return { lastActivity: outcome.lastActivity, nextOffset: outcome.lagFrom, stalledSince: context.io.scheduler.now() };
+      return {
+        lastActivity: outcome.lastActivity,
+        nextOffset: outcome.lagFrom,
+        stalledSince: context.io.scheduler.now(),
+      };
     }),
     schedulePump: ({ context, self }) => pumpLater(context, self),
     pump: enqueueActions(({ context, enqueue, self }) => {
@@ -84,7 +92,8 @@ export const subscriberMachine = setup({
     tick: enqueueActions(({ context, event, enqueue }, params: { mode: SubscriberMode }) => {
       if (event.type !== 'subscriber.tick') return;
       const decision = sweepDecision(params.mode, context, event.tick);
-      if (decision.kind === 'close') enqueue.raise({ type: 'subscriber.close', code: decision.code, reason: decision.reason });
+      if (decision.kind === 'close')
+        enqueue.raise({ type: 'subscriber.close', code: decision.code, reason: decision.reason });
       if (decision.kind !== 'send') return;
       if (decision.checkpoint !== null) writeControl(context, { type: 'checkpoint', offset: decision.checkpoint });
       if (decision.keepalive) writeControl(context, { type: 'keepalive' });
@@ -103,7 +112,18 @@ export const subscriberMachine = setup({
   id: 'subscriber',
   context: ({ input }) => {
     const now = input.io.scheduler.now();
-    return { id: input.id, io: input.io, filter: {}, batch: false, checkpoints: false, nextOffset: 1, stalledSince: null, lastActivity: now, openedAt: now, recordBytes: 0 };
+    return {
+      id: input.id,
+      io: input.io,
+      filter: {},
+      batch: false,
+      checkpoints: false,
+      nextOffset: 1,
+      stalledSince: null,
+      lastActivity: now,
+      openedAt: now,
+      recordBytes: 0,
+    };
   },
   initial: 'awaitingConfig',
   on: {

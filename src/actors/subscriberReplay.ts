@@ -1,4 +1,4 @@
-import { writeRecordTexts, type SubscriberContext, type SubscriberLimits } from './subscriber.js';
+import { type SubscriberContext, type SubscriberLimits, writeRecordTexts } from './subscriber.js';
 
 /** Rows in a subscriber's first replay page, before it knows how large the records are. */
 const FIRST_PAGE_ROWS = 64;
@@ -49,6 +49,7 @@ export function replaySlice(context: SubscriberContext): ReplaySlice {
       lastActivity = scheduler.now();
     }
     nextOffset = page.records.length === rows ? page.lastOffset! + 1 : upTo + 1;
-    if (scheduler.monotonic() - started > limits.replaySliceMs) return { nextOffset, recordBytes, lastActivity, stalledSince, next: 'more' };
+    if (scheduler.monotonic() - started > limits.replaySliceMs)
+      return { nextOffset, recordBytes, lastActivity, stalledSince, next: 'more' };
   }
 }

@@ -31,7 +31,10 @@ export function sweepDecision(mode: SubscriberMode, context: SubscriberContext, 
   if (context.stalledSince !== null && tick.now - context.stalledSince > limits.slowConsumerTimeoutMs) {
     return { kind: 'close', code: 4008, reason: `slow consumer; resume with from_offset=${context.nextOffset}` };
   }
-  const checkpoint = tick.checkpointDue && context.checkpoints && mode !== 'awaitingConfig' ? checkpointOffset(mode, context, tick) : null;
+  const checkpoint =
+    tick.checkpointDue && context.checkpoints && mode !== 'awaitingConfig'
+      ? checkpointOffset(mode, context, tick)
+      : null;
   const keepalive = tick.now - context.lastActivity >= limits.keepaliveMs;
   return checkpoint === null && !keepalive ? NONE : { kind: 'send', checkpoint, keepalive };
 }

@@ -1,10 +1,10 @@
 import { createActor, enqueueActions, setup } from 'xstate';
 import { cachedRecordJson } from './commitRouter.js';
 import { endSocket } from './subscriber.js';
-import { subscriberMachine, type SubscriberEvent } from './subscriberMachine.js';
-import type { Answer, SupervisorContext, SupervisorEvent, SupervisorParts } from './supervisorEvent.js';
+import { type SubscriberEvent, subscriberMachine } from './subscriberMachine.js';
 import { subscriberCommand } from './subscriberProtocol.js';
 import { sweepDecision, type Tick } from './subscriberSweep.js';
+import type { Answer, SupervisorContext, SupervisorEvent, SupervisorParts } from './supervisorEvent.js';
 
 export type { Answer, SupervisorContext, SupervisorEvent, SupervisorParts } from './supervisorEvent.js';
 
@@ -63,7 +63,13 @@ export const supervisorMachine = setup({
       answer(event.answer, () => {
         if (children.size >= parts.maxSubscribers) return false;
         const { log, limits, scheduler, counters } = parts;
-        const io = { socket: event.socket, log, limits, scheduler, delivered: (n: number) => (counters.delivered += n) };
+        const io = {
+          socket: event.socket,
+          log,
+          limits,
+          scheduler,
+          delivered: (n: number) => (counters.delivered += n),
+        };
         const ref = createActor(subscriberMachine, { id: event.id, parent: self, input: { id: event.id, io } });
         children.set(event.id, { ref, socket: event.socket });
         ref.start();
@@ -79,15 +85,22 @@ export const supervisorMachine = setup({
       const child = context.children.get(event.id);
       // Hint: a child that just closed itself is forgotten by its done event, which may still be queued.
       if (child === undefined || child.ref.getSnapshot().status !== 'active') return;
-      if (event.type === 'subscriber.reply') enqueue.sendTo(child.ref, { type: 'subscriber.reply', message: event.message });
+      if (event.type === 'subscriber.reply')
+        enqueue.sendTo(child.ref, { type: 'subscriber.reply', message: event.message });
       else if (event.type === 'subscriber.drained') enqueue.sendTo(child.ref, { type: 'subscriber.drained' });
       else if (event.type === 'subscriber.gone') enqueue.sendTo(child.ref, { type: 'subscriber.gone' });
       if (event.type !== 'subscriber.message') return;
       const { parts } = context;
-      let command: SubscriberEvent | null = { type: 'subscriber.reply', message: { status: 'error', message: 'internal error' } };
+      let command: SubscriberEvent | null = {
+        type: 'subscriber.reply',
+        message: { status: 'error', message: 'internal error' },
+      };
       guarded(parts, 'subscriber message', () => {
         const awaiting = child.ref.getSnapshot().value === 'awaitingConfig';
-        command = subscriberCommand(event.id, event.text, awaiting, { log: parts.log, maxJsonDepth: event.maxJsonDepth });
+        command = subscriberCommand(event.id, event.text, awaiting, {
+          log: parts.log,
+          maxJsonDepth: event.maxJsonDepth,
+        });
         // Hint: filed before the actor takes the new filter; no commit can be routed in between (same turn).
         if (command?.type === 'subscriber.configure') parts.router.file(event.id, command.plan.filter);
         else if (command?.type === 'subscriber.updateFilters') parts.router.file(event.id, command.filter);
@@ -121,7 +134,8 @@ export const supervisorMachine = setup({
         for (const child of children.values()) {
           const snapshot = child.ref.getSnapshot();
           // Hint: only subscribers a rule applies to get a message (~3 µs each); most idle ones need nothing.
-          if (snapshot.status !== 'active' || sweepDecision(snapshot.value, snapshot.context, tick).kind === 'none') continue;
+          if (snapshot.status !== 'active' || sweepDecision(snapshot.value, snapshot.context, tick).kind === 'none')
+            continue;
           enqueue.sendTo(child.ref, { type: 'subscriber.tick', tick });
         }
       });
@@ -150,7 +164,8 @@ export const supervisorMachine = setup({
     },
     closeAll: enqueueActions(({ context, enqueue }) => {
       for (const child of context.children.values()) {
-        if (child.ref.getSnapshot().status === 'active') enqueue.sendTo(child.ref, { type: 'subscriber.close', code: 1001, reason: 'server shutting down' });
+        if (child.ref.getSnapshot().status === 'active')
+          enqueue.sendTo(child.ref, { type: 'subscriber.close', code: 1001, reason: 'server shutting down' });
       }
       guarded(context.parts, 'session stop', () => context.parts.sessions.stop());
     }),

@@ -50,19 +50,31 @@ export interface SupervisorContext {
 }
 
 /** An answer to a request event: the value, or the error the work threw. */
-export type Answer<T> = (result: { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: unknown }) => void;
+export type Answer<T> = (
+  result: { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: unknown },
+) => void;
 
 /** Everything the supervisor handles: one message per group commit, per connection event, per sweep, per request. */
 export type SupervisorEvent =
   | { readonly type: 'ingest.committed'; readonly records: readonly StoredEvent[] }
-  | { readonly type: 'subscriber.open'; readonly id: string; readonly socket: SubscriberSocket; readonly answer: Answer<boolean> }
+  | {
+      readonly type: 'subscriber.open';
+      readonly id: string;
+      readonly socket: SubscriberSocket;
+      readonly answer: Answer<boolean>;
+    }
   | { readonly type: 'subscriber.message'; readonly id: string; readonly text: string; readonly maxJsonDepth: number }
   | { readonly type: 'subscriber.reply'; readonly id: string; readonly message: object }
   | { readonly type: 'subscriber.drained'; readonly id: string }
   | { readonly type: 'subscriber.gone'; readonly id: string }
   | { readonly type: 'maintenance.tick' }
   | { readonly type: 'sessions.view'; readonly sessionId: string; readonly answer: Answer<SessionView | null> }
-  | { readonly type: 'sessions.list'; readonly status: string | undefined; readonly limit: number; readonly answer: Answer<SessionView[]> }
+  | {
+      readonly type: 'sessions.list';
+      readonly status: string | undefined;
+      readonly limit: number;
+      readonly answer: Answer<SessionView[]>;
+    }
   | { readonly type: 'retention.delete'; readonly before: number | undefined; readonly answer: Answer<number> }
   | { readonly type: 'shutdown' }
   | { readonly type: 'ingress.closed' }

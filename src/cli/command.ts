@@ -1,4 +1,4 @@
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
 
 /** Exit codes of `event-pipeline` (documented in --help and the README). */
 export const EXIT = {
@@ -23,7 +23,10 @@ export class UsageError extends Error {
 /** A failure with its exit code and a one-line message. */
 export class CliError extends Error {
   override readonly name = 'CliError';
-  constructor(message: string, readonly exitCode: number) {
+  constructor(
+    message: string,
+    readonly exitCode: number,
+  ) {
     super(message);
   }
 }
@@ -57,7 +60,11 @@ export const SERVER_USAGE = `  --url URL          server base URL (default $PIPE
   -h, --help         this help`;
 
 /** Parse `args` strictly; an unknown option is a UsageError. */
-export function parse<O extends NonNullable<ParseArgsConfig['options']>>(args: readonly string[], options: O, positionals = false) {
+export function parse<O extends NonNullable<ParseArgsConfig['options']>>(
+  args: readonly string[],
+  options: O,
+  positionals = false,
+) {
   try {
     return parseArgs({ args: [...args], options, allowPositionals: positionals, strict: true });
   } catch (error) {
@@ -66,7 +73,10 @@ export function parse<O extends NonNullable<ParseArgsConfig['options']>>(args: r
 }
 
 /** The server URL and key from flags, then the environment. */
-export function serverOf(values: { url?: string | undefined; 'api-key'?: string | undefined }, env: NodeJS.ProcessEnv): { url: string; apiKey: string | undefined } {
+export function serverOf(
+  values: { url?: string | undefined; 'api-key'?: string | undefined },
+  env: NodeJS.ProcessEnv,
+): { url: string; apiKey: string | undefined } {
   return { url: values.url ?? env.PIPELINE_URL ?? 'http://localhost:8001', apiKey: values['api-key'] ?? env.API_KEY };
 }
 
@@ -74,6 +84,7 @@ export function serverOf(values: { url?: string | undefined; 'api-key'?: string 
 export function integerFlag(name: string, text: string | undefined, min = 0): number | undefined {
   if (text === undefined) return undefined;
   const value = Number(text);
-  if (!Number.isInteger(value) || value < min) throw new UsageError(`--${name}: expected an integer ≥ ${min}, got ${JSON.stringify(text)}`);
+  if (!Number.isInteger(value) || value < min)
+    throw new UsageError(`--${name}: expected an integer ≥ ${min}, got ${JSON.stringify(text)}`);
   return value;
 }

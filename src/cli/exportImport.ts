@@ -1,5 +1,15 @@
-import { Publisher, type EventRecord } from '../client/index.js';
-import { CliError, EXIT, integerFlag, parse, SERVER_OPTIONS, SERVER_USAGE, serverOf, UsageError, type Command } from './command.js';
+import { type EventRecord, Publisher } from '../client/index.js';
+import {
+  CliError,
+  type Command,
+  EXIT,
+  integerFlag,
+  parse,
+  SERVER_OPTIONS,
+  SERVER_USAGE,
+  serverOf,
+  UsageError,
+} from './command.js';
 import { readNdjson } from './ndjson.js';
 import { progressBar } from './progressBar.js';
 import { publishEvents } from './publishCommand.js';
@@ -31,7 +41,11 @@ export const exportCommand: Command = {
     const bar = progressBar(io, to - from + 1, 'export');
     let after = from - 1;
     for (;;) {
-      const page = (await getJson(server.url, `events?order=asc&limit=1000&after_offset=${after}&before_offset=${to + 1}`, server.apiKey)) as EventRecord[];
+      const page = (await getJson(
+        server.url,
+        `events?order=asc&limit=1000&after_offset=${after}&before_offset=${to + 1}`,
+        server.apiKey,
+      )) as EventRecord[];
       if (page.length === 0) break;
       // Hint: one write per page, and wait for the pipe to drain, so a slow reader bounds memory.
       const ok = io.stdout.write(page.map((record) => JSON.stringify(record)).join('\n') + '\n');
@@ -73,7 +87,13 @@ export const importCommand: Command = {
     const server = serverOf(values, io.env);
     await checkServer(server.url, server.apiKey);
     // Hint: one message in flight keeps the file's order even across retries, so offsets follow the file.
-    const publisher = new Publisher({ url: server.url, ...(server.apiKey === undefined ? {} : { apiKey: server.apiKey }), maxInFlightMessages: 1, maxBatchEvents: 1000, deliveryTimeoutMs: 60_000 });
+    const publisher = new Publisher({
+      url: server.url,
+      ...(server.apiKey === undefined ? {} : { apiKey: server.apiKey }),
+      maxInFlightMessages: 1,
+      maxBatchEvents: 1000,
+      deliveryTimeoutMs: 60_000,
+    });
     let bad = 0;
     const events = (async function* () {
       for await (const item of readNdjson(io, values.file)) {
@@ -85,7 +105,9 @@ export const importCommand: Command = {
     })();
     const summary = await publishEvents(io, publisher, events, false);
     const failed = summary.failed + bad;
-    io.stderr.write(`imported ${summary.ok} record(s)${summary.ok > 0 ? `, offsets ${summary.first}–${summary.last}` : ''}${failed > 0 ? `; ${failed} failed` : ''}\n`);
+    io.stderr.write(
+      `imported ${summary.ok} record(s)${summary.ok > 0 ? `, offsets ${summary.first}–${summary.last}` : ''}${failed > 0 ? `; ${failed} failed` : ''}\n`,
+    );
     if (summary.ok === 0 && failed > 0) throw new CliError('nothing imported', EXIT.failed);
     return failed > 0 ? EXIT.failed : EXIT.ok;
   },

@@ -1,13 +1,22 @@
 #!/usr/bin/env node
 import { packageVersion } from '../packageVersion.js';
-import { CliError, EXIT, UsageError, type CliIo, type Command } from './command.js';
+import { CliError, type CliIo, type Command, EXIT, UsageError } from './command.js';
 import { exportCommand, importCommand } from './exportImport.js';
 import { publishCommand } from './publishCommand.js';
 import { benchCommand, serveCommand } from './serveBench.js';
 import { sessionsCommand, statsCommand } from './statsCommand.js';
 import { tailCommand } from './tailCommand.js';
 
-const COMMANDS: readonly Command[] = [serveCommand, tailCommand, publishCommand, statsCommand, sessionsCommand, exportCommand, importCommand, benchCommand];
+const COMMANDS: readonly Command[] = [
+  serveCommand,
+  tailCommand,
+  publishCommand,
+  statsCommand,
+  sessionsCommand,
+  exportCommand,
+  importCommand,
+  benchCommand,
+];
 
 const USAGE = `usage: event-pipeline <command> [options]    (event-pipeline <command> --help for its options)
 
@@ -22,14 +31,17 @@ exit codes: 0 ok, 1 failed (rejected events, server error), 2 usage, 3 server un
 /** Run the CLI with `args`; resolves with the exit code (never exits the process itself). */
 export async function runCli(args: readonly string[], io: CliIo): Promise<number> {
   const [name, ...rest] = args;
-  if (name === undefined || name === '--help' || name === '-h' || name === 'help') return (io.stdout.write(`${USAGE}\n`), name === undefined ? EXIT.usage : EXIT.ok);
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help')
+    return (io.stdout.write(`${USAGE}\n`), name === undefined ? EXIT.usage : EXIT.ok);
   if (name === '--version' || name === '-v') return (io.stdout.write(`${packageVersion()}\n`), EXIT.ok);
   const command = COMMANDS.find((c) => c.name === name);
-  if (command === undefined) return (io.stderr.write(`unknown command ${JSON.stringify(name)}\n\n${USAGE}\n`), EXIT.usage);
+  if (command === undefined)
+    return (io.stderr.write(`unknown command ${JSON.stringify(name)}\n\n${USAGE}\n`), EXIT.usage);
   try {
     return await command.run(rest, io);
   } catch (error) {
-    if (error instanceof UsageError) return (io.stderr.write(`${command.name}: ${error.message}\n\n${command.usage}\n`), EXIT.usage);
+    if (error instanceof UsageError)
+      return (io.stderr.write(`${command.name}: ${error.message}\n\n${command.usage}\n`), EXIT.usage);
     if (error instanceof CliError) return (io.stderr.write(`${command.name}: ${error.message}\n`), error.exitCode);
     io.stderr.write(`${command.name}: ${error instanceof Error ? error.message : String(error)}\n`);
     return EXIT.failed;
@@ -37,6 +49,11 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
 }
 
 // Hint: set the exit code and let stdout drain, rather than process.exit, so piped output is never cut short.
-void runCli(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env }).then((code) => {
+void runCli(process.argv.slice(2), {
+  stdout: process.stdout,
+  stderr: process.stderr,
+  stdin: process.stdin,
+  env: process.env,
+}).then((code) => {
   process.exitCode = code;
 });

@@ -11,7 +11,11 @@ export interface Progress {
 export function progressBar(io: CliIo, total: number, label: string): Progress {
   if (io.stderr.isTTY !== true || total <= 0) return { update: () => undefined, stop: () => undefined };
   const bar = new cliProgress.SingleBar(
-    { stream: io.stderr, format: `${label} [{bar}] {percentage}% | {value}/{total} | {eta_formatted} left`, hideCursor: true },
+    {
+      stream: io.stderr,
+      format: `${label} [{bar}] {percentage}% | {value}/{total} | {eta_formatted} left`,
+      hideCursor: true,
+    },
     cliProgress.Presets.shades_classic,
   );
   bar.start(total, 0);

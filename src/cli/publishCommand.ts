@@ -1,6 +1,15 @@
-import { Publisher, PublishRejectedError, type PublishAck, type PublishEvent } from '../client/index.js';
+import { type PublishAck, type PublishEvent, Publisher, PublishRejectedError } from '../client/index.js';
 import { isEventType } from '../protocol/eventTypes.js';
-import { EXIT, parse, SERVER_OPTIONS, SERVER_USAGE, serverOf, UsageError, type CliIo, type Command } from './command.js';
+import {
+  type CliIo,
+  type Command,
+  EXIT,
+  parse,
+  SERVER_OPTIONS,
+  SERVER_USAGE,
+  serverOf,
+  UsageError,
+} from './command.js';
 import { readNdjson } from './ndjson.js';
 import { progressBar } from './progressBar.js';
 import { checkServer } from './restClient.js';
@@ -31,7 +40,14 @@ const OPTIONS = {
 } as const;
 
 /** The one event the flags describe. */
-function eventFromFlags(values: { type?: string; source?: string; session?: string; user?: string; payload?: string; id?: string }): PublishEvent {
+function eventFromFlags(values: {
+  type?: string;
+  source?: string;
+  session?: string;
+  user?: string;
+  payload?: string;
+  id?: string;
+}): PublishEvent {
   if (!isEventType(values.type)) throw new UsageError(`--type: unknown event type ${JSON.stringify(values.type)}`);
   if (values.source === undefined) throw new UsageError('--source is required with --type');
   let payload: unknown = {};
@@ -40,7 +56,8 @@ function eventFromFlags(values: { type?: string; source?: string; session?: stri
   } catch (error) {
     throw new UsageError(`--payload: ${(error as Error).message}`);
   }
-  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) throw new UsageError('--payload must be a JSON object');
+  if (typeof payload !== 'object' || payload === null || Array.isArray(payload))
+    throw new UsageError('--payload must be a JSON object');
   return {
     event_type: values.type,
     source: values.source,
@@ -60,7 +77,13 @@ export interface PublishSummary {
 }
 
 /** Publish events (each with its input line) through one Publisher; every outcome is reported. */
-export async function publishEvents(io: CliIo, publisher: Publisher, events: AsyncIterable<{ line: number; event: unknown }>, printAcks: boolean, total = 0): Promise<PublishSummary> {
+export async function publishEvents(
+  io: CliIo,
+  publisher: Publisher,
+  events: AsyncIterable<{ line: number; event: unknown }>,
+  printAcks: boolean,
+  total = 0,
+): Promise<PublishSummary> {
   const summary: PublishSummary = { ok: 0, failed: 0, first: Number.POSITIVE_INFINITY, last: 0 };
   const bar = progressBar(io, total, 'publish');
   const settled: Array<Promise<void>> = [];
@@ -80,7 +103,12 @@ export async function publishEvents(io: CliIo, publisher: Publisher, events: Asy
     // Hint: wait for room in the SDK's window before reading on, so a huge file never sits in memory.
     await publisher.ready();
     // Hint: the server validates; a malformed line is reported by it with the field, like any other rejection.
-    settled.push(publisher.publish(event as PublishEvent).then((ack) => onAck(line, ack), (error: unknown) => onError(line, error)));
+    settled.push(
+      publisher.publish(event as PublishEvent).then(
+        (ack) => onAck(line, ack),
+        (error: unknown) => onError(line, error),
+      ),
+    );
     if (settled.length >= 10_000) await Promise.all(settled.splice(0, 5_000));
   }
   await Promise.all(settled);
@@ -90,7 +118,11 @@ export async function publishEvents(io: CliIo, publisher: Publisher, events: Asy
 }
 
 /** `{line, event}` from NDJSON input; unparsable lines are reported and counted as failed. */
-async function* ndjsonEvents(io: CliIo, file: string | undefined, failed: { count: number }): AsyncGenerator<{ line: number; event: unknown }> {
+async function* ndjsonEvents(
+  io: CliIo,
+  file: string | undefined,
+  failed: { count: number },
+): AsyncGenerator<{ line: number; event: unknown }> {
   for await (const item of readNdjson(io, file)) {
     if ('error' in item) {
       io.stderr.write(`line ${item.line}: invalid JSON: ${item.error}\n`);
@@ -110,13 +142,24 @@ export const publishCommand: Command = {
     const server = serverOf(values, io.env);
     const single = values.type !== undefined ? eventFromFlags(values) : null;
     await checkServer(server.url, server.apiKey);
-    const publisher = new Publisher({ url: server.url, ...(server.apiKey === undefined ? {} : { apiKey: server.apiKey }), deliveryTimeoutMs: 30_000 });
+    const publisher = new Publisher({
+      url: server.url,
+      ...(server.apiKey === undefined ? {} : { apiKey: server.apiKey }),
+      deliveryTimeoutMs: 30_000,
+    });
     const badLines = { count: 0 };
-    const source = single !== null ? (async function* () { yield { line: 1, event: single }; })() : ndjsonEvents(io, values.file, badLines);
+    const source =
+      single !== null
+        ? (async function* () {
+            yield { line: 1, event: single };
+          })()
+        : ndjsonEvents(io, values.file, badLines);
     const summary = await publishEvents(io, publisher, source, values.acks === true);
     summary.failed += badLines.count;
     const range = summary.ok === 0 ? 'no offsets' : `offsets ${summary.first}–${summary.last}`;
-    io.stderr.write(`published ${summary.ok} event(s), ${range}${summary.failed > 0 ? `; ${summary.failed} failed` : ''}\n`);
+    io.stderr.write(
+      `published ${summary.ok} event(s), ${range}${summary.failed > 0 ? `; ${summary.failed} failed` : ''}\n`,
+    );
     return summary.failed > 0 ? EXIT.failed : EXIT.ok;
   },
 };

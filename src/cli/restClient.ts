@@ -7,10 +7,14 @@ export async function getJson(base: string, path: string, apiKey: string | undef
   try {
     response = await fetch(url, { headers: apiKey === undefined ? {} : { 'X-API-Key': apiKey } });
   } catch (error) {
-    throw new CliError(`cannot reach ${url.origin}: ${(error as Error).cause instanceof Error ? ((error as Error).cause as Error).message : (error as Error).message}`, EXIT.unreachable);
+    throw new CliError(
+      `cannot reach ${url.origin}: ${(error as Error).cause instanceof Error ? ((error as Error).cause as Error).message : (error as Error).message}`,
+      EXIT.unreachable,
+    );
   }
   const text = await response.text();
-  if (response.status === 401 || response.status === 403) throw new CliError(`${response.status}: the server refused the API key (${text})`, EXIT.unauthorized);
+  if (response.status === 401 || response.status === 403)
+    throw new CliError(`${response.status}: the server refused the API key (${text})`, EXIT.unauthorized);
   if (!response.ok) throw new CliError(`${response.status} from ${url.pathname}: ${text}`, EXIT.failed);
   return JSON.parse(text);
 }

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { EXIT, type Command } from './command.js';
+import { type Command, EXIT } from './command.js';
 
 const SERVE_USAGE = `usage: event-pipeline serve [--help] [--version]
 

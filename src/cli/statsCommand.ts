@@ -1,4 +1,4 @@
-import { EXIT, integerFlag, parse, SERVER_OPTIONS, SERVER_USAGE, serverOf, type Command } from './command.js';
+import { type Command, EXIT, integerFlag, parse, SERVER_OPTIONS, SERVER_USAGE, serverOf } from './command.js';
 import { getJson } from './restClient.js';
 
 const STATS_USAGE = `usage: event-pipeline stats [--json]
@@ -16,14 +16,18 @@ interface Stats {
   readonly head_offset: number;
   readonly first_offset: number;
   readonly epoch: string;
-  readonly by_type: ReadonlyArray<{ readonly event_type: string; readonly count: number; readonly last_seen: string | null }>;
+  readonly by_type: ReadonlyArray<{
+    readonly event_type: string;
+    readonly count: number;
+    readonly last_seen: string | null;
+  }>;
   readonly router: Record<string, unknown>;
 }
 
 /** `event-pipeline stats`. */
 export const statsCommand: Command = {
   name: 'stats',
-  summary: 'show the server\'s statistics',
+  summary: "show the server's statistics",
   usage: STATS_USAGE,
   run: async (args, io) => {
     const { values } = parse(args, { ...SERVER_OPTIONS, json: { type: 'boolean' } });
@@ -35,7 +39,9 @@ export const statsCommand: Command = {
       `events       ${stats.total_events} (${stats.events_last_hour} in the last hour)`,
       `offsets      ${stats.first_offset}–${stats.head_offset}`,
       `epoch        ${stats.epoch}`,
-      ...stats.by_type.map((t) => `  ${t.event_type.padEnd(22)} ${String(t.count).padStart(9)}  last ${t.last_seen ?? '–'}`),
+      ...stats.by_type.map(
+        (t) => `  ${t.event_type.padEnd(22)} ${String(t.count).padStart(9)}  last ${t.last_seen ?? '–'}`,
+      ),
       ...Object.entries(stats.router).map(([key, value]) => `router ${key.padEnd(22)} ${String(value)}`),
     ];
     io.stdout.write(`${lines.join('\n')}\n`);
@@ -68,7 +74,12 @@ export const sessionsCommand: Command = {
   summary: 'list sessions, optionally by status',
   usage: SESSIONS_USAGE,
   run: async (args, io) => {
-    const { values } = parse(args, { ...SERVER_OPTIONS, status: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean' } });
+    const { values } = parse(args, {
+      ...SERVER_OPTIONS,
+      status: { type: 'string' },
+      limit: { type: 'string' },
+      json: { type: 'boolean' },
+    });
     if (values.help === true) return (io.stdout.write(`${SESSIONS_USAGE}\n`), EXIT.ok);
     const server = serverOf(values, io.env);
     const params = new URLSearchParams();
@@ -76,7 +87,11 @@ export const sessionsCommand: Command = {
     params.set('limit', String(integerFlag('limit', values.limit, 1) ?? 100));
     const sessions = (await getJson(server.url, `sessions?${params.toString()}`, server.apiKey)) as SessionView[];
     for (const s of sessions) {
-      io.stdout.write(values.json === true ? `${JSON.stringify(s)}\n` : `${s.session_id.padEnd(30)} ${s.status.padEnd(12)} ${String(s.event_count).padStart(7)} events  users ${s.user_ids.join(',')}  last #${s.last_offset}\n`);
+      io.stdout.write(
+        values.json === true
+          ? `${JSON.stringify(s)}\n`
+          : `${s.session_id.padEnd(30)} ${s.status.padEnd(12)} ${String(s.event_count).padStart(7)} events  users ${s.user_ids.join(',')}  last #${s.last_offset}\n`,
+      );
     }
     return EXIT.ok;
   },

@@ -1,6 +1,16 @@
-import { LogReplacedError, subscribe, type EventRecord } from '../client/index.js';
-import { EVENT_TYPES, isEventType, type EventType } from '../protocol/eventTypes.js';
-import { CliError, EXIT, integerFlag, parse, SERVER_OPTIONS, SERVER_USAGE, serverOf, UsageError, type Command } from './command.js';
+import { type EventRecord, LogReplacedError, subscribe } from '../client/index.js';
+import { EVENT_TYPES, type EventType, isEventType } from '../protocol/eventTypes.js';
+import {
+  CliError,
+  type Command,
+  EXIT,
+  integerFlag,
+  parse,
+  SERVER_OPTIONS,
+  SERVER_USAGE,
+  serverOf,
+  UsageError,
+} from './command.js';
 import { checkServer, getJson } from './restClient.js';
 
 const USAGE = `usage: event-pipeline tail [--session S] [--user U] [--source S] [--type T ...] [--from N|head] [--follow] [--json] [-n N]
@@ -33,13 +43,22 @@ const OPTIONS = {
 
 /** One record as a line: offset, time, type, who, payload. */
 export function formatRecord(record: EventRecord): string {
-  const who = [record.session_id === null ? '' : `session=${record.session_id}`, record.user_id === null ? '' : `user=${record.user_id}`, `source=${record.source}`]
+  const who = [
+    record.session_id === null ? '' : `session=${record.session_id}`,
+    record.user_id === null ? '' : `user=${record.user_id}`,
+    `source=${record.source}`,
+  ]
     .filter((part) => part !== '')
     .join(' ');
   return `#${record.offset}  ${record.timestamp}  ${record.event_type.padEnd(21)} ${who}  ${JSON.stringify(record.payload)}`;
 }
 
-function queryOf(filters: { session?: string | undefined; user?: string | undefined; source?: string | undefined; types: readonly EventType[] }): string {
+function queryOf(filters: {
+  session?: string | undefined;
+  user?: string | undefined;
+  source?: string | undefined;
+  types: readonly EventType[];
+}): string {
   const params = new URLSearchParams();
   if (filters.session !== undefined) params.set('session_id', filters.session);
   if (filters.user !== undefined) params.set('user_id', filters.user);
@@ -57,22 +76,39 @@ export const tailCommand: Command = {
     const { values } = parse(args, OPTIONS);
     if (values.help === true) return (io.stdout.write(`${USAGE}\n`), EXIT.ok);
     const types = values.type ?? [];
-    for (const type of types) if (!isEventType(type)) throw new UsageError(`--type: unknown event type ${JSON.stringify(type)}; allowed: ${EVENT_TYPES.join(', ')}`);
-    const from = values.from === undefined || values.from === 'head' ? values.from : integerFlag('from', values.from, 1);
+    for (const type of types)
+      if (!isEventType(type))
+        throw new UsageError(`--type: unknown event type ${JSON.stringify(type)}; allowed: ${EVENT_TYPES.join(', ')}`);
+    const from =
+      values.from === undefined || values.from === 'head' ? values.from : integerFlag('from', values.from, 1);
     const lines = integerFlag('n', values.n, 1) ?? 10;
     const server = serverOf(values, io.env);
-    const filters = { session: values.session, user: values.user, source: values.source, types: types.filter(isEventType) };
-    const print = (record: EventRecord) => io.stdout.write(values.json === true ? `${JSON.stringify(record)}\n` : `${formatRecord(record)}\n`);
+    const filters = {
+      session: values.session,
+      user: values.user,
+      source: values.source,
+      types: types.filter(isEventType),
+    };
+    const print = (record: EventRecord) =>
+      io.stdout.write(values.json === true ? `${JSON.stringify(record)}\n` : `${formatRecord(record)}\n`);
     await checkServer(server.url, server.apiKey);
     if (values.follow !== true) {
       const query = queryOf(filters);
       if (typeof from !== 'number') {
-        const latest = (await getJson(server.url, `events?${query}&order=desc&limit=${Math.min(lines, 1000)}`, server.apiKey)) as EventRecord[];
+        const latest = (await getJson(
+          server.url,
+          `events?${query}&order=desc&limit=${Math.min(lines, 1000)}`,
+          server.apiKey,
+        )) as EventRecord[];
         for (const record of latest.reverse()) print(record);
         return EXIT.ok;
       }
       for (let after = from - 1; ; ) {
-        const page = (await getJson(server.url, `events?${query}&order=asc&limit=1000&after_offset=${after}`, server.apiKey)) as EventRecord[];
+        const page = (await getJson(
+          server.url,
+          `events?${query}&order=asc&limit=1000&after_offset=${after}`,
+          server.apiKey,
+        )) as EventRecord[];
         if (page.length === 0) return EXIT.ok;
         for (const record of page) print(record);
         after = page[page.length - 1]!.offset;

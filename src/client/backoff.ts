@@ -7,7 +7,11 @@ export interface BackoffOptions {
 }
 
 /** Delay before retry number `attempt` (0-based): half fixed, half random, so many clients do not retry in step. */
-export function backoffDelay(attempt: number, options: BackoffOptions = {}, random: () => number = Math.random): number {
+export function backoffDelay(
+  attempt: number,
+  options: BackoffOptions = {},
+  random: () => number = Math.random,
+): number {
   const initial = options.initialMs ?? 100;
   const max = options.maxMs ?? 5_000;
   const cap = Math.min(max, initial * 2 ** Math.min(attempt, 30));

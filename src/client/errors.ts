@@ -16,7 +16,10 @@ export class PublishRejectedError extends PipelineClientError {
   readonly field: string | null;
   /** The server's numeric code when it sent one (409 for a conflicting producer id). */
   readonly code: number | null;
-  constructor(readonly serverMessage: string, code: number | null = null) {
+  constructor(
+    readonly serverMessage: string,
+    code: number | null = null,
+  ) {
     super(serverMessage);
     this.field = fieldOf(serverMessage);
     this.code = code;
@@ -47,7 +50,11 @@ export class SubscriptionRejectedError extends PipelineClientError {
 /** The log's epoch differs from the saved one: the log was replaced, so saved offsets no longer apply. */
 export class LogReplacedError extends PipelineClientError {
   override readonly name = 'LogReplacedError';
-  constructor(readonly savedEpoch: string, readonly currentEpoch: string, readonly savedOffset: number) {
+  constructor(
+    readonly savedEpoch: string,
+    readonly currentEpoch: string,
+    readonly savedOffset: number,
+  ) {
     super(`the log was replaced (epoch ${savedEpoch} → ${currentEpoch}); offset ${savedOffset} no longer applies`);
   }
 }

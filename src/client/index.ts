@@ -3,7 +3,7 @@
  * Runs in browsers, Node ≥ 22 (platform WebSocket) and Node 20 (the `ws` package).
  */
 export { EVENT_TYPES, isEventType } from '../protocol/eventTypes.js';
-export { backoffDelay, type BackoffOptions } from './backoff.js';
+export { type BackoffOptions, backoffDelay } from './backoff.js';
 export {
   ClientClosedError,
   LogReplacedError,
@@ -12,10 +12,16 @@ export {
   PublishTimeoutError,
   SubscriptionRejectedError,
 } from './errors.js';
-export { localStoragePositionStore, memoryPositionStore, parsePosition, type PositionStore, type StorageLike } from './positionStore.js';
+export {
+  localStoragePositionStore,
+  memoryPositionStore,
+  type PositionStore,
+  parsePosition,
+  type StorageLike,
+} from './positionStore.js';
 export { Publisher, type PublisherOptions } from './publisher.js';
 export { realScheduler, type Scheduler, type TimerHandle } from './scheduler.js';
-export { subscribe, Subscription, type LogReplacedChoice, type SubscribeOptions } from './subscriber.js';
+export { type LogReplacedChoice, type SubscribeOptions, Subscription, subscribe } from './subscriber.js';
 export type { SubscribedAck, SubscriptionNotice } from './subscriptionAck.js';
 export type { EventFilter, EventRecord, EventType, Position, PublishAck, PublishEvent } from './types.js';
 export type { WebSocketConstructor, WebSocketLike } from './webSocket.js';

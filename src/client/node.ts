@@ -1,6 +1,6 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { parsePosition, type PositionStore } from './positionStore.js';
+import { type PositionStore, parsePosition } from './positionStore.js';
 
 export * from './index.js';
 

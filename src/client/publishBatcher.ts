@@ -72,13 +72,17 @@ export interface BatchAck {
  * events one per message, which the server answers with each original offset.
  */
 export function settleFromAck(message: Message, ack: BatchAck): boolean {
-  const contiguous = ack.count === message.eventCount && (ack.duplicates ?? 0) === 0 && ack.last_offset - ack.first_offset + 1 === ack.count;
+  const contiguous =
+    ack.count === message.eventCount &&
+    (ack.duplicates ?? 0) === 0 &&
+    ack.last_offset - ack.first_offset + 1 === ack.count;
   const exact = contiguous || (message.eventCount === 1 && ack.count === 1);
   if (!exact) return false;
   let index = 0;
   for (const unit of message.units) {
     const acks: PublishAck[] = [];
-    for (let i = 0; i < unit.events.length; i++, index++) acks.push({ id: ack.event_ids[index] ?? unit.ids[i]!, offset: ack.first_offset + index });
+    for (let i = 0; i < unit.events.length; i++, index++)
+      acks.push({ id: ack.event_ids[index] ?? unit.ids[i]!, offset: ack.first_offset + index });
     unit.resolve(acks);
   }
   return true;

@@ -1,11 +1,29 @@
 import { backoffDelay } from './backoff.js';
-import { InFlightWindow } from './inFlightWindow.js';
 import { ClientClosedError, PublishRejectedError, PublishTimeoutError } from './errors.js';
-import { asSolo, withId, messageText, settleFromAck, splitToSolo, takeMessage, type BatchAck, type Message, type ServerReply, type Unit } from './publishBatcher.js';
-import { withDefaults, type PublisherOptions, type ResolvedPublisherOptions } from './publisherOptions.js';
+import { InFlightWindow } from './inFlightWindow.js';
+import {
+  asSolo,
+  type BatchAck,
+  type Message,
+  messageText,
+  type ServerReply,
+  settleFromAck,
+  splitToSolo,
+  takeMessage,
+  type Unit,
+  withId,
+} from './publishBatcher.js';
+import { type PublisherOptions, type ResolvedPublisherOptions, withDefaults } from './publisherOptions.js';
 import type { TimerHandle } from './scheduler.js';
 import type { PublishAck, PublishEvent } from './types.js';
-import { detectWebSocket, endpointUrl, errorText, messageText as frameText, OPEN, type WebSocketLike } from './webSocket.js';
+import {
+  detectWebSocket,
+  endpointUrl,
+  errorText,
+  messageText as frameText,
+  OPEN,
+  type WebSocketLike,
+} from './webSocket.js';
 
 export type { PublisherOptions };
 
@@ -99,7 +117,9 @@ export class Publisher {
   private enqueueNow(events: readonly PublishEvent[]): Promise<PublishAck[]> {
     const count = events.length;
     const ids = events.map((event) => event.id ?? this.opts.newId());
-    const texts = events.map((event, i) => (event.id !== undefined ? JSON.stringify(event) : withId(JSON.stringify(event), ids[i]!)));
+    const texts = events.map((event, i) =>
+      event.id !== undefined ? JSON.stringify(event) : withId(JSON.stringify(event), ids[i]!),
+    );
     const done = new Promise<PublishAck[]>((resolve, reject) => {
       this.unsettled++;
       const settle = () => {
@@ -142,7 +162,11 @@ export class Publisher {
         return;
       }
       const units = takeMessage(this.queue, limits);
-      const message: Message = { ref: this.nextRef++, units, eventCount: units.reduce((n, u) => n + u.events.length, 0) };
+      const message: Message = {
+        ref: this.nextRef++,
+        units,
+        eventCount: units.reduce((n, u) => n + u.events.length, 0),
+      };
       this.inflight.push(message);
       this.socket.send(messageText(message.ref, units));
     }
@@ -195,7 +219,8 @@ export class Publisher {
     if (this.closed && this.flushing === 0) return;
     if (/\b40[13]\b/.test(reason)) {
       // Hint: a refused key or origin will not change by retrying; fail now rather than at the delivery timeout.
-      for (const unit of this.queue.splice(0)) unit.reject(new PublishRejectedError(`connection refused: ${reason}`, 401));
+      for (const unit of this.queue.splice(0))
+        unit.reject(new PublishRejectedError(`connection refused: ${reason}`, 401));
       return;
     }
     this.expire(reason);
@@ -208,7 +233,9 @@ export class Publisher {
     const now = this.opts.scheduler.now();
     this.queue = this.queue.filter((unit) => {
       if (unit.deadline > now) return true;
-      unit.reject(new PublishTimeoutError(`not acknowledged within ${this.opts.deliveryTimeoutMs} ms (last: ${reason})`));
+      unit.reject(
+        new PublishTimeoutError(`not acknowledged within ${this.opts.deliveryTimeoutMs} ms (last: ${reason})`),
+      );
       return false;
     });
   }
@@ -240,7 +267,9 @@ export class Publisher {
       const unit = message.units[0]!;
       // Hint: the client always sends an envelope, so the server says `[0].source`; a single publish reads `source`.
       const text = reply.message ?? 'rejected';
-      unit.reject(new PublishRejectedError(unit.events.length === 1 ? text.replace(/^\[0\]\./, '') : text, reply.code ?? null));
+      unit.reject(
+        new PublishRejectedError(unit.events.length === 1 ? text.replace(/^\[0\]\./, '') : text, reply.code ?? null),
+      );
     }
     this.pump();
   }

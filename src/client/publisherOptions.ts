@@ -30,7 +30,8 @@ export interface PublisherOptions {
 }
 
 /** Options with every default filled in. */
-export type ResolvedPublisherOptions = Required<Omit<PublisherOptions, 'apiKey' | 'WebSocket' | 'backoff'>> & PublisherOptions;
+export type ResolvedPublisherOptions = Required<Omit<PublisherOptions, 'apiKey' | 'WebSocket' | 'backoff'>> &
+  PublisherOptions;
 
 /** Fill in the defaults. */
 export function withDefaults(options: PublisherOptions): ResolvedPublisherOptions {

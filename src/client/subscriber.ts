@@ -1,9 +1,9 @@
 import { closePlan, IdleWatchdog } from './closePlan.js';
 import { ClientClosedError, LogReplacedError, SubscriptionRejectedError } from './errors.js';
-import { realScheduler, type Scheduler, type TimerHandle } from './scheduler.js';
-import { startPoint, type SubscribeOptions } from './subscribeOptions.js';
-import { classifyFrame, type SubscribedAck, type SubscriptionNotice } from './subscriptionAck.js';
 import { PositionTracker } from './positionTracker.js';
+import { realScheduler, type Scheduler, type TimerHandle } from './scheduler.js';
+import { type SubscribeOptions, startPoint } from './subscribeOptions.js';
+import { classifyFrame, type SubscribedAck, type SubscriptionNotice } from './subscriptionAck.js';
 import type { EventRecord, Position } from './types.js';
 import { detectWebSocket, endpointUrl, errorText, messageText, type WebSocketLike } from './webSocket.js';
 
@@ -33,7 +33,13 @@ export class Subscription implements AsyncIterable<EventRecord> {
   constructor(private readonly options: SubscribeOptions) {
     this.scheduler = options.scheduler ?? realScheduler;
     this.idle = new IdleWatchdog(this.scheduler, options.idleTimeoutMs ?? 75_000);
-    this.tracker = new PositionTracker(options.store, options.key ?? JSON.stringify(options.filters ?? {}), this.scheduler, options.saveIntervalMs ?? 1_000, (error) => options.onError?.(error));
+    this.tracker = new PositionTracker(
+      options.store,
+      options.key ?? JSON.stringify(options.filters ?? {}),
+      this.scheduler,
+      options.saveIntervalMs ?? 1_000,
+      (error) => options.onError?.(error),
+    );
     this.started = this.start();
     this.started.catch((error: unknown) => this.fail(error instanceof Error ? error : new Error(String(error))));
     if (options.onEvent !== undefined) void this.runCallbacks(options.onEvent);
@@ -68,11 +74,17 @@ export class Subscription implements AsyncIterable<EventRecord> {
 
   [Symbol.asyncIterator](): AsyncIterator<EventRecord> {
     // Hint: `break` in a for-await runs return() after the loop body finished the last record, so it counts as handled.
-    return { next: () => this.take(), return: async () => (this.handOver(), await this.close(), { done: true, value: undefined }) };
+    return {
+      next: () => this.take(),
+      return: async () => (this.handOver(), await this.close(), { done: true, value: undefined }),
+    };
   }
 
   private async start(): Promise<void> {
-    const saved = this.options.store === undefined ? null : await this.options.store.load(this.options.key ?? JSON.stringify(this.options.filters ?? {}));
+    const saved =
+      this.options.store === undefined
+        ? null
+        : await this.options.store.load(this.options.key ?? JSON.stringify(this.options.filters ?? {}));
     const start = startPoint(this.options.from, saved);
     this.next = start.next;
     this.epoch = start.epoch;
@@ -126,13 +138,18 @@ export class Subscription implements AsyncIterable<EventRecord> {
     this.acked = true;
     if (this.epoch !== null && ack.epoch !== this.epoch) return this.logReplaced(ack, socket);
     this.epoch = ack.epoch;
-    if (this.tracker.position.epoch === null) this.tracker.reset({ offset: this.tracker.position.offset, epoch: ack.epoch });
+    if (this.tracker.position.epoch === null)
+      this.tracker.reset({ offset: this.tracker.position.offset, epoch: ack.epoch });
     const requested = this.next;
     if (requested === null || ack.beyond_head !== undefined) this.next = ack.head_offset + 1;
-    if (ack.beyond_head !== undefined) this.notice('beyond_head', ack.beyond_head.message ?? 'from_offset beyond the head');
+    if (ack.beyond_head !== undefined)
+      this.notice('beyond_head', ack.beyond_head.message ?? 'from_offset beyond the head');
     if (ack.retention?.truncated === true) {
       this.next = Math.max(this.next ?? 1, ack.retention.first_available_offset);
-      this.notice('retention', ack.retention.message ?? `offsets before ${ack.retention.first_available_offset} were deleted`);
+      this.notice(
+        'retention',
+        ack.retention.message ?? `offsets before ${ack.retention.first_available_offset} were deleted`,
+      );
     }
   }
 
@@ -178,7 +195,10 @@ export class Subscription implements AsyncIterable<EventRecord> {
     if (this.closed || this.failure !== null || this.paused) return;
     const plan = closePlan(code, reason, refusal, this.attempt++, this.options.backoff, this.options.random);
     if ('fatal' in plan) return this.fail(plan.fatal);
-    this.notice('reconnecting', `closed ${code}${reason === '' ? '' : ` (${reason})`}; reconnecting in ${plan.delayMs} ms from offset ${this.next ?? 'head'}`);
+    this.notice(
+      'reconnecting',
+      `closed ${code}${reason === '' ? '' : ` (${reason})`}; reconnecting in ${plan.delayMs} ms from offset ${this.next ?? 'head'}`,
+    );
     this.reconnectTimer = this.scheduler.setTimeout(() => {
       this.reconnectTimer = null;
       void this.connect().catch((error: unknown) => this.onClosed(1006, errorText(error), null));
@@ -220,7 +240,8 @@ export class Subscription implements AsyncIterable<EventRecord> {
     try {
       for await (const record of this) await onEvent(record);
     } catch (error) {
-      if (!(error instanceof ClientClosedError)) this.options.onError?.(error instanceof Error ? error : new Error(String(error)));
+      if (!(error instanceof ClientClosedError))
+        this.options.onError?.(error instanceof Error ? error : new Error(String(error)));
       await this.close();
     }
   }

@@ -7,7 +7,11 @@ export interface SubscribedAck {
   readonly head_offset: number;
   readonly epoch: string;
   readonly from_offset?: number;
-  readonly retention?: { readonly truncated: boolean; readonly first_available_offset: number; readonly message?: string };
+  readonly retention?: {
+    readonly truncated: boolean;
+    readonly first_available_offset: number;
+    readonly message?: string;
+  };
   readonly beyond_head?: { readonly requested_from_offset: number; readonly message?: string };
 }
 
@@ -26,7 +30,12 @@ export interface SubscriptionNotice {
 }
 
 function isRecord(value: unknown): value is EventRecord {
-  return typeof value === 'object' && value !== null && typeof Reflect.get(value, 'offset') === 'number' && typeof Reflect.get(value, 'event_type') === 'string';
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof Reflect.get(value, 'offset') === 'number' &&
+    typeof Reflect.get(value, 'event_type') === 'string'
+  );
 }
 
 /** Classify one frame of `/ws/subscribe` (records one by one or in `batch` arrays). */

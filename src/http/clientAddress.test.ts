@@ -10,7 +10,10 @@ describe('clientAddress', () => {
 
   it('takes the client and scheme from a trusted proxy', () => {
     expect(clientAddress('127.0.0.1', '203.0.113.7', 'https', LOOPBACK)).toEqual({ ip: '203.0.113.7', https: true });
-    expect(clientAddress('::ffff:127.0.0.1', '203.0.113.7', 'http', LOOPBACK)).toEqual({ ip: '203.0.113.7', https: false });
+    expect(clientAddress('::ffff:127.0.0.1', '203.0.113.7', 'http', LOOPBACK)).toEqual({
+      ip: '203.0.113.7',
+      https: false,
+    });
   });
 
   it('skips trusted hops and never believes entries left of the first untrusted one', () => {

@@ -24,11 +24,19 @@ export function normalizeAddress(address: string): string {
  * is the rightmost X-Forwarded-For entry that is not itself a trusted proxy (entries further left are client-supplied
  * and could be forged).
  */
-export function clientAddress(peer: string, forwardedFor: string, forwardedProto: string, trusted: readonly string[]): ClientAddress {
+export function clientAddress(
+  peer: string,
+  forwardedFor: string,
+  forwardedProto: string,
+  trusted: readonly string[],
+): ClientAddress {
   const ip = normalizeAddress(peer);
   const trust = new Set(trusted.map(normalizeAddress));
   if (!trust.has(ip) && !trust.has('*')) return { ip, https: false };
-  const hops = forwardedFor.split(',').map(normalizeAddress).filter((hop) => hop !== '');
+  const hops = forwardedFor
+    .split(',')
+    .map(normalizeAddress)
+    .filter((hop) => hop !== '');
   let client = ip;
   for (let i = hops.length - 1; i >= 0; i--) {
     client = hops[i]!;

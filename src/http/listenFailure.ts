@@ -19,7 +19,10 @@ function probe(host: string, port: number): Promise<string | null> {
 export async function explainListenFailure(host: string, port: number): Promise<ListenFailure> {
   const code = await probe(host, port);
   const where = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-  const failure = (why: string, variable: ListenFailure['variable']): ListenFailure => ({ reason: `could not listen on ${where}: ${why}`, variable });
+  const failure = (why: string, variable: ListenFailure['variable']): ListenFailure => ({
+    reason: `could not listen on ${where}: ${why}`,
+    variable,
+  });
   switch (code) {
     case 'EADDRINUSE':
       return failure('the port is already in use', null);

@@ -10,7 +10,13 @@ function readiness(pipeline: PipelinePort, reply: Reply): void {
   const health = pipeline.health();
   const connected = health.connected;
   if (connected && health.writable) {
-    reply.json(200, { ready: true, database: 'connected', head_offset: pipeline.headOffset(), epoch: pipeline.epoch, router });
+    reply.json(200, {
+      ready: true,
+      database: 'connected',
+      head_offset: pipeline.headOffset(),
+      epoch: pipeline.epoch,
+      router,
+    });
     return;
   }
   const reason = !connected ? 'database is not answering' : (health.reason ?? 'the log does not accept writes');
@@ -21,13 +27,20 @@ function readiness(pipeline: PipelinePort, reply: Reply): void {
 export function adminRoutes(pipeline: PipelinePort, now: () => number, version: string): RouteSpec[] {
   return [
     {
-      method: 'GET', pattern: '/stats', rate: 'query', auth: true,
+      method: 'GET',
+      pattern: '/stats',
+      rate: 'query',
+      auth: true,
       handler: (_info, reply) => {
         const stats = pipeline.logStats(now());
         reply.json(200, {
           total_events: stats.total_events,
           events_last_hour: stats.events_last_hour,
-          by_type: stats.by_type.map((t) => ({ event_type: t.event_type, count: t.count, last_seen: formatTimestamp(t.last_seen) })),
+          by_type: stats.by_type.map((t) => ({
+            event_type: t.event_type,
+            count: t.count,
+            last_seen: formatTimestamp(t.last_seen),
+          })),
           router: pipeline.stats(),
           head_offset: stats.head_offset,
           first_offset: stats.first_offset,
@@ -36,13 +49,26 @@ export function adminRoutes(pipeline: PipelinePort, now: () => number, version: 
       },
     },
     {
-      method: 'GET', pattern: '/event-types', rate: 'query', auth: true,
+      method: 'GET',
+      pattern: '/event-types',
+      rate: 'query',
+      auth: true,
       handler: (_info, reply) => reply.json(200, EVENT_TYPE_DESCRIPTIONS),
     },
     {
-      method: 'GET', pattern: '/health', rate: 'none', auth: false,
-      handler: (_info, reply) => reply.json(200, { status: 'ok', service: 'event-pipeline', version, epoch: pipeline.epoch }),
+      method: 'GET',
+      pattern: '/health',
+      rate: 'none',
+      auth: false,
+      handler: (_info, reply) =>
+        reply.json(200, { status: 'ok', service: 'event-pipeline', version, epoch: pipeline.epoch }),
     },
-    { method: 'GET', pattern: '/readiness', rate: 'none', auth: false, handler: (_info, reply) => readiness(pipeline, reply) },
+    {
+      method: 'GET',
+      pattern: '/readiness',
+      rate: 'none',
+      auth: false,
+      handler: (_info, reply) => readiness(pipeline, reply),
+    },
   ];
 }

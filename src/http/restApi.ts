@@ -1,10 +1,10 @@
 import type { TemplatedApp } from 'uWebSockets.js';
-import type { PipelinePort } from '../actors/pipelinePort.js';
 import type { Logger } from '../actors/logger.js';
+import type { PipelinePort } from '../actors/pipelinePort.js';
 import type { Config } from '../config.js';
+import type { RateLimiters } from './rateLimits.js';
 import { adminRoutes } from './restAdmin.js';
 import { eventRoutes } from './restEvents.js';
-import type { RateLimiters } from './rateLimits.js';
 import { RestRouter } from './restRouter.js';
 import { sessionRoutes } from './restSessions.js';
 
@@ -31,5 +31,9 @@ export function registerRestApi(app: TemplatedApp, deps: RestDeps): void {
     limiters: deps.limiters,
     logger: deps.logger,
   });
-  router.mount(app, [...eventRoutes(config, pipeline), ...adminRoutes(pipeline, now, deps.version), ...sessionRoutes(pipeline)]);
+  router.mount(app, [
+    ...eventRoutes(config, pipeline),
+    ...adminRoutes(pipeline, now, deps.version),
+    ...sessionRoutes(pipeline),
+  ]);
 }

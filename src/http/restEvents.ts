@@ -5,10 +5,10 @@ import { parseEventQuery } from '../protocol/eventQuery.js';
 import { recordJson, recordsJson } from '../protocol/eventRecord.js';
 import { formatIssues, preview } from '../protocol/issue.js';
 import { publishInputs, readPublishMessage } from '../protocol/publishMessage.js';
-import { publishReply, type PublishReply } from '../protocol/publishReply.js';
+import { type PublishReply, publishReply } from '../protocol/publishReply.js';
 import { parseIsoTimestamp } from '../protocol/timestamp.js';
 import { HttpError } from './httpError.js';
-import { readBody, type Reply } from './reply.js';
+import { type Reply, readBody } from './reply.js';
 import type { RouteSpec } from './restRouter.js';
 import { validationError } from './validationError.js';
 
@@ -42,16 +42,23 @@ export function eventRoutes(config: Config, pipeline: PipelinePort): RouteSpec[]
   return [
     {
       // One object or an all-or-nothing array, acked after the group commit.
-      method: 'POST', pattern: '/events', rate: 'publish', auth: true,
+      method: 'POST',
+      pattern: '/events',
+      rate: 'publish',
+      auth: true,
       handler: (_info, reply) =>
         readBody(reply, config.maxBodyBytes, (body) => {
           const message = readPublishMessage(parseBody(body), 'body');
           const parsed = publishInputs(message, config, 'body');
           if (!parsed.ok) throw validationError(parsed.issues.listed, 'body', parsed.issues.total, body.byteLength);
           const isArray = message.isBatch;
-          const accepted = pipeline.submit(parsed.value, (outcome) => reply.run(() => renderPublish(reply, publishReply(outcome), isArray)));
+          const accepted = pipeline.submit(parsed.value, (outcome) =>
+            reply.run(() => renderPublish(reply, publishReply(outcome), isArray)),
+          );
           if (!accepted) {
-            const detail = pipeline.stopping ? 'server shutting down; retry shortly' : 'pipeline is over its pending bound; retry shortly';
+            const detail = pipeline.stopping
+              ? 'server shutting down; retry shortly'
+              : 'pipeline is over its pending bound; retry shortly';
             throw new HttpError(503, detail, { 'Retry-After': '1' });
           }
         }),
@@ -59,7 +66,10 @@ export function eventRoutes(config: Config, pipeline: PipelinePort): RouteSpec[]
     {
       // Hint: an empty filter value (`?session_id=`) means no filter, as in the old service; empty ids are refused
       // at publish, so no stored event has one to match.
-      method: 'GET', pattern: '/events', rate: 'query', auth: true,
+      method: 'GET',
+      pattern: '/events',
+      rate: 'query',
+      auth: true,
       handler: (info, reply) => {
         const parsed = parseEventQuery(queryMap(info.query));
         if (!parsed.ok) {
@@ -70,7 +80,10 @@ export function eventRoutes(config: Config, pipeline: PipelinePort): RouteSpec[]
       },
     },
     {
-      method: 'GET', pattern: '/events/:id', rate: 'query', auth: true,
+      method: 'GET',
+      pattern: '/events/:id',
+      rate: 'query',
+      auth: true,
       handler: (info, reply) => {
         const event = pipeline.getById(info.params[0]!);
         if (event === null) throw new HttpError(404, 'Event not found');
@@ -78,13 +91,20 @@ export function eventRoutes(config: Config, pipeline: PipelinePort): RouteSpec[]
       },
     },
     {
-      method: 'DELETE', pattern: '/events', rate: 'admin', auth: true,
+      method: 'DELETE',
+      pattern: '/events',
+      rate: 'admin',
+      auth: true,
       handler: (info, reply) => {
         const before = queryMap(info.query).get('before');
         let cutoff: number | undefined;
         if (before !== undefined && before !== '') {
           const ms = parseIsoTimestamp(before);
-          if (ms === null) throw new HttpError(400, `before: invalid timestamp ${preview(before)}; use ISO 8601, e.g. 2026-01-31T12:00:00Z`);
+          if (ms === null)
+            throw new HttpError(
+              400,
+              `before: invalid timestamp ${preview(before)}; use ISO 8601, e.g. 2026-01-31T12:00:00Z`,
+            );
           cutoff = ms;
         }
         reply.json(200, { deleted: pipeline.deleteBefore(cutoff) });

@@ -1,11 +1,11 @@
-import { timingSafeEqual } from 'node:crypto';
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
+import { timingSafeEqual } from 'node:crypto';
 import type { Logger } from '../actors/logger.js';
 import type { Config, RateLimit } from '../config.js';
 import { clientAddress } from './clientAddress.js';
 import { HttpError, statusLine } from './httpError.js';
 import type { RateLimiters } from './rateLimits.js';
-import { Reply, requestInfo, type RequestInfo } from './reply.js';
+import { Reply, type RequestInfo, requestInfo } from './reply.js';
 
 /** Which per-IP budget a route draws on. */
 export type RateClass = keyof RateLimiters | 'none';
@@ -73,17 +73,24 @@ export class RestRouter {
         const path = prefix + pattern;
         for (const route of group) {
           const method = route.method === 'GET' ? 'get' : route.method === 'POST' ? 'post' : 'del';
-          app[method](path, (res, req) => this.serve(res, req, paramCount, (info, reply) => this.dispatch(route, info, reply)));
-          if (route.method === 'GET') app.head(path, (res, req) => this.serve(res, req, paramCount, (info, reply) => this.dispatch(route, info, reply)));
+          app[method](path, (res, req) =>
+            this.serve(res, req, paramCount, (info, reply) => this.dispatch(route, info, reply)),
+          );
+          if (route.method === 'GET')
+            app.head(path, (res, req) =>
+              this.serve(res, req, paramCount, (info, reply) => this.dispatch(route, info, reply)),
+            );
         }
         // Hint: uWS prefers a method's own handler over `any` on the same pattern, so this sees only other methods.
         app.any(path, (res, req) => this.serve(res, req, 0, (info, reply) => this.otherMethod(info, reply, allow)));
       }
     }
     app.options('/*', (res, req) => this.serve(res, req, 0, (_info, reply) => this.preflight(reply)));
-    app.any('/*', (res, req) => this.serve(res, req, 0, () => {
-      throw new HttpError(404, 'Not Found');
-    }));
+    app.any('/*', (res, req) =>
+      this.serve(res, req, 0, () => {
+        throw new HttpError(404, 'Not Found');
+      }),
+    );
   }
 
   /** The boundary around one uWS request callback. */
@@ -113,7 +120,8 @@ export class RestRouter {
     }
     if (route.rate !== 'none' && this.limits[route.rate] !== null) {
       const wait = limiters[route.rate].take(this.client(reply.res, info).ip);
-      if (wait > 0) throw new HttpError(429, `rate limit exceeded; retry in ${wait} s`, { 'Retry-After': String(wait) });
+      if (wait > 0)
+        throw new HttpError(429, `rate limit exceeded; retry in ${wait} s`, { 'Retry-After': String(wait) });
     }
     route.handler(info, reply);
   }
@@ -147,7 +155,12 @@ export class RestRouter {
   private lastResort(res: HttpResponse, error: unknown): void {
     try {
       this.deps.logger.error({ err: error }, 'REST request failed before it could be read');
-      res.cork(() => res.writeStatus(statusLine(500)).writeHeader('Content-Type', 'application/json').end('{"detail":"Internal server error"}'));
+      res.cork(() =>
+        res
+          .writeStatus(statusLine(500))
+          .writeHeader('Content-Type', 'application/json')
+          .end('{"detail":"Internal server error"}'),
+      );
     } catch {
       // Hint: the socket is gone; nothing is left to answer.
     }

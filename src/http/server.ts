@@ -1,13 +1,13 @@
-import { customAlphabet, nanoid } from 'nanoid';
 import type { us_listen_socket } from 'uWebSockets.js';
+import { customAlphabet, nanoid } from 'nanoid';
+import { type Logger, silentLogger } from '../actors/logger.js';
 import { Pipeline } from '../actors/pipeline.js';
-import { silentLogger, type Logger } from '../actors/logger.js';
-import { systemScheduler, type Scheduler } from '../actors/scheduler.js';
+import { type Scheduler, systemScheduler } from '../actors/scheduler.js';
 import type { Config } from '../config.js';
+import { packageVersion } from '../packageVersion.js';
 import { checkDatabasePath } from '../persistence/databasePath.js';
 import { LogOpenError } from '../persistence/eventLog.js';
 import { SqliteEventLog } from '../persistence/sqliteEventLog.js';
-import { packageVersion } from '../packageVersion.js';
 import { explainListenFailure } from './listenFailure.js';
 import { createRateLimiters } from './rateLimits.js';
 import { registerRestApi } from './restApi.js';

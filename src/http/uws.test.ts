@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { currentNodeBuild, loadNativeUws, nativeUwsProblem, type NodeBuild } from './uws.js';
+import { currentNodeBuild, loadNativeUws, type NodeBuild, nativeUwsProblem } from './uws.js';
 
 const node20: NodeBuild = { version: 'v20.20.2', platform: 'linux', arch: 'x64', abi: '115', glibc: '2.36' };
 const shipped = ['uws_linux_x64_108.node', 'uws_linux_x64_115.node', 'uws_darwin_arm64_115.node'];
@@ -25,7 +25,9 @@ describe('nativeUwsProblem', () => {
   });
 
   it('on a platform without any binary says so', () => {
-    expect(nativeUwsProblem({ ...node20, platform: 'freebsd' }, shipped, null)).toContain('no binary for freebsd/x64 at all');
+    expect(nativeUwsProblem({ ...node20, platform: 'freebsd' }, shipped, null)).toContain(
+      'no binary for freebsd/x64 at all',
+    );
   });
 });
 

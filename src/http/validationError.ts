@@ -13,7 +13,13 @@ interface DetailEntry {
 
 function entryOf(issue: Issue, where: 'body' | 'query'): DetailEntry {
   return {
-    loc: [where, ...issue.field.split(/[.[\]]+/).filter((p) => p !== '').map((p) => (/^\d+$/.test(p) ? Number(p) : p))],
+    loc: [
+      where,
+      ...issue.field
+        .split(/[.[\]]+/)
+        .filter((p) => p !== '')
+        .map((p) => (/^\d+$/.test(p) ? Number(p) : p)),
+    ],
     msg: `${issue.field}: ${issue.message}`,
     type: 'value_error',
   };
@@ -44,7 +50,11 @@ export function validationError(
   const left = total - detail.length;
   if (left > 0) {
     const count = (n: number) => n.toLocaleString('en-US');
-    detail.push({ loc: [where], msg: `… and ${count(left)} more issues (${count(total)} in all)`, type: 'value_error.truncated' });
+    detail.push({
+      loc: [where],
+      msg: `… and ${count(left)} more issues (${count(total)} in all)`,
+      type: 'value_error.truncated',
+    });
   }
   return new HttpError(422, detail);
 }

@@ -1,11 +1,11 @@
 import type { TemplatedApp, WebSocket, WebSocketBehavior } from 'uWebSockets.js';
-import { silentLogger, type Logger } from '../actors/logger.js';
+import { type Logger, silentLogger } from '../actors/logger.js';
 import type { PipelinePort } from '../actors/pipelinePort.js';
 import type { Config } from '../config.js';
 import type { RateLimiter } from './rateLimiter.js';
 import { publishHandlers } from './wsPublish.js';
 import { subscribeHandlers } from './wsSubscribe.js';
-import { createUpgrade, type Connection, type PerIpCount } from './wsUpgrade.js';
+import { type Connection, createUpgrade, type PerIpCount } from './wsUpgrade.js';
 
 /** What the WebSocket endpoints need. */
 export interface WsDeps {

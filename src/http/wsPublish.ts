@@ -10,8 +10,8 @@ import { errorMessage, type ServerMessage } from '../protocol/serverMessages.js'
 import type { AckSink } from './ackQueue.js';
 import type { RateLimiter } from './rateLimiter.js';
 import { guarded } from './wsBoundary.js';
+import { decodeUtf8, NOT_UTF8, tooLarge } from './wsText.js';
 import type { Connection } from './wsUpgrade.js';
-import { decodeUtf8, tooLarge, NOT_UTF8 } from './wsText.js';
 
 /** Socket buffer above which acks wait in the connection's AckQueue instead of going to uWS. */
 export const ACK_HIGH_WATER_BYTES = 1024 * 1024;
@@ -35,7 +35,11 @@ const INTERNAL_ERROR = errorMessage('internal error');
 function flushAcks(ws: WebSocket<Connection>, data: Connection, deps: PublishDeps): void {
   const { logger } = deps;
   if (data.closed) return;
-  const sink: AckSink = { buffered: () => ws.getBufferedAmount(), cork: (fn) => ws.cork(fn), send: (text) => ws.send(text, false, false) };
+  const sink: AckSink = {
+    buffered: () => ws.getBufferedAmount(),
+    cork: (fn) => ws.cork(fn),
+    send: (text) => ws.send(text, false, false),
+  };
   const result = data.acks.flush(sink, ACK_HIGH_WATER_BYTES);
   if (result === 'dropped') {
     // Hint: the flush never sends past ACK_HIGH_WATER_BYTES, far below maxBackpressure; a drop is a bug. Tell the producer.
@@ -43,7 +47,10 @@ function flushAcks(ws: WebSocket<Connection>, data: Connection, deps: PublishDep
     ws.end(1011, `ack dropped; acked through offset ${data.acks.ackedOffset}`);
   } else if (result === 'blocked' && data.acks.backlogBytes > deps.ackBacklogBytes) {
     logger.warn({ ip: data.ip, backlog: data.acks.backlogBytes }, 'producer not reading its acks; closing');
-    ws.end(CLOSE_ACK_BACKLOG, `ack backlog full; acked through offset ${data.acks.ackedOffset}; committed through ${data.acks.committedOffset}`);
+    ws.end(
+      CLOSE_ACK_BACKLOG,
+      `ack backlog full; acked through offset ${data.acks.ackedOffset}; committed through ${data.acks.committedOffset}`,
+    );
   }
 }
 
@@ -106,7 +113,11 @@ function handlePublish(text: string, ip: string, deps: PublishDeps, reply: Reply
   const message = readPublishMessage(decoded.value, 'message');
   const { ref, isBatch } = message;
   const wait = deps.limiter.take(ip);
-  if (wait > 0) return reply(withRef(errorMessage(`rate limit exceeded; retry in ${wait} s`, { retryable: true, code: 429 }), ref), 0);
+  if (wait > 0)
+    return reply(
+      withRef(errorMessage(`rate limit exceeded; retry in ${wait} s`, { retryable: true, code: 429 }), ref),
+      0,
+    );
   const parsed = publishInputs(message, config, 'events');
   if (!parsed.ok) return reply(withRef(errorMessage(formatIssues(parsed.issues.summarized())), ref), 0);
   // Hint: a reply slot left empty would hold back every later ack on this connection, so a failing reply still answers.
@@ -122,7 +133,9 @@ function handlePublish(text: string, ip: string, deps: PublishDeps, reply: Reply
     ),
   );
   if (!accepted) {
-    const message = pipeline.stopping ? 'server shutting down; retry against the next instance' : 'pipeline is over its pending bound; retry shortly';
+    const message = pipeline.stopping
+      ? 'server shutting down; retry against the next instance'
+      : 'pipeline is over its pending bound; retry shortly';
     reply(withRef(errorMessage(message, { retryable: true }), ref), 0);
   }
 }

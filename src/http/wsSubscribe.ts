@@ -67,7 +67,10 @@ export function subscribeHandlers(
           if (pipeline.stopping) return ws.end(1001, 'server shutting down');
           // Hint: the old service accepts the socket and refuses in answer to the subscribe message; clients wait for it.
           data.atCapacity = true;
-          data.timer = setTimeout(() => guarded(logger, 'ws subscribe refusal', () => refuse(ws, data)), REFUSED_SILENCE_MS);
+          data.timer = setTimeout(
+            () => guarded(logger, 'ws subscribe refusal', () => refuse(ws, data)),
+            REFUSED_SILENCE_MS,
+          );
         },
         () => ws.end(1011, 'internal error'),
       ),
@@ -80,7 +83,8 @@ export function subscribeHandlers(
           if (data.atCapacity) return refuse(ws, data);
           const subscriber = data.subscriber;
           if (subscriber === null) return;
-          if (message.byteLength > config.maxWsMessageBytes) return pipeline.subscriberReply(subscriber, tooLarge(message, config));
+          if (message.byteLength > config.maxWsMessageBytes)
+            return pipeline.subscriberReply(subscriber, tooLarge(message, config));
           const text = decodeUtf8(message);
           if (text === null) return pipeline.subscriberReply(subscriber, errorMessage(NOT_UTF8));
           pipeline.subscriberMessage(subscriber, text, config.maxJsonDepth);

@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import type { Config } from '../config.js';
-import { errorMessage, type ErrorMessage } from '../protocol/serverMessages.js';
+import { type ErrorMessage, errorMessage } from '../protocol/serverMessages.js';
 
 /** The reply to a message whose bytes are not UTF-8 (text or binary frame). */
 export const NOT_UTF8 = 'message is not valid UTF-8';
@@ -19,5 +19,7 @@ export function decodeUtf8(message: ArrayBuffer): string | null {
 
 /** The reply to a message over MAX_WS_MESSAGE_BYTES. */
 export function tooLarge(message: ArrayBuffer, config: Config): ErrorMessage {
-  return errorMessage(`message: is ${message.byteLength} bytes; at most ${config.maxWsMessageBytes} allowed (MAX_WS_MESSAGE_BYTES): too large`);
+  return errorMessage(
+    `message: is ${message.byteLength} bytes; at most ${config.maxWsMessageBytes} allowed (MAX_WS_MESSAGE_BYTES): too large`,
+  );
 }

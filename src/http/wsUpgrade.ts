@@ -35,7 +35,12 @@ export function createUpgrade(config: Config, perIp: PerIpCount, logger: Logger)
     let answered = false;
     const refuse = (status: number, detail: string) => {
       answered = true;
-      res.cork(() => res.writeStatus(statusLine(status)).writeHeader('Content-Type', 'application/json').end(JSON.stringify({ detail })));
+      res.cork(() =>
+        res
+          .writeStatus(statusLine(status))
+          .writeHeader('Content-Type', 'application/json')
+          .end(JSON.stringify({ detail })),
+      );
     };
     guarded(
       logger,
@@ -47,14 +52,27 @@ export function createUpgrade(config: Config, perIp: PerIpCount, logger: Logger)
         const origin = req.getHeader('origin');
         const apiKey = req.getHeader('x-api-key') || new URLSearchParams(req.getQuery() ?? '').get('api_key') || '';
         const peer = Buffer.from(res.getRemoteAddressAsText()).toString();
-        const { ip } = clientAddress(peer, req.getHeader('x-forwarded-for'), req.getHeader('x-forwarded-proto'), config.trustProxy);
+        const { ip } = clientAddress(
+          peer,
+          req.getHeader('x-forwarded-for'),
+          req.getHeader('x-forwarded-proto'),
+          config.trustProxy,
+        );
         if (config.requireAuth && !keyMatches(apiKey, config.apiKey)) return refuse(401, 'Invalid or missing API key');
         // Hint: browsers always send Origin on a WebSocket upgrade; other clients usually send none and are allowed.
-        if (!allOrigins && origin !== '' && !config.corsOrigins.includes(origin)) return refuse(403, `Origin ${origin} is not allowed (CORS_ORIGINS)`);
+        if (!allOrigins && origin !== '' && !config.corsOrigins.includes(origin))
+          return refuse(403, `Origin ${origin} is not allowed (CORS_ORIGINS)`);
         if ((perIp.get(ip) ?? 0) >= config.maxWsConnectionsPerIp) {
           return refuse(429, `too many WebSocket connections from this address (max ${config.maxWsConnectionsPerIp})`);
         }
-        const data: Connection = { ip, closed: false, acks: new AckQueue(), subscriber: null, atCapacity: false, timer: null };
+        const data: Connection = {
+          ip,
+          closed: false,
+          acks: new AckQueue(),
+          subscriber: null,
+          atCapacity: false,
+          timer: null,
+        };
         answered = true;
         res.upgrade(data, key, protocol, extensions, context);
       },

@@ -1,6 +1,6 @@
-import Database from 'better-sqlite3';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
+import type Database from 'better-sqlite3';
 
 /** An indexed offset range: chunk `c` holds the session, user and id index entries of offsets lo..hi. */
 export interface Chunk {

@@ -1,7 +1,7 @@
-import Database from 'better-sqlite3';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { checkDatabasePath } from './databasePath.js';
 
@@ -44,7 +44,9 @@ describe('checkDatabasePath', () => {
 
   it('refuses a path whose parent is a regular file, naming that file', () => {
     writeFileSync(join(dir, 'plain'), 'x');
-    expect(checkDatabasePath(join(dir, 'plain', 'sub', 'events.db'))).toBe(`cannot be created: ${join(dir, 'plain')} is not a directory`);
+    expect(checkDatabasePath(join(dir, 'plain', 'sub', 'events.db'))).toBe(
+      `cannot be created: ${join(dir, 'plain')} is not a directory`,
+    );
   });
 
   it('refuses a place the file system will not let even root create files in', () => {

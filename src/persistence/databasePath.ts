@@ -1,4 +1,4 @@
-import { closeSync, openSync, readSync, statSync, unlinkSync, type Stats } from 'node:fs';
+import { closeSync, openSync, readSync, type Stats, statSync, unlinkSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 
 const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1');
@@ -36,7 +36,9 @@ function fileProblem(path: string, stats: Stats): string | null {
     const header = Buffer.alloc(SQLITE_HEADER.length);
     const read = readSync(fd, header, 0, header.length, 0);
     if (read === 0) return null;
-    return header.equals(SQLITE_HEADER) ? null : 'is not an SQLite database (its first 16 bytes are not "SQLite format 3")';
+    return header.equals(SQLITE_HEADER)
+      ? null
+      : 'is not an SQLite database (its first 16 bytes are not "SQLite format 3")';
   } finally {
     closeSync(fd);
   }

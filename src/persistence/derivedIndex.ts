@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
-import { InlineChunkIndexer, WorkerChunkIndexer, type Chunk, type ChunkIndexer } from './chunkIndexer.js';
-import { COLUMNS, toEvent, type Row } from './eventRows.js';
+import { type Chunk, type ChunkIndexer, InlineChunkIndexer, WorkerChunkIndexer } from './chunkIndexer.js';
 import { EventReader } from './eventReader.js';
+import { COLUMNS, type Row, toEvent } from './eventRows.js';
 import { IndexCoverage } from './indexCoverage.js';
 import { attachIndex, contiguousChunks } from './indexDatabase.js';
 import type { LogHead } from './logMeta.js';
@@ -95,7 +95,10 @@ export function openDerivedIndex(context: DerivedIndexContext): DerivedIndex {
  * segment in memory at a time, at the price of a slower start.
  */
 function rebuildTail(db: Database.Database, coverage: IndexCoverage, head: LogHead, indexChunk: number): void {
-  const page = tupleStatement<Row, [number]>(db, `SELECT ${COLUMNS} FROM events WHERE offset > ? ORDER BY offset LIMIT ${TAIL_PAGE}`);
+  const page = tupleStatement<Row, [number]>(
+    db,
+    `SELECT ${COLUMNS} FROM events WHERE offset > ? ORDER BY offset LIMIT ${TAIL_PAGE}`,
+  );
   for (let from = coverage.indexedUpTo; ; ) {
     const rows = page.all(from);
     for (const row of rows) coverage.tail.add(toEvent(row));

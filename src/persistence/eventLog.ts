@@ -67,7 +67,12 @@ export interface EventLog {
    * readFrom, but each record already serialized as its contract JSON (replay's hot path). `lastOffset` is the
    * offset of the last record returned, or null when none matched.
    */
-  readJsonFrom(fromOffset: number, filter: EventFilter, limit: number, upTo?: number): { records: string[]; lastOffset: number | null };
+  readJsonFrom(
+    fromOffset: number,
+    filter: EventFilter,
+    limit: number,
+    upTo?: number,
+  ): { records: string[]; lastOffset: number | null };
   /** The REST query: filters, time range, cursors, order and limit. */
   query(query: EventQuery): StoredEvent[];
   getById(id: string): StoredEvent | null;

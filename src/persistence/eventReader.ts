@@ -1,10 +1,10 @@
 import type Database from 'better-sqlite3';
-import { matchesFilter, type EventFilter } from '../protocol/eventFilter.js';
+import { type EventFilter, matchesFilter } from '../protocol/eventFilter.js';
 import type { EventQuery } from '../protocol/eventQuery.js';
 import { recordJson, type StoredEvent } from '../protocol/eventRecord.js';
-import { COLUMNS, rowJson, toEvent, type Row } from './eventRows.js';
+import { COLUMNS, type Row, rowJson, toEvent } from './eventRows.js';
 import type { IndexCoverage } from './indexCoverage.js';
-import { lazyStatement, tupleStatement, TupleStatements, valueStatement } from './sqlRows.js';
+import { lazyStatement, TupleStatements, tupleStatement, valueStatement } from './sqlRows.js';
 
 /** Index chunks read per statement. */
 const CHUNK_GROUP = 64;
@@ -28,13 +28,20 @@ export class EventReader {
   private readonly byProducerId: Database.Statement<[string], number>;
   private readonly firstAtOrAfter: Database.Statement<[number], [number, number]>;
   private readonly idInChunks = lazyStatement(() =>
-    valueStatement<number, [string, string]>(this.db, 'SELECT o FROM ix.ix_id WHERE c IN (SELECT value FROM json_each(?)) AND k = ? LIMIT 1'),
+    valueStatement<number, [string, string]>(
+      this.db,
+      'SELECT o FROM ix.ix_id WHERE c IN (SELECT value FROM json_each(?)) AND k = ? LIMIT 1',
+    ),
   );
   private readonly idInLog: Database.Statement<[string, number], Row>;
   /** The chunk range each session or user key appears in. */
   private readonly keySpans = {
-    session: lazyStatement(() => tupleStatement<[number, number]>(this.db, 'SELECT first_c, last_c FROM ix.keys_session WHERE k = ?')),
-    user: lazyStatement(() => tupleStatement<[number, number]>(this.db, 'SELECT first_c, last_c FROM ix.keys_user WHERE k = ?')),
+    session: lazyStatement(() =>
+      tupleStatement<[number, number]>(this.db, 'SELECT first_c, last_c FROM ix.keys_session WHERE k = ?'),
+    ),
+    user: lazyStatement(() =>
+      tupleStatement<[number, number]>(this.db, 'SELECT first_c, last_c FROM ix.keys_user WHERE k = ?'),
+    ),
   };
   /** False once an index read failed: keyed reads scan the log until a restart rebuilds the index. */
   private indexReadable = true;
@@ -50,7 +57,10 @@ export class EventReader {
     this.byOffset = tupleStatement(db, `SELECT ${COLUMNS} FROM events WHERE offset = ?`);
     this.byProducerId = valueStatement(db, 'SELECT o FROM producer_ids WHERE k = ?');
     this.firstAtOrAfter = tupleStatement(db, 'SELECT offset, ts FROM events WHERE offset >= ? ORDER BY offset LIMIT 1');
-    this.idInLog = tupleStatement(db, `SELECT ${COLUMNS} FROM events WHERE id = ? AND offset <= ? ORDER BY offset LIMIT 1`);
+    this.idInLog = tupleStatement(
+      db,
+      `SELECT ${COLUMNS} FROM events WHERE id = ? AND offset <= ? ORDER BY offset LIMIT 1`,
+    );
   }
 
   /** The event with this id (producer or generated), or null. */
@@ -111,18 +121,28 @@ export class EventReader {
   }
 
   /** readFrom, serialized (replay's hot path). */
-  readJsonFrom(fromOffset: number, filter: EventFilter, limit: number, upTo?: number): { records: string[]; lastOffset: number | null } {
+  readJsonFrom(
+    fromOffset: number,
+    filter: EventFilter,
+    limit: number,
+    upTo?: number,
+  ): { records: string[]; lastOffset: number | null } {
     const lo = Math.max(fromOffset, this.bounds.first());
     const hi = Math.min(upTo ?? Number.MAX_SAFE_INTEGER, this.bounds.next() - 1);
     if (filter.session_id !== undefined || filter.user_id !== undefined || lo > hi) {
       const events = this.readFrom(fromOffset, filter, limit, upTo);
-      return { records: events.map(recordJson), lastOffset: events.length > 0 ? events[events.length - 1]!.offset : null };
+      return {
+        records: events.map(recordJson),
+        lastOffset: events.length > 0 ? events[events.length - 1]!.offset : null,
+      };
     }
     // Hint: replay's hot path: raw rows straight to JSON strings, kept only as strings until they are sent.
     const params: unknown[] = [lo, hi];
     const where = this.conditions(filter, '', params, null);
     params.push(limit);
-    const rows = this.eventReads.get(`SELECT ${COLUMNS} FROM events WHERE offset BETWEEN ? AND ?${where} ORDER BY offset LIMIT ?`).all(...params);
+    const rows = this.eventReads
+      .get(`SELECT ${COLUMNS} FROM events WHERE offset BETWEEN ? AND ?${where} ORDER BY offset LIMIT ?`)
+      .all(...params);
     const records = new Array<string>(rows.length);
     for (let i = 0; i < rows.length; i++) records[i] = rowJson(rows[i]!);
     return { records, lastOffset: rows.length > 0 ? rows[rows.length - 1]![0] : null };
@@ -141,9 +161,15 @@ export class EventReader {
     if (key === null || !this.indexReadable) return this.scan(filter, lo, hi, order, limit);
     // Hint: the tail holds the highest offsets, so desc reads it first and asc reads it last.
     try {
-      const first = order === 'asc' ? this.indexed(key, filter, lo, hi, order, limit) : this.readTail(key, filter, lo, hi, order, limit);
+      const first =
+        order === 'asc'
+          ? this.indexed(key, filter, lo, hi, order, limit)
+          : this.readTail(key, filter, lo, hi, order, limit);
       if (first.length >= limit) return first;
-      const rest = order === 'asc' ? this.readTail(key, filter, lo, hi, order, limit - first.length) : this.indexed(key, filter, lo, hi, order, limit - first.length);
+      const rest =
+        order === 'asc'
+          ? this.readTail(key, filter, lo, hi, order, limit - first.length)
+          : this.indexed(key, filter, lo, hi, order, limit - first.length);
       return first.concat(rest);
     } catch (error) {
       this.indexFailed(error);
@@ -152,7 +178,14 @@ export class EventReader {
   }
 
   /** Keyed read of the unindexed tail through its in-memory offset lists. */
-  private readTail(key: 'session' | 'user', filter: EventFilter, lo: number, hi: number, order: 'asc' | 'desc', limit: number): StoredEvent[] {
+  private readTail(
+    key: 'session' | 'user',
+    filter: EventFilter,
+    lo: number,
+    hi: number,
+    order: 'asc' | 'desc',
+    limit: number,
+  ): StoredEvent[] {
     const value = key === 'session' ? filter.session_id! : filter.user_id!;
     const out: StoredEvent[] = [];
     for (const offset of this.coverage.tail.offsetsFor(key, value, lo, hi, order)) {
@@ -191,14 +224,24 @@ export class EventReader {
     const where = this.conditions(filter, '', params, null);
     params.push(limit);
     const sql = `SELECT ${COLUMNS} FROM events WHERE offset BETWEEN ? AND ?${where} ORDER BY offset ${order === 'asc' ? 'ASC' : 'DESC'} LIMIT ?`;
-    return this.eventReads.get(sql).all(...params).map(toEvent);
+    return this.eventReads
+      .get(sql)
+      .all(...params)
+      .map(toEvent);
   }
 
   /**
    * Keyed read of the indexed chunks. Hint: one statement per group of CHUNK_GROUP chunks (an IN list the planner
    * turns into one seek per chunk inside SQLite); a statement per chunk measured ~24 µs each, mostly call overhead.
    */
-  private indexed(key: 'session' | 'user', filter: EventFilter, lo: number, hi: number, order: 'asc' | 'desc', limit: number): StoredEvent[] {
+  private indexed(
+    key: 'session' | 'user',
+    filter: EventFilter,
+    lo: number,
+    hi: number,
+    order: 'asc' | 'desc',
+    limit: number,
+  ): StoredEvent[] {
     const value = key === 'session' ? filter.session_id : filter.user_id;
     const span = this.keySpans[key]().get(value);
     if (span === undefined) return [];

@@ -1,6 +1,6 @@
-import type Database from 'better-sqlite3';
 import { closeSync, existsSync, openSync, readSync, rmSync, statSync } from 'node:fs';
-import { INDEX_SCHEMA_SQL, INDEX_TABLES, INDEX_VERSION, type Chunk } from './chunkIndexer.js';
+import type Database from 'better-sqlite3';
+import { type Chunk, INDEX_SCHEMA_SQL, INDEX_TABLES, INDEX_VERSION } from './chunkIndexer.js';
 import { openFailureReason } from './openError.js';
 import { selectObjects, selectValue } from './sqlRows.js';
 
@@ -106,9 +106,11 @@ function identityProblem(db: Database.Database, identity: IndexIdentity): string
   if (identity.markedInvalid) return 'it was found unreadable while serving';
   if (version !== INDEX_VERSION) return `it has layout version ${version}, not ${INDEX_VERSION}`;
   const epoch = selectValue<string>(db, "SELECT value FROM ix.meta WHERE key = 'epoch'");
-  if (epoch !== identity.epoch) return `it was built for another log (epoch ${epoch ?? 'unknown'}, this log is ${identity.epoch})`;
+  if (epoch !== identity.epoch)
+    return `it was built for another log (epoch ${epoch ?? 'unknown'}, this log is ${identity.epoch})`;
   const top = selectValue<number | null>(db, 'SELECT MAX(hi) FROM ix.chunks') ?? 0;
-  if (top > identity.head) return `${AHEAD} ${top}, beyond this log's head ${identity.head} (an older copy of the log?)`;
+  if (top > identity.head)
+    return `${AHEAD} ${top}, beyond this log's head ${identity.head} (an older copy of the log?)`;
   // Hint: touch every table once, so a damaged file fails here rather than on a client's read.
   for (const table of INDEX_TABLES) db.prepare(`SELECT * FROM ix.${table} LIMIT 1`).get();
   return null;
@@ -153,7 +155,10 @@ export function attachIndex(db: Database.Database, identity: IndexIdentity): Att
     onDisk = tryFreshFile(db, identity);
   }
   // Hint: exactly one line per open, saying why.
-  if (!onDisk) identity.notice(`index ${identity.path} cannot be used (${reason ?? 'unknown'}); this run rebuilds its index in memory`);
+  if (!onDisk)
+    identity.notice(
+      `index ${identity.path} cannot be used (${reason ?? 'unknown'}); this run rebuilds its index in memory`,
+    );
   else if (reason !== null) identity.notice(`index ${identity.path} discarded and rebuilt from the log: ${reason}`);
   const chunks = selectObjects<Chunk>(db, 'SELECT c, lo, hi FROM ix.chunks ORDER BY lo');
   const nextChunk = (selectValue<number | null>(db, 'SELECT MAX(c) FROM ix.chunks') ?? 0) + 1;

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { EventInput } from '../protocol/eventInput.js';
 import type { StoredEvent } from '../protocol/eventRecord.js';
 import { LogAppender } from './logAppender.js';
-import { LogMeta, type LogHead } from './logMeta.js';
+import { type LogHead, LogMeta } from './logMeta.js';
 import { RowWriter } from './rowWriter.js';
 import { SCHEMA_SQL } from './schema.js';
 import { selectValue } from './sqlRows.js';
@@ -34,8 +34,17 @@ function setup(getById: (id: string) => StoredEvent | null = () => null) {
 describe('LogAppender', () => {
   it('appends in offset order, never with a timestamp older than the last commit, and resolves repeats to one record', () => {
     const { db, head, appender, seen } = setup();
-    const [first, second] = appender.commit([[input(null), input('p'), input('p', '{ }')], [input('p'), input(null)]]);
-    expect(first).toMatchObject({ ok: true, appended: [{ offset: 1, ts: 50 }, { offset: 2, id: 'p' }] });
+    const [first, second] = appender.commit([
+      [input(null), input('p'), input('p', '{ }')],
+      [input('p'), input(null)],
+    ]);
+    expect(first).toMatchObject({
+      ok: true,
+      appended: [
+        { offset: 1, ts: 50 },
+        { offset: 2, id: 'p' },
+      ],
+    });
     if (first?.ok !== true) throw new Error('the first group should commit');
     expect(first.records[2]).toBe(first.records[1]);
     expect(second).toMatchObject({ ok: true, records: [{ offset: 2 }, { offset: 3 }], appended: [{ offset: 3 }] });

@@ -3,7 +3,7 @@ import type { EventInput } from '../protocol/eventInput.js';
 import type { StoredEvent } from '../protocol/eventRecord.js';
 import type { GroupOutcome } from './eventLog.js';
 import type { LogHead } from './logMeta.js';
-import { hasProducerIds, resolveProducerIds, type ProducerIdDecision } from './producerIds.js';
+import { hasProducerIds, type ProducerIdDecision, resolveProducerIds } from './producerIds.js';
 import type { RowWriter } from './rowWriter.js';
 
 /** What an append needs besides the rows: a clock, ids, the lookup of committed ids, and who hears of each row. */

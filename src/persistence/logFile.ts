@@ -1,6 +1,6 @@
-import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
 import { LogLockedError, LogOpenError } from './eventLog.js';
 import { acquireLogLock, type LogLock } from './logLock.js';
 import { openFailureReason } from './openError.js';
@@ -10,7 +10,14 @@ import { SCHEMA_SQL } from './schema.js';
 export type Durability = 'normal' | 'full';
 
 /** Errors that mean "no room to write" rather than "not a usable log". */
-const NO_SPACE = new Set(['SQLITE_FULL', 'SQLITE_IOERR_SHMSIZE', 'SQLITE_IOERR_SHMOPEN', 'SQLITE_IOERR_SHMMAP', 'SQLITE_IOERR_WRITE', 'ENOSPC']);
+const NO_SPACE = new Set([
+  'SQLITE_FULL',
+  'SQLITE_IOERR_SHMSIZE',
+  'SQLITE_IOERR_SHMOPEN',
+  'SQLITE_IOERR_SHMMAP',
+  'SQLITE_IOERR_WRITE',
+  'ENOSPC',
+]);
 
 function errorCode(error: unknown): string {
   return typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : '';
@@ -31,7 +38,10 @@ function configure(db: Database.Database, durability: Durability | undefined, ex
  * Open the database file, turning anything unexpected into a LogOpenError with a plain reason. A full disk is not
  * fatal: the log opens degraded (exclusive, inline indexing) and serves reads; `degraded` says why.
  */
-export function openDatabase(path: string, durability: Durability | undefined): { db: Database.Database; degraded: string | null } {
+export function openDatabase(
+  path: string,
+  durability: Durability | undefined,
+): { db: Database.Database; degraded: string | null } {
   let db: Database.Database | null = null;
   try {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });

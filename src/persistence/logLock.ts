@@ -1,6 +1,6 @@
-import Database from 'better-sqlite3';
-import { openSync, readSync, closeSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { resolve } from 'node:path';
+import Database from 'better-sqlite3';
 import { LogLockedError } from './eventLog.js';
 
 /** Paths whose lock this process holds. Hint: checked first, because reading a lock file we hold would drop our POSIX lock. */
@@ -28,7 +28,12 @@ export function acquireLogLock(logPath: string): LogLock {
     db.pragma(`user_version = ${process.pid}`);
   } catch (error) {
     db.close();
-    if (typeof error === 'object' && error !== null && 'code' in error && String(error.code).startsWith('SQLITE_BUSY')) {
+    if (
+      typeof error === 'object' &&
+      error !== null &&
+      'code' in error &&
+      String(error.code).startsWith('SQLITE_BUSY')
+    ) {
       throw new LogLockedError(logPath, holderPid(path));
     }
     throw error;

@@ -19,7 +19,9 @@ export class LogMeta {
 
   constructor(db: Database.Database) {
     this.read = valueStatement(db, 'SELECT value FROM meta WHERE key = ?');
-    this.upsert = db.prepare('INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value');
+    this.upsert = db.prepare(
+      'INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
+    );
     this.remove = db.prepare('DELETE FROM meta WHERE key = ?');
   }
 
@@ -58,7 +60,10 @@ export function readHead(db: Database.Database, meta: LogMeta): LogHead {
 }
 
 /** The meta table, the log's epoch (made and saved when the log is new) and its head. */
-export function openMeta(db: Database.Database, newEpoch: () => string): { meta: LogMeta; epoch: string; head: LogHead } {
+export function openMeta(
+  db: Database.Database,
+  newEpoch: () => string,
+): { meta: LogMeta; epoch: string; head: LogHead } {
   const meta = new LogMeta(db);
   let epoch = meta.get('epoch');
   if (epoch === undefined) {

@@ -1,14 +1,14 @@
 import type Database from 'better-sqlite3';
 import type { ChunkIndexer } from './chunkIndexer.js';
 import { CommitHealth } from './commitHealth.js';
-import { INDEX_INVALID, openDerivedIndex, type DerivedIndex } from './derivedIndex.js';
+import { type DerivedIndex, INDEX_INVALID, openDerivedIndex } from './derivedIndex.js';
 import { LogOpenError } from './eventLog.js';
 import type { EventReader } from './eventReader.js';
 import type { IndexCoverage } from './indexCoverage.js';
 import { LogAppender } from './logAppender.js';
 import { lockLog, openDatabase } from './logFile.js';
 import type { LogLock } from './logLock.js';
-import { openMeta, type LogHead, type LogMeta } from './logMeta.js';
+import { type LogHead, type LogMeta, openMeta } from './logMeta.js';
 import { openFailureReason } from './openError.js';
 import { RowWriter } from './rowWriter.js';
 import { SessionStatusStore } from './sessionStatusStore.js';
@@ -66,7 +66,10 @@ export function openSqliteLog(options: SqliteEventLogOptions, isOpen: () => bool
     throw error;
   }
   const { db, degraded } = opened;
-  if (degraded !== null) notice(`the log was opened without shared memory (${degraded}); other processes cannot read it until the next start`);
+  if (degraded !== null)
+    notice(
+      `the log was opened without shared memory (${degraded}); other processes cannot read it until the next start`,
+    );
   try {
     const tables = openTables(db, options.newEpoch);
     const commitHealth = new CommitHealth(options.now ?? Date.now, () => tables.meta.probeSpace());
@@ -113,7 +116,13 @@ function probeWritable(meta: LogMeta, commitHealth: CommitHealth, notice: (messa
 }
 
 /** Open the derived index and its reader (clearing an earlier run's unreadable mark). */
-function openIndex(db: Database.Database, tables: Tables, options: SqliteEventLogOptions, degraded: string | null, isOpen: () => boolean): DerivedIndex {
+function openIndex(
+  db: Database.Database,
+  tables: Tables,
+  options: SqliteEventLogOptions,
+  degraded: string | null,
+  isOpen: () => boolean,
+): DerivedIndex {
   const notice = options.onNotice ?? (() => {});
   const markedInvalid = tables.meta.get(INDEX_INVALID) !== undefined;
   const index = openDerivedIndex({

@@ -1,9 +1,9 @@
-import fc from 'fast-check';
 import { isDeepStrictEqual } from 'node:util';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { EventInput } from '../protocol/eventInput.js';
 import type { EventType } from '../protocol/eventTypes.js';
-import { hasProducerIds, resolveProducerIds, type GroupResolution, type ProducerIdDecision } from './producerIds.js';
+import { type GroupResolution, hasProducerIds, type ProducerIdDecision, resolveProducerIds } from './producerIds.js';
 
 type Input = Pick<EventInput, 'id' | 'event_type' | 'source' | 'session_id' | 'user_id' | 'payloadJson'>;
 /** A committed record: content plus a tag, so tests can tell which record a duplicate resolved to. */
@@ -21,7 +21,10 @@ function serialize(value: unknown, reversed: boolean): string {
 }
 
 const payloadArb = fc
-  .tuple(fc.constantFrom<unknown>({}, { a: 1, b: 2 }, { a: 1, b: 3 }, { x: { p: [1, { q: 2, r: 3 }], s: 'z' } }), fc.boolean())
+  .tuple(
+    fc.constantFrom<unknown>({}, { a: 1, b: 2 }, { a: 1, b: 3 }, { x: { p: [1, { q: 2, r: 3 }], s: 'z' } }),
+    fc.boolean(),
+  )
   .map(([value, reversed]) => serialize(value, reversed));
 
 const contentArb = fc.record({
@@ -32,16 +35,28 @@ const contentArb = fc.record({
   payloadJson: payloadArb,
 });
 
-const inputArb: fc.Arbitrary<Input> = fc.tuple(fc.constantFrom<string | null>(null, 'a', 'b', 'c'), contentArb).map(([id, content]) => ({ id, ...content }));
+const inputArb: fc.Arbitrary<Input> = fc
+  .tuple(fc.constantFrom<string | null>(null, 'a', 'b', 'c'), contentArb)
+  .map(([id, content]) => ({ id, ...content }));
 
 const storeArb = fc
   .dictionary(fc.constantFrom('a', 'b', 'c'), contentArb, { maxKeys: 3 })
-  .map((entries) => new Map(Object.entries(entries).map(([id, content]): [string, Committed] => [id, { id, ...content, tag: `stored:${id}` }])));
+  .map(
+    (entries) =>
+      new Map(
+        Object.entries(entries).map(([id, content]): [string, Committed] => [
+          id,
+          { id, ...content, tag: `stored:${id}` },
+        ]),
+      ),
+  );
 
 /** Independent notion of "the same event": equal fields, payloads equal as parsed values (key order ignored). */
 function same(a: Input, b: Input): boolean {
   const fields = (x: Input) => [x.event_type, x.source, x.session_id, x.user_id];
-  return isDeepStrictEqual(fields(a), fields(b)) && isDeepStrictEqual(JSON.parse(a.payloadJson), JSON.parse(b.payloadJson));
+  return (
+    isDeepStrictEqual(fields(a), fields(b)) && isDeepStrictEqual(JSON.parse(a.payloadJson), JSON.parse(b.payloadJson))
+  );
 }
 
 /** The naive model: for each input, what it resends (the first input of its id in the group, else the stored record). */
@@ -77,11 +92,21 @@ describe('resolveProducerIds', () => {
 
   it('decides the same whatever the payload key order of any input', () => {
     fc.assert(
-      fc.property(fc.array(inputArb, { maxLength: 8 }), storeArb, fc.array(fc.boolean(), { minLength: 8, maxLength: 8 }), (group, before, flips) => {
-        const reordered = group.map((input, i) => ({ ...input, payloadJson: serialize(JSON.parse(input.payloadJson), flips[i]!) }));
-        const lookup = (id: string) => before.get(id) ?? null;
-        expect(resolveProducerIds(reordered, lookup, new Map())).toEqual(resolveProducerIds(group, lookup, new Map()));
-      }),
+      fc.property(
+        fc.array(inputArb, { maxLength: 8 }),
+        storeArb,
+        fc.array(fc.boolean(), { minLength: 8, maxLength: 8 }),
+        (group, before, flips) => {
+          const reordered = group.map((input, i) => ({
+            ...input,
+            payloadJson: serialize(JSON.parse(input.payloadJson), flips[i]!),
+          }));
+          const lookup = (id: string) => before.get(id) ?? null;
+          expect(resolveProducerIds(reordered, lookup, new Map())).toEqual(
+            resolveProducerIds(group, lookup, new Map()),
+          );
+        },
+      ),
       { numRuns: 500 },
     );
   });
@@ -104,9 +129,13 @@ describe('resolveProducerIds', () => {
       { id: null, event_type: 'session_created', source: 'lms', session_id: 's1', user_id: null, payloadJson: '{}' },
     ];
     expect(hasProducerIds(group)).toBe(false);
-    const result = resolveProducerIds(group, () => {
-      throw new Error('looked up');
-    }, new Map());
+    const result = resolveProducerIds(
+      group,
+      () => {
+        throw new Error('looked up');
+      },
+      new Map(),
+    );
     expect(result).toEqual({ ok: true, decisions: [{ kind: 'new' }, { kind: 'new' }] });
   });
 

@@ -1,5 +1,5 @@
 import type { EventInput } from '../protocol/eventInput.js';
-import { sameContent, type EventContent } from './sameContent.js';
+import { type EventContent, sameContent } from './sameContent.js';
 
 /** What becomes of one input of a group: appended, or a resend that resolves to an existing record. */
 export type ProducerIdDecision<R> =

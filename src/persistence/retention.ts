@@ -9,7 +9,11 @@ import { selectTuples } from './sqlRows.js';
  */
 export function deleteBelow(db: Database.Database, meta: LogMeta, boundary: number, nextOffset: number): number {
   return db.transaction(() => {
-    const counts = selectTuples<[EventType, number]>(db, 'SELECT event_type, COUNT(*) FROM events WHERE offset < ? GROUP BY event_type', boundary);
+    const counts = selectTuples<[EventType, number]>(
+      db,
+      'SELECT event_type, COUNT(*) FROM events WHERE offset < ? GROUP BY event_type',
+      boundary,
+    );
     const decrement = db.prepare<[number, EventType]>('UPDATE type_stats SET count = count - ? WHERE event_type = ?');
     for (const [type, count] of counts) decrement.run(count, type);
     const deleted = db.prepare<[number]>('DELETE FROM events WHERE offset < ?').run(boundary).changes;

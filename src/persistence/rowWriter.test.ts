@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { StoredEvent } from '../protocol/eventRecord.js';
-import { COLUMNS, toEvent, type Row } from './eventRows.js';
+import { COLUMNS, type Row, toEvent } from './eventRows.js';
 import { LogMeta } from './logMeta.js';
 import { RowWriter } from './rowWriter.js';
 import { SCHEMA_SQL } from './schema.js';
@@ -33,34 +33,38 @@ function event(offset: number, ts: number): StoredEvent {
 describe('RowWriter', () => {
   it('writes every row of a commit exactly once, however the rows fall across multi-row INSERTs and flushes', () => {
     fc.assert(
-      fc.property(fc.array(fc.integer({ min: 0, max: 130 }), { minLength: 1, maxLength: 4 }), fc.boolean(), (runs, withIds) => {
-        const { db, meta, stats, rows } = open();
-        const written: StoredEvent[] = [];
-        db.transaction(() => {
-          rows.begin();
-          for (const run of runs) {
-            for (let i = 0; i < run; i++) {
-              const e = event(written.length + 1, 7);
-              rows.write(e, withIds ? e.id : null);
-              written.push(e);
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 130 }), { minLength: 1, maxLength: 4 }),
+        fc.boolean(),
+        (runs, withIds) => {
+          const { db, meta, stats, rows } = open();
+          const written: StoredEvent[] = [];
+          db.transaction(() => {
+            rows.begin();
+            for (const run of runs) {
+              for (let i = 0; i < run; i++) {
+                const e = event(written.length + 1, 7);
+                rows.write(e, withIds ? e.id : null);
+                written.push(e);
+              }
+              // Hint: a flush mid-commit (a group with producer ids) must make every row so far readable.
+              rows.flush();
+              expect(selectValue<number>(db, 'SELECT COUNT(*) FROM events')).toBe(written.length);
             }
-            // Hint: a flush mid-commit (a group with producer ids) must make every row so far readable.
-            rows.flush();
-            expect(selectValue<number>(db, 'SELECT COUNT(*) FROM events')).toBe(written.length);
-          }
-          expect(rows.finish(written.length + 1, 7)).toBe(written.length > 0);
-        })();
-        expect(selectTuples<Row>(db, `SELECT ${COLUMNS} FROM events ORDER BY offset`).map(toEvent)).toEqual(written);
-        expect(selectValue<number>(db, 'SELECT COUNT(*) FROM producer_ids')).toBe(withIds ? written.length : 0);
-        if (written.length > 0) {
-          expect(meta.get('next_offset')).toBe(String(written.length + 1));
-          expect(meta.get('last_ts')).toBe('7');
-          expect(meta.get(TYPE_STATS_UPTO)).toBe(String(written.length));
-        } else expect(meta.get('next_offset')).toBeUndefined();
-        const counted = stats.list().reduce((sum, stat) => sum + stat.count, 0);
-        expect(counted).toBe(written.length);
-        db.close();
-      }),
+            expect(rows.finish(written.length + 1, 7)).toBe(written.length > 0);
+          })();
+          expect(selectTuples<Row>(db, `SELECT ${COLUMNS} FROM events ORDER BY offset`).map(toEvent)).toEqual(written);
+          expect(selectValue<number>(db, 'SELECT COUNT(*) FROM producer_ids')).toBe(withIds ? written.length : 0);
+          if (written.length > 0) {
+            expect(meta.get('next_offset')).toBe(String(written.length + 1));
+            expect(meta.get('last_ts')).toBe('7');
+            expect(meta.get(TYPE_STATS_UPTO)).toBe(String(written.length));
+          } else expect(meta.get('next_offset')).toBeUndefined();
+          const counted = stats.list().reduce((sum, stat) => sum + stat.count, 0);
+          expect(counted).toBe(written.length);
+          db.close();
+        },
+      ),
       { numRuns: 60 },
     );
   });

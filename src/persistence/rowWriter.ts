@@ -30,7 +30,9 @@ export class RowWriter {
   ) {
     const values = `(${Array<string>(ROW_PARAMS).fill('?').join(', ')})`;
     this.insertOne = db.prepare(`INSERT INTO events(${COLUMNS}) VALUES ${values}`);
-    this.insertMany = db.prepare(`INSERT INTO events(${COLUMNS}) VALUES ${Array<string>(INSERT_ROWS).fill(values).join(', ')}`);
+    this.insertMany = db.prepare(
+      `INSERT INTO events(${COLUMNS}) VALUES ${Array<string>(INSERT_ROWS).fill(values).join(', ')}`,
+    );
     this.insertProducerId = db.prepare('INSERT OR IGNORE INTO producer_ids(k, o) VALUES (?, ?)');
   }
 
@@ -43,7 +45,16 @@ export class RowWriter {
   /** Write (or buffer) one appended event and its producer id. */
   write(event: StoredEvent, producerId: string | null): void {
     const params = this.params;
-    params.push(event.offset, event.id, event.event_type, event.source, event.session_id, event.user_id, event.payloadJson, event.ts);
+    params.push(
+      event.offset,
+      event.id,
+      event.event_type,
+      event.source,
+      event.session_id,
+      event.user_id,
+      event.payloadJson,
+      event.ts,
+    );
     if (params.length === INSERT_ROWS * ROW_PARAMS) {
       this.insertMany.run(params);
       params.length = 0;

@@ -28,8 +28,14 @@ export class SessionStatusStore {
     this.upsert = db.prepare(
       'INSERT INTO session_status(session_id, status, offset) VALUES (?, ?, ?) ON CONFLICT(session_id) DO UPDATE SET status = excluded.status, offset = excluded.offset',
     );
-    this.list = tupleStatement(db, 'SELECT session_id, status, offset FROM session_status ORDER BY offset DESC LIMIT ?');
-    this.listByStatus = tupleStatement(db, 'SELECT session_id, status, offset FROM session_status WHERE status = ? ORDER BY offset DESC LIMIT ?');
+    this.list = tupleStatement(
+      db,
+      'SELECT session_id, status, offset FROM session_status ORDER BY offset DESC LIMIT ?',
+    );
+    this.listByStatus = tupleStatement(
+      db,
+      'SELECT session_id, status, offset FROM session_status WHERE status = ? ORDER BY offset DESC LIMIT ?',
+    );
   }
 
   /** Upsert rows; the high-water (given, or noted) moves in the same transaction as the rows it vouches for. */

@@ -1,6 +1,14 @@
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { lazyStatement, selectObjects, selectTuples, selectValue, tupleStatement, TupleStatements, valueStatement } from './sqlRows.js';
+import {
+  lazyStatement,
+  selectObjects,
+  selectTuples,
+  selectValue,
+  TupleStatements,
+  tupleStatement,
+  valueStatement,
+} from './sqlRows.js';
 
 function database(): Database.Database {
   const db = new Database(':memory:');
@@ -11,7 +19,9 @@ function database(): Database.Database {
 describe('typed row helpers', () => {
   it('read tuples, single values and objects', () => {
     const db = database();
-    expect(tupleStatement<[number, string | null], [number]>(db, 'SELECT a, b FROM t WHERE a >= ? ORDER BY a').all(1)).toEqual([
+    expect(
+      tupleStatement<[number, string | null], [number]>(db, 'SELECT a, b FROM t WHERE a >= ? ORDER BY a').all(1),
+    ).toEqual([
       [1, 'x'],
       [2, null],
     ]);

@@ -7,12 +7,18 @@ import type Database from 'better-sqlite3';
  */
 
 /** A reader whose rows come back as tuples `R`, in select-list order (raw mode: no per-row object). */
-export function tupleStatement<R extends unknown[], P extends unknown[] = unknown[]>(db: Database.Database, sql: string): Database.Statement<P, R> {
+export function tupleStatement<R extends unknown[], P extends unknown[] = unknown[]>(
+  db: Database.Database,
+  sql: string,
+): Database.Statement<P, R> {
   return db.prepare<P, R>(sql).raw(true);
 }
 
 /** A reader of one column whose values come back as `T` (pluck mode). */
-export function valueStatement<T, P extends unknown[] = unknown[]>(db: Database.Database, sql: string): Database.Statement<P, T> {
+export function valueStatement<T, P extends unknown[] = unknown[]>(
+  db: Database.Database,
+  sql: string,
+): Database.Statement<P, T> {
   return db.prepare<P, T>(sql).pluck(true);
 }
 

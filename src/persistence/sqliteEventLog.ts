@@ -5,7 +5,14 @@ import type { EventQuery } from '../protocol/eventQuery.js';
 import type { StoredEvent } from '../protocol/eventRecord.js';
 import type { ChunkIndexer } from './chunkIndexer.js';
 import type { CommitHealth } from './commitHealth.js';
-import { LogWriteError, type EventLog, type GroupOutcome, type LogHealth, type LogStats, type SessionStatusRow } from './eventLog.js';
+import {
+  type EventLog,
+  type GroupOutcome,
+  type LogHealth,
+  type LogStats,
+  LogWriteError,
+  type SessionStatusRow,
+} from './eventLog.js';
 import type { EventReader } from './eventReader.js';
 import type { IndexCoverage } from './indexCoverage.js';
 import type { LogAppender } from './logAppender.js';
@@ -15,8 +22,8 @@ import { openFailureReason } from './openError.js';
 import { openSqliteLog } from './openSqliteLog.js';
 import { deleteBelow } from './retention.js';
 import type { SessionStatusStore } from './sessionStatusStore.js';
-import { lazyStatement, valueStatement } from './sqlRows.js';
 import { DEFAULT_INDEX_CHUNK, type SqliteEventLogOptions } from './sqliteEventLogOptions.js';
+import { lazyStatement, valueStatement } from './sqlRows.js';
 import type { TypeStats } from './typeStats.js';
 
 export type { Durability } from './logFile.js';
@@ -61,7 +68,14 @@ export class SqliteEventLog implements EventLog {
   constructor(options: SqliteEventLogOptions) {
     this.indexChunk = options.indexChunk ?? DEFAULT_INDEX_CHUNK;
     const parts = openSqliteLog(options, () => !this.closed);
-    ({ db: this.db, lock: this.lock, epoch: this.epoch, meta: this.meta, head: this.head, appender: this.appender } = parts);
+    ({
+      db: this.db,
+      lock: this.lock,
+      epoch: this.epoch,
+      meta: this.meta,
+      head: this.head,
+      appender: this.appender,
+    } = parts);
     ({ typeStats: this.typeStats, sessionStatus: this.sessionStatus, commitHealth: this.commitHealth } = parts);
     ({ coverage: this.coverage, reader: this.reader, indexer: this.indexer } = parts);
   }
@@ -107,7 +121,12 @@ export class SqliteEventLog implements EventLog {
     return this.reader.query(query);
   }
 
-  readJsonFrom(fromOffset: number, filter: EventFilter, limit: number, upTo?: number): { records: string[]; lastOffset: number | null } {
+  readJsonFrom(
+    fromOffset: number,
+    filter: EventFilter,
+    limit: number,
+    upTo?: number,
+  ): { records: string[]; lastOffset: number | null } {
     return this.reader.readJsonFrom(fromOffset, filter, limit, upTo);
   }
 
@@ -120,9 +139,17 @@ export class SqliteEventLog implements EventLog {
     const first = this.head.first;
     // Retained offsets are always one contiguous range (deletes remove a time prefix), so counts are arithmetic.
     const total = Math.max(0, head - first + 1);
-    const lastHour = total === 0 ? 0 : Math.max(0, head - Math.max(first, this.reader.offsetAtOrAfter(now - HOUR_MS)) + 1);
+    const lastHour =
+      total === 0 ? 0 : Math.max(0, head - Math.max(first, this.reader.offsetAtOrAfter(now - HOUR_MS)) + 1);
     const by_type = this.typeStats.list();
-    return { total_events: total, events_last_hour: lastHour, by_type, head_offset: head, first_offset: first, epoch: this.epoch };
+    return {
+      total_events: total,
+      events_last_hour: lastHour,
+      by_type,
+      head_offset: head,
+      first_offset: first,
+      epoch: this.epoch,
+    };
   }
 
   deleteBefore(before: number | undefined): number {

@@ -34,7 +34,8 @@ export class TypeStats {
     let notice: string | null = null;
     const apply = this.db.transaction(() => {
       if (upTo === null || upTo > head) {
-        if (head > 0) notice = `type_stats recomputed from the log (${upTo === null ? 'no recorded high-water' : `high-water ${upTo} beyond head ${head}`})`;
+        if (head > 0)
+          notice = `type_stats recomputed from the log (${upTo === null ? 'no recorded high-water' : `high-water ${upTo} beyond head ${head}`})`;
         this.db.exec('DELETE FROM type_stats');
         this.addFrom(0);
       } else if (upTo < head) this.addFrom(upTo);
@@ -52,7 +53,11 @@ export class TypeStats {
   }
 
   private addFrom(after: number): void {
-    const rows = selectTuples<Row>(this.db, 'SELECT event_type, COUNT(*), MAX(ts) FROM events WHERE offset > ? GROUP BY event_type', after);
+    const rows = selectTuples<Row>(
+      this.db,
+      'SELECT event_type, COUNT(*), MAX(ts) FROM events WHERE offset > ? GROUP BY event_type',
+      after,
+    );
     for (const [type, count, lastSeen] of rows) this.upsert.run(type, count, lastSeen);
   }
 
@@ -69,7 +74,9 @@ export class TypeStats {
   }
 
   /** Re-read the table (after a rollback or a delete), or adopt `rows`. */
-  reload(rows: readonly Row[] = selectTuples<Row>(this.db, 'SELECT event_type, count, last_seen FROM type_stats')): void {
+  reload(
+    rows: readonly Row[] = selectTuples<Row>(this.db, 'SELECT event_type, count, last_seen FROM type_stats'),
+  ): void {
     this.counters.clear();
     for (const [type, count, lastSeen] of rows) this.counters.set(type, { count, last_seen: lastSeen });
   }

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { StoredEvent } from '../protocol/eventRecord.js';
-import { UnindexedTail, type SealedRange } from './unindexedTail.js';
+import { type SealedRange, UnindexedTail } from './unindexedTail.js';
 
 const event = (offset: number, session: string | null, user: string | null): StoredEvent => ({
   offset,
@@ -23,35 +23,42 @@ describe('UnindexedTail', () => {
       fc.record({ kind: fc.constant('release' as const), pick: fc.nat() }),
     );
     fc.assert(
-      fc.property(fc.array(step, { maxLength: 40 }), fc.integer({ min: 1, max: 5 }), fc.constantFrom('asc' as const, 'desc' as const), (steps, from, order) => {
-        const tail = new UnindexedTail(from);
-        let next = from;
-        const held: StoredEvent[] = [];
-        const sealed: SealedRange[] = [];
-        for (const s of steps) {
-          if (s.kind === 'add') {
-            const e = event(next++, s.session, s.user);
-            tail.add(e);
-            held.push(e);
-          } else if (s.kind === 'seal') {
-            const range = tail.seal(s.size);
-            if (range !== null) sealed.push(range);
-          } else if (sealed.length > 0) {
-            const [range] = sealed.splice(s.pick % sealed.length, 1);
-            expect(tail.release(range!)).toBe(true);
-            held.splice(0, held.length, ...held.filter((e) => e.offset < range!.lo || e.offset > range!.hi));
+      fc.property(
+        fc.array(step, { maxLength: 40 }),
+        fc.integer({ min: 1, max: 5 }),
+        fc.constantFrom('asc' as const, 'desc' as const),
+        (steps, from, order) => {
+          const tail = new UnindexedTail(from);
+          let next = from;
+          const held: StoredEvent[] = [];
+          const sealed: SealedRange[] = [];
+          for (const s of steps) {
+            if (s.kind === 'add') {
+              const e = event(next++, s.session, s.user);
+              tail.add(e);
+              held.push(e);
+            } else if (s.kind === 'seal') {
+              const range = tail.seal(s.size);
+              if (range !== null) sealed.push(range);
+            } else if (sealed.length > 0) {
+              const [range] = sealed.splice(s.pick % sealed.length, 1);
+              expect(tail.release(range!)).toBe(true);
+              held.splice(0, held.length, ...held.filter((e) => e.offset < range!.lo || e.offset > range!.hi));
+            }
           }
-        }
-        expect(tail.size).toBe(held.length);
-        for (const value of ['a', 'b', 'c']) {
-          const naive = held.filter((e) => e.session_id === value).map((e) => e.offset);
-          expect([...tail.offsetsFor('session', value, from, next, order)]).toEqual(order === 'asc' ? naive : naive.reverse());
-          const users = held.filter((e) => e.user_id === value && e.offset > from).map((e) => e.offset);
-          expect([...tail.offsetsFor('user', value, from + 1, next, 'asc')]).toEqual(users);
-        }
-        for (const e of held) expect(tail.offsetOf(e.id)).toBe(e.offset);
-        expect(tail.offsetOf('missing')).toBeUndefined();
-      }),
+          expect(tail.size).toBe(held.length);
+          for (const value of ['a', 'b', 'c']) {
+            const naive = held.filter((e) => e.session_id === value).map((e) => e.offset);
+            expect([...tail.offsetsFor('session', value, from, next, order)]).toEqual(
+              order === 'asc' ? naive : naive.reverse(),
+            );
+            const users = held.filter((e) => e.user_id === value && e.offset > from).map((e) => e.offset);
+            expect([...tail.offsetsFor('user', value, from + 1, next, 'asc')]).toEqual(users);
+          }
+          for (const e of held) expect(tail.offsetOf(e.id)).toBe(e.offset);
+          expect(tail.offsetOf('missing')).toBeUndefined();
+        },
+      ),
       { numRuns: 300 },
     );
   });

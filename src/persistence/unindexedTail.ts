@@ -104,7 +104,13 @@ export class UnindexedTail {
   }
 
   /** Offsets in [lo, hi] whose session (or user) is `value`, in the given order. */
-  *offsetsFor(key: 'session' | 'user', value: string, lo: number, hi: number, order: 'asc' | 'desc'): Generator<number> {
+  *offsetsFor(
+    key: 'session' | 'user',
+    value: string,
+    lo: number,
+    hi: number,
+    order: 'asc' | 'desc',
+  ): Generator<number> {
     const asc = order === 'asc';
     for (let s = asc ? 0 : this.segments.length - 1; s >= 0 && s < this.segments.length; s += asc ? 1 : -1) {
       const segment = this.segments[s]!;

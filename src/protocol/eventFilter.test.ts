@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { matchesFilter, type EventFilter, type Filterable } from './eventFilter.js';
+import { type EventFilter, type Filterable, matchesFilter } from './eventFilter.js';
 import { EVENT_TYPES } from './eventTypes.js';
 
 const event: Filterable = { event_type: 'quiz_started', session_id: 's1', user_id: 'u1', source: 'quiz' };
@@ -37,8 +37,12 @@ describe('matchesFilter', () => {
     expect(matchesFilter({ user_id: 'u2' }, event)).toBe(false);
     expect(matchesFilter({ source: 'quiz' }, event)).toBe(true);
     expect(matchesFilter({ source: 'quiz2' }, event)).toBe(false);
-    expect(matchesFilter({ event_types: ['quiz_started'], session_id: 's1', user_id: 'u1', source: 'quiz' }, event)).toBe(true);
-    expect(matchesFilter({ event_types: ['quiz_started'], session_id: 's1', user_id: 'u2', source: 'quiz' }, event)).toBe(false);
+    expect(
+      matchesFilter({ event_types: ['quiz_started'], session_id: 's1', user_id: 'u1', source: 'quiz' }, event),
+    ).toBe(true);
+    expect(
+      matchesFilter({ event_types: ['quiz_started'], session_id: 's1', user_id: 'u2', source: 'quiz' }, event),
+    ).toBe(false);
   });
 
   it('never matches a null session or user against a filter on it', () => {

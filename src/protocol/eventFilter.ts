@@ -18,7 +18,11 @@ export interface Filterable {
 
 /** True when `event` satisfies every field of `filter` (the naive reference matcher). */
 export function matchesFilter(filter: EventFilter, event: Filterable): boolean {
-  if (filter.event_types !== undefined && filter.event_types.length > 0 && !filter.event_types.includes(event.event_type as EventType)) {
+  if (
+    filter.event_types !== undefined &&
+    filter.event_types.length > 0 &&
+    !filter.event_types.includes(event.event_type as EventType)
+  ) {
     return false;
   }
   if (filter.session_id !== undefined && filter.session_id !== event.session_id) return false;

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseEventInput, type PayloadLimits } from './eventInput.js';
+import { type PayloadLimits, parseEventInput } from './eventInput.js';
 import { EVENT_TYPES } from './eventTypes.js';
 import type { Issue } from './issue.js';
 
@@ -23,7 +23,14 @@ describe('parseEventInput', () => {
   it('accepts a minimal event and fills the defaults', () => {
     expect(parseEventInput(valid, limits)).toEqual({
       ok: true,
-      value: { id: null, event_type: 'quiz_started', source: 'quiz-service', session_id: null, user_id: null, payloadJson: '{}' },
+      value: {
+        id: null,
+        event_type: 'quiz_started',
+        source: 'quiz-service',
+        session_id: null,
+        user_id: null,
+        payloadJson: '{}',
+      },
     });
   });
 
@@ -31,13 +38,23 @@ describe('parseEventInput', () => {
     const raw = { ...valid, id: 'p:1.a_b-c', session_id: 's1', user_id: 'u1', payload: { score: 3, tags: ['a'] } };
     expect(parseEventInput(raw, limits)).toEqual({
       ok: true,
-      value: { id: 'p:1.a_b-c', event_type: 'quiz_started', source: 'quiz-service', session_id: 's1', user_id: 'u1', payloadJson: '{"score":3,"tags":["a"]}' },
+      value: {
+        id: 'p:1.a_b-c',
+        event_type: 'quiz_started',
+        source: 'quiz-service',
+        session_id: 's1',
+        user_id: 'u1',
+        payloadJson: '{"score":3,"tags":["a"]}',
+      },
     });
   });
 
   it('treats null optional fields as absent', () => {
     const result = parseEventInput({ ...valid, id: null, session_id: null, user_id: null, payload: null }, limits);
-    expect(result).toEqual({ ok: true, value: expect.objectContaining({ id: null, session_id: null, user_id: null, payloadJson: '{}' }) });
+    expect(result).toEqual({
+      ok: true,
+      value: expect.objectContaining({ id: null, session_id: null, user_id: null, payloadJson: '{}' }),
+    });
   });
 
   it('drops unknown fields', () => {
@@ -132,7 +149,9 @@ describe('parseEventInput', () => {
     });
 
     it('rejects an empty string, which would make a session that cannot be fetched', () => {
-      expect(issuesOf({ ...valid, [field]: '' })).toEqual([{ field, message: expect.stringContaining('must not be empty') }]);
+      expect(issuesOf({ ...valid, [field]: '' })).toEqual([
+        { field, message: expect.stringContaining('must not be empty') },
+      ]);
     });
   });
 
@@ -201,11 +220,15 @@ describe('parseEventInput', () => {
     });
 
     it('accepts exactly when the key count and the UTF-8 size are within limits', () => {
-      const payloadArb = fc.dictionary(fc.string({ maxLength: 4 }), fc.string({ unit: 'binary', maxLength: 20 }), { maxKeys: 8 });
+      const payloadArb = fc.dictionary(fc.string({ maxLength: 4 }), fc.string({ unit: 'binary', maxLength: 20 }), {
+        maxKeys: 8,
+      });
       fc.assert(
         fc.property(payloadArb, (payload) => {
           const json = JSON.stringify(payload);
-          const expected = Object.keys(payload).length <= limits.maxPayloadKeys && Buffer.byteLength(json, 'utf8') <= limits.maxPayloadBytes;
+          const expected =
+            Object.keys(payload).length <= limits.maxPayloadKeys &&
+            Buffer.byteLength(json, 'utf8') <= limits.maxPayloadBytes;
           const result = parseEventInput({ ...valid, payload }, limits);
           expect(result.ok).toBe(expected);
           if (result.ok) expect(result.value.payloadJson).toBe(json);

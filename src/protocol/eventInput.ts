@@ -1,8 +1,8 @@
 import * as v from 'valibot';
-import { EVENT_TYPES, isEventType, type EventType } from './eventTypes.js';
-import { tooDeepAt } from './jsonDepth.js';
-import { preview, type ParseResult } from './issue.js';
+import { EVENT_TYPES, type EventType, isEventType } from './eventTypes.js';
+import { type ParseResult, preview } from './issue.js';
 import { issuesFromValibot } from './issuesFromValibot.js';
+import { tooDeepAt } from './jsonDepth.js';
 import { optionalKey, pattern, wellFormed } from './optionalKey.js';
 
 /** Limits that come from configuration (MAX_PAYLOAD_KEYS, MAX_PAYLOAD_BYTES, MAX_JSON_DEPTH). */
@@ -38,7 +38,8 @@ export const EventInputSchema = v.object(
   {
     event_type: v.picklist(
       EVENT_TYPES,
-      (issue) => `unknown event type ${typeof issue.input === 'string' ? preview(issue.input) : JSON.stringify(issue.input)}; allowed: ${ALLOWED_TYPES}`,
+      (issue) =>
+        `unknown event type ${typeof issue.input === 'string' ? preview(issue.input) : JSON.stringify(issue.input)}; allowed: ${ALLOWED_TYPES}`,
     ),
     source: v.pipe(
       v.string('is required and must be a string'),
@@ -69,7 +70,9 @@ export const EventInputSchema = v.object(
 type EventShape = v.InferOutput<typeof EventInputSchema>;
 
 const optionalText = (value: unknown, max: number) =>
-  value === undefined || value === null || (typeof value === 'string' && value.length >= 1 && value.length <= max && value.isWellFormed());
+  value === undefined ||
+  value === null ||
+  (typeof value === 'string' && value.length >= 1 && value.length <= max && value.isWellFormed());
 
 /**
  * The schema's accept path as plain checks: the same rules as EventInputSchema, about 10× cheaper per event
@@ -81,10 +84,18 @@ export function fastEventShape(raw: unknown): EventShape | null {
   const r = raw as Record<string, unknown>;
   const { event_type, source, session_id, user_id, payload, id } = r;
   if (!isEventType(event_type)) return null;
-  if (typeof source !== 'string' || source.length < 1 || source.length > 100 || !SOURCE_PATTERN.test(source)) return null;
+  if (typeof source !== 'string' || source.length < 1 || source.length > 100 || !SOURCE_PATTERN.test(source))
+    return null;
   if (!optionalText(session_id, 200) || !optionalText(user_id, 200)) return null;
   if (!(payload === undefined || payload === null || isPlainObject(payload))) return null;
-  if (!(id === undefined || id === null || (typeof id === 'string' && id.length >= 1 && id.length <= 100 && PRODUCER_ID_PATTERN.test(id)))) return null;
+  if (
+    !(
+      id === undefined ||
+      id === null ||
+      (typeof id === 'string' && id.length >= 1 && id.length <= 100 && PRODUCER_ID_PATTERN.test(id))
+    )
+  )
+    return null;
   return {
     event_type,
     source,
@@ -102,7 +113,10 @@ export function parseEventInput(raw: unknown, limits: PayloadLimits): ParseResul
   // Hint: before anything recursive (valibot, JSON.stringify): 10,000 levels overflow the stack there.
   if (nestsDeeper(raw, limits.maxJsonDepth)) {
     const field = tooDeepAt(raw, limits.maxJsonDepth) ?? 'body';
-    return { ok: false, issues: [{ field, message: `nests deeper than ${limits.maxJsonDepth} levels (MAX_JSON_DEPTH)` }] };
+    return {
+      ok: false,
+      issues: [{ field, message: `nests deeper than ${limits.maxJsonDepth} levels (MAX_JSON_DEPTH)` }],
+    };
   }
   const fast = fastEventShape(raw);
   if (fast !== null) return checkPayload(fast, limits);
@@ -144,7 +158,9 @@ function checkPayload(event: EventShape, limits: PayloadLimits): ParseResult<Eve
     if (bytes > limits.maxPayloadBytes) {
       return {
         ok: false,
-        issues: [{ field: 'payload', message: `is ${bytes} bytes serialized; at most ${limits.maxPayloadBytes} allowed` }],
+        issues: [
+          { field: 'payload', message: `is ${bytes} bytes serialized; at most ${limits.maxPayloadBytes} allowed` },
+        ],
       };
     }
   }

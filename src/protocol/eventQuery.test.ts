@@ -21,9 +21,18 @@ describe('parseEventQuery', () => {
   });
 
   it('treats empty values as absent', () => {
-    expect(parse({ limit: '', since: '', until: '', session_id: '', user_id: '', source: '', event_type: '', after_offset: '' })).toEqual(
-      parse({}),
-    );
+    expect(
+      parse({
+        limit: '',
+        since: '',
+        until: '',
+        session_id: '',
+        user_id: '',
+        source: '',
+        event_type: '',
+        after_offset: '',
+      }),
+    ).toEqual(parse({}));
   });
 
   describe('limit', () => {

@@ -1,6 +1,6 @@
-import { EVENT_TYPES, isEventType, type EventType } from './eventTypes.js';
 import type { EventFilter } from './eventFilter.js';
-import { preview, type Issue } from './issue.js';
+import { EVENT_TYPES, type EventType, isEventType } from './eventTypes.js';
+import { type Issue, preview } from './issue.js';
 import { parseIsoTimestamp } from './timestamp.js';
 
 /** A validated GET /events query. */
@@ -49,7 +49,10 @@ export function parseEventQuery(params: ReadonlyMap<string, string>): QueryParse
     if (text === undefined || text === '') continue;
     const ms = parseIsoTimestamp(text);
     if (ms === null) {
-      timestampIssues.push({ field: name, message: `invalid timestamp ${preview(text)}; use ISO 8601, e.g. 2026-01-31T12:00:00Z` });
+      timestampIssues.push({
+        field: name,
+        message: `invalid timestamp ${preview(text)}; use ISO 8601, e.g. 2026-01-31T12:00:00Z`,
+      });
     } else if (name === 'since') since = ms;
     else until = ms;
   }
@@ -60,7 +63,10 @@ export function parseEventQuery(params: ReadonlyMap<string, string>): QueryParse
   if (limitText !== undefined && limitText !== '') {
     const n = Number(limitText);
     if (!INTEGER_PATTERN.test(limitText) || n < 1 || n > MAX_QUERY_LIMIT) {
-      issues.push({ field: 'limit', message: `must be an integer from 1 to ${MAX_QUERY_LIMIT} (got ${preview(limitText)})` });
+      issues.push({
+        field: 'limit',
+        message: `must be an integer from 1 to ${MAX_QUERY_LIMIT} (got ${preview(limitText)})`,
+      });
     } else limit = n;
   }
 
@@ -80,7 +86,11 @@ export function parseEventQuery(params: ReadonlyMap<string, string>): QueryParse
       const name = part.trim();
       if (name === '') continue;
       if (isEventType(name)) event_types.push(name);
-      else issues.push({ field: 'event_type', message: `unknown event type ${preview(name)}; allowed: ${EVENT_TYPES.join(', ')}` });
+      else
+        issues.push({
+          field: 'event_type',
+          message: `unknown event type ${preview(name)}; allowed: ${EVENT_TYPES.join(', ')}`,
+        });
     }
   }
   if (issues.length > 0) return { ok: false, status: 422, issues };

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { formatTimestamp, recordJson, recordsJson, toRecord, type StoredEvent } from './eventRecord.js';
+import { formatTimestamp, recordJson, recordsJson, type StoredEvent, toRecord } from './eventRecord.js';
 import { EVENT_TYPES } from './eventTypes.js';
 
 /** Strings that stress escaping: quotes, backslashes, control characters, astral and combining characters. */
@@ -123,7 +123,12 @@ describe('toRecord', () => {
       fc.property(storedEventArb, (arb) => {
         const record = toRecord(stored(arb));
         expect(record.payload).toEqual(JSON.parse(JSON.stringify(arb.payload)));
-        expect(record).toMatchObject({ id: arb.id, offset: arb.offset, session_id: arb.session_id, user_id: arb.user_id });
+        expect(record).toMatchObject({
+          id: arb.id,
+          offset: arb.offset,
+          session_id: arb.session_id,
+          user_id: arb.user_id,
+        });
       }),
       { numRuns: 100 },
     );

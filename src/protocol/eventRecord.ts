@@ -49,14 +49,23 @@ function quote(text: string): string {
 /** Serialize a stored event to the contract's JSON without re-parsing its payload. */
 export function recordJson(event: StoredEvent): string {
   return (
-    '{"id":' + quote(event.id) +
-    ',"offset":' + event.offset +
-    ',"event_type":"' + event.event_type +
-    '","source":"' + event.source +
-    '","session_id":' + (event.session_id === null ? 'null' : quote(event.session_id)) +
-    ',"user_id":' + (event.user_id === null ? 'null' : quote(event.user_id)) +
-    ',"payload":' + event.payloadJson +
-    ',"timestamp":"' + formatTimestamp(event.ts) + '"}'
+    '{"id":' +
+    quote(event.id) +
+    ',"offset":' +
+    event.offset +
+    ',"event_type":"' +
+    event.event_type +
+    '","source":"' +
+    event.source +
+    '","session_id":' +
+    (event.session_id === null ? 'null' : quote(event.session_id)) +
+    ',"user_id":' +
+    (event.user_id === null ? 'null' : quote(event.user_id)) +
+    ',"payload":' +
+    event.payloadJson +
+    ',"timestamp":"' +
+    formatTimestamp(event.ts) +
+    '"}'
   );
 }
 

@@ -11,7 +11,7 @@ export const EVENT_TYPE_DESCRIPTIONS = {
   timer_tick: 'Timer update',
   timer_warning: 'Timer is close to running out',
   mastery_updated: 'Mastery level changed',
-  learning_gap_detected: 'A gap in the learner\'s knowledge was detected',
+  learning_gap_detected: "A gap in the learner's knowledge was detected",
   session_created: 'Learning session created',
   session_ended: 'Learning session ended',
   error_occurred: 'A client or service reported an error',

@@ -28,7 +28,12 @@ export function prefixIssues(prefix: string, issues: readonly Issue[]): Issue[] 
 
 function prefixIssue(prefix: string, issue: Issue): Issue {
   return {
-    field: issue.field === '' ? prefix : issue.field.startsWith('[') ? `${prefix}${issue.field}` : `${prefix}.${issue.field}`,
+    field:
+      issue.field === ''
+        ? prefix
+        : issue.field.startsWith('[')
+          ? `${prefix}${issue.field}`
+          : `${prefix}.${issue.field}`,
     message: issue.message,
   };
 }
@@ -68,6 +73,12 @@ export class IssueList {
   summarized(): Issue[] {
     const left = this.total - this.listed.length;
     if (left === 0) return this.listed;
-    return [...this.listed, { field: '', message: `… and ${left.toLocaleString('en-US')} more issues (${this.total.toLocaleString('en-US')} in all)` }];
+    return [
+      ...this.listed,
+      {
+        field: '',
+        message: `… and ${left.toLocaleString('en-US')} more issues (${this.total.toLocaleString('en-US')} in all)`,
+      },
+    ];
   }
 }

@@ -12,7 +12,8 @@ export function tooDeepAt(value: unknown, max: number, root = ''): string | null
     if (typeof item.value !== 'object' || item.value === null) continue;
     if (item.depth > max) return item.path === '' ? 'body' : item.path;
     if (Array.isArray(item.value)) {
-      for (let i = 0; i < item.value.length; i++) stack.push({ value: item.value[i], depth: item.depth + 1, path: `${item.path}[${i}]` });
+      for (let i = 0; i < item.value.length; i++)
+        stack.push({ value: item.value[i], depth: item.depth + 1, path: `${item.path}[${i}]` });
     } else {
       for (const [key, child] of Object.entries(item.value)) {
         if (typeof child === 'object' && child !== null) {

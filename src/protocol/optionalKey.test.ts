@@ -41,7 +41,11 @@ describe('optionalKey', () => {
 
 describe.each(['source', 'session_id', 'user_id', 'id'] as const)('lone surrogates in %s', (field) => {
   it('are refused, naming the field and the code unit', () => {
-    for (const [value, unit] of [['a\ud800b', '\\ud800'], ['\udc00', '\\udc00'], ['x\ud83d', '\\ud83d']] as const) {
+    for (const [value, unit] of [
+      ['a\ud800b', '\\ud800'],
+      ['\udc00', '\\udc00'],
+      ['x\ud83d', '\\ud83d'],
+    ] as const) {
       expect(issuesOf({ ...valid, [field]: value })).toEqual([
         { field, message: `contains a lone surrogate (${unit}); cannot be stored as sent` },
       ]);
@@ -49,7 +53,8 @@ describe.each(['source', 'session_id', 'user_id', 'id'] as const)('lone surrogat
   });
 
   it('do not catch a well-formed surrogate pair', () => {
-    const issues = field === 'session_id' || field === 'user_id' ? [] : issuesOf({ ...valid, [field]: 'a\ud83d\ude00' });
+    const issues =
+      field === 'session_id' || field === 'user_id' ? [] : issuesOf({ ...valid, [field]: 'a\ud83d\ude00' });
     for (const issue of issues) expect(issue.message).not.toContain('surrogate');
   });
 });

@@ -5,13 +5,25 @@ import { formatIssues } from './issue.js';
 import { PublishBodySchema, PublishMessageSchema, publishInputs, readPublishMessage } from './publishMessage.js';
 
 const limits = { maxPayloadKeys: 100, maxPayloadBytes: 65_536, maxJsonDepth: 32 };
-const event = (extra: Record<string, unknown> = {}) => ({ event_type: 'quiz_started', source: 'quiz_engine', ...extra });
+const event = (extra: Record<string, unknown> = {}) => ({
+  event_type: 'quiz_started',
+  source: 'quiz_engine',
+  ...extra,
+});
 
 describe('readPublishMessage', () => {
   it('unwraps an event, an array and an envelope, keeping ref', () => {
-    expect(readPublishMessage({ ...event(), ref: 'a' }, 'message')).toEqual({ items: [{ ...event(), ref: 'a' }], isBatch: false, ref: 'a' });
+    expect(readPublishMessage({ ...event(), ref: 'a' }, 'message')).toEqual({
+      items: [{ ...event(), ref: 'a' }],
+      isBatch: false,
+      ref: 'a',
+    });
     expect(readPublishMessage([event()], 'message')).toEqual({ items: [event()], isBatch: true, ref: undefined });
-    expect(readPublishMessage({ ref: 7, events: [event()] }, 'message')).toEqual({ items: [event()], isBatch: true, ref: 7 });
+    expect(readPublishMessage({ ref: 7, events: [event()] }, 'message')).toEqual({
+      items: [event()],
+      isBatch: true,
+      ref: 7,
+    });
     expect(readPublishMessage({ events: [] }, 'message')).toEqual({ items: [], isBatch: true, ref: undefined });
   });
 
@@ -22,13 +34,17 @@ describe('readPublishMessage', () => {
   });
 
   it('reads any other value as one event, for the event schema to refuse', () => {
-    for (const value of [null, 3, 'x', true]) expect(readPublishMessage(value, 'message')).toEqual({ items: [value], isBatch: false, ref: undefined });
+    for (const value of [null, 3, 'x', true])
+      expect(readPublishMessage(value, 'message')).toEqual({ items: [value], isBatch: false, ref: undefined });
   });
 
   it('agrees with the schemas on every JSON value (the plain-code path is only a shortcut)', () => {
     const valueArb = fc.oneof(
       fc.jsonValue(),
-      fc.record({ ref: fc.jsonValue(), events: fc.oneof(fc.array(fc.jsonValue(), { maxLength: 3 }), fc.jsonValue()) }, { requiredKeys: [] }),
+      fc.record(
+        { ref: fc.jsonValue(), events: fc.oneof(fc.array(fc.jsonValue(), { maxLength: 3 }), fc.jsonValue()) },
+        { requiredKeys: [] },
+      ),
     );
     fc.assert(
       fc.property(valueArb, (value) => {
@@ -42,9 +58,16 @@ describe('readPublishMessage', () => {
 
 describe('publishInputs', () => {
   it('validates every event, naming the item of a batch', () => {
-    const parsed = publishInputs(readPublishMessage([event(), event({ source: 'bad source' })], 'message'), limits, 'events');
+    const parsed = publishInputs(
+      readPublishMessage([event(), event({ source: 'bad source' })], 'message'),
+      limits,
+      'events',
+    );
     expect(parsed.ok).toBe(false);
-    if (!parsed.ok) expect(formatIssues(parsed.issues.summarized())).toBe('[1].source: may contain only letters, digits, "_", "." and "-"');
+    if (!parsed.ok)
+      expect(formatIssues(parsed.issues.summarized())).toBe(
+        '[1].source: may contain only letters, digits, "_", "." and "-"',
+      );
   });
 
   it('does not prefix the issues of a single event', () => {
@@ -60,7 +83,14 @@ describe('publishInputs', () => {
   });
 
   it('lists the first 100 issues and counts the rest', () => {
-    const parsed = publishInputs(readPublishMessage(Array.from({ length: 250 }, () => ({})), 'message'), limits, 'events');
+    const parsed = publishInputs(
+      readPublishMessage(
+        Array.from({ length: 250 }, () => ({})),
+        'message',
+      ),
+      limits,
+      'events',
+    );
     expect(parsed.ok).toBe(false);
     if (!parsed.ok) {
       expect(parsed.issues.listed).toHaveLength(100);
@@ -70,7 +100,11 @@ describe('publishInputs', () => {
   });
 
   it('accepts valid events in order', () => {
-    const parsed = publishInputs(readPublishMessage([event({ id: 'a' }), event({ id: 'b' })], 'message'), limits, 'events');
+    const parsed = publishInputs(
+      readPublishMessage([event({ id: 'a' }), event({ id: 'b' })], 'message'),
+      limits,
+      'events',
+    );
     expect(parsed.ok && parsed.value.map((input) => input.id)).toEqual(['a', 'b']);
   });
 });

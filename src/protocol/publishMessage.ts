@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import { isPlainObject, parseEventInput, type EventInput, type PayloadLimits } from './eventInput.js';
+import { type EventInput, isPlainObject, type PayloadLimits, parseEventInput } from './eventInput.js';
 import { IssueList } from './issue.js';
 
 /** A publish message unwrapped: its events, whether it was a batch (array or envelope), and the `ref` to echo. */
@@ -23,7 +23,13 @@ const EnvelopeSchema = v.pipe(
 // Hint: anything else is one event; the event schema then says what is wrong with it ("event must be a JSON object").
 const SingleSchema = v.pipe(
   v.unknown(),
-  v.transform((value): PublishMessage => ({ items: [value], isBatch: false, ref: isPlainObject(value) ? value['ref'] : undefined })),
+  v.transform(
+    (value): PublishMessage => ({
+      items: [value],
+      isBatch: false,
+      ref: isPlainObject(value) ? value['ref'] : undefined,
+    }),
+  ),
 );
 
 /** `POST /events`: one event, or an all-or-nothing array. Never fails: the last option takes any value. */
@@ -42,12 +48,15 @@ export type PublishShapes = 'body' | 'message';
  */
 export function readPublishMessage(value: unknown, shapes: PublishShapes): PublishMessage {
   if (Array.isArray(value)) return { items: value, isBatch: true, ref: undefined };
-  if (isPlainObject(value) && value['events'] === undefined) return { items: [value], isBatch: false, ref: value['ref'] };
+  if (isPlainObject(value) && value['events'] === undefined)
+    return { items: [value], isBatch: false, ref: value['ref'] };
   return v.parse(shapes === 'message' ? PublishMessageSchema : PublishBodySchema, value);
 }
 
 /** The validated events of a publish, or its issues (the first 100 listed, all counted). */
-export type PublishInputs = { readonly ok: true; readonly value: EventInput[] } | { readonly ok: false; readonly issues: IssueList };
+export type PublishInputs =
+  | { readonly ok: true; readonly value: EventInput[] }
+  | { readonly ok: false; readonly issues: IssueList };
 
 /**
  * Validate every event of a publish, all or nothing: a batch's issues name the item (`[3].source`). An empty

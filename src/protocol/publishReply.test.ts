@@ -3,36 +3,66 @@ import type { StoredEvent } from './eventRecord.js';
 import { publishReply, wsPublishAck } from './publishReply.js';
 
 const stored = (offset: number, id = `evt_${offset}`): StoredEvent => ({
-  offset, id, event_type: 'quiz_started', source: 'q', session_id: null, user_id: null, payloadJson: '{}', ts: 0,
+  offset,
+  id,
+  event_type: 'quiz_started',
+  source: 'q',
+  session_id: null,
+  user_id: null,
+  payloadJson: '{}',
+  ts: 0,
 });
 
 describe('publishReply', () => {
   it('is 201 when anything was appended and 200 when every event was a duplicate', () => {
     const a = stored(1);
     const b = stored(2);
-    expect(publishReply({ ok: true, records: [a, b], appended: [b] })).toEqual({ kind: 'committed', status: 201, records: [a, b], duplicates: 1 });
+    expect(publishReply({ ok: true, records: [a, b], appended: [b] })).toEqual({
+      kind: 'committed',
+      status: 201,
+      records: [a, b],
+      duplicates: 1,
+    });
     expect(publishReply({ ok: true, records: [a], appended: [] })).toMatchObject({ status: 200, duplicates: 1 });
   });
 
   it('refuses a conflict with 409 on `id` and a failed commit with 503', () => {
     expect(publishReply({ ok: false, conflict: { id: 'x' } })).toEqual({
-      kind: 'refused', status: 409, field: 'id', message: 'event id "x" already exists with different content',
+      kind: 'refused',
+      status: 409,
+      field: 'id',
+      message: 'event id "x" already exists with different content',
     });
-    expect(publishReply({ ok: false, message: 'disk full' })).toEqual({ kind: 'refused', status: 503, field: null, message: 'disk full' });
+    expect(publishReply({ ok: false, message: 'disk full' })).toEqual({
+      kind: 'refused',
+      status: 503,
+      field: null,
+      message: 'disk full',
+    });
   });
 });
 
 describe('wsPublishAck', () => {
   it('acks one event with its offset, and echoes ref', () => {
     const reply = publishReply({ ok: true, records: [stored(5)], appended: [] });
-    expect(wsPublishAck(reply, false, 'r')).toEqual({ message: { status: 'ok', event_id: 'evt_5', offset: 5, duplicate: true, ref: 'r' }, offset: 5 });
+    expect(wsPublishAck(reply, false, 'r')).toEqual({
+      message: { status: 'ok', event_id: 'evt_5', offset: 5, duplicate: true, ref: 'r' },
+      offset: 5,
+    });
   });
 
   it('acks a batch with its ids, offset range and duplicates, without ref when none was sent', () => {
     const records = [stored(5), stored(6), stored(7)];
     const ack = wsPublishAck(publishReply({ ok: true, records, appended: records.slice(1) }), true, undefined);
     expect(ack).toEqual({
-      message: { status: 'ok', count: 3, event_ids: ['evt_5', 'evt_6', 'evt_7'], first_offset: 5, last_offset: 7, duplicates: 1 },
+      message: {
+        status: 'ok',
+        count: 3,
+        event_ids: ['evt_5', 'evt_6', 'evt_7'],
+        first_offset: 5,
+        last_offset: 7,
+        duplicates: 1,
+      },
       offset: 7,
     });
     expect('ref' in ack.message).toBe(false);
@@ -40,7 +70,12 @@ describe('wsPublishAck', () => {
 
   it('renders refusals as errors acknowledging nothing: 409 with code, 503 as retryable', () => {
     expect(wsPublishAck(publishReply({ ok: false, conflict: { id: 'x' } }), false, null)).toEqual({
-      message: { status: 'error', message: 'id: event id "x" already exists with different content', code: 409, ref: null },
+      message: {
+        status: 'error',
+        message: 'id: event id "x" already exists with different content',
+        code: 409,
+        ref: null,
+      },
       offset: 0,
     });
     expect(wsPublishAck(publishReply({ ok: false, message: 'disk full' }), true, undefined)).toEqual({

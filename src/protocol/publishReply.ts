@@ -12,7 +12,12 @@ export type PublishOutcome =
  * 201), or refused with an HTTP status, the field at fault (if any) and the reason.
  */
 export type PublishReply =
-  | { readonly kind: 'committed'; readonly status: 200 | 201; readonly records: readonly StoredEvent[]; readonly duplicates: number }
+  | {
+      readonly kind: 'committed';
+      readonly status: 200 | 201;
+      readonly records: readonly StoredEvent[];
+      readonly duplicates: number;
+    }
   | { readonly kind: 'refused'; readonly status: 409 | 503; readonly field: string | null; readonly message: string };
 
 /** The transport-neutral reply to a publish outcome. */
@@ -20,10 +25,20 @@ export function publishReply(outcome: PublishOutcome): PublishReply {
   if (outcome.ok) {
     const duplicates = outcome.records.length - outcome.appended.length;
     // Hint: a producer id seen before returns its original record with 200; anything newly appended is a 201.
-    return { kind: 'committed', status: outcome.appended.length === 0 ? 200 : 201, records: outcome.records, duplicates };
+    return {
+      kind: 'committed',
+      status: outcome.appended.length === 0 ? 200 : 201,
+      records: outcome.records,
+      duplicates,
+    };
   }
   if ('conflict' in outcome) {
-    return { kind: 'refused', status: 409, field: 'id', message: `event id ${JSON.stringify(outcome.conflict.id)} already exists with different content` };
+    return {
+      kind: 'refused',
+      status: 409,
+      field: 'id',
+      message: `event id ${JSON.stringify(outcome.conflict.id)} already exists with different content`,
+    };
   }
   return { kind: 'refused', status: 503, field: null, message: outcome.message };
 }
@@ -51,7 +66,10 @@ export function wsPublishAck(reply: PublishReply, isBatch: boolean, ref: unknown
   const first = records[0]!;
   const last = records[records.length - 1]!.offset;
   if (!isBatch) {
-    return { message: withRef({ status: 'ok', event_id: first.id, offset: first.offset, duplicate: duplicates > 0 }, ref), offset: last };
+    return {
+      message: withRef({ status: 'ok', event_id: first.id, offset: first.offset, duplicate: duplicates > 0 }, ref),
+      offset: last,
+    };
   }
   const ack: BatchPublishAck = {
     status: 'ok',

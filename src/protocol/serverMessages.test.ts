@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { checkpoint, describeFilter, errorMessage, filtersUpdated, KEEPALIVE, PONG, type ServerMessage } from './serverMessages.js';
+import {
+  checkpoint,
+  describeFilter,
+  errorMessage,
+  filtersUpdated,
+  KEEPALIVE,
+  PONG,
+  type ServerMessage,
+} from './serverMessages.js';
 
 describe('server message constructors', () => {
   it('build errors with optional retryable, code and ref, in the order clients have always seen', () => {
@@ -10,7 +18,12 @@ describe('server message constructors', () => {
   });
 
   it('echo the filter with every field present and list ignored keys only when there are some', () => {
-    expect(describeFilter({ user_id: 'u' })).toEqual({ event_types: null, session_id: null, user_id: 'u', source: null });
+    expect(describeFilter({ user_id: 'u' })).toEqual({
+      event_types: null,
+      session_id: null,
+      user_id: 'u',
+      source: null,
+    });
     expect(filtersUpdated({ source: 's' }, [])).toEqual({
       status: 'filters_updated',
       filters: { event_types: null, session_id: null, user_id: null, source: 's' },
@@ -20,6 +33,10 @@ describe('server message constructors', () => {
 
   it('give the subscriber control messages their wire shapes', () => {
     const sent: ServerMessage[] = [checkpoint(12), KEEPALIVE, PONG];
-    expect(sent.map((message) => JSON.stringify(message))).toEqual(['{"type":"checkpoint","offset":12}', '{"type":"keepalive"}', '{"type":"pong"}']);
+    expect(sent.map((message) => JSON.stringify(message))).toEqual([
+      '{"type":"checkpoint","offset":12}',
+      '{"type":"keepalive"}',
+      '{"type":"pong"}',
+    ]);
   });
 });

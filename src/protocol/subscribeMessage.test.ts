@@ -1,11 +1,24 @@
 import { describe, expect, it } from 'vitest';
-import { describeFilter, ignoredFilterKeys, ignoredSubscribeKeys, parseFilters, parseSubscribe } from './subscribeMessage.js';
+import {
+  describeFilter,
+  ignoredFilterKeys,
+  ignoredSubscribeKeys,
+  parseFilters,
+  parseSubscribe,
+} from './subscribeMessage.js';
 
 describe('parseSubscribe', () => {
   it('accepts the legacy snippet and defaults the rest', () => {
-    expect(parseSubscribe({ event_types: ['quiz_started', 'answer_submitted', 'quiz_started'], session_id: 'session-123' })).toEqual({
+    expect(
+      parseSubscribe({ event_types: ['quiz_started', 'answer_submitted', 'quiz_started'], session_id: 'session-123' }),
+    ).toEqual({
       ok: true,
-      value: { filter: { event_types: ['quiz_started', 'answer_submitted'], session_id: 'session-123' }, from_offset: null, batch: false, checkpoints: false },
+      value: {
+        filter: { event_types: ['quiz_started', 'answer_submitted'], session_id: 'session-123' },
+        from_offset: null,
+        batch: false,
+        checkpoints: false,
+      },
     });
   });
 
@@ -14,9 +27,15 @@ describe('parseSubscribe', () => {
     expect(parsed).toEqual({ ok: true, value: { filter: {}, from_offset: null, batch: false, checkpoints: false } });
   });
 
-  it.each([[[]], [[{ event_types: ['quiz_started'] }]], [null], ['x'], [3]])('rejects %j as not a JSON object', (raw) => {
-    expect(parseSubscribe(raw)).toEqual({ ok: false, issues: [{ field: 'message', message: 'subscribe message must be a JSON object' }] });
-  });
+  it.each([[[]], [[{ event_types: ['quiz_started'] }]], [null], ['x'], [3]])(
+    'rejects %j as not a JSON object',
+    (raw) => {
+      expect(parseSubscribe(raw)).toEqual({
+        ok: false,
+        issues: [{ field: 'message', message: 'subscribe message must be a JSON object' }],
+      });
+    },
+  );
 
   it('names the offending field', () => {
     const parsed = parseSubscribe({ event_types: ['quiz_started', 'nope'], from_offset: -2 });
@@ -27,7 +46,10 @@ describe('parseSubscribe', () => {
 
 describe('parseFilters', () => {
   it.each([[[]], [null], ['x']])('rejects %j, naming "filters"', (raw) => {
-    expect(parseFilters(raw)).toEqual({ ok: false, issues: [{ field: 'filters', message: 'filters must be a JSON object' }] });
+    expect(parseFilters(raw)).toEqual({
+      ok: false,
+      issues: [{ field: 'filters', message: 'filters must be a JSON object' }],
+    });
   });
 
   it('prefixes nested fields with "filters."', () => {
@@ -38,13 +60,20 @@ describe('parseFilters', () => {
 
   it('round-trips through describeFilter with every field present', () => {
     const parsed = parseFilters({ source: 'quiz_engine' });
-    expect(parsed.ok && describeFilter(parsed.value)).toEqual({ event_types: null, session_id: null, user_id: null, source: 'quiz_engine' });
+    expect(parsed.ok && describeFilter(parsed.value)).toEqual({
+      event_types: null,
+      session_id: null,
+      user_id: null,
+      source: 'quiz_engine',
+    });
   });
 });
 
 describe('ignored keys', () => {
   it('lists subscribe keys that are not part of the protocol, but not "type"', () => {
-    expect(ignoredSubscribeKeys({ sessionId: 'a', session_id: 'b', type: 'subscribe', from_offset: 1, extra: 1 })).toEqual(['sessionId', 'extra']);
+    expect(
+      ignoredSubscribeKeys({ sessionId: 'a', session_id: 'b', type: 'subscribe', from_offset: 1, extra: 1 }),
+    ).toEqual(['sessionId', 'extra']);
     expect(ignoredSubscribeKeys({ session_id: 'b' })).toEqual([]);
     expect(ignoredSubscribeKeys([1, 2])).toEqual([]);
     expect(parseSubscribe({ sessionId: 'a' }).ok).toBe(true);

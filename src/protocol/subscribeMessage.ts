@@ -1,7 +1,7 @@
 import * as v from 'valibot';
 import type { EventFilter } from './eventFilter.js';
 import { EVENT_TYPES, type EventType } from './eventTypes.js';
-import { prefixIssues, type ParseResult } from './issue.js';
+import { type ParseResult, prefixIssues } from './issue.js';
 import { issuesFromValibot } from './issuesFromValibot.js';
 import { optionalKey } from './optionalKey.js';
 
@@ -9,7 +9,10 @@ const FilterEntries = {
   event_types: v.optional(
     v.nullable(
       v.array(
-        v.picklist(EVENT_TYPES, (issue) => `unknown event type ${JSON.stringify(issue.input)}; allowed: ${EVENT_TYPES.join(', ')}`),
+        v.picklist(
+          EVENT_TYPES,
+          (issue) => `unknown event type ${JSON.stringify(issue.input)}; allowed: ${EVENT_TYPES.join(', ')}`,
+        ),
         'must be an array of event type names',
       ),
     ),
@@ -22,7 +25,9 @@ const FilterEntries = {
 /** The subscription's own keys (besides the filter). */
 export const SubscribeEntries = {
   ...FilterEntries,
-  from_offset: v.optional(v.nullable(v.pipe(v.number('must be an integer'), v.integer('must be an integer'), v.minValue(0, 'must be ≥ 0')))),
+  from_offset: v.optional(
+    v.nullable(v.pipe(v.number('must be an integer'), v.integer('must be an integer'), v.minValue(0, 'must be ≥ 0'))),
+  ),
   batch: v.optional(v.boolean('must be true or false'), false),
   checkpoints: v.optional(v.boolean('must be true or false'), false),
 };
@@ -50,7 +55,10 @@ export interface SubscribeRequest {
 }
 
 // Hint: v.object accepts arrays (typeof [] is 'object'), which would subscribe `[]` to everything.
-const notAnObject = (field: string, message: string): ParseResult<never> => ({ ok: false, issues: [{ field, message }] });
+const notAnObject = (field: string, message: string): ParseResult<never> => ({
+  ok: false,
+  issues: [{ field, message }],
+});
 
 /** The parsed filter fields as an EventFilter: null and empty fields are absent, event types deduplicated. */
 export function toFilter(raw: v.InferOutput<typeof FilterSchema>): EventFilter {
@@ -74,7 +82,12 @@ export function parseSubscribe(raw: unknown): ParseResult<SubscribeRequest> {
 
 /** The parsed subscribe message as a request. */
 export function toSubscribeRequest(raw: v.InferOutput<typeof SubscribeSchema>): SubscribeRequest {
-  return { filter: toFilter(raw), from_offset: raw.from_offset ?? null, batch: raw.batch, checkpoints: raw.checkpoints };
+  return {
+    filter: toFilter(raw),
+    from_offset: raw.from_offset ?? null,
+    batch: raw.batch,
+    checkpoints: raw.checkpoints,
+  };
 }
 
 /** Validate the `filters` of an update_filters message. */

@@ -1,8 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { subscriptionStart, type LogPosition } from './subscribedAck.js';
+import { type LogPosition, subscriptionStart } from './subscribedAck.js';
 import type { SubscribeRequest } from './subscribeMessage.js';
 
-const request = (from_offset: number | null): SubscribeRequest => ({ filter: { session_id: 's' }, from_offset, batch: false, checkpoints: false });
+const request = (from_offset: number | null): SubscribeRequest => ({
+  filter: { session_id: 's' },
+  from_offset,
+  batch: false,
+  checkpoints: false,
+});
 const log = (head: number, first: number): LogPosition => ({ head, epoch: 'e1', firstOffset: () => first });
 const filters = { event_types: null, session_id: 's', user_id: null, source: null };
 
@@ -26,13 +31,20 @@ describe('subscriptionStart', () => {
   it('says when retention deleted part of the requested range', () => {
     const { ack, start } = subscriptionStart('s', request(2), log(10, 5), []);
     expect(start).toBe(2);
-    expect(ack.retention).toEqual({ truncated: true, first_available_offset: 5, message: 'offsets before 5 were deleted by retention; replay starts at 5' });
+    expect(ack.retention).toEqual({
+      truncated: true,
+      first_available_offset: 5,
+      message: 'offsets before 5 were deleted by retention; replay starts at 5',
+    });
   });
 
   it('starts at the head + 1 for a from_offset beyond it, and says so', () => {
     const { ack, start } = subscriptionStart('s', request(50), log(10, 1), []);
     expect(start).toBe(11);
     expect(ack.from_offset).toBe(11);
-    expect(ack.beyond_head).toEqual({ requested_from_offset: 50, message: 'from_offset 50 is beyond the head (10); starting at 11' });
+    expect(ack.beyond_head).toEqual({
+      requested_from_offset: 50,
+      message: 'from_offset 50 is beyond the head (10); starting at 11',
+    });
   });
 });

@@ -25,20 +25,36 @@ export function subscriptionStart(
   ignored: readonly string[],
 ): SubscriptionStart {
   const { head, epoch } = log;
-  const base = { status: 'subscribed', subscriber_id: subscriberId, filters: describeFilter(request.filter), head_offset: head, epoch } as const;
+  const base = {
+    status: 'subscribed',
+    subscriber_id: subscriberId,
+    filters: describeFilter(request.filter),
+    head_offset: head,
+    epoch,
+  } as const;
   const withIgnored = (ack: SubscribedMessage): SubscribedMessage => (ignored.length > 0 ? { ...ack, ignored } : ack);
   const requested = request.from_offset;
   if (requested === null) return { ack: withIgnored(base), start: head + 1 };
   const start = Math.max(1, requested);
   if (start > head + 1) {
-    const beyond_head = { requested_from_offset: requested, message: `from_offset ${requested} is beyond the head (${head}); starting at ${head + 1}` };
+    const beyond_head = {
+      requested_from_offset: requested,
+      message: `from_offset ${requested} is beyond the head (${head}); starting at ${head + 1}`,
+    };
     return { ack: withIgnored({ ...base, from_offset: head + 1, beyond_head }), start: head + 1 };
   }
   const first = log.firstOffset();
   // Hint: offsets start at 1, so from_offset 0 on a never-trimmed log has lost nothing.
   if (start < first && start <= head) {
     const message = `offsets before ${first} were deleted by retention; replay starts at ${first}`;
-    return { ack: withIgnored({ ...base, from_offset: requested, retention: { truncated: true, first_available_offset: first, message } }), start };
+    return {
+      ack: withIgnored({
+        ...base,
+        from_offset: requested,
+        retention: { truncated: true, first_available_offset: first, message },
+      }),
+      start,
+    };
   }
   return { ack: withIgnored({ ...base, from_offset: requested }), start };
 }

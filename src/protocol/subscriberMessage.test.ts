@@ -3,7 +3,9 @@ import { parseSubscriberMessage, readSubscriberMessage } from './subscriberMessa
 
 describe('parseSubscriberMessage, subscribe phase', () => {
   it('reads a message without type as the subscription, listing unknown keys as ignored', () => {
-    expect(parseSubscriberMessage({ session_id: 's1', from_offset: 3, batch: true, sessionId: 'x' }, 'subscribe')).toEqual({
+    expect(
+      parseSubscriberMessage({ session_id: 's1', from_offset: 3, batch: true, sessionId: 'x' }, 'subscribe'),
+    ).toEqual({
       type: 'subscribe',
       request: { filter: { session_id: 's1' }, from_offset: 3, batch: true, checkpoints: false },
       ignored: ['sessionId'],
@@ -16,11 +18,18 @@ describe('parseSubscriberMessage, subscribe phase', () => {
 
   it('reads any other type as the subscription (the old service does not look at it)', () => {
     const parsed = parseSubscriberMessage({ type: 'update_filters', filters: {} }, 'subscribe');
-    expect(parsed).toEqual({ type: 'subscribe', request: { filter: {}, from_offset: null, batch: false, checkpoints: false }, ignored: ['filters'] });
+    expect(parsed).toEqual({
+      type: 'subscribe',
+      request: { filter: {}, from_offset: null, batch: false, checkpoints: false },
+      ignored: ['filters'],
+    });
   });
 
   it.each([[[]], [[{ session_id: 's' }]], [null], ['x'], [3]])('refuses %j as not a JSON object', (raw) => {
-    expect(parseSubscriberMessage(raw, 'subscribe')).toEqual({ type: 'error', message: 'message: subscribe message must be a JSON object' });
+    expect(parseSubscriberMessage(raw, 'subscribe')).toEqual({
+      type: 'error',
+      message: 'message: subscribe message must be a JSON object',
+    });
   });
 
   it('names every offending field', () => {
@@ -36,7 +45,9 @@ describe('parseSubscriberMessage, subscribe phase', () => {
 describe('parseSubscriberMessage, live phase', () => {
   it('tells ping and update_filters apart by type', () => {
     expect(parseSubscriberMessage({ type: 'ping' }, 'live')).toEqual({ type: 'ping' });
-    expect(parseSubscriberMessage({ type: 'update_filters', filters: { user_id: 'u', userId: 'u' }, extra: 1 }, 'live')).toEqual({
+    expect(
+      parseSubscriberMessage({ type: 'update_filters', filters: { user_id: 'u', userId: 'u' }, extra: 1 }, 'live'),
+    ).toEqual({
       type: 'update_filters',
       filters: { user_id: 'u' },
       ignored: ['extra', 'userId'],
@@ -44,8 +55,16 @@ describe('parseSubscriberMessage, live phase', () => {
   });
 
   it('treats missing or null filters as no filter', () => {
-    expect(parseSubscriberMessage({ type: 'update_filters' }, 'live')).toEqual({ type: 'update_filters', filters: {}, ignored: [] });
-    expect(parseSubscriberMessage({ type: 'update_filters', filters: null }, 'live')).toEqual({ type: 'update_filters', filters: {}, ignored: [] });
+    expect(parseSubscriberMessage({ type: 'update_filters' }, 'live')).toEqual({
+      type: 'update_filters',
+      filters: {},
+      ignored: [],
+    });
+    expect(parseSubscriberMessage({ type: 'update_filters', filters: null }, 'live')).toEqual({
+      type: 'update_filters',
+      filters: {},
+      ignored: [],
+    });
   });
 
   it.each([
@@ -55,11 +74,17 @@ describe('parseSubscriberMessage, live phase', () => {
     [5, 'null'],
     [{ type: 7 }, '7'],
   ])('refuses %j as an unknown message type', (raw, shown) => {
-    expect(parseSubscriberMessage(raw, 'live')).toEqual({ type: 'error', message: `unknown message type ${shown}; expected "ping" or "update_filters"` });
+    expect(parseSubscriberMessage(raw, 'live')).toEqual({
+      type: 'error',
+      message: `unknown message type ${shown}; expected "ping" or "update_filters"`,
+    });
   });
 
   it.each([[[]], ['x'], [3]])('refuses filters %j, naming "filters"', (filters) => {
-    expect(parseSubscriberMessage({ type: 'update_filters', filters }, 'live')).toEqual({ type: 'error', message: 'filters: filters must be a JSON object' });
+    expect(parseSubscriberMessage({ type: 'update_filters', filters }, 'live')).toEqual({
+      type: 'error',
+      message: 'filters: filters must be a JSON object',
+    });
   });
 
   it('prefixes nested filter fields with "filters."', () => {
@@ -80,7 +105,10 @@ describe('readSubscriberMessage', () => {
   it('answers too deep a message in both phases, naming the field', () => {
     const text = JSON.stringify({ type: 'update_filters', filters: { source: [[[['x']]]] } });
     for (const phase of ['subscribe', 'live'] as const) {
-      expect(readSubscriberMessage(text, phase, 4)).toEqual({ type: 'error', message: 'filters.source[0][0]: nested deeper than 4 levels (MAX_JSON_DEPTH)' });
+      expect(readSubscriberMessage(text, phase, 4)).toEqual({
+        type: 'error',
+        message: 'filters.source[0][0]: nested deeper than 4 levels (MAX_JSON_DEPTH)',
+      });
     }
   });
 });

@@ -9,9 +9,9 @@ import {
   ignoredSubscribeKeys,
   SUBSCRIBE_NOT_OBJECT,
   SubscribeEntries,
+  type SubscribeRequest,
   toFilter,
   toSubscribeRequest,
-  type SubscribeRequest,
 } from './subscribeMessage.js';
 
 /** What a subscriber may send: its subscription first, then ping and update_filters. */
@@ -21,7 +21,10 @@ export type SubscriberMessage =
   | { readonly type: 'update_filters'; readonly filters: EventFilter; readonly ignored: readonly string[] };
 
 /** A parsed subscriber message, or the error text to send back (`ignore`: send nothing). */
-export type SubscriberMessageResult = SubscriberMessage | { readonly type: 'error'; readonly message: string } | { readonly type: 'ignore' };
+export type SubscriberMessageResult =
+  | SubscriberMessage
+  | { readonly type: 'error'; readonly message: string }
+  | { readonly type: 'ignore' };
 
 /**
  * Where the connection is: before its subscription every message but a ping is the subscribe message (its `type`,
@@ -42,13 +45,18 @@ const SubscribeMessageSchema = v.pipe(
 
 // Hint: v.object accepts arrays (typeof [] is 'object'); `filters: []` must be refused, not read as "no filter".
 const FiltersObject = v.pipe(
-  v.custom<Record<string, unknown>>((value) => typeof value === 'object' && value !== null && !Array.isArray(value), 'filters must be a JSON object'),
+  v.custom<Record<string, unknown>>(
+    (value) => typeof value === 'object' && value !== null && !Array.isArray(value),
+    'filters must be a JSON object',
+  ),
   FilterSchema,
 );
 
 const UpdateFiltersSchema = v.pipe(
   v.looseObject({ type: v.literal('update_filters'), filters: v.optional(v.nullable(FiltersObject)) }),
-  v.transform((raw): SubscriberMessage => ({ type: 'update_filters', filters: toFilter(raw.filters ?? {}), ignored: [] })),
+  v.transform(
+    (raw): SubscriberMessage => ({ type: 'update_filters', filters: toFilter(raw.filters ?? {}), ignored: [] }),
+  ),
 );
 
 /** The first message: a ping, or the subscription. */
@@ -64,7 +72,8 @@ export const LivePhaseSchema = v.variant('type', [PingSchema, UpdateFiltersSchem
 /** The parse failure as the reply text: an unknown `type` alone (live phase), else every field and its reason. */
 function errorOf(issues: readonly v.BaseIssue<unknown>[], phase: SubscriberPhase): { type: 'error'; message: string } {
   const first = issues[0];
-  if (phase === 'live' && first !== undefined && first.type === 'variant') return { type: 'error', message: first.message };
+  if (phase === 'live' && first !== undefined && first.type === 'variant')
+    return { type: 'error', message: first.message };
   return { type: 'error', message: formatIssues(issuesFromValibot(issues, 'message')) };
 }
 
@@ -91,7 +100,11 @@ function withIgnored(message: SubscriberMessage, ignored: readonly string[]): Su
  * One text message from a subscriber, from JSON to a typed message. Unparseable JSON is answered before the
  * subscription and ignored after it (as the old service does); too deep a message is answered in both phases.
  */
-export function readSubscriberMessage(text: string, phase: SubscriberPhase, maxJsonDepth: number): SubscriberMessageResult {
+export function readSubscriberMessage(
+  text: string,
+  phase: SubscriberPhase,
+  maxJsonDepth: number,
+): SubscriberMessageResult {
   const decoded = decodeJsonMessage(text, maxJsonDepth);
   if (!decoded.ok) {
     if (decoded.reason === 'json' && phase === 'live') return { type: 'ignore' };

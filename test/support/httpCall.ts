@@ -1,4 +1,5 @@
 import type { EventRecord } from '../../src/protocol/eventRecord.js';
+
 /** The event record every REST endpoint returns. */
 export type { EventRecord };
 
@@ -31,7 +32,11 @@ export async function call<T = unknown>(url: string, init: RequestInit = {}): Pr
 }
 
 /** POST /events with one event, an array, or a raw string body. */
-export function publish<T = EventRecord>(base: string, value: unknown, headers: Record<string, string> = {}): Promise<JsonResponse<T>> {
+export function publish<T = EventRecord>(
+  base: string,
+  value: unknown,
+  headers: Record<string, string> = {},
+): Promise<JsonResponse<T>> {
   return call<T>(`${base}/events`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json', ...headers },
@@ -40,7 +45,11 @@ export function publish<T = EventRecord>(base: string, value: unknown, headers: 
 }
 
 /** GET `${base}${path}`. */
-export function getJson<T = unknown>(base: string, path: string, headers: Record<string, string> = {}): Promise<JsonResponse<T>> {
+export function getJson<T = unknown>(
+  base: string,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<JsonResponse<T>> {
   return call<T>(`${base}${path}`, { headers });
 }
 

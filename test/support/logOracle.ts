@@ -3,18 +3,38 @@ import { expect } from 'vitest';
 import { createActor } from 'xstate';
 import { sessionMachine } from '../../src/actors/sessionMachine.js';
 import type { EventLog } from '../../src/persistence/eventLog.js';
+import type { EventInput } from '../../src/protocol/eventInput.js';
 import type { StoredEvent } from '../../src/protocol/eventRecord.js';
 import type { EventType } from '../../src/protocol/eventTypes.js';
-import type { EventInput } from '../../src/protocol/eventInput.js';
 
-type Row = { offset: number; id: string; event_type: EventType; source: string; session_id: string | null; user_id: string | null; payload: string; ts: number };
+type Row = {
+  offset: number;
+  id: string;
+  event_type: EventType;
+  source: string;
+  session_id: string | null;
+  user_id: string | null;
+  payload: string;
+  ts: number;
+};
 
 /** Every event in the log file, read by a naive full scan over a separate read-only connection. */
 export function scanLog(dbPath: string): StoredEvent[] {
   const db = new Database(dbPath, { readonly: true });
   try {
-    const rows = db.prepare('SELECT offset, id, event_type, source, session_id, user_id, payload, ts FROM events ORDER BY offset').all() as Row[];
-    return rows.map((r) => ({ offset: r.offset, id: r.id, event_type: r.event_type, source: r.source, session_id: r.session_id, user_id: r.user_id, payloadJson: r.payload, ts: r.ts }));
+    const rows = db
+      .prepare('SELECT offset, id, event_type, source, session_id, user_id, payload, ts FROM events ORDER BY offset')
+      .all() as Row[];
+    return rows.map((r) => ({
+      offset: r.offset,
+      id: r.id,
+      event_type: r.event_type,
+      source: r.source,
+      session_id: r.session_id,
+      user_id: r.user_id,
+      payloadJson: r.payload,
+      ts: r.ts,
+    }));
   } finally {
     db.close();
   }
@@ -33,13 +53,20 @@ export function expectAgreesWithScan(log: EventLog, dbPath: string, now: number)
 /** expectAgreesWithScan against events scanned earlier (when the file cannot be opened a second time). */
 export function expectAgreesWith(log: EventLog, all: readonly StoredEvent[], now: number): void {
   expect(log.headOffset()).toBe(all.length === 0 ? log.headOffset() : all[all.length - 1]!.offset);
-  const keys = (pick: (e: StoredEvent) => string | null) => [...new Set(all.map(pick).filter((k): k is string => k !== null))];
-  for (const [field, values] of [['session_id', keys((e) => e.session_id)], ['user_id', keys((e) => e.user_id)]] as const) {
+  const keys = (pick: (e: StoredEvent) => string | null) => [
+    ...new Set(all.map(pick).filter((k): k is string => k !== null)),
+  ];
+  for (const [field, values] of [
+    ['session_id', keys((e) => e.session_id)],
+    ['user_id', keys((e) => e.user_id)],
+  ] as const) {
     for (const value of [...values, 'no-such-key']) {
       const expected = all.filter((e) => (field === 'session_id' ? e.session_id : e.user_id) === value);
       const filter = field === 'session_id' ? { session_id: value } : { user_id: value };
       expect(ids(log.query({ filter, order: 'asc', limit: 100_000 })), `${field}=${value} asc`).toEqual(ids(expected));
-      expect(ids(log.query({ filter, order: 'desc', limit: 7 })), `${field}=${value} desc`).toEqual(ids([...expected].reverse().slice(0, 7)));
+      expect(ids(log.query({ filter, order: 'desc', limit: 7 })), `${field}=${value} desc`).toEqual(
+        ids([...expected].reverse().slice(0, 7)),
+      );
       expect(ids(log.readFrom(0, filter, 100_000)), `${field}=${value} readFrom`).toEqual(ids(expected));
     }
   }
@@ -49,7 +76,9 @@ export function expectAgreesWith(log: EventLog, all: readonly StoredEvent[], now
     const stat = byType.get(e.event_type) ?? { count: 0, last_seen: 0 };
     byType.set(e.event_type, { count: stat.count + 1, last_seen: Math.max(stat.last_seen, e.ts) });
   }
-  const expectedTypes = [...byType].map(([event_type, s]) => ({ event_type, ...s })).sort((a, b) => a.event_type.localeCompare(b.event_type));
+  const expectedTypes = [...byType]
+    .map(([event_type, s]) => ({ event_type, ...s }))
+    .sort((a, b) => a.event_type.localeCompare(b.event_type));
   const actualTypes = [...log.stats(now).by_type].sort((a, b) => a.event_type.localeCompare(b.event_type));
   expect(actualTypes).toEqual(expectedTypes);
   expect(log.stats(now).total_events).toBe(all.length);
@@ -57,7 +86,13 @@ export function expectAgreesWith(log: EventLog, all: readonly StoredEvent[], now
 
 /** `count` events spread over a few sessions and users; `tag` keeps ids and keys distinct between runs. */
 export function someEvents(count: number, tag: string, start = 0): EventInput[] {
-  const types: EventType[] = ['session_created', 'quiz_started', 'answer_submitted', 'answer_submitted', 'quiz_completed'];
+  const types: EventType[] = [
+    'session_created',
+    'quiz_started',
+    'answer_submitted',
+    'answer_submitted',
+    'quiz_completed',
+  ];
   return Array.from({ length: count }, (_, i) => {
     const n = start + i;
     return {
@@ -74,7 +109,9 @@ export function someEvents(count: number, tag: string, start = 0): EventInput[] 
 /** Each session's status, folded naively from `events` (all of the log) with the session machine itself. */
 export function foldStatuses(events: readonly StoredEvent[]): Map<string, string> {
   const bySession = new Map<string, StoredEvent[]>();
-  for (const e of events) if (e.session_id !== null) (bySession.get(e.session_id) ?? bySession.set(e.session_id, []).get(e.session_id)!).push(e);
+  for (const e of events)
+    if (e.session_id !== null)
+      (bySession.get(e.session_id) ?? bySession.set(e.session_id, []).get(e.session_id)!).push(e);
   const out = new Map<string, string>();
   for (const [sessionId, records] of bySession) {
     const actor = createActor(sessionMachine, { input: { session_id: sessionId } });

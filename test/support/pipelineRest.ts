@@ -13,11 +13,22 @@ export interface EventBody {
 
 /** A minimal valid event, with overrides. */
 export function eventBody(overrides: Partial<EventBody> = {}): EventBody {
-  return { event_type: 'answer_submitted', source: 'quiz_engine', session_id: 's1', user_id: 'u1', payload: { n: 1 }, ...overrides };
+  return {
+    event_type: 'answer_submitted',
+    source: 'quiz_engine',
+    session_id: 's1',
+    user_id: 'u1',
+    payload: { n: 1 },
+    ...overrides,
+  };
 }
 
 /** POST /events; returns the status and parsed body. */
-export async function postEvents(base: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: unknown }> {
+export async function postEvents(
+  base: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: unknown }> {
   const res = await fetch(`${base}/events`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json', ...headers },
@@ -27,7 +38,10 @@ export async function postEvents(base: string, body: unknown, headers: Record<st
 }
 
 /** GET a JSON document; returns the status and parsed body. */
-export async function getJson<T = Record<string, unknown>>(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: T }> {
+export async function getJson<T = Record<string, unknown>>(
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: T }> {
   const res = await fetch(url, { headers });
   return { status: res.status, body: (await res.json()) as T };
 }
@@ -37,7 +51,9 @@ export async function allEvents(base: string, query = '', after = 0): Promise<Wi
   const out: WireRecord[] = [];
   let cursor = after;
   for (;;) {
-    const { status, body } = await getJson<WireRecord[]>(`${base}/events?order=asc&limit=1000&after_offset=${cursor}${query}`);
+    const { status, body } = await getJson<WireRecord[]>(
+      `${base}/events?order=asc&limit=1000&after_offset=${cursor}${query}`,
+    );
     if (status !== 200) throw new Error(`GET /events answered ${status}: ${JSON.stringify(body)}`);
     out.push(...body);
     if (body.length < 1000) return out;
@@ -58,7 +74,12 @@ export async function stats(base: string): Promise<PipelineStats> {
 }
 
 /** Poll `probe` until it returns a truthy value; throws after `waitMs`. Only for conditions no message announces. */
-export async function waitFor<T>(probe: () => Promise<T> | T, what: string, waitMs = 10_000, everyMs = 20): Promise<NonNullable<T>> {
+export async function waitFor<T>(
+  probe: () => Promise<T> | T,
+  what: string,
+  waitMs = 10_000,
+  everyMs = 20,
+): Promise<NonNullable<T>> {
   const deadline = Date.now() + waitMs;
   for (;;) {
     const value = await probe();

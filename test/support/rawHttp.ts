@@ -58,8 +58,19 @@ export function parseResponses(text: string, bodyless: readonly boolean[] = []):
 }
 
 /** Send one request with `Connection: close` and parse the single response (null when none came back). */
-export async function rawRequest(port: number, method: string, path: string, headers: Record<string, string> = {}, body = ''): Promise<RawResponse | null> {
-  const head = Object.entries({ Host: '127.0.0.1', 'Content-Length': String(Buffer.byteLength(body)), ...headers, Connection: 'close' })
+export async function rawRequest(
+  port: number,
+  method: string,
+  path: string,
+  headers: Record<string, string> = {},
+  body = '',
+): Promise<RawResponse | null> {
+  const head = Object.entries({
+    Host: '127.0.0.1',
+    'Content-Length': String(Buffer.byteLength(body)),
+    ...headers,
+    Connection: 'close',
+  })
     .map(([name, value]) => `${name}: ${value}\r\n`)
     .join('');
   const exchange = await rawExchange(port, `${method} ${path} HTTP/1.1\r\n${head}\r\n${body}`);

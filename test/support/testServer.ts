@@ -1,8 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig, type Config } from '../../src/config.js';
-import { startServer, type RunningServer, type ServerDeps } from '../../src/http/server.js';
+import { type Config, loadConfig } from '../../src/config.js';
+import { type RunningServer, type ServerDeps, startServer } from '../../src/http/server.js';
 
 /** A real server on an ephemeral port with a temp database; `stop` closes it and removes the directory. */
 export interface TestServer {
@@ -18,7 +18,11 @@ export interface TestServer {
 }
 
 /** Start a server in this process; `env` overrides configuration variables (PORT defaults to 0 = ephemeral). */
-export async function startTestServer(env: Record<string, string> = {}, deps: ServerDeps = {}, dir?: string): Promise<TestServer> {
+export async function startTestServer(
+  env: Record<string, string> = {},
+  deps: ServerDeps = {},
+  dir?: string,
+): Promise<TestServer> {
   const directory = dir ?? mkdtempSync(join(tmpdir(), 'rep-test-'));
   const config = loadConfig({ HOST: '127.0.0.1', PORT: '0', DATABASE_PATH: join(directory, 'events.db'), ...env });
   const server = await startServer(config, deps);

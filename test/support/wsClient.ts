@@ -98,7 +98,8 @@ export class WsClient {
   async next<T = Message>(waitMs = DEFAULT_WAIT_MS): Promise<T> {
     const deadline = Date.now() + waitMs;
     while (this.inbox.length === 0) {
-      if (this.closeInfo !== null) throw new Error(`socket closed (${this.closeInfo.code} ${this.closeInfo.reason}) while awaiting a message`);
+      if (this.closeInfo !== null)
+        throw new Error(`socket closed (${this.closeInfo.code} ${this.closeInfo.reason}) while awaiting a message`);
       const left = deadline - Date.now();
       if (left <= 0) throw new Error(`no message within ${waitMs} ms`);
       await new Promise<void>((resolve) => {
@@ -151,7 +152,11 @@ export class WsClient {
 }
 
 /** Open /ws/subscribe, send `request`, and return the client with its `subscribed` ack. */
-export async function subscribe(wsBase: string, request: object, path = '/ws/subscribe'): Promise<{ client: WsClient; ack: Message }> {
+export async function subscribe(
+  wsBase: string,
+  request: object,
+  path = '/ws/subscribe',
+): Promise<{ client: WsClient; ack: Message }> {
   const client = await WsClient.open(wsBase + path);
   client.send(request);
   const ack = await client.next();
@@ -164,8 +169,13 @@ export async function subscribe(wsBase: string, request: object, path = '/ws/sub
 
 /** True when a message is a record (not an ack or a control message). */
 export function isRecord(message: unknown): message is WireRecord {
-  return typeof message === 'object' && message !== null && !Array.isArray(message) && typeof (message as { offset?: unknown }).offset === 'number' &&
-    typeof (message as { event_type?: unknown }).event_type === 'string';
+  return (
+    typeof message === 'object' &&
+    message !== null &&
+    !Array.isArray(message) &&
+    typeof (message as { offset?: unknown }).offset === 'number' &&
+    typeof (message as { event_type?: unknown }).event_type === 'string'
+  );
 }
 
 /** Close every client, ignoring ones already closed. */
