@@ -52,7 +52,7 @@ async function server(name: string, env: Record<string, string> = {}): Promise<C
 }
 
 const ndjson = (count: number): string =>
-  Array.from({ length: count }, (_, i) =>
+  `${Array.from({ length: count }, (_, i) =>
     JSON.stringify({
       event_type: ['quiz_started', 'answer_submitted', 'timer_tick'][i % 3],
       source: 'cli_test',
@@ -60,7 +60,7 @@ const ndjson = (count: number): string =>
       ...(i % 5 === 0 ? { user_id: `u-${i}` } : {}),
       payload: { i, nested: { ok: i % 2 === 0 } },
     }),
-  ).join('\n') + '\n';
+  ).join('\n')}\n`;
 
 describe('event-pipeline CLI', () => {
   it('answers --help on every command with exit 0, and an unknown option with its usage and exit 2', async () => {

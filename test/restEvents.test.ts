@@ -151,7 +151,7 @@ describe.each(PREFIXES)('POST %s/events', (prefix) => {
   });
 
   it('accepts a 100-character source of letters, digits, "_", "." and "-"', async () => {
-    const source = 'Ab9_.-'.repeat(16) + 'Zz09';
+    const source = `${'Ab9_.-'.repeat(16)}Zz09`;
     expect(source).toHaveLength(100);
     const res = await publish(base, event({ source }));
     expect(res.status).toBe(201);

@@ -12,7 +12,7 @@ const PROTO_KEYS = ['__proto__', 'constructor', 'prototype', 'toString', 'valueO
 const deepText = fc
   .tuple(fc.integer({ min: 20, max: 20_000 }), fc.boolean(), fc.constantFrom('top', 'payload', 'ref'))
   .map(([depth, arrays, where]) => {
-    const nest = arrays ? '['.repeat(depth) + ']'.repeat(depth) : '{"a":'.repeat(depth) + '1' + '}'.repeat(depth);
+    const nest = arrays ? '['.repeat(depth) + ']'.repeat(depth) : `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
     if (where === 'top') return nest;
     const event = JSON.stringify(eventBody());
     return where === 'payload' ? event.replace('{"n":1}', `{"d":${nest}}`) : `{"ref":${nest},"events":[${event}]}`;

@@ -48,7 +48,7 @@ export const exportCommand: Command = {
       )) as EventRecord[];
       if (page.length === 0) break;
       // Hint: one write per page, and wait for the pipe to drain, so a slow reader bounds memory.
-      const ok = io.stdout.write(page.map((record) => JSON.stringify(record)).join('\n') + '\n');
+      const ok = io.stdout.write(`${page.map((record) => JSON.stringify(record)).join('\n')}\n`);
       if (!ok) await new Promise((resolve) => io.stdout.once('drain', resolve));
       after = page[page.length - 1]!.offset;
       bar.update(after - from + 1);

@@ -50,11 +50,11 @@ export function messageText(ref: number, units: readonly Unit[]): string {
   let first = true;
   for (const unit of units) {
     for (const event of unit.events) {
-      out += first ? event : ',' + event;
+      out += first ? event : `,${event}`;
       first = false;
     }
   }
-  return out + ']}';
+  return `${out}]}`;
 }
 
 /** A batch ack as the server sends it. */

@@ -43,7 +43,7 @@ const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
 
 /** JSON string literal; ids and keys are nearly always plain ASCII, which needs no escaping pass. */
 function quote(text: string): string {
-  return PLAIN.test(text) ? '"' + text + '"' : JSON.stringify(text);
+  return PLAIN.test(text) ? `"${text}"` : JSON.stringify(text);
 }
 
 /** Serialize a stored event to the contract's JSON without re-parsing its payload. */
@@ -76,7 +76,7 @@ export function recordsJson(events: readonly StoredEvent[]): string {
     if (i > 0) out += ',';
     out += recordJson(events[i]!);
   }
-  return out + ']';
+  return `${out}]`;
 }
 
 /** The contract record as a plain object (for tests and non-hot paths). */
