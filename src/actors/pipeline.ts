@@ -3,6 +3,7 @@ import type { EventLog, LogStats } from '../persistence/eventLog.js';
 import type { EventInput } from '../protocol/eventInput.js';
 import type { EventQuery } from '../protocol/eventQuery.js';
 import type { StoredEvent } from '../protocol/eventRecord.js';
+import type { ServerMessage } from '../protocol/serverMessages.js';
 import { CommitRouter } from './commitRouter.js';
 import { GroupCommit, type SubmitOutcome } from './groupCommit.js';
 import type { Logger } from './logger.js';
@@ -134,7 +135,7 @@ export class Pipeline implements PipelinePort {
     this.supervisor.send({ type: 'subscriber.message', id: subscriber.id, text, maxJsonDepth });
   }
 
-  subscriberReply(subscriber: SubscriberHandle, message: object): void {
+  subscriberReply(subscriber: SubscriberHandle, message: ServerMessage): void {
     this.supervisor.send({ type: 'subscriber.reply', id: subscriber.id, message });
   }
 

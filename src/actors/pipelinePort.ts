@@ -2,6 +2,7 @@ import type { LogStats } from '../persistence/eventLog.js';
 import type { EventInput } from '../protocol/eventInput.js';
 import type { EventQuery } from '../protocol/eventQuery.js';
 import type { StoredEvent } from '../protocol/eventRecord.js';
+import type { ServerMessage } from '../protocol/serverMessages.js';
 import type { SubmitOutcome } from './groupCommit.js';
 import type { SessionView } from './sessionView.js';
 import type { SubscriberSocket } from './subscriber.js';
@@ -52,7 +53,7 @@ export interface PipelinePort {
   /** One text message from a subscriber. */
   subscriberMessage(subscriber: SubscriberHandle, text: string, maxJsonDepth: number): void;
   /** A reply decided at the socket edge (message too large, not UTF-8). */
-  subscriberReply(subscriber: SubscriberHandle, message: object): void;
+  subscriberReply(subscriber: SubscriberHandle, message: ServerMessage): void;
   /** The subscriber's socket drained. */
   subscriberDrained(subscriber: SubscriberHandle): void;
   /** The subscriber's socket is gone (closed by either side). */

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { createActor } from 'xstate';
 import type { StoredEvent } from '../protocol/eventRecord.js';
 import { EVENT_TYPES, type EventType } from '../protocol/eventTypes.js';
-import { type SessionStatus, sessionMachine } from './sessionMachine.js';
+import type { SessionStatus } from '../protocol/sessionStatus.js';
+import { sessionMachine } from './sessionMachine.js';
 
 /** What the session fold should produce, written as the plainest possible loop. */
 interface Expected {
@@ -70,7 +71,7 @@ function machineFold(sessionId: string, batches: readonly (readonly StoredEvent[
   expect(snapshot.context.session_id).toBe(sessionId);
   const c = snapshot.context;
   return {
-    status: snapshot.value as SessionStatus,
+    status: snapshot.value,
     started_at: c.started_at,
     completed_at: c.completed_at,
     counts: c.counts,

@@ -1,9 +1,7 @@
 import { assign, enqueueActions, setup } from 'xstate';
 import type { StoredEvent } from '../protocol/eventRecord.js';
 import type { EventType } from '../protocol/eventTypes.js';
-
-/** Lifecycle statuses; `active` means events were seen but no lifecycle event yet. */
-export type SessionStatus = 'active' | 'created' | 'in_progress' | 'completed' | 'timed_out' | 'ended';
+import type { SessionStatus } from '../protocol/sessionStatus.js';
 
 /** The lifecycle event types and the status each one leads to. */
 export const LIFECYCLE: Partial<Record<EventType, SessionStatus>> = {
@@ -119,6 +117,8 @@ export const sessionMachine = setup({
     // Hint: raise before fold, so the raise guard sees the pre-batch last_offset; raised events run after both.
     'session.records': { actions: ['raiseLifecycle', 'foldCounters'] },
   },
+  // Hint: one state per protocol status (`satisfies` below), so the machine and GET /sessions?status= cannot drift
+  // apart. `active`: events were seen, but no lifecycle event yet.
   states: {
     active: { on: lifecycleTransitions },
     created: { on: lifecycleTransitions },
@@ -127,5 +127,5 @@ export const sessionMachine = setup({
     timed_out: { on: lifecycleTransitions },
     // Ended absorbs: later events still count, but the lifecycle is over.
     ended: {},
-  },
+  } satisfies Record<SessionStatus, object>,
 });

@@ -1,9 +1,10 @@
 import { type Actor, createActor } from 'xstate';
 import type { EventLog, SessionStatusRow } from '../persistence/eventLog.js';
 import type { StoredEvent } from '../protocol/eventRecord.js';
+import type { SessionStatus } from '../protocol/sessionStatus.js';
 import type { Logger } from './logger.js';
 import { catchUpSessionStatus } from './sessionCatchUp.js';
-import { type SessionRecord, type SessionStatus, sessionMachine } from './sessionMachine.js';
+import { type SessionRecord, sessionMachine } from './sessionMachine.js';
 import { type SessionView, toView } from './sessionView.js';
 
 type SessionActor = Actor<typeof sessionMachine>;
@@ -108,7 +109,7 @@ export class SessionRegistry {
       const snapshot = actor.getSnapshot();
       actor.stop();
       const last = snapshot.context.last_offset;
-      return last === null ? null : { session_id: sessionId, status: snapshot.value as SessionStatus, offset: last };
+      return last === null ? null : { session_id: sessionId, status: snapshot.value, offset: last };
     });
     this.appliedUpTo = Math.max(this.appliedUpTo, this.options.log.headOffset());
     return folded;
@@ -135,7 +136,7 @@ export class SessionRegistry {
       return null;
     }
     this.evictOverflow();
-    return toView(snapshot.value as SessionStatus, snapshot.context);
+    return toView(snapshot.value, snapshot.context);
   }
 
   /** Stop actors idle longer than idleMs (folding them first). Returns projection rows to persist. */
@@ -172,7 +173,7 @@ export class SessionRegistry {
     }
     this.dirty.delete(entry);
     const snapshot = entry.actor.getSnapshot();
-    const status = snapshot.value as SessionStatus;
+    const status = snapshot.value;
     if (status === entry.savedStatus || snapshot.context.last_offset === null) return null;
     entry.savedStatus = status;
     return { session_id: sessionId, status, offset: snapshot.context.last_offset };

@@ -1,5 +1,6 @@
 import { formatTimestamp } from '../protocol/eventRecord.js';
-import type { SessionContext, SessionStatus } from './sessionMachine.js';
+import type { SessionStatus } from '../protocol/sessionStatus.js';
+import type { SessionContext } from './sessionMachine.js';
 
 /** The GET /sessions/{id} body. */
 export interface SessionView {

@@ -1,6 +1,7 @@
 import type { EventLog } from '../persistence/eventLog.js';
 import type { EventFilter } from '../protocol/eventFilter.js';
 import type { StoredEvent } from '../protocol/eventRecord.js';
+import type { ServerMessage } from '../protocol/serverMessages.js';
 import type { Scheduler } from './scheduler.js';
 
 /** The socket operations a subscriber needs; src/http adapts a uWS WebSocket to it. */
@@ -115,8 +116,8 @@ export function writeLive(
   return { lastActivity: scheduler.now(), lagFrom };
 }
 
-/** Send a control message (ack, pong, checkpoint, error). */
-export function writeControl(context: SubscriberContext, message: object): void {
+/** Send a control message (ack, pong, checkpoint, keepalive, error). */
+export function writeControl(context: SubscriberContext, message: ServerMessage): void {
   context.io.socket.send(JSON.stringify(message));
 }
 

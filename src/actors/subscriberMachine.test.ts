@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createActor } from 'xstate';
 import { type EventFilter, matchesFilter } from '../protocol/eventFilter.js';
 import { recordJson, type StoredEvent } from '../protocol/eventRecord.js';
+import { filtersUpdated, type SubscribedMessage } from '../protocol/serverMessages.js';
 import { FakeSocket } from './fakeSocket.js';
 import { ManualScheduler } from './manualScheduler.js';
 import type { SubscriberLimits } from './subscriber.js';
@@ -50,13 +51,21 @@ function start(records: StoredEvent[] = [], limits: SubscriberLimits = LIMITS) {
   return { scheduler, socket, actor, delivered: () => delivered };
 }
 
+const ACK: SubscribedMessage = {
+  status: 'subscribed',
+  subscriber_id: 'sub_1',
+  filters: { event_types: null, session_id: null, user_id: null, source: null },
+  head_offset: 0,
+  epoch: 'e',
+};
+
 const plan = (start: number, head: number, extra: Partial<SubscriptionPlan> = {}): SubscriptionPlan => ({
   filter: {},
   batch: false,
   checkpoints: false,
   start,
   replay: start <= head,
-  ack: { status: 'subscribed' },
+  ack: ACK,
   ...extra,
 });
 
@@ -67,7 +76,7 @@ describe('subscriber actor', () => {
     const { socket, actor, delivered } = start();
     actor.send({ type: 'subscriber.configure', plan: plan(3, 2) });
     expect(actor.getSnapshot().value).toBe('live');
-    expect(JSON.parse(socket.sent[0]!)).toEqual({ status: 'subscribed' });
+    expect(JSON.parse(socket.sent[0]!)).toEqual(ACK);
     actor.send({ type: 'subscriber.deliver', records: [event(2), event(3), event(4)], json });
     expect(socket.records().map((r) => r.offset)).toEqual([3, 4]);
     expect(socket.sent).toHaveLength(3);
@@ -126,9 +135,10 @@ describe('subscriber actor', () => {
   it('changes its filter only through update_filters, and replies', () => {
     const { socket, actor } = start();
     actor.send({ type: 'subscriber.configure', plan: plan(1, 0) });
-    actor.send({ type: 'subscriber.updateFilters', filter: { session_id: 'z' }, reply: { status: 'filters_updated' } });
+    const reply = filtersUpdated({ session_id: 'z' }, []);
+    actor.send({ type: 'subscriber.updateFilters', filter: { session_id: 'z' }, reply });
     expect(actor.getSnapshot().context.filter).toEqual({ session_id: 'z' });
-    expect(JSON.parse(socket.sent[1]!)).toEqual({ status: 'filters_updated' });
+    expect(JSON.parse(socket.sent[1]!)).toEqual(reply);
   });
 });
 

@@ -1,6 +1,13 @@
 import { assign, enqueueActions, setup } from 'xstate';
 import type { EventFilter } from '../protocol/eventFilter.js';
 import type { StoredEvent } from '../protocol/eventRecord.js';
+import {
+  checkpoint,
+  type FiltersUpdatedMessage,
+  KEEPALIVE,
+  type ServerMessage,
+  type SubscribedMessage,
+} from '../protocol/serverMessages.js';
 import { endSocket, type SubscriberContext, type SubscriberIo, writeControl, writeLive } from './subscriber.js';
 import { replaySlice } from './subscriberReplay.js';
 import { sweepDecision, type Tick } from './subscriberSweep.js';
@@ -17,14 +24,14 @@ export interface SubscriptionPlan {
   readonly start: number;
   /** True when `start` is at or below the head: replay first. */
   readonly replay: boolean;
-  readonly ack: object;
+  readonly ack: SubscribedMessage;
 }
 
 /** Everything a subscriber actor reacts to; its context changes only through these. */
 export type SubscriberEvent =
   | { readonly type: 'subscriber.configure'; readonly plan: SubscriptionPlan }
-  | { readonly type: 'subscriber.updateFilters'; readonly filter: EventFilter; readonly reply: object }
-  | { readonly type: 'subscriber.reply'; readonly message: object }
+  | { readonly type: 'subscriber.updateFilters'; readonly filter: EventFilter; readonly reply: FiltersUpdatedMessage }
+  | { readonly type: 'subscriber.reply'; readonly message: ServerMessage }
   | {
       readonly type: 'subscriber.deliver';
       readonly records: readonly StoredEvent[];
@@ -95,8 +102,8 @@ export const subscriberMachine = setup({
       if (decision.kind === 'close')
         enqueue.raise({ type: 'subscriber.close', code: decision.code, reason: decision.reason });
       if (decision.kind !== 'send') return;
-      if (decision.checkpoint !== null) writeControl(context, { type: 'checkpoint', offset: decision.checkpoint });
-      if (decision.keepalive) writeControl(context, { type: 'keepalive' });
+      if (decision.checkpoint !== null) writeControl(context, checkpoint(decision.checkpoint));
+      if (decision.keepalive) writeControl(context, KEEPALIVE);
       enqueue.assign({ lastActivity: event.tick.now });
     }),
     endSocket: ({ context, event }) => {

@@ -1,4 +1,5 @@
 import { createActor, enqueueActions, setup } from 'xstate';
+import { errorMessage } from '../protocol/serverMessages.js';
 import { cachedRecordJson } from './commitRouter.js';
 import { endSocket } from './subscriber.js';
 import { type SubscriberEvent, subscriberMachine } from './subscriberMachine.js';
@@ -91,10 +92,7 @@ export const supervisorMachine = setup({
       else if (event.type === 'subscriber.gone') enqueue.sendTo(child.ref, { type: 'subscriber.gone' });
       if (event.type !== 'subscriber.message') return;
       const { parts } = context;
-      let command: SubscriberEvent | null = {
-        type: 'subscriber.reply',
-        message: { status: 'error', message: 'internal error' },
-      };
+      let command: SubscriberEvent | null = { type: 'subscriber.reply', message: errorMessage('internal error') };
       guarded(parts, 'subscriber message', () => {
         const awaiting = child.ref.getSnapshot().value === 'awaitingConfig';
         command = subscriberCommand(event.id, event.text, awaiting, {

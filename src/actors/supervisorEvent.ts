@@ -1,6 +1,7 @@
 import type { ActorRefFrom } from 'xstate';
 import type { EventLog } from '../persistence/eventLog.js';
 import type { StoredEvent } from '../protocol/eventRecord.js';
+import type { ServerMessage } from '../protocol/serverMessages.js';
 import type { CommitRouter } from './commitRouter.js';
 import type { GroupCommit } from './groupCommit.js';
 import type { Logger } from './logger.js';
@@ -64,7 +65,7 @@ export type SupervisorEvent =
       readonly answer: Answer<boolean>;
     }
   | { readonly type: 'subscriber.message'; readonly id: string; readonly text: string; readonly maxJsonDepth: number }
-  | { readonly type: 'subscriber.reply'; readonly id: string; readonly message: object }
+  | { readonly type: 'subscriber.reply'; readonly id: string; readonly message: ServerMessage }
   | { readonly type: 'subscriber.drained'; readonly id: string }
   | { readonly type: 'subscriber.gone'; readonly id: string }
   | { readonly type: 'maintenance.tick' }
