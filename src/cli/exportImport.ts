@@ -32,7 +32,10 @@ export const exportCommand: Command = {
   usage: EXPORT_USAGE,
   run: async (args, io) => {
     const { values } = parse(args, { ...SERVER_OPTIONS, from: { type: 'string' }, to: { type: 'string' } });
-    if (values.help === true) return (io.stdout.write(`${EXPORT_USAGE}\n`), EXIT.ok);
+    if (values.help === true) {
+      io.stdout.write(`${EXPORT_USAGE}\n`);
+      return EXIT.ok;
+    }
     const server = serverOf(values, io.env);
     const from = integerFlag('from', values.from, 1) ?? 1;
     const stats = (await getJson(server.url, 'stats', server.apiKey)) as { head_offset: number };
@@ -83,7 +86,10 @@ export const importCommand: Command = {
   usage: IMPORT_USAGE,
   run: async (args, io) => {
     const { values } = parse(args, { ...SERVER_OPTIONS, file: { type: 'string' } });
-    if (values.help === true) return (io.stdout.write(`${IMPORT_USAGE}\n`), EXIT.ok);
+    if (values.help === true) {
+      io.stdout.write(`${IMPORT_USAGE}\n`);
+      return EXIT.ok;
+    }
     const server = serverOf(values, io.env);
     await checkServer(server.url, server.apiKey);
     // Hint: one message in flight keeps the file's order even across retries, so offsets follow the file.

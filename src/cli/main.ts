@@ -31,18 +31,30 @@ exit codes: 0 ok, 1 failed (rejected events, server error), 2 usage, 3 server un
 /** Run the CLI with `args`; resolves with the exit code (never exits the process itself). */
 export async function runCli(args: readonly string[], io: CliIo): Promise<number> {
   const [name, ...rest] = args;
-  if (name === undefined || name === '--help' || name === '-h' || name === 'help')
-    return (io.stdout.write(`${USAGE}\n`), name === undefined ? EXIT.usage : EXIT.ok);
-  if (name === '--version' || name === '-v') return (io.stdout.write(`${packageVersion()}\n`), EXIT.ok);
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    io.stdout.write(`${USAGE}\n`);
+    return name === undefined ? EXIT.usage : EXIT.ok;
+  }
+  if (name === '--version' || name === '-v') {
+    io.stdout.write(`${packageVersion()}\n`);
+    return EXIT.ok;
+  }
   const command = COMMANDS.find((c) => c.name === name);
-  if (command === undefined)
-    return (io.stderr.write(`unknown command ${JSON.stringify(name)}\n\n${USAGE}\n`), EXIT.usage);
+  if (command === undefined) {
+    io.stderr.write(`unknown command ${JSON.stringify(name)}\n\n${USAGE}\n`);
+    return EXIT.usage;
+  }
   try {
     return await command.run(rest, io);
   } catch (error) {
-    if (error instanceof UsageError)
-      return (io.stderr.write(`${command.name}: ${error.message}\n\n${command.usage}\n`), EXIT.usage);
-    if (error instanceof CliError) return (io.stderr.write(`${command.name}: ${error.message}\n`), error.exitCode);
+    if (error instanceof UsageError) {
+      io.stderr.write(`${command.name}: ${error.message}\n\n${command.usage}\n`);
+      return EXIT.usage;
+    }
+    if (error instanceof CliError) {
+      io.stderr.write(`${command.name}: ${error.message}\n`);
+      return error.exitCode;
+    }
     io.stderr.write(`${command.name}: ${error instanceof Error ? error.message : String(error)}\n`);
     return EXIT.failed;
   }

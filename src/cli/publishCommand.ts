@@ -138,7 +138,10 @@ export const publishCommand: Command = {
   usage: USAGE,
   run: async (args: readonly string[], io: CliIo): Promise<number> => {
     const { values } = parse(args, OPTIONS);
-    if (values.help === true) return (io.stdout.write(`${USAGE}\n`), EXIT.ok);
+    if (values.help === true) {
+      io.stdout.write(`${USAGE}\n`);
+      return EXIT.ok;
+    }
     const server = serverOf(values, io.env);
     const single = values.type !== undefined ? eventFromFlags(values) : null;
     await checkServer(server.url, server.apiKey);

@@ -31,10 +31,16 @@ export const statsCommand: Command = {
   usage: STATS_USAGE,
   run: async (args, io) => {
     const { values } = parse(args, { ...SERVER_OPTIONS, json: { type: 'boolean' } });
-    if (values.help === true) return (io.stdout.write(`${STATS_USAGE}\n`), EXIT.ok);
+    if (values.help === true) {
+      io.stdout.write(`${STATS_USAGE}\n`);
+      return EXIT.ok;
+    }
     const server = serverOf(values, io.env);
     const stats = (await getJson(server.url, 'stats', server.apiKey)) as Stats;
-    if (values.json === true) return (io.stdout.write(`${JSON.stringify(stats, null, 2)}\n`), EXIT.ok);
+    if (values.json === true) {
+      io.stdout.write(`${JSON.stringify(stats, null, 2)}\n`);
+      return EXIT.ok;
+    }
     const lines = [
       `events       ${stats.total_events} (${stats.events_last_hour} in the last hour)`,
       `offsets      ${stats.first_offset}–${stats.head_offset}`,
@@ -80,7 +86,10 @@ export const sessionsCommand: Command = {
       limit: { type: 'string' },
       json: { type: 'boolean' },
     });
-    if (values.help === true) return (io.stdout.write(`${SESSIONS_USAGE}\n`), EXIT.ok);
+    if (values.help === true) {
+      io.stdout.write(`${SESSIONS_USAGE}\n`);
+      return EXIT.ok;
+    }
     const server = serverOf(values, io.env);
     const params = new URLSearchParams();
     if (values.status !== undefined) params.set('status', values.status);

@@ -74,7 +74,10 @@ export const tailCommand: Command = {
   usage: USAGE,
   run: async (args, io) => {
     const { values } = parse(args, OPTIONS);
-    if (values.help === true) return (io.stdout.write(`${USAGE}\n`), EXIT.ok);
+    if (values.help === true) {
+      io.stdout.write(`${USAGE}\n`);
+      return EXIT.ok;
+    }
     const types = values.type ?? [];
     for (const type of types)
       if (!isEventType(type))

@@ -26,6 +26,11 @@ export function closePlan(
   };
 }
 
+/** The `reconnecting` notice for a planned reconnect, from offset `next` (null: the head). */
+export function reconnectingMessage(code: number, reason: string, delayMs: number, next: number | null): string {
+  return `closed ${code}${reason === '' ? '' : ` (${reason})`}; reconnecting in ${delayMs} ms from offset ${next ?? 'head'}`;
+}
+
 /** Calls `onIdle` when `touch` has not been called for `ms` (0: never). */
 export class IdleWatchdog {
   private timer: unknown = null;

@@ -95,7 +95,7 @@ export function splitToSolo(units: readonly Unit[]): Unit[] {
     const acks: PublishAck[] = new Array<PublishAck>(unit.events.length);
     let left = unit.events.length;
     let failed = false;
-    unit.events.forEach((event, i) =>
+    for (const [i, event] of unit.events.entries()) {
       out.push({
         events: [event],
         ids: [unit.ids[i]!],
@@ -111,8 +111,8 @@ export function splitToSolo(units: readonly Unit[]): Unit[] {
           failed = true;
           unit.reject(error);
         },
-      }),
-    );
+      });
+    }
   }
   return out;
 }

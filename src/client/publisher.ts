@@ -1,19 +1,11 @@
 import { backoffDelay } from './backoff.js';
+import { createUnit } from './createUnit.js';
 import { ClientClosedError, PublishRejectedError, PublishTimeoutError } from './errors.js';
 import { InFlightWindow } from './inFlightWindow.js';
-import {
-  asSolo,
-  type BatchAck,
-  type Message,
-  messageText,
-  type ServerReply,
-  settleFromAck,
-  splitToSolo,
-  takeMessage,
-  type Unit,
-  withId,
-} from './publishBatcher.js';
+import { asSolo, type BatchAck, messageText, settleFromAck, splitToSolo } from './publishBatcher.js';
 import { type PublisherOptions, type ResolvedPublisherOptions, withDefaults } from './publisherOptions.js';
+import { PublishQueue } from './publishQueue.js';
+import { parseReply, rejectionFor } from './publishReply.js';
 import type { TimerHandle } from './scheduler.js';
 import type { PublishAck, PublishEvent } from './types.js';
 import {
@@ -30,8 +22,7 @@ export type { PublisherOptions };
 /** Pipelined, batching, retrying producer over one `/ws/publish` socket; every publish resolves after the commit. */
 export class Publisher {
   private readonly opts: ResolvedPublisherOptions;
-  private queue: Unit[] = [];
-  private inflight: Message[] = [];
+  private readonly queue = new PublishQueue();
   private unsettled = 0;
   private drained: Array<() => void> = [];
   private readonly window: InFlightWindow;
@@ -42,7 +33,6 @@ export class Publisher {
   private timer: TimerHandle | null = null;
   private lingering = false;
   private flushing = 0;
-  private nextRef = 1;
   private closed = false;
 
   constructor(options: PublisherOptions) {
@@ -96,9 +86,7 @@ export class Publisher {
     this.closed = true;
     this.clearTimer();
     const error = new ClientClosedError('publisher destroyed');
-    for (const unit of [...this.inflight.flatMap((m) => m.units), ...this.queue]) unit.reject(error);
-    this.inflight = [];
-    this.queue = [];
+    for (const unit of this.queue.removeAll()) unit.reject(error);
     this.socket?.close(1000, 'publisher destroyed');
     this.socket = null;
   }
@@ -116,59 +104,53 @@ export class Publisher {
 
   private enqueueNow(events: readonly PublishEvent[]): Promise<PublishAck[]> {
     const count = events.length;
-    const ids = events.map((event) => event.id ?? this.opts.newId());
-    const texts = events.map((event, i) =>
-      event.id !== undefined ? JSON.stringify(event) : withId(JSON.stringify(event), ids[i]!),
-    );
     const done = new Promise<PublishAck[]>((resolve, reject) => {
       this.unsettled++;
       const settle = () => {
         this.window.release(count);
         if (--this.unsettled === 0) for (const wake of this.drained.splice(0)) wake();
       };
-      this.queue.push({
-        events: texts,
-        ids,
-        bytes: texts.reduce((sum, text) => sum + text.length + 1, 0),
-        solo: false,
-        deadline: this.opts.scheduler.now() + this.opts.deliveryTimeoutMs,
-        resolve: (acks) => (settle(), resolve(acks)),
-        reject: (error) => (settle(), reject(error)),
-      });
+      const deadline = this.opts.scheduler.now() + this.opts.deliveryTimeoutMs;
+      const unit = createUnit(
+        events,
+        this.opts.newId,
+        deadline,
+        (acks) => {
+          settle();
+          resolve(acks);
+        },
+        (error) => {
+          settle();
+          reject(error);
+        },
+      );
+      this.queue.units.push(unit);
     });
     this.pump();
     return done;
   }
 
-  private queuedEvents(): number {
-    let count = 0;
-    for (const unit of this.queue) count += unit.events.length;
-    return count;
-  }
-
   /** Send what the window allows; a partial batch waits `lingerMs` unless flushing. */
   private pump(): void {
     if (this.closed && this.flushing === 0) return;
-    if (this.queue.length === 0) return;
-    if (this.socket === null || this.socket.readyState !== OPEN) return this.connect();
+    if (this.queue.units.length === 0) return;
+    if (this.socket === null || this.socket.readyState !== OPEN) {
+      this.connect();
+      return;
+    }
     if (this.opts.scheduler.now() < this.pausedUntil) return;
     const limits = { maxEvents: this.opts.maxBatchEvents, maxBytes: this.opts.maxBatchBytes };
-    while (this.queue.length > 0 && this.inflight.length < this.opts.maxInFlightMessages) {
-      // Hint: queue.length bounds the count from below, so the O(n) count only runs on short queues.
+    while (this.queue.units.length > 0 && this.queue.inflight.length < this.opts.maxInFlightMessages) {
+      // Hint: units.length bounds the count from below, so the O(n) count only runs on short queues.
       const max = this.opts.maxBatchEvents;
-      const full = this.queue[0]!.solo || this.queue.length >= max || this.queuedEvents() >= max;
+      const units = this.queue.units;
+      const full = units[0]!.solo || units.length >= max || this.queue.queuedEvents() >= max;
       if (!full && !this.lingering && this.flushing === 0) {
         if (this.timer === null) this.startTimer(this.opts.lingerMs, true);
         return;
       }
-      const units = takeMessage(this.queue, limits);
-      const message: Message = {
-        ref: this.nextRef++,
-        units,
-        eventCount: units.reduce((n, u) => n + u.events.length, 0),
-      };
-      this.inflight.push(message);
-      this.socket.send(messageText(message.ref, units));
+      const message = this.queue.takeMessage(limits);
+      this.socket.send(messageText(message.ref, message.units));
     }
     this.lingering = false;
   }
@@ -214,62 +196,48 @@ export class Publisher {
   /** The socket is gone: everything unacknowledged goes back to the front of the queue (ids make resends safe). */
   private lost(reason: string): void {
     this.connecting = false;
-    this.queue = [...this.inflight.flatMap((m) => m.units), ...this.queue];
-    this.inflight = [];
+    this.queue.requeueInflight();
     if (this.closed && this.flushing === 0) return;
     if (/\b40[13]\b/.test(reason)) {
       // Hint: a refused key or origin will not change by retrying; fail now rather than at the delivery timeout.
-      for (const unit of this.queue.splice(0))
+      for (const unit of this.queue.removeAll())
         unit.reject(new PublishRejectedError(`connection refused: ${reason}`, 401));
       return;
     }
     this.expire(reason);
-    if (this.queue.length === 0) return;
+    if (this.queue.units.length === 0) return;
     this.startTimer(backoffDelay(this.attempt++, this.opts.backoff, this.opts.random), false);
   }
 
   /** Fail units past their delivery deadline. */
   private expire(reason: string): void {
-    const now = this.opts.scheduler.now();
-    this.queue = this.queue.filter((unit) => {
-      if (unit.deadline > now) return true;
-      unit.reject(
-        new PublishTimeoutError(`not acknowledged within ${this.opts.deliveryTimeoutMs} ms (last: ${reason})`),
-      );
-      return false;
-    });
+    const timeoutMs = this.opts.deliveryTimeoutMs;
+    this.queue.expire(
+      this.opts.scheduler.now(),
+      () => new PublishTimeoutError(`not acknowledged within ${timeoutMs} ms (last: ${reason})`),
+    );
   }
 
   private onReply(text: string): void {
-    let reply: ServerReply & Partial<BatchAck>;
-    try {
-      reply = JSON.parse(text) as ServerReply & Partial<BatchAck>;
-    } catch {
-      return;
-    }
-    const index = typeof reply.ref === 'number' ? this.inflight.findIndex((m) => m.ref === reply.ref) : 0;
-    const message = this.inflight[index];
+    const reply = parseReply(text);
+    if (reply === undefined) return;
+    const message = this.queue.answered(reply.ref);
     if (message === undefined) return;
-    this.inflight.splice(index, 1);
     if (reply.status === 'ok') {
       this.attempt = 0;
-      if (!settleFromAck(message, reply as BatchAck)) this.queue.unshift(...splitToSolo(message.units));
+      if (!settleFromAck(message, reply as BatchAck)) this.queue.units.unshift(...splitToSolo(message.units));
     } else if (reply.retryable === true) {
-      this.queue.unshift(...message.units);
+      this.queue.units.unshift(...message.units);
       this.expire(reply.message ?? 'retryable error');
       this.pausedUntil = this.opts.scheduler.now() + backoffDelay(this.attempt++, this.opts.backoff, this.opts.random);
       this.startTimer(this.pausedUntil - this.opts.scheduler.now(), true);
       return;
     } else if (message.units.length > 1) {
       // Hint: one bad event refuses the whole message; resend each unit alone so only the bad one fails.
-      this.queue.unshift(...asSolo(message.units));
+      this.queue.units.unshift(...asSolo(message.units));
     } else {
       const unit = message.units[0]!;
-      // Hint: the client always sends an envelope, so the server says `[0].source`; a single publish reads `source`.
-      const text = reply.message ?? 'rejected';
-      unit.reject(
-        new PublishRejectedError(unit.events.length === 1 ? text.replace(/^\[0\]\./, '') : text, reply.code ?? null),
-      );
+      unit.reject(rejectionFor(unit, reply));
     }
     this.pump();
   }

@@ -51,3 +51,15 @@ export function startPoint(from: SubscribeOptions['from'], saved: Position | nul
   if (typeof from === 'number') return { next: Math.max(1, from), epoch: null };
   return { next: null, epoch: null };
 }
+
+/** The key the position is saved under: `key`, or else the filters as JSON. */
+export function positionKey(options: SubscribeOptions): string {
+  return options.key ?? JSON.stringify(options.filters ?? {});
+}
+
+/** The subscribe request text: the filters, batched records with checkpoints, from `next` (null: the head). */
+export function subscribeRequest(filters: EventFilter | undefined, next: number | null): string {
+  const request: Record<string, unknown> = { ...filters, batch: true, checkpoints: true };
+  if (next !== null) request.from_offset = next;
+  return JSON.stringify(request);
+}

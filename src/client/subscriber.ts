@@ -1,23 +1,22 @@
-import { closePlan, IdleWatchdog } from './closePlan.js';
-import { ClientClosedError, LogReplacedError, SubscriptionRejectedError } from './errors.js';
+import { ackPlan } from './ackPlan.js';
+import { closePlan, IdleWatchdog, reconnectingMessage } from './closePlan.js';
+import { SubscriptionRejectedError } from './errors.js';
 import { PositionTracker } from './positionTracker.js';
+import { ReceiveBuffer } from './receiveBuffer.js';
+import { runCallbacks } from './runCallbacks.js';
 import { realScheduler, type Scheduler, type TimerHandle } from './scheduler.js';
-import { type SubscribeOptions, startPoint } from './subscribeOptions.js';
+import { positionKey, type SubscribeOptions, startPoint, subscribeRequest } from './subscribeOptions.js';
 import { classifyFrame, type SubscribedAck, type SubscriptionNotice } from './subscriptionAck.js';
 import type { EventRecord, Position } from './types.js';
 import { detectWebSocket, endpointUrl, errorText, messageText, type WebSocketLike } from './webSocket.js';
 
 export type { LogReplacedChoice, SubscribeOptions } from './subscribeOptions.js';
 
-type Item = EventRecord | { readonly checkpoint: number };
-
 /** A resumable subscription: an async iterable of records in offset order, with no gap and no duplicate. */
 export class Subscription implements AsyncIterable<EventRecord> {
   private readonly scheduler: Scheduler;
-  private readonly buffer: Item[] = [];
-  private wake: (() => void) | null = null;
+  private readonly buffer = new ReceiveBuffer();
   private socket: WebSocketLike | null = null;
-  private next: number | null = null;
   private epoch: string | null = null;
   private readonly tracker: PositionTracker;
   private lastHanded = 0;
@@ -35,14 +34,14 @@ export class Subscription implements AsyncIterable<EventRecord> {
     this.idle = new IdleWatchdog(this.scheduler, options.idleTimeoutMs ?? 75_000);
     this.tracker = new PositionTracker(
       options.store,
-      options.key ?? JSON.stringify(options.filters ?? {}),
+      positionKey(options),
       this.scheduler,
       options.saveIntervalMs ?? 1_000,
       (error) => options.onError?.(error),
     );
     this.started = this.start();
     this.started.catch((error: unknown) => this.fail(error instanceof Error ? error : new Error(String(error))));
-    if (options.onEvent !== undefined) void this.runCallbacks(options.onEvent);
+    if (options.onEvent !== undefined) void runCallbacks(this, options.onEvent, (error) => options.onError?.(error));
   }
 
   /** The last position handed to the consumer (records and checkpoints it has moved past). */
@@ -52,7 +51,7 @@ export class Subscription implements AsyncIterable<EventRecord> {
 
   /** The next offset this subscription will ask the server for, or null before the first ack of a head start. */
   get nextOffset(): number | null {
-    return this.next;
+    return this.buffer.next;
   }
 
   /** Write the current position to the store now. */
@@ -67,7 +66,7 @@ export class Subscription implements AsyncIterable<EventRecord> {
     this.clearTimers();
     this.socket?.close(1000, 'subscriber closed');
     this.socket = null;
-    this.wake?.();
+    this.buffer.wake();
     await this.started.catch(() => undefined);
     await this.savePosition();
   }
@@ -76,17 +75,18 @@ export class Subscription implements AsyncIterable<EventRecord> {
     // Hint: `break` in a for-await runs return() after the loop body finished the last record, so it counts as handled.
     return {
       next: () => this.take(),
-      return: async () => (this.handOver(), await this.close(), { done: true, value: undefined }),
+      return: async () => {
+        this.handOver();
+        await this.close();
+        return { done: true, value: undefined };
+      },
     };
   }
 
   private async start(): Promise<void> {
-    const saved =
-      this.options.store === undefined
-        ? null
-        : await this.options.store.load(this.options.key ?? JSON.stringify(this.options.filters ?? {}));
+    const saved = this.options.store === undefined ? null : await this.options.store.load(positionKey(this.options));
     const start = startPoint(this.options.from, saved);
-    this.next = start.next;
+    this.buffer.next = start.next;
     this.epoch = start.epoch;
     this.lastHanded = (start.next ?? 1) - 1;
     this.tracker.reset({ offset: this.lastHanded, epoch: start.epoch });
@@ -102,9 +102,7 @@ export class Subscription implements AsyncIterable<EventRecord> {
     let lastError = '';
     let refusal: string | null = null;
     socket.onopen = () => {
-      const request: Record<string, unknown> = { ...this.options.filters, batch: true, checkpoints: true };
-      if (this.next !== null) request.from_offset = this.next;
-      socket.send(JSON.stringify(request));
+      socket.send(subscribeRequest(this.options.filters, this.buffer.next));
       this.touch();
     };
     socket.onerror = (event) => (lastError = errorText(event));
@@ -136,47 +134,34 @@ export class Subscription implements AsyncIterable<EventRecord> {
 
   private onAck(ack: SubscribedAck, socket: WebSocketLike): void {
     this.acked = true;
-    if (this.epoch !== null && ack.epoch !== this.epoch) return this.logReplaced(ack, socket);
+    const choice = this.options.onLogReplaced ?? 'error';
+    const plan = ackPlan(ack, this.epoch, this.buffer.next, choice, this.tracker.position.offset);
+    if ('fatal' in plan) {
+      this.fail(plan.fatal);
+      return;
+    }
     this.epoch = ack.epoch;
+    if ('restart' in plan) {
+      this.tracker.reset({ offset: 0, epoch: ack.epoch });
+      this.lastHanded = 0;
+      this.buffer.next = plan.restart;
+      this.notice('reconnecting', plan.notice);
+      this.socket = null;
+      socket.close(1000, 'log replaced');
+      void this.connect();
+      return;
+    }
     if (this.tracker.position.epoch === null)
       this.tracker.reset({ offset: this.tracker.position.offset, epoch: ack.epoch });
-    const requested = this.next;
-    if (requested === null || ack.beyond_head !== undefined) this.next = ack.head_offset + 1;
-    if (ack.beyond_head !== undefined)
-      this.notice('beyond_head', ack.beyond_head.message ?? 'from_offset beyond the head');
-    if (ack.retention?.truncated === true) {
-      this.next = Math.max(this.next ?? 1, ack.retention.first_available_offset);
-      this.notice(
-        'retention',
-        ack.retention.message ?? `offsets before ${ack.retention.first_available_offset} were deleted`,
-      );
-    }
-  }
-
-  private logReplaced(ack: SubscribedAck, socket: WebSocketLike): void {
-    const choice = this.options.onLogReplaced ?? 'error';
-    const saved = this.epoch ?? '';
-    if (choice === 'error') return this.fail(new LogReplacedError(saved, ack.epoch, this.tracker.position.offset));
-    this.epoch = ack.epoch;
-    this.tracker.reset({ offset: 0, epoch: ack.epoch });
-    this.lastHanded = 0;
-    this.next = choice === 'from-start' ? 1 : ack.head_offset + 1;
-    this.notice('reconnecting', `log replaced (epoch ${saved} → ${ack.epoch}); continuing ${choice}`);
-    this.socket = null;
-    socket.close(1000, 'log replaced');
-    void this.connect();
+    this.buffer.next = plan.next;
+    for (const notice of plan.notices) this.notice(notice.kind, notice.message);
   }
 
   private onRecords(records: readonly EventRecord[]): void {
     if (!this.acked) return;
-    for (const record of records) {
-      // Hint: a reconnect may replay what an earlier connection already delivered; offsets make that visible.
-      if (this.next !== null && record.offset < this.next) continue;
-      this.buffer.push(record);
-      this.next = record.offset + 1;
-    }
+    this.buffer.addRecords(records);
     this.attempt = 0;
-    this.wake?.();
+    this.buffer.wake();
     if (this.buffer.length >= (this.options.maxBufferedEvents ?? 10_000) && this.socket !== null) {
       this.paused = true;
       this.socket.close(1000, 'consumer busy');
@@ -184,21 +169,18 @@ export class Subscription implements AsyncIterable<EventRecord> {
   }
 
   private onCheckpoint(offset: number): void {
-    if (!this.acked || (this.next !== null && offset < this.next)) return;
-    this.next = offset + 1;
-    this.buffer.push({ checkpoint: offset });
-    this.wake?.();
+    if (this.acked && this.buffer.addCheckpoint(offset)) this.buffer.wake();
   }
 
   private onClosed(code: number, reason: string, refusal: string | null): void {
     this.idle.stop();
     if (this.closed || this.failure !== null || this.paused) return;
     const plan = closePlan(code, reason, refusal, this.attempt++, this.options.backoff, this.options.random);
-    if ('fatal' in plan) return this.fail(plan.fatal);
-    this.notice(
-      'reconnecting',
-      `closed ${code}${reason === '' ? '' : ` (${reason})`}; reconnecting in ${plan.delayMs} ms from offset ${this.next ?? 'head'}`,
-    );
+    if ('fatal' in plan) {
+      this.fail(plan.fatal);
+      return;
+    }
+    this.notice('reconnecting', reconnectingMessage(code, reason, plan.delayMs, this.buffer.next));
     this.reconnectTimer = this.scheduler.setTimeout(() => {
       this.reconnectTimer = null;
       void this.connect().catch((error: unknown) => this.onClosed(1006, errorText(error), null));
@@ -220,8 +202,7 @@ export class Subscription implements AsyncIterable<EventRecord> {
       }
       if (this.failure !== null) throw this.failure;
       if (this.closed) return { done: true, value: undefined };
-      await new Promise<void>((resolve) => (this.wake = resolve));
-      this.wake = null;
+      await this.buffer.wait();
     }
   }
 
@@ -236,16 +217,6 @@ export class Subscription implements AsyncIterable<EventRecord> {
     void this.connect();
   }
 
-  private async runCallbacks(onEvent: (record: EventRecord) => void | Promise<void>): Promise<void> {
-    try {
-      for await (const record of this) await onEvent(record);
-    } catch (error) {
-      if (!(error instanceof ClientClosedError))
-        this.options.onError?.(error instanceof Error ? error : new Error(String(error)));
-      await this.close();
-    }
-  }
-
   private fail(error: Error): void {
     if (this.failure !== null || this.closed) return;
     this.failure = error;
@@ -253,7 +224,7 @@ export class Subscription implements AsyncIterable<EventRecord> {
     const socket = this.socket;
     this.socket = null;
     socket?.close(1000, 'subscriber failed');
-    this.wake?.();
+    this.buffer.wake();
   }
 
   private notice(kind: SubscriptionNotice['kind'], message: string): void {

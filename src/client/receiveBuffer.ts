@@ -1,0 +1,53 @@
+import type { EventRecord } from './types.js';
+
+/** A received record, or a checkpoint: the server has scanned up to `checkpoint` with nothing more to send. */
+export type ReceivedItem = EventRecord | { readonly checkpoint: number };
+
+/** What a subscription has received and not yet handed out, and the next offset it expects: replays are dropped. */
+export class ReceiveBuffer {
+  /** The next offset to ask the server for, or null before the first ack of a head start. */
+  next: number | null = null;
+  private readonly items: ReceivedItem[] = [];
+  private waiter: (() => void) | null = null;
+
+  /** Items waiting to be handed out. */
+  get length(): number {
+    return this.items.length;
+  }
+
+  /** Append the records at or past `next`, in order. */
+  addRecords(records: readonly EventRecord[]): void {
+    for (const record of records) {
+      // Hint: a reconnect may replay what an earlier connection already delivered; offsets make that visible.
+      if (this.next !== null && record.offset < this.next) continue;
+      this.items.push(record);
+      this.next = record.offset + 1;
+    }
+  }
+
+  /** Append a checkpoint unless it is behind `next`; returns whether it was added. */
+  addCheckpoint(offset: number): boolean {
+    if (this.next !== null && offset < this.next) return false;
+    this.next = offset + 1;
+    this.items.push({ checkpoint: offset });
+    return true;
+  }
+
+  /** The oldest item, removed. */
+  shift(): ReceivedItem | undefined {
+    return this.items.shift();
+  }
+
+  /** Resolves at the next `wake`. */
+  async wait(): Promise<void> {
+    await new Promise<void>((resolve) => {
+      this.waiter = resolve;
+    });
+    this.waiter = null;
+  }
+
+  /** Wake the consumer waiting in `wait`, if any. */
+  wake(): void {
+    this.waiter?.();
+  }
+}
