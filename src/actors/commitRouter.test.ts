@@ -35,7 +35,7 @@ describe('CommitRouter', () => {
         fc.array(recordArb, { minLength: 1, maxLength: 30 }),
         (filters, fields) => {
           const router = new CommitRouter();
-          filters.forEach((filter, i) => router.file(`s${i}`, filter));
+          for (const [i, filter] of filters.entries()) router.file(`s${i}`, filter);
           const records = commit(fields);
           const deliveries = router.route(records);
           const ids = deliveries.map((d) => d.id);
