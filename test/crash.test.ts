@@ -37,7 +37,7 @@ describe('crash safety (kill -9 of the real process)', () => {
       expect(ack.status).toBe('ok');
       const ids = ack.event_ids as string[];
       expect(ack.last_offset as number).toBe((ack.first_offset as number) + ids.length - 1);
-      ids.forEach((id, i) => acked.push({ id, offset: (ack.first_offset as number) + i }));
+      for (const [i, id] of ids.entries()) acked.push({ id, offset: (ack.first_offset as number) + i });
     };
     const batch = () =>
       Array.from({ length: perBatch }, (_, i) => ({

@@ -274,7 +274,7 @@ export function runLogContract(name: string, open: OpenLog): void {
             withHarness(open, (h) => {
               const inputs = steps.flatMap((step) => (step.kind === 'append' ? step.groups.flat() : []));
               const all = applyFresh(h, steps);
-              all.forEach((event, i) => expectContent(event, inputs[i]!));
+              for (const [i, event] of all.entries()) expectContent(event, inputs[i]!);
               expect(new Set(all.map((e) => e.id)).size).toBe(all.length);
               expect(everything(h.log)).toEqual(all);
               for (const event of all) expect(h.log.getById(event.id)).toEqual(event);
@@ -596,7 +596,10 @@ export function runLogContract(name: string, open: OpenLog): void {
                   const appended: StoredEvent[] = [];
                   group.forEach((item, i) => {
                     const prior = item.id === null ? undefined : known.get(item.id);
-                    if (prior !== undefined) return void records.push(prior);
+                    if (prior !== undefined) {
+                      records.push(prior);
+                      return;
+                    }
                     const record = outcome.records[i]!;
                     expect(record.offset).toBe(all.length + 1);
                     expectContent(record, item);

@@ -140,6 +140,21 @@ describe('SqliteEventLog', () => {
     ...fields,
   });
 
+  // Hint: a trigger makes SQLite itself refuse the whole commit, as a failing constraint would, while every input
+  // stays a valid EventInput.
+  const REFUSED_SOURCE = 'refused';
+  const refuseSource = (path: string): void => {
+    const side = new Database(path);
+    try {
+      side.exec(
+        `CREATE TRIGGER refuse_source BEFORE INSERT ON events WHEN NEW.source = '${REFUSED_SOURCE}'
+         BEGIN SELECT RAISE(ABORT, 'refused by the test trigger'); END`,
+      );
+    } finally {
+      side.close();
+    }
+  };
+
   it('rolls back a refused commit completely and reuses nothing', () => {
     const dir = mkdtempSync(join(tmpdir(), 'sqlite-log-'));
     let ids = 0;
@@ -151,8 +166,8 @@ describe('SqliteEventLog', () => {
     });
     try {
       log.appendGroups([[input({ id: 'kept' })]]);
-      // Hint: a null source violates NOT NULL, which is the cheapest way to make SQLite refuse the whole commit.
-      const refused = input({ source: null as unknown as string });
+      refuseSource(join(dir, 'events.db'));
+      const refused = input({ source: REFUSED_SOURCE });
       expect(() => log.appendGroups([[input({ id: 'lost', event_type: 'timer_tick' })], [refused]])).toThrow(
         LogWriteError,
       );
@@ -186,8 +201,9 @@ describe('SqliteEventLog', () => {
       newId: () => `gen-${++ids}`,
       newEpoch: () => 'e',
     });
-    const refused = () => input({ source: null as unknown as string });
+    const refused = () => input({ source: REFUSED_SOURCE });
     try {
+      refuseSource(join(dir, 'events.db'));
       expect(log.health()).toEqual({ writable: true, reason: null });
       for (let i = 0; i < 2; i++) expect(() => log.appendGroups([[refused()]])).toThrow(LogWriteError);
       // One or two failures may be a bad batch; not yet a storage problem.
@@ -195,7 +211,7 @@ describe('SqliteEventLog', () => {
       expect(() => log.appendGroups([[refused()]])).toThrow(LogWriteError);
       const down = log.health();
       expect(down.writable).toBe(false);
-      expect(down.reason).toMatch(/last 3 commits failed: .*NOT NULL/);
+      expect(down.reason).toMatch(/last 3 commits failed: .*refused by the test trigger/);
       log.appendGroups([[input({ id: 'ok' })]]);
       expect(log.health()).toEqual({ writable: true, reason: null });
       for (let i = 0; i < 3; i++) expect(() => log.appendGroups([[refused()]])).toThrow(LogWriteError);

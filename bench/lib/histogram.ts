@@ -24,7 +24,7 @@ export class LatencyHistogram {
   max = 0;
 
   record(ms: number): void {
-    const value = Math.max(ms , 0);
+    const value = Math.max(ms, 0);
     const index =
       value < FINE_LIMIT
         ? Math.floor(value / FINE_STEP)

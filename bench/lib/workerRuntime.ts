@@ -1,6 +1,6 @@
 import type { WorkerMessage } from './childProcesses.js';
 
-type Handler = (message: WorkerMessage) => Promise<WorkerMessage | void> | WorkerMessage | void;
+type Handler = (message: WorkerMessage) => Promise<WorkerMessage | undefined> | WorkerMessage | undefined;
 
 /** Send a message to the orchestrator (no-op when the IPC channel is gone). */
 export function reply(message: WorkerMessage): void {

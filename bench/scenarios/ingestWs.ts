@@ -1,7 +1,7 @@
 import { EventFactory } from '../lib/eventFactory.js';
 import { runPublisher, withUwsServer } from '../lib/loadRuns.js';
 import type { Metric, Scenario, ScenarioContext, ScenarioOutcome } from '../lib/scenario.js';
-import { ServerProcess } from '../lib/serverProcess.js';
+import { ServerProcess, type ServerStats } from '../lib/serverProcess.js';
 import { bareAppend } from '../lib/sqliteCeilings.js';
 import { withTempDir } from '../lib/tempDir.js';
 import type { PublishPlan, PublishResult } from '../workers/wsPublisher.js';
@@ -43,7 +43,7 @@ function ingestScenario(shape: IngestShape): Scenario {
         const server = await ServerProcess.start({ dir, label: shape.name, profileDir: context.profileDir });
         let result: PublishResult;
         let cpuMs: number;
-        let stats;
+        let stats: ServerStats;
         try {
           const cpuBefore = server.cpuTimeMs();
           const wallBefore = performance.now();

@@ -2,21 +2,30 @@ import { join } from 'node:path';
 import { runPublisher, sleep, withUwsServer } from '../lib/loadRuns.js';
 import { openFileLimit, rssBytes } from '../lib/procStats.js';
 import type { Metric, Scenario, ScenarioOutcome } from '../lib/scenario.js';
-import { ServerProcess } from '../lib/serverProcess.js';
+import { ServerProcess, type ServerStats } from '../lib/serverProcess.js';
 import { SubscriberPools } from '../lib/subscriberPools.js';
 import { withTempDir } from '../lib/tempDir.js';
 import type { Subscription } from '../workers/subscriberPool.js';
+import type { PublishResult } from '../workers/wsPublisher.js';
 
 const FIRST = 500;
 const KB = 1024;
 
+/** Resident memory after the first subscribers and after all of them, and the cost of each one past the first. */
+interface SubscriberRss {
+  perConnection: number;
+  rssFirst: number;
+  rssTotal: number;
+}
+
 /** RSS per idle subscriber from two points (FIRST and `total` connected), so fixed costs cancel out. */
+
 async function rssPerSubscriber(
   wsBase: string,
   pid: () => number,
   total: number,
   settleMs: number,
-): Promise<{ perConnection: number; rssFirst: number; rssTotal: number }> {
+): Promise<SubscriberRss> {
   const pools = new SubscriberPools(`${wsBase}/ws/subscribe`, 2_500, false);
   const subscriptions = (from: number, to: number): Subscription[] => {
     const list: Subscription[] = [];
@@ -59,7 +68,7 @@ export const memory: Scenario = {
         profileDir: context.profileDir,
         env,
       });
-      let ours;
+      let ours: SubscriberRss;
       try {
         ours = await rssPerSubscriber(server.wsUrl, () => server.pid, subscribers, settleMs);
         server.assertAlive();
@@ -79,8 +88,8 @@ export const memory: Scenario = {
       });
       let rssBefore: number;
       let rssAfter: number;
-      let stats;
-      let publish;
+      let stats: ServerStats;
+      let publish: PublishResult;
       try {
         await sleep(settleMs);
         rssBefore = sessionServer.rssBytes();

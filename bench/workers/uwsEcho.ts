@@ -112,7 +112,8 @@ serveWorker(
             return;
           }
           listenSocket = socket;
-          resolve({ type: 'listening', port: uws.us_socket_local_port(socket as unknown as Uws.us_socket) });
+          // Hint: src/http/uws.ts declares the listen-socket overload the native binding has.
+          resolve({ type: 'listening', port: uws.us_socket_local_port(socket) });
         });
       }),
   },

@@ -109,17 +109,22 @@ export function publishHandlers(
 function handlePublish(text: string, ip: string, deps: PublishDeps, reply: Reply): void {
   const { config, pipeline } = deps;
   const decoded = decodeJsonMessage(text, config.maxJsonDepth);
-  if (!decoded.ok) return reply(errorMessage(decoded.message), 0);
+  if (!decoded.ok) {
+    reply(errorMessage(decoded.message), 0);
+    return;
+  }
   const message = readPublishMessage(decoded.value, 'message');
   const { ref, isBatch } = message;
   const wait = deps.limiter.take(ip);
-  if (wait > 0)
-    return reply(
-      withRef(errorMessage(`rate limit exceeded; retry in ${wait} s`, { retryable: true, code: 429 }), ref),
-      0,
-    );
+  if (wait > 0) {
+    reply(withRef(errorMessage(`rate limit exceeded; retry in ${wait} s`, { retryable: true, code: 429 }), ref), 0);
+    return;
+  }
   const parsed = publishInputs(message, config, 'events');
-  if (!parsed.ok) return reply(withRef(errorMessage(formatIssues(parsed.issues.summarized())), ref), 0);
+  if (!parsed.ok) {
+    reply(withRef(errorMessage(formatIssues(parsed.issues.summarized())), ref), 0);
+    return;
+  }
   // Hint: a reply slot left empty would hold back every later ack on this connection, so a failing reply still answers.
   const accepted = pipeline.submit(parsed.value, (outcome) =>
     guarded(

@@ -1,13 +1,12 @@
 import type Database from 'better-sqlite3';
-import { type EventFilter, matchesFilter } from '../protocol/eventFilter.js';
+import type { EventFilter } from '../protocol/eventFilter.js';
 import type { EventQuery } from '../protocol/eventQuery.js';
 import { recordJson, type StoredEvent } from '../protocol/eventRecord.js';
 import { COLUMNS, type Row, rowJson, toEvent } from './eventRows.js';
+import { filterConditions } from './filterConditions.js';
 import type { IndexCoverage } from './indexCoverage.js';
-import { lazyStatement, TupleStatements, tupleStatement, valueStatement } from './sqlRows.js';
-
-/** Index chunks read per statement. */
-const CHUNK_GROUP = 64;
+import { KeyedReader } from './keyedReader.js';
+import { TupleStatements, tupleStatement, valueStatement } from './sqlRows.js';
 
 /** The log's current offset bounds. */
 export interface LogBounds {
@@ -27,27 +26,13 @@ export class EventReader {
   private readonly byOffset: Database.Statement<[number], Row>;
   private readonly byProducerId: Database.Statement<[string], number>;
   private readonly firstAtOrAfter: Database.Statement<[number], [number, number]>;
-  private readonly idInChunks = lazyStatement(() =>
-    valueStatement<number, [string, string]>(
-      this.db,
-      'SELECT o FROM ix.ix_id WHERE c IN (SELECT value FROM json_each(?)) AND k = ? LIMIT 1',
-    ),
-  );
   private readonly idInLog: Database.Statement<[string, number], Row>;
-  /** The chunk range each session or user key appears in. */
-  private readonly keySpans = {
-    session: lazyStatement(() =>
-      tupleStatement<[number, number]>(this.db, 'SELECT first_c, last_c FROM ix.keys_session WHERE k = ?'),
-    ),
-    user: lazyStatement(() =>
-      tupleStatement<[number, number]>(this.db, 'SELECT first_c, last_c FROM ix.keys_user WHERE k = ?'),
-    ),
-  };
+  private readonly keyed: KeyedReader;
   /** False once an index read failed: keyed reads scan the log until a restart rebuilds the index. */
   private indexReadable = true;
 
   constructor(
-    private readonly db: Database.Database,
+    db: Database.Database,
     private readonly coverage: IndexCoverage,
     private readonly bounds: LogBounds,
     private readonly isGeneratedId: (id: string) => boolean,
@@ -61,6 +46,7 @@ export class EventReader {
       db,
       `SELECT ${COLUMNS} FROM events WHERE id = ? AND offset <= ? ORDER BY offset LIMIT 1`,
     );
+    this.keyed = new KeyedReader(db, coverage, this.eventReads, this.byOffset);
   }
 
   /** The event with this id (producer or generated), or null. */
@@ -77,7 +63,7 @@ export class EventReader {
     if (this.coverage.chunks.length === 0) return null;
     if (this.indexReadable) {
       try {
-        const hit = this.idInChunks().get(JSON.stringify(this.coverage.chunks.map((chunk) => chunk.c)), id);
+        const hit = this.keyed.indexedIdOffset(id);
         return hit === undefined ? null : fetch(hit);
       } catch (error) {
         this.indexFailed(error);
@@ -138,7 +124,7 @@ export class EventReader {
     }
     // Hint: replay's hot path: raw rows straight to JSON strings, kept only as strings until they are sent.
     const params: unknown[] = [lo, hi];
-    const where = this.conditions(filter, '', params, null);
+    const where = filterConditions(filter, '', params, null);
     params.push(limit);
     const rows = this.eventReads
       .get(`SELECT ${COLUMNS} FROM events WHERE offset BETWEEN ? AND ?${where} ORDER BY offset LIMIT ?`)
@@ -159,112 +145,23 @@ export class EventReader {
     if (lo > hi || limit <= 0) return [];
     const key = filter.session_id !== undefined ? 'session' : filter.user_id !== undefined ? 'user' : null;
     if (key === null || !this.indexReadable) return this.scan(filter, lo, hi, order, limit);
-    // Hint: the tail holds the highest offsets, so desc reads it first and asc reads it last.
     try {
-      const first =
-        order === 'asc'
-          ? this.indexed(key, filter, lo, hi, order, limit)
-          : this.readTail(key, filter, lo, hi, order, limit);
-      if (first.length >= limit) return first;
-      const rest =
-        order === 'asc'
-          ? this.readTail(key, filter, lo, hi, order, limit - first.length)
-          : this.indexed(key, filter, lo, hi, order, limit - first.length);
-      return first.concat(rest);
+      return this.keyed.select(key, filter, lo, hi, order, limit);
     } catch (error) {
       this.indexFailed(error);
       return this.scan(filter, lo, hi, order, limit);
     }
   }
 
-  /** Keyed read of the unindexed tail through its in-memory offset lists. */
-  private readTail(
-    key: 'session' | 'user',
-    filter: EventFilter,
-    lo: number,
-    hi: number,
-    order: 'asc' | 'desc',
-    limit: number,
-  ): StoredEvent[] {
-    const value = key === 'session' ? filter.session_id! : filter.user_id!;
-    const out: StoredEvent[] = [];
-    for (const offset of this.coverage.tail.offsetsFor(key, value, lo, hi, order)) {
-      const row = this.byOffset.get(offset);
-      if (row === undefined) continue;
-      const event = toEvent(row);
-      if (matchesFilter(filter, event)) out.push(event);
-      if (out.length >= limit) break;
-    }
-    return out;
-  }
-
-  private conditions(filter: EventFilter, prefix: string, params: unknown[], skip: 'session' | 'user' | null): string {
-    let sql = '';
-    if (filter.event_types !== undefined && filter.event_types.length > 0) {
-      sql += ` AND ${prefix}event_type IN (${filter.event_types.map(() => '?').join(', ')})`;
-      params.push(...filter.event_types);
-    }
-    if (filter.session_id !== undefined && skip !== 'session') {
-      sql += ` AND ${prefix}session_id = ?`;
-      params.push(filter.session_id);
-    }
-    if (filter.user_id !== undefined && skip !== 'user') {
-      sql += ` AND ${prefix}user_id = ?`;
-      params.push(filter.user_id);
-    }
-    if (filter.source !== undefined) {
-      sql += ` AND ${prefix}source = ?`;
-      params.push(filter.source);
-    }
-    return sql;
-  }
-
+  /** Range scan of `events`, filtered in SQL. */
   private scan(filter: EventFilter, lo: number, hi: number, order: 'asc' | 'desc', limit: number): StoredEvent[] {
     const params: unknown[] = [lo, hi];
-    const where = this.conditions(filter, '', params, null);
+    const where = filterConditions(filter, '', params, null);
     params.push(limit);
     const sql = `SELECT ${COLUMNS} FROM events WHERE offset BETWEEN ? AND ?${where} ORDER BY offset ${order === 'asc' ? 'ASC' : 'DESC'} LIMIT ?`;
     return this.eventReads
       .get(sql)
       .all(...params)
       .map(toEvent);
-  }
-
-  /**
-   * Keyed read of the indexed chunks. Hint: one statement per group of CHUNK_GROUP chunks (an IN list the planner
-   * turns into one seek per chunk inside SQLite); a statement per chunk measured ~24 µs each, mostly call overhead.
-   */
-  private indexed(
-    key: 'session' | 'user',
-    filter: EventFilter,
-    lo: number,
-    hi: number,
-    order: 'asc' | 'desc',
-    limit: number,
-  ): StoredEvent[] {
-    const value = key === 'session' ? filter.session_id : filter.user_id;
-    const span = this.keySpans[key]().get(value);
-    if (span === undefined) return [];
-    const overlapping = this.coverage.chunks
-      .filter((chunk) => chunk.hi >= lo && chunk.lo <= hi && chunk.c >= span[0] && chunk.c <= span[1])
-      .map((chunk) => chunk.c);
-    if (overlapping.length === 0) return [];
-    if (order === 'desc') overlapping.reverse();
-    const params: unknown[] = ['', value, lo, hi];
-    const where = this.conditions(filter, 'e.', params, key);
-    params.push(0);
-    const cols = COLUMNS.replace(/(\w+)/g, 'e.$1');
-    const sql =
-      `SELECT ${cols} FROM ix.ix_${key} x JOIN events e ON e.offset = x.o ` +
-      `WHERE x.c IN (SELECT value FROM json_each(?)) AND x.k = ? AND x.o BETWEEN ? AND ?${where} ` +
-      `ORDER BY x.o ${order === 'asc' ? 'ASC' : 'DESC'} LIMIT ?`;
-    const statement = this.eventReads.get(sql);
-    const out: StoredEvent[] = [];
-    for (let i = 0; i < overlapping.length && out.length < limit; i += CHUNK_GROUP) {
-      params[0] = JSON.stringify(overlapping.slice(i, i + CHUNK_GROUP));
-      params[params.length - 1] = limit - out.length;
-      for (const row of statement.all(...params)) out.push(toEvent(row));
-    }
-    return out;
   }
 }

@@ -115,7 +115,14 @@ describe('resolveProducerIds', () => {
     fc.assert(
       fc.property(fc.array(inputArb, { maxLength: 8 }), storeArb, storeArb, (group, before, earlierInCommit) => {
         const asked: string[] = [];
-        resolveProducerIds(group, (id) => (asked.push(id), before.get(id) ?? null), earlierInCommit);
+        resolveProducerIds(
+          group,
+          (id) => {
+            asked.push(id);
+            return before.get(id) ?? null;
+          },
+          earlierInCommit,
+        );
         expect(new Set(asked).size).toBe(asked.length);
         for (const id of asked) expect(earlierInCommit.has(id)).toBe(false);
       }),

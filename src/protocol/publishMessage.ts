@@ -48,8 +48,7 @@ export type PublishShapes = 'body' | 'message';
  */
 export function readPublishMessage(value: unknown, shapes: PublishShapes): PublishMessage {
   if (Array.isArray(value)) return { items: value, isBatch: true, ref: undefined };
-  if (isPlainObject(value) && value.events === undefined)
-    return { items: [value], isBatch: false, ref: value.ref };
+  if (isPlainObject(value) && value.events === undefined) return { items: [value], isBatch: false, ref: value.ref };
   return v.parse(shapes === 'message' ? PublishMessageSchema : PublishBodySchema, value);
 }
 

@@ -1,4 +1,4 @@
-import type { Socket } from 'node:net';
+import { Socket } from 'node:net';
 import WebSocket from 'ws';
 import type { EventRecord as WireRecord } from '../../src/protocol/eventRecord.js';
 
@@ -143,7 +143,9 @@ export class WsClient {
 
   private tcp(): Socket {
     // Hint: ws keeps its net.Socket private; pausing it is the only way to be a consumer that stops reading.
-    return (this.ws as unknown as { _socket: Socket })._socket;
+    const socket: unknown = Reflect.get(this.ws, '_socket');
+    if (!(socket instanceof Socket)) throw new Error('ws no longer keeps its net.Socket in _socket');
+    return socket;
   }
 
   private notify(): void {
