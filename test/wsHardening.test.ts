@@ -2,21 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Logger } from '../src/actors/logger.js';
 import { eventBody, getJson, stats, waitFor } from './support/pipelineRest.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
-import { closeAll, type Message, subscribe, UpgradeRefusedError, WsClient } from './support/wsClient.js';
+import { closeAll, type Message, subscribe, upgradeStatus, WsClient } from './support/wsClient.js';
 
 const deep = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
-
-/** The HTTP status the server answers an upgrade with (101 when it accepts; the socket is then closed). */
-async function upgradeStatus(url: string, headers: Record<string, string> = {}): Promise<number> {
-  try {
-    const client = await WsClient.open(url, { headers });
-    await client.close();
-    return 101;
-  } catch (error) {
-    if (error instanceof UpgradeRefusedError) return error.status;
-    throw error;
-  }
-}
 
 describe('WebSocket input that used to kill the server or was stored wrong', () => {
   let t: TestServer;

@@ -1,19 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allEvents, eventBody, getJson, postEvents, stats, waitFor } from './support/pipelineRest.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
-import { closeAll, type Message, UpgradeRefusedError, type WireRecord, WsClient } from './support/wsClient.js';
-
-/** The HTTP status the server answers an upgrade with (101 when it accepts; the socket is then closed). */
-async function upgradeStatus(url: string, headers: Record<string, string> = {}): Promise<number> {
-  try {
-    const client = await WsClient.open(url, { headers });
-    await client.close();
-    return 101;
-  } catch (error) {
-    if (error instanceof UpgradeRefusedError) return error.status;
-    throw error;
-  }
-}
+import { closeAll, type Message, UpgradeRefusedError, upgradeStatus, type WireRecord, WsClient } from './support/wsClient.js';
 
 describe('/ws/publish', () => {
   let t: TestServer;

@@ -184,3 +184,15 @@ export function isRecord(message: unknown): message is WireRecord {
 export async function closeAll(clients: Iterable<WsClient>): Promise<void> {
   await Promise.all([...clients].map((c) => c.close()));
 }
+
+/** The HTTP status the server answers an upgrade with (101 when it accepts; the socket is then closed). */
+export async function upgradeStatus(url: string, headers: Record<string, string> = {}): Promise<number> {
+  try {
+    const client = await WsClient.open(url, { headers });
+    await client.close();
+    return 101;
+  } catch (error) {
+    if (error instanceof UpgradeRefusedError) return error.status;
+    throw error;
+  }
+}
