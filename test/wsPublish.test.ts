@@ -1,7 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allEvents, eventBody, getJson, postEvents, stats, waitFor } from './support/pipelineRest.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
-import { closeAll, type Message, UpgradeRefusedError, upgradeStatus, type WireRecord, WsClient } from './support/wsClient.js';
+import {
+  closeAll,
+  type Message,
+  UpgradeRefusedError,
+  upgradeStatus,
+  type WireRecord,
+  WsClient,
+} from './support/wsClient.js';
 
 describe('/ws/publish', () => {
   let t: TestServer;
