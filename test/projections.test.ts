@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createActor, createMachine } from 'xstate';
 import { silentLogger } from '../src/actors/logger.js';
 import { SessionRegistry } from '../src/actors/sessionRegistry.js';
 import { SqliteEventLog } from '../src/persistence/sqliteEventLog.js';
@@ -53,8 +54,17 @@ describe('projections catch up from the log at open', () => {
     logs.push(log);
     return log;
   };
+  // Session actors are children; a bare root stands in for the supervisor here.
+  const parent = createActor(createMachine({})).start();
   const registry = (log: SqliteEventLog) =>
-    new SessionRegistry({ log, now: () => NOW, idleMs: 60_000, maxActive: 1_000, logger: silentLogger });
+    new SessionRegistry({
+      log,
+      now: () => NOW,
+      idleMs: 60_000,
+      maxActive: 1_000,
+      logger: silentLogger,
+      parent: () => parent,
+    });
   const listed = (log: SqliteEventLog) =>
     new Map(log.listSessions(undefined, 10_000).map((row) => [row.session_id, row.status]));
 

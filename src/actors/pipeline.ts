@@ -60,6 +60,7 @@ export class Pipeline implements PipelinePort {
       scheduler,
       idleMs: options.sessionIdleMs,
       maxActive: options.maxActiveSessions,
+      parent: () => this.supervisor,
     });
     // Hint: session_status is a projection; after a crash it lags the log until this fold catches it up.
     sessions.catchUp();

@@ -1,7 +1,12 @@
+import { initialTransition, transition } from 'xstate';
 import type { EventLog, SessionStatusRow } from '../persistence/eventLog.js';
+import type { StoredEvent } from '../protocol/eventRecord.js';
+import { sessionMachine } from './sessionMachine.js';
 
 /** Log records read per page while looking for touched sessions. */
 const PAGE = 5_000;
+/** A session's records read per page when it is rebuilt from the log. */
+const SESSION_PAGE = 5_000;
 /** Status rows saved per transaction. */
 const SAVE_BATCH = 1_000;
 
@@ -33,4 +38,29 @@ export function catchUpSessionStatus(log: EventLog, fold: (sessionId: string) =>
   // Hint: the high-water moves only with the last batch, so a crash mid-way refolds from the same point.
   log.saveSessionStatuses(rows, head);
   return touched.size;
+}
+
+/** Read one session's records from the log in pages of SESSION_PAGE, oldest first (to rebuild its fold). */
+export function readSession(log: EventLog, sessionId: string, onPage: (records: readonly StoredEvent[]) => void): void {
+  let from = 1;
+  for (;;) {
+    const page = log.readFrom(from, { session_id: sessionId }, SESSION_PAGE);
+    if (page.length === 0) return;
+    onPage(page);
+    if (page.length < SESSION_PAGE) return;
+    from = page[page.length - 1]!.offset + 1;
+  }
+}
+
+/**
+ * A session's status row folded from the log, null when it has no events. Hint: a pure fold (xstate's
+ * `transition`), not an actor: nothing outlives the call, so there is nothing to stop.
+ */
+export function foldSessionFromLog(log: EventLog, sessionId: string): SessionStatusRow | null {
+  let [snapshot] = initialTransition(sessionMachine, { session_id: sessionId });
+  readSession(log, sessionId, (records) => {
+    [snapshot] = transition(sessionMachine, snapshot, { type: 'session.records', records });
+  });
+  const last = snapshot.context.last_offset;
+  return last === null ? null : { session_id: sessionId, status: snapshot.value, offset: last };
 }

@@ -1,3 +1,4 @@
+import type { AnyActorRef } from 'xstate';
 import type { EventLog } from '../persistence/eventLog.js';
 import type { StoredEvent } from '../protocol/eventRecord.js';
 import type { Logger } from './logger.js';
@@ -15,6 +16,8 @@ export interface SessionFoldingOptions {
   readonly scheduler: Scheduler;
   readonly idleMs: number;
   readonly maxActive: number;
+  /** The supervisor, parent of every session actor (read when the first actor is created). */
+  readonly parent: () => AnyActorRef;
 }
 
 /**
@@ -27,12 +30,13 @@ export class SessionFolding {
   private stopped = false;
 
   constructor(private readonly options: SessionFoldingOptions) {
-    const { log, logger, scheduler, idleMs, maxActive } = options;
+    const { log, logger, scheduler, idleMs, maxActive, parent } = options;
     this.registry = new SessionRegistry({
       log,
       logger,
       idleMs,
       maxActive,
+      parent,
       now: () => scheduler.now(),
       monotonic: () => scheduler.monotonic(),
     });
@@ -52,6 +56,16 @@ export class SessionFolding {
       // Hint: a log that cannot be written (full disk) still serves; the next start catches up again.
       this.options.logger.error({ err: error }, 'session_status catch-up failed; it is retried at the next start');
     }
+  }
+
+  /** Session actors passivated since the last call; the supervisor stops them (stopChild). */
+  takeRetired(): readonly AnyActorRef[] {
+    return this.registry.takeRetired();
+  }
+
+  /** A session actor failed (`xstate.error.actor.session:<id>`): drop it; the next use rebuilds it from the log. */
+  failed(sessionId: string, error: unknown): void {
+    this.registry.failed(sessionId, error);
   }
 
   /** One commit's records, queued for their sessions (plain loop; no actor messages here). */

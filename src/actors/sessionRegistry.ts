@@ -1,13 +1,18 @@
-import { type Actor, createActor } from 'xstate';
+import { type Actor, type AnyActorRef, createActor } from 'xstate';
 import type { EventLog, SessionStatusRow } from '../persistence/eventLog.js';
 import type { StoredEvent } from '../protocol/eventRecord.js';
 import type { SessionStatus } from '../protocol/sessionStatus.js';
 import type { Logger } from './logger.js';
-import { catchUpSessionStatus } from './sessionCatchUp.js';
+import { catchUpSessionStatus, foldSessionFromLog, readSession } from './sessionCatchUp.js';
 import { type SessionRecord, sessionMachine } from './sessionMachine.js';
 import { type SessionView, toView } from './sessionView.js';
 
 type SessionActor = Actor<typeof sessionMachine>;
+
+/** Session actor ids carry this prefix, so the supervisor can tell their failures from its subscribers'. */
+export const SESSION_ACTOR_PREFIX = 'session:';
+
+const NONE: readonly SessionActor[] = [];
 
 interface Entry {
   readonly sessionId: string;
@@ -29,13 +34,14 @@ export interface SessionRegistryOptions {
   readonly idleMs: number;
   readonly maxActive: number;
   readonly logger: Logger;
+  /** The supervisor: session actors are its children, so their failures reach it as `xstate.error.actor.<id>`. */
+  readonly parent: () => AnyActorRef;
 }
 
-const HYDRATE_PAGE = 5_000;
-
 /**
- * One xstate actor per session_id, rebuilt from the log when first needed and passivated after idle (or least
- * recently used beyond `maxActive`), so memory stays bounded however many sessions the log holds.
+ * One xstate actor per session_id, a child of the supervisor, rebuilt from the log when first needed and passivated
+ * after idle (or least recently used beyond `maxActive`), so memory stays bounded however many sessions the log
+ * holds. A child cannot be stopped directly: passivated ones go to the supervisor (`takeRetired`) for stopChild.
  *
  * Hint: the hot path only appends committed records to a per-session list; the actor folds them in one message
  * at the next sweep or read. With ~1 event per session per commit, folding on every commit would cost one xstate
@@ -47,6 +53,8 @@ export class SessionRegistry {
   private readonly dirty = new Set<Entry>();
   /** Highest offset handed to applyBatch: once nothing is dirty, every session record up to it is folded. */
   private appliedUpTo = 0;
+  /** Passivated or failed actors the supervisor has not stopped yet. */
+  private retired: SessionActor[] = [];
 
   private readonly monotonic: () => number;
 
@@ -104,15 +112,29 @@ export class SessionRegistry {
 
   /** Bring the session_status projection up to the log's head at startup; returns how many sessions were folded. */
   catchUp(): number {
-    const folded = catchUpSessionStatus(this.options.log, (sessionId) => {
-      const actor = this.hydrate(sessionId);
-      const snapshot = actor.getSnapshot();
-      actor.stop();
-      const last = snapshot.context.last_offset;
-      return last === null ? null : { session_id: sessionId, status: snapshot.value, offset: last };
-    });
+    const { log } = this.options;
+    const folded = catchUpSessionStatus(log, (sessionId) => foldSessionFromLog(log, sessionId));
     this.appliedUpTo = Math.max(this.appliedUpTo, this.options.log.headOffset());
     return folded;
+  }
+
+  /** Actors passivated since the last call, for the supervisor to stop (stopChild). */
+  takeRetired(): readonly SessionActor[] {
+    // Hint: called once per commit; most commits retire nothing, so nothing is allocated then.
+    if (this.retired.length === 0) return NONE;
+    const retired = this.retired;
+    this.retired = [];
+    return retired;
+  }
+
+  /** A session actor failed: drop it if it is still the live one; the next use rebuilds it from the log. */
+  failed(sessionId: string, error: unknown): void {
+    this.options.logger.error(
+      { err: error, session_id: sessionId },
+      'session actor failed; it will be rebuilt from the log',
+    );
+    const entry = this.active.get(sessionId);
+    if (entry?.actor?.getSnapshot().status === 'error') this.passivate(sessionId);
   }
 
   /** True when some session has records not folded yet. */
@@ -163,6 +185,11 @@ export class SessionRegistry {
 
   /** Bring the actor up to date; a status row when the projection needs writing. */
   private fold(sessionId: string, entry: Entry): SessionStatusRow | null {
+    // Hint: a failed actor may still be here when its error event is queued behind the current supervisor event.
+    if (entry.actor !== null && entry.actor.getSnapshot().status !== 'active') {
+      this.retired.push(entry.actor);
+      entry.actor = null;
+    }
     if (entry.actor === null) {
       entry.actor = this.hydrate(sessionId);
       entry.pending = [];
@@ -180,27 +207,13 @@ export class SessionRegistry {
   }
 
   private hydrate(sessionId: string): SessionActor {
-    const actor = createActor(sessionMachine, { input: { session_id: sessionId } });
-    // A failed session actor is dropped; the next read or batch rebuilds it from the log (a restart).
-    actor.subscribe({
-      error: (error) => {
-        this.options.logger.error(
-          { err: error, session_id: sessionId },
-          'session actor failed; it will be rebuilt from the log',
-        );
-        const entry = this.active.get(sessionId);
-        if (entry?.actor === actor) this.passivate(sessionId);
-      },
+    const actor = createActor(sessionMachine, {
+      id: `${SESSION_ACTOR_PREFIX}${sessionId}`,
+      parent: this.options.parent(),
+      input: { session_id: sessionId },
     });
     actor.start();
-    let from = 1;
-    for (;;) {
-      const page = this.options.log.readFrom(from, { session_id: sessionId }, HYDRATE_PAGE);
-      if (page.length === 0) break;
-      actor.send({ type: 'session.records', records: page });
-      if (page.length < HYDRATE_PAGE) break;
-      from = page[page.length - 1]!.offset + 1;
-    }
+    readSession(this.options.log, sessionId, (records) => actor.send({ type: 'session.records', records }));
     return actor;
   }
 
@@ -229,6 +242,6 @@ export class SessionRegistry {
     if (entry === undefined) return;
     this.active.delete(sessionId);
     this.dirty.delete(entry);
-    entry.actor?.stop();
+    if (entry.actor !== null) this.retired.push(entry.actor);
   }
 }

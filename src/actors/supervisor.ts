@@ -1,6 +1,7 @@
 import { createActor, enqueueActions, setup } from 'xstate';
 import { errorMessage } from '../protocol/serverMessages.js';
 import { cachedRecordJson } from './commitRouter.js';
+import { SESSION_ACTOR_PREFIX } from './sessionRegistry.js';
 import { endSocket } from './subscriber.js';
 import { type SubscriberEvent, subscriberMachine } from './subscriberMachine.js';
 import { subscriberCommand } from './subscriberProtocol.js';
@@ -31,17 +32,20 @@ function answer<T>(reply: Answer<T>, fn: () => T): void {
 }
 
 /**
- * The root actor and router. It spawns and stops the subscriber actors (its children), learns of their ends and
- * failures, routes each group commit (one `subscriber.deliver` per touched subscriber, one fold queue entry per
- * touched session), and runs the sweep. running → draining (ingress closing) → stopped.
+ * The root actor and router. Subscriber and session actors are its children: it creates and stops them and learns
+ * of their ends and failures. It routes each group commit (one `subscriber.deliver` per touched subscriber, one fold
+ * queue entry per touched session) and runs the sweep. running → draining (ingress closing) → stopped.
  */
 export const supervisorMachine = setup({
   types: { context: {} as SupervisorContext, events: {} as SupervisorEvent, input: {} as { parts: SupervisorParts } },
+  guards: {
+    fromSession: ({ event }) => 'actorId' in event && event.actorId.startsWith(SESSION_ACTOR_PREFIX),
+  },
   actions: {
     // Hint: the hot path. Each touched child gets its one `subscriber.deliver` with a direct send while this
     // transition resolves: enqueue.sendTo costs ~3 µs more per message (measured: 1,000 session subscribers), and
     // routing stays synchronous in commit order either way. Resolution is not a custom action, so xstate's checks hold.
-    route: enqueueActions(({ context, event }) => {
+    route: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'ingest.committed') return;
       const { parts, children } = context;
       guarded(parts, 'routing', () => {
@@ -55,6 +59,8 @@ export const supervisorMachine = setup({
         parts.counters.routedUpTo = event.records[event.records.length - 1]!.offset;
       });
       guarded(parts, 'session apply', () => parts.sessions.apply(event.records));
+      // Hint: session actors passivated beyond MAX_ACTIVE_SESSIONS; a child can only be stopped by its parent.
+      for (const ref of parts.sessions.takeRetired()) enqueue.stopChild(ref);
     }),
     // Hint: a child created with `parent: self` reports its end and failure here like a spawned one, but is not
     // copied into every snapshot's `children` (spawnChild/stopChild copy that object: O(n²) for 10,000 subscribers).
@@ -138,10 +144,19 @@ export const supervisorMachine = setup({
         }
       });
       guarded(parts, 'session sweep', () => parts.sessions.sweep());
+      for (const ref of parts.sessions.takeRetired()) enqueue.stopChild(ref);
+    }),
+    // Hint: a failed session actor is dropped (the root lives on); the next read or fold rebuilds it from the log.
+    dropSession: enqueueActions(({ context, event, enqueue }) => {
+      if (!('error' in event)) return;
+      const { sessions } = context.parts;
+      const sessionId = event.actorId.slice(SESSION_ACTOR_PREFIX.length);
+      guarded(context.parts, 'session failure', () => sessions.failed(sessionId, event.error));
+      for (const ref of sessions.takeRetired()) enqueue.stopChild(ref);
     }),
     // Hint: enqueueActions, not a plain action: session actors fold inside, and xstate flags their built-in
     // actions when they run within another actor's custom action.
-    sessionRequest: enqueueActions(({ context, event }) => {
+    sessionRequest: enqueueActions(({ context, event, enqueue }) => {
       const { sessions, log } = context.parts;
       if (event.type === 'sessions.view') answer(event.answer, () => sessions.view(event.sessionId));
       else if (event.type === 'sessions.list') answer(event.answer, () => sessions.list(event.status, event.limit));
@@ -152,6 +167,7 @@ export const supervisorMachine = setup({
           return deleted;
         });
       }
+      for (const ref of sessions.takeRetired()) enqueue.stopChild(ref);
     }),
     closeIngress: ({ context, self }) => {
       const closed = () => self.send({ type: 'ingress.closed' });
@@ -166,6 +182,7 @@ export const supervisorMachine = setup({
           enqueue.sendTo(child.ref, { type: 'subscriber.close', code: 1001, reason: 'server shutting down' });
       }
       guarded(context.parts, 'session stop', () => context.parts.sessions.stop());
+      for (const ref of context.parts.sessions.takeRetired()) enqueue.stopChild(ref);
     }),
   },
 }).createMachine({
@@ -183,7 +200,7 @@ export const supervisorMachine = setup({
     'sessions.list': { actions: 'sessionRequest' },
     'retention.delete': { actions: 'sessionRequest' },
     'xstate.done.actor.*': { actions: 'forget' },
-    'xstate.error.actor.*': { actions: 'forget' },
+    'xstate.error.actor.*': [{ guard: 'fromSession', actions: 'dropSession' }, { actions: 'forget' }],
   },
   states: {
     running: {

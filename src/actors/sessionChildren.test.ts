@@ -1,0 +1,138 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ActorRefLike, InspectionEvent } from 'xstate';
+import { SqliteEventLog } from '../persistence/sqliteEventLog.js';
+import type { EventInput } from '../protocol/eventInput.js';
+import { ManualScheduler } from './manualScheduler.js';
+import { Pipeline, type SubmitOutcome } from './pipeline.js';
+import type { SessionRecord } from './sessionMachine.js';
+
+const input = (session_id: string, event_type: EventInput['event_type'] = 'timer_tick'): EventInput => ({
+  id: null,
+  event_type,
+  source: 'test',
+  session_id,
+  user_id: null,
+  payloadJson: '{}',
+});
+
+/** A record whose fold throws: reading its offset fails inside the session actor's transition. */
+const poisoned: SessionRecord = {
+  get offset(): number {
+    throw new Error('injected fold failure');
+  },
+  event_type: 'timer_tick',
+  user_id: null,
+  ts: 0,
+  payloadJson: '{}',
+};
+
+/** The inspection API types refs as ActorRefLike; these read the fields every Actor has. */
+const idOf = (ref: ActorRefLike): unknown => ('id' in ref ? ref.id : undefined);
+const parentOf = (ref: ActorRefLike): unknown => ('_parent' in ref ? ref._parent : undefined);
+
+describe('session actors as children of the supervisor (manual scheduler)', () => {
+  const cleanups: (() => void)[] = [];
+  afterEach(() => {
+    for (const cleanup of cleanups.splice(0).reverse()) cleanup();
+  });
+
+  function start(maxActiveSessions: number) {
+    const dir = mkdtempSync(join(tmpdir(), 'session-children-'));
+    const scheduler = new ManualScheduler();
+    let ids = 0;
+    const log = new SqliteEventLog({
+      path: join(dir, 'events.db'),
+      now: () => scheduler.now(),
+      newId: () => `gen-${++ids}`,
+      newEpoch: () => 'e',
+      indexer: 'inline',
+    });
+    cleanups.push(
+      () => rmSync(dir, { recursive: true, force: true }),
+      () => log.close(),
+    );
+    // Every actor the system creates, newest last, and every event the root receives.
+    const actors: ActorRefLike[] = [];
+    const toRoot: { type: string; from: ActorRefLike | undefined }[] = [];
+    const errors: object[] = [];
+    const inspect = (event: InspectionEvent) => {
+      if (event.type === '@xstate.actor') actors.push(event.actorRef);
+      if (event.type === '@xstate.event' && event.actorRef === actors[0])
+        toRoot.push({ type: event.event.type, from: event.sourceRef });
+    };
+    const pipeline = new Pipeline({
+      log,
+      logger: { info() {}, warn() {}, error: (obj) => errors.push(obj) },
+      scheduler,
+      newSubscriberId: () => 'sub_1',
+      maxPendingEvents: 10_000,
+      maxSubscribers: 10,
+      subscriberBufferBytes: 1 << 20,
+      slowConsumerTimeoutMs: 5_000,
+      keepaliveMs: 30_000,
+      checkpointMs: 5_000,
+      subscribeTimeoutMs: 10_000,
+      sessionIdleMs: 60_000,
+      maxActiveSessions,
+      inspect,
+    });
+    const publish = async (batch: EventInput[]) => {
+      const outcomes: SubmitOutcome[] = [];
+      expect(pipeline.submit(batch, (o) => outcomes.push(o))).toBe(true);
+      scheduler.runImmediates();
+      for (let i = 0; i < 10 && outcomes.length === 0; i++) await Promise.resolve();
+      expect(outcomes.map((o) => o.ok)).toEqual([true]);
+    };
+    const root = actors[0]!;
+    /** The newest actor with this id. */
+    const actor = (id: string) => actors.findLast((ref) => idOf(ref) === id);
+    return { pipeline, scheduler, publish, root, actor, toRoot, errors };
+  }
+
+  it('are the supervisor’s children; a failed one is dropped, rebuilt from the log, and the root keeps running', async () => {
+    const { pipeline, publish, root, actor, toRoot, errors } = start(100);
+    await publish([input('s1', 'session_created'), input('s1')]);
+    pipeline.sweep();
+    const first = actor('session:s1')!;
+    expect(parentOf(first)).toBe(root);
+    expect(parentOf(root)).toBeUndefined();
+    expect(first.getSnapshot().context).toMatchObject({ event_count: 2 });
+
+    first.send({ type: 'session.records', records: [poisoned] });
+    expect(first.getSnapshot().status).toBe('error');
+    expect(toRoot.find((e) => e.type === 'xstate.error.actor.session:s1')?.from).toBe(first);
+    expect(errors).toContainEqual(expect.objectContaining({ session_id: 's1' }));
+    expect(pipeline.stats().active_sessions).toBe(0);
+    expect(pipeline.stopping).toBe(false);
+
+    await publish([input('s1', 'quiz_started')]);
+    expect(pipeline.sessionView('s1')).toMatchObject({ status: 'in_progress', event_count: 3, last_offset: 3 });
+    const second = actor('session:s1')!;
+    expect(second).not.toBe(first);
+    expect(parentOf(second)).toBe(root);
+    expect(second.getSnapshot().status).toBe('active');
+  });
+
+  it('passivation stops them through the supervisor: idle at the sweep, least recently used beyond the limit', async () => {
+    const { pipeline, publish, scheduler, actor } = start(1);
+    await publish([input('s1', 'session_created')]);
+    pipeline.sweep();
+    const s1 = actor('session:s1')!;
+    expect(s1.getSnapshot().status).toBe('active');
+    await publish([input('s2', 'session_created')]);
+    pipeline.sweep();
+    expect(s1.getSnapshot().status).toBe('stopped');
+    const s2 = actor('session:s2')!;
+    expect(s2.getSnapshot().status).toBe('active');
+    scheduler.advance(60_001);
+    pipeline.sweep();
+    expect(s2.getSnapshot().status).toBe('stopped');
+    expect(pipeline.stats().active_sessions).toBe(0);
+    // Rebuilt from the log on the next read.
+    expect(pipeline.sessionView('s1')).toMatchObject({ status: 'created', event_count: 1 });
+    expect(actor('session:s1')).not.toBe(s1);
+  });
+});
