@@ -1,14 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { InspectionEvent } from 'xstate';
-import { SqliteEventLog } from '../persistence/sqliteEventLog.js';
 import type { EventInput } from '../protocol/eventInput.js';
 import { FakeSocket } from './fakeSocket.js';
 import { silentLogger } from './logger.js';
 import { ManualScheduler } from './manualScheduler.js';
 import { Pipeline, type PipelineOptions, type SubmitOutcome } from './pipeline.js';
+import { openTestLog } from './testLog.js';
 
 const input = (session_id: string, event_type: EventInput['event_type'] = 'timer_tick'): EventInput => ({
   id: null,
@@ -26,20 +23,8 @@ describe('the supervisor, through the pipeline port (manual scheduler, fake sock
   });
 
   function start(options: Partial<PipelineOptions> = {}) {
-    const dir = mkdtempSync(join(tmpdir(), 'pipeline-unit-'));
     const scheduler = new ManualScheduler();
-    let ids = 0;
-    const log = new SqliteEventLog({
-      path: join(dir, 'events.db'),
-      now: () => scheduler.now(),
-      newId: () => `gen-${++ids}`,
-      newEpoch: () => 'e',
-      indexer: 'inline',
-    });
-    cleanups.push(
-      () => rmSync(dir, { recursive: true, force: true }),
-      () => log.close(),
-    );
+    const log = openTestLog(scheduler, cleanups, 'pipeline-unit-');
     const sent: string[] = [];
     const inspect = (event: InspectionEvent) => {
       if (event.type === '@xstate.event') sent.push(event.event.type);

@@ -1,13 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ActorRefLike, InspectionEvent } from 'xstate';
-import { SqliteEventLog } from '../persistence/sqliteEventLog.js';
 import type { EventInput } from '../protocol/eventInput.js';
 import { ManualScheduler } from './manualScheduler.js';
 import { Pipeline, type SubmitOutcome } from './pipeline.js';
 import type { SessionRecord } from './sessionMachine.js';
+import { openTestLog } from './testLog.js';
 
 const input = (session_id: string, event_type: EventInput['event_type'] = 'timer_tick'): EventInput => ({
   id: null,
@@ -40,20 +37,8 @@ describe('session actors as children of the supervisor (manual scheduler)', () =
   });
 
   function start(maxActiveSessions: number) {
-    const dir = mkdtempSync(join(tmpdir(), 'session-children-'));
     const scheduler = new ManualScheduler();
-    let ids = 0;
-    const log = new SqliteEventLog({
-      path: join(dir, 'events.db'),
-      now: () => scheduler.now(),
-      newId: () => `gen-${++ids}`,
-      newEpoch: () => 'e',
-      indexer: 'inline',
-    });
-    cleanups.push(
-      () => rmSync(dir, { recursive: true, force: true }),
-      () => log.close(),
-    );
+    const log = openTestLog(scheduler, cleanups, 'session-children-');
     // Every actor the system creates, newest last, and every event the root receives.
     const actors: ActorRefLike[] = [];
     const toRoot: { type: string; from: ActorRefLike | undefined }[] = [];

@@ -1,0 +1,28 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SqliteEventLog } from '../persistence/sqliteEventLog.js';
+import type { ManualScheduler } from './manualScheduler.js';
+
+/** A real log in a temp directory for actor unit tests: inline indexing, the scheduler's clock, `gen-N` ids. */
+export function openTestLog(
+  scheduler: ManualScheduler,
+  cleanups: (() => void)[],
+  prefix = 'actors-unit-',
+): SqliteEventLog {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  let ids = 0;
+  const log = new SqliteEventLog({
+    path: join(dir, 'events.db'),
+    now: () => scheduler.now(),
+    newId: () => `gen-${++ids}`,
+    newEpoch: () => 'e',
+    indexer: 'inline',
+  });
+  // Hint: cleanups run in reverse, so the log closes before its directory goes.
+  cleanups.push(
+    () => rmSync(dir, { recursive: true, force: true }),
+    () => log.close(),
+  );
+  return log;
+}
