@@ -1,0 +1,132 @@
+// The dashboard: asks for the API key when the server wants one, then polls the REST figures and runs the live tail.
+import { EVENT_TYPES } from '/dashboard/protocol/eventTypes.js';
+import { AuthError, currentKey, getJson, useKey } from './api.js';
+import { badge, byId, el } from './dom.js';
+import { renderSessions, renderStats, renderSubscribers } from './panels.js';
+import { RateChart } from './rateChart.js';
+import { hideSession, showSession } from './sessionDetail.js';
+import { Tail, tailFilters } from './tail.js';
+
+const POLL_MS = 500;
+const SESSION_LIMIT = 1000;
+
+const connection = byId('connection');
+const chart = new RateChart(byId('rate-chart'), byId('rate'), byId('rate-max'));
+const detail = { id: null, events: -1 };
+let pending = null;
+let again = false;
+
+/** Wait until the server takes our key (none, the stored one, or one typed into the form). */
+async function authorize() {
+  const form = byId('key-form');
+  for (;;) {
+    try {
+      return await getJson('/api/v1/stats');
+    } catch (error) {
+      if (!(error instanceof AuthError)) throw error;
+      badge(connection, 'API key needed', 'bad');
+      const error_ = byId('key-error');
+      error_.hidden = currentKey() === '';
+      error_.textContent = 'That key was refused.';
+      form.hidden = false;
+      const key = await new Promise((resolve) =>
+        form.addEventListener(
+          'submit',
+          (event) => {
+            event.preventDefault();
+            resolve(byId('key-input').value);
+          },
+          { once: true },
+        ),
+      );
+      useKey(key, false);
+    }
+  }
+}
+
+/** Open a session's state and timeline. */
+async function pick(sessionId) {
+  detail.id = sessionId;
+  try {
+    detail.events = await showSession(sessionId);
+  } catch (error) {
+    badge(connection, `session ${sessionId}: ${error.message}`, 'bad');
+  }
+  void refresh();
+}
+
+/** One poll of every panel; a refresh asked for while one runs is run once after it. */
+async function refresh() {
+  if (pending !== null) {
+    again = true;
+    return pending;
+  }
+  pending = (async () => {
+    const [stats, sessions, subscribers] = await Promise.all([
+      getJson('/api/v1/stats'),
+      getJson(`/api/v1/sessions?limit=${SESSION_LIMIT}`),
+      getJson('/api/v1/subscribers?limit=50'),
+    ]);
+    renderStats(stats);
+    chart.observe(stats.head_offset);
+    renderSessions(sessions, SESSION_LIMIT, detail.id, pick);
+    renderSubscribers(subscribers);
+    const shown = sessions.find((s) => s.session_id === detail.id);
+    if (shown !== undefined && shown.event_count !== detail.events) detail.events = await showSession(detail.id);
+    badge(connection, 'connected', 'ok');
+  })();
+  try {
+    await pending;
+  } catch (error) {
+    badge(connection, error instanceof AuthError ? 'API key refused' : 'server unreachable', 'bad');
+  } finally {
+    pending = null;
+  }
+  if (again) {
+    again = false;
+    await refresh();
+  }
+}
+
+/** Poll forever; records arriving in the tail also trigger a poll, so counts follow the tail closely. */
+function poll() {
+  void refresh().finally(() => setTimeout(poll, POLL_MS));
+}
+
+function wireTail(tail) {
+  const select = byId('filter-type');
+  select.append(...EVENT_TYPES.map((type) => el('option', { value: type }, type)));
+  const filters = () =>
+    tailFilters(select.value, byId('filter-session').value.trim(), byId('filter-user').value.trim());
+  byId('tail-filters').addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const stats = await getJson('/api/v1/stats');
+    tail.start(filters(), stats.head_offset + 1);
+  });
+  byId('replay').addEventListener('click', () => {
+    const from = Number(byId('replay-offset').value);
+    if (Number.isInteger(from) && from >= 1) tail.start(filters(), from);
+  });
+}
+
+async function main() {
+  const stats = await authorize();
+  if (currentKey() !== '') useKey(currentKey(), true);
+  byId('key-form').hidden = true;
+  let soon = null;
+  const tail = new Tail(byId('tail'), byId('tail-status'), {
+    apiKey: currentKey,
+    onRecord: () => (soon ??= setTimeout(() => void refresh().finally(() => (soon = null)), 50)),
+  });
+  wireTail(tail);
+  byId('detail-close').addEventListener('click', () => {
+    detail.id = null;
+    hideSession();
+  });
+  chart.observe(stats.head_offset);
+  setInterval(() => chart.sample(Date.now()), 1000);
+  tail.start({}, stats.head_offset + 1);
+  poll();
+}
+
+main().catch((error) => badge(connection, `failed: ${error.message}`, 'bad'));
