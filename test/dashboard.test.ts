@@ -188,12 +188,14 @@ describe('dashboard in chromium', () => {
     await page.click('#filter-apply');
     await page.waitForSelector(`#tail-status[data-filters='{}']`, { timeout: 10_000 });
     const types = ['question_viewed', 'answer_submitted', 'answer_changed', 'timer_tick', 'mastery_updated'];
-    for (let round = 0; round < 6; round++) {
-      const batch = Array.from({ length: 5 + round * 4 }, (_, i) =>
+    // About five seconds of uneven traffic, so the events-per-second chart has a shape.
+    for (let round = 0; round < 10; round++) {
+      const size = 6 + Math.round(20 * Math.abs(Math.sin(round / 2)));
+      const batch = Array.from({ length: size }, (_, i) =>
         ev(types[i % types.length]!, `s-${['gamma', 'delta', 'epsilon'][i % 3]}`, `u-${3 + (i % 4)}`, { i, round }),
       );
       all.push(...(await publish(base, batch)));
-      await new Promise((resolve) => setTimeout(resolve, 400));
+      await new Promise((resolve) => setTimeout(resolve, 500));
     }
     await expect.poll(() => tailOffsets(page).then((o) => o[0]), PATIENT).toBe(all.at(-1)!.offset);
     mkdirSync(join(ROOT, 'test-output'), { recursive: true });

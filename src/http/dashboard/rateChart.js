@@ -44,19 +44,19 @@ export class RateChart {
     const max = Math.max(1, ...samples);
     this.maxLabel.textContent = `max ${Math.round(max).toLocaleString('en-US')}/s over ${samples.length} s`;
     if (samples.length < 2) return;
-    const step = width / (SAMPLES - 1);
-    const x0 = width - (samples.length - 1) * step;
+    // Hint: the line grows from the left until two minutes are shown, then scrolls.
+    const step = width / (Math.max(10, samples.length) - 1);
     const y = (value) => height - 2 - (value / max) * (height - 4);
     ctx.beginPath();
     samples.forEach((value, i) => {
-      if (i === 0) ctx.moveTo(x0, y(value));
-      else ctx.lineTo(x0 + i * step, y(value));
+      if (i === 0) ctx.moveTo(0, y(value));
+      else ctx.lineTo(i * step, y(value));
     });
     ctx.strokeStyle = '#2f6fde';
     ctx.lineWidth = 1.5 * ratio;
     ctx.stroke();
-    ctx.lineTo(width, height);
-    ctx.lineTo(x0, height);
+    ctx.lineTo((samples.length - 1) * step, height);
+    ctx.lineTo(0, height);
     ctx.closePath();
     ctx.fillStyle = 'rgba(47, 111, 222, 0.12)';
     ctx.fill();

@@ -42,7 +42,7 @@ export async function showSession(sessionId) {
         el('td', {}, clock(e.timestamp)),
         el('td', {}, e.event_type),
         el('td', {}, e.user_id ?? ''),
-        el('td', { class: 'payload' }, brief(e.payload)),
+        el('td', { class: 'payload', title: brief(e.payload, 2000) }, brief(e.payload)),
       ),
     ),
   );

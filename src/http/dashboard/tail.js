@@ -21,7 +21,7 @@ function row(record) {
     el('td', {}, record.session_id ?? ''),
     el('td', {}, record.user_id ?? ''),
     el('td', {}, record.source),
-    el('td', { class: 'payload' }, brief(record.payload)),
+    el('td', { class: 'payload', title: brief(record.payload, 2000) }, brief(record.payload)),
   );
 }
 
