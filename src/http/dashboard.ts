@@ -33,6 +33,8 @@ const NOT_FOUND: DashboardAsset = {
   body: Buffer.from('{"detail":"Not Found"}'),
 };
 
+let loaded: Map<string, DashboardAsset> | null = null;
+
 /** Write one file (or its headers only, for HEAD). */
 function send(res: HttpResponse, status: number, asset: DashboardAsset, head: boolean): void {
   res.cork(() => {
@@ -54,7 +56,9 @@ function send(res: HttpResponse, status: number, asset: DashboardAsset, head: bo
  * needs no key (it holds no data); with REQUIRE_AUTH=true it asks for one and sends it on every call it makes.
  */
 export function registerDashboard(app: TemplatedApp, logger: Logger): void {
-  const assets = loadDashboardAssets();
+  // Hint: read once per process; servers started again in the same process (tests) reuse it.
+  loaded ??= loadDashboardAssets();
+  const assets = loaded;
   if (!assets.has('/dashboard')) logger.warn({}, 'dashboard page files not found; /dashboard answers 404');
   const serve = (res: HttpResponse, req: HttpRequest) => {
     try {
