@@ -13,33 +13,41 @@ const SESSION_LIMIT = 1000;
 const connection = byId('connection');
 const chart = new RateChart(byId('rate-chart'), byId('rate'), byId('rate-max'));
 const detail = { id: null, events: -1 };
-let pending = null;
+let polling = false;
 let again = false;
 
-/** Wait until the server takes our key (none, the stored one, or one typed into the form). */
+/** The key typed into the form, once it is submitted. */
+function typedKey(form) {
+  return new Promise((resolve) =>
+    form.addEventListener(
+      'submit',
+      (event) => {
+        event.preventDefault();
+        resolve(byId('key-input').value);
+      },
+      { once: true },
+    ),
+  );
+}
+
+/** Wait until the server answers and takes our key (none, the stored one, or one typed into the form). */
 async function authorize() {
   const form = byId('key-form');
   for (;;) {
     try {
       return await getJson('/api/v1/stats');
     } catch (error) {
-      if (!(error instanceof AuthError)) throw error;
+      if (!(error instanceof AuthError)) {
+        badge(connection, 'server unreachable', 'bad');
+        await new Promise((resolve) => setTimeout(resolve, 2_000));
+        continue;
+      }
       badge(connection, 'API key needed', 'bad');
-      const error_ = byId('key-error');
-      error_.hidden = currentKey() === '';
-      error_.textContent = 'That key was refused.';
+      const refused = byId('key-error');
+      refused.hidden = currentKey() === '';
+      refused.textContent = 'That key was refused.';
       form.hidden = false;
-      const key = await new Promise((resolve) =>
-        form.addEventListener(
-          'submit',
-          (event) => {
-            event.preventDefault();
-            resolve(byId('key-input').value);
-          },
-          { once: true },
-        ),
-      );
-      useKey(key, false);
+      useKey(await typedKey(form), false);
     }
   }
 }
@@ -55,36 +63,38 @@ async function pick(sessionId) {
   void refresh();
 }
 
-/** One poll of every panel; a refresh asked for while one runs is run once after it. */
+/** Fetch and render every panel once. */
+async function pollOnce() {
+  const [stats, sessions, subscribers] = await Promise.all([
+    getJson('/api/v1/stats'),
+    getJson(`/api/v1/sessions?limit=${SESSION_LIMIT}`),
+    getJson('/api/v1/subscribers?limit=50'),
+  ]);
+  renderStats(stats);
+  chart.observe(stats.head_offset);
+  renderSessions(sessions, SESSION_LIMIT, detail.id, pick);
+  renderSubscribers(subscribers);
+  const shown = sessions.find((s) => s.session_id === detail.id);
+  if (shown !== undefined && shown.event_count !== detail.events) detail.events = await showSession(detail.id);
+  badge(connection, 'connected', 'ok');
+}
+
+/** Poll now; asked while a poll runs, one more poll follows it. Never rejects. */
 async function refresh() {
-  if (pending !== null) {
+  if (polling) {
     again = true;
-    return pending;
+    return;
   }
-  pending = (async () => {
-    const [stats, sessions, subscribers] = await Promise.all([
-      getJson('/api/v1/stats'),
-      getJson(`/api/v1/sessions?limit=${SESSION_LIMIT}`),
-      getJson('/api/v1/subscribers?limit=50'),
-    ]);
-    renderStats(stats);
-    chart.observe(stats.head_offset);
-    renderSessions(sessions, SESSION_LIMIT, detail.id, pick);
-    renderSubscribers(subscribers);
-    const shown = sessions.find((s) => s.session_id === detail.id);
-    if (shown !== undefined && shown.event_count !== detail.events) detail.events = await showSession(detail.id);
-    badge(connection, 'connected', 'ok');
-  })();
+  polling = true;
   try {
-    await pending;
+    do {
+      again = false;
+      await pollOnce();
+    } while (again);
   } catch (error) {
     badge(connection, error instanceof AuthError ? 'API key refused' : 'server unreachable', 'bad');
   } finally {
-    pending = null;
-  }
-  if (again) {
-    again = false;
-    await refresh();
+    polling = false;
   }
 }
 
@@ -93,6 +103,7 @@ function poll() {
   void refresh().finally(() => setTimeout(poll, POLL_MS));
 }
 
+/** The filter form and the replay button. */
 function wireTail(tail) {
   const select = byId('filter-type');
   select.append(...EVENT_TYPES.map((type) => el('option', { value: type }, type)));
@@ -100,8 +111,12 @@ function wireTail(tail) {
     tailFilters(select.value, byId('filter-session').value.trim(), byId('filter-user').value.trim());
   byId('tail-filters').addEventListener('submit', async (event) => {
     event.preventDefault();
-    const stats = await getJson('/api/v1/stats');
-    tail.start(filters(), stats.head_offset + 1);
+    try {
+      const stats = await getJson('/api/v1/stats');
+      tail.start(filters(), stats.head_offset + 1);
+    } catch (error) {
+      badge(byId('tail-status'), `not applied: ${error.message}`, 'bad');
+    }
   });
   byId('replay').addEventListener('click', () => {
     const from = Number(byId('replay-offset').value);
@@ -109,6 +124,7 @@ function wireTail(tail) {
   });
 }
 
+/** Authorize, then start the tail, the chart and the polls. */
 async function main() {
   const stats = await authorize();
   if (currentKey() !== '') useKey(currentKey(), true);

@@ -43,6 +43,7 @@ export class Tail {
     this.subscription = null;
     this.records = [];
     this.timer = null;
+    this.healthy = true;
   }
 
   /** (Re)subscribe with `filters` from offset `from`: the table starts empty and fills from there. */
@@ -60,13 +61,23 @@ export class Tail {
       onEvent: (record) => {
         if (this.subscription === subscription) this.add(record);
       },
-      onError: (error) => badge(this.status, `stopped: ${error.message}`, 'bad'),
-      onNotice: (notice) => badge(this.status, notice.message, notice.kind === 'reconnecting' ? 'bad' : ''),
+      onError: (error) => this.trouble(`stopped: ${error.message}`),
+      onNotice: (notice) => this.trouble(notice.message),
     });
     this.subscription = subscription;
     this.status.dataset.from = String(from);
     this.status.dataset.filters = JSON.stringify(filters);
-    badge(this.status, `following from offset ${from}`, 'ok');
+    this.following(`following from offset ${from}`);
+  }
+
+  following(text) {
+    this.healthy = true;
+    badge(this.status, text, 'ok');
+  }
+
+  trouble(text) {
+    this.healthy = false;
+    badge(this.status, text, 'bad');
   }
 
   /** Close the subscription (the table keeps what it shows). */
@@ -77,6 +88,8 @@ export class Tail {
   }
 
   add(record) {
+    // Hint: the SDK says when it reconnects, not when it is back; a record after a notice means it is.
+    if (!this.healthy) this.following(`following, at offset ${record.offset}`);
     this.records.push(record);
     if (this.records.length > 2 * SHOWN) this.records.splice(0, this.records.length - SHOWN);
     this.options.onRecord();
