@@ -2,18 +2,22 @@
 import { EVENT_TYPES } from '/dashboard/protocol/eventTypes.js';
 import { AuthError, currentKey, getJson, useKey } from './api.js';
 import { badge, byId, el } from './dom.js';
-import { renderSessions, renderStats, renderSubscribers } from './panels.js';
+import { renderSessionStatuses, renderSessions, renderStats, renderSubscribers } from './panels.js';
 import { RateChart } from './rateChart.js';
 import { hideSession, showSession } from './sessionDetail.js';
 import { Tail, tailFilters } from './tail.js';
 
 const POLL_MS = 500;
-const SESSION_LIMIT = 1000;
+const SESSIONS_SHOWN = 15;
+/** Sessions by status: counted over the most recently changed, every fourth poll (that listing is the large one). */
+const STATUS_LIMIT = 1000;
+const STATUS_EVERY = 4;
 
 const connection = byId('connection');
 const chart = new RateChart(byId('rate-chart'), byId('rate'), byId('rate-max'));
 const detail = { id: null, events: -1 };
 let polling = false;
+let polls = 0;
 let again = false;
 
 /** The key typed into the form, once it is submitted. */
@@ -63,19 +67,25 @@ async function pick(sessionId) {
   void refresh();
 }
 
-/** Fetch and render every panel once. */
+/** Fetch and render every panel once; the status counts over many sessions only every few polls. */
 async function pollOnce() {
-  const [stats, sessions, subscribers] = await Promise.all([
+  const counting = polls++ % STATUS_EVERY === 0;
+  const open = detail.id;
+  const [stats, sessions, subscribers, statuses, view] = await Promise.all([
     getJson('/api/v1/stats'),
-    getJson(`/api/v1/sessions?limit=${SESSION_LIMIT}`),
+    getJson(`/api/v1/sessions?limit=${SESSIONS_SHOWN}`),
     getJson('/api/v1/subscribers?limit=50'),
+    counting ? getJson(`/api/v1/sessions?limit=${STATUS_LIMIT}`) : null,
+    open === null ? null : getJson(`/api/v1/sessions/${encodeURIComponent(open)}`),
   ]);
   renderStats(stats);
   chart.observe(stats.head_offset);
-  renderSessions(sessions, SESSION_LIMIT, detail.id, pick);
+  if (statuses !== null) renderSessionStatuses(statuses, STATUS_LIMIT);
+  renderSessions(sessions, detail.id, pick);
   renderSubscribers(subscribers);
-  const shown = sessions.find((s) => s.session_id === detail.id);
-  if (shown !== undefined && shown.event_count !== detail.events) detail.events = await showSession(detail.id);
+  // Hint: the open session's timeline is read again only when its event count moved.
+  if (view !== null && open === detail.id && view.event_count !== detail.events)
+    detail.events = await showSession(open);
   badge(connection, 'connected', 'ok');
 }
 

@@ -25,34 +25,36 @@ export function renderStats(stats) {
   );
 }
 
-/** Sessions by status, and the most recently changed ones; clicking one opens its state and timeline. */
-export function renderSessions(sessions, limit, selected, onPick) {
+/** Sessions by status, counted over the `limit` most recently changed. */
+export function renderSessionStatuses(sessions, limit) {
   const byStatus = new Map();
   for (const session of sessions) byStatus.set(session.status, (byStatus.get(session.status) ?? 0) + 1);
   byId('session-status-counts').replaceChildren(
     ...[...byStatus].map(([status, n]) => el('li', { 'data-status': status }, `${status}: ${n}`)),
   );
   byId('sessions-note').textContent =
-    sessions.length >= limit ? `the ${limit} most recently changed` : `${sessions.length} in all`;
+    sessions.length >= limit ? `by status: the ${limit} most recently changed` : `${sessions.length} in all`;
+}
+
+/** The most recently changed sessions; clicking one opens its state and timeline. */
+export function renderSessions(sessions, selected, onPick) {
   fillRows(
     byId('sessions'),
-    sessions
-      .slice(0, 15)
-      .map((s) =>
+    sessions.map((s) =>
+      el(
+        'tr',
+        { 'data-session': s.session_id, class: s.session_id === selected ? 'selected' : null },
         el(
-          'tr',
-          { 'data-session': s.session_id, class: s.session_id === selected ? 'selected' : null },
-          el(
-            'td',
-            {},
-            el('button', { type: 'button', class: 'link', onclick: () => onPick(s.session_id) }, s.session_id),
-          ),
-          el('td', { class: 'status' }, s.status),
-          el('td', { class: 'num' }, count(s.event_count)),
-          el('td', {}, s.user_ids.join(', ')),
-          el('td', {}, s.quiz_id ?? ''),
+          'td',
+          {},
+          el('button', { type: 'button', class: 'link', onclick: () => onPick(s.session_id) }, s.session_id),
         ),
+        el('td', { class: 'status' }, s.status),
+        el('td', { class: 'num' }, count(s.event_count)),
+        el('td', {}, s.user_ids.join(', ')),
+        el('td', {}, s.quiz_id ?? ''),
       ),
+    ),
   );
 }
 
