@@ -13,6 +13,7 @@ import { SessionFolding } from './sessionFolding.js';
 import type { SessionView } from './sessionView.js';
 import type { SubscriberSocket } from './subscriber.js';
 import type { SubscriberMode } from './subscriberMachine.js';
+import { listSubscribers, type SubscriberListing, subscriberFacts } from './subscriberSummary.js';
 import { type Answer, type SupervisorEvent, type SupervisorParts, supervisorMachine } from './supervisor.js';
 
 export type { SubmitOutcome } from './groupCommit.js';
@@ -186,6 +187,12 @@ export class Pipeline implements PipelinePort {
       group_commits: ingress.commits,
       queue_size: ingress.queued,
     };
+  }
+
+  subscribers(limit: number): SubscriberListing {
+    const { children } = this.supervisor.getSnapshot().context;
+    const facts = Array.from(children.values(), (child) => subscriberFacts(child.ref.getSnapshot()));
+    return listSubscribers(facts, this.options.log.headOffset(), this.parts.counters.routedUpTo, limit);
   }
 
   /** A subscriber actor's state and socket buffer, for diagnostics and tests; undefined once it is gone. */

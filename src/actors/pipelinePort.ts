@@ -6,10 +6,12 @@ import type { ServerMessage } from '../protocol/serverMessages.js';
 import type { SubmitOutcome } from './groupCommit.js';
 import type { SessionView } from './sessionView.js';
 import type { SubscriberSocket } from './subscriber.js';
+import type { SubscriberListing } from './subscriberSummary.js';
 
 export type { SubmitOutcome } from './groupCommit.js';
 export type { SessionView } from './sessionView.js';
 export type { SubscriberSocket } from './subscriber.js';
+export type { SubscriberListing, SubscriberSummary } from './subscriberSummary.js';
 
 /** A subscriber connection as src/http holds it: only its id; everything else lives in its actor. */
 export interface SubscriberHandle {
@@ -66,6 +68,8 @@ export interface PipelinePort {
   deleteBefore(before: number | undefined): number;
   /** /stats `router` figures. */
   stats(): RouterStats;
+  /** GET /subscribers: every subscriber counted by mode, the `limit` most lagging listed with their lag. */
+  subscribers(limit: number): SubscriberListing;
   /** /stats log figures. */
   logStats(now: number): LogStats;
   query(query: EventQuery): StoredEvent[];

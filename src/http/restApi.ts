@@ -7,6 +7,7 @@ import { adminRoutes } from './restAdmin.js';
 import { eventRoutes } from './restEvents.js';
 import { RestRouter } from './restRouter.js';
 import { sessionRoutes } from './restSessions.js';
+import { subscriberRoutes } from './restSubscribers.js';
 
 export { keyMatches } from './restRouter.js';
 export { validationError } from './validationError.js';
@@ -35,5 +36,6 @@ export function registerRestApi(app: TemplatedApp, deps: RestDeps): void {
     ...eventRoutes(config, pipeline),
     ...adminRoutes(pipeline, now, deps.version),
     ...sessionRoutes(pipeline),
+    ...subscriberRoutes(pipeline),
   ]);
 }

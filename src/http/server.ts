@@ -8,6 +8,7 @@ import { packageVersion } from '../packageVersion.js';
 import { checkDatabasePath } from '../persistence/databasePath.js';
 import { LogOpenError } from '../persistence/eventLog.js';
 import { SqliteEventLog } from '../persistence/sqliteEventLog.js';
+import { registerDashboard } from './dashboard.js';
 import { explainListenFailure } from './listenFailure.js';
 import { createRateLimiters } from './rateLimits.js';
 import { registerRestApi } from './restApi.js';
@@ -87,6 +88,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   // Hint: one set of limiters, so RATE_LIMIT_PUBLISH is one budget for POST /events and /ws/publish messages.
   const limiters = createRateLimiters(config, now);
   registerWsApi(app, { config, pipeline, logger, publishLimiter: limiters.publish }, sockets);
+  registerDashboard(app, logger);
   registerRestApi(app, { config, pipeline, now, version: VERSION, logger, limiters });
 
   // Hint: exclusive, not uWS's default SO_REUSEPORT, so a second server on the same port is refused instead of sharing it.

@@ -1,0 +1,158 @@
+// The dashboard: asks for the API key when the server wants one, then polls the REST figures and runs the live tail.
+import { EVENT_TYPES } from '/dashboard/protocol/eventTypes.js';
+import { AuthError, currentKey, getJson, useKey } from './api.js';
+import { badge, byId, el } from './dom.js';
+import { renderSessionStatuses, renderSessions, renderStats, renderSubscribers } from './panels.js';
+import { RateChart } from './rateChart.js';
+import { hideSession, showSession } from './sessionDetail.js';
+import { Tail, tailFilters } from './tail.js';
+
+const POLL_MS = 500;
+const SESSIONS_SHOWN = 15;
+/** Sessions by status: counted over the most recently changed, every fourth poll (that listing is the large one). */
+const STATUS_LIMIT = 1000;
+const STATUS_EVERY = 4;
+
+const connection = byId('connection');
+const chart = new RateChart(byId('rate-chart'), byId('rate'), byId('rate-max'));
+const detail = { id: null, events: -1 };
+let polling = false;
+let polls = 0;
+let again = false;
+
+/** The key typed into the form, once it is submitted. */
+function typedKey(form) {
+  return new Promise((resolve) =>
+    form.addEventListener(
+      'submit',
+      (event) => {
+        event.preventDefault();
+        resolve(byId('key-input').value);
+      },
+      { once: true },
+    ),
+  );
+}
+
+/** Wait until the server answers and takes our key (none, the stored one, or one typed into the form). */
+async function authorize() {
+  const form = byId('key-form');
+  for (;;) {
+    try {
+      return await getJson('/api/v1/stats');
+    } catch (error) {
+      if (!(error instanceof AuthError)) {
+        badge(connection, 'server unreachable', 'bad');
+        await new Promise((resolve) => setTimeout(resolve, 2_000));
+        continue;
+      }
+      badge(connection, 'API key needed', 'bad');
+      const refused = byId('key-error');
+      refused.hidden = currentKey() === '';
+      refused.textContent = 'That key was refused.';
+      form.hidden = false;
+      useKey(await typedKey(form), false);
+    }
+  }
+}
+
+/** Open a session's state and timeline. */
+async function pick(sessionId) {
+  detail.id = sessionId;
+  try {
+    detail.events = await showSession(sessionId);
+  } catch (error) {
+    badge(connection, `session ${sessionId}: ${error.message}`, 'bad');
+  }
+  void refresh();
+}
+
+/** Fetch and render every panel once; the status counts over many sessions only every few polls. */
+async function pollOnce() {
+  const counting = polls++ % STATUS_EVERY === 0;
+  const open = detail.id;
+  const [stats, sessions, subscribers, statuses, view] = await Promise.all([
+    getJson('/api/v1/stats'),
+    getJson(`/api/v1/sessions?limit=${SESSIONS_SHOWN}`),
+    getJson('/api/v1/subscribers?limit=50'),
+    counting ? getJson(`/api/v1/sessions?limit=${STATUS_LIMIT}`) : null,
+    open === null ? null : getJson(`/api/v1/sessions/${encodeURIComponent(open)}`),
+  ]);
+  renderStats(stats);
+  chart.observe(stats.head_offset);
+  if (statuses !== null) renderSessionStatuses(statuses, STATUS_LIMIT);
+  renderSessions(sessions, detail.id, pick);
+  renderSubscribers(subscribers);
+  // Hint: the open session's timeline is read again only when its event count moved.
+  if (view !== null && open === detail.id && view.event_count !== detail.events)
+    detail.events = await showSession(open);
+  badge(connection, 'connected', 'ok');
+}
+
+/** Poll now; asked while a poll runs, one more poll follows it. Never rejects. */
+async function refresh() {
+  if (polling) {
+    again = true;
+    return;
+  }
+  polling = true;
+  try {
+    do {
+      again = false;
+      await pollOnce();
+    } while (again);
+  } catch (error) {
+    badge(connection, error instanceof AuthError ? 'API key refused' : 'server unreachable', 'bad');
+  } finally {
+    polling = false;
+  }
+}
+
+/** Poll forever; records arriving in the tail also trigger a poll, so counts follow the tail closely. */
+function poll() {
+  void refresh().finally(() => setTimeout(poll, POLL_MS));
+}
+
+/** The filter form and the replay button. */
+function wireTail(tail) {
+  const select = byId('filter-type');
+  select.append(...EVENT_TYPES.map((type) => el('option', { value: type }, type)));
+  const filters = () =>
+    tailFilters(select.value, byId('filter-session').value.trim(), byId('filter-user').value.trim());
+  byId('tail-filters').addEventListener('submit', async (event) => {
+    event.preventDefault();
+    try {
+      const stats = await getJson('/api/v1/stats');
+      tail.start(filters(), stats.head_offset + 1);
+    } catch (error) {
+      badge(byId('tail-status'), `not applied: ${error.message}`, 'bad');
+    }
+  });
+  byId('replay').addEventListener('click', () => {
+    const from = Number(byId('replay-offset').value);
+    if (Number.isInteger(from) && from >= 1) tail.start(filters(), from);
+  });
+}
+
+/** Authorize, then start the tail, the chart and the polls. */
+async function main() {
+  const stats = await authorize();
+  if (currentKey() !== '') useKey(currentKey(), true);
+  byId('key-form').hidden = true;
+  let soon = null;
+  const tail = new Tail(byId('tail'), byId('tail-status'), {
+    apiKey: currentKey,
+    onRecord: () => (soon ??= setTimeout(() => void refresh().finally(() => (soon = null)), 50)),
+  });
+  wireTail(tail);
+  byId('detail-close').addEventListener('click', () => {
+    detail.id = null;
+    hideSession();
+  });
+  chart.observe(stats.head_offset);
+  setInterval(() => chart.sample(Date.now()), 1000);
+  tail.start({}, stats.head_offset + 1);
+  poll();
+}
+
+main().catch((error) => badge(connection, `failed: ${error.message}`, 'bad'));

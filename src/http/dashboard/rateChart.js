@@ -1,0 +1,64 @@
+// Events per second from the head offset, sampled once a second and drawn as a sparkline on a canvas.
+
+const SAMPLES = 120;
+
+/** A live sparkline of events per second over the last two minutes. */
+export class RateChart {
+  constructor(canvas, valueLabel, maxLabel) {
+    this.canvas = canvas;
+    this.valueLabel = valueLabel;
+    this.maxLabel = maxLabel;
+    this.samples = [];
+    this.head = null;
+    this.last = null;
+  }
+
+  /** The latest head offset seen (any poll may report it). */
+  observe(head) {
+    this.head = head;
+  }
+
+  /** One sample: events appended since the previous sample, per second. */
+  sample(now) {
+    if (this.head === null) return;
+    if (this.last !== null) {
+      const seconds = Math.max(0.001, (now - this.last.at) / 1000);
+      const rate = Math.max(0, (this.head - this.last.head) / seconds);
+      this.samples.push(rate);
+      if (this.samples.length > SAMPLES) this.samples.shift();
+      this.valueLabel.textContent = rate < 10 ? rate.toFixed(1) : Math.round(rate).toLocaleString('en-US');
+    }
+    this.last = { at: now, head: this.head };
+    this.draw();
+  }
+
+  draw() {
+    const { canvas, samples } = this;
+    const ratio = window.devicePixelRatio || 1;
+    const width = Math.max(1, Math.round(canvas.clientWidth * ratio));
+    const height = Math.max(1, Math.round(canvas.clientHeight * ratio));
+    if (canvas.width !== width) canvas.width = width;
+    if (canvas.height !== height) canvas.height = height;
+    const ctx = canvas.getContext('2d');
+    ctx.clearRect(0, 0, width, height);
+    const max = Math.max(1, ...samples);
+    this.maxLabel.textContent = `max ${Math.round(max).toLocaleString('en-US')}/s over ${samples.length} s`;
+    if (samples.length < 2) return;
+    // Hint: the line grows from the left until two minutes are shown, then scrolls.
+    const step = width / (Math.max(10, samples.length) - 1);
+    const y = (value) => height - 2 - (value / max) * (height - 4);
+    ctx.beginPath();
+    samples.forEach((value, i) => {
+      if (i === 0) ctx.moveTo(0, y(value));
+      else ctx.lineTo(i * step, y(value));
+    });
+    ctx.strokeStyle = '#2f6fde';
+    ctx.lineWidth = 1.5 * ratio;
+    ctx.stroke();
+    ctx.lineTo((samples.length - 1) * step, height);
+    ctx.lineTo(0, height);
+    ctx.closePath();
+    ctx.fillStyle = 'rgba(47, 111, 222, 0.12)';
+    ctx.fill();
+  }
+}

@@ -1,0 +1,55 @@
+// One session's state (GET /sessions/{id}) and its timeline (GET /events?session_id=…, oldest first).
+import { getJson } from './api.js';
+import { brief, byId, clock, count, el, fillRows } from './dom.js';
+
+const TIMELINE_LIMIT = 500;
+
+/** The state fields worth a line each. */
+function stateRows(view) {
+  const counts = Object.entries(view.counts ?? {})
+    .filter(([, n]) => n > 0)
+    .map(([type, n]) => `${type} ${n}`)
+    .join(', ');
+  return [
+    ['status', view.status],
+    ['users', view.user_ids.join(', ') || '–'],
+    ['events', count(view.event_count)],
+    ['quiz', view.quiz_id ?? '–'],
+    ['started', view.started_at ?? '–'],
+    ['completed', view.completed_at ?? '–'],
+    ['offsets', `${view.first_offset ?? '–'} … ${view.last_offset ?? '–'}`],
+    ['by type', counts || '–'],
+  ];
+}
+
+/** Show one session; resolves with its event count (the caller reloads when that changes). */
+export async function showSession(sessionId) {
+  const path = encodeURIComponent(sessionId);
+  const query = new URLSearchParams({ session_id: sessionId, order: 'asc', limit: String(TIMELINE_LIMIT) });
+  const [view, events] = await Promise.all([getJson(`/api/v1/sessions/${path}`), getJson(`/api/v1/events?${query}`)]);
+  byId('session-detail').hidden = false;
+  byId('detail-id').textContent = sessionId;
+  byId('detail-state').replaceChildren(
+    ...stateRows(view).flatMap(([name, value]) => [el('dt', {}, name), el('dd', { 'data-field': name }, value)]),
+  );
+  fillRows(
+    byId('timeline'),
+    events.map((e) =>
+      el(
+        'tr',
+        { 'data-offset': e.offset, 'data-type': e.event_type },
+        el('td', { class: 'num' }, e.offset),
+        el('td', {}, clock(e.timestamp)),
+        el('td', {}, e.event_type),
+        el('td', {}, e.user_id ?? ''),
+        el('td', { class: 'payload', title: brief(e.payload, 2000) }, brief(e.payload)),
+      ),
+    ),
+  );
+  return view.event_count;
+}
+
+/** Hide the session panel. */
+export function hideSession() {
+  byId('session-detail').hidden = true;
+}

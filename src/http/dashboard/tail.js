@@ -1,0 +1,104 @@
+// The live tail: the client SDK's resumable subscription over /ws/subscribe, with server-side filters and replay.
+import { subscribe } from '/dashboard/client/subscriber.js';
+import { badge, brief, clock, el, fillRows } from './dom.js';
+
+const SHOWN = 200;
+const RENDER_MS = 100;
+
+/** One tail row; data attributes let tests and users find rows by field. */
+function row(record) {
+  return el(
+    'tr',
+    {
+      'data-offset': record.offset,
+      'data-type': record.event_type,
+      'data-session': record.session_id ?? '',
+      'data-user': record.user_id ?? '',
+    },
+    el('td', { class: 'num' }, record.offset),
+    el('td', {}, clock(record.timestamp)),
+    el('td', {}, record.event_type),
+    el('td', {}, record.session_id ?? ''),
+    el('td', {}, record.user_id ?? ''),
+    el('td', {}, record.source),
+    el('td', { class: 'payload', title: brief(record.payload, 2000) }, brief(record.payload)),
+  );
+}
+
+/** The filters as the SDK takes them (empty fields match everything). */
+export function tailFilters(type, sessionId, userId) {
+  const filters = {};
+  if (type !== '') filters.event_types = [type];
+  if (sessionId !== '') filters.session_id = sessionId;
+  if (userId !== '') filters.user_id = userId;
+  return filters;
+}
+
+/** A subscription rendered into a table: newest first, the last 200 kept, redrawn at most every 100 ms. */
+export class Tail {
+  constructor(table, status, options) {
+    this.table = table;
+    this.status = status;
+    this.options = options;
+    this.subscription = null;
+    this.records = [];
+    this.timer = null;
+    this.healthy = true;
+  }
+
+  /** (Re)subscribe with `filters` from offset `from`: the table starts empty and fills from there. */
+  start(filters, from) {
+    void this.stop();
+    this.records = [];
+    this.render();
+    const subscription = subscribe({
+      url: window.location.origin,
+      apiKey: this.options.apiKey() || undefined,
+      WebSocket: window.WebSocket,
+      filters,
+      from,
+      onLogReplaced: 'from-head',
+      onEvent: (record) => {
+        if (this.subscription === subscription) this.add(record);
+      },
+      onError: (error) => this.trouble(`stopped: ${error.message}`),
+      onNotice: (notice) => this.trouble(notice.message),
+    });
+    this.subscription = subscription;
+    this.status.dataset.from = String(from);
+    this.status.dataset.filters = JSON.stringify(filters);
+    this.following(`following from offset ${from}`);
+  }
+
+  following(text) {
+    this.healthy = true;
+    badge(this.status, text, 'ok');
+  }
+
+  trouble(text) {
+    this.healthy = false;
+    badge(this.status, text, 'bad');
+  }
+
+  /** Close the subscription (the table keeps what it shows). */
+  async stop() {
+    const subscription = this.subscription;
+    this.subscription = null;
+    if (subscription !== null) await subscription.close();
+  }
+
+  add(record) {
+    // Hint: the SDK says when it reconnects, not when it is back; a record after a notice means it is.
+    if (!this.healthy) this.following(`following, at offset ${record.offset}`);
+    this.records.push(record);
+    if (this.records.length > 2 * SHOWN) this.records.splice(0, this.records.length - SHOWN);
+    this.options.onRecord();
+    this.timer ??= setTimeout(() => this.render(), RENDER_MS);
+  }
+
+  render() {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    fillRows(this.table, this.records.slice(-SHOWN).reverse().map(row));
+  }
+}

@@ -1,0 +1,257 @@
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EventRecord } from '../src/protocol/eventRecord.js';
+import { launchChromium, type PageProblems, tableRows, textOf, watchPage } from './support/browser.js';
+import { type ChildServer, killServer, spawnServer } from './support/childServer.js';
+import { WsClient } from './support/wsClient.js';
+
+// The dashboard as `npm start` serves it (dist, after `npm run build`), driven by a real chromium.
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const SCREENSHOT = join(ROOT, 'test-output', 'dashboard.png');
+/** `UPDATE_DOCS_SCREENSHOT=1` also refreshes the README's copy (a tracked file, so not on every run). */
+const DOCS_SCREENSHOT = join(ROOT, 'docs', 'dashboard.png');
+/** The issue's budget: what was published shows within a second of the publish being acknowledged. */
+const WITHIN_A_SECOND = { timeout: 1_000, interval: 25 };
+const PATIENT = { timeout: 10_000, interval: 50 };
+
+type Event = { event_type: string; source: string; session_id?: string; user_id?: string; payload?: object };
+
+/** POST a batch over REST; the records as committed. */
+async function publish(base: string, events: Event[], apiKey?: string): Promise<EventRecord[]> {
+  const headers: Record<string, string> = { 'Content-Type': 'application/json' };
+  if (apiKey !== undefined) headers['X-API-Key'] = apiKey;
+  const res = await fetch(`${base}/api/v1/events`, { method: 'POST', headers, body: JSON.stringify(events) });
+  expect(res.status).toBe(201);
+  return (await res.json()) as EventRecord[];
+}
+
+/** The tail's offsets, newest first, as shown. */
+async function tailOffsets(page: Page): Promise<number[]> {
+  return (await tableRows(page, '#tail')).map((row) => Number(row.data.offset));
+}
+
+/** SIGTERM, then wait for the exit (SIGKILL if it hangs). */
+async function stopServer(server: ChildServer | undefined): Promise<void> {
+  if (server === undefined) return;
+  server.proc.kill('SIGTERM');
+  const timer = setTimeout(() => server.proc.kill('SIGKILL'), 10_000);
+  await server.exited;
+  clearTimeout(timer);
+}
+
+const ev = (event_type: string, session_id: string, user_id: string, payload: object = {}): Event => ({
+  event_type,
+  source: 'quiz_engine',
+  session_id,
+  user_id,
+  payload,
+});
+
+describe('dashboard in chromium', () => {
+  let dir: string;
+  let server: ChildServer | undefined;
+  let browser: Browser | undefined;
+  let page: Page;
+  let problems: PageProblems;
+  const all: EventRecord[] = [];
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'rep-dashboard-'));
+    server = await spawnServer(join(dir, 'events.db'));
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1440, height: 1100 } });
+    problems = watchPage(page, server.base);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await stopServer(server).catch(() => killServer(server));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('shows published events in the tail, the counts and the sessions within a second', async () => {
+    const base = server!.base;
+    const response = await page.goto(`${base}/dashboard`);
+    expect(response?.status()).toBe(200);
+    // The tail follows from the head it read at load (an empty log: offset 1), so nothing published after is missed.
+    await page.waitForSelector('#tail-status[data-from="1"]', { timeout: 10_000 });
+    const records = await publish(base, [
+      ev('session_created', 's-alpha', 'u-1'),
+      ev('quiz_started', 's-alpha', 'u-1', { quiz_id: 'fractions-1' }),
+      ev('answer_submitted', 's-alpha', 'u-1', { answer: 'B' }),
+      ev('answer_submitted', 's-alpha', 'u-1', { answer: 'C' }),
+      ev('quiz_started', 's-beta', 'u-2', { quiz_id: 'fractions-1' }),
+      ev('timer_tick', 's-beta', 'u-2', { remaining: 30 }),
+    ]);
+    all.push(...records);
+    const shown = async () => ({
+      tail: await tailOffsets(page),
+      answers: (await tableRows(page, '#type-counts')).find((r) => r.data.type === 'answer_submitted')?.cells[1],
+      sessions: (await tableRows(page, '#sessions')).map((r) => `${r.data.session}:${r.cells[1]}`).sort(),
+      head: await textOf(page, '#head-offset'),
+    });
+    await expect.poll(shown, WITHIN_A_SECOND).toEqual({
+      tail: records.map((r) => r.offset).reverse(),
+      answers: '2',
+      sessions: ['s-alpha:in_progress', 's-beta:in_progress'],
+      head: String(records.at(-1)!.offset),
+    });
+    expect(await textOf(page, '#epoch')).toMatch(/^[0-9a-z]{16}$/);
+  });
+
+  it('applies a filter: only matching events reach the tail', async () => {
+    const base = server!.base;
+    await page.selectOption('#filter-type', 'answer_submitted');
+    await page.fill('#filter-user', 'u-1');
+    await page.click('#filter-apply');
+    const wanted = JSON.stringify({ event_types: ['answer_submitted'], user_id: 'u-1' });
+    await page.waitForSelector(`#tail-status[data-filters='${wanted}']`, { timeout: 10_000 });
+    expect(await tailOffsets(page)).toEqual([]);
+    const records = await publish(base, [
+      ev('answer_submitted', 's-beta', 'u-2', { answer: 'A' }),
+      ev('answer_submitted', 's-alpha', 'u-1', { answer: 'D' }),
+      ev('timer_tick', 's-alpha', 'u-1', { remaining: 10 }),
+      ev('quiz_completed', 's-alpha', 'u-1', { score: 0.75 }),
+    ]);
+    all.push(...records);
+    await expect.poll(() => tailOffsets(page), WITHIN_A_SECOND).toEqual([records[1]!.offset]);
+    // The rest of that commit has been counted by now, and still none of it is in the tail.
+    await expect.poll(() => textOf(page, '#head-offset'), PATIENT).toBe(String(records.at(-1)!.offset));
+    const rows = await tableRows(page, '#tail');
+    expect(rows.map((r) => [r.data.type, r.data.user])).toEqual([['answer_submitted', 'u-1']]);
+  });
+
+  it('replays from an offset with the filter in place', async () => {
+    await page.fill('#replay-offset', '1');
+    await page.click('#replay');
+    const expected = all
+      .filter((r) => r.event_type === 'answer_submitted' && r.user_id === 'u-1')
+      .map((r) => r.offset)
+      .reverse();
+    expect(expected).toHaveLength(3);
+    await expect.poll(() => tailOffsets(page), PATIENT).toEqual(expected);
+  });
+
+  it('lists subscribers by mode with their filter and lag', async () => {
+    const base = server!.base;
+    const wsBase = server!.wsBase;
+    const live = await WsClient.open(`${wsBase}/ws/subscribe`);
+    live.send({ session_id: 's-beta' });
+    expect(await live.next()).toMatchObject({ status: 'subscribed' });
+    const silent = await WsClient.open(`${wsBase}/ws/subscribe`);
+    try {
+      await expect
+        .poll(async () => (await tableRows(page, '#subscribers')).map((r) => r.data.mode).sort(), PATIENT)
+        .toEqual(['awaiting_config', 'live', 'live']);
+      const rows = await tableRows(page, '#subscribers');
+      const listing = (await (await fetch(`${base}/api/v1/subscribers`)).json()) as {
+        subscribers: { id: string; mode: string; lag: number | null }[];
+      };
+      expect(rows.map((r) => r.data.subscriber).sort()).toEqual(listing.subscribers.map((s) => s.id).sort());
+      const byFilter = new Map(rows.map((r) => [r.cells[2], r]));
+      expect(byFilter.get('type=answer_submitted user_id=u-1')?.cells[4]).toBe('0');
+      expect(byFilter.get('session_id=s-beta')?.cells[4]).toBe('0');
+      expect(byFilter.get('everything')?.data.mode).toBe('awaiting_config');
+      expect(byFilter.get('everything')?.cells[4]).toBe('–');
+      const chips = await page.evaluate<string[]>(
+        `[...document.querySelectorAll('#subscriber-mode-counts li')].map((li) => li.textContent)`,
+      );
+      expect(chips).toEqual(['awaiting_config: 1', 'replaying: 0', 'live: 2', 'lagging: 0']);
+    } finally {
+      await live.close();
+      await silent.close();
+    }
+  });
+
+  it("opens a session's state and timeline on click", async () => {
+    await page.click('#sessions button:text-is("s-alpha")');
+    await page.waitForSelector('#session-detail:not([hidden])', { timeout: 10_000 });
+    const alpha = all.filter((r) => r.session_id === 's-alpha');
+    await expect
+      .poll(async () => (await tableRows(page, '#timeline')).map((r) => Number(r.data.offset)), PATIENT)
+      .toEqual(alpha.map((r) => r.offset));
+    expect(await textOf(page, '#detail-id')).toBe('s-alpha');
+    expect(await textOf(page, '#detail-state dd[data-field="status"]')).toBe('completed');
+    expect(await textOf(page, '#detail-state dd[data-field="events"]')).toBe(String(alpha.length));
+    expect(await textOf(page, '#detail-state dd[data-field="quiz"]')).toBe('fractions-1');
+  });
+
+  it('takes a screenshot with traffic flowing, having loaded nothing from elsewhere and logged no error', async () => {
+    const base = server!.base;
+    await page.fill('#filter-user', '');
+    await page.selectOption('#filter-type', '');
+    await page.click('#filter-apply');
+    await page.waitForSelector(`#tail-status[data-filters='{}']`, { timeout: 10_000 });
+    const types = ['question_viewed', 'answer_submitted', 'answer_changed', 'timer_tick', 'mastery_updated'];
+    // About five seconds of uneven traffic, so the events-per-second chart has a shape.
+    for (let round = 0; round < 10; round++) {
+      const size = 6 + Math.round(20 * Math.abs(Math.sin(round / 2)));
+      const batch = Array.from({ length: size }, (_, i) =>
+        ev(types[i % types.length]!, `s-${['gamma', 'delta', 'epsilon'][i % 3]}`, `u-${3 + (i % 4)}`, { i, round }),
+      );
+      all.push(...(await publish(base, batch)));
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    await expect.poll(() => tailOffsets(page).then((o) => o[0]), PATIENT).toBe(all.at(-1)!.offset);
+    mkdirSync(join(ROOT, 'test-output'), { recursive: true });
+    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+    expect(readFileSync(SCREENSHOT).subarray(1, 4).toString()).toBe('PNG');
+    if (process.env.UPDATE_DOCS_SCREENSHOT === '1') copyFileSync(SCREENSHOT, DOCS_SCREENSHOT);
+    expect(problems.errors).toEqual([]);
+    expect(problems.foreignRequests).toEqual([]);
+  });
+});
+
+describe('dashboard with REQUIRE_AUTH=true', () => {
+  const KEY = 'dashboard-test-key';
+  let dir: string;
+  let server: ChildServer | undefined;
+  let browser: Browser | undefined;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'rep-dashboard-auth-'));
+    server = await spawnServer(join(dir, 'events.db'), { REQUIRE_AUTH: 'true', API_KEY: KEY });
+    browser = await launchChromium();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await stopServer(server).catch(() => killServer(server));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('asks for the key, refuses a wrong one, then works over REST and WebSocket and keeps it for a reload', async () => {
+    const base = server!.base;
+    const page = await browser!.newPage();
+    const response = await page.goto(`${base}/dashboard`);
+    expect(response?.status()).toBe(200);
+    await page.waitForSelector('#key-form:not([hidden])', { timeout: 10_000 });
+    expect(await textOf(page, '#connection')).toBe('API key needed');
+
+    await page.fill('#key-input', 'wrong-key');
+    await page.click('#key-form button[type="submit"]');
+    await page.waitForSelector('#key-error:not([hidden])', { timeout: 10_000 });
+    expect(await page.evaluate<string | null>(`sessionStorage.getItem('event-pipeline:api-key')`)).toBeNull();
+
+    await page.fill('#key-input', KEY);
+    await page.click('#key-form button[type="submit"]');
+    await page.waitForSelector('#tail-status[data-from="1"]', { timeout: 10_000 });
+    expect(await page.isHidden('#key-form')).toBe(true);
+    const [record] = await publish(base, [ev('quiz_started', 's-auth', 'u-9')], KEY);
+    await expect
+      .poll(async () => ({ tail: await tailOffsets(page), head: await textOf(page, '#head-offset') }), WITHIN_A_SECOND)
+      .toEqual({ tail: [record!.offset], head: String(record!.offset) });
+    expect(await page.evaluate<string | null>(`sessionStorage.getItem('event-pipeline:api-key')`)).toBe(KEY);
+
+    await page.reload();
+    await page.waitForSelector('#tail-status[data-from="2"]', { timeout: 10_000 });
+    expect(await page.isHidden('#key-form')).toBe(true);
+    const [next] = await publish(base, [ev('answer_submitted', 's-auth', 'u-9')], KEY);
+    await expect.poll(() => tailOffsets(page), WITHIN_A_SECOND).toEqual([next!.offset]);
+  });
+});
