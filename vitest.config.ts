@@ -5,6 +5,11 @@ export default defineConfig({
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
     // Hint: server tests bind real ports and SQLite files; forks isolate native handles.
     pool: 'forks',
+    // Hint: vitest's default is one worker per core minus one, which is a single worker on a 2-core machine; many
+    // files spend their time waiting on child processes and sockets, so two run side by side.
+    maxWorkers: 2,
+    // Temp databases on tmpfs where there is one (see the file for why that proves the same).
+    globalSetup: ['test/support/tmpfsTmpdir.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
   },
