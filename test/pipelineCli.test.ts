@@ -64,16 +64,22 @@ const ndjson = (count: number): string =>
 
 describe('event-pipeline CLI', () => {
   it('answers --help on every command with exit 0, and an unknown option with its usage and exit 2', async () => {
-    for (const command of ['serve', 'tail', 'publish', 'stats', 'sessions', 'export', 'import', 'bench']) {
-      const run = await cli([command, '--help']);
-      expect(run.code, command).toBe(0);
-      expect(run.stdout, command).toContain(`usage: event-pipeline ${command}`);
+    // Hint: the runs are independent processes, so they run side by side.
+    const commands = ['serve', 'tail', 'publish', 'stats', 'sessions', 'export', 'import', 'bench'];
+    const [helps, top, bad, unknown] = await Promise.all([
+      Promise.all(commands.map((command) => cli([command, '--help']))),
+      cli(['--help']),
+      cli(['export', '--nope']),
+      cli(['frobnicate']),
+    ]);
+    for (const [i, command] of commands.entries()) {
+      expect(helps[i]!.code, command).toBe(0);
+      expect(helps[i]!.stdout, command).toContain(`usage: event-pipeline ${command}`);
     }
-    expect((await cli(['--help'])).stdout).toContain('exit codes');
-    const bad = await cli(['export', '--nope']);
+    expect(top.stdout).toContain('exit codes');
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('usage: event-pipeline export');
-    expect((await cli(['frobnicate'])).code).toBe(2);
+    expect(unknown.code).toBe(2);
   });
 
   it('export → import into a fresh server gives an identical log (ids, types, payloads, offsets from 1); re-import changes nothing', async () => {
