@@ -2,7 +2,8 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const SCRIPT = fileURLToPath(new URL('./inspectableServer.mjs', import.meta.url));
+/** The child's entry point: the built server, with IPC for GC, inspection and a manual clock. */
+export const INSPECTABLE_SERVER = fileURLToPath(new URL('./inspectableServer.mjs', import.meta.url));
 
 /** What the child server reports of one subscriber (pipeline.inspectSubscriber). */
 export interface InspectedSubscriber {
@@ -26,9 +27,17 @@ interface Reply {
   readonly value: unknown;
 }
 
-/** Start `inspectableServer.mjs` (needs `npm run build`) with `env` added; resolves once it listens. */
-export async function startInspectableChild(env: Record<string, string>): Promise<InspectableChild> {
-  const proc = fork(SCRIPT, [], {
+/** A forked `inspectableServer.mjs`: `listening` resolves with its port; `ask` sends one IPC request. */
+export interface ForkedServer {
+  readonly proc: ChildProcess;
+  readonly exited: Promise<void>;
+  readonly listening: Promise<number>;
+  ask(request: Record<string, unknown>): Promise<unknown>;
+}
+
+/** Fork `inspectableServer.mjs` (needs `npm run build`) with `env` added to this process's environment. */
+export function forkInspectableServer(env: Record<string, string>): ForkedServer {
+  const proc = fork(INSPECTABLE_SERVER, [], {
     env: { ...process.env, LOG_LEVEL: 'warn', ...env },
     execArgv: ['--expose-gc'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -41,15 +50,23 @@ export async function startInspectableChild(env: Record<string, string>): Promis
   });
   let seq = 0;
   const ask = (request: Record<string, unknown>): Promise<unknown> =>
-    new Promise((resolve) => {
+    new Promise((resolve, reject) => {
+      if (!proc.connected) return reject(new Error('the server process is gone'));
       const id = ++seq;
       waiting.set(id, resolve);
       proc.send({ ...request, seq: id });
     });
-  const port = await new Promise<unknown>((resolve, reject) => {
-    waiting.set(0, resolve);
+  const listening = new Promise<number>((resolve, reject) => {
+    waiting.set(0, (port) => resolve(Number(port)));
     void exited.then(() => reject(new Error('inspectable server exited before it listened')));
   });
+  return { proc, exited, listening, ask };
+}
+
+/** Start `inspectableServer.mjs` (needs `npm run build`) with `env` added; resolves once it listens. */
+export async function startInspectableChild(env: Record<string, string>): Promise<InspectableChild> {
+  const { proc, exited, listening, ask } = forkInspectableServer(env);
+  const port = await listening;
   return {
     proc,
     base: `http://127.0.0.1:${String(port)}`,
