@@ -4,8 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type ChildServer, freePort, killServer, spawnServer } from './support/childServer.js';
+import { freePort } from './support/childServer.js';
 import { readLog } from './support/restartableServer.js';
+import { startTestServer, type TestServer } from './support/testServer.js';
 
 const CLI_JS = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url));
 
@@ -35,18 +36,19 @@ function cli(args: readonly string[], input = '', env: Record<string, string> = 
   );
 }
 
-const servers: ChildServer[] = [];
+const servers: TestServer[] = [];
 let dir: string | undefined;
 
 afterEach(async () => {
-  for (const server of servers.splice(0)) await killServer(server);
+  for (const server of servers.splice(0)) await server.close();
   if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
   dir = undefined;
 });
 
-async function server(name: string, env: Record<string, string> = {}): Promise<ChildServer> {
+/** A server for the CLI to talk to; in this process, since the CLI (always a child process) is what is tested. */
+async function server(name: string, env: Record<string, string> = {}): Promise<TestServer> {
   dir ??= mkdtempSync(join(tmpdir(), 'pipeline-cli-'));
-  const started = await spawnServer(join(dir, `${name}.db`), env);
+  const started = await startTestServer({ ...env, LOG_LEVEL: 'warn', DATABASE_PATH: join(dir, `${name}.db`) }, {}, dir);
   servers.push(started);
   return started;
 }
