@@ -1,25 +1,27 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { CLOSE_ACK_BACKLOG } from '../src/http/wsPublish.js';
+import { ACK_HIGH_WATER_BYTES, CLOSE_ACK_BACKLOG } from '../src/http/wsPublish.js';
 import { eventBody, stats, waitFor } from './support/pipelineRest.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
 import { WsClient } from './support/wsClient.js';
 
-/** What a producer saw of its acks: how many, whether offsets rose strictly, the last offset, any non-ok reply. */
+/** What a producer saw of its acks: how many (and bytes), whether offsets rose strictly, the last, any non-ok reply. */
 interface AckTally {
   count: number;
+  bytes: number;
   inOrder: boolean;
   lastOffset: number;
   notOk: string | null;
 }
 
 function tally(client: WsClient): AckTally {
-  const seen: AckTally = { count: 0, inOrder: true, lastOffset: 0, notOk: null };
+  const seen: AckTally = { count: 0, bytes: 0, inOrder: true, lastOffset: 0, notOk: null };
   client.stream((text) => {
     const ack = JSON.parse(text) as { status: string; offset: number };
     if (ack.status !== 'ok') seen.notOk ??= text.slice(0, 300);
     if (ack.offset <= seen.lastOffset) seen.inOrder = false;
     seen.lastOffset = ack.offset;
     seen.count++;
+    seen.bytes += text.length;
   });
   return seen;
 }
@@ -33,27 +35,33 @@ describe('/ws/publish acks under backpressure', () => {
     t = null;
   });
 
-  it('delivers every ack, in order, to a producer that writes 1,000,000 events before reading any', {
+  // Hint: 100,000 acks padded by a 600-character `ref` (echoed in each ack) make about 67 MB of unread acks, more
+  // than the 1,000,000 bare acks (about 66 bytes each) this test used to send, at a tenth of the events. Loopback's
+  // kernel buffers (a few MB) and the 1 MiB socket high water hold a small part of that, so most of it must wait in the
+  // server's ack queue: the test checks that figure below, so the queue path cannot be skipped silently.
+  it('delivers every ack, in order, to a producer that writes 100,000 events (67 MB of acks) before reading any', {
     timeout: 600_000,
   }, async () => {
-    const TOTAL = 1_000_000;
+    const TOTAL = 100_000;
     t = await startTestServer();
     const producer = await WsClient.open(`${t.wsBase}/ws/publish`);
     clients.push(producer);
     const seen = tally(producer);
     producer.pause();
-    const text = JSON.stringify(eventBody({ payload: { n: 1 } }));
+    const text = JSON.stringify({ ...eventBody({ payload: { n: 1 } }), ref: 'r'.repeat(600) });
     for (let i = 0; i < TOTAL; i++) producer.ws.send(text);
     const base = t.base;
-    await waitFor(async () => (await stats(base)).head_offset === TOTAL || null, 'all events committed', 480_000, 500);
+    await waitFor(async () => (await stats(base)).head_offset === TOTAL || null, 'all events committed', 480_000, 100);
     expect(seen.count).toBe(0);
     producer.resume();
-    await waitFor(() => seen.count >= TOTAL || producer.isClosed || null, 'every ack to arrive', 120_000, 100);
+    await waitFor(() => seen.count >= TOTAL || producer.isClosed || null, 'every ack to arrive', 120_000, 50);
     expect(producer.isClosed).toBe(false);
     expect(seen.notOk).toBeNull();
     expect(seen.count).toBe(TOTAL);
     expect(seen.inOrder).toBe(true);
     expect(seen.lastOffset).toBe(TOTAL);
+    // Far more than kernel buffers and the socket's high water can hold while the producer does not read.
+    expect(seen.bytes).toBeGreaterThan(64 * ACK_HIGH_WATER_BYTES);
   });
 
   it('closes a producer whose unread acks pass the bound with 4009, naming the offsets acked and committed', {

@@ -58,11 +58,12 @@ async function publishAll(base: string, batch: readonly PublishEvent[]): Promise
 describe('Subscription against a real server', () => {
   it('iterates across two SIGKILL restarts and a 4008 slow-consumer close: every matching offset exactly once, in order', async () => {
     dir = mkdtempSync(join(tmpdir(), 'sdk-sub-'));
-    server = await RestartableServer.start(join(dir, 'events.db'), {
-      SUBSCRIBER_BUFFER_BYTES: '65536',
-      SLOW_CONSUMER_TIMEOUT_MS: '300',
-      CHECKPOINT_MS: '100',
-    });
+    // Hint: the server's clock is manual, so the sweep that closes the stalled reader runs when the test moves it.
+    server = await RestartableServer.start(
+      join(dir, 'events.db'),
+      { SUBSCRIBER_BUFFER_BYTES: '65536', SLOW_CONSUMER_TIMEOUT_MS: '300', CHECKPOINT_MS: '100' },
+      { manualClock: true },
+    );
     const running = server;
     const notices: SubscriptionNotice[] = [];
     const sub = subscribe({
@@ -91,6 +92,7 @@ describe('Subscription against a real server', () => {
     // Hint: enough bytes to fill both kernel socket buffers on loopback, past which the server's buffer grows.
     await publishAll(running.base, events(600, 400, 50_000));
     await until(async () => {
+      await running.advance(1_000);
       const stats = (await (await fetch(`${running.base}/stats`)).json()) as { router: { active_subscribers: number } };
       return stats.router.active_subscribers === 0;
     }, 'the server to close the stalled subscriber');

@@ -4,8 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type ChildServer, freePort, killServer, spawnServer } from './support/childServer.js';
+import { freePort } from './support/childServer.js';
 import { readLog } from './support/restartableServer.js';
+import { startTestServer, type TestServer } from './support/testServer.js';
 
 const CLI_JS = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url));
 
@@ -35,18 +36,19 @@ function cli(args: readonly string[], input = '', env: Record<string, string> = 
   );
 }
 
-const servers: ChildServer[] = [];
+const servers: TestServer[] = [];
 let dir: string | undefined;
 
 afterEach(async () => {
-  for (const server of servers.splice(0)) await killServer(server);
+  for (const server of servers.splice(0)) await server.close();
   if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
   dir = undefined;
 });
 
-async function server(name: string, env: Record<string, string> = {}): Promise<ChildServer> {
+/** A server for the CLI to talk to; in this process, since the CLI (always a child process) is what is tested. */
+async function server(name: string, env: Record<string, string> = {}): Promise<TestServer> {
   dir ??= mkdtempSync(join(tmpdir(), 'pipeline-cli-'));
-  const started = await spawnServer(join(dir, `${name}.db`), env);
+  const started = await startTestServer({ ...env, LOG_LEVEL: 'warn', DATABASE_PATH: join(dir, `${name}.db`) }, {}, dir);
   servers.push(started);
   return started;
 }
@@ -64,16 +66,22 @@ const ndjson = (count: number): string =>
 
 describe('event-pipeline CLI', () => {
   it('answers --help on every command with exit 0, and an unknown option with its usage and exit 2', async () => {
-    for (const command of ['serve', 'tail', 'publish', 'stats', 'sessions', 'export', 'import', 'bench']) {
-      const run = await cli([command, '--help']);
-      expect(run.code, command).toBe(0);
-      expect(run.stdout, command).toContain(`usage: event-pipeline ${command}`);
+    // Hint: the runs are independent processes, so they run side by side.
+    const commands = ['serve', 'tail', 'publish', 'stats', 'sessions', 'export', 'import', 'bench'];
+    const [helps, top, bad, unknown] = await Promise.all([
+      Promise.all(commands.map((command) => cli([command, '--help']))),
+      cli(['--help']),
+      cli(['export', '--nope']),
+      cli(['frobnicate']),
+    ]);
+    for (const [i, command] of commands.entries()) {
+      expect(helps[i]!.code, command).toBe(0);
+      expect(helps[i]!.stdout, command).toContain(`usage: event-pipeline ${command}`);
     }
-    expect((await cli(['--help'])).stdout).toContain('exit codes');
-    const bad = await cli(['export', '--nope']);
+    expect(top.stdout).toContain('exit codes');
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('usage: event-pipeline export');
-    expect((await cli(['frobnicate'])).code).toBe(2);
+    expect(unknown.code).toBe(2);
   });
 
   it('export → import into a fresh server gives an identical log (ids, types, payloads, offsets from 1); re-import changes nothing', async () => {

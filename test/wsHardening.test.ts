@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Logger } from '../src/actors/logger.js';
+import { ManualScheduler } from '../src/actors/manualScheduler.js';
 import { eventBody, getJson, stats, waitFor } from './support/pipelineRest.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
 import { closeAll, type Message, subscribe, upgradeStatus, WsClient } from './support/wsClient.js';
@@ -125,7 +126,9 @@ describe('WebSocket input that used to kill the server or was stored wrong', () 
 
 describe('checkpoints after a from_offset beyond the head', () => {
   it('never go below the offset the subscription starts at, and never go backwards', { timeout: 30_000 }, async () => {
-    const t = await startTestServer({ CHECKPOINT_MS: '1' });
+    // Hint: the sweep that sends checkpoints runs when the test moves this clock; nothing waits for a timer.
+    const scheduler = new ManualScheduler(1_700_000_000_000, true);
+    const t = await startTestServer({ CHECKPOINT_MS: '1' }, { scheduler });
     const clients: WsClient[] = [];
     try {
       const p = await WsClient.open(`${t.wsBase}/ws/publish`);
@@ -140,6 +143,7 @@ describe('checkpoints after a from_offset beyond the head', () => {
       expect(start).toBe(4);
       const offsets: number[] = [];
       for (let i = 0; i < 3; i++) {
+        scheduler.advance(1_000);
         const checkpoint = (await client.until<Message>((m) => m.type === 'checkpoint')).at(-1)!;
         offsets.push(checkpoint.offset as number);
         p.send(eventBody());

@@ -1,20 +1,36 @@
 import { spawn } from 'node:child_process';
 import { type ChildServer, freePort, MAIN_JS } from './childServer.js';
+import { forkInspectableServer } from './inspectableChild.js';
 
 /** A child server that can be SIGKILLed and started again on the same port and database. */
 export class RestartableServer {
   private current: ChildServer | undefined;
+  private ask: ((request: Record<string, unknown>) => Promise<unknown>) | undefined;
   private constructor(
     readonly port: number,
     private databasePath: string,
     private readonly env: Record<string, string>,
+    private readonly manualClock: boolean,
   ) {}
 
-  /** Start `dist/src/main.js` on a free port; resolves once /health answers. */
-  static async start(databasePath: string, env: Record<string, string> = {}): Promise<RestartableServer> {
-    const server = new RestartableServer(await freePort(), databasePath, env);
-    await server.boot();
+  /**
+   * Start `dist/src/main.js` on a free port; resolves once /health answers. With `manualClock`, each process is the
+   * built server with a manual clock instead (test/support/inspectableServer.mjs): its sweep runs only on `advance`.
+   */
+  static async start(
+    databasePath: string,
+    env: Record<string, string> = {},
+    options: { readonly manualClock?: boolean } = {},
+  ): Promise<RestartableServer> {
+    const server = new RestartableServer(await freePort(), databasePath, env, options.manualClock === true);
+    await (server.manualClock ? server.bootManual() : server.boot());
     return server;
+  }
+
+  /** Move the running process's manual clock by `ms`, running the sweeps that fall due (needs `manualClock`). */
+  async advance(ms: number): Promise<void> {
+    if (this.ask === undefined) throw new Error('advance needs a running server started with manualClock');
+    await this.ask({ kind: 'advance', ms });
   }
 
   get base(): string {
@@ -25,6 +41,7 @@ export class RestartableServer {
   async kill(): Promise<void> {
     const child = this.current;
     this.current = undefined;
+    this.ask = undefined;
     if (child === undefined) return;
     if (child.proc.exitCode === null && child.proc.signalCode === null) child.proc.kill('SIGKILL');
     await child.exited;
@@ -34,7 +51,29 @@ export class RestartableServer {
   async restart(databasePath = this.databasePath): Promise<void> {
     await this.kill();
     this.databasePath = databasePath;
-    await this.boot();
+    await (this.manualClock ? this.bootManual() : this.boot());
+  }
+
+  private async bootManual(): Promise<void> {
+    const forked = forkInspectableServer({
+      ...this.env,
+      PORT: String(this.port),
+      DATABASE_PATH: this.databasePath,
+      MANUAL_CLOCK: '1',
+    });
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      forked.proc.once('exit', (code, signal) => resolve({ code, signal })),
+    );
+    this.current = {
+      proc: forked.proc,
+      port: this.port,
+      base: this.base,
+      wsBase: `ws://127.0.0.1:${this.port}`,
+      exited,
+      output: () => '(output goes to the test run)',
+    };
+    await forked.listening;
+    this.ask = forked.ask;
   }
 
   private async boot(): Promise<void> {
