@@ -1,6 +1,6 @@
 import { openApiSchemaComponents } from './openApiComponents.js';
 import { ERROR_EXAMPLES } from './openApiExamples.js';
-import { ROUTE_DOCS, type ResponseDoc, type RouteDoc } from './openApiRoutes.js';
+import { type ResponseDoc, ROUTE_DOCS, type RouteDoc } from './openApiRoutes.js';
 
 /** A route as the router registers it, with its document entry when it carries its own (operator routes). */
 export interface DocumentedRoute {
@@ -108,8 +108,10 @@ export function openApiDocument(routes: readonly DocumentedRoute[], version: str
       const doc = route.doc ?? ROUTE_DOCS[`${route.method} ${route.pattern}`];
       if (doc === undefined) throw new UndocumentedRouteError(`${route.method} ${route.pattern} has no OpenAPI entry`);
       const path = openApiPath(route.pattern);
-      const item = (paths[prefix + path] ??= {});
-      item[route.method.toLowerCase()] = operation(route, doc, path, alias);
+      paths[prefix + path] = {
+        ...paths[prefix + path],
+        [route.method.toLowerCase()]: operation(route, doc, path, alias),
+      };
     }
   }
   return {
