@@ -7,6 +7,7 @@ import type { ServerMessage } from '../protocol/serverMessages.js';
 import { CommitRouter } from './commitRouter.js';
 import { GroupCommit, type SubmitOutcome } from './groupCommit.js';
 import type { Logger } from './logger.js';
+import { type PipelineMetrics, type SubscriberLag, subscriberLags } from './pipelineMetrics.js';
 import type { PipelineHealth, PipelinePort, RouterStats, SubscriberHandle } from './pipelinePort.js';
 import type { Scheduler } from './scheduler.js';
 import { SessionFolding } from './sessionFolding.js';
@@ -33,6 +34,7 @@ export interface PipelineOptions {
   readonly subscribeTimeoutMs: number;
   readonly sessionIdleMs: number;
   readonly maxActiveSessions: number;
+  readonly metrics?: PipelineMetrics;
   /** xstate inspection of the actor system (tests count messages with it). */
   readonly inspect?: (event: InspectionEvent) => void;
 }
@@ -70,6 +72,7 @@ export class Pipeline implements PipelinePort {
       scheduler,
       maxPendingEvents: options.maxPendingEvents,
       committed: (records) => this.supervisor.send({ type: 'ingest.committed', records }),
+      ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
     });
     const limits = {
       bufferBytes: options.subscriberBufferBytes,
@@ -186,6 +189,12 @@ export class Pipeline implements PipelinePort {
       group_commits: ingress.commits,
       queue_size: ingress.queued,
     };
+  }
+
+  /** For /metrics: each subscriber's mode and offsets behind the head; session actors passivated since start. */
+  operatorFigures(): { readonly lags: SubscriberLag[]; readonly sessionsPassivated: number } {
+    const lags = subscriberLags(this.supervisor.getSnapshot().context.children.values(), this.options.log.headOffset());
+    return { lags, sessionsPassivated: this.parts.sessions.passivations };
   }
 
   /** A subscriber actor's state and socket buffer, for diagnostics and tests; undefined once it is gone. */

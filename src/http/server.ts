@@ -9,8 +9,10 @@ import { checkDatabasePath } from '../persistence/databasePath.js';
 import { LogOpenError } from '../persistence/eventLog.js';
 import { SqliteEventLog } from '../persistence/sqliteEventLog.js';
 import { explainListenFailure } from './listenFailure.js';
+import { ServerMetrics } from './metrics.js';
 import { createRateLimiters } from './rateLimits.js';
-import { registerRestApi } from './restApi.js';
+import { RequestLog } from './requestLog.js';
+import { type MountedApi, registerRestApi } from './restApi.js';
 import { loadNativeUws } from './uws.js';
 import { registerWsApi, type SocketSet } from './wsApi.js';
 
@@ -21,6 +23,8 @@ export interface ServerDeps {
   /** Time and deferral for the actors and the sweep (a ManualScheduler in tests); `now` defaults to its clock. */
   readonly scheduler?: Scheduler;
   readonly newEventId?: () => string;
+  /** Monotonic milliseconds for request durations and commit latency (performance.now by default). */
+  readonly clock?: () => number;
 }
 
 /** Thrown when the server cannot bind its address (the log it opened is closed again); `variable` names a setting at fault. */
@@ -38,6 +42,10 @@ export class ListenError extends Error {
 export interface RunningServer {
   readonly port: number;
   readonly pipeline: Pipeline;
+  /** This server's Prometheus registry. */
+  readonly metrics: ServerMetrics;
+  /** The routes mounted (each also under /api/v1) and the documents built from them. */
+  readonly api: MountedApi;
   /** One sweep now (keepalives, checkpoints, 4000/4008 closes, session passivation); it also runs every second. */
   sweep(): void;
   /** Stop accepting, finish in-flight commits and acks, close sockets with 1001, close the database. */
@@ -48,15 +56,9 @@ const VERSION = packageVersion();
 const SWEEP_MS = 1_000;
 const SERVER_ID = /^evt_[A-Za-z0-9_-]{21}$/;
 
-/** Start the pipeline: open the log, start the actor system, serve REST and WebSocket on uWS. */
-export async function startServer(config: Config, deps: ServerDeps = {}): Promise<RunningServer> {
-  const uws = loadNativeUws();
-  const pathProblem = checkDatabasePath(config.databasePath);
-  if (pathProblem !== null) throw new LogOpenError(config.databasePath, pathProblem);
-  const logger = deps.logger ?? silentLogger;
-  const scheduler = deps.scheduler ?? systemScheduler(deps.now ?? Date.now);
-  const now = deps.now ?? (() => scheduler.now());
-  const log = new SqliteEventLog({
+/** Open the SQLite log with the injected clock and ids. */
+function openLog(config: Config, deps: ServerDeps, logger: Logger, now: () => number): SqliteEventLog {
+  return new SqliteEventLog({
     path: config.databasePath,
     durability: config.durability,
     now,
@@ -65,10 +67,47 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     newEpoch: customAlphabet('0123456789abcdefghijklmnopqrstuvwxyz', 16),
     onNotice: (message) => logger.warn({}, message),
   });
+}
+
+/** Point the metrics at the pipeline and the log, and make the request log (LOG_REQUESTS). */
+function operatorSurface(
+  config: Config,
+  deps: ServerDeps,
+  logger: Logger,
+  metrics: ServerMetrics,
+  pipeline: Pipeline,
+  log: SqliteEventLog,
+): RequestLog {
+  metrics.attach({
+    stats: () => pipeline.stats(),
+    headOffset: () => log.headOffset(),
+    subscriberLags: () => pipeline.operatorFigures().lags,
+    sessionsPassivated: () => pipeline.operatorFigures().sessionsPassivated,
+    unindexedCount: () => log.unindexedCount(),
+  });
+  return new RequestLog({
+    logger,
+    enabled: config.logRequests,
+    metrics,
+    ...(deps.clock === undefined ? {} : { clock: deps.clock }),
+  });
+}
+
+/** Start the pipeline: open the log, start the actor system, serve REST and WebSocket on uWS. */
+export async function startServer(config: Config, deps: ServerDeps = {}): Promise<RunningServer> {
+  const uws = loadNativeUws();
+  const pathProblem = checkDatabasePath(config.databasePath);
+  if (pathProblem !== null) throw new LogOpenError(config.databasePath, pathProblem);
+  const logger = deps.logger ?? silentLogger;
+  const scheduler = deps.scheduler ?? systemScheduler(deps.now ?? Date.now);
+  const now = deps.now ?? (() => scheduler.now());
+  const log = openLog(config, deps, logger, now);
   const newSubscriberId = () => `sub_${nanoid(12)}`;
+  const metrics = new ServerMetrics(deps.clock);
   const pipeline = new Pipeline({
     log,
     logger,
+    metrics,
     scheduler,
     newSubscriberId,
     maxPendingEvents: config.maxPendingEvents,
@@ -81,13 +120,14 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     sessionIdleMs: config.sessionIdleMs,
     maxActiveSessions: config.maxActiveSessions,
   });
-
+  const requestLog = operatorSurface(config, deps, logger, metrics, pipeline, log);
   const app = uws.App();
   const sockets: SocketSet = new Set();
   // Hint: one set of limiters, so RATE_LIMIT_PUBLISH is one budget for POST /events and /ws/publish messages.
   const limiters = createRateLimiters(config, now);
-  registerWsApi(app, { config, pipeline, logger, publishLimiter: limiters.publish }, sockets);
-  registerRestApi(app, { config, pipeline, now, version: VERSION, logger, limiters });
+  const observers = { requestLog, metrics };
+  registerWsApi(app, { config, pipeline, logger, publishLimiter: limiters.publish, observers }, sockets);
+  const api = registerRestApi(app, { config, pipeline, now, version: VERSION, logger, limiters, requestLog, metrics });
 
   // Hint: exclusive, not uWS's default SO_REUSEPORT, so a second server on the same port is refused instead of sharing it.
   const listenSocket = await new Promise<us_listen_socket | false>((resolve) =>
@@ -122,5 +162,5 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     })());
 
   logger.info({ host: config.host, port, database: config.databasePath, epoch: log.epoch }, 'event pipeline listening');
-  return { port, pipeline, sweep: () => pipeline.sweep(), close };
+  return { port, pipeline, metrics, api, sweep: () => pipeline.sweep(), close };
 }

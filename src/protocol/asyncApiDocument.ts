@@ -66,8 +66,18 @@ export function asyncApiSchemaComponents(): Record<string, unknown> {
   return jsonSchemas(schemas, '#/components/schemas/', 'draft-07');
 }
 
-function messageComponents(): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
+/** One message component as the document states it. */
+export interface AsyncApiMessage {
+  readonly name: string;
+  readonly title: string;
+  readonly summary: string;
+  readonly contentType: 'application/json';
+  readonly payload: { readonly $ref: string };
+  readonly examples: readonly { readonly name: string; readonly payload: unknown }[];
+}
+
+function messageComponents(): Record<string, AsyncApiMessage> {
+  const out: Record<string, AsyncApiMessage> = {};
   for (const [name, doc] of Object.entries(ASYNCAPI_MESSAGES)) {
     out[name] = {
       name,
@@ -96,7 +106,7 @@ const SUBSCRIBE_OUT: MessageName[] = [
 ];
 
 /** The AsyncAPI 3 document of the WebSocket endpoints, as seen from the server (it receives and sends). */
-export function asyncApiDocument(version: string): Record<string, unknown> {
+export function asyncApiDocument(version: string) {
   return {
     asyncapi: '3.0.0',
     info: {
