@@ -1,4 +1,5 @@
 import pino from 'pino';
+import { pinoOptions } from './actors/logger.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
 import { ListenError, type RunningServer, startServer } from './http/server.js';
 import { NativeUwsUnavailableError } from './http/uws.js';
@@ -52,7 +53,7 @@ async function main(): Promise<void> {
     throw error;
   }
   const destination = pino.destination({ dest: 1, sync: false });
-  const logger = pino({ level: config.logLevel }, destination);
+  const logger = pino(pinoOptions(config.logLevel), destination);
   let server: RunningServer | null = null;
   const onFatal = lastResortHandler({
     logger,

@@ -58,7 +58,7 @@ const SERVER_ID = /^evt_[A-Za-z0-9_-]{21}$/;
 
 /** Open the SQLite log with the injected clock and ids. */
 function openLog(config: Config, deps: ServerDeps, logger: Logger, now: () => number): SqliteEventLog {
-  return new SqliteEventLog({
+  const log = new SqliteEventLog({
     path: config.databasePath,
     durability: config.durability,
     now,
@@ -67,6 +67,13 @@ function openLog(config: Config, deps: ServerDeps, logger: Logger, now: () => nu
     newEpoch: customAlphabet('0123456789abcdefghijklmnopqrstuvwxyz', 16),
     onNotice: (message) => logger.warn({}, message),
   });
+  const unindexed = log.unindexedCount();
+  if (unindexed > 0)
+    logger.info(
+      { unindexed_offsets: unindexed, head_offset: log.headOffset() },
+      'index tail rebuilt in memory at open',
+    );
+  return log;
 }
 
 /** Point the metrics at the pipeline and the log, and make the request log (LOG_REQUESTS). */

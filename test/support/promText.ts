@@ -20,10 +20,12 @@ const SUFFIXES: Readonly<Record<string, readonly string[]>> = {
   summary: ['_sum', '_count', ''],
 };
 
+// Hint: Prometheus reads values with Go's ParseFloat, which takes NaN and Inf in any case; prom-client writes an
+// event-loop mean with no samples yet as "Nan", so this parser accepts what Prometheus accepts, and no more.
 function parseValue(text: string, line: string): number {
-  if (text === '+Inf') return Infinity;
-  if (text === '-Inf') return -Infinity;
-  if (text === 'NaN') return NaN;
+  if (/^\+?inf(inity)?$/i.test(text)) return Infinity;
+  if (/^-inf(inity)?$/i.test(text)) return -Infinity;
+  if (/^nan$/i.test(text)) return NaN;
   if (!/^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(text)) throw new Error(`bad value ${text} in: ${line}`);
   return Number(text);
 }
