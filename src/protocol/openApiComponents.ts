@@ -19,6 +19,7 @@ export const OPENAPI_SCHEMAS = {
   SessionViews: v.array(s.SessionViewSchema),
   EventTypes: s.EventTypesSchema,
   Deleted: s.DeletedSchema,
+  SubscriberListing: s.SubscriberListingSchema,
   Error: s.ErrorSchema,
   ValidationError: s.ValidationErrorSchema,
 } satisfies Record<SchemaName | 'EventInput' | 'RouterStats' | 'Error' | 'ValidationError', v.GenericSchema>;

@@ -6,6 +6,7 @@ import type {
   RouterStatsSchema,
   SessionViewSchema,
   StatsSchema,
+  SubscriberListingSchema,
 } from './openApiSchemas.js';
 
 // Hint: typed by the schemas' input/output, so a schema change that breaks an example fails to compile; the docs
@@ -88,6 +89,24 @@ export const SESSION_EXAMPLE: v.InferOutput<typeof SessionViewSchema> = {
   started_at: '2026-01-31T12:00:00.000Z',
   completed_at: null,
   quiz_id: 'quiz_42',
+};
+
+export const SUBSCRIBERS_EXAMPLE: v.InferOutput<typeof SubscriberListingSchema> = {
+  head_offset: 120,
+  total: 2,
+  by_mode: { awaiting_config: 0, replaying: 1, live: 1, lagging: 0 },
+  subscribers: [
+    {
+      id: 'sub_x1y2z3a4b5c6',
+      mode: 'replaying',
+      filter: { session_id: 'sess_42' },
+      next_offset: 61,
+      last_delivered: 60,
+      lag: 60,
+      connected_at: '2026-01-31T12:00:00.000Z',
+      last_activity: '2026-01-31T12:00:01.000Z',
+    },
+  ],
 };
 
 /** One example per error status, in the shape the server sends. */

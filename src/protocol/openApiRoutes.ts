@@ -14,7 +14,8 @@ export type SchemaName =
   | 'SessionView'
   | 'SessionViews'
   | 'EventTypes'
-  | 'Deleted';
+  | 'Deleted'
+  | 'SubscriberListing';
 
 /** One query or path parameter. Query parameters are parsed by hand (eventQuery.ts); the docs test feeds each example to that parser. */
 export interface ParameterDoc {
@@ -177,6 +178,21 @@ export const ROUTE_DOCS: Readonly<Record<string, RouteDoc>> = {
       { name: 'limit', in: 'query', description: 'At most this many', schema: limitSchema(1000, 100), example: 10 },
     ],
     responses: { 200: { description: 'Session views', schema: 'SessionViews', example: [ex.SESSION_EXAMPLE] } },
+    errors: [422],
+  },
+  'GET /subscribers': {
+    summary: 'Open subscribers by mode, the most lagging listed with their filter, position and lag',
+    tag: 'service',
+    parameters: [
+      {
+        name: 'limit',
+        in: 'query',
+        description: 'List at most this many',
+        schema: limitSchema(1000, 100),
+        example: 50,
+      },
+    ],
+    responses: { 200: { description: 'The listing', schema: 'SubscriberListing', example: ex.SUBSCRIBERS_EXAMPLE } },
     errors: [422],
   },
   'GET /sessions/:id': {

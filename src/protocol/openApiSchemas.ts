@@ -104,6 +104,32 @@ export const SessionViewSchema = v.object({
 });
 export type SessionViewMatches = Assert<Exactly<v.InferOutput<typeof SessionViewSchema>, SessionView>>;
 
+const subscriberMode = v.picklist(['awaiting_config', 'replaying', 'live', 'lagging']);
+
+/** GET /subscribers (the dashboard branch's listing; its SubscriberListing interface is not on this branch yet). */
+export const SubscriberListingSchema = v.object({
+  head_offset: offset,
+  total: offset,
+  by_mode: v.object({ awaiting_config: offset, replaying: offset, live: offset, lagging: offset }),
+  subscribers: v.array(
+    v.object({
+      id: v.string(),
+      mode: subscriberMode,
+      filter: v.object({
+        event_types: v.exactOptional(v.array(v.picklist(EVENT_TYPES))),
+        session_id: v.exactOptional(v.string()),
+        user_id: v.exactOptional(v.string()),
+        source: v.exactOptional(v.string()),
+      }),
+      next_offset: v.nullable(offset),
+      last_delivered: v.nullable(offset),
+      lag: v.nullable(offset),
+      connected_at: iso,
+      last_activity: iso,
+    }),
+  ),
+});
+
 /** GET /event-types: name → description. */
 export const EventTypesSchema = v.record(v.picklist(EVENT_TYPES), v.string());
 
