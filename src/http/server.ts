@@ -94,7 +94,8 @@ function operatorSurface(
   });
   return new RequestLog({
     logger,
-    enabled: config.logRequests,
+    // Hint: request lines are info lines; at LOG_LEVEL=warn and above their fields are not even gathered.
+    enabled: config.logRequests && ['trace', 'debug', 'info'].includes(config.logLevel),
     metrics,
     ...(deps.clock === undefined ? {} : { clock: deps.clock }),
   });
