@@ -85,7 +85,7 @@ describe('GET /metrics', () => {
     const m = await scrape(ts);
     expect(value(m, 'pipeline_websocket_connections', { endpoint: 'publish' })).toBe(1);
     expect(value(m, 'pipeline_websocket_connections', { endpoint: 'subscribe' })).toBe(1);
-    const modes = ['awaitingConfig', 'replaying', 'live', 'lagging'].map((mode) =>
+    const modes = ['awaiting_config', 'replaying', 'live', 'lagging'].map((mode) =>
       value(m, 'pipeline_subscribers', { mode }),
     );
     expect(modes.reduce((a, b) => a + b)).toBe(1);

@@ -215,14 +215,16 @@ export class ServerMetrics implements PipelineMetrics {
   ): void {
     new Gauge({
       name: 'pipeline_subscribers',
-      help: 'Subscribers by mode: awaitingConfig (no subscribe message yet), replaying, live, lagging',
+      help: 'Subscribers by mode: awaiting_config (no subscribe message yet), replaying, live, lagging',
       labelNames: ['mode'],
       registers,
       collect() {
         const lags = read((s) => s.subscriberLags(), []);
         const counts = new Map<string, number>(SUBSCRIBER_MODES.map((mode) => [mode, 0]));
         for (const { mode } of lags) if (counts.has(mode)) counts.set(mode, counts.get(mode)! + 1);
-        for (const [mode, count] of counts) this.set({ mode }, count);
+        // Hint: label values as GET /subscribers names the modes.
+        for (const [mode, count] of counts)
+          this.set({ mode: mode === 'awaitingConfig' ? 'awaiting_config' : mode }, count);
       },
     });
     new Gauge({
