@@ -123,6 +123,12 @@ export type MessageName = keyof typeof ASYNCAPI_MESSAGES;
 /** How a connection can be closed: code, endpoint and meaning (the close frame's reason says more). */
 export const CLOSE_CODES: readonly { code: number; endpoint: 'both' | 'publish' | 'subscribe'; meaning: string }[] = [
   { code: 1001, endpoint: 'both', meaning: 'server shutting down (publishers: resend un-acked messages with an `id`)' },
+  {
+    code: 1006,
+    endpoint: 'both',
+    meaning:
+      "no close frame (seen by the client): a message past uWS's per-message cap, a text frame that is not UTF-8, or the network",
+  },
   { code: 1011, endpoint: 'both', meaning: 'internal error (reason `ack dropped; acked through offset A` on publish)' },
   { code: 1013, endpoint: 'subscribe', meaning: 'at MAX_SUBSCRIBERS, after answering the subscribe message' },
   { code: 4000, endpoint: 'subscribe', meaning: 'no subscribe message within 10 s' },
