@@ -101,6 +101,10 @@ describe('WebSocket lines', () => {
     await expect(WsClient.open(`${ts.wsBase}/ws/subscribe?api_key=no`)).rejects.toBeInstanceOf(UpgradeRefusedError);
     const warn = logger.lines.find((l) => l.msg === 'authentication failed');
     expect(warn?.obj).toMatchObject({ path: '/ws/subscribe', client: '127.0.0.1', status: 401 });
+    // The refused upgrade is an HTTP request, with its request line.
+    expect(requestLines(logger).map((l) => l.obj)).toEqual([
+      expect.objectContaining({ method: 'GET', path: '/ws/subscribe', status: 401, request_id: warn?.obj.request_id }),
+    ]);
   });
 
   it('a slow-consumer close (4008) is logged at info with the running count, and counted in /metrics', async () => {

@@ -47,6 +47,8 @@ export function createUpgrade(config: Config, perIp: PerIpCount, logger: Logger,
   const allOrigins = config.corsOrigins.includes('*');
   return (res: HttpResponse, req: HttpRequest, context: us_socket_context_t): void => {
     let answered = false;
+    let request: RequestContext | null = null;
+    const startedAt = requestLog?.clock() ?? 0;
     const refuse = (status: number, detail: string) => {
       answered = true;
       res.cork(() =>
@@ -55,6 +57,8 @@ export function createUpgrade(config: Config, perIp: PerIpCount, logger: Logger,
           .writeHeader('Content-Type', 'application/json')
           .end(JSON.stringify({ detail })),
       );
+      // Hint: a refused upgrade is an HTTP request like any other, so it gets its request line.
+      if (request !== null) requestLog?.answered(request, status, startedAt);
     };
     guarded(
       logger,
@@ -72,7 +76,7 @@ export function createUpgrade(config: Config, perIp: PerIpCount, logger: Logger,
           req.getHeader('x-forwarded-proto'),
           config.trustProxy,
         );
-        const request: RequestContext = {
+        request = {
           method: 'GET',
           path: req.getUrl(),
           client: ip,
