@@ -15,6 +15,10 @@ export interface Config {
   readonly maxPayloadBytes: number;
   readonly maxBodyBytes: number;
   readonly logLevel: string;
+  /** One info line per HTTP request and WebSocket open/close (LOG_REQUESTS). */
+  readonly logRequests: boolean;
+  /** /metrics answers without the API key even when REQUIRE_AUTH=true (METRICS_PUBLIC). */
+  readonly metricsPublic: boolean;
   /** Requests per window per client IP; null disables the limit (the default). */
   readonly rateLimitPublish: RateLimit | null;
   readonly rateLimitQuery: RateLimit | null;
@@ -156,6 +160,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxPayloadBytes: integer(env, 'MAX_PAYLOAD_BYTES', 2),
     maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 1024),
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS),
+    logRequests: bool(env, 'LOG_REQUESTS'),
+    metricsPublic: bool(env, 'METRICS_PUBLIC'),
     rateLimitPublish: rateLimit(env, 'RATE_LIMIT_PUBLISH'),
     rateLimitQuery: rateLimit(env, 'RATE_LIMIT_QUERY'),
     rateLimitAdmin: rateLimit(env, 'RATE_LIMIT_ADMIN'),

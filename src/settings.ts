@@ -46,6 +46,16 @@ export const SETTINGS: readonly Setting[] = [
     fallback: 'info',
     meaning: 'pino level: `trace`, `debug`, `info`, `warn`, `error`, `fatal` or `silent` (any case)',
   },
+  {
+    name: 'LOG_REQUESTS',
+    fallback: 'true',
+    meaning: 'One `info` line per HTTP request and per WebSocket open/close (`false` turns them off)',
+  },
+  {
+    name: 'METRICS_PUBLIC',
+    fallback: 'false',
+    meaning: 'Serve `/metrics` without `X-API-Key` even when `REQUIRE_AUTH=true` (for a scraper on a private network)',
+  },
   { name: 'MAX_PAYLOAD_KEYS', fallback: '50', meaning: 'Max keys in an event payload' },
   { name: 'MAX_PAYLOAD_BYTES', fallback: '65536', meaning: 'Max serialized payload size' },
   { name: 'MAX_BODY_BYTES', fallback: '10485760', meaning: 'REST request body limit (413 above it)' },

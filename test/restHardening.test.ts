@@ -30,7 +30,8 @@ describe('the error boundary', () => {
   let t: TestServer;
   const logger = new CapturingLogger();
   beforeAll(async () => {
-    t = await startTestServer({}, { logger });
+    // Hint: these tests count error lines; the info line per request is tested in requestLog.test.ts.
+    t = await startTestServer({ LOG_REQUESTS: 'false' }, { logger });
     expect((await publish(t.base, event())).status).toBe(201);
     // A real fault: the database goes away under a running server, so every read throws inside a handler.
     t.server.pipeline.log.close();

@@ -2,6 +2,7 @@ import { type EventLog, type GroupOutcome, LogWriteError } from '../persistence/
 import type { EventInput } from '../protocol/eventInput.js';
 import type { StoredEvent } from '../protocol/eventRecord.js';
 import type { Logger } from './logger.js';
+import type { CommitEnd, PipelineMetrics } from './pipelineMetrics.js';
 import type { Scheduler } from './scheduler.js';
 
 /** How a submitted batch ended: committed (with records), rejected (conflict), or not committed (retryable). */
@@ -20,6 +21,8 @@ export interface GroupCommitOptions {
   readonly maxPendingEvents: number;
   /** Called once per commit that appended records, in offset order, after its producers were acked. */
   readonly committed: (records: readonly StoredEvent[]) => void;
+  /** /metrics: told once per commit (duration, batch size, appended records). */
+  readonly metrics?: PipelineMetrics;
 }
 
 /**
@@ -75,20 +78,22 @@ export class GroupCommit {
   private flush(): void {
     if (this.inFlight !== null || this.pending.length === 0) return;
     const batch = this.pending;
+    const ended = this.options.metrics?.commitStarted(this.pendingEvents);
     this.pending = [];
     this.pendingEvents = 0;
-    this.inFlight = this.commit(batch).finally(() => {
+    this.inFlight = this.commit(batch, ended).finally(() => {
       this.inFlight = null;
       if (this.pending.length > 0) this.schedule();
     });
   }
 
-  private async commit(batch: readonly Pending[]): Promise<void> {
+  private async commit(batch: readonly Pending[], ended: CommitEnd | undefined): Promise<void> {
     let outcomes: GroupOutcome[];
     try {
       outcomes = await this.options.log.commit(batch.map((p) => p.inputs));
     } catch (error) {
       this.options.logger.error({ err: error }, 'group commit failed');
+      this.safeCall(() => ended?.(null));
       const message =
         error instanceof LogWriteError
           ? 'storage unavailable; not committed, retry'
@@ -104,6 +109,7 @@ export class GroupCommit {
       if (outcome.ok) for (const record of outcome.appended) appended.push(record);
     }
     // Offsets were assigned group by group, so `appended` is already in offset order.
+    this.safeCall(() => ended?.(appended));
     if (appended.length > 0) this.safeCall(() => this.options.committed(appended));
   }
 

@@ -1,4 +1,4 @@
-import { type Actor, createActor, type InspectionEvent } from 'xstate';
+import { type Actor, createActor } from 'xstate';
 import type { EventLog, LogStats } from '../persistence/eventLog.js';
 import type { EventInput } from '../protocol/eventInput.js';
 import type { EventQuery } from '../protocol/eventQuery.js';
@@ -6,9 +6,9 @@ import type { StoredEvent } from '../protocol/eventRecord.js';
 import type { ServerMessage } from '../protocol/serverMessages.js';
 import { CommitRouter } from './commitRouter.js';
 import { GroupCommit, type SubmitOutcome } from './groupCommit.js';
-import type { Logger } from './logger.js';
+import { type SubscriberLag, subscriberLags } from './pipelineMetrics.js';
+import { type PipelineOptions, SupervisorUnavailableError } from './pipelineOptions.js';
 import type { PipelineHealth, PipelinePort, RouterStats, SubscriberHandle } from './pipelinePort.js';
-import type { Scheduler } from './scheduler.js';
 import { SessionFolding } from './sessionFolding.js';
 import type { SessionView } from './sessionView.js';
 import type { SubscriberSocket } from './subscriber.js';
@@ -17,31 +17,8 @@ import { listSubscribers, type SubscriberListing, subscriberFacts } from './subs
 import { type Answer, type SupervisorEvent, type SupervisorParts, supervisorMachine } from './supervisor.js';
 
 export type { SubmitOutcome } from './groupCommit.js';
+export { type PipelineOptions, SupervisorUnavailableError } from './pipelineOptions.js';
 export type { RouterStats } from './pipelinePort.js';
-
-/** Pipeline tuning, from configuration. */
-export interface PipelineOptions {
-  readonly log: EventLog;
-  readonly logger: Logger;
-  readonly scheduler: Scheduler;
-  readonly newSubscriberId: () => string;
-  readonly maxPendingEvents: number;
-  readonly maxSubscribers: number;
-  readonly subscriberBufferBytes: number;
-  readonly slowConsumerTimeoutMs: number;
-  readonly keepaliveMs: number;
-  readonly checkpointMs: number;
-  readonly subscribeTimeoutMs: number;
-  readonly sessionIdleMs: number;
-  readonly maxActiveSessions: number;
-  /** xstate inspection of the actor system (tests count messages with it). */
-  readonly inspect?: (event: InspectionEvent) => void;
-}
-
-/** Thrown when the supervisor did not answer a request (it only answers while it runs). */
-export class SupervisorUnavailableError extends Error {
-  override readonly name = 'SupervisorUnavailableError';
-}
 
 /**
  * The actor system behind the PipelinePort: it builds the supervisor's parts, starts the root actor, and turns
@@ -71,6 +48,7 @@ export class Pipeline implements PipelinePort {
       scheduler,
       maxPendingEvents: options.maxPendingEvents,
       committed: (records) => this.supervisor.send({ type: 'ingest.committed', records }),
+      ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
     });
     const limits = {
       bufferBytes: options.subscriberBufferBytes,
@@ -193,6 +171,12 @@ export class Pipeline implements PipelinePort {
     const { children } = this.supervisor.getSnapshot().context;
     const facts = Array.from(children.values(), (child) => subscriberFacts(child.ref.getSnapshot()));
     return listSubscribers(facts, this.options.log.headOffset(), this.parts.counters.routedUpTo, limit);
+  }
+
+  /** For /metrics: each subscriber's mode and offsets behind the head; session actors passivated since start. */
+  operatorFigures(): { readonly lags: SubscriberLag[]; readonly sessionsPassivated: number } {
+    const lags = subscriberLags(this.supervisor.getSnapshot().context.children.values(), this.options.log.headOffset());
+    return { lags, sessionsPassivated: this.parts.sessions.passivations };
   }
 
   /** A subscriber actor's state and socket buffer, for diagnostics and tests; undefined once it is gone. */

@@ -47,6 +47,11 @@ export class SessionFolding {
     return this.registry.size;
   }
 
+  /** Session actors passivated since start. */
+  get passivations(): number {
+    return this.registry.passivations;
+  }
+
   /** Bring the session_status projection up to the log's head (startup, after a crash too). */
   catchUp(): void {
     try {

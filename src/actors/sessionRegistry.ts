@@ -55,6 +55,8 @@ export class SessionRegistry {
   private appliedUpTo = 0;
   /** Passivated or failed actors the supervisor has not stopped yet. */
   private retired: SessionActor[] = [];
+  /** Actors passivated since start (idle, over MAX_ACTIVE_SESSIONS, failed or stopped), for /metrics. */
+  passivations = 0;
 
   private readonly monotonic: () => number;
 
@@ -240,6 +242,7 @@ export class SessionRegistry {
   private passivate(sessionId: string): void {
     const entry = this.active.get(sessionId);
     if (entry === undefined) return;
+    this.passivations++;
     this.active.delete(sessionId);
     this.dirty.delete(entry);
     if (entry.actor !== null) this.retired.push(entry.actor);

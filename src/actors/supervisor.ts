@@ -163,6 +163,8 @@ export const supervisorMachine = setup({
       else if (event.type === 'retention.delete') {
         answer(event.answer, () => {
           const deleted = log.deleteBefore(event.before);
+          const before = event.before === undefined ? 'all' : new Date(event.before).toISOString();
+          context.parts.logger.info({ deleted, before, first_offset: log.firstOffset() }, 'retention deleted events');
           if (deleted > 0) sessions.reset();
           return deleted;
         });

@@ -1,6 +1,7 @@
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import type { Logger } from '../actors/logger.js';
 import { HttpError, statusLine } from './httpError.js';
+import { requestIdFor } from './requestLog.js';
 
 /** Headers every response carries (the old service's set). */
 const SECURITY_HEADERS: readonly [string, string][] = [
@@ -26,6 +27,8 @@ export interface RequestInfo {
   readonly forwardedFor: string;
   readonly forwardedProto: string;
   readonly params: readonly string[];
+  /** The caller's X-Request-Id when sane, else a fresh one; echoed on the reply and in log lines. */
+  readonly requestId: string;
 }
 
 /** Percent-decode a path parameter; a malformed escape stays raw (it then matches nothing and answers 404). */
@@ -51,6 +54,7 @@ export function requestInfo(req: HttpRequest, paramCount: number): RequestInfo {
     forwardedFor: req.getHeader('x-forwarded-for'),
     forwardedProto: req.getHeader('x-forwarded-proto'),
     params,
+    requestId: requestIdFor(req.getHeader('x-request-id')),
   };
 }
 
@@ -61,6 +65,10 @@ export interface ReplyOptions {
   readonly https: boolean;
   readonly path: string;
   readonly logger: Logger;
+  /** Sent as X-Request-Id. */
+  readonly requestId?: string;
+  /** Called once with the status written (0 when the client went away first), for the request log. */
+  readonly onFinish?: (status: number) => void;
 }
 
 /**
@@ -78,6 +86,7 @@ export class Reply {
     // Hint: uWS also requires this to let a handler return before it has answered.
     res.onAborted(() => {
       this.aborted = true;
+      if (!this.done) this.options.onFinish?.(0);
     });
   }
 
@@ -128,7 +137,12 @@ export class Reply {
     this.write(status, '', headers);
   }
 
-  private write(status: number, body: string, headers: Readonly<Record<string, string>>): void {
+  /** Send any body (HTML, script, Prometheus text); `headers` name its Content-Type and may replace the CSP. */
+  send(status: number, body: string | Buffer, headers: Readonly<Record<string, string>>): void {
+    this.write(status, body, headers);
+  }
+
+  private write(status: number, body: string | Buffer, headers: Readonly<Record<string, string>>): void {
     if (this.aborted || this.done) return;
     this.done = true;
     try {
@@ -137,12 +151,15 @@ export class Reply {
       // Hint: the socket can go away between the abort check and the write; there is nobody left to answer.
       this.options.logger.error({ err: error, path: this.options.path }, 'REST response could not be written');
     }
+    this.options.onFinish?.(status);
   }
 
-  private writeCorked(status: number, body: string, headers: Readonly<Record<string, string>>): void {
+  private writeCorked(status: number, body: string | Buffer, headers: Readonly<Record<string, string>>): void {
     const res = this.res;
     res.writeStatus(statusLine(status));
-    for (const [name, value] of SECURITY_HEADERS) res.writeHeader(name, value);
+    // Hint: a page (the docs) may bring its own Content-Security-Policy; every other header is always sent.
+    for (const [name, value] of SECURITY_HEADERS) if (headers[name] === undefined) res.writeHeader(name, value);
+    if (this.options.requestId !== undefined) res.writeHeader('X-Request-Id', this.options.requestId);
     if (this.options.https) res.writeHeader('Strict-Transport-Security', HSTS);
     const corsOrigin = this.options.corsOrigin;
     if (corsOrigin !== null) {

@@ -2,10 +2,14 @@ import type { TemplatedApp } from 'uWebSockets.js';
 import type { Logger } from '../actors/logger.js';
 import type { PipelinePort } from '../actors/pipelinePort.js';
 import type { Config } from '../config.js';
+import { type ApiDocuments, apiDocuments, docsRoutes } from './docsRoutes.js';
+import type { ServerMetrics } from './metrics.js';
+import { metricsRoutes } from './metricsRoutes.js';
 import type { RateLimiters } from './rateLimits.js';
+import type { RequestLog } from './requestLog.js';
 import { adminRoutes } from './restAdmin.js';
 import { eventRoutes } from './restEvents.js';
-import { RestRouter } from './restRouter.js';
+import { RestRouter, type RouteSpec } from './restRouter.js';
 import { sessionRoutes } from './restSessions.js';
 import { subscriberRoutes } from './restSubscribers.js';
 
@@ -22,20 +26,45 @@ export interface RestDeps {
   readonly logger: Logger;
   /** Per-IP budgets; `publish` is shared with /ws/publish. */
   readonly limiters: RateLimiters;
+  /** Request lines and failed-auth warnings (absent: none). */
+  readonly requestLog?: RequestLog;
+  /** /metrics (absent: no such route). */
+  readonly metrics?: ServerMetrics;
 }
 
-/** Register the REST API, every path both under /api/v1 and unversioned. */
-export function registerRestApi(app: TemplatedApp, deps: RestDeps): void {
+/** Every REST route: the API's, /metrics and the docs (the documents describe exactly this list). */
+export function restRoutes(deps: RestDeps, documents: () => ApiDocuments): RouteSpec[] {
   const { config, pipeline, now } = deps;
-  const router = new RestRouter({
-    config,
-    limiters: deps.limiters,
-    logger: deps.logger,
-  });
-  router.mount(app, [
+  return [
     ...eventRoutes(config, pipeline),
     ...adminRoutes(pipeline, now, deps.version),
     ...sessionRoutes(pipeline),
     ...subscriberRoutes(pipeline),
-  ]);
+    ...(deps.metrics === undefined ? [] : metricsRoutes(deps.metrics, config)),
+    ...docsRoutes(documents),
+  ];
+}
+
+/**
+ * Register the REST API, every path both under /api/v1 and unversioned. The OpenAPI and AsyncAPI documents are
+ * built here, at start, from the very routes mounted: a route without an OpenAPI entry stops the server starting.
+ */
+export function registerRestApi(app: TemplatedApp, deps: RestDeps): MountedApi {
+  let documents: ApiDocuments | null = null;
+  const routes = restRoutes(deps, () => documents!);
+  documents = apiDocuments(routes, deps.version);
+  const router = new RestRouter({
+    config: deps.config,
+    limiters: deps.limiters,
+    logger: deps.logger,
+    ...(deps.requestLog === undefined ? {} : { requestLog: deps.requestLog }),
+  });
+  router.mount(app, routes);
+  return { documents, routes: routes.map(({ method, pattern }) => ({ method, pattern })) };
+}
+
+/** What registerRestApi mounted: the documents and the routes (each also under /api/v1). */
+export interface MountedApi {
+  readonly documents: ApiDocuments;
+  readonly routes: readonly Pick<RouteSpec, 'method' | 'pattern'>[];
 }

@@ -2,10 +2,12 @@ import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import { timingSafeEqual } from 'node:crypto';
 import type { Logger } from '../actors/logger.js';
 import type { Config, RateLimit } from '../config.js';
+import type { RouteDoc } from '../protocol/openApiRoutes.js';
 import { clientAddress } from './clientAddress.js';
 import { HttpError, statusLine } from './httpError.js';
 import type { RateLimiters } from './rateLimits.js';
 import { Reply, type RequestInfo, requestInfo } from './reply.js';
+import type { RequestContext, RequestLog } from './requestLog.js';
 
 /** Which per-IP budget a route draws on. */
 export type RateClass = keyof RateLimiters | 'none';
@@ -20,6 +22,8 @@ export interface RouteSpec {
   readonly rate: RateClass;
   readonly auth: boolean;
   readonly handler: Handler;
+  /** The OpenAPI entry of a route documented beside its handler (the API's own routes are in openApiRoutes.ts). */
+  readonly doc?: RouteDoc;
 }
 
 /** What the router needs besides its routes. */
@@ -27,6 +31,8 @@ export interface RouterDeps {
   readonly config: Config;
   readonly limiters: RateLimiters;
   readonly logger: Logger;
+  /** Request lines, failed-auth warnings and their metrics. */
+  readonly requestLog?: RequestLog;
 }
 
 /** Every path is served unversioned and under /api/v1, as the old service did. */
@@ -97,7 +103,10 @@ export class RestRouter {
   private serve(res: HttpResponse, req: HttpRequest, paramCount: number, body: Handler): void {
     let reply: Reply | null = null;
     try {
+      const log = this.deps.requestLog;
+      const startedAt = log?.clock() ?? 0;
       const info = requestInfo(req, paramCount);
+      const context = log?.enabled ? this.context(res, info) : null;
       reply = new Reply(res, {
         corsOrigin: this.corsOriginFor(info.origin),
         head: info.method === 'HEAD',
@@ -105,6 +114,10 @@ export class RestRouter {
         https: info.forwardedProto !== '' && this.client(res, info).https,
         path: info.path,
         logger: this.deps.logger,
+        requestId: info.requestId,
+        ...(log === undefined
+          ? {}
+          : { onFinish: (status: number) => log.answered(context ?? this.bare(info), status, startedAt) }),
       });
       body(info, reply);
     } catch (error) {
@@ -116,12 +129,15 @@ export class RestRouter {
   private dispatch(route: RouteSpec, info: RequestInfo, reply: Reply): void {
     const { config, limiters } = this.deps;
     if (route.auth && config.requireAuth && !keyMatches(info.apiKey, config.apiKey)) {
+      this.deps.requestLog?.authFailed(this.context(reply.res, info));
       throw new HttpError(401, 'Invalid or missing API key', { 'WWW-Authenticate': 'ApiKey' });
     }
     if (route.rate !== 'none' && this.limits[route.rate] !== null) {
       const wait = limiters[route.rate].take(this.client(reply.res, info).ip);
-      if (wait > 0)
+      if (wait > 0) {
+        this.deps.requestLog?.rateLimited(route.rate);
         throw new HttpError(429, `rate limit exceeded; retry in ${wait} s`, { 'Retry-After': String(wait) });
+      }
     }
     route.handler(info, reply);
   }
@@ -143,6 +159,16 @@ export class RestRouter {
   private client(res: HttpResponse, info: RequestInfo) {
     const peer = Buffer.from(res.getRemoteAddressAsText()).toString();
     return clientAddress(peer, info.forwardedFor, info.forwardedProto, this.deps.config.trustProxy);
+  }
+
+  /** The request as log lines name it. */
+  private context(res: HttpResponse, info: RequestInfo): RequestContext {
+    return { method: info.method, path: info.path, client: this.client(res, info).ip, request_id: info.requestId };
+  }
+
+  /** The request without its address (LOG_REQUESTS=false: only metrics read it). */
+  private bare(info: RequestInfo): RequestContext {
+    return { method: info.method, path: info.path, client: '', request_id: info.requestId };
   }
 
   private corsOriginFor(origin: string): string | null {

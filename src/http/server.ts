@@ -10,8 +10,10 @@ import { LogOpenError } from '../persistence/eventLog.js';
 import { SqliteEventLog } from '../persistence/sqliteEventLog.js';
 import { registerDashboard } from './dashboard.js';
 import { explainListenFailure } from './listenFailure.js';
+import { ServerMetrics } from './metrics.js';
 import { createRateLimiters } from './rateLimits.js';
-import { registerRestApi } from './restApi.js';
+import { RequestLog } from './requestLog.js';
+import { type MountedApi, registerRestApi } from './restApi.js';
 import { loadNativeUws } from './uws.js';
 import { registerWsApi, type SocketSet } from './wsApi.js';
 
@@ -22,6 +24,8 @@ export interface ServerDeps {
   /** Time and deferral for the actors and the sweep (a ManualScheduler in tests); `now` defaults to its clock. */
   readonly scheduler?: Scheduler;
   readonly newEventId?: () => string;
+  /** Monotonic milliseconds for request durations and commit latency (performance.now by default). */
+  readonly clock?: () => number;
 }
 
 /** Thrown when the server cannot bind its address (the log it opened is closed again); `variable` names a setting at fault. */
@@ -39,6 +43,10 @@ export class ListenError extends Error {
 export interface RunningServer {
   readonly port: number;
   readonly pipeline: Pipeline;
+  /** This server's Prometheus registry. */
+  readonly metrics: ServerMetrics;
+  /** The routes mounted (each also under /api/v1) and the documents built from them. */
+  readonly api: MountedApi;
   /** One sweep now (keepalives, checkpoints, 4000/4008 closes, session passivation); it also runs every second. */
   sweep(): void;
   /** Stop accepting, finish in-flight commits and acks, close sockets with 1001, close the database. */
@@ -49,14 +57,8 @@ const VERSION = packageVersion();
 const SWEEP_MS = 1_000;
 const SERVER_ID = /^evt_[A-Za-z0-9_-]{21}$/;
 
-/** Start the pipeline: open the log, start the actor system, serve REST and WebSocket on uWS. */
-export async function startServer(config: Config, deps: ServerDeps = {}): Promise<RunningServer> {
-  const uws = loadNativeUws();
-  const pathProblem = checkDatabasePath(config.databasePath);
-  if (pathProblem !== null) throw new LogOpenError(config.databasePath, pathProblem);
-  const logger = deps.logger ?? silentLogger;
-  const scheduler = deps.scheduler ?? systemScheduler(deps.now ?? Date.now);
-  const now = deps.now ?? (() => scheduler.now());
+/** Open the SQLite log with the injected clock and ids. */
+function openLog(config: Config, deps: ServerDeps, logger: Logger, now: () => number): SqliteEventLog {
   const log = new SqliteEventLog({
     path: config.databasePath,
     durability: config.durability,
@@ -66,10 +68,55 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     newEpoch: customAlphabet('0123456789abcdefghijklmnopqrstuvwxyz', 16),
     onNotice: (message) => logger.warn({}, message),
   });
+  const unindexed = log.unindexedCount();
+  if (unindexed > 0)
+    logger.info(
+      { unindexed_offsets: unindexed, head_offset: log.headOffset() },
+      'index tail rebuilt in memory at open',
+    );
+  return log;
+}
+
+/** Point the metrics at the pipeline and the log, and make the request log (LOG_REQUESTS). */
+function operatorSurface(
+  config: Config,
+  deps: ServerDeps,
+  logger: Logger,
+  metrics: ServerMetrics,
+  pipeline: Pipeline,
+  log: SqliteEventLog,
+): RequestLog {
+  metrics.attach({
+    stats: () => pipeline.stats(),
+    headOffset: () => log.headOffset(),
+    subscriberLags: () => pipeline.operatorFigures().lags,
+    sessionsPassivated: () => pipeline.operatorFigures().sessionsPassivated,
+    unindexedCount: () => log.unindexedCount(),
+  });
+  return new RequestLog({
+    logger,
+    // Hint: request lines are info lines; at LOG_LEVEL=warn and above their fields are not even gathered.
+    enabled: config.logRequests && ['trace', 'debug', 'info'].includes(config.logLevel),
+    metrics,
+    ...(deps.clock === undefined ? {} : { clock: deps.clock }),
+  });
+}
+
+/** Start the pipeline: open the log, start the actor system, serve REST and WebSocket on uWS. */
+export async function startServer(config: Config, deps: ServerDeps = {}): Promise<RunningServer> {
+  const uws = loadNativeUws();
+  const pathProblem = checkDatabasePath(config.databasePath);
+  if (pathProblem !== null) throw new LogOpenError(config.databasePath, pathProblem);
+  const logger = deps.logger ?? silentLogger;
+  const scheduler = deps.scheduler ?? systemScheduler(deps.now ?? Date.now);
+  const now = deps.now ?? (() => scheduler.now());
+  const log = openLog(config, deps, logger, now);
   const newSubscriberId = () => `sub_${nanoid(12)}`;
+  const metrics = new ServerMetrics(deps.clock);
   const pipeline = new Pipeline({
     log,
     logger,
+    metrics,
     scheduler,
     newSubscriberId,
     maxPendingEvents: config.maxPendingEvents,
@@ -82,14 +129,15 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     sessionIdleMs: config.sessionIdleMs,
     maxActiveSessions: config.maxActiveSessions,
   });
-
+  const requestLog = operatorSurface(config, deps, logger, metrics, pipeline, log);
   const app = uws.App();
   const sockets: SocketSet = new Set();
   // Hint: one set of limiters, so RATE_LIMIT_PUBLISH is one budget for POST /events and /ws/publish messages.
   const limiters = createRateLimiters(config, now);
-  registerWsApi(app, { config, pipeline, logger, publishLimiter: limiters.publish }, sockets);
+  const observers = { requestLog, metrics };
+  registerWsApi(app, { config, pipeline, logger, publishLimiter: limiters.publish, observers }, sockets);
   registerDashboard(app, logger);
-  registerRestApi(app, { config, pipeline, now, version: VERSION, logger, limiters });
+  const api = registerRestApi(app, { config, pipeline, now, version: VERSION, logger, limiters, requestLog, metrics });
 
   // Hint: exclusive, not uWS's default SO_REUSEPORT, so a second server on the same port is refused instead of sharing it.
   const listenSocket = await new Promise<us_listen_socket | false>((resolve) =>
@@ -124,5 +172,5 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     })());
 
   logger.info({ host: config.host, port, database: config.databasePath, epoch: log.epoch }, 'event pipeline listening');
-  return { port, pipeline, sweep: () => pipeline.sweep(), close };
+  return { port, pipeline, metrics, api, sweep: () => pipeline.sweep(), close };
 }

@@ -2,10 +2,12 @@ import type { TemplatedApp, WebSocket, WebSocketBehavior } from 'uWebSockets.js'
 import { type Logger, silentLogger } from '../actors/logger.js';
 import type { PipelinePort } from '../actors/pipelinePort.js';
 import type { Config } from '../config.js';
+import type { WsEndpoint } from './metrics.js';
 import type { RateLimiter } from './rateLimiter.js';
+import { guarded } from './wsBoundary.js';
 import { publishHandlers } from './wsPublish.js';
 import { subscribeHandlers } from './wsSubscribe.js';
-import { type Connection, createUpgrade, type PerIpCount } from './wsUpgrade.js';
+import { type Connection, createUpgrade, type PerIpCount, type UpgradeObservers } from './wsUpgrade.js';
 
 /** What the WebSocket endpoints need. */
 export interface WsDeps {
@@ -14,6 +16,8 @@ export interface WsDeps {
   readonly logger: Logger;
   /** The per-IP publish limiter, shared with POST /events. */
   readonly publishLimiter: RateLimiter;
+  /** Open/close lines, failed auth and /metrics. */
+  readonly observers?: UpgradeObservers;
 }
 
 /** Every open socket, so shutdown can close them with 1001. */
@@ -57,7 +61,7 @@ export function registerWsApi(app: TemplatedApp, deps: WsDeps, sockets: SocketSe
     sendPingsAutomatically: true,
     maxBackpressure: MAX_BACKPRESSURE,
     closeOnBackpressureLimit: 0,
-    upgrade: createUpgrade(config, perIp, logger),
+    upgrade: createUpgrade(config, perIp, logger, deps.observers),
   };
   const publish = publishHandlers(
     {
@@ -72,8 +76,41 @@ export function registerWsApi(app: TemplatedApp, deps: WsDeps, sockets: SocketSe
   );
   const subscribe = subscribeHandlers({ config, pipeline, logger }, opened, closed);
 
+  const publishObserved = observed('publish', publish, deps.observers, logger);
+  const subscribeObserved = observed('subscribe', subscribe, deps.observers, logger);
   for (const prefix of ['', '/api/v1']) {
-    app.ws<Connection>(`${prefix}/ws/publish`, { ...common, ...publish });
-    app.ws<Connection>(`${prefix}/ws/subscribe`, { ...common, ...subscribe });
+    app.ws<Connection>(`${prefix}/ws/publish`, { ...common, ...publishObserved });
+    app.ws<Connection>(`${prefix}/ws/subscribe`, { ...common, ...subscribeObserved });
   }
+}
+
+type Handlers = Pick<WebSocketBehavior<Connection>, 'open' | 'message' | 'drain' | 'close'>;
+
+/** The endpoint's handlers with an open and a close line (and their metrics) around them. */
+function observed(
+  endpoint: WsEndpoint,
+  handlers: Handlers,
+  observers: UpgradeObservers | undefined,
+  logger: Logger,
+): Handlers {
+  const log = observers?.requestLog;
+  if (log === undefined) return handlers;
+  return {
+    ...handlers,
+    open: (ws) => {
+      guarded(logger, 'ws open log', () => {
+        const data = ws.getUserData();
+        data.openedAt = log.clock();
+        log.wsOpened(endpoint, data.request);
+      });
+      handlers.open?.(ws);
+    },
+    close: (ws, code, message) => {
+      handlers.close?.(ws, code, message);
+      guarded(logger, 'ws close log', () => {
+        const data = ws.getUserData();
+        log.wsClosed(endpoint, data.request, code, Buffer.from(message).toString(), data.openedAt);
+      });
+    },
+  };
 }

@@ -5,6 +5,9 @@ import type { Config } from '../config.js';
 import { AckQueue } from './ackQueue.js';
 import { clientAddress } from './clientAddress.js';
 import { statusLine } from './httpError.js';
+import type { ServerMetrics } from './metrics.js';
+import { CountingAckQueue } from './metricsAckQueue.js';
+import { type RequestContext, type RequestLog, requestIdFor } from './requestLog.js';
 import { keyMatches } from './restApi.js';
 import { guarded } from './wsBoundary.js';
 
@@ -20,6 +23,16 @@ export interface Connection {
   atCapacity: boolean;
   /** Closes a refused subscriber that never speaks. */
   timer: ReturnType<typeof setTimeout> | null;
+  /** The upgrade request, as the open and close log lines name it. */
+  readonly request: RequestContext;
+  /** When the socket opened (RequestLog clock), for the close line's duration. */
+  openedAt: number;
+}
+
+/** The request log and metrics an upgrade reports to (absent in unit tests). */
+export interface UpgradeObservers {
+  readonly requestLog?: RequestLog;
+  readonly metrics?: ServerMetrics | null;
 }
 
 /** Open WebSocket connections per client address (MAX_WS_CONNECTIONS_PER_IP). */
@@ -29,10 +42,13 @@ export type PerIpCount = Map<string, number>;
  * The upgrade handler shared by both endpoints: API key (401), Origin against CORS_ORIGINS (403), connections per
  * client address (429); then the socket opens with fresh connection state.
  */
-export function createUpgrade(config: Config, perIp: PerIpCount, logger: Logger) {
+export function createUpgrade(config: Config, perIp: PerIpCount, logger: Logger, observers: UpgradeObservers = {}) {
+  const { requestLog, metrics } = observers;
   const allOrigins = config.corsOrigins.includes('*');
   return (res: HttpResponse, req: HttpRequest, context: us_socket_context_t): void => {
     let answered = false;
+    let request: RequestContext | null = null;
+    const startedAt = requestLog?.clock() ?? 0;
     const refuse = (status: number, detail: string) => {
       answered = true;
       res.cork(() =>
@@ -41,6 +57,8 @@ export function createUpgrade(config: Config, perIp: PerIpCount, logger: Logger)
           .writeHeader('Content-Type', 'application/json')
           .end(JSON.stringify({ detail })),
       );
+      // Hint: a refused upgrade is an HTTP request like any other, so it gets its request line.
+      if (request !== null) requestLog?.answered(request, status, startedAt);
     };
     guarded(
       logger,
@@ -58,20 +76,32 @@ export function createUpgrade(config: Config, perIp: PerIpCount, logger: Logger)
           req.getHeader('x-forwarded-proto'),
           config.trustProxy,
         );
-        if (config.requireAuth && !keyMatches(apiKey, config.apiKey)) return refuse(401, 'Invalid or missing API key');
+        request = {
+          method: 'GET',
+          path: req.getUrl(),
+          client: ip,
+          request_id: requestIdFor(req.getHeader('x-request-id')),
+        };
+        if (config.requireAuth && !keyMatches(apiKey, config.apiKey)) {
+          requestLog?.authFailed(request);
+          return refuse(401, 'Invalid or missing API key');
+        }
         // Hint: browsers always send Origin on a WebSocket upgrade; other clients usually send none and are allowed.
         if (!allOrigins && origin !== '' && !config.corsOrigins.includes(origin))
           return refuse(403, `Origin ${origin} is not allowed (CORS_ORIGINS)`);
         if ((perIp.get(ip) ?? 0) >= config.maxWsConnectionsPerIp) {
+          requestLog?.rateLimited('ws_connections');
           return refuse(429, `too many WebSocket connections from this address (max ${config.maxWsConnectionsPerIp})`);
         }
         const data: Connection = {
           ip,
           closed: false,
-          acks: new AckQueue(),
+          acks: metrics ? new CountingAckQueue(metrics) : new AckQueue(),
           subscriber: null,
           atCapacity: false,
           timer: null,
+          request,
+          openedAt: 0,
         };
         answered = true;
         res.upgrade(data, key, protocol, extensions, context);

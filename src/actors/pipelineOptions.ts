@@ -1,0 +1,30 @@
+import type { InspectionEvent } from 'xstate';
+import type { EventLog } from '../persistence/eventLog.js';
+import type { Logger } from './logger.js';
+import type { PipelineMetrics } from './pipelineMetrics.js';
+import type { Scheduler } from './scheduler.js';
+
+/** Pipeline tuning, from configuration. */
+export interface PipelineOptions {
+  readonly log: EventLog;
+  readonly logger: Logger;
+  readonly scheduler: Scheduler;
+  readonly newSubscriberId: () => string;
+  readonly maxPendingEvents: number;
+  readonly maxSubscribers: number;
+  readonly subscriberBufferBytes: number;
+  readonly slowConsumerTimeoutMs: number;
+  readonly keepaliveMs: number;
+  readonly checkpointMs: number;
+  readonly subscribeTimeoutMs: number;
+  readonly sessionIdleMs: number;
+  readonly maxActiveSessions: number;
+  readonly metrics?: PipelineMetrics;
+  /** xstate inspection of the actor system (tests count messages with it). */
+  readonly inspect?: (event: InspectionEvent) => void;
+}
+
+/** Thrown when the supervisor did not answer a request (it only answers while it runs). */
+export class SupervisorUnavailableError extends Error {
+  override readonly name = 'SupervisorUnavailableError';
+}

@@ -1,0 +1,113 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { asyncApiDocument } from '../protocol/asyncApiDocument.js';
+import { type DocumentedRoute, openApiDocument } from '../protocol/openApiDocument.js';
+import type { RouteDoc } from '../protocol/openApiRoutes.js';
+import { asyncApiPage, DOCS_CSP, DOCS_CSS, SWAGGER_INIT, SWAGGER_PAGE } from './docsPages.js';
+import type { Reply } from './reply.js';
+import type { RouteSpec } from './restRouter.js';
+
+/** The documents, serialized once at start from the valibot schemas and the routes the router registers. */
+export interface ApiDocuments {
+  readonly openApi: Record<string, unknown>;
+  readonly asyncApi: ReturnType<typeof asyncApiDocument>;
+}
+
+/** Build both documents; throws UndocumentedRouteError when a registered route has no OpenAPI entry. */
+export function apiDocuments(routes: readonly DocumentedRoute[], version: string): ApiDocuments {
+  return { openApi: openApiDocument(routes, version), asyncApi: asyncApiDocument(version) };
+}
+
+/** `make()`, computed on first use and kept. */
+function lazy<T>(make: () => T): () => T {
+  let value: { readonly v: T } | null = null;
+  return () => {
+    value = value ?? { v: make() };
+    return value.v;
+  };
+}
+
+/** The swagger-ui-dist directory (resolved from this package's dependencies, never a CDN). */
+function swaggerDist(): string {
+  return dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
+}
+
+const CACHE = { 'Cache-Control': 'public, max-age=3600' };
+const page = (mediaType: string, description: string): RouteDoc['responses'] => ({
+  200: { description, mediaType },
+});
+const docOf = (summary: string, mediaType: string, description: string): RouteDoc => ({
+  summary,
+  tag: 'operator',
+  responses: page(mediaType, description),
+});
+
+/** A GET route answering a fixed body. */
+function fixed(pattern: string, body: string | Buffer, type: string, doc: RouteDoc, csp = false): RouteSpec {
+  const headers = { 'Content-Type': type, ...CACHE, ...(csp ? { 'Content-Security-Policy': DOCS_CSP } : {}) };
+  return {
+    method: 'GET',
+    pattern,
+    rate: 'none',
+    auth: false,
+    doc,
+    handler: (_info, reply: Reply) => reply.send(200, body, headers),
+  };
+}
+
+/**
+ * /openapi.json, /asyncapi.json, Swagger UI at /docs (its files from swagger-ui-dist) and the WebSocket protocol at
+ * /docs/ws. Public even with REQUIRE_AUTH: they describe the API and hold no data. `documents` is read when the
+ * routes are mounted, after the OpenAPI document was built from every route including these.
+ */
+export function docsRoutes(documents: () => ApiDocuments): RouteSpec[] {
+  const dist = swaggerDist();
+  const read = (file: string) => readFileSync(join(dist, file));
+  const openApiText = lazy(() => JSON.stringify(documents().openApi));
+  const asyncApiText = lazy(() => JSON.stringify(documents().asyncApi));
+  const wsPage = lazy(() => asyncApiPage(documents().asyncApi));
+  const json = (pattern: string, text: () => string, doc: RouteDoc): RouteSpec => ({
+    method: 'GET',
+    pattern,
+    rate: 'none',
+    auth: false,
+    doc,
+    handler: (_info, reply) => reply.json(200, text(), {}, true),
+  });
+  return [
+    json(
+      '/openapi.json',
+      openApiText,
+      docOf('This document (OpenAPI 3.1)', 'application/json', 'The OpenAPI document'),
+    ),
+    json(
+      '/asyncapi.json',
+      asyncApiText,
+      docOf('The WebSocket protocol (AsyncAPI 3)', 'application/json', 'The AsyncAPI document'),
+    ),
+    fixed('/docs', SWAGGER_PAGE, 'text/html; charset=utf-8', docOf('Swagger UI', 'text/html', 'HTML page'), true),
+    {
+      ...fixed('/docs/ws', '', 'text/html', docOf('The WebSocket protocol', 'text/html', 'HTML page')),
+      handler: (_info, reply) =>
+        reply.send(200, wsPage(), {
+          'Content-Type': 'text/html; charset=utf-8',
+          'Content-Security-Policy': DOCS_CSP,
+        }),
+    },
+    fixed('/docs/docs.js', SWAGGER_INIT, 'text/javascript', docOf('Swagger UI start', 'text/javascript', 'Script')),
+    fixed('/docs/docs.css', DOCS_CSS, 'text/css', docOf('Docs stylesheet', 'text/css', 'Stylesheet')),
+    fixed(
+      '/docs/swagger-ui.css',
+      read('swagger-ui.css'),
+      'text/css',
+      docOf('Swagger UI stylesheet', 'text/css', 'Stylesheet'),
+    ),
+    fixed(
+      '/docs/swagger-ui-bundle.js',
+      read('swagger-ui-bundle.js'),
+      'text/javascript',
+      docOf('Swagger UI', 'text/javascript', 'Script'),
+    ),
+  ];
+}

@@ -1,0 +1,241 @@
+import { performance } from 'node:perf_hooks';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { CommitEnd, PipelineMetrics } from '../actors/pipelineMetrics.js';
+import type { RouterStats } from '../actors/pipelinePort.js';
+import type { SubscriberMode } from '../actors/subscriberMachine.js';
+
+/** What /metrics reads at scrape time (the Pipeline and the log implement these). */
+export interface MetricsSources {
+  stats(): RouterStats;
+  headOffset(): number;
+  subscriberLags(): readonly { readonly mode: SubscriberMode; readonly lag: number }[];
+  sessionsPassivated(): number;
+  /** Offsets appended but not yet in the derived index (served from memory meanwhile). */
+  unindexedCount(): number;
+}
+
+/** Which WebSocket endpoint. */
+export type WsEndpoint = 'publish' | 'subscribe';
+
+/** Why a publish was refused, as /metrics labels it. */
+export type PublishErrorReason =
+  | 'bad_request'
+  | 'unauthorized'
+  | 'invalid'
+  | 'too_large'
+  | 'conflict'
+  | 'rate_limited'
+  | 'unavailable'
+  | 'internal';
+
+const SUBSCRIBER_MODES: readonly SubscriberMode[] = ['awaitingConfig', 'replaying', 'live', 'lagging'];
+
+/** Set a counter that mirrors a running total kept elsewhere (prom-client counters have no `set`). */
+function mirror(counter: Counter, total: number): void {
+  counter.reset();
+  counter.inc(total);
+}
+
+/**
+ * One server's Prometheus registry (never the global one, so several servers in a process do not clash). Counters
+ * kept elsewhere are read in `collect` at scrape time; only commits, publish outcomes, connections and refusals are
+ * counted as they happen.
+ */
+export class ServerMetrics implements PipelineMetrics {
+  readonly registry = new Registry();
+  private readonly appended: Counter<'event_type'>;
+  private readonly commitFailures: Counter;
+  private readonly commitSeconds: Histogram;
+  private readonly batchEvents: Histogram;
+  private readonly acks: Counter<'transport'>;
+  private readonly publishErrors: Counter<'transport' | 'reason'>;
+  private readonly wsConnections: Gauge<'endpoint'>;
+  private readonly slowConsumerCloses: Counter;
+  private readonly rateLimited: Counter<'limit'>;
+  private readonly authFailures: Counter;
+  private sources: MetricsSources | null = null;
+
+  constructor(private readonly clock: () => number = () => performance.now()) {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry });
+    const counter = <L extends string>(name: string, help: string, labelNames: readonly L[] = []) =>
+      new Counter<L>({ name, help, labelNames, registers });
+    this.appended = counter('pipeline_events_appended_total', 'Events appended (duplicates excluded), by type', [
+      'event_type',
+    ]);
+    this.commitFailures = counter('pipeline_commit_failures_total', 'Group commits the log refused (nothing stored)');
+    this.commitSeconds = new Histogram({
+      name: 'pipeline_commit_duration_seconds',
+      help: 'Group commit latency: from handing the batch to the log until it reported the commit',
+      buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+      registers,
+    });
+    this.batchEvents = new Histogram({
+      name: 'pipeline_commit_batch_events',
+      help: 'Events per group commit',
+      buckets: [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000],
+      registers,
+    });
+    this.acks = counter('pipeline_publish_acks_total', 'Publishes acked as committed (per request or message)', [
+      'transport',
+    ]);
+    this.publishErrors = counter('pipeline_publish_errors_total', 'Publishes refused, by transport and reason', [
+      'transport',
+      'reason',
+    ]);
+    this.wsConnections = new Gauge({
+      name: 'pipeline_websocket_connections',
+      help: 'Open WebSocket connections, by endpoint',
+      labelNames: ['endpoint'],
+      registers,
+    });
+    for (const endpoint of ['publish', 'subscribe']) this.wsConnections.set({ endpoint }, 0);
+    this.slowConsumerCloses = counter('pipeline_slow_consumer_closes_total', 'Subscribers closed with 4008');
+    this.rateLimited = counter('pipeline_rate_limit_refusals_total', '429 refusals, by limit', ['limit']);
+    this.authFailures = counter('pipeline_auth_failures_total', 'Requests and upgrades refused for the API key');
+    this.scrapeTimeMetrics(registers);
+  }
+
+  /** Where scrape-time figures come from; set once the pipeline exists. */
+  attach(sources: MetricsSources): void {
+    this.sources = sources;
+  }
+
+  commitStarted(events: number): CommitEnd {
+    const started = this.clock();
+    return (appended) => {
+      if (appended === null) {
+        this.commitFailures.inc();
+        return;
+      }
+      this.commitSeconds.observe((this.clock() - started) / 1000);
+      this.batchEvents.observe(events);
+      // Hint: one label lookup per type in the batch, not per event.
+      const byType = new Map<string, number>();
+      for (const record of appended) byType.set(record.event_type, (byType.get(record.event_type) ?? 0) + 1);
+      for (const [eventType, count] of byType) this.appended.inc({ event_type: eventType }, count);
+    };
+  }
+
+  /** A publish was acked (committed or a duplicate). */
+  publishAcked(transport: 'rest' | 'ws'): void {
+    this.acks.inc({ transport });
+  }
+
+  /** A publish was refused. */
+  publishRefused(transport: 'rest' | 'ws', reason: PublishErrorReason): void {
+    this.publishErrors.inc({ transport, reason });
+  }
+
+  wsOpened(endpoint: WsEndpoint): void {
+    this.wsConnections.inc({ endpoint });
+  }
+
+  wsClosed(endpoint: WsEndpoint, code: number): void {
+    this.wsConnections.dec({ endpoint });
+    if (code === 4008) this.slowConsumerCloses.inc();
+  }
+
+  refusedByRateLimit(limit: string): void {
+    this.rateLimited.inc({ limit });
+  }
+
+  authFailed(): void {
+    this.authFailures.inc();
+  }
+
+  /** The Prometheus text of every metric. */
+  scrape(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  private scrapeTimeMetrics(registers: Registry[]): void {
+    const read = <T>(pick: (sources: MetricsSources) => T, fallback: T): T =>
+      this.sources === null ? fallback : pick(this.sources);
+    new Counter({
+      name: 'pipeline_group_commits_total',
+      help: 'Group commits that reached the log',
+      registers,
+      collect() {
+        mirror(
+          this,
+          read((s) => s.stats().group_commits, 0),
+        );
+      },
+    });
+    new Gauge({
+      name: 'pipeline_pending_events',
+      help: 'Events accepted and waiting for the next group commit',
+      registers,
+      collect() {
+        this.set(read((s) => s.stats().queue_size, 0));
+      },
+    });
+    new Gauge({
+      name: 'pipeline_head_offset',
+      help: 'Offset of the newest event in the log',
+      registers,
+      collect() {
+        this.set(read((s) => s.headOffset(), 0));
+      },
+    });
+    new Gauge({
+      name: 'pipeline_index_unindexed_offsets',
+      help: 'Index build lag: offsets appended but not yet in the derived index',
+      registers,
+      collect() {
+        this.set(read((s) => s.unindexedCount(), 0));
+      },
+    });
+    new Gauge({
+      name: 'pipeline_session_actors',
+      help: 'Session actors in memory',
+      registers,
+      collect() {
+        this.set(read((s) => s.stats().active_sessions, 0));
+      },
+    });
+    new Counter({
+      name: 'pipeline_session_passivations_total',
+      help: 'Session actors passivated (idle past SESSION_IDLE_MS, over MAX_ACTIVE_SESSIONS, or failed)',
+      registers,
+      collect() {
+        mirror(
+          this,
+          read((s) => s.sessionsPassivated(), 0),
+        );
+      },
+    });
+    this.subscriberMetrics(registers, read);
+  }
+
+  private subscriberMetrics(
+    registers: Registry[],
+    read: <T>(pick: (sources: MetricsSources) => T, fallback: T) => T,
+  ): void {
+    new Gauge({
+      name: 'pipeline_subscribers',
+      help: 'Subscribers by mode: awaiting_config (no subscribe message yet), replaying, live, lagging',
+      labelNames: ['mode'],
+      registers,
+      collect() {
+        const lags = read((s) => s.subscriberLags(), []);
+        const counts = new Map<string, number>(SUBSCRIBER_MODES.map((mode) => [mode, 0]));
+        for (const { mode } of lags) if (counts.has(mode)) counts.set(mode, counts.get(mode)! + 1);
+        // Hint: label values as GET /subscribers names the modes.
+        for (const [mode, count] of counts)
+          this.set({ mode: mode === 'awaitingConfig' ? 'awaiting_config' : mode }, count);
+      },
+    });
+    new Gauge({
+      name: 'pipeline_subscriber_lag_max_offsets',
+      help: 'The largest number of offsets any subscriber is behind the head (0 when all are live)',
+      registers,
+      collect() {
+        let max = 0;
+        for (const { lag } of read((s) => s.subscriberLags(), [])) if (lag > max) max = lag;
+        this.set(max);
+      },
+    });
+  }
+}

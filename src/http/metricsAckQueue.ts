@@ -1,0 +1,20 @@
+import { AckQueue } from './ackQueue.js';
+import type { ServerMetrics } from './metrics.js';
+import { wsRefusalReason } from './requestLog.js';
+
+/**
+ * A /ws/publish ack queue that counts what it is given for /metrics: every reply of the connection passes through
+ * `fill` exactly once, so acks and refusals are counted at one place without touching the publish handler.
+ */
+export class CountingAckQueue extends AckQueue {
+  constructor(private readonly metrics: ServerMetrics) {
+    super();
+  }
+
+  override fill(seq: number, text: string, offset: number): void {
+    // Hint: ok acks acknowledge an offset ≥ 1; only errors carry 0, and only those are parsed again (they are rare).
+    if (offset > 0) this.metrics.publishAcked('ws');
+    else this.metrics.publishRefused('ws', wsRefusalReason(JSON.parse(text)));
+    super.fill(seq, text, offset);
+  }
+}

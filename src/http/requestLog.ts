@@ -1,0 +1,117 @@
+import { performance } from 'node:perf_hooks';
+import { nanoid } from 'nanoid';
+import type { Logger } from '../actors/logger.js';
+import type { PublishErrorReason, ServerMetrics, WsEndpoint } from './metrics.js';
+
+/** Who made a request, as log lines name it. */
+export interface RequestContext {
+  readonly method: string;
+  readonly path: string;
+  /** The client address (behind a trusted proxy, the forwarded one). */
+  readonly client: string;
+  readonly request_id: string;
+}
+
+/** An incoming X-Request-Id is kept when it is this sane (no spaces or control characters, bounded). */
+const SANE_REQUEST_ID = /^[A-Za-z0-9._:/+=@-]{1,128}$/;
+
+/** The request id: the caller's own when sane (so traces join up across services), else a fresh one. */
+export function requestIdFor(incoming: string, newId: () => string = () => nanoid(16)): string {
+  return SANE_REQUEST_ID.test(incoming) ? incoming : newId();
+}
+
+const REST_PUBLISH_PATHS = new Set(['/events', '/api/v1/events']);
+
+/** How a POST /events status reads as a publish refusal. */
+const REFUSAL_BY_STATUS: Readonly<Record<number, PublishErrorReason>> = {
+  400: 'bad_request',
+  401: 'unauthorized',
+  409: 'conflict',
+  413: 'too_large',
+  422: 'invalid',
+  429: 'rate_limited',
+  503: 'unavailable',
+};
+
+/** How a /ws/publish error reply reads as a publish refusal. */
+export function wsRefusalReason(reply: {
+  readonly code?: number;
+  readonly retryable?: boolean;
+  readonly message?: string;
+}): PublishErrorReason {
+  if (reply.message === 'internal error') return 'internal';
+  if (reply.code === 409) return 'conflict';
+  if (reply.code === 429) return 'rate_limited';
+  return reply.retryable === true ? 'unavailable' : 'invalid';
+}
+
+/** What the request log needs. */
+export interface RequestLogOptions {
+  readonly logger: Logger;
+  /** LOG_REQUESTS: one info line per request and per WebSocket open/close. */
+  readonly enabled: boolean;
+  readonly metrics: ServerMetrics | null;
+  /** Milliseconds, monotonic (performance.now by default). */
+  readonly clock?: () => number;
+}
+
+/**
+ * The operator's view of traffic: one info line per HTTP request and WebSocket open/close (LOG_REQUESTS), a warn
+ * line per failed API key, and the matching /metrics counters. Failed auth is logged even with LOG_REQUESTS=false.
+ */
+export class RequestLog {
+  readonly clock: () => number;
+  private slowConsumerCloses = 0;
+
+  constructor(private readonly options: RequestLogOptions) {
+    this.clock = options.clock ?? (() => performance.now());
+  }
+
+  /** True when a request line will be written (callers skip gathering its fields otherwise). */
+  get enabled(): boolean {
+    return this.options.enabled;
+  }
+
+  /** An HTTP request was answered with `status` (0: the client went away first). */
+  answered(request: RequestContext, status: number, startedAt: number): void {
+    const { metrics, logger } = this.options;
+    if (metrics !== null && request.method === 'POST' && REST_PUBLISH_PATHS.has(request.path)) {
+      if (status === 200 || status === 201) metrics.publishAcked('rest');
+      else if (status !== 0) metrics.publishRefused('rest', REFUSAL_BY_STATUS[status] ?? 'internal');
+    }
+    if (!this.options.enabled) return;
+    const duration_ms = Math.round((this.clock() - startedAt) * 100) / 100;
+    logger.info({ ...request, status, duration_ms }, 'request');
+  }
+
+  /** A request or upgrade was refused for a missing or wrong API key. */
+  authFailed(request: RequestContext): void {
+    this.options.metrics?.authFailed();
+    this.options.logger.warn({ ...request, status: 401 }, 'authentication failed');
+  }
+
+  /** A request was refused by a rate limit (`limit`: publish, query, admin, ws_connections). */
+  rateLimited(limit: string): void {
+    this.options.metrics?.refusedByRateLimit(limit);
+  }
+
+  /** A WebSocket connection opened. */
+  wsOpened(endpoint: WsEndpoint, request: RequestContext): void {
+    this.options.metrics?.wsOpened(endpoint);
+    if (this.options.enabled) this.options.logger.info({ ...request, endpoint }, 'websocket opened');
+  }
+
+  /** A WebSocket connection closed with `code`; a slow-consumer close (4008) is always logged, with the running count. */
+  wsClosed(endpoint: WsEndpoint, request: RequestContext, code: number, reason: string, openedAt: number): void {
+    this.options.metrics?.wsClosed(endpoint, code);
+    const duration_ms = Math.round(this.clock() - openedAt);
+    if (code === 4008) {
+      this.slowConsumerCloses++;
+      this.options.logger.info(
+        { ...request, code, reason, slow_consumer_closes: this.slowConsumerCloses },
+        'slow consumer closed',
+      );
+    }
+    if (this.options.enabled) this.options.logger.info({ ...request, endpoint, code, duration_ms }, 'websocket closed');
+  }
+}

@@ -1,0 +1,139 @@
+import { openApiSchemaComponents } from './openApiComponents.js';
+import { ERROR_EXAMPLES } from './openApiExamples.js';
+import { type ResponseDoc, ROUTE_DOCS, type RouteDoc } from './openApiRoutes.js';
+
+/** A route as the router registers it, with its document entry when it carries its own (operator routes). */
+export interface DocumentedRoute {
+  readonly method: 'GET' | 'POST' | 'DELETE';
+  /** uWS form: `/events/:id`. */
+  readonly pattern: string;
+  readonly auth: boolean;
+  /** Rate class; anything but `none` can answer 429. */
+  readonly rate: string;
+  readonly doc?: RouteDoc;
+}
+
+/** Thrown at start (and in the docs test) for a registered route the document has no words for. */
+export class UndocumentedRouteError extends Error {
+  override readonly name = 'UndocumentedRouteError';
+}
+
+/** The canonical prefix; the unversioned paths are aliases of it. */
+export const API_PREFIX = '/api/v1';
+
+const ERROR_WORDS: Readonly<Record<number, string>> = {
+  400: 'Malformed request: body not JSON or not UTF-8, or a bad timestamp',
+  401: 'Missing or wrong `X-API-Key` (only when REQUIRE_AUTH=true)',
+  404: 'No such resource',
+  405: 'The path exists, but not with this method (`Allow` lists the methods)',
+  409: 'A producer id already stored with different content',
+  413: 'Body larger than MAX_BODY_BYTES',
+  422: 'Validation failed: one entry per field at fault',
+  429: 'Per-client rate limit (RATE_LIMIT_*); `Retry-After` says when to retry',
+  503: 'Over MAX_PENDING_EVENTS, shutting down, or the log refuses writes; `Retry-After: 1`',
+};
+
+/** `/events/:id` → `/events/{id}`. */
+export function openApiPath(pattern: string): string {
+  return pattern.replace(/:([A-Za-z_]\w*)/g, '{$1}');
+}
+
+function errorResponses(): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [status, description] of Object.entries(ERROR_WORDS)) {
+    const schema = status === '422' ? 'ValidationError' : 'Error';
+    out[`E${status}`] = {
+      description,
+      content: {
+        'application/json': {
+          schema: { $ref: `#/components/schemas/${schema}` },
+          example: ERROR_EXAMPLES[Number(status)],
+        },
+      },
+    };
+  }
+  return out;
+}
+
+function response(doc: ResponseDoc): Record<string, unknown> {
+  if (doc.schema === undefined && doc.mediaType === undefined) return { description: doc.description };
+  const media = doc.mediaType ?? 'application/json';
+  const schema = doc.schema === undefined ? { type: 'string' } : { $ref: `#/components/schemas/${doc.schema}` };
+  const content = doc.example === undefined ? { schema } : { schema, example: doc.example };
+  return { description: doc.description, content: { [media]: content } };
+}
+
+function operation(route: DocumentedRoute, doc: RouteDoc, path: string, alias: boolean): Record<string, unknown> {
+  const responses: Record<string, unknown> = {};
+  for (const [status, reply] of Object.entries(doc.responses)) responses[status] = response(reply);
+  const errors = new Set([...(doc.errors ?? []), 405]);
+  if (route.auth) errors.add(401);
+  if (route.rate !== 'none') errors.add(429);
+  for (const status of [...errors].sort()) responses[String(status)] = { $ref: `#/components/responses/E${status}` };
+  const head = route.method === 'GET' ? ' HEAD answers with the same headers and no body.' : '';
+  const op: Record<string, unknown> = {
+    operationId: `${route.method.toLowerCase()}${path.replace(/[^A-Za-z0-9]+/g, '_')}`,
+    summary: doc.summary,
+    description: `${doc.description ?? doc.summary}.${head}`,
+    tags: [doc.tag],
+    parameters: (doc.parameters ?? []).map((p) => ({ ...p, required: p.in === 'path' })),
+    responses,
+  };
+  if (doc.body !== undefined) {
+    op.requestBody = {
+      required: true,
+      description: doc.body.description,
+      content: {
+        'application/json': { schema: { $ref: `#/components/schemas/${doc.body.schema}` }, example: doc.body.example },
+      },
+    };
+  }
+  if (route.auth) op.security = [{ ApiKey: [] }];
+  if (alias) {
+    op.deprecated = true;
+    op['x-alias-of'] = `${API_PREFIX}${path}`;
+    op.description = `Alias of \`${API_PREFIX}${path}\` (kept for clients of the old service). ${op.description}`;
+  }
+  return op;
+}
+
+/** The OpenAPI 3.1 document for `routes`, each under /api/v1 and as its unversioned alias. */
+export function openApiDocument(routes: readonly DocumentedRoute[], version: string): Record<string, unknown> {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const [prefix, alias] of [
+    [API_PREFIX, false],
+    ['', true],
+  ] as const) {
+    for (const route of routes) {
+      const doc = route.doc ?? ROUTE_DOCS[`${route.method} ${route.pattern}`];
+      if (doc === undefined) throw new UndocumentedRouteError(`${route.method} ${route.pattern} has no OpenAPI entry`);
+      const path = openApiPath(route.pattern);
+      paths[prefix + path] = {
+        ...paths[prefix + path],
+        [route.method.toLowerCase()]: operation(route, doc, path, alias),
+      };
+    }
+  }
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Realtime event pipeline',
+      version,
+      description:
+        'Durable SQLite event log with live filtered routing and replay from offset. Every path is served under `/api/v1` and, deprecated, unversioned. The WebSocket endpoints are described by the AsyncAPI document at `/asyncapi.json` (rendered at `/docs/ws`).',
+    },
+    servers: [{ url: '/' }],
+    tags: [
+      { name: 'events', description: 'Publish, query and delete events' },
+      { name: 'sessions', description: 'Session state folded from the log' },
+      { name: 'service', description: 'Health, readiness and counters' },
+      { name: 'operator', description: 'Documents and metrics' },
+    ],
+    paths,
+    components: {
+      schemas: openApiSchemaComponents(),
+      responses: errorResponses(),
+      securitySchemes: { ApiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' } },
+    },
+  };
+}

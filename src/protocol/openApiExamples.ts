@@ -1,0 +1,125 @@
+import type * as v from 'valibot';
+import type { EventInputSchema } from './eventInput.js';
+import type {
+  EventRecordSchema,
+  HealthSchema,
+  RouterStatsSchema,
+  SessionViewSchema,
+  StatsSchema,
+  SubscriberListingSchema,
+} from './openApiSchemas.js';
+
+// Hint: typed by the schemas' input/output, so a schema change that breaks an example fails to compile; the docs
+// test also parses each example with its schema at run time (checks the types cannot express: patterns, ranges).
+
+/** A producer's event, as POST /events and /ws/publish take it. */
+export const EVENT_INPUT_EXAMPLE: v.InferInput<typeof EventInputSchema> = {
+  id: 'quiz-42-start',
+  event_type: 'quiz_started',
+  source: 'quiz-service',
+  session_id: 'sess_42',
+  user_id: 'user_7',
+  payload: { quiz_id: 'quiz_42', question_count: 10 },
+};
+
+/** The record the server stores for it. */
+export const EVENT_RECORD_EXAMPLE: v.InferOutput<typeof EventRecordSchema> = {
+  id: 'quiz-42-start',
+  offset: 1,
+  event_type: 'quiz_started',
+  source: 'quiz-service',
+  session_id: 'sess_42',
+  user_id: 'user_7',
+  payload: { quiz_id: 'quiz_42', question_count: 10 },
+  timestamp: '2026-01-31T12:00:00.000Z',
+};
+
+const ROUTER_EXAMPLE: v.InferOutput<typeof RouterStatsSchema> = {
+  active_subscribers: 2,
+  lagging_subscribers: 0,
+  replaying_subscribers: 1,
+  active_sessions: 1,
+  publishers: 1,
+  events_delivered: 2,
+  events_routed: 1,
+  group_commits: 1,
+  queue_size: 0,
+};
+
+export const STATS_EXAMPLE: v.InferOutput<typeof StatsSchema> = {
+  total_events: 1,
+  events_last_hour: 1,
+  by_type: [{ event_type: 'quiz_started', count: 1, last_seen: '2026-01-31T12:00:00.000Z' }],
+  router: ROUTER_EXAMPLE,
+  head_offset: 1,
+  first_offset: 1,
+  epoch: 'k3v9x0c2m7q1w8zt',
+};
+
+export const HEALTH_EXAMPLE: v.InferOutput<typeof HealthSchema> = {
+  status: 'ok',
+  service: 'event-pipeline',
+  version: '0.1.0',
+  epoch: 'k3v9x0c2m7q1w8zt',
+};
+
+export const READY_EXAMPLE = {
+  ready: true,
+  database: 'connected',
+  head_offset: 1,
+  epoch: 'k3v9x0c2m7q1w8zt',
+  router: ROUTER_EXAMPLE,
+} as const;
+
+export const NOT_READY_EXAMPLE = {
+  ready: false,
+  database: 'connected',
+  reason: 'disk full: commits are failing',
+  router: ROUTER_EXAMPLE,
+} as const;
+
+export const SESSION_EXAMPLE: v.InferOutput<typeof SessionViewSchema> = {
+  session_id: 'sess_42',
+  status: 'in_progress',
+  user_ids: ['user_7'],
+  event_count: 1,
+  counts: { quiz_started: 1 },
+  first_offset: 1,
+  last_offset: 1,
+  started_at: '2026-01-31T12:00:00.000Z',
+  completed_at: null,
+  quiz_id: 'quiz_42',
+};
+
+export const SUBSCRIBERS_EXAMPLE: v.InferOutput<typeof SubscriberListingSchema> = {
+  head_offset: 120,
+  total: 2,
+  by_mode: { awaiting_config: 0, replaying: 1, live: 1, lagging: 0 },
+  subscribers: [
+    {
+      id: 'sub_x1y2z3a4b5c6',
+      mode: 'replaying',
+      filter: { session_id: 'sess_42' },
+      next_offset: 61,
+      last_delivered: 60,
+      lag: 60,
+      connected_at: '2026-01-31T12:00:00.000Z',
+      last_activity: '2026-01-31T12:00:01.000Z',
+    },
+  ],
+};
+
+/** One example per error status, in the shape the server sends. */
+export const ERROR_EXAMPLES: Readonly<Record<number, unknown>> = {
+  400: { detail: 'Invalid JSON body: Unexpected token } in JSON at position 17' },
+  401: { detail: 'Invalid or missing API key' },
+  404: { detail: 'Not Found' },
+  405: { detail: 'Method Not Allowed' },
+  409: { detail: 'event id "quiz-42-start" already exists with different content' },
+  413: { detail: 'request body exceeds 10485760 bytes' },
+  422: {
+    detail: [{ loc: ['body', 'source'], msg: 'source: is required and must be a string', type: 'value_error' }],
+  },
+  429: { detail: 'rate limit exceeded; retry in 3 s' },
+  503: { detail: 'pipeline is over its pending bound; retry shortly' },
+};

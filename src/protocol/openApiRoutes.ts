@@ -1,0 +1,205 @@
+import { EVENT_TYPE_DESCRIPTIONS, EVENT_TYPES } from './eventTypes.js';
+import * as ex from './openApiExamples.js';
+import { SESSION_STATUSES } from './sessionStatus.js';
+
+/** A named schema of the document (see OPENAPI_SCHEMAS). */
+export type SchemaName =
+  | 'PublishBody'
+  | 'Published'
+  | 'EventRecord'
+  | 'EventRecords'
+  | 'Stats'
+  | 'Health'
+  | 'Readiness'
+  | 'SessionView'
+  | 'SessionViews'
+  | 'EventTypes'
+  | 'Deleted'
+  | 'SubscriberListing';
+
+/** One query or path parameter. Query parameters are parsed by hand (eventQuery.ts); the docs test feeds each example to that parser. */
+export interface ParameterDoc {
+  readonly name: string;
+  readonly in: 'query' | 'path';
+  readonly description: string;
+  readonly schema: Readonly<Record<string, unknown>>;
+  readonly example: string | number;
+}
+
+/** One documented reply: a named schema (JSON) or a media type of its own (text, HTML). */
+export interface ResponseDoc {
+  readonly description: string;
+  readonly schema?: SchemaName;
+  readonly mediaType?: string;
+  readonly example?: unknown;
+}
+
+/** What the document says about one route; the router's own table says its method, path, auth and rate class. */
+export interface RouteDoc {
+  readonly summary: string;
+  readonly description?: string;
+  readonly tag: 'events' | 'sessions' | 'service' | 'operator';
+  readonly parameters?: readonly ParameterDoc[];
+  readonly body?: { readonly schema: SchemaName; readonly example: unknown; readonly description: string };
+  readonly responses: Readonly<Record<number, ResponseDoc>>;
+  /** Error statuses this route answers besides 401/429/405 (which follow from its auth and rate class). */
+  readonly errors?: readonly number[];
+}
+
+const text = (maxLength: number) => ({ type: 'string', maxLength });
+const filterParameters: ParameterDoc[] = [
+  {
+    name: 'event_type',
+    in: 'query',
+    description: `Comma-separated event types (${EVENT_TYPES.length} known; see /event-types)`,
+    schema: { type: 'string' },
+    example: 'quiz_started,quiz_completed',
+  },
+  { name: 'session_id', in: 'query', description: 'Only this session', schema: text(200), example: 'sess_42' },
+  { name: 'user_id', in: 'query', description: 'Only this user', schema: text(200), example: 'user_7' },
+  { name: 'source', in: 'query', description: 'Only this producer', schema: text(200), example: 'quiz-service' },
+];
+const isoParameter = (name: string, description: string): ParameterDoc => ({
+  name,
+  in: 'query',
+  description: `${description} (ISO 8601; a bad timestamp is a 400)`,
+  schema: { type: 'string', format: 'date-time' },
+  example: '2026-01-31T12:00:00Z',
+});
+const offsetParameter = (name: string, description: string): ParameterDoc => ({
+  name,
+  in: 'query',
+  description,
+  schema: { type: 'integer', minimum: 0 },
+  example: 0,
+});
+
+const QUERY_PARAMETERS: ParameterDoc[] = [
+  ...filterParameters,
+  isoParameter('since', 'Only events at or after this time'),
+  isoParameter('until', 'Only events at or before this time'),
+  { name: 'limit', in: 'query', description: 'At most this many', schema: limitSchema(1000, 100), example: 100 },
+  {
+    name: 'order',
+    in: 'query',
+    description: 'By offset, newest first by default',
+    schema: { type: 'string', enum: ['asc', 'desc'], default: 'desc' },
+    example: 'asc',
+  },
+  offsetParameter('after_offset', 'Only offsets greater than this (page forward with order=asc)'),
+  offsetParameter('before_offset', 'Only offsets less than this (page backward)'),
+];
+
+function limitSchema(maximum: number, fallback: number) {
+  return { type: 'integer', minimum: 1, maximum, default: fallback };
+}
+
+const pathId = (description: string, example: string): ParameterDoc => ({
+  name: 'id',
+  in: 'path',
+  description,
+  schema: { type: 'string' },
+  example,
+});
+
+/** The document's words for each route, keyed `METHOD /pattern` as the router registers it (uWS `:param` form). */
+export const ROUTE_DOCS: Readonly<Record<string, RouteDoc>> = {
+  'POST /events': {
+    summary: 'Publish one event or an all-or-nothing batch',
+    description:
+      'Acked after the group commit that makes the events durable. A producer `id` makes the publish idempotent: the same id and content answers 200 with the stored record; the same id with other content is a 409.',
+    tag: 'events',
+    body: { schema: 'PublishBody', example: ex.EVENT_INPUT_EXAMPLE, description: 'One event, or an array of events' },
+    responses: {
+      201: {
+        description: 'Stored: the record (an array of records for an array body)',
+        schema: 'Published',
+        example: ex.EVENT_RECORD_EXAMPLE,
+      },
+      200: { description: 'Every event was a duplicate of a stored one: the stored record(s)', schema: 'Published' },
+    },
+    errors: [400, 409, 413, 422, 503],
+  },
+  'GET /events': {
+    summary: 'Query stored events',
+    tag: 'events',
+    parameters: QUERY_PARAMETERS,
+    responses: { 200: { description: 'Matching records', schema: 'EventRecords', example: [ex.EVENT_RECORD_EXAMPLE] } },
+    errors: [400, 422],
+  },
+  'GET /events/:id': {
+    summary: 'One event by id',
+    tag: 'events',
+    parameters: [pathId('Event id (server-assigned or the producer id)', 'quiz-42-start')],
+    responses: { 200: { description: 'The record', schema: 'EventRecord', example: ex.EVENT_RECORD_EXAMPLE } },
+    errors: [404],
+  },
+  'DELETE /events': {
+    summary: 'Retention: delete events older than a time (all when `before` is absent)',
+    tag: 'events',
+    parameters: [isoParameter('before', 'Delete events stored before this time')],
+    responses: { 200: { description: 'How many were deleted', schema: 'Deleted', example: { deleted: 12 } } },
+    errors: [400],
+  },
+  'GET /stats': {
+    summary: 'Log and router counters',
+    tag: 'service',
+    responses: { 200: { description: 'Counters', schema: 'Stats', example: ex.STATS_EXAMPLE } },
+  },
+  'GET /event-types': {
+    summary: 'Known event types and what they mean',
+    tag: 'events',
+    responses: { 200: { description: 'Name → description', schema: 'EventTypes', example: EVENT_TYPE_DESCRIPTIONS } },
+  },
+  'GET /health': {
+    summary: 'Liveness (never behind auth)',
+    tag: 'service',
+    responses: { 200: { description: 'The process answers', schema: 'Health', example: ex.HEALTH_EXAMPLE } },
+  },
+  'GET /readiness': {
+    summary: 'Readiness: the log answers and takes writes (never behind auth)',
+    tag: 'service',
+    responses: {
+      200: { description: 'Ready', schema: 'Readiness', example: ex.READY_EXAMPLE },
+      503: { description: 'Not ready, and why', schema: 'Readiness', example: ex.NOT_READY_EXAMPLE },
+    },
+  },
+  'GET /sessions': {
+    summary: 'Sessions folded from the log, most recent first',
+    tag: 'sessions',
+    parameters: [
+      {
+        name: 'status',
+        in: 'query',
+        description: 'Only sessions in this status',
+        schema: { type: 'string', enum: [...SESSION_STATUSES] },
+        example: 'in_progress',
+      },
+      { name: 'limit', in: 'query', description: 'At most this many', schema: limitSchema(1000, 100), example: 10 },
+    ],
+    responses: { 200: { description: 'Session views', schema: 'SessionViews', example: [ex.SESSION_EXAMPLE] } },
+    errors: [422],
+  },
+  'GET /subscribers': {
+    summary: 'Open subscribers by mode, the most lagging listed with their filter, position and lag',
+    tag: 'service',
+    parameters: [
+      {
+        name: 'limit',
+        in: 'query',
+        description: 'List at most this many',
+        schema: limitSchema(1000, 100),
+        example: 50,
+      },
+    ],
+    responses: { 200: { description: 'The listing', schema: 'SubscriberListing', example: ex.SUBSCRIBERS_EXAMPLE } },
+    errors: [422],
+  },
+  'GET /sessions/:id': {
+    summary: "One session's state",
+    tag: 'sessions',
+    parameters: [pathId('Session id', 'sess_42')],
+    responses: { 200: { description: 'The session view', schema: 'SessionView', example: ex.SESSION_EXAMPLE } },
+    errors: [404],
+  },
+};

@@ -1,0 +1,230 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import SwaggerParser from '@apidevtools/swagger-parser';
+import { Parser } from '@asyncapi/parser';
+import * as v from 'valibot';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLOSE_ACK_BACKLOG } from '../src/http/wsPublish.js';
+import { CLOSE_AT_CAPACITY } from '../src/http/wsSubscribe.js';
+import { ASYNCAPI_MESSAGES, CLOSE_CODES } from '../src/protocol/asyncApiMessages.js';
+import { parseEventQuery } from '../src/protocol/eventQuery.js';
+import { OPENAPI_SCHEMAS } from '../src/protocol/openApiComponents.js';
+import { API_PREFIX, openApiDocument, openApiPath, UndocumentedRouteError } from '../src/protocol/openApiDocument.js';
+import { ROUTE_DOCS } from '../src/protocol/openApiRoutes.js';
+import { call } from './support/httpCall.js';
+import { startTestServer, type TestServer } from './support/testServer.js';
+
+interface Operation {
+  readonly parameters: readonly { name: string; in: string; example: string | number }[];
+  readonly deprecated?: boolean;
+  readonly 'x-alias-of'?: string;
+  readonly requestBody?: { content: Record<string, { schema: { $ref: string }; example?: unknown }> };
+  readonly responses: Record<
+    string,
+    { $ref?: string; content?: Record<string, { schema?: { $ref?: string }; example?: unknown }> }
+  >;
+}
+type OpenApi = {
+  openapi: string;
+  paths: Record<string, Record<string, Operation>>;
+  components: {
+    responses: Record<string, { content: Record<string, { schema: { $ref: string }; example: unknown }> }>;
+  };
+};
+
+const schemaNamed = (ref: string) => OPENAPI_SCHEMAS[ref.split('/').pop() as keyof typeof OPENAPI_SCHEMAS];
+
+let ts: TestServer;
+let openApi: OpenApi;
+let asyncApiText: string;
+
+beforeAll(async () => {
+  ts = await startTestServer();
+  openApi = (await call<OpenApi>(`${ts.base}/openapi.json`)).body;
+  asyncApiText = (await call(`${ts.base}/asyncapi.json`)).text;
+});
+afterAll(() => ts.stop());
+
+describe('OpenAPI document', () => {
+  it('validates as OpenAPI 3.1 (swagger-parser validates 3.1 against its official schema), and a broken copy does not', async () => {
+    expect(openApi.openapi).toBe('3.1.0');
+    // Hint: the served text, from a file (json-schema-ref-parser refuses to fetch loopback URLs).
+    const served = join(ts.dir, 'openapi.json');
+    writeFileSync(served, (await call(`${ts.base}/openapi.json`)).text);
+    await expect(SwaggerParser.validate(served)).resolves.toBeDefined();
+    const broken: { paths: Record<string, Record<string, unknown>> } = JSON.parse(JSON.stringify(openApi));
+    broken.paths[`${API_PREFIX}/events`]!.get = { responses: 'none' };
+    const file = join(ts.dir, 'broken.json');
+    writeFileSync(file, JSON.stringify(broken));
+    await expect(SwaggerParser.validate(file)).rejects.toThrow();
+  });
+
+  it('lists every route the server registered, under /api/v1 and as a deprecated unversioned alias', () => {
+    expect(ts.server.api.routes.length).toBeGreaterThanOrEqual(18);
+    for (const route of ts.server.api.routes) {
+      const path = openApiPath(route.pattern);
+      const method = route.method.toLowerCase();
+      expect(openApi.paths[`${API_PREFIX}${path}`]?.[method], `${route.method} ${path}`).toBeDefined();
+      const alias = openApi.paths[path]?.[method];
+      expect(alias?.deprecated, `${route.method} ${path} alias`).toBe(true);
+      expect(alias?.['x-alias-of']).toBe(`${API_PREFIX}${path}`);
+    }
+    const documented = Object.values(openApi.paths).reduce((n, item) => n + Object.keys(item).length, 0);
+    expect(documented).toBe(ts.server.api.routes.length * 2);
+  });
+
+  it('refuses to build for a route it has no words for (so a new route cannot go undocumented)', () => {
+    expect(() => openApiDocument([{ method: 'GET', pattern: '/new-thing', auth: true, rate: 'query' }], '0')).toThrow(
+      UndocumentedRouteError,
+    );
+  });
+
+  it('documents the error shapes: 422 detail list, and {detail} for 400, 401, 404, 405, 409, 413, 429 and 503', () => {
+    for (const status of [400, 401, 404, 405, 409, 413, 422, 429, 503]) {
+      const media = openApi.components.responses[`E${status}`]!.content['application/json']!;
+      const schema = schemaNamed(media.schema.$ref);
+      expect(v.safeParse(schema, media.example).success, `E${status}`).toBe(true);
+    }
+    const post = openApi.paths[`${API_PREFIX}/events`]!.post!;
+    for (const status of ['201', '400', '401', '405', '409', '413', '422', '429', '503'])
+      expect(post.responses[status]).toBeDefined();
+  });
+
+  it('every example validates against the valibot schema it documents', () => {
+    let checked = 0;
+    for (const item of Object.values(openApi.paths)) {
+      for (const op of Object.values(item)) {
+        const media = [
+          ...Object.values(op.requestBody?.content ?? {}),
+          ...Object.values(op.responses).flatMap((r) => Object.values(r.content ?? {})),
+        ];
+        for (const m of media) {
+          if (m.example === undefined || m.schema?.$ref === undefined) continue;
+          const result = v.safeParse(schemaNamed(m.schema.$ref), m.example);
+          expect(result.success, `${m.schema.$ref}: ${JSON.stringify(result.issues?.[0]?.message)}`).toBe(true);
+          checked++;
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(20);
+  });
+
+  it('every example in the route table validates, including routes this build does not register', () => {
+    for (const [key, doc] of Object.entries(ROUTE_DOCS)) {
+      const examples: [string, unknown][] = Object.values(doc.responses).flatMap((r) =>
+        r.schema !== undefined && r.example !== undefined ? [[r.schema, r.example] as [string, unknown]] : [],
+      );
+      if (doc.body !== undefined) examples.push([doc.body.schema, doc.body.example]);
+      for (const [schema, example] of examples) {
+        expect(v.safeParse(schemaNamed(schema), example).success, `${key} ${schema}`).toBe(true);
+      }
+    }
+  });
+
+  it('every documented query parameter example is accepted by the query parser', () => {
+    for (const param of ROUTE_DOCS['GET /events']!.parameters!) {
+      const parsed = parseEventQuery(new Map([[param.name, String(param.example)]]));
+      expect(parsed.ok, param.name).toBe(true);
+    }
+  });
+
+  it('every documented path answers on a real server (no 404), path parameters filled with their examples', async () => {
+    const example = { id: 'quiz-42-start', event_type: 'quiz_started', source: 'quiz-service', session_id: 'sess_42' };
+    expect((await call(`${ts.base}/events`, { method: 'POST', body: JSON.stringify(example) })).status).toBe(201);
+    for (const [path, item] of Object.entries(openApi.paths)) {
+      for (const [method, op] of Object.entries(item)) {
+        let url = path;
+        for (const p of op.parameters.filter((q) => q.in === 'path'))
+          url = url.replace(`{${p.name}}`, String(p.example));
+        if (method === 'delete') url += '?before=2000-01-01T00:00:00Z';
+        const init: RequestInit = { method: method.toUpperCase() };
+        if (method === 'post') init.body = JSON.stringify(example);
+        const res = await call(`${ts.base}${url}`, init);
+        expect(res.status, `${method} ${url}`).not.toBe(404);
+        expect(res.status, `${method} ${url}`).toBeLessThan(300);
+      }
+    }
+  });
+
+  it('real replies validate against the documented response schemas', async () => {
+    const checks: [string, keyof typeof OPENAPI_SCHEMAS][] = [
+      ['/api/v1/events', 'EventRecords'],
+      ['/api/v1/events/quiz-42-start', 'EventRecord'],
+      ['/api/v1/stats', 'Stats'],
+      ['/api/v1/health', 'Health'],
+      ['/api/v1/readiness', 'Readiness'],
+      ['/api/v1/sessions', 'SessionViews'],
+      ['/api/v1/sessions/sess_42', 'SessionView'],
+      ['/api/v1/event-types', 'EventTypes'],
+    ];
+    for (const [path, schema] of checks) {
+      const res = await call(`${ts.base}${path}`);
+      const result = v.safeParse(OPENAPI_SCHEMAS[schema], res.body);
+      expect(result.success, `${path}: ${JSON.stringify(result.issues?.[0]?.path?.map((p) => p.key))}`).toBe(true);
+    }
+    const invalid = await call(`${ts.base}/events`, { method: 'POST', body: '{"event_type":"nope"}' });
+    expect(invalid.status).toBe(422);
+    expect(v.safeParse(OPENAPI_SCHEMAS.ValidationError, invalid.body).success).toBe(true);
+  });
+});
+
+describe('AsyncAPI document', () => {
+  it('parses with @asyncapi/parser without errors', async () => {
+    const { document, diagnostics } = await new Parser().parse(asyncApiText);
+    const errors = diagnostics.filter((d) => d.severity === 0);
+    expect(errors.map((d) => `${d.message} at ${d.path.join('.')}`)).toEqual([]);
+    expect(document?.version()).toBe('3.0.0');
+    expect(
+      document
+        ?.channels()
+        .all()
+        .map((c) => c.address())
+        .sort(),
+    ).toEqual(['/ws/publish', '/ws/subscribe']);
+    expect(document?.messages().all().length).toBe(Object.keys(ASYNCAPI_MESSAGES).length);
+  });
+
+  it('every example validates against the schema the server parses or builds that message with', () => {
+    for (const [name, doc] of Object.entries(ASYNCAPI_MESSAGES)) {
+      for (const example of doc.examples) expect(v.safeParse(doc.schema, example).success, name).toBe(true);
+    }
+    const served = JSON.parse(asyncApiText) as { components: { messages: Record<string, { examples: unknown[] }> } };
+    expect(served.components.messages.subscribed!.examples.length).toBe(ASYNCAPI_MESSAGES.subscribed.examples.length);
+  });
+
+  it('names the close codes the server uses', () => {
+    const codes = CLOSE_CODES.map((c) => c.code);
+    for (const code of [CLOSE_ACK_BACKLOG, CLOSE_AT_CAPACITY, 4000, 4008, 1001, 1011]) expect(codes).toContain(code);
+    expect(asyncApiText).toContain('from_offset');
+    expect(asyncApiText).toContain('checkpoint');
+  });
+});
+
+describe('/docs', () => {
+  it('serves Swagger UI from swagger-ui-dist with its own CSP, and the WebSocket protocol page', async () => {
+    const page = await call(`${ts.base}/docs`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
+    expect(page.text).toContain('docs/swagger-ui-bundle.js');
+    expect(page.text).not.toMatch(/https?:\/\//);
+    const bundle = await call(`${ts.base}/docs/swagger-ui-bundle.js`);
+    expect(bundle.status).toBe(200);
+    expect(bundle.text).toContain('SwaggerUIBundle');
+    const ws = await call(`${ts.base}/docs/ws`);
+    expect(ws.status).toBe(200);
+    expect(ws.text).toContain('/ws/subscribe');
+    expect(ws.text).toContain('4008');
+    expect(ws.text).toContain('Checkpoint');
+  });
+
+  it('is public with REQUIRE_AUTH=true (the documents hold no data), while the API is not', async () => {
+    const auth = await startTestServer({ REQUIRE_AUTH: 'true', API_KEY: 'k' });
+    try {
+      expect((await call(`${auth.base}/docs`)).status).toBe(200);
+      expect((await call(`${auth.base}/openapi.json`)).status).toBe(200);
+      expect((await call(`${auth.base}/stats`)).status).toBe(401);
+    } finally {
+      await auth.stop();
+    }
+  });
+});

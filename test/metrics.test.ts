@@ -1,0 +1,129 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { call, event, publish } from './support/httpCall.js';
+import { type Family, parsePrometheusText, sampleValue } from './support/promText.js';
+import { startTestServer, type TestServer } from './support/testServer.js';
+import { subscribe, WsClient } from './support/wsClient.js';
+
+async function scrape(ts: TestServer, headers: Record<string, string> = {}): Promise<Map<string, Family>> {
+  const res = await call(`${ts.base}/metrics`, { headers });
+  expect(res.status).toBe(200);
+  expect(res.headers.get('content-type')).toContain('text/plain');
+  return parsePrometheusText(res.text);
+}
+
+const value = (families: Map<string, Family>, name: string, labels: Record<string, string> = {}) =>
+  sampleValue(families, name, labels) ?? 0;
+
+describe('the Prometheus text parser used here', () => {
+  it('refuses malformed expositions', () => {
+    expect(() => parsePrometheusText('x 1\n')).toThrow(/before its # TYPE/);
+    expect(() => parsePrometheusText('# TYPE x counter\nx{a="1} 1\n')).toThrow(/bad/);
+    expect(() => parsePrometheusText('# TYPE x counter\nx one\n')).toThrow(/bad/);
+    expect(() =>
+      parsePrometheusText('# TYPE h histogram\nh_bucket{le="1"} 2\nh_bucket{le="+Inf"} 1\nh_count 1\nh_sum 1\n'),
+    ).toThrow(/cumulative/);
+    expect(value(parsePrometheusText('# TYPE x gauge\nx{a="q\\"r"} 2.5\n'), 'x', { a: 'q"r' })).toBe(2.5);
+  });
+});
+
+describe('GET /metrics', () => {
+  let ts: TestServer;
+  let other: TestServer;
+  beforeAll(async () => {
+    ts = await startTestServer();
+    other = await startTestServer();
+  });
+  afterAll(async () => {
+    await ts.stop();
+    await other.stop();
+  });
+
+  it('starts at zero with the process metrics, each server with its own registry', async () => {
+    const m = await scrape(ts);
+    expect(value(m, 'pipeline_group_commits_total')).toBe(0);
+    expect(value(m, 'pipeline_head_offset')).toBe(0);
+    expect(sampleValue(m, 'pipeline_websocket_connections', { endpoint: 'publish' })).toBe(0);
+    expect(m.get('pipeline_commit_duration_seconds')?.type).toBe('histogram');
+    expect(m.get('process_cpu_user_seconds_total')?.type).toBe('counter');
+    expect(m.get('nodejs_heap_size_used_bytes')?.type).toBe('gauge');
+  });
+
+  it('moves as events flow over REST: appends by type, commits, latency and batch histograms, acks and errors', async () => {
+    expect((await publish(ts.base, [event({ session_id: 's1' }), event({ event_type: 'quiz_started' })])).status).toBe(
+      201,
+    );
+    expect((await publish(ts.base, event())).status).toBe(201);
+    expect((await publish(ts.base, { source: 'x' })).status).toBe(422);
+    expect((await call(`${ts.base}/events`, { method: 'POST', body: '{' })).status).toBe(400);
+    const m = await scrape(ts);
+    expect(value(m, 'pipeline_events_appended_total', { event_type: 'answer_submitted' })).toBe(2);
+    expect(value(m, 'pipeline_events_appended_total', { event_type: 'quiz_started' })).toBe(1);
+    const commits = value(m, 'pipeline_group_commits_total');
+    expect(commits).toBeGreaterThanOrEqual(1);
+    expect(value(m, 'pipeline_commit_duration_seconds_count')).toBe(commits);
+    expect(value(m, 'pipeline_commit_batch_events_sum')).toBe(3);
+    expect(value(m, 'pipeline_head_offset')).toBe(3);
+    expect(value(m, 'pipeline_pending_events')).toBe(0);
+    expect(value(m, 'pipeline_publish_acks_total', { transport: 'rest' })).toBe(2);
+    expect(value(m, 'pipeline_publish_errors_total', { transport: 'rest', reason: 'invalid' })).toBe(1);
+    expect(value(m, 'pipeline_publish_errors_total', { transport: 'rest', reason: 'bad_request' })).toBe(1);
+    expect(value(m, 'pipeline_session_actors')).toBeGreaterThanOrEqual(1);
+    expect(value(m, 'pipeline_index_unindexed_offsets')).toBeGreaterThanOrEqual(0);
+    // The other server saw none of it.
+    const o = await scrape(other);
+    expect(value(o, 'pipeline_head_offset')).toBe(0);
+    expect(value(o, 'pipeline_publish_acks_total', { transport: 'rest' })).toBe(0);
+  });
+
+  it('counts WebSocket connections by endpoint, subscribers by mode, and /ws/publish acks and errors', async () => {
+    const producer = await WsClient.open(`${ts.wsBase}/ws/publish`);
+    const { client: reader } = await subscribe(ts.wsBase, { from_offset: 1 });
+    producer.send(event({ event_type: 'quiz_completed' }));
+    expect((await producer.next()).status).toBe('ok');
+    producer.send({ event_type: 'nope', source: 'x' });
+    expect((await producer.next()).status).toBe('error');
+    const m = await scrape(ts);
+    expect(value(m, 'pipeline_websocket_connections', { endpoint: 'publish' })).toBe(1);
+    expect(value(m, 'pipeline_websocket_connections', { endpoint: 'subscribe' })).toBe(1);
+    const modes = ['awaiting_config', 'replaying', 'live', 'lagging'].map((mode) =>
+      value(m, 'pipeline_subscribers', { mode }),
+    );
+    expect(modes.reduce((a, b) => a + b)).toBe(1);
+    expect(value(m, 'pipeline_subscriber_lag_max_offsets')).toBeGreaterThanOrEqual(0);
+    expect(value(m, 'pipeline_publish_acks_total', { transport: 'ws' })).toBe(1);
+    expect(value(m, 'pipeline_publish_errors_total', { transport: 'ws', reason: 'invalid' })).toBe(1);
+    expect(value(m, 'pipeline_events_appended_total', { event_type: 'quiz_completed' })).toBe(1);
+    await producer.close();
+    await reader.close();
+    await expect
+      .poll(async () => value(await scrape(ts), 'pipeline_websocket_connections', { endpoint: 'publish' }))
+      .toBe(0);
+  });
+});
+
+describe('/metrics behind auth, and refusals', () => {
+  it('needs the API key with REQUIRE_AUTH=true, counts failed keys and rate-limit refusals', async () => {
+    const ts = await startTestServer({ REQUIRE_AUTH: 'true', API_KEY: 'k', RATE_LIMIT_QUERY: '1/minute' });
+    try {
+      expect((await call(`${ts.base}/metrics`)).status).toBe(401);
+      const key = { 'X-API-Key': 'k' };
+      expect((await call(`${ts.base}/events`, { headers: key })).status).toBe(200);
+      expect((await call(`${ts.base}/events`, { headers: key })).status).toBe(429);
+      const m = await scrape(ts, key);
+      expect(value(m, 'pipeline_rate_limit_refusals_total', { limit: 'query' })).toBe(1);
+      expect(value(m, 'pipeline_auth_failures_total')).toBe(1);
+    } finally {
+      await ts.stop();
+    }
+  });
+
+  it('is public with METRICS_PUBLIC=true while the API still needs the key', async () => {
+    const ts = await startTestServer({ REQUIRE_AUTH: 'true', API_KEY: 'k', METRICS_PUBLIC: 'true' });
+    try {
+      expect((await call(`${ts.base}/metrics`)).status).toBe(200);
+      expect((await call(`${ts.base}/stats`)).status).toBe(401);
+    } finally {
+      await ts.stop();
+    }
+  });
+});
