@@ -79,7 +79,7 @@ export class Pipeline implements PipelinePort {
       slowConsumerTimeoutMs: options.slowConsumerTimeoutMs,
       subscribeTimeoutMs: options.subscribeTimeoutMs,
     };
-    const router = new CommitRouter();
+    const router = new CommitRouter(options.subscriberBufferBytes);
     this.parts = {
       log,
       logger,

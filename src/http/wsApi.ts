@@ -3,6 +3,7 @@ import { type Logger, silentLogger } from '../actors/logger.js';
 import type { PipelinePort } from '../actors/pipelinePort.js';
 import type { Config } from '../config.js';
 import type { RateLimiter } from './rateLimiter.js';
+import { subscriberBackpressureLimit, uwsTopicPublisher } from './uwsTopicPublisher.js';
 import { publishHandlers } from './wsPublish.js';
 import { subscribeHandlers } from './wsSubscribe.js';
 import { type Connection, createUpgrade, type PerIpCount } from './wsUpgrade.js';
@@ -70,10 +71,13 @@ export function registerWsApi(app: TemplatedApp, deps: WsDeps, sockets: SocketSe
     opened,
     closed,
   );
-  const subscribe = subscribeHandlers({ config, pipeline, logger }, opened, closed);
+  const topics = uwsTopicPublisher(app);
+  const subscribe = subscribeHandlers({ config, pipeline, logger, topics }, opened, closed);
+  // Hint: the router holds subscribers to SUBSCRIBER_BUFFER_BYTES; uWS's own limit only backs it up, by closing.
+  const subscribeLimits = { maxBackpressure: subscriberBackpressureLimit(config), closeOnBackpressureLimit: 1 };
 
   for (const prefix of ['', '/api/v1']) {
     app.ws<Connection>(`${prefix}/ws/publish`, { ...common, ...publish });
-    app.ws<Connection>(`${prefix}/ws/subscribe`, { ...common, ...subscribe });
+    app.ws<Connection>(`${prefix}/ws/subscribe`, { ...common, ...subscribeLimits, ...subscribe });
   }
 }
