@@ -37,7 +37,8 @@ export type SubscriberEvent =
       readonly records: readonly StoredEvent[];
       readonly json: (record: StoredEvent) => string;
     }
-  | { readonly type: 'subscriber.topicLag'; readonly from: number }
+  /** Over its buffer bound while live (a delivery, or the router's check of its topic): catch up from `from`. */
+  | { readonly type: 'subscriber.lag'; readonly from: number }
   | { readonly type: 'subscriber.drained' }
   | { readonly type: 'subscriber.pump' }
   | { readonly type: 'subscriber.caughtUp' }
@@ -80,17 +81,16 @@ export const subscriberMachine = setup({
       return { filter, batch, checkpoints, nextOffset: start };
     }),
     updateFilters: assign(({ event }) => (event.type === 'subscriber.updateFilters' ? { filter: event.filter } : {})),
-    // Hint: the router files the new filter before this runs and takes the socket off its old topic; the subscriber
-    // has every routed match, so it joins its new topic (if any) from the next commit on.
+    // Hint: on update_filters a live subscriber leaves its old topic and, having every routed match, joins its new
+    // one (if any) from the next commit on; the router filed the new filter first, in the same turn.
     joinTopic: assign(({ context }) => ({ onTopic: joinTopic(context) })),
     leaveTopic: assign(({ context }) => {
       if (context.onTopic) context.io.topics?.leave(context.id);
       return { onTopic: false };
     }),
-    topicLag: assign(({ context, event }) => {
-      if (event.type !== 'subscriber.topicLag') return {};
-      const now = context.io.scheduler.now();
-      return { nextOffset: event.from, stalledSince: now, lastActivity: now };
+    lag: assign(({ context, event }) => {
+      if (event.type !== 'subscriber.lag') return {};
+      return { nextOffset: event.from, stalledSince: context.io.scheduler.now() };
     }),
     // Hint: the hot path, once per touched subscriber per commit: one assign that writes and records the outcome
     // (no enqueueActions, no raised event). Over the socket bound it sets stalledSince, and `live` leaves for
@@ -185,8 +185,8 @@ export const subscriberMachine = setup({
       always: { guard: 'stalled', target: 'lagging' },
       on: {
         'subscriber.deliver': { actions: 'deliver' },
-        'subscriber.topicLag': { target: 'lagging', actions: 'topicLag' },
-        'subscriber.updateFilters': { actions: ['reply', 'touch', 'updateFilters', 'joinTopic'] },
+        'subscriber.lag': { target: 'lagging', actions: 'lag' },
+        'subscriber.updateFilters': { actions: ['reply', 'touch', 'leaveTopic', 'updateFilters', 'joinTopic'] },
         'subscriber.tick': { actions: { type: 'tick', params: { mode: 'live' } } },
       },
     },

@@ -3,7 +3,8 @@ import { errorMessage } from '../protocol/serverMessages.js';
 import { commitJson } from './commitRouter.js';
 import { SESSION_ACTOR_PREFIX } from './sessionRegistry.js';
 import { endSocket } from './subscriber.js';
-import { type SubscriberEvent, subscriberMachine } from './subscriberMachine.js';
+import { subscriberLogic } from './subscriberLogic.js';
+import type { SubscriberEvent } from './subscriberMachine.js';
 import { subscriberCommand } from './subscriberProtocol.js';
 import { sweepDecision, type Tick } from './subscriberSweep.js';
 import type { Answer, SupervisorContext, SupervisorEvent, SupervisorParts } from './supervisorEvent.js';
@@ -49,7 +50,7 @@ export const supervisorMachine = setup({
       if (event.type !== 'ingest.committed') return;
       const { parts, children } = context;
       guarded(parts, 'routing', () => {
-        const lagged = (id: string, from: number) => children.get(id)?.ref.send({ type: 'subscriber.topicLag', from });
+        const lagged = (id: string, from: number) => children.get(id)?.ref.send({ type: 'subscriber.lag', from });
         const options = { json: commitJson(event.records), now: parts.scheduler.now(), lagged };
         for (const delivery of parts.router.route(event.records, options)) {
           const child = children.get(delivery.id);
@@ -82,7 +83,7 @@ export const supervisorMachine = setup({
           delivered: (n: number) => (counters.delivered += n),
           topics: parts.router,
         };
-        const ref = createActor(subscriberMachine, { id: event.id, parent: self, input: { id: event.id, io } });
+        const ref = createActor(subscriberLogic, { id: event.id, parent: self, input: { id: event.id, io } });
         children.set(event.id, { ref, socket: event.socket });
         ref.start();
         parts.logger.info({ subscriber_id: event.id }, 'subscriber connected');
