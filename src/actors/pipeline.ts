@@ -188,11 +188,14 @@ export class Pipeline implements PipelinePort {
     };
   }
 
-  /** A subscriber actor's state and socket buffer, for diagnostics and tests; undefined once it is gone. */
-  inspectSubscriber(id: string): { readonly mode: SubscriberMode; readonly bufferedAmount: number } | undefined {
+  /** A subscriber actor's state, socket buffer and topic membership, for diagnostics and tests; undefined once gone. */
+  inspectSubscriber(
+    id: string,
+  ): { readonly mode: SubscriberMode; readonly bufferedAmount: number; readonly onTopic: boolean } | undefined {
     const child = this.supervisor.getSnapshot().context.children.get(id);
     if (child === undefined) return undefined;
-    return { mode: child.ref.getSnapshot().value, bufferedAmount: child.socket.bufferedAmount() };
+    const { value, context } = child.ref.getSnapshot();
+    return { mode: value, bufferedAmount: child.socket.bufferedAmount(), onTopic: context.onTopic };
   }
 
   logStats(now: number): LogStats {
