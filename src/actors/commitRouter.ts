@@ -6,6 +6,9 @@ import { fitsTopic, groupKey, type Route, type TopicGroup } from './topicGroup.j
 import type { TopicMembership } from './topicPort.js';
 import { TopicPublishing } from './topicPublishing.js';
 
+/** The member set of every group without a topic: never added to (TopicPublishing.subscribe needs a topic). */
+const NO_MEMBERS = new Set<Route>();
+
 /** One message's worth of a commit for one subscriber: its matching records, in offset order. */
 export interface Delivery {
   readonly id: string;
@@ -129,7 +132,9 @@ export class CommitRouter implements TopicMembership {
     let group = this.groups.get(key);
     if (group === undefined) {
       const topic = fitsTopic(filter) ? `t${++this.topicSeq}` : null;
-      group = { key, filter, batch, topic, routes: new Set(), joined: new Set(), matched: [] };
+      // Hint: most groups without a topic hold one per-session subscriber; they share one empty member set.
+      const joined = topic === null ? NO_MEMBERS : new Set<Route>();
+      group = { key, filter, batch, topic, routes: new Set(), joined, matched: [] };
       this.groups.set(key, group);
       this.index.add(group);
     }
