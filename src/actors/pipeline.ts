@@ -58,7 +58,7 @@ export class Pipeline implements PipelinePort {
       slowConsumerTimeoutMs: options.slowConsumerTimeoutMs,
       subscribeTimeoutMs: options.subscribeTimeoutMs,
     };
-    const router = new CommitRouter();
+    const router = new CommitRouter(options.subscriberBufferBytes);
     this.parts = {
       log,
       logger,
@@ -179,11 +179,14 @@ export class Pipeline implements PipelinePort {
     return { lags, sessionsPassivated: this.parts.sessions.passivations };
   }
 
-  /** A subscriber actor's state and socket buffer, for diagnostics and tests; undefined once it is gone. */
-  inspectSubscriber(id: string): { readonly mode: SubscriberMode; readonly bufferedAmount: number } | undefined {
+  /** A subscriber actor's state, socket buffer and topic membership, for diagnostics and tests; undefined once gone. */
+  inspectSubscriber(
+    id: string,
+  ): { readonly mode: SubscriberMode; readonly bufferedAmount: number; readonly onTopic: boolean } | undefined {
     const child = this.supervisor.getSnapshot().context.children.get(id);
     if (child === undefined) return undefined;
-    return { mode: child.ref.getSnapshot().value, bufferedAmount: child.socket.bufferedAmount() };
+    const { value, context } = child.ref.getSnapshot();
+    return { mode: value, bufferedAmount: child.socket.bufferedAmount(), onTopic: context.onTopic };
   }
 
   logStats(now: number): LogStats {

@@ -3,6 +3,8 @@ import type { EventFilter } from '../protocol/eventFilter.js';
 import type { StoredEvent } from '../protocol/eventRecord.js';
 import type { ServerMessage } from '../protocol/serverMessages.js';
 import type { Scheduler } from './scheduler.js';
+import { batchFrames } from './topicGroup.js';
+import type { TopicMembership, TopicSocket } from './topicPort.js';
 
 /** The socket operations a subscriber needs; src/http adapts a uWS WebSocket to it. */
 export interface SubscriberSocket {
@@ -10,6 +12,8 @@ export interface SubscriberSocket {
   bufferedAmount(): number;
   cork(fn: () => void): void;
   end(code: number, reason: string): void;
+  /** Native fan-out for this socket; absent, the subscriber always takes the per-subscriber path. */
+  readonly topics?: TopicSocket;
 }
 
 /** The largest batch:true message (replay page or live commit); larger sets of records go out as several. */
@@ -37,6 +41,8 @@ export interface SubscriberIo {
   readonly scheduler: Scheduler;
   /** Count delivered events (for /stats). */
   delivered(count: number): void;
+  /** The router's topic books, when the server has native fan-out. */
+  readonly topics?: TopicMembership;
 }
 
 /** A subscriber actor's context: changed only by its own transitions. */
@@ -54,10 +60,12 @@ export interface SubscriberContext {
   readonly openedAt: number;
   /** Mean record size of the last replay page, so a page of large records stays near the socket bound. */
   readonly recordBytes: number;
+  /** Live delivery is handed to its topic (joined, or joining once routing reaches `nextOffset`). */
+  readonly onTopic: boolean;
 }
 
 /** Largest batch message: a batch:true message is cut here (or at one record, when a record is larger). */
-function batchBytes(limits: SubscriberLimits): number {
+export function batchBytes(limits: SubscriberLimits): number {
   return Math.min(MAX_BATCH_MESSAGE_BYTES, Math.max(1, Math.floor(limits.bufferBytes / 2)));
 }
 
@@ -65,26 +73,14 @@ function batchBytes(limits: SubscriberLimits): number {
 export function writeRecordTexts(context: SubscriberContext, texts: readonly string[]): number {
   const { socket, limits } = context.io;
   let bytes = 0;
-  socket.cork(() => {
-    if (!context.batch) {
-      for (const text of texts) {
-        socket.send(text);
-        bytes += text.length;
-      }
-      return;
-    }
-    const limit = batchBytes(limits);
-    let out = '';
-    for (const text of texts) {
-      if (out !== '' && out.length + text.length + 2 > limit) {
-        socket.send(`${out}]`);
-        out = '';
-      }
-      out += out === '' ? `[${text}` : `,${text}`;
-      bytes += text.length;
-    }
-    if (out !== '') socket.send(`${out}]`);
-  });
+  for (const text of texts) bytes += text.length;
+  const messages = context.batch ? batchFrames(texts, batchBytes(limits)) : texts;
+  // Hint: one message is one write either way; the cork (a closure and a native call) pays off from two on.
+  if (messages.length === 1) socket.send(messages[0]!);
+  else
+    socket.cork(() => {
+      for (const message of messages) socket.send(message);
+    });
   context.io.delivered(texts.length);
   return bytes;
 }

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { createActor } from 'xstate';
 import { type EventFilter, matchesFilter } from '../protocol/eventFilter.js';
 import { recordJson, type StoredEvent } from '../protocol/eventRecord.js';
@@ -6,7 +6,16 @@ import { filtersUpdated, type SubscribedMessage } from '../protocol/serverMessag
 import { FakeSocket } from './fakeSocket.js';
 import { ManualScheduler } from './manualScheduler.js';
 import type { SubscriberLimits } from './subscriber.js';
+import { subscriberLogic } from './subscriberLogic.js';
 import { type SubscriptionPlan, subscriberMachine } from './subscriberMachine.js';
+import type { TopicMembership } from './topicPort.js';
+
+/** Every test runs against the machine itself and against the logic the supervisor spawns (its fast path). */
+const LOGICS = [
+  ['machine', subscriberMachine],
+  ['fast-path logic', subscriberLogic],
+] as const;
+let logic: typeof subscriberMachine = subscriberMachine;
 
 const event = (offset: number, session_id = 'a'): StoredEvent => ({
   offset,
@@ -41,12 +50,12 @@ const LIMITS: SubscriberLimits = {
   subscribeTimeoutMs: 10_000,
 };
 
-function start(records: StoredEvent[] = [], limits: SubscriberLimits = LIMITS) {
+function start(records: StoredEvent[] = [], limits: SubscriberLimits = LIMITS, topics?: TopicMembership) {
   const scheduler = new ManualScheduler();
   const socket = new FakeSocket();
   let delivered = 0;
   const io = { socket, log: memoryLog(records), limits, scheduler, delivered: (n: number) => (delivered += n) };
-  const actor = createActor(subscriberMachine, { input: { id: 'sub_1', io } });
+  const actor = createActor(logic, { input: { id: 'sub_1', io: topics === undefined ? io : { ...io, topics } } });
   actor.start();
   return { scheduler, socket, actor, delivered: () => delivered };
 }
@@ -71,7 +80,11 @@ const plan = (start: number, head: number, extra: Partial<SubscriptionPlan> = {}
 
 const json = recordJson;
 
-describe('subscriber actor', () => {
+describe.each(LOGICS)('subscriber actor (%s)', (_name, l) => {
+  beforeEach(() => {
+    logic = l;
+  });
+
   it('acks, goes live, and writes each commit it is sent, skipping offsets below its start', () => {
     const { socket, actor, delivered } = start();
     actor.send({ type: 'subscriber.configure', plan: plan(3, 2) });
@@ -142,7 +155,11 @@ describe('subscriber actor', () => {
   });
 });
 
-describe('subscriber sweep rules (manual clock)', () => {
+describe.each(LOGICS)('subscriber sweep rules, manual clock (%s)', (_name, l) => {
+  beforeEach(() => {
+    logic = l;
+  });
+
   const tick = (now: number, head = 0, checkpointDue = false) => ({
     type: 'subscriber.tick' as const,
     tick: { now, head, checkpointDue },
@@ -206,5 +223,70 @@ describe('subscriber sweep rules (manual clock)', () => {
     quiet.actor.send({ type: 'subscriber.configure', plan: plan(1, 0) });
     quiet.actor.send(tick(quiet.scheduler.now(), 9, true));
     expect(quiet.socket.sent).toHaveLength(1);
+  });
+});
+
+/** The router's topic books as a subscriber sees them: a log of joins and leaves; `fits` says whether it has a topic. */
+function topicBooks(fits = true) {
+  const calls: string[] = [];
+  const topics: TopicMembership = {
+    join: (_id, from) => {
+      calls.push(`join ${from}`);
+      return fits;
+    },
+    leave: () => void calls.push('leave'),
+  };
+  return { calls, topics };
+}
+
+describe.each(LOGICS)('subscriber on its topic (%s)', (_name, l) => {
+  beforeEach(() => {
+    logic = l;
+  });
+
+  it('joins its topic from its next offset when it goes live, and leaves it when lagged, rejoining after the catch-up', () => {
+    const log = [event(1), event(2)];
+    const { calls, topics } = topicBooks();
+    const { scheduler, socket, actor } = start(log, LIMITS, topics);
+    actor.send({ type: 'subscriber.configure', plan: plan(1, 2) });
+    expect(calls).toEqual([]);
+    scheduler.runImmediates();
+    expect(actor.getSnapshot().value).toBe('live');
+    expect(actor.getSnapshot().context.onTopic).toBe(true);
+    expect(calls).toEqual(['join 3']);
+    // The router found it over the bound before publishing offset 5: it leaves and will resume there.
+    log.push(event(3), event(4), event(5));
+    socket.buffered = 5_000;
+    actor.send({ type: 'subscriber.lag', from: 5 });
+    expect(actor.getSnapshot().value).toBe('lagging');
+    expect(actor.getSnapshot().context).toMatchObject({ nextOffset: 5, onTopic: false });
+    expect(calls).toEqual(['join 3', 'leave']);
+    socket.buffered = 0;
+    actor.send({ type: 'subscriber.drained' });
+    scheduler.runImmediates();
+    expect(actor.getSnapshot().value).toBe('live');
+    expect(calls).toEqual(['join 3', 'leave', 'join 6']);
+    expect(socket.records().map((r) => r.offset)).toEqual([1, 2, 5]);
+  });
+
+  it('leaves and rejoins on update_filters, stays off a topic its filter does not fit, and leaves when it closes', () => {
+    const { calls, topics } = topicBooks();
+    const { actor } = start([], LIMITS, topics);
+    actor.send({ type: 'subscriber.configure', plan: plan(1, 0) });
+    actor.send({
+      type: 'subscriber.updateFilters',
+      filter: { source: 'p' },
+      reply: filtersUpdated({ source: 'p' }, []),
+    });
+    expect(calls).toEqual(['join 1', 'leave', 'join 1']);
+    actor.send({ type: 'subscriber.gone' });
+    expect(calls).toEqual(['join 1', 'leave', 'join 1', 'leave']);
+
+    const unfit = topicBooks(false);
+    const other = start([], LIMITS, unfit.topics);
+    other.actor.send({ type: 'subscriber.configure', plan: plan(1, 0, { filter: { session_id: 'a' } }) });
+    expect(other.actor.getSnapshot().context.onTopic).toBe(false);
+    other.actor.send({ type: 'subscriber.gone' });
+    expect(unfit.calls).toEqual(['join 1']);
   });
 });

@@ -37,6 +37,8 @@ export type SubscriberEvent =
       readonly records: readonly StoredEvent[];
       readonly json: (record: StoredEvent) => string;
     }
+  /** Over its buffer bound while live (a delivery, or the router's check of its topic): catch up from `from`. */
+  | { readonly type: 'subscriber.lag'; readonly from: number }
   | { readonly type: 'subscriber.drained' }
   | { readonly type: 'subscriber.pump' }
   | { readonly type: 'subscriber.caughtUp' }
@@ -48,6 +50,11 @@ export type SubscriberEvent =
 export interface SubscriberInput {
   readonly id: string;
   readonly io: SubscriberIo;
+}
+
+/** Hand live delivery to the subscriber's topic from its next offset; false when its filter has no topic. */
+function joinTopic(context: SubscriberContext): boolean {
+  return context.io.topics?.join(context.id, context.nextOffset) ?? false;
 }
 
 /** Continue the replay after pending I/O. */
@@ -74,6 +81,17 @@ export const subscriberMachine = setup({
       return { filter, batch, checkpoints, nextOffset: start };
     }),
     updateFilters: assign(({ event }) => (event.type === 'subscriber.updateFilters' ? { filter: event.filter } : {})),
+    // Hint: on update_filters a live subscriber leaves its old topic and, having every routed match, joins its new
+    // one (if any) from the next commit on; the router filed the new filter first, in the same turn.
+    joinTopic: assign(({ context }) => ({ onTopic: joinTopic(context) })),
+    leaveTopic: assign(({ context }) => {
+      if (context.onTopic) context.io.topics?.leave(context.id);
+      return { onTopic: false };
+    }),
+    lag: assign(({ context, event }) => {
+      if (event.type !== 'subscriber.lag') return {};
+      return { nextOffset: event.from, stalledSince: context.io.scheduler.now() };
+    }),
     // Hint: the hot path, once per touched subscriber per commit: one assign that writes and records the outcome
     // (no enqueueActions, no raised event). Over the socket bound it sets stalledSince, and `live` leaves for
     // `lagging` by its eventless transition.
@@ -130,6 +148,7 @@ export const subscriberMachine = setup({
       lastActivity: now,
       openedAt: now,
       recordBytes: 0,
+      onTopic: false,
     };
   },
   initial: 'awaitingConfig',
@@ -158,11 +177,16 @@ export const subscriberMachine = setup({
         'subscriber.tick': { actions: { type: 'tick', params: { mode: 'replaying' } } },
       },
     },
+    // Hint: on its topic, commits reach the socket through uWS with no message here; a join waiting for routing to
+    // reach `nextOffset` still takes deliveries, and a delivery or a topic lag over the bound leaves for `lagging`.
     live: {
+      entry: 'joinTopic',
+      exit: 'leaveTopic',
       always: { guard: 'stalled', target: 'lagging' },
       on: {
         'subscriber.deliver': { actions: 'deliver' },
-        'subscriber.updateFilters': { actions: ['reply', 'touch', 'updateFilters'] },
+        'subscriber.lag': { target: 'lagging', actions: 'lag' },
+        'subscriber.updateFilters': { actions: ['reply', 'touch', 'leaveTopic', 'updateFilters', 'joinTopic'] },
         'subscriber.tick': { actions: { type: 'tick', params: { mode: 'live' } } },
       },
     },

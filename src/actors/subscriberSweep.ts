@@ -8,6 +8,8 @@ export interface Tick {
   readonly head: number;
   /** A checkpoint interval elapsed. */
   readonly checkpointDue: boolean;
+  /** When a subscriber's topic last carried records: a topic member's activity, which its context does not see. */
+  readonly topicActivity?: (id: string) => number;
 }
 
 /** What the sweep asks of one subscriber. */
@@ -35,7 +37,10 @@ export function sweepDecision(mode: SubscriberMode, context: SubscriberContext, 
     tick.checkpointDue && context.checkpoints && mode !== 'awaitingConfig'
       ? checkpointOffset(mode, context, tick)
       : null;
-  const keepalive = tick.now - context.lastActivity >= limits.keepaliveMs;
+  const lastActivity = context.onTopic
+    ? Math.max(context.lastActivity, tick.topicActivity?.(context.id) ?? 0)
+    : context.lastActivity;
+  const keepalive = tick.now - lastActivity >= limits.keepaliveMs;
   return checkpoint === null && !keepalive ? NONE : { kind: 'send', checkpoint, keepalive };
 }
 

@@ -1,9 +1,10 @@
 import { createActor, enqueueActions, setup } from 'xstate';
 import { errorMessage } from '../protocol/serverMessages.js';
-import { cachedRecordJson } from './commitRouter.js';
+import { commitJson } from './commitRouter.js';
 import { SESSION_ACTOR_PREFIX } from './sessionRegistry.js';
 import { endSocket } from './subscriber.js';
-import { type SubscriberEvent, subscriberMachine } from './subscriberMachine.js';
+import { subscriberLogic } from './subscriberLogic.js';
+import type { SubscriberEvent } from './subscriberMachine.js';
 import { subscriberCommand } from './subscriberProtocol.js';
 import { sweepDecision, type Tick } from './subscriberSweep.js';
 import type { Answer, SupervisorContext, SupervisorEvent, SupervisorParts } from './supervisorEvent.js';
@@ -49,13 +50,17 @@ export const supervisorMachine = setup({
       if (event.type !== 'ingest.committed') return;
       const { parts, children } = context;
       guarded(parts, 'routing', () => {
-        const json = cachedRecordJson();
-        for (const delivery of parts.router.route(event.records)) {
+        const lagged = (id: string, from: number) => children.get(id)?.ref.send({ type: 'subscriber.lag', from });
+        const options = { json: commitJson(event.records), now: parts.scheduler.now(), lagged };
+        for (const delivery of parts.router.route(event.records, options)) {
           const child = children.get(delivery.id);
           if (child === undefined || child.ref.getSnapshot().status !== 'active') continue;
           parts.counters.routed += delivery.records.length;
-          child.ref.send({ type: 'subscriber.deliver', records: delivery.records, json });
+          child.ref.send({ type: 'subscriber.deliver', records: delivery.records, json: options.json });
         }
+        const viaTopics = parts.router.takeTopicDeliveries();
+        parts.counters.routed += viaTopics;
+        parts.counters.delivered += viaTopics;
         parts.counters.routedUpTo = event.records[event.records.length - 1]!.offset;
       });
       guarded(parts, 'session apply', () => parts.sessions.apply(event.records));
@@ -76,8 +81,9 @@ export const supervisorMachine = setup({
           limits,
           scheduler,
           delivered: (n: number) => (counters.delivered += n),
+          topics: parts.router,
         };
-        const ref = createActor(subscriberMachine, { id: event.id, parent: self, input: { id: event.id, io } });
+        const ref = createActor(subscriberLogic, { id: event.id, parent: self, input: { id: event.id, io } });
         children.set(event.id, { ref, socket: event.socket });
         ref.start();
         parts.logger.info({ subscriber_id: event.id }, 'subscriber connected');
@@ -106,8 +112,11 @@ export const supervisorMachine = setup({
           maxJsonDepth: event.maxJsonDepth,
         });
         // Hint: filed before the actor takes the new filter; no commit can be routed in between (same turn).
-        if (command?.type === 'subscriber.configure') parts.router.file(event.id, command.plan.filter);
-        else if (command?.type === 'subscriber.updateFilters') parts.router.file(event.id, command.filter);
+        const { router } = parts;
+        if (command?.type === 'subscriber.configure')
+          router.file(event.id, command.plan.filter, command.plan.batch, child.socket);
+        else if (command?.type === 'subscriber.updateFilters')
+          router.file(event.id, command.filter, child.ref.getSnapshot().context.batch);
       });
       if (command !== null) enqueue.sendTo(child.ref, command);
     }),
@@ -133,7 +142,8 @@ export const supervisorMachine = setup({
       const now = scheduler.now();
       const checkpointDue = now - counters.lastCheckpoint >= parts.checkpointMs;
       if (checkpointDue) counters.lastCheckpoint = now;
-      const tick: Tick = { now, head: counters.routedUpTo, checkpointDue };
+      const topicActivity = (id: string) => parts.router.topicActivity(id);
+      const tick: Tick = { now, head: counters.routedUpTo, checkpointDue, topicActivity };
       guarded(parts, 'sweep', () => {
         for (const child of children.values()) {
           const snapshot = child.ref.getSnapshot();

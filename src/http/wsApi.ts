@@ -4,6 +4,7 @@ import type { PipelinePort } from '../actors/pipelinePort.js';
 import type { Config } from '../config.js';
 import type { WsEndpoint } from './metrics.js';
 import type { RateLimiter } from './rateLimiter.js';
+import { subscriberBackpressureLimit, uwsTopicPublisher } from './uwsTopicPublisher.js';
 import { guarded } from './wsBoundary.js';
 import { publishHandlers } from './wsPublish.js';
 import { subscribeHandlers } from './wsSubscribe.js';
@@ -74,13 +75,16 @@ export function registerWsApi(app: TemplatedApp, deps: WsDeps, sockets: SocketSe
     opened,
     closed,
   );
-  const subscribe = subscribeHandlers({ config, pipeline, logger }, opened, closed);
+  const topics = uwsTopicPublisher(app);
+  const subscribe = subscribeHandlers({ config, pipeline, logger, topics }, opened, closed);
+  // Hint: the router holds subscribers to SUBSCRIBER_BUFFER_BYTES; uWS's own limit only backs it up, by closing.
+  const subscribeLimits = { maxBackpressure: subscriberBackpressureLimit(config), closeOnBackpressureLimit: 1 };
 
   const publishObserved = observed('publish', publish, deps.observers, logger);
   const subscribeObserved = observed('subscribe', subscribe, deps.observers, logger);
   for (const prefix of ['', '/api/v1']) {
     app.ws<Connection>(`${prefix}/ws/publish`, { ...common, ...publishObserved });
-    app.ws<Connection>(`${prefix}/ws/subscribe`, { ...common, ...subscribeObserved });
+    app.ws<Connection>(`${prefix}/ws/subscribe`, { ...common, ...subscribeLimits, ...subscribeObserved });
   }
 }
 

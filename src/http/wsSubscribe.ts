@@ -1,8 +1,10 @@
 import type { WebSocket, WebSocketBehavior } from 'uWebSockets.js';
 import type { Logger } from '../actors/logger.js';
 import type { PipelinePort, SubscriberSocket } from '../actors/pipelinePort.js';
+import type { TopicPublisher } from '../actors/topicPort.js';
 import type { Config } from '../config.js';
 import { errorMessage } from '../protocol/serverMessages.js';
+import { uwsTopicSocket } from './uwsTopicPublisher.js';
 import { guarded } from './wsBoundary.js';
 import { decodeUtf8, NOT_UTF8, tooLarge } from './wsText.js';
 import type { Connection } from './wsUpgrade.js';
@@ -20,10 +22,12 @@ export interface SubscribeDeps {
   readonly config: Config;
   readonly pipeline: PipelinePort;
   readonly logger: Logger;
+  /** Native fan-out: subscribers with a shared filter get records through uWS topics. */
+  readonly topics?: TopicPublisher;
 }
 
-function adapt(ws: WebSocket<Connection>, data: Connection): SubscriberSocket {
-  return {
+function adapt(ws: WebSocket<Connection>, data: Connection, topics: TopicPublisher | undefined): SubscriberSocket {
+  const socket: SubscriberSocket = {
     send: (text) => {
       if (!data.closed) ws.send(text, false, false);
     },
@@ -35,6 +39,7 @@ function adapt(ws: WebSocket<Connection>, data: Connection): SubscriberSocket {
       if (!data.closed) ws.end(code, reason);
     },
   };
+  return topics === undefined ? socket : { ...socket, topics: uwsTopicSocket(ws, data, topics) };
 }
 
 /** The /ws/subscribe handlers (open, message, drain, close). */
@@ -62,7 +67,7 @@ export function subscribeHandlers(
         () => {
           opened(ws);
           const data = ws.getUserData();
-          data.subscriber = pipeline.openSubscriber(adapt(ws, data));
+          data.subscriber = pipeline.openSubscriber(adapt(ws, data, deps.topics));
           if (data.subscriber !== null) return;
           if (pipeline.stopping) return ws.end(1001, 'server shutting down');
           // Hint: the old service accepts the socket and refuses in answer to the subscribe message; clients wait for it.

@@ -1,0 +1,69 @@
+import type { EventFilter } from '../protocol/eventFilter.js';
+import type { StoredEvent } from '../protocol/eventRecord.js';
+import type { SubscriberSocket } from './subscriber.js';
+import type { TopicPublisher } from './topicPort.js';
+
+/** One subscriber as the router knows it. */
+export interface Route {
+  readonly id: string;
+  /** The group its current filter files it under. */
+  group: TopicGroup;
+  /** The group whose topic its socket is subscribed to, or null (per-subscriber delivery or lagging). */
+  joined: TopicGroup | null;
+  /** A requested join waiting until every offset below this has been routed. */
+  joinAt: number | null;
+  socket: SubscriberSocket | null;
+}
+
+/**
+ * Subscribers with the same filter and framing: the index files the group once, a commit is matched against it once,
+ * and its topic members get one publish per record (one per frame with batch:true) instead of a message each.
+ */
+export interface TopicGroup {
+  readonly key: string;
+  readonly filter: EventFilter;
+  readonly batch: boolean;
+  /** The uWS topic name, or null when the filter does not fit a topic (per-subscriber path only). */
+  readonly topic: string | null;
+  readonly routes: Set<Route>;
+  /** Routes subscribed to the topic. */
+  readonly joined: Set<Route>;
+  /** Records of the commit being routed; reset per commit. */
+  matched: StoredEvent[];
+  /** The publisher of its members' server (set by the first join), and publishing state. */
+  publisher?: TopicPublisher;
+  /** Bytes published since the members' buffers were last checked against the bound. */
+  bytesSinceCheck?: number;
+  /** When the topic last carried records (members' activity, for the keepalive rule). */
+  lastPublished?: number;
+}
+
+/**
+ * Per-session and per-user filters stay on the per-subscriber path: such filters are nearly always unique (one
+ * dashboard per session), and a topic per session would be one uWS topic per subscriber. Firehose, per-type and
+ * per-source filters are the shared ones.
+ */
+export function fitsTopic(filter: EventFilter): boolean {
+  return filter.session_id === undefined && filter.user_id === undefined;
+}
+
+/** The group key: equal for filters that match the same records and subscribers that take the same framing. */
+export function groupKey(filter: EventFilter, batch: boolean): string {
+  const types = filter.event_types === undefined ? [] : [...new Set(filter.event_types)].sort();
+  return JSON.stringify([batch, filter.session_id ?? null, filter.user_id ?? null, filter.source ?? null, types]);
+}
+
+/** Cut serialized records into batch:true frames of at most `limit` characters (one record when it is larger). */
+export function batchFrames(texts: readonly string[], limit: number): string[] {
+  const frames: string[] = [];
+  let out = '';
+  for (const text of texts) {
+    if (out !== '' && out.length + text.length + 2 > limit) {
+      frames.push(`${out}]`);
+      out = '';
+    }
+    out += out === '' ? `[${text}` : `,${text}`;
+  }
+  if (out !== '') frames.push(`${out}]`);
+  return frames;
+}

@@ -1,0 +1,156 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { type EventFilter, matchesFilter } from '../protocol/eventFilter.js';
+import { recordJson, type StoredEvent } from '../protocol/eventRecord.js';
+import { EVENT_TYPES } from '../protocol/eventTypes.js';
+import { CommitRouter, commitJson } from './commitRouter.js';
+import type { FakeSocket } from './fakeSocket.js';
+import { FakeTopics } from './topicFake.js';
+
+const TYPES = EVENT_TYPES.slice(0, 3);
+const pool = fc.constantFrom('a', 'b');
+const filterArb: fc.Arbitrary<EventFilter> = fc.oneof(
+  fc.constant({}),
+  fc.record({ event_types: fc.array(fc.constantFrom(...TYPES), { minLength: 1, maxLength: 2 }) }),
+  fc.record({ source: pool }),
+  fc.record({ session_id: pool }),
+);
+const fieldsArb: fc.Arbitrary<Fields> = fc.record({
+  event_type: fc.constantFrom(...TYPES),
+  session_id: fc.option(pool, { nil: null }),
+  user_id: fc.constant(null),
+  source: pool,
+});
+
+type Fields = Pick<StoredEvent, 'event_type' | 'session_id' | 'user_id' | 'source'>;
+
+/** Commits with dense offsets from 1. */
+function commits(sizes: readonly (readonly Fields[])[]): StoredEvent[][] {
+  let offset = 0;
+  return sizes.map((fields) =>
+    fields.map((f) => {
+      offset++;
+      return { ...f, offset, id: `e${offset}`, payloadJson: '{}', ts: offset };
+    }),
+  );
+}
+
+describe('topic fan-out', () => {
+  it('gives every subscriber, on a topic or not, exactly the naive filter’s records, and a lagged one everything below where it left', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ filter: filterArb, batch: fc.boolean(), stallAt: fc.option(fc.nat(5), { nil: null }) }), {
+          minLength: 1,
+          maxLength: 8,
+        }),
+        fc.array(fc.array(fieldsArb, { minLength: 1, maxLength: 6 }), { minLength: 1, maxLength: 6 }),
+        (subs, shapes) => {
+          const topics = new FakeTopics();
+          const router = new CommitRouter(100);
+          const sockets: FakeSocket[] = [];
+          const direct = new Map<string, number[]>();
+          const leftAt = new Map<string, number>();
+          subs.forEach((sub, i) => {
+            const socket = topics.socket();
+            sockets.push(socket);
+            router.file(`s${i}`, sub.filter, sub.batch, socket);
+            router.join(`s${i}`, 1);
+            direct.set(`s${i}`, []);
+          });
+          const all = commits(shapes);
+          all.forEach((records, c) => {
+            subs.forEach((sub, i) => {
+              if (sub.stallAt === c) sockets[i]!.buffered = 1_000;
+            });
+            const lagged = (id: string, from: number) => {
+              leftAt.set(id, from);
+              router.leave(id);
+            };
+            const json = commitJson(records);
+            for (const d of router.route(records, { json, now: c, lagged })) {
+              if (!leftAt.has(d.id)) direct.get(d.id)!.push(...d.records.map((r) => r.offset));
+            }
+          });
+          subs.forEach((sub, i) => {
+            const upTo = leftAt.get(`s${i}`) ?? Number.POSITIVE_INFINITY;
+            const expected = all
+              .flat()
+              .filter((r) => r.offset < upTo && matchesFilter(sub.filter, r))
+              .map((r) => r.offset);
+            const got = [...sockets[i]!.records().map((r) => r.offset), ...direct.get(`s${i}`)!];
+            expect(got).toEqual(expected);
+          });
+        },
+      ),
+    );
+  });
+
+  it('publishes once per record for a shared filter, one frame per commit with batch:true, and never to a subscriber with a session filter', () => {
+    const topics = new FakeTopics();
+    const router = new CommitRouter(1 << 20);
+    const a = topics.socket();
+    const b = topics.socket();
+    const c = topics.socket();
+    const s = topics.socket();
+    router.file('a', {}, false, a);
+    router.file('b', {}, false, b);
+    router.file('c', {}, true, c);
+    router.file('s', { session_id: 'x' }, false, s);
+    for (const id of ['a', 'b', 'c']) expect(router.join(id, 1)).toBe(true);
+    expect(router.join('s', 1)).toBe(false);
+    const records = commits([
+      [
+        { event_type: TYPES[0]!, session_id: 'x', user_id: null, source: 'p' },
+        { event_type: TYPES[1]!, session_id: 'y', user_id: null, source: 'p' },
+      ],
+    ])[0]!;
+    const deliveries = router.route(records, { json: commitJson(records), now: 1, lagged: () => undefined });
+    expect(deliveries).toEqual([{ id: 's', records: [records[0]] }]);
+    expect(topics.published.map((p) => p.text)).toEqual([
+      recordJson(records[0]!),
+      recordJson(records[1]!),
+      `[${recordJson(records[0]!)},${recordJson(records[1]!)}]`,
+    ]);
+    expect(a.records().map((r) => r.offset)).toEqual([1, 2]);
+    expect(b.sent).toEqual(a.sent);
+    expect(router.takeTopicDeliveries()).toBe(6);
+    expect(router.topicActivity('a')).toBe(1);
+  });
+
+  it('holds a join until routing reaches its offset, delivering directly meanwhile, and subscribes it before that commit', () => {
+    const topics = new FakeTopics();
+    const router = new CommitRouter(1 << 20);
+    const socket = topics.socket();
+    router.file('a', {}, false, socket);
+    const [first, second, third] = commits([
+      [{ event_type: TYPES[0]!, session_id: null, user_id: null, source: 'p' }],
+      [{ event_type: TYPES[0]!, session_id: null, user_id: null, source: 'p' }],
+      [{ event_type: TYPES[0]!, session_id: null, user_id: null, source: 'p' }],
+    ]);
+    // Replay read through offset 2 before offset 1 was routed: the join waits for routing to reach 3.
+    expect(router.join('a', 3)).toBe(true);
+    const opts = (records: StoredEvent[]) => ({ json: commitJson(records), now: 0, lagged: () => undefined });
+    expect(router.route(first!, opts(first!)).map((d) => d.id)).toEqual(['a']);
+    expect(router.route(second!, opts(second!)).map((d) => d.id)).toEqual(['a']);
+    expect(topics.topicsOf(socket)).toEqual([]);
+    expect(router.route(third!, opts(third!))).toEqual([]);
+    expect(socket.records().map((r) => r.offset)).toEqual([3]);
+  });
+
+  it('moves a refiled subscriber off its old topic, and forgets a closed one', () => {
+    const topics = new FakeTopics();
+    const router = new CommitRouter(1 << 20);
+    const socket = topics.socket();
+    router.file('a', {}, false, socket);
+    router.join('a', 1);
+    const [old] = topics.topicsOf(socket);
+    router.file('a', { source: 'p' }, false);
+    expect(topics.topicsOf(socket)).toEqual([]);
+    router.join('a', 1);
+    expect(topics.topicsOf(socket)).not.toEqual([old]);
+    expect(topics.topicsOf(socket)).toHaveLength(1);
+    router.forget('a');
+    expect(topics.topicsOf(socket)).toEqual([]);
+    expect(router.size).toBe(0);
+  });
+});
