@@ -5,7 +5,7 @@ import { machineInfo, scenarioTable, summaryTable, writeJson } from './lib/repor
 import { evaluate, type Scenario, type ScenarioRecord } from './lib/scenario.js';
 import { REPO_ROOT } from './lib/serverProcess.js';
 import { baseline } from './scenarios/baseline.js';
-import { fanout } from './scenarios/fanout.js';
+import { fanout, fanout10k } from './scenarios/fanout.js';
 import { ingestRest } from './scenarios/ingestRest.js';
 import { ingestWsBatch, ingestWsSingle } from './scenarios/ingestWs.js';
 import { logAppend } from './scenarios/logAppend.js';
@@ -21,6 +21,7 @@ const SCENARIOS: readonly Scenario[] = [
   ingestWsSingle,
   sdkPublish,
   ingestRest,
+  fanout10k,
   fanout,
   routingScale,
   replay,
