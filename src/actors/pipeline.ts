@@ -33,6 +33,11 @@ export interface PipelineOptions {
   readonly subscribeTimeoutMs: number;
   readonly sessionIdleMs: number;
   readonly maxActiveSessions: number;
+  /**
+   * Cluster mode: records applied from the replicated log, this node's own commits included. When set, live routing
+   * comes only from it (a commit's own records arrive through it too, so routing them at commit would repeat them).
+   */
+  readonly replicaFeed?: { onApplied(listener: (records: readonly StoredEvent[]) => void): void };
   /** xstate inspection of the actor system (tests count messages with it). */
   readonly inspect?: (event: InspectionEvent) => void;
 }
@@ -64,13 +69,10 @@ export class Pipeline implements PipelinePort {
     });
     // Hint: session_status is a projection; after a crash it lags the log until this fold catches it up.
     sessions.catchUp();
-    const ingress = new GroupCommit({
-      log,
-      logger,
-      scheduler,
-      maxPendingEvents: options.maxPendingEvents,
-      committed: (records) => this.supervisor.send({ type: 'ingest.committed', records }),
-    });
+    const route = (records: readonly StoredEvent[]) => this.supervisor.send({ type: 'ingest.committed', records });
+    const { replicaFeed } = options;
+    const committed = replicaFeed === undefined ? route : () => undefined;
+    const ingress = new GroupCommit({ log, logger, scheduler, maxPendingEvents: options.maxPendingEvents, committed });
     const limits = {
       bufferBytes: options.subscriberBufferBytes,
       replayPage: 1000,
@@ -99,6 +101,7 @@ export class Pipeline implements PipelinePort {
     // Hint: without an error observer a failed root actor rethrows in a timer and takes Node down.
     this.supervisor.subscribe({ error: (error) => logger.error({ err: error }, 'supervisor failed') });
     this.supervisor.start();
+    replicaFeed?.onApplied(route);
   }
 
   /** The log itself, for the server that opened it (and tests); src/http sees only the port. */

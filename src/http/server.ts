@@ -7,6 +7,7 @@ import type { Config } from '../config.js';
 import { packageVersion } from '../packageVersion.js';
 import { checkDatabasePath } from '../persistence/databasePath.js';
 import { LogOpenError } from '../persistence/eventLog.js';
+import { JetStreamEventLog } from '../persistence/jetstream/jetStreamEventLog.js';
 import { SqliteEventLog } from '../persistence/sqliteEventLog.js';
 import { explainListenFailure } from './listenFailure.js';
 import { createRateLimiters } from './rateLimits.js';
@@ -56,15 +57,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   const logger = deps.logger ?? silentLogger;
   const scheduler = deps.scheduler ?? systemScheduler(deps.now ?? Date.now);
   const now = deps.now ?? (() => scheduler.now());
-  const log = new SqliteEventLog({
-    path: config.databasePath,
-    durability: config.durability,
-    now,
-    newId: deps.newEventId ?? (() => `evt_${nanoid()}`),
-    isGeneratedId: deps.newEventId === undefined ? (id) => SERVER_ID.test(id) : () => true,
-    newEpoch: customAlphabet('0123456789abcdefghijklmnopqrstuvwxyz', 16),
-    onNotice: (message) => logger.warn({}, message),
-  });
+  const log = await openLog(config, deps, logger, now);
   const newSubscriberId = () => `sub_${nanoid(12)}`;
   const pipeline = new Pipeline({
     log,
@@ -80,6 +73,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     subscribeTimeoutMs: 10_000,
     sessionIdleMs: config.sessionIdleMs,
     maxActiveSessions: config.maxActiveSessions,
+    ...(log instanceof JetStreamEventLog ? { replicaFeed: log } : {}),
   });
 
   const app = uws.App();
@@ -123,4 +117,23 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
 
   logger.info({ host: config.host, port, database: config.databasePath, epoch: log.epoch }, 'event pipeline listening');
   return { port, pipeline, sweep: () => pipeline.sweep(), close };
+}
+
+/** The embedded SQLite log, or in cluster mode (LOG_BACKEND=jetstream) a JetStream stream with this file as its replica. */
+function openLog(
+  config: Config,
+  deps: ServerDeps,
+  logger: Logger,
+  now: () => number,
+): Promise<SqliteEventLog | JetStreamEventLog> | SqliteEventLog {
+  const logOptions = {
+    path: config.databasePath,
+    durability: config.durability,
+    now,
+    newId: deps.newEventId ?? (() => `evt_${nanoid()}`),
+    isGeneratedId: deps.newEventId === undefined ? (id: string) => SERVER_ID.test(id) : () => true,
+    onNotice: (message: string) => logger.warn({}, message),
+  };
+  if (config.jetstream !== null) return JetStreamEventLog.open({ ...logOptions, jetstream: config.jetstream });
+  return new SqliteEventLog({ ...logOptions, newEpoch: customAlphabet('0123456789abcdefghijklmnopqrstuvwxyz', 16) });
 }

@@ -1,0 +1,65 @@
+import type { EventInput } from '../../protocol/eventInput.js';
+import { isEventType } from '../../protocol/eventTypes.js';
+
+/**
+ * One group commit as it travels through the stream: every producer group of the commit, each event with its id
+ * already decided (the producer's, or one the publishing node generated) and one timestamp for the whole commit.
+ * Every node applies the same message the same way, so replicas agree on offsets, ids and timestamps.
+ */
+export interface CommitMessage {
+  /** Epoch ms chosen by the publishing node; the replica stamps max(ts, its last ts), as embedded commits do. */
+  readonly ts: number;
+  readonly groups: readonly (readonly EventInput[])[];
+}
+
+/** Thrown when a stream message is not a commit this code wrote (a foreign publisher on the subject). */
+export class CommitMessageError extends Error {
+  override readonly name = 'CommitMessageError';
+}
+
+type WireEvent = [
+  id: string,
+  type: string,
+  source: string,
+  session: string | null,
+  user: string | null,
+  payload: string,
+];
+
+/** Serialize a commit compactly: positional arrays, the payload kept as its JSON text. */
+export function encodeCommit(message: CommitMessage): string {
+  const groups = message.groups.map((group) =>
+    group.map((e): WireEvent => [e.id ?? '', e.event_type, e.source, e.session_id, e.user_id, e.payloadJson]),
+  );
+  return JSON.stringify({ v: 1, ts: message.ts, g: groups });
+}
+
+const nullableText = (value: unknown): value is string | null => value === null || typeof value === 'string';
+
+function decodeEvent(raw: unknown): EventInput {
+  if (!Array.isArray(raw) || raw.length !== 6) throw new CommitMessageError('event is not a 6-tuple');
+  const [id, type, source, session, user, payload] = raw as unknown[];
+  if (typeof id !== 'string' || id === '') throw new CommitMessageError('event without an id');
+  if (!isEventType(type)) throw new CommitMessageError(`unknown event type ${JSON.stringify(type)}`);
+  if (typeof source !== 'string' || typeof payload !== 'string' || !nullableText(session) || !nullableText(user))
+    throw new CommitMessageError('event fields have the wrong types');
+  return { id, event_type: type, source, session_id: session, user_id: user, payloadJson: payload };
+}
+
+/** Parse a stream message back into a commit; throws CommitMessageError for anything else. */
+export function decodeCommit(text: string): CommitMessage {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new CommitMessageError('not JSON', { cause: error });
+  }
+  if (typeof raw !== 'object' || raw === null) throw new CommitMessageError('not an object');
+  const { v, ts, g } = raw as Record<string, unknown>;
+  if (v !== 1 || typeof ts !== 'number' || !Array.isArray(g)) throw new CommitMessageError('unknown commit version');
+  const groups = g.map((group: unknown) => {
+    if (!Array.isArray(group)) throw new CommitMessageError('group is not an array');
+    return group.map(decodeEvent);
+  });
+  return { ts, groups };
+}

@@ -1,0 +1,151 @@
+import type { StoredEvent } from '../../protocol/eventRecord.js';
+import type { EventLog, GroupOutcome } from '../eventLog.js';
+import { type CommitMessage, decodeCommit } from './commitMessage.js';
+import type { ReplicaSink } from './replicaApplier.js';
+import { writePosition } from './replicaPosition.js';
+
+/** The timestamp the replica stamps while it applies a commit (the publisher's), else the wall clock. */
+export interface ApplyClock {
+  ts: number | null;
+}
+
+/** Records applied to the replica, in offset order, once per stream message that appended any. */
+export type AppliedListener = (records: readonly StoredEvent[]) => void;
+
+/** What the feed needs besides the replica. */
+export interface ReplicaFeedOptions {
+  readonly databasePath: string;
+  readonly epoch: string;
+  /** The last sequence already applied (from the saved position; 0 for none). */
+  readonly appliedSeq: number;
+  readonly clock: ApplyClock;
+  readonly now: () => number;
+  readonly onNotice: (message: string) => void;
+}
+
+const SAVE_EVERY_MS = 1_000;
+const decoder = new TextDecoder();
+
+/**
+ * Applies stream messages to the replica in sequence order: each commit message becomes one appendGroups call at
+ * the publisher's timestamp, so every node derives the same offsets, ids, timestamps and producer-id outcomes from
+ * the same sequence. It resolves the commits this node is waiting for (by message id) and hands applied records to
+ * the live routing.
+ */
+export class ReplicaFeed implements ReplicaSink {
+  private applied: number;
+  private savedSeq: number;
+  private savedAt = 0;
+  private closed = false;
+  private listener: AppliedListener | null = null;
+  private readonly pending = new Map<string, (outcomes: GroupOutcome[]) => void>();
+  private seqWaiters: { readonly seq: number; readonly resolve: () => void }[] = [];
+
+  constructor(
+    private readonly replica: Pick<EventLog, 'appendGroups'>,
+    private readonly options: ReplicaFeedOptions,
+  ) {
+    this.applied = options.appliedSeq;
+    this.savedSeq = options.appliedSeq;
+  }
+
+  /** The last stream sequence applied. */
+  get appliedSeq(): number {
+    return this.applied;
+  }
+
+  nextSeq(): number {
+    return this.applied + 1;
+  }
+
+  apply(seq: number, msgId: string | null, data: Uint8Array): void {
+    if (this.closed || seq <= this.applied) return;
+    if (seq > this.applied + 1)
+      this.options.onNotice(`replica feed: sequences ${this.applied + 1}..${seq - 1} are no longer in the stream`);
+    const commit = this.decode(seq, data);
+    // Hint: a throw here (disk full) leaves `applied` alone; the applier recreates its consumer and retries this seq.
+    const outcomes = commit === null ? [] : this.append(commit);
+    this.applied = seq;
+    if (msgId !== null) {
+      const waiter = this.pending.get(msgId);
+      this.pending.delete(msgId);
+      waiter?.(outcomes);
+    }
+    this.route(outcomes);
+    this.wake();
+    if (this.options.now() - this.savedAt >= SAVE_EVERY_MS) this.savePosition();
+  }
+
+  /** Resolves with the outcomes of the message published with `msgId`, once this replica has applied it. */
+  expect(msgId: string): Promise<GroupOutcome[]> {
+    return new Promise((resolve) => this.pending.set(msgId, resolve));
+  }
+
+  /** Stop waiting for `msgId` (its publish failed). */
+  forget(msgId: string): void {
+    this.pending.delete(msgId);
+  }
+
+  /** Resolves once `seq` is applied. */
+  waitFor(seq: number): Promise<void> {
+    if (seq <= this.applied) return Promise.resolve();
+    return new Promise((resolve) => this.seqWaiters.push({ seq, resolve }));
+  }
+
+  /** Where applied records go (the supervisor's routing); one listener. */
+  onApplied(listener: AppliedListener): void {
+    this.listener = listener;
+  }
+
+  /** Save the position now (also done at most once a second while applying). */
+  savePosition(): void {
+    this.savedAt = this.options.now();
+    if (this.savedSeq === this.applied) return;
+    try {
+      writePosition(this.options.databasePath, { epoch: this.options.epoch, seq: this.applied });
+      this.savedSeq = this.applied;
+    } catch (error) {
+      this.options.onNotice(`replica position not saved: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  /** Apply nothing more; save where we are. */
+  close(): void {
+    if (this.closed) return;
+    this.savePosition();
+    this.closed = true;
+  }
+
+  private decode(seq: number, data: Uint8Array): CommitMessage | null {
+    try {
+      return decodeCommit(decoder.decode(data));
+    } catch (error) {
+      // Hint: a foreign message is applied as nothing, on every node alike, so replicas still agree.
+      this.options.onNotice(`stream message ${seq} is not a commit (${String(error)}); applied as nothing`);
+      return null;
+    }
+  }
+
+  private append(commit: CommitMessage): GroupOutcome[] {
+    this.options.clock.ts = commit.ts;
+    try {
+      return this.replica.appendGroups(commit.groups);
+    } finally {
+      this.options.clock.ts = null;
+    }
+  }
+
+  private route(outcomes: readonly GroupOutcome[]): void {
+    if (this.listener === null) return;
+    const records: StoredEvent[] = [];
+    for (const outcome of outcomes) if (outcome.ok) for (const record of outcome.appended) records.push(record);
+    if (records.length > 0) this.listener(records);
+  }
+
+  private wake(): void {
+    if (this.seqWaiters.length === 0) return;
+    const due = this.seqWaiters.filter((w) => w.seq <= this.applied);
+    this.seqWaiters = this.seqWaiters.filter((w) => w.seq > this.applied);
+    for (const waiter of due) waiter.resolve();
+  }
+}
