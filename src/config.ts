@@ -176,14 +176,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     checkpointMs: integer(env, 'CHECKPOINT_MS', 1),
     sessionIdleMs: integer(env, 'SESSION_IDLE_MS', 1),
     maxActiveSessions: integer(env, 'MAX_ACTIVE_SESSIONS', 1),
-    jetstream: oneOf(env, 'LOG_BACKEND', ['sqlite', 'jetstream']) === 'jetstream' ? jetStreamOptions(env) : null,
+    jetstream: logBackend(env),
   };
+}
+
+/** LOG_BACKEND: null for the embedded log; the NATS_* settings are read (and checked) either way. */
+function logBackend(env: NodeJS.ProcessEnv): JetStreamOptions | null {
+  const options = jetStreamOptions(env);
+  return oneOf(env, 'LOG_BACKEND', ['sqlite', 'jetstream']) === 'jetstream' ? options : null;
 }
 
 /** The NATS_* settings; credentials only when set. */
 function jetStreamOptions(env: NodeJS.ProcessEnv): JetStreamOptions {
-  const servers = list(env, 'NATS_URL');
-  if (servers.length === 0) throw new ConfigError('NATS_URL must name at least one server when LOG_BACKEND=jetstream');
+  const servers = text(env, 'NATS_URL')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  if (servers.length === 0) throw new ConfigError('NATS_URL must name at least one server');
   const stream = text(env, 'NATS_STREAM');
   if (!isStreamName(stream))
     throw new ConfigError(`NATS_STREAM may contain only letters, digits, "_" and "-" (got ${JSON.stringify(stream)})`);
