@@ -133,7 +133,8 @@ function openLog(
     newId: deps.newEventId ?? (() => `evt_${nanoid()}`),
     isGeneratedId: deps.newEventId === undefined ? (id: string) => SERVER_ID.test(id) : () => true,
     onNotice: (message: string) => logger.warn({}, message),
+    newEpoch: customAlphabet('0123456789abcdefghijklmnopqrstuvwxyz', 16),
   };
   if (config.jetstream !== null) return JetStreamEventLog.open({ ...logOptions, jetstream: config.jetstream });
-  return new SqliteEventLog({ ...logOptions, newEpoch: customAlphabet('0123456789abcdefghijklmnopqrstuvwxyz', 16) });
+  return new SqliteEventLog(logOptions);
 }

@@ -12,6 +12,20 @@ export interface CommitMessage {
   readonly groups: readonly (readonly EventInput[])[];
 }
 
+/**
+ * A retention command: every replica deletes events older than `before` (all when null) at this point of the
+ * stream, so replicas delete the same events whatever commits race with the command.
+ */
+export interface RetentionMessage {
+  readonly ts: number;
+  readonly deleteBefore: number | null;
+}
+
+/** What a stream message holds. */
+export type StreamEntry =
+  | { readonly kind: 'commit'; readonly commit: CommitMessage }
+  | { readonly kind: 'retention'; readonly retention: RetentionMessage };
+
 /** Thrown when a stream message is not a commit this code wrote (a foreign publisher on the subject). */
 export class CommitMessageError extends Error {
   override readonly name = 'CommitMessageError';
@@ -46,8 +60,13 @@ function decodeEvent(raw: unknown): EventInput {
   return { id, event_type: type, source, session_id: session, user_id: user, payloadJson: payload };
 }
 
-/** Parse a stream message back into a commit; throws CommitMessageError for anything else. */
-export function decodeCommit(text: string): CommitMessage {
+/** Serialize a retention command. */
+export function encodeRetention(message: RetentionMessage): string {
+  return JSON.stringify({ v: 1, ts: message.ts, del: message.deleteBefore });
+}
+
+/** Parse a stream message back into a commit or a retention command; throws CommitMessageError for anything else. */
+export function decodeEntry(text: string): StreamEntry {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -55,11 +74,13 @@ export function decodeCommit(text: string): CommitMessage {
     throw new CommitMessageError('not JSON', { cause: error });
   }
   if (typeof raw !== 'object' || raw === null) throw new CommitMessageError('not an object');
-  const { v, ts, g } = raw as Record<string, unknown>;
-  if (v !== 1 || typeof ts !== 'number' || !Array.isArray(g)) throw new CommitMessageError('unknown commit version');
+  const { v, ts, g, del } = raw as Record<string, unknown>;
+  if (v !== 1 || typeof ts !== 'number') throw new CommitMessageError('unknown message version');
+  if (del === null || typeof del === 'number') return { kind: 'retention', retention: { ts, deleteBefore: del } };
+  if (!Array.isArray(g)) throw new CommitMessageError('neither a commit nor a retention command');
   const groups = g.map((group: unknown) => {
     if (!Array.isArray(group)) throw new CommitMessageError('group is not an array');
     return group.map(decodeEvent);
   });
-  return { ts, groups };
+  return { kind: 'commit', commit: { ts, groups } };
 }

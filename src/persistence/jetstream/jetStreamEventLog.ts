@@ -14,16 +14,16 @@ import {
   type SessionStatusRow,
 } from '../eventLog.js';
 import type { SqliteEventLog, SqliteEventLogOptions } from '../sqliteEventLog.js';
-import { encodeCommit } from './commitMessage.js';
+import { encodeCommit, encodeRetention } from './commitMessage.js';
 import type { JetStreamOptions } from './jetStreamOptions.js';
 import { openReplica } from './openReplica.js';
 import { ReplicaApplier } from './replicaApplier.js';
-import { type AppliedListener, type ApplyClock, ReplicaFeed } from './replicaFeed.js';
+import { type AppliedListener, type AppliedMessage, type ApplyClock, ReplicaFeed } from './replicaFeed.js';
 import { openStream } from './streamSetup.js';
 import { commitSubject } from './streamSubjects.js';
 
 /** Options for a node's JetStream log: the replica's (as for the embedded log, without the epoch) and the cluster's. */
-export type JetStreamEventLogOptions = Omit<SqliteEventLogOptions, 'newEpoch' | 'now'> & {
+export type JetStreamEventLogOptions = Omit<SqliteEventLogOptions, 'now'> & {
   readonly now: () => number;
   readonly jetstream: JetStreamOptions;
 };
@@ -61,7 +61,7 @@ export class JetStreamEventLog implements EventLog {
 
   /** Connect, open the stream and the replica, and catch the replica up to the stream's head at open. */
   static async open(options: JetStreamEventLogOptions): Promise<JetStreamEventLog> {
-    const stream = await openStream(options.jetstream);
+    const stream = await openStream(options.jetstream, options.newEpoch);
     const clock: ApplyClock = { ts: null };
     const onNotice = options.onNotice ?? (() => undefined);
     let opened: ReturnType<typeof openReplica>;
@@ -99,15 +99,40 @@ export class JetStreamEventLog implements EventLog {
   }
 
   async commit(groups: readonly (readonly EventInput[])[]): Promise<GroupOutcome[]> {
-    if (this.closed) throw new LogWriteError('log is closed');
-    const { feed, js } = this.parts;
+    if (groups.every((group) => group.length === 0)) return groups.map(() => ({ ok: true, records: [], appended: [] }));
     // Hint: every event leaves with its id, so replicas agree and a re-applied message appends nothing.
     const withIds = groups.map((group) =>
       group.map((input) => (input.id === null ? { ...input, id: this.options.newId() } : input)),
     );
+    return (await this.publish(encodeCommit({ ts: this.options.now(), groups: withIds }))).outcomes;
+  }
+
+  /** Retention through the stream: every replica deletes at the same point; resolves with this replica's count. */
+  async retain(before: number | undefined): Promise<number> {
+    return (await this.publish(encodeRetention({ ts: this.options.now(), deleteBefore: before ?? null }))).deleted;
+  }
+
+  appendGroups(): GroupOutcome[] {
+    throw new LogWriteError('the JetStream log appends only through commit()');
+  }
+
+  /**
+   * The synchronous retention call (DELETE /events): the command is published and applied by every replica in
+   * stream order, after this returns, so the count is not known yet and is reported as 0.
+   */
+  deleteBefore(before: number | undefined): number {
+    this.retain(before).catch((error: unknown) =>
+      this.options.onNotice?.(`retention command failed: ${error instanceof Error ? error.message : String(error)}`),
+    );
+    return 0;
+  }
+
+  /** Publish one message (acked by a quorum), then wait until this node's replica has applied it. */
+  private async publish(payload: string): Promise<AppliedMessage> {
+    if (this.closed) throw new LogWriteError('log is closed');
+    const { feed, js } = this.parts;
     const msgId = nuid.next();
     const applied = feed.expect(msgId);
-    const payload = encodeCommit({ ts: this.options.now(), groups: withIds });
     try {
       await js.publish(commitSubject(this.options.jetstream.stream), payload, {
         msgID: msgId,
@@ -121,10 +146,6 @@ export class JetStreamEventLog implements EventLog {
       feed.forget(msgId);
       return new LogWriteError('committed to the stream but not yet applied on this node; retry with ids');
     });
-  }
-
-  appendGroups(): GroupOutcome[] {
-    throw new LogWriteError('the JetStream log appends only through commit()');
   }
 
   headOffset(): number {
@@ -158,10 +179,6 @@ export class JetStreamEventLog implements EventLog {
 
   stats(now: number): LogStats {
     return this.parts.replica.stats(now);
-  }
-
-  deleteBefore(): number {
-    throw new LogWriteError('in cluster mode retention is the stream limits (max age, max bytes), not DELETE /events');
   }
 
   saveSessionStatuses(rows: readonly SessionStatusRow[], foldedUpTo?: number): void {

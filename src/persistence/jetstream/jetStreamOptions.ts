@@ -8,6 +8,8 @@ export interface JetStreamOptions {
   readonly replicas: number;
   /** NATS_DUPLICATE_WINDOW_MS: how long the stream remembers message ids. */
   readonly duplicateWindowMs: number;
+  /** Where the stream keeps messages when this node creates it: `file` (always, in production) or `memory` (tests). */
+  readonly storage?: 'file' | 'memory';
   readonly user?: string;
   readonly password?: string;
   readonly token?: string;

@@ -1,12 +1,18 @@
 import type { StoredEvent } from '../../protocol/eventRecord.js';
 import type { EventLog, GroupOutcome } from '../eventLog.js';
-import { type CommitMessage, decodeCommit } from './commitMessage.js';
+import { decodeEntry, type StreamEntry } from './commitMessage.js';
 import type { ReplicaSink } from './replicaApplier.js';
 import { writePosition } from './replicaPosition.js';
 
 /** The timestamp the replica stamps while it applies a commit (the publisher's), else the wall clock. */
 export interface ApplyClock {
   ts: number | null;
+}
+
+/** What applying one message did: a commit's outcomes per group, or a retention command's count of deleted events. */
+export interface AppliedMessage {
+  readonly outcomes: GroupOutcome[];
+  readonly deleted: number;
 }
 
 /** Records applied to the replica, in offset order, once per stream message that appended any. */
@@ -38,11 +44,11 @@ export class ReplicaFeed implements ReplicaSink {
   private savedAt = 0;
   private closed = false;
   private listener: AppliedListener | null = null;
-  private readonly pending = new Map<string, (outcomes: GroupOutcome[]) => void>();
+  private readonly pending = new Map<string, (applied: AppliedMessage) => void>();
   private seqWaiters: { readonly seq: number; readonly resolve: () => void }[] = [];
 
   constructor(
-    private readonly replica: Pick<EventLog, 'appendGroups'>,
+    private readonly replica: Pick<EventLog, 'appendGroups' | 'deleteBefore'>,
     private readonly options: ReplicaFeedOptions,
   ) {
     this.applied = options.appliedSeq;
@@ -62,22 +68,23 @@ export class ReplicaFeed implements ReplicaSink {
     if (this.closed || seq <= this.applied) return;
     if (seq > this.applied + 1)
       this.options.onNotice(`replica feed: sequences ${this.applied + 1}..${seq - 1} are no longer in the stream`);
-    const commit = this.decode(seq, data);
+    const entry = this.decode(seq, data);
     // Hint: a throw here (disk full) leaves `applied` alone; the applier recreates its consumer and retries this seq.
-    const outcomes = commit === null ? [] : this.append(commit);
+    const result = this.applyEntry(entry);
     this.applied = seq;
     if (msgId !== null) {
       const waiter = this.pending.get(msgId);
       this.pending.delete(msgId);
-      waiter?.(outcomes);
+      waiter?.(result);
     }
-    this.route(outcomes);
+    this.route(result.outcomes);
     this.wake();
-    if (this.options.now() - this.savedAt >= SAVE_EVERY_MS) this.savePosition();
+    // Hint: saved at once after a deletion, so a restart never re-applies commits from before it (their ids are gone).
+    if (entry?.kind === 'retention' || this.options.now() - this.savedAt >= SAVE_EVERY_MS) this.savePosition();
   }
 
-  /** Resolves with the outcomes of the message published with `msgId`, once this replica has applied it. */
-  expect(msgId: string): Promise<GroupOutcome[]> {
+  /** Resolves with what the message published with `msgId` did, once this replica has applied it. */
+  expect(msgId: string): Promise<AppliedMessage> {
     return new Promise((resolve) => this.pending.set(msgId, resolve));
   }
 
@@ -116,9 +123,9 @@ export class ReplicaFeed implements ReplicaSink {
     this.closed = true;
   }
 
-  private decode(seq: number, data: Uint8Array): CommitMessage | null {
+  private decode(seq: number, data: Uint8Array): StreamEntry | null {
     try {
-      return decodeCommit(decoder.decode(data));
+      return decodeEntry(decoder.decode(data));
     } catch (error) {
       // Hint: a foreign message is applied as nothing, on every node alike, so replicas still agree.
       this.options.onNotice(`stream message ${seq} is not a commit (${String(error)}); applied as nothing`);
@@ -126,10 +133,13 @@ export class ReplicaFeed implements ReplicaSink {
     }
   }
 
-  private append(commit: CommitMessage): GroupOutcome[] {
-    this.options.clock.ts = commit.ts;
+  private applyEntry(entry: StreamEntry | null): AppliedMessage {
+    if (entry === null) return { outcomes: [], deleted: 0 };
+    if (entry.kind === 'retention')
+      return { outcomes: [], deleted: this.replica.deleteBefore(entry.retention.deleteBefore ?? undefined) };
+    this.options.clock.ts = entry.commit.ts;
     try {
-      return this.replica.appendGroups(commit.groups);
+      return { outcomes: this.replica.appendGroups(entry.commit.groups), deleted: 0 };
     } finally {
       this.options.clock.ts = null;
     }

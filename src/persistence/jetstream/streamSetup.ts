@@ -1,5 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import {
+  type JetStreamClient,
+  type JetStreamManager,
+  jetstream,
+  jetstreamManager,
+  type StreamInfo,
+} from '@nats-io/jetstream';
 import {
   type ConnectionOptions,
   connect,
@@ -42,7 +48,7 @@ function connectionOptions(options: JetStreamOptions): ConnectionOptions {
 const reasonOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 /** Connect and open (or create) the stream; throws JetStreamUnavailableError naming the servers and the reason. */
-export async function openStream(options: JetStreamOptions): Promise<OpenedStream> {
+export async function openStream(options: JetStreamOptions, newEpoch: () => string): Promise<OpenedStream> {
   if (!isStreamName(options.stream))
     throw new JetStreamUnavailableError(`NATS_STREAM ${JSON.stringify(options.stream)} is not a valid stream name`);
   let nc: NatsConnection;
@@ -56,8 +62,8 @@ export async function openStream(options: JetStreamOptions): Promise<OpenedStrea
   }
   try {
     const jsm = await jetstreamManager(nc, { timeout: CONNECT_TIMEOUT_MS });
-    const created = await ensureStream(jsm, options);
-    return { nc, js: jetstream(nc, { timeout: CONNECT_TIMEOUT_MS }), jsm, epoch: streamEpoch(options.stream, created) };
+    const epoch = await ensureStream(jsm, options, newEpoch);
+    return { nc, js: jetstream(nc, { timeout: CONNECT_TIMEOUT_MS }), jsm, epoch };
   } catch (error) {
     await nc.close().catch(() => undefined);
     throw new JetStreamUnavailableError(
@@ -67,18 +73,26 @@ export async function openStream(options: JetStreamOptions): Promise<OpenedStrea
   }
 }
 
-/** The stream's creation time; creates it (file storage, the configured replicas) when it does not exist. */
-async function ensureStream(jsm: JetStreamManager, options: JetStreamOptions): Promise<string> {
+const EPOCH_NOTE = /^event-pipeline log, epoch (\S+)$/;
+
+/** The stream's epoch: made with the stream and kept in its description (else its name and creation time). */
+function epochOf(info: StreamInfo): string {
+  return EPOCH_NOTE.exec(info.config.description ?? '')?.[1] ?? streamEpoch(info.config.name, info.created);
+}
+
+/** The stream's epoch; creates the stream (file storage, the configured replicas) when it does not exist. */
+async function ensureStream(jsm: JetStreamManager, options: JetStreamOptions, newEpoch: () => string): Promise<string> {
   try {
-    return (await jsm.streams.info(options.stream)).created;
+    return epochOf(await jsm.streams.info(options.stream));
   } catch (error) {
     if (!/not found/i.test(reasonOf(error))) throw error;
   }
   try {
     await jsm.streams.add({
       name: options.stream,
+      description: `event-pipeline log, epoch ${newEpoch()}`,
       subjects: streamSubjects(options.stream),
-      storage: 'file',
+      storage: options.storage ?? 'file',
       num_replicas: options.replicas,
       duplicate_window: nanos(options.duplicateWindowMs),
     });
@@ -86,5 +100,5 @@ async function ensureStream(jsm: JetStreamManager, options: JetStreamOptions): P
     // Hint: two nodes starting together both try to create it; the loser just reads what the winner made.
     if (!/already in use/i.test(reasonOf(error))) throw error;
   }
-  return (await jsm.streams.info(options.stream)).created;
+  return epochOf(await jsm.streams.info(options.stream));
 }
