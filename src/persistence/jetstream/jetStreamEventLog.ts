@@ -1,6 +1,5 @@
-import type { JetStreamClient } from '@nats-io/jetstream';
+import { jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { nuid } from '@nats-io/transport-node';
 import type { EventFilter } from '../../protocol/eventFilter.js';
 import type { EventInput } from '../../protocol/eventInput.js';
 import type { EventQuery } from '../../protocol/eventQuery.js';
@@ -19,6 +18,7 @@ import type { JetStreamOptions } from './jetStreamOptions.js';
 import { openReplica } from './openReplica.js';
 import { ReplicaApplier } from './replicaApplier.js';
 import { type AppliedListener, type AppliedMessage, type ApplyClock, ReplicaFeed } from './replicaFeed.js';
+import { StreamPublisher } from './streamPublisher.js';
 import { openStream } from './streamSetup.js';
 import { commitSubject } from './streamSubjects.js';
 
@@ -28,16 +28,14 @@ export type JetStreamEventLogOptions = Omit<SqliteEventLogOptions, 'now'> & {
   readonly jetstream: JetStreamOptions;
 };
 
-/** How long a commit waits for its PubAck, then for this node's replica to apply it. */
-const PUBLISH_TIMEOUT_MS = 10_000;
-const APPLY_TIMEOUT_MS = 10_000;
+const CONSUMER_TIMEOUT_MS = 1_000;
 
 interface Parts {
   readonly nc: NatsConnection;
-  readonly js: JetStreamClient;
   readonly replica: SqliteEventLog;
   readonly feed: ReplicaFeed;
   readonly applier: ReplicaApplier;
+  readonly publisher: StreamPublisher;
 }
 
 /**
@@ -80,12 +78,16 @@ export class JetStreamEventLog implements EventLog {
       now: options.now,
       onNotice,
     });
-    const applier = new ReplicaApplier({ js: stream.js, stream: options.jetstream.stream, sink: feed, onNotice });
+    // Hint: its own client with short API timeouts, so a consumer asked of a stream without a leader (mid-election)
+    // fails fast and is asked again, instead of waiting out the default 5 s.
+    const applierJs = jetstream(stream.nc, { timeout: CONSUMER_TIMEOUT_MS });
+    const applier = new ReplicaApplier({ js: applierJs, stream: options.jetstream.stream, sink: feed, onNotice });
     const head = (await stream.jsm.streams.info(options.jetstream.stream)).state.last_seq;
     applier.start();
     await feed.waitFor(head);
     feed.savePosition();
-    return new JetStreamEventLog({ nc: stream.nc, js: stream.js, replica, feed, applier }, options);
+    const publisher = new StreamPublisher(stream.js, commitSubject(options.jetstream.stream), feed, applier);
+    return new JetStreamEventLog({ nc: stream.nc, replica, feed, applier, publisher }, options);
   }
 
   /** Where records applied from the stream go (every node's live routing); see Pipeline's `replicaFeed`. */
@@ -127,25 +129,9 @@ export class JetStreamEventLog implements EventLog {
     return 0;
   }
 
-  /** Publish one message (acked by a quorum), then wait until this node's replica has applied it. */
-  private async publish(payload: string): Promise<AppliedMessage> {
-    if (this.closed) throw new LogWriteError('log is closed');
-    const { feed, js } = this.parts;
-    const msgId = nuid.next();
-    const applied = feed.expect(msgId);
-    try {
-      await js.publish(commitSubject(this.options.jetstream.stream), payload, {
-        msgID: msgId,
-        timeout: PUBLISH_TIMEOUT_MS,
-      });
-    } catch (error) {
-      feed.forget(msgId);
-      throw new LogWriteError('the JetStream cluster did not acknowledge the commit', { cause: error });
-    }
-    return await withTimeout(applied, APPLY_TIMEOUT_MS, () => {
-      feed.forget(msgId);
-      return new LogWriteError('committed to the stream but not yet applied on this node; retry with ids');
-    });
+  private publish(payload: string): Promise<AppliedMessage> {
+    if (this.closed) return Promise.reject(new LogWriteError('log is closed'));
+    return this.parts.publisher.publish(payload);
   }
 
   headOffset(): number {
@@ -231,13 +217,4 @@ export class JetStreamEventLog implements EventLog {
       }
     }
   }
-}
-
-/** `promise`, or a rejection with `onTimeout()` after `ms`. */
-function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(onTimeout()), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

@@ -70,7 +70,7 @@ export class ReplicaApplier {
       opt_start_seq: sink.nextSeq(),
     });
     if (this.stopped) return;
-    const messages = await consumer.consume({ max_messages: 2_000, idle_heartbeat: 1_000, expires: 5_000 });
+    const messages = await consumer.consume({ max_messages: 2_000, idle_heartbeat: 500, expires: 5_000 });
     this.current = messages;
     void this.watch(messages);
     try {
