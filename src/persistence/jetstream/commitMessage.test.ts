@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { EVENT_TYPES } from '../../protocol/eventTypes.js';
-import { CommitMessageError, decodeEntry, encodeCommit, encodeRetention } from './commitMessage.js';
+import { CommitMessageError, decodeEntry, encodeCommit, encodeRetention, splitCommit } from './commitMessage.js';
 
 const text = fc.string({ unit: 'binary', maxLength: 12 });
 const event = fc.record({
@@ -41,5 +41,28 @@ describe('commit messages', () => {
     expect(() => decodeEntry('{"v":2,"ts":1,"g":[]}')).toThrow(/version/);
     expect(() => decodeEntry('{"v":1,"ts":1,"g":[[["", "quiz_started", "s", null, null, "{}"]]]}')).toThrow(/id/);
     expect(() => decodeEntry('{"v":1,"ts":1,"g":[[["a", "nope", "s", null, null, "{}"]]]}')).toThrow(/type/);
+  });
+});
+
+describe('splitCommit', () => {
+  it('splits a commit into messages under max_payload, whole groups only, in order', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.array(event, { minLength: 1, maxLength: 3 }), { minLength: 1, maxLength: 12 }),
+        fc.integer({ min: 2_500, max: 20_000 }),
+        (groups, maxPayload) => {
+          const payloads = splitCommit(7, groups, maxPayload);
+          for (const payload of payloads) expect(Buffer.byteLength(payload) + 1_024).toBeLessThanOrEqual(maxPayload);
+          const decoded = payloads.map((payload) => decodeEntry(payload));
+          expect(decoded.flatMap((entry) => (entry.kind === 'commit' ? entry.commit.groups : []))).toEqual(groups);
+        },
+      ),
+    );
+  });
+
+  it('refuses a single group larger than max_payload, naming the limit', () => {
+    const big = { id: 'a', event_type: 'quiz_started' as const, source: 's', session_id: null, user_id: null };
+    const group = [{ ...big, payloadJson: JSON.stringify({ text: 'x'.repeat(5_000) }) }];
+    expect(() => splitCommit(1, [group], 4_096)).toThrow(/max_payload \(4096 bytes\)/);
   });
 });

@@ -1,5 +1,6 @@
 import type { EventInput } from '../../protocol/eventInput.js';
 import { isEventType } from '../../protocol/eventTypes.js';
+import { LogWriteError } from '../eventLog.js';
 
 /**
  * One group commit as it travels through the stream: every producer group of the commit, each event with its id
@@ -83,4 +84,22 @@ export function decodeEntry(text: string): StreamEntry {
     return group.map(decodeEvent);
   });
   return { kind: 'commit', commit: { ts, groups } };
+}
+
+/** Room for headers (Nats-Msg-Id) and the protocol line. */
+const HEADER_ROOM = 1_024;
+
+/**
+ * A commit as stream messages that each fit the server's max_payload: whole groups only, so every producer batch
+ * stays atomic; a group that cannot fit alone is refused (raise max_payload to at least MAX_BODY_BYTES).
+ */
+export function splitCommit(ts: number, groups: readonly (readonly EventInput[])[], maxPayload: number): string[] {
+  const payload = encodeCommit({ ts, groups });
+  if (Buffer.byteLength(payload) + HEADER_ROOM <= maxPayload) return [payload];
+  if (groups.length === 1)
+    throw new LogWriteError(
+      `a batch of ${groups[0]!.length} events exceeds the NATS max_payload (${maxPayload} bytes)`,
+    );
+  const half = Math.ceil(groups.length / 2);
+  return [...splitCommit(ts, groups.slice(0, half), maxPayload), ...splitCommit(ts, groups.slice(half), maxPayload)];
 }

@@ -13,7 +13,7 @@ import {
   type SessionStatusRow,
 } from '../eventLog.js';
 import type { SqliteEventLog, SqliteEventLogOptions } from '../sqliteEventLog.js';
-import { encodeCommit, encodeRetention } from './commitMessage.js';
+import { encodeRetention, splitCommit } from './commitMessage.js';
 import type { JetStreamOptions } from './jetStreamOptions.js';
 import { openReplica } from './openReplica.js';
 import { ReplicaApplier } from './replicaApplier.js';
@@ -29,7 +29,8 @@ export type JetStreamEventLogOptions = Omit<SqliteEventLogOptions, 'now'> & {
 };
 
 const CONSUMER_TIMEOUT_MS = 1_000;
-
+/** nats-server's default max_payload, used until the server has told us its own. */
+const DEFAULT_MAX_PAYLOAD = 1_048_576;
 interface Parts {
   readonly nc: NatsConnection;
   readonly replica: SqliteEventLog;
@@ -106,7 +107,11 @@ export class JetStreamEventLog implements EventLog {
     const withIds = groups.map((group) =>
       group.map((input) => (input.id === null ? { ...input, id: this.options.newId() } : input)),
     );
-    return (await this.publish(encodeCommit({ ts: this.options.now(), groups: withIds }))).outcomes;
+    const outcomes: GroupOutcome[] = [];
+    const ts = this.options.now();
+    for (const payload of splitCommit(ts, withIds, this.parts.nc.info?.max_payload ?? DEFAULT_MAX_PAYLOAD))
+      outcomes.push(...(await this.publish(payload)).outcomes);
+    return outcomes;
   }
 
   /** Retention through the stream: every replica deletes at the same point; resolves with this replica's count. */
