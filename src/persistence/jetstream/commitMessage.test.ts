@@ -5,7 +5,7 @@ import { CommitMessageError, decodeEntry, encodeCommit, encodeRetention, splitCo
 
 const text = fc.string({ unit: 'binary', maxLength: 12 });
 const event = fc.record({
-  id: fc.string({ minLength: 1, maxLength: 10 }),
+  id: fc.option(fc.string({ minLength: 1, maxLength: 10 }), { nil: null }),
   event_type: fc.constantFrom(...EVENT_TYPES),
   source: text,
   session_id: fc.option(text, { nil: null }),
@@ -20,7 +20,9 @@ describe('commit messages', () => {
         fc.integer({ min: 0 }),
         fc.array(fc.array(event, { maxLength: 4 }), { maxLength: 4 }),
         (ts, groups) => {
-          expect(decodeEntry(encodeCommit({ ts, groups }))).toEqual({ kind: 'commit', commit: { ts, groups } });
+          const ids = groups.flat().flatMap((e, i) => (e.id === null ? [`gen-${i}`] : []));
+          const commit = { ts, groups, ids };
+          expect(decodeEntry(encodeCommit(commit))).toEqual({ kind: 'commit', commit });
         },
       ),
     );
@@ -39,8 +41,9 @@ describe('commit messages', () => {
   it('refuse what this code did not write, naming why', () => {
     expect(() => decodeEntry('hello')).toThrow(CommitMessageError);
     expect(() => decodeEntry('{"v":2,"ts":1,"g":[]}')).toThrow(/version/);
-    expect(() => decodeEntry('{"v":1,"ts":1,"g":[[["", "quiz_started", "s", null, null, "{}"]]]}')).toThrow(/id/);
-    expect(() => decodeEntry('{"v":1,"ts":1,"g":[[["a", "nope", "s", null, null, "{}"]]]}')).toThrow(/type/);
+    expect(() => decodeEntry('{"v":1,"ts":1,"g":[[["", "quiz_started", "s", null, null, "{}"]]]}')).toThrow(/ids/);
+    expect(() => decodeEntry('{"v":1,"ts":1,"g":[[[7, "quiz_started", "s", null, null, "{}"]]],"n":[]}')).toThrow(/id/);
+    expect(() => decodeEntry('{"v":1,"ts":1,"g":[[["a", "nope", "s", null, null, "{}"]]],"n":[]}')).toThrow(/type/);
   });
 });
 
@@ -54,10 +57,17 @@ describe('splitCommit', () => {
         fc.array(fc.array(small, { minLength: 1, maxLength: 3 }), { minLength: 1, maxLength: 12 }),
         fc.integer({ min: 2_500, max: 20_000 }),
         (groups, maxPayload) => {
-          const payloads = splitCommit(7, groups, maxPayload);
+          const ids = groups.flat().flatMap((e, i) => (e.id === null ? [`gen-${i}`] : []));
+          const payloads = splitCommit({ ts: 7, groups, ids }, maxPayload);
           for (const payload of payloads) expect(Buffer.byteLength(payload) + 1_024).toBeLessThanOrEqual(maxPayload);
-          const decoded = payloads.map((payload) => decodeEntry(payload));
-          expect(decoded.flatMap((entry) => (entry.kind === 'commit' ? entry.commit.groups : []))).toEqual(groups);
+          const commits = payloads.flatMap((payload) => {
+            const entry = decodeEntry(payload);
+            return entry.kind === 'commit' ? [entry.commit] : [];
+          });
+          expect(commits.flatMap((c) => c.groups)).toEqual(groups);
+          // Each message carries exactly the generated ids of its own id-less events, in order.
+          for (const c of commits) expect(c.ids).toHaveLength(c.groups.flat().filter((e) => e.id === null).length);
+          expect(commits.flatMap((c) => c.ids)).toEqual(ids);
         },
       ),
     );
@@ -66,6 +76,6 @@ describe('splitCommit', () => {
   it('refuses a single group larger than max_payload, naming the limit', () => {
     const big = { id: 'a', event_type: 'quiz_started' as const, source: 's', session_id: null, user_id: null };
     const group = [{ ...big, payloadJson: JSON.stringify({ text: 'x'.repeat(5_000) }) }];
-    expect(() => splitCommit(1, [group], 4_096)).toThrow(/max_payload \(4096 bytes\)/);
+    expect(() => splitCommit({ ts: 1, groups: [group], ids: [] }, 4_096)).toThrow(/max_payload \(4096 bytes\)/);
   });
 });

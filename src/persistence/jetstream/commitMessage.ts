@@ -3,14 +3,19 @@ import { isEventType } from '../../protocol/eventTypes.js';
 import { LogWriteError } from '../eventLog.js';
 
 /**
- * One group commit as it travels through the stream: every producer group of the commit, each event with its id
- * already decided (the producer's, or one the publishing node generated) and one timestamp for the whole commit.
- * Every node applies the same message the same way, so replicas agree on offsets, ids and timestamps.
+ * One group commit as it travels through the stream: every producer group of the commit, the ids the publishing
+ * node generated for its id-less events, and one timestamp for the whole commit. Every node applies the same message
+ * the same way, so replicas agree on offsets, ids and timestamps.
  */
 export interface CommitMessage {
   /** Epoch ms chosen by the publishing node; the replica stamps max(ts, its last ts), as embedded commits do. */
   readonly ts: number;
   readonly groups: readonly (readonly EventInput[])[];
+  /**
+   * Generated ids, one per id-less input; appended id-less inputs take them in order (a rejected group takes none,
+   * on every node alike). Hint: not stored as producer ids, which measured 3.5× slower to append.
+   */
+  readonly ids: readonly string[];
 }
 
 /**
@@ -46,7 +51,7 @@ export function encodeCommit(message: CommitMessage): string {
   const groups = message.groups.map((group) =>
     group.map((e): WireEvent => [e.id ?? '', e.event_type, e.source, e.session_id, e.user_id, e.payloadJson]),
   );
-  return JSON.stringify({ v: 1, ts: message.ts, g: groups });
+  return JSON.stringify({ v: 1, ts: message.ts, g: groups, n: message.ids });
 }
 
 const nullableText = (value: unknown): value is string | null => value === null || typeof value === 'string';
@@ -54,11 +59,18 @@ const nullableText = (value: unknown): value is string | null => value === null 
 function decodeEvent(raw: unknown): EventInput {
   if (!Array.isArray(raw) || raw.length !== 6) throw new CommitMessageError('event is not a 6-tuple');
   const [id, type, source, session, user, payload] = raw as unknown[];
-  if (typeof id !== 'string' || id === '') throw new CommitMessageError('event without an id');
+  if (typeof id !== 'string') throw new CommitMessageError('event id is not a string');
   if (!isEventType(type)) throw new CommitMessageError(`unknown event type ${JSON.stringify(type)}`);
   if (typeof source !== 'string' || typeof payload !== 'string' || !nullableText(session) || !nullableText(user))
     throw new CommitMessageError('event fields have the wrong types');
-  return { id, event_type: type, source, session_id: session, user_id: user, payloadJson: payload };
+  return {
+    id: id === '' ? null : id,
+    event_type: type,
+    source,
+    session_id: session,
+    user_id: user,
+    payloadJson: payload,
+  };
 }
 
 /** Serialize a retention command. */
@@ -75,31 +87,42 @@ export function decodeEntry(text: string): StreamEntry {
     throw new CommitMessageError('not JSON', { cause: error });
   }
   if (typeof raw !== 'object' || raw === null) throw new CommitMessageError('not an object');
-  const { v, ts, g, del } = raw as Record<string, unknown>;
+  const { v, ts, g, del, n } = raw as Record<string, unknown>;
   if (v !== 1 || typeof ts !== 'number') throw new CommitMessageError('unknown message version');
   if (del === null || typeof del === 'number') return { kind: 'retention', retention: { ts, deleteBefore: del } };
   if (!Array.isArray(g)) throw new CommitMessageError('neither a commit nor a retention command');
+  if (!Array.isArray(n) || !n.every((id) => typeof id === 'string')) throw new CommitMessageError('ids are missing');
   const groups = g.map((group: unknown) => {
     if (!Array.isArray(group)) throw new CommitMessageError('group is not an array');
     return group.map(decodeEvent);
   });
-  return { kind: 'commit', commit: { ts, groups } };
+  return { kind: 'commit', commit: { ts, groups, ids: n as string[] } };
 }
 
 /** Room for headers (Nats-Msg-Id) and the protocol line. */
 const HEADER_ROOM = 1_024;
 
+const idless = (groups: readonly (readonly EventInput[])[]) =>
+  groups.reduce((sum, group) => sum + group.filter((input) => input.id === null).length, 0);
+
 /**
  * A commit as stream messages that each fit the server's max_payload: whole groups only, so every producer batch
- * stays atomic; a group that cannot fit alone is refused (raise max_payload to at least MAX_BODY_BYTES).
+ * stays atomic, each with the generated ids of its own id-less inputs; a group that cannot fit alone is refused
+ * (raise max_payload to at least MAX_BODY_BYTES).
  */
-export function splitCommit(ts: number, groups: readonly (readonly EventInput[])[], maxPayload: number): string[] {
-  const payload = encodeCommit({ ts, groups });
+export function splitCommit(message: CommitMessage, maxPayload: number): string[] {
+  const payload = encodeCommit(message);
   if (Buffer.byteLength(payload) + HEADER_ROOM <= maxPayload) return [payload];
+  const { ts, groups, ids } = message;
   if (groups.length === 1)
     throw new LogWriteError(
       `a batch of ${groups[0]!.length} events exceeds the NATS max_payload (${maxPayload} bytes)`,
     );
   const half = Math.ceil(groups.length / 2);
-  return [...splitCommit(ts, groups.slice(0, half), maxPayload), ...splitCommit(ts, groups.slice(half), maxPayload)];
+  const first = groups.slice(0, half);
+  const taken = idless(first);
+  return [
+    ...splitCommit({ ts, groups: first, ids: ids.slice(0, taken) }, maxPayload),
+    ...splitCommit({ ts, groups: groups.slice(half), ids: ids.slice(taken) }, maxPayload),
+  ];
 }

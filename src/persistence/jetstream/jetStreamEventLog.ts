@@ -17,7 +17,7 @@ import { encodeRetention, splitCommit } from './commitMessage.js';
 import type { JetStreamOptions } from './jetStreamOptions.js';
 import { openReplica } from './openReplica.js';
 import { ReplicaApplier } from './replicaApplier.js';
-import { type AppliedListener, type AppliedMessage, type ApplyClock, ReplicaFeed } from './replicaFeed.js';
+import { type AppliedListener, type AppliedMessage, ApplyClock, ReplicaFeed } from './replicaFeed.js';
 import { StreamPublisher } from './streamPublisher.js';
 import { openStream } from './streamSetup.js';
 import { commitSubject } from './streamSubjects.js';
@@ -61,11 +61,12 @@ export class JetStreamEventLog implements EventLog {
   /** Connect, open the stream and the replica, and catch the replica up to the stream's head at open. */
   static async open(options: JetStreamEventLogOptions): Promise<JetStreamEventLog> {
     const stream = await openStream(options.jetstream, options.newEpoch);
-    const clock: ApplyClock = { ts: null };
+    const clock = new ApplyClock();
     const onNotice = options.onNotice ?? (() => undefined);
     let opened: ReturnType<typeof openReplica>;
     try {
-      opened = openReplica({ ...options, now: () => clock.ts ?? options.now() }, stream.epoch);
+      const replicaClock = { now: () => clock.ts ?? options.now(), newId: () => clock.nextId() };
+      opened = openReplica({ ...options, ...replicaClock }, stream.epoch);
     } catch (error) {
       await stream.nc.close();
       throw error;
@@ -103,13 +104,12 @@ export class JetStreamEventLog implements EventLog {
 
   async commit(groups: readonly (readonly EventInput[])[]): Promise<GroupOutcome[]> {
     if (groups.every((group) => group.length === 0)) return groups.map(() => ({ ok: true, records: [], appended: [] }));
-    // Hint: every event leaves with its id, so replicas agree and a re-applied message appends nothing.
-    const withIds = groups.map((group) =>
-      group.map((input) => (input.id === null ? { ...input, id: this.options.newId() } : input)),
-    );
+    // Hint: ids are generated here, once, so every replica gives the same event the same id.
+    const ids: string[] = [];
+    for (const group of groups) for (const input of group) if (input.id === null) ids.push(this.options.newId());
     const outcomes: GroupOutcome[] = [];
-    const ts = this.options.now();
-    for (const payload of splitCommit(ts, withIds, this.parts.nc.info?.max_payload ?? DEFAULT_MAX_PAYLOAD))
+    const message = { ts: this.options.now(), groups, ids };
+    for (const payload of splitCommit(message, this.parts.nc.info?.max_payload ?? DEFAULT_MAX_PAYLOAD))
       outcomes.push(...(await this.publish(payload)).outcomes);
     return outcomes;
   }

@@ -4,9 +4,32 @@ import { decodeEntry, type StreamEntry } from './commitMessage.js';
 import type { ReplicaSink } from './replicaApplier.js';
 import { writePosition } from './replicaPosition.js';
 
-/** The timestamp the replica stamps while it applies a commit (the publisher's), else the wall clock. */
-export interface ApplyClock {
-  ts: number | null;
+/** While a commit is applied: the timestamp the replica stamps (the publisher's) and the ids it hands out. */
+export class ApplyClock {
+  ts: number | null = null;
+  private ids: readonly string[] = [];
+  private used = 0;
+
+  /** Apply `fn` at the commit's timestamp with its generated ids. */
+  during<T>(ts: number, ids: readonly string[], fn: () => T): T {
+    this.ts = ts;
+    this.ids = ids;
+    this.used = 0;
+    try {
+      return fn();
+    } finally {
+      this.ts = null;
+      this.ids = [];
+    }
+  }
+
+  /** The replica's newId: the commit's next generated id. */
+  nextId(): string {
+    const id = this.ids[this.used++];
+    // Hint: the same on every node (the same message), so replicas still agree; only a foreign writer gets here.
+    if (id === undefined) throw new Error('the commit message carries fewer generated ids than id-less events');
+    return id;
+  }
 }
 
 /** What applying one message did: a commit's outcomes per group, or a retention command's count of deleted events. */
@@ -48,7 +71,7 @@ export class ReplicaFeed implements ReplicaSink {
   private seqWaiters: { readonly seq: number; readonly resolve: () => void }[] = [];
 
   constructor(
-    private readonly replica: Pick<EventLog, 'appendGroups' | 'deleteBefore'>,
+    private readonly replica: Pick<EventLog, 'appendGroups' | 'deleteBefore' | 'getById'>,
     private readonly options: ReplicaFeedOptions,
   ) {
     this.applied = options.appliedSeq;
@@ -137,12 +160,11 @@ export class ReplicaFeed implements ReplicaSink {
     if (entry === null) return { outcomes: [], deleted: 0 };
     if (entry.kind === 'retention')
       return { outcomes: [], deleted: this.replica.deleteBefore(entry.retention.deleteBefore ?? undefined) };
-    this.options.clock.ts = entry.commit.ts;
-    try {
-      return { outcomes: this.replica.appendGroups(entry.commit.groups), deleted: 0 };
-    } finally {
-      this.options.clock.ts = null;
-    }
+    const { ts, groups, ids } = entry.commit;
+    // Hint: the first generated id exists only if this message was applied before (a restart whose saved position
+    // lagged the replica); one transaction per message, so then all of it was. Producer ids dedupe by themselves.
+    if (ids[0] !== undefined && this.replica.getById(ids[0]) !== null) return { outcomes: [], deleted: 0 };
+    return { outcomes: this.options.clock.during(ts, ids, () => this.replica.appendGroups(groups)), deleted: 0 };
   }
 
   private route(outcomes: readonly GroupOutcome[]): void {
