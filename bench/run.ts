@@ -5,6 +5,7 @@ import { machineInfo, scenarioTable, summaryTable, writeJson } from './lib/repor
 import { evaluate, type Scenario, type ScenarioRecord } from './lib/scenario.js';
 import { REPO_ROOT } from './lib/serverProcess.js';
 import { baseline } from './scenarios/baseline.js';
+import { cluster } from './scenarios/cluster.js';
 import { fanout, fanout10k } from './scenarios/fanout.js';
 import { ingestRest } from './scenarios/ingestRest.js';
 import { ingestWsBatch, ingestWsSingle } from './scenarios/ingestWs.js';
@@ -27,6 +28,7 @@ const SCENARIOS: readonly Scenario[] = [
   replay,
   memory,
   baseline,
+  cluster,
 ];
 
 const USAGE = `usage: npm run bench -- [scenario ...] [--quick] [--json <file>] [--profile [<dir>]] [--strict] [--list]

@@ -1,4 +1,6 @@
 import { isIP } from 'node:net';
+import type { JetStreamOptions } from './persistence/jetstream/jetStreamOptions.js';
+import { isStreamName } from './persistence/jetstream/streamSubjects.js';
 import type { Durability } from './persistence/sqliteEventLog.js';
 import { fallbackOf } from './settings.js';
 
@@ -42,6 +44,8 @@ export interface Config {
   readonly checkpointMs: number;
   readonly sessionIdleMs: number;
   readonly maxActiveSessions: number;
+  /** LOG_BACKEND=jetstream: the cluster and stream; null for the embedded SQLite log. */
+  readonly jetstream: JetStreamOptions | null;
 }
 
 /** A rate limit as configured: at most `count` requests per `windowMs` per client. */
@@ -178,5 +182,39 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     checkpointMs: integer(env, 'CHECKPOINT_MS', 1),
     sessionIdleMs: integer(env, 'SESSION_IDLE_MS', 1),
     maxActiveSessions: integer(env, 'MAX_ACTIVE_SESSIONS', 1),
+    jetstream: logBackend(env),
+  };
+}
+
+/** LOG_BACKEND: null for the embedded log; the NATS_* settings are read (and checked) either way. */
+function logBackend(env: NodeJS.ProcessEnv): JetStreamOptions | null {
+  const options = jetStreamOptions(env);
+  return oneOf(env, 'LOG_BACKEND', ['sqlite', 'jetstream']) === 'jetstream' ? options : null;
+}
+
+/** The NATS_* settings; credentials only when set. */
+function jetStreamOptions(env: NodeJS.ProcessEnv): JetStreamOptions {
+  const servers = text(env, 'NATS_URL')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  if (servers.length === 0) throw new ConfigError('NATS_URL must name at least one server');
+  const stream = text(env, 'NATS_STREAM');
+  if (!isStreamName(stream))
+    throw new ConfigError(`NATS_STREAM may contain only letters, digits, "_" and "-" (got ${JSON.stringify(stream)})`);
+  const optional = (name: string) => text(env, name) || undefined;
+  const user = optional('NATS_USER');
+  const password = optional('NATS_PASSWORD');
+  const token = optional('NATS_TOKEN');
+  const credsFile = optional('NATS_CREDS');
+  return {
+    servers,
+    stream,
+    replicas: integer(env, 'NATS_REPLICAS', 1, 5),
+    duplicateWindowMs: integer(env, 'NATS_DUPLICATE_WINDOW_MS', 1_000),
+    ...(user === undefined ? {} : { user }),
+    ...(password === undefined ? {} : { password }),
+    ...(token === undefined ? {} : { token }),
+    ...(credsFile === undefined ? {} : { credsFile }),
   };
 }

@@ -6,6 +6,7 @@ import { NativeUwsUnavailableError } from './http/uws.js';
 import { lastResortHandler } from './lastResort.js';
 import { packageVersion } from './packageVersion.js';
 import { LogLockedError, LogOpenError } from './persistence/eventLog.js';
+import { JetStreamUnavailableError } from './persistence/jetstream/jetStreamOptions.js';
 import { usageText } from './settings.js';
 
 /** Refuse to start with one line on stderr and a documented exit code; never a stack trace. */
@@ -35,6 +36,7 @@ function handleArguments(args: readonly string[]): void {
 function refuseStartup(error: unknown): void {
   if (error instanceof LogOpenError) refuse(2, `configuration error: DATABASE_PATH: ${error.message}`);
   if (error instanceof LogLockedError) refuse(5, `refusing to start: ${error.message}`);
+  if (error instanceof JetStreamUnavailableError) refuse(6, `refusing to start: ${error.message}`);
   if (error instanceof NativeUwsUnavailableError) refuse(3, `refusing to start: ${error.message}`);
   if (error instanceof ListenError) {
     if (error.variable !== null) refuse(2, `configuration error: ${error.variable}: ${error.message}`);

@@ -123,6 +123,32 @@ export const SETTINGS: readonly Setting[] = [
     fallback: '10000',
     meaning: 'Session actors kept in memory at most (least recently used are passivated)',
   },
+  {
+    name: 'LOG_BACKEND',
+    fallback: 'sqlite',
+    meaning:
+      "`sqlite`: the embedded log in `DATABASE_PATH`. `jetstream`: cluster mode, the log is a NATS JetStream stream and `DATABASE_PATH` this node's replica of it (see Cluster mode)",
+  },
+  {
+    name: 'NATS_URL',
+    fallback: 'nats://127.0.0.1:4222',
+    meaning: 'Comma-separated NATS servers of the JetStream cluster (`LOG_BACKEND=jetstream`)',
+  },
+  { name: 'NATS_STREAM', fallback: 'EVENTS', meaning: 'The stream holding the log (created when missing)' },
+  {
+    name: 'NATS_REPLICAS',
+    fallback: '3',
+    meaning: 'Copies of the stream when this node creates it (1–5); a commit is acked once a quorum has it',
+  },
+  {
+    name: 'NATS_DUPLICATE_WINDOW_MS',
+    fallback: '600000',
+    meaning: "How long the stream dedupes a re-sent commit message; at least the producers' retry horizon",
+  },
+  { name: 'NATS_USER', fallback: '', meaning: 'NATS user name (with `NATS_PASSWORD`)' },
+  { name: 'NATS_PASSWORD', fallback: '', meaning: 'NATS password' },
+  { name: 'NATS_TOKEN', fallback: '', meaning: 'NATS token' },
+  { name: 'NATS_CREDS', fallback: '', meaning: 'Path of a NATS `.creds` file (JWT and seed)' },
 ];
 
 const byName = new Map(SETTINGS.map((setting) => [setting.name, setting]));
@@ -158,7 +184,8 @@ export function usageText(version: string): string {
     '',
     'Exit codes: 0 stopped cleanly; 1 internal error (logged at fatal level); 2 configuration error, one line naming the',
     'variable (also a HOST that is not an address of this machine); 3 uWebSockets.js native binary did not load;',
-    '4 the port is already in use; 5 DATABASE_PATH is held by another running server.',
+    '4 the port is already in use; 5 DATABASE_PATH is held by another running server; 6 LOG_BACKEND=jetstream and the',
+    'NATS cluster or its stream cannot be reached.',
     '',
     `  ${'VARIABLE'.padEnd(width)}  ${'DEFAULT'.padEnd(16)}  MEANING`,
     ...rows,

@@ -42,12 +42,15 @@ export class Pipeline implements PipelinePort {
     });
     // Hint: session_status is a projection; after a crash it lags the log until this fold catches it up.
     sessions.catchUp();
+    const route = (records: readonly StoredEvent[]) => this.supervisor.send({ type: 'ingest.committed', records });
+    const { replicaFeed } = options;
     const ingress = new GroupCommit({
       log,
       logger,
       scheduler,
       maxPendingEvents: options.maxPendingEvents,
-      committed: (records) => this.supervisor.send({ type: 'ingest.committed', records }),
+      // Hint: in cluster mode a commit's own records come back through the replica feed; routing them here would repeat them.
+      committed: replicaFeed === undefined ? route : () => undefined,
       ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
     });
     const limits = {
@@ -78,6 +81,7 @@ export class Pipeline implements PipelinePort {
     // Hint: without an error observer a failed root actor rethrows in a timer and takes Node down.
     this.supervisor.subscribe({ error: (error) => logger.error({ err: error }, 'supervisor failed') });
     this.supervisor.start();
+    replicaFeed?.onApplied(route);
   }
 
   /** The log itself, for the server that opened it (and tests); src/http sees only the port. */

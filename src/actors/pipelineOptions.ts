@@ -1,5 +1,6 @@
 import type { InspectionEvent } from 'xstate';
 import type { EventLog } from '../persistence/eventLog.js';
+import type { StoredEvent } from '../protocol/eventRecord.js';
 import type { Logger } from './logger.js';
 import type { PipelineMetrics } from './pipelineMetrics.js';
 import type { Scheduler } from './scheduler.js';
@@ -20,6 +21,11 @@ export interface PipelineOptions {
   readonly sessionIdleMs: number;
   readonly maxActiveSessions: number;
   readonly metrics?: PipelineMetrics;
+  /**
+   * Cluster mode: records applied from the replicated log, this node's own commits included. When set, live routing
+   * comes only from it (a commit's own records arrive through it too, so routing them at commit would repeat them).
+   */
+  readonly replicaFeed?: { onApplied(listener: (records: readonly StoredEvent[]) => void): void };
   /** xstate inspection of the actor system (tests count messages with it). */
   readonly inspect?: (event: InspectionEvent) => void;
 }

@@ -7,6 +7,7 @@ import type { Config } from '../config.js';
 import { packageVersion } from '../packageVersion.js';
 import { checkDatabasePath } from '../persistence/databasePath.js';
 import { LogOpenError } from '../persistence/eventLog.js';
+import { JetStreamEventLog } from '../persistence/jetstream/jetStreamEventLog.js';
 import { SqliteEventLog } from '../persistence/sqliteEventLog.js';
 import { registerDashboard } from './dashboard.js';
 import { explainListenFailure } from './listenFailure.js';
@@ -57,24 +58,14 @@ const VERSION = packageVersion();
 const SWEEP_MS = 1_000;
 const SERVER_ID = /^evt_[A-Za-z0-9_-]{21}$/;
 
-/** Open the SQLite log with the injected clock and ids. */
-function openLog(config: Config, deps: ServerDeps, logger: Logger, now: () => number): SqliteEventLog {
-  const log = new SqliteEventLog({
-    path: config.databasePath,
-    durability: config.durability,
-    now,
-    newId: deps.newEventId ?? (() => `evt_${nanoid()}`),
-    isGeneratedId: deps.newEventId === undefined ? (id) => SERVER_ID.test(id) : () => true,
-    newEpoch: customAlphabet('0123456789abcdefghijklmnopqrstuvwxyz', 16),
-    onNotice: (message) => logger.warn({}, message),
-  });
+/** The index tail rebuilt in memory at open, reported for operators. */
+function reportUnindexed(log: SqliteEventLog | JetStreamEventLog, logger: Logger): void {
   const unindexed = log.unindexedCount();
   if (unindexed > 0)
     logger.info(
       { unindexed_offsets: unindexed, head_offset: log.headOffset() },
       'index tail rebuilt in memory at open',
     );
-  return log;
 }
 
 /** Point the metrics at the pipeline and the log, and make the request log (LOG_REQUESTS). */
@@ -84,7 +75,7 @@ function operatorSurface(
   logger: Logger,
   metrics: ServerMetrics,
   pipeline: Pipeline,
-  log: SqliteEventLog,
+  log: SqliteEventLog | JetStreamEventLog,
 ): RequestLog {
   metrics.attach({
     stats: () => pipeline.stats(),
@@ -110,7 +101,8 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   const logger = deps.logger ?? silentLogger;
   const scheduler = deps.scheduler ?? systemScheduler(deps.now ?? Date.now);
   const now = deps.now ?? (() => scheduler.now());
-  const log = openLog(config, deps, logger, now);
+  const log = await openLog(config, deps, logger, now);
+  reportUnindexed(log, logger);
   const newSubscriberId = () => `sub_${nanoid(12)}`;
   const metrics = new ServerMetrics(deps.clock);
   const pipeline = new Pipeline({
@@ -128,6 +120,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     subscribeTimeoutMs: 10_000,
     sessionIdleMs: config.sessionIdleMs,
     maxActiveSessions: config.maxActiveSessions,
+    ...(log instanceof JetStreamEventLog ? { replicaFeed: log } : {}),
   });
   const requestLog = operatorSurface(config, deps, logger, metrics, pipeline, log);
   const app = uws.App();
@@ -173,4 +166,24 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
 
   logger.info({ host: config.host, port, database: config.databasePath, epoch: log.epoch }, 'event pipeline listening');
   return { port, pipeline, metrics, api, sweep: () => pipeline.sweep(), close };
+}
+
+/** The embedded SQLite log, or in cluster mode (LOG_BACKEND=jetstream) a JetStream stream with this file as its replica. */
+function openLog(
+  config: Config,
+  deps: ServerDeps,
+  logger: Logger,
+  now: () => number,
+): Promise<SqliteEventLog | JetStreamEventLog> | SqliteEventLog {
+  const logOptions = {
+    path: config.databasePath,
+    durability: config.durability,
+    now,
+    newId: deps.newEventId ?? (() => `evt_${nanoid()}`),
+    isGeneratedId: deps.newEventId === undefined ? (id: string) => SERVER_ID.test(id) : () => true,
+    onNotice: (message: string) => logger.warn({}, message),
+    newEpoch: customAlphabet('0123456789abcdefghijklmnopqrstuvwxyz', 16),
+  };
+  if (config.jetstream !== null) return JetStreamEventLog.open({ ...logOptions, jetstream: config.jetstream });
+  return new SqliteEventLog(logOptions);
 }

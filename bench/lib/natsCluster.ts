@@ -1,0 +1,179 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect as tcpConnect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import { track } from './childProcesses.js';
+import { freePort } from './serverProcess.js';
+
+/** One nats-server of the harness. */
+export interface NatsNode {
+  readonly name: string;
+  readonly clientPort: number;
+  readonly routePort: number;
+  readonly conf: string;
+  proc: ChildProcess | null;
+  output: string;
+}
+
+const NATS_SERVER = process.env.NATS_SERVER_BIN ?? 'nats-server';
+
+function configText(node: NatsNode, dir: string, routes: readonly number[]): string {
+  const lines = [
+    `server_name: ${node.name}`,
+    `listen: 127.0.0.1:${node.clientPort}`,
+    `jetstream { store_dir: "${join(dir, node.name)}" }`,
+  ];
+  if (routes.length > 1) {
+    const urls = routes.map((port) => `nats-route://127.0.0.1:${port}`).join(', ');
+    lines.push(`cluster { name: c, listen: 127.0.0.1:${node.routePort}, routes: [${urls}] }`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function portAnswers(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = tcpConnect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * A JetStream cluster on loopback for tests and benches: `size` nats-servers (1, or 3 with routes between them) on
+ * free ports, each with its own config file and store under one temp dir; started, killed (-9 by PID) and restarted
+ * one by one. `stop` ends them all and removes the dir.
+ */
+export class NatsCluster {
+  private constructor(
+    readonly dir: string,
+    readonly nodes: readonly NatsNode[],
+  ) {}
+
+  /** Start `size` servers and wait until JetStream answers on every one. */
+  static async start(size: 1 | 3): Promise<NatsCluster> {
+    const dir = mkdtempSync(join(tmpdir(), 'nats-cluster-'));
+    const nodes: NatsNode[] = [];
+    for (let i = 1; i <= size; i++) {
+      const name = `n${i}`;
+      nodes.push({
+        name,
+        clientPort: await freePort(),
+        routePort: await freePort(),
+        conf: join(dir, `${name}.conf`),
+        proc: null,
+        output: '',
+      });
+    }
+    const routes = nodes.map((node) => node.routePort);
+    for (const node of nodes) {
+      mkdirSync(join(dir, node.name), { recursive: true });
+      writeFileSync(node.conf, configText(node, dir, routes));
+    }
+    const cluster = new NatsCluster(dir, nodes);
+    for (let i = 0; i < size; i++) cluster.launch(i);
+    for (let i = 0; i < size; i++) await cluster.waitListening(i);
+    await cluster.waitForJetStream();
+    return cluster;
+  }
+
+  /** Client URLs of every server, as NATS_URL wants them. */
+  get url(): string {
+    return this.nodes.map((node) => `nats://127.0.0.1:${node.clientPort}`).join(',');
+  }
+
+  /** kill -9 one server by its PID and wait for it to exit. */
+  async kill(index: number): Promise<void> {
+    const node = this.nodes[index]!;
+    const proc = node.proc;
+    if (proc === null) return;
+    node.proc = null;
+    if (proc.exitCode !== null || proc.signalCode !== null) return;
+    const exited = new Promise((resolve) => proc.once('exit', resolve));
+    process.kill(proc.pid!, 'SIGKILL');
+    await exited;
+  }
+
+  /** Start a server that was killed, on the same ports and store. */
+  async restart(index: number): Promise<void> {
+    this.launch(index);
+    await this.waitListening(index);
+  }
+
+  /** The index of the server leading `stream` (its placement leader), waiting for one to be elected. */
+  async leaderOf(stream: string, timeoutMs = 20_000): Promise<number> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        const nc = await connect({ servers: this.liveUrls(), timeout: 1_000, maxReconnectAttempts: 0 });
+        try {
+          const jsm = await jetstreamManager(nc, { timeout: 1_000 });
+          const leader = (await jsm.streams.info(stream)).cluster?.leader;
+          const index = this.nodes.findIndex((node) => node.name === leader);
+          if (index >= 0 && this.nodes[index]!.proc !== null) return index;
+        } finally {
+          await nc.close();
+        }
+      } catch {
+        // no leader yet
+      }
+      if (Date.now() > deadline) throw new Error(`no leader for ${stream} within ${timeoutMs} ms`);
+      await sleep(100);
+    }
+  }
+
+  /** Stop every server (kill -9 by PID) and remove the temp dir. */
+  async stop(): Promise<void> {
+    for (let i = 0; i < this.nodes.length; i++) await this.kill(i);
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  private liveUrls(): string[] {
+    return this.nodes.filter((node) => node.proc !== null).map((node) => `nats://127.0.0.1:${node.clientPort}`);
+  }
+
+  private launch(index: number): void {
+    const node = this.nodes[index]!;
+    // Hint: tracked, so a test or bench run that ends early still kills its servers by PID.
+    const proc = track(spawn(NATS_SERVER, ['-c', node.conf], { stdio: ['ignore', 'pipe', 'pipe'] }));
+    proc.stdout?.on('data', (chunk: Buffer) => (node.output += chunk.toString()));
+    proc.stderr?.on('data', (chunk: Buffer) => (node.output += chunk.toString()));
+    node.proc = proc;
+  }
+
+  private async waitListening(index: number): Promise<void> {
+    const node = this.nodes[index]!;
+    const deadline = Date.now() + 10_000;
+    while (!(await portAnswers(node.clientPort))) {
+      if (node.proc?.exitCode !== null) throw new Error(`${node.name} exited:\n${node.output}`);
+      if (Date.now() > deadline) throw new Error(`${node.name} not listening within 10 s:\n${node.output}`);
+      await sleep(50);
+    }
+  }
+
+  /** JetStream answers (in a cluster: a meta leader was elected). */
+  private async waitForJetStream(): Promise<void> {
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      try {
+        const nc = await connect({ servers: this.liveUrls(), timeout: 1_000, maxReconnectAttempts: 0 });
+        try {
+          await (await jetstreamManager(nc, { timeout: 1_000 })).getAccountInfo();
+          return;
+        } finally {
+          await nc.close();
+        }
+      } catch (error) {
+        if (Date.now() > deadline) throw new Error(`JetStream not ready within 20 s: ${String(error)}`);
+        await sleep(100);
+      }
+    }
+  }
+}

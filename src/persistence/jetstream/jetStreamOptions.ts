@@ -1,0 +1,23 @@
+/** How a node reaches the JetStream cluster and which stream holds the log (LOG_BACKEND=jetstream). */
+export interface JetStreamOptions {
+  /** NATS_URL, split on commas. */
+  readonly servers: readonly string[];
+  /** NATS_STREAM. */
+  readonly stream: string;
+  /** NATS_REPLICAS: copies the stream keeps (a PubAck means a quorum of them has the commit). */
+  readonly replicas: number;
+  /** NATS_DUPLICATE_WINDOW_MS: how long the stream remembers message ids. */
+  readonly duplicateWindowMs: number;
+  /** Where the stream keeps messages when this node creates it: `file` (always, in production) or `memory` (tests). */
+  readonly storage?: 'file' | 'memory';
+  readonly user?: string;
+  readonly password?: string;
+  readonly token?: string;
+  /** NATS_CREDS: a .creds file (JWT and nkey seed). */
+  readonly credsFile?: string;
+}
+
+/** Thrown when the cluster cannot be reached or the stream cannot be opened; names the servers and the reason. */
+export class JetStreamUnavailableError extends Error {
+  override readonly name = 'JetStreamUnavailableError';
+}

@@ -1,0 +1,98 @@
+import { type ConsumerMessages, DeliverPolicy, type JetStreamClient, type JsMsg } from '@nats-io/jetstream';
+
+/** What the applier feeds: one stream message at a time, in sequence order; a throw stops and retries it later. */
+export interface ReplicaSink {
+  /** The next sequence the replica needs (its last applied + 1). */
+  nextSeq(): number;
+  apply(seq: number, msgId: string | null, data: Uint8Array): void;
+}
+
+/** What the applier needs: the stream, where messages go, and where its notices go. */
+export interface ReplicaApplierOptions {
+  readonly js: JetStreamClient;
+  readonly stream: string;
+  readonly sink: ReplicaSink;
+  readonly onNotice: (message: string) => void;
+  /** Pause before a consumer is recreated after a failure (ms). */
+  readonly retryMs?: number;
+}
+
+const reasonOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/**
+ * Consumes the stream in order into the replica, from the replica's head + 1. It uses an ordered consumer and
+ * recreates it (from the last applied sequence + 1) whenever it fails, misses two heartbeats, or the connection
+ * comes back.
+ *
+ * Hint: measured with client 3.4.0 and server 2.9.10, an ordered consumer can loop forever when the server hosting
+ * it dies; recreating it from our own position is the reliable way out, and cheap (messages are applied once: the
+ * sink skips what it already has).
+ */
+export class ReplicaApplier {
+  private current: ConsumerMessages | null = null;
+  private stopped = false;
+  private running: Promise<void> | null = null;
+
+  constructor(private readonly options: ReplicaApplierOptions) {}
+
+  /** Start consuming; resolves at once (the loop runs until stop). */
+  start(): void {
+    this.running ??= this.loop();
+  }
+
+  /** Drop the current consumer and make a new one from the replica's position (after a reconnect, say). */
+  restart(): void {
+    this.current?.stop();
+  }
+
+  /** Stop consuming; resolves when the loop has ended. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.current?.stop();
+    await this.running;
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.stopped) {
+      try {
+        await this.consumeOnce();
+      } catch (error) {
+        if (!this.stopped) this.options.onNotice(`replica feed: ${reasonOf(error)}; recreating the consumer`);
+      }
+      if (!this.stopped) await new Promise((resolve) => setTimeout(resolve, this.options.retryMs ?? 250));
+    }
+  }
+
+  private async consumeOnce(): Promise<void> {
+    const { js, stream, sink } = this.options;
+    const consumer = await js.consumers.get(stream, {
+      deliver_policy: DeliverPolicy.StartSequence,
+      opt_start_seq: sink.nextSeq(),
+    });
+    if (this.stopped) return;
+    const messages = await consumer.consume({ max_messages: 2_000, idle_heartbeat: 500, expires: 5_000 });
+    this.current = messages;
+    void this.watch(messages);
+    try {
+      for await (const message of messages) this.deliver(message);
+    } finally {
+      this.current = null;
+      messages.stop();
+    }
+  }
+
+  private deliver(message: JsMsg): void {
+    const msgId = message.headers?.get('Nats-Msg-Id') ?? '';
+    this.options.sink.apply(message.seq, msgId === '' ? null : msgId, message.data);
+  }
+
+  /** Two missed heartbeats end this consumer (the loop makes a new one). */
+  private async watch(messages: ConsumerMessages): Promise<void> {
+    for await (const status of messages.status()) {
+      if (status.type === 'heartbeats_missed' && status.count >= 2) {
+        messages.stop();
+        return;
+      }
+    }
+  }
+}

@@ -1,0 +1,104 @@
+import { readFileSync } from 'node:fs';
+import {
+  type JetStreamClient,
+  type JetStreamManager,
+  jetstream,
+  jetstreamManager,
+  type StreamInfo,
+} from '@nats-io/jetstream';
+import {
+  type ConnectionOptions,
+  connect,
+  credsAuthenticator,
+  type NatsConnection,
+  nanos,
+} from '@nats-io/transport-node';
+import { type JetStreamOptions, JetStreamUnavailableError } from './jetStreamOptions.js';
+import { isStreamName, streamEpoch, streamSubjects } from './streamSubjects.js';
+
+/** A connection to the cluster with the stream opened (created when missing). */
+export interface OpenedStream {
+  readonly nc: NatsConnection;
+  readonly js: JetStreamClient;
+  readonly jsm: JetStreamManager;
+  /** The stream's identity: its name and creation time. */
+  readonly epoch: string;
+}
+
+const CONNECT_TIMEOUT_MS = 5_000;
+
+function connectionOptions(options: JetStreamOptions): ConnectionOptions {
+  return {
+    servers: [...options.servers],
+    name: 'event-pipeline',
+    timeout: CONNECT_TIMEOUT_MS,
+    // Hint: a node keeps serving reads while the cluster is away, so it never gives up reconnecting.
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 250,
+    pingInterval: 2_000,
+    maxPingOut: 2,
+    ...(options.user === undefined ? {} : { user: options.user, pass: options.password ?? '' }),
+    ...(options.token === undefined ? {} : { token: options.token }),
+    ...(options.credsFile === undefined
+      ? {}
+      : { authenticator: credsAuthenticator(new Uint8Array(readFileSync(options.credsFile))) }),
+  };
+}
+
+const reasonOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/** Connect and open (or create) the stream; throws JetStreamUnavailableError naming the servers and the reason. */
+export async function openStream(options: JetStreamOptions, newEpoch: () => string): Promise<OpenedStream> {
+  if (!isStreamName(options.stream))
+    throw new JetStreamUnavailableError(`NATS_STREAM ${JSON.stringify(options.stream)} is not a valid stream name`);
+  let nc: NatsConnection;
+  try {
+    nc = await connect(connectionOptions(options));
+  } catch (error) {
+    throw new JetStreamUnavailableError(
+      `cannot reach the NATS cluster at ${options.servers.join(',')}: ${reasonOf(error)}`,
+      { cause: error },
+    );
+  }
+  try {
+    const jsm = await jetstreamManager(nc, { timeout: CONNECT_TIMEOUT_MS });
+    const epoch = await ensureStream(jsm, options, newEpoch);
+    return { nc, js: jetstream(nc, { timeout: CONNECT_TIMEOUT_MS }), jsm, epoch };
+  } catch (error) {
+    await nc.close().catch(() => undefined);
+    throw new JetStreamUnavailableError(
+      `JetStream stream ${options.stream} at ${options.servers.join(',')} is unavailable: ${reasonOf(error)}`,
+      { cause: error },
+    );
+  }
+}
+
+const EPOCH_NOTE = /^event-pipeline log, epoch (\S+)$/;
+
+/** The stream's epoch: made with the stream and kept in its description (else its name and creation time). */
+function epochOf(info: StreamInfo): string {
+  return EPOCH_NOTE.exec(info.config.description ?? '')?.[1] ?? streamEpoch(info.config.name, info.created);
+}
+
+/** The stream's epoch; creates the stream (file storage, the configured replicas) when it does not exist. */
+async function ensureStream(jsm: JetStreamManager, options: JetStreamOptions, newEpoch: () => string): Promise<string> {
+  try {
+    return epochOf(await jsm.streams.info(options.stream));
+  } catch (error) {
+    if (!/not found/i.test(reasonOf(error))) throw error;
+  }
+  try {
+    await jsm.streams.add({
+      name: options.stream,
+      description: `event-pipeline log, epoch ${newEpoch()}`,
+      subjects: streamSubjects(options.stream),
+      storage: options.storage ?? 'file',
+      num_replicas: options.replicas,
+      duplicate_window: nanos(options.duplicateWindowMs),
+    });
+  } catch (error) {
+    // Hint: two nodes starting together both try to create it; the loser just reads what the winner made.
+    if (!/already in use/i.test(reasonOf(error))) throw error;
+  }
+  return epochOf(await jsm.streams.info(options.stream));
+}

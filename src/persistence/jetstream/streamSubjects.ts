@@ -1,0 +1,28 @@
+/**
+ * Subject encoding. Every commit goes to one subject per stream: keyed replay is served by each node's replica
+ * index, not by subject filters, so a commit can carry many producers' events in one message (measured: publishing
+ * is client-bound at ~20k acked messages/s, so one message per event would cap ingest there).
+ *
+ * Hint: NATS tokens cannot hold '.', '*', '>' or whitespace, so a stream name is checked before it becomes one.
+ */
+const TOKEN = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** True when `name` can be a JetStream stream name and a subject token. */
+export function isStreamName(name: string): boolean {
+  return TOKEN.test(name);
+}
+
+/** The subject every commit of `stream` is published to. */
+export function commitSubject(stream: string): string {
+  return `${stream}.commit`;
+}
+
+/** The subjects the stream captures. */
+export function streamSubjects(stream: string): string[] {
+  return [`${stream}.>`];
+}
+
+/** The log epoch for a stream: its name and creation time, so a deleted and recreated stream is a new log. */
+export function streamEpoch(stream: string, created: string): string {
+  return `${stream}-${created.replace(/[^0-9]/g, '')}`;
+}

@@ -1,0 +1,59 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { freePort, runMain } from './support/childServer.js';
+import { ClusterNodes } from './support/clusterNodes.js';
+import { NatsCluster } from './support/natsCluster.js';
+import { allEvents, eventBody, getJson, postEvents, waitFor } from './support/pipelineRest.js';
+
+describe('cluster mode when NATS is unreachable', () => {
+  let nats: NatsCluster | undefined;
+  let nodes: ClusterNodes | undefined;
+  afterAll(async () => {
+    await nodes?.stop();
+    await nats?.stop();
+  });
+
+  it('refuses to start with exit 6 and one line naming the servers', async () => {
+    const port = await freePort();
+    const run = await runMain({
+      LOG_BACKEND: 'jetstream',
+      NATS_URL: `nats://127.0.0.1:${port}`,
+      DATABASE_PATH: `/tmp/never-created-${port}/events.db`,
+      PORT: '0',
+      HOST: '127.0.0.1',
+    });
+    expect(run.code).toBe(6);
+    expect(run.stderr).toMatch(
+      new RegExp(`^refusing to start: cannot reach the NATS cluster at nats://127.0.0.1:${port}`),
+    );
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('answers publishes with the retryable error and keeps serving reads while NATS is down, then recovers', async () => {
+    nats = await NatsCluster.start(1);
+    nodes = new ClusterNodes(nats, 'EVENTS', 1);
+    const node = await nodes.start('a');
+    const first = await postEvents(node.base, [eventBody(), eventBody()]);
+    expect(first.status).toBe(201);
+    await nats.kill(0);
+    const refused = await fetch(`${node.base}/events`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(eventBody({ id: 'during-outage' })),
+    });
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('retry-after')).toBe('1');
+    expect((await allEvents(node.base)).map((r) => r.offset)).toEqual([1, 2]);
+    const readiness = await getJson<{ ready: boolean; reason: string }>(`${node.base}/readiness`);
+    expect(readiness).toMatchObject({ status: 503, body: { ready: false } });
+    expect(readiness.body.reason).toMatch(/NATS cluster is unreachable/);
+    await nats.restart(0);
+    // The producer retries with the same id once NATS is back: committed once.
+    await waitFor(
+      async () => (await postEvents(node.base, eventBody({ id: 'during-outage' }))).status === 201,
+      'recovery',
+      20_000,
+      200,
+    );
+    expect((await allEvents(node.base)).map((r) => r.id).slice(2)).toEqual(['during-outage']);
+  }, 60_000);
+});

@@ -1,0 +1,77 @@
+import type { ChildServer } from './childServer.js';
+import { eventBody } from './pipelineRest.js';
+import type { WireRecord } from './wsClient.js';
+
+/** An acked record as a producer saw it. */
+export interface Acked {
+  readonly id: string;
+  readonly offset: number;
+}
+
+/**
+ * A producer that keeps publishing batches with producer ids through one node, retrying a batch (same ids) on any
+ * error or non-2xx answer until it is acked, so every batch is acked exactly once whatever fails underneath.
+ */
+export class SteadyProducer {
+  readonly acked: Acked[] = [];
+  /** Non-2xx answers and network errors seen (retried). */
+  failures = 0;
+  private stopped = false;
+  private readonly done: Promise<void>;
+
+  constructor(
+    private target: () => ChildServer,
+    private readonly name: string,
+    private readonly batch = 10,
+  ) {
+    this.done = this.run();
+  }
+
+  /** Batches acked so far. */
+  get batches(): number {
+    return this.acked.length / this.batch;
+  }
+
+  /** Publish through another node from the next attempt on. */
+  retarget(target: () => ChildServer): void {
+    this.target = target;
+  }
+
+  /** Finish the batch in flight and stop. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.done;
+  }
+
+  private async run(): Promise<void> {
+    for (let n = 0; !this.stopped; n++) {
+      const events = Array.from({ length: this.batch }, (_, i) =>
+        eventBody({ id: `${this.name}-${n}-${i}`, session_id: `${this.name}-${i % 3}`, payload: { n, i } }),
+      );
+      for (;;) {
+        const records = await this.attempt(events);
+        if (records !== null) {
+          for (const r of records) this.acked.push({ id: r.id, offset: r.offset });
+          break;
+        }
+        this.failures++;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    }
+  }
+
+  private async attempt(events: unknown[]): Promise<WireRecord[] | null> {
+    try {
+      const response = await fetch(`${this.target().base}/events`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(events),
+        signal: AbortSignal.timeout(15_000),
+      });
+      if (response.status !== 201 && response.status !== 200) return null;
+      return (await response.json()) as WireRecord[];
+    } catch {
+      return null;
+    }
+  }
+}

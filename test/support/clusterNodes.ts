@@ -1,0 +1,57 @@
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type ChildServer, killServer, spawnServer } from './childServer.js';
+import type { NatsCluster } from './natsCluster.js';
+import { allEvents } from './pipelineRest.js';
+
+/** Pipeline nodes (node dist/src/main.js, LOG_BACKEND=jetstream) on one NatsCluster, each with its own replica. */
+export class ClusterNodes {
+  readonly dir = mkdtempSync(join(tmpdir(), 'cluster-nodes-'));
+  private readonly running = new Map<string, ChildServer>();
+
+  constructor(
+    private readonly nats: NatsCluster,
+    private readonly stream = 'EVENTS',
+    private readonly replicas = nats.nodes.length,
+  ) {}
+
+  /** The replica file of node `name`. */
+  databasePath(name: string): string {
+    return join(this.dir, `${name}.db`);
+  }
+
+  /** Start node `name` (again, after a kill, on the same replica); resolves once /health answers. */
+  async start(name: string, env: Record<string, string> = {}): Promise<ChildServer> {
+    const server = await spawnServer(this.databasePath(name), {
+      LOG_BACKEND: 'jetstream',
+      NATS_URL: this.nats.url,
+      NATS_STREAM: this.stream,
+      NATS_REPLICAS: String(this.replicas),
+      ...env,
+    });
+    this.running.set(name, server);
+    return server;
+  }
+
+  /** kill -9 node `name` by its PID and wait for it to exit. */
+  async kill(name: string): Promise<void> {
+    await killServer(this.running.get(name));
+    this.running.delete(name);
+  }
+
+  /** Kill every node and remove the replicas. */
+  async stop(): Promise<void> {
+    for (const name of [...this.running.keys()]) await this.kill(name);
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** A hash of a node's whole log as GET /events serves it (ids, offsets, content, timestamps), and its length. */
+export async function logDigest(base: string): Promise<{ count: number; head: number; sha256: string }> {
+  const records = await allEvents(base);
+  const hash = createHash('sha256');
+  for (const record of records) hash.update(`${JSON.stringify(record)}\n`);
+  return { count: records.length, head: records.at(-1)?.offset ?? 0, sha256: hash.digest('hex') };
+}
