@@ -5,7 +5,7 @@ import { selectTuples } from './sqlRows.js';
 
 /**
  * Delete every event below `boundary`, with its producer ids and its share of the type counters, in one
- * transaction; next_offset is saved with it so offsets are never reused. Returns the number of events deleted.
+ * transaction (IMMEDIATE: it reads before it writes, and the writer thread may commit in between); next_offset is saved with it so offsets are never reused. Returns the number of events deleted.
  */
 export function deleteBelow(db: Database.Database, meta: LogMeta, boundary: number, nextOffset: number): number {
   return db.transaction(() => {
@@ -20,5 +20,5 @@ export function deleteBelow(db: Database.Database, meta: LogMeta, boundary: numb
     db.prepare<[number]>('DELETE FROM producer_ids WHERE o < ?').run(boundary);
     meta.set('next_offset', String(nextOffset));
     return deleted;
-  })();
+  }).immediate();
 }
