@@ -59,6 +59,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   const log = new SqliteEventLog({
     path: config.databasePath,
     durability: config.durability,
+    writer: config.logWriter,
     now,
     newId: deps.newEventId ?? (() => `evt_${nanoid()}`),
     isGeneratedId: deps.newEventId === undefined ? (id) => SERVER_ID.test(id) : () => true,

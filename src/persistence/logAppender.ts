@@ -2,8 +2,8 @@ import type Database from 'better-sqlite3';
 import type { EventInput } from '../protocol/eventInput.js';
 import type { StoredEvent } from '../protocol/eventRecord.js';
 import type { GroupOutcome } from './eventLog.js';
-import type { LogHead } from './logMeta.js';
 import { type PlanContext, planGroups } from './groupPlanner.js';
+import type { LogHead } from './logMeta.js';
 import type { RowWriter } from './rowWriter.js';
 
 /** What an append needs besides the rows: a clock, ids, the lookup of committed ids, and who hears of each row. */

@@ -22,9 +22,9 @@ import { openFailureReason } from './openError.js';
 import { openSqliteLog } from './openSqliteLog.js';
 import { deleteBelow } from './retention.js';
 import type { SessionStatusStore } from './sessionStatusStore.js';
-import type { ThreadedAppender } from './threadedAppender.js';
 import { DEFAULT_INDEX_CHUNK, type SqliteEventLogOptions } from './sqliteEventLogOptions.js';
 import { lazyStatement, valueStatement } from './sqlRows.js';
+import type { ThreadedAppender } from './threadedAppender.js';
 import type { TypeStats } from './typeStats.js';
 
 export type { Durability } from './logFile.js';

@@ -34,6 +34,8 @@ interface Planned {
 export class ThreadedAppender {
   /** The last commit handed out; the next one plans after it has landed. */
   private last: Promise<unknown> = Promise.resolve();
+  /** Commits handed out whose promise has not settled yet. */
+  private unanswered = 0;
 
   constructor(
     private readonly head: LogHead,
@@ -48,8 +50,13 @@ export class ThreadedAppender {
 
   /** The asynchronous commit: resolves once the writer thread committed it; rejects with nothing committed. */
   commit(groups: readonly (readonly EventInput[])[]): Promise<GroupOutcome[]> {
-    const result = this.last.then(() => this.send(groups));
-    this.last = result.catch(() => {});
+    // Hint: sent at once when nothing is unanswered (the group commit's case), else after the previous one landed.
+    const result = this.unanswered === 0 ? this.send(groups) : this.last.then(() => this.send(groups));
+    this.unanswered++;
+    this.last = result.then(
+      () => this.unanswered--,
+      () => this.unanswered--,
+    );
     return result;
   }
 
@@ -87,7 +94,12 @@ export class ThreadedAppender {
   }
 
   private send(groups: readonly (readonly EventInput[])[]): Promise<GroupOutcome[]> {
-    const planned = this.plan(groups);
+    let planned: Planned;
+    try {
+      planned = this.plan(groups);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     if (planned.events.length === 0) return Promise.resolve(planned.outcomes);
     return new Promise((resolve, reject) => {
       this.thread.send(
