@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isRunning, stopChild, track, waitForExit } from './childProcesses.js';
-import { cpuTimeMs, rssBytes } from './procStats.js';
+import { cpuTimeMs, mainThreadCpuMs, rssBytes } from './procStats.js';
 
 /** The repository root (this file runs as dist/bench/lib/serverProcess.js). */
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -160,6 +160,12 @@ export class ServerProcess {
   cpuTimeMs(): number {
     this.assertAlive();
     return cpuTimeMs(this.pid);
+  }
+
+  /** CPU time of the server's main (I/O) thread so far, in ms: total minus writer, indexer, GC and pool threads. */
+  ioThreadCpuMs(): number {
+    this.assertAlive();
+    return mainThreadCpuMs(this.pid);
   }
 
   rssBytes(): number {
