@@ -45,7 +45,12 @@ export const replayStorm: Scenario = {
       const replays = context.quick ? 20 : 50;
       const inputs = new EventFactory({ seed: 17, sessions: 1_000, users: 5_000 }).inputs(100_000);
       await appendToLog(`${dir}/events.db`, inputs, total);
-      const server = await ServerProcess.start({ dir, label: 'replay-storm', profileDir: context.profileDir });
+      const server = await ServerProcess.start({
+        dir,
+        label: 'replay-storm',
+        profileDir: context.profileDir,
+        env: { MAX_SUBSCRIBERS: String(replays + 100), MAX_WS_CONNECTIONS_PER_IP: String(replays + 100) },
+      });
       const client = WorkerProcess.start('replayStormClient');
       let idle: LatencyHistogram;
       let during: LatencyHistogram;
