@@ -18,6 +18,8 @@ export class ReplayTurns {
   /** The lowest "last served" among this turn's askers (after serving): next turn's floor. */
   private lowestAsked = Number.POSITIVE_INFINITY;
   private readonly served = new WeakMap<object, number>();
+  /** Measured cost of one replayed row (ms), a moving average over pages: sizes pages to the time granted. */
+  private msPerRow = 0;
 
   constructor(private readonly scheduler: Pick<Scheduler, 'immediate'>) {}
 
@@ -38,6 +40,18 @@ export class ReplayTurns {
   /** `ms` of this turn's budget were used. */
   spend(ms: number): void {
     this.usedMs += ms;
+  }
+
+  /** A page of `rows` rows took `ms` (read, serialize, write). */
+  notePage(rows: number, ms: number): void {
+    if (rows <= 0) return;
+    const perRow = ms / rows;
+    this.msPerRow = this.msPerRow === 0 ? perRow : this.msPerRow * 0.8 + perRow * 0.2;
+  }
+
+  /** Rows that fit in `ms` at the measured cost (at least `floor`), so one page never overshoots a grant by much. */
+  rowsFor(ms: number, floor: number): number {
+    return this.msPerRow === 0 ? floor : Math.max(floor, Math.floor(ms / this.msPerRow));
   }
 
   private startTurn(): void {

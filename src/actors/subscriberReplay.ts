@@ -50,12 +50,14 @@ export function replaySlice(context: SubscriberContext): ReplaySlice {
       stalledSince = null;
       // Hint: bound the scanned range too, so a sparse filter over a huge log never blocks the loop for long.
       const upTo = Math.min(head, nextOffset + limits.replayPage * 20 - 1);
-      const rows = pageRows(limits, recordBytes);
+      const rows = Math.min(pageRows(limits, recordBytes), turns.rowsFor(sliceMs, FIRST_PAGE_ROWS));
+      const pageStarted = scheduler.monotonic();
       const page = log.readJsonFrom(nextOffset, context.filter, rows, upTo);
       if (page.records.length > 0) {
         recordBytes = writeRecordTexts(context, page.records) / page.records.length;
         lastActivity = scheduler.now();
       }
+      turns.notePage(page.records.length, scheduler.monotonic() - pageStarted);
       nextOffset = page.records.length === rows ? page.lastOffset! + 1 : upTo + 1;
       if (scheduler.monotonic() - started > sliceMs)
         return { nextOffset, recordBytes, lastActivity, stalledSince, next: 'more' };
