@@ -34,6 +34,8 @@ export interface ServerOptions {
   readonly env?: Readonly<Record<string, string>>;
   /** Write a V8 CPU profile of the server to this directory when it stops. */
   readonly profileDir?: string | null;
+  /** How long to wait for GET /readiness (default 20 s; a large log's startup catch-up takes longer on a busy machine). */
+  readonly readyTimeoutMs?: number;
   /** A name for the profile file. */
   readonly label: string;
 }
@@ -99,7 +101,7 @@ export class ServerProcess {
       );
       const server = new ServerProcess(child, port, databasePath);
       try {
-        await server.waitReady(20_000);
+        await server.waitReady(options.readyTimeoutMs ?? 20_000);
         return server;
       } catch (error) {
         lastError = error;
