@@ -7,6 +7,9 @@ import type { Scheduler } from './scheduler.js';
 /** How a submitted batch ended: committed (with records), rejected (conflict), or not committed (retryable). */
 export type SubmitOutcome = GroupOutcome | { readonly ok: false; readonly retryable: true; readonly message: string };
 
+/** Payload characters after which a commit's records go to the router in another message (at a batch boundary). */
+export const COMMITTED_CHUNK_BYTES = 256 * 1024;
+
 interface Pending {
   readonly inputs: readonly EventInput[];
   readonly done: (outcome: SubmitOutcome) => void;
@@ -18,7 +21,10 @@ export interface GroupCommitOptions {
   readonly logger: Logger;
   readonly scheduler: Pick<Scheduler, 'immediate'>;
   readonly maxPendingEvents: number;
-  /** Called once per commit that appended records, in offset order, after its producers were acked. */
+  /**
+   * Called with the records a commit appended, in offset order, after its producers were acked: once per commit,
+   * or once per COMMITTED_CHUNK_BYTES of payload (cut between producers' batches) for a large one.
+   */
   readonly committed: (records: readonly StoredEvent[]) => void;
 }
 
@@ -97,14 +103,31 @@ export class GroupCommit {
       return;
     }
     this.commits++;
-    const appended: StoredEvent[] = [];
+    let appended: StoredEvent[] = [];
+    let bytes = 0;
     for (let i = 0; i < batch.length; i++) {
       const outcome = outcomes[i]!;
       this.safeCall(() => batch[i]!.done(outcome));
-      if (outcome.ok) for (const record of outcome.appended) appended.push(record);
+      if (!outcome.ok) continue;
+      for (const record of outcome.appended) {
+        appended.push(record);
+        bytes += record.payloadJson.length;
+      }
+      // Hint: a subscriber checks its socket bound between deliveries, not inside one, so a delivery is cut at
+      // COMMITTED_CHUNK_BYTES (at a producer's batch boundary): a large group commit (the writer thread gathers
+      // whatever arrived while the previous commit was in flight) never pushes far past SUBSCRIBER_BUFFER_BYTES.
+      if (bytes >= COMMITTED_CHUNK_BYTES) {
+        this.deliver(appended);
+        appended = [];
+        bytes = 0;
+      }
     }
-    // Offsets were assigned group by group, so `appended` is already in offset order.
-    if (appended.length > 0) this.safeCall(() => this.options.committed(appended));
+    // Offsets were assigned group by group, so every chunk is in offset order, and chunks follow each other.
+    this.deliver(appended);
+  }
+
+  private deliver(records: readonly StoredEvent[]): void {
+    if (records.length > 0) this.safeCall(() => this.options.committed(records));
   }
 
   private safeCall(fn: () => void): void {
