@@ -69,7 +69,7 @@ export class GroupCommit {
   }
 
   private schedule(): void {
-    // Hint: while a commit is in flight, the next one is started when it completes (see flush).
+    // Hint: while a commit is in flight, the next one is started when it completes (see next).
     if (this.scheduled || this.inFlight !== null) return;
     this.scheduled = true;
     this.options.scheduler.immediate(() => {
@@ -83,10 +83,17 @@ export class GroupCommit {
     const batch = this.pending;
     this.pending = [];
     this.pendingEvents = 0;
-    this.inFlight = this.commit(batch).finally(() => {
-      this.inFlight = null;
-      if (this.pending.length > 0) this.schedule();
-    });
+    this.inFlight = this.commit(batch);
+  }
+
+  /**
+   * The log answered the commit in flight: send the next one at once, before this one's acks and routing run.
+   * Hint: with the writer thread, the log then writes commit N+1 while the I/O thread acks and routes commit N
+   * (the next commit plans after N landed, so offsets and producer ids still see N).
+   */
+  private next(): void {
+    this.inFlight = null;
+    if (this.pending.length > 0) this.flush();
   }
 
   private async commit(batch: readonly Pending[]): Promise<void> {
@@ -94,6 +101,7 @@ export class GroupCommit {
     try {
       outcomes = await this.options.log.commit(batch.map((p) => p.inputs));
     } catch (error) {
+      this.next();
       this.options.logger.error({ err: error }, 'group commit failed');
       const message =
         error instanceof LogWriteError
@@ -102,6 +110,7 @@ export class GroupCommit {
       for (const p of batch) this.safeCall(() => p.done({ ok: false, retryable: true, message }));
       return;
     }
+    this.next();
     this.commits++;
     let appended: StoredEvent[] = [];
     let bytes = 0;
