@@ -54,7 +54,10 @@ describe('GroupCommit deliveries of one commit', () => {
           // Every delivery but the last holds whole batches and crossed the chunk size only with its last batch.
           const ends = new Set<number>();
           let end = 0;
-          for (const batch of sizes) ends.add((end += batch.length));
+          for (const batch of sizes) {
+            end += batch.length;
+            ends.add(end);
+          }
           for (const delivery of deliveries.slice(0, -1)) {
             expect(ends.has(delivery[delivery.length - 1]!.offset)).toBe(true);
             const bytes = delivery.reduce((sum, r) => sum + r.payloadJson.length, 0);
