@@ -12,6 +12,7 @@ import { ingestWsBatch, ingestWsSingle } from './scenarios/ingestWs.js';
 import { logAppend } from './scenarios/logAppend.js';
 import { memory } from './scenarios/memory.js';
 import { replay } from './scenarios/replay.js';
+import { replayStorm } from './scenarios/replayStorm.js';
 import { routingScale } from './scenarios/routingScale.js';
 import { sdkPublish } from './scenarios/sdkPublish.js';
 
@@ -26,6 +27,7 @@ const SCENARIOS: readonly Scenario[] = [
   fanout,
   routingScale,
   replay,
+  replayStorm,
   memory,
   baseline,
   cluster,

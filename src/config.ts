@@ -10,6 +10,8 @@ export interface Config {
   readonly port: number;
   readonly databasePath: string;
   readonly durability: Durability;
+  /** Where commits are written: a writer thread of their own, or inline on the I/O thread (LOG_WRITER). */
+  readonly logWriter: 'thread' | 'inline';
   readonly corsOrigins: readonly string[];
   readonly requireAuth: boolean;
   readonly apiKey: string;
@@ -157,6 +159,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: integer(env, 'PORT', 0, 65_535),
     databasePath: text(env, 'DATABASE_PATH'),
     durability: oneOf<Durability>(env, 'DURABILITY', ['normal', 'full']),
+    logWriter: oneOf(env, 'LOG_WRITER', ['thread', 'inline'] as const),
     corsOrigins: corsOrigins(env),
     requireAuth,
     apiKey,

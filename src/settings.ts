@@ -30,6 +30,12 @@ export const SETTINGS: readonly Setting[] = [
       '`normal`: SQLite `synchronous=NORMAL` in WAL mode; a commit survives a process crash (kill -9) but the last commits may be lost on power loss. `full`: `synchronous=FULL`; every acked commit is fsynced, slower',
   },
   {
+    name: 'LOG_WRITER',
+    fallback: 'thread',
+    meaning:
+      "`thread`: a writer thread owns the log's write connection (appends and commits off the I/O thread). `inline`: commits run on the I/O thread, as before",
+  },
+  {
     name: 'CORS_ORIGINS',
     fallback: '*',
     meaning: 'Comma-separated allowed origins (`*`, or origins like `https://app.example.org`)',

@@ -11,6 +11,10 @@ import { recordJson } from '../src/protocol/eventRecord.js';
 import { runLogContract } from './logContract.case.js';
 
 runLogContract('SqliteEventLog (worker indexer)', (path, deps) => new SqliteEventLog({ path, ...deps }));
+runLogContract(
+  'SqliteEventLog (writer thread)',
+  (path, deps) => new SqliteEventLog({ path, ...deps, writer: 'thread' }),
+);
 
 // Hint: a tiny chunk makes most reads cross the indexed chunks and the in-memory tail; inline builds are synchronous.
 runLogContract(

@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isRunning, stopChild, track, waitForExit } from './childProcesses.js';
-import { cpuTimeMs, rssBytes } from './procStats.js';
+import { cpuTimeMs, mainThreadCpuMs, rssBytes } from './procStats.js';
 
 /** The repository root (this file runs as dist/bench/lib/serverProcess.js). */
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -34,6 +34,8 @@ export interface ServerOptions {
   readonly env?: Readonly<Record<string, string>>;
   /** Write a V8 CPU profile of the server to this directory when it stops. */
   readonly profileDir?: string | null;
+  /** How long to wait for GET /readiness (default 20 s; a large log's startup catch-up takes longer on a busy machine). */
+  readonly readyTimeoutMs?: number;
   /** A name for the profile file. */
   readonly label: string;
 }
@@ -99,7 +101,7 @@ export class ServerProcess {
       );
       const server = new ServerProcess(child, port, databasePath);
       try {
-        await server.waitReady(20_000);
+        await server.waitReady(options.readyTimeoutMs ?? 20_000);
         return server;
       } catch (error) {
         lastError = error;
@@ -160,6 +162,12 @@ export class ServerProcess {
   cpuTimeMs(): number {
     this.assertAlive();
     return cpuTimeMs(this.pid);
+  }
+
+  /** CPU time of the server's main (I/O) thread so far, in ms: total minus writer, indexer, GC and pool threads. */
+  ioThreadCpuMs(): number {
+    this.assertAlive();
+    return mainThreadCpuMs(this.pid);
   }
 
   rssBytes(): number {

@@ -1,3 +1,5 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { EventFactory } from '../lib/eventFactory.js';
 import { runPublisher, withUwsServer } from '../lib/loadRuns.js';
 import type { Metric, Scenario, ScenarioContext, ScenarioOutcome } from '../lib/scenario.js';
@@ -17,6 +19,54 @@ interface IngestShape {
 
 function rateOf(result: PublishResult): number {
   return result.measuredMs > 0 ? (result.measuredEvents * 1000) / result.measuredMs : 0;
+}
+
+/** Server CPU ms per acked event, in µs. */
+function perEvent(cpuMs: number, result: PublishResult): number {
+  return (cpuMs * 1000) / Math.max(1, result.ackedEvents);
+}
+
+interface PipelineRun {
+  readonly result: PublishResult;
+  /** Whole server process. */
+  readonly cpuMs: number;
+  /** The server's main thread alone (sockets, parsing, routing; and the commits, with the inline writer). */
+  readonly ioCpuMs: number;
+  readonly stats: ServerStats;
+}
+
+/** One publisher run against a fresh server with the given LOG_WRITER. */
+async function runPipeline(
+  parent: string,
+  shape: IngestShape,
+  plan: PublishPlan,
+  context: ScenarioContext,
+  writer: 'thread' | 'inline',
+): Promise<PipelineRun> {
+  const dir = join(parent, writer);
+  mkdirSync(dir);
+  const server = await ServerProcess.start({
+    dir,
+    label: `${shape.name}-${writer}`,
+    profileDir: context.profileDir,
+    env: { LOG_WRITER: writer },
+  });
+  try {
+    const cpuBefore = server.cpuTimeMs();
+    const ioBefore = server.ioThreadCpuMs();
+    const wallBefore = performance.now();
+    const result = await runPublisher({ ...plan, url: `${server.wsUrl}/ws/publish` });
+    const cpuMs = server.cpuTimeMs() - cpuBefore;
+    const ioCpuMs = server.ioThreadCpuMs() - ioBefore;
+    const wallMs = performance.now() - wallBefore;
+    const stats = await server.stats();
+    context.log(
+      `LOG_WRITER=${writer}: ${rateOf(result).toFixed(0)} ev/s; server CPU ${((cpuMs / wallMs) * 100).toFixed(0)}% of one core (I/O thread ${((ioCpuMs / wallMs) * 100).toFixed(0)}%); client CPU ${((result.clientCpuMs / result.totalMs) * 100).toFixed(0)}%`,
+    );
+    return { result, cpuMs, ioCpuMs, stats };
+  } finally {
+    await server.stop();
+  }
 }
 
 /** The publish ingest scenario for one frame shape: pipeline vs bare SQLite append vs raw uWS echo. */
@@ -40,23 +90,9 @@ function ingestScenario(shape: IngestShape): Scenario {
           maxEvents: Number.MAX_SAFE_INTEGER,
           drainTimeoutMs: 10_000,
         };
-        const server = await ServerProcess.start({ dir, label: shape.name, profileDir: context.profileDir });
-        let result: PublishResult;
-        let cpuMs: number;
-        let stats: ServerStats;
-        try {
-          const cpuBefore = server.cpuTimeMs();
-          const wallBefore = performance.now();
-          result = await runPublisher({ ...plan, url: `${server.wsUrl}/ws/publish` });
-          cpuMs = server.cpuTimeMs() - cpuBefore;
-          const wallMs = performance.now() - wallBefore;
-          stats = await server.stats();
-          context.log(
-            `server CPU ${((cpuMs / wallMs) * 100).toFixed(0)}% of one core over the run; client CPU ${((result.clientCpuMs / result.totalMs) * 100).toFixed(0)}%`,
-          );
-        } finally {
-          await server.stop();
-        }
+        const after = await runPipeline(dir, shape, plan, context, 'thread');
+        const before = await runPipeline(dir, shape, plan, context, 'inline');
+        const { result, cpuMs, ioCpuMs, stats } = after;
         const rate = rateOf(result);
         const meanCommit =
           stats.router.group_commits > 0 ? stats.total_events / stats.router.group_commits : shape.eventsPerMessage;
@@ -91,7 +127,25 @@ function ingestScenario(shape: IngestShape): Scenario {
             ceiling: { name: 'raw uWS echo', value: echoRate },
           },
           { name: 'ack p99', value: result.ackLatencyMs.p99, unit: 'ms' },
-          { name: 'server CPU per event', value: (cpuMs * 1000) / Math.max(1, result.ackedEvents), unit: 'µs' },
+          {
+            name: 'I/O-thread CPU per event',
+            value: perEvent(ioCpuMs, result),
+            unit: 'µs',
+            target: { op: '<=', value: 8 },
+          },
+          { name: 'server CPU per event', value: perEvent(cpuMs, result), unit: 'µs' },
+          {
+            name: 'events/s, inline writer (before)',
+            value: rateOf(before.result),
+            unit: 'ev/s',
+            ceiling: { name: `bare append, ${batch}/txn`, value: bare.perSecond },
+          },
+          {
+            name: 'I/O-thread CPU per event, inline writer',
+            value: perEvent(before.ioCpuMs, before.result),
+            unit: 'µs',
+          },
+          { name: 'server CPU per event, inline writer', value: perEvent(before.cpuMs, before.result), unit: 'µs' },
           {
             name: 'error replies',
             value: result.errorReplies + result.unacked,
@@ -111,9 +165,11 @@ function ingestScenario(shape: IngestShape): Scenario {
           details: {
             plan,
             result,
+            inlineWriter: before,
             echo,
             bareAppend: { ...bare, batch },
             serverCpuMs: cpuMs,
+            ioThreadCpuMs: ioCpuMs,
             stats,
             meanGroupCommit: meanCommit,
           },

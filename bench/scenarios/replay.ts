@@ -33,7 +33,12 @@ export const replay: Scenario = {
       rawScan(`${dir}/events.db`);
       const scan = rawScan(`${dir}/events.db`);
 
-      const server = await ServerProcess.start({ dir, label: 'replay', profileDir: context.profileDir });
+      const server = await ServerProcess.start({
+        dir,
+        label: 'replay',
+        profileDir: context.profileDir,
+        readyTimeoutMs: 120_000,
+      });
       const client = WorkerProcess.start('replayClient');
       let result: Replayed;
       let cpuMs: number;

@@ -8,6 +8,9 @@ import type { Scheduler } from './scheduler.js';
 /** How a submitted batch ended: committed (with records), rejected (conflict), or not committed (retryable). */
 export type SubmitOutcome = GroupOutcome | { readonly ok: false; readonly retryable: true; readonly message: string };
 
+/** Payload characters after which a commit's records go to the router in another message (at a batch boundary). */
+export const COMMITTED_CHUNK_BYTES = 256 * 1024;
+
 interface Pending {
   readonly inputs: readonly EventInput[];
   readonly done: (outcome: SubmitOutcome) => void;
@@ -19,7 +22,10 @@ export interface GroupCommitOptions {
   readonly logger: Logger;
   readonly scheduler: Pick<Scheduler, 'immediate'>;
   readonly maxPendingEvents: number;
-  /** Called once per commit that appended records, in offset order, after its producers were acked. */
+  /**
+   * Called with the records a commit appended, in offset order, after its producers were acked: once per commit,
+   * or once per COMMITTED_CHUNK_BYTES of payload (cut between producers' batches) for a large one.
+   */
   readonly committed: (records: readonly StoredEvent[]) => void;
   /** /metrics: told once per commit (duration, batch size, appended records). */
   readonly metrics?: PipelineMetrics;
@@ -66,7 +72,7 @@ export class GroupCommit {
   }
 
   private schedule(): void {
-    // Hint: while a commit is in flight, the next one is started when it completes (see flush).
+    // Hint: while a commit is in flight, the next one is started when it completes (see next).
     if (this.scheduled || this.inFlight !== null) return;
     this.scheduled = true;
     this.options.scheduler.immediate(() => {
@@ -81,10 +87,17 @@ export class GroupCommit {
     const ended = this.options.metrics?.commitStarted(this.pendingEvents);
     this.pending = [];
     this.pendingEvents = 0;
-    this.inFlight = this.commit(batch, ended).finally(() => {
-      this.inFlight = null;
-      if (this.pending.length > 0) this.schedule();
-    });
+    this.inFlight = this.commit(batch, ended);
+  }
+
+  /**
+   * The log answered the commit in flight: send the next one at once, before this one's acks and routing run.
+   * Hint: with the writer thread, the log then writes commit N+1 while the I/O thread acks and routes commit N
+   * (the next commit plans after N landed, so offsets and producer ids still see N).
+   */
+  private next(): void {
+    this.inFlight = null;
+    if (this.pending.length > 0) this.flush();
   }
 
   private async commit(batch: readonly Pending[], ended: CommitEnd | undefined): Promise<void> {
@@ -92,6 +105,7 @@ export class GroupCommit {
     try {
       outcomes = await this.options.log.commit(batch.map((p) => p.inputs));
     } catch (error) {
+      this.next();
       this.options.logger.error({ err: error }, 'group commit failed');
       this.safeCall(() => ended?.(null));
       const message =
@@ -101,16 +115,34 @@ export class GroupCommit {
       for (const p of batch) this.safeCall(() => p.done({ ok: false, retryable: true, message }));
       return;
     }
+    this.next();
     this.commits++;
-    const appended: StoredEvent[] = [];
+    if (ended !== undefined) this.safeCall(() => ended(outcomes));
+    let appended: StoredEvent[] = [];
+    let bytes = 0;
     for (let i = 0; i < batch.length; i++) {
       const outcome = outcomes[i]!;
       this.safeCall(() => batch[i]!.done(outcome));
-      if (outcome.ok) for (const record of outcome.appended) appended.push(record);
+      if (!outcome.ok) continue;
+      for (const record of outcome.appended) {
+        appended.push(record);
+        bytes += record.payloadJson.length;
+      }
+      // Hint: a subscriber checks its socket bound between deliveries, not inside one, so a delivery is cut at
+      // COMMITTED_CHUNK_BYTES (at a producer's batch boundary): a large group commit (the writer thread gathers
+      // whatever arrived while the previous commit was in flight) never pushes far past SUBSCRIBER_BUFFER_BYTES.
+      if (bytes >= COMMITTED_CHUNK_BYTES) {
+        this.deliver(appended);
+        appended = [];
+        bytes = 0;
+      }
     }
-    // Offsets were assigned group by group, so `appended` is already in offset order.
-    this.safeCall(() => ended?.(appended));
-    if (appended.length > 0) this.safeCall(() => this.options.committed(appended));
+    // Offsets were assigned group by group, so every chunk is in offset order, and chunks follow each other.
+    this.deliver(appended);
+  }
+
+  private deliver(records: readonly StoredEvent[]): void {
+    if (records.length > 0) this.safeCall(() => this.options.committed(records));
   }
 
   private safeCall(fn: () => void): void {

@@ -1,9 +1,9 @@
-import type { StoredEvent } from '../protocol/eventRecord.js';
+import type { GroupOutcome } from '../persistence/eventLog.js';
 import type { SubscriberMode } from './subscriberMachine.js';
 import type { SubscriberRef } from './supervisorEvent.js';
 
-/** What a group commit ended with: the records it appended (duplicates excluded), or null when it failed. */
-export type CommitEnd = (appended: readonly StoredEvent[] | null) => void;
+/** What a group commit ended with: one outcome per producer batch (`appended` excludes duplicates), or null when it failed. */
+export type CommitEnd = (outcomes: readonly GroupOutcome[] | null) => void;
 
 /**
  * Observes the hot path for /metrics, once per group commit and never per event: the observer times the commit

@@ -40,11 +40,16 @@ export function catchUpSessionStatus(log: EventLog, fold: (sessionId: string) =>
   return touched.size;
 }
 
-/** Read one session's records from the log in pages of SESSION_PAGE, oldest first (to rebuild its fold). */
-export function readSession(log: EventLog, sessionId: string, onPage: (records: readonly StoredEvent[]) => void): void {
+/** Read one session's records (up to `upTo`, default the head) in pages of SESSION_PAGE, oldest first. */
+export function readSession(
+  log: EventLog,
+  sessionId: string,
+  onPage: (records: readonly StoredEvent[]) => void,
+  upTo?: number,
+): void {
   let from = 1;
   for (;;) {
-    const page = log.readFrom(from, { session_id: sessionId }, SESSION_PAGE);
+    const page = log.readFrom(from, { session_id: sessionId }, SESSION_PAGE, upTo);
     if (page.length === 0) return;
     onPage(page);
     if (page.length < SESSION_PAGE) return;

@@ -4,22 +4,21 @@ import type { StoredEvent } from '../protocol/eventRecord.js';
 import type { SessionStatus } from '../protocol/sessionStatus.js';
 import type { Logger } from './logger.js';
 import { catchUpSessionStatus, foldSessionFromLog, readSession } from './sessionCatchUp.js';
-import { type SessionRecord, sessionMachine } from './sessionMachine.js';
+import { sessionMachine } from './sessionMachine.js';
+import { pendingRecords } from './sessionPending.js';
 import { type SessionView, toView } from './sessionView.js';
 
 type SessionActor = Actor<typeof sessionMachine>;
-
 /** Session actor ids carry this prefix, so the supervisor can tell their failures from its subscribers'. */
 export const SESSION_ACTOR_PREFIX = 'session:';
-
 const NONE: readonly SessionActor[] = [];
 
 interface Entry {
   readonly sessionId: string;
-  /** Null until first folded: hydration reads the log, which already holds every pending record. */
+  /** Null until first folded: hydration reads the log below the first pending record, then folds the pending ones. */
   actor: SessionActor | null;
-  /** Committed records not yet folded; the next fold sends them as one message. */
-  pending: SessionRecord[];
+  /** Committed records not yet folded, PENDING_FIELDS plain values each (no object per record until the fold). */
+  pending: (string | number | null)[];
   touchedAt: number;
   /** Status last written to the session_status projection. */
   savedStatus: SessionStatus | null;
@@ -81,13 +80,13 @@ export class SessionRegistry {
         this.active.set(sessionId, entry);
       } else if (entry.pending.length === 0) this.touch(sessionId, entry, now);
       // Hint: keep only what the fold reads, so pending records never pin large payloads in memory.
-      entry.pending.push({
-        offset: record.offset,
-        event_type: record.event_type,
-        user_id: record.user_id,
-        ts: record.ts,
-        payloadJson: record.payloadJson.includes('"quiz_id"') ? record.payloadJson : '{}',
-      });
+      entry.pending.push(
+        record.offset,
+        record.event_type,
+        record.user_id,
+        record.ts,
+        record.payloadJson.includes('"quiz_id"') ? record.payloadJson : '{}',
+      );
       this.dirty.add(entry);
     }
     this.evictOverflow();
@@ -192,11 +191,12 @@ export class SessionRegistry {
       this.retired.push(entry.actor);
       entry.actor = null;
     }
-    if (entry.actor === null) {
-      entry.actor = this.hydrate(sessionId);
-      entry.pending = [];
-    } else if (entry.pending.length > 0) {
-      const records = entry.pending;
+    // Hint: every record of the session committed since the entry was made is pending, so the log is read only
+    // below the first of them (a session new to this process reads nothing but an empty index lookup).
+    if (entry.actor === null)
+      entry.actor = this.hydrate(sessionId, entry.pending.length > 0 ? (entry.pending[0] as number) - 1 : undefined);
+    if (entry.pending.length > 0) {
+      const records = pendingRecords(entry.pending);
       entry.pending = [];
       entry.actor.send({ type: 'session.records', records });
     }
@@ -208,14 +208,14 @@ export class SessionRegistry {
     return { session_id: sessionId, status, offset: snapshot.context.last_offset };
   }
 
-  private hydrate(sessionId: string): SessionActor {
+  private hydrate(sessionId: string, upTo: number | undefined): SessionActor {
     const actor = createActor(sessionMachine, {
       id: `${SESSION_ACTOR_PREFIX}${sessionId}`,
       parent: this.options.parent(),
       input: { session_id: sessionId },
     });
     actor.start();
-    readSession(this.options.log, sessionId, (records) => actor.send({ type: 'session.records', records }));
+    readSession(this.options.log, sessionId, (records) => actor.send({ type: 'session.records', records }), upTo);
     return actor;
   }
 

@@ -1,3 +1,4 @@
+import { replayTurnsOf } from './replayTurns.js';
 import { type SubscriberContext, type SubscriberLimits, writeRecordTexts } from './subscriber.js';
 
 /** Rows in a subscriber's first replay page, before it knows how large the records are. */
@@ -24,32 +25,44 @@ function pageRows(limits: SubscriberLimits, recordBytes: number): number {
 }
 
 /**
- * Catch up from the log for at most one slice. `caughtUp` means every record up to the head was written: the actor
+ * Catch up from the log for at most one slice, its length granted by the pipeline's shared replay turn (so 50
+ * replays take one bounded slice of each event-loop turn between them, not 50). `caughtUp` means every record up to the head was written: the actor
  * goes live in the same synchronous turn, and the router's records at or above `nextOffset` follow gap-free.
  */
 export function replaySlice(context: SubscriberContext): ReplaySlice {
   const { log, limits, scheduler, socket } = context.io;
-  const started = scheduler.monotonic();
   let { nextOffset, recordBytes, lastActivity } = context;
   let stalledSince = context.stalledSince;
-  for (;;) {
-    const head = log.headOffset();
-    if (nextOffset > head) return { nextOffset, recordBytes, lastActivity, stalledSince: null, next: 'caughtUp' };
-    if (socket.bufferedAmount() > limits.bufferBytes) {
-      stalledSince ??= scheduler.now();
-      return { nextOffset, recordBytes, lastActivity, stalledSince, next: 'blocked' };
+  if (nextOffset > log.headOffset())
+    return { nextOffset, recordBytes, lastActivity, stalledSince: null, next: 'caughtUp' };
+  const turns = replayTurnsOf(scheduler);
+  const sliceMs = turns.claim(context.io, limits.replaySliceMs);
+  if (sliceMs === 0) return { nextOffset, recordBytes, lastActivity, stalledSince, next: 'more' };
+  const started = scheduler.monotonic();
+  try {
+    for (;;) {
+      const head = log.headOffset();
+      if (nextOffset > head) return { nextOffset, recordBytes, lastActivity, stalledSince: null, next: 'caughtUp' };
+      if (socket.bufferedAmount() > limits.bufferBytes) {
+        stalledSince ??= scheduler.now();
+        return { nextOffset, recordBytes, lastActivity, stalledSince, next: 'blocked' };
+      }
+      stalledSince = null;
+      // Hint: bound the scanned range too, so a sparse filter over a huge log never blocks the loop for long.
+      const upTo = Math.min(head, nextOffset + limits.replayPage * 20 - 1);
+      const rows = Math.min(pageRows(limits, recordBytes), turns.rowsFor(sliceMs, FIRST_PAGE_ROWS));
+      const pageStarted = scheduler.monotonic();
+      const page = log.readJsonFrom(nextOffset, context.filter, rows, upTo);
+      if (page.records.length > 0) {
+        recordBytes = writeRecordTexts(context, page.records) / page.records.length;
+        lastActivity = scheduler.now();
+      }
+      turns.notePage(page.records.length, scheduler.monotonic() - pageStarted);
+      nextOffset = page.records.length === rows ? page.lastOffset! + 1 : upTo + 1;
+      if (scheduler.monotonic() - started > sliceMs)
+        return { nextOffset, recordBytes, lastActivity, stalledSince, next: 'more' };
     }
-    stalledSince = null;
-    // Hint: bound the scanned range too, so a sparse filter over a huge log never blocks the loop for long.
-    const upTo = Math.min(head, nextOffset + limits.replayPage * 20 - 1);
-    const rows = pageRows(limits, recordBytes);
-    const page = log.readJsonFrom(nextOffset, context.filter, rows, upTo);
-    if (page.records.length > 0) {
-      recordBytes = writeRecordTexts(context, page.records) / page.records.length;
-      lastActivity = scheduler.now();
-    }
-    nextOffset = page.records.length === rows ? page.lastOffset! + 1 : upTo + 1;
-    if (scheduler.monotonic() - started > limits.replaySliceMs)
-      return { nextOffset, recordBytes, lastActivity, stalledSince, next: 'more' };
+  } finally {
+    turns.spend(scheduler.monotonic() - started);
   }
 }

@@ -103,8 +103,8 @@ export class ServerMetrics implements PipelineMetrics {
 
   commitStarted(events: number): CommitEnd {
     const started = this.clock();
-    return (appended) => {
-      if (appended === null) {
+    return (outcomes) => {
+      if (outcomes === null) {
         this.commitFailures.inc();
         return;
       }
@@ -112,7 +112,10 @@ export class ServerMetrics implements PipelineMetrics {
       this.batchEvents.observe(events);
       // Hint: one label lookup per type in the batch, not per event.
       const byType = new Map<string, number>();
-      for (const record of appended) byType.set(record.event_type, (byType.get(record.event_type) ?? 0) + 1);
+      for (const outcome of outcomes) {
+        if (!outcome.ok) continue;
+        for (const record of outcome.appended) byType.set(record.event_type, (byType.get(record.event_type) ?? 0) + 1);
+      }
       for (const [eventType, count] of byType) this.appended.inc({ event_type: eventType }, count);
     };
   }

@@ -184,6 +184,7 @@ function openLog(
     onNotice: (message: string) => logger.warn({}, message),
     newEpoch: customAlphabet('0123456789abcdefghijklmnopqrstuvwxyz', 16),
   };
+  // Hint: a replica applies in stream order, synchronously; the writer thread is for the embedded log's own commits.
   if (config.jetstream !== null) return JetStreamEventLog.open({ ...logOptions, jetstream: config.jetstream });
-  return new SqliteEventLog(logOptions);
+  return new SqliteEventLog({ ...logOptions, writer: config.logWriter });
 }

@@ -2,8 +2,8 @@ import type Database from 'better-sqlite3';
 import type { EventInput } from '../protocol/eventInput.js';
 import type { StoredEvent } from '../protocol/eventRecord.js';
 import type { GroupOutcome } from './eventLog.js';
+import { type PlanContext, planGroups } from './groupPlanner.js';
 import type { LogHead } from './logMeta.js';
-import { hasProducerIds, type ProducerIdDecision, resolveProducerIds } from './producerIds.js';
 import type { RowWriter } from './rowWriter.js';
 
 /** What an append needs besides the rows: a clock, ids, the lookup of committed ids, and who hears of each row. */
@@ -51,52 +51,21 @@ export class LogAppender {
   private inTransaction(groups: readonly (readonly EventInput[])[]): GroupOutcome[] {
     const ts = Math.max(this.context.now(), this.head.lastTs);
     this.rows.begin();
-    // Producer ids committed by earlier groups of this commit, so a repeat in a later group resolves without SQL.
-    const committedHere = new Map<string, StoredEvent>();
-    const outcomes = groups.map((group) => this.appendGroup(group, ts, committedHere));
+    const plan: PlanContext = {
+      next: this.head.next,
+      ts,
+      newId: this.context.newId,
+      getById: this.context.getById,
+      // Hint: lookups read the table, so buffered rows are written first; groups without ids keep buffering.
+      beforeLookup: () => this.rows.flush(),
+      write: (event, producerId) => {
+        this.rows.write(event, producerId);
+        this.context.appended(event);
+      },
+    };
+    const outcomes = planGroups(groups, plan);
+    this.head.next = plan.next;
     if (this.rows.finish(this.head.next, ts)) this.head.lastTs = ts;
     return outcomes;
-  }
-
-  private appendGroup(group: readonly EventInput[], ts: number, committedHere: Map<string, StoredEvent>): GroupOutcome {
-    let decisions: readonly ProducerIdDecision<StoredEvent>[] | null = null;
-    if (hasProducerIds(group)) {
-      // Hint: lookups read the table, so buffered rows are written first; groups without ids keep buffering.
-      this.rows.flush();
-      const resolved = resolveProducerIds(group, this.context.getById, committedHere);
-      if (!resolved.ok) return resolved;
-      decisions = resolved.decisions;
-    }
-    const records: StoredEvent[] = [];
-    const appended: StoredEvent[] = [];
-    for (let i = 0; i < group.length; i++) {
-      const decision = decisions?.[i];
-      if (decision !== undefined && decision.kind !== 'new') {
-        records.push(decision.kind === 'duplicate' ? decision.record : records[decision.index]!);
-        continue;
-      }
-      const input = group[i]!;
-      const event = this.append(input, ts);
-      if (input.id !== null) committedHere.set(input.id, event);
-      records.push(event);
-      appended.push(event);
-    }
-    return { ok: true, records, appended };
-  }
-
-  private append(input: EventInput, ts: number): StoredEvent {
-    const event: StoredEvent = {
-      offset: this.head.next++,
-      id: input.id ?? this.context.newId(),
-      event_type: input.event_type,
-      source: input.source,
-      session_id: input.session_id,
-      user_id: input.user_id,
-      payloadJson: input.payloadJson,
-      ts,
-    };
-    this.rows.write(event, input.id);
-    this.context.appended(event);
-    return event;
   }
 }

@@ -13,7 +13,9 @@ import { openFailureReason } from './openError.js';
 import { RowWriter } from './rowWriter.js';
 import { SessionStatusStore } from './sessionStatusStore.js';
 import { DEFAULT_INDEX_CHUNK, type SqliteEventLogOptions } from './sqliteEventLogOptions.js';
+import { ThreadedAppender } from './threadedAppender.js';
 import { TypeStats } from './typeStats.js';
+import { WriterThread } from './writerThread.js';
 
 /** The parts an open SQLite log is made of; SqliteEventLog is a façade over them. */
 export interface SqliteLogParts {
@@ -24,6 +26,8 @@ export interface SqliteLogParts {
   /** Next offset, oldest retained offset and newest commit time; shared by the appender, reader and retention. */
   readonly head: LogHead;
   readonly appender: LogAppender;
+  /** The writer-thread appender, when commits go to a writer thread (then `appender` is unused). */
+  readonly threaded: ThreadedAppender | null;
   readonly typeStats: TypeStats;
   readonly sessionStatus: SessionStatusStore;
   readonly commitHealth: CommitHealth;
@@ -90,7 +94,17 @@ export function openSqliteLog(options: SqliteEventLogOptions, isOpen: () => bool
         tables.typeStats.reload();
       },
     });
-    return { ...tables, ...index, db, lock, epoch, appender, commitHealth };
+    const threaded =
+      options.writer === 'thread' && options.path !== ':memory:' && degraded === null
+        ? new ThreadedAppender(tables.head, new WriterThread(options.path, options.durability), {
+            now: options.now ?? Date.now,
+            newId: options.newId,
+            getById: (id) => index.reader.getById(id),
+            appended: (event) => index.coverage.tail.add(event),
+            counted: (perType, ts) => tables.typeStats.count(perType, ts),
+          })
+        : null;
+    return { ...tables, ...index, db, lock, epoch, appender, threaded, commitHealth };
   } catch (error) {
     // Hint: only a log that cannot even be read gets here (derived state has its own fallbacks); never a raw stack.
     db.close();

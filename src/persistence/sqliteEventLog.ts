@@ -24,6 +24,7 @@ import { deleteBelow } from './retention.js';
 import type { SessionStatusStore } from './sessionStatusStore.js';
 import { DEFAULT_INDEX_CHUNK, type SqliteEventLogOptions } from './sqliteEventLogOptions.js';
 import { lazyStatement, valueStatement } from './sqlRows.js';
+import type { ThreadedAppender } from './threadedAppender.js';
 import type { TypeStats } from './typeStats.js';
 
 export type { Durability } from './logFile.js';
@@ -55,6 +56,8 @@ export class SqliteEventLog implements EventLog {
   /** Next offset, oldest retained offset and newest commit time; shared with the appender and the reader. */
   private readonly head: LogHead;
   private readonly appender: LogAppender;
+  /** Set when commits go to a writer thread. */
+  private readonly threaded: ThreadedAppender | null;
   private readonly typeStats: TypeStats;
   private readonly sessionStatus: SessionStatusStore;
   private readonly commitHealth: CommitHealth;
@@ -75,6 +78,7 @@ export class SqliteEventLog implements EventLog {
       meta: this.meta,
       head: this.head,
       appender: this.appender,
+      threaded: this.threaded,
     } = parts);
     ({ typeStats: this.typeStats, sessionStatus: this.sessionStatus, commitHealth: this.commitHealth } = parts);
     ({ coverage: this.coverage, reader: this.reader, indexer: this.indexer } = parts);
@@ -91,15 +95,23 @@ export class SqliteEventLog implements EventLog {
   appendGroups(groups: readonly (readonly EventInput[])[]): GroupOutcome[] {
     let outcomes: GroupOutcome[];
     try {
-      outcomes = this.appender.commit(groups);
+      outcomes = this.threaded === null ? this.appender.commit(groups) : this.threaded.commitSync(groups);
     } catch (error) {
-      this.commitHealth.failed(openFailureReason(error));
-      throw new LogWriteError('append failed; nothing was committed', { cause: error });
+      throw this.commitFailed(error);
     }
+    this.commitSucceeded();
+    return outcomes;
+  }
+
+  private commitSucceeded(): void {
     this.commitHealth.succeeded();
     this.coverage.seal(this.indexChunk);
     this.coverage.retry(false);
-    return outcomes;
+  }
+
+  private commitFailed(error: unknown): LogWriteError {
+    this.commitHealth.failed(openFailureReason(error));
+    return new LogWriteError('append failed; nothing was committed', { cause: error });
   }
 
   indexTail(): void {
@@ -153,6 +165,8 @@ export class SqliteEventLog implements EventLog {
   }
 
   deleteBefore(before: number | undefined): number {
+    // Hint: commits in flight land first, so the saved next_offset never goes back.
+    this.threaded?.settle();
     const boundary = before === undefined ? this.head.next : this.reader.offsetAtOrAfter(before);
     if (boundary <= this.head.first) return 0;
     const deleted = deleteBelow(this.db, this.meta, boundary, this.head.next);
@@ -191,23 +205,42 @@ export class SqliteEventLog implements EventLog {
 
   health(): LogHealth {
     if (this.closed) return { writable: false, reason: 'log is closed' };
+    const dead = this.threaded?.dead ?? null;
+    if (dead !== null) return { writable: false, reason: dead };
     return this.commitHealth.health();
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.threaded?.close();
     this.indexer.close();
     this.db.close();
     this.lock?.release();
   }
 
-  /** The asynchronous append: one group commit over appendGroups; a throw becomes a rejected promise. */
+  /** The asynchronous append: on the writer thread when there is one, else over appendGroups. */
   commit(groups: readonly (readonly EventInput[])[]): Promise<GroupOutcome[]> {
+    if (this.threaded !== null) {
+      return this.threaded.commit(groups).then(
+        (outcomes) => {
+          this.commitSucceeded();
+          return outcomes;
+        },
+        (error: unknown) => {
+          throw this.commitFailed(error);
+        },
+      );
+    }
     try {
       return Promise.resolve(this.appendGroups(groups));
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
+  }
+
+  /** Test hook: end the writer thread abruptly, as a crash of it would (no-op without one). */
+  crashWriterForTest(): void {
+    this.threaded?.crash();
   }
 }

@@ -15,6 +15,11 @@ export interface SqliteEventLogOptions {
   /** Where index chunks are built: a worker thread (default, uses the second core) or inline (deterministic). */
   readonly indexer?: 'worker' | 'inline';
   /**
+   * Who writes commits: a writer thread with its own connection (the I/O thread only plans and applies them), or
+   * inline on the log's connection (default; also used for ':memory:' and a log opened without shared memory).
+   */
+  readonly writer?: 'thread' | 'inline';
+  /**
    * Could `id` have come from `newId`? Only such ids need the chunked id index (one probe per chunk); others are
    * found in producer_ids alone. Defaults to always, which is correct but slower.
    */

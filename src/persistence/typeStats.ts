@@ -63,8 +63,13 @@ export class TypeStats {
 
   /** Add one commit's per-type counts (inside the commit's transaction). */
   add(perType: ReadonlyMap<EventType, number>, ts: number): void {
+    for (const [type, count] of perType) this.upsert.run(type, count, ts);
+    this.count(perType, ts);
+  }
+
+  /** Add one commit's per-type counts in memory only (the writer thread wrote them to the table). */
+  count(perType: ReadonlyMap<EventType, number>, ts: number): void {
     for (const [type, count] of perType) {
-      this.upsert.run(type, count, ts);
       const stat = this.counters.get(type);
       if (stat) {
         stat.count += count;

@@ -6,17 +6,41 @@ export interface SealedRange {
   readonly hi: number;
 }
 
-/** A contiguous run of unindexed offsets with in-memory lookups by id, session and user. */
+/**
+ * A contiguous run of unindexed offsets with in-memory lookups by id, session and user. Hint: appends only push
+ * plain values (`added`: offset, id, session, user per event); the maps are built from them on the first read that
+ * needs them, so ingest with no keyed reads of the tail never builds them (its segment is indexed and dropped).
+ */
 interface Segment {
   readonly lo: number;
   hi: number;
   readonly ids: Map<string, number>;
   readonly bySession: Map<string, number[]>;
   readonly byUser: Map<string, number[]>;
+  added: (string | number | null)[];
 }
 
+/** Values per event in Segment.added. */
+const ADDED_FIELDS = 4;
+
 function newSegment(lo: number): Segment {
-  return { lo, hi: lo - 1, ids: new Map(), bySession: new Map(), byUser: new Map() };
+  return { lo, hi: lo - 1, ids: new Map(), bySession: new Map(), byUser: new Map(), added: [] };
+}
+
+/** Move a segment's added values into its maps. */
+function indexAdded(segment: Segment): Segment {
+  const added = segment.added;
+  if (added.length === 0) return segment;
+  for (let i = 0; i < added.length; i += ADDED_FIELDS) {
+    const offset = added[i] as number;
+    segment.ids.set(added[i + 1] as string, offset);
+    const session = added[i + 2] as string | null;
+    if (session !== null) pushTo(segment.bySession, session, offset);
+    const user = added[i + 3] as string | null;
+    if (user !== null) pushTo(segment.byUser, user, offset);
+  }
+  segment.added = [];
+  return segment;
 }
 
 function pushTo(map: Map<string, number[]>, key: string, offset: number): void {
@@ -48,9 +72,7 @@ export class UnindexedTail {
   add(event: StoredEvent): void {
     const open = this.open;
     open.hi = event.offset;
-    open.ids.set(event.id, event.offset);
-    if (event.session_id !== null) pushTo(open.bySession, event.session_id, event.offset);
-    if (event.user_id !== null) pushTo(open.byUser, event.user_id, event.offset);
+    open.added.push(event.offset, event.id, event.session_id, event.user_id);
   }
 
   /** Extend the open segment to `hi` (offsets deleted by retention hold no entries). */
@@ -83,7 +105,7 @@ export class UnindexedTail {
 
   /** Forget offsets at or above `offset` (a rolled-back commit); only the open segment can hold them. */
   forgetFrom(offset: number): void {
-    const open = this.open;
+    const open = indexAdded(this.open);
     for (const [id, o] of open.ids) if (o >= offset) open.ids.delete(id);
     for (const map of [open.bySession, open.byUser]) {
       for (const [key, list] of map) {
@@ -97,7 +119,7 @@ export class UnindexedTail {
   /** The offset of `id`, when it is in the tail. */
   offsetOf(id: string): number | undefined {
     for (let i = this.segments.length - 1; i >= 0; i--) {
-      const offset = this.segments[i]!.ids.get(id);
+      const offset = indexAdded(this.segments[i]!).ids.get(id);
       if (offset !== undefined) return offset;
     }
     return undefined;
@@ -115,6 +137,7 @@ export class UnindexedTail {
     for (let s = asc ? 0 : this.segments.length - 1; s >= 0 && s < this.segments.length; s += asc ? 1 : -1) {
       const segment = this.segments[s]!;
       if (segment.hi < lo || segment.lo > hi) continue;
+      indexAdded(segment);
       const offsets = (key === 'session' ? segment.bySession : segment.byUser).get(value);
       if (offsets === undefined) continue;
       for (let i = asc ? 0 : offsets.length - 1; i >= 0 && i < offsets.length; i += asc ? 1 : -1) {

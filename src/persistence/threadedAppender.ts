@@ -1,0 +1,146 @@
+import type { EventInput } from '../protocol/eventInput.js';
+import type { StoredEvent } from '../protocol/eventRecord.js';
+import type { EventType } from '../protocol/eventTypes.js';
+import type { GroupOutcome } from './eventLog.js';
+import { planGroups } from './groupPlanner.js';
+import type { AppendContext } from './logAppender.js';
+import type { LogHead } from './logMeta.js';
+import type { WriterThread } from './writerThread.js';
+
+/** What the threaded appender tells the log besides the outcomes: the per-type counts of a commit that landed. */
+export interface ThreadedAppendContext extends Omit<AppendContext, 'rolledBack'> {
+  /** A commit landed: its per-type counts and timestamp (in memory; the writer thread wrote them to the table). */
+  readonly counted: (perType: ReadonlyMap<EventType, number>, ts: number) => void;
+}
+
+/** One planned commit: its outcomes, rows for the writer, and what to apply once it lands. */
+interface Planned {
+  readonly outcomes: GroupOutcome[];
+  readonly first: number;
+  readonly next: number;
+  readonly ts: number;
+  readonly rows: (string | null)[];
+  readonly producers: number[];
+  readonly events: StoredEvent[];
+  readonly perType: Map<EventType, number>;
+}
+
+/**
+ * The group commit with the writer thread behind it. Offsets, ids and producer-id decisions are planned here on the
+ * I/O thread (its reader sees every committed id, and commits go one at a time, so nothing in flight is missed); the
+ * rows go to the writer in one flat array; the head, the in-memory tail and the type counters move only once the
+ * writer reports the commit durable. Readers never see an offset before its row is committed.
+ */
+export class ThreadedAppender {
+  /** The last commit handed out; the next one plans after it has landed. */
+  private last: Promise<unknown> = Promise.resolve();
+  /** Commits handed out whose promise has not settled yet. */
+  private unanswered = 0;
+
+  constructor(
+    private readonly head: LogHead,
+    private readonly thread: WriterThread,
+    private readonly context: ThreadedAppendContext,
+  ) {}
+
+  /** Why the writer thread is gone, or null. */
+  get dead(): string | null {
+    return this.thread.dead;
+  }
+
+  /** The asynchronous commit: resolves once the writer thread committed it; rejects with nothing committed. */
+  commit(groups: readonly (readonly EventInput[])[]): Promise<GroupOutcome[]> {
+    // Hint: sent at once when nothing is unanswered (the group commit's case), else after the previous one landed.
+    const result = this.unanswered === 0 ? this.send(groups) : this.last.then(() => this.send(groups));
+    this.unanswered++;
+    this.last = result.then(
+      () => this.unanswered--,
+      () => this.unanswered--,
+    );
+    return result;
+  }
+
+  /** The synchronous commit (tests, tools): waits for everything in flight, then for this one. */
+  commitSync(groups: readonly (readonly EventInput[])[]): GroupOutcome[] {
+    this.thread.settle();
+    const planned = this.plan(groups);
+    if (planned.events.length === 0) return planned.outcomes;
+    let failure: Error | null | undefined;
+    this.thread.send(
+      { first: planned.first, ts: planned.ts, rows: planned.rows, producers: planned.producers },
+      (error) => {
+        failure = error;
+      },
+    );
+    this.thread.settle();
+    if (failure !== null) throw failure ?? new Error('the log writer thread did not answer');
+    this.landed(planned);
+    return planned.outcomes;
+  }
+
+  /** Test hook: end the writer thread abruptly. */
+  crash(): void {
+    this.thread.crash();
+  }
+
+  /** Answer what is in flight and close the writer's connection. */
+  close(): void {
+    this.thread.close();
+  }
+
+  /** Wait (synchronously) until every commit sent has been answered. */
+  settle(): void {
+    this.thread.settle();
+  }
+
+  private send(groups: readonly (readonly EventInput[])[]): Promise<GroupOutcome[]> {
+    let planned: Planned;
+    try {
+      planned = this.plan(groups);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (planned.events.length === 0) return Promise.resolve(planned.outcomes);
+    return new Promise((resolve, reject) => {
+      this.thread.send(
+        { first: planned.first, ts: planned.ts, rows: planned.rows, producers: planned.producers },
+        (error) => {
+          if (error !== null) return reject(error);
+          this.landed(planned);
+          resolve(planned.outcomes);
+        },
+      );
+    });
+  }
+
+  private plan(groups: readonly (readonly EventInput[])[]): Planned {
+    const ts = Math.max(this.context.now(), this.head.lastTs);
+    const rows: (string | null)[] = [];
+    const producers: number[] = [];
+    const events: StoredEvent[] = [];
+    const perType = new Map<EventType, number>();
+    const first = this.head.next;
+    const context = {
+      next: first,
+      ts,
+      newId: this.context.newId,
+      getById: this.context.getById,
+      beforeLookup: () => {},
+      write: (event: StoredEvent, producerId: string | null) => {
+        if (producerId !== null) producers.push(events.length);
+        events.push(event);
+        rows.push(event.id, event.event_type, event.source, event.session_id, event.user_id, event.payloadJson);
+        perType.set(event.event_type, (perType.get(event.event_type) ?? 0) + 1);
+      },
+    };
+    const outcomes = planGroups(groups, context);
+    return { outcomes, first, next: context.next, ts, rows, producers, events, perType };
+  }
+
+  private landed(planned: Planned): void {
+    this.head.next = planned.next;
+    this.head.lastTs = planned.ts;
+    for (const event of planned.events) this.context.appended(event);
+    this.context.counted(planned.perType, planned.ts);
+  }
+}

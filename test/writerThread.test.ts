@@ -1,0 +1,102 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type GroupOutcome, LogWriteError } from '../src/persistence/eventLog.js';
+import { SqliteEventLog } from '../src/persistence/sqliteEventLog.js';
+import type { EventInput } from '../src/protocol/eventInput.js';
+
+const dirs: string[] = [];
+const logs: SqliteEventLog[] = [];
+
+function open(path?: string): { log: SqliteEventLog; path: string } {
+  const at = path ?? join(mkdtempSync(join(tmpdir(), 'writer-thread-')), 'events.db');
+  if (path === undefined) dirs.push(join(at, '..'));
+  let ids = 0;
+  const log = new SqliteEventLog({
+    path: at,
+    writer: 'thread',
+    indexChunk: 7,
+    newId: () => `gen-${Date.now()}-${++ids}`,
+    newEpoch: () => 'e',
+  });
+  logs.push(log);
+  return { log, path: at };
+}
+
+afterEach(() => {
+  for (const log of logs.splice(0)) log.close();
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+function input(session: string, id: string | null = null): EventInput {
+  return { id, event_type: 'quiz_started', source: 'svc', session_id: session, user_id: null, payloadJson: '{"n":1}' };
+}
+
+function appended(outcomes: GroupOutcome[]): number[] {
+  return outcomes.flatMap((o) => (o.ok ? o.appended.map((r) => r.offset) : []));
+}
+
+describe('SqliteEventLog with a writer thread', () => {
+  it('keeps offsets dense across concurrent async commits, visible to reads only once they landed', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.integer({ min: 0, max: 30 }), { minLength: 1, maxLength: 12 }), async (sizes) => {
+        const { log } = open();
+        const head = log.headOffset();
+        const commits = sizes.map((n) => log.commit([Array.from({ length: n }, (_, i) => input(`s${i % 3}`))]));
+        // Nothing is visible before its commit landed.
+        expect(log.headOffset()).toBe(head);
+        const offsets = appended((await Promise.all(commits)).flat());
+        const total = sizes.reduce((a, b) => a + b, 0);
+        expect(offsets).toEqual(Array.from({ length: total }, (_, i) => head + 1 + i));
+        expect(log.headOffset()).toBe(head + total);
+        expect(log.readFrom(1, {}, 1_000).map((r) => r.offset)).toEqual(offsets);
+        expect(log.readFrom(1, { session_id: 's1' }, 1_000).every((r) => r.session_id === 's1')).toBe(true);
+        log.close();
+      }),
+      { numRuns: 8 },
+    );
+  });
+
+  it('resolves a producer id sent by an async commit and resent by the next one to the first record', async () => {
+    const { log } = open();
+    const first = log.commit([[input('a', 'p-1')]]);
+    const second = log.commit([[input('a', 'p-1')]]);
+    const [[a], [b]] = await Promise.all([first, second]);
+    expect(a?.ok && b?.ok).toBe(true);
+    if (!a?.ok || !b?.ok) return;
+    expect(b.records[0]).toEqual(a.records[0]);
+    expect(b.appended).toEqual([]);
+    expect(log.headOffset()).toBe(1);
+  });
+
+  it('after the writer thread dies: unhealthy, commits rejected as retryable, and every acked event survives', async () => {
+    const { log, path } = open();
+    const acked = appended(await log.commit([[input('a'), input('b')]]));
+    log.crashWriterForTest();
+    const deadline = Date.now() + 10_000;
+    while (log.health().writable && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    expect(log.health()).toEqual({ writable: false, reason: expect.stringContaining('writer thread') });
+    await expect(log.commit([[input('c')]])).rejects.toBeInstanceOf(LogWriteError);
+    expect(() => log.appendGroups([[input('d')]])).toThrow(LogWriteError);
+    expect(log.readFrom(1, {}, 100).map((r) => r.offset)).toEqual(acked);
+    log.close();
+    const reopened = open(path).log;
+    expect(reopened.readFrom(1, {}, 100).map((r) => r.offset)).toEqual(acked);
+    expect(appended(await reopened.commit([[input('e')]]))).toEqual([acked.length + 1]);
+  });
+
+  it('settles commits in flight before deleteBefore and close, so the head is never saved backwards', async () => {
+    const { log, path } = open();
+    const pending = log.commit([[input('a'), input('b'), input('c')]]);
+    expect(log.deleteBefore(undefined)).toBe(3);
+    expect(appended(await pending)).toEqual([1, 2, 3]);
+    const more = log.commit([[input('d')]]);
+    log.close();
+    expect(appended(await more)).toEqual([4]);
+    const reopened = open(path).log;
+    expect(reopened.headOffset()).toBe(4);
+    expect(appended(reopened.appendGroups([[input('e')]]))).toEqual([5]);
+  });
+});
