@@ -59,6 +59,7 @@ port.on('message', async (request) => {
     reply = { ok: false, name: error?.name ?? 'Error', message: error?.message ?? String(error) };
   }
   port.postMessage(reply);
-  Atomics.store(signal, 0, 1);
+  // The reply is queued before the caller can see its sequence number (see syncJetStreamLog.ts).
+  Atomics.store(signal, 0, request.seq);
   Atomics.notify(signal, 0);
 });

@@ -31,6 +31,7 @@ export class SyncJetStreamLogHost {
   private readonly streams = new Map<string, string>();
   private made = 0;
   private handles = 0;
+  private seq = 0;
 
   constructor(servers: string) {
     const { port1, port2 } = new MessageChannel();
@@ -63,10 +64,18 @@ export class SyncJetStreamLogHost {
   }
 
   private call(request: Record<string, unknown>): unknown {
-    Atomics.store(this.signal, 0, 0);
-    this.port.postMessage(request);
-    if (Atomics.wait(this.signal, 0, 0, 30_000) === 'timed-out')
-      throw new Error(`worker did not answer ${String(request.method ?? request.call)}`);
+    // Hint: the worker stores the request's sequence number after posting its reply, so a late notify from an
+    // earlier call (its store seen before its notify) can never wake this call before its own reply is queued.
+    const seq = ++this.seq;
+    this.port.postMessage({ ...request, seq });
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const seen = Atomics.load(this.signal, 0);
+      if (seen === seq) break;
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`worker did not answer ${String(request.method ?? request.call)}`);
+      Atomics.wait(this.signal, 0, seen, left);
+    }
     const received = receiveMessageOnPort(this.port);
     if (received === undefined) throw new Error('worker signalled without a reply');
     const reply = received.message as Reply;
