@@ -11,10 +11,8 @@ import { recordJson } from '../src/protocol/eventRecord.js';
 import { runLogContract } from './logContract.case.js';
 
 runLogContract('SqliteEventLog (worker indexer)', (path, deps) => new SqliteEventLog({ path, ...deps }));
-runLogContract(
-  'SqliteEventLog (writer thread)',
-  (path, deps) => new SqliteEventLog({ path, ...deps, writer: 'thread' }),
-);
+// Hint: the writer-thread configuration runs in test/sqliteEventLogWriterThread.test.ts, so the two halves of the
+// contract (each thread start costs about 65 ms, hundreds of opens) can run on both vitest workers at once.
 
 // Hint: a tiny chunk makes most reads cross the indexed chunks and the in-memory tail; inline builds are synchronous.
 runLogContract(
