@@ -215,6 +215,7 @@ function jetStreamOptions(env: NodeJS.ProcessEnv): JetStreamOptions {
     stream,
     replicas: integer(env, 'NATS_REPLICAS', 1, 5),
     duplicateWindowMs: integer(env, 'NATS_DUPLICATE_WINDOW_MS', 1_000),
+    publishTimeoutMs: integer(env, 'NATS_PUBLISH_TIMEOUT_MS', 100),
     ...(user === undefined ? {} : { user }),
     ...(password === undefined ? {} : { password }),
     ...(token === undefined ? {} : { token }),

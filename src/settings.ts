@@ -151,6 +151,11 @@ export const SETTINGS: readonly Setting[] = [
     fallback: '600000',
     meaning: "How long the stream dedupes a re-sent commit message; at least the producers' retry horizon",
   },
+  {
+    name: 'NATS_PUBLISH_TIMEOUT_MS',
+    fallback: '10000',
+    meaning: 'How long a commit keeps retrying for its PubAck before the publish is answered 503 (retryable)',
+  },
   { name: 'NATS_USER', fallback: '', meaning: 'NATS user name (with `NATS_PASSWORD`)' },
   { name: 'NATS_PASSWORD', fallback: '', meaning: 'NATS password' },
   { name: 'NATS_TOKEN', fallback: '', meaning: 'NATS token' },

@@ -101,6 +101,10 @@ const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driver);
 const state = new Int32Array(workerData.state);
+// Phase word 1: 0 booting, 1 files open, 2 closed. Claiming 0 -> 1 fails if close() already abandoned the boot.
+if (Atomics.compareExchange(state, 1, 0, 1) === 0) run();
+else parentPort.close();
+function run() {
 const db = new Database(workerData.indexPath);
 db.pragma('journal_mode = WAL');
 db.pragma('synchronous = NORMAL');
@@ -122,7 +126,7 @@ parentPort.on('message', (message) => {
   try {
     if (message.type === 'close') {
       db.close();
-      Atomics.store(state, 1, 1);
+      Atomics.store(state, 1, 2);
       Atomics.notify(state, 1);
       parentPort.close();
       return;
@@ -137,6 +141,7 @@ parentPort.on('message', (message) => {
     parentPort.postMessage({ type: 'error', chunk: message.type === 'build' ? message.chunk : undefined, message: String(error && error.message || error) });
   }
 });
+}
 `;
 
 /**
@@ -199,9 +204,15 @@ export class WorkerChunkIndexer implements ChunkIndexer {
     if (this.worker === null) return;
     const state = new Int32Array(this.state);
     Atomics.store(state, 0, 1);
+    // Hint: a worker still booting has opened no file, and every build it has queued would be skipped: claim its
+    // phase so it never opens one, and stop it without waiting for the thread to start (about 0.1 s per close).
+    if (Atomics.compareExchange(state, 1, 0, 2) === 0) {
+      void this.worker.terminate();
+      return;
+    }
     this.worker.postMessage({ type: 'close' });
     // Hint: a build in progress finishes first; waiting keeps a reopen on the same files from racing it.
-    Atomics.wait(state, 1, 0, 10_000);
+    Atomics.wait(state, 1, 1, 10_000);
     void this.worker.terminate();
   }
 }

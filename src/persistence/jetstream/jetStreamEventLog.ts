@@ -88,7 +88,8 @@ export class JetStreamEventLog implements EventLog {
     applier.start();
     await feed.waitFor(head);
     feed.savePosition();
-    const publisher = new StreamPublisher(stream.js, commitSubject(options.jetstream.stream), feed, applier);
+    const subject = commitSubject(options.jetstream.stream);
+    const publisher = new StreamPublisher(stream.js, subject, feed, applier, options.jetstream.publishTimeoutMs);
     return new JetStreamEventLog({ nc: stream.nc, replica, feed, applier, publisher }, options);
   }
 

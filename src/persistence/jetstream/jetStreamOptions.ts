@@ -8,6 +8,8 @@ export interface JetStreamOptions {
   readonly replicas: number;
   /** NATS_DUPLICATE_WINDOW_MS: how long the stream remembers message ids. */
   readonly duplicateWindowMs: number;
+  /** NATS_PUBLISH_TIMEOUT_MS: how long a commit retries for its PubAck (10 s when absent). */
+  readonly publishTimeoutMs?: number;
   /** Where the stream keeps messages when this node creates it: `file` (always, in production) or `memory` (tests). */
   readonly storage?: 'file' | 'memory';
   readonly user?: string;

@@ -4,7 +4,7 @@ import { LogWriteError } from '../eventLog.js';
 import type { ReplicaApplier } from './replicaApplier.js';
 import type { AppliedMessage, ReplicaFeed } from './replicaFeed.js';
 
-/** How long a message waits for its PubAck (over all attempts), and each attempt. */
+/** How long a message waits for its PubAck (over all attempts, unless configured), and each attempt. */
 const PUBLISH_DEADLINE_MS = 10_000;
 const ATTEMPT_TIMEOUT_MS = 1_500;
 /** Then how long it waits for this node's replica to apply it. */
@@ -22,6 +22,7 @@ export class StreamPublisher {
     private readonly subject: string,
     private readonly feed: ReplicaFeed,
     private readonly applier: ReplicaApplier,
+    private readonly deadlineMs = PUBLISH_DEADLINE_MS,
   ) {}
 
   async publish(payload: string): Promise<AppliedMessage> {
@@ -53,12 +54,13 @@ export class StreamPublisher {
    * deduped by the stream (within its duplicate window) rather than stored twice.
    */
   private async publishWithRetries(payload: string, msgId: string): Promise<PubAck> {
-    const deadline = Date.now() + PUBLISH_DEADLINE_MS;
+    const deadline = Date.now() + this.deadlineMs;
+    const attemptMs = Math.min(ATTEMPT_TIMEOUT_MS, this.deadlineMs);
     for (;;) {
       try {
-        return await this.js.publish(this.subject, payload, { msgID: msgId, timeout: ATTEMPT_TIMEOUT_MS });
+        return await this.js.publish(this.subject, payload, { msgID: msgId, timeout: attemptMs });
       } catch (error) {
-        if (Date.now() + ATTEMPT_TIMEOUT_MS > deadline) throw error;
+        if (Date.now() + attemptMs > deadline) throw error;
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
     }
