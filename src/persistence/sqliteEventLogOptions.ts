@@ -3,6 +3,13 @@ import type { Durability } from './logFile.js';
 /** Unindexed rows that seal a tail segment and trigger a bulk index build, unless `indexChunk` says otherwise. */
 export const DEFAULT_INDEX_CHUNK = 20_000;
 
+/**
+ * With `writer: 'hybrid'`, group commits of fewer events than this are written inline on the I/O thread's connection,
+ * larger ones on the writer thread. Hint: a thread round trip (postMessage, wake-up, reply) costs a few µs per commit
+ * that a small commit's inline write does not repay; large commits gain from writing beside the I/O thread.
+ */
+export const HYBRID_INLINE_BELOW = 64;
+
 /** Options for opening the SQLite log; clock and ids are injected. */
 export interface SqliteEventLogOptions {
   readonly path: string;
@@ -15,10 +22,11 @@ export interface SqliteEventLogOptions {
   /** Where index chunks are built: a worker thread (default, uses the second core) or inline (deterministic). */
   readonly indexer?: 'worker' | 'inline';
   /**
-   * Who writes commits: a writer thread with its own connection (the I/O thread only plans and applies them), or
-   * inline on the log's connection (default; also used for ':memory:' and a log opened without shared memory).
+   * Who writes commits: a writer thread with its own connection (the I/O thread only plans and applies them),
+   * inline on the log's connection (default; also used for ':memory:' and a log opened without shared memory), or
+   * `hybrid`: commits below HYBRID_INLINE_BELOW events inline, larger ones on the writer thread, one at a time.
    */
-  readonly writer?: 'thread' | 'inline';
+  readonly writer?: 'thread' | 'inline' | 'hybrid';
   /**
    * Could `id` have come from `newId`? Only such ids need the chunked id index (one probe per chunk); others are
    * found in producer_ids alone. Defaults to always, which is correct but slower.
