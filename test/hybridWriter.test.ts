@@ -8,9 +8,9 @@ import { LogAppender } from '../src/persistence/logAppender.js';
 import { SqliteEventLog } from '../src/persistence/sqliteEventLog.js';
 import { HYBRID_INLINE_BELOW } from '../src/persistence/sqliteEventLogOptions.js';
 import type { EventInput } from '../src/protocol/eventInput.js';
+import { runLogContract } from './logContract.case.js';
 import { type ChildServer, killServer, spawnServer } from './support/childServer.js';
 import { allEvents, getJson } from './support/pipelineRest.js';
-import { runLogContract } from './logContract.case.js';
 import { type WireRecord, WsClient } from './support/wsClient.js';
 
 runLogContract(
