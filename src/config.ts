@@ -10,7 +10,7 @@ export interface Config {
   readonly port: number;
   readonly databasePath: string;
   readonly durability: Durability;
-  /** Where commits are written: a writer thread of their own, or inline on the I/O thread (LOG_WRITER). */
+  /** Where commits are written: small inline and large on a writer thread (hybrid), all on it, or all inline (LOG_WRITER). */
   readonly logWriter: 'hybrid' | 'thread' | 'inline';
   readonly corsOrigins: readonly string[];
   readonly requireAuth: boolean;
