@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type GroupOutcome, LogWriteError } from '../src/persistence/eventLog.js';
 import { LogAppender } from '../src/persistence/logAppender.js';
 import { SqliteEventLog } from '../src/persistence/sqliteEventLog.js';
-import { HYBRID_INLINE_BELOW } from '../src/persistence/sqliteEventLogOptions.js';
+import { HYBRID_INLINE_BELOW, HYBRID_INLINE_BELOW_CHARS } from '../src/persistence/sqliteEventLogOptions.js';
 import type { EventInput } from '../src/protocol/eventInput.js';
 import { runLogContract } from './logContract.case.js';
 import { type ChildServer, killServer, spawnServer } from './support/childServer.js';
@@ -75,6 +75,21 @@ describe('SqliteEventLog with the hybrid writer', () => {
       }),
       { numRuns: 8 },
     );
+  });
+
+  it('sends a commit of few events but a large payload to the thread', async () => {
+    const inline = vi.spyOn(LogAppender.prototype, 'commit');
+    const { log } = open();
+    const big = { ...input('a'), payloadJson: JSON.stringify({ blob: 'x'.repeat(HYBRID_INLINE_BELOW_CHARS / 2) }) };
+    expect(appended(await log.commit([[big], [big]]))).toEqual([1, 2]);
+    expect(inline).not.toHaveBeenCalled();
+    expect(appended(await log.commit([[input('b')]]))).toEqual([3]);
+    expect(inline).toHaveBeenCalledTimes(1);
+    expect(log.readFrom(1, {}, 10).map((r) => r.payloadJson.length)).toEqual([
+      big.payloadJson.length,
+      big.payloadJson.length,
+      input('b').payloadJson.length,
+    ]);
   });
 
   it('resolves a producer id across inline and thread commits to the first record, and rejects a changed resend', async () => {

@@ -12,7 +12,12 @@ import { type LogHead, type LogMeta, openMeta } from './logMeta.js';
 import { openFailureReason } from './openError.js';
 import { RowWriter } from './rowWriter.js';
 import { SessionStatusStore } from './sessionStatusStore.js';
-import { DEFAULT_INDEX_CHUNK, HYBRID_INLINE_BELOW, type SqliteEventLogOptions } from './sqliteEventLogOptions.js';
+import {
+  DEFAULT_INDEX_CHUNK,
+  HYBRID_INLINE_BELOW,
+  HYBRID_INLINE_BELOW_CHARS,
+  type SqliteEventLogOptions,
+} from './sqliteEventLogOptions.js';
 import { ThreadedAppender } from './threadedAppender.js';
 import { TypeStats } from './typeStats.js';
 import { WriterThread } from './writerThread.js';
@@ -106,7 +111,9 @@ export function openSqliteLog(options: SqliteEventLogOptions, isOpen: () => bool
               appended: (event) => index.coverage.tail.add(event),
               counted: (perType, ts) => tables.typeStats.count(perType, ts),
             },
-            options.writer === 'hybrid' ? { inline: appender, below: HYBRID_INLINE_BELOW } : null,
+            options.writer === 'hybrid'
+              ? { inline: appender, below: HYBRID_INLINE_BELOW, belowChars: HYBRID_INLINE_BELOW_CHARS }
+              : null,
           )
         : null;
     return { ...tables, ...index, db, lock, epoch, appender, threaded, commitHealth };

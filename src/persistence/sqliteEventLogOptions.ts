@@ -4,11 +4,15 @@ import type { Durability } from './logFile.js';
 export const DEFAULT_INDEX_CHUNK = 20_000;
 
 /**
- * With `writer: 'hybrid'`, group commits of fewer events than this are written inline on the I/O thread's connection,
- * larger ones on the writer thread. Hint: a thread round trip (postMessage, wake-up, reply) costs a few µs per commit
- * that a small commit's inline write does not repay; large commits gain from writing beside the I/O thread.
+ * With `writer: 'hybrid'`, a group commit of fewer events than this (and under HYBRID_INLINE_BELOW_CHARS of payload)
+ * is written inline on the I/O thread's connection; larger ones go to the writer thread. Hint: measured per commit on
+ * this machine, the thread's round trip (postMessage of the rows, two wake-ups, the reply) costs more CPU in all than
+ * writing inline up to ~64 events (120-byte payloads) or ~256 KiB (4 KB payloads); above that the write itself
+ * dominates and the thread keeps it off the I/O thread.
  */
 export const HYBRID_INLINE_BELOW = 64;
+/** Payload characters (JSON) from which a commit goes to the writer thread however few its events. */
+export const HYBRID_INLINE_BELOW_CHARS = 256 * 1024;
 
 /** Options for opening the SQLite log; clock and ids are injected. */
 export interface SqliteEventLogOptions {

@@ -41,8 +41,12 @@ export class ThreadedAppender {
     private readonly head: LogHead,
     private readonly thread: WriterThread,
     private readonly context: ThreadedAppendContext,
-    /** The hybrid: commits of fewer events than `below` are written inline on the I/O thread's connection. */
-    private readonly small: { readonly inline: LogAppender; readonly below: number } | null = null,
+    /** The hybrid: commits under `below` events and `belowChars` payload characters are written inline. */
+    private readonly small: {
+      readonly inline: LogAppender;
+      readonly below: number;
+      readonly belowChars: number;
+    } | null = null,
   ) {}
 
   /** Why the writer thread is gone, or null. */
@@ -103,10 +107,17 @@ export class ThreadedAppender {
    * the thread is dead (then every commit fails, as before: the log reports itself unwritable).
    */
   private inlineFor(groups: readonly (readonly EventInput[])[]): LogAppender | null {
-    if (this.small === null || this.thread.dead !== null || this.thread.inFlight > 0) return null;
+    const small = this.small;
+    if (small === null || this.thread.dead !== null || this.thread.inFlight > 0) return null;
     let events = 0;
-    for (const group of groups) events += group.length;
-    return events < this.small.below ? this.small.inline : null;
+    let chars = 0;
+    for (const group of groups) {
+      events += group.length;
+      if (events >= small.below) return null;
+      for (const input of group) chars += input.payloadJson.length;
+      if (chars >= small.belowChars) return null;
+    }
+    return small.inline;
   }
 
   private send(groups: readonly (readonly EventInput[])[]): Promise<GroupOutcome[]> {
