@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type GroupOutcome, LogWriteError } from '../src/persistence/eventLog.js';
@@ -110,6 +111,24 @@ describe('SqliteEventLog with the hybrid writer', () => {
     expect(log.headOffset()).toBe(LARGE + 2);
     expect(log.getById('p-1')?.offset).toBe(1);
   });
+
+  it('rolls back an inline commit that cannot write: nothing acked or visible, and offsets stay dense after it', async () => {
+    const { log, path } = open();
+    expect(appended(await log.commit([[input('a')]]))).toEqual([1]);
+    // Another connection holds the write lock past the busy timeout, so the inline commit fails for real.
+    const blocker = new Database(path);
+    blocker.exec('BEGIN IMMEDIATE');
+    await expect(log.commit([[input('b'), input('c')]])).rejects.toBeInstanceOf(LogWriteError);
+    blocker.exec('ROLLBACK');
+    blocker.close();
+    expect(log.headOffset()).toBe(1);
+    expect(log.readFrom(1, {}, 10).map((r) => r.offset)).toEqual([1]);
+    expect(log.stats(Date.now()).total_events).toBe(1);
+    expect(appended(await log.commit([Array.from({ length: LARGE }, () => input('d'))]))).toHaveLength(LARGE);
+    expect(appended(await log.commit([[input('e')]]))).toEqual([LARGE + 2]);
+    expect(log.readFrom(1, {}, 1_000).map((r) => r.offset)).toEqual(Array.from({ length: LARGE + 2 }, (_, i) => i + 1));
+    expect(log.health().writable).toBe(true);
+  }, 20_000);
 
   it('after the writer thread dies: small commits are rejected too (the log is unwritable), and acked ones survive', async () => {
     const { log, path } = open();
