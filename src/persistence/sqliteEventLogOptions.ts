@@ -6,7 +6,7 @@ export const DEFAULT_INDEX_CHUNK = 20_000;
 /**
  * With `writer: 'hybrid'`, a group commit of fewer events than this (and under HYBRID_INLINE_BELOW_CHARS of payload)
  * is written inline on the I/O thread's connection; larger ones go to the writer thread. Hint: measured per commit on
- * this machine, the thread's round trip (postMessage of the rows, a wake-up on each side, the reply) costs 25-60 µs
+ * this machine, the thread's round trip (postMessage of the rows, a wake-up on each side, the reply) costs 20-60 µs
  * more CPU in all than an inline write of 1-32 events, and saves I/O-thread time that grows with the commit. 64 lies
  * between REST's commits (at most one event per connection) and WebSocket group commits (hundreds to thousands of
  * events), where freeing the I/O thread is the gain.
