@@ -10,8 +10,8 @@ export interface Config {
   readonly port: number;
   readonly databasePath: string;
   readonly durability: Durability;
-  /** Where commits are written: a writer thread of their own, or inline on the I/O thread (LOG_WRITER). */
-  readonly logWriter: 'thread' | 'inline';
+  /** Where commits are written: small inline and large on a writer thread (hybrid), all on it, or all inline (LOG_WRITER). */
+  readonly logWriter: 'hybrid' | 'thread' | 'inline';
   readonly corsOrigins: readonly string[];
   readonly requireAuth: boolean;
   readonly apiKey: string;
@@ -159,7 +159,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: integer(env, 'PORT', 0, 65_535),
     databasePath: text(env, 'DATABASE_PATH'),
     durability: oneOf<Durability>(env, 'DURABILITY', ['normal', 'full']),
-    logWriter: oneOf(env, 'LOG_WRITER', ['thread', 'inline'] as const),
+    logWriter: oneOf(env, 'LOG_WRITER', ['hybrid', 'thread', 'inline'] as const),
     corsOrigins: corsOrigins(env),
     requireAuth,
     apiKey,

@@ -31,9 +31,9 @@ export const SETTINGS: readonly Setting[] = [
   },
   {
     name: 'LOG_WRITER',
-    fallback: 'thread',
+    fallback: 'hybrid',
     meaning:
-      "`thread`: a writer thread owns the log's write connection (appends and commits off the I/O thread). `inline`: commits run on the I/O thread, as before",
+      "`hybrid`: group commits of fewer than 64 events and under 256 KiB of payload are written on the I/O thread, larger ones by the writer thread. `thread`: a writer thread owns the log's write connection (every commit off the I/O thread). `inline`: every commit on the I/O thread, as before the writer thread",
   },
   {
     name: 'CORS_ORIGINS',

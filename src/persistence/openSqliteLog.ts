@@ -12,7 +12,12 @@ import { type LogHead, type LogMeta, openMeta } from './logMeta.js';
 import { openFailureReason } from './openError.js';
 import { RowWriter } from './rowWriter.js';
 import { SessionStatusStore } from './sessionStatusStore.js';
-import { DEFAULT_INDEX_CHUNK, type SqliteEventLogOptions } from './sqliteEventLogOptions.js';
+import {
+  DEFAULT_INDEX_CHUNK,
+  HYBRID_INLINE_BELOW,
+  HYBRID_INLINE_BELOW_CHARS,
+  type SqliteEventLogOptions,
+} from './sqliteEventLogOptions.js';
 import { ThreadedAppender } from './threadedAppender.js';
 import { TypeStats } from './typeStats.js';
 import { WriterThread } from './writerThread.js';
@@ -95,14 +100,21 @@ export function openSqliteLog(options: SqliteEventLogOptions, isOpen: () => bool
       },
     });
     const threaded =
-      options.writer === 'thread' && options.path !== ':memory:' && degraded === null
-        ? new ThreadedAppender(tables.head, new WriterThread(options.path, options.durability), {
-            now: options.now ?? Date.now,
-            newId: options.newId,
-            getById: (id) => index.reader.getById(id),
-            appended: (event) => index.coverage.tail.add(event),
-            counted: (perType, ts) => tables.typeStats.count(perType, ts),
-          })
+      options.writer !== undefined && options.writer !== 'inline' && options.path !== ':memory:' && degraded === null
+        ? new ThreadedAppender(
+            tables.head,
+            new WriterThread(options.path, options.durability),
+            {
+              now: options.now ?? Date.now,
+              newId: options.newId,
+              getById: (id) => index.reader.getById(id),
+              appended: (event) => index.coverage.tail.add(event),
+              counted: (perType, ts) => tables.typeStats.count(perType, ts),
+            },
+            options.writer === 'hybrid'
+              ? { inline: appender, below: HYBRID_INLINE_BELOW, belowChars: HYBRID_INLINE_BELOW_CHARS }
+              : null,
+          )
         : null;
     return { ...tables, ...index, db, lock, epoch, appender, threaded, commitHealth };
   } catch (error) {

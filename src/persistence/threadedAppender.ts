@@ -3,7 +3,7 @@ import type { StoredEvent } from '../protocol/eventRecord.js';
 import type { EventType } from '../protocol/eventTypes.js';
 import type { GroupOutcome } from './eventLog.js';
 import { planGroups } from './groupPlanner.js';
-import type { AppendContext } from './logAppender.js';
+import type { AppendContext, LogAppender } from './logAppender.js';
 import type { LogHead } from './logMeta.js';
 import type { WriterThread } from './writerThread.js';
 
@@ -41,6 +41,12 @@ export class ThreadedAppender {
     private readonly head: LogHead,
     private readonly thread: WriterThread,
     private readonly context: ThreadedAppendContext,
+    /** The hybrid: commits under `below` events and `belowChars` payload characters are written inline. */
+    private readonly small: {
+      readonly inline: LogAppender;
+      readonly below: number;
+      readonly belowChars: number;
+    } | null = null,
   ) {}
 
   /** Why the writer thread is gone, or null. */
@@ -63,6 +69,8 @@ export class ThreadedAppender {
   /** The synchronous commit (tests, tools): waits for everything in flight, then for this one. */
   commitSync(groups: readonly (readonly EventInput[])[]): GroupOutcome[] {
     this.thread.settle();
+    const inline = this.inlineFor(groups);
+    if (inline !== null) return inline.commit(groups);
     const planned = this.plan(groups);
     if (planned.events.length === 0) return planned.outcomes;
     let failure: Error | null | undefined;
@@ -93,9 +101,32 @@ export class ThreadedAppender {
     this.thread.settle();
   }
 
+  /**
+   * The inline appender when this commit is small enough to be written on the I/O thread, else null. Hint: only with
+   * nothing in flight (callers settle or chain first), so the two connections never write at once; and never once
+   * the thread is dead (then every commit fails, as before: the log reports itself unwritable).
+   */
+  private inlineFor(groups: readonly (readonly EventInput[])[]): LogAppender | null {
+    const small = this.small;
+    if (small === null || this.thread.dead !== null || this.thread.inFlight > 0) return null;
+    let events = 0;
+    let chars = 0;
+    for (const group of groups) {
+      events += group.length;
+      if (events >= small.below) return null;
+      for (const input of group) chars += input.payloadJson.length;
+      if (chars >= small.belowChars) return null;
+    }
+    return small.inline;
+  }
+
   private send(groups: readonly (readonly EventInput[])[]): Promise<GroupOutcome[]> {
     let planned: Planned;
     try {
+      // Hint: the inline appender moves the head, tail and counters itself (undone if its transaction rolls back);
+      // it returns only once the commit is durable, so the ack still follows the commit.
+      const inline = this.inlineFor(groups);
+      if (inline !== null) return Promise.resolve(inline.commit(groups));
       planned = this.plan(groups);
     } catch (error) {
       return Promise.reject(error);
