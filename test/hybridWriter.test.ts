@@ -12,6 +12,7 @@ import type { EventInput } from '../src/protocol/eventInput.js';
 import { runLogContract } from './logContract.case.js';
 import { type ChildServer, killServer, spawnServer } from './support/childServer.js';
 import { allEvents, getJson } from './support/pipelineRest.js';
+import { writerLogs } from './support/writerLogs.js';
 import { type WireRecord, WsClient } from './support/wsClient.js';
 
 runLogContract(
@@ -19,28 +20,12 @@ runLogContract(
   (path, deps) => new SqliteEventLog({ path, ...deps, writer: 'hybrid' }),
 );
 
-const dirs: string[] = [];
-const logs: SqliteEventLog[] = [];
-
-function open(path?: string): { log: SqliteEventLog; path: string } {
-  const at = path ?? join(mkdtempSync(join(tmpdir(), 'hybrid-writer-')), 'events.db');
-  if (path === undefined) dirs.push(join(at, '..'));
-  let ids = 0;
-  const log = new SqliteEventLog({
-    path: at,
-    writer: 'hybrid',
-    indexChunk: 7,
-    newId: () => `gen-${Date.now()}-${++ids}`,
-    newEpoch: () => 'e',
-  });
-  logs.push(log);
-  return { log, path: at };
-}
+const logs = writerLogs('hybrid', 'hybrid-writer-');
+const open = logs.open;
 
 afterEach(() => {
   vi.restoreAllMocks();
-  for (const log of logs.splice(0)) log.close();
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  logs.cleanup();
 });
 
 function input(session: string, id: string | null = null): EventInput {

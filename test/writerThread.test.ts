@@ -1,33 +1,14 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type GroupOutcome, LogWriteError } from '../src/persistence/eventLog.js';
-import { SqliteEventLog } from '../src/persistence/sqliteEventLog.js';
 import type { EventInput } from '../src/protocol/eventInput.js';
+import { writerLogs } from './support/writerLogs.js';
 
-const dirs: string[] = [];
-const logs: SqliteEventLog[] = [];
-
-function open(path?: string): { log: SqliteEventLog; path: string } {
-  const at = path ?? join(mkdtempSync(join(tmpdir(), 'writer-thread-')), 'events.db');
-  if (path === undefined) dirs.push(join(at, '..'));
-  let ids = 0;
-  const log = new SqliteEventLog({
-    path: at,
-    writer: 'thread',
-    indexChunk: 7,
-    newId: () => `gen-${Date.now()}-${++ids}`,
-    newEpoch: () => 'e',
-  });
-  logs.push(log);
-  return { log, path: at };
-}
+const logs = writerLogs('thread', 'writer-thread-');
+const open = logs.open;
 
 afterEach(() => {
-  for (const log of logs.splice(0)) log.close();
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  logs.cleanup();
 });
 
 function input(session: string, id: string | null = null): EventInput {
