@@ -1,51 +1,14 @@
-import { execFileSync } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, symlinkSync, writeSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LogWriteError } from '../src/persistence/eventLog.js';
 import { SqliteEventLog, type SqliteEventLogOptions } from '../src/persistence/sqliteEventLog.js';
 import { expectAgreesWith, expectAgreesWithScan, scanLog, someEvents } from './support/logOracle.js';
+import { fill, mountTmpfs, unmount } from './support/smallDisk.js';
 
 const NOW = Date.UTC(2026, 0, 31, 12);
 let generated = 0;
-
-/** Mount a small tmpfs at a fresh dir (needs root); null where the machine does not allow it. */
-function mountTmpfs(size: string): string | null {
-  const dir = mkdtempSync(join(tmpdir(), 'full-disk-'));
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir], { stdio: 'ignore' });
-    return dir;
-  } catch {
-    rmSync(dir, { recursive: true, force: true });
-    return null;
-  }
-}
-
-function unmount(dir: string | null): void {
-  if (dir === null) return;
-  execFileSync('umount', [dir], { stdio: 'ignore' });
-  rmSync(dir, { recursive: true, force: true });
-}
-
-/** Fill the file system holding `dir` until it refuses another byte. */
-function fill(dir: string): string {
-  const path = join(dir, 'filler');
-  const fd = openSync(path, 'w');
-  const block = Buffer.alloc(64 * 1024, 1);
-  try {
-    for (let size = block.length; size >= 1; ) {
-      try {
-        writeSync(fd, block, 0, size);
-      } catch {
-        size = Math.floor(size / 2);
-      }
-    }
-  } finally {
-    closeSync(fd);
-  }
-  return path;
-}
 
 async function until(condition: () => boolean, what: string): Promise<void> {
   const deadline = Date.now() + 10_000;
