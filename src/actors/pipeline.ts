@@ -6,7 +6,6 @@ import type { StoredEvent } from '../protocol/eventRecord.js';
 import type { ServerMessage } from '../protocol/serverMessages.js';
 import { CommitRouter } from './commitRouter.js';
 import { GroupCommit, type SubmitOutcome } from './groupCommit.js';
-import { type SubscriberLag, subscriberLags } from './pipelineMetrics.js';
 import { type PipelineOptions, SupervisorUnavailableError } from './pipelineOptions.js';
 import type { PipelineHealth, PipelinePort, RouterStats, SubscriberHandle } from './pipelinePort.js';
 import { SessionFolding } from './sessionFolding.js';
@@ -177,10 +176,9 @@ export class Pipeline implements PipelinePort {
     return listSubscribers(facts, this.options.log.headOffset(), this.parts.counters.routedUpTo, limit);
   }
 
-  /** For /metrics: each subscriber's mode and offsets behind the head; session actors passivated since start. */
-  operatorFigures(): { readonly lags: SubscriberLag[]; readonly sessionsPassivated: number } {
-    const lags = subscriberLags(this.supervisor.getSnapshot().context.children.values(), this.options.log.headOffset());
-    return { lags, sessionsPassivated: this.parts.sessions.passivations };
+  /** For /metrics: session actors passivated since start. */
+  sessionsPassivated(): number {
+    return this.parts.sessions.passivations;
   }
 
   /** A subscriber actor's state, socket buffer and topic membership, for diagnostics and tests; undefined once gone. */

@@ -2,13 +2,14 @@ import { performance } from 'node:perf_hooks';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { CommitEnd, PipelineMetrics } from '../actors/pipelineMetrics.js';
 import type { RouterStats } from '../actors/pipelinePort.js';
-import type { SubscriberMode } from '../actors/subscriberMachine.js';
+import type { SubscriberListing } from '../actors/subscriberSummary.js';
 
 /** What /metrics reads at scrape time (the Pipeline and the log implement these). */
 export interface MetricsSources {
   stats(): RouterStats;
   headOffset(): number;
-  subscriberLags(): readonly { readonly mode: SubscriberMode; readonly lag: number }[];
+  /** GET /subscribers' figures: counts by mode, and (limit 1) the most lagging subscriber, so both agree. */
+  subscribers(limit: number): SubscriberListing;
   sessionsPassivated(): number;
   /** Offsets appended but not yet in the derived index (served from memory meanwhile). */
   unindexedCount(): number;
@@ -27,8 +28,6 @@ export type PublishErrorReason =
   | 'rate_limited'
   | 'unavailable'
   | 'internal';
-
-const SUBSCRIBER_MODES: readonly SubscriberMode[] = ['awaitingConfig', 'replaying', 'live', 'lagging'];
 
 /** Set a counter that mirrors a running total kept elsewhere (prom-client counters have no `set`). */
 function mirror(counter: Counter, total: number): void {
@@ -222,22 +221,18 @@ export class ServerMetrics implements PipelineMetrics {
       labelNames: ['mode'],
       registers,
       collect() {
-        const lags = read((s) => s.subscriberLags(), []);
-        const counts = new Map<string, number>(SUBSCRIBER_MODES.map((mode) => [mode, 0]));
-        for (const { mode } of lags) if (counts.has(mode)) counts.set(mode, counts.get(mode)! + 1);
-        // Hint: label values as GET /subscribers names the modes.
-        for (const [mode, count] of counts)
-          this.set({ mode: mode === 'awaitingConfig' ? 'awaiting_config' : mode }, count);
+        const listing = read((s) => s.subscribers(1), null);
+        if (listing === null) return;
+        for (const [mode, count] of Object.entries(listing.by_mode)) this.set({ mode }, count);
       },
     });
     new Gauge({
       name: 'pipeline_subscriber_lag_max_offsets',
-      help: 'The largest number of offsets any subscriber is behind the head (0 when all are live)',
+      help: 'The largest subscriber lag as GET /subscribers reports it: head offset minus the last offset sent',
       registers,
       collect() {
-        let max = 0;
-        for (const { lag } of read((s) => s.subscriberLags(), [])) if (lag > max) max = lag;
-        this.set(max);
+        // Hint: the listing puts the most lagging subscriber first (lag as GET /subscribers defines it).
+        this.set(read((s) => s.subscribers(1).subscribers[0]?.lag ?? 0, 0));
       },
     });
   }

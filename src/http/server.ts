@@ -80,8 +80,8 @@ function operatorSurface(
   metrics.attach({
     stats: () => pipeline.stats(),
     headOffset: () => log.headOffset(),
-    subscriberLags: () => pipeline.operatorFigures().lags,
-    sessionsPassivated: () => pipeline.operatorFigures().sessionsPassivated,
+    subscribers: (limit) => pipeline.subscribers(limit),
+    sessionsPassivated: () => pipeline.sessionsPassivated(),
     unindexedCount: () => log.unindexedCount(),
   });
   return new RequestLog({
