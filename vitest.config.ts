@@ -10,7 +10,7 @@ export default defineConfig({
     // files spend their time waiting on child processes and sockets, so two run side by side. Hint: three were tried;
     // on a loaded machine the JetStream elections of the cluster failover file then missed their deadlines.
     maxWorkers: 2,
-    // The long, mostly waiting files start first, so they overlap the rest instead of ending the run.
+    // The long, mostly waiting cluster file starts first, so it overlaps the rest instead of ending the run.
     sequence: { sequencer: LongFirstSequencer },
     // Hint: each worker runs its files one after another in one process, so the server modules are imported once per
     // worker instead of once per file (about 0.25 s of CPU a file). Every test file starts and stops its own servers
