@@ -98,7 +98,8 @@ describe('SqliteEventLog with the hybrid writer', () => {
   });
 
   it('rolls back an inline commit that cannot write: nothing acked or visible, and offsets stay dense after it', async () => {
-    const { log, path } = open();
+    // Hint: a short busy timeout, so the wait behind the blocker below ends in 50 ms instead of the default 5 s.
+    const { log, path } = open(undefined, { busyTimeoutMs: 50 });
     expect(appended(await log.commit([[input('a')]]))).toEqual([1]);
     // Another connection holds the write lock past the busy timeout, so the inline commit fails for real.
     const blocker = new Database(path);

@@ -80,6 +80,8 @@ export function openSqliteLog(options: SqliteEventLogOptions, isOpen: () => bool
       `the log was opened without shared memory (${degraded}); other processes cannot read it until the next start`,
     );
   try {
+    if (options.busyTimeoutMs !== undefined)
+      db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs))}`);
     const tables = openTables(db, options.newEpoch);
     const commitHealth = new CommitHealth(options.now ?? Date.now, () => tables.meta.probeSpace());
     probeWritable(tables.meta, commitHealth, notice);

@@ -39,6 +39,12 @@ export interface SqliteEventLogOptions {
   readonly isGeneratedId?: (id: string) => boolean;
   /** Told (one line each) when derived state is discarded, rebuilt, or cannot be written; the log keeps serving. */
   readonly onNotice?: (message: string) => void;
+  /**
+   * How long a write on the log's connection waits for a lock another connection holds before it fails (default
+   * better-sqlite3's 5 s). Hint: the server's own connections never write at once; this bounds the wait behind another
+   * process (a backup, an sqlite3 shell). Tests that provoke that failure shorten it.
+   */
+  readonly busyTimeoutMs?: number;
   /** Test hook: consulted before each chunk build; true makes that build fail as if the index disk were full. */
   readonly failIndexBuild?: () => boolean;
 }

@@ -9,7 +9,10 @@ export function writerLogs(writer: NonNullable<SqliteEventLogOptions['writer']>,
   const dirs: string[] = [];
   const logs: SqliteEventLog[] = [];
   return {
-    open(path?: string): { log: SqliteEventLog; path: string } {
+    open(
+      path?: string,
+      extra: Partial<Pick<SqliteEventLogOptions, 'busyTimeoutMs'>> = {},
+    ): { log: SqliteEventLog; path: string } {
       const at = path ?? join(mkdtempSync(join(tmpdir(), prefix)), 'events.db');
       if (path === undefined) dirs.push(join(at, '..'));
       let ids = 0;
@@ -20,6 +23,7 @@ export function writerLogs(writer: NonNullable<SqliteEventLogOptions['writer']>,
         indexChunk: 7,
         newId: () => `gen-${Date.now()}-${++ids}`,
         newEpoch: () => 'e',
+        ...extra,
       });
       logs.push(log);
       return { log, path: at };

@@ -1,0 +1,111 @@
+import { createRequire } from 'node:module';
+import { type MessagePort, Worker } from 'node:worker_threads';
+import { COLUMNS } from './eventRows.js';
+import { TYPE_STATS_UPTO } from './typeStats.js';
+
+/** Values per row in a commit's flat `rows` array: id, event_type, source, session_id, user_id, payload. */
+export const ROW_FIELDS = 6;
+/** Rows per multi-row INSERT (as the inline row writer). */
+const INSERT_ROWS = 50;
+/**
+ * Idle writer workers kept for the next log this process opens. Hint: starting a worker (a fresh V8 isolate and the
+ * SQLite addon) costs ~45 ms of CPU, measured on this machine; a process that reopens logs (restarts in tests, tools)
+ * reuses one instead. One per log open at a time is enough; an idle worker is unref'd and holds no connection.
+ */
+const IDLE_WORKERS = 2;
+
+/** What one writer session (one log's write connection) needs; sent with its `open` message. */
+export interface WriterSession {
+  readonly path: string;
+  readonly synchronous: 'FULL' | 'NORMAL';
+  readonly cacheKiB: number;
+  /** [0] counts replies (Atomics-waited by `settle`), [1] turns 1 once the connection is closed. */
+  readonly signal: SharedArrayBuffer;
+  /** Replies go here, so each session has its own channel. */
+  readonly port: MessagePort;
+}
+
+// Hint: an eval'd CommonJS worker runs the same under vitest (TypeScript sources) and from dist (as the indexer's).
+// One worker serves one session at a time: `open`, commits, `close` (then it waits for the next `open`).
+const WORKER_SOURCE = `
+const { parentPort, workerData: w } = require('node:worker_threads');
+const Database = require(w.driver);
+let s = null;
+function open(m) {
+  const db = new Database(m.path, { timeout: 10000 });
+  db.pragma('synchronous = ' + m.synchronous);
+  db.pragma('cache_size = -' + m.cacheKiB);
+  const one = db.prepare(w.insertOne), many = db.prepare(w.insertMany);
+  const producer = db.prepare('INSERT OR IGNORE INTO producer_ids(k, o) VALUES (?, ?)');
+  const typeStat = db.prepare(w.typeStat), meta = db.prepare(w.meta);
+  const params = [];
+  const write = db.transaction((c) => {
+    const rows = c.rows, n = rows.length / ${ROW_FIELDS}, perType = new Map();
+    params.length = 0;
+    for (let i = 0, r = 0; i < n; i++, r += ${ROW_FIELDS}) {
+      params.push(c.first + i, rows[r], rows[r + 1], rows[r + 2], rows[r + 3], rows[r + 4], rows[r + 5], c.ts);
+      perType.set(rows[r + 1], (perType.get(rows[r + 1]) || 0) + 1);
+      if (params.length === ${INSERT_ROWS * 8}) { many.run(params); params.length = 0; }
+    }
+    for (let i = 0; i < params.length; i += 8) one.run(params.slice(i, i + 8));
+    for (const i of c.producers) producer.run(rows[i * ${ROW_FIELDS}], c.first + i);
+    for (const [type, count] of perType) typeStat.run(type, count, c.ts);
+    meta.run('next_offset', String(c.first + n));
+    meta.run('last_ts', String(c.ts));
+    meta.run(w.typeStatsUpTo, String(c.first + n - 1));
+  });
+  return { db, write, port: m.port, signal: new Int32Array(m.signal) };
+}
+function reply(m) { s.port.postMessage(m); Atomics.add(s.signal, 0, 1); Atomics.notify(s.signal, 0); }
+parentPort.on('message', (c) => {
+  if (c.type === 'open') { s = open(c); return; }
+  if (c === 'close') {
+    try { s.db.close(); } catch {}
+    Atomics.store(s.signal, 1, 1); Atomics.notify(s.signal, 1);
+    s.port.close(); s = null;
+    return;
+  }
+  if (c === 'crash') process.exit(70);
+  try { s.write.immediate(c); reply({ seq: c.seq, ok: true }); }
+  catch (e) { reply({ seq: c.seq, ok: false, message: String((e && e.message) || e), code: e && e.code }); }
+});
+`;
+
+const idle: Worker[] = [];
+
+function spawnWorker(): Worker {
+  const values = `(${Array<string>(8).fill('?').join(', ')})`;
+  const worker = new Worker(WORKER_SOURCE, {
+    eval: true,
+    workerData: {
+      driver: createRequire(import.meta.url).resolve('better-sqlite3'),
+      insertOne: `INSERT INTO events(${COLUMNS}) VALUES ${values}`,
+      insertMany: `INSERT INTO events(${COLUMNS}) VALUES ${Array<string>(INSERT_ROWS).fill(values).join(', ')}`,
+      typeStat:
+        'INSERT INTO type_stats(event_type, count, last_seen) VALUES (?, ?, ?) ' +
+        'ON CONFLICT(event_type) DO UPDATE SET count = count + excluded.count, last_seen = MAX(last_seen, excluded.last_seen)',
+      meta: 'INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
+      typeStatsUpTo: TYPE_STATS_UPTO,
+    },
+  });
+  worker.unref();
+  // Hint: an idle worker that ends (it should not) is never handed out again.
+  worker.once('exit', () => {
+    const at = idle.indexOf(worker);
+    if (at >= 0) idle.splice(at, 1);
+  });
+  return worker;
+}
+
+/** A writer worker with its session opened (an idle one when there is one, else a new one). */
+export function takeWriterWorker(session: WriterSession): Worker {
+  const worker = idle.pop() ?? spawnWorker();
+  worker.postMessage({ type: 'open', ...session }, [session.port]);
+  return worker;
+}
+
+/** Give back a worker whose session closed cleanly (its connection is closed); beyond the idle limit it ends. */
+export function releaseWriterWorker(worker: Worker): void {
+  if (idle.length < IDLE_WORKERS) idle.push(worker);
+  else void worker.terminate();
+}
