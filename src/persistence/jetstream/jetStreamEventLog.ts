@@ -1,4 +1,4 @@
-import { jetstream } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { EventFilter } from '../../protocol/eventFilter.js';
 import type { EventInput } from '../../protocol/eventInput.js';
@@ -83,7 +83,14 @@ export class JetStreamEventLog implements EventLog {
     // Hint: its own client with short API timeouts, so a consumer asked of a stream without a leader (mid-election)
     // fails fast and is asked again, instead of waiting out the default 5 s.
     const applierJs = jetstream(stream.nc, { timeout: CONSUMER_TIMEOUT_MS });
-    const applier = new ReplicaApplier({ js: applierJs, stream: options.jetstream.stream, sink: feed, onNotice });
+    const applierJsm = await jetstreamManager(stream.nc, { timeout: CONSUMER_TIMEOUT_MS, checkAPI: false });
+    const applier = new ReplicaApplier({
+      js: applierJs,
+      jsm: applierJsm,
+      stream: options.jetstream.stream,
+      sink: feed,
+      onNotice,
+    });
     const head = (await stream.jsm.streams.info(options.jetstream.stream)).state.last_seq;
     applier.start();
     await feed.waitFor(head);

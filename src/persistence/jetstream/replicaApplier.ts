@@ -1,4 +1,10 @@
-import { type ConsumerMessages, DeliverPolicy, type JetStreamClient, type JsMsg } from '@nats-io/jetstream';
+import {
+  type ConsumerMessages,
+  DeliverPolicy,
+  type JetStreamClient,
+  type JetStreamManager,
+  type JsMsg,
+} from '@nats-io/jetstream';
 
 /** What the applier feeds: one stream message at a time, in sequence order; a throw stops and retries it later. */
 export interface ReplicaSink {
@@ -10,6 +16,8 @@ export interface ReplicaSink {
 /** What the applier needs: the stream, where messages go, and where its notices go. */
 export interface ReplicaApplierOptions {
   readonly js: JetStreamClient;
+  /** Reads single messages by sequence from the stream leader (the fallback while no consumer can be made). */
+  readonly jsm: JetStreamManager;
   readonly stream: string;
   readonly sink: ReplicaSink;
   readonly onNotice: (message: string) => void;
@@ -32,6 +40,7 @@ export class ReplicaApplier {
   private current: ConsumerMessages | null = null;
   private stopped = false;
   private running: Promise<void> | null = null;
+  private fetching = false;
 
   constructor(private readonly options: ReplicaApplierOptions) {}
 
@@ -43,6 +52,44 @@ export class ReplicaApplier {
   /** Drop the current consumer and make a new one from the replica's position (after a reconnect, say). */
   restart(): void {
     this.current?.stop();
+  }
+
+  /**
+   * Read the stream by sequence up to `upTo` (a sequence known to be stored: it was acked), in the background.
+   *
+   * Hint: why publishing once stalled for 30 s after a leader kill (test/clusterFailover.test.ts, on main): making a
+   * consumer needs JetStream's meta leader, a PubAck only the stream's leader. When the killed server was also the
+   * meta leader, and more so when the previous victim was still catching up, the meta group stayed unavailable for
+   * 15-20 s ("JetStream system temporarily unavailable") while publishes were acked again; no node could recreate its
+   * consumer, so the acked commits were never applied and every publish timed out waiting for its own replica.
+   * STREAM.MSG.GET is answered by the stream leader, so whatever can be acked can be read this way.
+   */
+  catchUp(upTo: number): void {
+    if (this.fetching || this.stopped) return;
+    this.fetching = true;
+    void this.fetchUpTo(upTo).finally(() => {
+      this.fetching = false;
+    });
+  }
+
+  private async fetchUpTo(upTo: number): Promise<void> {
+    const { jsm, stream, sink } = this.options;
+    while (!this.stopped && sink.nextSeq() <= upTo) {
+      const seq = sink.nextSeq();
+      let message: Awaited<ReturnType<JetStreamManager['streams']['getMessage']>>;
+      try {
+        message = await jsm.streams.getMessage(stream, { seq });
+      } catch (error) {
+        this.options.onNotice(
+          `replica feed: reading sequence ${seq} from the stream leader failed: ${reasonOf(error)}`,
+        );
+        return;
+      }
+      // Hint: gone (or already applied by the consumer meanwhile): the consumer, once back, covers the rest.
+      if (message === null || message.seq < sink.nextSeq()) return;
+      const msgId = message.header?.get('Nats-Msg-Id') ?? '';
+      sink.apply(message.seq, msgId === '' ? null : msgId, message.data);
+    }
   }
 
   /** Stop consuming; resolves when the loop has ended. */

@@ -74,7 +74,11 @@ export class StreamPublisher {
   private watchStall(seq: number): () => void {
     let seen = this.feed.appliedSeq;
     const timer = setInterval(() => {
-      if (this.feed.appliedSeq < seq && this.feed.appliedSeq === seen) this.applier.restart();
+      if (this.feed.appliedSeq < seq && this.feed.appliedSeq === seen) {
+        // Both: the consumer may be stuck, and while JetStream's meta leader is away none can be made at all.
+        this.applier.restart();
+        this.applier.catchUp(seq);
+      }
       seen = this.feed.appliedSeq;
     }, STALL_MS);
     return () => clearInterval(timer);
