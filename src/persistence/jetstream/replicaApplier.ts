@@ -11,6 +11,8 @@ export interface ReplicaSink {
   /** The next sequence the replica needs (its last applied + 1). */
   nextSeq(): number;
   apply(seq: number, msgId: string | null, data: Uint8Array): void;
+  /** The stream's first sequence is now `firstSeq` (a purge or a limit removed what was below). */
+  follow(firstSeq: number): number;
 }
 
 /** What the applier needs: the stream, where messages go, and where its notices go. */
@@ -23,8 +25,11 @@ export interface ReplicaApplierOptions {
   readonly onNotice: (message: string) => void;
   /** Pause before a consumer is recreated after a failure (ms). */
   readonly retryMs?: number;
+  /** How often the stream's first sequence is asked for, to follow purges and limits (ms). */
+  readonly followMs?: number;
 }
 
+const FOLLOW_MS = 1_000;
 const reasonOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 /**
@@ -41,12 +46,15 @@ export class ReplicaApplier {
   private stopped = false;
   private running: Promise<void> | null = null;
   private fetching = false;
+  private followTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly options: ReplicaApplierOptions) {}
 
   /** Start consuming; resolves at once (the loop runs until stop). */
   start(): void {
     this.running ??= this.loop();
+    // Hint: a purge or a limit with no message after it shows only in the stream's state, so that is watched too.
+    this.followTimer ??= setInterval(() => void this.followStream(true), this.options.followMs ?? FOLLOW_MS);
   }
 
   /** Drop the current consumer and make a new one from the replica's position (after a reconnect, say). */
@@ -85,16 +93,33 @@ export class ReplicaApplier {
         );
         return;
       }
-      // Hint: gone (or already applied by the consumer meanwhile): the consumer, once back, covers the rest.
-      if (message === null || message.seq < sink.nextSeq()) return;
+      if (message === null) {
+        // Hint: purged, or not stored yet: follow the stream's first sequence, else leave the rest to the consumer.
+        if (!(await this.followStream()) || sink.nextSeq() <= seq) return;
+        continue;
+      }
+      if (message.seq < sink.nextSeq()) return;
       const msgId = message.header?.get('Nats-Msg-Id') ?? '';
       sink.apply(message.seq, msgId === '' ? null : msgId, message.data);
+    }
+  }
+
+  /** Ask the stream for its first sequence and follow it; false when the stream did not answer. */
+  async followStream(quiet = false): Promise<boolean> {
+    try {
+      const info = await this.options.jsm.streams.info(this.options.stream);
+      if (!this.stopped) this.options.sink.follow(info.state.first_seq);
+      return true;
+    } catch (error) {
+      if (!this.stopped && !quiet) this.options.onNotice(`replica feed: stream info failed: ${reasonOf(error)}`);
+      return false;
     }
   }
 
   /** Stop consuming; resolves when the loop has ended. */
   async stop(): Promise<void> {
     this.stopped = true;
+    if (this.followTimer !== null) clearInterval(this.followTimer);
     this.current?.stop();
     await this.running;
   }
@@ -112,6 +137,7 @@ export class ReplicaApplier {
 
   private async consumeOnce(): Promise<void> {
     const { js, stream, sink } = this.options;
+    await this.followStream(true);
     const consumer = await js.consumers.get(stream, {
       deliver_policy: DeliverPolicy.StartSequence,
       opt_start_seq: sink.nextSeq(),
