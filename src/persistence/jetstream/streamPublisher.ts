@@ -53,7 +53,9 @@ export class StreamPublisher {
   private readonly inbox = createInbox();
   private readonly sub: Subscription;
   private readonly inFlight = new Map<string, Pending>();
-  private readonly queue: Pending[] = [];
+  /** Waiting for room in the window, from `queueHead` on (an index, not shift(): O(1) per message). */
+  private queue: Pending[] = [];
+  private queueHead = 0;
   private readonly timer: NodeJS.Timeout;
   private tokens = 0;
   private readonly window: number;
@@ -96,7 +98,7 @@ export class StreamPublisher {
 
   /** Messages waiting for a PubAck or for room in the window. */
   get pending(): number {
-    return this.inFlight.size + this.queue.length;
+    return this.inFlight.size + this.queue.length - this.queueHead;
   }
 
   /** Stop: everything pending fails (retryable). */
@@ -153,7 +155,12 @@ export class StreamPublisher {
 
   private settle(pending: Pending): void {
     this.inFlight.delete(pending.token);
-    while (this.queue.length > 0 && this.inFlight.size < this.window) this.send(this.queue.shift()!);
+    while (this.queueHead < this.queue.length && this.inFlight.size < this.window)
+      this.send(this.queue[this.queueHead++]!);
+    if (this.queueHead === this.queue.length && this.queueHead > 0) {
+      this.queue = [];
+      this.queueHead = 0;
+    }
   }
 
   /** Resend what timed out or was refused; fail what is past its deadline. */
