@@ -72,7 +72,11 @@ describe('cluster mode under failures', () => {
         () => producers.every((p, i) => p.batches >= killedAt[i]! + 3),
         'publishing after failover',
         30_000,
-      );
+      ).catch((error: unknown) => {
+        // What the nodes said (their warnings: consumer recreations, reads from the stream leader) explains a stall.
+        const tail = (node: ChildServer) => node.output().split('\n').slice(-25).join('\n');
+        throw new Error(`${String(error)} (round ${round})\nnode a:\n${tail(a)}\nnode b:\n${tail(b)}`);
+      });
       await nats.restart(leader);
     }
     await Promise.all(producers.map((p) => p.stop()));
