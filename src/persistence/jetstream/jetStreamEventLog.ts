@@ -61,12 +61,13 @@ export class JetStreamEventLog implements EventLog {
   static async open(options: JetStreamEventLogOptions): Promise<JetStreamEventLog> {
     const stream = await openStream(options.jetstream, options.newEpoch);
     const onNotice = options.onNotice ?? (() => undefined);
-    let replica: ReturnType<typeof openReplica>;
+    let replica: ReturnType<typeof openReplica> | null = null;
     let startSeq: number;
     try {
       replica = openReplica(options, stream.epoch);
       startSeq = (await stream.jsm.streams.info(options.jetstream.stream)).state.last_seq;
     } catch (error) {
+      replica?.close();
       await stream.nc.close();
       throw error;
     }
