@@ -113,6 +113,10 @@ describe('cluster mode: offsets are stream sequences; retention, limits and no-o
     const everything = await allEvents(a.base);
     const older = everything.filter((r) => Date.parse(r.timestamp) < Date.parse(cutAt));
     const boundary = everything.find((r) => Date.parse(r.timestamp) >= Date.parse(cutAt))!.offset;
+    // Node B holds session s-0 in memory: after following the purge it must refold from what is left.
+    const sessionOnB = async () => (await getJson<{ event_count: number }>(`${b.base}/sessions/s-0`)).body.event_count;
+    const countedBefore = await sessionOnB();
+    expect(countedBefore).toBe(everything.filter((r) => r.session_id === 's-0').length);
     const response = await fetch(`${a.base}/events?before=${encodeURIComponent(cutAt)}`, { method: 'DELETE' });
     expect(await response.json()).toEqual({ deleted: older.length });
     expect(older.length).toBeGreaterThan(20);
@@ -123,6 +127,9 @@ describe('cluster mode: offsets are stream sequences; retention, limits and no-o
     await waitFor(async () => (await stats(b.base)).first_offset === firstSeq, 'node B follows the purge');
     expect((await allEvents(b.base)).map((r) => r.offset)[0]).toBeGreaterThanOrEqual(firstSeq);
     expect(await logDigest(b.base)).toEqual(await logDigest(a.base));
+    const retained = (await allEvents(b.base)).filter((r) => r.session_id === 's-0').length;
+    expect(retained).toBeLessThan(countedBefore);
+    await waitFor(async () => (await sessionOnB()) === retained, 'node B reset its session actors after following');
     const c = await nodes.start('c');
     await waitFor(async () => (await stats(c.base)).head_offset === (await stats(a.base)).head_offset, 'C rebuilt');
     expect(await allEvents(c.base)).toEqual(await allEvents(a.base));
