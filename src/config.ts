@@ -216,6 +216,8 @@ function jetStreamOptions(env: NodeJS.ProcessEnv): JetStreamOptions {
     replicas: integer(env, 'NATS_REPLICAS', 1, 5),
     duplicateWindowMs: integer(env, 'NATS_DUPLICATE_WINDOW_MS', 1_000),
     publishTimeoutMs: integer(env, 'NATS_PUBLISH_TIMEOUT_MS', 100),
+    maxAgeMs: integer(env, 'NATS_MAX_AGE_MS', 0),
+    maxBytes: integer(env, 'NATS_MAX_BYTES', 0),
     ...(user === undefined ? {} : { user }),
     ...(password === undefined ? {} : { password }),
     ...(token === undefined ? {} : { token }),

@@ -156,6 +156,16 @@ export const SETTINGS: readonly Setting[] = [
     fallback: '10000',
     meaning: 'How long a commit keeps retrying for its PubAck before the publish is answered 503 (retryable)',
   },
+  {
+    name: 'NATS_MAX_AGE_MS',
+    fallback: '0',
+    meaning: "The stream's `max_age` (0: none); older events leave the stream and every replica follows",
+  },
+  {
+    name: 'NATS_MAX_BYTES',
+    fallback: '0',
+    meaning: "The stream's `max_bytes` (0: none); the oldest events leave the stream and every replica follows",
+  },
   { name: 'NATS_USER', fallback: '', meaning: 'NATS user name (with `NATS_PASSWORD`)' },
   { name: 'NATS_PASSWORD', fallback: '', meaning: 'NATS password' },
   { name: 'NATS_TOKEN', fallback: '', meaning: 'NATS token' },

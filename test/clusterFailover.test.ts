@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ChildServer } from './support/childServer.js';
 import { type Acked, SteadyProducer } from './support/clusterLoad.js';
 import { ClusterNodes, logDigest } from './support/clusterNodes.js';
@@ -37,6 +37,12 @@ describe('cluster mode under failures', () => {
   let a: ChildServer;
   let b: ChildServer;
   const clients: WsClient[] = [];
+  /** Producers of the running test; stopped after it even when it fails, so one failure cannot load the next test. */
+  const producing: SteadyProducer[] = [];
+  const produce = (producer: SteadyProducer) => {
+    producing.push(producer);
+    return producer;
+  };
 
   beforeAll(async () => {
     nats = await NatsCluster.start(3);
@@ -44,6 +50,9 @@ describe('cluster mode under failures', () => {
     a = await nodes.start('a');
     b = await nodes.start('b');
   }, 60_000);
+  afterEach(async () => {
+    await Promise.all(producing.splice(0).map((p) => p.abort()));
+  });
   afterAll(async () => {
     await closeAll(clients);
     await nodes?.stop();
@@ -51,7 +60,7 @@ describe('cluster mode under failures', () => {
   });
 
   it('loses no acked event when the stream leader is killed 5 times during publishing through two nodes', async () => {
-    const producers = [new SteadyProducer(() => a, 'pa'), new SteadyProducer(() => b, 'pb')];
+    const producers = [produce(new SteadyProducer(() => a, 'pa')), produce(new SteadyProducer(() => b, 'pb'))];
     for (let round = 0; round < 5; round++) {
       const before = producers.map((p) => p.batches);
       await waitFor(() => producers.every((p, i) => p.batches >= before[i]! + 3), 'publishing before the kill', 20_000);
@@ -63,7 +72,11 @@ describe('cluster mode under failures', () => {
         () => producers.every((p, i) => p.batches >= killedAt[i]! + 3),
         'publishing after failover',
         30_000,
-      );
+      ).catch((error: unknown) => {
+        // What the nodes said (their warnings: consumer recreations, reads from the stream leader) explains a stall.
+        const tail = (node: ChildServer) => node.output().split('\n').slice(-25).join('\n');
+        throw new Error(`${String(error)} (round ${round})\nnode a:\n${tail(a)}\nnode b:\n${tail(b)}`);
+      });
       await nats.restart(leader);
     }
     await Promise.all(producers.map((p) => p.stop()));
@@ -79,7 +92,7 @@ describe('cluster mode under failures', () => {
     const start = (await stats(a.base)).head_offset + 1;
     const subscriber = await subscribe(a.wsBase, { from_offset: start });
     clients.push(subscriber.client);
-    const producer = new SteadyProducer(() => a, 'pk');
+    const producer = produce(new SteadyProducer(() => a, 'pk'));
     await waitFor(() => producer.batches >= 5, 'publishing through A');
     const seenOnA = await subscriber.client.take<WireRecord>(30);
     await nodes.kill('a');

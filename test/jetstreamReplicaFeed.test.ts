@@ -1,16 +1,16 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { encodeCommit, encodeRetention } from '../src/persistence/jetstream/commitMessage.js';
-import { ApplyClock, ReplicaFeed } from '../src/persistence/jetstream/replicaFeed.js';
-import { readPosition } from '../src/persistence/jetstream/replicaPosition.js';
-import { SqliteEventLog } from '../src/persistence/sqliteEventLog.js';
+import { encodeEvent } from '../src/persistence/jetstream/eventMessage.js';
+import { ReplicaFeed } from '../src/persistence/jetstream/replicaFeed.js';
+import { SqliteReplicaLog } from '../src/persistence/sqliteReplicaLog.js';
 import type { EventInput } from '../src/protocol/eventInput.js';
 
 const encoder = new TextEncoder();
-const input = (fields: Partial<EventInput> = {}): EventInput => ({
-  id: null,
+const input = (fields: Partial<EventInput> & { id?: string } = {}): EventInput & { id: string } => ({
+  id: 'x',
   event_type: 'quiz_started',
   source: 'svc',
   session_id: null,
@@ -18,30 +18,25 @@ const input = (fields: Partial<EventInput> = {}): EventInput => ({
   payloadJson: '{}',
   ...fields,
 });
+const message = (ts: number, fields: Partial<EventInput> & { id?: string }, producer = false) =>
+  encoder.encode(encodeEvent({ ts, producer, input: input(fields) }));
 
-/** A replica and its feed, as a node opens them, restartable from the saved position. */
+/** A replica and its feed, as a node opens them, restartable on the same file. */
 function open(dir: string) {
-  const path = join(dir, 'events.db');
-  const clock = new ApplyClock();
-  const replica = new SqliteEventLog({
-    path,
-    now: () => clock.ts ?? 0,
-    newId: () => clock.nextId(),
+  const replica = new SqliteReplicaLog({
+    path: join(dir, 'events.db'),
+    now: () => 0,
+    newId: () => 'unused',
     newEpoch: () => 'e1',
     indexer: 'inline',
   });
-  const feed = new ReplicaFeed(replica, {
-    databasePath: path,
-    epoch: 'e1',
-    appliedSeq: readPosition(path)?.seq ?? 0,
-    clock,
-    now: () => 0,
-    onNotice: () => undefined,
-  });
-  return { replica, feed };
+  const failures: string[] = [];
+  const notices: string[] = [];
+  const feed = new ReplicaFeed(replica, { onNotice: (m) => notices.push(m), onFailure: () => failures.push('x') });
+  return { replica, feed, notices, failures };
 }
 
-describe('ReplicaFeed', () => {
+describe('ReplicaFeed over a SQLite replica (offset = stream sequence)', () => {
   const dirs: string[] = [];
   const tempDir = () => {
     const dir = mkdtempSync(join(tmpdir(), 'replica-feed-'));
@@ -52,49 +47,143 @@ describe('ReplicaFeed', () => {
     for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('applies each commit at the publisher timestamp with its generated ids, and routes what it appended', () => {
+  it('applies each message at its own sequence, at the publisher timestamp (never going back), and routes it', () => {
     const { replica, feed } = open(tempDir());
     const routed: number[] = [];
     feed.onApplied((records) => routed.push(...records.map((r) => r.offset)));
-    const commit = { ts: 1_000, groups: [[input(), input({ id: 'p1' })], [input()]], ids: ['g1', 'g2'] };
-    feed.apply(1, null, encoder.encode(encodeCommit(commit)));
+    feed.apply(1, null, message(1_000, { id: 'g1' }));
+    feed.apply(2, null, message(1_000, { id: 'p1' }, true));
+    feed.apply(3, null, message(900, { id: 'g2', event_type: 'timer_tick' }));
+    feed.flush();
     expect(replica.readFrom(1, {}, 10).map((r) => [r.offset, r.id, r.ts])).toEqual([
       [1, 'g1', 1_000],
       [2, 'p1', 1_000],
       [3, 'g2', 1_000],
     ]);
     expect(routed).toEqual([1, 2, 3]);
-    expect(feed.appliedSeq).toBe(1);
+    expect(feed.appliedSeq).toBe(3);
+    expect(replica.stats(1_000).by_type).toEqual([
+      { event_type: 'quiz_started', count: 2, last_seen: 1_000 },
+      { event_type: 'timer_tick', count: 1, last_seen: 1_000 },
+    ]);
     replica.close();
   });
 
-  it('appends nothing when a message is applied again after a restart whose saved position lagged', () => {
+  it('resumes after a restart exactly after the last applied sequence (the position is the replica head)', () => {
     const dir = tempDir();
     const first = open(dir);
-    const withIds = encodeCommit({ ts: 5, groups: [[input(), input()]], ids: ['g1', 'g2'] });
-    const producerOnly = encodeCommit({ ts: 6, groups: [[input({ id: 'p1' })]], ids: [] });
-    first.feed.apply(1, null, encoder.encode(withIds));
-    first.feed.apply(2, null, encoder.encode(producerOnly));
-    // A crash: the position file was never written, so the next open re-applies from sequence 1.
+    first.feed.apply(1, null, message(5, { id: 'g1' }));
+    first.feed.apply(2, null, message(6, { id: 'p1' }, true));
+    first.feed.flush();
     first.replica.close();
     const again = open(dir);
-    expect(again.feed.nextSeq()).toBe(1);
-    again.feed.apply(1, null, encoder.encode(withIds));
-    again.feed.apply(2, null, encoder.encode(producerOnly));
-    expect(again.replica.headOffset()).toBe(3);
-    expect(again.replica.readFrom(1, {}, 10).map((r) => r.id)).toEqual(['g1', 'g2', 'p1']);
     expect(again.feed.nextSeq()).toBe(3);
+    // A consumer that redelivers from an older sequence changes nothing.
+    again.feed.apply(2, null, message(6, { id: 'p1' }, true));
+    again.feed.apply(3, null, message(7, { id: 'g3' }));
+    again.feed.flush();
+    expect(again.replica.readFrom(1, {}, 10).map((r) => [r.offset, r.id])).toEqual([
+      [1, 'g1'],
+      [2, 'p1'],
+      [3, 'g3'],
+    ]);
     again.replica.close();
   });
 
-  it('applies a retention command at its place in the stream and saves the position at once', () => {
-    const dir = tempDir();
-    const { replica, feed } = open(dir);
-    feed.apply(1, null, encoder.encode(encodeCommit({ ts: 10, groups: [[input()]], ids: ['a'] })));
-    feed.apply(2, null, encoder.encode(encodeCommit({ ts: 20, groups: [[input()]], ids: ['b'] })));
-    feed.apply(3, 'm3', encoder.encode(encodeRetention({ ts: 30, deleteBefore: 15 })));
-    expect(replica.readFrom(1, {}, 10).map((r) => r.id)).toEqual(['b']);
-    expect(readPosition(join(dir, 'events.db'))).toEqual({ epoch: 'e1', seq: 3 });
+  it('records a no-op offset for a producer id stored first and for a foreign message; stats do not count them', () => {
+    const { replica, feed, notices } = open(tempDir());
+    feed.apply(1, null, message(10, { id: 'p1', payloadJson: '{"a":1}' }, true));
+    feed.apply(2, null, message(11, { id: 'p1', payloadJson: '{"a":2}' }, true));
+    feed.apply(3, null, encoder.encode('hello from someone else'));
+    feed.apply(4, null, message(12, { id: 'g4' }));
+    feed.flush();
+    expect(replica.readFrom(1, {}, 10).map((r) => r.offset)).toEqual([1, 4]);
+    expect(replica.getById('p1')?.payloadJson).toBe('{"a":1}');
+    expect(replica.noopOffsets(1, 10)).toEqual([
+      { offset: 2, reason: 'producer id "p1" is already at offset 1' },
+      { offset: 3, reason: expect.stringMatching(/^not an event message/) },
+    ]);
+    expect(replica.stats(12)).toMatchObject({ total_events: 2, events_last_hour: 2, head_offset: 4, first_offset: 1 });
+    expect(notices.filter((n) => /recorded no-op/.test(n))).toHaveLength(2);
     replica.close();
+  });
+
+  it('follows a purge: a jump in sequence or a later first sequence deletes below it, and is reported', () => {
+    const { replica, feed } = open(tempDir());
+    const deleted: number[] = [];
+    feed.onDeleted((count) => deleted.push(count));
+    for (let seq = 1; seq <= 4; seq++) feed.apply(seq, null, message(seq, { id: `g${seq}` }));
+    feed.flush();
+    expect(feed.follow(3)).toBe(2);
+    expect(replica.firstOffset()).toBe(3);
+    // The consumer then delivers 7 (5 and 6 were purged meanwhile): everything below 7 goes.
+    feed.apply(7, null, message(7, { id: 'g7' }));
+    feed.flush();
+    expect(replica.readFrom(1, {}, 10).map((r) => r.offset)).toEqual([7]);
+    expect(replica.stats(7)).toMatchObject({ total_events: 1, head_offset: 7, first_offset: 7 });
+    expect(deleted).toEqual([2, 2]);
+    replica.close();
+  });
+
+  it('starts an empty replica at the first remaining sequence after a purge of everything', () => {
+    const { replica, feed } = open(tempDir());
+    expect(feed.follow(11)).toBe(0);
+    expect(replica.headOffset()).toBe(10);
+    expect(replica.firstOffset()).toBe(11);
+    expect(feed.nextSeq()).toBe(11);
+    feed.apply(11, null, message(1, { id: 'g11' }));
+    feed.flush();
+    expect(replica.readFrom(1, {}, 10).map((r) => r.offset)).toEqual([11]);
+    replica.close();
+  });
+
+  it('applies the same sequence the same way whatever the batches (every node agrees)', () => {
+    const entry = fc.oneof(
+      {
+        weight: 6,
+        arbitrary: fc.record({
+          id: fc.constantFrom('p1', 'p2', 'p3', 'g'),
+          payload: fc.constantFrom('{}', '{"a":1}'),
+          ts: fc.integer({ min: 0, max: 20 }),
+        }),
+      },
+      { weight: 1, arbitrary: fc.constant(null) },
+    );
+    fc.assert(
+      fc.property(fc.array(entry, { maxLength: 25 }), fc.array(fc.nat(25), { maxLength: 4 }), (entries, cuts) => {
+        const messages = entries.map((e, i) =>
+          e === null
+            ? encoder.encode('foreign')
+            : message(e.ts, { id: e.id === 'g' ? `g${i}` : e.id, payloadJson: e.payload }, e.id !== 'g'),
+        );
+        const a = open(tempDir());
+        const b = open(tempDir());
+        for (const [i, data] of messages.entries()) a.feed.apply(i + 1, null, data);
+        a.feed.flush();
+        messages.forEach((data, i) => {
+          b.feed.apply(i + 1, null, data);
+          if (cuts.includes(i)) b.feed.flush();
+        });
+        b.feed.flush();
+        const state = (r: SqliteReplicaLog) => ({
+          events: r.readFrom(1, {}, 100),
+          noops: r.noopOffsets(1, 100),
+          head: r.headOffset(),
+        });
+        expect(state(b.replica)).toEqual(state(a.replica));
+        const { events, noops, head } = state(a.replica);
+        // Dense except for recorded no-op offsets; each producer id appended once, at its first message.
+        expect([...events.map((e) => e.offset), ...noops.map((n) => n.offset)].sort((x, y) => x - y)).toEqual(
+          Array.from({ length: head }, (_, i) => i + 1),
+        );
+        for (const id of ['p1', 'p2', 'p3']) {
+          const first = entries.findIndex((e) => e?.id === id);
+          expect(events.filter((e) => e.id === id).map((e) => e.offset)).toEqual(first === -1 ? [] : [first + 1]);
+        }
+        a.replica.close();
+        b.replica.close();
+      }),
+      { numRuns: 40 },
+    );
   });
 });

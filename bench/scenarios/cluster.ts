@@ -160,6 +160,7 @@ function outcome(f: Figures): ScenarioOutcome {
     details: { ...f },
     notes: [
       'cluster: 3 nats-server 2.9 nodes (stream R3, file storage) and 2 pipeline nodes on this machine; every process shares its cores',
+      'cluster: one stream message per event (its sequence is its offset), so ingest is bound by JetStream storing each event as one replicated entry',
       'latency ceiling: the same single-event publish and live subscriber on one embedded server',
     ],
   };

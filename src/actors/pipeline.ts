@@ -81,6 +81,9 @@ export class Pipeline implements PipelinePort {
     this.supervisor.subscribe({ error: (error) => logger.error({ err: error }, 'supervisor failed') });
     this.supervisor.start();
     replicaFeed?.onApplied(route);
+    replicaFeed?.onFollowedDelete((deleted) =>
+      this.supervisor.send({ type: 'retention.followed', deleted, firstOffset: log.firstOffset() }),
+    );
   }
 
   /** The log itself, for the server that opened it (and tests); src/http sees only the port. */

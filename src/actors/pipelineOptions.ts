@@ -25,7 +25,11 @@ export interface PipelineOptions {
    * Cluster mode: records applied from the replicated log, this node's own commits included. When set, live routing
    * comes only from it (a commit's own records arrive through it too, so routing them at commit would repeat them).
    */
-  readonly replicaFeed?: { onApplied(listener: (records: readonly StoredEvent[]) => void): void };
+  readonly replicaFeed?: {
+    onApplied(listener: (records: readonly StoredEvent[]) => void): void;
+    /** Events deleted because the replica followed a purge made elsewhere: session actors are reset. */
+    onFollowedDelete(listener: (deleted: number) => void): void;
+  };
   /** xstate inspection of the actor system (tests count messages with it). */
   readonly inspect?: (event: InspectionEvent) => void;
 }

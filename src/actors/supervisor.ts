@@ -178,6 +178,11 @@ export const supervisorMachine = setup({
           if (deleted > 0) sessions.reset();
           return deleted;
         });
+      } else if (event.type === 'retention.followed') {
+        // Hint: as after a local delete, session actors are rebuilt from what the replica still holds.
+        const { deleted, firstOffset } = event;
+        context.parts.logger.info({ deleted, first_offset: firstOffset }, 'retention followed the stream');
+        sessions.reset();
       }
       for (const ref of sessions.takeRetired()) enqueue.stopChild(ref);
     }),
@@ -211,6 +216,7 @@ export const supervisorMachine = setup({
     'sessions.view': { actions: 'sessionRequest' },
     'sessions.list': { actions: 'sessionRequest' },
     'retention.delete': { actions: 'sessionRequest' },
+    'retention.followed': { actions: 'sessionRequest' },
     'xstate.done.actor.*': { actions: 'forget' },
     'xstate.error.actor.*': [{ guard: 'fromSession', actions: 'dropSession' }, { actions: 'forget' }],
   },

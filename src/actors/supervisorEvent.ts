@@ -77,6 +77,8 @@ export type SupervisorEvent =
       readonly answer: Answer<SessionView[]>;
     }
   | { readonly type: 'retention.delete'; readonly before: number | undefined; readonly answer: Answer<number> }
+  /** Cluster mode: this replica followed a purge made elsewhere (the stream's first sequence moved). */
+  | { readonly type: 'retention.followed'; readonly deleted: number; readonly firstOffset: number }
   | { readonly type: 'shutdown' }
   | { readonly type: 'ingress.closed' }
   | { readonly type: `xstate.done.actor.${string}`; readonly actorId: string }

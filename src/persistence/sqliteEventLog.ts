@@ -49,22 +49,22 @@ const HOUR_MS = 3_600_000;
  */
 export class SqliteEventLog implements EventLog {
   readonly epoch: string;
-  private readonly db: Database.Database;
+  protected readonly db: Database.Database;
   private readonly lock: LogLock | null;
   private readonly indexChunk: number;
-  private readonly meta: LogMeta;
+  protected readonly meta: LogMeta;
   /** Next offset, oldest retained offset and newest commit time; shared with the appender and the reader. */
-  private readonly head: LogHead;
+  protected readonly head: LogHead;
   private readonly appender: LogAppender;
   /** Set when commits go to a writer thread. */
   private readonly threaded: ThreadedAppender | null;
-  private readonly typeStats: TypeStats;
+  protected readonly typeStats: TypeStats;
   private readonly sessionStatus: SessionStatusStore;
   private readonly commitHealth: CommitHealth;
   /** Which offsets are indexed and which are served from the in-memory tail. */
-  private readonly coverage: IndexCoverage;
-  private readonly reader: EventReader;
-  private readonly indexer: ChunkIndexer;
+  protected readonly coverage: IndexCoverage;
+  protected readonly reader: EventReader;
+  protected readonly indexer: ChunkIndexer;
   private readonly selectOne = lazyStatement(() => valueStatement<number, []>(this.db, 'SELECT 1'));
   private closed = false;
 
@@ -103,13 +103,13 @@ export class SqliteEventLog implements EventLog {
     return outcomes;
   }
 
-  private commitSucceeded(): void {
+  protected commitSucceeded(): void {
     this.commitHealth.succeeded();
     this.coverage.seal(this.indexChunk);
     this.coverage.retry(false);
   }
 
-  private commitFailed(error: unknown): LogWriteError {
+  protected commitFailed(error: unknown): LogWriteError {
     this.commitHealth.failed(openFailureReason(error));
     return new LogWriteError('append failed; nothing was committed', { cause: error });
   }

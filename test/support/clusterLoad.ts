@@ -17,6 +17,7 @@ export class SteadyProducer {
   /** Non-2xx answers and network errors seen (retried). */
   failures = 0;
   private stopped = false;
+  private aborted = false;
   private readonly done: Promise<void>;
 
   constructor(
@@ -43,6 +44,13 @@ export class SteadyProducer {
     await this.done;
   }
 
+  /** Stop now, giving up the batch in flight if it is not acked by its current attempt (cleanup after a failure). */
+  async abort(): Promise<void> {
+    this.stopped = true;
+    this.aborted = true;
+    await this.done;
+  }
+
   private async run(): Promise<void> {
     for (let n = 0; !this.stopped; n++) {
       const events = Array.from({ length: this.batch }, (_, i) =>
@@ -55,6 +63,7 @@ export class SteadyProducer {
           break;
         }
         this.failures++;
+        if (this.aborted) return;
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
     }

@@ -1,5 +1,4 @@
-import { jetstream } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/transport-node';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { EventFilter } from '../../protocol/eventFilter.js';
 import type { EventInput } from '../../protocol/eventInput.js';
 import type { EventQuery } from '../../protocol/eventQuery.js';
@@ -12,15 +11,16 @@ import {
   LogWriteError,
   type SessionStatusRow,
 } from '../eventLog.js';
-import type { SqliteEventLog, SqliteEventLogOptions } from '../sqliteEventLog.js';
-import { encodeRetention, splitCommit } from './commitMessage.js';
+import type { SqliteEventLogOptions } from '../sqliteEventLog.js';
+import type { NoopOffset } from '../sqliteReplicaLog.js';
+import { ClusterWrites, type WriteParts } from './clusterWrites.js';
 import type { JetStreamOptions } from './jetStreamOptions.js';
 import { openReplica } from './openReplica.js';
 import { ReplicaApplier } from './replicaApplier.js';
-import { type AppliedListener, type AppliedMessage, ApplyClock, ReplicaFeed } from './replicaFeed.js';
+import { type AppliedListener, type DeletedListener, ReplicaFeed } from './replicaFeed.js';
 import { StreamPublisher } from './streamPublisher.js';
 import { openStream } from './streamSetup.js';
-import { commitSubject } from './streamSubjects.js';
+import { eventSubject } from './streamSubjects.js';
 
 /** Options for a node's JetStream log: the replica's (as for the embedded log, without the epoch) and the cluster's. */
 export type JetStreamEventLogOptions = Omit<SqliteEventLogOptions, 'now'> & {
@@ -29,68 +29,65 @@ export type JetStreamEventLogOptions = Omit<SqliteEventLogOptions, 'now'> & {
 };
 
 const CONSUMER_TIMEOUT_MS = 1_000;
-/** nats-server's default max_payload, used until the server has told us its own. */
-const DEFAULT_MAX_PAYLOAD = 1_048_576;
-interface Parts {
-  readonly nc: NatsConnection;
-  readonly replica: SqliteEventLog;
-  readonly feed: ReplicaFeed;
-  readonly applier: ReplicaApplier;
-  readonly publisher: StreamPublisher;
-}
 
 /**
- * The cluster log: JetStream holds the commits, and this node's SQLite replica serves every read. A commit is
- * published as one stream message (ids and timestamp decided here), acked by a quorum (PubAck), and resolved once
- * this node's replica has applied it, with the outcomes the replica computed; every node applies the same messages
- * in the same order, so offsets are identical everywhere. Reads never touch the network.
+ * The cluster log: JetStream holds the events, one stream message per event, and this node's SQLite replica serves
+ * every read. An event's stream sequence is its offset on every node. A commit is planned against the replica
+ * (producer ids), published, acked by a quorum (PubAck), and resolved once this node's replica has applied it
+ * (ClusterWrites). Reads never touch the network.
  */
 export class JetStreamEventLog implements EventLog {
   readonly epoch: string;
   private connected = true;
   private closed = false;
+  private readonly writes: ClusterWrites;
 
   private constructor(
-    private readonly parts: Parts,
-    private readonly options: JetStreamEventLogOptions,
+    private readonly parts: WriteParts,
+    options: JetStreamEventLogOptions,
+    /** The stream's last sequence when this node started: /readiness says "catching up" until it is applied. */
+    private readonly startSeq: number,
   ) {
     this.epoch = parts.replica.epoch;
+    this.writes = new ClusterWrites(parts, options.jetstream.stream, options.now, options.newId, options.onNotice);
     void this.watchConnection();
   }
 
-  /** Connect, open the stream and the replica, and catch the replica up to the stream's head at open. */
+  /**
+   * Connect, open the stream and the replica, and start applying from the replica's head + 1. It does not wait for
+   * the replica to catch up: reads are served at once, and /readiness answers 503 "catching up" until the replica
+   * holds the stream's last sequence as it was at start.
+   */
   static async open(options: JetStreamEventLogOptions): Promise<JetStreamEventLog> {
     const stream = await openStream(options.jetstream, options.newEpoch);
-    const clock = new ApplyClock();
     const onNotice = options.onNotice ?? (() => undefined);
-    let opened: ReturnType<typeof openReplica>;
+    let replica: ReturnType<typeof openReplica> | null = null;
+    let startSeq: number;
     try {
-      const replicaClock = { now: () => clock.ts ?? options.now(), newId: () => clock.nextId() };
-      opened = openReplica({ ...options, ...replicaClock }, stream.epoch);
+      replica = openReplica(options, stream.epoch);
+      startSeq = (await stream.jsm.streams.info(options.jetstream.stream)).state.last_seq;
     } catch (error) {
+      replica?.close();
       await stream.nc.close();
       throw error;
     }
-    const { replica, appliedSeq } = opened;
-    const feed = new ReplicaFeed(replica, {
-      databasePath: options.path,
-      epoch: stream.epoch,
-      appliedSeq,
-      clock,
-      now: options.now,
+    let applier: ReplicaApplier | null = null;
+    const feed = new ReplicaFeed(replica, { onNotice, onFailure: () => applier?.restart() });
+    // Hint: its own clients with short API timeouts, so a consumer asked of a stream without a leader (mid-election)
+    // fails fast and is asked again, instead of waiting out the default 5 s.
+    applier = new ReplicaApplier({
+      js: jetstream(stream.nc, { timeout: CONSUMER_TIMEOUT_MS }),
+      jsm: await jetstreamManager(stream.nc, { timeout: CONSUMER_TIMEOUT_MS, checkAPI: false }),
+      stream: options.jetstream.stream,
+      sink: feed,
       onNotice,
     });
-    // Hint: its own client with short API timeouts, so a consumer asked of a stream without a leader (mid-election)
-    // fails fast and is asked again, instead of waiting out the default 5 s.
-    const applierJs = jetstream(stream.nc, { timeout: CONSUMER_TIMEOUT_MS });
-    const applier = new ReplicaApplier({ js: applierJs, stream: options.jetstream.stream, sink: feed, onNotice });
-    const head = (await stream.jsm.streams.info(options.jetstream.stream)).state.last_seq;
     applier.start();
-    await feed.waitFor(head);
-    feed.savePosition();
-    const subject = commitSubject(options.jetstream.stream);
-    const publisher = new StreamPublisher(stream.js, subject, feed, applier, options.jetstream.publishTimeoutMs);
-    return new JetStreamEventLog({ nc: stream.nc, replica, feed, applier, publisher }, options);
+    const publisher = new StreamPublisher(stream.nc, eventSubject(options.jetstream.stream), {
+      ...(options.jetstream.publishTimeoutMs === undefined ? {} : { deadlineMs: options.jetstream.publishTimeoutMs }),
+    });
+    const parts = { nc: stream.nc, jsm: stream.jsm, replica, feed, applier, publisher };
+    return new JetStreamEventLog(parts, options, startSeq);
   }
 
   /** Where records applied from the stream go (every node's live routing); see Pipeline's `replicaFeed`. */
@@ -98,26 +95,30 @@ export class JetStreamEventLog implements EventLog {
     this.parts.feed.onApplied(listener);
   }
 
+  /** Who hears of events deleted because the stream was purged elsewhere (the session actors are reset). */
+  onFollowedDelete(listener: DeletedListener): void {
+    this.parts.feed.onDeleted(listener);
+  }
+
   /** The last stream sequence this node's replica applied. */
   appliedSeq(): number {
     return this.parts.feed.appliedSeq;
   }
 
-  async commit(groups: readonly (readonly EventInput[])[]): Promise<GroupOutcome[]> {
-    if (groups.every((group) => group.length === 0)) return groups.map(() => ({ ok: true, records: [], appended: [] }));
-    // Hint: ids are generated here, once, so every replica gives the same event the same id.
-    const ids: string[] = [];
-    for (const group of groups) for (const input of group) if (input.id === null) ids.push(this.options.newId());
-    const outcomes: GroupOutcome[] = [];
-    const message = { ts: this.options.now(), groups, ids };
-    for (const payload of splitCommit(message, this.parts.nc.info?.max_payload ?? DEFAULT_MAX_PAYLOAD))
-      outcomes.push(...(await this.publish(payload)).outcomes);
-    return outcomes;
+  /** Recorded no-op offsets from `fromOffset` on: offsets of the stream that hold no event, and why. */
+  noopOffsets(fromOffset: number, limit: number): NoopOffset[] {
+    return this.parts.replica.noopOffsets(fromOffset, limit);
   }
 
-  /** Retention through the stream: every replica deletes at the same point; resolves with this replica's count. */
-  async retain(before: number | undefined): Promise<number> {
-    return (await this.publish(encodeRetention({ ts: this.options.now(), deleteBefore: before ?? null }))).deleted;
+  commit(groups: readonly (readonly EventInput[])[]): Promise<GroupOutcome[]> {
+    if (this.closed) return Promise.reject(new LogWriteError('log is closed'));
+    return this.writes.commit(groups);
+  }
+
+  /** Retention through the stream, waiting for the purge; resolves with this replica's count of deleted events. */
+  retain(before: number | undefined): Promise<number> {
+    if (this.closed) return Promise.reject(new LogWriteError('log is closed'));
+    return this.writes.retain(before);
   }
 
   appendGroups(): GroupOutcome[] {
@@ -125,19 +126,12 @@ export class JetStreamEventLog implements EventLog {
   }
 
   /**
-   * The synchronous retention call (DELETE /events): the command is published and applied by every replica in
-   * stream order, after this returns, so the count is not known yet and is reported as 0.
+   * DELETE /events: deletes from this replica now (the count answered is real) and purges the stream below the same
+   * sequence in the background, retried until it succeeds; the other replicas follow the purge.
    */
   deleteBefore(before: number | undefined): number {
-    this.retain(before).catch((error: unknown) =>
-      this.options.onNotice?.(`retention command failed: ${error instanceof Error ? error.message : String(error)}`),
-    );
-    return 0;
-  }
-
-  private publish(payload: string): Promise<AppliedMessage> {
-    if (this.closed) return Promise.reject(new LogWriteError('log is closed'));
-    return this.parts.publisher.publish(payload);
+    if (this.closed) throw new LogWriteError('log is closed');
+    return this.writes.deleteBefore(before);
   }
 
   headOffset(): number {
@@ -205,14 +199,19 @@ export class JetStreamEventLog implements EventLog {
   health(): LogHealth {
     if (this.closed) return { writable: false, reason: 'log is closed' };
     if (!this.connected) return { writable: false, reason: 'the NATS cluster is unreachable; reads are served' };
+    const applied = this.parts.feed.appliedSeq;
+    if (applied < this.startSeq)
+      return { writable: false, reason: `catching up with the stream: ${applied} of ${this.startSeq} applied` };
     return this.parts.replica.health();
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    const { applier, feed, nc, replica } = this.parts;
+    const { applier, feed, nc, replica, publisher } = this.parts;
     feed.close();
+    publisher.close();
+    this.writes.close();
     void applier.stop();
     void nc.close().catch(() => undefined);
     replica.close();

@@ -10,6 +10,10 @@ export interface JetStreamOptions {
   readonly duplicateWindowMs: number;
   /** NATS_PUBLISH_TIMEOUT_MS: how long a commit retries for its PubAck (10 s when absent). */
   readonly publishTimeoutMs?: number;
+  /** NATS_MAX_AGE_MS: the stream's max_age (0 or absent: none); set on the stream at every start. */
+  readonly maxAgeMs?: number;
+  /** NATS_MAX_BYTES: the stream's max_bytes (0 or absent: none); set on the stream at every start. */
+  readonly maxBytes?: number;
   /** Where the stream keeps messages when this node creates it: `file` (always, in production) or `memory` (tests). */
   readonly storage?: 'file' | 'memory';
   readonly user?: string;

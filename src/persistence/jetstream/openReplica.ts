@@ -1,13 +1,8 @@
 import { existsSync, rmSync } from 'node:fs';
-import { SqliteEventLog, type SqliteEventLogOptions } from '../sqliteEventLog.js';
+import type { SqliteEventLogOptions } from '../sqliteEventLog.js';
+import { SqliteReplicaLog } from '../sqliteReplicaLog.js';
 import { JetStreamUnavailableError } from './jetStreamOptions.js';
-import { positionPath, readPosition } from './replicaPosition.js';
-
-/** A node's replica opened for a stream, and the last stream sequence it holds. */
-export interface OpenedReplica {
-  readonly replica: SqliteEventLog;
-  readonly appliedSeq: number;
-}
+import { positionPath, readPosition, writePosition } from './replicaPosition.js';
 
 /** Files that make up a SQLite log at `path` (see logFile, indexDatabase). */
 function logFiles(path: string): string[] {
@@ -17,14 +12,14 @@ function logFiles(path: string): string[] {
 
 /**
  * Open the replica at `options.path` for the stream whose identity is `epoch`. A replica of another stream (the
- * stream was deleted and recreated) is discarded and rebuilt from the stream; a non-empty embedded-mode log (no
- * saved position beside it) is refused rather than discarded.
+ * stream was deleted and recreated), or of the earlier one-message-per-commit layout, is discarded and rebuilt from
+ * the stream; a non-empty embedded-mode log (no marker file beside it) is refused rather than discarded.
  */
-export function openReplica(options: Omit<SqliteEventLogOptions, 'newEpoch'>, epoch: string): OpenedReplica {
-  const position = readPosition(options.path);
-  const replica = new SqliteEventLog({ ...options, newEpoch: () => epoch });
-  if (replica.epoch === epoch) return { replica, appliedSeq: position?.epoch === epoch ? position.seq : 0 };
-  const wasReplica = position !== null || (!existsSync(positionPath(options.path)) && replica.headOffset() === 0);
+export function openReplica(options: Omit<SqliteEventLogOptions, 'newEpoch'>, epoch: string): SqliteReplicaLog {
+  const marker = readPosition(options.path);
+  const replica = new SqliteReplicaLog({ ...options, newEpoch: () => epoch });
+  if (replica.epoch === epoch && (marker === null || marker.layout === 'seq')) return mark(replica, options.path);
+  const wasReplica = marker !== null || (!existsSync(positionPath(options.path)) && replica.headOffset() === 0);
   replica.close();
   if (!wasReplica)
     throw new JetStreamUnavailableError(
@@ -32,5 +27,10 @@ export function openReplica(options: Omit<SqliteEventLogOptions, 'newEpoch'>, ep
     );
   options.onNotice?.(`replica ${options.path} belonged to epoch ${replica.epoch}; rebuilding it from stream ${epoch}`);
   for (const file of logFiles(options.path)) rmSync(file, { force: true });
-  return { replica: new SqliteEventLog({ ...options, newEpoch: () => epoch }), appliedSeq: 0 };
+  return mark(new SqliteReplicaLog({ ...options, newEpoch: () => epoch }), options.path);
+}
+
+function mark(replica: SqliteReplicaLog, path: string): SqliteReplicaLog {
+  if (readPosition(path)?.layout !== 'seq') writePosition(path, { epoch: replica.epoch, layout: 'seq' });
+  return replica;
 }

@@ -1,22 +1,35 @@
-import { type ConsumerMessages, DeliverPolicy, type JetStreamClient, type JsMsg } from '@nats-io/jetstream';
+import {
+  type ConsumerMessages,
+  DeliverPolicy,
+  type JetStreamClient,
+  type JetStreamManager,
+  type JsMsg,
+} from '@nats-io/jetstream';
 
 /** What the applier feeds: one stream message at a time, in sequence order; a throw stops and retries it later. */
 export interface ReplicaSink {
   /** The next sequence the replica needs (its last applied + 1). */
   nextSeq(): number;
   apply(seq: number, msgId: string | null, data: Uint8Array): void;
+  /** The stream's first sequence is now `firstSeq` (a purge or a limit removed what was below). */
+  follow(firstSeq: number): number;
 }
 
 /** What the applier needs: the stream, where messages go, and where its notices go. */
 export interface ReplicaApplierOptions {
   readonly js: JetStreamClient;
+  /** Reads single messages by sequence from the stream leader (the fallback while no consumer can be made). */
+  readonly jsm: JetStreamManager;
   readonly stream: string;
   readonly sink: ReplicaSink;
   readonly onNotice: (message: string) => void;
   /** Pause before a consumer is recreated after a failure (ms). */
   readonly retryMs?: number;
+  /** How often the stream's first sequence is asked for, to follow purges and limits (ms). */
+  readonly followMs?: number;
 }
 
+const FOLLOW_MS = 1_000;
 const reasonOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 /**
@@ -32,12 +45,16 @@ export class ReplicaApplier {
   private current: ConsumerMessages | null = null;
   private stopped = false;
   private running: Promise<void> | null = null;
+  private fetching = false;
+  private followTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly options: ReplicaApplierOptions) {}
 
   /** Start consuming; resolves at once (the loop runs until stop). */
   start(): void {
     this.running ??= this.loop();
+    // Hint: a purge or a limit with no message after it shows only in the stream's state, so that is watched too.
+    this.followTimer ??= setInterval(() => void this.followStream(true), this.options.followMs ?? FOLLOW_MS);
   }
 
   /** Drop the current consumer and make a new one from the replica's position (after a reconnect, say). */
@@ -45,9 +62,64 @@ export class ReplicaApplier {
     this.current?.stop();
   }
 
+  /**
+   * Read the stream by sequence up to `upTo` (a sequence known to be stored: it was acked), in the background.
+   *
+   * Hint: why publishing once stalled for 30 s after a leader kill (test/clusterFailover.test.ts, on main): making a
+   * consumer needs JetStream's meta leader, a PubAck only the stream's leader. When the killed server was also the
+   * meta leader, and more so when the previous victim was still catching up, the meta group stayed unavailable for
+   * 15-20 s ("JetStream system temporarily unavailable") while publishes were acked again; no node could recreate its
+   * consumer, so the acked commits were never applied and every publish timed out waiting for its own replica.
+   * STREAM.MSG.GET is answered by the stream leader, so whatever can be acked can be read this way.
+   */
+  catchUp(upTo: number): void {
+    if (this.fetching || this.stopped) return;
+    this.fetching = true;
+    void this.fetchUpTo(upTo).finally(() => {
+      this.fetching = false;
+    });
+  }
+
+  private async fetchUpTo(upTo: number): Promise<void> {
+    const { jsm, stream, sink } = this.options;
+    while (!this.stopped && sink.nextSeq() <= upTo) {
+      const seq = sink.nextSeq();
+      let message: Awaited<ReturnType<JetStreamManager['streams']['getMessage']>>;
+      try {
+        message = await jsm.streams.getMessage(stream, { seq });
+      } catch (error) {
+        this.options.onNotice(
+          `replica feed: reading sequence ${seq} from the stream leader failed: ${reasonOf(error)}`,
+        );
+        return;
+      }
+      if (message === null) {
+        // Hint: purged, or not stored yet: follow the stream's first sequence, else leave the rest to the consumer.
+        if (!(await this.followStream()) || sink.nextSeq() <= seq) return;
+        continue;
+      }
+      if (message.seq < sink.nextSeq()) return;
+      const msgId = message.header?.get('Nats-Msg-Id') ?? '';
+      sink.apply(message.seq, msgId === '' ? null : msgId, message.data);
+    }
+  }
+
+  /** Ask the stream for its first sequence and follow it; false when the stream did not answer. */
+  async followStream(quiet = false): Promise<boolean> {
+    try {
+      const info = await this.options.jsm.streams.info(this.options.stream);
+      if (!this.stopped) this.options.sink.follow(info.state.first_seq);
+      return true;
+    } catch (error) {
+      if (!this.stopped && !quiet) this.options.onNotice(`replica feed: stream info failed: ${reasonOf(error)}`);
+      return false;
+    }
+  }
+
   /** Stop consuming; resolves when the loop has ended. */
   async stop(): Promise<void> {
     this.stopped = true;
+    if (this.followTimer !== null) clearInterval(this.followTimer);
     this.current?.stop();
     await this.running;
   }
@@ -65,6 +137,7 @@ export class ReplicaApplier {
 
   private async consumeOnce(): Promise<void> {
     const { js, stream, sink } = this.options;
+    await this.followStream(true);
     const consumer = await js.consumers.get(stream, {
       deliver_policy: DeliverPolicy.StartSequence,
       opt_start_seq: sink.nextSeq(),

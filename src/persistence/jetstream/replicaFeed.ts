@@ -1,124 +1,121 @@
 import type { StoredEvent } from '../../protocol/eventRecord.js';
-import type { EventLog, GroupOutcome } from '../eventLog.js';
-import { decodeEntry, type StreamEntry } from './commitMessage.js';
+import type { AppliedEntry, ReplicaEntry, SqliteReplicaLog } from '../sqliteReplicaLog.js';
+import { decodeEvent } from './eventMessage.js';
 import type { ReplicaSink } from './replicaApplier.js';
-import { writePosition } from './replicaPosition.js';
 
-/** While a commit is applied: the timestamp the replica stamps (the publisher's) and the ids it hands out. */
-export class ApplyClock {
-  ts: number | null = null;
-  private ids: readonly string[] = [];
-  private used = 0;
-
-  /** Apply `fn` at the commit's timestamp with its generated ids. */
-  during<T>(ts: number, ids: readonly string[], fn: () => T): T {
-    this.ts = ts;
-    this.ids = ids;
-    this.used = 0;
-    try {
-      return fn();
-    } finally {
-      this.ts = null;
-      this.ids = [];
-    }
-  }
-
-  /** The replica's newId: the commit's next generated id. */
-  nextId(): string {
-    const id = this.ids[this.used++];
-    // Hint: the same on every node (the same message), so replicas still agree; only a foreign writer gets here.
-    if (id === undefined) throw new Error('the commit message carries fewer generated ids than id-less events');
-    return id;
-  }
-}
-
-/** What applying one message did: a commit's outcomes per group, or a retention command's count of deleted events. */
-export interface AppliedMessage {
-  readonly outcomes: GroupOutcome[];
-  readonly deleted: number;
-}
-
-/** Records applied to the replica, in offset order, once per stream message that appended any. */
+/** Records applied to the replica, in offset order, once per applied batch that appended any. */
 export type AppliedListener = (records: readonly StoredEvent[]) => void;
+
+/** Told how many events a followed purge deleted from this replica (the session actors are reset then). */
+export type DeletedListener = (deleted: number) => void;
 
 /** What the feed needs besides the replica. */
 export interface ReplicaFeedOptions {
-  readonly databasePath: string;
-  readonly epoch: string;
-  /** The last sequence already applied (from the saved position; 0 for none). */
-  readonly appliedSeq: number;
-  readonly clock: ApplyClock;
-  readonly now: () => number;
   readonly onNotice: (message: string) => void;
+  /** Applying failed (disk full, say): the consumer is recreated from the replica's head + 1. */
+  readonly onFailure: () => void;
 }
 
-const SAVE_EVERY_MS = 1_000;
+/** Messages applied in one SQLite transaction at most (more arriving in one turn are applied in several). */
+const BATCH = 2_000;
 const decoder = new TextDecoder();
 
 /**
- * Applies stream messages to the replica in sequence order: each commit message becomes one appendGroups call at
- * the publisher's timestamp, so every node derives the same offsets, ids, timestamps and producer-id outcomes from
- * the same sequence. It resolves the commits this node is waiting for (by message id) and hands applied records to
- * the live routing.
+ * Applies stream messages to the replica in sequence order, each at its own sequence: an event message appends its
+ * event at offset = sequence, anything else becomes a recorded no-op offset, and a jump in the sequence (a purge)
+ * is followed by deleting below it. Messages that arrive in one turn of the event loop are applied in one
+ * transaction. It resolves the sequences this node's publishes wait for and hands applied records to live routing.
+ *
+ * Hint: the position is the replica's head offset itself, written in the same transaction as the records, so a crash
+ * never makes a replica apply a message twice or skip one.
  */
 export class ReplicaFeed implements ReplicaSink {
-  private applied: number;
-  private savedSeq: number;
-  private savedAt = 0;
+  /** The last sequence accepted (applied or waiting in `buffer`). */
+  private accepted: number;
+  private buffer: { readonly seq: number; readonly data: Uint8Array }[] = [];
+  private scheduled = false;
   private closed = false;
   private listener: AppliedListener | null = null;
-  private readonly pending = new Map<string, (applied: AppliedMessage) => void>();
+  private deletedListener: DeletedListener | null = null;
+  private readonly expecting = new Map<number, ((applied: AppliedEntry) => void)[]>();
   private seqWaiters: { readonly seq: number; readonly resolve: () => void }[] = [];
 
   constructor(
-    private readonly replica: Pick<EventLog, 'appendGroups' | 'deleteBefore' | 'getById'>,
+    private readonly replica: SqliteReplicaLog,
     private readonly options: ReplicaFeedOptions,
   ) {
-    this.applied = options.appliedSeq;
-    this.savedSeq = options.appliedSeq;
+    this.accepted = replica.headOffset();
   }
 
-  /** The last stream sequence applied. */
+  /** The last stream sequence this replica applied (its head offset). */
   get appliedSeq(): number {
-    return this.applied;
+    return this.replica.headOffset();
   }
 
   nextSeq(): number {
-    return this.applied + 1;
+    return this.accepted + 1;
   }
 
-  apply(seq: number, msgId: string | null, data: Uint8Array): void {
-    if (this.closed || seq <= this.applied) return;
-    if (seq > this.applied + 1)
-      this.options.onNotice(`replica feed: sequences ${this.applied + 1}..${seq - 1} are no longer in the stream`);
-    const entry = this.decode(seq, data);
-    // Hint: a throw here (disk full) leaves `applied` alone; the applier recreates its consumer and retries this seq.
-    const result = this.applyEntry(entry);
-    this.applied = seq;
-    if (msgId !== null) {
-      const waiter = this.pending.get(msgId);
-      this.pending.delete(msgId);
-      waiter?.(result);
+  apply(seq: number, _msgId: string | null, data: Uint8Array): void {
+    if (this.closed || seq <= this.accepted) return;
+    this.buffer.push({ seq, data });
+    this.accepted = seq;
+    if (this.buffer.length >= BATCH) this.flush();
+    else if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => this.flush());
     }
-    this.route(result.outcomes);
+  }
+
+  /** Apply what is buffered now. */
+  flush(): void {
+    this.scheduled = false;
+    if (this.closed || this.buffer.length === 0) return;
+    const batch = this.buffer;
+    this.buffer = [];
+    try {
+      this.applyBatch(batch);
+    } catch (error) {
+      // Hint: nothing of the failed transaction stays; the consumer starts again from the replica's head + 1.
+      this.accepted = this.replica.headOffset();
+      this.options.onNotice(
+        `replica feed: applying failed (${error instanceof Error ? error.message : String(error)})`,
+      );
+      this.options.onFailure();
+    }
+  }
+
+  /**
+   * Follow the stream's first sequence: delete below it (a purge, or a limit, removed those messages). Returns the
+   * number of events deleted from this replica; `notify` false for this node's own DELETE (the supervisor resets).
+   */
+  follow(firstSeq: number, notify = true): number {
+    if (this.closed || firstSeq <= this.replica.firstOffset()) return 0;
+    const deleted = this.replica.deleteBelowOffset(firstSeq);
+    this.accepted = Math.max(this.accepted, this.replica.headOffset());
+    for (const [seq, waiters] of this.expecting) {
+      if (seq >= firstSeq) continue;
+      this.expecting.delete(seq);
+      for (const resolve of waiters) resolve({ offset: seq, record: null, reason: 'deleted by retention' });
+    }
+    if (deleted > 0 && notify) this.deletedListener?.(deleted);
     this.wake();
-    // Hint: saved at once after a deletion, so a restart never re-applies commits from before it (their ids are gone).
-    if (entry?.kind === 'retention' || this.options.now() - this.savedAt >= SAVE_EVERY_MS) this.savePosition();
+    return deleted;
   }
 
-  /** Resolves with what the message published with `msgId` did, once this replica has applied it. */
-  expect(msgId: string): Promise<AppliedMessage> {
-    return new Promise((resolve) => this.pending.set(msgId, resolve));
-  }
-
-  /** Stop waiting for `msgId` (its publish failed). */
-  forget(msgId: string): void {
-    this.pending.delete(msgId);
+  /** What applying `seq` did, once this replica has applied it. */
+  expect(seq: number): Promise<AppliedEntry> {
+    if (seq <= this.replica.headOffset()) return Promise.resolve(this.appliedAt(seq));
+    return new Promise((resolve) => {
+      const waiters = this.expecting.get(seq);
+      if (waiters === undefined) this.expecting.set(seq, [resolve]);
+      else waiters.push(resolve);
+    });
   }
 
   /** Resolves once `seq` is applied. */
   waitFor(seq: number): Promise<void> {
-    if (seq <= this.applied) return Promise.resolve();
+    if (seq <= this.replica.headOffset()) return Promise.resolve();
     return new Promise((resolve) => this.seqWaiters.push({ seq, resolve }));
   }
 
@@ -127,57 +124,78 @@ export class ReplicaFeed implements ReplicaSink {
     this.listener = listener;
   }
 
-  /** Save the position now (also done at most once a second while applying). */
-  savePosition(): void {
-    this.savedAt = this.options.now();
-    if (this.savedSeq === this.applied) return;
-    try {
-      writePosition(this.options.databasePath, { epoch: this.options.epoch, seq: this.applied });
-      this.savedSeq = this.applied;
-    } catch (error) {
-      this.options.onNotice(`replica position not saved: ${error instanceof Error ? error.message : String(error)}`);
-    }
+  /** Who hears of events deleted by following the stream (one listener). */
+  onDeleted(listener: DeletedListener): void {
+    this.deletedListener = listener;
   }
 
-  /** Apply nothing more; save where we are. */
+  /** Apply nothing more (what is buffered is applied again from the stream at the next start). */
   close(): void {
-    if (this.closed) return;
-    this.savePosition();
     this.closed = true;
+    this.buffer = [];
   }
 
-  private decode(seq: number, data: Uint8Array): StreamEntry | null {
-    try {
-      return decodeEntry(decoder.decode(data));
-    } catch (error) {
-      // Hint: a foreign message is applied as nothing, on every node alike, so replicas still agree.
-      this.options.onNotice(`stream message ${seq} is not a commit (${String(error)}); applied as nothing`);
-      return null;
+  private appliedAt(seq: number): AppliedEntry {
+    const [record] = this.replica.readFrom(seq, {}, 1, seq);
+    if (record !== undefined) return { offset: seq, record };
+    const [noop] = this.replica.noopOffsets(seq, 1);
+    return { offset: seq, record: null, reason: noop?.offset === seq ? noop.reason : 'deleted by retention' };
+  }
+
+  private applyBatch(batch: readonly { readonly seq: number; readonly data: Uint8Array }[]): void {
+    let entries: ReplicaEntry[] = [];
+    let expected = this.replica.headOffset() + 1;
+    for (const { seq, data } of batch) {
+      if (seq < expected) continue;
+      if (seq > expected) {
+        // Hint: sequences are dense in the stream, so a jump means everything below `seq` was purged.
+        this.commit(entries);
+        entries = [];
+        this.follow(seq);
+      }
+      entries.push(entryOf(seq, data));
+      expected = seq + 1;
     }
+    this.commit(entries);
   }
 
-  private applyEntry(entry: StreamEntry | null): AppliedMessage {
-    if (entry === null) return { outcomes: [], deleted: 0 };
-    if (entry.kind === 'retention')
-      return { outcomes: [], deleted: this.replica.deleteBefore(entry.retention.deleteBefore ?? undefined) };
-    const { ts, groups, ids } = entry.commit;
-    // Hint: the first generated id exists only if this message was applied before (a restart whose saved position
-    // lagged the replica); one transaction per message, so then all of it was. Producer ids dedupe by themselves.
-    if (ids[0] !== undefined && this.replica.getById(ids[0]) !== null) return { outcomes: [], deleted: 0 };
-    return { outcomes: this.options.clock.during(ts, ids, () => this.replica.appendGroups(groups)), deleted: 0 };
-  }
-
-  private route(outcomes: readonly GroupOutcome[]): void {
-    if (this.listener === null) return;
+  private commit(entries: readonly ReplicaEntry[]): void {
+    if (entries.length === 0) return;
+    const applied = this.replica.applyAt(entries);
     const records: StoredEvent[] = [];
-    for (const outcome of outcomes) if (outcome.ok) for (const record of outcome.appended) records.push(record);
-    if (records.length > 0) this.listener(records);
+    for (const entry of applied) {
+      if (entry.record !== null) records.push(entry.record);
+      else this.options.onNotice(`offset ${entry.offset} is a recorded no-op: ${entry.reason}`);
+      if (this.expecting.size === 0) continue;
+      const waiters = this.expecting.get(entry.offset);
+      if (waiters === undefined) continue;
+      this.expecting.delete(entry.offset);
+      for (const resolve of waiters) resolve(entry);
+    }
+    if (records.length > 0) this.listener?.(records);
+    this.wake();
   }
 
   private wake(): void {
     if (this.seqWaiters.length === 0) return;
-    const due = this.seqWaiters.filter((w) => w.seq <= this.applied);
-    this.seqWaiters = this.seqWaiters.filter((w) => w.seq > this.applied);
+    const head = this.replica.headOffset();
+    const due = this.seqWaiters.filter((w) => w.seq <= head);
+    if (due.length === 0) return;
+    this.seqWaiters = this.seqWaiters.filter((w) => w.seq > head);
     for (const waiter of due) waiter.resolve();
+  }
+}
+
+/** A stream message as a replica entry: its event, or a no-op naming why it is not one. */
+function entryOf(seq: number, data: Uint8Array): ReplicaEntry {
+  try {
+    const { ts, producer, input } = decodeEvent(decoder.decode(data));
+    return { kind: 'event', offset: seq, ts, producer, input };
+  } catch (error) {
+    return {
+      kind: 'noop',
+      offset: seq,
+      reason: `not an event message (${error instanceof Error ? error.message : error})`,
+    };
   }
 }

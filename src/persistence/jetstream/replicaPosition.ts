@@ -1,37 +1,38 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 
 /**
- * The last stream sequence a replica applied, kept beside the SQLite file (`<DATABASE_PATH>.jetstream.json`).
- * It is written after applying, not in the same transaction: it may lag the replica after a crash, which is safe
- * because every event carries an id recorded as a producer id, so re-applying a message appends nothing.
+ * The marker beside a replica's SQLite file (`<DATABASE_PATH>.jetstream.json`): which stream it replicates, and its
+ * layout. Hint: the position itself is the replica's head offset (offset = stream sequence), written in the same
+ * transaction as the records; a marker without `layout: "seq"` is from the earlier one-message-per-commit layout,
+ * whose offsets were not sequences, and that replica is rebuilt.
  */
-export interface ReplicaPosition {
+export interface ReplicaMarker {
   readonly epoch: string;
-  readonly seq: number;
+  readonly layout: 'seq' | 'commit';
 }
 
-/** Where the position of the replica at `databasePath` lives; its presence also marks the file as a replica. */
+/** Where the marker of the replica at `databasePath` lives; its presence marks the file as a replica. */
 export function positionPath(databasePath: string): string {
   return `${databasePath}.jetstream.json`;
 }
 
-/** The saved position, or null when none (or unreadable: the replica then re-applies from the stream's start). */
-export function readPosition(databasePath: string): ReplicaPosition | null {
+/** The saved marker, or null when none (or unreadable). */
+export function readPosition(databasePath: string): ReplicaMarker | null {
   const path = positionPath(databasePath);
   if (!existsSync(path)) return null;
   try {
     const raw: unknown = JSON.parse(readFileSync(path, 'utf8'));
     if (typeof raw !== 'object' || raw === null) return null;
-    const { epoch, seq } = raw as Record<string, unknown>;
-    return typeof epoch === 'string' && typeof seq === 'number' && Number.isSafeInteger(seq) ? { epoch, seq } : null;
+    const { epoch, layout } = raw as Record<string, unknown>;
+    return typeof epoch === 'string' ? { epoch, layout: layout === 'seq' ? 'seq' : 'commit' } : null;
   } catch {
     return null;
   }
 }
 
-/** Save the position (write then rename, so a crash leaves the old or the new one, never half of either). */
-export function writePosition(databasePath: string, position: ReplicaPosition): void {
+/** Save the marker (write then rename, so a crash leaves the old or the new one, never half of either). */
+export function writePosition(databasePath: string, marker: ReplicaMarker): void {
   const path = positionPath(databasePath);
-  writeFileSync(`${path}.tmp`, JSON.stringify(position));
+  writeFileSync(`${path}.tmp`, JSON.stringify(marker));
   renameSync(`${path}.tmp`, path);
 }

@@ -80,10 +80,22 @@ function epochOf(info: StreamInfo): string {
   return EPOCH_NOTE.exec(info.config.description ?? '')?.[1] ?? streamEpoch(info.config.name, info.created);
 }
 
+/**
+ * NATS_MAX_AGE_MS and NATS_MAX_BYTES as stream limits (0: none), set at creation and on every start when they
+ * differ: the stream drops its oldest messages, and every replica follows its first sequence.
+ */
+function streamLimits(options: JetStreamOptions): { max_age: number; max_bytes: number } {
+  return { max_age: nanos(options.maxAgeMs ?? 0), max_bytes: options.maxBytes ? options.maxBytes : -1 };
+}
+
 /** The stream's epoch; creates the stream (file storage, the configured replicas) when it does not exist. */
 async function ensureStream(jsm: JetStreamManager, options: JetStreamOptions, newEpoch: () => string): Promise<string> {
+  const limits = streamLimits(options);
   try {
-    return epochOf(await jsm.streams.info(options.stream));
+    const info = await jsm.streams.info(options.stream);
+    if (info.config.max_age !== limits.max_age || info.config.max_bytes !== limits.max_bytes)
+      await jsm.streams.update(options.stream, limits);
+    return epochOf(info);
   } catch (error) {
     if (!/not found/i.test(reasonOf(error))) throw error;
   }
@@ -95,6 +107,7 @@ async function ensureStream(jsm: JetStreamManager, options: JetStreamOptions, ne
       storage: options.storage ?? 'file',
       num_replicas: options.replicas,
       duplicate_window: nanos(options.duplicateWindowMs),
+      ...limits,
     });
   } catch (error) {
     // Hint: two nodes starting together both try to create it; the loser just reads what the winner made.

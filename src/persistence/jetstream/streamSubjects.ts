@@ -1,7 +1,6 @@
 /**
- * Subject encoding. Every commit goes to one subject per stream: keyed replay is served by each node's replica
- * index, not by subject filters, so a commit can carry many producers' events in one message (measured: publishing
- * is client-bound at ~20k acked messages/s, so one message per event would cap ingest there).
+ * Subject encoding. Every event goes to one subject per stream, one message each (its sequence is its offset):
+ * keyed replay is served by each node's replica index, not by subject filters.
  *
  * Hint: NATS tokens cannot hold '.', '*', '>' or whitespace, so a stream name is checked before it becomes one.
  */
@@ -12,9 +11,9 @@ export function isStreamName(name: string): boolean {
   return TOKEN.test(name);
 }
 
-/** The subject every commit of `stream` is published to. */
-export function commitSubject(stream: string): string {
-  return `${stream}.commit`;
+/** The subject every event of `stream` is published to. */
+export function eventSubject(stream: string): string {
+  return `${stream}.event`;
 }
 
 /** The subjects the stream captures. */

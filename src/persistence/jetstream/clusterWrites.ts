@@ -1,0 +1,152 @@
+import type { JetStreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { EventInput } from '../../protocol/eventInput.js';
+import { type GroupOutcome, LogWriteError } from '../eventLog.js';
+import type { SqliteReplicaLog } from '../sqliteReplicaLog.js';
+import { planCommit, resolveCommit } from './commitPlan.js';
+import { encodeEvent } from './eventMessage.js';
+import type { ReplicaApplier } from './replicaApplier.js';
+import type { ReplicaFeed } from './replicaFeed.js';
+import type { StreamPublisher } from './streamPublisher.js';
+
+/** A node's connection to the stream and its replica. */
+export interface WriteParts {
+  readonly nc: NatsConnection;
+  readonly jsm: JetStreamManager;
+  readonly replica: SqliteReplicaLog;
+  readonly feed: ReplicaFeed;
+  readonly applier: ReplicaApplier;
+  readonly publisher: StreamPublisher;
+}
+
+/** How long a commit waits, after its PubAcks, for this node's replica to apply it. */
+const APPLY_TIMEOUT_MS = 10_000;
+/** A replica that applied nothing for this long while behind an acked sequence is helped along. */
+const STALL_MS = 500;
+const PURGE_RETRY_MS = 1_000;
+
+const reasonOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/**
+ * The cluster log's writes: commits (planned against the replica, one message per event, resolved once this replica
+ * applied them) and retention (this replica deletes at once, the stream is purged below the same sequence).
+ */
+export class ClusterWrites {
+  /** The highest sequence acked to this node: the replica must get there. */
+  private ackedUpTo = 0;
+  private seen = 0;
+  private stalledTicks = 0;
+  private readonly stallTimer: NodeJS.Timeout;
+  private purgeTo = 0;
+  private purging = false;
+  private closed = false;
+
+  constructor(
+    private readonly parts: WriteParts,
+    private readonly stream: string,
+    private readonly now: () => number,
+    private readonly newId: () => string,
+    private readonly onNotice: ((message: string) => void) | undefined,
+  ) {
+    this.stallTimer = setInterval(() => this.checkStall(), STALL_MS);
+    this.stallTimer.unref();
+  }
+
+  async commit(groups: readonly (readonly EventInput[])[]): Promise<GroupOutcome[]> {
+    const { replica, publisher, feed } = this.parts;
+    const stored = (id: string) => replica.getById(id);
+    const plan = planCommit(groups, this.now(), stored, this.newId);
+    if (plan.messages.length === 0) return resolveCommit(plan, [], stored);
+    // Hint: a 503 here may follow a partial publish (some events acked): producers retry with ids for exactly-once.
+    const acks = await Promise.all(plan.messages.map((m) => publisher.publish(m.input.id, encodeEvent(m))));
+    for (const ack of acks) if (ack.seq > this.ackedUpTo) this.ackedUpTo = ack.seq;
+    const applied = await withTimeout(
+      Promise.all(acks.map((ack) => feed.expect(ack.seq))),
+      APPLY_TIMEOUT_MS,
+      () => new LogWriteError('committed to the stream but not yet applied on this node; retry with ids'),
+    );
+    return resolveCommit(
+      plan,
+      acks.map((ack, i) => ({ duplicate: ack.duplicate, applied: applied[i]! })),
+      stored,
+    );
+  }
+
+  /** DELETE /events: delete from this replica now; purge the stream below the same sequence in the background. */
+  deleteBefore(before: number | undefined): number {
+    const { deleted, boundary } = this.cut(before);
+    this.purgeTo = Math.max(this.purgeTo, boundary);
+    if (!this.purging) void this.purgeLoop();
+    return deleted;
+  }
+
+  /** deleteBefore, resolving once the stream is purged (the contract suite's retention). */
+  async retain(before: number | undefined): Promise<number> {
+    const { deleted, boundary } = this.cut(before);
+    try {
+      if (boundary > 1) await this.parts.jsm.streams.purge(this.stream, { seq: boundary });
+    } catch (error) {
+      throw new LogWriteError(`the stream was not purged: ${reasonOf(error)}`, { cause: error });
+    }
+    return deleted;
+  }
+
+  close(): void {
+    this.closed = true;
+    clearInterval(this.stallTimer);
+  }
+
+  /**
+   * The sequence a delete cuts at (events before `before` are a prefix, timestamps never decrease in offset; all of
+   * this replica when undefined, so what it has not applied yet is kept), and this replica's deletion below it.
+   */
+  private cut(before: number | undefined): { deleted: number; boundary: number } {
+    const { replica, feed } = this.parts;
+    const boundary = before === undefined ? replica.headOffset() + 1 : replica.offsetAtOrAfter(before);
+    return { deleted: feed.follow(boundary, false), boundary };
+  }
+
+  private async purgeLoop(): Promise<void> {
+    this.purging = true;
+    try {
+      while (!this.closed) {
+        const target = this.purgeTo;
+        try {
+          if (target > 1) await this.parts.jsm.streams.purge(this.stream, { seq: target });
+          if (this.purgeTo === target) return;
+        } catch (error) {
+          this.onNotice?.(`purging stream ${this.stream} below ${target} failed (${reasonOf(error)}); retrying`);
+          await new Promise((resolve) => setTimeout(resolve, PURGE_RETRY_MS));
+        }
+      }
+    } finally {
+      this.purging = false;
+    }
+  }
+
+  /**
+   * An acked sequence this replica does not reach: read it from the stream leader (no consumer can be made while
+   * JetStream's meta leader is away), and after a second stalled tick recreate the consumer (it may be stuck).
+   */
+  private checkStall(): void {
+    const { feed, applier } = this.parts;
+    const applied = feed.appliedSeq;
+    if (applied >= this.ackedUpTo || applied !== this.seen) {
+      this.seen = applied;
+      this.stalledTicks = 0;
+      return;
+    }
+    this.stalledTicks++;
+    applier.catchUp(this.ackedUpTo);
+    if (this.stalledTicks % 2 === 0) applier.restart();
+  }
+}
+
+/** `promise`, or a rejection with `onTimeout()` after `ms`. */
+function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(onTimeout()), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

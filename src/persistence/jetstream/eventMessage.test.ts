@@ -1,0 +1,38 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { EVENT_TYPES } from '../../protocol/eventTypes.js';
+import { decodeEvent, EventMessageError, encodeEvent } from './eventMessage.js';
+
+const text = fc.string({ unit: 'binary', maxLength: 12 });
+const message = fc.record({
+  ts: fc.integer({ min: 0 }),
+  producer: fc.boolean(),
+  input: fc.record({
+    id: fc.string({ unit: 'binary', minLength: 1, maxLength: 10 }),
+    event_type: fc.constantFrom(...EVENT_TYPES),
+    source: text,
+    session_id: fc.option(text, { nil: null }),
+    user_id: fc.option(text, { nil: null }),
+    payloadJson: fc.jsonValue().map((value) => JSON.stringify(value)),
+  }),
+});
+
+describe('event messages', () => {
+  it('decode to exactly the event that was encoded (id, producer flag, nulls, payload text byte for byte)', () => {
+    fc.assert(
+      fc.property(message, (m) => {
+        expect(decodeEvent(encodeEvent(m))).toEqual(m);
+      }),
+    );
+  });
+
+  it('refuse what this code did not write, naming why', () => {
+    expect(() => decodeEvent('hello')).toThrow(EventMessageError);
+    expect(() => decodeEvent('{"v":1,"ts":1,"g":[],"n":[]}')).toThrow(/version/);
+    expect(() => decodeEvent('[2,1,"a",0,"quiz_started","s",null,null]')).toThrow(/9 fields/);
+    expect(() => decodeEvent('[2,1,"",0,"quiz_started","s",null,null,"{}"]')).toThrow(/id/);
+    expect(() => decodeEvent('[2,1,"a",2,"quiz_started","s",null,null,"{}"]')).toThrow(/producer flag/);
+    expect(() => decodeEvent('[2,1,"a",0,"nope","s",null,null,"{}"]')).toThrow(/type/);
+    expect(() => decodeEvent('[2,1,"a",0,"quiz_started","s",7,null,"{}"]')).toThrow(/wrong types/);
+  });
+});

@@ -1,0 +1,63 @@
+import type { EventInput } from '../../protocol/eventInput.js';
+import { isEventType } from '../../protocol/eventTypes.js';
+
+/**
+ * One event as it travels through the stream: one stream message per event, so its stream sequence is its offset on
+ * every node. The id travels in the body (and as Nats-Msg-Id, for JetStream's dedupe), with whether the producer gave
+ * it; the timestamp is the publishing node's clock for the whole commit.
+ */
+export interface EventMessage {
+  readonly ts: number;
+  /** True when `input.id` is the producer's id; false when the publishing node made it. */
+  readonly producer: boolean;
+  readonly input: EventInput & { readonly id: string };
+}
+
+/** Thrown when a stream message is not an event this code wrote (a foreign publisher on the subject). */
+export class EventMessageError extends Error {
+  override readonly name = 'EventMessageError';
+}
+
+/** The body's layout version (the first element); v1 was the earlier one-message-per-commit layout. */
+const VERSION = 2;
+
+/** Serialize compactly: a positional array, the payload kept as its JSON text. */
+export function encodeEvent(message: EventMessage): string {
+  const { ts, producer, input } = message;
+  return JSON.stringify([
+    VERSION,
+    ts,
+    input.id,
+    producer ? 1 : 0,
+    input.event_type,
+    input.source,
+    input.session_id,
+    input.user_id,
+    input.payloadJson,
+  ]);
+}
+
+const nullableText = (value: unknown): value is string | null => value === null || typeof value === 'string';
+
+/** Parse a stream message body back into an event; throws EventMessageError naming why for anything else. */
+export function decodeEvent(text: string): EventMessage {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new EventMessageError('not JSON', { cause: error });
+  }
+  if (!Array.isArray(raw) || raw[0] !== VERSION) throw new EventMessageError('not an event message of this version');
+  if (raw.length !== 9) throw new EventMessageError('an event message has 9 fields');
+  const [, ts, id, producer, type, source, session, user, payload] = raw as unknown[];
+  if (typeof ts !== 'number' || typeof id !== 'string' || id === '' || (producer !== 0 && producer !== 1))
+    throw new EventMessageError('timestamp, id or producer flag has the wrong type');
+  if (!isEventType(type)) throw new EventMessageError(`unknown event type ${JSON.stringify(type)}`);
+  if (typeof source !== 'string' || typeof payload !== 'string' || !nullableText(session) || !nullableText(user))
+    throw new EventMessageError('event fields have the wrong types');
+  return {
+    ts,
+    producer: producer === 1,
+    input: { id, event_type: type, source, session_id: session, user_id: user, payloadJson: payload },
+  };
+}

@@ -1,0 +1,158 @@
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ChildServer } from './support/childServer.js';
+import { ClusterNodes, logDigest } from './support/clusterNodes.js';
+import { NatsCluster } from './support/natsCluster.js';
+import { allEvents, eventBody, getJson, postEvents, stats, waitFor } from './support/pipelineRest.js';
+import type { WireRecord } from './support/wsClient.js';
+
+/** The recorded no-op offsets of a node's replica, read from its SQLite file (a second reader, WAL). */
+function noopOffsets(path: string): { offset: number; reason: string }[] {
+  const db = new Database(path, { readonly: true, fileMustExist: true });
+  try {
+    return db.prepare('SELECT offset, reason FROM noop_offsets ORDER BY offset').all() as {
+      offset: number;
+      reason: string;
+    }[];
+  } finally {
+    db.close();
+  }
+}
+
+/** GET /stats with the event count. */
+async function counts(base: string) {
+  return (await getJson<{ total_events: number; head_offset: number; first_offset: number }>(`${base}/stats`)).body;
+}
+
+async function publish(node: ChildServer, count: number, tag: string): Promise<WireRecord[]> {
+  const batch = Array.from({ length: count }, (_, i) => eventBody({ session_id: `s-${i % 3}`, payload: { tag, i } }));
+  const { status, body } = await postEvents(node.base, batch);
+  expect(status).toBe(201);
+  return body as WireRecord[];
+}
+
+// Real processes: one nats-server with JetStream (stream R1: retention needs no quorum to show) and pipeline nodes.
+describe('cluster mode: offsets are stream sequences; retention, limits and no-op offsets on every replica', () => {
+  let nats: NatsCluster;
+  let nodes: ClusterNodes;
+  let nc: NatsConnection;
+  let a: ChildServer;
+  let b: ChildServer;
+
+  beforeAll(async () => {
+    nats = await NatsCluster.start(1);
+    nodes = new ClusterNodes(nats, 'KEPT', 1);
+    a = await nodes.start('a');
+    b = await nodes.start('b');
+    nc = await connect({ servers: nats.url.split(',') });
+  }, 60_000);
+  afterAll(async () => {
+    await nc?.close();
+    await nodes?.stop();
+    await nats?.stop();
+  });
+
+  it('gives every event its stream sequence as its offset, on every node', async () => {
+    const acked = [...(await publish(a, 12, 'a')), ...(await publish(b, 8, 'b'))];
+    const jsm = await jetstreamManager(nc);
+    expect((await jsm.streams.info('KEPT')).state.last_seq).toBe(20);
+    for (const record of acked) {
+      const message = await jsm.streams.getMessage('KEPT', { seq: record.offset });
+      expect(message?.header?.get('Nats-Msg-Id')).toBe(record.id);
+      expect(JSON.parse(message!.string())[2]).toBe(record.id);
+    }
+    await waitFor(async () => (await stats(a.base)).head_offset === 20, 'node A applied node B');
+    expect(await allEvents(a.base)).toEqual(await allEvents(b.base));
+  });
+
+  it('makes a producer id stored first a recorded no-op offset on every node, and a foreign message too', async () => {
+    const first = await postEvents(a.base, [eventBody({ id: 'once', payload: { n: 1 } })]);
+    expect(first.status).toBe(201);
+    const original = (first.body as WireRecord[])[0]!;
+    // Within the dedupe window, two nodes racing one id with different content: one is stored, the other is refused.
+    const [racedA, racedB] = await Promise.all([
+      postEvents(a.base, [eventBody({ id: 'race', payload: { on: 'a' } })]),
+      postEvents(b.base, [eventBody({ id: 'race', payload: { on: 'b' } })]),
+    ]);
+    expect([racedA.status, racedB.status].sort()).toEqual([201, 409]);
+    // Beyond the window (a new Nats-Msg-Id), as another node would publish it, and a message this code did not write.
+    const h = headers();
+    h.set('Nats-Msg-Id', 'once-after-the-window');
+    const late = JSON.stringify([2, Date.now(), 'once', 1, 'quiz_started', 'svc', null, null, '{"n":2}']);
+    nc.publish('KEPT.event', late, { headers: h });
+    nc.publish('KEPT.event', 'not an event');
+    await nc.flush();
+    const head = original.offset + 3;
+    const after = await publish(a, 1, 'after');
+    expect(after[0]!.offset).toBe(head + 1);
+    for (const node of [a, b]) await waitFor(async () => (await stats(node.base)).head_offset === head + 1, 'applied');
+    for (const name of ['a', 'b']) {
+      expect(noopOffsets(nodes.databasePath(name))).toEqual([
+        { offset: head - 1, reason: `producer id "once" is already at offset ${original.offset}` },
+        { offset: head, reason: expect.stringMatching(/^not an event message/) },
+      ]);
+    }
+    const offsets = (await allEvents(b.base)).map((r) => r.offset);
+    expect(offsets).not.toContain(head - 1);
+    expect(offsets.at(-1)).toBe(head + 1);
+    const figures = await counts(b.base);
+    expect(figures.total_events).toBe(figures.head_offset - figures.first_offset + 1 - 2);
+    expect((await allEvents(b.base)).find((r) => r.id === 'once')).toEqual(original);
+    expect(await logDigest(b.base)).toEqual(await logDigest(a.base));
+  });
+
+  it('purges the stream on DELETE through node A; node B follows, and a node started empty rebuilds the rest', async () => {
+    const jsm = await jetstreamManager(nc);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const kept = await publish(b, 5, 'kept');
+    await waitFor(async () => (await stats(a.base)).head_offset === kept.at(-1)!.offset, 'node A applied');
+    // Timestamps never decrease in offset, so "before the first kept event's time" is a prefix of the log.
+    const cutAt = kept[0]!.timestamp;
+    const everything = await allEvents(a.base);
+    const older = everything.filter((r) => Date.parse(r.timestamp) < Date.parse(cutAt));
+    const boundary = everything.find((r) => Date.parse(r.timestamp) >= Date.parse(cutAt))!.offset;
+    // Node B holds session s-0 in memory: after following the purge it must refold from what is left.
+    const sessionOnB = async () => (await getJson<{ event_count: number }>(`${b.base}/sessions/s-0`)).body.event_count;
+    const countedBefore = await sessionOnB();
+    expect(countedBefore).toBe(everything.filter((r) => r.session_id === 's-0').length);
+    const response = await fetch(`${a.base}/events?before=${encodeURIComponent(cutAt)}`, { method: 'DELETE' });
+    expect(await response.json()).toEqual({ deleted: older.length });
+    expect(older.length).toBeGreaterThan(20);
+    await waitFor(async () => (await jsm.streams.info('KEPT')).state.first_seq > 1, 'the stream purged');
+    const firstSeq = (await jsm.streams.info('KEPT')).state.first_seq;
+    expect(firstSeq).toBe(boundary);
+    expect((await stats(a.base)).first_offset).toBe(boundary);
+    await waitFor(async () => (await stats(b.base)).first_offset === firstSeq, 'node B follows the purge');
+    expect((await allEvents(b.base)).map((r) => r.offset)[0]).toBeGreaterThanOrEqual(firstSeq);
+    expect(await logDigest(b.base)).toEqual(await logDigest(a.base));
+    const retained = (await allEvents(b.base)).filter((r) => r.session_id === 's-0').length;
+    expect(retained).toBeLessThan(countedBefore);
+    await waitFor(async () => (await sessionOnB()) === retained, 'node B reset its session actors after following');
+    const c = await nodes.start('c');
+    await waitFor(async () => (await stats(c.base)).head_offset === (await stats(a.base)).head_offset, 'C rebuilt');
+    expect(await allEvents(c.base)).toEqual(await allEvents(a.base));
+    expect((await stats(c.base)).first_offset).toBe(firstSeq);
+    await nodes.kill('c');
+  });
+
+  it('follows the stream limits (NATS_MAX_AGE_MS): expired events leave every replica at the same offset', async () => {
+    const aged = new ClusterNodes(nats, 'AGED', 1);
+    try {
+      const env = { NATS_MAX_AGE_MS: '1500', NATS_DUPLICATE_WINDOW_MS: '1000' };
+      const x = await aged.start('x', env);
+      const y = await aged.start('y', env);
+      const jsm = await jetstreamManager(nc);
+      expect((await jsm.streams.info('AGED')).config.max_age).toBe(1_500_000_000);
+      await publish(x, 6, 'aged');
+      for (const node of [x, y])
+        await waitFor(async () => (await counts(node.base)).total_events === 0, 'expired on every replica', 20_000);
+      expect(await stats(y.base)).toMatchObject({ head_offset: 6, first_offset: 7 });
+      expect(await allEvents(x.base)).toEqual([]);
+      expect((await publish(y, 1, 'later'))[0]!.offset).toBe(7);
+    } finally {
+      await aged.stop();
+    }
+  }, 40_000);
+});
