@@ -53,3 +53,28 @@ export function rowJson(row: Row): string {
     '"}'
   );
 }
+
+/** The last offset recordJson can format as `YYYY-MM-DDTHH:MM:SS.sssZ` (9999-12-31T23:59:59.999Z); SQLite's strftime agrees up to here. */
+const LAST_FOUR_DIGIT_YEAR_MS = 253_402_300_799_999;
+
+/**
+ * rowJson as one SQL expression over an events row, or NULL where its timestamp is outside 1970–9999 (the caller
+ * then uses rowJson). Hint: the row's JSON is built inside SQLite, so replay gets one string per row instead of
+ * eight values; `json_quote` escapes exactly as JSON.stringify does (checked for every code point).
+ */
+export const ROW_JSON_SQL =
+  `iif(ts BETWEEN 0 AND ${LAST_FOUR_DIGIT_YEAR_MS}, format('{"id":%s,"offset":%d,"event_type":"%s","source":"%s",` +
+  `"session_id":%s,"user_id":%s,"payload":%s,"timestamp":"%s.%03dZ"}', json_quote(id), offset, event_type, source, ` +
+  `json_quote(session_id), json_quote(user_id), payload, strftime('%Y-%m-%dT%H:%M:%S', ts / 1000, 'unixepoch'), ` +
+  'ts % 1000), NULL)';
+
+const OFFSET_KEY = ',"offset":';
+
+/**
+ * The offset of a record's contract JSON (`{"id":<string>,"offset":N,…`). Hint: the first `,"offset":` is the key,
+ * since inside the id literal every quote is escaped.
+ */
+export function offsetOfRecordJson(json: string): number {
+  const at = json.indexOf(OFFSET_KEY) + OFFSET_KEY.length;
+  return Number.parseInt(json.slice(at, json.indexOf(',', at)), 10);
+}
