@@ -32,16 +32,22 @@ interface WrittenPage {
 }
 
 /**
- * Read and write one page of at most `rows` records in [from, upTo]. A batch:true subscriber gets the log's ready-made
- * frame when the log builds one and it fits one message (the same bytes batchFrames would send: one frame); otherwise
- * the records come as strings.
+ * Read and write one page of at most `rows` records in [from, upTo] (`recordBytes`: the last page's mean record).
+ * A batch:true subscriber gets the log's ready-made frame when the log builds one and it fits one message (the bytes
+ * batchFrames would send for that page); otherwise the records come as strings.
  */
-function writePage(context: SubscriberContext, from: number, rows: number, upTo: number): WrittenPage {
+function writePage(
+  context: SubscriberContext,
+  from: number,
+  rows: number,
+  upTo: number,
+  recordBytes: number,
+): WrittenPage {
   const { log, socket, limits } = context.io;
   if (context.batch && socket.sendFrame !== undefined && log.readFrameFrom !== undefined) {
     const limit = batchBytes(limits);
     // Hint: aim a quarter below the limit, so records larger than the last page's mean rarely overflow it.
-    const fit = context.recordBytes > 0 ? Math.floor((limit * 0.75) / context.recordBytes) : rows;
+    const fit = recordBytes > 0 ? Math.floor((limit * 0.75) / recordBytes) : rows;
     const asked = Math.max(1, Math.min(rows, fit));
     const page = log.readFrameFrom(from, context.filter, asked, upTo);
     if (page !== null && page.frame.length <= limit) {
@@ -87,7 +93,7 @@ export function replaySlice(context: SubscriberContext): ReplaySlice {
       const upTo = Math.min(head, nextOffset + limits.replayPage * 20 - 1);
       const rows = Math.min(pageRows(limits, recordBytes), turns.rowsFor(sliceMs, FIRST_PAGE_ROWS));
       const pageStarted = scheduler.monotonic();
-      const page = writePage(context, nextOffset, rows, upTo);
+      const page = writePage(context, nextOffset, rows, upTo, recordBytes);
       if (page.count > 0) {
         recordBytes = page.bytes / page.count;
         lastActivity = scheduler.now();
