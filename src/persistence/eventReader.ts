@@ -3,7 +3,7 @@ import type { EventFilter } from '../protocol/eventFilter.js';
 import type { EventQuery } from '../protocol/eventQuery.js';
 import { recordJson, type StoredEvent } from '../protocol/eventRecord.js';
 import type { JsonPage, ReplayFrame } from './eventLog.js';
-import { COLUMNS, offsetOfRecordJson, ROW_JSON_SQL, type Row, rowJson, toEvent } from './eventRows.js';
+import { COLUMNS, offsetOfRecordJson, ROW_JSON_SQL, type Row, rowJson, rowJsonDay, toEvent } from './eventRows.js';
 import { filterConditions } from './filterConditions.js';
 import type { IndexCoverage } from './indexCoverage.js';
 import { KeyedReader } from './keyedReader.js';
@@ -131,7 +131,7 @@ export class EventReader {
     const where = filterConditions(filter, '', params, null);
     params.push(limit);
     const range = `FROM events WHERE offset BETWEEN ? AND ?${where} ORDER BY offset LIMIT ?`;
-    const records = this.jsonReads.get(`SELECT ${ROW_JSON_SQL} ${range}`).all(...params);
+    const records = this.jsonReads.get(`SELECT ${ROW_JSON_SQL} ${range}`).all(...this.dayOf(lo), ...params);
     if (records.includes(null)) return this.rowJsonPage(`SELECT ${COLUMNS} ${range}`, params);
     const texts = records as string[];
     return { records: texts, lastOffset: texts.length > 0 ? offsetOfRecordJson(texts[texts.length - 1]!) : null };
@@ -147,7 +147,7 @@ export class EventReader {
     const lo = Math.max(fromOffset, this.bounds.first());
     const hi = Math.min(upTo, this.bounds.next() - 1);
     if (lo > hi) return { frame: EMPTY_FRAME, count: 0, lastOffset: null };
-    const params: unknown[] = [lo, hi];
+    const params: unknown[] = [...this.dayOf(lo), lo, hi];
     const where = filterConditions(filter, '', params, null);
     params.push(limit);
     const row = this.frameReads
@@ -160,6 +160,12 @@ export class EventReader {
     return row[0] === 0
       ? { frame: EMPTY_FRAME, count: 0, lastOffset: null }
       : { frame: row[3]!, count: row[0], lastOffset: row[2] };
+  }
+
+  /** ROW_JSON_SQL's day parameters for a page from `offset`: the day of the first row there. */
+  private dayOf(offset: number): [number, string] {
+    const first = this.firstAtOrAfter.get(offset);
+    return rowJsonDay(first === undefined ? -1 : first[1]);
   }
 
   /** A replay page built in JavaScript: for rows whose timestamp SQLite cannot format as recordJson does. */

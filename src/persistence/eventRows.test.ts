@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { EVENT_TYPES } from '../protocol/eventTypes.js';
-import { COLUMNS, offsetOfRecordJson, ROW_JSON_SQL, type Row, rowJson } from './eventRows.js';
+import { COLUMNS, offsetOfRecordJson, ROW_JSON_SQL, type Row, rowJson, rowJsonDay } from './eventRows.js';
 
 const text = fc.oneof(
   fc.string(),
@@ -43,15 +43,16 @@ describe('ROW_JSON_SQL', () => {
     const read = db.prepare(`SELECT ${ROW_JSON_SQL}, ${COLUMNS} FROM events WHERE offset = ?`).raw(true);
     try {
       fc.assert(
-        fc.property(row, (r) => {
+        // Hint: the day parameters come from the row itself, from a row a day away, or from an out-of-range one.
+        fc.property(row, fc.constantFrom(0, 86_400_000, -86_400_000, -1e15), (r, nearby) => {
           db.exec('DELETE FROM events');
           insert.run(r.offset, r.id, r.event_type, r.source, r.session_id, r.user_id, r.payload, r.ts);
-          const [json, ...stored] = read.get(r.offset) as [string | null, ...Row];
+          const [json, ...stored] = read.get(...rowJsonDay(r.ts + nearby), r.offset) as [string | null, ...Row];
           const inRange = r.ts >= 0 && r.ts <= 253_402_300_799_999;
           // Hint: compare with rowJson of the row as stored (SQLite replaces lone surrogates on the way in).
           expect(json).toBe(inRange ? rowJson(stored) : null);
         }),
-        { numRuns: 500 },
+        { numRuns: 1000 },
       );
     } finally {
       db.close();
