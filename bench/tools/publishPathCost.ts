@@ -1,4 +1,5 @@
 import { decodeUtf8 } from '../../src/http/wsText.js';
+import { fastSingleEvent } from '../../src/protocol/fastSingleEvent.js';
 import { decodeJsonMessage } from '../../src/protocol/jsonMessage.js';
 import { publishInputs, readPublishMessage } from '../../src/protocol/publishMessage.js';
 import { type PublishOutcome, wsPublishAckText } from '../../src/protocol/publishReply.js';
@@ -6,10 +7,11 @@ import { EventFactory } from '../lib/eventFactory.js';
 
 /**
  * CPU per /ws/publish one-event message on the I/O thread's own path, in one process: UTF-8 decode, JSON parse and
- * depth check, validation, ack text (no sockets, no commit). `node dist/bench/tools/publishPathCost.js`; run it in
+ * depth check, validation, ack text (no sockets, no commit), with the one-event fast path as the server takes it. `node dist/bench/tools/publishPathCost.js`; run it in
  * two worktrees, alternately, to compare builds.
  */
 const MESSAGES = 500_000;
+const useFast = process.env.FAST !== '0';
 const limits = { maxJsonDepth: 32, maxPayloadKeys: 100, maxPayloadBytes: 65_536 };
 const factory = new EventFactory({ seed: 7, sessions: 1_000, users: 5_000 });
 const frames: ArrayBuffer[] = [];
@@ -33,6 +35,8 @@ for (let i = 0; i < 1_000; i++) {
 function onePath(frame: ArrayBuffer, outcome: PublishOutcome): number {
   const text = decodeUtf8(frame);
   if (text === null) return 0;
+  // As handlePublish: the one-event fast path first (FAST=0 measures the general path alone).
+  if (useFast && fastSingleEvent(text, limits) !== null) return wsPublishAckText(outcome, false, undefined).text.length;
   const decoded = decodeJsonMessage(text, limits.maxJsonDepth);
   if (!decoded.ok) return 0;
   const inputs = publishInputs(readPublishMessage(decoded.value, 'message'), limits, 'events');

@@ -2,6 +2,8 @@ import type { WebSocket, WebSocketBehavior } from 'uWebSockets.js';
 import type { Logger } from '../actors/logger.js';
 import type { PipelinePort } from '../actors/pipelinePort.js';
 import type { Config } from '../config.js';
+import type { EventInput } from '../protocol/eventInput.js';
+import { fastSingleEvent } from '../protocol/fastSingleEvent.js';
 import { formatIssues } from '../protocol/issue.js';
 import { decodeJsonMessage } from '../protocol/jsonMessage.js';
 import { publishInputs, readPublishMessage } from '../protocol/publishMessage.js';
@@ -113,7 +115,13 @@ export function publishHandlers(
 
 /** Parse one /ws/publish message and submit it; `ref` is echoed in the reply. */
 function handlePublish(text: string, ip: string, deps: PublishDeps, reply: Reply): void {
-  const { config, pipeline } = deps;
+  const { config } = deps;
+  // Hint: the common one-event shape skips JSON.parse and the payload's re-serialization (same input, same replies).
+  const fast = fastSingleEvent(text, config);
+  if (fast !== null) {
+    if (!rateLimited(ip, undefined, deps, reply)) submit([fast], false, undefined, deps, reply);
+    return;
+  }
   const decoded = decodeJsonMessage(text, config.maxJsonDepth);
   if (!decoded.ok) {
     reply(rendered(errorMessage(decoded.message)), 0);
@@ -121,21 +129,29 @@ function handlePublish(text: string, ip: string, deps: PublishDeps, reply: Reply
   }
   const message = readPublishMessage(decoded.value, 'message');
   const { ref, isBatch } = message;
-  const wait = deps.limiter.take(ip);
-  if (wait > 0) {
-    reply(
-      rendered(withRef(errorMessage(`rate limit exceeded; retry in ${wait} s`, { retryable: true, code: 429 }), ref)),
-      0,
-    );
-    return;
-  }
+  if (rateLimited(ip, ref, deps, reply)) return;
   const parsed = publishInputs(message, config, 'events');
   if (!parsed.ok) {
     reply(rendered(withRef(errorMessage(formatIssues(parsed.issues.summarized())), ref)), 0);
     return;
   }
+  submit(parsed.value, isBatch, ref, deps, reply);
+}
+
+/** Take a token for `ip`; without one, reply the 429 and return true. */
+function rateLimited(ip: string, ref: unknown, deps: PublishDeps, reply: Reply): boolean {
+  const wait = deps.limiter.take(ip);
+  if (wait <= 0) return false;
+  const refusal = errorMessage(`rate limit exceeded; retry in ${wait} s`, { retryable: true, code: 429 });
+  reply(rendered(withRef(refusal, ref)), 0);
+  return true;
+}
+
+/** Hand validated inputs to the pipeline; the ack (or a refusal) fills this message's reply slot. */
+function submit(inputs: EventInput[], isBatch: boolean, ref: unknown, deps: PublishDeps, reply: Reply): void {
+  const { pipeline } = deps;
   // Hint: a reply slot left empty would hold back every later ack on this connection, so a failing reply still answers.
-  const accepted = pipeline.submit(parsed.value, (outcome) =>
+  const accepted = pipeline.submit(inputs, (outcome) =>
     guarded(
       deps.logger,
       'ws publish ack',
