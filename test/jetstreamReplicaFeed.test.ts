@@ -137,6 +137,25 @@ describe('ReplicaFeed over a SQLite replica (offset = stream sequence)', () => {
     replica.close();
   });
 
+  it('answers expect() for applied sequences as the replica holds them, large payloads too, and never after a delete', async () => {
+    const { replica, feed } = open(tempDir());
+    const large = `{"pad":"${'x'.repeat(5_000)}"}`;
+    feed.apply(1, null, message(1_000, { id: 'g1' }));
+    feed.apply(2, null, message(1_000, { id: 'g2', payloadJson: large }));
+    feed.apply(3, null, encoder.encode('not an event'));
+    feed.apply(4, null, message(1_000, { id: 'g3' }));
+    feed.flush();
+    const [one, two, three] = await Promise.all([feed.expect(1), feed.expect(2), feed.expect(3)]);
+    expect(one).toEqual({ offset: 1, record: replica.readFrom(1, {}, 1)[0] });
+    expect(two).toEqual({ offset: 2, record: replica.readFrom(2, {}, 1)[0] });
+    expect(two.record?.payloadJson).toBe(large);
+    const [noop] = replica.noopOffsets(3, 1);
+    expect(three).toEqual({ offset: 3, record: null, reason: noop?.reason });
+    expect(feed.follow(4)).toBe(2);
+    expect(await feed.expect(1)).toEqual({ offset: 1, record: null, reason: 'deleted by retention' });
+    expect(await feed.expect(4)).toEqual({ offset: 4, record: replica.readFrom(4, {}, 1)[0] });
+  });
+
   it('applies the same sequence the same way whatever the batches (every node agrees)', () => {
     const entry = fc.oneof(
       {

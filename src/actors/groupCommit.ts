@@ -29,23 +29,36 @@ export interface GroupCommitOptions {
   readonly committed: (records: readonly StoredEvent[]) => void;
   /** /metrics: told once per commit (duration, batch size, appended records). */
   readonly metrics?: PipelineMetrics;
+  /**
+   * Commits the log may hold at once (default 1). Only for a log that plans each commit on its own and whose
+   * records reach routing some other way (cluster mode: the replica feed, in stream order): with several in flight,
+   * the log may answer them out of order, and each commit's batches are acked with that commit's own outcomes.
+   */
+  readonly maxInFlight?: number;
 }
 
 /**
  * The ingress: producers' batches wait here for the next group commit (one log transaction for all of them),
- * bounded by MAX_PENDING_EVENTS. Commits run one at a time, so their records leave in offset order; acks go out
- * only after the log reported the commit.
+ * bounded by MAX_PENDING_EVENTS (the queued events; each commit in flight holds at most what was queued). By default
+ * commits run one at a time, so their records leave in offset order; with `maxInFlight` > 1 up to that many run at
+ * once. Either way a batch is acked only after the log reported its own commit.
  */
 export class GroupCommit {
   private pending: Pending[] = [];
   private pendingEvents = 0;
   private scheduled = false;
-  private inFlight: Promise<void> | null = null;
+  /** Commits the log has not answered yet (at most maxInFlight). */
+  private inFlight = 0;
+  /** Commits not finished (acks and routing included): close() waits for them. */
+  private readonly running = new Set<Promise<void>>();
+  private readonly maxInFlight: number;
   private closed = false;
   /** Group commits that reached the log. */
   commits = 0;
 
-  constructor(private readonly options: GroupCommitOptions) {}
+  constructor(private readonly options: GroupCommitOptions) {
+    this.maxInFlight = Math.max(1, options.maxInFlight ?? 1);
+  }
 
   /** Events accepted and not yet committed (the old service's router queue). */
   get queued(): number {
@@ -65,15 +78,15 @@ export class GroupCommit {
   /** Refuse new batches; resolves once everything accepted before is committed and acked. */
   async close(): Promise<void> {
     this.closed = true;
-    while (this.inFlight !== null || this.pending.length > 0) {
-      if (this.inFlight === null) this.flush();
-      await this.inFlight;
+    while (this.running.size > 0 || this.pending.length > 0) {
+      this.flush();
+      await Promise.race(this.running);
     }
   }
 
   private schedule(): void {
-    // Hint: while a commit is in flight, the next one is started when it completes (see next).
-    if (this.scheduled || this.inFlight !== null) return;
+    // Hint: while maxInFlight commits are in flight, the next one is started when one completes (see next).
+    if (this.scheduled || this.inFlight >= this.maxInFlight) return;
     this.scheduled = true;
     this.options.scheduler.immediate(() => {
       this.scheduled = false;
@@ -82,21 +95,25 @@ export class GroupCommit {
   }
 
   private flush(): void {
-    if (this.inFlight !== null || this.pending.length === 0) return;
+    if (this.inFlight >= this.maxInFlight || this.pending.length === 0) return;
     const batch = this.pending;
     const ended = this.options.metrics?.commitStarted(this.pendingEvents);
     this.pending = [];
     this.pendingEvents = 0;
-    this.inFlight = this.commit(batch, ended);
+    this.inFlight++;
+    const running = this.commit(batch, ended);
+    this.running.add(running);
+    const forget = () => this.running.delete(running);
+    running.then(forget, forget);
   }
 
   /**
-   * The log answered the commit in flight: send the next one at once, before this one's acks and routing run.
+   * The log answered a commit in flight: send the next one at once, before this one's acks and routing run.
    * Hint: with the writer thread, the log then writes commit N+1 while the I/O thread acks and routes commit N
    * (the next commit plans after N landed, so offsets and producer ids still see N).
    */
   private next(): void {
-    this.inFlight = null;
+    this.inFlight--;
     if (this.pending.length > 0) this.flush();
   }
 

@@ -51,6 +51,7 @@ export class Pipeline implements PipelinePort {
       // Hint: in cluster mode a commit's own records come back through the replica feed; routing them here would repeat them.
       committed: replicaFeed === undefined ? route : () => undefined,
       ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
+      ...(options.maxInFlightCommits === undefined ? {} : { maxInFlight: options.maxInFlightCommits }),
     });
     const limits = {
       bufferBytes: options.subscriberBufferBytes,

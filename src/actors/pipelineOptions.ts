@@ -22,6 +22,12 @@ export interface PipelineOptions {
   readonly maxActiveSessions: number;
   readonly metrics?: PipelineMetrics;
   /**
+   * Group commits the log may hold at once (default 1, the embedded log: commits in order, records routed at
+   * commit). Cluster mode sets more (JetStreamEventLog.concurrentCommits): its records are routed from the replica
+   * feed, so a commit's PubAck round trip and apply overlap the next commits'.
+   */
+  readonly maxInFlightCommits?: number;
+  /**
    * Cluster mode: records applied from the replicated log, this node's own commits included. When set, live routing
    * comes only from it (a commit's own records arrive through it too, so routing them at commit would repeat them).
    */

@@ -120,7 +120,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     subscribeTimeoutMs: 10_000,
     sessionIdleMs: config.sessionIdleMs,
     maxActiveSessions: config.maxActiveSessions,
-    ...(log instanceof JetStreamEventLog ? { replicaFeed: log } : {}),
+    ...(log instanceof JetStreamEventLog ? { replicaFeed: log, maxInFlightCommits: log.concurrentCommits } : {}),
   });
   const requestLog = operatorSurface(config, deps, logger, metrics, pipeline, log);
   const app = uws.App();

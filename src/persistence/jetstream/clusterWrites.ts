@@ -40,6 +40,8 @@ export class ClusterWrites {
   private purgeTo = 0;
   private purging = false;
   private closed = false;
+  /** Producer ids of commits in flight, and when each such commit is over (settled either way). */
+  private readonly producing = new Map<string, Promise<void>>();
 
   constructor(
     private readonly parts: WriteParts,
@@ -52,10 +54,46 @@ export class ClusterWrites {
     this.stallTimer.unref();
   }
 
-  async commit(groups: readonly (readonly EventInput[])[]): Promise<GroupOutcome[]> {
+  /**
+   * One commit; several may run at once (GroupCommit's maxInFlight). A commit that shares a producer id with one
+   * still in flight plans after that one finished, so it sees its record in the replica exactly as if the commits
+   * had run one at a time (a resend answered with the original, other content 409, before anything is published).
+   * Ids are generated at entry, so an injected id source is used in commit order whatever waits.
+   */
+  commit(groups: readonly (readonly EventInput[])[]): Promise<GroupOutcome[]> {
+    const ids = groups.map((group) => group.map((input) => input.id ?? this.newId()));
+    const producerIds = new Set<string>();
+    const earlier = new Set<Promise<unknown>>();
+    for (const group of groups)
+      for (const input of group) {
+        if (input.id === null) continue;
+        producerIds.add(input.id);
+        const running = this.producing.get(input.id);
+        if (running !== undefined) earlier.add(running);
+      }
+    const result =
+      earlier.size === 0
+        ? this.publishCommit(groups, ids)
+        : Promise.allSettled(earlier).then(() => this.publishCommit(groups, ids));
+    if (producerIds.size === 0) return result;
+    const done = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    for (const id of producerIds) this.producing.set(id, done);
+    void done.then(() => {
+      for (const id of producerIds) if (this.producing.get(id) === done) this.producing.delete(id);
+    });
+    return result;
+  }
+
+  private async publishCommit(
+    groups: readonly (readonly EventInput[])[],
+    ids: readonly (readonly string[])[],
+  ): Promise<GroupOutcome[]> {
     const { replica, publisher, feed } = this.parts;
     const stored = (id: string) => replica.getById(id);
-    const plan = planCommit(groups, this.now(), stored, this.newId);
+    const plan = planCommit(groups, this.now(), stored, idsInOrder(groups, ids));
     if (plan.messages.length === 0) return resolveCommit(plan, [], stored);
     // Hint: a 503 here may follow a partial publish (some events acked): producers retry with ids for exactly-once.
     const acks = await Promise.all(plan.messages.map((m) => publisher.publish(m.input.id, encodeEvent(m))));
@@ -140,6 +178,18 @@ export class ClusterWrites {
     applier.catchUp(this.ackedUpTo);
     if (this.stalledTicks % 2 === 0) applier.restart();
   }
+}
+
+/** The generated ids, handed to planCommit in the order it asks for them (its id-less inputs, in order). */
+function idsInOrder(groups: readonly (readonly EventInput[])[], ids: readonly (readonly string[])[]): () => string {
+  const generated: string[] = [];
+  groups.forEach((group, g) => {
+    group.forEach((input, i) => {
+      if (input.id === null) generated.push(ids[g]![i]!);
+    });
+  });
+  let next = 0;
+  return () => generated[next++]!;
 }
 
 /** `promise`, or a rejection with `onTimeout()` after `ms`. */

@@ -29,6 +29,11 @@ export type JetStreamEventLogOptions = Omit<SqliteEventLogOptions, 'now'> & {
 };
 
 const CONSUMER_TIMEOUT_MS = 1_000;
+/**
+ * Group commits a node keeps in flight: each waits a PubAck round trip and this replica's apply, so one at a time
+ * left the node's event loop mostly idle. Commits sharing a producer id still plan one after the other (ClusterWrites).
+ */
+const CONCURRENT_COMMITS = 8;
 
 /**
  * The cluster log: JetStream holds the events, one stream message per event, and this node's SQLite replica serves
@@ -38,6 +43,8 @@ const CONSUMER_TIMEOUT_MS = 1_000;
  */
 export class JetStreamEventLog implements EventLog {
   readonly epoch: string;
+  /** For the pipeline's GroupCommit (maxInFlightCommits); records are routed from the feed, in stream order. */
+  readonly concurrentCommits = CONCURRENT_COMMITS;
   private connected = true;
   private closed = false;
   private readonly writes: ClusterWrites;

@@ -18,6 +18,13 @@ export interface ReplicaFeedOptions {
 
 /** Messages applied in one SQLite transaction at most (more arriving in one turn are applied in several). */
 const BATCH = 2_000;
+/**
+ * Entries applied lately that `expect` answers from memory: a commit's PubAcks mostly arrive once the replica applied
+ * its messages, and reading each one back cost a SQLite query per event. Bounded in count and by skipping large
+ * payloads (those are read back), so the cache holds at most RECENT × RECENT_PAYLOAD characters.
+ */
+const RECENT = 4_096;
+const RECENT_PAYLOAD = 4_096;
 const decoder = new TextDecoder();
 
 /**
@@ -39,6 +46,8 @@ export class ReplicaFeed implements ReplicaSink {
   private deletedListener: DeletedListener | null = null;
   private readonly expecting = new Map<number, ((applied: AppliedEntry) => void)[]>();
   private seqWaiters: { readonly seq: number; readonly resolve: () => void }[] = [];
+  /** Recently applied entries at `offset % RECENT` (see RECENT); cleared when the replica deletes. */
+  private recent: (AppliedEntry | undefined)[] = new Array(RECENT);
 
   constructor(
     private readonly replica: SqliteReplicaLog,
@@ -92,6 +101,7 @@ export class ReplicaFeed implements ReplicaSink {
   follow(firstSeq: number, notify = true): number {
     if (this.closed || firstSeq <= this.replica.firstOffset()) return 0;
     const deleted = this.replica.deleteBelowOffset(firstSeq);
+    this.recent = new Array(RECENT);
     this.accepted = Math.max(this.accepted, this.replica.headOffset());
     for (const [seq, waiters] of this.expecting) {
       if (seq >= firstSeq) continue;
@@ -105,7 +115,10 @@ export class ReplicaFeed implements ReplicaSink {
 
   /** What applying `seq` did, once this replica has applied it. */
   expect(seq: number): Promise<AppliedEntry> {
-    if (seq <= this.replica.headOffset()) return Promise.resolve(this.appliedAt(seq));
+    if (seq <= this.replica.headOffset()) {
+      const recent = this.recent[seq % RECENT];
+      return Promise.resolve(recent?.offset === seq ? recent : this.appliedAt(seq));
+    }
     return new Promise((resolve) => {
       const waiters = this.expecting.get(seq);
       if (waiters === undefined) this.expecting.set(seq, [resolve]);
@@ -164,6 +177,8 @@ export class ReplicaFeed implements ReplicaSink {
     const applied = this.replica.applyAt(entries);
     const records: StoredEvent[] = [];
     for (const entry of applied) {
+      if (entry.record === null || entry.record.payloadJson.length <= RECENT_PAYLOAD)
+        this.recent[entry.offset % RECENT] = entry;
       if (entry.record !== null) records.push(entry.record);
       else this.options.onNotice(`offset ${entry.offset} is a recorded no-op: ${entry.reason}`);
       if (this.expecting.size === 0) continue;
