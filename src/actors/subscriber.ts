@@ -9,6 +9,8 @@ import type { TopicMembership, TopicSocket } from './topicPort.js';
 /** The socket operations a subscriber needs; src/http adapts a uWS WebSocket to it. */
 export interface SubscriberSocket {
   send(text: string): void;
+  /** Send UTF-8 bytes as one text message (a replay frame built by the log); absent, replay sends strings. */
+  sendFrame?(frame: Uint8Array): void;
   bufferedAmount(): number;
   cork(fn: () => void): void;
   end(code: number, reason: string): void;
@@ -36,7 +38,7 @@ export interface SubscriberLimits {
 /** What a subscriber actor is given at spawn: its socket and the shared parts it reads. */
 export interface SubscriberIo {
   readonly socket: SubscriberSocket;
-  readonly log: Pick<EventLog, 'headOffset' | 'readJsonFrom'>;
+  readonly log: Pick<EventLog, 'headOffset' | 'readJsonFrom' | 'readFrameFrom'>;
   readonly limits: SubscriberLimits;
   readonly scheduler: Scheduler;
   /** Count delivered events (for /stats). */

@@ -1,5 +1,5 @@
 import { replayTurnsOf } from './replayTurns.js';
-import { type SubscriberContext, type SubscriberLimits, writeRecordTexts } from './subscriber.js';
+import { batchBytes, type SubscriberContext, type SubscriberLimits, writeRecordTexts } from './subscriber.js';
 
 /** Rows in a subscriber's first replay page, before it knows how large the records are. */
 const FIRST_PAGE_ROWS = 64;
@@ -22,6 +22,47 @@ function pageRows(limits: SubscriberLimits, recordBytes: number): number {
   const { replayPage, bufferBytes } = limits;
   if (recordBytes === 0) return Math.min(replayPage, FIRST_PAGE_ROWS);
   return Math.max(1, Math.min(replayPage, Math.floor(bufferBytes / recordBytes)));
+}
+
+/** One replay page written: how many records and their bytes, and the offset to read from next. */
+interface WrittenPage {
+  readonly count: number;
+  readonly bytes: number;
+  readonly next: number;
+}
+
+/**
+ * Read and write one page of at most `rows` records in [from, upTo] (`recordBytes`: the last page's mean record).
+ * A batch:true subscriber gets the log's ready-made frame when the log builds one and it fits one message (the bytes
+ * batchFrames would send for that page); otherwise the records come as strings.
+ */
+function writePage(
+  context: SubscriberContext,
+  from: number,
+  rows: number,
+  upTo: number,
+  recordBytes: number,
+): WrittenPage {
+  const { log, socket, limits } = context.io;
+  if (context.batch && socket.sendFrame !== undefined && log.readFrameFrom !== undefined) {
+    const limit = batchBytes(limits);
+    // Hint: aim a quarter below the limit, so records larger than the last page's mean rarely overflow it.
+    const fit = recordBytes > 0 ? Math.floor((limit * 0.75) / recordBytes) : rows;
+    const asked = Math.max(1, Math.min(rows, fit));
+    const page = log.readFrameFrom(from, context.filter, asked, upTo);
+    if (page !== null && page.frame.length <= limit) {
+      if (page.count > 0) {
+        socket.sendFrame(page.frame);
+        context.io.delivered(page.count);
+      }
+      const next = page.count === asked ? page.lastOffset! + 1 : upTo + 1;
+      return { count: page.count, bytes: page.frame.length, next };
+    }
+  }
+  const page = log.readJsonFrom(from, context.filter, rows, upTo);
+  const bytes = page.records.length > 0 ? writeRecordTexts(context, page.records) : 0;
+  const next = page.records.length === rows ? page.lastOffset! + 1 : upTo + 1;
+  return { count: page.records.length, bytes, next };
 }
 
 /**
@@ -52,13 +93,13 @@ export function replaySlice(context: SubscriberContext): ReplaySlice {
       const upTo = Math.min(head, nextOffset + limits.replayPage * 20 - 1);
       const rows = Math.min(pageRows(limits, recordBytes), turns.rowsFor(sliceMs, FIRST_PAGE_ROWS));
       const pageStarted = scheduler.monotonic();
-      const page = log.readJsonFrom(nextOffset, context.filter, rows, upTo);
-      if (page.records.length > 0) {
-        recordBytes = writeRecordTexts(context, page.records) / page.records.length;
+      const page = writePage(context, nextOffset, rows, upTo, recordBytes);
+      if (page.count > 0) {
+        recordBytes = page.bytes / page.count;
         lastActivity = scheduler.now();
       }
-      turns.notePage(page.records.length, scheduler.monotonic() - pageStarted);
-      nextOffset = page.records.length === rows ? page.lastOffset! + 1 : upTo + 1;
+      turns.notePage(page.count, scheduler.monotonic() - pageStarted);
+      nextOffset = page.next;
       if (scheduler.monotonic() - started > sliceMs)
         return { nextOffset, recordBytes, lastActivity, stalledSince, next: 'more' };
     }

@@ -2,10 +2,12 @@ import type { WebSocket, WebSocketBehavior } from 'uWebSockets.js';
 import type { Logger } from '../actors/logger.js';
 import type { PipelinePort } from '../actors/pipelinePort.js';
 import type { Config } from '../config.js';
+import type { EventInput } from '../protocol/eventInput.js';
+import { fastSingleEvent } from '../protocol/fastSingleEvent.js';
 import { formatIssues } from '../protocol/issue.js';
 import { decodeJsonMessage } from '../protocol/jsonMessage.js';
 import { publishInputs, readPublishMessage } from '../protocol/publishMessage.js';
-import { publishReply, withRef, wsPublishAck } from '../protocol/publishReply.js';
+import { withRef, wsPublishAckText } from '../protocol/publishReply.js';
 import { errorMessage, type ServerMessage } from '../protocol/serverMessages.js';
 import type { AckSink } from './ackQueue.js';
 import type { RateLimiter } from './rateLimiter.js';
@@ -27,9 +29,15 @@ export interface PublishDeps {
   readonly ackBacklogBytes: number;
 }
 
-type Reply = (body: ServerMessage, offset: number) => void;
+/** Fill this message's reply slot with a reply text and the highest offset it acknowledges (0 for an error). */
+type Reply = (text: string, offset: number) => void;
 
-const INTERNAL_ERROR = errorMessage('internal error');
+const INTERNAL_ERROR = JSON.stringify(errorMessage('internal error'));
+
+/** An error reply, rendered. */
+function rendered(body: ServerMessage): string {
+  return JSON.stringify(body);
+}
 
 /** Write a connection's ready acks; close a producer whose acks were dropped or whose backlog passed the bound. */
 function flushAcks(ws: WebSocket<Connection>, data: Connection, deps: PublishDeps): void {
@@ -78,7 +86,7 @@ export function publishHandlers(
       const data = ws.getUserData();
       const seq = data.acks.reserve();
       const reply: Reply = (body, offset) => {
-        data.acks.fill(seq, JSON.stringify(body), offset);
+        data.acks.fill(seq, body, offset);
         // Hint: a group commit acks many messages per connection; flush each connection once, after all of them.
         if (pendingFlush.size === 0) queueMicrotask(flushPending);
         pendingFlush.set(ws, data);
@@ -87,10 +95,10 @@ export function publishHandlers(
         logger,
         'ws publish message',
         () => {
-          if (message.byteLength > config.maxWsMessageBytes) return reply(tooLarge(message, config), 0);
-          const text = decodeUtf8(message);
-          if (text === null) return reply(errorMessage(NOT_UTF8), 0);
-          handlePublish(text, data.ip, deps, reply);
+          if (message.byteLength > config.maxWsMessageBytes) return reply(rendered(tooLarge(message, config)), 0);
+          const decoded = decodeUtf8(message);
+          if (decoded === null) return reply(rendered(errorMessage(NOT_UTF8)), 0);
+          handlePublish(decoded, data.ip, deps, reply);
         },
         () => reply(INTERNAL_ERROR, 0),
       );
@@ -107,32 +115,49 @@ export function publishHandlers(
 
 /** Parse one /ws/publish message and submit it; `ref` is echoed in the reply. */
 function handlePublish(text: string, ip: string, deps: PublishDeps, reply: Reply): void {
-  const { config, pipeline } = deps;
+  const { config } = deps;
+  // Hint: the common one-event shape skips JSON.parse and the payload's re-serialization (same input, same replies).
+  const fast = fastSingleEvent(text, config);
+  if (fast !== null) {
+    if (!rateLimited(ip, undefined, deps, reply)) submit([fast], false, undefined, deps, reply);
+    return;
+  }
   const decoded = decodeJsonMessage(text, config.maxJsonDepth);
   if (!decoded.ok) {
-    reply(errorMessage(decoded.message), 0);
+    reply(rendered(errorMessage(decoded.message)), 0);
     return;
   }
   const message = readPublishMessage(decoded.value, 'message');
   const { ref, isBatch } = message;
-  const wait = deps.limiter.take(ip);
-  if (wait > 0) {
-    reply(withRef(errorMessage(`rate limit exceeded; retry in ${wait} s`, { retryable: true, code: 429 }), ref), 0);
-    return;
-  }
+  if (rateLimited(ip, ref, deps, reply)) return;
   const parsed = publishInputs(message, config, 'events');
   if (!parsed.ok) {
-    reply(withRef(errorMessage(formatIssues(parsed.issues.summarized())), ref), 0);
+    reply(rendered(withRef(errorMessage(formatIssues(parsed.issues.summarized())), ref)), 0);
     return;
   }
+  submit(parsed.value, isBatch, ref, deps, reply);
+}
+
+/** Take a token for `ip`; without one, reply the 429 and return true. */
+function rateLimited(ip: string, ref: unknown, deps: PublishDeps, reply: Reply): boolean {
+  const wait = deps.limiter.take(ip);
+  if (wait <= 0) return false;
+  const refusal = errorMessage(`rate limit exceeded; retry in ${wait} s`, { retryable: true, code: 429 });
+  reply(rendered(withRef(refusal, ref)), 0);
+  return true;
+}
+
+/** Hand validated inputs to the pipeline; the ack (or a refusal) fills this message's reply slot. */
+function submit(inputs: EventInput[], isBatch: boolean, ref: unknown, deps: PublishDeps, reply: Reply): void {
+  const { pipeline } = deps;
   // Hint: a reply slot left empty would hold back every later ack on this connection, so a failing reply still answers.
-  const accepted = pipeline.submit(parsed.value, (outcome) =>
+  const accepted = pipeline.submit(inputs, (outcome) =>
     guarded(
       deps.logger,
       'ws publish ack',
       () => {
-        const ack = wsPublishAck(publishReply(outcome), isBatch, ref);
-        reply(ack.message, ack.offset);
+        const ack = wsPublishAckText(outcome, isBatch, ref);
+        reply(ack.text, ack.offset);
       },
       () => reply(INTERNAL_ERROR, 0),
     ),
@@ -141,6 +166,6 @@ function handlePublish(text: string, ip: string, deps: PublishDeps, reply: Reply
     const message = pipeline.stopping
       ? 'server shutting down; retry against the next instance'
       : 'pipeline is over its pending bound; retry shortly';
-    reply(withRef(errorMessage(message, { retryable: true }), ref), 0);
+    reply(rendered(withRef(errorMessage(message, { retryable: true }), ref)), 0);
   }
 }

@@ -31,6 +31,9 @@ function adapt(ws: WebSocket<Connection>, data: Connection, topics: TopicPublish
     send: (text) => {
       if (!data.closed) ws.send(text, false, false);
     },
+    sendFrame: (frame) => {
+      if (!data.closed) ws.send(frame, false, false);
+    },
     bufferedAmount: () => (data.closed ? 0 : ws.getBufferedAmount()),
     cork: (fn) => {
       if (!data.closed) ws.cork(fn);

@@ -46,6 +46,19 @@ export interface LogHealth {
   readonly reason: string | null;
 }
 
+/** Serialized records from the log, ascending; `lastOffset` is the last one's offset, or null when none matched. */
+export interface JsonPage {
+  readonly records: string[];
+  readonly lastOffset: number | null;
+}
+
+/** A replay page as one batch:true message: `count` records, the last at `lastOffset` (empty frame when none). */
+export interface ReplayFrame {
+  readonly frame: Uint8Array;
+  readonly count: number;
+  readonly lastOffset: number | null;
+}
+
 /** The append-only event log: the system's replayable source of truth. */
 export interface EventLog {
   /** Random id made when the log was created; changes when the log is replaced. */
@@ -67,12 +80,12 @@ export interface EventLog {
    * readFrom, but each record already serialized as its contract JSON (replay's hot path). `lastOffset` is the
    * offset of the last record returned, or null when none matched.
    */
-  readJsonFrom(
-    fromOffset: number,
-    filter: EventFilter,
-    limit: number,
-    upTo?: number,
-  ): { records: string[]; lastOffset: number | null };
+  readJsonFrom(fromOffset: number, filter: EventFilter, limit: number, upTo?: number): JsonPage;
+  /**
+   * readJsonFrom as one batch:true message, the UTF-8 bytes of `[record,record,…]`, built inside the log (no string
+   * per record on the way to the socket); null where this log cannot build it for this read (use readJsonFrom).
+   */
+  readFrameFrom?(fromOffset: number, filter: EventFilter, limit: number, upTo: number): ReplayFrame | null;
   /** The REST query: filters, time range, cursors, order and limit. */
   query(query: EventQuery): StoredEvent[];
   getById(id: string): StoredEvent | null;

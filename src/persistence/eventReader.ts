@@ -2,11 +2,14 @@ import type Database from 'better-sqlite3';
 import type { EventFilter } from '../protocol/eventFilter.js';
 import type { EventQuery } from '../protocol/eventQuery.js';
 import { recordJson, type StoredEvent } from '../protocol/eventRecord.js';
-import { COLUMNS, type Row, rowJson, toEvent } from './eventRows.js';
+import type { JsonPage, ReplayFrame } from './eventLog.js';
+import { COLUMNS, offsetOfRecordJson, ROW_JSON_SQL, type Row, rowJson, rowJsonDay, toEvent } from './eventRows.js';
 import { filterConditions } from './filterConditions.js';
 import type { IndexCoverage } from './indexCoverage.js';
 import { KeyedReader } from './keyedReader.js';
-import { TupleStatements, tupleStatement, valueStatement } from './sqlRows.js';
+import { TupleStatements, tupleStatement, ValueStatements, valueStatement } from './sqlRows.js';
+
+const EMPTY_FRAME = new Uint8Array(0);
 
 /** The log's current offset bounds. */
 export interface LogBounds {
@@ -23,6 +26,10 @@ export interface LogBounds {
 export class EventReader {
   /** Event-row reads whose SQL depends on the filter. */
   private readonly eventReads: TupleStatements<Row>;
+  /** Replay pages as one JSON string per row (NULL where SQLite cannot format the row; see ROW_JSON_SQL). */
+  private readonly jsonReads: ValueStatements<string | null>;
+  /** Replay pages as one frame: rows, formatted rows, last offset, `[…]` bytes (see readFrameFrom). */
+  private readonly frameReads: TupleStatements<[number, number, number | null, Buffer | null]>;
   private readonly byOffset: Database.Statement<[number], Row>;
   private readonly byProducerId: Database.Statement<[string], number>;
   private readonly firstAtOrAfter: Database.Statement<[number], [number, number]>;
@@ -39,6 +46,8 @@ export class EventReader {
     private readonly onIndexUnreadable: (error: unknown) => void,
   ) {
     this.eventReads = new TupleStatements<Row>(db);
+    this.jsonReads = new ValueStatements<string | null>(db);
+    this.frameReads = new TupleStatements<[number, number, number | null, Buffer | null]>(db);
     this.byOffset = tupleStatement(db, `SELECT ${COLUMNS} FROM events WHERE offset = ?`);
     this.byProducerId = valueStatement(db, 'SELECT o FROM producer_ids WHERE k = ?');
     this.firstAtOrAfter = tupleStatement(db, 'SELECT offset, ts FROM events WHERE offset >= ? ORDER BY offset LIMIT 1');
@@ -107,12 +116,7 @@ export class EventReader {
   }
 
   /** readFrom, serialized (replay's hot path). */
-  readJsonFrom(
-    fromOffset: number,
-    filter: EventFilter,
-    limit: number,
-    upTo?: number,
-  ): { records: string[]; lastOffset: number | null } {
+  readJsonFrom(fromOffset: number, filter: EventFilter, limit: number, upTo?: number): JsonPage {
     const lo = Math.max(fromOffset, this.bounds.first());
     const hi = Math.min(upTo ?? Number.MAX_SAFE_INTEGER, this.bounds.next() - 1);
     if (filter.session_id !== undefined || filter.user_id !== undefined || lo > hi) {
@@ -126,9 +130,47 @@ export class EventReader {
     const params: unknown[] = [lo, hi];
     const where = filterConditions(filter, '', params, null);
     params.push(limit);
-    const rows = this.eventReads
-      .get(`SELECT ${COLUMNS} FROM events WHERE offset BETWEEN ? AND ?${where} ORDER BY offset LIMIT ?`)
-      .all(...params);
+    const range = `FROM events WHERE offset BETWEEN ? AND ?${where} ORDER BY offset LIMIT ?`;
+    const records = this.jsonReads.get(`SELECT ${ROW_JSON_SQL} ${range}`).all(...this.dayOf(lo), ...params);
+    if (records.includes(null)) return this.rowJsonPage(`SELECT ${COLUMNS} ${range}`, params);
+    const texts = records as string[];
+    return { records: texts, lastOffset: texts.length > 0 ? offsetOfRecordJson(texts[texts.length - 1]!) : null };
+  }
+
+  /**
+   * readJsonFrom as one batch:true message built by SQLite (range scans only; null for keyed filters or a row SQLite
+   * cannot format). Hint: group_concat takes the rows in the ordered subquery's order (SQLite runs it as a
+   * co-routine); a property test holds the frame equal to the joined readJsonFrom records.
+   */
+  readFrameFrom(fromOffset: number, filter: EventFilter, limit: number, upTo: number): ReplayFrame | null {
+    if (filter.session_id !== undefined || filter.user_id !== undefined) return null;
+    const lo = Math.max(fromOffset, this.bounds.first());
+    const hi = Math.min(upTo, this.bounds.next() - 1);
+    if (lo > hi) return { frame: EMPTY_FRAME, count: 0, lastOffset: null };
+    const params: unknown[] = [...this.dayOf(lo), lo, hi];
+    const where = filterConditions(filter, '', params, null);
+    params.push(limit);
+    const row = this.frameReads
+      .get(
+        `SELECT count(*), count(json), max(offset), CAST('[' || group_concat(json, ',') || ']' AS BLOB) FROM ` +
+          `(SELECT offset, ${ROW_JSON_SQL} AS json FROM events WHERE offset BETWEEN ? AND ?${where} ORDER BY offset LIMIT ?)`,
+      )
+      .get(...params);
+    if (row === undefined || row[0] !== row[1]) return null;
+    return row[0] === 0
+      ? { frame: EMPTY_FRAME, count: 0, lastOffset: null }
+      : { frame: row[3]!, count: row[0], lastOffset: row[2] };
+  }
+
+  /** ROW_JSON_SQL's day parameters for a page from `offset`: the day of the first row there. */
+  private dayOf(offset: number): [number, string] {
+    const first = this.firstAtOrAfter.get(offset);
+    return rowJsonDay(first === undefined ? -1 : first[1]);
+  }
+
+  /** A replay page built in JavaScript: for rows whose timestamp SQLite cannot format as recordJson does. */
+  private rowJsonPage(sql: string, params: unknown[]): JsonPage {
+    const rows = this.eventReads.get(sql).all(...params);
     const records = new Array<string>(rows.length);
     for (let i = 0; i < rows.length; i++) records[i] = rowJson(rows[i]!);
     return { records, lastOffset: rows.length > 0 ? rows[rows.length - 1]![0] : null };

@@ -59,3 +59,20 @@ export class TupleStatements<R extends unknown[]> {
     return statement;
   }
 }
+
+/** One-column readers prepared once per SQL text, all with values of type `T` (for SQL built from a filter). */
+export class ValueStatements<T> {
+  private readonly statements = new Map<string, Database.Statement<unknown[], T>>();
+
+  constructor(private readonly db: Database.Database) {}
+
+  /** The statement for `sql`, prepared the first time it is asked for. */
+  get(sql: string): Database.Statement<unknown[], T> {
+    let statement = this.statements.get(sql);
+    if (statement === undefined) {
+      statement = valueStatement<T>(this.db, sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }
+}

@@ -8,9 +8,11 @@ import type { CommitHealth } from './commitHealth.js';
 import {
   type EventLog,
   type GroupOutcome,
+  type JsonPage,
   type LogHealth,
   type LogStats,
   LogWriteError,
+  type ReplayFrame,
   type SessionStatusRow,
 } from './eventLog.js';
 import type { EventReader } from './eventReader.js';
@@ -133,13 +135,12 @@ export class SqliteEventLog implements EventLog {
     return this.reader.query(query);
   }
 
-  readJsonFrom(
-    fromOffset: number,
-    filter: EventFilter,
-    limit: number,
-    upTo?: number,
-  ): { records: string[]; lastOffset: number | null } {
+  readJsonFrom(fromOffset: number, filter: EventFilter, limit: number, upTo?: number): JsonPage {
     return this.reader.readJsonFrom(fromOffset, filter, limit, upTo);
+  }
+
+  readFrameFrom(fromOffset: number, filter: EventFilter, limit: number, upTo: number): ReplayFrame | null {
+    return this.reader.readFrameFrom(fromOffset, filter, limit, upTo);
   }
 
   readFrom(fromOffset: number, filter: EventFilter, limit: number, upTo?: number): StoredEvent[] {

@@ -42,7 +42,7 @@ export function formatTimestamp(ts: number): string {
 const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
 
 /** JSON string literal; ids and keys are nearly always plain ASCII, which needs no escaping pass. */
-function quote(text: string): string {
+export function quote(text: string): string {
   return PLAIN.test(text) ? `"${text}"` : JSON.stringify(text);
 }
 

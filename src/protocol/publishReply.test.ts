@@ -1,6 +1,7 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { StoredEvent } from './eventRecord.js';
-import { publishReply, wsPublishAck } from './publishReply.js';
+import { type PublishOutcome, publishReply, wsPublishAck, wsPublishAckText } from './publishReply.js';
 
 const stored = (offset: number, id = `evt_${offset}`): StoredEvent => ({
   offset,
@@ -82,5 +83,31 @@ describe('wsPublishAck', () => {
       message: { status: 'error', message: 'disk full', retryable: true },
       offset: 0,
     });
+  });
+});
+
+describe('wsPublishAckText', () => {
+  const id = fc.oneof(fc.string(), fc.string({ unit: 'binary' }), fc.constantFrom('evt_x', 'a"b', 'c\\d', 'e\nf'));
+  const records = fc
+    .array(fc.tuple(fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }), id), { minLength: 1, maxLength: 4 })
+    .map((pairs) => pairs.map(([offset, eventId]) => stored(offset, eventId)));
+  const outcome: fc.Arbitrary<PublishOutcome> = fc.oneof(
+    records.chain((rs) =>
+      fc
+        .nat({ max: rs.length })
+        .map((appended) => ({ ok: true as const, records: rs, appended: rs.slice(0, appended) })),
+    ),
+    id.map((conflict) => ({ ok: false as const, conflict: { id: conflict } })),
+    fc.string().map((message) => ({ ok: false as const, message })),
+  );
+
+  it('is the ack object of wsPublishAck, serialized, byte for byte, with the same offset', () => {
+    fc.assert(
+      fc.property(outcome, fc.boolean(), fc.option(fc.jsonValue(), { nil: undefined }), (o, isBatch, ref) => {
+        const ack = wsPublishAck(publishReply(o), isBatch, ref);
+        expect(wsPublishAckText(o, isBatch, ref)).toEqual({ text: JSON.stringify(ack.message), offset: ack.offset });
+      }),
+      { numRuns: 1000 },
+    );
   });
 });

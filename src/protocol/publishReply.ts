@@ -1,4 +1,4 @@
-import type { StoredEvent } from './eventRecord.js';
+import { quote, type StoredEvent } from './eventRecord.js';
 import type { BatchPublishAck, ErrorMessage, PublishAck } from './serverMessages.js';
 
 /** How a publish ended, as the pipeline reports it (structurally its SubmitOutcome). */
@@ -80,4 +80,32 @@ export function wsPublishAck(reply: PublishReply, isBatch: boolean, ref: unknown
     duplicates,
   };
   return { message: withRef(ack, ref), offset: last };
+}
+
+/**
+ * A `/ws/publish` ack as its JSON text: `JSON.stringify(wsPublishAck(publishReply(outcome), isBatch, ref).message)`.
+ * The one-event ok ack (every ack of single-event producers) is written as text, with no reply or ack object in
+ * between; a property test holds the two equal.
+ */
+export function wsPublishAckText(outcome: PublishOutcome, isBatch: boolean, ref: unknown): WsPublishAckText {
+  if (outcome.ok && !isBatch && outcome.records.length > 0) {
+    const { records, appended } = outcome;
+    const first = records[0]!;
+    const text =
+      '{"status":"ok","event_id":' +
+      quote(first.id) +
+      ',"offset":' +
+      first.offset +
+      (records.length > appended.length ? ',"duplicate":true' : ',"duplicate":false') +
+      (ref === undefined ? '}' : `,"ref":${JSON.stringify(ref)}}`);
+    return { text, offset: records[records.length - 1]!.offset };
+  }
+  const ack = wsPublishAck(publishReply(outcome), isBatch, ref);
+  return { text: JSON.stringify(ack.message), offset: ack.offset };
+}
+
+/** A `/ws/publish` reply's text and the highest offset it acknowledges (0 for an error). */
+export interface WsPublishAckText {
+  readonly text: string;
+  readonly offset: number;
 }

@@ -25,4 +25,23 @@ describe('nestsDeeperThan', () => {
       { numRuns: 500 },
     );
   });
+
+  it('agrees with tooDeepAt when strings and keys are full of brackets (the bracket count only ever overcounts)', () => {
+    const bracketText = fc.string({ unit: fc.constantFrom('{', '[', '}', ']', '"', '\\', 'a') });
+    const value = fc.letrec((tie) => ({
+      node: fc.oneof(
+        { depthSize: 'small' },
+        bracketText,
+        fc.integer(),
+        fc.array(tie('node'), { maxLength: 3 }),
+        fc.dictionary(bracketText, tie('node'), { maxKeys: 3 }),
+      ),
+    })).node;
+    fc.assert(
+      fc.property(value, fc.integer({ min: 0, max: 6 }), (v, max) => {
+        expect(nestsDeeperThan(JSON.stringify(v), max)).toBe(tooDeepAt(v, max) !== null);
+      }),
+      { numRuns: 1000 },
+    );
+  });
 });

@@ -6,6 +6,7 @@
  * so the hot ingest path pays well under a JSON.parse for it. `tooDeepAt` then names the field, only for deep input.
  */
 export function nestsDeeperThan(text: string, max: number): boolean {
+  if (fewBrackets(text, max)) return false;
   let depth = 0;
   const length = text.length;
   for (let i = 0; i < length; i++) {
@@ -32,4 +33,15 @@ function closingQuote(text: string, open: number): number {
     while (text.charCodeAt(at - 1 - backslashes) === 0x5c /* \ */) backslashes++;
     if (backslashes % 2 === 0) return at;
   }
+}
+
+/**
+ * True when the text holds at most `max` opening brackets in all, inside strings or not: then it cannot nest deeper
+ * than `max`. Hint: two native indexOf sweeps, about a third of the scan above for a typical one-event message.
+ */
+function fewBrackets(text: string, max: number): boolean {
+  let count = 0;
+  for (let at = text.indexOf('{'); at >= 0; at = text.indexOf('{', at + 1)) if (++count > max) return false;
+  for (let at = text.indexOf('['); at >= 0; at = text.indexOf('[', at + 1)) if (++count > max) return false;
+  return true;
 }

@@ -1,0 +1,114 @@
+/**
+ * Scanners for JSON text that is already in `JSON.stringify(JSON.parse(text))` form, so a one-event publish can keep
+ * its payload text as is instead of parsing and re-serializing it. Each returns the index just past the value, or -1
+ * when the text is not provably canonical (whitespace, escapes, non-integer or long numbers, keys JSON.parse would
+ * reorder or merge): the caller then takes the general path, which decides and explains.
+ */
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COMMA = 0x2c;
+const COLON = 0x3a;
+
+function isDigit(c: number): boolean {
+  return c >= 0x30 && c <= 0x39;
+}
+
+/** A string with no escape and no control character (those JSON.stringify would write differently, or reject). */
+export function canonicalStringEnd(text: string, at: number): number {
+  if (text.charCodeAt(at) !== QUOTE) return -1;
+  for (let i = at + 1; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === QUOTE) return i + 1;
+    if (c === BACKSLASH || c < 0x20) return -1;
+  }
+  return -1;
+}
+
+/**
+ * A number token (JSON grammar) that JSON.stringify prints back the same. Hint: a short integer always does (no `-0`);
+ * anything else is checked by the same round trip (`String(Number(token))`, which is what JSON.stringify writes).
+ */
+function canonicalNumberEnd(text: string, at: number): number {
+  let i = text.charCodeAt(at) === 0x2d /* - */ ? at + 1 : at;
+  const first = text.charCodeAt(i);
+  if (first === 0x30) i++;
+  else if (first >= 0x31 && first <= 0x39) while (isDigit(text.charCodeAt(i))) i++;
+  else return -1;
+  let plain = true;
+  if (text.charCodeAt(i) === 0x2e /* . */) {
+    i = digitsEnd(text, i + 1);
+    plain = false;
+  }
+  const e = text.charCodeAt(i);
+  if (i >= 0 && (e === 0x65 || e === 0x45)) {
+    const sign = text.charCodeAt(i + 1);
+    i = digitsEnd(text, sign === 0x2b || sign === 0x2d ? i + 2 : i + 1);
+    plain = false;
+  }
+  if (i < 0) return -1;
+  if (plain && i - at <= 15 && !(first === 0x30 && i - at === 2)) return i;
+  const token = text.slice(at, i);
+  return String(Number(token)) === token ? i : -1;
+}
+
+/** The end of one or more digits from `at`, or -1 when there is none. */
+function digitsEnd(text: string, at: number): number {
+  let i = at;
+  while (isDigit(text.charCodeAt(i))) i++;
+  return i === at ? -1 : i;
+}
+
+function literalEnd(text: string, at: number, word: string): number {
+  return text.startsWith(word, at) ? at + word.length : -1;
+}
+
+/** Any canonical value; containers may nest `depth` more levels below this one (the value itself counts as one). */
+export function canonicalValueEnd(text: string, at: number, depth: number): number {
+  const c = text.charCodeAt(at);
+  if (c === QUOTE) return canonicalStringEnd(text, at);
+  if (c === 0x7b /* { */) return depth > 0 ? canonicalObjectEnd(text, at, depth - 1).end : -1;
+  if (c === 0x5b /* [ */) return depth > 0 ? canonicalArrayEnd(text, at, depth - 1) : -1;
+  if (c === 0x74) return literalEnd(text, at, 'true');
+  if (c === 0x66) return literalEnd(text, at, 'false');
+  if (c === 0x6e) return literalEnd(text, at, 'null');
+  return canonicalNumberEnd(text, at);
+}
+
+function canonicalArrayEnd(text: string, at: number, depth: number): number {
+  let i = at + 1;
+  if (text.charCodeAt(i) === 0x5d /* ] */) return i + 1;
+  for (;;) {
+    i = canonicalValueEnd(text, i, depth);
+    if (i < 0) return -1;
+    const c = text.charCodeAt(i);
+    if (c === 0x5d) return i + 1;
+    if (c !== COMMA) return -1;
+    i++;
+  }
+}
+
+/**
+ * A canonical object and its key count. Hint: JSON.parse puts array-index keys ("0", "17") first and keeps one of
+ * duplicate keys, so any key starting with a digit, and any repeated key, is left to the general path.
+ */
+export function canonicalObjectEnd(text: string, at: number, depth: number): { end: number; keys: number } {
+  const fail = { end: -1, keys: 0 };
+  if (text.charCodeAt(at) !== 0x7b) return fail;
+  let i = at + 1;
+  if (text.charCodeAt(i) === 0x7d /* } */) return { end: i + 1, keys: 0 };
+  const seen: string[] = [];
+  for (;;) {
+    const keyEnd = canonicalStringEnd(text, i);
+    if (keyEnd < 0 || isDigit(text.charCodeAt(i + 1)) || text.charCodeAt(keyEnd) !== COLON) return fail;
+    const key = text.slice(i + 1, keyEnd - 1);
+    if (seen.includes(key)) return fail;
+    seen.push(key);
+    i = canonicalValueEnd(text, keyEnd + 1, depth);
+    if (i < 0) return fail;
+    const c = text.charCodeAt(i);
+    if (c === 0x7d) return { end: i + 1, keys: seen.length };
+    if (c !== COMMA) return fail;
+    i++;
+  }
+}

@@ -1,0 +1,122 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { EventFactory } from '../../bench/lib/eventFactory.js';
+import { EVENT_TYPES } from './eventTypes.js';
+import { fastSingleEvent } from './fastSingleEvent.js';
+import { decodeJsonMessage } from './jsonMessage.js';
+import { publishInputs, readPublishMessage } from './publishMessage.js';
+
+const LIMITS = { maxJsonDepth: 4, maxPayloadKeys: 6, maxPayloadBytes: 400 };
+
+/** What the general path makes of a message: its inputs when it would accept it, else null. */
+function generalPath(text: string, limits = LIMITS) {
+  const decoded = decodeJsonMessage(text, limits.maxJsonDepth);
+  if (!decoded.ok) return null;
+  const message = readPublishMessage(decoded.value, 'message');
+  const parsed = publishInputs(message, limits, 'events');
+  return parsed.ok && !message.isBatch && message.ref === undefined ? parsed.value : null;
+}
+
+const good = <T>(usual: fc.Arbitrary<T>, odd: fc.Arbitrary<T>) =>
+  fc.oneof({ weight: 6, arbitrary: usual }, { weight: 1, arbitrary: odd });
+// Hint: pieces chosen to hit every way a text can be valid JSON yet not canonical, or not an acceptable event.
+const key = good(
+  fc.constantFrom('a', 'b', 'quiz_id', '1a', '', 'é', 'a b', 'k"'),
+  fc.constantFrom('0', '12', '__proto__', 'constructor'),
+);
+const scalar = good(
+  fc.oneof(
+    fc.constantFrom('1', '0', '-12', '1.5', '0.1', '-0.5', '1e+21', '123456789012345', 'true', 'false', 'null'),
+    fc.constantFrom('"x"', '"é😀"', '""', '"a b"'),
+    fc.double({ noNaN: true, noDefaultInfinity: true }).map((n) => JSON.stringify(n)),
+  ),
+  fc.oneof(
+    fc.constantFrom('-0', '1.0', '1e3', '1e21', '1234567890123456', '12345678901234567890', '0.10'),
+    fc.constantFrom('"a\\"b"', '"\\u0041"', '"\\/"', '"\\n"'),
+    fc.string().map((text) => JSON.stringify(text)),
+  ),
+);
+const { json } = fc.letrec((tie) => ({
+  json: fc.oneof({ depthSize: 'small' }, scalar, tie('array'), tie('object')),
+  array: fc.array(tie('json'), { maxLength: 3 }).map((items) => `[${items.join(',')}]`),
+  object: fc
+    .array(fc.tuple(key, tie('json')), { maxLength: 4 })
+    .map((pairs) => `{${pairs.map(([k, v]) => `${JSON.stringify(k)}:${v}`).join(',')}}`),
+}));
+const text = (values: string[]) => fc.constantFrom(...values.map((v) => JSON.stringify(v)));
+const fields = fc.record(
+  {
+    event_type: good(text(EVENT_TYPES.slice(0, 2)), fc.oneof(text(['nope']), scalar)),
+    source: good(text(['app', 'a.b-c']), fc.constantFrom('"a b"', '""', '"app\\u0041"', 'null')),
+    session_id: good(text(['s1', 'é😀']), scalar),
+    user_id: good(fc.constantFrom('"u1"', 'null'), scalar),
+    id: good(text(['id:1', 'x']), scalar),
+    payload: good(tieObject(), json),
+    extra: fc.tuple(fc.constantFrom('ref', 'events', 'other'), json),
+  },
+  { requiredKeys: ['event_type', 'source'] },
+);
+const message = fc
+  .tuple(fields, fc.constantFrom('', '', '', '', '', ' ', '\n'), fc.nat({ max: 9 }))
+  .map(([f, space, dice]) => {
+    const { extra, ...named } = f;
+    const pairs = Object.entries(named).map(([k, v]) => `"${k}":${space}${v}`);
+    if (extra !== undefined && dice < 3) pairs.push(`"${extra[0]}":${extra[1]}`);
+    if (dice === 9) pairs.push(pairs[0]!);
+    return `{${pairs.join(',')}}`;
+  });
+
+/** Objects, mostly canonical: the payloads that reach the fast path. */
+function tieObject(): fc.Arbitrary<string> {
+  return fc
+    .array(fc.tuple(key, json), { maxLength: 4 })
+    .map((pairs) => `{${pairs.map(([k, v]) => `${JSON.stringify(k)}:${v}`).join(',')}}`);
+}
+
+describe('fastSingleEvent', () => {
+  it('answers only where the general path accepts the message, and then with exactly its input', () => {
+    let answered = 0;
+    fc.assert(
+      fc.property(message, fc.integer({ min: 0, max: 5 }), (text, depth) => {
+        const limits = { ...LIMITS, maxJsonDepth: depth };
+        const fast = fastSingleEvent(text, limits);
+        if (fast === null) return;
+        answered++;
+        expect(generalPath(text, limits)).toEqual([fast]);
+      }),
+      { numRuns: 5_000 },
+    );
+    // The property is not vacuous: a good share of the generated messages took the fast path.
+    expect(answered).toBeGreaterThan(100);
+  });
+
+  it('reads the traffic the benchmarks send (realistic events) on the fast path', () => {
+    const factory = new EventFactory({ seed: 7, sessions: 1_000, users: 5_000 });
+    const limits = { maxJsonDepth: 32, maxPayloadKeys: 100, maxPayloadBytes: 65_536 };
+    for (let i = 0; i < 2_000; i++) {
+      const text = JSON.stringify(factory.next());
+      const fast = fastSingleEvent(text, limits);
+      expect(fast).not.toBeNull();
+      expect(generalPath(text, limits)).toEqual([fast]);
+    }
+  });
+
+  it('leaves every other shape to the general path', () => {
+    const limits = { maxJsonDepth: 32, maxPayloadKeys: 100, maxPayloadBytes: 65_536 };
+    const ok = '{"event_type":"quiz_started","source":"a","payload":{"n":1}}';
+    expect(fastSingleEvent(ok, limits)).not.toBeNull();
+    for (const text of [
+      `[${ok}]`,
+      '{"events":[],"ref":1}',
+      '{"event_type":"quiz_started","source":"a","payload":{"n":1.0}}',
+      '{"event_type":"quiz_started","source":"a","payload":{"2":1,"1":2}}',
+      '{"event_type":"quiz_started","source":"a","payload":{"n":1,"n":2}}',
+      '{"event_type":"quiz_started","source":"a","payload":{"n":"\\u0041"}}',
+      '{"event_type":"quiz_started", "source":"a"}',
+      '{"event_type":"quiz_started","source":"a","ref":7}',
+      '{"event_type":"quiz_started","source":"a","payload":[]}',
+      `${ok} `,
+    ])
+      expect(fastSingleEvent(text, limits)).toBeNull();
+  });
+});

@@ -1,0 +1,71 @@
+import { canonicalObjectEnd, canonicalStringEnd } from './canonicalJson.js';
+import { type EventInput, fastEventShape, type PayloadLimits } from './eventInput.js';
+
+const FIELDS = ['event_type', 'source', 'session_id', 'user_id', 'payload', 'id'] as const;
+type Field = (typeof FIELDS)[number];
+const PLACEHOLDER_PAYLOAD = {};
+
+/**
+ * A one-event `/ws/publish` message read without JSON.parse, or null (take the general path, which then decides and
+ * explains). Only the common shape: one object of the six event fields, no whitespace or escapes, and a canonical
+ * payload (see canonicalJson), whose text becomes `payloadJson` as is. A property test holds that whenever this
+ * answers, the general path accepts the message with exactly this input.
+ */
+export function fastSingleEvent(text: string, limits: PayloadLimits): EventInput | null {
+  const maxDepth = limits.maxJsonDepth;
+  if (maxDepth < 1 || text.charCodeAt(0) !== 0x7b || text.charCodeAt(text.length - 1) !== 0x7d) return null;
+  const values: Partial<Record<Field, string | null>> = {};
+  let payloadJson = '{}';
+  let payloadKeys = 0;
+  let i = 1;
+  for (;;) {
+    const keyEnd = canonicalStringEnd(text, i);
+    if (keyEnd < 0 || text.charCodeAt(keyEnd) !== 0x3a /* : */) return null;
+    const key = text.slice(i + 1, keyEnd - 1) as Field;
+    if (!FIELDS.includes(key) || key in values) return null;
+    i = keyEnd + 1;
+    if (text.startsWith('null', i)) {
+      values[key] = null;
+      i += 4;
+    } else if (key === 'payload') {
+      if (maxDepth < 2) return null;
+      const object = canonicalObjectEnd(text, i, maxDepth - 2);
+      if (object.end < 0) return null;
+      payloadJson = text.slice(i, object.end);
+      payloadKeys = object.keys;
+      values.payload = payloadJson;
+      i = object.end;
+    } else {
+      const end = canonicalStringEnd(text, i);
+      if (end < 0) return null;
+      values[key] = text.slice(i + 1, end - 1);
+      i = end;
+    }
+    const c = text.charCodeAt(i);
+    if (c === 0x7d /* } */) return i === text.length - 1 ? accept(values, payloadJson, payloadKeys, limits) : null;
+    if (c !== 0x2c /* , */) return null;
+    i++;
+  }
+}
+
+/** The fields read, checked exactly as the general path checks a shape-valid event. */
+function accept(
+  values: Partial<Record<Field, string | null>>,
+  payloadJson: string,
+  payloadKeys: number,
+  limits: PayloadLimits,
+): EventInput | null {
+  const payload = values.payload === undefined ? undefined : values.payload === null ? null : PLACEHOLDER_PAYLOAD;
+  const shape = fastEventShape({ ...values, payload });
+  // Hint: near the limits the general path words the refusal; 3 bytes per UTF-16 unit bounds the UTF-8 size.
+  if (shape === null || payloadKeys > limits.maxPayloadKeys || payloadJson.length * 3 > limits.maxPayloadBytes)
+    return null;
+  return {
+    id: shape.id ?? null,
+    event_type: shape.event_type,
+    source: shape.source,
+    session_id: shape.session_id ?? null,
+    user_id: shape.user_id ?? null,
+    payloadJson,
+  };
+}
