@@ -5,11 +5,10 @@ import type { SessionStatus } from '../protocol/sessionStatus.js';
 import type { Logger } from './logger.js';
 import { catchUpSessionStatus, foldSessionFromLog, readSession } from './sessionCatchUp.js';
 import { sessionLogic } from './sessionLogic.js';
-import type { sessionMachine } from './sessionMachine.js';
 import { pendingRecords } from './sessionPending.js';
 import { type SessionView, toView } from './sessionView.js';
 
-type SessionActor = Actor<typeof sessionMachine>;
+type SessionActor = Actor<typeof sessionLogic>;
 /** Session actor ids carry this prefix, so the supervisor can tell their failures from its subscribers'. */
 export const SESSION_ACTOR_PREFIX = 'session:';
 const NONE: readonly SessionActor[] = [];
