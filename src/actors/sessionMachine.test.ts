@@ -4,6 +4,7 @@ import { createActor } from 'xstate';
 import type { StoredEvent } from '../protocol/eventRecord.js';
 import { EVENT_TYPES, type EventType } from '../protocol/eventTypes.js';
 import type { SessionStatus } from '../protocol/sessionStatus.js';
+import { sessionLogic } from './sessionLogic.js';
 import { sessionMachine } from './sessionMachine.js';
 
 /** What the session fold should produce, written as the plainest possible loop. */
@@ -59,8 +60,12 @@ function referenceFold(records: readonly StoredEvent[]): Expected {
 }
 
 /** Run the real actor over `batches`, one `session.records` message each, and read back the same fields. */
-function machineFold(sessionId: string, batches: readonly (readonly StoredEvent[])[]): Expected {
-  const actor = createActor(sessionMachine, { input: { session_id: sessionId } });
+function foldWith(
+  logic: typeof sessionMachine,
+  sessionId: string,
+  batches: readonly (readonly StoredEvent[])[],
+): Expected {
+  const actor = createActor(logic, { input: { session_id: sessionId } });
   const errors: unknown[] = [];
   actor.subscribe({ error: (e) => errors.push(e) });
   actor.start();
@@ -156,7 +161,14 @@ function record(offset: number, event_type: EventType, ts: number, extra: Partia
   };
 }
 
-describe('sessionMachine', () => {
+// The machine, and the actor logic the registry runs (the machine with a plain fast path for lifecycle-free batches).
+describe.each([
+  ['sessionMachine', sessionMachine],
+  ['sessionLogic (fast path)', sessionLogic],
+])('%s', (_name, logic) => {
+  const machineFold = (sessionId: string, batches: readonly (readonly StoredEvent[])[]) =>
+    foldWith(logic, sessionId, batches);
+
   it('starts active with nothing folded', () => {
     expect(machineFold('s1', [])).toEqual(referenceFold([]));
     expect(machineFold('s1', []).status).toBe('active');

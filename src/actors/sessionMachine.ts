@@ -41,6 +41,44 @@ function quizIdOf(payloadJson: string): string | null {
   return typeof value === 'string' || typeof value === 'number' ? String(value) : null;
 }
 
+/**
+ * Fold a batch's counters into the context (the `foldCounters` action; sessionLogic's fast path too). Records at or
+ * below `last_offset` are already folded: replay after live can overlap by design.
+ */
+export function foldRecords(context: SessionContext, records: readonly SessionRecord[]): Partial<SessionContext> {
+  const counts = { ...context.counts };
+  const user_ids = context.user_ids.slice();
+  let { first_offset, last_offset, quiz_id, event_count } = context;
+  const before = last_offset;
+  for (const record of records) {
+    if (last_offset !== null && record.offset <= last_offset) continue;
+    counts[record.event_type] = (counts[record.event_type] ?? 0) + 1;
+    event_count++;
+    if (record.user_id !== null && !user_ids.includes(record.user_id)) user_ids.push(record.user_id);
+    first_offset ??= record.offset;
+    last_offset = record.offset;
+  }
+  // The last quiz_id wins, so parse from the newest record backwards and stop at the first one that has it.
+  for (let i = records.length - 1; i >= 0; i--) {
+    const record = records[i]!;
+    if (before !== null && record.offset <= before) break;
+    const found = quizIdOf(record.payloadJson);
+    if (found !== null) {
+      quiz_id = found;
+      break;
+    }
+  }
+  return { counts, user_ids, first_offset, last_offset, quiz_id, event_count };
+}
+
+/** Whether a batch holds a lifecycle record not folded yet (then the machine raises it and may change state). */
+export function hasNewLifecycle(context: SessionContext, records: readonly SessionRecord[]): boolean {
+  for (const record of records)
+    if ((context.last_offset === null || record.offset > context.last_offset) && LIFECYCLE[record.event_type])
+      return true;
+  return false;
+}
+
 const lifecycleTransitions = {
   session_created: { target: 'created' },
   quiz_started: { target: 'in_progress', actions: 'markStarted' },
@@ -60,33 +98,9 @@ export const sessionMachine = setup({
     input: {} as { session_id: string },
   },
   actions: {
-    foldCounters: assign(({ context, event }) => {
-      if (event.type !== 'session.records') return {};
-      const counts = { ...context.counts };
-      const user_ids = context.user_ids.slice();
-      let { first_offset, last_offset, quiz_id, event_count } = context;
-      const before = last_offset;
-      for (const record of event.records) {
-        // Hint: replay after live can overlap by design; an offset at or below last_offset is already folded.
-        if (last_offset !== null && record.offset <= last_offset) continue;
-        counts[record.event_type] = (counts[record.event_type] ?? 0) + 1;
-        event_count++;
-        if (record.user_id !== null && !user_ids.includes(record.user_id)) user_ids.push(record.user_id);
-        first_offset ??= record.offset;
-        last_offset = record.offset;
-      }
-      // The last quiz_id wins, so parse from the newest record backwards and stop at the first one that has it.
-      for (let i = event.records.length - 1; i >= 0; i--) {
-        const record = event.records[i]!;
-        if (before !== null && record.offset <= before) break;
-        const found = quizIdOf(record.payloadJson);
-        if (found !== null) {
-          quiz_id = found;
-          break;
-        }
-      }
-      return { counts, user_ids, first_offset, last_offset, quiz_id, event_count };
-    }),
+    foldCounters: assign(({ context, event }) =>
+      event.type === 'session.records' ? foldRecords(context, event.records) : {},
+    ),
     raiseLifecycle: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'session.records') return;
       for (const record of event.records) {

@@ -4,11 +4,11 @@ import type { StoredEvent } from '../protocol/eventRecord.js';
 import type { SessionStatus } from '../protocol/sessionStatus.js';
 import type { Logger } from './logger.js';
 import { catchUpSessionStatus, foldSessionFromLog, readSession } from './sessionCatchUp.js';
-import { sessionMachine } from './sessionMachine.js';
+import { sessionLogic } from './sessionLogic.js';
 import { pendingRecords } from './sessionPending.js';
 import { type SessionView, toView } from './sessionView.js';
 
-type SessionActor = Actor<typeof sessionMachine>;
+type SessionActor = Actor<typeof sessionLogic>;
 /** Session actor ids carry this prefix, so the supervisor can tell their failures from its subscribers'. */
 export const SESSION_ACTOR_PREFIX = 'session:';
 const NONE: readonly SessionActor[] = [];
@@ -209,7 +209,7 @@ export class SessionRegistry {
   }
 
   private hydrate(sessionId: string, upTo: number | undefined): SessionActor {
-    const actor = createActor(sessionMachine, {
+    const actor = createActor(sessionLogic, {
       id: `${SESSION_ACTOR_PREFIX}${sessionId}`,
       parent: this.options.parent(),
       input: { session_id: sessionId },
