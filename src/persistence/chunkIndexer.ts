@@ -31,13 +31,6 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITH
 /** Bumped whenever the index layout changes; an index database of another version is rebuilt from the log. */
 export const INDEX_VERSION = 3;
 
-/**
- * With the worker indexer, the log's writing connections checkpoint only past this many WAL pages (64 MiB), as a
- * safety net; the worker checkpoints after each chunk it builds. Hint: SQLite's default (1,000 pages) runs the
- * checkpoint, with its fsync, inside whichever commit crosses it: on the I/O thread for an inline commit.
- */
-export const WAL_SAFETY_PAGES = 16_384;
-
 /** Index tables, for dropping an outdated index database. */
 export const INDEX_TABLES = ['chunks', 'ix_session', 'ix_user', 'ix_id', 'keys_session', 'keys_user'];
 
@@ -140,10 +133,7 @@ parentPort.on('message', (message) => {
     }
     if (Atomics.load(state, 0) === 1) return;
     if (message.type === 'build') {
-      const built = buildChunk(message.chunk);
-      // The log's WAL is copied back here, off the commit path (see WAL_SAFETY_PAGES); PASSIVE never blocks writers.
-      try { db.pragma('log.wal_checkpoint(PASSIVE)'); } catch {}
-      parentPort.postMessage({ type: 'built', chunk: built });
+      parentPort.postMessage({ type: 'built', chunk: buildChunk(message.chunk) });
     } else if (message.type === 'drop') {
       try { dropChunks(message.chunks); } catch {}
     }

@@ -1,11 +1,5 @@
 import type Database from 'better-sqlite3';
-import {
-  type Chunk,
-  type ChunkIndexer,
-  InlineChunkIndexer,
-  WAL_SAFETY_PAGES,
-  WorkerChunkIndexer,
-} from './chunkIndexer.js';
+import { type Chunk, type ChunkIndexer, InlineChunkIndexer, WorkerChunkIndexer } from './chunkIndexer.js';
 import { EventReader } from './eventReader.js';
 import { COLUMNS, type Row, toEvent } from './eventRows.js';
 import { IndexCoverage } from './indexCoverage.js';
@@ -85,7 +79,6 @@ export function openDerivedIndex(context: DerivedIndexContext): DerivedIndex {
   coverage.builder = inline;
   const useInline = context.indexer === 'inline' || inMemory || !attached.onDisk || context.degraded !== null;
   const indexer = useInline ? inline : new WorkerChunkIndexer(context.path, indexPath, onBuilt, onFailed);
-  if (!useInline) db.pragma(`wal_autocheckpoint = ${WAL_SAFETY_PAGES}`);
   try {
     rebuildTail(db, coverage, head, context.indexChunk);
   } catch (error) {

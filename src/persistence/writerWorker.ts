@@ -1,6 +1,5 @@
 import { createRequire } from 'node:module';
 import { type MessagePort, Worker } from 'node:worker_threads';
-import { WAL_SAFETY_PAGES } from './chunkIndexer.js';
 import { COLUMNS } from './eventRows.js';
 import { TYPE_STATS_UPTO } from './typeStats.js';
 
@@ -36,7 +35,6 @@ function open(m) {
   const db = new Database(m.path, { timeout: 10000 });
   db.pragma('synchronous = ' + m.synchronous);
   db.pragma('cache_size = -' + m.cacheKiB);
-  db.pragma('wal_autocheckpoint = ${WAL_SAFETY_PAGES}');
   const one = db.prepare(w.insertOne), many = db.prepare(w.insertMany);
   const producer = db.prepare('INSERT OR IGNORE INTO producer_ids(k, o) VALUES (?, ?)');
   const typeStat = db.prepare(w.typeStat), meta = db.prepare(w.meta);
