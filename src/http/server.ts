@@ -7,7 +7,7 @@ import type { Config } from '../config.js';
 import { packageVersion } from '../packageVersion.js';
 import { checkDatabasePath } from '../persistence/databasePath.js';
 import { LogOpenError } from '../persistence/eventLog.js';
-import { JetStreamEventLog } from '../persistence/jetstream/jetStreamEventLog.js';
+import type { JetStreamEventLog } from '../persistence/jetstream/jetStreamEventLog.js';
 import { SqliteEventLog } from '../persistence/sqliteEventLog.js';
 import { registerDashboard } from './dashboard.js';
 import { explainListenFailure } from './listenFailure.js';
@@ -120,7 +120,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     subscribeTimeoutMs: 10_000,
     sessionIdleMs: config.sessionIdleMs,
     maxActiveSessions: config.maxActiveSessions,
-    ...(log instanceof JetStreamEventLog ? { replicaFeed: log, maxInFlightCommits: log.concurrentCommits } : {}),
+    ...('concurrentCommits' in log ? { replicaFeed: log, maxInFlightCommits: log.concurrentCommits } : {}),
   });
   const requestLog = operatorSurface(config, deps, logger, metrics, pipeline, log);
   const app = uws.App();
@@ -185,6 +185,11 @@ function openLog(
     newEpoch: customAlphabet('0123456789abcdefghijklmnopqrstuvwxyz', 16),
   };
   // Hint: a replica applies in stream order, synchronously; the writer thread is for the embedded log's own commits.
-  if (config.jetstream !== null) return JetStreamEventLog.open({ ...logOptions, jetstream: config.jetstream });
+  // Hint: the NATS client (73 modules) loads only in cluster mode.
+  const { jetstream } = config;
+  if (jetstream !== null)
+    return import('../persistence/jetstream/jetStreamEventLog.js').then(({ JetStreamEventLog }) =>
+      JetStreamEventLog.open({ ...logOptions, jetstream }),
+    );
   return new SqliteEventLog({ ...logOptions, writer: config.logWriter });
 }
