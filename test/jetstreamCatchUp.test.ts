@@ -1,12 +1,11 @@
-import type { JetStreamManager } from '@nats-io/jetstream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ReplicaApplier, type ReplicaSink } from '../src/persistence/jetstream/replicaApplier.js';
 import { type OpenedStream, openStream } from '../src/persistence/jetstream/streamSetup.js';
-import { eventSubject, streamSubjects } from '../src/persistence/jetstream/streamSubjects.js';
+import { eventSubject } from '../src/persistence/jetstream/streamSubjects.js';
 import { NatsCluster } from './support/natsCluster.js';
 
-// The applier's catch-up reads acked sequences one by one when no consumer can be made (after a meta-leader loss,
-// test/clusterFailover.test.ts); it reads them by direct get, which the stream's replicas answer themselves.
+// The applier's catch-up reads acked sequences one by one from the stream leader (STREAM.MSG.GET) when no consumer
+// can be made (after a meta-leader loss, test/clusterFailover.test.ts).
 let nats: NatsCluster | undefined;
 const opened: OpenedStream[] = [];
 
@@ -48,25 +47,12 @@ async function until(check: () => boolean, what: string): Promise<void> {
 }
 
 describe('replica catch-up by sequence', () => {
-  it('creates the stream with direct gets allowed, and turns them on for a stream made without', async () => {
-    const { jsm } = await open('DIRECT_NEW');
-    expect((await jsm.streams.info('DIRECT_NEW')).config.allow_direct).toBe(true);
-    await jsm.streams.add({ name: 'DIRECT_OLD', subjects: streamSubjects('DIRECT_OLD'), allow_direct: false });
-    await open('DIRECT_OLD');
-    expect((await jsm.streams.info('DIRECT_OLD')).config.allow_direct).toBe(true);
-  });
-
-  it('applies acked sequences in order, with their message ids, without a consumer or the JetStream API', async () => {
+  it('applies acked sequences in order, with their message ids, without a consumer (the fallback while none can be made)', async () => {
     const { js, jsm } = await open('CATCHUP');
     for (let i = 1; i <= 5; i++) await js.publish(eventSubject('CATCHUP'), `m${i}`, { msgID: `id-${i}` });
     const sink = memorySink();
-    // As while the meta group has no leader: the JetStream API (STREAM.MSG.GET) answers with an error.
-    const unavailable = () => Promise.reject(new Error('JetStream system temporarily unavailable'));
-    const apiDown: JetStreamManager = Object.create(jsm, {
-      streams: { value: Object.create(jsm.streams, { getMessage: { value: unavailable } }) },
-    });
     // Not started: no consumer exists, so only catch-up can apply anything.
-    const applier = new ReplicaApplier({ js, jsm: apiDown, stream: 'CATCHUP', sink, onNotice: () => undefined });
+    const applier = new ReplicaApplier({ js, jsm, stream: 'CATCHUP', sink, onNotice: () => undefined });
     applier.catchUp(3);
     await until(() => sink.applied.length >= 3, 'sequences 1-3');
     applier.catchUp(5);

@@ -41,10 +41,11 @@ export class ClusterNodes {
     this.running.delete(name);
   }
 
-  /** Kill every node and remove the replicas. */
+  /** Kill every node and remove the replicas (kept with CLUSTER_KEEP_REPLICAS=1, to read them after a failure). */
   async stop(): Promise<void> {
     for (const name of [...this.running.keys()]) await this.kill(name);
-    rmSync(this.dir, { recursive: true, force: true });
+    if (process.env.CLUSTER_KEEP_REPLICAS === '1') process.stderr.write(`replicas kept in ${this.dir}\n`);
+    else rmSync(this.dir, { recursive: true, force: true });
   }
 }
 

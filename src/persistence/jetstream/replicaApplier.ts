@@ -4,7 +4,6 @@ import {
   type JetStreamClient,
   type JetStreamManager,
   type JsMsg,
-  type StoredMsg,
 } from '@nats-io/jetstream';
 
 /** What the applier feeds: one stream message at a time, in sequence order; a throw stops and retries it later. */
@@ -31,15 +30,6 @@ export interface ReplicaApplierOptions {
 }
 
 const FOLLOW_MS = 1_000;
-
-/** A direct get of one sequence (answered by any replica of the stream), or null when it is unanswered or absent. */
-async function directGet(jsm: JetStreamManager, stream: string, seq: number): Promise<StoredMsg | null> {
-  try {
-    return await jsm.direct.getMessage(stream, { seq });
-  } catch {
-    return null;
-  }
-}
 const reasonOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 /**
@@ -80,8 +70,7 @@ export class ReplicaApplier {
    * meta leader, and more so when the previous victim was still catching up, the meta group stayed unavailable for
    * 15-20 s ("JetStream system temporarily unavailable") while publishes were acked again; no node could recreate its
    * consumer, so the acked commits were never applied and every publish timed out waiting for its own replica.
-   * STREAM.MSG.GET also failed then (it goes through the JetStream API), so sequences are read by direct get
-   * (`allow_direct`), which the stream's own replicas answer; STREAM.MSG.GET is the fallback.
+   * STREAM.MSG.GET is answered by the stream leader, so whatever can be acked can be read this way.
    */
   catchUp(upTo: number): void {
     if (this.fetching || this.stopped) return;
@@ -95,10 +84,9 @@ export class ReplicaApplier {
     const { jsm, stream, sink } = this.options;
     while (!this.stopped && sink.nextSeq() <= upTo) {
       const seq = sink.nextSeq();
-      let message: StoredMsg | null;
+      let message: Awaited<ReturnType<JetStreamManager['streams']['getMessage']>>;
       try {
-        // A replica may answer a direct get before it has `seq` (null); the leader's answer is then authoritative.
-        message = (await directGet(jsm, stream, seq)) ?? (await jsm.streams.getMessage(stream, { seq }));
+        message = await jsm.streams.getMessage(stream, { seq });
       } catch (error) {
         this.options.onNotice(
           `replica feed: reading sequence ${seq} from the stream leader failed: ${reasonOf(error)}`,

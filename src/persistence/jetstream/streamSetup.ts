@@ -93,12 +93,8 @@ async function ensureStream(jsm: JetStreamManager, options: JetStreamOptions, ne
   const limits = streamLimits(options);
   try {
     const info = await jsm.streams.info(options.stream);
-    if (
-      info.config.max_age !== limits.max_age ||
-      info.config.max_bytes !== limits.max_bytes ||
-      info.config.allow_direct !== true
-    )
-      await jsm.streams.update(options.stream, { ...limits, allow_direct: true });
+    if (info.config.max_age !== limits.max_age || info.config.max_bytes !== limits.max_bytes)
+      await jsm.streams.update(options.stream, limits);
     return epochOf(info);
   } catch (error) {
     if (!/not found/i.test(reasonOf(error))) throw error;
@@ -111,8 +107,6 @@ async function ensureStream(jsm: JetStreamManager, options: JetStreamOptions, ne
       storage: options.storage ?? 'file',
       num_replicas: options.replicas,
       duplicate_window: nanos(options.duplicateWindowMs),
-      // Hint: direct gets are served by the stream's replicas themselves, also while the meta group has no leader.
-      allow_direct: true,
       ...limits,
     });
   } catch (error) {
