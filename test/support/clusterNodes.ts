@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { type ChildServer, killServer, spawnServer } from './childServer.js';
 import type { NatsCluster } from './natsCluster.js';
 import { allEvents } from './pipelineRest.js';
@@ -41,11 +41,12 @@ export class ClusterNodes {
     this.running.delete(name);
   }
 
-  /** Kill every node and remove the replicas (kept with CLUSTER_KEEP_REPLICAS=1, to read them after a failure). */
+  /** Kill every node and remove the replicas (copied first into the directory CLUSTER_KEEP_REPLICAS names, if set). */
   async stop(): Promise<void> {
     for (const name of [...this.running.keys()]) await this.kill(name);
-    if (process.env.CLUSTER_KEEP_REPLICAS === '1') process.stderr.write(`replicas kept in ${this.dir}\n`);
-    else rmSync(this.dir, { recursive: true, force: true });
+    const keep = process.env.CLUSTER_KEEP_REPLICAS;
+    if (keep) cpSync(this.dir, join(keep, basename(this.dir)), { recursive: true });
+    rmSync(this.dir, { recursive: true, force: true });
   }
 }
 
