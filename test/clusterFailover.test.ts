@@ -78,6 +78,8 @@ describe('cluster mode under failures', () => {
         throw new Error(`${String(error)} (round ${round})\nnode a:\n${tail(a)}\nnode b:\n${tail(b)}`);
       });
       await nats.restart(leader);
+      // The next kill waits until the restarted server has caught up: one failure at a time, as R3 tolerates.
+      await nats.waitCurrent(STREAM);
     }
     await Promise.all(producers.map((p) => p.stop()));
     const acked = producers.flatMap((p) => p.acked);

@@ -129,6 +129,32 @@ export class NatsCluster {
     }
   }
 
+  /**
+   * Wait until every server holds a current copy of `stream` and the JetStream API answers (a meta leader): the
+   * cluster is whole again. R3 tolerates one failure at a time; a kill before a restarted server caught up is two.
+   */
+  async waitCurrent(stream: string, timeoutMs = 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        const nc = await connect({ servers: this.liveUrls(), timeout: 1_000, maxReconnectAttempts: 0 });
+        try {
+          const jsm = await jetstreamManager(nc, { timeout: 1_000 });
+          const cluster = (await jsm.streams.info(stream)).cluster;
+          const replicas = cluster?.replicas ?? [];
+          const whole = replicas.length === this.nodes.length - 1 && replicas.every((r) => r.current && !r.offline);
+          if (cluster?.leader && whole) return;
+        } finally {
+          await nc.close();
+        }
+      } catch {
+        // not answering yet
+      }
+      if (Date.now() > deadline) throw new Error(`${stream} not current on every server within ${timeoutMs} ms`);
+      await sleep(200);
+    }
+  }
+
   /** Stop every server (kill -9 by PID) and remove the temp dir. */
   async stop(): Promise<void> {
     for (let i = 0; i < this.nodes.length; i++) await this.kill(i);
