@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { jetstreamManager } from '@nats-io/jetstream';
+import { type JetStreamManager, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { track } from './childProcesses.js';
 import { freePort } from './serverProcess.js';
@@ -108,25 +108,12 @@ export class NatsCluster {
   }
 
   /** The index of the server leading `stream` (its placement leader), waiting for one to be elected. */
-  async leaderOf(stream: string, timeoutMs = 20_000): Promise<number> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      try {
-        const nc = await connect({ servers: this.liveUrls(), timeout: 1_000, maxReconnectAttempts: 0 });
-        try {
-          const jsm = await jetstreamManager(nc, { timeout: 1_000 });
-          const leader = (await jsm.streams.info(stream)).cluster?.leader;
-          const index = this.nodes.findIndex((node) => node.name === leader);
-          if (index >= 0 && this.nodes[index]!.proc !== null) return index;
-        } finally {
-          await nc.close();
-        }
-      } catch {
-        // no leader yet
-      }
-      if (Date.now() > deadline) throw new Error(`no leader for ${stream} within ${timeoutMs} ms`);
-      await sleep(100);
-    }
+  leaderOf(stream: string, timeoutMs = 20_000): Promise<number> {
+    return this.poll(`no leader for ${stream}`, timeoutMs, 100, async (jsm) => {
+      const leader = (await jsm.streams.info(stream)).cluster?.leader;
+      const index = this.nodes.findIndex((node) => node.name === leader);
+      return index >= 0 && this.nodes[index]!.proc !== null ? index : null;
+    });
   }
 
   /**
@@ -134,24 +121,36 @@ export class NatsCluster {
    * cluster is whole again. R3 tolerates one failure at a time; a kill before a restarted server caught up is two.
    */
   async waitCurrent(stream: string, timeoutMs = 60_000): Promise<void> {
+    await this.poll(`${stream} not current on every server`, timeoutMs, 200, async (jsm) => {
+      const cluster = (await jsm.streams.info(stream)).cluster;
+      const replicas = cluster?.replicas ?? [];
+      const whole = replicas.length === this.nodes.length - 1 && replicas.every((r) => r.current && !r.offline);
+      return cluster?.leader && whole ? true : null;
+    });
+  }
+
+  /** Ask the live servers `question` until it answers non-null (a failed connection or request is asked again). */
+  private async poll<T>(
+    failure: string,
+    timeoutMs: number,
+    everyMs: number,
+    question: (jsm: JetStreamManager) => Promise<T | null>,
+  ): Promise<T> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       try {
         const nc = await connect({ servers: this.liveUrls(), timeout: 1_000, maxReconnectAttempts: 0 });
         try {
-          const jsm = await jetstreamManager(nc, { timeout: 1_000 });
-          const cluster = (await jsm.streams.info(stream)).cluster;
-          const replicas = cluster?.replicas ?? [];
-          const whole = replicas.length === this.nodes.length - 1 && replicas.every((r) => r.current && !r.offline);
-          if (cluster?.leader && whole) return;
+          const answer = await question(await jetstreamManager(nc, { timeout: 1_000 }));
+          if (answer !== null) return answer;
         } finally {
           await nc.close();
         }
       } catch {
         // not answering yet
       }
-      if (Date.now() > deadline) throw new Error(`${stream} not current on every server within ${timeoutMs} ms`);
-      await sleep(200);
+      if (Date.now() > deadline) throw new Error(`${failure} within ${timeoutMs} ms`);
+      await sleep(everyMs);
     }
   }
 
@@ -186,20 +185,9 @@ export class NatsCluster {
 
   /** JetStream answers (in a cluster: a meta leader was elected). */
   private async waitForJetStream(): Promise<void> {
-    const deadline = Date.now() + 20_000;
-    for (;;) {
-      try {
-        const nc = await connect({ servers: this.liveUrls(), timeout: 1_000, maxReconnectAttempts: 0 });
-        try {
-          await (await jetstreamManager(nc, { timeout: 1_000 })).getAccountInfo();
-          return;
-        } finally {
-          await nc.close();
-        }
-      } catch (error) {
-        if (Date.now() > deadline) throw new Error(`JetStream not ready within 20 s: ${String(error)}`);
-        await sleep(100);
-      }
-    }
+    await this.poll('JetStream not ready', 20_000, 100, async (jsm) => {
+      await jsm.getAccountInfo();
+      return true;
+    });
   }
 }
