@@ -36,6 +36,7 @@ function memorySink(): ReplicaSink & { readonly applied: { seq: number; msgId: s
       applied.push({ seq, msgId, text: new TextDecoder().decode(data) });
     },
     follow: (firstSeq) => firstSeq,
+    noteLast: () => undefined,
   };
 }
 

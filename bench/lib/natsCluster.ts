@@ -157,6 +157,12 @@ export class NatsCluster {
   /** Stop every server (kill -9 by PID) and remove the temp dir. */
   async stop(): Promise<void> {
     for (let i = 0; i < this.nodes.length; i++) await this.kill(i);
+    // Hint: the servers' own logs explain a stall or a divergence; kept beside the replicas when asked to.
+    const keep = process.env.CLUSTER_KEEP_REPLICAS;
+    if (keep !== undefined && keep !== '') {
+      mkdirSync(keep, { recursive: true });
+      for (const node of this.nodes) writeFileSync(join(keep, `${node.name}.log`), node.output);
+    }
     rmSync(this.dir, { recursive: true, force: true });
   }
 

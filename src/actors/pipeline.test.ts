@@ -95,6 +95,18 @@ describe('the supervisor, through the pipeline port (manual scheduler, fake sock
     expect(socket.records().map((r) => r.offset)).toEqual([1, 2, 3, 4]);
   });
 
+  it('starts a from_offset beyond the head but within what the log knows exists there, sending nothing before it', async () => {
+    const { publish, pipeline, subscribe } = start();
+    await publish([input('a'), input('a')]);
+    // A cluster node whose replica is behind the stream: offsets up to 5 exist, 2 are applied here.
+    Object.assign(pipeline.log, { knownHead: () => 5 });
+    const { socket } = subscribe({ from_offset: 4 });
+    expect(socket.messages()[0]).toMatchObject({ status: 'subscribed', head_offset: 2, from_offset: 4 });
+    expect(socket.messages()[0]).not.toHaveProperty('beyond_head');
+    await publish([input('a'), input('a'), input('a')], [input('a')]);
+    expect(socket.records().map((r) => r.offset)).toEqual([4, 5, 6]);
+  });
+
   it('closes a subscriber that never subscribes with 4000 at the sweep after the timeout', () => {
     const { pipeline, scheduler } = start();
     const socket = new FakeSocket();

@@ -7,7 +7,7 @@ import type { SubscriberEvent, SubscriptionPlan } from './subscriberMachine.js';
 
 /** What turning a subscriber's message into an actor event needs. */
 export interface SubscriberProtocolDeps {
-  readonly log: Pick<EventLog, 'headOffset' | 'firstOffset' | 'epoch'>;
+  readonly log: Pick<EventLog, 'headOffset' | 'firstOffset' | 'epoch' | 'knownHead'>;
   /** MAX_JSON_DEPTH: deeper messages get an error naming the field. */
   readonly maxJsonDepth: number;
 }
@@ -49,7 +49,8 @@ function planSubscription(
   log: SubscriberProtocolDeps['log'],
 ): SubscriptionPlan {
   const head = log.headOffset();
-  const position = { head, epoch: log.epoch, firstOffset: () => log.firstOffset() };
+  const known = Math.max(head, log.knownHead?.() ?? head);
+  const position = { head, known, epoch: log.epoch, firstOffset: () => log.firstOffset() };
   const { ack, start } = subscriptionStart(id, request, position, ignored);
   const { filter, batch, checkpoints } = request;
   return { filter, batch, checkpoints, start, replay: start <= head, ack };

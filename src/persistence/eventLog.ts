@@ -67,6 +67,11 @@ export interface EventLog {
   headOffset(): number;
   /** Offset of the oldest event still retained (head + 1 when empty). */
   firstOffset(): number;
+  /**
+   * The highest offset known to exist in the log, which may be beyond what this process can read yet (a cluster
+   * node's replica behind the stream); absent means the head. A subscriber may start anywhere up to it + 1.
+   */
+  knownHead?(): number;
   /** Append several producers' batches in one transaction (a group commit). */
   appendGroups(groups: readonly (readonly EventInput[])[]): GroupOutcome[];
   /**

@@ -10,7 +10,8 @@ const SUBSCRIBE_TEXT = `Filtered live events, optionally replayed from an offset
 
 **Replay.** With \`from_offset\`, every matching record with offset ≥ from_offset is sent from the log, then live, in
 offset order with no gap and no duplicate across the handoff. Deleted offsets are reported in the ack's \`retention\`;
-a from_offset beyond the head starts at head + 1 (\`beyond_head\`). The ack's \`epoch\` names the log: a different epoch
+a from_offset beyond the head starts at head + 1 (\`beyond_head\`), except on a cluster node still applying the stream,
+where one up to the stream's last sequence + 1 starts where asked. The ack's \`epoch\` names the log: a different epoch
 means the log was replaced and stored offsets no longer apply.
 
 **Checkpoints.** With \`checkpoints: true\`, a periodic \`{"type":"checkpoint","offset":N}\` says every record up to N was

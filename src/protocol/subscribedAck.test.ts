@@ -47,4 +47,17 @@ describe('subscriptionStart', () => {
       message: 'from_offset 50 is beyond the head (10); starting at 11',
     });
   });
+
+  it('starts where asked within what is known to exist beyond the head (a replica behind the stream)', () => {
+    const behind: LogPosition = { ...log(10, 1), known: 60 };
+    for (const from of [11, 50, 61]) {
+      const { ack, start } = subscriptionStart('s', request(from), behind, []);
+      expect(start).toBe(from);
+      expect(ack.from_offset).toBe(from);
+      expect(ack.beyond_head).toBeUndefined();
+    }
+    const { ack, start } = subscriptionStart('s', request(62), behind, []);
+    expect(start).toBe(11);
+    expect(ack.beyond_head?.requested_from_offset).toBe(62);
+  });
 });

@@ -4,6 +4,11 @@ import type { SubscribeRequest } from './subscribeMessage.js';
 /** Where the log stands when a subscription starts. `firstOffset` is read only when the client asked to replay. */
 export interface LogPosition {
   readonly head: number;
+  /**
+   * The highest offset known to exist (≥ head; more on a cluster node whose replica is behind the stream). A
+   * from_offset up to known + 1 starts there: live delivery skips what comes before it, so nothing is sent twice.
+   */
+  readonly known?: number;
   readonly epoch: string;
   firstOffset(): number;
 }
@@ -16,7 +21,8 @@ export interface SubscriptionStart {
 
 /**
  * The subscription's ack, with the log's head and epoch and any retention gap, and where delivery starts.
- * A from_offset beyond the head starts at the head + 1 (the ack says so), so checkpoints never fall below it.
+ * A from_offset beyond the head starts at the head + 1 (the ack says so), so checkpoints never fall below it; but one
+ * within what is known to exist (a cluster node still applying the stream) starts where it asked.
  */
 export function subscriptionStart(
   subscriberId: string,
@@ -36,6 +42,8 @@ export function subscriptionStart(
   const requested = request.from_offset;
   if (requested === null) return { ack: withIgnored(base), start: head + 1 };
   const start = Math.max(1, requested);
+  if (start > head + 1 && start <= (log.known ?? head) + 1)
+    return { ack: withIgnored({ ...base, from_offset: requested }), start };
   if (start > head + 1) {
     const beyond_head = {
       requested_from_offset: requested,

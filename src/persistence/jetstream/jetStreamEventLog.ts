@@ -80,6 +80,7 @@ export class JetStreamEventLog implements EventLog {
     }
     let applier: ReplicaApplier | null = null;
     const feed = new ReplicaFeed(replica, { onNotice, onFailure: () => applier?.restart() });
+    feed.noteLast(startSeq);
     // Hint: its own clients with short API timeouts, so a consumer asked of a stream without a leader (mid-election)
     // fails fast and is asked again, instead of waiting out the default 5 s.
     applier = new ReplicaApplier({
@@ -147,6 +148,11 @@ export class JetStreamEventLog implements EventLog {
 
   firstOffset(): number {
     return this.parts.replica.firstOffset();
+  }
+
+  /** The stream's last sequence as last seen: a subscriber moving from a node that is ahead starts where it asked. */
+  knownHead(): number {
+    return this.parts.feed.knownHead();
   }
 
   readFrom(fromOffset: number, filter: EventFilter, limit: number, upTo?: number): StoredEvent[] {

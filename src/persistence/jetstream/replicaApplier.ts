@@ -13,6 +13,8 @@ export interface ReplicaSink {
   apply(seq: number, msgId: string | null, data: Uint8Array): void;
   /** The stream's first sequence is now `firstSeq` (a purge or a limit removed what was below). */
   follow(firstSeq: number): number;
+  /** The stream holds messages up to `lastSeq` at least (from its state, or a message and its pending count). */
+  noteLast(lastSeq: number): void;
 }
 
 /** What the applier needs: the stream, where messages go, and where its notices go. */
@@ -108,7 +110,9 @@ export class ReplicaApplier {
   async followStream(quiet = false): Promise<boolean> {
     try {
       const info = await this.options.jsm.streams.info(this.options.stream);
-      if (!this.stopped) this.options.sink.follow(info.state.first_seq);
+      if (this.stopped) return true;
+      this.options.sink.noteLast(info.state.last_seq);
+      this.options.sink.follow(info.state.first_seq);
       return true;
     } catch (error) {
       if (!this.stopped && !quiet) this.options.onNotice(`replica feed: stream info failed: ${reasonOf(error)}`);
@@ -156,6 +160,7 @@ export class ReplicaApplier {
 
   private deliver(message: JsMsg): void {
     const msgId = message.headers?.get('Nats-Msg-Id') ?? '';
+    this.options.sink.noteLast(message.seq + message.info.pending);
     this.options.sink.apply(message.seq, msgId === '' ? null : msgId, message.data);
   }
 

@@ -39,6 +39,8 @@ const decoder = new TextDecoder();
 export class ReplicaFeed implements ReplicaSink {
   /** The last sequence accepted (applied or waiting in `buffer`). */
   private accepted: number;
+  /** The highest sequence the stream is known to hold (it may be ahead of this replica). */
+  private streamLast = 0;
   private buffer: { readonly seq: number; readonly data: Uint8Array }[] = [];
   private scheduled = false;
   private closed = false;
@@ -63,6 +65,15 @@ export class ReplicaFeed implements ReplicaSink {
 
   nextSeq(): number {
     return this.accepted + 1;
+  }
+
+  noteLast(lastSeq: number): void {
+    if (lastSeq > this.streamLast) this.streamLast = lastSeq;
+  }
+
+  /** The highest offset known to exist: this replica's head, or the stream's last sequence as last seen. */
+  knownHead(): number {
+    return Math.max(this.streamLast, this.replica.headOffset());
   }
 
   apply(seq: number, _msgId: string | null, data: Uint8Array): void {
@@ -115,6 +126,7 @@ export class ReplicaFeed implements ReplicaSink {
 
   /** What applying `seq` did, once this replica has applied it. */
   expect(seq: number): Promise<AppliedEntry> {
+    this.noteLast(seq);
     if (seq <= this.replica.headOffset()) {
       const recent = this.recent[seq % RECENT];
       return Promise.resolve(recent?.offset === seq ? recent : this.appliedAt(seq));
