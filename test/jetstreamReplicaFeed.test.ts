@@ -69,6 +69,19 @@ describe('ReplicaFeed over a SQLite replica (offset = stream sequence)', () => {
     replica.close();
   });
 
+  it('knows the stream holds more than it applied: the highest of its head, stream state, pending counts and acks', () => {
+    const { replica, feed } = open(tempDir());
+    feed.apply(1, null, message(1, { id: 'g1' }));
+    feed.flush();
+    expect(feed.knownHead()).toBe(1);
+    feed.noteLast(40);
+    feed.noteLast(30);
+    expect(feed.knownHead()).toBe(40);
+    void feed.expect(55);
+    expect(feed.knownHead()).toBe(55);
+    replica.close();
+  });
+
   it('resumes after a restart exactly after the last applied sequence (the position is the replica head)', () => {
     const dir = tempDir();
     const first = open(dir);
