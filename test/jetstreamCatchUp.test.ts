@@ -26,18 +26,30 @@ const open = async (stream: string) => {
   return handle;
 };
 
-/** A sink that keeps what it is given, in order. */
-function memorySink(): ReplicaSink & { readonly applied: { seq: number; msgId: string | null; text: string }[] } {
+/** A sink that keeps what it is given, in order, and follows its position as a replica does. */
+function memorySink() {
   const applied: { seq: number; msgId: string | null; text: string }[] = [];
-  return {
-    applied,
-    nextSeq: () => (applied.at(-1)?.seq ?? 0) + 1,
+  const skipped: { seq: number; reason: string }[] = [];
+  let next = 1;
+  const sink: ReplicaSink = {
+    nextSeq: () => next,
     apply: (seq, msgId, data) => {
+      if (seq < next) return;
       applied.push({ seq, msgId, text: new TextDecoder().decode(data) });
+      next = seq + 1;
     },
-    follow: (firstSeq) => firstSeq,
+    skip: (seq, reason) => {
+      if (seq < next) return;
+      skipped.push({ seq, reason });
+      next = seq + 1;
+    },
+    follow: (firstSeq) => {
+      next = Math.max(next, firstSeq);
+      return 0;
+    },
     noteLast: () => undefined,
   };
+  return { ...sink, applied, skipped };
 }
 
 async function until(check: () => boolean, what: string): Promise<void> {
@@ -60,5 +72,20 @@ describe('replica catch-up by sequence', () => {
     await until(() => sink.applied.length >= 5, 'sequences 4-5');
     await applier.stop();
     expect(sink.applied).toEqual([1, 2, 3, 4, 5].map((seq) => ({ seq, msgId: `id-${seq}`, text: `m${seq}` })));
+  });
+
+  it("takes a skip in sequence for a gap only on the stream's word: a deleted message is a no-op, a purge is followed", async () => {
+    const { js, jsm } = await open('GAPS');
+    for (let i = 1; i <= 6; i++) await js.publish(eventSubject('GAPS'), `m${i}`, { msgID: `id-${i}` });
+    await jsm.streams.deleteMessage('GAPS', 4);
+    const sink = memorySink();
+    sink.apply(1, 'id-1', new TextEncoder().encode('m1'));
+    await jsm.streams.purge('GAPS', { seq: 3 });
+    const applier = new ReplicaApplier({ js, jsm, stream: 'GAPS', sink, onNotice: () => undefined, retryMs: 10 });
+    applier.start();
+    await until(() => sink.applied.length >= 4, 'sequences 3, 5 and 6');
+    await applier.stop();
+    expect(sink.applied.map((m) => m.seq)).toEqual([1, 3, 5, 6]);
+    expect(sink.skipped).toEqual([{ seq: 4, reason: 'deleted from the stream' }]);
   });
 });

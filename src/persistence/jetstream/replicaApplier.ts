@@ -11,6 +11,8 @@ export interface ReplicaSink {
   /** The next sequence the replica needs (its last applied + 1). */
   nextSeq(): number;
   apply(seq: number, msgId: string | null, data: Uint8Array): void;
+  /** Sequence `seq` holds nothing to apply (deleted from the stream on its own): a recorded no-op offset. */
+  skip(seq: number, reason: string): void;
   /** The stream's first sequence is now `firstSeq` (a purge or a limit removed what was below). */
   follow(firstSeq: number): number;
   /** The stream holds messages up to `lastSeq` at least (from its state, or a message and its pending count). */
@@ -150,11 +152,54 @@ export class ReplicaApplier {
     const messages = await consumer.consume({ max_messages: 2_000, idle_heartbeat: 500, expires: 5_000 });
     this.current = messages;
     void this.watch(messages);
+    let skippedTo: number | null = null;
     try {
-      for await (const message of messages) this.deliver(message);
+      for await (const message of messages) {
+        if (message.seq > sink.nextSeq()) {
+          skippedTo = message.seq;
+          break;
+        }
+        this.deliver(message);
+      }
     } finally {
       this.current = null;
       messages.stop();
+    }
+    if (skippedTo !== null) await this.fillGap(skippedTo);
+  }
+
+  /**
+   * The consumer skipped from the replica's next sequence to `to`. Only the stream's word makes that a gap: below its
+   * first sequence (a purge or a limit) the replica follows; a message deleted on its own is a recorded no-op; anything
+   * else is read from the stream leader, and when the leader has no such message either, the replica waits (the
+   * consumer is made again from the same sequence) and says so, instead of skipping an offset other nodes may hold.
+   *
+   * Hint: seen with nats-server 2.9.10 after kill -9 and restarts: a server caught up on an empty store lacked the
+   * stream's first 5,390 messages and its consumer started at 5,391; the replica took the jump for a purge, deleted
+   * nothing (it was new) and served a log without them while the other nodes had all of them.
+   */
+  private async fillGap(to: number): Promise<void> {
+    const { jsm, stream, sink, onNotice } = this.options;
+    const info = await jsm.streams.info(stream, { deleted_details: true });
+    sink.noteLast(info.state.last_seq);
+    sink.follow(info.state.first_seq);
+    const deleted = new Set(info.state.deleted ?? []);
+    while (!this.stopped && sink.nextSeq() < to) {
+      const seq = sink.nextSeq();
+      if (deleted.has(seq)) {
+        sink.skip(seq, 'deleted from the stream');
+        continue;
+      }
+      const message = await jsm.streams.getMessage(stream, { seq });
+      if (message === null || message.seq !== seq) {
+        onNotice(
+          `replica feed: the consumer skipped sequences ${seq}-${to - 1}, which the stream (first ${info.state.first_seq}) ` +
+            `neither deleted nor serves from its leader; waiting for them`,
+        );
+        return;
+      }
+      const msgId = message.header?.get('Nats-Msg-Id') ?? '';
+      sink.apply(message.seq, msgId === '' ? null : msgId, message.data);
     }
   }
 

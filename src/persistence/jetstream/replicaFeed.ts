@@ -3,6 +3,9 @@ import type { AppliedEntry, ReplicaEntry, SqliteReplicaLog } from '../sqliteRepl
 import { decodeEvent } from './eventMessage.js';
 import type { ReplicaSink } from './replicaApplier.js';
 
+/** A stream message waiting to be applied, or a sequence the stream says holds nothing. */
+type Buffered = { readonly seq: number; readonly data: Uint8Array } | { readonly seq: number; readonly reason: string };
+
 /** Records applied to the replica, in offset order, once per applied batch that appended any. */
 export type AppliedListener = (records: readonly StoredEvent[]) => void;
 
@@ -41,7 +44,7 @@ export class ReplicaFeed implements ReplicaSink {
   private accepted: number;
   /** The highest sequence the stream is known to hold (it may be ahead of this replica). */
   private streamLast = 0;
-  private buffer: { readonly seq: number; readonly data: Uint8Array }[] = [];
+  private buffer: Buffered[] = [];
   private scheduled = false;
   private closed = false;
   private listener: AppliedListener | null = null;
@@ -77,8 +80,17 @@ export class ReplicaFeed implements ReplicaSink {
   }
 
   apply(seq: number, _msgId: string | null, data: Uint8Array): void {
+    this.accept({ seq, data });
+  }
+
+  skip(seq: number, reason: string): void {
+    this.accept({ seq, reason });
+  }
+
+  private accept(message: Buffered): void {
+    const { seq } = message;
     if (this.closed || seq <= this.accepted) return;
-    this.buffer.push({ seq, data });
+    this.buffer.push(message);
     this.accepted = seq;
     if (this.buffer.length >= BATCH) this.flush();
     else if (!this.scheduled) {
@@ -167,10 +179,11 @@ export class ReplicaFeed implements ReplicaSink {
     return { offset: seq, record: null, reason: noop?.offset === seq ? noop.reason : 'deleted by retention' };
   }
 
-  private applyBatch(batch: readonly { readonly seq: number; readonly data: Uint8Array }[]): void {
+  private applyBatch(batch: readonly Buffered[]): void {
     let entries: ReplicaEntry[] = [];
     let expected = this.replica.headOffset() + 1;
-    for (const { seq, data } of batch) {
+    for (const message of batch) {
+      const { seq } = message;
       if (seq < expected) continue;
       if (seq > expected) {
         // Hint: sequences are dense in the stream, so a jump means everything below `seq` was purged.
@@ -178,7 +191,9 @@ export class ReplicaFeed implements ReplicaSink {
         entries = [];
         this.follow(seq);
       }
-      entries.push(entryOf(seq, data));
+      entries.push(
+        'reason' in message ? { kind: 'noop', offset: seq, reason: message.reason } : entryOf(seq, message.data),
+      );
       expected = seq + 1;
     }
     this.commit(entries);

@@ -62,7 +62,7 @@ export async function openStream(options: JetStreamOptions, newEpoch: () => stri
   }
   try {
     const jsm = await jetstreamManager(nc, { timeout: CONNECT_TIMEOUT_MS });
-    const epoch = await ensureStream(jsm, options, newEpoch);
+    const epoch = await whileForming(() => ensureStream(jsm, options, newEpoch));
     return { nc, js: jetstream(nc, { timeout: CONNECT_TIMEOUT_MS }), jsm, epoch };
   } catch (error) {
     await nc.close().catch(() => undefined);
@@ -70,6 +70,28 @@ export async function openStream(options: JetStreamOptions, newEpoch: () => stri
       `JetStream stream ${options.stream} at ${options.servers.join(',')} is unavailable: ${reasonOf(error)}`,
       { cause: error },
     );
+  }
+}
+
+/** How long a start waits out a cluster that is still forming (no meta leader yet, or not every peer known). */
+const FORMING_MS = 15_000;
+const FORMING = /no suitable peers|temporarily unavailable|insufficient resources|timeout/i;
+
+/**
+ * Run `open` again while the cluster answers that it is still forming, up to FORMING_MS.
+ *
+ * Hint: seen in the failover test: a node started right after a fresh 3-server cluster elected its meta leader was
+ * refused "no suitable peers for placement" for its R3 stream, because the other servers had not yet registered.
+ */
+async function whileForming<T>(open: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + FORMING_MS;
+  for (;;) {
+    try {
+      return await open();
+    } catch (error) {
+      if (!FORMING.test(reasonOf(error)) || Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
   }
 }
 
