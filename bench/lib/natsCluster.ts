@@ -13,9 +13,19 @@ export interface NatsNode {
   readonly name: string;
   readonly clientPort: number;
   readonly routePort: number;
+  /** The monitoring port (/jsz): the meta group's replicas and whether each is current. */
+  readonly monitorPort: number;
   readonly conf: string;
   proc: ChildProcess | null;
   output: string;
+}
+
+/** The part of a nats-server's /jsz answer that names the meta group's leader and, on the leader, its replicas. */
+interface JszReply {
+  readonly meta_cluster?: {
+    readonly leader?: string;
+    readonly replicas?: readonly { readonly current: boolean; readonly offline?: boolean }[];
+  };
 }
 
 const NATS_SERVER = process.env.NATS_SERVER_BIN ?? 'nats-server';
@@ -24,6 +34,7 @@ function configText(node: NatsNode, dir: string, routes: readonly number[]): str
   const lines = [
     `server_name: ${node.name}`,
     `listen: 127.0.0.1:${node.clientPort}`,
+    `http: 127.0.0.1:${node.monitorPort}`,
     `jetstream { store_dir: "${join(dir, node.name)}" }`,
   ];
   if (routes.length > 1) {
@@ -67,6 +78,7 @@ export class NatsCluster {
         name,
         clientPort: await freePort(),
         routePort: await freePort(),
+        monitorPort: await freePort(),
         conf: join(dir, `${name}.conf`),
         proc: null,
         output: '',
@@ -101,8 +113,16 @@ export class NatsCluster {
     await exited;
   }
 
-  /** Start a server that was killed, on the same ports and store. */
-  async restart(index: number): Promise<void> {
+  /**
+   * Start a server that was killed, on the same ports; on the same store, or on an empty one (`emptyStore`: the
+   * killed machine replaced, its disk lost), which the cluster fills again from the stream's other replicas.
+   */
+  async restart(index: number, { emptyStore = false } = {}): Promise<void> {
+    if (emptyStore) {
+      const store = join(this.dir, this.nodes[index]!.name);
+      rmSync(store, { recursive: true, force: true });
+      mkdirSync(store, { recursive: true });
+    }
     this.launch(index);
     await this.waitListening(index);
   }
@@ -117,16 +137,30 @@ export class NatsCluster {
   }
 
   /**
-   * Wait until every server holds a current copy of `stream` and the JetStream API answers (a meta leader): the
-   * cluster is whole again. R3 tolerates one failure at a time; a kill before a restarted server caught up is two.
+   * Wait until every server holds a current copy of `stream` and of the JetStream meta group (whose leader answers
+   * the API): the cluster is whole again. R3 tolerates one failure at a time; a kill before a restarted server
+   * caught up is two.
    */
   async waitCurrent(stream: string, timeoutMs = 60_000): Promise<void> {
     await this.poll(`${stream} not current on every server`, timeoutMs, 200, async (jsm) => {
       const cluster = (await jsm.streams.info(stream)).cluster;
       const replicas = cluster?.replicas ?? [];
       const whole = replicas.length === this.nodes.length - 1 && replicas.every((r) => r.current && !r.offline);
-      return cluster?.leader && whole ? true : null;
+      return cluster?.leader && whole && (await this.metaWhole()) ? true : null;
     });
+  }
+
+  /** The meta group's leader (the one server whose /jsz lists the meta replicas) sees every other server current. */
+  private async metaWhole(): Promise<boolean> {
+    for (const node of this.nodes) {
+      if (node.proc === null) return false;
+      const response = await fetch(`http://127.0.0.1:${node.monitorPort}/jsz`).catch(() => null);
+      if (response === null || !response.ok) continue;
+      const meta = ((await response.json()) as JszReply).meta_cluster;
+      if (meta?.leader !== node.name || meta.replicas === undefined) continue;
+      return meta.replicas.length === this.nodes.length - 1 && meta.replicas.every((r) => r.current && !r.offline);
+    }
+    return false;
   }
 
   /** Ask the live servers `question` until it answers non-null (a failed connection or request is asked again). */
