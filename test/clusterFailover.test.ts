@@ -77,8 +77,11 @@ describe('cluster mode under failures', () => {
         const tail = (node: ChildServer) => node.output().split('\n').slice(-25).join('\n');
         throw new Error(`${String(error)} (round ${round})\nnode a:\n${tail(a)}\nnode b:\n${tail(b)}`);
       });
-      await nats.restart(leader);
-      // The next kill waits until the restarted server has caught up: one failure at a time, as R3 tolerates.
+      // Hint: the killed server comes back as a replacement on an empty store. Restarted on its own store, Debian's
+      // nats-server 2.9.10 kept messages that were in flight at the kill in another order than the other servers
+      // (a node rebuilt through it had 10 events at other offsets) or lost some (CI, 2026-12-01): see README.
+      await nats.restart(leader, { emptyStore: true });
+      // The next kill waits until the replacement holds the whole stream: one failure at a time, as R3 tolerates.
       await nats.waitCurrent(STREAM);
     }
     await Promise.all(producers.map((p) => p.stop()));

@@ -26,6 +26,14 @@ interface JszReply {
     readonly leader?: string;
     readonly replicas?: readonly { readonly current: boolean; readonly offline?: boolean }[];
   };
+  /** With ?streams=true: each stream as this server holds it. */
+  readonly account_details?: readonly {
+    readonly stream_detail?: readonly {
+      readonly name: string;
+      readonly state: { readonly messages: number; readonly first_seq: number; readonly last_seq: number };
+      readonly cluster?: { readonly leader?: string };
+    }[];
+  }[];
 }
 
 const NATS_SERVER = process.env.NATS_SERVER_BIN ?? 'nats-server';
@@ -146,8 +154,36 @@ export class NatsCluster {
       const cluster = (await jsm.streams.info(stream)).cluster;
       const replicas = cluster?.replicas ?? [];
       const whole = replicas.length === this.nodes.length - 1 && replicas.every((r) => r.current && !r.offline);
-      return cluster?.leader && whole && (await this.metaWhole()) ? true : null;
+      return cluster?.leader && whole && (await this.metaWhole()) && (await this.storesWhole(stream)) ? true : null;
     });
+  }
+
+  /**
+   * Every live server's own copy of `stream` (its /jsz) starts where the leader's does and has no hole: the raft
+   * view (`current`) alone said a server restarted on an empty store was current while its store still lacked the
+   * stream's first messages.
+   */
+  private async storesWhole(stream: string): Promise<boolean> {
+    const states = await Promise.all(
+      this.nodes.map(async (node) => {
+        if (node.proc === null) return null;
+        const response = await fetch(`http://127.0.0.1:${node.monitorPort}/jsz?streams=true`).catch(() => null);
+        if (response === null || !response.ok) return undefined;
+        const reply = (await response.json()) as JszReply;
+        const detail = reply.account_details?.flatMap((a) => a.stream_detail ?? []).find((s) => s.name === stream);
+        return detail === undefined ? undefined : { node: node.name, ...detail };
+      }),
+    );
+    const live = states.filter((s) => s !== null);
+    if (live.some((s) => s === undefined)) return false;
+    const copies = live.filter((s) => s !== undefined);
+    const leader = copies.find((s) => s.cluster?.leader === s.node);
+    if (leader === undefined) return false;
+    if (leader.state.messages === 0) return copies.every(({ state }) => state.messages === 0);
+    return copies.every(
+      ({ state }) =>
+        state.first_seq === leader.state.first_seq && state.messages === state.last_seq - state.first_seq + 1,
+    );
   }
 
   /** The meta group's leader (the one server whose /jsz lists the meta replicas) sees every other server current. */
