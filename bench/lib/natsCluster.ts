@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -71,6 +71,9 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * one by one. `stop` ends them all and removes the dir.
  */
 export class NatsCluster {
+  /** What the last unanswered poll saw, for its timeout's message. */
+  private lastWhy = '';
+
   private constructor(
     readonly dir: string,
     readonly nodes: readonly NatsNode[],
@@ -122,15 +125,21 @@ export class NatsCluster {
   }
 
   /**
-   * Start a server that was killed, on the same ports; on the same store, or on an empty one (`emptyStore`: the
-   * killed machine replaced, its disk lost), which the cluster fills again from the stream's other replicas.
+   * Start a server that was killed, on the same ports and store. `lose`: what of its store is gone first: `store`
+   * (all of it: a machine replaced, its disk lost) or `streams` (every stream's messages and raft state, but not its
+   * JetStream meta group state), which the cluster fills again from the streams' other replicas.
    */
-  async restart(index: number, { emptyStore = false } = {}): Promise<void> {
-    if (emptyStore) {
-      const store = join(this.dir, this.nodes[index]!.name);
-      rmSync(store, { recursive: true, force: true });
-      mkdirSync(store, { recursive: true });
+  async restart(index: number, { lose }: { lose?: 'store' | 'streams' } = {}): Promise<void> {
+    const store = join(this.dir, this.nodes[index]!.name);
+    if (lose === 'store') rmSync(store, { recursive: true, force: true });
+    if (lose === 'streams') {
+      const jetstream = join(store, 'jetstream');
+      rmSync(join(jetstream, '$G', 'streams'), { recursive: true, force: true });
+      const groups = join(jetstream, '$SYS', '_js_');
+      for (const group of existsSync(groups) ? readdirSync(groups) : [])
+        if (group.startsWith('S-')) rmSync(join(groups, group), { recursive: true, force: true });
     }
+    mkdirSync(store, { recursive: true });
     this.launch(index);
     await this.waitListening(index);
   }
@@ -154,7 +163,12 @@ export class NatsCluster {
       const cluster = (await jsm.streams.info(stream)).cluster;
       const replicas = cluster?.replicas ?? [];
       const whole = replicas.length === this.nodes.length - 1 && replicas.every((r) => r.current && !r.offline);
-      return cluster?.leader && whole && (await this.metaWhole()) && (await this.storesWhole(stream)) ? true : null;
+      this.lastWhy = `(stream replicas: ${JSON.stringify(replicas.map((r) => [r.name, r.current, r.offline]))})`;
+      if (!cluster?.leader || !whole) return null;
+      this.lastWhy = '(the meta group is not whole)';
+      if (!(await this.metaWhole())) return null;
+      this.lastWhy = "(a server's own copy of the stream is not whole)";
+      return (await this.storesWhole(stream)) ? true : null;
     });
   }
 
@@ -174,6 +188,7 @@ export class NatsCluster {
         return detail === undefined ? undefined : { node: node.name, ...detail };
       }),
     );
+    this.lastWhy = `(own copies: ${JSON.stringify(states.map((s) => s?.state ?? s))})`;
     const live = states.filter((s) => s !== null);
     if (live.some((s) => s === undefined)) return false;
     const copies = live.filter((s) => s !== undefined);
@@ -207,6 +222,7 @@ export class NatsCluster {
     question: (jsm: JetStreamManager) => Promise<T | null>,
   ): Promise<T> {
     const deadline = Date.now() + timeoutMs;
+    this.lastWhy = '';
     for (;;) {
       try {
         const nc = await connect({ servers: this.liveUrls(), timeout: 1_000, maxReconnectAttempts: 0 });
@@ -219,7 +235,7 @@ export class NatsCluster {
       } catch {
         // not answering yet
       }
-      if (Date.now() > deadline) throw new Error(`${failure} within ${timeoutMs} ms`);
+      if (Date.now() > deadline) throw new Error(`${failure} within ${timeoutMs} ms ${this.lastWhy}`.trim());
       await sleep(everyMs);
     }
   }
