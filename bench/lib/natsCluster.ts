@@ -13,8 +13,8 @@ export interface NatsNode {
   readonly name: string;
   readonly clientPort: number;
   readonly routePort: number;
-  /** The monitoring port (/jsz): the meta group's replicas and whether each is current. */
-  readonly monitorPort: number;
+  /** The monitoring port (/jsz), chosen by the server at each launch (read from its log); 0 before. */
+  monitorPort: number;
   readonly conf: string;
   proc: ChildProcess | null;
   output: string;
@@ -42,7 +42,8 @@ function configText(node: NatsNode, dir: string, routes: readonly number[]): str
   const lines = [
     `server_name: ${node.name}`,
     `listen: 127.0.0.1:${node.clientPort}`,
-    `http: 127.0.0.1:${node.monitorPort}`,
+    // Hint: the server picks the monitoring port itself, so it can never collide (no other process refers to it).
+    'http: "127.0.0.1:-1"',
     `jetstream { store_dir: "${join(dir, node.name)}" }`,
   ];
   if (routes.length > 1) {
@@ -73,6 +74,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export class NatsCluster {
   /** What the last unanswered poll saw, for its timeout's message. */
   private lastWhy = '';
+  /** Where each server's output of its current launch starts. */
+  private readonly launchedAt = new Map<string, number>();
 
   private constructor(
     readonly dir: string,
@@ -81,6 +84,18 @@ export class NatsCluster {
 
   /** Start `size` servers and wait until JetStream answers on every one. */
   static async start(size: 1 | 3): Promise<NatsCluster> {
+    // Hint: a port freePort() gave out can be taken by another process before the server binds it (tests run side
+    // by side); the whole cluster is then started again on new ports.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await NatsCluster.startOnce(size);
+      } catch (error) {
+        if (attempt >= 3 || !/address already in use/.test(String(error))) throw error;
+      }
+    }
+  }
+
+  private static async startOnce(size: 1 | 3): Promise<NatsCluster> {
     const dir = mkdtempSync(join(tmpdir(), 'nats-cluster-'));
     const nodes: NatsNode[] = [];
     for (let i = 1; i <= size; i++) {
@@ -89,7 +104,7 @@ export class NatsCluster {
         name,
         clientPort: await freePort(),
         routePort: await freePort(),
-        monitorPort: await freePort(),
+        monitorPort: 0,
         conf: join(dir, `${name}.conf`),
         proc: null,
         output: '',
@@ -101,8 +116,13 @@ export class NatsCluster {
       writeFileSync(node.conf, configText(node, dir, routes));
     }
     const cluster = new NatsCluster(dir, nodes);
-    for (let i = 0; i < size; i++) cluster.launch(i);
-    for (let i = 0; i < size; i++) await cluster.waitListening(i);
+    try {
+      for (let i = 0; i < size; i++) cluster.launch(i);
+      for (let i = 0; i < size; i++) await cluster.waitListening(i);
+    } catch (error) {
+      await cluster.stop();
+      throw error;
+    }
     await cluster.waitForJetStream();
     return cluster;
   }
@@ -258,6 +278,7 @@ export class NatsCluster {
 
   private launch(index: number): void {
     const node = this.nodes[index]!;
+    this.launchedAt.set(node.name, node.output.length);
     // Hint: tracked, so a test or bench run that ends early still kills its servers by PID.
     const proc = track(spawn(NATS_SERVER, ['-c', node.conf], { stdio: ['ignore', 'pipe', 'pipe'] }));
     proc.stdout?.on('data', (chunk: Buffer) => (node.output += chunk.toString()));
@@ -272,6 +293,16 @@ export class NatsCluster {
       if (node.proc?.exitCode !== null) throw new Error(`${node.name} exited:\n${node.output}`);
       if (Date.now() > deadline) throw new Error(`${node.name} not listening within 10 s:\n${node.output}`);
       await sleep(50);
+    }
+    for (;;) {
+      const since = node.output.slice(this.launchedAt.get(node.name) ?? 0);
+      const port = Number(/Starting http monitor on [\d.]+:(\d+)/.exec(since)?.[1] ?? 0);
+      if (port !== 0) {
+        node.monitorPort = port;
+        return;
+      }
+      if (Date.now() > deadline) throw new Error(`${node.name} named no monitoring port within 10 s:\n${node.output}`);
+      await sleep(20);
     }
   }
 
