@@ -186,7 +186,7 @@ export class ReplicaFeed implements ReplicaSink {
       const { seq } = message;
       if (seq < expected) continue;
       if (seq > expected) {
-        // Hint: sequences are dense in the stream, so a jump means everything below `seq` was purged.
+        // Hint: the applier passes a jump only after the stream said so (ReplicaApplier.fillGap): a purge below `seq`.
         this.commit(entries);
         entries = [];
         this.follow(seq);
