@@ -38,7 +38,7 @@ interface JszReply {
 
 const NATS_SERVER = process.env.NATS_SERVER_BIN ?? 'nats-server';
 
-function configText(node: NatsNode, dir: string, routes: readonly number[]): string {
+function configText(node: NatsNode, dir: string, routes: readonly number[], debug: boolean): string {
   const lines = [
     `server_name: ${node.name}`,
     `listen: 127.0.0.1:${node.clientPort}`,
@@ -46,6 +46,8 @@ function configText(node: NatsNode, dir: string, routes: readonly number[]): str
     'http: "127.0.0.1:-1"',
     `jetstream { store_dir: "${join(dir, node.name)}" }`,
   ];
+  // Hint: debug logging (elections, votes, catch-ups: about 100 KB per server per failover test) explains a stall.
+  if (debug) lines.push('debug: true');
   if (routes.length > 1) {
     const urls = routes.map((port) => `nats-route://127.0.0.1:${port}`).join(', ');
     lines.push(`cluster { name: c, listen: 127.0.0.1:${node.routePort}, routes: [${urls}] }`);
@@ -62,6 +64,14 @@ function portAnswers(port: number): Promise<boolean> {
     });
     socket.once('error', () => resolve(false));
   });
+}
+
+/** A server's /jsz with its streams, or null when it does not answer. */
+async function fetchJsz(port: number): Promise<JszReply | null> {
+  const response = await fetch(`http://127.0.0.1:${port}/jsz?streams=true`, {
+    signal: AbortSignal.timeout(2_000),
+  }).catch(() => null);
+  return response?.ok ? ((await response.json().catch(() => null)) as JszReply | null) : null;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -82,20 +92,20 @@ export class NatsCluster {
     readonly nodes: readonly NatsNode[],
   ) {}
 
-  /** Start `size` servers and wait until JetStream answers on every one. */
-  static async start(size: 1 | 3): Promise<NatsCluster> {
+  /** Start `size` servers and wait until JetStream answers on every one; `debug` turns on the servers' debug log. */
+  static async start(size: 1 | 3, { debug = false }: { debug?: boolean } = {}): Promise<NatsCluster> {
     // Hint: a port freePort() gave out can be taken by another process before the server binds it (tests run side
     // by side); the whole cluster is then started again on new ports.
     for (let attempt = 1; ; attempt++) {
       try {
-        return await NatsCluster.startOnce(size);
+        return await NatsCluster.startOnce(size, debug);
       } catch (error) {
         if (attempt >= 3 || !/address already in use/.test(String(error))) throw error;
       }
     }
   }
 
-  private static async startOnce(size: 1 | 3): Promise<NatsCluster> {
+  private static async startOnce(size: 1 | 3, debug: boolean): Promise<NatsCluster> {
     const dir = mkdtempSync(join(tmpdir(), 'nats-cluster-'));
     const nodes: NatsNode[] = [];
     for (let i = 1; i <= size; i++) {
@@ -113,7 +123,7 @@ export class NatsCluster {
     const routes = nodes.map((node) => node.routePort);
     for (const node of nodes) {
       mkdirSync(join(dir, node.name), { recursive: true });
-      writeFileSync(node.conf, configText(node, dir, routes));
+      writeFileSync(node.conf, configText(node, dir, routes, debug));
     }
     const cluster = new NatsCluster(dir, nodes);
     try {
@@ -258,6 +268,30 @@ export class NatsCluster {
       if (Date.now() > deadline) throw new Error(`${failure} within ${timeoutMs} ms ${this.lastWhy}`.trim());
       await sleep(everyMs);
     }
+  }
+
+  /**
+   * What each server says about itself, for a failure's message: alive or how it ended, its view of the meta and
+   * stream leaders (/jsz), and the last lines of its log about elections, catch-ups and errors (with `debug`, its
+   * votes too).
+   */
+  async describe(stream: string, lines = 12): Promise<string> {
+    const parts = await Promise.all(
+      this.nodes.map(async (node) => {
+        const state = node.proc === null ? 'killed' : `pid ${node.proc.pid}`;
+        const response = node.proc === null ? null : await fetchJsz(node.monitorPort);
+        const detail = response?.account_details?.flatMap((a) => a.stream_detail ?? []).find((s) => s.name === stream);
+        const view = `meta leader ${response?.meta_cluster?.leader ?? '?'}, ${stream} leader ${detail?.cluster?.leader ?? '?'}, state ${JSON.stringify(detail?.state ?? null)}`;
+        const log = node.output
+          .split('\n')
+          .filter((line) => /vote|candidate|leader|catch|quorum|WRN|ERR|FTL|Stepping/i.test(line))
+          .filter((line) => !/connect to route|connection refused/.test(line))
+          .slice(-lines)
+          .join('\n');
+        return `${node.name} (${state}): ${view}\n${log}`;
+      }),
+    );
+    return parts.join('\n');
   }
 
   /** Stop every server (kill -9 by PID) and remove the temp dir. */
