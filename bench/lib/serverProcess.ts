@@ -75,12 +75,11 @@ export class ServerProcess {
     const databasePath = join(options.dir, 'events.db');
     const execArgv: string[] = [];
     if (options.profileDir) {
-      mkdirSync(options.profileDir, { recursive: true });
-      execArgv.push(
-        '--cpu-prof',
-        `--cpu-prof-dir=${options.profileDir}`,
-        `--cpu-prof-name=${options.label}-${Date.now()}.cpuprofile`,
-      );
+      // Hint: one directory per server and Node's own file names (CPU.<date>.<time>.<pid>.<thread id>.<seq>), so the
+      // writer thread's and the index worker's profiles do not overwrite the I/O thread's (thread id 0).
+      const dir = join(options.profileDir, `${options.label}-${Date.now()}`);
+      mkdirSync(dir, { recursive: true });
+      execArgv.push('--cpu-prof', `--cpu-prof-dir=${dir}`);
     }
     let lastError: unknown = null;
     for (let attempt = 0; attempt < 3; attempt++) {
