@@ -74,6 +74,11 @@ async function fetchJsz(port: number): Promise<JszReply | null> {
   return response?.ok ? ((await response.json().catch(() => null)) as JszReply | null) : null;
 }
 
+/** `stream` as the server that gave `reply` holds it. */
+function streamDetail(reply: JszReply | null, stream: string) {
+  return reply?.account_details?.flatMap((a) => a.stream_detail ?? []).find((s) => s.name === stream);
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -211,10 +216,7 @@ export class NatsCluster {
     const states = await Promise.all(
       this.nodes.map(async (node) => {
         if (node.proc === null) return null;
-        const response = await fetch(`http://127.0.0.1:${node.monitorPort}/jsz?streams=true`).catch(() => null);
-        if (response === null || !response.ok) return undefined;
-        const reply = (await response.json()) as JszReply;
-        const detail = reply.account_details?.flatMap((a) => a.stream_detail ?? []).find((s) => s.name === stream);
+        const detail = streamDetail(await fetchJsz(node.monitorPort), stream);
         return detail === undefined ? undefined : { node: node.name, ...detail };
       }),
     );
@@ -235,9 +237,7 @@ export class NatsCluster {
   private async metaWhole(): Promise<boolean> {
     for (const node of this.nodes) {
       if (node.proc === null) return false;
-      const response = await fetch(`http://127.0.0.1:${node.monitorPort}/jsz`).catch(() => null);
-      if (response === null || !response.ok) continue;
-      const meta = ((await response.json()) as JszReply).meta_cluster;
+      const meta = (await fetchJsz(node.monitorPort))?.meta_cluster;
       if (meta?.leader !== node.name || meta.replicas === undefined) continue;
       return meta.replicas.length === this.nodes.length - 1 && meta.replicas.every((r) => r.current && !r.offline);
     }
@@ -280,7 +280,7 @@ export class NatsCluster {
       this.nodes.map(async (node) => {
         const state = node.proc === null ? 'killed' : `pid ${node.proc.pid}`;
         const response = node.proc === null ? null : await fetchJsz(node.monitorPort);
-        const detail = response?.account_details?.flatMap((a) => a.stream_detail ?? []).find((s) => s.name === stream);
+        const detail = streamDetail(response, stream);
         const view = `meta leader ${response?.meta_cluster?.leader ?? '?'}, ${stream} leader ${detail?.cluster?.leader ?? '?'}, state ${JSON.stringify(detail?.state ?? null)}`;
         const log = node.output
           .split('\n')
