@@ -270,6 +270,15 @@ export class NatsCluster {
     }
   }
 
+  /** No live server holds `stream`'s leadership (its /jsz): the stream cannot take a publish. */
+  async leaderless(stream: string): Promise<boolean> {
+    for (const node of this.nodes) {
+      if (node.proc === null) continue;
+      if (streamDetail(await fetchJsz(node.monitorPort), stream)?.cluster?.leader === node.name) return false;
+    }
+    return true;
+  }
+
   /**
    * What each server says about itself, for a failure's message: alive or how it ended, its view of the meta and
    * stream leaders (/jsz), and the last lines of its log about elections, catch-ups and errors (with `debug`, its
