@@ -1,7 +1,7 @@
 import { initialTransition, transition } from 'xstate';
 import type { EventLog, SessionStatusRow } from '../persistence/eventLog.js';
 import type { StoredEvent } from '../protocol/eventRecord.js';
-import { sessionMachine } from './sessionMachine.js';
+import { sessionLogic } from './sessionLogic.js';
 
 /** Log records read per page while looking for touched sessions. */
 const PAGE = 5_000;
@@ -59,12 +59,12 @@ export function readSession(
 
 /**
  * A session's status row folded from the log, null when it has no events. Hint: a pure fold (xstate's
- * `transition`), not an actor: nothing outlives the call, so there is nothing to stop.
+ * `transition`, with the session actor's own logic), not an actor: nothing outlives the call, so nothing to stop.
  */
 export function foldSessionFromLog(log: EventLog, sessionId: string): SessionStatusRow | null {
-  let [snapshot] = initialTransition(sessionMachine, { session_id: sessionId });
+  let [snapshot] = initialTransition(sessionLogic, { session_id: sessionId });
   readSession(log, sessionId, (records) => {
-    [snapshot] = transition(sessionMachine, snapshot, { type: 'session.records', records });
+    [snapshot] = transition(sessionLogic, snapshot, { type: 'session.records', records });
   });
   const last = snapshot.context.last_offset;
   return last === null ? null : { session_id: sessionId, status: snapshot.value, offset: last };

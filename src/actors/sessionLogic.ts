@@ -1,19 +1,24 @@
-import { foldRecords, hasNewLifecycle, sessionMachine } from './sessionMachine.js';
+import { foldLifecycle, foldRecords, sessionMachine } from './sessionMachine.js';
 
 /**
- * The session actor's logic: its machine, with the common fold taken as a plain transition. A batch without a new
- * lifecycle record only folds counters (the machine's `foldCounters`, the same function), so it returns the snapshot
- * with the new context and skips xstate's microstep resolution, as subscriberLogic does for live deliveries. Every
- * other event, and a batch with a lifecycle record (a raise and maybe a new state), goes through the machine.
+ * The session actor's logic: its machine, with the fold of committed records taken as a plain transition. A batch
+ * folds counters with the machine's own `foldCounters` function and its lifecycle records with `foldLifecycle`, the
+ * machine's transitions as a loop (`sessionMachine.test.ts` holds both to the same reference fold however the records
+ * are batched). This skips xstate's microsteps, one per raised lifecycle record, which cost about six times a plain
+ * fold (measured with the bench's traffic); a new status is resolved by the machine itself (`resolveState`). Every
+ * other event goes through the machine.
  */
 export const sessionLogic: typeof sessionMachine = Object.create(sessionMachine);
 
 sessionLogic.transition = (snapshot, event, scope) => {
-  if (
-    event.type !== 'session.records' ||
-    snapshot.status !== 'active' ||
-    hasNewLifecycle(snapshot.context, event.records)
-  )
+  if (event.type !== 'session.records' || snapshot.status !== 'active')
     return sessionMachine.transition(snapshot, event, scope);
-  return { ...snapshot, context: { ...snapshot.context, ...foldRecords(snapshot.context, event.records) } };
+  const lifecycle = foldLifecycle(snapshot.value, snapshot.context, event.records);
+  const context = { ...snapshot.context, ...foldRecords(snapshot.context, event.records) };
+  if (lifecycle === null) return { ...snapshot, context };
+  const { status, started_at, completed_at } = lifecycle;
+  const next = { ...context, started_at, completed_at };
+  if (status === snapshot.value) return { ...snapshot, context: next };
+  // Hint: the session machine spawns no children, so the resolved snapshot (children {}) loses nothing.
+  return sessionMachine.resolveState({ value: status, context: next });
 };

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createActor } from 'xstate';
+import { createActor, initialTransition, transition } from 'xstate';
 import type { StoredEvent } from '../protocol/eventRecord.js';
 import { EVENT_TYPES, type EventType } from '../protocol/eventTypes.js';
 import type { SessionStatus } from '../protocol/sessionStatus.js';
@@ -227,6 +227,30 @@ describe.each([
         expect(machineFold('s1', overlapped)).toEqual(referenceFold(records));
       }),
       { numRuns: 200 },
+    );
+  });
+});
+
+describe('sessionLogic and sessionMachine on one snapshot', () => {
+  // The fast path builds snapshots itself (a new status through resolveState): the machine must be able to carry on
+  // from them, and the fast path from the machine's, with the same result as the reference.
+  it('take turns batch by batch and still agree with the reference fold', () => {
+    fc.assert(
+      fc.property(batchedArb, fc.array(fc.boolean(), { minLength: 1, maxLength: 8 }), ({ records, batches }, picks) => {
+        let [snapshot] = initialTransition(sessionMachine, { session_id: 's1' });
+        batches.forEach((batch, i) => {
+          const logic = picks[i % picks.length] ? sessionLogic : sessionMachine;
+          [snapshot] = transition(logic, snapshot, { type: 'session.records', records: batch });
+        });
+        const { status, ...folded } = referenceFold(records);
+        expect(snapshot.value).toBe(status);
+        expect(snapshot.matches(status)).toBe(true);
+        expect(snapshot.status).toBe('active');
+        const { session_id, ...context } = snapshot.context;
+        expect(session_id).toBe('s1');
+        expect(context).toEqual(folded);
+      }),
+      { numRuns: 300 },
     );
   });
 });

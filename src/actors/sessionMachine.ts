@@ -71,12 +71,38 @@ export function foldRecords(context: SessionContext, records: readonly SessionRe
   return { counts, user_ids, first_offset, last_offset, quiz_id, event_count };
 }
 
-/** Whether a batch holds a lifecycle record not folded yet (then the machine raises it and may change state). */
-export function hasNewLifecycle(context: SessionContext, records: readonly SessionRecord[]): boolean {
-  for (const record of records)
-    if ((context.last_offset === null || record.offset > context.last_offset) && LIFECYCLE[record.event_type])
-      return true;
-  return false;
+/** The lifecycle part of a batch's fold: the status it leads to and the times it marks. */
+export interface LifecycleFold {
+  readonly status: SessionStatus;
+  readonly started_at: number | null;
+  readonly completed_at: number | null;
+}
+
+/**
+ * The machine's lifecycle transitions as a plain loop over a batch (sessionLogic's fast path): each new lifecycle
+ * record leads to its status unless the session has ended; quiz_started marks started_at, quiz_completed and
+ * quiz_timeout mark completed_at. Null when the batch holds no lifecycle record not folded yet.
+ */
+export function foldLifecycle(
+  status: SessionStatus,
+  context: SessionContext,
+  records: readonly SessionRecord[],
+): LifecycleFold | null {
+  let { started_at, completed_at } = context;
+  let next = status;
+  let seen = false;
+  for (const record of records) {
+    if (context.last_offset !== null && record.offset <= context.last_offset) continue;
+    const target = LIFECYCLE[record.event_type];
+    if (target === undefined) continue;
+    seen = true;
+    // Ended absorbs, as in the machine: later lifecycle records change nothing.
+    if (next === 'ended') break;
+    next = target;
+    if (record.event_type === 'quiz_started') started_at = record.ts;
+    else if (record.event_type === 'quiz_completed' || record.event_type === 'quiz_timeout') completed_at = record.ts;
+  }
+  return seen ? { status: next, started_at, completed_at } : null;
 }
 
 const lifecycleTransitions = {
