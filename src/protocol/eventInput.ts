@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import { EVENT_TYPES, type EventType, isEventType } from './eventTypes.js';
+import { EVENT_TYPES, type EventType, eventTypeNamed } from './eventTypes.js';
 import { type ParseResult, preview } from './issue.js';
 import { issuesFromValibot } from './issuesFromValibot.js';
 import { tooDeepAt } from './jsonDepth.js';
@@ -82,8 +82,9 @@ const optionalText = (value: unknown, max: number) =>
 export function fastEventShape(raw: unknown): EventShape | null {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return null;
   const r = raw as Record<string, unknown>;
-  const { event_type, source, session_id, user_id, payload, id } = r;
-  if (!isEventType(event_type)) return null;
+  const { source, session_id, user_id, payload, id } = r;
+  const event_type = eventTypeNamed(r.event_type);
+  if (event_type === undefined) return null;
   if (typeof source !== 'string' || source.length < 1 || source.length > 100 || !SOURCE_PATTERN.test(source))
     return null;
   if (!optionalText(session_id, 200) || !optionalText(user_id, 200)) return null;

@@ -6,6 +6,18 @@ type Field = (typeof FIELDS)[number];
 const PLACEHOLDER_PAYLOAD = {};
 
 /**
+ * The field named by text[start, end), compared in place. Hint: keying `values` by a fresh slice of the message
+ * made V8 internalize six new strings per event (measured ~0.35 µs each), most of this function's cost.
+ */
+function fieldAt(text: string, start: number, end: number): Field | undefined {
+  for (const field of FIELDS) if (field.length === end - start && text.startsWith(field, start)) return field;
+  return undefined;
+}
+
+/** The fields read so far; undefined until seen. One fixed shape, so storing by field name stays a fast store. */
+type Values = Record<Field, string | null | undefined>;
+
+/**
  * A one-event `/ws/publish` message read without JSON.parse, or null (take the general path, which then decides and
  * explains). Only the common shape: one object of the six event fields, no whitespace or escapes, and a canonical
  * payload (see canonicalJson), whose text becomes `payloadJson` as is. A property test holds that whenever this
@@ -14,15 +26,22 @@ const PLACEHOLDER_PAYLOAD = {};
 export function fastSingleEvent(text: string, limits: PayloadLimits): EventInput | null {
   const maxDepth = limits.maxJsonDepth;
   if (maxDepth < 1 || text.charCodeAt(0) !== 0x7b || text.charCodeAt(text.length - 1) !== 0x7d) return null;
-  const values: Partial<Record<Field, string | null>> = {};
+  const values: Values = {
+    event_type: undefined,
+    source: undefined,
+    session_id: undefined,
+    user_id: undefined,
+    payload: undefined,
+    id: undefined,
+  };
   let payloadJson = '{}';
   let payloadKeys = 0;
   let i = 1;
   for (;;) {
     const keyEnd = canonicalStringEnd(text, i);
     if (keyEnd < 0 || text.charCodeAt(keyEnd) !== 0x3a /* : */) return null;
-    const key = text.slice(i + 1, keyEnd - 1) as Field;
-    if (!FIELDS.includes(key) || key in values) return null;
+    const key = fieldAt(text, i + 1, keyEnd - 1);
+    if (key === undefined || values[key] !== undefined) return null;
     i = keyEnd + 1;
     if (text.startsWith('null', i)) {
       values[key] = null;
@@ -49,12 +68,7 @@ export function fastSingleEvent(text: string, limits: PayloadLimits): EventInput
 }
 
 /** The fields read, checked exactly as the general path checks a shape-valid event. */
-function accept(
-  values: Partial<Record<Field, string | null>>,
-  payloadJson: string,
-  payloadKeys: number,
-  limits: PayloadLimits,
-): EventInput | null {
+function accept(values: Values, payloadJson: string, payloadKeys: number, limits: PayloadLimits): EventInput | null {
   const payload = values.payload === undefined ? undefined : values.payload === null ? null : PLACEHOLDER_PAYLOAD;
   const shape = fastEventShape({ ...values, payload });
   // Hint: near the limits the general path words the refusal; 3 bytes per UTF-16 unit bounds the UTF-8 size.
