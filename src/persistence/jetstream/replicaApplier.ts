@@ -5,6 +5,7 @@ import {
   type JetStreamManager,
   type JsMsg,
 } from '@nats-io/jetstream';
+import { GapNotices } from './gapNotices.js';
 
 /** What the applier feeds: one stream message at a time, in sequence order; a throw stops and retries it later. */
 export interface ReplicaSink {
@@ -51,6 +52,7 @@ export class ReplicaApplier {
   private running: Promise<void> | null = null;
   private fetching = false;
   private followTimer: NodeJS.Timeout | null = null;
+  private readonly gaps = new GapNotices();
 
   constructor(private readonly options: ReplicaApplierOptions) {}
 
@@ -192,10 +194,12 @@ export class ReplicaApplier {
       }
       const message = await jsm.streams.getMessage(stream, { seq });
       if (message === null || message.seq !== seq) {
-        onNotice(
-          `replica feed: the consumer skipped sequences ${seq}-${to - 1}, which the stream (first ${info.state.first_seq}) ` +
-            `neither deleted nor serves from its leader; waiting for them`,
-        );
+        const said = this.gaps.decide(seq);
+        if (said !== 'quiet')
+          onNotice(
+            `replica feed: ${said === 'still' ? 'still waiting: ' : ''}the consumer skipped sequences ${seq}-${to - 1}, ` +
+              `which the stream (first ${info.state.first_seq}) neither deleted nor serves from its leader; waiting for them`,
+          );
         return;
       }
       const msgId = message.header?.get('Nats-Msg-Id') ?? '';
