@@ -6,7 +6,7 @@ import { addOffset, emptyTally, type OffsetTally } from '../lib/offsetTally.js';
 import { serveWorker } from '../lib/workerRuntime.js';
 import { asBuffer, openSocket } from '../lib/wsClient.js';
 
-/** Open-loop publishing at a fixed rate; every event carries payload.sent_at (µs since the epoch). */
+/** Open-loop publishing at a fixed rate; every event carries payload.sent_at (µs on the host's monotonic clock). */
 export interface PacedPlan {
   readonly url: string;
   readonly eventsPerSecond: number;
