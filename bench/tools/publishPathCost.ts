@@ -1,5 +1,5 @@
 import { decodeUtf8 } from '../../src/http/wsText.js';
-import { fastSingleEvent } from '../../src/protocol/fastSingleEvent.js';
+import { fastSingleEvent } from '../../src/protocol/fastPublish.js';
 import { decodeJsonMessage } from '../../src/protocol/jsonMessage.js';
 import { publishInputs, readPublishMessage } from '../../src/protocol/publishMessage.js';
 import { type PublishOutcome, wsPublishAckText } from '../../src/protocol/publishReply.js';

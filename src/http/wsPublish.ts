@@ -3,7 +3,7 @@ import type { Logger } from '../actors/logger.js';
 import type { PipelinePort } from '../actors/pipelinePort.js';
 import type { Config } from '../config.js';
 import type { EventInput } from '../protocol/eventInput.js';
-import { fastSingleEvent } from '../protocol/fastSingleEvent.js';
+import { fastEventBatch, fastSingleEvent } from '../protocol/fastPublish.js';
 import { formatIssues } from '../protocol/issue.js';
 import { decodeJsonMessage } from '../protocol/jsonMessage.js';
 import { publishInputs, readPublishMessage } from '../protocol/publishMessage.js';
@@ -116,10 +116,16 @@ export function publishHandlers(
 /** Parse one /ws/publish message and submit it; `ref` is echoed in the reply. */
 function handlePublish(text: string, ip: string, deps: PublishDeps, reply: Reply): void {
   const { config } = deps;
-  // Hint: the common one-event shape skips JSON.parse and the payload's re-serialization (same input, same replies).
+  // Hint: the common shapes (one event, an array of events) skip JSON.parse and the payloads' re-serialization (same
+  // inputs, same replies).
   const fast = fastSingleEvent(text, config);
   if (fast !== null) {
     if (!rateLimited(ip, undefined, deps, reply)) submit([fast], false, undefined, deps, reply);
+    return;
+  }
+  const batch = fastEventBatch(text, config);
+  if (batch !== null) {
+    if (!rateLimited(ip, undefined, deps, reply)) submit(batch, true, undefined, deps, reply);
     return;
   }
   const decoded = decodeJsonMessage(text, config.maxJsonDepth);

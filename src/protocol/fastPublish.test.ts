@@ -2,19 +2,19 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { EventFactory } from '../../bench/lib/eventFactory.js';
 import { EVENT_TYPES } from './eventTypes.js';
-import { fastSingleEvent } from './fastSingleEvent.js';
+import { fastEventBatch, fastSingleEvent } from './fastPublish.js';
 import { decodeJsonMessage } from './jsonMessage.js';
 import { publishInputs, readPublishMessage } from './publishMessage.js';
 
 const LIMITS = { maxJsonDepth: 4, maxPayloadKeys: 6, maxPayloadBytes: 400 };
 
-/** What the general path makes of a message: its inputs when it would accept it, else null. */
-function generalPath(text: string, limits = LIMITS) {
+/** What the general path makes of a message: its inputs when it would accept it as `shape`, else null. */
+function generalPath(text: string, limits = LIMITS, shape: 'single' | 'batch' = 'single') {
   const decoded = decodeJsonMessage(text, limits.maxJsonDepth);
   if (!decoded.ok) return null;
   const message = readPublishMessage(decoded.value, 'message');
   const parsed = publishInputs(message, limits, 'events');
-  return parsed.ok && !message.isBatch && message.ref === undefined ? parsed.value : null;
+  return parsed.ok && message.isBatch === (shape === 'batch') && message.ref === undefined ? parsed.value : null;
 }
 
 const good = <T>(usual: fc.Arbitrary<T>, odd: fc.Arbitrary<T>) =>
@@ -118,5 +118,81 @@ describe('fastSingleEvent', () => {
       `${ok} `,
     ])
       expect(fastSingleEvent(text, limits)).toBeNull();
+  });
+});
+
+describe('fastEventBatch', () => {
+  // Plain events (JSON.stringify of a valid one) mixed with the odd messages above, so that whole arrays often qualify.
+  const plain = fc
+    .record({
+      event_type: fc.constantFrom(...EVENT_TYPES),
+      source: fc.constantFrom('app', 'a.b-c'),
+      session_id: fc.option(fc.constantFrom('s1', 's2')),
+      payload: fc.dictionary(fc.constantFrom('a', 'b', 'quiz_id'), fc.oneof(fc.integer(), fc.string({ maxLength: 4 }))),
+    })
+    .map((event) => JSON.stringify(event));
+  const item = fc.oneof({ weight: 3, arbitrary: plain }, { weight: 1, arbitrary: message });
+  const batch = fc
+    .tuple(fc.array(item, { maxLength: 4 }), fc.constantFrom('', '', '', ' ', '\n'), fc.nat({ max: 9 }))
+    .map(([items, space, dice]) => {
+      const inner = items.join(`,${space}`);
+      // Now and then an envelope or trailing text, which only the general path reads.
+      if (dice === 9) return `{"events":[${inner}]}`;
+      if (dice === 8) return `[${inner}]${space === '' ? ',' : space}`;
+      return `[${inner}]`;
+    });
+
+  it('answers only where the general path accepts the array, and then with exactly its inputs', () => {
+    let answered = 0;
+    let several = 0;
+    fc.assert(
+      fc.property(batch, fc.integer({ min: 0, max: 6 }), (text, depth) => {
+        const limits = { ...LIMITS, maxJsonDepth: depth };
+        const fast = fastEventBatch(text, limits);
+        if (fast === null) return;
+        answered++;
+        if (fast.length > 1) several++;
+        expect(generalPath(text, limits, 'batch')).toEqual(fast);
+      }),
+      { numRuns: 5_000 },
+    );
+    // Not vacuous: many arrays took the fast path, arrays of several events among them.
+    expect(answered).toBeGreaterThan(100);
+    expect(several).toBeGreaterThan(20);
+  });
+
+  it('reads the arrays the benchmarks send on the fast path', () => {
+    const factory = new EventFactory({ seed: 11, sessions: 1_000, users: 5_000 });
+    const limits = { maxJsonDepth: 32, maxPayloadKeys: 100, maxPayloadBytes: 65_536 };
+    for (let i = 0; i < 50; i++) {
+      const text = JSON.stringify(Array.from({ length: 100 }, () => factory.next()));
+      const fast = fastEventBatch(text, limits);
+      expect(fast).toHaveLength(100);
+      expect(generalPath(text, limits, 'batch')).toEqual(fast);
+    }
+  });
+
+  it('leaves every other shape to the general path', () => {
+    const limits = { maxJsonDepth: 32, maxPayloadKeys: 100, maxPayloadBytes: 65_536 };
+    const ok = '{"event_type":"quiz_started","source":"a","payload":{"n":1}}';
+    expect(fastEventBatch(`[${ok},${ok}]`, limits)).toHaveLength(2);
+    for (const text of [
+      ok,
+      '[]',
+      `[${ok},]`,
+      `[${ok}, ${ok}]`,
+      `[${ok}][${ok}]`,
+      `[${ok},{"event_type":"quiz_started","source":"a","payload":{"n":1.0}}]`,
+      `[${ok},{"event_type":"nope","source":"a"}]`,
+      `{"events":[${ok}]}`,
+      `[${ok}] `,
+    ])
+      expect(fastEventBatch(text, limits)).toBeNull();
+    // The array is a level of nesting: a payload that fits a single event's depth can be one level too deep here.
+    const depth3 = { ...limits, maxJsonDepth: 3 };
+    const nested = '{"event_type":"quiz_started","source":"a","payload":{"n":{"m":1}}}';
+    expect(fastSingleEvent(nested, depth3)).not.toBeNull();
+    expect(fastEventBatch(`[${nested}]`, depth3)).toBeNull();
+    expect(generalPath(`[${nested}]`, depth3, 'batch')).toBeNull();
   });
 });
