@@ -3,9 +3,8 @@ import type { PipelinePort } from '../actors/pipelinePort.js';
 import type { Config } from '../config.js';
 import { parseEventQuery } from '../protocol/eventQuery.js';
 import { recordJson, recordsJson } from '../protocol/eventRecord.js';
-import { fastEventBatch, fastSingleEvent } from '../protocol/fastPublish.js';
 import { formatIssues, preview } from '../protocol/issue.js';
-import { type PublishInputs, publishInputs, readPublishMessage } from '../protocol/publishMessage.js';
+import { publishInputs, readPublishMessage } from '../protocol/publishMessage.js';
 import { type PublishReply, publishReply } from '../protocol/publishReply.js';
 import { parseIsoTimestamp } from '../protocol/timestamp.js';
 import { HttpError } from './httpError.js';
@@ -18,33 +17,15 @@ export function queryMap(query: string): Map<string, string> {
   return new Map(new URLSearchParams(query));
 }
 
-/** The POST /events body as text: UTF-8 only. */
-function bodyText(body: Buffer): string {
+/** The parsed POST /events body: one event, or an all-or-nothing array. */
+function parseBody(body: Buffer): unknown {
   // Hint: toString would turn broken UTF-8 into U+FFFD and store something the producer never sent.
   if (!isUtf8(body)) throw new HttpError(400, 'Invalid JSON body: not valid UTF-8');
-  return body.toString('utf8');
-}
-
-/** The parsed POST /events body: one event, or an all-or-nothing array. */
-function parseBody(text: string): unknown {
   try {
-    return JSON.parse(text);
+    return JSON.parse(body.toString('utf8'));
   } catch (error) {
     throw new HttpError(400, `Invalid JSON body: ${(error as Error).message}`);
   }
-}
-
-/**
- * The body's events and whether it was an array, or its issues. Hint: the common canonical shapes are read without
- * JSON.parse (fastPublish, property-tested against this general path too); anything else takes the general path.
- */
-function publishBody(text: string, config: Config): { inputs: PublishInputs; isArray: boolean } {
-  const single = fastSingleEvent(text, config);
-  if (single !== null) return { inputs: { ok: true, value: [single] }, isArray: false };
-  const batch = fastEventBatch(text, config);
-  if (batch !== null) return { inputs: { ok: true, value: batch }, isArray: true };
-  const message = readPublishMessage(parseBody(text), 'body');
-  return { inputs: publishInputs(message, config, 'body'), isArray: message.isBatch };
 }
 
 /** Render a publish reply: the stored record(s), or the old service's `{detail}` with its status. */
@@ -67,8 +48,10 @@ export function eventRoutes(config: Config, pipeline: PipelinePort): RouteSpec[]
       auth: true,
       handler: (_info, reply) =>
         readBody(reply, config.maxBodyBytes, (body) => {
-          const { inputs: parsed, isArray } = publishBody(bodyText(body), config);
+          const message = readPublishMessage(parseBody(body), 'body');
+          const parsed = publishInputs(message, config, 'body');
           if (!parsed.ok) throw validationError(parsed.issues.listed, 'body', parsed.issues.total, body.byteLength);
+          const isArray = message.isBatch;
           const accepted = pipeline.submit(parsed.value, (outcome) =>
             reply.run(() => renderPublish(reply, publishReply(outcome), isArray)),
           );

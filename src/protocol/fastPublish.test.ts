@@ -17,19 +17,6 @@ function generalPath(text: string, limits = LIMITS, shape: 'single' | 'batch' = 
   return parsed.ok && message.isBatch === (shape === 'batch') && message.ref === undefined ? parsed.value : null;
 }
 
-/** What POST /events makes of the same text (no envelope, no whole-body depth check): its inputs, else null. */
-function restPath(text: string, limits = LIMITS, shape: 'single' | 'batch' = 'single') {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return null;
-  }
-  const message = readPublishMessage(value, 'body');
-  const parsed = publishInputs(message, limits, 'body');
-  return parsed.ok && message.isBatch === (shape === 'batch') ? parsed.value : null;
-}
-
 const good = <T>(usual: fc.Arbitrary<T>, odd: fc.Arbitrary<T>) =>
   fc.oneof({ weight: 6, arbitrary: usual }, { weight: 1, arbitrary: odd });
 // Hint: pieces chosen to hit every way a text can be valid JSON yet not canonical, or not an acceptable event.
@@ -86,7 +73,6 @@ function tieObject(): fc.Arbitrary<string> {
     .map((pairs) => `{${pairs.map(([k, v]) => `${JSON.stringify(k)}:${v}`).join(',')}}`);
 }
 
-// Both readers serve /ws/publish and POST /events, so each is held to both general paths.
 describe('fastSingleEvent', () => {
   it('answers only where the general path accepts the message, and then with exactly its input', () => {
     let answered = 0;
@@ -97,7 +83,6 @@ describe('fastSingleEvent', () => {
         if (fast === null) return;
         answered++;
         expect(generalPath(text, limits)).toEqual([fast]);
-        expect(restPath(text, limits)).toEqual([fast]);
       }),
       { numRuns: 5_000 },
     );
@@ -168,7 +153,6 @@ describe('fastEventBatch', () => {
         answered++;
         if (fast.length > 1) several++;
         expect(generalPath(text, limits, 'batch')).toEqual(fast);
-        expect(restPath(text, limits, 'batch')).toEqual(fast);
       }),
       { numRuns: 5_000 },
     );
