@@ -116,8 +116,8 @@ export function publishHandlers(
 /** Parse one /ws/publish message and submit it; `ref` is echoed in the reply. */
 function handlePublish(text: string, ip: string, deps: PublishDeps, reply: Reply): void {
   const { config } = deps;
-  // Hint: the common shapes (one event, an array of events) skip JSON.parse and the payloads' re-serialization (same
-  // inputs, same replies).
+  // Hint: the common shapes (one event, an array, the SDK's envelope) skip JSON.parse and the payloads'
+  // re-serialization (same inputs, same replies).
   const fast = fastSingleEvent(text, config);
   if (fast !== null) {
     if (!rateLimited(ip, undefined, deps, reply)) submit([fast], false, undefined, deps, reply);
@@ -125,7 +125,7 @@ function handlePublish(text: string, ip: string, deps: PublishDeps, reply: Reply
   }
   const batch = fastEventBatch(text, config);
   if (batch !== null) {
-    if (!rateLimited(ip, undefined, deps, reply)) submit(batch, true, undefined, deps, reply);
+    if (!rateLimited(ip, batch.ref, deps, reply)) submit(batch.inputs, true, batch.ref, deps, reply);
     return;
   }
   const decoded = decodeJsonMessage(text, config.maxJsonDepth);

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { EventFactory } from '../../bench/lib/eventFactory.js';
+import { messageText, type Unit } from '../client/publishBatcher.js';
 import { EVENT_TYPES } from './eventTypes.js';
 import { fastEventBatch, fastSingleEvent } from './fastPublish.js';
 import { decodeJsonMessage } from './jsonMessage.js';
@@ -8,13 +9,22 @@ import { publishInputs, readPublishMessage } from './publishMessage.js';
 
 const LIMITS = { maxJsonDepth: 4, maxPayloadKeys: 6, maxPayloadBytes: 400 };
 
-/** What the general path makes of a message: its inputs when it would accept it as `shape`, else null. */
-function generalPath(text: string, limits = LIMITS, shape: 'single' | 'batch' = 'single') {
+/** What the general path makes of a one-event message: its inputs when it would accept it, else null. */
+function generalPath(text: string, limits = LIMITS) {
   const decoded = decodeJsonMessage(text, limits.maxJsonDepth);
   if (!decoded.ok) return null;
   const message = readPublishMessage(decoded.value, 'message');
   const parsed = publishInputs(message, limits, 'events');
-  return parsed.ok && message.isBatch === (shape === 'batch') && message.ref === undefined ? parsed.value : null;
+  return parsed.ok && !message.isBatch && message.ref === undefined ? parsed.value : null;
+}
+
+/** What the general path makes of a batch message: its inputs and `ref` when it would accept it, else null. */
+function generalBatch(text: string, limits = LIMITS) {
+  const decoded = decodeJsonMessage(text, limits.maxJsonDepth);
+  if (!decoded.ok) return null;
+  const message = readPublishMessage(decoded.value, 'message');
+  const parsed = publishInputs(message, limits, 'events');
+  return parsed.ok && message.isBatch ? { inputs: parsed.value, ref: message.ref } : null;
 }
 
 const good = <T>(usual: fc.Arbitrary<T>, odd: fc.Arbitrary<T>) =>
@@ -133,32 +143,45 @@ describe('fastEventBatch', () => {
     .map((event) => JSON.stringify(event));
   const item = fc.oneof({ weight: 3, arbitrary: plain }, { weight: 1, arbitrary: message });
   const batch = fc
-    .tuple(fc.array(item, { maxLength: 4 }), fc.constantFrom('', '', '', ' ', '\n'), fc.nat({ max: 9 }))
-    .map(([items, space, dice]) => {
+    .tuple(fc.array(item, { maxLength: 4 }), fc.constantFrom('', '', '', ' ', '\n'), fc.nat({ max: 10 }))
+    .chain(([items, space, dice]) => {
       const inner = items.join(`,${space}`);
-      // Now and then an envelope or trailing text, which only the general path reads.
-      if (dice === 9) return `{"events":[${inner}]}`;
-      if (dice === 8) return `[${inner}]${space === '' ? ',' : space}`;
-      return `[${inner}]`;
+      // Envelopes with every kind of ref (the fast path takes plain non-negative integers, first), other envelope
+      // layouts and trailing text, which only the general path reads.
+      if (dice >= 6)
+        return fc
+          .constantFrom('1', '0', '42', '123456789012345', '1234567890123456', '01', '-1', '1.5', '1e3', '"a"', 'null')
+          .map((ref) =>
+            dice === 6
+              ? `{"events":[${inner}],"ref":${ref}}`
+              : dice === 7
+                ? `{"events":[${inner}]}`
+                : `{"ref":${ref},${space}"events":[${inner}]}`,
+          );
+      if (dice === 5) return fc.constant(`[${inner}]${space === '' ? ',' : space}`);
+      return fc.constant(`[${inner}]`);
     });
 
-  it('answers only where the general path accepts the array, and then with exactly its inputs', () => {
+  it('answers only where the general path accepts the batch, and then with exactly its inputs and ref', () => {
     let answered = 0;
     let several = 0;
+    let envelopes = 0;
     fc.assert(
-      fc.property(batch, fc.integer({ min: 0, max: 6 }), (text, depth) => {
+      fc.property(batch, fc.integer({ min: 0, max: 7 }), (text, depth) => {
         const limits = { ...LIMITS, maxJsonDepth: depth };
         const fast = fastEventBatch(text, limits);
         if (fast === null) return;
         answered++;
-        if (fast.length > 1) several++;
-        expect(generalPath(text, limits, 'batch')).toEqual(fast);
+        if (fast.inputs.length > 1) several++;
+        if (fast.ref !== undefined) envelopes++;
+        expect(generalBatch(text, limits)).toEqual(fast);
       }),
-      { numRuns: 5_000 },
+      { numRuns: 6_000 },
     );
-    // Not vacuous: many arrays took the fast path, arrays of several events among them.
+    // Not vacuous: many batches took the fast path, arrays of several events and envelopes among them.
     expect(answered).toBeGreaterThan(100);
     expect(several).toBeGreaterThan(20);
+    expect(envelopes).toBeGreaterThan(20);
   });
 
   it('reads the arrays the benchmarks send on the fast path', () => {
@@ -167,15 +190,40 @@ describe('fastEventBatch', () => {
     for (let i = 0; i < 50; i++) {
       const text = JSON.stringify(Array.from({ length: 100 }, () => factory.next()));
       const fast = fastEventBatch(text, limits);
-      expect(fast).toHaveLength(100);
-      expect(generalPath(text, limits, 'batch')).toEqual(fast);
+      expect(fast?.inputs).toHaveLength(100);
+      expect(generalBatch(text, limits)).toEqual(fast);
+    }
+  });
+
+  it("reads the SDK's envelopes on the fast path", () => {
+    const factory = new EventFactory({ seed: 12, sessions: 1_000, users: 5_000 });
+    const limits = { maxJsonDepth: 32, maxPayloadKeys: 100, maxPayloadBytes: 65_536 };
+    const unit = (i: number): Unit => ({
+      events: [JSON.stringify({ ...factory.next(), id: `p-${i}` })],
+      ids: [`p-${i}`],
+      bytes: 0,
+      solo: false,
+      deadline: 0,
+      resolve: () => undefined,
+      reject: () => undefined,
+    });
+    for (let ref = 1; ref <= 50; ref++) {
+      const text = messageText(
+        ref,
+        Array.from({ length: 20 }, (_, i) => unit(ref * 100 + i)),
+      );
+      const fast = fastEventBatch(text, limits);
+      expect(fast?.ref).toBe(ref);
+      expect(fast?.inputs).toHaveLength(20);
+      expect(generalBatch(text, limits)).toEqual(fast);
     }
   });
 
   it('leaves every other shape to the general path', () => {
     const limits = { maxJsonDepth: 32, maxPayloadKeys: 100, maxPayloadBytes: 65_536 };
     const ok = '{"event_type":"quiz_started","source":"a","payload":{"n":1}}';
-    expect(fastEventBatch(`[${ok},${ok}]`, limits)).toHaveLength(2);
+    expect(fastEventBatch(`[${ok},${ok}]`, limits)?.inputs).toHaveLength(2);
+    expect(fastEventBatch(`{"ref":7,"events":[${ok}]}`, limits)).toMatchObject({ ref: 7 });
     for (const text of [
       ok,
       '[]',
@@ -185,6 +233,10 @@ describe('fastEventBatch', () => {
       `[${ok},{"event_type":"quiz_started","source":"a","payload":{"n":1.0}}]`,
       `[${ok},{"event_type":"nope","source":"a"}]`,
       `{"events":[${ok}]}`,
+      `{"events":[${ok}],"ref":7}`,
+      `{"ref":"7","events":[${ok}]}`,
+      `{"ref":7,"events":[]}`,
+      `{"ref":7,"events":[${ok}],"x":1}`,
       `[${ok}] `,
     ])
       expect(fastEventBatch(text, limits)).toBeNull();
@@ -193,6 +245,6 @@ describe('fastEventBatch', () => {
     const nested = '{"event_type":"quiz_started","source":"a","payload":{"n":{"m":1}}}';
     expect(fastSingleEvent(nested, depth3)).not.toBeNull();
     expect(fastEventBatch(`[${nested}]`, depth3)).toBeNull();
-    expect(generalPath(`[${nested}]`, depth3, 'batch')).toBeNull();
+    expect(generalBatch(`[${nested}]`, depth3)).toBeNull();
   });
 });
