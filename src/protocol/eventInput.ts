@@ -165,15 +165,17 @@ function checkPayload(event: EventShape, limits: PayloadLimits): ParseResult<Eve
       };
     }
   }
+  return { ok: true, value: eventInputOf(event, payloadJson) };
+}
+
+/** The stored form of a valid event: absent optional fields as null, the payload as its JSON text. */
+export function eventInputOf(event: EventShape, payloadJson: string): EventInput {
   return {
-    ok: true,
-    value: {
-      id: event.id ?? null,
-      event_type: event.event_type,
-      source: event.source,
-      session_id: event.session_id ?? null,
-      user_id: event.user_id ?? null,
-      payloadJson,
-    },
+    id: event.id ?? null,
+    event_type: event.event_type,
+    source: event.source,
+    session_id: event.session_id ?? null,
+    user_id: event.user_id ?? null,
+    payloadJson,
   };
 }

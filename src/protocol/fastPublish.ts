@@ -1,5 +1,5 @@
 import { canonicalObjectEnd, canonicalStringEnd } from './canonicalJson.js';
-import { type EventInput, fastEventShape, type PayloadLimits } from './eventInput.js';
+import { type EventInput, eventInputOf, fastEventShape, type PayloadLimits } from './eventInput.js';
 
 const FIELDS = ['event_type', 'source', 'session_id', 'user_id', 'payload', 'id'] as const;
 type Field = (typeof FIELDS)[number];
@@ -141,12 +141,5 @@ function accept(values: Values, payloadJson: string, payloadKeys: number, limits
   // Hint: near the limits the general path words the refusal; 3 bytes per UTF-16 unit bounds the UTF-8 size.
   if (shape === null || payloadKeys > limits.maxPayloadKeys || payloadJson.length * 3 > limits.maxPayloadBytes)
     return null;
-  return {
-    id: shape.id ?? null,
-    event_type: shape.event_type,
-    source: shape.source,
-    session_id: shape.session_id ?? null,
-    user_id: shape.user_id ?? null,
-    payloadJson,
-  };
+  return eventInputOf(shape, payloadJson);
 }
