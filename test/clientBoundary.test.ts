@@ -14,13 +14,15 @@ function runtimeImports(source: string): string[] {
 }
 
 describe('the client SDK stays a client', () => {
-  it('loads nothing server-side at runtime: only its own files, the pure event type list, nanoid and ws (Node 20 fallback)', () => {
+  it('loads nothing server-side at runtime: only its own files, the pure event type list and id maker, nanoid and ws (Node 20 fallback)', () => {
     expect(files.length).toBeGreaterThan(5);
     for (const name of files) {
       const allowed = new Set([
         'nanoid',
         'ws',
         '../protocol/eventTypes.js',
+        // Pure too: it imports only nanoid's alphabet.
+        '../protocol/prefixedIds.js',
         ...(name === 'node.ts' ? ['node:fs/promises', 'node:path'] : []),
       ]);
       for (const spec of runtimeImports(readFileSync(new URL(name, dir), 'utf8'))) {

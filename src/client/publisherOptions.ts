@@ -1,4 +1,4 @@
-import { nanoid } from 'nanoid';
+import { prefixedIds } from '../protocol/prefixedIds.js';
 import type { BackoffOptions } from './backoff.js';
 import { realScheduler, type Scheduler } from './scheduler.js';
 import type { WebSocketConstructor } from './webSocket.js';
@@ -25,7 +25,7 @@ export interface PublisherOptions {
   readonly backoff?: BackoffOptions;
   readonly scheduler?: Scheduler;
   readonly random?: () => number;
-  /** Producer id generator (default `evt_` + nanoid). */
+  /** Producer id generator (default `evt_` + 21 characters of nanoid's URL alphabet, as `evt_${nanoid()}`). */
   readonly newId?: () => string;
 }
 
@@ -44,7 +44,7 @@ export function withDefaults(options: PublisherOptions): ResolvedPublisherOption
     deliveryTimeoutMs: 120_000,
     scheduler: realScheduler,
     random: Math.random,
-    newId: () => `evt_${nanoid()}`,
+    newId: prefixedIds('evt_'),
     ...options,
   };
 }

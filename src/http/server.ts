@@ -9,6 +9,7 @@ import { checkDatabasePath } from '../persistence/databasePath.js';
 import { LogOpenError } from '../persistence/eventLog.js';
 import type { JetStreamEventLog } from '../persistence/jetstream/jetStreamEventLog.js';
 import { SqliteEventLog } from '../persistence/sqliteEventLog.js';
+import { prefixedIds } from '../protocol/prefixedIds.js';
 import { registerDashboard } from './dashboard.js';
 import { explainListenFailure } from './listenFailure.js';
 import { ServerMetrics } from './metrics.js';
@@ -179,7 +180,7 @@ function openLog(
     path: config.databasePath,
     durability: config.durability,
     now,
-    newId: deps.newEventId ?? (() => `evt_${nanoid()}`),
+    newId: deps.newEventId ?? prefixedIds('evt_'),
     isGeneratedId: deps.newEventId === undefined ? (id: string) => SERVER_ID.test(id) : () => true,
     onNotice: (message: string) => logger.warn({}, message),
     newEpoch: customAlphabet('0123456789abcdefghijklmnopqrstuvwxyz', 16),
