@@ -67,7 +67,7 @@ function literalEnd(text: string, at: number, word: string): number {
 export function canonicalValueEnd(text: string, at: number, depth: number): number {
   const c = text.charCodeAt(at);
   if (c === QUOTE) return canonicalStringEnd(text, at);
-  if (c === 0x7b /* { */) return depth > 0 ? canonicalObjectEnd(text, at, depth - 1).end : -1;
+  if (c === 0x7b /* { */) return depth > 0 ? objectEnd(text, at, depth - 1) : -1;
   if (c === 0x5b /* [ */) return depth > 0 ? canonicalArrayEnd(text, at, depth - 1) : -1;
   if (c === 0x74) return literalEnd(text, at, 'true');
   if (c === 0x66) return literalEnd(text, at, 'false');
@@ -88,27 +88,58 @@ function canonicalArrayEnd(text: string, at: number, depth: number): number {
   }
 }
 
+/** Key ranges (start, end) of the objects being scanned, innermost last, so a duplicate check slices nothing. */
+const keyRanges: number[] = [];
+/** How many keys the object objectEnd last finished had. */
+let scannedKeys = 0;
+
 /**
  * A canonical object and its key count. Hint: JSON.parse puts array-index keys ("0", "17") first and keeps one of
  * duplicate keys, so any key starting with a digit, and any repeated key, is left to the general path.
  */
 export function canonicalObjectEnd(text: string, at: number, depth: number): { end: number; keys: number } {
-  const fail = { end: -1, keys: 0 };
-  if (text.charCodeAt(at) !== 0x7b) return fail;
+  const end = objectEnd(text, at, depth);
+  return { end, keys: end < 0 ? 0 : scannedKeys };
+}
+
+/** canonicalObjectEnd without its result object (nested objects need only the end). */
+function objectEnd(text: string, at: number, depth: number): number {
+  if (text.charCodeAt(at) !== 0x7b) return -1;
   let i = at + 1;
-  if (text.charCodeAt(i) === 0x7d /* } */) return { end: i + 1, keys: 0 };
-  const seen: string[] = [];
+  if (text.charCodeAt(i) === 0x7d /* } */) {
+    scannedKeys = 0;
+    return i + 1;
+  }
+  const base = keyRanges.length;
   for (;;) {
     const keyEnd = canonicalStringEnd(text, i);
-    if (keyEnd < 0 || isDigit(text.charCodeAt(i + 1)) || text.charCodeAt(keyEnd) !== COLON) return fail;
-    const key = text.slice(i + 1, keyEnd - 1);
-    if (seen.includes(key)) return fail;
-    seen.push(key);
+    if (keyEnd < 0 || isDigit(text.charCodeAt(i + 1)) || text.charCodeAt(keyEnd) !== COLON) return dropKeys(base, -1);
+    for (let r = base; r < keyRanges.length; r += 2)
+      if (sameText(text, keyRanges[r]!, keyRanges[r + 1]!, i + 1, keyEnd - 1)) return dropKeys(base, -1);
+    keyRanges.push(i + 1, keyEnd - 1);
+    // Hint: a nested object pushes its keys above these and drops them again before it returns.
     i = canonicalValueEnd(text, keyEnd + 1, depth);
-    if (i < 0) return fail;
+    if (i < 0) return dropKeys(base, -1);
     const c = text.charCodeAt(i);
-    if (c === 0x7d) return { end: i + 1, keys: seen.length };
-    if (c !== COMMA) return fail;
+    if (c === 0x7d) {
+      const keys = (keyRanges.length - base) / 2;
+      dropKeys(base, 0);
+      scannedKeys = keys;
+      return i + 1;
+    }
+    if (c !== COMMA) return dropKeys(base, -1);
     i++;
   }
+}
+
+function dropKeys(base: number, result: number): number {
+  keyRanges.length = base;
+  return result;
+}
+
+/** Whether text[a, aEnd) and text[b, bEnd) hold the same characters. */
+function sameText(text: string, a: number, aEnd: number, b: number, bEnd: number): boolean {
+  if (aEnd - a !== bEnd - b) return false;
+  for (let k = 0; k < aEnd - a; k++) if (text.charCodeAt(a + k) !== text.charCodeAt(b + k)) return false;
+  return true;
 }
