@@ -122,16 +122,15 @@ function objectEnd(text: string, at: number, depth: number): number {
     if (i < 0) return dropKeys(base, -1);
     const c = text.charCodeAt(i);
     if (c === 0x7d) {
-      const keys = (keyRanges.length - base) / 2;
-      dropKeys(base, 0);
-      scannedKeys = keys;
-      return i + 1;
+      scannedKeys = (keyRanges.length - base) / 2;
+      return dropKeys(base, i + 1);
     }
     if (c !== COMMA) return dropKeys(base, -1);
     i++;
   }
 }
 
+/** Forget the keys of the object that started at `base` and return `result` (its end, or -1). */
 function dropKeys(base: number, result: number): number {
   keyRanges.length = base;
   return result;
