@@ -6,8 +6,11 @@ import type { Scheduler } from './scheduler.js';
 import { SessionRegistry } from './sessionRegistry.js';
 import type { SessionView } from './sessionView.js';
 
-/** Longest synchronous session-fold slice (ms); longer folds continue after pending I/O. */
-const FOLD_SLICE_MS = 2;
+/**
+ * Longest synchronous session-fold slice (ms); longer folds continue after pending I/O. Hint: every slice delays
+ * whatever arrives during it, so it is kept short (fanout-10k p99 with 2 ms slices was about a fifth higher).
+ */
+const FOLD_SLICE_MS = 0.5;
 
 /** What session folding needs. */
 export interface SessionFoldingOptions {
@@ -82,6 +85,11 @@ export class SessionFolding {
   sweep(): void {
     this.foldSliced();
     this.options.log.saveSessionStatuses(this.registry.passivateIdle());
+  }
+
+  /** Between sweeps: fold what is pending, in slices, so queued records are short-lived. */
+  fold(): void {
+    this.foldSliced();
   }
 
   /** Fold everything pending now (before a listing reads the projection). */

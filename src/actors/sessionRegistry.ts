@@ -97,8 +97,8 @@ export class SessionRegistry {
     const rows: SessionStatusRow[] = [];
     let folded = 0;
     for (const entry of this.dirty) {
-      // Hint: checking the clock every 64 folds keeps its cost out of the loop.
-      if ((++folded & 63) === 0 && this.monotonic() > deadline) break;
+      // Hint: a fold takes 10-20 µs, so checking the clock every 8 keeps slices near their deadline at ~1% cost.
+      if ((++folded & 7) === 0 && this.monotonic() > deadline) break;
       const row = this.fold(entry.sessionId, entry);
       if (row !== null) rows.push(row);
     }
