@@ -151,11 +151,6 @@ export class Pipeline implements PipelinePort {
     this.supervisor.send({ type: 'maintenance.tick' });
   }
 
-  /** Between sweeps: the session actors fold the records queued for them (in short slices). */
-  foldSessions(): void {
-    this.supervisor.send({ type: 'sessions.fold' });
-  }
-
   stats(): RouterStats {
     let lagging = 0;
     let replaying = 0;

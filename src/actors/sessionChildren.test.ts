@@ -74,30 +74,8 @@ describe('session actors as children of the supervisor (manual scheduler)', () =
     const root = actors[0]!;
     /** The newest actor with this id. */
     const actor = (id: string) => actors.findLast((ref) => idOf(ref) === id);
-    return { pipeline, scheduler, publish, root, actor, toRoot, errors, log };
+    return { pipeline, scheduler, publish, root, actor, toRoot, errors };
   }
-
-  it('fold the records queued for them at the fold tick, between sweeps; only the sweep passivates', async () => {
-    const { pipeline, publish, scheduler, actor, log } = start(100);
-    await publish([input('s1', 'session_created'), input('s2', 'quiz_started'), input('s1')]);
-    // Committed records are only queued: no actor yet, nothing in the projection.
-    expect(actor('session:s1')).toBeUndefined();
-    expect(log.listSessions(undefined, 10)).toEqual([]);
-    pipeline.foldSessions();
-    const s1 = actor('session:s1')!;
-    expect(s1.getSnapshot().context).toMatchObject({ event_count: 2, last_offset: 3 });
-    expect(actor('session:s2')!.getSnapshot().value).toBe('in_progress');
-    const saved = log.listSessions(undefined, 10).map((row) => [row.session_id, row.status]);
-    expect(saved.sort()).toEqual([
-      ['s1', 'created'],
-      ['s2', 'in_progress'],
-    ]);
-    scheduler.advance(60_001);
-    pipeline.foldSessions();
-    expect(s1.getSnapshot().status).toBe('active');
-    pipeline.sweep();
-    expect(s1.getSnapshot().status).toBe('stopped');
-  });
 
   it('are the supervisor’s children; a failed one is dropped, rebuilt from the log, and the root keeps running', async () => {
     const { pipeline, publish, root, actor, toRoot, errors } = start(100);

@@ -5,7 +5,7 @@ import type { StoredEvent } from '../protocol/eventRecord.js';
 import { EVENT_TYPES, type EventType } from '../protocol/eventTypes.js';
 import type { SessionStatus } from '../protocol/sessionStatus.js';
 import { sessionLogic } from './sessionLogic.js';
-import { sessionMachine } from './sessionMachine.js';
+import { quizIdOf, type SessionRecord, sessionMachine } from './sessionMachine.js';
 
 /** What the session fold should produce, written as the plainest possible loop. */
 interface Expected {
@@ -63,7 +63,7 @@ function referenceFold(records: readonly StoredEvent[]): Expected {
 function foldWith(
   logic: typeof sessionMachine,
   sessionId: string,
-  batches: readonly (readonly StoredEvent[])[],
+  batches: readonly (readonly SessionRecord[])[],
 ): Expected {
   const actor = createActor(logic, { input: { session_id: sessionId } });
   const errors: unknown[] = [];
@@ -166,7 +166,7 @@ describe.each([
   ['sessionMachine', sessionMachine],
   ['sessionLogic (fast path)', sessionLogic],
 ])('%s', (_name, logic) => {
-  const machineFold = (sessionId: string, batches: readonly (readonly StoredEvent[])[]) =>
+  const machineFold = (sessionId: string, batches: readonly (readonly SessionRecord[])[]) =>
     foldWith(logic, sessionId, batches);
 
   it('starts active with nothing folded', () => {
@@ -214,6 +214,23 @@ describe.each([
     );
   });
 
+  it('folds queued records (their quiz id instead of the payload) as it folds stored ones', () => {
+    fc.assert(
+      fc.property(batchedArb, fc.array(fc.boolean(), { minLength: 1 }), ({ records, batches }, picks) => {
+        let n = 0;
+        const mixed = batches.map((batch) =>
+          batch.map((r): SessionRecord => {
+            if (!picks[n++ % picks.length]) return r;
+            const { offset, event_type, user_id, ts } = r;
+            return { offset, event_type, user_id, ts, quiz_id: quizIdOf(r.payloadJson) };
+          }),
+        );
+        expect(machineFold('s1', mixed)).toEqual(referenceFold(records));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('ignores records it has already folded when a batch overlaps the previous one', () => {
     fc.assert(
       fc.property(batchedArb, fc.nat(10), ({ records, batches }, back) => {
@@ -228,6 +245,27 @@ describe.each([
       }),
       { numRuns: 200 },
     );
+  });
+});
+
+describe('quizIdOf', () => {
+  it('reads the top-level quiz_id as JSON.parse does, from any JSON text (canonical or not)', () => {
+    const payload = fc.dictionary(
+      fc.constantFrom('quiz_id', 'a', 'quiz', 'é'),
+      fc.oneof(fc.jsonValue({ maxDepth: 2 }), fc.dictionary(fc.constantFrom('quiz_id', 'b'), fc.jsonValue())),
+    );
+    fc.assert(
+      fc.property(payload, fc.constantFrom(0, 1), (value, indent) => {
+        const text = JSON.stringify(value, null, indent);
+        const quizId = (JSON.parse(text) as Record<string, unknown>).quiz_id;
+        const expected = typeof quizId === 'string' || typeof quizId === 'number' ? String(quizId) : null;
+        expect(quizIdOf(text)).toBe(expected);
+      }),
+      { numRuns: 1_000 },
+    );
+    expect(quizIdOf('{"quiz_id":"a","quiz_id":7}')).toBe('7');
+    expect(quizIdOf('{"x":{"quiz_id":"inner"}}')).toBeNull();
+    expect(quizIdOf('["quiz_id"]')).toBeNull();
   });
 });
 

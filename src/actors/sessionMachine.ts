@@ -1,4 +1,5 @@
 import { assign, enqueueActions, setup } from 'xstate';
+import { canonicalMemberText } from '../protocol/canonicalJson.js';
 import type { StoredEvent } from '../protocol/eventRecord.js';
 import type { EventType } from '../protocol/eventTypes.js';
 import type { SessionStatus } from '../protocol/sessionStatus.js';
@@ -25,8 +26,12 @@ export interface SessionContext {
   readonly quiz_id: string | null;
 }
 
-/** The fields of a record the fold reads (a StoredEvent has them all). */
-export type SessionRecord = Pick<StoredEvent, 'offset' | 'event_type' | 'user_id' | 'payloadJson' | 'ts'>;
+/**
+ * The fields of a record the fold reads: a StoredEvent has them all; a record queued for a fold carries its
+ * payload's quiz id (`quizIdOf`) instead of the payload, so the queue never holds payload text.
+ */
+export type SessionRecord = Pick<StoredEvent, 'offset' | 'event_type' | 'user_id' | 'ts'> &
+  ({ readonly payloadJson: string } | { readonly quiz_id: string | null });
 
 /** One message per batch per session: the session's records since the last fold, in offset order. */
 export type SessionEvent =
@@ -34,10 +39,17 @@ export type SessionEvent =
   | { readonly type: 'session_created' | 'session_ended'; readonly ts: number }
   | { readonly type: 'quiz_started' | 'quiz_completed' | 'quiz_timeout'; readonly ts: number };
 
-function quizIdOf(payloadJson: string): string | null {
-  // Hint: most payloads have no quiz_id; skip the parse unless the key is there.
+/** A payload's top-level quiz_id as the fold keeps it: a string or number as a string, anything else null. */
+export function quizIdOf(payloadJson: string): string | null {
+  // Hint: most payloads have no quiz_id; skip the scan unless the key is there.
   if (!payloadJson.includes('"quiz_id"')) return null;
-  const value = (JSON.parse(payloadJson) as Record<string, unknown>).quiz_id;
+  const text = canonicalMemberText(payloadJson, 'quiz_id');
+  const value =
+    text === undefined
+      ? (JSON.parse(payloadJson) as Record<string, unknown>).quiz_id
+      : text === null
+        ? null
+        : (JSON.parse(text) as unknown);
   return typeof value === 'string' || typeof value === 'number' ? String(value) : null;
 }
 
@@ -62,7 +74,7 @@ export function foldRecords(context: SessionContext, records: readonly SessionRe
   for (let i = records.length - 1; i >= 0; i--) {
     const record = records[i]!;
     if (before !== null && record.offset <= before) break;
-    const found = quizIdOf(record.payloadJson);
+    const found = 'quiz_id' in record ? record.quiz_id : quizIdOf(record.payloadJson);
     if (found !== null) {
       quiz_id = found;
       break;

@@ -156,11 +156,6 @@ export const supervisorMachine = setup({
       guarded(parts, 'session sweep', () => parts.sessions.sweep());
       for (const ref of parts.sessions.takeRetired()) enqueue.stopChild(ref);
     }),
-    // Hint: enqueueActions for the same reason as sessionRequest below: session actors fold inside.
-    foldSessions: enqueueActions(({ context, enqueue }) => {
-      guarded(context.parts, 'session fold', () => context.parts.sessions.fold());
-      for (const ref of context.parts.sessions.takeRetired()) enqueue.stopChild(ref);
-    }),
     // Hint: a failed session actor is dropped (the root lives on); the next read or fold rebuilds it from the log.
     dropSession: enqueueActions(({ context, event, enqueue }) => {
       if (!('error' in event)) return;
@@ -230,7 +225,6 @@ export const supervisorMachine = setup({
       on: {
         'subscriber.open': { actions: 'open' },
         'maintenance.tick': { actions: 'sweep' },
-        'sessions.fold': { actions: 'foldSessions' },
         shutdown: 'draining',
       },
     },

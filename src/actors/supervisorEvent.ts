@@ -69,7 +69,6 @@ export type SupervisorEvent =
   | { readonly type: 'subscriber.drained'; readonly id: string }
   | { readonly type: 'subscriber.gone'; readonly id: string }
   | { readonly type: 'maintenance.tick' }
-  | { readonly type: 'sessions.fold' }
   | { readonly type: 'sessions.view'; readonly sessionId: string; readonly answer: Answer<SessionView | null> }
   | {
       readonly type: 'sessions.list';

@@ -57,11 +57,6 @@ export interface RunningServer {
 
 const VERSION = packageVersion();
 const SWEEP_MS = 1_000;
-/**
- * Session actors fold their queued records this often (and at every sweep). Hint: records queued for a whole
- * sweep outlive V8's young generation and are copied and promoted; fanout-10k p99 was lower with 250 ms.
- */
-const SESSION_FOLD_MS = 250;
 const SERVER_ID = /^evt_[A-Za-z0-9_-]{21}$/;
 
 /** The index tail rebuilt in memory at open, reported for operators. */
@@ -151,13 +146,11 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   const port = uws.us_socket_local_port(listenSocket);
 
   const stopSweeping = scheduler.every(SWEEP_MS, () => pipeline.sweep());
-  const stopFolding = scheduler.every(SESSION_FOLD_MS, () => pipeline.foldSessions());
   let closing: Promise<void> | null = null;
   const close = () =>
     (closing ??= (async () => {
       uws.us_listen_socket_close(listenSocket);
       stopSweeping();
-      stopFolding();
       await pipeline.shutdown();
       for (const ws of [...sockets]) {
         try {

@@ -142,3 +142,29 @@ function sameText(text: string, a: number, aEnd: number, b: number, bEnd: number
   for (let k = 0; k < aEnd - a; k++) if (text.charCodeAt(a + k) !== text.charCodeAt(b + k)) return false;
   return true;
 }
+
+/** Nesting the member scan follows before it leaves a payload to JSON.parse. */
+const MEMBER_SCAN_DEPTH = 64;
+
+/**
+ * The value text of the top-level member `key` of a canonical JSON object (the last one when repeated, as JSON.parse
+ * keeps), null when there is none, undefined when the text is not provably canonical (the caller parses it). Hint:
+ * reading one member this way allocates nothing but the answer, where JSON.parse builds the whole payload.
+ */
+export function canonicalMemberText(text: string, key: string): string | null | undefined {
+  if (text.charCodeAt(0) !== 0x7b) return undefined;
+  let i = 1;
+  if (text.charCodeAt(i) === 0x7d) return i + 1 === text.length ? null : undefined;
+  let found: string | null = null;
+  for (;;) {
+    const keyEnd = canonicalStringEnd(text, i);
+    if (keyEnd < 0 || text.charCodeAt(keyEnd) !== COLON) return undefined;
+    const valueEnd = canonicalValueEnd(text, keyEnd + 1, MEMBER_SCAN_DEPTH);
+    if (valueEnd < 0) return undefined;
+    if (keyEnd - i === key.length + 2 && text.startsWith(key, i + 1)) found = text.slice(keyEnd + 1, valueEnd);
+    const c = text.charCodeAt(valueEnd);
+    if (c === 0x7d) return valueEnd + 1 === text.length ? found : undefined;
+    if (c !== COMMA) return undefined;
+    i = valueEnd + 1;
+  }
+}

@@ -1,0 +1,75 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { canonicalMemberText } from './canonicalJson.js';
+
+// Hint: keys and values chosen to hit escapes, repeated and nested keys, digit keys and every kind of JSON value.
+const key = fc.constantFrom('quiz_id', 'a', 'quiz', 'quiz_id ', '0', '__proto__', 'qu"iz', 'é');
+const leaf = fc.oneof(
+  fc.constantFrom('1', '-0.5', '1e+21', '"q1"', '""', '"a\\"b"', '"é😀"', 'true', 'false', 'null'),
+  fc.integer().map(String),
+  fc.string({ maxLength: 6 }).map((s) => JSON.stringify(s)),
+);
+const value: fc.Arbitrary<string> = fc.letrec<{ value: string }>((tie) => ({
+  value: fc.oneof(
+    { depthSize: 'small', withCrossShrink: true },
+    leaf,
+    fc.array(tie('value'), { maxLength: 3 }).map((items) => `[${items.join(',')}]`),
+    fc
+      .array(fc.tuple(key, tie('value')), { maxLength: 3 })
+      .map((members) => `{${members.map(([k, v]) => `${JSON.stringify(k)}:${v}`).join(',')}}`),
+  ),
+})).value;
+/** An object text, keys possibly repeated; `spaced` adds whitespace JSON allows and the canonical form has not. */
+const objectText = fc.tuple(fc.array(fc.tuple(key, value), { maxLength: 5 }), fc.boolean()).map(([members, spaced]) => {
+  const sep = spaced ? ', ' : ',';
+  return `{${members.map(([k, v]) => `${JSON.stringify(k)}:${v}`).join(sep)}}`;
+});
+
+describe('canonicalMemberText', () => {
+  it('agrees with JSON.parse on every object text it answers for', () => {
+    fc.assert(
+      fc.property(objectText, (text) => {
+        const parsed = JSON.parse(text) as Record<string, unknown>;
+        const found = canonicalMemberText(text, 'quiz_id');
+        if (found === undefined) return;
+        if (found === null) expect(Object.hasOwn(parsed, 'quiz_id')).toBe(false);
+        else expect(JSON.parse(found)).toEqual(parsed.quiz_id);
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+
+  it('answers for every text in JSON.stringify form without escapes or nested digit keys', () => {
+    const plain = fc.dictionary(
+      fc.constantFrom('quiz_id', 'a', 'b', 'quiz'),
+      fc.oneof(
+        fc.integer(),
+        fc.constantFrom('q1', 'x y', 'é'),
+        fc.boolean(),
+        fc.constant(null),
+        fc.dictionary(fc.constantFrom('quiz_id', 'c'), fc.integer()),
+        fc.array(fc.integer(), { maxLength: 3 }),
+      ),
+    );
+    fc.assert(
+      fc.property(plain, (payload) => {
+        const found = canonicalMemberText(JSON.stringify(payload), 'quiz_id');
+        if (found === undefined) throw new Error(`no answer for ${JSON.stringify(payload)}`);
+        expect(found === null ? undefined : JSON.parse(found)).toEqual(payload.quiz_id);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('takes the last of repeated keys, skips nested ones, and leaves non-canonical text to the caller', () => {
+    expect(canonicalMemberText('{"quiz_id":"a","x":1,"quiz_id":"b"}', 'quiz_id')).toBe('"b"');
+    expect(canonicalMemberText('{"x":{"quiz_id":1},"y":["quiz_id"]}', 'quiz_id')).toBeNull();
+    expect(canonicalMemberText('{"quiz_id":{"a":[1,2]}}', 'quiz_id')).toBe('{"a":[1,2]}');
+    expect(canonicalMemberText('{}', 'quiz_id')).toBeNull();
+    expect(canonicalMemberText('{"quiz_id": 1}', 'quiz_id')).toBeUndefined();
+    expect(canonicalMemberText('{"quiz\\u005fid":1}', 'quiz_id')).toBeUndefined();
+    expect(canonicalMemberText('[{"quiz_id":1}]', 'quiz_id')).toBeUndefined();
+    expect(canonicalMemberText('{"quiz_id":1} ', 'quiz_id')).toBeUndefined();
+    expect(canonicalMemberText('{"quiz_id":1', 'quiz_id')).toBeUndefined();
+  });
+});
