@@ -214,23 +214,6 @@ describe.each([
     );
   });
 
-  it('folds queued records (their quiz id instead of the payload) as it folds stored ones', () => {
-    fc.assert(
-      fc.property(batchedArb, fc.array(fc.boolean(), { minLength: 1 }), ({ records, batches }, picks) => {
-        let n = 0;
-        const mixed = batches.map((batch) =>
-          batch.map((r): SessionRecord => {
-            if (!picks[n++ % picks.length]) return r;
-            const { offset, event_type, user_id, ts } = r;
-            return { offset, event_type, user_id, ts, quiz_id: quizIdOf(r.payloadJson) };
-          }),
-        );
-        expect(machineFold('s1', mixed)).toEqual(referenceFold(records));
-      }),
-      { numRuns: 300 },
-    );
-  });
-
   it('ignores records it has already folded when a batch overlaps the previous one', () => {
     fc.assert(
       fc.property(batchedArb, fc.nat(10), ({ records, batches }, back) => {

@@ -26,12 +26,8 @@ export interface SessionContext {
   readonly quiz_id: string | null;
 }
 
-/**
- * The fields of a record the fold reads: a StoredEvent has them all; a record queued for a fold carries its
- * payload's quiz id (`quizIdOf`) instead of the payload, so the queue never holds payload text.
- */
-export type SessionRecord = Pick<StoredEvent, 'offset' | 'event_type' | 'user_id' | 'ts'> &
-  ({ readonly payloadJson: string } | { readonly quiz_id: string | null });
+/** The fields of a record the fold reads (a StoredEvent has them all). */
+export type SessionRecord = Pick<StoredEvent, 'offset' | 'event_type' | 'user_id' | 'payloadJson' | 'ts'>;
 
 /** One message per batch per session: the session's records since the last fold, in offset order. */
 export type SessionEvent =
@@ -74,7 +70,7 @@ export function foldRecords(context: SessionContext, records: readonly SessionRe
   for (let i = records.length - 1; i >= 0; i--) {
     const record = records[i]!;
     if (before !== null && record.offset <= before) break;
-    const found = 'quiz_id' in record ? record.quiz_id : quizIdOf(record.payloadJson);
+    const found = quizIdOf(record.payloadJson);
     if (found !== null) {
       quiz_id = found;
       break;

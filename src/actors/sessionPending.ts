@@ -12,7 +12,7 @@ export function pendingRecords(pending: readonly (string | number | null)[]): Se
       event_type: pending[i + 1] as SessionRecord['event_type'],
       user_id: pending[i + 2] as string | null,
       ts: pending[i + 3] as number,
-      quiz_id: pending[i + 4] as string | null,
+      payloadJson: pending[i + 4] as string,
     };
   }
   return records;

@@ -5,7 +5,6 @@ import type { SessionStatus } from '../protocol/sessionStatus.js';
 import type { Logger } from './logger.js';
 import { catchUpSessionStatus, foldSessionFromLog, readSession } from './sessionCatchUp.js';
 import { sessionLogic } from './sessionLogic.js';
-import { quizIdOf } from './sessionMachine.js';
 import { pendingRecords } from './sessionPending.js';
 import { type SessionView, toView } from './sessionView.js';
 
@@ -80,9 +79,14 @@ export class SessionRegistry {
         entry = { sessionId, actor: null, pending: [], touchedAt: now, savedStatus: null };
         this.active.set(sessionId, entry);
       } else if (entry.pending.length === 0) this.touch(sessionId, entry, now);
-      // Hint: keep only what the fold reads, and the quiz id rather than the payload: a payload is a slice of its
-      // whole publish message, and queued until the next fold it would keep every message young GC has to copy.
-      entry.pending.push(record.offset, record.event_type, record.user_id, record.ts, quizIdOf(record.payloadJson));
+      // Hint: keep only what the fold reads, so pending records never pin large payloads in memory.
+      entry.pending.push(
+        record.offset,
+        record.event_type,
+        record.user_id,
+        record.ts,
+        record.payloadJson.includes('"quiz_id"') ? record.payloadJson : '{}',
+      );
       this.dirty.add(entry);
     }
     this.evictOverflow();

@@ -69,7 +69,9 @@ describe('canonicalMemberText', () => {
     expect(canonicalMemberText('{"quiz_id": 1}', 'quiz_id')).toBeUndefined();
     expect(canonicalMemberText('{"quiz\\u005fid":1}', 'quiz_id')).toBeUndefined();
     expect(canonicalMemberText('[{"quiz_id":1}]', 'quiz_id')).toBeUndefined();
-    expect(canonicalMemberText('{"quiz_id":1} ', 'quiz_id')).toBeUndefined();
-    expect(canonicalMemberText('{"quiz_id":1', 'quiz_id')).toBeUndefined();
+    expect(canonicalMemberText('{"a":1} ', 'quiz_id')).toBeUndefined();
+    // Found, and the rest does not hold the key again: the rest is not read (the text is known to be valid JSON).
+    expect(canonicalMemberText('{"quiz_id":1,"b":[ 2 ]}', 'quiz_id')).toBe('1');
+    expect(canonicalMemberText('{"quiz_id":1,"b":{"quiz_id":2}}', 'quiz_id')).toBe('1');
   });
 });

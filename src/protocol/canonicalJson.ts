@@ -147,9 +147,11 @@ function sameText(text: string, a: number, aEnd: number, b: number, bEnd: number
 const MEMBER_SCAN_DEPTH = 64;
 
 /**
- * The value text of the top-level member `key` of a canonical JSON object (the last one when repeated, as JSON.parse
- * keeps), null when there is none, undefined when the text is not provably canonical (the caller parses it). Hint:
- * reading one member this way allocates nothing but the answer, where JSON.parse builds the whole payload.
+ * The value text of the top-level member `key` of a JSON object text (the last one when repeated, as JSON.parse
+ * keeps), null when there is none, undefined when the text is not provably canonical up to the answer (the caller
+ * parses it). `text` must be valid JSON (a stored payload): once the member is found and the rest of the text does
+ * not hold `key` again, the rest is not read. Hint: this allocates nothing but the answer, where JSON.parse builds
+ * the whole payload (0.65-0.8 µs against 1.0-1.1 µs for the bench's payloads, whole scan).
  */
 export function canonicalMemberText(text: string, key: string): string | null | undefined {
   if (text.charCodeAt(0) !== 0x7b) return undefined;
@@ -161,7 +163,10 @@ export function canonicalMemberText(text: string, key: string): string | null | 
     if (keyEnd < 0 || text.charCodeAt(keyEnd) !== COLON) return undefined;
     const valueEnd = canonicalValueEnd(text, keyEnd + 1, MEMBER_SCAN_DEPTH);
     if (valueEnd < 0) return undefined;
-    if (keyEnd - i === key.length + 2 && text.startsWith(key, i + 1)) found = text.slice(keyEnd + 1, valueEnd);
+    if (keyEnd - i === key.length + 2 && text.startsWith(key, i + 1)) {
+      found = text.slice(keyEnd + 1, valueEnd);
+      if (text.indexOf(key, valueEnd) < 0) return found;
+    }
     const c = text.charCodeAt(valueEnd);
     if (c === 0x7d) return valueEnd + 1 === text.length ? found : undefined;
     if (c !== COMMA) return undefined;
