@@ -151,7 +151,7 @@ const MEMBER_SCAN_DEPTH = 64;
  * keeps), null when there is none, undefined when the text is not provably canonical up to the answer (the caller
  * parses it). `text` must be valid JSON (a stored payload): once the member is found and the rest of the text does
  * not hold `key` again, the rest is not read. Hint: this allocates nothing but the answer, where JSON.parse builds
- * the whole payload (0.65-0.8 µs against 1.0-1.1 µs for the bench's payloads, whole scan).
+ * the whole payload (quizIdOf on 50,000 bench payloads: 0.33-0.60 µs against 0.69-1.21 µs with JSON.parse).
  */
 export function canonicalMemberText(text: string, key: string): string | null | undefined {
   if (text.charCodeAt(0) !== 0x7b) return undefined;
