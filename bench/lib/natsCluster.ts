@@ -203,34 +203,34 @@ export class NatsCluster {
       this.lastWhy = '(the meta group is not whole)';
       if (!(await this.metaWhole())) return null;
       this.lastWhy = "(a server's own copy of the stream is not whole)";
-      return (await this.storesWhole(stream)) ? true : null;
+      return (await this.copiesLacking(stream))?.length === 0 ? true : null;
     });
   }
 
   /**
-   * Every live server's own copy of `stream` (its /jsz) starts where the leader's does and has no hole: the raft
-   * view (`current`) alone said a server restarted on an empty store was current while its store still lacked the
-   * stream's first messages.
+   * The indices of the live servers whose own copy of `stream` (its /jsz) does not start where the leader's does or
+   * has a hole; null while a server's copy or the leader is unknown. The raft view (`current`) alone said a server
+   * restarted on an empty store was current while its store still lacked the stream's first messages.
    */
-  private async storesWhole(stream: string): Promise<boolean> {
+  async copiesLacking(stream: string): Promise<number[] | null> {
     const states = await Promise.all(
-      this.nodes.map(async (node) => {
+      this.nodes.map(async (node, index) => {
         if (node.proc === null) return null;
         const detail = streamDetail(await fetchJsz(node.monitorPort), stream);
-        return detail === undefined ? undefined : { node: node.name, ...detail };
+        return detail === undefined ? undefined : { index, node: node.name, ...detail };
       }),
     );
     this.lastWhy = `(own copies: ${JSON.stringify(states.map((s) => s?.state ?? s))})`;
     const live = states.filter((s) => s !== null);
-    if (live.some((s) => s === undefined)) return false;
+    if (live.some((s) => s === undefined)) return null;
     const copies = live.filter((s) => s !== undefined);
     const leader = copies.find((s) => s.cluster?.leader === s.node);
-    if (leader === undefined) return false;
-    if (leader.state.messages === 0) return copies.every(({ state }) => state.messages === 0);
-    return copies.every(
-      ({ state }) =>
-        state.first_seq === leader.state.first_seq && state.messages === state.last_seq - state.first_seq + 1,
-    );
+    if (leader === undefined) return null;
+    const whole = ({ state }: (typeof copies)[number]) =>
+      leader.state.messages === 0
+        ? state.messages === 0
+        : state.first_seq === leader.state.first_seq && state.messages === state.last_seq - state.first_seq + 1;
+    return copies.filter((copy) => !whole(copy)).map((copy) => copy.index);
   }
 
   /** The meta group's leader (the one server whose /jsz lists the meta replicas) sees every other server current. */
