@@ -114,10 +114,13 @@ function fanoutScenario(name: string, rate: number): Scenario {
         let ours: FanoutRun;
         let stats: ServerStats;
         let cpuMs: number;
+        let ioCpuMs: number;
         try {
           const cpuBefore = server.cpuTimeMs();
+          const ioBefore = server.ioThreadCpuMs();
           ours = await fanoutRun(server.wsUrl, rate, context.quick, context.log);
           cpuMs = server.cpuTimeMs() - cpuBefore;
+          ioCpuMs = server.ioThreadCpuMs() - ioBefore;
           stats = await server.stats();
         } finally {
           await server.stop();
@@ -173,7 +176,7 @@ function fanoutScenario(name: string, rate: number): Scenario {
           },
         ];
         const notes = [
-          `${ours.expectedRecords.toLocaleString('en-US')} records expected, ${ours.receivedRecords.toLocaleString('en-US')} received (incl. warmup); server CPU ${(cpuMs / 1000).toFixed(1)} s; subscriber-process CPU ${(ours.clientCpuMs / 1000).toFixed(1)} s`,
+          `${ours.expectedRecords.toLocaleString('en-US')} records expected, ${ours.receivedRecords.toLocaleString('en-US')} received (incl. warmup); server CPU ${(cpuMs / 1000).toFixed(1)} s (I/O thread ${(ioCpuMs / 1000).toFixed(1)} s); subscriber-process CPU ${(ours.clientCpuMs / 1000).toFixed(1)} s`,
           `lagging subscribers at end: ${stats.router.lagging_subscribers}; events_delivered ${stats.router.events_delivered.toLocaleString('en-US')}`,
         ];
         if (ours.firstMismatch !== null) notes.push(`first mismatch: ${ours.firstMismatch}`);
@@ -185,6 +188,7 @@ function fanoutScenario(name: string, rate: number): Scenario {
             relay: { ...relay, published: { ...relay.published, expectedBySession: undefined } },
             stats,
             serverCpuMs: cpuMs,
+            ioThreadCpuMs: ioCpuMs,
           },
           notes,
         };

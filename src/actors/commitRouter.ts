@@ -2,12 +2,9 @@ import type { EventFilter } from '../protocol/eventFilter.js';
 import { recordJson, type StoredEvent } from '../protocol/eventRecord.js';
 import type { SubscriberSocket } from './subscriber.js';
 import { SubscriberIndex } from './subscriberIndex.js';
-import { fitsTopic, groupKey, type Route, type TopicGroup } from './topicGroup.js';
+import { groupKey, type Route, type TopicGroup } from './topicGroup.js';
 import type { TopicMembership } from './topicPort.js';
 import { TopicPublishing } from './topicPublishing.js';
-
-/** The member set of every group without a topic: never added to (TopicPublishing.subscribe needs a topic). */
-const NO_MEMBERS = new Set<Route>();
 
 /** One message's worth of a commit for one subscriber: its matching records, in offset order. */
 export interface Delivery {
@@ -76,7 +73,7 @@ export class CommitRouter implements TopicMembership {
 
   join(id: string, from: number): boolean {
     const route = this.routes.get(id);
-    if (route === undefined || route.group.topic === null || route.socket?.topics === undefined) return false;
+    if (route === undefined || route.socket?.topics === undefined) return false;
     this.leave(id);
     if (from <= this.routedUpTo + 1) this.topics.subscribe(route);
     else {
@@ -131,10 +128,8 @@ export class CommitRouter implements TopicMembership {
     const key = groupKey(filter, batch);
     let group = this.groups.get(key);
     if (group === undefined) {
-      const topic = fitsTopic(filter) ? `t${++this.topicSeq}` : null;
-      // Hint: most groups without a topic hold one per-session subscriber; they share one empty member set.
-      const joined = topic === null ? NO_MEMBERS : new Set<Route>();
-      group = { key, filter, batch, topic, routes: new Set(), joined, matched: [] };
+      const topic = `t${++this.topicSeq}`;
+      group = { key, filter, batch, topic, routes: new Set(), joined: new Set(), matched: [] };
       this.groups.set(key, group);
       this.index.add(group);
     }

@@ -85,7 +85,7 @@ describe('topic fan-out', () => {
     );
   });
 
-  it('publishes once per record for a shared filter, one frame per commit with batch:true, and never to a subscriber with a session filter', () => {
+  it('publishes once per record per touched topic, one frame per commit with batch:true, a session filter on its own topic', () => {
     const topics = new FakeTopics();
     const router = new CommitRouter(1 << 20);
     const a = topics.socket();
@@ -96,8 +96,9 @@ describe('topic fan-out', () => {
     router.file('b', {}, false, b);
     router.file('c', {}, true, c);
     router.file('s', { session_id: 'x' }, false, s);
-    for (const id of ['a', 'b', 'c']) expect(router.join(id, 1)).toBe(true);
-    expect(router.join('s', 1)).toBe(false);
+    for (const id of ['a', 'b', 'c', 's']) expect(router.join(id, 1)).toBe(true);
+    expect(topics.topicsOf(a)).toEqual(topics.topicsOf(b));
+    expect(new Set([a, c, s].map((socket) => topics.topicsOf(socket)[0])).size).toBe(3);
     const records = commits([
       [
         { event_type: TYPES[0]!, session_id: 'x', user_id: null, source: 'p' },
@@ -105,16 +106,20 @@ describe('topic fan-out', () => {
       ],
     ])[0]!;
     const deliveries = router.route(records, { json: commitJson(records), now: 1, lagged: () => undefined });
-    expect(deliveries).toEqual([{ id: 's', records: [records[0]] }]);
-    expect(topics.published.map((p) => p.text)).toEqual([
-      recordJson(records[0]!),
-      recordJson(records[1]!),
-      `[${recordJson(records[0]!)},${recordJson(records[1]!)}]`,
-    ]);
+    expect(deliveries).toEqual([]);
+    // Each touched topic gets its records once, in offset order (topics in any order).
+    const [firehose, framed, session] = [a, c, s].map((socket) => topics.topicsOf(socket)[0]);
+    const textsOf = (topic: string | undefined) => topics.published.filter((p) => p.topic === topic).map((p) => p.text);
+    expect(topics.published).toHaveLength(4);
+    expect(textsOf(firehose)).toEqual([recordJson(records[0]!), recordJson(records[1]!)]);
+    expect(textsOf(framed)).toEqual([`[${recordJson(records[0]!)},${recordJson(records[1]!)}]`]);
+    expect(textsOf(session)).toEqual([recordJson(records[0]!)]);
     expect(a.records().map((r) => r.offset)).toEqual([1, 2]);
     expect(b.sent).toEqual(a.sent);
-    expect(router.takeTopicDeliveries()).toBe(6);
+    expect(s.records().map((r) => r.offset)).toEqual([1]);
+    expect(router.takeTopicDeliveries()).toBe(7);
     expect(router.topicActivity('a')).toBe(1);
+    expect(router.topicActivity('s')).toBe(1);
   });
 
   it('holds a join until routing reaches its offset, delivering directly meanwhile, and subscribes it before that commit', () => {

@@ -24,7 +24,7 @@ export class TopicPublishing {
     const group = route.group;
     const topics = route.socket?.topics;
     route.joinAt = null;
-    if (group.topic === null || topics === undefined || route.joined === group) return;
+    if (topics === undefined || route.joined === group) return;
     this.unsubscribe(route);
     topics.subscribe(group.topic);
     group.publisher ??= topics.publisher;
@@ -38,7 +38,7 @@ export class TopicPublishing {
     if (group === null) return;
     group.joined.delete(route);
     route.joined = null;
-    if (group.topic !== null) route.socket?.topics?.unsubscribe(group.topic);
+    route.socket?.topics?.unsubscribe(group.topic);
   }
 
   /** Publish one commit's matches to a group's topic: one message per record, or byte-bounded frames (batch:true). */
@@ -54,7 +54,7 @@ export class TopicPublishing {
       group.bytesSinceCheck = 0;
     }
     const publisher = group.publisher;
-    if (group.joined.size === 0 || publisher === undefined || group.topic === null) return;
+    if (group.joined.size === 0 || publisher === undefined) return;
     group.bytesSinceCheck = (group.bytesSinceCheck ?? 0) + bytes;
     group.lastPublished = options.now;
     const frames = group.batch ? batchFrames(texts, this.frameBytes) : texts;
