@@ -19,7 +19,7 @@ export interface TopicMembership {
   /**
    * Hand this subscriber's live delivery to its topic from offset `from` on (it already has everything below). The
    * router subscribes it once every offset below `from` has been routed; until then commits reach it directly.
-   * False when its filter has no topic (it stays on the per-subscriber path).
+   * False when its socket has no topics (a server without native fan-out): it stays on the per-subscriber path.
    */
   join(id: string, from: number): boolean;
   /** Leave the topic (or a pending join); from now on commits reach it directly, or not at all while it lags. */

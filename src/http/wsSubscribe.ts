@@ -22,7 +22,7 @@ export interface SubscribeDeps {
   readonly config: Config;
   readonly pipeline: PipelinePort;
   readonly logger: Logger;
-  /** Native fan-out: subscribers with a shared filter get records through uWS topics. */
+  /** Native fan-out: live subscribers get records through their filter's uWS topic. */
   readonly topics?: TopicPublisher;
 }
 
