@@ -25,8 +25,8 @@ export interface TopicGroup {
   readonly batch: boolean;
   /**
    * The uWS topic name. Hint: every group has one, a per-session subscriber's too: a publish is one C++ call where a
-   * delivery is an actor message, a transition and a write (fanout at 20,000/s: 11% less server CPU, p50 and p99
-   * lower in three interleaved pairs; the README's architecture section has the figures).
+   * delivery is an actor message, a transition and a write (fanout at 20,000/s: 11% less I/O-thread CPU, p99 lower
+   * in five of eight interleaved pairs; bench/HISTORY.md has the runs).
    */
   readonly topic: string;
   readonly routes: Set<Route>;
