@@ -1,4 +1,4 @@
-import { beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createActor } from 'xstate';
 import { type EventFilter, matchesFilter } from '../protocol/eventFilter.js';
 import { recordJson, type StoredEvent } from '../protocol/eventRecord.js';
@@ -6,16 +6,8 @@ import { filtersUpdated, type SubscribedMessage } from '../protocol/serverMessag
 import { FakeSocket } from './fakeSocket.js';
 import { ManualScheduler } from './manualScheduler.js';
 import type { SubscriberLimits } from './subscriber.js';
-import { subscriberLogic } from './subscriberLogic.js';
 import { type SubscriptionPlan, subscriberMachine } from './subscriberMachine.js';
 import type { TopicMembership } from './topicPort.js';
-
-/** Every test runs against the machine itself and against the logic the supervisor spawns (its fast path). */
-const LOGICS = [
-  ['machine', subscriberMachine],
-  ['fast-path logic', subscriberLogic],
-] as const;
-let logic: typeof subscriberMachine = subscriberMachine;
 
 const event = (offset: number, session_id = 'a'): StoredEvent => ({
   offset,
@@ -55,7 +47,9 @@ function start(records: StoredEvent[] = [], limits: SubscriberLimits = LIMITS, t
   const socket = new FakeSocket();
   let delivered = 0;
   const io = { socket, log: memoryLog(records), limits, scheduler, delivered: (n: number) => (delivered += n) };
-  const actor = createActor(logic, { input: { id: 'sub_1', io: topics === undefined ? io : { ...io, topics } } });
+  const actor = createActor(subscriberMachine, {
+    input: { id: 'sub_1', io: topics === undefined ? io : { ...io, topics } },
+  });
   actor.start();
   return { scheduler, socket, actor, delivered: () => delivered };
 }
@@ -80,11 +74,7 @@ const plan = (start: number, head: number, extra: Partial<SubscriptionPlan> = {}
 
 const json = recordJson;
 
-describe.each(LOGICS)('subscriber actor (%s)', (_name, l) => {
-  beforeEach(() => {
-    logic = l;
-  });
-
+describe('subscriber actor', () => {
   it('acks, goes live, and writes each commit it is sent, skipping offsets below its start', () => {
     const { socket, actor, delivered } = start();
     actor.send({ type: 'subscriber.configure', plan: plan(3, 2) });
@@ -155,11 +145,7 @@ describe.each(LOGICS)('subscriber actor (%s)', (_name, l) => {
   });
 });
 
-describe.each(LOGICS)('subscriber sweep rules, manual clock (%s)', (_name, l) => {
-  beforeEach(() => {
-    logic = l;
-  });
-
+describe('subscriber sweep rules, manual clock', () => {
   const tick = (now: number, head = 0, checkpointDue = false) => ({
     type: 'subscriber.tick' as const,
     tick: { now, head, checkpointDue },
@@ -239,11 +225,7 @@ function topicBooks(fits = true) {
   return { calls, topics };
 }
 
-describe.each(LOGICS)('subscriber on its topic (%s)', (_name, l) => {
-  beforeEach(() => {
-    logic = l;
-  });
-
+describe('subscriber on its topic', () => {
   it('joins its topic from its next offset when it goes live, and leaves it when lagged, rejoining after the catch-up', () => {
     const log = [event(1), event(2)];
     const { calls, topics } = topicBooks();

@@ -92,7 +92,7 @@ export const subscriberMachine = setup({
       if (event.type !== 'subscriber.lag') return {};
       return { nextOffset: event.from, stalledSince: context.io.scheduler.now() };
     }),
-    // Hint: the hot path, once per touched subscriber per commit: one assign that writes and records the outcome
+    // Hint: once per touched subscriber per commit while it is off its topic: one assign that writes and records the outcome
     // (no enqueueActions, no raised event). Over the socket bound it sets stalledSince, and `live` leaves for
     // `lagging` by its eventless transition.
     deliver: assign(({ context, event }) => {

@@ -3,8 +3,7 @@ import { errorMessage } from '../protocol/serverMessages.js';
 import { commitJson } from './commitRouter.js';
 import { SESSION_ACTOR_PREFIX } from './sessionRegistry.js';
 import { endSocket } from './subscriber.js';
-import { subscriberLogic } from './subscriberLogic.js';
-import type { SubscriberEvent } from './subscriberMachine.js';
+import { type SubscriberEvent, subscriberMachine } from './subscriberMachine.js';
 import { subscriberCommand } from './subscriberProtocol.js';
 import { sweepDecision, type Tick } from './subscriberSweep.js';
 import type { Answer, SupervisorContext, SupervisorEvent, SupervisorParts } from './supervisorEvent.js';
@@ -83,7 +82,7 @@ export const supervisorMachine = setup({
           delivered: (n: number) => (counters.delivered += n),
           topics: parts.router,
         };
-        const ref = createActor(subscriberLogic, { id: event.id, parent: self, input: { id: event.id, io } });
+        const ref = createActor(subscriberMachine, { id: event.id, parent: self, input: { id: event.id, io } });
         children.set(event.id, { ref, socket: event.socket });
         ref.start();
         parts.logger.info({ subscriber_id: event.id }, 'subscriber connected');
