@@ -80,4 +80,39 @@ describe('SqliteEventLog with a writer thread', () => {
     expect(reopened.headOffset()).toBe(4);
     expect(appended(reopened.appendGroups([[input('e')]]))).toEqual([5]);
   });
+
+  it('queues a session status save made while a commit is in flight behind it: listed next, kept after reopen', async () => {
+    const { log, path } = open();
+    const pending = log.commit([[input('a'), input('b'), input('c')]]);
+    log.saveSessionStatuses([{ session_id: 'a', status: 'active', offset: 1 }], 1);
+    log.noteSessionsFolded(3);
+    log.saveSessionStatuses([{ session_id: 'c', status: 'ended', offset: 3 }]);
+    expect(log.listSessions(undefined, 10)).toEqual([
+      { session_id: 'c', status: 'ended', offset: 3 },
+      { session_id: 'a', status: 'active', offset: 1 },
+    ]);
+    expect(appended(await pending)).toEqual([1, 2, 3]);
+    log.close();
+    const reopened = open(path).log;
+    expect(reopened.sessionsFoldedUpTo()).toBe(3);
+    expect(reopened.listSessions('ended', 10)).toEqual([{ session_id: 'c', status: 'ended', offset: 3 }]);
+  });
+
+  it('says so when a queued status save is lost with the writer thread, and its high-water stays unsaved', async () => {
+    const notices: string[] = [];
+    const { log, path } = open(undefined, { onNotice: (notice) => notices.push(notice) });
+    const pending = log.commit([[input('a')]]);
+    log.crashWriterForTest();
+    log.saveSessionStatuses([{ session_id: 'a', status: 'active', offset: 1 }], 1);
+    await expect(pending).resolves.toHaveLength(1);
+    const deadline = Date.now() + 10_000;
+    while (notices.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    expect(notices).toEqual([expect.stringMatching(/^session statuses were not saved \(the log writer thread exited/)]);
+    log.close();
+    const reopened = open(path).log;
+    // The projection never claimed offset 1: the next start folds it from the log.
+    expect(reopened.sessionsFoldedUpTo()).toBe(0);
+    expect(reopened.listSessions(undefined, 10)).toEqual([]);
+    expect(reopened.headOffset()).toBe(1);
+  });
 });

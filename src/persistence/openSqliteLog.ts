@@ -101,23 +101,7 @@ export function openSqliteLog(options: SqliteEventLogOptions, isOpen: () => bool
         tables.typeStats.reload();
       },
     });
-    const threaded =
-      options.writer !== undefined && options.writer !== 'inline' && options.path !== ':memory:' && degraded === null
-        ? new ThreadedAppender(
-            tables.head,
-            new WriterThread(options.path, options.durability),
-            {
-              now: options.now ?? Date.now,
-              newId: options.newId,
-              getById: (id) => index.reader.getById(id),
-              appended: (event) => index.coverage.tail.add(event),
-              counted: (perType, ts) => tables.typeStats.count(perType, ts),
-            },
-            options.writer === 'hybrid'
-              ? { inline: appender, below: HYBRID_INLINE_BELOW, belowChars: HYBRID_INLINE_BELOW_CHARS }
-              : null,
-          )
-        : null;
+    const threaded = openThreaded(options, degraded, tables, index, appender);
     return { ...tables, ...index, db, lock, epoch, appender, threaded, commitHealth };
   } catch (error) {
     // Hint: only a log that cannot even be read gets here (derived state has its own fallbacks); never a raw stack.
@@ -125,6 +109,45 @@ export function openSqliteLog(options: SqliteEventLogOptions, isOpen: () => bool
     lock?.release();
     throw new LogOpenError(options.path, openFailureReason(error), { cause: error });
   }
+}
+
+/**
+ * The writer-thread appender when the options ask for one (null: every commit is written inline). Session status
+ * saves go through the same thread while it is busy, so the I/O thread never waits on its write lock.
+ */
+function openThreaded(
+  options: SqliteEventLogOptions,
+  degraded: string | null,
+  tables: Tables,
+  index: DerivedIndex,
+  appender: LogAppender,
+): ThreadedAppender | null {
+  if (options.writer === undefined || options.writer === 'inline' || options.path === ':memory:' || degraded !== null)
+    return null;
+  const thread = new WriterThread(options.path, options.durability);
+  const notice = options.onNotice ?? (() => {});
+  tables.sessionStatus.writeThrough({
+    busy: () => thread.dead === null && thread.inFlight > 0,
+    save: (statuses, upTo) =>
+      thread.send({ statuses, upTo }, (error) => {
+        if (error !== null)
+          notice(`session statuses were not saved (${message(error)}); the next start folds them from the log`);
+      }),
+  });
+  return new ThreadedAppender(
+    tables.head,
+    thread,
+    {
+      now: options.now ?? Date.now,
+      newId: options.newId,
+      getById: (id) => index.reader.getById(id),
+      appended: (event) => index.coverage.tail.add(event),
+      counted: (perType, ts) => tables.typeStats.count(perType, ts),
+    },
+    options.writer === 'hybrid'
+      ? { inline: appender, below: HYBRID_INLINE_BELOW, belowChars: HYBRID_INLINE_BELOW_CHARS }
+      : null,
+  );
 }
 
 /** Meta (with the epoch and head), the type counters and the session status store. */

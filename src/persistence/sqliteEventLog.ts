@@ -192,6 +192,8 @@ export class SqliteEventLog implements EventLog {
   }
 
   listSessions(status: string | undefined, limit: number): SessionStatusRow[] {
+    // Hint: saves queued on the writer thread land first, so a listing reads what was folded before it.
+    this.threaded?.settle();
     return this.sessionStatus.listSessions(status, limit);
   }
 

@@ -15,7 +15,6 @@ const SETTLE_TIMEOUT_MS = 30_000;
 
 /** One group commit as the writer thread receives it: every value in one flat array, no per-event object. */
 export interface WriterCommit {
-  readonly seq: number;
   /** Offset of the first row; rows are dense from it. */
   readonly first: number;
   /** The commit's one timestamp. */
@@ -24,6 +23,12 @@ export interface WriterCommit {
   readonly rows: readonly (string | null)[];
   /** Indexes of the rows whose id is a producer id (written to producer_ids). */
   readonly producers: readonly number[];
+}
+
+/** A session_status save: flat (session id, status, offset) triples, and the projection's high-water if it moved. */
+export interface WriterStatuses {
+  readonly statuses: readonly (string | number)[];
+  readonly upTo: number | null;
 }
 
 interface WriterReply {
@@ -55,8 +60,9 @@ interface Started {
 
 /**
  * The thread that owns the log's write connection. The I/O thread sends one flat array per group commit and gets one
- * small reply per commit; `settle` waits synchronously (Atomics) for the synchronous API paths. If the thread dies,
- * every unanswered commit fails and `dead` says why: nothing was acked for them, and nothing more is written.
+ * small reply per commit (session status saves made while it is busy queue the same way); `settle` waits
+ * synchronously (Atomics) for the synchronous API paths. If the thread dies, every unanswered commit fails and `dead`
+ * says why: nothing was acked for them, and nothing more is written.
  *
  * Hint: the thread starts on the first commit sent, not at open: a log that never commits through it (the hybrid's
  * small commits, read-only opens, restarts) never pays for one. Its worker comes from writerWorker's idle pool when
@@ -107,8 +113,8 @@ export class WriterThread {
     return started;
   }
 
-  /** Send one commit; `done` runs once with null (committed) or the error (nothing committed). */
-  send(commit: Omit<WriterCommit, 'seq'>, done: (error: Error | null) => void): void {
+  /** Send one commit or status save; `done` runs once with null (committed) or the error (nothing committed). */
+  send(commit: WriterCommit | WriterStatuses, done: (error: Error | null) => void): void {
     if (this.dead !== null || this.closed) {
       done(new Error(this.dead ?? 'the log is closed'));
       return;

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { type MessagePort, Worker } from 'node:worker_threads';
 import { COLUMNS } from './eventRows.js';
+import { SESSION_STATUS_UPSERT, SESSIONS_UPTO } from './sessionStatusStore.js';
 import { TYPE_STATS_UPTO } from './typeStats.js';
 
 /** Values per row in a commit's flat `rows` array: id, event_type, source, session_id, user_id, payload. */
@@ -26,7 +27,7 @@ export interface WriterSession {
 }
 
 // Hint: an eval'd CommonJS worker runs the same under vitest (TypeScript sources) and from dist (as the indexer's).
-// One worker serves one session at a time: `open`, commits, `close` (then it waits for the next `open`).
+// One worker serves one session at a time: `open`, commits and status saves, `close` (then it waits for the next `open`).
 const WORKER_SOURCE = `
 const { parentPort, workerData: w } = require('node:worker_threads');
 const Database = require(w.driver);
@@ -54,7 +55,13 @@ function open(m) {
     meta.run('last_ts', String(c.ts));
     meta.run(w.typeStatsUpTo, String(c.first + n - 1));
   });
-  return { db, write, port: m.port, signal: new Int32Array(m.signal) };
+  const status = db.prepare(w.statusUpsert);
+  const statuses = db.transaction((c) => {
+    const v = c.statuses;
+    for (let i = 0; i < v.length; i += 3) status.run(v[i], v[i + 1], v[i + 2]);
+    if (c.upTo !== null) meta.run(w.sessionsUpTo, String(c.upTo));
+  });
+  return { db, write, statuses, port: m.port, signal: new Int32Array(m.signal) };
 }
 function reply(m) { s.port.postMessage(m); Atomics.add(s.signal, 0, 1); Atomics.notify(s.signal, 0); }
 parentPort.on('message', (c) => {
@@ -66,7 +73,7 @@ parentPort.on('message', (c) => {
     return;
   }
   if (c === 'crash') process.exit(70);
-  try { s.write.immediate(c); reply({ seq: c.seq, ok: true }); }
+  try { (c.statuses === undefined ? s.write : s.statuses).immediate(c); reply({ seq: c.seq, ok: true }); }
   catch (e) { reply({ seq: c.seq, ok: false, message: String((e && e.message) || e), code: e && e.code }); }
 });
 `;
@@ -86,6 +93,8 @@ function spawnWorker(): Worker {
         'ON CONFLICT(event_type) DO UPDATE SET count = count + excluded.count, last_seen = MAX(last_seen, excluded.last_seen)',
       meta: 'INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
       typeStatsUpTo: TYPE_STATS_UPTO,
+      statusUpsert: SESSION_STATUS_UPSERT,
+      sessionsUpTo: SESSIONS_UPTO,
     },
   });
   worker.unref();

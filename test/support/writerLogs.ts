@@ -11,7 +11,7 @@ export function writerLogs(writer: NonNullable<SqliteEventLogOptions['writer']>,
   return {
     open(
       path?: string,
-      extra: Partial<Pick<SqliteEventLogOptions, 'busyTimeoutMs'>> = {},
+      extra: Partial<Pick<SqliteEventLogOptions, 'busyTimeoutMs' | 'onNotice'>> = {},
     ): { log: SqliteEventLog; path: string } {
       const at = path ?? join(mkdtempSync(join(tmpdir(), prefix)), 'events.db');
       if (path === undefined) dirs.push(join(at, '..'));
