@@ -153,6 +153,14 @@ export class WriterThread {
 
   private die(reason: string): void {
     if (this.dead !== null || this.closed) return;
+    // Hint: replies the thread sent before it ended may still wait on the port (its exit can be seen first); a
+    // commit it answered did land, and must not be reported as failed.
+    const port = this.started?.port;
+    let received = port === undefined ? undefined : receiveMessageOnPort(port);
+    while (port !== undefined && received !== undefined) {
+      this.answer(received.message as WriterReply);
+      received = receiveMessageOnPort(port);
+    }
     this.dead = reason;
     const failed = [...this.waiting.values()];
     this.waiting.clear();
