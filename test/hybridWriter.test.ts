@@ -116,6 +116,24 @@ describe('SqliteEventLog with the hybrid writer', () => {
     expect(log.health().writable).toBe(true);
   }, 20_000);
 
+  it('keeps the session high-water where it was for the run once an inline status save failed', async () => {
+    const { log, path } = open(undefined, { busyTimeoutMs: 50 });
+    expect(appended(await log.commit([[input('a'), input('b')]]))).toEqual([1, 2]);
+    log.saveSessionStatuses([{ session_id: 'a', status: 'active', offset: 1 }], 1);
+    // Another connection holds the write lock past the busy timeout, so the save fails for real.
+    const blocker = new Database(path);
+    blocker.exec('BEGIN IMMEDIATE');
+    expect(() => log.saveSessionStatuses([{ session_id: 'b', status: 'ended', offset: 2 }], 2)).toThrow();
+    blocker.exec('ROLLBACK');
+    blocker.close();
+    // The next save lands, but its high-water would vouch for the lost row of session b: it stays at 1.
+    log.saveSessionStatuses([{ session_id: 'a', status: 'ended', offset: 2 }], 2);
+    log.close();
+    const reopened = open(path).log;
+    expect(reopened.sessionsFoldedUpTo()).toBe(1);
+    expect(reopened.listSessions(undefined, 10)).toEqual([{ session_id: 'a', status: 'ended', offset: 2 }]);
+  }, 20_000);
+
   it('after the writer thread dies: small commits are rejected too (the log is unwritable), and acked ones survive', async () => {
     const { log, path } = open();
     const acked = appended(await log.commit([[input('a'), input('b')]]));

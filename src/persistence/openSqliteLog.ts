@@ -130,8 +130,9 @@ function openThreaded(
     busy: () => thread.dead === null && thread.inFlight > 0,
     save: (statuses, upTo) =>
       thread.send({ statuses, upTo }, (error) => {
-        if (error !== null)
-          notice(`session statuses were not saved (${message(error)}); the next start folds them from the log`);
+        if (error === null) return;
+        tables.sessionStatus.lost();
+        notice(`session statuses were not saved (${message(error)}); the next start folds them from the log`);
       }),
   });
   return new ThreadedAppender(

@@ -39,6 +39,12 @@ export class SessionStatusStore {
 
   /** Set when commits go to a writer thread. */
   private writer: StatusWriter | null = null;
+  /**
+   * A save failed: its rows are lost, and the session actors count them as saved. Hint: the high-water then stays
+   * where it was for the rest of this run (later rows are still saved), so the next start folds those sessions again
+   * from the log instead of trusting a high-water that a later save moved past the lost rows.
+   */
+  private lostRows = false;
 
   constructor(
     private readonly db: Database.Database,
@@ -68,17 +74,28 @@ export class SessionStatusStore {
   save(rows: readonly SessionStatusRow[], foldedUpTo?: number): void {
     const upTo = Math.max(foldedUpTo ?? 0, this.pendingUpTo);
     if (rows.length === 0 && upTo <= this.savedUpTo) return;
-    const moved = upTo > this.savedUpTo ? upTo : null;
+    const moved = upTo > this.savedUpTo && !this.lostRows ? upTo : null;
     if (this.writer?.busy() === true) {
       const statuses: (string | number)[] = [];
       for (const row of rows) statuses.push(row.session_id, row.status, row.offset);
       this.writer.save(statuses, moved);
-    } else
-      this.db.transaction(() => {
-        for (const row of rows) this.upsert.run(row.session_id, row.status, row.offset);
-        if (moved !== null) this.meta.set(SESSIONS_UPTO, String(moved));
-      })();
+    } else {
+      try {
+        this.db.transaction(() => {
+          for (const row of rows) this.upsert.run(row.session_id, row.status, row.offset);
+          if (moved !== null) this.meta.set(SESSIONS_UPTO, String(moved));
+        })();
+      } catch (error) {
+        this.lost();
+        throw error;
+      }
+    }
     if (moved !== null) this.savedUpTo = moved;
+  }
+
+  /** A save did not land (here, or on the writer thread): keep the high-water where it is for this run. */
+  lost(): void {
+    this.lostRows = true;
   }
 
   /** The saved high-water offset (0 when never saved). */
