@@ -56,12 +56,13 @@ function open(m) {
     meta.run(w.typeStatsUpTo, String(c.first + n - 1));
   });
   const status = db.prepare(w.statusUpsert);
+  // After a failed status save the high-water stays put for this session (saves already queued behind it too).
   const statuses = db.transaction((c) => {
     const v = c.statuses;
     for (let i = 0; i < v.length; i += 3) status.run(v[i], v[i + 1], v[i + 2]);
-    if (c.upTo !== null) meta.run(w.sessionsUpTo, String(c.upTo));
+    if (c.upTo !== null && !s.statusLost) meta.run(w.sessionsUpTo, String(c.upTo));
   });
-  return { db, write, statuses, port: m.port, signal: new Int32Array(m.signal) };
+  return { db, write, statuses, statusLost: false, port: m.port, signal: new Int32Array(m.signal) };
 }
 function reply(m) { s.port.postMessage(m); Atomics.add(s.signal, 0, 1); Atomics.notify(s.signal, 0); }
 parentPort.on('message', (c) => {
@@ -74,7 +75,10 @@ parentPort.on('message', (c) => {
   }
   if (c === 'crash') process.exit(70);
   try { (c.statuses === undefined ? s.write : s.statuses).immediate(c); reply({ seq: c.seq, ok: true }); }
-  catch (e) { reply({ seq: c.seq, ok: false, message: String((e && e.message) || e), code: e && e.code }); }
+  catch (e) {
+    if (c.statuses !== undefined) s.statusLost = true;
+    reply({ seq: c.seq, ok: false, message: String((e && e.message) || e), code: e && e.code });
+  }
 });
 `;
 
