@@ -107,11 +107,14 @@ export class CommitRouter implements TopicMembership {
     const first = records[0]!.offset;
     for (const route of this.pending) if (route.joinAt! <= first) this.topics.subscribe(route);
     const touched: TopicGroup[] = [];
-    for (const record of records) {
-      this.index.forEachMatch(record, (group) => {
+    if (this.index.size > 0) {
+      // Hint: one visitor per commit, not one closure per record.
+      let record = records[0]!;
+      const visit = (group: TopicGroup) => {
         if (group.matched.length === 0) touched.push(group);
         group.matched.push(record);
-      });
+      };
+      for (record of records) this.index.forEachMatch(record, visit);
     }
     const deliveries: Delivery[] = [];
     for (const group of touched) {
@@ -154,9 +157,11 @@ function defaultOptions(): RouteOptions {
 /** Each record's contract JSON for one commit, computed at most once (records are dense offsets from the first). */
 export function commitJson(records: readonly StoredEvent[]): (record: StoredEvent) => string {
   const first = records[0]?.offset ?? 0;
-  const texts = new Array<string | undefined>(records.length);
+  // Hint: made on the first call, so a commit that reaches no subscriber never needs one.
+  let texts: (string | undefined)[] | null = null;
   return (record) => {
     const i = record.offset - first;
+    texts ??= new Array<string | undefined>(records.length);
     let text = texts[i];
     if (text === undefined || records[i] !== record) {
       text = recordJson(record);
