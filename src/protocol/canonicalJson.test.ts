@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { canonicalMemberText } from './canonicalJson.js';
+import { canonicalMemberText, canonicalObjectEnd } from './canonicalJson.js';
 
 // Hint: keys and values chosen to hit escapes, repeated and nested keys, digit keys and every kind of JSON value.
 const key = fc.constantFrom('quiz_id', 'a', 'quiz', 'quiz_id ', '0', '__proto__', 'qu"iz', 'é');
@@ -73,5 +73,19 @@ describe('canonicalMemberText', () => {
     // Found, and the rest does not hold the key again: the rest is not read (the text is known to be valid JSON).
     expect(canonicalMemberText('{"quiz_id":1,"b":[ 2 ]}', 'quiz_id')).toBe('1');
     expect(canonicalMemberText('{"quiz_id":1,"b":{"quiz_id":2}}', 'quiz_id')).toBe('1');
+  });
+});
+
+describe('canonicalObjectEnd', () => {
+  it('counts only the outer keys, and a key seen in a nested object or an earlier text is no repeat', () => {
+    const nested = '{"a":{"a":1,"x":[{"a":2}]},"b":{"b":{}},"x":0}';
+    for (let round = 0; round < 3; round++) {
+      expect(canonicalObjectEnd(nested, 0, 10)).toEqual({ end: nested.length, keys: 3 });
+      expect(canonicalObjectEnd('{"b":1,"a":2}', 0, 10)).toEqual({ end: 13, keys: 2 });
+    }
+    expect(canonicalObjectEnd('{"a":1,"b":{"c":2},"a":3}', 0, 10).end).toBe(-1);
+    // A failed scan (depth exceeded inside) leaves nothing behind for the next one.
+    expect(canonicalObjectEnd('{"a":{"b":{"c":1}}}', 0, 1).end).toBe(-1);
+    expect(canonicalObjectEnd('{"c":1,"b":2}', 0, 10)).toEqual({ end: 13, keys: 2 });
   });
 });
