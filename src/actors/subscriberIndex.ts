@@ -43,16 +43,17 @@ export class SubscriberIndex<S extends Indexed> {
     this.keys.delete(subscriber);
   }
 
-  /**
-   * Call `visit` once for every subscriber whose filter matches `event`. Hint: called once per committed event, so it
-   * allocates nothing itself (no closure per call, no iterator over an empty bucket).
-   */
+  /** Call `visit` once for every subscriber whose filter matches `event`. */
   forEachMatch(event: Filterable, visit: (subscriber: S) => void): void {
-    if (event.session_id !== null) visitMatches(this.bySession.get(event.session_id), event, visit);
-    if (event.user_id !== null) visitMatches(this.byUser.get(event.user_id), event, visit);
-    visitMatches(this.bySource.get(event.source), event, visit);
-    visitMatches(this.byType.get(event.event_type), event, visit);
-    visitMatches(this.everything, event, visit);
+    const check = (bucket: Set<S> | undefined) => {
+      if (bucket === undefined) return;
+      for (const subscriber of bucket) if (matchesFilter(subscriber.filter, event)) visit(subscriber);
+    };
+    if (event.session_id !== null) check(this.bySession.get(event.session_id));
+    if (event.user_id !== null) check(this.byUser.get(event.user_id));
+    check(this.bySource.get(event.source));
+    check(this.byType.get(event.event_type));
+    check(this.everything);
   }
 
   private mapOf(kind: 'session' | 'user' | 'source' | 'type'): Map<string, Set<S>> {
@@ -75,15 +76,6 @@ export class SubscriberIndex<S extends Indexed> {
     }
     return bucket;
   }
-}
-
-function visitMatches<S extends Indexed>(
-  bucket: Set<S> | undefined,
-  event: Filterable,
-  visit: (subscriber: S) => void,
-): void {
-  if (bucket === undefined || bucket.size === 0) return;
-  for (const subscriber of bucket) if (matchesFilter(subscriber.filter, event)) visit(subscriber);
 }
 
 /** The buckets a filter is filed under; a type filter files under each type (an event has exactly one type). */
