@@ -27,7 +27,8 @@ export interface WriterSession {
 }
 
 // Hint: an eval'd CommonJS worker runs the same under vitest (TypeScript sources) and from dist (as the indexer's).
-// One worker serves one session at a time: `open`, commits and status saves, `close` (then it waits for the next `open`).
+// One worker serves one session at a time: `open`, commits and status saves, `close` (then it waits for the next
+// `open`).
 const WORKER_SOURCE = `
 const { parentPort, workerData: w } = require('node:worker_threads');
 const Database = require(w.driver);
