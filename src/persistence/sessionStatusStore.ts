@@ -73,8 +73,8 @@ export class SessionStatusStore {
    */
   save(rows: readonly SessionStatusRow[], foldedUpTo?: number): void {
     const upTo = Math.max(foldedUpTo ?? 0, this.pendingUpTo);
-    if (rows.length === 0 && upTo <= this.savedUpTo) return;
     const moved = upTo > this.savedUpTo && !this.lostRows ? upTo : null;
+    if (rows.length === 0 && moved === null) return;
     if (this.writer?.busy() === true) {
       const statuses: (string | number)[] = [];
       for (const row of rows) statuses.push(row.session_id, row.status, row.offset);
