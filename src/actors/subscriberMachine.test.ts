@@ -212,13 +212,16 @@ describe('subscriber sweep rules, manual clock', () => {
   });
 });
 
-/** The router's topic books as a subscriber sees them: a log of joins and leaves; `fits` says whether it has a topic. */
-function topicBooks(fits = true) {
+/**
+ * The router's topic books as a subscriber sees them: a log of joins and leaves; `joins` says whether a join is taken
+ * (false: a socket without native fan-out, which stays on the per-subscriber path).
+ */
+function topicBooks(joins = true) {
   const calls: string[] = [];
   const topics: TopicMembership = {
     join: (_id, from) => {
       calls.push(`join ${from}`);
-      return fits;
+      return joins;
     },
     leave: () => void calls.push('leave'),
   };
@@ -264,11 +267,11 @@ describe('subscriber on its topic', () => {
     actor.send({ type: 'subscriber.gone' });
     expect(calls).toEqual(['join 1', 'leave', 'join 1', 'leave']);
 
-    const unfit = topicBooks(false);
-    const other = start([], LIMITS, unfit.topics);
+    const noTopics = topicBooks(false);
+    const other = start([], LIMITS, noTopics.topics);
     other.actor.send({ type: 'subscriber.configure', plan: plan(1, 0, { filter: { session_id: 'a' } }) });
     expect(other.actor.getSnapshot().context.onTopic).toBe(false);
     other.actor.send({ type: 'subscriber.gone' });
-    expect(unfit.calls).toEqual(['join 1']);
+    expect(noTopics.calls).toEqual(['join 1']);
   });
 });

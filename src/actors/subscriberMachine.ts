@@ -92,8 +92,8 @@ export const subscriberMachine = setup({
       if (event.type !== 'subscriber.lag') return {};
       return { nextOffset: event.from, stalledSince: context.io.scheduler.now() };
     }),
-    // Hint: once per touched subscriber per commit while it is off its topic: one assign that writes and records the outcome
-    // (no enqueueActions, no raised event). Over the socket bound it sets stalledSince, and `live` leaves for
+    // Hint: once per touched subscriber per commit while it is off its topic: one assign that writes and records the
+    // outcome (no enqueueActions, no raised event). Over the socket bound it sets stalledSince, and `live` leaves for
     // `lagging` by its eventless transition.
     deliver: assign(({ context, event }) => {
       if (event.type !== 'subscriber.deliver') return {};

@@ -17,7 +17,7 @@ export const SESSION_STATUS_UPSERT =
 /**
  * The writer thread, as the store sees it. Hint: while it has commits in flight it holds the write lock, and a save
  * on this connection would block the I/O thread until that commit ends (measured: 1.8 ms per save on average under
- * ingest-ws-batch, about a tenth of the I/O thread's time); queued behind those commits instead, it costs nothing.
+ * ingest-ws-batch, about a tenth of the I/O thread's time); queued behind those commits, it costs one postMessage.
  */
 export interface StatusWriter {
   /** True while saves must go to the writer thread (it has unanswered work). */
