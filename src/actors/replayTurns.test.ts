@@ -36,16 +36,16 @@ describe('ReplayTurns', () => {
         const { servedAt, spentPerTurn, maxGrant } = simulate(n, cost, turns);
         expect(maxGrant).toBeLessThanOrEqual(TURN_BUDGET_MS);
         // A turn's replay time stays within its budget plus the one slice that crossed it.
-        for (const spent of spentPerTurn) expect(spent).toBeLessThan(TURN_BUDGET_MS + cost + 1e-9);
-        // Per turn at least one replayer runs, and each replayer waits at most about n / (served per turn) turns.
+        // Hint: one expect per rule and run, not per turn: per-turn expects took 3 s of the test run's CPU.
+        expect(Math.max(...spentPerTurn)).toBeLessThan(TURN_BUDGET_MS + cost + 1e-9);
+        // Per turn at least one replayer runs, and each replayer waits at most about n / (served per turn) turns
+        // (before its first turn and between two); one never served waits forever.
         const perTurn = Math.max(1, Math.floor(TURN_BUDGET_MS / cost));
         const longestWait = 2 * Math.ceil(n / perTurn) + 1;
-        for (const turnsServed of servedAt) {
-          expect(turnsServed.length).toBeGreaterThan(0);
-          for (let i = 1; i < turnsServed.length; i++)
-            expect(turnsServed[i]! - turnsServed[i - 1]!).toBeLessThanOrEqual(longestWait);
-          expect(turnsServed[0]!).toBeLessThanOrEqual(longestWait);
-        }
+        const waits = servedAt.map((at) =>
+          at.length === 0 ? Number.POSITIVE_INFINITY : Math.max(at[0]!, ...at.slice(1).map((turn, i) => turn - at[i]!)),
+        );
+        expect(Math.max(...waits)).toBeLessThanOrEqual(longestWait);
       }),
     );
   });

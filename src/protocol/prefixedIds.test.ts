@@ -7,7 +7,8 @@ describe('prefixedIds', () => {
   it('makes ids of the nanoid form, all distinct, across many blocks', () => {
     const next = prefixedIds('evt_');
     const ids = Array.from({ length: 100_000 }, next);
-    for (const id of ids) expect(id).toMatch(/^evt_[A-Za-z0-9_-]{21}$/);
+    // Hint: one expect for all 100,000 (one per id cost about a second of CPU).
+    expect(ids.filter((id) => !/^evt_[A-Za-z0-9_-]{21}$/.test(id))).toEqual([]);
     expect(new Set(ids).size).toBe(ids.length);
     // Every symbol of the alphabet shows up (2.1 million random characters).
     expect(new Set(ids.join('').replaceAll('evt_', '')).size).toBe(64);
