@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { appendFileSync, mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -62,7 +62,9 @@ export class ServerProcess {
     readonly port: number,
     readonly databasePath: string,
   ) {
+    const copyTo = process.env.BENCH_SERVER_OUTPUT;
     const keep = (text: string) => {
+      if (copyTo) appendFileSync(copyTo, text);
       this.output.push(text);
       if (this.output.length > 50) this.output.shift();
     };
@@ -73,7 +75,8 @@ export class ServerProcess {
   /** Spawn the server and wait for GET /readiness (at most 20 s). */
   static async start(options: ServerOptions): Promise<ServerProcess> {
     const databasePath = join(options.dir, 'events.db');
-    const execArgv: string[] = [];
+    // Hint: diagnosis knobs, e.g. BENCH_SERVER_NODE_ARGS="--trace-gc" BENCH_SERVER_OUTPUT=/tmp/server.log.
+    const execArgv = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter((arg) => arg !== '');
     if (options.profileDir) {
       // Hint: one directory per server and Node's own file names (CPU.<date>.<time>.<pid>.<thread id>.<seq>), so the
       // writer thread's and the index worker's profiles do not overwrite the I/O thread's (thread id 0).
