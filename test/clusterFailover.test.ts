@@ -9,8 +9,8 @@ import { closeAll, subscribe, type WireRecord, type WsClient } from './support/w
 const STREAM = 'EVENTS';
 /**
  * Between a failover and the next kill each producer waits this long after an ack: publishing goes on while the
- * replaced server catches up, without the back-to-back load that made this file take 27 s of CPU (14-15 s paced,
- * `/usr/bin/time npx vitest run` of this file) from the files running beside it. Each kill comes at full speed.
+ * replaced server catches up, without the back-to-back load that took most of this file's CPU (alone: 27 s unpaced,
+ * 14-15 s paced, `/usr/bin/time npx vitest run` of this file). Each kill still comes at full speed.
  */
 const CATCH_UP_GAP_MS = 25;
 
