@@ -6,7 +6,7 @@ import { PerformanceObserver } from 'node:perf_hooks';
  * /proc/thread-self/schedstat (nanoseconds on a CPU, nanoseconds runnable but waiting for one), and for each gap
  * between two ticks longer than LOOP_GAPS_MIN_MS (4) inside the window [LOOP_GAPS_FROM_MS, LOOP_GAPS_TO_MS] of
  * process time (7,000-13,000) it notes how much of it the thread ran, how much it waited for a core, and how much of
- * it was garbage collection (the gc performance entries). At the window's end it appends one line per gap and a sum
+ * it overlapped a garbage collection pause (the gc performance entries). At the window's end it appends one line per gap and a sum
  * over the gaps longer than 8 ms to LOOP_GAPS_OUT (/tmp/loop-gaps.txt). Linux only. Usage:
  *   BENCH_SERVER_NODE_ARGS="--import ./dist/bench/tools/loopGaps.js" npm run bench -- fanout-10k
  */
@@ -57,8 +57,8 @@ setTimeout(() => {
   });
   const ms = (n: number) => n.toFixed(0);
   lines.push(
-    `gaps over 8 ms: ${long.count}, ${ms(long.ms)} ms in all: ${ms(long.onCpu)} ms on a CPU (${ms(long.gc)} ms of it ` +
-      `GC), ${ms(long.waiting)} ms waiting for a CPU`,
+    `gaps over 8 ms: ${long.count}, ${ms(long.ms)} ms in all: ${ms(long.onCpu)} ms on a CPU, ` +
+      `${ms(long.waiting)} ms waiting for a CPU; GC pauses overlapped ${ms(long.gc)} ms of them`,
   );
   appendFileSync(out, `${lines.join('\n')}\n`);
 }, to + 100).unref();
