@@ -86,6 +86,7 @@ describe('cluster mode under failures', () => {
         () => true,
         () => false,
       );
+      for (const p of producers) p.pace(CATCH_UP_GAP_MS);
       if (resumedInTime || !(await nats.leaderless(STREAM))) {
         // A stream with a leader must take publishes: a stall past 30 s is then ours, and fails the test.
         if (!resumedInTime)
@@ -94,7 +95,6 @@ describe('cluster mode under failures', () => {
         // other replicas fill it again. Restarted on its whole store, Debian's nats-server 2.9.10 kept messages that
         // were in flight at the kill in another order than the other servers (a node rebuilt through it had 10
         // events at other offsets); on an empty store, its meta group could not catch up for over a minute. README.
-        for (const p of producers) p.pace(CATCH_UP_GAP_MS);
         await nats.restart(leader, { lose: 'streams' });
       } else {
         // Hint: once in CI the two other servers elected no stream leader for over 40 s (publishes got 503). What a
@@ -103,7 +103,6 @@ describe('cluster mode under failures', () => {
         console.warn(
           `round ${round}: no stream leader 20 s after the kill; restarting the killed server\n${await nats.describe(STREAM)}`,
         );
-        for (const p of producers) p.pace(CATCH_UP_GAP_MS);
         await nats.restart(leader);
         await waitFor(resumed, 'publishing after the killed server restarted', 30_000).catch(stalled);
       }

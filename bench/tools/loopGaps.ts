@@ -6,8 +6,8 @@ import { PerformanceObserver } from 'node:perf_hooks';
  * /proc/thread-self/schedstat (nanoseconds on a CPU, nanoseconds runnable but waiting for one), and for each gap
  * between two ticks longer than LOOP_GAPS_MIN_MS (4) inside the window [LOOP_GAPS_FROM_MS, LOOP_GAPS_TO_MS] of
  * process time (7,000-13,000) it notes how much of it the thread ran, how much it waited for a core, and how much of
- * it overlapped a garbage collection pause (the gc performance entries). At the window's end it appends one line per gap and a sum
- * over the gaps longer than 8 ms to LOOP_GAPS_OUT (/tmp/loop-gaps.txt). Linux only. Usage:
+ * it overlapped a garbage collection pause (the gc performance entries). At the window's end it appends one line per
+ * gap and a sum over the gaps longer than 8 ms to LOOP_GAPS_OUT (/tmp/loop-gaps.txt). Linux only. Usage:
  *   BENCH_SERVER_NODE_ARGS="--import ./dist/bench/tools/loopGaps.js" npm run bench -- fanout-10k
  */
 const min = Number(process.env.LOOP_GAPS_MIN_MS ?? 4);

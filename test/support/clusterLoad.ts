@@ -43,7 +43,7 @@ export class SteadyProducer {
   /**
    * Wait `ms` after each ack before the next batch (0: back to back, the default). Hint: a failover test publishes
    * back to back around each kill, so the kill finds publishes in flight, and paced while a replaced server catches
-   * up, where full speed only burned CPU that the rest of the test run needed.
+   * up, where full speed only cost CPU (the file alone: 27 s of CPU unpaced, 14-15 s paced).
    */
   pace(ms: number): void {
     this.gapMs = ms;
