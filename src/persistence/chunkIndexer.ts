@@ -1,6 +1,5 @@
-import { createRequire } from 'node:module';
-import { Worker } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
+import type { StoredEvent } from '../protocol/eventRecord.js';
 
 /** An indexed offset range: chunk `c` holds the session, user and id index entries of offsets lo..hi. */
 export interface Chunk {
@@ -14,7 +13,45 @@ export interface ChunkIndexer {
   build(chunk: Chunk): void;
   /** Remove whole chunks (after retention deleted their offsets). */
   drop(chunks: readonly number[]): void;
+  /**
+   * True when this indexer checkpoints the log's WAL on its own thread (checkpointLog); the connections that commit
+   * then keep SQLite's automatic checkpoint only as a fallback (LOG_FALLBACK_AUTOCHECKPOINT_PAGES).
+   */
+  readonly checkpointsLog: boolean;
+  /** Copy the log's WAL into its database file (PASSIVE: never waits for or blocks a reader or the writer). */
+  checkpointLog(): void;
   close(): void;
+}
+
+/**
+ * WAL pages after which a connection that commits checkpoints by itself while the index worker checkpoints the log
+ * (SQLite's default is 1,000). Hint: an automatic checkpoint runs inside the commit that crossed it, with two fsyncs,
+ * on the thread that committed: the writer thread (its next commit waits) or, for the hybrid's small commits, the I/O
+ * thread (every socket waits). This bound is reached only if the worker's checkpoints fall behind or fail.
+ */
+export const LOG_FALLBACK_AUTOCHECKPOINT_PAGES = 4_096;
+/** Appended bytes (estimated) between two checkpoints asked of the index worker: SQLite's default, 1,000 pages. */
+export const LOG_CHECKPOINT_BYTES = 1024 * 1024;
+/** Bytes counted per row besides its payload (ids, type, source, keys, offset, timestamp, record header). */
+export const ROW_BYTES = 96;
+
+/** Told of every appended event; asks `indexer` for a checkpoint of the log every LOG_CHECKPOINT_BYTES or so. */
+export function checkpointCadence(indexer: ChunkIndexer): (event: StoredEvent) => void {
+  if (!indexer.checkpointsLog) return () => {};
+  let bytes = 0;
+  return (event) => {
+    bytes += event.payloadJson.length + ROW_BYTES;
+    if (bytes < LOG_CHECKPOINT_BYTES) return;
+    bytes = 0;
+    indexer.checkpointLog();
+  };
+}
+
+/** What SQLite's wal_checkpoint reports: WAL frames, and how many of them are now in the database file. */
+export interface CheckpointResult {
+  readonly busy: number;
+  readonly log: number;
+  readonly checkpointed: number;
 }
 
 /** DDL of the index database. Chunk-major keys make every bulk build an append at the end of each B-tree. */
@@ -59,6 +96,8 @@ export function chunkDropSql(ix: string): string[] {
 
 /** Builds chunks synchronously on the log's own connection (deterministic; used by tests and as a fallback). */
 export class InlineChunkIndexer implements ChunkIndexer {
+  /** The log's connections keep SQLite's automatic checkpoint. */
+  readonly checkpointsLog = false;
   private readonly buildChunk: (chunk: Chunk) => void;
   private readonly dropChunks: (chunks: readonly number[]) => void;
 
@@ -95,126 +134,7 @@ export class InlineChunkIndexer implements ChunkIndexer {
     }
   }
 
+  checkpointLog(): void {}
+
   close(): void {}
-}
-
-// Hint: an eval'd CommonJS worker runs the same under vitest (TypeScript sources) and from dist.
-const WORKER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
-const Database = require(workerData.driver);
-const state = new Int32Array(workerData.state);
-// Phase word 1: 0 booting, 1 files open, 2 closed. Claiming 0 -> 1 fails if close() already abandoned the boot.
-if (Atomics.compareExchange(state, 1, 0, 1) === 0) run();
-else parentPort.close();
-function run() {
-const db = new Database(workerData.indexPath);
-db.pragma('journal_mode = WAL');
-db.pragma('synchronous = NORMAL');
-db.pragma('busy_timeout = 10000');
-db.exec(workerData.schema);
-db.prepare('ATTACH DATABASE ? AS log').run(workerData.logPath);
-const build = workerData.buildSql.map((sql) => db.prepare(sql));
-const drop = workerData.dropSql.map((sql) => db.prepare(sql));
-const existing = db.prepare('SELECT c FROM chunks WHERE lo = $lo AND hi = $hi');
-// A retried range that is already built reports the chunk number it was built under.
-const buildChunk = db.transaction((chunk) => {
-  const found = existing.get(chunk);
-  if (found !== undefined) return { ...chunk, c: found.c };
-  for (const statement of build) statement.run(chunk);
-  return chunk;
-});
-const dropChunks = db.transaction((chunks) => { for (const c of chunks) for (const statement of drop) statement.run({ c }); });
-parentPort.on('message', (message) => {
-  try {
-    if (message.type === 'close') {
-      db.close();
-      Atomics.store(state, 1, 2);
-      Atomics.notify(state, 1);
-      parentPort.close();
-      return;
-    }
-    if (Atomics.load(state, 0) === 1) return;
-    if (message.type === 'build') {
-      parentPort.postMessage({ type: 'built', chunk: buildChunk(message.chunk) });
-    } else if (message.type === 'drop') {
-      try { dropChunks(message.chunks); } catch {}
-    }
-  } catch (error) {
-    parentPort.postMessage({ type: 'error', chunk: message.type === 'build' ? message.chunk : undefined, message: String(error && error.message || error) });
-  }
-});
-}
-`;
-
-/**
- * Builds chunks on a worker thread with its own connection, writing a separate index database, so index
- * maintenance uses the second core and never holds the event log's write lock.
- */
-export class WorkerChunkIndexer implements ChunkIndexer {
-  private worker: Worker | null = null;
-  private readonly state = new SharedArrayBuffer(8);
-  private closed = false;
-
-  constructor(
-    private readonly logPath: string,
-    private readonly indexPath: string,
-    private readonly onBuilt: (chunk: Chunk) => void,
-    private readonly onFailed: (chunk: Chunk | null, message: string) => void,
-  ) {}
-
-  /** Hint: started on the first build, so short-lived logs (and most tests) never pay for a thread. */
-  private start(): Worker {
-    if (this.worker !== null) return this.worker;
-    const worker = new Worker(WORKER_SOURCE, {
-      eval: true,
-      workerData: {
-        driver: createRequire(import.meta.url).resolve('better-sqlite3'),
-        state: this.state,
-        indexPath: this.indexPath,
-        logPath: this.logPath,
-        schema: INDEX_SCHEMA_SQL,
-        buildSql: chunkBuildSql('main', 'log'),
-        dropSql: chunkDropSql('main'),
-      },
-    });
-    worker.unref();
-    worker.on('message', (message: { type: string; chunk?: Chunk; message?: string }) => {
-      if (message.type === 'built' && message.chunk) this.onBuilt(message.chunk);
-      else if (message.type === 'error') this.onFailed(message.chunk ?? null, message.message ?? 'index worker error');
-    });
-    // Hint: a dead worker builds nothing more; the next build starts a new one, and unbuilt ranges stay in the tail.
-    worker.on('error', (error) => {
-      if (this.worker === worker) this.worker = null;
-      this.onFailed(null, String(error));
-    });
-    this.worker = worker;
-    return worker;
-  }
-
-  build(chunk: Chunk): void {
-    if (!this.closed) this.start().postMessage({ type: 'build', chunk });
-  }
-
-  drop(chunks: readonly number[]): void {
-    if (!this.closed) this.start().postMessage({ type: 'drop', chunks });
-  }
-
-  /** Skip queued builds, close the worker's connection and wait (bounded) until it has. */
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    if (this.worker === null) return;
-    const state = new Int32Array(this.state);
-    Atomics.store(state, 0, 1);
-    // Hint: a worker still booting has opened no file, and every build it has queued would be skipped: claim its
-    // phase so it never opens one, and stop it without waiting for the thread to start (about 0.1 s per close).
-    if (Atomics.compareExchange(state, 1, 0, 2) === 0) {
-      void this.worker.terminate();
-      return;
-    }
-    this.worker.postMessage({ type: 'close' });
-    // Hint: a build in progress finishes first; waiting keeps a reopen on the same files from racing it.
-    Atomics.wait(state, 1, 1, 10_000);
-    void this.worker.terminate();
-  }
 }

@@ -1,5 +1,12 @@
 import type Database from 'better-sqlite3';
-import { type Chunk, type ChunkIndexer, InlineChunkIndexer, WorkerChunkIndexer } from './chunkIndexer.js';
+import {
+  type CheckpointResult,
+  type Chunk,
+  type ChunkIndexer,
+  InlineChunkIndexer,
+  LOG_FALLBACK_AUTOCHECKPOINT_PAGES,
+} from './chunkIndexer.js';
+import { WorkerChunkIndexer } from './chunkIndexWorker.js';
 import { EventReader } from './eventReader.js';
 import { COLUMNS, type Row, toEvent } from './eventRows.js';
 import { IndexCoverage } from './indexCoverage.js';
@@ -34,6 +41,8 @@ export interface DerivedIndexContext {
   readonly isOpen: () => boolean;
   /** An index read failed while serving. */
   readonly onIndexUnreadable: (error: unknown) => void;
+  /** The index worker checkpointed the log (null: the checkpoint failed). */
+  readonly onCheckpointed?: (result: CheckpointResult | null) => void;
 }
 
 /** The derived index, opened: its coverage, the reader over it, who builds chunks, and the log's epoch. */
@@ -78,7 +87,11 @@ export function openDerivedIndex(context: DerivedIndexContext): DerivedIndex {
   // Hint: the tail is rebuilt inline (one segment in memory at a time); the worker takes over afterwards.
   coverage.builder = inline;
   const useInline = context.indexer === 'inline' || inMemory || !attached.onDisk || context.degraded !== null;
-  const indexer = useInline ? inline : new WorkerChunkIndexer(context.path, indexPath, onBuilt, onFailed);
+  const indexer = useInline
+    ? inline
+    : new WorkerChunkIndexer(context.path, indexPath, onBuilt, onFailed, context.onCheckpointed);
+  // Hint: the worker checkpoints the log from now on; this connection's own (inline commits) is the fallback.
+  if (indexer.checkpointsLog) db.pragma(`wal_autocheckpoint = ${LOG_FALLBACK_AUTOCHECKPOINT_PAGES}`);
   try {
     rebuildTail(db, coverage, head, context.indexChunk);
   } catch (error) {

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
-import type { ChunkIndexer } from './chunkIndexer.js';
+import type { StoredEvent } from '../protocol/eventRecord.js';
+import { type ChunkIndexer, checkpointCadence, LOG_FALLBACK_AUTOCHECKPOINT_PAGES } from './chunkIndexer.js';
 import { CommitHealth } from './commitHealth.js';
 import { type DerivedIndex, INDEX_INVALID, openDerivedIndex } from './derivedIndex.js';
 import { LogOpenError } from './eventLog.js';
@@ -91,17 +92,22 @@ export function openSqliteLog(options: SqliteEventLogOptions, isOpen: () => bool
     let epoch = tables.epoch;
     // Hint: the log went backwards; when the new epoch cannot be saved (disk full) the next open decides again.
     if (index.epoch !== epoch && tryWrite(() => tables.meta.set('epoch', index.epoch))) epoch = index.epoch;
+    const wrote = checkpointCadence(index.indexer);
+    const appended = (event: StoredEvent) => {
+      index.coverage.tail.add(event);
+      wrote(event);
+    };
     const appender = new LogAppender(db, tables.head, new RowWriter(db, tables.typeStats, tables.meta), {
       now: options.now ?? Date.now,
       newId: options.newId,
       getById: (id) => index.reader.getById(id),
-      appended: (event) => index.coverage.tail.add(event),
+      appended,
       rolledBack: (offset) => {
         index.coverage.tail.forgetFrom(offset);
         tables.typeStats.reload();
       },
     });
-    const threaded = openThreaded(options, degraded, tables, index, appender);
+    const threaded = openThreaded(options, degraded, tables, { ...index, appended }, appender);
     return { ...tables, ...index, db, lock, epoch, appender, threaded, commitHealth };
   } catch (error) {
     // Hint: only a log that cannot even be read gets here (derived state has its own fallbacks); never a raw stack.
@@ -119,12 +125,16 @@ function openThreaded(
   options: SqliteEventLogOptions,
   degraded: string | null,
   tables: Tables,
-  index: DerivedIndex,
+  index: DerivedIndex & { readonly appended: (event: StoredEvent) => void },
   appender: LogAppender,
 ): ThreadedAppender | null {
   if (options.writer === undefined || options.writer === 'inline' || options.path === ':memory:' || degraded !== null)
     return null;
-  const thread = new WriterThread(options.path, options.durability);
+  const thread = new WriterThread(
+    options.path,
+    options.durability,
+    index.indexer.checkpointsLog ? LOG_FALLBACK_AUTOCHECKPOINT_PAGES : null,
+  );
   const notice = options.onNotice ?? (() => {});
   tables.sessionStatus.writeThrough({
     busy: () => thread.dead === null && thread.inFlight > 0,
@@ -142,7 +152,7 @@ function openThreaded(
       now: options.now ?? Date.now,
       newId: options.newId,
       getById: (id) => index.reader.getById(id),
-      appended: (event) => index.coverage.tail.add(event),
+      appended: index.appended,
       counted: (perType, ts) => tables.typeStats.count(perType, ts),
     },
     options.writer === 'hybrid'
@@ -192,6 +202,7 @@ function openIndex(
     isGeneratedId: options.isGeneratedId ?? (() => true),
     failIndexBuild: options.failIndexBuild ?? (() => false),
     isOpen,
+    ...(options.onCheckpointed === undefined ? {} : { onCheckpointed: options.onCheckpointed }),
     onIndexUnreadable: (error) => {
       tryWrite(() => tables.meta.set(INDEX_INVALID, '1'));
       notice(`index unreadable (${message(error)}); keyed reads scan the log until a restart rebuilds it`);

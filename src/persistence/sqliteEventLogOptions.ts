@@ -1,3 +1,4 @@
+import type { CheckpointResult } from './chunkIndexer.js';
 import type { Durability } from './logFile.js';
 
 /** Unindexed rows that seal a tail segment and trigger a bulk index build, unless `indexChunk` says otherwise. */
@@ -26,6 +27,8 @@ export interface SqliteEventLogOptions {
   readonly indexChunk?: number;
   /** Where index chunks are built: a worker thread (default, uses the second core) or inline (deterministic). */
   readonly indexer?: 'worker' | 'inline';
+  /** The index worker checkpointed the log's WAL (null: that checkpoint failed). For tests and tools. */
+  readonly onCheckpointed?: (result: CheckpointResult | null) => void;
   /**
    * Who writes commits: a writer thread with its own connection (the I/O thread only plans and applies them),
    * inline on the log's connection (default; also used for ':memory:' and a log opened without shared memory), or

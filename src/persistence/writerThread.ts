@@ -79,6 +79,8 @@ export class WriterThread {
   constructor(
     private readonly path: string,
     private readonly durability: Durability | undefined,
+    /** wal_autocheckpoint for the writer's connection; null keeps SQLite's default (nobody else checkpoints). */
+    private readonly autocheckpointPages: number | null = null,
   ) {}
 
   /** Commits sent and not yet answered. */
@@ -95,6 +97,7 @@ export class WriterThread {
       path: this.path,
       synchronous: this.durability === 'full' ? 'FULL' : 'NORMAL',
       cacheKiB: WRITER_CACHE_KIB,
+      autocheckpointPages: this.autocheckpointPages,
       signal: shared,
       port: port2,
     });

@@ -20,6 +20,8 @@ export interface WriterSession {
   readonly path: string;
   readonly synchronous: 'FULL' | 'NORMAL';
   readonly cacheKiB: number;
+  /** wal_autocheckpoint for this connection (null: SQLite's default). */
+  readonly autocheckpointPages: number | null;
   /** [0] counts replies (Atomics-waited by `settle`), [1] turns 1 once the connection is closed. */
   readonly signal: SharedArrayBuffer;
   /** Replies go here, so each session has its own channel. */
@@ -37,6 +39,7 @@ function open(m) {
   const db = new Database(m.path, { timeout: 10000 });
   db.pragma('synchronous = ' + m.synchronous);
   db.pragma('cache_size = -' + m.cacheKiB);
+  if (m.autocheckpointPages !== null) db.pragma('wal_autocheckpoint = ' + m.autocheckpointPages);
   const one = db.prepare(w.insertOne), many = db.prepare(w.insertMany);
   const producer = db.prepare('INSERT OR IGNORE INTO producer_ids(k, o) VALUES (?, ?)');
   const typeStat = db.prepare(w.typeStat), meta = db.prepare(w.meta);

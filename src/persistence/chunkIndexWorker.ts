@@ -1,0 +1,157 @@
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+import {
+  type CheckpointResult,
+  type Chunk,
+  type ChunkIndexer,
+  chunkBuildSql,
+  chunkDropSql,
+  INDEX_SCHEMA_SQL,
+} from './chunkIndexer.js';
+
+// Hint: an eval'd CommonJS worker runs the same under vitest (TypeScript sources) and from dist.
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const Database = require(workerData.driver);
+const state = new Int32Array(workerData.state);
+// Phase word 1: 0 booting, 1 files open, 2 closed. Claiming 0 -> 1 fails if close() already abandoned the boot.
+if (Atomics.compareExchange(state, 1, 0, 1) === 0) run();
+else parentPort.close();
+function run() {
+const db = new Database(workerData.indexPath);
+db.pragma('journal_mode = WAL');
+db.pragma('synchronous = NORMAL');
+db.pragma('busy_timeout = 10000');
+db.exec(workerData.schema);
+db.prepare('ATTACH DATABASE ? AS log').run(workerData.logPath);
+const build = workerData.buildSql.map((sql) => db.prepare(sql));
+const drop = workerData.dropSql.map((sql) => db.prepare(sql));
+const existing = db.prepare('SELECT c FROM chunks WHERE lo = $lo AND hi = $hi');
+// A retried range that is already built reports the chunk number it was built under.
+const buildChunk = db.transaction((chunk) => {
+  const found = existing.get(chunk);
+  if (found !== undefined) return { ...chunk, c: found.c };
+  for (const statement of build) statement.run(chunk);
+  return chunk;
+});
+const dropChunks = db.transaction((chunks) => { for (const c of chunks) for (const statement of drop) statement.run({ c }); });
+parentPort.on('message', (message) => {
+  try {
+    if (message.type === 'close') {
+      db.close();
+      Atomics.store(state, 1, 2);
+      Atomics.notify(state, 1);
+      parentPort.close();
+      return;
+    }
+    if (Atomics.load(state, 0) === 1) return;
+    if (message.type === 'build') {
+      parentPort.postMessage({ type: 'built', chunk: buildChunk(message.chunk) });
+    } else if (message.type === 'drop') {
+      try { dropChunks(message.chunks); } catch {}
+    } else if (message.type === 'checkpoint') {
+      // The WAL restarts only when a commit begins with every frame copied, so a pass that met new frames is
+      // repeated (a few times at most). A failed checkpoint leaves the WAL to the next (or to the fallback).
+      let result = null;
+      try {
+        for (let pass = 0, last = -1; pass < 4; pass++, last = result.log) {
+          result = db.pragma('log.wal_checkpoint(PASSIVE)')[0];
+          if (result.log === last && result.checkpointed === result.log) break;
+        }
+      } catch { result = null; }
+      parentPort.postMessage({ type: 'checkpointed', result });
+    }
+  } catch (error) {
+    parentPort.postMessage({ type: 'error', chunk: message.type === 'build' ? message.chunk : undefined, message: String(error && error.message || error) });
+  }
+});
+}
+`;
+
+/**
+ * Builds chunks on a worker thread with its own connection, writing a separate index database, so index
+ * maintenance uses the second core and never holds the event log's write lock.
+ */
+export class WorkerChunkIndexer implements ChunkIndexer {
+  readonly checkpointsLog = true;
+  private worker: Worker | null = null;
+  /** A checkpoint was asked for and not reported yet (asking again meanwhile would only queue a no-op). */
+  private checkpointing = false;
+  private readonly state = new SharedArrayBuffer(8);
+  private closed = false;
+
+  constructor(
+    private readonly logPath: string,
+    private readonly indexPath: string,
+    private readonly onBuilt: (chunk: Chunk) => void,
+    private readonly onFailed: (chunk: Chunk | null, message: string) => void,
+    /** A checkpoint of the log ended: its WAL frames and how many were copied (null when it failed). */
+    private readonly onCheckpointed: (result: CheckpointResult | null) => void = () => {},
+  ) {}
+
+  /** Hint: started on the first build, so short-lived logs (and most tests) never pay for a thread. */
+  private start(): Worker {
+    if (this.worker !== null) return this.worker;
+    const worker = new Worker(WORKER_SOURCE, {
+      eval: true,
+      workerData: {
+        driver: createRequire(import.meta.url).resolve('better-sqlite3'),
+        state: this.state,
+        indexPath: this.indexPath,
+        logPath: this.logPath,
+        schema: INDEX_SCHEMA_SQL,
+        buildSql: chunkBuildSql('main', 'log'),
+        dropSql: chunkDropSql('main'),
+      },
+    });
+    worker.unref();
+    worker.on('message', (message: { type: string; chunk?: Chunk; message?: string; result?: CheckpointResult }) => {
+      if (message.type === 'checkpointed') {
+        this.checkpointing = false;
+        this.onCheckpointed(message.result ?? null);
+      } else if (message.type === 'built' && message.chunk) this.onBuilt(message.chunk);
+      else if (message.type === 'error') this.onFailed(message.chunk ?? null, message.message ?? 'index worker error');
+    });
+    // Hint: a dead worker builds nothing more; the next build starts a new one, and unbuilt ranges stay in the tail.
+    worker.on('error', (error) => {
+      if (this.worker === worker) this.worker = null;
+      this.checkpointing = false;
+      this.onFailed(null, String(error));
+    });
+    this.worker = worker;
+    return worker;
+  }
+
+  build(chunk: Chunk): void {
+    if (!this.closed) this.start().postMessage({ type: 'build', chunk });
+  }
+
+  drop(chunks: readonly number[]): void {
+    if (!this.closed) this.start().postMessage({ type: 'drop', chunks });
+  }
+
+  checkpointLog(): void {
+    if (this.closed || this.checkpointing) return;
+    this.checkpointing = true;
+    this.start().postMessage({ type: 'checkpoint' });
+  }
+
+  /** Skip queued builds, close the worker's connection and wait (bounded) until it has. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.worker === null) return;
+    const state = new Int32Array(this.state);
+    Atomics.store(state, 0, 1);
+    // Hint: a worker still booting has opened no file, and every build it has queued would be skipped: claim its
+    // phase so it never opens one, and stop it without waiting for the thread to start (about 0.1 s per close).
+    if (Atomics.compareExchange(state, 1, 0, 2) === 0) {
+      void this.worker.terminate();
+      return;
+    }
+    this.worker.postMessage({ type: 'close' });
+    // Hint: a build in progress finishes first; waiting keeps a reopen on the same files from racing it.
+    Atomics.wait(state, 1, 1, 10_000);
+    void this.worker.terminate();
+  }
+}
