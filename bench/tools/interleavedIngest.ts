@@ -1,0 +1,100 @@
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+/**
+ * Interleaved A/B of the ingest publisher against builds of two (or more) checkouts: one hybrid server per variant
+ * per round, started the way the bench starts it, with the ingest-ws-batch plan (4 connections × window 8 × 100
+ * events; INGEST_EVENTS_PER_MESSAGE=1 INGEST_WINDOW=128 gives ingest-ws-single's). On this VM single runs move by up
+ * to 2×, so a change is judged by pairs run back to back. Prints one line per run (rate, server and I/O-thread CPU
+ * per event, mean group commit, ack p99, the largest WAL file seen) and each variant's median. Usage, from a checkout
+ * with a built dist (`git worktree add /tmp/before <sha>`, link node_modules, `npx tsc -p tsconfig.json` there):
+ *   node dist/bench/tools/interleavedIngest.js 5 before=/tmp/before after=.
+ * INGEST_DB_DIR puts the databases elsewhere (default the OS temp dir).
+ */
+type LoadRuns = typeof import('../lib/loadRuns.js');
+type ServerProcesses = typeof import('../lib/serverProcess.js');
+
+interface Variant {
+  readonly name: string;
+  readonly runs: LoadRuns;
+  readonly servers: ServerProcesses;
+}
+
+async function variant(spec: string): Promise<Variant> {
+  const [name = spec, root = '.'] = spec.split('=');
+  const lib = (file: string) => pathToFileURL(join(resolve(root), 'dist/bench/lib', file)).href;
+  const runs: LoadRuns = await import(lib('loadRuns.js'));
+  const servers: ServerProcesses = await import(lib('serverProcess.js'));
+  return { name, runs, servers };
+}
+
+/** Largest size the WAL file reached, sampled every 100 ms until `stop` is called. */
+function watchWal(path: string): () => number {
+  let largest = 0;
+  const timer = setInterval(() => {
+    try {
+      largest = Math.max(largest, statSync(path).size);
+    } catch {
+      // not created yet
+    }
+  }, 100);
+  return () => {
+    clearInterval(timer);
+    return largest;
+  };
+}
+
+async function runOnce(v: Variant): Promise<number> {
+  const dir = mkdtempSync(join(process.env.INGEST_DB_DIR ?? tmpdir(), 'interleaved-'));
+  const server = await v.servers.ServerProcess.start({ dir, label: v.name, env: { LOG_WRITER: 'hybrid' } });
+  const stopWatch = watchWal(join(dir, 'events.db-wal'));
+  try {
+    const cpu = server.cpuTimeMs();
+    const io = server.ioThreadCpuMs();
+    const result = await v.runs.runPublisher({
+      url: `${server.wsUrl}/ws/publish`,
+      connections: 4,
+      window: Number(process.env.INGEST_WINDOW ?? 8),
+      eventsPerMessage: Number(process.env.INGEST_EVENTS_PER_MESSAGE ?? 100),
+      expect: 'ack',
+      traffic: 'realistic',
+      seed: 7,
+      warmupMs: 2_000,
+      durationMs: 8_000,
+      maxEvents: Number.MAX_SAFE_INTEGER,
+      drainTimeoutMs: 10_000,
+    });
+    const perEvent = (ms: number) => ((ms * 1000) / Math.max(1, result.ackedEvents)).toFixed(2);
+    const stats = await server.stats();
+    const rate = (result.measuredEvents * 1000) / Math.max(1, result.measuredMs);
+    const walMb = stopWatch() / 1_048_576;
+    console.log(
+      `${v.name}: ${rate.toFixed(0)} ev/s, server CPU ${perEvent(server.cpuTimeMs() - cpu)} µs/event ` +
+        `(I/O thread ${perEvent(server.ioThreadCpuMs() - io)}), mean commit ` +
+        `${(stats.total_events / Math.max(1, stats.router.group_commits)).toFixed(0)}, ack p99 ` +
+        `${result.ackLatencyMs.p99.toFixed(1)} ms, errors ${result.errorReplies + result.unacked}, ` +
+        `largest WAL ${walMb.toFixed(1)} MB`,
+    );
+    return rate;
+  } finally {
+    stopWatch();
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const [roundsArg = '4', ...specs] = process.argv.slice(2);
+const variants = await Promise.all(specs.map(variant));
+const rates = new Map<string, number[]>(variants.map((v) => [v.name, []]));
+for (let round = 0; round < Number(roundsArg); round++) {
+  for (const v of variants) rates.get(v.name)?.push(await runOnce(v));
+}
+for (const [name, list] of rates) {
+  const sorted = [...list].sort((a, b) => a - b);
+  const median = sorted[Math.floor(sorted.length / 2)] ?? 0;
+  console.log(
+    `${name}: ${list.map((r) => Math.round(r / 1000)).join(' / ')} k ev/s, median ${Math.round(median / 1000)} k`,
+  );
+}
