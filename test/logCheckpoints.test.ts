@@ -9,6 +9,7 @@ import {
 } from '../src/persistence/chunkIndexer.js';
 import { SqliteEventLog } from '../src/persistence/sqliteEventLog.js';
 import type { SqliteEventLogOptions } from '../src/persistence/sqliteEventLogOptions.js';
+import { SqliteReplicaLog } from '../src/persistence/sqliteReplicaLog.js';
 import type { EventInput } from '../src/protocol/eventInput.js';
 
 /** Reads the I/O thread connection's checkpoint setting (the log keeps its connection to itself). */
@@ -85,6 +86,35 @@ describe('WAL checkpoints of the log', () => {
     // write while a reader (the index worker's chunk build) keeps it from restarting.
     expect(walBytes).toBeGreaterThan(0);
     expect(walBytes).toBeLessThan(2 * LOG_FALLBACK_AUTOCHECKPOINT_PAGES * 4_120);
+  });
+
+  it('are made by the index worker for a cluster replica too, as it applies the stream', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'checkpoints-replica-'));
+    dirs.push(dir);
+    const reports: (CheckpointResult | null)[] = [];
+    const replica = new SqliteReplicaLog({
+      path: join(dir, 'replica.db'),
+      newId: () => 'unused',
+      newEpoch: () => 'e',
+      onCheckpointed: (result) => reports.push(result),
+    });
+    logs.push(replica);
+    const events = Math.ceil((3 * LOG_CHECKPOINT_BYTES) / 2_000);
+    for (let offset = 1; offset <= events; offset += 500) {
+      const entries = group(500).map((input, i) => ({
+        kind: 'event' as const,
+        offset: offset + i,
+        ts: 1,
+        producer: false,
+        input: { ...input, id: `n1-${offset + i}` },
+      }));
+      replica.applyAt(entries);
+      await new Promise((r) => setImmediate(r));
+    }
+    const deadline = Date.now() + 10_000;
+    while (reports.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    expect(reports.length).toBeGreaterThan(0);
+    expect(reports[0]?.log).toBeGreaterThan(0);
   });
 
   it('stay with the committing connection when the index is built inline', () => {

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { EventInput } from '../protocol/eventInput.js';
 import type { StoredEvent } from '../protocol/eventRecord.js';
+import { checkpointCadence } from './chunkIndexer.js';
 import type { LogStats } from './eventLog.js';
 import { deleteBelow } from './retention.js';
 import { RowWriter } from './rowWriter.js';
@@ -46,6 +47,8 @@ export class SqliteReplicaLog extends SqliteEventLog {
   private readonly transaction: (entries: readonly ReplicaEntry[]) => AppliedEntry[];
   /** Recorded no-op offsets still retained (all lie at or above first). */
   private noops: number;
+  /** Asks the index worker to checkpoint the WAL as applied rows fill it (as the log's own appends do). */
+  private readonly wrote = checkpointCadence(this.indexer);
 
   constructor(options: SqliteEventLogOptions) {
     super(options);
@@ -103,6 +106,7 @@ export class SqliteReplicaLog extends SqliteEventLog {
         const record: StoredEvent = { ...input, offset: entry.offset, ts };
         this.rows.write(record, entry.producer ? input.id : null);
         this.coverage.tail.add(record);
+        this.wrote(record);
         applied.push({ offset: entry.offset, record });
       }
       this.head.next = entry.offset + 1;
