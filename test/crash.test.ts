@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -88,6 +88,51 @@ describe('crash safety (kill -9 of the real process)', () => {
     after.send({ event_type: 'timer_tick', source: 'crash_test' });
     expect(await after.next()).toMatchObject({ status: 'ok', offset: head + 1 });
     await after.close();
+  });
+
+  it('keeps every acked event across a kill -9 after the index worker checkpointed the WAL mid-stream', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'rep-crash-ckpt-'));
+    const db = join(dir, 'events.db');
+    const first = await spawnServer(db);
+    servers.push(first);
+    const publisher = await WsClient.open(`${first.wsBase}/ws/publish`);
+    const acked: Acked[] = [];
+    const text = 'x'.repeat(2_000);
+    let sent = 0;
+    let received = 0;
+    const ingest = (ack: Message) => {
+      expect(ack.status).toBe('ok');
+      for (const [i, id] of (ack.event_ids as string[]).entries())
+        acked.push({ id, offset: (ack.first_offset as number) + i });
+    };
+    // About 3 MB of rows: the worker is asked for a checkpoint every ~1 MiB, while SQLite's own automatic checkpoint
+    // (1,000 pages, about 4 MB) would not have run yet, and the committing connections now wait for 4,096 pages.
+    const checkpointed = () => statSync(db).size > 1024 * 1024;
+    // Hint: the checkpoint is asynchronous, so publishing goes on (up to ~3.8 MB) until it shows in the file.
+    while (acked.length < 1_400 || (!checkpointed() && acked.length < 1_800)) {
+      while (sent - received < 8) {
+        publisher.send(
+          Array.from({ length: 20 }, (_, i) => ({ event_type: 'timer_tick', source: 'ckpt', payload: { text, i } })),
+        );
+        sent++;
+      }
+      ingest(await publisher.next());
+      received++;
+    }
+    // Pages reached the database file itself, so a checkpoint ran: only the index worker makes one this early.
+    expect(checkpointed()).toBe(true);
+    expect(sent - received).toBeGreaterThan(0);
+    first.proc.kill('SIGKILL');
+    await first.exited;
+    await publisher.closed;
+    while (publisher.pending > 0) ingest(await publisher.next());
+
+    const second = await spawnServer(db);
+    servers.push(second);
+    const log = await allEvents(second.base);
+    expect(log.map((r) => r.offset)).toEqual(log.map((_, i) => i + 1));
+    const byOffset = new Map(log.map((r) => [r.offset, r.id]));
+    expect(acked.filter((a) => byOffset.get(a.offset) !== a.id)).toEqual([]);
   });
 
   it('after a kill -9 mid-stream, keyed reads, by-id reads, sessions and stats equal a fold of the log', async () => {
