@@ -1,11 +1,5 @@
 import type Database from 'better-sqlite3';
-import {
-  type CheckpointResult,
-  type Chunk,
-  type ChunkIndexer,
-  InlineChunkIndexer,
-  LOG_FALLBACK_AUTOCHECKPOINT_PAGES,
-} from './chunkIndexer.js';
+import { type CheckpointResult, type Chunk, type ChunkIndexer, InlineChunkIndexer } from './chunkIndexer.js';
 import { WorkerChunkIndexer } from './chunkIndexWorker.js';
 import { EventReader } from './eventReader.js';
 import { COLUMNS, type Row, toEvent } from './eventRows.js';
@@ -90,8 +84,6 @@ export function openDerivedIndex(context: DerivedIndexContext): DerivedIndex {
   const indexer = useInline
     ? inline
     : new WorkerChunkIndexer(context.path, indexPath, onBuilt, onFailed, context.onCheckpointed);
-  // Hint: the worker checkpoints the log from now on; this connection's own (inline commits) is the fallback.
-  if (indexer.checkpointsLog) db.pragma(`wal_autocheckpoint = ${LOG_FALLBACK_AUTOCHECKPOINT_PAGES}`);
   try {
     rebuildTail(db, coverage, head, context.indexChunk);
   } catch (error) {

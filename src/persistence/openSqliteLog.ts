@@ -92,6 +92,8 @@ export function openSqliteLog(options: SqliteEventLogOptions, isOpen: () => bool
     let epoch = tables.epoch;
     // Hint: the log went backwards; when the new epoch cannot be saved (disk full) the next open decides again.
     if (index.epoch !== epoch && tryWrite(() => tables.meta.set('epoch', index.epoch))) epoch = index.epoch;
+    // Hint: when the index worker checkpoints the log, this connection's checkpoint (inline commits) is the fallback.
+    if (index.indexer.checkpointsLog) db.pragma(`wal_autocheckpoint = ${LOG_FALLBACK_AUTOCHECKPOINT_PAGES}`);
     const wrote = checkpointCadence(index.indexer);
     const appended = (event: StoredEvent) => {
       index.coverage.tail.add(event);
