@@ -12,6 +12,27 @@ interface Acked {
   readonly offset: number;
 }
 
+/**
+ * Publish `message(n)` (n counts the messages sent) with `window` messages always in flight, handing each reply to
+ * `ingest`, while `more()` holds; returns how many were still in flight when it stopped (the kill comes next).
+ */
+async function publishWindowed(
+  publisher: WsClient,
+  window: number,
+  message: (n: number) => unknown,
+  ingest: (ack: Message) => void,
+  more: () => boolean,
+): Promise<number> {
+  let sent = 0;
+  let received = 0;
+  while (more()) {
+    while (sent - received < window) publisher.send(message(sent++));
+    ingest(await publisher.next());
+    received++;
+  }
+  return sent - received;
+}
+
 describe('crash safety (kill -9 of the real process)', () => {
   let dir: string | undefined;
   const servers: ChildServer[] = [];
@@ -30,16 +51,13 @@ describe('crash safety (kill -9 of the real process)', () => {
     const publisher = await WsClient.open(`${first.wsBase}/ws/publish`);
     const acked: Acked[] = [];
     const perBatch = 20;
-    const inFlight = 8;
-    let sent = 0;
-    let received = 0;
     const ingest = (ack: Message) => {
       expect(ack.status).toBe('ok');
       const ids = ack.event_ids as string[];
       expect(ack.last_offset as number).toBe((ack.first_offset as number) + ids.length - 1);
       for (const [i, id] of ids.entries()) acked.push({ id, offset: (ack.first_offset as number) + i });
     };
-    const batch = () =>
+    const batch = (sent: number) =>
       Array.from({ length: perBatch }, (_, i) => ({
         event_type: 'answer_submitted',
         source: 'crash_test',
@@ -47,15 +65,7 @@ describe('crash safety (kill -9 of the real process)', () => {
         payload: { n: sent * perBatch + i },
       }));
     // Publish continuously with several batches always in flight; kill once enough are acked, without waiting for the rest.
-    while (acked.length < 2_000) {
-      while (sent - received < inFlight) {
-        publisher.send(batch());
-        sent++;
-      }
-      ingest(await publisher.next());
-      received++;
-    }
-    const inFlightAtKill = sent - received;
+    const inFlightAtKill = await publishWindowed(publisher, 8, batch, ingest, () => acked.length < 2_000);
     first.proc.kill('SIGKILL');
     const exit = await first.exited;
     expect(exit.signal).toBe('SIGKILL');
@@ -98,8 +108,6 @@ describe('crash safety (kill -9 of the real process)', () => {
     const publisher = await WsClient.open(`${first.wsBase}/ws/publish`);
     const acked: Acked[] = [];
     const text = 'x'.repeat(2_000);
-    let sent = 0;
-    let received = 0;
     const ingest = (ack: Message) => {
       expect(ack.status).toBe('ok');
       for (const [i, id] of (ack.event_ids as string[]).entries())
@@ -108,20 +116,14 @@ describe('crash safety (kill -9 of the real process)', () => {
     // About 3 MB of rows: the worker is asked for a checkpoint every ~1 MiB, while SQLite's own automatic checkpoint
     // (1,000 pages, about 4 MB) would not have run yet, and the committing connections now wait for 4,096 pages.
     const checkpointed = () => statSync(db).size > 1024 * 1024;
+    const batch = () =>
+      Array.from({ length: 20 }, (_, i) => ({ event_type: 'timer_tick', source: 'ckpt', payload: { text, i } }));
     // Hint: the checkpoint is asynchronous, so publishing goes on (up to ~3.8 MB) until it shows in the file.
-    while (acked.length < 1_400 || (!checkpointed() && acked.length < 1_800)) {
-      while (sent - received < 8) {
-        publisher.send(
-          Array.from({ length: 20 }, (_, i) => ({ event_type: 'timer_tick', source: 'ckpt', payload: { text, i } })),
-        );
-        sent++;
-      }
-      ingest(await publisher.next());
-      received++;
-    }
+    const more = () => acked.length < 1_400 || (!checkpointed() && acked.length < 1_800);
+    const inFlightAtKill = await publishWindowed(publisher, 8, batch, ingest, more);
     // Pages reached the database file itself, so a checkpoint ran: only the index worker makes one this early.
     expect(checkpointed()).toBe(true);
-    expect(sent - received).toBeGreaterThan(0);
+    expect(inFlightAtKill).toBeGreaterThan(0);
     first.proc.kill('SIGKILL');
     await first.exited;
     await publisher.closed;
