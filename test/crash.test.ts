@@ -42,13 +42,23 @@ describe('crash safety (kill -9 of the real process)', () => {
     dir = undefined;
   });
 
-  it('keeps every acked event across a kill -9 mid-stream, and continues the offsets after restart', async () => {
+  /** A server child on the log at `db`, stopped after the test. */
+  async function start(db: string): Promise<ChildServer> {
+    const server = await spawnServer(db);
+    servers.push(server);
+    return server;
+  }
+
+  /** A fresh temp log, a server on it, and a publisher connected to it. */
+  async function startFresh(): Promise<{ db: string; first: ChildServer; publisher: WsClient }> {
     dir = mkdtempSync(join(tmpdir(), 'rep-crash-'));
     const db = join(dir, 'events.db');
-    const first = await spawnServer(db);
-    servers.push(first);
+    const first = await start(db);
+    return { db, first, publisher: await WsClient.open(`${first.wsBase}/ws/publish`) };
+  }
 
-    const publisher = await WsClient.open(`${first.wsBase}/ws/publish`);
+  it('keeps every acked event across a kill -9 mid-stream, and continues the offsets after restart', async () => {
+    const { db, first, publisher } = await startFresh();
     const acked: Acked[] = [];
     const perBatch = 20;
     const ingest = (ack: Message) => {
@@ -74,8 +84,7 @@ describe('crash safety (kill -9 of the real process)', () => {
     while (publisher.pending > 0) ingest(await publisher.next());
     expect(inFlightAtKill).toBeGreaterThan(0);
 
-    const second = await spawnServer(db);
-    servers.push(second);
+    const second = await start(db);
     // Every acked event is there, under its id, at its acked offset.
     const missing: Acked[] = [];
     for (let i = 0; i < acked.length; i += 100) {
@@ -101,11 +110,7 @@ describe('crash safety (kill -9 of the real process)', () => {
   });
 
   it('keeps every acked event across a kill -9 after the index worker checkpointed the WAL mid-stream', async () => {
-    dir = mkdtempSync(join(tmpdir(), 'rep-crash-ckpt-'));
-    const db = join(dir, 'events.db');
-    const first = await spawnServer(db);
-    servers.push(first);
-    const publisher = await WsClient.open(`${first.wsBase}/ws/publish`);
+    const { db, first, publisher } = await startFresh();
     const acked: Acked[] = [];
     const text = 'x'.repeat(2_000);
     const ingest = (ack: Message) => {
@@ -129,8 +134,7 @@ describe('crash safety (kill -9 of the real process)', () => {
     await publisher.closed;
     while (publisher.pending > 0) ingest(await publisher.next());
 
-    const second = await spawnServer(db);
-    servers.push(second);
+    const second = await start(db);
     const log = await allEvents(second.base);
     expect(log.map((r) => r.offset)).toEqual(log.map((_, i) => i + 1));
     const byOffset = new Map(log.map((r) => [r.offset, r.id]));
@@ -138,11 +142,7 @@ describe('crash safety (kill -9 of the real process)', () => {
   });
 
   it('after a kill -9 mid-stream, keyed reads, by-id reads, sessions and stats equal a fold of the log', async () => {
-    dir = mkdtempSync(join(tmpdir(), 'rep-crash-'));
-    const db = join(dir, 'events.db');
-    const first = await spawnServer(db);
-    servers.push(first);
-    const publisher = await WsClient.open(`${first.wsBase}/ws/publish`);
+    const { db, first, publisher } = await startFresh();
     const types = ['session_created', 'quiz_started', 'answer_submitted', 'quiz_completed', 'session_ended'];
     let sent = 0;
     let received = 0;
@@ -169,8 +169,7 @@ describe('crash safety (kill -9 of the real process)', () => {
     await first.exited;
     await publisher.closed;
 
-    const second = await spawnServer(db);
-    servers.push(second);
+    const second = await start(db);
     const log = await allEvents(second.base);
     expect(log.length).toBeGreaterThanOrEqual(60 * 25);
     for (const key of ['session_id', 'user_id'] as const) {
