@@ -5,18 +5,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LogWriteError } from '../src/persistence/eventLog.js';
 import { SqliteEventLog, type SqliteEventLogOptions } from '../src/persistence/sqliteEventLog.js';
 import { expectAgreesWith, expectAgreesWithScan, scanLog, someEvents } from './support/logOracle.js';
+import { waitFor } from './support/pipelineRest.js';
 import { fill, mountTmpfs, unmount } from './support/smallDisk.js';
 
 const NOW = Date.UTC(2026, 0, 31, 12);
 let generated = 0;
-
-async function until(condition: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 const mountable = mountTmpfs('1m');
 unmount(mountable);
@@ -59,14 +52,14 @@ describe.runIf(mountable !== null)('a real full disk (small tmpfs)', () => {
     try {
       log.appendGroups([someEvents(250, 'a')]);
       log.indexTail();
-      await until(() => log.unindexedCount() === 0, 'first chunks indexed');
+      await waitFor(() => log.unindexedCount() === 0, 'first chunks indexed');
       const filler = fill(indexDisk!);
       for (let i = 0; i < 6; i++) {
         log.appendGroups([someEvents(120, 'b', i * 120)]);
         expectAgreesWithScan(log, path, NOW);
       }
       log.indexTail();
-      await until(() => notices.some((n) => n.includes('index build failed')), 'a failed build');
+      await waitFor(() => notices.some((n) => n.includes('index build failed')), 'a failed build');
       expectAgreesWithScan(log, path, NOW);
       expect(log.unindexedCount()).toBeGreaterThan(0);
 
@@ -79,7 +72,7 @@ describe.runIf(mountable !== null)('a real full disk (small tmpfs)', () => {
 
       rmSync(filler);
       log.indexTail();
-      await until(() => log.unindexedCount() === 0, 'every range indexed after the disk has room');
+      await waitFor(() => log.unindexedCount() === 0, 'every range indexed after the disk has room');
       expectAgreesWithScan(log, path, NOW);
       log.close();
       // One line for the failure streak (the restart may have discarded a half-checkpointed index: another line).

@@ -14,6 +14,7 @@ import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SqliteEventLog, type SqliteEventLogOptions } from '../src/persistence/sqliteEventLog.js';
 import { expectAgreesWithScan, someEvents } from './support/logOracle.js';
+import { waitFor } from './support/pipelineRest.js';
 
 const NOW = Date.UTC(2026, 0, 31, 12);
 // Hint: generated ids stay unique across reopens, as nanoids are.
@@ -229,22 +230,14 @@ describe('the derived index heals itself and never serves another log', () => {
     const first = open(path, { indexer: 'worker' });
     append(first.log, someEvents(60, 'old'));
     first.log.indexTail();
-    await until(() => first.log.unindexedCount() === 0);
+    await waitFor(() => first.log.unindexedCount() === 0, 'the first log fully indexed');
     closeLog();
     rmSync(path);
     const second = open(path, { indexer: 'worker' }, 'epoch-b');
     expect(second.notices).toHaveLength(1);
     append(second.log, someEvents(60, 'new'));
     second.log.indexTail();
-    await until(() => second.log.unindexedCount() === 0);
+    await waitFor(() => second.log.unindexedCount() === 0, 'the second log fully indexed');
     expectAgreesWithScan(second.log, path, NOW);
   });
 });
-
-async function until(condition: () => boolean): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met within 10 s');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}

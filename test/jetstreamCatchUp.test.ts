@@ -3,6 +3,7 @@ import { ReplicaApplier, type ReplicaSink } from '../src/persistence/jetstream/r
 import { type OpenedStream, openStream } from '../src/persistence/jetstream/streamSetup.js';
 import { eventSubject } from '../src/persistence/jetstream/streamSubjects.js';
 import { NatsCluster } from './support/natsCluster.js';
+import { waitFor } from './support/pipelineRest.js';
 
 // The applier's catch-up reads acked sequences one by one from the stream leader (STREAM.MSG.GET) when no consumer
 // can be made (after a meta-leader loss, test/clusterFailover.test.ts).
@@ -52,13 +53,6 @@ function memorySink() {
   return { ...sink, applied, skipped };
 }
 
-async function until(check: () => boolean, what: string): Promise<void> {
-  for (let waited = 0; !check(); waited += 10) {
-    if (waited > 10_000) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
 describe('replica catch-up by sequence', () => {
   it('applies acked sequences in order, with their message ids, without a consumer (the fallback while none can be made)', async () => {
     const { js, jsm } = await open('CATCHUP');
@@ -67,9 +61,9 @@ describe('replica catch-up by sequence', () => {
     // Not started: no consumer exists, so only catch-up can apply anything.
     const applier = new ReplicaApplier({ js, jsm, stream: 'CATCHUP', sink, onNotice: () => undefined });
     applier.catchUp(3);
-    await until(() => sink.applied.length >= 3, 'sequences 1-3');
+    await waitFor(() => sink.applied.length >= 3, 'sequences 1-3');
     applier.catchUp(5);
-    await until(() => sink.applied.length >= 5, 'sequences 4-5');
+    await waitFor(() => sink.applied.length >= 5, 'sequences 4-5');
     await applier.stop();
     expect(sink.applied).toEqual([1, 2, 3, 4, 5].map((seq) => ({ seq, msgId: `id-${seq}`, text: `m${seq}` })));
   });
@@ -83,7 +77,7 @@ describe('replica catch-up by sequence', () => {
     await jsm.streams.purge('GAPS', { seq: 3 });
     const applier = new ReplicaApplier({ js, jsm, stream: 'GAPS', sink, onNotice: () => undefined, retryMs: 10 });
     applier.start();
-    await until(() => sink.applied.length >= 4, 'sequences 3, 5 and 6');
+    await waitFor(() => sink.applied.length >= 4, 'sequences 3, 5 and 6');
     await applier.stop();
     expect(sink.applied.map((m) => m.seq)).toEqual([1, 3, 5, 6]);
     expect(sink.skipped).toEqual([{ seq: 4, reason: 'deleted from the stream' }]);
