@@ -1,5 +1,6 @@
 import { MessageChannel, type MessagePort, receiveMessageOnPort, type Worker } from 'node:worker_threads';
 import type { Durability } from './logFile.js';
+import { packRows } from './packedRows.js';
 import { releaseWriterWorker, takeWriterWorker } from './writerWorker.js';
 
 export { ROW_FIELDS } from './writerWorker.js';
@@ -13,7 +14,7 @@ const WRITER_CACHE_KIB = 4_096;
 /** Longest a synchronous wait for the writer blocks before the thread is declared dead. */
 const SETTLE_TIMEOUT_MS = 30_000;
 
-/** One group commit as the writer thread receives it: every value in one flat array, no per-event object. */
+/** One group commit for the writer thread: every value in one flat array (posted packed), no per-event object. */
 export interface WriterCommit {
   /** Offset of the first row; rows are dense from it. */
   readonly first: number;
@@ -59,8 +60,8 @@ interface Started {
 }
 
 /**
- * The thread that owns the log's write connection. The I/O thread sends one flat array per group commit and gets one
- * small reply per commit (session status saves made while it is busy queue the same way); `settle` waits
+ * The thread that owns the log's write connection. The I/O thread sends one packed string per group commit and gets
+ * one small reply per commit (session status saves made while it is busy queue the same way); `settle` waits
  * synchronously (Atomics) for the synchronous API paths. If the thread dies, every unanswered commit fails and `dead`
  * says why: nothing was acked for them, and nothing more is written.
  *
@@ -126,7 +127,14 @@ export class WriterThread {
     const seq = ++this.seq;
     if (this.waiting.size === 0) port.ref();
     this.waiting.set(seq, done);
-    worker.postMessage({ seq, ...commit });
+    if ('statuses' in commit) {
+      worker.postMessage({ seq, ...commit });
+      return;
+    }
+    const { text, lengths } = packRows(commit.rows);
+    worker.postMessage({ seq, first: commit.first, ts: commit.ts, producers: commit.producers, text, lengths }, [
+      lengths.buffer,
+    ]);
   }
 
   /** Block until every sent commit is answered (bounded by SETTLE_TIMEOUT_MS, after which the thread counts as dead). */

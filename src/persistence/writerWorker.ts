@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { type MessagePort, Worker } from 'node:worker_threads';
 import { COLUMNS } from './eventRows.js';
+import { UNPACK_ROWS_SOURCE } from './packedRows.js';
 import { SESSION_STATUS_UPSERT, SESSIONS_UPTO } from './sessionStatusStore.js';
 import { TYPE_STATS_UPTO } from './typeStats.js';
 
@@ -45,7 +46,7 @@ function open(m) {
   const typeStat = db.prepare(w.typeStat), meta = db.prepare(w.meta);
   const params = [];
   const write = db.transaction((c) => {
-    const rows = c.rows, n = rows.length / ${ROW_FIELDS}, perType = new Map();
+    const rows = unpackRows(c.text, c.lengths), n = rows.length / ${ROW_FIELDS}, perType = new Map();
     params.length = 0;
     for (let i = 0, r = 0; i < n; i++, r += ${ROW_FIELDS}) {
       params.push(c.first + i, rows[r], rows[r + 1], rows[r + 2], rows[r + 3], rows[r + 4], rows[r + 5], c.ts);
@@ -68,6 +69,7 @@ function open(m) {
   });
   return { db, write, statuses, statusLost: false, port: m.port, signal: new Int32Array(m.signal) };
 }
+${UNPACK_ROWS_SOURCE}
 function reply(m) { s.port.postMessage(m); Atomics.add(s.signal, 0, 1); Atomics.notify(s.signal, 0); }
 parentPort.on('message', (c) => {
   if (c.type === 'open') { s = open(c); return; }
