@@ -4,7 +4,7 @@ import { connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type JetStreamManager, jetstreamManager } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { track } from './childProcesses.js';
 import { freePort } from './serverProcess.js';
 
@@ -188,6 +188,18 @@ export class NatsCluster {
     });
   }
 
+  /** Ask `stream`'s leader to step down until another live server leads it; returns the new leader's index. */
+  async stepDown(stream: string, timeoutMs = 20_000): Promise<number> {
+    const old = await this.leaderOf(stream);
+    return this.poll(`${stream}'s leader did not step down`, timeoutMs, 500, async (jsm, nc) => {
+      const name = (await jsm.streams.info(stream)).cluster?.leader;
+      const index = this.nodes.findIndex((node) => node.name === name);
+      if (index >= 0 && index !== old && this.nodes[index]!.proc !== null) return index;
+      if (index === old) await nc.request(`$JS.API.STREAM.LEADER.STEPDOWN.${stream}`, undefined, { timeout: 2_000 });
+      return null;
+    });
+  }
+
   /**
    * Wait until every server holds a current copy of `stream` and of the JetStream meta group (whose leader answers
    * the API): the cluster is whole again. R3 tolerates one failure at a time; a kill before a restarted server
@@ -249,7 +261,7 @@ export class NatsCluster {
     failure: string,
     timeoutMs: number,
     everyMs: number,
-    question: (jsm: JetStreamManager) => Promise<T | null>,
+    question: (jsm: JetStreamManager, nc: NatsConnection) => Promise<T | null>,
   ): Promise<T> {
     const deadline = Date.now() + timeoutMs;
     this.lastWhy = '';
@@ -257,7 +269,7 @@ export class NatsCluster {
       try {
         const nc = await connect({ servers: this.liveUrls(), timeout: 1_000, maxReconnectAttempts: 0 });
         try {
-          const answer = await question(await jetstreamManager(nc, { timeout: 1_000 }));
+          const answer = await question(await jetstreamManager(nc, { timeout: 1_000 }), nc);
           if (answer !== null) return answer;
         } finally {
           await nc.close();
