@@ -117,9 +117,9 @@ describe('cluster mode under failures', () => {
           await nats.kill(index);
           await nats.restart(index, { lose: 'streams' });
         }
-        await nats.waitCurrent(STREAM).catch(async (again: unknown) => {
-          // Hint: once in CI both replacements came back without the same first 150 messages, so what the leader
-          // sends a new replica is at fault: with the lacking server down, the leader steps down (the one complete
+        await nats.waitCurrent(STREAM, 30_000).catch(async (again: unknown) => {
+          // Hint: once in CI both replacements came back without the same first 150 messages from the same leader, so
+          // its catch-up is the likely fault: with the lacking server down, the leader steps down (the one complete
           // copy left takes over) and the server is replaced from that one. Said aloud.
           const still = ((await nats.copiesLacking(STREAM)) ?? []).filter((index) => index !== leader);
           console.warn(`round ${round}: ${String(again)}; stepping the leader down, replacing ${still.join(', ')}`);
@@ -137,7 +137,8 @@ describe('cluster mode under failures', () => {
     const total = await expectAllAcked(a.base, acked);
     expect(total).toBe(acked.length);
     expect(await logDigest(b.base)).toEqual(await logDigest(a.base));
-  }, 180_000);
+    // Hint: room for one round's three recovery steps (30 + 30 + 60 s of waiting) beside the five rounds.
+  }, 240_000);
 
   it('moves producers and subscribers to node B when node A is killed; A catches up after a restart', async () => {
     const start = (await stats(a.base)).head_offset + 1;
