@@ -124,22 +124,22 @@ export class GroupCommit {
     } catch (error) {
       this.next();
       this.options.logger.error({ err: error }, 'group commit failed');
-      this.safeCall(() => ended?.(null));
+      if (ended !== undefined) this.safeCall(ended, null);
       const message =
         error instanceof LogWriteError
           ? 'storage unavailable; not committed, retry'
           : 'internal error; not committed, retry';
-      for (const p of batch) this.safeCall(() => p.done({ ok: false, retryable: true, message }));
+      for (const p of batch) this.safeCall(p.done, { ok: false, retryable: true, message });
       return;
     }
     this.next();
     this.commits++;
-    if (ended !== undefined) this.safeCall(() => ended(outcomes));
+    if (ended !== undefined) this.safeCall(ended, outcomes);
     let appended: StoredEvent[] = [];
     let bytes = 0;
     for (let i = 0; i < batch.length; i++) {
       const outcome = outcomes[i]!;
-      this.safeCall(() => batch[i]!.done(outcome));
+      this.safeCall(batch[i]!.done, outcome);
       if (!outcome.ok) continue;
       for (const record of outcome.appended) {
         appended.push(record);
@@ -159,12 +159,13 @@ export class GroupCommit {
   }
 
   private deliver(records: readonly StoredEvent[]): void {
-    if (records.length > 0) this.safeCall(() => this.options.committed(records));
+    if (records.length > 0) this.safeCall(this.options.committed, records);
   }
 
-  private safeCall(fn: () => void): void {
+  /** Call a producer's, the metrics' or the router's callback; a throw is logged (no closure per call: one per event). */
+  private safeCall<T>(fn: (arg: T) => void, arg: T): void {
     try {
-      fn();
+      fn(arg);
     } catch (error) {
       this.options.logger.error({ err: error }, 'callback failed');
     }

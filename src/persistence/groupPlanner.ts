@@ -43,7 +43,9 @@ function planGroup(
     decisions = resolved.decisions;
   }
   const records: StoredEvent[] = new Array<StoredEvent>(group.length);
-  const appended: StoredEvent[] = [];
+  // Hint: without producer ids every input is appended, in order, so `appended` is `records` (one array less per
+  // group: in ingest-ws-single every message is a group of one).
+  const appended: StoredEvent[] = decisions === null ? records : [];
   for (let i = 0; i < group.length; i++) {
     const decision = decisions?.[i];
     if (decision !== undefined && decision.kind !== 'new') {
@@ -64,7 +66,7 @@ function planGroup(
     context.write(event, input.id);
     if (input.id !== null) committedHere.set(input.id, event);
     records[i] = event;
-    appended.push(event);
+    if (appended !== records) appended.push(event);
   }
   return { ok: true, records, appended };
 }
