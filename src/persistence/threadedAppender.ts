@@ -5,7 +5,7 @@ import type { GroupOutcome } from './eventLog.js';
 import { planGroups } from './groupPlanner.js';
 import type { AppendContext, LogAppender } from './logAppender.js';
 import type { LogHead } from './logMeta.js';
-import type { WriterThread } from './writerThread.js';
+import { ROW_FIELDS, type WriterThread } from './writerThread.js';
 
 /** What the threaded appender tells the log besides the outcomes: the per-type counts of a commit that landed. */
 export interface ThreadedAppendContext extends Omit<AppendContext, 'rolledBack'> {
@@ -146,11 +146,16 @@ export class ThreadedAppender {
 
   private plan(groups: readonly (readonly EventInput[])[]): Planned {
     const ts = Math.max(this.context.now(), this.head.lastTs);
-    const rows: (string | null)[] = [];
+    // Hint: sized for every input up front (trimmed after, when some were duplicates): growing the arrays by push
+    // copied them about twice per commit, about 0.3 KB of garbage per event in ingest-ws-batch (gcPerEvent).
+    let inputs = 0;
+    for (const group of groups) inputs += group.length;
+    const rows = new Array<string | null>(inputs * ROW_FIELDS);
+    const events = new Array<StoredEvent>(inputs);
     const producers: number[] = [];
-    const events: StoredEvent[] = [];
     const perType = new Map<EventType, number>();
     const first = this.head.next;
+    let count = 0;
     const context = {
       next: first,
       ts,
@@ -158,13 +163,21 @@ export class ThreadedAppender {
       getById: this.context.getById,
       beforeLookup: () => {},
       write: (event: StoredEvent, producerId: string | null) => {
-        if (producerId !== null) producers.push(events.length);
-        events.push(event);
-        rows.push(event.id, event.event_type, event.source, event.session_id, event.user_id, event.payloadJson);
+        if (producerId !== null) producers.push(count);
+        events[count] = event;
+        let at = count++ * ROW_FIELDS;
+        rows[at++] = event.id;
+        rows[at++] = event.event_type;
+        rows[at++] = event.source;
+        rows[at++] = event.session_id;
+        rows[at++] = event.user_id;
+        rows[at] = event.payloadJson;
         perType.set(event.event_type, (perType.get(event.event_type) ?? 0) + 1);
       },
     };
     const outcomes = planGroups(groups, context);
+    events.length = count;
+    rows.length = count * ROW_FIELDS;
     return { outcomes, first, next: context.next, ts, rows, producers, events, perType };
   }
 
