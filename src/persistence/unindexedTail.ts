@@ -7,7 +7,7 @@ export interface SealedRange {
 }
 
 /**
- * A contiguous run of unindexed offsets with in-memory lookups by id, session and user. Hint: appends only push
+ * A contiguous run of unindexed offsets with in-memory lookups by id, session and user. Hint: appends only store
  * plain values (`added`: offset, id, session, user per event); the maps are built from them on the first read that
  * needs them, so ingest with no keyed reads of the tail never builds them (its segment is indexed and dropped).
  */
@@ -17,29 +17,41 @@ interface Segment {
   readonly ids: Map<string, number>;
   readonly bySession: Map<string, number[]>;
   readonly byUser: Map<string, number[]>;
-  added: (string | number | null)[];
+  /**
+   * Fixed-size blocks of values, filled in place (the last one up to `filled`). Hint: a segment holds up to a chunk
+   * of events (80,000 values); one array grown by push copied itself about twice over, garbage the young generation
+   * then promoted while the segment was still filling.
+   */
+  added: (string | number | null)[][];
+  filled: number;
 }
 
 /** Values per event in Segment.added. */
 const ADDED_FIELDS = 4;
+/** Events per block of Segment.added (a 32 KiB array of values). */
+export const ADDED_BLOCK_EVENTS = 1024;
 
 function newSegment(lo: number): Segment {
-  return { lo, hi: lo - 1, ids: new Map(), bySession: new Map(), byUser: new Map(), added: [] };
+  return { lo, hi: lo - 1, ids: new Map(), bySession: new Map(), byUser: new Map(), added: [], filled: 0 };
 }
 
 /** Move a segment's added values into its maps. */
 function indexAdded(segment: Segment): Segment {
-  const added = segment.added;
-  if (added.length === 0) return segment;
-  for (let i = 0; i < added.length; i += ADDED_FIELDS) {
-    const offset = added[i] as number;
-    segment.ids.set(added[i + 1] as string, offset);
-    const session = added[i + 2] as string | null;
-    if (session !== null) pushTo(segment.bySession, session, offset);
-    const user = added[i + 3] as string | null;
-    if (user !== null) pushTo(segment.byUser, user, offset);
+  const blocks = segment.added;
+  for (let b = 0; b < blocks.length; b++) {
+    const block = blocks[b]!;
+    const end = b === blocks.length - 1 ? segment.filled : block.length;
+    for (let i = 0; i < end; i += ADDED_FIELDS) {
+      const offset = block[i] as number;
+      segment.ids.set(block[i + 1] as string, offset);
+      const session = block[i + 2] as string | null;
+      if (session !== null) pushTo(segment.bySession, session, offset);
+      const user = block[i + 3] as string | null;
+      if (user !== null) pushTo(segment.byUser, user, offset);
+    }
   }
   segment.added = [];
+  segment.filled = 0;
   return segment;
 }
 
@@ -55,9 +67,12 @@ function pushTo(map: Map<string, number[]>, key: string, offset: number): void {
  */
 export class UnindexedTail {
   private segments: Segment[];
+  private readonly blockValues: number;
 
-  constructor(firstOffset: number) {
+  /** `blockEvents` sets the size of the blocks appends fill (tests make it small to cross blocks). */
+  constructor(firstOffset: number, blockEvents = ADDED_BLOCK_EVENTS) {
     this.segments = [newSegment(firstOffset)];
+    this.blockValues = Math.max(1, blockEvents) * ADDED_FIELDS;
   }
 
   /** Offsets held (sealed and open). */
@@ -72,7 +87,18 @@ export class UnindexedTail {
   add(event: StoredEvent): void {
     const open = this.open;
     open.hi = event.offset;
-    open.added.push(event.offset, event.id, event.session_id, event.user_id);
+    let block = open.added[open.added.length - 1];
+    if (block === undefined || open.filled === block.length) {
+      block = new Array<string | number | null>(this.blockValues);
+      open.added.push(block);
+      open.filled = 0;
+    }
+    let at = open.filled;
+    block[at++] = event.offset;
+    block[at++] = event.id;
+    block[at++] = event.session_id;
+    block[at++] = event.user_id;
+    open.filled = at;
   }
 
   /** Extend the open segment to `hi` (offsets deleted by retention hold no entries). */
