@@ -5,7 +5,7 @@ import type { SessionStatus } from '../protocol/sessionStatus.js';
 import type { Logger } from './logger.js';
 import { catchUpSessionStatus, foldSessionFromLog, readSession } from './sessionCatchUp.js';
 import { sessionLogic } from './sessionLogic.js';
-import { pendingRecords } from './sessionPending.js';
+import { PendingRecords } from './sessionPending.js';
 import { type SessionView, toView } from './sessionView.js';
 
 type SessionActor = Actor<typeof sessionLogic>;
@@ -17,8 +17,8 @@ interface Entry {
   readonly sessionId: string;
   /** Null until first folded: hydration reads the log below the first pending record, then folds the pending ones. */
   actor: SessionActor | null;
-  /** Committed records not yet folded, PENDING_FIELDS plain values each (no object per record until the fold). */
-  pending: (string | number | null)[];
+  /** Committed records not yet folded. */
+  readonly pending: PendingRecords;
   touchedAt: number;
   /** Status last written to the session_status projection. */
   savedStatus: SessionStatus | null;
@@ -76,17 +76,11 @@ export class SessionRegistry {
       if (sessionId === null) continue;
       let entry = this.active.get(sessionId);
       if (entry === undefined) {
-        entry = { sessionId, actor: null, pending: [], touchedAt: now, savedStatus: null };
+        entry = { sessionId, actor: null, pending: new PendingRecords(), touchedAt: now, savedStatus: null };
         this.active.set(sessionId, entry);
-      } else if (entry.pending.length === 0) this.touch(sessionId, entry, now);
+      } else if (entry.pending.size === 0) this.touch(sessionId, entry, now);
       // Hint: keep only what the fold reads, so pending records never pin large payloads in memory.
-      entry.pending.push(
-        record.offset,
-        record.event_type,
-        record.user_id,
-        record.ts,
-        record.payloadJson.includes('"quiz_id"') ? record.payloadJson : '{}',
-      );
+      entry.pending.push(record, record.payloadJson.includes('"quiz_id"') ? record.payloadJson : '{}');
       this.dirty.add(entry);
     }
     this.evictOverflow();
@@ -147,7 +141,13 @@ export class SessionRegistry {
   get(sessionId: string): SessionView | null {
     let entry = this.active.get(sessionId);
     if (entry === undefined) {
-      entry = { sessionId, actor: null, pending: [], touchedAt: this.options.now(), savedStatus: null };
+      entry = {
+        sessionId,
+        actor: null,
+        pending: new PendingRecords(),
+        touchedAt: this.options.now(),
+        savedStatus: null,
+      };
       this.active.set(sessionId, entry);
     } else this.touch(sessionId, entry, this.options.now());
     const row = this.fold(sessionId, entry);
@@ -193,13 +193,11 @@ export class SessionRegistry {
     }
     // Hint: every record of the session committed since the entry was made is pending, so the log is read only
     // below the first of them (a session new to this process reads nothing but an empty index lookup).
-    if (entry.actor === null)
-      entry.actor = this.hydrate(sessionId, entry.pending.length > 0 ? (entry.pending[0] as number) - 1 : undefined);
-    if (entry.pending.length > 0) {
-      const records = pendingRecords(entry.pending);
-      entry.pending = [];
-      entry.actor.send({ type: 'session.records', records });
+    if (entry.actor === null) {
+      const first = entry.pending.firstOffset;
+      entry.actor = this.hydrate(sessionId, first === undefined ? undefined : first - 1);
     }
+    if (entry.pending.size > 0) entry.actor.send({ type: 'session.records', records: entry.pending.take() });
     this.dirty.delete(entry);
     const snapshot = entry.actor.getSnapshot();
     const status = snapshot.value;
