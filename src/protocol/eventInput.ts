@@ -82,13 +82,44 @@ const optionalText = (value: unknown, max: number) =>
 export function fastEventShape(raw: unknown): EventShape | null {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return null;
   const r = raw as Record<string, unknown>;
+  const event_type = fastValidType(r);
+  if (event_type === undefined) return null;
+  return {
+    event_type,
+    source: r.source as string,
+    session_id: r.session_id as string | null | undefined,
+    user_id: r.user_id as string | null | undefined,
+    payload: r.payload as Record<string, unknown> | null | undefined,
+    id: r.id as string | null | undefined,
+  };
+}
+
+/**
+ * fastEventShape's input for the fast `/ws/publish` reader's fields, built directly (no shape object in between:
+ * one object less per event on the ingest path), or null when fastEventShape would answer null.
+ */
+export function fastEventInput(fields: Record<string, unknown>, payloadJson: string): EventInput | null {
+  const event_type = fastValidType(fields);
+  if (event_type === undefined) return null;
+  return {
+    id: (fields.id as string | null | undefined) ?? null,
+    event_type,
+    source: fields.source as string,
+    session_id: (fields.session_id as string | null | undefined) ?? null,
+    user_id: (fields.user_id as string | null | undefined) ?? null,
+    payloadJson,
+  };
+}
+
+/** fastEventShape's checks: the event type as the one interned name when every field passes, else undefined. */
+function fastValidType(r: Record<string, unknown>): EventType | undefined {
   const { source, session_id, user_id, payload, id } = r;
   const event_type = eventTypeNamed(r.event_type);
-  if (event_type === undefined) return null;
+  if (event_type === undefined) return undefined;
   if (typeof source !== 'string' || source.length < 1 || source.length > 100 || !SOURCE_PATTERN.test(source))
-    return null;
-  if (!optionalText(session_id, 200) || !optionalText(user_id, 200)) return null;
-  if (!(payload === undefined || payload === null || isPlainObject(payload))) return null;
+    return undefined;
+  if (!optionalText(session_id, 200) || !optionalText(user_id, 200)) return undefined;
+  if (!(payload === undefined || payload === null || isPlainObject(payload))) return undefined;
   if (
     !(
       id === undefined ||
@@ -96,15 +127,8 @@ export function fastEventShape(raw: unknown): EventShape | null {
       (typeof id === 'string' && id.length >= 1 && id.length <= 100 && PRODUCER_ID_PATTERN.test(id))
     )
   )
-    return null;
-  return {
-    event_type,
-    source,
-    session_id: session_id as string | null | undefined,
-    user_id: user_id as string | null | undefined,
-    payload: payload as Record<string, unknown> | null | undefined,
-    id: id as string | null | undefined,
-  };
+    return undefined;
+  return event_type;
 }
 
 /** Validate one untrusted event; issues name the field and the reason. */

@@ -1,5 +1,5 @@
 import { canonicalObjectEnd, canonicalStringEnd } from './canonicalJson.js';
-import { type EventInput, eventInputOf, fastEventShape, type PayloadLimits } from './eventInput.js';
+import { type EventInput, fastEventInput, type PayloadLimits } from './eventInput.js';
 
 const FIELDS = ['event_type', 'source', 'session_id', 'user_id', 'payload', 'id'] as const;
 type Field = (typeof FIELDS)[number];
@@ -139,9 +139,7 @@ function eventAt(text: string, cursor: Cursor, limits: PayloadLimits, outer: num
 
 /** The fields read, checked exactly as the general path checks a shape-valid event. */
 function accept(values: Values, payloadJson: string, payloadKeys: number, limits: PayloadLimits): EventInput | null {
-  const shape = fastEventShape(values);
   // Hint: near the limits the general path words the refusal; 3 bytes per UTF-16 unit bounds the UTF-8 size.
-  if (shape === null || payloadKeys > limits.maxPayloadKeys || payloadJson.length * 3 > limits.maxPayloadBytes)
-    return null;
-  return eventInputOf(shape, payloadJson);
+  if (payloadKeys > limits.maxPayloadKeys || payloadJson.length * 3 > limits.maxPayloadBytes) return null;
+  return fastEventInput(values, payloadJson);
 }
