@@ -38,6 +38,7 @@ function newSegment(lo: number): Segment {
 /** Move a segment's added values into its maps. */
 function indexAdded(segment: Segment): Segment {
   const blocks = segment.added;
+  if (blocks.length === 0) return segment;
   for (let b = 0; b < blocks.length; b++) {
     const block = blocks[b]!;
     const end = b === blocks.length - 1 ? segment.filled : block.length;

@@ -101,14 +101,7 @@ export function fastEventShape(raw: unknown): EventShape | null {
 export function fastEventInput(fields: Record<string, unknown>, payloadJson: string): EventInput | null {
   const event_type = fastValidType(fields);
   if (event_type === undefined) return null;
-  return {
-    id: (fields.id as string | null | undefined) ?? null,
-    event_type,
-    source: fields.source as string,
-    session_id: (fields.session_id as string | null | undefined) ?? null,
-    user_id: (fields.user_id as string | null | undefined) ?? null,
-    payloadJson,
-  };
+  return eventInputOf(fields as Omit<EventShape, 'event_type' | 'payload'>, event_type, payloadJson);
 }
 
 /** fastEventShape's checks: the event type as the one interned name when every field passes, else undefined. */
@@ -189,14 +182,18 @@ function checkPayload(event: EventShape, limits: PayloadLimits): ParseResult<Eve
       };
     }
   }
-  return { ok: true, value: eventInputOf(event, payloadJson) };
+  return { ok: true, value: eventInputOf(event, event.event_type, payloadJson) };
 }
 
 /** The stored form of a valid event: absent optional fields as null, the payload as its JSON text. */
-export function eventInputOf(event: EventShape, payloadJson: string): EventInput {
+export function eventInputOf(
+  event: Omit<EventShape, 'event_type' | 'payload'>,
+  event_type: EventType,
+  payloadJson: string,
+): EventInput {
   return {
     id: event.id ?? null,
-    event_type: event.event_type,
+    event_type,
     source: event.source,
     session_id: event.session_id ?? null,
     user_id: event.user_id ?? null,
