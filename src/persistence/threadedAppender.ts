@@ -5,7 +5,7 @@ import type { GroupOutcome } from './eventLog.js';
 import { planGroups } from './groupPlanner.js';
 import type { AppendContext, LogAppender } from './logAppender.js';
 import type { LogHead } from './logMeta.js';
-import { ROW_FIELDS, type WriterThread } from './writerThread.js';
+import type { WriterThread } from './writerThread.js';
 
 /** What the threaded appender tells the log besides the outcomes: the per-type counts of a commit that landed. */
 export interface ThreadedAppendContext extends Omit<AppendContext, 'rolledBack'> {
@@ -13,13 +13,12 @@ export interface ThreadedAppendContext extends Omit<AppendContext, 'rolledBack'>
   readonly counted: (perType: ReadonlyMap<EventType, number>, ts: number) => void;
 }
 
-/** One planned commit: its outcomes, rows for the writer, and what to apply once it lands. */
+/** One planned commit: its outcomes, the records for the writer, and what to apply once it lands. */
 interface Planned {
   readonly outcomes: GroupOutcome[];
   readonly first: number;
   readonly next: number;
   readonly ts: number;
-  readonly rows: (string | null)[];
   readonly producers: number[];
   readonly events: StoredEvent[];
   readonly perType: Map<EventType, number>;
@@ -28,8 +27,8 @@ interface Planned {
 /**
  * The group commit with the writer thread behind it. Offsets, ids and producer-id decisions are planned here on the
  * I/O thread (its reader sees every committed id, and commits go one at a time, so nothing in flight is missed); the
- * rows go to the writer in one flat array; the head, the in-memory tail and the type counters move only once the
- * writer reports the commit durable. Readers never see an offset before its row is committed.
+ * records go to the writer packed into one string; the head, the in-memory tail and the type counters move only once
+ * the writer reports the commit durable. Readers never see an offset before its row is committed.
  */
 export class ThreadedAppender {
   /** The last commit handed out; the next one plans after it has landed. */
@@ -75,7 +74,7 @@ export class ThreadedAppender {
     if (planned.events.length === 0) return planned.outcomes;
     let failure: Error | null | undefined;
     this.thread.send(
-      { first: planned.first, ts: planned.ts, rows: planned.rows, producers: planned.producers },
+      { first: planned.first, ts: planned.ts, events: planned.events, producers: planned.producers },
       (error) => {
         failure = error;
       },
@@ -134,7 +133,7 @@ export class ThreadedAppender {
     if (planned.events.length === 0) return Promise.resolve(planned.outcomes);
     return new Promise((resolve, reject) => {
       this.thread.send(
-        { first: planned.first, ts: planned.ts, rows: planned.rows, producers: planned.producers },
+        { first: planned.first, ts: planned.ts, events: planned.events, producers: planned.producers },
         (error) => {
           if (error !== null) return reject(error);
           this.landed(planned);
@@ -146,11 +145,10 @@ export class ThreadedAppender {
 
   private plan(groups: readonly (readonly EventInput[])[]): Planned {
     const ts = Math.max(this.context.now(), this.head.lastTs);
-    // Hint: sized for every input up front (trimmed after, when some were duplicates): growing the arrays by push
-    // copied them about twice per commit, about 0.3 KB of garbage per event in ingest-ws-batch (gcPerEvent).
+    // Hint: sized for every input up front (trimmed after, when some were duplicates): growing it (and the row values
+    // it once had beside it) by push copied them about twice per commit, ~0.3 KB of garbage per event (gcPerEvent).
     let inputs = 0;
     for (const group of groups) inputs += group.length;
-    const rows = new Array<string | null>(inputs * ROW_FIELDS);
     const events = new Array<StoredEvent>(inputs);
     const producers: number[] = [];
     const perType = new Map<EventType, number>();
@@ -164,21 +162,13 @@ export class ThreadedAppender {
       beforeLookup: () => {},
       write: (event: StoredEvent, producerId: string | null) => {
         if (producerId !== null) producers.push(count);
-        events[count] = event;
-        let at = count++ * ROW_FIELDS;
-        rows[at++] = event.id;
-        rows[at++] = event.event_type;
-        rows[at++] = event.source;
-        rows[at++] = event.session_id;
-        rows[at++] = event.user_id;
-        rows[at] = event.payloadJson;
+        events[count++] = event;
         perType.set(event.event_type, (perType.get(event.event_type) ?? 0) + 1);
       },
     };
     const outcomes = planGroups(groups, context);
     events.length = count;
-    rows.length = count * ROW_FIELDS;
-    return { outcomes, first, next: context.next, ts, rows, producers, events, perType };
+    return { outcomes, first, next: context.next, ts, producers, events, perType };
   }
 
   private landed(planned: Planned): void {

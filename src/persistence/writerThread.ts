@@ -1,9 +1,8 @@
 import { MessageChannel, type MessagePort, receiveMessageOnPort, type Worker } from 'node:worker_threads';
+import type { StoredEvent } from '../protocol/eventRecord.js';
 import type { Durability } from './logFile.js';
 import { packRows } from './packedRows.js';
-import { releaseWriterWorker, takeWriterWorker } from './writerWorker.js';
-
-export { ROW_FIELDS } from './writerWorker.js';
+import { ROW_FIELDS, releaseWriterWorker, takeWriterWorker } from './writerWorker.js';
 
 /**
  * The writer connection's page cache. Hint: it only appends (rightmost B-tree pages) and updates small tables, so a
@@ -14,16 +13,31 @@ const WRITER_CACHE_KIB = 4_096;
 /** Longest a synchronous wait for the writer blocks before the thread is declared dead. */
 const SETTLE_TIMEOUT_MS = 30_000;
 
-/** One group commit for the writer thread: every value in one flat array (posted packed), no per-event object. */
+/** One group commit for the writer thread: its records cross as one packed string of values, no per-event object. */
 export interface WriterCommit {
-  /** Offset of the first row; rows are dense from it. */
+  /** Offset of the first record; offsets are dense from it. */
   readonly first: number;
   /** The commit's one timestamp. */
   readonly ts: number;
-  /** ROW_FIELDS values per row, in offset order. */
-  readonly rows: readonly (string | null)[];
-  /** Indexes of the rows whose id is a producer id (written to producer_ids). */
+  /** The records, in offset order. */
+  readonly events: readonly StoredEvent[];
+  /** Indexes of the records whose id is a producer id (written to producer_ids). */
   readonly producers: readonly number[];
+}
+
+/** A commit's records as ROW_FIELDS values each, in the order the writer worker binds them. */
+function rowValues(events: readonly StoredEvent[]): (string | null)[] {
+  const values = new Array<string | null>(events.length * ROW_FIELDS);
+  let at = 0;
+  for (const event of events) {
+    values[at++] = event.id;
+    values[at++] = event.event_type;
+    values[at++] = event.source;
+    values[at++] = event.session_id;
+    values[at++] = event.user_id;
+    values[at++] = event.payloadJson;
+  }
+  return values;
 }
 
 /** A session_status save: flat (session id, status, offset) triples, and the projection's high-water if it moved. */
@@ -131,7 +145,7 @@ export class WriterThread {
       worker.postMessage({ seq, ...commit });
       return;
     }
-    const { text, lengths } = packRows(commit.rows);
+    const { text, lengths } = packRows(rowValues(commit.events));
     worker.postMessage({ seq, first: commit.first, ts: commit.ts, producers: commit.producers, text, lengths }, [
       lengths.buffer,
     ]);
