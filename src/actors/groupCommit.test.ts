@@ -120,6 +120,22 @@ describe('GroupCommit', () => {
     expect(committed).toEqual([]);
   });
 
+  it("hands each batch's token back with its outcome; one producer's throwing callback costs no one else an ack", async () => {
+    const { scheduler, log, ingress } = setup();
+    const seen: [string, number][] = [];
+    const done = (outcome: SubmitOutcome, token: string) => {
+      if (token === 'b') throw new Error('a producer bug');
+      seen.push([token, outcome.ok ? outcome.records[0]!.offset : -1]);
+    };
+    for (const token of ['a', 'b', 'c']) expect(ingress.submit([input(0)], done, token)).toBe(true);
+    scheduler.runImmediates();
+    await log.complete();
+    expect(seen).toEqual([
+      ['a', 1],
+      ['c', 3],
+    ]);
+  });
+
   it('close refuses new batches and resolves once what was accepted is committed', async () => {
     const { log, outcomes, submit, ingress } = setup();
     submit(1);

@@ -11,9 +11,13 @@ export type SubmitOutcome = GroupOutcome | { readonly ok: false; readonly retrya
 /** Payload characters after which a commit's records go to the router in another message (at a batch boundary). */
 export const COMMITTED_CHUNK_BYTES = 256 * 1024;
 
+/** Told how a submitted batch ended, with the token it was submitted with (so a caller needs no closure per batch). */
+export type SubmitDone<T> = (outcome: SubmitOutcome, token: T) => void;
+
 interface Pending {
   readonly inputs: readonly EventInput[];
-  readonly done: (outcome: SubmitOutcome) => void;
+  readonly done: SubmitDone<unknown>;
+  readonly token: unknown;
 }
 
 /** What the group commit needs: the log, the bound, deferral, and where committed records go. */
@@ -65,11 +69,13 @@ export class GroupCommit {
     return this.pendingEvents;
   }
 
-  /** Queue one producer batch; `done` runs after its commit. False when closed or over the bound. */
-  submit(inputs: readonly EventInput[], done: (outcome: SubmitOutcome) => void): boolean {
+  /** Queue one producer batch; `done(outcome, token)` runs after its commit. False when closed or over the bound. */
+  submit(inputs: readonly EventInput[], done: (outcome: SubmitOutcome) => void): boolean;
+  submit<T>(inputs: readonly EventInput[], done: SubmitDone<T>, token: T): boolean;
+  submit(inputs: readonly EventInput[], done: SubmitDone<unknown>, token?: unknown): boolean {
     if (this.closed) return false;
     if (this.pendingEvents + inputs.length > this.options.maxPendingEvents && this.pendingEvents > 0) return false;
-    this.pending.push({ inputs, done });
+    this.pending.push({ inputs, done, token });
     this.pendingEvents += inputs.length;
     this.schedule();
     return true;
@@ -129,7 +135,7 @@ export class GroupCommit {
         error instanceof LogWriteError
           ? 'storage unavailable; not committed, retry'
           : 'internal error; not committed, retry';
-      for (const p of batch) this.safeCall(p.done, { ok: false, retryable: true, message });
+      for (const p of batch) this.settle(p, { ok: false, retryable: true, message });
       return;
     }
     this.next();
@@ -139,7 +145,7 @@ export class GroupCommit {
     let bytes = 0;
     for (let i = 0; i < batch.length; i++) {
       const outcome = outcomes[i]!;
-      this.safeCall(batch[i]!.done, outcome);
+      this.settle(batch[i]!, outcome);
       if (!outcome.ok) continue;
       for (const record of outcome.appended) {
         appended.push(record);
@@ -162,7 +168,16 @@ export class GroupCommit {
     if (records.length > 0) this.safeCall(this.options.committed, records);
   }
 
-  /** Call a producer's, the metrics' or the router's callback; a throw is logged (no closure per call: one per event). */
+  /** Tell a producer how its batch ended; a throw is logged. */
+  private settle(p: Pending, outcome: SubmitOutcome): void {
+    try {
+      p.done(outcome, p.token);
+    } catch (error) {
+      this.options.logger.error({ err: error }, 'callback failed');
+    }
+  }
+
+  /** Call the metrics' or the router's callback; a throw is logged (no closure per call: one per event). */
   private safeCall<T>(fn: (arg: T) => void, arg: T): void {
     try {
       fn(arg);

@@ -5,7 +5,7 @@ import type { EventQuery } from '../protocol/eventQuery.js';
 import type { StoredEvent } from '../protocol/eventRecord.js';
 import type { ServerMessage } from '../protocol/serverMessages.js';
 import { CommitRouter } from './commitRouter.js';
-import { GroupCommit, type SubmitOutcome } from './groupCommit.js';
+import { GroupCommit, type SubmitDone, type SubmitOutcome } from './groupCommit.js';
 import { type PipelineOptions, SupervisorUnavailableError } from './pipelineOptions.js';
 import type { PipelineHealth, PipelinePort, RouterStats, SubscriberHandle } from './pipelinePort.js';
 import { SessionFolding } from './sessionFolding.js';
@@ -100,8 +100,10 @@ export class Pipeline implements PipelinePort {
     return !this.supervisor.getSnapshot().matches('running');
   }
 
-  submit(inputs: readonly EventInput[], done: (outcome: SubmitOutcome) => void): boolean {
-    return this.parts.ingress.submit(inputs, done);
+  submit(inputs: readonly EventInput[], done: (outcome: SubmitOutcome) => void): boolean;
+  submit<T>(inputs: readonly EventInput[], done: SubmitDone<T>, token: T): boolean;
+  submit(inputs: readonly EventInput[], done: SubmitDone<unknown>, token?: unknown): boolean {
+    return this.parts.ingress.submit(inputs, done, token);
   }
 
   publisherOpened(): void {

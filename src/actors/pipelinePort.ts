@@ -3,12 +3,12 @@ import type { EventInput } from '../protocol/eventInput.js';
 import type { EventQuery } from '../protocol/eventQuery.js';
 import type { StoredEvent } from '../protocol/eventRecord.js';
 import type { ServerMessage } from '../protocol/serverMessages.js';
-import type { SubmitOutcome } from './groupCommit.js';
+import type { SubmitDone, SubmitOutcome } from './groupCommit.js';
 import type { SessionView } from './sessionView.js';
 import type { SubscriberSocket } from './subscriber.js';
 import type { SubscriberListing } from './subscriberSummary.js';
 
-export type { SubmitOutcome } from './groupCommit.js';
+export type { SubmitDone, SubmitOutcome } from './groupCommit.js';
 export type { SessionView } from './sessionView.js';
 export type { SubscriberSocket } from './subscriber.js';
 export type { SubscriberListing, SubscriberSummary } from './subscriberSummary.js';
@@ -45,8 +45,12 @@ export interface PipelinePort {
   readonly epoch: string;
   /** True once shutdown began: new publishes and subscribers are refused. */
   readonly stopping: boolean;
-  /** Queue one producer batch for the next group commit; `done` runs after the commit. False when refused. */
+  /**
+   * Queue one producer batch for the next group commit; `done` runs after the commit (with `token`, when given, so a
+   * caller needs no closure per batch). False when refused.
+   */
   submit(inputs: readonly EventInput[], done: (outcome: SubmitOutcome) => void): boolean;
+  submit<T>(inputs: readonly EventInput[], done: SubmitDone<T>, token: T): boolean;
   /** A /ws/publish connection opened or closed (for /stats). */
   publisherOpened(): void;
   publisherClosed(): void;

@@ -8,11 +8,16 @@ export function guarded(logger: Logger, where: string, fn: () => void, recover: 
   try {
     fn();
   } catch (error) {
-    logger.error({ err: error, during: where }, 'WebSocket handler failed; answered with an internal error');
-    try {
-      recover();
-    } catch (again) {
-      logger.error({ err: again, during: `${where} recovery` }, 'WebSocket error reply failed');
-    }
+    handlerFailed(logger, where, error, recover);
+  }
+}
+
+/** What `guarded` does with an error `where` threw, for a hot path that catches it itself (no closure per call). */
+export function handlerFailed(logger: Logger, where: string, error: unknown, recover: () => void): void {
+  logger.error({ err: error, during: where }, 'WebSocket handler failed; answered with an internal error');
+  try {
+    recover();
+  } catch (again) {
+    logger.error({ err: again, during: `${where} recovery` }, 'WebSocket error reply failed');
   }
 }

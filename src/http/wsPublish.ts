@@ -1,6 +1,6 @@
 import type { WebSocket, WebSocketBehavior } from 'uWebSockets.js';
 import type { Logger } from '../actors/logger.js';
-import type { PipelinePort } from '../actors/pipelinePort.js';
+import type { PipelinePort, SubmitOutcome } from '../actors/pipelinePort.js';
 import type { Config } from '../config.js';
 import type { EventInput } from '../protocol/eventInput.js';
 import { fastEventBatch, fastSingleEvent } from '../protocol/fastPublish.js';
@@ -11,7 +11,7 @@ import { withRef, wsPublishAckText } from '../protocol/publishReply.js';
 import { errorMessage, type ServerMessage } from '../protocol/serverMessages.js';
 import type { AckSink } from './ackQueue.js';
 import type { RateLimiter } from './rateLimiter.js';
-import { guarded } from './wsBoundary.js';
+import { guarded, handlerFailed } from './wsBoundary.js';
 import { decodeUtf8, NOT_UTF8, tooLarge } from './wsText.js';
 import type { Connection } from './wsUpgrade.js';
 
@@ -28,9 +28,6 @@ export interface PublishDeps {
   readonly limiter: RateLimiter;
   readonly ackBacklogBytes: number;
 }
-
-/** Fill this message's reply slot with a reply text and the highest offset it acknowledges (0 for an error). */
-type Reply = (text: string, offset: number) => void;
 
 const INTERNAL_ERROR = JSON.stringify(errorMessage('internal error'));
 
@@ -62,6 +59,64 @@ function flushAcks(ws: WebSocket<Connection>, data: Connection, deps: PublishDep
   }
 }
 
+/** Connections with new acks, each flushed once per microtask: a group commit acks many messages per connection. */
+class AckFlusher {
+  private readonly pending = new Map<WebSocket<Connection>, Connection>();
+  private readonly flushPending = () => {
+    for (const [ws, data] of this.pending)
+      guarded(this.deps.logger, 'ws publish flush', () => flushAcks(ws, data, this.deps));
+    this.pending.clear();
+  };
+
+  constructor(readonly deps: PublishDeps) {}
+
+  mark(ws: WebSocket<Connection>, data: Connection): void {
+    if (this.pending.size === 0) queueMicrotask(this.flushPending);
+    this.pending.set(ws, data);
+  }
+
+  forget(ws: WebSocket<Connection>): void {
+    this.pending.delete(ws);
+  }
+}
+
+/**
+ * One /ws/publish message's reply slot in its connection's AckQueue, and what its ack needs (`isBatch`, `ref`).
+ * Hint: one object per message, handed to the group commit as its token: no closure per message or per ack.
+ */
+class ReplySlot {
+  isBatch = false;
+  ref: unknown = undefined;
+
+  constructor(
+    private readonly ws: WebSocket<Connection>,
+    private readonly data: Connection,
+    private readonly seq: number,
+    private readonly flusher: AckFlusher,
+  ) {}
+
+  /** Fill the slot with a reply text and the highest offset it acknowledges (0 for an error). */
+  reply(text: string, offset: number): void {
+    this.data.acks.fill(this.seq, text, offset);
+    this.flusher.mark(this.ws, this.data);
+  }
+
+  /** `where` threw: log it and answer an internal error (a slot left empty would hold back every later ack). */
+  failed(where: string, error: unknown): void {
+    handlerFailed(this.flusher.deps.logger, where, error, () => this.reply(INTERNAL_ERROR, 0));
+  }
+}
+
+/** The group commit's answer to one message: its ack (or refusal) fills the message's reply slot. */
+function settled(outcome: SubmitOutcome, slot: ReplySlot): void {
+  try {
+    const ack = wsPublishAckText(outcome, slot.isBatch, slot.ref);
+    slot.reply(ack.text, ack.offset);
+  } catch (error) {
+    slot.failed('ws publish ack', error);
+  }
+}
+
 /** The /ws/publish handlers (open, message, drain, close); `opened`/`closed` keep the shared socket bookkeeping. */
 export function publishHandlers(
   deps: PublishDeps,
@@ -69,12 +124,7 @@ export function publishHandlers(
   closed: (ws: WebSocket<Connection>) => void,
 ): Pick<WebSocketBehavior<Connection>, 'open' | 'message' | 'drain' | 'close'> {
   const { config, pipeline, logger } = deps;
-  const pendingFlush = new Map<WebSocket<Connection>, Connection>();
-  const flush = (ws: WebSocket<Connection>, data: Connection) => flushAcks(ws, data, deps);
-  const flushPending = () => {
-    for (const [ws, data] of pendingFlush) guarded(logger, 'ws publish flush', () => flush(ws, data));
-    pendingFlush.clear();
-  };
+  const flusher = new AckFlusher(deps);
 
   return {
     open: (ws) =>
@@ -84,94 +134,75 @@ export function publishHandlers(
       }),
     message: (ws, message) => {
       const data = ws.getUserData();
-      const seq = data.acks.reserve();
-      const reply: Reply = (body, offset) => {
-        data.acks.fill(seq, body, offset);
-        // Hint: a group commit acks many messages per connection; flush each connection once, after all of them.
-        if (pendingFlush.size === 0) queueMicrotask(flushPending);
-        pendingFlush.set(ws, data);
-      };
-      guarded(
-        logger,
-        'ws publish message',
-        () => {
-          if (message.byteLength > config.maxWsMessageBytes) return reply(rendered(tooLarge(message, config)), 0);
-          const decoded = decodeUtf8(message);
-          if (decoded === null) return reply(rendered(errorMessage(NOT_UTF8)), 0);
-          handlePublish(decoded, data.ip, deps, reply);
-        },
-        () => reply(INTERNAL_ERROR, 0),
-      );
+      const slot = new ReplySlot(ws, data, data.acks.reserve(), flusher);
+      try {
+        if (message.byteLength > config.maxWsMessageBytes) return slot.reply(rendered(tooLarge(message, config)), 0);
+        const decoded = decodeUtf8(message);
+        if (decoded === null) return slot.reply(rendered(errorMessage(NOT_UTF8)), 0);
+        handlePublish(decoded, data.ip, deps, slot);
+      } catch (error) {
+        slot.failed('ws publish message', error);
+      }
     },
-    drain: (ws) => guarded(logger, 'ws publish drain', () => flush(ws, ws.getUserData())),
+    drain: (ws) => guarded(logger, 'ws publish drain', () => flushAcks(ws, ws.getUserData(), deps)),
     close: (ws) =>
       guarded(logger, 'ws publish close', () => {
         closed(ws);
         pipeline.publisherClosed();
-        pendingFlush.delete(ws);
+        flusher.forget(ws);
       }),
   };
 }
 
 /** Parse one /ws/publish message and submit it; `ref` is echoed in the reply. */
-function handlePublish(text: string, ip: string, deps: PublishDeps, reply: Reply): void {
+function handlePublish(text: string, ip: string, deps: PublishDeps, slot: ReplySlot): void {
   const { config } = deps;
   // Hint: the common shapes (one event, an array, the SDK's envelope) skip JSON.parse and the payloads'
   // re-serialization (same inputs, same replies).
   const fast = fastSingleEvent(text, config);
   if (fast !== null) {
-    if (!rateLimited(ip, undefined, deps, reply)) submit([fast], false, undefined, deps, reply);
+    if (!rateLimited(ip, undefined, deps, slot)) submit([fast], false, undefined, deps, slot);
     return;
   }
   const batch = fastEventBatch(text, config);
   if (batch !== null) {
-    if (!rateLimited(ip, batch.ref, deps, reply)) submit(batch.inputs, true, batch.ref, deps, reply);
+    if (!rateLimited(ip, batch.ref, deps, slot)) submit(batch.inputs, true, batch.ref, deps, slot);
     return;
   }
   const decoded = decodeJsonMessage(text, config.maxJsonDepth);
   if (!decoded.ok) {
-    reply(rendered(errorMessage(decoded.message)), 0);
+    slot.reply(rendered(errorMessage(decoded.message)), 0);
     return;
   }
   const message = readPublishMessage(decoded.value, 'message');
   const { ref, isBatch } = message;
-  if (rateLimited(ip, ref, deps, reply)) return;
+  if (rateLimited(ip, ref, deps, slot)) return;
   const parsed = publishInputs(message, config, 'events');
   if (!parsed.ok) {
-    reply(rendered(withRef(errorMessage(formatIssues(parsed.issues.summarized())), ref)), 0);
+    slot.reply(rendered(withRef(errorMessage(formatIssues(parsed.issues.summarized())), ref)), 0);
     return;
   }
-  submit(parsed.value, isBatch, ref, deps, reply);
+  submit(parsed.value, isBatch, ref, deps, slot);
 }
 
 /** Take a token for `ip`; without one, reply the 429 and return true. */
-function rateLimited(ip: string, ref: unknown, deps: PublishDeps, reply: Reply): boolean {
+function rateLimited(ip: string, ref: unknown, deps: PublishDeps, slot: ReplySlot): boolean {
   const wait = deps.limiter.take(ip);
   if (wait <= 0) return false;
   const refusal = errorMessage(`rate limit exceeded; retry in ${wait} s`, { retryable: true, code: 429 });
-  reply(rendered(withRef(refusal, ref)), 0);
+  slot.reply(rendered(withRef(refusal, ref)), 0);
   return true;
 }
 
 /** Hand validated inputs to the pipeline; the ack (or a refusal) fills this message's reply slot. */
-function submit(inputs: EventInput[], isBatch: boolean, ref: unknown, deps: PublishDeps, reply: Reply): void {
+function submit(inputs: EventInput[], isBatch: boolean, ref: unknown, deps: PublishDeps, slot: ReplySlot): void {
   const { pipeline } = deps;
-  // Hint: a reply slot left empty would hold back every later ack on this connection, so a failing reply still answers.
-  const accepted = pipeline.submit(inputs, (outcome) =>
-    guarded(
-      deps.logger,
-      'ws publish ack',
-      () => {
-        const ack = wsPublishAckText(outcome, isBatch, ref);
-        reply(ack.text, ack.offset);
-      },
-      () => reply(INTERNAL_ERROR, 0),
-    ),
-  );
-  if (!accepted) {
+  slot.isBatch = isBatch;
+  slot.ref = ref;
+  if (!pipeline.submit(inputs, settled, slot)) {
     const message = pipeline.stopping
       ? 'server shutting down; retry against the next instance'
       : 'pipeline is over its pending bound; retry shortly';
-    reply(rendered(withRef(errorMessage(message, { retryable: true }), ref)), 0);
+    slot.reply(rendered(withRef(errorMessage(message, { retryable: true }), ref)), 0);
   }
 }
