@@ -445,6 +445,26 @@ export function runLogContract(name: string, open: OpenLog): void {
         });
       });
 
+      it('answers a resend under the id the log generated with that record, before and after indexing and restart', () => {
+        withHarness(open, (h) => {
+          const content = { payloadJson: '{"a":1}', session_id: 's1' };
+          const original = appendOne(h.log, [input(content)]).records[0]!;
+          const resend = () => h.log.appendGroups([[input({ ...content, id: original.id })]]);
+          expect(resend()).toEqual([{ ok: true, records: [original], appended: [] }]);
+          for (let i = 0; i < 7; i++) appendOne(h.log, [input()]);
+          h.log.indexTail();
+          expect(resend()).toEqual([{ ok: true, records: [original], appended: [] }]);
+          h.reopen();
+          h.log.indexTail();
+          expect(resend()).toEqual([{ ok: true, records: [original], appended: [] }]);
+          expect(h.log.appendGroups([[input({ id: original.id, payloadJson: '{"a":2}' })]])).toEqual([
+            { ok: false, conflict: { index: 0, id: original.id } },
+          ]);
+          expect(h.log.getById(original.id)).toEqual(original);
+          expect(h.log.headOffset()).toBe(8);
+        });
+      });
+
       it('reports a conflict for the same id with different content', () => {
         withHarness(open, (h) => {
           appendOne(h.log, [input({ id: 'p1' })]);

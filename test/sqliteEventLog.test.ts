@@ -8,6 +8,8 @@ import { LogWriteError } from '../src/persistence/eventLog.js';
 import { SqliteEventLog } from '../src/persistence/sqliteEventLog.js';
 import type { EventInput } from '../src/protocol/eventInput.js';
 import { recordJson } from '../src/protocol/eventRecord.js';
+import { offsetIds } from '../src/protocol/offsetIds.js';
+import { prefixedIds } from '../src/protocol/prefixedIds.js';
 import { runLogContract } from './logContract.case.js';
 import { waitFor } from './support/pipelineRest.js';
 
@@ -16,9 +18,11 @@ runLogContract('SqliteEventLog (worker indexer)', (path, deps) => new SqliteEven
 // contract (each thread start costs about 65 ms, hundreds of opens) can run on both vitest workers at once.
 
 // Hint: a tiny chunk makes most reads cross the indexed chunks and the in-memory tail; inline builds are synchronous.
+// This configuration also makes ids as the server does (offsetIds: each names its offset, so the id index holds none
+// of them); the others keep the contract's `gen-N` ids, which only the id index finds.
 runLogContract(
-  'SqliteEventLog (inline indexer, indexChunk 3)',
-  (path, deps) => new SqliteEventLog({ path, ...deps, indexChunk: 3, indexer: 'inline' }),
+  'SqliteEventLog (inline indexer, indexChunk 3, offset ids)',
+  (path, deps) => new SqliteEventLog({ path, ...deps, newId: offsetIds('evt_'), indexChunk: 3, indexer: 'inline' }),
 );
 
 describe('SqliteEventLog', () => {
@@ -185,6 +189,47 @@ describe('SqliteEventLog', () => {
       side.close();
     }
   };
+
+  it('keeps no id index entry for ids that name their offset or come from a producer; ids of an older log stay found', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sqlite-log-'));
+    const path = join(dir, 'events.db');
+    const base = { path, now: () => 1000, newEpoch: () => 'e', indexChunk: 5, indexer: 'inline' as const };
+    // The SDK's ids have the server's shape, so each new one must be told apart from every id the log generated.
+    const sdkIds = prefixedIds('evt_');
+    const indexed = () => {
+      const index = new Database(`${path}.index`, { readonly: true });
+      try {
+        return index.prepare('SELECT lo, ids FROM chunks ORDER BY lo').all();
+      } finally {
+        index.close();
+      }
+    };
+    // An older server's ids (random, the same shape) are only found through the id index.
+    let log = new SqliteEventLog({ ...base, newId: prefixedIds('evt_') });
+    try {
+      const old = log.appendGroups([Array.from({ length: 5 }, () => input())])[0]!;
+      log.close();
+      log = new SqliteEventLog({ ...base, newId: offsetIds('evt_') });
+      const made = log.appendGroups([Array.from({ length: 5 }, () => input())])[0]!;
+      const sent = log.appendGroups([Array.from({ length: 5 }, () => input({ id: sdkIds() }))])[0]!;
+      log.indexTail();
+      expect(indexed()).toEqual([
+        { lo: 1, ids: 5 },
+        { lo: 6, ids: 0 },
+        { lo: 11, ids: 0 },
+      ]);
+      if (!old.ok || !made.ok || !sent.ok) throw new Error('appends failed');
+      for (const record of [...old.records, ...made.records, ...sent.records]) {
+        expect(log.getById(record.id)).toEqual(record);
+        expect(log.appendGroups([[input({ id: record.id })]])).toEqual([{ ok: true, records: [record], appended: [] }]);
+      }
+      expect(log.getById(sdkIds())).toBeNull();
+      expect(log.headOffset()).toBe(15);
+    } finally {
+      log.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 
   it('rolls back a refused commit completely and reuses nothing', () => {
     const dir = mkdtempSync(join(tmpdir(), 'sqlite-log-'));

@@ -9,6 +9,7 @@ import { checkDatabasePath } from '../persistence/databasePath.js';
 import { LogOpenError } from '../persistence/eventLog.js';
 import type { JetStreamEventLog } from '../persistence/jetstream/jetStreamEventLog.js';
 import { SqliteEventLog } from '../persistence/sqliteEventLog.js';
+import { offsetIds } from '../protocol/offsetIds.js';
 import { prefixedIds } from '../protocol/prefixedIds.js';
 import { registerDashboard } from './dashboard.js';
 import { explainListenFailure } from './listenFailure.js';
@@ -180,7 +181,6 @@ function openLog(
     path: config.databasePath,
     durability: config.durability,
     now,
-    newId: deps.newEventId ?? prefixedIds('evt_'),
     isGeneratedId: deps.newEventId === undefined ? (id: string) => SERVER_ID.test(id) : () => true,
     onNotice: (message: string) => logger.warn({}, message),
     newEpoch: customAlphabet('0123456789abcdefghijklmnopqrstuvwxyz', 16),
@@ -190,7 +190,8 @@ function openLog(
   const { jetstream } = config;
   if (jetstream !== null)
     return import('../persistence/jetstream/jetStreamEventLog.js').then(({ JetStreamEventLog }) =>
-      JetStreamEventLog.open({ ...logOptions, jetstream }),
+      JetStreamEventLog.open({ ...logOptions, newId: deps.newEventId ?? prefixedIds('evt_'), jetstream }),
     );
-  return new SqliteEventLog({ ...logOptions, writer: config.logWriter });
+  // Hint: embedded ids name their offset (offsetIds), so finding one, or checking a producer's id, is one read.
+  return new SqliteEventLog({ ...logOptions, newId: deps.newEventId ?? offsetIds('evt_'), writer: config.logWriter });
 }

@@ -1,6 +1,8 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import {
+  type BuiltChunk,
+  builtChunkSql,
   type CheckpointResult,
   type Chunk,
   type ChunkIndexer,
@@ -26,13 +28,13 @@ db.exec(workerData.schema);
 db.prepare('ATTACH DATABASE ? AS log').run(workerData.logPath);
 const build = workerData.buildSql.map((sql) => db.prepare(sql));
 const drop = workerData.dropSql.map((sql) => db.prepare(sql));
-const existing = db.prepare('SELECT c FROM chunks WHERE lo = $lo AND hi = $hi');
+const built = db.prepare(workerData.builtSql);
 // A retried range that is already built reports the chunk number it was built under.
 const buildChunk = db.transaction((chunk) => {
-  const found = existing.get(chunk);
-  if (found !== undefined) return { ...chunk, c: found.c };
+  const found = built.get(chunk);
+  if (found !== undefined) return found;
   for (const statement of build) statement.run(chunk);
-  return chunk;
+  return built.get(chunk);
 });
 const dropChunks = db.transaction((chunks) => { for (const c of chunks) for (const statement of drop) statement.run({ c }); });
 parentPort.on('message', (message) => {
@@ -46,7 +48,7 @@ parentPort.on('message', (message) => {
     }
     if (Atomics.load(state, 0) === 1) return;
     if (message.type === 'build') {
-      parentPort.postMessage({ type: 'built', chunk: buildChunk(message.chunk) });
+      parentPort.postMessage({ type: 'built', built: buildChunk(message.chunk) });
     } else if (message.type === 'drop') {
       try { dropChunks(message.chunks); } catch {}
     } else if (message.type === 'checkpoint') {
@@ -68,6 +70,15 @@ parentPort.on('message', (message) => {
 }
 `;
 
+/** What the worker posts back: a built chunk, a checkpoint's result, or an error (of a build, when `chunk`). */
+interface WorkerReply {
+  readonly type: 'built' | 'checkpointed' | 'error';
+  readonly built?: BuiltChunk;
+  readonly chunk?: Chunk;
+  readonly message?: string;
+  readonly result?: CheckpointResult;
+}
+
 /**
  * Builds chunks on a worker thread with its own connection, writing a separate index database, so index
  * maintenance uses the second core and never holds the event log's write lock.
@@ -83,7 +94,7 @@ export class WorkerChunkIndexer implements ChunkIndexer {
   constructor(
     private readonly logPath: string,
     private readonly indexPath: string,
-    private readonly onBuilt: (chunk: Chunk) => void,
+    private readonly onBuilt: (chunk: BuiltChunk) => void,
     private readonly onFailed: (chunk: Chunk | null, message: string) => void,
     /** A checkpoint of the log ended: its WAL frames and how many were copied (null when it failed). */
     private readonly onCheckpointed: (result: CheckpointResult | null) => void = () => {},
@@ -101,15 +112,16 @@ export class WorkerChunkIndexer implements ChunkIndexer {
         logPath: this.logPath,
         schema: INDEX_SCHEMA_SQL,
         buildSql: chunkBuildSql('main', 'log'),
+        builtSql: builtChunkSql('main'),
         dropSql: chunkDropSql('main'),
       },
     });
     worker.unref();
-    worker.on('message', (message: { type: string; chunk?: Chunk; message?: string; result?: CheckpointResult }) => {
+    worker.on('message', (message: WorkerReply) => {
       if (message.type === 'checkpointed') {
         this.checkpointing = false;
         this.onCheckpointed(message.result ?? null);
-      } else if (message.type === 'built' && message.chunk) this.onBuilt(message.chunk);
+      } else if (message.type === 'built' && message.built) this.onBuilt(message.built);
       else if (message.type === 'error') this.onFailed(message.chunk ?? null, message.message ?? 'index worker error');
     });
     // Hint: a dead worker builds nothing more; the next build starts a new one, and unbuilt ranges stay in the tail.

@@ -1,5 +1,11 @@
 import type Database from 'better-sqlite3';
-import { type CheckpointResult, type Chunk, type ChunkIndexer, InlineChunkIndexer } from './chunkIndexer.js';
+import {
+  type BuiltChunk,
+  type CheckpointResult,
+  type Chunk,
+  type ChunkIndexer,
+  InlineChunkIndexer,
+} from './chunkIndexer.js';
 import { WorkerChunkIndexer } from './chunkIndexWorker.js';
 import { EventReader } from './eventReader.js';
 import { COLUMNS, type Row, toEvent } from './eventRows.js';
@@ -69,7 +75,7 @@ export function openDerivedIndex(context: DerivedIndexContext): DerivedIndex {
   );
   const bounds = { first: () => head.first, next: () => head.next };
   const reader = new EventReader(db, coverage, bounds, context.isGeneratedId, context.onIndexUnreadable);
-  const onBuilt = (chunk: Chunk) => {
+  const onBuilt = (chunk: BuiltChunk) => {
     if (context.isOpen()) coverage.built(chunk);
   };
   const onFailed = (chunk: Chunk | null, why: string) => {

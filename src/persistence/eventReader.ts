@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import type { EventFilter } from '../protocol/eventFilter.js';
 import type { EventQuery } from '../protocol/eventQuery.js';
 import { recordJson, type StoredEvent } from '../protocol/eventRecord.js';
+import { idOffset } from '../protocol/offsetIds.js';
 import type { JsonPage, ReplayFrame } from './eventLog.js';
 import { COLUMNS, offsetOfRecordJson, ROW_JSON_SQL, type Row, rowJson, rowJsonDay, toEvent } from './eventRows.js';
 import { filterConditions } from './filterConditions.js';
@@ -69,6 +70,12 @@ export class EventReader {
     const producer = this.byProducerId.get(id);
     if (producer !== undefined) return fetch(producer);
     if (!this.isGeneratedId(id)) return null;
+    // Hint: the server's ids name their offset (offsetIds): one read; the id index holds only ids that do not.
+    const named = idOffset(id);
+    if (named !== null && named >= this.bounds.first() && named < this.bounds.next()) {
+      const hit = fetch(named);
+      if (hit !== null) return hit;
+    }
     if (this.coverage.chunks.length === 0) return null;
     if (this.indexReadable) {
       try {

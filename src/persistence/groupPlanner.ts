@@ -8,7 +8,8 @@ export interface PlanContext {
   /** The offset the first appended record gets; advanced past every record appended. */
   next: number;
   readonly ts: number;
-  readonly newId: () => string;
+  /** The id of an event sent without one, given the offset it gets (the server's ids name it: offsetIds). */
+  readonly newId: (offset: number) => string;
   /** A record committed before this commit, by id (the rows of this commit are found in the plan itself). */
   readonly getById: (id: string) => StoredEvent | null;
   /** Called before the first lookup of a group with producer ids (the inline writer flushes buffered rows). */
@@ -53,9 +54,10 @@ function planGroup(
       continue;
     }
     const input = group[i]!;
+    const offset = context.next++;
     const event: StoredEvent = {
-      offset: context.next++,
-      id: input.id ?? context.newId(),
+      offset,
+      id: input.id ?? context.newId(offset),
       event_type: input.event_type,
       source: input.source,
       session_id: input.session_id,

@@ -1,4 +1,4 @@
-import type { Chunk, ChunkIndexer } from './chunkIndexer.js';
+import type { BuiltChunk, Chunk, ChunkIndexer } from './chunkIndexer.js';
 import { UnindexedTail } from './unindexedTail.js';
 
 /** First delay before a failed chunk build is retried; doubles up to RETRY_MAX_MS. */
@@ -22,7 +22,7 @@ export interface IndexCoverageOptions {
  */
 export class IndexCoverage {
   /** Published chunks, ascending and contiguous. */
-  chunks: Chunk[];
+  chunks: BuiltChunk[];
   /** Offsets no published chunk covers yet, served from memory. */
   readonly tail: UnindexedTail;
   /** Who builds sealed segments (inline while catching up at open, then the log's indexer). */
@@ -31,7 +31,7 @@ export class IndexCoverage {
   /** Chunks handed to the builder and not yet reported, by lo. */
   private readonly inFlight = new Map<number, Chunk>();
   /** Built chunks waiting for a lower chunk before they are published, by lo. */
-  private readonly builtAhead = new Map<number, Chunk>();
+  private readonly builtAhead = new Map<number, BuiltChunk>();
   /** Chunks whose build failed, to retry. */
   private unbuilt: Chunk[] = [];
   private retryAt = 0;
@@ -40,7 +40,7 @@ export class IndexCoverage {
 
   constructor(
     private readonly options: IndexCoverageOptions,
-    chunks: Chunk[],
+    chunks: BuiltChunk[],
     nextChunk: number,
   ) {
     this.chunks = chunks;
@@ -91,7 +91,7 @@ export class IndexCoverage {
   }
 
   /** A chunk is committed to the index: publish it, and every built chunk after it, in offset order. */
-  built(chunk: Chunk): void {
+  built(chunk: BuiltChunk): void {
     this.inFlight.delete(chunk.lo);
     this.builtAhead.set(chunk.lo, chunk);
     for (let oldest = this.tail.oldestSealed(); oldest !== null; oldest = this.tail.oldestSealed()) {

@@ -1,6 +1,6 @@
 import { closeSync, existsSync, openSync, readSync, rmSync, statSync } from 'node:fs';
 import type Database from 'better-sqlite3';
-import { type Chunk, INDEX_SCHEMA_SQL, INDEX_TABLES, INDEX_VERSION } from './chunkIndexer.js';
+import { type BuiltChunk, type Chunk, INDEX_SCHEMA_SQL, INDEX_TABLES, INDEX_VERSION } from './chunkIndexer.js';
 import { openFailureReason } from './openError.js';
 import { selectObjects, selectValue } from './sqlRows.js';
 
@@ -21,7 +21,7 @@ export interface IndexIdentity {
 
 /** The attached index: the chunks it covers (contiguous, ascending) and the next chunk number. */
 export interface AttachedIndex {
-  readonly chunks: Chunk[];
+  readonly chunks: BuiltChunk[];
   readonly nextChunk: number;
   /** False when the index file could not be used at all and lives in memory for this run. */
   readonly onDisk: boolean;
@@ -160,7 +160,7 @@ export function attachIndex(db: Database.Database, identity: IndexIdentity): Att
       `index ${identity.path} cannot be used (${reason ?? 'unknown'}); this run rebuilds its index in memory`,
     );
   else if (reason !== null) identity.notice(`index ${identity.path} discarded and rebuilt from the log: ${reason}`);
-  const chunks = selectObjects<Chunk>(db, 'SELECT c, lo, hi FROM ix.chunks ORDER BY lo');
+  const chunks = selectObjects<BuiltChunk>(db, 'SELECT c, lo, hi, ids FROM ix.chunks ORDER BY lo');
   const nextChunk = (selectValue<number | null>(db, 'SELECT MAX(c) FROM ix.chunks') ?? 0) + 1;
   return { chunks, nextChunk, onDisk, epoch };
 }
@@ -184,9 +184,9 @@ function tryFreshFile(db: Database.Database, identity: IndexIdentity): boolean {
  * The chunks reads may use: the contiguous run from the oldest retained offset up. A chunk after a gap (its
  * neighbour's build failed) is returned in `orphans`, to be dropped and rebuilt with the tail.
  */
-export function contiguousChunks(all: readonly Chunk[], first: number): { chunks: Chunk[]; orphans: Chunk[] } {
-  const chunks: Chunk[] = [];
-  const orphans: Chunk[] = [];
+export function contiguousChunks<C extends Chunk>(all: readonly C[], first: number): { chunks: C[]; orphans: C[] } {
+  const chunks: C[] = [];
+  const orphans: C[] = [];
   let expect: number | null = null;
   let broken = false;
   for (const chunk of all) {

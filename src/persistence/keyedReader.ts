@@ -40,9 +40,11 @@ export class KeyedReader {
     private readonly byOffset: Database.Statement<[number], Row>,
   ) {}
 
-  /** The offset of a generated id in the indexed chunks, if it is there. */
+  /** The offset of an id in the id index, if it is there; only chunks that hold ids are probed (often none). */
   indexedIdOffset(id: string): number | undefined {
-    return this.idInChunks().get(JSON.stringify(this.coverage.chunks.map((chunk) => chunk.c)), id);
+    const holding: number[] = [];
+    for (const chunk of this.coverage.chunks) if (chunk.ids > 0) holding.push(chunk.c);
+    return holding.length === 0 ? undefined : this.idInChunks().get(JSON.stringify(holding), id);
   }
 
   /** Matching events in [lo, hi] for a keyed filter, from the indexed chunks and the in-memory tail. */

@@ -9,7 +9,7 @@ import type { RowWriter } from './rowWriter.js';
 /** What an append needs besides the rows: a clock, ids, the lookup of committed ids, and who hears of each row. */
 export interface AppendContext {
   readonly now: () => number;
-  readonly newId: () => string;
+  readonly newId: (offset: number) => string;
   /** A committed event by id (the rows of this commit are flushed before it is asked). */
   readonly getById: (id: string) => StoredEvent | null;
   /** An event was appended (in offset order); undone by `rolledBack` when the commit fails. */

@@ -21,7 +21,11 @@ export interface SqliteEventLogOptions {
   readonly path: string;
   readonly durability?: Durability;
   readonly now?: () => number;
-  readonly newId: () => string;
+  /**
+   * The id of an event sent without one, given the offset it gets. Ids that name their offset (`offsetIds`, the
+   * server's) are found by reading that offset; any other generator's ids go to the id index.
+   */
+  readonly newId: (offset: number) => string;
   readonly newEpoch: () => string;
   /** Unindexed rows that seal a tail segment and trigger a bulk index build (default 20,000). */
   readonly indexChunk?: number;
@@ -36,8 +40,8 @@ export interface SqliteEventLogOptions {
    */
   readonly writer?: 'thread' | 'inline' | 'hybrid';
   /**
-   * Could `id` have come from `newId`? Only such ids need the chunked id index (one probe per chunk); others are
-   * found in producer_ids alone. Defaults to always, which is correct but slower.
+   * Could `id` have come from `newId`? Only such ids are looked for at the offset they name (offsetIds) and in the
+   * id index (one probe per chunk that holds ids); others are found in producer_ids alone. Defaults to always.
    */
   readonly isGeneratedId?: (id: string) => boolean;
   /** Told (one line each) when derived state is discarded, rebuilt, or cannot be written; the log keeps serving. */

@@ -8,8 +8,10 @@ const MAX_SIZE = Math.floor(65_536 / PER_BLOCK);
 /** Random bytes, `count` of them (crypto's by default; tests inject their own). */
 export type RandomBytes = (count: number) => Uint8Array;
 
-const cryptoBytes: RandomBytes = (count) => globalThis.crypto.getRandomValues(new Uint8Array(count));
-const ALPHABET = Uint8Array.from(urlAlphabet, (c) => c.charCodeAt(0));
+/** crypto's random bytes. */
+export const cryptoBytes: RandomBytes = (count) => globalThis.crypto.getRandomValues(new Uint8Array(count));
+/** nanoid's URL alphabet as character codes: 64 symbols, so `byte & 63` picks one uniformly. */
+export const ALPHABET = Uint8Array.from(urlAlphabet, (c) => c.charCodeAt(0));
 const decoder = new TextDecoder();
 
 /**

@@ -23,8 +23,10 @@ import { openStream } from './streamSetup.js';
 import { eventSubject } from './streamSubjects.js';
 
 /** Options for a node's JetStream log: the replica's (as for the embedded log, without the epoch) and the cluster's. */
-export type JetStreamEventLogOptions = Omit<SqliteEventLogOptions, 'now'> & {
+export type JetStreamEventLogOptions = Omit<SqliteEventLogOptions, 'now' | 'newId'> & {
   readonly now: () => number;
+  /** Ids for events sent without one, made before the stream assigns the offset (so they cannot name it). */
+  readonly newId: () => string;
   readonly jetstream: JetStreamOptions;
 };
 
