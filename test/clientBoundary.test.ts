@@ -21,8 +21,8 @@ describe('the client SDK stays a client', () => {
         'nanoid',
         'ws',
         '../protocol/eventTypes.js',
-        // Pure too: it imports only nanoid's alphabet.
-        '../protocol/prefixedIds.js',
+        // Pure too: it imports only prefixedIds' alphabet and random bytes (which import only nanoid's alphabet).
+        '../protocol/risingIds.js',
         ...(name === 'node.ts' ? ['node:fs/promises', 'node:path'] : []),
       ]);
       for (const spec of runtimeImports(readFileSync(new URL(name, dir), 'utf8'))) {

@@ -1,4 +1,4 @@
-import { prefixedIds } from '../protocol/prefixedIds.js';
+import { risingIds } from '../protocol/risingIds.js';
 import type { BackoffOptions } from './backoff.js';
 import { realScheduler, type Scheduler } from './scheduler.js';
 import type { WebSocketConstructor } from './webSocket.js';
@@ -25,7 +25,10 @@ export interface PublisherOptions {
   readonly backoff?: BackoffOptions;
   readonly scheduler?: Scheduler;
   readonly random?: () => number;
-  /** Producer id generator (default `evt_` + 21 characters of nanoid's URL alphabet, as `evt_${nanoid()}`). */
+  /**
+   * Producer id generator (default `risingIds('evt_')`: `evt_` + 21 characters of `[A-Za-z0-9_-]`, a random head per
+   * publisher then a counter, so the server stores them far more cheaply than random ids).
+   */
   readonly newId?: () => string;
 }
 
@@ -44,7 +47,7 @@ export function withDefaults(options: PublisherOptions): ResolvedPublisherOption
     deliveryTimeoutMs: 120_000,
     scheduler: realScheduler,
     random: Math.random,
-    newId: prefixedIds('evt_'),
+    newId: risingIds('evt_'),
     ...options,
   };
 }
