@@ -109,7 +109,7 @@ export function openSqliteLog(options: SqliteEventLogOptions, isOpen: () => bool
         tables.typeStats.reload();
       },
     });
-    const threaded = openThreaded(options, degraded, tables, { ...index, appended }, appender);
+    const threaded = openThreaded(db, options, degraded, tables, { ...index, appended }, appender);
     return { ...tables, ...index, db, lock, epoch, appender, threaded, commitHealth };
   } catch (error) {
     // Hint: only a log that cannot even be read gets here (derived state has its own fallbacks); never a raw stack.
@@ -124,6 +124,7 @@ export function openSqliteLog(options: SqliteEventLogOptions, isOpen: () => bool
  * saves go through the same thread while it is busy, so the I/O thread never waits on its write lock.
  */
 function openThreaded(
+  db: Database.Database,
   options: SqliteEventLogOptions,
   degraded: string | null,
   tables: Tables,
@@ -156,11 +157,24 @@ function openThreaded(
       getById: (id) => index.reader.getById(id),
       appended: index.appended,
       counted: (perType, ts) => tables.typeStats.count(perType, ts),
+      readTogether: readTransaction(db),
     },
     options.writer === 'hybrid'
       ? { inline: appender, below: HYBRID_INLINE_BELOW, belowChars: HYBRID_INLINE_BELOW_CHARS }
       : null,
   );
+}
+
+/** Runs a function in one (deferred: read-only unless it writes) transaction of `db`. */
+function readTransaction(db: Database.Database): <T>(read: () => T) => T {
+  const inTransaction = db.transaction((read: () => void) => read());
+  return <T>(read: () => T): T => {
+    let value!: T;
+    inTransaction(() => {
+      value = read();
+    });
+    return value;
+  };
 }
 
 /** Meta (with the epoch and head), the type counters and the session status store. */
