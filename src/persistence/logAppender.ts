@@ -12,8 +12,8 @@ export interface AppendContext {
   readonly newId: (offset: number) => string;
   /** A committed event by id (the rows of this commit are flushed before it is asked). */
   readonly getById: (id: string) => StoredEvent | null;
-  /** An event was appended (in offset order); undone by `rolledBack` when the commit fails. */
-  readonly appended: (event: StoredEvent) => void;
+  /** An event was appended (in offset order; `producer`: under a producer's id); undone by `rolledBack` on failure. */
+  readonly appended: (event: StoredEvent, producer: boolean) => void;
   /** The commit that appended from `offset` on rolled back. */
   readonly rolledBack: (offset: number) => void;
 }
@@ -60,7 +60,7 @@ export class LogAppender {
       beforeLookup: () => this.rows.flush(),
       write: (event, producerId) => {
         this.rows.write(event, producerId);
-        this.context.appended(event);
+        this.context.appended(event, producerId !== null);
       },
     };
     const outcomes = planGroups(groups, plan);

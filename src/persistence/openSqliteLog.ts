@@ -95,8 +95,8 @@ export function openSqliteLog(options: SqliteEventLogOptions, isOpen: () => bool
     // Hint: when the index worker checkpoints the log, this connection's checkpoint (inline commits) is the fallback.
     if (index.indexer.checkpointsLog) db.pragma(`wal_autocheckpoint = ${LOG_FALLBACK_AUTOCHECKPOINT_PAGES}`);
     const wrote = checkpointCadence(index.indexer);
-    const appended = (event: StoredEvent) => {
-      index.coverage.tail.add(event);
+    const appended = (event: StoredEvent, producer: boolean) => {
+      index.coverage.tail.add(event, producer);
       wrote(event);
     };
     const appender = new LogAppender(db, tables.head, new RowWriter(db, tables.typeStats, tables.meta), {
@@ -128,7 +128,7 @@ function openThreaded(
   options: SqliteEventLogOptions,
   degraded: string | null,
   tables: Tables,
-  index: DerivedIndex & { readonly appended: (event: StoredEvent) => void },
+  index: DerivedIndex & { readonly appended: (event: StoredEvent, producer: boolean) => void },
   appender: LogAppender,
 ): ThreadedAppender | null {
   if (options.writer === undefined || options.writer === 'inline' || options.path === ':memory:' || degraded !== null)

@@ -180,7 +180,13 @@ export class ThreadedAppender {
   private landed(planned: Planned): void {
     this.head.next = planned.next;
     this.head.lastTs = planned.ts;
-    for (const event of planned.events) this.context.appended(event);
+    const { events, producers } = planned;
+    // Hint: `producers` holds the indexes of the events under a producer's id, ascending.
+    for (let i = 0, p = 0; i < events.length; i++) {
+      const producer = p < producers.length && producers[p] === i;
+      if (producer) p++;
+      this.context.appended(events[i]!, producer);
+    }
     this.context.counted(planned.perType, planned.ts);
   }
 }

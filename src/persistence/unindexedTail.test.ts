@@ -1,11 +1,15 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { StoredEvent } from '../protocol/eventRecord.js';
+import { offsetIds } from '../protocol/offsetIds.js';
 import { type SealedRange, UnindexedTail } from './unindexedTail.js';
 
-const event = (offset: number, session: string | null, user: string | null): StoredEvent => ({
+const ownIds = offsetIds('evt_');
+
+/** An event whose id is plain (`e<offset>`), or names its own offset (`own`, as the server's do). */
+const event = (offset: number, session: string | null, user: string | null, own = false): StoredEvent => ({
   offset,
-  id: `e${offset}`,
+  id: own ? ownIds(offset) : `e${offset}`,
   event_type: 'timer_tick',
   source: 'svc',
   session_id: session,
@@ -18,7 +22,12 @@ describe('UnindexedTail', () => {
   it('answers keyed and id lookups like a naive list of what it still holds, through seals and releases', () => {
     const key = fc.option(fc.constantFrom('a', 'b', 'c'), { nil: null });
     const step = fc.oneof(
-      fc.record({ kind: fc.constant('add' as const), session: key, user: key }),
+      fc.record({
+        kind: fc.constant('add' as const),
+        session: key,
+        user: key,
+        id: fc.constantFrom('plain' as const, 'producer' as const, 'own' as const),
+      }),
       fc.record({ kind: fc.constant('seal' as const), size: fc.integer({ min: 1, max: 4 }) }),
       fc.record({ kind: fc.constant('release' as const), pick: fc.nat() }),
     );
@@ -33,12 +42,15 @@ describe('UnindexedTail', () => {
           const tail = new UnindexedTail(from, blockEvents);
           let next = from;
           const held: StoredEvent[] = [];
+          /** Ids the tail must find: neither a producer's nor one that names its offset (those are found elsewhere). */
+          const recorded = new Set<string>();
           const sealed: SealedRange[] = [];
           for (const s of steps) {
             if (s.kind === 'add') {
-              const e = event(next++, s.session, s.user);
-              tail.add(e);
+              const e = event(next++, s.session, s.user, s.id === 'own');
+              tail.add(e, s.id === 'producer');
               held.push(e);
+              if (s.id === 'plain') recorded.add(e.id);
             } else if (s.kind === 'seal') {
               const range = tail.seal(s.size);
               if (range !== null) sealed.push(range);
@@ -57,7 +69,7 @@ describe('UnindexedTail', () => {
             const users = held.filter((e) => e.user_id === value && e.offset > from).map((e) => e.offset);
             expect([...tail.offsetsFor('user', value, from + 1, next, 'asc')]).toEqual(users);
           }
-          for (const e of held) expect(tail.offsetOf(e.id)).toBe(e.offset);
+          for (const e of held) expect(tail.offsetOf(e.id)).toBe(recorded.has(e.id) ? e.offset : undefined);
           expect(tail.offsetOf('missing')).toBeUndefined();
         },
       ),

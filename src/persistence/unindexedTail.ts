@@ -1,4 +1,5 @@
 import type { StoredEvent } from '../protocol/eventRecord.js';
+import { idOffset } from '../protocol/offsetIds.js';
 
 /** An offset range the tail has sealed and handed to the indexer. */
 export interface SealedRange {
@@ -24,6 +25,8 @@ interface Segment {
    */
   added: (string | number | null)[][];
   filled: number;
+  /** Ids recorded in `added` (see add): a segment without any is never built for an id lookup. */
+  idsAdded: number;
 }
 
 /** Values per event in Segment.added. */
@@ -32,7 +35,7 @@ const ADDED_FIELDS = 4;
 export const ADDED_BLOCK_EVENTS = 1024;
 
 function newSegment(lo: number): Segment {
-  return { lo, hi: lo - 1, ids: new Map(), bySession: new Map(), byUser: new Map(), added: [], filled: 0 };
+  return { lo, hi: lo - 1, ids: new Map(), bySession: new Map(), byUser: new Map(), added: [], filled: 0, idsAdded: 0 };
 }
 
 /** Move a segment's added values into its maps. */
@@ -44,7 +47,8 @@ function indexAdded(segment: Segment): Segment {
     const end = b === blocks.length - 1 ? segment.filled : block.length;
     for (let i = 0; i < end; i += ADDED_FIELDS) {
       const offset = block[i] as number;
-      segment.ids.set(block[i + 1] as string, offset);
+      const id = block[i + 1] as string | null;
+      if (id !== null) segment.ids.set(id, offset);
       const session = block[i + 2] as string | null;
       if (session !== null) pushTo(segment.bySession, session, offset);
       const user = block[i + 3] as string | null;
@@ -85,8 +89,15 @@ export class UnindexedTail {
     return this.segments[this.segments.length - 1]!;
   }
 
-  add(event: StoredEvent): void {
+  /**
+   * Hold an appended event. Its id is recorded only when nothing else finds it, as the chunk's id index holds: not a
+   * producer's (producer_ids has it), not one that names its own offset (offsetIds). So with the server's ids and
+   * producers' ids, an id lookup builds no segment's maps.
+   */
+  add(event: StoredEvent, producer = false): void {
     const open = this.open;
+    const id = producer || idOffset(event.id) === event.offset ? null : event.id;
+    if (id !== null) open.idsAdded++;
     open.hi = event.offset;
     let block = open.added[open.added.length - 1];
     if (block === undefined || open.filled === block.length) {
@@ -96,7 +107,7 @@ export class UnindexedTail {
     }
     let at = open.filled;
     block[at++] = event.offset;
-    block[at++] = event.id;
+    block[at++] = id;
     block[at++] = event.session_id;
     block[at++] = event.user_id;
     open.filled = at;
@@ -143,10 +154,12 @@ export class UnindexedTail {
     open.hi = Math.min(open.hi, offset - 1);
   }
 
-  /** The offset of `id`, when it is in the tail. */
+  /** The offset of `id`, when the tail recorded it (see add). */
   offsetOf(id: string): number | undefined {
     for (let i = this.segments.length - 1; i >= 0; i--) {
-      const offset = indexAdded(this.segments[i]!).ids.get(id);
+      const segment = this.segments[i]!;
+      if (segment.idsAdded === 0) continue;
+      const offset = indexAdded(segment).ids.get(id);
       if (offset !== undefined) return offset;
     }
     return undefined;
