@@ -1,25 +1,66 @@
 import { type Unit, withId } from './publishBatcher.js';
 import type { PublishAck, PublishEvent } from './types.js';
 
+/** What every unit of one publisher shares: its id maker, and whom to tell when a unit settles. */
+export interface UnitContext {
+  readonly newId: () => string;
+  /** A unit settled (either way) with this many events: the publisher frees that much of its window. */
+  settled(events: number): void;
+}
+
+/** What a `publish` promise takes from its acks (the one), and what a `publishBatch` promise takes (all of them). */
+export const firstAck = (acks: PublishAck[]): PublishAck => acks[0]!;
+export const allAcks = (acks: PublishAck[]): PublishAck[] => acks;
+
+/**
+ * One `publish` or `publishBatch` waiting for its ack, holding its promise's own resolve and reject. Hint: a class,
+ * so a publish costs this object and its promise, with no closures of its own (garbage collection was 29% of the
+ * SDK publisher's CPU).
+ */
+class PendingUnit<T> implements Unit {
+  readonly solo = false;
+
+  constructor(
+    readonly events: readonly string[],
+    readonly ids: readonly string[],
+    readonly bytes: number,
+    readonly deadline: number,
+    private readonly context: UnitContext,
+    private readonly pick: (acks: PublishAck[]) => T,
+    private readonly fulfil: (value: T) => void,
+    private readonly fail: (error: Error) => void,
+  ) {}
+
+  resolve(acks: PublishAck[]): void {
+    this.context.settled(this.events.length);
+    this.fulfil(this.pick(acks));
+  }
+
+  reject(error: Error): void {
+    this.context.settled(this.events.length);
+    this.fail(error);
+  }
+}
+
 /** Serialize `events` once, each with its producer id (its own or a new one), into a unit due by `deadline`. */
-export function createUnit(
+export function createUnit<T>(
   events: readonly PublishEvent[],
-  newId: () => string,
+  context: UnitContext,
   deadline: number,
-  resolve: (acks: PublishAck[]) => void,
-  reject: (error: Error) => void,
+  pick: (acks: PublishAck[]) => T,
+  fulfil: (value: T) => void,
+  fail: (error: Error) => void,
 ): Unit {
-  const ids = events.map((event) => event.id ?? newId());
-  const texts = events.map((event, i) =>
-    event.id !== undefined ? JSON.stringify(event) : withId(JSON.stringify(event), ids[i]!),
-  );
-  return {
-    events: texts,
-    ids,
-    bytes: texts.reduce((sum, text) => sum + text.length + 1, 0),
-    solo: false,
-    deadline,
-    resolve,
-    reject,
-  };
+  const ids = new Array<string>(events.length);
+  const texts = new Array<string>(events.length);
+  let bytes = 0;
+  for (let i = 0; i < events.length; i++) {
+    const event = events[i]!;
+    const id = event.id ?? context.newId();
+    const text = event.id !== undefined ? JSON.stringify(event) : withId(JSON.stringify(event), id);
+    ids[i] = id;
+    texts[i] = text;
+    bytes += text.length + 1;
+  }
+  return new PendingUnit(texts, ids, bytes, deadline, context, pick, fulfil, fail);
 }

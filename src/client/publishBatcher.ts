@@ -119,7 +119,15 @@ export function splitToSolo(units: readonly Unit[]): Unit[] {
 
 /** Mark whole units solo so each travels in a message of its own (to find which one the server refuses). */
 export function asSolo(units: readonly Unit[]): Unit[] {
-  return units.map((unit) => ({ ...unit, solo: true, resolve: unit.resolve, reject: unit.reject }));
+  return units.map((unit) => ({
+    events: unit.events,
+    ids: unit.ids,
+    bytes: unit.bytes,
+    deadline: unit.deadline,
+    solo: true,
+    resolve: (acks: PublishAck[]) => unit.resolve(acks),
+    reject: (error: Error) => unit.reject(error),
+  }));
 }
 
 /** A `/ws/publish` reply's common fields. */

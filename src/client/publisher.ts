@@ -1,8 +1,8 @@
 import { backoffDelay } from './backoff.js';
-import { createUnit } from './createUnit.js';
+import { allAcks, createUnit, firstAck, type UnitContext } from './createUnit.js';
 import { ClientClosedError, PublishRejectedError, PublishTimeoutError } from './errors.js';
 import { InFlightWindow } from './inFlightWindow.js';
-import { asSolo, type BatchAck, messageText, settleFromAck, splitToSolo } from './publishBatcher.js';
+import { asSolo, type BatchAck, type BatchLimits, messageText, settleFromAck, splitToSolo } from './publishBatcher.js';
 import { type PublisherOptions, type ResolvedPublisherOptions, withDefaults } from './publisherOptions.js';
 import { PublishQueue } from './publishQueue.js';
 import { parseReply, rejectionFor } from './publishReply.js';
@@ -26,6 +26,9 @@ export class Publisher {
   private unsettled = 0;
   private drained: Array<() => void> = [];
   private readonly window: InFlightWindow;
+  /** What this publisher's units share (see createUnit). */
+  private readonly units: UnitContext;
+  private readonly limits: BatchLimits;
   private socket: WebSocketLike | null = null;
   private connecting = false;
   private attempt = 0;
@@ -38,17 +41,19 @@ export class Publisher {
   constructor(options: PublisherOptions) {
     this.opts = withDefaults(options);
     this.window = new InFlightWindow(this.opts.maxInFlightEvents);
+    this.units = { newId: this.opts.newId, settled: (events) => this.settled(events) };
+    this.limits = { maxEvents: this.opts.maxBatchEvents, maxBytes: this.opts.maxBatchBytes };
   }
 
   /** Publish one event; resolves with its id and offset once it is committed. */
   publish(event: PublishEvent): Promise<PublishAck> {
-    return this.enqueue([event]).then((acks) => acks[0]!);
+    return this.enqueue([event], firstAck);
   }
 
   /** Publish events all or nothing; resolves with each id and offset, in order, once they are committed. */
   publishBatch(events: readonly PublishEvent[]): Promise<PublishAck[]> {
     if (events.length === 0) return Promise.resolve([]);
-    return this.enqueue(events);
+    return this.enqueue(events, allAcks);
   }
 
   /** Resolves when the in-flight window has room for `events` more events (back-pressure for streaming callers). */
@@ -91,43 +96,31 @@ export class Publisher {
     this.socket = null;
   }
 
-  private enqueue(events: readonly PublishEvent[]): Promise<PublishAck[]> {
+  private enqueue<T>(events: readonly PublishEvent[], pick: (acks: PublishAck[]) => T): Promise<T> {
     if (this.closed) return Promise.reject(new ClientClosedError('publisher closed'));
     // Hint: the common case has room now; skipping the extra await saves a promise and a tick per event.
-    if (this.window.tryTake(events.length)) return this.enqueueNow(events);
+    if (this.window.tryTake(events.length)) return this.enqueueNow(events, pick);
     return this.window.wait(events.length, true).then(() => {
-      if (!this.closed) return this.enqueueNow(events);
+      if (!this.closed) return this.enqueueNow(events, pick);
       this.window.release(events.length);
       throw new ClientClosedError('publisher closed');
     });
   }
 
-  private enqueueNow(events: readonly PublishEvent[]): Promise<PublishAck[]> {
-    const count = events.length;
-    const done = new Promise<PublishAck[]>((resolve, reject) => {
-      this.unsettled++;
-      const settle = () => {
-        this.window.release(count);
-        if (--this.unsettled === 0) for (const wake of this.drained.splice(0)) wake();
-      };
-      const deadline = this.opts.scheduler.now() + this.opts.deliveryTimeoutMs;
-      const unit = createUnit(
-        events,
-        this.opts.newId,
-        deadline,
-        (acks) => {
-          settle();
-          resolve(acks);
-        },
-        (error) => {
-          settle();
-          reject(error);
-        },
-      );
-      this.queue.units.push(unit);
+  private enqueueNow<T>(events: readonly PublishEvent[], pick: (acks: PublishAck[]) => T): Promise<T> {
+    this.unsettled++;
+    const deadline = this.opts.scheduler.now() + this.opts.deliveryTimeoutMs;
+    const done = new Promise<T>((resolve, reject) => {
+      this.queue.units.push(createUnit(events, this.units, deadline, pick, resolve, reject));
     });
     this.pump();
     return done;
+  }
+
+  /** A unit settled (acked or failed): free its window and wake flush() once nothing is unsettled. */
+  private settled(events: number): void {
+    this.window.release(events);
+    if (--this.unsettled === 0) for (const wake of this.drained.splice(0)) wake();
   }
 
   /** Send what the window allows; a partial batch waits `lingerMs` unless flushing. */
@@ -139,7 +132,6 @@ export class Publisher {
       return;
     }
     if (this.opts.scheduler.now() < this.pausedUntil) return;
-    const limits = { maxEvents: this.opts.maxBatchEvents, maxBytes: this.opts.maxBatchBytes };
     while (this.queue.units.length > 0 && this.queue.inflight.length < this.opts.maxInFlightMessages) {
       // Hint: units.length bounds the count from below, so the O(n) count only runs on short queues.
       const max = this.opts.maxBatchEvents;
@@ -149,7 +141,7 @@ export class Publisher {
         if (this.timer === null) this.startTimer(this.opts.lingerMs, true);
         return;
       }
-      const message = this.queue.takeMessage(limits);
+      const message = this.queue.takeMessage(this.limits);
       this.socket.send(messageText(message.ref, message.units));
     }
     this.lingering = false;
