@@ -5,6 +5,7 @@ import type { GroupOutcome } from './eventLog.js';
 import { planGroups } from './groupPlanner.js';
 import type { AppendContext, LogAppender } from './logAppender.js';
 import type { LogHead } from './logMeta.js';
+import { hasProducerIds } from './producerIds.js';
 import type { WriterThread } from './writerThread.js';
 
 /** What the threaded appender tells the log besides the outcomes: the per-type counts of a commit that landed. */
@@ -172,7 +173,10 @@ export class ThreadedAppender {
         perType.set(event.event_type, (perType.get(event.event_type) ?? 0) + 1);
       },
     };
-    const outcomes = this.context.readTogether(() => planGroups(groups, context));
+    // Hint: only lookups need the shared read transaction; a commit without producer ids makes none.
+    const outcomes = groups.some(hasProducerIds)
+      ? this.context.readTogether(() => planGroups(groups, context))
+      : planGroups(groups, context);
     events.length = count;
     return { outcomes, first, next: context.next, ts, producers, events, perType };
   }
