@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { connect as tcpConnect } from 'node:net';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type JetStreamManager, jetstreamManager } from '@nats-io/jetstream';
@@ -55,6 +55,42 @@ function configText(node: NatsNode, dir: string, routes: readonly number[], debu
   return `${lines.join('\n')}\n`;
 }
 
+/** The kernel's ephemeral port range (Linux), where outgoing connections and listen(0) take their local ports. */
+function ephemeralRange(): [number, number] {
+  try {
+    const [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    if (low !== undefined && high !== undefined && low > 0 && high >= low) return [low, high];
+  } catch {
+    // not Linux: the usual default below
+  }
+  return [32_768, 60_999];
+}
+
+/** True when `port` can be bound on 127.0.0.1 now (the probe is closed again before this resolves). */
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once('error', () => resolve(false));
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
+  });
+}
+
+/**
+ * A free port below the kernel's ephemeral range. Hint: a killed server restarts on its old ports, and a port from
+ * that range (freePort) may meanwhile become the local port of any outgoing connection on the machine: CI saw a
+ * restart fail with "bind: address already in use" while the other test files ran beside it. One below the range
+ * is never handed out by the kernel.
+ */
+async function stablePort(): Promise<number> {
+  const floor = 10_000;
+  const [low] = ephemeralRange();
+  for (let attempt = 0; low - floor >= 1_000 && attempt < 50; attempt++) {
+    const port = floor + Math.floor(Math.random() * (low - floor));
+    if (await canListen(port)) return port;
+  }
+  return freePort();
+}
+
 function portAnswers(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = tcpConnect(port, '127.0.0.1');
@@ -99,7 +135,7 @@ export class NatsCluster {
 
   /** Start `size` servers and wait until JetStream answers on every one; `debug` turns on the servers' debug log. */
   static async start(size: 1 | 3, { debug = false }: { debug?: boolean } = {}): Promise<NatsCluster> {
-    // Hint: a port freePort() gave out can be taken by another process before the server binds it (tests run side
+    // Hint: a port found free can be taken by another process before the server binds it (tests run side
     // by side); the whole cluster is then started again on new ports.
     for (let attempt = 1; ; attempt++) {
       try {
@@ -117,8 +153,8 @@ export class NatsCluster {
       const name = `n${i}`;
       nodes.push({
         name,
-        clientPort: await freePort(),
-        routePort: await freePort(),
+        clientPort: await stablePort(),
+        routePort: await stablePort(),
         monitorPort: 0,
         conf: join(dir, `${name}.conf`),
         proc: null,
