@@ -10,7 +10,7 @@ import { LogOpenError } from '../persistence/eventLog.js';
 import type { JetStreamEventLog } from '../persistence/jetstream/jetStreamEventLog.js';
 import { SqliteEventLog } from '../persistence/sqliteEventLog.js';
 import { offsetIds } from '../protocol/offsetIds.js';
-import { risingIds } from '../protocol/risingIds.js';
+import { prefixedIds } from '../protocol/prefixedIds.js';
 import { registerDashboard } from './dashboard.js';
 import { explainListenFailure } from './listenFailure.js';
 import { ServerMetrics } from './metrics.js';
@@ -190,7 +190,7 @@ function openLog(
   const { jetstream } = config;
   if (jetstream !== null)
     return import('../persistence/jetstream/jetStreamEventLog.js').then(({ JetStreamEventLog }) =>
-      JetStreamEventLog.open({ ...logOptions, newId: deps.newEventId ?? risingIds('evt_'), jetstream }),
+      JetStreamEventLog.open({ ...logOptions, newId: deps.newEventId ?? prefixedIds('evt_'), jetstream }),
     );
   // Hint: embedded ids name their offset (offsetIds), so finding one, or checking a producer's id, is one read.
   return new SqliteEventLog({ ...logOptions, newId: deps.newEventId ?? offsetIds('evt_'), writer: config.logWriter });

@@ -1,6 +1,6 @@
 /**
  * The log's tables. `events` is a bare INTEGER PRIMARY KEY append (the fast path); `producer_ids` makes producer
- * ids idempotent (a cluster replica keeps every id there, see SqliteReplicaLog). Secondary indexes live in a separate index database (see chunkIndexer.ts).
+ * ids idempotent. Secondary indexes live in a separate index database (see chunkIndexer.ts).
  */
 export const SCHEMA_SQL = `
 CREATE TABLE IF NOT EXISTS meta (

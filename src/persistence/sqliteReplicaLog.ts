@@ -104,10 +104,8 @@ export class SqliteReplicaLog extends SqliteEventLog {
         this.head.lastTs = ts;
         const { input } = entry;
         const record: StoredEvent = { ...input, offset: entry.offset, ts };
-        // Hint: a node makes ids before the stream gives their offset, so they cannot name it (offsetIds); kept with
-        // the producer ids (they rise per node: risingIds), finding any id is one probe, not one per index chunk.
-        this.rows.write(record, input.id);
-        this.coverage.tail.add(record, true);
+        this.rows.write(record, entry.producer ? input.id : null);
+        this.coverage.tail.add(record);
         this.wrote(record);
         applied.push({ offset: entry.offset, record });
       }
