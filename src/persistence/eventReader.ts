@@ -65,18 +65,19 @@ export class EventReader {
       const row = this.byOffset.get(offset);
       return row === undefined || row[1] !== id ? null : toEvent(row);
     };
-    const tailOffset = this.coverage.tail.offsetOf(id);
-    if (tailOffset !== undefined) return fetch(tailOffset);
-    const producer = this.byProducerId.get(id);
-    if (producer !== undefined) return fetch(producer);
-    if (!this.isGeneratedId(id)) return null;
-    // Hint: the server's ids name their offset (offsetIds): one read; the id index holds only ids that do not.
-    const named = idOffset(id);
+    // Hint: the server's ids name their offset (offsetIds), so one read finds them, before any other lookup; the tail
+    // and the id index hold only ids that do not, producer_ids the producers'.
+    const generated = this.isGeneratedId(id);
+    const named = generated ? idOffset(id) : null;
     if (named !== null && named >= this.bounds.first() && named < this.bounds.next()) {
       const hit = fetch(named);
       if (hit !== null) return hit;
     }
-    if (this.coverage.chunks.length === 0) return null;
+    const tailOffset = this.coverage.tail.offsetOf(id);
+    if (tailOffset !== undefined) return fetch(tailOffset);
+    const producer = this.byProducerId.get(id);
+    if (producer !== undefined) return fetch(producer);
+    if (!generated || this.coverage.chunks.length === 0) return null;
     if (this.indexReadable) {
       try {
         const hit = this.keyed.indexedIdOffset(id);

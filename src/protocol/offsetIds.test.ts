@@ -50,7 +50,8 @@ describe('offsetIds', () => {
     );
   });
 
-  it('refuses offsets it cannot spell in 8 symbols', () => {
+  it('refuses offsets it cannot spell in 8 symbols, and a prefix a block cannot hold', () => {
+    expect(() => offsetIds('évt_')).toThrow(RangeError);
     const next = offsetIds('evt_');
     expect(() => next(-1)).toThrow(RangeError);
     expect(() => next(2 ** 48)).toThrow(RangeError);

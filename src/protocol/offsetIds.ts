@@ -1,5 +1,5 @@
 import { urlAlphabet } from 'nanoid';
-import { ALPHABET, cryptoBytes, type RandomBytes } from './prefixedIds.js';
+import { ALPHABET, checkPrefix, cryptoBytes, type RandomBytes } from './prefixedIds.js';
 
 /** Characters after the prefix: the offset in OFFSET_CHARS symbols, then RANDOM_CHARS random ones (nanoid's 21). */
 export const OFFSET_ID_CHARS = 21;
@@ -22,7 +22,7 @@ for (let i = 0; i < OFFSET_ID_ALPHABET.length; i++) DIGIT[OFFSET_ID_ALPHABET.cha
  * and rising, so each id is a slice of a block made for 1,024 consecutive offsets.
  */
 export function offsetIds(prefix: string, random: RandomBytes = cryptoBytes): (offset: number) => string {
-  if (!/^[\x20-\x7e]*$/.test(prefix)) throw new RangeError(`id prefix must be printable ASCII: ${prefix}`);
+  checkPrefix(prefix);
   const width = prefix.length + OFFSET_ID_CHARS;
   const decoder = new TextDecoder();
   let block = '';

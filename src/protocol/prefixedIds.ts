@@ -14,6 +14,11 @@ export const cryptoBytes: RandomBytes = (count) => globalThis.crypto.getRandomVa
 export const ALPHABET = Uint8Array.from(urlAlphabet, (c) => c.charCodeAt(0));
 const decoder = new TextDecoder();
 
+/** Refuse a prefix an id block cannot hold. Hint: blocks are decoded as UTF-8, one character per byte: ASCII only. */
+export function checkPrefix(prefix: string): void {
+  if (!/^[\x20-\x7e]*$/.test(prefix)) throw new RangeError(`id prefix must be printable ASCII: ${prefix}`);
+}
+
 /**
  * Ids of the form `${prefix}${nanoid(size)}`: `size` characters of nanoid's URL alphabet (64 symbols, so a random byte
  * & 63 is uniform). Hint: nanoid builds an id a character at a time (about 20 string allocations, and a rope that is
@@ -21,8 +26,7 @@ const decoder = new TextDecoder();
  * and each id is a slice of it (about 3× cheaper per id, measured).
  */
 export function prefixedIds(prefix: string, size = 21, random: RandomBytes = cryptoBytes): () => string {
-  // Hint: the block is decoded as UTF-8, so one character per byte needs an ASCII prefix.
-  if (!/^[\x20-\x7e]*$/.test(prefix)) throw new RangeError(`id prefix must be printable ASCII: ${prefix}`);
+  checkPrefix(prefix);
   if (!Number.isInteger(size) || size < 1 || size > MAX_SIZE) throw new RangeError(`id size must be 1-${MAX_SIZE}`);
   const width = prefix.length + size;
   let block = '';
