@@ -4,7 +4,7 @@ import {
   type BuiltChunk,
   builtChunkSql,
   type CheckpointResult,
-  type Chunk,
+  type ChunkBuild,
   type ChunkIndexer,
   chunkBuildSql,
   chunkDropSql,
@@ -74,7 +74,7 @@ parentPort.on('message', (message) => {
 interface WorkerReply {
   readonly type: 'built' | 'checkpointed' | 'error';
   readonly built?: BuiltChunk;
-  readonly chunk?: Chunk;
+  readonly chunk?: ChunkBuild;
   readonly message?: string;
   readonly result?: CheckpointResult;
 }
@@ -95,7 +95,7 @@ export class WorkerChunkIndexer implements ChunkIndexer {
     private readonly logPath: string,
     private readonly indexPath: string,
     private readonly onBuilt: (chunk: BuiltChunk) => void,
-    private readonly onFailed: (chunk: Chunk | null, message: string) => void,
+    private readonly onFailed: (chunk: ChunkBuild | null, message: string) => void,
     /** A checkpoint of the log ended: its WAL frames and how many were copied (null when it failed). */
     private readonly onCheckpointed: (result: CheckpointResult | null) => void = () => {},
   ) {}
@@ -134,7 +134,7 @@ export class WorkerChunkIndexer implements ChunkIndexer {
     return worker;
   }
 
-  build(chunk: Chunk): void {
+  build(chunk: ChunkBuild): void {
     if (!this.closed) this.start().postMessage({ type: 'build', chunk });
   }
 

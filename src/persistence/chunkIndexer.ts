@@ -9,6 +9,14 @@ export interface Chunk {
   readonly hi: number;
 }
 
+/**
+ * A chunk to build: with how many of its rows the tail recorded an id for that only the id index finds (an upper
+ * bound: a tail rebuilt at open counts producers' ids too). 0 lets the build skip the id statement's scan.
+ */
+export interface ChunkBuild extends Chunk {
+  readonly idRows: number;
+}
+
 /** A chunk as built: with the number of its rows whose id only the id index finds (see chunkBuildSql). */
 export interface BuiltChunk extends Chunk {
   readonly ids: number;
@@ -17,7 +25,7 @@ export interface BuiltChunk extends Chunk {
 /** Builds index chunks for sealed offset ranges and reports each one when it is committed. */
 export interface ChunkIndexer {
   /** Build a chunk; it is reported (with its `ids`) to the callback the indexer was made with. */
-  build(chunk: Chunk): void;
+  build(chunk: ChunkBuild): void;
   /** Remove whole chunks (after retention deleted their offsets). */
   drop(chunks: readonly number[]): void;
   /**
@@ -95,13 +103,14 @@ export function namesOwnOffsetSql(): string {
  * The id index holds only the ids nothing else finds: not a producer's (producer_ids has it), not one that names its
  * own offset. A chunk records how many it holds (`ids`), so a lookup probes only chunks that have some: with the
  * server's offset ids that is none, and an unknown id (every new producer id's resend check) costs the same however
- * many chunks the log has.
+ * many chunks the log has. A range whose tail recorded no such id (`$idRows` 0) skips that scan: SQLite evaluates a
+ * WHERE term without columns once, before the loop (0.47 µs per row of a 1.84 µs build with offset ids).
  */
 export function chunkBuildSql(ix: string, log: string): string[] {
   return [
     `INSERT INTO ${ix}.ix_session (c, k, o) SELECT $c, session_id, offset FROM ${log}.events WHERE offset BETWEEN $lo AND $hi AND session_id IS NOT NULL ORDER BY 2, 3`,
     `INSERT INTO ${ix}.ix_user (c, k, o) SELECT $c, user_id, offset FROM ${log}.events WHERE offset BETWEEN $lo AND $hi AND user_id IS NOT NULL ORDER BY 2, 3`,
-    `INSERT INTO ${ix}.ix_id (c, k, o) SELECT $c, id, offset FROM ${log}.events WHERE offset BETWEEN $lo AND $hi ` +
+    `INSERT INTO ${ix}.ix_id (c, k, o) SELECT $c, id, offset FROM ${log}.events WHERE $idRows > 0 AND offset BETWEEN $lo AND $hi ` +
       `AND NOT (${namesOwnOffsetSql()}) AND NOT EXISTS (SELECT 1 FROM ${log}.producer_ids WHERE k = id) ORDER BY 2, 3`,
     // Key directories: which chunks a session or user appears in, so an unknown key costs one probe, not one per chunk.
     // Hint: read from this chunk's entries just written (in key order), not by scanning the events again: the chunk
@@ -129,18 +138,18 @@ export function chunkDropSql(ix: string): string[] {
 export class InlineChunkIndexer implements ChunkIndexer {
   /** The log's connections keep SQLite's automatic checkpoint. */
   readonly checkpointsLog = false;
-  private readonly buildChunk: (chunk: Chunk) => BuiltChunk;
+  private readonly buildChunk: (chunk: ChunkBuild) => BuiltChunk;
   private readonly dropChunks: (chunks: readonly number[]) => void;
 
   constructor(
     db: Database.Database,
     private readonly onBuilt: (chunk: BuiltChunk) => void,
-    private readonly onFailed: (chunk: Chunk | null, message: string) => void,
+    private readonly onFailed: (chunk: ChunkBuild | null, message: string) => void,
   ) {
     const build = chunkBuildSql('ix', 'main').map((sql) => db.prepare(sql));
     const built = db.prepare<[Chunk], BuiltChunk>(builtChunkSql('ix'));
     const drop = chunkDropSql('ix').map((sql) => db.prepare(sql));
-    this.buildChunk = db.transaction((chunk: Chunk): BuiltChunk => {
+    this.buildChunk = db.transaction((chunk: ChunkBuild): BuiltChunk => {
       const found = built.get(chunk);
       if (found !== undefined) return found;
       for (const statement of build) statement.run(chunk);
@@ -151,7 +160,7 @@ export class InlineChunkIndexer implements ChunkIndexer {
     });
   }
 
-  build(chunk: Chunk): void {
+  build(chunk: ChunkBuild): void {
     let built: BuiltChunk;
     try {
       built = this.buildChunk(chunk);

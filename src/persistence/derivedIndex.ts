@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import {
   type BuiltChunk,
   type CheckpointResult,
-  type Chunk,
+  type ChunkBuild,
   type ChunkIndexer,
   InlineChunkIndexer,
 } from './chunkIndexer.js';
@@ -78,7 +78,7 @@ export function openDerivedIndex(context: DerivedIndexContext): DerivedIndex {
   const onBuilt = (chunk: BuiltChunk) => {
     if (context.isOpen()) coverage.built(chunk);
   };
-  const onFailed = (chunk: Chunk | null, why: string) => {
+  const onFailed = (chunk: ChunkBuild | null, why: string) => {
     if (context.isOpen()) coverage.failed(chunk, why);
   };
   const inline = new InlineChunkIndexer(db, onBuilt, onFailed);

@@ -1,4 +1,4 @@
-import type { BuiltChunk, Chunk, ChunkIndexer } from './chunkIndexer.js';
+import type { BuiltChunk, ChunkBuild, ChunkIndexer } from './chunkIndexer.js';
 import { UnindexedTail } from './unindexedTail.js';
 
 /** First delay before a failed chunk build is retried; doubles up to RETRY_MAX_MS. */
@@ -29,11 +29,11 @@ export class IndexCoverage {
   builder: ChunkIndexer | null = null;
   private nextChunk: number;
   /** Chunks handed to the builder and not yet reported, by lo. */
-  private readonly inFlight = new Map<number, Chunk>();
+  private readonly inFlight = new Map<number, ChunkBuild>();
   /** Built chunks waiting for a lower chunk before they are published, by lo. */
   private readonly builtAhead = new Map<number, BuiltChunk>();
   /** Chunks whose build failed, to retry. */
-  private unbuilt: Chunk[] = [];
+  private unbuilt: ChunkBuild[] = [];
   private retryAt = 0;
   private retryDelay = RETRY_MIN_MS;
   private failing = false;
@@ -70,14 +70,14 @@ export class IndexCoverage {
     for (const chunk of chunks) this.dispatch(chunk);
   }
 
-  private dispatch(chunk: Chunk): void {
+  private dispatch(chunk: ChunkBuild): void {
     this.inFlight.set(chunk.lo, chunk);
     if (this.options.failIndexBuild()) this.failed(chunk, 'injected index build failure');
     else this.builder?.build(chunk);
   }
 
   /** A build failed (`chunk` null: the worker died, so everything in flight is lost). Its range stays in the tail. */
-  failed(chunk: Chunk | null, why: string): void {
+  failed(chunk: ChunkBuild | null, why: string): void {
     const lost = chunk === null ? [...this.inFlight.values()] : [chunk];
     for (const c of lost) {
       this.inFlight.delete(c.lo);

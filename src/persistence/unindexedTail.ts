@@ -7,6 +7,11 @@ export interface SealedRange {
   readonly hi: number;
 }
 
+/** A range as sealed: with how many of its ids only the id index would find (see UnindexedTail.add). */
+export interface SealedSegment extends SealedRange {
+  readonly idRows: number;
+}
+
 /**
  * A contiguous run of unindexed offsets with in-memory lookups by id, session and user. Hint: appends only store
  * plain values (`added`: offset, id, session, user per event); the maps are built from them on the first read that
@@ -119,11 +124,11 @@ export class UnindexedTail {
   }
 
   /** Seal the open segment when it spans at least `size` offsets (any non-empty one when size is 1). */
-  seal(size: number): SealedRange | null {
+  seal(size: number): SealedSegment | null {
     const open = this.open;
     if (open.hi - open.lo + 1 < size) return null;
     this.segments.push(newSegment(open.hi + 1));
-    return { lo: open.lo, hi: open.hi };
+    return { lo: open.lo, hi: open.hi, idRows: open.idsAdded };
   }
 
   /** The oldest sealed segment's range (the next one to publish as a chunk), or null when only the open one is left. */
