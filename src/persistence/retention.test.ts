@@ -1,0 +1,69 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import fc from 'fast-check';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { EventInput } from '../protocol/eventInput.js';
+import { SqliteEventLog } from './sqliteEventLog.js';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+function input(id: string | null): EventInput {
+  return { id, event_type: 'answer_submitted', source: 'quiz', session_id: null, user_id: null, payloadJson: '{}' };
+}
+
+describe('deleteBelow', () => {
+  it('leaves exactly the producer ids at or above the boundary, by key probes or by a scan', () => {
+    // Events 1..n, some with producer ids; deleting below a boundary near the start probes, far from it scans.
+    const plan = fc.array(fc.boolean(), { minLength: 32, maxLength: 120 }).chain((producers) =>
+      fc.record({
+        producers: fc.constant(producers),
+        // Hint: below a sixteenth of the log is the probe's range, the rest the scan's (PROBE_SHARE).
+        boundary: fc.oneof(
+          fc.integer({ min: 2, max: Math.floor(producers.length / 16) }),
+          fc.integer({ min: 1, max: producers.length + 1 }),
+        ),
+      }),
+    );
+    fc.assert(
+      fc.property(plan, ({ producers, boundary }) => {
+        const dir = mkdtempSync(join(tmpdir(), 'retention-'));
+        dirs.push(dir);
+        const path = join(dir, 'events.db');
+        let ids = 0;
+        let now = 1_000;
+        const log = new SqliteEventLog({ path, newId: () => `gen-${++ids}`, newEpoch: () => 'e', now: () => now++ });
+        try {
+          producers.forEach((producer, n) => {
+            log.appendGroups([[input(producer ? `p-${n}` : null)]]);
+          });
+          // Offset o was stamped at 1,000 + o - 1: before = that stamp deletes every offset below o.
+          log.deleteBefore(1_000 + boundary - 1);
+          const db = new Database(path, { readonly: true });
+          try {
+            const kept = db.prepare('SELECT k, o FROM producer_ids ORDER BY o').raw().all();
+            const expected = producers.flatMap((producer, n) =>
+              producer && n + 1 >= boundary ? [[`p-${n}`, n + 1]] : [],
+            );
+            expect(kept).toEqual(expected);
+          } finally {
+            db.close();
+          }
+          // A deleted producer id is a new event again; a kept one is still a duplicate.
+          const before = log.stats().head_offset;
+          const resent = producers.map((producer, n) => (producer ? `p-${n}` : null)).filter((id) => id !== null);
+          for (const id of resent) log.appendGroups([[input(id)]]);
+          const again = resent.filter((id) => Number(id.slice(2)) + 1 < boundary).length;
+          expect(log.stats().head_offset).toBe(before + again);
+        } finally {
+          log.close();
+        }
+      }),
+      { numRuns: 60 },
+    );
+  });
+});
