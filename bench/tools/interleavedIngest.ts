@@ -11,7 +11,8 @@ import { pathToFileURL } from 'node:url';
  * per event, mean group commit, ack p99, the largest WAL file seen) and each variant's median. Usage, from a checkout
  * with a built dist (`git worktree add /tmp/before <sha>`, link node_modules, `npx tsc -p tsconfig.json` there):
  *   node dist/bench/tools/interleavedIngest.js 5 before=/tmp/before after=.
- * INGEST_DB_DIR puts the databases elsewhere (default the OS temp dir).
+ * INGEST_DB_DIR puts the databases elsewhere (default the OS temp dir). A variant may add Node flags for its server
+ * after `@`, comma-separated: `big=.@--max-semi-space-size=64` (added to BENCH_SERVER_NODE_ARGS).
  */
 type LoadRuns = typeof import('../lib/loadRuns.js');
 type ServerProcesses = typeof import('../lib/serverProcess.js');
@@ -20,14 +21,19 @@ interface Variant {
   readonly name: string;
   readonly runs: LoadRuns;
   readonly servers: ServerProcesses;
+  readonly nodeArgs: string;
 }
 
+const baseNodeArgs = process.env.BENCH_SERVER_NODE_ARGS ?? '';
+
 async function variant(spec: string): Promise<Variant> {
-  const [name = spec, root = '.'] = spec.split('=');
+  const at = spec.indexOf('@');
+  const nodeArgs = at === -1 ? '' : spec.slice(at + 1).replaceAll(',', ' ');
+  const [name = spec, root = '.'] = (at === -1 ? spec : spec.slice(0, at)).split('=');
   const lib = (file: string) => pathToFileURL(join(resolve(root), 'dist/bench/lib', file)).href;
   const runs: LoadRuns = await import(lib('loadRuns.js'));
   const servers: ServerProcesses = await import(lib('serverProcess.js'));
-  return { name, runs, servers };
+  return { name, runs, servers, nodeArgs };
 }
 
 /** Largest size the WAL file reached, sampled every 100 ms until `stop` is called. */
@@ -48,6 +54,8 @@ function watchWal(path: string): () => number {
 
 async function runOnce(v: Variant): Promise<number> {
   const dir = mkdtempSync(join(process.env.INGEST_DB_DIR ?? tmpdir(), 'interleaved-'));
+  // Hint: ServerProcess.start reads the variable when it spawns, so each variant's flags apply to its own server.
+  process.env.BENCH_SERVER_NODE_ARGS = `${baseNodeArgs} ${v.nodeArgs}`;
   const server = await v.servers.ServerProcess.start({ dir, label: v.name, env: { LOG_WRITER: 'hybrid' } });
   const stopWatch = watchWal(join(dir, 'events.db-wal'));
   try {
