@@ -26,8 +26,9 @@ export interface PublisherOptions {
   readonly scheduler?: Scheduler;
   readonly random?: () => number;
   /**
-   * Producer id generator (default `risingIds('evt_')`: `evt_` + 21 characters of `[A-Za-z0-9_-]`, a random head per
-   * publisher then a counter, so the server stores them far more cheaply than random ids).
+   * Producer id generator (default `risingIds('evt_')`: `evt_` + 22 characters of `[A-Za-z0-9_-]`, a random head per
+   * publisher then a counter, so the server stores them far more cheaply than random ids; one longer than the
+   * server's own ids, so their resend check never searches the server's generated ids).
    */
   readonly newId?: () => string;
 }

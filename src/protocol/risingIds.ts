@@ -1,17 +1,19 @@
 import { ALPHABET, cryptoBytes, type RandomBytes } from './prefixedIds.js';
 
-/** Random symbols fixed per generator (72 bits), then the counter: 21 in all, the shape of prefixedIds. */
-const HEAD_CHARS = 12;
+/** Random symbols fixed per generator (78 bits), then the counter: 22 in all, one more than the server's ids. */
+const HEAD_CHARS = 13;
 const COUNTER_CHARS = 9;
 /** The counter's symbols in ASCII order, so later ids sort after earlier ones as strings. */
 const SORTED = '-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz';
 
 /**
- * Ids that rise: `${prefix}` + 12 random symbols chosen once per generator + a 9-symbol counter that sorts as it
- * counts, the shape of `prefixedIds(prefix)` (`evt_` + 21 characters of `[A-Za-z0-9_-]`). Hint: a log keeps
- * producer ids in a B-tree keyed by id; random ids land on a different page each, so a commit of n events rewrote
- * about n pages, while one producer's rising ids land on the same few (server appends with random producer ids
- * 27-28 µs per event against 10-12 with rising ones, measured). Another generator's head keeps its ids apart.
+ * Ids that rise: `${prefix}` + 13 random symbols chosen once per generator + a 9-symbol counter that sorts as it
+ * counts (`evt_` + 22 characters of `[A-Za-z0-9_-]`). Hint: a log keeps producer ids in a B-tree keyed by id; random
+ * ids land on a different page each, so a commit of n events rewrote about n pages, while one producer's rising ids
+ * land on the same few (server appends with random producer ids 27-28 µs per event against 10-12 with rising ones,
+ * measured). Another generator's head keeps its ids apart. One symbol longer than the server's own ids (`evt_` + 21),
+ * so a log never takes them for ids it made: their resend check reads producer_ids alone, where a cluster replica
+ * would also probe its id index once per chunk.
  */
 export function risingIds(prefix: string, random: RandomBytes = cryptoBytes): () => string {
   let head = '';
