@@ -12,7 +12,8 @@ import { pathToFileURL } from 'node:url';
  * with a built dist (`git worktree add /tmp/before <sha>`, link node_modules, `npx tsc -p tsconfig.json` there):
  *   node dist/bench/tools/interleavedIngest.js 5 before=/tmp/before after=.
  * INGEST_DB_DIR puts the databases elsewhere (default the OS temp dir). A variant may add Node flags for its server
- * after `@`, comma-separated: `big=.@--max-semi-space-size=64` (added to BENCH_SERVER_NODE_ARGS).
+ * after `@`, comma-separated: `big=.@--max-semi-space-size=64` (added to BENCH_SERVER_NODE_ARGS), and set the log
+ * writer after `+`: `inline=.+inline` (LOG_WRITER; hybrid, the default, otherwise).
  */
 type LoadRuns = typeof import('../lib/loadRuns.js');
 type ServerProcesses = typeof import('../lib/serverProcess.js');
@@ -22,18 +23,22 @@ interface Variant {
   readonly runs: LoadRuns;
   readonly servers: ServerProcesses;
   readonly nodeArgs: string;
+  readonly writer: string;
 }
 
 const baseNodeArgs = process.env.BENCH_SERVER_NODE_ARGS ?? '';
 
-async function variant(spec: string): Promise<Variant> {
+async function variant(full: string): Promise<Variant> {
+  const plus = full.indexOf('+');
+  const writer = plus === -1 ? 'hybrid' : full.slice(plus + 1);
+  const spec = plus === -1 ? full : full.slice(0, plus);
   const at = spec.indexOf('@');
   const nodeArgs = at === -1 ? '' : spec.slice(at + 1).replaceAll(',', ' ');
   const [name = spec, root = '.'] = (at === -1 ? spec : spec.slice(0, at)).split('=');
   const lib = (file: string) => pathToFileURL(join(resolve(root), 'dist/bench/lib', file)).href;
   const runs: LoadRuns = await import(lib('loadRuns.js'));
   const servers: ServerProcesses = await import(lib('serverProcess.js'));
-  return { name, runs, servers, nodeArgs };
+  return { name, runs, servers, nodeArgs, writer };
 }
 
 /** Largest size the WAL file reached, sampled every 100 ms until `stop` is called. */
@@ -56,7 +61,7 @@ async function runOnce(v: Variant): Promise<number> {
   const dir = mkdtempSync(join(process.env.INGEST_DB_DIR ?? tmpdir(), 'interleaved-'));
   // Hint: ServerProcess.start reads the variable when it spawns, so each variant's flags apply to its own server.
   process.env.BENCH_SERVER_NODE_ARGS = `${baseNodeArgs} ${v.nodeArgs}`;
-  const server = await v.servers.ServerProcess.start({ dir, label: v.name, env: { LOG_WRITER: 'hybrid' } });
+  const server = await v.servers.ServerProcess.start({ dir, label: v.name, env: { LOG_WRITER: v.writer } });
   const stopWatch = watchWal(join(dir, 'events.db-wal'));
   try {
     const cpu = server.cpuTimeMs();
