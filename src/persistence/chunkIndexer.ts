@@ -104,7 +104,7 @@ export function namesOwnOffsetSql(): string {
  * own offset. A chunk records how many it holds (`ids`), so a lookup probes only chunks that have some: with the
  * server's offset ids that is none, and an unknown id (every new producer id's resend check) costs the same however
  * many chunks the log has. A range whose tail recorded no such id (`$idRows` 0) skips that scan: SQLite evaluates a
- * WHERE term without columns once, before the loop (0.47 µs per row of a 1.84 µs build with offset ids).
+ * WHERE term without columns once, before the loop (a chunk build with offset ids 2.1-2.2 against 3.0 µs per row).
  */
 export function chunkBuildSql(ix: string, log: string): string[] {
   return [
