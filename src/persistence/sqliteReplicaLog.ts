@@ -105,7 +105,7 @@ export class SqliteReplicaLog extends SqliteEventLog {
         const { input } = entry;
         const record: StoredEvent = { ...input, offset: entry.offset, ts };
         this.rows.write(record, entry.producer ? input.id : null);
-        this.coverage.tail.add(record);
+        this.coverage.tail.add(record, entry.producer);
         this.wrote(record);
         applied.push({ offset: entry.offset, record });
       }
