@@ -10,7 +10,8 @@ import { LogOpenError } from '../persistence/eventLog.js';
 import type { JetStreamEventLog } from '../persistence/jetstream/jetStreamEventLog.js';
 import { SqliteEventLog } from '../persistence/sqliteEventLog.js';
 import { offsetIds } from '../protocol/offsetIds.js';
-import { prefixedIds } from '../protocol/prefixedIds.js';
+import { cryptoBytes } from '../protocol/prefixedIds.js';
+import { risingIds, SERVER_COUNTER_CHARS } from '../protocol/risingIds.js';
 import { registerDashboard } from './dashboard.js';
 import { explainListenFailure } from './listenFailure.js';
 import { ServerMetrics } from './metrics.js';
@@ -188,9 +189,12 @@ function openLog(
   // Hint: a replica applies in stream order, synchronously; the writer thread is for the embedded log's own commits.
   // Hint: the NATS client (73 modules) loads only in cluster mode.
   const { jetstream } = config;
+  // Hint: a cluster node's ids are made before the stream numbers them, so they cannot name their offset; they rise
+  // (a random head per process, then a counter), so its replica's id index grows at a few places, not at every page.
+  const clusterIds = () => risingIds('evt_', cryptoBytes, SERVER_COUNTER_CHARS);
   if (jetstream !== null)
     return import('../persistence/jetstream/jetStreamEventLog.js').then(({ JetStreamEventLog }) =>
-      JetStreamEventLog.open({ ...logOptions, newId: deps.newEventId ?? prefixedIds('evt_'), jetstream }),
+      JetStreamEventLog.open({ ...logOptions, newId: deps.newEventId ?? clusterIds(), jetstream }),
     );
   // Hint: embedded ids name their offset (offsetIds), so finding one, or checking a producer's id, is one read.
   return new SqliteEventLog({ ...logOptions, newId: deps.newEventId ?? offsetIds('evt_'), writer: config.logWriter });

@@ -1,10 +1,11 @@
 import type Database from 'better-sqlite3';
 import { type EventFilter, matchesFilter } from '../protocol/eventFilter.js';
 import type { StoredEvent } from '../protocol/eventRecord.js';
+import type { BuiltChunk } from './chunkIndexer.js';
 import { COLUMNS, type Row, toEvent } from './eventRows.js';
 import { filterConditions } from './filterConditions.js';
 import type { IndexCoverage } from './indexCoverage.js';
-import { lazyStatement, type TupleStatements, tupleStatement, valueStatement } from './sqlRows.js';
+import { lazyStatement, type TupleStatements, tupleStatement } from './sqlRows.js';
 
 /** Index chunks read per statement. */
 const CHUNK_GROUP = 64;
@@ -17,10 +18,11 @@ export type IndexedKey = 'session' | 'user';
  * database cannot be read; the caller then falls back to scanning the log.
  */
 export class KeyedReader {
-  private readonly idInChunks = lazyStatement(() =>
-    valueStatement<number, [string, string]>(
+  /** The chunks that hold an id, lowest first, with its offset in each (an id is unique, so one row as a rule). */
+  private readonly idEntries = lazyStatement(() =>
+    tupleStatement<[number, number]>(
       this.db,
-      'SELECT o FROM ix.ix_id WHERE c IN (SELECT value FROM json_each(?)) AND k = ? LIMIT 1',
+      'SELECT d.c, i.o FROM ix.keys_id d JOIN ix.ix_id i ON i.c = d.c AND i.k = d.k WHERE d.k = ? ORDER BY d.c, i.o',
     ),
   );
   /** The chunk range each session or user key appears in. */
@@ -40,11 +42,14 @@ export class KeyedReader {
     private readonly byOffset: Database.Statement<[number], Row>,
   ) {}
 
-  /** The offset of an id in the id index, if it is there; only chunks that hold ids are probed (often none). */
+  /**
+   * The offset of an id in the id index, if a published chunk holds it. Hint: the index database may also hold chunks
+   * not published (built ahead of a lower one, or left by a failed drop); those do not count.
+   */
   indexedIdOffset(id: string): number | undefined {
-    const holding: number[] = [];
-    for (const chunk of this.coverage.chunks) if (chunk.ids > 0) holding.push(chunk.c);
-    return holding.length === 0 ? undefined : this.idInChunks().get(JSON.stringify(holding), id);
+    if (this.coverage.idChunks === 0) return undefined;
+    for (const [c, offset] of this.idEntries().all(id)) if (isPublished(this.coverage.chunks, c)) return offset;
+    return undefined;
   }
 
   /** Matching events in [lo, hi] for a keyed filter, from the indexed chunks and the in-memory tail. */
@@ -127,4 +132,18 @@ export class KeyedReader {
     }
     return out;
   }
+}
+
+/** True when chunk `c` is among `chunks` (ascending by number). */
+function isPublished(chunks: readonly BuiltChunk[], c: number): boolean {
+  let lo = 0;
+  let hi = chunks.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const at = chunks[mid]!.c;
+    if (at === c) return true;
+    if (at < c) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return false;
 }

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { risingIds } from './risingIds.js';
+import { risingIds, SERVER_COUNTER_CHARS } from './risingIds.js';
 
 describe('risingIds', () => {
   it('makes distinct ids, never of the server shape, that sort in the order they were made', () => {
@@ -28,5 +28,19 @@ describe('risingIds', () => {
         },
       ),
     );
+  });
+
+  it("makes a cluster node's ids in the server's shape, rising", () => {
+    const ids = Array.from({ length: 5_000 }, risingIds('evt_', undefined, SERVER_COUNTER_CHARS));
+    expect(ids.filter((id) => !/^evt_[A-Za-z0-9_-]{21}$/.test(id))).toEqual([]);
+    expect(ids.every((id, i) => i === 0 || ids[i - 1]! < id)).toBe(true);
+  });
+
+  it('takes a new head when the counter is spent, so ids stay distinct', () => {
+    let fill = 0;
+    const next = risingIds('p', (count) => new Uint8Array(count).fill(fill++), 1);
+    const ids = Array.from({ length: 64 * 3 + 5 }, next);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(new Set(ids.map((id) => id.slice(0, 14))).size).toBe(4);
   });
 });
