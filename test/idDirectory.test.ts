@@ -108,4 +108,46 @@ describe("the id index's directory (a cluster node's ids, which name no offset)"
       { numRuns: 40 },
     );
   });
+
+  it('is added in place to an index of the layout before it (version 4), without a rebuild', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'id-directory-'));
+    dirs.push(dir);
+    const path = join(dir, 'events.db');
+    const notices: string[] = [];
+    const options = {
+      path,
+      indexer: 'inline' as const,
+      indexChunk: 5,
+      newEpoch: () => 'e',
+      onNotice: (message: string) => notices.push(message),
+      isGeneratedId: (id: string) => /^evt_[A-Za-z0-9_-]{21}$/.test(id),
+      newId: risingIds('evt_', undefined, SERVER_COUNTER_CHARS),
+    };
+    let log = new SqliteEventLog(options);
+    try {
+      log.appendGroups([Array.from({ length: 23 }, (_, n) => input(n))]);
+      log.indexTail();
+      const events = log.readFrom(1, {}, 100);
+      log.close();
+      const expected = indexRows(path);
+      expect(expected.entries.length).toBe(23);
+      // What version 4 had: the same tables but keys_id.
+      const index = new Database(`${path}.index`);
+      index.exec('DROP TABLE keys_id');
+      index.pragma('user_version = 4');
+      const chunks = index.prepare('SELECT c, lo, hi FROM chunks ORDER BY c').raw().all();
+      index.close();
+      log = new SqliteEventLog(options);
+      expect(notices).toEqual([]);
+      expect(events.every((event) => log.getById(event.id)?.offset === event.offset)).toBe(true);
+      log.close();
+      expect(indexRows(path)).toEqual(expected);
+      const migrated = new Database(`${path}.index`, { readonly: true });
+      expect(migrated.pragma('user_version', { simple: true })).toBe(5);
+      expect(migrated.prepare('SELECT c, lo, hi FROM chunks ORDER BY c').raw().all()).toEqual(chunks);
+      migrated.close();
+    } finally {
+      log.close();
+    }
+  });
 });

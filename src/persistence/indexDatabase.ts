@@ -83,8 +83,26 @@ function inspect(path: string): string | null {
 function freshSchema(db: Database.Database, epoch: string): void {
   for (const table of [...INDEX_TABLES, 'meta']) db.exec(`DROP TABLE IF EXISTS ix.${table}`);
   db.pragma(`ix.user_version = ${INDEX_VERSION}`);
-  db.exec(INDEX_SCHEMA_SQL.replace(/CREATE TABLE IF NOT EXISTS /g, 'CREATE TABLE IF NOT EXISTS ix.'));
+  createTables(db);
   db.prepare("INSERT INTO ix.meta(key, value) VALUES ('epoch', ?)").run(epoch);
+}
+
+/** Create the index tables that do not exist yet. */
+function createTables(db: Database.Database): void {
+  db.exec(INDEX_SCHEMA_SQL.replace(/CREATE TABLE IF NOT EXISTS /g, 'CREATE TABLE IF NOT EXISTS ix.'));
+}
+
+/**
+ * Bring an index of the layout before this one up to date in place, so an upgrade does not rebuild it from the log
+ * (a slower start, the longer the log). Version 4 lacked keys_id, the id index's directory; its entries give it.
+ */
+function migrate(db: Database.Database): void {
+  if (indexVersion(db) !== 4) return;
+  db.transaction(() => {
+    createTables(db);
+    db.exec('INSERT OR IGNORE INTO ix.keys_id (k, c) SELECT k, c FROM ix.ix_id');
+    db.pragma(`ix.user_version = ${INDEX_VERSION}`);
+  })();
 }
 
 /** Why an attached, readable index must not be trusted for this log; null when it may be used. */
@@ -142,6 +160,7 @@ export function attachIndex(db: Database.Database, identity: IndexIdentity): Att
   let epoch = identity.epoch;
   try {
     attach(db, identity.path);
+    migrate(db);
     const defect = identityDefect(db, identity);
     if (defect !== null) reason = defect.reason;
     if (defect?.rewound === true) {
