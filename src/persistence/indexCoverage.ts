@@ -23,8 +23,8 @@ export interface IndexCoverageOptions {
 export class IndexCoverage {
   /** Published chunks, ascending and contiguous. */
   chunks: BuiltChunk[];
-  /** How many published chunks hold id index entries (none with the server's offset ids). */
-  idChunks: number;
+  /** The numbers of the published chunks that hold id index entries (none with the server's offset ids). */
+  readonly idChunks = new Set<number>();
   /** Offsets no published chunk covers yet, served from memory. */
   readonly tail: UnindexedTail;
   /** Who builds sealed segments (inline while catching up at open, then the log's indexer). */
@@ -46,7 +46,7 @@ export class IndexCoverage {
     nextChunk: number,
   ) {
     this.chunks = chunks;
-    this.idChunks = chunks.filter((chunk) => chunk.ids > 0).length;
+    for (const chunk of chunks) if (chunk.ids > 0) this.idChunks.add(chunk.c);
     this.nextChunk = nextChunk;
     const indexedUpTo = chunks.length > 0 ? chunks[chunks.length - 1]!.hi : 0;
     this.tail = new UnindexedTail(Math.max(indexedUpTo + 1, options.firstOffset()));
@@ -104,7 +104,7 @@ export class IndexCoverage {
       this.tail.release(oldest);
       if (ready.hi < this.options.firstOffset()) continue;
       this.chunks.push(ready);
-      if (ready.ids > 0) this.idChunks++;
+      if (ready.ids > 0) this.idChunks.add(ready.c);
     }
     if (this.failing && this.unbuilt.length === 0 && this.inFlight.size === 0) {
       this.failing = false;
@@ -117,7 +117,7 @@ export class IndexCoverage {
   dropBelow(boundary: number): number[] {
     const gone = this.chunks.filter((chunk) => chunk.hi < boundary);
     this.chunks = this.chunks.filter((chunk) => chunk.hi >= boundary);
-    this.idChunks -= gone.filter((chunk) => chunk.ids > 0).length;
+    for (const chunk of gone) this.idChunks.delete(chunk.c);
     return gone.map((chunk) => chunk.c);
   }
 }

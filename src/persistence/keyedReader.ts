@@ -1,7 +1,6 @@
 import type Database from 'better-sqlite3';
 import { type EventFilter, matchesFilter } from '../protocol/eventFilter.js';
 import type { StoredEvent } from '../protocol/eventRecord.js';
-import type { BuiltChunk } from './chunkIndexer.js';
 import { COLUMNS, type Row, toEvent } from './eventRows.js';
 import { filterConditions } from './filterConditions.js';
 import type { IndexCoverage } from './indexCoverage.js';
@@ -47,8 +46,9 @@ export class KeyedReader {
    * not published (built ahead of a lower one, or left by a failed drop); those do not count.
    */
   indexedIdOffset(id: string): number | undefined {
-    if (this.coverage.idChunks === 0) return undefined;
-    for (const [c, offset] of this.idEntries().all(id)) if (isPublished(this.coverage.chunks, c)) return offset;
+    const published = this.coverage.idChunks;
+    if (published.size === 0) return undefined;
+    for (const [c, offset] of this.idEntries().all(id)) if (published.has(c)) return offset;
     return undefined;
   }
 
@@ -132,18 +132,4 @@ export class KeyedReader {
     }
     return out;
   }
-}
-
-/** True when chunk `c` is among `chunks` (ascending by number). */
-function isPublished(chunks: readonly BuiltChunk[], c: number): boolean {
-  let lo = 0;
-  let hi = chunks.length - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    const at = chunks[mid]!.c;
-    if (at === c) return true;
-    if (at < c) lo = mid + 1;
-    else hi = mid - 1;
-  }
-  return false;
 }
