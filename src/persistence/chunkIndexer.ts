@@ -103,7 +103,7 @@ export function namesOwnOffsetSql(): string {
  * The statements that build one chunk; `ix` and `log` are the schema names of the index and event databases.
  * The id index holds only the ids nothing else finds: not a producer's (producer_ids has it), not one that names its
  * own offset; with the server's offset ids that is none, with a cluster node's ids all of them. keys_id says which
- * chunks hold an id, so a lookup costs two probes however many chunks the log has (10-42 µs up to 1,000,000 events;
+ * chunks hold an id, so a lookup costs two probes however many chunks the log has (9-42 µs up to 1,000,000 events;
  * probing every chunk cost 31-41 µs at 200,000 and 159-207 µs at 1,000,000). A chunk records how many ids it holds
  * (`ids`). A range whose tail recorded no such id (`$idRows` 0) skips the scan: SQLite evaluates a WHERE term without
  * columns once, before the loop (a chunk build with offset ids 2.1-2.2 against 3.0 µs per row).
