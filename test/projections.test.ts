@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createActor, createMachine } from 'xstate';
 import { silentLogger } from '../src/actors/logger.js';
@@ -114,6 +115,82 @@ describe('projections catch up from the log at open', () => {
     const reopened = open(path);
     expect(registry(reopened).catchUp()).toBe(2);
     expect(listed(reopened)).toEqual(foldStatuses(scanLog(path)));
+  });
+
+  it('moves the high-water with the sweep under steady load too, to just below the oldest record still waiting', () => {
+    dir = mkdtempSync(join(tmpdir(), 'proj-'));
+    const path = join(dir, 'events.db');
+    const log = open(path);
+    const sessions = registry(log);
+    const append = (events: EventInput[]) => {
+      const [outcome] = log.appendGroups([events]);
+      if (outcome?.ok) sessions.applyBatch(outcome.appended);
+    };
+    const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
+    append(range(0, 10).map((s) => lifecycle(s, 1)));
+    log.saveSessionStatuses(sessions.foldPending(Number.POSITIVE_INFINITY));
+    expect(log.sessionsFoldedUpTo()).toBe(10);
+    // Offsets 11-20 for s0-s9; reads fold s0-s4. Then 21-25 for s0-s4; reads fold s5-s9. Some session always waits.
+    append(range(0, 10).map((s) => lifecycle(s, 2)));
+    for (const s of range(0, 5)) sessions.get(`s${s}`);
+    append(range(0, 5).map((s) => lifecycle(s, 3)));
+    for (const s of range(5, 10)) sessions.get(`s${s}`);
+    expect(sessions.hasPending()).toBe(true);
+    // The sweep: nothing is idle, but everything below offset 21 (s0's first waiting record) is folded and saved.
+    log.saveSessionStatuses(sessions.passivateIdle());
+    expect(log.sessionsFoldedUpTo()).toBe(20);
+    // A crash now refolds only the five sessions with records after 20, to the same statuses as a fold of the log.
+    log.close();
+    logs.splice(0);
+    const reopened = open(path);
+    expect(registry(reopened).catchUp()).toBe(5);
+    expect(listed(reopened)).toEqual(foldStatuses(scanLog(path)));
+  });
+
+  it('after a crash at any point of appends, reads, folds and sweeps, catches up to a fold of the log', () => {
+    type Step =
+      | { readonly append: readonly number[] }
+      | { readonly read: number }
+      | { readonly fold: true }
+      | { readonly sweep: true };
+    const step: fc.Arbitrary<Step> = fc.oneof(
+      fc.record({ append: fc.array(fc.integer({ min: 0, max: 5 }), { minLength: 1, maxLength: 6 }) }),
+      fc.record({ read: fc.integer({ min: 0, max: 5 }) }),
+      fc.constant({ fold: true as const }),
+      fc.constant({ sweep: true as const }),
+    );
+    fc.assert(
+      fc.property(fc.array(step, { minLength: 1, maxLength: 16 }), (steps) => {
+        dir = mkdtempSync(join(tmpdir(), 'proj-'));
+        const path = join(dir, 'events.db');
+        const log = open(path);
+        const sessions = registry(log);
+        const stepOf = new Map<number, number>();
+        for (const s of steps) {
+          if ('append' in s) {
+            const events = s.append.map((n) => {
+              const at = (stepOf.get(n) ?? 0) + 1;
+              stepOf.set(n, at);
+              return lifecycle(n, at);
+            });
+            const [outcome] = log.appendGroups([events]);
+            if (outcome?.ok) sessions.applyBatch(outcome.appended);
+          } else if ('read' in s) sessions.get(`s${s.read}`);
+          else if ('fold' in s) log.saveSessionStatuses(sessions.foldPending(Number.POSITIVE_INFINITY));
+          else log.saveSessionStatuses(sessions.passivateIdle());
+        }
+        // The crash: whatever was not saved is lost.
+        log.close();
+        logs.splice(0);
+        const reopened = open(path);
+        registry(reopened).catchUp();
+        expect(listed(reopened)).toEqual(foldStatuses(scanLog(path)));
+        reopened.close();
+        logs.splice(0);
+        rmSync(dir, { recursive: true, force: true });
+      }),
+      { numRuns: 60 },
+    );
   });
 
   it('recomputes type_stats when its high-water is missing or lags, with one notice', () => {

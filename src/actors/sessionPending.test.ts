@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { StoredEvent } from '../protocol/eventRecord.js';
 import type { SessionRecord } from './sessionMachine.js';
-import { PendingRecords } from './sessionPending.js';
+import { foldedBelow, PendingRecords } from './sessionPending.js';
 
 const record = (offset: number, user: string | null): StoredEvent => ({
   offset,
@@ -39,6 +39,23 @@ describe('PendingRecords', () => {
         }
       }),
       { numRuns: 300 },
+    );
+  });
+});
+
+describe('foldedBelow', () => {
+  it('is just below the oldest record still waiting in any session, or what was applied when none waits', () => {
+    const offsets = fc.array(fc.integer({ min: 1, max: 100 }), { maxLength: 4 });
+    fc.assert(
+      fc.property(fc.array(offsets, { maxLength: 6 }), fc.integer({ min: 100, max: 200 }), (lists, applied) => {
+        const waiting = lists.map((list) => {
+          const pending = new PendingRecords();
+          for (const offset of [...list].sort((a, b) => a - b)) pending.push(record(offset, null), '{}');
+          return { pending };
+        });
+        const firsts = lists.filter((list) => list.length > 0).map((list) => Math.min(...list));
+        expect(foldedBelow(waiting, applied)).toBe(firsts.length === 0 ? applied : Math.min(...firsts) - 1);
+      }),
     );
   });
 });

@@ -5,7 +5,7 @@ import type { SessionStatus } from '../protocol/sessionStatus.js';
 import type { Logger } from './logger.js';
 import { catchUpSessionStatus, foldSessionFromLog, readSession } from './sessionCatchUp.js';
 import { sessionLogic } from './sessionLogic.js';
-import { PendingRecords } from './sessionPending.js';
+import { foldedBelow, PendingRecords } from './sessionPending.js';
 import { type SessionView, toView } from './sessionView.js';
 
 type SessionActor = Actor<typeof sessionLogic>;
@@ -100,9 +100,11 @@ export class SessionRegistry {
     return rows;
   }
 
-  /** When no session has unfolded records, the projection is complete up to what was applied. */
-  private noteIfFolded(): void {
-    if (this.dirty.size === 0 && this.appliedUpTo > 0) this.options.log.noteSessionsFolded(this.appliedUpTo);
+  /** Note the projection's high-water (foldedBelow) when nothing waits, and with `scan` (each sweep) even if some do. */
+  private noteIfFolded(scan = false): void {
+    if (this.appliedUpTo === 0 || (this.dirty.size > 0 && !scan)) return;
+    const upTo = foldedBelow(this.dirty, this.appliedUpTo);
+    if (upTo > 0) this.options.log.noteSessionsFolded(upTo);
   }
 
   /** Bring the session_status projection up to the log's head at startup; returns how many sessions were folded. */
@@ -173,7 +175,7 @@ export class SessionRegistry {
       if (row !== null) rows.push(row);
       this.passivate(sessionId);
     }
-    this.noteIfFolded();
+    this.noteIfFolded(true);
     return rows;
   }
 
