@@ -1,4 +1,4 @@
-import { initialTransition, transition } from 'xstate';
+import { type Actor, type AnyActorRef, createActor, initialTransition, transition } from 'xstate';
 import type { EventLog, SessionStatusRow } from '../persistence/eventLog.js';
 import type { StoredEvent } from '../protocol/eventRecord.js';
 import { sessionLogic } from './sessionLogic.js';
@@ -68,4 +68,18 @@ export function foldSessionFromLog(log: EventLog, sessionId: string): SessionSta
   });
   const last = snapshot.context.last_offset;
   return last === null ? null : { session_id: sessionId, status: snapshot.value, offset: last };
+}
+
+/** A started session actor (a child of `parent`, id `id`) that has folded the session's records up to `upTo`. */
+export function hydrateSession(
+  log: EventLog,
+  id: string,
+  sessionId: string,
+  parent: AnyActorRef,
+  upTo: number | undefined,
+): Actor<typeof sessionLogic> {
+  const actor = createActor(sessionLogic, { id, parent, input: { session_id: sessionId } });
+  actor.start();
+  readSession(log, sessionId, (records) => actor.send({ type: 'session.records', records }), upTo);
+  return actor;
 }

@@ -93,7 +93,7 @@ export interface LifecycleFold {
  */
 export function foldLifecycle(
   status: SessionStatus,
-  context: SessionContext,
+  context: Pick<SessionContext, 'last_offset' | 'started_at' | 'completed_at'>,
   records: readonly SessionRecord[],
 ): LifecycleFold | null {
   let { started_at, completed_at } = context;

@@ -1,28 +1,18 @@
-import { type Actor, type AnyActorRef, createActor } from 'xstate';
+import type { AnyActorRef } from 'xstate';
 import type { EventLog, SessionStatusRow } from '../persistence/eventLog.js';
 import type { StoredEvent } from '../protocol/eventRecord.js';
-import type { SessionStatus } from '../protocol/sessionStatus.js';
+import { ColdStatuses } from './coldStatuses.js';
 import type { Logger } from './logger.js';
-import { catchUpSessionStatus, foldSessionFromLog, readSession } from './sessionCatchUp.js';
-import { sessionLogic } from './sessionLogic.js';
-import { foldedBelow, PendingRecords } from './sessionPending.js';
+import { catchUpSessionStatus, foldSessionFromLog, hydrateSession } from './sessionCatchUp.js';
+import { type SessionEntry as Entry, newEntry, type SessionActor, SessionTable } from './sessionEntry.js';
+import { foldedBelow } from './sessionPending.js';
 import { type SessionView, toView } from './sessionView.js';
 
-type SessionActor = Actor<typeof sessionLogic>;
 /** Session actor ids carry this prefix, so the supervisor can tell their failures from its subscribers'. */
 export const SESSION_ACTOR_PREFIX = 'session:';
 const NONE: readonly SessionActor[] = [];
-
-interface Entry {
-  readonly sessionId: string;
-  /** Null until first folded: hydration reads the log below the first pending record, then folds the pending ones. */
-  actor: SessionActor | null;
-  /** Committed records not yet folded. */
-  readonly pending: PendingRecords;
-  touchedAt: number;
-  /** Status last written to the session_status projection. */
-  savedStatus: SessionStatus | null;
-}
+/** Passivated sessions' statuses kept per session actor allowed (about 82 bytes each, against ~3.5 KB an actor). */
+const COLD_PER_ACTIVE = 4;
 
 /** Options for the registry; the clock is injected so passivation is testable without sleeping. */
 export interface SessionRegistryOptions {
@@ -47,8 +37,7 @@ export interface SessionRegistryOptions {
  * send per event (~3 µs each, measured), which is what the design forbids.
  */
 export class SessionRegistry {
-  // Hint: Map keeps insertion order; re-inserting on touch makes the first entry the least recently used.
-  private readonly active = new Map<string, Entry>();
+  private readonly active = new SessionTable();
   private readonly dirty = new Set<Entry>();
   /** Highest offset handed to applyBatch: once nothing is dirty, every session record up to it is folded. */
   private appliedUpTo = 0;
@@ -58,9 +47,11 @@ export class SessionRegistry {
   passivations = 0;
 
   private readonly monotonic: () => number;
+  private readonly cold: ColdStatuses;
 
   constructor(private readonly options: SessionRegistryOptions) {
     this.monotonic = options.monotonic ?? (() => performance.now());
+    this.cold = new ColdStatuses(options.maxActive * COLD_PER_ACTIVE);
   }
 
   get size(): number {
@@ -76,9 +67,9 @@ export class SessionRegistry {
       if (sessionId === null) continue;
       let entry = this.active.get(sessionId);
       if (entry === undefined) {
-        entry = { sessionId, actor: null, pending: new PendingRecords(), touchedAt: now, savedStatus: null };
-        this.active.set(sessionId, entry);
-      } else if (entry.pending.size === 0) this.touch(sessionId, entry, now);
+        entry = newEntry(sessionId, now);
+        this.active.add(entry);
+      } else if (entry.pending.size === 0) this.active.touch(entry, now);
       // Hint: keep only what the fold reads, so pending records never pin large payloads in memory.
       entry.pending.push(record, record.payloadJson.includes('"quiz_id"') ? record.payloadJson : '{}');
       this.dirty.add(entry);
@@ -132,6 +123,7 @@ export class SessionRegistry {
     );
     const entry = this.active.get(sessionId);
     if (entry?.actor?.getSnapshot().status === 'error') this.passivate(sessionId);
+    this.cold.delete(sessionId);
   }
 
   /** True when some session has records not folded yet. */
@@ -143,16 +135,10 @@ export class SessionRegistry {
   get(sessionId: string): SessionView | null {
     let entry = this.active.get(sessionId);
     if (entry === undefined) {
-      entry = {
-        sessionId,
-        actor: null,
-        pending: new PendingRecords(),
-        touchedAt: this.options.now(),
-        savedStatus: null,
-      };
-      this.active.set(sessionId, entry);
-    } else this.touch(sessionId, entry, this.options.now());
-    const row = this.fold(sessionId, entry);
+      entry = newEntry(sessionId, this.options.now());
+      this.active.add(entry);
+    } else this.active.touch(entry, this.options.now());
+    const row = this.fold(sessionId, entry, true);
     this.noteIfFolded();
     if (row !== null) this.options.log.saveSessionStatuses([row]);
     const snapshot = entry.actor!.getSnapshot();
@@ -168,12 +154,11 @@ export class SessionRegistry {
   passivateIdle(): SessionStatusRow[] {
     const cutoff = this.options.now() - this.options.idleMs;
     const rows: SessionStatusRow[] = [];
-    for (const [sessionId, entry] of this.active) {
-      // Entries are in touch order, so the first fresh one ends the sweep.
-      if (entry.touchedAt > cutoff) break;
-      const row = this.fold(sessionId, entry);
+    // Entries are in touch order, so the first fresh one ends the sweep.
+    for (let entry = this.active.first(); entry !== null && entry.touchedAt <= cutoff; entry = this.active.first()) {
+      const row = this.fold(entry.sessionId, entry);
       if (row !== null) rows.push(row);
-      this.passivate(sessionId);
+      this.passivate(entry.sessionId);
     }
     this.noteIfFolded(true);
     return rows;
@@ -182,22 +167,40 @@ export class SessionRegistry {
   /** Fold everything pending and stop every actor. Returns projection rows to persist. */
   stopAll(): SessionStatusRow[] {
     const rows = this.foldPending(Number.POSITIVE_INFINITY);
-    for (const sessionId of [...this.active.keys()]) this.passivate(sessionId);
+    for (const sessionId of this.active.ids()) this.passivate(sessionId);
+    // Hint: after retention the statuses may no longer follow from what is left of the log; rebuild from the log.
+    this.cold.clear();
     return rows;
   }
 
-  /** Bring the actor up to date; a status row when the projection needs writing. */
-  private fold(sessionId: string, entry: Entry): SessionStatusRow | null {
+  /** Bring the actor up to date (a passivated session, without one unless `needActor`: see ColdStatuses); a row to save. */
+  private fold(sessionId: string, entry: Entry, needActor = false): SessionStatusRow | null {
     // Hint: a failed actor may still be here when its error event is queued behind the current supervisor event.
     if (entry.actor !== null && entry.actor.getSnapshot().status !== 'active') {
       this.retired.push(entry.actor);
       entry.actor = null;
     }
+    const base = entry.actor === null && !needActor ? this.cold.get(sessionId) : undefined;
+    if (base !== undefined) {
+      const [status, row] = this.cold.fold(sessionId, base, entry.pending);
+      this.dirty.delete(entry);
+      entry.savedStatus = status;
+      return row;
+    }
     // Hint: every record of the session committed since the entry was made is pending, so the log is read only
     // below the first of them (a session new to this process reads nothing but an empty index lookup).
     if (entry.actor === null) {
       const first = entry.pending.firstOffset;
-      entry.actor = this.hydrate(sessionId, first === undefined ? undefined : first - 1);
+      const upTo = first === undefined ? undefined : first - 1;
+      entry.actor = hydrateSession(
+        this.options.log,
+        `${SESSION_ACTOR_PREFIX}${sessionId}`,
+        sessionId,
+        this.options.parent(),
+        upTo,
+      );
+      // The actor holds the status now; passivating it remembers it again.
+      this.cold.delete(sessionId);
     }
     if (entry.pending.size > 0) entry.actor.send({ type: 'session.records', records: entry.pending.take() });
     this.dirty.delete(entry);
@@ -208,32 +211,15 @@ export class SessionRegistry {
     return { session_id: sessionId, status, offset: snapshot.context.last_offset };
   }
 
-  private hydrate(sessionId: string, upTo: number | undefined): SessionActor {
-    const actor = createActor(sessionLogic, {
-      id: `${SESSION_ACTOR_PREFIX}${sessionId}`,
-      parent: this.options.parent(),
-      input: { session_id: sessionId },
-    });
-    actor.start();
-    readSession(this.options.log, sessionId, (records) => actor.send({ type: 'session.records', records }), upTo);
-    return actor;
-  }
-
-  private touch(sessionId: string, entry: Entry, now: number): void {
-    entry.touchedAt = now;
-    this.active.delete(sessionId);
-    this.active.set(sessionId, entry);
-  }
-
   private evictOverflow(): void {
     if (this.active.size <= this.options.maxActive) return;
     const rows: SessionStatusRow[] = [];
-    while (this.active.size > this.options.maxActive) {
-      const [oldest, entry] = this.active.entries().next().value as [string, Entry];
+    for (let entry = this.active.first(); entry !== null && this.active.size > this.options.maxActive; ) {
       // Fold before forgetting, so the status projection stays current.
-      const row = this.fold(oldest, entry);
+      const row = this.fold(entry.sessionId, entry);
       if (row !== null) rows.push(row);
-      this.passivate(oldest);
+      this.passivate(entry.sessionId);
+      entry = this.active.first();
     }
     this.noteIfFolded();
     this.options.log.saveSessionStatuses(rows);
@@ -243,8 +229,9 @@ export class SessionRegistry {
     const entry = this.active.get(sessionId);
     if (entry === undefined) return;
     this.passivations++;
-    this.active.delete(sessionId);
+    this.active.remove(entry);
     this.dirty.delete(entry);
+    if (entry.savedStatus !== null && entry.pending.size === 0) this.cold.set(sessionId, entry.savedStatus);
     if (entry.actor !== null) this.retired.push(entry.actor);
   }
 }

@@ -1,0 +1,69 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { StoredEvent } from '../protocol/eventRecord.js';
+import type { EventType } from '../protocol/eventTypes.js';
+import { SESSION_STATUSES, type SessionStatus } from '../protocol/sessionStatus.js';
+import { ColdStatuses } from './coldStatuses.js';
+import { LIFECYCLE } from './sessionMachine.js';
+import { PendingRecords } from './sessionPending.js';
+
+const TYPES: EventType[] = ['answer_submitted', 'timer_tick', ...(Object.keys(LIFECYCLE) as EventType[])];
+
+function pendingOf(types: readonly EventType[], from: number): PendingRecords {
+  const pending = new PendingRecords();
+  types.forEach((event_type, i) => {
+    const record: StoredEvent = {
+      offset: from + i,
+      id: `e${from + i}`,
+      event_type,
+      source: 's',
+      session_id: 'x',
+      user_id: null,
+      payloadJson: '{}',
+      ts: from + i,
+    };
+    pending.push(record, '{}');
+  });
+  return pending;
+}
+
+/** The status the session machine reaches: each lifecycle record's target, until ended. */
+function modelStatus(base: SessionStatus, types: readonly EventType[]): SessionStatus {
+  let status = base;
+  for (const type of types) {
+    const target = LIFECYCLE[type];
+    if (target !== undefined && status !== 'ended') status = target;
+  }
+  return status;
+}
+
+describe('ColdStatuses', () => {
+  it('folds waiting records onto a remembered status as the machine would, with a row only when it changed', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...SESSION_STATUSES),
+        fc.array(fc.constantFrom(...TYPES), { maxLength: 8 }),
+        (base, types) => {
+          const cold = new ColdStatuses(10);
+          const [status, row] = cold.fold('x', base, pendingOf(types, 5));
+          expect(status).toBe(modelStatus(base, types));
+          expect(cold.get('x')).toBe(status);
+          expect(row).toEqual(status === base ? null : { session_id: 'x', status, offset: 5 + types.length - 1 });
+        },
+      ),
+    );
+  });
+
+  it('remembers the most recently set statuses, at most its bound', () => {
+    const cold = new ColdStatuses(8);
+    for (let i = 0; i < 100; i++) cold.set(`s${i}`, 'created');
+    const kept = Array.from({ length: 100 }, (_, i) => cold.get(`s${i}`)).filter((s) => s !== undefined).length;
+    expect(kept).toBeGreaterThanOrEqual(4);
+    expect(kept).toBeLessThanOrEqual(8);
+    expect(cold.get('s99')).toBe('created');
+    cold.set('s99', 'ended');
+    expect(cold.get('s99')).toBe('ended');
+    cold.delete('s99');
+    expect(cold.get('s99')).toBeUndefined();
+  });
+});
