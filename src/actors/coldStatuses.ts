@@ -12,7 +12,7 @@ const UNFOLDED = { last_offset: null, started_at: null, completed_at: null };
  * its previous status and its lifecycle records alone, where an actor must first read the session's whole history.
  * Hint: with more sessions receiving events than MAX_ACTIVE_SESSIONS, nearly every record's session had been
  * passivated and its fold rebuilt an actor from the log: 8 s of ws-batch load over 20,000 sessions in turn (10,000
- * actors) acked 66,600-83,900 events that way, 616,300-877,700 with this (1,000 sessions: 0.86-1.51 M either way).
+ * actors) committed 66,600-94,000 events that way, 616,300-986,300 with this (1,000 sessions: 0.86-1.51 M either way).
  */
 export class ColdStatuses {
   // Hint: two generations instead of a Map in recency order: taking a Map's first entry after many deletions from
