@@ -204,6 +204,35 @@ describe('projections catch up from the log at open', () => {
     },
   );
 
+  it('after retention, catches up a touched session from what is left of the log, not from its saved status', () => {
+    dir = mkdtempSync(join(tmpdir(), 'proj-'));
+    const path = join(dir, 'events.db');
+    let clock = NOW;
+    const options = { path, now: () => clock, newId: () => `gen-${++generated}`, newEpoch: () => 'e' };
+    const log = new SqliteEventLog({ ...options, indexer: 'inline' });
+    logs.push(log);
+    const sessions = registry(log);
+    const append = (type: EventType) => {
+      clock += 1_000;
+      const [outcome] = log.appendGroups([[{ ...lifecycle(0, 0), event_type: type }]]);
+      if (outcome?.ok) sessions.applyBatch(outcome.appended);
+    };
+    append('quiz_started');
+    append('answer_submitted');
+    log.saveSessionStatuses(sessions.foldPending(Number.POSITIVE_INFINITY));
+    expect(listed(log).get('s0')).toBe('in_progress');
+    // Retention deletes the quiz_started; then one more record, not folded before the crash.
+    log.deleteBefore(NOW + 2_000);
+    append('answer_submitted');
+    log.close();
+    logs.splice(0);
+    const reopened = open(path);
+    expect(registry(reopened).catchUp()).toBe(1);
+    // A fold of what is left has no lifecycle record: the session is back at the machine's first status.
+    expect(listed(reopened)).toEqual(foldStatuses(scanLog(path)));
+    expect(listed(reopened).get('s0')).toBe('active');
+  });
+
   it('recomputes type_stats when its high-water is missing or lags, with one notice', () => {
     dir = mkdtempSync(join(tmpdir(), 'proj-'));
     const path = join(dir, 'events.db');

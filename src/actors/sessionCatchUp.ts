@@ -1,7 +1,9 @@
 import { type Actor, type AnyActorRef, createActor, initialTransition, transition } from 'xstate';
 import type { EventLog, SessionStatusRow } from '../persistence/eventLog.js';
 import type { StoredEvent } from '../protocol/eventRecord.js';
+import { isSessionStatus, type SessionStatus } from '../protocol/sessionStatus.js';
 import { sessionLogic } from './sessionLogic.js';
+import { LIFECYCLE } from './sessionMachine.js';
 
 /** Log records read per page while looking for touched sessions. */
 const PAGE = 5_000;
@@ -10,25 +12,49 @@ const SESSION_PAGE = 5_000;
 /** Status rows saved per transaction. */
 const SAVE_BATCH = 1_000;
 
+/** What a session's records after the high-water say: its last offset, and its last lifecycle status (kept once ended). */
+interface Since {
+  offset: number;
+  lifecycle: SessionStatus | null;
+}
+
 /**
  * Bring the session_status projection up to the log's head (at startup, after a kill -9 too): fold every session
  * touched after the projection's high-water offset and save the statuses with the head as the new high-water.
- * Hint: the log is read in pages and only session ids are kept, so memory is bounded by sessions, not events.
+ * Hint: the log is read in pages and only a little per session is kept, so memory is bounded by sessions, not events.
+ * While the log never deleted an event (first offset 1), a saved status follows from all of its session's records up
+ * to the high-water (maybe some after too: the lifecycle fold repeats harmlessly, ended absorbing), so the status is
+ * that one moved on by the lifecycle records after the high-water, without reading the session's history (which
+ * `fold` does: after retention, and for a session with no saved status).
  */
 export function catchUpSessionStatus(log: EventLog, fold: (sessionId: string) => SessionStatusRow | null): number {
   const head = log.headOffset();
   const from = Math.max(log.sessionsFoldedUpTo() + 1, log.firstOffset());
   if (from > head) return 0;
-  const touched = new Set<string>();
+  const touched = new Map<string, Since>();
   for (let at = from; at <= head; ) {
     const page = log.readFrom(at, {}, PAGE, head);
     if (page.length === 0) break;
-    for (const record of page) if (record.session_id !== null) touched.add(record.session_id);
+    for (const record of page) {
+      if (record.session_id === null) continue;
+      let since = touched.get(record.session_id);
+      if (since === undefined) {
+        since = { offset: 0, lifecycle: null };
+        touched.set(record.session_id, since);
+      }
+      since.offset = record.offset;
+      const target = LIFECYCLE[record.event_type];
+      if (target !== undefined && since.lifecycle !== 'ended') since.lifecycle = target;
+    }
     at = page[page.length - 1]!.offset + 1;
   }
+  const whole = log.firstOffset() === 1;
   let rows: SessionStatusRow[] = [];
-  for (const sessionId of touched) {
-    const row = fold(sessionId);
+  for (const [sessionId, since] of touched) {
+    const saved = whole ? log.sessionStatusOf(sessionId) : null;
+    const row = isSessionStatus(saved)
+      ? { session_id: sessionId, status: saved === 'ended' ? saved : (since.lifecycle ?? saved), offset: since.offset }
+      : fold(sessionId);
     if (row !== null) rows.push(row);
     if (rows.length >= SAVE_BATCH) {
       log.saveSessionStatuses(rows);

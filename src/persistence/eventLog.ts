@@ -108,6 +108,8 @@ export interface EventLog {
   noteSessionsFolded(upTo: number): void;
   /** Sessions by most recent status change, optionally only one status. */
   listSessions(status: string | undefined, limit: number): SessionStatusRow[];
+  /** A session's saved status in the projection, null when it has none. */
+  sessionStatusOf(sessionId: string): string | null;
   /** Hand everything appended but not yet indexed to the indexer now (normally it goes in full chunks). */
   indexTail(): void;
   /** True when the database answers a trivial query. */

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { SessionStatusRow } from './eventLog.js';
 import type { LogMeta } from './logMeta.js';
-import { tupleStatement } from './sqlRows.js';
+import { lazyStatement, tupleStatement, valueStatement } from './sqlRows.js';
 
 /** A session_status row: session id, status, offset of the change. */
 type Row = [string, string, number];
@@ -36,6 +36,9 @@ export class SessionStatusStore {
   private readonly upsert: Database.Statement<[string, string, number]>;
   private readonly list: Database.Statement<[number], Row>;
   private readonly listByStatus: Database.Statement<[string, number], Row>;
+  private readonly byId = lazyStatement(() =>
+    valueStatement<string, [string]>(this.db, 'SELECT status FROM session_status WHERE session_id = ?'),
+  );
 
   /** Set when commits go to a writer thread. */
   private writer: StatusWriter | null = null;
@@ -106,6 +109,11 @@ export class SessionStatusStore {
   /** Remember a high-water for the next save. */
   noteFolded(upTo: number): void {
     if (upTo > this.pendingUpTo) this.pendingUpTo = upTo;
+  }
+
+  /** A session's saved status, null when it has none. */
+  statusOf(sessionId: string): string | null {
+    return this.byId().get(sessionId) ?? null;
   }
 
   /** Sessions by most recent status change, optionally only one status. */

@@ -73,15 +73,8 @@ export class SqliteEventLog implements EventLog {
   constructor(options: SqliteEventLogOptions) {
     this.indexChunk = options.indexChunk ?? DEFAULT_INDEX_CHUNK;
     const parts = openSqliteLog(options, () => !this.closed);
-    ({
-      db: this.db,
-      lock: this.lock,
-      epoch: this.epoch,
-      meta: this.meta,
-      head: this.head,
-      appender: this.appender,
-      threaded: this.threaded,
-    } = parts);
+    ({ db: this.db, lock: this.lock, epoch: this.epoch, meta: this.meta } = parts);
+    ({ head: this.head, appender: this.appender, threaded: this.threaded } = parts);
     ({ typeStats: this.typeStats, sessionStatus: this.sessionStatus, commitHealth: this.commitHealth } = parts);
     ({ coverage: this.coverage, reader: this.reader, indexer: this.indexer } = parts);
   }
@@ -195,6 +188,11 @@ export class SqliteEventLog implements EventLog {
     // Hint: saves queued on the writer thread land first, so a listing reads what was folded before it.
     this.threaded?.settle();
     return this.sessionStatus.listSessions(status, limit);
+  }
+
+  sessionStatusOf(sessionId: string): string | null {
+    this.threaded?.settle();
+    return this.sessionStatus.statusOf(sessionId);
   }
 
   ping(): boolean {

@@ -140,6 +140,9 @@ class ProxyLog implements EventLog {
   listSessions(status: string | undefined, limit: number): SessionStatusRow[] {
     return this.call('listSessions', [status, limit]) as SessionStatusRow[];
   }
+  sessionStatusOf(sessionId: string): string | null {
+    return this.call('sessionStatusOf', [sessionId]) as string | null;
+  }
   indexTail(): void {
     this.call('indexTail');
   }

@@ -198,6 +198,10 @@ export class JetStreamEventLog implements EventLog {
     return this.parts.replica.listSessions(status, limit);
   }
 
+  sessionStatusOf(sessionId: string): string | null {
+    return this.parts.replica.sessionStatusOf(sessionId);
+  }
+
   /** Offsets the replica serves from memory until its derived index has them (index build lag). */
   unindexedCount(): number {
     return this.parts.replica.unindexedCount();
