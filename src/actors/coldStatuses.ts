@@ -1,10 +1,7 @@
 import type { SessionStatusRow } from '../persistence/eventLog.js';
 import type { SessionStatus } from '../protocol/sessionStatus.js';
-import { foldLifecycle } from './sessionMachine.js';
+import { statusAfter } from './sessionMachine.js';
 import type { PendingRecords } from './sessionPending.js';
-
-/** A fold with no record before it: only the lifecycle records count toward the status. */
-const UNFOLDED = { last_offset: null, started_at: null, completed_at: null };
 
 /**
  * The last status of sessions passivated from memory (the most recently set, at most `max` of them), so a
@@ -49,7 +46,8 @@ export class ColdStatuses {
    */
   fold(sessionId: string, base: SessionStatus, pending: PendingRecords): [SessionStatus, SessionStatusRow | null] {
     const records = pending.take();
-    const status = foldLifecycle(base, UNFOLDED, records)?.status ?? base;
+    let status = base;
+    for (const record of records) status = statusAfter(status, record.event_type);
     this.set(sessionId, status);
     const last = records[records.length - 1];
     return [

@@ -3,7 +3,7 @@ import type { EventLog, SessionStatusRow } from '../persistence/eventLog.js';
 import type { StoredEvent } from '../protocol/eventRecord.js';
 import { isSessionStatus, type SessionStatus } from '../protocol/sessionStatus.js';
 import { sessionLogic } from './sessionLogic.js';
-import { LIFECYCLE } from './sessionMachine.js';
+import { statusAfter } from './sessionMachine.js';
 
 /** Log records read per page while looking for touched sessions. */
 const PAGE = 5_000;
@@ -12,10 +12,10 @@ const SESSION_PAGE = 5_000;
 /** Status rows saved per transaction. */
 const SAVE_BATCH = 1_000;
 
-/** What a session's records after the high-water say: its last offset, and its last lifecycle status (kept once ended). */
+/** A session touched after the high-water: its last offset, and its saved status moved on (null: fold it from the log). */
 interface Since {
   offset: number;
-  lifecycle: SessionStatus | null;
+  status: SessionStatus | null;
 }
 
 /**
@@ -23,14 +23,15 @@ interface Since {
  * touched after the projection's high-water offset and save the statuses with the head as the new high-water.
  * Hint: the log is read in pages and only a little per session is kept, so memory is bounded by sessions, not events.
  * While the log never deleted an event (first offset 1), a saved status follows from all of its session's records up
- * to the high-water (maybe some after too: the lifecycle fold repeats harmlessly, ended absorbing), so the status is
- * that one moved on by the lifecycle records after the high-water, without reading the session's history (which
- * `fold` does: after retention, and for a session with no saved status).
+ * to the high-water (maybe some after too: moving on by them again changes nothing, the last lifecycle record wins and
+ * ended absorbs), so it is moved on by the records after the high-water, without reading the session's history
+ * (which `fold` does: after retention, and for a session with no saved status).
  */
 export function catchUpSessionStatus(log: EventLog, fold: (sessionId: string) => SessionStatusRow | null): number {
   const head = log.headOffset();
   const from = Math.max(log.sessionsFoldedUpTo() + 1, log.firstOffset());
   if (from > head) return 0;
+  const whole = log.firstOffset() === 1;
   const touched = new Map<string, Since>();
   for (let at = from; at <= head; ) {
     const page = log.readFrom(at, {}, PAGE, head);
@@ -39,22 +40,18 @@ export function catchUpSessionStatus(log: EventLog, fold: (sessionId: string) =>
       if (record.session_id === null) continue;
       let since = touched.get(record.session_id);
       if (since === undefined) {
-        since = { offset: 0, lifecycle: null };
+        const saved = whole ? log.sessionStatusOf(record.session_id) : null;
+        since = { offset: 0, status: isSessionStatus(saved) ? saved : null };
         touched.set(record.session_id, since);
       }
       since.offset = record.offset;
-      const target = LIFECYCLE[record.event_type];
-      if (target !== undefined && since.lifecycle !== 'ended') since.lifecycle = target;
+      if (since.status !== null) since.status = statusAfter(since.status, record.event_type);
     }
     at = page[page.length - 1]!.offset + 1;
   }
-  const whole = log.firstOffset() === 1;
   let rows: SessionStatusRow[] = [];
-  for (const [sessionId, since] of touched) {
-    const saved = whole ? log.sessionStatusOf(sessionId) : null;
-    const row = isSessionStatus(saved)
-      ? { session_id: sessionId, status: saved === 'ended' ? saved : (since.lifecycle ?? saved), offset: since.offset }
-      : fold(sessionId);
+  for (const [sessionId, { offset, status }] of touched) {
+    const row = status === null ? fold(sessionId) : { session_id: sessionId, status, offset };
     if (row !== null) rows.push(row);
     if (rows.length >= SAVE_BATCH) {
       log.saveSessionStatuses(rows);

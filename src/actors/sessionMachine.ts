@@ -86,6 +86,11 @@ export interface LifecycleFold {
   readonly completed_at: number | null;
 }
 
+/** The status a record leads to from `status`: its lifecycle target, unless the session has ended (ended absorbs). */
+export function statusAfter(status: SessionStatus, eventType: EventType): SessionStatus {
+  return status === 'ended' ? status : (LIFECYCLE[eventType] ?? status);
+}
+
 /**
  * The machine's lifecycle transitions as a plain loop over a batch (sessionLogic's fast path): each new lifecycle
  * record leads to its status unless the session has ended; quiz_started marks started_at, quiz_completed and
@@ -93,7 +98,7 @@ export interface LifecycleFold {
  */
 export function foldLifecycle(
   status: SessionStatus,
-  context: Pick<SessionContext, 'last_offset' | 'started_at' | 'completed_at'>,
+  context: SessionContext,
   records: readonly SessionRecord[],
 ): LifecycleFold | null {
   let { started_at, completed_at } = context;
@@ -106,7 +111,7 @@ export function foldLifecycle(
     seen = true;
     // Ended absorbs, as in the machine: later lifecycle records change nothing.
     if (next === 'ended') break;
-    next = target;
+    next = statusAfter(next, record.event_type);
     if (record.event_type === 'quiz_started') started_at = record.ts;
     else if (record.event_type === 'quiz_completed' || record.event_type === 'quiz_timeout') completed_at = record.ts;
   }
