@@ -13,10 +13,23 @@ export function mainThreadCpuMs(pid: number): number {
   return statCpuMs(`/proc/${pid}/task/${pid}/stat`);
 }
 
-function statCpuMs(path: string): number {
+/**
+ * Minor page faults a process has taken so far (all its threads), from /proc/<pid>/stat. On this VM one costs about
+ * 13 µs (a C loop touching fresh pages: 262,144 faults in 3.4 s), so faults per event are worth watching.
+ */
+export function minorFaults(pid: number): number {
+  return Number(statFields(`/proc/${pid}/stat`)[7]);
+}
+
+/** The fields of a /proc stat file after the command name, from `state` (field 3) on. */
+function statFields(path: string): string[] {
   const stat = readFileSync(path, 'utf8');
   // Hint: the command name (field 2) may contain spaces, so split after its closing parenthesis.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
+function statCpuMs(path: string): number {
+  const fields = statFields(path);
   const utime = Number(fields[11]);
   const stime = Number(fields[12]);
   return ((utime + stime) * 1000) / CLOCK_TICKS_PER_SECOND;

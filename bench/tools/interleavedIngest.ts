@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { minorFaults } from '../lib/procStats.js';
 
 /**
  * Interleaved A/B of the ingest publisher against builds of two (or more) checkouts: one hybrid server per variant
@@ -13,7 +14,8 @@ import { pathToFileURL } from 'node:url';
  *   node dist/bench/tools/interleavedIngest.js 5 before=/tmp/before after=.
  * INGEST_DB_DIR puts the databases elsewhere (default the OS temp dir). A variant may add Node flags for its server
  * after `@`, comma-separated: `big=.@--max-semi-space-size=64` (added to BENCH_SERVER_NODE_ARGS), and set the log
- * writer after `+`: `inline=.+inline` (LOG_WRITER; hybrid, the default, otherwise).
+ * writer after `+`: `inline=.+inline` (LOG_WRITER; hybrid, the default, otherwise), and one environment variable of
+ * its server after `%`, before the rest: `tuned=.%GLIBC_TUNABLES=glibc.malloc.trim_threshold=1073741824`.
  */
 type LoadRuns = typeof import('../lib/loadRuns.js');
 type ServerProcesses = typeof import('../lib/serverProcess.js');
@@ -24,11 +26,17 @@ interface Variant {
   readonly servers: ServerProcesses;
   readonly nodeArgs: string;
   readonly writer: string;
+  readonly env: Readonly<Record<string, string>>;
 }
 
 const baseNodeArgs = process.env.BENCH_SERVER_NODE_ARGS ?? '';
 
-async function variant(full: string): Promise<Variant> {
+async function variant(withEnv: string): Promise<Variant> {
+  const percent = withEnv.indexOf('%');
+  const full = percent === -1 ? withEnv : withEnv.slice(0, percent);
+  const setting = percent === -1 ? '' : withEnv.slice(percent + 1);
+  const equals = setting.indexOf('=');
+  const env = equals === -1 ? {} : { [setting.slice(0, equals)]: setting.slice(equals + 1) };
   const plus = full.indexOf('+');
   const writer = plus === -1 ? 'hybrid' : full.slice(plus + 1);
   const spec = plus === -1 ? full : full.slice(0, plus);
@@ -38,7 +46,7 @@ async function variant(full: string): Promise<Variant> {
   const lib = (file: string) => pathToFileURL(join(resolve(root), 'dist/bench/lib', file)).href;
   const runs: LoadRuns = await import(lib('loadRuns.js'));
   const servers: ServerProcesses = await import(lib('serverProcess.js'));
-  return { name, runs, servers, nodeArgs, writer };
+  return { name, runs, servers, nodeArgs, writer, env };
 }
 
 /** Largest size the WAL file reached, sampled every 100 ms until `stop` is called. */
@@ -61,11 +69,13 @@ async function runOnce(v: Variant): Promise<number> {
   const dir = mkdtempSync(join(process.env.INGEST_DB_DIR ?? tmpdir(), 'interleaved-'));
   // Hint: ServerProcess.start reads the variable when it spawns, so each variant's flags apply to its own server.
   process.env.BENCH_SERVER_NODE_ARGS = `${baseNodeArgs} ${v.nodeArgs}`;
-  const server = await v.servers.ServerProcess.start({ dir, label: v.name, env: { LOG_WRITER: v.writer } });
+  const server = await v.servers.ServerProcess.start({ dir, label: v.name, env: { ...v.env, LOG_WRITER: v.writer } });
   const stopWatch = watchWal(join(dir, 'events.db-wal'));
   try {
     const cpu = server.cpuTimeMs();
     const io = server.ioThreadCpuMs();
+    // Hint: read here, not through the variant's ServerProcess, so builds from before this reading still compare.
+    const faults = minorFaults(server.pid);
     const result = await v.runs.runPublisher({
       url: `${server.wsUrl}/ws/publish`,
       connections: 4,
@@ -85,7 +95,8 @@ async function runOnce(v: Variant): Promise<number> {
     const walMb = stopWatch() / 1_048_576;
     console.log(
       `${v.name}: ${rate.toFixed(0)} ev/s, server CPU ${perEvent(server.cpuTimeMs() - cpu)} µs/event ` +
-        `(I/O thread ${perEvent(server.ioThreadCpuMs() - io)}), mean commit ` +
+        `(I/O thread ${perEvent(server.ioThreadCpuMs() - io)}), ` +
+        `${((minorFaults(server.pid) - faults) / Math.max(1, result.ackedEvents)).toFixed(3)} page faults/event, mean commit ` +
         `${(stats.total_events / Math.max(1, stats.router.group_commits)).toFixed(0)}, ack p99 ` +
         `${result.ackLatencyMs.p99.toFixed(1)} ms, errors ${result.errorReplies + result.unacked}, ` +
         `largest WAL ${walMb.toFixed(1)} MB`,

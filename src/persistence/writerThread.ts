@@ -145,8 +145,8 @@ export class WriterThread {
       worker.postMessage({ seq, ...commit });
       return;
     }
-    const { text, lengths } = packRows(rowValues(commit.events));
-    worker.postMessage({ seq, first: commit.first, ts: commit.ts, producers: commit.producers, text, lengths }, [
+    const { pieces, lengths } = packRows(rowValues(commit.events));
+    worker.postMessage({ seq, first: commit.first, ts: commit.ts, producers: commit.producers, pieces, lengths }, [
       lengths.buffer,
     ]);
   }

@@ -46,7 +46,7 @@ function open(m) {
   const typeStat = db.prepare(w.typeStat), meta = db.prepare(w.meta);
   const params = [];
   const write = db.transaction((c) => {
-    const rows = unpackRows(c.text, c.lengths), n = rows.length / ${ROW_FIELDS}, perType = new Map();
+    const rows = unpackRows(c.pieces, c.lengths), n = rows.length / ${ROW_FIELDS}, perType = new Map();
     params.length = 0;
     for (let i = 0, r = 0; i < n; i++, r += ${ROW_FIELDS}) {
       params.push(c.first + i, rows[r], rows[r + 1], rows[r + 2], rows[r + 3], rows[r + 4], rows[r + 5], c.ts);
