@@ -19,6 +19,8 @@ export interface InspectableChild {
   inspect(subscriber: string): Promise<InspectedSubscriber | null>;
   /** The child's resident set (VmRSS) in bytes, read after a full GC in the child. */
   settledRss(): Promise<number>;
+  /** V8's heapUsed in the child, read right after a full GC there: what JavaScript objects hold, without malloc's. */
+  heapUsed(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -92,6 +94,7 @@ export async function startInspectableChild(env: Record<string, string>): Promis
       }
       return lowest;
     },
+    heapUsed: async () => Number(await ask({ kind: 'heap' })),
     stop: async () => {
       if (proc.connected) proc.disconnect();
       const timer = setTimeout(() => proc.kill('SIGKILL'), 10_000);
