@@ -22,7 +22,7 @@ function pendingOf(types: readonly EventType[], from: number): PendingRecords {
       payloadJson: '{}',
       ts: from + i,
     };
-    pending.push(record, '{}');
+    pending.push(record);
   });
   return pending;
 }

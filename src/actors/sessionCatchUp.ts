@@ -80,6 +80,19 @@ export function readSession(
   }
 }
 
+/** The payloads holding "quiz_id" among one session's records in [from, upTo], by offset (see PendingRecords). */
+export function quizPayloads(log: EventLog, sessionId: string, from: number, upTo: number): Map<number, string> {
+  const found = new Map<number, string>();
+  for (let at = from; at <= upTo; ) {
+    const page = log.readFrom(at, { session_id: sessionId }, SESSION_PAGE, upTo);
+    for (const record of page)
+      if (record.payloadJson.includes('"quiz_id"')) found.set(record.offset, record.payloadJson);
+    if (page.length < SESSION_PAGE) break;
+    at = page[page.length - 1]!.offset + 1;
+  }
+  return found;
+}
+
 /**
  * A session's status row folded from the log, null when it has no events. Hint: a pure fold (xstate's
  * `transition`, with the session actor's own logic), not an actor: nothing outlives the call, so nothing to stop.

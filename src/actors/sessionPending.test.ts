@@ -1,45 +1,120 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { StoredEvent } from '../protocol/eventRecord.js';
-import type { SessionRecord } from './sessionMachine.js';
+import { foldRecords, type SessionContext, type SessionRecord } from './sessionMachine.js';
 import { foldedBelow, PendingRecords } from './sessionPending.js';
 
-const record = (offset: number, user: string | null): StoredEvent => ({
+/** Payloads the quiz id fold meets: none, a string or number quiz_id, one it ignores (null, nested, inside a string). */
+const PAYLOADS = [
+  '{}',
+  '{"quiz_id":"qa"}',
+  '{"quiz_id":"qb","n":1}',
+  '{"quiz_id":7}',
+  '{"quiz_id":null}',
+  '{"x":{"quiz_id":"nested"}}',
+  '{"note":"\\"quiz_id\\""}',
+];
+
+const record = (offset: number, user: string | null, payloadJson = `{"quiz_id":"q${offset}"}`): StoredEvent => ({
   offset,
   id: `e${offset}`,
   event_type: 'answer_submitted',
   source: 's',
   session_id: 'sess',
   user_id: user,
-  payloadJson: `{"quiz_id":"q${offset}"}`,
+  payloadJson,
   ts: offset * 10,
 });
 
+const START: SessionContext = {
+  session_id: 'sess',
+  user_ids: [],
+  counts: {},
+  event_count: 0,
+  first_offset: null,
+  last_offset: null,
+  started_at: null,
+  completed_at: null,
+  quiz_id: null,
+};
+
 describe('PendingRecords', () => {
-  it('takes exactly what was pushed since the last take, oldest first, however pushes and takes interleave', () => {
-    const step = fc.oneof(fc.option(fc.constantFrom('u1', 'u2'), { nil: null }), fc.constant('take' as const));
+  it('takes what was pushed since the last take, oldest first, and folds to what the full records fold to', () => {
+    const step = fc.oneof(
+      fc.record({ user: fc.option(fc.constantFrom('u1', 'u2'), { nil: null }), payload: fc.constantFrom(...PAYLOADS) }),
+      fc.constant('take' as const),
+    );
     fc.assert(
-      fc.property(fc.array(step, { maxLength: 60 }), (steps) => {
+      fc.property(fc.array(step, { maxLength: 60 }), fc.boolean(), (steps, folded) => {
         const pending = new PendingRecords();
+        const log: StoredEvent[] = [];
         let model: SessionRecord[] = [];
+        let context = START;
         let offset = 0;
+        const take = () => {
+          let asked = 0;
+          const records = pending.take((from, upTo) => {
+            asked++;
+            const inRange = log.filter(
+              (r) => r.offset >= from && r.offset <= upTo && r.payloadJson.includes('quiz_id'),
+            );
+            return new Map(inRange.map((r) => [r.offset, r.payloadJson]));
+          });
+          expect(asked).toBeLessThanOrEqual(1);
+          // The same records, each payload either its own or '{}', folding exactly as the full records do.
+          expect(records.map(({ payloadJson: _, ...rest }) => rest)).toEqual(
+            model.map(({ payloadJson: _, ...rest }) => rest),
+          );
+          for (const [i, r] of records.entries()) expect(['{}', model[i]!.payloadJson]).toContain(r.payloadJson);
+          const full = { ...context, ...foldRecords(context, model) };
+          expect({ ...context, ...foldRecords(context, records) }).toEqual(full);
+          // Folded before (`folded`) or not, the next take continues from this context.
+          context = folded ? full : context;
+          model = [];
+        };
         for (const s of steps) {
-          if (s === 'take') {
-            expect(pending.take()).toEqual(model);
-            model = [];
-          } else {
-            const r = record(++offset, s);
-            // Every other record keeps its payload, the rest the fold's '{}' (what the registry does without a quiz id).
-            const payloadJson = offset % 2 === 0 ? r.payloadJson : '{}';
-            pending.push(r, payloadJson);
-            model.push({ offset: r.offset, event_type: r.event_type, user_id: r.user_id, ts: r.ts, payloadJson });
+          if (s === 'take') take();
+          else {
+            const r = record(++offset, s.user, s.payload);
+            log.push(r);
+            pending.push(r);
+            model.push({
+              offset: r.offset,
+              event_type: r.event_type,
+              user_id: r.user_id,
+              ts: r.ts,
+              payloadJson: r.payloadJson,
+            });
           }
           expect(pending.size).toBe(model.length);
           expect(pending.firstOffset).toBe(model[0]?.offset);
         }
+        take();
       }),
-      { numRuns: 300 },
+      { numRuns: 400 },
     );
+  });
+
+  it('keeps one payload, the newest holding a quiz_id, and reads the older ones back only when it names no quiz', () => {
+    const pending = new PendingRecords();
+    for (let offset = 1; offset <= 5; offset++) pending.push(record(offset, null));
+    pending.push(record(6, null, '{}'));
+    const asked: [number, number][] = [];
+    const taken = pending.take((from, upTo) => {
+      asked.push([from, upTo]);
+      return new Map();
+    });
+    expect(taken.map((r) => r.payloadJson)).toEqual(['{}', '{}', '{}', '{}', '{"quiz_id":"q5"}', '{}']);
+    expect(asked).toEqual([]);
+
+    for (let offset = 7; offset <= 9; offset++) pending.push(record(offset, null));
+    pending.push(record(10, null, '{"quiz_id":null}'));
+    const older = pending.take((from, upTo) => {
+      asked.push([from, upTo]);
+      return new Map([[9, '{"quiz_id":"q9"}']]);
+    });
+    expect(asked).toEqual([[7, 9]]);
+    expect(older.map((r) => r.payloadJson)).toEqual(['{}', '{}', '{"quiz_id":"q9"}', '{"quiz_id":null}']);
   });
 });
 
@@ -50,7 +125,7 @@ describe('foldedBelow', () => {
       fc.property(fc.array(offsets, { maxLength: 6 }), fc.integer({ min: 100, max: 200 }), (lists, applied) => {
         const waiting = lists.map((list) => {
           const pending = new PendingRecords();
-          for (const offset of [...list].sort((a, b) => a - b)) pending.push(record(offset, null), '{}');
+          for (const offset of [...list].sort((a, b) => a - b)) pending.push(record(offset, null, '{}'));
           return { pending };
         });
         const firsts = lists.filter((list) => list.length > 0).map((list) => Math.min(...list));

@@ -3,7 +3,7 @@ import type { EventLog, SessionStatusRow } from '../persistence/eventLog.js';
 import type { StoredEvent } from '../protocol/eventRecord.js';
 import { ColdStatuses } from './coldStatuses.js';
 import type { Logger } from './logger.js';
-import { catchUpSessionStatus, foldSessionFromLog, hydrateSession } from './sessionCatchUp.js';
+import { catchUpSessionStatus, foldSessionFromLog, hydrateSession, quizPayloads } from './sessionCatchUp.js';
 import { type SessionEntry as Entry, newEntry, type SessionActor, SessionTable } from './sessionEntry.js';
 import { foldedBelow } from './sessionPending.js';
 import { type SessionView, toView } from './sessionView.js';
@@ -70,8 +70,7 @@ export class SessionRegistry {
         entry = newEntry(sessionId, now);
         this.active.add(entry);
       } else if (entry.pending.size === 0) this.active.touch(entry, now);
-      // Hint: keep only what the fold reads, so pending records never pin large payloads in memory.
-      entry.pending.push(record, record.payloadJson.includes('"quiz_id"') ? record.payloadJson : '{}');
+      entry.pending.push(record);
       this.dirty.add(entry);
     }
     this.evictOverflow();
@@ -202,7 +201,10 @@ export class SessionRegistry {
       // The actor holds the status now; passivating it remembers it again.
       this.cold.delete(sessionId);
     }
-    if (entry.pending.size > 0) entry.actor.send({ type: 'session.records', records: entry.pending.take() });
+    if (entry.pending.size > 0) {
+      const older = (from: number, upTo: number) => quizPayloads(this.options.log, sessionId, from, upTo);
+      entry.actor.send({ type: 'session.records', records: entry.pending.take(older) });
+    }
     this.dirty.delete(entry);
     const snapshot = entry.actor.getSnapshot();
     const status = snapshot.value;
