@@ -149,6 +149,21 @@ describe('GET /api/v1/sessions/{session_id}', () => {
     expect((await session('s')).body.quiz_id).toBe('q2');
   });
 
+  it('keeps the latest string or number quiz_id when a newer one in the same commit is null or nested', async () => {
+    // The fold queue keeps only the newest payload naming quiz_id; these make it read the older ones back from the log.
+    await publish(t.base, [
+      event({ event_type: 'quiz_started', session_id: 's', payload: { quiz_id: 'q1' } }),
+      event({ event_type: 'answer_submitted', session_id: 's', payload: { quiz_id: 'q2' } }),
+      event({ event_type: 'answer_submitted', session_id: 's', payload: { quiz_id: null } }),
+    ]);
+    expect((await session('s')).body).toMatchObject({ event_count: 3, quiz_id: 'q2' });
+    await publish(t.base, [
+      event({ event_type: 'answer_submitted', session_id: 's', payload: { quiz_id: 7 } }),
+      event({ event_type: 'answer_submitted', session_id: 's', payload: { detail: { quiz_id: 'nested' } } }),
+    ]);
+    expect((await session('s')).body).toMatchObject({ event_count: 5, quiz_id: '7' });
+  });
+
   it('counts an idempotent retry once', async () => {
     const input = event({ id: 'retry', event_type: 'answer_submitted', session_id: 's' });
     expect((await publish(t.base, input)).status).toBe(201);

@@ -63,14 +63,14 @@ export function catchUpSessionStatus(log: EventLog, fold: (sessionId: string) =>
   return touched.size;
 }
 
-/** Read one session's records (up to `upTo`, default the head) in pages of SESSION_PAGE, oldest first. */
+/** Read one session's records (from `from`, up to `upTo`, default the head) in pages of SESSION_PAGE, oldest first. */
 export function readSession(
   log: EventLog,
   sessionId: string,
   onPage: (records: readonly StoredEvent[]) => void,
   upTo?: number,
+  from = 1,
 ): void {
-  let from = 1;
   for (;;) {
     const page = log.readFrom(from, { session_id: sessionId }, SESSION_PAGE, upTo);
     if (page.length === 0) return;
@@ -83,13 +83,11 @@ export function readSession(
 /** The payloads holding "quiz_id" among one session's records in [from, upTo], by offset (see PendingRecords). */
 export function quizPayloads(log: EventLog, sessionId: string, from: number, upTo: number): Map<number, string> {
   const found = new Map<number, string>();
-  for (let at = from; at <= upTo; ) {
-    const page = log.readFrom(at, { session_id: sessionId }, SESSION_PAGE, upTo);
+  const keep = (page: readonly StoredEvent[]) => {
     for (const record of page)
       if (record.payloadJson.includes('"quiz_id"')) found.set(record.offset, record.payloadJson);
-    if (page.length < SESSION_PAGE) break;
-    at = page[page.length - 1]!.offset + 1;
-  }
+  };
+  if (from <= upTo) readSession(log, sessionId, keep, upTo, from);
   return found;
 }
 
