@@ -35,6 +35,21 @@ export type SessionEvent =
   | { readonly type: 'session_created' | 'session_ended'; readonly ts: number }
   | { readonly type: 'quiz_started' | 'quiz_completed' | 'quiz_timeout'; readonly ts: number };
 
+/** A session's context before any record is folded. */
+export function emptySessionContext(session_id: string): SessionContext {
+  return {
+    session_id,
+    user_ids: [],
+    counts: {},
+    event_count: 0,
+    first_offset: null,
+    last_offset: null,
+    started_at: null,
+    completed_at: null,
+    quiz_id: null,
+  };
+}
+
 /** A payload's top-level quiz_id as the fold keeps it: a string or number as a string, anything else null. */
 export function quizIdOf(payloadJson: string): string | null {
   // Hint: most payloads have no quiz_id; skip the scan unless the key is there.
@@ -154,17 +169,7 @@ export const sessionMachine = setup({
   },
 }).createMachine({
   id: 'session',
-  context: ({ input }) => ({
-    session_id: input.session_id,
-    user_ids: [],
-    counts: {},
-    event_count: 0,
-    first_offset: null,
-    last_offset: null,
-    started_at: null,
-    completed_at: null,
-    quiz_id: null,
-  }),
+  context: ({ input }) => emptySessionContext(input.session_id),
   initial: 'active',
   on: {
     // Hint: raise before fold, so the raise guard sees the pre-batch last_offset; raised events run after both.

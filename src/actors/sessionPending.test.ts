@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { StoredEvent } from '../protocol/eventRecord.js';
-import { foldRecords, type SessionContext, type SessionRecord } from './sessionMachine.js';
+import { emptySessionContext, foldRecords, type SessionRecord } from './sessionMachine.js';
 import { foldedBelow, PendingRecords } from './sessionPending.js';
 
 /** Payloads the quiz id fold meets: none, a string or number quiz_id, one it ignores (null, nested, inside a string). */
@@ -26,17 +26,7 @@ const record = (offset: number, user: string | null, payloadJson = `{"quiz_id":"
   ts: offset * 10,
 });
 
-const START: SessionContext = {
-  session_id: 'sess',
-  user_ids: [],
-  counts: {},
-  event_count: 0,
-  first_offset: null,
-  last_offset: null,
-  started_at: null,
-  completed_at: null,
-  quiz_id: null,
-};
+const START = emptySessionContext('sess');
 
 describe('PendingRecords', () => {
   it('takes what was pushed since the last take, oldest first, and folds to what the full records fold to', () => {
