@@ -112,15 +112,17 @@ export class CommitRouter implements TopicMembership {
     if (this.index.size > 0) {
       for (const record of records) {
         this.index.forEachMatch(record, (group) => {
-          if (group.matched.length === 0) touched.push(group);
-          group.matched.push(record);
+          if (group.matched === null) {
+            group.matched = [record];
+            touched.push(group);
+          } else group.matched.push(record);
         });
       }
     }
     const deliveries: Delivery[] = [];
     for (const group of touched) {
-      const matched = group.matched;
-      group.matched = [];
+      const matched = group.matched!;
+      group.matched = null;
       if (group.joined.size > 0) this.topics.publish(group, matched, first, options);
       for (const route of group.routes) if (route.joined === null) deliveries.push({ id: route.id, records: matched });
     }
@@ -133,7 +135,7 @@ export class CommitRouter implements TopicMembership {
     let group = this.groups.get(key);
     if (group === undefined) {
       const topic = `t${++this.topicSeq}`;
-      group = { key, filter, batch, topic, routes: new Set(), joined: new Set(), matched: [] };
+      group = { key, filter, batch, topic, routes: new Set(), joined: new Set(), matched: null };
       this.groups.set(key, group);
       this.index.add(group);
     }

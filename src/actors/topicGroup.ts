@@ -32,8 +32,13 @@ export interface TopicGroup {
   readonly routes: Set<Route>;
   /** Routes subscribed to the topic. */
   readonly joined: Set<Route>;
-  /** Records of the commit being routed; reset per commit. */
-  matched: StoredEvent[];
+  /**
+   * Records of the commit being routed, null between commits. Hint: an empty array kept here from one commit to the
+   * next (1,000 session groups wait seconds between their commits) made V8 pretenure the array's allocation site;
+   * the arrays then died in the old generation, and every record they had held (with its publish message) survived
+   * the scavenges until a full GC (bench/HISTORY.md, "Pretenuring").
+   */
+  matched: StoredEvent[] | null;
   /** The publisher of its members' server (set by the first join), and publishing state. */
   publisher?: TopicPublisher;
   /** Bytes published since the members' buffers were last checked against the bound. */
