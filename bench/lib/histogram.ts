@@ -90,3 +90,9 @@ export interface SerializedHistogram {
   readonly sum: number;
   readonly max: number;
 }
+
+/** The middle of a few samples (the upper middle of an even count), 0 for none: how rounds of a run are compared. */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? 0;
+}

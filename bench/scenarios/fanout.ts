@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { WorkerProcess } from '../lib/childProcesses.js';
 import { sessionName } from '../lib/eventFactory.js';
-import type { LatencySummary } from '../lib/histogram.js';
+import { type LatencySummary, median } from '../lib/histogram.js';
 import { waitFor, withUwsServer } from '../lib/loadRuns.js';
 import { sameTally } from '../lib/offsetTally.js';
 import type { Metric, Scenario, ScenarioContext, ScenarioOutcome } from '../lib/scenario.js';
@@ -142,11 +142,6 @@ async function fanoutRound(dir: string, rate: number, context: ScenarioContext):
     fanoutRun(`ws://127.0.0.1:${uws.port}`, rate, context.quick, context.log),
   );
   return { ours, relay, stats, cpuMs, ioCpuMs };
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((x, y) => x - y);
-  return sorted[Math.floor(sorted.length / 2)] ?? 0;
 }
 
 /**

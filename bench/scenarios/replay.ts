@@ -1,5 +1,6 @@
 import { type WorkerMessage, WorkerProcess } from '../lib/childProcesses.js';
 import { EventFactory } from '../lib/eventFactory.js';
+import { median } from '../lib/histogram.js';
 import type { Scenario, ScenarioOutcome } from '../lib/scenario.js';
 import { ServerProcess } from '../lib/serverProcess.js';
 import { type Rate, rawScan } from '../lib/sqliteCeilings.js';
@@ -21,11 +22,6 @@ interface Replayed extends WorkerMessage {
 
 /** Rounds of scan and replay after the cold replay; the figures compared are each side's median. */
 const ROUNDS = 3;
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? 0;
-}
 
 /**
  * A subscriber replaying the whole log (from_offset 1, batch:true) vs a raw SQLite scan of the same table. Hint: both

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { median } from '../lib/histogram.js';
 import { minorFaults } from '../lib/procStats.js';
 
 /**
@@ -116,9 +117,7 @@ for (let round = 0; round < Number(roundsArg); round++) {
   for (const v of variants) rates.get(v.name)?.push(await runOnce(v));
 }
 for (const [name, list] of rates) {
-  const sorted = [...list].sort((a, b) => a - b);
-  const median = sorted[Math.floor(sorted.length / 2)] ?? 0;
   console.log(
-    `${name}: ${list.map((r) => Math.round(r / 1000)).join(' / ')} k ev/s, median ${Math.round(median / 1000)} k`,
+    `${name}: ${list.map((r) => Math.round(r / 1000)).join(' / ')} k ev/s, median ${Math.round(median(list) / 1000)} k`,
   );
 }
