@@ -3,7 +3,7 @@ import type { EventLog, SessionStatusRow } from '../persistence/eventLog.js';
 import type { StoredEvent } from '../protocol/eventRecord.js';
 import { isSessionStatus, type SessionStatus } from '../protocol/sessionStatus.js';
 import { sessionLogic } from './sessionLogic.js';
-import { statusAfter } from './sessionMachine.js';
+import { mentionsQuizId, statusAfter } from './sessionMachine.js';
 
 /** Log records read per page while looking for touched sessions. */
 const PAGE = 5_000;
@@ -80,12 +80,11 @@ export function readSession(
   }
 }
 
-/** The payloads holding "quiz_id" among one session's records in [from, upTo], by offset (see PendingRecords). */
+/** The payloads that mention a quiz_id among one session's records in [from, upTo], by offset (see PendingRecords). */
 export function quizPayloads(log: EventLog, sessionId: string, from: number, upTo: number): Map<number, string> {
   const found = new Map<number, string>();
   const keep = (page: readonly StoredEvent[]) => {
-    for (const record of page)
-      if (record.payloadJson.includes('"quiz_id"')) found.set(record.offset, record.payloadJson);
+    for (const record of page) if (mentionsQuizId(record.payloadJson)) found.set(record.offset, record.payloadJson);
   };
   if (from <= upTo) readSession(log, sessionId, keep, upTo, from);
   return found;

@@ -50,10 +50,18 @@ export function emptySessionContext(session_id: string): SessionContext {
   };
 }
 
+/**
+ * Whether a payload may hold a quiz_id: false means quizIdOf is null. The one test shared by the fold, the pending
+ * buffer (which keeps only such payloads) and the read-back of older ones, so the three cannot disagree.
+ */
+export function mentionsQuizId(payloadJson: string): boolean {
+  return payloadJson.includes('"quiz_id"');
+}
+
 /** A payload's top-level quiz_id as the fold keeps it: a string or number as a string, anything else null. */
 export function quizIdOf(payloadJson: string): string | null {
   // Hint: most payloads have no quiz_id; skip the scan unless the key is there.
-  if (!payloadJson.includes('"quiz_id"')) return null;
+  if (!mentionsQuizId(payloadJson)) return null;
   const text = canonicalMemberText(payloadJson, 'quiz_id');
   const value =
     text === undefined

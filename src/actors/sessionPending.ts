@@ -1,5 +1,5 @@
 import type { StoredEvent } from '../protocol/eventRecord.js';
-import { quizIdOf, type SessionRecord } from './sessionMachine.js';
+import { mentionsQuizId, quizIdOf, type SessionRecord } from './sessionMachine.js';
 
 /** Values per pending record. */
 const PENDING_FIELDS = 4;
@@ -46,7 +46,7 @@ export class PendingRecords {
     values[at++] = record.user_id;
     values[at++] = record.ts;
     this.filled = at;
-    if (!record.payloadJson.includes('"quiz_id"')) return;
+    if (!mentionsQuizId(record.payloadJson)) return;
     this.olderQuizzes ||= this.quizPayload !== null;
     this.quizPayload = record.payloadJson;
     this.quizOffset = record.offset;

@@ -34,8 +34,8 @@ interface Planned {
 /**
  * The group commit with the writer thread behind it. Offsets, ids and producer-id decisions are planned here on the
  * I/O thread (its reader sees every committed id, and commits go one at a time, so nothing in flight is missed); the
- * records go to the writer packed into a few strings; the head, the in-memory tail and the type counters move only once
- * the writer reports the commit durable. Readers never see an offset before its row is committed.
+ * records go to the writer packed into a few strings; the head, the in-memory tail and the type counters move only
+ * once the writer reports the commit durable. Readers never see an offset before its row is committed.
  */
 export class ThreadedAppender {
   /** The last commit handed out; the next one plans after it has landed. */
