@@ -45,14 +45,13 @@ export class ColdStatuses {
    * since): the new status, and the projection row when it changed.
    */
   fold(sessionId: string, base: SessionStatus, pending: PendingRecords): [SessionStatus, SessionStatusRow | null] {
-    const records = pending.take();
+    const summary = pending.take();
     let status = base;
-    for (const record of records) status = statusAfter(status, record.event_type);
+    for (const record of summary?.lifecycle ?? []) status = statusAfter(status, record.event_type);
     this.set(sessionId, status);
-    const last = records[records.length - 1];
     return [
       status,
-      status === base || last === undefined ? null : { session_id: sessionId, status, offset: last.offset },
+      status === base || summary === null ? null : { session_id: sessionId, status, offset: summary.last_offset },
     ];
   }
 }

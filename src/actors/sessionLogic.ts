@@ -1,4 +1,5 @@
-import { foldLifecycle, foldRecords, sessionMachine } from './sessionMachine.js';
+import { foldLifecycle, foldRecords, lifecycleOf, sessionMachine } from './sessionMachine.js';
+import { foldSummary } from './sessionSummary.js';
 
 /**
  * The session actor's logic: its machine, with the fold of committed records taken as a plain transition. A batch
@@ -11,10 +12,14 @@ import { foldLifecycle, foldRecords, sessionMachine } from './sessionMachine.js'
 export const sessionLogic: typeof sessionMachine = Object.create(sessionMachine);
 
 sessionLogic.transition = (snapshot, event, scope) => {
-  if (event.type !== 'session.records' || snapshot.status !== 'active')
+  if ((event.type !== 'session.records' && event.type !== 'session.summary') || snapshot.status !== 'active')
     return sessionMachine.transition(snapshot, event, scope);
-  const lifecycle = foldLifecycle(snapshot.value, snapshot.context, event.records);
-  const context = { ...snapshot.context, ...foldRecords(snapshot.context, event.records) };
+  const lifecycle = foldLifecycle(snapshot.value, snapshot.context, lifecycleOf(event));
+  const counters =
+    event.type === 'session.records'
+      ? foldRecords(snapshot.context, event.records)
+      : foldSummary(snapshot.context, event.summary);
+  const context = { ...snapshot.context, ...counters };
   if (lifecycle === null) return { ...snapshot, context };
   const { status, started_at, completed_at } = lifecycle;
   const next = { ...context, started_at, completed_at };

@@ -5,7 +5,8 @@ import type { StoredEvent } from '../protocol/eventRecord.js';
 import { EVENT_TYPES, type EventType } from '../protocol/eventTypes.js';
 import type { SessionStatus } from '../protocol/sessionStatus.js';
 import { sessionLogic } from './sessionLogic.js';
-import { quizIdOf, type SessionRecord, sessionMachine } from './sessionMachine.js';
+import { mentionsQuizId, quizIdOf, type SessionEvent, type SessionRecord, sessionMachine } from './sessionMachine.js';
+import { PendingRecords } from './sessionPending.js';
 
 /** What the session fold should produce, written as the plainest possible loop. */
 interface Expected {
@@ -65,11 +66,35 @@ function foldWith(
   sessionId: string,
   batches: readonly (readonly SessionRecord[])[],
 ): Expected {
+  return foldEvents(
+    logic,
+    sessionId,
+    batches.map((records) => ({ type: 'session.records', records })),
+  );
+}
+
+/** A batch as the registry sends it: the summary PendingRecords gathers (none for an empty batch). */
+function summaryEvents(all: readonly StoredEvent[], batch: readonly StoredEvent[]): SessionEvent[] {
+  const pending = new PendingRecords();
+  for (const record of batch) pending.push(record);
+  const summary = pending.take(
+    (from, upTo) =>
+      new Map(
+        all
+          .filter((r) => r.offset >= from && r.offset <= upTo && mentionsQuizId(r.payloadJson))
+          .map((r) => [r.offset, r.payloadJson]),
+      ),
+  );
+  return summary === null ? [] : [{ type: 'session.summary', summary }];
+}
+
+/** Run the real actor over `events` and read back the fields the reference folds. */
+function foldEvents(logic: typeof sessionMachine, sessionId: string, events: readonly SessionEvent[]): Expected {
   const actor = createActor(logic, { input: { session_id: sessionId } });
   const errors: unknown[] = [];
   actor.subscribe({ error: (e) => errors.push(e) });
   actor.start();
-  for (const records of batches) actor.send({ type: 'session.records', records });
+  for (const event of events) actor.send(event);
   const snapshot = actor.getSnapshot();
   actor.stop();
   expect(errors).toEqual([]);
@@ -214,6 +239,16 @@ describe.each([
     );
   });
 
+  it('folds the batches as summaries (as the registry sends them) to what the reference folds the records to', () => {
+    fc.assert(
+      fc.property(batchedArb, ({ records, batches }) => {
+        const events = batches.flatMap((batch) => summaryEvents(records, batch));
+        expect(foldEvents(logic, 's1', events)).toEqual(referenceFold(records));
+      }),
+      { numRuns: 400 },
+    );
+  });
+
   it('ignores records it has already folded when a batch overlaps the previous one', () => {
     fc.assert(
       fc.property(batchedArb, fc.nat(10), ({ records, batches }, back) => {
@@ -261,7 +296,11 @@ describe('sessionLogic and sessionMachine on one snapshot', () => {
         let [snapshot] = initialTransition(sessionMachine, { session_id: 's1' });
         batches.forEach((batch, i) => {
           const logic = picks[i % picks.length] ? sessionLogic : sessionMachine;
-          [snapshot] = transition(logic, snapshot, { type: 'session.records', records: batch });
+          // Records (a hydration from the log) and summaries (live commits) in turn, as a session actor meets them.
+          const events: SessionEvent[] = picks[(i + 1) % picks.length]
+            ? [{ type: 'session.records', records: batch }]
+            : summaryEvents(records, batch);
+          for (const event of events) [snapshot] = transition(logic, snapshot, event);
         });
         const { status, ...folded } = referenceFold(records);
         expect(snapshot.value).toBe(status);

@@ -3,6 +3,7 @@ import { canonicalMemberText } from '../protocol/canonicalJson.js';
 import type { StoredEvent } from '../protocol/eventRecord.js';
 import type { EventType } from '../protocol/eventTypes.js';
 import type { SessionStatus } from '../protocol/sessionStatus.js';
+import { foldSummary, type LifecycleRecord, type RecordSummary } from './sessionSummary.js';
 
 /** The lifecycle event types and the status each one leads to. */
 export const LIFECYCLE: Partial<Record<EventType, SessionStatus>> = {
@@ -29,9 +30,13 @@ export interface SessionContext {
 /** The fields of a record the fold reads (a StoredEvent has them all). */
 export type SessionRecord = Pick<StoredEvent, 'offset' | 'event_type' | 'user_id' | 'payloadJson' | 'ts'>;
 
-/** One message per batch per session: the session's records since the last fold, in offset order. */
+/**
+ * One message per batch per session: the session's records since the last fold, in offset order (read from the log),
+ * or their summary (the registry's, gathered as they commit).
+ */
 export type SessionEvent =
   | { readonly type: 'session.records'; readonly records: readonly SessionRecord[] }
+  | { readonly type: 'session.summary'; readonly summary: RecordSummary }
   | { readonly type: 'session_created' | 'session_ended'; readonly ts: number }
   | { readonly type: 'quiz_started' | 'quiz_completed' | 'quiz_timeout'; readonly ts: number };
 
@@ -122,7 +127,7 @@ export function statusAfter(status: SessionStatus, eventType: EventType): Sessio
 export function foldLifecycle(
   status: SessionStatus,
   context: SessionContext,
-  records: readonly SessionRecord[],
+  records: readonly LifecycleRecord[],
 ): LifecycleFold | null {
   let { started_at, completed_at } = context;
   let next = status;
@@ -139,6 +144,12 @@ export function foldLifecycle(
     else if (record.event_type === 'quiz_completed' || record.event_type === 'quiz_timeout') completed_at = record.ts;
   }
   return seen ? { status: next, started_at, completed_at } : null;
+}
+
+/** The records of a batch event the lifecycle fold reads: all of them, or a summary's lifecycle records. */
+export function lifecycleOf(event: SessionEvent): readonly LifecycleRecord[] {
+  if (event.type === 'session.records') return event.records;
+  return event.type === 'session.summary' ? event.summary.lifecycle : [];
 }
 
 const lifecycleTransitions = {
@@ -161,11 +172,15 @@ export const sessionMachine = setup({
   },
   actions: {
     foldCounters: assign(({ context, event }) =>
-      event.type === 'session.records' ? foldRecords(context, event.records) : {},
+      event.type === 'session.records'
+        ? foldRecords(context, event.records)
+        : event.type === 'session.summary'
+          ? foldSummary(context, event.summary)
+          : {},
     ),
     raiseLifecycle: enqueueActions(({ context, event, enqueue }) => {
-      if (event.type !== 'session.records') return;
-      for (const record of event.records) {
+      const records = lifecycleOf(event);
+      for (const record of records) {
         if (context.last_offset !== null && record.offset <= context.last_offset) continue;
         if (LIFECYCLE[record.event_type] !== undefined) {
           enqueue.raise({ type: record.event_type as 'quiz_started', ts: record.ts });
@@ -182,6 +197,7 @@ export const sessionMachine = setup({
   on: {
     // Hint: raise before fold, so the raise guard sees the pre-batch last_offset; raised events run after both.
     'session.records': { actions: ['raiseLifecycle', 'foldCounters'] },
+    'session.summary': { actions: ['raiseLifecycle', 'foldCounters'] },
   },
   // Hint: one state per protocol status (`satisfies` below), so the machine and GET /sessions?status= cannot drift
   // apart. `active`: events were seen, but no lifecycle event yet.

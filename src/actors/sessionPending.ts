@@ -1,51 +1,50 @@
 import type { StoredEvent } from '../protocol/eventRecord.js';
-import { mentionsQuizId, quizIdOf, type SessionRecord } from './sessionMachine.js';
-
-/** Values per pending record. */
-const PENDING_FIELDS = 4;
+import type { EventType } from '../protocol/eventTypes.js';
+import { LIFECYCLE, mentionsQuizId, quizIdOf } from './sessionMachine.js';
+import type { LifecycleRecord, RecordSummary } from './sessionSummary.js';
 
 /** The payloads holding a quiz_id among the session's records in [from, upTo], by offset (read from the log). */
 export type OlderQuizPayloads = (from: number, upTo: number) => ReadonlyMap<number, string>;
 
-const NO_PAYLOADS: ReadonlyMap<number, string> = new Map();
-
 /**
- * A session's committed records not folded yet, as plain values (no object per record until the fold), oldest first.
- * Hint: the buffer is kept between folds and refilled in place; an array grown by push from empty after every fold
- * copied itself about twice over each time, and the young generation promoted the copies while the session filled.
- *
- * Of the payloads only the newest one holding "quiz_id" is kept: the fold takes the quiz id of the newest record that
- * has one, which is that one unless its quiz_id is not a string or number (then the older ones are read back from the
- * log at the fold). Hint: folds run in slices behind the commits (in ingest-ws-batch about 100,000 records behind),
- * and a payload read from a publish message is a view into the whole message: keeping every payload kept about 950
- * messages (some 21 MB) alive, which the young generation then copied and promoted.
+ * A session's committed records not folded yet, kept as their summary (RecordSummary): counts by type, distinct users,
+ * first and last offsets, the lifecycle records, and of the payloads only the newest one holding "quiz_id".
+ * Hint: folds run in slices behind the commits (in ingest-ws-batch about 100,000 records behind, up to a second);
+ * keeping four values per record until then (the previous form) kept every record's user id alive through the young
+ * generation's collections, and the fold built one object per record again. The quiz payload is a view into its whole
+ * publish message, so only one is kept: the fold takes the quiz id of the newest record that has one, which is that
+ * one unless its quiz_id is not a string or number (then the older ones are read back from the log at the take).
  */
 export class PendingRecords {
-  private readonly values: (string | number | null)[] = [];
-  private filled = 0;
+  private count = 0;
+  private first = 0;
+  private last = 0;
+  private counts: Partial<Record<EventType, number>> = {};
+  private users: string[] = [];
+  private lifecycle: LifecycleRecord[] = [];
   private quizPayload: string | null = null;
   private quizOffset = 0;
   private olderQuizzes = false;
 
   /** Records waiting. */
   get size(): number {
-    return this.filled / PENDING_FIELDS;
+    return this.count;
   }
 
   /** The oldest waiting record's offset. */
   get firstOffset(): number | undefined {
-    return this.filled > 0 ? (this.values[0] as number) : undefined;
+    return this.count > 0 ? this.first : undefined;
   }
 
-  /** Keep what the fold reads of `record`. */
+  /** Add `record` (the session's next, in offset order) to the summary. */
   push(record: StoredEvent): void {
-    const values = this.values;
-    let at = this.filled;
-    values[at++] = record.offset;
-    values[at++] = record.event_type;
-    values[at++] = record.user_id;
-    values[at++] = record.ts;
-    this.filled = at;
+    if (this.count++ === 0) this.first = record.offset;
+    this.last = record.offset;
+    const type = record.event_type;
+    this.counts[type] = (this.counts[type] ?? 0) + 1;
+    const user = record.user_id;
+    if (user !== null && !this.users.includes(user)) this.users.push(user);
+    if (LIFECYCLE[type] !== undefined) this.lifecycle.push({ offset: record.offset, event_type: type, ts: record.ts });
     if (!mentionsQuizId(record.payloadJson)) return;
     this.olderQuizzes ||= this.quizPayload !== null;
     this.quizPayload = record.payloadJson;
@@ -53,34 +52,42 @@ export class PendingRecords {
   }
 
   /**
-   * Every waiting record, as the records the session machine folds (payloads '{}' except those the quiz id can come
-   * from); the buffer is left empty, pinning nothing. Without `older`, only the newest quiz payload is given (enough
-   * for a fold of the lifecycle alone).
+   * The waiting records' summary (null when none waits); the buffer is left empty, pinning nothing. Without `older`,
+   * the quiz id is read from the newest quiz payload alone (enough for a fold of the lifecycle alone).
    */
-  take(older?: OlderQuizPayloads): SessionRecord[] {
-    const values = this.values;
-    const quizPayload = this.quizPayload;
-    const payloads =
-      this.olderQuizzes && older !== undefined && quizPayload !== null && quizIdOf(quizPayload) === null
-        ? older(values[0] as number, this.quizOffset - 1)
-        : NO_PAYLOADS;
-    const records = new Array<SessionRecord>(this.filled / PENDING_FIELDS);
-    for (let i = 0, r = 0; r < records.length; i += PENDING_FIELDS, r++) {
-      const offset = values[i] as number;
-      records[r] = {
-        offset,
-        event_type: values[i + 1] as SessionRecord['event_type'],
-        user_id: values[i + 2] as string | null,
-        ts: values[i + 3] as number,
-        payloadJson: offset === this.quizOffset && quizPayload !== null ? quizPayload : (payloads.get(offset) ?? '{}'),
-      };
-    }
-    values.fill(null, 0, this.filled);
-    this.filled = 0;
+  take(older?: OlderQuizPayloads): RecordSummary | null {
+    if (this.count === 0) return null;
+    const summary: RecordSummary = {
+      first_offset: this.first,
+      last_offset: this.last,
+      event_count: this.count,
+      counts: this.counts,
+      user_ids: this.users,
+      lifecycle: this.lifecycle,
+      quiz_id: this.newestQuizId(older),
+    };
+    this.count = 0;
+    this.counts = {};
+    this.users = [];
+    this.lifecycle = [];
     this.quizPayload = null;
     this.quizOffset = 0;
     this.olderQuizzes = false;
-    return records;
+    return summary;
+  }
+
+  /** The newest quiz id among the waiting records, reading older quiz payloads back only when the newest names none. */
+  private newestQuizId(older: OlderQuizPayloads | undefined): string | null {
+    if (this.quizPayload === null) return null;
+    const newest = quizIdOf(this.quizPayload);
+    if (newest !== null || !this.olderQuizzes || older === undefined) return newest;
+    const payloads = older(this.first, this.quizOffset - 1);
+    const offsets = [...payloads.keys()].sort((a, b) => b - a);
+    for (const offset of offsets) {
+      const found = quizIdOf(payloads.get(offset)!);
+      if (found !== null) return found;
+    }
+    return null;
   }
 }
 

@@ -32,8 +32,8 @@ export interface SessionRegistryOptions {
  * after idle (or least recently used beyond `maxActive`), so memory stays bounded however many sessions the log
  * holds. A child cannot be stopped directly: passivated ones go to the supervisor (`takeRetired`) for stopChild.
  *
- * Hint: the hot path only appends committed records to a per-session list; the actor folds them in one message
- * at the next sweep or read. With ~1 event per session per commit, folding on every commit would cost one xstate
+ * Hint: the hot path only adds committed records to a per-session summary (PendingRecords); the actor folds it in one
+ * message at the next sweep or read. With ~1 event per session per commit, folding on every commit would cost one xstate
  * send per event (~3 µs each, measured), which is what the design forbids.
  */
 export class SessionRegistry {
@@ -201,10 +201,8 @@ export class SessionRegistry {
       // The actor holds the status now; passivating it remembers it again.
       this.cold.delete(sessionId);
     }
-    if (entry.pending.size > 0) {
-      const older = (from: number, upTo: number) => quizPayloads(this.options.log, sessionId, from, upTo);
-      entry.actor.send({ type: 'session.records', records: entry.pending.take(older) });
-    }
+    const summary = entry.pending.take((from, upTo) => quizPayloads(this.options.log, sessionId, from, upTo));
+    if (summary !== null) entry.actor.send({ type: 'session.summary', summary });
     this.dirty.delete(entry);
     const snapshot = entry.actor.getSnapshot();
     const status = snapshot.value;
