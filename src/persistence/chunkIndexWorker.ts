@@ -167,6 +167,11 @@ export class WorkerChunkIndexer implements ChunkIndexer {
     return this.session;
   }
 
+  /** The worker thread serving this log now (null before the first build or after close), for tests. */
+  get threadId(): number | null {
+    return this.session?.worker.threadId ?? null;
+  }
+
   build(chunk: ChunkBuild): void {
     if (this.closed) return;
     const { worker, id } = this.start();
