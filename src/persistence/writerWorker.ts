@@ -4,13 +4,16 @@ import { COLUMNS } from './eventRows.js';
 import { UNPACK_ROWS_SOURCE } from './packedRows.js';
 import { SESSION_STATUS_UPSERT, SESSIONS_UPTO } from './sessionStatusStore.js';
 import { TYPE_STATS_UPTO } from './typeStats.js';
-import { WorkerPool } from './workerPool.js';
 
 /** Values per row in a commit's flat `rows` array: id, event_type, source, session_id, user_id, payload. */
 export const ROW_FIELDS = 6;
 /** Rows per multi-row INSERT (as the inline row writer). */
 const INSERT_ROWS = 50;
-/** Idle writer workers kept for the next log this process opens (see WorkerPool). */
+/**
+ * Idle writer workers kept for the next log this process opens. Hint: starting a worker (a fresh V8 isolate and the
+ * SQLite addon) costs ~45 ms of CPU, measured on this machine; a process that reopens logs (restarts in tests, tools)
+ * reuses one instead. One per log open at a time is enough; an idle worker is unref'd and holds no connection.
+ */
 const IDLE_WORKERS = 2;
 
 /** What one writer session (one log's write connection) needs; sent with its `open` message. */
@@ -85,6 +88,8 @@ parentPort.on('message', (c) => {
 });
 `;
 
+const idle: Worker[] = [];
+
 function spawnWorker(): Worker {
   const values = `(${Array<string>(8).fill('?').join(', ')})`;
   const worker = new Worker(WORKER_SOURCE, {
@@ -102,19 +107,24 @@ function spawnWorker(): Worker {
       sessionsUpTo: SESSIONS_UPTO,
     },
   });
+  worker.unref();
+  // Hint: an idle worker that ends (it should not) is never handed out again.
+  worker.once('exit', () => {
+    const at = idle.indexOf(worker);
+    if (at >= 0) idle.splice(at, 1);
+  });
   return worker;
 }
 
-const pool = new WorkerPool(spawnWorker, IDLE_WORKERS);
-
 /** A writer worker with its session opened (an idle one when there is one, else a new one). */
 export function takeWriterWorker(session: WriterSession): Worker {
-  const worker = pool.take();
+  const worker = idle.pop() ?? spawnWorker();
   worker.postMessage({ type: 'open', ...session }, [session.port]);
   return worker;
 }
 
 /** Give back a worker whose session closed cleanly (its connection is closed); beyond the idle limit it ends. */
 export function releaseWriterWorker(worker: Worker): void {
-  pool.release(worker);
+  if (idle.length < IDLE_WORKERS) idle.push(worker);
+  else void worker.terminate();
 }
