@@ -48,7 +48,7 @@ export const ASYNCAPI_MESSAGES = {
     summary: 'A refused message; the connection stays open. `retryable`: resend later; `code`: 409 or 429',
     schema: s.ErrorMessageSchema,
     examples: [
-      { status: 'error', message: 'source: is required and must be a string' },
+      { status: 'error', message: 'source: field required' },
       { status: 'error', message: 'rate limit exceeded; retry in 2 s', retryable: true, code: 429, ref: 'batch-1' },
     ],
   },

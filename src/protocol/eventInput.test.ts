@@ -119,6 +119,12 @@ describe('parseEventInput', () => {
       }
     });
 
+    it('says a present source of another type must be a string, not that it is required', () => {
+      for (const source of [5, true, {}, ['a']]) {
+        expect(issuesOf({ ...valid, source })).toEqual([{ field: 'source', message: 'must be a string' }]);
+      }
+    });
+
     it('agrees with the pattern for arbitrary strings', () => {
       fc.assert(
         fc.property(fc.string({ maxLength: 120 }), (source) => {

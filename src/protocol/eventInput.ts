@@ -42,7 +42,7 @@ export const EventInputSchema = v.object(
         `unknown event type ${typeof issue.input === 'string' ? preview(issue.input) : JSON.stringify(issue.input)}; allowed: ${ALLOWED_TYPES}`,
     ),
     source: v.pipe(
-      v.string('is required and must be a string'),
+      v.string('must be a string'),
       v.minLength(1, 'must not be empty'),
       v.maxLength(100, 'must be at most 100 characters'),
       wellFormed,

@@ -118,7 +118,7 @@ export const ERROR_EXAMPLES: Readonly<Record<number, unknown>> = {
   409: { detail: 'event id "quiz-42-start" already exists with different content' },
   413: { detail: 'request body exceeds 10485760 bytes' },
   422: {
-    detail: [{ loc: ['body', 'source'], msg: 'source: is required and must be a string', type: 'value_error' }],
+    detail: [{ loc: ['body', 'source'], msg: 'source: field required', type: 'value_error' }],
   },
   429: { detail: 'rate limit exceeded; retry in 3 s' },
   503: { detail: 'pipeline is over its pending bound; retry shortly' },
