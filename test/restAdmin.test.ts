@@ -136,6 +136,23 @@ describe.each(PREFIXES)('DELETE %s/events', (prefix) => {
     expect(JSON.stringify(res.body)).toContain('timestamp');
     expect(await queryEvents(base)).toHaveLength(1);
   });
+
+  it('refuses an empty before, a repeated one and a misspelt parameter with 400 naming it, deleting nothing', async () => {
+    t = await startTestServer({}, { now: clock.now });
+    const base = t.base + prefix;
+    await publish(base, event());
+    const cases: [string, string][] = [
+      ['before=', 'before: must not be empty (omit it to delete every event)'],
+      ['before=2000-01-01T00:00:00Z&before=2100-01-01T00:00:00Z', 'before: given more than once'],
+      ['befor=2000-01-01T00:00:00Z', 'befor: unknown parameter; DELETE /events takes only `before`'],
+      ['before_offset=1', 'before_offset: unknown parameter; DELETE /events takes only `before`'],
+    ];
+    for (const [query, detail] of cases) {
+      const res = await call(`${base}/events?${query}`, { method: 'DELETE' });
+      expect({ query, status: res.status, body: res.body }).toEqual({ query, status: 400, body: { detail } });
+    }
+    expect(await queryEvents(base)).toHaveLength(1);
+  });
 });
 
 describe('GET /health and /readiness', () => {

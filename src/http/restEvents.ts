@@ -3,10 +3,10 @@ import type { PipelinePort } from '../actors/pipelinePort.js';
 import type { Config } from '../config.js';
 import { parseEventQuery } from '../protocol/eventQuery.js';
 import { recordJson, recordsJson } from '../protocol/eventRecord.js';
-import { formatIssues, preview } from '../protocol/issue.js';
+import { formatIssues } from '../protocol/issue.js';
 import { publishInputs, readPublishMessage } from '../protocol/publishMessage.js';
 import { type PublishReply, publishReply } from '../protocol/publishReply.js';
-import { parseIsoTimestamp } from '../protocol/timestamp.js';
+import { parseRetentionQuery } from '../protocol/retentionQuery.js';
 import { HttpError } from './httpError.js';
 import { type Reply, readBody } from './reply.js';
 import type { RouteSpec } from './restRouter.js';
@@ -96,18 +96,9 @@ export function eventRoutes(config: Config, pipeline: PipelinePort): RouteSpec[]
       rate: 'admin',
       auth: true,
       handler: (info, reply) => {
-        const before = queryMap(info.query).get('before');
-        let cutoff: number | undefined;
-        if (before !== undefined && before !== '') {
-          const ms = parseIsoTimestamp(before);
-          if (ms === null)
-            throw new HttpError(
-              400,
-              `before: invalid timestamp ${preview(before)}; use ISO 8601, e.g. 2026-01-31T12:00:00Z`,
-            );
-          cutoff = ms;
-        }
-        reply.json(200, { deleted: pipeline.deleteBefore(cutoff) });
+        const query = parseRetentionQuery(info.query);
+        if (!query.ok) throw new HttpError(400, formatIssues(query.issues));
+        reply.json(200, { deleted: pipeline.deleteBefore(query.value.before) });
       },
     },
   ];

@@ -135,7 +135,8 @@ export const ROUTE_DOCS: Readonly<Record<string, RouteDoc>> = {
     errors: [404],
   },
   'DELETE /events': {
-    summary: 'Retention: delete events older than a time (all when `before` is absent)',
+    summary:
+      'Retention: delete events older than a time (all when `before` is absent; an empty `before` or any other parameter is refused with 400)',
     tag: 'events',
     parameters: [isoParameter('before', 'Delete events stored before this time')],
     responses: { 200: { description: 'How many were deleted', schema: 'Deleted', example: { deleted: 12 } } },
