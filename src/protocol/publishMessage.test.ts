@@ -57,6 +57,24 @@ describe('readPublishMessage', () => {
 });
 
 describe('publishInputs', () => {
+  it('adds a hint on events to a refused single event that has an events key, and only then', () => {
+    for (const value of [{ events: 5 }, { ref: 'r', events: { a: 1 } }, { ref: 7, events: [event()] }]) {
+      for (const shapes of ['message', 'body'] as const) {
+        const parsed = publishInputs(readPublishMessage(value, shapes), limits, 'events');
+        if (shapes === 'message' && Array.isArray(value.events)) expect(parsed.ok).toBe(true);
+        else {
+          expect(parsed.ok).toBe(false);
+          if (!parsed.ok) expect(parsed.issues.listed.map((issue) => issue.field)).toContain('events');
+        }
+      }
+    }
+    const plain = publishInputs(readPublishMessage({ source: 'a' }, 'message'), limits, 'events');
+    expect(plain.ok).toBe(false);
+    if (!plain.ok) expect(plain.issues.listed.map((issue) => issue.field)).toEqual(['event_type']);
+    const extra = publishInputs(readPublishMessage(event({ events: 'x' }), 'message'), limits, 'events');
+    expect(extra.ok).toBe(true);
+  });
+
   it('validates every event, naming the item of a batch', () => {
     const parsed = publishInputs(
       readPublishMessage([event(), event({ source: 'bad source' })], 'message'),

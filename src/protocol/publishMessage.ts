@@ -52,6 +52,9 @@ export function readPublishMessage(value: unknown, shapes: PublishShapes): Publi
   return v.parse(shapes === 'message' ? PublishMessageSchema : PublishBodySchema, value);
 }
 
+const ENVELOPE_HINT =
+  'a batch is a JSON array of events, or on /ws/publish an envelope {"ref": …, "events": [array of events]}';
+
 /** The validated events of a publish, or its issues (the first 100 listed, all counted). */
 export type PublishInputs =
   | { readonly ok: true; readonly value: EventInput[] }
@@ -74,5 +77,9 @@ export function publishInputs(message: PublishMessage, limits: PayloadLimits, em
     if (result.ok) inputs.push(result.value);
     else issues.add(result.issues, isBatch ? `[${i}]` : undefined);
   }
+  // Hint: a failed single event with an `events` key was meant as a batch; say so, or the producer only reads that
+  // event_type and source are missing.
+  if (!issues.empty && !isBatch && isPlainObject(items[0]) && items[0].events !== undefined)
+    issues.add([{ field: 'events', message: ENVELOPE_HINT }]);
   return issues.empty ? { ok: true, value: inputs } : { ok: false, issues };
 }
