@@ -175,6 +175,16 @@ describe('event-pipeline CLI', () => {
     expect(JSON.parse(stats.stdout)).toMatchObject({ total_events: 4, head_offset: 4 });
     const sessions = await cli(['sessions', '--url', s.base, '--json']);
     expect(sessions.stdout).toContain('"session_id":"x-1"');
+    const refused = await cli(['sessions', '--url', s.base, '--status', 'bogus']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(
+      /^sessions: 422 from \/sessions: status: must be one of active, .*\(got "bogus"\)\n$/,
+    );
+    const badUrl = await cli(['stats', '--url', 'localhost:8001']);
+    expect(badUrl.code).toBe(2);
+    expect(badUrl.stderr).toContain(
+      '--url: expected an http(s) URL such as http://localhost:8001, got "localhost:8001"',
+    );
   });
 
   it('exits 4 when the server refuses the key and 3 when nothing listens', async () => {

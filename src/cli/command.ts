@@ -72,12 +72,19 @@ export function parse<O extends NonNullable<ParseArgsConfig['options']>>(
   }
 }
 
-/** The server URL and key from flags, then the environment. */
+/** The server URL and key from flags, then the environment; a URL that is not http(s) is a UsageError naming its source. */
 export function serverOf(
   values: { url?: string | undefined; 'api-key'?: string | undefined },
   env: NodeJS.ProcessEnv,
 ): { url: string; apiKey: string | undefined } {
-  return { url: values.url ?? env.PIPELINE_URL ?? 'http://localhost:8001', apiKey: values['api-key'] ?? env.API_KEY };
+  // Hint: an empty PIPELINE_URL is taken as unset, as shells mean it.
+  const url = values.url ?? (env.PIPELINE_URL || undefined) ?? 'http://localhost:8001';
+  const protocol = URL.canParse(url) ? new URL(url).protocol : null;
+  if (protocol !== 'http:' && protocol !== 'https:') {
+    const from = values.url !== undefined ? '--url' : 'PIPELINE_URL';
+    throw new UsageError(`${from}: expected an http(s) URL such as http://localhost:8001, got ${JSON.stringify(url)}`);
+  }
+  return { url, apiKey: values['api-key'] ?? env.API_KEY };
 }
 
 /** A non-negative integer flag, or a UsageError naming it. */

@@ -1,0 +1,25 @@
+import { describe, expect, it } from 'vitest';
+import { serverOf, UsageError } from './command.js';
+
+describe('serverOf', () => {
+  it('takes --url, then PIPELINE_URL, then the default, and the key likewise', () => {
+    expect(serverOf({ url: 'https://a.example', 'api-key': 'k' }, { PIPELINE_URL: 'http://b', API_KEY: 'e' })).toEqual({
+      url: 'https://a.example',
+      apiKey: 'k',
+    });
+    expect(serverOf({}, { PIPELINE_URL: 'http://b:9', API_KEY: 'e' })).toEqual({ url: 'http://b:9', apiKey: 'e' });
+    expect(serverOf({}, {})).toEqual({ url: 'http://localhost:8001', apiKey: undefined });
+    expect(serverOf({}, { PIPELINE_URL: '' }).url).toBe('http://localhost:8001');
+  });
+
+  it('refuses a URL that is not http(s), naming where it came from', () => {
+    expect(() => serverOf({ url: '' }, {})).toThrow('--url: expected an http(s) URL');
+    for (const url of ['notaurl', 'localhost:8001', 'ws://localhost:8001', 'ftp://x']) {
+      expect(() => serverOf({ url }, {})).toThrow(UsageError);
+      expect(() => serverOf({ url }, {})).toThrow(
+        `--url: expected an http(s) URL such as http://localhost:8001, got ${JSON.stringify(url)}`,
+      );
+      expect(() => serverOf({}, { PIPELINE_URL: url })).toThrow(/^PIPELINE_URL: /);
+    }
+  });
+});
