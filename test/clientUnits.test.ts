@@ -179,6 +179,21 @@ describe('client building blocks', () => {
   });
 });
 
+describe('the client refuses a URL that cannot work, at once', () => {
+  it('throws a TypeError naming url from new Publisher and subscribe, opening no socket', () => {
+    FakeSocket.all = [];
+    for (const url of ['notaurl', 'localhost:8001', 'ftp://host', '']) {
+      const message = `url: expected an http(s) or ws(s) URL such as http://localhost:8001, got ${JSON.stringify(url)}`;
+      expect(() => new Publisher({ url, WebSocket: FakeSocket })).toThrow(new TypeError(message));
+      expect(() => subscribe({ url, WebSocket: FakeSocket, onEvent: () => {} })).toThrow(new TypeError(message));
+    }
+    expect(FakeSocket.all).toEqual([]);
+    for (const url of ['http://a', 'https://a:1/base', 'ws://a', 'wss://a']) {
+      expect(() => new Publisher({ url, WebSocket: FakeSocket })).not.toThrow();
+    }
+  });
+});
+
 describe('Publisher on a scripted socket and a manual clock', () => {
   it('retries a retryable error after backoff with the same ids, and times out a publish the server never takes', async () => {
     FakeSocket.all = [];
@@ -235,6 +250,62 @@ describe('Publisher on a scripted socket and a manual clock', () => {
     }
     expect(await outcome).toBeInstanceOf(PublishTimeoutError);
     publisher.destroy();
+  });
+
+  it('refuses an event that cannot be sent with a TypeError naming it, sends nothing for it, and still drains', async () => {
+    FakeSocket.all = [];
+    const scheduler = new ManualScheduler();
+    const publisher = new Publisher({
+      url: 'http://test',
+      WebSocket: FakeSocket,
+      scheduler,
+      lingerMs: 0,
+      maxInFlightEvents: 2,
+    });
+    const valid = { event_type: 'timer_tick', source: 't' } as const;
+    // What a JavaScript caller may pass where the types say an event.
+    const untyped = (value: unknown) => value as typeof valid;
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    const refusals: [() => Promise<unknown>, string][] = [
+      [() => publisher.publish(untyped(null)), 'event must be an object, got null'],
+      [() => publisher.publish(untyped('x')), 'event must be an object, got string'],
+      [() => publisher.publishBatch([valid, untyped(5)]), '[1]: event must be an object, got number'],
+      [() => publisher.publishBatch([untyped([]), valid]), '[0]: event must be an object, got an array'],
+      [() => publisher.publish({ ...valid, payload: { n: 1n } }), 'event cannot be sent as JSON: '],
+      [() => publisher.publish({ ...valid, payload: cyclic }), 'event cannot be sent as JSON: '],
+    ];
+    // Hint: each refusal must give its room back: with room for only 2 events, a leak would block the next call.
+    for (const [call, message] of refusals) {
+      const error = await call().catch((thrown: unknown) => thrown);
+      expect(error).toBeInstanceOf(TypeError);
+      expect((error as TypeError).message.startsWith(message), (error as TypeError).message).toBe(true);
+    }
+    expect(FakeSocket.all).toEqual([]);
+    const done = publisher.publishBatch([valid, valid]);
+    await scheduler.advance(0);
+    const socket = FakeSocket.all[0]!;
+    socket.open();
+    await scheduler.advance(0);
+    expect(socket.sent).toHaveLength(1);
+    const sent = JSON.parse(socket.sent[0]!) as { ref: number; events: Array<{ id: string }> };
+    const ids = sent.events.map((event) => event.id);
+    socket.reply({
+      status: 'ok',
+      count: 2,
+      event_ids: ids,
+      first_offset: 1,
+      last_offset: 2,
+      duplicates: 0,
+      ref: sent.ref,
+    });
+    await expect(done).resolves.toEqual([
+      { id: ids[0], offset: 1 },
+      { id: ids[1], offset: 2 },
+    ]);
+    const closed = publisher.close();
+    await scheduler.advance(0);
+    await expect(closed).resolves.toBeUndefined();
   });
 });
 

@@ -56,11 +56,31 @@ export function createUnit<T>(
   let bytes = 0;
   for (let i = 0; i < events.length; i++) {
     const event = events[i]!;
+    const json = eventJson(event, events.length > 1 ? `[${i}]: ` : '');
     const id = event.id ?? context.newId();
-    const text = event.id !== undefined ? JSON.stringify(event) : withId(JSON.stringify(event), id);
+    const text = event.id !== undefined ? json : withId(json, id);
     ids[i] = id;
     texts[i] = text;
     bytes += text.length + 1;
   }
   return new PendingUnit(texts, ids, bytes, deadline, context, pick, fulfil, fail);
+}
+
+/**
+ * An event as JSON, or a TypeError naming it (`where`: its index in a batch). Hint: checked here, before the event
+ * takes a place in the queue, because a non-object would be spliced into the batch's JSON as broken text and a
+ * BigInt or a cycle would throw from inside the publish.
+ */
+function eventJson(event: unknown, where: string): string {
+  if (typeof event !== 'object' || event === null || Array.isArray(event)) {
+    const got = event === null ? 'null' : Array.isArray(event) ? 'an array' : typeof event;
+    throw new TypeError(`${where}event must be an object, got ${got}`);
+  }
+  try {
+    return JSON.stringify(event);
+  } catch (error) {
+    throw new TypeError(
+      `${where}event cannot be sent as JSON: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
 }

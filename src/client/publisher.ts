@@ -9,6 +9,7 @@ import { parseReply, rejectionFor } from './publishReply.js';
 import type { TimerHandle } from './scheduler.js';
 import type { PublishAck, PublishEvent } from './types.js';
 import {
+  checkBaseUrl,
   detectWebSocket,
   endpointUrl,
   errorText,
@@ -38,7 +39,9 @@ export class Publisher {
   private flushing = 0;
   private closed = false;
 
+  /** Throws a TypeError naming `url` when it is not an http(s) or ws(s) URL. */
   constructor(options: PublisherOptions) {
+    checkBaseUrl(options.url);
     this.opts = withDefaults(options);
     this.window = new InFlightWindow(this.opts.maxInFlightEvents);
     this.units = { newId: this.opts.newId, settled: (events) => this.settled(events) };
@@ -108,12 +111,22 @@ export class Publisher {
   }
 
   private enqueueNow<T>(events: readonly PublishEvent[], pick: (acks: PublishAck[]) => T): Promise<T> {
-    this.unsettled++;
     const deadline = this.opts.scheduler.now() + this.opts.deliveryTimeoutMs;
+    let refused = false;
     const done = new Promise<T>((resolve, reject) => {
-      this.queue.units.push(createUnit(events, this.units, deadline, pick, resolve, reject));
+      try {
+        this.queue.units.push(createUnit(events, this.units, deadline, pick, resolve, reject));
+      } catch (error) {
+        // Hint: an event that cannot be sent (createUnit's TypeError) never took a place: give its room back.
+        refused = true;
+        reject(error);
+      }
     });
-    this.pump();
+    if (refused) this.window.release(events.length);
+    else {
+      this.unsettled++;
+      this.pump();
+    }
     return done;
   }
 

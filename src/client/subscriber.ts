@@ -8,7 +8,7 @@ import { realScheduler, type Scheduler, type TimerHandle } from './scheduler.js'
 import { positionKey, type SubscribeOptions, startPoint, subscribeRequest } from './subscribeOptions.js';
 import { classifyFrame, type SubscribedAck, type SubscriptionNotice } from './subscriptionAck.js';
 import type { EventRecord, Position } from './types.js';
-import { detectWebSocket, endpointUrl, errorText, messageText, type WebSocketLike } from './webSocket.js';
+import { checkBaseUrl, detectWebSocket, endpointUrl, errorText, messageText, type WebSocketLike } from './webSocket.js';
 
 export type { LogReplacedChoice, SubscribeOptions } from './subscribeOptions.js';
 
@@ -30,6 +30,7 @@ export class Subscription implements AsyncIterable<EventRecord> {
   private readonly started: Promise<void>;
 
   constructor(private readonly options: SubscribeOptions) {
+    checkBaseUrl(options.url);
     this.scheduler = options.scheduler ?? realScheduler;
     this.idle = new IdleWatchdog(this.scheduler, options.idleTimeoutMs ?? 75_000);
     this.tracker = new PositionTracker(

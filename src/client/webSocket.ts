@@ -51,6 +51,23 @@ export function errorText(event: unknown): string {
   return 'connection error';
 }
 
+/**
+ * Throw a TypeError naming `url` unless it is an http(s) or ws(s) URL. Hint: a URL that cannot work would otherwise
+ * be retried with backoff until the delivery timeout, as if the server were down.
+ */
+export function checkBaseUrl(url: string): void {
+  let protocol: string | null = null;
+  try {
+    protocol = new URL(url).protocol;
+  } catch {
+    // not a URL at all
+  }
+  if (protocol === 'http:' || protocol === 'https:' || protocol === 'ws:' || protocol === 'wss:') return;
+  throw new TypeError(
+    `url: expected an http(s) or ws(s) URL such as http://localhost:8001, got ${JSON.stringify(url)}`,
+  );
+}
+
 /** `ws://host/path` from an http(s) or ws(s) base URL, with the API key as `api_key` when given. */
 export function endpointUrl(base: string, path: string, apiKey: string | undefined): string {
   const url = new URL(path, base.endsWith('/') ? base : `${base}/`);
