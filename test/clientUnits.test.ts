@@ -192,6 +192,38 @@ describe('the client refuses a URL that cannot work, at once', () => {
       expect(() => new Publisher({ url, WebSocket: FakeSocket })).not.toThrow();
     }
   });
+
+  it('throws a RangeError naming a numeric option that cannot work, opening no socket', () => {
+    FakeSocket.all = [];
+    const url = 'http://test';
+    const publisherCases: [Record<string, unknown>, string][] = [
+      [{ maxInFlightMessages: 0 }, 'maxInFlightMessages: must be an integer ≥ 1, got 0'],
+      [{ maxBatchEvents: -1 }, 'maxBatchEvents: must be an integer ≥ 1, got -1'],
+      [{ maxInFlightEvents: 2.5 }, 'maxInFlightEvents: must be an integer ≥ 1, got 2.5'],
+      [{ maxBatchBytes: Number.NaN }, 'maxBatchBytes: must be an integer ≥ 1, got NaN'],
+      [{ lingerMs: -5 }, 'lingerMs: must be a finite number of milliseconds ≥ 0, got -5'],
+      [{ deliveryTimeoutMs: Number.NaN }, 'deliveryTimeoutMs: must be a finite number of milliseconds ≥ 0, got NaN'],
+      [{ backoff: { initialMs: -1 } }, 'backoff.initialMs: must be a finite number of milliseconds ≥ 0, got -1'],
+    ];
+    for (const [options, message] of publisherCases)
+      expect(() => new Publisher({ url, WebSocket: FakeSocket, ...options })).toThrow(new RangeError(message));
+    const subscribeCases: [Record<string, unknown>, string][] = [
+      [{ maxBufferedEvents: 0 }, 'maxBufferedEvents: must be an integer ≥ 1, got 0'],
+      [
+        { idleTimeoutMs: Number.POSITIVE_INFINITY },
+        'idleTimeoutMs: must be a finite number of milliseconds ≥ 0, got Infinity',
+      ],
+      [{ saveIntervalMs: -1 }, 'saveIntervalMs: must be a finite number of milliseconds ≥ 0, got -1'],
+      [{ backoff: { maxMs: Number.NaN } }, 'backoff.maxMs: must be a finite number of milliseconds ≥ 0, got NaN'],
+      [{ from: -3 }, "from: must be an offset (an integer ≥ 0), 'head' or a saved position, got -3"],
+      [{ from: Number.NaN }, "from: must be an offset (an integer ≥ 0), 'head' or a saved position, got NaN"],
+    ];
+    for (const [options, message] of subscribeCases)
+      expect(() => subscribe({ url, WebSocket: FakeSocket, onEvent: () => {}, ...options })).toThrow(
+        new RangeError(message),
+      );
+    expect(FakeSocket.all).toEqual([]);
+  });
 });
 
 describe('Publisher on a scripted socket and a manual clock', () => {

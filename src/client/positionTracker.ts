@@ -19,6 +19,11 @@ export class PositionTracker {
     return this.current;
   }
 
+  /** The position saved in the store under this subscription's key, or null (no store, or nothing saved yet). */
+  async load(): Promise<Position | null> {
+    return this.store === undefined ? null : await this.store.load(this.key);
+  }
+
   /** Replace the position (a start point, or a new log). */
   reset(position: Position): void {
     this.current = position;

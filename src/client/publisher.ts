@@ -9,7 +9,6 @@ import { parseReply, rejectionFor } from './publishReply.js';
 import type { TimerHandle } from './scheduler.js';
 import type { PublishAck, PublishEvent } from './types.js';
 import {
-  checkBaseUrl,
   detectWebSocket,
   endpointUrl,
   errorText,
@@ -39,9 +38,8 @@ export class Publisher {
   private flushing = 0;
   private closed = false;
 
-  /** Throws a TypeError naming `url` when it is not an http(s) or ws(s) URL. */
+  /** Throws a TypeError naming `url` when it is not an http(s) or ws(s) URL, a RangeError naming a bad number. */
   constructor(options: PublisherOptions) {
-    checkBaseUrl(options.url);
     this.opts = withDefaults(options);
     this.window = new InFlightWindow(this.opts.maxInFlightEvents);
     this.units = { newId: this.opts.newId, settled: (events) => this.settled(events) };

@@ -1,7 +1,8 @@
 import { risingIds } from '../protocol/risingIds.js';
 import type { BackoffOptions } from './backoff.js';
+import { checkNumbers } from './optionChecks.js';
 import { realScheduler, type Scheduler } from './scheduler.js';
-import type { WebSocketConstructor } from './webSocket.js';
+import { checkBaseUrl, type WebSocketConstructor } from './webSocket.js';
 
 /** How a Publisher connects, batches, bounds and retries. */
 export interface PublisherOptions {
@@ -37,8 +38,9 @@ export interface PublisherOptions {
 export type ResolvedPublisherOptions = Required<Omit<PublisherOptions, 'apiKey' | 'WebSocket' | 'backoff'>> &
   PublisherOptions;
 
-/** Fill in the defaults. */
+/** Check the options (see checkPublisherOptions) and fill in the defaults. */
 export function withDefaults(options: PublisherOptions): ResolvedPublisherOptions {
+  checkPublisherOptions(options);
   return {
     maxBatchEvents: 500,
     maxBatchBytes: 512 * 1024,
@@ -51,4 +53,21 @@ export function withDefaults(options: PublisherOptions): ResolvedPublisherOption
     newId: risingIds('evt_'),
     ...options,
   };
+}
+
+/**
+ * Throw a TypeError naming `url` unless it is http(s) or ws(s), or a RangeError naming the first numeric option that
+ * cannot work (a zero window would wait forever).
+ */
+export function checkPublisherOptions(options: PublisherOptions): void {
+  checkBaseUrl(options.url);
+  checkNumbers(options, {
+    maxBatchEvents: 'count',
+    maxBatchBytes: 'count',
+    lingerMs: 'ms',
+    maxInFlightEvents: 'count',
+    maxInFlightMessages: 'count',
+    deliveryTimeoutMs: 'ms',
+  });
+  if (options.backoff !== undefined) checkNumbers(options.backoff, { initialMs: 'ms', maxMs: 'ms' }, 'backoff.');
 }

@@ -1,9 +1,12 @@
 import type { BackoffOptions } from './backoff.js';
+import { checkNumbers } from './optionChecks.js';
 import type { PositionStore } from './positionStore.js';
+import { PositionTracker } from './positionTracker.js';
 import type { Scheduler } from './scheduler.js';
 import type { SubscriptionNotice } from './subscriptionAck.js';
 import type { EventFilter, EventRecord, Position } from './types.js';
 import type { WebSocketConstructor } from './webSocket.js';
+import { checkBaseUrl } from './webSocket.js';
 
 /** What to do when the log's epoch is not the saved one. */
 export type LogReplacedChoice = 'error' | 'from-start' | 'from-head';
@@ -57,9 +60,28 @@ export function positionKey(options: SubscribeOptions): string {
   return options.key ?? JSON.stringify(options.filters ?? {});
 }
 
+/** The tracker of a subscription's position: saved under positionKey, at most once per `saveIntervalMs` (default 1 s). */
+export function trackerFor(options: SubscribeOptions, scheduler: Scheduler): PositionTracker {
+  const onError = (error: Error) => options.onError?.(error);
+  return new PositionTracker(options.store, positionKey(options), scheduler, options.saveIntervalMs ?? 1_000, onError);
+}
+
 /** The subscribe request text: the filters, batched records with checkpoints, from `next` (null: the head). */
 export function subscribeRequest(filters: EventFilter | undefined, next: number | null): string {
   const request: Record<string, unknown> = { ...filters, batch: true, checkpoints: true };
   if (next !== null) request.from_offset = next;
   return JSON.stringify(request);
+}
+
+/**
+ * Throw a TypeError naming `url` unless it is http(s) or ws(s), or a RangeError naming the first numeric option that
+ * cannot work or a `from` offset that is not one.
+ */
+export function checkSubscribeOptions(options: SubscribeOptions): void {
+  checkBaseUrl(options.url);
+  checkNumbers(options, { maxBufferedEvents: 'count', saveIntervalMs: 'ms', idleTimeoutMs: 'ms' });
+  if (options.backoff !== undefined) checkNumbers(options.backoff, { initialMs: 'ms', maxMs: 'ms' }, 'backoff.');
+  const { from } = options;
+  if (typeof from === 'number' && !(Number.isInteger(from) && from >= 0))
+    throw new RangeError(`from: must be an offset (an integer ≥ 0), 'head' or a saved position, got ${from}`);
 }

@@ -1,14 +1,20 @@
 import { ackPlan } from './ackPlan.js';
 import { closePlan, IdleWatchdog, reconnectingMessage } from './closePlan.js';
 import { SubscriptionRejectedError } from './errors.js';
-import { PositionTracker } from './positionTracker.js';
+import type { PositionTracker } from './positionTracker.js';
 import { ReceiveBuffer } from './receiveBuffer.js';
 import { runCallbacks } from './runCallbacks.js';
 import { realScheduler, type Scheduler, type TimerHandle } from './scheduler.js';
-import { positionKey, type SubscribeOptions, startPoint, subscribeRequest } from './subscribeOptions.js';
+import {
+  checkSubscribeOptions,
+  type SubscribeOptions,
+  startPoint,
+  subscribeRequest,
+  trackerFor,
+} from './subscribeOptions.js';
 import { classifyFrame, type SubscribedAck, type SubscriptionNotice } from './subscriptionAck.js';
 import type { EventRecord, Position } from './types.js';
-import { checkBaseUrl, detectWebSocket, endpointUrl, errorText, messageText, type WebSocketLike } from './webSocket.js';
+import { detectWebSocket, endpointUrl, errorText, messageText, type WebSocketLike } from './webSocket.js';
 
 export type { LogReplacedChoice, SubscribeOptions } from './subscribeOptions.js';
 
@@ -30,16 +36,10 @@ export class Subscription implements AsyncIterable<EventRecord> {
   private readonly started: Promise<void>;
 
   constructor(private readonly options: SubscribeOptions) {
-    checkBaseUrl(options.url);
+    checkSubscribeOptions(options);
     this.scheduler = options.scheduler ?? realScheduler;
     this.idle = new IdleWatchdog(this.scheduler, options.idleTimeoutMs ?? 75_000);
-    this.tracker = new PositionTracker(
-      options.store,
-      positionKey(options),
-      this.scheduler,
-      options.saveIntervalMs ?? 1_000,
-      (error) => options.onError?.(error),
-    );
+    this.tracker = trackerFor(options, this.scheduler);
     this.started = this.start();
     this.started.catch((error: unknown) => this.fail(error instanceof Error ? error : new Error(String(error))));
     if (options.onEvent !== undefined) void runCallbacks(this, options.onEvent, (error) => options.onError?.(error));
@@ -85,7 +85,7 @@ export class Subscription implements AsyncIterable<EventRecord> {
   }
 
   private async start(): Promise<void> {
-    const saved = this.options.store === undefined ? null : await this.options.store.load(positionKey(this.options));
+    const saved = await this.tracker.load();
     const start = startPoint(this.options.from, saved);
     this.buffer.next = start.next;
     this.epoch = start.epoch;

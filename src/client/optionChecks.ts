@@ -1,0 +1,25 @@
+/** What a numeric option may be: a count (an integer ≥ 1) or a duration (a finite number of ms ≥ 0). */
+export type NumberRule = 'count' | 'ms';
+
+const EXPECTED: Readonly<Record<NumberRule, string>> = {
+  count: 'an integer ≥ 1',
+  ms: 'a finite number of milliseconds ≥ 0',
+};
+
+function fits(value: unknown, rule: NumberRule): boolean {
+  if (typeof value !== 'number') return false;
+  return rule === 'count' ? Number.isInteger(value) && value >= 1 : Number.isFinite(value) && value >= 0;
+}
+
+/**
+ * Throw a RangeError naming the first numeric option of `options` that breaks its rule (absent ones take their
+ * defaults). Hint: a zero window or a NaN timeout would otherwise leave a publish or a subscription waiting forever.
+ */
+export function checkNumbers(options: object, rules: Readonly<Record<string, NumberRule>>, prefix = ''): void {
+  for (const [name, rule] of Object.entries(rules)) {
+    const value: unknown = Reflect.get(options, name);
+    if (value === undefined || fits(value, rule)) continue;
+    const got = typeof value === 'number' ? String(value) : typeof value;
+    throw new RangeError(`${prefix}${name}: must be ${EXPECTED[rule]}, got ${got}`);
+  }
+}
