@@ -5,8 +5,7 @@ import { PositionTracker } from './positionTracker.js';
 import type { Scheduler } from './scheduler.js';
 import type { SubscriptionNotice } from './subscriptionAck.js';
 import type { EventFilter, EventRecord, Position } from './types.js';
-import type { WebSocketConstructor } from './webSocket.js';
-import { checkBaseUrl } from './webSocket.js';
+import { checkBaseUrl, type WebSocketConstructor } from './webSocket.js';
 
 /** What to do when the log's epoch is not the saved one. */
 export type LogReplacedChoice = 'error' | 'from-start' | 'from-head';
