@@ -242,6 +242,12 @@ describe('/ws/subscribe', () => {
     expect(await client.next()).toEqual({ status: 'error', message: expect.stringContaining('filters.event_types') });
     client.send({ type: 'update_filters', filters: [] });
     expect(await client.next()).toEqual({ status: 'error', message: expect.stringMatching(/^filters: /) });
+    // The subscribe message's shape (filters at the top level) would otherwise have meant "no filter": refused.
+    client.send({ type: 'update_filters', event_types: ['quiz_started'] });
+    expect(await client.next()).toEqual({
+      status: 'error',
+      message: expect.stringMatching(/^event_types: in update_filters, filters go inside "filters"/),
+    });
     // A rejected update keeps the previous filter.
     const c = await publish(t.base, [
       eventBody({ event_type: 'quiz_started', user_id: 'uf-1' }),

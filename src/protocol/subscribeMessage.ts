@@ -115,3 +115,13 @@ export function ignoredFilterKeys(raw: unknown): string[] {
   const filters = typeof raw === 'object' && raw !== null ? (raw as { filters?: unknown }).filters : undefined;
   return [...unknownKeys(raw, UPDATE_KEYS), ...unknownKeys(filters, FILTER_KEYS)];
 }
+
+/**
+ * Filter keys an update_filters message has at its top level, where the subscribe message has them, instead of in
+ * `filters`. Hint: ignored, they would leave `filters` absent, which means "every event": a subscriber that meant to
+ * narrow its filter would silently get the firehose.
+ */
+export function misplacedFilterKeys(raw: unknown): string[] {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return [];
+  return Object.keys(raw).filter((key) => FILTER_KEYS.has(key));
+}

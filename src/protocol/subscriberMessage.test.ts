@@ -54,6 +54,18 @@ describe('parseSubscriberMessage, live phase', () => {
     });
   });
 
+  it('refuses filter keys beside filters, naming them, instead of reading the message as no filter', () => {
+    expect(parseSubscriberMessage({ type: 'update_filters', session_id: 's', user_id: 'u' }, 'live')).toEqual({
+      type: 'error',
+      message:
+        'session_id, user_id: in update_filters, filters go inside "filters", e.g. ' +
+        '{"type":"update_filters","filters":{"session_id":…}}; the filter was not changed',
+    });
+    const both = parseSubscriberMessage({ type: 'update_filters', filters: {}, event_types: ['quiz_started'] }, 'live');
+    expect(both).toMatchObject({ type: 'error', message: expect.stringMatching(/^event_types: /) });
+    expect(parseSubscriberMessage({ type: 'ping', session_id: 's' }, 'live')).toEqual({ type: 'ping' });
+  });
+
   it('treats missing or null filters as no filter', () => {
     expect(parseSubscriberMessage({ type: 'update_filters' }, 'live')).toEqual({
       type: 'update_filters',

@@ -7,6 +7,7 @@ import {
   FilterSchema,
   ignoredFilterKeys,
   ignoredSubscribeKeys,
+  misplacedFilterKeys,
   SUBSCRIBE_NOT_OBJECT,
   SubscribeEntries,
   type SubscribeRequest,
@@ -88,7 +89,15 @@ export function parseSubscriberMessage(value: unknown, phase: SubscriberPhase): 
   }
   const result = v.safeParse(LivePhaseSchema, value);
   if (!result.success) return errorOf(result.issues, phase);
+  const misplaced = result.output.type === 'update_filters' ? misplacedFilterKeys(value) : [];
+  if (misplaced.length > 0) return { type: 'error', message: misplacedMessage(misplaced) };
   return withIgnored(result.output, ignoredFilterKeys(value));
+}
+
+/** The refusal of an update_filters message with filter keys beside `filters` (the filter is left as it was). */
+function misplacedMessage(keys: readonly string[]): string {
+  const example = `{"type":"update_filters","filters":{"${keys[0]}":…}}`;
+  return `${keys.join(', ')}: in update_filters, filters go inside "filters", e.g. ${example}; the filter was not changed`;
 }
 
 /** The message with the keys it carried that the protocol does not know (pings list none). */
