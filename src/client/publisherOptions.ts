@@ -59,7 +59,7 @@ export function withDefaults(options: PublisherOptions): ResolvedPublisherOption
  * Throw a TypeError naming `url` unless it is http(s) or ws(s), or a RangeError naming the first numeric option that
  * cannot work (a zero window would wait forever).
  */
-export function checkPublisherOptions(options: PublisherOptions): void {
+function checkPublisherOptions(options: PublisherOptions): void {
   checkBaseUrl(options.url);
   checkNumbers(options, {
     maxBatchEvents: 'count',
