@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { serverOf, UsageError } from './command.js';
+import { integerFlag, serverOf, UsageError } from './command.js';
 
 describe('serverOf', () => {
   it('takes --url, then PIPELINE_URL, then the default, and the key likewise', () => {
@@ -21,5 +21,14 @@ describe('serverOf', () => {
       );
       expect(() => serverOf({}, { PIPELINE_URL: url })).toThrow(/^PIPELINE_URL: /);
     }
+  });
+});
+
+describe('integerFlag', () => {
+  it('names a one-letter flag with one dash and a long one with two', () => {
+    expect(() => integerFlag('n', 'abc', 1)).toThrow(new UsageError('-n: expected an integer ≥ 1, got "abc"'));
+    expect(() => integerFlag('limit', '0', 1)).toThrow(new UsageError('--limit: expected an integer ≥ 1, got "0"'));
+    expect(integerFlag('n', '5', 1)).toBe(5);
+    expect(integerFlag('n', undefined, 1)).toBeUndefined();
   });
 });

@@ -92,6 +92,8 @@ export function integerFlag(name: string, text: string | undefined, min = 0): nu
   if (text === undefined) return undefined;
   const value = Number(text);
   if (!Number.isInteger(value) || value < min)
-    throw new UsageError(`--${name}: expected an integer ≥ ${min}, got ${JSON.stringify(text)}`);
+    throw new UsageError(
+      `${name.length === 1 ? '-' : '--'}${name}: expected an integer ≥ ${min}, got ${JSON.stringify(text)}`,
+    );
   return value;
 }

@@ -10,7 +10,7 @@ import {
   serverOf,
   UsageError,
 } from './command.js';
-import { readNdjson } from './ndjson.js';
+import { checkInputFile, readNdjson } from './ndjson.js';
 import { progressBar } from './progressBar.js';
 import { publishEvents } from './publishCommand.js';
 import { checkServer, getJson } from './restClient.js';
@@ -91,6 +91,7 @@ export const importCommand: Command = {
       return EXIT.ok;
     }
     const server = serverOf(values, io.env);
+    checkInputFile(values.file);
     await checkServer(server.url, server.apiKey);
     // Hint: one message in flight keeps the file's order even across retries, so offsets follow the file.
     const publisher = new Publisher({

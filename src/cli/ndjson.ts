@@ -1,6 +1,6 @@
-import { createReadStream } from 'node:fs';
+import { accessSync, constants, createReadStream, statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import type { CliIo } from './command.js';
+import { type CliIo, UsageError } from './command.js';
 
 /** One parsed NDJSON line with its line number, or the parse error. */
 export type NdjsonLine =
@@ -21,4 +21,21 @@ export async function* readNdjson(io: CliIo, path: string | undefined): AsyncGen
       yield { line, error: (error as Error).message };
     }
   }
+}
+
+/**
+ * A UsageError naming --file unless `path` (when given, and not `-` for stdin) is a readable file. Hint: checked
+ * before the server is contacted, so a typo in a path is exit 2 with its reason, not an ENOENT after connecting.
+ */
+export function checkInputFile(path: string | undefined): void {
+  if (path === undefined || path === '-') return;
+  let isFile: boolean;
+  try {
+    isFile = statSync(path).isFile();
+    accessSync(path, constants.R_OK);
+  } catch (error) {
+    const code = error instanceof Error && 'code' in error ? String(error.code) : 'error';
+    throw new UsageError(`--file: ${code === 'ENOENT' ? 'no such file' : `cannot read (${code})`}: ${path}`);
+  }
+  if (!isFile) throw new UsageError(`--file: not a regular file: ${path}`);
 }

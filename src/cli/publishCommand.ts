@@ -10,7 +10,7 @@ import {
   serverOf,
   UsageError,
 } from './command.js';
-import { readNdjson } from './ndjson.js';
+import { checkInputFile, readNdjson } from './ndjson.js';
 import { progressBar } from './progressBar.js';
 import { checkServer } from './restClient.js';
 
@@ -144,6 +144,7 @@ export const publishCommand: Command = {
     }
     const server = serverOf(values, io.env);
     const single = values.type !== undefined ? eventFromFlags(values) : null;
+    checkInputFile(values.file);
     await checkServer(server.url, server.apiKey);
     const publisher = new Publisher({
       url: server.url,
