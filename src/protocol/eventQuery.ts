@@ -1,7 +1,7 @@
 import type { EventFilter } from './eventFilter.js';
 import { EVENT_TYPES, type EventType, isEventType } from './eventTypes.js';
 import { type Issue, preview } from './issue.js';
-import { parseIsoTimestamp } from './timestamp.js';
+import { invalidTimestamp, parseIsoTimestamp } from './timestamp.js';
 
 /** A validated GET /events query. */
 export interface EventQuery {
@@ -51,7 +51,7 @@ export function parseEventQuery(params: ReadonlyMap<string, string>): QueryParse
     if (ms === null) {
       timestampIssues.push({
         field: name,
-        message: `invalid timestamp ${preview(text)}; use ISO 8601, e.g. 2026-01-31T12:00:00Z`,
+        message: invalidTimestamp(text),
       });
     } else if (name === 'since') since = ms;
     else until = ms;

@@ -1,5 +1,5 @@
-import { type Issue, type ParseResult, preview } from './issue.js';
-import { parseIsoTimestamp } from './timestamp.js';
+import type { Issue, ParseResult } from './issue.js';
+import { invalidTimestamp, parseIsoTimestamp } from './timestamp.js';
 
 /** What DELETE /events deletes: events older than `before` (ms since the epoch), or every event when undefined. */
 export interface RetentionQuery {
@@ -27,7 +27,7 @@ export function parseRetentionQuery(query: string): ParseResult<RetentionQuery> 
     if (ms === null) {
       issues.push({
         field: 'before',
-        message: `invalid timestamp ${preview(text)}; use ISO 8601, e.g. 2026-01-31T12:00:00Z`,
+        message: invalidTimestamp(text),
       });
     } else before = ms;
   }

@@ -1,3 +1,5 @@
+import { preview } from './issue.js';
+
 const ISO_PATTERN =
   /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
 
@@ -16,4 +18,9 @@ export function parseIsoTimestamp(text: string): number | null {
   check.setUTCFullYear(Number(year), Number(month) - 1, Number(day));
   if (check.getUTCMonth() !== Number(month) - 1 || check.getUTCDate() !== Number(day)) return null;
   return ms;
+}
+
+/** Why a query's timestamp was refused (GET /events since/until, DELETE /events before). */
+export function invalidTimestamp(text: string): string {
+  return `invalid timestamp ${preview(text)}; use ISO 8601, e.g. 2026-01-31T12:00:00Z`;
 }
