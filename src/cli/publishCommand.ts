@@ -1,5 +1,5 @@
 import { type PublishAck, type PublishEvent, Publisher, PublishRejectedError } from '../client/index.js';
-import { isEventType } from '../protocol/eventTypes.js';
+import { isEventType, unknownEventType } from '../protocol/eventTypes.js';
 import {
   type CliIo,
   type Command,
@@ -48,7 +48,7 @@ function eventFromFlags(values: {
   payload?: string;
   id?: string;
 }): PublishEvent {
-  if (!isEventType(values.type)) throw new UsageError(`--type: unknown event type ${JSON.stringify(values.type)}`);
+  if (!isEventType(values.type)) throw new UsageError(`--type: ${unknownEventType(values.type)}`);
   if (values.source === undefined) throw new UsageError('--source is required with --type');
   let payload: unknown = {};
   try {

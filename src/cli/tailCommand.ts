@@ -1,5 +1,5 @@
 import { type EventRecord, LogReplacedError, subscribe } from '../client/index.js';
-import { EVENT_TYPES, type EventType, isEventType } from '../protocol/eventTypes.js';
+import { type EventType, isEventType, unknownEventType } from '../protocol/eventTypes.js';
 import {
   CliError,
   type Command,
@@ -79,9 +79,7 @@ export const tailCommand: Command = {
       return EXIT.ok;
     }
     const types = values.type ?? [];
-    for (const type of types)
-      if (!isEventType(type))
-        throw new UsageError(`--type: unknown event type ${JSON.stringify(type)}; allowed: ${EVENT_TYPES.join(', ')}`);
+    for (const type of types) if (!isEventType(type)) throw new UsageError(`--type: ${unknownEventType(type)}`);
     const from =
       values.from === undefined || values.from === 'head' ? values.from : integerFlag('from', values.from, 1);
     const lines = integerFlag('n', values.n, 1) ?? 10;

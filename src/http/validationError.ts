@@ -1,4 +1,4 @@
-import type { Issue } from '../protocol/issue.js';
+import { type Issue, moreIssues } from '../protocol/issue.js';
 import { HttpError } from './httpError.js';
 
 /** An error reply may always be this large, however small the request (one or two issues fit). */
@@ -49,12 +49,7 @@ export function validationError(
   }
   const left = total - detail.length;
   if (left > 0) {
-    const count = (n: number) => n.toLocaleString('en-US');
-    detail.push({
-      loc: [where],
-      msg: `… and ${count(left)} more issues (${count(total)} in all)`,
-      type: 'value_error.truncated',
-    });
+    detail.push({ loc: [where], msg: moreIssues(left, total).message, type: 'value_error.truncated' });
   }
   return new HttpError(422, detail);
 }

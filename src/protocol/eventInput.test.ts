@@ -196,6 +196,12 @@ describe('parseEventInput', () => {
     expect(issue!.message).toContain('1000000 characters');
   });
 
+  it('names the kind of an event type that is not a string instead of echoing it', () => {
+    const [issue] = issuesOf({ ...valid, event_type: { a: 'x'.repeat(1_000_000) } });
+    expect(issue!.message).toMatch(/^unknown event type a value of type object; allowed: quiz_started, /);
+    expect(issuesOf({ ...valid, event_type: 7 })[0]!.message).toMatch(/^unknown event type 7; allowed: /);
+  });
+
   describe('payload', () => {
     it('rejects values that are not JSON objects', () => {
       for (const payload of ['text', 3, true, [1, 2]]) {

@@ -1,6 +1,6 @@
 import * as v from 'valibot';
-import { EVENT_TYPES, type EventType, eventTypeNamed } from './eventTypes.js';
-import { type ParseResult, preview } from './issue.js';
+import { EVENT_TYPES, type EventType, eventTypeNamed, unknownEventType } from './eventTypes.js';
+import type { ParseResult } from './issue.js';
 import { issuesFromValibot } from './issuesFromValibot.js';
 import { tooDeepAt } from './jsonDepth.js';
 import { optionalKey, pattern, wellFormed } from './optionalKey.js';
@@ -24,7 +24,6 @@ export interface EventInput {
   readonly payloadJson: string;
 }
 
-const ALLOWED_TYPES = EVENT_TYPES.join(', ');
 const SOURCE_PATTERN = /^[A-Za-z0-9_.-]+$/;
 const PRODUCER_ID_PATTERN = /^[A-Za-z0-9_.:-]+$/;
 
@@ -36,11 +35,7 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
 /** The valibot schema for one event as producers send it (extra fields are ignored, as before). */
 export const EventInputSchema = v.object(
   {
-    event_type: v.picklist(
-      EVENT_TYPES,
-      (issue) =>
-        `unknown event type ${typeof issue.input === 'string' ? preview(issue.input) : JSON.stringify(issue.input)}; allowed: ${ALLOWED_TYPES}`,
-    ),
+    event_type: v.picklist(EVENT_TYPES, (issue) => unknownEventType(issue.input)),
     source: v.pipe(
       v.string('must be a string'),
       v.minLength(1, 'must not be empty'),

@@ -1,5 +1,5 @@
 import type { EventFilter } from './eventFilter.js';
-import { EVENT_TYPES, type EventType, isEventType } from './eventTypes.js';
+import { type EventType, isEventType, unknownEventType } from './eventTypes.js';
 import { type Issue, preview } from './issue.js';
 import { invalidTimestamp, parseIsoTimestamp } from './timestamp.js';
 
@@ -86,11 +86,7 @@ export function parseEventQuery(params: ReadonlyMap<string, string>): QueryParse
       const name = part.trim();
       if (name === '') continue;
       if (isEventType(name)) event_types.push(name);
-      else
-        issues.push({
-          field: 'event_type',
-          message: `unknown event type ${preview(name)}; allowed: ${EVENT_TYPES.join(', ')}`,
-        });
+      else issues.push({ field: 'event_type', message: unknownEventType(name) });
     }
   }
   if (issues.length > 0) return { ok: false, status: 422, issues };

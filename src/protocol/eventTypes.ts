@@ -1,3 +1,5 @@
+import { previewValue } from './issue.js';
+
 /** The 15 learning event types the platform publishes, with their descriptions. */
 export const EVENT_TYPE_DESCRIPTIONS = {
   quiz_started: 'Student started a quiz',
@@ -37,4 +39,9 @@ export function isEventType(value: unknown): value is EventType {
  */
 export function eventTypeNamed(value: unknown): EventType | undefined {
   return typeof value === 'string' ? EVENT_TYPE_BY_NAME.get(value) : undefined;
+}
+
+/** Why `input` is not an event type, naming the allowed ones; the input is echoed cut short. */
+export function unknownEventType(input: unknown): string {
+  return `unknown event type ${previewValue(input)}; allowed: ${EVENT_TYPES.join(', ')}`;
 }

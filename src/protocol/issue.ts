@@ -47,6 +47,13 @@ export function preview(text: string): string {
   return `${JSON.stringify(text.slice(0, PREVIEW_CHARS))}… (${text.length} characters)`;
 }
 
+/** Any client value for an error message: a string as `preview` cuts it, a number or literal as is, else its kind. */
+export function previewValue(value: unknown): string {
+  if (typeof value === 'string') return preview(value);
+  if (value === null || typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return Array.isArray(value) ? 'an array' : `a value of type ${typeof value}`;
+}
+
 /**
  * Issues gathered over many items: the first `cap` are kept, the rest only counted, so ten million bad events
  * cost a counter, not ten million objects.
@@ -73,12 +80,14 @@ export class IssueList {
   summarized(): Issue[] {
     const left = this.total - this.listed.length;
     if (left === 0) return this.listed;
-    return [
-      ...this.listed,
-      {
-        field: '',
-        message: `… and ${left.toLocaleString('en-US')} more issues (${this.total.toLocaleString('en-US')} in all)`,
-      },
-    ];
+    return [...this.listed, moreIssues(left, this.total)];
   }
+}
+
+/** The issue standing for `left` issues not listed out of `total`. */
+export function moreIssues(left: number, total: number): Issue {
+  return {
+    field: '',
+    message: `… and ${left.toLocaleString('en-US')} more issues (${total.toLocaleString('en-US')} in all)`,
+  };
 }

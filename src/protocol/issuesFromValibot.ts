@@ -1,5 +1,5 @@
 import type * as v from 'valibot';
-import type { Issue } from './issue.js';
+import { type Issue, MAX_LISTED_ISSUES, moreIssues } from './issue.js';
 
 /** The dotted path of a valibot issue (`payload`, `filters.event_types.0`), or '' at the root. */
 function pathOf(issue: v.BaseIssue<unknown>): string {
@@ -8,14 +8,17 @@ function pathOf(issue: v.BaseIssue<unknown>): string {
 
 /**
  * Valibot's issues as ours: the field is the issue's path, or `root` for the value itself (`body`, `message`);
- * a missing required key says "field required" rather than valibot's type message.
+ * a missing required key says "field required" rather than valibot's type message. At most `MAX_LISTED_ISSUES` are
+ * listed and the rest counted, so an error reply stays small whatever the input held.
  */
 export function issuesFromValibot(issues: readonly v.BaseIssue<unknown>[], root: string): Issue[] {
-  return issues.map((issue) => {
+  const listed = issues.slice(0, MAX_LISTED_ISSUES).map((issue) => {
     const path = pathOf(issue);
     return {
       field: path === '' ? root : path,
       message: issue.input === undefined && path !== '' ? 'field required' : issue.message,
     };
   });
+  const left = issues.length - listed.length;
+  return left === 0 ? listed : [...listed, moreIssues(left, issues.length)];
 }

@@ -42,6 +42,37 @@ describe('parseSubscribe', () => {
     expect(parsed.ok).toBe(false);
     if (!parsed.ok) expect(parsed.issues.map((i) => i.field).sort()).toEqual(['event_types.1', 'from_offset']);
   });
+
+  it('names only the first unknown event type, however long the list', () => {
+    const valid = Array.from({ length: 100_000 }, () => 'quiz_started');
+    expect(parseSubscribe({ event_types: valid })).toMatchObject({
+      ok: true,
+      value: { filter: { event_types: ['quiz_started'] } },
+    });
+    const unknown = Array.from({ length: 100_000 }, (_, i) => `t${i}`);
+    for (const [event_types, field] of [
+      [unknown, 'event_types.0'],
+      [[...valid, 'nope', 'nah'], 'event_types.100000'],
+    ] as const) {
+      const parsed = parseSubscribe({ event_types, from_offset: -1 });
+      expect(parsed.ok || parsed.issues.map((issue) => issue.field)).toEqual([field, 'from_offset']);
+    }
+  });
+
+  it('echoes an unknown name cut short and names the kind of a value that is not a string', () => {
+    const names: unknown[] = ['x'.repeat(100_000), 3, { a: 'y'.repeat(100_000) }, ['z']];
+    const messages = names.map((name) => {
+      const parsed = parseSubscribe({ event_types: ['quiz_started', name] });
+      return parsed.ok ? '' : parsed.issues[0]!.message;
+    });
+    expect(messages.map((message) => message.split(';')[0])).toEqual([
+      `unknown event type ${JSON.stringify('x'.repeat(40))}… (100000 characters)`,
+      'unknown event type 3',
+      'unknown event type a value of type object',
+      'unknown event type an array',
+    ]);
+    expect(messages.every((message) => message.length < 400)).toBe(true);
+  });
 });
 
 describe('parseFilters', () => {

@@ -1,19 +1,21 @@
 import * as v from 'valibot';
 import type { EventFilter } from './eventFilter.js';
-import { EVENT_TYPES, type EventType } from './eventTypes.js';
+import { EVENT_TYPES, type EventType, unknownEventType } from './eventTypes.js';
 import { type ParseResult, prefixIssues } from './issue.js';
 import { issuesFromValibot } from './issuesFromValibot.js';
 import { optionalKey } from './optionalKey.js';
 
 const FilterEntries = {
+  // Hint: the first unknown name ends the check, so a hostile megabyte of them costs one issue, not one per entry
+  // (100,000 unknown names took 0.4 s of the I/O thread and got a 30 MB error reply).
   event_types: v.optional(
     v.nullable(
-      v.array(
-        v.picklist(
-          EVENT_TYPES,
-          (issue) => `unknown event type ${JSON.stringify(issue.input)}; allowed: ${EVENT_TYPES.join(', ')}`,
+      v.config(
+        v.array(
+          v.picklist(EVENT_TYPES, (issue) => unknownEventType(issue.input)),
+          'must be an array of event type names',
         ),
-        'must be an array of event type names',
+        { abortEarly: true },
       ),
     ),
   ),
