@@ -16,7 +16,8 @@ const ROW_PARAMS = 8;
  * commit, not per event).
  */
 export class RowWriter {
-  private readonly insertOne: Database.Statement<unknown[]>;
+  /** Multi-row INSERTs by row count (1 to INSERT_ROWS), prepared on first use. */
+  private readonly inserts: (Database.Statement<unknown[]> | undefined)[] = [];
   private readonly insertMany: Database.Statement<unknown[]>;
   private readonly insertProducerId: Database.Statement<[string, number]>;
   /** Parameters of rows waiting for a multi-row INSERT; flushed before anything reads the table. */
@@ -24,15 +25,11 @@ export class RowWriter {
   private readonly perType = new Map<EventType, number>();
 
   constructor(
-    db: Database.Database,
+    private readonly db: Database.Database,
     private readonly typeStats: TypeStats,
     private readonly meta: LogMeta,
   ) {
-    const values = `(${Array<string>(ROW_PARAMS).fill('?').join(', ')})`;
-    this.insertOne = db.prepare(`INSERT INTO events(${COLUMNS}) VALUES ${values}`);
-    this.insertMany = db.prepare(
-      `INSERT INTO events(${COLUMNS}) VALUES ${Array<string>(INSERT_ROWS).fill(values).join(', ')}`,
-    );
+    this.insertMany = this.insertRows(INSERT_ROWS);
     this.insertProducerId = db.prepare('INSERT OR IGNORE INTO producer_ids(k, o) VALUES (?, ?)');
   }
 
@@ -63,11 +60,27 @@ export class RowWriter {
     this.perType.set(event.event_type, (this.perType.get(event.event_type) ?? 0) + 1);
   }
 
-  /** Write the buffered rows now (before a read of the events table in the same transaction). */
+  /**
+   * Write the buffered rows now (before a read of the events table in the same transaction). Hint: one INSERT of
+   * exactly that many rows; a row at a time cost 15-30 µs more per commit of 10-20 events (fanout's commits).
+   */
   flush(): void {
     const params = this.params;
-    for (let i = 0; i < params.length; i += ROW_PARAMS) this.insertOne.run(params.slice(i, i + ROW_PARAMS));
+    if (params.length === 0) return;
+    this.insertRows(params.length / ROW_PARAMS).run(params);
     params.length = 0;
+  }
+
+  private insertRows(count: number): Database.Statement<unknown[]> {
+    let statement = this.inserts[count];
+    if (statement === undefined) {
+      const values = `(${Array<string>(ROW_PARAMS).fill('?').join(', ')})`;
+      statement = this.db.prepare(
+        `INSERT INTO events(${COLUMNS}) VALUES ${Array<string>(count).fill(values).join(', ')}`,
+      );
+      this.inserts[count] = statement;
+    }
+    return statement;
   }
 
   /** End the commit: flush, then (when anything was appended) type stats and meta. True when anything was appended. */
