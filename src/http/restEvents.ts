@@ -50,7 +50,7 @@ export function eventRoutes(config: Config, pipeline: PipelinePort): RouteSpec[]
         readBody(reply, config.maxBodyBytes, (body) => {
           const message = readPublishMessage(parseBody(body), 'body');
           const parsed = publishInputs(message, config, 'body');
-          if (!parsed.ok) throw validationError(parsed.issues.listed, 'body', parsed.issues.total, body.byteLength);
+          if (!parsed.ok) throw validationError(parsed.issues, 'body', body.byteLength);
           const isArray = message.isBatch;
           const accepted = pipeline.submit(parsed.value, (outcome) =>
             reply.run(() => renderPublish(reply, publishReply(outcome), isArray)),

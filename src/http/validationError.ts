@@ -1,4 +1,4 @@
-import { type Issue, moreIssues } from '../protocol/issue.js';
+import { type Issue, IssueList, moreIssues } from '../protocol/issue.js';
 import { HttpError } from './httpError.js';
 
 /** An error reply may always be this large, however small the request (one or two issues fit). */
@@ -26,17 +26,21 @@ function entryOf(issue: Issue, where: 'body' | 'query'): DetailEntry {
 }
 
 /**
- * FastAPI-compatible 422: `{detail: [{loc, msg, type}]}`, one entry per listed issue. `total` counts every issue
- * found (the caller may have kept only the first 100); entries stop once they would outgrow `budgetBytes` (the
+ * FastAPI-compatible 422: `{detail: [{loc, msg, type}]}`, one entry per listed issue (an IssueList also counts the
+ * issues it did not keep and the events it did not check); entries stop once they would outgrow `budgetBytes` (the
  * request's size, at least 4 KiB), and a last entry then says how many were left out, so an error reply is never
  * much larger than the request that caused it.
  */
 export function validationError(
-  issues: readonly Issue[],
+  found: readonly Issue[] | IssueList,
   where: 'body' | 'query' = 'body',
-  total = issues.length,
   budgetBytes = 0,
 ): HttpError {
+  const {
+    listed: issues,
+    total,
+    notChecked,
+  } = found instanceof IssueList ? found : { listed: found, total: found.length, notChecked: 0 };
   const budget = Math.max(MIN_BUDGET_BYTES, budgetBytes);
   const detail: DetailEntry[] = [];
   let size = 0;
@@ -48,8 +52,8 @@ export function validationError(
     detail.push(entry);
   }
   const left = total - detail.length;
-  if (left > 0) {
-    detail.push({ loc: [where], msg: moreIssues(left, total).message, type: 'value_error.truncated' });
+  if (left > 0 || notChecked > 0) {
+    detail.push({ loc: [where], msg: moreIssues(left, total, notChecked).message, type: 'value_error.truncated' });
   }
   return new HttpError(422, detail);
 }

@@ -56,11 +56,14 @@ export function previewValue(value: unknown): string {
 
 /**
  * Issues gathered over many items: the first `cap` are kept, the rest only counted, so ten million bad events
- * cost a counter, not ten million objects.
+ * cost a counter, not ten million objects. A caller may stop checking items once the list is `full` and say how many
+ * it left unchecked.
  */
 export class IssueList {
   readonly listed: Issue[] = [];
   total = 0;
+  /** Items not checked at all because the list was already full. */
+  notChecked = 0;
 
   constructor(private readonly cap = MAX_LISTED_ISSUES) {}
 
@@ -76,18 +79,24 @@ export class IssueList {
     return this.total === 0;
   }
 
-  /** The listed issues plus, when some were left out, one line saying how many there were in all. */
+  /** True once `cap` issues are listed: another item's issues would only be counted. */
+  get full(): boolean {
+    return this.listed.length >= this.cap;
+  }
+
+  /** The listed issues plus, when some were left out or items went unchecked, one line saying so. */
   summarized(): Issue[] {
     const left = this.total - this.listed.length;
-    if (left === 0) return this.listed;
-    return [...this.listed, moreIssues(left, this.total)];
+    if (left === 0 && this.notChecked === 0) return this.listed;
+    return [...this.listed, moreIssues(left, this.total, this.notChecked)];
   }
 }
 
-/** The issue standing for `left` issues not listed out of `total`. */
-export function moreIssues(left: number, total: number): Issue {
-  return {
-    field: '',
-    message: `… and ${left.toLocaleString('en-US')} more issues (${total.toLocaleString('en-US')} in all)`,
-  };
+/** The issue standing for `left` issues not listed out of `total`, and for `notChecked` items never checked. */
+export function moreIssues(left: number, total: number, notChecked = 0): Issue {
+  const n = (count: number) => count.toLocaleString('en-US');
+  const unchecked = `${n(notChecked)} more ${notChecked === 1 ? 'event was' : 'events were'} not checked`;
+  if (notChecked === 0) return { field: '', message: `… and ${n(left)} more issues (${n(total)} in all)` };
+  if (left === 0) return { field: '', message: `… ${unchecked}` };
+  return { field: '', message: `… and ${n(left)} more issues (${n(total)} in the events checked); ${unchecked}` };
 }

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
-import { formatIssues } from './issue.js';
+import { formatIssues, moreIssues } from './issue.js';
 import { PublishBodySchema, PublishMessageSchema, publishInputs, readPublishMessage } from './publishMessage.js';
 
 const limits = { maxPayloadKeys: 100, maxPayloadBytes: 65_536, maxJsonDepth: 32 };
@@ -100,7 +100,7 @@ describe('publishInputs', () => {
     }
   });
 
-  it('lists the first 100 issues and counts the rest', () => {
+  it('lists the first 100 issues and leaves the events after them unchecked, saying how many', () => {
     const parsed = publishInputs(
       readPublishMessage(
         Array.from({ length: 250 }, () => ({})),
@@ -112,9 +112,44 @@ describe('publishInputs', () => {
     expect(parsed.ok).toBe(false);
     if (!parsed.ok) {
       expect(parsed.issues.listed).toHaveLength(100);
-      expect(parsed.issues.total).toBe(500);
-      expect(parsed.issues.summarized().at(-1)!.message).toBe('… and 400 more issues (500 in all)');
+      expect(parsed.issues.listed.at(-1)!.field).toBe('[49].source');
+      expect(parsed.issues.total).toBe(100);
+      expect(parsed.issues.summarized().at(-1)!.message).toBe('… 200 more events were not checked');
     }
+  });
+
+  it('stops checking right after the event that fills the list, counting its issues and the events left', () => {
+    // Each event has 0 (valid), 1 (no source) or 2 (nor an event type) issues.
+    const kinds = [event({}), { event_type: 'quiz_started' }, {}];
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 2 }), { minLength: 1, maxLength: 300 }), (picks) => {
+        const parsed = publishInputs(
+          readPublishMessage(
+            picks.map((k) => kinds[k]),
+            'message',
+          ),
+          limits,
+          'events',
+        );
+        let total = 0;
+        let checked = 0;
+        while (checked < picks.length && total < 100) total += picks[checked++]!;
+        if (total === 0) return parsed.ok;
+        if (parsed.ok) return false;
+        const { listed, notChecked } = parsed.issues;
+        const summary = parsed.issues.summarized();
+        const expectedSummary =
+          total > 100 || checked < picks.length
+            ? [moreIssues(Math.max(total - 100, 0), total, picks.length - checked)]
+            : [];
+        return (
+          parsed.issues.total === total &&
+          notChecked === picks.length - checked &&
+          listed.length === Math.min(total, 100) &&
+          JSON.stringify(summary.slice(listed.length)) === JSON.stringify(expectedSummary)
+        );
+      }),
+    );
   });
 
   it('accepts valid events in order', () => {

@@ -55,7 +55,10 @@ export function readPublishMessage(value: unknown, shapes: PublishShapes): Publi
 const ENVELOPE_HINT =
   'a batch is a JSON array of events, or on /ws/publish an envelope {"ref": …, "events": [array of events]}';
 
-/** The validated events of a publish, or its issues (the first 100 listed, all counted). */
+/**
+ * The validated events of a publish, or its issues: the first 100 listed, the events after the one that filled the
+ * list left unchecked.
+ */
 export type PublishInputs =
   | { readonly ok: true; readonly value: EventInput[] }
   | { readonly ok: false; readonly issues: IssueList };
@@ -73,6 +76,12 @@ export function publishInputs(message: PublishMessage, limits: PayloadLimits, em
   }
   const inputs: EventInput[] = [];
   for (let i = 0; i < items.length; i++) {
+    // Hint: one invalid event refuses the whole publish, so once 100 reasons are listed the rest go unchecked: a
+    // 10 MiB body of 3.5 million `{}` took 5.5 s of the I/O thread to count 7 million issues (0.3 s for valid events).
+    if (issues.full) {
+      issues.notChecked = items.length - i;
+      break;
+    }
     const result = parseEventInput(items[i], limits);
     if (result.ok) inputs.push(result.value);
     else issues.add(result.issues, isBatch ? `[${i}]` : undefined);
