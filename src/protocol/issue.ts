@@ -16,7 +16,10 @@ export const MAX_LISTED_ISSUES = 100;
 /** How many characters of a client's value an error message echoes. */
 const PREVIEW_CHARS = 40;
 
-/** One human line naming every field and its reason (an issue without a field, such as the count of the rest, is its message alone). */
+/**
+ * One human line naming every field and its reason (an issue without a field, such as the count of the rest, is its
+ * message alone).
+ */
 export function formatIssues(issues: readonly Issue[]): string {
   return issues.map((issue) => (issue.field === '' ? issue.message : `${issue.field}: ${issue.message}`)).join('; ');
 }
