@@ -163,6 +163,66 @@ describe('hostile bodies', () => {
   });
 });
 
+describe('GET /events of large records', () => {
+  let t: TestServer;
+  const logger = new CapturingLogger();
+  let rowsRead = 0;
+  let failNextRead = false;
+  beforeAll(async () => {
+    t = await startTestServer({ LOG_REQUESTS: 'false' }, { logger });
+    const big = Array.from({ length: 100 }, () => event({ session_id: 'big', payload: { text: 'x'.repeat(60_000) } }));
+    for (let i = 0; i < 10; i++) expect((await publish(t.base, big)).status).toBe(201);
+    const pipeline = t.server.pipeline;
+    const query = pipeline.query.bind(pipeline);
+    pipeline.query = (q) => {
+      if (failNextRead) {
+        failNextRead = false;
+        throw new Error('injected read failure');
+      }
+      const page = query(q);
+      rowsRead += page.length;
+      return page;
+    };
+  });
+  afterAll(async () => {
+    await t.stop();
+  });
+
+  it('reads 1,000 records of 60 KB only as fast as a client takes them, and the client gets them all', async () => {
+    rowsRead = 0;
+    // Hint: fetch resolves at the headers; the body waits unread in the socket until text() below.
+    const res = await fetch(`${t.base}/events?session_id=big&limit=1000`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('transfer-encoding')).toBe('chunked');
+    for (let i = 0; i < 20; i++) expect((await getJson(t.base, '/health')).status).toBe(200);
+    // 60 MB in all: one read of it used to hold the thread and the memory at once. Kernel buffers take a few MB.
+    expect(rowsRead).toBeGreaterThan(0);
+    expect(rowsRead).toBeLessThan(500);
+    const records = JSON.parse(await res.text()) as EventRecord[];
+    expect(records.map((r) => r.offset)).toEqual(Array.from({ length: 1_000 }, (_, i) => 1_000 - i));
+    expect(rowsRead).toBe(1_000);
+  });
+
+  it('answers a query of one page in one write with its Content-Length, as before', async () => {
+    const res = await call(`${t.base}/events?session_id=big&limit=3`);
+    expect(res.headers.get('content-length')).toBe(String(Buffer.byteLength(res.text)));
+    expect((res.body as EventRecord[]).map((r) => r.offset)).toEqual([1_000, 999, 998]);
+  });
+
+  it('cuts the connection when a later page fails after the status went out, logs it once, and keeps serving', async () => {
+    const before = logger.lines.length;
+    const res = await fetch(`${t.base}/events?session_id=big&limit=1000&order=asc`);
+    expect(res.status).toBe(200);
+    failNextRead = true;
+    // A cut chunked body is an error to the client, never a shorter array that parses.
+    await expect(res.text()).rejects.toThrow();
+    const lines = logger.lines.slice(before).filter((line) => line.level === 'error');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]!.obj).toMatchObject({ path: '/events', err: expect.any(Error) });
+    expect((await getJson(t.base, '/health')).status).toBe(200);
+  });
+});
+
 describe('HTTP methods', () => {
   let t: TestServer;
   beforeAll(async () => {

@@ -1,7 +1,6 @@
-import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
+import type { HttpResponse } from 'uWebSockets.js';
 import type { Logger } from '../actors/logger.js';
 import { HttpError, statusLine } from './httpError.js';
-import { requestIdFor } from './requestLog.js';
 
 /** Headers every response carries (the old service's set). */
 const SECURITY_HEADERS: readonly [string, string][] = [
@@ -14,49 +13,6 @@ const SECURITY_HEADERS: readonly [string, string][] = [
 
 /** Sent only on requests that arrived over https (via a trusted TLS proxy). */
 const HSTS = 'max-age=31536000; includeSubDomains';
-
-/** What a handler needs of the request, copied out synchronously (uWS requests die when the handler returns). */
-export interface RequestInfo {
-  /** Upper case, e.g. `GET`. */
-  readonly method: string;
-  readonly path: string;
-  readonly query: string;
-  readonly origin: string;
-  readonly apiKey: string;
-  readonly contentType: string;
-  readonly forwardedFor: string;
-  readonly forwardedProto: string;
-  readonly params: readonly string[];
-  /** The caller's X-Request-Id when sane, else a fresh one; echoed on the reply and in log lines. */
-  readonly requestId: string;
-}
-
-/** Percent-decode a path parameter; a malformed escape stays raw (it then matches nothing and answers 404). */
-function decodePathParameter(raw: string): string {
-  try {
-    return decodeURIComponent(raw);
-  } catch {
-    return raw;
-  }
-}
-
-/** Copy what we need from a uWS request. */
-export function requestInfo(req: HttpRequest, paramCount: number): RequestInfo {
-  const params: string[] = [];
-  for (let i = 0; i < paramCount; i++) params.push(decodePathParameter(req.getParameter(i) ?? ''));
-  return {
-    method: req.getMethod().toUpperCase(),
-    path: req.getUrl(),
-    query: req.getQuery() ?? '',
-    origin: req.getHeader('origin'),
-    apiKey: req.getHeader('x-api-key'),
-    contentType: req.getHeader('content-type'),
-    forwardedFor: req.getHeader('x-forwarded-for'),
-    forwardedProto: req.getHeader('x-forwarded-proto'),
-    params,
-    requestId: requestIdFor(req.getHeader('x-request-id')),
-  };
-}
 
 /** How a Reply answers: CORS origin to allow, HEAD (headers only), https (adds HSTS), and where to log failures. */
 export interface ReplyOptions {
@@ -78,6 +34,7 @@ export interface ReplyOptions {
 export class Reply {
   aborted = false;
   private done = false;
+  private reported = false;
 
   constructor(
     readonly res: HttpResponse,
@@ -86,7 +43,7 @@ export class Reply {
     // Hint: uWS also requires this to let a handler return before it has answered.
     res.onAborted(() => {
       this.aborted = true;
-      if (!this.done) this.options.onFinish?.(0);
+      this.report(0);
     });
   }
 
@@ -151,10 +108,90 @@ export class Reply {
       // Hint: the socket can go away between the abort check and the write; there is nobody left to answer.
       this.options.logger.error({ err: error, path: this.options.path }, 'REST response could not be written');
     }
+    this.report(status);
+  }
+
+  /** Tell onFinish how the reply ended, once: a later abort of a reply already answered changes nothing. */
+  private report(status: number): void {
+    if (this.reported) return;
+    this.reported = true;
     this.options.onFinish?.(status);
   }
 
+  /**
+   * Send a body that `pieces` produces a piece at a time (a JSON array of many records): one piece per event-loop
+   * turn, and none while the client has not read what was sent, so a large reply neither holds the thread nor piles
+   * up in memory for a client that stops reading. A body of one piece (and every HEAD) goes out as one write, with
+   * its Content-Length, as `send` does; a longer one is chunked.
+   */
+  pieces(
+    status: number,
+    headers: Readonly<Record<string, string>>,
+    pieces: { next(): string | null; readonly done: boolean },
+    later: (fn: () => void) => void,
+  ): void {
+    if (this.finished) return;
+    const first = pieces.next() ?? '';
+    if (pieces.done || this.options.head) {
+      let body = first;
+      for (let piece = pieces.next(); piece !== null; piece = pieces.next()) body += piece;
+      this.write(status, body, headers);
+      return;
+    }
+    this.done = true;
+    let waiting = false;
+    const pump = (piece: string | null): void => {
+      if (this.aborted) return;
+      if (piece === null) {
+        this.res.cork(() => this.res.end());
+        this.report(status);
+        return;
+      }
+      let written = false;
+      this.res.cork(() => {
+        written = this.res.write(piece);
+      });
+      const go = () => later(() => this.guarded(() => pump(pieces.next())));
+      if (written) go();
+      else if (!waiting) {
+        waiting = true;
+        this.res.onWritable(() => {
+          if (!waiting) return true;
+          waiting = false;
+          go();
+          return true;
+        });
+      }
+    };
+    this.res.cork(() => this.writeHead(status, headers));
+    pump(first);
+  }
+
+  /** Run a step of a reply already under way: a failure there can only cut the connection (its status is sent). */
+  private guarded(step: () => void): void {
+    try {
+      step();
+    } catch (error) {
+      this.options.logger.error({ err: error, path: this.options.path }, 'REST response failed after its status');
+      this.report(0);
+      if (!this.aborted) this.res.close();
+    }
+  }
+
   private writeCorked(status: number, body: string | Buffer, headers: Readonly<Record<string, string>>): void {
+    const res = this.res;
+    this.writeHead(status, headers);
+    if (!this.options.head) {
+      res.end(body);
+      return;
+    }
+    // Hint: uWS 20.30's endWithoutBody(length) waits for that many body bytes and stalls the connection; writing
+    // the header ourselves and ending without a length answers HEAD and keeps the connection usable.
+    res.writeHeader('Content-Length', String(Buffer.byteLength(body)));
+    res.endWithoutBody();
+  }
+
+  private writeHead(status: number, headers: Readonly<Record<string, string>>): void {
     const res = this.res;
     res.writeStatus(statusLine(status));
     // Hint: a page (the docs) may bring its own Content-Security-Policy; every other header is always sent.
@@ -167,14 +204,6 @@ export class Reply {
       if (corsOrigin !== '*') res.writeHeader('Vary', 'Origin');
     }
     for (const name in headers) res.writeHeader(name, headers[name]!);
-    if (!this.options.head) {
-      res.end(body);
-      return;
-    }
-    // Hint: uWS 20.30's endWithoutBody(length) waits for that many body bytes and stalls the connection; writing
-    // the header ourselves and ending without a length answers HEAD and keeps the connection usable.
-    res.writeHeader('Content-Length', String(Buffer.byteLength(body)));
-    res.endWithoutBody();
   }
 }
 

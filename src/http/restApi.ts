@@ -1,6 +1,7 @@
 import type { TemplatedApp } from 'uWebSockets.js';
 import type { Logger } from '../actors/logger.js';
 import type { PipelinePort } from '../actors/pipelinePort.js';
+import type { Scheduler } from '../actors/scheduler.js';
 import type { Config } from '../config.js';
 import { type ApiDocuments, apiDocuments, docsRoutes } from './docsRoutes.js';
 import type { ServerMetrics } from './metrics.js';
@@ -21,6 +22,8 @@ export interface RestDeps {
   readonly config: Config;
   readonly pipeline: PipelinePort;
   readonly now: () => number;
+  /** Defers the next page of a long reply (GET /events) to a later turn of the event loop. */
+  readonly scheduler: Pick<Scheduler, 'immediate'>;
   readonly version: string;
   /** Where unexpected handler failures are logged (one error line each). */
   readonly logger: Logger;
@@ -36,7 +39,7 @@ export interface RestDeps {
 export function restRoutes(deps: RestDeps, documents: () => ApiDocuments): RouteSpec[] {
   const { config, pipeline, now } = deps;
   return [
-    ...eventRoutes(config, pipeline),
+    ...eventRoutes(config, pipeline, (fn) => deps.scheduler.immediate(fn)),
     ...adminRoutes(pipeline, now, deps.version),
     ...sessionRoutes(pipeline),
     ...subscriberRoutes(pipeline),

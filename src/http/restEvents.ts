@@ -6,6 +6,7 @@ import { recordJson, recordsJson } from '../protocol/eventRecord.js';
 import { formatIssues } from '../protocol/issue.js';
 import { publishInputs, readPublishMessage } from '../protocol/publishMessage.js';
 import { type PublishReply, publishReply } from '../protocol/publishReply.js';
+import { QueryPages } from '../protocol/queryPages.js';
 import { parseRetentionQuery } from '../protocol/retentionQuery.js';
 import { HttpError } from './httpError.js';
 import { type Reply, readBody } from './reply.js';
@@ -38,7 +39,7 @@ function renderPublish(reply: Reply, result: PublishReply, isArray: boolean): vo
 }
 
 /** POST, GET and DELETE /events and GET /events/{id}. */
-export function eventRoutes(config: Config, pipeline: PipelinePort): RouteSpec[] {
+export function eventRoutes(config: Config, pipeline: PipelinePort, later: (fn: () => void) => void): RouteSpec[] {
   return [
     {
       // One object or an all-or-nothing array, acked after the group commit.
@@ -76,7 +77,8 @@ export function eventRoutes(config: Config, pipeline: PipelinePort): RouteSpec[]
           if (parsed.status === 400) throw new HttpError(400, formatIssues(parsed.issues));
           throw validationError(parsed.issues, 'query');
         }
-        reply.json(200, recordsJson(pipeline.query(parsed.value)), {}, true);
+        const pages = new QueryPages((query) => pipeline.query(query), parsed.value);
+        reply.pieces(200, { 'Content-Type': 'application/json' }, pages, later);
       },
     },
     {

@@ -6,7 +6,8 @@ import type { RouteDoc } from '../protocol/openApiRoutes.js';
 import { clientAddress } from './clientAddress.js';
 import { HttpError, statusLine } from './httpError.js';
 import type { RateLimiters } from './rateLimits.js';
-import { Reply, type RequestInfo, requestInfo } from './reply.js';
+import { Reply } from './reply.js';
+import { type RequestInfo, requestInfo } from './requestInfo.js';
 import type { RequestContext, RequestLog } from './requestLog.js';
 
 /** Which per-IP budget a route draws on. */

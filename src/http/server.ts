@@ -133,7 +133,8 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   const observers = { requestLog, metrics };
   registerWsApi(app, { config, pipeline, logger, publishLimiter: limiters.publish, observers }, sockets);
   registerDashboard(app, logger);
-  const api = registerRestApi(app, { config, pipeline, now, version: VERSION, logger, limiters, requestLog, metrics });
+  const restDeps = { config, pipeline, now, scheduler, version: VERSION, logger, limiters, requestLog, metrics };
+  const api = registerRestApi(app, restDeps);
 
   // Hint: exclusive, not uWS's default SO_REUSEPORT, so a second server on the same port is refused instead of sharing it.
   const listenSocket = await new Promise<us_listen_socket | false>((resolve) =>

@@ -1,0 +1,45 @@
+import type { HttpRequest } from 'uWebSockets.js';
+import { requestIdFor } from './requestLog.js';
+
+/** What a handler needs of the request, copied out synchronously (uWS requests die when the handler returns). */
+export interface RequestInfo {
+  /** Upper case, e.g. `GET`. */
+  readonly method: string;
+  readonly path: string;
+  readonly query: string;
+  readonly origin: string;
+  readonly apiKey: string;
+  readonly contentType: string;
+  readonly forwardedFor: string;
+  readonly forwardedProto: string;
+  readonly params: readonly string[];
+  /** The caller's X-Request-Id when sane, else a fresh one; echoed on the reply and in log lines. */
+  readonly requestId: string;
+}
+
+/** Percent-decode a path parameter; a malformed escape stays raw (it then matches nothing and answers 404). */
+function decodePathParameter(raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw;
+  }
+}
+
+/** Copy what we need from a uWS request. */
+export function requestInfo(req: HttpRequest, paramCount: number): RequestInfo {
+  const params: string[] = [];
+  for (let i = 0; i < paramCount; i++) params.push(decodePathParameter(req.getParameter(i) ?? ''));
+  return {
+    method: req.getMethod().toUpperCase(),
+    path: req.getUrl(),
+    query: req.getQuery() ?? '',
+    origin: req.getHeader('origin'),
+    apiKey: req.getHeader('x-api-key'),
+    contentType: req.getHeader('content-type'),
+    forwardedFor: req.getHeader('x-forwarded-for'),
+    forwardedProto: req.getHeader('x-forwarded-proto'),
+    params,
+    requestId: requestIdFor(req.getHeader('x-request-id')),
+  };
+}
