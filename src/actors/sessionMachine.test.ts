@@ -106,7 +106,7 @@ function foldEvents(logic: typeof sessionMachine, sessionId: string, events: rea
     completed_at: c.completed_at,
     counts: c.counts,
     event_count: c.event_count,
-    user_ids: c.user_ids,
+    user_ids: [...c.user_ids],
     first_offset: c.first_offset,
     last_offset: c.last_offset,
     quiz_id: c.quiz_id,

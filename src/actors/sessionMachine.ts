@@ -3,6 +3,7 @@ import { canonicalMemberText } from '../protocol/canonicalJson.js';
 import type { StoredEvent } from '../protocol/eventRecord.js';
 import type { EventType } from '../protocol/eventTypes.js';
 import type { SessionStatus } from '../protocol/sessionStatus.js';
+import { DistinctIds } from './distinctIds.js';
 import { foldSummary, type LifecycleRecord, type RecordSummary } from './sessionSummary.js';
 
 /** The lifecycle event types and the status each one leads to. */
@@ -17,7 +18,7 @@ export const LIFECYCLE: Partial<Record<EventType, SessionStatus>> = {
 /** What a session actor folds out of its events. */
 export interface SessionContext {
   readonly session_id: string;
-  readonly user_ids: string[];
+  readonly user_ids: readonly string[];
   readonly counts: Partial<Record<EventType, number>>;
   readonly event_count: number;
   readonly first_offset: number | null;
@@ -83,14 +84,14 @@ export function quizIdOf(payloadJson: string): string | null {
  */
 export function foldRecords(context: SessionContext, records: readonly SessionRecord[]): Partial<SessionContext> {
   const counts = { ...context.counts };
-  const user_ids = context.user_ids.slice();
+  const users = new DistinctIds(context.user_ids);
   let { first_offset, last_offset, quiz_id, event_count } = context;
   const before = last_offset;
   for (const record of records) {
     if (last_offset !== null && record.offset <= last_offset) continue;
     counts[record.event_type] = (counts[record.event_type] ?? 0) + 1;
     event_count++;
-    if (record.user_id !== null && !user_ids.includes(record.user_id)) user_ids.push(record.user_id);
+    if (record.user_id !== null) users.add(record.user_id);
     first_offset ??= record.offset;
     last_offset = record.offset;
   }
@@ -104,7 +105,7 @@ export function foldRecords(context: SessionContext, records: readonly SessionRe
       break;
     }
   }
-  return { counts, user_ids, first_offset, last_offset, quiz_id, event_count };
+  return { counts, user_ids: users.values, first_offset, last_offset, quiz_id, event_count };
 }
 
 /** The lifecycle part of a batch's fold: the status it leads to and the times it marks. */

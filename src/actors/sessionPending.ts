@@ -1,5 +1,6 @@
 import type { StoredEvent } from '../protocol/eventRecord.js';
 import { EVENT_TYPES, type EventType } from '../protocol/eventTypes.js';
+import { DistinctIds } from './distinctIds.js';
 import { LIFECYCLE, mentionsQuizId, quizIdOf } from './sessionMachine.js';
 import type { LifecycleRecord, RecordSummary } from './sessionSummary.js';
 
@@ -27,7 +28,7 @@ export class PendingRecords {
    * session's object its own order of keys, so the store went megamorphic: 5.3% of ingest-ws-single's I/O thread.
    */
   private readonly counts = new Uint32Array(EVENT_TYPES.length);
-  private users: string[] = [];
+  private users = new DistinctIds();
   private lifecycle: LifecycleRecord[] = [];
   private quizPayload: string | null = null;
   private quizOffset = 0;
@@ -51,7 +52,7 @@ export class PendingRecords {
     const at = TYPE_INDEX.get(type)!;
     this.counts[at] = this.counts[at]! + 1;
     const user = record.user_id;
-    if (user !== null && !this.users.includes(user)) this.users.push(user);
+    if (user !== null) this.users.add(user);
     if (LIFECYCLE[type] !== undefined) this.lifecycle.push({ offset: record.offset, event_type: type, ts: record.ts });
     if (!mentionsQuizId(record.payloadJson)) return;
     this.olderQuizzes ||= this.quizPayload !== null;
@@ -70,12 +71,12 @@ export class PendingRecords {
       last_offset: this.last,
       event_count: this.count,
       counts: this.takeCounts(),
-      user_ids: this.users,
+      user_ids: this.users.values,
       lifecycle: this.lifecycle,
       quiz_id: this.newestQuizId(older),
     };
     this.count = 0;
-    this.users = [];
+    this.users = new DistinctIds();
     this.lifecycle = [];
     this.quizPayload = null;
     this.quizOffset = 0;

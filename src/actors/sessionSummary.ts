@@ -1,4 +1,5 @@
 import type { EventType } from '../protocol/eventTypes.js';
+import { withIds } from './distinctIds.js';
 import type { SessionContext, SessionRecord } from './sessionMachine.js';
 
 /** What the lifecycle fold reads of a record. */
@@ -44,16 +45,10 @@ export function foldSummary(context: SessionContext, summary: RecordSummary): Pa
   const counts = { ...context.counts };
   for (const type of Object.keys(summary.counts) as EventType[])
     counts[type] = (counts[type] ?? 0) + (summary.counts[type] ?? 0);
-  let user_ids = context.user_ids;
-  for (const user of summary.user_ids) {
-    if (user_ids.includes(user)) continue;
-    // Hint: copied on the first new user only; a context's arrays are never changed in place.
-    if (user_ids === context.user_ids) user_ids = user_ids.slice();
-    user_ids.push(user);
-  }
   return {
     counts,
-    user_ids,
+    // Hint: a new array only when a user is new; a context's arrays are never changed in place.
+    user_ids: withIds(context.user_ids, summary.user_ids),
     event_count: context.event_count + summary.event_count,
     first_offset: context.first_offset ?? summary.first_offset,
     last_offset: summary.last_offset,
