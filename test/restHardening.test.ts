@@ -203,6 +203,22 @@ describe('GET /events of large records', () => {
     expect(rowsRead).toBe(1_000);
   });
 
+  it('answers HEAD of a long answer with the headers GET sends, reading only the first page', async () => {
+    rowsRead = 0;
+    const exchange = await rawExchange(
+      t.server.port,
+      'HEAD /events?session_id=big&limit=1000 HTTP/1.1\r\nHost: x\r\n\r\n' +
+        'GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
+    );
+    const [head, after] = parseResponses(exchange.text, [true, false]);
+    expect(head?.status).toBe(200);
+    expect(head?.headers.get('transfer-encoding')).toBe('chunked');
+    expect(head?.headers.has('content-length')).toBe(false);
+    expect(rowsRead).toBe(100);
+    expect(after?.status).toBe(200);
+    expect(JSON.parse(after!.body)).toMatchObject({ status: 'ok' });
+  });
+
   it('answers a query of one page in one write with its Content-Length, as before', async () => {
     const res = await call(`${t.base}/events?session_id=big&limit=3`);
     expect(res.headers.get('content-length')).toBe(String(Buffer.byteLength(res.text)));

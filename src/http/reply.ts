@@ -121,8 +121,8 @@ export class Reply {
   /**
    * Send a body that `pieces` produces a piece at a time (a JSON array of many records): one piece per event-loop
    * turn, and none while the client has not read what was sent, so a large reply neither holds the thread nor piles
-   * up in memory for a client that stops reading. A body of one piece (and every HEAD) goes out as one write, with
-   * its Content-Length, as `send` does; a longer one is chunked.
+   * up in memory for a client that stops reading. A body of one piece goes out as one write, with its Content-Length,
+   * as `send` does; a longer one is chunked (and a HEAD says so without producing the rest).
    */
   pieces(
     status: number,
@@ -132,13 +132,20 @@ export class Reply {
   ): void {
     if (this.finished) return;
     const first = pieces.next() ?? '';
-    if (pieces.done || this.options.head) {
-      let body = first;
-      for (let piece = pieces.next(); piece !== null; piece = pieces.next()) body += piece;
-      this.write(status, body, headers);
+    if (pieces.done) {
+      this.write(status, first, headers);
       return;
     }
     this.done = true;
+    if (this.options.head) {
+      this.res.cork(() => {
+        this.writeHead(status, headers);
+        this.res.writeHeader('Transfer-Encoding', 'chunked');
+        this.res.endWithoutBody();
+      });
+      this.report(status);
+      return;
+    }
     let waiting = false;
     const pump = (piece: string | null): void => {
       if (this.aborted) return;
