@@ -6,6 +6,7 @@ import {
   LogReplacedError,
   memoryPositionStore,
   Publisher,
+  type PublisherOptions,
   PublishTimeoutError,
   parsePosition,
   type Scheduler,
@@ -227,15 +228,17 @@ describe('the client refuses a URL that cannot work, at once', () => {
 });
 
 describe('Publisher on a scripted socket and a manual clock', () => {
-  it('retries a retryable error after backoff with the same ids, and times out a publish the server never takes', async () => {
+  /** A Publisher whose sockets are FakeSockets (none made yet) and whose time moves only with `scheduler`. */
+  function scripted(options: Partial<PublisherOptions>): { scheduler: ManualScheduler; publisher: Publisher } {
     FakeSocket.all = [];
     const scheduler = new ManualScheduler();
-    const publisher = new Publisher({
-      url: 'http://test',
-      WebSocket: FakeSocket,
-      scheduler,
+    const publisher = new Publisher({ url: 'http://test', WebSocket: FakeSocket, scheduler, lingerMs: 0, ...options });
+    return { scheduler, publisher };
+  }
+
+  it('retries a retryable error after backoff with the same ids, and times out a publish the server never takes', async () => {
+    const { scheduler, publisher } = scripted({
       random: () => 0,
-      lingerMs: 0,
       deliveryTimeoutMs: 1_000,
       backoff: { initialMs: 100, maxMs: 400 },
     });
@@ -285,15 +288,7 @@ describe('Publisher on a scripted socket and a manual clock', () => {
   });
 
   it('refuses an event that cannot be sent with a TypeError naming it, sends nothing for it, and still drains', async () => {
-    FakeSocket.all = [];
-    const scheduler = new ManualScheduler();
-    const publisher = new Publisher({
-      url: 'http://test',
-      WebSocket: FakeSocket,
-      scheduler,
-      lingerMs: 0,
-      maxInFlightEvents: 2,
-    });
+    const { scheduler, publisher } = scripted({ maxInFlightEvents: 2 });
     const valid = { event_type: 'timer_tick', source: 't' } as const;
     // What a JavaScript caller may pass where the types say an event.
     const untyped = (value: unknown) => value as typeof valid;
