@@ -849,6 +849,22 @@ export function runLogContract(name: string, open: OpenLog): void {
           expect(h.log.listSessions(undefined, 10).map((row) => row.session_id)).toEqual(['s2', 's1']);
         });
       });
+
+      it("keeps each session's latest snapshot beside its status, without reordering the listing", () => {
+        withHarness(open, (h) => {
+          h.log.saveSessionStatuses([{ session_id: 's1', status: 'active', offset: 1 }], undefined, [
+            { session_id: 's1', snapshot: '{"n":1}' },
+          ]);
+          h.log.saveSessionStatuses([{ session_id: 's2', status: 'ended', offset: 2 }]);
+          h.log.saveSessionStatuses([], undefined, [{ session_id: 's1', snapshot: '{"n":2}' }]);
+          expect(h.log.savedSession('s1')).toEqual({ status: 'active', snapshot: '{"n":2}' });
+          expect(h.log.savedSession('s2')).toEqual({ status: 'ended', snapshot: null });
+          expect(h.log.savedSession('s3')).toBeNull();
+          expect(h.log.listSessions(undefined, 10).map((row) => row.session_id)).toEqual(['s2', 's1']);
+          h.reopen();
+          expect(h.log.savedSession('s1')).toEqual({ status: 'active', snapshot: '{"n":2}' });
+        });
+      });
     });
 
     it('reports itself writable while open and not after close', () => {

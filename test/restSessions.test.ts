@@ -1,4 +1,8 @@
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Logger } from '../src/actors/logger.js';
+import { SNAPSHOT_MIN_EVENTS } from '../src/actors/sessionSnapshot.js';
 import { type EventRecord, event, getJson, ManualClock, publish } from './support/httpCall.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
 
@@ -203,6 +207,55 @@ describe('GET /api/v1/sessions/{session_id}', () => {
     // Live events keep folding into the rebuilt view.
     await publish(t.base, event({ event_type: 'session_ended', session_id: 'a' }));
     expect((await session('a')).body).toMatchObject({ status: 'ended', event_count: before.event_count + 1 });
+  });
+
+  it('after a restart, serves a long session from its snapshot, and from the log when the snapshot is unreadable', async () => {
+    const many = Array.from({ length: SNAPSHOT_MIN_EVENTS + 44 }, (_, i) =>
+      event({ event_type: i === 0 ? 'quiz_started' : 'answer_submitted', session_id: 'long', user_id: `u${i % 7}` }),
+    );
+    await publish(t.base, many.slice(0, 150));
+    await publish(t.base, [...many.slice(150), event({ event_type: 'answer_submitted', session_id: 'short' })]);
+    const before = (await session('long')).body;
+    expect(before.event_count).toBe(many.length);
+    const snapshotOf = (id: string) => {
+      const db = new Database(join(t.dir, 'events.db'), { readonly: true });
+      try {
+        return db.prepare('SELECT snapshot FROM session_snapshot WHERE session_id = ?').pluck().get(id);
+      } finally {
+        db.close();
+      }
+    };
+    // Stopping passivates every session actor: the long one is snapshotted, the short one is not worth it.
+    await t.close();
+    expect(JSON.parse(String(snapshotOf('long')))).toMatchObject({
+      status: 'in_progress',
+      context: { event_count: 300 },
+    });
+    expect(snapshotOf('short')).toBeUndefined();
+
+    const setSnapshot = (sql: string) => {
+      const side = new Database(join(t.dir, 'events.db'));
+      side.prepare(`UPDATE session_snapshot SET snapshot = ${sql} WHERE session_id = 'long'`).run();
+      side.close();
+    };
+    // Planting a user in the snapshot shows that the view starts from it instead of folding the whole log.
+    setSnapshot(`json_insert(snapshot, '$.context.user_ids[#]', 'planted')`);
+    const warnings: string[] = [];
+    const logger: Logger = { info() {}, warn: (_obj, msg) => warnings.push(msg ?? ''), error() {} };
+    t = await startTestServer({}, { now: clock.now, logger }, t.dir);
+    expect((await session('long')).body).toEqual({ ...before, user_ids: [...before.user_ids, 'planted'] });
+    // The records after the snapshot fold on top of it.
+    await publish(t.base, event({ event_type: 'quiz_completed', session_id: 'long', user_id: 'u1' }));
+    const completed = (await session('long')).body;
+    expect(completed).toMatchObject({ status: 'completed', event_count: before.event_count + 1 });
+    await t.close();
+    expect(warnings).toEqual([]);
+
+    // A snapshot is derived state: a damaged one is named in the log, and the session is folded from the log.
+    setSnapshot(`'{"version":1,'`);
+    t = await startTestServer({}, { now: clock.now, logger }, t.dir);
+    expect((await session('long')).body).toEqual({ ...completed, user_ids: before.user_ids });
+    expect(warnings).toEqual(['session snapshot not used; folding from the log']);
   });
 });
 

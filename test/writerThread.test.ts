@@ -81,12 +81,14 @@ describe('SqliteEventLog with a writer thread', () => {
     expect(appended(reopened.appendGroups([[input('e')]]))).toEqual([5]);
   });
 
-  it('queues a session status save made while a commit is in flight behind it: listed next, kept after reopen', async () => {
+  it('queues a session status and snapshot save made while a commit is in flight behind it: listed next, kept after reopen', async () => {
     const { log, path } = open();
     const pending = log.commit([[input('a'), input('b'), input('c')]]);
     log.saveSessionStatuses([{ session_id: 'a', status: 'active', offset: 1 }], 1);
     log.noteSessionsFolded(3);
-    log.saveSessionStatuses([{ session_id: 'c', status: 'ended', offset: 3 }]);
+    log.saveSessionStatuses([{ session_id: 'c', status: 'ended', offset: 3 }], undefined, [
+      { session_id: 'c', snapshot: '{"c":3}' },
+    ]);
     expect(log.listSessions(undefined, 10)).toEqual([
       { session_id: 'c', status: 'ended', offset: 3 },
       { session_id: 'a', status: 'active', offset: 1 },
@@ -96,6 +98,7 @@ describe('SqliteEventLog with a writer thread', () => {
     const reopened = open(path).log;
     expect(reopened.sessionsFoldedUpTo()).toBe(3);
     expect(reopened.listSessions('ended', 10)).toEqual([{ session_id: 'c', status: 'ended', offset: 3 }]);
+    expect(reopened.savedSession('c')).toEqual({ status: 'ended', snapshot: '{"c":3}' });
   });
 
   it('says so when a queued status save is lost with the writer thread, and the high-water stays unsaved for the run', async () => {

@@ -4,6 +4,7 @@ import type { StoredEvent } from '../protocol/eventRecord.js';
 import { isSessionStatus, type SessionStatus } from '../protocol/sessionStatus.js';
 import { sessionLogic } from './sessionLogic.js';
 import { mentionsQuizId, statusAfter } from './sessionMachine.js';
+import type { SessionSnapshot } from './sessionSnapshot.js';
 
 /** Log records read per page while looking for touched sessions. */
 const PAGE = 5_000;
@@ -40,7 +41,7 @@ export function catchUpSessionStatus(log: EventLog, fold: (sessionId: string) =>
       if (record.session_id === null) continue;
       let since = touched.get(record.session_id);
       if (since === undefined) {
-        const saved = whole ? log.sessionStatusOf(record.session_id) : null;
+        const saved = whole ? (log.savedSession(record.session_id)?.status ?? null) : null;
         since = { offset: 0, status: isSessionStatus(saved) ? saved : null };
         touched.set(record.session_id, since);
       }
@@ -103,16 +104,31 @@ export function foldSessionFromLog(log: EventLog, sessionId: string): SessionSta
   return last === null ? null : { session_id: sessionId, status: snapshot.value, offset: last };
 }
 
-/** A started session actor (a child of `parent`, id `id`) that has folded the session's records up to `upTo`. */
+/**
+ * A started session actor (a child of `parent`, id `id`) that has folded the session's records up to `upTo`: from
+ * the snapshot `restore` gives (one ending at or below `upTo`: see decodeSnapshot) and the records after it, else
+ * from the first record; `restored` is the snapshot used.
+ */
 export function hydrateSession(
   log: EventLog,
   id: string,
   sessionId: string,
   parent: AnyActorRef,
   upTo: number | undefined,
-): Actor<typeof sessionLogic> {
-  const actor = createActor(sessionLogic, { id, parent, input: { session_id: sessionId } });
+  restore: () => SessionSnapshot | null = () => null,
+): { readonly actor: Actor<typeof sessionLogic>; readonly restored: SessionSnapshot | null } {
+  const snapshot = restore();
+  const options = { id, parent, input: { session_id: sessionId } };
+  // Hint: with a snapshot, the machine starts from it and ignores the input.
+  const actor =
+    snapshot === null
+      ? createActor(sessionLogic, options)
+      : createActor(sessionLogic, {
+          ...options,
+          snapshot: sessionLogic.resolveState({ value: snapshot.status, context: snapshot.context }),
+        });
   actor.start();
-  readSession(log, sessionId, (records) => actor.send({ type: 'session.records', records }), upTo);
-  return actor;
+  const from = snapshot === null ? 1 : snapshot.context.last_offset! + 1;
+  readSession(log, sessionId, (records) => actor.send({ type: 'session.records', records }), upTo, from);
+  return { actor, restored: snapshot };
 }

@@ -16,6 +16,8 @@ export interface SessionEntry {
   touchedAt: number;
   /** Status last written to the session_status projection. */
   savedStatus: SessionStatus | null;
+  /** Records folded into the session's last snapshot, saved or read (0: none). */
+  snapshotCount: number;
   /** Neighbours in the table's touch order (see SessionTable). */
   older: SessionEntry | null;
   newer: SessionEntry | null;
@@ -29,6 +31,7 @@ export function newEntry(sessionId: string, now: number): SessionEntry {
     pending: new PendingRecords(),
     touchedAt: now,
     savedStatus: null,
+    snapshotCount: 0,
     older: null,
     newer: null,
   };

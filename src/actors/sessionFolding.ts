@@ -1,5 +1,5 @@
 import type { AnyActorRef } from 'xstate';
-import type { EventLog } from '../persistence/eventLog.js';
+import type { EventLog, SessionStatusRow } from '../persistence/eventLog.js';
 import type { StoredEvent } from '../protocol/eventRecord.js';
 import type { Logger } from './logger.js';
 import type { Scheduler } from './scheduler.js';
@@ -84,12 +84,12 @@ export class SessionFolding {
   /** The sweep's share: fold in slices, then passivate sessions idle past SESSION_IDLE_MS. */
   sweep(): void {
     this.foldSliced();
-    this.options.log.saveSessionStatuses(this.registry.passivateIdle());
+    this.save(this.registry.passivateIdle());
   }
 
   /** Fold everything pending now (before a listing reads the projection). */
   foldAll(): void {
-    this.options.log.saveSessionStatuses(this.registry.foldPending(Number.POSITIVE_INFINITY));
+    this.save(this.registry.foldPending(Number.POSITIVE_INFINITY));
   }
 
   /** A session's view, hydrated from the log when not live; null when the log has none of its events. */
@@ -110,23 +110,28 @@ export class SessionFolding {
 
   /** After retention deleted events, in-memory folds may count events that are gone: stop them all. */
   reset(): void {
-    this.options.log.saveSessionStatuses(this.registry.stopAll());
+    this.save(this.registry.stopAll());
   }
 
   /** Fold what is pending, save, and stop every session actor (shutdown). */
   stop(): void {
     this.stopped = true;
-    this.options.log.saveSessionStatuses(this.registry.stopAll());
+    this.save(this.registry.stopAll());
+  }
+
+  /** Save status rows, then the snapshots the registry took meanwhile, in one transaction. */
+  private save(rows: readonly SessionStatusRow[]): void {
+    this.options.log.saveSessionStatuses(rows, undefined, this.registry.takeSnapshots());
   }
 
   /** Fold in slices of at most FOLD_SLICE_MS, yielding to I/O between slices so delivery latency stays low. */
   private foldSliced(): void {
     if (this.folding) return;
     this.folding = true;
-    const { scheduler, log, logger } = this.options;
+    const { scheduler, logger } = this.options;
     const step = () => {
       try {
-        log.saveSessionStatuses(this.registry.foldPending(scheduler.monotonic() + FOLD_SLICE_MS));
+        this.save(this.registry.foldPending(scheduler.monotonic() + FOLD_SLICE_MS));
         if (this.registry.hasPending() && !this.stopped) {
           scheduler.immediate(step);
           return;

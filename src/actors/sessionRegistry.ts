@@ -1,11 +1,12 @@
 import type { AnyActorRef } from 'xstate';
-import type { EventLog, SessionStatusRow } from '../persistence/eventLog.js';
+import type { EventLog, SessionSnapshotRow, SessionStatusRow } from '../persistence/eventLog.js';
 import type { StoredEvent } from '../protocol/eventRecord.js';
 import { ColdStatuses } from './coldStatuses.js';
 import type { Logger } from './logger.js';
 import { catchUpSessionStatus, foldSessionFromLog, hydrateSession, quizPayloads } from './sessionCatchUp.js';
 import { type SessionEntry as Entry, newEntry, type SessionActor, SessionTable } from './sessionEntry.js';
 import { foldedBelow } from './sessionPending.js';
+import { readSnapshot, type SnapshotCadence, SnapshotQueue } from './sessionSnapshot.js';
 import { type SessionView, toView } from './sessionView.js';
 
 /** Session actor ids carry this prefix, so the supervisor can tell their failures from its subscribers'. */
@@ -25,6 +26,8 @@ export interface SessionRegistryOptions {
   readonly logger: Logger;
   /** The supervisor: session actors are its children, so their failures reach it as `xstate.error.actor.<id>`. */
   readonly parent: () => AnyActorRef;
+  /** When a session actor's state is snapshotted (the defaults of sessionSnapshot.ts unless given). */
+  readonly snapshots?: SnapshotCadence;
 }
 
 /**
@@ -43,6 +46,7 @@ export class SessionRegistry {
   private appliedUpTo = 0;
   /** Passivated or failed actors the supervisor has not stopped yet. */
   private retired: SessionActor[] = [];
+  private readonly snapshots: SnapshotQueue;
   /** Actors passivated since start (idle, over MAX_ACTIVE_SESSIONS, failed or stopped), for /metrics. */
   passivations = 0;
 
@@ -52,6 +56,7 @@ export class SessionRegistry {
   constructor(private readonly options: SessionRegistryOptions) {
     this.monotonic = options.monotonic ?? (() => performance.now());
     this.cold = new ColdStatuses(options.maxActive * COLD_PER_ACTIVE);
+    this.snapshots = new SnapshotQueue(() => options.log.firstOffset(), options.snapshots);
   }
 
   get size(): number {
@@ -114,6 +119,11 @@ export class SessionRegistry {
     return retired;
   }
 
+  /** Snapshots taken since the last call, to save after the status rows of the same call (see saveSessionStatuses). */
+  takeSnapshots(): SessionSnapshotRow[] {
+    return this.snapshots.take();
+  }
+
   /** A session actor failed: drop it if it is still the live one; the next use rebuilds it from the log. */
   failed(sessionId: string, error: unknown): void {
     this.options.logger.error(
@@ -139,7 +149,7 @@ export class SessionRegistry {
     } else this.active.touch(entry, this.options.now());
     const row = this.fold(sessionId, entry, true);
     this.noteIfFolded();
-    if (row !== null) this.options.log.saveSessionStatuses([row]);
+    if (row !== null) this.options.log.saveSessionStatuses([row], undefined, this.takeSnapshots());
     const snapshot = entry.actor!.getSnapshot();
     if (snapshot.context.event_count === 0) {
       this.passivate(sessionId);
@@ -191,19 +201,18 @@ export class SessionRegistry {
     if (entry.actor === null) {
       const first = entry.pending.firstOffset;
       const upTo = first === undefined ? undefined : first - 1;
-      entry.actor = hydrateSession(
-        this.options.log,
-        `${SESSION_ACTOR_PREFIX}${sessionId}`,
-        sessionId,
-        this.options.parent(),
-        upTo,
-      );
+      const { log, logger, parent } = this.options;
+      const restore = () => readSnapshot(log, logger, sessionId, upTo);
+      const hydrated = hydrateSession(log, `${SESSION_ACTOR_PREFIX}${sessionId}`, sessionId, parent(), upTo, restore);
+      entry.actor = hydrated.actor;
+      entry.snapshotCount = hydrated.restored?.context.event_count ?? 0;
       // The actor holds the status now; passivating it remembers it again.
       this.cold.delete(sessionId);
     }
     const summary = entry.pending.take((from, upTo) => quizPayloads(this.options.log, sessionId, from, upTo));
     if (summary !== null) entry.actor.send({ type: 'session.summary', summary });
     this.dirty.delete(entry);
+    this.snapshots.offer(entry, false);
     const snapshot = entry.actor.getSnapshot();
     const status = snapshot.value;
     if (status === entry.savedStatus || snapshot.context.last_offset === null) return null;
@@ -222,12 +231,13 @@ export class SessionRegistry {
       entry = this.active.first();
     }
     this.noteIfFolded();
-    this.options.log.saveSessionStatuses(rows);
+    this.options.log.saveSessionStatuses(rows, undefined, this.takeSnapshots());
   }
 
   private passivate(sessionId: string): void {
     const entry = this.active.get(sessionId);
     if (entry === undefined) return;
+    this.snapshots.offer(entry, true);
     this.passivations++;
     this.active.remove(entry);
     this.dirty.delete(entry);

@@ -40,6 +40,22 @@ export interface SessionStatusRow {
   readonly offset: number;
 }
 
+/**
+ * A session actor's folded state (status and context as JSON) at some offset of its session: a projection, so a
+ * session read after a restart folds only the records after it instead of the whole session.
+ */
+export interface SessionSnapshotRow {
+  readonly session_id: string;
+  readonly snapshot: string;
+}
+
+/** What the session projections hold for one session. */
+export interface SavedSession {
+  readonly status: string;
+  /** Its latest snapshot, null when none was saved. */
+  readonly snapshot: string | null;
+}
+
 /** The log's write health: a log that keeps failing to commit is not ready, though it may still serve reads. */
 export interface LogHealth {
   readonly writable: boolean;
@@ -99,17 +115,25 @@ export interface EventLog {
   deleteBefore(before: number | undefined): number;
   /**
    * Record session status changes (a projection, rebuildable from the log). `foldedUpTo`, or a high-water noted
-   * with noteSessionsFolded, is saved in the same transaction: every session record up to it is folded.
+   * with noteSessionsFolded, is saved in the same transaction: every session record up to it is folded. Snapshots
+   * replace a session's earlier one, in the same transaction, after the rows.
    */
-  saveSessionStatuses(rows: readonly SessionStatusRow[], foldedUpTo?: number): void;
+  saveSessionStatuses(
+    rows: readonly SessionStatusRow[],
+    foldedUpTo?: number,
+    snapshots?: readonly SessionSnapshotRow[],
+  ): void;
   /** The session_status projection's saved high-water offset (0 when never saved): open catches up from after it. */
   sessionsFoldedUpTo(): number;
   /** Every session record up to `upTo` is folded into rows saved or about to be saved; the next save records it. */
   noteSessionsFolded(upTo: number): void;
   /** Sessions by most recent status change, optionally only one status. */
   listSessions(status: string | undefined, limit: number): SessionStatusRow[];
-  /** A session's saved status in the projection, null when it has none. */
-  sessionStatusOf(sessionId: string): string | null;
+  /**
+   * A session's saved status and snapshot, null when the projection has no status for it. A save still queued on a
+   * writer thread may not be seen yet (what was saved before it is).
+   */
+  savedSession(sessionId: string): SavedSession | null;
   /** Hand everything appended but not yet indexed to the indexer now (normally it goes in full chunks). */
   indexTail(): void;
   /** True when the database answers a trivial query. */

@@ -141,8 +141,8 @@ function openThreaded(
   const notice = options.onNotice ?? (() => {});
   tables.sessionStatus.writeThrough({
     busy: () => thread.dead === null && thread.inFlight > 0,
-    save: (statuses, upTo) =>
-      thread.send({ statuses, upTo }, (error) => {
+    save: (statuses, upTo, snapshots) =>
+      thread.send({ statuses, upTo, snapshots }, (error) => {
         if (error === null) return;
         tables.sessionStatus.lost();
         notice(`session statuses were not saved (${message(error)}); the next start folds them from the log`);

@@ -29,4 +29,8 @@ CREATE TABLE IF NOT EXISTS session_status (
   offset INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS session_status_by_status ON session_status (status, offset);
+CREATE TABLE IF NOT EXISTS session_snapshot (
+  session_id TEXT PRIMARY KEY,
+  snapshot TEXT NOT NULL
+) WITHOUT ROWID;
 `;

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
-import type { SessionStatusRow } from './eventLog.js';
+import type { SavedSession, SessionSnapshotRow, SessionStatusRow } from './eventLog.js';
 import type { LogMeta } from './logMeta.js';
-import { lazyStatement, tupleStatement, valueStatement } from './sqlRows.js';
+import { lazyStatement, tupleStatement } from './sqlRows.js';
 
 /** A session_status row: session id, status, offset of the change. */
 type Row = [string, string, number];
@@ -14,6 +14,11 @@ export const SESSION_STATUS_UPSERT =
   'INSERT INTO session_status(session_id, status, offset) VALUES (?, ?, ?) ' +
   'ON CONFLICT(session_id) DO UPDATE SET status = excluded.status, offset = excluded.offset';
 
+/** The upsert of one session snapshot (session id, snapshot JSON); the writer thread runs it too. */
+export const SESSION_SNAPSHOT_UPSERT =
+  'INSERT INTO session_snapshot(session_id, snapshot) VALUES (?, ?) ' +
+  'ON CONFLICT(session_id) DO UPDATE SET snapshot = excluded.snapshot';
+
 /**
  * The writer thread, as the store sees it. Hint: while it has commits in flight it holds the write lock, and a save
  * on this connection would block the I/O thread until that commit ends (measured: 1.8 ms per save on average under
@@ -22,8 +27,11 @@ export const SESSION_STATUS_UPSERT =
 export interface StatusWriter {
   /** True while saves must go to the writer thread (it has unanswered work). */
   busy(): boolean;
-  /** Save there: flat (session id, status, offset) triples, and the high-water when it moves, in one transaction. */
-  save(statuses: readonly (string | number)[], upTo: number | null): void;
+  /**
+   * Save there, in one transaction: flat (session id, status, offset) triples, the high-water when it moves, and
+   * flat (session id, snapshot) pairs.
+   */
+  save(statuses: readonly (string | number)[], upTo: number | null, snapshots: readonly string[]): void;
 }
 
 /**
@@ -34,10 +42,15 @@ export class SessionStatusStore {
   private savedUpTo: number;
   private pendingUpTo = 0;
   private readonly upsert: Database.Statement<[string, string, number]>;
+  private readonly upsertSnapshot: Database.Statement<[string, string]>;
   private readonly list: Database.Statement<[number], Row>;
   private readonly listByStatus: Database.Statement<[string, number], Row>;
   private readonly byId = lazyStatement(() =>
-    valueStatement<string, [string]>(this.db, 'SELECT status FROM session_status WHERE session_id = ?'),
+    tupleStatement<[string, string | null], [string]>(
+      this.db,
+      'SELECT s.status, n.snapshot FROM session_status s LEFT JOIN session_snapshot n ON n.session_id = s.session_id ' +
+        'WHERE s.session_id = ?',
+    ),
   );
 
   /** Set when commits go to a writer thread. */
@@ -55,6 +68,7 @@ export class SessionStatusStore {
   ) {
     this.savedUpTo = Number(meta.get(SESSIONS_UPTO) ?? 0);
     this.upsert = db.prepare(SESSION_STATUS_UPSERT);
+    this.upsertSnapshot = db.prepare(SESSION_SNAPSHOT_UPSERT);
     this.list = tupleStatement(
       db,
       'SELECT session_id, status, offset FROM session_status ORDER BY offset DESC LIMIT ?',
@@ -73,20 +87,24 @@ export class SessionStatusStore {
   /**
    * Upsert rows; the high-water (given, or noted) moves in the same transaction as the rows it vouches for. With a
    * busy writer thread the save is queued there (a failure is reported by it; the next open catches up from the log).
+   * Snapshots follow the rows in the same transaction.
    */
-  save(rows: readonly SessionStatusRow[], foldedUpTo?: number): void {
+  save(rows: readonly SessionStatusRow[], foldedUpTo?: number, snapshots: readonly SessionSnapshotRow[] = []): void {
     const upTo = Math.max(foldedUpTo ?? 0, this.pendingUpTo);
     const moved = upTo > this.savedUpTo && !this.lostRows ? upTo : null;
-    if (rows.length === 0 && moved === null) return;
+    if (rows.length === 0 && moved === null && snapshots.length === 0) return;
     if (this.writer?.busy() === true) {
       const statuses: (string | number)[] = [];
       for (const row of rows) statuses.push(row.session_id, row.status, row.offset);
-      this.writer.save(statuses, moved);
+      const pairs: string[] = [];
+      for (const row of snapshots) pairs.push(row.session_id, row.snapshot);
+      this.writer.save(statuses, moved, pairs);
     } else {
       try {
         this.db.transaction(() => {
           for (const row of rows) this.upsert.run(row.session_id, row.status, row.offset);
           if (moved !== null) this.meta.set(SESSIONS_UPTO, String(moved));
+          for (const row of snapshots) this.upsertSnapshot.run(row.session_id, row.snapshot);
         })();
       } catch (error) {
         this.lost();
@@ -111,9 +129,10 @@ export class SessionStatusStore {
     if (upTo > this.pendingUpTo) this.pendingUpTo = upTo;
   }
 
-  /** A session's saved status, null when it has none. */
-  statusOf(sessionId: string): string | null {
-    return this.byId().get(sessionId) ?? null;
+  /** A session's saved status and snapshot, null when it has no status. */
+  savedSession(sessionId: string): SavedSession | null {
+    const row = this.byId().get(sessionId);
+    return row === undefined ? null : { status: row[0], snapshot: row[1] };
   }
 
   /** Sessions by most recent status change, optionally only one status. */

@@ -13,6 +13,7 @@ import {
   type LogStats,
   LogWriteError,
   type ReplayFrame,
+  type SavedSession,
   type SessionStatusRow,
 } from './eventLog.js';
 import type { EventReader } from './eventReader.js';
@@ -172,8 +173,8 @@ export class SqliteEventLog implements EventLog {
     return deleted;
   }
 
-  saveSessionStatuses(rows: readonly SessionStatusRow[], foldedUpTo?: number): void {
-    this.sessionStatus.save(rows, foldedUpTo);
+  saveSessionStatuses(...save: Parameters<EventLog['saveSessionStatuses']>): void {
+    this.sessionStatus.save(...save);
   }
 
   sessionsFoldedUpTo(): number {
@@ -190,9 +191,9 @@ export class SqliteEventLog implements EventLog {
     return this.sessionStatus.listSessions(status, limit);
   }
 
-  sessionStatusOf(sessionId: string): string | null {
-    this.threaded?.settle();
-    return this.sessionStatus.statusOf(sessionId);
+  savedSession(sessionId: string): SavedSession | null {
+    // Hint: no settle (session hydration reads this under load): a save still queued reads as the one before it.
+    return this.sessionStatus.savedSession(sessionId);
   }
 
   ping(): boolean {

@@ -40,10 +40,14 @@ function rowValues(events: readonly StoredEvent[]): (string | null)[] {
   return values;
 }
 
-/** A session_status save: flat (session id, status, offset) triples, and the projection's high-water if it moved. */
+/**
+ * A session projection save: flat (session id, status, offset) triples, the projection's high-water if it moved, and
+ * flat (session id, snapshot) pairs.
+ */
 export interface WriterStatuses {
   readonly statuses: readonly (string | number)[];
   readonly upTo: number | null;
+  readonly snapshots: readonly string[];
 }
 
 interface WriterReply {

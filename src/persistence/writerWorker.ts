@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { type MessagePort, Worker } from 'node:worker_threads';
 import { COLUMNS } from './eventRows.js';
 import { UNPACK_ROWS_SOURCE } from './packedRows.js';
-import { SESSION_STATUS_UPSERT, SESSIONS_UPTO } from './sessionStatusStore.js';
+import { SESSION_SNAPSHOT_UPSERT, SESSION_STATUS_UPSERT, SESSIONS_UPTO } from './sessionStatusStore.js';
 import { TYPE_STATS_UPTO } from './typeStats.js';
 
 /** Values per row in a commit's flat `rows` array: id, event_type, source, session_id, user_id, payload. */
@@ -60,12 +60,13 @@ function open(m) {
     meta.run('last_ts', String(c.ts));
     meta.run(w.typeStatsUpTo, String(c.first + n - 1));
   });
-  const status = db.prepare(w.statusUpsert);
+  const status = db.prepare(w.statusUpsert), snapshot = db.prepare(w.snapshotUpsert);
   // After a failed status save the high-water stays put for this session (saves already queued behind it too).
   const statuses = db.transaction((c) => {
-    const v = c.statuses;
+    const v = c.statuses, n = c.snapshots;
     for (let i = 0; i < v.length; i += 3) status.run(v[i], v[i + 1], v[i + 2]);
     if (c.upTo !== null && !s.statusLost) meta.run(w.sessionsUpTo, String(c.upTo));
+    for (let i = 0; i < n.length; i += 2) snapshot.run(n[i], n[i + 1]);
   });
   return { db, write, statuses, statusLost: false, port: m.port, signal: new Int32Array(m.signal) };
 }
@@ -104,6 +105,7 @@ function spawnWorker(): Worker {
       meta: 'INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
       typeStatsUpTo: TYPE_STATS_UPTO,
       statusUpsert: SESSION_STATUS_UPSERT,
+      snapshotUpsert: SESSION_SNAPSHOT_UPSERT,
       sessionsUpTo: SESSIONS_UPTO,
     },
   });

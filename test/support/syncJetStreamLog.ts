@@ -7,6 +7,8 @@ import {
   type LogHealth,
   type LogStats,
   LogWriteError,
+  type SavedSession,
+  type SessionSnapshotRow,
   type SessionStatusRow,
 } from '../../src/persistence/eventLog.js';
 import type { EventFilter } from '../../src/protocol/eventFilter.js';
@@ -128,8 +130,12 @@ class ProxyLog implements EventLog {
   deleteBefore(before: number | undefined): number {
     return this.call('deleteBefore', [before]) as number;
   }
-  saveSessionStatuses(rows: readonly SessionStatusRow[], foldedUpTo?: number): void {
-    this.call('saveSessionStatuses', [rows, foldedUpTo]);
+  saveSessionStatuses(
+    rows: readonly SessionStatusRow[],
+    upTo?: number,
+    snapshots?: readonly SessionSnapshotRow[],
+  ): void {
+    this.call('saveSessionStatuses', [rows, upTo, snapshots]);
   }
   sessionsFoldedUpTo(): number {
     return this.call('sessionsFoldedUpTo') as number;
@@ -140,8 +146,8 @@ class ProxyLog implements EventLog {
   listSessions(status: string | undefined, limit: number): SessionStatusRow[] {
     return this.call('listSessions', [status, limit]) as SessionStatusRow[];
   }
-  sessionStatusOf(sessionId: string): string | null {
-    return this.call('sessionStatusOf', [sessionId]) as string | null;
+  savedSession(sessionId: string): SavedSession | null {
+    return this.call('savedSession', [sessionId]) as SavedSession | null;
   }
   indexTail(): void {
     this.call('indexTail');

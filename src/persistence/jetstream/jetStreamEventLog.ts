@@ -9,6 +9,7 @@ import {
   type LogHealth,
   type LogStats,
   LogWriteError,
+  type SavedSession,
   type SessionStatusRow,
 } from '../eventLog.js';
 import type { SqliteEventLogOptions } from '../sqliteEventLog.js';
@@ -182,8 +183,8 @@ export class JetStreamEventLog implements EventLog {
     return this.parts.replica.stats(now);
   }
 
-  saveSessionStatuses(rows: readonly SessionStatusRow[], foldedUpTo?: number): void {
-    this.parts.replica.saveSessionStatuses(rows, foldedUpTo);
+  saveSessionStatuses(...save: Parameters<EventLog['saveSessionStatuses']>): void {
+    this.parts.replica.saveSessionStatuses(...save);
   }
 
   sessionsFoldedUpTo(): number {
@@ -198,8 +199,8 @@ export class JetStreamEventLog implements EventLog {
     return this.parts.replica.listSessions(status, limit);
   }
 
-  sessionStatusOf(sessionId: string): string | null {
-    return this.parts.replica.sessionStatusOf(sessionId);
+  savedSession(sessionId: string): SavedSession | null {
+    return this.parts.replica.savedSession(sessionId);
   }
 
   /** Offsets the replica serves from memory until its derived index has them (index build lag). */
