@@ -10,8 +10,9 @@ import { CLIENT_OPTIONS } from '../lib/wsClient.js';
  * `node dist/src/main.js` of a built checkout on a temp database, publishes `sessions` sessions of `perSession`
  * events each (arrays of 100 over one connection, the sessions interleaved), stops the server (SIGTERM, or SIGKILL
  * with `kill`), then for each read restarts it and times that read alone: GET /sessions/s0 (one whole session) and
- * GET /sessions?limit=1000, then once more in the same server (warm). While a read runs nothing else is served, so its
- * time is also the stall it causes.
+ * GET /sessions?limit=1000 and GET /events?session_id=s0&limit=100 (a keyed read), then once more in the same server
+ * (warm); a first read of a session the log lacks shows what any first read costs. While a read runs nothing else is
+ * served, so its time is also the stall it causes.
  *
  *   node dist/bench/tools/coldSessions.js [sessions=100] [perSession=2000] [term|kill] [checkout=.]
  *
@@ -109,15 +110,14 @@ try {
   console.log(`${sessions} sessions x ${perSession} events, stopped with ${signal}`);
   // The first restart after a kill folds what the projection missed; time the reads after it.
   if (signal === 'SIGKILL') await stop((await start()).child, 'SIGKILL');
-  for (const path of [
+  const paths = [
     '/sessions/nope',
-    '/stats',
     '/sessions/s0',
     '/sessions/s0',
     '/sessions?limit=1000',
-    '/sessions?limit=1000',
-  ])
-    console.log(await timed(path));
+    '/events?session_id=s0&limit=100',
+  ];
+  for (const path of paths) console.log(await timed(path));
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
