@@ -107,7 +107,9 @@ export function foldSessionFromLog(log: EventLog, sessionId: string): SessionSta
 /**
  * A started session actor (a child of `parent`, id `id`) that has folded the session's records up to `upTo`: from
  * the snapshot `restore` gives (one ending at or below `upTo`: see decodeSnapshot) and the records after it, else
- * from the first record; `restored` is the snapshot used.
+ * from the first record; `restored` is the snapshot used. Hint: the projection is asked only for a session with at
+ * least `fewest` records (fewer are never snapshotted), so a session new to this process costs one empty index
+ * lookup, as before snapshots (the snapshot lookup costs ~5 µs, once per new session under churn).
  */
 export function hydrateSession(
   log: EventLog,
@@ -115,9 +117,12 @@ export function hydrateSession(
   sessionId: string,
   parent: AnyActorRef,
   upTo: number | undefined,
-  restore: () => SessionSnapshot | null = () => null,
+  restore: () => SessionSnapshot | null,
+  fewest: number,
 ): { readonly actor: Actor<typeof sessionLogic>; readonly restored: SessionSnapshot | null } {
-  const snapshot = restore();
+  const probe = Math.max(1, fewest);
+  const head = log.readFrom(1, { session_id: sessionId }, probe, upTo);
+  const snapshot = head.length < probe ? null : restore();
   const options = { id, parent, input: { session_id: sessionId } };
   // Hint: with a snapshot, the machine starts from it and ignores the input.
   const actor =
@@ -128,7 +133,11 @@ export function hydrateSession(
           snapshot: sessionLogic.resolveState({ value: snapshot.status, context: snapshot.context }),
         });
   actor.start();
-  const from = snapshot === null ? 1 : snapshot.context.last_offset! + 1;
-  readSession(log, sessionId, (records) => actor.send({ type: 'session.records', records }), upTo, from);
+  const fold = (records: readonly StoredEvent[]) => actor.send({ type: 'session.records', records });
+  // The records after the snapshot; else the head read, and after it the rest when it was a full page.
+  let after = snapshot?.context.last_offset ?? null;
+  if (snapshot === null && head.length > 0) fold(head);
+  if (snapshot === null && head.length === probe) after = head[head.length - 1]!.offset;
+  if (after !== null) readSession(log, sessionId, fold, upTo, after + 1);
   return { actor, restored: snapshot };
 }

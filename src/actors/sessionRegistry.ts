@@ -203,7 +203,8 @@ export class SessionRegistry {
       const upTo = first === undefined ? undefined : first - 1;
       const { log, logger, parent } = this.options;
       const restore = () => readSnapshot(log, logger, sessionId, upTo);
-      const hydrated = hydrateSession(log, `${SESSION_ACTOR_PREFIX}${sessionId}`, sessionId, parent(), upTo, restore);
+      const id = `${SESSION_ACTOR_PREFIX}${sessionId}`;
+      const hydrated = hydrateSession(log, id, sessionId, parent(), upTo, restore, this.snapshots.cadence.minEvents);
       entry.actor = hydrated.actor;
       entry.snapshotCount = hydrated.restored?.context.event_count ?? 0;
       // The actor holds the status now; passivating it remembers it again.

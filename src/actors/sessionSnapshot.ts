@@ -120,7 +120,7 @@ export class SnapshotQueue {
 
   constructor(
     private readonly firstOffset: () => number,
-    private readonly cadence: SnapshotCadence = DEFAULT_CADENCE,
+    readonly cadence: SnapshotCadence = DEFAULT_CADENCE,
   ) {}
 
   /** Queue a snapshot of the entry's actor if one is due, and note what it counts. */
