@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type ChildServer, MAIN_JS, spawnServer } from './support/childServer.js';
+import { type ChildServer, killServer, MAIN_JS, spawnServer } from './support/childServer.js';
 import { type EventRecord, event, getJson, publish, queryEvents } from './support/httpCall.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
 
@@ -88,3 +88,55 @@ describe('node dist/src/main.js', () => {
     expect([200, 404]).toContain(during.status);
   });
 });
+
+describe('npm start', () => {
+  let dir: string;
+  let npm: ChildServer | null = null;
+  let serverPid: number | null = null;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'rep-npm-start-'));
+  });
+  afterEach(async () => {
+    if (serverPid !== null && alive(serverPid)) process.kill(serverPid, 'SIGKILL');
+    await killServer(npm ?? undefined);
+    npm = null;
+    serverPid = null;
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  // Hint: a process manager (systemd, a container runtime) that runs `npm start` signals npm; npm passes the signal
+  // to the script's shell, so the server gets it only if that shell has become the server (exec).
+  it('passes SIGTERM to the server: it shuts down cleanly and exits, keeping what it acknowledged', async () => {
+    npm = await spawnServer(join(dir, 'events.db'), { LOG_LEVEL: 'info' }, [], ['npm', 'start', '--ignore-scripts']);
+    const acked = await publish(npm.base, event({ id: 'before-term' }));
+    expect(acked.status).toBe(201);
+    const listening = /"pid":(\d+)[^\n]*"msg":"event pipeline listening"/.exec(npm.output());
+    expect(listening, npm.output()).not.toBeNull();
+    serverPid = Number(listening![1]);
+
+    npm.proc.kill('SIGTERM');
+    await npm.exited;
+    const deadline = Date.now() + 10_000;
+    while (alive(serverPid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 25));
+    expect(alive(serverPid), 'the server outlived npm').toBe(false);
+    expect(npm.output()).toMatch(/"signal":"SIGTERM"[^\n]*"msg":"shutting down"/);
+    expect(npm.output()).toMatch(/"msg":"stopped"/);
+
+    const restarted = await startTestServer({}, {}, dir);
+    try {
+      expect((await getJson(restarted.base, '/events/before-term')).body).toEqual(acked.body);
+    } finally {
+      await restarted.close();
+    }
+  });
+});
+
+/** Whether a process with this id exists (signal 0 only checks). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -31,14 +31,22 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Start `node dist/src/main.js` on a free port with the database at `databasePath`; resolves once /health answers. */
+/** The repository's root, where `npm start` runs. */
+export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/**
+ * Start `node dist/src/main.js` on a free port with the database at `databasePath`; resolves once /health answers.
+ * With `command` (e.g. `['npm', 'start', '--ignore-scripts']`), that runs in the repository's root instead.
+ */
 export async function spawnServer(
   databasePath: string,
   env: Record<string, string> = {},
   nodeArgs: readonly string[] = [],
+  command: readonly [string, ...string[]] = [process.execPath, ...nodeArgs, MAIN_JS],
 ): Promise<ChildServer> {
   const port = await freePort();
-  const proc = spawn(process.execPath, [...nodeArgs, MAIN_JS], {
+  const proc = spawn(command[0], command.slice(1), {
+    cwd: REPO_ROOT,
     env: {
       ...process.env,
       HOST: '127.0.0.1',
