@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type ChildServer, killServer, MAIN_JS, spawnServer } from './support/childServer.js';
 import { type EventRecord, event, getJson, publish, queryEvents } from './support/httpCall.js';
+import { waitFor } from './support/pipelineRest.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
 
 /** `node dist/src/main.js` with info logs, so the no-stack-trace check sees everything it prints. */
@@ -110,17 +111,18 @@ describe('npm start', () => {
     npm = await spawnServer(join(dir, 'events.db'), { LOG_LEVEL: 'info' }, [], ['npm', 'start', '--ignore-scripts']);
     const acked = await publish(npm.base, event({ id: 'before-term' }));
     expect(acked.status).toBe(201);
-    const listening = /"pid":(\d+)[^\n]*"msg":"event pipeline listening"/.exec(npm.output());
-    expect(listening, npm.output()).not.toBeNull();
-    serverPid = Number(listening![1]);
+    // Hint: /health can answer before the log line has come through the pipe; wait for it.
+    const listeningLine = /"pid":(\d+)[^\n]*"msg":"event pipeline listening"/;
+    const listening = await waitFor(() => listeningLine.exec(npm!.output()), 'the listening line');
+    serverPid = Number(listening[1]);
 
     npm.proc.kill('SIGTERM');
     await npm.exited;
-    const deadline = Date.now() + 10_000;
-    while (alive(serverPid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 25));
-    expect(alive(serverPid), 'the server outlived npm').toBe(false);
+    // Before exec, npm's shell died here and the server kept running: this wait timed out.
+    await waitFor(() => !alive(serverPid!), 'the server to exit after npm');
+    // Its last lines may still be in the pipe as it goes.
+    await waitFor(() => /"msg":"stopped"/.test(npm!.output()), 'the "stopped" line');
     expect(npm.output()).toMatch(/"signal":"SIGTERM"[^\n]*"msg":"shutting down"/);
-    expect(npm.output()).toMatch(/"msg":"stopped"/);
 
     const restarted = await startTestServer({}, {}, dir);
     try {
