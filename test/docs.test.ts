@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLOSE_ACK_BACKLOG } from '../src/http/wsPublish.js';
 import { CLOSE_AT_CAPACITY } from '../src/http/wsSubscribe.js';
 import { ASYNCAPI_MESSAGES, CLOSE_CODES } from '../src/protocol/asyncApiMessages.js';
-import { parseEventQuery } from '../src/protocol/eventQuery.js';
+import { EVENT_QUERY_PARAMS, parseEventQuery } from '../src/protocol/eventQuery.js';
 import { OPENAPI_SCHEMAS } from '../src/protocol/openApiComponents.js';
 import { API_PREFIX, openApiDocument, openApiPath, UndocumentedRouteError } from '../src/protocol/openApiDocument.js';
 import { ROUTE_DOCS } from '../src/protocol/openApiRoutes.js';
@@ -126,6 +126,11 @@ describe('OpenAPI document', () => {
       const parsed = parseEventQuery(new Map([[param.name, String(param.example)]]));
       expect(parsed.ok, param.name).toBe(true);
     }
+  });
+
+  it('documents exactly the query parameters GET /events reads (the others are named as ignored)', () => {
+    const documented = ROUTE_DOCS['GET /events']!.parameters!.map((p) => p.name);
+    expect(new Set(documented)).toEqual(EVENT_QUERY_PARAMS);
   });
 
   it('every documented path answers on a real server (no 404), path parameters filled with their examples', async () => {

@@ -1,5 +1,6 @@
 import type { HttpResponse } from 'uWebSockets.js';
 import type { Logger } from '../actors/logger.js';
+import { IGNORED_PARAMS_HEADER } from '../protocol/queryParams.js';
 import { HttpError, statusLine } from './httpError.js';
 
 /** Headers every response carries (the old service's set). */
@@ -13,6 +14,8 @@ const SECURITY_HEADERS: readonly [string, string][] = [
 
 /** Sent only on requests that arrived over https (via a trusted TLS proxy). */
 const HSTS = 'max-age=31536000; includeSubDomains';
+/** Response headers a cross-origin script may read: the request id, ignored parameters, when to retry. */
+const EXPOSED_HEADERS = `X-Request-Id, ${IGNORED_PARAMS_HEADER}, Retry-After`;
 
 /** How a Reply answers: CORS origin to allow, HEAD (headers only), https (adds HSTS), and where to log failures. */
 export interface ReplyOptions {
@@ -208,6 +211,8 @@ export class Reply {
     const corsOrigin = this.options.corsOrigin;
     if (corsOrigin !== null) {
       res.writeHeader('Access-Control-Allow-Origin', corsOrigin);
+      // Hint: a browser's script sees only safelisted response headers unless they are exposed.
+      res.writeHeader('Access-Control-Expose-Headers', EXPOSED_HEADERS);
       if (corsOrigin !== '*') res.writeHeader('Vary', 'Origin');
     }
     for (const name in headers) res.writeHeader(name, headers[name]!);

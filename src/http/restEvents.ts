@@ -1,22 +1,18 @@
 import { isUtf8 } from 'node:buffer';
 import type { PipelinePort } from '../actors/pipelinePort.js';
 import type { Config } from '../config.js';
-import { parseEventQuery } from '../protocol/eventQuery.js';
+import { EVENT_QUERY_PARAMS, parseEventQuery } from '../protocol/eventQuery.js';
 import { recordJson, recordsJson } from '../protocol/eventRecord.js';
 import { formatIssues } from '../protocol/issue.js';
 import { publishInputs, readPublishMessage } from '../protocol/publishMessage.js';
 import { type PublishReply, publishReply } from '../protocol/publishReply.js';
 import { QueryPages } from '../protocol/queryPages.js';
+import { ignoredParamsHeader, readQuery, unknownParams } from '../protocol/queryParams.js';
 import { parseRetentionQuery } from '../protocol/retentionQuery.js';
 import { HttpError } from './httpError.js';
 import { type Reply, readBody } from './reply.js';
 import type { RouteSpec } from './restRouter.js';
 import { validationError } from './validationError.js';
-
-/** Query parameters as a plain map (the last value of a repeated name wins, as before). */
-export function queryMap(query: string): Map<string, string> {
-  return new Map(new URLSearchParams(query));
-}
 
 /** The parsed POST /events body: one event, or an all-or-nothing array. */
 function parseBody(body: Buffer): unknown {
@@ -66,19 +62,21 @@ export function eventRoutes(config: Config, pipeline: PipelinePort, later: (fn: 
     },
     {
       // Hint: an empty filter value (`?session_id=`) means no filter, as in the old service; empty ids are refused
-      // at publish, so no stored event has one to match.
+      // at publish, so no stored event has one to match. Unknown parameters are ignored, as there, and named in a
+      // header, so `?sesion_id=` is visible rather than silently answering every session.
       method: 'GET',
       pattern: '/events',
       rate: 'query',
       auth: true,
       handler: (info, reply) => {
-        const parsed = parseEventQuery(queryMap(info.query));
+        const parsed = parseEventQuery(readQuery(info.query));
         if (!parsed.ok) {
           if (parsed.status === 400) throw new HttpError(400, formatIssues(parsed.issues));
           throw validationError(parsed.issues, 'query');
         }
         const pages = new QueryPages((query) => pipeline.query(query), parsed.value);
-        reply.pieces(200, { 'Content-Type': 'application/json' }, pages, later);
+        const ignored = ignoredParamsHeader(unknownParams(info.query, EVENT_QUERY_PARAMS));
+        reply.pieces(200, { 'Content-Type': 'application/json', ...ignored }, pages, later);
       },
     },
     {

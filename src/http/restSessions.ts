@@ -1,10 +1,12 @@
 import type { PipelinePort } from '../actors/pipelinePort.js';
 import { type Issue, preview } from '../protocol/issue.js';
+import { ignoredParamsHeader, parseLimit, readQuery, unknownParams } from '../protocol/queryParams.js';
 import { isSessionStatus, SESSION_STATUSES } from '../protocol/sessionStatus.js';
 import { HttpError } from './httpError.js';
-import { queryMap } from './restEvents.js';
 import type { RouteSpec } from './restRouter.js';
 import { validationError } from './validationError.js';
+
+const LIST_PARAMS: ReadonlySet<string> = new Set(['status', 'limit']);
 
 /** GET /sessions and /sessions/{id}: views folded from the log. */
 export function sessionRoutes(pipeline: PipelinePort): RouteSpec[] {
@@ -26,10 +28,8 @@ export function sessionRoutes(pipeline: PipelinePort): RouteSpec[] {
       rate: 'query',
       auth: true,
       handler: (info, reply) => {
-        const params = queryMap(info.query);
+        const params = readQuery(info.query);
         const status = params.get('status') || undefined;
-        const limitText = params.get('limit') || '100';
-        const limit = Number(limitText);
         const issues: Issue[] = [];
         if (status !== undefined && !isSessionStatus(status)) {
           issues.push({
@@ -37,11 +37,11 @@ export function sessionRoutes(pipeline: PipelinePort): RouteSpec[] {
             message: `must be one of ${SESSION_STATUSES.join(', ')} (got ${preview(status)})`,
           });
         }
-        if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
-          issues.push({ field: 'limit', message: `must be an integer from 1 to 1000 (got ${preview(limitText)})` });
+        const limit = parseLimit(params.get('limit'), issues);
         if (issues.length > 0) throw validationError(issues, 'query');
         // Hint: the port folds pending records first, so the listing is current.
-        reply.json(200, pipeline.sessionList(status, limit));
+        const ignored = ignoredParamsHeader(unknownParams(info.query, LIST_PARAMS));
+        reply.json(200, pipeline.sessionList(status, limit), ignored);
       },
     },
   ];

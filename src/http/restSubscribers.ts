@@ -1,9 +1,11 @@
 import type { PipelinePort } from '../actors/pipelinePort.js';
 import { formatTimestamp } from '../protocol/eventRecord.js';
-import { preview } from '../protocol/issue.js';
-import { queryMap } from './restEvents.js';
+import type { Issue } from '../protocol/issue.js';
+import { ignoredParamsHeader, parseLimit, readQuery, unknownParams } from '../protocol/queryParams.js';
 import type { RouteSpec } from './restRouter.js';
 import { validationError } from './validationError.js';
+
+const LIMIT_ONLY: ReadonlySet<string> = new Set(['limit']);
 
 /** GET /subscribers: live subscribers by mode, and the most lagging ones with their filter, position and lag. */
 export function subscriberRoutes(pipeline: PipelinePort): RouteSpec[] {
@@ -14,21 +16,23 @@ export function subscriberRoutes(pipeline: PipelinePort): RouteSpec[] {
       rate: 'query',
       auth: true,
       handler: (info, reply) => {
-        const limitText = queryMap(info.query).get('limit') || '100';
-        const limit = Number(limitText);
-        if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
-          const message = `must be an integer from 1 to 1000 (got ${preview(limitText)})`;
-          throw validationError([{ field: 'limit', message }], 'query');
-        }
+        const issues: Issue[] = [];
+        const limit = parseLimit(readQuery(info.query).get('limit'), issues);
+        if (issues.length > 0) throw validationError(issues, 'query');
         const listing = pipeline.subscribers(limit);
-        reply.json(200, {
-          ...listing,
-          subscribers: listing.subscribers.map((row) => ({
-            ...row,
-            connected_at: formatTimestamp(row.connected_at),
-            last_activity: formatTimestamp(row.last_activity),
-          })),
-        });
+        const ignored = ignoredParamsHeader(unknownParams(info.query, LIMIT_ONLY));
+        reply.json(
+          200,
+          {
+            ...listing,
+            subscribers: listing.subscribers.map((row) => ({
+              ...row,
+              connected_at: formatTimestamp(row.connected_at),
+              last_activity: formatTimestamp(row.last_activity),
+            })),
+          },
+          ignored,
+        );
       },
     },
   ];

@@ -1,6 +1,7 @@
 import type { EventFilter } from './eventFilter.js';
 import { type EventType, isEventType, unknownEventType } from './eventTypes.js';
 import { type Issue, preview } from './issue.js';
+import { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT, parseLimit } from './queryParams.js';
 import { invalidTimestamp, parseIsoTimestamp } from './timestamp.js';
 
 /** A validated GET /events query. */
@@ -23,8 +24,22 @@ export type QueryParseResult =
   | { readonly ok: true; readonly value: EventQuery }
   | { readonly ok: false; readonly status: 400 | 422; readonly issues: readonly Issue[] };
 
-export const DEFAULT_QUERY_LIMIT = 100;
-export const MAX_QUERY_LIMIT = 1000;
+export const DEFAULT_QUERY_LIMIT = DEFAULT_LIST_LIMIT;
+export const MAX_QUERY_LIMIT = MAX_LIST_LIMIT;
+
+/** Every query parameter GET /events reads; others are ignored (as the old service did) and named in a header. */
+export const EVENT_QUERY_PARAMS: ReadonlySet<string> = new Set([
+  'event_type',
+  'session_id',
+  'user_id',
+  'source',
+  'since',
+  'until',
+  'limit',
+  'order',
+  'after_offset',
+  'before_offset',
+]);
 
 const INTEGER_PATTERN = /^-?\d+$/;
 
@@ -37,7 +52,7 @@ function parseOffset(name: string, text: string | undefined, issues: Issue[]): n
   return Number(text);
 }
 
-/** Validate GET /events query parameters (a plain map of name → value). */
+/** Validate GET /events query parameters (a plain map of name → value, as readQuery makes it). */
 export function parseEventQuery(params: ReadonlyMap<string, string>): QueryParseResult {
   const timestampIssues: Issue[] = [];
   const issues: Issue[] = [];
@@ -58,17 +73,7 @@ export function parseEventQuery(params: ReadonlyMap<string, string>): QueryParse
   }
   if (timestampIssues.length > 0) return { ok: false, status: 400, issues: timestampIssues };
 
-  let limit = DEFAULT_QUERY_LIMIT;
-  const limitText = params.get('limit');
-  if (limitText !== undefined && limitText !== '') {
-    const n = Number(limitText);
-    if (!INTEGER_PATTERN.test(limitText) || n < 1 || n > MAX_QUERY_LIMIT) {
-      issues.push({
-        field: 'limit',
-        message: `must be an integer from 1 to ${MAX_QUERY_LIMIT} (got ${preview(limitText)})`,
-      });
-    } else limit = n;
-  }
+  const limit = parseLimit(params.get('limit'), issues);
 
   const orderText = params.get('order') ?? 'desc';
   if (orderText !== 'asc' && orderText !== 'desc') {
