@@ -72,9 +72,27 @@ describe('query parameters on the REST listings', () => {
     expect(res?.headers.has('set-cookie')).toBe(false);
   });
 
-  it('lets a cross-origin script read the request id, the ignored parameters and Retry-After', async () => {
+  it('lets a cross-origin script read the request id, the ignored names and Retry-After', async () => {
     const res = await getJson(t.base, '/events?limit=1', { Origin: 'https://dashboard.example' });
     const exposed = (res.headers.get('access-control-expose-headers') ?? '').split(', ');
-    expect(exposed).toEqual(['X-Request-Id', 'X-Ignored-Query-Params', 'Retry-After']);
+    expect(exposed).toEqual(['X-Request-Id', 'X-Ignored-Query-Params', 'X-Ignored-Fields', 'Retry-After']);
+  });
+
+  it('stores a publish with fields no rule reads, as the old service did, and names them in X-Ignored-Fields', async () => {
+    const single = await publish(t.base, event({ sessionId: 's9', timestamp: '2020-01-01T00:00:00Z' }));
+    expect(single.status).toBe(201);
+    expect(single.body).toMatchObject({ session_id: null });
+    expect(single.body.timestamp).not.toBe('2020-01-01T00:00:00.000Z');
+    expect(single.headers.get('x-ignored-fields')).toBe('sessionId, timestamp');
+    const batch = await publish<EventRecord[]>(t.base, [
+      event({ userId: 'u' }),
+      event(),
+      event({ userId: 'v', ref: 1 }),
+    ]);
+    expect(batch.status).toBe(201);
+    expect(batch.headers.get('x-ignored-fields')).toBe('userId, ref');
+    const clean = await publish(t.base, event({ session_id: 's9', user_id: 'u', payload: {}, id: 'clean-1' }));
+    expect(clean.status).toBe(201);
+    expect(clean.headers.get('x-ignored-fields')).toBeNull();
   });
 });

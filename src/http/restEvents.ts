@@ -4,7 +4,7 @@ import type { Config } from '../config.js';
 import { EVENT_QUERY_PARAMS, parseEventQuery } from '../protocol/eventQuery.js';
 import { recordJson, recordsJson } from '../protocol/eventRecord.js';
 import { formatIssues } from '../protocol/issue.js';
-import { publishInputs, readPublishMessage } from '../protocol/publishMessage.js';
+import { ignoredFieldsHeader, publishInputs, readPublishMessage } from '../protocol/publishMessage.js';
 import { type PublishReply, publishReply } from '../protocol/publishReply.js';
 import { QueryPages } from '../protocol/queryPages.js';
 import { ignoredParamsHeader, readQuery, unknownParams } from '../protocol/queryParams.js';
@@ -25,13 +25,13 @@ function parseBody(body: Buffer): unknown {
   }
 }
 
-/** Render a publish reply: the stored record(s), or the old service's `{detail}` with its status. */
-function renderPublish(reply: Reply, result: PublishReply, isArray: boolean): void {
+/** Render a publish reply: the stored record(s) with `headers`, or the old service's `{detail}` with its status. */
+function renderPublish(reply: Reply, result: PublishReply, isArray: boolean, headers: Record<string, string>): void {
   if (result.kind === 'refused') {
     reply.json(result.status, { detail: result.message }, result.status === 503 ? { 'Retry-After': '1' } : {});
     return;
   }
-  reply.json(result.status, isArray ? recordsJson(result.records) : recordJson(result.records[0]!), {}, true);
+  reply.json(result.status, isArray ? recordsJson(result.records) : recordJson(result.records[0]!), headers, true);
 }
 
 /** POST, GET and DELETE /events and GET /events/{id}. */
@@ -49,8 +49,9 @@ export function eventRoutes(config: Config, pipeline: PipelinePort, later: (fn: 
           const parsed = publishInputs(message, config, 'body');
           if (!parsed.ok) throw validationError(parsed.issues, 'body', body.byteLength);
           const isArray = message.isBatch;
+          const ignored = ignoredFieldsHeader(message.items);
           const accepted = pipeline.submit(parsed.value, (outcome) =>
-            reply.run(() => renderPublish(reply, publishReply(outcome), isArray)),
+            reply.run(() => renderPublish(reply, publishReply(outcome), isArray, ignored)),
           );
           if (!accepted) {
             const detail = pipeline.stopping

@@ -107,7 +107,7 @@ export const ROUTE_DOCS: Readonly<Record<string, RouteDoc>> = {
   'POST /events': {
     summary: 'Publish one event or an all-or-nothing batch',
     description:
-      'Acked after the group commit that makes the events durable. A producer `id` makes the publish idempotent: the same id and content answers 200 with the stored record; the same id with other content is a 409.',
+      'Acked after the group commit that makes the events durable. A producer `id` makes the publish idempotent: the same id and content answers 200 with the stored record; the same id with other content is a 409. Fields no rule reads are accepted, not stored, and named in the `X-Ignored-Fields` response header.',
     tag: 'events',
     body: { schema: 'PublishBody', example: ex.EVENT_INPUT_EXAMPLE, description: 'One event, or an array of events' },
     responses: {

@@ -2,7 +2,13 @@ import fc from 'fast-check';
 import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
 import { formatIssues, moreIssues } from './issue.js';
-import { PublishBodySchema, PublishMessageSchema, publishInputs, readPublishMessage } from './publishMessage.js';
+import {
+  ignoredFieldsHeader,
+  PublishBodySchema,
+  PublishMessageSchema,
+  publishInputs,
+  readPublishMessage,
+} from './publishMessage.js';
 
 const limits = { maxPayloadKeys: 100, maxPayloadBytes: 65_536, maxJsonDepth: 32 };
 const event = (extra: Record<string, unknown> = {}) => ({
@@ -159,5 +165,33 @@ describe('publishInputs', () => {
       'events',
     );
     expect(parsed.ok && parsed.value.map((input) => input.id)).toEqual(['a', 'b']);
+  });
+});
+
+describe('ignoredFieldsHeader', () => {
+  it('names each field no event rule reads once, across a batch, and nothing when every field is known', () => {
+    const base = { event_type: 'quiz_started', source: 's' };
+    const items = [{ ...base, sessionId: 'x', timestamp: 't' }, 5, null, [1], { ...base, timestamp: 'u', Payload: {} }];
+    expect(ignoredFieldsHeader(items)).toEqual({ 'X-Ignored-Fields': 'sessionId, timestamp, Payload' });
+    const known = { ...base, session_id: 's', user_id: 'u', payload: {}, id: 'i' };
+    expect(ignoredFieldsHeader([known, {}])).toEqual({});
+  });
+
+  it('names exactly the keys outside the event schema (property)', () => {
+    const fields = ['event_type', 'source', 'session_id', 'user_id', 'payload', 'id'];
+    fc.assert(
+      fc.property(
+        fc.array(fc.dictionary(fc.oneof(fc.constantFrom(...fields), fc.string()), fc.jsonValue())),
+        (items) => {
+          const extras = new Set(items.flatMap((item) => Object.keys(item).filter((key) => !fields.includes(key))));
+          const header = ignoredFieldsHeader(items)['X-Ignored-Fields'];
+          if (extras.size === 0) expect(header).toBeUndefined();
+          else {
+            const named = [...extras].slice(0, 10).map((key) => encodeURIComponent(key.slice(0, 64)));
+            expect(header).toBe([...named, ...(extras.size > 10 ? ['...'] : [])].join(', '));
+          }
+        },
+      ),
+    );
   });
 });

@@ -1,5 +1,6 @@
 import * as v from 'valibot';
-import { type EventInput, isPlainObject, type PayloadLimits, parseEventInput } from './eventInput.js';
+import { type EventInput, EventInputSchema, isPlainObject, type PayloadLimits, parseEventInput } from './eventInput.js';
+import { ignoredNamesHeader } from './ignoredNames.js';
 import { IssueList } from './issue.js';
 
 /** A publish message unwrapped: its events, whether it was a batch (array or envelope), and the `ref` to echo. */
@@ -91,4 +92,23 @@ export function publishInputs(message: PublishMessage, limits: PayloadLimits, em
   if (!issues.empty && !isBatch && isPlainObject(items[0]) && items[0].events !== undefined)
     issues.add([{ field: 'events', message: ENVELOPE_HINT }]);
   return issues.empty ? { ok: true, value: inputs } : { ok: false, issues };
+}
+
+/** The response header naming fields the events of a REST publish carried that no rule reads (nothing stores them). */
+export const IGNORED_FIELDS_HEADER = 'X-Ignored-Fields';
+
+const EVENT_FIELDS: ReadonlySet<string> = new Set(Object.keys(EventInputSchema.entries));
+
+/**
+ * The X-Ignored-Fields header for a publish's events: each field name no event rule reads, once (a `sessionId` or a
+ * producer's own `timestamp`, which the server's stamp replaces), so a misspelt field is visible. Extras stay
+ * accepted, as the old service accepted them.
+ */
+export function ignoredFieldsHeader(items: readonly unknown[]): Record<string, string> {
+  const ignored = new Set<string>();
+  for (const item of items) {
+    if (!isPlainObject(item)) continue;
+    for (const key in item) if (!EVENT_FIELDS.has(key)) ignored.add(key);
+  }
+  return ignoredNamesHeader(IGNORED_FIELDS_HEADER, [...ignored]);
 }

@@ -1,3 +1,4 @@
+import { ignoredNamesHeader } from './ignoredNames.js';
 import { type Issue, preview } from './issue.js';
 
 /** The most records, sessions or subscribers one listing answers with. */
@@ -7,9 +8,6 @@ export const DEFAULT_LIST_LIMIT = 100;
 
 /** The response header naming query parameters the route does not know (so a misspelt filter is visible). */
 export const IGNORED_PARAMS_HEADER = 'X-Ignored-Query-Params';
-/** At most this many names, each cut to NAME_CHARS, go in the header: it stays small whatever the query holds. */
-const HEADER_NAMES = 10;
-const NAME_CHARS = 64;
 
 const DIGITS = /^\d+$/;
 
@@ -50,15 +48,7 @@ export function unknownParams(query: string, known: ReadonlySet<string>): string
   return [...unknown];
 }
 
-/**
- * The header listing `names` (none when empty). Hint: the names come from the client, so each is percent-encoded
- * (no CR, LF or comma can reach the header) and the list is bounded; a longer list ends with `...`.
- */
+/** The X-Ignored-Query-Params header naming `names` (none when empty); see ignoredNamesHeader. */
 export function ignoredParamsHeader(names: readonly string[]): Record<string, string> {
-  if (names.length === 0) return {};
-  // Hint: cut by code points, so no half of a surrogate pair reaches encodeURIComponent (it would throw).
-  const cut = (name: string) => Array.from(name).slice(0, NAME_CHARS).join('');
-  const shown = names.slice(0, HEADER_NAMES).map((name) => encodeURIComponent(cut(name)));
-  if (names.length > HEADER_NAMES) shown.push('...');
-  return { [IGNORED_PARAMS_HEADER]: shown.join(', ') };
+  return ignoredNamesHeader(IGNORED_PARAMS_HEADER, names);
 }
