@@ -45,6 +45,20 @@ describe('/ws/publish', () => {
     }
   });
 
+  it('names fields no rule reads in the ack (`ignored`, before `ref`), and stores the event without them', async () => {
+    const p = await publisher();
+    p.send({ event_type: 'quiz_started', source: 'quiz_engine', sessionId: 's9', timestamp: 'yesterday', ref: 7 });
+    const single = await p.next();
+    expect(Object.keys(single)).toEqual(['status', 'event_id', 'offset', 'duplicate', 'ignored', 'ref']);
+    expect(single).toMatchObject({ status: 'ok', ignored: ['sessionId', 'timestamp'], ref: 7 });
+    const stored = await getJson<WireRecord>(`${t.base}/events/${single.event_id as string}`);
+    expect(stored.body).toMatchObject({ session_id: null, event_type: 'quiz_started' });
+    p.send({ ref: 'b', events: [eventBody({ userId: 'u' }), eventBody(), eventBody({ userId: 'v', ref: 1 })] });
+    expect(await p.next()).toMatchObject({ status: 'ok', count: 3, ignored: ['userId', 'ref'], ref: 'b' });
+    p.send([eventBody({ session_id: 's1', user_id: 'u', payload: {}, id: 'ws-clean-1' })]);
+    expect(await p.next()).not.toHaveProperty('ignored');
+  });
+
   it('acks a JSON array once, with consecutive offsets, and stores every event in order', async () => {
     const p = await publisher();
     const head = (await stats(t.base)).head_offset;

@@ -6,7 +6,7 @@ import type { EventInput } from '../protocol/eventInput.js';
 import { fastEventBatch, fastSingleEvent } from '../protocol/fastPublish.js';
 import { formatIssues } from '../protocol/issue.js';
 import { decodeJsonMessage } from '../protocol/jsonMessage.js';
-import { publishInputs, readPublishMessage } from '../protocol/publishMessage.js';
+import { ignoredEventFields, publishInputs, readPublishMessage } from '../protocol/publishMessage.js';
 import { withRef, wsPublishAckText } from '../protocol/publishReply.js';
 import { errorMessage, type ServerMessage } from '../protocol/serverMessages.js';
 import type { AckSink } from './ackQueue.js';
@@ -30,6 +30,8 @@ export interface PublishDeps {
 }
 
 const INTERNAL_ERROR = JSON.stringify(errorMessage('internal error'));
+/** A reply slot's ignored fields until the message names some. */
+const NO_FIELDS: readonly string[] = [];
 
 /** An error reply, rendered. */
 function rendered(body: ServerMessage): string {
@@ -87,6 +89,7 @@ class AckFlusher {
 class ReplySlot {
   isBatch = false;
   ref: unknown = undefined;
+  ignored: readonly string[] = NO_FIELDS;
 
   constructor(
     private readonly ws: WebSocket<Connection>,
@@ -110,7 +113,7 @@ class ReplySlot {
 /** The group commit's answer to one message: its ack (or refusal) fills the message's reply slot. */
 function settled(outcome: SubmitOutcome, slot: ReplySlot): void {
   try {
-    const ack = wsPublishAckText(outcome, slot.isBatch, slot.ref);
+    const ack = wsPublishAckText(outcome, slot.isBatch, slot.ref, slot.ignored);
     slot.reply(ack.text, ack.offset);
   } catch (error) {
     slot.failed('ws publish ack', error);
@@ -182,6 +185,8 @@ function handlePublish(text: string, ip: string, deps: PublishDeps, slot: ReplyS
     slot.reply(rendered(withRef(errorMessage(formatIssues(parsed.issues.summarized())), ref)), 0);
     return;
   }
+  // Hint: the fast paths above take only the known fields, so only this path can meet fields it ignores.
+  slot.ignored = ignoredEventFields(message);
   submit(parsed.value, isBatch, ref, deps, slot);
 }
 

@@ -42,6 +42,7 @@ export const PublishAckSchema = v.object({
   event_id: v.string(),
   offset,
   duplicate: v.boolean(),
+  ignored: v.exactOptional(v.array(v.string())),
   ref,
 });
 export type PublishAckMatches = Assert<Exactly<v.InferOutput<typeof PublishAckSchema>, m.PublishAck>>;
@@ -53,6 +54,7 @@ export const BatchPublishAckSchema = v.object({
   first_offset: offset,
   last_offset: offset,
   duplicates: offset,
+  ignored: v.exactOptional(v.array(v.string())),
   ref,
 });
 export type BatchAckMatches = Assert<Exactly<v.InferOutput<typeof BatchPublishAckSchema>, m.BatchPublishAck>>;

@@ -3,6 +3,7 @@ import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
 import { formatIssues, moreIssues } from './issue.js';
 import {
+  ignoredEventFields,
   ignoredFieldsHeader,
   PublishBodySchema,
   PublishMessageSchema,
@@ -165,6 +166,15 @@ describe('publishInputs', () => {
       'events',
     );
     expect(parsed.ok && parsed.value.map((input) => input.id)).toEqual(['a', 'b']);
+  });
+});
+
+describe('ignoredEventFields', () => {
+  it("reads a single event's ref (its ack echoes it) and names a batch item's", () => {
+    const item = { event_type: 'quiz_started', source: 's', ref: 1, timestamp: 't' };
+    expect(ignoredEventFields(readPublishMessage(item, 'message'))).toEqual(['timestamp']);
+    expect(ignoredEventFields(readPublishMessage([item], 'message'))).toEqual(['ref', 'timestamp']);
+    expect(ignoredEventFields(readPublishMessage({ ref: 2, events: [item] }, 'message'))).toEqual(['ref', 'timestamp']);
   });
 });
 

@@ -105,10 +105,18 @@ const EVENT_FIELDS: ReadonlySet<string> = new Set(Object.keys(EventInputSchema.e
  * accepted, as the old service accepted them.
  */
 export function ignoredFieldsHeader(items: readonly unknown[]): Record<string, string> {
+  return ignoredNamesHeader(IGNORED_FIELDS_HEADER, ignoredEventFields({ items, isBatch: true, ref: undefined }));
+}
+
+/**
+ * The field names of a publish's events that no event rule reads, once each, in order; a single event's `ref` is
+ * read (echoed in its ack), a batch item's is not.
+ */
+export function ignoredEventFields(message: PublishMessage): string[] {
   const ignored = new Set<string>();
-  for (const item of items) {
+  for (const item of message.items) {
     if (!isPlainObject(item)) continue;
-    for (const key in item) if (!EVENT_FIELDS.has(key)) ignored.add(key);
+    for (const key in item) if (!EVENT_FIELDS.has(key) && (message.isBatch || key !== 'ref')) ignored.add(key);
   }
-  return ignoredNamesHeader(IGNORED_FIELDS_HEADER, [...ignored]);
+  return [...ignored];
 }

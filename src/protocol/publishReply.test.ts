@@ -102,11 +102,22 @@ describe('wsPublishAckText', () => {
   );
 
   it('is the ack object of wsPublishAck, serialized, byte for byte, with the same offset', () => {
+    const ignoredFields = fc.array(fc.oneof(fc.string(), fc.constantFrom('sessionId', 'a"b')), { maxLength: 3 });
     fc.assert(
-      fc.property(outcome, fc.boolean(), fc.option(fc.jsonValue(), { nil: undefined }), (o, isBatch, ref) => {
-        const ack = wsPublishAck(publishReply(o), isBatch, ref);
-        expect(wsPublishAckText(o, isBatch, ref)).toEqual({ text: JSON.stringify(ack.message), offset: ack.offset });
-      }),
+      fc.property(
+        outcome,
+        fc.boolean(),
+        fc.option(fc.jsonValue(), { nil: undefined }),
+        ignoredFields,
+        (o, isBatch, ref, ignored) => {
+          const ack = wsPublishAck(publishReply(o), isBatch, ref, ignored);
+          const text = wsPublishAckText(o, isBatch, ref, ignored);
+          expect(text).toEqual({ text: JSON.stringify(ack.message), offset: ack.offset });
+          // An ack names the ignored fields (before `ref`); an error does not.
+          const named = (JSON.parse(text.text) as { ignored?: string[] }).ignored;
+          expect(named).toEqual(o.ok && ignored.length > 0 ? ignored : undefined);
+        },
+      ),
       { numRuns: 1000 },
     );
   });

@@ -43,6 +43,11 @@ export function publishReply(outcome: PublishOutcome): PublishReply {
   return { kind: 'refused', status: 503, field: null, message: outcome.message };
 }
 
+/** `body` with `ignored` (when it names any field) and then `ref` (when the producer sent one) added last. */
+function ackWith<T extends object>(body: T, ignored: readonly string[], ref: unknown): T {
+  return withRef(ignored.length > 0 ? { ...body, ignored } : body, ref);
+}
+
 /** `body` with `ref` added last, when the producer sent one. */
 export function withRef<T extends object>(body: T, ref: unknown): T & { readonly ref?: unknown } {
   return ref === undefined ? body : { ...body, ref };
@@ -54,8 +59,16 @@ export interface WsPublishAck {
   readonly offset: number;
 }
 
-/** The `/ws/publish` rendering of a publish reply: an ack for one event or for a batch, or an error. */
-export function wsPublishAck(reply: PublishReply, isBatch: boolean, ref: unknown): WsPublishAck {
+/**
+ * The `/ws/publish` rendering of a publish reply: an ack for one event or for a batch, or an error. An ack names the
+ * `ignored` fields of the message's events (see ignoredEventFields).
+ */
+export function wsPublishAck(
+  reply: PublishReply,
+  isBatch: boolean,
+  ref: unknown,
+  ignored: readonly string[] = [],
+): WsPublishAck {
   if (reply.kind === 'refused') {
     const message = reply.field === null ? reply.message : `${reply.field}: ${reply.message}`;
     const error: ErrorMessage =
@@ -67,7 +80,11 @@ export function wsPublishAck(reply: PublishReply, isBatch: boolean, ref: unknown
   const last = records[records.length - 1]!.offset;
   if (!isBatch) {
     return {
-      message: withRef({ status: 'ok', event_id: first.id, offset: first.offset, duplicate: duplicates > 0 }, ref),
+      message: ackWith(
+        { status: 'ok', event_id: first.id, offset: first.offset, duplicate: duplicates > 0 },
+        ignored,
+        ref,
+      ),
       offset: last,
     };
   }
@@ -79,7 +96,7 @@ export function wsPublishAck(reply: PublishReply, isBatch: boolean, ref: unknown
     last_offset: last,
     duplicates,
   };
-  return { message: withRef(ack, ref), offset: last };
+  return { message: ackWith(ack, ignored, ref), offset: last };
 }
 
 /**
@@ -87,7 +104,12 @@ export function wsPublishAck(reply: PublishReply, isBatch: boolean, ref: unknown
  * The one-event ok ack (every ack of single-event producers) is written as text, with no reply or ack object in
  * between; a property test holds the two equal.
  */
-export function wsPublishAckText(outcome: PublishOutcome, isBatch: boolean, ref: unknown): WsPublishAckText {
+export function wsPublishAckText(
+  outcome: PublishOutcome,
+  isBatch: boolean,
+  ref: unknown,
+  ignored: readonly string[] = [],
+): WsPublishAckText {
   if (outcome.ok && !isBatch && outcome.records.length > 0) {
     const { records, appended } = outcome;
     const first = records[0]!;
@@ -97,10 +119,11 @@ export function wsPublishAckText(outcome: PublishOutcome, isBatch: boolean, ref:
       ',"offset":' +
       first.offset +
       (records.length > appended.length ? ',"duplicate":true' : ',"duplicate":false') +
+      (ignored.length > 0 ? `,"ignored":${JSON.stringify(ignored)}` : '') +
       (ref === undefined ? '}' : `,"ref":${JSON.stringify(ref)}}`);
     return { text, offset: records[records.length - 1]!.offset };
   }
-  const ack = wsPublishAck(publishReply(outcome), isBatch, ref);
+  const ack = wsPublishAck(publishReply(outcome), isBatch, ref, ignored);
   return { text: JSON.stringify(ack.message), offset: ack.offset };
 }
 

@@ -14,6 +14,8 @@ export interface PublishAck {
   readonly event_id: string;
   readonly offset: number;
   readonly duplicate: boolean;
+  /** Fields of the event no rule reads (not stored); only when there are some. */
+  readonly ignored?: readonly string[];
   readonly ref?: unknown;
 }
 
@@ -25,6 +27,8 @@ export interface BatchPublishAck {
   readonly first_offset: number;
   readonly last_offset: number;
   readonly duplicates: number;
+  /** Fields of the events no rule reads (not stored), once each; only when there are some. */
+  readonly ignored?: readonly string[];
   readonly ref?: unknown;
 }
 
