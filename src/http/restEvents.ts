@@ -70,13 +70,14 @@ export function eventRoutes(config: Config, pipeline: PipelinePort, later: (fn: 
       rate: 'query',
       auth: true,
       handler: (info, reply) => {
-        const parsed = parseEventQuery(readQuery(info.query));
+        const params = readQuery(info.query);
+        const parsed = parseEventQuery(params);
         if (!parsed.ok) {
           if (parsed.status === 400) throw new HttpError(400, formatIssues(parsed.issues));
           throw validationError(parsed.issues, 'query');
         }
         const pages = new QueryPages((query) => pipeline.query(query), parsed.value);
-        const ignored = ignoredParamsHeader(unknownParams(info.query, EVENT_QUERY_PARAMS));
+        const ignored = ignoredParamsHeader(unknownParams(params, EVENT_QUERY_PARAMS));
         reply.pieces(200, { 'Content-Type': 'application/json', ...ignored }, pages, later);
       },
     },

@@ -40,7 +40,7 @@ export function sessionRoutes(pipeline: PipelinePort): RouteSpec[] {
         const limit = parseLimit(params.get('limit'), issues);
         if (issues.length > 0) throw validationError(issues, 'query');
         // Hint: the port folds pending records first, so the listing is current.
-        const ignored = ignoredParamsHeader(unknownParams(info.query, LIST_PARAMS));
+        const ignored = ignoredParamsHeader(unknownParams(params, LIST_PARAMS));
         reply.json(200, pipeline.sessionList(status, limit), ignored);
       },
     },

@@ -16,11 +16,12 @@ export function subscriberRoutes(pipeline: PipelinePort): RouteSpec[] {
       rate: 'query',
       auth: true,
       handler: (info, reply) => {
+        const params = readQuery(info.query);
         const issues: Issue[] = [];
-        const limit = parseLimit(readQuery(info.query).get('limit'), issues);
+        const limit = parseLimit(params.get('limit'), issues);
         if (issues.length > 0) throw validationError(issues, 'query');
         const listing = pipeline.subscribers(limit);
-        const ignored = ignoredParamsHeader(unknownParams(info.query, LIMIT_ONLY));
+        const ignored = ignoredParamsHeader(unknownParams(params, LIMIT_ONLY));
         reply.json(
           200,
           {

@@ -186,7 +186,7 @@ function handlePublish(text: string, ip: string, deps: PublishDeps, slot: ReplyS
     return;
   }
   // Hint: the fast paths above take only the known fields, so only this path can meet fields it ignores.
-  slot.ignored = ignoredEventFields(message);
+  slot.ignored = ignoredEventFields(message.items, !isBatch);
   submit(parsed.value, isBatch, ref, deps, slot);
 }
 

@@ -170,11 +170,10 @@ describe('publishInputs', () => {
 });
 
 describe('ignoredEventFields', () => {
-  it("reads a single event's ref (its ack echoes it) and names a batch item's", () => {
+  it("reads `ref` only when told (a single event's on /ws/publish), and skips items that are not objects", () => {
     const item = { event_type: 'quiz_started', source: 's', ref: 1, timestamp: 't' };
-    expect(ignoredEventFields(readPublishMessage(item, 'message'))).toEqual(['timestamp']);
-    expect(ignoredEventFields(readPublishMessage([item], 'message'))).toEqual(['ref', 'timestamp']);
-    expect(ignoredEventFields(readPublishMessage({ ref: 2, events: [item] }, 'message'))).toEqual(['ref', 'timestamp']);
+    expect(ignoredEventFields([item], true)).toEqual(['timestamp']);
+    expect(ignoredEventFields([item, 5, null, item], false)).toEqual(['ref', 'timestamp']);
   });
 });
 

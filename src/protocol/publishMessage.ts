@@ -105,18 +105,19 @@ const EVENT_FIELDS: ReadonlySet<string> = new Set(Object.keys(EventInputSchema.e
  * accepted, as the old service accepted them.
  */
 export function ignoredFieldsHeader(items: readonly unknown[]): Record<string, string> {
-  return ignoredNamesHeader(IGNORED_FIELDS_HEADER, ignoredEventFields({ items, isBatch: true, ref: undefined }));
+  // Hint: REST echoes no `ref`, so it is as ignored as any other extra field.
+  return ignoredNamesHeader(IGNORED_FIELDS_HEADER, ignoredEventFields(items, false));
 }
 
 /**
- * The field names of a publish's events that no event rule reads, once each, in order; a single event's `ref` is
- * read (echoed in its ack), a batch item's is not.
+ * The field names of a publish's events that no event rule reads, once each, in order; `ref` is read when
+ * `readsRef` (a single event's on /ws/publish, echoed in its ack).
  */
-export function ignoredEventFields(message: PublishMessage): string[] {
+export function ignoredEventFields(items: readonly unknown[], readsRef: boolean): string[] {
   const ignored = new Set<string>();
-  for (const item of message.items) {
+  for (const item of items) {
     if (!isPlainObject(item)) continue;
-    for (const key in item) if (!EVENT_FIELDS.has(key) && (message.isBatch || key !== 'ref')) ignored.add(key);
+    for (const key in item) if (!EVENT_FIELDS.has(key) && !(readsRef && key === 'ref')) ignored.add(key);
   }
   return [...ignored];
 }

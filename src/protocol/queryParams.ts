@@ -41,11 +41,9 @@ export function readQuery(query: string): Map<string, string> {
   return map;
 }
 
-/** The names in `query` (a URL's query string) that `known` does not hold, once each, in order of appearance. */
-export function unknownParams(query: string, known: ReadonlySet<string>): string[] {
-  const unknown = new Set<string>();
-  for (const name of new URLSearchParams(query).keys()) if (!known.has(name)) unknown.add(name);
-  return [...unknown];
+/** The names of `params` (as readQuery made them: once each, in order of appearance) that `known` does not hold. */
+export function unknownParams(params: ReadonlyMap<string, string>, known: ReadonlySet<string>): string[] {
+  return [...params.keys()].filter((name) => !known.has(name));
 }
 
 /** The X-Ignored-Query-Params header naming `names` (none when empty); see ignoredNamesHeader. */
