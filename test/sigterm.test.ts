@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -98,7 +98,11 @@ describe('npm start', () => {
     dir = mkdtempSync(join(tmpdir(), 'rep-npm-start-'));
   });
   afterEach(async () => {
-    if (serverPid !== null && alive(serverPid)) process.kill(serverPid, 'SIGKILL');
+    // Hint: SIGKILL to npm is not passed on, so a test that failed before it learned the server's pid would leave
+    // the server running: kill npm's children (the server, or the shell before it) first.
+    const pids = npm === null ? [] : childrenOf(npm.proc.pid!);
+    if (serverPid !== null) pids.push(serverPid);
+    for (const pid of pids) if (alive(pid)) process.kill(pid, 'SIGKILL');
     await killServer(npm ?? undefined);
     npm = null;
     serverPid = null;
@@ -140,5 +144,15 @@ function alive(pid: number): boolean {
     return true;
   } catch {
     return false;
+  }
+}
+
+/** The ids of a process's children (none once it has gone). */
+function childrenOf(pid: number): number[] {
+  try {
+    const text = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
+    return text === '' ? [] : text.split(' ').map(Number);
+  } catch {
+    return [];
   }
 }
