@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_QUERY_LIMIT, MAX_QUERY_LIMIT, parseEventQuery, type QueryParseResult } from './eventQuery.js';
+import { parseEventQuery, type QueryParseResult } from './eventQuery.js';
 import { EVENT_TYPES } from './eventTypes.js';
+import { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT } from './queryParams.js';
 
 function parse(params: Record<string, string>): QueryParseResult {
   return parseEventQuery(new Map(Object.entries(params)));
@@ -15,9 +16,9 @@ function failure(params: Record<string, string>): Extract<QueryParseResult, { ok
 
 describe('parseEventQuery', () => {
   it('defaults to limit 100, no filter and no bounds', () => {
-    expect(parse({})).toEqual({ ok: true, value: { filter: {}, limit: DEFAULT_QUERY_LIMIT, order: 'desc' } });
-    expect(DEFAULT_QUERY_LIMIT).toBe(100);
-    expect(MAX_QUERY_LIMIT).toBe(1000);
+    expect(parse({})).toEqual({ ok: true, value: { filter: {}, limit: DEFAULT_LIST_LIMIT, order: 'desc' } });
+    expect(DEFAULT_LIST_LIMIT).toBe(100);
+    expect(MAX_LIST_LIMIT).toBe(1000);
   });
 
   it('treats empty values as absent', () => {

@@ -1,7 +1,7 @@
 import type { EventFilter } from './eventFilter.js';
 import { type EventType, isEventType, unknownEventType } from './eventTypes.js';
 import { type Issue, preview } from './issue.js';
-import { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT, parseLimit } from './queryParams.js';
+import { parseLimit } from './queryParams.js';
 import { invalidTimestamp, parseIsoTimestamp } from './timestamp.js';
 
 /** A validated GET /events query. */
@@ -23,9 +23,6 @@ export interface EventQuery {
 export type QueryParseResult =
   | { readonly ok: true; readonly value: EventQuery }
   | { readonly ok: false; readonly status: 400 | 422; readonly issues: readonly Issue[] };
-
-export const DEFAULT_QUERY_LIMIT = DEFAULT_LIST_LIMIT;
-export const MAX_QUERY_LIMIT = MAX_LIST_LIMIT;
 
 /** Every query parameter GET /events reads; others are ignored (as the old service did) and named in a header. */
 export const EVENT_QUERY_PARAMS: ReadonlySet<string> = new Set([
