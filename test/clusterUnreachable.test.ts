@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { freePort, runMain } from './support/childServer.js';
+import { runMain, stablePort } from './support/childServer.js';
 import { ClusterNodes } from './support/clusterNodes.js';
 import { NatsCluster } from './support/natsCluster.js';
 import { allEvents, eventBody, getJson, postEvents, waitFor } from './support/pipelineRest.js';
@@ -13,7 +13,7 @@ describe('cluster mode when NATS is unreachable', () => {
   });
 
   it('refuses to start with exit 6 and one line naming the servers', async () => {
-    const port = await freePort();
+    const port = await stablePort();
     const run = await runMain({
       LOG_BACKEND: 'jetstream',
       NATS_URL: `nats://127.0.0.1:${port}`,

@@ -6,7 +6,7 @@ import { PassThrough, Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli } from '../src/cli/runCli.js';
-import { freePort } from './support/childServer.js';
+import { stablePort } from './support/childServer.js';
 import { readLog } from './support/restartableServer.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
 
@@ -193,7 +193,7 @@ describe('event-pipeline CLI', () => {
     expect((await binary(['stats', '--url', s.base])).code).toBe(4);
     expect((await cli(['stats', '--url', s.base, '--api-key', 'sekrit'])).code).toBe(0);
     expect((await cli(['stats'], '', { API_KEY: 'sekrit', PIPELINE_URL: s.base })).code).toBe(0);
-    expect((await binary(['stats', '--url', `http://127.0.0.1:${await freePort()}`])).code).toBe(3);
+    expect((await binary(['stats', '--url', `http://127.0.0.1:${await stablePort()}`])).code).toBe(3);
   });
 
   it('tail --follow replays from --from, then prints matching events live, and exits 0 on SIGINT', async () => {
@@ -232,7 +232,7 @@ describe('event-pipeline CLI', () => {
 
   it('serve runs the same server as npm start and stops cleanly on SIGTERM', async () => {
     dir ??= mkdtempSync(join(tmpdir(), 'pipeline-cli-'));
-    const port = await freePort();
+    const port = await stablePort();
     const proc = spawn(process.execPath, [CLI_JS, 'serve'], {
       env: {
         PATH: process.env.PATH ?? '',

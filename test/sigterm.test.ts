@@ -117,7 +117,9 @@ describe('npm start', () => {
     expect(acked.status).toBe(201);
     // Hint: /health can answer before the log line has come through the pipe; wait for it.
     const listeningLine = /"pid":(\d+)[^\n]*"msg":"event pipeline listening"/;
-    const listening = await waitFor(() => listeningLine.exec(npm!.output()), 'the listening line');
+    const listening = await waitFor(() => listeningLine.exec(npm!.output()), 'the listening line').catch((error) => {
+      throw new Error(`${String(error)}; npm start wrote:\n${npm!.output()}`);
+    });
     serverPid = Number(listening[1]);
 
     npm.proc.kill('SIGTERM');

@@ -1,12 +1,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, connect as tcpConnect } from 'node:net';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type JetStreamManager, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { track } from './childProcesses.js';
-import { freePort } from './serverProcess.js';
+import { stablePort } from './stablePort.js';
 
 /** One nats-server of the harness. */
 export interface NatsNode {
@@ -53,42 +53,6 @@ function configText(node: NatsNode, dir: string, routes: readonly number[], debu
     lines.push(`cluster { name: c, listen: 127.0.0.1:${node.routePort}, routes: [${urls}] }`);
   }
   return `${lines.join('\n')}\n`;
-}
-
-/** The kernel's ephemeral port range (Linux), where outgoing connections and listen(0) take their local ports. */
-function ephemeralRange(): [number, number] {
-  try {
-    const [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
-    if (low !== undefined && high !== undefined && low > 0 && high >= low) return [low, high];
-  } catch {
-    // not Linux: the usual default below
-  }
-  return [32_768, 60_999];
-}
-
-/** True when `port` can be bound on 127.0.0.1 now (the probe is closed again before this resolves). */
-function canListen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const probe = createServer();
-    probe.once('error', () => resolve(false));
-    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
-  });
-}
-
-/**
- * A free port below the kernel's ephemeral range. Hint: a killed server restarts on its old ports, and a port from
- * that range (freePort) may meanwhile become the local port of any outgoing connection on the machine: CI saw a
- * restart fail with "bind: address already in use" while the other test files ran beside it. One below the range
- * is never handed out by the kernel.
- */
-async function stablePort(): Promise<number> {
-  const floor = 10_000;
-  const [low] = ephemeralRange();
-  for (let attempt = 0; low - floor >= 1_000 && attempt < 50; attempt++) {
-    const port = floor + Math.floor(Math.random() * (low - floor));
-    if (await canListen(port)) return port;
-  }
-  return freePort();
 }
 
 function portAnswers(port: number): Promise<boolean> {

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { stablePort } from '../../bench/lib/stablePort.js';
 
 /** The built entry point; `npm test` builds first (pretest), and so must anyone running these files directly. */
 export const MAIN_JS = fileURLToPath(new URL('../../dist/src/main.js', import.meta.url));
@@ -17,19 +17,7 @@ export interface ChildServer {
   output(): string;
 }
 
-/** A port that was free a moment ago (the OS picks it; the probe socket is closed before returning). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() =>
-        typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
-}
+export { stablePort };
 
 /** The repository's root, where `npm start` runs. */
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -44,7 +32,7 @@ export async function spawnServer(
   nodeArgs: readonly string[] = [],
   command: readonly [string, ...string[]] = [process.execPath, ...nodeArgs, MAIN_JS],
 ): Promise<ChildServer> {
-  const port = await freePort();
+  const port = await stablePort();
   const proc = spawn(command[0], command.slice(1), {
     cwd: REPO_ROOT,
     env: {

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { type ChildServer, freePort, MAIN_JS } from './childServer.js';
+import { type ChildServer, MAIN_JS, stablePort } from './childServer.js';
 import { forkInspectableServer } from './inspectableChild.js';
 
 /** A child server that can be SIGKILLed and started again on the same port and database. */
@@ -22,7 +22,7 @@ export class RestartableServer {
     env: Record<string, string> = {},
     options: { readonly manualClock?: boolean } = {},
   ): Promise<RestartableServer> {
-    const server = new RestartableServer(await freePort(), databasePath, env, options.manualClock === true);
+    const server = new RestartableServer(await stablePort(), databasePath, env, options.manualClock === true);
     await (server.manualClock ? server.bootManual() : server.boot());
     return server;
   }
