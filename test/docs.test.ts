@@ -79,14 +79,14 @@ describe('OpenAPI document', () => {
     );
   });
 
-  it('documents the error shapes: 422 detail list, and {detail} for 400, 401, 404, 405, 409, 413, 429 and 503', () => {
-    for (const status of [400, 401, 404, 405, 409, 413, 422, 429, 503]) {
+  it('documents the error shapes: 422 detail list, and {detail} for 400, 401, 404, 405, 409, 413, 415, 429 and 503', () => {
+    for (const status of [400, 401, 404, 405, 409, 413, 415, 422, 429, 503]) {
       const media = openApi.components.responses[`E${status}`]!.content['application/json']!;
       const schema = schemaNamed(media.schema.$ref);
       expect(v.safeParse(schema, media.example).success, `E${status}`).toBe(true);
     }
     const post = openApi.paths[`${API_PREFIX}/events`]!.post!;
-    for (const status of ['201', '400', '401', '405', '409', '413', '422', '429', '503'])
+    for (const status of ['201', '400', '401', '405', '409', '413', '415', '422', '429', '503'])
       expect(post.responses[status]).toBeDefined();
   });
 

@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CapturingLogger } from './support/capturingLogger.js';
 import { call, type DetailItem, type EventRecord, event, getJson, publish } from './support/httpCall.js';
@@ -107,6 +108,52 @@ describe('hostile bodies', () => {
     // Event (1) + payload (2) + 30 more = 32.
     expect((await publish(t.base, event({ payload: { deep: nested(30) } }))).status).toBe(201);
     expect((await publish(t.base, event({ payload: { deep: nested(31) } }))).status).toBe(422);
+  });
+
+  it('refuses a number JSON cannot carry (1e400) with 422 naming it, instead of storing null', async () => {
+    const before = await headOffset(t.base);
+    const body = `[${JSON.stringify(event())},{"event_type":"quiz_started","source":"s","payload":{"a":[1,-1e400]}}]`;
+    const res = await publish<{ detail: DetailItem[] }>(t.base, body);
+    expect(res.status).toBe(422);
+    expect(res.body.detail).toEqual([
+      {
+        loc: ['body', 1, 'payload', 'a', 1],
+        msg: expect.stringMatching(/^\[1\]\.payload\.a\[1\]: is a number beyond ±1\.7976931348623157e308 /),
+        type: 'value_error',
+      },
+    ]);
+    expect(await headOffset(t.base)).toBe(before);
+    const largest = await publish<EventRecord>(
+      t.base,
+      '{"event_type":"quiz_started","source":"s","payload":{"a":1.7976931348623157e308}}',
+    );
+    expect(largest.status).toBe(201);
+    expect(largest.body.payload).toEqual({ a: 1.7976931348623157e308 });
+  });
+
+  it('refuses a compressed body with 415 naming Content-Encoding, and skips its bytes on a kept-alive connection', async () => {
+    const before = await headOffset(t.base);
+    const gzipped = gzipSync(JSON.stringify(event()));
+    const res = await call<{ detail: string }>(`${t.base}/events`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' },
+      body: gzipped,
+    });
+    expect(res.status).toBe(415);
+    expect(res.body.detail).toBe('Content-Encoding: "gzip" is not supported; send the body uncompressed');
+    expect(res.headers.get('accept-encoding')).toBe('identity');
+    expect((await publish(t.base, event(), { 'Content-Encoding': 'Identity' })).status).toBe(201);
+    // Hint: a refused body that looks like a request must not be read as the next one.
+    const inner = 'DELETE /events HTTP/1.1\r\nHost: x\r\n\r\n';
+    const next = JSON.stringify(event());
+    const exchange = await rawExchange(
+      t.server.port,
+      `POST /events HTTP/1.1\r\nHost: x\r\nContent-Encoding: br\r\nContent-Length: ${inner.length}\r\n\r\n${inner}` +
+        `POST /events HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\n` +
+        `Content-Length: ${next.length}\r\n\r\n${next}`,
+    );
+    expect(parseResponses(exchange.text).map((r) => r.status)).toEqual([415, 201]);
+    expect(await headOffset(t.base)).toBe(before + 2);
   });
 
   it('answers 10 MiB of tiny invalid events with a small 422: the first 100 issues, the events after them unchecked', async () => {

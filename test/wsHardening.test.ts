@@ -40,6 +40,25 @@ describe('WebSocket input that used to kill the server or was stored wrong', () 
     expect(await p.next()).toMatchObject({ status: 'ok', offset: head + 1 });
   });
 
+  it('refuses a number JSON cannot carry (1e400) in a payload or a ref, naming it, without echoing it as null', async () => {
+    const p = await open('/ws/publish');
+    const head = (await stats(t.base)).head_offset;
+    const notJson = expect.stringMatching(
+      /^payload\.a: is a number beyond ±1\.7976931348623157e308 .*\(it would become null\)$/,
+    );
+    p.send('{"event_type":"quiz_started","source":"s","payload":{"a":1e400},"ref":7}');
+    expect(await p.next()).toEqual({ status: 'error', message: notJson, ref: 7 });
+    expect((await stats(t.base)).head_offset).toBe(head);
+    p.send('{"ref":-1e400,"events":[{"event_type":"quiz_started","source":"s"}]}');
+    p.send('{"event_type":"quiz_started","source":"s","ref":[1e999]}');
+    expect(await p.next()).toEqual({ status: 'error', message: expect.stringMatching(/^ref: is a number beyond/) });
+    expect(await p.next()).toEqual({
+      status: 'error',
+      message: expect.stringMatching(/^ref\[0\]: is a number beyond/),
+    });
+    expect((await stats(t.base)).head_offset).toBe(head);
+  });
+
   it('answers a subscribe message nested 10,000 deep with an error, then accepts a good one', async () => {
     const s = await open('/ws/subscribe');
     s.send(`{"event_types":${deep(10_000)}}`);

@@ -10,6 +10,8 @@ export interface RequestInfo {
   readonly origin: string;
   readonly apiKey: string;
   readonly contentType: string;
+  /** Empty when the request has none. */
+  readonly contentEncoding: string;
   readonly forwardedFor: string;
   readonly forwardedProto: string;
   readonly params: readonly string[];
@@ -37,6 +39,7 @@ export function requestInfo(req: HttpRequest, paramCount: number): RequestInfo {
     origin: req.getHeader('origin'),
     apiKey: req.getHeader('x-api-key'),
     contentType: req.getHeader('content-type'),
+    contentEncoding: req.getHeader('content-encoding'),
     forwardedFor: req.getHeader('x-forwarded-for'),
     forwardedProto: req.getHeader('x-forwarded-proto'),
     params,

@@ -25,6 +25,19 @@ function parseBody(body: Buffer): unknown {
   }
 }
 
+/**
+ * Refuse a compressed body before reading it. Hint: the old service ignored Content-Encoding too, but then answered
+ * a gzip body with a JSON decode error; this names the header instead (RFC 7694: 415 with the codings we take).
+ */
+function refuseEncoding(contentEncoding: string): void {
+  const coding = contentEncoding.trim().toLowerCase();
+  if (coding === '' || coding === 'identity') return;
+  const shown = contentEncoding.length > 40 ? `${contentEncoding.slice(0, 40)}…` : contentEncoding;
+  throw new HttpError(415, `Content-Encoding: ${JSON.stringify(shown)} is not supported; send the body uncompressed`, {
+    'Accept-Encoding': 'identity',
+  });
+}
+
 /** Render a publish reply: the stored record(s) with `headers`, or the old service's `{detail}` with its status. */
 function renderPublish(reply: Reply, result: PublishReply, isArray: boolean, headers: Record<string, string>): void {
   if (result.kind === 'refused') {
@@ -43,7 +56,8 @@ export function eventRoutes(config: Config, pipeline: PipelinePort, later: (fn: 
       pattern: '/events',
       rate: 'publish',
       auth: true,
-      handler: (_info, reply) =>
+      handler: (info, reply) => {
+        refuseEncoding(info.contentEncoding);
         readBody(reply, config.maxBodyBytes, (body) => {
           const message = readPublishMessage(parseBody(body), 'body');
           const parsed = publishInputs(message, config, 'body');
@@ -59,7 +73,8 @@ export function eventRoutes(config: Config, pipeline: PipelinePort, later: (fn: 
               : 'pipeline is over its pending bound; retry shortly';
             throw new HttpError(503, detail, { 'Retry-After': '1' });
           }
-        }),
+        });
+      },
     },
     {
       // Hint: an empty filter value (`?session_id=`) means no filter, as in the old service; empty ids are refused

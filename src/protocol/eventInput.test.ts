@@ -190,6 +190,41 @@ describe('parseEventInput', () => {
     });
   });
 
+  describe('numbers JSON cannot carry', () => {
+    const NOT_JSON = /^is a number beyond ±1\.7976931348623157e308 .*it would become null/;
+
+    it('refuses a payload number JSON.parse read as ±Infinity, naming it, instead of storing null', () => {
+      const raw = JSON.parse('{"event_type":"quiz_started","source":"s","payload":{"a":[1,{"b":-1e400}]}}') as unknown;
+      expect(issuesOf(raw)).toEqual([{ field: 'payload.a[1].b', message: expect.stringMatching(NOT_JSON) }]);
+      expect(issuesOf({ ...valid, ref: Number.POSITIVE_INFINITY })).toEqual([
+        { field: 'ref', message: expect.stringMatching(NOT_JSON) },
+      ]);
+    });
+
+    it('keeps the largest finite doubles exactly', () => {
+      const result = parseEventInput({ ...valid, payload: { a: 1.7976931348623157e308, b: -5e-324 } }, limits);
+      expect(result.ok && result.value.payloadJson).toBe('{"a":1.7976931348623157e+308,"b":-5e-324}');
+    });
+
+    it('stores every accepted payload exactly as JSON gives it back', () => {
+      const payloads = fc.dictionary(
+        fc.string({ maxLength: 5 }),
+        fc.oneof(fc.double(), fc.constantFrom(Infinity, -Infinity, Number.NaN), fc.jsonValue({ maxDepth: 2 })),
+        {
+          maxKeys: 5,
+        },
+      );
+      fc.assert(
+        fc.property(payloads, (payload) => {
+          const result = parseEventInput({ ...valid, payload }, { ...limits, maxPayloadBytes: 1_000_000 });
+          const finite = Object.values(payload).every((value) => typeof value !== 'number' || Number.isFinite(value));
+          expect(result.ok).toBe(finite);
+          if (result.ok) expect(JSON.parse(result.value.payloadJson)).toEqual(JSON.parse(JSON.stringify(payload)));
+        }),
+      );
+    });
+  });
+
   it('echoes at most a short prefix of a huge unknown event type', () => {
     const [issue] = issuesOf({ ...valid, event_type: 'x'.repeat(1_000_000) });
     expect(issue!.message.length).toBeLessThan(600);

@@ -3,6 +3,7 @@ import { EVENT_TYPES, type EventType, eventTypeNamed, unknownEventType } from '.
 import type { ParseResult } from './issue.js';
 import { issuesFromValibot } from './issuesFromValibot.js';
 import { tooDeepAt } from './jsonDepth.js';
+import { NON_FINITE_MESSAGE, nonFiniteAt } from './jsonNumbers.js';
 import { optionalKey, pattern, wellFormed } from './optionalKey.js';
 
 /** Limits that come from configuration (MAX_PAYLOAD_KEYS, MAX_PAYLOAD_BYTES, MAX_JSON_DEPTH). */
@@ -124,13 +125,16 @@ export function parseEventInput(raw: unknown, limits: PayloadLimits): ParseResul
   // Hint: v.object accepts arrays (typeof [] is 'object') and would report "field required" for every key.
   if (Array.isArray(raw)) return { ok: false, issues: [{ field: 'body', message: 'event must be a JSON object' }] };
   // Hint: before anything recursive (valibot, JSON.stringify): 10,000 levels overflow the stack there.
-  if (nestsDeeper(raw, limits.maxJsonDepth)) {
+  const unstorable = unstorableIn(raw, limits.maxJsonDepth);
+  if (unstorable === 'depth') {
     const field = tooDeepAt(raw, limits.maxJsonDepth) ?? 'body';
     return {
       ok: false,
       issues: [{ field, message: `nests deeper than ${limits.maxJsonDepth} levels (MAX_JSON_DEPTH)` }],
     };
   }
+  if (unstorable === 'number')
+    return { ok: false, issues: [{ field: nonFiniteAt(raw) ?? 'body', message: NON_FINITE_MESSAGE }] };
   const fast = fastEventShape(raw);
   if (fast !== null) return checkPayload(fast, limits);
   const result = v.safeParse(EventInputSchema, raw);
@@ -139,19 +143,29 @@ export function parseEventInput(raw: unknown, limits: PayloadLimits): ParseResul
 }
 
 /**
- * True when containers nest deeper than `max` (the value itself is level 1). Recursion is bounded by `max`, so it
- * cannot overflow; it allocates nothing, which keeps it cheap on the ingest path (tooDeepAt then names the field).
+ * Why a parsed event cannot be stored as sent: containers nesting deeper than `max` (the value itself is level 1), or
+ * a number JSON.parse read as ±Infinity (`1e400`), which JSON.stringify would store as null. Recursion is bounded by
+ * `max`, so it cannot overflow; it allocates nothing, which keeps it cheap on the ingest path (tooDeepAt and
+ * nonFiniteAt then name the field).
  */
-function nestsDeeper(value: unknown, max: number): boolean {
-  if (typeof value !== 'object' || value === null) return false;
-  if (max === 0) return true;
+function unstorableIn(value: unknown, max: number): 'depth' | 'number' | undefined {
+  if (typeof value !== 'object' || value === null) {
+    return typeof value === 'number' && !Number.isFinite(value) ? 'number' : undefined;
+  }
+  if (max === 0) return 'depth';
   if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) if (nestsDeeper(value[i], max - 1)) return true;
-    return false;
+    for (let i = 0; i < value.length; i++) {
+      const found = unstorableIn(value[i], max - 1);
+      if (found !== undefined) return found;
+    }
+    return undefined;
   }
   const record = value as Record<string, unknown>;
-  for (const key in record) if (nestsDeeper(record[key], max - 1)) return true;
-  return false;
+  for (const key in record) {
+    const found = unstorableIn(record[key], max - 1);
+    if (found !== undefined) return found;
+  }
+  return undefined;
 }
 
 /** The configured payload limits, applied to a shape-valid event; serializes the payload once. */

@@ -117,6 +117,7 @@ export const ERROR_EXAMPLES: Readonly<Record<number, unknown>> = {
   405: { detail: 'Method Not Allowed' },
   409: { detail: 'event id "quiz-42-start" already exists with different content' },
   413: { detail: 'request body exceeds 10485760 bytes' },
+  415: { detail: 'Content-Encoding: "gzip" is not supported; send the body uncompressed' },
   422: {
     detail: [{ loc: ['body', 'source'], msg: 'source: field required', type: 'value_error' }],
   },

@@ -118,7 +118,7 @@ export const ROUTE_DOCS: Readonly<Record<string, RouteDoc>> = {
       },
       200: { description: 'Every event was a duplicate of a stored one: the stored record(s)', schema: 'Published' },
     },
-    errors: [400, 409, 413, 422, 503],
+    errors: [400, 409, 413, 415, 422, 503],
   },
   'GET /events': {
     summary: 'Query stored events',
