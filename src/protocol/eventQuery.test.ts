@@ -142,6 +142,11 @@ describe('parseEventQuery', () => {
         expect(result.status).toBe(422);
         expect(result.issues).toEqual([{ field: name, message: expect.stringContaining('non-negative integer') }]);
       }
+      // Hint: a well-formed offset past 2^53 - 1 says the bound, not that it is not an integer.
+      expect(failure({ [name]: '9007199254740992' }).issues).toEqual([
+        { field: name, message: 'must be a non-negative integer at most 9007199254740991 (got "9007199254740992")' },
+      ]);
+      expect(parse({ [name]: '9007199254740991' }).ok).toBe(true);
     });
   });
 

@@ -42,8 +42,15 @@ const INTEGER_PATTERN = /^-?\d+$/;
 
 function parseOffset(name: string, text: string | undefined, issues: Issue[]): number | undefined {
   if (text === undefined || text === '') return undefined;
-  if (!INTEGER_PATTERN.test(text) || Number(text) < 0 || !Number.isSafeInteger(Number(text))) {
+  if (!INTEGER_PATTERN.test(text) || Number(text) < 0) {
     issues.push({ field: name, message: `must be a non-negative integer (got ${preview(text)})` });
+    return undefined;
+  }
+  if (!Number.isSafeInteger(Number(text))) {
+    issues.push({
+      field: name,
+      message: `must be a non-negative integer at most ${Number.MAX_SAFE_INTEGER} (got ${preview(text)})`,
+    });
     return undefined;
   }
   return Number(text);
