@@ -301,6 +301,14 @@ describe('Publisher on a scripted socket and a manual clock', () => {
       [() => publisher.publishBatch([untyped([]), valid]), '[0]: event must be an object, got an array'],
       [() => publisher.publish({ ...valid, payload: { n: 1n } }), 'event cannot be sent as JSON: '],
       [() => publisher.publish({ ...valid, payload: cyclic }), 'event cannot be sent as JSON: '],
+      [
+        () => publisher.publish({ ...valid, payload: { scores: [1, 0 / 0] } }),
+        'event cannot be sent as JSON: payload.scores[1] is NaN, which JSON would send as null',
+      ],
+      [
+        () => publisher.publishBatch([valid, { ...valid, payload: { a: { b: -1 / 0 } } }]),
+        '[1]: event cannot be sent as JSON: payload.a.b is -Infinity, which JSON would send as null',
+      ],
     ];
     // Hint: each refusal must give its room back: with room for only 2 events, a leak would block the next call.
     for (const [call, message] of refusals) {

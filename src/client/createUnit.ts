@@ -1,3 +1,4 @@
+import { nonFiniteNumberIn } from './nonFiniteNumbers.js';
 import { type Unit, withId } from './publishBatcher.js';
 import type { PublishAck, PublishEvent } from './types.js';
 
@@ -68,19 +69,27 @@ export function createUnit<T>(
 
 /**
  * An event as JSON, or a TypeError naming it (`where`: its index in a batch). Hint: checked here, before the event
- * takes a place in the queue, because a non-object would be spliced into the batch's JSON as broken text and a
- * BigInt or a cycle would throw from inside the publish.
+ * takes a place in the queue, because a non-object would be spliced into the batch's JSON as broken text, a
+ * BigInt or a cycle would throw from inside the publish, and NaN or ±Infinity would be stored as null.
  */
 function eventJson(event: unknown, where: string): string {
   if (typeof event !== 'object' || event === null || Array.isArray(event)) {
     const got = event === null ? 'null' : Array.isArray(event) ? 'an array' : typeof event;
     throw new TypeError(`${where}event must be an object, got ${got}`);
   }
+  let json: string;
   try {
-    return JSON.stringify(event);
+    json = JSON.stringify(event);
   } catch (error) {
     throw new TypeError(
       `${where}event cannot be sent as JSON: ${error instanceof Error ? error.message : String(error)}`,
     );
   }
+  // Hint: JSON writes NaN and ±Infinity as null; sent, the event would be stored with null in their place.
+  const nonFinite = json.includes('null') ? nonFiniteNumberIn(event) : null;
+  if (nonFinite !== null) {
+    const { path, value } = nonFinite;
+    throw new TypeError(`${where}event cannot be sent as JSON: ${path} is ${value}, which JSON would send as null`);
+  }
+  return json;
 }
