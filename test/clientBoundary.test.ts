@@ -14,7 +14,7 @@ function runtimeImports(source: string): string[] {
 }
 
 describe('the client SDK stays a client', () => {
-  it('loads nothing server-side at runtime: only its own files, the pure event type list and id maker, nanoid and ws (Node 20 fallback)', () => {
+  it('loads nothing server-side at runtime: only its own files, the pure event type list, id maker and non-finite number finder, nanoid and ws', () => {
     expect(files.length).toBeGreaterThan(5);
     for (const name of files) {
       const allowed = new Set([
@@ -23,6 +23,8 @@ describe('the client SDK stays a client', () => {
         '../protocol/eventTypes.js',
         // Pure too: it imports only prefixedIds' alphabet and random bytes (which import only nanoid's alphabet).
         '../protocol/risingIds.js',
+        // Pure, imports nothing: finds the NaN or Infinity JSON would send as null.
+        '../protocol/nonFiniteNumbers.js',
         ...(name === 'node.ts' ? ['node:fs/promises', 'node:path'] : []),
       ]);
       for (const spec of runtimeImports(readFileSync(new URL(name, dir), 'utf8'))) {

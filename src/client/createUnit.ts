@@ -1,4 +1,4 @@
-import { nonFiniteNumberIn } from './nonFiniteNumbers.js';
+import { nonFiniteNumberIn } from '../protocol/nonFiniteNumbers.js';
 import { type Unit, withId } from './publishBatcher.js';
 import type { PublishAck, PublishEvent } from './types.js';
 

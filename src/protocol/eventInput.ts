@@ -3,7 +3,7 @@ import { EVENT_TYPES, type EventType, eventTypeNamed, unknownEventType } from '.
 import type { ParseResult } from './issue.js';
 import { issuesFromValibot } from './issuesFromValibot.js';
 import { tooDeepAt } from './jsonDepth.js';
-import { NON_FINITE_MESSAGE, nonFiniteAt } from './jsonNumbers.js';
+import { NON_FINITE_MESSAGE, nonFiniteNumberIn } from './nonFiniteNumbers.js';
 import { optionalKey, pattern, wellFormed } from './optionalKey.js';
 
 /** Limits that come from configuration (MAX_PAYLOAD_KEYS, MAX_PAYLOAD_BYTES, MAX_JSON_DEPTH). */
@@ -134,7 +134,7 @@ export function parseEventInput(raw: unknown, limits: PayloadLimits): ParseResul
     };
   }
   if (unstorable === 'number')
-    return { ok: false, issues: [{ field: nonFiniteAt(raw) ?? 'body', message: NON_FINITE_MESSAGE }] };
+    return { ok: false, issues: [{ field: nonFiniteNumberIn(raw)?.path || 'body', message: NON_FINITE_MESSAGE }] };
   const fast = fastEventShape(raw);
   if (fast !== null) return checkPayload(fast, limits);
   const result = v.safeParse(EventInputSchema, raw);

@@ -7,8 +7,9 @@ export interface NonFinite {
 
 /**
  * The first number JSON.stringify would write as `null`, or null when there is none. Hint: it follows stringify's
- * own rules (own enumerable keys, toJSON applied), so it finds exactly what would be sent as null; the publisher
- * calls it only when the sent text holds a `null` at all, and it allocates nothing unless it finds one.
+ * own rules (own enumerable keys, toJSON applied), so it finds exactly what would be sent or stored as null: the
+ * SDK checks an event before sending it, the server a parsed one (where JSON.parse read `1e400` as Infinity). It
+ * allocates nothing unless it finds one. Recursive: the server calls it only on input whose depth it has bounded.
  */
 export function nonFiniteNumberIn(value: unknown): NonFinite | null {
   return found('', value);
@@ -43,3 +44,7 @@ function under(segment: string, inner: NonFinite): NonFinite {
     inner.path === '' ? segment : inner.path.startsWith('[') ? segment + inner.path : `${segment}.${inner.path}`;
   return { path, value: inner.value };
 }
+
+/** The server's reason for a non-finite number in parsed input: JSON text can only have held one out of range. */
+export const NON_FINITE_MESSAGE =
+  'is a number beyond ±1.7976931348623157e308 (the 64-bit float range): JSON cannot carry it (it would become null)';

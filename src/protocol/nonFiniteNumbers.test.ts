@@ -20,6 +20,14 @@ describe('nonFiniteNumberIn', () => {
     expect(nonFiniteNumberIn({ payload: { n: null, s: 'null' } })).toBeNull();
   });
 
+  it('names the first, in document order, of the numbers JSON.parse read as ±Infinity', () => {
+    const parsed = JSON.parse('{"payload":{"a":[1,{"b":1e400}],"c":-1e999},"ref":1e309}') as unknown;
+    expect(nonFiniteNumberIn(parsed)).toEqual({ path: 'payload.a[1].b', value: Infinity });
+    expect(nonFiniteNumberIn(JSON.parse('[1e309]'))).toEqual({ path: '[0]', value: Infinity });
+    expect(nonFiniteNumberIn(JSON.parse('-1e400'))).toEqual({ path: '', value: -Infinity });
+    expect(nonFiniteNumberIn(JSON.parse('{"x":1e308,"y":-1.7976931348623157e308}'))).toBeNull();
+  });
+
   it('sees what is sent: after toJSON, and not keys JSON leaves out', () => {
     const hidden = { inner: Number.NaN, toJSON: () => ({ shown: 1 }) };
     expect(nonFiniteNumberIn({ payload: { hidden, gone: undefined } })).toBeNull();
