@@ -1,26 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { allEvents, type EventBody, postEvents } from './support/pipelineRest.js';
+import { eventArb, type Filter, filterArb, matches, TYPES } from './support/routingCases.js';
 import { startTestServer } from './support/testServer.js';
 import { closeAll, isRecord, type Message, subscribe, type WireRecord, WsClient } from './support/wsClient.js';
-
-interface Filter {
-  event_types?: string[];
-  session_id?: string;
-  user_id?: string;
-  source?: string;
-}
-
-function matches(filter: Filter, r: WireRecord): boolean {
-  return (
-    (filter.event_types === undefined ||
-      filter.event_types.length === 0 ||
-      filter.event_types.includes(r.event_type)) &&
-    (filter.session_id === undefined || r.session_id === filter.session_id) &&
-    (filter.user_id === undefined || r.user_id === filter.user_id) &&
-    (filter.source === undefined || r.source === filter.source)
-  );
-}
 
 /**
  * Take records (flattening batch arrays) until `count` have arrived, then prove nothing else is in flight: a ping's
@@ -38,21 +21,6 @@ async function collect(client: WsClient, count: number): Promise<{ records: Wire
   const extra = await client.until<unknown>((m) => (m as Message).type === 'pong');
   return { records, extra: extra.slice(0, -1) };
 }
-
-const TYPES = ['quiz_started', 'answer_submitted', 'timer_tick'];
-const pool = (prefix: string) => fc.constantFrom(`${prefix}0`, `${prefix}1`, `${prefix}2`);
-
-const eventArb: fc.Arbitrary<EventBody> = fc.record({
-  event_type: fc.constantFrom(...TYPES),
-  source: pool('src'),
-  session_id: fc.option(pool('s'), { nil: null }),
-  user_id: fc.option(pool('u'), { nil: null }),
-});
-
-const filterArb: fc.Arbitrary<Filter> = fc.record(
-  { event_types: fc.subarray(TYPES), session_id: pool('s'), user_id: pool('u'), source: pool('src') },
-  { requiredKeys: [] },
-);
 
 type Op =
   | { readonly kind: 'publish'; readonly via: 'ws' | 'rest'; readonly events: EventBody[] }
