@@ -38,7 +38,7 @@ export interface SubscriberLimits {
 /** What a subscriber actor is given at spawn: its socket and the shared parts it reads. */
 export interface SubscriberIo {
   readonly socket: SubscriberSocket;
-  readonly log: Pick<EventLog, 'headOffset' | 'readJsonFrom' | 'readFrameFrom'>;
+  readonly log: Pick<EventLog, 'headOffset' | 'firstOffset' | 'readJsonFrom' | 'readFrameFrom'>;
   readonly limits: SubscriberLimits;
   readonly scheduler: Scheduler;
   /** Count delivered events (for /stats). */

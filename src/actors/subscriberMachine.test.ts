@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createActor } from 'xstate';
 import { type EventFilter, matchesFilter } from '../protocol/eventFilter.js';
 import { recordJson, type StoredEvent } from '../protocol/eventRecord.js';
-import { filtersUpdated, type SubscribedMessage } from '../protocol/serverMessages.js';
+import { filtersUpdated, retentionGap, type SubscribedMessage } from '../protocol/serverMessages.js';
 import { FakeSocket } from './fakeSocket.js';
 import { ManualScheduler } from './manualScheduler.js';
 import type { SubscriberLimits } from './subscriber.js';
@@ -20,10 +20,12 @@ const event = (offset: number, session_id = 'a'): StoredEvent => ({
   ts: offset,
 });
 
-/** An in-memory log with the two reads replay uses. */
+/** An in-memory log with the reads replay uses; retention is a splice from the front (offsets are never reused). */
 function memoryLog(records: StoredEvent[]) {
+  let head = 0;
   return {
-    headOffset: () => records.length,
+    headOffset: () => (head = Math.max(head, records.at(-1)?.offset ?? 0)),
+    firstOffset: () => records[0]?.offset ?? head + 1,
     readJsonFrom(from: number, filter: EventFilter, limit: number, upTo = records.length) {
       const page = records
         .filter((r) => r.offset >= from && r.offset <= upTo && matchesFilter(filter, r))
@@ -121,6 +123,26 @@ describe('subscriber actor', () => {
     log.push(event(10));
     actor.send({ type: 'subscriber.deliver', records: [event(9), event(10)], json });
     expect(socket.records().map((r) => r.offset)).toEqual([7, 8, 9, 10]);
+  });
+
+  it('says so when retention deleted offsets it had not been sent, and goes on at the first remaining one', () => {
+    const log = Array.from({ length: 6 }, (_, i) => event(i + 1));
+    const { scheduler, socket, actor } = start(log);
+    actor.send({ type: 'subscriber.configure', plan: plan(1, 6) });
+    socket.buffered = 5_000;
+    scheduler.runImmediates();
+    expect(socket.records()).toEqual([]);
+    log.splice(0, 4);
+    socket.buffered = 0;
+    actor.send({ type: 'subscriber.drained' });
+    expect(socket.messages().slice(1)).toEqual([
+      retentionGap(1, 5),
+      ...[5, 6].map((offset) => JSON.parse(json(event(offset))) as unknown),
+    ]);
+    expect(retentionGap(1, 5).message).toBe(
+      'offsets 1-4 were deleted by retention before they were sent; delivery goes on at 5',
+    );
+    expect(actor.getSnapshot().value).toBe('live');
   });
 
   it('replays from its start by the filter, ignores live commits while replaying, then goes live', () => {

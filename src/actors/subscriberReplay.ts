@@ -1,5 +1,12 @@
+import { retentionGap } from '../protocol/serverMessages.js';
 import { replayTurnsOf } from './replayTurns.js';
-import { batchBytes, type SubscriberContext, type SubscriberLimits, writeRecordTexts } from './subscriber.js';
+import {
+  batchBytes,
+  type SubscriberContext,
+  type SubscriberLimits,
+  writeControl,
+  writeRecordTexts,
+} from './subscriber.js';
 
 /** Rows in a subscriber's first replay page, before it knows how large the records are. */
 const FIRST_PAGE_ROWS = 64;
@@ -89,6 +96,13 @@ export function replaySlice(context: SubscriberContext): ReplaySlice {
         return { nextOffset, recordBytes, lastActivity, stalledSince, next: 'blocked' };
       }
       stalledSince = null;
+      // Hint: retention may have deleted what this subscriber had not been sent yet; say so once, never skip silently.
+      const first = log.firstOffset();
+      if (nextOffset < first) {
+        writeControl(context, retentionGap(nextOffset, first));
+        nextOffset = first;
+        continue;
+      }
       // Hint: bound the scanned range too, so a sparse filter over a huge log never blocks the loop for long.
       const upTo = Math.min(head, nextOffset + limits.replayPage * 20 - 1);
       const rows = Math.min(pageRows(limits, recordBytes), turns.rowsFor(sliceMs, FIRST_PAGE_ROWS));

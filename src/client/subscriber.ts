@@ -125,6 +125,7 @@ export class Subscription implements AsyncIterable<EventRecord> {
     if (frame.kind === 'ack') this.onAck(frame.ack, socket);
     else if (frame.kind === 'records') this.onRecords(frame.records);
     else if (frame.kind === 'checkpoint') this.onCheckpoint(frame.offset);
+    else if (frame.kind === 'retention') this.notice('retention', frame.message);
     else if (frame.kind === 'error' && !this.acked) {
       // Hint: "at capacity" is followed by close 1013 (back off and retry); any other refusal is final.
       if (/capacity/i.test(frame.message)) return frame.message;

@@ -20,6 +20,7 @@ export type SubscribeFrame =
   | { readonly kind: 'ack'; readonly ack: SubscribedAck }
   | { readonly kind: 'records'; readonly records: readonly EventRecord[] }
   | { readonly kind: 'checkpoint'; readonly offset: number }
+  | { readonly kind: 'retention'; readonly message: string }
   | { readonly kind: 'error'; readonly message: string }
   | { readonly kind: 'other' };
 
@@ -56,6 +57,7 @@ export function classifyFrame(text: string): SubscribeFrame {
     const offset: unknown = Reflect.get(value, 'offset');
     return typeof offset === 'number' ? { kind: 'checkpoint', offset } : { kind: 'other' };
   }
+  if (type === 'retention') return { kind: 'retention', message: String(Reflect.get(value, 'message') ?? 'retention') };
   if (status === 'error') return { kind: 'error', message: String(Reflect.get(value, 'message') ?? 'error') };
   return { kind: 'other' };
 }

@@ -101,6 +101,7 @@ const SUBSCRIBE_OUT: MessageName[] = [
   'record',
   'recordBatch',
   'checkpoint',
+  'retention',
   'keepalive',
   'pong',
   'error',
@@ -136,7 +137,12 @@ export function asyncApiDocument(version: string) {
         'Subscription, pings and filter updates',
         SUBSCRIBE_IN,
       ),
-      sendToSubscriber: operation('send', 'subscribe', 'Acks, records, checkpoints and keepalives', SUBSCRIBE_OUT),
+      sendToSubscriber: operation(
+        'send',
+        'subscribe',
+        'Acks, records, checkpoints, retention gaps and keepalives',
+        SUBSCRIBE_OUT,
+      ),
     },
     components: { schemas: asyncApiSchemaComponents(), messages: messageComponents() },
   };

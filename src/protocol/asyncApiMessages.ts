@@ -1,6 +1,7 @@
 import type * as v from 'valibot';
 import * as s from './asyncApiSchemas.js';
 import { EVENT_INPUT_EXAMPLE, EVENT_RECORD_EXAMPLE } from './openApiExamples.js';
+import { retentionGap } from './serverMessages.js';
 
 /** One message of the WebSocket protocol: the schema the server parses it with (or sends it by), and examples. */
 export interface MessageDoc {
@@ -107,6 +108,13 @@ export const ASYNCAPI_MESSAGES = {
     summary: 'Everything up to `offset` was considered (checkpoints:true); never goes backwards',
     schema: s.CheckpointSchema,
     examples: [{ type: 'checkpoint', offset: 1 }],
+  },
+  retention: {
+    title: 'Retention gap',
+    summary:
+      'Retention deleted offsets this subscriber had not been sent yet (it was replaying or lagging); delivery goes on at `first_available_offset`',
+    schema: s.RetentionSchema,
+    examples: [retentionGap(5012, 10_000)],
   },
   keepalive: {
     title: 'Keepalive',

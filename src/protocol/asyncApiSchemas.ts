@@ -95,6 +95,14 @@ export type FiltersUpdatedMatches = Assert<
 export const CheckpointSchema = v.object({ type: v.literal('checkpoint'), offset });
 export type CheckpointMatches = Assert<Exactly<v.InferOutput<typeof CheckpointSchema>, m.CheckpointMessage>>;
 
+export const RetentionSchema = v.object({
+  type: v.literal('retention'),
+  truncated: v.literal(true),
+  first_available_offset: offset,
+  message: v.string(),
+});
+export type RetentionMatches = Assert<Exactly<v.InferOutput<typeof RetentionSchema>, m.RetentionMessage>>;
+
 export const KeepaliveSchema = v.object({ type: v.literal('keepalive') });
 export type KeepaliveMatches = Assert<Exactly<v.InferOutput<typeof KeepaliveSchema>, m.KeepaliveMessage>>;
 

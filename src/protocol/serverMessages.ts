@@ -69,6 +69,17 @@ export interface CheckpointMessage {
   readonly offset: number;
 }
 
+/**
+ * Retention deleted offsets a connected subscriber had not been sent yet (it was replaying or lagging): they are gone
+ * from the log, and delivery goes on at `first_available_offset`. Never a silent gap.
+ */
+export interface RetentionMessage {
+  readonly type: 'retention';
+  readonly truncated: true;
+  readonly first_available_offset: number;
+  readonly message: string;
+}
+
 /** Sent to an idle subscriber so proxies keep the connection open. */
 export interface KeepaliveMessage {
   readonly type: 'keepalive';
@@ -87,6 +98,7 @@ export type ServerMessage =
   | SubscribedMessage
   | FiltersUpdatedMessage
   | CheckpointMessage
+  | RetentionMessage
   | KeepaliveMessage
   | PongMessage;
 
@@ -114,6 +126,13 @@ export function filtersUpdated(filter: EventFilter, ignored: readonly string[]):
 /** A checkpoint at `offset`. */
 export function checkpoint(offset: number): CheckpointMessage {
   return { type: 'checkpoint', offset };
+}
+
+/** Offsets from `from` up to `first` - 1 were deleted before this subscriber was sent them. */
+export function retentionGap(from: number, first: number): RetentionMessage {
+  const deleted = first - 1 === from ? `offset ${from} was` : `offsets ${from}-${first - 1} were`;
+  const message = `${deleted} deleted by retention before they were sent; delivery goes on at ${first}`;
+  return { type: 'retention', truncated: true, first_available_offset: first, message };
 }
 
 /** The keepalive message (one shared object: it is only ever serialized). */

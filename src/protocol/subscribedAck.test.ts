@@ -30,7 +30,8 @@ describe('subscriptionStart', () => {
 
   it('says when retention deleted part of the requested range', () => {
     const { ack, start } = subscriptionStart('s', request(2), log(10, 5), []);
-    expect(start).toBe(2);
+    // Replay starts at the first offset, as the ack says, so it does not report this gap a second time.
+    expect(start).toBe(5);
     expect(ack.retention).toEqual({
       truncated: true,
       first_available_offset: 5,

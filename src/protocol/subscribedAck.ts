@@ -61,7 +61,8 @@ export function subscriptionStart(
         from_offset: requested,
         retention: { truncated: true, first_available_offset: first, message },
       }),
-      start,
+      // Hint: from the first offset, so replay does not report the gap this ack reports.
+      start: first,
     };
   }
   return { ack: withIgnored({ ...base, from_offset: requested }), start };
