@@ -140,7 +140,7 @@ describe('subscriber actor', () => {
       ...[5, 6].map((offset) => JSON.parse(json(event(offset))) as unknown),
     ]);
     expect(retentionGap(1, 5).message).toBe(
-      'offsets 1-4 were deleted by retention before they were sent; delivery goes on at 5',
+      'offsets 1-4 were deleted by retention before this subscriber reached them; delivery goes on at 5',
     );
     expect(actor.getSnapshot().value).toBe('live');
   });

@@ -128,10 +128,10 @@ export function checkpoint(offset: number): CheckpointMessage {
   return { type: 'checkpoint', offset };
 }
 
-/** Offsets from `from` up to `first` - 1 were deleted before this subscriber was sent them. */
+/** Offsets from `from` up to `first` - 1 were deleted before this subscriber reached them. */
 export function retentionGap(from: number, first: number): RetentionMessage {
   const deleted = first - 1 === from ? `offset ${from} was` : `offsets ${from}-${first - 1} were`;
-  const message = `${deleted} deleted by retention before they were sent; delivery goes on at ${first}`;
+  const message = `${deleted} deleted by retention before this subscriber reached them; delivery goes on at ${first}`;
   return { type: 'retention', truncated: true, first_available_offset: first, message };
 }
 
