@@ -72,10 +72,16 @@ describe('query parameters on the REST listings', () => {
     expect(res?.headers.has('set-cookie')).toBe(false);
   });
 
-  it('lets a cross-origin script read the request id, the ignored names and Retry-After', async () => {
+  it('lets a cross-origin script read the request id, the ignored names, the first available offset and Retry-After', async () => {
     const res = await getJson(t.base, '/events?limit=1', { Origin: 'https://dashboard.example' });
     const exposed = (res.headers.get('access-control-expose-headers') ?? '').split(', ');
-    expect(exposed).toEqual(['X-Request-Id', 'X-Ignored-Query-Params', 'X-Ignored-Fields', 'Retry-After']);
+    expect(exposed).toEqual([
+      'X-Request-Id',
+      'X-Ignored-Query-Params',
+      'X-Ignored-Fields',
+      'X-First-Available-Offset',
+      'Retry-After',
+    ]);
   });
 
   it('stores a publish with fields no rule reads, as the old service did, and names them in X-Ignored-Fields', async () => {

@@ -72,6 +72,39 @@ describe('retention under a subscriber that has not been sent everything', () =>
     expect(t.server.pipeline.inspectSubscriber(ack.subscriber_id as string)?.mode).toBe('live');
   });
 
+  it('names the first stored offset on GET /events when retention deleted part of the range asked for', async () => {
+    t = await startTestServer();
+    const small = (i: number) => ({ ...event(i), payload: { i } });
+    expect(
+      (
+        await postEvents(
+          t.base,
+          Array.from({ length: 20 }, (_, i) => small(i)),
+        )
+      ).status,
+    ).toBe(201);
+    const page = async (query: string) => {
+      const res = await fetch(`${t!.base}/events?order=asc&limit=3${query}`);
+      const records = (await res.json()) as WireRecord[];
+      return { first: res.headers.get('x-first-available-offset'), offsets: records.map((r) => r.offset) };
+    };
+    expect(await page('&after_offset=3')).toEqual({ first: null, offsets: [4, 5, 6] });
+    await fetch(`${t.base}/events`, { method: 'DELETE' });
+    expect(
+      (
+        await postEvents(
+          t.base,
+          Array.from({ length: 5 }, (_, i) => small(20 + i)),
+        )
+      ).status,
+    ).toBe(201);
+    // A pager at offset 3 would otherwise go on at 21 with no sign that 4-20 were ever there.
+    expect(await page('&after_offset=3')).toEqual({ first: '21', offsets: [21, 22, 23] });
+    expect(await page('')).toEqual({ first: '21', offsets: [21, 22, 23] });
+    expect(await page('&after_offset=20')).toEqual({ first: null, offsets: [21, 22, 23] });
+    expect(await page('&after_offset=22')).toEqual({ first: null, offsets: [23, 24, 25] });
+  });
+
   it('reaches an SDK subscription as a retention notice, and it carries on with the records after the gap', async () => {
     t = await startTestServer({ SUBSCRIBER_BUFFER_BYTES: String(BUFFER_BYTES) });
     await publish(t, 0, OLD_EVENTS);

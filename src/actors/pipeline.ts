@@ -96,6 +96,10 @@ export class Pipeline implements PipelinePort {
     return this.options.log.epoch;
   }
 
+  firstOffset(): number {
+    return this.options.log.firstOffset();
+  }
+
   get stopping(): boolean {
     return !this.supervisor.getSnapshot().matches('running');
   }

@@ -43,6 +43,8 @@ export interface PipelineHealth {
 export interface PipelinePort {
   /** The log's epoch (changes when the log is replaced). */
   readonly epoch: string;
+  /** The lowest offset still stored (the head + 1 when none is); retention moves it up. */
+  firstOffset(): number;
   /** True once shutdown began: new publishes and subscribers are refused. */
   readonly stopping: boolean;
   /**

@@ -1,5 +1,6 @@
 import type { HttpResponse } from 'uWebSockets.js';
 import type { Logger } from '../actors/logger.js';
+import { FIRST_AVAILABLE_HEADER } from '../protocol/eventQuery.js';
 import { IGNORED_FIELDS_HEADER } from '../protocol/publishMessage.js';
 import { IGNORED_PARAMS_HEADER } from '../protocol/queryParams.js';
 import { HttpError, statusLine } from './httpError.js';
@@ -16,7 +17,13 @@ const SECURITY_HEADERS: readonly [string, string][] = [
 /** Sent only on requests that arrived over https (via a trusted TLS proxy). */
 const HSTS = 'max-age=31536000; includeSubDomains';
 /** Response headers a cross-origin script may read: the request id, ignored names, when to retry. */
-const EXPOSED_HEADERS = `X-Request-Id, ${IGNORED_PARAMS_HEADER}, ${IGNORED_FIELDS_HEADER}, Retry-After`;
+const EXPOSED_HEADERS = [
+  'X-Request-Id',
+  IGNORED_PARAMS_HEADER,
+  IGNORED_FIELDS_HEADER,
+  FIRST_AVAILABLE_HEADER,
+  'Retry-After',
+].join(', ');
 
 /** How a Reply answers: CORS origin to allow, HEAD (headers only), https (adds HSTS), and where to log failures. */
 export interface ReplyOptions {

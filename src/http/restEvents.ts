@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import type { PipelinePort } from '../actors/pipelinePort.js';
 import type { Config } from '../config.js';
-import { EVENT_QUERY_PARAMS, parseEventQuery } from '../protocol/eventQuery.js';
+import { EVENT_QUERY_PARAMS, parseEventQuery, retentionHeader } from '../protocol/eventQuery.js';
 import { recordJson, recordsJson } from '../protocol/eventRecord.js';
 import { formatIssues } from '../protocol/issue.js';
 import { ignoredFieldsHeader, publishInputs, readPublishMessage } from '../protocol/publishMessage.js';
@@ -93,7 +93,8 @@ export function eventRoutes(config: Config, pipeline: PipelinePort, later: (fn: 
         }
         const pages = new QueryPages((query) => pipeline.query(query), parsed.value);
         const ignored = ignoredParamsHeader(unknownParams(params, EVENT_QUERY_PARAMS));
-        reply.pieces(200, { 'Content-Type': 'application/json', ...ignored }, pages, later);
+        const retention = retentionHeader(parsed.value, pipeline.firstOffset());
+        reply.pieces(200, { 'Content-Type': 'application/json', ...ignored, ...retention }, pages, later);
       },
     },
     {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseEventQuery, type QueryParseResult } from './eventQuery.js';
+import { parseEventQuery, type QueryParseResult, retentionHeader } from './eventQuery.js';
 import { EVENT_TYPES } from './eventTypes.js';
 import { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT } from './queryParams.js';
 
@@ -148,6 +148,17 @@ describe('parseEventQuery', () => {
       ]);
       expect(parse({ [name]: '9007199254740991' }).ok).toBe(true);
     });
+  });
+
+  it('names the first stored offset only when the range asked for starts below it', () => {
+    const header = (after: number | undefined, first: number) =>
+      retentionHeader(after === undefined ? {} : { after_offset: after }, first);
+    expect(header(undefined, 1)).toEqual({});
+    expect(header(0, 1)).toEqual({});
+    expect(header(undefined, 21)).toEqual({ 'X-First-Available-Offset': '21' });
+    expect(header(19, 21)).toEqual({ 'X-First-Available-Offset': '21' });
+    expect(header(20, 21)).toEqual({});
+    expect(header(40, 21)).toEqual({});
   });
 
   it('reports every 422 problem at once', () => {

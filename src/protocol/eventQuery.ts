@@ -117,3 +117,14 @@ export function parseEventQuery(params: ReadonlyMap<string, string>): QueryParse
   if (before_offset !== undefined) query.before_offset = before_offset;
   return { ok: true, value: query };
 }
+
+/** Names the lowest offset still stored when retention deleted part of what a query asks for. */
+export const FIRST_AVAILABLE_HEADER = 'X-First-Available-Offset';
+
+/**
+ * The header for a query whose range starts below the first stored offset (records there were deleted by retention),
+ * so a client paging forward with `after_offset` sees the gap instead of silently skipping it; empty otherwise.
+ */
+export function retentionHeader(query: Pick<EventQuery, 'after_offset'>, firstOffset: number): Record<string, string> {
+  return (query.after_offset ?? 0) + 1 < firstOffset ? { [FIRST_AVAILABLE_HEADER]: String(firstOffset) } : {};
+}

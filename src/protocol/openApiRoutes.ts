@@ -123,7 +123,7 @@ export const ROUTE_DOCS: Readonly<Record<string, RouteDoc>> = {
   'GET /events': {
     summary: 'Query stored events',
     description:
-      'A repeated `event_type` asks for each of its types, as a comma-separated list does. Parameters not listed here are ignored, as by the old service, and named in the `X-Ignored-Query-Params` response header (percent-encoded, comma-separated), so a misspelt filter is visible.',
+      'A repeated `event_type` asks for each of its types, as a comma-separated list does. Parameters not listed here are ignored, as by the old service, and named in the `X-Ignored-Query-Params` response header (percent-encoded, comma-separated), so a misspelt filter is visible. When retention deleted part of the range asked for (`after_offset` + 1, or 1, below the first stored offset), `X-First-Available-Offset` names the first stored offset.',
     tag: 'events',
     parameters: QUERY_PARAMETERS,
     responses: { 200: { description: 'Matching records', schema: 'EventRecords', example: [ex.EVENT_RECORD_EXAMPLE] } },
