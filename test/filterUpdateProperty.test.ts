@@ -1,7 +1,15 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { allEvents, type EventBody, getJson, postEvents, waitFor } from './support/pipelineRest.js';
-import { eventArb, type Filter, filterArb, matches } from './support/routingCases.js';
+import { allEvents, getJson, postEvents, waitFor } from './support/pipelineRest.js';
+import {
+  eventArb,
+  type Filter,
+  filterArb,
+  matches,
+  type PublishOp,
+  publishOpArb,
+  settleOpArb,
+} from './support/routingCases.js';
 import { startTestServer } from './support/testServer.js';
 import { closeAll, isRecord, type Message, type WireRecord, WsClient } from './support/wsClient.js';
 
@@ -62,7 +70,7 @@ async function segmentsOf(client: WsClient): Promise<{ segments: number[][]; ack
 }
 
 type Op =
-  | { readonly kind: 'publish'; readonly via: 'ws' | 'rest'; readonly events: EventBody[] }
+  | PublishOp
   | {
       readonly kind: 'subscribe';
       readonly from: number | null;
@@ -75,14 +83,7 @@ type Op =
   | { readonly kind: 'settle' };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  {
-    weight: 4,
-    arbitrary: fc.record({
-      kind: fc.constant('publish' as const),
-      via: fc.constantFrom('ws' as const, 'rest' as const),
-      events: fc.array(eventArb, { minLength: 1, maxLength: 25 }),
-    }),
-  },
+  { weight: 4, arbitrary: publishOpArb },
   {
     weight: 2,
     arbitrary: fc.record({
@@ -97,7 +98,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
     weight: 3,
     arbitrary: fc.record({ kind: fc.constant('update' as const), which: fc.nat(), filter: filterArb }),
   },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('settle' as const) }) },
+  { weight: 1, arbitrary: settleOpArb },
 );
 
 /** Subscribe (and with `updateAtOnce`, update, without waiting for the ack); resolves with the subscribe ack. */

@@ -1,7 +1,16 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { allEvents, type EventBody, postEvents } from './support/pipelineRest.js';
-import { eventArb, type Filter, filterArb, matches, TYPES } from './support/routingCases.js';
+import {
+  eventArb,
+  type Filter,
+  filterArb,
+  matches,
+  type PublishOp,
+  publishOpArb,
+  settleOpArb,
+  TYPES,
+} from './support/routingCases.js';
 import { startTestServer } from './support/testServer.js';
 import { closeAll, isRecord, type Message, subscribe, type WireRecord, WsClient } from './support/wsClient.js';
 
@@ -23,19 +32,12 @@ async function collect(client: WsClient, count: number): Promise<{ records: Wire
 }
 
 type Op =
-  | { readonly kind: 'publish'; readonly via: 'ws' | 'rest'; readonly events: EventBody[] }
+  | PublishOp
   | { readonly kind: 'subscribe'; readonly from: number | null; readonly filter: Filter; readonly batch: boolean }
   | { readonly kind: 'settle' };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  {
-    weight: 4,
-    arbitrary: fc.record({
-      kind: fc.constant('publish' as const),
-      via: fc.constantFrom('ws' as const, 'rest' as const),
-      events: fc.array(eventArb, { minLength: 1, maxLength: 25 }),
-    }),
-  },
+  { weight: 4, arbitrary: publishOpArb },
   {
     weight: 3,
     arbitrary: fc.record({
@@ -46,7 +48,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
       batch: fc.boolean(),
     }),
   },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('settle' as const) }) },
+  { weight: 1, arbitrary: settleOpArb },
 );
 
 interface Subscription {

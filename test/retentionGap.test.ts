@@ -46,7 +46,7 @@ describe('retention under a subscriber that has not been sent everything', () =>
     t = undefined;
   });
 
-  it('says which offsets were deleted before they were sent, once, then goes on at the first remaining one', async () => {
+  it('says which offsets were deleted before it reached them, once, then goes on at the first remaining one', async () => {
     t = await startTestServer({ SUBSCRIBER_BUFFER_BYTES: String(BUFFER_BYTES) });
     await publish(t, 0, OLD_EVENTS);
     const { client, ack } = await subscribe(t.wsBase, { from_offset: 1 });

@@ -37,3 +37,19 @@ export const filterArb: fc.Arbitrary<Filter> = fc.record(
   { event_types: fc.subarray(TYPES), session_id: pool('s'), user_id: pool('u'), source: pool('src') },
   { requiredKeys: [] },
 );
+
+/** Publish events over /ws/publish (pipelined, acks read at the next settle) or POST /events. */
+export interface PublishOp {
+  readonly kind: 'publish';
+  readonly via: 'ws' | 'rest';
+  readonly events: EventBody[];
+}
+
+export const publishOpArb: fc.Arbitrary<PublishOp> = fc.record({
+  kind: fc.constant('publish' as const),
+  via: fc.constantFrom('ws' as const, 'rest' as const),
+  events: fc.array(eventArb, { minLength: 1, maxLength: 25 }),
+});
+
+/** Wait for every publish so far to be acked. */
+export const settleOpArb = fc.record({ kind: fc.constant('settle' as const) });
