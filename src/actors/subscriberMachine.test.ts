@@ -165,6 +165,28 @@ describe('subscriber actor', () => {
     expect(actor.getSnapshot().context.filter).toEqual({ session_id: 'z' });
     expect(JSON.parse(socket.sent[1]!)).toEqual(reply);
   });
+
+  it('takes update_filters while lagging: after the ack, it catches up under the new filter from where it stopped', () => {
+    const log = Array.from({ length: 6 }, (_, i) => event(i + 1, i % 2 ? 'b' : 'a'));
+    const { scheduler, socket, actor } = start(log);
+    actor.send({ type: 'subscriber.configure', plan: plan(7, 6) });
+    socket.buffered = 5_000;
+    const missed = [event(7, 'a'), event(8, 'b'), event(9, 'a'), event(10, 'b')];
+    log.push(...missed);
+    actor.send({ type: 'subscriber.deliver', records: missed, json });
+    expect(actor.getSnapshot().value).toBe('lagging');
+    const reply = filtersUpdated({ session_id: 'b' }, []);
+    actor.send({ type: 'subscriber.updateFilters', filter: { session_id: 'b' }, reply });
+    socket.buffered = 0;
+    actor.send({ type: 'subscriber.drained' });
+    scheduler.runImmediates();
+    expect(actor.getSnapshot().value).toBe('live');
+    expect(socket.messages().slice(1)).toEqual([
+      reply,
+      JSON.parse(json(event(8, 'b'))),
+      JSON.parse(json(event(10, 'b'))),
+    ]);
+  });
 });
 
 describe('subscriber sweep rules, manual clock', () => {
