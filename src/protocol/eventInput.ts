@@ -146,7 +146,7 @@ export function parseEventInput(raw: unknown, limits: PayloadLimits): ParseResul
  * Why a parsed event cannot be stored as sent: containers nesting deeper than `max` (the value itself is level 1), or
  * a number JSON.parse read as ±Infinity (`1e400`), which JSON.stringify would store as null. Recursion is bounded by
  * `max`, so it cannot overflow; it allocates nothing, which keeps it cheap on the ingest path (tooDeepAt and
- * nonFiniteAt then name the field).
+ * nonFiniteNumberIn then name the field).
  */
 function unstorableIn(value: unknown, max: number): 'depth' | 'number' | undefined {
   if (typeof value !== 'object' || value === null) {

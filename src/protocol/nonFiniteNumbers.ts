@@ -8,8 +8,9 @@ export interface NonFinite {
 /**
  * The first number JSON.stringify would write as `null`, or null when there is none. Hint: it follows stringify's
  * own rules (own enumerable keys, toJSON applied), so it finds exactly what would be sent or stored as null: the
- * SDK checks an event before sending it, the server a parsed one (where JSON.parse read `1e400` as Infinity). It
- * allocates nothing unless it finds one. Recursive: the server calls it only on input whose depth it has bounded.
+ * SDK checks an event before sending it, the server a parsed one (where JSON.parse read `1e400` as Infinity). Beside
+ * each object's key list it allocates only the answer. Recursive: the server calls it only on input whose depth it
+ * has bounded.
  */
 export function nonFiniteNumberIn(value: unknown): NonFinite | null {
   return found('', value);
