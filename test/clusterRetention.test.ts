@@ -2,11 +2,12 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { retentionGap } from '../src/protocol/serverMessages.js';
 import type { ChildServer } from './support/childServer.js';
 import { ClusterNodes, logDigest } from './support/clusterNodes.js';
 import { NatsCluster } from './support/natsCluster.js';
 import { allEvents, eventBody, getJson, postEvents, stats, waitFor } from './support/pipelineRest.js';
-import type { WireRecord } from './support/wsClient.js';
+import { closeAll, isRecord, type Message, subscribe, type WireRecord, type WsClient } from './support/wsClient.js';
 
 /** The recorded no-op offsets of a node's replica, read from its SQLite file (a second reader, WAL). */
 function noopOffsets(path: string): { offset: number; reason: string }[] {
@@ -31,6 +32,36 @@ async function publish(node: ChildServer, count: number, tag: string): Promise<W
   const { status, body } = await postEvents(node.base, batch);
   expect(status).toBe(201);
   return body as WireRecord[];
+}
+
+/** Events of about 8 KB: LARGE_EVENTS of them fill most of the CAPPED stream, far more than loopback buffers hold. */
+const LARGE_EVENTS = 1_500;
+const CAP_BYTES = 16 * 1024 * 1024;
+
+async function publishLarge(node: ChildServer, from: number, count: number): Promise<void> {
+  for (let i = from; i < from + count; i += 250) {
+    const batch = Array.from({ length: Math.min(250, from + count - i) }, (_, k) =>
+      eventBody({ session_id: 'big', payload: { i: i + k, blob: 'x'.repeat(8_000) } }),
+    );
+    expect((await postEvents(node.base, batch)).status).toBe(201);
+  }
+}
+
+/** Wait until a node's one subscriber is replaying and has stopped moving (its socket is full). */
+async function waitForBlockedReplay(base: string): Promise<void> {
+  type Listing = { subscribers: { mode: string; last_delivered: number | null }[] };
+  const position = async () => {
+    const row = (await getJson<Listing>(`${base}/subscribers`)).body.subscribers[0];
+    return row?.mode === 'replaying' ? (row.last_delivered ?? 0) : -1;
+  };
+  let last = -1;
+  const unmoved = async () => {
+    const now = await position();
+    const still = now > 0 && now === last;
+    last = now;
+    return still;
+  };
+  await waitFor(unmoved, 'the replay to block on the paused reader', 10_000, 150);
 }
 
 // Real processes: one nats-server with JetStream (stream R1: retention needs no quorum to show) and pipeline nodes.
@@ -136,6 +167,49 @@ describe('cluster mode: offsets are stream sequences; retention, limits and no-o
     expect((await stats(c.base)).first_offset).toBe(firstSeq);
     await nodes.kill('c');
   });
+
+  it('tells a subscriber on another node which offsets the stream limits (NATS_MAX_BYTES) removed before it got them', async () => {
+    const capped = new ClusterNodes(nats, 'CAPPED', 1);
+    const clients: WsClient[] = [];
+    try {
+      const env = { NATS_MAX_BYTES: String(CAP_BYTES), SUBSCRIBER_BUFFER_BYTES: String(64 * 1024) };
+      const x = await capped.start('x', env);
+      const y = await capped.start('y', env);
+      const jsm = await jetstreamManager(nc);
+      expect((await jsm.streams.info('CAPPED')).config.max_bytes).toBe(CAP_BYTES);
+      await publishLarge(x, 0, LARGE_EVENTS);
+      await waitFor(async () => (await stats(y.base)).head_offset === LARGE_EVENTS, 'node Y applied them');
+      expect((await stats(y.base)).first_offset).toBe(1);
+      // A reader on node Y that stops reading: its replay blocks on its full socket long before the end.
+      const { client } = await subscribe(y.wsBase, { from_offset: 1 });
+      clients.push(client);
+      client.pause();
+      await waitForBlockedReplay(y.base);
+      // As many again through node X: the stream drops its oldest events to stay under the cap; node Y follows it.
+      await publishLarge(x, LARGE_EVENTS, LARGE_EVENTS);
+      const head = 2 * LARGE_EVENTS;
+      const first = (await jsm.streams.info('CAPPED')).state.first_seq;
+      expect(first).toBeGreaterThan(LARGE_EVENTS / 2);
+      await waitFor(async () => (await stats(y.base)).first_offset === first, 'node Y follows the cap');
+      client.resume();
+
+      const before: number[] = [];
+      const after: number[] = [];
+      let gap: Message | null = null;
+      while ((after.at(-1) ?? before.at(-1)) !== head) {
+        const message = await client.next<WireRecord | Message>();
+        if (isRecord(message)) (gap === null ? before : after).push(message.offset);
+        else if (message.type === 'retention' && gap === null) gap = message;
+        else throw new Error(`unexpected ${JSON.stringify(message.type ?? message.status)}`);
+      }
+      expect(before).toEqual(Array.from({ length: before.length }, (_, i) => i + 1));
+      expect(gap).toEqual(retentionGap(before.length + 1, first));
+      expect(after).toEqual(Array.from({ length: head - first + 1 }, (_, i) => first + i));
+    } finally {
+      await closeAll(clients);
+      await capped.stop();
+    }
+  }, 60_000);
 
   it('follows the stream limits (NATS_MAX_AGE_MS): expired events leave every replica at the same offset', async () => {
     const aged = new ClusterNodes(nats, 'AGED', 1);
