@@ -53,16 +53,29 @@ export function groupKey(filter: EventFilter, batch: boolean): string {
   return JSON.stringify([batch, filter.session_id ?? null, filter.user_id ?? null, filter.source ?? null, types]);
 }
 
-/** Cut serialized records into batch:true frames of at most `limit` characters (one record when it is larger). */
+/**
+ * Cut serialized records into batch:true frames of at most `limit` bytes (one record alone when it is larger). Hint:
+ * bytes as sent (UTF-8), not string length: a record of CJK text is 3 bytes a character, so counting characters let
+ * frames reach 3× the documented cut.
+ */
 export function batchFrames(texts: readonly string[], limit: number): string[] {
   const frames: string[] = [];
   let out = '';
+  /** The UTF-8 bytes of `out` once closed with `]`. */
+  let bytes = 0;
   for (const text of texts) {
-    if (out !== '' && out.length + text.length + 2 > limit) {
+    const size = Buffer.byteLength(text, 'utf8');
+    if (out !== '' && bytes + 1 + size > limit) {
       frames.push(`${out}]`);
       out = '';
     }
-    out += out === '' ? `[${text}` : `,${text}`;
+    if (out === '') {
+      out = `[${text}`;
+      bytes = size + 2;
+    } else {
+      out += `,${text}`;
+      bytes += size + 1;
+    }
   }
   if (out !== '') frames.push(`${out}]`);
   return frames;
