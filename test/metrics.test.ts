@@ -101,6 +101,42 @@ describe('GET /metrics', () => {
   });
 });
 
+describe('pipeline_publish_errors_total reasons', () => {
+  it('names a refusal alike over REST and /ws/publish: unreadable bad_request, oversized too_large, invalid invalid', async () => {
+    const ts = await startTestServer({ MAX_WS_MESSAGE_BYTES: '2000' });
+    const producer = await WsClient.open(`${ts.wsBase}/ws/publish`);
+    try {
+      const gzip = await call(`${ts.base}/events`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+        body: '{}',
+      });
+      expect(gzip.status).toBe(415);
+      for (const message of [
+        '{bad',
+        Buffer.from([0xff, 0xfe]),
+        'x'.repeat(3000),
+        { event_type: 'nope', source: 's' },
+      ]) {
+        producer.send(message);
+        expect((await producer.next()).status).toBe('error');
+      }
+      const m = await scrape(ts);
+      const reasons = (transport: string) =>
+        Object.fromEntries(
+          ['bad_request', 'invalid', 'too_large', 'internal']
+            .map((reason) => [reason, value(m, 'pipeline_publish_errors_total', { transport, reason })])
+            .filter(([, count]) => count !== 0),
+        );
+      expect(reasons('rest')).toEqual({ bad_request: 1 });
+      expect(reasons('ws')).toEqual({ bad_request: 2, too_large: 1, invalid: 1 });
+    } finally {
+      await producer.close();
+      await ts.stop();
+    }
+  });
+});
+
 describe('/metrics behind auth, and refusals', () => {
   it('needs the API key with REQUIRE_AUTH=true, counts failed keys and rate-limit refusals', async () => {
     const ts = await startTestServer({ REQUIRE_AUTH: 'true', API_KEY: 'k', RATE_LIMIT_QUERY: '1/minute' });

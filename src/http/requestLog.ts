@@ -1,7 +1,9 @@
 import { performance } from 'node:perf_hooks';
 import { nanoid } from 'nanoid';
 import type { Logger } from '../actors/logger.js';
+import { INVALID_JSON } from '../protocol/jsonMessage.js';
 import type { PublishErrorReason, ServerMetrics, WsEndpoint } from './metrics.js';
+import { NOT_UTF8, TOO_LARGE } from './wsText.js';
 
 /** Who made a request, as log lines name it. */
 export interface RequestContext {
@@ -28,18 +30,25 @@ const REFUSAL_BY_STATUS: Readonly<Record<number, PublishErrorReason>> = {
   401: 'unauthorized',
   409: 'conflict',
   413: 'too_large',
+  415: 'bad_request',
   422: 'invalid',
   429: 'rate_limited',
   503: 'unavailable',
 };
 
-/** How a /ws/publish error reply reads as a publish refusal. */
+/**
+ * How a /ws/publish error reply reads as a publish refusal, with the reasons REST's statuses give: a message that is
+ * not UTF-8 or not JSON is a bad request (400), one over MAX_WS_MESSAGE_BYTES too large (413).
+ */
 export function wsRefusalReason(reply: {
   readonly code?: number;
   readonly retryable?: boolean;
   readonly message?: string;
 }): PublishErrorReason {
-  if (reply.message === 'internal error') return 'internal';
+  const message = reply.message ?? '';
+  if (message === 'internal error') return 'internal';
+  if (message === NOT_UTF8 || message.startsWith(INVALID_JSON)) return 'bad_request';
+  if (message.endsWith(TOO_LARGE)) return 'too_large';
   if (reply.code === 409) return 'conflict';
   if (reply.code === 429) return 'rate_limited';
   return reply.retryable === true ? 'unavailable' : 'invalid';

@@ -17,9 +17,12 @@ export function decodeUtf8(message: ArrayBuffer): string | null {
   return isUtf8(message) ? decoder.decode(message) : null;
 }
 
+/** How the reply to a message over MAX_WS_MESSAGE_BYTES ends. */
+export const TOO_LARGE = '(MAX_WS_MESSAGE_BYTES): too large';
+
 /** The reply to a message over MAX_WS_MESSAGE_BYTES. */
 export function tooLarge(message: ArrayBuffer, config: Config): ErrorMessage {
   return errorMessage(
-    `message: is ${message.byteLength} bytes; at most ${config.maxWsMessageBytes} allowed (MAX_WS_MESSAGE_BYTES): too large`,
+    `message: is ${message.byteLength} bytes; at most ${config.maxWsMessageBytes} allowed ${TOO_LARGE}`,
   );
 }

@@ -6,13 +6,16 @@ export type JsonMessage =
   | { readonly ok: true; readonly value: unknown }
   | { readonly ok: false; readonly reason: 'json' | 'depth'; readonly message: string };
 
+/** How the reply to a message that is not JSON begins. */
+export const INVALID_JSON = 'Invalid JSON: ';
+
 /** Parse a WebSocket text message, refusing it (naming the deepest field) when it nests deeper than `maxDepth`. */
 export function decodeJsonMessage(text: string, maxDepth: number): JsonMessage {
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (error) {
-    return { ok: false, reason: 'json', message: `Invalid JSON: ${(error as Error).message}` };
+    return { ok: false, reason: 'json', message: `${INVALID_JSON}${(error as Error).message}` };
   }
   // Hint: bound nesting before anything recursive (valibot, JSON.stringify of an echoed ref) touches the value.
   if (nestsDeeperThan(text, maxDepth)) {

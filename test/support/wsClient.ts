@@ -90,8 +90,9 @@ export class WsClient {
     this.tcp().resume();
   }
 
+  /** Send text as it is, a Buffer as a binary frame, anything else as JSON. */
   send(message: unknown): void {
-    this.ws.send(typeof message === 'string' ? message : JSON.stringify(message));
+    this.ws.send(typeof message === 'string' || Buffer.isBuffer(message) ? message : JSON.stringify(message));
   }
 
   /** The next message; rejects if the socket closes first or nothing arrives within `waitMs`. */
