@@ -104,6 +104,22 @@ describe('event-pipeline CLI', () => {
     expect(unknown.code).toBe(2);
   });
 
+  it('export of an empty log, or from past the head, writes nothing and exits 0; an explicit --to before --from is a usage error', async () => {
+    const a = await server('empty');
+    for (const args of [[], ['--from', '10']]) {
+      const run = await cli(['export', '--url', a.base, ...args]);
+      expect([run.code, run.stdout, run.stderr]).toEqual([0, '', '']);
+    }
+    expect((await cli(['publish', '--url', a.base], ndjson(3))).code).toBe(0);
+    const past = await cli(['export', '--url', a.base, '--from', '4']);
+    expect([past.code, past.stdout]).toEqual([0, '']);
+    const tail = await cli(['export', '--url', a.base, '--from', '3']);
+    expect(tail.stdout.trim().split('\n').map((line) => (JSON.parse(line) as { offset: number }).offset)).toEqual([3]);
+    const backwards = await cli(['export', '--url', a.base, '--from', '3', '--to', '2']);
+    expect(backwards.code).toBe(2);
+    expect(backwards.stderr).toContain('--to 2 is before --from 3');
+  });
+
   it('export → import into a fresh server gives an identical log (ids, types, payloads, offsets from 1); re-import changes nothing', async () => {
     const a = await server('a');
     const published = await cli(['publish', '--url', a.base], ndjson(2_500));

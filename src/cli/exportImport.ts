@@ -38,9 +38,12 @@ export const exportCommand: Command = {
     }
     const server = serverOf(values, io.env);
     const from = integerFlag('from', values.from, 1) ?? 1;
+    const askedTo = integerFlag('to', values.to, 1);
+    if (askedTo !== undefined && askedTo < from) throw new UsageError(`--to ${askedTo} is before --from ${from}`);
     const stats = (await getJson(server.url, 'stats', server.apiKey)) as { head_offset: number };
-    const to = integerFlag('to', values.to, 1) ?? stats.head_offset;
-    if (to < from) throw new UsageError(`--to ${to} is before --from ${from}`);
+    // Hint: an empty log, or --from past the head, has nothing to export: that is an empty file, not a usage error.
+    const to = askedTo ?? stats.head_offset;
+    if (to < from) return EXIT.ok;
     const bar = progressBar(io, to - from + 1, 'export');
     let after = from - 1;
     for (;;) {
