@@ -106,6 +106,20 @@ describe('/ws/subscribe', () => {
     }
   });
 
+  it('reads an empty session, user or source as no filter (no stored event has one), on subscribe and on update', async () => {
+    const none = { event_types: null, session_id: null, user_id: null, source: null };
+    const { client, ack } = await sub({ session_id: '', user_id: '', source: '', event_types: [] });
+    expect(ack.filters).toEqual(none);
+    const first = await publish(t.base, [eventBody({ session_id: 'e-1' }), eventBody({ session_id: null })]);
+    expect(await client.take<WireRecord>(2)).toEqual(first);
+    client.send({ type: 'update_filters', filters: { session_id: 'e-2' } });
+    expect(await client.next()).toMatchObject({ filters: { session_id: 'e-2' } });
+    client.send({ type: 'update_filters', filters: { session_id: '', user_id: '' } });
+    expect(await client.next()).toEqual({ status: 'filters_updated', filters: none });
+    const second = await publish(t.base, [eventBody({ session_id: 'e-3', user_id: 'u-3' })]);
+    expect(await client.next()).toEqual(second[0]);
+  });
+
   it('works with the legacy README snippet unchanged', async () => {
     // The old service's browser snippet, run against our server through ws's WHATWG-style API.
     const ws = new WebSocket(`${t.wsBase}/ws/subscribe`);

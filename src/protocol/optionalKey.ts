@@ -31,7 +31,8 @@ const atMost = (max: number) => (issue: v.MaxLengthIssue<string, number>) =>
 
 /**
  * An optional, nullable string key. `stored` values (event fields) must also be non-empty and well-formed, since
- * they are stored and echoed; `filter` values are only compared, so any string up to `max` is a valid filter.
+ * they are stored and echoed; `filter` values are only compared, so any string up to `max` is a valid filter (an
+ * empty one means no filter: see toFilter).
  */
 export function optionalKey(name: string, max: number, use: 'stored' | 'filter') {
   const text = v.string(`${name} must be a string`);

@@ -62,15 +62,19 @@ const notAnObject = (field: string, message: string): ParseResult<never> => ({
   issues: [{ field, message }],
 });
 
-/** The parsed filter fields as an EventFilter: null and empty fields are absent, event types deduplicated. */
+/**
+ * The parsed filter fields as an EventFilter: null and empty fields are absent, event types deduplicated. Hint: no
+ * stored event has an empty session, user or source, so `""` could only ever match nothing; it means no filter, as
+ * `GET /events?session_id=` does and as the old service read it.
+ */
 export function toFilter(raw: v.InferOutput<typeof FilterSchema>): EventFilter {
   const filter: { -readonly [K in keyof EventFilter]: EventFilter[K] } = {};
   if (raw.event_types !== undefined && raw.event_types !== null && raw.event_types.length > 0) {
     filter.event_types = [...new Set(raw.event_types)] as EventType[];
   }
-  if (raw.session_id !== undefined && raw.session_id !== null) filter.session_id = raw.session_id;
-  if (raw.user_id !== undefined && raw.user_id !== null) filter.user_id = raw.user_id;
-  if (raw.source !== undefined && raw.source !== null) filter.source = raw.source;
+  if (raw.session_id) filter.session_id = raw.session_id;
+  if (raw.user_id) filter.user_id = raw.user_id;
+  if (raw.source) filter.source = raw.source;
   return filter;
 }
 
