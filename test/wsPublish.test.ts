@@ -55,6 +55,9 @@ describe('/ws/publish', () => {
     expect(stored.body).toMatchObject({ session_id: null, event_type: 'quiz_started' });
     p.send({ ref: 'b', events: [eventBody({ userId: 'u' }), eventBody(), eventBody({ userId: 'v', ref: 1 })] });
     expect(await p.next()).toMatchObject({ status: 'ok', count: 3, ignored: ['userId', 'ref'], ref: 'b' });
+    // Beside `ref` and `events`, an envelope's other names are read by nothing either (event fields put there too).
+    p.send({ ref: 'c', events: [eventBody()], extra: 1, session_id: 's1', userId: 'w' });
+    expect(await p.next()).toMatchObject({ status: 'ok', count: 1, ignored: ['extra', 'session_id', 'userId'] });
     p.send([eventBody({ session_id: 's1', user_id: 'u', payload: {}, id: 'ws-clean-1' })]);
     expect(await p.next()).not.toHaveProperty('ignored');
   });

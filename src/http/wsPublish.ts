@@ -7,7 +7,12 @@ import { fastEventBatch, fastSingleEvent } from '../protocol/fastPublish.js';
 import { formatIssues } from '../protocol/issue.js';
 import { decodeJsonMessage } from '../protocol/jsonMessage.js';
 import { NON_FINITE_MESSAGE, nonFiniteNumberIn } from '../protocol/nonFiniteNumbers.js';
-import { ignoredEventFields, publishInputs, readPublishMessage } from '../protocol/publishMessage.js';
+import {
+  ignoredEnvelopeFields,
+  ignoredEventFields,
+  publishInputs,
+  readPublishMessage,
+} from '../protocol/publishMessage.js';
 import { withRef, wsPublishAckText } from '../protocol/publishReply.js';
 import { errorMessage, type ServerMessage } from '../protocol/serverMessages.js';
 import type { AckSink } from './ackQueue.js';
@@ -193,7 +198,9 @@ function handlePublish(text: string, ip: string, deps: PublishDeps, slot: ReplyS
     return;
   }
   // Hint: the fast paths above take only the known fields, so only this path can meet fields it ignores.
-  slot.ignored = ignoredEventFields(message.items, !isBatch);
+  const ignored = ignoredEventFields(message.items, !isBatch);
+  const outer = ignoredEnvelopeFields(decoded.value, message);
+  slot.ignored = outer.length === 0 ? ignored : [...new Set([...outer, ...ignored])];
   submit(parsed.value, isBatch, ref, deps, slot);
 }
 

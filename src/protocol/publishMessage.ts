@@ -121,3 +121,12 @@ export function ignoredEventFields(items: readonly unknown[], readsRef: boolean)
   }
   return [...ignored];
 }
+
+/**
+ * The names an envelope (`{"ref":…,"events":[…],…}`) carries beside `ref` and `events`: read by nothing, so named in
+ * the ack like an event's extra fields (event fields put beside `events` would otherwise vanish without a word).
+ */
+export function ignoredEnvelopeFields(value: unknown, message: PublishMessage): string[] {
+  if (!message.isBatch || !isPlainObject(value)) return [];
+  return Object.keys(value).filter((key) => key !== 'ref' && key !== 'events');
+}
