@@ -4,6 +4,7 @@ import { type Config, ConfigError, loadConfig } from './config.js';
 import type { RunningServer } from './http/server.js';
 import { NativeUwsUnavailableError } from './http/uws.js';
 import { lastResortHandler } from './lastResort.js';
+import { stdoutLog } from './logDestination.js';
 import { packageVersion } from './packageVersion.js';
 import { LogLockedError, LogOpenError } from './persistence/eventLog.js';
 import { JetStreamUnavailableError } from './persistence/jetstream/jetStreamOptions.js';
@@ -54,14 +55,14 @@ async function main(): Promise<void> {
     if (error instanceof ConfigError) refuse(2, `configuration error: ${error.message}`);
     throw error;
   }
-  // Hint: lines are written in 4 KiB batches (one write per request line cost more than the line itself), and at
-  // least every 250 ms, so a quiet server's lines still show promptly; a fatal error flushes synchronously.
-  const destination = pino.destination({ dest: 1, sync: false, minLength: 4096, periodicFlush: 250 });
-  const logger = pino(pinoOptions(config.logLevel), destination);
+  const destination = stdoutLog(() => {
+    logger.level = 'silent';
+  });
+  const logger = pino(pinoOptions(config.logLevel), destination.stream);
   let server: RunningServer | null = null;
   const onFatal = lastResortHandler({
     logger,
-    flushLog: () => destination.flushSync(),
+    flushLog: destination.flush,
     shutdown: () => server?.close() ?? null,
     exit: (code) => process.exit(code),
     graceMs: 5_000,
@@ -74,7 +75,7 @@ async function main(): Promise<void> {
   try {
     server = await startServer(config, { logger });
   } catch (error) {
-    destination.flushSync();
+    destination.flush();
     refuseStartup(error, ListenError);
     throw error;
   }
@@ -83,7 +84,7 @@ async function main(): Promise<void> {
     logger.info({ signal }, 'shutting down');
     void running.close().then(() => {
       logger.info({}, 'stopped');
-      destination.flushSync();
+      destination.flush();
       process.exit(0);
     });
   };

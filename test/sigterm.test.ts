@@ -68,6 +68,18 @@ describe('node dist/src/main.js', () => {
     expect((await publish(restarted.base, event())).body.offset).toBe(53);
   });
 
+  it('exits 0 on SIGTERM when whatever read its standard output has gone (EPIPE), keeping what it acknowledged', async () => {
+    child = await startMain(dir);
+    const acked = (await publish(child.base, event({ id: 'before-the-pipe-broke' }))).body;
+    // The log reader exits (as `| head -c 1` does): every later write to standard output fails with EPIPE.
+    child.proc.stdout?.destroy();
+    child.proc.kill('SIGTERM');
+    const hung = new Promise<'hung'>((resolve) => setTimeout(() => resolve('hung'), 10_000));
+    expect(await Promise.race([child.exited, hung])).toEqual({ code: 0, signal: null });
+    restarted = await startTestServer({}, {}, dir);
+    expect(await queryEvents(restarted.base, { order: 'asc', limit: 10 })).toEqual([acked]);
+  });
+
   it('exits 0 on SIGTERM with a publish in flight, and an acknowledged publish survives', async () => {
     child = await startMain(dir);
     const acked = await publish(child.base, event({ id: 'before-term' }));
