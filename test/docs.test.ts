@@ -11,7 +11,7 @@ import { EVENT_QUERY_PARAMS, parseEventQuery } from '../src/protocol/eventQuery.
 import { OPENAPI_SCHEMAS } from '../src/protocol/openApiComponents.js';
 import { API_PREFIX, openApiDocument, openApiPath, UndocumentedRouteError } from '../src/protocol/openApiDocument.js';
 import { ROUTE_DOCS } from '../src/protocol/openApiRoutes.js';
-import { call } from './support/httpCall.js';
+import { call, JSON_TYPE } from './support/httpCall.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
 
 interface Operation {
@@ -135,7 +135,9 @@ describe('OpenAPI document', () => {
 
   it('every documented path answers on a real server (no 404), path parameters filled with their examples', async () => {
     const example = { id: 'quiz-42-start', event_type: 'quiz_started', source: 'quiz-service', session_id: 'sess_42' };
-    expect((await call(`${ts.base}/events`, { method: 'POST', body: JSON.stringify(example) })).status).toBe(201);
+    expect(
+      (await call(`${ts.base}/events`, { method: 'POST', headers: JSON_TYPE, body: JSON.stringify(example) })).status,
+    ).toBe(201);
     for (const [path, item] of Object.entries(openApi.paths)) {
       for (const [method, op] of Object.entries(item)) {
         let url = path;
@@ -143,7 +145,10 @@ describe('OpenAPI document', () => {
           url = url.replace(`{${p.name}}`, String(p.example));
         if (method === 'delete') url += '?before=2000-01-01T00:00:00Z';
         const init: RequestInit = { method: method.toUpperCase() };
-        if (method === 'post') init.body = JSON.stringify(example);
+        if (method === 'post') {
+          init.body = JSON.stringify(example);
+          init.headers = JSON_TYPE;
+        }
         const res = await call(`${ts.base}${url}`, init);
         expect(res.status, `${method} ${url}`).not.toBe(404);
         expect(res.status, `${method} ${url}`).toBeLessThan(300);
@@ -167,7 +172,11 @@ describe('OpenAPI document', () => {
       const result = v.safeParse(OPENAPI_SCHEMAS[schema], res.body);
       expect(result.success, `${path}: ${JSON.stringify(result.issues?.[0]?.path?.map((p) => p.key))}`).toBe(true);
     }
-    const invalid = await call(`${ts.base}/events`, { method: 'POST', body: '{"event_type":"nope"}' });
+    const invalid = await call(`${ts.base}/events`, {
+      method: 'POST',
+      headers: JSON_TYPE,
+      body: '{"event_type":"nope"}',
+    });
     expect(invalid.status).toBe(422);
     expect(v.safeParse(OPENAPI_SCHEMAS.ValidationError, invalid.body).success).toBe(true);
   });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, event, publish } from './support/httpCall.js';
+import { call, event, JSON_TYPE, publish } from './support/httpCall.js';
 import { type Family, parsePrometheusText, sampleValue } from './support/promText.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
 import { subscribe, WsClient } from './support/wsClient.js';
@@ -54,7 +54,7 @@ describe('GET /metrics', () => {
     );
     expect((await publish(ts.base, event())).status).toBe(201);
     expect((await publish(ts.base, { source: 'x' })).status).toBe(422);
-    expect((await call(`${ts.base}/events`, { method: 'POST', body: '{' })).status).toBe(400);
+    expect((await call(`${ts.base}/events`, { method: 'POST', headers: JSON_TYPE, body: '{' })).status).toBe(400);
     const m = await scrape(ts);
     expect(value(m, 'pipeline_events_appended_total', { event_type: 'answer_submitted' })).toBe(2);
     expect(value(m, 'pipeline_events_appended_total', { event_type: 'quiz_started' })).toBe(1);

@@ -156,6 +156,38 @@ describe('hostile bodies', () => {
     expect(await headOffset(t.base)).toBe(before + 2);
   });
 
+  it('refuses a body not sent as JSON (text/plain, a form) with 415 naming Content-Type, storing nothing', async () => {
+    const before = await headOffset(t.base);
+    const body = JSON.stringify(event());
+    // Hint: what a web page on any origin can send without a CORS preflight: it must not reach the log.
+    for (const type of [
+      'text/plain',
+      'text/plain;charset=UTF-8',
+      'application/x-www-form-urlencoded',
+      'multipart/form-data',
+    ]) {
+      const res = await call<{ detail: string }>(`${t.base}/events`, {
+        method: 'POST',
+        headers: { 'Content-Type': type, Origin: 'https://elsewhere.example' },
+        body,
+      });
+      expect([res.status, res.body.detail]).toEqual([
+        415,
+        `Content-Type: ${JSON.stringify(type)} is not supported; send application/json`,
+      ]);
+    }
+    expect(await headOffset(t.base)).toBe(before);
+    for (const type of ['application/json; charset=utf-8', 'Application/JSON', 'application/vnd.api+json'])
+      expect((await publish(t.base, event(), { 'Content-Type': type })).status).toBe(201);
+    // No Content-Type at all is read as JSON, as the old service read it.
+    const untyped = await rawExchange(
+      t.server.port,
+      `POST /events HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+    );
+    expect(parseResponses(untyped.text).map((r) => r.status)).toEqual([201]);
+    expect(await headOffset(t.base)).toBe(before + 4);
+  });
+
   it('answers 10 MiB of tiny invalid events with a small 422: the first 100 issues, the events after them unchecked', async () => {
     const one = '{"event_type":"x"},';
     const count = Math.floor((t.config.maxBodyBytes - 2) / one.length);

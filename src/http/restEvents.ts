@@ -38,6 +38,23 @@ function refuseEncoding(contentEncoding: string): void {
   });
 }
 
+/**
+ * Refuse a body that does not say it is JSON. Hint: a browser sends `text/plain` (or a form) cross-origin without a
+ * CORS preflight, so taking any type let every web page publish into the log; the old service (FastAPI) read JSON
+ * only without a Content-Type or with application/json or application/*+json, as here.
+ */
+function refuseContentType(contentType: string): void {
+  if (isJsonMediaType(contentType)) return;
+  const shown = contentType.length > 60 ? `${contentType.slice(0, 60)}…` : contentType;
+  throw new HttpError(415, `Content-Type: ${JSON.stringify(shown)} is not supported; send application/json`);
+}
+
+/** True for no media type, application/json or application/*+json, with any parameters (charset=utf-8). */
+export function isJsonMediaType(contentType: string): boolean {
+  const type = contentType.split(';', 1)[0]!.trim().toLowerCase();
+  return type === '' || type === 'application/json' || /^application\/[a-z0-9!#$&^_.-]+\+json$/.test(type);
+}
+
 /** Render a publish reply: the stored record(s) with `headers`, or the old service's `{detail}` with its status. */
 function renderPublish(reply: Reply, result: PublishReply, isArray: boolean, headers: Record<string, string>): void {
   if (result.kind === 'refused') {
@@ -58,6 +75,7 @@ export function eventRoutes(config: Config, pipeline: PipelinePort, later: (fn: 
       auth: true,
       handler: (info, reply) => {
         refuseEncoding(info.contentEncoding);
+        refuseContentType(info.contentType);
         readBody(reply, config.maxBodyBytes, (body) => {
           const message = readPublishMessage(parseBody(body), 'body');
           const parsed = publishInputs(message, config, 'body');

@@ -28,7 +28,7 @@ const ERROR_WORDS: Readonly<Record<number, string>> = {
   405: 'The path exists, but not with this method (`Allow` lists the methods)',
   409: 'A producer id already stored with different content',
   413: 'Body larger than MAX_BODY_BYTES',
-  415: 'A compressed body (`Content-Encoding` other than `identity`); `Accept-Encoding: identity`',
+  415: 'A compressed body (`Content-Encoding` other than `identity`; `Accept-Encoding: identity`), or a `Content-Type` that is not JSON',
   422: 'Validation failed: one entry per field at fault',
   429: 'Per-client rate limit (RATE_LIMIT_*); `Retry-After` says when to retry',
   503: 'Over MAX_PENDING_EVENTS, shutting down, or the log refuses writes; `Retry-After: 1`',

@@ -31,6 +31,9 @@ export async function call<T = unknown>(url: string, init: RequestInit = {}): Pr
   return { status: res.status, headers: res.headers, text, body: body as T };
 }
 
+/** The header a JSON body goes with (fetch sends a string body as text/plain, which POST /events refuses). */
+export const JSON_TYPE = { 'Content-Type': 'application/json' } as const;
+
 /** POST /events with one event, an array, or a raw string body. */
 export function publish<T = EventRecord>(
   base: string,
@@ -39,7 +42,7 @@ export function publish<T = EventRecord>(
 ): Promise<JsonResponse<T>> {
   return call<T>(`${base}/events`, {
     method: 'POST',
-    headers: { 'Content-Type': 'application/json', ...headers },
+    headers: { ...JSON_TYPE, ...headers },
     body: typeof value === 'string' ? value : JSON.stringify(value),
   });
 }
