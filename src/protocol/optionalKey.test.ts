@@ -31,6 +31,17 @@ describe('optionalKey', () => {
     }
   });
 
+  it('counts characters as code points, as the old service did: an emoji is one, not two UTF-16 units', () => {
+    for (const schema of [stored, filter]) {
+      expect(messages(schema, '😀'.repeat(5))).toEqual([]);
+      expect(messages(schema, `${'😀'.repeat(5)}a`)).toEqual(['must be at most 5 characters (got 6)']);
+    }
+    expect(parseEventInput({ ...valid, session_id: '😀'.repeat(200) }, limits).ok).toBe(true);
+    expect(issuesOf({ ...valid, session_id: '😀'.repeat(201) })).toEqual([
+      { field: 'session_id', message: 'must be at most 200 characters (got 201)' },
+    ]);
+  });
+
   it('refuses empty and ill-formed strings only for stored values (a filter is only compared)', () => {
     expect(messages(stored, '')).toEqual(['must not be empty (omit it or send null for no value)']);
     expect(messages(stored, 'a\ud800')).toEqual(['contains a lone surrogate (\\ud800); cannot be stored as sent']);

@@ -25,9 +25,22 @@ export const wellFormed = v.check<string, (issue: v.CheckIssue<string>) => strin
 export const pattern = (regex: RegExp, message: string) =>
   v.check<string, string>((text) => !text.isWellFormed() || regex.test(text), message);
 
-/** "must be at most 200 characters (got 250)": the limit and what the client sent. */
-const atMost = (max: number) => (issue: v.MaxLengthIssue<string, number>) =>
-  `must be at most ${max} characters (got ${issue.received.replace(/^\D*/, '')})`;
+/** Characters as the old service's `max_length` counted them (Python: code points), not UTF-16 units. */
+function codePoints(text: string): number {
+  let count = 0;
+  for (const _ of text) count++;
+  return count;
+}
+
+/**
+ * "must be at most 200 characters (got 250)": at most `max` code points. Hint: string length counts UTF-16 units, so
+ * 101 emoji read as 202 and were refused with a count the client never sent; only a long string is counted.
+ */
+const atMost = (max: number) =>
+  v.check<string, (issue: v.CheckIssue<string>) => string>(
+    (text) => text.length <= max || codePoints(text) <= max,
+    (issue) => `must be at most ${max} characters (got ${codePoints(issue.input)})`,
+  );
 
 /**
  * An optional, nullable string key. `stored` values (event fields) must also be non-empty and well-formed, since
@@ -36,13 +49,13 @@ const atMost = (max: number) => (issue: v.MaxLengthIssue<string, number>) =>
  */
 export function optionalKey(name: string, max: number, use: 'stored' | 'filter') {
   const text = v.string(`${name} must be a string`);
-  if (use === 'filter') return v.optional(v.nullable(v.pipe(text, v.maxLength(max, atMost(max)))));
+  if (use === 'filter') return v.optional(v.nullable(v.pipe(text, atMost(max))));
   return v.optional(
     v.nullable(
       v.pipe(
         text,
         v.minLength(1, 'must not be empty (omit it or send null for no value)'),
-        v.maxLength(max, atMost(max)),
+        atMost(max),
         wellFormed,
       ),
     ),
