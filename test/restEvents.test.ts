@@ -606,6 +606,15 @@ describe('GET /events', () => {
     expect(await queryEvents(t.base, { since, until, order: 'asc' })).toEqual(all.slice(11, 20));
   });
 
+  it('keeps a record stamped in the millisecond a sub-millisecond since/until names only when it is inside', async () => {
+    // all[10] is stamped at exactly T0 + 10 min; .000123 past it is later than the record, .999 before the next ms not.
+    const at = new Date(T0 + 10 * 60_000).toISOString().replace('Z', '');
+    expect(await queryEvents(t.base, { since: `${at}123Z`, until: all[12]!.timestamp, order: 'asc' })).toEqual(
+      all.slice(11, 13),
+    );
+    expect(await queryEvents(t.base, { since: `${at}000Z`, until: `${at}999Z`, order: 'asc' })).toEqual([all[10]]);
+  });
+
   it('understands zone offsets and a missing zone as UTC', async () => {
     // 13:05+01:00 is 12:05Z, the sixth event.
     expect(

@@ -66,7 +66,8 @@ export function parseEventQuery(params: ReadonlyMap<string, string>): QueryParse
   for (const name of ['since', 'until'] as const) {
     const text = params.get(name);
     if (text === undefined || text === '') continue;
-    const ms = parseIsoTimestamp(text);
+    // Hint: since is inclusive from below, until from above: a sub-millisecond bound rounds inward.
+    const ms = parseIsoTimestamp(text, name === 'since' ? 'up' : 'down');
     if (ms === null) {
       timestampIssues.push({
         field: name,

@@ -52,12 +52,7 @@ export function optionalKey(name: string, max: number, use: 'stored' | 'filter')
   if (use === 'filter') return v.optional(v.nullable(v.pipe(text, atMost(max))));
   return v.optional(
     v.nullable(
-      v.pipe(
-        text,
-        v.minLength(1, 'must not be empty (omit it or send null for no value)'),
-        atMost(max),
-        wellFormed,
-      ),
+      v.pipe(text, v.minLength(1, 'must not be empty (omit it or send null for no value)'), atMost(max), wellFormed),
     ),
   );
 }

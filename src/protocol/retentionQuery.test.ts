@@ -14,6 +14,14 @@ describe('parseRetentionQuery', () => {
     });
   });
 
+  it('deletes an event of …00.000 ms before …00.000123 (older), and none of the next whole millisecond', () => {
+    // Records are stamped in whole ms and deleted when ts < before: a finer cutoff rounds up.
+    expect(parseRetentionQuery('before=2026-01-31T12%3A00%3A00.000123Z')).toEqual({
+      ok: true,
+      value: { before: Date.UTC(2026, 0, 31, 12) + 1 },
+    });
+  });
+
   it('refuses an empty before instead of deleting everything', () => {
     expect(parseRetentionQuery('before=')).toEqual({
       ok: false,

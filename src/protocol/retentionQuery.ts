@@ -23,7 +23,8 @@ export function parseRetentionQuery(query: string): ParseResult<RetentionQuery> 
   let before: number | undefined;
   if (text === '') issues.push({ field: 'before', message: 'must not be empty (omit it to delete every event)' });
   else if (text !== undefined) {
-    const ms = parseIsoTimestamp(text);
+    // Hint: `before` excludes its own instant: an event at …058 ms is not older than …058.5 ms's next whole ms.
+    const ms = parseIsoTimestamp(text, 'up');
     if (ms === null) {
       issues.push({
         field: 'before',

@@ -11,6 +11,15 @@ describe('parseIsoTimestamp', () => {
     expect(parseIsoTimestamp('2026-01-31T12:34:56.123999999Z')).toBe(Date.UTC(2026, 0, 31, 12, 34, 56, 123));
   });
 
+  it('rounds a sub-millisecond time up only when asked (a lower bound), and only when it is past the millisecond', () => {
+    const at = Date.UTC(2026, 0, 31, 12, 34, 56, 123);
+    expect(parseIsoTimestamp('2026-01-31T12:34:56.123000001Z', 'up')).toBe(at + 1);
+    expect(parseIsoTimestamp('2026-01-31T12:34:56.1235Z', 'up')).toBe(at + 1);
+    expect(parseIsoTimestamp('2026-01-31T12:34:56.123000Z', 'up')).toBe(at);
+    expect(parseIsoTimestamp('2026-01-31T12:34:56.123Z', 'up')).toBe(at);
+    expect(parseIsoTimestamp('2026-01-31T12:34:56.1235Z', 'down')).toBe(at);
+  });
+
   it('treats a missing zone as UTC and a missing time as midnight', () => {
     expect(parseIsoTimestamp('2026-01-31T12:34:56')).toBe(Date.UTC(2026, 0, 31, 12, 34, 56));
     expect(parseIsoTimestamp('2026-01-31T12:34')).toBe(Date.UTC(2026, 0, 31, 12, 34));

@@ -3,8 +3,12 @@ import { preview } from './issue.js';
 const ISO_PATTERN =
   /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
 
-/** Parse an ISO 8601 timestamp to epoch milliseconds; a missing zone means UTC. Null when invalid. */
-export function parseIsoTimestamp(text: string): number | null {
+/**
+ * Parse an ISO 8601 timestamp to epoch milliseconds; a missing zone means UTC. Null when invalid. Records are stamped
+ * in whole milliseconds, so a finer time is rounded the way its bound needs (`round`): `since=…05.058123Z` must not
+ * take a record of …05.058 (up), `until` must (down, the default).
+ */
+export function parseIsoTimestamp(text: string, round: 'down' | 'up' = 'down'): number | null {
   const match = ISO_PATTERN.exec(text.trim());
   if (!match) return null;
   const [, year, month, day, hour = '00', minute = '00', second = '00', fraction = '', zone = 'Z'] = match;
@@ -17,7 +21,7 @@ export function parseIsoTimestamp(text: string): number | null {
   const check = new Date(0);
   check.setUTCFullYear(Number(year), Number(month) - 1, Number(day));
   if (check.getUTCMonth() !== Number(month) - 1 || check.getUTCDate() !== Number(day)) return null;
-  return ms;
+  return round === 'up' && /[1-9]/.test(fraction.slice(3)) ? ms + 1 : ms;
 }
 
 /** Why a query's timestamp was refused (GET /events since/until, DELETE /events before). */
