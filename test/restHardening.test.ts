@@ -327,6 +327,29 @@ describe('HTTP methods', () => {
     await t.stop();
   });
 
+  it('answers pipelined GETs in order; behind a POST uWS closes the connection, and a resend with the id stores it once', async () => {
+    const get = (path: string) => `GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`;
+    const gets = await rawExchange(t.server.port, `${get('/health')}${get('/stats')}${get('/events?limit=1')}`, 500);
+    expect(parseResponses(gets.text).map((r) => r.status)).toEqual([200, 200, 200]);
+    // A POST is answered after its commit: uWS refuses to pipeline behind a reply that is not sent at once.
+    const body = JSON.stringify(event({ id: 'pipelined-once' }));
+    const post = `POST /events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
+    const behind = await rawExchange(t.server.port, `${post}${get('/health')}`);
+    expect([behind.text, behind.closedByServer]).toEqual(['', true]);
+    // As after any connection lost before its reply, the POST may be stored: its resend with the same id is not twice.
+    const resent = await publish(t.base, body);
+    expect([201, 200]).toContain(resent.status);
+    expect(
+      (await getJson<EventRecord[]>(t.base, '/events?limit=1000')).body.filter((r) => r.id === 'pipelined-once'),
+    ).toHaveLength(1);
+  });
+
+  it('never answers an HTTP/1.0 request (uWS speaks HTTP/1.1 only: a proxy in front must use HTTP/1.1)', async () => {
+    const exchange = await rawExchange(t.server.port, 'GET /health HTTP/1.0\r\nHost: x\r\n\r\n', 1_000);
+    expect(exchange.text).toBe('');
+    expect((await getJson(t.base, '/health')).status).toBe(200);
+  });
+
   it.each([
     ['PATCH', '/events', 'GET, HEAD, POST, DELETE, OPTIONS'],
     ['PUT', '/api/v1/events', 'GET, HEAD, POST, DELETE, OPTIONS'],
