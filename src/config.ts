@@ -86,15 +86,24 @@ function integer(env: NodeJS.ProcessEnv, name: string, min = 0, max = Number.MAX
   return number;
 }
 
-/** Parses "100/minute", "100" (per minute), "10/second" or "6000/hour"; unset, "0" or "off" means no limit. */
+const WINDOW_MS: Readonly<Record<string, number>> = {
+  second: 1_000,
+  minute: 60_000,
+  hour: 3_600_000,
+  day: 86_400_000,
+};
+
+/**
+ * Parses "100/minute", "100" (per minute), "10/second", "6000/hour" or "1000/day", and the old service's slowapi
+ * spelling "100 per minute"; unset, "0" or "off" means no limit.
+ */
 function rateLimit(env: NodeJS.ProcessEnv, name: string): RateLimit | null {
   const value = text(env, name);
   if (value === '0' || value.toLowerCase() === 'off') return null;
-  const match = /^(\d+)\s*(?:\/\s*(second|minute|hour))?$/i.exec(value);
+  const match = /^(\d+)\s*(?:(?:\/|\s+per\s+)\s*(second|minute|hour|day)s?)?$/i.exec(value);
   if (!match || Number(match[1]) === 0)
     throw new ConfigError(`${name} must look like "100/minute", "50/second" or "off" (got ${JSON.stringify(value)})`);
-  const unit = (match[2] ?? 'minute').toLowerCase();
-  return { count: Number(match[1]), windowMs: unit === 'second' ? 1_000 : unit === 'hour' ? 3_600_000 : 60_000 };
+  return { count: Number(match[1]), windowMs: WINDOW_MS[(match[2] ?? 'minute').toLowerCase()]! };
 }
 
 const TRUE = ['1', 'true', 'yes', 'on'];
@@ -107,8 +116,14 @@ function bool(env: NodeJS.ProcessEnv, name: string): boolean {
   throw new ConfigError(`${name} must be true or false (got ${JSON.stringify(env[name])})`);
 }
 
-function oneOf<T extends string>(env: NodeJS.ProcessEnv, name: string, allowed: readonly T[]): T {
-  const value = text(env, name).toLowerCase();
+function oneOf<T extends string>(
+  env: NodeJS.ProcessEnv,
+  name: string,
+  allowed: readonly T[],
+  aliases: Readonly<Record<string, T>> = {},
+): T {
+  const given = text(env, name).toLowerCase();
+  const value = aliases[given] ?? given;
   const found = allowed.find((option) => option === value);
   if (found === undefined) {
     const options = allowed.map((option) => `"${option}"`);
@@ -149,6 +164,9 @@ function trustProxy(env: NodeJS.ProcessEnv): string[] {
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 
+/** Python's level names, as the old service's LOG_LEVEL took them. */
+const PYTHON_LOG_LEVELS = { warning: 'warn', critical: 'fatal' } as const;
+
 /** Read the configuration from an environment map (process.env in production, a literal in tests). */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const requireAuth = bool(env, 'REQUIRE_AUTH');
@@ -166,7 +184,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxPayloadKeys: integer(env, 'MAX_PAYLOAD_KEYS', 1),
     maxPayloadBytes: integer(env, 'MAX_PAYLOAD_BYTES', 2),
     maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 1024),
-    logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS),
+    logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, PYTHON_LOG_LEVELS),
     logRequests: bool(env, 'LOG_REQUESTS'),
     metricsPublic: bool(env, 'METRICS_PUBLIC'),
     rateLimitPublish: rateLimit(env, 'RATE_LIMIT_PUBLISH'),

@@ -50,7 +50,8 @@ export const SETTINGS: readonly Setting[] = [
   {
     name: 'LOG_LEVEL',
     fallback: 'info',
-    meaning: 'pino level: `trace`, `debug`, `info`, `warn`, `error`, `fatal` or `silent` (any case)',
+    meaning:
+      "pino level: `trace`, `debug`, `info`, `warn`, `error`, `fatal` or `silent` (any case; Python's `warning` and `critical` too)",
   },
   {
     name: 'LOG_REQUESTS',
@@ -74,7 +75,7 @@ export const SETTINGS: readonly Setting[] = [
     name: 'RATE_LIMIT_PUBLISH',
     fallback: 'off',
     meaning:
-      'Per client IP, e.g. `1000/minute`, `50/second` (N per second means N in each second); covers `POST /events` and `/ws/publish` messages; unset, `0` or `off` = no limit',
+      'Per client IP, e.g. `1000/minute`, `50/second`, `10000/day` or `100 per minute` (N per second means N in each second); covers `POST /events` and `/ws/publish` messages; unset, `0` or `off` = no limit',
   },
   { name: 'RATE_LIMIT_QUERY', fallback: 'off', meaning: 'Same, for GET endpoints' },
   { name: 'RATE_LIMIT_ADMIN', fallback: 'off', meaning: 'Same, for DELETE /events' },

@@ -36,6 +36,19 @@ describe('startup', () => {
     expect(loadConfig({ RATE_LIMIT_QUERY: '10/second' }).rateLimitQuery).toEqual({ count: 10, windowMs: 1_000 });
   });
 
+  it("takes the old service's spellings: slowapi's rate limits (per day, \"N per minute\") and Python's level names", () => {
+    expect(loadConfig({ RATE_LIMIT_PUBLISH: '1000/day' }).rateLimitPublish).toEqual({
+      count: 1000,
+      windowMs: 86_400_000,
+    });
+    expect(loadConfig({ RATE_LIMIT_QUERY: '100 per minute' }).rateLimitQuery).toEqual({ count: 100, windowMs: 60_000 });
+    expect(loadConfig({ RATE_LIMIT_ADMIN: '5 per hours' }).rateLimitAdmin).toEqual({ count: 5, windowMs: 3_600_000 });
+    expect(loadConfig({ LOG_LEVEL: 'WARNING' }).logLevel).toBe('warn');
+    expect(loadConfig({ LOG_LEVEL: 'critical' }).logLevel).toBe('fatal');
+    expect(() => loadConfig({ RATE_LIMIT_QUERY: '100 per fortnight' })).toThrow(/RATE_LIMIT_QUERY must look like/);
+    expect(() => loadConfig({ RATE_LIMIT_QUERY: '100per minute' })).toThrow(/RATE_LIMIT_QUERY must look like/);
+  });
+
   it('checks every setting it can: ranges, levels, booleans, origins, proxies, rate limits', () => {
     expect(() => loadConfig({ PORT: '65536' })).toThrow(/PORT must be an integer from 0 to 65535/);
     expect(loadConfig({ PORT: '65535' }).port).toBe(65_535);
