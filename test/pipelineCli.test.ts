@@ -114,7 +114,12 @@ describe('event-pipeline CLI', () => {
     const past = await cli(['export', '--url', a.base, '--from', '4']);
     expect([past.code, past.stdout]).toEqual([0, '']);
     const tail = await cli(['export', '--url', a.base, '--from', '3']);
-    expect(tail.stdout.trim().split('\n').map((line) => (JSON.parse(line) as { offset: number }).offset)).toEqual([3]);
+    expect(
+      tail.stdout
+        .trim()
+        .split('\n')
+        .map((line) => (JSON.parse(line) as { offset: number }).offset),
+    ).toEqual([3]);
     const backwards = await cli(['export', '--url', a.base, '--from', '3', '--to', '2']);
     expect(backwards.code).toBe(2);
     expect(backwards.stderr).toContain('--to 2 is before --from 3');
