@@ -7,6 +7,7 @@ import {
   memoryPositionStore,
   Publisher,
   type PublisherOptions,
+  PublishRejectedError,
   PublishTimeoutError,
   parsePosition,
   type Scheduler,
@@ -72,9 +73,9 @@ class FakeSocket implements WebSocketLike {
   reply(body: object): void {
     this.onmessage?.({ data: JSON.stringify(body) });
   }
-  drop(code = 1006): void {
+  drop(code = 1006, reason = ''): void {
     this.readyState = 3;
-    this.onclose?.({ code, reason: '' });
+    this.onclose?.({ code, reason });
   }
 }
 
@@ -284,6 +285,56 @@ describe('Publisher on a scripted socket and a manual clock', () => {
       FakeSocket.all[FakeSocket.all.length - 1]!.drop();
     }
     expect(await outcome).toBeInstanceOf(PublishTimeoutError);
+    publisher.destroy();
+  });
+
+  /** Answer the newest socket's next unanswered message with a clean ack; resolves with the ids it carried. */
+  function ackLast(from = 1): string[] {
+    const socket = FakeSocket.all[FakeSocket.all.length - 1]!;
+    const sent = JSON.parse(socket.sent[socket.sent.length - 1]!) as { ref: number; events: Array<{ id: string }> };
+    const ids = sent.events.map((event) => event.id);
+    const last = from + ids.length - 1;
+    socket.reply({
+      status: 'ok',
+      count: ids.length,
+      event_ids: ids,
+      first_offset: from,
+      last_offset: last,
+      ref: sent.ref,
+    });
+    return ids;
+  }
+
+  it('reconnects after a close whose reason names offset 401 or 403, and fails only on a refused upgrade', async () => {
+    const { scheduler, publisher } = scripted({ random: () => 0, backoff: { initialMs: 100, maxMs: 100 } });
+    const done = publisher.publish({ event_type: 'timer_tick', source: 't' });
+    await scheduler.advance(0);
+    FakeSocket.all[0]!.open();
+    await scheduler.advance(0);
+    FakeSocket.all[0]!.drop(4009, 'ack backlog full; acked through offset 401; committed through 403');
+    await scheduler.advance(50);
+    FakeSocket.all[1]!.open();
+    await scheduler.advance(0);
+    FakeSocket.all[1]!.drop(1011, 'ack dropped; acked through offset 403');
+    await scheduler.advance(50);
+    FakeSocket.all[2]!.open();
+    await scheduler.advance(0);
+    const ids = ackLast(7);
+    await expect(done).resolves.toEqual({ id: ids[0], offset: 7 });
+
+    const refused = publisher.publish({ event_type: 'timer_tick', source: 't' });
+    await scheduler.advance(0);
+    FakeSocket.all[2]!.drop(1000, 'closed at offset 401');
+    await scheduler.advance(50);
+    const fourth = FakeSocket.all[3]!;
+    fourth.onerror?.({ message: 'Unexpected server response: 403' });
+    fourth.drop(1006, '');
+    const error = await refused.catch((thrown: unknown) => thrown);
+    expect(error).toBeInstanceOf(PublishRejectedError);
+    expect(error).toMatchObject({
+      code: 403,
+      message: 'connection refused: closed 1006 Unexpected server response: 403',
+    });
     publisher.destroy();
   });
 

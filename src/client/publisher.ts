@@ -1,4 +1,5 @@
 import { backoffDelay } from './backoff.js';
+import { upgradeRefusal } from './closePlan.js';
 import { allAcks, createUnit, firstAck, type UnitContext } from './createUnit.js';
 import { ClientClosedError, PublishRejectedError, PublishTimeoutError } from './errors.js';
 import { InFlightWindow } from './inFlightWindow.js';
@@ -192,19 +193,20 @@ export class Publisher {
     socket.onclose = (event) => {
       if (this.socket !== socket) return;
       this.socket = null;
-      this.lost(`closed ${event.code} ${event.reason || lastError}`.trim());
+      const text = event.reason || lastError;
+      this.lost(`closed ${event.code} ${text}`.trim(), upgradeRefusal(event.code, text));
     };
   }
 
   /** The socket is gone: everything unacknowledged goes back to the front of the queue (ids make resends safe). */
-  private lost(reason: string): void {
+  private lost(reason: string, refused: 401 | 403 | null = null): void {
     this.connecting = false;
     this.queue.requeueInflight();
     if (this.closed && this.flushing === 0) return;
-    if (/\b40[13]\b/.test(reason)) {
+    if (refused !== null) {
       // Hint: a refused key or origin will not change by retrying; fail now rather than at the delivery timeout.
       for (const unit of this.queue.removeAll())
-        unit.reject(new PublishRejectedError(`connection refused: ${reason}`, 401));
+        unit.reject(new PublishRejectedError(`connection refused: ${reason}`, refused));
       return;
     }
     this.expire(reason);
