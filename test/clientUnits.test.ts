@@ -31,6 +31,10 @@ class ManualScheduler implements Scheduler {
     return id;
   };
   clearTimeout = (handle: unknown) => void this.timers.delete(handle as number);
+  /** Timers set and not yet run or cleared. */
+  get pending(): number {
+    return this.timers.size;
+  }
   /** Advance the clock by `ms`, running due timers in order. */
   async advance(ms: number): Promise<void> {
     const target = this.time + ms;
@@ -335,6 +339,99 @@ describe('Publisher on a scripted socket and a manual clock', () => {
       code: 403,
       message: 'connection refused: closed 1006 Unexpected server response: 403',
     });
+    publisher.destroy();
+  });
+
+  /** What a promise has come to so far: 'pending', 'resolved' or the error it was rejected with. */
+  function outcomeOf(promise: Promise<unknown>): () => unknown {
+    let outcome: unknown = 'pending';
+    promise.then(
+      () => (outcome = 'resolved'),
+      (error: unknown) => (outcome = error),
+    );
+    return () => outcome;
+  }
+
+  it('fails a publish an open but silent server never acknowledges at its deadline, and reconnects for the next', async () => {
+    const { scheduler, publisher } = scripted({ deliveryTimeoutMs: 1_000 });
+    const first = outcomeOf(publisher.publish({ event_type: 'timer_tick', source: 't' }));
+    await scheduler.advance(0);
+    const silent = FakeSocket.all[0]!;
+    silent.open();
+    await scheduler.advance(999);
+    expect(silent.sent).toHaveLength(1);
+    expect(first()).toBe('pending');
+    await scheduler.advance(1);
+    expect(first()).toBeInstanceOf(PublishTimeoutError);
+    expect((first() as Error).message).toBe(
+      'not acknowledged within 1000 ms (last: no acknowledgement within 1000 ms)',
+    );
+    // The silent socket was let go; its close event, whenever it comes, changes nothing.
+    expect(silent.readyState).toBe(3);
+    silent.drop(1006);
+    expect(scheduler.pending).toBe(0);
+
+    const second = publisher.publish({ event_type: 'timer_tick', source: 't' });
+    await scheduler.advance(0);
+    const fresh = FakeSocket.all[1]!;
+    fresh.open();
+    await scheduler.advance(0);
+    const ids = ackLast(2);
+    await expect(second).resolves.toEqual({ id: ids[0], offset: 2 });
+    expect(scheduler.pending).toBe(0);
+
+    // close() drains: a publish the server never answers settles at its deadline, and so does close().
+    const third = outcomeOf(publisher.publish({ event_type: 'timer_tick', source: 't' }));
+    const closed = outcomeOf(publisher.close());
+    await scheduler.advance(999);
+    expect([third(), closed()]).toEqual(['pending', 'pending']);
+    await scheduler.advance(1);
+    expect(third()).toBeInstanceOf(PublishTimeoutError);
+    expect(closed()).toBe('resolved');
+    expect(scheduler.pending).toBe(0);
+  });
+
+  it('fails a publish whose socket never opens at its deadline, and opens a fresh socket for the next', async () => {
+    const { scheduler, publisher } = scripted({ deliveryTimeoutMs: 1_000 });
+    const first = outcomeOf(publisher.publish({ event_type: 'timer_tick', source: 't' }));
+    await scheduler.advance(1_000);
+    const hung = FakeSocket.all[0]!;
+    expect(first()).toBeInstanceOf(PublishTimeoutError);
+    expect(hung.readyState).toBe(3);
+    expect(hung.sent).toEqual([]);
+    const second = publisher.publish({ event_type: 'timer_tick', source: 't' });
+    await scheduler.advance(0);
+    expect(FakeSocket.all).toHaveLength(2);
+    FakeSocket.all[1]!.open();
+    await scheduler.advance(0);
+    const ids = ackLast(1);
+    await expect(second).resolves.toEqual({ id: ids[0], offset: 1 });
+    await publisher.close();
+    expect(scheduler.pending).toBe(0);
+  });
+
+  it('counts the deadline from the publish call, not from when the in-flight window let it in', async () => {
+    const { scheduler, publisher } = scripted({ deliveryTimeoutMs: 1_000, maxInFlightEvents: 1 });
+    const first = outcomeOf(publisher.publish({ event_type: 'timer_tick', source: 't' }));
+    const waited = outcomeOf(publisher.publish({ event_type: 'timer_tick', source: 't' }));
+    await scheduler.advance(0);
+    FakeSocket.all[0]!.open();
+    await scheduler.advance(600);
+    const later = outcomeOf(publisher.publish({ event_type: 'timer_tick', source: 't' }));
+    await scheduler.advance(400);
+    // At 1000 ms the first times out; the second got room only then, past its own deadline: refused, never sent.
+    expect(first()).toBeInstanceOf(PublishTimeoutError);
+    expect(waited()).toBeInstanceOf(PublishTimeoutError);
+    expect((waited() as Error).message).toContain('waited for room in the in-flight window');
+    expect(later()).toBe('pending');
+    FakeSocket.all[1]!.open();
+    await scheduler.advance(0);
+    expect(FakeSocket.all.flatMap((socket) => socket.sent)).toHaveLength(2);
+    // The third was asked for at 600 ms, so it fails at 1600 ms, not 1000 ms after it got room.
+    await scheduler.advance(599);
+    expect(later()).toBe('pending');
+    await scheduler.advance(1);
+    expect(later()).toBeInstanceOf(PublishTimeoutError);
     publisher.destroy();
   });
 

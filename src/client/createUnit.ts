@@ -9,6 +9,9 @@ export interface UnitContext {
   settled(events: number): void;
 }
 
+/** What a caller's promise takes from its unit's acks. */
+export type PickAcks<T> = (acks: PublishAck[]) => T;
+
 /** What a `publish` promise takes from its acks (the one), and what a `publishBatch` promise takes (all of them). */
 export const firstAck = (acks: PublishAck[]): PublishAck => acks[0]!;
 export const allAcks = (acks: PublishAck[]): PublishAck[] => acks;
@@ -27,7 +30,7 @@ class PendingUnit<T> implements Unit {
     readonly bytes: number,
     readonly deadline: number,
     private readonly context: UnitContext,
-    private readonly pick: (acks: PublishAck[]) => T,
+    private readonly pick: PickAcks<T>,
     private readonly fulfil: (value: T) => void,
     private readonly fail: (error: Error) => void,
   ) {}
@@ -48,7 +51,7 @@ export function createUnit<T>(
   events: readonly PublishEvent[],
   context: UnitContext,
   deadline: number,
-  pick: (acks: PublishAck[]) => T,
+  pick: PickAcks<T>,
   fulfil: (value: T) => void,
   fail: (error: Error) => void,
 ): Unit {
