@@ -435,6 +435,34 @@ describe('Publisher on a scripted socket and a manual clock', () => {
     publisher.destroy();
   });
 
+  it('refuses a publishBatch argument that is not an array at once, sends nothing, and still publishes', async () => {
+    const { scheduler, publisher } = scripted({});
+    const valid = { event_type: 'timer_tick', source: 't' } as const;
+    // What a JavaScript caller may pass where the types say an array of events.
+    const untyped = (value: unknown) => value as readonly (typeof valid)[];
+    for (const [batch, got] of [
+      [{ 0: valid, length: 1 }, 'object'],
+      [valid, 'object'],
+      [null, 'null'],
+      ['events', 'string'],
+      [undefined, 'undefined'],
+    ] as const) {
+      const outcome = outcomeOf(publisher.publishBatch(untyped(batch)));
+      await scheduler.advance(0);
+      expect(outcome()).toEqual(new TypeError(`events: publishBatch expects an array of events, got ${got}`));
+      expect(outcome()).toBeInstanceOf(TypeError);
+    }
+    expect(publisher.inFlight).toBe(0);
+    expect(FakeSocket.all).toEqual([]);
+    const done = publisher.publish(valid);
+    await scheduler.advance(0);
+    FakeSocket.all[0]!.open();
+    await scheduler.advance(0);
+    const ids = ackLast(1);
+    await expect(done).resolves.toEqual({ id: ids[0], offset: 1 });
+    await publisher.close();
+  });
+
   it('refuses an event that cannot be sent with a TypeError naming it, sends nothing for it, and still drains', async () => {
     const { scheduler, publisher } = scripted({ maxInFlightEvents: 2 });
     const valid = { event_type: 'timer_tick', source: 't' } as const;

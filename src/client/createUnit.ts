@@ -71,14 +71,26 @@ export function createUnit<T>(
 }
 
 /**
+ * The TypeError for a `publishBatch` argument that is not an array. Hint: anything else would be read by index and
+ * length as if it were one, and its events spliced into the message as `undefined`.
+ */
+export function notABatch(events: unknown): TypeError {
+  return new TypeError(`events: publishBatch expects an array of events, got ${kindOf(events)}`);
+}
+
+/** What a value is, for an error message: `null`, `an array` or its typeof. */
+function kindOf(value: unknown): string {
+  return value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value;
+}
+
+/**
  * An event as JSON, or a TypeError naming it (`where`: its index in a batch). Hint: checked here, before the event
  * takes a place in the queue, because a non-object would be spliced into the batch's JSON as broken text, a
  * BigInt or a cycle would throw from inside the publish, and NaN or ±Infinity would be stored as null.
  */
 function eventJson(event: unknown, where: string): string {
   if (typeof event !== 'object' || event === null || Array.isArray(event)) {
-    const got = event === null ? 'null' : Array.isArray(event) ? 'an array' : typeof event;
-    throw new TypeError(`${where}event must be an object, got ${got}`);
+    throw new TypeError(`${where}event must be an object, got ${kindOf(event)}`);
   }
   let json: string;
   try {

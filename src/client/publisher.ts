@@ -1,6 +1,6 @@
 import { backoffDelay } from './backoff.js';
 import { upgradeRefusal } from './closePlan.js';
-import { allAcks, createUnit, firstAck, type PickAcks, type UnitContext } from './createUnit.js';
+import { allAcks, createUnit, firstAck, notABatch, type PickAcks, type UnitContext } from './createUnit.js';
 import { DeliveryWatchdog } from './deliveryWatchdog.js';
 import { ClientClosedError, PublishRejectedError } from './errors.js';
 import { InFlightWindow } from './inFlightWindow.js';
@@ -57,6 +57,7 @@ export class Publisher {
 
   /** Publish events all or nothing; resolves with each id and offset, in order, once they are committed. */
   publishBatch(events: readonly PublishEvent[]): Promise<PublishAck[]> {
+    if (!Array.isArray(events)) return Promise.reject(notABatch(events));
     if (events.length === 0) return Promise.resolve([]);
     return this.enqueue(events, allAcks);
   }
