@@ -463,6 +463,45 @@ describe('Publisher on a scripted socket and a manual clock', () => {
     await publisher.close();
   });
 
+  it('refuses an event whose JSON is not an object (a Date, a toJSON giving a non-object), sending nothing', async () => {
+    const { scheduler, publisher } = scripted({ maxInFlightEvents: 1 });
+    const valid = { event_type: 'timer_tick', source: 't' } as const;
+    const untyped = (value: unknown) => value as typeof valid;
+    const json = (value: unknown) => untyped({ ...valid, toJSON: () => value });
+    const refusals: [() => Promise<unknown>, string][] = [
+      [() => publisher.publish(untyped(new Date(0))), 'event must be an object, got a Date whose JSON is a string'],
+      [() => publisher.publish(json(undefined)), 'event must be an object, got an object whose JSON is undefined'],
+      [() => publisher.publish(json(() => 1)), 'event must be an object, got an object whose JSON is undefined'],
+      [() => publisher.publish(json('{"id":"x"}')), 'event must be an object, got an object whose JSON is a string'],
+      [() => publisher.publish(json(7)), 'event must be an object, got an object whose JSON is a number'],
+      [() => publisher.publish(json(null)), 'event must be an object, got an object whose JSON is null'],
+      [() => publisher.publish(json(false)), 'event must be an object, got an object whose JSON is a boolean'],
+      [() => publisher.publish(json([valid])), 'event must be an object, got an object whose JSON is an array'],
+      [
+        () => publisher.publishBatch([valid, untyped(new Date(0))]),
+        '[1]: event must be an object, got a Date whose JSON is a string',
+      ],
+    ];
+    for (const [call, message] of refusals) {
+      const outcome = outcomeOf(call());
+      await scheduler.advance(0);
+      expect(outcome()).toEqual(new TypeError(message));
+      expect(outcome()).toBeInstanceOf(TypeError);
+    }
+    expect(publisher.inFlight).toBe(0);
+    expect(FakeSocket.all).toEqual([]);
+    // An object whose toJSON gives an object is sent as that object.
+    const done = publisher.publish(json({ ...valid, payload: { via: 'toJSON' } }));
+    await scheduler.advance(0);
+    FakeSocket.all[0]!.open();
+    await scheduler.advance(0);
+    const sent = JSON.parse(FakeSocket.all[0]!.sent[0]!) as { events: Array<Record<string, unknown>> };
+    expect(sent.events[0]).toMatchObject({ payload: { via: 'toJSON' } });
+    const ids = ackLast(1);
+    await expect(done).resolves.toEqual({ id: ids[0], offset: 1 });
+    await publisher.close();
+  });
+
   it('refuses an event that cannot be sent with a TypeError naming it, sends nothing for it, and still drains', async () => {
     const { scheduler, publisher } = scripted({ maxInFlightEvents: 2 });
     const valid = { event_type: 'timer_tick', source: 't' } as const;

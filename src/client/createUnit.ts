@@ -83,6 +83,23 @@ function kindOf(value: unknown): string {
   return value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value;
 }
 
+/** An object's kind for an error message: `a Date` for a class instance, else `an object`. */
+function nameOf(value: object): string {
+  const ctor: unknown = Reflect.get(value, 'constructor');
+  const name = typeof ctor === 'function' ? ctor.name : '';
+  if (name === '' || name === 'Object') return 'an object';
+  return `${/^[AEIOU]/.test(name) ? 'an' : 'a'} ${name}`;
+}
+
+/** What a JSON text holds, for an error message (undefined: JSON.stringify gave nothing to send). */
+function jsonKind(json: string | undefined): string {
+  if (json === undefined || json === 'null') return String(json);
+  const first = json[0];
+  if (first === '"') return 'a string';
+  if (first === '[') return 'an array';
+  return first === 't' || first === 'f' ? 'a boolean' : 'a number';
+}
+
 /**
  * An event as JSON, or a TypeError naming it (`where`: its index in a batch). Hint: checked here, before the event
  * takes a place in the queue, because a non-object would be spliced into the batch's JSON as broken text, a
@@ -92,7 +109,8 @@ function eventJson(event: unknown, where: string): string {
   if (typeof event !== 'object' || event === null || Array.isArray(event)) {
     throw new TypeError(`${where}event must be an object, got ${kindOf(event)}`);
   }
-  let json: string;
+  // Hint: JSON.stringify's type says string, but a toJSON returning undefined (or a function) gives undefined.
+  let json: string | undefined;
   try {
     json = JSON.stringify(event);
   } catch (error) {
@@ -100,6 +118,9 @@ function eventJson(event: unknown, where: string): string {
       `${where}event cannot be sent as JSON: ${error instanceof Error ? error.message : String(error)}`,
     );
   }
+  // Hint: an object whose toJSON gives a non-object (a Date gives a string) would be sent as something else.
+  if (json === undefined || !json.startsWith('{'))
+    throw new TypeError(`${where}event must be an object, got ${nameOf(event)} whose JSON is ${jsonKind(json)}`);
   // Hint: JSON writes NaN and ±Infinity as null; sent, the event would be stored with null in their place.
   const nonFinite = json.includes('null') ? nonFiniteNumberIn(event) : null;
   if (nonFinite !== null) {
