@@ -5,6 +5,7 @@ import {
   type EventRecord,
   LogReplacedError,
   memoryPositionStore,
+  type PublishEvent,
   Publisher,
   type PublisherOptions,
   PublishRejectedError,
@@ -499,6 +500,32 @@ describe('Publisher on a scripted socket and a manual clock', () => {
     expect(sent.events[0]).toMatchObject({ payload: { via: 'toJSON' } });
     const ids = ackLast(1);
     await expect(done).resolves.toEqual({ id: ids[0], offset: 1 });
+    await publisher.close();
+  });
+
+  it('gives an event with id null a generated producer id, one id key in its text, kept across a resend', async () => {
+    let next = 0;
+    const { scheduler, publisher } = scripted({ random: () => 0, newId: () => `gen-${++next}` });
+    // What a JavaScript caller may pass (the server reads `"id": null` as no id).
+    const event = { event_type: 'timer_tick', source: 't', payload: { id: null }, id: null } as unknown;
+    const done = publisher.publish(event as PublishEvent);
+    await scheduler.advance(0);
+    FakeSocket.all[0]!.open();
+    await scheduler.advance(0);
+    FakeSocket.all[0]!.drop(1006);
+    await scheduler.advance(100);
+    FakeSocket.all[1]!.open();
+    await scheduler.advance(0);
+    const sent = FakeSocket.all.map((socket) => socket.sent[0]!);
+    expect(sent).toHaveLength(2);
+    // The text, not its parse: JSON.parse keeps the last of two `id` keys (the server falls off its fast path on one).
+    for (const text of sent) {
+      expect(text.replace(/^\{"ref":\d+,/, '{')).toBe(
+        '{"events":[{"event_type":"timer_tick","source":"t","payload":{"id":null},"id":"gen-1"}]}',
+      );
+    }
+    expect(ackLast(3)).toEqual(['gen-1']);
+    await expect(done).resolves.toEqual({ id: 'gen-1', offset: 3 });
     await publisher.close();
   });
 

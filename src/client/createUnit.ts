@@ -60,9 +60,13 @@ export function createUnit<T>(
   let bytes = 0;
   for (let i = 0; i < events.length; i++) {
     const event = events[i]!;
-    const json = eventJson(event, events.length > 1 ? `[${i}]: ` : '');
+    const where = events.length > 1 ? `[${i}]: ` : '';
+    let json = eventJson(event, where);
+    // Hint: the server reads `"id": null` as no id and makes its own, so a resend would be stored twice: null gets a
+    // generated id like an absent one, and the null key is left out so that the text holds one `id`.
+    if (event.id === null) json = eventJson({ ...event, id: undefined }, where);
     const id = event.id ?? context.newId();
-    const text = event.id !== undefined ? json : withId(json, id);
+    const text = event.id === undefined || event.id === null ? withId(json, id) : json;
     ids[i] = id;
     texts[i] = text;
     bytes += text.length + 1;
