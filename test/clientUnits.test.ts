@@ -529,6 +529,37 @@ describe('Publisher on a scripted socket and a manual clock', () => {
     await publisher.close();
   });
 
+  it('refuses undefined, a function or a symbol in an array (JSON would send null), but not as a key value', async () => {
+    const { scheduler, publisher } = scripted({});
+    const valid = { event_type: 'timer_tick', source: 't' } as const;
+    const refusals: [Record<string, unknown>, string][] = [
+      [{ arr: [undefined, () => 1] }, 'payload.arr[0] is undefined'],
+      [{ arr: [1, () => 1] }, 'payload.arr[1] is a function'],
+      [{ deep: { list: [[Symbol('s')]] } }, 'payload.deep.list[0][0] is a symbol'],
+    ];
+    for (const [payload, found] of refusals) {
+      const outcome = outcomeOf(publisher.publish({ ...valid, payload }));
+      await scheduler.advance(0);
+      expect(outcome()).toEqual(new TypeError(`event cannot be sent as JSON: ${found}, which JSON would send as null`));
+    }
+    const batch = outcomeOf(publisher.publishBatch([valid, { ...valid, payload: { arr: [undefined] } }]));
+    await scheduler.advance(0);
+    expect(batch()).toEqual(
+      new TypeError('[1]: event cannot be sent as JSON: payload.arr[0] is undefined, which JSON would send as null'),
+    );
+    expect(FakeSocket.all).toEqual([]);
+    // As an object's value, JSON leaves the key out: nothing is lost, so it is sent without it.
+    const done = publisher.publish({ ...valid, payload: { gone: undefined, f: () => 1, kept: [null] } });
+    await scheduler.advance(0);
+    FakeSocket.all[0]!.open();
+    await scheduler.advance(0);
+    const sent = JSON.parse(FakeSocket.all[0]!.sent[0]!) as { events: Array<{ payload: unknown }> };
+    expect(sent.events[0]!.payload).toEqual({ kept: [null] });
+    const ids = ackLast(1);
+    await expect(done).resolves.toEqual({ id: ids[0], offset: 1 });
+    await publisher.close();
+  });
+
   it('refuses an event that cannot be sent with a TypeError naming it, sends nothing for it, and still drains', async () => {
     const { scheduler, publisher } = scripted({ maxInFlightEvents: 2 });
     const valid = { event_type: 'timer_tick', source: 't' } as const;

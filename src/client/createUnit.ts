@@ -1,4 +1,4 @@
-import { nonFiniteNumberIn } from '../protocol/nonFiniteNumbers.js';
+import { nulledValueIn } from '../protocol/nonFiniteNumbers.js';
 import { type Unit, withId } from './publishBatcher.js';
 import type { PublishAck, PublishEvent } from './types.js';
 
@@ -107,7 +107,8 @@ function jsonKind(json: string | undefined): string {
 /**
  * An event as JSON, or a TypeError naming it (`where`: its index in a batch). Hint: checked here, before the event
  * takes a place in the queue, because a non-object would be spliced into the batch's JSON as broken text, a
- * BigInt or a cycle would throw from inside the publish, and NaN or ±Infinity would be stored as null.
+ * BigInt or a cycle would throw from inside the publish, and NaN or ±Infinity (or undefined, a function or a symbol
+ * in an array) would be stored as null.
  */
 function eventJson(event: unknown, where: string): string {
   if (typeof event !== 'object' || event === null || Array.isArray(event)) {
@@ -125,10 +126,11 @@ function eventJson(event: unknown, where: string): string {
   // Hint: an object whose toJSON gives a non-object (a Date gives a string) would be sent as something else.
   if (json === undefined || !json.startsWith('{'))
     throw new TypeError(`${where}event must be an object, got ${nameOf(event)} whose JSON is ${jsonKind(json)}`);
-  // Hint: JSON writes NaN and ±Infinity as null; sent, the event would be stored with null in their place.
-  const nonFinite = json.includes('null') ? nonFiniteNumberIn(event) : null;
-  if (nonFinite !== null) {
-    const { path, value } = nonFinite;
+  // Hint: JSON writes NaN, ±Infinity, and undefined, a function or a symbol in an array, as null; sent, the event
+  // would be stored with null in their place.
+  const nulled = json.includes('null') ? nulledValueIn(event) : null;
+  if (nulled !== null) {
+    const { path, value } = nulled;
     throw new TypeError(`${where}event cannot be sent as JSON: ${path} is ${value}, which JSON would send as null`);
   }
   return json;
