@@ -233,6 +233,58 @@ describe('the client refuses a URL that cannot work, at once', () => {
   });
 });
 
+describe('subscribe refuses a start or a log-replaced choice that is not one, at once', () => {
+  it('throws naming from or onLogReplaced and what it got, opening no socket', () => {
+    FakeSocket.all = [];
+    const url = 'http://test';
+    const expected = "from: must be an offset (an integer ≥ 0), 'head' or a saved position, got ";
+    const cases: [Record<string, unknown>, Error][] = [
+      [{ from: '5' }, new TypeError(`${expected}"5"`)],
+      [{ from: 'tail' }, new TypeError(`${expected}"tail"`)],
+      [{ from: null }, new TypeError(`${expected}null`)],
+      [{ from: [5] }, new TypeError(`${expected}[5]`)],
+      [{ from: { offset: 4 } }, new TypeError(`${expected}{"offset":4}`)],
+      [{ from: { offset: -1, epoch: 'e' } }, new TypeError(`${expected}{"offset":-1,"epoch":"e"}`)],
+      [{ from: { offset: '4', epoch: null } }, new TypeError(`${expected}{"offset":"4","epoch":null}`)],
+      [{ from: 2 ** 53 }, new RangeError(`${expected}9007199254740992`)],
+      [{ from: 1.5 }, new RangeError(`${expected}1.5`)],
+      [
+        { onLogReplaced: 'from-tail' },
+        new TypeError(`onLogReplaced: must be 'error', 'from-start' or 'from-head', got "from-tail"`),
+      ],
+      [{ onLogReplaced: null }, new TypeError(`onLogReplaced: must be 'error', 'from-start' or 'from-head', got null`)],
+    ];
+    for (const [options, error] of cases) {
+      const thrown = (() => {
+        try {
+          subscribe({ url, WebSocket: FakeSocket, onEvent: () => {}, ...options });
+          return null;
+        } catch (caught) {
+          return caught;
+        }
+      })();
+      expect(thrown, JSON.stringify(options)).toEqual(error);
+      expect(thrown, JSON.stringify(options)).toBeInstanceOf(error.constructor);
+    }
+    expect(FakeSocket.all).toEqual([]);
+    const allowed: Record<string, unknown>[] = [
+      {},
+      { from: 'head' },
+      { from: 0 },
+      { from: 7 },
+      { from: { offset: 4, epoch: 'e1' } },
+      { from: { offset: 0, epoch: null } },
+      { onLogReplaced: 'error' },
+      { onLogReplaced: 'from-start' },
+      { onLogReplaced: 'from-head' },
+    ];
+    for (const options of allowed) {
+      const sub = subscribe({ url, WebSocket: FakeSocket, scheduler: new ManualScheduler(), ...options });
+      void sub.close();
+    }
+  });
+});
+
 describe('Publisher on a scripted socket and a manual clock', () => {
   /** A Publisher whose sockets are FakeSockets (none made yet) and whose time moves only with `scheduler`. */
   function scripted(options: Partial<PublisherOptions>): { scheduler: ManualScheduler; publisher: Publisher } {
