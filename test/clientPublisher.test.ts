@@ -106,6 +106,18 @@ describe('Publisher against a real server', () => {
     for (const ack of [one, ...acks]) expect(log.find((r) => r.offset === ack.offset)!.id).toBe(ack.id);
   });
 
+  it('stores an event published with id null under the producer id the SDK gave it, not one of the server', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'sdk-pub-'));
+    server = await RestartableServer.start(join(dir, 'events.db'));
+    const publisher = new Publisher({ url: server.base, newId: () => 'sdk-made-1' });
+    // What a JavaScript caller may pass (the server reads `"id": null` as no id).
+    const withNullId = { ...event(1), id: null } as unknown;
+    const ack = await publisher.publish(withNullId as PublishEvent);
+    await publisher.close();
+    expect(ack).toEqual({ id: 'sdk-made-1', offset: 1 });
+    expect((await readLog(server.base)).map((r) => r.id)).toEqual(['sdk-made-1']);
+  });
+
   it('fails fast with code 401 when the server refuses the key, and publishes with the right one', async () => {
     dir = mkdtempSync(join(tmpdir(), 'sdk-pub-'));
     server = await RestartableServer.start(join(dir, 'events.db'), { REQUIRE_AUTH: 'true', API_KEY: 'sekrit' });

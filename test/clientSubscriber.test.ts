@@ -180,4 +180,35 @@ describe('Subscription against a real server', () => {
     }
     expect(seen).toEqual(Array.from({ length: 25 }, (_, i) => i + 1));
   });
+
+  it('with onEvent, a record whose handler throws is reported, not saved as handled, and comes first to the next subscription', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'sdk-sub-'));
+    server = await RestartableServer.start(join(dir, 'events.db'));
+    await publishAll(server.base, events(0, 10));
+    const store = memoryPositionStore();
+    const seen: number[] = [];
+    const errors: Error[] = [];
+    // Hint: no periodic save, so what the store holds is what close() saved after the failure.
+    const failing = subscribe({
+      url: server.base,
+      from: 1,
+      store,
+      key: 'cb',
+      saveIntervalMs: 1_000_000_000,
+      onEvent: (record) => {
+        seen.push(record.offset);
+        if (record.offset === 5) throw new Error('handler failed on 5');
+      },
+      onError: (error) => errors.push(error),
+    });
+    await until(async () => (await store.load('cb')) !== null, 'the position saved on close');
+    expect(seen).toEqual([1, 2, 3, 4, 5]);
+    expect(errors.map((e) => e.message)).toEqual(['handler failed on 5']);
+    expect(await store.load('cb')).toEqual({ offset: 4, epoch: failing.current.epoch });
+    const again: number[] = [];
+    const next = subscribe({ url: server.base, from: 1, store, key: 'cb', onEvent: (r) => void again.push(r.offset) });
+    await until(() => again.length === 6, 'the rest of the log');
+    await next.close();
+    expect(again).toEqual([5, 6, 7, 8, 9, 10]);
+  });
 });

@@ -5,8 +5,10 @@ import {
   type EventRecord,
   LogReplacedError,
   memoryPositionStore,
+  type PublishEvent,
   Publisher,
   type PublisherOptions,
+  PublishRejectedError,
   PublishTimeoutError,
   parsePosition,
   type Scheduler,
@@ -30,6 +32,10 @@ class ManualScheduler implements Scheduler {
     return id;
   };
   clearTimeout = (handle: unknown) => void this.timers.delete(handle as number);
+  /** Timers set and not yet run or cleared. */
+  get pending(): number {
+    return this.timers.size;
+  }
   /** Advance the clock by `ms`, running due timers in order. */
   async advance(ms: number): Promise<void> {
     const target = this.time + ms;
@@ -72,9 +78,9 @@ class FakeSocket implements WebSocketLike {
   reply(body: object): void {
     this.onmessage?.({ data: JSON.stringify(body) });
   }
-  drop(code = 1006): void {
+  drop(code = 1006, reason = ''): void {
     this.readyState = 3;
-    this.onclose?.({ code, reason: '' });
+    this.onclose?.({ code, reason });
   }
 }
 
@@ -227,6 +233,58 @@ describe('the client refuses a URL that cannot work, at once', () => {
   });
 });
 
+describe('subscribe refuses a start or a log-replaced choice that is not one, at once', () => {
+  it('throws naming from or onLogReplaced and what it got, opening no socket', () => {
+    FakeSocket.all = [];
+    const url = 'http://test';
+    const expected = "from: must be an offset (an integer ≥ 0), 'head' or a saved position, got ";
+    const cases: [Record<string, unknown>, Error][] = [
+      [{ from: '5' }, new TypeError(`${expected}"5"`)],
+      [{ from: 'tail' }, new TypeError(`${expected}"tail"`)],
+      [{ from: null }, new TypeError(`${expected}null`)],
+      [{ from: [5] }, new TypeError(`${expected}[5]`)],
+      [{ from: { offset: 4 } }, new TypeError(`${expected}{"offset":4}`)],
+      [{ from: { offset: -1, epoch: 'e' } }, new TypeError(`${expected}{"offset":-1,"epoch":"e"}`)],
+      [{ from: { offset: '4', epoch: null } }, new TypeError(`${expected}{"offset":"4","epoch":null}`)],
+      [{ from: 2 ** 53 }, new RangeError(`${expected}9007199254740992`)],
+      [{ from: 1.5 }, new RangeError(`${expected}1.5`)],
+      [
+        { onLogReplaced: 'from-tail' },
+        new TypeError(`onLogReplaced: must be 'error', 'from-start' or 'from-head', got "from-tail"`),
+      ],
+      [{ onLogReplaced: null }, new TypeError(`onLogReplaced: must be 'error', 'from-start' or 'from-head', got null`)],
+    ];
+    for (const [options, error] of cases) {
+      const thrown = (() => {
+        try {
+          subscribe({ url, WebSocket: FakeSocket, onEvent: () => {}, ...options });
+          return null;
+        } catch (caught) {
+          return caught;
+        }
+      })();
+      expect(thrown, JSON.stringify(options)).toEqual(error);
+      expect(thrown, JSON.stringify(options)).toBeInstanceOf(error.constructor);
+    }
+    expect(FakeSocket.all).toEqual([]);
+    const allowed: Record<string, unknown>[] = [
+      {},
+      { from: 'head' },
+      { from: 0 },
+      { from: 7 },
+      { from: { offset: 4, epoch: 'e1' } },
+      { from: { offset: 0, epoch: null } },
+      { onLogReplaced: 'error' },
+      { onLogReplaced: 'from-start' },
+      { onLogReplaced: 'from-head' },
+    ];
+    for (const options of allowed) {
+      const sub = subscribe({ url, WebSocket: FakeSocket, scheduler: new ManualScheduler(), ...options });
+      void sub.close();
+    }
+  });
+});
+
 describe('Publisher on a scripted socket and a manual clock', () => {
   /** A Publisher whose sockets are FakeSockets (none made yet) and whose time moves only with `scheduler`. */
   function scripted(options: Partial<PublisherOptions>): { scheduler: ManualScheduler; publisher: Publisher } {
@@ -285,6 +343,273 @@ describe('Publisher on a scripted socket and a manual clock', () => {
     }
     expect(await outcome).toBeInstanceOf(PublishTimeoutError);
     publisher.destroy();
+  });
+
+  /** Answer the newest socket's next unanswered message with a clean ack; resolves with the ids it carried. */
+  function ackLast(from = 1): string[] {
+    const socket = FakeSocket.all[FakeSocket.all.length - 1]!;
+    const sent = JSON.parse(socket.sent[socket.sent.length - 1]!) as { ref: number; events: Array<{ id: string }> };
+    const ids = sent.events.map((event) => event.id);
+    const last = from + ids.length - 1;
+    socket.reply({
+      status: 'ok',
+      count: ids.length,
+      event_ids: ids,
+      first_offset: from,
+      last_offset: last,
+      ref: sent.ref,
+    });
+    return ids;
+  }
+
+  it('reconnects after a close whose reason names offset 401 or 403, and fails only on a refused upgrade', async () => {
+    const { scheduler, publisher } = scripted({ random: () => 0, backoff: { initialMs: 100, maxMs: 100 } });
+    const done = publisher.publish({ event_type: 'timer_tick', source: 't' });
+    await scheduler.advance(0);
+    FakeSocket.all[0]!.open();
+    await scheduler.advance(0);
+    FakeSocket.all[0]!.drop(4009, 'ack backlog full; acked through offset 401; committed through 403');
+    await scheduler.advance(50);
+    FakeSocket.all[1]!.open();
+    await scheduler.advance(0);
+    FakeSocket.all[1]!.drop(1011, 'ack dropped; acked through offset 403');
+    await scheduler.advance(50);
+    FakeSocket.all[2]!.open();
+    await scheduler.advance(0);
+    const ids = ackLast(7);
+    await expect(done).resolves.toEqual({ id: ids[0], offset: 7 });
+
+    const refused = publisher.publish({ event_type: 'timer_tick', source: 't' });
+    await scheduler.advance(0);
+    FakeSocket.all[2]!.drop(1000, 'closed at offset 401');
+    await scheduler.advance(50);
+    const fourth = FakeSocket.all[3]!;
+    fourth.onerror?.({ message: 'Unexpected server response: 403' });
+    fourth.drop(1006, '');
+    const error = await refused.catch((thrown: unknown) => thrown);
+    expect(error).toBeInstanceOf(PublishRejectedError);
+    expect(error).toMatchObject({
+      code: 403,
+      message: 'connection refused: closed 1006 Unexpected server response: 403',
+    });
+    publisher.destroy();
+  });
+
+  /** What a promise has come to so far: 'pending', 'resolved' or the error it was rejected with. */
+  function outcomeOf(promise: Promise<unknown>): () => unknown {
+    let outcome: unknown = 'pending';
+    promise.then(
+      () => (outcome = 'resolved'),
+      (error: unknown) => (outcome = error),
+    );
+    return () => outcome;
+  }
+
+  it('fails a publish an open but silent server never acknowledges at its deadline, and reconnects for the next', async () => {
+    const { scheduler, publisher } = scripted({ deliveryTimeoutMs: 1_000 });
+    const first = outcomeOf(publisher.publish({ event_type: 'timer_tick', source: 't' }));
+    await scheduler.advance(0);
+    const silent = FakeSocket.all[0]!;
+    silent.open();
+    await scheduler.advance(999);
+    expect(silent.sent).toHaveLength(1);
+    expect(first()).toBe('pending');
+    await scheduler.advance(1);
+    expect(first()).toBeInstanceOf(PublishTimeoutError);
+    expect((first() as Error).message).toBe(
+      'not acknowledged within 1000 ms (last: no acknowledgement within 1000 ms)',
+    );
+    // The silent socket was let go; its close event, whenever it comes, changes nothing.
+    expect(silent.readyState).toBe(3);
+    silent.drop(1006);
+    expect(scheduler.pending).toBe(0);
+
+    const second = publisher.publish({ event_type: 'timer_tick', source: 't' });
+    await scheduler.advance(0);
+    const fresh = FakeSocket.all[1]!;
+    fresh.open();
+    await scheduler.advance(0);
+    const ids = ackLast(2);
+    await expect(second).resolves.toEqual({ id: ids[0], offset: 2 });
+    expect(scheduler.pending).toBe(0);
+
+    // close() drains: a publish the server never answers settles at its deadline, and so does close().
+    const third = outcomeOf(publisher.publish({ event_type: 'timer_tick', source: 't' }));
+    const closed = outcomeOf(publisher.close());
+    await scheduler.advance(999);
+    expect([third(), closed()]).toEqual(['pending', 'pending']);
+    await scheduler.advance(1);
+    expect(third()).toBeInstanceOf(PublishTimeoutError);
+    expect(closed()).toBe('resolved');
+    expect(scheduler.pending).toBe(0);
+  });
+
+  it('fails a publish whose socket never opens at its deadline, and opens a fresh socket for the next', async () => {
+    const { scheduler, publisher } = scripted({ deliveryTimeoutMs: 1_000 });
+    const first = outcomeOf(publisher.publish({ event_type: 'timer_tick', source: 't' }));
+    await scheduler.advance(1_000);
+    const hung = FakeSocket.all[0]!;
+    expect(first()).toBeInstanceOf(PublishTimeoutError);
+    expect(hung.readyState).toBe(3);
+    expect(hung.sent).toEqual([]);
+    const second = publisher.publish({ event_type: 'timer_tick', source: 't' });
+    await scheduler.advance(0);
+    expect(FakeSocket.all).toHaveLength(2);
+    FakeSocket.all[1]!.open();
+    await scheduler.advance(0);
+    const ids = ackLast(1);
+    await expect(second).resolves.toEqual({ id: ids[0], offset: 1 });
+    await publisher.close();
+    expect(scheduler.pending).toBe(0);
+  });
+
+  it('counts the deadline from the publish call, not from when the in-flight window let it in', async () => {
+    const { scheduler, publisher } = scripted({ deliveryTimeoutMs: 1_000, maxInFlightEvents: 1 });
+    const first = outcomeOf(publisher.publish({ event_type: 'timer_tick', source: 't' }));
+    const waited = outcomeOf(publisher.publish({ event_type: 'timer_tick', source: 't' }));
+    await scheduler.advance(0);
+    FakeSocket.all[0]!.open();
+    await scheduler.advance(600);
+    const later = outcomeOf(publisher.publish({ event_type: 'timer_tick', source: 't' }));
+    await scheduler.advance(400);
+    // At 1000 ms the first times out; the second got room only then, past its own deadline: refused, never sent.
+    expect(first()).toBeInstanceOf(PublishTimeoutError);
+    expect(waited()).toBeInstanceOf(PublishTimeoutError);
+    expect((waited() as Error).message).toContain('waited for room in the in-flight window');
+    expect(later()).toBe('pending');
+    FakeSocket.all[1]!.open();
+    await scheduler.advance(0);
+    expect(FakeSocket.all.flatMap((socket) => socket.sent)).toHaveLength(2);
+    // The third was asked for at 600 ms, so it fails at 1600 ms, not 1000 ms after it got room.
+    await scheduler.advance(599);
+    expect(later()).toBe('pending');
+    await scheduler.advance(1);
+    expect(later()).toBeInstanceOf(PublishTimeoutError);
+    publisher.destroy();
+  });
+
+  it('refuses a publishBatch argument that is not an array at once, sends nothing, and still publishes', async () => {
+    const { scheduler, publisher } = scripted({});
+    const valid = { event_type: 'timer_tick', source: 't' } as const;
+    // What a JavaScript caller may pass where the types say an array of events.
+    const untyped = (value: unknown) => value as readonly (typeof valid)[];
+    for (const [batch, got] of [
+      [{ 0: valid, length: 1 }, 'object'],
+      [valid, 'object'],
+      [null, 'null'],
+      ['events', 'string'],
+      [undefined, 'undefined'],
+    ] as const) {
+      const outcome = outcomeOf(publisher.publishBatch(untyped(batch)));
+      await scheduler.advance(0);
+      expect(outcome()).toEqual(new TypeError(`events: publishBatch expects an array of events, got ${got}`));
+      expect(outcome()).toBeInstanceOf(TypeError);
+    }
+    expect(publisher.inFlight).toBe(0);
+    expect(FakeSocket.all).toEqual([]);
+    const done = publisher.publish(valid);
+    await scheduler.advance(0);
+    FakeSocket.all[0]!.open();
+    await scheduler.advance(0);
+    const ids = ackLast(1);
+    await expect(done).resolves.toEqual({ id: ids[0], offset: 1 });
+    await publisher.close();
+  });
+
+  it('refuses an event whose JSON is not an object (a Date, a toJSON giving a non-object), sending nothing', async () => {
+    const { scheduler, publisher } = scripted({ maxInFlightEvents: 1 });
+    const valid = { event_type: 'timer_tick', source: 't' } as const;
+    const untyped = (value: unknown) => value as typeof valid;
+    const json = (value: unknown) => untyped({ ...valid, toJSON: () => value });
+    const refusals: [() => Promise<unknown>, string][] = [
+      [() => publisher.publish(untyped(new Date(0))), 'event must be an object, got a Date whose JSON is a string'],
+      [() => publisher.publish(json(undefined)), 'event must be an object, got an object whose JSON is undefined'],
+      [() => publisher.publish(json(() => 1)), 'event must be an object, got an object whose JSON is undefined'],
+      [() => publisher.publish(json('{"id":"x"}')), 'event must be an object, got an object whose JSON is a string'],
+      [() => publisher.publish(json(7)), 'event must be an object, got an object whose JSON is a number'],
+      [() => publisher.publish(json(null)), 'event must be an object, got an object whose JSON is null'],
+      [() => publisher.publish(json(false)), 'event must be an object, got an object whose JSON is a boolean'],
+      [() => publisher.publish(json([valid])), 'event must be an object, got an object whose JSON is an array'],
+      [
+        () => publisher.publishBatch([valid, untyped(new Date(0))]),
+        '[1]: event must be an object, got a Date whose JSON is a string',
+      ],
+    ];
+    for (const [call, message] of refusals) {
+      const outcome = outcomeOf(call());
+      await scheduler.advance(0);
+      expect(outcome()).toEqual(new TypeError(message));
+      expect(outcome()).toBeInstanceOf(TypeError);
+    }
+    expect(publisher.inFlight).toBe(0);
+    expect(FakeSocket.all).toEqual([]);
+    // An object whose toJSON gives an object is sent as that object.
+    const done = publisher.publish(json({ ...valid, payload: { via: 'toJSON' } }));
+    await scheduler.advance(0);
+    FakeSocket.all[0]!.open();
+    await scheduler.advance(0);
+    const sent = JSON.parse(FakeSocket.all[0]!.sent[0]!) as { events: Array<Record<string, unknown>> };
+    expect(sent.events[0]).toMatchObject({ payload: { via: 'toJSON' } });
+    const ids = ackLast(1);
+    await expect(done).resolves.toEqual({ id: ids[0], offset: 1 });
+    await publisher.close();
+  });
+
+  it('gives an event with id null a generated producer id, one id key in its text, kept across a resend', async () => {
+    let next = 0;
+    const { scheduler, publisher } = scripted({ random: () => 0, newId: () => `gen-${++next}` });
+    // What a JavaScript caller may pass (the server reads `"id": null` as no id).
+    const event = { event_type: 'timer_tick', source: 't', payload: { id: null }, id: null } as unknown;
+    const done = publisher.publish(event as PublishEvent);
+    await scheduler.advance(0);
+    FakeSocket.all[0]!.open();
+    await scheduler.advance(0);
+    FakeSocket.all[0]!.drop(1006);
+    await scheduler.advance(100);
+    FakeSocket.all[1]!.open();
+    await scheduler.advance(0);
+    const sent = FakeSocket.all.map((socket) => socket.sent[0]!);
+    expect(sent).toHaveLength(2);
+    // The text, not its parse: JSON.parse keeps the last of two `id` keys (the server falls off its fast path on one).
+    for (const text of sent) {
+      expect(text.replace(/^\{"ref":\d+,/, '{')).toBe(
+        '{"events":[{"event_type":"timer_tick","source":"t","payload":{"id":null},"id":"gen-1"}]}',
+      );
+    }
+    expect(ackLast(3)).toEqual(['gen-1']);
+    await expect(done).resolves.toEqual({ id: 'gen-1', offset: 3 });
+    await publisher.close();
+  });
+
+  it('refuses undefined, a function or a symbol in an array (JSON would send null), but not as a key value', async () => {
+    const { scheduler, publisher } = scripted({});
+    const valid = { event_type: 'timer_tick', source: 't' } as const;
+    const refusals: [Record<string, unknown>, string][] = [
+      [{ arr: [undefined, () => 1] }, 'payload.arr[0] is undefined'],
+      [{ arr: [1, () => 1] }, 'payload.arr[1] is a function'],
+      [{ deep: { list: [[Symbol('s')]] } }, 'payload.deep.list[0][0] is a symbol'],
+    ];
+    for (const [payload, found] of refusals) {
+      const outcome = outcomeOf(publisher.publish({ ...valid, payload }));
+      await scheduler.advance(0);
+      expect(outcome()).toEqual(new TypeError(`event cannot be sent as JSON: ${found}, which JSON would send as null`));
+    }
+    const batch = outcomeOf(publisher.publishBatch([valid, { ...valid, payload: { arr: [undefined] } }]));
+    await scheduler.advance(0);
+    expect(batch()).toEqual(
+      new TypeError('[1]: event cannot be sent as JSON: payload.arr[0] is undefined, which JSON would send as null'),
+    );
+    expect(FakeSocket.all).toEqual([]);
+    // As an object's value, JSON leaves the key out: nothing is lost, so it is sent without it.
+    const done = publisher.publish({ ...valid, payload: { gone: undefined, f: () => 1, kept: [null] } });
+    await scheduler.advance(0);
+    FakeSocket.all[0]!.open();
+    await scheduler.advance(0);
+    const sent = JSON.parse(FakeSocket.all[0]!.sent[0]!) as { events: Array<{ payload: unknown }> };
+    expect(sent.events[0]!.payload).toEqual({ kept: [null] });
+    const ids = ackLast(1);
+    await expect(done).resolves.toEqual({ id: ids[0], offset: 1 });
+    await publisher.close();
   });
 
   it('refuses an event that cannot be sent with a TypeError naming it, sends nothing for it, and still drains', async () => {

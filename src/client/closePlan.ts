@@ -4,6 +4,19 @@ import { SubscriptionRejectedError } from './errors.js';
 /** What a subscription does after its socket closed: give up with an error, or reconnect after a delay. */
 export type ClosePlan = { readonly fatal: Error } | { readonly delayMs: number };
 
+/**
+ * The HTTP status with which the server refused the WebSocket upgrade for good: 401 (API key) or 403 (Origin), else
+ * null. Hint: `ws` reports a refused upgrade as the error `Unexpected server response: 401` followed by close 1006
+ * with an empty reason (the caller passes the error text in its place); a close reason is server text that may
+ * mention any number (`resume with from_offset=401`), so only that exact pair counts.
+ */
+export function upgradeRefusal(code: number, reasonOrErrorText: string): 401 | 403 | null {
+  if (code !== 1006) return null;
+  if (reasonOrErrorText === 'Unexpected server response: 401') return 401;
+  if (reasonOrErrorText === 'Unexpected server response: 403') return 403;
+  return null;
+}
+
 /** Decide from the close code, the reason (or socket error text) and any refusal the server sent before its ack. */
 export function closePlan(
   code: number,
@@ -13,7 +26,10 @@ export function closePlan(
   backoff: BackoffOptions = {},
   random?: () => number,
 ): ClosePlan {
-  if (/\b401\b/.test(reason)) return { fatal: new SubscriptionRejectedError(`unauthorized: ${reason}`) };
+  const refused = upgradeRefusal(code, reason);
+  // Hint: a refused key or Origin cannot change by reconnecting.
+  if (refused !== null)
+    return { fatal: new SubscriptionRejectedError(`${refused === 401 ? 'unauthorized' : 'forbidden'}: ${reason}`) };
   if (refusal !== null && code !== 1013) return { fatal: new SubscriptionRejectedError(refusal) };
   // Hint: 1013 and 429 mean the server is full: start the backoff higher than for a restart (1001), 4008 or a drop.
   const crowded = code === 1013 || /\b429\b/.test(reason);

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { checkNumbers } from './optionChecks.js';
+import { checkNumbers, shown } from './optionChecks.js';
 
 describe('checkNumbers', () => {
   const rules = { size: 'count', waitMs: 'ms' } as const;
@@ -26,5 +26,19 @@ describe('checkNumbers', () => {
     );
     expect(() => checkNumbers({ waitMs: -1 }, rules, 'backoff.')).toThrow('backoff.waitMs: must be a finite');
     expect(() => checkNumbers({ waitMs: Number.POSITIVE_INFINITY }, rules)).toThrow('got Infinity');
+  });
+});
+
+describe('shown', () => {
+  it('shows what a caller passed: numbers as written, strings quoted, objects as (short) JSON', () => {
+    expect([-3, Number.NaN, null, undefined, true].map(shown)).toEqual(['-3', 'NaN', 'null', 'undefined', 'true']);
+    expect(shown('5')).toBe('"5"');
+    expect(shown({ offset: 4 })).toBe('{"offset":4}');
+    expect(shown(() => 1)).toBe('a function');
+    expect(shown(Symbol('s'))).toBe('a symbol');
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    expect(shown(cyclic)).toBe('an object');
+    expect(shown({ long: 'x'.repeat(200) })).toBe(`{"long":"${'x'.repeat(70)}…`);
   });
 });

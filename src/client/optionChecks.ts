@@ -11,6 +11,19 @@ function fits(value: unknown, rule: NumberRule): boolean {
   return rule === 'count' ? Number.isInteger(value) && value >= 1 : Number.isFinite(value) && value >= 0;
 }
 
+/** A value as an error message shows it: numbers as written, strings quoted, objects as JSON where they have one. */
+export function shown(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'function' || typeof value === 'symbol') return `a ${typeof value}`;
+  if (typeof value !== 'object' || value === null) return String(value);
+  try {
+    const json = JSON.stringify(value) ?? 'an object';
+    return json.length > 80 ? `${json.slice(0, 79)}…` : json;
+  } catch {
+    return Array.isArray(value) ? 'an array' : 'an object';
+  }
+}
+
 /**
  * Throw a RangeError naming the first numeric option of `options` that breaks its rule (absent ones take their
  * defaults). Hint: a zero window or a NaN timeout would otherwise leave a publish or a subscription waiting forever.

@@ -15,6 +15,13 @@ export class PublishQueue {
     return count;
   }
 
+  /** Whether the queue holds a message that should go now: a solo unit first, or `maxEvents` events. */
+  fullMessage(maxEvents: number): boolean {
+    // Hint: units.length bounds the count from below, so the O(n) count only runs on short queues.
+    const units = this.units;
+    return units[0]!.solo || units.length >= maxEvents || this.queuedEvents() >= maxEvents;
+  }
+
   /** Take the next message off the front of the queue and count it in flight. */
   takeMessage(limits: BatchLimits): Message {
     const units = takeMessage(this.units, limits);
@@ -41,12 +48,12 @@ export class PublishQueue {
     this.inflight = [];
   }
 
-  /** Remove and return every unit, in flight or queued. */
-  removeAll(): Unit[] {
+  /** Remove every unit, in flight or queued, and reject it with `error`. */
+  rejectAll(error: Error): void {
     const all = [...this.inflight.flatMap((m) => m.units), ...this.units];
     this.inflight = [];
     this.units = [];
-    return all;
+    for (const unit of all) unit.reject(error);
   }
 
   /** Reject the queued units past their deadline, each with a fresh `error()`. */
@@ -56,5 +63,18 @@ export class PublishQueue {
       unit.reject(error());
       return false;
     });
+  }
+
+  /** The earliest deadline of any unit, queued or in flight (Infinity when there is none). */
+  earliestDeadline(): number {
+    let earliest = Number.POSITIVE_INFINITY;
+    for (const message of this.inflight) for (const unit of message.units) earliest = Math.min(earliest, unit.deadline);
+    for (const unit of this.units) earliest = Math.min(earliest, unit.deadline);
+    return earliest;
+  }
+
+  /** Whether a message on the wire holds a unit past its deadline at `now`. */
+  inflightPast(now: number): boolean {
+    return this.inflight.some((message) => message.units.some((unit) => unit.deadline <= now));
   }
 }

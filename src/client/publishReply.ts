@@ -1,5 +1,13 @@
 import { PublishRejectedError } from './errors.js';
-import type { BatchAck, ServerReply, Unit } from './publishBatcher.js';
+import {
+  asSolo,
+  type BatchAck,
+  type Message,
+  type ServerReply,
+  settleFromAck,
+  splitToSolo,
+  type Unit,
+} from './publishBatcher.js';
 
 /** A `/ws/publish` reply: an ack or an error, whichever fields the server sent. */
 export type PublishReply = ServerReply & Partial<BatchAck>;
@@ -18,4 +26,24 @@ export function rejectionFor(unit: Unit, reply: PublishReply): PublishRejectedEr
   // Hint: the client always sends an envelope, so the server says `[0].source`; a single publish reads `source`.
   const text = reply.message ?? 'rejected';
   return new PublishRejectedError(unit.events.length === 1 ? text.replace(/^\[0\]\./, '') : text, reply.code ?? null);
+}
+
+/**
+ * Apply a reply to the message it answers: settle its units, or put them back at the front of `queue` to be sent
+ * again. Returns true when the server asked for a retry (the units are back as they were; the caller backs off).
+ */
+export function applyReply(queue: Unit[], message: Message, reply: PublishReply): boolean {
+  if (reply.status === 'ok') {
+    if (!settleFromAck(message, reply as BatchAck)) queue.unshift(...splitToSolo(message.units));
+  } else if (reply.retryable === true) {
+    queue.unshift(...message.units);
+    return true;
+  } else if (message.units.length > 1) {
+    // Hint: one bad event refuses the whole message; resend each unit alone so only the bad one fails.
+    queue.unshift(...asSolo(message.units));
+  } else {
+    const unit = message.units[0]!;
+    unit.reject(rejectionFor(unit, reply));
+  }
+  return false;
 }

@@ -1,11 +1,13 @@
 import { backoffDelay } from './backoff.js';
-import { allAcks, createUnit, firstAck, type UnitContext } from './createUnit.js';
-import { ClientClosedError, PublishRejectedError, PublishTimeoutError } from './errors.js';
+import { upgradeRefusal } from './closePlan.js';
+import { allAcks, createUnit, firstAck, notABatch, type PickAcks, type UnitContext } from './createUnit.js';
+import { DeliveryWatchdog } from './deliveryWatchdog.js';
+import { ClientClosedError, PublishRejectedError } from './errors.js';
 import { InFlightWindow } from './inFlightWindow.js';
-import { asSolo, type BatchAck, type BatchLimits, messageText, settleFromAck, splitToSolo } from './publishBatcher.js';
+import { type BatchLimits, messageText } from './publishBatcher.js';
 import { type PublisherOptions, type ResolvedPublisherOptions, withDefaults } from './publisherOptions.js';
 import { PublishQueue } from './publishQueue.js';
-import { parseReply, rejectionFor } from './publishReply.js';
+import { applyReply, parseReply } from './publishReply.js';
 import type { TimerHandle } from './scheduler.js';
 import type { PublishAck, PublishEvent } from './types.js';
 import {
@@ -37,6 +39,7 @@ export class Publisher {
   private lingering = false;
   private flushing = 0;
   private closed = false;
+  private readonly watchdog: DeliveryWatchdog;
 
   /** Throws a TypeError naming `url` when it is not an http(s) or ws(s) URL, a RangeError naming a bad number. */
   constructor(options: PublisherOptions) {
@@ -44,6 +47,7 @@ export class Publisher {
     this.window = new InFlightWindow(this.opts.maxInFlightEvents);
     this.units = { newId: this.opts.newId, settled: (events) => this.settled(events) };
     this.limits = { maxEvents: this.opts.maxBatchEvents, maxBytes: this.opts.maxBatchBytes };
+    this.watchdog = new DeliveryWatchdog(this.opts, this.queue, (stale, why) => this.due(stale, why));
   }
 
   /** Publish one event; resolves with its id and offset once it is committed. */
@@ -53,6 +57,7 @@ export class Publisher {
 
   /** Publish events all or nothing; resolves with each id and offset, in order, once they are committed. */
   publishBatch(events: readonly PublishEvent[]): Promise<PublishAck[]> {
+    if (!Array.isArray(events)) return Promise.reject(notABatch(events));
     if (events.length === 0) return Promise.resolve([]);
     return this.enqueue(events, allAcks);
   }
@@ -83,6 +88,7 @@ export class Publisher {
     if (!this.closed) await this.flush();
     this.closed = true;
     this.clearTimer();
+    this.watchdog.stop();
     this.socket?.close(1000, 'publisher closed');
     this.socket = null;
   }
@@ -91,25 +97,28 @@ export class Publisher {
   destroy(): void {
     this.closed = true;
     this.clearTimer();
-    const error = new ClientClosedError('publisher destroyed');
-    for (const unit of this.queue.removeAll()) unit.reject(error);
+    this.watchdog.stop();
+    this.queue.rejectAll(new ClientClosedError('publisher destroyed'));
     this.socket?.close(1000, 'publisher destroyed');
     this.socket = null;
   }
 
-  private enqueue<T>(events: readonly PublishEvent[], pick: (acks: PublishAck[]) => T): Promise<T> {
+  private enqueue<T>(events: readonly PublishEvent[], pick: PickAcks<T>): Promise<T> {
     if (this.closed) return Promise.reject(new ClientClosedError('publisher closed'));
+    // Hint: the deadline runs from this call, not from when the window lets the events in.
+    const deadline = this.opts.scheduler.now() + this.opts.deliveryTimeoutMs;
     // Hint: the common case has room now; skipping the extra await saves a promise and a tick per event.
-    if (this.window.tryTake(events.length)) return this.enqueueNow(events, pick);
+    if (this.window.tryTake(events.length)) return this.enqueueNow(events, pick, deadline);
     return this.window.wait(events.length, true).then(() => {
-      if (!this.closed) return this.enqueueNow(events, pick);
+      if (!this.closed && deadline > this.opts.scheduler.now()) return this.enqueueNow(events, pick, deadline);
       this.window.release(events.length);
-      throw new ClientClosedError('publisher closed');
+      throw this.closed
+        ? new ClientClosedError('publisher closed')
+        : this.watchdog.timeoutError('waited for room in the in-flight window');
     });
   }
 
-  private enqueueNow<T>(events: readonly PublishEvent[], pick: (acks: PublishAck[]) => T): Promise<T> {
-    const deadline = this.opts.scheduler.now() + this.opts.deliveryTimeoutMs;
+  private enqueueNow<T>(events: readonly PublishEvent[], pick: PickAcks<T>, deadline: number): Promise<T> {
     let refused = false;
     const done = new Promise<T>((resolve, reject) => {
       try {
@@ -123,6 +132,7 @@ export class Publisher {
     if (refused) this.window.release(events.length);
     else {
       this.unsettled++;
+      this.watchdog.armBy(deadline);
       this.pump();
     }
     return done;
@@ -131,7 +141,9 @@ export class Publisher {
   /** A unit settled (acked or failed): free its window and wake flush() once nothing is unsettled. */
   private settled(events: number): void {
     this.window.release(events);
-    if (--this.unsettled === 0) for (const wake of this.drained.splice(0)) wake();
+    if (--this.unsettled > 0) return;
+    this.watchdog.stop();
+    for (const wake of this.drained.splice(0)) wake();
   }
 
   /** Send what the window allows; a partial batch waits `lingerMs` unless flushing. */
@@ -144,11 +156,7 @@ export class Publisher {
     }
     if (this.opts.scheduler.now() < this.pausedUntil) return;
     while (this.queue.units.length > 0 && this.queue.inflight.length < this.opts.maxInFlightMessages) {
-      // Hint: units.length bounds the count from below, so the O(n) count only runs on short queues.
-      const max = this.opts.maxBatchEvents;
-      const units = this.queue.units;
-      const full = units[0]!.solo || units.length >= max || this.queue.queuedEvents() >= max;
-      if (!full && !this.lingering && this.flushing === 0) {
+      if (!this.queue.fullMessage(this.opts.maxBatchEvents) && !this.lingering && this.flushing === 0) {
         if (this.timer === null) this.startTimer(this.opts.lingerMs, true);
         return;
       }
@@ -184,6 +192,7 @@ export class Publisher {
     this.socket = socket;
     let lastError = '';
     socket.onopen = () => {
+      if (this.socket !== socket) return;
       this.connecting = false;
       this.pump();
     };
@@ -192,56 +201,50 @@ export class Publisher {
     socket.onclose = (event) => {
       if (this.socket !== socket) return;
       this.socket = null;
-      this.lost(`closed ${event.code} ${event.reason || lastError}`.trim());
+      const text = event.reason || lastError;
+      this.lost(`closed ${event.code} ${text}`.trim(), upgradeRefusal(event.code, text));
     };
   }
 
   /** The socket is gone: everything unacknowledged goes back to the front of the queue (ids make resends safe). */
-  private lost(reason: string): void {
+  private lost(reason: string, refused: 401 | 403 | null = null): void {
     this.connecting = false;
     this.queue.requeueInflight();
     if (this.closed && this.flushing === 0) return;
-    if (/\b40[13]\b/.test(reason)) {
+    if (refused !== null) {
       // Hint: a refused key or origin will not change by retrying; fail now rather than at the delivery timeout.
-      for (const unit of this.queue.removeAll())
-        unit.reject(new PublishRejectedError(`connection refused: ${reason}`, 401));
+      this.queue.rejectAll(new PublishRejectedError(`connection refused: ${reason}`, refused));
       return;
     }
-    this.expire(reason);
+    this.watchdog.expire(reason);
     if (this.queue.units.length === 0) return;
     this.startTimer(backoffDelay(this.attempt++, this.opts.backoff, this.opts.random), false);
   }
 
-  /** Fail units past their delivery deadline. */
-  private expire(reason: string): void {
-    const timeoutMs = this.opts.deliveryTimeoutMs;
-    this.queue.expire(
-      this.opts.scheduler.now(),
-      () => new PublishTimeoutError(`not acknowledged within ${timeoutMs} ms (last: ${reason})`),
-    );
+  /**
+   * A deadline passed. A unit past it on the wire, or a socket still not open (`ws` has no handshake timeout): the
+   * connection is presumed dead, so drop it and reconnect (ids make resends safe). Else fail the queued late units.
+   */
+  private due(stale: boolean, reason: string): void {
+    const socket = this.socket;
+    if (socket === null || (!stale && socket.readyState === OPEN)) this.watchdog.expire(reason);
+    else {
+      // Hint: detached first, so its own close event (whenever it comes) is ignored.
+      this.socket = null;
+      socket.close(1000, reason);
+      this.lost(reason);
+    }
   }
 
   private onReply(text: string): void {
     const reply = parseReply(text);
-    if (reply === undefined) return;
-    const message = this.queue.answered(reply.ref);
-    if (message === undefined) return;
-    if (reply.status === 'ok') {
-      this.attempt = 0;
-      if (!settleFromAck(message, reply as BatchAck)) this.queue.units.unshift(...splitToSolo(message.units));
-    } else if (reply.retryable === true) {
-      this.queue.units.unshift(...message.units);
-      this.expire(reply.message ?? 'retryable error');
+    const message = reply === undefined ? undefined : this.queue.answered(reply.ref);
+    if (reply === undefined || message === undefined) return;
+    if (reply.status === 'ok') this.attempt = 0;
+    if (applyReply(this.queue.units, message, reply)) {
+      this.watchdog.expire(reply.message ?? 'retryable error');
       this.pausedUntil = this.opts.scheduler.now() + backoffDelay(this.attempt++, this.opts.backoff, this.opts.random);
       this.startTimer(this.pausedUntil - this.opts.scheduler.now(), true);
-      return;
-    } else if (message.units.length > 1) {
-      // Hint: one bad event refuses the whole message; resend each unit alone so only the bad one fails.
-      this.queue.units.unshift(...asSolo(message.units));
-    } else {
-      const unit = message.units[0]!;
-      unit.reject(rejectionFor(unit, reply));
-    }
-    this.pump();
+    } else this.pump();
   }
 }

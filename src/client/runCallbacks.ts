@@ -6,14 +6,24 @@ export interface CallbackSource extends AsyncIterable<EventRecord> {
   close(): Promise<void>;
 }
 
-/** Hand each record to `onEvent`, one at a time; on a failure other than a close, report it and close. */
+/**
+ * Hand each record to `onEvent`, one at a time; on a failure other than a close, report it and close. A record whose
+ * handler throws stays unhandled, so the saved position is the one before it and it comes again.
+ */
 export async function runCallbacks(
   source: CallbackSource,
   onEvent: (record: EventRecord) => void | Promise<void>,
   onError: (error: Error) => void,
 ): Promise<void> {
+  // Hint: iterated by hand, because a for-await left by a throw calls the iterator's return(), which counts the
+  // record in hand as handled (right for a `break`, wrong for a failed handler); close() saves without it.
+  const records = source[Symbol.asyncIterator]();
   try {
-    for await (const record of source) await onEvent(record);
+    for (;;) {
+      const next = await records.next();
+      if (next.done === true) return;
+      await onEvent(next.value);
+    }
   } catch (error) {
     if (!(error instanceof ClientClosedError)) onError(error instanceof Error ? error : new Error(String(error)));
     await source.close();

@@ -1,5 +1,5 @@
 import type { BackoffOptions } from './backoff.js';
-import { checkNumbers } from './optionChecks.js';
+import { checkNumbers, shown } from './optionChecks.js';
 import type { PositionStore } from './positionStore.js';
 import { PositionTracker } from './positionTracker.js';
 import type { Scheduler } from './scheduler.js';
@@ -72,15 +72,35 @@ export function subscribeRequest(filters: EventFilter | undefined, next: number 
   return JSON.stringify(request);
 }
 
+const LOG_REPLACED_CHOICES: readonly unknown[] = ['error', 'from-start', 'from-head'] satisfies LogReplacedChoice[];
+
 /**
- * Throw a TypeError naming `url` unless it is http(s) or ws(s), or a RangeError naming the first numeric option that
- * cannot work or a `from` offset that is not one.
+ * Throw a TypeError naming `url` unless it is http(s) or ws(s), a RangeError naming the first numeric option that
+ * cannot work or a `from` number that is not an offset, or a TypeError naming a `from` or `onLogReplaced` that is
+ * none of the values it may be. Hint: startPoint reads anything else as the head (or a position with no epoch,
+ * which fails as a replaced log), silently.
  */
 export function checkSubscribeOptions(options: SubscribeOptions): void {
   checkBaseUrl(options.url);
   checkNumbers(options, { maxBufferedEvents: 'count', saveIntervalMs: 'ms', idleTimeoutMs: 'ms' });
   if (options.backoff !== undefined) checkNumbers(options.backoff, { initialMs: 'ms', maxMs: 'ms' }, 'backoff.');
-  const { from } = options;
-  if (typeof from === 'number' && !(Number.isInteger(from) && from >= 0))
-    throw new RangeError(`from: must be an offset (an integer ≥ 0), 'head' or a saved position, got ${from}`);
+  const from: unknown = options.from;
+  if (from !== undefined && from !== 'head' && !isOffset(from) && !isPosition(from)) {
+    const message = `from: must be an offset (an integer ≥ 0), 'head' or a saved position, got ${shown(from)}`;
+    throw typeof from === 'number' ? new RangeError(message) : new TypeError(message);
+  }
+  const choice: unknown = options.onLogReplaced;
+  if (choice !== undefined && !LOG_REPLACED_CHOICES.includes(choice))
+    throw new TypeError(`onLogReplaced: must be 'error', 'from-start' or 'from-head', got ${shown(choice)}`);
+}
+
+function isOffset(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+}
+
+/** A saved Position: `{ offset, epoch }` with an offset and an epoch that is a string or null. */
+function isPosition(value: unknown): value is Position {
+  if (typeof value !== 'object' || value === null) return false;
+  const epoch: unknown = Reflect.get(value, 'epoch');
+  return isOffset(Reflect.get(value, 'offset')) && (typeof epoch === 'string' || epoch === null);
 }

@@ -6,7 +6,7 @@ import type { EventInput } from '../protocol/eventInput.js';
 import { fastEventBatch, fastSingleEvent } from '../protocol/fastPublish.js';
 import { formatIssues } from '../protocol/issue.js';
 import { decodeJsonMessage } from '../protocol/jsonMessage.js';
-import { NON_FINITE_MESSAGE, nonFiniteNumberIn } from '../protocol/nonFiniteNumbers.js';
+import { NON_FINITE_MESSAGE, nulledValueIn } from '../protocol/nonFiniteNumbers.js';
 import {
   ignoredEnvelopeFields,
   ignoredEventFields,
@@ -186,7 +186,7 @@ function handlePublish(text: string, ip: string, deps: PublishDeps, slot: ReplyS
   const message = readPublishMessage(decoded.value, 'message');
   const { ref, isBatch } = message;
   // Hint: checked before any reply echoes it: JSON would echo it as null.
-  const badRef = nonFiniteNumberIn({ ref });
+  const badRef = nulledValueIn({ ref });
   if (badRef !== null) {
     slot.reply(rendered(errorMessage(`${badRef.path}: ${NON_FINITE_MESSAGE}`)), 0);
     return;

@@ -3,7 +3,7 @@ import { EVENT_TYPES, type EventType, eventTypeNamed, unknownEventType } from '.
 import type { ParseResult } from './issue.js';
 import { issuesFromValibot } from './issuesFromValibot.js';
 import { tooDeepAt } from './jsonDepth.js';
-import { NON_FINITE_MESSAGE, nonFiniteNumberIn } from './nonFiniteNumbers.js';
+import { NON_FINITE_MESSAGE, nulledValueIn } from './nonFiniteNumbers.js';
 import { optionalKey, pattern, wellFormed } from './optionalKey.js';
 
 /** Limits that come from configuration (MAX_PAYLOAD_KEYS, MAX_PAYLOAD_BYTES, MAX_JSON_DEPTH). */
@@ -134,7 +134,7 @@ export function parseEventInput(raw: unknown, limits: PayloadLimits): ParseResul
     };
   }
   if (unstorable === 'number')
-    return { ok: false, issues: [{ field: nonFiniteNumberIn(raw)?.path || 'body', message: NON_FINITE_MESSAGE }] };
+    return { ok: false, issues: [{ field: nulledValueIn(raw)?.path || 'body', message: NON_FINITE_MESSAGE }] };
   const fast = fastEventShape(raw);
   if (fast !== null) return checkPayload(fast, limits);
   const result = v.safeParse(EventInputSchema, raw);
@@ -146,7 +146,7 @@ export function parseEventInput(raw: unknown, limits: PayloadLimits): ParseResul
  * Why a parsed event cannot be stored as sent: containers nesting deeper than `max` (the value itself is level 1), or
  * a number JSON.parse read as ±Infinity (`1e400`), which JSON.stringify would store as null. Recursion is bounded by
  * `max`, so it cannot overflow; it allocates nothing, which keeps it cheap on the ingest path (tooDeepAt and
- * nonFiniteNumberIn then name the field).
+ * nulledValueIn then name the field).
  */
 function unstorableIn(value: unknown, max: number): 'depth' | 'number' | undefined {
   if (typeof value !== 'object' || value === null) {

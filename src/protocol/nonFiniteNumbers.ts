@@ -1,35 +1,40 @@
-/** Where a value holds a number JSON.stringify writes as `null` (NaN, ±Infinity), and which one. */
-export interface NonFinite {
+/** Where a value holds something JSON.stringify writes as `null` although it is not null, and what it is. */
+export interface NulledValue {
   /** A field path such as `payload.scores[2]`. */
   readonly path: string;
-  readonly value: number;
+  /** What is there: `NaN`, `Infinity`, `-Infinity`, `undefined`, `a function` or `a symbol`. */
+  readonly value: string;
 }
 
 /**
- * The first number JSON.stringify would write as `null`, or null when there is none. Hint: it follows stringify's
- * own rules (own enumerable keys, toJSON applied), so it finds exactly what would be sent or stored as null: the
- * SDK checks an event before sending it, the server a parsed one (where JSON.parse read `1e400` as Infinity). Beside
- * each object's key list it allocates only the answer. Recursive: the server calls it only on input whose depth it
- * has bounded.
+ * The first value JSON.stringify would write as `null` although it is not null, or null when there is none: a NaN or
+ * ±Infinity anywhere, and undefined, a function or a symbol as an array element (as an object's value JSON leaves
+ * the key out, which loses nothing). Hint: it follows stringify's own rules (own enumerable keys, toJSON applied), so
+ * it finds exactly what would be sent or stored as null: the SDK checks an event before sending it, the server a
+ * parsed one (where only a number can be found: JSON.parse read `1e400` as Infinity). Beside each object's key list
+ * it allocates only the answer. Recursive: the server calls it only on input whose depth it has bounded.
  */
-export function nonFiniteNumberIn(value: unknown): NonFinite | null {
-  return found('', value);
+export function nulledValueIn(value: unknown): NulledValue | null {
+  return found('', value, false);
 }
 
-function found(key: string, raw: unknown): NonFinite | null {
+function found(key: string, raw: unknown, inArray: boolean): NulledValue | null {
   const value = hasToJson(raw) ? raw.toJSON(key) : raw;
-  if (typeof value === 'number') return Number.isFinite(value) ? null : { path: '', value };
+  if (typeof value === 'number') return Number.isFinite(value) ? null : { path: '', value: String(value) };
+  // Hint: a hole in a sparse array reads as undefined, and JSON writes it as null too.
+  if (inArray && (value === undefined || typeof value === 'function' || typeof value === 'symbol'))
+    return { path: '', value: value === undefined ? 'undefined' : `a ${typeof value}` };
   if (typeof value !== 'object' || value === null) return null;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
-      const inner = found(String(i), value[i]);
+      const inner = found(String(i), value[i], true);
       if (inner !== null) return under(`[${i}]`, inner);
     }
     return null;
   }
   const record = value as Record<string, unknown>;
   for (const name of Object.keys(record)) {
-    const inner = found(name, record[name]);
+    const inner = found(name, record[name], false);
     if (inner !== null) return under(name, inner);
   }
   return null;
@@ -40,7 +45,7 @@ function hasToJson(value: unknown): value is { toJSON(key: string): unknown } {
 }
 
 /** `inner` as seen from its parent, which reaches it through `segment` (a key, or `[i]`). */
-function under(segment: string, inner: NonFinite): NonFinite {
+function under(segment: string, inner: NulledValue): NulledValue {
   const path =
     inner.path === '' ? segment : inner.path.startsWith('[') ? segment + inner.path : `${segment}.${inner.path}`;
   return { path, value: inner.value };

@@ -1,0 +1,65 @@
+import { PublishTimeoutError } from './errors.js';
+import type { PublishQueue } from './publishQueue.js';
+import type { Scheduler, TimerHandle } from './scheduler.js';
+
+/**
+ * Enforces a publisher's `deliveryTimeoutMs`, even while its socket stays silent: one timer at the earliest unsettled
+ * deadline. Hint: its own timer, apart from the publisher's linger/backoff timer, which `connect()` reads as "a
+ * reconnect is scheduled".
+ */
+export class DeliveryWatchdog {
+  private timer: TimerHandle | null = null;
+  private at = Number.POSITIVE_INFINITY;
+  private readonly scheduler: Scheduler;
+  private readonly timeoutMs: number;
+
+  /**
+   * `onDue(stale, reason)` runs when a deadline has passed: `stale` says a message on the wire holds a unit past its
+   * deadline (the connection is presumed dead); `reason` is for the PublishTimeoutError.
+   */
+  constructor(
+    options: { readonly scheduler: Scheduler; readonly deliveryTimeoutMs: number },
+    private readonly queue: PublishQueue,
+    private readonly onDue: (stale: boolean, reason: string) => void,
+  ) {
+    this.scheduler = options.scheduler;
+    this.timeoutMs = options.deliveryTimeoutMs;
+  }
+
+  /** Make sure the watchdog fires by `deadline` (Infinity: nothing to watch). */
+  armBy(deadline: number): void {
+    if (deadline >= this.at || deadline === Number.POSITIVE_INFINITY) return;
+    this.stop();
+    this.at = deadline;
+    // Hint: Node runs a timer longer than 2^31-1 ms after 1 ms; capped, a far deadline only re-arms when it fires.
+    const delay = Math.min(Math.max(0, deadline - this.scheduler.now()), 2_147_483_647);
+    this.timer = this.scheduler.setTimeout(() => this.fire(), delay);
+  }
+
+  /** Disarm (nothing unsettled, or the publisher is closed): an idle publisher holds no timer. */
+  stop(): void {
+    if (this.timer !== null) this.scheduler.clearTimeout(this.timer);
+    this.timer = null;
+    this.at = Number.POSITIVE_INFINITY;
+  }
+
+  /** Fail the queued units past their deadline, naming `reason` (what went wrong last). */
+  expire(reason: string): void {
+    this.queue.expire(this.scheduler.now(), () => this.timeoutError(reason));
+  }
+
+  /** The error of a publish not acknowledged by its deadline. */
+  timeoutError(reason: string): PublishTimeoutError {
+    return new PublishTimeoutError(`not acknowledged within ${this.timeoutMs} ms (last: ${reason})`);
+  }
+
+  private fire(): void {
+    this.timer = null;
+    this.at = Number.POSITIVE_INFINITY;
+    const now = this.scheduler.now();
+    // Hint: the unit it was armed for may have settled since; then this firing only re-arms (an O(n) scan).
+    if (this.queue.earliestDeadline() <= now)
+      this.onDue(this.queue.inflightPast(now), `no acknowledgement within ${this.timeoutMs} ms`);
+    this.armBy(this.queue.earliestDeadline());
+  }
+}
