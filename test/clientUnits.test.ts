@@ -209,7 +209,8 @@ describe('the client refuses a URL that cannot work, at once', () => {
       [{ maxInFlightEvents: 2.5 }, 'maxInFlightEvents: must be an integer ≥ 1, got 2.5'],
       [{ maxBatchBytes: Number.NaN }, 'maxBatchBytes: must be an integer ≥ 1, got NaN'],
       [{ lingerMs: -5 }, 'lingerMs: must be a finite number of milliseconds ≥ 0, got -5'],
-      [{ deliveryTimeoutMs: Number.NaN }, 'deliveryTimeoutMs: must be a finite number of milliseconds ≥ 0, got NaN'],
+      [{ deliveryTimeoutMs: Number.NaN }, 'deliveryTimeoutMs: must be a finite number of milliseconds > 0, got NaN'],
+      [{ deliveryTimeoutMs: 0 }, 'deliveryTimeoutMs: must be a finite number of milliseconds > 0, got 0'],
       [{ backoff: { initialMs: -1 } }, 'backoff.initialMs: must be a finite number of milliseconds ≥ 0, got -1'],
     ];
     for (const [options, message] of publisherCases)

@@ -1,14 +1,19 @@
-/** What a numeric option may be: a count (an integer ≥ 1) or a duration (a finite number of ms ≥ 0). */
-export type NumberRule = 'count' | 'ms';
+/**
+ * What a numeric option may be: a count (an integer ≥ 1), a duration (a finite number of ms ≥ 0) or a timeout (a
+ * duration > 0: a zero delivery timeout would fail every publish at once).
+ */
+export type NumberRule = 'count' | 'ms' | 'timeout';
 
 const EXPECTED: Readonly<Record<NumberRule, string>> = {
   count: 'an integer ≥ 1',
   ms: 'a finite number of milliseconds ≥ 0',
+  timeout: 'a finite number of milliseconds > 0',
 };
 
 function fits(value: unknown, rule: NumberRule): boolean {
   if (typeof value !== 'number') return false;
-  return rule === 'count' ? Number.isInteger(value) && value >= 1 : Number.isFinite(value) && value >= 0;
+  if (rule === 'count') return Number.isInteger(value) && value >= 1;
+  return Number.isFinite(value) && (rule === 'ms' ? value >= 0 : value > 0);
 }
 
 /** A value as an error message shows it: numbers as written, strings quoted, objects as JSON where they have one. */

@@ -67,7 +67,7 @@ function checkPublisherOptions(options: PublisherOptions): void {
     lingerMs: 'ms',
     maxInFlightEvents: 'count',
     maxInFlightMessages: 'count',
-    deliveryTimeoutMs: 'ms',
+    deliveryTimeoutMs: 'timeout',
   });
   if (options.backoff !== undefined) checkNumbers(options.backoff, { initialMs: 'ms', maxMs: 'ms' }, 'backoff.');
 }
