@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { type GroupOutcome, LogWriteError } from '../persistence/eventLog.js';
 import type { EventInput } from '../protocol/eventInput.js';
 import type { StoredEvent } from '../protocol/eventRecord.js';
-import { GroupCommit, type SubmitOutcome } from './groupCommit.js';
+import { GroupCommit, MAY_BE_COMMITTED, type SubmitOutcome } from './groupCommit.js';
 import { silentLogger } from './logger.js';
 import { ManualScheduler } from './manualScheduler.js';
 
@@ -118,6 +118,16 @@ describe('GroupCommit', () => {
       { ok: false, retryable: true, message: 'storage unavailable; not committed, retry' },
     ]);
     expect(committed).toEqual([]);
+  });
+
+  it('says the events may be in the log when the write failed after the stream may have stored them', async () => {
+    const { scheduler, log, outcomes, submit } = setup();
+    log.fail = new LogWriteError('committed to the stream but not yet applied on this node', { uncertain: true });
+    submit(1);
+    scheduler.runImmediates();
+    await log.complete();
+    expect(outcomes).toEqual([{ ok: false, retryable: true, message: MAY_BE_COMMITTED }]);
+    expect(MAY_BE_COMMITTED).toMatch(/may be in the log: retry with the same producer ids/);
   });
 
   it("hands each batch's token back with its outcome; one producer's throwing callback costs no one else an ack", async () => {

@@ -47,6 +47,13 @@ export interface GroupCommitOptions {
  * commits run one at a time, so their records leave in offset order; with `maxInFlight` > 1 up to that many run at
  * once. Either way a batch is acked only after the log reported its own commit.
  */
+/**
+ * The retryable answer when a write failed after the stream may have stored some events. Hint: "not committed"
+ * here made producers without ids store the same event again on every retry.
+ */
+export const MAY_BE_COMMITTED =
+  'storage unavailable; some of these events may be in the log: retry with the same producer ids (without ids, a retry may store them twice)';
+
 export class GroupCommit {
   private pending: Pending[] = [];
   private pendingEvents = 0;
@@ -131,10 +138,11 @@ export class GroupCommit {
       this.next();
       this.options.logger.error({ err: error }, 'group commit failed');
       if (ended !== undefined) this.safeCall(ended, null);
-      const message =
-        error instanceof LogWriteError
-          ? 'storage unavailable; not committed, retry'
-          : 'internal error; not committed, retry';
+      const message = !(error instanceof LogWriteError)
+        ? 'internal error; not committed, retry'
+        : error.uncertain
+          ? MAY_BE_COMMITTED
+          : 'storage unavailable; not committed, retry';
       for (const p of batch) this.settle(p, { ok: false, retryable: true, message });
       return;
     }

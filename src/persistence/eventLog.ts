@@ -143,11 +143,16 @@ export interface EventLog {
   close(): void;
 }
 
-/** Thrown when the database refuses a write; the batch was not committed. */
+/**
+ * Thrown when a write failed. Nothing was committed, unless `uncertain`: then some events may be in the log (a stream
+ * stored them but this node has not applied them, or did not answer in time), and producers must be told so.
+ */
 export class LogWriteError extends Error {
   override readonly name = 'LogWriteError';
-  constructor(message: string, options?: ErrorOptions) {
+  readonly uncertain: boolean;
+  constructor(message: string, options?: ErrorOptions & { readonly uncertain?: boolean }) {
     super(message, options);
+    this.uncertain = options?.uncertain ?? false;
   }
 }
 

@@ -101,7 +101,10 @@ export class ClusterWrites {
     const applied = await withTimeout(
       Promise.all(acks.map((ack) => feed.expect(ack.seq))),
       APPLY_TIMEOUT_MS,
-      () => new LogWriteError('committed to the stream but not yet applied on this node; retry with ids'),
+      () =>
+        new LogWriteError('committed to the stream but not yet applied on this node; retry with ids', {
+          uncertain: true,
+        }),
     );
     return resolveCommit(
       plan,

@@ -95,7 +95,12 @@ function messageResult(message: EventMessage, published: Published, stored: (id:
   const original = record !== null && record.id === id ? record : stored(id);
   if (original === null) {
     const why = published.applied.record === null ? published.applied.reason : `offset holds ${record?.id}`;
-    throw new LogWriteError(`event ${id} was acked at ${published.applied.offset} but is not in this replica (${why})`);
+    throw new LogWriteError(
+      `event ${id} was acked at ${published.applied.offset} but is not in this replica (${why})`,
+      {
+        uncertain: true,
+      },
+    );
   }
   // Hint: a generated id is this node's alone, so a duplicate of it is our own earlier attempt.
   if (!message.producer) return { record: original, appended: true };

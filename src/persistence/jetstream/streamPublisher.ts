@@ -105,8 +105,10 @@ export class StreamPublisher {
   close(): void {
     clearInterval(this.timer);
     this.sub.unsubscribe();
-    for (const pending of [...this.inFlight.values(), ...this.queue])
-      pending.reject(new LogWriteError('log is closed'));
+    // Hint: a message in flight may have been stored; a queued one was never sent.
+    for (const pending of this.inFlight.values())
+      pending.reject(new LogWriteError('log is closed', { uncertain: true }));
+    for (const pending of this.queue) pending.reject(new LogWriteError('log is closed'));
     this.inFlight.clear();
     this.queue.length = 0;
   }
@@ -171,7 +173,11 @@ export class StreamPublisher {
       if (pending.due > now) continue;
       if (pending.deadline <= now) {
         this.settle(pending);
-        pending.reject(new LogWriteError(`the JetStream cluster did not acknowledge the event (${pending.lastError})`));
+        pending.reject(
+          new LogWriteError(`the JetStream cluster did not acknowledge the event (${pending.lastError})`, {
+            uncertain: true,
+          }),
+        );
       } else this.send(pending);
     }
   }
