@@ -168,6 +168,34 @@ describe('cluster mode: offsets are stream sequences; retention, limits and no-o
     await nodes.kill('c');
   });
 
+  it('stops a running node whose stream was deleted and made again: unready, publishes refused and never stored', async () => {
+    const gone = new ClusterNodes(nats, 'REMADE', 1);
+    try {
+      const p = await gone.start('p');
+      const epoch = (await getJson<{ epoch: string }>(`${p.base}/health`)).body.epoch;
+      await publish(p, 3, 'old');
+      const jsm = await jetstreamManager(nc);
+      await jsm.streams.delete('REMADE');
+      // Another node starting on the name makes the stream again: a new log, with its own epoch and sequences.
+      const q = await gone.start('q');
+      expect((await getJson<{ epoch: string }>(`${q.base}/health`)).body.epoch).not.toBe(epoch);
+      const unready = async () => {
+        const res = await getJson<{ ready: boolean; reason?: string }>(`${p.base}/readiness`);
+        return res.status === 503 && /deleted and made again/.test(res.body.reason ?? '');
+      };
+      await waitFor(unready, 'node P to see its stream was made again');
+      const refused = await postEvents(p.base, [eventBody({ source: 'retryme' })]);
+      expect(refused.status).toBe(503);
+      expect(refused.body).toEqual({ detail: 'storage unavailable; not committed, retry' });
+      // Nothing P was asked to publish reached the new stream, and P still serves the old log under its old epoch.
+      expect((await jsm.streams.info('REMADE')).state.last_seq).toBe(0);
+      expect((await allEvents(p.base)).map((r) => r.offset)).toEqual([1, 2, 3]);
+      expect((await getJson<{ epoch: string }>(`${p.base}/health`)).body.epoch).toBe(epoch);
+    } finally {
+      await gone.stop();
+    }
+  }, 40_000);
+
   it('tells a subscriber on another node which offsets the stream limits (NATS_MAX_BYTES) removed before it got them', async () => {
     const capped = new ClusterNodes(nats, 'CAPPED', 1);
     const clients: WsClient[] = [];

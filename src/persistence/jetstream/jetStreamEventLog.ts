@@ -32,10 +32,8 @@ export type JetStreamEventLogOptions = Omit<SqliteEventLogOptions, 'now' | 'newI
 };
 
 const CONSUMER_TIMEOUT_MS = 1_000;
-/**
- * Group commits a node keeps in flight: each waits a PubAck round trip and this replica's apply, so one at a time
- * left the node's event loop mostly idle. Commits sharing a producer id still plan one after the other (ClusterWrites).
- */
+// Hint: group commits in flight: each waits a PubAck and this replica's apply; one at a time left the loop idle.
+// Commits sharing a producer id still plan one after the other (ClusterWrites).
 const CONCURRENT_COMMITS = 8;
 
 /**
@@ -92,6 +90,7 @@ export class JetStreamEventLog implements EventLog {
       stream: options.jetstream.stream,
       sink: feed,
       onNotice,
+      epoch: stream.epoch,
     });
     applier.start();
     const publisher = new StreamPublisher(stream.nc, eventSubject(options.jetstream.stream), {
@@ -122,8 +121,8 @@ export class JetStreamEventLog implements EventLog {
   }
 
   commit(groups: readonly (readonly EventInput[])[]): Promise<GroupOutcome[]> {
-    if (this.closed) return Promise.reject(new LogWriteError('log is closed'));
-    return this.writes.commit(groups);
+    const refused = this.closed ? 'log is closed' : this.parts.applier.replaced;
+    return refused === null ? this.writes.commit(groups) : Promise.reject(new LogWriteError(refused));
   }
 
   /** Retention through the stream, waiting for the purge; resolves with this replica's count of deleted events. */
@@ -217,7 +216,8 @@ export class JetStreamEventLog implements EventLog {
   }
 
   health(): LogHealth {
-    if (this.closed) return { writable: false, reason: 'log is closed' };
+    if (this.closed || this.parts.applier.replaced !== null)
+      return { writable: false, reason: this.parts.applier.replaced ?? 'log is closed' };
     if (!this.connected) return { writable: false, reason: 'the NATS cluster is unreachable; reads are served' };
     const applied = this.parts.feed.appliedSeq;
     if (applied < this.startSeq)

@@ -6,6 +6,7 @@ import {
   type JsMsg,
 } from '@nats-io/jetstream';
 import { GapNotices } from './gapNotices.js';
+import { epochOf } from './streamSetup.js';
 
 /** What the applier feeds: one stream message at a time, in sequence order; a throw stops and retries it later. */
 export interface ReplicaSink {
@@ -32,6 +33,8 @@ export interface ReplicaApplierOptions {
   readonly retryMs?: number;
   /** How often the stream's first sequence is asked for, to follow purges and limits (ms). */
   readonly followMs?: number;
+  /** The epoch of the stream this replica holds: a stream of another epoch under the same name is a new log. */
+  readonly epoch?: string;
 }
 
 const FOLLOW_MS = 1_000;
@@ -53,6 +56,8 @@ export class ReplicaApplier {
   private fetching = false;
   private followTimer: NodeJS.Timeout | null = null;
   private readonly gaps = new GapNotices();
+  /** Why this node stopped applying: its stream was deleted and made again (a new log), or null. */
+  replaced: string | null = null;
 
   constructor(private readonly options: ReplicaApplierOptions) {}
 
@@ -115,6 +120,11 @@ export class ReplicaApplier {
     try {
       const info = await this.options.jsm.streams.info(this.options.stream);
       if (this.stopped) return true;
+      const epoch = epochOf(info);
+      if (this.options.epoch !== undefined && epoch !== this.options.epoch) {
+        this.stopAsReplaced(epoch);
+        return true;
+      }
       this.options.sink.noteLast(info.state.last_seq);
       this.options.sink.follow(info.state.first_seq);
       return true;
@@ -122,6 +132,19 @@ export class ReplicaApplier {
       if (!this.stopped && !quiet) this.options.onNotice(`replica feed: stream info failed: ${reasonOf(error)}`);
       return false;
     }
+  }
+
+  /**
+   * The stream was deleted and made again: its sequences are another log's, so none may be applied over this one.
+   * Hint: checked before every consumer is made (a deleted stream ends the old one) and every second; a restart
+   * rebuilds the replica from the new stream (openReplica), which a running node cannot do under its readers.
+   */
+  private stopAsReplaced(epoch: string): void {
+    this.replaced =
+      `stream ${this.options.stream} was deleted and made again (epoch ${this.options.epoch} → ${epoch}): this node ` +
+      'stopped applying it and refuses publishes; restart it to rebuild its replica (reads serve the old log until then)';
+    this.options.onNotice(this.replaced);
+    void this.stop();
   }
 
   /** Stop consuming; resolves when the loop has ended. */

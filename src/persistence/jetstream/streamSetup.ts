@@ -98,7 +98,7 @@ async function whileForming<T>(open: () => Promise<T>): Promise<T> {
 const EPOCH_NOTE = /^event-pipeline log, epoch (\S+)$/;
 
 /** The stream's epoch: made with the stream and kept in its description (else its name and creation time). */
-function epochOf(info: StreamInfo): string {
+export function epochOf(info: StreamInfo): string {
   return EPOCH_NOTE.exec(info.config.description ?? '')?.[1] ?? streamEpoch(info.config.name, info.created);
 }
 
