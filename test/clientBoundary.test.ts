@@ -24,7 +24,7 @@ describe('the client SDK stays a client', () => {
         // Pure too: it imports only prefixedIds' alphabet and random bytes (which import only nanoid's alphabet).
         '../protocol/risingIds.js',
         // Pure, imports nothing: finds the NaN or Infinity JSON would send as null.
-        '../protocol/nonFiniteNumbers.js',
+        '../protocol/nulledValues.js',
         ...(name === 'node.ts' ? ['node:fs/promises', 'node:path'] : []),
       ]);
       for (const spec of runtimeImports(readFileSync(new URL(name, dir), 'utf8'))) {

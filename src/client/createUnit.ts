@@ -1,4 +1,4 @@
-import { nulledValueIn } from '../protocol/nonFiniteNumbers.js';
+import { nulledValueIn } from '../protocol/nulledValues.js';
 import { type Unit, withId } from './publishBatcher.js';
 import type { PublishAck, PublishEvent } from './types.js';
 

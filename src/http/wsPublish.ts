@@ -6,7 +6,7 @@ import type { EventInput } from '../protocol/eventInput.js';
 import { fastEventBatch, fastSingleEvent } from '../protocol/fastPublish.js';
 import { formatIssues } from '../protocol/issue.js';
 import { decodeJsonMessage } from '../protocol/jsonMessage.js';
-import { NON_FINITE_MESSAGE, nulledValueIn } from '../protocol/nonFiniteNumbers.js';
+import { NON_FINITE_MESSAGE, nulledValueIn } from '../protocol/nulledValues.js';
 import {
   ignoredEnvelopeFields,
   ignoredEventFields,

@@ -3,7 +3,7 @@ import { EVENT_TYPES, type EventType, eventTypeNamed, unknownEventType } from '.
 import type { ParseResult } from './issue.js';
 import { issuesFromValibot } from './issuesFromValibot.js';
 import { tooDeepAt } from './jsonDepth.js';
-import { NON_FINITE_MESSAGE, nulledValueIn } from './nonFiniteNumbers.js';
+import { NON_FINITE_MESSAGE, nulledValueIn } from './nulledValues.js';
 import { optionalKey, pattern, wellFormed } from './optionalKey.js';
 
 /** Limits that come from configuration (MAX_PAYLOAD_KEYS, MAX_PAYLOAD_BYTES, MAX_JSON_DEPTH). */

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { nulledValueIn } from './nonFiniteNumbers.js';
+import { nulledValueIn } from './nulledValues.js';
 
 describe('nulledValueIn', () => {
   it('finds nothing in a value JSON carries as it is', () => {
