@@ -209,6 +209,55 @@ describe('dashboard in chromium', () => {
   });
 });
 
+describe('dashboard when the open session cannot be read', () => {
+  let dir: string;
+  let server: ChildServer | undefined;
+  let browser: Browser | undefined;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'rep-dashboard-gone-'));
+    server = await spawnServer(join(dir, 'events.db'));
+    browser = await launchChromium();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await stopServer(server).catch(() => killServer(server));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('keeps every panel live after a click on session ".." or when retention deletes the open session', async () => {
+    const base = server!.base;
+    const page = await browser!.newPage();
+    await page.goto(`${base}/dashboard`);
+    await page.waitForSelector('#tail-status[data-from="1"]', { timeout: 10_000 });
+    await publish(base, [ev('quiz_started', '..', 'u-1'), ev('quiz_started', 'old', 'u-1')]);
+    const head = async (count: number) =>
+      (
+        await publish(
+          base,
+          Array.from({ length: count }, () => ev('timer_tick', 'new', 'u-2')),
+        )
+      ).at(-1)!.offset;
+    // A browser reads `/sessions/..` as a directory step: the dashboard says so instead of failing every poll.
+    await page.click('#sessions tr[data-session=".."] button', { timeout: 10_000 });
+    await expect.poll(() => textOf(page, '#connection'), PATIENT).toMatch(/cannot be opened from a browser/);
+    const afterDots = await head(3);
+    await expect.poll(() => textOf(page, '#head-offset'), PATIENT).toBe(String(afterDots));
+    await page.click('#sessions button:text-is("old")');
+    await page.waitForSelector('#session-detail:not([hidden])', { timeout: 10_000 });
+    await fetch(`${base}/events`, { method: 'DELETE' });
+    const afterDelete = await head(2);
+    await expect.poll(() => textOf(page, '#head-offset'), PATIENT).toBe(String(afterDelete));
+    await page.waitForSelector('#session-detail[hidden]', { state: 'attached', timeout: 10_000 });
+    expect(await textOf(page, '#connection')).toMatch(/^connected; session old closed: .*HTTP 404/);
+    await expect
+      .poll(async () => (await tableRows(page, '#sessions')).map((r) => r.data.session), PATIENT)
+      .toEqual(['new']);
+    await page.close();
+  });
+});
+
 describe('dashboard with REQUIRE_AUTH=true', () => {
   const KEY = 'dashboard-test-key';
   let dir: string;

@@ -15,7 +15,7 @@ const STATUS_EVERY = 4;
 
 const connection = byId('connection');
 const chart = new RateChart(byId('rate-chart'), byId('rate'), byId('rate-max'));
-const detail = { id: null, events: -1 };
+const detail = { id: null, events: -1, note: null };
 let polling = false;
 let polls = 0;
 let again = false;
@@ -56,13 +56,27 @@ async function authorize() {
   }
 }
 
+/** Close the session panel; `why` (when it closed on its own) shows beside the connection state. */
+function closeDetail(why = null) {
+  detail.id = null;
+  detail.note = why;
+  hideSession();
+}
+
 /** Open a session's state and timeline. */
 async function pick(sessionId) {
+  // Hint: a browser reads a path segment `.` or `..` (also as %2E) as a directory step, so no URL can name them.
+  if (sessionId === '.' || sessionId === '..') {
+    closeDetail(`session "${sessionId}" cannot be opened from a browser (its URL would be read as a directory step)`);
+    void refresh();
+    return;
+  }
   detail.id = sessionId;
+  detail.note = null;
   try {
     detail.events = await showSession(sessionId);
   } catch (error) {
-    badge(connection, `session ${sessionId}: ${error.message}`, 'bad');
+    closeDetail(`session ${sessionId}: ${error.message}`);
   }
   void refresh();
 }
@@ -76,17 +90,20 @@ async function pollOnce() {
     getJson(`/api/v1/sessions?limit=${SESSIONS_SHOWN}`),
     getJson('/api/v1/subscribers?limit=50'),
     counting ? getJson(`/api/v1/sessions?limit=${STATUS_LIMIT}`) : null,
-    open === null ? null : getJson(`/api/v1/sessions/${encodeURIComponent(open)}`),
+    // Hint: the open session failing (deleted by retention, say) closes it; it must not stop every other panel.
+    open === null ? null : getJson(`/api/v1/sessions/${encodeURIComponent(open)}`).catch((error) => ({ error })),
   ]);
   renderStats(stats);
   chart.observe(stats.head_offset);
   if (statuses !== null) renderSessionStatuses(statuses, STATUS_LIMIT);
   renderSessions(sessions, detail.id, pick);
   renderSubscribers(subscribers);
-  // Hint: the open session's timeline is read again only when its event count moved.
-  if (view !== null && open === detail.id && view.event_count !== detail.events)
+  if (view !== null && 'error' in view) {
+    if (open === detail.id) closeDetail(`session ${open} closed: ${view.error.message}`);
+  } else if (view !== null && open === detail.id && view.event_count !== detail.events)
+    // Hint: the open session's timeline is read again only when its event count moved.
     detail.events = await showSession(open);
-  badge(connection, 'connected', 'ok');
+  badge(connection, detail.note === null ? 'connected' : `connected; ${detail.note}`, 'ok');
 }
 
 /** Poll now; asked while a poll runs, one more poll follows it. Never rejects. */
@@ -145,10 +162,7 @@ async function main() {
     onRecord: () => (soon ??= setTimeout(() => void refresh().finally(() => (soon = null)), 50)),
   });
   wireTail(tail);
-  byId('detail-close').addEventListener('click', () => {
-    detail.id = null;
-    hideSession();
-  });
+  byId('detail-close').addEventListener('click', () => closeDetail());
   chart.observe(stats.head_offset);
   setInterval(() => chart.sample(Date.now()), 1000);
   tail.start({}, stats.head_offset + 1);
