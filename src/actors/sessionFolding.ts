@@ -97,7 +97,7 @@ export class SessionFolding {
     return this.registry.get(sessionId);
   }
 
-  /** Sessions by most recent status change, folded up to now, optionally only one status. */
+  /** Sessions by their rows' offsets (most recently saved fold first), folded up to now, optionally only one status. */
   list(status: string | undefined, limit: number): SessionView[] {
     this.foldAll();
     const views: SessionView[] = [];

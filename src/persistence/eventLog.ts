@@ -127,7 +127,7 @@ export interface EventLog {
   sessionsFoldedUpTo(): number;
   /** Every session record up to `upTo` is folded into rows saved or about to be saved; the next save records it. */
   noteSessionsFolded(upTo: number): void;
-  /** Sessions by most recent status change, optionally only one status. */
+  /** Sessions by their rows' offsets (most recently saved fold first), optionally only one status. */
   listSessions(status: string | undefined, limit: number): SessionStatusRow[];
   /**
    * A session's saved status and snapshot, null when the projection has no status for it. A save still queued on a

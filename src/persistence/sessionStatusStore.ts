@@ -135,7 +135,7 @@ export class SessionStatusStore {
     return row === undefined ? null : { status: row[0], snapshot: row[1] };
   }
 
-  /** Sessions by most recent status change, optionally only one status. */
+  /** Sessions by their rows' offsets (most recently saved fold first), optionally only one status. */
   listSessions(status: string | undefined, limit: number): SessionStatusRow[] {
     const rows = status === undefined ? this.list.all(limit) : this.listByStatus.all(status, limit);
     return rows.map(([session_id, s, offset]) => ({ session_id, status: s, offset }));
