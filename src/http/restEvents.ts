@@ -50,7 +50,7 @@ function refuseContentType(contentType: string): void {
 }
 
 /** True for no media type, application/json or application/*+json, with any parameters (charset=utf-8). */
-export function isJsonMediaType(contentType: string): boolean {
+function isJsonMediaType(contentType: string): boolean {
   const type = contentType.split(';', 1)[0]!.trim().toLowerCase();
   return type === '' || type === 'application/json' || /^application\/[a-z0-9!#$&^_.-]+\+json$/.test(type);
 }
