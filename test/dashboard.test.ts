@@ -209,26 +209,29 @@ describe('dashboard in chromium', () => {
   });
 });
 
-describe('dashboard when the open session cannot be read', () => {
-  let dir: string;
-  let server: ChildServer | undefined;
-  let browser: Browser | undefined;
-
+/** A server (with `env`) and a chromium for one describe block: started before its tests, stopped after them. */
+function serverAndBrowser(prefix: string, env: Record<string, string> = {}) {
+  const running: { server?: ChildServer; browser?: Browser } = {};
+  let dir = '';
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'rep-dashboard-gone-'));
-    server = await spawnServer(join(dir, 'events.db'));
-    browser = await launchChromium();
+    dir = mkdtempSync(join(tmpdir(), prefix));
+    running.server = await spawnServer(join(dir, 'events.db'), env);
+    running.browser = await launchChromium();
   });
-
   afterAll(async () => {
-    await browser?.close();
-    await stopServer(server).catch(() => killServer(server));
+    await running.browser?.close();
+    await stopServer(running.server).catch(() => killServer(running.server));
     rmSync(dir, { recursive: true, force: true });
   });
+  return running;
+}
+
+describe('dashboard when the open session cannot be read', () => {
+  const running = serverAndBrowser('rep-dashboard-gone-');
 
   it('keeps every panel live after a click on session ".." or when retention deletes the open session', async () => {
-    const base = server!.base;
-    const page = await browser!.newPage();
+    const base = running.server!.base;
+    const page = await running.browser!.newPage();
     await page.goto(`${base}/dashboard`);
     await page.waitForSelector('#tail-status[data-from="1"]', { timeout: 10_000 });
     await publish(base, [ev('quiz_started', '..', 'u-1'), ev('quiz_started', 'old', 'u-1')]);
@@ -260,25 +263,11 @@ describe('dashboard when the open session cannot be read', () => {
 
 describe('dashboard with REQUIRE_AUTH=true', () => {
   const KEY = 'dashboard-test-key';
-  let dir: string;
-  let server: ChildServer | undefined;
-  let browser: Browser | undefined;
-
-  beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'rep-dashboard-auth-'));
-    server = await spawnServer(join(dir, 'events.db'), { REQUIRE_AUTH: 'true', API_KEY: KEY });
-    browser = await launchChromium();
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await stopServer(server).catch(() => killServer(server));
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const running = serverAndBrowser('rep-dashboard-auth-', { REQUIRE_AUTH: 'true', API_KEY: KEY });
 
   it('asks for the key, refuses a wrong one, then works over REST and WebSocket and keeps it for a reload', async () => {
-    const base = server!.base;
-    const page = await browser!.newPage();
+    const base = running.server!.base;
+    const page = await running.browser!.newPage();
     const response = await page.goto(`${base}/dashboard`);
     expect(response?.status()).toBe(200);
     await page.waitForSelector('#key-form:not([hidden])', { timeout: 10_000 });
