@@ -27,6 +27,13 @@ async function counts(base: string) {
   return (await getJson<{ total_events: number; head_offset: number; first_offset: number }>(`${base}/stats`)).body;
 }
 
+/** Session ids of `records`, the one with the newest record first (the order of GET /sessions). */
+function byNewestEvent(records: readonly { offset: number; session_id: string | null }[]): string[] {
+  const last = new Map<string, number>();
+  for (const r of records) if (r.session_id !== null) last.set(r.session_id, r.offset);
+  return [...last].sort((x, y) => y[1] - x[1]).map(([sessionId]) => sessionId);
+}
+
 async function publish(node: ChildServer, count: number, tag: string): Promise<WireRecord[]> {
   const batch = Array.from({ length: count }, (_, i) => eventBody({ session_id: `s-${i % 3}`, payload: { tag, i } }));
   const { status, body } = await postEvents(node.base, batch);
@@ -136,9 +143,17 @@ describe('cluster mode: offsets are stream sequences; retention, limits and no-o
 
   it('purges the stream on DELETE through node A; node B follows, and a node started empty rebuilds the rest', async () => {
     const jsm = await jetstreamManager(nc);
+    // A session whose every event lies before the cut (retention must drop it from both listings), and one started
+    // before it and answered after it (once its quiz_started is gone it is active again, on both nodes).
+    const early = [
+      eventBody({ session_id: 'before-cut' }),
+      eventBody({ event_type: 'quiz_started', session_id: 'cut' }),
+    ];
+    expect((await postEvents(a.base, early)).status).toBe(201);
     await new Promise((resolve) => setTimeout(resolve, 5));
     const kept = await publish(b, 5, 'kept');
-    await waitFor(async () => (await stats(a.base)).head_offset === kept.at(-1)!.offset, 'node A applied');
+    expect((await postEvents(b.base, [eventBody({ session_id: 'cut' })])).status).toBe(201);
+    await waitFor(async () => (await stats(a.base)).head_offset === kept.at(-1)!.offset + 1, 'node A applied');
     // Timestamps never decrease in offset, so "before the first kept event's time" is a prefix of the log.
     const cutAt = kept[0]!.timestamp;
     const everything = await allEvents(a.base);
@@ -148,6 +163,11 @@ describe('cluster mode: offsets are stream sequences; retention, limits and no-o
     const sessionOnB = async () => (await getJson<{ event_count: number }>(`${b.base}/sessions/s-0`)).body.event_count;
     const countedBefore = await sessionOnB();
     expect(countedBefore).toBe(everything.filter((r) => r.session_id === 's-0').length);
+    // Both listings fold and save every session's row before the purge; afterwards they must list what is left.
+    const listed = async (base: string, status = '') =>
+      (await getJson<{ session_id: string; status: string }[]>(`${base}/sessions?limit=1000${status}`)).body;
+    expect((await listed(a.base)).map((v) => v.session_id)).toEqual(byNewestEvent(everything));
+    expect(await listed(b.base)).toEqual(await listed(a.base));
     const response = await fetch(`${a.base}/events?before=${encodeURIComponent(cutAt)}`, { method: 'DELETE' });
     expect(await response.json()).toEqual({ deleted: older.length });
     expect(older.length).toBeGreaterThan(20);
@@ -161,6 +181,13 @@ describe('cluster mode: offsets are stream sequences; retention, limits and no-o
     const retained = (await allEvents(b.base)).filter((r) => r.session_id === 's-0').length;
     expect(retained).toBeLessThan(countedBefore);
     await waitFor(async () => (await sessionOnB()) === retained, 'node B reset its session actors after following');
+    const left = byNewestEvent(await allEvents(b.base));
+    expect(left.length).toBeLessThan(byNewestEvent(everything).length);
+    // Its new status first: a listing reads (and so refolds) every session whose saved row it selects.
+    expect((await listed(b.base, '&status=active')).map((v) => v.session_id)).toContain('cut');
+    expect((await listed(b.base, '&status=in_progress')).map((v) => v.session_id)).not.toContain('cut');
+    expect((await listed(b.base)).map((v) => v.session_id)).toEqual(left);
+    expect(await listed(b.base)).toEqual(await listed(a.base));
     const c = await nodes.start('c');
     await waitFor(async () => (await stats(c.base)).head_offset === (await stats(a.base)).head_offset, 'C rebuilt');
     expect(await allEvents(c.base)).toEqual(await allEvents(a.base));

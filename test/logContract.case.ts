@@ -850,6 +850,36 @@ export function runLogContract(name: string, open: OpenLog): void {
         });
       });
 
+      it('retention drops the rows of sessions it leaves without records and queues those it cut into', () => {
+        withHarness(open, (h) => {
+          const at = (session_id: string) => {
+            h.time += 1_000;
+            return appendOne(h.log, [input({ session_id })]).appended[0]!.offset;
+          };
+          const offsets = [at('gone'), at('cut'), at('cut'), at('kept')];
+          h.log.saveSessionStatuses(
+            [
+              { session_id: 'gone', status: 'active', offset: offsets[0]! },
+              { session_id: 'cut', status: 'in_progress', offset: offsets[2]! },
+              { session_id: 'kept', status: 'active', offset: offsets[3]! },
+            ],
+            undefined,
+            [{ session_id: 'gone', snapshot: '{}' }],
+          );
+          expect(h.log.deleteBefore(h.time - 1_500)).toBe(2);
+          expect(h.log.savedSession('gone')).toBeNull();
+          expect(h.log.sessionsToRefold()).toEqual(['cut']);
+          expect(h.log.listSessions(undefined, 10).map((row) => row.session_id)).toEqual(['kept', 'cut']);
+          h.reopen();
+          expect(h.log.sessionsToRefold()).toEqual(['cut']);
+          h.log.saveRefolded([{ session_id: 'cut', status: 'active', offset: offsets[2]! }], ['kept']);
+          expect(h.log.sessionsToRefold()).toEqual([]);
+          expect(h.log.listSessions(undefined, 10)).toEqual([
+            { session_id: 'cut', status: 'active', offset: offsets[2] },
+          ]);
+        });
+      });
+
       it("keeps each session's latest snapshot beside its status, without reordering the listing", () => {
         withHarness(open, (h) => {
           h.log.saveSessionStatuses([{ session_id: 's1', status: 'active', offset: 1 }], undefined, [

@@ -233,6 +233,34 @@ describe('projections catch up from the log at open', () => {
     expect(listed(reopened).get('s0')).toBe('active');
   });
 
+  it('after a crash between a delete and the refold it queued, the next open folds the queued sessions', () => {
+    dir = mkdtempSync(join(tmpdir(), 'proj-'));
+    const path = join(dir, 'events.db');
+    let clock = NOW;
+    const log = new SqliteEventLog({
+      path,
+      now: () => clock++,
+      newId: () => `gen-${++generated}`,
+      newEpoch: () => 'e',
+    });
+    logs.push(log);
+    const sessions = registry(log);
+    for (let i = 0; i < 12; i++) {
+      const [outcome] = log.appendGroups([[lifecycle(i % 3, Math.floor(i / 3))]]);
+      if (outcome?.ok) sessions.applyBatch(outcome.appended);
+    }
+    log.saveSessionStatuses(sessions.foldPending(Number.POSITIVE_INFINITY), log.headOffset());
+    // Every session is folded up to the head, so nothing after the high-water tells the catch-up to look at them.
+    log.deleteBefore(NOW + 4);
+    log.close();
+    logs.splice(0);
+    const reopened = open(path);
+    expect(reopened.sessionsToRefold().sort()).toEqual(['s0', 's1', 's2']);
+    expect(registry(reopened).catchUp()).toBe(3);
+    expect(reopened.sessionsToRefold()).toEqual([]);
+    expect(listed(reopened)).toEqual(foldStatuses(scanLog(path)));
+  });
+
   it('recomputes type_stats when its high-water is missing or lags, with one notice', () => {
     dir = mkdtempSync(join(tmpdir(), 'proj-'));
     const path = join(dir, 'events.db');

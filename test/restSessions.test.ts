@@ -347,6 +347,38 @@ describe('GET /api/v1/sessions', () => {
     expect(byId(after)).toEqual(byId(before));
   });
 
+  it('lists by last record, newest first, not moved by reads, and the same after a restart', async () => {
+    // A listing folds and saves every session first; the answer after it must still move running-1 up.
+    await list();
+    await publish(t.base, event({ event_type: 'answer_submitted', session_id: 'running-1' }));
+    await getJson<SessionView>(t.base, '/api/v1/sessions/created-1');
+    const order = ['running-1', 'late-1', 'running-2', 'done-1', 'created-1'];
+    expect((await list()).body.map((v) => v.session_id)).toEqual(order);
+    expect((await list('?limit=2')).body.map((v) => v.session_id)).toEqual(order.slice(0, 2));
+    await t.close();
+    t = await startTestServer({}, { now: clock.now }, t.dir);
+    expect((await list()).body.map((v) => v.session_id)).toEqual(order);
+  });
+
+  it('after retention, lists only sessions with records left, by the status folded from what is left', async () => {
+    await list();
+    clock.advance(60_000);
+    for (let i = 0; i < 3; i++)
+      await publish(t.base, event({ event_type: 'answer_submitted', session_id: 'running-1' }));
+    await list();
+    const cutoff = new Date(T0 + 30_000).toISOString();
+    const deleted = await fetch(`${t.base}/events?before=${cutoff}`, { method: 'DELETE' });
+    expect(await deleted.json()).toEqual({ deleted: 9 });
+    expect((await list('?limit=1')).body.map((v) => v.session_id)).toEqual(['running-1']);
+    expect(ids((await list()).body)).toEqual(['running-1']);
+    // Its quiz_started is gone: folded from what is left, it has no lifecycle record.
+    expect((await list('?status=active')).body.map((v) => [v.session_id, v.event_count])).toEqual([['running-1', 3]]);
+    expect((await list('?status=in_progress')).body).toEqual([]);
+    await t.close();
+    t = await startTestServer({}, { now: clock.now }, t.dir);
+    expect(ids((await list('?status=active')).body)).toEqual(['running-1']);
+  });
+
   it('ignores events without a session', async () => {
     const res = await list();
     expect(res.body.every((v) => v.session_id !== null && v.session_id !== '')).toBe(true);

@@ -4,27 +4,22 @@ import type { StoredEvent } from '../protocol/eventRecord.js';
 import type { EventType } from '../protocol/eventTypes.js';
 import { SESSION_STATUSES, type SessionStatus } from '../protocol/sessionStatus.js';
 import { ColdStatuses } from './coldStatuses.js';
+import { newEntry } from './sessionEntry.js';
 import { LIFECYCLE } from './sessionMachine.js';
-import { PendingRecords } from './sessionPending.js';
 
 const TYPES: EventType[] = ['answer_submitted', 'timer_tick', ...(Object.keys(LIFECYCLE) as EventType[])];
 
-function pendingOf(types: readonly EventType[], from: number): PendingRecords {
-  const pending = new PendingRecords();
-  types.forEach((event_type, i) => {
-    const record: StoredEvent = {
-      offset: from + i,
-      id: `e${from + i}`,
-      event_type,
-      source: 's',
-      session_id: 'x',
-      user_id: null,
-      payloadJson: '{}',
-      ts: from + i,
-    };
-    pending.push(record);
-  });
-  return pending;
+function recordsOf(types: readonly EventType[], from: number): StoredEvent[] {
+  return types.map((event_type, i) => ({
+    offset: from + i,
+    id: `e${from + i}`,
+    event_type,
+    source: 's',
+    session_id: 'x',
+    user_id: null,
+    payloadJson: '{}',
+    ts: from + i,
+  }));
 }
 
 /** The status the session machine reaches: each lifecycle record's target, until ended. */
@@ -38,17 +33,23 @@ function modelStatus(base: SessionStatus, types: readonly EventType[]): SessionS
 }
 
 describe('ColdStatuses', () => {
-  it('folds waiting records onto a remembered status as the machine would, with a row only when it changed', () => {
+  it('folds waiting records onto a remembered status as the machine would, with a row holding the last of them', () => {
     fc.assert(
       fc.property(
         fc.constantFrom(...SESSION_STATUSES),
         fc.array(fc.constantFrom(...TYPES), { maxLength: 8 }),
         (base, types) => {
           const cold = new ColdStatuses(10);
-          const [status, row] = cold.fold('x', base, pendingOf(types, 5));
-          expect(status).toBe(modelStatus(base, types));
+          const entry = newEntry('x', 0);
+          entry.savedOffset = 4;
+          for (const record of recordsOf(types, 5)) entry.pending.push(record);
+          const row = cold.fold(entry, base);
+          const status = modelStatus(base, types);
+          const last = 5 + types.length - 1;
           expect(cold.get('x')).toBe(status);
-          expect(row).toEqual(status === base ? null : { session_id: 'x', status, offset: 5 + types.length - 1 });
+          expect(entry.savedStatus).toBe(status);
+          expect(entry.savedOffset).toBe(types.length === 0 ? 4 : last);
+          expect(row).toEqual(types.length === 0 ? null : { session_id: 'x', status, offset: last });
         },
       ),
     );

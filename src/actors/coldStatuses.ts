@@ -1,7 +1,7 @@
 import type { SessionStatusRow } from '../persistence/eventLog.js';
 import type { SessionStatus } from '../protocol/sessionStatus.js';
+import type { SessionEntry } from './sessionEntry.js';
 import { statusAfter } from './sessionMachine.js';
-import type { PendingRecords } from './sessionPending.js';
 
 /**
  * The last status of sessions passivated from memory (the most recently set, at most `max` of them), so a
@@ -42,16 +42,16 @@ export class ColdStatuses {
 
   /**
    * Fold a passivated session's waiting records onto `base`, its status when it was passivated (they are every record
-   * since): the new status, and the projection row when it changed.
+   * since), noting what is saved in the entry: the projection row (with the last of them) when there were any.
    */
-  fold(sessionId: string, base: SessionStatus, pending: PendingRecords): [SessionStatus, SessionStatusRow | null] {
-    const summary = pending.take();
+  fold(entry: SessionEntry, base: SessionStatus): SessionStatusRow | null {
+    const summary = entry.pending.take();
     let status = base;
     for (const record of summary?.lifecycle ?? []) status = statusAfter(status, record.event_type);
-    this.set(sessionId, status);
-    return [
-      status,
-      status === base || summary === null ? null : { session_id: sessionId, status, offset: summary.last_offset },
-    ];
+    this.set(entry.sessionId, status);
+    entry.savedStatus = status;
+    if (summary === null) return null;
+    entry.savedOffset = summary.last_offset;
+    return { session_id: entry.sessionId, status, offset: summary.last_offset };
   }
 }

@@ -2,10 +2,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { InspectionEvent } from 'xstate';
 import type { EventInput } from '../protocol/eventInput.js';
 import { FakeSocket } from './fakeSocket.js';
-import { silentLogger } from './logger.js';
 import { ManualScheduler } from './manualScheduler.js';
-import { Pipeline, type PipelineOptions, type SubmitOutcome } from './pipeline.js';
-import { openTestLog } from './testLog.js';
+import type { PipelineOptions, SubmitOutcome } from './pipeline.js';
+import { startTestPipeline } from './testPipeline.js';
 
 const input = (session_id: string, event_type: EventInput['event_type'] = 'timer_tick'): EventInput => ({
   id: null,
@@ -24,38 +23,11 @@ describe('the supervisor, through the pipeline port (manual scheduler, fake sock
 
   function start(options: Partial<PipelineOptions> = {}) {
     const scheduler = new ManualScheduler();
-    const log = openTestLog(scheduler, cleanups, 'pipeline-unit-');
     const sent: string[] = [];
     const inspect = (event: InspectionEvent) => {
       if (event.type === '@xstate.event') sent.push(event.event.type);
     };
-    let subscriberIds = 0;
-    const pipeline = new Pipeline({
-      log,
-      logger: silentLogger,
-      scheduler,
-      newSubscriberId: () => `sub_${++subscriberIds}`,
-      maxPendingEvents: 10_000,
-      maxSubscribers: 10,
-      subscriberBufferBytes: 1 << 20,
-      slowConsumerTimeoutMs: 5_000,
-      keepaliveMs: 30_000,
-      checkpointMs: 5_000,
-      subscribeTimeoutMs: 10_000,
-      sessionIdleMs: 60_000,
-      maxActiveSessions: 100,
-      inspect,
-      ...options,
-    });
-    /** Submit batches, run the group commit and wait for its outcome. */
-    const publish = async (...batches: EventInput[][]): Promise<SubmitOutcome[]> => {
-      const outcomes: SubmitOutcome[] = [];
-      for (const batch of batches) expect(pipeline.submit(batch, (o) => outcomes.push(o))).toBe(true);
-      scheduler.runImmediates();
-      for (let i = 0; i < 10 && outcomes.length < batches.length; i++) await Promise.resolve();
-      expect(outcomes).toHaveLength(batches.length);
-      return outcomes;
-    };
+    const { pipeline, publish } = startTestPipeline(scheduler, cleanups, { inspect, ...options });
     const subscribe = (message: object) => {
       const socket = new FakeSocket();
       const handle = pipeline.openSubscriber(socket);

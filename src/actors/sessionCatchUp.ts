@@ -26,9 +26,14 @@ interface Since {
  * While the log never deleted an event (first offset 1), a saved status follows from all of its session's records up
  * to the high-water (maybe some after too: moving on by them again changes nothing, the last lifecycle record wins and
  * ended absorbs), so it is moved on by the records after the high-water, without reading the session's history
- * (which `fold` does: after retention, and for a session with no saved status).
+ * (which `fold` does: after retention, and for a session with no saved status). Sessions in `folded` are left as
+ * they are (already folded from the whole log). Returns how many sessions it folded.
  */
-export function catchUpSessionStatus(log: EventLog, fold: (sessionId: string) => SessionStatusRow | null): number {
+export function catchUpSessionStatus(
+  log: EventLog,
+  fold: (sessionId: string) => SessionStatusRow | null,
+  folded: ReadonlySet<string> = new Set(),
+): number {
   const head = log.headOffset();
   const from = Math.max(log.sessionsFoldedUpTo() + 1, log.firstOffset());
   if (from > head) return 0;
@@ -52,6 +57,7 @@ export function catchUpSessionStatus(log: EventLog, fold: (sessionId: string) =>
   }
   let rows: SessionStatusRow[] = [];
   for (const [sessionId, { offset, status }] of touched) {
+    if (folded.has(sessionId)) continue;
     const row = status === null ? fold(sessionId) : { session_id: sessionId, status, offset };
     if (row !== null) rows.push(row);
     if (rows.length >= SAVE_BATCH) {
@@ -61,7 +67,36 @@ export function catchUpSessionStatus(log: EventLog, fold: (sessionId: string) =>
   }
   // Hint: the high-water moves only with the last batch, so a crash mid-way refolds from the same point.
   log.saveSessionStatuses(rows, head);
-  return touched.size;
+  let count = 0;
+  for (const sessionId of touched.keys()) if (!folded.has(sessionId)) count++;
+  return count;
+}
+
+/**
+ * Startup: fold again the sessions a delete queued and a crash left (see refoldSessions), then catchUpSessionStatus
+ * for the rest (those folds read the whole log, so they are not folded again). Returns how many sessions were folded.
+ */
+export function catchUpSessions(log: EventLog): number {
+  const queued = new Set(log.sessionsToRefold());
+  refoldSessions(log, queued);
+  return queued.size + catchUpSessionStatus(log, (sessionId) => foldSessionFromLog(log, sessionId), queued);
+}
+
+/**
+ * After retention: fold each session again from what is left of the log, saving its row, or dropping it when nothing
+ * is left, in one transaction (saveRefolded). Returns how many sessions it folded.
+ */
+export function refoldSessions(log: EventLog, sessionIds: Iterable<string>): number {
+  const rows: SessionStatusRow[] = [];
+  const gone: string[] = [];
+  const unique = new Set(sessionIds);
+  for (const sessionId of unique) {
+    const row = foldSessionFromLog(log, sessionId);
+    if (row === null) gone.push(sessionId);
+    else rows.push(row);
+  }
+  if (unique.size > 0) log.saveRefolded(rows, gone);
+  return unique.size;
 }
 
 /** Read one session's records (from `from`, up to `upTo`, default the head) in pages of SESSION_PAGE, oldest first. */

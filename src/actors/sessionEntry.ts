@@ -16,6 +16,8 @@ export interface SessionEntry {
   touchedAt: number;
   /** Status last written to the session_status projection. */
   savedStatus: SessionStatus | null;
+  /** The offset written with it: the session's last record folded then. */
+  savedOffset: number | null;
   /** Records folded into the session's last snapshot, saved or read (0: none). */
   snapshotCount: number;
   /** Neighbours in the table's touch order (see SessionTable). */
@@ -31,6 +33,7 @@ export function newEntry(sessionId: string, now: number): SessionEntry {
     pending: new PendingRecords(),
     touchedAt: now,
     savedStatus: null,
+    savedOffset: null,
     snapshotCount: 0,
     older: null,
     newer: null,

@@ -3,6 +3,7 @@ import type { EventLog, SessionStatusRow } from '../persistence/eventLog.js';
 import type { StoredEvent } from '../protocol/eventRecord.js';
 import type { Logger } from './logger.js';
 import type { Scheduler } from './scheduler.js';
+import { refoldSessions } from './sessionCatchUp.js';
 import { SessionRegistry } from './sessionRegistry.js';
 import type { SessionView } from './sessionView.js';
 
@@ -97,7 +98,7 @@ export class SessionFolding {
     return this.registry.get(sessionId);
   }
 
-  /** Sessions by their rows' offsets (most recently saved fold first), folded up to now, optionally only one status. */
+  /** Sessions by their last record (newest first), folded up to now, optionally only one status. */
   list(status: string | undefined, limit: number): SessionView[] {
     this.foldAll();
     const views: SessionView[] = [];
@@ -108,9 +109,13 @@ export class SessionFolding {
     return views;
   }
 
-  /** After retention deleted events, in-memory folds may count events that are gone: stop them all. */
+  /**
+   * After retention deleted events, in-memory folds may count events that are gone: stop them all, and fold again
+   * from the log every session the delete queued (see forgetDeletedSessions) or that had records waiting.
+   */
   reset(): void {
-    this.save(this.registry.stopAll());
+    const waiting = this.registry.dropAll();
+    refoldSessions(this.options.log, [...this.options.log.sessionsToRefold(), ...waiting]);
   }
 
   /** Fold what is pending, save, and stop every session actor (shutdown). */

@@ -3,7 +3,7 @@ import type { EventLog, SessionSnapshotRow, SessionStatusRow } from '../persiste
 import type { StoredEvent } from '../protocol/eventRecord.js';
 import { ColdStatuses } from './coldStatuses.js';
 import type { Logger } from './logger.js';
-import { catchUpSessionStatus, foldSessionFromLog, hydrateSession, quizPayloads } from './sessionCatchUp.js';
+import { catchUpSessions, hydrateSession, quizPayloads } from './sessionCatchUp.js';
 import { type SessionEntry as Entry, newEntry, type SessionActor, SessionTable } from './sessionEntry.js';
 import { foldedBelow } from './sessionPending.js';
 import { readSnapshot, type SnapshotCadence, SnapshotQueue } from './sessionSnapshot.js';
@@ -102,12 +102,10 @@ export class SessionRegistry {
     if (upTo > 0) this.options.log.noteSessionsFolded(upTo);
   }
 
-  /** Bring the session_status projection up to the log's head at startup; returns how many sessions were folded. */
+  /** Bring the session projections up to the log's head at startup (catchUpSessions); returns sessions folded. */
   catchUp(): number {
-    const { log } = this.options;
-    const folded = catchUpSessionStatus(log, (sessionId) => foldSessionFromLog(log, sessionId));
     this.appliedUpTo = Math.max(this.appliedUpTo, this.options.log.headOffset());
-    return folded;
+    return catchUpSessions(this.options.log);
   }
 
   /** Actors passivated since the last call, for the supervisor to stop (stopChild). */
@@ -126,10 +124,8 @@ export class SessionRegistry {
 
   /** A session actor failed: drop it if it is still the live one; the next use rebuilds it from the log. */
   failed(sessionId: string, error: unknown): void {
-    this.options.logger.error(
-      { err: error, session_id: sessionId },
-      'session actor failed; it will be rebuilt from the log',
-    );
+    const message = 'session actor failed; it will be rebuilt from the log';
+    this.options.logger.error({ err: error, session_id: sessionId }, message);
     const entry = this.active.get(sessionId);
     if (entry?.actor?.getSnapshot().status === 'error') this.passivate(sessionId);
     this.cold.delete(sessionId);
@@ -176,10 +172,16 @@ export class SessionRegistry {
   /** Fold everything pending and stop every actor. Returns projection rows to persist. */
   stopAll(): SessionStatusRow[] {
     const rows = this.foldPending(Number.POSITIVE_INFINITY);
-    for (const sessionId of this.active.ids()) this.passivate(sessionId);
-    // Hint: after retention the statuses may no longer follow from what is left of the log; rebuild from the log.
-    this.cold.clear();
+    this.dropAll();
     return rows;
+  }
+
+  /** Stop every actor without folding what waits (retention: folds may count deleted records); who had some waiting. */
+  dropAll(): string[] {
+    const waiting = Array.from(this.dirty, (entry) => entry.sessionId);
+    for (const sessionId of this.active.ids()) this.passivate(sessionId);
+    this.cold.clear();
+    return waiting;
   }
 
   /** Bring the actor up to date (a passivated session, without one unless `needActor`: see ColdStatuses); a row to save. */
@@ -191,10 +193,8 @@ export class SessionRegistry {
     }
     const base = entry.actor === null && !needActor ? this.cold.get(sessionId) : undefined;
     if (base !== undefined) {
-      const [status, row] = this.cold.fold(sessionId, base, entry.pending);
       this.dirty.delete(entry);
-      entry.savedStatus = status;
-      return row;
+      return this.cold.fold(entry, base);
     }
     // Hint: every record of the session committed since the entry was made is pending, so the log is read only
     // below the first of them (a session new to this process reads nothing but an empty index lookup).
@@ -214,11 +214,13 @@ export class SessionRegistry {
     if (summary !== null) entry.actor.send({ type: 'session.summary', summary });
     this.dirty.delete(entry);
     this.snapshots.offer(entry, false);
-    const snapshot = entry.actor.getSnapshot();
-    const status = snapshot.value;
-    if (status === entry.savedStatus || snapshot.context.last_offset === null) return null;
+    const { value: status, context } = entry.actor.getSnapshot();
+    const last = context.last_offset;
+    // Hint: saved when the last record moves too, so rows order by it and retention can tell a deleted session.
+    if (last === null || (status === entry.savedStatus && last === entry.savedOffset)) return null;
     entry.savedStatus = status;
-    return { session_id: sessionId, status, offset: snapshot.context.last_offset };
+    entry.savedOffset = last;
+    return { session_id: sessionId, status, offset: last };
   }
 
   private evictOverflow(): void {

@@ -57,7 +57,7 @@ export const statsCommand: Command = {
 
 const SESSIONS_USAGE = `usage: event-pipeline sessions [--status STATUS] [--limit N] [--json]
 
-Sessions, most recently folded first (GET /sessions).
+Sessions, the one with the newest event first (GET /sessions).
 
   --status STATUS    only this status (active, created, in_progress, completed, timed_out, ended)
   --limit N          at most N (1–1000, default 100)

@@ -114,7 +114,8 @@ export interface EventLog {
   /** Delete events older than `before` (epoch ms), or all when undefined; offsets are never reused. */
   deleteBefore(before: number | undefined): number;
   /**
-   * Record session status changes (a projection, rebuildable from the log). `foldedUpTo`, or a high-water noted
+   * Record sessions' statuses with their last folded record (a projection, rebuildable from the log), saved whenever
+   * either moves. `foldedUpTo`, or a high-water noted
    * with noteSessionsFolded, is saved in the same transaction: every session record up to it is folded. Snapshots
    * replace a session's earlier one, in the same transaction, after the rows.
    */
@@ -127,8 +128,15 @@ export interface EventLog {
   sessionsFoldedUpTo(): number;
   /** Every session record up to `upTo` is folded into rows saved or about to be saved; the next save records it. */
   noteSessionsFolded(upTo: number): void;
-  /** Sessions by their rows' offsets (most recently saved fold first), optionally only one status. */
+  /** Sessions by their rows' offsets (their last folded record, newest first), optionally only one status. */
   listSessions(status: string | undefined, limit: number): SessionStatusRow[];
+  /** Sessions that retention deleted some records of: their rows wait to be folded again from what is left. */
+  sessionsToRefold(): string[];
+  /**
+   * Save rows folded again after retention and drop the rows of sessions it left without records (`gone`), taking
+   * both off sessionsToRefold, in one transaction ordered after every save before it.
+   */
+  saveRefolded(rows: readonly SessionStatusRow[], gone: readonly string[]): void;
   /**
    * A session's saved status and snapshot, null when the projection has no status for it. A save still queued on a
    * writer thread may not be seen yet (what was saved before it is).

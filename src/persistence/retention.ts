@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { EventType } from '../protocol/eventTypes.js';
 import type { LogMeta } from './logMeta.js';
+import { forgetDeletedSessions } from './sessionRetention.js';
 import { selectTuples, selectValue } from './sqlRows.js';
 
 /**
@@ -11,9 +12,9 @@ import { selectTuples, selectValue } from './sqlRows.js';
 const ROWS_PER_PROBE = 16;
 
 /**
- * Delete every event below `boundary`, with its producer ids and its share of the type counters, in one transaction
- * (IMMEDIATE: it reads before it writes, and the writer thread may commit in between); next_offset is saved with it
- * so offsets are never reused. Returns the number of events deleted.
+ * Delete every event below `boundary`, with its producer ids, its share of the type counters and the session rows it
+ * leaves stale (see forgetDeletedSessions), in one transaction (IMMEDIATE: it reads before it writes, and the writer
+ * thread may commit in between); next_offset is saved with it so offsets are never reused. Returns the number of events deleted.
  */
 export function deleteBelow(db: Database.Database, meta: LogMeta, boundary: number, nextOffset: number): number {
   return db
@@ -35,6 +36,7 @@ export function deleteBelow(db: Database.Database, meta: LogMeta, boundary: numb
           'DELETE FROM producer_ids WHERE k IN (SELECT id FROM events WHERE offset < ?) AND o < ?',
         ).run(boundary, boundary);
       else db.prepare<[number]>('DELETE FROM producer_ids WHERE o < ?').run(boundary);
+      forgetDeletedSessions(db, boundary);
       const deleted = db.prepare<[number]>('DELETE FROM events WHERE offset < ?').run(boundary).changes;
       meta.set('next_offset', String(nextOffset));
       return deleted;

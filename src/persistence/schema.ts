@@ -33,4 +33,5 @@ CREATE TABLE IF NOT EXISTS session_snapshot (
   session_id TEXT PRIMARY KEY,
   snapshot TEXT NOT NULL
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS session_refold (session_id TEXT PRIMARY KEY) WITHOUT ROWID;
 `;

@@ -1,7 +1,8 @@
 import type Database from 'better-sqlite3';
 import type { SavedSession, SessionSnapshotRow, SessionStatusRow } from './eventLog.js';
 import type { LogMeta } from './logMeta.js';
-import { lazyStatement, tupleStatement } from './sqlRows.js';
+import { migrateSessionRows } from './sessionRetention.js';
+import { lazyStatement, tupleStatement, valueStatement } from './sqlRows.js';
 
 /** A session_status row: session id, status, offset of the change. */
 type Row = [string, string, number];
@@ -66,6 +67,10 @@ export class SessionStatusStore {
     private readonly db: Database.Database,
     private readonly meta: LogMeta,
   ) {
+    // Hint: a log that cannot be written at open still serves reads; the next open migrates it.
+    try {
+      migrateSessionRows(db, meta, SESSIONS_UPTO);
+    } catch {}
     this.savedUpTo = Number(meta.get(SESSIONS_UPTO) ?? 0);
     this.upsert = db.prepare(SESSION_STATUS_UPSERT);
     this.upsertSnapshot = db.prepare(SESSION_SNAPSHOT_UPSERT);
@@ -135,7 +140,34 @@ export class SessionStatusStore {
     return row === undefined ? null : { status: row[0], snapshot: row[1] };
   }
 
-  /** Sessions by their rows' offsets (most recently saved fold first), optionally only one status. */
+  /** Sessions retention deleted records of that still have some: their rows wait to be folded again (saveRefolded). */
+  toRefold(): string[] {
+    return valueStatement<string>(this.db, 'SELECT session_id FROM session_refold').all();
+  }
+
+  /**
+   * Rows folded again from the log after retention, and sessions it left without records (row and snapshot go), in
+   * one transaction that also takes them off the refold queue. Hint: written here, never queued on the writer thread,
+   * so callers settle it first (a queued save of an older fold must not land after this one).
+   */
+  saveRefolded(rows: readonly SessionStatusRow[], gone: readonly string[]): void {
+    const dequeue = this.db.prepare<[string]>('DELETE FROM session_refold WHERE session_id = ?');
+    const forget = this.db.prepare<[string]>('DELETE FROM session_status WHERE session_id = ?');
+    const forgetSnapshot = this.db.prepare<[string]>('DELETE FROM session_snapshot WHERE session_id = ?');
+    this.db.transaction(() => {
+      for (const row of rows) {
+        this.upsert.run(row.session_id, row.status, row.offset);
+        dequeue.run(row.session_id);
+      }
+      for (const sessionId of gone) {
+        forget.run(sessionId);
+        forgetSnapshot.run(sessionId);
+        dequeue.run(sessionId);
+      }
+    })();
+  }
+
+  /** Sessions by their last record, newest first (rows hold it once folded), optionally only one status. */
   listSessions(status: string | undefined, limit: number): SessionStatusRow[] {
     const rows = status === undefined ? this.list.all(limit) : this.listByStatus.all(status, limit);
     return rows.map(([session_id, s, offset]) => ({ session_id, status: s, offset }));

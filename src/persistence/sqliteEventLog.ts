@@ -28,12 +28,10 @@ import type { SessionStatusStore } from './sessionStatusStore.js';
 import { DEFAULT_INDEX_CHUNK, type SqliteEventLogOptions } from './sqliteEventLogOptions.js';
 import { lazyStatement, valueStatement } from './sqlRows.js';
 import type { ThreadedAppender } from './threadedAppender.js';
-import type { TypeStats } from './typeStats.js';
+import { logStats, type TypeStats } from './typeStats.js';
 
 export type { Durability } from './logFile.js';
 export type { SqliteEventLogOptions } from './sqliteEventLogOptions.js';
-
-const HOUR_MS = 3_600_000;
 
 /**
  * The event log over better-sqlite3: a façade over its parts (openSqliteLog opens them): meta and head (logMeta),
@@ -142,21 +140,7 @@ export class SqliteEventLog implements EventLog {
   }
 
   stats(now: number): LogStats {
-    const head = this.head.next - 1;
-    const first = this.head.first;
-    // Retained offsets are always one contiguous range (deletes remove a time prefix), so counts are arithmetic.
-    const total = Math.max(0, head - first + 1);
-    const lastHour =
-      total === 0 ? 0 : Math.max(0, head - Math.max(first, this.reader.offsetAtOrAfter(now - HOUR_MS)) + 1);
-    const by_type = this.typeStats.list();
-    return {
-      total_events: total,
-      events_last_hour: lastHour,
-      by_type,
-      head_offset: head,
-      first_offset: first,
-      epoch: this.epoch,
-    };
+    return logStats(this.head, (ts) => this.reader.offsetAtOrAfter(ts), this.typeStats.list(), this.epoch, now);
   }
 
   deleteBefore(before: number | undefined): number {
@@ -189,6 +173,16 @@ export class SqliteEventLog implements EventLog {
     // Hint: saves queued on the writer thread land first, so a listing reads what was folded before it.
     this.threaded?.settle();
     return this.sessionStatus.listSessions(status, limit);
+  }
+
+  sessionsToRefold(): string[] {
+    return this.sessionStatus.toRefold();
+  }
+
+  saveRefolded(rows: readonly SessionStatusRow[], gone: readonly string[]): void {
+    // Hint: saves queued on the writer thread land first, so none of their older rows overwrites these.
+    this.threaded?.settle();
+    this.sessionStatus.saveRefolded(rows, gone);
   }
 
   savedSession(sessionId: string): SavedSession | null {

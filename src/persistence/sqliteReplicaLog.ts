@@ -7,6 +7,7 @@ import { deleteBelow } from './retention.js';
 import { RowWriter } from './rowWriter.js';
 import { SqliteEventLog, type SqliteEventLogOptions } from './sqliteEventLog.js';
 import { selectTuples, selectValue } from './sqlRows.js';
+import { HOUR_MS } from './typeStats.js';
 
 /** One stream message for a replica: an event at the offset the stream gave it, or an offset that appends nothing. */
 export type ReplicaEntry =
@@ -33,8 +34,6 @@ export interface NoopOffset {
 }
 
 const NOOP_SQL = 'CREATE TABLE IF NOT EXISTS noop_offsets (offset INTEGER PRIMARY KEY, reason TEXT NOT NULL)';
-const HOUR_MS = 3_600_000;
-
 /**
  * A cluster node's replica of the stream (cluster mode only; the embedded log is SqliteEventLog, untouched): records
  * are written at the offsets the stream gave them (offset = stream sequence), an offset whose message appends nothing

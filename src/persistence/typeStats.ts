@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { EventType } from '../protocol/eventTypes.js';
-import type { TypeStat } from './eventLog.js';
-import type { LogMeta } from './logMeta.js';
+import type { LogStats, TypeStat } from './eventLog.js';
+import type { LogHead, LogMeta } from './logMeta.js';
 import { selectTuples } from './sqlRows.js';
 
 /** Meta key of the type_stats projection's high-water offset (written in the same transaction as the counters). */
@@ -97,3 +97,29 @@ export class TypeStats {
 
 /** A counter row: event type, count, newest timestamp. */
 type Row = [EventType, number, number];
+
+export const HOUR_MS = 3_600_000;
+
+/**
+ * GET /stats of a log with `head` and these counters; `offsetAtOrAfter(ts)` finds the first offset committed at or
+ * after ts. Retained offsets are always one contiguous range (deletes remove a time prefix), so counts are arithmetic.
+ */
+export function logStats(
+  head: LogHead,
+  offsetAtOrAfter: (ts: number) => number,
+  by_type: readonly TypeStat[],
+  epoch: string,
+  now: number,
+): LogStats {
+  const last = head.next - 1;
+  const total = Math.max(0, last - head.first + 1);
+  const lastHour = total === 0 ? 0 : Math.max(0, last - Math.max(head.first, offsetAtOrAfter(now - HOUR_MS)) + 1);
+  return {
+    total_events: total,
+    events_last_hour: lastHour,
+    by_type,
+    head_offset: last,
+    first_offset: head.first,
+    epoch,
+  };
+}

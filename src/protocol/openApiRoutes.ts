@@ -168,7 +168,7 @@ export const ROUTE_DOCS: Readonly<Record<string, RouteDoc>> = {
     },
   },
   'GET /sessions': {
-    summary: 'Sessions folded from the log, most recent first',
+    summary: 'Sessions folded from the log, the one with the newest event first',
     tag: 'sessions',
     parameters: [
       {

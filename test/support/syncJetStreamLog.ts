@@ -146,6 +146,12 @@ class ProxyLog implements EventLog {
   listSessions(status: string | undefined, limit: number): SessionStatusRow[] {
     return this.call('listSessions', [status, limit]) as SessionStatusRow[];
   }
+  sessionsToRefold(): string[] {
+    return this.call('sessionsToRefold') as string[];
+  }
+  saveRefolded(rows: readonly SessionStatusRow[], gone: readonly string[]): void {
+    this.call('saveRefolded', [rows, gone]);
+  }
   savedSession(sessionId: string): SavedSession | null {
     return this.call('savedSession', [sessionId]) as SavedSession | null;
   }

@@ -9,7 +9,7 @@ import { Tail, tailFilters } from './tail.js';
 
 const POLL_MS = 500;
 const SESSIONS_SHOWN = 15;
-/** Sessions by status: counted over the most recently changed, every fourth poll (that listing is the large one). */
+/** Sessions by status: counted over the most recently active, every fourth poll (that listing is the large one). */
 const STATUS_LIMIT = 1000;
 const STATUS_EVERY = 4;
 

@@ -25,7 +25,7 @@ export function renderStats(stats) {
   );
 }
 
-/** Sessions by status, counted over the `limit` most recently changed. */
+/** Sessions by status, counted over the `limit` most recently active. */
 export function renderSessionStatuses(sessions, limit) {
   const byStatus = new Map();
   for (const session of sessions) byStatus.set(session.status, (byStatus.get(session.status) ?? 0) + 1);
@@ -33,10 +33,10 @@ export function renderSessionStatuses(sessions, limit) {
     ...[...byStatus].map(([status, n]) => el('li', { 'data-status': status }, `${status}: ${n}`)),
   );
   byId('sessions-note').textContent =
-    sessions.length >= limit ? `by status: the ${limit} most recently changed` : `${sessions.length} in all`;
+    sessions.length >= limit ? `by status: the ${limit} most recently active` : `${sessions.length} in all`;
 }
 
-/** The most recently changed sessions; clicking one opens its state and timeline. */
+/** The most recently active sessions; clicking one opens its state and timeline. */
 export function renderSessions(sessions, selected, onPick) {
   fillRows(
     byId('sessions'),

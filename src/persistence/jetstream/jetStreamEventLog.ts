@@ -6,6 +6,7 @@ import type { StoredEvent } from '../../protocol/eventRecord.js';
 import {
   type EventLog,
   type GroupOutcome,
+  type JsonPage,
   type LogHealth,
   type LogStats,
   LogWriteError,
@@ -32,8 +33,8 @@ export type JetStreamEventLogOptions = Omit<SqliteEventLogOptions, 'now' | 'newI
 };
 
 const CONSUMER_TIMEOUT_MS = 1_000;
-// Hint: group commits in flight: each waits a PubAck and this replica's apply; one at a time left the loop idle.
-// Commits sharing a producer id still plan one after the other (ClusterWrites).
+// Hint: group commits in flight, each waiting a PubAck and this replica's apply (one at a time left the loop idle);
+// commits sharing a producer id still plan one after the other (ClusterWrites).
 const CONCURRENT_COMMITS = 8;
 
 /**
@@ -62,9 +63,8 @@ export class JetStreamEventLog implements EventLog {
   }
 
   /**
-   * Connect, open the stream and the replica, and start applying from the replica's head + 1. It does not wait for
-   * the replica to catch up: reads are served at once, and /readiness answers 503 "catching up" until the replica
-   * holds the stream's last sequence as it was at start.
+   * Connect, open the stream and the replica, and apply from the replica's head + 1, without waiting: reads are served
+   * at once, and /readiness answers 503 "catching up" until the replica holds the stream's last sequence at start.
    */
   static async open(options: JetStreamEventLogOptions): Promise<JetStreamEventLog> {
     const stream = await openStream(options.jetstream, options.newEpoch);
@@ -82,8 +82,7 @@ export class JetStreamEventLog implements EventLog {
     let applier: ReplicaApplier | null = null;
     const feed = new ReplicaFeed(replica, { onNotice, onFailure: () => applier?.restart() });
     feed.noteLast(startSeq);
-    // Hint: its own clients with short API timeouts, so a consumer asked of a stream without a leader (mid-election)
-    // fails fast and is asked again, instead of waiting out the default 5 s.
+    // Hint: short API timeouts, so asking a leaderless stream (mid-election) fails fast and asks again, not after 5 s.
     applier = new ReplicaApplier({
       js: jetstream(stream.nc, { timeout: CONSUMER_TIMEOUT_MS }),
       jsm: await jetstreamManager(stream.nc, { timeout: CONSUMER_TIMEOUT_MS, checkAPI: false }),
@@ -135,10 +134,7 @@ export class JetStreamEventLog implements EventLog {
     throw new LogWriteError('the JetStream log appends only through commit()');
   }
 
-  /**
-   * DELETE /events: deletes from this replica now (the count answered is real) and purges the stream below the same
-   * sequence in the background, retried until it succeeds; the other replicas follow the purge.
-   */
+  /** DELETE /events: from this replica now (a real count), then the stream's purge, retried; the others follow it. */
   deleteBefore(before: number | undefined): number {
     if (this.closed) throw new LogWriteError('log is closed');
     return this.writes.deleteBefore(before);
@@ -161,12 +157,7 @@ export class JetStreamEventLog implements EventLog {
     return this.parts.replica.readFrom(fromOffset, filter, limit, upTo);
   }
 
-  readJsonFrom(
-    fromOffset: number,
-    filter: EventFilter,
-    limit: number,
-    upTo?: number,
-  ): { records: string[]; lastOffset: number | null } {
+  readJsonFrom(fromOffset: number, filter: EventFilter, limit: number, upTo?: number): JsonPage {
     return this.parts.replica.readJsonFrom(fromOffset, filter, limit, upTo);
   }
 
@@ -196,6 +187,14 @@ export class JetStreamEventLog implements EventLog {
 
   listSessions(status: string | undefined, limit: number): SessionStatusRow[] {
     return this.parts.replica.listSessions(status, limit);
+  }
+
+  sessionsToRefold(): string[] {
+    return this.parts.replica.sessionsToRefold();
+  }
+
+  saveRefolded(rows: readonly SessionStatusRow[], gone: readonly string[]): void {
+    this.parts.replica.saveRefolded(rows, gone);
   }
 
   savedSession(sessionId: string): SavedSession | null {

@@ -1,0 +1,44 @@
+import type { EventInput } from '../protocol/eventInput.js';
+import { silentLogger } from './logger.js';
+import type { ManualScheduler } from './manualScheduler.js';
+import { Pipeline, type PipelineOptions, type SubmitOutcome } from './pipeline.js';
+import { openTestLog } from './testLog.js';
+
+/**
+ * A pipeline over a real temp log for actor unit tests, on a manual scheduler, with small bounds; and `publish`,
+ * which submits batches, runs the group commit and waits for their outcomes.
+ */
+export function startTestPipeline(
+  scheduler: ManualScheduler,
+  cleanups: (() => void)[],
+  options: Partial<PipelineOptions> = {},
+) {
+  const log = openTestLog(scheduler, cleanups, 'pipeline-unit-');
+  let subscriberIds = 0;
+  const pipeline = new Pipeline({
+    log,
+    logger: silentLogger,
+    scheduler,
+    newSubscriberId: () => `sub_${++subscriberIds}`,
+    maxPendingEvents: 10_000,
+    maxSubscribers: 10,
+    subscriberBufferBytes: 1 << 20,
+    slowConsumerTimeoutMs: 5_000,
+    keepaliveMs: 30_000,
+    checkpointMs: 5_000,
+    subscribeTimeoutMs: 10_000,
+    sessionIdleMs: 60_000,
+    maxActiveSessions: 100,
+    ...options,
+  });
+  const publish = async (...batches: EventInput[][]): Promise<SubmitOutcome[]> => {
+    const outcomes: SubmitOutcome[] = [];
+    for (const batch of batches)
+      if (!pipeline.submit(batch, (o) => outcomes.push(o))) throw new Error('the pipeline refused a batch');
+    scheduler.runImmediates();
+    for (let i = 0; i < 10 && outcomes.length < batches.length; i++) await Promise.resolve();
+    if (outcomes.length !== batches.length) throw new Error(`${outcomes.length} of ${batches.length} outcomes`);
+    return outcomes;
+  };
+  return { pipeline, log, publish };
+}
