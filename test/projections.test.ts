@@ -9,6 +9,7 @@ import { silentLogger } from '../src/actors/logger.js';
 import { SessionRegistry } from '../src/actors/sessionRegistry.js';
 import { SqliteEventLog } from '../src/persistence/sqliteEventLog.js';
 import type { EventInput } from '../src/protocol/eventInput.js';
+import type { StoredEvent } from '../src/protocol/eventRecord.js';
 import type { EventType } from '../src/protocol/eventTypes.js';
 import { expectAgreesWithScan, foldStatuses, scanLog } from './support/logOracle.js';
 
@@ -68,6 +69,10 @@ describe('projections catch up from the log at open', () => {
     });
   const listed = (log: SqliteEventLog) =>
     new Map(log.listSessions(undefined, 10_000).map((row) => [row.session_id, row.status]));
+  const listedOffsets = (log: SqliteEventLog) =>
+    new Map(log.listSessions(undefined, 10_000).map((row) => [row.session_id, row.offset]));
+  const lastOffsets = (records: readonly StoredEvent[]) =>
+    new Map(records.flatMap((r) => (r.session_id === null ? [] : [[r.session_id, r.offset] as const])));
 
   it('session_status equals a fold of the log after a crash that lost the last folds', () => {
     dir = mkdtempSync(join(tmpdir(), 'proj-'));
@@ -185,9 +190,10 @@ describe('projections catch up from the log at open', () => {
             else log.saveSessionStatuses(sessions.passivateIdle());
           }
           if (!crash) {
-            // No crash: once what waits is folded, the projection is a fold of the log.
-            log.saveSessionStatuses(sessions.foldPending(Number.POSITIVE_INFINITY));
+            // No crash: once what waits is folded and saved, the projection is a fold of the log.
+            log.saveSessionStatuses([...sessions.foldPending(Number.POSITIVE_INFINITY), ...sessions.takeWaitingRows()]);
             expect(listed(log)).toEqual(foldStatuses(scanLog(path)));
+            expect(listedOffsets(log)).toEqual(lastOffsets(scanLog(path)));
           }
           // The crash: whatever was not saved is lost.
           log.close();
@@ -195,6 +201,8 @@ describe('projections catch up from the log at open', () => {
           const reopened = open(path);
           registry(reopened).catchUp();
           expect(listed(reopened)).toEqual(foldStatuses(scanLog(path)));
+          // Each row holds its session's newest record: the high-water never passed a row still waiting.
+          expect(listedOffsets(reopened)).toEqual(lastOffsets(scanLog(path)));
           reopened.close();
           logs.splice(0);
           rmSync(dir, { recursive: true, force: true });

@@ -4,8 +4,8 @@ import type { StoredEvent } from '../protocol/eventRecord.js';
 import type { EventType } from '../protocol/eventTypes.js';
 import { SESSION_STATUSES, type SessionStatus } from '../protocol/sessionStatus.js';
 import { ColdStatuses } from './coldStatuses.js';
-import { newEntry } from './sessionEntry.js';
 import { LIFECYCLE } from './sessionMachine.js';
+import { PendingRecords } from './sessionPending.js';
 
 const TYPES: EventType[] = ['answer_submitted', 'timer_tick', ...(Object.keys(LIFECYCLE) as EventType[])];
 
@@ -33,37 +33,34 @@ function modelStatus(base: SessionStatus, types: readonly EventType[]): SessionS
 }
 
 describe('ColdStatuses', () => {
-  it('folds waiting records onto a remembered status as the machine would, with a row holding the last of them', () => {
+  it('folds waiting records onto a remembered session as the machine would, and remembers the last of them', () => {
     fc.assert(
       fc.property(
         fc.constantFrom(...SESSION_STATUSES),
         fc.array(fc.constantFrom(...TYPES), { maxLength: 8 }),
         (base, types) => {
           const cold = new ColdStatuses(10);
-          const entry = newEntry('x', 0);
-          entry.savedOffset = 4;
-          for (const record of recordsOf(types, 5)) entry.pending.push(record);
-          const row = cold.fold(entry, base);
+          const pending = new PendingRecords();
+          for (const record of recordsOf(types, 5)) pending.push(record);
+          const folded = cold.fold('x', { status: base, offset: 4 }, pending);
           const status = modelStatus(base, types);
           const last = 5 + types.length - 1;
-          expect(cold.get('x')).toBe(status);
-          expect(entry.savedStatus).toBe(status);
-          expect(entry.savedOffset).toBe(types.length === 0 ? 4 : last);
-          expect(row).toEqual(types.length === 0 ? null : { session_id: 'x', status, offset: last });
+          expect(folded).toEqual(types.length === 0 ? null : { status, first: 5, last });
+          expect(cold.get('x')).toEqual(types.length === 0 ? undefined : { status, offset: last });
         },
       ),
     );
   });
 
-  it('remembers the most recently set statuses, at most its bound', () => {
+  it('remembers the most recently set sessions, at most its bound', () => {
     const cold = new ColdStatuses(8);
-    for (let i = 0; i < 100; i++) cold.set(`s${i}`, 'created');
+    for (let i = 0; i < 100; i++) cold.set(`s${i}`, { status: 'created', offset: i });
     const kept = Array.from({ length: 100 }, (_, i) => cold.get(`s${i}`)).filter((s) => s !== undefined).length;
     expect(kept).toBeGreaterThanOrEqual(4);
     expect(kept).toBeLessThanOrEqual(8);
-    expect(cold.get('s99')).toBe('created');
-    cold.set('s99', 'ended');
-    expect(cold.get('s99')).toBe('ended');
+    expect(cold.get('s99')).toEqual({ status: 'created', offset: 99 });
+    cold.set('s99', { status: 'ended', offset: 100 });
+    expect(cold.get('s99')).toEqual({ status: 'ended', offset: 100 });
     cold.delete('s99');
     expect(cold.get('s99')).toBeUndefined();
   });

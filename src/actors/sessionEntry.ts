@@ -18,6 +18,8 @@ export interface SessionEntry {
   savedStatus: SessionStatus | null;
   /** The offset written with it: the session's last record folded then. */
   savedOffset: number | null;
+  /** The session's last record folded (beyond savedOffset while its row waits: see SessionRows). */
+  foldedOffset: number | null;
   /** Records folded into the session's last snapshot, saved or read (0: none). */
   snapshotCount: number;
   /** Neighbours in the table's touch order (see SessionTable). */
@@ -34,6 +36,7 @@ export function newEntry(sessionId: string, now: number): SessionEntry {
     touchedAt: now,
     savedStatus: null,
     savedOffset: null,
+    foldedOffset: null,
     snapshotCount: 0,
     older: null,
     newer: null,
@@ -85,6 +88,18 @@ export class SessionTable {
     this.append(entry);
   }
 
+  /** The session's entry touched at `now`, or a new one added as the most recently touched. */
+  touchOrAdd(sessionId: string, now: number): SessionEntry {
+    const entry = this.byId.get(sessionId);
+    if (entry !== undefined) {
+      this.touch(entry, now);
+      return entry;
+    }
+    const added = newEntry(sessionId, now);
+    this.add(added);
+    return added;
+  }
+
   remove(entry: SessionEntry): void {
     if (this.byId.get(entry.sessionId) !== entry) return;
     this.byId.delete(entry.sessionId);
@@ -106,5 +121,24 @@ export class SessionTable {
     else entry.newer.older = entry.older;
     entry.older = null;
     entry.newer = null;
+  }
+}
+
+const NONE: readonly SessionActor[] = [];
+
+/** Passivated or failed session actors the supervisor has not stopped yet (it takes them once per commit). */
+export class RetiredActors {
+  private actors: SessionActor[] = [];
+
+  push(actor: SessionActor): void {
+    this.actors.push(actor);
+  }
+
+  /** Every actor pushed since the last take. Hint: most commits retire nothing, so nothing is allocated then. */
+  take(): readonly SessionActor[] {
+    if (this.actors.length === 0) return NONE;
+    const actors = this.actors;
+    this.actors = [];
+    return actors;
   }
 }

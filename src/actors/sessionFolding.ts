@@ -82,15 +82,15 @@ export class SessionFolding {
     this.registry.applyBatch(records);
   }
 
-  /** The sweep's share: fold in slices, then passivate sessions idle past SESSION_IDLE_MS. */
+  /** The sweep's share: fold in slices, passivate sessions idle past SESSION_IDLE_MS, save the rows that wait. */
   sweep(): void {
     this.foldSliced();
     this.save(this.registry.passivateIdle());
   }
 
-  /** Fold everything pending now (before a listing reads the projection). */
+  /** Fold everything pending now, and save the rows that wait (before a listing reads the projection). */
   foldAll(): void {
-    this.save(this.registry.foldPending(Number.POSITIVE_INFINITY));
+    this.save([...this.registry.foldPending(Number.POSITIVE_INFINITY), ...this.registry.takeWaitingRows()]);
   }
 
   /** A session's view, hydrated from the log when not live; null when the log has none of its events. */

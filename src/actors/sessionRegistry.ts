@@ -4,14 +4,14 @@ import type { StoredEvent } from '../protocol/eventRecord.js';
 import { ColdStatuses } from './coldStatuses.js';
 import type { Logger } from './logger.js';
 import { catchUpSessions, hydrateSession, quizPayloads } from './sessionCatchUp.js';
-import { type SessionEntry as Entry, newEntry, type SessionActor, SessionTable } from './sessionEntry.js';
+import { newEntry, RetiredActors, type SessionActor, type SessionEntry, SessionTable } from './sessionEntry.js';
 import { foldedBelow } from './sessionPending.js';
+import { SessionRows } from './sessionRows.js';
 import { readSnapshot, type SnapshotCadence, SnapshotQueue } from './sessionSnapshot.js';
 import { type SessionView, toView } from './sessionView.js';
 
 /** Session actor ids carry this prefix, so the supervisor can tell their failures from its subscribers'. */
 export const SESSION_ACTOR_PREFIX = 'session:';
-const NONE: readonly SessionActor[] = [];
 /** Passivated sessions' statuses kept per session actor allowed (about 82 bytes each, against ~3.5 KB an actor). */
 const COLD_PER_ACTIVE = 4;
 
@@ -41,17 +41,18 @@ export interface SessionRegistryOptions {
  */
 export class SessionRegistry {
   private readonly active = new SessionTable();
-  private readonly dirty = new Set<Entry>();
+  private readonly dirty = new Set<SessionEntry>();
   /** Highest offset handed to applyBatch: once nothing is dirty, every session record up to it is folded. */
   private appliedUpTo = 0;
   /** Passivated or failed actors the supervisor has not stopped yet. */
-  private retired: SessionActor[] = [];
+  private readonly retired = new RetiredActors();
   private readonly snapshots: SnapshotQueue;
   /** Actors passivated since start (idle, over MAX_ACTIVE_SESSIONS, failed or stopped), for /metrics. */
   passivations = 0;
 
   private readonly monotonic: () => number;
   private readonly cold: ColdStatuses;
+  private readonly rows = new SessionRows();
 
   constructor(private readonly options: SessionRegistryOptions) {
     this.monotonic = options.monotonic ?? (() => performance.now());
@@ -98,7 +99,7 @@ export class SessionRegistry {
   /** Note the projection's high-water (foldedBelow) when nothing waits, and with `scan` (each sweep) even if some do. */
   private noteIfFolded(scan = false): void {
     if (this.appliedUpTo === 0 || (this.dirty.size > 0 && !scan)) return;
-    const upTo = foldedBelow(this.dirty, this.appliedUpTo);
+    const upTo = this.rows.cap(foldedBelow(this.dirty, this.appliedUpTo));
     if (upTo > 0) this.options.log.noteSessionsFolded(upTo);
   }
 
@@ -110,11 +111,7 @@ export class SessionRegistry {
 
   /** Actors passivated since the last call, for the supervisor to stop (stopChild). */
   takeRetired(): readonly SessionActor[] {
-    // Hint: called once per commit; most commits retire nothing, so nothing is allocated then.
-    if (this.retired.length === 0) return NONE;
-    const retired = this.retired;
-    this.retired = [];
-    return retired;
+    return this.retired.take();
   }
 
   /** Snapshots taken since the last call, to save after the status rows of the same call (see saveSessionStatuses). */
@@ -138,11 +135,7 @@ export class SessionRegistry {
 
   /** The session's current view, hydrating it from the log if needed; null when the log has no events for it. */
   get(sessionId: string): SessionView | null {
-    let entry = this.active.get(sessionId);
-    if (entry === undefined) {
-      entry = newEntry(sessionId, this.options.now());
-      this.active.add(entry);
-    } else this.active.touch(entry, this.options.now());
+    const entry = this.active.touchOrAdd(sessionId, this.options.now());
     const row = this.fold(sessionId, entry, true);
     this.noteIfFolded();
     if (row !== null) this.options.log.saveSessionStatuses([row], undefined, this.takeSnapshots());
@@ -155,7 +148,7 @@ export class SessionRegistry {
     return toView(snapshot.value, snapshot.context);
   }
 
-  /** Stop actors idle longer than idleMs (folding them first). Returns projection rows to persist. */
+  /** Stop actors idle longer than idleMs (folding them first). Returns rows to persist, with every row that waits. */
   passivateIdle(): SessionStatusRow[] {
     const cutoff = this.options.now() - this.options.idleMs;
     const rows: SessionStatusRow[] = [];
@@ -165,27 +158,35 @@ export class SessionRegistry {
       if (row !== null) rows.push(row);
       this.passivate(entry.sessionId);
     }
+    rows.push(...this.rows.take());
     this.noteIfFolded(true);
     return rows;
   }
 
   /** Fold everything pending and stop every actor. Returns projection rows to persist. */
   stopAll(): SessionStatusRow[] {
-    const rows = this.foldPending(Number.POSITIVE_INFINITY);
+    const rows = [...this.foldPending(Number.POSITIVE_INFINITY), ...this.rows.take()];
     this.dropAll();
     return rows;
   }
 
-  /** Stop every actor without folding what waits (retention: folds may count deleted records); who had some waiting. */
+  /** Rows whose newest offset waits to be written (see SessionRows), to save now; listings save them first. */
+  takeWaitingRows(): readonly SessionStatusRow[] {
+    const rows = this.rows.take();
+    this.noteIfFolded();
+    return rows;
+  }
+
+  /** Stop every actor without folding (retention: folds may count deleted records); sessions with rows behind. */
   dropAll(): string[] {
-    const waiting = Array.from(this.dirty, (entry) => entry.sessionId);
+    const waiting = [...Array.from(this.dirty, (entry) => entry.sessionId), ...this.rows.drop()];
     for (const sessionId of this.active.ids()) this.passivate(sessionId);
     this.cold.clear();
     return waiting;
   }
 
   /** Bring the actor up to date (a passivated session, without one unless `needActor`: see ColdStatuses); a row to save. */
-  private fold(sessionId: string, entry: Entry, needActor = false): SessionStatusRow | null {
+  private fold(sessionId: string, entry: SessionEntry, needActor = false): SessionStatusRow | null {
     // Hint: a failed actor may still be here when its error event is queued behind the current supervisor event.
     if (entry.actor !== null && entry.actor.getSnapshot().status !== 'active') {
       this.retired.push(entry.actor);
@@ -194,12 +195,14 @@ export class SessionRegistry {
     const base = entry.actor === null && !needActor ? this.cold.get(sessionId) : undefined;
     if (base !== undefined) {
       this.dirty.delete(entry);
-      return this.cold.fold(entry, base);
+      this.rows.resume(entry, base.status, base.offset);
+      const folded = this.cold.fold(sessionId, base, entry.pending);
+      return folded === null ? null : this.rows.settle(entry, folded.status, folded.first, folded.last);
     }
     // Hint: every record of the session committed since the entry was made is pending, so the log is read only
     // below the first of them (a session new to this process reads nothing but an empty index lookup).
+    const first = entry.pending.firstOffset;
     if (entry.actor === null) {
-      const first = entry.pending.firstOffset;
       const upTo = first === undefined ? undefined : first - 1;
       const { log, logger, parent } = this.options;
       const restore = () => readSnapshot(log, logger, sessionId, upTo);
@@ -216,11 +219,7 @@ export class SessionRegistry {
     this.snapshots.offer(entry, false);
     const { value: status, context } = entry.actor.getSnapshot();
     const last = context.last_offset;
-    // Hint: saved when the last record moves too, so rows order by it and retention can tell a deleted session.
-    if (last === null || (status === entry.savedStatus && last === entry.savedOffset)) return null;
-    entry.savedStatus = status;
-    entry.savedOffset = last;
-    return { session_id: sessionId, status, offset: last };
+    return last === null ? null : this.rows.settle(entry, status, first ?? last + 1, last);
   }
 
   private evictOverflow(): void {
@@ -244,7 +243,8 @@ export class SessionRegistry {
     this.passivations++;
     this.active.remove(entry);
     this.dirty.delete(entry);
-    if (entry.savedStatus !== null && entry.pending.size === 0) this.cold.set(sessionId, entry.savedStatus);
+    if (entry.savedStatus !== null && entry.pending.size === 0)
+      this.cold.set(sessionId, { status: entry.savedStatus, offset: entry.foldedOffset! });
     if (entry.actor !== null) this.retired.push(entry.actor);
   }
 }
