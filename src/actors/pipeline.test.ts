@@ -1,19 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { InspectionEvent } from 'xstate';
-import type { EventInput } from '../protocol/eventInput.js';
 import { FakeSocket } from './fakeSocket.js';
 import { ManualScheduler } from './manualScheduler.js';
 import type { PipelineOptions, SubmitOutcome } from './pipeline.js';
-import { startTestPipeline } from './testPipeline.js';
+import { startTestPipeline, testInput } from './testPipeline.js';
 
-const input = (session_id: string, event_type: EventInput['event_type'] = 'timer_tick'): EventInput => ({
-  id: null,
-  event_type,
-  source: 'test',
-  session_id,
-  user_id: null,
-  payloadJson: '{}',
-});
+const input = testInput;
 
 describe('the supervisor, through the pipeline port (manual scheduler, fake sockets)', () => {
   const cleanups: (() => void)[] = [];

@@ -2,18 +2,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { ActorRefLike, InspectionEvent } from 'xstate';
 import type { EventInput } from '../protocol/eventInput.js';
 import { ManualScheduler } from './manualScheduler.js';
-import { Pipeline, type SubmitOutcome } from './pipeline.js';
 import type { SessionRecord } from './sessionMachine.js';
-import { openTestLog } from './testLog.js';
+import { startTestPipeline, testInput } from './testPipeline.js';
 
-const input = (session_id: string, event_type: EventInput['event_type'] = 'timer_tick'): EventInput => ({
-  id: null,
-  event_type,
-  source: 'test',
-  session_id,
-  user_id: null,
-  payloadJson: '{}',
-});
+const input = testInput;
 
 /** A record whose fold throws: reading its offset fails inside the session actor's transition. */
 const poisoned: SessionRecord = {
@@ -38,7 +30,6 @@ describe('session actors as children of the supervisor (manual scheduler)', () =
 
   function start(maxActiveSessions: number) {
     const scheduler = new ManualScheduler();
-    const log = openTestLog(scheduler, cleanups, 'session-children-');
     // Every actor the system creates, newest last, and every event the root receives.
     const actors: ActorRefLike[] = [];
     const toRoot: { type: string; from: ActorRefLike | undefined }[] = [];
@@ -48,28 +39,12 @@ describe('session actors as children of the supervisor (manual scheduler)', () =
       if (event.type === '@xstate.event' && event.actorRef === actors[0])
         toRoot.push({ type: event.event.type, from: event.sourceRef });
     };
-    const pipeline = new Pipeline({
-      log,
-      logger: { info() {}, warn() {}, error: (obj) => errors.push(obj) },
-      scheduler,
-      newSubscriberId: () => 'sub_1',
-      maxPendingEvents: 10_000,
-      maxSubscribers: 10,
-      subscriberBufferBytes: 1 << 20,
-      slowConsumerTimeoutMs: 5_000,
-      keepaliveMs: 30_000,
-      checkpointMs: 5_000,
-      subscribeTimeoutMs: 10_000,
-      sessionIdleMs: 60_000,
-      maxActiveSessions,
-      inspect,
-    });
+    const logger = { info() {}, warn() {}, error: (obj: object) => errors.push(obj) };
+    const options = { logger, newSubscriberId: () => 'sub_1', maxActiveSessions, inspect };
+    const started = startTestPipeline(scheduler, cleanups, options, 'session-children-');
+    const pipeline = started.pipeline;
     const publish = async (batch: EventInput[]) => {
-      const outcomes: SubmitOutcome[] = [];
-      expect(pipeline.submit(batch, (o) => outcomes.push(o))).toBe(true);
-      scheduler.runImmediates();
-      for (let i = 0; i < 10 && outcomes.length === 0; i++) await Promise.resolve();
-      expect(outcomes.map((o) => o.ok)).toEqual([true]);
+      expect((await started.publish(batch)).map((o) => o.ok)).toEqual([true]);
     };
     const root = actors[0]!;
     /** The newest actor with this id. */

@@ -1,12 +1,11 @@
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { EventLog } from '../persistence/eventLog.js';
-import type { EventInput } from '../protocol/eventInput.js';
 import type { EventType } from '../protocol/eventTypes.js';
 import { SESSION_STATUSES } from '../protocol/sessionStatus.js';
 import { ManualScheduler } from './manualScheduler.js';
 import { foldSessionFromLog } from './sessionCatchUp.js';
-import { startTestPipeline } from './testPipeline.js';
+import { startTestPipeline, testInput } from './testPipeline.js';
 
 const SESSIONS = ['s0', 's1', 's2', 's3', 's4'];
 const TYPES: EventType[] = ['session_created', 'quiz_started', 'answer_submitted', 'quiz_completed', 'session_ended'];
@@ -33,15 +32,6 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('retain' as const), back: fc.nat(8) }) },
 );
 
-const input = (session_id: string, event_type: EventType): EventInput => ({
-  id: null,
-  event_type,
-  source: 'test',
-  session_id,
-  user_id: null,
-  payloadJson: '{}',
-});
-
 /** What GET /sessions must list: every session with records left, by its last record, folded from what is left. */
 function expectedListing(log: EventLog): { session_id: string; status: string }[] {
   const last = new Map<string, number>();
@@ -66,7 +56,7 @@ describe('GET /sessions, through the pipeline port (manual scheduler)', () => {
         const { pipeline, log, publish } = startTestPipeline(scheduler, cleanups, { maxActiveSessions: 2 });
         for (const s of steps) {
           scheduler.advance(1_000);
-          if (s.kind === 'publish') await publish(s.records.map(([i, type]) => input(SESSIONS[i]!, type)));
+          if (s.kind === 'publish') await publish(s.records.map(([i, type]) => testInput(SESSIONS[i]!, type)));
           else if (s.kind === 'read') pipeline.sessionView(SESSIONS[s.session]!);
           else if (s.kind === 'sweep') pipeline.sweep();
           else pipeline.deleteBefore(scheduler.now() - s.back * 1_000);

@@ -4,6 +4,16 @@ import type { ManualScheduler } from './manualScheduler.js';
 import { Pipeline, type PipelineOptions, type SubmitOutcome } from './pipeline.js';
 import { openTestLog } from './testLog.js';
 
+/** An id-less input of `session_id` (a timer tick unless told), for the actor unit tests. */
+export const testInput = (session_id: string, event_type: EventInput['event_type'] = 'timer_tick'): EventInput => ({
+  id: null,
+  event_type,
+  source: 'test',
+  session_id,
+  user_id: null,
+  payloadJson: '{}',
+});
+
 /**
  * A pipeline over a real temp log for actor unit tests, on a manual scheduler, with small bounds; and `publish`,
  * which submits batches, runs the group commit and waits for their outcomes.
@@ -12,8 +22,9 @@ export function startTestPipeline(
   scheduler: ManualScheduler,
   cleanups: (() => void)[],
   options: Partial<PipelineOptions> = {},
+  prefix = 'pipeline-unit-',
 ) {
-  const log = openTestLog(scheduler, cleanups, 'pipeline-unit-');
+  const log = openTestLog(scheduler, cleanups, prefix);
   let subscriberIds = 0;
   const pipeline = new Pipeline({
     log,
