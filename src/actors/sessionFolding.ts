@@ -32,6 +32,8 @@ export class SessionFolding {
   private readonly registry: SessionRegistry;
   private folding = false;
   private stopped = false;
+  /** Sessions to fold again after retention, when that failed (retried at each sweep and listing); null: none. */
+  private refoldAgain: readonly string[] | null = null;
 
   constructor(private readonly options: SessionFoldingOptions) {
     const { log, logger, scheduler, idleMs, maxActive, parent } = options;
@@ -84,12 +86,14 @@ export class SessionFolding {
 
   /** The sweep's share: fold in slices, passivate sessions idle past SESSION_IDLE_MS, save the rows that wait. */
   sweep(): void {
+    if (this.refoldAgain !== null) this.refold(this.refoldAgain);
     this.foldSliced();
     this.save(this.registry.passivateIdle());
   }
 
   /** Fold everything pending now, and save the rows that wait (before a listing reads the projection). */
   foldAll(): void {
+    if (this.refoldAgain !== null) this.refold(this.refoldAgain);
     this.save([...this.registry.foldPending(Number.POSITIVE_INFINITY), ...this.registry.takeWaitingRows()]);
   }
 
@@ -114,14 +118,28 @@ export class SessionFolding {
    * from the log every session the delete queued (see forgetDeletedSessions) or that had records waiting.
    */
   reset(): void {
-    const waiting = this.registry.dropAll();
-    refoldSessions(this.options.log, [...this.options.log.sessionsToRefold(), ...waiting]);
+    this.refold(this.registry.dropAll());
   }
 
   /** Fold what is pending, save, and stop every session actor (shutdown). */
   stop(): void {
     this.stopped = true;
     this.save(this.registry.stopAll());
+  }
+
+  /**
+   * Fold again the sessions retention queued, and `also`. Hint: a failure (say a full disk) is logged and retried,
+   * not thrown: the delete that led here has committed, and its answer must say so.
+   */
+  private refold(also: readonly string[]): void {
+    const { log, logger } = this.options;
+    try {
+      refoldSessions(log, [...log.sessionsToRefold(), ...also]);
+      this.refoldAgain = null;
+    } catch (error) {
+      this.refoldAgain = also;
+      logger.error({ err: error }, 'folding sessions again after retention failed; retried at the next sweep');
+    }
   }
 
   /** Save status rows, then the snapshots the registry took meanwhile, in one transaction. */

@@ -72,4 +72,31 @@ describe('GET /sessions, through the pipeline port (manual scheduler)', () => {
       { numRuns: 60 },
     );
   });
+
+  it('answers a delete whose refold failed with its count, logs why, and folds again at the next sweep', async () => {
+    const scheduler = new ManualScheduler();
+    const errors: string[] = [];
+    const logger = { info() {}, warn() {}, error: (_: object, message: string) => errors.push(message) };
+    const { pipeline, log, publish } = startTestPipeline(scheduler, cleanups, { logger });
+    await publish([testInput('s', 'quiz_started'), testInput('gone', 'session_created')]);
+    scheduler.advance(1_000);
+    await publish([testInput('s', 'answer_submitted')]);
+    expect(pipeline.sessionList(undefined, 10).map((v) => [v.session_id, v.status])).toEqual([
+      ['s', 'in_progress'],
+      ['gone', 'created'],
+    ]);
+    const saveRefolded = log.saveRefolded.bind(log);
+    log.saveRefolded = () => {
+      throw new Error('injected: database or disk is full');
+    };
+    expect(pipeline.deleteBefore(scheduler.now())).toBe(2);
+    expect(errors).toEqual(['folding sessions again after retention failed; retried at the next sweep']);
+    expect(log.sessionsToRefold()).toEqual(['s']);
+    log.saveRefolded = saveRefolded;
+    pipeline.sweep();
+    expect(log.sessionsToRefold()).toEqual([]);
+    expect(pipeline.sessionList('active', 10).map((v) => v.session_id)).toEqual(['s']);
+    expect(pipeline.sessionList('in_progress', 10)).toEqual([]);
+    expect(errors).toHaveLength(1);
+  });
 });
