@@ -77,26 +77,36 @@ export function catchUpSessionStatus(
  * for the rest (those folds read the whole log, so they are not folded again). Returns how many sessions were folded.
  */
 export function catchUpSessions(log: EventLog): number {
-  const queued = new Set(log.sessionsToRefold());
+  const queued = log.sessionsToRefold();
   refoldSessions(log, queued);
-  return queued.size + catchUpSessionStatus(log, (sessionId) => foldSessionFromLog(log, sessionId), queued);
+  return queued.length + catchUpSessionStatus(log, (sessionId) => foldSessionFromLog(log, sessionId), new Set(queued));
 }
 
 /**
- * After retention: fold each session again from what is left of the log, saving its row, or dropping it when nothing
- * is left, in one transaction (saveRefolded). Returns how many sessions it folded.
+ * After retention: fold sessions again from what is left of the log, saving each row, or dropping it when nothing is
+ * left, in one transaction (saveRefolded). It folds `sessionIds` from `from` on until `deadline` on `clock` (at least
+ * one; all by default) and returns how many it folded.
  */
-export function refoldSessions(log: EventLog, sessionIds: Iterable<string>): number {
+export function refoldSessions(
+  log: EventLog,
+  sessionIds: readonly string[],
+  from = 0,
+  deadline = Number.POSITIVE_INFINITY,
+  clock: () => number = () => 0,
+): number {
   const rows: SessionStatusRow[] = [];
   const gone: string[] = [];
-  const unique = new Set(sessionIds);
-  for (const sessionId of unique) {
+  let at = from;
+  // Hint: a fold reads the session's records (~3 µs each); the clock is read every 8 folds.
+  for (; at < sessionIds.length; at++) {
+    if (at > from && ((at - from) & 7) === 0 && clock() > deadline) break;
+    const sessionId = sessionIds[at]!;
     const row = foldSessionFromLog(log, sessionId);
     if (row === null) gone.push(sessionId);
     else rows.push(row);
   }
-  if (unique.size > 0) log.saveRefolded(rows, gone);
-  return unique.size;
+  if (at > from) log.saveRefolded(rows, gone);
+  return at - from;
 }
 
 /** Read one session's records (from `from`, up to `upTo`, default the head) in pages of SESSION_PAGE, oldest first. */

@@ -99,4 +99,35 @@ describe('GET /sessions, through the pipeline port (manual scheduler)', () => {
     expect(pipeline.sessionList('in_progress', 10)).toEqual([]);
     expect(errors).toHaveLength(1);
   });
+
+  it('folds the sessions a delete cut into in slices between I/O, and a listing folds the rest first', async () => {
+    // A monotonic clock that moves 0.2 ms each time it is read, so a 0.5 ms slice ends after 16 folds.
+    const scheduler = new ManualScheduler();
+    let ticks = 0;
+    scheduler.monotonic = () => (ticks += 0.2);
+    const { pipeline, log, publish } = startTestPipeline(scheduler, cleanups, { maxActiveSessions: 1_000 });
+    const sessions = Array.from({ length: 40 }, (_, i) => `s${i}`);
+    await publish(sessions.map((s) => testInput(s, 'quiz_started')));
+    scheduler.advance(1_000);
+    await publish(sessions.map((s) => testInput(s, 'answer_submitted')));
+    expect(pipeline.sessionList('in_progress', 100)).toHaveLength(40);
+    pipeline.deleteBefore(scheduler.now());
+    const left = log.sessionsToRefold().length;
+    expect(left).toBeGreaterThan(0);
+    expect(left).toBeLessThan(40);
+    scheduler.runImmediates();
+    expect(log.sessionsToRefold()).toEqual([]);
+    expect(pipeline.sessionList('active', 100)).toHaveLength(40);
+    // Cut again with the slices left waiting: the listing folds the rest first.
+    scheduler.advance(1_000);
+    await publish(sessions.map((s) => testInput(s, 'quiz_completed')));
+    expect(pipeline.sessionList('completed', 100)).toHaveLength(40);
+    scheduler.advance(1_000);
+    await publish(sessions.map((s) => testInput(s, 'answer_submitted')));
+    expect(pipeline.sessionList('completed', 100)).toHaveLength(40);
+    pipeline.deleteBefore(scheduler.now() - 500);
+    expect(log.sessionsToRefold().length).toBeGreaterThan(0);
+    expect(pipeline.sessionList('active', 100)).toHaveLength(40);
+    expect(log.sessionsToRefold()).toEqual([]);
+  });
 });
