@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { EventType } from '../protocol/eventTypes.js';
 import type { LogMeta } from './logMeta.js';
-import { forgetDeletedSessions } from './sessionRetention.js';
+import { forgetDeletedSessions, stampLogFirst } from './sessionRetention.js';
 import { selectTuples, selectValue } from './sqlRows.js';
 
 /**
@@ -38,6 +38,7 @@ export function deleteBelow(db: Database.Database, meta: LogMeta, boundary: numb
       else db.prepare<[number]>('DELETE FROM producer_ids WHERE o < ?').run(boundary);
       forgetDeletedSessions(db, boundary);
       const deleted = db.prepare<[number]>('DELETE FROM events WHERE offset < ?').run(boundary).changes;
+      stampLogFirst(db, meta, nextOffset);
       meta.set('next_offset', String(nextOffset));
       return deleted;
     })

@@ -90,9 +90,9 @@ describe('retention and the session projections', () => {
       appendAndSave(first, ['a', 'b', 'a']);
       if (deleted) first.deleteBefore(1_500);
       first.close();
-      // The older rule: no rule in meta.
+      // The older rule: its high-water under another key, none under this version's.
       const db = new Database(path);
-      db.prepare("DELETE FROM meta WHERE key = 'session_status_rows'").run();
+      db.prepare("DELETE FROM meta WHERE key = 'session_rows_upto'").run();
       db.close();
       const reopened = openLog(path);
       expect(reopened.sessionsFoldedUpTo()).toBe(0);
@@ -103,5 +103,25 @@ describe('retention and the session projections', () => {
       // Migrated once: the next open keeps what the catch-up saved.
       expect(openLog(path).sessionsFoldedUpTo()).toBe(3);
     }
+  });
+
+  it('folds every row again at open after an older version deleted events behind its back (a downgrade)', () => {
+    const first = openLog();
+    const path = join(dirs.at(-1)!, 'events.db');
+    appendAndSave(first, ['a', 'b', 'a', 'c']);
+    first.deleteBefore(1_500);
+    first.close();
+    // Reopened by this version: nothing moved, nothing refolded.
+    const same = openLog(path);
+    expect(same.sessionsFoldedUpTo()).toBe(4);
+    same.close();
+    // An older version deletes offsets 2 and 3 and leaves every row as it was.
+    const db = new Database(path);
+    db.prepare('DELETE FROM events WHERE offset < 4').run();
+    db.close();
+    const reopened = openLog(path);
+    expect(reopened.sessionsFoldedUpTo()).toBe(0);
+    expect(reopened.listSessions(undefined, 10)).toEqual([]);
+    expect(tableOf(path, 'SELECT COUNT(*) FROM session_snapshot')).toEqual([[0]]);
   });
 });

@@ -2,10 +2,22 @@ import type Database from 'better-sqlite3';
 import type { LogMeta } from './logMeta.js';
 import { selectTuples, selectValue } from './sqlRows.js';
 
-/** Meta key saying what a session_status row's offset is (absent: an older rule; see migrateSessionRows). */
-const ROWS_RULE = 'session_status_rows';
-/** The rule now: a row's offset is its session's last record folded into the row (not its last status change). */
-const LAST_RECORD = 'last-record';
+/**
+ * Meta key of the log's first offset (its lowest event's, or next_offset when it holds none) as this version last
+ * left it. Hint: an older version on the same file (a downgrade) deletes without dropping rows; the next open sees the
+ * first offset moved behind its back and folds every row again (see migrateSessionRows).
+ */
+const FIRST_KEY = 'session_rows_first';
+
+/** The log's first offset as FIRST_KEY records it. */
+function logFirst(db: Database.Database, nextOffset: number): number {
+  return selectValue<number | null>(db, 'SELECT MIN(offset) FROM events') ?? nextOffset;
+}
+
+/** Record the log's first offset after this version changed it (deleteBelow, in its transaction). */
+export function stampLogFirst(db: Database.Database, meta: LogMeta, nextOffset: number): void {
+  meta.set(FIRST_KEY, String(logFirst(db, nextOffset)));
+}
 
 /**
  * Retention's share of the session projections, inside deleteBelow's transaction. Every row is saved with its
@@ -37,23 +49,25 @@ export function forgetDeletedSessions(db: Database.Database, boundary: number): 
 }
 
 /**
- * Rows saved under the older rule hold the offset of their session's last status change, which retention cannot
- * tell from a deleted session: fold them all again at start (the high-water goes to 0). Hint: while the log never
- * deleted an event (its first offset is 1) the saved statuses still hold and are only moved on by the whole log;
- * after retention they may not, so they are dropped and each session is folded from what is left. Returns true when
- * it did.
+ * Fold every row again at start (the high-water `upToKey` goes to 0) when they may not follow this version's rule: a
+ * row holds its session's newest folded record. Versions before it kept the offset of the last status change under
+ * another high-water key, so `upToKey` is missing the first time; and an older version run on the file since (a
+ * downgrade) moved the first offset without dropping rows, or appended without moving `upToKey` (the catch-up folds
+ * those sessions from `upToKey` on). Hint: while the log never deleted an event (its first offset is 1) the saved
+ * statuses still hold and are only moved on by the whole log; otherwise they are dropped and each session is folded
+ * from what is left. Returns true when it did.
  */
 export function migrateSessionRows(db: Database.Database, meta: LogMeta, upToKey: string): boolean {
-  if (meta.get(ROWS_RULE) === LAST_RECORD) return false;
+  const first = logFirst(db, Number(meta.get('next_offset') ?? 1));
+  const known = meta.get(upToKey) !== undefined;
+  if (known && meta.get(FIRST_KEY) === String(first)) return false;
   const rows = selectValue<number>(db, 'SELECT COUNT(*) FROM (SELECT 1 FROM session_status LIMIT 1)') ?? 0;
   db.transaction(() => {
-    if (rows > 0) {
-      const first = selectValue<number | null>(db, 'SELECT MIN(offset) FROM events') ?? null;
-      // Snapshots are a cache; dropping them with the rows also drops those of sessions deleted long ago.
-      if (first !== 1) db.exec('DELETE FROM session_status; DELETE FROM session_snapshot');
-      meta.set(upToKey, '0');
-    }
-    meta.set(ROWS_RULE, LAST_RECORD);
+    // Snapshots are a cache; dropping them with the rows also drops those of sessions deleted long ago.
+    if (rows > 0 && (known || first !== 1))
+      db.exec('DELETE FROM session_status; DELETE FROM session_snapshot; DELETE FROM session_refold');
+    meta.set(upToKey, '0');
+    meta.set(FIRST_KEY, String(first));
   })();
   return rows > 0;
 }

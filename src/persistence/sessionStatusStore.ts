@@ -7,8 +7,11 @@ import { lazyStatement, tupleStatement, valueStatement } from './sqlRows.js';
 /** A session_status row: session id, status, offset of the change. */
 type Row = [string, string, number];
 
-/** Meta key of the session_status projection's high-water offset. */
-export const SESSIONS_UPTO = 'session_status_upto';
+/**
+ * Meta key of the session_status projection's high-water offset. Hint: versions whose rows held the offset of the
+ * last status change kept theirs under `session_status_upto`; a new key tells their rows apart (migrateSessionRows).
+ */
+export const SESSIONS_UPTO = 'session_rows_upto';
 
 /** The upsert of one session_status row (session id, status, offset); the writer thread runs it too. */
 export const SESSION_STATUS_UPSERT =
