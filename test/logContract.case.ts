@@ -877,6 +877,10 @@ export function runLogContract(name: string, open: OpenLog): void {
           expect(h.log.listSessions(undefined, 10)).toEqual([
             { session_id: 'cut', status: 'active', offset: offsets[2] },
           ]);
+          // Queued by the caller (sessions whose rows the delete dropped while newer records were not in them).
+          expect(h.log.sessionsToRefold(['late'])).toEqual(['late']);
+          h.reopen();
+          expect(h.log.sessionsToRefold()).toEqual(['late']);
         });
       });
 

@@ -120,9 +120,17 @@ export class SessionFolding {
    * from the log every session the delete queued (see forgetDeletedSessions) or that had records waiting.
    */
   reset(): void {
+    // Hint: sessions with records not in their rows yet may have lost their rows to the delete (they were below the
+    // cut); they are queued in the log, so a crash or stop before their refold cannot lose them.
     const also = this.registry.dropAll();
     const left = this.refolding.slice(this.refoldAt);
-    this.refolding = [...new Set([...left, ...this.options.log.sessionsToRefold(), ...also])];
+    let queued: readonly string[] = also;
+    try {
+      queued = this.options.log.sessionsToRefold(also);
+    } catch (error) {
+      this.options.logger.error({ err: error }, 'queueing sessions to fold again after retention failed');
+    }
+    this.refolding = [...new Set([...left, ...queued, ...also])];
     this.refoldAt = 0;
     this.refoldSliced();
   }

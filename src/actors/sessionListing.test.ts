@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { EventLog } from '../persistence/eventLog.js';
@@ -5,6 +8,7 @@ import type { EventType } from '../protocol/eventTypes.js';
 import { SESSION_STATUSES } from '../protocol/sessionStatus.js';
 import { ManualScheduler } from './manualScheduler.js';
 import { foldSessionFromLog } from './sessionCatchUp.js';
+import { openTestLog } from './testLog.js';
 import { startTestPipeline, testInput } from './testPipeline.js';
 
 const SESSIONS = ['s0', 's1', 's2', 's3', 's4'];
@@ -129,5 +133,48 @@ describe('GET /sessions, through the pipeline port (manual scheduler)', () => {
     expect(log.sessionsToRefold().length).toBeGreaterThan(0);
     expect(pipeline.sessionList('active', 100)).toHaveLength(40);
     expect(log.sessionsToRefold()).toEqual([]);
+  });
+
+  it('keeps every session a delete cut into across a crash before their refold, rows the delete dropped too', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'listing-crash-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const scheduler = new ManualScheduler();
+    let ticks = 0;
+    scheduler.monotonic = () => (ticks += 0.2);
+    const log = openTestLog(scheduler, cleanups, '', dir);
+    const { pipeline, publish } = startTestPipeline(scheduler, cleanups, {}, '', log);
+    const sessions = Array.from({ length: 40 }, (_, i) => `s${i}`);
+    await publish(sessions.map((s) => testInput(s, 'session_created')));
+    expect(pipeline.sessionList(undefined, 100)).toHaveLength(40);
+    scheduler.advance(1_000);
+    // Not folded yet: each row still holds its session_created, which the delete removes, and the row with it.
+    await publish(sessions.map((s) => testInput(s, 'answer_submitted')));
+    pipeline.deleteBefore(scheduler.now());
+    // A read saves a row and the high-water (the head) before the slices finish; then the process dies.
+    pipeline.sessionView('s0');
+    log.close();
+    const restarted = startTestPipeline(scheduler, cleanups, {}, '', openTestLog(scheduler, cleanups, '', dir));
+    const listed = restarted.pipeline.sessionList(undefined, 100);
+    expect(listed.map((v) => [v.status, v.event_count])).toEqual(sessions.map(() => ['active', 1]));
+    expect(listed.map((v) => v.session_id).sort()).toEqual([...sessions].sort());
+  });
+
+  it('does not fold the records of a commit a delete removed before the commit was routed', async () => {
+    const scheduler = new ManualScheduler();
+    const { pipeline, publish } = startTestPipeline(scheduler, cleanups);
+    await publish([testInput('a', 'quiz_started')]);
+    const outcomes: unknown[] = [];
+    pipeline.submit([testInput('b', 'quiz_started'), testInput('a', 'answer_submitted')], (o) => outcomes.push(o));
+    // Committed now; routed to the sessions only after the microtasks below, so after the delete.
+    scheduler.runImmediates();
+    expect(pipeline.deleteBefore(undefined)).toBe(3);
+    for (let i = 0; i < 10 && outcomes.length === 0; i++) await Promise.resolve();
+    expect(outcomes).toHaveLength(1);
+    expect(pipeline.sessionView('b')).toBeNull();
+    expect(pipeline.sessionList(undefined, 10)).toEqual([]);
+    await publish([testInput('a', 'answer_submitted')]);
+    expect(pipeline.sessionList(undefined, 10).map((v) => [v.session_id, v.status, v.event_count])).toEqual([
+      ['a', 'active', 1],
+    ]);
   });
 });

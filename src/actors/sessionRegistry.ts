@@ -49,7 +49,6 @@ export class SessionRegistry {
   private readonly snapshots: SnapshotQueue;
   /** Actors passivated since start (idle, over MAX_ACTIVE_SESSIONS, failed or stopped), for /metrics. */
   passivations = 0;
-
   private readonly monotonic: () => number;
   private readonly cold: ColdStatuses;
   private readonly rows = new SessionRows();
@@ -68,9 +67,11 @@ export class SessionRegistry {
   applyBatch(records: readonly StoredEvent[]): void {
     const now = this.options.now();
     if (records.length > 0) this.appliedUpTo = Math.max(this.appliedUpTo, records[records.length - 1]!.offset);
+    // Hint: a commit that landed just before a delete is routed after it; what it deleted is not folded.
+    const first = this.options.log.firstOffset();
     for (const record of records) {
       const sessionId = record.session_id;
-      if (sessionId === null) continue;
+      if (sessionId === null || record.offset < first) continue;
       let entry = this.active.get(sessionId);
       if (entry === undefined) {
         entry = newEntry(sessionId, now);
@@ -121,8 +122,7 @@ export class SessionRegistry {
 
   /** A session actor failed: drop it if it is still the live one; the next use rebuilds it from the log. */
   failed(sessionId: string, error: unknown): void {
-    const message = 'session actor failed; it will be rebuilt from the log';
-    this.options.logger.error({ err: error, session_id: sessionId }, message);
+    this.options.logger.error({ err: error, session_id: sessionId }, 'session actor failed; rebuilt from the log');
     const entry = this.active.get(sessionId);
     if (entry?.actor?.getSnapshot().status === 'error') this.passivate(sessionId);
     this.cold.delete(sessionId);

@@ -23,8 +23,8 @@ export function startTestPipeline(
   cleanups: (() => void)[],
   options: Partial<PipelineOptions> = {},
   prefix = 'pipeline-unit-',
+  log = openTestLog(scheduler, cleanups, prefix),
 ) {
-  const log = openTestLog(scheduler, cleanups, prefix);
   let subscriberIds = 0;
   const pipeline = new Pipeline({
     log,

@@ -130,8 +130,11 @@ export interface EventLog {
   noteSessionsFolded(upTo: number): void;
   /** Sessions by their rows' offsets (their last folded record, newest first), optionally only one status. */
   listSessions(status: string | undefined, limit: number): SessionStatusRow[];
-  /** Sessions that retention deleted some records of: their rows wait to be folded again from what is left. */
-  sessionsToRefold(): string[];
+  /**
+   * Sessions queued to be folded again from the log (retention deleted some of their records, or they had records not
+   * in their rows yet when it deleted theirs), after queueing `add`: the queue outlives a crash.
+   */
+  sessionsToRefold(add?: readonly string[]): string[];
   /**
    * Save rows folded again after retention and drop the rows of sessions it left without records (`gone`), taking
    * both off sessionsToRefold, in one transaction ordered after every save before it.

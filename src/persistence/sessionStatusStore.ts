@@ -143,8 +143,14 @@ export class SessionStatusStore {
     return row === undefined ? null : { status: row[0], snapshot: row[1] };
   }
 
-  /** Sessions retention deleted records of that still have some: their rows wait to be folded again (saveRefolded). */
-  toRefold(): string[] {
+  /** The sessions whose rows wait to be folded again (saveRefolded), after queueing `add` in one transaction. */
+  toRefold(add: readonly string[]): string[] {
+    if (add.length > 0) {
+      const queue = this.db.prepare<[string]>('INSERT OR IGNORE INTO session_refold(session_id) VALUES (?)');
+      this.db.transaction(() => {
+        for (const sessionId of add) queue.run(sessionId);
+      })();
+    }
     return valueStatement<string>(this.db, 'SELECT session_id FROM session_refold').all();
   }
 

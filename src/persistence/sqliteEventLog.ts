@@ -175,8 +175,10 @@ export class SqliteEventLog implements EventLog {
     return this.sessionStatus.listSessions(status, limit);
   }
 
-  sessionsToRefold(): string[] {
-    return this.sessionStatus.toRefold();
+  sessionsToRefold(add: readonly string[] = []): string[] {
+    // Hint: saves queued on the writer thread land first (as for saveRefolded).
+    if (add.length > 0) this.threaded?.settle();
+    return this.sessionStatus.toRefold(add);
   }
 
   saveRefolded(rows: readonly SessionStatusRow[], gone: readonly string[]): void {

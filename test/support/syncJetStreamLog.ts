@@ -146,8 +146,8 @@ class ProxyLog implements EventLog {
   listSessions(status: string | undefined, limit: number): SessionStatusRow[] {
     return this.call('listSessions', [status, limit]) as SessionStatusRow[];
   }
-  sessionsToRefold(): string[] {
-    return this.call('sessionsToRefold') as string[];
+  sessionsToRefold(add?: readonly string[]): string[] {
+    return this.call('sessionsToRefold', [add]) as string[];
   }
   saveRefolded(rows: readonly SessionStatusRow[], gone: readonly string[]): void {
     this.call('saveRefolded', [rows, gone]);

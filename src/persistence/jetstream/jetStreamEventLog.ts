@@ -189,8 +189,8 @@ export class JetStreamEventLog implements EventLog {
     return this.parts.replica.listSessions(status, limit);
   }
 
-  sessionsToRefold(): string[] {
-    return this.parts.replica.sessionsToRefold();
+  sessionsToRefold(add?: readonly string[]): string[] {
+    return this.parts.replica.sessionsToRefold(add);
   }
 
   saveRefolded(rows: readonly SessionStatusRow[], gone: readonly string[]): void {
