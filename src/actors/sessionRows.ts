@@ -8,8 +8,8 @@ const NO_ROWS: readonly SessionStatusRow[] = [];
  * When a fold's session_status row is written. A row holds its session's status and newest offset: it is saved at
  * once when the status moves (or none is saved yet); when only the offset moves it waits until `take` (each sweep,
  * and before a listing reads the rows or the process stops), so a session folded many times a second is written once.
- * Hint: writing every fold wrote each of ingest-ws-batch's 1,000 sessions many times a second (+0.5 µs per event on the
- * I/O thread with the inline writer). The projection's high-water must not pass a record a waiting row does not show
+ * Hint: writing every fold wrote each of ingest-ws-batch's 1,000 sessions many times a second (bench/HISTORY.md,
+ * 2026-12-04). The projection's high-water must not pass a record a waiting row does not show
  * yet: `cap` bounds it below the first record folded into any waiting row.
  */
 export class SessionRows {
