@@ -14,7 +14,8 @@ const ROWS_PER_PROBE = 16;
 /**
  * Delete every event below `boundary`, with its producer ids, its share of the type counters and the session rows it
  * leaves stale (see forgetDeletedSessions), in one transaction (IMMEDIATE: it reads before it writes, and the writer
- * thread may commit in between); next_offset is saved with it so offsets are never reused. Returns the number of events deleted.
+ * thread may commit in between); next_offset is saved with it so offsets are never reused. Returns the number of
+ * events deleted.
  */
 export function deleteBelow(db: Database.Database, meta: LogMeta, boundary: number, nextOffset: number): number {
   return db

@@ -56,6 +56,16 @@ const tableOf = (path: string, sql: string): unknown[] => {
   }
 };
 
+/** Change the file as another program would (here: an older version of the server). */
+const writeTo = (path: string, sql: string): void => {
+  const db = new Database(path);
+  try {
+    db.exec(sql);
+  } finally {
+    db.close();
+  }
+};
+
 describe('retention and the session projections', () => {
   it('drops the rows and snapshots of sessions it leaves without records, queues the touched ones left, keeps the rest', () => {
     const log = openLog();
@@ -91,9 +101,7 @@ describe('retention and the session projections', () => {
       if (deleted) first.deleteBefore(1_500);
       first.close();
       // The older rule: its high-water under another key, none under this version's.
-      const db = new Database(path);
-      db.prepare("DELETE FROM meta WHERE key = 'session_rows_upto'").run();
-      db.close();
+      writeTo(path, "DELETE FROM meta WHERE key = 'session_rows_upto'");
       const reopened = openLog(path);
       expect(reopened.sessionsFoldedUpTo()).toBe(0);
       expect(reopened.listSessions(undefined, 10).map((row) => row.session_id)).toEqual(deleted ? [] : ['a', 'b']);
@@ -116,9 +124,7 @@ describe('retention and the session projections', () => {
     expect(same.sessionsFoldedUpTo()).toBe(4);
     same.close();
     // An older version deletes offsets 2 and 3 and leaves every row as it was.
-    const db = new Database(path);
-    db.prepare('DELETE FROM events WHERE offset < 4').run();
-    db.close();
+    writeTo(path, 'DELETE FROM events WHERE offset < 4');
     const reopened = openLog(path);
     expect(reopened.sessionsFoldedUpTo()).toBe(0);
     expect(reopened.listSessions(undefined, 10)).toEqual([]);

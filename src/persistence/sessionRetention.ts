@@ -24,8 +24,8 @@ export function stampLogFirst(db: Database.Database, meta: LogMeta, nextOffset: 
  * session's last folded record, so a touched session whose row lies below `boundary` has nothing left: its row and
  * snapshot go. One with records left is queued in session_refold: its status may follow from the deleted records,
  * so the session actors fold it again from what is left (a crash before they do leaves the queue for the next start).
- * Hint: a session whose newer records were not folded yet also has a row below the boundary; the registry folds
- * every session it holds records for from the log after a delete, which saves its row again.
+ * Hint: a session whose newer records were not in its row yet also has a row below the boundary; the registry queues
+ * every such session (sessionsToRefold) right after the delete and folds it from the log, which saves its row again.
  */
 export function forgetDeletedSessions(db: Database.Database, boundary: number): void {
   const touched = selectTuples<[string, number]>(
@@ -34,18 +34,27 @@ export function forgetDeletedSessions(db: Database.Database, boundary: number): 
       '(SELECT session_id FROM events WHERE offset < ? AND session_id IS NOT NULL)',
     boundary,
   );
-  if (touched.length === 0) return;
-  const forget = db.prepare<[string]>('DELETE FROM session_status WHERE session_id = ?');
-  const forgetSnapshot = db.prepare<[string]>('DELETE FROM session_snapshot WHERE session_id = ?');
-  const refold = db.prepare<[string]>('INSERT OR IGNORE INTO session_refold(session_id) VALUES (?)');
-  for (const [sessionId, offset] of touched) {
-    if (offset >= boundary) {
-      refold.run(sessionId);
-      continue;
-    }
-    forget.run(sessionId);
-    forgetSnapshot.run(sessionId);
-  }
+  const left: string[] = [];
+  const gone: string[] = [];
+  for (const [sessionId, offset] of touched) (offset >= boundary ? left : gone).push(sessionId);
+  queueRefold(db, left);
+  forgetSessions(db, gone);
+}
+
+/** Queue sessions to be folded again from the log (the caller's transaction, if any). */
+export function queueRefold(db: Database.Database, sessionIds: readonly string[]): void {
+  if (sessionIds.length === 0) return;
+  const queue = db.prepare<[string]>('INSERT OR IGNORE INTO session_refold(session_id) VALUES (?)');
+  for (const sessionId of sessionIds) queue.run(sessionId);
+}
+
+/** Drop sessions' rows and snapshots and take them off the refold queue (the caller's transaction, if any). */
+export function forgetSessions(db: Database.Database, sessionIds: readonly string[]): void {
+  if (sessionIds.length === 0) return;
+  const statements = ['session_status', 'session_snapshot', 'session_refold'].map((table) =>
+    db.prepare<[string]>(`DELETE FROM ${table} WHERE session_id = ?`),
+  );
+  for (const sessionId of sessionIds) for (const statement of statements) statement.run(sessionId);
 }
 
 /**

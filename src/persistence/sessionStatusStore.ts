@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { SavedSession, SessionSnapshotRow, SessionStatusRow } from './eventLog.js';
 import type { LogMeta } from './logMeta.js';
-import { migrateSessionRows } from './sessionRetention.js';
+import { forgetSessions, migrateSessionRows, queueRefold } from './sessionRetention.js';
 import { lazyStatement, tupleStatement, valueStatement } from './sqlRows.js';
 
 /** A session_status row: session id, status, offset of the change. */
@@ -145,12 +145,7 @@ export class SessionStatusStore {
 
   /** The sessions whose rows wait to be folded again (saveRefolded), after queueing `add` in one transaction. */
   toRefold(add: readonly string[]): string[] {
-    if (add.length > 0) {
-      const queue = this.db.prepare<[string]>('INSERT OR IGNORE INTO session_refold(session_id) VALUES (?)');
-      this.db.transaction(() => {
-        for (const sessionId of add) queue.run(sessionId);
-      })();
-    }
+    if (add.length > 0) this.db.transaction(() => queueRefold(this.db, add))();
     return valueStatement<string>(this.db, 'SELECT session_id FROM session_refold').all();
   }
 
@@ -161,18 +156,12 @@ export class SessionStatusStore {
    */
   saveRefolded(rows: readonly SessionStatusRow[], gone: readonly string[]): void {
     const dequeue = this.db.prepare<[string]>('DELETE FROM session_refold WHERE session_id = ?');
-    const forget = this.db.prepare<[string]>('DELETE FROM session_status WHERE session_id = ?');
-    const forgetSnapshot = this.db.prepare<[string]>('DELETE FROM session_snapshot WHERE session_id = ?');
     this.db.transaction(() => {
       for (const row of rows) {
         this.upsert.run(row.session_id, row.status, row.offset);
         dequeue.run(row.session_id);
       }
-      for (const sessionId of gone) {
-        forget.run(sessionId);
-        forgetSnapshot.run(sessionId);
-        dequeue.run(sessionId);
-      }
+      forgetSessions(this.db, gone);
     })();
   }
 
