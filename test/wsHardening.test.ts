@@ -145,6 +145,26 @@ describe('WebSocket input that used to kill the server or was stored wrong', () 
     const { client: clean, ack: cleanAck } = await subscribe(t.wsBase, { session_id: 'ok' });
     clients.push(clean);
     expect(cleanAck).not.toHaveProperty('ignored');
+    const { client: typed, ack: typedAck } = await subscribe(t.wsBase, { type: 'bogus', session_id: 'ok' });
+    clients.push(typed);
+    expect(typedAck.ignored).toEqual(['type']);
+  });
+
+  it('refuses update_filters as the first message and subscribes nothing, then takes the subscription', async () => {
+    const client = await WsClient.open(`${t.wsBase}/ws/subscribe`);
+    clients.push(client);
+    client.send({ type: 'update_filters', filters: { session_id: 'ok' } });
+    expect(await client.next()).toMatchObject({
+      status: 'error',
+      message: expect.stringMatching(/^type: "update_filters" changes a subscription, and this connection has none/),
+    });
+    client.send({ session_id: 'ok' });
+    expect(await client.next()).toMatchObject({ status: 'subscribed', filters: { session_id: 'ok' } });
+    client.send({ session_id: 'again' });
+    expect(await client.next()).toMatchObject({
+      status: 'error',
+      message: expect.stringContaining('type: is required; expected "ping" or "update_filters" (this connection is'),
+    });
   });
 
   it('does not claim retention deleted anything for from_offset 0 on a log that was never trimmed', async () => {

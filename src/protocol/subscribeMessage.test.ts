@@ -101,11 +101,13 @@ describe('parseFilters', () => {
 });
 
 describe('ignored keys', () => {
-  it('lists subscribe keys that are not part of the protocol, but not "type"', () => {
+  it('lists subscribe keys that are not part of the protocol, and "type" unless it says "subscribe"', () => {
     expect(
       ignoredSubscribeKeys({ sessionId: 'a', session_id: 'b', type: 'subscribe', from_offset: 1, extra: 1 }),
     ).toEqual(['sessionId', 'extra']);
     expect(ignoredSubscribeKeys({ session_id: 'b' })).toEqual([]);
+    expect(ignoredSubscribeKeys({ type: 'bogus', sessionId: 'a' })).toEqual(['type', 'sessionId']);
+    expect(ignoredSubscribeKeys({ type: null })).toEqual(['type']);
     expect(ignoredSubscribeKeys([1, 2])).toEqual([]);
     expect(parseSubscribe({ sessionId: 'a' }).ok).toBe(true);
   });

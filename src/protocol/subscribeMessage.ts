@@ -111,9 +111,14 @@ function unknownKeys(raw: unknown, known: ReadonlySet<string>): string[] {
   return Object.keys(raw).filter((key) => !known.has(key));
 }
 
-/** Keys of a subscribe message that are not part of the protocol (old clients send extras; a typo shows up here). */
+/**
+ * Keys of a subscribe message that are not part of the protocol (old clients send extras; a typo shows up here),
+ * and `type` when it is not "subscribe": the message was read as the subscription whatever `type` said.
+ */
 export function ignoredSubscribeKeys(raw: unknown): string[] {
-  return unknownKeys(raw, SUBSCRIBE_KEYS);
+  const ignored = unknownKeys(raw, SUBSCRIBE_KEYS);
+  const type = typeof raw === 'object' && raw !== null && 'type' in raw ? raw.type : 'subscribe';
+  return type === 'subscribe' ? ignored : ['type', ...ignored];
 }
 
 /** Keys of an update_filters message, top level and inside `filters`, that are not part of the protocol. */

@@ -16,13 +16,19 @@ describe('parseSubscriberMessage, subscribe phase', () => {
     expect(parseSubscriberMessage({ type: 'ping', from_offset: 'x' }, 'subscribe')).toEqual({ type: 'ping' });
   });
 
-  it('reads any other type as the subscription (the old service does not look at it)', () => {
-    const parsed = parseSubscriberMessage({ type: 'update_filters', filters: {} }, 'subscribe');
-    expect(parsed).toEqual({
+  it('reads any other type as the subscription (the old service does not look at it), listing it as ignored', () => {
+    expect(parseSubscriberMessage({ type: 'bogus', session_id: 's' }, 'subscribe')).toEqual({
       type: 'subscribe',
-      request: { filter: {}, from_offset: null, batch: false, checkpoints: false },
-      ignored: ['filters'],
+      request: { filter: { session_id: 's' }, from_offset: null, batch: false, checkpoints: false },
+      ignored: ['type'],
     });
+    expect(parseSubscriberMessage({ type: 'subscribe', session_id: 's' }, 'subscribe')).toMatchObject({ ignored: [] });
+  });
+
+  it('refuses update_filters before the subscription instead of subscribing to every event', () => {
+    const parsed = parseSubscriberMessage({ type: 'update_filters', filters: { session_id: 's' } }, 'subscribe');
+    expect(parsed).toEqual({ type: 'error', message: expect.stringMatching(/^type: "update_filters" changes a /) });
+    expect(parsed.type === 'error' && parsed.message).toContain('nothing was subscribed');
   });
 
   it.each([[[]], [[{ session_id: 's' }]], [null], ['x'], [3]])('refuses %j as not a JSON object', (raw) => {
@@ -79,17 +85,17 @@ describe('parseSubscriberMessage, live phase', () => {
     });
   });
 
+  const already = 'this connection is already subscribed: change its filter with update_filters';
   it.each([
-    [{ type: 'subscribe' }, '"subscribe"'],
-    [{ session_id: 's' }, 'null'],
-    [[1], 'null'],
-    [5, 'null'],
-    [{ type: 7 }, '7'],
-  ])('refuses %j as an unknown message type', (raw, shown) => {
-    expect(parseSubscriberMessage(raw, 'live')).toEqual({
-      type: 'error',
-      message: `unknown message type ${shown}; expected "ping" or "update_filters"`,
-    });
+    [{ type: 'subscribe' }, `unknown message type "subscribe"; expected "ping" or "update_filters" (${already})`],
+    [{ type: 7 }, 'unknown message type 7; expected "ping" or "update_filters"'],
+    [{ session_id: 's' }, `type: is required; expected "ping" or "update_filters" (${already})`],
+    [{ type: null }, `type: is required; expected "ping" or "update_filters" (${already})`],
+    [[1], 'message: must be a JSON object with a "type"; expected "ping" or "update_filters"'],
+    [5, 'message: must be a JSON object with a "type"; expected "ping" or "update_filters"'],
+    [null, 'message: must be a JSON object with a "type"; expected "ping" or "update_filters"'],
+  ])('refuses %j, saying what is wrong with it', (raw, message) => {
+    expect(parseSubscriberMessage(raw, 'live')).toEqual({ type: 'error', message });
   });
 
   it.each([[[]], ['x'], [3]])('refuses filters %j, naming "filters"', (filters) => {

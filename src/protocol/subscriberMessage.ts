@@ -28,8 +28,9 @@ export type SubscriberMessageResult =
   | { readonly type: 'ignore' };
 
 /**
- * Where the connection is: before its subscription every message but a ping is the subscribe message (its `type`,
- * if any, is not looked at, as in the old service); after it, messages are told apart by `type`.
+ * Where the connection is: before its subscription every message but a ping is the subscribe message (any `type` but
+ * "update_filters" is read as it, as the old service did, and listed as ignored unless it is "subscribe"); after it,
+ * messages are told apart by `type`.
  */
 export type SubscriberPhase = 'subscribe' | 'live';
 
@@ -63,12 +64,27 @@ const UpdateFiltersSchema = v.pipe(
 /** The first message: a ping, or the subscription. */
 export const SubscribePhaseSchema = v.variant('type', [PingSchema, SubscribeMessageSchema], SUBSCRIBE_NOT_OBJECT);
 
+const LIVE_TYPES = 'expected "ping" or "update_filters"';
+const LIVE_NOT_OBJECT = `message: must be a JSON object with a "type"; ${LIVE_TYPES}`;
+const SUBSCRIBED_ALREADY = 'this connection is already subscribed: change its filter with update_filters';
+
 /** Messages after the subscription, told apart by `type`. */
 export const LivePhaseSchema = v.variant('type', [PingSchema, UpdateFiltersSchema], (issue) => {
-  // Hint: with a path the issue's input is the `type` value; without, the message was not an object (no type).
-  const type = issue.path === undefined ? undefined : issue.input;
-  return `unknown message type ${JSON.stringify(type ?? null)}; expected "ping" or "update_filters"`;
+  // Hint: with a path the issue's input is the `type` value; without, the message was not an object.
+  if (issue.path === undefined) return LIVE_NOT_OBJECT;
+  const type = issue.input;
+  if (type === undefined || type === null) return `type: is required; ${LIVE_TYPES} (${SUBSCRIBED_ALREADY})`;
+  const again = type === 'subscribe' ? ` (${SUBSCRIBED_ALREADY})` : '';
+  return `unknown message type ${JSON.stringify(type)}; ${LIVE_TYPES}${again}`;
 });
+
+/**
+ * The refusal of update_filters as the first message. Hint: read as the subscription, its `filters` would be an
+ * unknown key and the connection would get every event, which is not what a client sending a filter means.
+ */
+const UPDATE_BEFORE_SUBSCRIBE =
+  'type: "update_filters" changes a subscription, and this connection has none yet: the first message is the ' +
+  'subscription itself, e.g. {"session_id":"…","event_types":[…]}; nothing was subscribed';
 
 /** The parse failure as the reply text: an unknown `type` alone (live phase), else every field and its reason. */
 function errorOf(issues: readonly v.BaseIssue<unknown>[], phase: SubscriberPhase): { type: 'error'; message: string } {
@@ -83,15 +99,22 @@ export function parseSubscriberMessage(value: unknown, phase: SubscriberPhase): 
   if (phase === 'subscribe') {
     // Hint: v.variant and v.object accept arrays, which would subscribe `[]` to everything.
     if (Array.isArray(value)) return { type: 'error', message: `message: ${SUBSCRIBE_NOT_OBJECT}` };
+    if (typeOf(value) === 'update_filters') return { type: 'error', message: UPDATE_BEFORE_SUBSCRIBE };
     const result = v.safeParse(SubscribePhaseSchema, value);
     if (!result.success) return errorOf(result.issues, phase);
     return withIgnored(result.output, ignoredSubscribeKeys(value));
   }
+  if (Array.isArray(value)) return { type: 'error', message: LIVE_NOT_OBJECT };
   const result = v.safeParse(LivePhaseSchema, value);
   if (!result.success) return errorOf(result.issues, phase);
   const misplaced = result.output.type === 'update_filters' ? misplacedFilterKeys(value) : [];
   if (misplaced.length > 0) return { type: 'error', message: misplacedMessage(misplaced) };
   return withIgnored(result.output, ignoredFilterKeys(value));
+}
+
+/** The `type` of a message that is an object, else undefined. */
+function typeOf(value: unknown): unknown {
+  return typeof value === 'object' && value !== null ? (value as { type?: unknown }).type : undefined;
 }
 
 /** The refusal of an update_filters message with filter keys beside `filters` (the filter is left as it was). */
