@@ -625,8 +625,14 @@ describe('Publisher on a scripted socket and a manual clock', () => {
       [() => publisher.publish(untyped('x')), 'event must be an object, got string'],
       [() => publisher.publishBatch([valid, untyped(5)]), '[1]: event must be an object, got number'],
       [() => publisher.publishBatch([untyped([]), valid]), '[0]: event must be an object, got an array'],
-      [() => publisher.publish({ ...valid, payload: { n: 1n } }), 'event cannot be sent as JSON: '],
-      [() => publisher.publish({ ...valid, payload: cyclic }), 'event cannot be sent as JSON: '],
+      [
+        () => publisher.publish({ ...valid, payload: { n: 1n } }),
+        'event cannot be sent as JSON: payload.n is a BigInt (1n), which JSON cannot carry: send it as a string',
+      ],
+      [
+        () => publisher.publishBatch([valid, { ...valid, payload: cyclic }]),
+        '[1]: event cannot be sent as JSON: payload.self refers back to payload (a cycle)',
+      ],
       [
         () => publisher.publish({ ...valid, payload: { scores: [1, 0 / 0] } }),
         'event cannot be sent as JSON: payload.scores[1] is NaN, which JSON would send as null',

@@ -1,6 +1,7 @@
 import { nulledValueIn } from '../protocol/nulledValues.js';
 import { type Unit, withId } from './publishBatcher.js';
 import type { PublishAck, PublishEvent } from './types.js';
+import { unsendableValueIn } from './unsendableValue.js';
 
 /** What every unit of one publisher shares: its id maker, and whom to tell when a unit settles. */
 export interface UnitContext {
@@ -119,9 +120,8 @@ function eventJson(event: unknown, where: string): string {
   try {
     json = JSON.stringify(event);
   } catch (error) {
-    throw new TypeError(
-      `${where}event cannot be sent as JSON: ${error instanceof Error ? error.message : String(error)}`,
-    );
+    const named = unsendableValueIn(event) ?? (error instanceof Error ? error.message : String(error));
+    throw new TypeError(`${where}event cannot be sent as JSON: ${named}`);
   }
   // Hint: an object whose toJSON gives a non-object (a Date gives a string) would be sent as something else.
   if (json === undefined || !json.startsWith('{'))
