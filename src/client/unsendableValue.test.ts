@@ -6,7 +6,9 @@ describe('unsendableValueIn', () => {
     expect(unsendableValueIn({ payload: { deep: { b: 1n } } })).toBe(
       'payload.deep.b is a BigInt (1n), which JSON cannot carry: send it as a string',
     );
-    expect(unsendableValueIn({ payload: { list: [1, { x: [2n] }] } })).toMatch(/^payload\.list\[1\]\.x\[0\] is a BigInt/);
+    expect(unsendableValueIn({ payload: { list: [1, { x: [2n] }] } })).toMatch(
+      /^payload\.list\[1\]\.x\[0\] is a BigInt/,
+    );
   });
 
   it('names a cycle by where it closes and what it refers back to', () => {

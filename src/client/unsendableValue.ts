@@ -1,3 +1,5 @@
+import { hasToJson } from '../protocol/nulledValues.js';
+
 /**
  * Where a value holds what makes JSON.stringify throw, named for an error message: a BigInt
  * (`payload.score is a BigInt`) or a cycle (`payload.self refers back to payload`). Hint: called only after
@@ -16,7 +18,8 @@ export function unsendableValueIn(value: unknown): string | null {
 function walk(raw: unknown, key: string, path: string, ancestors: { value: object; path: string }[]): string | null {
   const value = hasToJson(raw) ? raw.toJSON(key) : raw;
   const shown = path === '' ? 'the event' : path;
-  if (typeof value === 'bigint') return `${shown} is a BigInt (${value}n), which JSON cannot carry: send it as a string`;
+  if (typeof value === 'bigint')
+    return `${shown} is a BigInt (${value}n), which JSON cannot carry: send it as a string`;
   if (typeof value !== 'object' || value === null) return null;
   const back = ancestors.find((a) => a.value === value);
   if (back !== undefined) return `${shown} refers back to ${back.path === '' ? 'the event' : back.path} (a cycle)`;
@@ -31,8 +34,4 @@ function walk(raw: unknown, key: string, path: string, ancestors: { value: objec
   }
   ancestors.pop();
   return null;
-}
-
-function hasToJson(value: unknown): value is { toJSON(key: string): unknown } {
-  return typeof value === 'object' && value !== null && typeof (value as { toJSON?: unknown }).toJSON === 'function';
 }

@@ -40,7 +40,8 @@ function found(key: string, raw: unknown, inArray: boolean): NulledValue | null 
   return null;
 }
 
-function hasToJson(value: unknown): value is { toJSON(key: string): unknown } {
+/** True for an object with a toJSON method, which JSON.stringify calls. */
+export function hasToJson(value: unknown): value is { toJSON(key: string): unknown } {
   return typeof value === 'object' && value !== null && typeof (value as { toJSON?: unknown }).toJSON === 'function';
 }
 
