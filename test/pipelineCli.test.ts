@@ -161,6 +161,24 @@ describe('event-pipeline CLI', () => {
     expect((await readLog(b.base)).length).toBe(2_500);
   });
 
+  it('tail -n past one page prints that many of the latest, oldest first; --from head without --follow is refused', async () => {
+    const s = await server('pages');
+    expect((await cli(['publish', '--url', s.base], ndjson(2_500))).code).toBe(0);
+    const offsetsOf = (stdout: string) =>
+      stdout
+        .trim()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { offset: number }).offset);
+    const many = await cli(['tail', '--url', s.base, '-n', '2100', '--json']);
+    expect(many.code, many.stderr).toBe(0);
+    expect(offsetsOf(many.stdout)).toEqual(Array.from({ length: 2_100 }, (_, i) => 401 + i));
+    const all = await cli(['tail', '--url', s.base, '-n', '5000', '--json']);
+    expect(offsetsOf(all.stdout)).toEqual(Array.from({ length: 2_500 }, (_, i) => 1 + i));
+    const head = await cli(['tail', '--url', s.base, '--from', 'head']);
+    expect([head.code, head.stdout]).toEqual([2, '']);
+    expect(head.stderr).toContain('--from head: prints nothing without --follow; use -n N for the latest events');
+  });
+
   it('publish reports each rejected line with its field and exits 1; tail, stats and sessions read the log', async () => {
     const s = await server('c');
     const input = `${ndjson(3)}{"event_type":"quiz_started","source":"bad source!"}\nnot json\n`;

@@ -16,14 +16,14 @@ import { checkServer, getJson } from './restClient.js';
 const USAGE = `usage: event-pipeline tail [--session S] [--user U] [--source S] [--type T ...] [--from N|head] [--follow] [--json] [-n N]
 
 Print matching events, human-readable (or NDJSON with --json). Without --follow: the last -n events (default 10),
-or every event from --from N up to the head. With --follow: from --from (default head), live, resuming by offset
+or every event from --from N up to the head (--from head needs --follow). With --follow: from --from (default head), live, resuming by offset
 across server restarts.
 
   --session, --user, --source   filters
   --type T           event type (repeatable)
   --from N|head      first offset
   --follow, -f       keep following live
-  -n N               how many of the latest events without --from (default 10)
+  -n N               how many of the latest events without --from (default 10; any number, read in pages)
   --json             one JSON record per line
 ${SERVER_USAGE}
 
@@ -67,6 +67,41 @@ function queryOf(filters: {
   return params.toString();
 }
 
+type Server = ReturnType<typeof serverOf>;
+const PAGE = 1000;
+
+/** The latest `count` matching events, oldest first, read newest first in pages of the server's limit. */
+async function* latestEvents(server: Server, query: string, count: number): AsyncGenerator<EventRecord> {
+  const newestFirst: EventRecord[] = [];
+  let before = '';
+  while (newestFirst.length < count) {
+    const limit = Math.min(count - newestFirst.length, PAGE);
+    const page = (await getJson(
+      server.url,
+      `events?${query}&order=desc&limit=${limit}${before}`,
+      server.apiKey,
+    )) as EventRecord[];
+    newestFirst.push(...page);
+    if (page.length < limit) break;
+    before = `&before_offset=${page[page.length - 1]!.offset}`;
+  }
+  yield* newestFirst.reverse();
+}
+
+/** Every matching event from offset `from` up to the head, in pages. */
+async function* eventsFrom(server: Server, query: string, from: number): AsyncGenerator<EventRecord> {
+  for (let after = from - 1; ; ) {
+    const page = (await getJson(
+      server.url,
+      `events?${query}&order=asc&limit=${PAGE}&after_offset=${after}`,
+      server.apiKey,
+    )) as EventRecord[];
+    if (page.length === 0) return;
+    yield* page;
+    after = page[page.length - 1]!.offset;
+  }
+}
+
 /** `event-pipeline tail`. */
 export const tailCommand: Command = {
   name: 'tail',
@@ -83,6 +118,9 @@ export const tailCommand: Command = {
     const from =
       values.from === undefined || values.from === 'head' ? values.from : integerFlag('from', values.from, 1);
     const lines = integerFlag('n', values.n, 1) ?? 10;
+    // Hint: from the head up to the head is nothing; said, rather than printing the last 10 as if --from were absent.
+    if (from === 'head' && values.follow !== true)
+      throw new UsageError('--from head: prints nothing without --follow; use -n N for the latest events');
     const server = serverOf(values, io.env);
     const filters = {
       session: values.session,
@@ -95,25 +133,9 @@ export const tailCommand: Command = {
     await checkServer(server.url, server.apiKey);
     if (values.follow !== true) {
       const query = queryOf(filters);
-      if (typeof from !== 'number') {
-        const latest = (await getJson(
-          server.url,
-          `events?${query}&order=desc&limit=${Math.min(lines, 1000)}`,
-          server.apiKey,
-        )) as EventRecord[];
-        for (const record of latest.reverse()) print(record);
-        return EXIT.ok;
-      }
-      for (let after = from - 1; ; ) {
-        const page = (await getJson(
-          server.url,
-          `events?${query}&order=asc&limit=1000&after_offset=${after}`,
-          server.apiKey,
-        )) as EventRecord[];
-        if (page.length === 0) return EXIT.ok;
-        for (const record of page) print(record);
-        after = page[page.length - 1]!.offset;
-      }
+      const records = typeof from === 'number' ? eventsFrom(server, query, from) : latestEvents(server, query, lines);
+      for await (const record of records) print(record);
+      return EXIT.ok;
     }
     const sub = subscribe({
       url: server.url,
