@@ -231,6 +231,19 @@ describe('/docs', () => {
     expect(ws.text).toContain('Checkpoint');
   });
 
+  it('sends /docs/ to /docs, under the /api/v1 prefix too, where the page and its relative links work', async () => {
+    for (const prefix of ['', '/api/v1']) {
+      const slash = await call(`${ts.base}${prefix}/docs/`, { redirect: 'manual' });
+      expect(slash.status).toBe(308);
+      expect(new URL(slash.headers.get('location')!, `${ts.base}${prefix}/docs/`).href).toBe(
+        `${ts.base}${prefix}/docs`,
+      );
+      const followed = await call(`${ts.base}${prefix}/docs/`);
+      expect(followed.status).toBe(200);
+      expect(followed.text).toContain('docs/swagger-ui-bundle.js');
+    }
+  });
+
   it('is public with REQUIRE_AUTH=true (the documents hold no data), while the API is not', async () => {
     const auth = await startTestServer({ REQUIRE_AUTH: 'true', API_KEY: 'k' });
     try {

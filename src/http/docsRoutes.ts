@@ -87,6 +87,20 @@ export function docsRoutes(documents: () => ApiDocuments): RouteSpec[] {
       docOf('The WebSocket protocol (AsyncAPI 3)', 'application/json', 'The AsyncAPI document'),
     ),
     fixed('/docs', SWAGGER_PAGE, 'text/html; charset=utf-8', docOf('Swagger UI', 'text/html', 'HTML page'), true),
+    // Hint: /docs/ is what a browser or a hand-typed URL often asks for; the page's relative links need /docs.
+    {
+      method: 'GET',
+      pattern: '/docs/',
+      rate: 'none',
+      auth: false,
+      doc: {
+        summary: 'Swagger UI',
+        tag: 'operator',
+        responses: { 308: { description: 'To ../docs', mediaType: 'text/plain' } },
+      },
+      handler: (_info, reply) =>
+        reply.send(308, 'See ../docs\n', { Location: '../docs', 'Content-Type': 'text/plain' }),
+    },
     {
       ...fixed('/docs/ws', '', 'text/html', docOf('The WebSocket protocol', 'text/html', 'HTML page')),
       handler: (_info, reply) =>
