@@ -26,6 +26,17 @@ export interface EventInput {
 }
 
 const SOURCE_PATTERN = /^[A-Za-z0-9_.-]+$/;
+const SOURCE_CHARACTERS = 'may contain only letters, digits, "_", "." and "-"';
+
+/**
+ * Why a `source` filter can never match, or null when it can (empty: no filter). Hint: a subscription or query on a
+ * source no event can have would wait or page forever for nothing; it is refused naming the rule instead.
+ */
+export function sourceFilterProblem(source: string): string | null {
+  if (source === '') return null;
+  if (source.length > 100) return "must be at most 100 characters, as an event's source is";
+  return SOURCE_PATTERN.test(source) ? null : `${SOURCE_CHARACTERS}, as an event's source does`;
+}
 const PRODUCER_ID_PATTERN = /^[A-Za-z0-9_.:-]+$/;
 
 /** True for a JSON object (not null, not an array). */
@@ -42,7 +53,7 @@ export const EventInputSchema = v.object(
       v.minLength(1, 'must not be empty'),
       v.maxLength(100, 'must be at most 100 characters'),
       wellFormed,
-      pattern(SOURCE_PATTERN, 'may contain only letters, digits, "_", "." and "-"'),
+      pattern(SOURCE_PATTERN, SOURCE_CHARACTERS),
     ),
     session_id: optionalKey('session_id', 200, 'stored'),
     user_id: optionalKey('user_id', 200, 'stored'),

@@ -125,6 +125,18 @@ describe('parseEventQuery', () => {
     });
   });
 
+  it('refuses a source filter no event can have, naming the rule', () => {
+    expect(parse({ source: 'a b' })).toEqual({
+      ok: false,
+      status: 422,
+      issues: [
+        { field: 'source', message: 'may contain only letters, digits, "_", "." and "-", as an event\'s source does' },
+      ],
+    });
+    expect(parse({ source: 'x'.repeat(101) })).toMatchObject({ ok: false, issues: [{ field: 'source' }] });
+    expect(parse({ source: 'x'.repeat(100) }).ok).toBe(true);
+  });
+
   it('passes session_id, user_id and source through as filters', () => {
     const result = parse({ session_id: 's 1', user_id: 'u/1', source: 'svc' });
     expect(result.ok && result.value.filter).toEqual({ session_id: 's 1', user_id: 'u/1', source: 'svc' });

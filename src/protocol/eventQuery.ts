@@ -1,4 +1,5 @@
 import type { EventFilter } from './eventFilter.js';
+import { sourceFilterProblem } from './eventInput.js';
 import { type EventType, isEventType, unknownEventType } from './eventTypes.js';
 import { type Issue, preview } from './issue.js';
 import { parseLimit } from './queryParams.js';
@@ -99,6 +100,9 @@ export function parseEventQuery(params: ReadonlyMap<string, string>): QueryParse
       else issues.push({ field: 'event_type', message: unknownEventType(name) });
     }
   }
+  const source = params.get('source');
+  const sourceProblem = source === undefined ? null : sourceFilterProblem(source);
+  if (sourceProblem !== null) issues.push({ field: 'source', message: sourceProblem });
   if (issues.length > 0) return { ok: false, status: 422, issues };
 
   const filter: { -readonly [K in keyof EventFilter]: EventFilter[K] } = {};

@@ -57,7 +57,13 @@ const filterParameters: ParameterDoc[] = [
   },
   { name: 'session_id', in: 'query', description: 'Only this session', schema: text(200), example: 'sess_42' },
   { name: 'user_id', in: 'query', description: 'Only this user', schema: text(200), example: 'user_7' },
-  { name: 'source', in: 'query', description: 'Only this producer', schema: text(200), example: 'quiz-service' },
+  {
+    name: 'source',
+    in: 'query',
+    description: 'Only this producer (a source no event can have is refused: 1-100 of [A-Za-z0-9_.-])',
+    schema: { type: 'string', maxLength: 100, pattern: '^[A-Za-z0-9_.-]*$' },
+    example: 'quiz-service',
+  },
 ];
 const isoParameter = (name: string, description: string): ParameterDoc => ({
   name,

@@ -100,6 +100,24 @@ describe('parseFilters', () => {
   });
 });
 
+describe('the source filter', () => {
+  it('is refused when no event could have it, in the subscription and in filters, and "" still means none', () => {
+    const subscribed = parseSubscribe({ source: 'quiz engine' });
+    expect(subscribed).toEqual({
+      ok: false,
+      issues: [
+        { field: 'source', message: 'may contain only letters, digits, "_", "." and "-", as an event\'s source does' },
+      ],
+    });
+    expect(parseFilters({ source: 'x'.repeat(101) })).toEqual({
+      ok: false,
+      issues: [{ field: 'filters.source', message: "must be at most 100 characters, as an event's source is" }],
+    });
+    expect(parseFilters({ source: '' })).toEqual({ ok: true, value: {} });
+    expect(parseFilters({ source: 'quiz-engine.v2_1' })).toEqual({ ok: true, value: { source: 'quiz-engine.v2_1' } });
+  });
+});
+
 describe('ignored keys', () => {
   it('lists subscribe keys that are not part of the protocol, and "type" unless it says "subscribe"', () => {
     expect(

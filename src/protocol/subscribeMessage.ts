@@ -1,5 +1,6 @@
 import * as v from 'valibot';
 import type { EventFilter } from './eventFilter.js';
+import { sourceFilterProblem } from './eventInput.js';
 import { EVENT_TYPES, type EventType, unknownEventType } from './eventTypes.js';
 import { type ParseResult, prefixIssues } from './issue.js';
 import { issuesFromValibot } from './issuesFromValibot.js';
@@ -21,7 +22,17 @@ const FilterEntries = {
   ),
   session_id: optionalKey('session_id', 200, 'filter'),
   user_id: optionalKey('user_id', 200, 'filter'),
-  source: optionalKey('source', 200, 'filter'),
+  source: v.optional(
+    v.nullable(
+      v.pipe(
+        v.string('source must be a string'),
+        v.check<string, (issue: v.CheckIssue<string>) => string>(
+          (text) => sourceFilterProblem(text) === null,
+          (issue) => sourceFilterProblem(issue.input) ?? '',
+        ),
+      ),
+    ),
+  ),
 };
 
 /** The subscription's own keys (besides the filter). */
