@@ -104,6 +104,48 @@ describe('projections catch up from the log at open', () => {
     expect(listed(third)).toEqual(foldStatuses(scanLog(path)));
   });
 
+  it('a read between a commit and its routing does not fold that commit early, so it is folded once when routed', () => {
+    dir = mkdtempSync(join(tmpdir(), 'proj-'));
+    const path = join(dir, 'events.db');
+    const log = open(path);
+    const sessions = registry(log, 1);
+    const append = (events: EventInput[]) => {
+      const [outcome] = log.appendGroups([events]);
+      if (!outcome?.ok) throw new Error('append failed');
+      return outcome.appended;
+    };
+    sessions.applyBatch(append([lifecycle(0, 0)]));
+    log.saveSessionStatuses(sessions.foldPending(Number.POSITIVE_INFINITY));
+    // Another session's record evicts s0 (MAX_ACTIVE_SESSIONS 1), so the next read of s0 rebuilds it from the log.
+    sessions.applyBatch(append([lifecycle(1, 0)]));
+    // A commit in the log that the router has not handed over yet (a listing settles the writer thread first).
+    const unrouted = append([lifecycle(0, 1), lifecycle(0, 2), lifecycle(0, 3)]);
+    expect(sessions.get('s0')).toMatchObject({ event_count: 1, status: 'created' });
+    sessions.applyBatch(unrouted);
+    log.saveSessionStatuses(sessions.foldPending(Number.POSITIVE_INFINITY));
+    expect(sessions.get('s0')).toMatchObject({ event_count: 4, status: 'completed' });
+    expect(listed(log)).toEqual(foldStatuses(scanLog(path)));
+  });
+
+  it('a session actor that fails on what it is handed is rebuilt from the log at once, so its row is not stale', () => {
+    dir = mkdtempSync(join(tmpdir(), 'proj-'));
+    const path = join(dir, 'events.db');
+    const log = open(path);
+    const sessions = registry(log);
+    const [first] = log.appendGroups([[lifecycle(0, 0), lifecycle(0, 1)]]);
+    if (!first?.ok) throw new Error('append failed');
+    sessions.applyBatch(first.appended);
+    log.saveSessionStatuses(sessions.foldPending(Number.POSITIVE_INFINITY));
+    const [second] = log.appendGroups([[lifecycle(0, 3)]]);
+    if (!second?.ok) throw new Error('append failed');
+    // A fault upstream hands a folded commit over again with the new one: the summary overlaps what the actor folded.
+    sessions.applyBatch([...first.appended, ...second.appended]);
+    log.saveSessionStatuses(sessions.foldPending(Number.POSITIVE_INFINITY));
+    expect(listed(log)).toEqual(new Map([['s0', 'completed']]));
+    expect(listedOffsets(log)).toEqual(new Map([['s0', 3]]));
+    expect(sessions.get('s0')).toMatchObject({ event_count: 3, status: 'completed' });
+  });
+
   it('records the high-water with the sweep, so a later crash only refolds sessions touched since', () => {
     dir = mkdtempSync(join(tmpdir(), 'proj-'));
     const path = join(dir, 'events.db');

@@ -1,13 +1,12 @@
-import type { AnyActorRef } from 'xstate';
-import type { EventLog, SessionSnapshotRow, SessionStatusRow } from '../persistence/eventLog.js';
+import type { SessionSnapshotRow, SessionStatusRow } from '../persistence/eventLog.js';
 import type { StoredEvent } from '../protocol/eventRecord.js';
 import { ColdStatuses } from './coldStatuses.js';
-import type { Logger } from './logger.js';
 import { catchUpSessions, hydrateSession, quizPayloads } from './sessionCatchUp.js';
 import { newEntry, RetiredActors, type SessionActor, type SessionEntry, SessionTable } from './sessionEntry.js';
 import { foldedBelow } from './sessionPending.js';
+import type { SessionRegistryOptions } from './sessionRegistryOptions.js';
 import { SessionRows } from './sessionRows.js';
-import { readSnapshot, type SnapshotCadence, SnapshotQueue } from './sessionSnapshot.js';
+import { readSnapshot, SnapshotQueue } from './sessionSnapshot.js';
 import { type SessionView, toView } from './sessionView.js';
 
 /** Session actor ids carry this prefix, so the supervisor can tell their failures from its subscribers'. */
@@ -15,40 +14,21 @@ export const SESSION_ACTOR_PREFIX = 'session:';
 /** Passivated sessions' statuses kept per session actor allowed (about 82 bytes each, against ~3.5 KB an actor). */
 const COLD_PER_ACTIVE = 4;
 
-/** Options for the registry; the clock is injected so passivation is testable without sleeping. */
-export interface SessionRegistryOptions {
-  readonly log: EventLog;
-  readonly now: () => number;
-  /** Monotonic ms for fold deadlines (performance.now by default; the scheduler's in the pipeline). */
-  readonly monotonic?: () => number;
-  readonly idleMs: number;
-  readonly maxActive: number;
-  readonly logger: Logger;
-  /** The supervisor: session actors are its children, so their failures reach it as `xstate.error.actor.<id>`. */
-  readonly parent: () => AnyActorRef;
-  /** When a session actor's state is snapshotted (the defaults of sessionSnapshot.ts unless given). */
-  readonly snapshots?: SnapshotCadence;
-}
-
 /**
  * One xstate actor per session_id, a child of the supervisor, rebuilt from the log when first needed and passivated
  * after idle (or least recently used beyond `maxActive`), so memory stays bounded however many sessions the log
  * holds. A child cannot be stopped directly: passivated ones go to the supervisor (`takeRetired`) for stopChild.
- *
  * Hint: the hot path only adds committed records to a per-session summary (PendingRecords); the actor folds it in one
- * message at the next sweep or read. With ~1 event per session per commit, folding on every commit would cost one xstate
- * send per event (~3 µs each, measured), which is what the design forbids.
+ * message at the next sweep or read: folding on every commit would cost one xstate send (~3 µs) per event.
  */
 export class SessionRegistry {
   private readonly active = new SessionTable();
   private readonly dirty = new Set<SessionEntry>();
   /** Highest offset handed to applyBatch: once nothing is dirty, every session record up to it is folded. */
   private appliedUpTo = 0;
-  /** Passivated or failed actors the supervisor has not stopped yet. */
-  private readonly retired = new RetiredActors();
+  private readonly retired = new RetiredActors(); // passivated or failed, not stopped by the supervisor yet
   private readonly snapshots: SnapshotQueue;
-  /** Actors passivated since start (idle, over MAX_ACTIVE_SESSIONS, failed or stopped), for /metrics. */
-  passivations = 0;
+  passivations = 0; // since start (idle, over MAX_ACTIVE_SESSIONS, failed or stopped), for /metrics
   private readonly monotonic: () => number;
   private readonly cold: ColdStatuses;
   private readonly rows = new SessionRows();
@@ -199,27 +179,35 @@ export class SessionRegistry {
       const folded = this.cold.fold(sessionId, base, entry.pending);
       return folded === null ? null : this.rows.settle(entry, folded.status, folded.first, folded.last);
     }
-    // Hint: every record of the session committed since the entry was made is pending, so the log is read only
-    // below the first of them (a session new to this process reads nothing but an empty index lookup).
+    // Hint: the session's records since the entry was made are pending, so the log is read below the first of them,
+    // else up to what applyBatch was handed: a commit can be in the log before it is routed (a listing settles the
+    // writer thread first), and reading it now would fold its records twice when they come.
     const first = entry.pending.firstOffset;
-    if (entry.actor === null) {
-      const upTo = first === undefined ? undefined : first - 1;
-      const { log, logger, parent } = this.options;
-      const restore = () => readSnapshot(log, logger, sessionId, upTo);
-      const id = `${SESSION_ACTOR_PREFIX}${sessionId}`;
-      const hydrated = hydrateSession(log, id, sessionId, parent(), upTo, restore, this.snapshots.cadence.minEvents);
-      entry.actor = hydrated.actor;
-      entry.snapshotCount = hydrated.restored?.context.event_count ?? 0;
-      // The actor holds the status now; passivating it remembers it again.
-      this.cold.delete(sessionId);
-    }
+    if (entry.actor === null) this.hydrate(entry, first === undefined ? this.appliedUpTo : first - 1);
     const summary = entry.pending.take((from, upTo) => quizPayloads(this.options.log, sessionId, from, upTo));
-    if (summary !== null) entry.actor.send({ type: 'session.summary', summary });
+    if (summary !== null) entry.actor!.send({ type: 'session.summary', summary });
+    // Hint: an actor that failed on its summary would leave its row stale; it is rebuilt from the log at once.
+    if (entry.actor!.getSnapshot().status !== 'active') {
+      this.retired.push(entry.actor!);
+      this.hydrate(entry, this.appliedUpTo);
+    }
     this.dirty.delete(entry);
     this.snapshots.offer(entry, false);
-    const { value: status, context } = entry.actor.getSnapshot();
+    const { value: status, context } = entry.actor!.getSnapshot();
     const last = context.last_offset;
     return last === null ? null : this.rows.settle(entry, status, first ?? last + 1, last);
+  }
+
+  /** A fresh actor for the entry that has folded the session's records in the log up to `upTo`. */
+  private hydrate(entry: SessionEntry, upTo: number): void {
+    const { log, logger, parent } = this.options;
+    const { sessionId } = entry;
+    const restore = () => readSnapshot(log, logger, sessionId, upTo);
+    const id = SESSION_ACTOR_PREFIX + sessionId;
+    const hydrated = hydrateSession(log, id, sessionId, parent(), upTo, restore, this.snapshots.cadence.minEvents);
+    entry.actor = hydrated.actor;
+    entry.snapshotCount = hydrated.restored?.context.event_count ?? 0;
+    this.cold.delete(sessionId); // the actor holds the status now; passivating it remembers it again
   }
 
   private evictOverflow(): void {
