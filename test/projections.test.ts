@@ -56,8 +56,12 @@ describe('projections catch up from the log at open', () => {
     logs.push(log);
     return log;
   };
-  // Session actors are children; a bare root stands in for the supervisor here.
-  const parent = createActor(createMachine({})).start();
+  // Session actors are children; a bare root stands in for the supervisor here, taking their failures as the
+  // supervisor does (an unhandled child error would fail the root, and an unobserved failed root throws).
+  const childFailures: string[] = [];
+  const parent = createActor(
+    createMachine({ on: { '*': { actions: ({ event }) => void childFailures.push(event.type) } } }),
+  ).start();
   const registry = (log: SqliteEventLog, maxActive = 1_000) =>
     new SessionRegistry({
       log,
@@ -125,6 +129,7 @@ describe('projections catch up from the log at open', () => {
     log.saveSessionStatuses(sessions.foldPending(Number.POSITIVE_INFINITY));
     expect(sessions.get('s0')).toMatchObject({ event_count: 4, status: 'completed' });
     expect(listed(log)).toEqual(foldStatuses(scanLog(path)));
+    expect(childFailures).toEqual([]);
   });
 
   it('a session actor that fails on what it is handed is rebuilt from the log at once, so its row is not stale', () => {
@@ -144,6 +149,7 @@ describe('projections catch up from the log at open', () => {
     expect(listed(log)).toEqual(new Map([['s0', 'completed']]));
     expect(listedOffsets(log)).toEqual(new Map([['s0', 3]]));
     expect(sessions.get('s0')).toMatchObject({ event_count: 3, status: 'completed' });
+    expect(childFailures.splice(0)).toEqual(['xstate.error.actor.session:s0']);
   });
 
   it('records the high-water with the sweep, so a later crash only refolds sessions touched since', () => {
