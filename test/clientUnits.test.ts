@@ -295,6 +295,42 @@ describe('Publisher on a scripted socket and a manual clock', () => {
     return { scheduler, publisher };
   }
 
+  it('resends the messages a full pipeline had refused in their first order, after one backoff step', async () => {
+    const { scheduler, publisher } = scripted({
+      random: () => 0,
+      backoff: { initialMs: 100, maxMs: 5_000 },
+      maxBatchEvents: 1,
+      maxInFlightMessages: 4,
+    });
+    const done = [0, 1, 2, 3].map((i) => publisher.publish({ event_type: 'timer_tick', source: 't', payload: { i } }));
+    await scheduler.advance(0);
+    const socket = FakeSocket.all[0]!;
+    socket.open();
+    await scheduler.advance(0);
+    type Sent = { ref: number; events: Array<{ id: string; payload: { i: number } }> };
+    const sent = () => socket.sent.map((text) => JSON.parse(text) as Sent);
+    expect(sent().map((m) => m.events[0]!.payload.i)).toEqual([0, 1, 2, 3]);
+    for (const { ref } of sent()) socket.reply({ status: 'error', message: 'over its bound', retryable: true, ref });
+    await scheduler.advance(49);
+    expect(socket.sent.length).toBe(4);
+    await scheduler.advance(1);
+    const resent = sent().slice(4);
+    expect(resent.map((m) => m.events[0]!.payload.i)).toEqual([0, 1, 2, 3]);
+    for (const [n, m] of resent.entries()) {
+      const id = m.events[0]!.id;
+      socket.reply({
+        status: 'ok',
+        count: 1,
+        event_ids: [id],
+        first_offset: n + 1,
+        last_offset: n + 1,
+        duplicates: 0,
+        ref: m.ref,
+      });
+    }
+    expect((await Promise.all(done)).map((ack) => ack.offset)).toEqual([1, 2, 3, 4]);
+  });
+
   it('retries a retryable error after backoff with the same ids, and times out a publish the server never takes', async () => {
     const { scheduler, publisher } = scripted({
       random: () => 0,

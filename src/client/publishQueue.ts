@@ -7,6 +7,8 @@ export class PublishQueue {
   /** Messages on the wire, not answered yet. */
   inflight: Message[] = [];
   private nextRef = 1;
+  /** The ref of the message a unit was last sent in, for units put back to be sent again. */
+  private readonly sentIn = new WeakMap<Unit, number>();
 
   /** Events in the units not sent yet. */
   queuedEvents(): number {
@@ -44,8 +46,20 @@ export class PublishQueue {
 
   /** Put every unanswered unit back at the front of the queue, in order (ids make resends safe). */
   requeueInflight(): void {
-    this.units = [...this.inflight.flatMap((m) => m.units), ...this.units];
+    for (const message of this.inflight) this.putBack(message.ref, message.units);
     this.inflight = [];
+  }
+
+  /**
+   * Put units sent in message `ref` back to be sent again, in the order they were first sent: after the units put
+   * back from older messages, before those from newer ones and before every unit never sent. Hint: replies come in
+   * message order, so putting each back at the very front reversed the messages a full pipeline refused at once.
+   */
+  putBack(ref: number, units: readonly Unit[]): void {
+    let at = 0;
+    while (at < this.units.length && (this.sentIn.get(this.units[at]!) ?? Number.POSITIVE_INFINITY) < ref) at++;
+    for (const unit of units) this.sentIn.set(unit, ref);
+    this.units.splice(at, 0, ...units);
   }
 
   /** Remove every unit, in flight or queued, and reject it with `error`. */

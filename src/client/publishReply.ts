@@ -1,4 +1,5 @@
 import { PublishRejectedError } from './errors.js';
+import type { PublishQueue } from './publishQueue.js';
 import {
   asSolo,
   type BatchAck,
@@ -29,18 +30,18 @@ export function rejectionFor(unit: Unit, reply: PublishReply): PublishRejectedEr
 }
 
 /**
- * Apply a reply to the message it answers: settle its units, or put them back at the front of `queue` to be sent
- * again. Returns true when the server asked for a retry (the units are back as they were; the caller backs off).
+ * Apply a reply to the message it answers: settle its units, or put them back in `queue` to be sent again. Returns
+ * true when the server asked for a retry (the units are back as they were; the caller backs off).
  */
-export function applyReply(queue: Unit[], message: Message, reply: PublishReply): boolean {
+export function applyReply(queue: PublishQueue, message: Message, reply: PublishReply): boolean {
   if (reply.status === 'ok') {
-    if (!settleFromAck(message, reply as BatchAck)) queue.unshift(...splitToSolo(message.units));
+    if (!settleFromAck(message, reply as BatchAck)) queue.putBack(message.ref, splitToSolo(message.units));
   } else if (reply.retryable === true) {
-    queue.unshift(...message.units);
+    queue.putBack(message.ref, message.units);
     return true;
   } else if (message.units.length > 1) {
     // Hint: one bad event refuses the whole message; resend each unit alone so only the bad one fails.
-    queue.unshift(...asSolo(message.units));
+    queue.putBack(message.ref, asSolo(message.units));
   } else {
     const unit = message.units[0]!;
     unit.reject(rejectionFor(unit, reply));

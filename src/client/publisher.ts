@@ -241,10 +241,14 @@ export class Publisher {
     const message = reply === undefined ? undefined : this.queue.answered(reply.ref);
     if (reply === undefined || message === undefined) return;
     if (reply.status === 'ok') this.attempt = 0;
-    if (applyReply(this.queue.units, message, reply)) {
+    if (applyReply(this.queue, message, reply)) {
       this.watchdog.expire(reply.message ?? 'retryable error');
-      this.pausedUntil = this.opts.scheduler.now() + backoffDelay(this.attempt++, this.opts.backoff, this.opts.random);
-      this.startTimer(this.pausedUntil - this.opts.scheduler.now(), true);
+      // Hint: the other messages of a full pipeline are refused in the same breath; one pause (one backoff step)
+      // answers them all, where a step each took the backoff to its cap at once.
+      const now = this.opts.scheduler.now();
+      if (now < this.pausedUntil) return;
+      this.pausedUntil = now + backoffDelay(this.attempt++, this.opts.backoff, this.opts.random);
+      this.startTimer(this.pausedUntil - now, true);
     } else this.pump();
   }
 }
