@@ -160,6 +160,42 @@ describe('Subscription against a real server', () => {
     expect(sub.current.offset).toBe(3);
   });
 
+  it("with onLogReplaced 'from-start', drops the old log's records it had not handed out, so no position mixes the logs", async () => {
+    dir = mkdtempSync(join(tmpdir(), 'sdk-sub-'));
+    server = await RestartableServer.start(join(dir, 'a.db'));
+    const running = server;
+    await publishAll(running.base, events(0, 500));
+    const notices: SubscriptionNotice[] = [];
+    const store = memoryPositionStore();
+    const sub = subscribe({
+      url: running.base,
+      from: 1,
+      store,
+      key: 'k',
+      onLogReplaced: 'from-start',
+      backoff: { initialMs: 20, maxMs: 200 },
+      onNotice: (n) => notices.push(n),
+    });
+    const records = sub[Symbol.asyncIterator]();
+    for (let i = 1; i <= 5; i++) expect((await records.next()).value).toMatchObject({ offset: i });
+    const oldEpoch = sub.current.epoch;
+    // The consumer stops reading with most of the old log received and not handed out.
+    await until(() => (sub.nextOffset ?? 0) > 500, 'the old log received');
+    await running.restart(join(dir, 'b.db'));
+    await until(() => notices.some((n) => n.message.includes('log replaced')), 'the restart on the new log');
+    await publishAll(running.base, events(100, 20));
+    const after: number[] = [];
+    for (let i = 0; i < 20; i++) after.push(((await records.next()).value as EventRecord).offset);
+    expect(after).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    expect(notices.find((n) => n.message.includes('log replaced'))!.message).toMatch(
+      /; 49[0-9] received record\(s\) of the replaced log not handed out dropped$/,
+    );
+    await sub.savePosition();
+    expect(sub.current.epoch).not.toBe(oldEpoch);
+    expect(await store.load('k')).toEqual({ offset: 19, epoch: sub.current.epoch });
+    await sub.close();
+  });
+
   it('resumes from a saved position in a store after "the process restarts" (a new Subscription), with no duplicate', async () => {
     dir = mkdtempSync(join(tmpdir(), 'sdk-sub-'));
     server = await RestartableServer.start(join(dir, 'events.db'));

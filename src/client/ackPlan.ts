@@ -37,3 +37,7 @@ export function ackPlan(
   }
   return { next: after, notices };
 }
+
+/** What a restart on a replaced log dropped (records received and not handed out), for its notice. */
+export const droppedText = (n: number): string =>
+  n === 0 ? '' : `; ${n} received record(s) of the replaced log not handed out dropped`;

@@ -1,5 +1,4 @@
 import { PublishRejectedError } from './errors.js';
-import type { PublishQueue } from './publishQueue.js';
 import {
   asSolo,
   type BatchAck,
@@ -9,6 +8,7 @@ import {
   splitToSolo,
   type Unit,
 } from './publishBatcher.js';
+import type { PublishQueue } from './publishQueue.js';
 
 /** A `/ws/publish` reply: an ack or an error, whichever fields the server sent. */
 export type PublishReply = ServerReply & Partial<BatchAck>;

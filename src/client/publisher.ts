@@ -28,8 +28,7 @@ export class Publisher {
   private unsettled = 0;
   private drained: Array<() => void> = [];
   private readonly window: InFlightWindow;
-  /** What this publisher's units share (see createUnit). */
-  private readonly units: UnitContext;
+  private readonly units: UnitContext; // what this publisher's units share (see createUnit)
   private readonly limits: BatchLimits;
   private socket: WebSocketLike | null = null;
   private connecting = false;
@@ -150,10 +149,7 @@ export class Publisher {
   private pump(): void {
     if (this.closed && this.flushing === 0) return;
     if (this.queue.units.length === 0) return;
-    if (this.socket === null || this.socket.readyState !== OPEN) {
-      this.connect();
-      return;
-    }
+    if (this.socket === null || this.socket.readyState !== OPEN) return void this.connect();
     if (this.opts.scheduler.now() < this.pausedUntil) return;
     while (this.queue.units.length > 0 && this.queue.inflight.length < this.opts.maxInFlightMessages) {
       if (!this.queue.fullMessage(this.opts.maxBatchEvents) && !this.lingering && this.flushing === 0) {
@@ -243,8 +239,7 @@ export class Publisher {
     if (reply.status === 'ok') this.attempt = 0;
     if (applyReply(this.queue, message, reply)) {
       this.watchdog.expire(reply.message ?? 'retryable error');
-      // Hint: the other messages of a full pipeline are refused in the same breath; one pause (one backoff step)
-      // answers them all, where a step each took the backoff to its cap at once.
+      // Hint: a full pipeline is refused at once; one backoff step answers it all (a step each hit the cap at once).
       const now = this.opts.scheduler.now();
       if (now < this.pausedUntil) return;
       this.pausedUntil = now + backoffDelay(this.attempt++, this.opts.backoff, this.opts.random);

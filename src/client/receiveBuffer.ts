@@ -33,6 +33,13 @@ export class ReceiveBuffer {
     return true;
   }
 
+  /** Remove every item waiting (records of a log that was replaced); returns how many records there were. */
+  clear(): number {
+    const records = this.items.filter((item) => !('checkpoint' in item)).length;
+    this.items.length = 0;
+    return records;
+  }
+
   /** The oldest item, removed. */
   shift(): ReceivedItem | undefined {
     return this.items.shift();

@@ -1,4 +1,4 @@
-import { ackPlan } from './ackPlan.js';
+import { ackPlan, droppedText } from './ackPlan.js';
 import { closePlan, IdleWatchdog, reconnectingMessage } from './closePlan.js';
 import { SubscriptionRejectedError } from './errors.js';
 import type { PositionTracker } from './positionTracker.js';
@@ -146,12 +146,12 @@ export class Subscription implements AsyncIterable<EventRecord> {
     if ('restart' in plan) {
       this.tracker.reset({ offset: 0, epoch: ack.epoch });
       this.lastHanded = 0;
+      // Hint: records of the old log still waiting would be saved as a position under the new log's epoch.
       this.buffer.next = plan.restart;
-      this.notice('reconnecting', plan.notice);
+      this.notice('reconnecting', plan.notice + droppedText(this.buffer.clear()));
       this.socket = null;
       socket.close(1000, 'log replaced');
-      void this.connect();
-      return;
+      return void this.connect();
     }
     if (this.tracker.position.epoch === null)
       this.tracker.reset({ offset: this.tracker.position.offset, epoch: ack.epoch });
