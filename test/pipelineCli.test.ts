@@ -174,6 +174,27 @@ describe('event-pipeline CLI', () => {
     expect(offsetsOf(many.stdout)).toEqual(Array.from({ length: 2_100 }, (_, i) => 401 + i));
     const all = await cli(['tail', '--url', s.base, '-n', '5000', '--json']);
     expect(offsetsOf(all.stdout)).toEqual(Array.from({ length: 2_500 }, (_, i) => 1 + i));
+    // A reader that stops early (`| head -1`) ends the command quietly: exit 0, nothing on stderr.
+    const early = spawn(process.execPath, [CLI_JS, 'export', '--url', s.base], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let earlyStderr = '';
+    early.stderr.on('data', (chunk: Buffer) => (earlyStderr += chunk.toString()));
+    early.stdout.once('data', () => early.stdout.destroy());
+    const earlyCode = await new Promise((resolve) => early.once('close', resolve));
+    expect([earlyCode, earlyStderr]).toEqual([0, '']);
+    const hostile =
+      '{"event_type":"timer_tick","source":"t","session_id":"s\\u001b[31mRED\\nfake","user_id":"u\\r\\u0007"}\n';
+    expect((await cli(['publish', '--url', s.base], hostile)).code).toBe(0);
+    const shown = await cli(['tail', '--url', s.base, '-n', '1']);
+    expect(shown.stdout).toContain('session=s\\u001b[31mRED\\u000afake user=u\\u000d\\u0007');
+    const listed = await cli(['sessions', '--url', s.base, '--limit', '1']);
+    expect(listed.stdout).toMatch(/^s\\u001b\[31mRED\\u000afake +\S+ +1 events {2}users u\\u000d\\u0007 /);
+    const controls = (out: string) => [...out.trimEnd()].filter((c) => c.charCodeAt(0) < 0x20);
+    expect([controls(shown.stdout), controls(listed.stdout)]).toEqual([[], []]);
+    const tooMany = await cli(['sessions', '--url', s.base, '--limit', '1001']);
+    expect([tooMany.code, tooMany.stderr]).toEqual([
+      2,
+      expect.stringContaining('--limit: expected an integer from 1 to 1000, got "1001"'),
+    ]);
     const head = await cli(['tail', '--url', s.base, '--from', 'head']);
     expect([head.code, head.stdout]).toEqual([2, '']);
     expect(head.stderr).toContain('--from head: prints nothing without --follow; use -n N for the latest events');
@@ -219,6 +240,21 @@ describe('event-pipeline CLI', () => {
     expect(refused.stderr).toMatch(
       /^sessions: 422 from \/sessions: status: must be one of active, .*\(got "bogus"\)\n$/,
     );
+    const stray = await cli(['publish', '--url', s.base, '--source', 'qe'], ndjson(1));
+    expect([stray.code, stray.stderr]).toEqual([2, expect.stringContaining('--source: only with --type')]);
+    const both = await cli([
+      'publish',
+      '--url',
+      s.base,
+      '--type',
+      'timer_tick',
+      '--source',
+      'q',
+      '--file',
+      '/dev/null',
+    ]);
+    expect([both.code, both.stderr]).toEqual([2, expect.stringContaining('--file: not with --type')]);
+    expect((await cli(['stats', '--url', s.base, '--json'])).stdout).toContain('"total_events": 4');
     const badUrl = await cli(['stats', '--url', 'localhost:8001']);
     expect(badUrl.code).toBe(2);
     expect(badUrl.stderr).toContain(

@@ -87,13 +87,29 @@ export function serverOf(
   return { url, apiKey: values['api-key'] ?? env.API_KEY };
 }
 
-/** A non-negative integer flag, or a UsageError naming it. */
-export function integerFlag(name: string, text: string | undefined, min = 0): number | undefined {
+/** An integer flag in [min, max], or a UsageError naming it. */
+export function integerFlag(
+  name: string,
+  text: string | undefined,
+  min = 0,
+  max = Number.MAX_SAFE_INTEGER,
+): number | undefined {
   if (text === undefined) return undefined;
   const value = Number(text);
-  if (!Number.isInteger(value) || value < min)
+  if (!Number.isInteger(value) || value < min || value > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `≥ ${min}` : `from ${min} to ${max}`;
     throw new UsageError(
-      `${name.length === 1 ? '-' : '--'}${name}: expected an integer ≥ ${min}, got ${JSON.stringify(text)}`,
+      `${name.length === 1 ? '-' : '--'}${name}: expected an integer ${range}, got ${JSON.stringify(text)}`,
     );
+  }
   return value;
+}
+
+/**
+ * Text from the log made safe for a terminal: control characters (C0, DEL, C1) as `\u` escapes. Hint: session and
+ * user ids may hold any character, and printed raw an ESC or a newline could recolour the screen or forge a line.
+ */
+export function printable(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the control characters are what it escapes
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }

@@ -19,12 +19,14 @@ describe('checkInputFile', () => {
     expect(() => checkInputFile(undefined)).not.toThrow();
     expect(() => checkInputFile('-')).not.toThrow();
     expect(() => checkInputFile(file)).not.toThrow();
+    // A pipe or a device reads like a file: `--file <(cmd)`, `--file /dev/null`.
+    expect(() => checkInputFile('/dev/null')).not.toThrow();
   });
 
   it('refuses a missing path and a directory with a UsageError naming --file', () => {
     dir = mkdtempSync(join(tmpdir(), 'ndjson-'));
     const missing = join(dir, 'nope.ndjson');
     expect(() => checkInputFile(missing)).toThrow(new UsageError(`--file: no such file: ${missing}`));
-    expect(() => checkInputFile(dir)).toThrow(new UsageError(`--file: not a regular file: ${dir}`));
+    expect(() => checkInputFile(dir)).toThrow(new UsageError(`--file: is a directory: ${dir}`));
   });
 });

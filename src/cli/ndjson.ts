@@ -29,13 +29,14 @@ export async function* readNdjson(io: CliIo, path: string | undefined): AsyncGen
  */
 export function checkInputFile(path: string | undefined): void {
   if (path === undefined || path === '-') return;
-  let isFile: boolean;
+  let isDirectory: boolean;
   try {
-    isFile = statSync(path).isFile();
+    // Hint: a pipe or a device reads like a file (`--file <(cmd)`, `--file /dev/stdin`); a directory does not.
+    isDirectory = statSync(path).isDirectory();
     accessSync(path, constants.R_OK);
   } catch (error) {
     const code = error instanceof Error && 'code' in error ? String(error.code) : 'error';
     throw new UsageError(`--file: ${code === 'ENOENT' ? 'no such file' : `cannot read (${code})`}: ${path}`);
   }
-  if (!isFile) throw new UsageError(`--file: not a regular file: ${path}`);
+  if (isDirectory) throw new UsageError(`--file: is a directory: ${path}`);
 }

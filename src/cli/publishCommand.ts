@@ -39,6 +39,18 @@ const OPTIONS = {
   acks: { type: 'boolean' },
 } as const;
 
+/**
+ * Event flags and --file describe two ways to publish; mixed, one of them was silently ignored (flags without --type
+ * let stdin's events through with their own fields, --type with --file skipped the file). Refused instead.
+ */
+function checkFlagsAgree(values: Record<string, unknown>): void {
+  const eventFlags = ['source', 'session', 'user', 'payload', 'id'].filter((name) => values[name] !== undefined);
+  if (values.type === undefined && eventFlags.length > 0)
+    throw new UsageError(`--${eventFlags[0]}: only with --type (one event from flags); NDJSON events carry their own`);
+  if (values.type !== undefined && values.file !== undefined)
+    throw new UsageError('--file: not with --type: publish one event from flags, or the events of a file');
+}
+
 /** The one event the flags describe. */
 function eventFromFlags(values: {
   type?: string;
@@ -143,6 +155,7 @@ export const publishCommand: Command = {
       return EXIT.ok;
     }
     const server = serverOf(values, io.env);
+    checkFlagsAgree(values);
     const single = values.type !== undefined ? eventFromFlags(values) : null;
     checkInputFile(values.file);
     await checkServer(server.url, server.apiKey);

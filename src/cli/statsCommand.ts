@@ -1,4 +1,13 @@
-import { type Command, EXIT, integerFlag, parse, SERVER_OPTIONS, SERVER_USAGE, serverOf } from './command.js';
+import {
+  type Command,
+  EXIT,
+  integerFlag,
+  parse,
+  printable,
+  SERVER_OPTIONS,
+  SERVER_USAGE,
+  serverOf,
+} from './command.js';
 import { getJson } from './restClient.js';
 
 const STATS_USAGE = `usage: event-pipeline stats [--json]
@@ -93,13 +102,13 @@ export const sessionsCommand: Command = {
     const server = serverOf(values, io.env);
     const params = new URLSearchParams();
     if (values.status !== undefined) params.set('status', values.status);
-    params.set('limit', String(integerFlag('limit', values.limit, 1) ?? 100));
+    params.set('limit', String(integerFlag('limit', values.limit, 1, 1000) ?? 100));
     const sessions = (await getJson(server.url, `sessions?${params.toString()}`, server.apiKey)) as SessionView[];
     for (const s of sessions) {
       io.stdout.write(
         values.json === true
           ? `${JSON.stringify(s)}\n`
-          : `${s.session_id.padEnd(30)} ${s.status.padEnd(12)} ${String(s.event_count).padStart(7)} events  users ${s.user_ids.join(',')}  last #${s.last_offset}\n`,
+          : `${printable(s.session_id).padEnd(30)} ${s.status.padEnd(12)} ${String(s.event_count).padStart(7)} events  users ${printable(s.user_ids.join(','))}  last #${s.last_offset}\n`,
       );
     }
     return EXIT.ok;

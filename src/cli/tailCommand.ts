@@ -6,6 +6,7 @@ import {
   EXIT,
   integerFlag,
   parse,
+  printable,
   SERVER_OPTIONS,
   SERVER_USAGE,
   serverOf,
@@ -44,8 +45,8 @@ const OPTIONS = {
 /** One record as a line: offset, time, type, who, payload. */
 export function formatRecord(record: EventRecord): string {
   const who = [
-    record.session_id === null ? '' : `session=${record.session_id}`,
-    record.user_id === null ? '' : `user=${record.user_id}`,
+    record.session_id === null ? '' : `session=${printable(record.session_id)}`,
+    record.user_id === null ? '' : `user=${printable(record.user_id)}`,
     `source=${record.source}`,
   ]
     .filter((part) => part !== '')
