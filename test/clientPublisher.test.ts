@@ -118,6 +118,20 @@ describe('Publisher against a real server', () => {
     expect((await readLog(server.base)).map((r) => r.id)).toEqual(['sdk-made-1']);
   });
 
+  it('passes on the fields the server did not read, so a typo such as sessionId shows in the ack', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'sdk-pub-'));
+    server = await RestartableServer.start(join(dir, 'events.db'));
+    const publisher = new Publisher({ url: server.base });
+    const typo = { event_type: 'quiz_started', source: 'sdk_test', sessionId: 's1' } as PublishEvent;
+    const [withTypo, clean] = await Promise.all([publisher.publish(typo), publisher.publish(event(1))]);
+    await publisher.close();
+    expect(withTypo.ignored).toEqual(['sessionId']);
+    expect(clean.offset).toBe(withTypo.offset + 1);
+    const alone = new Publisher({ url: server.base });
+    expect(await alone.publish(event(2))).not.toHaveProperty('ignored');
+    await alone.close();
+  });
+
   it('fails fast with code 401 when the server refuses the key, and publishes with the right one', async () => {
     dir = mkdtempSync(join(tmpdir(), 'sdk-pub-'));
     server = await RestartableServer.start(join(dir, 'events.db'), { REQUIRE_AUTH: 'true', API_KEY: 'sekrit' });

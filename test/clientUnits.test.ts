@@ -254,6 +254,11 @@ describe('subscribe refuses a start or a log-replaced choice that is not one, at
         new TypeError(`onLogReplaced: must be 'error', 'from-start' or 'from-head', got "from-tail"`),
       ],
       [{ onLogReplaced: null }, new TypeError(`onLogReplaced: must be 'error', 'from-start' or 'from-head', got null`)],
+      [
+        { filters: { sessionId: 's1' } },
+        new TypeError('filters.sessionId: not a filter; expected event_types, session_id, user_id, source'),
+      ],
+      [{ filters: 'all' }, new TypeError('filters: must be an object, got "all"')],
     ];
     for (const [options, error] of cases) {
       const thrown = (() => {
@@ -278,6 +283,7 @@ describe('subscribe refuses a start or a log-replaced choice that is not one, at
       { onLogReplaced: 'error' },
       { onLogReplaced: 'from-start' },
       { onLogReplaced: 'from-head' },
+      { filters: { event_types: ['quiz_started'], session_id: 's', user_id: 'u', source: 'q' } },
     ];
     for (const options of allowed) {
       const sub = subscribe({ url, WebSocket: FakeSocket, scheduler: new ManualScheduler(), ...options });

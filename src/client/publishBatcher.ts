@@ -64,6 +64,8 @@ export interface BatchAck {
   readonly first_offset: number;
   readonly last_offset: number;
   readonly duplicates?: number;
+  /** Fields of the message's events that the server does not read (a typo such as `sessionId`). */
+  readonly ignored?: readonly string[];
 }
 
 /**
@@ -79,10 +81,17 @@ export function settleFromAck(message: Message, ack: BatchAck): boolean {
   const exact = contiguous || (message.eventCount === 1 && ack.count === 1);
   if (!exact) return false;
   let index = 0;
+  const ignored = ack.ignored;
   for (const unit of message.units) {
     const acks: PublishAck[] = [];
-    for (let i = 0; i < unit.events.length; i++, index++)
-      acks.push({ id: ack.event_ids[index] ?? unit.ids[i]!, offset: ack.first_offset + index });
+    for (let i = 0; i < unit.events.length; i++, index++) {
+      const id = ack.event_ids[index] ?? unit.ids[i]!;
+      acks.push(
+        ignored === undefined
+          ? { id, offset: ack.first_offset + index }
+          : { id, offset: ack.first_offset + index, ignored },
+      );
+    }
     unit.resolve(acks);
   }
   return true;

@@ -92,6 +92,22 @@ export function checkSubscribeOptions(options: SubscribeOptions): void {
   const choice: unknown = options.onLogReplaced;
   if (choice !== undefined && !LOG_REPLACED_CHOICES.includes(choice))
     throw new TypeError(`onLogReplaced: must be 'error', 'from-start' or 'from-head', got ${shown(choice)}`);
+  checkFilterKeys(options.filters);
+}
+
+const FILTER_KEYS = ['event_types', 'session_id', 'user_id', 'source'];
+
+/**
+ * Refuses a filter key the server does not know (`sessionId`). Hint: the server would accept it and list it as
+ * ignored, and the subscription would get every event: a typo must not widen what a reader sees.
+ */
+function checkFilterKeys(filters: unknown): void {
+  if (filters === undefined || filters === null) return;
+  if (typeof filters !== 'object' || Array.isArray(filters))
+    throw new TypeError(`filters: must be an object, got ${shown(filters)}`);
+  const unknown = Object.keys(filters).find((key) => !FILTER_KEYS.includes(key));
+  if (unknown !== undefined)
+    throw new TypeError(`filters.${unknown}: not a filter; expected ${FILTER_KEYS.join(', ')}`);
 }
 
 function isOffset(value: unknown): value is number {

@@ -19,6 +19,11 @@ export interface PublishEvent {
 export interface PublishAck {
   readonly id: string;
   readonly offset: number;
+  /**
+   * Present when the server read the message carrying this event and named fields it does not read (not stored):
+   * a typo such as `sessionId` shows up here. The message may have carried other events of the same publisher.
+   */
+  readonly ignored?: readonly string[];
 }
 
 /** Where a subscriber is: the last offset handled and the log epoch it belongs to. */
