@@ -382,9 +382,13 @@ describe('Publisher on a scripted socket and a manual clock', () => {
     socket.drop();
     for (let i = 0; i < 10; i++) {
       await scheduler.advance(400);
-      FakeSocket.all[FakeSocket.all.length - 1]!.drop();
+      FakeSocket.all[FakeSocket.all.length - 1]!.drop(1006, 'connect ECONNREFUSED 127.0.0.1:9');
     }
     expect(await outcome).toBeInstanceOf(PublishTimeoutError);
+    // The timeout says what kept the publish from its ack, not only that none came.
+    expect(((await outcome) as Error).message).toBe(
+      'not acknowledged within 1000 ms (last: closed 1006 connect ECONNREFUSED 127.0.0.1:9)',
+    );
     publisher.destroy();
   });
 

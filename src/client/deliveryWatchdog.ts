@@ -12,6 +12,8 @@ export class DeliveryWatchdog {
   private at = Number.POSITIVE_INFINITY;
   private readonly scheduler: Scheduler;
   private readonly timeoutMs: number;
+  /** What went wrong since the last ack (a refused connect, a retryable refusal), for the timeout's message. */
+  private trouble: string | null = null;
 
   /**
    * `onDue(stale, reason)` runs when a deadline has passed: `stale` says a message on the wire holds a unit past its
@@ -43,9 +45,15 @@ export class DeliveryWatchdog {
     this.at = Number.POSITIVE_INFINITY;
   }
 
-  /** Fail the queued units past their deadline, naming `reason` (what went wrong last). */
+  /** Fail the queued units past their deadline, naming `reason` (what went wrong last, remembered for later ones). */
   expire(reason: string): void {
+    this.trouble = reason;
     this.queue.expire(this.scheduler.now(), () => this.timeoutError(reason));
+  }
+
+  /** An ack came: earlier trouble no longer explains a later timeout. */
+  acknowledged(): void {
+    this.trouble = null;
   }
 
   /** The error of a publish not acknowledged by its deadline. */
@@ -59,7 +67,7 @@ export class DeliveryWatchdog {
     const now = this.scheduler.now();
     // Hint: the unit it was armed for may have settled since; then this firing only re-arms (an O(n) scan).
     if (this.queue.earliestDeadline() <= now)
-      this.onDue(this.queue.inflightPast(now), `no acknowledgement within ${this.timeoutMs} ms`);
+      this.onDue(this.queue.inflightPast(now), this.trouble ?? `no acknowledgement within ${this.timeoutMs} ms`);
     this.armBy(this.queue.earliestDeadline());
   }
 }

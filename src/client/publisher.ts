@@ -85,28 +85,27 @@ export class Publisher {
   /** Drain (as flush) and close the socket; later publishes fail with ClientClosedError. */
   async close(): Promise<void> {
     if (!this.closed) await this.flush();
-    this.closed = true;
-    this.clearTimer();
-    this.watchdog.stop();
-    this.socket?.close(1000, 'publisher closed');
-    this.socket = null;
+    this.shut('publisher closed');
   }
 
   /** Close now: every unsettled publish fails with ClientClosedError. */
   destroy(): void {
+    this.shut('publisher destroyed');
+    this.queue.rejectAll(new ClientClosedError('publisher destroyed'));
+  }
+
+  private shut(reason: string): void {
     this.closed = true;
     this.clearTimer();
     this.watchdog.stop();
-    this.queue.rejectAll(new ClientClosedError('publisher destroyed'));
-    this.socket?.close(1000, 'publisher destroyed');
+    this.socket?.close(1000, reason);
     this.socket = null;
   }
 
   private enqueue<T>(events: readonly PublishEvent[], pick: PickAcks<T>): Promise<T> {
     if (this.closed) return Promise.reject(new ClientClosedError('publisher closed'));
-    // Hint: the deadline runs from this call, not from when the window lets the events in.
+    // Hint: the deadline runs from this call; with room now (the common case) no await: a promise and a tick less.
     const deadline = this.opts.scheduler.now() + this.opts.deliveryTimeoutMs;
-    // Hint: the common case has room now; skipping the extra await saves a promise and a tick per event.
     if (this.window.tryTake(events.length)) return this.enqueueNow(events, pick, deadline);
     return this.window.wait(events.length, true).then(() => {
       if (!this.closed && deadline > this.opts.scheduler.now()) return this.enqueueNow(events, pick, deadline);
@@ -147,8 +146,7 @@ export class Publisher {
 
   /** Send what the window allows; a partial batch waits `lingerMs` unless flushing. */
   private pump(): void {
-    if (this.closed && this.flushing === 0) return;
-    if (this.queue.units.length === 0) return;
+    if ((this.closed && this.flushing === 0) || this.queue.units.length === 0) return;
     if (this.socket === null || this.socket.readyState !== OPEN) return void this.connect();
     if (this.opts.scheduler.now() < this.pausedUntil) return;
     while (this.queue.units.length > 0 && this.queue.inflight.length < this.opts.maxInFlightMessages) {
@@ -213,8 +211,8 @@ export class Publisher {
       return;
     }
     this.watchdog.expire(reason);
-    if (this.queue.units.length === 0) return;
-    this.startTimer(backoffDelay(this.attempt++, this.opts.backoff, this.opts.random), false);
+    if (this.queue.units.length > 0)
+      this.startTimer(backoffDelay(this.attempt++, this.opts.backoff, this.opts.random), false);
   }
 
   /**
@@ -236,7 +234,10 @@ export class Publisher {
     const reply = parseReply(text);
     const message = reply === undefined ? undefined : this.queue.answered(reply.ref);
     if (reply === undefined || message === undefined) return;
-    if (reply.status === 'ok') this.attempt = 0;
+    if (reply.status === 'ok') {
+      this.attempt = 0;
+      this.watchdog.acknowledged();
+    }
     if (applyReply(this.queue, message, reply)) {
       this.watchdog.expire(reply.message ?? 'retryable error');
       // Hint: a full pipeline is refused at once; one backoff step answers it all (a step each hit the cap at once).
