@@ -118,6 +118,7 @@ export const importCommand: Command = {
     io.stderr.write(
       `imported ${summary.ok} record(s)${summary.ok > 0 ? `, offsets ${summary.first}–${summary.last}` : ''}${failed > 0 ? `; ${failed} failed` : ''}\n`,
     );
+    if (summary.timedOut > 0) await checkServer(server.url, server.apiKey);
     if (summary.ok === 0 && failed > 0) throw new CliError('nothing imported', EXIT.failed);
     return failed > 0 ? EXIT.failed : EXIT.ok;
   },

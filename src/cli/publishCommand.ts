@@ -1,4 +1,10 @@
-import { type PublishAck, type PublishEvent, Publisher, PublishRejectedError } from '../client/index.js';
+import {
+  type PublishAck,
+  type PublishEvent,
+  Publisher,
+  PublishRejectedError,
+  PublishTimeoutError,
+} from '../client/index.js';
 import { isEventType, unknownEventType } from '../protocol/eventTypes.js';
 import {
   type CliIo,
@@ -10,6 +16,7 @@ import {
   serverOf,
   UsageError,
 } from './command.js';
+import { ErrorLines } from './errorLines.js';
 import { checkInputFile, readNdjson } from './ndjson.js';
 import { progressBar } from './progressBar.js';
 import { checkServer } from './restClient.js';
@@ -84,6 +91,8 @@ function eventFromFlags(values: {
 export interface PublishSummary {
   ok: number;
   failed: number;
+  /** Failed as not acknowledged in time (the server may be gone: see publishCommand). */
+  timedOut: number;
   first: number;
   last: number;
 }
@@ -96,7 +105,7 @@ export async function publishEvents(
   printAcks: boolean,
   total = 0,
 ): Promise<PublishSummary> {
-  const summary: PublishSummary = { ok: 0, failed: 0, first: Number.POSITIVE_INFINITY, last: 0 };
+  const summary: PublishSummary = { ok: 0, failed: 0, timedOut: 0, first: Number.POSITIVE_INFINITY, last: 0 };
   const bar = progressBar(io, total, 'publish');
   const settled: Array<Promise<void>> = [];
   const onAck = (line: number, ack: PublishAck) => {
@@ -106,10 +115,11 @@ export async function publishEvents(
     if (printAcks) io.stdout.write(`${JSON.stringify({ line, ...ack })}\n`);
     bar.update(summary.ok + summary.failed);
   };
+  const errors = new ErrorLines(io);
   const onError = (line: number, error: unknown) => {
     summary.failed++;
-    const message = error instanceof PublishRejectedError ? error.serverMessage : (error as Error).message;
-    io.stderr.write(`line ${line}: ${message}\n`);
+    if (error instanceof PublishTimeoutError) summary.timedOut++;
+    errors.add(line, error instanceof PublishRejectedError ? error.serverMessage : (error as Error).message);
   };
   for await (const { line, event } of events) {
     // Hint: wait for room in the SDK's window before reading on, so a huge file never sits in memory.
@@ -126,6 +136,7 @@ export async function publishEvents(
   await Promise.all(settled);
   await publisher.close();
   bar.stop();
+  errors.flush();
   return summary;
 }
 
@@ -177,6 +188,8 @@ export const publishCommand: Command = {
     io.stderr.write(
       `published ${summary.ok} event(s), ${range}${summary.failed > 0 ? `; ${summary.failed} failed` : ''}\n`,
     );
+    // Hint: publishes that timed out against a server that is now gone are "unreachable" (exit 3), not rejections.
+    if (summary.timedOut > 0) await checkServer(server.url, server.apiKey);
     return summary.failed > 0 ? EXIT.failed : EXIT.ok;
   },
 };
