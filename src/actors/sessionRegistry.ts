@@ -183,23 +183,23 @@ export class SessionRegistry {
     // else up to what applyBatch was handed: a commit can be in the log before it is routed (a listing settles the
     // writer thread first), and reading it now would fold its records twice when they come.
     const first = entry.pending.firstOffset;
-    if (entry.actor === null) this.hydrate(entry, first === undefined ? this.appliedUpTo : first - 1);
+    let actor = entry.actor ?? this.hydrate(entry, first === undefined ? this.appliedUpTo : first - 1);
     const summary = entry.pending.take((from, upTo) => quizPayloads(this.options.log, sessionId, from, upTo));
-    if (summary !== null) entry.actor!.send({ type: 'session.summary', summary });
+    if (summary !== null) actor.send({ type: 'session.summary', summary });
     // Hint: an actor that failed on its summary would leave its row stale; it is rebuilt from the log at once.
-    if (entry.actor!.getSnapshot().status !== 'active') {
-      this.retired.push(entry.actor!);
-      this.hydrate(entry, this.appliedUpTo);
+    if (actor.getSnapshot().status !== 'active') {
+      this.retired.push(actor);
+      actor = this.hydrate(entry, this.appliedUpTo);
     }
     this.dirty.delete(entry);
     this.snapshots.offer(entry, false);
-    const { value: status, context } = entry.actor!.getSnapshot();
+    const { value: status, context } = actor.getSnapshot();
     const last = context.last_offset;
     return last === null ? null : this.rows.settle(entry, status, first ?? last + 1, last);
   }
 
   /** A fresh actor for the entry that has folded the session's records in the log up to `upTo`. */
-  private hydrate(entry: SessionEntry, upTo: number): void {
+  private hydrate(entry: SessionEntry, upTo: number): SessionActor {
     const { log, logger, parent } = this.options;
     const { sessionId } = entry;
     const restore = () => readSnapshot(log, logger, sessionId, upTo);
@@ -208,6 +208,7 @@ export class SessionRegistry {
     entry.actor = hydrated.actor;
     entry.snapshotCount = hydrated.restored?.context.event_count ?? 0;
     this.cold.delete(sessionId); // the actor holds the status now; passivating it remembers it again
+    return hydrated.actor;
   }
 
   private evictOverflow(): void {
