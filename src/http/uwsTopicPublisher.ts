@@ -9,13 +9,23 @@ export function uwsTopicPublisher(app: TemplatedApp): TopicPublisher {
 }
 
 /** One subscriber socket's topic membership; a closed socket has left every topic already. */
-export function uwsTopicSocket(ws: WebSocket<Connection>, data: Connection, publisher: TopicPublisher): TopicSocket {
+export function uwsTopicSocket(
+  ws: WebSocket<Connection>,
+  data: Pick<Connection, 'closed'>,
+  publisher: TopicPublisher,
+): TopicSocket {
   return {
     subscribe: (topic) => {
       if (!data.closed) ws.subscribe(topic);
     },
     unsubscribe: (topic) => {
-      if (!data.closed) ws.unsubscribe(topic);
+      if (data.closed) return;
+      // Hint: uWS holds a socket's topic messages past the first 32 of a loop turn until the turn ends, and drops
+      // them if the socket leaves the topic first (a subscriber lagging on a commit's second chunk, or moved by
+      // update_filters, lost the rest of the first: found by a hostile probe). Any send to the socket delivers them
+      // first; a ping is a send no client reads as a message.
+      ws.ping();
+      ws.unsubscribe(topic);
     },
     publisher,
   };
