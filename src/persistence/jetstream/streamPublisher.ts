@@ -141,8 +141,10 @@ export class StreamPublisher {
       this.refused(pending, 'an unreadable PubAck');
       return;
     }
-    if (typeof answer.seq !== 'number') {
-      this.refused(pending, String(answer.error?.description ?? 'error'));
+    // Hint: an error reply may carry `"seq":0` beside its error ("maximum messages exceeded" on a discard-new
+    // stream): read as an ack, the event looked acked and deleted by retention, and the reason was never shown.
+    if (answer.error !== undefined || typeof answer.seq !== 'number' || answer.seq < 1) {
+      this.refused(pending, String(answer.error?.description ?? `an answer without a sequence`));
       return;
     }
     this.settle(pending);
