@@ -1,3 +1,4 @@
+import { FILTER_KEYS } from '../protocol/eventFilter.js';
 import type { BackoffOptions } from './backoff.js';
 import { checkNumbers, shown } from './optionChecks.js';
 import type { PositionStore } from './positionStore.js';
@@ -95,8 +96,6 @@ export function checkSubscribeOptions(options: SubscribeOptions): void {
   checkFilterKeys(options.filters);
 }
 
-const FILTER_KEYS = ['event_types', 'session_id', 'user_id', 'source'];
-
 /**
  * Refuses a filter key the server does not know (`sessionId`). Hint: the server would accept it and list it as
  * ignored, and the subscription would get every event: a typo must not widen what a reader sees.
@@ -105,7 +104,8 @@ function checkFilterKeys(filters: unknown): void {
   if (filters === undefined || filters === null) return;
   if (typeof filters !== 'object' || Array.isArray(filters))
     throw new TypeError(`filters: must be an object, got ${shown(filters)}`);
-  const unknown = Object.keys(filters).find((key) => !FILTER_KEYS.includes(key));
+  const known: readonly string[] = FILTER_KEYS;
+  const unknown = Object.keys(filters).find((key) => !known.includes(key));
   if (unknown !== undefined)
     throw new TypeError(`filters.${unknown}: not a filter; expected ${FILTER_KEYS.join(', ')}`);
 }

@@ -8,6 +8,14 @@ export interface EventFilter {
   readonly source?: string;
 }
 
+/** The keys of an EventFilter, in the order the protocol documents them. */
+export const FILTER_KEYS = [
+  'event_types',
+  'session_id',
+  'user_id',
+  'source',
+] as const satisfies readonly (keyof EventFilter)[];
+
 /** The fields of an event that filters look at. */
 export interface Filterable {
   readonly event_type: string;

@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import type { EventFilter } from './eventFilter.js';
+import { type EventFilter, FILTER_KEYS } from './eventFilter.js';
 import { sourceFilterProblem } from './eventInput.js';
 import { EVENT_TYPES, type EventType, unknownEventType } from './eventTypes.js';
 import { type ParseResult, prefixIssues } from './issue.js';
@@ -33,7 +33,7 @@ const FilterEntries = {
       ),
     ),
   ),
-};
+} satisfies Record<(typeof FILTER_KEYS)[number], v.GenericSchema>; // one entry per filter key, no other
 
 /** The subscription's own keys (besides the filter). */
 export const SubscribeEntries = {
@@ -53,7 +53,7 @@ export const SubscribeSchema = v.object(SubscribeEntries, SUBSCRIBE_NOT_OBJECT);
 
 /** Keys the subscribe message understands; others are accepted and listed as `ignored` in the ack. */
 const SUBSCRIBE_KEYS = new Set([...Object.keys(FilterEntries), 'from_offset', 'batch', 'checkpoints', 'type']);
-const FILTER_KEYS = new Set(Object.keys(FilterEntries));
+const FILTER_KEY_SET: ReadonlySet<string> = new Set(FILTER_KEYS);
 const UPDATE_KEYS = new Set(['type', 'filters']);
 
 /** The filters of an update_filters message. */
@@ -135,7 +135,7 @@ export function ignoredSubscribeKeys(raw: unknown): string[] {
 /** Keys of an update_filters message, top level and inside `filters`, that are not part of the protocol. */
 export function ignoredFilterKeys(raw: unknown): string[] {
   const filters = typeof raw === 'object' && raw !== null ? (raw as { filters?: unknown }).filters : undefined;
-  return [...unknownKeys(raw, UPDATE_KEYS), ...unknownKeys(filters, FILTER_KEYS)];
+  return [...unknownKeys(raw, UPDATE_KEYS), ...unknownKeys(filters, FILTER_KEY_SET)];
 }
 
 /**
@@ -145,5 +145,5 @@ export function ignoredFilterKeys(raw: unknown): string[] {
  */
 export function misplacedFilterKeys(raw: unknown): string[] {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return [];
-  return Object.keys(raw).filter((key) => FILTER_KEYS.has(key));
+  return Object.keys(raw).filter((key) => FILTER_KEY_SET.has(key));
 }
