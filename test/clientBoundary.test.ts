@@ -14,7 +14,7 @@ function runtimeImports(source: string): string[] {
 }
 
 describe('the client SDK stays a client', () => {
-  it('loads nothing server-side at runtime: only its own files, the pure event type list, id maker and non-finite number finder, nanoid and ws', () => {
+  it('loads nothing server-side at runtime: only its own files, the pure event type list, filter keys, id maker and non-finite number finder, nanoid and ws', () => {
     expect(files.length).toBeGreaterThan(5);
     for (const name of files) {
       const allowed = new Set([
@@ -25,6 +25,8 @@ describe('the client SDK stays a client', () => {
         '../protocol/risingIds.js',
         // Pure, imports nothing: finds the NaN or Infinity JSON would send as null.
         '../protocol/nulledValues.js',
+        // Pure, imports only a type: the filter keys (the SDK refuses others) and the reference matcher.
+        '../protocol/eventFilter.js',
         ...(name === 'node.ts' ? ['node:fs/promises', 'node:path'] : []),
       ]);
       for (const spec of runtimeImports(readFileSync(new URL(name, dir), 'utf8'))) {
