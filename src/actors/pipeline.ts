@@ -17,7 +17,6 @@ import { type Answer, type SupervisorEvent, type SupervisorParts, supervisorMach
 
 export type { SubmitOutcome } from './groupCommit.js';
 export { type PipelineOptions, SupervisorUnavailableError } from './pipelineOptions.js';
-export type { RouterStats } from './pipelinePort.js';
 
 /**
  * The actor system behind the PipelinePort: it builds the supervisor's parts, starts the root actor, and turns
@@ -42,14 +41,13 @@ export class Pipeline implements PipelinePort {
     // Hint: session_status is a projection; after a crash it lags the log until this fold catches it up.
     sessions.catchUp();
     const route = (records: readonly StoredEvent[]) => this.supervisor.send({ type: 'ingest.committed', records });
-    const { replicaFeed } = options;
     const ingress = new GroupCommit({
       log,
       logger,
       scheduler,
       maxPendingEvents: options.maxPendingEvents,
       // Hint: in cluster mode a commit's own records come back through the replica feed; routing them here would repeat them.
-      committed: replicaFeed === undefined ? route : () => undefined,
+      committed: options.replicaFeed === undefined ? route : () => undefined,
       ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
       ...(options.maxInFlightCommits === undefined ? {} : { maxInFlight: options.maxInFlightCommits }),
     });
@@ -81,8 +79,8 @@ export class Pipeline implements PipelinePort {
     // Hint: without an error observer a failed root actor rethrows in a timer and takes Node down.
     this.supervisor.subscribe({ error: (error) => logger.error({ err: error }, 'supervisor failed') });
     this.supervisor.start();
-    replicaFeed?.onApplied(route);
-    replicaFeed?.onFollowedDelete((deleted) =>
+    options.replicaFeed?.onApplied(route);
+    options.replicaFeed?.onFollowedDelete((deleted) =>
       this.supervisor.send({ type: 'retention.followed', deleted, firstOffset: log.firstOffset() }),
     );
   }
@@ -150,6 +148,11 @@ export class Pipeline implements PipelinePort {
 
   deleteBefore(before: number | undefined): number {
     return this.ask((answer) => ({ type: 'retention.delete', before, answer }));
+  }
+
+  async retain(before: number | undefined): Promise<number> {
+    await this.options.log.prepareRetention?.(before);
+    return this.deleteBefore(before);
   }
 
   /** One sweep: keepalives, checkpoints, 4000 and 4008 closes, session folding and passivation. */

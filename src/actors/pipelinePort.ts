@@ -70,8 +70,11 @@ export interface PipelinePort {
   sessionView(sessionId: string): SessionView | null;
   /** GET /sessions. */
   sessionList(status: string | undefined, limit: number): SessionView[];
-  /** Retention: delete events older than `before` (all when undefined). */
-  deleteBefore(before: number | undefined): number;
+  /**
+   * Retention: delete events older than `before` (all when undefined). Rejects, having deleted nothing, with
+   * LogWriteError (retry) or RetentionRefusedError (the log's store refuses it).
+   */
+  retain(before: number | undefined): Promise<number>;
   /** /stats `router` figures. */
   stats(): RouterStats;
   /** GET /subscribers: every subscriber counted by mode, the `limit` most lagging listed with their lag. */

@@ -1,6 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import type { PipelinePort } from '../actors/pipelinePort.js';
 import type { Config } from '../config.js';
+import { LogWriteError, RetentionRefusedError } from '../persistence/eventLog.js';
 import { EVENT_QUERY_PARAMS, parseEventQuery, retentionHeader } from '../protocol/eventQuery.js';
 import { recordJson, recordsJson } from '../protocol/eventRecord.js';
 import { formatIssues } from '../protocol/issue.js';
@@ -62,6 +63,13 @@ function renderPublish(reply: Reply, result: PublishReply, isArray: boolean, hea
     return;
   }
   reply.json(result.status, isArray ? recordsJson(result.records) : recordJson(result.records[0]!), headers, true);
+}
+
+/** A DELETE /events that deleted nothing: refused for good (409, naming why), or not done now (503, retry). */
+function retentionFailed(error: unknown): unknown {
+  if (error instanceof RetentionRefusedError) return new HttpError(409, error.message);
+  if (error instanceof LogWriteError) return new HttpError(503, error.message, { 'Retry-After': '1' });
+  return error;
 }
 
 /** POST, GET and DELETE /events and GET /events/{id}. */
@@ -134,7 +142,13 @@ export function eventRoutes(config: Config, pipeline: PipelinePort, later: (fn: 
       handler: (info, reply) => {
         const query = parseRetentionQuery(info.query);
         if (!query.ok) throw new HttpError(400, formatIssues(query.issues));
-        reply.json(200, { deleted: pipeline.deleteBefore(query.value.before) });
+        pipeline.retain(query.value.before).then(
+          (deleted) => reply.run(() => reply.json(200, { deleted })),
+          (error: unknown) =>
+            reply.run(() => {
+              throw retentionFailed(error);
+            }),
+        );
       },
     },
   ];

@@ -114,6 +114,11 @@ export interface EventLog {
   /** Delete events older than `before` (epoch ms), or all when undefined; offsets are never reused. */
   deleteBefore(before: number | undefined): number;
   /**
+   * A log whose store other nodes share (cluster mode) makes the retention there first, and deleteBefore then deletes
+   * no further than it did. Rejects, having deleted nothing, with LogWriteError (retry) or RetentionRefusedError.
+   */
+  prepareRetention?(before: number | undefined): Promise<void>;
+  /**
    * Record sessions' statuses with their last folded record (a projection, rebuildable from the log), saved whenever
    * either moves. `foldedUpTo`, or a high-water noted
    * with noteSessionsFolded, is saved in the same transaction: every session record up to it is folded. Snapshots
@@ -165,6 +170,11 @@ export class LogWriteError extends Error {
     super(message, options);
     this.uncertain = options?.uncertain ?? false;
   }
+}
+
+/** Retention the log's store refuses for good (a stream that denies purges); the message names why. */
+export class RetentionRefusedError extends Error {
+  override readonly name = 'RetentionRefusedError';
 }
 
 /** Thrown at open when another live process holds the log's lock file. */

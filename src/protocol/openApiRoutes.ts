@@ -144,11 +144,11 @@ export const ROUTE_DOCS: Readonly<Record<string, RouteDoc>> = {
   },
   'DELETE /events': {
     summary:
-      'Retention: delete events older than a time (all when `before` is absent; an empty `before` or any other parameter is refused with 400)',
+      'Retention: delete events older than a time (all when `before` is absent; an empty `before` or any other parameter is refused with 400). In cluster mode the stream is purged first: 503 (retry) while it cannot be reached, 409 when it denies purges; either deletes nothing',
     tag: 'events',
     parameters: [isoParameter('before', 'Delete events stored before this time')],
     responses: { 200: { description: 'How many were deleted', schema: 'Deleted', example: { deleted: 12 } } },
-    errors: [400],
+    errors: [400, 409, 503],
   },
   'GET /stats': {
     summary: 'Log and router counters',

@@ -40,7 +40,10 @@ async function run(request) {
   }
   const log = logs.get(request.handle);
   if (request.method === 'appendGroups') return await log.commit(request.args[0]);
-  if (request.method === 'deleteBefore') return await log.retain(request.args[0]);
+  if (request.method === 'deleteBefore') {
+    await log.prepareRetention(request.args[0]);
+    return log.deleteBefore(request.args[0]);
+  }
   if (request.method === 'close') {
     // A closed handle still answers health and ping (the contract asks after close).
     log.close();

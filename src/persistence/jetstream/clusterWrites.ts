@@ -8,6 +8,7 @@ import { encodeEvent } from './eventMessage.js';
 import type { ReplicaApplier } from './replicaApplier.js';
 import type { ReplicaFeed } from './replicaFeed.js';
 import type { StreamPublisher } from './streamPublisher.js';
+import { StreamRetention } from './streamRetention.js';
 
 /** A node's connection to the stream and its replica. */
 export interface WriteParts {
@@ -23,13 +24,10 @@ export interface WriteParts {
 const APPLY_TIMEOUT_MS = 10_000;
 /** A replica that applied nothing for this long while behind an acked sequence is helped along. */
 const STALL_MS = 500;
-const PURGE_RETRY_MS = 1_000;
-
-const reasonOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 /**
  * The cluster log's writes: commits (planned against the replica, one message per event, resolved once this replica
- * applied them) and retention (this replica deletes at once, the stream is purged below the same sequence).
+ * applied them) and retention (the stream is purged first, then this replica deletes below the same sequence).
  */
 export class ClusterWrites {
   /** The highest sequence acked to this node: the replica must get there. */
@@ -37,19 +35,17 @@ export class ClusterWrites {
   private seen = 0;
   private stalledTicks = 0;
   private readonly stallTimer: NodeJS.Timeout;
-  private purgeTo = 0;
-  private purging = false;
-  private closed = false;
+  private readonly retention: StreamRetention;
   /** Producer ids of commits in flight, and when each such commit is over (settled either way). */
   private readonly producing = new Map<string, Promise<void>>();
 
   constructor(
     private readonly parts: WriteParts,
-    private readonly stream: string,
+    stream: string,
     private readonly now: () => number,
     private readonly newId: () => string,
-    private readonly onNotice: ((message: string) => void) | undefined,
   ) {
+    this.retention = new StreamRetention(parts.jsm, stream, parts.replica, parts.feed);
     this.stallTimer = setInterval(() => this.checkStall(), STALL_MS);
     this.stallTimer.unref();
   }
@@ -113,56 +109,18 @@ export class ClusterWrites {
     );
   }
 
-  /** DELETE /events: delete from this replica now; purge the stream below the same sequence in the background. */
-  deleteBefore(before: number | undefined): number {
-    const { deleted, boundary } = this.cut(before);
-    this.purgeTo = Math.max(this.purgeTo, boundary);
-    if (!this.purging) void this.purgeLoop();
-    return deleted;
+  /** DELETE /events, first step: the stream's purge (see StreamRetention); nothing is deleted when it fails. */
+  prepareRetention(before: number | undefined): Promise<void> {
+    return this.retention.purge(before);
   }
 
-  /** deleteBefore, resolving once the stream is purged (the contract suite's retention). */
-  async retain(before: number | undefined): Promise<number> {
-    const { deleted, boundary } = this.cut(before);
-    try {
-      if (boundary > 1) await this.parts.jsm.streams.purge(this.stream, { seq: boundary });
-    } catch (error) {
-      throw new LogWriteError(`the stream was not purged: ${reasonOf(error)}`, { cause: error });
-    }
-    return deleted;
+  /** DELETE /events, second step: this replica deletes, no further than the stream was purged. */
+  deleteBefore(before: number | undefined): number {
+    return this.retention.deleteBefore(before);
   }
 
   close(): void {
-    this.closed = true;
     clearInterval(this.stallTimer);
-  }
-
-  /**
-   * The sequence a delete cuts at (events before `before` are a prefix, timestamps never decrease in offset; all of
-   * this replica when undefined, so what it has not applied yet is kept), and this replica's deletion below it.
-   */
-  private cut(before: number | undefined): { deleted: number; boundary: number } {
-    const { replica, feed } = this.parts;
-    const boundary = before === undefined ? replica.headOffset() + 1 : replica.offsetAtOrAfter(before);
-    return { deleted: feed.follow(boundary, false), boundary };
-  }
-
-  private async purgeLoop(): Promise<void> {
-    this.purging = true;
-    try {
-      while (!this.closed) {
-        const target = this.purgeTo;
-        try {
-          if (target > 1) await this.parts.jsm.streams.purge(this.stream, { seq: target });
-          if (this.purgeTo === target) return;
-        } catch (error) {
-          this.onNotice?.(`purging stream ${this.stream} below ${target} failed (${reasonOf(error)}); retrying`);
-          await new Promise((resolve) => setTimeout(resolve, PURGE_RETRY_MS));
-        }
-      }
-    } finally {
-      this.purging = false;
-    }
   }
 
   /**

@@ -58,7 +58,7 @@ export class JetStreamEventLog implements EventLog {
     private readonly startSeq: number,
   ) {
     this.epoch = parts.replica.epoch;
-    this.writes = new ClusterWrites(parts, options.jetstream.stream, options.now, options.newId, options.onNotice);
+    this.writes = new ClusterWrites(parts, options.jetstream.stream, options.now, options.newId);
     void this.watchConnection();
   }
 
@@ -124,17 +124,18 @@ export class JetStreamEventLog implements EventLog {
     return refused === null ? this.writes.commit(groups) : Promise.reject(new LogWriteError(refused));
   }
 
-  /** Retention through the stream, waiting for the purge; resolves with this replica's count of deleted events. */
-  retain(before: number | undefined): Promise<number> {
-    if (this.closed) return Promise.reject(new LogWriteError('log is closed'));
-    return this.writes.retain(before);
+  /** DELETE /events, first step: the stream's purge, refused at once (nothing deleted) while NATS is unreachable. */
+  prepareRetention(before: number | undefined): Promise<void> {
+    const refused = this.closed ? 'log is closed' : this.connected ? null : 'the NATS cluster is unreachable';
+    if (refused !== null) return Promise.reject(new LogWriteError(`${refused}; nothing was deleted, retry`));
+    return this.writes.prepareRetention(before);
   }
 
   appendGroups(): GroupOutcome[] {
     throw new LogWriteError('the JetStream log appends only through commit()');
   }
 
-  /** DELETE /events: from this replica now (a real count), then the stream's purge, retried; the others follow it. */
+  /** DELETE /events, second step: from this replica (a real count), as far as the stream was purged. */
   deleteBefore(before: number | undefined): number {
     if (this.closed) throw new LogWriteError('log is closed');
     return this.writes.deleteBefore(before);

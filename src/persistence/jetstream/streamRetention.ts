@@ -1,0 +1,75 @@
+import { JetStreamApiError, type JetStreamManager } from '@nats-io/jetstream';
+import { LogWriteError, RetentionRefusedError } from '../eventLog.js';
+import type { SqliteReplicaLog } from '../sqliteReplicaLog.js';
+import type { ReplicaFeed } from './replicaFeed.js';
+
+/** JetStream's error code for a purge of a stream whose configuration has `deny_purge`. */
+const PURGE_NOT_PERMITTED = 10110;
+
+const reasonOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/**
+ * Retention in cluster mode: the stream is purged first, and only then does this replica delete, never below what the
+ * stream has purged. Hint: the purge used to follow the local delete, retried in memory; a node restarted before it
+ * reached the stream (NATS down) kept a delete no other node would ever see, and a stream with `deny_purge` was
+ * retried every second for good. Now a purge the stream did not take deletes nothing anywhere, and says why.
+ */
+export class StreamRetention {
+  /** This node purged the stream below this sequence. */
+  private purgedTo = 1;
+
+  constructor(
+    private readonly jsm: JetStreamManager,
+    private readonly stream: string,
+    private readonly replica: SqliteReplicaLog,
+    private readonly feed: ReplicaFeed,
+  ) {}
+
+  /**
+   * Purge the stream below the cut of `before`, waiting for its answer. Rejects, having deleted nothing, with
+   * LogWriteError (the stream did not answer: retry) or RetentionRefusedError (the stream refuses purges).
+   */
+  async purge(before: number | undefined): Promise<void> {
+    const boundary = this.boundaryOf(before);
+    // Hint: the replica's first offset only rises to what the stream dropped, so below it there is nothing to purge.
+    if (boundary <= Math.max(this.purgedTo, this.replica.firstOffset())) return;
+    try {
+      await this.jsm.streams.purge(this.stream, { seq: boundary });
+    } catch (error) {
+      throw purgeFailed(this.stream, error);
+    }
+    this.purgedTo = Math.max(this.purgedTo, boundary);
+  }
+
+  /** Delete from this replica below the cut of `before`, no further than the stream was purged; the count deleted. */
+  deleteBefore(before: number | undefined): number {
+    const purged = Math.max(this.purgedTo, this.replica.firstOffset());
+    return this.feed.follow(Math.min(this.boundaryOf(before), purged), false);
+  }
+
+  /**
+   * The sequence a delete cuts at: events before `before` are a prefix (timestamps never decrease in offset); all of
+   * this replica when undefined, so what it has not applied yet is kept.
+   */
+  private boundaryOf(before: number | undefined): number {
+    return before === undefined ? this.replica.headOffset() + 1 : this.replica.offsetAtOrAfter(before);
+  }
+}
+
+/** Why a purge failed: refused for good (deny_purge), refused now (retry), or unanswered (it may yet be done). */
+function purgeFailed(stream: string, error: unknown): Error {
+  if (error instanceof JetStreamApiError && error.code === PURGE_NOT_PERMITTED)
+    return new RetentionRefusedError(
+      `stream ${stream} denies purges (deny_purge), so retention cannot delete from it; nothing was deleted`,
+      { cause: error },
+    );
+  if (error instanceof JetStreamApiError)
+    return new LogWriteError(`stream ${stream} refused the purge (${error.message}); nothing was deleted, retry`, {
+      cause: error,
+    });
+  // Hint: no answer is no refusal: a purge the stream took after all is followed by every node, this one too.
+  return new LogWriteError(
+    `stream ${stream} did not answer the purge (${reasonOf(error)}); nothing was deleted on this node, retry`,
+    { cause: error },
+  );
+}
