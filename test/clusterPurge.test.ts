@@ -1,10 +1,25 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChildServer } from './support/childServer.js';
 import { ClusterNodes, logDigest } from './support/clusterNodes.js';
 import { NatsCluster } from './support/natsCluster.js';
-import { allEvents, eventBody, postEvents, stats, waitFor } from './support/pipelineRest.js';
+import { allEvents, eventBody, getJson, postEvents, stats, waitFor } from './support/pipelineRest.js';
+import type { WireRecord } from './support/wsClient.js';
+
+/** The recorded no-op offsets of a node's replica, read from its SQLite file (a second reader, WAL). */
+function noopOffsets(path: string): { offset: number; reason: string }[] {
+  const db = new Database(path, { readonly: true, fileMustExist: true });
+  try {
+    return db.prepare('SELECT offset, reason FROM noop_offsets ORDER BY offset').all() as {
+      offset: number;
+      reason: string;
+    }[];
+  } finally {
+    db.close();
+  }
+}
 
 async function remove(base: string, before?: string) {
   const query = before === undefined ? '' : `?before=${encodeURIComponent(before)}`;
@@ -24,7 +39,7 @@ async function settled(x: ChildServer, y: ChildServer): Promise<number> {
 }
 
 // Real processes: one nats-server with JetStream (R1 streams) and two pipeline nodes on each stream.
-describe('cluster mode: retention through the stream', () => {
+describe('cluster mode: retention through the stream, and producer ids it deleted', () => {
   let nats: NatsCluster;
   let nc: NatsConnection;
 
@@ -36,6 +51,60 @@ describe('cluster mode: retention through the stream', () => {
     await nc?.close();
     await nats?.stop();
   });
+
+  it('stores a producer id deleted by retention anew, at once and the same on every node', async () => {
+    const nodes = new ClusterNodes(nats, 'REUSED', 1);
+    try {
+      const a = await nodes.start('a');
+      const b = await nodes.start('b');
+      const first = await postEvents(a.base, [
+        eventBody({ id: 'reused-x', payload: { n: 1 } }),
+        eventBody({ id: 'reused-y', payload: { n: 1 } }),
+      ]);
+      expect(first.status).toBe(201);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      const kept = await postEvents(a.base, [eventBody({ payload: { kept: true } })]);
+      expect(kept.status).toBe(201);
+      const keptRecord = (kept.body as WireRecord[])[0]!;
+      const head = await settled(a, b);
+      expect(head).toBe(3);
+      // Within the stream's duplicate window (10 minutes by default) JetStream still knows both Nats-Msg-Ids.
+      expect(await remove(a.base, keptRecord.timestamp)).toMatchObject({ status: 200, body: { deleted: 2 } });
+      // At once, before node B follows the purge on its own (it asks the stream about once a second): one id through
+      // node A, which node B applies as it comes, then the other through node B, whose replica still holds it.
+      const onA = await postEvents(a.base, eventBody({ id: 'reused-y', payload: { n: 1 } }));
+      expect(onA.status).toBe(201);
+      const y = onA.body as WireRecord;
+      await waitFor(async () => (await stats(b.base)).head_offset >= y.offset, 'node B applied it');
+      expect(await getJson(`${b.base}/events/reused-y`)).toEqual({ status: 200, body: y });
+      const onB = await postEvents(b.base, eventBody({ id: 'reused-x', payload: { n: 1 } }));
+      expect(onB.status).toBe(201);
+      const x = onB.body as WireRecord;
+      expect([x.id, y.id]).toEqual(['reused-x', 'reused-y']);
+      expect(y.offset).toBe(head + 1);
+      expect(x.offset).toBe(head + 2);
+      // The new records are the ids' records now, on either node: a resend is their duplicate, other content a 409.
+      const again = await postEvents(a.base, eventBody({ id: 'reused-x', payload: { n: 1 } }));
+      expect(again).toEqual({ status: 200, body: x });
+      expect((await postEvents(b.base, eventBody({ id: 'reused-y', payload: { n: 2 } }))).status).toBe(409);
+      const last = await settled(a, b);
+      expect(last).toBe(x.offset);
+      const jsm = await jetstreamManager(nc);
+      expect((await jsm.streams.info('REUSED')).state).toMatchObject({ first_seq: keptRecord.offset, last_seq: last });
+      // Both went out again under a name the deleted ones never had, each with the first offset below which it decides.
+      for (const record of [y, x]) {
+        const stored = await jsm.streams.getMessage('REUSED', { seq: record.offset });
+        expect(stored?.header?.get('Nats-Msg-Id')).toBe(`${record.id}@${keptRecord.offset}`);
+        expect(stored?.header?.get('Pipeline-Floor')).toBe(String(keptRecord.offset));
+      }
+      const onEither = await allEvents(a.base);
+      expect(onEither.map((r) => r.id)).toEqual([keptRecord.id, 'reused-y', 'reused-x']);
+      expect(await logDigest(b.base)).toEqual(await logDigest(a.base));
+      expect(noopOffsets(nodes.databasePath('b'))).toEqual(noopOffsets(nodes.databasePath('a')));
+    } finally {
+      await nodes.stop();
+    }
+  }, 40_000);
 
   it('refuses a DELETE on a stream that denies purges, naming the reason, and deletes nothing', async () => {
     const nodes = new ClusterNodes(nats, 'NOPURGE', 1);

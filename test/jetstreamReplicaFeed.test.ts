@@ -169,6 +169,50 @@ describe('ReplicaFeed over a SQLite replica (offset = stream sequence)', () => {
     expect(await feed.expect(4)).toEqual({ offset: 4, record: replica.readFrom(4, {}, 1)[0] });
   });
 
+  it('decides a producer id the same way whether or not the replica followed the purge below the floor', () => {
+    const ids = fc.constantFrom('p1', 'p2', 'p3');
+    fc.assert(
+      fc.property(
+        fc.array(ids, { minLength: 1, maxLength: 8 }),
+        fc.array(ids, { minLength: 1, maxLength: 8 }),
+        fc.nat(8),
+        (before, after, at) => {
+          const cut = Math.min(at, before.length) + 1;
+          const followed = open(tempDir());
+          const lagging = open(tempDir());
+          for (const node of [followed, lagging]) {
+            for (const [i, id] of before.entries()) node.feed.apply(i + 1, null, message(i, { id }, true));
+            node.feed.flush();
+          }
+          // One node saw the stream's purge below `cut` in time; the other applies what follows first. Both get the
+          // messages a node published after it purged: their floor is `cut`.
+          followed.feed.follow(cut);
+          for (const node of [followed, lagging]) {
+            for (const [i, id] of after.entries())
+              node.feed.apply(before.length + 1 + i, null, message(9, { id }, true), cut);
+            node.feed.flush();
+          }
+          const state = (r: SqliteReplicaLog) => ({
+            events: r.readFrom(1, {}, 100),
+            noops: r.noopOffsets(1, 100),
+            first: r.firstOffset(),
+          });
+          expect(state(lagging.replica)).toEqual(state(followed.replica));
+          // An id whose record (its first message) was below the cut is stored anew, at its first message after it.
+          const { events } = state(followed.replica);
+          for (const id of new Set(after)) {
+            const stored = before.indexOf(id) + 1;
+            const at = stored >= cut ? stored : before.length + 1 + after.indexOf(id);
+            expect(events.filter((e) => e.id === id).map((e) => e.offset)).toEqual([at]);
+          }
+          followed.replica.close();
+          lagging.replica.close();
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+
   it('applies the same sequence the same way whatever the batches (every node agrees)', () => {
     const entry = fc.oneof(
       {

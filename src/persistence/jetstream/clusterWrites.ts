@@ -3,11 +3,11 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import type { EventInput } from '../../protocol/eventInput.js';
 import { type GroupOutcome, LogWriteError } from '../eventLog.js';
 import type { SqliteReplicaLog } from '../sqliteReplicaLog.js';
-import { planCommit, resolveCommit } from './commitPlan.js';
-import { encodeEvent } from './eventMessage.js';
+import { type CommitPlan, planCommit, resolveCommit } from './commitPlan.js';
+import { type EventMessage, encodeEvent } from './eventMessage.js';
 import type { ReplicaApplier } from './replicaApplier.js';
 import type { ReplicaFeed } from './replicaFeed.js';
-import type { StreamPublisher } from './streamPublisher.js';
+import type { PubAck, StreamPublisher } from './streamPublisher.js';
 import { StreamRetention } from './streamRetention.js';
 
 /** A node's connection to the stream and its replica. */
@@ -87,12 +87,13 @@ export class ClusterWrites {
     groups: readonly (readonly EventInput[])[],
     ids: readonly (readonly string[])[],
   ): Promise<GroupOutcome[]> {
-    const { replica, publisher, feed } = this.parts;
+    const { replica, feed } = this.parts;
     const stored = (id: string) => replica.getById(id);
-    const plan = planCommit(groups, this.now(), stored, idsInOrder(groups, ids));
+    const plan = await this.planOnStream(groups, ids);
     if (plan.messages.length === 0) return resolveCommit(plan, [], stored);
+    const floor = replica.firstOffset();
     // Hint: a 503 here may follow a partial publish (some events acked): producers retry with ids for exactly-once.
-    const acks = await Promise.all(plan.messages.map((m) => publisher.publish(m.input.id, encodeEvent(m))));
+    const acks = await Promise.all(plan.messages.map((m) => this.publish(m, floor)));
     for (const ack of acks) if (ack.seq > this.ackedUpTo) this.ackedUpTo = ack.seq;
     const applied = await withTimeout(
       Promise.all(acks.map((ack) => feed.expect(ack.seq))),
@@ -107,6 +108,37 @@ export class ClusterWrites {
       acks.map((ack, i) => ({ duplicate: ack.duplicate, applied: applied[i]! })),
       stored,
     );
+  }
+
+  /**
+   * Plan against the replica. Hint: a producer id the replica answers (duplicate or conflict) may be in a record the
+   * stream has purged since (purges made elsewhere are followed about once a second), so this node then follows the
+   * stream's first sequence at once and plans again: no node answers with a record that is in no log.
+   */
+  private async planOnStream(groups: readonly (readonly EventInput[])[], ids: readonly (readonly string[])[]) {
+    const { replica, applier } = this.parts;
+    const stored = (id: string) => replica.getById(id);
+    const ts = this.now();
+    const plan = planCommit(groups, ts, stored, idsInOrder(groups, ids));
+    if (!answersFromReplica(plan)) return plan;
+    if (!(await applier.followStream(true)))
+      throw new LogWriteError('the stream did not answer whether a producer id is still in the log');
+    if (applier.replaced !== null) throw new LogWriteError(applier.replaced);
+    return planCommit(groups, ts, stored, idsInOrder(groups, ids));
+  }
+
+  /**
+   * Publish one message, carrying this replica's first offset as its floor (see FLOOR_HEADER). Hint: JetStream
+   * dedupes a Nats-Msg-Id for its whole window, purged or not; a producer id it answers with an offset retention
+   * deleted is free again (as in embedded mode) and is published once more as `<id>@<first offset>` ("@" is in no
+   * producer id), the same name on every node that followed the same purge, so the stream dedupes those too.
+   */
+  private async publish(message: EventMessage, floor: number): Promise<PubAck> {
+    const { publisher, replica } = this.parts;
+    const ack = await publisher.publish(message.input.id, encodeEvent(message), floor);
+    const first = replica.firstOffset();
+    if (!message.producer || !ack.duplicate || ack.seq >= first) return ack;
+    return publisher.publish(`${message.input.id}@${first}`, encodeEvent(message), first);
   }
 
   /** DELETE /events, first step: the stream's purge (see StreamRetention); nothing is deleted when it fails. */
@@ -139,6 +171,11 @@ export class ClusterWrites {
     applier.catchUp(this.ackedUpTo);
     if (this.stalledTicks % 2 === 0) applier.restart();
   }
+}
+
+/** True when the replica decided some producer id of the plan (a duplicate answered, or a conflict refused). */
+function answersFromReplica(plan: CommitPlan): boolean {
+  return plan.groups.some((group) => !group.ok || group.slots.some((slot) => slot.kind === 'stored'));
 }
 
 /** The generated ids, handed to planCommit in the order it asks for them (its id-less inputs, in order). */

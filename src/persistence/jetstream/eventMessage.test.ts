@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { EVENT_TYPES } from '../../protocol/eventTypes.js';
-import { decodeEvent, EventMessageError, encodeEvent } from './eventMessage.js';
+import { decodeEvent, EventMessageError, encodeEvent, FLOOR_HEADER, messageHeaders } from './eventMessage.js';
 
 const text = fc.string({ unit: 'binary', maxLength: 12 });
 const message = fc.record({
@@ -34,5 +34,14 @@ describe('event messages', () => {
     expect(() => decodeEvent('[2,1,"a",2,"quiz_started","s",null,null,"{}"]')).toThrow(/producer flag/);
     expect(() => decodeEvent('[2,1,"a",0,"nope","s",null,null,"{}"]')).toThrow(/type/);
     expect(() => decodeEvent('[2,1,"a",0,"quiz_started","s",7,null,"{}"]')).toThrow(/wrong types/);
+  });
+
+  it('read the Nats-Msg-Id and the floor from the headers, a missing or unreadable floor as 1', () => {
+    const headers = (values: Record<string, string>) => ({ get: (name: string) => values[name] ?? '' });
+    expect(messageHeaders(headers({ 'Nats-Msg-Id': 'p1', [FLOOR_HEADER]: '42' }))).toEqual({ msgId: 'p1', floor: 42 });
+    expect(messageHeaders(headers({}))).toEqual({ msgId: null, floor: 1 });
+    expect(messageHeaders(undefined)).toEqual({ msgId: null, floor: 1 });
+    for (const bad of ['0', '-3', '1.5', 'x', '1e400'])
+      expect(messageHeaders(headers({ [FLOOR_HEADER]: bad })).floor).toBe(1);
   });
 });

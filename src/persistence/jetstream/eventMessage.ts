@@ -13,6 +13,24 @@ export interface EventMessage {
   readonly input: EventInput & { readonly id: string };
 }
 
+/**
+ * The header carrying a message's floor: the publishing node's first retained offset when it planned the message. The
+ * stream holds nothing below it, so every replica deletes below it before applying the message, and so decides its
+ * producer id on the same records whether or not it had followed the purge yet. Hint: a header, not a body field, so
+ * a node of an earlier version still reads the message as the same event (it only ignores the floor).
+ */
+export const FLOOR_HEADER = 'Pipeline-Floor';
+
+/** A stored message's Nats-Msg-Id (null when none) and floor (1 when none or unreadable), from its headers. */
+export function messageHeaders(headers: { get(name: string): string } | undefined): {
+  msgId: string | null;
+  floor: number;
+} {
+  const msgId = headers?.get('Nats-Msg-Id') ?? '';
+  const floor = Number(headers?.get(FLOOR_HEADER) || Number.NaN);
+  return { msgId: msgId === '' ? null : msgId, floor: Number.isSafeInteger(floor) && floor >= 1 ? floor : 1 };
+}
+
 /** Thrown when a stream message is not an event this code wrote (a foreign publisher on the subject). */
 export class EventMessageError extends Error {
   override readonly name = 'EventMessageError';

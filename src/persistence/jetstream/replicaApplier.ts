@@ -5,6 +5,7 @@ import {
   type JetStreamManager,
   type JsMsg,
 } from '@nats-io/jetstream';
+import { messageHeaders } from './eventMessage.js';
 import { GapNotices } from './gapNotices.js';
 import { epochOf } from './streamSetup.js';
 
@@ -12,7 +13,8 @@ import { epochOf } from './streamSetup.js';
 export interface ReplicaSink {
   /** The next sequence the replica needs (its last applied + 1). */
   nextSeq(): number;
-  apply(seq: number, msgId: string | null, data: Uint8Array): void;
+  /** A stream message, with its floor (FLOOR_HEADER; 1 when none): what is below it is deleted first. */
+  apply(seq: number, msgId: string | null, data: Uint8Array, floor?: number): void;
   /** Sequence `seq` holds nothing to apply (deleted from the stream on its own): a recorded no-op offset. */
   skip(seq: number, reason: string): void;
   /** The stream's first sequence is now `firstSeq` (a purge or a limit removed what was below). */
@@ -110,8 +112,8 @@ export class ReplicaApplier {
         continue;
       }
       if (message.seq < sink.nextSeq()) return;
-      const msgId = message.header?.get('Nats-Msg-Id') ?? '';
-      sink.apply(message.seq, msgId === '' ? null : msgId, message.data);
+      const { msgId, floor } = messageHeaders(message.header);
+      sink.apply(message.seq, msgId, message.data, floor);
     }
   }
 
@@ -225,15 +227,15 @@ export class ReplicaApplier {
           );
         return;
       }
-      const msgId = message.header?.get('Nats-Msg-Id') ?? '';
-      sink.apply(message.seq, msgId === '' ? null : msgId, message.data);
+      const { msgId, floor } = messageHeaders(message.header);
+      sink.apply(message.seq, msgId, message.data, floor);
     }
   }
 
   private deliver(message: JsMsg): void {
-    const msgId = message.headers?.get('Nats-Msg-Id') ?? '';
+    const { msgId, floor } = messageHeaders(message.headers);
     this.options.sink.noteLast(message.seq + message.info.pending);
-    this.options.sink.apply(message.seq, msgId === '' ? null : msgId, message.data);
+    this.options.sink.apply(message.seq, msgId, message.data, floor);
   }
 
   /** Two missed heartbeats end this consumer (the loop makes a new one). */

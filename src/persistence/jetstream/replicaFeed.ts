@@ -3,8 +3,10 @@ import type { AppliedEntry, ReplicaEntry, SqliteReplicaLog } from '../sqliteRepl
 import { decodeEvent } from './eventMessage.js';
 import type { ReplicaSink } from './replicaApplier.js';
 
-/** A stream message waiting to be applied, or a sequence the stream says holds nothing. */
-type Buffered = { readonly seq: number; readonly data: Uint8Array } | { readonly seq: number; readonly reason: string };
+/** A stream message waiting to be applied (with its floor), or a sequence the stream says holds nothing. */
+type Buffered =
+  | { readonly seq: number; readonly data: Uint8Array; readonly floor: number }
+  | { readonly seq: number; readonly reason: string };
 
 /** Records applied to the replica, in offset order, once per applied batch that appended any. */
 export type AppliedListener = (records: readonly StoredEvent[]) => void;
@@ -79,8 +81,8 @@ export class ReplicaFeed implements ReplicaSink {
     return Math.max(this.streamLast, this.replica.headOffset());
   }
 
-  apply(seq: number, _msgId: string | null, data: Uint8Array): void {
-    this.accept({ seq, data });
+  apply(seq: number, _msgId: string | null, data: Uint8Array, floor = 1): void {
+    this.accept({ seq, data, floor });
   }
 
   skip(seq: number, reason: string): void {
@@ -185,15 +187,16 @@ export class ReplicaFeed implements ReplicaSink {
     for (const message of batch) {
       const { seq } = message;
       if (seq < expected) continue;
-      if (seq > expected) {
-        // Hint: the applier passes a jump only after the stream said so (ReplicaApplier.fillGap): a purge below `seq`.
+      const { entry, floor } = entryOf(message);
+      // Hint: a jump reaches here only after the stream said so (ReplicaApplier.fillGap): a purge below `seq`. A
+      // message's floor is its publisher's first offset: every replica deletes below it before deciding its id.
+      const below = Math.max(seq > expected ? seq : 1, Math.min(floor, seq));
+      if (below > this.replica.firstOffset()) {
         this.commit(entries);
         entries = [];
-        this.follow(seq);
+        this.follow(below);
       }
-      entries.push(
-        'reason' in message ? { kind: 'noop', offset: seq, reason: message.reason } : entryOf(seq, message.data),
-      );
+      entries.push(entry);
       expected = seq + 1;
     }
     this.commit(entries);
@@ -228,16 +231,15 @@ export class ReplicaFeed implements ReplicaSink {
   }
 }
 
-/** A stream message as a replica entry: its event, or a no-op naming why it is not one. */
-function entryOf(seq: number, data: Uint8Array): ReplicaEntry {
+/** A stream message as a replica entry (its event, or a no-op naming why it is not one) and its floor (1 if none). */
+function entryOf(message: Buffered): { entry: ReplicaEntry; floor: number } {
+  const { seq } = message;
+  if ('reason' in message) return { entry: { kind: 'noop', offset: seq, reason: message.reason }, floor: 1 };
   try {
-    const { ts, producer, input } = decodeEvent(decoder.decode(data));
-    return { kind: 'event', offset: seq, ts, producer, input };
+    const { ts, producer, input } = decodeEvent(decoder.decode(message.data));
+    return { entry: { kind: 'event', offset: seq, ts, producer, input }, floor: message.floor };
   } catch (error) {
-    return {
-      kind: 'noop',
-      offset: seq,
-      reason: `not an event message (${error instanceof Error ? error.message : error})`,
-    };
+    const reason = `not an event message (${error instanceof Error ? error.message : error})`;
+    return { entry: { kind: 'noop', offset: seq, reason }, floor: 1 };
   }
 }

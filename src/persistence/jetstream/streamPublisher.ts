@@ -1,5 +1,6 @@
 import { createInbox, headers, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import { LogWriteError } from '../eventLog.js';
+import { FLOOR_HEADER } from './eventMessage.js';
 
 /** What JetStream answered for one message: its sequence, and whether it was a duplicate of an earlier one. */
 export interface PubAck {
@@ -26,6 +27,7 @@ const SCAN_MS = 50;
 interface Pending {
   readonly msgId: string;
   readonly data: string;
+  readonly floor: number | undefined;
   readonly token: string;
   readonly deadline: number;
   /** When the current attempt times out (or, after a refusal, when to send again). */
@@ -75,14 +77,18 @@ export class StreamPublisher {
     this.timer.unref();
   }
 
-  /** Publish one message with `msgId`; resolves with its PubAck, rejects with LogWriteError after the deadline. */
-  publish(msgId: string, data: string): Promise<PubAck> {
+  /**
+   * Publish one message with `msgId` (and `floor`, see FLOOR_HEADER); resolves with its PubAck, rejects with
+   * LogWriteError after the deadline.
+   */
+  publish(msgId: string, data: string, floor?: number): Promise<PubAck> {
     return new Promise((resolve, reject) => {
       const token = (++this.tokens).toString(36);
       const now = Date.now();
       const pending: Pending = {
         msgId,
         data,
+        floor,
         token,
         deadline: now + this.deadlineMs,
         due: now,
@@ -119,6 +125,7 @@ export class StreamPublisher {
     pending.due = Date.now() + this.attemptMs;
     const h = headers();
     h.set('Nats-Msg-Id', pending.msgId);
+    if (pending.floor !== undefined) h.set(FLOOR_HEADER, String(pending.floor));
     try {
       this.nc.publish(this.subject, pending.data, { reply: `${this.inbox}.${pending.token}`, headers: h });
     } catch (error) {
