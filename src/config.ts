@@ -1,8 +1,11 @@
 import { isIP } from 'node:net';
+import { bool, ConfigError, integer, list, oneOf, text } from './envReaders.js';
+import { logBackend } from './natsConfig.js';
 import type { JetStreamOptions } from './persistence/jetstream/jetStreamOptions.js';
-import { isStreamName } from './persistence/jetstream/streamSubjects.js';
 import type { Durability } from './persistence/sqliteEventLog.js';
 import { fallbackOf } from './settings.js';
+
+export { ConfigError };
 
 /** Server configuration, read from the environment with the old service's names and defaults. */
 export interface Config {
@@ -56,36 +59,6 @@ export interface RateLimit {
   readonly windowMs: number;
 }
 
-/** Thrown when an environment variable cannot be understood; names the variable and the reason. */
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-}
-
-/** The variable's text, or the settings table's default when it is unset or blank. */
-function text(env: NodeJS.ProcessEnv, name: string): string {
-  const value = env[name]?.trim();
-  return value === undefined || value === '' ? fallbackOf(name) : value;
-}
-
-/** A comma-separated list; unlike other settings, an empty value is kept (it means "none"). */
-function list(env: NodeJS.ProcessEnv, name: string): string[] {
-  return (env[name] ?? fallbackOf(name))
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '');
-}
-
-function integer(env: NodeJS.ProcessEnv, name: string, min = 0, max = Number.MAX_SAFE_INTEGER): number {
-  const value = text(env, name);
-  // Hint: digits only, so "1e3", "0x10" and "12abc" are refused rather than silently read as something else.
-  const number = /^\d+$/.test(value) ? Number(value) : NaN;
-  if (!Number.isSafeInteger(number) || number < min || number > max) {
-    const range = max === Number.MAX_SAFE_INTEGER ? `≥ ${min}` : `from ${min} to ${max}`;
-    throw new ConfigError(`${name} must be an integer ${range} (got ${JSON.stringify(env[name])})`);
-  }
-  return number;
-}
-
 const WINDOW_MS: Readonly<Record<string, number>> = {
   second: 1_000,
   minute: 60_000,
@@ -104,33 +77,6 @@ function rateLimit(env: NodeJS.ProcessEnv, name: string): RateLimit | null {
   if (!match || Number(match[1]) === 0)
     throw new ConfigError(`${name} must look like "100/minute", "50/second" or "off" (got ${JSON.stringify(value)})`);
   return { count: Number(match[1]), windowMs: WINDOW_MS[(match[2] ?? 'minute').toLowerCase()]! };
-}
-
-const TRUE = ['1', 'true', 'yes', 'on'];
-const FALSE = ['0', 'false', 'no', 'off'];
-
-function bool(env: NodeJS.ProcessEnv, name: string): boolean {
-  const value = text(env, name).toLowerCase();
-  if (TRUE.includes(value)) return true;
-  if (FALSE.includes(value)) return false;
-  throw new ConfigError(`${name} must be true or false (got ${JSON.stringify(env[name])})`);
-}
-
-function oneOf<T extends string>(
-  env: NodeJS.ProcessEnv,
-  name: string,
-  allowed: readonly T[],
-  aliases: Readonly<Record<string, T>> = {},
-): T {
-  const given = text(env, name).toLowerCase();
-  const value = aliases[given] ?? given;
-  const found = allowed.find((option) => option === value);
-  if (found === undefined) {
-    const options = allowed.map((option) => `"${option}"`);
-    const expected = options.length === 2 ? options.join(' or ') : `one of ${options.join(', ')}`;
-    throw new ConfigError(`${name} must be ${expected} (got ${JSON.stringify(env[name])})`);
-  }
-  return found;
 }
 
 /** Browsers send `Origin: scheme://host[:port]`; an entry in another shape would never match, so it is refused. */
@@ -169,6 +115,7 @@ const PYTHON_LOG_LEVELS = { warning: 'warn', critical: 'fatal' } as const;
 
 /** Read the configuration from an environment map (process.env in production, a literal in tests). */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const maxPayloadBytes = integer(env, 'MAX_PAYLOAD_BYTES', 2);
   const requireAuth = bool(env, 'REQUIRE_AUTH');
   const apiKey = env.API_KEY ?? fallbackOf('API_KEY');
   if (requireAuth && apiKey === '') throw new ConfigError('REQUIRE_AUTH=true needs API_KEY to be set');
@@ -182,7 +129,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     requireAuth,
     apiKey,
     maxPayloadKeys: integer(env, 'MAX_PAYLOAD_KEYS', 1),
-    maxPayloadBytes: integer(env, 'MAX_PAYLOAD_BYTES', 2),
+    maxPayloadBytes,
     maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 1024),
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, PYTHON_LOG_LEVELS),
     logRequests: bool(env, 'LOG_REQUESTS'),
@@ -203,42 +150,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     checkpointMs: integer(env, 'CHECKPOINT_MS', 1),
     sessionIdleMs: integer(env, 'SESSION_IDLE_MS', 1),
     maxActiveSessions: integer(env, 'MAX_ACTIVE_SESSIONS', 1),
-    jetstream: logBackend(env),
-  };
-}
-
-/** LOG_BACKEND: null for the embedded log; the NATS_* settings are read (and checked) either way. */
-function logBackend(env: NodeJS.ProcessEnv): JetStreamOptions | null {
-  const options = jetStreamOptions(env);
-  return oneOf(env, 'LOG_BACKEND', ['sqlite', 'jetstream']) === 'jetstream' ? options : null;
-}
-
-/** The NATS_* settings; credentials only when set. */
-function jetStreamOptions(env: NodeJS.ProcessEnv): JetStreamOptions {
-  const servers = text(env, 'NATS_URL')
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '');
-  if (servers.length === 0) throw new ConfigError('NATS_URL must name at least one server');
-  const stream = text(env, 'NATS_STREAM');
-  if (!isStreamName(stream))
-    throw new ConfigError(`NATS_STREAM may contain only letters, digits, "_" and "-" (got ${JSON.stringify(stream)})`);
-  const optional = (name: string) => text(env, name) || undefined;
-  const user = optional('NATS_USER');
-  const password = optional('NATS_PASSWORD');
-  const token = optional('NATS_TOKEN');
-  const credsFile = optional('NATS_CREDS');
-  return {
-    servers,
-    stream,
-    replicas: integer(env, 'NATS_REPLICAS', 1, 5),
-    duplicateWindowMs: integer(env, 'NATS_DUPLICATE_WINDOW_MS', 1_000),
-    publishTimeoutMs: integer(env, 'NATS_PUBLISH_TIMEOUT_MS', 100),
-    maxAgeMs: integer(env, 'NATS_MAX_AGE_MS', 0),
-    maxBytes: integer(env, 'NATS_MAX_BYTES', 0),
-    ...(user === undefined ? {} : { user }),
-    ...(password === undefined ? {} : { password }),
-    ...(token === undefined ? {} : { token }),
-    ...(credsFile === undefined ? {} : { credsFile }),
+    jetstream: logBackend(env, maxPayloadBytes),
   };
 }

@@ -7,7 +7,7 @@ import { lastResortHandler } from './lastResort.js';
 import { stdoutLog } from './logDestination.js';
 import { packageVersion } from './packageVersion.js';
 import { LogLockedError, LogOpenError } from './persistence/eventLog.js';
-import { JetStreamUnavailableError } from './persistence/jetstream/jetStreamOptions.js';
+import { JetStreamSettingError, JetStreamUnavailableError } from './persistence/jetstream/jetStreamOptions.js';
 import { usageText } from './settings.js';
 
 /** Refuse to start with one line on stderr and a documented exit code; never a stack trace. */
@@ -37,6 +37,7 @@ function handleArguments(args: readonly string[]): void {
 function refuseStartup(error: unknown, ListenError: typeof import('./http/server.js').ListenError): void {
   if (error instanceof LogOpenError) refuse(2, `configuration error: DATABASE_PATH: ${error.message}`);
   if (error instanceof LogLockedError) refuse(5, `refusing to start: ${error.message}`);
+  if (error instanceof JetStreamSettingError) refuse(2, `configuration error: ${error.variable}: ${error.message}`);
   if (error instanceof JetStreamUnavailableError) refuse(6, `refusing to start: ${error.message}`);
   if (error instanceof NativeUwsUnavailableError) refuse(3, `refusing to start: ${error.message}`);
   if (error instanceof ListenError) {

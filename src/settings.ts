@@ -150,7 +150,8 @@ export const SETTINGS: readonly Setting[] = [
   {
     name: 'NATS_DUPLICATE_WINDOW_MS',
     fallback: '600000',
-    meaning: "How long the stream dedupes a re-sent commit message; at least the producers' retry horizon",
+    meaning:
+      "How long the stream dedupes a re-sent commit message (set on the stream at every start); at least the producers' retry horizon",
   },
   {
     name: 'NATS_PUBLISH_TIMEOUT_MS',
@@ -160,7 +161,8 @@ export const SETTINGS: readonly Setting[] = [
   {
     name: 'NATS_MAX_AGE_MS',
     fallback: '0',
-    meaning: "The stream's `max_age` (0: none); older events leave the stream and every replica follows",
+    meaning:
+      "The stream's `max_age` (0: none; else at least 100 and at least `NATS_DUPLICATE_WINDOW_MS`); older events leave the stream and every replica follows",
   },
   {
     name: 'NATS_MAX_BYTES',
@@ -170,7 +172,11 @@ export const SETTINGS: readonly Setting[] = [
   { name: 'NATS_USER', fallback: '', meaning: 'NATS user name (with `NATS_PASSWORD`)' },
   { name: 'NATS_PASSWORD', fallback: '', meaning: 'NATS password' },
   { name: 'NATS_TOKEN', fallback: '', meaning: 'NATS token' },
-  { name: 'NATS_CREDS', fallback: '', meaning: 'Path of a NATS `.creds` file (JWT and seed)' },
+  {
+    name: 'NATS_CREDS',
+    fallback: '',
+    meaning: 'Path of a NATS `.creds` file (JWT and seed); checked to be readable at start in cluster mode',
+  },
 ];
 
 const byName = new Map(SETTINGS.map((setting) => [setting.name, setting]));

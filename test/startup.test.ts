@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -74,6 +74,40 @@ describe('startup', () => {
     expect(() => loadConfig({ RATE_LIMIT_ADMIN: '0/second' })).toThrow(/RATE_LIMIT_ADMIN must look like/);
     expect(loadConfig({ RATE_LIMIT_ADMIN: 'OFF' }).rateLimitAdmin).toBeNull();
     expect(() => loadConfig({ MAX_JSON_DEPTH: '0' })).toThrow(/MAX_JSON_DEPTH must be an integer ≥ 1/);
+  });
+
+  it('checks the NATS settings JetStream would refuse, naming them, before connecting', () => {
+    const cluster = { LOG_BACKEND: 'jetstream' };
+    expect(() => loadConfig({ ...cluster, NATS_MAX_AGE_MS: '50' })).toThrow(
+      'NATS_MAX_AGE_MS must be 0 (none) or at least 100 (got 50)',
+    );
+    expect(() => loadConfig({ ...cluster, NATS_MAX_AGE_MS: '60000' })).toThrow(
+      'NATS_MAX_AGE_MS (60000) must be 0 (none) or at least NATS_DUPLICATE_WINDOW_MS (600000)',
+    );
+    expect(
+      loadConfig({ ...cluster, NATS_MAX_AGE_MS: '60000', NATS_DUPLICATE_WINDOW_MS: '60000' }).jetstream,
+    ).toMatchObject({ maxAgeMs: 60_000, duplicateWindowMs: 60_000 });
+    expect(loadConfig({ ...cluster, MAX_PAYLOAD_BYTES: '1000' }).jetstream?.maxPayloadBytes).toBe(1_000);
+    const dir = mkdtempSync(join(tmpdir(), 'creds-'));
+    try {
+      const missing = join(dir, 'missing.creds');
+      expect(() => loadConfig({ ...cluster, NATS_CREDS: missing })).toThrow(
+        `NATS_CREDS file ${JSON.stringify(missing)} cannot be read (ENOENT)`,
+      );
+      // Hint: the file is read only in cluster mode.
+      expect(loadConfig({ NATS_CREDS: missing }).jetstream).toBeNull();
+      const notCreds = join(dir, 'user.txt');
+      writeFileSync(notCreds, 'user: alice\n');
+      expect(() => loadConfig({ ...cluster, NATS_CREDS: notCreds })).toThrow(/is not a NATS .creds file/);
+      const creds = join(dir, 'user.creds');
+      writeFileSync(
+        creds,
+        '-----BEGIN NATS USER JWT-----\nx\n------END NATS USER JWT------\n-----BEGIN USER NKEY SEED-----\nS\n',
+      );
+      expect(loadConfig({ ...cluster, NATS_CREDS: creds }).jetstream?.credsFile).toBe(creds);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('accepts 0 for MAX_WS_MESSAGE_BYTES and MAX_SUBSCRIBERS, as the old service did', () => {

@@ -67,8 +67,8 @@ export class JetStreamEventLog implements EventLog {
    * at once, and /readiness answers 503 "catching up" until the replica holds the stream's last sequence at start.
    */
   static async open(options: JetStreamEventLogOptions): Promise<JetStreamEventLog> {
-    const stream = await openStream(options.jetstream, options.newEpoch);
     const onNotice = options.onNotice ?? (() => undefined);
+    const stream = await openStream(options.jetstream, options.newEpoch, onNotice);
     let replica: ReturnType<typeof openReplica> | null = null;
     let startSeq: number;
     try {

@@ -14,6 +14,8 @@ export interface JetStreamOptions {
   readonly maxAgeMs?: number;
   /** NATS_MAX_BYTES: the stream's max_bytes (0 or absent: none); set on the stream at every start. */
   readonly maxBytes?: number;
+  /** MAX_PAYLOAD_BYTES: the largest event must fit in one NATS message (checked against the servers at start). */
+  readonly maxPayloadBytes?: number;
   /** Where the stream keeps messages when this node creates it: `file` (always, in production) or `memory` (tests). */
   readonly storage?: 'file' | 'memory';
   readonly user?: string;
@@ -26,4 +28,17 @@ export interface JetStreamOptions {
 /** Thrown when the cluster cannot be reached or the stream cannot be opened; names the servers and the reason. */
 export class JetStreamUnavailableError extends Error {
   override readonly name = 'JetStreamUnavailableError';
+}
+
+/**
+ * Thrown when a setting cannot work with the cluster or stream found (exit 2, like a ConfigError); names the variable.
+ */
+export class JetStreamSettingError extends Error {
+  override readonly name = 'JetStreamSettingError';
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(message);
+  }
 }

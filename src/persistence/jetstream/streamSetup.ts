@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import {
+  JetStreamApiError,
   type JetStreamClient,
   type JetStreamManager,
   jetstream,
@@ -13,7 +14,8 @@ import {
   type NatsConnection,
   nanos,
 } from '@nats-io/transport-node';
-import { type JetStreamOptions, JetStreamUnavailableError } from './jetStreamOptions.js';
+import { type JetStreamOptions, JetStreamSettingError, JetStreamUnavailableError } from './jetStreamOptions.js';
+import { checkMessageSize, duplicateWindowChange, reviewStream } from './streamChecks.js';
 import { isStreamName, streamEpoch, streamSubjects } from './streamSubjects.js';
 
 /** A connection to the cluster with the stream opened (created when missing). */
@@ -47,8 +49,15 @@ function connectionOptions(options: JetStreamOptions): ConnectionOptions {
 
 const reasonOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
-/** Connect and open (or create) the stream; throws JetStreamUnavailableError naming the servers and the reason. */
-export async function openStream(options: JetStreamOptions, newEpoch: () => string): Promise<OpenedStream> {
+/**
+ * Connect and open (or create) the stream; throws JetStreamUnavailableError naming the servers and the reason, or
+ * JetStreamSettingError naming a setting the cluster or the stream found cannot work with.
+ */
+export async function openStream(
+  options: JetStreamOptions,
+  newEpoch: () => string,
+  onNotice: (message: string) => void = () => undefined,
+): Promise<OpenedStream> {
   if (!isStreamName(options.stream))
     throw new JetStreamUnavailableError(`NATS_STREAM ${JSON.stringify(options.stream)} is not a valid stream name`);
   let nc: NatsConnection;
@@ -61,11 +70,14 @@ export async function openStream(options: JetStreamOptions, newEpoch: () => stri
     );
   }
   try {
+    checkMessageSize(options.maxPayloadBytes ?? 0, nc.info?.max_payload ?? 0, "the NATS servers' max_payload");
     const jsm = await jetstreamManager(nc, { timeout: CONNECT_TIMEOUT_MS });
-    const epoch = await whileForming(() => ensureStream(jsm, options, newEpoch));
+    const { epoch, notices } = await whileForming(() => ensureStream(jsm, options, newEpoch, serversOf(nc)));
+    for (const notice of notices) onNotice(notice);
     return { nc, js: jetstream(nc, { timeout: CONNECT_TIMEOUT_MS }), jsm, epoch };
   } catch (error) {
     await nc.close().catch(() => undefined);
+    if (error instanceof JetStreamSettingError) throw error;
     throw new JetStreamUnavailableError(
       `JetStream stream ${options.stream} at ${options.servers.join(',')} is unavailable: ${reasonOf(error)}`,
       { cause: error },
@@ -110,17 +122,34 @@ function streamLimits(options: JetStreamOptions): { max_age: number; max_bytes: 
   return { max_age: nanos(options.maxAgeMs ?? 0), max_bytes: options.maxBytes ? options.maxBytes : -1 };
 }
 
-/** The stream's epoch; creates the stream (file storage, the configured replicas) when it does not exist. */
-async function ensureStream(jsm: JetStreamManager, options: JetStreamOptions, newEpoch: () => string): Promise<string> {
-  const limits = streamLimits(options);
+/** The servers of the cluster the connection reached (its advertised client URLs), or null when it did not say. */
+function serversOf(nc: NatsConnection): number | null {
+  const urls = nc.info?.connect_urls;
+  return urls === undefined || urls.length === 0 ? null : urls.length;
+}
+
+/**
+ * The stream's epoch; creates the stream (file storage, the configured replicas) when it does not exist. An existing
+ * stream is reviewed first (reviewStream): one that cannot hold the log is refused naming why, never changed.
+ */
+async function ensureStream(
+  jsm: JetStreamManager,
+  options: JetStreamOptions,
+  newEpoch: () => string,
+  servers: number | null,
+): Promise<{ epoch: string; notices: readonly string[] }> {
+  let info: StreamInfo | null = null;
   try {
-    const info = await jsm.streams.info(options.stream);
-    if (info.config.max_age !== limits.max_age || info.config.max_bytes !== limits.max_bytes)
-      await jsm.streams.update(options.stream, limits);
-    return epochOf(info);
+    info = await jsm.streams.info(options.stream);
   } catch (error) {
     if (!/not found/i.test(reasonOf(error))) throw error;
   }
+  if (info !== null) return openExisting(jsm, info, options);
+  if (servers !== null && options.replicas > servers)
+    throw new JetStreamSettingError(
+      'NATS_REPLICAS',
+      `${options.replicas} copies cannot be placed on a cluster of ${servers} server(s); set it to at most ${servers}`,
+    );
   try {
     await jsm.streams.add({
       name: options.stream,
@@ -129,11 +158,51 @@ async function ensureStream(jsm: JetStreamManager, options: JetStreamOptions, ne
       storage: options.storage ?? 'file',
       num_replicas: options.replicas,
       duplicate_window: nanos(options.duplicateWindowMs),
-      ...limits,
+      ...streamLimits(options),
     });
   } catch (error) {
+    if (error instanceof JetStreamApiError && error.code === REPLICAS_NOT_CLUSTERED)
+      throw new JetStreamSettingError(
+        'NATS_REPLICAS',
+        `${options.replicas} copies need a clustered NATS; the server at ${options.servers.join(',')} is not clustered, so set it to 1`,
+      );
     // Hint: two nodes starting together both try to create it; the loser just reads what the winner made.
     if (!/already in use/i.test(reasonOf(error))) throw error;
   }
-  return epochOf(await jsm.streams.info(options.stream));
+  return { epoch: epochOf(await jsm.streams.info(options.stream)), notices: [] };
+}
+
+/** JetStream's error code for a stream with more than one replica on a server that is not clustered. */
+const REPLICAS_NOT_CLUSTERED = 10074;
+
+/**
+ * An existing stream: refused when it cannot hold the log (NATS_STREAM names it), else its limits and duplicate window
+ * set from the settings when they differ (every replica follows what the stream drops), and its epoch.
+ */
+async function openExisting(
+  jsm: JetStreamManager,
+  info: StreamInfo,
+  options: JetStreamOptions,
+): Promise<{ epoch: string; notices: readonly string[] }> {
+  const review = reviewStream(info.config, options);
+  if (review.refusals.length > 0)
+    throw new JetStreamSettingError(
+      'NATS_STREAM',
+      `stream ${options.stream} cannot hold the log: ${review.refusals.join('; ')}`,
+    );
+  checkMessageSize(
+    options.maxPayloadBytes ?? 0,
+    info.config.max_msg_size ?? 0,
+    `stream ${options.stream}'s max_msg_size`,
+  );
+  const notices = [...review.notices];
+  const limits = streamLimits(options);
+  const window = duplicateWindowChange(info.config, options.duplicateWindowMs);
+  if (window !== null)
+    notices.push(
+      `stream ${options.stream}'s duplicate window set to NATS_DUPLICATE_WINDOW_MS=${options.duplicateWindowMs}`,
+    );
+  if (info.config.max_age !== limits.max_age || info.config.max_bytes !== limits.max_bytes || window !== null)
+    await jsm.streams.update(options.stream, { ...limits, ...(window === null ? {} : { duplicate_window: window }) });
+  return { epoch: epochOf(info), notices };
 }

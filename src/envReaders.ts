@@ -1,0 +1,59 @@
+// Reading one environment variable: its text or the settings table's default, checked, or a ConfigError naming it.
+import { fallbackOf } from './settings.js';
+
+/** Thrown when an environment variable cannot be understood; names the variable and the reason. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** The variable's text, or the settings table's default when it is unset or blank. */
+export function text(env: NodeJS.ProcessEnv, name: string): string {
+  const value = env[name]?.trim();
+  return value === undefined || value === '' ? fallbackOf(name) : value;
+}
+
+/** A comma-separated list; unlike other settings, an empty value is kept (it means "none"). */
+export function list(env: NodeJS.ProcessEnv, name: string): string[] {
+  return (env[name] ?? fallbackOf(name))
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+}
+
+export function integer(env: NodeJS.ProcessEnv, name: string, min = 0, max = Number.MAX_SAFE_INTEGER): number {
+  const value = text(env, name);
+  // Hint: digits only, so "1e3", "0x10" and "12abc" are refused rather than silently read as something else.
+  const number = /^\d+$/.test(value) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(number) || number < min || number > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `≥ ${min}` : `from ${min} to ${max}`;
+    throw new ConfigError(`${name} must be an integer ${range} (got ${JSON.stringify(env[name])})`);
+  }
+  return number;
+}
+
+const TRUE = ['1', 'true', 'yes', 'on'];
+const FALSE = ['0', 'false', 'no', 'off'];
+
+export function bool(env: NodeJS.ProcessEnv, name: string): boolean {
+  const value = text(env, name).toLowerCase();
+  if (TRUE.includes(value)) return true;
+  if (FALSE.includes(value)) return false;
+  throw new ConfigError(`${name} must be true or false (got ${JSON.stringify(env[name])})`);
+}
+
+export function oneOf<T extends string>(
+  env: NodeJS.ProcessEnv,
+  name: string,
+  allowed: readonly T[],
+  aliases: Readonly<Record<string, T>> = {},
+): T {
+  const given = text(env, name).toLowerCase();
+  const value = aliases[given] ?? given;
+  const found = allowed.find((option) => option === value);
+  if (found === undefined) {
+    const options = allowed.map((option) => `"${option}"`);
+    const expected = options.length === 2 ? options.join(' or ') : `one of ${options.join(', ')}`;
+    throw new ConfigError(`${name} must be ${expected} (got ${JSON.stringify(env[name])})`);
+  }
+  return found;
+}

@@ -1,0 +1,125 @@
+import type { StreamConfig } from '@nats-io/jetstream';
+import { nanos } from '@nats-io/transport-node';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { EVENT_TYPES } from '../../protocol/eventTypes.js';
+import { encodeEvent, FLOOR_HEADER } from './eventMessage.js';
+import { JetStreamSettingError } from './jetStreamOptions.js';
+import {
+  checkMessageSize,
+  duplicateWindowChange,
+  ENVELOPE_BYTES,
+  largestMessageBytes,
+  reviewStream,
+} from './streamChecks.js';
+
+const utf8 = (text: string) => Buffer.byteLength(text, 'utf8');
+const longestType = EVENT_TYPES.reduce((a, b) => (a.length >= b.length ? a : b));
+
+/** The bytes NATS counts against max_payload: the body and the encoded headers, as the publisher sets them. */
+function messageBytes(id: string, payloadJson: string, key: string): number {
+  const body = encodeEvent({
+    ts: Number.MAX_SAFE_INTEGER,
+    producer: true,
+    input: { id, event_type: longestType, source: 's'.repeat(100), session_id: key, user_id: key, payloadJson },
+  });
+  // Hint: NATS's header block, as HPUB sends it: a version line, one line per header, a blank line.
+  const block = `NATS/1.0\r\nNats-Msg-Id: ${id}@${Number.MAX_SAFE_INTEGER}\r\n${FLOOR_HEADER}: ${Number.MAX_SAFE_INTEGER}\r\n\r\n`;
+  return utf8(body) + utf8(block);
+}
+
+describe('the largest stream message an event can make', () => {
+  it('bounds every event: ids and keys at their longest and worst-escaped, any payload text', () => {
+    // Hint: a control character is 6 bytes as a JSON escape, the most any character of a key can take.
+    const worstKey = '\u0001'.repeat(200);
+    const id = 'i'.repeat(100);
+    const payloadText = fc.string({ unit: fc.constantFrom('"', '\\', '\u0001', 'é', '😀', 'a'), maxLength: 400 });
+    fc.assert(
+      fc.property(payloadText, (value) => {
+        const payloadJson = JSON.stringify({ v: value });
+        expect(messageBytes(id, payloadJson, worstKey)).toBeLessThanOrEqual(largestMessageBytes(utf8(payloadJson)));
+      }),
+    );
+    // The bound is tight enough to mean something: the worst payload takes nearly twice its size.
+    const worst = JSON.stringify({ v: '\\'.repeat(10_000) });
+    expect(messageBytes(id, worst, worstKey)).toBeGreaterThan(2 * utf8(worst) - 10);
+    expect(messageBytes(id, worst, worstKey) - 2 * utf8(worst)).toBeLessThanOrEqual(ENVELOPE_BYTES);
+  });
+
+  it('refuses a MAX_PAYLOAD_BYTES that cannot fit, naming the variable and the most that fits', () => {
+    expect(() => checkMessageSize(65_536, 1_048_576, 'max_payload')).not.toThrow();
+    expect(() => checkMessageSize(600_000, 0, 'max_msg_size')).not.toThrow();
+    const most = (1_048_576 - ENVELOPE_BYTES) / 2;
+    expect(() => checkMessageSize(most, 1_048_576, 'max_payload')).not.toThrow();
+    expect(() => checkMessageSize(most + 1, 1_048_576, 'max_payload')).toThrow(JetStreamSettingError);
+    expect(() => checkMessageSize(600_000, 1_048_576, "the NATS servers' max_payload")).toThrow(
+      `600000 is too large for the NATS servers' max_payload of 1048576 bytes`,
+    );
+    try {
+      checkMessageSize(600_000, 1_048_576, 'max_payload');
+    } catch (error) {
+      expect(error instanceof JetStreamSettingError && error.variable).toBe('MAX_PAYLOAD_BYTES');
+      expect(String(error)).toContain(`at most ${most} here`);
+    }
+  });
+});
+
+const good: StreamConfig = {
+  name: 'EVENTS',
+  subjects: ['EVENTS.>'],
+  retention: 'limits',
+  discard: 'old',
+  num_replicas: 3,
+  max_msgs_per_subject: -1,
+  max_msgs: -1,
+  max_bytes: -1,
+  max_age: 0,
+  sealed: false,
+  deny_purge: false,
+  duplicate_window: nanos(600_000),
+} as StreamConfig;
+
+describe('reviewing an existing stream', () => {
+  it('takes the stream a node creates as it is, with nothing to say', () => {
+    expect(reviewStream(good, { replicas: 3 })).toEqual({ refusals: [], notices: [] });
+    expect(reviewStream({ ...good, subjects: ['EVENTS.*'] }, { replicas: 3 }).refusals).toEqual([]);
+    expect(reviewStream({ ...good, subjects: ['other', '>'] }, { replicas: 3 }).refusals).toEqual([]);
+  });
+
+  it('refuses, naming each reason, a stream that would lose or never take events', () => {
+    const review = reviewStream(
+      { ...good, subjects: ['EVENTS.audit', 'EVENTS.event.x'], retention: 'workqueue', max_msgs_per_subject: 1 },
+      { replicas: 3 },
+    );
+    expect(review.refusals).toEqual([
+      'it does not capture subject EVENTS.event (its subjects: EVENTS.audit, EVENTS.event.x)',
+      'its retention is "workqueue", which removes messages once read; the log needs "limits"',
+      'it keeps at most 1 message(s) per subject, and every event has the same subject',
+    ]);
+    expect(reviewStream({ ...good, retention: 'interest' }, { replicas: 3 }).refusals).toHaveLength(1);
+    expect(reviewStream({ ...good, sealed: true }, { replicas: 3 }).refusals).toEqual([
+      'it is sealed, so no event can be appended',
+    ]);
+  });
+
+  it('tells what an operator should know: fewer copies, discard new at a limit, purges denied', () => {
+    const review = reviewStream(
+      { ...good, num_replicas: 1, discard: 'new', max_bytes: 1_000, deny_purge: true },
+      {
+        replicas: 3,
+      },
+    );
+    expect(review.refusals).toEqual([]);
+    expect(review.notices).toEqual([
+      'stream EVENTS keeps 1 copy, fewer than NATS_REPLICAS=3 (which applies when a node creates the stream)',
+      'stream EVENTS discards new messages at its limits: publishes are refused (503) once full',
+      'stream EVENTS denies purges: DELETE /events will be refused (409)',
+    ]);
+    expect(reviewStream({ ...good, discard: 'new' }, { replicas: 3 }).notices).toEqual([]);
+  });
+
+  it('sets the duplicate window the settings ask for, and only when it differs', () => {
+    expect(duplicateWindowChange(good, 600_000)).toBeNull();
+    expect(duplicateWindowChange({ ...good, duplicate_window: nanos(2_000) }, 600_000)).toBe(nanos(600_000));
+  });
+});

@@ -1,0 +1,86 @@
+import type { StreamConfig } from '@nats-io/jetstream';
+import { nanos } from '@nats-io/transport-node';
+import { JetStreamSettingError } from './jetStreamOptions.js';
+import { eventSubject } from './streamSubjects.js';
+
+/**
+ * What a stream message holds besides the payload's JSON text, at most: the ids and source (session and user ids up
+ * to 200 characters, each at most 6 bytes as JSON escapes), the type, timestamp and flags, and the Nats-Msg-Id and
+ * floor headers. Proven against the worst event by streamChecks.test.ts.
+ */
+export const ENVELOPE_BYTES = 4_096;
+
+/**
+ * The largest stream message an event with a payload of `maxPayloadBytes` can make. Hint: the payload's JSON text
+ * travels as a JSON string, where every `"` and `\` is escaped once more, so it can take twice its own size.
+ */
+export function largestMessageBytes(maxPayloadBytes: number): number {
+  return 2 * maxPayloadBytes + ENVELOPE_BYTES;
+}
+
+/** Refuses a MAX_PAYLOAD_BYTES whose largest event would not fit in a message of `limit` bytes (`what` names it). */
+export function checkMessageSize(maxPayloadBytes: number, limit: number, what: string): void {
+  if (limit <= 0 || largestMessageBytes(maxPayloadBytes) <= limit) return;
+  const most = Math.max(0, Math.floor((limit - ENVELOPE_BYTES) / 2));
+  throw new JetStreamSettingError(
+    'MAX_PAYLOAD_BYTES',
+    `${maxPayloadBytes} is too large for ${what} of ${limit} bytes: an event's stream message can take twice its ` +
+      `payload plus ${ENVELOPE_BYTES} bytes, so MAX_PAYLOAD_BYTES can be at most ${most} here`,
+  );
+}
+
+/** Where a NATS subject pattern (tokens, `*`, `>`) captures `subject`. */
+function captures(pattern: string, subject: string): boolean {
+  const want = pattern.split('.');
+  const have = subject.split('.');
+  for (let i = 0; i < want.length; i++) {
+    if (want[i] === '>') return have.length > i;
+    if (i >= have.length || (want[i] !== '*' && want[i] !== have[i])) return false;
+  }
+  return want.length === have.length;
+}
+
+/** What an existing stream's configuration means for the log: reasons it cannot hold it, and things to know. */
+export interface StreamReview {
+  readonly refusals: readonly string[];
+  readonly notices: readonly string[];
+}
+
+/**
+ * Review an existing stream against what the log needs. Hint: each refusal is a way acked events would be lost or
+ * never appended: messages removed once consumed (workqueue, interest), all but the last per subject dropped (every
+ * event has one subject), a subject the stream does not capture, or a sealed stream.
+ */
+export function reviewStream(config: StreamConfig, wanted: { replicas: number }): StreamReview {
+  const subject = eventSubject(config.name);
+  const refusals: string[] = [];
+  const notices: string[] = [];
+  if (!(config.subjects ?? []).some((pattern) => captures(pattern, subject)))
+    refusals.push(`it does not capture subject ${subject} (its subjects: ${(config.subjects ?? []).join(', ')})`);
+  if (config.retention !== 'limits')
+    refusals.push(`its retention is "${config.retention}", which removes messages once read; the log needs "limits"`);
+  if ((config.max_msgs_per_subject ?? 0) > 0)
+    refusals.push(
+      `it keeps at most ${config.max_msgs_per_subject} message(s) per subject, and every event has the same subject`,
+    );
+  if (config.sealed) refusals.push('it is sealed, so no event can be appended');
+  if (config.num_replicas < wanted.replicas)
+    notices.push(
+      `stream ${config.name} keeps ${config.num_replicas} cop${config.num_replicas === 1 ? 'y' : 'ies'}, fewer than ` +
+        `NATS_REPLICAS=${wanted.replicas} (which applies when a node creates the stream)`,
+    );
+  if (config.discard === 'new' && hasLimits(config))
+    notices.push(`stream ${config.name} discards new messages at its limits: publishes are refused (503) once full`);
+  if (config.deny_purge) notices.push(`stream ${config.name} denies purges: DELETE /events will be refused (409)`);
+  return { refusals, notices };
+}
+
+function hasLimits(config: StreamConfig): boolean {
+  return [config.max_msgs, config.max_bytes, config.max_age].some((limit) => limit !== undefined && limit > 0);
+}
+
+/** The duplicate window a stream should have, in nanoseconds, when it differs from what it has (else null). */
+export function duplicateWindowChange(config: StreamConfig, duplicateWindowMs: number): number | null {
+  const wanted = nanos(duplicateWindowMs);
+  return config.duplicate_window === wanted ? null : wanted;
+}

@@ -1,0 +1,131 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect, nanos } from '@nats-io/transport-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runMain } from './support/childServer.js';
+import { ClusterNodes } from './support/clusterNodes.js';
+import { NatsCluster } from './support/natsCluster.js';
+import { waitFor } from './support/pipelineRest.js';
+
+/**
+ * Settings that cannot work with the NATS found: each start is refused with exit 2 and one line naming the variable
+ * (as a ConfigError is), not exit 6 "cannot reach" after waiting; and an existing stream is checked, never changed
+ * behind the operator's back except for what the settings own.
+ */
+describe('cluster mode: settings checked against the cluster and the stream', () => {
+  let nats: NatsCluster;
+  const dir = mkdtempSync(join(tmpdir(), 'cluster-settings-'));
+  let runs = 0;
+  beforeAll(async () => {
+    nats = await NatsCluster.start(1);
+  });
+  afterAll(async () => {
+    await nats?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const start = (env: Record<string, string>) =>
+    runMain({
+      LOG_BACKEND: 'jetstream',
+      NATS_URL: nats.url,
+      NATS_REPLICAS: '1',
+      DATABASE_PATH: join(dir, `run-${++runs}.db`),
+      PORT: '0',
+      HOST: '127.0.0.1',
+      ...env,
+    });
+
+  const withManager = async <T>(use: (jsm: Awaited<ReturnType<typeof jetstreamManager>>) => Promise<T>) => {
+    const nc = await connect({ servers: nats.url });
+    try {
+      return await use(await jetstreamManager(nc));
+    } finally {
+      await nc.close();
+    }
+  };
+
+  it('refuses more replicas than a single server keeps, naming NATS_REPLICAS', async () => {
+    const run = await start({ NATS_STREAM: 'R3', NATS_REPLICAS: '3' });
+    expect(run.code).toBe(2);
+    expect(run.stderr.trim()).toMatch(
+      /^configuration error: NATS_REPLICAS: 3 copies need a clustered NATS; .* set it to 1$/,
+    );
+  });
+
+  it("refuses a MAX_PAYLOAD_BYTES the servers' max_payload cannot carry, naming the most that fits", async () => {
+    const run = await start({ NATS_STREAM: 'BIG', MAX_PAYLOAD_BYTES: '600000' });
+    expect(run.code).toBe(2);
+    expect(run.stderr.trim()).toBe(
+      "configuration error: MAX_PAYLOAD_BYTES: 600000 is too large for the NATS servers' max_payload of 1048576 bytes: " +
+        "an event's stream message can take twice its payload plus 4096 bytes, so MAX_PAYLOAD_BYTES can be at most 522240 here",
+    );
+    expect(await withManager((jsm) => jsm.streams.names().next())).not.toContain('BIG');
+  });
+
+  it('refuses an existing stream that would lose events, naming each reason, and leaves it as it was', async () => {
+    await withManager((jsm) =>
+      jsm.streams.add({ name: 'WORK', subjects: ['WORK.jobs'], retention: 'workqueue', num_replicas: 1 }),
+    );
+    const run = await start({ NATS_STREAM: 'WORK' });
+    expect(run.code).toBe(2);
+    expect(run.stderr.trim()).toBe(
+      'configuration error: NATS_STREAM: stream WORK cannot hold the log: it does not capture subject WORK.event ' +
+        '(its subjects: WORK.jobs); its retention is "workqueue", which removes messages once read; the log needs "limits"',
+    );
+    const config = (await withManager((jsm) => jsm.streams.info('WORK'))).config;
+    expect(config).toMatchObject({ subjects: ['WORK.jobs'], retention: 'workqueue' });
+  });
+
+  it("sets an existing stream's duplicate window from NATS_DUPLICATE_WINDOW_MS, and says what else it found", async () => {
+    await withManager((jsm) =>
+      jsm.streams.add({
+        name: 'SHORT',
+        subjects: ['SHORT.>'],
+        num_replicas: 1,
+        duplicate_window: nanos(2_000),
+        deny_purge: true,
+      }),
+    );
+    const nodes = new ClusterNodes(nats, 'SHORT', 1);
+    try {
+      const node = await nodes.start('a', { NATS_REPLICAS: '3' });
+      const { config } = await withManager((jsm) => jsm.streams.info('SHORT'));
+      expect(config.duplicate_window).toBe(nanos(600_000));
+      expect(config.num_replicas).toBe(1);
+      // Hint: the log is written asynchronously, so the notices may follow the first answer.
+      const output = await waitFor(() => (node.output().includes('denies purges') ? node.output() : null), 'notices');
+      expect(output).toContain("stream SHORT's duplicate window set to NATS_DUPLICATE_WINDOW_MS=600000");
+      expect(output).toContain('stream SHORT keeps 1 copy, fewer than NATS_REPLICAS=3');
+      expect(output).toContain('stream SHORT denies purges: DELETE /events will be refused (409)');
+    } finally {
+      await nodes.stop();
+    }
+  });
+});
+
+describe('cluster mode: replicas checked against a cluster', () => {
+  let nats: NatsCluster | undefined;
+  const dir = mkdtempSync(join(tmpdir(), 'cluster-settings-'));
+  afterAll(async () => {
+    await nats?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('refuses more replicas than the cluster has servers at once, naming NATS_REPLICAS and the count', async () => {
+    nats = await NatsCluster.start(3);
+    const run = await runMain({
+      LOG_BACKEND: 'jetstream',
+      NATS_URL: nats.url,
+      NATS_REPLICAS: '5',
+      DATABASE_PATH: join(dir, 'events.db'),
+      PORT: '0',
+      HOST: '127.0.0.1',
+    });
+    expect(run.code).toBe(2);
+    expect(run.stderr.trim()).toBe(
+      'configuration error: NATS_REPLICAS: 5 copies cannot be placed on a cluster of 3 server(s); set it to at most 3',
+    );
+  });
+});
