@@ -38,7 +38,13 @@ interface JszReply {
 
 const NATS_SERVER = process.env.NATS_SERVER_BIN ?? 'nats-server';
 
-function configText(node: NatsNode, dir: string, routes: readonly number[], debug: boolean): string {
+/** How the servers are configured: `debug` logging; `advertise` false keeps clients on the servers they were given. */
+interface ClusterOptions {
+  readonly debug?: boolean;
+  readonly advertise?: boolean;
+}
+
+function configText(node: NatsNode, dir: string, routes: readonly number[], options: ClusterOptions): string {
   const lines = [
     `server_name: ${node.name}`,
     `listen: 127.0.0.1:${node.clientPort}`,
@@ -47,10 +53,13 @@ function configText(node: NatsNode, dir: string, routes: readonly number[], debu
     `jetstream { store_dir: "${join(dir, node.name)}" }`,
   ];
   // Hint: debug logging (elections, votes, catch-ups: about 100 KB per server per failover test) explains a stall.
-  if (debug) lines.push('debug: true');
+  if (options.debug === true) lines.push('debug: true');
   if (routes.length > 1) {
     const urls = routes.map((port) => `nats-route://127.0.0.1:${port}`).join(', ');
-    lines.push(`cluster { name: c, listen: 127.0.0.1:${node.routePort}, routes: [${urls}] }`);
+    // Hint: without no_advertise a client learns every server from the one it reached and reconnects to another, so
+    // stopping its one server would not cut it off.
+    const advertise = options.advertise === false ? ', no_advertise: true' : '';
+    lines.push(`cluster { name: c, listen: 127.0.0.1:${node.routePort}, routes: [${urls}]${advertise} }`);
   }
   return `${lines.join('\n')}\n`;
 }
@@ -97,20 +106,23 @@ export class NatsCluster {
     readonly nodes: readonly NatsNode[],
   ) {}
 
-  /** Start `size` servers and wait until JetStream answers on every one; `debug` turns on the servers' debug log. */
-  static async start(size: 1 | 3, { debug = false }: { debug?: boolean } = {}): Promise<NatsCluster> {
+  /**
+   * Start `size` servers and wait until JetStream answers on every one; `debug` turns on the servers' debug log, and
+   * `advertise: false` stops them telling clients of the other servers (a client then reaches only its NATS_URL).
+   */
+  static async start(size: 1 | 3, options: ClusterOptions = {}): Promise<NatsCluster> {
     // Hint: a port found free can be taken by another process before the server binds it (tests run side
     // by side); the whole cluster is then started again on new ports.
     for (let attempt = 1; ; attempt++) {
       try {
-        return await NatsCluster.startOnce(size, debug);
+        return await NatsCluster.startOnce(size, options);
       } catch (error) {
         if (attempt >= 3 || !/address already in use/.test(String(error))) throw error;
       }
     }
   }
 
-  private static async startOnce(size: 1 | 3, debug: boolean): Promise<NatsCluster> {
+  private static async startOnce(size: 1 | 3, options: ClusterOptions): Promise<NatsCluster> {
     const dir = mkdtempSync(join(tmpdir(), 'nats-cluster-'));
     const nodes: NatsNode[] = [];
     for (let i = 1; i <= size; i++) {
@@ -128,7 +140,7 @@ export class NatsCluster {
     const routes = nodes.map((node) => node.routePort);
     for (const node of nodes) {
       mkdirSync(join(dir, node.name), { recursive: true });
-      writeFileSync(node.conf, configText(node, dir, routes, debug));
+      writeFileSync(node.conf, configText(node, dir, routes, options));
     }
     const cluster = new NatsCluster(dir, nodes);
     try {

@@ -13,7 +13,7 @@ import { replaySlice } from './subscriberReplay.js';
 import { sweepDecision, type Tick } from './subscriberSweep.js';
 
 /** The states of a subscriber connection. */
-export type SubscriberMode = 'awaitingConfig' | 'replaying' | 'live' | 'lagging' | 'closed';
+export type SubscriberMode = 'awaitingConfig' | 'confirming' | 'replaying' | 'live' | 'lagging' | 'closed';
 
 /** A validated subscribe message, planned against the log: where to start and the ack to send. */
 export interface SubscriptionPlan {
@@ -30,6 +30,8 @@ export interface SubscriptionPlan {
 /** Everything a subscriber actor reacts to; its context changes only through these. */
 export type SubscriberEvent =
   | { readonly type: 'subscriber.configure'; readonly plan: SubscriptionPlan }
+  /** Its from_offset is beyond what this node knows exists: the stream is asked before the subscription is answered. */
+  | { readonly type: 'subscriber.confirming' }
   | { readonly type: 'subscriber.updateFilters'; readonly filter: EventFilter; readonly reply: FiltersUpdatedMessage }
   | { readonly type: 'subscriber.reply'; readonly message: ServerMessage }
   | {
@@ -62,9 +64,16 @@ function pumpLater(context: SubscriberContext, self: { send(event: SubscriberEve
   context.io.scheduler.immediate(() => self.send({ type: 'subscriber.pump' }));
 }
 
+/** A subscription's ack is sent, then it replays (start at or below the head) or goes live. */
+const CONFIGURE = [
+  { guard: 'wantsReplay', target: 'replaying', actions: ['reply', 'touch', 'configure'] },
+  { target: 'live', actions: ['reply', 'touch', 'configure'] },
+] as const;
+
 /**
- * One /ws/subscribe connection: awaitingConfig → replaying ⇄ live → lagging → replaying … → closed. Its context
- * (filter, options, next offset, activity) is its own; socket writes are plain code called from its actions.
+ * One /ws/subscribe connection: awaitingConfig (→ confirming) → replaying ⇄ live → lagging → replaying … → closed.
+ * Its context (filter, options, next offset, activity) is its own; socket writes are plain code called from its
+ * actions.
  */
 export const subscriberMachine = setup({
   types: { context: {} as SubscriberContext, events: {} as SubscriberEvent, input: {} as SubscriberInput },
@@ -160,11 +169,16 @@ export const subscriberMachine = setup({
   states: {
     awaitingConfig: {
       on: {
-        'subscriber.configure': [
-          { guard: 'wantsReplay', target: 'replaying', actions: ['reply', 'touch', 'configure'] },
-          { target: 'live', actions: ['reply', 'touch', 'configure'] },
-        ],
+        'subscriber.configure': CONFIGURE,
+        'subscriber.confirming': { target: 'confirming', actions: 'touch' },
         'subscriber.tick': { actions: { type: 'tick', params: { mode: 'awaitingConfig' } } },
+      },
+    },
+    // Hint: waiting for the stream's answer (the supervisor asked it); then configured, or refused with a close.
+    confirming: {
+      on: {
+        'subscriber.configure': CONFIGURE,
+        'subscriber.tick': { actions: { type: 'tick', params: { mode: 'confirming' } } },
       },
     },
     replaying: {

@@ -51,6 +51,8 @@ export function subscriberFacts(snapshot: {
 
 const MODE_NAMES: Readonly<Record<Exclude<SubscriberMode, 'closed'>, SubscriberModeName>> = {
   awaitingConfig: 'awaiting_config',
+  // Hint: its from_offset waits for the stream's word; it has no ack yet, as far as the client can tell.
+  confirming: 'awaiting_config',
   replaying: 'replaying',
   live: 'live',
   lagging: 'lagging',
@@ -61,7 +63,7 @@ const MODE_NAMES: Readonly<Record<Exclude<SubscriberMode, 'closed'>, SubscriberM
  * checkpoint rule says; replaying or lagging: the offset before the next one it will read from the log.
  */
 export function lastDelivered(mode: SubscriberMode, nextOffset: number, routedUpTo: number): number | null {
-  if (mode === 'awaitingConfig' || mode === 'closed') return null;
+  if (mode === 'awaitingConfig' || mode === 'confirming' || mode === 'closed') return null;
   return mode === 'live' ? Math.max(routedUpTo, nextOffset - 1) : nextOffset - 1;
 }
 

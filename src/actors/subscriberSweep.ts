@@ -34,7 +34,7 @@ export function sweepDecision(mode: SubscriberMode, context: SubscriberContext, 
     return { kind: 'close', code: 4008, reason: `slow consumer; resume with from_offset=${context.nextOffset}` };
   }
   const checkpoint =
-    tick.checkpointDue && context.checkpoints && mode !== 'awaitingConfig'
+    tick.checkpointDue && context.checkpoints && mode !== 'awaitingConfig' && mode !== 'confirming'
       ? checkpointOffset(mode, context, tick)
       : null;
   const lastActivity = context.onTopic

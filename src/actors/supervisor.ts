@@ -3,8 +3,8 @@ import { errorMessage } from '../protocol/serverMessages.js';
 import { commitJson } from './commitRouter.js';
 import { SESSION_ACTOR_PREFIX } from './sessionRegistry.js';
 import { endSocket } from './subscriber.js';
+import { confirmationCommands, messageCommand } from './subscriberCommands.js';
 import { type SubscriberEvent, subscriberMachine } from './subscriberMachine.js';
-import { subscriberCommand } from './subscriberProtocol.js';
 import { sweepDecision, type Tick } from './subscriberSweep.js';
 import type { Answer, SupervisorContext, SupervisorEvent, SupervisorParts } from './supervisorEvent.js';
 
@@ -92,7 +92,7 @@ export const supervisorMachine = setup({
     refuse: ({ event }) => {
       if (event.type === 'subscriber.open') event.answer({ ok: true, value: false });
     },
-    forward: enqueueActions(({ context, event, enqueue }) => {
+    forward: enqueueActions(({ context, event, enqueue, self }) => {
       if (!('id' in event)) return;
       const child = context.children.get(event.id);
       // Hint: a child that just closed itself is forgotten by its done event, which may still be queued.
@@ -105,19 +105,26 @@ export const supervisorMachine = setup({
       const { parts } = context;
       let command: SubscriberEvent | null = { type: 'subscriber.reply', message: errorMessage('internal error') };
       guarded(parts, 'subscriber message', () => {
-        const awaiting = child.ref.getSnapshot().value === 'awaitingConfig';
-        command = subscriberCommand(event.id, event.text, awaiting, {
-          log: parts.log,
-          maxJsonDepth: event.maxJsonDepth,
-        });
-        // Hint: filed before the actor takes the new filter; no commit can be routed in between (same turn).
-        const { router } = parts;
-        if (command?.type === 'subscriber.configure')
-          router.file(event.id, command.plan.filter, command.plan.batch, child.socket);
-        else if (command?.type === 'subscriber.updateFilters')
-          router.file(event.id, command.filter, child.ref.getSnapshot().context.batch);
+        const { value, context: childContext } = child.ref.getSnapshot();
+        const view = { mode: value, batch: childContext.batch, socket: child.socket };
+        command = messageCommand(parts, event.id, view, event, (answer) => self.send(answer));
       });
       if (command !== null) enqueue.sendTo(child.ref, command);
+    }),
+    confirmed: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'subscriber.confirmed') return;
+      const child = context.children.get(event.id);
+      // Hint: the subscriber may have gone (or been closed) while the stream was asked.
+      if (child === undefined || child.ref.getSnapshot().value !== 'confirming') return;
+      const { parts } = context;
+      let commands: SubscriberEvent[] = [
+        { type: 'subscriber.reply', message: errorMessage('internal error') },
+        { type: 'subscriber.close', code: 1011, reason: 'internal error' },
+      ];
+      guarded(parts, 'subscriber confirmation', () => {
+        commands = confirmationCommands(parts, event.id, child.socket, event);
+      });
+      for (const command of commands) enqueue.sendTo(child.ref, command);
     }),
     forget: enqueueActions(({ context, event, enqueue }) => {
       if (!('actorId' in event)) return;
@@ -210,6 +217,7 @@ export const supervisorMachine = setup({
     'subscriber.open': { actions: 'refuse' },
     'subscriber.message': { actions: 'forward' },
     'subscriber.reply': { actions: 'forward' },
+    'subscriber.confirmed': { actions: 'confirmed' },
     'subscriber.drained': { actions: 'forward' },
     'subscriber.gone': { actions: 'forward' },
     'sessions.view': { actions: 'sessionRequest' },

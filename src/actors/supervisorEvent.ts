@@ -9,7 +9,9 @@ import type { Scheduler } from './scheduler.js';
 import type { SessionFolding } from './sessionFolding.js';
 import type { SessionView } from './sessionView.js';
 import type { SubscriberLimits, SubscriberSocket } from './subscriber.js';
+import type { Confirmation } from './subscriberCommands.js';
 import type { subscriberMachine } from './subscriberMachine.js';
+import type { PendingStart } from './subscriberProtocol.js';
 
 /** A subscriber actor, as its supervisor holds it. */
 export type SubscriberRef = ActorRefFrom<typeof subscriberMachine>;
@@ -66,6 +68,8 @@ export type SupervisorEvent =
     }
   | { readonly type: 'subscriber.message'; readonly id: string; readonly text: string; readonly maxJsonDepth: number }
   | { readonly type: 'subscriber.reply'; readonly id: string; readonly message: ServerMessage }
+  /** The log answered for a subscription that waited for it to confirm its from_offset. */
+  | ({ readonly type: 'subscriber.confirmed'; readonly id: string; readonly outcome: Confirmation } & PendingStart)
   | { readonly type: 'subscriber.drained'; readonly id: string }
   | { readonly type: 'subscriber.gone'; readonly id: string }
   | { readonly type: 'maintenance.tick' }

@@ -88,6 +88,11 @@ export interface EventLog {
    * node's replica behind the stream); absent means the head. A subscriber may start anywhere up to it + 1.
    */
   knownHead?(): number;
+  /**
+   * The highest offset that exists, asked of the store other nodes share (a cluster node's stream), for a subscriber
+   * asking beyond knownHead; rejects while that store cannot answer. Absent: knownHead is the whole truth.
+   */
+  confirmKnownHead?(): Promise<number>;
   /** Append several producers' batches in one transaction (a group commit). */
   appendGroups(groups: readonly (readonly EventInput[])[]): GroupOutcome[];
   /**

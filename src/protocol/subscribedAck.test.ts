@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type LogPosition, subscriptionStart } from './subscribedAck.js';
+import { asksBeyondKnown, type LogPosition, subscriptionStart } from './subscribedAck.js';
 import type { SubscribeRequest } from './subscribeMessage.js';
 
 const request = (from_offset: number | null): SubscribeRequest => ({
@@ -60,5 +60,13 @@ describe('subscriptionStart', () => {
     const { ack, start } = subscriptionStart('s', request(62), behind, []);
     expect(start).toBe(11);
     expect(ack.beyond_head?.requested_from_offset).toBe(62);
+  });
+
+  it('asks the stream first only for a from_offset beyond what is known to exist + 1', () => {
+    expect(asksBeyondKnown(request(null), log(10, 1))).toBe(false);
+    expect(asksBeyondKnown(request(11), log(10, 1))).toBe(false);
+    expect(asksBeyondKnown(request(12), log(10, 1))).toBe(true);
+    expect(asksBeyondKnown(request(61), { ...log(10, 1), known: 60 })).toBe(false);
+    expect(asksBeyondKnown(request(62), { ...log(10, 1), known: 60 })).toBe(true);
   });
 });

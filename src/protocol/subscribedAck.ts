@@ -1,4 +1,4 @@
-import { describeFilter, type SubscribedMessage } from './serverMessages.js';
+import { describeFilter, type ErrorMessage, errorMessage, type SubscribedMessage } from './serverMessages.js';
 import type { SubscribeRequest } from './subscribeMessage.js';
 
 /** Where the log stands when a subscription starts. `firstOffset` is read only when the client asked to replay. */
@@ -66,4 +66,30 @@ export function subscriptionStart(
     };
   }
   return { ack: withIgnored({ ...base, from_offset: requested }), start };
+}
+
+/**
+ * True when `request` asks beyond what `log` knows to exist (from_offset > known + 1). A cluster node's view may be
+ * stale (its replica behind, its NATS connection down), so it asks its stream before it answers such a subscription.
+ */
+export function asksBeyondKnown(request: SubscribeRequest, log: Pick<LogPosition, 'head' | 'known'>): boolean {
+  return request.from_offset !== null && request.from_offset > (log.known ?? log.head) + 1;
+}
+
+/** The close code of a subscription whose from_offset the stream could not confirm: try again later, as at capacity. */
+export const CLOSE_UNCONFIRMED = 1013;
+
+/** The refusal of a subscription whose from_offset the stream could not confirm: this error, then CLOSE_UNCONFIRMED. */
+export function unconfirmedStart(
+  requested: number,
+  known: number,
+  reason: string,
+): { readonly reply: ErrorMessage; readonly closeReason: string } {
+  const message =
+    `cannot confirm from_offset ${requested} with the stream (${reason}); this node knows offsets up to ${known}, ` +
+    'and starting there could send records twice: nothing was subscribed, retry (here or on another node)';
+  return {
+    reply: errorMessage(message, { retryable: true }),
+    closeReason: `cannot confirm from_offset ${requested} with the stream; retry`,
+  };
 }

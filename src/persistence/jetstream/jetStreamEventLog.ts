@@ -20,6 +20,7 @@ import type { JetStreamOptions } from './jetStreamOptions.js';
 import { openReplica } from './openReplica.js';
 import { ReplicaApplier } from './replicaApplier.js';
 import { type AppliedListener, type DeletedListener, ReplicaFeed } from './replicaFeed.js';
+import { confirmStreamHead, watchConnection } from './streamContact.js';
 import { StreamPublisher } from './streamPublisher.js';
 import { openStream } from './streamSetup.js';
 import { eventSubject } from './streamSubjects.js';
@@ -59,7 +60,11 @@ export class JetStreamEventLog implements EventLog {
   ) {
     this.epoch = parts.replica.epoch;
     this.writes = new ClusterWrites(parts, options.jetstream.stream, options.now, options.newId);
-    void this.watchConnection();
+    // Hint: reachability for health(); the consumer is recreated after a reconnect (see ReplicaApplier).
+    void watchConnection(parts.nc, (connected) => {
+      this.connected = connected;
+      if (connected) parts.applier.restart();
+    });
   }
 
   /**
@@ -154,6 +159,11 @@ export class JetStreamEventLog implements EventLog {
     return this.parts.feed.knownHead();
   }
 
+  /** The stream's last sequence, asked now (a subscriber asked beyond knownHead); rejects while it cannot answer. */
+  confirmKnownHead(): Promise<number> {
+    return confirmStreamHead(this.parts, this.connected && !this.closed);
+  }
+
   readFrom(fromOffset: number, filter: EventFilter, limit: number, upTo?: number): StoredEvent[] {
     return this.parts.replica.readFrom(fromOffset, filter, limit, upTo);
   }
@@ -235,16 +245,5 @@ export class JetStreamEventLog implements EventLog {
     void applier.stop();
     void nc.close().catch(() => undefined);
     replica.close();
-  }
-
-  /** Track reachability for health(), and recreate the consumer after a reconnect (see ReplicaApplier). */
-  private async watchConnection(): Promise<void> {
-    for await (const status of this.parts.nc.status()) {
-      if (status.type === 'disconnect') this.connected = false;
-      if (status.type === 'reconnect') {
-        this.connected = true;
-        this.parts.applier.restart();
-      }
-    }
   }
 }
