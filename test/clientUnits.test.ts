@@ -808,6 +808,109 @@ describe('Subscription on scripted sockets and a manual clock', () => {
     expect(await store.load('k')).toEqual({ offset: 40, epoch: 'e1' });
   });
 
+  it('on beyond_head under a confirmed epoch, skips what it received already instead of handing it out twice', async () => {
+    FakeSocket.all = [];
+    const scheduler = new ManualScheduler();
+    const notices: string[] = [];
+    const sub = subscribe({
+      url: 'http://test',
+      WebSocket: FakeSocket,
+      scheduler,
+      from: 1,
+      idleTimeoutMs: 0,
+      onNotice: (notice) => notices.push(`${notice.kind}: ${notice.message}`),
+    });
+    await scheduler.advance(0);
+    const first = FakeSocket.all[0]!;
+    first.open();
+    first.reply({ status: 'subscribed', subscriber_id: 's', head_offset: 50, epoch: 'e1', from_offset: 1 });
+    first.onmessage?.({ data: JSON.stringify(Array.from({ length: 50 }, (_, i) => record(i + 1))) });
+    const iterator = sub[Symbol.asyncIterator]();
+    const seen: number[] = [];
+    for (let i = 0; i < 30; i++) seen.push(((await iterator.next()).value as EventRecord).offset);
+    first.drop(1006);
+    await scheduler.advance(5_000);
+    // A node whose view stops at 20 (an older server: no confirmation with the stream) rewinds to 21.
+    const second = FakeSocket.all[1]!;
+    second.open();
+    expect(JSON.parse(second.sent[0]!)).toMatchObject({ from_offset: 51 });
+    const beyond_head = {
+      requested_from_offset: 51,
+      message: 'from_offset 51 is beyond the head (20); starting at 21',
+    };
+    second.reply({
+      status: 'subscribed',
+      subscriber_id: 's',
+      head_offset: 20,
+      epoch: 'e1',
+      from_offset: 21,
+      beyond_head,
+    });
+    second.onmessage?.({ data: JSON.stringify(Array.from({ length: 35 }, (_, i) => record(i + 21))) });
+    for (let i = 0; i < 25; i++) seen.push(((await iterator.next()).value as EventRecord).offset);
+    expect(seen).toEqual(Array.from({ length: 55 }, (_, i) => i + 1));
+    expect(notices.at(-1)).toBe(
+      'beyond_head: from_offset 51 is beyond the head (20); starting at 21; offsets up to 50 were received already: skipped',
+    );
+    expect(sub.nextOffset).toBe(56);
+    await sub.close();
+  });
+
+  it('on beyond_head for a from number of its own (no epoch yet), starts where the server does, as before', async () => {
+    FakeSocket.all = [];
+    const scheduler = new ManualScheduler();
+    const sub = subscribe({ url: 'http://test', WebSocket: FakeSocket, scheduler, from: 1000, idleTimeoutMs: 0 });
+    await scheduler.advance(0);
+    const socket = FakeSocket.all[0]!;
+    socket.open();
+    const beyond_head = {
+      requested_from_offset: 1000,
+      message: 'from_offset 1000 is beyond the head (10); starting at 11',
+    };
+    socket.reply({
+      status: 'subscribed',
+      subscriber_id: 's',
+      head_offset: 10,
+      epoch: 'e1',
+      from_offset: 11,
+      beyond_head,
+    });
+    socket.onmessage?.({ data: JSON.stringify([record(11)]) });
+    expect(((await sub[Symbol.asyncIterator]().next()).value as EventRecord).offset).toBe(11);
+    await sub.close();
+  });
+
+  it('retries a refusal the server marks retryable (close 1013), asking again from the same offset', async () => {
+    FakeSocket.all = [];
+    const scheduler = new ManualScheduler();
+    const sub = subscribe({
+      url: 'http://test',
+      WebSocket: FakeSocket,
+      scheduler,
+      random: () => 0,
+      from: { offset: 50, epoch: 'e1' },
+      idleTimeoutMs: 0,
+    });
+    await scheduler.advance(0);
+    const first = FakeSocket.all[0]!;
+    first.open();
+    first.reply({
+      status: 'error',
+      message: 'cannot confirm from_offset 51 with the stream (…); retry',
+      retryable: true,
+    });
+    first.drop(1013, 'cannot confirm from_offset 51 with the stream; retry');
+    await scheduler.advance(1_000);
+    expect(FakeSocket.all).toHaveLength(2);
+    const second = FakeSocket.all[1]!;
+    second.open();
+    expect(JSON.parse(second.sent[0]!)).toMatchObject({ from_offset: 51 });
+    second.reply({ status: 'subscribed', subscriber_id: 's', head_offset: 60, epoch: 'e1', from_offset: 51 });
+    second.onmessage?.({ data: JSON.stringify([record(51)]) });
+    expect(((await sub[Symbol.asyncIterator]().next()).value as EventRecord).offset).toBe(51);
+    await sub.close();
+  });
+
   it('callbacks: onEvent gets records in order, one at a time, and onError gets the typed error', async () => {
     FakeSocket.all = [];
     const scheduler = new ManualScheduler();

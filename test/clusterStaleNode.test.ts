@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type EventRecord, type SubscriptionNotice, subscribe as sdkSubscribe } from '../src/client/index.js';
 import type { ChildServer } from './support/childServer.js';
 import { ClusterNodes } from './support/clusterNodes.js';
 import { NatsCluster } from './support/natsCluster.js';
@@ -98,5 +99,41 @@ describe('cluster mode: a subscriber moving to a node whose view of the stream i
     const seenOnB = await moved.client.take<WireRecord>(5);
     expect(seenOnB).toEqual(live);
     expect(seenOnB.map((r) => r.offset)).toEqual([51, 52, 53, 54, 55]);
+  }, 90_000);
+
+  it('lets the SDK move to a node cut off from the stream: it retries on 1013 and resumes with no duplicate', async () => {
+    const epoch = String((await getJson<{ epoch: string }>(`${a.base}/health`)).body.epoch);
+    await nats.kill(2);
+    await waitFor(
+      async () => /unreachable/.test((await getJson<{ reason?: string }>(`${b.base}/readiness`)).body.reason ?? ''),
+      'B cut off from NATS',
+    );
+    const during = await publishThrough(a, 30, 'while B is cut off again');
+    const last = during.at(-1)!.offset;
+    const headOnB = (await stats(b.base)).head_offset;
+    expect(headOnB).toBeLessThan(last);
+    // The consumer handled everything up to `last` on A, and resumes on B.
+    const notices: SubscriptionNotice[] = [];
+    const sub = sdkSubscribe({
+      url: b.base,
+      from: { offset: last, epoch },
+      idleTimeoutMs: 0,
+      backoff: { initialMs: 100, maxMs: 1_000 },
+      onNotice: (notice) => notices.push(notice),
+    });
+    try {
+      await waitFor(() => notices.some((n) => /cannot confirm from_offset/.test(n.message)), 'a refusal retried');
+      expect(notices.every((n) => n.kind === 'reconnecting')).toBe(true);
+      await nats.restart(2);
+      const live = await publishThrough(a, 5, 'after the SDK moved');
+      const iterator = sub[Symbol.asyncIterator]();
+      const seen: EventRecord[] = [];
+      for (let i = 0; i < 5; i++) seen.push((await iterator.next()).value as EventRecord);
+      expect(seen.map((r) => r.offset)).toEqual(live.map((r) => r.offset));
+      expect(seen[0]!.offset).toBe(last + 1);
+      expect(notices.filter((n) => n.kind === 'beyond_head')).toEqual([]);
+    } finally {
+      await sub.close();
+    }
   }, 90_000);
 });

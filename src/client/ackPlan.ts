@@ -11,7 +11,11 @@ export type AckPlan =
   | { readonly restart: number; readonly notice: string }
   | { readonly next: number; readonly notices: readonly SubscriptionNotice[] };
 
-/** Decide from the ack, the epoch and offset the subscription expects (null: none yet) and the user's choice. */
+/**
+ * Decide from the ack, the epoch and offset the subscription expects (null: none yet) and the user's choice. On
+ * `beyond_head` the server starts at its head + 1; under an epoch a server confirmed, everything below `next` was
+ * received (or saved as handled) already, so `next` stays and what comes again below it is dropped, with the notice.
+ */
 export function ackPlan(
   ack: SubscribedAck,
   epoch: string | null,
@@ -27,9 +31,15 @@ export function ackPlan(
     };
   }
   const notices: SubscriptionNotice[] = [];
-  let after = next === null || ack.beyond_head !== undefined ? ack.head_offset + 1 : next;
-  if (ack.beyond_head !== undefined)
-    notices.push({ kind: 'beyond_head', message: ack.beyond_head.message ?? 'from_offset beyond the head' });
+  let after = next ?? ack.head_offset + 1;
+  if (ack.beyond_head !== undefined) {
+    // Hint: with no epoch yet, `next` is only what the user asked for: start where the server does, as it says.
+    const received = epoch === null || next === null ? 0 : next - 1;
+    after = Math.max(ack.head_offset + 1, received + 1);
+    const message = ack.beyond_head.message ?? 'from_offset beyond the head';
+    const skipped = received > ack.head_offset ? `; offsets up to ${received} were received already: skipped` : '';
+    notices.push({ kind: 'beyond_head', message: message + skipped });
+  }
   if (ack.retention?.truncated === true) {
     const first = ack.retention.first_available_offset;
     after = Math.max(after, first);

@@ -127,8 +127,8 @@ export class Subscription implements AsyncIterable<EventRecord> {
     else if (frame.kind === 'checkpoint') this.onCheckpoint(frame.offset);
     else if (frame.kind === 'retention') this.notice('retention', frame.message);
     else if (frame.kind === 'error' && !this.acked) {
-      // Hint: "at capacity" is followed by close 1013 (back off and retry); any other refusal is final.
-      if (/capacity/i.test(frame.message)) return frame.message;
+      // Hint: "at capacity" and a refusal marked retryable come before close 1013 (back off, retry); others are final.
+      if (frame.retryable || /capacity/i.test(frame.message)) return frame.message;
       this.fail(new SubscriptionRejectedError(frame.message));
     }
     return null;

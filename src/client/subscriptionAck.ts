@@ -21,7 +21,8 @@ export type SubscribeFrame =
   | { readonly kind: 'records'; readonly records: readonly EventRecord[] }
   | { readonly kind: 'checkpoint'; readonly offset: number }
   | { readonly kind: 'retention'; readonly message: string }
-  | { readonly kind: 'error'; readonly message: string }
+  /** `retryable`: the server marked the refusal worth retrying (it closes with 1013 next). */
+  | { readonly kind: 'error'; readonly message: string; readonly retryable: boolean }
   | { readonly kind: 'other' };
 
 /** Something the subscriber wants its user to know that is not an error: a retention gap, a start past the head. */
@@ -58,6 +59,11 @@ export function classifyFrame(text: string): SubscribeFrame {
     return typeof offset === 'number' ? { kind: 'checkpoint', offset } : { kind: 'other' };
   }
   if (type === 'retention') return { kind: 'retention', message: String(Reflect.get(value, 'message') ?? 'retention') };
-  if (status === 'error') return { kind: 'error', message: String(Reflect.get(value, 'message') ?? 'error') };
+  if (status === 'error')
+    return {
+      kind: 'error',
+      message: String(Reflect.get(value, 'message') ?? 'error'),
+      retryable: Reflect.get(value, 'retryable') === true,
+    };
   return { kind: 'other' };
 }
