@@ -11,8 +11,10 @@ const SUBSCRIBE_TEXT = `Filtered live events, optionally replayed from an offset
 **Replay.** With \`from_offset\`, every matching record with offset ≥ from_offset is sent from the log, then live, in
 offset order with no gap and no duplicate across the handoff. Deleted offsets are reported in the ack's \`retention\`;
 a from_offset beyond the head starts at head + 1 (\`beyond_head\`), except on a cluster node still applying the stream,
-where one up to the stream's last sequence + 1 starts where asked. The ack's \`epoch\` names the log: a different epoch
-means the log was replaced and stored offsets no longer apply.
+where one up to the stream's last sequence + 1 starts where asked. A cluster node asks the stream about a from_offset
+beyond what it has seen before it answers; when the stream cannot answer, it sends an error with \`retryable: true\`
+and closes with 1013 (nothing subscribed: retry with the same from_offset). The ack's \`epoch\` names the log: a
+different epoch means the log was replaced and stored offsets no longer apply.
 
 **Checkpoints.** With \`checkpoints: true\`, a periodic \`{"type":"checkpoint","offset":N}\` says every record up to N was
 considered, so a sparse filter can save progress and resume with from_offset = N + 1. Checkpoints never go backwards.

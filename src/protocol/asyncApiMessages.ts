@@ -46,11 +46,18 @@ export const ASYNCAPI_MESSAGES = {
   },
   error: {
     title: 'Error',
-    summary: 'A refused message; the connection stays open. `retryable`: resend later; `code`: 409 or 429',
+    summary:
+      'A refused message; the connection stays open, except a refused subscription (closed next: 1013 when `retryable`). `retryable`: resend later; `code`: 409 or 429',
     schema: s.ErrorMessageSchema,
     examples: [
       { status: 'error', message: 'source: field required' },
       { status: 'error', message: 'rate limit exceeded; retry in 2 s', retryable: true, code: 429, ref: 'batch-1' },
+      {
+        status: 'error',
+        message:
+          'cannot confirm from_offset 5012 with the stream (the NATS cluster is unreachable); this node knows offsets up to 4800, and starting there could send records twice: nothing was subscribed, retry (here or on another node)',
+        retryable: true,
+      },
     ],
   },
   subscribe: {
@@ -138,7 +145,12 @@ export const CLOSE_CODES: readonly { code: number; endpoint: 'both' | 'publish' 
       "no close frame (seen by the client): a message past uWS's per-message cap, a text frame that is not UTF-8, or the network",
   },
   { code: 1011, endpoint: 'both', meaning: 'internal error (reason `ack dropped; acked through offset A` on publish)' },
-  { code: 1013, endpoint: 'subscribe', meaning: 'at MAX_SUBSCRIBERS, after answering the subscribe message' },
+  {
+    code: 1013,
+    endpoint: 'subscribe',
+    meaning:
+      'at MAX_SUBSCRIBERS, after answering the subscribe message; or (cluster mode) a from_offset the stream could not confirm, after a `retryable` error: retry',
+  },
   { code: 4000, endpoint: 'subscribe', meaning: 'no subscribe message within 10 s' },
   { code: 4008, endpoint: 'subscribe', meaning: 'slow consumer; reason `slow consumer; resume with from_offset=N`' },
   {
