@@ -104,6 +104,23 @@ describe('the derived index heals itself and never serves another log', () => {
     expect(reopened.notices).toEqual([]);
   });
 
+  it('says the epoch stays when a log started empty beside its old index keeps its epoch (a cluster replica)', () => {
+    const path = setup();
+    const first = open(path);
+    append(first.log, someEvents(30, 'a'));
+    first.log.indexTail();
+    closeLog();
+    for (const suffix of ['', '-wal', '-shm']) rmSync(`${path}${suffix}`, { force: true });
+
+    // Hint: a replica's epoch is its stream's, so the "new" epoch is the same one: the notice must not claim a change.
+    const empty = open(path, {}, 'epoch-a');
+    expect(empty.log.epoch).toBe('epoch-a');
+    expect(empty.notices).toHaveLength(1);
+    expect(empty.notices[0]).toMatch(/discarded.*beyond this log's head 0/);
+    expect(empty.notices[0]).not.toContain('new epoch');
+    expect(empty.notices[0]).toContain('keeps its epoch epoch-a');
+  });
+
   it('discards a truncated index file and a garbage index file', () => {
     const path = setup();
     const first = open(path, { indexChunk: 500 });

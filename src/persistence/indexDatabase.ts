@@ -165,7 +165,11 @@ export function attachIndex(db: Database.Database, identity: IndexIdentity): Att
     if (defect !== null) reason = defect.reason;
     if (defect?.rewound === true) {
       epoch = identity.newEpoch();
-      reason += `; the log went backwards, so it gets a new epoch ${epoch} (offsets saved by subscribers no longer apply)`;
+      // Hint: a cluster replica's epoch is its stream's, so "new" may be the same one: say what really happened.
+      reason +=
+        epoch === identity.epoch
+          ? `; the log keeps its epoch ${epoch} (its offsets are its stream's)`
+          : `; the log went backwards, so it gets a new epoch ${epoch} (offsets saved by subscribers no longer apply)`;
     }
     if (defect !== null || indexVersion(db) === 0) freshSchema(db, epoch);
   } catch (error) {
