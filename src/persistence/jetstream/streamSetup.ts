@@ -16,7 +16,7 @@ import {
 } from '@nats-io/transport-node';
 import { type JetStreamOptions, JetStreamSettingError, JetStreamUnavailableError } from './jetStreamOptions.js';
 import { checkMessageSize, duplicateWindowChange, reviewStream } from './streamChecks.js';
-import { isStreamName, streamEpoch, streamSubjects } from './streamSubjects.js';
+import { epochFromNote, epochNote, isStreamName, streamSubjects } from './streamSubjects.js';
 
 /** A connection to the cluster with the stream opened (created when missing). */
 export interface OpenedStream {
@@ -107,11 +107,12 @@ async function whileForming<T>(open: () => Promise<T>): Promise<T> {
   }
 }
 
-const EPOCH_NOTE = /^event-pipeline log, epoch (\S+)$/;
-
-/** The stream's epoch: made with the stream and kept in its description (else its name and creation time). */
+/**
+ * The stream's epoch: made with the stream and kept in its description with the stream's creation time, which a
+ * stream deleted and made again (even from its exported config) does not keep (see epochFromNote).
+ */
 export function epochOf(info: StreamInfo): string {
-  return EPOCH_NOTE.exec(info.config.description ?? '')?.[1] ?? streamEpoch(info.config.name, info.created);
+  return epochFromNote(info.config.name, info.config.description ?? '', info.created);
 }
 
 /**
@@ -151,15 +152,18 @@ async function ensureStream(
       `${options.replicas} copies cannot be placed on a cluster of ${servers} server(s); set it to at most ${servers}`,
     );
   try {
-    await jsm.streams.add({
+    const epoch = newEpoch();
+    const made = await jsm.streams.add({
       name: options.stream,
-      description: `event-pipeline log, epoch ${newEpoch()}`,
+      description: epochNote(epoch),
       subjects: streamSubjects(options.stream),
       storage: options.storage ?? 'file',
       num_replicas: options.replicas,
       duplicate_window: nanos(options.duplicateWindowMs),
       ...streamLimits(options),
     });
+    // Hint: the epoch is the same with or without the time, so a node reading the stream in between agrees.
+    await jsm.streams.update(options.stream, { description: epochNote(epoch, made.created) });
   } catch (error) {
     if (error instanceof JetStreamApiError && error.code === REPLICAS_NOT_CLUSTERED)
       throw new JetStreamSettingError(

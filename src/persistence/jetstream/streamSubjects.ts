@@ -25,3 +25,21 @@ export function streamSubjects(stream: string): string[] {
 export function streamEpoch(stream: string, created: string): string {
   return `${stream}-${created.replace(/[^0-9]/g, '')}`;
 }
+
+const EPOCH_NOTE = /^event-pipeline log, epoch (\S+?)(?:, created (\S+))?$/;
+
+/** The description of a stream this code makes: its epoch and, once the stream exists, its creation time. */
+export function epochNote(epoch: string, created?: string): string {
+  return `event-pipeline log, epoch ${epoch}${created === undefined ? '' : `, created ${created}`}`;
+}
+
+/**
+ * The epoch of stream `name` made at `created` with this description: the epoch in it while the creation time in it
+ * is the stream's (or absent: streams made before it was kept), else the name and creation time. Hint: a stream
+ * deleted and made again from its exported config carries the old description, and another creation time.
+ */
+export function epochFromNote(name: string, description: string, created: string): string {
+  const note = EPOCH_NOTE.exec(description);
+  if (note?.[1] === undefined || (note[2] !== undefined && note[2] !== created)) return streamEpoch(name, created);
+  return note[1];
+}
