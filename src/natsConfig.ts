@@ -1,15 +1,16 @@
 import { readFileSync } from 'node:fs';
-import { ConfigError, integer, oneOf, text } from './envReaders.js';
+import { bool, ConfigError, integer, oneOf, text } from './envReaders.js';
 import type { JetStreamOptions } from './persistence/jetstream/jetStreamOptions.js';
 import { isStreamName } from './persistence/jetstream/streamSubjects.js';
 
 /** LOG_BACKEND: null for the embedded log; the NATS_* settings are read (and checked) either way. */
 export function logBackend(env: NodeJS.ProcessEnv, maxPayloadBytes: number): JetStreamOptions | null {
   const options = jetStreamOptions(env);
+  const allowNewStream = bool(env, 'NATS_ALLOW_NEW_STREAM');
   if (oneOf(env, 'LOG_BACKEND', ['sqlite', 'jetstream']) !== 'jetstream') return null;
   // Hint: read only in cluster mode, where the file is used; a path set for another machine is no error here.
   if (options.credsFile !== undefined) checkCredsFile(options.credsFile);
-  return { ...options, maxPayloadBytes };
+  return { ...options, maxPayloadBytes, replicaPath: text(env, 'DATABASE_PATH'), allowNewStream };
 }
 
 /** NATS_CREDS must be a readable `.creds` file (a JWT and an nkey seed), else the connection fails with less to go on. */

@@ -141,7 +141,18 @@ export const SETTINGS: readonly Setting[] = [
     fallback: 'nats://127.0.0.1:4222',
     meaning: 'Comma-separated NATS servers of the JetStream cluster (`LOG_BACKEND=jetstream`)',
   },
-  { name: 'NATS_STREAM', fallback: 'EVENTS', meaning: 'The stream holding the log (created when missing)' },
+  {
+    name: 'NATS_STREAM',
+    fallback: 'EVENTS',
+    meaning:
+      'The stream holding the log; created when missing, unless `DATABASE_PATH` holds records of another stream (exit 2, see `NATS_ALLOW_NEW_STREAM`)',
+  },
+  {
+    name: 'NATS_ALLOW_NEW_STREAM',
+    fallback: 'false',
+    meaning:
+      '`true`: create a missing `NATS_STREAM` even when `DATABASE_PATH` is a replica holding records of another stream, and discard that replica',
+  },
   {
     name: 'NATS_REPLICAS',
     fallback: '3',

@@ -1,13 +1,15 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, nanos } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runMain } from './support/childServer.js';
 import { ClusterNodes } from './support/clusterNodes.js';
 import { NatsCluster } from './support/natsCluster.js';
 import { allEvents, eventBody, getJson, postEvents, waitFor } from './support/pipelineRest.js';
 
 /**
  * Which log a stream is: its epoch changes when the stream is made again, even from its exported config, and stays
- * across restarts otherwise.
+ * across restarts otherwise; and a missing NATS_STREAM is not made over a replica holding another stream's records.
  */
 describe('cluster mode: the identity of the stream', () => {
   let nats: NatsCluster;
@@ -70,6 +72,54 @@ describe('cluster mode: the identity of the stream', () => {
     expect(await epochOf(node.base)).toBe('legacy0');
     expect(await offsets(node.base)).toEqual([1]);
     expect((await withManager((jsm) => jsm.streams.info('LEGACY'))).config.description).toBe(description);
+    await nodes.stop();
+  }, 60_000);
+
+  it('refuses to make a missing NATS_STREAM over a replica of another stream, unless NATS_ALLOW_NEW_STREAM', async () => {
+    nodes = new ClusterNodes(nats, 'ORDERS', 1);
+    const node = await nodes.start('o');
+    expect((await postEvents(node.base, [eventBody(), eventBody(), eventBody()])).status).toBe(201);
+    await nodes.kill('o');
+    const path = nodes.databasePath('o');
+    const env = { LOG_BACKEND: 'jetstream', NATS_URL: nats.url, NATS_REPLICAS: '1', DATABASE_PATH: path, PORT: '0' };
+
+    const typo = await runMain({ ...env, NATS_STREAM: 'ORDRES' });
+    expect(typo.code).toBe(2);
+    expect(typo.stderr.trim()).toBe(
+      `configuration error: NATS_STREAM: stream ORDRES does not exist, and DATABASE_PATH ${path} is a replica of ` +
+        'stream ORDERS with records up to offset 3: check NATS_STREAM, or set NATS_ALLOW_NEW_STREAM=true to create ' +
+        'ORDRES and discard that replica',
+    );
+    expect(await withManager((jsm) => jsm.streams.names().next())).not.toContain('ORDRES');
+
+    // A marker written before it named the stream: the epoch (random then) cannot say which, so it is refused too.
+    const marker = `${path}.jetstream.json`;
+    const saved = readFileSync(marker, 'utf8');
+    writeFileSync(marker, JSON.stringify({ epoch: 'k3x9legacyepoch0', layout: 'seq' }));
+    const unnamed = await runMain({ ...env, NATS_STREAM: 'ORDRES' });
+    expect(unnamed.code).toBe(2);
+    expect(unnamed.stderr).toContain(
+      'is a replica of another stream (epoch k3x9legacyepoch0) with records up to offset 3',
+    );
+    writeFileSync(marker, saved);
+
+    // The replica is as it was, and the stream it belongs to opens it as before.
+    let again = await nodes.start('o');
+    expect(await offsets(again.base)).toEqual([1, 2, 3]);
+    await nodes.kill('o');
+
+    again = await nodes.start('o', { NATS_STREAM: 'ORDRES', NATS_ALLOW_NEW_STREAM: 'true' });
+    expect(await offsets(again.base)).toEqual([]);
+    await waitFor(() => again.output().includes('rebuilding it from stream'), 'the rebuild notice');
+    expect(existsSync(marker)).toBe(true);
+    expect(JSON.parse(readFileSync(marker, 'utf8'))).toMatchObject({ stream: 'ORDRES', layout: 'seq' });
+    expect((await postEvents(again.base, eventBody())).status).toBe(201);
+    await nodes.kill('o');
+
+    // A stream of the same name deleted since is made again as a new log, as before: no opt-in needed.
+    await withManager((jsm) => jsm.streams.delete('ORDRES'));
+    again = await nodes.start('o', { NATS_STREAM: 'ORDRES' });
+    expect(await offsets(again.base)).toEqual([]);
     await nodes.stop();
   }, 60_000);
 });

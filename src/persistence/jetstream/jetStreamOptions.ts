@@ -16,6 +16,10 @@ export interface JetStreamOptions {
   readonly maxBytes?: number;
   /** MAX_PAYLOAD_BYTES: the largest event must fit in one NATS message (checked against the servers at start). */
   readonly maxPayloadBytes?: number;
+  /** DATABASE_PATH: the replica a missing stream must not orphan (refuseOrphaningReplica); absent: not checked. */
+  readonly replicaPath?: string;
+  /** NATS_ALLOW_NEW_STREAM: create a missing stream even over a replica of another stream. */
+  readonly allowNewStream?: boolean;
   /** Where the stream keeps messages when this node creates it: `file` (always, in production) or `memory` (tests). */
   readonly storage?: 'file' | 'memory';
   readonly user?: string;

@@ -10,15 +10,18 @@ function logFiles(path: string): string[] {
   return [...base.flatMap((p) => [p, `${p}-wal`, `${p}-shm`]), positionPath(path)];
 }
 
+/** The replica's log options, and the stream it replicates (named in its marker, see replicaGuard). */
+type ReplicaOptions = Omit<SqliteEventLogOptions, 'newEpoch'> & { readonly jetstream?: { readonly stream: string } };
+
 /**
  * Open the replica at `options.path` for the stream whose identity is `epoch`. A replica of another stream (the
  * stream was deleted and recreated), or of the earlier one-message-per-commit layout, is discarded and rebuilt from
  * the stream; a non-empty embedded-mode log (no marker file beside it) is refused rather than discarded.
  */
-export function openReplica(options: Omit<SqliteEventLogOptions, 'newEpoch'>, epoch: string): SqliteReplicaLog {
+export function openReplica(options: ReplicaOptions, epoch: string): SqliteReplicaLog {
   const marker = readPosition(options.path);
   const replica = new SqliteReplicaLog({ ...options, newEpoch: () => epoch });
-  if (replica.epoch === epoch && (marker === null || marker.layout === 'seq')) return mark(replica, options.path);
+  if (replica.epoch === epoch && (marker === null || marker.layout === 'seq')) return mark(replica, options);
   const wasReplica = marker !== null || (!existsSync(positionPath(options.path)) && replica.headOffset() === 0);
   replica.close();
   if (!wasReplica)
@@ -27,10 +30,18 @@ export function openReplica(options: Omit<SqliteEventLogOptions, 'newEpoch'>, ep
     );
   options.onNotice?.(`replica ${options.path} belonged to epoch ${replica.epoch}; rebuilding it from stream ${epoch}`);
   for (const file of logFiles(options.path)) rmSync(file, { force: true });
-  return mark(new SqliteReplicaLog({ ...options, newEpoch: () => epoch }), options.path);
+  return mark(new SqliteReplicaLog({ ...options, newEpoch: () => epoch }), options);
 }
 
-function mark(replica: SqliteReplicaLog, path: string): SqliteReplicaLog {
-  if (readPosition(path)?.layout !== 'seq') writePosition(path, { epoch: replica.epoch, layout: 'seq' });
+/** Mark the file as a replica of the stream (its epoch and name), unless it already says so. */
+function mark(replica: SqliteReplicaLog, options: ReplicaOptions): SqliteReplicaLog {
+  const marker = readPosition(options.path);
+  const stream = options.jetstream?.stream;
+  if (marker?.layout !== 'seq' || marker.epoch !== replica.epoch || (stream !== undefined && marker.stream !== stream))
+    writePosition(options.path, {
+      epoch: replica.epoch,
+      layout: 'seq',
+      ...(stream === undefined ? {} : { stream }),
+    });
   return replica;
 }

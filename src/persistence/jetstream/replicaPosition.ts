@@ -9,6 +9,8 @@ import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 export interface ReplicaMarker {
   readonly epoch: string;
   readonly layout: 'seq' | 'commit';
+  /** The stream's name (absent in markers written before it was kept; added at the next start). */
+  readonly stream?: string;
 }
 
 /** Where the marker of the replica at `databasePath` lives; its presence marks the file as a replica. */
@@ -23,8 +25,9 @@ export function readPosition(databasePath: string): ReplicaMarker | null {
   try {
     const raw: unknown = JSON.parse(readFileSync(path, 'utf8'));
     if (typeof raw !== 'object' || raw === null) return null;
-    const { epoch, layout } = raw as Record<string, unknown>;
-    return typeof epoch === 'string' ? { epoch, layout: layout === 'seq' ? 'seq' : 'commit' } : null;
+    const { epoch, layout, stream } = raw as Record<string, unknown>;
+    if (typeof epoch !== 'string') return null;
+    return { epoch, layout: layout === 'seq' ? 'seq' : 'commit', ...(typeof stream === 'string' ? { stream } : {}) };
   } catch {
     return null;
   }

@@ -15,6 +15,7 @@ import {
   nanos,
 } from '@nats-io/transport-node';
 import { type JetStreamOptions, JetStreamSettingError, JetStreamUnavailableError } from './jetStreamOptions.js';
+import { refuseOrphaningReplica } from './replicaGuard.js';
 import { checkMessageSize, duplicateWindowChange, reviewStream } from './streamChecks.js';
 import { epochFromNote, epochNote, isStreamName, streamSubjects } from './streamSubjects.js';
 
@@ -146,6 +147,7 @@ async function ensureStream(
     if (!/not found/i.test(reasonOf(error))) throw error;
   }
   if (info !== null) return openExisting(jsm, info, options);
+  refuseOrphaningReplica(options);
   if (servers !== null && options.replicas > servers)
     throw new JetStreamSettingError(
       'NATS_REPLICAS',
