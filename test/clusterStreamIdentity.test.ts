@@ -13,12 +13,18 @@ import { allEvents, eventBody, getJson, postEvents, waitFor } from './support/pi
  */
 describe('cluster mode: the identity of the stream', () => {
   let nats: NatsCluster;
-  let nodes: ClusterNodes;
+  const made: ClusterNodes[] = [];
+  const nodesOn = (stream: string) => {
+    const nodes = new ClusterNodes(nats, stream, 1);
+    made.push(nodes);
+    return nodes;
+  };
   beforeAll(async () => {
     nats = await NatsCluster.start(1);
   });
   afterAll(async () => {
-    await nodes?.stop();
+    // Hint: every test's nodes, so a failed test leaves no node running.
+    for (const nodes of made) await nodes.stop();
     await nats?.stop();
   });
 
@@ -34,7 +40,7 @@ describe('cluster mode: the identity of the stream', () => {
   const offsets = async (base: string) => (await allEvents(base)).map((record) => record.offset);
 
   it('gives a stream recreated from its exported config a new epoch, and keeps the epoch of an unchanged one', async () => {
-    nodes = new ClusterNodes(nats, 'EPOCHS', 1);
+    const nodes = nodesOn('EPOCHS');
     let node = await nodes.start('e');
     expect((await postEvents(node.base, [eventBody(), eventBody()])).status).toBe(201);
     const first = await epochOf(node.base);
@@ -59,7 +65,7 @@ describe('cluster mode: the identity of the stream', () => {
   }, 60_000);
 
   it('keeps the epoch a stream made by an earlier version kept in its description', async () => {
-    nodes = new ClusterNodes(nats, 'LEGACY', 1);
+    const nodes = nodesOn('LEGACY');
     const description = 'event-pipeline log, epoch legacy0';
     await withManager((jsm) =>
       jsm.streams.add({ name: 'LEGACY', subjects: ['LEGACY.>'], description, duplicate_window: nanos(600_000) }),
@@ -76,7 +82,7 @@ describe('cluster mode: the identity of the stream', () => {
   }, 60_000);
 
   it('refuses to make a missing NATS_STREAM over a replica of another stream, unless NATS_ALLOW_NEW_STREAM', async () => {
-    nodes = new ClusterNodes(nats, 'ORDERS', 1);
+    const nodes = nodesOn('ORDERS');
     const node = await nodes.start('o');
     expect((await postEvents(node.base, [eventBody(), eventBody(), eventBody()])).status).toBe(201);
     await nodes.kill('o');
