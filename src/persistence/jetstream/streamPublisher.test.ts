@@ -51,4 +51,51 @@ describe('StreamPublisher', () => {
     answer(0, { stream: 'EV', seq: 7, duplicate: true });
     expect(await acked).toEqual({ seq: 7, duplicate: true });
   });
+
+  it("fails at once, naming the size, a message over the servers' max_payload, which no resend can fix", async () => {
+    const sent: string[] = [];
+    const core = {
+      subscribe: (_subject: string, _options: { callback: (error: unknown, msg: Msg) => void }) => ({
+        unsubscribe: () => undefined,
+      }),
+      publish: (_subject: string, data: string, _options: { reply: string }) => {
+        sent.push(data);
+        // Hint: what nats-core's publish throws when the message and its headers exceed max_payload.
+        if (data.length > 1_000) throw new Error("'payload' max_payload size exceeded");
+      },
+    } as Pick<NatsConnection, 'subscribe' | 'publish'> as NatsConnection;
+    const nc: NatsConnection = Object.assign(core, { info: { max_payload: 1_024 } });
+    const publisher = new StreamPublisher(nc, 'EV.event', { attemptMs: 60_000, deadlineMs: 60_000 });
+    publishers.push(publisher);
+    const outcome = publisher.publish('id-3', 'x'.repeat(2_000)).then(
+      () => 'acked',
+      (error: unknown) => error,
+    );
+    const settled = await Promise.race([outcome, new Promise((resolve) => setImmediate(() => resolve('pending')))]);
+    expect(settled).toBeInstanceOf(LogWriteError);
+    expect((settled as LogWriteError).message).toBe(
+      "the event's stream message (2000 bytes before its headers) is too large (the NATS servers' max_payload is " +
+        '1024 bytes); not committed',
+    );
+    expect((settled as LogWriteError).uncertain).toBe(false);
+    expect(sent).toHaveLength(1);
+    expect(publisher.pending).toBe(0);
+  });
+
+  it("fails at once a message over the stream's max_msg_size, naming JetStream's reason", async () => {
+    const { nc, sent, answer } = fakeConnection();
+    const publisher = new StreamPublisher(nc, 'EV.event', { attemptMs: 60_000, deadlineMs: 60_000 });
+    publishers.push(publisher);
+    const outcome = publisher.publish('id-4', 'x'.repeat(300)).then(
+      () => 'acked',
+      (error: unknown) => error,
+    );
+    answer(0, { error: { code: 400, err_code: 10054, description: 'message size exceeds maximum allowed' } });
+    const settled = await Promise.race([outcome, new Promise((resolve) => setImmediate(() => resolve('pending')))]);
+    expect((settled as Error).message).toBe(
+      "the event's stream message (300 bytes before its headers) is too large (the stream refuses it: message size " +
+        'exceeds maximum allowed); not committed',
+    );
+    expect(sent).toHaveLength(1);
+  });
 });

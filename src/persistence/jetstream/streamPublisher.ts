@@ -51,6 +51,11 @@ const decoder = new TextDecoder();
  * Hint: the jetstream client's `js.publish` (a promise, a request and a timer per message) measured ~20k msg/s here,
  * which one message per event cannot afford.
  */
+/** What the NATS client throws for a message over the servers' max_payload (it is never sent). */
+const TOO_LARGE = /max_payload/;
+/** JetStream's error code for a message over the stream's max_msg_size. */
+const MESSAGE_TOO_LARGE = 10054;
+
 export class StreamPublisher {
   private readonly inbox = createInbox();
   private readonly sub: Subscription;
@@ -129,8 +134,22 @@ export class StreamPublisher {
     try {
       this.nc.publish(this.subject, pending.data, { reply: `${this.inbox}.${pending.token}`, headers: h });
     } catch (error) {
-      this.refused(pending, error instanceof Error ? error.message : String(error));
+      const reason = error instanceof Error ? error.message : String(error);
+      if (TOO_LARGE.test(reason))
+        this.tooLarge(pending, `the NATS servers' max_payload is ${this.nc.info?.max_payload ?? 'unknown'} bytes`);
+      else this.refused(pending, reason);
     }
+  }
+
+  /** Fail a message the servers can never take at once, naming its size: a resend would be refused the same way. */
+  private tooLarge(pending: Pending, why: string): void {
+    this.settle(pending);
+    const bytes = Buffer.byteLength(pending.data);
+    pending.reject(
+      new LogWriteError(
+        `the event's stream message (${bytes} bytes before its headers) is too large (${why}); not committed`,
+      ),
+    );
   }
 
   private answered(msg: Msg): void {
@@ -141,7 +160,7 @@ export class StreamPublisher {
       this.refused(pending, `status ${msg.headers?.code ?? 'unknown'}`);
       return;
     }
-    let answer: { seq?: unknown; duplicate?: unknown; error?: { description?: unknown } };
+    let answer: { seq?: unknown; duplicate?: unknown; error?: { description?: unknown; err_code?: unknown } };
     try {
       answer = JSON.parse(decoder.decode(msg.data)) as typeof answer;
     } catch {
@@ -151,7 +170,9 @@ export class StreamPublisher {
     // Hint: an error reply may carry `"seq":0` beside its error ("maximum messages exceeded" on a discard-new
     // stream): read as an ack, the event looked acked and deleted by retention, and the reason was never shown.
     if (answer.error !== undefined || typeof answer.seq !== 'number' || answer.seq < 1) {
-      this.refused(pending, String(answer.error?.description ?? `an answer without a sequence`));
+      const reason = String(answer.error?.description ?? `an answer without a sequence`);
+      if (answer.error?.err_code === MESSAGE_TOO_LARGE) this.tooLarge(pending, `the stream refuses it: ${reason}`);
+      else this.refused(pending, reason);
       return;
     }
     this.settle(pending);
