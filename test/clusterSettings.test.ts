@@ -1,12 +1,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { jetstreamManager } from '@nats-io/jetstream';
-import { connect, nanos } from '@nats-io/transport-node';
+import type { JetStreamManager } from '@nats-io/jetstream';
+import { nanos } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runMain } from './support/childServer.js';
 import { ClusterNodes } from './support/clusterNodes.js';
-import { NatsCluster } from './support/natsCluster.js';
+import { NatsCluster, withManager } from './support/natsCluster.js';
 import { waitFor } from './support/pipelineRest.js';
 
 /**
@@ -37,14 +37,7 @@ describe('cluster mode: settings checked against the cluster and the stream', ()
       ...env,
     });
 
-  const withManager = async <T>(use: (jsm: Awaited<ReturnType<typeof jetstreamManager>>) => Promise<T>) => {
-    const nc = await connect({ servers: nats.url });
-    try {
-      return await use(await jetstreamManager(nc));
-    } finally {
-      await nc.close();
-    }
-  };
+  const manage = <T>(use: (jsm: JetStreamManager) => Promise<T>) => withManager(nats.url, use);
 
   it('refuses more replicas than a single server keeps, naming NATS_REPLICAS', async () => {
     const run = await start({ NATS_STREAM: 'R3', NATS_REPLICAS: '3' });
@@ -61,11 +54,11 @@ describe('cluster mode: settings checked against the cluster and the stream', ()
       "configuration error: MAX_PAYLOAD_BYTES: 600000 is too large for the NATS servers' max_payload of 1048576 bytes: " +
         "an event's stream message can take twice its payload plus 4096 bytes, so MAX_PAYLOAD_BYTES can be at most 522240 here",
     );
-    expect(await withManager((jsm) => jsm.streams.names().next())).not.toContain('BIG');
+    expect(await manage((jsm) => jsm.streams.names().next())).not.toContain('BIG');
   });
 
   it('refuses an existing stream that would lose events, naming each reason, and leaves it as it was', async () => {
-    await withManager((jsm) =>
+    await manage((jsm) =>
       jsm.streams.add({ name: 'WORK', subjects: ['WORK.jobs'], retention: 'workqueue', num_replicas: 1 }),
     );
     const run = await start({ NATS_STREAM: 'WORK' });
@@ -74,12 +67,12 @@ describe('cluster mode: settings checked against the cluster and the stream', ()
       'configuration error: NATS_STREAM: stream WORK cannot hold the log: it does not capture subject WORK.event ' +
         '(its subjects: WORK.jobs); its retention is "workqueue", which removes messages once read; the log needs "limits"',
     );
-    const config = (await withManager((jsm) => jsm.streams.info('WORK'))).config;
+    const config = (await manage((jsm) => jsm.streams.info('WORK'))).config;
     expect(config).toMatchObject({ subjects: ['WORK.jobs'], retention: 'workqueue' });
   });
 
   it("sets an existing stream's duplicate window from NATS_DUPLICATE_WINDOW_MS, and says what else it found", async () => {
-    await withManager((jsm) =>
+    await manage((jsm) =>
       jsm.streams.add({
         name: 'SHORT',
         subjects: ['SHORT.>'],
@@ -91,7 +84,7 @@ describe('cluster mode: settings checked against the cluster and the stream', ()
     const nodes = new ClusterNodes(nats, 'SHORT', 1);
     try {
       const node = await nodes.start('a', { NATS_REPLICAS: '3' });
-      const { config } = await withManager((jsm) => jsm.streams.info('SHORT'));
+      const { config } = await manage((jsm) => jsm.streams.info('SHORT'));
       expect(config.duplicate_window).toBe(nanos(600_000));
       expect(config.num_replicas).toBe(1);
       // Hint: the log is written asynchronously, so the notices may follow the first answer.

@@ -1,10 +1,10 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { jetstreamManager } from '@nats-io/jetstream';
-import { connect, nanos } from '@nats-io/transport-node';
+import type { JetStreamManager } from '@nats-io/jetstream';
+import { nanos } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runMain } from './support/childServer.js';
 import { ClusterNodes } from './support/clusterNodes.js';
-import { NatsCluster } from './support/natsCluster.js';
+import { NatsCluster, withManager } from './support/natsCluster.js';
 import { allEvents, eventBody, getJson, postEvents, waitFor } from './support/pipelineRest.js';
 
 /**
@@ -28,14 +28,7 @@ describe('cluster mode: the identity of the stream', () => {
     await nats?.stop();
   });
 
-  const withManager = async <T>(use: (jsm: Awaited<ReturnType<typeof jetstreamManager>>) => Promise<T>) => {
-    const nc = await connect({ servers: nats.url });
-    try {
-      return await use(await jetstreamManager(nc));
-    } finally {
-      await nc.close();
-    }
-  };
+  const manage = <T>(use: (jsm: JetStreamManager) => Promise<T>) => withManager(nats.url, use);
   const epochOf = async (base: string) => (await getJson<{ epoch: string }>(`${base}/health`)).body.epoch;
   const offsets = async (base: string) => (await allEvents(base)).map((record) => record.offset);
 
@@ -50,8 +43,8 @@ describe('cluster mode: the identity of the stream', () => {
     expect(await offsets(node.base)).toEqual([1, 2]);
     await nodes.kill('e');
 
-    const exported = (await withManager((jsm) => jsm.streams.info('EPOCHS'))).config;
-    await withManager(async (jsm) => {
+    const exported = (await manage((jsm) => jsm.streams.info('EPOCHS'))).config;
+    await manage(async (jsm) => {
       await jsm.streams.delete('EPOCHS');
       await jsm.streams.add(exported);
     });
@@ -67,7 +60,7 @@ describe('cluster mode: the identity of the stream', () => {
   it('keeps the epoch a stream made by an earlier version kept in its description', async () => {
     const nodes = nodesOn('LEGACY');
     const description = 'event-pipeline log, epoch legacy0';
-    await withManager((jsm) =>
+    await manage((jsm) =>
       jsm.streams.add({ name: 'LEGACY', subjects: ['LEGACY.>'], description, duplicate_window: nanos(600_000) }),
     );
     let node = await nodes.start('l');
@@ -77,7 +70,7 @@ describe('cluster mode: the identity of the stream', () => {
     node = await nodes.start('l');
     expect(await epochOf(node.base)).toBe('legacy0');
     expect(await offsets(node.base)).toEqual([1]);
-    expect((await withManager((jsm) => jsm.streams.info('LEGACY'))).config.description).toBe(description);
+    expect((await manage((jsm) => jsm.streams.info('LEGACY'))).config.description).toBe(description);
     await nodes.stop();
   }, 60_000);
 
@@ -96,7 +89,7 @@ describe('cluster mode: the identity of the stream', () => {
         'stream ORDERS with records up to offset 3: check NATS_STREAM, or set NATS_ALLOW_NEW_STREAM=true to create ' +
         'ORDRES and discard that replica',
     );
-    expect(await withManager((jsm) => jsm.streams.names().next())).not.toContain('ORDRES');
+    expect(await manage((jsm) => jsm.streams.names().next())).not.toContain('ORDRES');
 
     // A marker written before it named the stream: the epoch (random then) cannot say which, so it is refused too.
     const marker = `${path}.jetstream.json`;
@@ -123,7 +116,7 @@ describe('cluster mode: the identity of the stream', () => {
     await nodes.kill('o');
 
     // A stream of the same name deleted since is made again as a new log, as before: no opt-in needed.
-    await withManager((jsm) => jsm.streams.delete('ORDRES'));
+    await manage((jsm) => jsm.streams.delete('ORDRES'));
     again = await nodes.start('o', { NATS_STREAM: 'ORDRES' });
     expect(await offsets(again.base)).toEqual([]);
     await nodes.stop();

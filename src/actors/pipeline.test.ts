@@ -19,15 +19,7 @@ describe('the supervisor, through the pipeline port (manual scheduler, fake sock
     const inspect = (event: InspectionEvent) => {
       if (event.type === '@xstate.event') sent.push(event.event.type);
     };
-    const { pipeline, publish } = startTestPipeline(scheduler, cleanups, { inspect, ...options });
-    const subscribe = (message: object) => {
-      const socket = new FakeSocket();
-      const handle = pipeline.openSubscriber(socket);
-      if (handle === null) throw new Error('refused');
-      pipeline.subscriberMessage(handle, JSON.stringify(message), 32);
-      scheduler.runImmediates();
-      return { socket, handle };
-    };
+    const { pipeline, publish, subscribe } = startTestPipeline(scheduler, cleanups, { inspect, ...options });
     return { pipeline, scheduler, publish, subscribe, sent };
   }
 

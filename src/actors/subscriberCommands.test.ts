@@ -1,5 +1,4 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { FakeSocket } from './fakeSocket.js';
 import { ManualScheduler } from './manualScheduler.js';
 import { testInput as input, startTestPipeline } from './testPipeline.js';
 
@@ -28,7 +27,7 @@ describe('a subscription beyond what the node knows exists waits for the stream 
 
   async function start() {
     const scheduler = new ManualScheduler();
-    const { pipeline, publish } = startTestPipeline(scheduler, cleanups);
+    const { pipeline, publish, subscribe } = startTestPipeline(scheduler, cleanups);
     await publish([input('a'), input('a')]);
     const asked: ReturnType<typeof deferred<number>>[] = [];
     Object.assign(pipeline.log, {
@@ -39,14 +38,6 @@ describe('a subscription beyond what the node knows exists waits for the stream 
         return answer.promise;
       },
     });
-    const subscribe = (message: object) => {
-      const socket = new FakeSocket();
-      const handle = pipeline.openSubscriber(socket);
-      if (handle === null) throw new Error('refused');
-      pipeline.subscriberMessage(handle, JSON.stringify(message), 32);
-      scheduler.runImmediates();
-      return { socket, handle };
-    };
     return { pipeline, publish, subscribe, asked, scheduler };
   }
 

@@ -1,4 +1,5 @@
 import type { EventInput } from '../protocol/eventInput.js';
+import { FakeSocket } from './fakeSocket.js';
 import { silentLogger } from './logger.js';
 import type { ManualScheduler } from './manualScheduler.js';
 import { Pipeline, type PipelineOptions, type SubmitOutcome } from './pipeline.js';
@@ -16,7 +17,7 @@ export const testInput = (session_id: string, event_type: EventInput['event_type
 
 /**
  * A pipeline over a real temp log for actor unit tests, on a manual scheduler, with small bounds; and `publish`,
- * which submits batches, runs the group commit and waits for their outcomes.
+ * which submits batches, runs the group commit and waits for their outcomes; and `subscribe`.
  */
 export function startTestPipeline(
   scheduler: ManualScheduler,
@@ -51,5 +52,14 @@ export function startTestPipeline(
     if (outcomes.length !== batches.length) throw new Error(`${outcomes.length} of ${batches.length} outcomes`);
     return outcomes;
   };
-  return { pipeline, log, publish };
+  /** Open a subscriber on a fake socket and send it `message` (its first, the subscription), deferred work run. */
+  const subscribe = (message: object) => {
+    const socket = new FakeSocket();
+    const handle = pipeline.openSubscriber(socket);
+    if (handle === null) throw new Error('refused');
+    pipeline.subscriberMessage(handle, JSON.stringify(message), 32);
+    scheduler.runImmediates();
+    return { socket, handle };
+  };
+  return { pipeline, log, publish, subscribe };
 }

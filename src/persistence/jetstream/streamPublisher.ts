@@ -40,6 +40,10 @@ interface Pending {
 }
 
 const decoder = new TextDecoder();
+/** What the NATS client throws for a message over the servers' max_payload (it is never sent). */
+const TOO_LARGE = /max_payload/;
+/** JetStream's error code for a message over the stream's max_msg_size. */
+const MESSAGE_TOO_LARGE = 10054;
 
 /**
  * Pipelined publishing to the stream on the core connection: each message goes out with `nc.publish` and a reply
@@ -51,11 +55,6 @@ const decoder = new TextDecoder();
  * Hint: the jetstream client's `js.publish` (a promise, a request and a timer per message) measured ~20k msg/s here,
  * which one message per event cannot afford.
  */
-/** What the NATS client throws for a message over the servers' max_payload (it is never sent). */
-const TOO_LARGE = /max_payload/;
-/** JetStream's error code for a message over the stream's max_msg_size. */
-const MESSAGE_TOO_LARGE = 10054;
-
 export class StreamPublisher {
   private readonly inbox = createInbox();
   private readonly sub: Subscription;

@@ -132,7 +132,7 @@ function serversOf(nc: NatsConnection): number | null {
 
 /**
  * The stream's epoch; creates the stream (file storage, the configured replicas) when it does not exist. An existing
- * stream is reviewed first (reviewStream): one that cannot hold the log is refused naming why, never changed.
+ * stream is reviewed first (reviewStream): one that cannot hold the log is refused naming why, never made to fit.
  */
 async function ensureStream(
   jsm: JetStreamManager,
