@@ -1,26 +1,12 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
-import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { retentionGap } from '../src/protocol/serverMessages.js';
 import type { ChildServer } from './support/childServer.js';
-import { ClusterNodes, logDigest } from './support/clusterNodes.js';
+import { ClusterNodes, logDigest, noopOffsets } from './support/clusterNodes.js';
 import { NatsCluster } from './support/natsCluster.js';
 import { allEvents, eventBody, getJson, postEvents, stats, waitFor } from './support/pipelineRest.js';
 import { closeAll, isRecord, type Message, subscribe, type WireRecord, type WsClient } from './support/wsClient.js';
-
-/** The recorded no-op offsets of a node's replica, read from its SQLite file (a second reader, WAL). */
-function noopOffsets(path: string): { offset: number; reason: string }[] {
-  const db = new Database(path, { readonly: true, fileMustExist: true });
-  try {
-    return db.prepare('SELECT offset, reason FROM noop_offsets ORDER BY offset').all() as {
-      offset: number;
-      reason: string;
-    }[];
-  } finally {
-    db.close();
-  }
-}
 
 /** GET /stats with the event count. */
 async function counts(base: string) {

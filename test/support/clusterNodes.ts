@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
+import Database from 'better-sqlite3';
 import { type ChildServer, killServer, spawnServer } from './childServer.js';
 import type { NatsCluster } from './natsCluster.js';
 import { allEvents } from './pipelineRest.js';
@@ -56,4 +57,17 @@ export async function logDigest(base: string): Promise<{ count: number; head: nu
   const hash = createHash('sha256');
   for (const record of records) hash.update(`${JSON.stringify(record)}\n`);
   return { count: records.length, head: records.at(-1)?.offset ?? 0, sha256: hash.digest('hex') };
+}
+
+/** The recorded no-op offsets of a node's replica, read from its SQLite file (a second reader, WAL). */
+export function noopOffsets(path: string): { offset: number; reason: string }[] {
+  const db = new Database(path, { readonly: true, fileMustExist: true });
+  try {
+    return db.prepare('SELECT offset, reason FROM noop_offsets ORDER BY offset').all() as {
+      offset: number;
+      reason: string;
+    }[];
+  } finally {
+    db.close();
+  }
 }
