@@ -175,10 +175,14 @@ describe('client building blocks', () => {
 
   it('close plan: 401 and refusals are final, 1013 backs off from at least a second, 1001 and 4008 reconnect soon', () => {
     expect(closePlan(1006, 'Unexpected server response: 401', null, 0)).toHaveProperty('fatal');
-    expect(closePlan(1000, '', 'event_types.0: unknown event type', 0)).toHaveProperty('fatal');
-    expect(closePlan(1013, 'Server at subscriber capacity', 'Server at subscriber capacity', 0, {}, () => 0)).toEqual({
-      delayMs: 500,
-    });
+    const unknownType = { message: 'event_types.0: unknown event type', retryable: false };
+    expect(closePlan(1000, '', unknownType, 0)).toHaveProperty('fatal');
+    expect(closePlan(1013, '', unknownType, 0)).toHaveProperty('fatal');
+    const capacity = { message: 'Server at subscriber capacity', retryable: true };
+    expect(closePlan(1013, 'Server at subscriber capacity', capacity, 0, {}, () => 0)).toEqual({ delayMs: 500 });
+    // A retryable refusal whose 1013 never came (the server died, or a proxy closed): still "later", not final.
+    for (const code of [1000, 1006, 1011])
+      expect(closePlan(code, '', capacity, 0, { initialMs: 20 }, () => 0)).toEqual({ delayMs: 500 });
     expect(closePlan(1001, 'server shutting down', null, 0, { initialMs: 20 }, () => 0)).toEqual({ delayMs: 10 });
     expect(closePlan(4008, 'slow consumer; resume with from_offset=5', null, 0, { initialMs: 20 }, () => 1)).toEqual({
       delayMs: 20,
@@ -902,6 +906,38 @@ describe('Subscription on scripted sockets and a manual clock', () => {
     first.drop(1013, 'cannot confirm from_offset 51 with the stream; retry');
     await scheduler.advance(1_000);
     expect(FakeSocket.all).toHaveLength(2);
+    const second = FakeSocket.all[1]!;
+    second.open();
+    expect(JSON.parse(second.sent[0]!)).toMatchObject({ from_offset: 51 });
+    second.reply({ status: 'subscribed', subscriber_id: 's', head_offset: 60, epoch: 'e1', from_offset: 51 });
+    second.onmessage?.({ data: JSON.stringify([record(51)]) });
+    expect(((await sub[Symbol.asyncIterator]().next()).value as EventRecord).offset).toBe(51);
+    await sub.close();
+  });
+
+  it('retries a retryable refusal whose socket then drops with 1006 instead of closing with 1013', async () => {
+    FakeSocket.all = [];
+    const scheduler = new ManualScheduler();
+    const notices: string[] = [];
+    const sub = subscribe({
+      url: 'http://test',
+      WebSocket: FakeSocket,
+      scheduler,
+      random: () => 0,
+      from: { offset: 50, epoch: 'e1' },
+      idleTimeoutMs: 0,
+      onNotice: (notice) => notices.push(notice.message),
+    });
+    await scheduler.advance(0);
+    const first = FakeSocket.all[0]!;
+    first.open();
+    first.reply({ status: 'error', message: 'cannot confirm from_offset 51 with the stream; retry', retryable: true });
+    first.drop(1006);
+    await scheduler.advance(499);
+    expect(FakeSocket.all).toHaveLength(1);
+    await scheduler.advance(1);
+    expect(FakeSocket.all).toHaveLength(2);
+    expect(notices.at(-1)).toMatch(/closed 1006; reconnecting in 500 ms from offset 51/);
     const second = FakeSocket.all[1]!;
     second.open();
     expect(JSON.parse(second.sent[0]!)).toMatchObject({ from_offset: 51 });

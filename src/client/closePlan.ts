@@ -17,11 +17,17 @@ export function upgradeRefusal(code: number, reasonOrErrorText: string): 401 | 4
   return null;
 }
 
+/** An error the server sent instead of its subscription ack; `retryable` when it asked to be tried again later. */
+export interface Refusal {
+  readonly message: string;
+  readonly retryable: boolean;
+}
+
 /** Decide from the close code, the reason (or socket error text) and any refusal the server sent before its ack. */
 export function closePlan(
   code: number,
   reason: string,
-  refusal: string | null,
+  refusal: Refusal | null,
   attempt: number,
   backoff: BackoffOptions = {},
   random?: () => number,
@@ -30,9 +36,10 @@ export function closePlan(
   // Hint: a refused key or Origin cannot change by reconnecting.
   if (refused !== null)
     return { fatal: new SubscriptionRejectedError(`${refused === 401 ? 'unauthorized' : 'forbidden'}: ${reason}`) };
-  if (refusal !== null && code !== 1013) return { fatal: new SubscriptionRejectedError(refusal) };
-  // Hint: 1013 and 429 mean the server is full: start the backoff higher than for a restart (1001), 4008 or a drop.
-  const crowded = code === 1013 || /\b429\b/.test(reason);
+  if (refusal !== null && !refusal.retryable) return { fatal: new SubscriptionRejectedError(refusal.message) };
+  // Hint: 1013, 429 and a retryable refusal mean "later": start the backoff higher than for a restart (1001), 4008
+  // or a drop. The refusal decides, not the code: a server that dies, or a proxy, can end it with 1006 or 1011.
+  const crowded = code === 1013 || /\b429\b/.test(reason) || refusal !== null;
   return {
     delayMs: backoffDelay(
       attempt,

@@ -1,5 +1,5 @@
 import { ackPlan, droppedText } from './ackPlan.js';
-import { closePlan, IdleWatchdog, reconnectingMessage } from './closePlan.js';
+import { closePlan, IdleWatchdog, type Refusal, reconnectingMessage } from './closePlan.js';
 import { SubscriptionRejectedError } from './errors.js';
 import type { PositionTracker } from './positionTracker.js';
 import { ReceiveBuffer } from './receiveBuffer.js';
@@ -101,7 +101,7 @@ export class Subscription implements AsyncIterable<EventRecord> {
     this.socket = socket;
     this.acked = false;
     let lastError = '';
-    let refusal: string | null = null;
+    let refusal: Refusal | null = null;
     socket.onopen = () => {
       socket.send(subscribeRequest(this.options.filters, this.buffer.next));
       this.touch();
@@ -119,16 +119,16 @@ export class Subscription implements AsyncIterable<EventRecord> {
     };
   }
 
-  /** Handle one frame; returns a refusal message received before the ack, if any. */
-  private onFrame(text: string, socket: WebSocketLike): string | null {
+  /** Handle one frame; returns a retryable refusal received before the ack, if any. */
+  private onFrame(text: string, socket: WebSocketLike): Refusal | null {
     const frame = classifyFrame(text);
     if (frame.kind === 'ack') this.onAck(frame.ack, socket);
     else if (frame.kind === 'records') this.onRecords(frame.records);
     else if (frame.kind === 'checkpoint') this.onCheckpoint(frame.offset);
     else if (frame.kind === 'retention') this.notice('retention', frame.message);
     else if (frame.kind === 'error' && !this.acked) {
-      // Hint: "at capacity" and a refusal marked retryable come before close 1013 (back off, retry); others are final.
-      if (frame.retryable || /capacity/i.test(frame.message)) return frame.message;
+      // Hint: "at capacity" and a refusal marked retryable mean retry later, whatever close follows; others are final.
+      if (frame.retryable || /capacity/i.test(frame.message)) return { message: frame.message, retryable: true };
       this.fail(new SubscriptionRejectedError(frame.message));
     }
     return null;
@@ -174,7 +174,7 @@ export class Subscription implements AsyncIterable<EventRecord> {
     if (this.acked && this.buffer.addCheckpoint(offset)) this.buffer.wake();
   }
 
-  private onClosed(code: number, reason: string, refusal: string | null): void {
+  private onClosed(code: number, reason: string, refusal: Refusal | null): void {
     this.idle.stop();
     if (this.closed || this.failure !== null || this.paused) return;
     const plan = closePlan(code, reason, refusal, this.attempt++, this.options.backoff, this.options.random);
