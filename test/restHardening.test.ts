@@ -344,6 +344,22 @@ describe('HTTP methods', () => {
     ).toHaveLength(1);
   });
 
+  it('answers GETs pipelined behind a GET of 300 records (more than one read) in order, the records complete', async () => {
+    const batch = Array.from({ length: 300 }, (_, i) => event({ session_id: 'pipelined-300', payload: { i } }));
+    expect((await publish(t.base, batch)).status).toBe(201);
+    const get = (path: string) => `GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`;
+    const exchange = await rawExchange(
+      t.server.port,
+      `${get('/events?session_id=pipelined-300&limit=300')}${get('/health')}${get('/events/evt_none')}`,
+      1_000,
+    );
+    const replies = parseResponses(exchange.text);
+    expect(replies.map((r) => r.status)).toEqual([200, 200, 404]);
+    expect((JSON.parse(replies[0]!.body) as EventRecord[]).map((r) => r.payload.i)).toEqual(
+      Array.from({ length: 300 }, (_, i) => 299 - i),
+    );
+  });
+
   it('never answers an HTTP/1.0 request (uWS speaks HTTP/1.1 only: a proxy in front must use HTTP/1.1)', async () => {
     const exchange = await rawExchange(t.server.port, 'GET /health HTTP/1.0\r\nHost: x\r\n\r\n', 1_000);
     expect(exchange.text).toBe('');

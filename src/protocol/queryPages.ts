@@ -1,9 +1,9 @@
 import type { EventQuery } from './eventQuery.js';
 import { recordJson, type StoredEvent } from './eventRecord.js';
 
-/** Rows of the first page: a default query (limit 100) is one page, answered in one write as before. */
+/** Rows of the first read: a default query (limit 100) is one read, answered in one write as before. */
 export const FIRST_PAGE_ROWS = 100;
-/** About how much JSON each later page holds, sized from the rows read so far. */
+/** About how much JSON each piece holds, later reads sized from the rows read so far. */
 export const PAGE_BYTES = 1 << 20;
 
 /**
@@ -14,7 +14,8 @@ export const PAGE_BYTES = 1 << 20;
 export class QueryPages {
   private cursor: EventQuery;
   private remaining: number;
-  private rows: number;
+  /** Mean JSON length of the last page's rows (0 before the first read). */
+  private rowBytes = 0;
   private started = false;
   private wrote = false;
   private ended = false;
@@ -26,7 +27,6 @@ export class QueryPages {
   ) {
     this.cursor = query;
     this.remaining = query.limit;
-    this.rows = Math.min(FIRST_PAGE_ROWS, query.limit);
   }
 
   /** True once the closing `]` has been returned. */
@@ -34,13 +34,28 @@ export class QueryPages {
     return this.ended;
   }
 
-  /** The next piece of the array's text (the first opens it, the last closes it), or null after the last. */
+  /**
+   * The next piece of the array's text (the first opens it, the last closes it), or null after the last. The first
+   * piece reads on until it holds about `pageBytes` or the whole answer. Hint: an answer of one piece is sent in one
+   * write while its request is handled, and only then may a client pipeline requests behind it (uWS closes a
+   * connection whose next request arrives while a reply is still being written, cutting that reply short).
+   */
   next(): string | null {
     if (this.ended) return null;
-    const asked = Math.min(this.rows, this.remaining);
-    const page = asked > 0 ? this.read({ ...this.cursor, limit: asked }) : [];
-    let text = this.started ? '' : '[';
+    const first = !this.started;
     this.started = true;
+    let text = (first ? '[' : '') + this.page(this.pageBytes);
+    while (first && !this.ended && text.length < this.pageBytes) text += this.page(this.pageBytes - text.length);
+    return this.ended ? `${text}]` : text;
+  }
+
+  /** One read of about `budget` bytes of JSON (FIRST_PAGE_ROWS rows for the first), its records joined by commas. */
+  private page(budget: number): string {
+    // Hint: rows from the mean size read so far, so a page of large records stays near its budget.
+    const rows = this.rowBytes === 0 ? FIRST_PAGE_ROWS : Math.max(1, Math.floor(budget / this.rowBytes));
+    const asked = Math.min(rows, this.remaining);
+    const page = asked > 0 ? this.read({ ...this.cursor, limit: asked }) : [];
+    let text = '';
     for (const event of page) {
       if (this.wrote) text += ',';
       text += recordJson(event);
@@ -50,14 +65,13 @@ export class QueryPages {
     const last = page.at(-1);
     if (last === undefined || page.length < asked || this.remaining === 0) {
       this.ended = true;
-      return `${text}]`;
+      return text;
     }
+    this.rowBytes = Math.max(1, text.length / page.length);
     this.cursor =
       this.cursor.order === 'asc'
         ? { ...this.cursor, after_offset: last.offset }
         : { ...this.cursor, before_offset: last.offset };
-    // Hint: the next page's rows from this page's mean size, so a page of large records stays near pageBytes.
-    this.rows = Math.max(1, Math.floor((this.pageBytes * page.length) / Math.max(1, text.length)));
     return text;
   }
 }
