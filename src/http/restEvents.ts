@@ -7,7 +7,7 @@ import { recordJson, recordsJson } from '../protocol/eventRecord.js';
 import { formatIssues } from '../protocol/issue.js';
 import { ignoredFieldsHeader, publishInputs, readPublishMessage } from '../protocol/publishMessage.js';
 import { type PublishReply, publishReply } from '../protocol/publishReply.js';
-import { QueryPages } from '../protocol/queryPages.js';
+import { PAGE_BYTES, QueryPages } from '../protocol/queryPages.js';
 import { ignoredParamsHeader, readQuery, unknownParams } from '../protocol/queryParams.js';
 import { parseRetentionQuery } from '../protocol/retentionQuery.js';
 import { HttpError } from './httpError.js';
@@ -74,6 +74,7 @@ function retentionFailed(error: unknown): unknown {
 
 /** POST, GET and DELETE /events and GET /events/{id}. */
 export function eventRoutes(config: Config, pipeline: PipelinePort, later: (fn: () => void) => void): RouteSpec[] {
+  const firstOffset = () => pipeline.firstOffset();
   return [
     {
       // One object or an all-or-nothing array, acked after the group commit.
@@ -117,9 +118,9 @@ export function eventRoutes(config: Config, pipeline: PipelinePort, later: (fn: 
           if (parsed.status === 400) throw new HttpError(400, formatIssues(parsed.issues));
           throw validationError(parsed.issues, 'query');
         }
-        const pages = new QueryPages((query) => pipeline.query(query), parsed.value);
+        const pages = new QueryPages((query) => pipeline.query(query), parsed.value, PAGE_BYTES, firstOffset);
         const ignored = ignoredParamsHeader(unknownParams(params, EVENT_QUERY_PARAMS));
-        const retention = retentionHeader(parsed.value, pipeline.firstOffset());
+        const retention = retentionHeader(parsed.value, firstOffset());
         reply.pieces(200, { 'Content-Type': 'application/json', ...ignored, ...retention }, pages, later);
       },
     },

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { matchesFilter } from './eventFilter.js';
 import type { EventQuery } from './eventQuery.js';
 import { recordsJson, type StoredEvent } from './eventRecord.js';
-import { FIRST_PAGE_ROWS, QueryPages } from './queryPages.js';
+import { FIRST_PAGE_ROWS, QueryPages, RetentionOvertookError } from './queryPages.js';
 
 /** A log of `sizes.length` events, payloads of the given lengths, two sessions, ts rising every other offset. */
 function logOf(sizes: readonly number[]): StoredEvent[] {
@@ -113,5 +113,43 @@ describe('QueryPages', () => {
     // 1 MiB pages of 60 KB records: 17 rows each after the first.
     expect(reads.slice(1, -1).every((rows) => rows === 17)).toBe(true);
     expect(Math.max(...lengths.slice(1))).toBeLessThan(1.1 * (1 << 20));
+  });
+
+  describe('when retention deletes a prefix between pieces', () => {
+    const log = logOf(Array.from({ length: 600 }, () => 3_000));
+    /** Pages of `log` read after `deleteBelow` has become the first stored offset once the first piece is out. */
+    function pagesOf(query: EventQuery) {
+      let first = 1;
+      const read = (q: EventQuery) => answer(log, q).filter((event) => event.offset >= first);
+      const pages = new QueryPages(read, query, 100_000, () => first);
+      const deleteBelow = (offset: number) => {
+        first = offset;
+      };
+      return { pages, deleteBelow };
+    }
+
+    it('throws rather than skip offsets an ascending answer had yet to send', () => {
+      const { pages, deleteBelow } = pagesOf({ filter: {}, limit: 600, order: 'asc' });
+      expect(pages.next()).not.toBeNull();
+      deleteBelow(400);
+      expect(() => pages.next()).toThrow(RetentionOvertookError);
+    });
+
+    it('throws rather than end a descending answer early unawares', () => {
+      const { pages, deleteBelow } = pagesOf({ filter: {}, limit: 600, order: 'desc' });
+      expect(pages.next()).not.toBeNull();
+      deleteBelow(200);
+      expect(() => {
+        while (pages.next() !== null);
+      }).toThrow(RetentionOvertookError);
+    });
+
+    it('finishes a descending answer whose rest retention did not reach', () => {
+      const { pages, deleteBelow } = pagesOf({ filter: {}, limit: 300, order: 'desc' });
+      let text = pages.next() ?? '';
+      deleteBelow(200);
+      for (let piece = pages.next(); piece !== null; piece = pages.next()) text += piece;
+      expect(text).toBe(recordsJson(answer(log, { filter: {}, limit: 300, order: 'desc' })));
+    });
   });
 });

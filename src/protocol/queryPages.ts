@@ -6,6 +6,11 @@ export const FIRST_PAGE_ROWS = 100;
 /** About how much JSON each piece holds, later reads sized from the rows read so far. */
 export const PAGE_BYTES = 1 << 20;
 
+/** Retention deleted records a reply still owed after its headers went out, which could no longer say so. */
+export class RetentionOvertookError extends Error {
+  override readonly name = 'RetentionOvertookError';
+}
+
 /**
  * One query's JSON array, read and serialized a page at a time. Each page asks only for offsets past the last one
  * (after it in `asc` order, before it in `desc`), so the pages together are the query's answer, and a reply of a
@@ -19,14 +24,21 @@ export class QueryPages {
   private started = false;
   private wrote = false;
   private ended = false;
+  /** The lowest offset a `desc` answer may hold (an `asc` one's cursor rises instead). */
+  private readonly floor: number;
+  /** The first stored offset when the answer began (X-First-Available-Offset was decided by it). */
+  private readonly firstAtStart: number;
 
   constructor(
     private readonly read: (query: EventQuery) => readonly StoredEvent[],
     query: EventQuery,
     private readonly pageBytes = PAGE_BYTES,
+    private readonly firstOffset: () => number = () => 1,
   ) {
     this.cursor = query;
     this.remaining = query.limit;
+    this.floor = (query.after_offset ?? 0) + 1;
+    this.firstAtStart = firstOffset();
   }
 
   /** True once the closing `]` has been returned. */
@@ -43,18 +55,21 @@ export class QueryPages {
   next(): string | null {
     if (this.ended) return null;
     const first = !this.started;
-    this.started = true;
     let text = (first ? '[' : '') + this.page(this.pageBytes);
+    this.started = true;
     while (first && !this.ended && text.length < this.pageBytes) text += this.page(this.pageBytes - text.length);
     return this.ended ? `${text}]` : text;
   }
 
   /** One read of about `budget` bytes of JSON (FIRST_PAGE_ROWS rows for the first), its records joined by commas. */
   private page(budget: number): string {
+    if (this.started && this.cursor.order === 'asc') this.checkRetention((this.cursor.after_offset ?? 0) + 1);
     // Hint: rows from the mean size read so far, so a page of large records stays near its budget.
     const rows = this.rowBytes === 0 ? FIRST_PAGE_ROWS : Math.max(1, Math.floor(budget / this.rowBytes));
     const asked = Math.min(rows, this.remaining);
     const page = asked > 0 ? this.read({ ...this.cursor, limit: asked }) : [];
+    // Hint: descending, retention (which deletes a prefix) cuts only the end: a full page has no gap in it.
+    if (this.started && this.cursor.order === 'desc' && page.length < asked) this.checkRetention(this.floor);
     let text = '';
     for (const event of page) {
       if (this.wrote) text += ',';
@@ -73,5 +88,16 @@ export class QueryPages {
         ? { ...this.cursor, after_offset: last.offset }
         : { ...this.cursor, before_offset: last.offset };
     return text;
+  }
+
+  /**
+   * Throw when retention has deleted offsets from `lowest` on that this answer had yet to send. Hint: its status and
+   * headers are out, so the only honest end is a cut connection (an error to the client, who asks again and is told
+   * by the header), never an array that parses with a gap in it.
+   */
+  private checkRetention(lowest: number): void {
+    const first = this.firstOffset();
+    if (first > Math.max(lowest, this.firstAtStart))
+      throw new RetentionOvertookError(`retention deleted offsets below ${first} while this answer was being sent`);
   }
 }
