@@ -165,10 +165,12 @@ export class Reply {
         this.report(status);
         return;
       }
-      let written = false;
-      this.res.cork(() => {
-        written = this.res.write(piece);
-      });
+      // Hint: a piece may be empty (a sparse read); uWS would send an empty chunk, which ends a chunked body.
+      let written = true;
+      if (piece !== '')
+        this.res.cork(() => {
+          written = this.res.write(piece);
+        });
       const go = () => later(() => this.guarded(() => pump(pieces.next())));
       if (written) go();
       else if (!waiting) {

@@ -7,7 +7,7 @@ import { recordJson, recordsJson } from '../protocol/eventRecord.js';
 import { formatIssues } from '../protocol/issue.js';
 import { ignoredFieldsHeader, publishInputs, readPublishMessage } from '../protocol/publishMessage.js';
 import { type PublishReply, publishReply } from '../protocol/publishReply.js';
-import { PAGE_BYTES, QueryPages } from '../protocol/queryPages.js';
+import { QueryPages, SCAN_OFFSETS } from '../protocol/queryPages.js';
 import { ignoredParamsHeader, readQuery, unknownParams } from '../protocol/queryParams.js';
 import { parseRetentionQuery } from '../protocol/retentionQuery.js';
 import { HttpError } from './httpError.js';
@@ -72,9 +72,37 @@ function retentionFailed(error: unknown): unknown {
   return error;
 }
 
+/** GET /events: the query's answer, read a page (or a span of offsets) per turn. */
+function queryRoute(pipeline: PipelinePort, later: (fn: () => void) => void): RouteSpec {
+  const bounds = { firstOffset: () => pipeline.firstOffset(), headOffset: () => pipeline.headOffset() };
+  return {
+    // Hint: an empty filter value (`?session_id=`) means no filter, as in the old service; empty ids are refused
+    // at publish, so no stored event has one to match. Unknown parameters are ignored, as there, and named in a
+    // header, so `?sesion_id=` is visible rather than silently answering every session.
+    method: 'GET',
+    pattern: '/events',
+    rate: 'query',
+    auth: true,
+    handler: (info, reply) => {
+      const params = readQuery(info.query);
+      const parsed = parseEventQuery(params);
+      if (!parsed.ok) {
+        if (parsed.status === 400) throw new HttpError(400, formatIssues(parsed.issues));
+        throw validationError(parsed.issues, 'query');
+      }
+      const pages = new QueryPages((query) => pipeline.query(query), parsed.value, {
+        bounds,
+        scanOffsets: SCAN_OFFSETS,
+      });
+      const ignored = ignoredParamsHeader(unknownParams(params, EVENT_QUERY_PARAMS));
+      const retention = retentionHeader(parsed.value, bounds.firstOffset());
+      reply.pieces(200, { 'Content-Type': 'application/json', ...ignored, ...retention }, pages, later);
+    },
+  };
+}
+
 /** POST, GET and DELETE /events and GET /events/{id}. */
 export function eventRoutes(config: Config, pipeline: PipelinePort, later: (fn: () => void) => void): RouteSpec[] {
-  const firstOffset = () => pipeline.firstOffset();
   return [
     {
       // One object or an all-or-nothing array, acked after the group commit.
@@ -103,27 +131,7 @@ export function eventRoutes(config: Config, pipeline: PipelinePort, later: (fn: 
         });
       },
     },
-    {
-      // Hint: an empty filter value (`?session_id=`) means no filter, as in the old service; empty ids are refused
-      // at publish, so no stored event has one to match. Unknown parameters are ignored, as there, and named in a
-      // header, so `?sesion_id=` is visible rather than silently answering every session.
-      method: 'GET',
-      pattern: '/events',
-      rate: 'query',
-      auth: true,
-      handler: (info, reply) => {
-        const params = readQuery(info.query);
-        const parsed = parseEventQuery(params);
-        if (!parsed.ok) {
-          if (parsed.status === 400) throw new HttpError(400, formatIssues(parsed.issues));
-          throw validationError(parsed.issues, 'query');
-        }
-        const pages = new QueryPages((query) => pipeline.query(query), parsed.value, PAGE_BYTES, firstOffset);
-        const ignored = ignoredParamsHeader(unknownParams(params, EVENT_QUERY_PARAMS));
-        const retention = retentionHeader(parsed.value, firstOffset());
-        reply.pieces(200, { 'Content-Type': 'application/json', ...ignored, ...retention }, pages, later);
-      },
-    },
+    queryRoute(pipeline, later),
     {
       method: 'GET',
       pattern: '/events/:id',

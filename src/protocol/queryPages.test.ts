@@ -60,7 +60,7 @@ describe('QueryPages', () => {
             reads.push(q);
             return answer(log, q);
           };
-          const pages = new QueryPages(read, query, pageBytes);
+          const pages = new QueryPages(read, query, { pageBytes });
           let text = '';
           for (let piece = pages.next(); piece !== null; piece = pages.next()) text += piece;
           const asked = reads.reduce((sum, q) => sum + q.limit, 0);
@@ -73,6 +73,53 @@ describe('QueryPages', () => {
           );
         },
       ),
+    );
+  });
+
+  it('gives the same answer when each read may cover only so many offsets, and no read covers more', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 3_000 }), { maxLength: 220 }),
+        queryArb,
+        fc.integer({ min: 1, max: 20_000 }),
+        fc.integer({ min: 1, max: 300 }),
+        (sizes, query, pageBytes, scanOffsets) => {
+          const log = logOf(sizes);
+          const reads: EventQuery[] = [];
+          const read = (q: EventQuery) => {
+            reads.push(q);
+            return answer(log, q);
+          };
+          const bounds = { firstOffset: () => 1, headOffset: () => log.length };
+          const pages = new QueryPages(read, query, { pageBytes, scanOffsets, bounds });
+          let text = '';
+          for (let piece = pages.next(); piece !== null; piece = pages.next()) text += piece;
+          return (
+            text === recordsJson(answer(log, query)) &&
+            pages.done &&
+            reads.every((q) => q.limit >= 1 && (q.before_offset ?? 0) - (q.after_offset ?? 0) - 1 <= scanOffsets)
+          );
+        },
+      ),
+    );
+  });
+
+  it('answers a filter nothing matches over a long log a span per piece, the first piece one span', () => {
+    const log = logOf(Array.from({ length: 1_000 }, () => 10));
+    const reads: EventQuery[] = [];
+    const read = (q: EventQuery) => {
+      reads.push(q);
+      return answer(log, q);
+    };
+    const bounds = { firstOffset: () => 1, headOffset: () => log.length };
+    const query: EventQuery = { filter: { source: 'none' }, limit: 1_000, order: 'desc' };
+    const pages = new QueryPages(read, query, { scanOffsets: 100, bounds });
+    const pieces: string[] = [];
+    for (let piece = pages.next(); piece !== null; piece = pages.next()) pieces.push(piece);
+    expect(pieces.join('')).toBe('[]');
+    expect(pieces).toHaveLength(10);
+    expect(reads.map((q) => [q.after_offset, q.before_offset])).toEqual(
+      Array.from({ length: 10 }, (_, i) => [900 - 100 * i, 1_001 - 100 * i]),
     );
   });
 
@@ -121,7 +168,8 @@ describe('QueryPages', () => {
     function pagesOf(query: EventQuery) {
       let first = 1;
       const read = (q: EventQuery) => answer(log, q).filter((event) => event.offset >= first);
-      const pages = new QueryPages(read, query, 100_000, () => first);
+      const bounds = { firstOffset: () => first, headOffset: () => log.length };
+      const pages = new QueryPages(read, query, { pageBytes: 100_000, bounds });
       const deleteBelow = (offset: number) => {
         first = offset;
       };
