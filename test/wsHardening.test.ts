@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Logger } from '../src/actors/logger.js';
 import { ManualScheduler } from '../src/actors/manualScheduler.js';
+import { SUBSCRIBER_MESSAGES } from '../src/http/wsSubscribe.js';
 import { eventBody, getJson, stats, waitFor } from './support/pipelineRest.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
 import { closeAll, type Message, subscribe, upgradeStatus, WsClient } from './support/wsClient.js';
@@ -213,6 +214,31 @@ describe('checkpoints after a from_offset beyond the head', () => {
 });
 
 describe('WebSocket limits', () => {
+  it('closes a subscriber that floods messages with 1008 after its budget, and others are served meanwhile', async () => {
+    const t = await startTestServer();
+    const { client: flooder } = await subscribe(t.wsBase, { session_id: 'flood' });
+    const { client: other } = await subscribe(t.wsBase, { session_id: 'calm' });
+    try {
+      // Hint: each of uWS's reads hands every message in it to the handlers at once; 75,000 one-byte frames held
+      // the thread that serves every client for seconds. A subscriber needs a few messages, not thousands.
+      for (let i = 0; i < SUBSCRIBER_MESSAGES + 500; i++) flooder.send({ type: 'ping' });
+      let pongs = 0;
+      const replies = await flooder.until<Message>(
+        (m) => m.status === 'error' || (m.type === 'pong' && ++pongs === SUBSCRIBER_MESSAGES + 500),
+      );
+      // The subscribe message was the first of the budget.
+      expect(replies.filter((m) => m.type === 'pong')).toHaveLength(SUBSCRIBER_MESSAGES - 1);
+      expect(replies.at(-1)).toEqual({ status: 'error', message: 'too many messages: at most 1000 per 10 s' });
+      expect(await flooder.closed).toEqual({ code: 1008, reason: 'too many messages: at most 1000 per 10 s' });
+      expect((await getJson(`${t.base}/health`)).status).toBe(200);
+      other.send({ type: 'ping' });
+      expect(await other.next()).toEqual({ type: 'pong' });
+    } finally {
+      await closeAll([flooder, other]);
+      await t.stop();
+    }
+  });
+
   it('answers every message with "too large" when MAX_WS_MESSAGE_BYTES is tiny or 0, and keeps the connection open', async () => {
     for (const limit of ['0', '16']) {
       const t = await startTestServer({ MAX_WS_MESSAGE_BYTES: limit });

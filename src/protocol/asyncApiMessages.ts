@@ -146,6 +146,11 @@ export const CLOSE_CODES: readonly { code: number; endpoint: 'both' | 'publish' 
   },
   { code: 1011, endpoint: 'both', meaning: 'internal error (reason `ack dropped; acked through offset A` on publish)' },
   {
+    code: 1008,
+    endpoint: 'subscribe',
+    meaning: 'more than 1,000 messages within 10 s; reason `too many messages: at most 1000 per 10 s`',
+  },
+  {
     code: 1013,
     endpoint: 'subscribe',
     meaning:
