@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Logger } from '../src/actors/logger.js';
 import { ManualScheduler } from '../src/actors/manualScheduler.js';
+import { INVALID_MESSAGES } from '../src/http/wsPublish.js';
 import { SUBSCRIBER_MESSAGES } from '../src/http/wsSubscribe.js';
 import { eventBody, getJson, stats, waitFor } from './support/pipelineRest.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
@@ -214,6 +215,32 @@ describe('checkpoints after a from_offset beyond the head', () => {
 });
 
 describe('WebSocket limits', () => {
+  it('closes a producer flooding invalid messages with 1008 after its budget, every ready ack sent first', async () => {
+    const t = await startTestServer();
+    const flooder = await WsClient.open(`${t.wsBase}/ws/publish`);
+    try {
+      flooder.send(eventBody({ ref: 'valid' }));
+      expect(await flooder.next()).toMatchObject({ status: 'ok', offset: 1, ref: 'valid' });
+      // Hint: each one-byte frame costs an error reply; 75,000 of them per uWS read held every client for over 1 s.
+      for (let i = 0; i < INVALID_MESSAGES + 500; i++) flooder.send('{');
+      let errors = 0;
+      const replies = await flooder.until<Message>(
+        (m) => String(m.message).startsWith('too many') || ++errors === INVALID_MESSAGES + 500,
+      );
+      // The message past the budget is answered too, before the notice: every message read gets its reply.
+      expect(replies.filter((m) => String(m.message).startsWith('Invalid JSON'))).toHaveLength(INVALID_MESSAGES + 1);
+      expect(replies.at(-1)).toEqual({ status: 'error', message: 'too many invalid messages: at most 1000 per 10 s' });
+      expect(await flooder.closed).toEqual({
+        code: 1008,
+        reason: 'too many invalid messages: at most 1000 per 10 s; acked through offset 1; committed through 1',
+      });
+      expect((await getJson(`${t.base}/health`)).status).toBe(200);
+    } finally {
+      await closeAll([flooder]);
+      await t.stop();
+    }
+  });
+
   it('closes a subscriber that floods messages with 1008 after its budget, and others are served meanwhile', async () => {
     const t = await startTestServer();
     const { client: flooder } = await subscribe(t.wsBase, { session_id: 'flood' });

@@ -22,3 +22,43 @@ export class MessageBudget {
     return this.count <= this.max;
   }
 }
+
+/** What a connection past its budget is told before it is closed. */
+export interface OverBudget {
+  readonly max: number;
+  readonly windowMs: number;
+  /** The error message sent, and the close reason (with what `detail`, asked after the send, adds). */
+  readonly message: string;
+  readonly closeCode: number;
+}
+
+/** A socket that can be told and closed. */
+export interface BudgetedSocket {
+  send(text: string): void;
+  end(code: number, reason: string): void;
+}
+
+/**
+ * A check per counted message on many connections (keyed by their state object): true while the connection is
+ * within its budget; past it, the error is sent, the socket closed, and false returned (for every later message too).
+ */
+export function connectionBudgets<K extends { closed: boolean }>(
+  rule: OverBudget,
+  now: () => number,
+): (key: K, socket: BudgetedSocket, detail?: () => string) => boolean {
+  const budgets = new WeakMap<K, MessageBudget>();
+  return (key, socket, detail) => {
+    let budget = budgets.get(key);
+    if (budget === undefined) {
+      budget = new MessageBudget(rule.max, rule.windowMs);
+      budgets.set(key, budget);
+    }
+    if (budget.take(now())) return true;
+    if (!key.closed) {
+      socket.send(JSON.stringify({ status: 'error', message: rule.message }));
+      socket.end(rule.closeCode, rule.message + (detail?.() ?? ''));
+      key.closed = true;
+    }
+    return false;
+  };
+}

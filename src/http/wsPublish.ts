@@ -1,24 +1,14 @@
 import type { WebSocket, WebSocketBehavior } from 'uWebSockets.js';
 import type { Logger } from '../actors/logger.js';
-import type { PipelinePort, SubmitOutcome } from '../actors/pipelinePort.js';
+import type { PipelinePort } from '../actors/pipelinePort.js';
 import type { Config } from '../config.js';
-import type { EventInput } from '../protocol/eventInput.js';
-import { fastEventBatch, fastSingleEvent } from '../protocol/fastPublish.js';
-import { formatIssues } from '../protocol/issue.js';
-import { decodeJsonMessage } from '../protocol/jsonMessage.js';
-import { NON_FINITE_MESSAGE, nulledValueIn } from '../protocol/nulledValues.js';
-import {
-  ignoredEnvelopeFields,
-  ignoredEventFields,
-  publishInputs,
-  readPublishMessage,
-} from '../protocol/publishMessage.js';
-import { withRef, wsPublishAckText } from '../protocol/publishReply.js';
-import { errorMessage, type ServerMessage } from '../protocol/serverMessages.js';
+import { errorMessage } from '../protocol/serverMessages.js';
 import type { AckSink } from './ackQueue.js';
+import { type BudgetedSocket, connectionBudgets } from './messageBudget.js';
 import type { RateLimiter } from './rateLimiter.js';
 import { guarded, handlerFailed } from './wsBoundary.js';
-import { decodeUtf8, NOT_UTF8, tooLarge } from './wsText.js';
+import { type PublishSlot, readMessage } from './wsPublishMessage.js';
+import { CLOSE_TOO_MANY_MESSAGES } from './wsSubscribe.js';
 import type { Connection } from './wsUpgrade.js';
 
 /** Socket buffer above which acks wait in the connection's AckQueue instead of going to uWS. */
@@ -33,16 +23,23 @@ export interface PublishDeps {
   readonly logger: Logger;
   readonly limiter: RateLimiter;
   readonly ackBacklogBytes: number;
+  /** The clock (ms) of the invalid-message budget. */
+  readonly now?: () => number;
 }
+
+/** Invalid messages a producer may send per window before it is closed (a buggy producer sends few; a flood of
+ * one-byte frames, each answered with an error, held the thread that serves every client for over a second). */
+export const INVALID_MESSAGES = 1_000;
+const INVALID_BUDGET = {
+  max: INVALID_MESSAGES,
+  windowMs: 10_000,
+  message: `too many invalid messages: at most ${INVALID_MESSAGES} per 10 s`,
+  closeCode: CLOSE_TOO_MANY_MESSAGES,
+};
 
 const INTERNAL_ERROR = JSON.stringify(errorMessage('internal error'));
 /** A reply slot's ignored fields until the message names some. */
 const NO_FIELDS: readonly string[] = [];
-
-/** An error reply, rendered. */
-function rendered(body: ServerMessage): string {
-  return JSON.stringify(body);
-}
 
 /** Write a connection's ready acks; close a producer whose acks were dropped or whose backlog passed the bound. */
 function flushAcks(ws: WebSocket<Connection>, data: Connection, deps: PublishDeps): void {
@@ -92,9 +89,11 @@ class AckFlusher {
  * One /ws/publish message's reply slot in its connection's AckQueue, and what its ack needs (`isBatch`, `ref`).
  * Hint: one object per message, handed to the group commit as its token: no closure per message or per ack.
  */
-class ReplySlot {
+class ReplySlot implements PublishSlot {
   isBatch = false;
   ref: unknown = undefined;
+  /** Refused as invalid (not as retryable): counted against the connection's INVALID_BUDGET. */
+  invalid = false;
   ignored: readonly string[] = NO_FIELDS;
 
   constructor(
@@ -110,19 +109,15 @@ class ReplySlot {
     this.flusher.mark(this.ws, this.data);
   }
 
+  /** Answer the message with the error `text`: it was not valid (too large, not UTF-8, not JSON, not an event). */
+  refuse(text: string): void {
+    this.invalid = true;
+    this.reply(text, 0);
+  }
+
   /** `where` threw: log it and answer an internal error (a slot left empty would hold back every later ack). */
   failed(where: string, error: unknown): void {
     handlerFailed(this.flusher.deps.logger, where, error, () => this.reply(INTERNAL_ERROR, 0));
-  }
-}
-
-/** The group commit's answer to one message: its ack (or refusal) fills the message's reply slot. */
-function settled(outcome: SubmitOutcome, slot: ReplySlot): void {
-  try {
-    const ack = wsPublishAckText(outcome, slot.isBatch, slot.ref, slot.ignored);
-    slot.reply(ack.text, ack.offset);
-  } catch (error) {
-    slot.failed('ws publish ack', error);
   }
 }
 
@@ -132,8 +127,9 @@ export function publishHandlers(
   opened: (ws: WebSocket<Connection>) => void,
   closed: (ws: WebSocket<Connection>) => void,
 ): Pick<WebSocketBehavior<Connection>, 'open' | 'message' | 'drain' | 'close'> {
-  const { config, pipeline, logger } = deps;
+  const { pipeline, logger } = deps;
   const flusher = new AckFlusher(deps);
+  const withinBudget = connectionBudgets<Connection>(INVALID_BUDGET, deps.now ?? Date.now);
 
   return {
     open: (ws) =>
@@ -143,15 +139,14 @@ export function publishHandlers(
       }),
     message: (ws, message) => {
       const data = ws.getUserData();
+      if (data.closed) return;
       const slot = new ReplySlot(ws, data, data.acks.reserve(), flusher);
       try {
-        if (message.byteLength > config.maxWsMessageBytes) return slot.reply(rendered(tooLarge(message, config)), 0);
-        const decoded = decodeUtf8(message);
-        if (decoded === null) return slot.reply(rendered(errorMessage(NOT_UTF8)), 0);
-        handlePublish(decoded, data.ip, deps, slot);
+        readMessage(message, data.ip, deps, slot);
       } catch (error) {
         slot.failed('ws publish message', error);
       }
+      if (slot.invalid) withinBudget(data, budgetSocket(ws, data, deps), () => ackedThrough(data));
     },
     drain: (ws) => guarded(logger, 'ws publish drain', () => flushAcks(ws, ws.getUserData(), deps)),
     close: (ws) =>
@@ -163,65 +158,20 @@ export function publishHandlers(
   };
 }
 
-/** Parse one /ws/publish message and submit it; `ref` is echoed in the reply. */
-function handlePublish(text: string, ip: string, deps: PublishDeps, slot: ReplySlot): void {
-  const { config } = deps;
-  // Hint: the common shapes (one event, an array, the SDK's envelope) skip JSON.parse and the payloads'
-  // re-serialization (same inputs, same replies).
-  const fast = fastSingleEvent(text, config);
-  if (fast !== null) {
-    if (!rateLimited(ip, undefined, deps, slot)) submit([fast], false, undefined, deps, slot);
-    return;
-  }
-  const batch = fastEventBatch(text, config);
-  if (batch !== null) {
-    if (!rateLimited(ip, batch.ref, deps, slot)) submit(batch.inputs, true, batch.ref, deps, slot);
-    return;
-  }
-  const decoded = decodeJsonMessage(text, config.maxJsonDepth);
-  if (!decoded.ok) {
-    slot.reply(rendered(errorMessage(decoded.message)), 0);
-    return;
-  }
-  const message = readPublishMessage(decoded.value, 'message');
-  const { ref, isBatch } = message;
-  // Hint: checked before any reply echoes it: JSON would echo it as null.
-  const badRef = nulledValueIn({ ref });
-  if (badRef !== null) {
-    slot.reply(rendered(errorMessage(`${badRef.path}: ${NON_FINITE_MESSAGE}`)), 0);
-    return;
-  }
-  if (rateLimited(ip, ref, deps, slot)) return;
-  const parsed = publishInputs(message, config, 'events');
-  if (!parsed.ok) {
-    slot.reply(rendered(withRef(errorMessage(formatIssues(parsed.issues.summarized())), ref)), 0);
-    return;
-  }
-  // Hint: the fast paths above take only the known fields, so only this path can meet fields it ignores.
-  const ignored = ignoredEventFields(message.items, !isBatch);
-  const outer = ignoredEnvelopeFields(decoded.value, message);
-  slot.ignored = outer.length === 0 ? ignored : [...new Set([...outer, ...ignored])];
-  submit(parsed.value, isBatch, ref, deps, slot);
+/** The reason's tail for a producer closed with messages unanswered: what it can trust was stored. */
+function ackedThrough(data: Connection): string {
+  return `; acked through offset ${data.acks.ackedOffset}; committed through ${data.acks.committedOffset}`;
 }
 
-/** Take a token for `ip`; without one, reply the 429 and return true. */
-function rateLimited(ip: string, ref: unknown, deps: PublishDeps, slot: ReplySlot): boolean {
-  const wait = deps.limiter.take(ip);
-  if (wait <= 0) return false;
-  const refusal = errorMessage(`rate limit exceeded; retry in ${wait} s`, { retryable: true, code: 429 });
-  slot.reply(rendered(withRef(refusal, ref)), 0);
-  return true;
-}
-
-/** Hand validated inputs to the pipeline; the ack (or a refusal) fills this message's reply slot. */
-function submit(inputs: EventInput[], isBatch: boolean, ref: unknown, deps: PublishDeps, slot: ReplySlot): void {
-  const { pipeline } = deps;
-  slot.isBatch = isBatch;
-  slot.ref = ref;
-  if (!pipeline.submit(inputs, settled, slot)) {
-    const message = pipeline.stopping
-      ? 'server shutting down; retry against the next instance'
-      : 'pipeline is over its pending bound; retry shortly';
-    slot.reply(rendered(withRef(errorMessage(message, { retryable: true }), ref)), 0);
-  }
+/** The socket the invalid-message budget tells and closes, with every ack that is ready sent first. */
+function budgetSocket(ws: WebSocket<Connection>, data: Connection, deps: PublishDeps): BudgetedSocket {
+  return {
+    send: (text) => {
+      flushAcks(ws, data, deps);
+      if (!data.closed) ws.send(text, false, false);
+    },
+    end: (code, reason) => {
+      if (!data.closed) ws.end(code, reason);
+    },
+  };
 }

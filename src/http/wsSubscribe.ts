@@ -4,7 +4,7 @@ import type { PipelinePort, SubscriberSocket } from '../actors/pipelinePort.js';
 import type { TopicPublisher } from '../actors/topicPort.js';
 import type { Config } from '../config.js';
 import { errorMessage } from '../protocol/serverMessages.js';
-import { MessageBudget } from './messageBudget.js';
+import { type BudgetedSocket, connectionBudgets } from './messageBudget.js';
 import { uwsTopicSocket } from './uwsTopicPublisher.js';
 import { guarded } from './wsBoundary.js';
 import { decodeUtf8, NOT_UTF8, tooLarge } from './wsText.js';
@@ -20,10 +20,14 @@ const REFUSED_SILENCE_MS = 10_000;
 /** Messages a subscriber may send per window: a subscription, pings and filter changes need few. */
 export const SUBSCRIBER_MESSAGES = 1_000;
 export const SUBSCRIBER_MESSAGES_WINDOW_MS = 10_000;
-/** Close code and reason for a subscriber past that budget (RFC 6455 policy violation). */
+/** Close code for a connection past its message budget (RFC 6455 policy violation). */
 export const CLOSE_TOO_MANY_MESSAGES = 1008;
-const TOO_MANY_MESSAGES = `too many messages: at most ${SUBSCRIBER_MESSAGES} per ${SUBSCRIBER_MESSAGES_WINDOW_MS / 1000} s`;
-const TOO_MANY_MESSAGES_REPLY = JSON.stringify(errorMessage(TOO_MANY_MESSAGES));
+const SUBSCRIBER_BUDGET = {
+  max: SUBSCRIBER_MESSAGES,
+  windowMs: SUBSCRIBER_MESSAGES_WINDOW_MS,
+  message: `too many messages: at most ${SUBSCRIBER_MESSAGES} per ${SUBSCRIBER_MESSAGES_WINDOW_MS / 1000} s`,
+  closeCode: CLOSE_TOO_MANY_MESSAGES,
+};
 
 /** What /ws/subscribe needs. */
 export interface SubscribeDeps {
@@ -55,23 +59,9 @@ function adapt(ws: WebSocket<Connection>, data: Connection, topics: TopicPublish
   return topics === undefined ? socket : { ...socket, topics: uwsTopicSocket(ws, data, topics) };
 }
 
-/** A check per message: false (and the socket closing with 1008) once a connection has sent more than its budget. */
-function messageBudgets(now: () => number): (ws: WebSocket<Connection>, data: Connection) => boolean {
-  const budgets = new WeakMap<Connection, MessageBudget>();
-  return (ws, data) => {
-    let budget = budgets.get(data);
-    if (budget === undefined) {
-      budget = new MessageBudget(SUBSCRIBER_MESSAGES, SUBSCRIBER_MESSAGES_WINDOW_MS);
-      budgets.set(data, budget);
-    }
-    if (budget.take(now())) return true;
-    if (!data.closed) {
-      ws.send(TOO_MANY_MESSAGES_REPLY, false, false);
-      ws.end(CLOSE_TOO_MANY_MESSAGES, TOO_MANY_MESSAGES);
-      data.closed = true;
-    }
-    return false;
-  };
+/** The socket a message budget tells and closes. */
+export function socketOf(ws: WebSocket<Connection>): BudgetedSocket {
+  return { send: (text) => ws.send(text, false, false), end: (code, reason) => ws.end(code, reason) };
 }
 
 /** The /ws/subscribe handlers (open, message, drain, close). */
@@ -81,7 +71,7 @@ export function subscribeHandlers(
   closed: (ws: WebSocket<Connection>) => void,
 ): Pick<WebSocketBehavior<Connection>, 'open' | 'message' | 'drain' | 'close'> {
   const { config, pipeline, logger } = deps;
-  const withinBudget = messageBudgets(deps.now ?? Date.now);
+  const withinBudget = connectionBudgets<Connection>(SUBSCRIBER_BUDGET, deps.now ?? Date.now);
   const refuse = (ws: WebSocket<Connection>, data: Connection) => {
     if (data.closed) return;
     ws.send(AT_CAPACITY_REPLY, false, false);
@@ -118,7 +108,7 @@ export function subscribeHandlers(
         'ws subscribe message',
         () => {
           const data = ws.getUserData();
-          if (!withinBudget(ws, data)) return;
+          if (!withinBudget(data, socketOf(ws))) return;
           if (data.atCapacity) return refuse(ws, data);
           const subscriber = data.subscriber;
           if (subscriber === null) return;

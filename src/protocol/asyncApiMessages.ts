@@ -147,8 +147,9 @@ export const CLOSE_CODES: readonly { code: number; endpoint: 'both' | 'publish' 
   { code: 1011, endpoint: 'both', meaning: 'internal error (reason `ack dropped; acked through offset A` on publish)' },
   {
     code: 1008,
-    endpoint: 'subscribe',
-    meaning: 'more than 1,000 messages within 10 s; reason `too many messages: at most 1000 per 10 s`',
+    endpoint: 'both',
+    meaning:
+      'subscribe: more than 1,000 messages within 10 s; publish: more than 1,000 invalid messages within 10 s, reason `too many invalid messages: at most 1000 per 10 s; acked through offset A; committed through C`',
   },
   {
     code: 1013,
