@@ -341,6 +341,12 @@ describe('retention while a long GET /events answer is being sent', () => {
     ).toMatchObject({ status: 200, body: { deleted: 600 } });
     // The rest of the answer was deleted: a shorter array that parses would skip it unawares.
     await expect(res.text()).rejects.toThrow();
+    // An expected cut, logged as such: not an error line that pages someone.
+    expect(logger.lines.filter((line) => line.level === 'error')).toEqual([]);
+    expect(logger.lines.find((line) => line.msg === 'REST response cut')?.obj).toMatchObject({
+      path: '/events',
+      reason: expect.stringContaining('retention deleted offsets below 601'),
+    });
     const again = await call(`${t.base}/events?order=asc&after_offset=1&limit=10`);
     expect(again.headers.get('x-first-available-offset')).toBe('601');
     expect((await getJson(t.base, '/health')).status).toBe(200);

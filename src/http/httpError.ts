@@ -1,3 +1,6 @@
+import type { Logger } from '../actors/logger.js';
+import { RetentionOvertookError } from '../protocol/queryPages.js';
+
 /** The one error type REST handlers throw; the central handler turns it into `{detail}` with its status. */
 export class HttpError extends Error {
   override readonly name = 'HttpError';
@@ -30,4 +33,13 @@ const REASONS: Record<number, string> = {
 /** "201 Created" for uWS writeStatus. */
 export function statusLine(status: number): string {
   return `${status} ${REASONS[status] ?? 'Unknown'}`;
+}
+
+/**
+ * Log a reply cut after its status was sent. Hint: retention overtaking a long answer is expected under load, and the
+ * cut tells the client (asked again, the answer names where the log now starts), so it is no error.
+ */
+export function logCutReply(logger: Logger, path: string, error: unknown): void {
+  if (error instanceof RetentionOvertookError) logger.info({ path, reason: error.message }, 'REST response cut');
+  else logger.error({ err: error, path }, 'REST response failed after its status');
 }

@@ -3,7 +3,7 @@ import type { Logger } from '../actors/logger.js';
 import { FIRST_AVAILABLE_HEADER } from '../protocol/eventQuery.js';
 import { IGNORED_FIELDS_HEADER } from '../protocol/publishMessage.js';
 import { IGNORED_PARAMS_HEADER } from '../protocol/queryParams.js';
-import { HttpError, statusLine } from './httpError.js';
+import { HttpError, logCutReply, statusLine } from './httpError.js';
 
 /** Headers every response carries (the old service's set). */
 const SECURITY_HEADERS: readonly [string, string][] = [
@@ -192,7 +192,7 @@ export class Reply {
     try {
       step();
     } catch (error) {
-      this.options.logger.error({ err: error, path: this.options.path }, 'REST response failed after its status');
+      logCutReply(this.options.logger, this.options.path, error);
       this.report(0);
       if (!this.aborted) this.res.close();
     }
