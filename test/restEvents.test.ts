@@ -124,6 +124,19 @@ describe.each(PREFIXES)('POST %s/events', (prefix) => {
     expect(await queryEvents(base, { after_offset: before })).toEqual([]);
   });
 
+  it('names a body that is not an object by its place: loc ["body"], or ["body", i] for an element of an array', async () => {
+    for (const body of ['"hi"', '42', 'null']) {
+      const res = await publish(base, body);
+      expect(res.status).toBe(422);
+      expect(detailOf(res.body)).toEqual([
+        { loc: ['body'], msg: 'body: event must be a JSON object', type: 'value_error' },
+      ]);
+    }
+    const res = await publish(base, `[${JSON.stringify(event())}, 7]`);
+    expect(res.status).toBe(422);
+    expect(detailOf(res.body).map((d) => d.loc)).toEqual([['body', 1]]);
+  });
+
   it('rejects an unknown event type with 422 naming the value and listing the allowed ones', async () => {
     const res = await publish(base, event({ event_type: 'quiz_exploded' }));
     expect(res.status).toBe(422);

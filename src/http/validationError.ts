@@ -11,11 +11,15 @@ interface DetailEntry {
   readonly type: string;
 }
 
+/** Hint: an issue with the whole body (`body`) or a whole event of an array (`[3].body`) names no field inside it. */
+const WHOLE_BODY = /^(?:\[\d+\]\.)?body$/;
+
 function entryOf(issue: Issue, where: 'body' | 'query'): DetailEntry {
+  const field = where === 'body' && WHOLE_BODY.test(issue.field) ? issue.field.slice(0, -'body'.length) : issue.field;
   return {
     loc: [
       where,
-      ...issue.field
+      ...field
         .split(/[.[\]]+/)
         .filter((p) => p !== '')
         .map((p) => (/^\d+$/.test(p) ? Number(p) : p)),
