@@ -104,6 +104,29 @@ describe('the derived index heals itself and never serves another log', () => {
     expect(reopened.notices).toEqual([]);
   });
 
+  it('gives a restored backup a new epoch when the lost offsets were not indexed yet (less than a chunk)', () => {
+    const path = setup();
+    const first = open(path);
+    append(first.log, someEvents(30, 'a'));
+    closeLog();
+    copyFileSync(path, join(dir, 'backup.db'));
+    const again = open(path);
+    // 31..35: fewer than a chunk (10), so no chunk covers them; only the head recorded at close shows they existed.
+    append(again.log, someEvents(5, 'b', 30));
+    closeLog();
+    copyFileSync(join(dir, 'backup.db'), path);
+
+    const restored = open(path, {}, 'epoch-restored');
+    expect(restored.notices).toHaveLength(1);
+    expect(restored.notices[0]).toMatch(/seen offsets up to 35, beyond this log's head 30.*new epoch epoch-restored/);
+    expect(restored.log.epoch).toBe('epoch-restored');
+    expectAgreesWithScan(restored.log, path, NOW);
+    closeLog();
+    // The mark starts again under the new epoch: a clean reopen is no rewind.
+    expect(open(path, {}, 'epoch-unused').notices).toEqual([]);
+    expect(log?.epoch).toBe('epoch-restored');
+  });
+
   it('says the epoch stays when a log started empty beside its old index keeps its epoch (a cluster replica)', () => {
     const path = setup();
     const first = open(path);

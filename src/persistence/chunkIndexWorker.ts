@@ -10,6 +10,7 @@ import {
   chunkDropSql,
   INDEX_SCHEMA_SQL,
 } from './chunkIndexer.js';
+import { headMarkSql } from './indexDatabase.js';
 
 // Hint: an eval'd CommonJS worker runs the same under vitest (TypeScript sources) and from dist.
 const WORKER_SOURCE = `
@@ -61,6 +62,7 @@ parentPort.on('message', (message) => {
           if (result.log === last && result.checkpointed === result.log) break;
         }
       } catch { result = null; }
+      try { db.exec(workerData.headMarkSql); } catch {}
       parentPort.postMessage({ type: 'checkpointed', result });
     }
   } catch (error) {
@@ -114,6 +116,7 @@ export class WorkerChunkIndexer implements ChunkIndexer {
         buildSql: chunkBuildSql('main', 'log'),
         builtSql: builtChunkSql('main'),
         dropSql: chunkDropSql('main'),
+        headMarkSql: headMarkSql('main', 'log'),
       },
     });
     worker.unref();

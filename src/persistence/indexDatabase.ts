@@ -111,7 +111,23 @@ function identityDefect(db: Database.Database, identity: IndexIdentity): { reaso
   return reason === null ? null : { reason, rewound: reason.startsWith(AHEAD) };
 }
 
-const AHEAD = 'it covers offsets up to';
+const AHEAD = 'it has seen offsets up to';
+
+/** Key in the index's meta of the highest head the log reached (see headMarkSql). */
+const HEAD_MARK = 'log_head';
+
+/**
+ * SQL recording the log's committed head (`log`.meta next_offset - 1) in the index's meta (`ix`), never lowering it.
+ * Hint: chunks cover offsets only in steps of the chunk size, so a backup restored a few thousand offsets back left
+ * no trace; this mark, written at every close and every checkpoint of the log, is what shows the log went backwards.
+ */
+export function headMarkSql(ix: string, log: string): string {
+  return (
+    `INSERT INTO ${ix}.meta (key, value) SELECT '${HEAD_MARK}', CAST(value AS INTEGER) - 1 FROM ${log}.meta ` +
+    "WHERE key = 'next_offset' ON CONFLICT (key) DO UPDATE SET value = excluded.value " +
+    'WHERE CAST(value AS INTEGER) < CAST(excluded.value AS INTEGER)'
+  );
+}
 
 /** The attached index's layout version (0 when it has no layout yet). */
 function indexVersion(db: Database.Database): number {
@@ -126,7 +142,9 @@ function identityProblem(db: Database.Database, identity: IndexIdentity): string
   const epoch = selectValue<string>(db, "SELECT value FROM ix.meta WHERE key = 'epoch'");
   if (epoch !== identity.epoch)
     return `it was built for another log (epoch ${epoch ?? 'unknown'}, this log is ${identity.epoch})`;
-  const top = selectValue<number | null>(db, 'SELECT MAX(hi) FROM ix.chunks') ?? 0;
+  const covered = selectValue<number | null>(db, 'SELECT MAX(hi) FROM ix.chunks') ?? 0;
+  const mark = Number(selectValue<string>(db, `SELECT value FROM ix.meta WHERE key = '${HEAD_MARK}'`) ?? 0);
+  const top = Math.max(covered, mark);
   if (top > identity.head)
     return `${AHEAD} ${top}, beyond this log's head ${identity.head} (an older copy of the log?)`;
   // Hint: touch every table once, so a damaged file fails here rather than on a client's read.

@@ -18,6 +18,7 @@ import {
 } from './eventLog.js';
 import type { EventReader } from './eventReader.js';
 import type { IndexCoverage } from './indexCoverage.js';
+import { headMarkSql } from './indexDatabase.js';
 import type { LogAppender } from './logAppender.js';
 import type { LogLock } from './logLock.js';
 import type { LogHead, LogMeta } from './logMeta.js';
@@ -213,6 +214,11 @@ export class SqliteEventLog implements EventLog {
     this.closed = true;
     this.threaded?.close();
     this.indexer.close();
+    try {
+      this.db.exec(headMarkSql('ix', 'main'));
+    } catch {
+      // Hint: disk full or index unusable; the mark is only for seeing a backup restored later (headMarkSql).
+    }
     this.db.close();
     this.lock?.release();
   }
