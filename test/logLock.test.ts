@@ -88,6 +88,33 @@ describe('one server per log', () => {
     rmSync(notSqlite);
     new SqliteEventLog({ path: notSqlite, ...deps }).close();
   });
+
+  it('recreates a damaged lock file at start, and names the lock file when it cannot be used at all', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'log-lock-damaged-'));
+    const path = join(dir, 'events.db');
+    new SqliteEventLog({ path, ...deps }).close();
+    // The README: the lock file, lost or damaged, is "harmless; recreated at start".
+    writeFileSync(`${path}.lock`, 'not a lock at all\n'.repeat(300));
+    const server = await spawnServer(path);
+    servers.push(server);
+    expect((await fetch(`${server.base}/health`)).ok).toBe(true);
+    // Recreated, it still keeps a second server out.
+    const second = await runMain({ PORT: '0', DATABASE_PATH: path });
+    expect(second.code).toBe(5);
+    expect(second.output).toContain(`pid ${server.proc.pid}`);
+    await killServer(servers.pop());
+
+    rmSync(`${path}.lock`);
+    mkdirSync(`${path}.lock`);
+    let error: unknown;
+    try {
+      new SqliteEventLog({ path, ...deps }).close();
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(LogOpenError);
+    expect((error as Error).message).toContain(`its lock file ${path}.lock: cannot open the file`);
+  });
 });
 
 function runMain(env: Record<string, string>): Promise<{ code: number | null; output: string }> {

@@ -68,9 +68,14 @@ export function lockLog(path: string): LogLock | null {
   if (path === ':memory:') return null;
   try {
     mkdirSync(dirname(path), { recursive: true });
+  } catch (error) {
+    throw new LogOpenError(path, openFailureReason(error), { cause: error });
+  }
+  try {
     return acquireLogLock(path);
   } catch (error) {
     if (error instanceof LogLockedError) throw error;
-    throw new LogOpenError(path, openFailureReason(error), { cause: error });
+    // Hint: name the file at fault; the log itself may be fine.
+    throw new LogOpenError(path, `its lock file ${path}.lock: ${openFailureReason(error)}`, { cause: error });
   }
 }

@@ -1,4 +1,4 @@
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, openSync, readSync, truncateSync } from 'node:fs';
 import { resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { LogLockedError } from './eventLog.js';
@@ -19,24 +19,15 @@ export interface LogLock {
 export function acquireLogLock(logPath: string): LogLock {
   const path = `${resolve(logPath)}.lock`;
   if (heldHere.has(path)) throw new LogLockedError(logPath, process.pid);
-  const db = new Database(path);
+  let db: Database.Database;
   try {
-    db.pragma('busy_timeout = 0');
-    db.pragma('locking_mode = EXCLUSIVE');
-    db.pragma('journal_mode = MEMORY');
-    // Hint: a write transaction takes the EXCLUSIVE lock, which EXCLUSIVE locking mode keeps after the commit.
-    db.pragma(`user_version = ${process.pid}`);
+    db = lockFile(logPath, path);
   } catch (error) {
-    db.close();
-    if (
-      typeof error === 'object' &&
-      error !== null &&
-      'code' in error &&
-      String(error.code).startsWith('SQLITE_BUSY')
-    ) {
-      throw new LogLockedError(logPath, holderPid(path));
-    }
-    throw error;
+    if (!isDamaged(error)) throw error;
+    // Hint: SQLite takes its lock before it reads the header, so a damaged file is held by no server (that is
+    // SQLITE_BUSY): it is emptied in place, keeping its inode, and locked afresh ("harmless; recreated at start").
+    truncateSync(path, 0);
+    db = lockFile(logPath, path);
   }
   heldHere.add(path);
   let released = false;
@@ -48,6 +39,32 @@ export function acquireLogLock(logPath: string): LogLock {
       db.close();
     },
   };
+}
+
+function errorCode(error: unknown): string {
+  return typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : '';
+}
+
+/** The lock file holds something other than a lock database (garbage, a truncated or damaged one). */
+function isDamaged(error: unknown): boolean {
+  return errorCode(error) === 'SQLITE_NOTADB' || errorCode(error).startsWith('SQLITE_CORRUPT');
+}
+
+/** Open `path` and hold it exclusively, or throw LogLockedError naming the holder. */
+function lockFile(logPath: string, path: string): Database.Database {
+  const db = new Database(path);
+  try {
+    db.pragma('busy_timeout = 0');
+    db.pragma('locking_mode = EXCLUSIVE');
+    db.pragma('journal_mode = MEMORY');
+    // Hint: a write transaction takes the EXCLUSIVE lock, which EXCLUSIVE locking mode keeps after the commit.
+    db.pragma(`user_version = ${process.pid}`);
+  } catch (error) {
+    db.close();
+    if (errorCode(error).startsWith('SQLITE_BUSY')) throw new LogLockedError(logPath, holderPid(path));
+    throw error;
+  }
+  return db;
 }
 
 /** The pid in the lock file's header (user_version, bytes 60-63), or null when unreadable. */
