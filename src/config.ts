@@ -74,7 +74,8 @@ function rateLimit(env: NodeJS.ProcessEnv, name: string): RateLimit | null {
   const value = text(env, name);
   if (value === '0' || value.toLowerCase() === 'off') return null;
   const match = /^(\d+)\s*(?:(?:\/|\s+per\s+)\s*(second|minute|hour|day)s?)?$/i.exec(value);
-  if (!match || Number(match[1]) === 0)
+  // Hint: a count past 2^53 would be read rounded (and counted past without effect): refused like any integer setting.
+  if (!match || Number(match[1]) === 0 || !Number.isSafeInteger(Number(match[1])))
     throw new ConfigError(`${name} must look like "100/minute", "50/second" or "off" (got ${JSON.stringify(value)})`);
   return { count: Number(match[1]), windowMs: WINDOW_MS[(match[2] ?? 'minute').toLowerCase()]! };
 }

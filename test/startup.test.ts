@@ -72,6 +72,9 @@ describe('startup', () => {
     expect(loadConfig({ TRUST_PROXY: '10.0.0.1,::1,*' }).trustProxy).toEqual(['10.0.0.1', '::1', '*']);
     expect(loadConfig({ TRUST_PROXY: '' }).trustProxy).toEqual([]);
     expect(() => loadConfig({ RATE_LIMIT_ADMIN: '0/second' })).toThrow(/RATE_LIMIT_ADMIN must look like/);
+    expect(() => loadConfig({ RATE_LIMIT_ADMIN: '99999999999999999999999/second' })).toThrow(
+      /RATE_LIMIT_ADMIN must look like/,
+    );
     expect(loadConfig({ RATE_LIMIT_ADMIN: 'OFF' }).rateLimitAdmin).toBeNull();
     expect(() => loadConfig({ MAX_JSON_DEPTH: '0' })).toThrow(/MAX_JSON_DEPTH must be an integer ≥ 1/);
   });
