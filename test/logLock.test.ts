@@ -1,11 +1,12 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LogLockedError, LogOpenError } from '../src/persistence/eventLog.js';
 import { SqliteEventLog } from '../src/persistence/sqliteEventLog.js';
 import { type ChildServer, killServer, MAIN_JS, spawnServer } from './support/childServer.js';
+import { waitFor } from './support/pipelineRest.js';
 
 const deps = { now: () => 1_000, newId: () => `gen-${Math.random()}`, newEpoch: () => 'e' };
 
@@ -63,6 +64,64 @@ describe('one server per log', () => {
     const second = await spawnServer(path);
     servers.push(second);
     expect((await fetch(`${second.base}/health`)).ok).toBe(true);
+  });
+
+  it('takes the lock again when its file is deleted while the log is open, so a second server still exits 5', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'log-lock-deleted-'));
+    const path = join(dir, 'events.db');
+    const notices: string[] = [];
+    const log = new SqliteEventLog({ path, ...deps, onNotice: (message) => notices.push(message) });
+    try {
+      rmSync(`${path}.lock`);
+      log.keepLock();
+      expect(notices).toEqual([`lock file ${path}.lock was removed or replaced; locked again`]);
+      const second = await runMain({ DATABASE_PATH: path, PORT: '0' });
+      expect(second.code).toBe(5);
+      expect(second.output).toContain(`pid ${process.pid}`);
+      // Kept while nothing changed: no second notice.
+      log.keepLock();
+      expect(notices).toHaveLength(1);
+      expect(log.health()).toEqual({ writable: true, reason: null });
+    } finally {
+      log.close();
+    }
+  });
+
+  it('reports a lock file another server took meanwhile as not writable, naming it, and the server takes it back once free', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'log-lock-taken-'));
+    const path = join(dir, 'events.db');
+    const notices: string[] = [];
+    const log = new SqliteEventLog({ path, ...deps, onNotice: (message) => notices.push(message) });
+    try {
+      rmSync(`${path}.lock`);
+      const other = await spawnServer(path);
+      servers.push(other);
+      log.keepLock();
+      const health = log.health();
+      expect(health.writable).toBe(false);
+      expect(health.reason).toContain(`lock file ${path}.lock was replaced and cannot be locked again`);
+      expect(health.reason).toContain(`pid ${other.proc.pid}`);
+      expect(notices).toHaveLength(1);
+      await killServer(servers.pop());
+      log.keepLock();
+      expect(log.health()).toEqual({ writable: true, reason: null });
+      expect(notices.at(-1)).toBe(`lock file ${path}.lock was removed or replaced; locked again`);
+    } finally {
+      log.close();
+    }
+  });
+
+  it('a running server recreates its deleted lock file by itself (its sweep), keeping a second server out', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'log-lock-sweep-'));
+    const path = join(dir, 'events.db');
+    const holder = await spawnServer(path);
+    servers.push(holder);
+    rmSync(`${path}.lock`);
+    await waitFor(() => existsSync(`${path}.lock`), 'the lock file recreated');
+    const second = await runMain({ DATABASE_PATH: path, PORT: '0' });
+    expect(second.code).toBe(5);
+    expect(second.output).toContain(String(holder.proc.pid));
+    expect((await fetch(`${holder.base}/readiness`)).status).toBe(200);
   });
 
   it('throws LogOpenError with a plain reason for a directory or a file that is not SQLite', () => {

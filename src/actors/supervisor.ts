@@ -160,6 +160,7 @@ export const supervisorMachine = setup({
         }
       });
       guarded(parts, 'session sweep', () => parts.sessions.sweep());
+      guarded(parts, 'log lock', () => parts.log.keepLock?.());
       for (const ref of parts.sessions.takeRetired()) enqueue.stopChild(ref);
     }),
     // Hint: a failed session actor is dropped (the root lives on); the next read or fold rebuilds it from the log.

@@ -10,7 +10,7 @@ import {
   chunkDropSql,
   INDEX_SCHEMA_SQL,
 } from './chunkIndexer.js';
-import { headMarkSql } from './indexDatabase.js';
+import { headMarkSql } from './headMark.js';
 
 // Hint: an eval'd CommonJS worker runs the same under vitest (TypeScript sources) and from dist.
 const WORKER_SOURCE = `

@@ -123,6 +123,8 @@ export interface EventLog {
    * no further than it did. Rejects, having deleted nothing, with LogWriteError (retry) or RetentionRefusedError.
    */
   prepareRetention?(before: number | undefined): Promise<void>;
+  /** Re-take the one-server-per-log lock if its file was removed or replaced while running (called every sweep). */
+  keepLock?(): void;
   /**
    * Record sessions' statuses with their last folded record (a projection, rebuildable from the log), saved whenever
    * either moves. `foldedUpTo`, or a high-water noted

@@ -1,6 +1,7 @@
 import { closeSync, existsSync, openSync, readSync, rmSync, statSync } from 'node:fs';
 import type Database from 'better-sqlite3';
 import { type BuiltChunk, type Chunk, INDEX_SCHEMA_SQL, INDEX_TABLES, INDEX_VERSION } from './chunkIndexer.js';
+import { HEAD_MARK } from './headMark.js';
 import { openFailureReason } from './openError.js';
 import { selectObjects, selectValue } from './sqlRows.js';
 
@@ -112,22 +113,6 @@ function identityDefect(db: Database.Database, identity: IndexIdentity): { reaso
 }
 
 const AHEAD = 'it has seen offsets up to';
-
-/** Key in the index's meta of the highest head the log reached (see headMarkSql). */
-const HEAD_MARK = 'log_head';
-
-/**
- * SQL recording the log's committed head (`log`.meta next_offset - 1) in the index's meta (`ix`), never lowering it.
- * Hint: chunks cover offsets only in steps of the chunk size, so a backup restored a few thousand offsets back left
- * no trace; this mark, written at every close and every checkpoint of the log, is what shows the log went backwards.
- */
-export function headMarkSql(ix: string, log: string): string {
-  return (
-    `INSERT INTO ${ix}.meta (key, value) SELECT '${HEAD_MARK}', CAST(value AS INTEGER) - 1 FROM ${log}.meta ` +
-    "WHERE key = 'next_offset' ON CONFLICT (key) DO UPDATE SET value = excluded.value " +
-    'WHERE CAST(value AS INTEGER) < CAST(excluded.value AS INTEGER)'
-  );
-}
 
 /** The attached index's layout version (0 when it has no layout yet). */
 function indexVersion(db: Database.Database): number {

@@ -64,7 +64,7 @@ export function openDatabase(
 }
 
 /** Take the log's lock (none for ':memory:'); failures other than "held by another server" are open errors. */
-export function lockLog(path: string): LogLock | null {
+export function lockLog(path: string, notice?: (message: string) => void): LogLock | null {
   if (path === ':memory:') return null;
   try {
     mkdirSync(dirname(path), { recursive: true });
@@ -72,7 +72,7 @@ export function lockLog(path: string): LogLock | null {
     throw new LogOpenError(path, openFailureReason(error), { cause: error });
   }
   try {
-    return acquireLogLock(path);
+    return acquireLogLock(path, notice);
   } catch (error) {
     if (error instanceof LogLockedError) throw error;
     // Hint: name the file at fault; the log itself may be fine.

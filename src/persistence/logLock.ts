@@ -1,4 +1,4 @@
-import { closeSync, openSync, readSync, truncateSync } from 'node:fs';
+import { closeSync, openSync, readSync, statSync, truncateSync } from 'node:fs';
 import { resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { LogLockedError } from './eventLog.js';
@@ -9,6 +9,21 @@ const heldHere = new Set<string>();
 /** A held lock; `release` lets another server open the log. */
 export interface LogLock {
   release(): void;
+  /**
+   * Take the lock again if its file was removed or replaced while held (a deleted lock file would let a second server
+   * start on the log); call it now and then. `problem` says why it could not be, null while held.
+   */
+  keep(): void;
+  readonly problem: string | null;
+}
+
+/** The lock file's inode, or null when there is none at `path`. */
+function inodeAt(path: string): number | null {
+  try {
+    return statSync(path).ino;
+  } catch {
+    return null;
+  }
 }
 
 /**
@@ -16,7 +31,7 @@ export interface LogLock {
  * kernel releases it when the process dies (a kill -9 leaves no stale lock) and two starting processes cannot both
  * win (SQLite's byte-range locks are atomic). The holder's pid is written as the file's user_version, readable raw.
  */
-export function acquireLogLock(logPath: string): LogLock {
+export function acquireLogLock(logPath: string, notice: (message: string) => void = () => {}): LogLock {
   const path = `${resolve(logPath)}.lock`;
   if (heldHere.has(path)) throw new LogLockedError(logPath, process.pid);
   let db: Database.Database;
@@ -30,15 +45,47 @@ export function acquireLogLock(logPath: string): LogLock {
     db = lockFile(logPath, path);
   }
   heldHere.add(path);
-  let released = false;
-  return {
-    release: () => {
-      if (released) return;
-      released = true;
-      heldHere.delete(path);
-      db.close();
-    },
-  };
+  return new HeldLock(logPath, path, db, notice);
+}
+
+class HeldLock implements LogLock {
+  problem: string | null = null;
+  private inode: number | null;
+  private released = false;
+
+  constructor(
+    private readonly logPath: string,
+    private readonly path: string,
+    private db: Database.Database,
+    private readonly notice: (message: string) => void,
+  ) {
+    this.inode = inodeAt(path);
+  }
+
+  keep(): void {
+    if (this.released || inodeAt(this.path) === this.inode) return;
+    // Hint: the file at the path is another inode (or none): ours still holds a lock no new server can see.
+    try {
+      const db = lockFile(this.logPath, this.path);
+      this.db.close();
+      this.db = db;
+      this.inode = inodeAt(this.path);
+      this.notice(`lock file ${this.path} was removed or replaced; locked again`);
+      this.problem = null;
+    } catch (error) {
+      const why = error instanceof Error ? error.message : String(error);
+      const problem = `lock file ${this.path} was replaced and cannot be locked again: ${why}`;
+      if (problem !== this.problem) this.notice(problem);
+      this.problem = problem;
+    }
+  }
+
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    heldHere.delete(this.path);
+    this.db.close();
+  }
 }
 
 function errorCode(error: unknown): string {

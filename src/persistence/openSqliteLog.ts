@@ -67,7 +67,7 @@ function tryWrite(write: () => void): boolean {
  */
 export function openSqliteLog(options: SqliteEventLogOptions, isOpen: () => boolean): SqliteLogParts {
   const notice = options.onNotice ?? (() => {});
-  const lock = lockLog(options.path);
+  const lock = lockLog(options.path, notice);
   let opened: { db: Database.Database; degraded: string | null };
   try {
     opened = openDatabase(options.path, options.durability);

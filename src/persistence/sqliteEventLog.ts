@@ -17,8 +17,8 @@ import {
   type SessionStatusRow,
 } from './eventLog.js';
 import type { EventReader } from './eventReader.js';
+import { markHead } from './headMark.js';
 import type { IndexCoverage } from './indexCoverage.js';
-import { headMarkSql } from './indexDatabase.js';
 import type { LogAppender } from './logAppender.js';
 import type { LogLock } from './logLock.js';
 import type { LogHead, LogMeta } from './logMeta.js';
@@ -204,9 +204,13 @@ export class SqliteEventLog implements EventLog {
 
   health(): LogHealth {
     if (this.closed) return { writable: false, reason: 'log is closed' };
-    const dead = this.threaded?.dead ?? null;
+    const dead = this.lock?.problem ?? this.threaded?.dead ?? null;
     if (dead !== null) return { writable: false, reason: dead };
     return this.commitHealth.health();
+  }
+
+  keepLock(): void {
+    this.lock?.keep();
   }
 
   close(): void {
@@ -214,11 +218,7 @@ export class SqliteEventLog implements EventLog {
     this.closed = true;
     this.threaded?.close();
     this.indexer.close();
-    try {
-      this.db.exec(headMarkSql('ix', 'main'));
-    } catch {
-      // Hint: disk full or index unusable; the mark is only for seeing a backup restored later (headMarkSql).
-    }
+    markHead(this.db);
     this.db.close();
     this.lock?.release();
   }
