@@ -5,6 +5,7 @@ import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { encodeEvent } from '../src/persistence/jetstream/eventMessage.js';
 import { ReplicaFeed } from '../src/persistence/jetstream/replicaFeed.js';
+import { StreamRetention } from '../src/persistence/jetstream/streamRetention.js';
 import { SqliteReplicaLog } from '../src/persistence/sqliteReplicaLog.js';
 import type { EventInput } from '../src/protocol/eventInput.js';
 
@@ -135,6 +136,30 @@ describe('ReplicaFeed over a SQLite replica (offset = stream sequence)', () => {
     expect(replica.readFrom(1, {}, 10).map((r) => r.offset)).toEqual([7]);
     expect(replica.stats(7)).toMatchObject({ total_events: 1, head_offset: 7, first_offset: 7 });
     expect(deleted).toEqual([2, 2]);
+    replica.close();
+  });
+
+  it('a DELETE answers the records it purged even when the replica followed the purge on its own first', async () => {
+    const { replica, feed } = open(tempDir());
+    for (let seq = 1; seq <= 4; seq++) feed.apply(seq, null, message(seq * 10, { id: `g${seq}` }));
+    feed.flush();
+    // The once-a-second follow of the stream's first sequence lands between the purge's answer and the delete.
+    const purges: number[] = [];
+    const streams = {
+      purge: async (_stream: string, options: { seq: number }) => {
+        purges.push(options.seq);
+        feed.follow(options.seq);
+        return { success: true, purged: 2 };
+      },
+    };
+    const retention = new StreamRetention({ streams }, 'S', replica, feed);
+    await retention.purge(30);
+    expect(purges).toEqual([3]);
+    expect(replica.firstOffset()).toBe(3);
+    expect(retention.deleteBefore(30)).toBe(2);
+    // A delete with nothing left to purge answers 0, not the last one's count.
+    await retention.purge(30);
+    expect(retention.deleteBefore(30)).toBe(0);
     replica.close();
   });
 

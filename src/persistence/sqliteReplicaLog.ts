@@ -147,6 +147,12 @@ export class SqliteReplicaLog extends SqliteEventLog {
     return deleted;
   }
 
+  /** How many events this replica holds below `boundary`. */
+  recordsBelow(boundary: number): number {
+    this.rows.flush();
+    return selectValue<number>(this.db, 'SELECT COUNT(*) FROM events WHERE offset < ?', boundary) ?? 0;
+  }
+
   /** The first offset whose event is at or after `ts` (next offset when none): where a time-based delete cuts. */
   offsetAtOrAfter(ts: number): number {
     return this.reader.offsetAtOrAfter(ts);

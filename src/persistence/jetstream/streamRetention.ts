@@ -1,4 +1,4 @@
-import { JetStreamApiError, type JetStreamManager } from '@nats-io/jetstream';
+import { JetStreamApiError } from '@nats-io/jetstream';
 import { LogWriteError, RetentionRefusedError } from '../eventLog.js';
 import type { SqliteReplicaLog } from '../sqliteReplicaLog.js';
 import type { ReplicaFeed } from './replicaFeed.js';
@@ -14,12 +14,19 @@ const reasonOf = (error: unknown) => (error instanceof Error ? error.message : S
  * reached the stream (NATS down) kept a delete no other node would ever see, and a stream with `deny_purge` was
  * retried every second for good. Now a purge the stream did not take deletes nothing anywhere, and says why.
  */
+/** What retention needs of the JetStream manager (JetStreamManager has it). */
+export interface StreamPurger {
+  readonly streams: { purge(stream: string, options: { seq: number }): Promise<unknown> };
+}
+
 export class StreamRetention {
   /** This node purged the stream below this sequence. */
   private purgedTo = 1;
+  /** The last purge's records on this replica, counted before it: the delete's answer, whoever deletes them. */
+  private owed: { readonly before: number | undefined; readonly count: number } | null = null;
 
   constructor(
-    private readonly jsm: JetStreamManager,
+    private readonly jsm: StreamPurger,
     private readonly stream: string,
     private readonly replica: SqliteReplicaLog,
     private readonly feed: ReplicaFeed,
@@ -30,21 +37,31 @@ export class StreamRetention {
    * LogWriteError (the stream did not answer: retry) or RetentionRefusedError (the stream refuses purges).
    */
   async purge(before: number | undefined): Promise<void> {
+    this.owed = null;
     const boundary = this.boundaryOf(before);
     // Hint: the replica's first offset only rises to what the stream dropped, so below it there is nothing to purge.
     if (boundary <= Math.max(this.purgedTo, this.replica.firstOffset())) return;
+    const count = this.replica.recordsBelow(boundary);
     try {
       await this.jsm.streams.purge(this.stream, { seq: boundary });
     } catch (error) {
       throw purgeFailed(this.stream, error);
     }
     this.purgedTo = Math.max(this.purgedTo, boundary);
+    this.owed = { before, count };
   }
 
-  /** Delete from this replica below the cut of `before`, no further than the stream was purged; the count deleted. */
+  /**
+   * Delete from this replica below the cut of `before`, no further than the stream was purged; the count deleted.
+   * Hint: the replica follows the stream's first sequence on its own about once a second, and that can land between
+   * the purge's answer and this call: the records are gone then, but this delete still answers for them.
+   */
   deleteBefore(before: number | undefined): number {
     const purged = Math.max(this.purgedTo, this.replica.firstOffset());
-    return this.feed.follow(Math.min(this.boundaryOf(before), purged), false);
+    const deleted = this.feed.follow(Math.min(this.boundaryOf(before), purged), false);
+    const owed = this.owed !== null && this.owed.before === before ? this.owed.count : 0;
+    this.owed = null;
+    return Math.max(deleted, owed);
   }
 
   /**
