@@ -3,7 +3,7 @@ import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { pinoOptions } from '../src/actors/logger.js';
 import { ServerMetrics } from '../src/http/metrics.js';
-import { RequestLog, requestIdFor } from '../src/http/requestLog.js';
+import { LOGGED_PATH_CHARS, loggedPath, RequestLog, requestIdFor } from '../src/http/requestLog.js';
 import { CapturingLogger, type LogLine } from './support/capturingLogger.js';
 import { call, event, publish } from './support/httpCall.js';
 import { parsePrometheusText, sampleValue } from './support/promText.js';
@@ -82,6 +82,18 @@ describe('HTTP request lines', () => {
     expect(warn?.level).toBe('warn');
     expect(warn?.obj).toMatchObject({ method: 'GET', path: '/stats', client: '127.0.0.1', status: 401 });
     expect(warn?.obj).not.toHaveProperty('apiKey');
+  });
+
+  it('a client cannot set a line size: a 100,000-character path is logged cut to 512 with its length', async () => {
+    const { ts, logger } = await serve({ REQUIRE_AUTH: 'true', API_KEY: 'k' });
+    const long = `/api/v1/sessions/${'a'.repeat(99_983)}`;
+    expect((await call(`${ts.base}${long}`, { headers: { 'X-API-Key': 'wrong' } })).status).toBe(401);
+    await expect.poll(() => requestLines(logger).length).toBe(1);
+    const warn = logger.lines.find((l) => l.msg === 'authentication failed');
+    const expected = `${long.slice(0, LOGGED_PATH_CHARS)}… (100000 characters)`;
+    expect(warn?.obj.path).toBe(expected);
+    expect(requestLines(logger)[0]!.obj.path).toBe(expected);
+    expect(loggedPath('/events/evt_1')).toBe('/events/evt_1');
   });
 });
 

@@ -22,6 +22,20 @@ export function requestIdFor(incoming: string, newId: () => string = () => nanoi
   return SANE_REQUEST_ID.test(incoming) ? incoming : newId();
 }
 
+/** Characters of a request path a log line keeps: a path is the client's to choose, up to uWS's header limit. */
+export const LOGGED_PATH_CHARS = 512;
+
+/** The path as log lines show it: cut to LOGGED_PATH_CHARS with its full length, so no client sets a line's size. */
+export function loggedPath(path: string): string {
+  if (path.length <= LOGGED_PATH_CHARS) return path;
+  return `${path.slice(0, LOGGED_PATH_CHARS)}… (${path.length} characters)`;
+}
+
+/** The request's fields for a log line, its path cut. */
+function fields(request: RequestContext): RequestContext {
+  return request.path.length <= LOGGED_PATH_CHARS ? request : { ...request, path: loggedPath(request.path) };
+}
+
 const REST_PUBLISH_PATHS = new Set(['/events', '/api/v1/events']);
 
 /** How a POST /events status reads as a publish refusal. */
@@ -90,13 +104,13 @@ export class RequestLog {
     }
     if (!this.options.enabled) return;
     const duration_ms = Math.round((this.clock() - startedAt) * 100) / 100;
-    logger.info({ ...request, status, duration_ms }, 'request');
+    logger.info({ ...fields(request), status, duration_ms }, 'request');
   }
 
   /** A request or upgrade was refused for a missing or wrong API key. */
   authFailed(request: RequestContext): void {
     this.options.metrics?.authFailed();
-    this.options.logger.warn({ ...request, status: 401 }, 'authentication failed');
+    this.options.logger.warn({ ...fields(request), status: 401 }, 'authentication failed');
   }
 
   /** A request was refused by a rate limit (`limit`: publish, query, admin, ws_connections). */
@@ -107,7 +121,7 @@ export class RequestLog {
   /** A WebSocket connection opened. */
   wsOpened(endpoint: WsEndpoint, request: RequestContext): void {
     this.options.metrics?.wsOpened(endpoint);
-    if (this.options.enabled) this.options.logger.info({ ...request, endpoint }, 'websocket opened');
+    if (this.options.enabled) this.options.logger.info({ ...fields(request), endpoint }, 'websocket opened');
   }
 
   /** A WebSocket connection closed with `code`; a slow-consumer close (4008) is always logged, with the running count. */
@@ -117,10 +131,11 @@ export class RequestLog {
     if (code === 4008) {
       this.slowConsumerCloses++;
       this.options.logger.info(
-        { ...request, code, reason, slow_consumer_closes: this.slowConsumerCloses },
+        { ...fields(request), code, reason, slow_consumer_closes: this.slowConsumerCloses },
         'slow consumer closed',
       );
     }
-    if (this.options.enabled) this.options.logger.info({ ...request, endpoint, code, duration_ms }, 'websocket closed');
+    if (this.options.enabled)
+      this.options.logger.info({ ...fields(request), endpoint, code, duration_ms }, 'websocket closed');
   }
 }

@@ -8,7 +8,7 @@ import { HttpError, statusLine } from './httpError.js';
 import type { RateLimiters } from './rateLimits.js';
 import { Reply } from './reply.js';
 import { type RequestInfo, requestInfo } from './requestInfo.js';
-import type { RequestContext, RequestLog } from './requestLog.js';
+import { loggedPath, type RequestContext, type RequestLog } from './requestLog.js';
 
 /** Which per-IP budget a route draws on. */
 export type RateClass = keyof RateLimiters | 'none';
@@ -113,7 +113,7 @@ export class RestRouter {
         head: info.method === 'HEAD',
         // Hint: only a trusted proxy's X-Forwarded-Proto can say https; skip the address work when it is absent.
         https: info.forwardedProto !== '' && this.client(res, info).https,
-        path: info.path,
+        path: loggedPath(info.path),
         logger: this.deps.logger,
         requestId: info.requestId,
         ...(log === undefined
