@@ -211,17 +211,16 @@ describe('dashboard in chromium', () => {
 
 /** A server (with `env`) and a chromium for one describe block: started before its tests, stopped after them. */
 function serverAndBrowser(prefix: string, env: Record<string, string> = {}) {
-  const running: { server?: ChildServer; browser?: Browser } = {};
-  let dir = '';
+  const running: { server?: ChildServer; browser?: Browser; dir: string } = { dir: '' };
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), prefix));
-    running.server = await spawnServer(join(dir, 'events.db'), env);
+    running.dir = mkdtempSync(join(tmpdir(), prefix));
+    running.server = await spawnServer(join(running.dir, 'events.db'), env);
     running.browser = await launchChromium();
   });
   afterAll(async () => {
     await running.browser?.close();
     await stopServer(running.server).catch(() => killServer(running.server));
-    rmSync(dir, { recursive: true, force: true });
+    rmSync(running.dir, { recursive: true, force: true });
   });
   return running;
 }
@@ -257,6 +256,33 @@ describe('dashboard when the open session cannot be read', () => {
     await expect
       .poll(async () => (await tableRows(page, '#sessions')).map((r) => r.data.session), PATIENT)
       .toEqual(['new']);
+    await page.close();
+  });
+});
+
+describe('dashboard when the server comes back with another log', () => {
+  const running = serverAndBrowser('rep-dashboard-epoch-');
+
+  it("empties the tail on the SDK's log-replaced notice instead of showing both logs' offsets 1, 2, 3", async () => {
+    const old = running.server!;
+    const page = await running.browser!.newPage();
+    await page.goto(`${old.base}/dashboard`);
+    await page.waitForSelector('#tail-status[data-from="1"]', { timeout: 10_000 });
+    await publish(
+      old.base,
+      Array.from({ length: 5 }, () => ev('quiz_started', 'old-log', 'u-1')),
+    );
+    await expect.poll(() => tailOffsets(page), PATIENT).toEqual([5, 4, 3, 2, 1]);
+    await stopServer(old);
+    // Same address, a fresh database: another epoch, numbered from 1 again.
+    running.server = await spawnServer(join(running.dir, 'replaced.db'), { PORT: String(old.port) });
+    await expect.poll(() => textOf(page, '#tail-status'), PATIENT).toMatch(/^log replaced \(epoch/);
+    await publish(
+      running.server.base,
+      Array.from({ length: 3 }, () => ev('quiz_started', 'new-log', 'u-2')),
+    );
+    const shown = async () => (await tableRows(page, '#tail')).map((r) => `${r.data.offset} ${r.data.session}`);
+    await expect.poll(shown, PATIENT).toEqual(['3 new-log', '2 new-log', '1 new-log']);
     await page.close();
   });
 });

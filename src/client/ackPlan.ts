@@ -2,6 +2,9 @@ import { LogReplacedError } from './errors.js';
 import type { LogReplacedChoice } from './subscribeOptions.js';
 import type { SubscribedAck, SubscriptionNotice } from './subscriptionAck.js';
 
+/** How the notice of a replaced log begins (the dashboard's tail empties on it: the old log's records are gone). */
+export const LOG_REPLACED = 'log replaced';
+
 /**
  * What a subscription does with the server's ack: fail on a replaced log, start over at `restart` on a replaced log
  * (as `onLogReplaced` chose), or go on from `next`, telling the consumer `notices`.
@@ -27,7 +30,7 @@ export function ackPlan(
     if (onLogReplaced === 'error') return { fatal: new LogReplacedError(epoch, ack.epoch, position) };
     return {
       restart: onLogReplaced === 'from-start' ? 1 : ack.head_offset + 1,
-      notice: `log replaced (epoch ${epoch} → ${ack.epoch}); continuing ${onLogReplaced}`,
+      notice: `${LOG_REPLACED} (epoch ${epoch} → ${ack.epoch}); continuing ${onLogReplaced}`,
     };
   }
   const notices: SubscriptionNotice[] = [];

@@ -23,7 +23,7 @@ export { stablePort };
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 /**
- * Start `node dist/src/main.js` on a free port with the database at `databasePath`; resolves once /health answers.
+ * Start `node dist/src/main.js` on a free port (or `env.PORT`) with the database at `databasePath`; resolves once /health answers.
  * With `command` (e.g. `['npm', 'start', '--ignore-scripts']`), that runs in the repository's root instead.
  */
 export async function spawnServer(
@@ -32,7 +32,8 @@ export async function spawnServer(
   nodeArgs: readonly string[] = [],
   command: readonly [string, ...string[]] = [process.execPath, ...nodeArgs, MAIN_JS],
 ): Promise<ChildServer> {
-  const port = await stablePort();
+  // Hint: a PORT in `env` (a restart on the same address) is the one to wait for.
+  const port = env.PORT === undefined ? await stablePort() : Number(env.PORT);
   const proc = spawn(command[0], command.slice(1), {
     cwd: REPO_ROOT,
     env: {

@@ -1,4 +1,5 @@
 // The live tail: the client SDK's resumable subscription over /ws/subscribe, with server-side filters and replay.
+import { LOG_REPLACED } from '/dashboard/client/ackPlan.js';
 import { subscribe } from '/dashboard/client/subscriber.js';
 import { badge, brief, clock, el, fillRows } from './dom.js';
 
@@ -62,7 +63,11 @@ export class Tail {
         if (this.subscription === subscription) this.add(record);
       },
       onError: (error) => this.trouble(`stopped: ${error.message}`),
-      onNotice: (notice) => this.trouble(notice.message),
+      onNotice: (notice) => {
+        // Hint: a new log numbers from 1 again; kept, the old log's records would sit among the new ones.
+        if (this.subscription === subscription && notice.message.startsWith(LOG_REPLACED)) this.clear();
+        this.trouble(notice.message);
+      },
     });
     this.subscription = subscription;
     this.status.dataset.from = String(from);
@@ -85,6 +90,12 @@ export class Tail {
     const subscription = this.subscription;
     this.subscription = null;
     if (subscription !== null) await subscription.close();
+  }
+
+  /** Forget what the table shows (records of a log that was replaced). */
+  clear() {
+    this.records = [];
+    this.render();
   }
 
   add(record) {
