@@ -191,7 +191,7 @@ export class Subscription implements AsyncIterable<EventRecord> {
 
   private async take(): Promise<IteratorResult<EventRecord>> {
     for (;;) {
-      this.handOver();
+      if (!this.closed) this.handOver(); // close() saved: a late handler must not overwrite a successor's save
       const item = this.buffer.shift();
       if (item !== undefined) {
         this.resumeIfDrained();
