@@ -53,7 +53,7 @@ const record = (offset: number) => ({
 });
 
 describe('subscribe: close() saves the last position', () => {
-  it('writes nothing to the store after close() resolved, even when a handler was running at close', async () => {
+  it('hands out no buffered record and writes nothing to the store after close(), even with a handler running at close', async () => {
     const saves: Position[] = [];
     let closedAt = -1;
     const store = { load: () => null, save: (_key: string, position: Position) => void saves.push(position) };
@@ -82,12 +82,13 @@ describe('subscribe: close() saves the last position', () => {
     socket.readyState = 1;
     socket.onopen?.({});
     socket.reply({ status: 'subscribed', subscriber_id: 'sub_1', filters: {}, head_offset: 2, epoch: 'e1' });
-    socket.reply([record(1), record(2)]);
+    socket.reply([record(1), record(2), record(3)]);
     await inHandler;
     await sub.close();
     closedAt = saves.length;
     expect(saves.at(-1)).toEqual({ offset: 1, epoch: 'e1' });
-    // The handler of offset 2 finishes after close(); a successor under the same key may save by now.
+    // The handler of offset 2 finishes after close(); a successor under the same key may save by now, and it
+    // resumes at 2: offset 3, buffered at close, must not be handed out here too.
     release();
     for (let i = 0; i < 10; i++) await new Promise((resolve) => setImmediate(resolve));
     timers.runAll();

@@ -191,7 +191,8 @@ export class Subscription implements AsyncIterable<EventRecord> {
 
   private async take(): Promise<IteratorResult<EventRecord>> {
     for (;;) {
-      if (!this.closed) this.handOver(); // close() saved: a late handler must not overwrite a successor's save
+      if (this.closed) return { done: true, value: undefined }; // close() saved: hand out and save nothing more
+      this.handOver();
       const item = this.buffer.shift();
       if (item !== undefined) {
         this.resumeIfDrained();
@@ -203,7 +204,6 @@ export class Subscription implements AsyncIterable<EventRecord> {
         return { done: false, value: item };
       }
       if (this.failure !== null) throw this.failure;
-      if (this.closed) return { done: true, value: undefined };
       await this.buffer.wait();
     }
   }
