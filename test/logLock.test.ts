@@ -17,10 +17,19 @@ describe('one server per log', () => {
     for (const server of servers.splice(0)) await killServer(server);
     rmSync(dir, { recursive: true, force: true });
   });
+  /** A log path in a fresh temp directory, removed after the test. */
+  const freshLogPath = () => {
+    dir = mkdtempSync(join(tmpdir(), 'log-lock-'));
+    return join(dir, 'events.db');
+  };
+  /** A log at `path` whose notices are kept. */
+  const openNoting = (path: string) => {
+    const notices: string[] = [];
+    return { log: new SqliteEventLog({ path, ...deps, onNotice: (message) => notices.push(message) }), notices };
+  };
 
   it('refuses a second log on the same path in the same process, naming the holder, until the first is closed', () => {
-    dir = mkdtempSync(join(tmpdir(), 'log-lock-'));
-    const path = join(dir, 'events.db');
+    const path = freshLogPath();
     const first = new SqliteEventLog({ path, ...deps });
     let refused: unknown;
     try {
@@ -43,8 +52,7 @@ describe('one server per log', () => {
   });
 
   it('makes a second server process on the same DATABASE_PATH exit 5 with one line naming the path and the holder pid', async () => {
-    dir = mkdtempSync(join(tmpdir(), 'log-lock-'));
-    const path = join(dir, 'events.db');
+    const path = freshLogPath();
     const holder = await spawnServer(path);
     servers.push(holder);
     const second = await runMain({ DATABASE_PATH: path, PORT: '0' });
@@ -56,8 +64,7 @@ describe('one server per log', () => {
   });
 
   it('does not let a lock left by a kill -9 block the restart', async () => {
-    dir = mkdtempSync(join(tmpdir(), 'log-lock-'));
-    const path = join(dir, 'events.db');
+    const path = freshLogPath();
     const first = await spawnServer(path);
     first.proc.kill('SIGKILL');
     await first.exited;
@@ -67,10 +74,8 @@ describe('one server per log', () => {
   });
 
   it('takes the lock again when its file is deleted while the log is open, so a second server still exits 5', async () => {
-    dir = mkdtempSync(join(tmpdir(), 'log-lock-deleted-'));
-    const path = join(dir, 'events.db');
-    const notices: string[] = [];
-    const log = new SqliteEventLog({ path, ...deps, onNotice: (message) => notices.push(message) });
+    const path = freshLogPath();
+    const { log, notices } = openNoting(path);
     try {
       rmSync(`${path}.lock`);
       log.keepLock();
@@ -88,10 +93,8 @@ describe('one server per log', () => {
   });
 
   it('reports a lock file another server took meanwhile as not writable, naming it, and the server takes it back once free', async () => {
-    dir = mkdtempSync(join(tmpdir(), 'log-lock-taken-'));
-    const path = join(dir, 'events.db');
-    const notices: string[] = [];
-    const log = new SqliteEventLog({ path, ...deps, onNotice: (message) => notices.push(message) });
+    const path = freshLogPath();
+    const { log, notices } = openNoting(path);
     try {
       rmSync(`${path}.lock`);
       const other = await spawnServer(path);
@@ -112,8 +115,7 @@ describe('one server per log', () => {
   });
 
   it('a running server recreates its deleted lock file by itself (its sweep), keeping a second server out', async () => {
-    dir = mkdtempSync(join(tmpdir(), 'log-lock-sweep-'));
-    const path = join(dir, 'events.db');
+    const path = freshLogPath();
     const holder = await spawnServer(path);
     servers.push(holder);
     rmSync(`${path}.lock`);
@@ -149,8 +151,7 @@ describe('one server per log', () => {
   });
 
   it('recreates a damaged lock file at start, and names the lock file when it cannot be used at all', async () => {
-    dir = mkdtempSync(join(tmpdir(), 'log-lock-damaged-'));
-    const path = join(dir, 'events.db');
+    const path = freshLogPath();
     new SqliteEventLog({ path, ...deps }).close();
     // The README: the lock file, lost or damaged, is "harmless; recreated at start".
     writeFileSync(`${path}.lock`, 'not a lock at all\n'.repeat(300));
