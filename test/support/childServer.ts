@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { stablePort } from '../../bench/lib/stablePort.js';
 
@@ -56,20 +57,38 @@ export async function spawnServer(
   void exited.then(() => (gone = true));
   const base = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 15_000;
+  // Hint: what the last /health attempt got, so a start that never becomes ready says whether anything answered.
+  let lastAttempt = 'no attempt';
   for (;;) {
     if (gone) throw new Error(`server exited before it was ready:\n${output}`);
     try {
-      if ((await fetch(`${base}/health`)).ok) break;
-    } catch {
-      // not listening yet
+      const response = await fetch(`${base}/health`);
+      if (response.ok) break;
+      lastAttempt = `HTTP ${response.status} ${await response.text()}`;
+    } catch (error) {
+      lastAttempt = String(error instanceof Error && error.cause instanceof Error ? error.cause.message : error);
     }
     if (Date.now() > deadline) {
+      const state = procState(proc.pid);
       proc.kill('SIGKILL');
-      throw new Error(`server not ready within 15 s:\n${output}`);
+      throw new Error(
+        `server (pid ${proc.pid}, ${state}) not ready within 15 s; last /health attempt: ${lastAttempt}\n${output}`,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
   return { proc, port, base, wsBase: `ws://127.0.0.1:${port}`, exited, output: () => output };
+}
+
+/** The process's scheduler state and CPU time so far from /proc (Linux), to tell a blocked start from a starved one. */
+function procState(pid: number | undefined): string {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return `state ${fields[0]}, ${(ticks / 100).toFixed(2)} s CPU`;
+  } catch {
+    return 'no /proc entry';
+  }
 }
 
 /** Kill the process if it is still running, and wait for it to go. */
