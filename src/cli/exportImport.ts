@@ -1,4 +1,4 @@
-import { type EventRecord, Publisher } from '../client/index.js';
+import { Publisher } from '../client/index.js';
 import {
   CliError,
   type Command,
@@ -11,8 +11,10 @@ import {
   UsageError,
 } from './command.js';
 import { checkInputFile, readNdjson } from './ndjson.js';
+import { nextCursor } from './pageCursor.js';
 import { progressBar } from './progressBar.js';
 import { publishEvents } from './publishCommand.js';
+import { RecordsReply, StatsReply } from './replySchemas.js';
 import { checkServer, getJson } from './restClient.js';
 
 const EXPORT_USAGE = `usage: event-pipeline export [--from N] [--to M] > log.ndjson
@@ -40,23 +42,21 @@ export const exportCommand: Command = {
     const from = integerFlag('from', values.from, 1) ?? 1;
     const askedTo = integerFlag('to', values.to, 1);
     if (askedTo !== undefined && askedTo < from) throw new UsageError(`--to ${askedTo} is before --from ${from}`);
-    const stats = (await getJson(server.url, 'stats', server.apiKey)) as { head_offset: number };
+    const stats = await getJson(server.url, 'stats', server.apiKey, StatsReply);
     // Hint: an empty log, or --from past the head, has nothing to export: that is an empty file, not a usage error.
     const to = askedTo ?? stats.head_offset;
     if (to < from) return EXIT.ok;
     const bar = progressBar(io, to - from + 1, 'export');
     let after = from - 1;
     for (;;) {
-      const page = (await getJson(
-        server.url,
-        `events?order=asc&limit=1000&after_offset=${after}&before_offset=${to + 1}`,
-        server.apiKey,
-      )) as EventRecord[];
+      const path = `events?order=asc&limit=1000&after_offset=${after}&before_offset=${to + 1}`;
+      const page = await getJson(server.url, path, server.apiKey, RecordsReply);
       if (page.length === 0) break;
+      const last = nextCursor(page, after, 'asc', `GET /${path}`);
       // Hint: one write per page, and wait for the pipe to drain, so a slow reader bounds memory.
       const ok = io.stdout.write(`${page.map((record) => JSON.stringify(record)).join('\n')}\n`);
       if (!ok) await new Promise((resolve) => io.stdout.once('drain', resolve));
-      after = page[page.length - 1]!.offset;
+      after = last;
       bar.update(after - from + 1);
     }
     bar.stop();

@@ -1,28 +1,93 @@
 import * as v from 'valibot';
+import { formatIssues } from '../protocol/issue.js';
+import { issuesFromValibot } from '../protocol/issuesFromValibot.js';
 import { CliError, EXIT } from './command.js';
+import { StatsReply } from './replySchemas.js';
 
-/** GET a JSON document from the server; unreachable → exit 3, 401/403 → exit 4, other errors → exit 1. */
-export async function getJson(base: string, path: string, apiKey: string | undefined): Promise<unknown> {
+/** How long one request may go unanswered before the CLI gives up on the server (exit 3). */
+export const REQUEST_TIMEOUT_MS = 30_000;
+
+/** The reason a request failed before any answer, as one line. */
+function causeOf(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  return error.cause instanceof Error ? error.cause.message : error.message;
+}
+
+/** The start of a body for an error line: a proxy's error page must not flood the terminal. */
+function excerpt(text: string): string {
+  const oneLine = text.replace(/\s+/g, ' ').trim();
+  return oneLine.length > 120 ? `${oneLine.slice(0, 120)}…` : oneLine;
+}
+
+/**
+ * GET a JSON document from the server and check its shape with `schema`. Unreachable or silent for `timeoutMs` → exit
+ * 3; 401/403 → exit 4; another error status, a redirect, or a body that is not the expected JSON → exit 1, naming the
+ * request and what was wrong. Hint: redirects are not followed, since fetch would send the API key to wherever one
+ * points; the line names the target so --url can be corrected.
+ */
+export async function getJson<const TSchema extends v.GenericSchema>(
+  base: string,
+  path: string,
+  apiKey: string | undefined,
+  schema: TSchema,
+  timeoutMs = REQUEST_TIMEOUT_MS,
+): Promise<v.InferOutput<TSchema>> {
   const url = new URL(path, base.endsWith('/') ? base : `${base}/`);
+  const request = `GET ${url.pathname}`;
   let response: Response;
+  let text: string;
   try {
-    response = await fetch(url, { headers: apiKey === undefined ? {} : { 'X-API-Key': apiKey } });
+    response = await fetch(url, {
+      headers: apiKey === undefined ? {} : { 'X-API-Key': apiKey },
+      redirect: 'manual',
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    text = await response.text();
   } catch (error) {
-    throw new CliError(
-      `cannot reach ${url.origin}: ${(error as Error).cause instanceof Error ? ((error as Error).cause as Error).message : (error as Error).message}`,
-      EXIT.unreachable,
-    );
+    const why =
+      error instanceof Error && error.name === 'TimeoutError'
+        ? `no answer to ${request} within ${timeoutMs / 1000} s`
+        : causeOf(error);
+    throw new CliError(`cannot reach ${url.origin}: ${why}`, EXIT.unreachable);
   }
-  const text = await response.text();
   if (response.status === 401 || response.status === 403)
     throw new CliError(`${response.status}: the server refused the API key (${text})`, EXIT.unauthorized);
+  if (response.status >= 300 && response.status < 400)
+    throw new CliError(
+      `${url.origin} answered ${request} with ${response.status}, a redirect to ${response.headers.get('location') ?? '(no Location)'}; point --url at the pipeline itself`,
+      EXIT.failed,
+    );
   if (!response.ok) throw new CliError(`${response.status} from ${url.pathname}: ${detailText(text)}`, EXIT.failed);
-  return JSON.parse(text);
+  return readReply(text, schema, `${url.origin} (${request})`, response.headers.get('content-type'));
+}
+
+/** The body as `schema`'s output, or a CliError saying the server did not answer as an event pipeline, and why. */
+function readReply<const TSchema extends v.GenericSchema>(
+  text: string,
+  schema: TSchema,
+  where: string,
+  contentType: string | null,
+): v.InferOutput<TSchema> {
+  const notPipeline = `${where} did not answer as an event pipeline`;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    const type = contentType === null ? 'no Content-Type' : `Content-Type ${contentType}`;
+    throw new CliError(`${notPipeline}: the body is not JSON (${type}): ${excerpt(text)}`, EXIT.failed);
+  }
+  const result = v.safeParse(schema, parsed);
+  if (!result.success)
+    throw new CliError(
+      `${notPipeline}: ${formatIssues(issuesFromValibot(result.issues, 'body').slice(0, 3))}`,
+      EXIT.failed,
+    );
+  return result.output;
 }
 
 /** Fail fast with the right exit code when the server is down or refuses the key (WebSocket errors say less). */
 export async function checkServer(base: string, apiKey: string | undefined): Promise<void> {
-  await getJson(base, 'stats', apiKey);
+  await getJson(base, 'stats', apiKey, StatsReply);
 }
 
 /** The server's error body: `{detail}` as a string, or as a list naming each field (`msg` starts with the field). */

@@ -8,6 +8,7 @@ import {
   SERVER_USAGE,
   serverOf,
 } from './command.js';
+import { SessionsReply, StatsReply } from './replySchemas.js';
 import { getJson } from './restClient.js';
 
 const STATS_USAGE = `usage: event-pipeline stats [--json]
@@ -18,20 +19,6 @@ The server's /stats: totals, per-type counts, head and first offsets, the log ep
 ${SERVER_USAGE}
 
 exit codes: 0 ok, 1 server error, 2 usage, 3 unreachable, 4 unauthorized`;
-
-interface Stats {
-  readonly total_events: number;
-  readonly events_last_hour: number;
-  readonly head_offset: number;
-  readonly first_offset: number;
-  readonly epoch: string;
-  readonly by_type: ReadonlyArray<{
-    readonly event_type: string;
-    readonly count: number;
-    readonly last_seen: string | null;
-  }>;
-  readonly router: Record<string, unknown>;
-}
 
 /** `event-pipeline stats`. */
 export const statsCommand: Command = {
@@ -45,7 +32,7 @@ export const statsCommand: Command = {
       return EXIT.ok;
     }
     const server = serverOf(values, io.env);
-    const stats = (await getJson(server.url, 'stats', server.apiKey)) as Stats;
+    const stats = await getJson(server.url, 'stats', server.apiKey, StatsReply);
     if (values.json === true) {
       io.stdout.write(`${JSON.stringify(stats, null, 2)}\n`);
       return EXIT.ok;
@@ -75,14 +62,6 @@ ${SERVER_USAGE}
 
 exit codes: 0 ok, 1 server error (e.g. an unknown status), 2 usage, 3 unreachable, 4 unauthorized`;
 
-interface SessionView {
-  readonly session_id: string;
-  readonly status: string;
-  readonly event_count: number;
-  readonly user_ids: readonly string[];
-  readonly last_offset: number;
-}
-
 /** `event-pipeline sessions`. */
 export const sessionsCommand: Command = {
   name: 'sessions',
@@ -103,7 +82,7 @@ export const sessionsCommand: Command = {
     const params = new URLSearchParams();
     if (values.status !== undefined) params.set('status', values.status);
     params.set('limit', String(integerFlag('limit', values.limit, 1, 1000) ?? 100));
-    const sessions = (await getJson(server.url, `sessions?${params.toString()}`, server.apiKey)) as SessionView[];
+    const sessions = await getJson(server.url, `sessions?${params.toString()}`, server.apiKey, SessionsReply);
     for (const s of sessions) {
       io.stdout.write(
         values.json === true

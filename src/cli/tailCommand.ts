@@ -1,4 +1,4 @@
-import { type EventRecord, LogReplacedError, subscribe } from '../client/index.js';
+import { LogReplacedError, subscribe } from '../client/index.js';
 import { type EventType, isEventType, unknownEventType } from '../protocol/eventTypes.js';
 import {
   CliError,
@@ -12,6 +12,8 @@ import {
   serverOf,
   UsageError,
 } from './command.js';
+import { nextCursor } from './pageCursor.js';
+import { type RecordFields, RecordsReply } from './replySchemas.js';
 import { checkServer, getJson } from './restClient.js';
 
 const USAGE = `usage: event-pipeline tail [--session S] [--user U] [--source S] [--type T ...] [--from N|head] [--follow] [--json] [-n N]
@@ -43,15 +45,15 @@ const OPTIONS = {
 } as const;
 
 /** One record as a line: offset, time, type, who, payload. */
-export function formatRecord(record: EventRecord): string {
+export function formatRecord(record: RecordFields): string {
   const who = [
     record.session_id === null ? '' : `session=${printable(record.session_id)}`,
     record.user_id === null ? '' : `user=${printable(record.user_id)}`,
-    `source=${record.source}`,
+    `source=${printable(record.source)}`,
   ]
     .filter((part) => part !== '')
     .join(' ');
-  return `#${record.offset}  ${record.timestamp}  ${record.event_type.padEnd(21)} ${who}  ${JSON.stringify(record.payload)}`;
+  return `#${record.offset}  ${record.timestamp}  ${printable(record.event_type).padEnd(21)} ${who}  ${JSON.stringify(record.payload)}`;
 }
 
 function queryOf(filters: {
@@ -72,34 +74,28 @@ type Server = ReturnType<typeof serverOf>;
 const PAGE = 1000;
 
 /** The latest `count` matching events, oldest first, read newest first in pages of the server's limit. */
-async function* latestEvents(server: Server, query: string, count: number): AsyncGenerator<EventRecord> {
-  const newestFirst: EventRecord[] = [];
-  let before = '';
+async function* latestEvents(server: Server, query: string, count: number): AsyncGenerator<RecordFields> {
+  const newestFirst: RecordFields[] = [];
+  let before = Number.POSITIVE_INFINITY;
   while (newestFirst.length < count) {
     const limit = Math.min(count - newestFirst.length, PAGE);
-    const page = (await getJson(
-      server.url,
-      `events?${query}&order=desc&limit=${limit}${before}`,
-      server.apiKey,
-    )) as EventRecord[];
+    const path = `events?${query}&order=desc&limit=${limit}${before === Infinity ? '' : `&before_offset=${before}`}`;
+    const page = await getJson(server.url, path, server.apiKey, RecordsReply);
+    before = nextCursor(page, before, 'desc', `GET /${path}`);
     newestFirst.push(...page);
     if (page.length < limit) break;
-    before = `&before_offset=${page[page.length - 1]!.offset}`;
   }
   yield* newestFirst.reverse();
 }
 
 /** Every matching event from offset `from` up to the head, in pages. */
-async function* eventsFrom(server: Server, query: string, from: number): AsyncGenerator<EventRecord> {
+async function* eventsFrom(server: Server, query: string, from: number): AsyncGenerator<RecordFields> {
   for (let after = from - 1; ; ) {
-    const page = (await getJson(
-      server.url,
-      `events?${query}&order=asc&limit=${PAGE}&after_offset=${after}`,
-      server.apiKey,
-    )) as EventRecord[];
+    const path = `events?${query}&order=asc&limit=${PAGE}&after_offset=${after}`;
+    const page = await getJson(server.url, path, server.apiKey, RecordsReply);
     if (page.length === 0) return;
+    after = nextCursor(page, after, 'asc', `GET /${path}`);
     yield* page;
-    after = page[page.length - 1]!.offset;
   }
 }
 
@@ -129,7 +125,7 @@ export const tailCommand: Command = {
       source: values.source,
       types: types.filter(isEventType),
     };
-    const print = (record: EventRecord) =>
+    const print = (record: RecordFields) =>
       io.stdout.write(values.json === true ? `${JSON.stringify(record)}\n` : `${formatRecord(record)}\n`);
     await checkServer(server.url, server.apiKey);
     if (values.follow !== true) {
