@@ -43,7 +43,11 @@ function binary(args: readonly string[], input = '', env: Record<string, string>
  * environment. Hint: a child process costs ~0.25 s of CPU to start; the binary itself (exit codes through
  * process.exitCode, signals, serve and bench) is still run as a child by `binary` above.
  */
-async function cli(args: readonly string[], input = '', env: Record<string, string> = {}): Promise<CliRun> {
+async function cli(
+  args: readonly string[],
+  input: string | Buffer = '',
+  env: Record<string, string> = {},
+): Promise<CliRun> {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   const out: Buffer[] = [];
@@ -260,6 +264,22 @@ describe('event-pipeline CLI', () => {
     expect(badUrl.stderr).toContain(
       '--url: expected an http(s) URL such as http://localhost:8001, got "localhost:8001"',
     );
+  });
+
+  it('publish skips a BOM, refuses a line that is not UTF-8 instead of storing U+FFFD, and never echoes control bytes', async () => {
+    const s = await server('bytes');
+    const input = Buffer.concat([
+      Buffer.from('\ufeff{"event_type":"timer_tick","source":"cli","payload":{"n":1}}\r\n'),
+      Buffer.from('{"event_type":"timer_tick","source":"cli","payload":{"name":"caf'),
+      Buffer.from([0xe9]),
+      Buffer.from('"}}\n\u001b]0;owned\u0007\n'),
+    ]);
+    const run = await cli(['publish', '--url', s.base], input);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('line 2: not valid UTF-8');
+    expect(run.stderr).toMatch(/line 3: invalid JSON: .*\\u001b/);
+    expect(run.stderr).not.toContain('\u001b');
+    expect((await readLog(s.base)).map((r) => r.payload)).toEqual([{ n: 1 }]);
   });
 
   it('exits 4 when the server refuses the key and 3 when nothing listens', async () => {

@@ -108,7 +108,7 @@ export const importCommand: Command = {
     const events = (async function* () {
       for await (const item of readNdjson(io, values.file)) {
         if ('error' in item) {
-          io.stderr.write(`line ${item.line}: invalid JSON: ${item.error}\n`);
+          io.stderr.write(`line ${item.line}: ${item.error}\n`);
           bad++;
         } else yield { line: item.line, event: toEvent(item.value) };
       }

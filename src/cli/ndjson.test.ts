@@ -1,9 +1,10 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { UsageError } from './command.js';
-import { checkInputFile } from './ndjson.js';
+import { checkInputFile, type NdjsonLine, NdjsonLines } from './ndjson.js';
 
 let dir: string | undefined;
 afterEach(() => {
@@ -28,5 +29,73 @@ describe('checkInputFile', () => {
     const missing = join(dir, 'nope.ndjson');
     expect(() => checkInputFile(missing)).toThrow(new UsageError(`--file: no such file: ${missing}`));
     expect(() => checkInputFile(dir)).toThrow(new UsageError(`--file: is a directory: ${dir}`));
+  });
+});
+
+/** All lines of `bytes` fed in the pieces cut at `cuts`. */
+function linesOf(bytes: Buffer, cuts: readonly number[] = []): NdjsonLine[] {
+  const lines = new NdjsonLines();
+  const out: NdjsonLine[] = [];
+  let start = 0;
+  for (const cut of [...cuts].sort((a, b) => a - b)) {
+    out.push(...lines.push(bytes.subarray(start, cut)));
+    start = cut;
+  }
+  out.push(...lines.push(bytes.subarray(start)), ...lines.end());
+  return out;
+}
+
+describe('NdjsonLines', () => {
+  it('parses each non-blank line with its number, with CRLF endings, a leading BOM and no final newline', () => {
+    const text = '\ufeff{"a":1}\r\n\r\n  \n{"b":"é"}\n[2]';
+    expect(linesOf(Buffer.from(text))).toEqual([
+      { line: 1, value: { a: 1 } },
+      { line: 4, value: { b: 'é' } },
+      { line: 5, value: [2] },
+    ]);
+  });
+
+  it('refuses a line that is not UTF-8 instead of publishing U+FFFD, and reads the lines around it', () => {
+    const latin1 = Buffer.concat([
+      Buffer.from('{"a":1}\n{"name":"caf'),
+      Buffer.from([0xe9]),
+      Buffer.from('"}\n{"b":2}\n'),
+    ]);
+    expect(linesOf(latin1)).toEqual([
+      { line: 1, value: { a: 1 } },
+      { line: 2, error: 'not valid UTF-8 (write the file as UTF-8)' },
+      { line: 3, value: { b: 2 } },
+    ]);
+  });
+
+  it('names a line that is not JSON without echoing its control characters', () => {
+    const [only] = linesOf(Buffer.from('\u001b[31mred\n'));
+    expect(only).toMatchObject({ line: 1 });
+    expect(only !== undefined && 'error' in only ? only.error : '').toMatch(
+      /^invalid JSON: Unexpected token .*\\u001b/,
+    );
+  });
+
+  it('reads the same lines however the bytes are cut into chunks (a character split between chunks too)', () => {
+    const line = fc.oneof(
+      fc.jsonValue().map((value) => JSON.stringify(value)),
+      fc.constantFrom('', ' ', '{"x":"日本語 ✓ 😀"}', 'not json'),
+    );
+    fc.assert(
+      fc.property(
+        fc.array(line, { maxLength: 8 }),
+        fc.constantFrom('\n', '\r\n'),
+        fc.array(fc.nat()),
+        (lines, eol, cuts) => {
+          const bytes = Buffer.from(lines.join(eol));
+          expect(
+            linesOf(
+              bytes,
+              cuts.map((cut) => cut % (bytes.length + 1)),
+            ),
+          ).toEqual(linesOf(bytes));
+        },
+      ),
+    );
   });
 });

@@ -1,26 +1,72 @@
+import { isUtf8 } from 'node:buffer';
 import { accessSync, constants, createReadStream, statSync } from 'node:fs';
-import { createInterface } from 'node:readline';
-import { type CliIo, UsageError } from './command.js';
+import { type CliIo, printable, UsageError } from './command.js';
 
 /** One parsed NDJSON line with its line number, or the parse error. */
 export type NdjsonLine =
   | { readonly line: number; readonly value: unknown }
   | { readonly line: number; readonly error: string };
 
+const NEWLINE = 0x0a;
+const UTF8_BOM = '\ufeff';
+
+/**
+ * NDJSON split from raw bytes: lines end at `\n` (a `\r` before it is dropped), blank lines are skipped, a UTF-8 BOM
+ * before the first line is ignored (editors on Windows write one). Hint: bytes, not a decoded stream, because decoding
+ * would turn a line that is not UTF-8 (a Latin-1 export) into U+FFFD and publish text the file never held; such a
+ * line is an error instead, as the server refuses such a body.
+ */
+export class NdjsonLines {
+  private pending: Buffer[] = [];
+  private line = 0;
+
+  /** The lines `chunk` completes. */
+  push(chunk: Buffer): NdjsonLine[] {
+    const out: NdjsonLine[] = [];
+    let start = 0;
+    for (let end = chunk.indexOf(NEWLINE); end !== -1; end = chunk.indexOf(NEWLINE, start)) {
+      this.pending.push(chunk.subarray(start, end));
+      this.emit(out);
+      start = end + 1;
+    }
+    if (start < chunk.length) this.pending.push(chunk.subarray(start));
+    return out;
+  }
+
+  /** The last line, when the input did not end with a newline. */
+  end(): NdjsonLine[] {
+    const out: NdjsonLine[] = [];
+    if (this.pending.length > 0) this.emit(out);
+    return out;
+  }
+
+  private emit(out: NdjsonLine[]): void {
+    let bytes = Buffer.concat(this.pending);
+    this.pending = [];
+    this.line++;
+    if (bytes.at(-1) === 0x0d) bytes = bytes.subarray(0, -1);
+    if (!isUtf8(bytes)) {
+      out.push({ line: this.line, error: 'not valid UTF-8 (write the file as UTF-8)' });
+      return;
+    }
+    let text = bytes.toString('utf8');
+    if (this.line === 1 && text.startsWith(UTF8_BOM)) text = text.slice(1);
+    if (text.trim() === '') return;
+    try {
+      out.push({ line: this.line, value: JSON.parse(text) });
+    } catch (error) {
+      // Hint: JSON.parse quotes the line; a binary file's control characters must not reach the terminal.
+      out.push({ line: this.line, error: `invalid JSON: ${printable((error as Error).message)}` });
+    }
+  }
+}
+
 /** The non-empty lines of a file (or stdin when `path` is undefined or `-`), parsed as JSON one by one. */
 export async function* readNdjson(io: CliIo, path: string | undefined): AsyncGenerator<NdjsonLine> {
   const input = path === undefined || path === '-' ? io.stdin : createReadStream(path);
-  const lines = createInterface({ input, crlfDelay: Infinity });
-  let line = 0;
-  for await (const text of lines) {
-    line++;
-    if (text.trim() === '') continue;
-    try {
-      yield { line, value: JSON.parse(text) };
-    } catch (error) {
-      yield { line, error: (error as Error).message };
-    }
-  }
+  const lines = new NdjsonLines();
+  for await (const chunk of input) yield* lines.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+  yield* lines.end();
 }
 
 /**

@@ -148,7 +148,7 @@ async function* ndjsonEvents(
 ): AsyncGenerator<{ line: number; event: unknown }> {
   for await (const item of readNdjson(io, file)) {
     if ('error' in item) {
-      io.stderr.write(`line ${item.line}: invalid JSON: ${item.error}\n`);
+      io.stderr.write(`line ${item.line}: ${item.error}\n`);
       failed.count++;
     } else yield { line: item.line, event: item.value };
   }
