@@ -69,7 +69,8 @@ export const SETTINGS: readonly Setting[] = [
   {
     name: 'MAX_JSON_DEPTH',
     fallback: '32',
-    meaning: 'Deepest JSON nesting accepted in a body, event or payload; deeper input gets 422 naming the field',
+    meaning:
+      'Deepest JSON nesting accepted in a body, event or payload, 1–1000; deeper input gets 422 naming the field',
   },
   {
     name: 'RATE_LIMIT_PUBLISH',

@@ -77,7 +77,7 @@ describe('node dist/src/main.js on the command line', () => {
       /^configuration error: TRUST_PROXY entry "proxy.local" is not an IP address/,
     ],
     ['RATE_LIMIT_QUERY', 'lots', /^configuration error: RATE_LIMIT_QUERY must look like "100\/minute"/],
-    ['MAX_JSON_DEPTH', '0', /^configuration error: MAX_JSON_DEPTH must be an integer ≥ 1 \(got "0"\)$/],
+    ['MAX_JSON_DEPTH', '0', /^configuration error: MAX_JSON_DEPTH must be an integer from 1 to 1000 \(got "0"\)$/],
     ['MAX_SUBSCRIBERS', 'many', /^configuration error: MAX_SUBSCRIBERS must be an integer ≥ 0/],
   ];
   for (const [name, value, message] of badSettings) {

@@ -76,7 +76,9 @@ describe('startup', () => {
       /RATE_LIMIT_ADMIN must look like/,
     );
     expect(loadConfig({ RATE_LIMIT_ADMIN: 'OFF' }).rateLimitAdmin).toBeNull();
-    expect(() => loadConfig({ MAX_JSON_DEPTH: '0' })).toThrow(/MAX_JSON_DEPTH must be an integer ≥ 1/);
+    expect(() => loadConfig({ MAX_JSON_DEPTH: '0' })).toThrow(/MAX_JSON_DEPTH must be an integer from 1 to 1000/);
+    expect(() => loadConfig({ MAX_JSON_DEPTH: '1001' })).toThrow(/MAX_JSON_DEPTH must be an integer from 1 to 1000/);
+    expect(loadConfig({ MAX_JSON_DEPTH: '1000' }).maxJsonDepth).toBe(1000);
   });
 
   it('checks the NATS settings JetStream would refuse, naming them, before connecting', () => {
