@@ -51,6 +51,7 @@ export class JetStreamEventLog implements EventLog {
   private connected = true;
   private closed = false;
   private readonly writes: ClusterWrites;
+  readonly keepLock = (): void => this.parts.replica.keepLock();
 
   private constructor(
     private readonly parts: WriteParts,
