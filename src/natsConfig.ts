@@ -43,12 +43,31 @@ function maxAge(env: NodeJS.ProcessEnv, duplicateWindowMs: number): number {
   return ms;
 }
 
+/**
+ * A NATS_URL entry, `[scheme://]host[:port]`, as the NATS client reads it. Hint: the client drops everything up to the
+ * last "://" and throws "Invalid URL" only when connecting, so a typo was met as exit 6 "cannot reach".
+ */
+function serverUrl(entry: string): string {
+  let url: URL | null;
+  try {
+    url = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(entry) ? entry : `nats://${entry}`);
+  } catch {
+    url = null;
+  }
+  if (url === null || url.hostname === '' || url.port === '0' || `${url.pathname}${url.search}${url.hash}`.length > 1)
+    throw new ConfigError(
+      `NATS_URL entry ${JSON.stringify(entry)} is not a server URL (nats://host:port, comma-separated)`,
+    );
+  return entry;
+}
+
 /** The NATS_* settings; credentials only when set. */
 function jetStreamOptions(env: NodeJS.ProcessEnv): JetStreamOptions {
   const servers = text(env, 'NATS_URL')
     .split(',')
     .map((s) => s.trim())
-    .filter((s) => s !== '');
+    .filter((s) => s !== '')
+    .map(serverUrl);
   if (servers.length === 0) throw new ConfigError('NATS_URL must name at least one server');
   const stream = text(env, 'NATS_STREAM');
   if (!isStreamName(stream))

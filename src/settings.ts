@@ -140,7 +140,8 @@ export const SETTINGS: readonly Setting[] = [
   {
     name: 'NATS_URL',
     fallback: 'nats://127.0.0.1:4222',
-    meaning: 'Comma-separated NATS servers of the JetStream cluster (`LOG_BACKEND=jetstream`)',
+    meaning:
+      'Comma-separated NATS servers of the JetStream cluster (`LOG_BACKEND=jetstream`), each `[scheme://]host[:port]`; any other entry is a configuration error',
   },
   {
     name: 'NATS_STREAM',

@@ -115,6 +115,27 @@ describe('startup', () => {
     }
   });
 
+  it('refuses a NATS_URL entry that is no server URL as a configuration error naming it, before connecting', () => {
+    const cluster = { LOG_BACKEND: 'jetstream' };
+    // Before, these reached the NATS client: exit 6 "cannot reach the NATS cluster at …: Invalid URL", or (";")
+    // a start connected to the last server only.
+    for (const entry of ['nats://127.0.0.1:99999', 'nats://127.0.0.1:abc', 'nats://', 'nats://a :4222'])
+      expect(() => loadConfig({ ...cluster, NATS_URL: `nats://127.0.0.1:4222,${entry}` })).toThrow(
+        `NATS_URL entry ${JSON.stringify(entry)} is not a server URL`,
+      );
+    expect(() => loadConfig({ ...cluster, NATS_URL: 'nats://a:4222;nats://b:4222' })).toThrow(
+      'NATS_URL entry "nats://a:4222;nats://b:4222" is not a server URL (nats://host:port, comma-separated)',
+    );
+    const accepted = 'nats://10.0.0.5:4222, tls://nats.example:4443,127.0.0.1:4222,nats://[::1]:4222,nats://n1';
+    expect(loadConfig({ ...cluster, NATS_URL: accepted }).jetstream?.servers).toEqual([
+      'nats://10.0.0.5:4222',
+      'tls://nats.example:4443',
+      '127.0.0.1:4222',
+      'nats://[::1]:4222',
+      'nats://n1',
+    ]);
+  });
+
   it('accepts 0 for MAX_WS_MESSAGE_BYTES and MAX_SUBSCRIBERS, as the old service did', () => {
     const config = loadConfig({ MAX_WS_MESSAGE_BYTES: '0', MAX_SUBSCRIBERS: '0' });
     expect(config.maxWsMessageBytes).toBe(0);
