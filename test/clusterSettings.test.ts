@@ -71,6 +71,18 @@ describe('cluster mode: settings checked against the cluster and the stream', ()
     expect(config).toMatchObject({ subjects: ['WORK.jobs'], retention: 'workqueue' });
   });
 
+  it('refuses a missing stream whose subjects another stream captures, naming NATS_STREAM and that stream', async () => {
+    await manage((jsm) => jsm.streams.add({ name: 'CATCHER', subjects: ['LOGX.event'], num_replicas: 1 }));
+    const run = await start({ NATS_STREAM: 'LOGX' });
+    // Before: exit 6 "JetStream stream LOGX at … is unavailable: subjects overlap with an existing stream".
+    expect(run.code).toBe(2);
+    expect(run.stderr.trim()).toBe(
+      'configuration error: NATS_STREAM: stream LOGX cannot be made: its subjects LOGX.> overlap those of stream ' +
+        'CATCHER; choose another NATS_STREAM, or change that stream',
+    );
+    expect(await manage((jsm) => jsm.streams.find('LOGX.event'))).toBe('CATCHER');
+  });
+
   it("sets an existing stream's duplicate window from NATS_DUPLICATE_WINDOW_MS, and says what else it found", async () => {
     await manage((jsm) =>
       jsm.streams.add({

@@ -172,6 +172,7 @@ async function ensureStream(
         'NATS_REPLICAS',
         `${options.replicas} copies need a clustered NATS; the server at ${options.servers.join(',')} is not clustered, so set it to 1`,
       );
+    if (error instanceof JetStreamApiError && error.code === SUBJECTS_OVERLAP) throw await overlapping(jsm, options);
     // Hint: two nodes starting together both try to create it; the loser just reads what the winner made.
     if (!/already in use/i.test(reasonOf(error))) throw error;
   }
@@ -180,6 +181,18 @@ async function ensureStream(
 
 /** JetStream's error code for a stream with more than one replica on a server that is not clustered. */
 const REPLICAS_NOT_CLUSTERED = 10074;
+/** JetStream's error code for a new stream whose subjects another stream already captures. */
+const SUBJECTS_OVERLAP = 10065;
+
+/** A missing NATS_STREAM that cannot be made: another stream captures its subjects (named when the cluster says). */
+async function overlapping(jsm: JetStreamManager, options: JetStreamOptions): Promise<JetStreamSettingError> {
+  const [subject] = streamSubjects(options.stream);
+  const other = await jsm.streams.find(`${options.stream}.event`).catch(() => null);
+  return new JetStreamSettingError(
+    'NATS_STREAM',
+    `stream ${options.stream} cannot be made: its subjects ${subject} overlap those of ${other === null ? 'another stream' : `stream ${other}`}; choose another NATS_STREAM, or change that stream`,
+  );
+}
 
 /**
  * An existing stream: refused when it cannot hold the log (NATS_STREAM names it), else its limits and duplicate window
