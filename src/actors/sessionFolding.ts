@@ -175,9 +175,9 @@ export class SessionFolding {
     return false;
   }
 
-  /** Save status rows, then the snapshots the registry took meanwhile, in one transaction. */
+  /** Save status rows, then the snapshots the registry took meanwhile, in one transaction (see SessionRegistry.save). */
   private save(rows: readonly SessionStatusRow[]): void {
-    this.options.log.saveSessionStatuses(rows, undefined, this.registry.takeSnapshots());
+    this.registry.save(rows);
   }
 
   /** Fold in slices of at most FOLD_SLICE_MS, yielding to I/O between slices so delivery latency stays low. */

@@ -118,7 +118,7 @@ export class SessionRegistry {
     const entry = this.active.touchOrAdd(sessionId, this.options.now());
     const row = this.fold(sessionId, entry, true);
     this.noteIfFolded();
-    if (row !== null) this.options.log.saveSessionStatuses([row], undefined, this.takeSnapshots());
+    if (row !== null) this.save([row]);
     const snapshot = entry.actor!.getSnapshot();
     if (snapshot.context.event_count === 0) {
       this.passivate(sessionId);
@@ -222,7 +222,16 @@ export class SessionRegistry {
       entry = this.active.first();
     }
     this.noteIfFolded();
-    this.options.log.saveSessionStatuses(rows, undefined, this.takeSnapshots());
+    this.save(rows);
+  }
+
+  /** Save rows and the snapshots taken meanwhile; a failed save (disk full) is logged, and the next start folds again. */
+  save(rows: readonly SessionStatusRow[]): void {
+    try {
+      this.options.log.saveSessionStatuses(rows, undefined, this.takeSnapshots());
+    } catch (error) {
+      this.options.logger.warn({ err: error }, 'saving session statuses failed; folded again at the next start');
+    }
   }
 
   private passivate(sessionId: string): void {

@@ -1,0 +1,55 @@
+import { rmSync } from 'node:fs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { fill, mountTmpfs, unmount } from './support/smallDisk.js';
+import { startTestServer, type TestServer } from './support/testServer.js';
+
+const mountable = mountTmpfs('1m');
+unmount(mountable);
+
+const event = (session: string, i: number) => ({
+  event_type: 'answer_submitted',
+  source: 'probe',
+  session_id: session,
+  user_id: `u${i}`,
+  payload: { answer: 'B' },
+});
+
+async function publish(base: string, events: readonly object[]): Promise<void> {
+  const response = await fetch(`${base}/events`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(events),
+  });
+  expect(response.status).toBe(201);
+}
+
+describe.runIf(mountable !== null)('session reads on a full log disk', () => {
+  const disk = mountTmpfs('2m');
+  let server: TestServer | undefined;
+  afterAll(async () => {
+    await server?.close();
+    unmount(disk);
+  });
+
+  it('answers GET /sessions and GET /sessions/{id} (no 500) when the status rows cannot be saved', async () => {
+    server = await startTestServer({}, {}, disk!);
+    await publish(server.base, [event('s-1', 1), event('s-2', 2), event('s-1', 3)]);
+    await server.close();
+    server = await startTestServer({}, {}, disk!);
+    // Hint: the rows of this run's folds wait to be saved when the disk fills.
+    await publish(server.base, [event('s-3', 4), event('s-1', 5)]);
+    const filler = fill(disk!);
+    try {
+      const listing = await fetch(`${server.base}/sessions`);
+      const body = await listing.text();
+      expect(listing.status, body).toBe(200);
+      const ids = (JSON.parse(body) as { session_id: string }[]).map((s) => s.session_id);
+      expect(ids).toContain('s-1');
+      const one = await fetch(`${server.base}/sessions/s-3`);
+      expect(one.status, await one.clone().text()).toBe(200);
+      expect(((await one.json()) as { event_count: number }).event_count).toBe(1);
+    } finally {
+      rmSync(filler, { force: true });
+    }
+  });
+});
