@@ -1,6 +1,8 @@
 import type Database from 'better-sqlite3';
 import type { EventType } from '../protocol/eventTypes.js';
+import { LogWriteError } from './eventLog.js';
 import type { LogMeta } from './logMeta.js';
+import { openFailureReason } from './openError.js';
 import { forgetDeletedSessions, stampLogFirst } from './sessionRetention.js';
 import { selectTuples, selectValue } from './sqlRows.js';
 
@@ -15,9 +17,18 @@ const ROWS_PER_PROBE = 16;
  * Delete every event below `boundary`, with its producer ids, its share of the type counters and the session rows it
  * leaves stale (see forgetDeletedSessions), in one transaction (IMMEDIATE: it reads before it writes, and the writer
  * thread may commit in between); next_offset is saved with it so offsets are never reused. Returns the number of
- * events deleted.
+ * events deleted. A write the store refuses (disk full) rolls back: a LogWriteError naming why (503, retry).
  */
 export function deleteBelow(db: Database.Database, meta: LogMeta, boundary: number, nextOffset: number): number {
+  try {
+    return deleteInTransaction(db, meta, boundary, nextOffset);
+  } catch (error) {
+    const reason = openFailureReason(error);
+    throw new LogWriteError(`storage unavailable; nothing was deleted, retry (${reason})`, { cause: error });
+  }
+}
+
+function deleteInTransaction(db: Database.Database, meta: LogMeta, boundary: number, nextOffset: number): number {
   return db
     .transaction(() => {
       const counts = selectTuples<[EventType, number]>(

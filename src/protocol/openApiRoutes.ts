@@ -144,7 +144,7 @@ export const ROUTE_DOCS: Readonly<Record<string, RouteDoc>> = {
   },
   'DELETE /events': {
     summary:
-      'Retention: delete events older than a time (all when `before` is absent; an empty `before` or any other parameter is refused with 400). In cluster mode the stream is purged first: 503 (retry) while it cannot be reached, 409 when it denies purges; either deletes nothing',
+      'Retention: delete events older than a time (all when `before` is absent; an empty `before` or any other parameter is refused with 400). A log that refuses the write (a full disk) answers 503 (retry) naming why. In cluster mode the stream is purged first: 503 (retry) while it cannot be reached, 409 when it denies purges; each deletes nothing',
     tag: 'events',
     parameters: [isoParameter('before', 'Delete events stored before this time')],
     responses: { 200: { description: 'How many were deleted', schema: 'Deleted', example: { deleted: 12 } } },

@@ -23,7 +23,7 @@ async function publish(base: string, events: readonly object[]): Promise<void> {
   expect(response.status).toBe(201);
 }
 
-describe.runIf(mountable !== null)('session reads on a full log disk', () => {
+describe.runIf(mountable !== null)('REST reads and retention on a full log disk', () => {
   const disk = mountTmpfs('2m');
   let server: TestServer | undefined;
   afterAll(async () => {
@@ -51,5 +51,28 @@ describe.runIf(mountable !== null)('session reads on a full log disk', () => {
     } finally {
       rmSync(filler, { force: true });
     }
+  });
+
+  it('answers DELETE /events with 503 and Retry-After, deleting nothing, when the disk is full (not a 500)', async () => {
+    const padded = (i: number) => ({ ...event(`r-${i % 5}`, i), payload: { pad: 'x'.repeat(2000) } });
+    await publish(
+      server!.base,
+      Array.from({ length: 200 }, (_, i) => padded(i)),
+    );
+    const before = (await (await fetch(`${server!.base}/stats`)).json()) as { total_events: number };
+    const filler = fill(disk!);
+    try {
+      const response = await fetch(`${server!.base}/events`, { method: 'DELETE' });
+      const body = await response.text();
+      expect(response.status, body).toBe(503);
+      expect(response.headers.get('retry-after')).toBe('1');
+      expect(body).toContain('the disk is full');
+      const after = (await (await fetch(`${server!.base}/stats`)).json()) as { total_events: number };
+      expect(after.total_events).toBe(before.total_events);
+    } finally {
+      rmSync(filler, { force: true });
+    }
+    const retried = await fetch(`${server!.base}/events`, { method: 'DELETE' });
+    expect(await retried.json()).toEqual({ deleted: before.total_events });
   });
 });
