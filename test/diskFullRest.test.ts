@@ -75,4 +75,17 @@ describe.runIf(mountable !== null)('REST reads and retention on a full log disk'
     const retried = await fetch(`${server!.base}/events`, { method: 'DELETE' });
     expect(await retried.json()).toEqual({ deleted: before.total_events });
   });
+
+  it('lists a session whose row a full disk kept from being saved, once there is room again (no restart)', async () => {
+    await publish(server!.base, [event('late-1', 1)]);
+    const filler = fill(disk!);
+    try {
+      expect((await fetch(`${server!.base}/sessions`)).status).toBe(200);
+    } finally {
+      rmSync(filler, { force: true });
+    }
+    await publish(server!.base, [event('late-2', 2)]);
+    const listed = (await (await fetch(`${server!.base}/sessions`)).json()) as { session_id: string }[];
+    expect(listed.map((s) => s.session_id)).toEqual(expect.arrayContaining(['late-1', 'late-2']));
+  });
 });

@@ -225,12 +225,14 @@ export class SessionRegistry {
     this.save(rows);
   }
 
-  /** Save rows and the snapshots taken meanwhile; a failed save (disk full) is logged, and the next start folds again. */
+  /** Save rows and the snapshots taken meanwhile; rows a save failed to write (disk full) go with the next save. */
   save(rows: readonly SessionStatusRow[]): void {
+    const all = this.rows.withUnsaved(rows);
     try {
-      this.options.log.saveSessionStatuses(rows, undefined, this.takeSnapshots());
+      this.options.log.saveSessionStatuses(all, undefined, this.takeSnapshots());
     } catch (error) {
-      this.options.logger.warn({ err: error }, 'saving session statuses failed; folded again at the next start');
+      this.rows.failed(all);
+      this.options.logger.warn({ err: error }, 'saving session statuses failed; retried at the next save');
     }
   }
 

@@ -14,6 +14,8 @@ const NO_ROWS: readonly SessionStatusRow[] = [];
  */
 export class SessionRows {
   private readonly waiting = new Map<string, SessionEntry>();
+  /** Rows a save failed to write (disk full), each session's newest; written again by the next save. */
+  private readonly unsaved = new Map<string, SessionStatusRow>();
   private floor = Number.POSITIVE_INFINITY;
 
   /**
@@ -56,10 +58,24 @@ export class SessionRows {
     return rows;
   }
 
-  /** Forget the waiting rows (retention folds their sessions again from the log); their session ids. */
+  /** `rows` prefixed with the rows earlier saves failed to write, which are now handed over. */
+  withUnsaved(rows: readonly SessionStatusRow[]): readonly SessionStatusRow[] {
+    if (this.unsaved.size === 0) return rows;
+    const all = [...this.unsaved.values(), ...rows];
+    this.unsaved.clear();
+    return all;
+  }
+
+  /** A save of `rows` failed: keep each session's newest for the next save. */
+  failed(rows: readonly SessionStatusRow[]): void {
+    for (const row of rows) this.unsaved.set(row.session_id, row);
+  }
+
+  /** Forget the waiting and unsaved rows (retention folds their sessions again from the log); their session ids. */
   drop(): string[] {
-    const ids = [...this.waiting.keys()];
+    const ids = [...this.waiting.keys(), ...this.unsaved.keys()];
     this.waiting.clear();
+    this.unsaved.clear();
     this.floor = Number.POSITIVE_INFINITY;
     return ids;
   }
