@@ -1,6 +1,11 @@
 import type Database from 'better-sqlite3';
 import type { StoredEvent } from '../protocol/eventRecord.js';
-import { type ChunkIndexer, checkpointCadence, LOG_FALLBACK_AUTOCHECKPOINT_PAGES } from './chunkIndexer.js';
+import {
+  type CheckpointResult,
+  type ChunkIndexer,
+  checkpointCadence,
+  LOG_FALLBACK_AUTOCHECKPOINT_PAGES,
+} from './chunkIndexer.js';
 import { CommitHealth } from './commitHealth.js';
 import { type DerivedIndex, INDEX_INVALID, openDerivedIndex } from './derivedIndex.js';
 import { LogOpenError } from './eventLog.js';
@@ -21,6 +26,7 @@ import {
 } from './sqliteEventLogOptions.js';
 import { ThreadedAppender } from './threadedAppender.js';
 import { TypeStats } from './typeStats.js';
+import { guardedLock, WalWatch } from './walWatch.js';
 import { WriterThread } from './writerThread.js';
 
 /** The parts an open SQLite log is made of; SqliteEventLog is a façade over them. */
@@ -58,6 +64,11 @@ function tryWrite(write: () => void): boolean {
   } catch {
     return false;
   }
+}
+
+/** One passive checkpoint of the log (no waiting on readers). */
+function walCheckpoint(db: Database.Database): CheckpointResult | undefined {
+  return (db.pragma('wal_checkpoint(PASSIVE)') as CheckpointResult[])[0];
 }
 
 /**
@@ -110,7 +121,9 @@ export function openSqliteLog(options: SqliteEventLogOptions, isOpen: () => bool
       },
     });
     const threaded = openThreaded(db, options, degraded, tables, { ...index, appended }, appender);
-    return { ...tables, ...index, db, lock, epoch, appender, threaded, commitHealth };
+    const wal = new WalWatch(`${options.path}-wal`, () => walCheckpoint(db), notice);
+    const guarded = lock === null ? null : guardedLock(lock, wal);
+    return { ...tables, ...index, db, lock: guarded, epoch, appender, threaded, commitHealth };
   } catch (error) {
     // Hint: only a log that cannot even be read gets here (derived state has its own fallbacks); never a raw stack.
     db.close();

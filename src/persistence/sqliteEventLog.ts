@@ -90,6 +90,8 @@ export class SqliteEventLog implements EventLog {
   appendGroups(groups: readonly (readonly EventInput[])[]): GroupOutcome[] {
     let outcomes: GroupOutcome[];
     try {
+      // Hint: a lock another server took, or a WAL removed under the log, makes any commit unsafe.
+      if (this.lock?.problem) throw new Error(this.lock.problem);
       outcomes = this.threaded === null ? this.appender.commit(groups) : this.threaded.commitSync(groups);
     } catch (error) {
       throw this.commitFailed(error);
@@ -225,7 +227,7 @@ export class SqliteEventLog implements EventLog {
 
   /** The asynchronous append: on the writer thread when there is one, else over appendGroups. */
   commit(groups: readonly (readonly EventInput[])[]): Promise<GroupOutcome[]> {
-    if (this.threaded !== null) {
+    if (this.threaded !== null && !this.lock?.problem) {
       return this.threaded.commit(groups).then(
         (outcomes) => {
           this.commitSucceeded();
@@ -236,11 +238,8 @@ export class SqliteEventLog implements EventLog {
         },
       );
     }
-    try {
-      return Promise.resolve(this.appendGroups(groups));
-    } catch (error) {
-      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
-    }
+    // Hint: appendGroups throwing (a LogWriteError) rejects the promise.
+    return new Promise((resolve) => resolve(this.appendGroups(groups)));
   }
 
   /** Test hook: end the writer thread abruptly, as a crash of it would (no-op without one). */
