@@ -1,30 +1,12 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { PassThrough, Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CliError } from '../src/cli/command.js';
 import { StatsReply } from '../src/cli/replySchemas.js';
 import { getJson } from '../src/cli/restClient.js';
-import { runCli } from '../src/cli/runCli.js';
+import { cli } from './support/cliRun.js';
 
 /** What `event-pipeline` does when --url points at something that is not a working pipeline. */
-
-interface CliRun {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-async function cli(args: readonly string[]): Promise<CliRun> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  stdout.on('data', (chunk: Buffer) => out.push(chunk));
-  stderr.on('data', (chunk: Buffer) => err.push(chunk));
-  const code = await runCli(args, { stdout, stderr, stdin: Readable.from(['']), env: {} });
-  return { code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
-}
 
 const servers: Server[] = [];
 

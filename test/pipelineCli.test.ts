@@ -2,21 +2,14 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runCli } from '../src/cli/runCli.js';
 import { stablePort } from './support/childServer.js';
+import { type CliRun, cli } from './support/cliRun.js';
 import { readLog } from './support/restartableServer.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
 
 const CLI_JS = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url));
-
-interface CliRun {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
 
 /** Run the built CLI as a child process to completion (killed after 30 s) with `input` on stdin. */
 function binary(args: readonly string[], input = '', env: Record<string, string> = {}): Promise<CliRun> {
@@ -36,26 +29,6 @@ function binary(args: readonly string[], input = '', env: Record<string, string>
       resolve({ code, stdout, stderr });
     }),
   );
-}
-
-/**
- * Run the CLI in this process: the same `runCli` the binary's main.ts calls, on in-memory stdin, stdout, stderr and
- * environment. Hint: a child process costs ~0.25 s of CPU to start; the binary itself (exit codes through
- * process.exitCode, signals, serve and bench) is still run as a child by `binary` above.
- */
-async function cli(
-  args: readonly string[],
-  input: string | Buffer = '',
-  env: Record<string, string> = {},
-): Promise<CliRun> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  stdout.on('data', (chunk: Buffer) => out.push(chunk));
-  stderr.on('data', (chunk: Buffer) => err.push(chunk));
-  const code = await runCli(args, { stdout, stderr, stdin: Readable.from([input]), env: { ...env } });
-  return { code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
 }
 
 const servers: TestServer[] = [];
