@@ -68,6 +68,20 @@ describe('SqliteEventLog with a writer thread', () => {
     expect(appended(await reopened.commit([[input('e')]]))).toEqual([acked.length + 1]);
   });
 
+  it('rejects a commit the dying writer thread never answered as uncertain (it may have landed), not as not committed', async () => {
+    const { log } = open();
+    // The crash is queued ahead of the commit: the thread ends without answering it.
+    log.crashWriterForTest();
+    const failure = await log.commit([[input('a')]]).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(LogWriteError);
+    expect((failure as LogWriteError).uncertain).toBe(true);
+    expect((failure as LogWriteError).message).toMatch(/^the log writer thread exited .*the commit may have landed$/);
+    // Once the thread is known dead, a commit is never sent: certainly not committed.
+    const refused = await log.commit([[input('b')]]).catch((error: unknown) => error);
+    expect((refused as LogWriteError).uncertain).toBe(false);
+    log.close();
+  });
+
   it('settles commits in flight before deleteBefore and close, so the head is never saved backwards', async () => {
     const { log, path } = open();
     const pending = log.commit([[input('a'), input('b'), input('c')]]);

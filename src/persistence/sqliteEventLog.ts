@@ -30,14 +30,14 @@ import { DEFAULT_INDEX_CHUNK, type SqliteEventLogOptions } from './sqliteEventLo
 import { lazyStatement, valueStatement } from './sqlRows.js';
 import type { ThreadedAppender } from './threadedAppender.js';
 import { logStats, type TypeStats } from './typeStats.js';
+import { WriterLostError } from './writerThread.js';
 
 export type { Durability } from './logFile.js';
 export type { SqliteEventLogOptions } from './sqliteEventLogOptions.js';
 
 /**
- * The event log over better-sqlite3: a façade over its parts (openSqliteLog opens them): meta and head (logMeta),
- * the group commit (logAppender: producer-id resolution, then the row writer), the derived index and its reader
- * (derivedIndex, eventReader), type stats, retention and the session status store.
+ * The event log over better-sqlite3: a façade over its parts (openSqliteLog opens them): meta and head, the group
+ * commit (logAppender), the derived index and reader, type stats, retention and the session status store.
  *
  * Hint: measured on this machine, secondary indexes maintained per 1,000-row commit cut appends from ~270k/s to
  * ~25-40k/s (random-key B-tree pages dirtied every commit), and even sorted bulk builds cost ~6 µs/row. So the
@@ -108,7 +108,9 @@ export class SqliteEventLog implements EventLog {
 
   protected commitFailed(error: unknown): LogWriteError {
     this.commitHealth.failed(openFailureReason(error));
-    return new LogWriteError('append failed; nothing was committed', { cause: error });
+    const uncertain = error instanceof WriterLostError;
+    const message = uncertain ? error.message : 'append failed; nothing was committed';
+    return new LogWriteError(message, { cause: error, uncertain });
   }
 
   indexTail(): void {
@@ -238,7 +240,6 @@ export class SqliteEventLog implements EventLog {
         },
       );
     }
-    // Hint: appendGroups throwing (a LogWriteError) rejects the promise.
     return new Promise((resolve) => resolve(this.appendGroups(groups)));
   }
 

@@ -68,6 +68,11 @@ export class WriterCommitError extends Error {
   }
 }
 
+/** The writer ended, or stopped answering, with this commit unanswered: it may have landed before that. */
+export class WriterLostError extends Error {
+  override readonly name = 'WriterLostError';
+}
+
 /** A started writer: its worker, the session's reply channel and signal, and the listeners to drop on release. */
 interface Started {
   readonly worker: Worker;
@@ -194,7 +199,7 @@ export class WriterThread {
     const failed = [...this.waiting.values()];
     this.waiting.clear();
     this.started?.port.unref();
-    for (const done of failed) done(new Error(reason));
+    for (const done of failed) done(new WriterLostError(`${reason} before answering; the commit may have landed`));
   }
 
   /** Test hook: end the thread abruptly, as a crash would (starting it first if it has not started). */
