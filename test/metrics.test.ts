@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, event, JSON_TYPE, publish } from './support/httpCall.js';
 import { type Family, parsePrometheusText, sampleValue } from './support/promText.js';
@@ -138,6 +139,19 @@ describe('pipeline_publish_errors_total reasons', () => {
 });
 
 describe('/metrics behind auth, and refusals', () => {
+  it('reports pipeline_ready 1, and 0 once the log cannot be written (its -wal removed), as /readiness does', async () => {
+    const t = await startTestServer();
+    try {
+      expect(sampleValue(await scrape(t), 'pipeline_ready', {})).toBe(1);
+      rmSync(`${t.config.databasePath}-wal`);
+      t.server.sweep();
+      expect(sampleValue(await scrape(t), 'pipeline_ready', {})).toBe(0);
+      expect((await call(`${t.base}/readiness`)).status).toBe(503);
+    } finally {
+      await t.stop();
+    }
+  });
+
   it('needs the API key with REQUIRE_AUTH=true, counts failed keys and rate-limit refusals', async () => {
     const ts = await startTestServer({ REQUIRE_AUTH: 'true', API_KEY: 'k', RATE_LIMIT_QUERY: '1/minute' });
     try {

@@ -1,19 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { CommitEnd, PipelineMetrics } from '../actors/pipelineMetrics.js';
-import type { RouterStats } from '../actors/pipelinePort.js';
-import type { SubscriberListing } from '../actors/subscriberSummary.js';
-
-/** What /metrics reads at scrape time (the Pipeline and the log implement these). */
-export interface MetricsSources {
-  stats(): RouterStats;
-  headOffset(): number;
-  /** GET /subscribers' figures: counts by mode, and (limit 1) the most lagging subscriber, so both agree. */
-  subscribers(limit: number): SubscriberListing;
-  sessionsPassivated(): number;
-  /** Offsets appended but not yet in the derived index (served from memory meanwhile). */
-  unindexedCount(): number;
-}
+import { type MetricsSources, registerScrapeMetrics } from './scrapeMetrics.js';
 
 /** Which WebSocket endpoint. */
 export type WsEndpoint = 'publish' | 'subscribe';
@@ -28,12 +16,6 @@ export type PublishErrorReason =
   | 'rate_limited'
   | 'unavailable'
   | 'internal';
-
-/** Set a counter that mirrors a running total kept elsewhere (prom-client counters have no `set`). */
-function mirror(counter: Counter, total: number): void {
-  counter.reset();
-  counter.inc(total);
-}
 
 /**
  * One server's Prometheus registry (never the global one, so several servers in a process do not clash). Counters
@@ -102,7 +84,7 @@ export class ServerMetrics implements PipelineMetrics {
     this.slowConsumerCloses = counter('pipeline_slow_consumer_closes_total', 'Subscribers closed with 4008');
     this.rateLimited = counter('pipeline_rate_limit_refusals_total', '429 refusals, by limit', ['limit']);
     this.authFailures = counter('pipeline_auth_failures_total', 'Requests and upgrades refused for the API key');
-    this.scrapeTimeMetrics(registers);
+    registerScrapeMetrics(registers, (pick, fallback) => (this.sources === null ? fallback : pick(this.sources)));
   }
 
   /** Where scrape-time figures come from; set once the pipeline exists. */
@@ -159,91 +141,5 @@ export class ServerMetrics implements PipelineMetrics {
   /** The Prometheus text of every metric. */
   scrape(): Promise<string> {
     return this.registry.metrics();
-  }
-
-  private scrapeTimeMetrics(registers: Registry[]): void {
-    const read = <T>(pick: (sources: MetricsSources) => T, fallback: T): T =>
-      this.sources === null ? fallback : pick(this.sources);
-    new Counter({
-      name: 'pipeline_group_commits_total',
-      help: 'Group commits that reached the log',
-      registers,
-      collect() {
-        mirror(
-          this,
-          read((s) => s.stats().group_commits, 0),
-        );
-      },
-    });
-    new Gauge({
-      name: 'pipeline_pending_events',
-      help: 'Events accepted and waiting for the next group commit',
-      registers,
-      collect() {
-        this.set(read((s) => s.stats().queue_size, 0));
-      },
-    });
-    new Gauge({
-      name: 'pipeline_head_offset',
-      help: 'Offset of the newest event in the log',
-      registers,
-      collect() {
-        this.set(read((s) => s.headOffset(), 0));
-      },
-    });
-    new Gauge({
-      name: 'pipeline_index_unindexed_offsets',
-      help: 'Index build lag: offsets appended but not yet in the derived index',
-      registers,
-      collect() {
-        this.set(read((s) => s.unindexedCount(), 0));
-      },
-    });
-    new Gauge({
-      name: 'pipeline_session_actors',
-      help: 'Session actors in memory',
-      registers,
-      collect() {
-        this.set(read((s) => s.stats().active_sessions, 0));
-      },
-    });
-    new Counter({
-      name: 'pipeline_session_passivations_total',
-      help: 'Session actors passivated (idle past SESSION_IDLE_MS, over MAX_ACTIVE_SESSIONS, or failed)',
-      registers,
-      collect() {
-        mirror(
-          this,
-          read((s) => s.sessionsPassivated(), 0),
-        );
-      },
-    });
-    this.subscriberMetrics(registers, read);
-  }
-
-  private subscriberMetrics(
-    registers: Registry[],
-    read: <T>(pick: (sources: MetricsSources) => T, fallback: T) => T,
-  ): void {
-    new Gauge({
-      name: 'pipeline_subscribers',
-      help: 'Subscribers by mode: awaiting_config (no subscribe message yet), replaying, live, lagging',
-      labelNames: ['mode'],
-      registers,
-      collect() {
-        const listing = read((s) => s.subscribers(1), null);
-        if (listing === null) return;
-        for (const [mode, count] of Object.entries(listing.by_mode)) this.set({ mode }, count);
-      },
-    });
-    new Gauge({
-      name: 'pipeline_subscriber_lag_max_offsets',
-      help: 'The largest subscriber lag as GET /subscribers reports it: head offset minus the last offset sent',
-      registers,
-      collect() {
-        // Hint: the listing puts the most lagging subscriber first (lag as GET /subscribers defines it).
-        this.set(read((s) => s.subscribers(1).subscribers[0]?.lag ?? 0, 0));
-      },
-    });
   }
 }

@@ -86,6 +86,7 @@ function operatorSurface(
     subscribers: (limit) => pipeline.subscribers(limit),
     sessionsPassivated: () => pipeline.sessionsPassivated(),
     unindexedCount: () => log.unindexedCount(),
+    health: () => pipeline.health(),
   });
   return new RequestLog({
     logger,
