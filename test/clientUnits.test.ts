@@ -773,6 +773,42 @@ describe('Subscription on scripted sockets and a manual clock', () => {
     await sub.close();
   });
 
+  it('tells a retention notice where its gap is: after the records received before it have been handed out', async () => {
+    FakeSocket.all = [];
+    const scheduler = new ManualScheduler();
+    const notices: string[] = [];
+    const sub = subscribe({
+      url: 'http://test',
+      WebSocket: FakeSocket,
+      scheduler,
+      from: 1,
+      idleTimeoutMs: 0,
+      onNotice: (notice) => notices.push(`${notice.kind}: ${notice.message}`),
+    });
+    await scheduler.advance(0);
+    const socket = FakeSocket.all[0]!;
+    socket.open();
+    socket.reply({ status: 'subscribed', subscriber_id: 's', head_offset: 20, epoch: 'e1', from_offset: 1 });
+    socket.onmessage?.({ data: JSON.stringify([1, 2, 3].map(record)) });
+    socket.reply({ type: 'retention', message: 'offsets 4-9 were deleted', first_available_offset: 10 });
+    socket.onmessage?.({ data: JSON.stringify([10, 11].map(record)) });
+    const iterator = sub[Symbol.asyncIterator]();
+    const seen: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const offset = ((await iterator.next()).value as EventRecord).offset;
+      seen.push(`${offset} after ${notices.length} notice(s)`);
+    }
+    expect(seen).toEqual([
+      '1 after 0 notice(s)',
+      '2 after 0 notice(s)',
+      '3 after 0 notice(s)',
+      '10 after 1 notice(s)',
+      '11 after 1 notice(s)',
+    ]);
+    expect(notices).toEqual(['retention: offsets 4-9 were deleted']);
+    await sub.close();
+  });
+
   it('backs off at least half a second after 1013, resumes after a checkpoint, and fails with LogReplacedError on a new epoch', async () => {
     FakeSocket.all = [];
     const scheduler = new ManualScheduler();

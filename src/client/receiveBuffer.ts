@@ -1,3 +1,4 @@
+import type { SubscriptionNotice } from './subscriptionAck.js';
 import type { EventRecord } from './types.js';
 
 /** A received record, or a checkpoint: the server has scanned up to `checkpoint` with nothing more to send. */
@@ -7,8 +8,11 @@ export type ReceivedItem = EventRecord | { readonly checkpoint: number };
 export class ReceiveBuffer {
   /** The next offset to ask the server for, or null before the first ack of a head start. */
   next: number | null = null;
-  private readonly items: ReceivedItem[] = [];
+  private readonly items: (ReceivedItem | { readonly notice: SubscriptionNotice })[] = [];
   private waiter: (() => void) | null = null;
+
+  /** `onNotice` gets each notice queued with addNotice once the items before it have been handed out. */
+  constructor(private readonly onNotice: (notice: SubscriptionNotice) => void) {}
 
   /** Items waiting to be handed out. */
   get length(): number {
@@ -33,16 +37,29 @@ export class ReceiveBuffer {
     return true;
   }
 
+  /**
+   * Queue a notice behind the items received so far. Hint: the server sends a retention notice right before its gap;
+   * told on arrival, a consumer would mark the gap while records before it were still to come.
+   */
+  addNotice(notice: SubscriptionNotice): void {
+    this.items.push({ notice });
+    this.wake();
+  }
+
   /** Remove every item waiting (records of a log that was replaced); returns how many records there were. */
   clear(): number {
-    const records = this.items.filter((item) => !('checkpoint' in item)).length;
+    const records = this.items.filter((item) => 'offset' in item).length;
     this.items.length = 0;
     return records;
   }
 
-  /** The oldest item, removed. */
+  /** The oldest record or checkpoint, removed; notices before it go to `onNotice` on the way. */
   shift(): ReceivedItem | undefined {
-    return this.items.shift();
+    for (let item = this.items.shift(); item !== undefined; item = this.items.shift()) {
+      if (!('notice' in item)) return item;
+      this.onNotice(item.notice);
+    }
+    return undefined;
   }
 
   /** Resolves at the next `wake`. */

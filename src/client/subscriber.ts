@@ -21,7 +21,7 @@ export type { LogReplacedChoice, SubscribeOptions } from './subscribeOptions.js'
 /** A resumable subscription: an async iterable of records in offset order, with no gap and no duplicate. */
 export class Subscription implements AsyncIterable<EventRecord> {
   private readonly scheduler: Scheduler;
-  private readonly buffer = new ReceiveBuffer();
+  private readonly buffer = new ReceiveBuffer((notice) => this.options.onNotice?.(notice));
   private socket: WebSocketLike | null = null;
   private epoch: string | null = null;
   private readonly tracker: PositionTracker;
@@ -125,7 +125,7 @@ export class Subscription implements AsyncIterable<EventRecord> {
     if (frame.kind === 'ack') this.onAck(frame.ack, socket);
     else if (frame.kind === 'records') this.onRecords(frame.records);
     else if (frame.kind === 'checkpoint') this.onCheckpoint(frame.offset);
-    else if (frame.kind === 'retention') this.notice('retention', frame.message);
+    else if (frame.kind === 'retention') this.buffer.addNotice({ kind: 'retention', message: frame.message });
     else if (frame.kind === 'error' && !this.acked) {
       // Hint: "at capacity" and a refusal marked retryable mean retry later, whatever close follows; others are final.
       if (frame.retryable || /capacity/i.test(frame.message)) return { message: frame.message, retryable: true };
