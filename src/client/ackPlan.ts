@@ -40,7 +40,12 @@ export function ackPlan(
     const received = epoch === null || next === null ? 0 : next - 1;
     after = Math.max(ack.head_offset + 1, received + 1);
     const message = ack.beyond_head.message ?? 'from_offset beyond the head';
-    const skipped = received > ack.head_offset ? `; offsets up to ${received} were received already: skipped` : '';
+    // Hint: the same epoch behind what was received means the log went back (say, a backup restored after a kill -9):
+    // offsets handed out again would be other events, so the notice says what it skips and why.
+    const skipped =
+      received > ack.head_offset
+        ? `; offsets up to ${received} were received already under this epoch (the log went back; restored from an older copy?): skipped`
+        : '';
     notices.push({ kind: 'beyond_head', message: message + skipped });
   }
   if (ack.retention?.truncated === true) {
