@@ -737,6 +737,25 @@ const record = (offset: number): EventRecord => ({
   timestamp: '2026-12-01T00:00:00.000Z',
 });
 
+/** A subscription from offset 1 on a scripted, opened socket and a manual clock; its notices as "kind: message". */
+async function scriptedFromStart() {
+  FakeSocket.all = [];
+  const scheduler = new ManualScheduler();
+  const notices: string[] = [];
+  const sub = subscribe({
+    url: 'http://test',
+    WebSocket: FakeSocket,
+    scheduler,
+    from: 1,
+    idleTimeoutMs: 0,
+    onNotice: (notice) => notices.push(`${notice.kind}: ${notice.message}`),
+  });
+  await scheduler.advance(0);
+  const socket = FakeSocket.all[0]!;
+  socket.open();
+  return { sub, scheduler, notices, socket };
+}
+
 describe('Subscription on scripted sockets and a manual clock', () => {
   it('lets go of the socket when its buffer is full and resumes from the next offset once the consumer drains it', async () => {
     FakeSocket.all = [];
@@ -774,20 +793,7 @@ describe('Subscription on scripted sockets and a manual clock', () => {
   });
 
   it('tells a retention notice where its gap is: after the records received before it have been handed out', async () => {
-    FakeSocket.all = [];
-    const scheduler = new ManualScheduler();
-    const notices: string[] = [];
-    const sub = subscribe({
-      url: 'http://test',
-      WebSocket: FakeSocket,
-      scheduler,
-      from: 1,
-      idleTimeoutMs: 0,
-      onNotice: (notice) => notices.push(`${notice.kind}: ${notice.message}`),
-    });
-    await scheduler.advance(0);
-    const socket = FakeSocket.all[0]!;
-    socket.open();
+    const { sub, notices, socket } = await scriptedFromStart();
     socket.reply({ status: 'subscribed', subscriber_id: 's', head_offset: 20, epoch: 'e1', from_offset: 1 });
     socket.onmessage?.({ data: JSON.stringify([1, 2, 3].map(record)) });
     socket.reply({ type: 'retention', message: 'offsets 4-9 were deleted', first_available_offset: 10 });
@@ -849,20 +855,7 @@ describe('Subscription on scripted sockets and a manual clock', () => {
   });
 
   it('on beyond_head under a confirmed epoch, skips what it received already instead of handing it out twice', async () => {
-    FakeSocket.all = [];
-    const scheduler = new ManualScheduler();
-    const notices: string[] = [];
-    const sub = subscribe({
-      url: 'http://test',
-      WebSocket: FakeSocket,
-      scheduler,
-      from: 1,
-      idleTimeoutMs: 0,
-      onNotice: (notice) => notices.push(`${notice.kind}: ${notice.message}`),
-    });
-    await scheduler.advance(0);
-    const first = FakeSocket.all[0]!;
-    first.open();
+    const { sub, scheduler, notices, socket: first } = await scriptedFromStart();
     first.reply({ status: 'subscribed', subscriber_id: 's', head_offset: 50, epoch: 'e1', from_offset: 1 });
     first.onmessage?.({ data: JSON.stringify(Array.from({ length: 50 }, (_, i) => record(i + 1))) });
     const iterator = sub[Symbol.asyncIterator]();
