@@ -17,8 +17,8 @@ export interface LogLock {
   readonly problem: string | null;
 }
 
-/** The lock file's inode, or null when there is none at `path`. */
-function inodeAt(path: string): number | null {
+/** The file's inode, or null when there is none at `path`. */
+export function inodeAt(path: string): number | null {
   try {
     return statSync(path).ino;
   } catch {

@@ -66,8 +66,12 @@ function tryWrite(write: () => void): boolean {
   }
 }
 
-/** One passive checkpoint of the log (no waiting on readers). */
-function walCheckpoint(db: Database.Database): CheckpointResult | undefined {
+/**
+ * One passive checkpoint of the log (no waiting on readers). Hint: commits in flight on the writer thread land first
+ * (their acks follow), so no commit is acked after the copy.
+ */
+function walCheckpoint(db: Database.Database, threaded: ThreadedAppender | null): CheckpointResult | undefined {
+  threaded?.settle();
   return (db.pragma('wal_checkpoint(PASSIVE)') as CheckpointResult[])[0];
 }
 
@@ -121,7 +125,7 @@ export function openSqliteLog(options: SqliteEventLogOptions, isOpen: () => bool
       },
     });
     const threaded = openThreaded(db, options, degraded, tables, { ...index, appended }, appender);
-    const wal = new WalWatch(`${options.path}-wal`, () => walCheckpoint(db), notice);
+    const wal = new WalWatch(`${options.path}-wal`, () => walCheckpoint(db, threaded), notice);
     const guarded = lock === null ? null : guardedLock(lock, wal);
     return { ...tables, ...index, db, lock: guarded, epoch, appender, threaded, commitHealth };
   } catch (error) {

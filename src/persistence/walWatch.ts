@@ -1,22 +1,12 @@
-import { statSync } from 'node:fs';
 import type { CheckpointResult } from './chunkIndexer.js';
-import type { LogLock } from './logLock.js';
-
-/** The file's inode, or null when there is none at `path`. */
-function inodeAt(path: string): number | null {
-  try {
-    return statSync(path).ino;
-  } catch {
-    return null;
-  }
-}
+import { inodeAt, type LogLock } from './logLock.js';
 
 /**
  * Watches the log's write-ahead log file (`<path>-wal`). Hint: SQLite keeps writing to its open handle of a deleted
  * WAL, so commits still succeed, but a kill -9 then frees that file and every commit since the last checkpoint is
  * lost (a probe lost all 8 acked events and got a new epoch). Once the file at the path is gone or another, the
- * commits acknowledged so far are copied into the database file (a checkpoint, retried until complete), and `problem`
- * says why the log takes no more commits until a restart recreates the WAL.
+ * commits acknowledged so far are copied into the database file (`checkpoint` first lets commits in flight land, so
+ * none is acked after the copy), and `problem` says why the log takes no more commits until a restart makes a new WAL.
  */
 export class WalWatch {
   problem: string | null = null;
@@ -45,17 +35,21 @@ export class WalWatch {
         '(stop it with SIGTERM, not kill -9, then start it again)';
       this.notice(this.problem);
     }
-    if (!this.copied) this.copy();
+    this.copy();
   }
 
+  /** Copy what the deleted WAL holds into the database file; at every keep, as status saves may still land there. */
   private copy(): void {
+    let complete = false;
     try {
       const result = this.checkpoint();
-      this.copied = result !== undefined && result.busy === 0 && result.checkpointed === result.log;
+      complete = result !== undefined && result.busy === 0 && result.checkpointed === result.log;
     } catch {
       // retried at the next keep
     }
-    if (this.copied) this.notice(`the commits acknowledged before ${this.path} was removed are in the database file`);
+    if (complete && !this.copied)
+      this.notice(`the commits acknowledged before ${this.path} was removed are in the database file`);
+    this.copied ||= complete;
   }
 }
 
