@@ -50,9 +50,16 @@ export class LogMeta {
   }
 }
 
-/** Read the head at open. Offsets are never reused: next_offset is persisted with every commit, the max row backs it up. */
+/**
+ * Read the head at open. Offsets are never reused: next_offset is persisted with every commit, the max row backs it up.
+ * Hint: one subquery per bound reads only the b-tree's two ends; `SELECT MAX(offset), MIN(offset)` scans every page,
+ * and took a garbled offset on a damaged page in the middle for the head (later publishes got offsets past it).
+ */
 export function readHead(db: Database.Database, meta: LogMeta): LogHead {
-  const [bounds] = selectTuples<[number | null, number | null]>(db, 'SELECT MAX(offset), MIN(offset) FROM events');
+  const [bounds] = selectTuples<[number | null, number | null]>(
+    db,
+    'SELECT (SELECT MAX(offset) FROM events), (SELECT MIN(offset) FROM events)',
+  );
   const [max, min] = bounds ?? [null, null];
   const next = Math.max(Number(meta.get('next_offset') ?? 1), (max ?? 0) + 1);
   const [newest] = selectTuples<[number]>(db, 'SELECT ts FROM events ORDER BY offset DESC LIMIT 1');

@@ -1,0 +1,77 @@
+import { closeSync, openSync, readSync, writeSync } from 'node:fs';
+import Database from 'better-sqlite3';
+
+/** A leaf page of the `events` table and the offsets its cells hold. */
+export interface EventsLeaf {
+  readonly page: number;
+  readonly pageSize: number;
+  readonly from: number;
+  readonly to: number;
+}
+
+/**
+ * The leaf page of `events` that holds `offset`, read with SQLite's dbstat table (the log must be closed, so its WAL
+ * is copied in, and hold offsets from 1 without gaps).
+ */
+export function eventsLeafOf(path: string, offset: number): EventsLeaf {
+  const db = new Database(path, { readonly: true });
+  try {
+    const pageSize = Number(db.pragma('page_size', { simple: true }));
+    const leaves = db
+      .prepare<[], { pageno: number; ncell: number }>(
+        "SELECT pageno, ncell FROM dbstat WHERE name = 'events' AND pagetype = 'leaf' ORDER BY path",
+      )
+      .all();
+    let from = 1;
+    for (const { pageno, ncell } of leaves) {
+      if (offset < from + ncell) return { page: pageno, pageSize, from, to: from + ncell - 1 };
+      from += ncell;
+    }
+    throw new Error(`no leaf of events holds offset ${offset}`);
+  } finally {
+    db.close();
+  }
+}
+
+/** Read `length` bytes at `at` within a page. */
+function readAt(path: string, leaf: EventsLeaf, at: number, length: number): Buffer {
+  const fd = openSync(path, 'r');
+  try {
+    const bytes = Buffer.alloc(length);
+    readSync(fd, bytes, 0, length, (leaf.page - 1) * leaf.pageSize + at);
+    return bytes;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Overwrite bytes at `at` within a page, in place (as a bad disk sector or a stray write would). */
+export function writeAt(path: string, leaf: EventsLeaf, at: number, bytes: Uint8Array): void {
+  const fd = openSync(path, 'r+');
+  try {
+    writeSync(fd, bytes, 0, bytes.length, (leaf.page - 1) * leaf.pageSize + at);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The length of the SQLite varint at the start of `bytes`. */
+function varintLength(bytes: Buffer): number {
+  let length = 1;
+  while (length < 9 && (bytes[length - 1]! & 0x80) !== 0) length++;
+  return length;
+}
+
+/**
+ * Garble the rowid (the offset) of the leaf's first cell into the largest value of the same length, so the page
+ * still parses: a read sees that offset out of order, and only an integrity check notices.
+ */
+export function garbleFirstOffset(path: string, leaf: EventsLeaf): void {
+  const cell = readAt(path, leaf, 8, 2).readUInt16BE(0);
+  const head = readAt(path, leaf, cell, 18);
+  const sizeLength = varintLength(head);
+  const idLength = varintLength(head.subarray(sizeLength));
+  const garbled = Buffer.alloc(idLength, 0xff);
+  garbled[idLength - 1] = 0x7f;
+  writeAt(path, leaf, cell + sizeLength, garbled);
+}
