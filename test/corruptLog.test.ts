@@ -1,8 +1,12 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { eventsLeafOf, garbleFirstOffset } from './support/corruptPage.js';
-import { event, getJson, publish } from './support/httpCall.js';
+import { SqliteEventLog } from '../src/persistence/sqliteEventLog.js';
+import { offsetIds } from '../src/protocol/offsetIds.js';
+import { CapturingLogger } from './support/capturingLogger.js';
+import { eventsLeafOf, garbleFirstOffset, writeAt } from './support/corruptPage.js';
+import { type EventRecord, event, getJson, publish } from './support/httpCall.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
+import { WsClient } from './support/wsClient.js';
 
 const EVENTS = 1000;
 
@@ -22,8 +26,14 @@ describe('a log with a damaged page', () => {
     await t.close();
     return join(t.dir, 'events.db');
   };
-  const restart = async () => {
-    t = await startTestServer({}, {}, t.dir);
+  const restart = async (logger?: CapturingLogger) => {
+    t = await startTestServer({}, logger === undefined ? {} : { logger }, t.dir);
+  };
+  /** Index every offset (chunks of 100), so the open reads none of the pages in the middle of `events`. */
+  const indexAll = (path: string) => {
+    const log = new SqliteEventLog({ path, newId: offsetIds('evt_'), newEpoch: () => 'unused', indexChunk: 100 });
+    log.indexTail();
+    log.close();
   };
 
   it('keeps its head when a page in the middle holds a garbled offset (the open reads only the ends)', async () => {
@@ -36,5 +46,52 @@ describe('a log with a damaged page', () => {
     const next = await publish(t.base, event());
     expect(next.status).toBe(201);
     expect(next.body.offset).toBe(EVENTS + 1);
+  });
+
+  it('names the file and the offset when a read meets a damaged page: REST 500, /readiness 503, a replay closed 1011', async () => {
+    const path = await stoppedLog();
+    indexAll(path);
+    const leaf = eventsLeafOf(path, EVENTS / 2);
+    writeAt(path, leaf, 0, new Uint8Array([0])); // no b-tree page has type 0: SQLite reads it as corrupt
+    const logger = new CapturingLogger();
+    await restart(logger);
+    const corrupt = new RegExp(`the log ${path} is corrupt: a read from offset ${leaf.from} met a damaged page`);
+
+    const page = await getJson<{ detail: string }>(t.base, `/events?order=asc&after_offset=${leaf.from - 1}`);
+    expect(page.status).toBe(500);
+    expect(page.body.detail).toMatch(corrupt);
+    const ready = await getJson<{ ready: boolean; reason: string }>(t.base, '/readiness');
+    expect(ready.status).toBe(503);
+    expect(ready.body.reason).toMatch(corrupt);
+    expect(logger.lines.filter((l) => l.level === 'warn').map((l) => l.obj.msg ?? l.msg)).toEqual([
+      expect.stringMatching(corrupt),
+    ]);
+
+    // A replay stops where the damage is, and says so: the reader knows from which offset it missed records.
+    const client = await WsClient.open(`${t.wsBase}/ws/subscribe`);
+    const offsets: number[] = [];
+    client.stream((text) => {
+      const message = JSON.parse(text) as { offset?: number };
+      if (message.offset !== undefined) offsets.push(message.offset);
+    });
+    client.send({ from_offset: 1 });
+    const closed = await client.closed;
+    expect(offsets).toEqual(Array.from({ length: offsets.length }, (_, i) => i + 1));
+    expect(closed).toEqual({
+      code: 1011,
+      reason: `log corrupt: reading from offset ${offsets.length + 1} failed; restore a backup`,
+    });
+    expect(offsets.length).toBeLessThan(leaf.from);
+
+    // A keyed read across the damage blames the log, not the derived index.
+    expect((await getJson(t.base, '/events?session_id=s1&order=asc&limit=1000')).status).toBe(500);
+    expect(logger.lines.some((l) => String(l.msg).includes('index unreadable'))).toBe(false);
+
+    // Publishes are still acked, and kept.
+    const next = await publish(t.base, event({ id: 'after-damage' }));
+    expect(next.body.offset).toBe(EVENTS + 1);
+    await t.close();
+    await restart();
+    expect((await getJson<EventRecord>(t.base, '/events/after-damage')).body.offset).toBe(EVENTS + 1);
   });
 });

@@ -1,4 +1,5 @@
 import { createActor, enqueueActions, setup } from 'xstate';
+import { LogCorruptError } from '../persistence/eventLog.js';
 import { errorMessage } from '../protocol/serverMessages.js';
 import { commitJson } from './commitRouter.js';
 import { SESSION_ACTOR_PREFIX } from './sessionRegistry.js';
@@ -135,8 +136,11 @@ export const supervisorMachine = setup({
         children.delete(event.actorId);
         parts.router.forget(event.actorId);
         if ('error' in event) {
-          parts.logger.error({ err: event.error, subscriber_id: event.actorId }, 'subscriber actor failed; closing');
-          endSocket(child.socket, 1011, 'internal error');
+          // Hint: a replay that met a damaged page says where it stopped, so the reader knows it missed the rest.
+          const damaged = event.error instanceof LogCorruptError;
+          const failed = damaged ? `subscriber closed: ${event.error.message}` : 'subscriber actor failed; closing';
+          parts.logger.error({ err: event.error, subscriber_id: event.actorId }, failed);
+          endSocket(child.socket, 1011, damaged ? event.error.closeReason : 'internal error');
         }
         parts.logger.info({ subscriber_id: event.actorId }, 'subscriber disconnected');
       });

@@ -1,4 +1,5 @@
 import type { Logger } from '../actors/logger.js';
+import { LogCorruptError } from '../persistence/eventLog.js';
 import { RetentionOvertookError } from '../protocol/queryPages.js';
 
 /** The one error type REST handlers throw; the central handler turns it into `{detail}` with its status. */
@@ -29,6 +30,14 @@ const REASONS: Record<number, string> = {
   500: 'Internal Server Error',
   503: 'Service Unavailable',
 };
+
+/**
+ * The `detail` of a 500 for an error no handler expected: no internals, except that a damaged page of the log (no bug
+ * of the server) is named with its file and the way out.
+ */
+export function internalDetail(error: unknown): string {
+  return error instanceof LogCorruptError ? error.message : 'Internal server error';
+}
 
 /** "201 Created" for uWS writeStatus. */
 export function statusLine(status: number): string {

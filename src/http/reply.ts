@@ -3,7 +3,7 @@ import type { Logger } from '../actors/logger.js';
 import { FIRST_AVAILABLE_HEADER } from '../protocol/eventQuery.js';
 import { IGNORED_FIELDS_HEADER } from '../protocol/publishMessage.js';
 import { IGNORED_PARAMS_HEADER } from '../protocol/queryParams.js';
-import { HttpError, logCutReply, statusLine } from './httpError.js';
+import { HttpError, internalDetail, logCutReply, statusLine } from './httpError.js';
 
 /** Headers every response carries (the old service's set). */
 const SECURITY_HEADERS: readonly [string, string][] = [
@@ -97,7 +97,7 @@ export class Reply {
       return;
     }
     this.options.logger.error({ err: error, path: this.options.path }, 'REST handler failed');
-    this.json(500, { detail: 'Internal server error' });
+    this.json(500, { detail: internalDetail(error) });
   }
 
   /** Send a response without a body. */

@@ -11,6 +11,7 @@ import { EventReader } from './eventReader.js';
 import { COLUMNS, type Row, toEvent } from './eventRows.js';
 import { IndexCoverage } from './indexCoverage.js';
 import { attachIndex, contiguousChunks } from './indexDatabase.js';
+import { LogDamage } from './logDamage.js';
 import type { LogHead } from './logMeta.js';
 import { tupleStatement } from './sqlRows.js';
 
@@ -74,7 +75,8 @@ export function openDerivedIndex(context: DerivedIndexContext): DerivedIndex {
     attached.nextChunk,
   );
   const bounds = { first: () => head.first, next: () => head.next };
-  const reader = new EventReader(db, coverage, bounds, context.isGeneratedId, context.onIndexUnreadable);
+  const damage = new LogDamage(context.path, context.notice);
+  const reader = new EventReader(db, coverage, bounds, context.isGeneratedId, context.onIndexUnreadable, damage);
   const onBuilt = (chunk: BuiltChunk) => {
     if (context.isOpen()) coverage.built(chunk);
   };

@@ -8,6 +8,7 @@ import { COLUMNS, offsetOfRecordJson, ROW_JSON_SQL, type Row, rowJson, rowJsonDa
 import { filterConditions } from './filterConditions.js';
 import type { IndexCoverage } from './indexCoverage.js';
 import { KeyedReader } from './keyedReader.js';
+import type { LogDamage } from './logDamage.js';
 import { TupleStatements, tupleStatement, ValueStatements, valueStatement } from './sqlRows.js';
 
 const EMPTY_FRAME = new Uint8Array(0);
@@ -45,6 +46,8 @@ export class EventReader {
     private readonly bounds: LogBounds,
     private readonly isGeneratedId: (id: string) => boolean,
     private readonly onIndexUnreadable: (error: unknown) => void,
+    /** Reads of `events` go through it: a damaged page fails them as a LogCorruptError and marks the log. */
+    readonly damage: LogDamage,
   ) {
     this.eventReads = new TupleStatements<Row>(db);
     this.jsonReads = new ValueStatements<string | null>(db);
@@ -62,7 +65,7 @@ export class EventReader {
   /** The event with this id (producer or generated), or null. */
   getById(id: string): StoredEvent | null {
     const fetch = (offset: number) => {
-      const row = this.byOffset.get(offset);
+      const row = this.damage.guard(offset, () => this.byOffset.get(offset));
       return row === undefined || row[1] !== id ? null : toEvent(row);
     };
     // Hint: the server's ids name their offset (offsetIds), so one read finds them, before any other lookup; the tail
@@ -79,14 +82,17 @@ export class EventReader {
     if (producer !== undefined) return fetch(producer);
     if (!generated || this.coverage.chunks.length === 0) return null;
     if (this.indexReadable) {
+      let hit: number | undefined;
       try {
-        const hit = this.keyed.indexedIdOffset(id);
-        return hit === undefined ? null : fetch(hit);
+        hit = this.keyed.indexedIdOffset(id);
       } catch (error) {
         this.indexFailed(error);
       }
+      // Hint: the log's own read is outside the try: a damaged log page is not the index's fault.
+      if (this.indexReadable) return hit === undefined ? null : fetch(hit);
     }
-    const row = this.idInLog.get(id, this.coverage.indexedUpTo);
+    const first = this.bounds.first();
+    const row = this.damage.guard(first, () => this.idInLog.get(id, this.coverage.indexedUpTo));
     return row === undefined ? null : toEvent(row);
   }
 
@@ -103,7 +109,7 @@ export class EventReader {
     let hi = this.bounds.next(); // answer in [lo, hi]
     while (lo < hi) {
       const mid = Math.floor((lo + hi) / 2);
-      const row = this.firstAtOrAfter.get(mid);
+      const row = this.damage.guard(mid, () => this.firstAtOrAfter.get(mid));
       if (row === undefined) {
         hi = mid;
         continue;
@@ -139,8 +145,11 @@ export class EventReader {
     const where = filterConditions(filter, '', params, null);
     params.push(limit);
     const range = `FROM events WHERE offset BETWEEN ? AND ?${where} ORDER BY offset LIMIT ?`;
-    const records = this.jsonReads.get(`SELECT ${ROW_JSON_SQL} ${range}`).all(...this.dayOf(lo), ...params);
-    if (records.includes(null)) return this.rowJsonPage(`SELECT ${COLUMNS} ${range}`, params);
+    const records = this.damage.guard(lo, () =>
+      this.jsonReads.get(`SELECT ${ROW_JSON_SQL} ${range}`).all(...this.dayOf(lo), ...params),
+    );
+    if (records.includes(null))
+      return this.damage.guard(lo, () => this.rowJsonPage(`SELECT ${COLUMNS} ${range}`, params));
     const texts = records as string[];
     return { records: texts, lastOffset: texts.length > 0 ? offsetOfRecordJson(texts[texts.length - 1]!) : null };
   }
@@ -155,15 +164,13 @@ export class EventReader {
     const lo = Math.max(fromOffset, this.bounds.first());
     const hi = Math.min(upTo, this.bounds.next() - 1);
     if (lo > hi) return { frame: EMPTY_FRAME, count: 0, lastOffset: null };
-    const params: unknown[] = [...this.dayOf(lo), lo, hi];
+    const params: unknown[] = [...this.damage.guard(lo, () => this.dayOf(lo)), lo, hi];
     const where = filterConditions(filter, '', params, null);
     params.push(limit);
-    const row = this.frameReads
-      .get(
-        `SELECT count(*), count(json), max(offset), CAST('[' || group_concat(json, ',') || ']' AS BLOB) FROM ` +
-          `(SELECT offset, ${ROW_JSON_SQL} AS json FROM events WHERE offset BETWEEN ? AND ?${where} ORDER BY offset LIMIT ?)`,
-      )
-      .get(...params);
+    const sql =
+      `SELECT count(*), count(json), max(offset), CAST('[' || group_concat(json, ',') || ']' AS BLOB) FROM ` +
+      `(SELECT offset, ${ROW_JSON_SQL} AS json FROM events WHERE offset BETWEEN ? AND ?${where} ORDER BY offset LIMIT ?)`;
+    const row = this.damage.guard(lo, () => this.frameReads.get(sql).get(...params));
     if (row === undefined || row[0] !== row[1]) return null;
     return row[0] === 0
       ? { frame: EMPTY_FRAME, count: 0, lastOffset: null }
@@ -198,8 +205,10 @@ export class EventReader {
     try {
       return this.keyed.select(key, filter, lo, hi, order, limit);
     } catch (error) {
+      // Hint: scan first: when the log itself is damaged the scan fails too, and the index is not to blame.
+      const events = this.scan(filter, lo, hi, order, limit);
       this.indexFailed(error);
-      return this.scan(filter, lo, hi, order, limit);
+      return events;
     }
   }
 
@@ -209,9 +218,7 @@ export class EventReader {
     const where = filterConditions(filter, '', params, null);
     params.push(limit);
     const sql = `SELECT ${COLUMNS} FROM events WHERE offset BETWEEN ? AND ?${where} ORDER BY offset ${order === 'asc' ? 'ASC' : 'DESC'} LIMIT ?`;
-    return this.eventReads
-      .get(sql)
-      .all(...params)
-      .map(toEvent);
+    const rows = this.damage.guard(order === 'asc' ? lo : hi, () => this.eventReads.get(sql).all(...params));
+    return rows.map(toEvent);
   }
 }

@@ -208,7 +208,7 @@ export class SqliteEventLog implements EventLog {
 
   health(): LogHealth {
     if (this.closed) return { writable: false, reason: 'log is closed' };
-    const dead = this.lock?.problem ?? this.threaded?.dead ?? null;
+    const dead = this.lock?.problem ?? this.threaded?.dead ?? this.reader.damage.problem;
     if (dead !== null) return { writable: false, reason: dead };
     return this.commitHealth.health();
   }

@@ -144,7 +144,12 @@ export const CLOSE_CODES: readonly { code: number; endpoint: 'both' | 'publish' 
     meaning:
       "no close frame (seen by the client): a message past uWS's per-message cap, a text frame that is not UTF-8, or the network",
   },
-  { code: 1011, endpoint: 'both', meaning: 'internal error (reason `ack dropped; acked through offset A` on publish)' },
+  {
+    code: 1011,
+    endpoint: 'both',
+    meaning:
+      'internal error (reason `ack dropped; acked through offset A` on publish; `log corrupt: reading from offset N failed; restore a backup` on subscribe: a replay met a damaged page of the log, everything before N was sent)',
+  },
   {
     code: 1008,
     endpoint: 'both',

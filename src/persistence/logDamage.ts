@@ -1,0 +1,38 @@
+import { LogCorruptError } from './eventLog.js';
+
+/** SQLite's word for a damaged page (SQLITE_CORRUPT and its extended codes, or a page that is not SQLite at all). */
+function isCorruption(error: unknown): boolean {
+  const code = typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : '';
+  return code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB';
+}
+
+/**
+ * Damage to the log found by a read while serving. The open reads only a few pages, so a damaged page in the middle
+ * of `events` shows itself only when something reads it: from then on `/readiness` names the file (`problem`), and
+ * every read that meets the damage fails as a LogCorruptError naming the offset it read from, instead of an anonymous
+ * internal error (and a replay is never cut short silently).
+ */
+export class LogDamage {
+  /** Set at the first damaged read; stays until a restart (only restoring a backup repairs the file). */
+  problem: string | null = null;
+
+  constructor(
+    private readonly path: string,
+    private readonly notice: (message: string) => void,
+  ) {}
+
+  /** Run a read of offsets from `fromOffset`; a damaged page fails it as a LogCorruptError. */
+  guard<T>(fromOffset: number, read: () => T): T {
+    try {
+      return read();
+    } catch (error) {
+      if (!isCorruption(error)) throw error;
+      const damage = new LogCorruptError(this.path, fromOffset, { cause: error });
+      if (this.problem === null) {
+        this.problem = damage.message;
+        this.notice(`${damage.message} (${error instanceof Error ? error.message : String(error)})`);
+      }
+      throw damage;
+    }
+  }
+}
