@@ -26,8 +26,9 @@ describe('a log with a damaged page', () => {
     await t.close();
     return join(t.dir, 'events.db');
   };
+  /** Start again on the same log, without the check at open (INTEGRITY_CHECK=off), so reads meet the damage. */
   const restart = async (logger?: CapturingLogger) => {
-    t = await startTestServer({}, logger === undefined ? {} : { logger }, t.dir);
+    t = await startTestServer({ INTEGRITY_CHECK: 'off' }, logger === undefined ? {} : { logger }, t.dir);
   };
   /** Index every offset (chunks of 100), so the open reads none of the pages in the middle of `events`. */
   const indexAll = (path: string) => {
@@ -35,6 +36,19 @@ describe('a log with a damaged page', () => {
     log.indexTail();
     log.close();
   };
+
+  it('refuses to start by default when a page holds damage that still parses, naming the file and the page', async () => {
+    const path = await stoppedLog();
+    const leaf = eventsLeafOf(path, EVENTS / 2);
+    garbleFirstOffset(path, leaf);
+    const closed = t;
+    await expect(startTestServer({}, {}, t.dir)).rejects.toThrow(
+      new RegExp(
+        `^${path}: the database file is corrupt \\(PRAGMA quick_check: .*page ${leaf.page}.*out of order.*INTEGRITY_CHECK=off`,
+      ),
+    );
+    t = closed;
+  });
 
   it('keeps its head when a page in the middle holds a garbled offset (the open reads only the ends)', async () => {
     const path = await stoppedLog();

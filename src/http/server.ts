@@ -183,6 +183,7 @@ function openLog(
   const logOptions = {
     path: config.databasePath,
     durability: config.durability,
+    integrityCheck: config.integrityCheck,
     now,
     isGeneratedId: deps.newEventId === undefined ? (id: string) => SERVER_ID.test(id) : () => true,
     onNotice: (message: string) => logger.warn({}, message),

@@ -12,7 +12,7 @@ import { LogOpenError } from './eventLog.js';
 import type { EventReader } from './eventReader.js';
 import type { IndexCoverage } from './indexCoverage.js';
 import { LogAppender } from './logAppender.js';
-import { lockLog, openDatabase } from './logFile.js';
+import { checkIntegrity, lockLog, openDatabase } from './logFile.js';
 import type { LogLock } from './logLock.js';
 import { type LogHead, type LogMeta, openMeta } from './logMeta.js';
 import { openFailureReason } from './openError.js';
@@ -98,6 +98,7 @@ export function openSqliteLog(options: SqliteEventLogOptions, isOpen: () => bool
   try {
     if (options.busyTimeoutMs !== undefined)
       db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs))}`);
+    if (options.integrityCheck === 'quick') checkIntegrity(db);
     const tables = openTables(db, options.newEpoch);
     const commitHealth = new CommitHealth(options.now ?? Date.now, () => tables.meta.probeSpace());
     probeWritable(tables.meta, commitHealth, notice);
