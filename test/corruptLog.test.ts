@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { SqliteEventLog } from '../src/persistence/sqliteEventLog.js';
 import { offsetIds } from '../src/protocol/offsetIds.js';
 import { CapturingLogger } from './support/capturingLogger.js';
-import { eventsLeafOf, garbleFirstOffset, writeAt } from './support/corruptPage.js';
+import { eventsLeafOf, garbleFirstOffset, producerIdLeafOf, writeAt } from './support/corruptPage.js';
 import { type EventRecord, event, getJson, publish } from './support/httpCall.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
 import { WsClient } from './support/wsClient.js';
@@ -107,5 +107,33 @@ describe('a log with a damaged page', () => {
     await t.close();
     await restart();
     expect((await getJson<EventRecord>(t.base, '/events/after-damage')).body.offset).toBe(EVENTS + 1);
+  });
+
+  it('names the file on /readiness when a commit meets a damaged page (a producer id lookup), and keeps naming it', async () => {
+    t = await startTestServer();
+    const ids = Array.from({ length: EVENTS }, (_, i) => `producer-${i}`);
+    expect(
+      (
+        await publish(
+          t.base,
+          ids.map((id) => event({ id })),
+        )
+      ).status,
+    ).toBe(201);
+    await t.close();
+    const path = join(t.dir, 'events.db');
+    indexAll(path); // else the in-memory tail answers the id lookup
+    writeAt(path, producerIdLeafOf(path, 'producer-500'), 0, new Uint8Array([0]));
+    await restart();
+
+    const resent = await publish(t.base, event({ id: 'producer-500' }));
+    expect(resent.status).toBe(503);
+    const fresh = await publish(t.base, event({ id: 'fresh' }));
+    expect(fresh.status).toBe(201);
+    const ready = await getJson<{ reason: string }>(t.base, '/readiness');
+    expect(ready.status).toBe(503);
+    expect(ready.body.reason).toBe(
+      `the log ${path} is corrupt: a commit met a damaged page; stop the server and restore a backup`,
+    );
   });
 });

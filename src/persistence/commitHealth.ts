@@ -1,4 +1,7 @@
-import type { LogHealth } from './eventLog.js';
+import { type LogHealth, LogWriteError } from './eventLog.js';
+import type { LogDamage } from './logDamage.js';
+import { openFailureReason } from './openError.js';
+import { WriterLostError } from './writerThread.js';
 
 /** Consecutive failed commits after which the log reports itself not writable. */
 export const FAILED_COMMITS_UNHEALTHY = 3;
@@ -57,4 +60,16 @@ export class CommitHealth {
     }
     return { writable: false, reason: this.reason };
   }
+}
+
+/**
+ * The LogWriteError for a commit that failed, counted in `health`; a commit that met a damaged page marks the log
+ * damaged (no later commit repairs it, so /readiness names the file until a restart instead of flapping).
+ */
+export function commitError(error: unknown, health: CommitHealth, damage: LogDamage): LogWriteError {
+  health.failed(openFailureReason(error));
+  damage.commitFailed(error);
+  const uncertain = error instanceof WriterLostError;
+  const message = uncertain ? error.message : 'append failed; nothing was committed';
+  return new LogWriteError(message, { cause: error, uncertain });
 }

@@ -28,11 +28,23 @@ export class LogDamage {
     } catch (error) {
       if (!isCorruption(error)) throw error;
       const damage = new LogCorruptError(this.path, fromOffset, { cause: error });
-      if (this.problem === null) {
-        this.problem = damage.message;
-        this.notice(`${damage.message} (${error instanceof Error ? error.message : String(error)})`);
-      }
+      this.mark(damage.message, error);
       throw damage;
     }
+  }
+
+  /** A commit failed: when it met a damaged page (say of producer_ids, or the page appends go to), mark the log. */
+  commitFailed(error: unknown): void {
+    if (isCorruption(error))
+      this.mark(
+        `the log ${this.path} is corrupt: a commit met a damaged page; stop the server and restore a backup`,
+        error,
+      );
+  }
+
+  private mark(problem: string, error: unknown): void {
+    if (this.problem !== null) return;
+    this.problem = problem;
+    this.notice(`${problem} (${error instanceof Error ? error.message : String(error)})`);
   }
 }

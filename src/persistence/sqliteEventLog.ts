@@ -4,17 +4,17 @@ import type { EventInput } from '../protocol/eventInput.js';
 import type { EventQuery } from '../protocol/eventQuery.js';
 import type { StoredEvent } from '../protocol/eventRecord.js';
 import type { ChunkIndexer } from './chunkIndexer.js';
-import type { CommitHealth } from './commitHealth.js';
-import {
-  type EventLog,
-  type GroupOutcome,
-  type JsonPage,
-  type LogHealth,
-  type LogStats,
+import { type CommitHealth, commitError } from './commitHealth.js';
+import type {
+  EventLog,
+  GroupOutcome,
+  JsonPage,
+  LogHealth,
+  LogStats,
   LogWriteError,
-  type ReplayFrame,
-  type SavedSession,
-  type SessionStatusRow,
+  ReplayFrame,
+  SavedSession,
+  SessionStatusRow,
 } from './eventLog.js';
 import type { EventReader } from './eventReader.js';
 import { markHead } from './headMark.js';
@@ -22,7 +22,6 @@ import type { IndexCoverage } from './indexCoverage.js';
 import type { LogAppender } from './logAppender.js';
 import type { LogLock } from './logLock.js';
 import type { LogHead, LogMeta } from './logMeta.js';
-import { openFailureReason } from './openError.js';
 import { openSqliteLog } from './openSqliteLog.js';
 import { deleteBelow } from './retention.js';
 import type { SessionStatusStore } from './sessionStatusStore.js';
@@ -30,7 +29,6 @@ import { DEFAULT_INDEX_CHUNK, type SqliteEventLogOptions } from './sqliteEventLo
 import { lazyStatement, valueStatement } from './sqlRows.js';
 import type { ThreadedAppender } from './threadedAppender.js';
 import { logStats, type TypeStats } from './typeStats.js';
-import { WriterLostError } from './writerThread.js';
 
 export type { Durability } from './logFile.js';
 export type { SqliteEventLogOptions } from './sqliteEventLogOptions.js';
@@ -107,10 +105,7 @@ export class SqliteEventLog implements EventLog {
   }
 
   protected commitFailed(error: unknown): LogWriteError {
-    this.commitHealth.failed(openFailureReason(error));
-    const uncertain = error instanceof WriterLostError;
-    const message = uncertain ? error.message : 'append failed; nothing was committed';
-    return new LogWriteError(message, { cause: error, uncertain });
+    return commitError(error, this.commitHealth, this.reader.damage);
   }
 
   indexTail(): void {

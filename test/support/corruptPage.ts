@@ -1,7 +1,7 @@
 import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import Database from 'better-sqlite3';
 
-/** A leaf page of the `events` table and the offsets its cells hold. */
+/** A leaf page of a table and the rows its cells hold (1-based positions in key order: offsets, for `events`). */
 export interface EventsLeaf {
   readonly page: number;
   readonly pageSize: number;
@@ -10,27 +10,41 @@ export interface EventsLeaf {
 }
 
 /**
- * The leaf page of `events` that holds `offset`, read with SQLite's dbstat table (the log must be closed, so its WAL
- * is copied in, and hold offsets from 1 without gaps).
+ * The leaf page of `table` holding its `position`th row in key order (1-based), read with SQLite's dbstat table (the
+ * log must be closed, so its WAL is copied in). Hint: a WITHOUT ROWID table keeps a row in each interior cell too,
+ * between the leaves it divides; `withoutRowid` counts them (for a tree of two levels).
  */
-export function eventsLeafOf(path: string, offset: number): EventsLeaf {
+export function leafOf(path: string, table: string, position: number, withoutRowid = false): EventsLeaf {
   const db = new Database(path, { readonly: true });
   try {
     const pageSize = Number(db.pragma('page_size', { simple: true }));
     const leaves = db
-      .prepare<[], { pageno: number; ncell: number }>(
-        "SELECT pageno, ncell FROM dbstat WHERE name = 'events' AND pagetype = 'leaf' ORDER BY path",
+      .prepare<[string], { pageno: number; ncell: number }>(
+        "SELECT pageno, ncell FROM dbstat WHERE name = ? AND pagetype = 'leaf' ORDER BY path",
       )
-      .all();
+      .all(table);
     let from = 1;
     for (const { pageno, ncell } of leaves) {
-      if (offset < from + ncell) return { page: pageno, pageSize, from, to: from + ncell - 1 };
-      from += ncell;
+      if (position < from + ncell) return { page: pageno, pageSize, from, to: from + ncell - 1 };
+      from += ncell + (withoutRowid ? 1 : 0);
     }
-    throw new Error(`no leaf of events holds offset ${offset}`);
+    throw new Error(`no leaf of ${table} holds row ${position}`);
   } finally {
     db.close();
   }
+}
+
+/** The leaf page of `events` that holds `offset` (the log holds offsets from 1 without gaps). */
+export function eventsLeafOf(path: string, offset: number): EventsLeaf {
+  return leafOf(path, 'events', offset);
+}
+
+/** The leaf page of `producer_ids` that holds producer id `id`. */
+export function producerIdLeafOf(path: string, id: string): EventsLeaf {
+  const db = new Database(path, { readonly: true });
+  const before = db.prepare<[string], number>('SELECT count(*) FROM producer_ids WHERE k < ?').pluck().get(id)!;
+  db.close();
+  return leafOf(path, 'producer_ids', before + 1, true);
 }
 
 /** Read `length` bytes at `at` within a page. */
