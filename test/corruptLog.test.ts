@@ -50,6 +50,16 @@ describe('a log with a damaged page', () => {
     t = closed;
   });
 
+  it('refuses to start by default when a page cannot be parsed at all, saying how to start anyway', async () => {
+    const path = await stoppedLog();
+    writeAt(path, eventsLeafOf(path, EVENTS / 2), 0, new Uint8Array([0]));
+    const closed = t;
+    await expect(startTestServer({}, {}, t.dir)).rejects.toThrow(
+      `${path}: the database file is corrupt (PRAGMA quick_check: database disk image is malformed); restore a backup, or start with INTEGRITY_CHECK=off to serve what can still be read`,
+    );
+    t = closed;
+  });
+
   it('keeps its head when a page in the middle holds a garbled offset (the open reads only the ends)', async () => {
     const path = await stoppedLog();
     const leaf = eventsLeafOf(path, EVENTS / 2);

@@ -1,7 +1,7 @@
 import { LogCorruptError } from './eventLog.js';
 
 /** SQLite's word for a damaged page (SQLITE_CORRUPT and its extended codes, or a page that is not SQLite at all). */
-function isCorruption(error: unknown): boolean {
+export function isCorruption(error: unknown): boolean {
   const code = typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : '';
   return code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB';
 }

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { LogLockedError, LogOpenError } from './eventLog.js';
+import { isCorruption } from './logDamage.js';
 import { acquireLogLock, type LogLock } from './logLock.js';
 import { openFailureReason } from './openError.js';
 import { SCHEMA_SQL } from './schema.js';
@@ -90,10 +91,17 @@ const QUICK_CHECK_PROBLEMS = 3;
  * still parses (an offset out of order) is never found: reads stop short at it.
  */
 export function checkIntegrity(db: Database.Database): void {
-  const problems = db.pragma(`quick_check(${QUICK_CHECK_PROBLEMS})`, { simple: false }) as { quick_check: string }[];
-  if (problems.length === 1 && problems[0]!.quick_check === 'ok') return;
-  // Hint: one line for the refusal: SQLite heads the list with `*** in database main ***` and may join lines itself.
-  const listed = problems.flatMap((row) => row.quick_check.split('\n')).filter((line) => !line.startsWith('***'));
+  let listed: string[];
+  try {
+    const problems = db.pragma(`quick_check(${QUICK_CHECK_PROBLEMS})`) as { quick_check: string }[];
+    if (problems.length === 1 && problems[0]!.quick_check === 'ok') return;
+    // Hint: one line for the refusal: SQLite heads the list with `*** in database main ***` and may join lines itself.
+    listed = problems.flatMap((row) => row.quick_check.split('\n')).filter((line) => !line.startsWith('***'));
+  } catch (error) {
+    // Hint: a page SQLite cannot parse at all ends the check with an error instead of a list.
+    if (!isCorruption(error)) throw error;
+    listed = [error instanceof Error ? error.message : String(error)];
+  }
   throw new Error(
     `the database file is corrupt (PRAGMA quick_check: ${listed.join('; ')}); restore a backup, or start with INTEGRITY_CHECK=off to serve what can still be read`,
   );
