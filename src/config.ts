@@ -22,8 +22,8 @@ export interface Config {
   readonly durability: Durability;
   /** Where commits are written: small inline and large on a writer thread (hybrid), all on it, or all inline (LOG_WRITER). */
   readonly logWriter: 'hybrid' | 'thread' | 'inline';
-  /** Whether the open checks every page of the log first (INTEGRITY_CHECK). */
-  readonly integrityCheck: 'quick' | 'off';
+  /** Whether the open checks every page of the log and its index first (INTEGRITY_CHECK). */
+  readonly integrityCheck: 'on' | 'off';
   readonly corsOrigins: readonly string[];
   readonly requireAuth: boolean;
   readonly apiKey: string;
@@ -135,7 +135,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databasePath: text(env, 'DATABASE_PATH'),
     durability: oneOf<Durability>(env, 'DURABILITY', ['normal', 'full']),
     logWriter: oneOf(env, 'LOG_WRITER', ['hybrid', 'thread', 'inline'] as const),
-    integrityCheck: oneOf(env, 'INTEGRITY_CHECK', ['quick', 'off'] as const),
+    integrityCheck: oneOf(env, 'INTEGRITY_CHECK', ['on', 'off'] as const),
     corsOrigins: corsOrigins(env),
     requireAuth,
     apiKey,

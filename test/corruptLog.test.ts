@@ -3,7 +3,14 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { SqliteEventLog } from '../src/persistence/sqliteEventLog.js';
 import { offsetIds } from '../src/protocol/offsetIds.js';
 import { CapturingLogger } from './support/capturingLogger.js';
-import { eventsLeafOf, garbleFirstOffset, producerIdLeafOf, writeAt } from './support/corruptPage.js';
+import {
+  eventsLeafOf,
+  garbleFirstOffset,
+  garbleIndexKey,
+  leafOf,
+  producerIdLeafOf,
+  writeAt,
+} from './support/corruptPage.js';
 import { type EventRecord, event, getJson, publish } from './support/httpCall.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
 import { WsClient } from './support/wsClient.js';
@@ -44,7 +51,7 @@ describe('a log with a damaged page', () => {
     const closed = t;
     await expect(startTestServer({}, {}, t.dir)).rejects.toThrow(
       new RegExp(
-        `^${path}: the database file is corrupt \\(PRAGMA quick_check: .*page ${leaf.page}.*out of order.*INTEGRITY_CHECK=off`,
+        `^${path}: the database file is corrupt \\(PRAGMA integrity_check: .*page ${leaf.page}.*out of order.*INTEGRITY_CHECK=off`,
       ),
     );
     t = closed;
@@ -55,7 +62,7 @@ describe('a log with a damaged page', () => {
     writeAt(path, eventsLeafOf(path, EVENTS / 2), 0, new Uint8Array([0]));
     const closed = t;
     await expect(startTestServer({}, {}, t.dir)).rejects.toThrow(
-      `${path}: the database file is corrupt (PRAGMA quick_check: database disk image is malformed); restore a backup, or start with INTEGRITY_CHECK=off to serve what can still be read`,
+      `${path}: the database file is corrupt (PRAGMA integrity_check: database disk image is malformed); restore a backup, or start with INTEGRITY_CHECK=off to serve what can still be read`,
     );
     t = closed;
   });
@@ -144,6 +151,22 @@ describe('a log with a damaged page', () => {
     expect(ready.status).toBe(503);
     expect(ready.body.reason).toBe(
       `the log ${path} is corrupt: a commit met a damaged page; stop the server and restore a backup`,
+    );
+  });
+
+  it('rebuilds an index whose keys are out of order at start, so keyed reads miss nothing', async () => {
+    const path = await stoppedLog();
+    indexAll(path);
+    const session = garbleIndexKey(`${path}.index`, leafOf(`${path}.index`, 'ix_session', EVENTS / 2, true));
+    const logger = new CapturingLogger();
+    t = await startTestServer({}, { logger }, t.dir);
+    const all = await getJson<EventRecord[]>(t.base, '/events?order=asc&limit=1000');
+    const expected = all.body.filter((record) => record.session_id === session);
+    expect(expected.length).toBeGreaterThan(100);
+    const keyed = await getJson<EventRecord[]>(t.base, `/events?session_id=${session}&order=asc&limit=1000`);
+    expect(keyed.body).toEqual(expected);
+    expect(logger.lines.map((l) => l.obj.msg ?? l.msg)).toContainEqual(
+      expect.stringMatching(/index .*discarded and rebuilt from the log: it failed its integrity check \(.*ix_session/),
     );
   });
 });

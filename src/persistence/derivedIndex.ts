@@ -30,6 +30,8 @@ export interface DerivedIndexContext {
   readonly indexChunk: number;
   /** The index was marked unreadable by an earlier run. */
   readonly markedInvalid: boolean;
+  /** INTEGRITY_CHECK=on: check the index file's pages and key order before trusting it. */
+  readonly checked: boolean;
   /** Why the log was opened degraded (no shared memory), or null. */
   readonly degraded: string | null;
   readonly indexer: 'worker' | 'inline' | undefined;
@@ -65,6 +67,7 @@ export function openDerivedIndex(context: DerivedIndexContext): DerivedIndex {
     epoch: context.epoch,
     head: head.next - 1,
     markedInvalid: context.markedInvalid,
+    checked: context.checked,
     notice: context.notice,
     newEpoch: context.newEpoch,
   });

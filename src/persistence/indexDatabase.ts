@@ -2,6 +2,7 @@ import { closeSync, existsSync, openSync, readSync, rmSync, statSync } from 'nod
 import type Database from 'better-sqlite3';
 import { type BuiltChunk, type Chunk, INDEX_SCHEMA_SQL, INDEX_TABLES, INDEX_VERSION } from './chunkIndexer.js';
 import { HEAD_MARK } from './headMark.js';
+import { integrityProblems } from './logFile.js';
 import { openFailureReason } from './openError.js';
 import { selectObjects, selectValue } from './sqlRows.js';
 
@@ -14,6 +15,8 @@ export interface IndexIdentity {
   readonly head: number;
   /** Set when an earlier run found the index unreadable while serving; discard it now. */
   readonly markedInvalid: boolean;
+  /** Check its pages and key order (INTEGRITY_CHECK=on): a damaged index would hide events from keyed reads. */
+  readonly checked: boolean;
   /** One line per discarded index, saying why. */
   readonly notice: (message: string) => void;
   /** A new epoch, for a log found to have gone backwards (see AttachedIndex.epoch). */
@@ -115,6 +118,12 @@ function identityDefect(db: Database.Database, identity: IndexIdentity): { reaso
 const AHEAD = 'it has seen offsets up to';
 
 /** The attached index's layout version (0 when it has no layout yet). */
+/** The index's integrity_check problems, when asked for (an index that cannot be parsed at all throws). */
+function integrityDefect(db: Database.Database, checked: boolean): { reason: string; rewound: boolean } | null {
+  const problems = checked ? integrityProblems(db, 'ix') : null;
+  return problems === null ? null : { reason: `it failed its integrity check (${problems})`, rewound: false };
+}
+
 function indexVersion(db: Database.Database): number {
   return selectValue<number>(db, 'PRAGMA ix.user_version') ?? 0;
 }
@@ -164,7 +173,7 @@ export function attachIndex(db: Database.Database, identity: IndexIdentity): Att
   try {
     attach(db, identity.path);
     migrate(db);
-    const defect = identityDefect(db, identity);
+    const defect = identityDefect(db, identity) ?? integrityDefect(db, identity.checked);
     if (defect !== null) reason = defect.reason;
     if (defect?.rewound === true) {
       epoch = identity.newEpoch();

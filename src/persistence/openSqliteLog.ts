@@ -98,7 +98,7 @@ export function openSqliteLog(options: SqliteEventLogOptions, isOpen: () => bool
   try {
     if (options.busyTimeoutMs !== undefined)
       db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs))}`);
-    if (options.integrityCheck === 'quick') checkIntegrity(db);
+    if (options.integrityCheck === 'on') checkIntegrity(db);
     const tables = openTables(db, options.newEpoch);
     const commitHealth = new CommitHealth(options.now ?? Date.now, () => tables.meta.probeSpace());
     probeWritable(tables.meta, commitHealth, notice);
@@ -228,6 +228,7 @@ function openIndex(
     head: tables.head,
     indexChunk: options.indexChunk ?? DEFAULT_INDEX_CHUNK,
     markedInvalid,
+    checked: options.integrityCheck === 'on',
     degraded,
     indexer: options.indexer,
     now: options.now ?? Date.now,

@@ -52,8 +52,8 @@ export interface SqliteEventLogOptions {
    * process (a backup, an sqlite3 shell). Tests that provoke that failure shorten it.
    */
   readonly busyTimeoutMs?: number;
-  /** `quick`: check every page of the log at open (INTEGRITY_CHECK; see checkIntegrity). Default `off`. */
-  readonly integrityCheck?: 'quick' | 'off';
+  /** `on`: check every page of the log and its index at open (INTEGRITY_CHECK; see checkIntegrity). Default `off`. */
+  readonly integrityCheck?: 'on' | 'off';
   /** Test hook: consulted before each chunk build; true makes that build fail as if the index disk were full. */
   readonly failIndexBuild?: () => boolean;
 }

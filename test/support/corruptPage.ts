@@ -89,3 +89,18 @@ export function garbleFirstOffset(path: string, leaf: EventsLeaf): void {
   garbled[idLength - 1] = 0x7f;
   writeAt(path, leaf, cell + sizeLength, garbled);
 }
+
+/**
+ * Change the first letter of the first `s<digit>` key stored in a leaf page of the index (say of ix_session) to `z`,
+ * so the page still parses but its keys are out of order: returns the key as it was.
+ */
+export function garbleIndexKey(path: string, leaf: EventsLeaf): string {
+  const page = readAt(path, leaf, 0, leaf.pageSize);
+  const contentStart = page.readUInt16BE(5);
+  for (let at = contentStart; at < page.length - 1; at++) {
+    if (page[at] !== 0x73 || page[at + 1]! < 0x30 || page[at + 1]! > 0x39) continue;
+    writeAt(path, leaf, at, Buffer.from('z'));
+    return `s${String.fromCharCode(page[at + 1]!)}`;
+  }
+  throw new Error(`no key like s<digit> on page ${leaf.page}`);
+}
