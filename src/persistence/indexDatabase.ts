@@ -117,13 +117,13 @@ function identityDefect(db: Database.Database, identity: IndexIdentity): { reaso
 
 const AHEAD = 'it has seen offsets up to';
 
-/** The attached index's layout version (0 when it has no layout yet). */
 /** The index's integrity_check problems, when asked for (an index that cannot be parsed at all throws). */
 function integrityDefect(db: Database.Database, checked: boolean): { reason: string; rewound: boolean } | null {
   const problems = checked ? integrityProblems(db, 'ix') : null;
   return problems === null ? null : { reason: `it failed its integrity check (${problems})`, rewound: false };
 }
 
+/** The attached index's layout version (0 when it has no layout yet). */
 function indexVersion(db: Database.Database): number {
   return selectValue<number>(db, 'PRAGMA ix.user_version') ?? 0;
 }
