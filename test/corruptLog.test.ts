@@ -1,3 +1,4 @@
+import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SqliteEventLog } from '../src/persistence/sqliteEventLog.js';
@@ -12,6 +13,7 @@ import {
   writeAt,
 } from './support/corruptPage.js';
 import { type EventRecord, event, getJson, publish } from './support/httpCall.js';
+import { someEvents } from './support/logOracle.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
 import { WsClient } from './support/wsClient.js';
 
@@ -168,5 +170,36 @@ describe('a log with a damaged page', () => {
     expect(logger.lines.map((l) => l.obj.msg ?? l.msg)).toContainEqual(
       expect.stringMatching(/index .*discarded and rebuilt from the log: it failed its integrity check \(.*ix_session/),
     );
+  });
+
+  it('gives the log a new epoch when a damaged WAL frame makes SQLite drop acknowledged commits after it', async () => {
+    const path = await stoppedLog();
+    const log = new SqliteEventLog({ path, newId: offsetIds('evt_'), newEpoch: () => 'unused', indexer: 'inline' });
+    for (let i = 0; i < 4; i++) log.appendGroups([[{ ...someEvents(1, 'w')[0]!, id: `wal-${i}` }]]);
+    // The files as a kill -9 leaves them: the commits are only in the WAL.
+    const crashed = join(t.dir, 'crashed');
+    mkdirSync(crashed);
+    for (const suffix of ['', '-wal']) copyFileSync(`${path}${suffix}`, join(crashed, `events.db${suffix}`));
+    const epoch = log.epoch;
+    log.close();
+    const wal = openSync(join(crashed, 'events.db-wal'), 'r+');
+    const byte = Buffer.alloc(1);
+    readSync(wal, byte, 0, 1, 32 + 24 + 100); // frame 1's page
+    writeSync(wal, Buffer.from([byte[0]! ^ 0xff]), 0, 1, 32 + 24 + 100);
+    closeSync(wal);
+
+    const logger = new CapturingLogger();
+    const server = await startTestServer({}, { logger }, crashed);
+    const health = await getJson<{ epoch: string }>(server.base, '/health');
+    const head = (await getJson<{ head_offset: number }>(server.base, '/stats')).body.head_offset;
+    await server.close();
+    expect(head).toBeLessThan(EVENTS + 4);
+    expect(existsSync(join(crashed, 'events.db-wal.damaged'))).toBe(true);
+    expect(health.body.epoch).not.toBe(epoch);
+    expect(logger.lines.filter((l) => l.level === 'warn').map((l) => l.obj.msg ?? l.msg)).toEqual([
+      expect.stringMatching(
+        /the log lost commits: frame 1 of .*events\.db-wal is damaged, and \d+ commits? after it cannot be read \(a copy of it is kept as .*events\.db-wal\.damaged\); the log went backwards, so it gets a new epoch/,
+      ),
+    ]);
   });
 });

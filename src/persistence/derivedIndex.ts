@@ -32,6 +32,8 @@ export interface DerivedIndexContext {
   readonly markedInvalid: boolean;
   /** INTEGRITY_CHECK=on: check the index file's pages and key order before trusting it. */
   readonly checked: boolean;
+  /** Acknowledged commits the log lost to a damaged WAL frame (see walDamage): the log went backwards. */
+  readonly walLoss: string | null;
   /** Why the log was opened degraded (no shared memory), or null. */
   readonly degraded: string | null;
   readonly indexer: 'worker' | 'inline' | undefined;
@@ -68,6 +70,7 @@ export function openDerivedIndex(context: DerivedIndexContext): DerivedIndex {
     head: head.next - 1,
     markedInvalid: context.markedInvalid,
     checked: context.checked,
+    walLoss: context.walLoss,
     notice: context.notice,
     newEpoch: context.newEpoch,
   });

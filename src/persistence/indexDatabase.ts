@@ -17,6 +17,8 @@ export interface IndexIdentity {
   readonly markedInvalid: boolean;
   /** Check its pages and key order (INTEGRITY_CHECK=on): a damaged index would hide events from keyed reads. */
   readonly checked: boolean;
+  /** Acknowledged commits the log lost to a damaged WAL frame: it went backwards, like a log its index is ahead of. */
+  readonly walLoss: string | null;
   /** One line per discarded index, saying why. */
   readonly notice: (message: string) => void;
   /** A new epoch, for a log found to have gone backwards (see AttachedIndex.epoch). */
@@ -173,7 +175,9 @@ export function attachIndex(db: Database.Database, identity: IndexIdentity): Att
   try {
     attach(db, identity.path);
     migrate(db);
-    const defect = identityDefect(db, identity) ?? integrityDefect(db, identity.checked);
+    const lost =
+      identity.walLoss === null ? null : { reason: `the log lost commits: ${identity.walLoss}`, rewound: true };
+    const defect = lost ?? identityDefect(db, identity) ?? integrityDefect(db, identity.checked);
     if (defect !== null) reason = defect.reason;
     if (defect?.rewound === true) {
       epoch = identity.newEpoch();

@@ -6,6 +6,7 @@ import { isCorruption } from './logDamage.js';
 import { acquireLogLock, type LogLock } from './logLock.js';
 import { openFailureReason } from './openError.js';
 import { SCHEMA_SQL } from './schema.js';
+import { keepDamagedWal } from './walFrames.js';
 
 /** How hard a commit is pushed to disk: SQLite synchronous NORMAL (WAL-safe against process crash) or FULL. */
 export type Durability = 'normal' | 'full';
@@ -37,25 +38,28 @@ function configure(db: Database.Database, durability: Durability | undefined, ex
 
 /**
  * Open the database file, turning anything unexpected into a LogOpenError with a plain reason. A full disk is not
- * fatal: the log opens degraded (exclusive, inline indexing) and serves reads; `degraded` says why.
+ * fatal: the log opens degraded (exclusive, inline indexing) and serves reads; `degraded` says why. `walLoss` names
+ * acknowledged commits the WAL holds past a damaged frame, which SQLite's recovery is about to drop (see walDamage).
  */
 export function openDatabase(
   path: string,
   durability: Durability | undefined,
-): { db: Database.Database; degraded: string | null } {
+): { db: Database.Database; degraded: string | null; walLoss: string | null } {
+  // Hint: read before the first connection, whose recovery drops the damaged frame and every commit after it.
+  const walLoss = path === ':memory:' ? null : keepDamagedWal(`${path}-wal`);
   let db: Database.Database | null = null;
   try {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     db = new Database(path);
     configure(db, durability, false);
-    return { db, degraded: null };
+    return { db, degraded: null, walLoss };
   } catch (error) {
     db?.close();
     if (NO_SPACE.has(errorCode(error))) {
       try {
         db = new Database(path);
         configure(db, durability, true);
-        return { db, degraded: openFailureReason(error) };
+        return { db, degraded: openFailureReason(error), walLoss };
       } catch {
         db?.close();
       }

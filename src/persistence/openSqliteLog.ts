@@ -83,14 +83,14 @@ function walCheckpoint(db: Database.Database, threaded: ThreadedAppender | null)
 export function openSqliteLog(options: SqliteEventLogOptions, isOpen: () => boolean): SqliteLogParts {
   const notice = options.onNotice ?? (() => {});
   const lock = lockLog(options.path, notice);
-  let opened: { db: Database.Database; degraded: string | null };
+  let opened: ReturnType<typeof openDatabase>;
   try {
     opened = openDatabase(options.path, options.durability);
   } catch (error) {
     lock?.release();
     throw error;
   }
-  const { db, degraded } = opened;
+  const { db, degraded, walLoss } = opened;
   if (degraded !== null)
     notice(
       `the log was opened without shared memory (${degraded}); other processes cannot read it until the next start`,
@@ -104,7 +104,7 @@ export function openSqliteLog(options: SqliteEventLogOptions, isOpen: () => bool
     probeWritable(tables.meta, commitHealth, notice);
     const caughtUp = tables.typeStats.catchUp(tables.meta, tables.head.next - 1);
     if (caughtUp !== null) notice(caughtUp);
-    const index = openIndex(db, tables, options, degraded, isOpen);
+    const index = openIndex(db, tables, options, { degraded, walLoss }, isOpen);
     let epoch = tables.epoch;
     // Hint: the log went backwards; when the new epoch cannot be saved (disk full) the next open decides again.
     if (index.epoch !== epoch && tryWrite(() => tables.meta.set('epoch', index.epoch))) epoch = index.epoch;
@@ -133,7 +133,8 @@ export function openSqliteLog(options: SqliteEventLogOptions, isOpen: () => bool
     // Hint: only a log that cannot even be read gets here (derived state has its own fallbacks); never a raw stack.
     db.close();
     lock?.release();
-    throw new LogOpenError(options.path, openFailureReason(error), { cause: error });
+    const lost = walLoss === null ? '' : `; and ${walLoss}`;
+    throw new LogOpenError(options.path, `${openFailureReason(error)}${lost}`, { cause: error });
   }
 }
 
@@ -216,7 +217,7 @@ function openIndex(
   db: Database.Database,
   tables: Tables,
   options: SqliteEventLogOptions,
-  degraded: string | null,
+  { degraded, walLoss }: { readonly degraded: string | null; readonly walLoss: string | null },
   isOpen: () => boolean,
 ): DerivedIndex {
   const notice = options.onNotice ?? (() => {});
@@ -229,6 +230,7 @@ function openIndex(
     indexChunk: options.indexChunk ?? DEFAULT_INDEX_CHUNK,
     markedInvalid,
     checked: options.integrityCheck === 'on',
+    walLoss,
     degraded,
     indexer: options.indexer,
     now: options.now ?? Date.now,
