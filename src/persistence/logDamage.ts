@@ -7,13 +7,13 @@ export function isCorruption(error: unknown): boolean {
 }
 
 /**
- * Damage to the log found by a read while serving. The open reads only a few pages, so a damaged page in the middle
- * of `events` shows itself only when something reads it: from then on `/readiness` names the file (`problem`), and
- * every read that meets the damage fails as a LogCorruptError naming the offset it read from, instead of an anonymous
- * internal error (and a replay is never cut short silently).
+ * Damage to the log found while serving. Without INTEGRITY_CHECK the open reads only a few pages, so a damaged page in
+ * the middle of `events` shows itself only when something reads (or a commit writes) it: from then on `/readiness`
+ * names the file (`problem`), and every read that meets the damage fails as a LogCorruptError naming the offset it
+ * read from, instead of an anonymous internal error (a replay is closed saying where it stopped).
  */
 export class LogDamage {
-  /** Set at the first damaged read; stays until a restart (only restoring a backup repairs the file). */
+  /** Set at the first damaged read or commit; stays until a restart (only restoring a backup repairs the file). */
   problem: string | null = null;
 
   constructor(
