@@ -202,4 +202,16 @@ describe('a log with a damaged page', () => {
       ),
     ]);
   });
+
+  it('names the file when a read of session statuses meets a damaged page, and /readiness says so', async () => {
+    const path = await stoppedLog();
+    writeAt(path, leafOf(path, 'session_status_by_status', 1), 0, new Uint8Array([0]));
+    await restart();
+    const listed = await getJson<{ detail: string }>(t.base, '/sessions?status=active');
+    expect(listed.status).toBe(500);
+    const corrupt = `the log ${path} is corrupt: a read of session statuses met a damaged page; stop the server and restore a backup`;
+    expect(listed.body.detail).toBe(corrupt);
+    const ready = await getJson<{ reason: string }>(t.base, '/readiness');
+    expect([ready.status, ready.body.reason]).toEqual([503, corrupt]);
+  });
 });

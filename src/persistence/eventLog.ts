@@ -208,24 +208,23 @@ export class LogOpenError extends Error {
 }
 
 /**
- * Thrown by a read that met a damaged page of the log (SQLITE_CORRUPT): names the file and the offset the read
- * started from (everything before it was served); only restoring a backup repairs it.
+ * Thrown by a read that met a damaged page of the log (SQLITE_CORRUPT): names the file and the offset a read of
+ * events started from (everything before it was served), or what else met it; only restoring a backup repairs it.
  */
 export class LogCorruptError extends Error {
   override readonly name = 'LogCorruptError';
   constructor(
     readonly path: string,
-    readonly fromOffset: number,
-    options?: ErrorOptions,
+    readonly fromOffset: number | null,
+    options?: ErrorOptions & { readonly what?: string },
   ) {
-    super(
-      `the log ${path} is corrupt: a read from offset ${fromOffset} met a damaged page; stop the server and restore a backup`,
-      options,
-    );
+    const what = fromOffset === null ? (options?.what ?? 'a read') : `a read from offset ${fromOffset}`;
+    super(`the log ${path} is corrupt: ${what} met a damaged page; stop the server and restore a backup`, options);
   }
 
   /** The WebSocket close reason (at most 123 bytes): the offset to resume from once the log is restored. */
   get closeReason(): string {
-    return `log corrupt: reading from offset ${this.fromOffset} failed; restore a backup`;
+    const from = this.fromOffset === null ? '' : ` from offset ${this.fromOffset}`;
+    return `log corrupt: reading${from} failed; restore a backup`;
   }
 }

@@ -21,13 +21,16 @@ export class LogDamage {
     private readonly notice: (message: string) => void,
   ) {}
 
-  /** Run a read of offsets from `fromOffset`; a damaged page fails it as a LogCorruptError. */
-  guard<T>(fromOffset: number, read: () => T): T {
+  /** Run a read of events from `fromOffset` (null: `what` else); a damaged page fails it as a LogCorruptError. */
+  guard<T>(fromOffset: number | null, read: () => T, what?: string): T {
     try {
       return read();
     } catch (error) {
       if (!isCorruption(error)) throw error;
-      const damage = new LogCorruptError(this.path, fromOffset, { cause: error });
+      const damage = new LogCorruptError(this.path, fromOffset, {
+        cause: error,
+        ...(what === undefined ? {} : { what }),
+      });
       this.mark(damage.message, error);
       throw damage;
     }

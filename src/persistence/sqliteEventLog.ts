@@ -158,7 +158,7 @@ export class SqliteEventLog implements EventLog {
   }
 
   saveSessionStatuses(...save: Parameters<EventLog['saveSessionStatuses']>): void {
-    this.sessionStatus.save(...save);
+    this.reader.damage.guard(null, () => this.sessionStatus.save(...save), 'a save of session statuses');
   }
 
   sessionsFoldedUpTo(): number {
@@ -172,7 +172,8 @@ export class SqliteEventLog implements EventLog {
   listSessions(status: string | undefined, limit: number): SessionStatusRow[] {
     // Hint: saves queued on the writer thread land first, so a listing reads what was folded before it.
     this.threaded?.settle();
-    return this.sessionStatus.listSessions(status, limit);
+    const list = () => this.sessionStatus.listSessions(status, limit);
+    return this.reader.damage.guard(null, list, 'a read of session statuses');
   }
 
   sessionsToRefold(add: readonly string[] = []): string[] {
