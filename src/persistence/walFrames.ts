@@ -1,4 +1,4 @@
-import { closeSync, copyFileSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, copyFileSync, openSync, readSync } from 'node:fs';
 
 const WAL_HEADER_BYTES = 32;
 const FRAME_HEADER_BYTES = 24;
@@ -18,19 +18,9 @@ function checksum(bytes: Buffer, at: number, length: number, sums: [number, numb
   sums[1] = s1;
 }
 
-/** The whole file, or null when it cannot be read (absent, a directory): then SQLite decides, as before. */
-function readWhole(path: string): Buffer | null {
-  let fd: number | null = null;
-  try {
-    fd = openSync(path, 'r');
-    const bytes = Buffer.alloc(fstatSync(fd).size);
-    readSync(fd, bytes, 0, bytes.length, 0);
-    return bytes;
-  } catch {
-    return null;
-  } finally {
-    if (fd !== null) closeSync(fd);
-  }
+/** Fill `bytes` from `position`; false at the end of the file. */
+function readAt(fd: number, bytes: Buffer, position: number): boolean {
+  return readSync(fd, bytes, 0, bytes.length, position) === bytes.length;
 }
 
 /**
@@ -38,30 +28,42 @@ function readWhole(path: string): Buffer | null {
  * generation (its salts) are read up to the first whose checksum fails, as SQLite does; a commit frame of the same
  * generation after it means a whole commit (acknowledged) follows the damage. Hint: a crash or `kill -9` leaves at
  * most a commit cut short at the end, with no commit frame after its break; that is no loss of an acknowledged commit.
- * Returns a sentence naming the frames, or null (no WAL, or nothing past a break).
+ * Returns a sentence naming the frames, or null (no WAL, one that cannot be read, or nothing past a break).
  */
 export function walDamage(path: string): string | null {
-  const bytes = readWhole(path);
-  if (bytes === null || bytes.length < WAL_HEADER_BYTES) return null;
-  const magic = bytes.readUInt32BE(0);
+  let fd: number | null = null;
+  try {
+    fd = openSync(path, 'r');
+    return damageIn(fd, path);
+  } catch {
+    return null; // Hint: absent, a directory, unreadable: SQLite decides, as before.
+  } finally {
+    if (fd !== null) closeSync(fd);
+  }
+}
+
+/** walDamage over an open WAL, read a frame at a time (a WAL outgrows memory when checkpoints were held off). */
+function damageIn(fd: number, path: string): string | null {
+  const header = Buffer.alloc(WAL_HEADER_BYTES);
+  if (!readAt(fd, header, 0)) return null;
+  const magic = header.readUInt32BE(0);
+  const pageSize = header.readUInt32BE(8) === 1 ? 65_536 : header.readUInt32BE(8);
   if (magic !== MAGIC_LITTLE_ENDIAN && magic !== MAGIC_BIG_ENDIAN) return null;
+  if (pageSize < 512 || pageSize > 65_536 || (pageSize & (pageSize - 1)) !== 0) return null;
   const bigEndian = magic === MAGIC_BIG_ENDIAN;
-  const pageSize = bytes.readUInt32BE(8) === 1 ? 65_536 : bytes.readUInt32BE(8);
   const sums: [number, number] = [0, 0];
-  checksum(bytes, 0, 24, sums, bigEndian);
-  if (sums[0] !== bytes.readUInt32BE(24) || sums[1] !== bytes.readUInt32BE(28)) return null;
-  const frameBytes = FRAME_HEADER_BYTES + pageSize;
+  checksum(header, 0, 24, sums, bigEndian);
+  if (sums[0] !== header.readUInt32BE(24) || sums[1] !== header.readUInt32BE(28)) return null;
+  const frame = Buffer.alloc(FRAME_HEADER_BYTES + pageSize);
   let broken = -1;
   let commitsAfter = 0;
-  for (let frame = 0; WAL_HEADER_BYTES + (frame + 1) * frameBytes <= bytes.length; frame++) {
-    const at = WAL_HEADER_BYTES + frame * frameBytes;
-    if (bytes.readUInt32BE(at + 8) !== bytes.readUInt32BE(16) || bytes.readUInt32BE(at + 12) !== bytes.readUInt32BE(20))
-      break;
+  for (let n = 0; readAt(fd, frame, WAL_HEADER_BYTES + n * frame.length); n++) {
+    if (frame.readUInt32BE(8) !== header.readUInt32BE(16) || frame.readUInt32BE(12) !== header.readUInt32BE(20)) break;
     if (broken < 0) {
-      checksum(bytes, at, 8, sums, bigEndian);
-      checksum(bytes, at + FRAME_HEADER_BYTES, pageSize, sums, bigEndian);
-      if (sums[0] !== bytes.readUInt32BE(at + 16) || sums[1] !== bytes.readUInt32BE(at + 20)) broken = frame;
-    } else if (bytes.readUInt32BE(at + 4) !== 0) commitsAfter++;
+      checksum(frame, 0, 8, sums, bigEndian);
+      checksum(frame, FRAME_HEADER_BYTES, pageSize, sums, bigEndian);
+      if (sums[0] !== frame.readUInt32BE(16) || sums[1] !== frame.readUInt32BE(20)) broken = n;
+    } else if (frame.readUInt32BE(4) !== 0) commitsAfter++;
   }
   if (broken < 0 || commitsAfter === 0) return null;
   return `frame ${broken + 1} of ${path} is damaged, and ${commitsAfter} commit${commitsAfter === 1 ? '' : 's'} after it cannot be read`;
