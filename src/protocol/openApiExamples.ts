@@ -82,6 +82,7 @@ export const SESSION_EXAMPLE: v.InferOutput<typeof SessionViewSchema> = {
   session_id: 'sess_42',
   status: 'in_progress',
   user_ids: ['user_7'],
+  user_count: 1,
   event_count: 1,
   counts: { quiz_started: 1 },
   first_offset: 1,
