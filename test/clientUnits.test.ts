@@ -179,12 +179,23 @@ describe('client building blocks', () => {
     expect(closePlan(1000, '', unknownType, 0)).toHaveProperty('fatal');
     expect(closePlan(1013, '', unknownType, 0)).toHaveProperty('fatal');
     const capacity = { message: 'Server at subscriber capacity', retryable: true };
-    expect(closePlan(1013, 'Server at subscriber capacity', capacity, 0, {}, () => 0)).toEqual({ delayMs: 500 });
+    expect(closePlan(1013, 'Server at subscriber capacity', capacity, 0, { random: () => 0 })).toEqual({
+      delayMs: 500,
+    });
     // A retryable refusal whose 1013 never came (the server died, or a proxy closed): still "later", not final.
     for (const code of [1000, 1006, 1011])
-      expect(closePlan(code, '', capacity, 0, { initialMs: 20 }, () => 0)).toEqual({ delayMs: 500 });
-    expect(closePlan(1001, 'server shutting down', null, 0, { initialMs: 20 }, () => 0)).toEqual({ delayMs: 10 });
-    expect(closePlan(4008, 'slow consumer; resume with from_offset=5', null, 0, { initialMs: 20 }, () => 1)).toEqual({
+      expect(closePlan(code, '', capacity, 0, { backoff: { initialMs: 20 }, random: () => 0 })).toEqual({
+        delayMs: 500,
+      });
+    expect(closePlan(1001, 'server shutting down', null, 0, { backoff: { initialMs: 20 }, random: () => 0 })).toEqual({
+      delayMs: 10,
+    });
+    expect(
+      closePlan(4008, 'slow consumer; resume with from_offset=5', null, 0, {
+        backoff: { initialMs: 20 },
+        random: () => 1,
+      }),
+    ).toEqual({
       delayMs: 20,
     });
   });
