@@ -19,6 +19,8 @@ export class CommitHealth {
   constructor(
     private readonly now: () => number,
     private readonly probe: () => void,
+    /** Why a commit failed, in words (see openError). */
+    private readonly reasonOf: (error: unknown) => string,
   ) {}
 
   /** A commit went through. */
@@ -27,18 +29,21 @@ export class CommitHealth {
     this.reason = null;
   }
 
-  /** A commit failed with `message`. */
-  failed(message: string): void {
+  /** A commit failed with `error`. */
+  failed(error: unknown): void {
+    const message = this.reasonOf(error);
     this.failures++;
     this.lastFailure = this.now();
     this.reason = `the last ${this.failures} commit${this.failures === 1 ? '' : 's'} failed: ${message}`;
   }
 
-  /** The log could not be written at open. */
-  unwritableAtOpen(message: string): void {
+  /** The log could not be written at open; returns why, in words. */
+  unwritableAtOpen(error: unknown): string {
+    const message = this.reasonOf(error);
     this.failures = FAILED_COMMITS_UNHEALTHY;
     this.lastFailure = this.now();
     this.reason = `the log cannot be written: ${message}`;
+    return message;
   }
 
   /** Current health, probing with a tiny write when unhealthy (rate-limited). */

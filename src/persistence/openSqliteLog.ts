@@ -15,7 +15,7 @@ import { LogAppender } from './logAppender.js';
 import { lockLog, openDatabase } from './logFile.js';
 import type { LogLock } from './logLock.js';
 import { type LogHead, type LogMeta, openMeta } from './logMeta.js';
-import { openFailureReason } from './openError.js';
+import { openFailureReason, writeFailureReason } from './openError.js';
 import { RowWriter } from './rowWriter.js';
 import { SessionStatusStore } from './sessionStatusStore.js';
 import {
@@ -99,7 +99,8 @@ export function openSqliteLog(options: SqliteEventLogOptions, isOpen: () => bool
     if (options.busyTimeoutMs !== undefined)
       db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs))}`);
     const tables = openTables(db, options.newEpoch);
-    const commitHealth = new CommitHealth(options.now ?? Date.now, () => tables.meta.probeSpace());
+    const reasonOf = (error: unknown) => writeFailureReason(error, options.path);
+    const commitHealth = new CommitHealth(options.now ?? Date.now, () => tables.meta.probeSpace(), reasonOf);
     probeWritable(tables.meta, commitHealth, notice);
     const caughtUp = tables.typeStats.catchUp(tables.meta, tables.head.next - 1);
     if (caughtUp !== null) notice(caughtUp);
@@ -205,8 +206,8 @@ function probeWritable(meta: LogMeta, commitHealth: CommitHealth, notice: (messa
   try {
     meta.probeSpace();
   } catch (error) {
-    commitHealth.unwritableAtOpen(openFailureReason(error));
-    notice(`the log cannot be written (${openFailureReason(error)}); serving reads only until writes succeed`);
+    const reason = commitHealth.unwritableAtOpen(error);
+    notice(`the log cannot be written (${reason}); serving reads only until writes succeed`);
   }
 }
 

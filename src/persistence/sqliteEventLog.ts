@@ -22,7 +22,6 @@ import type { IndexCoverage } from './indexCoverage.js';
 import type { LogAppender } from './logAppender.js';
 import type { LogLock } from './logLock.js';
 import type { LogHead, LogMeta } from './logMeta.js';
-import { openFailureReason } from './openError.js';
 import { openSqliteLog } from './openSqliteLog.js';
 import { deleteBelow } from './retention.js';
 import type { SessionStatusStore } from './sessionStatusStore.js';
@@ -107,7 +106,7 @@ export class SqliteEventLog implements EventLog {
   }
 
   protected commitFailed(error: unknown): LogWriteError {
-    this.commitHealth.failed(openFailureReason(error));
+    this.commitHealth.failed(error);
     const uncertain = error instanceof WriterLostError;
     const message = uncertain ? error.message : 'append failed; nothing was committed';
     return new LogWriteError(message, { cause: error, uncertain });
