@@ -148,6 +148,20 @@ describe('client building blocks', () => {
     ]);
   });
 
+  it("takes each event's offset from an ack's `offsets`, duplicates and gaps included", () => {
+    const settled: Array<PublishAck[] | Error> = [];
+    const message = { ref: 1, units: [unit(['x'], settled), unit(['y', 'z'], settled)], eventCount: 3 };
+    const ack = { count: 3, event_ids: ['x', 'y', 'z'], first_offset: 9, last_offset: 4, duplicates: 1 };
+    expect(settleFromAck(message, { ...ack, offsets: [9, 4, 12] })).toBe(true);
+    expect(settled).toEqual([
+      [{ id: 'x', offset: 9 }],
+      [
+        { id: 'y', offset: 4 },
+        { id: 'z', offset: 12 },
+      ],
+    ]);
+  });
+
   it('the in-flight window wakes waiters in order, only as room frees', async () => {
     const window = new InFlightWindow(10);
     await window.wait(8, true);
@@ -315,6 +329,54 @@ describe('Publisher on a scripted socket and a manual clock', () => {
     const publisher = new Publisher({ url: 'http://test', WebSocket: FakeSocket, scheduler, lingerMs: 0, ...options });
     return { scheduler, publisher };
   }
+
+  it("resolves a batch with a duplicate from the ack's `offsets` in one message, and resends one by one without them", async () => {
+    const { scheduler, publisher } = scripted({});
+    const batch = (tag: string) =>
+      publisher.publishBatch(
+        [0, 1, 2].map((i) => ({ event_type: 'timer_tick' as const, source: tag, payload: { i } })),
+      );
+    const withOffsets = batch('new');
+    await scheduler.advance(0);
+    const socket = FakeSocket.all[0]!;
+    socket.open();
+    await scheduler.advance(0);
+    type Sent = { ref: number; events: Array<{ id: string }> };
+    const sent = () => socket.sent.map((text) => JSON.parse(text) as Sent);
+    const first = sent()[0]!;
+    const ids = first.events.map((e) => e.id);
+    const ack = { status: 'ok', count: 3, event_ids: ids, first_offset: 7, last_offset: 9, duplicates: 1 };
+    socket.reply({ ...ack, offsets: [7, 3, 8], ref: first.ref });
+    await scheduler.advance(0);
+    expect(socket.sent).toHaveLength(1);
+    await expect(withOffsets).resolves.toEqual([
+      { id: ids[0], offset: 7 },
+      { id: ids[1], offset: 3 },
+      { id: ids[2], offset: 8 },
+    ]);
+
+    // A server without `offsets` (older): the duplicate leaves the offsets unknown, so each event goes again alone.
+    const without = batch('old');
+    await scheduler.advance(0);
+    const second = sent()[1]!;
+    socket.reply({ ...ack, event_ids: second.events.map((e) => e.id), ref: second.ref });
+    await scheduler.advance(0);
+    const solo = sent().slice(2);
+    expect(solo.map((m) => m.events.map((e) => e.id))).toEqual(second.events.map((e) => [e.id]));
+    for (const [i, m] of solo.entries()) {
+      const offset = [7, 3, 8][i]!;
+      socket.reply({
+        ...ack,
+        count: 1,
+        event_ids: [m.events[0]!.id],
+        first_offset: offset,
+        last_offset: offset,
+        ref: m.ref,
+      });
+    }
+    expect((await without).map((a) => a.offset)).toEqual([7, 3, 8]);
+    publisher.destroy();
+  });
 
   it('resends the messages a full pipeline had refused in their first order, after one backoff step', async () => {
     const { scheduler, publisher } = scripted({
