@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { type PublishAck, type PublishEvent, Publisher, PublishRejectedError } from '../src/client/index.js';
 import { RestartableServer, readLog } from './support/restartableServer.js';
+import { startTestServer } from './support/testServer.js';
 
 let server: RestartableServer | undefined;
 let dir: string | undefined;
@@ -163,6 +164,17 @@ describe('Publisher against a real server', () => {
     ]);
     // One message for the single event and one for the batch: no event went again one per message.
     expect(sent.map((text) => (JSON.parse(text) as { events: unknown[] }).events.length)).toEqual([1, 3]);
+  });
+
+  it('fails fast with code 404 when nothing serves its URL, instead of retrying until the delivery timeout', async () => {
+    const t = await startTestServer();
+    try {
+      const lost = new Publisher({ url: `${t.base}/not-a-pipeline`, deliveryTimeoutMs: 60_000 });
+      await expect(lost.publish(event(1))).rejects.toMatchObject({ name: 'PublishRejectedError', code: 404 });
+      lost.destroy();
+    } finally {
+      await t.stop();
+    }
   });
 
   it('fails fast with code 401 when the server refuses the key, and publishes with the right one', async () => {

@@ -519,6 +519,35 @@ describe('Publisher on a scripted socket and a manual clock', () => {
     publisher.destroy();
   });
 
+  it('fails on a 404 upgrade before any socket opened (a wrong URL), and retries one after (a proxy redeploying)', async () => {
+    const { scheduler, publisher } = scripted({ random: () => 0, backoff: { initialMs: 100, maxMs: 100 } });
+    const first = publisher.publish({ event_type: 'timer_tick', source: 't' });
+    await scheduler.advance(0);
+    FakeSocket.all[0]!.onerror?.({ message: 'Unexpected server response: 404' });
+    FakeSocket.all[0]!.drop(1006, '');
+    await expect(first).rejects.toMatchObject({
+      name: 'PublishRejectedError',
+      code: 404,
+      message:
+        'connection refused: closed 1006 Unexpected server response: 404, and no connection has been made: check the url option',
+    });
+
+    const second = publisher.publish({ event_type: 'timer_tick', source: 't' });
+    await scheduler.advance(0);
+    FakeSocket.all[1]!.open();
+    await scheduler.advance(0);
+    FakeSocket.all[1]!.drop(1001, 'server shutting down');
+    await scheduler.advance(100);
+    FakeSocket.all[2]!.onerror?.({ message: 'Unexpected server response: 404' });
+    FakeSocket.all[2]!.drop(1006, '');
+    await scheduler.advance(100);
+    FakeSocket.all[3]!.open();
+    await scheduler.advance(0);
+    const ids = ackLast(9);
+    await expect(second).resolves.toEqual({ id: ids[0], offset: 9 });
+    publisher.destroy();
+  });
+
   /** What a promise has come to so far: 'pending', 'resolved' or the error it was rejected with. */
   function outcomeOf(promise: Promise<unknown>): () => unknown {
     let outcome: unknown = 'pending';
