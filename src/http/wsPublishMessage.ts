@@ -3,6 +3,7 @@ import type { EventInput } from '../protocol/eventInput.js';
 import { fastEventBatch, fastSingleEvent } from '../protocol/fastPublish.js';
 import { formatIssues } from '../protocol/issue.js';
 import { decodeJsonMessage } from '../protocol/jsonMessage.js';
+import { lossyIntegerIn, lossyIntegerMessage, lossyIntegerPath } from '../protocol/lossyIntegers.js';
 import { NON_FINITE_MESSAGE, nulledValueIn } from '../protocol/nulledValues.js';
 import {
   ignoredEnvelopeFields,
@@ -81,6 +82,12 @@ function handlePublish(text: string, ip: string, deps: PublishDeps, slot: Publis
   const badRef = nulledValueIn({ ref });
   if (badRef !== null) {
     slot.refuse(rendered(errorMessage(`${badRef.path}: ${NON_FINITE_MESSAGE}`)));
+    return;
+  }
+  const lossy = lossyIntegerIn(text);
+  if (lossy !== null) {
+    const field = lossyIntegerPath(decoded.value, lossy) || 'message';
+    slot.refuse(rendered(withRef(errorMessage(`${field}: ${lossyIntegerMessage(lossy)}`), ref)));
     return;
   }
   if (rateLimited(ip, ref, deps, slot)) return;
