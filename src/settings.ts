@@ -46,7 +46,12 @@ export const SETTINGS: readonly Setting[] = [
     meaning:
       'Require `X-API-Key` on every endpoint except `/health` and `/readiness` (`true`/`false`, `1`/`0`, `yes`/`no`, `on`/`off`)',
   },
-  { name: 'API_KEY', fallback: '', meaning: 'The key (required when `REQUIRE_AUTH=true`)' },
+  {
+    name: 'API_KEY',
+    fallback: '',
+    meaning:
+      'The key (required when `REQUIRE_AUTH=true`): printable ASCII without leading or trailing spaces, as an `X-API-Key` header carries it',
+  },
   {
     name: 'LOG_LEVEL',
     fallback: 'info',
