@@ -24,6 +24,18 @@ describe('clientAddress', () => {
     expect(clientAddress('127.0.0.1', '', '', LOOPBACK)).toEqual({ ip: '127.0.0.1', https: false });
   });
 
+  it('trusts an IPv6 proxy however its address is spelled (uWS prints peers as eight zero-padded groups)', () => {
+    // Hint: a server on HOST=:: saw the curl at [::1] as 0000:…:0001 and ignored its X-Forwarded-For under the
+    // default TRUST_PROXY (127.0.0.1,::1): every client behind the proxy shared the proxy's budget.
+    const uwsLoopback = '0000:0000:0000:0000:0000:0000:0000:0001';
+    expect(normalizeAddress(uwsLoopback)).toBe('::1');
+    expect(clientAddress(uwsLoopback, '203.0.113.7', 'https', LOOPBACK)).toEqual({ ip: '203.0.113.7', https: true });
+    expect(clientAddress('fd00:0000:0000:0000:0000:0000:0000:0005', '2001:DB8:0:0::1', '', ['FD00::5']).ip).toBe(
+      '2001:db8::1',
+    );
+    expect(normalizeAddress('fe80::1%eth0')).toBe('fe80::1%eth0');
+  });
+
   it('normalizes IPv4-mapped IPv6 peers', () => {
     expect(normalizeAddress('0000:0000:0000:0000:0000:ffff:127.0.0.1')).toBe('127.0.0.1');
     expect(normalizeAddress('::FFFF:10.1.2.3')).toBe('10.1.2.3');
