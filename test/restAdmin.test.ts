@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import {
   call,
   type EventRecord,
@@ -395,6 +396,27 @@ describe('response headers and errors', () => {
   });
 });
 
+/** The status and JSON body of a refused WebSocket upgrade. */
+function refusedUpgrade(url: string): Promise<{ status: number; body: unknown }> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url);
+    ws.on('unexpected-response', (_request, response) => {
+      let text = '';
+      response.on('data', (chunk: Buffer) => {
+        text += chunk.toString('utf8');
+      });
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body: JSON.parse(text) }));
+    });
+    ws.on('open', () => {
+      ws.close();
+      reject(new Error('the upgrade was accepted'));
+    });
+    ws.on('error', () => {
+      // Hint: an unexpected response also aborts the request; the status was read above.
+    });
+  });
+}
+
 describe('rate limits', () => {
   let t: TestServer | null = null;
   afterEach(async () => {
@@ -485,6 +507,38 @@ describe('rate limits', () => {
       expect(await producer.next()).toMatchObject({ status: 'error', code: 429, retryable: true });
       clock.advance(1_000);
       expect((await publish(t.base, event())).status).toBe(201);
+    } finally {
+      await producer.close();
+    }
+  });
+
+  it('name the budget that was spent, its setting and value, in every 429, and when to retry', async () => {
+    const clock = new ManualClock(T0);
+    const limits = { RATE_LIMIT_PUBLISH: '1/second', RATE_LIMIT_QUERY: '1 per hour', RATE_LIMIT_ADMIN: '1/day' };
+    t = await startTestServer({ ...limits, MAX_WS_CONNECTIONS_PER_IP: '1' }, { now: clock.now });
+    const producer = await WsClient.open(`${t.wsBase}/ws/publish`);
+    try {
+      expect(await refusedUpgrade(`${t.wsBase}/ws/subscribe`)).toEqual({
+        status: 429,
+        body: { detail: 'too many WebSocket connections from this address (MAX_WS_CONNECTIONS_PER_IP: 1)' },
+      });
+      expect((await publish(t.base, event())).status).toBe(201);
+      expect((await publish(t.base, event())).body).toEqual({
+        detail: 'rate limit exceeded (RATE_LIMIT_PUBLISH: 1 per second per client); retry in 1 s',
+      });
+      producer.send({ ...event(), ref: 'r' });
+      expect(await producer.next()).toMatchObject({
+        message: 'rate limit exceeded (RATE_LIMIT_PUBLISH: 1 per second per client); retry in 1 s',
+        ref: 'r',
+      });
+      expect((await getJson(t.base, '/stats')).status).toBe(200);
+      expect((await getJson(t.base, '/stats')).body).toEqual({
+        detail: 'rate limit exceeded (RATE_LIMIT_QUERY: 1 per hour per client); retry in 3600 s',
+      });
+      expect((await call(`${t.base}/events`, { method: 'DELETE' })).status).toBe(200);
+      expect(JSON.parse((await call(`${t.base}/events`, { method: 'DELETE' })).text)).toEqual({
+        detail: 'rate limit exceeded (RATE_LIMIT_ADMIN: 1 per day per client); retry in 86400 s',
+      });
     } finally {
       await producer.close();
     }

@@ -134,10 +134,11 @@ export class RestRouter {
       throw new HttpError(401, 'Invalid or missing API key', { 'WWW-Authenticate': 'ApiKey' });
     }
     if (route.rate !== 'none' && this.limits[route.rate] !== null) {
-      const wait = limiters[route.rate].take(this.client(reply.res, info).ip);
+      const limiter = limiters[route.rate];
+      const wait = limiter.take(this.client(reply.res, info).ip);
       if (wait > 0) {
         this.deps.requestLog?.rateLimited(route.rate);
-        throw new HttpError(429, `rate limit exceeded; retry in ${wait} s`, { 'Retry-After': String(wait) });
+        throw new HttpError(429, limiter.refusal(wait), { 'Retry-After': String(wait) });
       }
     }
     route.handler(info, reply);

@@ -107,7 +107,7 @@ function handlePublish(text: string, ip: string, deps: PublishDeps, slot: Publis
 function rateLimited(ip: string, ref: unknown, deps: PublishDeps, slot: PublishSlot): boolean {
   const wait = deps.limiter.take(ip);
   if (wait <= 0) return false;
-  const refusal = errorMessage(`rate limit exceeded; retry in ${wait} s`, { retryable: true, code: 429 });
+  const refusal = errorMessage(deps.limiter.refusal(wait), { retryable: true, code: 429 });
   slot.reply(rendered(withRef(refusal, ref)), 0);
   return true;
 }

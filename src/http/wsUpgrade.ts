@@ -45,6 +45,7 @@ export type PerIpCount = Map<string, number>;
 export function createUpgrade(config: Config, perIp: PerIpCount, logger: Logger, observers: UpgradeObservers = {}) {
   const { requestLog, metrics } = observers;
   const allOrigins = config.corsOrigins.includes('*');
+  const tooManyConnections = `too many WebSocket connections from this address (MAX_WS_CONNECTIONS_PER_IP: ${config.maxWsConnectionsPerIp})`;
   return (res: HttpResponse, req: HttpRequest, context: us_socket_context_t): void => {
     let answered = false;
     let request: RequestContext | null = null;
@@ -91,7 +92,7 @@ export function createUpgrade(config: Config, perIp: PerIpCount, logger: Logger,
           return refuse(403, `Origin ${origin} is not allowed (CORS_ORIGINS)`);
         if ((perIp.get(ip) ?? 0) >= config.maxWsConnectionsPerIp) {
           requestLog?.rateLimited('ws_connections');
-          return refuse(429, `too many WebSocket connections from this address (max ${config.maxWsConnectionsPerIp})`);
+          return refuse(429, tooManyConnections);
         }
         const data: Connection = {
           ip,

@@ -61,7 +61,13 @@ export const ASYNCAPI_MESSAGES = {
     schema: s.ErrorMessageSchema,
     examples: [
       { status: 'error', message: 'source: field required' },
-      { status: 'error', message: 'rate limit exceeded; retry in 2 s', retryable: true, code: 429, ref: 'batch-1' },
+      {
+        status: 'error',
+        message: 'rate limit exceeded (RATE_LIMIT_PUBLISH: 100 per second per client); retry in 1 s',
+        retryable: true,
+        code: 429,
+        ref: 'batch-1',
+      },
       {
         status: 'error',
         message:
