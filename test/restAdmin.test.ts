@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { get as httpGet } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import {
@@ -417,6 +419,29 @@ function refusedUpgrade(url: string): Promise<{ status: number; body: unknown }>
   });
 }
 
+/**
+ * A GET sent with node:http, which writes an array header value as one line per entry: its status, and the socket
+ * when it was a WebSocket upgrade the server accepted (101).
+ */
+function getWithLines(url: string, headers: Record<string, string | string[]>) {
+  return new Promise<{ status: number; socket: Duplex | null }>((resolve, reject) => {
+    const request = httpGet(url.replace(/^ws/, 'http'), { headers });
+    request.on('upgrade', (_response, socket) => resolve({ status: 101, socket }));
+    request.on('response', (response) => {
+      response.resume();
+      resolve({ status: response.statusCode ?? 0, socket: null });
+    });
+    request.on('error', reject);
+  });
+}
+
+const UPGRADE = {
+  Connection: 'Upgrade',
+  Upgrade: 'websocket',
+  'Sec-WebSocket-Version': '13',
+  'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==',
+};
+
 describe('rate limits', () => {
   let t: TestServer | null = null;
   afterEach(async () => {
@@ -483,6 +508,22 @@ describe('rate limits', () => {
     expect((await getJson(t.base, '/events', as('10.1.1.1, 203.0.113.8'))).status).toBe(200);
     expect((await getJson(t.base, '/events', as('203.0.113.8'))).status).toBe(429);
     expect((await getJson(t.base, '/events')).status).toBe(200);
+  });
+
+  it('read every X-Forwarded-For line, so a proxy that appends its own line is believed over the client', async () => {
+    // Hint: HAProxy's `option forwardedfor` adds a line after the client's own; uWS's getHeader returns the first
+    // line only, so a probe's forged 6.6.6.6 line was taken as the client and each forgery had its own budget.
+    t = await startTestServer({ RATE_LIMIT_QUERY: '1/minute', MAX_WS_CONNECTIONS_PER_IP: '1' });
+    const through = (forged: string) => ({ 'X-Forwarded-For': [forged, '203.0.113.50'] });
+    expect((await getWithLines(`${t.base}/stats`, through('6.6.6.6'))).status).toBe(200);
+    expect((await getWithLines(`${t.base}/stats`, through('7.7.7.7'))).status).toBe(429);
+    const first = await getWithLines(`${t.wsBase}/ws/subscribe`, { ...UPGRADE, ...through('6.6.6.6') });
+    try {
+      expect(first.status).toBe(101);
+      expect((await getWithLines(`${t.wsBase}/ws/subscribe`, { ...UPGRADE, ...through('7.7.7.7') })).status).toBe(429);
+    } finally {
+      first.socket?.destroy();
+    }
   });
 
   it('count X-Forwarded-For from an untrusted peer against the peer itself', async () => {

@@ -7,6 +7,7 @@ import { clientAddress } from './clientAddress.js';
 import { statusLine } from './httpError.js';
 import type { ServerMetrics } from './metrics.js';
 import { CountingAckQueue } from './metricsAckQueue.js';
+import { forwardedForOf } from './requestInfo.js';
 import { type RequestContext, type RequestLog, requestIdFor } from './requestLog.js';
 import { keyMatches } from './restApi.js';
 import { guarded } from './wsBoundary.js';
@@ -71,12 +72,7 @@ export function createUpgrade(config: Config, perIp: PerIpCount, logger: Logger,
         const origin = req.getHeader('origin');
         const apiKey = req.getHeader('x-api-key') || new URLSearchParams(req.getQuery() ?? '').get('api_key') || '';
         const peer = Buffer.from(res.getRemoteAddressAsText()).toString();
-        const { ip } = clientAddress(
-          peer,
-          req.getHeader('x-forwarded-for'),
-          req.getHeader('x-forwarded-proto'),
-          config.trustProxy,
-        );
+        const { ip } = clientAddress(peer, forwardedForOf(req), req.getHeader('x-forwarded-proto'), config.trustProxy);
         request = {
           method: 'GET',
           path: req.getUrl(),
