@@ -81,7 +81,7 @@ export const SETTINGS: readonly Setting[] = [
     name: 'RATE_LIMIT_PUBLISH',
     fallback: 'off',
     meaning:
-      'Per client IP, e.g. `1000/minute`, `50/second`, `10000/day` or `100 per minute` (N per second means N in each second); covers `POST /events` and `/ws/publish` messages; unset, `0` or `off` = no limit',
+      'Per client IP (an IPv6 client per /64 network), e.g. `1000/minute`, `50/second`, `10000/day` or `100 per minute` (N per second means N in each second); covers `POST /events` and `/ws/publish` messages; requests refused for a wrong API key count too; unset, `0` or `off` = no limit',
   },
   { name: 'RATE_LIMIT_QUERY', fallback: 'off', meaning: 'Same, for GET endpoints' },
   { name: 'RATE_LIMIT_ADMIN', fallback: 'off', meaning: 'Same, for DELETE /events' },

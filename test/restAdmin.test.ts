@@ -474,6 +474,15 @@ describe('rate limits', () => {
     expect((await publish(t.base, event())).status).toBe(201);
   });
 
+  it('count requests with a wrong key too, so guessing keys spends the budget', async () => {
+    t = await startTestServer({ RATE_LIMIT_QUERY: '2/minute', REQUIRE_AUTH: 'true', API_KEY: 'sekrit' });
+    const wrong = { headers: { 'X-API-Key': 'guess' } };
+    expect((await call(`${t.base}/events`, wrong)).status).toBe(401);
+    expect((await call(`${t.base}/events`, wrong)).status).toBe(401);
+    expect((await call(`${t.base}/events`, wrong)).status).toBe(429);
+    expect((await call(`${t.base}/events`, { headers: { 'X-API-Key': 'sekrit' } })).status).toBe(429);
+  });
+
   it('count both path prefixes against the same limit', async () => {
     t = await startTestServer({ RATE_LIMIT_QUERY: '2/minute' });
     expect((await getJson(t.base, '/events')).status).toBe(200);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clientAddress, normalizeAddress } from './clientAddress.js';
+import { clientAddress, normalizeAddress, rateKey } from './clientAddress.js';
 
 const LOOPBACK = ['127.0.0.1', '::1'];
 
@@ -41,5 +41,20 @@ describe('clientAddress', () => {
     expect(normalizeAddress('::FFFF:10.1.2.3')).toBe('10.1.2.3');
     expect(normalizeAddress('0000:0000:0000:0000:0000:ffff:7f00:0001')).toBe('127.0.0.1');
     expect(normalizeAddress('::1')).toBe('::1');
+  });
+
+  it('ends the walk at a hop that is not an address, so a forged value never becomes a client key or log field', () => {
+    expect(clientAddress('127.0.0.1', '1.2.3.4, not-an-ip', '', ['127.0.0.1']).ip).toBe('127.0.0.1');
+    expect(clientAddress('127.0.0.1', `${'x'.repeat(2_000)}, 9.9.9.9`, '', ['127.0.0.1']).ip).toBe('9.9.9.9');
+  });
+});
+
+describe('rateKey', () => {
+  it('counts IPv6 clients by their /64 network, and IPv4 ones by address', () => {
+    expect(rateKey('2001:db8:1:2:aaaa::1')).toBe('2001:db8:1:2::/64');
+    expect(rateKey('2001:db8:1:2:ffff:ffff:ffff:ffff')).toBe('2001:db8:1:2::/64');
+    expect(rateKey('2001:db8::1')).toBe('2001:db8:0:0::/64');
+    expect(rateKey('::1')).toBe('0:0:0:0::/64');
+    expect(rateKey('203.0.113.7')).toBe('203.0.113.7');
   });
 });

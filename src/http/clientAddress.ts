@@ -67,9 +67,27 @@ export function clientAddress(
     .filter((hop) => hop !== '');
   let client = ip;
   for (let i = hops.length - 1; i >= 0; i--) {
+    // Hint: a hop that is not an address ends the walk at the last one that is: keys and log lines stay addresses.
+    if (isIP(hops[i]!) === 0) break;
     client = hops[i]!;
     if (!trust.has(client)) break;
   }
   const proto = forwardedProto.split(',')[0]?.trim().toLowerCase() ?? '';
   return { ip: client, https: proto === 'https' };
+}
+
+/**
+ * The key a client's rate limits count under: its address, or for IPv6 its /64 network. Why: a host is given a
+ * whole /64 and can send from any of its 2^64 addresses, each of which would otherwise get a fresh budget (and a
+ * new entry in the limiter's table).
+ */
+export function rateKey(address: string): string {
+  if (isIP(address) !== 6) return address;
+  const [head = '', tail = ''] = address.split('::');
+  const groups = head === '' ? [] : head.split(':');
+  // Hint: "::" stands for as many zero groups as make eight; only the first four matter.
+  const tailGroups = address.includes('::') ? (tail === '' ? [] : tail.split(':')) : [];
+  const full = [...groups, ...Array(8 - groups.length - tailGroups.length).fill('0'), ...tailGroups];
+  const prefix = full.slice(0, 4).map((group) => group.replace(/^0+(?=.)/, ''));
+  return `${prefix.join(':')}::/64`;
 }

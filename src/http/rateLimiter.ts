@@ -1,4 +1,5 @@
 import type { RateLimit } from '../config.js';
+import { rateKey } from './clientAddress.js';
 
 /** How a refusal names a limit's window (the units RATE_LIMIT_* accept). */
 const WINDOW_NAMES: ReadonlyMap<number, string> = new Map([
@@ -20,7 +21,7 @@ export class RateLimiter {
     private readonly setting = 'rate limit',
   ) {}
 
-  /** Seconds to wait when `key` is over its limit, or 0 when the request may go ahead. */
+  /** Seconds to wait when `key` (a client address; IPv6 counts by /64) is over its limit, or 0 when it may go ahead. */
   take(key: string): number {
     if (this.limit === null) return 0;
     const { count: max, windowMs } = this.limit;
@@ -29,8 +30,9 @@ export class RateLimiter {
       this.windowStart = now;
       this.counts = new Map();
     }
-    const count = (this.counts.get(key) ?? 0) + 1;
-    this.counts.set(key, count);
+    const counted = rateKey(key);
+    const count = (this.counts.get(counted) ?? 0) + 1;
+    this.counts.set(counted, count);
     if (count <= max) return 0;
     return Math.max(1, Math.ceil((this.windowStart + windowMs - now) / 1000));
   }
