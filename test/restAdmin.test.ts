@@ -348,6 +348,16 @@ describe('response headers and errors', () => {
     expect(res.body).toEqual({ detail: expect.any(String) });
   });
 
+  it('answers a plain request to a WebSocket endpoint with 426 naming it, not 404', async () => {
+    for (const path of ['/ws/subscribe', '/api/v1/ws/publish']) {
+      const res = await getJson(t.base, path);
+      expect(res.status).toBe(426);
+      expect(res.headers.get('upgrade')).toBe('websocket');
+      expect(res.body).toEqual({ detail: `${path} is a WebSocket endpoint: connect with a WebSocket client` });
+    }
+    expect((await getJson(t.base, '/ws/other')).status).toBe(404);
+  });
+
   it('answers a malformed percent-escape in a path parameter with 404 and keeps serving', async () => {
     for (const path of ['/events/%E0%A4%A', '/api/v1/events/%zz', '/api/v1/sessions/%', '/sessions/a%2']) {
       const res = await getJson(t.base, path);

@@ -39,6 +39,9 @@ export interface RouterDeps {
 /** Every path is served unversioned and under /api/v1, as the old service did. */
 const PREFIXES = ['', '/api/v1'] as const;
 
+/** The WebSocket endpoints (see wsApi), under either prefix. */
+const WS_PATH = /^(?:\/api\/v1)?\/ws\/(?:publish|subscribe)$/;
+
 /** Constant-time API key comparison. Hint: of digests, so not even the key's length shows in the timing. */
 export function keyMatches(given: string, expected: string): boolean {
   const digest = (text: string) => createHash('sha256').update(text).digest();
@@ -93,7 +96,13 @@ export class RestRouter {
     }
     app.options('/*', (res, req) => this.serve(res, req, 0, (_info, reply) => this.preflight(reply)));
     app.any('/*', (res, req) =>
-      this.serve(res, req, 0, () => {
+      this.serve(res, req, 0, (info) => {
+        // Hint: uWS routes only upgrade requests to the WebSocket endpoints; a plain request (curl, a browser tab)
+        // would otherwise read 404 for a path the README names.
+        if (WS_PATH.test(info.path))
+          throw new HttpError(426, `${info.path} is a WebSocket endpoint: connect with a WebSocket client`, {
+            Upgrade: 'websocket',
+          });
         throw new HttpError(404, 'Not Found');
       }),
     );
