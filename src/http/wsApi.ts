@@ -110,10 +110,11 @@ function observed(
       handlers.open?.(ws);
     },
     close: (ws, code, message) => {
+      const subscriberId = ws.getUserData().subscriber?.id;
       handlers.close?.(ws, code, message);
       guarded(logger, 'ws close log', () => {
         const data = ws.getUserData();
-        log.wsClosed(endpoint, data.request, code, Buffer.from(message).toString(), data.openedAt);
+        log.wsClosed(endpoint, data.request, code, Buffer.from(message).toString(), data.openedAt, subscriberId);
       });
     },
   };
