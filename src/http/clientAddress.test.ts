@@ -16,6 +16,11 @@ describe('clientAddress', () => {
     });
   });
 
+  it('takes the scheme the trusted proxy added, not one the client put before it', () => {
+    expect(clientAddress('127.0.0.1', '203.0.113.7', 'https, http', LOOPBACK).https).toBe(false);
+    expect(clientAddress('127.0.0.1', '203.0.113.7', 'http, https', LOOPBACK).https).toBe(true);
+  });
+
   it('skips trusted hops and never believes entries left of the first untrusted one', () => {
     expect(clientAddress('127.0.0.1', '6.6.6.6, 203.0.113.7, 127.0.0.1', '', LOOPBACK).ip).toBe('203.0.113.7');
   });

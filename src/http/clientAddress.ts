@@ -72,7 +72,8 @@ export function clientAddress(
     client = hops[i]!;
     if (!trust.has(client)) break;
   }
-  const proto = forwardedProto.split(',')[0]?.trim().toLowerCase() ?? '';
+  // Hint: the rightmost scheme is the one the trusted proxy in front of us added; entries left of it are the client's.
+  const proto = forwardedProto.split(',').at(-1)?.trim().toLowerCase() ?? '';
   return { ip: client, https: proto === 'https' };
 }
 
