@@ -83,7 +83,12 @@ export const SETTINGS: readonly Setting[] = [
     meaning:
       'Per client IP (an IPv6 client per /64 network), e.g. `1000/minute`, `50/second`, `10000/day` or `100 per minute` (N per second means N in each second); covers `POST /events` and `/ws/publish` messages; requests refused for a wrong API key count too; unset, `0` or `off` = no limit',
   },
-  { name: 'RATE_LIMIT_QUERY', fallback: 'off', meaning: 'Same, for GET endpoints' },
+  {
+    name: 'RATE_LIMIT_QUERY',
+    fallback: 'off',
+    meaning:
+      'Same, for GET endpoints and WebSocket upgrades (each connection to `/ws/publish` or `/ws/subscribe` is one GET)',
+  },
   { name: 'RATE_LIMIT_ADMIN', fallback: 'off', meaning: 'Same, for DELETE /events' },
   {
     name: 'TRUST_PROXY',

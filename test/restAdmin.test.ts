@@ -434,12 +434,13 @@ function refusedUpgrade(url: string): Promise<{ status: number; body: unknown }>
  * when it was a WebSocket upgrade the server accepted (101).
  */
 function getWithLines(url: string, headers: Record<string, string | string[]>) {
-  return new Promise<{ status: number; socket: Duplex | null }>((resolve, reject) => {
+  return new Promise<{ status: number; socket: Duplex | null; retryAfter?: string }>((resolve, reject) => {
     const request = httpGet(url.replace(/^ws/, 'http'), { headers });
     request.on('upgrade', (_response, socket) => resolve({ status: 101, socket }));
     request.on('response', (response) => {
       response.resume();
-      resolve({ status: response.statusCode ?? 0, socket: null });
+      const retryAfter = response.headers['retry-after'];
+      resolve({ status: response.statusCode ?? 0, socket: null, ...(retryAfter === undefined ? {} : { retryAfter }) });
     });
     request.on('error', reject);
   });
@@ -532,16 +533,39 @@ describe('rate limits', () => {
   it('read every X-Forwarded-For line, so a proxy that appends its own line is believed over the client', async () => {
     // Hint: HAProxy's `option forwardedfor` adds a line after the client's own; uWS's getHeader returns the first
     // line only, so a probe's forged 6.6.6.6 line was taken as the client and each forgery had its own budget.
-    t = await startTestServer({ RATE_LIMIT_QUERY: '1/minute', MAX_WS_CONNECTIONS_PER_IP: '1' });
+    t = await startTestServer({ RATE_LIMIT_QUERY: '1/minute' });
     const through = (forged: string) => ({ 'X-Forwarded-For': [forged, '203.0.113.50'] });
     expect((await getWithLines(`${t.base}/stats`, through('6.6.6.6'))).status).toBe(200);
     expect((await getWithLines(`${t.base}/stats`, through('7.7.7.7'))).status).toBe(429);
+    // Upgrades on a server of their own: they spend the query budget too.
+    await t.stop();
+    t = await startTestServer({ MAX_WS_CONNECTIONS_PER_IP: '1' });
     const first = await getWithLines(`${t.wsBase}/ws/subscribe`, { ...UPGRADE, ...through('6.6.6.6') });
     try {
       expect(first.status).toBe(101);
       expect((await getWithLines(`${t.wsBase}/ws/subscribe`, { ...UPGRADE, ...through('7.7.7.7') })).status).toBe(429);
     } finally {
       first.socket?.destroy();
+    }
+  });
+
+  it('count WebSocket upgrades against RATE_LIMIT_QUERY (an upgrade is a GET), before the API key is checked', async () => {
+    t = await startTestServer({ RATE_LIMIT_QUERY: '2/minute', REQUIRE_AUTH: 'true', API_KEY: 'sekrit' });
+    const producer = await WsClient.open(`${t.wsBase}/ws/publish?api_key=sekrit`);
+    try {
+      expect((await refusedUpgrade(`${t.wsBase}/ws/subscribe?api_key=guess`)).status).toBe(401);
+      expect(await refusedUpgrade(`${t.wsBase}/ws/subscribe?api_key=sekrit`)).toEqual({
+        status: 429,
+        body: {
+          detail: expect.stringMatching(
+            /^rate limit exceeded \(RATE_LIMIT_QUERY: 2 per minute per client\); retry in \d+ s$/,
+          ),
+        },
+      });
+      const again = await getWithLines(`${t.wsBase}/ws/subscribe?api_key=sekrit`, UPGRADE);
+      expect([again.status, again.retryAfter]).toEqual([429, expect.stringMatching(/^\d+$/)]);
+    } finally {
+      await producer.close();
     }
   });
 
@@ -574,7 +598,8 @@ describe('rate limits', () => {
 
   it('name the budget that was spent, its setting and value, in every 429, and when to retry', async () => {
     const clock = new ManualClock(T0);
-    const limits = { RATE_LIMIT_PUBLISH: '1/second', RATE_LIMIT_QUERY: '1 per hour', RATE_LIMIT_ADMIN: '1/day' };
+    // Hint: both upgrades below spend the query budget (an upgrade is a GET), so the first /stats is its third.
+    const limits = { RATE_LIMIT_PUBLISH: '1/second', RATE_LIMIT_QUERY: '3 per hour', RATE_LIMIT_ADMIN: '1/day' };
     t = await startTestServer({ ...limits, MAX_WS_CONNECTIONS_PER_IP: '1' }, { now: clock.now });
     const producer = await WsClient.open(`${t.wsBase}/ws/publish`);
     try {
@@ -593,7 +618,7 @@ describe('rate limits', () => {
       });
       expect((await getJson(t.base, '/stats')).status).toBe(200);
       expect((await getJson(t.base, '/stats')).body).toEqual({
-        detail: 'rate limit exceeded (RATE_LIMIT_QUERY: 1 per hour per client); retry in 3600 s',
+        detail: 'rate limit exceeded (RATE_LIMIT_QUERY: 3 per hour per client); retry in 3600 s',
       });
       expect((await call(`${t.base}/events`, { method: 'DELETE' })).status).toBe(200);
       expect(JSON.parse((await call(`${t.base}/events`, { method: 'DELETE' })).text)).toEqual({
