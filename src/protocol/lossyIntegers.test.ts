@@ -33,6 +33,12 @@ describe('lossyIntegerIn', () => {
     expect(isLossyInteger('9'.repeat(400))).toBe(false);
   });
 
+  it('names no field deeper than 1,000 levels rather than overflow the stack (the body is refused for depth)', () => {
+    const text = `${'['.repeat(50_000)}${TOO_LONG}${']'.repeat(50_000)}`;
+    expect(lossyIntegerIn(text)).toBe(TOO_LONG);
+    expect(lossyIntegerPath(JSON.parse(text), TOO_LONG)).toBe('');
+  });
+
   it('never refuses what JSON.stringify writes (so no JavaScript producer is refused)', () => {
     const number = fc.oneof(
       fc.double({ noNaN: true, noDefaultInfinity: true }),

@@ -53,19 +53,22 @@ function decimalValue(printed: string): bigint {
   return shift >= 0 ? digits * 10n ** BigInt(shift) : digits / 10n ** BigInt(-shift);
 }
 
+/** Nesting the field search follows (MAX_JSON_DEPTH's largest): a body deeper than that is refused for its depth. */
+const SEARCH_DEPTH = 1_000;
+
 /** The field holding the integer JSON.parse read from `token` (as `payload.ids[2]`), or '' when none is found. */
 export function lossyIntegerPath(value: unknown, token: string): string {
-  return pathTo(value, Number(token)) ?? '';
+  return pathTo(value, Number(token), SEARCH_DEPTH) ?? '';
 }
 
-function pathTo(value: unknown, target: number): string | null {
+function pathTo(value: unknown, target: number, depth: number): string | null {
   if (value === target) return '';
-  if (typeof value !== 'object' || value === null) return null;
+  if (typeof value !== 'object' || value === null || depth === 0) return null;
   const entries: [string, unknown][] = Array.isArray(value)
     ? value.map((item, i): [string, unknown] => [`[${i}]`, item])
     : Object.entries(value);
   for (const [segment, inner] of entries) {
-    const rest = pathTo(inner, target);
+    const rest = pathTo(inner, target, depth - 1);
     if (rest === null) continue;
     return rest === '' || rest.startsWith('[') ? segment + rest : `${segment}.${rest}`;
   }
