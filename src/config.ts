@@ -118,6 +118,21 @@ function trustProxy(env: NodeJS.ProcessEnv): string[] {
   return proxies;
 }
 
+/** Printable ASCII without a leading or trailing space: what an `X-API-Key` header carries unchanged. */
+const HEADER_SAFE_KEY = /^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/;
+
+/**
+ * The key REQUIRE_AUTH=true checks. Hint: uWS cuts a header value at its first non-ASCII byte and trims its spaces,
+ * so any other key failed every REST call with 401 and matched only as `?api_key=`; the error never prints the key.
+ */
+function checkApiKey(apiKey: string): void {
+  if (apiKey === '') throw new ConfigError('REQUIRE_AUTH=true needs API_KEY to be set');
+  if (!HEADER_SAFE_KEY.test(apiKey))
+    throw new ConfigError(
+      `API_KEY must be printable ASCII without leading or trailing spaces, as an X-API-Key header carries it (the key set, not printed here, has ${apiKey.length} characters)`,
+    );
+}
+
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 
 /** Python's level names, as the old service's LOG_LEVEL took them. */
@@ -128,7 +143,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const maxPayloadBytes = integer(env, 'MAX_PAYLOAD_BYTES', 2);
   const requireAuth = bool(env, 'REQUIRE_AUTH');
   const apiKey = env.API_KEY ?? fallbackOf('API_KEY');
-  if (requireAuth && apiKey === '') throw new ConfigError('REQUIRE_AUTH=true needs API_KEY to be set');
+  if (requireAuth) checkApiKey(apiKey);
   return {
     host: text(env, 'HOST'),
     port: integer(env, 'PORT', 0, 65_535),

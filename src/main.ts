@@ -8,7 +8,7 @@ import { stdoutLog } from './logDestination.js';
 import { packageVersion } from './packageVersion.js';
 import { LogLockedError, LogOpenError } from './persistence/eventLog.js';
 import { JetStreamSettingError, JetStreamUnavailableError } from './persistence/jetstream/jetStreamOptions.js';
-import { usageText } from './settings.js';
+import { usageText } from './settingsText.js';
 
 /** Refuse to start with one line on stderr and a documented exit code; never a stack trace. */
 function refuse(code: number, line: string): never {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from './config.js';
-import { fallbackOf, SETTINGS, settingsMarkdown, usageText } from './settings.js';
+import { fallbackOf, SETTINGS } from './settings.js';
+import { settingsMarkdown, usageText } from './settingsText.js';
 
 describe('SETTINGS', () => {
   it('lists exactly the variables loadConfig reads, each once', () => {
@@ -37,7 +38,9 @@ describe('SETTINGS', () => {
     expect(markdown).toContain(
       '| `PORT` | `8001` | Listen port, 0–65535 (`0` picks a free one); a port another process holds is refused (exit 4) |',
     );
-    expect(markdown).toContain('| `API_KEY` | — | The key (required when `REQUIRE_AUTH=true`) |');
+    expect(markdown).toContain(
+      '| `API_KEY` | — | The key (required when `REQUIRE_AUTH=true`): printable ASCII without leading or trailing spaces, as an `X-API-Key` header carries it |',
+    );
     const help = usageText('9.9.9');
     expect(help.startsWith('realtime-event-pipeline 9.9.9\n')).toBe(true);
     for (const setting of SETTINGS) expect(help).toContain(`  ${setting.name} `);

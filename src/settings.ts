@@ -52,7 +52,12 @@ export const SETTINGS: readonly Setting[] = [
     meaning:
       'Require `X-API-Key` on every endpoint except `/health` and `/readiness` (`true`/`false`, `1`/`0`, `yes`/`no`, `on`/`off`)',
   },
-  { name: 'API_KEY', fallback: '', meaning: 'The key (required when `REQUIRE_AUTH=true`)' },
+  {
+    name: 'API_KEY',
+    fallback: '',
+    meaning:
+      'The key (required when `REQUIRE_AUTH=true`): printable ASCII without leading or trailing spaces, as an `X-API-Key` header carries it',
+  },
   {
     name: 'LOG_LEVEL',
     fallback: 'info',
@@ -82,9 +87,14 @@ export const SETTINGS: readonly Setting[] = [
     name: 'RATE_LIMIT_PUBLISH',
     fallback: 'off',
     meaning:
-      'Per client IP, e.g. `1000/minute`, `50/second`, `10000/day` or `100 per minute` (N per second means N in each second); covers `POST /events` and `/ws/publish` messages; unset, `0` or `off` = no limit',
+      'Per client IP (an IPv6 client per /64 network), e.g. `1000/minute`, `50/second`, `10000/day` or `100 per minute` (N per second means N in each second); covers `POST /events` and `/ws/publish` messages; requests refused for a wrong API key count too; unset, `0` or `off` = no limit',
   },
-  { name: 'RATE_LIMIT_QUERY', fallback: 'off', meaning: 'Same, for GET endpoints' },
+  {
+    name: 'RATE_LIMIT_QUERY',
+    fallback: 'off',
+    meaning:
+      'Same, for GET endpoints and WebSocket upgrades (each connection to `/ws/publish` or `/ws/subscribe` is one GET)',
+  },
   { name: 'RATE_LIMIT_ADMIN', fallback: 'off', meaning: 'Same, for DELETE /events' },
   {
     name: 'TRUST_PROXY',
@@ -205,37 +215,4 @@ export function fallbackOf(name: string): string {
   const setting = byName.get(name);
   if (setting === undefined) throw new Error(`setting ${name} is missing from SETTINGS`);
   return setting.fallback;
-}
-
-const shownDefault = (setting: Setting): string =>
-  setting.fallback === '' ? '—' : setting.fallback === 'off' ? 'off' : `\`${setting.fallback}\``;
-
-/** The settings as the README's markdown table. */
-export function settingsMarkdown(): string {
-  const rows = SETTINGS.map((s) => `| \`${s.name}\` | ${shownDefault(s)} | ${s.meaning} |`);
-  return ['| Variable | Default | Meaning |', '|----------|---------|---------|', ...rows].join('\n');
-}
-
-/** The text `--help` prints: usage, the exit codes, and every setting with its default. */
-export function usageText(version: string): string {
-  const width = Math.max(...SETTINGS.map((s) => s.name.length));
-  const rows = SETTINGS.map(
-    (s) =>
-      `  ${s.name.padEnd(width)}  ${(s.fallback === '' ? '(unset)' : s.fallback).padEnd(16)}  ${s.meaning.replaceAll('`', '')}`,
-  );
-  return [
-    `realtime-event-pipeline ${version}`,
-    '',
-    'Usage: node dist/src/main.js [--help | --version]   (or: npm start)',
-    'Configured by environment variables; SIGTERM or SIGINT stops it cleanly.',
-    '',
-    'Exit codes: 0 stopped cleanly; 1 internal error (logged at fatal level); 2 configuration error, one line naming the',
-    'variable (also a HOST that is not an address of this machine); 3 uWebSockets.js native binary did not load;',
-    '4 the port is already in use; 5 DATABASE_PATH is held by another running server; 6 LOG_BACKEND=jetstream and the',
-    'NATS cluster or its stream cannot be reached.',
-    '',
-    `  ${'VARIABLE'.padEnd(width)}  ${'DEFAULT'.padEnd(16)}  MEANING`,
-    ...rows,
-    '',
-  ].join('\n');
 }

@@ -2,8 +2,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { type PublishAck, type PublishEvent, Publisher, PublishRejectedError } from '../src/client/index.js';
 import { RestartableServer, readLog } from './support/restartableServer.js';
+import { startTestServer } from './support/testServer.js';
 
 let server: RestartableServer | undefined;
 let dir: string | undefined;
@@ -130,6 +132,49 @@ describe('Publisher against a real server', () => {
     const alone = new Publisher({ url: server.base });
     expect(await alone.publish(event(2))).not.toHaveProperty('ignored');
     await alone.close();
+  });
+
+  it('resolves a batch holding a stored producer id with each offset from its one ack, sending no event again', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'sdk-pub-'));
+    server = await RestartableServer.start(join(dir, 'events.db'));
+    const sent: string[] = [];
+    class CountingSocket extends WebSocket {
+      override send(data: string): void {
+        sent.push(data);
+        super.send(data);
+      }
+    }
+    const publisher = new Publisher({ url: server.base, WebSocket: CountingSocket });
+    const old = await publisher.publish({ ...event(1), id: 'sdk-old' });
+    const acks = await publisher.publishBatch([
+      { ...event(2), id: 'sdk-a' },
+      { ...event(1), id: 'sdk-old' },
+      { ...event(3), id: 'sdk-b' },
+    ]);
+    await publisher.close();
+    expect(acks).toEqual([
+      { id: 'sdk-a', offset: 2 },
+      { id: 'sdk-old', offset: old.offset },
+      { id: 'sdk-b', offset: 3 },
+    ]);
+    expect((await readLog(server.base)).map((r) => [r.id, r.offset])).toEqual([
+      ['sdk-old', 1],
+      ['sdk-a', 2],
+      ['sdk-b', 3],
+    ]);
+    // One message for the single event and one for the batch: no event went again one per message.
+    expect(sent.map((text) => (JSON.parse(text) as { events: unknown[] }).events.length)).toEqual([1, 3]);
+  });
+
+  it('fails fast with code 404 when nothing serves its URL, instead of retrying until the delivery timeout', async () => {
+    const t = await startTestServer();
+    try {
+      const lost = new Publisher({ url: `${t.base}/not-a-pipeline`, deliveryTimeoutMs: 60_000 });
+      await expect(lost.publish(event(1))).rejects.toMatchObject({ name: 'PublishRejectedError', code: 404 });
+      lost.destroy();
+    } finally {
+      await t.stop();
+    }
   });
 
   it('fails fast with code 401 when the server refuses the key, and publishes with the right one', async () => {

@@ -10,9 +10,11 @@ import {
   type PublishEvent,
   Publisher,
   type SubscriptionNotice,
+  SubscriptionRejectedError,
   subscribe,
 } from '../src/client/index.js';
 import { RestartableServer, readLog } from './support/restartableServer.js';
+import { startTestServer } from './support/testServer.js';
 
 let server: RestartableServer | undefined;
 let dir: string | undefined;
@@ -56,6 +58,23 @@ async function publishAll(base: string, batch: readonly PublishEvent[]): Promise
 }
 
 describe('Subscription against a real server', () => {
+  it('fails with the 404 when nothing serves its URL, instead of reconnecting for ever', async () => {
+    const t = await startTestServer();
+    try {
+      const notices: SubscriptionNotice[] = [];
+      const sub = subscribe({ url: `${t.base}/not-a-pipeline`, onNotice: (n) => notices.push(n) });
+      const failure = await (async () => {
+        for await (const _ of sub) return null;
+        return null;
+      })().catch((error: unknown) => error);
+      expect(failure).toBeInstanceOf(SubscriptionRejectedError);
+      expect(String(failure)).toContain('Unexpected server response: 404');
+      expect(notices).toEqual([]);
+    } finally {
+      await t.stop();
+    }
+  });
+
   it('iterates across two SIGKILL restarts and a 4008 slow-consumer close: every matching offset exactly once, in order', async () => {
     dir = mkdtempSync(join(tmpdir(), 'sdk-sub-'));
     // Hint: the server's clock is manual, so the sweep that closes the stalled reader runs when the test moves it.

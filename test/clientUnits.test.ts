@@ -148,6 +148,20 @@ describe('client building blocks', () => {
     ]);
   });
 
+  it("takes each event's offset from an ack's `offsets`, duplicates and gaps included", () => {
+    const settled: Array<PublishAck[] | Error> = [];
+    const message = { ref: 1, units: [unit(['x'], settled), unit(['y', 'z'], settled)], eventCount: 3 };
+    const ack = { count: 3, event_ids: ['x', 'y', 'z'], first_offset: 9, last_offset: 4, duplicates: 1 };
+    expect(settleFromAck(message, { ...ack, offsets: [9, 4, 12] })).toBe(true);
+    expect(settled).toEqual([
+      [{ id: 'x', offset: 9 }],
+      [
+        { id: 'y', offset: 4 },
+        { id: 'z', offset: 12 },
+      ],
+    ]);
+  });
+
   it('the in-flight window wakes waiters in order, only as room frees', async () => {
     const window = new InFlightWindow(10);
     await window.wait(8, true);
@@ -179,12 +193,23 @@ describe('client building blocks', () => {
     expect(closePlan(1000, '', unknownType, 0)).toHaveProperty('fatal');
     expect(closePlan(1013, '', unknownType, 0)).toHaveProperty('fatal');
     const capacity = { message: 'Server at subscriber capacity', retryable: true };
-    expect(closePlan(1013, 'Server at subscriber capacity', capacity, 0, {}, () => 0)).toEqual({ delayMs: 500 });
+    expect(closePlan(1013, 'Server at subscriber capacity', capacity, 0, { random: () => 0 })).toEqual({
+      delayMs: 500,
+    });
     // A retryable refusal whose 1013 never came (the server died, or a proxy closed): still "later", not final.
     for (const code of [1000, 1006, 1011])
-      expect(closePlan(code, '', capacity, 0, { initialMs: 20 }, () => 0)).toEqual({ delayMs: 500 });
-    expect(closePlan(1001, 'server shutting down', null, 0, { initialMs: 20 }, () => 0)).toEqual({ delayMs: 10 });
-    expect(closePlan(4008, 'slow consumer; resume with from_offset=5', null, 0, { initialMs: 20 }, () => 1)).toEqual({
+      expect(closePlan(code, '', capacity, 0, { backoff: { initialMs: 20 }, random: () => 0 })).toEqual({
+        delayMs: 500,
+      });
+    expect(closePlan(1001, 'server shutting down', null, 0, { backoff: { initialMs: 20 }, random: () => 0 })).toEqual({
+      delayMs: 10,
+    });
+    expect(
+      closePlan(4008, 'slow consumer; resume with from_offset=5', null, 0, {
+        backoff: { initialMs: 20 },
+        random: () => 1,
+      }),
+    ).toEqual({
       delayMs: 20,
     });
   });
@@ -304,6 +329,54 @@ describe('Publisher on a scripted socket and a manual clock', () => {
     const publisher = new Publisher({ url: 'http://test', WebSocket: FakeSocket, scheduler, lingerMs: 0, ...options });
     return { scheduler, publisher };
   }
+
+  it("resolves a batch with a duplicate from the ack's `offsets` in one message, and resends one by one without them", async () => {
+    const { scheduler, publisher } = scripted({});
+    const batch = (tag: string) =>
+      publisher.publishBatch(
+        [0, 1, 2].map((i) => ({ event_type: 'timer_tick' as const, source: tag, payload: { i } })),
+      );
+    const withOffsets = batch('new');
+    await scheduler.advance(0);
+    const socket = FakeSocket.all[0]!;
+    socket.open();
+    await scheduler.advance(0);
+    type Sent = { ref: number; events: Array<{ id: string }> };
+    const sent = () => socket.sent.map((text) => JSON.parse(text) as Sent);
+    const first = sent()[0]!;
+    const ids = first.events.map((e) => e.id);
+    const ack = { status: 'ok', count: 3, event_ids: ids, first_offset: 7, last_offset: 9, duplicates: 1 };
+    socket.reply({ ...ack, offsets: [7, 3, 8], ref: first.ref });
+    await scheduler.advance(0);
+    expect(socket.sent).toHaveLength(1);
+    await expect(withOffsets).resolves.toEqual([
+      { id: ids[0], offset: 7 },
+      { id: ids[1], offset: 3 },
+      { id: ids[2], offset: 8 },
+    ]);
+
+    // A server without `offsets` (older): the duplicate leaves the offsets unknown, so each event goes again alone.
+    const without = batch('old');
+    await scheduler.advance(0);
+    const second = sent()[1]!;
+    socket.reply({ ...ack, event_ids: second.events.map((e) => e.id), ref: second.ref });
+    await scheduler.advance(0);
+    const solo = sent().slice(2);
+    expect(solo.map((m) => m.events.map((e) => e.id))).toEqual(second.events.map((e) => [e.id]));
+    for (const [i, m] of solo.entries()) {
+      const offset = [7, 3, 8][i]!;
+      socket.reply({
+        ...ack,
+        count: 1,
+        event_ids: [m.events[0]!.id],
+        first_offset: offset,
+        last_offset: offset,
+        ref: m.ref,
+      });
+    }
+    expect((await without).map((a) => a.offset)).toEqual([7, 3, 8]);
+    publisher.destroy();
+  });
 
   it('resends the messages a full pipeline had refused in their first order, after one backoff step', async () => {
     const { scheduler, publisher } = scripted({
@@ -443,6 +516,35 @@ describe('Publisher on a scripted socket and a manual clock', () => {
       code: 403,
       message: 'connection refused: closed 1006 Unexpected server response: 403',
     });
+    publisher.destroy();
+  });
+
+  it('fails on a 404 upgrade before any socket opened (a wrong URL), and retries one after (a proxy redeploying)', async () => {
+    const { scheduler, publisher } = scripted({ random: () => 0, backoff: { initialMs: 100, maxMs: 100 } });
+    const first = publisher.publish({ event_type: 'timer_tick', source: 't' });
+    await scheduler.advance(0);
+    FakeSocket.all[0]!.onerror?.({ message: 'Unexpected server response: 404' });
+    FakeSocket.all[0]!.drop(1006, '');
+    await expect(first).rejects.toMatchObject({
+      name: 'PublishRejectedError',
+      code: 404,
+      message:
+        'connection refused: closed 1006 Unexpected server response: 404, and no connection has been made: check the url option',
+    });
+
+    const second = publisher.publish({ event_type: 'timer_tick', source: 't' });
+    await scheduler.advance(0);
+    FakeSocket.all[1]!.open();
+    await scheduler.advance(0);
+    FakeSocket.all[1]!.drop(1001, 'server shutting down');
+    await scheduler.advance(100);
+    FakeSocket.all[2]!.onerror?.({ message: 'Unexpected server response: 404' });
+    FakeSocket.all[2]!.drop(1006, '');
+    await scheduler.advance(100);
+    FakeSocket.all[3]!.open();
+    await scheduler.advance(0);
+    const ids = ackLast(9);
+    await expect(second).resolves.toEqual({ id: ids[0], offset: 9 });
     publisher.destroy();
   });
 

@@ -3,7 +3,7 @@ import type { ChildServer } from './support/childServer.js';
 import { ClusterNodes, logDigest } from './support/clusterNodes.js';
 import { NatsCluster } from './support/natsCluster.js';
 import { allEvents, eventBody, postEvents, stats, waitFor } from './support/pipelineRest.js';
-import { closeAll, subscribe, type WireRecord, type WsClient } from './support/wsClient.js';
+import { closeAll, type Message, subscribe, type WireRecord, WsClient } from './support/wsClient.js';
 
 // Real processes: a 3-server JetStream cluster on loopback and two pipeline nodes (dist/src/main.js) on it.
 describe('cluster mode: two pipeline nodes on one JetStream stream', () => {
@@ -74,5 +74,47 @@ describe('cluster mode: two pipeline nodes on one JetStream stream', () => {
       'replicas level',
     );
     expect(await logDigest(b.base)).toEqual(await logDigest(a.base));
+  });
+
+  /** Each event's offset as a /ws/publish batch ack gives it: `offsets[i]`, else `first_offset + i`. */
+  const ackedOffsets = (ack: Message): Array<[string, number]> =>
+    (ack.event_ids as string[]).map((id, i) => [
+      id,
+      (ack.offsets as number[] | undefined)?.[i] ?? (ack.first_offset as number) + i,
+    ]);
+
+  it("acks each event's offset in a /ws/publish batch as the log holds it: two nodes publishing at once, a duplicate", async () => {
+    const [pa, pb] = await Promise.all([
+      WsClient.open(`${a.wsBase}/ws/publish`),
+      WsClient.open(`${b.wsBase}/ws/publish`),
+    ]);
+    clients.push(pa, pb);
+    const rounds = 4;
+    const batch = (tag: string, round: number) =>
+      Array.from({ length: 400 }, (_, i) => eventBody({ id: `${tag}-${round}-${i}`, payload: { tag, round, i } }));
+    for (let round = 0; round < rounds; round++) {
+      pa.send(batch('ilv-a', round));
+      pb.send(batch('ilv-b', round));
+    }
+    // Hint: whether other events land between a batch's is up to timing (2 of 9 acks in one run); each is checked.
+    const acks = [...(await pa.take(rounds)), ...(await pb.take(rounds))];
+    const level = () =>
+      waitFor(async () => (await stats(b.base)).head_offset === (await stats(a.base)).head_offset, 'replicas level');
+    await level();
+    // A batch holding a producer id stored through the other node: the duplicate keeps its offset.
+    pa.send([eventBody({ id: 'ilv-new-1' }), batch('ilv-b', 0)[3]!, eventBody({ id: 'ilv-new-2' })]);
+    const mixed = await pa.next();
+    expect(mixed).toMatchObject({ status: 'ok', duplicates: 1, offsets: expect.any(Array) });
+    acks.push(mixed);
+    await level();
+    const logged = new Map((await allEvents(a.base)).map((r) => [r.id, r.offset]));
+    const acked = acks.flatMap(ackedOffsets);
+    expect(acked.map(([id]) => [id, logged.get(id)])).toEqual(acked);
+    // Listed exactly when they are not contiguous or a duplicate is among them.
+    for (const ack of acks) {
+      const offsets = ackedOffsets(ack).map(([, offset]) => offset);
+      const contiguous = offsets.every((offset, i) => offset === offsets[0]! + i);
+      expect('offsets' in ack).toBe(!contiguous || ack.duplicates !== 0);
+    }
   });
 });

@@ -321,3 +321,17 @@ describe('dashboard with REQUIRE_AUTH=true', () => {
     await expect.poll(() => tailOffsets(page), WITHIN_A_SECOND).toEqual([next!.offset]);
   });
 });
+
+describe('dashboard under RATE_LIMIT_QUERY', () => {
+  const running = serverAndBrowser('rep-dashboard-limited-', { RATE_LIMIT_QUERY: '3/minute' });
+
+  it("says the server refused its polls and why, instead of 'server unreachable'", async () => {
+    // Hint: a poll is 3-5 GETs every 0.5 s, so this budget is spent by the first; the server answers 429 naming it.
+    const page = await running.browser!.newPage();
+    await page.goto(`${running.server!.base}/dashboard`);
+    await expect
+      .poll(() => textOf(page, '#connection'), PATIENT)
+      .toMatch(/HTTP 429: rate limit exceeded \(RATE_LIMIT_QUERY: 3 per minute per client\); retry in \d+ s/);
+    await page.close();
+  });
+});

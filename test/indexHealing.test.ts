@@ -280,4 +280,16 @@ describe('the derived index heals itself and never serves another log', () => {
     await waitFor(() => second.log.unindexedCount() === 0, 'the second log fully indexed');
     expectAgreesWithScan(second.log, path, NOW);
   });
+  it('counts only offsets the log still holds as unindexed once retention deleted some before their chunk was built', () => {
+    let now = NOW;
+    const { log: target } = open(setup(), { now: () => now, indexChunk: 1_000 });
+    append(target, someEvents(30, 'old'));
+    now += 60_000;
+    append(target, someEvents(20, 'new', 30));
+    expect(target.unindexedCount()).toBe(50);
+    expect(target.deleteBefore(now)).toBe(30);
+    expect(target.unindexedCount()).toBe(20);
+    expect(target.deleteBefore(undefined)).toBe(20);
+    expect(target.unindexedCount()).toBe(0);
+  });
 });

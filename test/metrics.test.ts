@@ -167,6 +167,24 @@ describe('/metrics behind auth, and refusals', () => {
     }
   });
 
+  it('counts a /ws/publish message refused by RATE_LIMIT_PUBLISH as a publish rate-limit refusal, as POST /events', async () => {
+    const ts = await startTestServer({ RATE_LIMIT_PUBLISH: '1/minute' });
+    const producer = await WsClient.open(`${ts.wsBase}/ws/publish`);
+    try {
+      producer.send(event());
+      expect((await producer.next()).status).toBe('ok');
+      producer.send(event());
+      expect(await producer.next()).toMatchObject({ status: 'error', code: 429 });
+      expect((await publish(ts.base, event())).status).toBe(429);
+      const m = await scrape(ts);
+      expect(value(m, 'pipeline_publish_errors_total', { transport: 'ws', reason: 'rate_limited' })).toBe(1);
+      expect(value(m, 'pipeline_rate_limit_refusals_total', { limit: 'publish' })).toBe(2);
+    } finally {
+      await producer.close();
+      await ts.stop();
+    }
+  });
+
   it('is public with METRICS_PUBLIC=true while the API still needs the key', async () => {
     const ts = await startTestServer({ REQUIRE_AUTH: 'true', API_KEY: 'k', METRICS_PUBLIC: 'true' });
     try {

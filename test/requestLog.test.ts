@@ -110,6 +110,20 @@ describe('WebSocket lines', () => {
     expect(typeof closed!.obj.duration_ms).toBe('number');
   });
 
+  it("a subscriber's close line names its subscriber id, which joins the supervisor's lines to the client", async () => {
+    const { ts, logger } = await serve();
+    const client = await WsClient.open(`${ts.wsBase}/ws/subscribe`);
+    client.send({ event_types: ['quiz_started'] });
+    const ack = await client.next<{ subscriber_id: string }>();
+    await client.close();
+    await expect.poll(() => logger.lines.some((l) => l.msg === 'subscriber disconnected')).toBe(true);
+    await expect.poll(() => logger.lines.some((l) => l.msg === 'websocket closed')).toBe(true);
+    const closed = logger.lines.find((l) => l.msg === 'websocket closed');
+    expect(closed?.obj).toMatchObject({ endpoint: 'subscribe', client: '127.0.0.1', subscriber_id: ack.subscriber_id });
+    const gone = logger.lines.find((l) => l.msg === 'subscriber disconnected');
+    expect(gone?.obj).toEqual({ subscriber_id: ack.subscriber_id });
+  });
+
   it('a refused upgrade for a wrong key is a warning with the address', async () => {
     const { ts, logger } = await serve({ REQUIRE_AUTH: 'true', API_KEY: 'k' });
     await expect(WsClient.open(`${ts.wsBase}/ws/subscribe?api_key=no`)).rejects.toBeInstanceOf(UpgradeRefusedError);

@@ -1,5 +1,8 @@
 import { readFileSync } from 'node:fs';
+import { get as httpGet } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import {
   call,
   type EventRecord,
@@ -345,6 +348,16 @@ describe('response headers and errors', () => {
     expect(res.body).toEqual({ detail: expect.any(String) });
   });
 
+  it('answers a plain request to a WebSocket endpoint with 426 naming it, not 404', async () => {
+    for (const path of ['/ws/subscribe', '/api/v1/ws/publish']) {
+      const res = await getJson(t.base, path);
+      expect(res.status).toBe(426);
+      expect(res.headers.get('upgrade')).toBe('websocket');
+      expect(res.body).toEqual({ detail: `${path} is a WebSocket endpoint: connect with a WebSocket client` });
+    }
+    expect((await getJson(t.base, '/ws/other')).status).toBe(404);
+  });
+
   it('answers a malformed percent-escape in a path parameter with 404 and keeps serving', async () => {
     for (const path of ['/events/%E0%A4%A', '/api/v1/events/%zz', '/api/v1/sessions/%', '/sessions/a%2']) {
       const res = await getJson(t.base, path);
@@ -395,6 +408,51 @@ describe('response headers and errors', () => {
   });
 });
 
+/** The status and JSON body of a refused WebSocket upgrade. */
+function refusedUpgrade(url: string): Promise<{ status: number; body: unknown }> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url);
+    ws.on('unexpected-response', (_request, response) => {
+      let text = '';
+      response.on('data', (chunk: Buffer) => {
+        text += chunk.toString('utf8');
+      });
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body: JSON.parse(text) }));
+    });
+    ws.on('open', () => {
+      ws.close();
+      reject(new Error('the upgrade was accepted'));
+    });
+    ws.on('error', () => {
+      // Hint: an unexpected response also aborts the request; the status was read above.
+    });
+  });
+}
+
+/**
+ * A GET sent with node:http, which writes an array header value as one line per entry: its status, and the socket
+ * when it was a WebSocket upgrade the server accepted (101).
+ */
+function getWithLines(url: string, headers: Record<string, string | string[]>) {
+  return new Promise<{ status: number; socket: Duplex | null; retryAfter?: string }>((resolve, reject) => {
+    const request = httpGet(url.replace(/^ws/, 'http'), { headers });
+    request.on('upgrade', (_response, socket) => resolve({ status: 101, socket }));
+    request.on('response', (response) => {
+      response.resume();
+      const retryAfter = response.headers['retry-after'];
+      resolve({ status: response.statusCode ?? 0, socket: null, ...(retryAfter === undefined ? {} : { retryAfter }) });
+    });
+    request.on('error', reject);
+  });
+}
+
+const UPGRADE = {
+  Connection: 'Upgrade',
+  Upgrade: 'websocket',
+  'Sec-WebSocket-Version': '13',
+  'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==',
+};
+
 describe('rate limits', () => {
   let t: TestServer | null = null;
   afterEach(async () => {
@@ -425,6 +483,15 @@ describe('rate limits', () => {
     expect(await queryEvents(t.base)).toHaveLength(2);
     clock.advance(60_000);
     expect((await publish(t.base, event())).status).toBe(201);
+  });
+
+  it('count requests with a wrong key too, so guessing keys spends the budget', async () => {
+    t = await startTestServer({ RATE_LIMIT_QUERY: '2/minute', REQUIRE_AUTH: 'true', API_KEY: 'sekrit' });
+    const wrong = { headers: { 'X-API-Key': 'guess' } };
+    expect((await call(`${t.base}/events`, wrong)).status).toBe(401);
+    expect((await call(`${t.base}/events`, wrong)).status).toBe(401);
+    expect((await call(`${t.base}/events`, wrong)).status).toBe(429);
+    expect((await call(`${t.base}/events`, { headers: { 'X-API-Key': 'sekrit' } })).status).toBe(429);
   });
 
   it('count both path prefixes against the same limit', async () => {
@@ -463,6 +530,45 @@ describe('rate limits', () => {
     expect((await getJson(t.base, '/events')).status).toBe(200);
   });
 
+  it('read every X-Forwarded-For line, so a proxy that appends its own line is believed over the client', async () => {
+    // Hint: HAProxy's `option forwardedfor` adds a line after the client's own; uWS's getHeader returns the first
+    // line only, so a probe's forged 6.6.6.6 line was taken as the client and each forgery had its own budget.
+    t = await startTestServer({ RATE_LIMIT_QUERY: '1/minute' });
+    const through = (forged: string) => ({ 'X-Forwarded-For': [forged, '203.0.113.50'] });
+    expect((await getWithLines(`${t.base}/stats`, through('6.6.6.6'))).status).toBe(200);
+    expect((await getWithLines(`${t.base}/stats`, through('7.7.7.7'))).status).toBe(429);
+    // Upgrades on a server of their own: they spend the query budget too.
+    await t.stop();
+    t = await startTestServer({ MAX_WS_CONNECTIONS_PER_IP: '1' });
+    const first = await getWithLines(`${t.wsBase}/ws/subscribe`, { ...UPGRADE, ...through('6.6.6.6') });
+    try {
+      expect(first.status).toBe(101);
+      expect((await getWithLines(`${t.wsBase}/ws/subscribe`, { ...UPGRADE, ...through('7.7.7.7') })).status).toBe(429);
+    } finally {
+      first.socket?.destroy();
+    }
+  });
+
+  it('count WebSocket upgrades against RATE_LIMIT_QUERY (an upgrade is a GET), before the API key is checked', async () => {
+    t = await startTestServer({ RATE_LIMIT_QUERY: '2/minute', REQUIRE_AUTH: 'true', API_KEY: 'sekrit' });
+    const producer = await WsClient.open(`${t.wsBase}/ws/publish?api_key=sekrit`);
+    try {
+      expect((await refusedUpgrade(`${t.wsBase}/ws/subscribe?api_key=guess`)).status).toBe(401);
+      expect(await refusedUpgrade(`${t.wsBase}/ws/subscribe?api_key=sekrit`)).toEqual({
+        status: 429,
+        body: {
+          detail: expect.stringMatching(
+            /^rate limit exceeded \(RATE_LIMIT_QUERY: 2 per minute per client\); retry in \d+ s$/,
+          ),
+        },
+      });
+      const again = await getWithLines(`${t.wsBase}/ws/subscribe?api_key=sekrit`, UPGRADE);
+      expect([again.status, again.retryAfter]).toEqual([429, expect.stringMatching(/^\d+$/)]);
+    } finally {
+      await producer.close();
+    }
+  });
+
   it('count X-Forwarded-For from an untrusted peer against the peer itself', async () => {
     t = await startTestServer({ RATE_LIMIT_QUERY: '2/minute', TRUST_PROXY: '10.0.0.1' });
     expect((await getJson(t.base, '/events', { 'X-Forwarded-For': '203.0.113.7' })).status).toBe(200);
@@ -485,6 +591,39 @@ describe('rate limits', () => {
       expect(await producer.next()).toMatchObject({ status: 'error', code: 429, retryable: true });
       clock.advance(1_000);
       expect((await publish(t.base, event())).status).toBe(201);
+    } finally {
+      await producer.close();
+    }
+  });
+
+  it('name the budget that was spent, its setting and value, in every 429, and when to retry', async () => {
+    const clock = new ManualClock(T0);
+    // Hint: both upgrades below spend the query budget (an upgrade is a GET), so the first /stats is its third.
+    const limits = { RATE_LIMIT_PUBLISH: '1/second', RATE_LIMIT_QUERY: '3 per hour', RATE_LIMIT_ADMIN: '1/day' };
+    t = await startTestServer({ ...limits, MAX_WS_CONNECTIONS_PER_IP: '1' }, { now: clock.now });
+    const producer = await WsClient.open(`${t.wsBase}/ws/publish`);
+    try {
+      expect(await refusedUpgrade(`${t.wsBase}/ws/subscribe`)).toEqual({
+        status: 429,
+        body: { detail: 'too many WebSocket connections from this address (MAX_WS_CONNECTIONS_PER_IP: 1)' },
+      });
+      expect((await publish(t.base, event())).status).toBe(201);
+      expect((await publish(t.base, event())).body).toEqual({
+        detail: 'rate limit exceeded (RATE_LIMIT_PUBLISH: 1 per second per client); retry in 1 s',
+      });
+      producer.send({ ...event(), ref: 'r' });
+      expect(await producer.next()).toMatchObject({
+        message: 'rate limit exceeded (RATE_LIMIT_PUBLISH: 1 per second per client); retry in 1 s',
+        ref: 'r',
+      });
+      expect((await getJson(t.base, '/stats')).status).toBe(200);
+      expect((await getJson(t.base, '/stats')).body).toEqual({
+        detail: 'rate limit exceeded (RATE_LIMIT_QUERY: 3 per hour per client); retry in 3600 s',
+      });
+      expect((await call(`${t.base}/events`, { method: 'DELETE' })).status).toBe(200);
+      expect(JSON.parse((await call(`${t.base}/events`, { method: 'DELETE' })).text)).toEqual({
+        detail: 'rate limit exceeded (RATE_LIMIT_ADMIN: 1 per day per client); retry in 86400 s',
+      });
     } finally {
       await producer.close();
     }

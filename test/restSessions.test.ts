@@ -12,6 +12,7 @@ interface SessionView {
   session_id: string;
   status: string;
   user_ids: string[];
+  user_count: number;
   event_count: number;
   counts: Record<string, number>;
   first_offset: number | null;
@@ -25,6 +26,7 @@ const SESSION_KEYS = [
   'session_id',
   'status',
   'user_ids',
+  'user_count',
   'event_count',
   'counts',
   'first_offset',
@@ -104,6 +106,7 @@ describe('GET /api/v1/sessions/{session_id}', () => {
       session_id: s,
       status: 'completed',
       user_ids: ['student-456', 'student-789'],
+      user_count: 2,
       event_count: 5,
       counts: { session_created: 1, quiz_started: 1, answer_submitted: 2, quiz_completed: 1 },
       first_offset: created.body.offset,
@@ -243,7 +246,11 @@ describe('GET /api/v1/sessions/{session_id}', () => {
     const warnings: string[] = [];
     const logger: Logger = { info() {}, warn: (_obj, msg) => warnings.push(msg ?? ''), error() {} };
     t = await startTestServer({}, { now: clock.now, logger }, t.dir);
-    expect((await session('long')).body).toEqual({ ...before, user_ids: [...before.user_ids, 'planted'] });
+    expect((await session('long')).body).toEqual({
+      ...before,
+      user_ids: [...before.user_ids, 'planted'],
+      user_count: before.user_count + 1,
+    });
     // The records after the snapshot fold on top of it.
     await publish(t.base, event({ event_type: 'quiz_completed', session_id: 'long', user_id: 'u1' }));
     const completed = (await session('long')).body;
@@ -254,7 +261,11 @@ describe('GET /api/v1/sessions/{session_id}', () => {
     // A snapshot is derived state: a damaged one is named in the log, and the session is folded from the log.
     setSnapshot(`'{"version":1,'`);
     t = await startTestServer({}, { now: clock.now, logger }, t.dir);
-    expect((await session('long')).body).toEqual({ ...completed, user_ids: before.user_ids });
+    expect((await session('long')).body).toEqual({
+      ...completed,
+      user_ids: before.user_ids,
+      user_count: before.user_count,
+    });
     expect(warnings).toEqual(['session snapshot not used; folding from the log']);
   });
 });
@@ -320,6 +331,20 @@ describe('GET /api/v1/sessions', () => {
     expect(res.status).toBe(200);
     expect(res.body).toHaveLength(2);
     expect((await list('?status=in_progress&limit=1')).body).toHaveLength(1);
+  });
+
+  it('lists the first 20 users of a session with more, and counts them all; the session itself has every one', async () => {
+    const users = Array.from({ length: 25 }, (_, i) => `student-${String(i).padStart(2, '0')}`);
+    await publish(
+      t.base,
+      users.map((user_id) => event({ event_type: 'answer_submitted', session_id: 'crowded', user_id })),
+    );
+    const listed = (await list()).body.find((v) => v.session_id === 'crowded');
+    expect(listed?.user_ids).toEqual(users.slice(0, 20));
+    expect(listed?.user_count).toBe(25);
+    const whole = (await getJson<SessionView>(t.base, '/api/v1/sessions/crowded')).body;
+    expect(whole.user_ids).toEqual(users);
+    expect(whole).toEqual({ ...listed, user_ids: users });
   });
 
   it('serves the unversioned path too', async () => {

@@ -36,6 +36,18 @@ describe('startup', () => {
     expect(loadConfig({ RATE_LIMIT_QUERY: '10/second' }).rateLimitQuery).toEqual({ count: 10, windowMs: 1_000 });
   });
 
+  it('refuses an API_KEY that no X-API-Key header can carry, without printing the key', () => {
+    // Hint: uWS cuts a header value at its first non-ASCII byte and trims its spaces, so with such a key every REST
+    // call answered 401 and only `?api_key=` on a WebSocket matched (probe: API_KEY='clé✓' and ' spaced key ').
+    for (const key of ['clé✓', ' spaced key ', 'tab\tkey', 'line\nkey']) {
+      const env = { REQUIRE_AUTH: 'true', API_KEY: key };
+      expect(() => loadConfig(env)).toThrow(ConfigError);
+      expect(() => loadConfig(env)).toThrow(/API_KEY must be printable ASCII/);
+      expect(() => loadConfig(env)).not.toThrow(key);
+    }
+    expect(loadConfig({ REQUIRE_AUTH: 'true', API_KEY: 'a key/with+symbols~' }).apiKey).toBe('a key/with+symbols~');
+  });
+
   it("takes the old service's spellings: slowapi's rate limits (per day, \"N per minute\") and Python's level names", () => {
     expect(loadConfig({ RATE_LIMIT_PUBLISH: '1000/day' }).rateLimitPublish).toEqual({
       count: 1000,

@@ -339,7 +339,9 @@ describe('WebSocket limits', () => {
       a.send({ ...eventBody(), ref: 'third' });
       expect(await a.next()).toEqual({
         status: 'error',
-        message: expect.stringMatching(/^rate limit exceeded; retry in \d+ s$/),
+        message: expect.stringMatching(
+          /^rate limit exceeded \(RATE_LIMIT_PUBLISH: 2 per minute per client\); retry in \d+ s$/,
+        ),
         retryable: true,
         code: 429,
         ref: 'third',

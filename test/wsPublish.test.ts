@@ -224,6 +224,42 @@ describe('/ws/publish', () => {
     expect((await getJson(`${t.base}/events/ws-dup-3`)).status).toBe(404);
   });
 
+  it("lists each event's offset (`offsets`) in a batch ack holding a stored producer id, and none when contiguous", async () => {
+    const p = await publisher();
+    p.send(eventBody({ id: 'ws-offsets-old' }));
+    const old = (await p.next()).offset as number;
+    p.send(eventBody({ payload: { between: true } }));
+    await p.next();
+    const batch = [
+      eventBody({ id: 'ws-offsets-a' }),
+      eventBody({ id: 'ws-offsets-old' }),
+      eventBody({ id: 'ws-offsets-b' }),
+    ];
+    const ids = batch.map((e) => e.id!);
+    const storedOffsets = async () =>
+      Promise.all(ids.map(async (id) => (await getJson<WireRecord>(`${t.base}/events/${id}`)).body.offset));
+    p.send({ ref: 'mixed', events: batch });
+    const mixed = await p.next();
+    expect(mixed).toMatchObject({ status: 'ok', count: 3, event_ids: ids, duplicates: 1, ref: 'mixed' });
+    expect(mixed.offsets).toEqual(await storedOffsets());
+    expect((mixed.offsets as number[])[1]).toBe(old);
+    // Resent whole (every event a duplicate, offsets still scattered) and in another order: the same records.
+    p.send([batch[2], batch[0], batch[1]]);
+    const reordered = await p.next();
+    const [a, o, b] = await storedOffsets();
+    expect(reordered).toMatchObject({ count: 3, duplicates: 3, offsets: [b, a, o] });
+    // A resent batch that was stored contiguously: the offsets say so, though the SDK could not tell from the range.
+    p.send([eventBody({ id: 'ws-offsets-c' }), eventBody({ id: 'ws-offsets-d' })]);
+    const clean = await p.next();
+    expect(clean).not.toHaveProperty('offsets');
+    p.send([eventBody({ id: 'ws-offsets-c' }), eventBody({ id: 'ws-offsets-d' })]);
+    expect(await p.next()).toMatchObject({
+      duplicates: 2,
+      first_offset: clean.first_offset,
+      offsets: [clean.first_offset, clean.last_offset],
+    });
+  });
+
   it('answers bad JSON with an error and keeps the connection open', async () => {
     const p = await publisher();
     for (const bad of ['{not json', '', '[1, 2', 'null', '42']) {

@@ -274,6 +274,20 @@ describe('/ws/subscribe', () => {
     expect(await client.next()).toEqual(d[0]);
   });
 
+  it('keeps a ws client that sends update_filters in a burst connected, with every update answered', async () => {
+    // Hint: the server pinged the socket at every topic change; ws terminates a socket past 60 unanswered pings
+    // (maxPendingAutoPongs), and a probe's 999 update_filters in a row ended in 1006 after 101-466 replies.
+    const { client } = await sub({ event_types: ['quiz_started'] });
+    const updates = 300;
+    for (let i = 1; i <= updates; i++) client.send({ type: 'update_filters', filters: { session_id: `burst-${i}` } });
+    const replies = await client.take(updates);
+    expect(replies.filter((reply) => reply.status === 'filters_updated')).toHaveLength(updates);
+    expect(replies.at(-1)).toMatchObject({ filters: { session_id: `burst-${updates}` } });
+    const [record] = await publish(t.base, [eventBody({ session_id: `burst-${updates}` })]);
+    expect(await client.next()).toEqual(record);
+    expect(client.isClosed).toBe(false);
+  });
+
   it.each([
     ['event_types', { event_types: 'quiz_started' }],
     ['event_types', { event_types: ['quiz_started', 'quiz_exploded'] }],

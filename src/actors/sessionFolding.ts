@@ -5,7 +5,7 @@ import type { Logger } from './logger.js';
 import type { Scheduler } from './scheduler.js';
 import { refoldSessions } from './sessionCatchUp.js';
 import { SessionRegistry } from './sessionRegistry.js';
-import type { SessionView } from './sessionView.js';
+import { listedView, type SessionView } from './sessionView.js';
 
 /**
  * Longest synchronous session-fold slice (ms); longer folds continue after pending I/O. Hint: every slice delays
@@ -110,7 +110,7 @@ export class SessionFolding {
     const views: SessionView[] = [];
     for (const row of this.options.log.listSessions(status, limit)) {
       const view = this.registry.get(row.session_id);
-      if (view !== null && (status === undefined || view.status === status)) views.push(view);
+      if (view !== null && (status === undefined || view.status === status)) views.push(listedView(view));
     }
     return views;
   }

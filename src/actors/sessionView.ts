@@ -7,6 +7,8 @@ export interface SessionView {
   readonly session_id: string;
   readonly status: SessionStatus;
   readonly user_ids: readonly string[];
+  /** How many distinct users the session has; in a listing, `user_ids` may hold only the first LISTED_USER_IDS. */
+  readonly user_count: number;
   readonly event_count: number;
   readonly counts: SessionContext['counts'];
   readonly first_offset: number | null;
@@ -22,6 +24,7 @@ export function toView(status: SessionStatus, context: SessionContext): SessionV
     session_id: context.session_id,
     status,
     user_ids: context.user_ids,
+    user_count: context.user_ids.length,
     event_count: context.event_count,
     counts: context.counts,
     first_offset: context.first_offset,
@@ -30,4 +33,16 @@ export function toView(status: SessionStatus, context: SessionContext): SessionV
     completed_at: context.completed_at === null ? null : formatTimestamp(context.completed_at),
     quiz_id: context.quiz_id,
   };
+}
+
+/**
+ * At most this many user ids per session in GET /sessions. Why: a session's users are unbounded, and the listing
+ * (up to 1,000 sessions, polled by every open dashboard) grew to megabytes; GET /sessions/{id} still has them all.
+ */
+export const LISTED_USER_IDS = 20;
+
+/** A view as GET /sessions lists it: its first LISTED_USER_IDS users (in order of first event), `user_count` all. */
+export function listedView(view: SessionView): SessionView {
+  if (view.user_ids.length <= LISTED_USER_IDS) return view;
+  return { ...view, user_ids: view.user_ids.slice(0, LISTED_USER_IDS) };
 }

@@ -68,6 +68,19 @@ describe('NdjsonLines', () => {
     ]);
   });
 
+  it('refuses a line holding an integer the server would store as another number, naming its field', () => {
+    const text = '{"payload":{"id":12345678901234567890}}\n{"payload":{"id":"12345678901234567890"}}\n';
+    expect(linesOf(Buffer.from(text))).toEqual([
+      {
+        line: 1,
+        error:
+          'payload.id: is the integer 12345678901234567890, which a JSON number here (a 64-bit float) cannot hold: ' +
+          'it would be stored as 12345678901234567000; send it as a string',
+      },
+      { line: 2, value: { payload: { id: '12345678901234567890' } } },
+    ]);
+  });
+
   it('names a line that is not JSON without echoing its control characters', () => {
     const [only] = linesOf(Buffer.from('\u001b[31mred\n'));
     expect(only).toMatchObject({ line: 1 });

@@ -1,5 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { accessSync, constants, createReadStream, statSync } from 'node:fs';
+import { lossyIntegerIn, lossyIntegerMessage, lossyIntegerPath } from '../protocol/lossyIntegers.js';
 import { type CliIo, printable, UsageError } from './command.js';
 
 /** One parsed NDJSON line with its line number, or the parse error. */
@@ -52,12 +53,22 @@ export class NdjsonLines {
     let text = bytes.toString('utf8');
     if (this.line === 1 && text.startsWith(UTF8_BOM)) text = text.slice(1);
     if (text.trim() === '') return;
+    let value: unknown;
     try {
-      out.push({ line: this.line, value: JSON.parse(text) });
+      value = JSON.parse(text);
     } catch (error) {
       // Hint: JSON.parse quotes the line; a binary file's control characters must not reach the terminal.
       out.push({ line: this.line, error: `invalid JSON: ${printable((error as Error).message)}` });
+      return;
     }
+    // Hint: the server refuses such an integer too; saying so here names the line before anything is sent.
+    const lossy = lossyIntegerIn(text);
+    if (lossy === null) out.push({ line: this.line, value });
+    else
+      out.push({
+        line: this.line,
+        error: `${lossyIntegerPath(value, lossy) || 'line'}: ${lossyIntegerMessage(lossy)}`,
+      });
   }
 }
 

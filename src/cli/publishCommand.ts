@@ -6,6 +6,7 @@ import {
   PublishTimeoutError,
 } from '../client/index.js';
 import { isEventType, unknownEventType } from '../protocol/eventTypes.js';
+import { lossyIntegerIn, lossyIntegerMessage, lossyIntegerPath } from '../protocol/lossyIntegers.js';
 import {
   type CliIo,
   type Command,
@@ -77,6 +78,9 @@ function eventFromFlags(values: {
   }
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload))
     throw new UsageError('--payload must be a JSON object');
+  const lossy = values.payload === undefined ? null : lossyIntegerIn(values.payload);
+  if (lossy !== null)
+    throw new UsageError(`--payload: ${lossyIntegerPath(payload, lossy) || 'payload'}: ${lossyIntegerMessage(lossy)}`);
   return {
     event_type: values.type,
     source: values.source,

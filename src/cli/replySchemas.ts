@@ -47,6 +47,8 @@ export const SessionsReply = v.array(
     status: v.string(),
     event_count: count,
     user_ids: v.array(v.string()),
+    // Hint: optional, as servers before it did not send it (their user_ids were complete).
+    user_count: v.optional(count),
     last_offset: v.nullable(count),
   }),
 );

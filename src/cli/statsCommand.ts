@@ -87,9 +87,15 @@ export const sessionsCommand: Command = {
       io.stdout.write(
         values.json === true
           ? `${JSON.stringify(s)}\n`
-          : `${printable(s.session_id).padEnd(30)} ${s.status.padEnd(12)} ${String(s.event_count).padStart(7)} events  users ${printable(s.user_ids.join(','))}  last #${s.last_offset}\n`,
+          : `${printable(s.session_id).padEnd(30)} ${s.status.padEnd(12)} ${String(s.event_count).padStart(7)} events  users ${printable(usersText(s.user_ids, s.user_count))}  last #${s.last_offset}\n`,
       );
     }
     return EXIT.ok;
   },
 };
+
+/** A listed session's users: the listing holds the first few, so say how many more there are. */
+export function usersText(ids: readonly string[], count = ids.length): string {
+  const more = count - ids.length;
+  return more > 0 ? `${ids.join(',')} (+${more} more)` : ids.join(',');
+}

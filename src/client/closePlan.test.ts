@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { closePlan, upgradeRefusal } from './closePlan.js';
+import { closePlan, upgradeClientError, upgradeRefusal } from './closePlan.js';
 import { SubscriptionRejectedError } from './errors.js';
 
 describe('upgradeRefusal', () => {
@@ -30,7 +30,7 @@ describe('closePlan on a reason naming 401 or 403', () => {
       for (const offset of [401, 403]) {
         const reason = `slow consumer; resume with from_offset=${offset}`;
         expect(
-          closePlan(code, reason, null, 0, { initialMs: 20 }, () => 1),
+          closePlan(code, reason, null, 0, { backoff: { initialMs: 20 }, random: () => 1 }),
           `${code} ${reason}`,
         ).toEqual({
           delayMs: 20,
@@ -49,5 +49,34 @@ describe('closePlan on a reason naming 401 or 403', () => {
       expect(fatal).toBeInstanceOf(SubscriptionRejectedError);
       expect(fatal?.message).toBe(`${word}: Unexpected server response: ${status}`);
     }
+  });
+});
+
+describe('upgradeClientError', () => {
+  it('is the 4xx of a refused upgrade that retrying the same URL cannot change', () => {
+    for (const status of [400, 404, 405, 410])
+      expect(upgradeClientError(1006, `Unexpected server response: ${status}`)).toBe(status);
+  });
+  it('is null for 408 and 429 (later may work), 5xx, other closes and reasons that merely mention 404', () => {
+    for (const status of [408, 429, 500, 502, 503])
+      expect(upgradeClientError(1006, `Unexpected server response: ${status}`)).toBeNull();
+    expect(upgradeClientError(1011, 'Unexpected server response: 404')).toBeNull();
+    expect(upgradeClientError(1006, 'slow consumer; resume with from_offset=404')).toBeNull();
+    expect(upgradeClientError(1006, 'Unexpected server response: 4040')).toBeNull();
+  });
+});
+
+describe('closePlan on an upgrade answered 404', () => {
+  const notFound = 'Unexpected server response: 404';
+  it('gives up before any subscription was made: the URL is wrong', () => {
+    const plan = closePlan(1006, notFound, null, 0, {}, true);
+    const fatal = 'fatal' in plan ? plan.fatal : null;
+    expect(fatal).toBeInstanceOf(SubscriptionRejectedError);
+    expect(fatal?.message).toBe(`${notFound}, and no subscription has been made: check the url option`);
+  });
+  it('reconnects once subscribed: a proxy may answer 404 while the server redeploys', () => {
+    expect(closePlan(1006, notFound, null, 3, { backoff: { initialMs: 20, maxMs: 100 }, random: () => 1 })).toEqual({
+      delayMs: 100,
+    });
   });
 });

@@ -17,25 +17,45 @@ export function upgradeRefusal(code: number, reasonOrErrorText: string): 401 | 4
   return null;
 }
 
+/**
+ * The HTTP status of a refused upgrade that no retry of the same URL will change (a 4xx other than 408 and 429:
+ * 404 when nothing serves the path), else null. Same exact-pair rule as upgradeRefusal.
+ */
+export function upgradeClientError(code: number, reasonOrErrorText: string): number | null {
+  const match = code === 1006 ? /^Unexpected server response: (4\d\d)$/.exec(reasonOrErrorText) : null;
+  const status = match === null ? null : Number(match[1]);
+  return status === null || status === 408 || status === 429 ? null : status;
+}
+
 /** An error the server sent instead of its subscription ack; `retryable` when it asked to be tried again later. */
 export interface Refusal {
   readonly message: string;
   readonly retryable: boolean;
 }
 
-/** Decide from the close code, the reason (or socket error text) and any refusal the server sent before its ack. */
+/**
+ * Decide from the close code, the reason (or socket error text) and any refusal the server sent before its ack.
+ * `neverSubscribed`: no ack has come, in this process or before the saved position (the subscription has no epoch).
+ */
 export function closePlan(
   code: number,
   reason: string,
   refusal: Refusal | null,
   attempt: number,
-  backoff: BackoffOptions = {},
-  random?: () => number,
+  { backoff = {}, random }: { readonly backoff?: BackoffOptions; readonly random?: () => number } = {},
+  neverSubscribed = false,
 ): ClosePlan {
   const refused = upgradeRefusal(code, reason);
   // Hint: a refused key or Origin cannot change by reconnecting.
   if (refused !== null)
     return { fatal: new SubscriptionRejectedError(`${refused === 401 ? 'unauthorized' : 'forbidden'}: ${reason}`) };
+  // Hint: a 404 before any subscription is a wrong URL, not a restart; once subscribed, a proxy that answers 404
+  // while the server redeploys is waited out like any other drop.
+  const status = neverSubscribed ? upgradeClientError(code, reason) : null;
+  if (status !== null)
+    return {
+      fatal: new SubscriptionRejectedError(`${reason}, and no subscription has been made: check the url option`),
+    };
   if (refusal !== null && !refusal.retryable) return { fatal: new SubscriptionRejectedError(refusal.message) };
   // Hint: 1013, 429 and a retryable refusal mean "later": start the backoff higher than for a restart (1001), 4008
   // or a drop. The refusal decides, not the code: a server that dies, or a proxy, can end it with 1006 or 1011.

@@ -64,21 +64,25 @@ export interface BatchAck {
   readonly first_offset: number;
   readonly last_offset: number;
   readonly duplicates?: number;
+  /** Each event's offset, when they are not contiguous or some are duplicates (absent from older servers). */
+  readonly offsets?: readonly number[];
   /** Fields of the message's events that the server does not read (a typo such as `sessionId`). */
   readonly ignored?: readonly string[];
 }
 
 /**
- * Resolve every unit of `message` from its ack. Offsets are contiguous only when nothing was a duplicate (an earlier
- * attempt may have committed some events at older offsets); otherwise returns false and the caller resends the
- * events one per message, which the server answers with each original offset.
+ * Resolve every unit of `message` from its ack: event i is at `offsets[i]` when the ack lists them, else at
+ * `first_offset + i`. Without `offsets` (an older server), the offsets are known to be contiguous only when nothing
+ * was a duplicate (an earlier attempt may have committed some events at older offsets); otherwise returns false and
+ * the caller resends the events one per message, which the server answers with each original offset.
  */
 export function settleFromAck(message: Message, ack: BatchAck): boolean {
+  const listed = ack.offsets?.length === message.eventCount ? ack.offsets : undefined;
   const contiguous =
     ack.count === message.eventCount &&
     (ack.duplicates ?? 0) === 0 &&
     ack.last_offset - ack.first_offset + 1 === ack.count;
-  const exact = contiguous || (message.eventCount === 1 && ack.count === 1);
+  const exact = listed !== undefined || contiguous || (message.eventCount === 1 && ack.count === 1);
   if (!exact) return false;
   let index = 0;
   const ignored = ack.ignored;
@@ -86,11 +90,8 @@ export function settleFromAck(message: Message, ack: BatchAck): boolean {
     const acks: PublishAck[] = [];
     for (let i = 0; i < unit.events.length; i++, index++) {
       const id = ack.event_ids[index] ?? unit.ids[i]!;
-      acks.push(
-        ignored === undefined
-          ? { id, offset: ack.first_offset + index }
-          : { id, offset: ack.first_offset + index, ignored },
-      );
+      const offset = listed === undefined ? ack.first_offset + index : listed[index]!;
+      acks.push(ignored === undefined ? { id, offset } : { id, offset, ignored });
     }
     unit.resolve(acks);
   }

@@ -1,5 +1,5 @@
 import { backoffDelay } from './backoff.js';
-import { upgradeRefusal } from './closePlan.js';
+import { upgradeClientError, upgradeRefusal } from './closePlan.js';
 import { allAcks, createUnit, firstAck, notABatch, type PickAcks, type UnitContext } from './createUnit.js';
 import { DeliveryWatchdog } from './deliveryWatchdog.js';
 import { ClientClosedError, PublishRejectedError } from './errors.js';
@@ -8,7 +8,7 @@ import { type BatchLimits, messageText } from './publishBatcher.js';
 import { type PublisherOptions, type ResolvedPublisherOptions, withDefaults } from './publisherOptions.js';
 import { PublishQueue } from './publishQueue.js';
 import { applyReply, parseReply } from './publishReply.js';
-import type { TimerHandle } from './scheduler.js';
+import { OneShotTimer } from './scheduler.js';
 import type { PublishAck, PublishEvent } from './types.js';
 import {
   detectWebSocket,
@@ -34,7 +34,9 @@ export class Publisher {
   private connecting = false;
   private attempt = 0;
   private pausedUntil = 0;
-  private timer: TimerHandle | null = null;
+  private readonly timer: OneShotTimer;
+  /** A socket opened once: a 4xx upgrade answer after that is a proxy's (redeploying), before it a wrong URL. */
+  private opened = false;
   private lingering = false;
   private flushing = 0;
   private closed = false;
@@ -47,6 +49,7 @@ export class Publisher {
     this.units = { newId: this.opts.newId, settled: (events) => this.settled(events) };
     this.limits = { maxEvents: this.opts.maxBatchEvents, maxBytes: this.opts.maxBatchBytes };
     this.watchdog = new DeliveryWatchdog(this.opts, this.queue, (stale, why) => this.due(stale, why));
+    this.timer = new OneShotTimer(this.opts.scheduler);
   }
 
   /** Publish one event; resolves with its id and offset once it is committed. */
@@ -96,7 +99,7 @@ export class Publisher {
 
   private shut(reason: string): void {
     this.closed = true;
-    this.clearTimer();
+    this.timer.clear();
     this.watchdog.stop();
     this.socket?.close(1000, reason);
     this.socket = null;
@@ -151,7 +154,7 @@ export class Publisher {
     if (this.opts.scheduler.now() < this.pausedUntil) return;
     while (this.queue.units.length > 0 && this.queue.inflight.length < this.opts.maxInFlightMessages) {
       if (!this.queue.fullMessage(this.opts.maxBatchEvents) && !this.lingering && this.flushing === 0) {
-        if (this.timer === null) this.startTimer(this.opts.lingerMs, true);
+        if (!this.timer.pending) this.startTimer(this.opts.lingerMs, true);
         return;
       }
       const message = this.queue.takeMessage(this.limits);
@@ -161,21 +164,14 @@ export class Publisher {
   }
 
   private startTimer(ms: number, linger: boolean): void {
-    this.clearTimer();
-    this.timer = this.opts.scheduler.setTimeout(() => {
-      this.timer = null;
+    this.timer.start(ms, () => {
       if (linger) this.lingering = true;
       this.pump();
-    }, ms);
-  }
-
-  private clearTimer(): void {
-    if (this.timer !== null) this.opts.scheduler.clearTimeout(this.timer);
-    this.timer = null;
+    });
   }
 
   private connect(): void {
-    if (this.connecting || this.timer !== null) return;
+    if (this.connecting || this.timer.pending) return;
     this.connecting = true;
     void this.open().catch((error: unknown) => this.lost(errorText(error)));
   }
@@ -188,6 +184,7 @@ export class Publisher {
     socket.onopen = () => {
       if (this.socket !== socket) return;
       this.connecting = false;
+      this.opened = true;
       this.pump();
     };
     socket.onerror = (event) => (lastError = errorText(event));
@@ -196,18 +193,20 @@ export class Publisher {
       if (this.socket !== socket) return;
       this.socket = null;
       const text = event.reason || lastError;
-      this.lost(`closed ${event.code} ${text}`.trim(), upgradeRefusal(event.code, text));
+      const refused = upgradeRefusal(event.code, text) ?? (this.opened ? null : upgradeClientError(event.code, text));
+      this.lost(`closed ${event.code} ${text}`.trim(), refused);
     };
   }
 
   /** The socket is gone: everything unacknowledged goes back to the front of the queue (ids make resends safe). */
-  private lost(reason: string, refused: 401 | 403 | null = null): void {
+  private lost(reason: string, refused: number | null = null): void {
     this.connecting = false;
     this.queue.requeueInflight();
     if (this.closed && this.flushing === 0) return;
     if (refused !== null) {
-      // Hint: a refused key or origin will not change by retrying; fail now rather than at the delivery timeout.
-      this.queue.rejectAll(new PublishRejectedError(`connection refused: ${reason}`, refused));
+      // Hint: a refused key, origin or URL will not change by retrying; fail now rather than at the delivery timeout.
+      const hint = refused === 401 || refused === 403 ? '' : ', and no connection has been made: check the url option';
+      this.queue.rejectAll(new PublishRejectedError(`connection refused: ${reason}${hint}`, refused));
       return;
     }
     this.watchdog.expire(reason);

@@ -177,7 +177,7 @@ export class Subscription implements AsyncIterable<EventRecord> {
   private onClosed(code: number, reason: string, refusal: Refusal | null): void {
     this.idle.stop();
     if (this.closed || this.failure !== null || this.paused) return;
-    const plan = closePlan(code, reason, refusal, this.attempt++, this.options.backoff, this.options.random);
+    const plan = closePlan(code, reason, refusal, this.attempt++, this.options, this.epoch === null);
     if ('fatal' in plan) {
       this.fail(plan.fatal);
       return;

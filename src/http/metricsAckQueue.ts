@@ -1,5 +1,5 @@
 import { AckQueue } from './ackQueue.js';
-import type { ServerMetrics } from './metrics.js';
+import type { PublishErrorReason, ServerMetrics } from './metrics.js';
 import { wsRefusalReason } from './requestLog.js';
 
 /**
@@ -14,7 +14,13 @@ export class CountingAckQueue extends AckQueue {
   override fill(seq: number, text: string, offset: number): void {
     // Hint: ok acks acknowledge an offset ≥ 1; only errors carry 0, and only those are parsed again (they are rare).
     if (offset > 0) this.metrics.publishAcked('ws');
-    else this.metrics.publishRefused('ws', wsRefusalReason(JSON.parse(text)));
+    else this.refused(wsRefusalReason(JSON.parse(text)));
     super.fill(seq, text, offset);
+  }
+
+  private refused(reason: PublishErrorReason): void {
+    this.metrics.publishRefused('ws', reason);
+    // Hint: RATE_LIMIT_PUBLISH is one budget for POST /events and /ws/publish; its 429s count alike.
+    if (reason === 'rate_limited') this.metrics.refusedByRateLimit('publish');
   }
 }

@@ -11,8 +11,8 @@ export interface RateLimiters {
 /** One limiter per class from RATE_LIMIT_PUBLISH, RATE_LIMIT_QUERY and RATE_LIMIT_ADMIN. */
 export function createRateLimiters(config: Config, now: () => number): RateLimiters {
   return {
-    publish: new RateLimiter(config.rateLimitPublish, now),
-    query: new RateLimiter(config.rateLimitQuery, now),
-    admin: new RateLimiter(config.rateLimitAdmin, now),
+    publish: new RateLimiter(config.rateLimitPublish, now, 'RATE_LIMIT_PUBLISH'),
+    query: new RateLimiter(config.rateLimitQuery, now, 'RATE_LIMIT_QUERY'),
+    admin: new RateLimiter(config.rateLimitAdmin, now, 'RATE_LIMIT_ADMIN'),
   };
 }

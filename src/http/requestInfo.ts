@@ -28,6 +28,21 @@ function decodePathParameter(raw: string): string {
   }
 }
 
+/**
+ * Every X-Forwarded-For line as one list (repeated lines are one comma-separated list, RFC 9110). Hint: uWS's
+ * getHeader returns the first line only, and a proxy that adds a line of its own (HAProxy's `option forwardedfor`)
+ * adds it after the client's: believing the first line let a client choose the address its limits count.
+ */
+export function forwardedForOf(req: HttpRequest): string {
+  const first = req.getHeader('x-forwarded-for');
+  if (first === '') return first;
+  const lines: string[] = [];
+  req.forEach((name, value) => {
+    if (name === 'x-forwarded-for') lines.push(value);
+  });
+  return lines.length <= 1 ? first : lines.join(',');
+}
+
 /** Copy what we need from a uWS request. */
 export function requestInfo(req: HttpRequest, paramCount: number): RequestInfo {
   const params: string[] = [];
@@ -40,7 +55,7 @@ export function requestInfo(req: HttpRequest, paramCount: number): RequestInfo {
     apiKey: req.getHeader('x-api-key'),
     contentType: req.getHeader('content-type'),
     contentEncoding: req.getHeader('content-encoding'),
-    forwardedFor: req.getHeader('x-forwarded-for'),
+    forwardedFor: forwardedForOf(req),
     forwardedProto: req.getHeader('x-forwarded-proto'),
     params,
     requestId: requestIdFor(req.getHeader('x-request-id')),

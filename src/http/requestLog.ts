@@ -124,18 +124,28 @@ export class RequestLog {
     if (this.options.enabled) this.options.logger.info({ ...fields(request), endpoint }, 'websocket opened');
   }
 
-  /** A WebSocket connection closed with `code`; a slow-consumer close (4008) is always logged, with the running count. */
-  wsClosed(endpoint: WsEndpoint, request: RequestContext, code: number, reason: string, openedAt: number): void {
+  /**
+   * A WebSocket connection closed with `code`; a slow-consumer close (4008) is always logged, with the running count.
+   * `subscriberId`: the subscriber it carried, so the supervisor's lines join this one's client and request id.
+   */
+  wsClosed(
+    endpoint: WsEndpoint,
+    request: RequestContext,
+    code: number,
+    reason: string,
+    openedAt: number,
+    subscriberId?: string,
+  ): void {
     this.options.metrics?.wsClosed(endpoint, code);
     const duration_ms = Math.round(this.clock() - openedAt);
+    const who = subscriberId === undefined ? fields(request) : { ...fields(request), subscriber_id: subscriberId };
     if (code === 4008) {
       this.slowConsumerCloses++;
       this.options.logger.info(
-        { ...fields(request), code, reason, slow_consumer_closes: this.slowConsumerCloses },
+        { ...who, code, reason, slow_consumer_closes: this.slowConsumerCloses },
         'slow consumer closed',
       );
     }
-    if (this.options.enabled)
-      this.options.logger.info({ ...fields(request), endpoint, code, duration_ms }, 'websocket closed');
+    if (this.options.enabled) this.options.logger.info({ ...who, endpoint, code, duration_ms }, 'websocket closed');
   }
 }

@@ -5,6 +5,7 @@ import { LogWriteError, RetentionRefusedError } from '../persistence/eventLog.js
 import { EVENT_QUERY_PARAMS, parseEventQuery, retentionHeader } from '../protocol/eventQuery.js';
 import { recordJson, recordsJson } from '../protocol/eventRecord.js';
 import { formatIssues } from '../protocol/issue.js';
+import { lossyIntegerIn, lossyIntegerMessage, lossyIntegerPath } from '../protocol/lossyIntegers.js';
 import { ignoredFieldsHeader, publishInputs, readPublishMessage } from '../protocol/publishMessage.js';
 import { type PublishReply, publishReply } from '../protocol/publishReply.js';
 import { QueryPages, SCAN_OFFSETS } from '../protocol/queryPages.js';
@@ -19,11 +20,16 @@ import { validationError } from './validationError.js';
 function parseBody(body: Buffer): unknown {
   // Hint: toString would turn broken UTF-8 into U+FFFD and store something the producer never sent.
   if (!isUtf8(body)) throw new HttpError(400, 'Invalid JSON body: not valid UTF-8');
+  const text = body.toString('utf8');
+  let value: unknown;
   try {
-    return JSON.parse(body.toString('utf8'));
+    value = JSON.parse(text);
   } catch (error) {
     throw new HttpError(400, `Invalid JSON body: ${(error as Error).message}`);
   }
+  const lossy = lossyIntegerIn(text);
+  if (lossy === null) return value;
+  throw validationError([{ field: lossyIntegerPath(value, lossy) || 'body', message: lossyIntegerMessage(lossy) }]);
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
-import { timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Logger } from '../actors/logger.js';
 import type { Config, RateLimit } from '../config.js';
 import type { RouteDoc } from '../protocol/openApiRoutes.js';
@@ -39,11 +39,13 @@ export interface RouterDeps {
 /** Every path is served unversioned and under /api/v1, as the old service did. */
 const PREFIXES = ['', '/api/v1'] as const;
 
-/** Constant-time API key comparison. */
+/** The WebSocket endpoints (see wsApi), under either prefix. */
+const WS_PATH = /^(?:\/api\/v1)?\/ws\/(?:publish|subscribe)$/;
+
+/** Constant-time API key comparison. Hint: of digests, so not even the key's length shows in the timing. */
 export function keyMatches(given: string, expected: string): boolean {
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
+  const digest = (text: string) => createHash('sha256').update(text).digest();
+  return timingSafeEqual(digest(given), digest(expected));
 }
 
 /** The `Allow` header of a path: its methods, HEAD wherever GET is, and OPTIONS (CORS preflight). */
@@ -94,7 +96,13 @@ export class RestRouter {
     }
     app.options('/*', (res, req) => this.serve(res, req, 0, (_info, reply) => this.preflight(reply)));
     app.any('/*', (res, req) =>
-      this.serve(res, req, 0, () => {
+      this.serve(res, req, 0, (info) => {
+        // Hint: uWS routes only upgrade requests to the WebSocket endpoints; a plain request (curl, a browser tab)
+        // would otherwise read 404 for a path the README names.
+        if (WS_PATH.test(info.path))
+          throw new HttpError(426, `${info.path} is a WebSocket endpoint: connect with a WebSocket client`, {
+            Upgrade: 'websocket',
+          });
         throw new HttpError(404, 'Not Found');
       }),
     );
@@ -129,16 +137,18 @@ export class RestRouter {
 
   private dispatch(route: RouteSpec, info: RequestInfo, reply: Reply): void {
     const { config, limiters } = this.deps;
+    // Hint: the budget first, so guessing keys spends it too (and cannot flood the log with auth failures).
+    if (route.rate !== 'none' && this.limits[route.rate] !== null) {
+      const limiter = limiters[route.rate];
+      const wait = limiter.take(this.client(reply.res, info).ip);
+      if (wait > 0) {
+        this.deps.requestLog?.rateLimited(route.rate);
+        throw new HttpError(429, limiter.refusal(wait), { 'Retry-After': String(wait) });
+      }
+    }
     if (route.auth && config.requireAuth && !keyMatches(info.apiKey, config.apiKey)) {
       this.deps.requestLog?.authFailed(this.context(reply.res, info));
       throw new HttpError(401, 'Invalid or missing API key', { 'WWW-Authenticate': 'ApiKey' });
-    }
-    if (route.rate !== 'none' && this.limits[route.rate] !== null) {
-      const wait = limiters[route.rate].take(this.client(reply.res, info).ip);
-      if (wait > 0) {
-        this.deps.requestLog?.rateLimited(route.rate);
-        throw new HttpError(429, `rate limit exceeded; retry in ${wait} s`, { 'Retry-After': String(wait) });
-      }
     }
     route.handler(info, reply);
   }

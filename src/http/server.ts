@@ -132,7 +132,8 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   // Hint: one set of limiters, so RATE_LIMIT_PUBLISH is one budget for POST /events and /ws/publish messages.
   const limiters = createRateLimiters(config, now);
   const observers = { requestLog, metrics };
-  registerWsApi(app, { config, pipeline, logger, publishLimiter: limiters.publish, observers }, sockets);
+  const wsLimiters = { publishLimiter: limiters.publish, queryLimiter: limiters.query };
+  registerWsApi(app, { config, pipeline, logger, ...wsLimiters, observers }, sockets);
   registerDashboard(app, logger);
   const restDeps = { config, pipeline, now, scheduler, version: VERSION, logger, limiters, requestLog, metrics };
   const api = registerRestApi(app, restDeps);

@@ -3,17 +3,33 @@ import type { TopicPublisher, TopicSocket } from '../actors/topicPort.js';
 import type { Config } from '../config.js';
 import type { Connection } from './wsUpgrade.js';
 
+/** A topic publisher on a uWS app that counts its publishes (a socket leaving a topic reads the count). */
+export interface UwsTopicPublisher extends TopicPublisher {
+  readonly publishes: number;
+}
+
 /** The actors' topic publisher on a uWS app: one `app.publish` reaches every subscribed socket in C++. */
-export function uwsTopicPublisher(app: TemplatedApp): TopicPublisher {
-  return { publish: (topic, text) => void app.publish(topic, text, false, false) };
+export function uwsTopicPublisher(app: TemplatedApp): UwsTopicPublisher {
+  let publishes = 0;
+  return {
+    get publishes() {
+      return publishes;
+    },
+    publish: (topic, text) => {
+      publishes++;
+      app.publish(topic, text, false, false);
+    },
+  };
 }
 
 /** One subscriber socket's topic membership; a closed socket has left every topic already. */
 export function uwsTopicSocket(
   ws: WebSocket<Connection>,
   data: Pick<Connection, 'closed'>,
-  publisher: TopicPublisher,
+  publisher: UwsTopicPublisher,
 ): TopicSocket {
+  /** The publisher's count at this socket's last ping: nothing published since can be held for it. */
+  let pingedAt = -1;
   return {
     subscribe: (topic) => {
       if (!data.closed) ws.subscribe(topic);
@@ -23,8 +39,13 @@ export function uwsTopicSocket(
       // Hint: uWS holds a socket's topic messages past the first 32 of a loop turn until the turn ends, and drops
       // them if the socket leaves the topic first (a subscriber lagging on a commit's second chunk, or moved by
       // update_filters, lost the rest of the first: found by a hostile probe). Any send to the socket delivers them
-      // first; a ping is a send no client reads as a message.
-      ws.ping();
+      // first; a ping is a send no client reads as a message. Only publishes since the last ping can be held: a ping
+      // per topic change made the ws client, which ends a socket past 60 unanswered pings, drop a burst of
+      // update_filters (1006).
+      if (publisher.publishes !== pingedAt) {
+        pingedAt = publisher.publishes;
+        ws.ping();
+      }
       ws.unsubscribe(topic);
     },
     publisher,

@@ -15,8 +15,10 @@ export interface WsDeps {
   readonly config: Config;
   readonly pipeline: PipelinePort;
   readonly logger: Logger;
-  /** The per-IP publish limiter, shared with POST /events. */
+  /** The per-IP publish limiter, shared with POST /events (each /ws/publish message spends it). */
   readonly publishLimiter: RateLimiter;
+  /** The per-IP query limiter, shared with the GET endpoints (every WebSocket upgrade spends it). */
+  readonly queryLimiter?: RateLimiter;
   /** Open/close lines, failed auth and /metrics. */
   readonly observers?: UpgradeObservers;
 }
@@ -55,14 +57,16 @@ export function registerWsApi(app: TemplatedApp, deps: WsDeps, sockets: SocketSe
     else perIp.set(data.ip, count);
   };
 
+  // Hint: an upgrade is a GET request, so it spends RATE_LIMIT_QUERY (publish messages spend RATE_LIMIT_PUBLISH).
+  const budget = deps.queryLimiter === undefined ? undefined : { limiter: deps.queryLimiter, name: 'query' as const };
   const common: WebSocketBehavior<Connection> = {
+    upgrade: createUpgrade(config, perIp, logger, deps.observers, budget),
     maxPayloadLength: uwsMaxPayload(config),
     // Hint: uWS pings idle peers and drops dead ones; application keepalives come from the supervisor's sweep.
     idleTimeout: 120,
     sendPingsAutomatically: true,
     maxBackpressure: MAX_BACKPRESSURE,
     closeOnBackpressureLimit: 0,
-    upgrade: createUpgrade(config, perIp, logger, deps.observers),
   };
   const publish = publishHandlers(
     {
@@ -110,10 +114,11 @@ function observed(
       handlers.open?.(ws);
     },
     close: (ws, code, message) => {
+      const subscriberId = ws.getUserData().subscriber?.id;
       handlers.close?.(ws, code, message);
       guarded(logger, 'ws close log', () => {
         const data = ws.getUserData();
-        log.wsClosed(endpoint, data.request, code, Buffer.from(message).toString(), data.openedAt);
+        log.wsClosed(endpoint, data.request, code, Buffer.from(message).toString(), data.openedAt, subscriberId);
       });
     },
   };

@@ -3,6 +3,7 @@ import type { EventInput } from '../protocol/eventInput.js';
 import { fastEventBatch, fastSingleEvent } from '../protocol/fastPublish.js';
 import { formatIssues } from '../protocol/issue.js';
 import { decodeJsonMessage } from '../protocol/jsonMessage.js';
+import { lossyIntegerIn, lossyIntegerMessage, lossyIntegerPath } from '../protocol/lossyIntegers.js';
 import { NON_FINITE_MESSAGE, nulledValueIn } from '../protocol/nulledValues.js';
 import {
   ignoredEnvelopeFields,
@@ -83,6 +84,12 @@ function handlePublish(text: string, ip: string, deps: PublishDeps, slot: Publis
     slot.refuse(rendered(errorMessage(`${badRef.path}: ${NON_FINITE_MESSAGE}`)));
     return;
   }
+  const lossy = lossyIntegerIn(text);
+  if (lossy !== null) {
+    const field = lossyIntegerPath(decoded.value, lossy) || 'message';
+    slot.refuse(rendered(withRef(errorMessage(`${field}: ${lossyIntegerMessage(lossy)}`), ref)));
+    return;
+  }
   if (rateLimited(ip, ref, deps, slot)) return;
   const parsed = publishInputs(message, config, 'events');
   if (!parsed.ok) {
@@ -100,7 +107,7 @@ function handlePublish(text: string, ip: string, deps: PublishDeps, slot: Publis
 function rateLimited(ip: string, ref: unknown, deps: PublishDeps, slot: PublishSlot): boolean {
   const wait = deps.limiter.take(ip);
   if (wait <= 0) return false;
-  const refusal = errorMessage(`rate limit exceeded; retry in ${wait} s`, { retryable: true, code: 429 });
+  const refusal = errorMessage(deps.limiter.refusal(wait), { retryable: true, code: 429 });
   slot.reply(rendered(withRef(refusal, ref)), 0);
   return true;
 }

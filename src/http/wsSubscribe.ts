@@ -1,11 +1,10 @@
 import type { WebSocket, WebSocketBehavior } from 'uWebSockets.js';
 import type { Logger } from '../actors/logger.js';
 import type { PipelinePort, SubscriberSocket } from '../actors/pipelinePort.js';
-import type { TopicPublisher } from '../actors/topicPort.js';
 import type { Config } from '../config.js';
 import { errorMessage } from '../protocol/serverMessages.js';
 import { type BudgetedSocket, connectionBudgets } from './messageBudget.js';
-import { uwsTopicSocket } from './uwsTopicPublisher.js';
+import { type UwsTopicPublisher, uwsTopicSocket } from './uwsTopicPublisher.js';
 import { guarded } from './wsBoundary.js';
 import { decodeUtf8, NOT_UTF8, tooLarge } from './wsText.js';
 import type { Connection } from './wsUpgrade.js';
@@ -35,12 +34,12 @@ export interface SubscribeDeps {
   readonly pipeline: PipelinePort;
   readonly logger: Logger;
   /** Native fan-out: live subscribers get records through their filter's uWS topic. */
-  readonly topics?: TopicPublisher;
+  readonly topics?: UwsTopicPublisher;
   /** The clock (ms) of the message budget. */
   readonly now?: () => number;
 }
 
-function adapt(ws: WebSocket<Connection>, data: Connection, topics: TopicPublisher | undefined): SubscriberSocket {
+function adapt(ws: WebSocket<Connection>, data: Connection, topics: UwsTopicPublisher | undefined): SubscriberSocket {
   const socket: SubscriberSocket = {
     send: (text) => {
       if (!data.closed) ws.send(text, false, false);

@@ -7,6 +7,8 @@ import { clientAddress } from './clientAddress.js';
 import { statusLine } from './httpError.js';
 import type { ServerMetrics } from './metrics.js';
 import { CountingAckQueue } from './metricsAckQueue.js';
+import type { RateLimiter } from './rateLimiter.js';
+import { forwardedForOf } from './requestInfo.js';
 import { type RequestContext, type RequestLog, requestIdFor } from './requestLog.js';
 import { keyMatches } from './restApi.js';
 import { guarded } from './wsBoundary.js';
@@ -38,25 +40,38 @@ export interface UpgradeObservers {
 /** Open WebSocket connections per client address (MAX_WS_CONNECTIONS_PER_IP). */
 export type PerIpCount = Map<string, number>;
 
+/** The per-client budget upgrades spend (RATE_LIMIT_QUERY: an upgrade is a GET request). */
+export interface UpgradeBudget {
+  readonly limiter: RateLimiter;
+  /** The rate class, as /metrics names refusals. */
+  readonly name: 'query';
+}
+
 /**
- * The upgrade handler shared by both endpoints: API key (401), Origin against CORS_ORIGINS (403), connections per
- * client address (429); then the socket opens with fresh connection state.
+ * The upgrade handler shared by both endpoints: the client's query budget (429), API key (401), Origin against CORS_ORIGINS (403),
+ * connections per client address (429); then the socket opens with fresh connection state.
  */
-export function createUpgrade(config: Config, perIp: PerIpCount, logger: Logger, observers: UpgradeObservers = {}) {
+export function createUpgrade(
+  config: Config,
+  perIp: PerIpCount,
+  logger: Logger,
+  observers: UpgradeObservers = {},
+  budget?: UpgradeBudget,
+) {
   const { requestLog, metrics } = observers;
   const allOrigins = config.corsOrigins.includes('*');
+  const tooManyConnections = `too many WebSocket connections from this address (MAX_WS_CONNECTIONS_PER_IP: ${config.maxWsConnectionsPerIp})`;
   return (res: HttpResponse, req: HttpRequest, context: us_socket_context_t): void => {
     let answered = false;
     let request: RequestContext | null = null;
     const startedAt = requestLog?.clock() ?? 0;
-    const refuse = (status: number, detail: string) => {
+    const refuse = (status: number, detail: string, retryAfter?: number) => {
       answered = true;
-      res.cork(() =>
-        res
-          .writeStatus(statusLine(status))
-          .writeHeader('Content-Type', 'application/json')
-          .end(JSON.stringify({ detail })),
-      );
+      res.cork(() => {
+        res.writeStatus(statusLine(status)).writeHeader('Content-Type', 'application/json');
+        if (retryAfter !== undefined) res.writeHeader('Retry-After', String(retryAfter));
+        res.end(JSON.stringify({ detail }));
+      });
       // Hint: a refused upgrade is an HTTP request like any other, so it gets its request line.
       if (request !== null) requestLog?.answered(request, status, startedAt);
     };
@@ -70,18 +85,19 @@ export function createUpgrade(config: Config, perIp: PerIpCount, logger: Logger,
         const origin = req.getHeader('origin');
         const apiKey = req.getHeader('x-api-key') || new URLSearchParams(req.getQuery() ?? '').get('api_key') || '';
         const peer = Buffer.from(res.getRemoteAddressAsText()).toString();
-        const { ip } = clientAddress(
-          peer,
-          req.getHeader('x-forwarded-for'),
-          req.getHeader('x-forwarded-proto'),
-          config.trustProxy,
-        );
+        const { ip } = clientAddress(peer, forwardedForOf(req), req.getHeader('x-forwarded-proto'), config.trustProxy);
         request = {
           method: 'GET',
           path: req.getUrl(),
           client: ip,
           request_id: requestIdFor(req.getHeader('x-request-id')),
         };
+        // Hint: the budget first, so opening connections in a loop (or guessing keys) spends it, as over REST.
+        const wait = budget?.limiter.take(ip) ?? 0;
+        if (wait > 0) {
+          requestLog?.rateLimited(budget!.name);
+          return refuse(429, budget!.limiter.refusal(wait), wait);
+        }
         if (config.requireAuth && !keyMatches(apiKey, config.apiKey)) {
           requestLog?.authFailed(request);
           return refuse(401, 'Invalid or missing API key');
@@ -91,7 +107,7 @@ export function createUpgrade(config: Config, perIp: PerIpCount, logger: Logger,
           return refuse(403, `Origin ${origin} is not allowed (CORS_ORIGINS)`);
         if ((perIp.get(ip) ?? 0) >= config.maxWsConnectionsPerIp) {
           requestLog?.rateLimited('ws_connections');
-          return refuse(429, `too many WebSocket connections from this address (max ${config.maxWsConnectionsPerIp})`);
+          return refuse(429, tooManyConnections);
         }
         const data: Connection = {
           ip,

@@ -1,6 +1,6 @@
 import { type LogHealth, LogWriteError } from './eventLog.js';
 import type { LogDamage } from './logDamage.js';
-import { openFailureReason } from './openError.js';
+import { writeFailureReason } from './openError.js';
 import { WriterLostError } from './writerThread.js';
 
 /** Consecutive failed commits after which the log reports itself not writable. */
@@ -22,6 +22,8 @@ export class CommitHealth {
   constructor(
     private readonly now: () => number,
     private readonly probe: () => void,
+    /** The log's path, which the reason for a failed write may name (see writeFailureReason). */
+    private readonly path: string,
   ) {}
 
   /** A commit went through. */
@@ -30,18 +32,21 @@ export class CommitHealth {
     this.reason = null;
   }
 
-  /** A commit failed with `message`. */
-  failed(message: string): void {
+  /** A commit failed with `error`. */
+  failed(error: unknown): void {
+    const message = writeFailureReason(error, this.path);
     this.failures++;
     this.lastFailure = this.now();
     this.reason = `the last ${this.failures} commit${this.failures === 1 ? '' : 's'} failed: ${message}`;
   }
 
-  /** The log could not be written at open. */
-  unwritableAtOpen(message: string): void {
+  /** The log could not be written at open; returns why, in words. */
+  unwritableAtOpen(error: unknown): string {
+    const message = writeFailureReason(error, this.path);
     this.failures = FAILED_COMMITS_UNHEALTHY;
     this.lastFailure = this.now();
     this.reason = `the log cannot be written: ${message}`;
+    return message;
   }
 
   /** Current health, probing with a tiny write when unhealthy (rate-limited). */
@@ -67,7 +72,7 @@ export class CommitHealth {
  * damaged (no later commit repairs it, so /readiness names the file until a restart instead of flapping).
  */
 export function commitError(error: unknown, health: CommitHealth, damage: LogDamage): LogWriteError {
-  health.failed(openFailureReason(error));
+  health.failed(error);
   damage.commitFailed(error);
   const uncertain = error instanceof WriterLostError;
   const message = uncertain ? error.message : 'append failed; nothing was committed';

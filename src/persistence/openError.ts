@@ -1,3 +1,5 @@
+import { rmSync, writeFileSync } from 'node:fs';
+
 /** A plain reason for an error thrown while opening a database file (no stack, no SQLite jargon where avoidable). */
 export function openFailureReason(error: unknown): string {
   const code = typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : '';
@@ -28,5 +30,27 @@ export function openFailureReason(error: unknown): string {
       return 'read-only file system';
     default:
       return error instanceof Error ? error.message : String(error);
+  }
+}
+
+/**
+ * openFailureReason for a failed write to the log at `path`, naming a read-only file system. Why: a disk that fails
+ * under ext4 (`errors=remount-ro`) makes SQLite report only "disk I/O error", and `access` still says writable there
+ * (the mount stays rw, marked emergency_ro); creating a file beside the log tells.
+ */
+export function writeFailureReason(error: unknown, path: string): string {
+  const reason = openFailureReason(error);
+  const code = typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : '';
+  if (!code.startsWith('SQLITE_IOERR')) return reason;
+  const probe = `${path}.write-probe`;
+  try {
+    writeFileSync(probe, '');
+    rmSync(probe, { force: true });
+    return reason;
+  } catch (failure) {
+    const readOnly = typeof failure === 'object' && failure !== null && 'code' in failure && failure.code === 'EROFS';
+    return readOnly
+      ? `${reason}: the file system holding ${path} is read-only (remounted after a disk error?)`
+      : reason;
   }
 }

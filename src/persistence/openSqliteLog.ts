@@ -100,7 +100,7 @@ export function openSqliteLog(options: SqliteEventLogOptions, isOpen: () => bool
       db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs))}`);
     if (options.integrityCheck === 'on') checkIntegrity(db);
     const tables = openTables(db, options.newEpoch);
-    const commitHealth = new CommitHealth(options.now ?? Date.now, () => tables.meta.probeSpace());
+    const commitHealth = new CommitHealth(options.now ?? Date.now, () => tables.meta.probeSpace(), options.path);
     probeWritable(tables.meta, commitHealth, notice);
     const caughtUp = tables.typeStats.catchUp(tables.meta, tables.head.next - 1);
     if (caughtUp !== null) notice(caughtUp);
@@ -207,8 +207,8 @@ function probeWritable(meta: LogMeta, commitHealth: CommitHealth, notice: (messa
   try {
     meta.probeSpace();
   } catch (error) {
-    commitHealth.unwritableAtOpen(openFailureReason(error));
-    notice(`the log cannot be written (${openFailureReason(error)}); serving reads only until writes succeed`);
+    const reason = commitHealth.unwritableAtOpen(error);
+    notice(`the log cannot be written (${reason}); serving reads only until writes succeed`);
   }
 }
 

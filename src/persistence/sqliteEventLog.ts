@@ -114,9 +114,9 @@ export class SqliteEventLog implements EventLog {
     this.coverage.retry(true);
   }
 
-  /** Offsets still served from memory (for tests and benchmarks). */
+  /** Offsets of the log still served from memory (for tests, benchmarks and the index-lag gauge). */
   unindexedCount(): number {
-    return this.coverage.tail.size;
+    return this.coverage.tail.sizeFrom(this.head.first);
   }
 
   getById(id: string): StoredEvent | null {

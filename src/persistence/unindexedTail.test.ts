@@ -61,6 +61,8 @@ describe('UnindexedTail', () => {
             }
           }
           expect(tail.size).toBe(held.length);
+          for (const first of [from, from + 2, next - 1, next + 1])
+            expect(tail.sizeFrom(first)).toBe(held.filter((e) => e.offset >= first).length);
           for (const value of ['a', 'b', 'c']) {
             const naive = held.filter((e) => e.session_id === value).map((e) => e.offset);
             expect([...tail.offsetsFor('session', value, from, next, order)]).toEqual(

@@ -87,7 +87,12 @@ export class UnindexedTail {
 
   /** Offsets held (sealed and open). */
   get size(): number {
-    return this.segments.reduce((sum, segment) => sum + Math.max(0, segment.hi - segment.lo + 1), 0);
+    return this.sizeFrom(0);
+  }
+
+  /** Offsets held from `first` on (retention deletes below the log's first offset before their chunk is built). */
+  sizeFrom(first: number): number {
+    return this.segments.reduce((sum, segment) => sum + Math.max(0, segment.hi - Math.max(segment.lo, first) + 1), 0);
   }
 
   private get open(): Segment {

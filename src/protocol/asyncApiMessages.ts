@@ -30,7 +30,8 @@ export const ASYNCAPI_MESSAGES = {
   },
   batchPublishAck: {
     title: 'Batch publish ack',
-    summary: 'An array or envelope committed, all or nothing',
+    summary:
+      "An array or envelope committed, all or nothing. Event i is at `offsets[i]` when present (some event was a duplicate, at its original offset, or other producers' events landed between them in cluster mode), else at `first_offset + i`",
     schema: s.BatchPublishAckSchema,
     examples: [
       {
@@ -42,6 +43,15 @@ export const ASYNCAPI_MESSAGES = {
         duplicates: 0,
         ref: 'batch-1',
       },
+      {
+        status: 'ok',
+        count: 3,
+        event_ids: ['quiz-42-answer-3', 'quiz-42-start', 'quiz-42-answer-4'],
+        first_offset: 7,
+        last_offset: 8,
+        duplicates: 1,
+        offsets: [7, 1, 8],
+      },
     ],
   },
   error: {
@@ -51,7 +61,13 @@ export const ASYNCAPI_MESSAGES = {
     schema: s.ErrorMessageSchema,
     examples: [
       { status: 'error', message: 'source: field required' },
-      { status: 'error', message: 'rate limit exceeded; retry in 2 s', retryable: true, code: 429, ref: 'batch-1' },
+      {
+        status: 'error',
+        message: 'rate limit exceeded (RATE_LIMIT_PUBLISH: 100 per second per client); retry in 1 s',
+        retryable: true,
+        code: 429,
+        ref: 'batch-1',
+      },
       {
         status: 'error',
         message:

@@ -54,6 +54,7 @@ export const BatchPublishAckSchema = v.object({
   first_offset: offset,
   last_offset: offset,
   duplicates: offset,
+  offsets: v.exactOptional(v.array(offset)),
   ignored: v.exactOptional(v.array(v.string())),
   ref,
 });

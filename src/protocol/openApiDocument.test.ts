@@ -37,6 +37,13 @@ describe('openApiDocument', () => {
     );
   });
 
+  it('declares the Retry-After header on its 429 and 503 answers, which always send it', () => {
+    const responses = (openApiDocument(KNOWN, '0').components as { responses: Record<string, { headers?: object }> })
+      .responses;
+    for (const status of ['E429', 'E503']) expect(responses[status]?.headers).toHaveProperty('Retry-After');
+    expect(responses.E404?.headers).toBeUndefined();
+  });
+
   it('writes every uWS parameter in OpenAPI form', () => {
     fc.assert(
       fc.property(

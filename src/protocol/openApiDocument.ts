@@ -34,6 +34,8 @@ const ERROR_WORDS: Readonly<Record<number, string>> = {
   503: 'Over MAX_PENDING_EVENTS, shutting down, or the log refuses writes; `Retry-After: 1`',
 };
 
+const RETRY_AFTER = { description: 'Seconds to wait before retrying', schema: { type: 'integer', minimum: 1 } };
+
 /** `/events/:id` → `/events/{id}`. */
 export function openApiPath(pattern: string): string {
   return pattern.replace(/:([A-Za-z_]\w*)/g, '{$1}');
@@ -45,6 +47,8 @@ function errorResponses(): Record<string, unknown> {
     const schema = status === '422' ? 'ValidationError' : 'Error';
     out[`E${status}`] = {
       description,
+      // Hint: a 429 always says when to retry, and so does a 503.
+      ...(status === '429' || status === '503' ? { headers: { 'Retry-After': RETRY_AFTER } } : {}),
       content: {
         'application/json': {
           schema: { $ref: `#/components/schemas/${schema}` },

@@ -82,6 +82,7 @@ export const SESSION_EXAMPLE: v.InferOutput<typeof SessionViewSchema> = {
   session_id: 'sess_42',
   status: 'in_progress',
   user_ids: ['user_7'],
+  user_count: 1,
   event_count: 1,
   counts: { quiz_started: 1 },
   first_offset: 1,
@@ -121,6 +122,6 @@ export const ERROR_EXAMPLES: Readonly<Record<number, unknown>> = {
   422: {
     detail: [{ loc: ['body', 'source'], msg: 'source: field required', type: 'value_error' }],
   },
-  429: { detail: 'rate limit exceeded; retry in 3 s' },
+  429: { detail: 'rate limit exceeded (RATE_LIMIT_PUBLISH: 1000 per minute per client); retry in 3 s' },
   503: { detail: 'pipeline is over its pending bound; retry shortly' },
 };

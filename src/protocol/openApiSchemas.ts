@@ -94,6 +94,7 @@ export const SessionViewSchema = v.object({
   session_id: v.string(),
   status: v.picklist(SESSION_STATUSES),
   user_ids: v.array(v.string()),
+  user_count: offset,
   event_count: offset,
   counts: v.record(v.picklist(EVENT_TYPES), offset),
   first_offset: v.nullable(offset),

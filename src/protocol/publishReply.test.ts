@@ -63,10 +63,29 @@ describe('wsPublishAck', () => {
         first_offset: 5,
         last_offset: 7,
         duplicates: 1,
+        // Listed though contiguous: with a duplicate, an ack without them would read as an older server's.
+        offsets: [5, 6, 7],
       },
       offset: 7,
     });
     expect('ref' in ack.message).toBe(false);
+  });
+
+  it("lists each event's offset only when they are not first_offset + i or some event is a duplicate", () => {
+    const offsetsOf = (offsets: number[], appended: number) => {
+      const records = offsets.map((offset, i) => stored(offset, `e${i}`));
+      const outcome = { ok: true as const, records, appended: records.slice(0, appended) };
+      return (wsPublishAck(publishReply(outcome), true, undefined).message as { offsets?: number[] }).offsets;
+    };
+    expect(offsetsOf([5, 6, 7], 3)).toBeUndefined();
+    expect(offsetsOf([9], 1)).toBeUndefined();
+    // Cluster mode: other producers' events between these (no duplicate), even when the range has the right length.
+    expect(offsetsOf([5, 7, 9], 3)).toEqual([5, 7, 9]);
+    expect(offsetsOf([11, 13, 12, 14], 4)).toEqual([11, 13, 12, 14]);
+    // A duplicate at its original offset, and one id twice in a message (the second a duplicate of the first).
+    expect(offsetsOf([8, 2, 9], 2)).toEqual([8, 2, 9]);
+    expect(offsetsOf([4, 4], 1)).toEqual([4, 4]);
+    expect(offsetsOf([3], 0)).toEqual([3]);
   });
 
   it('renders refusals as errors acknowledging nothing: 409 with code, 503 as retryable', () => {

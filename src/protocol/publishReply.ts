@@ -96,7 +96,20 @@ export function wsPublishAck(
     last_offset: last,
     duplicates,
   };
-  return { message: ackWith(ack, ignored, ref), offset: last };
+  const offsets = scatteredOffsets(records, duplicates);
+  return { message: ackWith(offsets === null ? ack : { ...ack, offsets }, ignored, ref), offset: last };
+}
+
+/**
+ * Each record's offset, in order, unless they are `first_offset`, `first_offset + 1`, … and none is a duplicate (the
+ * common case: no array is built). Hint: a duplicate lists them even when contiguous, because an ack without
+ * `offsets` from an older server says nothing about where its duplicates are, so a producer could not tell the two.
+ */
+function scatteredOffsets(records: readonly StoredEvent[], duplicates: number): number[] | null {
+  const first = records[0]!.offset;
+  let contiguous = duplicates === 0;
+  for (let i = 1; contiguous && i < records.length; i++) contiguous = records[i]!.offset === first + i;
+  return contiguous ? null : records.map((r) => r.offset);
 }
 
 /**

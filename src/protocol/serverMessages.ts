@@ -27,6 +27,11 @@ export interface BatchPublishAck {
   readonly first_offset: number;
   readonly last_offset: number;
   readonly duplicates: number;
+  /**
+   * Each event's offset, in the message's order (a duplicate's original one), when they are not `first_offset` to
+   * `last_offset` in order or some event is a duplicate; absent otherwise, when event i is at `first_offset + i`.
+   */
+  readonly offsets?: readonly number[];
   /** Fields of the events no rule reads (not stored), once each; only when there are some. */
   readonly ignored?: readonly string[];
   readonly ref?: unknown;

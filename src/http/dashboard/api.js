@@ -7,6 +7,11 @@ export class AuthError extends Error {
   name = 'AuthError';
 }
 
+/** The server answered with another error status (429, 503, …); the message has the status and the server's detail. */
+export class ServerError extends Error {
+  name = 'ServerError';
+}
+
 let apiKey = sessionStorage.getItem(STORAGE_KEY) ?? '';
 
 /** The key in use ('' when none). */
@@ -26,6 +31,16 @@ export async function getJson(path) {
   const headers = apiKey === '' ? {} : { 'X-API-Key': apiKey };
   const response = await fetch(path, { headers, cache: 'no-store' });
   if (response.status === 401) throw new AuthError('the server refused the API key');
-  if (!response.ok) throw new Error(`${path}: HTTP ${response.status}`);
+  if (!response.ok) throw new ServerError(`${path}: HTTP ${response.status}${await detailOf(response)}`);
   return response.json();
+}
+
+/** ": detail" of an error reply whose body is `{detail: string}`, else ''. */
+async function detailOf(response) {
+  try {
+    const body = await response.json();
+    return typeof body?.detail === 'string' ? `: ${body.detail}` : '';
+  } catch {
+    return '';
+  }
 }

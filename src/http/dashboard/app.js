@@ -1,6 +1,6 @@
 // The dashboard: asks for the API key when the server wants one, then polls the REST figures and runs the live tail.
 import { EVENT_TYPES } from '/dashboard/protocol/eventTypes.js';
-import { AuthError, currentKey, getJson, useKey } from './api.js';
+import { AuthError, currentKey, getJson, ServerError, useKey } from './api.js';
 import { badge, byId, el } from './dom.js';
 import { renderSessionStatuses, renderSessions, renderStats, renderSubscribers } from './panels.js';
 import { RateChart } from './rateChart.js';
@@ -34,6 +34,11 @@ function typedKey(form) {
   );
 }
 
+/** What a failed poll shows: the server's own refusal (a rate limit, a full disk) when it answered, else unreachable. */
+function failureText(error) {
+  return error instanceof ServerError ? `server refused: ${error.message}` : 'server unreachable';
+}
+
 /** Wait until the server answers and takes our key (none, the stored one, or one typed into the form). */
 async function authorize() {
   const form = byId('key-form');
@@ -42,7 +47,7 @@ async function authorize() {
       return await getJson('/api/v1/stats');
     } catch (error) {
       if (!(error instanceof AuthError)) {
-        badge(connection, 'server unreachable', 'bad');
+        badge(connection, failureText(error), 'bad');
         await new Promise((resolve) => setTimeout(resolve, 2_000));
         continue;
       }
@@ -119,7 +124,7 @@ async function refresh() {
       await pollOnce();
     } while (again);
   } catch (error) {
-    badge(connection, error instanceof AuthError ? 'API key refused' : 'server unreachable', 'bad');
+    badge(connection, error instanceof AuthError ? 'API key refused' : failureText(error), 'bad');
   } finally {
     polling = false;
   }

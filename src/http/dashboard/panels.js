@@ -51,11 +51,17 @@ export function renderSessions(sessions, selected, onPick) {
         ),
         el('td', { class: 'status' }, s.status),
         el('td', { class: 'num' }, count(s.event_count)),
-        el('td', {}, s.user_ids.join(', ')),
+        el('td', {}, usersText(s)),
         el('td', {}, s.quiz_id ?? ''),
       ),
     ),
   );
+}
+
+/** A listed session's users: the listing holds the first 20, so say how many more there are. */
+function usersText(s) {
+  const more = (s.user_count ?? s.user_ids.length) - s.user_ids.length;
+  return more > 0 ? `${s.user_ids.join(', ')} (+${more} more)` : s.user_ids.join(', ');
 }
 
 /** A subscriber's filter in a few words. */

@@ -1,0 +1,62 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type EventRecord, event, publish } from './support/httpCall.js';
+import { startTestServer, type TestServer } from './support/testServer.js';
+import { closeAll, WsClient } from './support/wsClient.js';
+
+const TOO_LONG = '12345678901234567890';
+const WHY = `is the integer ${TOO_LONG}, which a JSON number here (a 64-bit float) cannot hold: it would be stored as 12345678901234567000; send it as a string`;
+
+/**
+ * An integer JSON.parse would change (a 64-bit id from another system) is refused naming its field, over REST and
+ * WebSocket, instead of being stored as another number; integers a JavaScript producer writes are stored as sent.
+ */
+describe('integers a 64-bit float cannot hold', () => {
+  let t: TestServer;
+  const clients: WsClient[] = [];
+  beforeAll(async () => {
+    t = await startTestServer({ LOG_REQUESTS: 'false' });
+  });
+  afterAll(async () => {
+    await closeAll(clients);
+    await t.stop();
+  });
+
+  const withBig = (fields: Record<string, unknown> = {}) =>
+    JSON.stringify(event({ payload: { big: 0 }, ...fields })).replace('"big":0', `"big":${TOO_LONG}`);
+
+  it('refuses one over REST with 422 naming the field, in an array too, storing nothing', async () => {
+    const one = await publish(t.base, withBig());
+    expect(one).toMatchObject({
+      status: 422,
+      body: { detail: [{ loc: ['body', 'payload', 'big'], msg: `payload.big: ${WHY}`, type: 'value_error' }] },
+    });
+    const many = await publish(t.base, `[${JSON.stringify(event())},${withBig()}]`);
+    expect(many.status).toBe(422);
+    expect(many.body).toMatchObject({
+      detail: [{ loc: ['body', 1, 'payload', 'big'], msg: `[1].payload.big: ${WHY}` }],
+    });
+    expect((await fetch(`${t.base}/events`).then((r) => r.json())) as unknown[]).toEqual([]);
+  });
+
+  it('refuses one over WebSocket alone, in an array and in the envelope, naming the field and echoing ref', async () => {
+    const producer = await WsClient.open(`${t.wsBase}/ws/publish`);
+    clients.push(producer);
+    producer.send(withBig());
+    producer.send(`[${withBig()}]`);
+    producer.send(`{"ref":"r1","events":[${JSON.stringify(event())},${withBig()}]}`);
+    expect(await producer.take(3)).toEqual([
+      { status: 'error', message: `payload.big: ${WHY}` },
+      { status: 'error', message: `[0].payload.big: ${WHY}` },
+      { status: 'error', message: `events[1].payload.big: ${WHY}`, ref: 'r1' },
+    ]);
+  });
+
+  it('stores as sent the integers JavaScript writes, large ones included', async () => {
+    const payload = `{"a":12345678901234567000,"b":${2 ** 60},"c":-9007199254740991,"s":"12345678901234567890"}`;
+    const sent = JSON.stringify(event({ payload: {} })).replace('"payload":{}', `"payload":${payload}`);
+    const stored = await publish<EventRecord>(t.base, sent);
+    expect(stored.status).toBe(201);
+    const raw = await fetch(`${t.base}/events/${stored.body.id}`).then((r) => r.text());
+    expect(raw).toContain(`"payload":${payload}`);
+  });
+});
