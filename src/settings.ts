@@ -39,7 +39,7 @@ export const SETTINGS: readonly Setting[] = [
     name: 'INTEGRITY_CHECK',
     fallback: 'on',
     meaning:
-      '`on`: at start, SQLite\'s `PRAGMA integrity_check` reads every page of the log (measured: about 1.5 s per GB from the page cache, roughly 20 s per GB from a cold disk); a damaged page refuses the start (exit 2 naming the file and the problem), and a damaged index is rebuilt. `off`: skip it; a damaged page is then found by the first read that meets it, and damage that still parses is not found (see "A damaged page")',
+      '`on`: at start, SQLite\'s `PRAGMA integrity_check` reads every page of the log (measured: a start on 1,000,000 events, 352 MB, took 1.6–2.3 s from the page cache and 6.4–6.7 s from a cold disk, against 0.6–0.7 s without it); a damaged page refuses the start (exit 2 naming the file and the problem), and a damaged index is rebuilt. `off`: skip it; a damaged page is then found by the first read that meets it, and damage that still parses is not found (see "A damaged page")',
   },
   {
     name: 'CORS_ORIGINS',
