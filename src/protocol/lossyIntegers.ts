@@ -1,3 +1,5 @@
+import { closingQuote } from './textDepth.js';
+
 /**
  * Integers that JSON.parse would change. A JSON number here is a 64-bit float, so an integer token such as
  * `12345678901234567890` (a 64-bit id from another system) parses to 12345678901234567168 and would be stored as
@@ -18,7 +20,7 @@ export function lossyIntegerIn(text: string): string | null {
   for (let i = 0; i < length; i++) {
     const c = text.charCodeAt(i);
     if (c === 0x22 /* " */) {
-      i = stringEnd(text, i);
+      i = closingQuote(text, i);
       if (i < 0) return null;
     } else if (c === 0x2d /* - */ || (c >= 0x30 && c <= 0x39)) {
       const end = numberEnd(text, i);
@@ -81,16 +83,6 @@ export function lossyIntegerMessage(token: string): string {
     `is the integer ${token}, which a JSON number here (a 64-bit float) cannot hold: it would be stored as ` +
     `${String(Number(token))}; send it as a string`
   );
-}
-
-/** Index of the quote closing the string opened at `open`, or -1 when it does not close. */
-function stringEnd(text: string, open: number): number {
-  for (let i = open + 1; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 0x5c /* \ */) i++;
-    else if (c === 0x22) return i;
-  }
-  return -1;
 }
 
 /** Index just past the number token starting at `at` (JSON grammar characters; JSON.parse already checked it). */

@@ -24,7 +24,7 @@ export function nestsDeeperThan(text: string, max: number): boolean {
 }
 
 /** Index of the quote closing the string opened at `open`, or -1 when there is none. */
-function closingQuote(text: string, open: number): number {
+export function closingQuote(text: string, open: number): number {
   let at = open;
   for (;;) {
     at = text.indexOf('"', at + 1);
