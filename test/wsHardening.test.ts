@@ -37,6 +37,13 @@ describe('WebSocket input that used to kill the server or was stored wrong', () 
     expect(await p.next()).toEqual({ status: 'error', message: expect.stringMatching(/^ref(\[0\])+: nested deeper/) });
     p.send(deep(10_000));
     expect(await p.next()).toEqual({ status: 'error', message: expect.stringMatching(/^(\[0\])+: nested deeper/) });
+    // A string or number ref beside the deep part is echoed, so the refusal can be told apart from its neighbours.
+    p.send(`{"ref":"r9","events":[${body}]}`);
+    expect(await p.next()).toEqual({
+      status: 'error',
+      message: expect.stringMatching(/^events\[0\]\.payload\.a(\[0\])+: nested deeper/),
+      ref: 'r9',
+    });
     expect((await stats(t.base)).head_offset).toBe(head);
     p.send(eventBody());
     expect(await p.next()).toMatchObject({ status: 'ok', offset: head + 1 });

@@ -73,7 +73,7 @@ function handlePublish(text: string, ip: string, deps: PublishDeps, slot: Publis
   }
   const decoded = decodeJsonMessage(text, config.maxJsonDepth);
   if (!decoded.ok) {
-    slot.refuse(rendered(errorMessage(decoded.message)));
+    slot.refuse(rendered(withRef(errorMessage(decoded.message), decoded.ref)));
     return;
   }
   const message = readPublishMessage(decoded.value, 'message');
