@@ -33,6 +33,11 @@ async function publishWindowed(
   return sent - received;
 }
 
+/** The log's epoch as /health names it. */
+async function epochOf(server: ChildServer): Promise<string> {
+  return (await getJson<{ epoch: string }>(`${server.base}/health`)).body.epoch;
+}
+
 describe('crash safety (kill -9 of the real process)', () => {
   let dir: string | undefined;
   const servers: ChildServer[] = [];
@@ -59,6 +64,7 @@ describe('crash safety (kill -9 of the real process)', () => {
 
   it('keeps every acked event across a kill -9 mid-stream, and continues the offsets after restart', async () => {
     const { db, first, publisher } = await startFresh();
+    const epoch = await epochOf(first);
     const acked: Acked[] = [];
     const perBatch = 20;
     const ingest = (ack: Message) => {
@@ -85,6 +91,8 @@ describe('crash safety (kill -9 of the real process)', () => {
     expect(inFlightAtKill).toBeGreaterThan(0);
 
     const second = await start(db);
+    // The same log: a kill -9 mid-commit leaves at most a commit cut short, which the WAL check must not take for damage.
+    expect(await epochOf(second)).toBe(epoch);
     // Every acked event is there, under its id, at its acked offset.
     const missing: Acked[] = [];
     for (let i = 0; i < acked.length; i += 100) {
@@ -111,6 +119,7 @@ describe('crash safety (kill -9 of the real process)', () => {
 
   it('keeps every acked event across a kill -9 after the index worker checkpointed the WAL mid-stream', async () => {
     const { db, first, publisher } = await startFresh();
+    const epoch = await epochOf(first);
     const acked: Acked[] = [];
     const text = 'x'.repeat(2_000);
     const ingest = (ack: Message) => {
@@ -137,6 +146,7 @@ describe('crash safety (kill -9 of the real process)', () => {
     while (publisher.pending > 0) ingest(await publisher.next());
 
     const second = await start(db);
+    expect(await epochOf(second)).toBe(epoch);
     const log = await allEvents(second.base);
     expect(log.map((r) => r.offset)).toEqual(log.map((_, i) => i + 1));
     const byOffset = new Map(log.map((r) => [r.offset, r.id]));
