@@ -14,7 +14,7 @@ function runtimeImports(source: string): string[] {
 }
 
 describe('the client SDK stays a client', () => {
-  it('loads nothing server-side at runtime: only its own files, the pure event type list, filter keys, id maker and non-finite number finder, nanoid and ws', () => {
+  it('loads nothing server-side at runtime: only its own files, the pure event type list, filter keys, id maker, non-finite number finder and key protocol, nanoid and ws', () => {
     expect(files.length).toBeGreaterThan(5);
     for (const name of files) {
       const allowed = new Set([
@@ -27,6 +27,8 @@ describe('the client SDK stays a client', () => {
         '../protocol/nulledValues.js',
         // Pure, imports only a type: the filter keys (the SDK refuses others) and the reference matcher.
         '../protocol/eventFilter.js',
+        // Pure, imports nothing: the API key as a WebSocket protocol (platform btoa, TextEncoder).
+        '../protocol/wsKeyProtocol.js',
         ...(name === 'node.ts' ? ['node:fs/promises', 'node:path'] : []),
       ]);
       for (const spec of runtimeImports(readFileSync(new URL(name, dir), 'utf8'))) {

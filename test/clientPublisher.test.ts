@@ -187,4 +187,30 @@ describe('Publisher against a real server', () => {
     await expect(allowed.publish(event(2))).resolves.toMatchObject({ offset: 1 });
     await allowed.close();
   });
+
+  it('sends the key in a WebSocket protocol, not the URL, unless apiKeyIn is query', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'sdk-pub-'));
+    server = await RestartableServer.start(join(dir, 'events.db'), { REQUIRE_AUTH: 'true', API_KEY: 'sekrit' });
+    const opened: { url: string; protocols: string[] | undefined }[] = [];
+    class Watched extends WebSocket {
+      constructor(url: string, protocols?: string[]) {
+        opened.push({ url, protocols });
+        super(url, protocols);
+      }
+    }
+    const base = server.base;
+    const byProtocol = new Publisher({ url: base, apiKey: 'sekrit', WebSocket: Watched });
+    await expect(byProtocol.publish(event(1))).resolves.toMatchObject({ offset: 1 });
+    await byProtocol.close();
+    const byQuery = new Publisher({ url: base, apiKey: 'sekrit', apiKeyIn: 'query', WebSocket: Watched });
+    await expect(byQuery.publish(event(2))).resolves.toMatchObject({ offset: 2 });
+    await byQuery.close();
+    expect(opened).toEqual([
+      { url: `${base.replace('http', 'ws')}/ws/publish`, protocols: ['pipeline', 'pipeline.api-key.c2Vrcml0'] },
+      { url: `${base.replace('http', 'ws')}/ws/publish?api_key=sekrit`, protocols: undefined },
+    ]);
+    expect(() => new Publisher({ url: base, apiKeyIn: 'header' as 'query' })).toThrow(
+      "apiKeyIn: must be 'protocol' or 'query', got \"header\"",
+    );
+  });
 });

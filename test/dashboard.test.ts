@@ -294,6 +294,8 @@ describe('dashboard with REQUIRE_AUTH=true', () => {
   it('asks for the key, refuses a wrong one, then works over REST and WebSocket and keeps it for a reload', async () => {
     const base = running.server!.base;
     const page = await running.browser!.newPage();
+    const socketUrls: string[] = [];
+    page.on('websocket', (socket) => socketUrls.push(socket.url()));
     const response = await page.goto(`${base}/dashboard`);
     expect(response?.status()).toBe(200);
     await page.waitForSelector('#key-form:not([hidden])', { timeout: 10_000 });
@@ -319,6 +321,9 @@ describe('dashboard with REQUIRE_AUTH=true', () => {
     expect(await page.isHidden('#key-form')).toBe(true);
     const [next] = await publish(base, [ev('answer_submitted', 's-auth', 'u-9')], KEY);
     await expect.poll(() => tailOffsets(page), WITHIN_A_SECOND).toEqual([next!.offset]);
+    // The key travels in Sec-WebSocket-Protocol: a URL reaches proxies' access logs and the browser's history.
+    expect(socketUrls.length).toBeGreaterThanOrEqual(2);
+    expect(socketUrls.filter((url) => url.includes(KEY) || url.includes('api_key'))).toEqual([]);
   });
 });
 

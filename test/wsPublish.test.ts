@@ -1,9 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { keyProtocols } from '../src/protocol/wsKeyProtocol.js';
 import { allEvents, eventBody, getJson, postEvents, stats, waitFor } from './support/pipelineRest.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
 import {
   closeAll,
   type Message,
+  protocolUpgrade,
   UpgradeRefusedError,
   upgradeStatus,
   type WireRecord,
@@ -305,6 +307,15 @@ describe('/ws/publish with REQUIRE_AUTH', () => {
     sub.send({});
     expect(await sub.next()).toMatchObject({ status: 'subscribed' });
     await sub.close();
+  });
+
+  it('accepts the key in a pipeline.api-key protocol and answers pipeline, never the protocol carrying the key', async () => {
+    for (const path of ['/ws/publish', '/ws/subscribe', '/api/v1/ws/subscribe']) {
+      expect(await protocolUpgrade(t.wsBase + path, keyProtocols(KEY))).toEqual({ status: 101, protocol: 'pipeline' });
+      expect(await protocolUpgrade(t.wsBase + path, keyProtocols(`${KEY}x`))).toEqual({ status: 401, protocol: '' });
+      // A carrier that is not base64url carries no key.
+      expect(await protocolUpgrade(t.wsBase + path, ['pipeline', 'pipeline.api-key.!'])).toMatchObject({ status: 401 });
+    }
   });
 });
 

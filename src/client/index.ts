@@ -24,4 +24,4 @@ export { realScheduler, type Scheduler, type TimerHandle } from './scheduler.js'
 export { type LogReplacedChoice, type SubscribeOptions, Subscription, subscribe } from './subscriber.js';
 export type { SubscribedAck, SubscriptionNotice } from './subscriptionAck.js';
 export type { EventFilter, EventRecord, EventType, Position, PublishAck, PublishEvent } from './types.js';
-export type { WebSocketConstructor, WebSocketLike } from './webSocket.js';
+export type { ApiKeyIn, WebSocketConstructor, WebSocketLike } from './webSocket.js';

@@ -12,10 +12,10 @@ import { OneShotTimer } from './scheduler.js';
 import type { PublishAck, PublishEvent } from './types.js';
 import {
   detectWebSocket,
-  endpointUrl,
   errorText,
   messageText as frameText,
   OPEN,
+  openSocket,
   type WebSocketLike,
 } from './webSocket.js';
 
@@ -178,7 +178,7 @@ export class Publisher {
 
   private async open(): Promise<void> {
     const Ctor = this.opts.WebSocket ?? (await detectWebSocket());
-    const socket = new Ctor(endpointUrl(this.opts.url, 'ws/publish', this.opts.apiKey));
+    const socket = openSocket(Ctor, this.opts, 'ws/publish');
     this.socket = socket;
     let lastError = '';
     socket.onopen = () => {

@@ -2,13 +2,15 @@ import { risingIds } from '../protocol/risingIds.js';
 import type { BackoffOptions } from './backoff.js';
 import { checkNumbers } from './optionChecks.js';
 import { realScheduler, type Scheduler } from './scheduler.js';
-import { checkBaseUrl, type WebSocketConstructor } from './webSocket.js';
+import { type ApiKeyIn, checkSocketTarget, type WebSocketConstructor } from './webSocket.js';
 
 /** How a Publisher connects, batches, bounds and retries. */
 export interface PublisherOptions {
   /** Server base URL, e.g. `http://localhost:8001` (http, https, ws and wss all work). */
   readonly url: string;
   readonly apiKey?: string;
+  /** How the key travels on the WebSocket (default `'protocol'`; `'query'` for a server older than that). */
+  readonly apiKeyIn?: ApiKeyIn;
   /** WebSocket class; detected when absent (the platform's, or `ws` in Node 20). */
   readonly WebSocket?: WebSocketConstructor;
   /** Most events in one message (default 500). */
@@ -35,7 +37,9 @@ export interface PublisherOptions {
 }
 
 /** Options with every default filled in. */
-export type ResolvedPublisherOptions = Required<Omit<PublisherOptions, 'apiKey' | 'WebSocket' | 'backoff'>> &
+export type ResolvedPublisherOptions = Required<
+  Omit<PublisherOptions, 'apiKey' | 'apiKeyIn' | 'WebSocket' | 'backoff'>
+> &
   PublisherOptions;
 
 /** Check the options (see checkPublisherOptions) and fill in the defaults. */
@@ -60,7 +64,7 @@ export function withDefaults(options: PublisherOptions): ResolvedPublisherOption
  * cannot work (a zero window would wait forever).
  */
 function checkPublisherOptions(options: PublisherOptions): void {
-  checkBaseUrl(options.url);
+  checkSocketTarget(options);
   checkNumbers(options, {
     maxBatchEvents: 'count',
     maxBatchBytes: 'count',

@@ -6,7 +6,7 @@ import { PositionTracker } from './positionTracker.js';
 import type { Scheduler } from './scheduler.js';
 import type { SubscriptionNotice } from './subscriptionAck.js';
 import type { EventFilter, EventRecord, Position } from './types.js';
-import { checkBaseUrl, type WebSocketConstructor } from './webSocket.js';
+import { type ApiKeyIn, checkSocketTarget, type WebSocketConstructor } from './webSocket.js';
 
 /** What to do when the log's epoch is not the saved one. */
 export type LogReplacedChoice = 'error' | 'from-start' | 'from-head';
@@ -16,6 +16,8 @@ export interface SubscribeOptions {
   /** Server base URL, e.g. `http://localhost:8001`. */
   readonly url: string;
   readonly apiKey?: string;
+  /** How the key travels on the WebSocket (default `'protocol'`; `'query'` for a server older than that). */
+  readonly apiKeyIn?: ApiKeyIn;
   readonly WebSocket?: WebSocketConstructor;
   readonly filters?: EventFilter;
   /** First offset to deliver, `'head'` (only what comes next; the default) or a saved Position (resume after it). */
@@ -82,7 +84,7 @@ const LOG_REPLACED_CHOICES: readonly unknown[] = ['error', 'from-start', 'from-h
  * which fails as a replaced log), silently.
  */
 export function checkSubscribeOptions(options: SubscribeOptions): void {
-  checkBaseUrl(options.url);
+  checkSocketTarget(options);
   checkNumbers(options, { maxBufferedEvents: 'count', saveIntervalMs: 'ms', idleTimeoutMs: 'ms' });
   if (options.backoff !== undefined) checkNumbers(options.backoff, { initialMs: 'ms', maxMs: 'ms' }, 'backoff.');
   const from: unknown = options.from;

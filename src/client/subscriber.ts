@@ -14,7 +14,7 @@ import {
 } from './subscribeOptions.js';
 import { classifyFrame, type SubscribedAck, type SubscriptionNotice } from './subscriptionAck.js';
 import type { EventRecord, Position } from './types.js';
-import { detectWebSocket, endpointUrl, errorText, messageText, type WebSocketLike } from './webSocket.js';
+import { detectWebSocket, errorText, messageText, openSocket, type WebSocketLike } from './webSocket.js';
 
 export type { LogReplacedChoice, SubscribeOptions } from './subscribeOptions.js';
 
@@ -97,7 +97,7 @@ export class Subscription implements AsyncIterable<EventRecord> {
   private async connect(): Promise<void> {
     if (this.closed || this.failure !== null) return;
     const Ctor = this.options.WebSocket ?? (await detectWebSocket());
-    const socket = new Ctor(endpointUrl(this.options.url, 'ws/subscribe', this.options.apiKey));
+    const socket = openSocket(Ctor, this.options, 'ws/subscribe');
     this.socket = socket;
     this.acked = false;
     let lastError = '';

@@ -1,3 +1,5 @@
+import { keyProtocols } from '../protocol/wsKeyProtocol.js';
+
 // Hint: method-style members are checked bivariantly, so the `ws` package's and the DOM's stricter event types fit.
 type Handler<E> = { bivarianceHack(event: E): void }['bivarianceHack'];
 
@@ -14,7 +16,13 @@ export interface WebSocketLike {
 }
 
 /** A WebSocket class: the platform's `WebSocket`, or `ws`'s `WebSocket` in Node 20. */
-export type WebSocketConstructor = new (url: string) => WebSocketLike;
+export type WebSocketConstructor = new (url: string, protocols?: string[]) => WebSocketLike;
+
+/**
+ * How the API key travels on a WebSocket: `'protocol'` (the default) in `Sec-WebSocket-Protocol`, which proxies do
+ * not log; `'query'` as `?api_key=`, for a server older than the protocol (it answers 401 to the other).
+ */
+export type ApiKeyIn = 'protocol' | 'query';
 
 /** The readyState of an open socket. */
 export const OPEN = 1;
@@ -75,4 +83,27 @@ export function endpointUrl(base: string, path: string, apiKey: string | undefin
   if (url.protocol === 'https:') url.protocol = 'wss:';
   if (apiKey !== undefined && apiKey !== '') url.searchParams.set('api_key', apiKey);
   return url.toString();
+}
+
+/** checkBaseUrl, and a TypeError naming `apiKeyIn` unless it is one of its values. */
+export function checkSocketTarget(target: SocketTarget): void {
+  checkBaseUrl(target.url);
+  const apiKeyIn: unknown = target.apiKeyIn;
+  if (apiKeyIn !== undefined && apiKeyIn !== 'protocol' && apiKeyIn !== 'query')
+    throw new TypeError(`apiKeyIn: must be 'protocol' or 'query', got ${JSON.stringify(apiKeyIn)}`);
+}
+
+/** Where a socket connects to: base URL, endpoint path, and the API key with the way it travels. */
+export interface SocketTarget {
+  readonly url: string;
+  readonly apiKey?: string;
+  readonly apiKeyIn?: ApiKeyIn;
+}
+
+/** Open a socket to `path`, carrying the key as `target.apiKeyIn` says (no protocols offered without a key). */
+export function openSocket(Ctor: WebSocketConstructor, target: SocketTarget, path: string): WebSocketLike {
+  const { apiKey } = target;
+  if (apiKey === undefined || apiKey === '' || target.apiKeyIn === 'query')
+    return new Ctor(endpointUrl(target.url, path, apiKey));
+  return new Ctor(endpointUrl(target.url, path, undefined), keyProtocols(apiKey));
 }

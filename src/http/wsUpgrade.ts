@@ -2,6 +2,7 @@ import type { HttpRequest, HttpResponse, us_socket_context_t } from 'uWebSockets
 import type { Logger } from '../actors/logger.js';
 import type { SubscriberHandle } from '../actors/pipelinePort.js';
 import type { Config } from '../config.js';
+import { readOfferedProtocols } from '../protocol/wsKeyProtocol.js';
 import { AckQueue } from './ackQueue.js';
 import { clientAddress } from './clientAddress.js';
 import { statusLine } from './httpError.js';
@@ -80,10 +81,13 @@ export function createUpgrade(
       'ws upgrade',
       () => {
         const key = req.getHeader('sec-websocket-key');
-        const protocol = req.getHeader('sec-websocket-protocol');
+        const offered = readOfferedProtocols(req.getHeader('sec-websocket-protocol'));
         const extensions = req.getHeader('sec-websocket-extensions');
         const origin = req.getHeader('origin');
-        const apiKey = req.getHeader('x-api-key') || new URLSearchParams(req.getQuery() ?? '').get('api_key') || '';
+        const apiKey =
+          req.getHeader('x-api-key') ||
+          (offered.apiKey ?? new URLSearchParams(req.getQuery() ?? '').get('api_key')) ||
+          '';
         const peer = Buffer.from(res.getRemoteAddressAsText()).toString();
         const { ip } = clientAddress(peer, forwardedForOf(req), req.getHeader('x-forwarded-proto'), config.trustProxy);
         request = {
@@ -120,7 +124,7 @@ export function createUpgrade(
           openedAt: 0,
         };
         answered = true;
-        res.upgrade(data, key, protocol, extensions, context);
+        res.upgrade(data, key, offered.answer, extensions, context);
       },
       () => {
         if (!answered) refuse(500, 'internal error');

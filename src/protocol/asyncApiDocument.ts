@@ -39,13 +39,24 @@ function channel(
   return {
     address,
     title,
-    description: `${text}\n\nAlso served under \`/api/v1${address}\`. With REQUIRE_AUTH=true the upgrade needs \`X-API-Key\` or \`?api_key=\` (else HTTP 401).\n\n${closeCodeTable(endpoint)}`,
+    description: `${text}\n\nAlso served under \`/api/v1${address}\`. With REQUIRE_AUTH=true the upgrade needs \`X-API-Key\`, \`?api_key=\`, or the protocols \`pipeline\` and \`pipeline.api-key.<base64url of the key>\` in \`Sec-WebSocket-Protocol\` (answered \`pipeline\`; else HTTP 401).\n\n${closeCodeTable(endpoint)}`,
     messages,
     'x-close-codes': CLOSE_CODES.filter((c) => c.endpoint === 'both' || c.endpoint === endpoint),
     bindings: {
       ws: {
         bindingVersion: '0.1.0',
         query: { type: 'object', properties: { api_key: { type: 'string', description: 'The API key' } } },
+        headers: {
+          type: 'object',
+          properties: {
+            'X-API-Key': { type: 'string', description: 'The API key' },
+            'Sec-WebSocket-Protocol': {
+              type: 'string',
+              description:
+                'pipeline, pipeline.api-key.<base64url of the key> (for browsers: keeps the key out of URLs)',
+            },
+          },
+        },
       },
     },
   };

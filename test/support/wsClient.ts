@@ -197,3 +197,20 @@ export async function upgradeStatus(url: string, headers: Record<string, string>
     throw error;
   }
 }
+
+/** An upgrade offering `protocols`: the status, and the protocol a 101 answered with ('' for none). */
+export function protocolUpgrade(url: string, protocols: string[]): Promise<{ status: number; protocol: string }> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, protocols, { perMessageDeflate: false });
+    ws.once('open', () => {
+      resolve({ status: 101, protocol: ws.protocol });
+      ws.close();
+    });
+    ws.once('unexpected-response', (_request, response) => {
+      resolve({ status: response.statusCode ?? 0, protocol: '' });
+      response.resume();
+      ws.terminate();
+    });
+    ws.once('error', reject);
+  });
+}
