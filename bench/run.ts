@@ -77,7 +77,7 @@ async function main(): Promise<number> {
   const jsonPath = resolve(values.json);
   const machine = machineInfo(REPO_ROOT);
   console.log(
-    `event pipeline benchmarks${quick ? ' (quick)' : ''}: ${machine.cpu_count}× ${machine.cpu_model}, Node ${machine.node}`,
+    `event pipeline benchmarks${quick ? ' (quick)' : ''}: ${machine.cpu_count}× ${machine.cpu_model}, Node ${machine.node}, DURABILITY=${machine.durability}`,
   );
 
   const results = new Map<string, ScenarioRecord>();

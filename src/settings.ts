@@ -25,9 +25,9 @@ export const SETTINGS: readonly Setting[] = [
   },
   {
     name: 'DURABILITY',
-    fallback: 'normal',
+    fallback: 'full',
     meaning:
-      '`normal`: SQLite `synchronous=NORMAL` in WAL mode; a commit survives a process crash (kill -9) but the last commits may be lost on power loss. `full`: `synchronous=FULL`; every acked commit is fsynced, slower',
+      "`full`: SQLite `synchronous=FULL`; every commit is fsynced before it is acked, so an ack survives power loss and a failing disk (as the old service's SQLite default did). `normal`: `synchronous=NORMAL` in WAL mode, faster; a commit survives a process crash (kill -9) but the last acked commits may be lost on power loss",
   },
   {
     name: 'LOG_WRITER',

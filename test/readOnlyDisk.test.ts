@@ -58,9 +58,10 @@ describe.runIf(disk !== null)('a disk that turns read-only under the server (ext
     rmSync(disk.image, { force: true });
   });
 
-  it('refuses publishes as retryable and says why, stops cleanly, and with DURABILITY=full keeps every acked event', async () => {
+  it('refuses publishes as retryable and says why, stops cleanly, and with the default DURABILITY keeps every acked event', async () => {
     const path = join(disk!.dir, 'events.db');
-    server = await spawnServer(path, { DURABILITY: 'full' });
+    // Hint: the default (full); with DURABILITY=normal a probe lost all 3 acked events on this disk.
+    server = await spawnServer(path);
     const acked: string[] = [];
     for (const id of ['rest-1', 'rest-2']) {
       expect((await postEvents(server.base, event(id))).status).toBe(201);

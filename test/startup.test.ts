@@ -33,6 +33,8 @@ describe('startup', () => {
     expect(() => loadConfig({ RATE_LIMIT_PUBLISH: 'lots' })).toThrow(/RATE_LIMIT_PUBLISH must look like "100\/minute"/);
     expect(loadConfig({}).port).toBe(8001);
     expect(loadConfig({}).databasePath).toBe('data/events.db');
+    // An ack must survive power loss unless the operator chooses otherwise (the old service fsynced every commit).
+    expect(loadConfig({}).durability).toBe('full');
     expect(loadConfig({ RATE_LIMIT_QUERY: '10/second' }).rateLimitQuery).toEqual({ count: 10, windowMs: 1_000 });
   });
 

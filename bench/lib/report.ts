@@ -89,6 +89,8 @@ export interface MachineInfo {
   readonly node: string;
   readonly date: string;
   readonly command: string;
+  /** The servers' DURABILITY (from the environment; `full`, the server's default, when unset). */
+  readonly durability: string;
   /** The commit measured, and whether src/ had uncommitted changes (the numbers then describe the working tree). */
   readonly git: { readonly commit: string; readonly src_dirty: boolean } | null;
 }
@@ -113,6 +115,7 @@ export function machineInfo(repoRoot: string): MachineInfo {
     node: process.version,
     date: new Date().toISOString(),
     command: ['node', ...process.argv.slice(1)].join(' '),
+    durability: process.env.DURABILITY ?? 'full',
     git: gitState(repoRoot),
   };
 }

@@ -22,14 +22,20 @@ export function makeIds(count: number): string[] {
 }
 
 /**
+ * SQLite's `synchronous` as the bench's servers run it: DURABILITY from the environment (the server's default, full,
+ * when unset), so a ceiling pays the same fsync per commit as the server it is compared with.
+ */
+export const BENCH_SYNCHRONOUS = process.env.DURABILITY === 'normal' ? 'NORMAL' : 'FULL';
+
+/**
  * The append ceiling: the same rows into a bare INTEGER PRIMARY KEY table with no secondary index, one transaction
- * per `batchSize` rows, WAL + synchronous=NORMAL. Rows cycle through `inputs`; ids are made outside the timing.
+ * per `batchSize` rows, WAL + BENCH_SYNCHRONOUS. Rows cycle through `inputs`; ids are made outside the timing.
  */
 export function bareAppend(dir: string, inputs: readonly EventInput[], total: number, batchSize: number): Rate {
   const db = new Database(join(dir, `bare-append-${process.pid}-${Date.now()}.db`));
   try {
     db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = NORMAL');
+    db.pragma(`synchronous = ${BENCH_SYNCHRONOUS}`);
     db.exec(`CREATE TABLE events (
       offset INTEGER PRIMARY KEY, id TEXT NOT NULL, event_type TEXT NOT NULL, source TEXT NOT NULL,
       session_id TEXT, user_id TEXT, payload TEXT NOT NULL, ts INTEGER NOT NULL)`);
