@@ -1,8 +1,8 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { filePositionStore } from './node.js';
+import { filePositionStore, localStoragePositionStore, subscribe } from './node.js';
 
 describe('filePositionStore', () => {
   const dirs: string[] = [];
@@ -43,12 +43,46 @@ describe('filePositionStore', () => {
     });
   });
 
-  it('reads a damaged file as holding no position, and replaces it whole at the next save', async () => {
+  it('refuses a damaged file, naming it, instead of starting over from `from`, and never saves over it', async () => {
     const path = fileIn('positions.json');
-    writeFileSync(path, '{"a": {"offset": 3, "ep');
+    const damaged = '{"a": {"offset": 3, "ep';
+    writeFileSync(path, damaged);
     const store = filePositionStore(path);
-    expect(await store.load('a')).toBeNull();
-    await store.save('a', { offset: 5, epoch: 'e' });
-    expect(JSON.parse(readFileSync(path, 'utf8'))).toEqual({ a: { offset: 5, epoch: 'e' } });
+    await expect(store.load('a')).rejects.toThrow(
+      `positions file ${path}: Unterminated string in JSON at position 23; fix it, or remove it to start from the \`from\` option`,
+    );
+    await expect(store.save('b', { offset: 5, epoch: 'e' })).rejects.toThrow(`positions file ${path}:`);
+    expect(readFileSync(path, 'utf8')).toBe(damaged);
+    writeFileSync(path, '[]');
+    await expect(store.load('a')).rejects.toThrow('expected a JSON object of positions by key');
+    writeFileSync(path, '{"a": {"offset": "three"}}');
+    await expect(store.load('a')).rejects.toThrow(`positions file ${path}: key "a" holds no position (offset, epoch)`);
+    expect(await store.load('b')).toBeNull();
+  });
+
+  it('fails a load it cannot read, naming the file, rather than reading it as empty', async () => {
+    const path = fileIn('positions.json');
+    mkdirSync(path);
+    await expect(filePositionStore(path).load('a')).rejects.toThrow(`positions file ${path}: cannot be read (EISDIR`);
+  });
+
+  it('fails a subscription whose saved position is damaged, before it connects', async () => {
+    const path = fileIn('positions.json');
+    writeFileSync(path, '{');
+    const subscription = subscribe({ url: 'http://127.0.0.1:9', store: filePositionStore(path), key: 'k' });
+    await expect(subscription[Symbol.asyncIterator]().next()).rejects.toThrow(`positions file ${path}:`);
+    await subscription.close();
+  });
+});
+
+describe('localStoragePositionStore', () => {
+  it('refuses an item that holds no position instead of reading it as missing', () => {
+    const items = new Map([['event-pipeline:position:k', '{"offset":-1}']]);
+    const store = localStoragePositionStore({
+      getItem: (key) => items.get(key) ?? null,
+      setItem: (key, value) => void items.set(key, value),
+    });
+    expect(() => store.load('k')).toThrow('storage item event-pipeline:position:k: holds no position');
+    expect(store.load('other')).toBeNull();
   });
 });

@@ -41,7 +41,14 @@ export function localStoragePositionStore(storage?: StorageLike, prefix = 'event
     return found as StorageLike;
   };
   return {
-    load: (key) => parsePosition(resolveStorage().getItem(prefix + key)),
+    load: (key) => {
+      const text = resolveStorage().getItem(prefix + key);
+      const position = parsePosition(text);
+      // Hint: read as missing, it would start the subscription over from `from`, skipping what came since.
+      if (text !== null && position === null)
+        throw new Error(`storage item ${prefix + key}: holds no position (offset, epoch); fix or remove it`);
+      return position;
+    },
     save: (key, position) => resolveStorage().setItem(prefix + key, JSON.stringify(position)),
   };
 }
