@@ -27,6 +27,8 @@ export interface Config {
   readonly corsOrigins: readonly string[];
   readonly requireAuth: boolean;
   readonly apiKey: string;
+  /** Every key REQUIRE_AUTH accepts: API_KEY, and API_KEY_PREVIOUS while clients move off it (empty without auth). */
+  readonly apiKeys: readonly string[];
   readonly maxPayloadKeys: number;
   readonly maxPayloadBytes: number;
   readonly maxBodyBytes: number;
@@ -125,12 +127,22 @@ const HEADER_SAFE_KEY = /^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/;
  * The key REQUIRE_AUTH=true checks. Hint: uWS cuts a header value at its first non-ASCII byte and trims its spaces,
  * so any other key failed every REST call with 401 and matched only as `?api_key=`; the error never prints the key.
  */
-function checkApiKey(apiKey: string): void {
-  if (apiKey === '') throw new ConfigError('REQUIRE_AUTH=true needs API_KEY to be set');
+function checkApiKey(name: 'API_KEY' | 'API_KEY_PREVIOUS', apiKey: string): void {
   if (!HEADER_SAFE_KEY.test(apiKey))
     throw new ConfigError(
-      `API_KEY must be printable ASCII without leading or trailing spaces, as an X-API-Key header carries it (the key set, not printed here, has ${apiKey.length} characters)`,
+      `${name} must be printable ASCII without leading or trailing spaces, as an X-API-Key header carries it (the key set, not printed here, has ${apiKey.length} characters)`,
     );
+}
+
+/** The keys REQUIRE_AUTH=true accepts, each checked (none without it). */
+function acceptedKeys(env: NodeJS.ProcessEnv, requireAuth: boolean, apiKey: string): string[] {
+  if (!requireAuth) return [];
+  if (apiKey === '') throw new ConfigError('REQUIRE_AUTH=true needs API_KEY to be set');
+  checkApiKey('API_KEY', apiKey);
+  const previous = env.API_KEY_PREVIOUS ?? fallbackOf('API_KEY_PREVIOUS');
+  if (previous === '') return [apiKey];
+  checkApiKey('API_KEY_PREVIOUS', previous);
+  return [apiKey, previous];
 }
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
@@ -143,7 +155,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const maxPayloadBytes = integer(env, 'MAX_PAYLOAD_BYTES', 2);
   const requireAuth = bool(env, 'REQUIRE_AUTH');
   const apiKey = env.API_KEY ?? fallbackOf('API_KEY');
-  if (requireAuth) checkApiKey(apiKey);
+  const apiKeys = acceptedKeys(env, requireAuth, apiKey);
   return {
     host: text(env, 'HOST'),
     port: integer(env, 'PORT', 0, 65_535),
@@ -154,6 +166,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     corsOrigins: corsOrigins(env),
     requireAuth,
     apiKey,
+    apiKeys,
     maxPayloadKeys: integer(env, 'MAX_PAYLOAD_KEYS', 1),
     maxPayloadBytes,
     maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 1024),

@@ -59,6 +59,12 @@ export const SETTINGS: readonly Setting[] = [
       'The key (required when `REQUIRE_AUTH=true`): printable ASCII without leading or trailing spaces, as an `X-API-Key` header carries it',
   },
   {
+    name: 'API_KEY_PREVIOUS',
+    fallback: '',
+    meaning:
+      'A second key accepted beside `API_KEY`, to rotate keys without refusing anyone: set `API_KEY` to the new key and this to the old one, move the clients, then unset it (same characters as `API_KEY`)',
+  },
+  {
     name: 'LOG_LEVEL',
     fallback: 'info',
     meaning:

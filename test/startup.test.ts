@@ -50,6 +50,20 @@ describe('startup', () => {
     expect(loadConfig({ REQUIRE_AUTH: 'true', API_KEY: 'a key/with+symbols~' }).apiKey).toBe('a key/with+symbols~');
   });
 
+  it('accepts API_KEY_PREVIOUS beside API_KEY while keys rotate, checked alike, and no key without REQUIRE_AUTH', () => {
+    expect(loadConfig({ REQUIRE_AUTH: 'true', API_KEY: 'new', API_KEY_PREVIOUS: 'old' }).apiKeys).toEqual([
+      'new',
+      'old',
+    ]);
+    expect(loadConfig({ REQUIRE_AUTH: 'true', API_KEY: 'new' }).apiKeys).toEqual(['new']);
+    expect(loadConfig({ API_KEY: 'new', API_KEY_PREVIOUS: 'old' }).apiKeys).toEqual([]);
+    const env = { REQUIRE_AUTH: 'true', API_KEY: 'new', API_KEY_PREVIOUS: 'clé' };
+    expect(() => loadConfig(env)).toThrow(/^API_KEY_PREVIOUS must be printable ASCII/);
+    expect(() => loadConfig({ REQUIRE_AUTH: 'true', API_KEY_PREVIOUS: 'old' })).toThrow(
+      'REQUIRE_AUTH=true needs API_KEY to be set',
+    );
+  });
+
   it("takes the old service's spellings: slowapi's rate limits (per day, \"N per minute\") and Python's level names", () => {
     expect(loadConfig({ RATE_LIMIT_PUBLISH: '1000/day' }).rateLimitPublish).toEqual({
       count: 1000,

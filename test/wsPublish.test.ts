@@ -319,6 +319,30 @@ describe('/ws/publish with REQUIRE_AUTH', () => {
   });
 });
 
+describe('REQUIRE_AUTH with API_KEY_PREVIOUS (a key rotation)', () => {
+  let t: TestServer;
+  beforeAll(async () => {
+    t = await startTestServer({ REQUIRE_AUTH: 'true', API_KEY: 'key-new', API_KEY_PREVIOUS: 'key-old' });
+  });
+  afterAll(async () => {
+    await t.stop();
+  });
+
+  it('accepts the new and the previous key on REST and WebSocket, and refuses any other', async () => {
+    for (const key of ['key-new', 'key-old']) {
+      expect((await postEvents(t.base, eventBody(), { 'X-API-Key': key })).status).toBe(201);
+      expect(await upgradeStatus(`${t.wsBase}/ws/subscribe`, { 'x-api-key': key })).toBe(101);
+      expect(await protocolUpgrade(`${t.wsBase}/ws/publish`, keyProtocols(key))).toEqual({
+        status: 101,
+        protocol: 'pipeline',
+      });
+    }
+    expect((await postEvents(t.base, eventBody(), { 'X-API-Key': 'key-older' })).status).toBe(401);
+    expect((await postEvents(t.base, eventBody())).status).toBe(401);
+    expect(await upgradeStatus(`${t.wsBase}/ws/subscribe?api_key=key-older`)).toBe(401);
+  });
+});
+
 describe('/ws/publish with MAX_WS_CONNECTIONS_PER_IP', () => {
   let t: TestServer;
   const clients: WsClient[] = [];

@@ -42,10 +42,16 @@ const PREFIXES = ['', '/api/v1'] as const;
 /** The WebSocket endpoints (see wsApi), under either prefix. */
 const WS_PATH = /^(?:\/api\/v1)?\/ws\/(?:publish|subscribe)$/;
 
-/** Constant-time API key comparison. Hint: of digests, so not even the key's length shows in the timing. */
-export function keyMatches(given: string, expected: string): boolean {
+/**
+ * Whether `given` is one of `keys`, compared in constant time. Hint: of digests, so not even a key's length shows in
+ * the timing, and against every key, so neither does which one matched.
+ */
+export function keyMatches(given: string, keys: readonly string[]): boolean {
   const digest = (text: string) => createHash('sha256').update(text).digest();
-  return timingSafeEqual(digest(given), digest(expected));
+  const offered = digest(given);
+  let matched = false;
+  for (const key of keys) matched = timingSafeEqual(offered, digest(key)) || matched;
+  return matched;
 }
 
 /** The `Allow` header of a path: its methods, HEAD wherever GET is, and OPTIONS (CORS preflight). */
@@ -146,7 +152,7 @@ export class RestRouter {
         throw new HttpError(429, limiter.refusal(wait), { 'Retry-After': String(wait) });
       }
     }
-    if (route.auth && config.requireAuth && !keyMatches(info.apiKey, config.apiKey)) {
+    if (route.auth && config.requireAuth && !keyMatches(info.apiKey, config.apiKeys)) {
       this.deps.requestLog?.authFailed(this.context(reply.res, info));
       throw new HttpError(401, 'Invalid or missing API key', { 'WWW-Authenticate': 'ApiKey' });
     }

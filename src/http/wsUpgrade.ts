@@ -102,7 +102,7 @@ export function createUpgrade(
           requestLog?.rateLimited(budget!.name);
           return refuse(429, budget!.limiter.refusal(wait), wait);
         }
-        if (config.requireAuth && !keyMatches(apiKey, config.apiKey)) {
+        if (config.requireAuth && !keyMatches(apiKey, config.apiKeys)) {
           requestLog?.authFailed(request);
           return refuse(401, 'Invalid or missing API key');
         }
