@@ -128,7 +128,8 @@ describe('npm start', () => {
     const acked = await publish(npm.base, event({ id: 'before-term' }));
     expect(acked.status).toBe(201);
     // Hint: /health can answer before the log line has come through the pipe; wait for it.
-    const listeningLine = /"pid":(\d+)[^\n]*"msg":"event pipeline listening"/;
+    // `npm start` as it comes: every ack fsynced (the default durability) unless the operator says otherwise.
+    const listeningLine = /"pid":(\d+)[^\n]*"durability":"full"[^\n]*"msg":"event pipeline listening"/;
     const listening = await waitFor(() => listeningLine.exec(npm!.output()), 'the listening line').catch((error) => {
       throw new Error(`${String(error)}; npm start wrote:\n${npm!.output()}`);
     });

@@ -170,8 +170,13 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
       (app as { close?: () => void }).close?.();
     })());
 
-  logger.info({ host: config.host, port, database: config.databasePath, epoch: log.epoch }, 'event pipeline listening');
+  logger.info(listeningFields(config, port, log.epoch), 'event pipeline listening');
   return { port, pipeline, metrics, api, sweep: () => pipeline.sweep(), close };
+}
+
+/** The fields of the `event pipeline listening` line: where, which log, and how durable its acks are. */
+function listeningFields(config: Config, port: number, epoch: string) {
+  return { host: config.host, port, database: config.databasePath, epoch, durability: config.durability };
 }
 
 /** The embedded SQLite log, or in cluster mode (LOG_BACKEND=jetstream) a JetStream stream with this file as its replica. */
