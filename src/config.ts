@@ -136,10 +136,10 @@ function checkApiKey(name: 'API_KEY' | 'API_KEY_PREVIOUS', apiKey: string): void
 
 /** The keys REQUIRE_AUTH=true accepts, each checked (none without it). */
 function acceptedKeys(env: NodeJS.ProcessEnv, requireAuth: boolean, apiKey: string): string[] {
+  const previous = env.API_KEY_PREVIOUS ?? fallbackOf('API_KEY_PREVIOUS');
   if (!requireAuth) return [];
   if (apiKey === '') throw new ConfigError('REQUIRE_AUTH=true needs API_KEY to be set');
   checkApiKey('API_KEY', apiKey);
-  const previous = env.API_KEY_PREVIOUS ?? fallbackOf('API_KEY_PREVIOUS');
   if (previous === '') return [apiKey];
   checkApiKey('API_KEY_PREVIOUS', previous);
   return [apiKey, previous];
