@@ -2,6 +2,22 @@
 const HEADER_NAMES = 10;
 const NAME_CHARS = 64;
 
+/** Each lone surrogate on its own (a well-formed pair never matches). */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/**
+ * One name as the header shows it: its first NAME_CHARS code points, percent-encoded. Hint: encodeURIComponent
+ * throws on a lone surrogate (a JSON key `"a\ud800"` is one), which turned a valid publish into a 500; it is
+ * written as its `\ud800` escape instead, as the 422 for a stored field names it.
+ */
+function shownName(name: string): string {
+  const cut = Array.from(name).slice(0, NAME_CHARS).join('');
+  const text = cut.isWellFormed()
+    ? cut
+    : cut.replace(LONE_SURROGATE, (unit) => `\\u${unit.charCodeAt(0).toString(16)}`);
+  return encodeURIComponent(text);
+}
+
 /**
  * The response header `header` listing `names` (none when empty): names a request carried that the server ignored.
  * Hint: the names come from the client, so each is percent-encoded (no CR, LF or comma can reach the header) and
@@ -9,9 +25,7 @@ const NAME_CHARS = 64;
  */
 export function ignoredNamesHeader(header: string, names: readonly string[]): Record<string, string> {
   if (names.length === 0) return {};
-  // Hint: cut by code points, so no half of a surrogate pair reaches encodeURIComponent (it would throw).
-  const cut = (name: string) => Array.from(name).slice(0, NAME_CHARS).join('');
-  const shown = names.slice(0, HEADER_NAMES).map((name) => encodeURIComponent(cut(name)));
+  const shown = names.slice(0, HEADER_NAMES).map(shownName);
   if (names.length > HEADER_NAMES) shown.push('...');
   return { [header]: shown.join(', ') };
 }
