@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type EventRecord, event, getJson, publish } from './support/httpCall.js';
+import { call, type EventRecord, event, getJson, JSON_TYPE, publish } from './support/httpCall.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
-import { closeAll, type WsClient } from './support/wsClient.js';
+import { closeAll, WsClient } from './support/wsClient.js';
 
 /**
  * Text edges of the wire: what a client sends comes back as acked, or is refused naming why, the same way on every
@@ -25,5 +25,20 @@ describe('text and URL edges', () => {
     expect(res.status).toBe(201);
     expect(res.headers.get('x-ignored-fields')).toBe('a%5Cud800');
     expect((await getJson<EventRecord>(t.base, `/events/${res.body.id}`)).body.session_id).toBe('lone-key');
+  });
+
+  it('skips a UTF-8 BOM before a REST body, as /ws/publish and the CLI do', async () => {
+    // Before: 400 `Invalid JSON body: Unexpected token '\ufeff'` (the old service, and /ws/publish, accepted it).
+    const body = Buffer.concat([
+      Buffer.from([0xef, 0xbb, 0xbf]),
+      Buffer.from(JSON.stringify(event({ user_id: 'bom' }))),
+    ]);
+    const rest = await call<EventRecord>(`${t.base}/events`, { method: 'POST', headers: JSON_TYPE, body });
+    expect(rest.status).toBe(201);
+    expect(rest.body.user_id).toBe('bom');
+    const producer = await WsClient.open(`${t.wsBase}/ws/publish`);
+    clients.push(producer);
+    producer.send(body);
+    expect(await producer.take(1)).toMatchObject([{ status: 'ok' }]);
   });
 });

@@ -1,8 +1,8 @@
-import { decodeUtf8 } from '../../src/http/wsText.js';
 import { fastSingleEvent } from '../../src/protocol/fastPublish.js';
 import { decodeJsonMessage } from '../../src/protocol/jsonMessage.js';
 import { publishInputs, readPublishMessage } from '../../src/protocol/publishMessage.js';
 import { type PublishOutcome, wsPublishAckText } from '../../src/protocol/publishReply.js';
+import { decodeUtf8 } from '../../src/protocol/utf8Text.js';
 import { EventFactory } from '../lib/eventFactory.js';
 
 /**

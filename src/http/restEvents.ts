@@ -1,4 +1,3 @@
-import { isUtf8 } from 'node:buffer';
 import type { PipelinePort } from '../actors/pipelinePort.js';
 import type { Config } from '../config.js';
 import { LogWriteError, RetentionRefusedError } from '../persistence/eventLog.js';
@@ -11,6 +10,7 @@ import { type PublishReply, publishReply } from '../protocol/publishReply.js';
 import { QueryPages, SCAN_OFFSETS } from '../protocol/queryPages.js';
 import { ignoredParamsHeader, readQuery, unknownParams } from '../protocol/queryParams.js';
 import { parseRetentionQuery } from '../protocol/retentionQuery.js';
+import { decodeUtf8 } from '../protocol/utf8Text.js';
 import { HttpError } from './httpError.js';
 import { type Reply, readBody } from './reply.js';
 import type { RouteSpec } from './restRouter.js';
@@ -18,9 +18,10 @@ import { validationError } from './validationError.js';
 
 /** The parsed POST /events body: one event, or an all-or-nothing array. */
 function parseBody(body: Buffer): unknown {
-  // Hint: toString would turn broken UTF-8 into U+FFFD and store something the producer never sent.
-  if (!isUtf8(body)) throw new HttpError(400, 'Invalid JSON body: not valid UTF-8');
-  const text = body.toString('utf8');
+  // Hint: toString would turn broken UTF-8 into U+FFFD and store something the producer never sent, and kept a
+  // leading BOM, which JSON.parse refused; /ws/publish decodes the same way.
+  const text = decodeUtf8(body);
+  if (text === null) throw new HttpError(400, 'Invalid JSON body: not valid UTF-8');
   let value: unknown;
   try {
     value = JSON.parse(text);

@@ -13,8 +13,9 @@ import {
 } from '../protocol/publishMessage.js';
 import { withRef, wsPublishAckText } from '../protocol/publishReply.js';
 import { errorMessage, type ServerMessage } from '../protocol/serverMessages.js';
+import { decodeUtf8 } from '../protocol/utf8Text.js';
 import type { PublishDeps } from './wsPublish.js';
-import { decodeUtf8, NOT_UTF8, tooLarge } from './wsText.js';
+import { NOT_UTF8, tooLarge } from './wsText.js';
 
 /** One /ws/publish message's reply slot, as reading the message fills it. */
 export interface PublishSlot {

@@ -3,10 +3,11 @@ import type { Logger } from '../actors/logger.js';
 import type { PipelinePort, SubscriberSocket } from '../actors/pipelinePort.js';
 import type { Config } from '../config.js';
 import { errorMessage } from '../protocol/serverMessages.js';
+import { decodeUtf8 } from '../protocol/utf8Text.js';
 import { type BudgetedSocket, connectionBudgets } from './messageBudget.js';
 import { type UwsTopicPublisher, uwsTopicSocket } from './uwsTopicPublisher.js';
 import { guarded } from './wsBoundary.js';
-import { decodeUtf8, NOT_UTF8, tooLarge } from './wsText.js';
+import { NOT_UTF8, tooLarge } from './wsText.js';
 import type { Connection } from './wsUpgrade.js';
 
 /** Close code and text for a subscriber refused because MAX_SUBSCRIBERS are connected. */

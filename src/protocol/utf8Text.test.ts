@@ -1,0 +1,25 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { decodeUtf8 } from './utf8Text.js';
+
+const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+
+describe('decodeUtf8', () => {
+  it('refuses bytes that are not UTF-8, an encoded surrogate and Latin-1 included', () => {
+    expect(decodeUtf8(Buffer.from([0x61, 0xed, 0xa0, 0x80]))).toBeNull();
+    expect(decodeUtf8(Buffer.from('caf\xe9', 'latin1'))).toBeNull();
+    expect(decodeUtf8(Buffer.from([0xff, 0xfe, 0x7b, 0x00]))).toBeNull();
+  });
+
+  it('gives back any well-formed text exactly, with one leading BOM skipped (property)', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme', maxLength: 40 }), fc.boolean(), (text, withBom) => {
+        const bytes = Buffer.from(text, 'utf8');
+        const sent = withBom ? Buffer.concat([BOM, bytes]) : bytes;
+        const expected = !withBom && text.startsWith('\ufeff') ? text.slice(1) : text;
+        expect(decodeUtf8(sent)).toBe(expected);
+        expect(decodeUtf8(sent.buffer.slice(sent.byteOffset, sent.byteOffset + sent.byteLength))).toBe(expected);
+      }),
+    );
+  });
+});
