@@ -41,4 +41,27 @@ describe('text and URL edges', () => {
     producer.send(body);
     expect(await producer.take(1)).toMatchObject([{ status: 'ok' }]);
   });
+
+  it('decodes a session id in the path as the same id in a query string is decoded', async () => {
+    // Before: `/sessions/%zz%41` looked up "%zz%41" and `/sessions/%FF` "%FF", where `?session_id=` (and the old
+    // service, for both) read "%zzA" and "\ufffd".
+    for (const id of ['%zzA', '\ufffd', 'a%', '%ZZ', 'a/b', 'a+b', 'caf\u00e9']) {
+      expect((await publish(t.base, event({ session_id: id }))).status).toBe(201);
+    }
+    for (const [raw, id] of [
+      ['%zz%41', '%zzA'],
+      ['%FF', '\ufffd'],
+      ['a%', 'a%'],
+      ['%ZZ', '%ZZ'],
+      ['a%2Fb', 'a/b'],
+      ['caf%C3%A9', 'caf\u00e9'],
+    ]) {
+      const byQuery = await getJson<EventRecord[]>(t.base, `/events?session_id=${raw}`);
+      expect(byQuery.body.map((record) => record.session_id)).toEqual([id]);
+      const byPath = await getJson<{ session_id: string }>(t.base, `/sessions/${raw}`);
+      expect([raw, byPath.status, byPath.body.session_id]).toEqual([raw, 200, id]);
+    }
+    // `+` is a space only in a query string, as in the old service.
+    expect((await getJson<{ session_id: string }>(t.base, '/sessions/a+b')).body.session_id).toBe('a+b');
+  });
 });

@@ -1,4 +1,5 @@
 import type { HttpRequest } from 'uWebSockets.js';
+import { decodePathSegment } from '../protocol/pathSegment.js';
 import { requestIdFor } from './requestLog.js';
 
 /** What a handler needs of the request, copied out synchronously (uWS requests die when the handler returns). */
@@ -19,15 +20,6 @@ export interface RequestInfo {
   readonly requestId: string;
 }
 
-/** Percent-decode a path parameter; a malformed escape stays raw (it then matches nothing and answers 404). */
-function decodePathParameter(raw: string): string {
-  try {
-    return decodeURIComponent(raw);
-  } catch {
-    return raw;
-  }
-}
-
 /**
  * Every X-Forwarded-For line as one list (repeated lines are one comma-separated list, RFC 9110). Hint: uWS's
  * getHeader returns the first line only, and a proxy that adds a line of its own (HAProxy's `option forwardedfor`)
@@ -46,7 +38,7 @@ export function forwardedForOf(req: HttpRequest): string {
 /** Copy what we need from a uWS request. */
 export function requestInfo(req: HttpRequest, paramCount: number): RequestInfo {
   const params: string[] = [];
-  for (let i = 0; i < paramCount; i++) params.push(decodePathParameter(req.getParameter(i) ?? ''));
+  for (let i = 0; i < paramCount; i++) params.push(decodePathSegment(req.getParameter(i) ?? ''));
   return {
     method: req.getMethod().toUpperCase(),
     path: req.getUrl(),
