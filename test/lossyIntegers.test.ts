@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NdjsonLines } from '../src/cli/ndjson.js';
 import { type EventRecord, event, publish } from './support/httpCall.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
 import { closeAll, WsClient } from './support/wsClient.js';
@@ -58,5 +59,37 @@ describe('integers a 64-bit float cannot hold', () => {
     expect(stored.status).toBe(201);
     const raw = await fetch(`${t.base}/events/${stored.body.id}`).then((r) => r.text());
     expect(raw).toContain(`"payload":${payload}`);
+  });
+  it('accepts such numbers in a field nothing stores (a nanosecond timestamp), over REST, WebSocket and the CLI', async () => {
+    // Before: 422 `timestamp: is the integer … it would be stored as …` for a field that is never stored, and
+    // `timestamp: is a number beyond ±1.7976931348623157e308` for 1e400; the old service ignored both.
+    const nanos = '1733350000123456789';
+    const sent = (payload: string) =>
+      JSON.stringify(event({ session_id: 'ns', payload: {} }))
+        .replace('{', `{"timestamp":${nanos},"sent":1e400,`)
+        .replace('"payload":{}', `"payload":${payload}`);
+    const rest = await publish<EventRecord>(t.base, sent('{"n":1}'));
+    expect([rest.status, rest.headers.get('x-ignored-fields'), rest.body.payload]).toEqual([
+      201,
+      'timestamp, sent',
+      { n: 1 },
+    ]);
+    const producer = await WsClient.open(`${t.wsBase}/ws/publish`);
+    clients.push(producer);
+    producer.send(sent('{"n":2}'));
+    producer.send(`{"ref":"r2","sent_at":${nanos},"events":[${sent('{"n":3}')}]}`);
+    expect(await producer.take(2)).toMatchObject([
+      { status: 'ok', ignored: ['timestamp', 'sent'] },
+      { status: 'ok', ref: 'r2', ignored: ['sent_at', 'timestamp', 'sent'] },
+    ]);
+    const lines = [...new NdjsonLines().push(Buffer.from(`${sent('{"n":4}')}\n${sent(`{"n":${nanos}}`)}\n`))];
+    expect(lines.map((line) => ('error' in line ? line.error : undefined))).toEqual([
+      undefined,
+      `payload.n: ${WHY.replace(TOO_LONG, nanos).replace('12345678901234567000', '1733350000123456800')}`,
+    ]);
+    // The same integer in the payload is still refused, whatever sits beside it.
+    expect((await publish(t.base, sent(`{"n":${nanos}}`))).body).toMatchObject({
+      detail: [{ loc: ['body', 'payload', 'n'] }],
+    });
   });
 });

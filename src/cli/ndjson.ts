@@ -1,6 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { accessSync, constants, createReadStream, statSync } from 'node:fs';
-import { lossyIntegerIn, lossyIntegerMessage, lossyIntegerPath } from '../protocol/lossyIntegers.js';
+import { lossyIntegerMessage, storedLossyInteger } from '../protocol/lossyIntegers.js';
+import { readPublishMessage, storedParts } from '../protocol/publishMessage.js';
 import { type CliIo, printable, UsageError } from './command.js';
 
 /** One parsed NDJSON line with its line number, or the parse error. */
@@ -62,13 +63,9 @@ export class NdjsonLines {
       return;
     }
     // Hint: the server refuses such an integer too; saying so here names the line before anything is sent.
-    const lossy = lossyIntegerIn(text);
+    const lossy = storedLossyInteger(text, storedParts(value, readPublishMessage(value, 'body')));
     if (lossy === null) out.push({ line: this.line, value });
-    else
-      out.push({
-        line: this.line,
-        error: `${lossyIntegerPath(value, lossy) || 'line'}: ${lossyIntegerMessage(lossy)}`,
-      });
+    else out.push({ line: this.line, error: `${lossy.path || 'line'}: ${lossyIntegerMessage(lossy.token)}` });
   }
 }
 

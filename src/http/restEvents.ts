@@ -4,8 +4,14 @@ import { LogWriteError, RetentionRefusedError } from '../persistence/eventLog.js
 import { EVENT_QUERY_PARAMS, parseEventQuery, retentionHeader } from '../protocol/eventQuery.js';
 import { recordJson, recordsJson } from '../protocol/eventRecord.js';
 import { formatIssues } from '../protocol/issue.js';
-import { lossyIntegerIn, lossyIntegerMessage, lossyIntegerPath } from '../protocol/lossyIntegers.js';
-import { ignoredFieldsHeader, publishInputs, readPublishMessage } from '../protocol/publishMessage.js';
+import { lossyIntegerMessage, storedLossyInteger } from '../protocol/lossyIntegers.js';
+import {
+  ignoredFieldsHeader,
+  type PublishMessage,
+  publishInputs,
+  readPublishMessage,
+  storedParts,
+} from '../protocol/publishMessage.js';
 import { type PublishReply, publishReply } from '../protocol/publishReply.js';
 import { QueryPages, SCAN_OFFSETS } from '../protocol/queryPages.js';
 import { ignoredParamsHeader, readQuery, unknownParams } from '../protocol/queryParams.js';
@@ -16,8 +22,8 @@ import { type Reply, readBody } from './reply.js';
 import type { RouteSpec } from './restRouter.js';
 import { validationError } from './validationError.js';
 
-/** The parsed POST /events body: one event, or an all-or-nothing array. */
-function parseBody(body: Buffer): unknown {
+/** The parsed POST /events body, unwrapped: one event, or an all-or-nothing array. */
+function parseBody(body: Buffer): PublishMessage {
   // Hint: toString would turn broken UTF-8 into U+FFFD and store something the producer never sent, and kept a
   // leading BOM, which JSON.parse refused; /ws/publish decodes the same way.
   const text = decodeUtf8(body);
@@ -28,9 +34,10 @@ function parseBody(body: Buffer): unknown {
   } catch (error) {
     throw new HttpError(400, `Invalid JSON body: ${(error as Error).message}`);
   }
-  const lossy = lossyIntegerIn(text);
-  if (lossy === null) return value;
-  throw validationError([{ field: lossyIntegerPath(value, lossy) || 'body', message: lossyIntegerMessage(lossy) }]);
+  const message = readPublishMessage(value, 'body');
+  const lossy = storedLossyInteger(text, storedParts(value, message));
+  if (lossy === null) return message;
+  throw validationError([{ field: lossy.path || 'body', message: lossyIntegerMessage(lossy.token) }]);
 }
 
 /**
@@ -121,7 +128,7 @@ export function eventRoutes(config: Config, pipeline: PipelinePort, later: (fn: 
         refuseEncoding(info.contentEncoding);
         refuseContentType(info.contentType);
         readBody(reply, config.maxBodyBytes, (body) => {
-          const message = readPublishMessage(parseBody(body), 'body');
+          const message = parseBody(body);
           const parsed = publishInputs(message, config, 'body');
           if (!parsed.ok) throw validationError(parsed.issues, 'body', body.byteLength);
           const isArray = message.isBatch;

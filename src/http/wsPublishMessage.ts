@@ -3,13 +3,14 @@ import type { EventInput } from '../protocol/eventInput.js';
 import { fastEventBatch, fastSingleEvent } from '../protocol/fastPublish.js';
 import { formatIssues } from '../protocol/issue.js';
 import { decodeJsonMessage } from '../protocol/jsonMessage.js';
-import { lossyIntegerIn, lossyIntegerMessage, lossyIntegerPath } from '../protocol/lossyIntegers.js';
+import { lossyIntegerMessage, storedLossyInteger } from '../protocol/lossyIntegers.js';
 import { NON_FINITE_MESSAGE, nulledValueIn } from '../protocol/nulledValues.js';
 import {
   ignoredEnvelopeFields,
   ignoredEventFields,
   publishInputs,
   readPublishMessage,
+  storedParts,
 } from '../protocol/publishMessage.js';
 import { withRef, wsPublishAckText } from '../protocol/publishReply.js';
 import { errorMessage, type ServerMessage } from '../protocol/serverMessages.js';
@@ -85,10 +86,10 @@ function handlePublish(text: string, ip: string, deps: PublishDeps, slot: Publis
     slot.refuse(rendered(errorMessage(`${badRef.path}: ${NON_FINITE_MESSAGE}`)));
     return;
   }
-  const lossy = lossyIntegerIn(text);
+  const lossy = storedLossyInteger(text, storedParts(decoded.value, message));
   if (lossy !== null) {
-    const field = lossyIntegerPath(decoded.value, lossy) || 'message';
-    slot.refuse(rendered(withRef(errorMessage(`${field}: ${lossyIntegerMessage(lossy)}`), ref)));
+    const field = lossy.path || 'message';
+    slot.refuse(rendered(withRef(errorMessage(`${field}: ${lossyIntegerMessage(lossy.token)}`), ref)));
     return;
   }
   if (rateLimited(ip, ref, deps, slot)) return;

@@ -137,15 +137,19 @@ export function parseEventInput(raw: unknown, limits: PayloadLimits): ParseResul
   if (Array.isArray(raw)) return { ok: false, issues: [{ field: 'body', message: 'event must be a JSON object' }] };
   // Hint: before anything recursive (valibot, JSON.stringify): 10,000 levels overflow the stack there.
   const unstorable = unstorableIn(raw, limits.maxJsonDepth);
-  if (unstorable === 'depth') {
-    const field = tooDeepAt(raw, limits.maxJsonDepth) ?? 'body';
-    return {
-      ok: false,
-      issues: [{ field, message: `nests deeper than ${limits.maxJsonDepth} levels (MAX_JSON_DEPTH)` }],
-    };
+  if (unstorable !== undefined) {
+    // Hint: a number found first may sit beside a branch too deep to recurse into; tooDeepAt is iterative.
+    const deep = tooDeepAt(raw, limits.maxJsonDepth);
+    if (deep !== null)
+      return {
+        ok: false,
+        issues: [{ field: deep, message: `nests deeper than ${limits.maxJsonDepth} levels (MAX_JSON_DEPTH)` }],
+      };
+    // Hint: of the fields that may hold a number, only the payload is stored and the ref echoed; one in a field no
+    // rule reads (a producer's own `timestamp: 1e400`) is ignored with it, as the old service ignored it.
+    const nulled = nulledValueIn(isPlainObject(raw) ? { payload: raw.payload, ref: raw.ref } : raw);
+    if (nulled !== null) return { ok: false, issues: [{ field: nulled.path || 'body', message: NON_FINITE_MESSAGE }] };
   }
-  if (unstorable === 'number')
-    return { ok: false, issues: [{ field: nulledValueIn(raw)?.path || 'body', message: NON_FINITE_MESSAGE }] };
   const fast = fastEventShape(raw);
   if (fast !== null) return checkPayload(fast, limits);
   const result = v.safeParse(EventInputSchema, raw);

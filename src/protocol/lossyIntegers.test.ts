@@ -1,6 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isLossyInteger, lossyIntegerIn, lossyIntegerMessage, lossyIntegerPath } from './lossyIntegers.js';
+import {
+  isLossyInteger,
+  lossyIntegerIn,
+  lossyIntegerMessage,
+  lossyIntegerPath,
+  storedLossyInteger,
+} from './lossyIntegers.js';
+import { readPublishMessage, storedParts } from './publishMessage.js';
 
 const TOO_LONG = '12345678901234567890';
 
@@ -69,6 +76,45 @@ describe('lossyIntegerIn', () => {
         const text = `{"a":[${'0,'.repeat(pad)}{"b":${token}}],"s":"${n}"}`;
         expect(lossyIntegerIn(text)).toBe(token);
         expect(lossyIntegerPath(JSON.parse(text), token)).toBe(`a[${pad}].b`);
+      }),
+    );
+  });
+});
+
+describe('storedLossyInteger', () => {
+  const storedIn = (text: string, shapes: 'body' | 'message' = 'body') => {
+    const value: unknown = JSON.parse(text);
+    return storedLossyInteger(text, storedParts(value, readPublishMessage(value, shapes)));
+  };
+
+  it('finds one in a payload or a ref, named as sent, and none in a field that is never stored', () => {
+    const ev = (extra: string) => `{"event_type":"quiz_started","source":"s",${extra}}`;
+    // Before: a producer's own nanosecond `timestamp` (ignored, never stored) refused the event.
+    expect(storedIn(ev(`"timestamp":${TOO_LONG},"payload":{}`))).toBeNull();
+    expect(storedIn(`{"ref":1,"sent_at":${TOO_LONG},"events":[${ev('"x":1')}]}`, 'message')).toBeNull();
+    expect(storedIn(ev(`"timestamp":${TOO_LONG},"payload":{"a":[${TOO_LONG}]}`))).toEqual({
+      token: TOO_LONG,
+      path: 'payload.a[0]',
+    });
+    expect(storedIn(`[${ev('"x":1')},${ev(`"payload":{"id":-${TOO_LONG}}`)}]`)?.path).toBe('[1].payload.id');
+    expect(storedIn(`{"ref":${TOO_LONG},"events":[${ev('"x":1')}]}`, 'message')?.path).toBe('ref');
+    expect(storedIn(`{"ref":2,"events":[${ev(`"payload":{"id":${TOO_LONG}}`)}]}`, 'message')?.path).toBe(
+      'events[0].payload.id',
+    );
+    expect(storedIn(ev(`"ref":${TOO_LONG}`))?.path).toBe('ref');
+    // JSON.parse keeps the last of duplicate keys: only that payload is stored.
+    expect(storedIn(ev(`"payload":{"id":${TOO_LONG}},"payload":{}`))).toBeNull();
+  });
+
+  it('refuses exactly when the integer lands in the payload (property)', () => {
+    const lossy = fc.bigInt({ min: 2n ** 53n, max: 10n ** 21n - 1n }).filter((n) => String(Number(n)) !== String(n));
+    const field = fc.constantFrom('timestamp', 'payload', 'meta', 'sent_at');
+    fc.assert(
+      fc.property(lossy, field, fc.nat(2), (n, at, pad) => {
+        const nested = `{"v":[${'0,'.repeat(pad)}${n}]}`;
+        const text = `{"event_type":"quiz_started","source":"s","${at}":${nested}}`;
+        const found = storedIn(text);
+        expect(found).toEqual(at === 'payload' ? { token: String(n), path: `payload.v[${pad}]` } : null);
       }),
     );
   });

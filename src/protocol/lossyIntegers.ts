@@ -15,21 +15,45 @@ const LONG_DIGITS = /\d{16}/;
  * or null. Hint: one native regex test decides for almost every message.
  */
 export function lossyIntegerIn(text: string): string | null {
-  if (!LONG_DIGITS.test(text)) return null;
+  for (const token of lossyTokens(text)) return token;
+  return null;
+}
+
+/** A lossy integer JSON.parse put in a stored part of a message, and the field holding it (`payload.id`). */
+export interface StoredLossyInteger {
+  readonly token: string;
+  readonly path: string;
+}
+
+/**
+ * The first lossy integer of `text` that lands in `stored` (the parts of the parsed text that are stored or echoed,
+ * shaped as sent: see storedParts), or null. Hint: a field no rule reads is never stored, so a producer's own
+ * nanosecond `timestamp` beside the event changes nothing and is accepted, as the old service accepted it.
+ */
+export function storedLossyInteger(text: string, stored: unknown): StoredLossyInteger | null {
+  for (const token of lossyTokens(text)) {
+    const path = pathTo(stored, Number(token), SEARCH_DEPTH);
+    if (path !== null) return { token, path };
+  }
+  return null;
+}
+
+/** Each integer token outside strings in JSON `text` that isLossyInteger, in order. */
+function* lossyTokens(text: string): Generator<string> {
+  if (!LONG_DIGITS.test(text)) return;
   const length = text.length;
   for (let i = 0; i < length; i++) {
     const c = text.charCodeAt(i);
     if (c === 0x22 /* " */) {
       i = closingQuote(text, i);
-      if (i < 0) return null;
+      if (i < 0) return;
     } else if (c === 0x2d /* - */ || (c >= 0x30 && c <= 0x39)) {
       const end = numberEnd(text, i);
       const token = text.slice(i, end);
-      if (isLossyInteger(token)) return token;
+      if (isLossyInteger(token)) yield token;
       i = end - 1;
     }
   }
-  return null;
 }
 
 /**

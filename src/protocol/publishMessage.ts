@@ -53,6 +53,17 @@ export function readPublishMessage(value: unknown, shapes: PublishShapes): Publi
   return v.parse(shapes === 'message' ? PublishMessageSchema : PublishBodySchema, value);
 }
 
+/**
+ * The parts of a parsed publish that are stored or echoed: each event's `payload` and `ref`, and an envelope's
+ * `ref`, shaped as sent so a field found in them is named as the producer wrote it (`[1].payload.id`,
+ * `events[0].payload.id`). Hint: any other field is a string the event schema checks, or ignored and never stored.
+ */
+export function storedParts(value: unknown, message: PublishMessage): unknown {
+  const events = message.items.map((item) => (isPlainObject(item) ? { payload: item.payload, ref: item.ref } : item));
+  if (Array.isArray(value)) return events;
+  return message.isBatch ? { ref: message.ref, events } : events[0];
+}
+
 const ENVELOPE_HINT =
   'a batch is a JSON array of events, or on /ws/publish an envelope {"ref": …, "events": [array of events]}';
 
