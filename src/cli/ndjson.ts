@@ -63,7 +63,7 @@ export class NdjsonLines {
       return;
     }
     // Hint: the server refuses such an integer too; saying so here names the line before anything is sent.
-    const lossy = storedLossyInteger(text, storedParts(value, readPublishMessage(value, 'body')));
+    const lossy = storedLossyInteger(text, () => storedParts(value, readPublishMessage(value, 'body')));
     if (lossy === null) out.push({ line: this.line, value });
     else out.push({ line: this.line, error: `${lossy.path || 'line'}: ${lossyIntegerMessage(lossy.token)}` });
   }

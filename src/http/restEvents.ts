@@ -35,7 +35,7 @@ function parseBody(body: Buffer): PublishMessage {
     throw new HttpError(400, `Invalid JSON body: ${(error as Error).message}`);
   }
   const message = readPublishMessage(value, 'body');
-  const lossy = storedLossyInteger(text, storedParts(value, message));
+  const lossy = storedLossyInteger(text, () => storedParts(value, message));
   if (lossy === null) return message;
   throw validationError([{ field: lossy.path || 'body', message: lossyIntegerMessage(lossy.token) }]);
 }

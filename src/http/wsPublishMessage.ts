@@ -86,7 +86,7 @@ function handlePublish(text: string, ip: string, deps: PublishDeps, slot: Publis
     slot.refuse(rendered(errorMessage(`${badRef.path}: ${NON_FINITE_MESSAGE}`)));
     return;
   }
-  const lossy = storedLossyInteger(text, storedParts(decoded.value, message));
+  const lossy = storedLossyInteger(text, () => storedParts(decoded.value, message));
   if (lossy !== null) {
     const field = lossy.path || 'message';
     slot.refuse(rendered(withRef(errorMessage(`${field}: ${lossyIntegerMessage(lossy.token)}`), ref)));

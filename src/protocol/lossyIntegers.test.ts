@@ -84,7 +84,7 @@ describe('lossyIntegerIn', () => {
 describe('storedLossyInteger', () => {
   const storedIn = (text: string, shapes: 'body' | 'message' = 'body') => {
     const value: unknown = JSON.parse(text);
-    return storedLossyInteger(text, storedParts(value, readPublishMessage(value, shapes)));
+    return storedLossyInteger(text, () => storedParts(value, readPublishMessage(value, shapes)));
   };
 
   it('finds one in a payload or a ref, named as sent, and none in a field that is never stored', () => {

@@ -26,12 +26,15 @@ export interface StoredLossyInteger {
 }
 
 /**
- * The first lossy integer of `text` that lands in `stored` (the parts of the parsed text that are stored or echoed,
+ * The first lossy integer of `text` that lands in `storedOf()` (the parts of the parsed text that are stored or echoed,
  * shaped as sent: see storedParts), or null. Hint: a field no rule reads is never stored, so a producer's own
  * nanosecond `timestamp` beside the event changes nothing and is accepted, as the old service accepted it.
  */
-export function storedLossyInteger(text: string, stored: unknown): StoredLossyInteger | null {
+export function storedLossyInteger(text: string, storedOf: () => unknown): StoredLossyInteger | null {
+  let stored: unknown;
   for (const token of lossyTokens(text)) {
+    // Hint: built only once a lossy token is found, so the common message allocates nothing here.
+    stored ??= storedOf();
     const path = pathTo(stored, Number(token), SEARCH_DEPTH);
     if (path !== null) return { token, path };
   }
