@@ -64,4 +64,22 @@ describe('text and URL edges', () => {
     // `+` is a space only in a query string, as in the old service.
     expect((await getJson<{ session_id: string }>(t.base, '/sessions/a+b')).body.session_id).toBe('a+b');
   });
+  it('refuses a session or user filter longer than any stored id over REST, as a subscription does', async () => {
+    // Before: `GET /events?session_id=<201 characters>` answered 200 [] while /ws/subscribe refused the same filter.
+    const long = '\u{1F600}'.repeat(201);
+    const subscriber = await WsClient.open(`${t.wsBase}/ws/subscribe`);
+    clients.push(subscriber);
+    subscriber.send({ session_id: long });
+    const [refusal] = await subscriber.take(1);
+    expect(refusal).toEqual({ status: 'error', message: 'session_id: must be at most 200 characters (got 201)' });
+    for (const name of ['session_id', 'user_id']) {
+      const res = await getJson<{ detail: unknown[] }>(t.base, `/events?${name}=${encodeURIComponent(long)}`);
+      expect([res.status, res.body.detail]).toEqual([
+        422,
+        [{ loc: ['query', name], msg: `${name}: must be at most 200 characters (got 201)`, type: 'value_error' }],
+      ]);
+    }
+    const fits = await getJson(t.base, `/events?session_id=${encodeURIComponent('\u{1F600}'.repeat(200))}`);
+    expect([fits.status, fits.body]).toEqual([200, []]);
+  });
 });

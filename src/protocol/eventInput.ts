@@ -4,7 +4,7 @@ import type { ParseResult } from './issue.js';
 import { issuesFromValibot } from './issuesFromValibot.js';
 import { tooDeepAt } from './jsonDepth.js';
 import { NON_FINITE_MESSAGE, nulledValueIn } from './nulledValues.js';
-import { optionalKey, pattern, wellFormed } from './optionalKey.js';
+import { KEY_MAX_CHARS, optionalKey, pattern, wellFormed } from './optionalKey.js';
 
 /** Limits that come from configuration (MAX_PAYLOAD_KEYS, MAX_PAYLOAD_BYTES, MAX_JSON_DEPTH). */
 export interface PayloadLimits {
@@ -55,8 +55,8 @@ export const EventInputSchema = v.object(
       wellFormed,
       pattern(SOURCE_PATTERN, SOURCE_CHARACTERS),
     ),
-    session_id: optionalKey('session_id', 200, 'stored'),
-    user_id: optionalKey('user_id', 200, 'stored'),
+    session_id: optionalKey('session_id', KEY_MAX_CHARS, 'stored'),
+    user_id: optionalKey('user_id', KEY_MAX_CHARS, 'stored'),
     payload: v.optional(v.nullable(v.custom<Record<string, unknown>>(isPlainObject, 'must be a JSON object'))),
     id: v.optional(
       v.nullable(

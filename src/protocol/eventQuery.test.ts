@@ -137,6 +137,19 @@ describe('parseEventQuery', () => {
     expect(parse({ source: 'x'.repeat(100) }).ok).toBe(true);
   });
 
+  it('refuses a session_id or user_id filter longer than any stored id, counting code points', () => {
+    expect(parse({ user_id: 'u'.repeat(201) })).toEqual({
+      ok: false,
+      status: 422,
+      issues: [{ field: 'user_id', message: 'must be at most 200 characters (got 201)' }],
+    });
+    expect(parse({ session_id: '\u{1F600}'.repeat(200) }).ok).toBe(true);
+    expect(parse({ session_id: '\u{1F600}'.repeat(201) })).toMatchObject({
+      ok: false,
+      issues: [{ field: 'session_id' }],
+    });
+  });
+
   it('passes session_id, user_id and source through as filters', () => {
     const result = parse({ session_id: 's 1', user_id: 'u/1', source: 'svc' });
     expect(result.ok && result.value.filter).toEqual({ session_id: 's 1', user_id: 'u/1', source: 'svc' });

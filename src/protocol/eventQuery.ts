@@ -2,6 +2,7 @@ import type { EventFilter } from './eventFilter.js';
 import { sourceFilterProblem } from './eventInput.js';
 import { type EventType, isEventType, unknownEventType } from './eventTypes.js';
 import { type Issue, preview } from './issue.js';
+import { KEY_MAX_CHARS, tooManyChars } from './optionalKey.js';
 import { parseLimit } from './queryParams.js';
 import { invalidTimestamp, parseIsoTimestamp } from './timestamp.js';
 
@@ -103,6 +104,11 @@ export function parseEventQuery(params: ReadonlyMap<string, string>): QueryParse
   const source = params.get('source');
   const sourceProblem = source === undefined ? null : sourceFilterProblem(source);
   if (sourceProblem !== null) issues.push({ field: 'source', message: sourceProblem });
+  // Hint: as a subscription's filter: no stored id is longer, so such a query could only ever answer nothing.
+  for (const name of ['session_id', 'user_id'] as const) {
+    const problem = tooManyChars(params.get(name) ?? '', KEY_MAX_CHARS);
+    if (problem !== null) issues.push({ field: name, message: problem });
+  }
   if (issues.length > 0) return { ok: false, status: 422, issues };
 
   const filter: { -readonly [K in keyof EventFilter]: EventFilter[K] } = {};

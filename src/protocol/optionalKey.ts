@@ -32,14 +32,24 @@ function codePoints(text: string): number {
   return count;
 }
 
+/** The most characters (code points) a `session_id` or `user_id` holds, stored or as a filter. */
+export const KEY_MAX_CHARS = 200;
+
 /**
- * "must be at most 200 characters (got 250)": at most `max` code points. Hint: string length counts UTF-16 units, so
- * 101 emoji read as 202 and were refused with a count the client never sent; only a long string is counted.
+ * "must be at most 200 characters (got 250)" when `text` has more than `max` code points, else null. Hint: string
+ * length counts UTF-16 units, so 101 emoji read as 202 and were refused with a count the client never sent; only a
+ * long string is counted.
  */
+export function tooManyChars(text: string, max: number): string | null {
+  if (text.length <= max) return null;
+  const count = codePoints(text);
+  return count <= max ? null : `must be at most ${max} characters (got ${count})`;
+}
+
 const atMost = (max: number) =>
   v.check<string, (issue: v.CheckIssue<string>) => string>(
-    (text) => text.length <= max || codePoints(text) <= max,
-    (issue) => `must be at most ${max} characters (got ${codePoints(issue.input)})`,
+    (text) => tooManyChars(text, max) === null,
+    (issue) => tooManyChars(issue.input, max) ?? '',
   );
 
 /**

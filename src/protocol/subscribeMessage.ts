@@ -4,7 +4,7 @@ import { sourceFilterProblem } from './eventInput.js';
 import { EVENT_TYPES, type EventType, unknownEventType } from './eventTypes.js';
 import { type ParseResult, prefixIssues } from './issue.js';
 import { issuesFromValibot } from './issuesFromValibot.js';
-import { optionalKey } from './optionalKey.js';
+import { KEY_MAX_CHARS, optionalKey } from './optionalKey.js';
 
 const FilterEntries = {
   // Hint: the first unknown name ends the check, so a hostile megabyte of them costs one issue, not one per entry
@@ -20,8 +20,8 @@ const FilterEntries = {
       ),
     ),
   ),
-  session_id: optionalKey('session_id', 200, 'filter'),
-  user_id: optionalKey('user_id', 200, 'filter'),
+  session_id: optionalKey('session_id', KEY_MAX_CHARS, 'filter'),
+  user_id: optionalKey('user_id', KEY_MAX_CHARS, 'filter'),
   source: v.optional(
     v.nullable(
       v.pipe(
