@@ -42,6 +42,17 @@ describe('text and URL edges', () => {
     expect(await producer.take(1)).toMatchObject([{ status: 'ok' }]);
   });
 
+  it('says a REST body looks like UTF-16 or UTF-32 instead of only that it is not JSON', async () => {
+    // Before: `Invalid JSON body: Expected property name or '}' in JSON at position 1` for an ASCII body in UTF-16LE
+    // (the old service read such bodies, with json.loads on bytes); the bytes themselves are valid UTF-8 there.
+    const hint = ' (it looks like UTF-16 or UTF-32; send UTF-8)';
+    const text = JSON.stringify(event());
+    for (const body of [Buffer.from(text, 'utf16le'), Buffer.from(`\ufeff${text}\u00e9`, 'utf16le')]) {
+      const res = await call<{ detail: string }>(`${t.base}/events`, { method: 'POST', headers: JSON_TYPE, body });
+      expect([res.status, res.body.detail.endsWith(hint)]).toEqual([400, true]);
+    }
+  });
+
   it('decodes a session id in the path as the same id in a query string is decoded', async () => {
     // Before: `/sessions/%zz%41` looked up "%zz%41" and `/sessions/%FF` "%FF", where `?session_id=` (and the old
     // service, for both) read "%zzA" and "\ufffd".

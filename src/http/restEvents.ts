@@ -16,7 +16,7 @@ import { type PublishReply, publishReply } from '../protocol/publishReply.js';
 import { QueryPages, SCAN_OFFSETS } from '../protocol/queryPages.js';
 import { ignoredParamsHeader, readQuery, unknownParams } from '../protocol/queryParams.js';
 import { parseRetentionQuery } from '../protocol/retentionQuery.js';
-import { decodeUtf8 } from '../protocol/utf8Text.js';
+import { decodeUtf8, wideEncodingHint } from '../protocol/utf8Text.js';
 import { HttpError } from './httpError.js';
 import { type Reply, readBody } from './reply.js';
 import type { RouteSpec } from './restRouter.js';
@@ -27,12 +27,12 @@ function parseBody(body: Buffer): PublishMessage {
   // Hint: toString would turn broken UTF-8 into U+FFFD and store something the producer never sent, and kept a
   // leading BOM, which JSON.parse refused; /ws/publish decodes the same way.
   const text = decodeUtf8(body);
-  if (text === null) throw new HttpError(400, 'Invalid JSON body: not valid UTF-8');
+  if (text === null) throw new HttpError(400, `Invalid JSON body: not valid UTF-8${wideEncodingHint(body)}`);
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new HttpError(400, `Invalid JSON body: ${(error as Error).message}`);
+    throw new HttpError(400, `Invalid JSON body: ${(error as Error).message}${wideEncodingHint(body)}`);
   }
   const message = readPublishMessage(value, 'body');
   const lossy = storedLossyInteger(text, () => storedParts(value, message));

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeUtf8 } from './utf8Text.js';
+import { decodeUtf8, wideEncodingHint } from './utf8Text.js';
 
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 
@@ -21,5 +21,21 @@ describe('decodeUtf8', () => {
         expect(decodeUtf8(sent.buffer.slice(sent.byteOffset, sent.byteOffset + sent.byteLength))).toBe(expected);
       }),
     );
+  });
+});
+
+describe('wideEncodingHint', () => {
+  it('names UTF-16 or UTF-32 for a body in either, with or without a BOM, and nothing for UTF-8 or Latin-1', () => {
+    const json = '{"a":"caf\u00e9"}';
+    const hint = ' (it looks like UTF-16 or UTF-32; send UTF-8)';
+    for (const encoding of ['utf16le', 'ucs2'] as const)
+      expect(wideEncodingHint(Buffer.from(json, encoding))).toBe(hint);
+    expect(wideEncodingHint(Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from(json, 'utf16le').swap16()]))).toBe(
+      hint,
+    );
+    expect(wideEncodingHint(Buffer.from([0x7b, 0, 0, 0, 0x7d, 0, 0, 0]))).toBe(hint);
+    expect(wideEncodingHint(Buffer.from(json))).toBe('');
+    expect(wideEncodingHint(Buffer.from(json, 'latin1'))).toBe('');
+    expect(wideEncodingHint(Buffer.alloc(0))).toBe('');
   });
 });

@@ -13,3 +13,14 @@ const decoder = new TextDecoder();
 export function decodeUtf8(bytes: ArrayBuffer | Uint8Array): string | null {
   return isUtf8(bytes) ? decoder.decode(bytes) : null;
 }
+
+/**
+ * What a body that is not UTF-8 JSON was probably written in, as a hint for its 400, or '' when nothing says. JSON
+ * text starts with ASCII, so a NUL among its first four bytes is the mark of UTF-16 or UTF-32 (RFC 4627's detection,
+ * which the old service's json.loads used to read such bodies); a UTF-16 BOM says so too.
+ */
+export function wideEncodingHint(bytes: Uint8Array): string {
+  const head = bytes.subarray(0, 4);
+  const bom = (head[0] === 0xff && head[1] === 0xfe) || (head[0] === 0xfe && head[1] === 0xff);
+  return bom || head.includes(0) ? ' (it looks like UTF-16 or UTF-32; send UTF-8)' : '';
+}
