@@ -41,13 +41,31 @@ function prefixIssue(prefix: string, issue: Issue): Issue {
   };
 }
 
+const SURROGATE = /[\ud800-\udfff]/;
+
+/**
+ * How many characters `text` holds, as the old service counted them (Python: code points), not UTF-16 units: an
+ * emoji is one. Hint: one native regex test answers for text without surrogates.
+ */
+export function codePoints(text: string): number {
+  if (!SURROGATE.test(text)) return text.length;
+  let count = 0;
+  for (const _ of text) count++;
+  return count;
+}
+
 /**
  * A client's string as a JSON literal for an error message, cut to a short prefix: an error reply must not echo a
- * megabyte value back (or grow larger than the request).
+ * megabyte value back (or grow larger than the request). Hint: cut and counted by code points, so an emoji is never
+ * halved into a `\ud83d` escape, and the count is the one the client sent (100 emoji read as "200 characters").
  */
 export function preview(text: string): string {
   if (text.length <= PREVIEW_CHARS) return JSON.stringify(text);
-  return `${JSON.stringify(text.slice(0, PREVIEW_CHARS))}… (${text.length} characters)`;
+  const count = codePoints(text);
+  if (count <= PREVIEW_CHARS) return JSON.stringify(text);
+  let end = 0;
+  for (let n = 0; n < PREVIEW_CHARS; n++) end += text.codePointAt(end)! > 0xffff ? 2 : 1;
+  return `${JSON.stringify(text.slice(0, end))}… (${count} characters)`;
 }
 
 /** Any client value for an error message: a string as `preview` cuts it, a number or literal as is, else its kind. */

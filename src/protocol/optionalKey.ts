@@ -1,4 +1,5 @@
 import * as v from 'valibot';
+import { codePoints } from './issue.js';
 
 declare global {
   interface String {
@@ -24,13 +25,6 @@ export const wellFormed = v.check<string, (issue: v.CheckIssue<string>) => strin
 /** A pattern check that stays quiet about a string the lone-surrogate check already refused (one reason each). */
 export const pattern = (regex: RegExp, message: string) =>
   v.check<string, string>((text) => !text.isWellFormed() || regex.test(text), message);
-
-/** Characters as the old service's `max_length` counted them (Python: code points), not UTF-16 units. */
-function codePoints(text: string): number {
-  let count = 0;
-  for (const _ of text) count++;
-  return count;
-}
 
 /** The most characters (code points) a `session_id` or `user_id` holds, stored or as a filter. */
 export const KEY_MAX_CHARS = 200;
