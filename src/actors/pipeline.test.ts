@@ -91,6 +91,29 @@ describe('the supervisor, through the pipeline port (manual scheduler, fake sock
     expect(healthy.socket.records().map((r) => r.offset)).toEqual([1, 2]);
   });
 
+  // Hint: xstate memoizes a state node's transitions per event type and never forgets one, so a per-subscriber event
+  // type (an `xstate.done.actor.<id>`) kept ~0.5 KB per connection ever made, for the life of the process.
+  it('gives the actor system no new kind of event per subscriber, however many come and go', async () => {
+    const { pipeline, publish, subscribe, sent } = start();
+    const churn = async () => {
+      for (let i = 0; i < 5; i++) {
+        const { handle } = subscribe({ session_id: `s${i}` });
+        pipeline.subscriberGone(handle);
+        const failing = subscribe({ session_id: 'a' });
+        failing.socket.send = () => {
+          throw new Error('injected write failure');
+        };
+        await publish([input('a')]);
+        expect(failing.socket.ended).toEqual({ code: 1011, reason: 'internal error' });
+      }
+      expect(pipeline.stats().active_subscribers).toBe(0);
+      return new Set(sent);
+    };
+    const first = await churn();
+    const second = await churn();
+    expect([...second].filter((type) => !first.has(type))).toEqual([]);
+  });
+
   it('refuses subscribers beyond MAX_SUBSCRIBERS', () => {
     const { pipeline } = start({ maxSubscribers: 1 });
     expect(pipeline.openSubscriber(new FakeSocket())).not.toBeNull();

@@ -76,7 +76,12 @@ const CONFIGURE = [
  * actions.
  */
 export const subscriberMachine = setup({
-  types: { context: {} as SubscriberContext, events: {} as SubscriberEvent, input: {} as SubscriberInput },
+  types: {
+    context: {} as SubscriberContext,
+    events: {} as SubscriberEvent,
+    input: {} as SubscriberInput,
+    output: {} as string,
+  },
   actions: {
     reply: ({ context, event }) => {
       if (event.type === 'subscriber.reply') writeControl(context, event.message);
@@ -213,4 +218,6 @@ export const subscriberMachine = setup({
     },
     closed: { type: 'final' },
   },
+  // Hint: the end event names the actor id, which every subscriber shares (see SUBSCRIBER_ACTOR_ID); this names it.
+  output: ({ context }) => context.id,
 });

@@ -5,6 +5,7 @@ import { commitJson } from './commitRouter.js';
 import { SESSION_ACTOR_PREFIX } from './sessionRegistry.js';
 import { endSocket } from './subscriber.js';
 import { confirmationCommands, messageCommand } from './subscriberCommands.js';
+import { endedSubscribers, SUBSCRIBER_ACTOR_ID } from './subscriberEnds.js';
 import { type SubscriberEvent, subscriberMachine } from './subscriberMachine.js';
 import { sweepDecision, type Tick } from './subscriberSweep.js';
 import type { Answer, SupervisorContext, SupervisorEvent, SupervisorParts } from './supervisorEvent.js';
@@ -83,7 +84,8 @@ export const supervisorMachine = setup({
           delivered: (n: number) => (counters.delivered += n),
           topics: parts.router,
         };
-        const ref = createActor(subscriberMachine, { id: event.id, parent: self, input: { id: event.id, io } });
+        const input = { id: event.id, io };
+        const ref = createActor(subscriberMachine, { id: SUBSCRIBER_ACTOR_ID, parent: self, input });
         children.set(event.id, { ref, socket: event.socket });
         ref.start();
         parts.logger.info({ subscriber_id: event.id }, 'subscriber connected');
@@ -128,23 +130,22 @@ export const supervisorMachine = setup({
       for (const command of commands) enqueue.sendTo(child.ref, command);
     }),
     forget: enqueueActions(({ context, event, enqueue }) => {
-      if (!('actorId' in event)) return;
       const { parts, children } = context;
-      const child = children.get(event.actorId);
-      if (child === undefined) return;
-      guarded(parts, 'forget subscriber', () => {
-        children.delete(event.actorId);
-        parts.router.forget(event.actorId);
-        if ('error' in event) {
-          // Hint: a replay that met a damaged page says where it stopped, so the reader knows it missed the rest.
-          const damaged = event.error instanceof LogCorruptError;
-          const failed = damaged ? `subscriber closed: ${event.error.message}` : 'subscriber actor failed; closing';
-          parts.logger.error({ err: event.error, subscriber_id: event.actorId }, failed);
-          endSocket(child.socket, 1011, damaged ? event.error.closeReason : 'internal error');
-        }
-        parts.logger.info({ subscriber_id: event.actorId }, 'subscriber disconnected');
-      });
-      enqueue.stopChild(child.ref);
+      for (const { id, child, error } of endedSubscribers(children, event)) {
+        guarded(parts, 'forget subscriber', () => {
+          children.delete(id);
+          parts.router.forget(id);
+          if (child.ref.getSnapshot().status === 'error') {
+            // Hint: a replay that met a damaged page says where it stopped, so the reader knows it missed the rest.
+            const damaged = error instanceof LogCorruptError;
+            const failed = damaged ? `subscriber closed: ${error.message}` : 'subscriber actor failed; closing';
+            parts.logger.error({ err: error, subscriber_id: id }, failed);
+            endSocket(child.socket, 1011, damaged ? error.closeReason : 'internal error');
+          }
+          parts.logger.info({ subscriber_id: id }, 'subscriber disconnected');
+        });
+        enqueue.stopChild(child.ref);
+      }
     }),
     sweep: enqueueActions(({ context, enqueue }) => {
       const { parts, children } = context;
@@ -229,7 +230,7 @@ export const supervisorMachine = setup({
     'sessions.list': { actions: 'sessionRequest' },
     'retention.delete': { actions: 'sessionRequest' },
     'retention.followed': { actions: 'sessionRequest' },
-    'xstate.done.actor.*': { actions: 'forget' },
+    [`xstate.done.actor.${SUBSCRIBER_ACTOR_ID}`]: { actions: 'forget' },
     'xstate.error.actor.*': [{ guard: 'fromSession', actions: 'dropSession' }, { actions: 'forget' }],
   },
   states: {

@@ -40,7 +40,8 @@ export interface SupervisorParts {
   readonly counters: SupervisorCounters;
 }
 
-interface Child {
+/** A subscriber child: its actor and its socket. */
+export interface Child {
   readonly ref: SubscriberRef;
   readonly socket: SubscriberSocket;
 }
@@ -85,5 +86,6 @@ export type SupervisorEvent =
   | { readonly type: 'retention.followed'; readonly deleted: number; readonly firstOffset: number }
   | { readonly type: 'shutdown' }
   | { readonly type: 'ingress.closed' }
-  | { readonly type: `xstate.done.actor.${string}`; readonly actorId: string }
+  /** A subscriber actor reached `closed`; its output is its subscriber id (every one has the same actor id). */
+  | { readonly type: 'xstate.done.actor.subscriber'; readonly actorId: string; readonly output: string }
   | { readonly type: `xstate.error.actor.${string}`; readonly actorId: string; readonly error: unknown };
