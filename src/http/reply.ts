@@ -166,11 +166,7 @@ export class Reply {
         return;
       }
       // Hint: a piece may be empty (a sparse read); uWS would send an empty chunk, which ends a chunked body.
-      let written = true;
-      if (piece !== '')
-        this.res.cork(() => {
-          written = this.res.write(piece);
-        });
+      const written = piece === '' || corkedWrite(this.res, piece);
       const go = () => later(() => this.guarded(() => pump(pieces.next())));
       if (written) go();
       else if (!waiting) {
@@ -229,22 +225,15 @@ export class Reply {
   }
 }
 
-/** Read the whole body, refusing more than `limit` bytes with a 413; every chunk runs inside the reply's boundary. */
-export function readBody(reply: Reply, limit: number, onBody: (body: Buffer) => void): void {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  let tooLarge = false;
-  reply.res.onData((chunk, isLast) =>
-    reply.run(() => {
-      if (tooLarge) return;
-      size += chunk.byteLength;
-      if (size > limit) {
-        tooLarge = true;
-        throw new HttpError(413, `request body exceeds ${limit} bytes`);
-      }
-      // Hint: uWS reuses the chunk's memory after this callback, so copy it.
-      chunks.push(Buffer.from(chunk.slice(0)));
-      if (isLast) onBody(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
-    }),
-  );
+/**
+ * Write one chunk, corked; false when uWS kept part of it to send later (wait for onWritable). Hint: a function of its
+ * own, so no closure that waits for onWritable shares a scope with the chunk: such a closure kept each stalled
+ * reader's piece alive (6 MB for 100 records of 60 KB) beside uWS's own copy of the unsent part.
+ */
+function corkedWrite(res: HttpResponse, piece: string): boolean {
+  let written = true;
+  res.cork(() => {
+    written = res.write(piece);
+  });
+  return written;
 }

@@ -18,7 +18,8 @@ import { ignoredParamsHeader, readQuery, unknownParams } from '../protocol/query
 import { parseRetentionQuery } from '../protocol/retentionQuery.js';
 import { decodeUtf8, wideEncodingHint } from '../protocol/utf8Text.js';
 import { HttpError } from './httpError.js';
-import { type Reply, readBody } from './reply.js';
+import { readBody } from './readBody.js';
+import type { Reply } from './reply.js';
 import type { RouteSpec } from './restRouter.js';
 import { validationError } from './validationError.js';
 
