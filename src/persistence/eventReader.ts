@@ -76,8 +76,11 @@ export class EventReader {
       const hit = fetch(named);
       if (hit !== null) return hit;
     }
+    // Hint: a tail rebuilt at open holds producers' ids too; once retention deleted such an event, the id is free
+    // again and producer_ids names where it was published anew.
     const tailOffset = this.coverage.tail.offsetOf(id);
-    if (tailOffset !== undefined) return fetch(tailOffset);
+    const inTail = tailOffset === undefined ? null : fetch(tailOffset);
+    if (inTail !== null) return inTail;
     const producer = this.byProducerId.get(id);
     if (producer !== undefined) return fetch(producer);
     if (!generated || this.coverage.chunks.length === 0) return null;

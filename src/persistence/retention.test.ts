@@ -66,3 +66,33 @@ describe('deleteBelow', () => {
     );
   });
 });
+
+describe('a producer id freed by retention, on a log whose tail was rebuilt at open', () => {
+  it('is found again and deduplicated once it is published anew', () => {
+    // What a kill -9 (or a lost index) leaves: rows no index chunk covers, read back into the tail at the next open.
+    const dir = mkdtempSync(join(tmpdir(), 'retention-'));
+    dirs.push(dir);
+    const path = join(dir, 'events.db');
+    let now = 1_000;
+    const options = { path, newId: () => `gen-${now}`, newEpoch: () => 'e', now: () => now++ };
+    const first = new SqliteEventLog(options);
+    first.appendGroups([[input('X')]]);
+    first.close();
+    for (const suffix of ['', '-wal', '-shm']) rmSync(`${path}.index${suffix}`, { force: true });
+    const log = new SqliteEventLog(options);
+    try {
+      expect(log.deleteBefore(undefined)).toBe(1);
+      const again = { ...input('X'), payloadJson: '{"n":2}' };
+      const [stored] = log.appendGroups([[again]]);
+      expect(stored).toMatchObject({ ok: true, appended: [{ id: 'X', offset: 2 }] });
+      expect(log.getById('X')?.offset).toBe(2);
+      // Before the fix the tail's stale entry for X hid it: other content under X was stored a second time.
+      expect(log.appendGroups([[{ ...again, payloadJson: '{"n":3}' }]])).toEqual([
+        { ok: false, conflict: { index: 0, id: 'X' } },
+      ]);
+      expect(log.stats(0).total_events).toBe(1);
+    } finally {
+      log.close();
+    }
+  });
+});
