@@ -88,6 +88,17 @@ describe('wsPublishAck', () => {
     expect(offsetsOf([3], 0)).toEqual([3]);
   });
 
+  it('acknowledges the highest offset of a batch, though its last event is a duplicate stored earlier', () => {
+    // Before: the last event's offset (2), so a close reason said "acked through offset 2" after offset 4 was acked.
+    const records = [stored(4, 'new'), stored(2, 'old')];
+    const outcome = { ok: true as const, records, appended: records.slice(0, 1) };
+    expect(wsPublishAck(publishReply(outcome), true, undefined)).toMatchObject({
+      message: { first_offset: 4, last_offset: 2, offsets: [4, 2] },
+      offset: 4,
+    });
+    expect(wsPublishAckText(outcome, true, undefined).offset).toBe(4);
+  });
+
   it('renders refusals as errors acknowledging nothing: 409 with code, 503 as retryable', () => {
     expect(wsPublishAck(publishReply({ ok: false, conflict: { id: 'x' } }), false, null)).toEqual({
       message: {

@@ -97,7 +97,9 @@ export function wsPublishAck(
     duplicates,
   };
   const offsets = scatteredOffsets(records, duplicates);
-  return { message: ackWith(offsets === null ? ack : { ...ack, offsets }, ignored, ref), offset: last };
+  // Hint: a duplicate keeps its older offset, so the last event's offset is not always the highest acknowledged.
+  const highest = offsets === null ? last : offsets.reduce((a, b) => Math.max(a, b));
+  return { message: ackWith(offsets === null ? ack : { ...ack, offsets }, ignored, ref), offset: highest };
 }
 
 /**
