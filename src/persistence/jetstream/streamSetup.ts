@@ -16,6 +16,7 @@ import {
 } from '@nats-io/transport-node';
 import { type JetStreamOptions, JetStreamSettingError, JetStreamUnavailableError } from './jetStreamOptions.js';
 import { refuseOrphaningReplica } from './replicaGuard.js';
+import { serverVersionWarning } from './serverVersion.js';
 import { checkMessageSize, duplicateWindowChange, reviewStream } from './streamChecks.js';
 import { epochFromNote, epochNote, isStreamName, streamSubjects } from './streamSubjects.js';
 
@@ -72,6 +73,8 @@ export async function openStream(
   }
   try {
     checkMessageSize(options.maxPayloadBytes ?? 0, nc.info?.max_payload ?? 0, "the NATS servers' max_payload");
+    const versionWarning = serverVersionWarning(nc.info?.version);
+    if (versionWarning !== null) onNotice(versionWarning);
     const jsm = await jetstreamManager(nc, { timeout: CONNECT_TIMEOUT_MS });
     const { epoch, notices } = await whileForming(() => ensureStream(jsm, options, newEpoch, serversOf(nc)));
     for (const notice of notices) onNotice(notice);
