@@ -39,6 +39,8 @@ export interface DerivedIndexContext {
   readonly indexer: 'worker' | 'inline' | undefined;
   readonly now: () => number;
   readonly notice: (message: string) => void;
+  /** What a damaged page's messages tell the operator to do (see SqliteEventLogOptions.remedy). */
+  readonly remedy: string | undefined;
   readonly newEpoch: () => string;
   readonly isGeneratedId: (id: string) => boolean;
   readonly failIndexBuild: () => boolean;
@@ -81,7 +83,7 @@ export function openDerivedIndex(context: DerivedIndexContext): DerivedIndex {
     attached.nextChunk,
   );
   const bounds = { first: () => head.first, next: () => head.next };
-  const damage = new LogDamage(context.path, context.notice);
+  const damage = new LogDamage(context.path, context.notice, context.remedy);
   const reader = new EventReader(db, coverage, bounds, context.isGeneratedId, context.onIndexUnreadable, damage);
   const onBuilt = (chunk: BuiltChunk) => {
     if (context.isOpen()) coverage.built(chunk);

@@ -209,22 +209,35 @@ export class LogOpenError extends Error {
 
 /**
  * Thrown by a read that met a damaged page of the log (SQLITE_CORRUPT): names the file and the offset a read of
- * events started from (everything before it was served), or what else met it; only restoring a backup repairs it.
+ * events started from (everything before it was served), or what else met it, and the remedy (restoring a backup, or
+ * for a cluster replica deleting it).
  */
 export class LogCorruptError extends Error {
   override readonly name = 'LogCorruptError';
+  readonly remedy: string;
   constructor(
     readonly path: string,
     readonly fromOffset: number | null,
-    options?: ErrorOptions & { readonly what?: string },
+    options?: ErrorOptions & { readonly what?: string; readonly remedy?: string },
   ) {
     const what = fromOffset === null ? (options?.what ?? 'a read') : `a read from offset ${fromOffset}`;
-    super(`the log ${path} is corrupt: ${what} met a damaged page; stop the server and restore a backup`, options);
+    const remedy = options?.remedy ?? RESTORE_BACKUP;
+    super(`the log ${path} is corrupt: ${what} met a damaged page; stop the server and ${remedy}`, options);
+    this.remedy = remedy;
   }
 
-  /** The WebSocket close reason (at most 123 bytes): the offset to resume from once the log is restored. */
+  /** The WebSocket close reason (at most 123 bytes): the offset to resume from once the log is repaired. */
   get closeReason(): string {
     const from = this.fromOffset === null ? '' : ` from offset ${this.fromOffset}`;
-    return `log corrupt: reading${from} failed; restore a backup`;
+    return `log corrupt: reading${from} failed; ${this.remedy}`;
   }
 }
+
+/** What repairs a damaged embedded log. */
+export const RESTORE_BACKUP = 'restore a backup';
+
+/**
+ * What repairs a damaged cluster replica: it is rebuilt from the stream when the node starts without it. Hint: short
+ * enough for a close reason (123 bytes) after `log corrupt: reading from offset N failed; `.
+ */
+export const DELETE_REPLICA = 'delete the replica (and its -wal, -shm) to rebuild it';

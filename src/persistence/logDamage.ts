@@ -1,4 +1,4 @@
-import { LogCorruptError } from './eventLog.js';
+import { LogCorruptError, RESTORE_BACKUP } from './eventLog.js';
 
 /** SQLite's word for a damaged page (SQLITE_CORRUPT and its extended codes, or a page that is not SQLite at all). */
 export function isCorruption(error: unknown): boolean {
@@ -19,6 +19,7 @@ export class LogDamage {
   constructor(
     private readonly path: string,
     private readonly notice: (message: string) => void,
+    private readonly remedy = RESTORE_BACKUP,
   ) {}
 
   /** Run a read of events from `fromOffset` (null: `what` else); a damaged page fails it as a LogCorruptError. */
@@ -29,6 +30,7 @@ export class LogDamage {
       if (!isCorruption(error)) throw error;
       const damage = new LogCorruptError(this.path, fromOffset, {
         cause: error,
+        remedy: this.remedy,
         ...(what === undefined ? {} : { what }),
       });
       this.mark(damage.message, error);
@@ -40,7 +42,7 @@ export class LogDamage {
   commitFailed(error: unknown): void {
     if (isCorruption(error))
       this.mark(
-        `the log ${this.path} is corrupt: a commit met a damaged page; stop the server and restore a backup`,
+        `the log ${this.path} is corrupt: a commit met a damaged page; stop the server and ${this.remedy}`,
         error,
       );
   }

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { LogLockedError, LogOpenError } from './eventLog.js';
+import { LogLockedError, LogOpenError, RESTORE_BACKUP } from './eventLog.js';
 import { isCorruption } from './logDamage.js';
 import { acquireLogLock, type LogLock } from './logLock.js';
 import { openFailureReason } from './openError.js';
@@ -113,10 +113,10 @@ export function integrityProblems(db: Database.Database, schema: string): string
  * reads only a few pages, so without it a damaged page in the middle of `events` is found by the first read that
  * meets it, and damage that still parses (an offset out of order) is never found: reads stop short at it.
  */
-export function checkIntegrity(db: Database.Database): void {
+export function checkIntegrity(db: Database.Database, remedy = RESTORE_BACKUP): void {
   const problems = integrityProblems(db, 'main');
   if (problems === null) return;
   throw new Error(
-    `the database file is corrupt (PRAGMA integrity_check: ${problems}); restore a backup, or start with INTEGRITY_CHECK=off to serve what can still be read`,
+    `the database file is corrupt (PRAGMA integrity_check: ${problems}); ${remedy}, or start with INTEGRITY_CHECK=off to serve what can still be read`,
   );
 }

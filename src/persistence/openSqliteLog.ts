@@ -52,9 +52,7 @@ export interface SqliteLogParts {
 /** The tables that hold the log itself (not derived state). */
 type Tables = Pick<SqliteLogParts, 'epoch' | 'meta' | 'head' | 'typeStats' | 'sessionStatus'>;
 
-function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
+const message = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 /** Run a write of derived bookkeeping; false when it failed (it is repaired at the next open). */
 function tryWrite(write: () => void): boolean {
@@ -98,7 +96,7 @@ export function openSqliteLog(options: SqliteEventLogOptions, isOpen: () => bool
   try {
     if (options.busyTimeoutMs !== undefined)
       db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs))}`);
-    if (options.integrityCheck === 'on') checkIntegrity(db);
+    if (options.integrityCheck === 'on') checkIntegrity(db, options.remedy);
     const tables = openTables(db, options.newEpoch);
     const commitHealth = new CommitHealth(options.now ?? Date.now, () => tables.meta.probeSpace(), options.path);
     probeWritable(tables.meta, commitHealth, notice);
@@ -230,6 +228,7 @@ function openIndex(
     indexChunk: options.indexChunk ?? DEFAULT_INDEX_CHUNK,
     markedInvalid,
     checked: options.integrityCheck === 'on',
+    remedy: options.remedy,
     walLoss,
     degraded,
     indexer: options.indexer,

@@ -54,6 +54,11 @@ export interface SqliteEventLogOptions {
   readonly busyTimeoutMs?: number;
   /** `on`: check every page of the log and its index at open (INTEGRITY_CHECK; see checkIntegrity). Default `off`. */
   readonly integrityCheck?: 'on' | 'off';
+  /**
+   * What a message about a damaged page tells the operator to do (default RESTORE_BACKUP; a cluster replica's is to
+   * delete it, since it is rebuilt from the stream).
+   */
+  readonly remedy?: string;
   /** Test hook: consulted before each chunk build; true makes that build fail as if the index disk were full. */
   readonly failIndexBuild?: () => boolean;
 }

@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import type { EventInput } from '../protocol/eventInput.js';
 import type { StoredEvent } from '../protocol/eventRecord.js';
 import { checkpointCadence } from './chunkIndexer.js';
-import type { LogStats } from './eventLog.js';
+import { DELETE_REPLICA, type LogStats } from './eventLog.js';
 import { deleteBelow } from './retention.js';
 import { RowWriter } from './rowWriter.js';
 import { SqliteEventLog, type SqliteEventLogOptions } from './sqliteEventLog.js';
@@ -50,7 +50,7 @@ export class SqliteReplicaLog extends SqliteEventLog {
   private readonly wrote = checkpointCadence(this.indexer);
 
   constructor(options: SqliteEventLogOptions) {
-    super(options);
+    super({ remedy: DELETE_REPLICA, ...options });
     this.db.exec(NOOP_SQL);
     this.insertNoop = this.db.prepare('INSERT OR REPLACE INTO noop_offsets(offset, reason) VALUES (?, ?)');
     this.rows = new RowWriter(this.db, this.typeStats, this.meta);

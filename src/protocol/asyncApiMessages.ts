@@ -164,7 +164,7 @@ export const CLOSE_CODES: readonly { code: number; endpoint: 'both' | 'publish' 
     code: 1011,
     endpoint: 'both',
     meaning:
-      'internal error (reason `ack dropped; acked through offset A` on publish; `log corrupt: reading from offset N failed; restore a backup` on subscribe: a replay met a damaged page of the log, everything before N was sent)',
+      'internal error (reason `ack dropped; acked through offset A` on publish; `log corrupt: reading from offset N failed; restore a backup` on subscribe (a cluster replica: `delete the replica (and its -wal, -shm) to rebuild it`): a replay met a damaged page of the log, everything before N was sent)',
   },
   {
     code: 1008,
