@@ -80,7 +80,7 @@ function walCheckpoint(db: Database.Database, threaded: ThreadedAppender | null)
  */
 export function openSqliteLog(options: SqliteEventLogOptions, isOpen: () => boolean): SqliteLogParts {
   const notice = options.onNotice ?? (() => {});
-  const lock = lockLog(options.path, notice);
+  const lock = options.lock !== undefined ? options.lock : lockLog(options.path, notice);
   let opened: ReturnType<typeof openDatabase>;
   try {
     opened = openDatabase(options.path, options.durability);

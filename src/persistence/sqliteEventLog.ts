@@ -194,9 +194,8 @@ export class SqliteEventLog implements EventLog {
   }
 
   ping(): boolean {
-    if (this.closed) return false;
     try {
-      return this.selectOne().get() !== undefined;
+      return !this.closed && this.selectOne().get() !== undefined;
     } catch {
       return false;
     }
@@ -214,13 +213,18 @@ export class SqliteEventLog implements EventLog {
   }
 
   close(): void {
-    if (this.closed) return;
+    this.closeKeepingLock()?.release();
+  }
+
+  /** Close, handing the one-server lock to the caller (to reopen the file under it: the `lock` option). */
+  closeKeepingLock(): LogLock | null {
+    if (this.closed) return null;
     this.closed = true;
     this.threaded?.close();
     this.indexer.close();
     markHead(this.db);
     this.db.close();
-    this.lock?.release();
+    return this.lock;
   }
 
   /** The asynchronous append: on the writer thread when there is one, else over appendGroups. */

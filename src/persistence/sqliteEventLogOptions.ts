@@ -1,5 +1,6 @@
 import type { CheckpointResult } from './chunkIndexer.js';
 import type { Durability } from './logFile.js';
+import type { LogLock } from './logLock.js';
 
 /** Unindexed rows that seal a tail segment and trigger a bulk index build, unless `indexChunk` says otherwise. */
 export const DEFAULT_INDEX_CHUNK = 20_000;
@@ -54,6 +55,8 @@ export interface SqliteEventLogOptions {
   readonly busyTimeoutMs?: number;
   /** `on`: check every page of the log and its index at open (INTEGRITY_CHECK; see checkIntegrity). Default `off`. */
   readonly integrityCheck?: 'on' | 'off';
+  /** The one-server lock, already held (handed over by closeKeepingLock); taken at open when absent. */
+  readonly lock?: LogLock | null;
   /**
    * What a message about a damaged page tells the operator to do (default RESTORE_BACKUP; a cluster replica's is to
    * delete it, since it is rebuilt from the stream).

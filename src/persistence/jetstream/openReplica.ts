@@ -23,14 +23,17 @@ export function openReplica(options: ReplicaOptions, epoch: string): SqliteRepli
   const replica = new SqliteReplicaLog({ ...options, newEpoch: () => epoch });
   if (replica.epoch === epoch && (marker === null || marker.layout === 'seq')) return mark(replica, options);
   const wasReplica = marker !== null || (!existsSync(positionPath(options.path)) && replica.headOffset() === 0);
-  replica.close();
-  if (!wasReplica)
+  if (!wasReplica) {
+    replica.close();
     throw new JetStreamUnavailableError(
       `${options.path} holds an embedded-mode log (epoch ${replica.epoch}), not a replica of this stream; move it away or point DATABASE_PATH elsewhere`,
     );
+  }
+  // Hint: the lock is kept through the rebuild: released, another server could open the files being deleted.
+  const lock = replica.closeKeepingLock();
   options.onNotice?.(`replica ${options.path} belonged to epoch ${replica.epoch}; rebuilding it from stream ${epoch}`);
   for (const file of logFiles(options.path)) rmSync(file, { force: true });
-  return mark(new SqliteReplicaLog({ ...options, newEpoch: () => epoch }), options);
+  return mark(new SqliteReplicaLog({ ...options, lock, newEpoch: () => epoch }), options);
 }
 
 /** Mark the file as a replica of the stream (its epoch and name), unless it already says so. */
