@@ -49,6 +49,8 @@ export interface Config {
   /** Unread publish acks held per producer before it is closed with 4009. */
   readonly maxAckBacklogBytes: number;
   readonly maxWsConnectionsPerIp: number;
+  /** `GET /events` answers still being sent per client address (see AddressBudget). */
+  readonly maxHttpStreamsPerIp: number;
   readonly maxSubscribers: number;
   /** Events waiting for a commit beyond which publishes get a retryable error. */
   readonly maxPendingEvents: number;
@@ -181,6 +183,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxWsMessageBytes: integer(env, 'MAX_WS_MESSAGE_BYTES', 0),
     maxAckBacklogBytes: integer(env, 'MAX_ACK_BACKLOG_BYTES', 1024),
     maxWsConnectionsPerIp: integer(env, 'MAX_WS_CONNECTIONS_PER_IP', 1),
+    maxHttpStreamsPerIp: integer(env, 'MAX_HTTP_STREAMS_PER_IP', 1),
     maxSubscribers: integer(env, 'MAX_SUBSCRIBERS', 0),
     maxPendingEvents: integer(env, 'MAX_PENDING_EVENTS', 1),
     subscriberBufferBytes: integer(env, 'SUBSCRIBER_BUFFER_BYTES', 1024),

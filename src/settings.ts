@@ -121,6 +121,12 @@ export const SETTINGS: readonly Setting[] = [
       'Unread `/ws/publish` acks held per producer (bytes) before it is closed with 4009 naming the last offset acked',
   },
   { name: 'MAX_WS_CONNECTIONS_PER_IP', fallback: '20', meaning: 'Concurrent WebSocket connections per client address' },
+  {
+    name: 'MAX_HTTP_STREAMS_PER_IP',
+    fallback: '8',
+    meaning:
+      'Concurrent `GET /events` answers still being sent per client address (an answer over about 1 MiB goes out a piece at a time, as the client reads it); one more gets 429 with `Retry-After`',
+  },
   { name: 'MAX_SUBSCRIBERS', fallback: '5000', meaning: 'Concurrent subscribers (`0` = none)' },
   {
     name: 'MAX_PENDING_EVENTS',

@@ -46,6 +46,7 @@ export class Reply {
   aborted = false;
   private done = false;
   private reported = false;
+  private readonly finishers: (() => void)[] = [];
 
   constructor(
     readonly res: HttpResponse,
@@ -122,10 +123,17 @@ export class Reply {
     this.report(status);
   }
 
+  /** Run `fn` once the reply has ended (answered, cut off or aborted); at once when it has. */
+  whenFinished(fn: () => void): void {
+    if (this.reported) fn();
+    else this.finishers.push(fn);
+  }
+
   /** Tell onFinish how the reply ended, once: a later abort of a reply already answered changes nothing. */
   private report(status: number): void {
     if (this.reported) return;
     this.reported = true;
+    for (const fn of this.finishers) fn();
     this.options.onFinish?.(status);
   }
 

@@ -113,7 +113,7 @@ export class RequestLog {
     this.options.logger.warn({ ...fields(request), status: 401 }, 'authentication failed');
   }
 
-  /** A request was refused by a rate limit (`limit`: publish, query, admin, ws_connections). */
+  /** A request was refused by a rate limit (`limit`: publish, query, admin, ws_connections, http_streams). */
   rateLimited(limit: string): void {
     this.options.metrics?.refusedByRateLimit(limit);
   }

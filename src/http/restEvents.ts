@@ -98,6 +98,7 @@ function queryRoute(pipeline: PipelinePort, later: (fn: () => void) => void): Ro
     pattern: '/events',
     rate: 'query',
     auth: true,
+    streamed: true,
     handler: (info, reply) => {
       const params = readQuery(info.query);
       const parsed = parseEventQuery(params);

@@ -3,6 +3,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Logger } from '../actors/logger.js';
 import type { Config, RateLimit } from '../config.js';
 import type { RouteDoc } from '../protocol/openApiRoutes.js';
+import { AddressBudget } from './addressBudget.js';
 import { clientAddress } from './clientAddress.js';
 import { HttpError, statusLine } from './httpError.js';
 import type { RateLimiters } from './rateLimits.js';
@@ -23,6 +24,8 @@ export interface RouteSpec {
   readonly rate: RateClass;
   readonly auth: boolean;
   readonly handler: Handler;
+  /** Its answer may be sent a piece at a time: bounded per client address (MAX_HTTP_STREAMS_PER_IP). */
+  readonly streamed?: boolean;
   /** The OpenAPI entry of a route documented beside its handler (the API's own routes are in openApiRoutes.ts). */
   readonly doc?: RouteDoc;
 }
@@ -72,8 +75,13 @@ function allowHeader(routes: readonly RouteSpec[]): string {
 export class RestRouter {
   private readonly limits: Readonly<Record<keyof RateLimiters, RateLimit | null>>;
 
+  private readonly streams: AddressBudget;
+  private readonly tooManyStreams: string;
+
   constructor(private readonly deps: RouterDeps) {
     const { config } = deps;
+    this.streams = new AddressBudget(config.maxHttpStreamsPerIp);
+    this.tooManyStreams = `too many answers still being sent to this address (MAX_HTTP_STREAMS_PER_IP: ${config.maxHttpStreamsPerIp}); read or close them first`;
     this.limits = { publish: config.rateLimitPublish, query: config.rateLimitQuery, admin: config.rateLimitAdmin };
   }
 
@@ -155,6 +163,14 @@ export class RestRouter {
     if (route.auth && config.requireAuth && !keyMatches(info.apiKey, config.apiKeys)) {
       this.deps.requestLog?.authFailed(this.context(reply.res, info));
       throw new HttpError(401, 'Invalid or missing API key', { 'WWW-Authenticate': 'ApiKey' });
+    }
+    if (route.streamed === true) {
+      const release = this.streams.take(this.client(reply.res, info).ip);
+      if (release === null) {
+        this.deps.requestLog?.rateLimited('http_streams');
+        throw new HttpError(429, this.tooManyStreams, { 'Retry-After': '1' });
+      }
+      reply.whenFinished(release);
     }
     route.handler(info, reply);
   }
