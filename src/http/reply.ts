@@ -46,7 +46,8 @@ export class Reply {
   aborted = false;
   private done = false;
   private reported = false;
-  private readonly finishers: (() => void)[] = [];
+  /** Run when the reply ends (null until one is asked for: most replies have none). */
+  private finishers: (() => void)[] | null = null;
 
   constructor(
     readonly res: HttpResponse,
@@ -126,14 +127,14 @@ export class Reply {
   /** Run `fn` once the reply has ended (answered, cut off or aborted); at once when it has. */
   whenFinished(fn: () => void): void {
     if (this.reported) fn();
-    else this.finishers.push(fn);
+    else this.finishers = [...(this.finishers ?? []), fn];
   }
 
   /** Tell onFinish how the reply ended, once: a later abort of a reply already answered changes nothing. */
   private report(status: number): void {
     if (this.reported) return;
     this.reported = true;
-    for (const fn of this.finishers) fn();
+    if (this.finishers !== null) for (const fn of this.finishers) fn();
     this.options.onFinish?.(status);
   }
 
