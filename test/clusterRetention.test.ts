@@ -191,7 +191,8 @@ describe('cluster mode: offsets are stream sequences; retention, limits and no-o
       await jsm.streams.delete('REMADE');
       // Another node starting on the name makes the stream again: a new log, with its own epoch and sequences.
       const q = await gone.start('q');
-      expect((await getJson<{ epoch: string }>(`${q.base}/health`)).body.epoch).not.toBe(epoch);
+      const remade = (await getJson<{ epoch: string }>(`${q.base}/health`)).body.epoch;
+      expect(remade).not.toBe(epoch);
       const unready = async () => {
         const res = await getJson<{ ready: boolean; reason?: string }>(`${p.base}/readiness`);
         return res.status === 503 && /deleted and made again/.test(res.body.reason ?? '');
@@ -199,7 +200,13 @@ describe('cluster mode: offsets are stream sequences; retention, limits and no-o
       await waitFor(unready, 'node P to see its stream was made again');
       const refused = await postEvents(p.base, [eventBody({ source: 'retryme' })]);
       expect(refused.status).toBe(503);
-      expect(refused.body).toEqual({ detail: 'storage unavailable; not committed, retry' });
+      // The refusal says why and what to do (before: only `storage unavailable; not committed, retry`).
+      expect(refused.body).toEqual({
+        detail:
+          `storage unavailable; not committed: stream REMADE was deleted and made again (epoch ${epoch} → ${remade}): ` +
+          'this node stopped applying it and refuses publishes; restart it to rebuild its replica (reads serve the old ' +
+          'log until then)',
+      });
       // Nothing P was asked to publish reached the new stream, and P still serves the old log under its old epoch.
       expect((await jsm.streams.info('REMADE')).state.last_seq).toBe(0);
       expect((await allEvents(p.base)).map((r) => r.offset)).toEqual([1, 2, 3]);

@@ -121,4 +121,38 @@ describe('cluster mode: the identity of the stream', () => {
     expect(await offsets(again.base)).toEqual([]);
     await nodes.stop();
   }, 60_000);
+  it('says once that a stream deleted under a running node is gone, and refuses publishes naming it, until it is back', async () => {
+    const nodes = nodesOn('GONE');
+    const node = await nodes.start('g', { NATS_PUBLISH_TIMEOUT_MS: '2000' });
+    expect((await postEvents(node.base, [eventBody(), eventBody()])).status).toBe(201);
+    const exported = (await manage((jsm) => jsm.streams.info('GONE'))).config;
+    await manage((jsm) => jsm.streams.delete('GONE'));
+
+    const gone = 'stream GONE no longer exists (deleted?): this node refuses publishes and reads serve what it applied';
+    const ready = await waitFor(async () => {
+      const answer = await getJson<{ ready: boolean; reason?: string }>(`${node.base}/readiness`);
+      return answer.status === 503 && answer.body.reason?.startsWith(gone) ? answer.body : null;
+    }, 'readiness to name the missing stream');
+    expect(ready.reason).toContain('NATS_ALLOW_NEW_STREAM');
+    const refused = await postEvents(node.base, eventBody());
+    expect(refused.status).toBe(503);
+    expect(JSON.stringify(refused.body)).toContain(gone);
+    expect(await offsets(node.base)).toEqual([1, 2]);
+    // Hint: the log is written asynchronously (and the notice comes with the next check of the stream, each second).
+    await waitFor(() => node.output().includes(gone), 'the notice that the stream is gone');
+    const lines = node.output().split('\n');
+    // One warning (the refused publish's own error line quotes it as well).
+    expect(lines.filter((line) => line.includes(`"msg":"${gone}`))).toHaveLength(1);
+    // Before: "replica feed: stream not found; recreating the consumer" four times a second for as long as it lasted.
+    expect(lines.filter((line) => line.includes('stream not found')).length).toBeLessThanOrEqual(1);
+
+    // Made again from its config, it is a new log (a new epoch): the node says so and still refuses, as before.
+    await manage((jsm) => jsm.streams.add(exported));
+    await waitFor(() => node.output().includes('stream GONE was deleted and made again'), 'the notice of a new log');
+    expect(node.output()).not.toContain('answers again');
+    const still = await postEvents(node.base, eventBody());
+    expect(still.status).toBe(503);
+    expect(JSON.stringify(still.body)).toContain('restart it to rebuild its replica');
+    await nodes.stop();
+  }, 60_000);
 });

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ReplicaApplier, type ReplicaSink } from '../src/persistence/jetstream/replicaApplier.js';
+import { ReplicaApplier } from '../src/persistence/jetstream/replicaApplier.js';
+import type { ReplicaSink } from '../src/persistence/jetstream/replicaApplierOptions.js';
 import { type OpenedStream, openStream } from '../src/persistence/jetstream/streamSetup.js';
 import { eventSubject } from '../src/persistence/jetstream/streamSubjects.js';
 import { NatsCluster } from './support/natsCluster.js';

@@ -1,7 +1,8 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JetStreamUnavailableError } from '../src/persistence/jetstream/jetStreamOptions.js';
-import { ReplicaApplier, type ReplicaSink } from '../src/persistence/jetstream/replicaApplier.js';
+import { ReplicaApplier } from '../src/persistence/jetstream/replicaApplier.js';
+import type { ReplicaSink } from '../src/persistence/jetstream/replicaApplierOptions.js';
 import { confirmStreamHead } from '../src/persistence/jetstream/streamContact.js';
 import { type OpenedStream, openStream } from '../src/persistence/jetstream/streamSetup.js';
 import { eventSubject } from '../src/persistence/jetstream/streamSubjects.js';

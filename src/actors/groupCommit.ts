@@ -142,7 +142,9 @@ export class GroupCommit {
         ? 'internal error; not committed, retry'
         : error.uncertain
           ? MAY_BE_COMMITTED
-          : 'storage unavailable; not committed, retry';
+          : error.refusal
+            ? `storage unavailable; not committed: ${error.message}`
+            : 'storage unavailable; not committed, retry';
       for (const p of batch) this.settle(p, { ok: false, retryable: true, message });
       return;
     }

@@ -168,14 +168,17 @@ export interface EventLog {
 
 /**
  * Thrown when a write failed. Nothing was committed, unless `uncertain`: then some events may be in the log (a stream
- * stored them but this node has not applied them, or did not answer in time), and producers must be told so.
+ * stored them but this node has not applied them, or did not answer in time), and producers must be told so. A
+ * `refusal` was decided before anything was sent, and its message (why, and what to do) is for the producer too.
  */
 export class LogWriteError extends Error {
   override readonly name = 'LogWriteError';
   readonly uncertain: boolean;
-  constructor(message: string, options?: ErrorOptions & { readonly uncertain?: boolean }) {
+  readonly refusal: boolean;
+  constructor(message: string, options?: ErrorOptions & { readonly uncertain?: boolean; readonly refusal?: boolean }) {
     super(message, options);
     this.uncertain = options?.uncertain ?? false;
+    this.refusal = options?.refusal ?? false;
   }
 }
 

@@ -123,7 +123,7 @@ export class ClusterWrites {
     if (!answersFromReplica(plan)) return plan;
     if (!(await applier.followStream(true)))
       throw new LogWriteError('the stream did not answer whether a producer id is still in the log');
-    if (applier.replaced !== null) throw new LogWriteError(applier.replaced);
+    if (applier.refusal !== null) throw new LogWriteError(applier.refusal, { refusal: true });
     return planCommit(groups, ts, stored, idsInOrder(groups, ids));
   }
 

@@ -34,8 +34,7 @@ export type JetStreamEventLogOptions = Omit<SqliteEventLogOptions, 'now' | 'newI
 };
 
 const CONSUMER_TIMEOUT_MS = 1_000;
-// Hint: group commits in flight, each waiting a PubAck and this replica's apply (one at a time left the loop idle);
-// commits sharing a producer id still plan one after the other (ClusterWrites).
+// Hint: commits in flight (one at a time left the loop idle); commits sharing a producer id plan in turn (ClusterWrites).
 const CONCURRENT_COMMITS = 8;
 
 /**
@@ -126,8 +125,9 @@ export class JetStreamEventLog implements EventLog {
   }
 
   commit(groups: readonly (readonly EventInput[])[]): Promise<GroupOutcome[]> {
-    const refused = this.closed ? 'log is closed' : this.parts.applier.replaced;
-    return refused === null ? this.writes.commit(groups) : Promise.reject(new LogWriteError(refused));
+    const refused = this.closed ? 'log is closed' : this.parts.applier.refusal;
+    if (refused === null) return this.writes.commit(groups);
+    return Promise.reject(new LogWriteError(refused, { refusal: true }));
   }
 
   /** DELETE /events, first step: the stream's purge, refused at once (nothing deleted) while NATS is unreachable. */
@@ -227,8 +227,8 @@ export class JetStreamEventLog implements EventLog {
   }
 
   health(): LogHealth {
-    if (this.closed || this.parts.applier.replaced !== null)
-      return { writable: false, reason: this.parts.applier.replaced ?? 'log is closed' };
+    if (this.closed || this.parts.applier.refusal !== null)
+      return { writable: false, reason: this.parts.applier.refusal ?? 'log is closed' };
     if (!this.connected) return { writable: false, reason: 'the NATS cluster is unreachable; reads are served' };
     const applied = this.parts.feed.appliedSeq;
     if (applied < this.startSeq)

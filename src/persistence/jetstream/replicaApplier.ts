@@ -1,43 +1,9 @@
-import {
-  type ConsumerMessages,
-  DeliverPolicy,
-  type JetStreamClient,
-  type JetStreamManager,
-  type JsMsg,
-} from '@nats-io/jetstream';
+import { type ConsumerMessages, DeliverPolicy, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import { messageHeaders } from './eventMessage.js';
 import { GapNotices } from './gapNotices.js';
+import type { ReplicaApplierOptions } from './replicaApplierOptions.js';
+import { StreamPresence } from './streamPresence.js';
 import { epochOf } from './streamSetup.js';
-
-/** What the applier feeds: one stream message at a time, in sequence order; a throw stops and retries it later. */
-export interface ReplicaSink {
-  /** The next sequence the replica needs (its last applied + 1). */
-  nextSeq(): number;
-  /** A stream message, with its floor (FLOOR_HEADER; 1 when none): what is below it is deleted first. */
-  apply(seq: number, msgId: string | null, data: Uint8Array, floor?: number): void;
-  /** Sequence `seq` holds nothing to apply (deleted from the stream on its own): a recorded no-op offset. */
-  skip(seq: number, reason: string): void;
-  /** The stream's first sequence is now `firstSeq` (a purge or a limit removed what was below). */
-  follow(firstSeq: number): number;
-  /** The stream holds messages up to `lastSeq` at least (from its state, or a message and its pending count). */
-  noteLast(lastSeq: number): void;
-}
-
-/** What the applier needs: the stream, where messages go, and where its notices go. */
-export interface ReplicaApplierOptions {
-  readonly js: JetStreamClient;
-  /** Reads single messages by sequence from the stream leader (the fallback while no consumer can be made). */
-  readonly jsm: JetStreamManager;
-  readonly stream: string;
-  readonly sink: ReplicaSink;
-  readonly onNotice: (message: string) => void;
-  /** Pause before a consumer is recreated after a failure (ms). */
-  readonly retryMs?: number;
-  /** How often the stream's first sequence is asked for, to follow purges and limits (ms). */
-  readonly followMs?: number;
-  /** The epoch of the stream this replica holds: a stream of another epoch under the same name is a new log. */
-  readonly epoch?: string;
-}
 
 const FOLLOW_MS = 1_000;
 const reasonOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
@@ -60,8 +26,17 @@ export class ReplicaApplier {
   private readonly gaps = new GapNotices();
   /** Why this node stopped applying: its stream was deleted and made again (a new log), or null. */
   replaced: string | null = null;
+  /** Whether the stream still exists (an operator may delete it under running nodes). */
+  private readonly presence: StreamPresence;
 
-  constructor(private readonly options: ReplicaApplierOptions) {}
+  constructor(private readonly options: ReplicaApplierOptions) {
+    this.presence = new StreamPresence(options.stream);
+  }
+
+  /** Why this node refuses publishes: its stream was made again, or is missing; null while neither. */
+  get refusal(): string | null {
+    return this.replaced ?? this.presence.problem;
+  }
 
   /** Start consuming; resolves at once (the loop runs until stop). */
   start(): void {
@@ -127,11 +102,17 @@ export class ReplicaApplier {
         this.stopAsReplaced(epoch);
         return true;
       }
+      const back = this.presence.answered();
+      if (back !== null) this.options.onNotice(back);
       this.options.sink.noteLast(info.state.last_seq);
       this.options.sink.follow(info.state.first_seq);
       return true;
     } catch (error) {
-      if (!this.stopped && !quiet) this.options.onNotice(`replica feed: stream info failed: ${reasonOf(error)}`);
+      const missing = this.presence.failed(error);
+      if (!this.stopped && !quiet && !missing)
+        this.options.onNotice(`replica feed: stream info failed: ${reasonOf(error)}`);
+      const gone = this.presence.newlyMissing();
+      if (gone !== null) this.options.onNotice(gone);
       return false;
     }
   }
@@ -162,7 +143,9 @@ export class ReplicaApplier {
       try {
         await this.consumeOnce();
       } catch (error) {
-        if (!this.stopped) this.options.onNotice(`replica feed: ${reasonOf(error)}; recreating the consumer`);
+        // Hint: a missing stream is told once (see StreamPresence), not at every retry.
+        if (!this.stopped && !this.presence.failed(error))
+          this.options.onNotice(`replica feed: ${reasonOf(error)}; recreating the consumer`);
       }
       if (!this.stopped) await new Promise((resolve) => setTimeout(resolve, this.options.retryMs ?? 250));
     }

@@ -1,7 +1,7 @@
 import type { StoredEvent } from '../../protocol/eventRecord.js';
 import type { AppliedEntry, ReplicaEntry, SqliteReplicaLog } from '../sqliteReplicaLog.js';
 import { decodeEvent } from './eventMessage.js';
-import type { ReplicaSink } from './replicaApplier.js';
+import type { ReplicaSink } from './replicaApplierOptions.js';
 
 /** A stream message waiting to be applied (with its floor), or a sequence the stream says holds nothing. */
 type Buffered =

@@ -6,7 +6,7 @@ function fakeNode() {
   const requests: ((last: number) => void)[] = [];
   let known = 10;
   const applier = {
-    replaced: null,
+    refusal: null,
     followStream: () =>
       new Promise<boolean>((resolve) =>
         requests.push((last) => {

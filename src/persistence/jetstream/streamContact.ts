@@ -11,7 +11,7 @@ export async function watchConnection(nc: NatsConnection, onChange: (connected: 
   }
 }
 
-type Applier = Pick<ReplicaApplier, 'followStream' | 'replaced'>;
+type Applier = Pick<ReplicaApplier, 'followStream' | 'refusal'>;
 
 /** One stream request at a time per applier, and the one that waits to start after it. */
 interface Asking {
@@ -54,7 +54,7 @@ export async function confirmStreamHead(
   const { applier, feed } = parts;
   // Hint: followStream asks for the stream's state (1 s timeout) and notes its last sequence in the feed.
   const answered = connected && (await askStream(applier));
-  if (answered && applier.replaced === null) return feed.knownHead();
-  const reason = applier.replaced ?? (connected ? 'the stream did not answer' : 'the NATS cluster is unreachable');
+  if (answered && applier.refusal === null) return feed.knownHead();
+  const reason = applier.refusal ?? (connected ? 'the stream did not answer' : 'the NATS cluster is unreachable');
   throw new JetStreamUnavailableError(reason);
 }

@@ -1,0 +1,31 @@
+import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
+
+/** What the applier feeds: one stream message at a time, in sequence order; a throw stops and retries it later. */
+export interface ReplicaSink {
+  /** The next sequence the replica needs (its last applied + 1). */
+  nextSeq(): number;
+  /** A stream message, with its floor (FLOOR_HEADER; 1 when none): what is below it is deleted first. */
+  apply(seq: number, msgId: string | null, data: Uint8Array, floor?: number): void;
+  /** Sequence `seq` holds nothing to apply (deleted from the stream on its own): a recorded no-op offset. */
+  skip(seq: number, reason: string): void;
+  /** The stream's first sequence is now `firstSeq` (a purge or a limit removed what was below). */
+  follow(firstSeq: number): number;
+  /** The stream holds messages up to `lastSeq` at least (from its state, or a message and its pending count). */
+  noteLast(lastSeq: number): void;
+}
+
+/** What the applier needs: the stream, where messages go, and where its notices go. */
+export interface ReplicaApplierOptions {
+  readonly js: JetStreamClient;
+  /** Reads single messages by sequence from the stream leader (the fallback while no consumer can be made). */
+  readonly jsm: JetStreamManager;
+  readonly stream: string;
+  readonly sink: ReplicaSink;
+  readonly onNotice: (message: string) => void;
+  /** Pause before a consumer is recreated after a failure (ms). */
+  readonly retryMs?: number;
+  /** How often the stream's first sequence is asked for, to follow purges and limits (ms). */
+  readonly followMs?: number;
+  /** The epoch of the stream this replica holds: a stream of another epoch under the same name is a new log. */
+  readonly epoch?: string;
+}
