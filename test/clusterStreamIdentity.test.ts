@@ -155,4 +155,28 @@ describe('cluster mode: the identity of the stream', () => {
     expect(JSON.stringify(still.body)).toContain('restart it to rebuild its replica');
     await nodes.stop();
   }, 60_000);
+  it('refuses publishes while its stream is changed so that it cannot hold the log, and takes them once it is back', async () => {
+    const nodes = nodesOn('BENT');
+    const node = await nodes.start('b', { NATS_PUBLISH_TIMEOUT_MS: '2000' });
+    expect((await postEvents(node.base, eventBody())).status).toBe(201);
+    const config = (await manage((jsm) => jsm.streams.info('BENT'))).config;
+    await manage((jsm) => jsm.streams.update('BENT', { ...config, subjects: ['ELSEWHERE.>'] }));
+
+    const bent =
+      'stream BENT was changed so that it cannot hold the log (it does not capture subject BENT.event (its subjects: ' +
+      'ELSEWHERE.>)): this node refuses publishes until it is changed back';
+    await waitFor(async () => {
+      const answer = await getJson<{ reason?: string }>(`${node.base}/readiness`);
+      return answer.status === 503 && answer.body.reason === bent;
+    }, 'readiness to name the change');
+    const refused = await postEvents(node.base, eventBody());
+    expect(refused).toEqual({ status: 503, body: { detail: `storage unavailable; not committed: ${bent}` } });
+
+    await manage((jsm) => jsm.streams.update('BENT', config));
+    await waitFor(async () => (await getJson(`${node.base}/readiness`)).status === 200, 'readiness again');
+    expect((await postEvents(node.base, eventBody())).status).toBe(201);
+    expect(await offsets(node.base)).toEqual([1, 2]);
+    await waitFor(() => node.output().includes('stream BENT can hold the log again'), 'the notice that it is back');
+    await nodes.stop();
+  }, 60_000);
 });

@@ -26,7 +26,7 @@ export class ReplicaApplier {
   private readonly gaps = new GapNotices();
   /** Why this node stopped applying: its stream was deleted and made again (a new log), or null. */
   replaced: string | null = null;
-  /** Whether the stream still exists (an operator may delete it under running nodes). */
+  /** Whether the stream can still hold the log (an operator may delete or change it under running nodes). */
   private readonly presence: StreamPresence;
 
   constructor(private readonly options: ReplicaApplierOptions) {
@@ -102,8 +102,8 @@ export class ReplicaApplier {
         this.stopAsReplaced(epoch);
         return true;
       }
-      const back = this.presence.answered();
-      if (back !== null) this.options.onNotice(back);
+      this.presence.answered(info.config);
+      this.tell();
       this.options.sink.noteLast(info.state.last_seq);
       this.options.sink.follow(info.state.first_seq);
       return true;
@@ -111,10 +111,15 @@ export class ReplicaApplier {
       const missing = this.presence.failed(error);
       if (!this.stopped && !quiet && !missing)
         this.options.onNotice(`replica feed: stream info failed: ${reasonOf(error)}`);
-      const gone = this.presence.newlyMissing();
-      if (gone !== null) this.options.onNotice(gone);
+      this.tell();
       return false;
     }
+  }
+
+  /** Log what the stream's presence now says, when that changed. */
+  private tell(): void {
+    const line = this.presence.change();
+    if (line !== null) this.options.onNotice(line);
   }
 
   /**

@@ -1,4 +1,5 @@
-import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
+import { JetStreamApiCodes, JetStreamApiError, type StreamConfig } from '@nats-io/jetstream';
+import { reviewStream } from './streamChecks.js';
 
 /**
  * How long every request about the stream must have answered "stream not found" before this node counts it as gone.
@@ -13,26 +14,31 @@ export function isStreamNotFound(error: unknown): boolean {
 }
 
 /**
- * Whether this node's stream still exists, from the answers to its requests about it. An operator who deletes the
- * stream under running nodes (and makes no new one) used to leave them ready, retrying every publish to a 503 that
- * said the events "may be in the log", and logging "stream not found" four times a second; now, once the stream has
- * been missing for MISSING_MS, the node says so once, /readiness and publishes name it, until the stream answers.
+ * Whether this node's stream can still hold the log, from the answers to its requests about it. An operator may
+ * delete the stream under running nodes, or change it so that it cannot hold the log (subjects, retention, sealed);
+ * nodes used to stay ready, retrying every publish to a 503 that said the events "may be in the log" (and logging
+ * "stream not found" four times a second). Now the node says so once, and /readiness and publishes name it, until
+ * the stream is back as it was.
  */
 export class StreamPresence {
   private missingSince: number | null = null;
-  private told = false;
+  private unfit: string | null = null;
+  private told: string | null = null;
 
   constructor(
     private readonly stream: string,
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** The stream answered; a line for the log when its absence had been told, else null. */
-  answered(): string | null {
-    const told = this.told;
+  /** The stream answered with its config: it exists; reviewed as at start (reviewStream), it may not hold the log. */
+  answered(config: StreamConfig): void {
     this.missingSince = null;
-    this.told = false;
-    return told ? `stream ${this.stream} answers again; this node applies and accepts publishes again` : null;
+    const refusals = reviewStream(config, { replicas: 0 }).refusals;
+    this.unfit =
+      refusals.length === 0
+        ? null
+        : `stream ${this.stream} was changed so that it cannot hold the log (${refusals.join('; ')}): this node ` +
+          'refuses publishes until it is changed back';
   }
 
   /** A request about the stream failed with `error`: true when that is the stream missing (said by `problem`). */
@@ -42,8 +48,9 @@ export class StreamPresence {
     return true;
   }
 
-  /** Why this node refuses publishes: the stream has been missing for MISSING_MS; null otherwise. */
+  /** Why this node refuses publishes: the stream cannot hold the log, or has been missing for MISSING_MS; or null. */
   get problem(): string | null {
+    if (this.unfit !== null) return this.unfit;
     if (this.missingSince === null || this.now() - this.missingSince < MISSING_MS) return null;
     return (
       `stream ${this.stream} no longer exists (deleted?): this node refuses publishes and reads serve what it applied; ` +
@@ -51,11 +58,11 @@ export class StreamPresence {
     );
   }
 
-  /** The problem, the first time it is due to be logged; null before and after. */
-  newlyMissing(): string | null {
+  /** A line for the log when `problem` changed since the last one told (its end too); null when it did not. */
+  change(): string | null {
     const problem = this.problem;
-    if (problem === null || this.told) return null;
-    this.told = true;
-    return problem;
+    if (problem === this.told) return null;
+    this.told = problem;
+    return problem ?? `stream ${this.stream} can hold the log again; this node accepts publishes again`;
   }
 }
