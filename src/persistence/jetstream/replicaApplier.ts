@@ -33,7 +33,7 @@ export class ReplicaApplier {
     this.presence = new StreamPresence(options.stream);
   }
 
-  /** Why this node refuses publishes: its stream was made again, or is missing; null while neither. */
+  /** Why this node refuses publishes: its stream was made again, is missing or cannot hold the log; else null. */
   get refusal(): string | null {
     return this.replaced ?? this.presence.problem;
   }
