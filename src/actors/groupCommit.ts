@@ -136,7 +136,9 @@ export class GroupCommit {
       outcomes = await this.options.log.commit(batch.map((p) => p.inputs));
     } catch (error) {
       this.next();
-      this.options.logger.error({ err: error }, 'group commit failed');
+      // Hint: a refusal was told once where it was decided (and /readiness names it); a line per commit adds nothing.
+      if (!(error instanceof LogWriteError && error.refusal))
+        this.options.logger.error({ err: error }, 'group commit failed');
       if (ended !== undefined) this.safeCall(ended, null);
       const message = !(error instanceof LogWriteError)
         ? 'internal error; not committed, retry'
