@@ -36,7 +36,7 @@ const SCENARIOS: readonly Scenario[] = [
 const USAGE = `usage: npm run bench -- [scenario ...] [--quick] [--json <file>] [--profile [<dir>]] [--strict] [--list]
 
   scenario      run only these (default: all): ${SCENARIOS.map((s) => s.name).join(', ')}
-  --quick       small counts, every scenario together in under a minute (the CI smoke run)
+  --quick       small counts, every scenario together in about 80 s (the CI smoke run)
   --json FILE   machine-readable results (default bench-results/latest.json)
   --profile     write a V8 CPU profile of each server child (bench-results/profiles, or --profile-dir)
   --strict      also exit non-zero when a performance target is missed (default: only on errors and failed checks)
