@@ -92,7 +92,7 @@ describe('cluster mode: settings checked against the cluster and the stream', ()
     expect(await manage((jsm) => jsm.streams.find('LOGX.event'))).toBe('CATCHER');
   });
 
-  it("sets an existing stream's duplicate window from NATS_DUPLICATE_WINDOW_MS, and says what else it found", async () => {
+  it("sets an existing stream's duplicate window and limits from the settings, and says what else it found", async () => {
     const version = await serverVersion(nats.url);
     await manage((jsm) =>
       jsm.streams.add({
@@ -101,6 +101,9 @@ describe('cluster mode: settings checked against the cluster and the stream', ()
         num_replicas: 1,
         duplicate_window: nanos(2_000),
         deny_purge: true,
+        // An operator's own limits, which this node's settings (none) replace, saying so.
+        max_bytes: 50_000_000,
+        max_age: nanos(3_600_000),
       }),
     );
     const nodes = new ClusterNodes(nats, 'SHORT', 1);
@@ -109,9 +112,14 @@ describe('cluster mode: settings checked against the cluster and the stream', ()
       const { config } = await manage((jsm) => jsm.streams.info('SHORT'));
       expect(config.duplicate_window).toBe(nanos(600_000));
       expect(config.num_replicas).toBe(1);
+      expect([config.max_bytes, config.max_age]).toEqual([-1, 0]);
       // Hint: the log is written asynchronously, so the notices may follow the first answer.
       const output = await waitFor(() => (node.output().includes('denies purges') ? node.output() : null), 'notices');
       expect(output).toContain("stream SHORT's duplicate window set to NATS_DUPLICATE_WINDOW_MS=600000");
+      expect(output).toContain(
+        "stream SHORT's limits set from this node's settings: max_age 3600000 ms → none (NATS_MAX_AGE_MS), " +
+          'max_bytes 50000000 bytes → none (NATS_MAX_BYTES); give every node the same',
+      );
       expect(output).toContain('stream SHORT keeps 1 copy, fewer than NATS_REPLICAS=3');
       expect(output).toContain('stream SHORT denies purges: DELETE /events will be refused (409)');
       // Hint: CI's nats-server (Debian's 2.9) gets the warning; a 2.11+ server must not.

@@ -10,6 +10,7 @@ import {
   duplicateWindowChange,
   ENVELOPE_BYTES,
   largestMessageBytes,
+  limitsChange,
   reviewStream,
 } from './streamChecks.js';
 
@@ -116,6 +117,21 @@ describe('reviewing an existing stream', () => {
       'stream EVENTS denies purges: DELETE /events will be refused (409)',
     ]);
     expect(reviewStream({ ...good, discard: 'new' }, { replicas: 3 }).notices).toEqual([]);
+  });
+
+  it("names each limit a node's settings change, old and new, and nothing when they only differ in spelling", () => {
+    const none = { max_age: 0, max_bytes: -1 };
+    expect(limitsChange({ ...good, max_age: 0, max_bytes: -1 }, none)).toBeNull();
+    // Hint: NATS reports "no limit" as 0 or -1 alike; neither is a change.
+    expect(limitsChange({ ...good, max_age: 0, max_bytes: 0 }, none)).toBeNull();
+    expect(limitsChange({ ...good, max_age: nanos(3_600_000), max_bytes: 5_000_000 }, none)).toBe(
+      "stream EVENTS's limits set from this node's settings: max_age 3600000 ms → none (NATS_MAX_AGE_MS), " +
+        'max_bytes 5000000 bytes → none (NATS_MAX_BYTES); give every node the same',
+    );
+    expect(limitsChange({ ...good, max_age: 0, max_bytes: -1 }, { max_age: nanos(1_500), max_bytes: -1 })).toBe(
+      "stream EVENTS's limits set from this node's settings: max_age none → 1500 ms (NATS_MAX_AGE_MS); " +
+        'give every node the same',
+    );
   });
 
   it('sets the duplicate window the settings ask for, and only when it differs', () => {

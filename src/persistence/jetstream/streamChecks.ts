@@ -84,3 +84,27 @@ export function duplicateWindowChange(config: StreamConfig, duplicateWindowMs: n
   const wanted = nanos(duplicateWindowMs);
   return config.duplicate_window === wanted ? null : wanted;
 }
+
+/** A stream's age and size limits as the node sets them: nanoseconds and bytes, 0 and -1 for none. */
+export interface StreamLimits {
+  readonly max_age: number;
+  readonly max_bytes: number;
+}
+
+/** Nanoseconds of a max_age as milliseconds, or "none". */
+const ageText = (age: number | undefined) => (age === undefined || age <= 0 ? 'none' : `${age / 1_000_000} ms`);
+const bytesText = (bytes: number | undefined) => (bytes === undefined || bytes <= 0 ? 'none' : `${bytes} bytes`);
+
+/**
+ * What setting `wanted` changes in an existing stream's limits, as a line for the log (null when nothing). Why: the
+ * limits are the whole cluster's, and an operator's own `nats stream edit` is undone by the next node that starts.
+ */
+export function limitsChange(config: StreamConfig, wanted: StreamLimits): string | null {
+  const changes: string[] = [];
+  if (ageText(config.max_age) !== ageText(wanted.max_age))
+    changes.push(`max_age ${ageText(config.max_age)} → ${ageText(wanted.max_age)} (NATS_MAX_AGE_MS)`);
+  if (bytesText(config.max_bytes) !== bytesText(wanted.max_bytes))
+    changes.push(`max_bytes ${bytesText(config.max_bytes)} → ${bytesText(wanted.max_bytes)} (NATS_MAX_BYTES)`);
+  if (changes.length === 0) return null;
+  return `stream ${config.name}'s limits set from this node's settings: ${changes.join(', ')}; give every node the same`;
+}

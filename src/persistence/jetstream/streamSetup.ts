@@ -17,7 +17,13 @@ import {
 import { type JetStreamOptions, JetStreamSettingError, JetStreamUnavailableError } from './jetStreamOptions.js';
 import { refuseOrphaningReplica } from './replicaGuard.js';
 import { serverVersionWarning } from './serverVersion.js';
-import { checkMessageSize, duplicateWindowChange, reviewStream } from './streamChecks.js';
+import {
+  checkMessageSize,
+  duplicateWindowChange,
+  limitsChange,
+  reviewStream,
+  type StreamLimits,
+} from './streamChecks.js';
 import { epochFromNote, epochNote, isStreamName, streamSubjects } from './streamSubjects.js';
 
 /** A connection to the cluster with the stream opened (created when missing). */
@@ -123,7 +129,7 @@ export function epochOf(info: StreamInfo): string {
  * NATS_MAX_AGE_MS and NATS_MAX_BYTES as stream limits (0: none), set at creation and on every start when they
  * differ: the stream drops its oldest messages, and every replica follows its first sequence.
  */
-function streamLimits(options: JetStreamOptions): { max_age: number; max_bytes: number } {
+function streamLimits(options: JetStreamOptions): StreamLimits {
   return { max_age: nanos(options.maxAgeMs ?? 0), max_bytes: options.maxBytes ? options.maxBytes : -1 };
 }
 
@@ -224,6 +230,8 @@ async function openExisting(
     notices.push(
       `stream ${options.stream}'s duplicate window set to NATS_DUPLICATE_WINDOW_MS=${options.duplicateWindowMs}`,
     );
+  const limitsNotice = limitsChange(info.config, limits);
+  if (limitsNotice !== null) notices.push(limitsNotice);
   if (info.config.max_age !== limits.max_age || info.config.max_bytes !== limits.max_bytes || window !== null)
     await jsm.streams.update(options.stream, { ...limits, ...(window === null ? {} : { duplicate_window: window }) });
   return { epoch: epochOf(info), notices };
