@@ -48,6 +48,8 @@ export interface Config {
   readonly maxWsMessageBytes: number;
   /** Unread publish acks held per producer before it is closed with 4009. */
   readonly maxAckBacklogBytes: number;
+  /** Unread publish acks held for all producers together; past it the one holding most is closed with 4009. */
+  readonly maxAckBacklogTotalBytes: number;
   readonly maxWsConnectionsPerIp: number;
   /** `GET /events` answers still being sent per client address (see AddressBudget). */
   readonly maxHttpStreamsPerIp: number;
@@ -182,6 +184,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: trustProxy(env),
     maxWsMessageBytes: integer(env, 'MAX_WS_MESSAGE_BYTES', 0),
     maxAckBacklogBytes: integer(env, 'MAX_ACK_BACKLOG_BYTES', 1024),
+    maxAckBacklogTotalBytes: integer(env, 'MAX_ACK_BACKLOG_TOTAL_BYTES', 1024),
     maxWsConnectionsPerIp: integer(env, 'MAX_WS_CONNECTIONS_PER_IP', 1),
     maxHttpStreamsPerIp: integer(env, 'MAX_HTTP_STREAMS_PER_IP', 1),
     maxSubscribers: integer(env, 'MAX_SUBSCRIBERS', 0),

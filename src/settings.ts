@@ -120,6 +120,13 @@ export const SETTINGS: readonly Setting[] = [
     meaning:
       'Unread `/ws/publish` acks held per producer (bytes) before it is closed with 4009 naming the last offset acked',
   },
+  {
+    name: 'MAX_ACK_BACKLOG_TOTAL_BYTES',
+    fallback: '536870912',
+    meaning:
+      'Unread `/ws/publish` acks held for all producers together (bytes); past it, the producer holding the most is ' +
+      'closed with 4009 (45 producers that stopped reading, from three addresses, once took the server past its heap)',
+  },
   { name: 'MAX_WS_CONNECTIONS_PER_IP', fallback: '20', meaning: 'Concurrent WebSocket connections per client address' },
   {
     name: 'MAX_HTTP_STREAMS_PER_IP',

@@ -95,4 +95,38 @@ describe('/ws/publish acks under backpressure', () => {
     expect(committed).toBeGreaterThan(acked);
     expect(pipeline.log.headOffset()).toBeGreaterThanOrEqual(committed);
   });
+
+  it("closes the producer holding the most once all producers' unread acks pass MAX_ACK_BACKLOG_TOTAL_BYTES", {
+    timeout: 120_000,
+  }, async () => {
+    // Hint: each producer alone stays far under its own bound (the default 128 MiB); together they pass the total.
+    t = await startTestServer({ MAX_ACK_BACKLOG_TOTAL_BYTES: String(4 * 1024 * 1024) });
+    const large = await WsClient.open(`${t.wsBase}/ws/publish`);
+    const small = await WsClient.open(`${t.wsBase}/ws/publish`);
+    clients.push(large, small);
+    const [largeSeen, smallSeen] = [tally(large), tally(small)];
+    large.pause();
+    small.pause();
+    const text = JSON.stringify({ ...eventBody(), ref: 'r'.repeat(50_000) });
+    // 20 acks of 50 KB (1 MB) fit in kernel buffers and the socket's high water; 400 (20 MB) do not.
+    for (let i = 0; i < 20; i++) small.ws.send(text);
+    await waitFor(async () => (await stats(t!.base)).head_offset === 20 || null, 'the small producer committed');
+    for (let i = 0; i < 400; i++) large.ws.send(text);
+    const pipeline = t.server.pipeline;
+    await waitFor(() => pipeline.stats().publishers === 1 || null, 'the large producer to be closed', 60_000, 50);
+    large.resume();
+    small.resume();
+    const close = await large.closed;
+    expect(close.code).toBe(CLOSE_ACK_BACKLOG);
+    const match = /^ack backlog full \(server total\); acked through offset (\d+); committed through (\d+)$/.exec(
+      close.reason,
+    );
+    expect(match).not.toBeNull();
+    expect(largeSeen.lastOffset).toBe(Number(match![1]));
+    expect(largeSeen.count).toBeLessThan(400);
+    // The other producer keeps its connection and gets every ack.
+    await waitFor(() => smallSeen.count === 20 || null, 'the small producer to get its acks');
+    expect(small.isClosed).toBe(false);
+    expect([smallSeen.notOk, smallSeen.inOrder, smallSeen.lastOffset]).toEqual([null, true, 20]);
+  });
 });

@@ -75,6 +75,7 @@ export function registerWsApi(app: TemplatedApp, deps: WsDeps, sockets: SocketSe
       logger,
       limiter: deps.publishLimiter,
       ackBacklogBytes: config.maxAckBacklogBytes,
+      ackBacklogTotalBytes: config.maxAckBacklogTotalBytes,
     },
     opened,
     closed,

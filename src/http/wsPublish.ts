@@ -3,7 +3,8 @@ import type { Logger } from '../actors/logger.js';
 import type { PipelinePort } from '../actors/pipelinePort.js';
 import type { Config } from '../config.js';
 import { errorMessage } from '../protocol/serverMessages.js';
-import type { AckSink } from './ackQueue.js';
+import { AckBacklogTotal } from './ackBacklogTotal.js';
+import type { AckQueue, AckSink } from './ackQueue.js';
 import { type BudgetedSocket, connectionBudgets } from './messageBudget.js';
 import type { RateLimiter } from './rateLimiter.js';
 import { guarded, handlerFailed } from './wsBoundary.js';
@@ -23,6 +24,8 @@ export interface PublishDeps {
   readonly logger: Logger;
   readonly limiter: RateLimiter;
   readonly ackBacklogBytes: number;
+  /** MAX_ACK_BACKLOG_TOTAL_BYTES: every producer's unread acks together. */
+  readonly ackBacklogTotalBytes: number;
   /** The clock (ms) of the invalid-message budget. */
   readonly now?: () => number;
 }
@@ -41,47 +44,71 @@ const INTERNAL_ERROR = JSON.stringify(errorMessage('internal error'));
 /** A reply slot's ignored fields until the message names some. */
 const NO_FIELDS: readonly string[] = [];
 
-/** Write a connection's ready acks; close a producer whose acks were dropped or whose backlog passed the bound. */
-function flushAcks(ws: WebSocket<Connection>, data: Connection, deps: PublishDeps): void {
-  const { logger } = deps;
-  if (data.closed) return;
-  const sink: AckSink = {
-    buffered: () => ws.getBufferedAmount(),
-    cork: (fn) => ws.cork(fn),
-    send: (text) => ws.send(text, false, false),
-  };
-  const result = data.acks.flush(sink, ACK_HIGH_WATER_BYTES);
-  if (result === 'dropped') {
-    // Hint: the flush never sends past ACK_HIGH_WATER_BYTES, far below maxBackpressure; a drop is a bug. Tell the producer.
-    logger.error({ ip: data.ip, buffered: ws.getBufferedAmount() }, 'uWS dropped an ack; closing the producer');
-    ws.end(1011, `ack dropped; acked through offset ${data.acks.ackedOffset}`);
-  } else if (result === 'blocked' && data.acks.backlogBytes > deps.ackBacklogBytes) {
-    logger.warn({ ip: data.ip, backlog: data.acks.backlogBytes }, 'producer not reading its acks; closing');
-    ws.end(
-      CLOSE_ACK_BACKLOG,
-      `ack backlog full; acked through offset ${data.acks.ackedOffset}; committed through ${data.acks.committedOffset}`,
-    );
-  }
-}
-
-/** Connections with new acks, each flushed once per microtask: a group commit acks many messages per connection. */
+/**
+ * Writes connections' ready acks, each connection once per microtask (a group commit acks many messages per
+ * connection), and closes a producer whose acks uWS dropped or whose unread acks passed a bound: its own
+ * (MAX_ACK_BACKLOG_BYTES), or all producers' together (MAX_ACK_BACKLOG_TOTAL_BYTES), which closes the one holding most.
+ */
 class AckFlusher {
   private readonly pending = new Map<WebSocket<Connection>, Connection>();
+  private readonly total: AckBacklogTotal<AckQueue>;
+  private readonly sockets = new Map<AckQueue, WebSocket<Connection>>();
   private readonly flushPending = () => {
-    for (const [ws, data] of this.pending)
-      guarded(this.deps.logger, 'ws publish flush', () => flushAcks(ws, data, this.deps));
+    for (const [ws, data] of this.pending) guarded(this.deps.logger, 'ws publish flush', () => this.flush(ws, data));
     this.pending.clear();
   };
 
-  constructor(readonly deps: PublishDeps) {}
+  constructor(readonly deps: PublishDeps) {
+    this.total = new AckBacklogTotal(deps.ackBacklogTotalBytes);
+  }
 
-  mark(ws: WebSocket<Connection>, data: Connection): void {
+  opened(ws: WebSocket<Connection>, data: Connection): void {
+    this.total.opened(data.acks);
+    this.sockets.set(data.acks, ws);
+  }
+
+  /** Set the reply of message `seq`, counted in the total, and flush it with the others of this turn. */
+  fill(ws: WebSocket<Connection>, data: Connection, seq: number, text: string, offset: number): void {
+    this.total.measure(data.acks, () => data.acks.fill(seq, text, offset));
     if (this.pending.size === 0) queueMicrotask(this.flushPending);
     this.pending.set(ws, data);
   }
 
-  forget(ws: WebSocket<Connection>): void {
+  /** Write the connection's ready acks as far as its socket takes them; close it past a bound. */
+  flush(ws: WebSocket<Connection>, data: Connection): void {
+    const { logger } = this.deps;
+    if (data.closed) return;
+    const sink: AckSink = {
+      buffered: () => ws.getBufferedAmount(),
+      cork: (fn) => ws.cork(fn),
+      send: (text) => ws.send(text, false, false),
+    };
+    const result = this.total.measure(data.acks, () => data.acks.flush(sink, ACK_HIGH_WATER_BYTES));
+    if (result === 'dropped') {
+      // Hint: the flush never sends past ACK_HIGH_WATER_BYTES, far below maxBackpressure; a drop is a bug. Tell the producer.
+      logger.error({ ip: data.ip, buffered: ws.getBufferedAmount() }, 'uWS dropped an ack; closing the producer');
+      ws.end(1011, `ack dropped; acked through offset ${data.acks.ackedOffset}`);
+    } else if (result === 'blocked' && data.acks.backlogBytes > this.deps.ackBacklogBytes) {
+      logger.warn({ ip: data.ip, backlog: data.acks.backlogBytes }, 'producer not reading its acks; closing');
+      ws.end(CLOSE_ACK_BACKLOG, `ack backlog full${ackedThrough(data)}`);
+    } else if (result === 'blocked') this.closeLargest();
+  }
+
+  /** Past the total bound, close the producer holding the most unread acks (it is blocked, as every holder is). */
+  private closeLargest(): void {
+    const largest = this.total.overBound();
+    const ws = largest === null ? undefined : this.sockets.get(largest);
+    if (ws === undefined) return;
+    const data = ws.getUserData();
+    const fields = { ip: data.ip, backlog: data.acks.backlogBytes, total: this.total.bytes };
+    this.deps.logger.warn(fields, "producers' unread acks passed MAX_ACK_BACKLOG_TOTAL_BYTES; closing the largest");
+    ws.end(CLOSE_ACK_BACKLOG, `ack backlog full (server total)${ackedThrough(data)}`);
+  }
+
+  closed(ws: WebSocket<Connection>, data: Connection): void {
     this.pending.delete(ws);
+    this.total.closed(data.acks);
+    this.sockets.delete(data.acks);
   }
 }
 
@@ -105,8 +132,7 @@ class ReplySlot implements PublishSlot {
 
   /** Fill the slot with a reply text and the highest offset it acknowledges (0 for an error). */
   reply(text: string, offset: number): void {
-    this.data.acks.fill(this.seq, text, offset);
-    this.flusher.mark(this.ws, this.data);
+    this.flusher.fill(this.ws, this.data, this.seq, text, offset);
   }
 
   /** Answer the message with the error `text`: it was not valid (too large, not UTF-8, not JSON, not an event). */
@@ -135,6 +161,7 @@ export function publishHandlers(
     open: (ws) =>
       guarded(logger, 'ws publish open', () => {
         opened(ws);
+        flusher.opened(ws, ws.getUserData());
         pipeline.publisherOpened();
       }),
     message: (ws, message) => {
@@ -146,14 +173,14 @@ export function publishHandlers(
       } catch (error) {
         slot.failed('ws publish message', error);
       }
-      if (slot.invalid) withinBudget(data, budgetSocket(ws, data, deps), () => ackedThrough(data));
+      if (slot.invalid) withinBudget(data, budgetSocket(ws, data, flusher), () => ackedThrough(data));
     },
-    drain: (ws) => guarded(logger, 'ws publish drain', () => flushAcks(ws, ws.getUserData(), deps)),
+    drain: (ws) => guarded(logger, 'ws publish drain', () => flusher.flush(ws, ws.getUserData())),
     close: (ws) =>
       guarded(logger, 'ws publish close', () => {
         closed(ws);
         pipeline.publisherClosed();
-        flusher.forget(ws);
+        flusher.closed(ws, ws.getUserData());
       }),
   };
 }
@@ -164,10 +191,10 @@ function ackedThrough(data: Connection): string {
 }
 
 /** The socket the invalid-message budget tells and closes, with every ack that is ready sent first. */
-function budgetSocket(ws: WebSocket<Connection>, data: Connection, deps: PublishDeps): BudgetedSocket {
+function budgetSocket(ws: WebSocket<Connection>, data: Connection, flusher: AckFlusher): BudgetedSocket {
   return {
     send: (text) => {
-      flushAcks(ws, data, deps);
+      flusher.flush(ws, data);
       if (!data.closed) ws.send(text, false, false);
     },
     end: (code, reason) => {

@@ -3,7 +3,8 @@ import { jsonSchemas } from './openApiComponents.js';
 
 const PUBLISH_TEXT = `High-frequency publishing. Every message gets exactly one reply, in message order; an ack means the events are
 committed to the log. Errors leave the connection open. Acks wait in a per-connection queue while the socket is backed
-up; past MAX_ACK_BACKLOG_BYTES of unread acks the server closes with 4009. A message whose ack never came may or may not
+up; past MAX_ACK_BACKLOG_BYTES of unread acks (or, for the producer holding the most, past MAX_ACK_BACKLOG_TOTAL_BYTES
+for all producers together) the server closes with 4009. A message whose ack never came may or may not
 be committed: resend it with a producer \`id\` on every event and a committed one answers \`duplicate: true\`.`;
 
 const SUBSCRIBE_TEXT = `Filtered live events, optionally replayed from an offset first.

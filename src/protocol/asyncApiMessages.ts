@@ -184,6 +184,8 @@ export const CLOSE_CODES: readonly { code: number; endpoint: 'both' | 'publish' 
     code: 4009,
     endpoint: 'publish',
     meaning:
-      'ack backlog over MAX_ACK_BACKLOG_BYTES; reason `ack backlog full; acked through offset A; committed through C`',
+      'ack backlog over MAX_ACK_BACKLOG_BYTES; reason `ack backlog full; acked through offset A; committed through C`' +
+      ' (`ack backlog full (server total); …` for the producer holding the most once all producers pass ' +
+      'MAX_ACK_BACKLOG_TOTAL_BYTES)',
   },
 ];

@@ -1,0 +1,56 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { AckBacklogTotal } from './ackBacklogTotal.js';
+
+class Holder {
+  backlogBytes = 0;
+}
+
+describe('AckBacklogTotal', () => {
+  it('names the holder with the most unread acks, only once the total passes the bound', () => {
+    const total = new AckBacklogTotal<Holder>(100);
+    const [a, b] = [new Holder(), new Holder()];
+    total.opened(a);
+    total.opened(b);
+    total.measure(a, () => (a.backlogBytes += 60));
+    total.measure(b, () => (b.backlogBytes += 40));
+    expect(total.bytes).toBe(100);
+    expect(total.overBound()).toBeNull();
+    total.measure(b, () => (b.backlogBytes += 30));
+    expect(total.overBound()).toBe(b);
+    total.closed(b);
+    expect([total.bytes, total.overBound()]).toEqual([60, null]);
+  });
+
+  it('keeps the sum of open holders through any fills, flushes and closes, late fills after a close included', () => {
+    const step = fc.record({
+      holder: fc.nat(4),
+      kind: fc.constantFrom('fill', 'flush', 'close', 'open'),
+      bytes: fc.nat(1_000),
+    });
+    fc.assert(
+      fc.property(fc.array(step, { maxLength: 200 }), (steps) => {
+        const holders = Array.from({ length: 5 }, () => new Holder());
+        const open = new Set<Holder>();
+        const total = new AckBacklogTotal<Holder>(1_000);
+        for (const { holder: index, kind, bytes } of steps) {
+          const holder = holders[index]!;
+          if (kind === 'open' && !open.has(holder)) {
+            holder.backlogBytes = 0;
+            open.add(holder);
+            total.opened(holder);
+          } else if (kind === 'close') {
+            open.delete(holder);
+            total.closed(holder);
+          } else if (kind === 'fill') total.measure(holder, () => (holder.backlogBytes += bytes));
+          else total.measure(holder, () => (holder.backlogBytes -= Math.min(bytes, holder.backlogBytes)));
+        }
+        const sum = [...open].reduce((acc, h) => acc + h.backlogBytes, 0);
+        expect(total.bytes).toBe(sum);
+        const largest = total.overBound();
+        if (sum <= 1_000) expect(largest).toBeNull();
+        else expect(largest!.backlogBytes).toBe(Math.max(...[...open].map((h) => h.backlogBytes)));
+      }),
+    );
+  });
+});

@@ -1,0 +1,50 @@
+/** What the total needs of one producer connection: its unread acks now. */
+export interface BacklogHolder {
+  readonly backlogBytes: number;
+}
+
+/**
+ * The unread /ws/publish acks of every producer together, against MAX_ACK_BACKLOG_TOTAL_BYTES. Why: each producer
+ * is bounded alone (MAX_ACK_BACKLOG_BYTES), but 45 producers that stopped reading, from three addresses, held 4 GB of
+ * acks and the server died of V8's heap limit; past the total, the producer holding the most is closed.
+ *
+ * Callers report each change of a holder's backlog through `measure`, so the sum is kept without a scan; finding the
+ * largest holder scans, but only once the total is past its bound.
+ */
+export class AckBacklogTotal<H extends BacklogHolder> {
+  private readonly holders = new Set<H>();
+  private sum = 0;
+
+  constructor(readonly limit: number) {}
+
+  /** Bytes of unread acks held for every open producer. */
+  get bytes(): number {
+    return this.sum;
+  }
+
+  opened(holder: H): void {
+    this.holders.add(holder);
+  }
+
+  /** Run `change` (a fill or a flush of the holder's acks) and count what it did to the backlog. */
+  measure<T>(holder: H, change: () => T): T {
+    const before = holder.backlogBytes;
+    const result = change();
+    if (this.holders.has(holder)) this.sum += holder.backlogBytes - before;
+    return result;
+  }
+
+  /** The holder is closed: what it still holds no longer counts, and later fills (commits in flight) neither. */
+  closed(holder: H): void {
+    if (this.holders.delete(holder)) this.sum -= holder.backlogBytes;
+  }
+
+  /** The holder with the most unread acks when the total is past its bound, else null. */
+  overBound(): H | null {
+    if (this.sum <= this.limit) return null;
+    let largest: H | null = null;
+    for (const holder of this.holders)
+      if (largest === null || holder.backlogBytes > largest.backlogBytes) largest = holder;
+    return largest;
+  }
+}
