@@ -56,6 +56,8 @@ export interface Config {
   readonly maxSubscribers: number;
   /** Events waiting for a commit beyond which publishes get a retryable error. */
   readonly maxPendingEvents: number;
+  /** Payload characters waiting for a commit beyond which publishes get a retryable error. */
+  readonly maxPendingBytes: number;
   /** Socket buffer above which a subscriber stops getting live pushes and catches up from the log. */
   readonly subscriberBufferBytes: number;
   /** A subscriber lagging this long without draining is closed with 4008. */
@@ -189,6 +191,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxHttpStreamsPerIp: integer(env, 'MAX_HTTP_STREAMS_PER_IP', 1),
     maxSubscribers: integer(env, 'MAX_SUBSCRIBERS', 0),
     maxPendingEvents: integer(env, 'MAX_PENDING_EVENTS', 1),
+    maxPendingBytes: integer(env, 'MAX_PENDING_BYTES', 1),
     subscriberBufferBytes: integer(env, 'SUBSCRIBER_BUFFER_BYTES', 1024),
     slowConsumerTimeoutMs: integer(env, 'SLOW_CONSUMER_TIMEOUT_MS', 1),
     keepaliveMs: integer(env, 'KEEPALIVE_MS', 1),

@@ -141,6 +141,13 @@ export const SETTINGS: readonly Setting[] = [
     meaning: 'Events waiting for the next group commit before publishes get a retryable error',
   },
   {
+    name: 'MAX_PENDING_BYTES',
+    fallback: '134217728',
+    meaning:
+      'Payload bytes (as JSON) of the events waiting for the next group commit before publishes get a retryable ' +
+      'error: 100,000 events of 64 KB would be 6.4 GB, past what the heap holds',
+  },
+  {
     name: 'SUBSCRIBER_BUFFER_BYTES',
     fallback: '1048576',
     meaning: 'Socket buffer above which a subscriber stops getting live pushes and catches up from the log',

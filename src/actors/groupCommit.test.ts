@@ -49,7 +49,7 @@ class SlowLog {
   }
 }
 
-function setup(maxPendingEvents = 10) {
+function setup(maxPendingEvents = 10, maxPendingBytes?: number) {
   const scheduler = new ManualScheduler();
   const log = new SlowLog();
   const committed: number[][] = [];
@@ -58,6 +58,7 @@ function setup(maxPendingEvents = 10) {
     logger: silentLogger,
     scheduler,
     maxPendingEvents,
+    ...(maxPendingBytes === undefined ? {} : { maxPendingBytes }),
     committed: (records) => committed.push(records.map((r) => r.offset)),
   });
   const outcomes: SubmitOutcome[] = [];
@@ -89,6 +90,17 @@ describe('GroupCommit', () => {
   it('refuses a batch over the bound unless nothing is pending', () => {
     const { submit } = setup(4);
     expect(submit(6)).toBe(true);
+    expect(submit(1)).toBe(false);
+  });
+
+  it('refuses a batch whose payloads pass the byte bound unless nothing is pending, and frees it at the commit', () => {
+    // Each input's payload is `{"n":i}`: 7 characters for i < 10.
+    const { scheduler, submit, ingress } = setup(1_000, 20);
+    expect(submit(5)).toBe(true);
+    expect(submit(1)).toBe(false);
+    expect(ingress.queued).toBe(5);
+    scheduler.runImmediates();
+    expect(submit(2)).toBe(true);
     expect(submit(1)).toBe(false);
   });
 

@@ -27,6 +27,11 @@ export interface GroupCommitOptions {
   readonly scheduler: Pick<Scheduler, 'immediate'>;
   readonly maxPendingEvents: number;
   /**
+   * Payload characters (JSON) the queued events may hold together (MAX_PENDING_BYTES; default no bound). Why: the
+   * event bound alone let 100,000 events of 64 KB, 6.4 GB, wait in a heap of about 4 GB when commits fall behind.
+   */
+  readonly maxPendingBytes?: number | undefined;
+  /**
    * Called with the records a commit appended, in offset order, after its producers were acked: once per commit,
    * or once per COMMITTED_CHUNK_BYTES of payload (cut between producers' batches) for a large one.
    */
@@ -43,7 +48,8 @@ export interface GroupCommitOptions {
 
 /**
  * The ingress: producers' batches wait here for the next group commit (one log transaction for all of them),
- * bounded by MAX_PENDING_EVENTS (the queued events; each commit in flight holds at most what was queued). By default
+ * bounded by MAX_PENDING_EVENTS and MAX_PENDING_BYTES (the queued events and their payloads; each commit in flight
+ * holds at most what was queued). By default
  * commits run one at a time, so their records leave in offset order; with `maxInFlight` > 1 up to that many run at
  * once. Either way a batch is acked only after the log reported its own commit.
  */
@@ -57,6 +63,8 @@ export const MAY_BE_COMMITTED =
 export class GroupCommit {
   private pending: Pending[] = [];
   private pendingEvents = 0;
+  private pendingBytes = 0;
+  private readonly maxPendingBytes: number;
   private scheduled = false;
   /** Commits the log has not answered yet (at most maxInFlight). */
   private inFlight = 0;
@@ -69,6 +77,7 @@ export class GroupCommit {
 
   constructor(private readonly options: GroupCommitOptions) {
     this.maxInFlight = Math.max(1, options.maxInFlight ?? 1);
+    this.maxPendingBytes = options.maxPendingBytes ?? Number.POSITIVE_INFINITY;
   }
 
   /** Events accepted and not yet committed (the old service's router queue). */
@@ -81,9 +90,16 @@ export class GroupCommit {
   submit<T>(inputs: readonly EventInput[], done: SubmitDone<T>, token: T): boolean;
   submit(inputs: readonly EventInput[], done: SubmitDone<unknown>, token?: unknown): boolean {
     if (this.closed) return false;
-    if (this.pendingEvents + inputs.length > this.options.maxPendingEvents && this.pendingEvents > 0) return false;
+    let bytes = 0;
+    for (let i = 0; i < inputs.length; i++) bytes += inputs[i]!.payloadJson.length;
+    // Hint: a batch over either bound alone is taken when nothing waits, so every batch can be committed.
+    const over =
+      this.pendingEvents + inputs.length > this.options.maxPendingEvents ||
+      this.pendingBytes + bytes > this.maxPendingBytes;
+    if (over && this.pendingEvents > 0) return false;
     this.pending.push({ inputs, done, token });
     this.pendingEvents += inputs.length;
+    this.pendingBytes += bytes;
     this.schedule();
     return true;
   }
@@ -113,6 +129,7 @@ export class GroupCommit {
     const ended = this.options.metrics?.commitStarted(this.pendingEvents);
     this.pending = [];
     this.pendingEvents = 0;
+    this.pendingBytes = 0;
     this.inFlight++;
     const running = this.commit(batch, ended);
     this.running.add(running);

@@ -42,13 +42,10 @@ export class Pipeline implements PipelinePort {
     sessions.catchUp();
     const route = (records: readonly StoredEvent[]) => this.supervisor.send({ type: 'ingest.committed', records });
     const ingress = new GroupCommit({
-      log,
-      logger,
-      scheduler,
-      maxPendingEvents: options.maxPendingEvents,
+      // Hint: the log, logger, scheduler, metrics and the pending bounds (maxPendingEvents, maxPendingBytes).
+      ...options,
       // Hint: in cluster mode a commit's own records come back through the replica feed; routing them here would repeat them.
       committed: options.replicaFeed === undefined ? route : () => undefined,
-      ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
       ...(options.maxInFlightCommits === undefined ? {} : { maxInFlight: options.maxInFlightCommits }),
     });
     const limits = {

@@ -12,6 +12,8 @@ export interface PipelineOptions {
   readonly scheduler: Scheduler;
   readonly newSubscriberId: () => string;
   readonly maxPendingEvents: number;
+  /** MAX_PENDING_BYTES: payload characters waiting for a commit (default no bound). */
+  readonly maxPendingBytes?: number;
   readonly maxSubscribers: number;
   readonly subscriberBufferBytes: number;
   readonly slowConsumerTimeoutMs: number;

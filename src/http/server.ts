@@ -2,6 +2,7 @@ import type { us_listen_socket } from 'uWebSockets.js';
 import { customAlphabet, nanoid } from 'nanoid';
 import { type Logger, silentLogger } from '../actors/logger.js';
 import { Pipeline } from '../actors/pipeline.js';
+import type { PipelineOptions } from '../actors/pipelineOptions.js';
 import { type Scheduler, systemScheduler } from '../actors/scheduler.js';
 import type { Config } from '../config.js';
 import { packageVersion } from '../packageVersion.js';
@@ -97,6 +98,22 @@ function operatorSurface(
   });
 }
 
+/** The pipeline's bounds and timings, from configuration. */
+function pipelineTuning(config: Config) {
+  return {
+    maxPendingEvents: config.maxPendingEvents,
+    maxPendingBytes: config.maxPendingBytes,
+    maxSubscribers: config.maxSubscribers,
+    subscriberBufferBytes: config.subscriberBufferBytes,
+    slowConsumerTimeoutMs: config.slowConsumerTimeoutMs,
+    keepaliveMs: config.keepaliveMs,
+    checkpointMs: config.checkpointMs,
+    subscribeTimeoutMs: 10_000,
+    sessionIdleMs: config.sessionIdleMs,
+    maxActiveSessions: config.maxActiveSessions,
+  } satisfies Partial<PipelineOptions>;
+}
+
 /** Start the pipeline: open the log, start the actor system, serve REST and WebSocket on uWS. */
 export async function startServer(config: Config, deps: ServerDeps = {}): Promise<RunningServer> {
   const uws = loadNativeUws();
@@ -115,15 +132,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     metrics,
     scheduler,
     newSubscriberId,
-    maxPendingEvents: config.maxPendingEvents,
-    maxSubscribers: config.maxSubscribers,
-    subscriberBufferBytes: config.subscriberBufferBytes,
-    slowConsumerTimeoutMs: config.slowConsumerTimeoutMs,
-    keepaliveMs: config.keepaliveMs,
-    checkpointMs: config.checkpointMs,
-    subscribeTimeoutMs: 10_000,
-    sessionIdleMs: config.sessionIdleMs,
-    maxActiveSessions: config.maxActiveSessions,
+    ...pipelineTuning(config),
     ...('concurrentCommits' in log ? { replicaFeed: log, maxInFlightCommits: log.concurrentCommits } : {}),
   });
   const requestLog = operatorSurface(config, deps, logger, metrics, pipeline, log);
