@@ -3,7 +3,7 @@ import { type GroupOutcome, LogWriteError } from '../persistence/eventLog.js';
 import type { EventInput } from '../protocol/eventInput.js';
 import type { StoredEvent } from '../protocol/eventRecord.js';
 import { GroupCommit, MAY_BE_COMMITTED, type SubmitOutcome } from './groupCommit.js';
-import { silentLogger } from './logger.js';
+import { type Logger, silentLogger } from './logger.js';
 import { ManualScheduler } from './manualScheduler.js';
 
 const input = (n: number): EventInput => ({
@@ -49,13 +49,13 @@ class SlowLog {
   }
 }
 
-function setup(maxPendingEvents = 10, maxPendingBytes?: number) {
+function setup(maxPendingEvents = 10, maxPendingBytes?: number, logger: Logger = silentLogger) {
   const scheduler = new ManualScheduler();
   const log = new SlowLog();
   const committed: number[][] = [];
   const ingress = new GroupCommit({
     log,
-    logger: silentLogger,
+    logger,
     scheduler,
     maxPendingEvents,
     ...(maxPendingBytes === undefined ? {} : { maxPendingBytes }),
@@ -130,6 +130,25 @@ describe('GroupCommit', () => {
       { ok: false, retryable: true, message: 'storage unavailable; not committed, retry' },
     ]);
     expect(committed).toEqual([]);
+  });
+
+  it('logs a run of commits failing alike once, and how many there were once one succeeds', async () => {
+    const lines: string[] = [];
+    const line = (level: string) => (_: object, msg?: string) => lines.push(`${level} ${msg}`);
+    const logger = { info: line('info'), warn: line('warn'), error: line('error') };
+    const { scheduler, log, submit } = setup(10, undefined, logger);
+    log.fail = new LogWriteError('the JetStream cluster did not acknowledge the event (status 503)');
+    for (let i = 0; i < 3; i++) {
+      submit(1);
+      scheduler.runImmediates();
+      await log.complete();
+    }
+    expect(lines).toEqual(['error group commit failed']);
+    log.fail = null;
+    submit(1);
+    scheduler.runImmediates();
+    await log.complete();
+    expect(lines).toEqual(['error group commit failed', 'warn group commit failed again the same way']);
   });
 
   it('says the events may be in the log when the write failed after the stream may have stored them', async () => {

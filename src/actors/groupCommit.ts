@@ -1,6 +1,7 @@
 import { type EventLog, type GroupOutcome, LogWriteError } from '../persistence/eventLog.js';
 import type { EventInput } from '../protocol/eventInput.js';
 import type { StoredEvent } from '../protocol/eventRecord.js';
+import { FailureLines } from './failureLines.js';
 import type { Logger } from './logger.js';
 import type { CommitEnd, PipelineMetrics } from './pipelineMetrics.js';
 import type { Scheduler } from './scheduler.js';
@@ -72,12 +73,14 @@ export class GroupCommit {
   private readonly running = new Set<Promise<void>>();
   private readonly maxInFlight: number;
   private closed = false;
+  private readonly failures: FailureLines;
   /** Group commits that reached the log. */
   commits = 0;
 
   constructor(private readonly options: GroupCommitOptions) {
     this.maxInFlight = Math.max(1, options.maxInFlight ?? 1);
     this.maxPendingBytes = options.maxPendingBytes ?? Number.POSITIVE_INFINITY;
+    this.failures = new FailureLines(options.logger, 'group commit failed');
   }
 
   /** Events accepted and not yet committed (the old service's router queue). */
@@ -111,6 +114,7 @@ export class GroupCommit {
       this.flush();
       await Promise.race(this.running);
     }
+    this.failures.ended();
   }
 
   private schedule(): void {
@@ -154,8 +158,7 @@ export class GroupCommit {
     } catch (error) {
       this.next();
       // Hint: a refusal was told once where it was decided (and /readiness names it); a line per commit adds nothing.
-      if (!(error instanceof LogWriteError && error.refusal))
-        this.options.logger.error({ err: error }, 'group commit failed');
+      if (!(error instanceof LogWriteError && error.refusal)) this.failures.failed(error);
       if (ended !== undefined) this.safeCall(ended, null);
       const message = !(error instanceof LogWriteError)
         ? 'internal error; not committed, retry'
@@ -168,6 +171,7 @@ export class GroupCommit {
       return;
     }
     this.next();
+    this.failures.ended();
     this.commits++;
     if (ended !== undefined) this.safeCall(ended, outcomes);
     let appended: StoredEvent[] = [];
