@@ -12,11 +12,14 @@ describe('AckBacklogTotal', () => {
     const [a, b] = [new Holder(), new Holder()];
     total.opened(a);
     total.opened(b);
-    total.measure(a, () => (a.backlogBytes += 60));
-    total.measure(b, () => (b.backlogBytes += 40));
+    a.backlogBytes += 60;
+    total.changed(a, 0);
+    b.backlogBytes += 40;
+    total.changed(b, 0);
     expect(total.bytes).toBe(100);
     expect(total.overBound()).toBeNull();
-    total.measure(b, () => (b.backlogBytes += 30));
+    b.backlogBytes += 30;
+    total.changed(b, 40);
     expect(total.overBound()).toBe(b);
     total.closed(b);
     expect([total.bytes, total.overBound()]).toEqual([60, null]);
@@ -42,8 +45,11 @@ describe('AckBacklogTotal', () => {
           } else if (kind === 'close') {
             open.delete(holder);
             total.closed(holder);
-          } else if (kind === 'fill') total.measure(holder, () => (holder.backlogBytes += bytes));
-          else total.measure(holder, () => (holder.backlogBytes -= Math.min(bytes, holder.backlogBytes)));
+          } else {
+            const before = holder.backlogBytes;
+            holder.backlogBytes += kind === 'fill' ? bytes : -Math.min(bytes, before);
+            total.changed(holder, before);
+          }
         }
         const sum = [...open].reduce((acc, h) => acc + h.backlogBytes, 0);
         expect(total.bytes).toBe(sum);

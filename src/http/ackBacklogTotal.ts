@@ -8,8 +8,8 @@ export interface BacklogHolder {
  * is bounded alone (MAX_ACK_BACKLOG_BYTES), but 45 producers that stopped reading, from three addresses, held 4 GB of
  * acks and the server died of V8's heap limit; past the total, the producer holding the most is closed.
  *
- * Callers report each change of a holder's backlog through `measure`, so the sum is kept without a scan; finding the
- * largest holder scans, but only once the total is past its bound.
+ * Callers report each change of a holder's backlog through `changed` (its backlog before a fill or a flush; no closure
+ * per ack), so the sum is kept without a scan; finding the largest holder scans, but only past the bound.
  */
 export class AckBacklogTotal<H extends BacklogHolder> {
   private readonly holders = new Set<H>();
@@ -26,12 +26,9 @@ export class AckBacklogTotal<H extends BacklogHolder> {
     this.holders.add(holder);
   }
 
-  /** Run `change` (a fill or a flush of the holder's acks) and count what it did to the backlog. */
-  measure<T>(holder: H, change: () => T): T {
-    const before = holder.backlogBytes;
-    const result = change();
+  /** The holder's backlog was `before` until a fill or a flush just now: count the difference. */
+  changed(holder: H, before: number): void {
     if (this.holders.has(holder)) this.sum += holder.backlogBytes - before;
-    return result;
   }
 
   /** The holder is closed: what it still holds no longer counts, and later fills (commits in flight) neither. */

@@ -69,7 +69,9 @@ class AckFlusher {
 
   /** Set the reply of message `seq`, counted in the total, and flush it with the others of this turn. */
   fill(ws: WebSocket<Connection>, data: Connection, seq: number, text: string, offset: number): void {
-    this.total.measure(data.acks, () => data.acks.fill(seq, text, offset));
+    const before = data.acks.backlogBytes;
+    data.acks.fill(seq, text, offset);
+    this.total.changed(data.acks, before);
     if (this.pending.size === 0) queueMicrotask(this.flushPending);
     this.pending.set(ws, data);
   }
@@ -83,7 +85,9 @@ class AckFlusher {
       cork: (fn) => ws.cork(fn),
       send: (text) => ws.send(text, false, false),
     };
-    const result = this.total.measure(data.acks, () => data.acks.flush(sink, ACK_HIGH_WATER_BYTES));
+    const before = data.acks.backlogBytes;
+    const result = data.acks.flush(sink, ACK_HIGH_WATER_BYTES);
+    this.total.changed(data.acks, before);
     if (result === 'dropped') {
       // Hint: the flush never sends past ACK_HIGH_WATER_BYTES, far below maxBackpressure; a drop is a bug. Tell the producer.
       logger.error({ ip: data.ip, buffered: ws.getBufferedAmount() }, 'uWS dropped an ack; closing the producer');
