@@ -50,9 +50,9 @@ export interface GroupCommitOptions {
 /**
  * The ingress: producers' batches wait here for the next group commit (one log transaction for all of them),
  * bounded by MAX_PENDING_EVENTS and MAX_PENDING_BYTES (the queued events and their payloads; each commit in flight
- * holds at most what was queued). By default
- * commits run one at a time, so their records leave in offset order; with `maxInFlight` > 1 up to that many run at
- * once. Either way a batch is acked only after the log reported its own commit.
+ * holds at most what was queued). By default commits run one at a time, so their records leave in offset order; with
+ * `maxInFlight` > 1 up to that many run at once. Either way a batch is acked only after the log reported its own
+ * commit.
  */
 /**
  * The retryable answer when a write failed after the stream may have stored some events. Hint: "not committed"
