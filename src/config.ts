@@ -32,6 +32,8 @@ export interface Config {
   readonly maxPayloadKeys: number;
   readonly maxPayloadBytes: number;
   readonly maxBodyBytes: number;
+  /** Request body bytes received and not yet answered, all POSTs together (503 past it). */
+  readonly maxBodyBufferBytes: number;
   readonly logLevel: string;
   /** One info line per HTTP request and WebSocket open/close (LOG_REQUESTS). */
   readonly logRequests: boolean;
@@ -176,6 +178,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxPayloadKeys: integer(env, 'MAX_PAYLOAD_KEYS', 1),
     maxPayloadBytes,
     maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 1024),
+    maxBodyBufferBytes: integer(env, 'MAX_BODY_BUFFER_BYTES', 1024),
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, PYTHON_LOG_LEVELS),
     logRequests: bool(env, 'LOG_REQUESTS'),
     metricsPublic: bool(env, 'METRICS_PUBLIC'),

@@ -84,6 +84,13 @@ export const SETTINGS: readonly Setting[] = [
   { name: 'MAX_PAYLOAD_BYTES', fallback: '65536', meaning: 'Max serialized payload size' },
   { name: 'MAX_BODY_BYTES', fallback: '10485760', meaning: 'REST request body limit (413 above it)' },
   {
+    name: 'MAX_BODY_BUFFER_BYTES',
+    fallback: '268435456',
+    meaning:
+      'Request body bytes received and not yet answered, every `POST /events` together; a body that would pass it ' +
+      'gets a retryable 503 with `Retry-After` (200 bodies stalled one byte short of 10 MiB once held 2.1 GB)',
+  },
+  {
     name: 'MAX_JSON_DEPTH',
     fallback: '32',
     meaning:

@@ -17,6 +17,7 @@ import { QueryPages, SCAN_OFFSETS } from '../protocol/queryPages.js';
 import { ignoredParamsHeader, readQuery, unknownParams } from '../protocol/queryParams.js';
 import { parseRetentionQuery } from '../protocol/retentionQuery.js';
 import { decodeUtf8, wideEncodingHint } from '../protocol/utf8Text.js';
+import { BodyBudget } from './bodyBudget.js';
 import { HttpError } from './httpError.js';
 import { readBody } from './readBody.js';
 import type { Reply } from './reply.js';
@@ -119,6 +120,7 @@ function queryRoute(pipeline: PipelinePort, later: (fn: () => void) => void): Ro
 
 /** POST, GET and DELETE /events and GET /events/{id}. */
 export function eventRoutes(config: Config, pipeline: PipelinePort, later: (fn: () => void) => void): RouteSpec[] {
+  const bodies = new BodyBudget(config.maxBodyBufferBytes);
   return [
     {
       // One object or an all-or-nothing array, acked after the group commit.
@@ -129,7 +131,7 @@ export function eventRoutes(config: Config, pipeline: PipelinePort, later: (fn: 
       handler: (info, reply) => {
         refuseEncoding(info.contentEncoding);
         refuseContentType(info.contentType);
-        readBody(reply, config.maxBodyBytes, (body) => {
+        readBody(reply, config.maxBodyBytes, bodies, (body) => {
           const message = parseBody(body);
           const parsed = publishInputs(message, config, 'body');
           if (!parsed.ok) throw validationError(parsed.issues, 'body', body.byteLength);
