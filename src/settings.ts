@@ -151,8 +151,7 @@ export const SETTINGS: readonly Setting[] = [
     name: 'MAX_PENDING_BYTES',
     fallback: '134217728',
     meaning:
-      'Payload bytes (as JSON) of the events waiting for the next group commit before publishes get a retryable ' +
-      'error: 100,000 events of 64 KB would be 6.4 GB, past what the heap holds',
+      'Payload bytes (as JSON) of the events waiting for the next group commit before publishes get a retryable error',
   },
   {
     name: 'SUBSCRIBER_BUFFER_BYTES',
