@@ -18,9 +18,4 @@ export class BodyBudget {
   give(bytes: number): void {
     this.used -= bytes;
   }
-
-  /** Bytes held now. */
-  get held(): number {
-    return this.used;
-  }
 }

@@ -232,7 +232,7 @@ async function openExisting(
     );
   const limitsNotice = limitsChange(info.config, limits);
   if (limitsNotice !== null) notices.push(limitsNotice);
-  if (info.config.max_age !== limits.max_age || info.config.max_bytes !== limits.max_bytes || window !== null)
+  if (limitsNotice !== null || window !== null)
     await jsm.streams.update(options.stream, { ...limits, ...(window === null ? {} : { duplicate_window: window }) });
   return { epoch: epochOf(info), notices };
 }
