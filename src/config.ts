@@ -34,6 +34,8 @@ export interface Config {
   readonly maxBodyBytes: number;
   /** Request body bytes received and not yet answered, all POSTs together (503 past it). */
   readonly maxBodyBufferBytes: number;
+  /** The same bytes from one client address (429 past it). */
+  readonly maxBodyBufferBytesPerIp: number;
   readonly logLevel: string;
   /** One info line per HTTP request and WebSocket open/close (LOG_REQUESTS). */
   readonly logRequests: boolean;
@@ -158,9 +160,21 @@ export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', '
 /** Python's level names, as the old service's LOG_LEVEL took them. */
 const PYTHON_LOG_LEVELS = { warning: 'warn', critical: 'fatal' } as const;
 
+/**
+ * A bound on body bytes being received, which must hold one body of MAX_BODY_BYTES: under it, such a body would be
+ * refused as retryable every time, and its client would retry forever.
+ */
+function holdsOneBody(env: NodeJS.ProcessEnv, name: string, maxBodyBytes: number): number {
+  const value = integer(env, name, 1024);
+  if (value < maxBodyBytes)
+    throw new ConfigError(`${name} (${value}) must be at least MAX_BODY_BYTES (${maxBodyBytes}): one body must fit`);
+  return value;
+}
+
 /** Read the configuration from an environment map (process.env in production, a literal in tests). */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const maxPayloadBytes = integer(env, 'MAX_PAYLOAD_BYTES', 2);
+  const maxBodyBytes = integer(env, 'MAX_BODY_BYTES', 1024);
   const requireAuth = bool(env, 'REQUIRE_AUTH');
   const apiKey = env.API_KEY ?? fallbackOf('API_KEY');
   const apiKeys = acceptedKeys(env, requireAuth, apiKey);
@@ -177,8 +191,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     apiKeys,
     maxPayloadKeys: integer(env, 'MAX_PAYLOAD_KEYS', 1),
     maxPayloadBytes,
-    maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 1024),
-    maxBodyBufferBytes: integer(env, 'MAX_BODY_BUFFER_BYTES', 1024),
+    maxBodyBytes,
+    maxBodyBufferBytes: holdsOneBody(env, 'MAX_BODY_BUFFER_BYTES', maxBodyBytes),
+    maxBodyBufferBytesPerIp: holdsOneBody(env, 'MAX_BODY_BUFFER_BYTES_PER_IP', maxBodyBytes),
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, PYTHON_LOG_LEVELS),
     logRequests: bool(env, 'LOG_REQUESTS'),
     metricsPublic: bool(env, 'METRICS_PUBLIC'),

@@ -1,3 +1,5 @@
+import { CLUSTER_SETTINGS } from './clusterSettings.js';
+
 /** One environment variable the server reads: its name, the default used when it is unset, and what it means. */
 export interface Setting {
   readonly name: string;
@@ -91,6 +93,13 @@ export const SETTINGS: readonly Setting[] = [
       'gets a retryable 503 with `Retry-After` (200 bodies stalled one byte short of 10 MiB once held 2.1 GB)',
   },
   {
+    name: 'MAX_BODY_BUFFER_BYTES_PER_IP',
+    fallback: '67108864',
+    meaning:
+      'The same bytes from one client address (at least `MAX_BODY_BYTES`); a body that would pass it gets 429 with ' +
+      '`Retry-After`, so one address cannot take the whole `MAX_BODY_BUFFER_BYTES` from the others',
+  },
+  {
     name: 'MAX_JSON_DEPTH',
     fallback: '32',
     meaning:
@@ -131,8 +140,9 @@ export const SETTINGS: readonly Setting[] = [
     name: 'MAX_ACK_BACKLOG_TOTAL_BYTES',
     fallback: '536870912',
     meaning:
-      'Unread `/ws/publish` acks held for all producers together (bytes); past it, the producer holding the most is ' +
-      'closed with 4009 (45 producers that stopped reading, from three addresses, once took the server past its heap)',
+      'Unread `/ws/publish` acks held for all producers together (bytes); past it, the largest producer of the client ' +
+      'address holding the most is closed with 4009 (45 producers that stopped reading, from three addresses, once ' +
+      'took the server past its heap)',
   },
   { name: 'MAX_WS_CONNECTIONS_PER_IP', fallback: '20', meaning: 'Concurrent WebSocket connections per client address' },
   {
@@ -179,65 +189,7 @@ export const SETTINGS: readonly Setting[] = [
     fallback: '10000',
     meaning: 'Session actors kept in memory at most (least recently used are passivated)',
   },
-  {
-    name: 'LOG_BACKEND',
-    fallback: 'sqlite',
-    meaning:
-      "`sqlite`: the embedded log in `DATABASE_PATH`. `jetstream`: cluster mode, the log is a NATS JetStream stream and `DATABASE_PATH` this node's replica of it (see Cluster mode)",
-  },
-  {
-    name: 'NATS_URL',
-    fallback: 'nats://127.0.0.1:4222',
-    meaning:
-      'Comma-separated NATS servers of the JetStream cluster (`LOG_BACKEND=jetstream`), each `[scheme://]host[:port]`; any other entry is a configuration error',
-  },
-  {
-    name: 'NATS_STREAM',
-    fallback: 'EVENTS',
-    meaning:
-      'The stream holding the log; created when missing, unless `DATABASE_PATH` holds records of another stream (exit 2, see `NATS_ALLOW_NEW_STREAM`)',
-  },
-  {
-    name: 'NATS_ALLOW_NEW_STREAM',
-    fallback: 'false',
-    meaning:
-      '`true`: create a missing `NATS_STREAM` even when `DATABASE_PATH` is a replica holding records of another stream, and discard that replica',
-  },
-  {
-    name: 'NATS_REPLICAS',
-    fallback: '3',
-    meaning: 'Copies of the stream when this node creates it (1–5); a commit is acked once a quorum has it',
-  },
-  {
-    name: 'NATS_DUPLICATE_WINDOW_MS',
-    fallback: '600000',
-    meaning:
-      "How long the stream dedupes a re-sent commit message (set on the stream at every start); at least the producers' retry horizon",
-  },
-  {
-    name: 'NATS_PUBLISH_TIMEOUT_MS',
-    fallback: '10000',
-    meaning: 'How long a commit keeps retrying for its PubAck before the publish is answered 503 (retryable)',
-  },
-  {
-    name: 'NATS_MAX_AGE_MS',
-    fallback: '0',
-    meaning:
-      "The stream's `max_age` (0: none; else at least 100 and at least `NATS_DUPLICATE_WINDOW_MS`); older events leave the stream and every replica follows",
-  },
-  {
-    name: 'NATS_MAX_BYTES',
-    fallback: '0',
-    meaning: "The stream's `max_bytes` (0: none); the oldest events leave the stream and every replica follows",
-  },
-  { name: 'NATS_USER', fallback: '', meaning: 'NATS user name (with `NATS_PASSWORD`)' },
-  { name: 'NATS_PASSWORD', fallback: '', meaning: 'NATS password' },
-  { name: 'NATS_TOKEN', fallback: '', meaning: 'NATS token' },
-  {
-    name: 'NATS_CREDS',
-    fallback: '',
-    meaning: 'Path of a NATS `.creds` file (JWT and seed); checked to be readable at start in cluster mode',
-  },
+  ...CLUSTER_SETTINGS,
 ];
 
 const byName = new Map(SETTINGS.map((setting) => [setting.name, setting]));

@@ -26,6 +26,15 @@ function tally(client: WsClient): AckTally {
   return seen;
 }
 
+/** /metrics' refusals and closes at memory bounds, by setting (only those counted). */
+async function boundRefusals(base: string): Promise<Record<string, number>> {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  const counts: Record<string, number> = {};
+  for (const [, setting, count] of text.matchAll(/^pipeline_memory_bound_refusals_total\{setting="(\w+)"\} (\d+)$/gm))
+    counts[setting!] = Number(count);
+  return counts;
+}
+
 describe('/ws/publish acks under backpressure', () => {
   let t: TestServer | null = null;
   const clients: WsClient[] = [];
@@ -94,6 +103,7 @@ describe('/ws/publish acks under backpressure', () => {
     expect(seen.lastOffset).toBe(acked);
     expect(committed).toBeGreaterThan(acked);
     expect(pipeline.log.headOffset()).toBeGreaterThanOrEqual(committed);
+    expect(await boundRefusals(t.base)).toEqual({ MAX_ACK_BACKLOG_BYTES: 1 });
   });
 
   it("closes the producer holding the most once all producers' unread acks pass MAX_ACK_BACKLOG_TOTAL_BYTES", {
@@ -128,5 +138,6 @@ describe('/ws/publish acks under backpressure', () => {
     await waitFor(() => smallSeen.count === 20 || null, 'the small producer to get its acks');
     expect(small.isClosed).toBe(false);
     expect([smallSeen.notOk, smallSeen.inOrder, smallSeen.lastOffset]).toEqual([null, true, 20]);
+    expect(await boundRefusals(t.base)).toEqual({ MAX_ACK_BACKLOG_TOTAL_BYTES: 1 });
   });
 });

@@ -3,11 +3,29 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { eventBody, waitFor } from './support/pipelineRest.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
 
-/** A POST whose body is one small event padded with 300 KB of whitespace: valid JSON, under every payload bound. */
-async function paddedPost(base: string): Promise<Response> {
+/**
+ * A POST whose body is one small event padded with 300 KB of whitespace: valid JSON, under every payload bound. From
+ * `address` when given, as the trusted proxy on loopback says (X-Forwarded-For).
+ */
+async function paddedPost(base: string, address?: string): Promise<Response> {
   const body = JSON.stringify(eventBody()) + ' '.repeat(300_000);
-  return fetch(`${base}/events`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body });
+  const from: Record<string, string> = address === undefined ? {} : { 'X-Forwarded-For': address };
+  return fetch(`${base}/events`, { method: 'POST', headers: { 'Content-Type': 'application/json', ...from }, body });
 }
+
+/** A client that sends 900 KB of a 1 MB body and then nothing (under MAX_BODY_BYTES, so not a 413). */
+async function stalledPost(port: number, address?: string): Promise<Socket> {
+  const socket = connect(port, '127.0.0.1');
+  await new Promise((resolve) => socket.once('connect', resolve));
+  const from = address === undefined ? '' : `X-Forwarded-For: ${address}\r\n`;
+  socket.write(
+    `POST /events HTTP/1.1\r\nHost: x\r\n${from}Content-Type: application/json\r\nContent-Length: 1000000\r\n\r\n`,
+  );
+  socket.write(Buffer.alloc(900_000, 0x20));
+  return socket;
+}
+
+const ONE_MIB = String(1024 * 1024);
 
 // Bodies still being received hold memory until answered; all of them together are bounded, and a refusal says so.
 describe('request bodies being received, all together (MAX_BODY_BUFFER_BYTES)', () => {
@@ -20,15 +38,8 @@ describe('request bodies being received, all together (MAX_BODY_BUFFER_BYTES)', 
   });
 
   it('refuses a body past the budget with a retryable 503 while another stalls, and takes it once that one goes', async () => {
-    t = await startTestServer({ MAX_BODY_BUFFER_BYTES: String(1024 * 1024) });
-    const port = t.server.port;
-    // A client that sends 900 KB of a 2 MB body and then nothing (under MAX_BODY_BYTES, so not a 413).
-    stalled = connect(port, '127.0.0.1');
-    await new Promise((resolve) => stalled!.once('connect', resolve));
-    stalled.write(
-      'POST /events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2000000\r\n\r\n',
-    );
-    stalled.write(Buffer.alloc(900_000, 0x20));
+    t = await startTestServer({ MAX_BODY_BYTES: ONE_MIB, MAX_BODY_BUFFER_BYTES: ONE_MIB });
+    stalled = await stalledPost(t.server.port);
     const base = t.base;
     const refused = await waitFor(async () => {
       const res = await paddedPost(base);
@@ -38,6 +49,8 @@ describe('request bodies being received, all together (MAX_BODY_BUFFER_BYTES)', 
     expect(await refused.json()).toEqual({
       detail: 'the server is receiving too many request bodies at once (MAX_BODY_BUFFER_BYTES: 1048576); retry shortly',
     });
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toMatch(/^pipeline_memory_bound_refusals_total\{setting="MAX_BODY_BUFFER_BYTES"\} [1-9]/m);
     // The stalled client goes away: what its body held is free again.
     stalled.destroy();
     const taken = await waitFor(async () => {
@@ -45,5 +58,30 @@ describe('request bodies being received, all together (MAX_BODY_BUFFER_BYTES)', 
       return res.status === 201 ? res : null;
     }, 'the body taken again');
     expect(((await taken.json()) as { offset: number }).offset).toBeGreaterThan(0);
+  });
+
+  it("refuses one address past its share with a 429 while another address's body is taken, and counts both", async () => {
+    t = await startTestServer({ MAX_BODY_BYTES: ONE_MIB, MAX_BODY_BUFFER_BYTES_PER_IP: ONE_MIB });
+    stalled = await stalledPost(t.server.port, '203.0.113.7');
+    const base = t.base;
+    const refused = await waitFor(async () => {
+      const res = await paddedPost(base, '203.0.113.7');
+      return res.status === 429 ? res : null;
+    }, "the stalled address's next body refused");
+    expect(refused.headers.get('retry-after')).toBe('1');
+    expect(await refused.json()).toEqual({
+      detail:
+        'this address is sending too many request bodies at once (MAX_BODY_BUFFER_BYTES_PER_IP: 1048576); retry shortly',
+    });
+    expect((await paddedPost(base, '203.0.113.8')).status).toBe(201);
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toMatch(/^pipeline_memory_bound_refusals_total\{setting="MAX_BODY_BUFFER_BYTES_PER_IP"\} [1-9]/m);
+    expect(metrics).toMatch(/^pipeline_request_body_bytes 9\d{5}$/m);
+    stalled.destroy();
+    const taken = await waitFor(async () => {
+      const res = await paddedPost(base, '203.0.113.7');
+      return res.status === 201 ? res : null;
+    }, 'the address taken again once its stalled body is gone');
+    expect(taken.status).toBe(201);
   });
 });

@@ -25,12 +25,16 @@ describe('the pending bounds of a real server', () => {
     const { pipeline } = t.server;
     const outcomes: SubmitOutcome[] = [];
     const done = (outcome: SubmitOutcome) => outcomes.push(outcome);
-    expect(pipeline.submit([input(60_000)], done)).toBe(true);
-    expect(pipeline.submit([input(60_000)], done)).toBe(false);
+    expect(pipeline.submit([input(60_000)], done)).toBeNull();
+    expect(pipeline.submit([input(60_000)], done)).toBe('MAX_PENDING_BYTES');
     // Far under MAX_PENDING_EVENTS (100,000): only the bytes refused it.
     expect(pipeline.stats().queue_size).toBe(1);
+    expect(pipeline.stats().queue_bytes).toBe(input(60_000).payloadJson.length);
+    const metrics = await t.server.metrics.scrape();
+    expect(metrics).toContain('pipeline_memory_bound_refusals_total{setting="MAX_PENDING_BYTES"} 1\n');
+    expect(metrics).toContain(`pipeline_pending_payload_bytes ${input(60_000).payloadJson.length}\n`);
     while (outcomes.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
     expect(outcomes.map((o) => o.ok)).toEqual([true]);
-    expect(pipeline.submit([input(60_000)], done)).toBe(true);
+    expect(pipeline.submit([input(60_000)], done)).toBeNull();
   });
 });

@@ -81,6 +81,16 @@ describe('startup', () => {
     expect(() => loadConfig({ PORT: '65536' })).toThrow(/PORT must be an integer from 0 to 65535/);
     expect(loadConfig({ PORT: '65535' }).port).toBe(65_535);
     expect(() => loadConfig({ PORT: '0x50' })).toThrow(/PORT must be an integer/);
+    // A body bound under MAX_BODY_BYTES would refuse such a body as retryable every time.
+    expect(() => loadConfig({ MAX_BODY_BUFFER_BYTES_PER_IP: '1048576' })).toThrow(
+      'MAX_BODY_BUFFER_BYTES_PER_IP (1048576) must be at least MAX_BODY_BYTES (10485760): one body must fit',
+    );
+    expect(() => loadConfig({ MAX_BODY_BYTES: '2000000', MAX_BODY_BUFFER_BYTES: '1999999' })).toThrow(
+      /^MAX_BODY_BUFFER_BYTES \(1999999\) must be at least MAX_BODY_BYTES \(2000000\)/,
+    );
+    expect(
+      loadConfig({ MAX_BODY_BYTES: '1048576', MAX_BODY_BUFFER_BYTES_PER_IP: '1048576' }).maxBodyBufferBytesPerIp,
+    ).toBe(1_048_576);
     expect(() => loadConfig({ LOG_LEVEL: 'verbose' })).toThrow(/LOG_LEVEL must be one of "trace", .*"silent"/);
     expect(loadConfig({ LOG_LEVEL: 'WARN' }).logLevel).toBe('warn');
     expect(() => loadConfig({ REQUIRE_AUTH: 'maybe' })).toThrow(/REQUIRE_AUTH must be true or false/);

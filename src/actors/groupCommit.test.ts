@@ -73,8 +73,8 @@ function setup(maxPendingEvents = 10, maxPendingBytes?: number, logger: Logger =
 describe('GroupCommit', () => {
   it('commits every batch queued in one turn as one group, and acks only after the log completes it', async () => {
     const { scheduler, log, committed, outcomes, submit, ingress } = setup();
-    expect(submit(2)).toBe(true);
-    expect(submit(3)).toBe(true);
+    expect(submit(2)).toBeNull();
+    expect(submit(3)).toBeNull();
     expect(ingress.queued).toBe(5);
     expect(log.calls).toHaveLength(0);
     scheduler.runImmediates();
@@ -89,19 +89,21 @@ describe('GroupCommit', () => {
 
   it('refuses a batch over the bound unless nothing is pending', () => {
     const { submit } = setup(4);
-    expect(submit(6)).toBe(true);
-    expect(submit(1)).toBe(false);
+    expect(submit(6)).toBeNull();
+    expect(submit(1)).toBe('MAX_PENDING_EVENTS');
   });
 
   it('refuses a batch whose payloads pass the byte bound unless nothing is pending, and frees it at the commit', () => {
     // Each input's payload is `{"n":i}`: 7 characters for i < 10.
     const { scheduler, submit, ingress } = setup(1_000, 20);
-    expect(submit(5)).toBe(true);
-    expect(submit(1)).toBe(false);
+    expect(submit(5)).toBeNull();
+    expect(submit(1)).toBe('MAX_PENDING_BYTES');
     expect(ingress.queued).toBe(5);
+    expect(ingress.queuedBytes).toBe(35);
     scheduler.runImmediates();
-    expect(submit(2)).toBe(true);
-    expect(submit(1)).toBe(false);
+    expect(ingress.queuedBytes).toBe(0);
+    expect(submit(2)).toBeNull();
+    expect(submit(1)).toBe('MAX_PENDING_BYTES');
   });
 
   it('runs one commit at a time, so records leave in offset order', async () => {
@@ -168,7 +170,7 @@ describe('GroupCommit', () => {
       if (token === 'b') throw new Error('a producer bug');
       seen.push([token, outcome.ok ? outcome.records[0]!.offset : -1]);
     };
-    for (const token of ['a', 'b', 'c']) expect(ingress.submit([input(0)], done, token)).toBe(true);
+    for (const token of ['a', 'b', 'c']) expect(ingress.submit([input(0)], done, token)).toBeNull();
     scheduler.runImmediates();
     await log.complete();
     expect(seen).toEqual([
@@ -182,7 +184,7 @@ describe('GroupCommit', () => {
     submit(1);
     let closed = false;
     const closing = ingress.close().then(() => (closed = true));
-    expect(submit(1)).toBe(false);
+    expect(submit(1)).toBe('stopping');
     await Promise.resolve();
     expect(closed).toBe(false);
     await log.complete();

@@ -1,6 +1,7 @@
 import { type EventLog, type GroupOutcome, LogWriteError } from '../persistence/eventLog.js';
 import type { EventInput } from '../protocol/eventInput.js';
 import type { StoredEvent } from '../protocol/eventRecord.js';
+import type { SubmitRefusal } from '../protocol/submitRefusal.js';
 import { FailureLines } from './failureLines.js';
 import type { Logger } from './logger.js';
 import type { CommitEnd, PipelineMetrics } from './pipelineMetrics.js';
@@ -88,23 +89,36 @@ export class GroupCommit {
     return this.pendingEvents;
   }
 
-  /** Queue one producer batch; `done(outcome, token)` runs after its commit. False when closed or over the bound. */
-  submit(inputs: readonly EventInput[], done: (outcome: SubmitOutcome) => void): boolean;
-  submit<T>(inputs: readonly EventInput[], done: SubmitDone<T>, token: T): boolean;
-  submit(inputs: readonly EventInput[], done: SubmitDone<unknown>, token?: unknown): boolean {
-    if (this.closed) return false;
+  /** Payload characters (JSON) of the events accepted and not yet committed. */
+  get queuedBytes(): number {
+    return this.pendingBytes;
+  }
+
+  /** Queue one producer batch; `done(outcome, token)` runs after its commit. Null when queued, else why not. */
+  submit(inputs: readonly EventInput[], done: (outcome: SubmitOutcome) => void): SubmitRefusal | null;
+  submit<T>(inputs: readonly EventInput[], done: SubmitDone<T>, token: T): SubmitRefusal | null;
+  submit(inputs: readonly EventInput[], done: SubmitDone<unknown>, token?: unknown): SubmitRefusal | null {
+    if (this.closed) return 'stopping';
     let bytes = 0;
     for (let i = 0; i < inputs.length; i++) bytes += inputs[i]!.payloadJson.length;
     // Hint: a batch over either bound alone is taken when nothing waits, so every batch can be committed.
-    const over =
-      this.pendingEvents + inputs.length > this.options.maxPendingEvents ||
-      this.pendingBytes + bytes > this.maxPendingBytes;
-    if (over && this.pendingEvents > 0) return false;
+    if (this.pendingEvents > 0) {
+      const bound =
+        this.pendingEvents + inputs.length > this.options.maxPendingEvents
+          ? 'MAX_PENDING_EVENTS'
+          : this.pendingBytes + bytes > this.maxPendingBytes
+            ? 'MAX_PENDING_BYTES'
+            : null;
+      if (bound !== null) {
+        this.options.metrics?.refusedAtBound(bound);
+        return bound;
+      }
+    }
     this.pending.push({ inputs, done, token });
     this.pendingEvents += inputs.length;
     this.pendingBytes += bytes;
     this.schedule();
-    return true;
+    return null;
   }
 
   /** Refuse new batches; resolves once everything accepted before is committed and acked. */

@@ -75,9 +75,9 @@ function setup(maxInFlight: number, maxPendingEvents = 10) {
   const submit = (n: number) => {
     const batch = ++batches;
     const inputs = Array.from({ length: n }, (_, i) => input(batch, i));
-    const accepted = ingress.submit(inputs, (o) => outcomes.set(batch, [...(outcomes.get(batch) ?? []), o]));
-    if (accepted) sent.set(batch, inputs);
-    return accepted;
+    const refusal = ingress.submit(inputs, (o) => outcomes.set(batch, [...(outcomes.get(batch) ?? []), o]));
+    if (refusal === null) sent.set(batch, inputs);
+    return refusal;
   };
   return { scheduler, log, committed, ingress, outcomes, sent, submit };
 }
@@ -136,7 +136,7 @@ describe('GroupCommit with several commits in flight', () => {
     submit(1);
     let closed = false;
     const closing = ingress.close().then(() => (closed = true));
-    expect(submit(1)).toBe(false);
+    expect(submit(1)).toBe('stopping');
     await log.answer(1);
     expect(log.open).toHaveLength(2);
     await log.answer(0);
@@ -153,8 +153,8 @@ describe('GroupCommit with several commits in flight', () => {
     scheduler.runImmediates();
     submit(4);
     scheduler.runImmediates();
-    expect(submit(3)).toBe(true);
-    expect(submit(2)).toBe(false);
+    expect(submit(3)).toBeNull();
+    expect(submit(2)).toBe('MAX_PENDING_EVENTS');
     expect(ingress.queued).toBe(3);
   });
 

@@ -127,7 +127,7 @@ describe('the supervisor, through the pipeline port (manual scheduler, fake sock
     pipeline.submit([input('a')], (o) => outcomes.push(o));
     const done = pipeline.shutdown();
     expect(pipeline.stopping).toBe(true);
-    expect(pipeline.submit([input('a')], () => undefined)).toBe(false);
+    expect(pipeline.submit([input('a')], () => undefined)).toBe('stopping');
     expect(pipeline.openSubscriber(new FakeSocket())).toBeNull();
     scheduler.runImmediates();
     await done;

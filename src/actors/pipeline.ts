@@ -4,6 +4,7 @@ import type { EventInput } from '../protocol/eventInput.js';
 import type { EventQuery } from '../protocol/eventQuery.js';
 import type { StoredEvent } from '../protocol/eventRecord.js';
 import type { ServerMessage } from '../protocol/serverMessages.js';
+import type { SubmitRefusal } from '../protocol/submitRefusal.js';
 import { CommitRouter } from './commitRouter.js';
 import { GroupCommit, type SubmitDone, type SubmitOutcome } from './groupCommit.js';
 import { type PipelineOptions, SupervisorUnavailableError } from './pipelineOptions.js';
@@ -99,9 +100,9 @@ export class Pipeline implements PipelinePort {
     return !this.supervisor.getSnapshot().matches('running');
   }
 
-  submit(inputs: readonly EventInput[], done: (outcome: SubmitOutcome) => void): boolean;
-  submit<T>(inputs: readonly EventInput[], done: SubmitDone<T>, token: T): boolean;
-  submit(inputs: readonly EventInput[], done: SubmitDone<unknown>, token?: unknown): boolean {
+  submit(inputs: readonly EventInput[], done: (outcome: SubmitOutcome) => void): SubmitRefusal | null;
+  submit<T>(inputs: readonly EventInput[], done: SubmitDone<T>, token: T): SubmitRefusal | null;
+  submit(inputs: readonly EventInput[], done: SubmitDone<unknown>, token?: unknown): SubmitRefusal | null {
     return this.parts.ingress.submit(inputs, done, token);
   }
 
@@ -177,6 +178,7 @@ export class Pipeline implements PipelinePort {
       events_routed: counters.routed,
       group_commits: ingress.commits,
       queue_size: ingress.queued,
+      queue_bytes: ingress.queuedBytes,
     };
   }
 

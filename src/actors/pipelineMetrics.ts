@@ -10,4 +10,6 @@ export type CommitEnd = (outcomes: readonly GroupOutcome[] | null) => void;
 export interface PipelineMetrics {
   /** A group commit of `events` events goes to the log; the returned function runs once when it ends. */
   commitStarted(events: number): CommitEnd;
+  /** A batch was refused at a pending bound (rare: only then). */
+  refusedAtBound(setting: 'MAX_PENDING_EVENTS' | 'MAX_PENDING_BYTES'): void;
 }

@@ -3,6 +3,7 @@ import type { EventInput } from '../protocol/eventInput.js';
 import type { EventQuery } from '../protocol/eventQuery.js';
 import type { StoredEvent } from '../protocol/eventRecord.js';
 import type { ServerMessage } from '../protocol/serverMessages.js';
+import type { SubmitRefusal } from '../protocol/submitRefusal.js';
 import type { SubmitDone, SubmitOutcome } from './groupCommit.js';
 import type { SessionView } from './sessionView.js';
 import type { SubscriberSocket } from './subscriber.js';
@@ -30,6 +31,8 @@ export interface RouterStats {
   group_commits: number;
   /** Events accepted and not yet committed (the old service's router queue). */
   queue_size: number;
+  /** Their payloads' bytes as JSON, against MAX_PENDING_BYTES. */
+  queue_bytes: number;
 }
 
 /** The log's readiness as /readiness reports it. */
@@ -49,10 +52,10 @@ export interface PipelinePort {
   readonly stopping: boolean;
   /**
    * Queue one producer batch for the next group commit; `done` runs after the commit (with `token`, when given, so a
-   * caller needs no closure per batch). False when refused.
+   * caller needs no closure per batch). Null when queued, else why it was refused.
    */
-  submit(inputs: readonly EventInput[], done: (outcome: SubmitOutcome) => void): boolean;
-  submit<T>(inputs: readonly EventInput[], done: SubmitDone<T>, token: T): boolean;
+  submit(inputs: readonly EventInput[], done: (outcome: SubmitOutcome) => void): SubmitRefusal | null;
+  submit<T>(inputs: readonly EventInput[], done: SubmitDone<T>, token: T): SubmitRefusal | null;
   /** A /ws/publish connection opened or closed (for /stats). */
   publisherOpened(): void;
   publisherClosed(): void;

@@ -46,7 +46,7 @@ export function startTestPipeline(
   const publish = async (...batches: EventInput[][]): Promise<SubmitOutcome[]> => {
     const outcomes: SubmitOutcome[] = [];
     for (const batch of batches)
-      if (!pipeline.submit(batch, (o) => outcomes.push(o))) throw new Error('the pipeline refused a batch');
+      if (pipeline.submit(batch, (o) => outcomes.push(o)) !== null) throw new Error('the pipeline refused a batch');
     scheduler.runImmediates();
     for (let i = 0; i < 10 && outcomes.length < batches.length; i++) await Promise.resolve();
     if (outcomes.length !== batches.length) throw new Error(`${outcomes.length} of ${batches.length} outcomes`);

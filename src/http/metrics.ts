@@ -17,6 +17,18 @@ export type PublishErrorReason =
   | 'unavailable'
   | 'internal';
 
+/** The settings that bound what the server holds in memory for clients, as /metrics labels their refusals. */
+export type MemoryBound =
+  | 'MAX_PENDING_EVENTS'
+  | 'MAX_PENDING_BYTES'
+  | 'MAX_BODY_BUFFER_BYTES'
+  | 'MAX_BODY_BUFFER_BYTES_PER_IP'
+  | 'MAX_ACK_BACKLOG_BYTES'
+  | 'MAX_ACK_BACKLOG_TOTAL_BYTES';
+
+/** What the server holds for clients now, read at scrape time from whoever holds it. */
+type Held = 'bodies' | 'acks';
+
 /**
  * One server's Prometheus registry (never the global one, so several servers in a process do not clash). Counters
  * kept elsewhere are read in `collect` at scrape time; only commits, publish outcomes, connections and refusals are
@@ -35,6 +47,8 @@ export class ServerMetrics implements PipelineMetrics {
   private readonly slowConsumerCloses: Counter;
   private readonly rateLimited: Counter<'limit'>;
   private readonly authFailures: Counter;
+  private readonly boundRefusals: Counter<'setting'>;
+  private readonly held: Record<Held, () => number> = { bodies: () => 0, acks: () => 0 };
   private sources: MetricsSources | null = null;
 
   constructor(private readonly clock: () => number = () => performance.now()) {
@@ -84,7 +98,46 @@ export class ServerMetrics implements PipelineMetrics {
     this.slowConsumerCloses = counter('pipeline_slow_consumer_closes_total', 'Subscribers closed with 4008');
     this.rateLimited = counter('pipeline_rate_limit_refusals_total', '429 refusals, by limit', ['limit']);
     this.authFailures = counter('pipeline_auth_failures_total', 'Requests and upgrades refused for the API key');
+    this.boundRefusals = counter(
+      'pipeline_memory_bound_refusals_total',
+      'Publishes refused (retryable) and producers closed (4009) at a bound on memory held for clients, by setting',
+      ['setting'],
+    );
+    this.heldGauges(registers);
     registerScrapeMetrics(registers, (pick, fallback) => (this.sources === null ? fallback : pick(this.sources)));
+  }
+
+  private heldGauges(registers: Registry[]): void {
+    const held = this.held;
+    const gauge = (name: string, help: string, kind: Held) =>
+      new Gauge({
+        name,
+        help,
+        registers,
+        collect() {
+          this.set(held[kind]());
+        },
+      });
+    gauge(
+      'pipeline_request_body_bytes',
+      'POST /events body bytes received and not yet answered (MAX_BODY_BUFFER_BYTES)',
+      'bodies',
+    );
+    gauge(
+      'pipeline_unread_ack_bytes',
+      "Producers' acks not yet taken by their sockets (MAX_ACK_BACKLOG_TOTAL_BYTES)",
+      'acks',
+    );
+  }
+
+  /** Where a figure of what is held for clients is read at scrape time. */
+  holding(kind: Held, read: () => number): void {
+    this.held[kind] = read;
+  }
+
+  /** A publish was refused, or a producer closed, at the bound `setting` (rare: counted with labels). */
+  refusedAtBound(setting: MemoryBound): void {
+    this.boundRefusals.inc({ setting });
   }
 
   /** Where scrape-time figures come from; set once the pipeline exists. */

@@ -1,17 +1,31 @@
-import type { BodyBudget } from './bodyBudget.js';
+import type { BodyBudget, BodyRefusal } from './bodyBudget.js';
 import { HttpError } from './httpError.js';
 import type { Reply } from './reply.js';
 
+/** The text of a body's refusal at a BodyBudget bound: the bound's setting and value, and that a retry will do. */
+function refusalText(refusal: BodyRefusal, budget: BodyBudget): string {
+  return refusal === 'MAX_BODY_BUFFER_BYTES'
+    ? `the server is receiving too many request bodies at once (MAX_BODY_BUFFER_BYTES: ${budget.limit}); retry shortly`
+    : `this address is sending too many request bodies at once (MAX_BODY_BUFFER_BYTES_PER_IP: ${budget.perAddress}); retry shortly`;
+}
+
 /**
- * Read the whole body, refusing more than `limit` bytes with a 413, and with a retryable 503 a chunk that would pass
- * what every body being received may hold together (`budget`, held until the reply ends: answered or aborted).
- * Every chunk runs inside the reply's boundary.
+ * Read the whole body, refusing more than `limit` bytes with a 413, and a chunk that would pass what the bodies being
+ * received may hold (`budget`, held for `address` until the reply ends: answered or aborted): a retryable 503 for all
+ * of them together, a 429 for this address's share. `refused` is told which bound refused one. Every chunk runs
+ * inside the reply's boundary.
  */
-export function readBody(reply: Reply, limit: number, budget: BodyBudget, onBody: (body: Buffer) => void): void {
+export function readBody(
+  reply: Reply,
+  limit: number,
+  held: { readonly budget: BodyBudget; readonly address: string; readonly refused?: (bound: BodyRefusal) => void },
+  onBody: (body: Buffer) => void,
+): void {
+  const { budget, address } = held;
   const chunks: Buffer[] = [];
   let size = 0;
   let refused = false;
-  reply.whenFinished(() => budget.give(size));
+  reply.whenFinished(() => budget.give(address, size));
   reply.res.onData((chunk, isLast) =>
     reply.run(() => {
       if (refused || reply.finished) return;
@@ -19,13 +33,12 @@ export function readBody(reply: Reply, limit: number, budget: BodyBudget, onBody
         refused = true;
         throw new HttpError(413, `request body exceeds ${limit} bytes`);
       }
-      if (!budget.take(chunk.byteLength)) {
+      const refusal = budget.take(address, chunk.byteLength);
+      if (refusal !== null) {
         refused = true;
-        throw new HttpError(
-          503,
-          `the server is receiving too many request bodies at once (MAX_BODY_BUFFER_BYTES: ${budget.limit}); retry shortly`,
-          { 'Retry-After': '1' },
-        );
+        held.refused?.(refusal);
+        const status = refusal === 'MAX_BODY_BUFFER_BYTES' ? 503 : 429;
+        throw new HttpError(status, refusalText(refusal, budget), { 'Retry-After': '1' });
       }
       size += chunk.byteLength;
       // Hint: uWS reuses the chunk's memory after this callback, so copy it.

@@ -39,7 +39,7 @@ export interface RestDeps {
 export function restRoutes(deps: RestDeps, documents: () => ApiDocuments): RouteSpec[] {
   const { config, pipeline, now } = deps;
   return [
-    ...eventRoutes(config, pipeline, (fn) => deps.scheduler.immediate(fn)),
+    ...eventRoutes(config, pipeline, (fn) => deps.scheduler.immediate(fn), deps.metrics),
     ...adminRoutes(pipeline, now, deps.version),
     ...sessionRoutes(pipeline),
     ...subscriberRoutes(pipeline),

@@ -16,9 +16,11 @@ import { type PublishReply, publishReply } from '../protocol/publishReply.js';
 import { QueryPages, SCAN_OFFSETS } from '../protocol/queryPages.js';
 import { ignoredParamsHeader, readQuery, unknownParams } from '../protocol/queryParams.js';
 import { parseRetentionQuery } from '../protocol/retentionQuery.js';
+import { submitRefusalMessage } from '../protocol/submitRefusal.js';
 import { decodeUtf8, wideEncodingHint } from '../protocol/utf8Text.js';
-import { BodyBudget } from './bodyBudget.js';
+import { BodyBudget, type BodyRefusal } from './bodyBudget.js';
 import { HttpError } from './httpError.js';
+import type { ServerMetrics } from './metrics.js';
 import { readBody } from './readBody.js';
 import type { Reply } from './reply.js';
 import type { RouteSpec } from './restRouter.js';
@@ -119,8 +121,15 @@ function queryRoute(pipeline: PipelinePort, later: (fn: () => void) => void): Ro
 }
 
 /** POST, GET and DELETE /events and GET /events/{id}. */
-export function eventRoutes(config: Config, pipeline: PipelinePort, later: (fn: () => void) => void): RouteSpec[] {
-  const bodies = new BodyBudget(config.maxBodyBufferBytes);
+export function eventRoutes(
+  config: Config,
+  pipeline: PipelinePort,
+  later: (fn: () => void) => void,
+  metrics?: ServerMetrics,
+): RouteSpec[] {
+  const budget = new BodyBudget(config.maxBodyBufferBytes, config.maxBodyBufferBytesPerIp);
+  metrics?.holding('bodies', () => budget.bytes);
+  const refused = (bound: BodyRefusal) => metrics?.refusedAtBound(bound);
   return [
     {
       // One object or an all-or-nothing array, acked after the group commit.
@@ -128,22 +137,20 @@ export function eventRoutes(config: Config, pipeline: PipelinePort, later: (fn: 
       pattern: '/events',
       rate: 'publish',
       auth: true,
-      handler: (info, reply) => {
+      handler: (info, reply, client) => {
         refuseEncoding(info.contentEncoding);
         refuseContentType(info.contentType);
-        readBody(reply, config.maxBodyBytes, bodies, (body) => {
+        readBody(reply, config.maxBodyBytes, { budget, address: client(), refused }, (body) => {
           const message = parseBody(body);
           const parsed = publishInputs(message, config, 'body');
           if (!parsed.ok) throw validationError(parsed.issues, 'body', body.byteLength);
           const isArray = message.isBatch;
           const ignored = ignoredFieldsHeader(message.items);
-          const accepted = pipeline.submit(parsed.value, (outcome) =>
+          const refusal = pipeline.submit(parsed.value, (outcome) =>
             reply.run(() => renderPublish(reply, publishReply(outcome), isArray, ignored)),
           );
-          if (!accepted) {
-            const detail = pipeline.stopping
-              ? 'server shutting down; retry shortly'
-              : 'pipeline is over its pending bound; retry shortly';
+          if (refusal !== null) {
+            const detail = submitRefusalMessage(refusal, config, 'server shutting down; retry shortly');
             throw new HttpError(503, detail, { 'Retry-After': '1' });
           }
         });

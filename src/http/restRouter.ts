@@ -15,7 +15,8 @@ import { loggedPath, type RequestContext, type RequestLog } from './requestLog.j
 export type RateClass = keyof RateLimiters | 'none';
 
 /** A route's body: throw HttpError for a 4xx, or answer through `reply` (now or after a commit). */
-export type Handler = (info: RequestInfo, reply: Reply) => void;
+/** A route's handler; `client()` is the client's address (its rate limits' and log lines'), read on demand. */
+export type Handler = (info: RequestInfo, reply: Reply, client: () => string) => void;
 
 /** One REST route. GET routes answer HEAD too. */
 export interface RouteSpec {
@@ -123,7 +124,12 @@ export class RestRouter {
   }
 
   /** The boundary around one uWS request callback. */
-  private serve(res: HttpResponse, req: HttpRequest, paramCount: number, body: Handler): void {
+  private serve(
+    res: HttpResponse,
+    req: HttpRequest,
+    paramCount: number,
+    body: (info: RequestInfo, reply: Reply) => void,
+  ): void {
     let reply: Reply | null = null;
     try {
       const log = this.deps.requestLog;
@@ -172,7 +178,7 @@ export class RestRouter {
       }
       reply.whenFinished(release);
     }
-    route.handler(info, reply);
+    route.handler(info, reply, () => this.client(reply.res, info).ip);
   }
 
   private otherMethod(info: RequestInfo, reply: Reply, allow: string): void {

@@ -46,6 +46,14 @@ export function registerScrapeMetrics(registers: Registry[], read: Read): void {
     },
   });
   new Gauge({
+    name: 'pipeline_pending_payload_bytes',
+    help: 'Payload bytes (as JSON) of the events waiting for the next group commit (MAX_PENDING_BYTES)',
+    registers,
+    collect() {
+      this.set(read((s) => s.stats().queue_bytes, 0));
+    },
+  });
+  new Gauge({
     name: 'pipeline_head_offset',
     help: 'Offset of the newest event in the log',
     registers,

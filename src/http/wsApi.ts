@@ -76,6 +76,7 @@ export function registerWsApi(app: TemplatedApp, deps: WsDeps, sockets: SocketSe
       limiter: deps.publishLimiter,
       ackBacklogBytes: config.maxAckBacklogBytes,
       ackBacklogTotalBytes: config.maxAckBacklogTotalBytes,
+      metrics: deps.observers?.metrics ?? null,
     },
     opened,
     closed,

@@ -6,6 +6,7 @@ import { errorMessage } from '../protocol/serverMessages.js';
 import { AckBacklogTotal } from './ackBacklogTotal.js';
 import type { AckQueue, AckSink } from './ackQueue.js';
 import { type BudgetedSocket, connectionBudgets } from './messageBudget.js';
+import type { ServerMetrics } from './metrics.js';
 import type { RateLimiter } from './rateLimiter.js';
 import { guarded, handlerFailed } from './wsBoundary.js';
 import { type PublishSlot, readMessage } from './wsPublishMessage.js';
@@ -26,6 +27,8 @@ export interface PublishDeps {
   readonly ackBacklogBytes: number;
   /** MAX_ACK_BACKLOG_TOTAL_BYTES: every producer's unread acks together. */
   readonly ackBacklogTotalBytes: number;
+  /** Counts closes at the ack bounds and reads the unread acks' total (absent: no /metrics). */
+  readonly metrics?: ServerMetrics | null;
   /** The clock (ms) of the invalid-message budget. */
   readonly now?: () => number;
 }
@@ -60,10 +63,11 @@ class AckFlusher {
 
   constructor(readonly deps: PublishDeps) {
     this.total = new AckBacklogTotal(deps.ackBacklogTotalBytes);
+    deps.metrics?.holding('acks', () => this.total.bytes);
   }
 
   opened(ws: WebSocket<Connection>, data: Connection): void {
-    this.total.opened(data.acks);
+    this.total.opened(data.acks, data.ip);
     this.sockets.set(data.acks, ws);
   }
 
@@ -94,11 +98,12 @@ class AckFlusher {
       ws.end(1011, `ack dropped; acked through offset ${data.acks.ackedOffset}`);
     } else if (result === 'blocked' && data.acks.backlogBytes > this.deps.ackBacklogBytes) {
       logger.warn({ ip: data.ip, backlog: data.acks.backlogBytes }, 'producer not reading its acks; closing');
+      this.deps.metrics?.refusedAtBound('MAX_ACK_BACKLOG_BYTES');
       ws.end(CLOSE_ACK_BACKLOG, `ack backlog full${ackedThrough(data)}`);
     } else if (result === 'blocked') this.closeLargest();
   }
 
-  /** Past the total bound, close the producer holding the most unread acks (it is blocked, as every holder is). */
+  /** Past the total bound, close the largest producer of the address holding the most (each holder is blocked). */
   private closeLargest(): void {
     const largest = this.total.overBound();
     const ws = largest === null ? undefined : this.sockets.get(largest);
@@ -106,6 +111,7 @@ class AckFlusher {
     const data = ws.getUserData();
     const fields = { ip: data.ip, backlog: data.acks.backlogBytes, total: this.total.bytes };
     this.deps.logger.warn(fields, "producers' unread acks passed MAX_ACK_BACKLOG_TOTAL_BYTES; closing the largest");
+    this.deps.metrics?.refusedAtBound('MAX_ACK_BACKLOG_TOTAL_BYTES');
     ws.end(CLOSE_ACK_BACKLOG, `ack backlog full (server total)${ackedThrough(data)}`);
   }
 

@@ -14,6 +14,7 @@ import {
 } from '../protocol/publishMessage.js';
 import { withRef, wsPublishAckText } from '../protocol/publishReply.js';
 import { errorMessage, type ServerMessage } from '../protocol/serverMessages.js';
+import { submitRefusalMessage } from '../protocol/submitRefusal.js';
 import { decodeUtf8 } from '../protocol/utf8Text.js';
 import type { PublishDeps } from './wsPublish.js';
 import { NOT_UTF8, tooLarge } from './wsText.js';
@@ -119,10 +120,9 @@ function submit(inputs: EventInput[], isBatch: boolean, ref: unknown, deps: Publ
   const { pipeline } = deps;
   slot.isBatch = isBatch;
   slot.ref = ref;
-  if (!pipeline.submit(inputs, settled, slot)) {
-    const message = pipeline.stopping
-      ? 'server shutting down; retry against the next instance'
-      : 'pipeline is over its pending bound; retry shortly';
+  const refusal = pipeline.submit(inputs, settled, slot);
+  if (refusal !== null) {
+    const message = submitRefusalMessage(refusal, deps.config, 'server shutting down; retry against the next instance');
     slot.reply(rendered(withRef(errorMessage(message, { retryable: true }), ref)), 0);
   }
 }

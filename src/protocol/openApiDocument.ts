@@ -30,7 +30,7 @@ const ERROR_WORDS: Readonly<Record<number, string>> = {
   413: 'Body larger than MAX_BODY_BYTES',
   415: 'A compressed body (`Content-Encoding` other than `identity`; `Accept-Encoding: identity`), or a `Content-Type` that is not JSON',
   422: 'Validation failed: one entry per field at fault',
-  429: 'Per-client rate limit (RATE_LIMIT_*; for GET /events also MAX_HTTP_STREAMS_PER_IP answers under way); `Retry-After` says when to retry',
+  429: 'Per-client limit (RATE_LIMIT_*; for GET /events also MAX_HTTP_STREAMS_PER_IP answers under way, for POST /events MAX_BODY_BUFFER_BYTES_PER_IP bytes of bodies being received); `Retry-After` says when to retry',
   503: 'Over MAX_PENDING_EVENTS, MAX_PENDING_BYTES or MAX_BODY_BUFFER_BYTES, shutting down, or the log refuses writes; `Retry-After: 1`',
 };
 

@@ -44,6 +44,7 @@ const ROUTER_EXAMPLE: v.InferOutput<typeof RouterStatsSchema> = {
   events_routed: 1,
   group_commits: 1,
   queue_size: 0,
+  queue_bytes: 0,
 };
 
 export const STATS_EXAMPLE: v.InferOutput<typeof StatsSchema> = {
@@ -123,5 +124,5 @@ export const ERROR_EXAMPLES: Readonly<Record<number, unknown>> = {
     detail: [{ loc: ['body', 'source'], msg: 'source: field required', type: 'value_error' }],
   },
   429: { detail: 'rate limit exceeded (RATE_LIMIT_PUBLISH: 1000 per minute per client); retry in 3 s' },
-  503: { detail: 'pipeline is over its pending bound; retry shortly' },
+  503: { detail: 'too many events are waiting for a commit (MAX_PENDING_EVENTS: 100000); retry shortly' },
 };

@@ -48,6 +48,7 @@ export const RouterStatsSchema = v.object({
   events_routed: offset,
   group_commits: offset,
   queue_size: offset,
+  queue_bytes: offset,
 });
 export type RouterStatsMatches = Assert<Exactly<v.InferOutput<typeof RouterStatsSchema>, RouterStats>>;
 
