@@ -140,4 +140,52 @@ describe('/ws/publish acks under backpressure', () => {
     expect([smallSeen.notOk, smallSeen.inOrder, smallSeen.lastOffset]).toEqual([null, true, 20]);
     expect(await boundRefusals(t.base)).toEqual({ MAX_ACK_BACKLOG_TOTAL_BYTES: 1 });
   });
+
+  it("past MAX_ACK_BACKLOG_TOTAL_BYTES closes the largest producer of the address holding the most, not another address's larger one", {
+    timeout: 120_000,
+  }, async () => {
+    const bound = 8 * 1024 * 1024;
+    t = await startTestServer({ MAX_ACK_BACKLOG_TOTAL_BYTES: String(bound) });
+    const server = t.server;
+    const open = async (address: string) => {
+      const client = await WsClient.open(`${t!.wsBase}/ws/publish`, { headers: { 'X-Forwarded-For': address } });
+      clients.push(client);
+      client.pause();
+      return client;
+    };
+    const text = JSON.stringify({ ...eventBody(), ref: 'r'.repeat(50_000) });
+    let sent = 0;
+    let honestSent = 0;
+    // Five 50 KB acks, committed, flushed (or queued) and counted before the next step.
+    const fiveMore = async (client: WsClient) => {
+      for (let i = 0; i < 5; i++) client.ws.send(text);
+      sent += 5;
+      if (client === honest) honestSent += 5;
+      await waitFor(() => server.pipeline.log.headOffset() === sent || null, `${sent} events committed`);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    };
+    const unread = async () => Number(/^pipeline_unread_ack_bytes (\d+)$/m.exec(await server.metrics.scrape())![1]);
+    // One honest producer holds between a third and half of the bound (its kernel buffers fill first, so count).
+    const honest = await open('198.51.100.1');
+    const honestSeen = tally(honest);
+    while ((await unread()) < 0.4 * bound) await fiveMore(honest);
+    const honestHolds = await unread();
+    expect(honestHolds).toBeLessThan(0.5 * bound);
+    // Two producers of another address, in turn, each holding less than the honest one, until the total passes.
+    const greedy = [await open('198.51.100.2'), await open('198.51.100.2')];
+    for (let turn = 0; server.pipeline.stats().publishers === 3; turn++) {
+      expect(turn).toBeLessThan(200);
+      await fiveMore(greedy[turn % 2]!);
+    }
+    // The address holding the most (about 0.6 of the bound, in two halves) loses one; the honest producer stays.
+    expect(server.pipeline.stats().publishers).toBe(2);
+    for (const client of [honest, ...greedy]) client.resume();
+    const all = [honest, ...greedy];
+    const first = await Promise.race(all.map((client) => client.closed.then((info) => ({ client, info }))));
+    expect(first.client === honest ? 'the honest producer' : 'a greedy producer').toBe('a greedy producer');
+    expect(first.info.code).toBe(CLOSE_ACK_BACKLOG);
+    expect(first.info.reason).toMatch(/^ack backlog full \(server total\); /);
+    await waitFor(() => honestSeen.count === honestSent || null, 'the honest producer to get every ack');
+    expect([honestSeen.notOk, honestSeen.inOrder, honest.isClosed]).toEqual([null, true, false]);
+  });
 });
