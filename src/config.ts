@@ -64,6 +64,8 @@ export interface Config {
   readonly maxPendingBytes: number;
   /** Socket buffer above which a subscriber stops getting live pushes and catches up from the log. */
   readonly subscriberBufferBytes: number;
+  /** Every subscriber's socket buffer together (the sweep closes the longest stalled past it). */
+  readonly subscriberBufferTotalBytes: number;
   /** A subscriber lagging this long without draining is closed with 4008. */
   readonly slowConsumerTimeoutMs: number;
   readonly keepaliveMs: number;
@@ -211,6 +213,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxPendingEvents: integer(env, 'MAX_PENDING_EVENTS', 1),
     maxPendingBytes: integer(env, 'MAX_PENDING_BYTES', 1),
     subscriberBufferBytes: integer(env, 'SUBSCRIBER_BUFFER_BYTES', 1024),
+    subscriberBufferTotalBytes: integer(env, 'MAX_SUBSCRIBER_BUFFER_TOTAL_BYTES', 1024),
     slowConsumerTimeoutMs: integer(env, 'SLOW_CONSUMER_TIMEOUT_MS', 1),
     keepaliveMs: integer(env, 'KEEPALIVE_MS', 1),
     checkpointMs: integer(env, 'CHECKPOINT_MS', 1),

@@ -169,6 +169,14 @@ export const SETTINGS: readonly Setting[] = [
     meaning: 'Socket buffer above which a subscriber stops getting live pushes and catches up from the log',
   },
   {
+    name: 'MAX_SUBSCRIBER_BUFFER_TOTAL_BYTES',
+    fallback: '536870912',
+    meaning:
+      'Socket buffers of all subscribers together (bytes): each subscriber is held to `SUBSCRIBER_BUFFER_BYTES` or an ' +
+      'equal share of this among the subscribers open, whichever is smaller (never under 16 KiB), and catches up from ' +
+      'the log past it (1,000 firehose subscribers that stopped reading once held 1.9 GB)',
+  },
+  {
     name: 'SLOW_CONSUMER_TIMEOUT_MS',
     fallback: '30000',
     meaning: 'How long a subscriber may stay stuck before it is closed with 4008',

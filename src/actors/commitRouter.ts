@@ -1,5 +1,6 @@
 import type { EventFilter } from '../protocol/eventFilter.js';
 import { recordJson, type StoredEvent } from '../protocol/eventRecord.js';
+import type { BufferBound } from './bufferShare.js';
 import type { SubscriberSocket } from './subscriber.js';
 import { SubscriberIndex } from './subscriberIndex.js';
 import { groupKey, type Route, type TopicGroup } from './topicGroup.js';
@@ -35,9 +36,9 @@ export class CommitRouter implements TopicMembership {
   /** The last offset routed: every subscriber on the live path has been given every match up to it. */
   private routedUpTo = 0;
 
-  /** `bufferBytes`: SUBSCRIBER_BUFFER_BYTES, the bound topic members are held to. */
-  constructor(bufferBytes = 1 << 20) {
-    this.topics = new TopicPublishing(bufferBytes);
+  /** `bound`: the socket bound topic members are held to (SUBSCRIBER_BUFFER_BYTES, or its share; a fixed number in tests). */
+  constructor(bound: BufferBound | number = 1 << 20) {
+    this.topics = new TopicPublishing(typeof bound === 'number' ? { bytes: bound } : bound);
   }
 
   /** Subscribers filed for routing. */

@@ -5,6 +5,7 @@ import type { EventQuery } from '../protocol/eventQuery.js';
 import type { StoredEvent } from '../protocol/eventRecord.js';
 import type { ServerMessage } from '../protocol/serverMessages.js';
 import type { SubmitRefusal } from '../protocol/submitRefusal.js';
+import { BufferShare, subscriberLimits } from './bufferShare.js';
 import { CommitRouter } from './commitRouter.js';
 import { GroupCommit, type SubmitDone, type SubmitOutcome } from './groupCommit.js';
 import { type PipelineOptions, SupervisorUnavailableError } from './pipelineOptions.js';
@@ -49,15 +50,10 @@ export class Pipeline implements PipelinePort {
       committed: options.replicaFeed === undefined ? route : () => undefined,
       ...(options.maxInFlightCommits === undefined ? {} : { maxInFlight: options.maxInFlightCommits }),
     });
-    const limits = {
-      bufferBytes: options.subscriberBufferBytes,
-      replayPage: 1000,
-      replaySliceMs: 20,
-      keepaliveMs: options.keepaliveMs,
-      slowConsumerTimeoutMs: options.slowConsumerTimeoutMs,
-      subscribeTimeoutMs: options.subscribeTimeoutMs,
-    };
-    const router = new CommitRouter(options.subscriberBufferBytes);
+    const total = options.subscriberBufferTotalBytes ?? Number.POSITIVE_INFINITY;
+    const share = new BufferShare(options.subscriberBufferBytes, total);
+    const limits = subscriberLimits(options, share);
+    const router = new CommitRouter(share);
     this.parts = {
       log,
       logger,
@@ -66,6 +62,7 @@ export class Pipeline implements PipelinePort {
       router,
       sessions,
       limits,
+      share,
       maxSubscribers: options.maxSubscribers,
       checkpointMs: options.checkpointMs,
       counters,

@@ -16,6 +16,8 @@ export interface PipelineOptions {
   readonly maxPendingBytes?: number;
   readonly maxSubscribers: number;
   readonly subscriberBufferBytes: number;
+  /** MAX_SUBSCRIBER_BUFFER_TOTAL_BYTES (default no bound). */
+  readonly subscriberBufferTotalBytes?: number;
   readonly slowConsumerTimeoutMs: number;
   readonly keepaliveMs: number;
   readonly checkpointMs: number;

@@ -8,30 +8,10 @@ import { confirmationCommands, messageCommand } from './subscriberCommands.js';
 import { endedSubscribers, SUBSCRIBER_ACTOR_ID } from './subscriberEnds.js';
 import { type SubscriberEvent, subscriberMachine } from './subscriberMachine.js';
 import { sweepDecision, type Tick } from './subscriberSweep.js';
-import type { Answer, SupervisorContext, SupervisorEvent, SupervisorParts } from './supervisorEvent.js';
+import { answer, guarded } from './supervisedWork.js';
+import type { SupervisorContext, SupervisorEvent, SupervisorParts } from './supervisorEvent.js';
 
 export type { Answer, SupervisorContext, SupervisorEvent, SupervisorParts } from './supervisorEvent.js';
-
-/** Run one unit of the supervisor's own work; a throw is logged, never allowed to stop the root. */
-function guarded(parts: SupervisorParts, during: string, fn: () => void): void {
-  try {
-    fn();
-  } catch (error) {
-    parts.logger.error({ err: error, during }, 'supervised work failed; continuing');
-  }
-}
-
-/** Answer a request with what `fn` returns, or the error it throws. */
-function answer<T>(reply: Answer<T>, fn: () => T): void {
-  let value: T;
-  try {
-    value = fn();
-  } catch (error) {
-    reply({ ok: false, error });
-    return;
-  }
-  reply({ ok: true, value });
-}
 
 /**
  * The root actor and router. Subscriber and session actors are its children: it creates and stops them and learns
@@ -87,6 +67,7 @@ export const supervisorMachine = setup({
         const input = { id: event.id, io };
         const ref = createActor(subscriberMachine, { id: SUBSCRIBER_ACTOR_ID, parent: self, input });
         children.set(event.id, { ref, socket: event.socket });
+        parts.share.resize(children.size);
         ref.start();
         parts.logger.info({ subscriber_id: event.id }, 'subscriber connected');
         return true;
@@ -134,6 +115,7 @@ export const supervisorMachine = setup({
       for (const { id, child, error } of endedSubscribers(children, event)) {
         guarded(parts, 'forget subscriber', () => {
           children.delete(id);
+          parts.share.resize(children.size);
           parts.router.forget(id);
           if (child.ref.getSnapshot().status === 'error') {
             // Hint: a replay that met a damaged page says where it stopped, so the reader knows it missed the rest.

@@ -2,6 +2,7 @@ import type { ActorRefFrom } from 'xstate';
 import type { EventLog } from '../persistence/eventLog.js';
 import type { StoredEvent } from '../protocol/eventRecord.js';
 import type { ServerMessage } from '../protocol/serverMessages.js';
+import type { BufferShare } from './bufferShare.js';
 import type { CommitRouter } from './commitRouter.js';
 import type { GroupCommit } from './groupCommit.js';
 import type { Logger } from './logger.js';
@@ -35,6 +36,8 @@ export interface SupervisorParts {
   readonly router: CommitRouter;
   readonly sessions: SessionFolding;
   readonly limits: SubscriberLimits;
+  /** Each subscriber's socket bound, resized as subscribers come and go (MAX_SUBSCRIBER_BUFFER_TOTAL_BYTES). */
+  readonly share: BufferShare;
   readonly maxSubscribers: number;
   readonly checkpointMs: number;
   readonly counters: SupervisorCounters;

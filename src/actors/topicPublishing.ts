@@ -1,4 +1,5 @@
 import type { StoredEvent } from '../protocol/eventRecord.js';
+import type { BufferBound } from './bufferShare.js';
 import type { RouteOptions } from './commitRouter.js';
 import { MAX_BATCH_MESSAGE_BYTES } from './subscriber.js';
 import { batchFrames, type Route, type TopicGroup } from './topicGroup.js';
@@ -11,13 +12,9 @@ import { batchFrames, type Route, type TopicGroup } from './topicGroup.js';
  */
 export class TopicPublishing {
   private delivered = 0;
-  private readonly checkBytes: number;
-  private readonly frameBytes: number;
 
-  constructor(private readonly bufferBytes: number) {
-    this.checkBytes = Math.max(1, Math.floor(bufferBytes / 2));
-    this.frameBytes = Math.min(MAX_BATCH_MESSAGE_BYTES, this.checkBytes);
-  }
+  /** `bound`: read at each publish, as its share moves with the number of subscribers. */
+  constructor(private readonly bound: BufferBound) {}
 
   /** Subscribe a route's socket to its group's topic. */
   subscribe(route: Route): void {
@@ -49,7 +46,8 @@ export class TopicPublishing {
       texts[i] = options.json(matched[i]!);
       bytes += texts[i]!.length;
     }
-    if ((group.bytesSinceCheck ?? 0) + bytes > this.checkBytes) {
+    const checkBytes = Math.max(1, Math.floor(this.bound.bytes / 2));
+    if ((group.bytesSinceCheck ?? 0) + bytes > checkBytes) {
       this.holdBound(group, from, options);
       group.bytesSinceCheck = 0;
     }
@@ -57,7 +55,7 @@ export class TopicPublishing {
     if (group.joined.size === 0 || publisher === undefined) return;
     group.bytesSinceCheck = (group.bytesSinceCheck ?? 0) + bytes;
     group.lastPublished = options.now;
-    const frames = group.batch ? batchFrames(texts, this.frameBytes) : texts;
+    const frames = group.batch ? batchFrames(texts, Math.min(MAX_BATCH_MESSAGE_BYTES, checkBytes)) : texts;
     for (const frame of frames) publisher.publish(group.topic, frame);
     this.delivered += matched.length * group.joined.size;
   }
@@ -72,7 +70,7 @@ export class TopicPublishing {
   /** Members over the bound leave before the next publish; `from` is the first offset they have not been sent. */
   private holdBound(group: TopicGroup, from: number, options: RouteOptions): void {
     for (const route of [...group.joined]) {
-      if ((route.socket?.bufferedAmount() ?? 0) <= this.bufferBytes) continue;
+      if ((route.socket?.bufferedAmount() ?? 0) <= this.bound.bytes) continue;
       options.lagged(route.id, from);
       // Hint: its actor leaves the topic itself; should it not have, it must not get records it will never see.
       this.unsubscribe(route);

@@ -105,6 +105,7 @@ function pipelineTuning(config: Config) {
     maxPendingBytes: config.maxPendingBytes,
     maxSubscribers: config.maxSubscribers,
     subscriberBufferBytes: config.subscriberBufferBytes,
+    subscriberBufferTotalBytes: config.subscriberBufferTotalBytes,
     slowConsumerTimeoutMs: config.slowConsumerTimeoutMs,
     keepaliveMs: config.keepaliveMs,
     checkpointMs: config.checkpointMs,
