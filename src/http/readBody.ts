@@ -12,13 +12,13 @@ function refusalText(refusal: BodyRefusal, budget: BodyBudget): string {
 /**
  * Read the whole body, refusing more than `limit` bytes with a 413, and a chunk that would pass what the bodies being
  * received may hold (`budget`, held for `address` until the reply ends: answered or aborted): a retryable 503 for all
- * of them together, a 429 for this address's share. `refused` is told which bound refused one. Every chunk runs
+ * of them together, a 429 for this address's share. `onRefused` is told which bound refused one. Every chunk runs
  * inside the reply's boundary.
  */
 export function readBody(
   reply: Reply,
   limit: number,
-  held: { readonly budget: BodyBudget; readonly address: string; readonly refused?: (bound: BodyRefusal) => void },
+  held: { readonly budget: BodyBudget; readonly address: string; readonly onRefused?: (bound: BodyRefusal) => void },
   onBody: (body: Buffer) => void,
 ): void {
   const { budget, address } = held;
@@ -36,7 +36,7 @@ export function readBody(
       const refusal = budget.take(address, chunk.byteLength);
       if (refusal !== null) {
         refused = true;
-        held.refused?.(refusal);
+        held.onRefused?.(refusal);
         const status = refusal === 'MAX_BODY_BUFFER_BYTES' ? 503 : 429;
         throw new HttpError(status, refusalText(refusal, budget), { 'Retry-After': '1' });
       }

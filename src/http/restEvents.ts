@@ -129,7 +129,7 @@ export function eventRoutes(
 ): RouteSpec[] {
   const budget = new BodyBudget(config.maxBodyBufferBytes, config.maxBodyBufferBytesPerIp);
   metrics?.holding('bodies', () => budget.bytes);
-  const refused = (bound: BodyRefusal) => metrics?.refusedAtBound(bound);
+  const onRefused = (bound: BodyRefusal) => metrics?.refusedAtBound(bound);
   return [
     {
       // One object or an all-or-nothing array, acked after the group commit.
@@ -140,7 +140,7 @@ export function eventRoutes(
       handler: (info, reply, client) => {
         refuseEncoding(info.contentEncoding);
         refuseContentType(info.contentType);
-        readBody(reply, config.maxBodyBytes, { budget, address: client(), refused }, (body) => {
+        readBody(reply, config.maxBodyBytes, { budget, address: client(), onRefused }, (body) => {
           const message = parseBody(body);
           const parsed = publishInputs(message, config, 'body');
           if (!parsed.ok) throw validationError(parsed.issues, 'body', body.byteLength);
