@@ -91,6 +91,8 @@ describe('GET /metrics', () => {
     );
     expect(modes.reduce((a, b) => a + b)).toBe(1);
     expect(value(m, 'pipeline_subscriber_lag_max_offsets')).toBeGreaterThanOrEqual(0);
+    // One subscriber open: the whole SUBSCRIBER_BUFFER_BYTES, far under its share of the total.
+    expect(value(m, 'pipeline_subscriber_buffer_bytes_each')).toBe(1024 * 1024);
     expect(value(m, 'pipeline_publish_acks_total', { transport: 'ws' })).toBe(1);
     expect(value(m, 'pipeline_publish_errors_total', { transport: 'ws', reason: 'invalid' })).toBe(1);
     expect(value(m, 'pipeline_events_appended_total', { event_type: 'quiz_completed' })).toBe(1);

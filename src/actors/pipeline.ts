@@ -50,8 +50,7 @@ export class Pipeline implements PipelinePort {
       committed: options.replicaFeed === undefined ? route : () => undefined,
       ...(options.maxInFlightCommits === undefined ? {} : { maxInFlight: options.maxInFlightCommits }),
     });
-    const total = options.subscriberBufferTotalBytes ?? Number.POSITIVE_INFINITY;
-    const share = new BufferShare(options.subscriberBufferBytes, total);
+    const share = new BufferShare(options.subscriberBufferBytes, options.subscriberBufferTotalBytes ?? Infinity);
     const limits = subscriberLimits(options, share);
     const router = new CommitRouter(share);
     this.parts = {
@@ -183,6 +182,11 @@ export class Pipeline implements PipelinePort {
     const { children } = this.supervisor.getSnapshot().context;
     const facts = Array.from(children.values(), (child) => subscriberFacts(child.ref.getSnapshot()));
     return listSubscribers(facts, this.options.log.headOffset(), this.parts.counters.routedUpTo, limit);
+  }
+
+  /** For /metrics: each subscriber's socket bound now (SUBSCRIBER_BUFFER_BYTES, or its share of the total). */
+  subscriberBufferShare(): number {
+    return this.parts.share.bytes;
   }
 
   /** For /metrics: session actors passivated since start. */

@@ -9,6 +9,8 @@ export interface MetricsSources {
   /** GET /subscribers' figures: counts by mode, and (limit 1) the most lagging subscriber, so both agree. */
   subscribers(limit: number): SubscriberListing;
   sessionsPassivated(): number;
+  /** Each subscriber's socket bound now: SUBSCRIBER_BUFFER_BYTES, or its share of MAX_SUBSCRIBER_BUFFER_TOTAL_BYTES. */
+  subscriberBufferShare(): number;
   /** Offsets appended but not yet in the derived index (served from memory meanwhile). */
   unindexedCount(): number;
   /** Whether the log is connected and writable (as /readiness reads it). */
@@ -110,6 +112,14 @@ function subscriberMetrics(registers: Registry[], read: Read): void {
       const listing = read((s) => s.subscribers(1), null);
       if (listing === null) return;
       for (const [mode, count] of Object.entries(listing.by_mode)) this.set({ mode }, count);
+    },
+  });
+  new Gauge({
+    name: 'pipeline_subscriber_buffer_bytes_each',
+    help: "Each subscriber's socket buffer bound now: SUBSCRIBER_BUFFER_BYTES, or its share of MAX_SUBSCRIBER_BUFFER_TOTAL_BYTES",
+    registers,
+    collect() {
+      this.set(read((s) => s.subscriberBufferShare(), 0));
     },
   });
   new Gauge({

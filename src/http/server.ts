@@ -86,6 +86,7 @@ function operatorSurface(
     headOffset: () => log.headOffset(),
     subscribers: (limit) => pipeline.subscribers(limit),
     sessionsPassivated: () => pipeline.sessionsPassivated(),
+    subscriberBufferShare: () => pipeline.subscriberBufferShare(),
     unindexedCount: () => log.unindexedCount(),
     health: () => pipeline.health(),
   });
