@@ -96,8 +96,8 @@ export const SETTINGS: readonly Setting[] = [
     name: 'MAX_BODY_BUFFER_BYTES_PER_IP',
     fallback: '67108864',
     meaning:
-      'The same bytes from one client address (at least `MAX_BODY_BYTES`); a body that would pass it gets 429 with ' +
-      '`Retry-After`, so one address cannot take the whole `MAX_BODY_BUFFER_BYTES` from the others',
+      'The same bytes from one client address, for bodies that arrive in pieces (at least `MAX_BODY_BYTES`); a body ' +
+      'that would pass it gets 429 with `Retry-After`, so one address cannot take the whole `MAX_BODY_BUFFER_BYTES`',
   },
   {
     name: 'MAX_JSON_DEPTH',

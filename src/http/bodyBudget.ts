@@ -21,20 +21,24 @@ export class BodyBudget {
     return this.used;
   }
 
-  /** Take `bytes` for `address`: null, or (taking nothing) the bound they would pass, the address's first. */
-  take(address: string, bytes: number): BodyRefusal | null {
-    const held = this.byAddress.get(address) ?? 0;
+  /**
+   * Take `bytes` for `address` (null: charged to the total alone): null, or (taking nothing) the bound they would
+   * pass, the address's first.
+   */
+  take(address: string | null, bytes: number): BodyRefusal | null {
+    const held = address === null ? 0 : (this.byAddress.get(address) ?? 0);
     if (held + bytes > this.perAddress) return 'MAX_BODY_BUFFER_BYTES_PER_IP';
     if (this.used + bytes > this.limit) return 'MAX_BODY_BUFFER_BYTES';
     this.used += bytes;
-    this.byAddress.set(address, held + bytes);
+    if (address !== null) this.byAddress.set(address, held + bytes);
     return null;
   }
 
   /** Give back `bytes` that `address` took (an address's entry goes with its last byte). */
-  give(address: string, bytes: number): void {
+  give(address: string | null, bytes: number): void {
     if (bytes === 0) return;
     this.used -= bytes;
+    if (address === null) return;
     const left = (this.byAddress.get(address) ?? bytes) - bytes;
     if (left > 0) this.byAddress.set(address, left);
     else this.byAddress.delete(address);

@@ -140,7 +140,7 @@ export function eventRoutes(
       handler: (info, reply, client) => {
         refuseEncoding(info.contentEncoding);
         refuseContentType(info.contentType);
-        readBody(reply, config.maxBodyBytes, { budget, address: client(), onRefused }, (body) => {
+        readBody(reply, config.maxBodyBytes, { budget, address: client, onRefused }, (body) => {
           const message = parseBody(body);
           const parsed = publishInputs(message, config, 'body');
           if (!parsed.ok) throw validationError(parsed.issues, 'body', body.byteLength);

@@ -157,10 +157,13 @@ export class RestRouter {
 
   private dispatch(route: RouteSpec, info: RequestInfo, reply: Reply): void {
     const { config, limiters } = this.deps;
+    // Hint: the peer's address is read once, when first needed (uWS's getRemoteAddressAsText costs about 3.7 µs).
+    let address: string | undefined;
+    const client = () => (address ??= this.client(reply.res, info).ip);
     // Hint: the budget first, so guessing keys spends it too (and cannot flood the log with auth failures).
     if (route.rate !== 'none' && this.limits[route.rate] !== null) {
       const limiter = limiters[route.rate];
-      const wait = limiter.take(this.client(reply.res, info).ip);
+      const wait = limiter.take(client());
       if (wait > 0) {
         this.deps.requestLog?.rateLimited(route.rate);
         throw new HttpError(429, limiter.refusal(wait), { 'Retry-After': String(wait) });
@@ -171,14 +174,14 @@ export class RestRouter {
       throw new HttpError(401, 'Invalid or missing API key', { 'WWW-Authenticate': 'ApiKey' });
     }
     if (route.streamed === true) {
-      const release = this.streams.take(this.client(reply.res, info).ip);
+      const release = this.streams.take(client());
       if (release === null) {
         this.deps.requestLog?.rateLimited('http_streams');
         throw new HttpError(429, this.tooManyStreams, { 'Retry-After': '1' });
       }
       reply.whenFinished(release);
     }
-    route.handler(info, reply, () => this.client(reply.res, info).ip);
+    route.handler(info, reply, client);
   }
 
   private otherMethod(info: RequestInfo, reply: Reply, allow: string): void {
