@@ -7,7 +7,7 @@ import { batchFrames, type Route, type TopicGroup } from './topicGroup.js';
 /**
  * Topic membership and publishing. uWS is configured never to drop a message for backpressure (it closes the socket
  * past a hard limit far above the bound instead), so the bound is held here: before a topic has carried half a bound
- * of bytes since its last check, each member's buffer is read, and a member over SUBSCRIBER_BUFFER_BYTES leaves the
+ * of bytes since its last check, each member's buffer is read, and a member over its bound (BufferShare) leaves the
  * topic before the next publish and catches up from the log. A member's buffer so stays below about twice the bound.
  */
 export class TopicPublishing {
