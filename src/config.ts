@@ -64,7 +64,7 @@ export interface Config {
   readonly maxPendingBytes: number;
   /** Socket buffer above which a subscriber stops getting live pushes and catches up from the log. */
   readonly subscriberBufferBytes: number;
-  /** Every subscriber's socket buffer together (the sweep closes the longest stalled past it). */
+  /** Every subscriber's socket buffer together: each is held to an equal share of it when that is smaller. */
   readonly subscriberBufferTotalBytes: number;
   /** A subscriber lagging this long without draining is closed with 4008. */
   readonly slowConsumerTimeoutMs: number;
