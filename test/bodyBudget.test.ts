@@ -41,6 +41,12 @@ function answerOn(socket: Socket): Promise<string> {
 
 const ONE_MIB = String(1024 * 1024);
 
+/** Wait until the server holds `bytes` of bodies being received (its /metrics gauge), so the next body meets them. */
+async function bodyBytesReach(t: TestServer, bytes: number): Promise<void> {
+  const held = async () => Number(/^pipeline_request_body_bytes (\d+)$/m.exec(await t.server.metrics.scrape())?.[1]);
+  await waitFor(async () => (await held()) >= bytes || null, `${bytes} bytes of bodies received`);
+}
+
 // Bodies still being received hold memory until answered; all of them together are bounded, and a refusal says so.
 describe('request bodies being received, all together (MAX_BODY_BUFFER_BYTES)', () => {
   let t: TestServer | null = null;
@@ -55,10 +61,10 @@ describe('request bodies being received, all together (MAX_BODY_BUFFER_BYTES)', 
     t = await startTestServer({ MAX_BODY_BYTES: ONE_MIB, MAX_BODY_BUFFER_BYTES: ONE_MIB });
     stalled = await stalledPost(t.server.port);
     const base = t.base;
-    const refused = await waitFor(async () => {
-      const res = await paddedPost(base);
-      return res.status === 503 ? res : null;
-    }, 'a body refused past the budget');
+    await bodyBytesReach(t, 900_000);
+    // 900 KB held and 300 KB more pass the 1 MiB total.
+    const refused = await paddedPost(base);
+    expect(refused.status).toBe(503);
     expect(refused.headers.get('retry-after')).toBe('1');
     expect(await refused.json()).toEqual({
       detail: 'the server is receiving too many request bodies at once (MAX_BODY_BUFFER_BYTES: 1048576); retry shortly',
@@ -78,6 +84,7 @@ describe('request bodies being received, all together (MAX_BODY_BUFFER_BYTES)', 
     t = await startTestServer({ MAX_BODY_BYTES: ONE_MIB, MAX_BODY_BUFFER_BYTES_PER_IP: ONE_MIB });
     stalled = await stalledPost(t.server.port, '203.0.113.7');
     const base = t.base;
+    await bodyBytesReach(t, 900_000);
     // A second body from that address, also in pieces: 900 KB held and 200 KB more pass its 1 MiB share.
     const second = await partialPost(t.server.port, '203.0.113.7', 500_000, 200_000);
     const refused = await answerOn(second);
