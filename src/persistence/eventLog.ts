@@ -221,11 +221,13 @@ export class LogCorruptError extends Error {
   constructor(
     readonly path: string,
     readonly fromOffset: number | null,
-    options?: ErrorOptions & { readonly what?: string; readonly remedy?: string },
+    /** `found`: what the read found instead of a damaged page (a record altered since it was written). */
+    options?: ErrorOptions & { readonly what?: string; readonly remedy?: string; readonly found?: string },
   ) {
     const what = fromOffset === null ? (options?.what ?? 'a read') : `a read from offset ${fromOffset}`;
     const remedy = options?.remedy ?? RESTORE_BACKUP;
-    super(`the log ${path} is corrupt: ${what} met a damaged page; stop the server and ${remedy}`, options);
+    const found = options?.found ?? 'met a damaged page';
+    super(`the log ${path} is corrupt: ${what} ${found}; stop the server and ${remedy}`, options);
     this.remedy = remedy;
   }
 

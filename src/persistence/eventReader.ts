@@ -4,12 +4,13 @@ import type { EventQuery } from '../protocol/eventQuery.js';
 import { recordJson, type StoredEvent } from '../protocol/eventRecord.js';
 import { idOffset } from '../protocol/offsetIds.js';
 import type { JsonPage, ReplayFrame } from './eventLog.js';
-import { COLUMNS, offsetOfRecordJson, ROW_JSON_SQL, type Row, rowJson, rowJsonDay, toEvent } from './eventRows.js';
+import { COLUMNS, offsetOfRecordJson, ROW_JSON_SQL, type Row, rowJson, rowJsonDay, servedEvent } from './eventRows.js';
 import { filterConditions } from './filterConditions.js';
 import type { IndexCoverage } from './indexCoverage.js';
 import { KeyedReader } from './keyedReader.js';
 import type { LogDamage } from './logDamage.js';
-import { TupleStatements, tupleStatement, ValueStatements, valueStatement } from './sqlRows.js';
+import { ChecksumMismatch, frameMatches, recordChecksum, verifyRecord } from './recordChecksum.js';
+import { TupleStatements, tupleStatement, valueStatement } from './sqlRows.js';
 
 const EMPTY_FRAME = new Uint8Array(0);
 
@@ -28,10 +29,13 @@ export interface LogBounds {
 export class EventReader {
   /** Event-row reads whose SQL depends on the filter. */
   private readonly eventReads: TupleStatements<Row>;
-  /** Replay pages as one JSON string per row (NULL where SQLite cannot format the row; see ROW_JSON_SQL). */
-  private readonly jsonReads: ValueStatements<string | null>;
-  /** Replay pages as one frame: rows, formatted rows, last offset, `[…]` bytes (see readFrameFrom). */
-  private readonly frameReads: TupleStatements<[number, number, number | null, Buffer | null]>;
+  /** Replay pages as one JSON string per row (NULL where SQLite cannot format the row; see ROW_JSON_SQL), and its crc. */
+  private readonly jsonReads: TupleStatements<[string | null, number | null]>;
+  /**
+   * Replay pages as one frame: rows, formatted rows, last offset, `[…]` bytes, and each record's length in bytes and
+   * checksum as JSON arrays (see readFrameFrom).
+   */
+  private readonly frameReads: TupleStatements<[number, number, number | null, Buffer | null, string, string]>;
   private readonly byOffset: Database.Statement<[number], Row>;
   private readonly byProducerId: Database.Statement<[string], number>;
   private readonly firstAtOrAfter: Database.Statement<[number], [number, number]>;
@@ -50,8 +54,8 @@ export class EventReader {
     readonly damage: LogDamage,
   ) {
     this.eventReads = new TupleStatements<Row>(db);
-    this.jsonReads = new ValueStatements<string | null>(db);
-    this.frameReads = new TupleStatements<[number, number, number | null, Buffer | null]>(db);
+    this.jsonReads = new TupleStatements<[string | null, number | null]>(db);
+    this.frameReads = new TupleStatements<[number, number, number | null, Buffer | null, string, string]>(db);
     this.byOffset = tupleStatement(db, `SELECT ${COLUMNS} FROM events WHERE offset = ?`);
     this.byProducerId = valueStatement(db, 'SELECT o FROM producer_ids WHERE k = ?');
     this.firstAtOrAfter = tupleStatement(db, 'SELECT offset, ts FROM events WHERE offset >= ? ORDER BY offset LIMIT 1');
@@ -64,10 +68,11 @@ export class EventReader {
 
   /** The event with this id (producer or generated), or null. */
   getById(id: string): StoredEvent | null {
-    const fetch = (offset: number) => {
-      const row = this.damage.guard(offset, () => this.byOffset.get(offset));
-      return row === undefined || row[1] !== id ? null : toEvent(row);
-    };
+    const fetch = (offset: number) =>
+      this.damage.guard(offset, () => {
+        const row = this.byOffset.get(offset);
+        return row === undefined || row[1] !== id ? null : servedEvent(row);
+      });
     // Hint: the server's ids name their offset (offsetIds), so one read finds them, before any other lookup; the tail
     // and the id index hold only ids that do not, producer_ids the producers'.
     const generated = this.isGeneratedId(id);
@@ -95,8 +100,10 @@ export class EventReader {
       if (this.indexReadable) return hit === undefined ? null : fetch(hit);
     }
     const first = this.bounds.first();
-    const row = this.damage.guard(first, () => this.idInLog.get(id, this.coverage.indexedUpTo));
-    return row === undefined ? null : toEvent(row);
+    return this.damage.guard(first, () => {
+      const row = this.idInLog.get(id, this.coverage.indexedUpTo);
+      return row === undefined ? null : servedEvent(row);
+    });
   }
 
   /** An index read failed: scan the log from now on (the log discards the index at the next open). */
@@ -148,13 +155,17 @@ export class EventReader {
     const where = filterConditions(filter, '', params, null);
     params.push(limit);
     const range = `FROM events WHERE offset BETWEEN ? AND ?${where} ORDER BY offset LIMIT ?`;
-    const records = this.damage.guard(lo, () =>
-      this.jsonReads.get(`SELECT ${ROW_JSON_SQL} ${range}`).all(...this.dayOf(lo), ...params),
-    );
-    if (records.includes(null))
-      return this.damage.guard(lo, () => this.rowJsonPage(`SELECT ${COLUMNS} ${range}`, params));
-    const texts = records as string[];
-    return { records: texts, lastOffset: texts.length > 0 ? offsetOfRecordJson(texts[texts.length - 1]!) : null };
+    return this.damage.guard(lo, () => {
+      const rows = this.jsonReads.get(`SELECT ${ROW_JSON_SQL}, crc ${range}`).all(...this.dayOf(lo), ...params);
+      const texts = new Array<string>(rows.length);
+      for (let i = 0; i < rows.length; i++) {
+        const [json, crc] = rows[i]!;
+        if (json === null) return this.rowJsonPage(`SELECT ${COLUMNS} ${range}`, params);
+        if (crc !== null && recordChecksum(json) !== crc) throw new ChecksumMismatch(offsetOfRecordJson(json));
+        texts[i] = json;
+      }
+      return { records: texts, lastOffset: texts.length > 0 ? offsetOfRecordJson(texts[texts.length - 1]!) : null };
+    });
   }
 
   /**
@@ -171,13 +182,16 @@ export class EventReader {
     const where = filterConditions(filter, '', params, null);
     params.push(limit);
     const sql =
-      `SELECT count(*), count(json), max(offset), CAST('[' || group_concat(json, ',') || ']' AS BLOB) FROM ` +
-      `(SELECT offset, ${ROW_JSON_SQL} AS json FROM events WHERE offset BETWEEN ? AND ?${where} ORDER BY offset LIMIT ?)`;
+      `SELECT count(*), count(json), max(offset), CAST('[' || group_concat(json, ',') || ']' AS BLOB), ` +
+      `json_group_array(octet_length(json)), json_group_array(crc) FROM (SELECT offset, ${ROW_JSON_SQL} AS json, ` +
+      `crc FROM events WHERE offset BETWEEN ? AND ?${where} ORDER BY offset LIMIT ?)`;
     const row = this.damage.guard(lo, () => this.frameReads.get(sql).get(...params));
     if (row === undefined || row[0] !== row[1]) return null;
-    return row[0] === 0
-      ? { frame: EMPTY_FRAME, count: 0, lastOffset: null }
-      : { frame: row[3]!, count: row[0], lastOffset: row[2] };
+    if (row[0] === 0) return { frame: EMPTY_FRAME, count: 0, lastOffset: null };
+    // Hint: a record that does not match its checksum sends the caller to the string path, which names its offset.
+    const lengths = JSON.parse(row[4]) as number[];
+    if (!frameMatches(row[3]!, lengths, JSON.parse(row[5]) as (number | null)[])) return null;
+    return { frame: row[3]!, count: row[0], lastOffset: row[2] };
   }
 
   /** ROW_JSON_SQL's day parameters for a page from `offset`: the day of the first row there. */
@@ -190,7 +204,11 @@ export class EventReader {
   private rowJsonPage(sql: string, params: unknown[]): JsonPage {
     const rows = this.eventReads.get(sql).all(...params);
     const records = new Array<string>(rows.length);
-    for (let i = 0; i < rows.length; i++) records[i] = rowJson(rows[i]!);
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i]!;
+      records[i] = rowJson(row);
+      verifyRecord(records[i]!, row[8], row[0]);
+    }
     return { records, lastOffset: rows.length > 0 ? rows[rows.length - 1]![0] : null };
   }
 
@@ -221,7 +239,11 @@ export class EventReader {
     const where = filterConditions(filter, '', params, null);
     params.push(limit);
     const sql = `SELECT ${COLUMNS} FROM events WHERE offset BETWEEN ? AND ?${where} ORDER BY offset ${order === 'asc' ? 'ASC' : 'DESC'} LIMIT ?`;
-    const rows = this.damage.guard(order === 'asc' ? lo : hi, () => this.eventReads.get(sql).all(...params));
-    return rows.map(toEvent);
+    return this.damage.guard(order === 'asc' ? lo : hi, () =>
+      this.eventReads
+        .get(sql)
+        .all(...params)
+        .map(servedEvent),
+    );
   }
 }

@@ -37,9 +37,9 @@ describe('ROW_JSON_SQL', () => {
   it('is rowJson computed by SQLite for rows dated 1970–9999, and NULL (use rowJson) for any other', () => {
     const db = new Database(':memory:');
     db.exec(
-      'CREATE TABLE events (offset INTEGER PRIMARY KEY, id TEXT NOT NULL, event_type TEXT NOT NULL, source TEXT NOT NULL, session_id TEXT, user_id TEXT, payload TEXT NOT NULL, ts INTEGER NOT NULL)',
+      'CREATE TABLE events (offset INTEGER PRIMARY KEY, id TEXT NOT NULL, event_type TEXT NOT NULL, source TEXT NOT NULL, session_id TEXT, user_id TEXT, payload TEXT NOT NULL, ts INTEGER NOT NULL, crc INTEGER)',
     );
-    const insert = db.prepare('INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+    const insert = db.prepare('INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL)');
     const read = db.prepare(`SELECT ${ROW_JSON_SQL}, ${COLUMNS} FROM events WHERE offset = ?`).raw(true);
     try {
       fc.assert(
@@ -64,7 +64,7 @@ describe('offsetOfRecordJson', () => {
   it('reads back the offset of any record rowJson builds, whatever its id holds', () => {
     fc.assert(
       fc.property(row, (r) => {
-        const stored: Row = [r.offset, r.id, r.event_type, r.source, r.session_id, r.user_id, r.payload, 0];
+        const stored: Row = [r.offset, r.id, r.event_type, r.source, r.session_id, r.user_id, r.payload, 0, null];
         expect(offsetOfRecordJson(rowJson(stored))).toBe(r.offset);
       }),
     );

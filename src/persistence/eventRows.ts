@@ -1,13 +1,20 @@
 import { formatTimestamp, type StoredEvent } from '../protocol/eventRecord.js';
 import type { EventType } from '../protocol/eventTypes.js';
+import { verifyRecord } from './recordChecksum.js';
 
 /** An events row as better-sqlite3 returns it in raw mode, in COLUMNS order (event_type is only ever written from a validated input). */
-export type Row = [number, string, EventType, string, string | null, string | null, string, number];
+export type Row = [number, string, EventType, string, string | null, string | null, string, number, number | null];
 
 /** The events columns, in Row order. */
-export const COLUMNS = 'offset, id, event_type, source, session_id, user_id, payload, ts';
+export const COLUMNS = 'offset, id, event_type, source, session_id, user_id, payload, ts, crc';
 
-/** A raw row as a StoredEvent. */
+/** A raw row as a StoredEvent, to be served: only once it matches its checksum (else a ChecksumMismatch is thrown). */
+export function servedEvent(row: Row): StoredEvent {
+  if (row[8] !== null) verifyRecord(rowJson(row), row[8], row[0]);
+  return toEvent(row);
+}
+
+/** A raw row as a StoredEvent, unchecked (for derived state, such as the index's keys; reads use servedEvent). */
 export function toEvent(row: Row): StoredEvent {
   return {
     offset: row[0],

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import { type EventFilter, matchesFilter } from '../protocol/eventFilter.js';
 import type { StoredEvent } from '../protocol/eventRecord.js';
-import { COLUMNS, type Row, toEvent } from './eventRows.js';
+import { COLUMNS, type Row, servedEvent } from './eventRows.js';
 import { filterConditions } from './filterConditions.js';
 import type { IndexCoverage } from './indexCoverage.js';
 import { lazyStatement, type TupleStatements, tupleStatement } from './sqlRows.js';
@@ -88,7 +88,7 @@ export class KeyedReader {
     for (const offset of this.coverage.tail.offsetsFor(key, value, lo, hi, order)) {
       const row = this.byOffset.get(offset);
       if (row === undefined) continue;
-      const event = toEvent(row);
+      const event = servedEvent(row);
       if (matchesFilter(filter, event)) out.push(event);
       if (out.length >= limit) break;
     }
@@ -133,7 +133,7 @@ export class KeyedReader {
     for (let i = 0; i < overlapping.length && out.length < limit; i += CHUNK_GROUP) {
       params[0] = JSON.stringify(overlapping.slice(i, i + CHUNK_GROUP));
       params[params.length - 1] = limit - out.length;
-      for (const row of statement.all(...params)) out.push(toEvent(row));
+      for (const row of statement.all(...params)) out.push(servedEvent(row));
     }
     return out;
   }

@@ -1,4 +1,5 @@
 import { LogCorruptError, RESTORE_BACKUP } from './eventLog.js';
+import { ChecksumMismatch } from './recordChecksum.js';
 
 /** SQLite's word for a damaged page (SQLITE_CORRUPT and its extended codes, or a page that is not SQLite at all). */
 export function isCorruption(error: unknown): boolean {
@@ -22,16 +23,21 @@ export class LogDamage {
     private readonly remedy = RESTORE_BACKUP,
   ) {}
 
-  /** Run a read of events from `fromOffset` (null: `what` else); a damaged page fails it as a LogCorruptError. */
+  /**
+   * Run a read of events from `fromOffset` (null: `what` else); a damaged page, or a record that does not match its
+   * checksum, fails it as a LogCorruptError.
+   */
   guard<T>(fromOffset: number | null, read: () => T, what?: string): T {
     try {
       return read();
     } catch (error) {
-      if (!isCorruption(error)) throw error;
+      const altered = error instanceof ChecksumMismatch;
+      if (!altered && !isCorruption(error)) throw error;
       const damage = new LogCorruptError(this.path, fromOffset, {
         cause: error,
         remedy: this.remedy,
         ...(what === undefined ? {} : { what }),
+        ...(altered ? { found: `found ${error.message}` } : {}),
       });
       this.mark(damage.message, error);
       throw damage;

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { firstAlteredRecord } from './checksumScan.js';
 import { LogLockedError, LogOpenError, RESTORE_BACKUP } from './eventLog.js';
 import { isCorruption } from './logDamage.js';
 import { acquireLogLock, type LogLock } from './logLock.js';
@@ -34,6 +35,9 @@ function configure(db: Database.Database, durability: Durability | undefined, ex
   db.pragma('cache_size = -65536');
   db.pragma('temp_store = MEMORY');
   db.exec(SCHEMA_SQL);
+  // Hint: a log made before record checksums gains the column; its older rows hold NULL and are served unchecked.
+  const columns = db.pragma('table_info(events)') as { name: string }[];
+  if (!columns.some((column) => column.name === 'crc')) db.exec('ALTER TABLE events ADD COLUMN crc INTEGER');
 }
 
 /**
@@ -109,14 +113,20 @@ export function integrityProblems(db: Database.Database, schema: string): string
 }
 
 /**
- * `INTEGRITY_CHECK=on`: check every page of the log at open, and throw naming the first problems. Hint: the open
- * reads only a few pages, so without it a damaged page in the middle of `events` is found by the first read that
- * meets it, and damage that still parses (an offset out of order) is never found: reads stop short at it.
+ * `INTEGRITY_CHECK=on`: check every page of the log, then every record's checksum, at open, and throw naming the first
+ * problems. Hint: the open reads only a few pages, so without it a damaged page in the middle of `events` is found by
+ * the first read that meets it, and damage that still parses (an offset out of order) is never found: reads stop
+ * short at it. Pages that parse can still hold altered content, which only the checksums find (recordChecksum.ts).
  */
 export function checkIntegrity(db: Database.Database, remedy = RESTORE_BACKUP): void {
   const problems = integrityProblems(db, 'main');
-  if (problems === null) return;
+  const altered = problems === null ? firstAlteredRecord(db) : null;
+  if (problems === null && altered === null) return;
+  const found =
+    problems === null
+      ? `the record at offset ${altered} does not match its checksum`
+      : `PRAGMA integrity_check: ${problems}`;
   throw new Error(
-    `the database file is corrupt (PRAGMA integrity_check: ${problems}); ${remedy}, or start with INTEGRITY_CHECK=off to serve what can still be read`,
+    `the database file is corrupt (${found}); ${remedy}, or start with INTEGRITY_CHECK=off to serve what can still be read`,
   );
 }

@@ -28,7 +28,7 @@ describe('openMeta', () => {
 
   it('never reuses an offset: next is past both the saved next_offset and the newest row, and lastTs never goes back', () => {
     const db = database();
-    const insert = db.prepare("INSERT INTO events VALUES (?, 'id', 'quiz_started', 'lms', NULL, NULL, '{}', ?)");
+    const insert = db.prepare("INSERT INTO events VALUES (?, 'id', 'quiz_started', 'lms', NULL, NULL, '{}', ?, NULL)");
     insert.run(4, 100);
     insert.run(5, 200);
     const { meta } = openMeta(db, () => 'e');

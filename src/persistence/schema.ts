@@ -1,6 +1,6 @@
 /**
  * The log's tables. `events` is a bare INTEGER PRIMARY KEY append (the fast path); `producer_ids` makes producer
- * ids idempotent. Secondary indexes live in a separate index database (see chunkIndexer.ts).
+ * ids idempotent; `crc` is each record's checksum (recordChecksum.ts; NULL in rows written before it). Secondary indexes live in a separate index database (see chunkIndexer.ts).
  */
 export const SCHEMA_SQL = `
 CREATE TABLE IF NOT EXISTS meta (
@@ -15,7 +15,8 @@ CREATE TABLE IF NOT EXISTS events (
   session_id TEXT,
   user_id TEXT,
   payload TEXT NOT NULL,
-  ts INTEGER NOT NULL
+  ts INTEGER NOT NULL,
+  crc INTEGER
 );
 CREATE TABLE IF NOT EXISTS producer_ids (k TEXT PRIMARY KEY, o INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS type_stats (

@@ -2,11 +2,14 @@ import { createRequire } from 'node:module';
 import { type MessagePort, Worker } from 'node:worker_threads';
 import { COLUMNS } from './eventRows.js';
 import { UNPACK_ROWS_SOURCE } from './packedRows.js';
+import { ROW_CHECKSUM_SOURCE } from './recordChecksum.js';
 import { SESSION_SNAPSHOT_UPSERT, SESSION_STATUS_UPSERT, SESSIONS_UPTO } from './sessionStatusStore.js';
 import { TYPE_STATS_UPTO } from './typeStats.js';
 
 /** Values per row in a commit's flat `rows` array: id, event_type, source, session_id, user_id, payload. */
 export const ROW_FIELDS = 6;
+/** Values per events row as inserted (COLUMNS): offset and ts added, and the record's checksum. */
+const ROW_PARAMS = 9;
 /** Rows per multi-row INSERT (as the inline row writer). */
 const INSERT_ROWS = 50;
 /**
@@ -34,6 +37,7 @@ export interface WriterSession {
 // `open`).
 const WORKER_SOURCE = `
 const { parentPort, workerData: w } = require('node:worker_threads');
+const { crc32 } = require('node:zlib');
 const Database = require(w.driver);
 let s = null;
 function open(m) {
@@ -47,13 +51,16 @@ function open(m) {
   const params = [];
   const write = db.transaction((c) => {
     const rows = unpackRows(c.pieces, c.lengths), n = rows.length / ${ROW_FIELDS}, perType = new Map();
+    const iso = new Date(c.ts).toISOString();
     params.length = 0;
     for (let i = 0, r = 0; i < n; i++, r += ${ROW_FIELDS}) {
-      params.push(c.first + i, rows[r], rows[r + 1], rows[r + 2], rows[r + 3], rows[r + 4], rows[r + 5], c.ts);
+      const o = c.first + i;
+      const crc = rowChecksum(o, iso, rows[r], rows[r + 1], rows[r + 2], rows[r + 3], rows[r + 4], rows[r + 5]);
+      params.push(o, rows[r], rows[r + 1], rows[r + 2], rows[r + 3], rows[r + 4], rows[r + 5], c.ts, crc);
       perType.set(rows[r + 1], (perType.get(rows[r + 1]) || 0) + 1);
-      if (params.length === ${INSERT_ROWS * 8}) { many.run(params); params.length = 0; }
+      if (params.length === ${INSERT_ROWS * ROW_PARAMS}) { many.run(params); params.length = 0; }
     }
-    for (let i = 0; i < params.length; i += 8) one.run(params.slice(i, i + 8));
+    for (let i = 0; i < params.length; i += ${ROW_PARAMS}) one.run(params.slice(i, i + ${ROW_PARAMS}));
     for (const i of c.producers) producer.run(rows[i * ${ROW_FIELDS}], c.first + i);
     for (const [type, count] of perType) typeStat.run(type, count, c.ts);
     meta.run('next_offset', String(c.first + n));
@@ -71,6 +78,7 @@ function open(m) {
   return { db, write, statuses, statusLost: false, port: m.port, signal: new Int32Array(m.signal) };
 }
 ${UNPACK_ROWS_SOURCE}
+${ROW_CHECKSUM_SOURCE}
 function reply(m) { s.port.postMessage(m); Atomics.add(s.signal, 0, 1); Atomics.notify(s.signal, 0); }
 parentPort.on('message', (c) => {
   if (c.type === 'open') { s = open(c); return; }
@@ -92,7 +100,7 @@ parentPort.on('message', (c) => {
 const idle: Worker[] = [];
 
 function spawnWorker(): Worker {
-  const values = `(${Array<string>(8).fill('?').join(', ')})`;
+  const values = `(${Array<string>(ROW_PARAMS).fill('?').join(', ')})`;
   const worker = new Worker(WORKER_SOURCE, {
     eval: true,
     workerData: {
