@@ -3,6 +3,7 @@ import { bool, ConfigError, integer, list, oneOf, text } from './envReaders.js';
 import { logBackend } from './natsConfig.js';
 import type { JetStreamOptions } from './persistence/jetstream/jetStreamOptions.js';
 import type { Durability } from './persistence/sqliteEventLog.js';
+import { INTEGRITY_CHECKS, type IntegrityCheck } from './persistence/sqliteEventLogOptions.js';
 import { fallbackOf } from './settings.js';
 
 export { ConfigError };
@@ -22,8 +23,8 @@ export interface Config {
   readonly durability: Durability;
   /** Where commits are written: small inline and large on a writer thread (hybrid), all on it, or all inline (LOG_WRITER). */
   readonly logWriter: 'hybrid' | 'thread' | 'inline';
-  /** Whether the open checks every page of the log and its index first (INTEGRITY_CHECK). */
-  readonly integrityCheck: 'on' | 'off';
+  /** Whether the open checks every page of the log and its index first, and (`full`) every record's checksum. */
+  readonly integrityCheck: IntegrityCheck;
   readonly corsOrigins: readonly string[];
   readonly requireAuth: boolean;
   readonly apiKey: string;
@@ -186,7 +187,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databasePath: text(env, 'DATABASE_PATH'),
     durability: oneOf<Durability>(env, 'DURABILITY', ['normal', 'full']),
     logWriter: oneOf(env, 'LOG_WRITER', ['hybrid', 'thread', 'inline'] as const),
-    integrityCheck: oneOf(env, 'INTEGRITY_CHECK', ['on', 'off'] as const),
+    integrityCheck: oneOf(env, 'INTEGRITY_CHECK', INTEGRITY_CHECKS),
     corsOrigins: corsOrigins(env),
     requireAuth,
     apiKey,

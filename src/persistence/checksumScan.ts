@@ -8,7 +8,7 @@ const PAGE_ROWS = 4096;
 
 /**
  * The offset of the first record of `events` whose JSON does not match its checksum, or null when every checked record
- * matches (`INTEGRITY_CHECK=on`, beside SQLite's check of the pages). Hint: SQLite formats each row as replay does;
+ * matches (`INTEGRITY_CHECK=full`, after SQLite's check of the pages). Hint: SQLite formats each row as replay does;
  * a row it cannot format (a timestamp outside 1970–9999) is formatted here from its values.
  */
 export function firstAlteredRecord(db: Database.Database): number | null {

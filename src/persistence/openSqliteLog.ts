@@ -96,7 +96,8 @@ export function openSqliteLog(options: SqliteEventLogOptions, isOpen: () => bool
   try {
     if (options.busyTimeoutMs !== undefined)
       db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs))}`);
-    if (options.integrityCheck === 'on') checkIntegrity(db, options.remedy);
+    if (options.integrityCheck !== undefined && options.integrityCheck !== 'off')
+      checkIntegrity(db, options.remedy, options.integrityCheck === 'full');
     const tables = openTables(db, options.newEpoch);
     const commitHealth = new CommitHealth(options.now ?? Date.now, () => tables.meta.probeSpace(), options.path);
     probeWritable(tables.meta, commitHealth, notice);
@@ -227,7 +228,7 @@ function openIndex(
     head: tables.head,
     indexChunk: options.indexChunk ?? DEFAULT_INDEX_CHUNK,
     markedInvalid,
-    checked: options.integrityCheck === 'on',
+    checked: options.integrityCheck !== undefined && options.integrityCheck !== 'off',
     remedy: options.remedy,
     walLoss,
     degraded,

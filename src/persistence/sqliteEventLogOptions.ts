@@ -2,6 +2,10 @@ import type { CheckpointResult } from './chunkIndexer.js';
 import type { Durability } from './logFile.js';
 import type { LogLock } from './logLock.js';
 
+/** What the open checks (INTEGRITY_CHECK): nothing, every page, or every page and every record's checksum. */
+export const INTEGRITY_CHECKS = ['on', 'off', 'full'] as const;
+export type IntegrityCheck = (typeof INTEGRITY_CHECKS)[number];
+
 /** Unindexed rows that seal a tail segment and trigger a bulk index build, unless `indexChunk` says otherwise. */
 export const DEFAULT_INDEX_CHUNK = 20_000;
 
@@ -53,8 +57,11 @@ export interface SqliteEventLogOptions {
    * process (a backup, an sqlite3 shell). Tests that provoke that failure shorten it.
    */
   readonly busyTimeoutMs?: number;
-  /** `on`: check every page of the log and its index at open (INTEGRITY_CHECK; see checkIntegrity). Default `off`. */
-  readonly integrityCheck?: 'on' | 'off';
+  /**
+   * `on`: check every page of the log and its index at open; `full`: and every record's checksum (INTEGRITY_CHECK;
+   * see checkIntegrity). Default `off`.
+   */
+  readonly integrityCheck?: IntegrityCheck;
   /** The one-server lock, already held (handed over by closeKeepingLock); taken at open when absent. */
   readonly lock?: LogLock | null;
   /**
