@@ -1,4 +1,5 @@
 import { crc32 } from 'node:zlib';
+import { frameCrc } from './crcCombine.js';
 
 /**
  * Each row of `events` keeps a CRC-32 (`crc`) of the record's contract JSON as UTF-8: the exact bytes every reader is
@@ -26,18 +27,22 @@ export function verifyRecord(json: string, crc: number | null, offset: number): 
 
 /**
  * Whether every record of a replay frame (`[r1,r2,…]` as UTF-8) matches its checksum, given each record's length in
- * bytes and its checksum (null: unchecked), in frame order. Hint: one CRC per record over a view of the frame's own
- * bytes, so the frame is never cut into strings.
+ * bytes and its checksum (null: unchecked), in frame order. Hint: when every record has one, one crc32 over the whole
+ * frame is held against what the checksums combine to (crcCombine.ts); else one crc32 per checked record, over a view
+ * of the frame's bytes. A frame holds at least one record.
  */
 export function frameMatches(frame: Uint8Array, lengths: readonly number[], crcs: readonly (number | null)[]): boolean {
+  let bytes = 1 + lengths.length;
+  for (const length of lengths) bytes += length;
+  if (lengths.length === 0 || lengths.length !== crcs.length || bytes !== frame.length) return false;
+  if (!crcs.includes(null)) return crc32(frame) === frameCrc(lengths, crcs as readonly number[]);
   let at = 1;
   for (let i = 0; i < lengths.length; i++) {
-    const length = lengths[i]!;
     const crc = crcs[i];
-    if (crc !== null && crc !== undefined && crc32(frame.subarray(at, at + length)) !== crc) return false;
-    at += length + 1;
+    if (crc !== null && crc !== undefined && crc32(frame.subarray(at, at + lengths[i]!)) !== crc) return false;
+    at += lengths[i]! + 1;
   }
-  return at === frame.length;
+  return true;
 }
 
 /**
