@@ -6,7 +6,7 @@ import { frameCrc } from './crcCombine.js';
 /** `[r1,r2,…]` of byte records, and each record's length and CRC. */
 function frameOf(records: readonly Uint8Array[]) {
   const parts: Buffer[] = [];
-  records.forEach((record, i) => parts.push(Buffer.from(i === 0 ? '[' : ','), Buffer.from(record)));
+  for (const [i, record] of records.entries()) parts.push(Buffer.from(i === 0 ? '[' : ','), Buffer.from(record));
   parts.push(Buffer.from(']'));
   return {
     frame: Buffer.concat(parts),
