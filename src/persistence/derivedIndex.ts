@@ -30,7 +30,7 @@ export interface DerivedIndexContext {
   readonly indexChunk: number;
   /** The index was marked unreadable by an earlier run. */
   readonly markedInvalid: boolean;
-  /** INTEGRITY_CHECK=on: check the index file's pages and key order before trusting it. */
+  /** INTEGRITY_CHECK on or full: check the index file's pages and key order before trusting it. */
   readonly checked: boolean;
   /** Acknowledged commits the log lost to a damaged WAL frame (see walDamage): the log went backwards. */
   readonly walLoss: string | null;

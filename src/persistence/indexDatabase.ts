@@ -15,7 +15,7 @@ export interface IndexIdentity {
   readonly head: number;
   /** Set when an earlier run found the index unreadable while serving; discard it now. */
   readonly markedInvalid: boolean;
-  /** Check its pages and key order (INTEGRITY_CHECK=on): a damaged index would hide events from keyed reads. */
+  /** Check its pages and key order (INTEGRITY_CHECK on or full): a damaged index would hide events from keyed reads. */
   readonly checked: boolean;
   /** Acknowledged commits the log lost to a damaged WAL frame: it went backwards, like a log its index is ahead of. */
   readonly walLoss: string | null;

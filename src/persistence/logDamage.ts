@@ -11,7 +11,9 @@ export function isCorruption(error: unknown): boolean {
  * Damage to the log found while serving. Without INTEGRITY_CHECK the open reads only a few pages, so a damaged page in
  * the middle of `events` shows itself only when something reads (or a commit writes) it: from then on `/readiness`
  * names the file (`problem`), and every read that meets the damage fails as a LogCorruptError naming the offset it
- * read from, instead of an anonymous internal error (a replay is closed saying where it stopped).
+ * read from, instead of an anonymous internal error (a replay is closed saying where it stopped). A record that does
+ * not match its checksum (altered in a page that still parses, which only INTEGRITY_CHECK=full looks for at open) is
+ * damage the same way.
  */
 export class LogDamage {
   /** Set at the first damaged read or commit; stays until a restart (only restoring a backup repairs the file). */
