@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CapturingLogger } from './support/capturingLogger.js';
-import { alterText } from './support/corruptPage.js';
+import { alterText, eventsLeafOf } from './support/corruptPage.js';
 import { type EventRecord, event, getJson, publish, queryEvents } from './support/httpCall.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
 import { WsClient } from './support/wsClient.js';
@@ -44,7 +44,7 @@ describe('a record altered on disk (a changed byte inside its payload)', () => {
     }
     await t.close();
     const path = join(t.dir, 'events.db');
-    alterText(path, answer(ALTERED), answer(ALTERED).replace('answer', 'answar'));
+    alterText(path, eventsLeafOf(path, ALTERED), answer(ALTERED), answer(ALTERED).replace('answer', 'answar'));
     return path;
   };
 
@@ -94,6 +94,37 @@ describe('a record altered on disk (a changed byte inside its payload)', () => {
         reason: `log corrupt: reading from offset ${offsets.length + 1} failed; restore a backup`,
       });
     }
+  });
+});
+
+describe('a session whose history holds an altered record', () => {
+  let t: TestServer;
+  afterEach(async () => {
+    await t.stop();
+  });
+
+  it('starts, and its view and its events answer 500 naming the record while other sessions are served', async () => {
+    t = await startTestServer();
+    const events = Array.from({ length: 40 }, (_, i) =>
+      event({ session_id: i % 2 === 0 ? 'even' : 'odd', user_id: `u${i}`, payload: { answer: answer(i + 1) } }),
+    );
+    expect((await publish(t.base, events)).status).toBe(201);
+    await t.close();
+    const path = join(t.dir, 'events.db');
+    alterText(path, eventsLeafOf(path, 21), answer(21), answer(21).replace('answer', 'answar'));
+
+    t = await startTestServer({}, {}, t.dir);
+    const altered = new RegExp(
+      `the log ${path} is corrupt: .* found the record at offset 21 does not match its checksum`,
+    );
+    const view = await getJson<{ detail: string }>(t.base, '/sessions/even');
+    expect(view.status).toBe(500);
+    expect(view.body.detail).toMatch(altered);
+    const history = await getJson<{ detail: string }>(t.base, '/events?session_id=even&order=asc');
+    expect(history.status).toBe(500);
+    expect(history.body.detail).toMatch(altered);
+    expect((await getJson<{ event_count: number }>(t.base, '/sessions/odd')).body.event_count).toBe(20);
+    expect((await queryEvents(t.base, { session_id: 'odd', order: 'asc' })).length).toBe(20);
   });
 });
 

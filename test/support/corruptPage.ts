@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import Database from 'better-sqlite3';
 
 /** A leaf page of a table and the rows its cells hold (1-based positions in key order: offsets, for `events`). */
@@ -106,20 +106,15 @@ export function garbleIndexKey(path: string, leaf: EventsLeaf): string {
 }
 
 /**
- * Overwrite the one place `path` holds `text` (as UTF-8) with `altered` of the same length, say a letter inside a
- * payload: the page still parses and SQLite's integrity check passes; only the record's checksum tells.
+ * Overwrite the one place the leaf page holds `text` (as UTF-8) with `altered` of the same length, say a letter inside
+ * a payload: the page still parses and SQLite's integrity check passes; only the record's checksum tells.
  */
-export function alterText(path: string, text: string, altered: string): void {
-  const fd = openSync(path, 'r+');
-  try {
-    const bytes = Buffer.alloc(fstatSync(fd).size);
-    readSync(fd, bytes, 0, bytes.length, 0);
-    const at = bytes.indexOf(text);
-    if (at < 0 || bytes.indexOf(text, at + 1) >= 0) throw new Error(`${path} does not hold ${text} exactly once`);
-    const replacement = Buffer.from(altered);
-    if (replacement.length !== Buffer.byteLength(text)) throw new Error('the altered text must keep its length');
-    writeSync(fd, replacement, 0, replacement.length, at);
-  } finally {
-    closeSync(fd);
-  }
+export function alterText(path: string, leaf: EventsLeaf, text: string, altered: string): void {
+  const page = readAt(path, leaf, 0, leaf.pageSize);
+  const at = page.indexOf(text);
+  if (at < 0 || page.indexOf(text, at + 1) >= 0)
+    throw new Error(`page ${leaf.page} does not hold ${text} exactly once`);
+  const replacement = Buffer.from(altered);
+  if (replacement.length !== Buffer.byteLength(text)) throw new Error('the altered text must keep its length');
+  writeAt(path, leaf, at, replacement);
 }
