@@ -38,7 +38,9 @@ describe('a record altered on disk (a changed byte inside its payload)', () => {
     // Hint: large batches and single events, so both the writer thread and the I/O thread write checksums.
     for (let offset = 1; offset <= EVENTS; ) {
       const size = offset <= ALTERED ? 250 : 1;
-      const batch = Array.from({ length: size }, (_, i) => event({ payload: { answer: answer(offset + i) } }));
+      const batch = Array.from({ length: size }, (_, i) =>
+        event({ id: `p-${offset + i}`, payload: { answer: answer(offset + i) } }),
+      );
       expect((await publish(t.base, size === 1 ? batch[0] : batch)).status).toBe(201);
       offset += size;
     }
@@ -67,6 +69,10 @@ describe('a record altered on disk (a changed byte inside its payload)', () => {
     const single = await getJson<{ detail: string }>(t.base, `/events?order=asc&after_offset=${ALTERED - 1}&limit=1`);
     expect(single.status).toBe(500);
     expect(single.body.detail).toMatch(new RegExp(`^${altered}$`));
+    const byId = await getJson<{ detail: string }>(t.base, `/events/p-${ALTERED}`);
+    expect(byId.status).toBe(500);
+    expect(byId.body.detail).toMatch(new RegExp(`^${altered.replace('(\\d+)', String(ALTERED))}$`));
+    expect((await getJson<EventRecord>(t.base, `/events/p-${ALTERED + 1}`)).body.offset).toBe(ALTERED + 1);
     const page = await getJson<{ detail: string }>(t.base, '/events?order=asc&after_offset=400&limit=200');
     expect(page.body.detail).toMatch(new RegExp(`^${altered.replace('(\\d+)', '401')}$`));
     // Records around it are served as written.
