@@ -7,6 +7,8 @@ export type Row = [number, string, EventType, string, string | null, string | nu
 
 /** The events columns, in Row order. */
 export const COLUMNS = 'offset, id, event_type, source, session_id, user_id, payload, ts, crc';
+/** Values per events row (COLUMNS), as the row writers bind them. */
+export const ROW_PARAMS = 9;
 
 /** A raw row as a StoredEvent, to be served: only once it matches its checksum (else a ChecksumMismatch is thrown). */
 export function servedEvent(row: Row): StoredEvent {

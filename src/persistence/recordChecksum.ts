@@ -12,11 +12,11 @@ export function recordChecksum(json: string | Uint8Array): number {
   return crc32(json);
 }
 
-/** A record whose JSON does not match its stored checksum (offset null: the reader cannot tell which one). */
+/** A record whose JSON does not match its stored checksum. */
 export class ChecksumMismatch extends Error {
   override readonly name = 'ChecksumMismatch';
-  constructor(readonly offset: number | null) {
-    super(`the record at offset ${offset ?? '?'} does not match its checksum`);
+  constructor(readonly offset: number) {
+    super(`the record at offset ${offset} does not match its checksum`);
   }
 }
 
@@ -38,8 +38,8 @@ export function frameMatches(frame: Uint8Array, lengths: readonly number[], crcs
   if (!crcs.includes(null)) return crc32(frame) === frameCrc(lengths, crcs as readonly number[]);
   let at = 1;
   for (let i = 0; i < lengths.length; i++) {
-    const crc = crcs[i];
-    if (crc !== null && crc !== undefined && crc32(frame.subarray(at, at + lengths[i]!)) !== crc) return false;
+    const crc = crcs[i]!;
+    if (crc !== null && crc32(frame.subarray(at, at + lengths[i]!)) !== crc) return false;
     at += lengths[i]! + 1;
   }
   return true;

@@ -1,15 +1,13 @@
 import type Database from 'better-sqlite3';
 import { recordJson, type StoredEvent } from '../protocol/eventRecord.js';
 import type { EventType } from '../protocol/eventTypes.js';
-import { COLUMNS } from './eventRows.js';
+import { COLUMNS, ROW_PARAMS } from './eventRows.js';
 import type { LogMeta } from './logMeta.js';
 import { recordChecksum } from './recordChecksum.js';
 import { TYPE_STATS_UPTO, type TypeStats } from './typeStats.js';
 
 /** Rows per multi-row INSERT: fewer native calls per event (measured ~1.4× over single-row inserts). */
 const INSERT_ROWS = 50;
-/** Bound parameters per events row (COLUMNS). */
-const ROW_PARAMS = 9;
 
 /**
  * Writes one commit's rows inside its transaction: events buffered into multi-row INSERTs, each producer id beside

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { type MessagePort, Worker } from 'node:worker_threads';
-import { COLUMNS } from './eventRows.js';
+import { COLUMNS, ROW_PARAMS } from './eventRows.js';
 import { UNPACK_ROWS_SOURCE } from './packedRows.js';
 import { ROW_CHECKSUM_SOURCE } from './recordChecksum.js';
 import { SESSION_SNAPSHOT_UPSERT, SESSION_STATUS_UPSERT, SESSIONS_UPTO } from './sessionStatusStore.js';
@@ -8,8 +8,6 @@ import { TYPE_STATS_UPTO } from './typeStats.js';
 
 /** Values per row in a commit's flat `rows` array: id, event_type, source, session_id, user_id, payload. */
 export const ROW_FIELDS = 6;
-/** Values per events row as inserted (COLUMNS): offset and ts added, and the record's checksum. */
-const ROW_PARAMS = 9;
 /** Rows per multi-row INSERT (as the inline row writer). */
 const INSERT_ROWS = 50;
 /**
