@@ -117,7 +117,7 @@ export function integrityProblems(db: Database.Database, schema: string): string
  * then every record's checksum. Hint: the open reads only a few pages, so without it a damaged page in the middle of
  * `events` is found by the first read that meets it, and damage that still parses (an offset out of order) is never
  * found: reads stop short at it. Altered content in pages that parse is found by checksums, at every read that serves
- * it; `full` finds it before anyone asks, at the price of formatting every record (about 1.5 s per million here).
+ * it; `full` finds it before anyone asks, at the price of formatting every record (1.6–1.8 s more per million here).
  */
 export function checkIntegrity(db: Database.Database, remedy = RESTORE_BACKUP, records = false): void {
   const problems = integrityProblems(db, 'main');
