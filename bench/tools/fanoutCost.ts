@@ -24,7 +24,7 @@ function sockets() {
     bufferedAmount: () => 0,
     cork: (fn) => fn(),
     end: () => undefined,
-    topics: { subscribe: () => undefined, unsubscribe: () => undefined, publisher },
+    topics: { subscribe: () => undefined, unsubscribe: () => undefined, flush: () => undefined, publisher },
   });
   return { socket, bytes: () => bytes };
 }

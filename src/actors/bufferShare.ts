@@ -12,7 +12,7 @@ export interface BufferBound {
 /**
  * Each subscriber's socket buffer bound: SUBSCRIBER_BUFFER_BYTES, or an equal share of
  * MAX_SUBSCRIBER_BUFFER_TOTAL_BYTES among the subscribers open now when that is smaller (never under MIN_SHARE_BYTES).
- * Why: each socket alone was held to its bound (a topic member to about twice it), but 1,000 firehose subscribers that
+ * Why: each socket alone was held to its bound, but 1,000 firehose subscribers that
  * stopped reading held 1.9 GB of the server's memory until the slow-consumer timeout, and MAX_SUBSCRIBERS allows five
  * times as many. A subscriber over its share catches up from the log, as over SUBSCRIBER_BUFFER_BYTES before.
  */

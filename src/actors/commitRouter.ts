@@ -124,7 +124,7 @@ export class CommitRouter implements TopicMembership {
     for (const group of touched) {
       const matched = group.matched!;
       group.matched = null;
-      if (group.joined.size > 0) this.topics.publish(group, matched, first, options);
+      if (group.joined.size > 0) this.topics.publish(group, matched, options);
       for (const route of group.routes) if (route.joined === null) deliveries.push({ id: route.id, records: matched });
     }
     this.routedUpTo = records[records.length - 1]!.offset;

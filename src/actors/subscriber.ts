@@ -94,24 +94,47 @@ export interface LiveOutcome {
   readonly lagFrom: number | null;
 }
 
-/** Write one commit's matches live; past the socket bound, stop and report where to resume from. */
+/**
+ * Write one commit's matches live, in pieces that fit under the socket bound with what it holds (one record at least
+ * while it is within it); past the bound, stop and report where to resume from. Why: a commit is routed in chunks of
+ * up to 256 KiB of payload (COMMITTED_CHUNK_BYTES), so a socket written whole chunks held its bound plus a chunk.
+ */
 export function writeLive(
   context: SubscriberContext,
   records: readonly StoredEvent[],
   json: (record: StoredEvent) => string,
 ): LiveOutcome | null {
   // Hint: a from_offset beyond the head goes live at once, and replay may have sent part of this commit already.
-  let first = 0;
-  while (first < records.length && records[first]!.offset < context.nextOffset) first++;
-  if (first === records.length) return null;
+  let next = 0;
+  while (next < records.length && records[next]!.offset < context.nextOffset) next++;
+  if (next === records.length) return null;
   const { socket, limits, scheduler } = context.io;
-  if (socket.bufferedAmount() > limits.bufferBytes)
-    return { lastActivity: context.lastActivity, lagFrom: records[first]!.offset };
-  const texts: string[] = new Array<string>(records.length - first);
-  for (let i = first; i < records.length; i++) texts[i - first] = json(records[i]!);
-  writeRecordTexts(context, texts);
-  const lagFrom = socket.bufferedAmount() > limits.bufferBytes ? records[records.length - 1]!.offset + 1 : null;
-  return { lastActivity: scheduler.now(), lagFrom };
+  const texts = new Array<string>(records.length - next);
+  for (let i = next; i < records.length; i++) texts[i - next] = json(records[i]!);
+  let lastActivity = context.lastActivity;
+  for (let at = 0; at < texts.length; ) {
+    const buffered = socket.bufferedAmount();
+    if (buffered > limits.bufferBytes) return { lastActivity, lagFrom: records[next + at]!.offset };
+    const count = textsThatFit(texts, at, limits.bufferBytes - buffered, context.batch);
+    writeRecordTexts(context, count === texts.length ? texts : texts.slice(at, at + count));
+    at += count;
+    lastActivity = scheduler.now();
+  }
+  const over = socket.bufferedAmount() > limits.bufferBytes;
+  return { lastActivity, lagFrom: over ? records[records.length - 1]!.offset + 1 : null };
+}
+
+/** How many of `texts` from `from` on fit in `room` bytes as sent (one at least, when there is one). */
+export function textsThatFit(texts: readonly string[], from: number, room: number, batch: boolean): number {
+  let left = room;
+  let i = from;
+  for (; i < texts.length; i++) {
+    // Hint: in a batch:true frame a record costs one byte more (its `[` or `,`).
+    const size = Buffer.byteLength(texts[i]!, 'utf8') + (batch ? 1 : 0);
+    if (i > from && size > left) break;
+    left -= size;
+  }
+  return i - from;
 }
 
 /** Send a control message (ack, pong, checkpoint, keepalive, error). */

@@ -125,6 +125,34 @@ describe('subscriber actor', () => {
     expect(socket.records().map((r) => r.offset)).toEqual([7, 8, 9, 10]);
   });
 
+  it('writes only what fits under its bound from a commit larger than it, then the rest from the log', () => {
+    const log: StoredEvent[] = [];
+    const { scheduler, socket, actor } = start(log);
+    actor.send({ type: 'subscriber.configure', plan: plan(1, 0) });
+    // A reader that takes nothing: every byte written stays queued.
+    socket.send = (text) => {
+      socket.sent.push(text);
+      socket.buffered += Buffer.byteLength(text, 'utf8');
+    };
+    const commit = Array.from({ length: 40 }, (_, i) => event(i + 1));
+    log.push(...commit);
+    const largest = Math.max(...commit.map((r) => json(r).length));
+    actor.send({ type: 'subscriber.deliver', records: commit, json });
+    // The bound (1,000 bytes) plus the one record that crossed it, not the whole commit (about 4,800 bytes).
+    expect(socket.buffered).toBeLessThanOrEqual(LIMITS.bufferBytes + largest);
+    expect(actor.getSnapshot().value).toBe('lagging');
+    const sent = socket.records().map((r) => r.offset);
+    expect(actor.getSnapshot().context.nextOffset).toBe(sent.length + 1);
+    socket.buffered = 0;
+    actor.send({ type: 'subscriber.drained' });
+    for (let i = 0; i < 20 && actor.getSnapshot().value !== 'live'; i++) {
+      socket.buffered = 0;
+      actor.send({ type: 'subscriber.drained' });
+      scheduler.runImmediates();
+    }
+    expect(socket.records().map((r) => r.offset)).toEqual(commit.map((r) => r.offset));
+  });
+
   it('says so when retention deleted offsets it had not been sent, and goes on at the first remaining one', () => {
     const log = Array.from({ length: 6 }, (_, i) => event(i + 1));
     const { scheduler, socket, actor } = start(log);

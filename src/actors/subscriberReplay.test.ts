@@ -110,4 +110,86 @@ describe('replaySlice with frames built by the log', () => {
     // The frame path ran (the property would hold trivially if every page fell back to strings).
     expect(framesSent).toBeGreaterThan(0);
   });
+
+  it('never holds a reader that falls behind to more than its bound and one record, and still sends every record once', () => {
+    const scheduler = new ManualScheduler();
+    const log = openTestLog(scheduler, cleanups, 'replay-bound-');
+    let blocked = 0;
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(fc.nat({ max: 60 }), fc.nat({ max: 3_000 })), { minLength: 1, maxLength: 120 }),
+        fc.integer({ min: 500, max: 12_000 }),
+        fc.boolean(),
+        fc.array(fc.nat({ max: 20_000 }), { minLength: 1, maxLength: 10 }),
+        (sizes, bufferBytes, batch, drains) => {
+          const first = log.headOffset() + 1;
+          log.appendGroups([sizes.map((size) => input(size))]);
+          const limits: SubscriberLimits = { ...LIMITS, bufferBytes, replayPage: 1_000 };
+          // A reader that takes `drains[i]` bytes between slices: what is sent stays queued until then.
+          const socket = new FrameSocket();
+          const send = (text: string) => {
+            socket.sent.push(text);
+            socket.buffered += Buffer.byteLength(text, 'utf8');
+          };
+          socket.send = send;
+          socket.sendFrame = (frame) => {
+            socket.frames++;
+            send(Buffer.from(frame).toString('utf8'));
+          };
+          const largest = Math.max(...log.readJsonFrom(first, {}, 1_000).records.map((r) => Buffer.byteLength(r) + 2));
+          let context = contextFor(socket, log, scheduler, limits, batch, first);
+          for (let i = 0; ; i++) {
+            const slice = replaySlice(context);
+            context = { ...context, ...slice };
+            expect(socket.buffered).toBeLessThanOrEqual(bufferBytes + largest);
+            if (slice.next === 'caughtUp') break;
+            if (slice.next === 'blocked') blocked++;
+            socket.buffered = Math.max(0, socket.buffered - (drains[i % drains.length] ?? 0) - 1);
+          }
+          const offsets = socket.records().map((r) => r.offset);
+          expect(offsets).toEqual(Array.from({ length: sizes.length }, (_, i) => first + i));
+        },
+      ),
+      { numRuns: 60 },
+    );
+    // Readers did fall behind (the bound was reached), so the property was not held trivially.
+    expect(blocked).toBeGreaterThan(0);
+  });
 });
+
+const LIMITS: SubscriberLimits = {
+  bufferBytes: 1_000,
+  replayPage: 1_000,
+  replaySliceMs: 20,
+  keepaliveMs: 30_000,
+  slowConsumerTimeoutMs: 5_000,
+  subscribeTimeoutMs: 10_000,
+};
+
+function input(size: number): EventInput {
+  const payloadJson = JSON.stringify({ pad: 'x'.repeat(size) });
+  return { id: null, event_type: TYPES[0]!, source: 'a', session_id: 's', user_id: null, payloadJson };
+}
+
+function contextFor(
+  socket: FakeSocket,
+  log: SubscriberContext['io']['log'],
+  scheduler: ManualScheduler,
+  limits: SubscriberLimits,
+  batch: boolean,
+  nextOffset: number,
+): SubscriberContext {
+  return {
+    id: 'sub',
+    io: { socket, log, limits, scheduler, delivered: () => {} },
+    filter: {},
+    batch,
+    checkpoints: false,
+    nextOffset,
+    stalledSince: null,
+    lastActivity: 0,
+    openedAt: 0,
+    recordBytes: 0,
+    onTopic: false,
+  };
+}

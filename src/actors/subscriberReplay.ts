@@ -1,9 +1,11 @@
+import { offsetOfRecordJson } from '../protocol/eventRecord.js';
 import { retentionGap } from '../protocol/serverMessages.js';
 import { replayTurnsOf } from './replayTurns.js';
 import {
   batchBytes,
   type SubscriberContext,
   type SubscriberLimits,
+  textsThatFit,
   writeControl,
   writeRecordTexts,
 } from './subscriber.js';
@@ -22,13 +24,14 @@ export interface ReplaySlice {
 }
 
 /**
- * Rows for the next replay page: about one socket bound's worth of records of the last page's size, so large
- * records never put many megabytes into the socket in one synchronous step (the first page is small for the same reason).
+ * Rows for the next replay page: what fits in the socket's room under its bound (`buffered` bytes are queued) in
+ * records of the last page's size, so a page seldom reads records that writePage then leaves for the next one (the
+ * first page, before any size is known, is small for the same reason).
  */
-function pageRows(limits: SubscriberLimits, recordBytes: number): number {
+function pageRows(limits: SubscriberLimits, recordBytes: number, buffered: number): number {
   const { replayPage, bufferBytes } = limits;
   if (recordBytes === 0) return Math.min(replayPage, FIRST_PAGE_ROWS);
-  return Math.max(1, Math.min(replayPage, Math.floor(bufferBytes / recordBytes)));
+  return Math.max(1, Math.min(replayPage, Math.floor((bufferBytes - buffered) / recordBytes)));
 }
 
 /** One replay page written: how many records and their bytes, and the offset to read from next. */
@@ -39,9 +42,10 @@ interface WrittenPage {
 }
 
 /**
- * Read and write one page of at most `rows` records in [from, upTo] (`recordBytes`: the last page's mean record).
- * A batch:true subscriber gets the log's ready-made frame when the log builds one and it fits one message (the bytes
- * batchFrames would send for that page); otherwise the records come as strings.
+ * Read and write one page of at most `rows` records in [from, upTo] (`recordBytes`: the last page's mean record), of
+ * those no more than fit in `room` bytes (one record at least). A batch:true subscriber gets the log's ready-made frame
+ * when the log builds one and it fits one message (the bytes batchFrames would send for that page) and the room;
+ * otherwise the records come as strings, cut where the room ends.
  */
 function writePage(
   context: SubscriberContext,
@@ -49,15 +53,16 @@ function writePage(
   rows: number,
   upTo: number,
   recordBytes: number,
+  room: number,
 ): WrittenPage {
   const { log, socket, limits } = context.io;
   if (context.batch && socket.sendFrame !== undefined && log.readFrameFrom !== undefined) {
-    const limit = batchBytes(limits);
+    const limit = Math.min(batchBytes(limits), Math.max(1, room));
     // Hint: aim a quarter below the limit, so records larger than the last page's mean rarely overflow it.
     const fit = recordBytes > 0 ? Math.floor((limit * 0.75) / recordBytes) : rows;
     const asked = Math.max(1, Math.min(rows, fit));
     const page = log.readFrameFrom(from, context.filter, asked, upTo);
-    if (page !== null && page.frame.length <= limit) {
+    if (page !== null && (page.frame.length <= limit || page.count === 1)) {
       if (page.count > 0) {
         socket.sendFrame(page.frame);
         context.io.delivered(page.count);
@@ -67,9 +72,12 @@ function writePage(
     }
   }
   const page = log.readJsonFrom(from, context.filter, rows, upTo);
-  const bytes = page.records.length > 0 ? writeRecordTexts(context, page.records) : 0;
+  const count = page.records.length === 0 ? 0 : textsThatFit(page.records, 0, room, context.batch);
+  const texts = count === page.records.length ? page.records : page.records.slice(0, count);
+  const bytes = count > 0 ? writeRecordTexts(context, texts) : 0;
+  if (count < page.records.length) return { count, bytes, next: offsetOfRecordJson(page.records[count]!) };
   const next = page.records.length === rows ? page.lastOffset! + 1 : upTo + 1;
-  return { count: page.records.length, bytes, next };
+  return { count, bytes, next };
 }
 
 /**
@@ -91,7 +99,8 @@ export function replaySlice(context: SubscriberContext): ReplaySlice {
     for (;;) {
       const head = log.headOffset();
       if (nextOffset > head) return { nextOffset, recordBytes, lastActivity, stalledSince: null, next: 'caughtUp' };
-      if (socket.bufferedAmount() > limits.bufferBytes) {
+      const buffered = socket.bufferedAmount();
+      if (buffered > limits.bufferBytes) {
         stalledSince ??= scheduler.now();
         return { nextOffset, recordBytes, lastActivity, stalledSince, next: 'blocked' };
       }
@@ -105,9 +114,9 @@ export function replaySlice(context: SubscriberContext): ReplaySlice {
       }
       // Hint: bound the scanned range too, so a sparse filter over a huge log never blocks the loop for long.
       const upTo = Math.min(head, nextOffset + limits.replayPage * 20 - 1);
-      const rows = Math.min(pageRows(limits, recordBytes), turns.rowsFor(sliceMs, FIRST_PAGE_ROWS));
+      const rows = Math.min(pageRows(limits, recordBytes, buffered), turns.rowsFor(sliceMs, FIRST_PAGE_ROWS));
       const pageStarted = scheduler.monotonic();
-      const page = writePage(context, nextOffset, rows, upTo, recordBytes);
+      const page = writePage(context, nextOffset, rows, upTo, recordBytes, limits.bufferBytes - buffered);
       if (page.count > 0) {
         recordBytes = page.bytes / page.count;
         lastActivity = scheduler.now();

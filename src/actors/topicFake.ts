@@ -22,6 +22,8 @@ export class FakeTopics implements TopicPublisher {
         this.members.set(topic, set);
       },
       unsubscribe: (topic) => void this.members.get(topic)?.delete(socket),
+      // Hint: a publish here reaches each member at once; nothing is held back.
+      flush: () => undefined,
       publisher: this,
     };
     return Object.assign(socket, { topics });

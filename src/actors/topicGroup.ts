@@ -41,8 +41,13 @@ export interface TopicGroup {
   matched: StoredEvent[] | null;
   /** The publisher of its members' server (set by the first join), and publishing state. */
   publisher?: TopicPublisher;
-  /** Bytes published since the members' buffers were last checked against the bound. */
+  /** Bytes (UTF-8) published since the members' buffers were last checked against the bound. */
   bytesSinceCheck?: number;
+  /**
+   * The fullest member's buffer at that check, in bytes (a member that joined since counts with what it held then,
+   * less bytesSinceCheck): no member holds more than this plus bytesSinceCheck.
+   */
+  fullestAtCheck?: number;
   /** When the topic last carried records (members' activity, for the keepalive rule). */
   lastPublished?: number;
 }

@@ -11,6 +11,8 @@ export interface TopicPublisher {
 export interface TopicSocket {
   subscribe(topic: string): void;
   unsubscribe(topic: string): void;
+  /** Send what the topics hold back for this socket now, so its buffered amount counts it (a no-op when none). */
+  flush(): void;
   readonly publisher: TopicPublisher;
 }
 

@@ -158,4 +158,126 @@ describe('topic fan-out', () => {
     expect(topics.topicsOf(socket)).toEqual([]);
     expect(router.size).toBe(0);
   });
+
+  it('never lets a topic member hold more than its bound, and sends it every record up to where it resumes from the log', () => {
+    const memberArb = fc.record({
+      batch: fc.boolean(),
+      drains: fc.array(fc.nat({ max: 3 * BOUND }), { maxLength: 40 }),
+    });
+    fc.assert(
+      fc.property(
+        fc.array(memberArb, { minLength: 1, maxLength: 4 }),
+        commitsArb,
+        (members, pads) => void fill(members, pads),
+      ),
+    );
+  });
+
+  it('reads the buffers of members that keep up about once per bound of traffic, not once per commit', () => {
+    const memberArb = fc.record({ batch: fc.boolean(), drains: fc.constant([]) });
+    fc.assert(
+      fc.property(fc.array(memberArb, { minLength: 1, maxLength: 4 }), smallCommitsArb, (members, pads) => {
+        const { reads, joins, published, largestCommit } = fill(members, pads, true);
+        // A join reads its member once. A check reads each member once, when what was published since the last and
+        // the next piece (at most a commit here) would pass the bound: once per bound less a piece of traffic.
+        const checks = Math.floor(published / (BOUND - Math.min(largestCommit, BOUND / 2)));
+        expect(reads).toBeLessThanOrEqual(joins + members.length * checks);
+      }),
+    );
+  });
 });
+
+const BOUND = 4_000;
+const commitsArb = fc.array(fc.array(fc.nat({ max: 1_500 }), { minLength: 1, maxLength: 6 }), { maxLength: 40 });
+/** Commits far under the bound (records of about 150–350 bytes), so a check per commit would be many times too many. */
+const smallCommitsArb = fc.array(fc.array(fc.nat({ max: 100 }), { minLength: 1, maxLength: 3 }), { maxLength: 60 });
+
+/**
+ * Route commits of records padded with `pads` (two UTF-8 bytes a character) to firehose members on one topic, whose
+ * sockets keep what is sent until the member drains its `drains[c]` after commit c (everything, with `keepUp`). A
+ * member told it lagged rejoins once it has drained to its bound. Each commit asserts that no member's buffer passed
+ * the bound, and that a member on the topic got every record up to where it was told to resume from the log (all of
+ * them when it was not). Returns the buffer reads, the joins, the bytes published and the largest commit's.
+ */
+function fill(
+  members: readonly { batch: boolean; drains: readonly number[] }[],
+  pads: readonly (readonly number[])[],
+  keepUp = false,
+) {
+  const topics = new FakeTopics();
+  const router = new CommitRouter(BOUND);
+  let reads = 0;
+  let joins = 0;
+  const onTopic = new Set<number>();
+  const lagged = new Set<number>();
+  const join = (i: number, from: number) => {
+    router.join(`m${i}`, from);
+    onTopic.add(i);
+    joins++;
+  };
+  const sockets = members.map((member, i) => {
+    const socket = topics.socket();
+    socket.send = (text) => {
+      socket.sent.push(text);
+      socket.buffered += Buffer.byteLength(text, 'utf8');
+    };
+    socket.bufferedAmount = () => {
+      reads++;
+      return socket.buffered;
+    };
+    router.file(`m${i}`, {}, member.batch, socket);
+    join(i, 1);
+    return socket;
+  });
+  let offset = 0;
+  let published = 0;
+  let largestCommit = 0;
+  for (const [c, sizes] of pads.entries()) {
+    const records: StoredEvent[] = sizes.map((pad) => {
+      offset++;
+      const payloadJson = JSON.stringify({ pad: 'é'.repeat(pad) });
+      return {
+        event_type: TYPES[0]!,
+        session_id: null,
+        user_id: null,
+        source: 'p',
+        offset,
+        id: `e${offset}`,
+        payloadJson,
+        ts: 0,
+      };
+    });
+    const before = sockets.map((socket) => ({ sent: socket.sent.length, buffered: socket.buffered }));
+    const wasOn = new Set(onTopic);
+    const lagFrom = new Map<number, number>();
+    const lag = (id: string, from: number) => {
+      const i = Number(id.slice(1));
+      lagged.add(i);
+      lagFrom.set(i, from);
+      onTopic.delete(i);
+    };
+    router.route(records, { json: commitJson(records), now: c, lagged: lag });
+    for (const [i, socket] of sockets.entries()) {
+      const got = socket.sent
+        .slice(before[i]!.sent)
+        .flatMap((text) => [JSON.parse(text) as { offset: number }].flat().map((r) => r.offset));
+      // Every record here is smaller than the bound, so no member ever holds more than it.
+      if (got.length > 0) expect(socket.buffered).toBeLessThanOrEqual(BOUND);
+      // A member on the topic gets the whole commit, or (told it lagged) every record before where it resumes.
+      const from = lagFrom.get(i) ?? Number.POSITIVE_INFINITY;
+      if (wasOn.has(i)) expect(got).toEqual(records.filter((r) => r.offset < from).map((r) => r.offset));
+      if (from !== Number.POSITIVE_INFINITY) expect(records.some((r) => r.offset === from)).toBe(true);
+    }
+    const bytes = records.reduce((sum, r) => sum + Buffer.byteLength(recordJson(r), 'utf8'), 0);
+    published += bytes;
+    largestCommit = Math.max(largestCommit, bytes);
+    for (const [i, socket] of sockets.entries()) {
+      socket.buffered = keepUp ? 0 : Math.max(0, socket.buffered - (members[i]!.drains[c] ?? 0));
+      if (lagged.has(i) && socket.buffered <= BOUND) {
+        lagged.delete(i);
+        join(i, offset + 1);
+      }
+    }
+  }
+  return { reads, joins, published, largestCommit };
+}

@@ -2,13 +2,16 @@ import type { StoredEvent } from '../protocol/eventRecord.js';
 import type { BufferBound } from './bufferShare.js';
 import type { RouteOptions } from './commitRouter.js';
 import { MAX_BATCH_MESSAGE_BYTES } from './subscriber.js';
-import { batchFrames, type Route, type TopicGroup } from './topicGroup.js';
+import type { Route, TopicGroup } from './topicGroup.js';
 
 /**
  * Topic membership and publishing. uWS is configured never to drop a message for backpressure (it closes the socket
- * past a hard limit far above the bound instead), so the bound is held here: before a topic has carried half a bound
- * of bytes since its last check, each member's buffer is read, and a member over its bound (BufferShare) leaves the
- * topic before the next publish and catches up from the log. A member's buffer so stays below about twice the bound.
+ * past a hard limit far above the bound instead), so the bound is held here: a commit is published in pieces of at
+ * most half the bound (BufferShare), and a member gets a piece only if it fits under its bound with what its socket
+ * holds (or the socket holds nothing: a record larger than the bound still gets through). So no member holds more
+ * than its bound, or one record larger than it. Members it would not fit leave the topic before that piece and catch
+ * up from the log. Hint: buffers are read only when the fullest at the last check, plus what was published since and
+ * the next piece, could pass the bound: members that keep up are checked about once per bound of traffic.
  */
 export class TopicPublishing {
   private delivered = 0;
@@ -24,6 +27,9 @@ export class TopicPublishing {
     if (topics === undefined || route.joined === group) return;
     this.unsubscribe(route);
     topics.subscribe(group.topic);
+    // Hint: it may join with bytes still queued from catching up; counted as if it had held them at the last check.
+    const queued = route.socket!.bufferedAmount() - (group.bytesSinceCheck ?? 0);
+    group.fullestAtCheck = Math.max(group.fullestAtCheck ?? 0, queued);
     group.publisher ??= topics.publisher;
     group.joined.add(route);
     route.joined = group;
@@ -38,26 +44,36 @@ export class TopicPublishing {
     route.socket?.topics?.unsubscribe(group.topic);
   }
 
-  /** Publish one commit's matches to a group's topic: one message per record, or byte-bounded frames (batch:true). */
-  publish(group: TopicGroup, matched: readonly StoredEvent[], from: number, options: RouteOptions): void {
+  /**
+   * Publish one commit's matches to a group's topic: one message per record, or one frame per piece (batch:true,
+   * `[r1,r2,…]`, cut where batchFrames would cut it).
+   */
+  publish(group: TopicGroup, matched: readonly StoredEvent[], options: RouteOptions): void {
+    // Hint: a record costs its UTF-8 bytes, and in a frame one more for its `[` or `,` (the frame one more for `]`).
+    const framing = group.batch ? 1 : 0;
     const texts = new Array<string>(matched.length);
-    let bytes = 0;
+    const costs = new Array<number>(matched.length);
     for (let i = 0; i < matched.length; i++) {
       texts[i] = options.json(matched[i]!);
-      bytes += texts[i]!.length;
+      costs[i] = Buffer.byteLength(texts[i]!, 'utf8') + framing;
     }
-    const checkBytes = Math.max(1, Math.floor(this.bound.bytes / 2));
-    if ((group.bytesSinceCheck ?? 0) + bytes > checkBytes) {
-      this.holdBound(group, from, options);
-      group.bytesSinceCheck = 0;
+    const bound = this.bound.bytes;
+    const pieceBytes = Math.min(MAX_BATCH_MESSAGE_BYTES, Math.max(1, Math.floor(bound / 2)));
+    for (let start = 0, end = 0; start < matched.length; start = end) {
+      let bytes = costs[start]! + framing;
+      for (end = start + 1; end < matched.length && bytes + costs[end]! <= pieceBytes; end++) bytes += costs[end]!;
+      if ((group.fullestAtCheck ?? 0) + (group.bytesSinceCheck ?? 0) + bytes > bound) {
+        group.fullestAtCheck = this.holdBound(group, matched[start]!.offset, bytes, options);
+        group.bytesSinceCheck = 0;
+      }
+      const publisher = group.publisher;
+      if (group.joined.size === 0 || publisher === undefined) return;
+      group.bytesSinceCheck = (group.bytesSinceCheck ?? 0) + bytes;
+      group.lastPublished = options.now;
+      if (group.batch) publisher.publish(group.topic, `[${texts.slice(start, end).join(',')}]`);
+      else for (let i = start; i < end; i++) publisher.publish(group.topic, texts[i]!);
+      this.delivered += (end - start) * group.joined.size;
     }
-    const publisher = group.publisher;
-    if (group.joined.size === 0 || publisher === undefined) return;
-    group.bytesSinceCheck = (group.bytesSinceCheck ?? 0) + bytes;
-    group.lastPublished = options.now;
-    const frames = group.batch ? batchFrames(texts, Math.min(MAX_BATCH_MESSAGE_BYTES, checkBytes)) : texts;
-    for (const frame of frames) publisher.publish(group.topic, frame);
-    this.delivered += matched.length * group.joined.size;
   }
 
   /** Records × members published since the last call. */
@@ -67,13 +83,23 @@ export class TopicPublishing {
     return n;
   }
 
-  /** Members over the bound leave before the next publish; `from` is the first offset they have not been sent. */
-  private holdBound(group: TopicGroup, from: number, options: RouteOptions): void {
+  /**
+   * Members that a piece of `bytes` would take over the bound leave before it; `from` is its first offset, the first
+   * they have not been sent. Returns the fullest buffer among those that stay.
+   */
+  private holdBound(group: TopicGroup, from: number, bytes: number, options: RouteOptions): number {
+    let fullest = 0;
     for (const route of [...group.joined]) {
-      if ((route.socket?.bufferedAmount() ?? 0) <= this.bound.bytes) continue;
+      route.socket?.topics?.flush();
+      const buffered = route.socket?.bufferedAmount() ?? 0;
+      if (buffered === 0 || buffered + bytes <= this.bound.bytes) {
+        fullest = Math.max(fullest, buffered);
+        continue;
+      }
       options.lagged(route.id, from);
       // Hint: its actor leaves the topic itself; should it not have, it must not get records it will never see.
       this.unsubscribe(route);
     }
+    return fullest;
   }
 }

@@ -27,7 +27,7 @@ export type MemoryBound =
   | 'MAX_ACK_BACKLOG_TOTAL_BYTES';
 
 /** What the server holds for clients now, read at scrape time from whoever holds it. */
-type Held = 'bodies' | 'acks';
+type Held = 'bodies' | 'acks' | 'subscribers';
 
 /**
  * One server's Prometheus registry (never the global one, so several servers in a process do not clash). Counters
@@ -48,7 +48,7 @@ export class ServerMetrics implements PipelineMetrics {
   private readonly rateLimited: Counter<'limit'>;
   private readonly authFailures: Counter;
   private readonly boundRefusals: Counter<'setting'>;
-  private readonly held: Record<Held, () => number> = { bodies: () => 0, acks: () => 0 };
+  private readonly held: Record<Held, () => number> = { bodies: () => 0, acks: () => 0, subscribers: () => 0 };
   private sources: MetricsSources | null = null;
 
   constructor(private readonly clock: () => number = () => performance.now()) {
@@ -127,6 +127,11 @@ export class ServerMetrics implements PipelineMetrics {
       'pipeline_unread_ack_bytes',
       "Producers' acks not yet taken by their sockets (MAX_ACK_BACKLOG_TOTAL_BYTES)",
       'acks',
+    );
+    gauge(
+      'pipeline_subscriber_buffered_bytes',
+      "Bytes queued in subscribers' sockets, not yet taken by their readers (MAX_SUBSCRIBER_BUFFER_TOTAL_BYTES)",
+      'subscribers',
     );
   }
 

@@ -81,6 +81,7 @@ export function registerWsApi(app: TemplatedApp, deps: WsDeps, sockets: SocketSe
     opened,
     closed,
   );
+  deps.observers?.metrics?.holding('subscribers', () => subscriberBufferedBytes(sockets));
   const topics = uwsTopicPublisher(app);
   const subscribe = subscribeHandlers({ config, pipeline, logger, topics }, opened, closed);
   // Hint: the router holds subscribers to SUBSCRIBER_BUFFER_BYTES; uWS's own limit only backs it up, by closing.
@@ -92,6 +93,16 @@ export function registerWsApi(app: TemplatedApp, deps: WsDeps, sockets: SocketSe
     app.ws<Connection>(`${prefix}/ws/publish`, { ...common, ...publishObserved });
     app.ws<Connection>(`${prefix}/ws/subscribe`, { ...common, ...subscribeLimits, ...subscribeObserved });
   }
+}
+
+/** What subscribers' sockets hold unsent, read at scrape time (one native call per open socket). */
+function subscriberBufferedBytes(sockets: SocketSet): number {
+  let bytes = 0;
+  for (const ws of sockets) {
+    const data = ws.getUserData();
+    if (data.subscriber !== null && !data.closed) bytes += ws.getBufferedAmount();
+  }
+  return bytes;
 }
 
 type Handlers = Pick<WebSocketBehavior<Connection>, 'open' | 'message' | 'drain' | 'close'>;

@@ -1,10 +1,10 @@
 import type Database from 'better-sqlite3';
 import type { EventFilter } from '../protocol/eventFilter.js';
 import type { EventQuery } from '../protocol/eventQuery.js';
-import { recordJson, type StoredEvent } from '../protocol/eventRecord.js';
+import { offsetOfRecordJson, recordJson, type StoredEvent } from '../protocol/eventRecord.js';
 import { idOffset } from '../protocol/offsetIds.js';
 import type { JsonPage, ReplayFrame } from './eventLog.js';
-import { COLUMNS, offsetOfRecordJson, ROW_JSON_SQL, type Row, rowJson, rowJsonDay, servedEvent } from './eventRows.js';
+import { COLUMNS, ROW_JSON_SQL, type Row, rowJson, rowJsonDay, servedEvent } from './eventRows.js';
 import { filterConditions } from './filterConditions.js';
 import type { IndexCoverage } from './indexCoverage.js';
 import { KeyedReader } from './keyedReader.js';

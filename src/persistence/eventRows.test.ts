@@ -1,8 +1,9 @@
 import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { offsetOfRecordJson } from '../protocol/eventRecord.js';
 import { EVENT_TYPES } from '../protocol/eventTypes.js';
-import { COLUMNS, offsetOfRecordJson, ROW_JSON_SQL, type Row, rowJson, rowJsonDay } from './eventRows.js';
+import { COLUMNS, ROW_JSON_SQL, type Row, rowJson, rowJsonDay } from './eventRows.js';
 
 const text = fc.oneof(
   fc.string(),

@@ -88,14 +88,3 @@ export function rowJsonDay(ts: number): [number, string] {
   const day = Math.floor(ts / DAY_MS);
   return [day, new Date(day * DAY_MS).toISOString().slice(0, 10)];
 }
-
-const OFFSET_KEY = ',"offset":';
-
-/**
- * The offset of a record's contract JSON (`{"id":<string>,"offset":N,…`). Hint: the first `,"offset":` is the key,
- * since inside the id literal every quote is escaped.
- */
-export function offsetOfRecordJson(json: string): number {
-  const at = json.indexOf(OFFSET_KEY) + OFFSET_KEY.length;
-  return Number.parseInt(json.slice(at, json.indexOf(',', at)), 10);
-}

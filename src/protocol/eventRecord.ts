@@ -83,3 +83,14 @@ export function recordsJson(events: readonly StoredEvent[]): string {
 export function toRecord(event: StoredEvent): EventRecord {
   return JSON.parse(recordJson(event)) as EventRecord;
 }
+
+const OFFSET_KEY = ',"offset":';
+
+/**
+ * The offset of a record's contract JSON (`{"id":<string>,"offset":N,…`). Hint: the first `,"offset":` is the key,
+ * since inside the id literal every quote is escaped.
+ */
+export function offsetOfRecordJson(json: string): number {
+  const at = json.indexOf(OFFSET_KEY) + OFFSET_KEY.length;
+  return Number.parseInt(json.slice(at, json.indexOf(',', at)), 10);
+}
