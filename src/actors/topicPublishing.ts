@@ -11,7 +11,8 @@ import type { Route, TopicGroup } from './topicGroup.js';
  * holds (or the socket holds nothing: a record larger than the bound still gets through). So no member holds more
  * than its bound, or one record larger than it. Members it would not fit leave the topic before that piece and catch
  * up from the log. Hint: buffers are read only when the fullest at the last check, plus what was published since and
- * the next piece, could pass the bound: members that keep up are checked about once per bound of traffic.
+ * the next piece, could pass the bound: members that keep up are read at most once per half bound of traffic, and
+ * about once per bound when commits are small.
  */
 export class TopicPublishing {
   private delivered = 0;
