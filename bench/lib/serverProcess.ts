@@ -38,6 +38,8 @@ export interface ServerOptions {
   readonly readyTimeoutMs?: number;
   /** A name for the profile file. */
   readonly label: string;
+  /** A checkout whose built server to run (default this one), for a tool comparing two commits. */
+  readonly checkout?: string;
 }
 
 /** A free TCP port on 127.0.0.1 (the OS picks it; there is a small race until the server binds it). */
@@ -88,18 +90,22 @@ export class ServerProcess {
     for (let attempt = 0; attempt < 3; attempt++) {
       const port = await freePort();
       const child = track(
-        spawn(process.execPath, [...execArgv, MAIN], {
-          cwd: REPO_ROOT,
-          stdio: ['ignore', 'pipe', 'pipe'],
-          env: {
-            ...process.env,
-            HOST: '127.0.0.1',
-            PORT: String(port),
-            DATABASE_PATH: databasePath,
-            LOG_LEVEL: 'warn',
-            ...options.env,
+        spawn(
+          process.execPath,
+          [...execArgv, options.checkout === undefined ? MAIN : join(options.checkout, 'dist/src/main.js')],
+          {
+            cwd: options.checkout ?? REPO_ROOT,
+            stdio: ['ignore', 'pipe', 'pipe'],
+            env: {
+              ...process.env,
+              HOST: '127.0.0.1',
+              PORT: String(port),
+              DATABASE_PATH: databasePath,
+              LOG_LEVEL: 'warn',
+              ...options.env,
+            },
           },
-        }),
+        ),
       );
       const server = new ServerProcess(child, port, databasePath);
       try {

@@ -1,8 +1,8 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import WebSocket from 'ws';
+import { ServerProcess } from '../lib/serverProcess.js';
+import { withTempDir } from '../lib/tempDir.js';
 import { CLIENT_OPTIONS } from '../lib/wsClient.js';
 
 /**
@@ -10,8 +10,8 @@ import { CLIENT_OPTIONS } from '../lib/wsClient.js';
  * checkout on a temp database (defaults, LOG_REQUESTS=false), opens `stalled` subscribers on /ws/subscribe (20 per
  * X-Forwarded-For address, the per-address default) that pause their sockets after the subscribe ack, one that reads,
  * and one producer on /ws/publish sending arrays of 100 events with ~500-byte payloads at `rate` events/s for
- * `seconds`. Prints the server's peak RSS (VmHWM), the most its subscribers' sockets held (pipeline_subscriber_buffered_bytes,
- * scraped each second), what was acked of what was sent, and what the reader got.
+ * `seconds`. Prints the server's peak RSS (VmHWM), the most its subscribers' sockets held
+ * (pipeline_subscriber_buffered_bytes, scraped each second), what was acked of what was sent, and what the reader got.
  *
  *   node dist/bench/tools/stalledSubscribers.js [stalled=1000] [seconds=40] [rate=10000] [checkout=.]
  */
@@ -19,28 +19,10 @@ const stalled = Number(process.argv[2] ?? 1_000);
 const seconds = Number(process.argv[3] ?? 40);
 const rate = Number(process.argv[4] ?? 10_000);
 const root = resolve(process.argv[5] ?? '.');
-const dir = mkdtempSync(join(tmpdir(), 'stalled-subscribers-'));
-const env = { ...process.env, PORT: '0', HOST: '127.0.0.1', DATABASE_PATH: join(dir, 'events.db') };
 const PER_ADDRESS = 20;
 const BATCH = 100;
 
-function start(): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, [join(root, 'dist/src/main.js')], {
-    env: { ...env, LOG_REQUESTS: 'false' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let output = '';
-  return new Promise((done, fail) => {
-    child.once('exit', (code) => fail(new Error(`server exited with ${code}: ${output.slice(-500)}`)));
-    child.stdout!.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      const port = /"port":(\d+)[^\n]*listening/.exec(output)?.[1];
-      if (port !== undefined) done({ child, port: Number(port) });
-    });
-  });
-}
-
-/** A firehose subscriber from address `k`, resolved at its subscribe ack; `onRecords` sees each later message. */
+/** A firehose subscriber from address `k`, resolved at its subscribe ack; `onMessage` sees each later message. */
 function subscribe(port: number, k: number, onMessage: (data: Buffer) => void): Promise<WebSocket> {
   const address = `10.${(k >> 16) & 255}.${(k >> 8) & 255}.${k & 255}`;
   const ws = new WebSocket(`ws://127.0.0.1:${port}/ws/subscribe`, {
@@ -96,8 +78,16 @@ async function publish(port: number, until: number): Promise<[number, number]> {
   return [sent, acked];
 }
 
-const { child, port } = await start();
-try {
+await withTempDir('stalled-subscribers', async (dir) => {
+  const server = await ServerProcess.start({ dir, label: 'stalled', checkout: root, env: { LOG_REQUESTS: 'false' } });
+  try {
+    await measure(server.port, server.pid);
+  } finally {
+    await server.stop();
+  }
+});
+
+async function measure(port: number, pid: number): Promise<void> {
   const paused: WebSocket[] = [];
   for (let k = 0; k < stalled; k++) {
     const ws = await subscribe(port, Math.floor(k / PER_ADDRESS) + 1, () => undefined);
@@ -108,10 +98,10 @@ try {
   const reader = await subscribe(port, 0, (data) => {
     got += (data.toString().match(/"offset"/g) ?? []).length;
   });
-  const base = kib(child.pid!, 'VmRSS');
+  const base = kib(pid, 'VmRSS');
   let peak = base;
   const sampler = setInterval(() => {
-    peak = Math.max(peak, kib(child.pid!, 'VmRSS'));
+    peak = Math.max(peak, kib(pid, 'VmRSS'));
   }, 200);
   let buffered = 0;
   const scraper = setInterval(async () => {
@@ -122,7 +112,7 @@ try {
   clearInterval(scraper);
   for (let i = 0; i < 100 && got < acked; i++) await new Promise((r) => setTimeout(r, 100));
   clearInterval(sampler);
-  const hwm = kib(child.pid!, 'VmHWM');
+  const hwm = kib(pid, 'VmHWM');
   console.log(
     JSON.stringify({
       stalled,
@@ -130,6 +120,7 @@ try {
       rate,
       rssBeforeMiB: Math.round(base / 1024),
       peakRssMiB: Math.round(Math.max(peak, hwm) / 1024),
+      // Hint: null for a checkout without the gauge.
       peakSubscribersBufferedMiB: Math.round(buffered / 2 ** 20),
       sent,
       acked,
@@ -138,8 +129,4 @@ try {
   );
   reader.close();
   for (const ws of paused) ws.terminate();
-} finally {
-  child.kill('SIGTERM');
-  await new Promise((r) => child.once('exit', r));
-  rmSync(dir, { recursive: true, force: true });
 }
