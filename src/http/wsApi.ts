@@ -4,9 +4,10 @@ import type { PipelinePort } from '../actors/pipelinePort.js';
 import type { Config } from '../config.js';
 import type { WsEndpoint } from './metrics.js';
 import type { RateLimiter } from './rateLimiter.js';
+import { subscriberHolds, unreadPingGuard } from './unreadPings.js';
 import { subscriberBackpressureLimit, uwsTopicPublisher } from './uwsTopicPublisher.js';
 import { guarded } from './wsBoundary.js';
-import { publishHandlers } from './wsPublish.js';
+import { ACK_HIGH_WATER_BYTES, publishHandlers } from './wsPublish.js';
 import { subscribeHandlers } from './wsSubscribe.js';
 import { type Connection, createUpgrade, type PerIpCount, type UpgradeObservers } from './wsUpgrade.js';
 
@@ -89,9 +90,16 @@ export function registerWsApi(app: TemplatedApp, deps: WsDeps, sockets: SocketSe
 
   const publishObserved = observed('publish', publish, deps.observers, logger);
   const subscribeObserved = observed('subscribe', subscribe, deps.observers, logger);
+  const publishPing = unreadPingGuard(ACK_HIGH_WATER_BYTES, logger);
+  const subscribePing = unreadPingGuard(subscriberHolds(config), logger);
   for (const prefix of ['', '/api/v1']) {
-    app.ws<Connection>(`${prefix}/ws/publish`, { ...common, ...publishObserved });
-    app.ws<Connection>(`${prefix}/ws/subscribe`, { ...common, ...subscribeLimits, ...subscribeObserved });
+    app.ws<Connection>(`${prefix}/ws/publish`, { ...common, ...publishObserved, ping: publishPing });
+    app.ws<Connection>(`${prefix}/ws/subscribe`, {
+      ...common,
+      ...subscribeLimits,
+      ...subscribeObserved,
+      ping: subscribePing,
+    });
   }
 }
 
