@@ -4,7 +4,7 @@ import type { PipelinePort } from '../actors/pipelinePort.js';
 import type { Config } from '../config.js';
 import type { WsEndpoint } from './metrics.js';
 import type { RateLimiter } from './rateLimiter.js';
-import { subscriberHolds, unreadPingGuard } from './unreadPings.js';
+import { subscriberHolds, unreadPingGuard } from './unreadAnswers.js';
 import { subscriberBackpressureLimit, uwsTopicPublisher } from './uwsTopicPublisher.js';
 import { guarded } from './wsBoundary.js';
 import { ACK_HIGH_WATER_BYTES, publishHandlers } from './wsPublish.js';

@@ -5,6 +5,7 @@ import type { Config } from '../config.js';
 import { errorMessage } from '../protocol/serverMessages.js';
 import { decodeUtf8 } from '../protocol/utf8Text.js';
 import { type BudgetedSocket, connectionBudgets } from './messageBudget.js';
+import { closeIfNotReading, subscriberHolds, unreadLimit } from './unreadAnswers.js';
 import { type UwsTopicPublisher, uwsTopicSocket } from './uwsTopicPublisher.js';
 import { guarded } from './wsBoundary.js';
 import { NOT_UTF8, tooLarge } from './wsText.js';
@@ -72,6 +73,8 @@ export function subscribeHandlers(
 ): Pick<WebSocketBehavior<Connection>, 'open' | 'message' | 'drain' | 'close'> {
   const { config, pipeline, logger } = deps;
   const withinBudget = connectionBudgets<Connection>(SUBSCRIBER_BUDGET, deps.now ?? Date.now);
+  // Hint: a message is answered only while its peer reads what it is sent (see closeIfNotReading).
+  const unread = unreadLimit(subscriberHolds(config));
   const refuse = (ws: WebSocket<Connection>, data: Connection) => {
     if (data.closed) return;
     ws.send(AT_CAPACITY_REPLY, false, false);
@@ -108,6 +111,7 @@ export function subscribeHandlers(
         'ws subscribe message',
         () => {
           const data = ws.getUserData();
+          if (closeIfNotReading(ws, unread, logger, 'sends messages')) return;
           if (!withinBudget(data, socketOf(ws))) return;
           if (data.atCapacity) return refuse(ws, data);
           const subscriber = data.subscriber;

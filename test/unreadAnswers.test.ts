@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { loadConfig } from '../src/config.js';
-import { subscriberHolds, UNREAD_PONG_SLACK_BYTES } from '../src/http/unreadPings.js';
+import { subscriberHolds, UNREAD_SLACK_BYTES } from '../src/http/unreadAnswers.js';
 import { ACK_HIGH_WATER_BYTES } from '../src/http/wsPublish.js';
 import { waitFor } from './support/pipelineRest.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
@@ -54,7 +54,7 @@ describe('a WebSocket peer that pings', () => {
       expect(reason).toMatch(/^pings but does not read: \d+ bytes unread$/);
       // Closed at the first pong past what the endpoint holds for a reader and the slack.
       const holds = endpoint === 'publish' ? ACK_HIGH_WATER_BYTES : subscriberHolds(loadConfig({}));
-      expect(Number(/\d+/.exec(reason)![0])).toBeLessThanOrEqual(holds + UNREAD_PONG_SLACK_BYTES + 127);
+      expect(Number(/\d+/.exec(reason)![0])).toBeLessThanOrEqual(holds + UNREAD_SLACK_BYTES + 127);
     });
 
   it('is answered every ping while it reads, and stays open', async () => {
@@ -67,5 +67,28 @@ describe('a WebSocket peer that pings', () => {
     await waitFor(() => pongs === PINGS, 'every pong', 20_000);
     expect(ws.readyState).toBe(WebSocket.OPEN);
     expect(await connections(t, 'publish')).toBe(1);
+  });
+
+  // Hint: `filters_updated` lists the keys an update ignored, so each answer here is as large as its message.
+  it('is closed with 1008 on /ws/subscribe once it sends messages without reading their answers', async () => {
+    t = await startTestServer();
+    const ws = await open(t, 'subscribe');
+    sockets.push(ws);
+    const closed = new Promise<[number, string]>((resolve) =>
+      ws.once('close', (code, reason) => resolve([code, reason.toString()])),
+    );
+    ws.pause();
+    const filters = Object.fromEntries(Array.from({ length: 4_000 }, (_, i) => [`unknown_${i}_${'k'.repeat(90)}`, 1]));
+    // 40 updates of 400 KB, each answered with about as much: 16 MB, far past what the kernel's buffers take.
+    const update = JSON.stringify({ type: 'update_filters', filters });
+    for (let i = 0; i < 40; i++) ws.send(update);
+    await waitFor(async () => (await connections(t!, 'subscribe')) === 0, 'the server to close the peer', 20_000);
+    ws.resume();
+    const [code, reason] = await closed;
+    expect(code).toBe(1008);
+    expect(reason).toMatch(/^sends messages but does not read: \d+ bytes unread$/);
+    // Closed at the first message after what it left unread passed the bound: one answer past it at most.
+    const limit = subscriberHolds(loadConfig({})) + UNREAD_SLACK_BYTES;
+    expect(Number(/\d+/.exec(reason)![0])).toBeLessThanOrEqual(limit + 2 * update.length);
   });
 });
