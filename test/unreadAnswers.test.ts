@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { loadConfig } from '../src/config.js';
-import { subscriberHolds, UNREAD_SLACK_BYTES } from '../src/http/unreadAnswers.js';
+import { subscriberHolds, unreadLimit } from '../src/http/unreadAnswers.js';
 import { ACK_HIGH_WATER_BYTES } from '../src/http/wsPublish.js';
 import { waitFor } from './support/pipelineRest.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
@@ -54,7 +54,7 @@ describe('a WebSocket peer that pings', () => {
       expect(reason).toMatch(/^pings but does not read: \d+ bytes unread$/);
       // Closed at the first pong past what the endpoint holds for a reader and the slack.
       const holds = endpoint === 'publish' ? ACK_HIGH_WATER_BYTES : subscriberHolds(loadConfig({}));
-      expect(Number(/\d+/.exec(reason)![0])).toBeLessThanOrEqual(holds + UNREAD_SLACK_BYTES + 127);
+      expect(Number(/\d+/.exec(reason)![0])).toBeLessThanOrEqual(unreadLimit(holds) + 127);
     });
 
   it('is answered every ping while it reads, and stays open', async () => {
@@ -88,7 +88,7 @@ describe('a WebSocket peer that pings', () => {
     expect(code).toBe(1008);
     expect(reason).toMatch(/^sends messages but does not read: \d+ bytes unread$/);
     // Closed at the first message after what it left unread passed the bound: one answer past it at most.
-    const limit = subscriberHolds(loadConfig({})) + UNREAD_SLACK_BYTES;
+    const limit = unreadLimit(subscriberHolds(loadConfig({})));
     expect(Number(/\d+/.exec(reason)![0])).toBeLessThanOrEqual(limit + 2 * update.length);
   });
 });

@@ -32,19 +32,7 @@ function replayAll(
   limits: SubscriberLimits,
   filter: EventFilter,
 ) {
-  let context: SubscriberContext = {
-    id: 'sub',
-    io: { socket, log, limits, scheduler, delivered: () => {} },
-    filter,
-    batch: true,
-    checkpoints: false,
-    nextOffset: 1,
-    stalledSince: null,
-    lastActivity: 0,
-    openedAt: 0,
-    recordBytes: 0,
-    onTopic: false,
-  };
+  let context = contextFor(socket, log, scheduler, limits, true, 1, filter);
   // Hint: the manual clock never moves, so one slice runs to the head unless the (fake) socket is full.
   for (let i = 0; i < 10_000; i++) {
     const slice = replaySlice(context);
@@ -86,14 +74,7 @@ describe('replaySlice with frames built by the log', () => {
             payloadJson: JSON.stringify({ pad: 'x'.repeat(e.size) }),
           }));
           if (inputs.length > 0) log.appendGroups([inputs]);
-          const limits: SubscriberLimits = {
-            bufferBytes,
-            replayPage,
-            replaySliceMs: 20,
-            keepaliveMs: 30_000,
-            slowConsumerTimeoutMs: 5_000,
-            subscribeTimeoutMs: 10_000,
-          };
+          const limits: SubscriberLimits = { ...LIMITS, bufferBytes, replayPage };
           const strings = new FakeSocket();
           const frames = new FrameSocket();
           replayAll(strings, log, scheduler, limits, filter);
@@ -178,11 +159,12 @@ function contextFor(
   limits: SubscriberLimits,
   batch: boolean,
   nextOffset: number,
+  filter: EventFilter = {},
 ): SubscriberContext {
   return {
     id: 'sub',
     io: { socket, log, limits, scheduler, delivered: () => {} },
-    filter: {},
+    filter,
     batch,
     checkpoints: false,
     nextOffset,
