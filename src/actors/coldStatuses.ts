@@ -23,6 +23,9 @@ export interface ColdFold {
   readonly last: number;
 }
 
+/** Passivated sessions' statuses kept per session actor allowed (about 82 bytes each, against ~3.5 KB an actor). */
+export const COLD_PER_ACTIVE = 4;
+
 export class ColdStatuses {
   // Hint: two generations instead of a Map in recency order: taking a Map's first entry after many deletions from
   // its front skips every deleted slot (see SessionTable). When the newer reaches half the bound, the older is dropped.

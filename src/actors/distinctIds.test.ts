@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DistinctIds, withIds } from './distinctIds.js';
+import { DistinctIds } from './distinctIds.js';
 
 /** The reference: a scan of the array for every id. */
 function distinct(ids: readonly string[]): string[] {
@@ -43,20 +43,5 @@ describe('DistinctIds', () => {
     expect(repeatsTaken).toBe(0);
     expect(set.values).toHaveLength(200_000);
     expect(set.values[123_456]).toBe('user-123456');
-  });
-});
-
-describe('withIds', () => {
-  it('appends the new ids in order, and returns the same array when none is new', () => {
-    fc.assert(
-      fc.property(ids, ids, (existing, added) => {
-        const start = distinct(existing);
-        const addedDistinct = distinct(added);
-        const merged = withIds(start, addedDistinct);
-        const expected = distinct([...start, ...addedDistinct]);
-        const same = expected.length === start.length ? merged === start : merged !== start;
-        return JSON.stringify(merged) === JSON.stringify(expected) && same;
-      }),
-    );
   });
 });

@@ -9,9 +9,10 @@ export class DistinctIds {
   private readonly ids: string[];
   private seen: Set<string> | null = null;
 
-  /** Start from `initial` (copied; assumed distinct). */
-  constructor(initial: readonly string[] = []) {
-    this.ids = initial.slice();
+  /** Start from the first `count` ids of `initial` (copied; assumed distinct), and `seen` if it holds exactly them. */
+  constructor(initial: readonly string[] = [], count = initial.length, seen: Set<string> | null = null) {
+    this.ids = initial.slice(0, count);
+    this.seen = seen;
   }
 
   /** Add `id` unless present; true when it was new. */
@@ -27,16 +28,4 @@ export class DistinctIds {
   get values(): readonly string[] {
     return this.ids;
   }
-}
-
-/** `existing` with the ids of `added` it lacks appended in order; the same array when none is new. */
-export function withIds(existing: readonly string[], added: readonly string[]): readonly string[] {
-  let fresh: DistinctIds | null = null;
-  const known = added.length <= SCAN_LIMIT ? null : new Set(existing);
-  for (const id of added) {
-    if (known === null ? existing.includes(id) : known.has(id)) continue;
-    fresh ??= new DistinctIds(existing);
-    fresh.add(id);
-  }
-  return fresh === null ? existing : fresh.values;
 }

@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { ActorRefLike, InspectionEvent } from 'xstate';
 import type { EventInput } from '../protocol/eventInput.js';
 import { ManualScheduler } from './manualScheduler.js';
-import type { SessionRecord } from './sessionMachine.js';
+import type { SessionContext, SessionRecord } from './sessionMachine.js';
+import { PENDING_USERS_BOUND } from './sessionPending.js';
 import { startTestPipeline, testInput } from './testPipeline.js';
 
 const input = testInput;
@@ -94,5 +95,21 @@ describe('session actors as children of the supervisor (manual scheduler)', () =
     // Rebuilt from the log on the next read.
     expect(pipeline.sessionView('s1')).toMatchObject({ status: 'created', event_count: 1 });
     expect(actor('session:s1')).not.toBe(s1);
+  });
+
+  it('fold a session on the next turn once PENDING_USERS_BOUND users wait, without the sweep', async () => {
+    const { publish, scheduler, actor } = start(100);
+    const users = (from: number, count: number) =>
+      Array.from({ length: count }, (_, i) => ({ ...input('s1'), user_id: `u${from + i}` }));
+    await publish([...users(0, PENDING_USERS_BOUND - 1), ...users(0, 5)]);
+    scheduler.runImmediates();
+    // One short of the bound (repeats do not count): the records wait for the sweep, and no actor holds them yet.
+    expect(actor('session:s1')).toBeUndefined();
+    await publish(users(PENDING_USERS_BOUND - 1, 1));
+    scheduler.runImmediates();
+    const context = actor('session:s1')!.getSnapshot().context as SessionContext;
+    expect(context.event_count).toBe(PENDING_USERS_BOUND + 5);
+    expect(context.user_ids.size).toBe(PENDING_USERS_BOUND);
+    expect(context.user_ids.toArray(2)).toEqual(['u0', 'u1']);
   });
 });

@@ -5,7 +5,7 @@ import type { Logger } from './logger.js';
 import type { Scheduler } from './scheduler.js';
 import { refoldSessions } from './sessionCatchUp.js';
 import { SessionRegistry } from './sessionRegistry.js';
-import { listedView, type SessionView } from './sessionView.js';
+import { LISTED_USER_IDS, type SessionView } from './sessionView.js';
 
 /**
  * Longest synchronous session-fold slice (ms); longer folds continue after pending I/O. Hint: every slice delays
@@ -83,7 +83,7 @@ export class SessionFolding {
 
   /** One commit's records, queued for their sessions (plain loop; no actor messages here). */
   apply(records: readonly StoredEvent[]): void {
-    this.registry.applyBatch(records);
+    if (this.registry.applyBatch(records)) this.foldSoon();
   }
 
   /** The sweep's share: fold in slices, passivate sessions idle past SESSION_IDLE_MS, save the rows that wait. */
@@ -109,8 +109,8 @@ export class SessionFolding {
     this.foldAll();
     const views: SessionView[] = [];
     for (const row of this.options.log.listSessions(status, limit)) {
-      const view = this.registry.get(row.session_id);
-      if (view !== null && (status === undefined || view.status === status)) views.push(listedView(view));
+      const view = this.registry.get(row.session_id, LISTED_USER_IDS);
+      if (view !== null && (status === undefined || view.status === status)) views.push(view);
     }
     return views;
   }
@@ -178,6 +178,16 @@ export class SessionFolding {
   /** Save status rows, then the snapshots the registry took meanwhile, in one transaction (see SessionRegistry.save). */
   private save(rows: readonly SessionStatusRow[]): void {
     this.registry.save(rows);
+  }
+
+  /** Fold on the next turn (a session's waiting users reached PENDING_USERS_BOUND), not inside a commit's routing. */
+  private foldSoon(): void {
+    if (this.folding || this.stopped) return;
+    this.folding = true;
+    this.options.scheduler.immediate(() => {
+      this.folding = false;
+      this.foldSliced();
+    });
   }
 
   /** Fold in slices of at most FOLD_SLICE_MS, yielding to I/O between slices so delivery latency stays low. */

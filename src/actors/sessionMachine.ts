@@ -3,8 +3,8 @@ import { canonicalMemberText } from '../protocol/canonicalJson.js';
 import type { StoredEvent } from '../protocol/eventRecord.js';
 import type { EventType } from '../protocol/eventTypes.js';
 import type { SessionStatus } from '../protocol/sessionStatus.js';
-import { DistinctIds } from './distinctIds.js';
 import { foldSummary, type LifecycleRecord, type RecordSummary } from './sessionSummary.js';
+import { UserList } from './userList.js';
 
 /** The lifecycle event types and the status each one leads to. */
 export const LIFECYCLE: Partial<Record<EventType, SessionStatus>> = {
@@ -18,7 +18,7 @@ export const LIFECYCLE: Partial<Record<EventType, SessionStatus>> = {
 /** What a session actor folds out of its events. */
 export interface SessionContext {
   readonly session_id: string;
-  readonly user_ids: readonly string[];
+  readonly user_ids: UserList;
   readonly counts: Partial<Record<EventType, number>>;
   readonly event_count: number;
   readonly first_offset: number | null;
@@ -45,7 +45,7 @@ export type SessionEvent =
 export function emptySessionContext(session_id: string): SessionContext {
   return {
     session_id,
-    user_ids: [],
+    user_ids: UserList.empty(),
     counts: {},
     event_count: 0,
     first_offset: null,
@@ -84,14 +84,14 @@ export function quizIdOf(payloadJson: string): string | null {
  */
 export function foldRecords(context: SessionContext, records: readonly SessionRecord[]): Partial<SessionContext> {
   const counts = { ...context.counts };
-  const users = new DistinctIds(context.user_ids);
+  const users: string[] = [];
   let { first_offset, last_offset, quiz_id, event_count } = context;
   const before = last_offset;
   for (const record of records) {
     if (last_offset !== null && record.offset <= last_offset) continue;
     counts[record.event_type] = (counts[record.event_type] ?? 0) + 1;
     event_count++;
-    if (record.user_id !== null) users.add(record.user_id);
+    if (record.user_id !== null) users.push(record.user_id);
     first_offset ??= record.offset;
     last_offset = record.offset;
   }
@@ -105,7 +105,7 @@ export function foldRecords(context: SessionContext, records: readonly SessionRe
       break;
     }
   }
-  return { counts, user_ids: users.values, first_offset, last_offset, quiz_id, event_count };
+  return { counts, user_ids: context.user_ids.with(users), first_offset, last_offset, quiz_id, event_count };
 }
 
 /** The lifecycle part of a batch's fold: the status it leads to and the times it marks. */

@@ -1,6 +1,6 @@
 import type { SessionSnapshotRow, SessionStatusRow } from '../persistence/eventLog.js';
 import type { StoredEvent } from '../protocol/eventRecord.js';
-import { ColdStatuses } from './coldStatuses.js';
+import { COLD_PER_ACTIVE, ColdStatuses } from './coldStatuses.js';
 import { catchUpSessions, hydrateSession, quizPayloads } from './sessionCatchUp.js';
 import { newEntry, RetiredActors, type SessionActor, type SessionEntry, SessionTable } from './sessionEntry.js';
 import { foldedBelow } from './sessionPending.js';
@@ -11,15 +11,13 @@ import { type SessionView, toView } from './sessionView.js';
 
 /** Session actor ids carry this prefix, so the supervisor can tell their failures from its subscribers'. */
 export const SESSION_ACTOR_PREFIX = 'session:';
-/** Passivated sessions' statuses kept per session actor allowed (about 82 bytes each, against ~3.5 KB an actor). */
-const COLD_PER_ACTIVE = 4;
 
 /**
  * One xstate actor per session_id, a child of the supervisor, rebuilt from the log when first needed and passivated
  * after idle (or least recently used beyond `maxActive`), so memory stays bounded however many sessions the log
  * holds. A child cannot be stopped directly: passivated ones go to the supervisor (`takeRetired`) for stopChild.
  * Hint: the hot path only adds committed records to a per-session summary (PendingRecords); the actor folds it in one
- * message at the next sweep or read: folding on every commit would cost one xstate send (~3 µs) per event.
+ * message at the next sweep or read (sooner past PENDING_USERS_BOUND): folding each commit would cost a send per event.
  */
 export class SessionRegistry {
   private readonly active = new SessionTable();
@@ -43,8 +41,9 @@ export class SessionRegistry {
     return this.active.size;
   }
 
-  /** Queue one committed batch for its sessions (plain loop; no actor messages here). */
-  applyBatch(records: readonly StoredEvent[]): void {
+  /** Queue one committed batch for its sessions (plain loop, no actor messages); true when one should fold soon. */
+  applyBatch(records: readonly StoredEvent[]): boolean {
+    let foldSoon = false;
     const now = this.options.now();
     if (records.length > 0) this.appliedUpTo = Math.max(this.appliedUpTo, records[records.length - 1]!.offset);
     // Hint: a commit that landed just before a delete is routed after it; what it deleted is not folded.
@@ -57,10 +56,11 @@ export class SessionRegistry {
         entry = newEntry(sessionId, now);
         this.active.add(entry);
       } else if (entry.pending.size === 0) this.active.touch(entry, now);
-      entry.pending.push(record);
+      foldSoon = entry.pending.push(record) || foldSoon;
       this.dirty.add(entry);
     }
     this.evictOverflow();
+    return foldSoon;
   }
 
   /** Fold sessions with pending records (one actor message each) until `deadline` (the `monotonic` clock). */
@@ -113,8 +113,8 @@ export class SessionRegistry {
     return this.dirty.size > 0;
   }
 
-  /** The session's current view, hydrating it from the log if needed; null when the log has no events for it. */
-  get(sessionId: string): SessionView | null {
+  /** The session's view (its first `maxUsers` user ids), hydrating it from the log if needed; null if it has none. */
+  get(sessionId: string, maxUsers?: number): SessionView | null {
     const entry = this.active.touchOrAdd(sessionId, this.options.now());
     const row = this.fold(sessionId, entry, true);
     this.noteIfFolded();
@@ -125,7 +125,7 @@ export class SessionRegistry {
       return null;
     }
     this.evictOverflow();
-    return toView(snapshot.value, snapshot.context);
+    return toView(snapshot.value, snapshot.context, maxUsers);
   }
 
   /** Stop actors idle longer than idleMs (folding them first). Returns rows to persist, with every row that waits. */

@@ -4,10 +4,11 @@ import { EVENT_TYPES } from '../protocol/eventTypes.js';
 import { SESSION_STATUSES } from '../protocol/sessionStatus.js';
 import type { SessionContext } from './sessionMachine.js';
 import { decodeSnapshot, encodeSnapshot, snapshotDue } from './sessionSnapshot.js';
+import { UserList } from './userList.js';
 
 const context = (extra: Partial<SessionContext> = {}): SessionContext => ({
   session_id: 's1',
-  user_ids: ['u1', 'u2'],
+  user_ids: UserList.of(['u1', 'u2']),
   counts: { quiz_started: 1, answer_submitted: 299 },
   event_count: 300,
   first_offset: 10,
@@ -30,7 +31,11 @@ const anyContext: fc.Arbitrary<SessionContext> = fc
     completed_at: fc.option(fc.integer({ min: 0 })),
     quiz_id: fc.option(fc.string()),
   })
-  .map(({ span, ...rest }) => ({ ...rest, last_offset: rest.first_offset + span }));
+  .map(({ span, user_ids, ...rest }) => ({
+    ...rest,
+    user_ids: UserList.of(user_ids),
+    last_offset: rest.first_offset + span,
+  }));
 
 describe('session snapshots', () => {
   it('decode what they encode, for any status and context, when the log holds every offset they count', () => {
@@ -81,5 +86,19 @@ describe('session snapshots', () => {
       status: 'in_progress',
       context: context({ event_count: 500 }),
     });
+  });
+
+  it('while live, wait a record per four users in a session of many users', () => {
+    const cadence = { minEvents: 100, everyEvents: 1_000 };
+    const users = UserList.of(Array.from({ length: 40_000 }, (_, i) => `u${i}`));
+    const state = (events: number) => ({
+      status: 'active',
+      value: 'in_progress' as const,
+      context: context({ event_count: events, user_ids: users }),
+    });
+    expect(snapshotDue(state(10_099), 100, false, 1, cadence)).toBeNull();
+    expect(snapshotDue(state(10_100), 100, false, 1, cadence)?.count).toBe(10_100);
+    // Passivation saves it whatever the interval.
+    expect(snapshotDue(state(200), 100, true, 1, cadence)?.count).toBe(200);
   });
 });

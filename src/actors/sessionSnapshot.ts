@@ -5,6 +5,7 @@ import { SESSION_STATUSES, type SessionStatus } from '../protocol/sessionStatus.
 import type { Logger } from './logger.js';
 import type { SessionEntry } from './sessionEntry.js';
 import type { SessionContext } from './sessionMachine.js';
+import { UserList } from './userList.js';
 
 /**
  * A session with fewer folded records than this is not snapshotted: folding it again from the log costs about what
@@ -17,6 +18,13 @@ export const SNAPSHOT_MIN_EVENTS = 256;
  * from the log at the next read of it is bounded (about 0.1 s), not the whole session.
  */
 export const SNAPSHOT_EVERY_EVENTS = 10_000;
+/**
+ * ...and, in a session of many users, at least this many records per user it holds. Why: a snapshot costs about its
+ * users to encode and write (14 MB of JSON for a million), and every 10,000 records that made a session gaining its
+ * millionth user spend most of the I/O thread on snapshots. So a record pays for at most four users' worth of
+ * snapshot, and a kill -9 leaves at most a quarter of the session's users in records to fold again.
+ */
+export const SNAPSHOT_RECORDS_PER_USER = 0.25;
 
 /** A session actor's state as the snapshot holds it. */
 export interface SessionSnapshot {
@@ -33,7 +41,10 @@ const SnapshotSchema = v.object({
   status: v.picklist(SESSION_STATUSES),
   context: v.object({
     session_id: v.string(),
-    user_ids: v.array(v.string()),
+    user_ids: v.pipe(
+      v.array(v.string()),
+      v.transform((ids) => UserList.ofDistinct(ids)),
+    ),
     counts: v.record(v.picklist(EVENT_TYPES), count),
     event_count: count,
     first_offset: offset,
@@ -96,8 +107,8 @@ interface ActorState {
 /**
  * The snapshot to save of a session actor's state, and the records it counts, or null when none is due: an active
  * actor with at least `minEvents` records, changed since the last one (`savedCount` records), when it is passivated
- * or `everyEvents` records after the last; never one that counts records below `firstOffset` (folded before
- * retention deleted them: it would be refused when read).
+ * or `everyEvents` records after the last (more in a session of many users: SNAPSHOT_RECORDS_PER_USER); never one
+ * that counts records below `firstOffset` (folded before retention deleted them: it would be refused when read).
  */
 export function snapshotDue(
   state: ActorState,
@@ -109,7 +120,8 @@ export function snapshotDue(
   const { context } = state;
   const count = context.event_count;
   if (state.status !== 'active' || count < cadence.minEvents || count === savedCount) return null;
-  if (!passivating && count - savedCount < cadence.everyEvents) return null;
+  const every = Math.max(cadence.everyEvents, context.user_ids.size * SNAPSHOT_RECORDS_PER_USER);
+  if (!passivating && count - savedCount < every) return null;
   if (context.first_offset === null || context.first_offset < firstOffset) return null;
   return { snapshot: encodeSnapshot(state.value, context), count };
 }

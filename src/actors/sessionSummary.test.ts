@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { emptySessionContext, foldRecords, type SessionContext } from './sessionMachine.js';
 import { foldSummary, OverlappingSummaryError, type RecordSummary } from './sessionSummary.js';
+import { UserList } from './userList.js';
 
 const summary = (first: number, last: number, extra: Partial<RecordSummary> = {}): RecordSummary => ({
   first_offset: first,
@@ -35,14 +36,14 @@ describe('foldSummary', () => {
     );
     expect(next).toEqual({
       counts: { answer_submitted: 11, timer_tick: 3 },
-      user_ids: ['u1', 'u2', 'u3'],
+      user_ids: UserList.of(['u1', 'u2', 'u3']),
       event_count: 14,
       first_offset: 1,
       last_offset: 14,
       quiz_id: 'q2',
     });
     // The folded context is not changed in place.
-    expect(context.user_ids).toEqual(['u1', 'u2']);
+    expect([...context.user_ids]).toEqual(['u1', 'u2']);
     expect(foldSummary(context, summary(11, 11)).quiz_id).toBe('q1');
   });
 

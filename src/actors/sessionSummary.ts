@@ -1,5 +1,4 @@
 import type { EventType } from '../protocol/eventTypes.js';
-import { withIds } from './distinctIds.js';
 import type { SessionContext, SessionRecord } from './sessionMachine.js';
 
 /** What the lifecycle fold reads of a record. */
@@ -47,8 +46,8 @@ export function foldSummary(context: SessionContext, summary: RecordSummary): Pa
     counts[type] = (counts[type] ?? 0) + (summary.counts[type] ?? 0);
   return {
     counts,
-    // Hint: a new array only when a user is new; a context's arrays are never changed in place.
-    user_ids: withIds(context.user_ids, summary.user_ids),
+    // Hint: a new list only when a user is new; an older context still sees only its own (userList.ts).
+    user_ids: context.user_ids.with(summary.user_ids),
     event_count: context.event_count + summary.event_count,
     first_offset: context.first_offset ?? summary.first_offset,
     last_offset: summary.last_offset,

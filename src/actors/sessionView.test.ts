@@ -1,29 +1,35 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { LISTED_USER_IDS, listedView, type SessionView } from './sessionView.js';
+import { emptySessionContext } from './sessionMachine.js';
+import { LISTED_USER_IDS, toView } from './sessionView.js';
+import { UserList } from './userList.js';
 
-const view = (user_ids: string[]): SessionView => ({
-  session_id: 's1',
-  status: 'in_progress',
-  user_ids,
-  user_count: user_ids.length,
-  event_count: user_ids.length,
-  counts: {},
+const context = (ids: readonly string[]) => ({
+  ...emptySessionContext('s1'),
+  user_ids: UserList.of(ids),
+  event_count: ids.length,
   first_offset: 1,
-  last_offset: user_ids.length,
-  started_at: null,
-  completed_at: null,
-  quiz_id: null,
+  last_offset: Math.max(1, ids.length),
 });
 
-describe('listedView', () => {
-  it('keeps the first LISTED_USER_IDS users in order and counts them all', () => {
+describe('toView', () => {
+  it('lists every user in order by default, and counts them all', () => {
     fc.assert(
       fc.property(fc.uniqueArray(fc.string(), { maxLength: 3 * LISTED_USER_IDS }), (ids) => {
-        const listed = listedView(view(ids));
+        const view = toView('in_progress', context(ids));
+        expect(view.user_ids).toEqual(ids);
+        expect(view.user_count).toBe(ids.length);
+      }),
+    );
+  });
+
+  it('keeps the first LISTED_USER_IDS users in order for a listing, and counts them all', () => {
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.string(), { maxLength: 3 * LISTED_USER_IDS }), (ids) => {
+        const listed = toView('in_progress', context(ids), LISTED_USER_IDS);
         expect(listed.user_ids).toEqual(ids.slice(0, LISTED_USER_IDS));
         expect(listed.user_count).toBe(ids.length);
-        expect({ ...listed, user_ids: ids }).toEqual(view(ids));
+        expect({ ...listed, user_ids: ids }).toEqual(toView('in_progress', context(ids)));
       }),
     );
   });

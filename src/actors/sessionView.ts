@@ -18,13 +18,20 @@ export interface SessionView {
   readonly quiz_id: string | null;
 }
 
-/** A session actor's snapshot as the REST view. */
-export function toView(status: SessionStatus, context: SessionContext): SessionView {
+/**
+ * A session actor's snapshot as the REST view, with its first `maxUsers` user ids (in order of first event; all of
+ * them by default) and `user_count` counting all.
+ */
+export function toView(
+  status: SessionStatus,
+  context: SessionContext,
+  maxUsers = Number.POSITIVE_INFINITY,
+): SessionView {
   return {
     session_id: context.session_id,
     status,
-    user_ids: context.user_ids,
-    user_count: context.user_ids.length,
+    user_ids: context.user_ids.toArray(maxUsers),
+    user_count: context.user_ids.size,
     event_count: context.event_count,
     counts: context.counts,
     first_offset: context.first_offset,
@@ -40,9 +47,3 @@ export function toView(status: SessionStatus, context: SessionContext): SessionV
  * (up to 1,000 sessions, polled by every open dashboard) grew to megabytes; GET /sessions/{id} still has them all.
  */
 export const LISTED_USER_IDS = 20;
-
-/** A view as GET /sessions lists it: its first LISTED_USER_IDS users (in order of first event), `user_count` all. */
-export function listedView(view: SessionView): SessionView {
-  if (view.user_ids.length <= LISTED_USER_IDS) return view;
-  return { ...view, user_ids: view.user_ids.slice(0, LISTED_USER_IDS) };
-}
