@@ -16,11 +16,19 @@ export interface RawExchange {
 
 /**
  * Write `request` to a fresh TCP connection and collect everything until the server closes it (or `waitMs` pass).
- * Raw sockets show exactly what the server sends, also for methods fetch refuses to send.
+ * Raw sockets show exactly what the server sends, also for methods fetch refuses to send. A request given as pieces
+ * is written a piece every 50 ms, so the server reads them apart, as from a network that splits them.
  */
-export function rawExchange(port: number, request: string | Buffer, waitMs = 2_000): Promise<RawExchange> {
+export function rawExchange(
+  port: number,
+  request: string | Buffer | readonly string[],
+  waitMs = 2_000,
+): Promise<RawExchange> {
+  const pieces = Array.isArray(request) ? request : [request];
   return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1', () => socket.write(request));
+    const socket = connect(port, '127.0.0.1', () => {
+      pieces.forEach((piece, i) => setTimeout(() => socket.writable && socket.write(piece), i * 50));
+    });
     const chunks: Buffer[] = [];
     let settled = false;
     const finish = (closedByServer: boolean) => {
