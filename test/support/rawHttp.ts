@@ -27,7 +27,9 @@ export function rawExchange(
   const pieces = Array.isArray(request) ? request : [request];
   return new Promise((resolve) => {
     const socket = connect(port, '127.0.0.1', () => {
-      pieces.forEach((piece, i) => setTimeout(() => socket.writable && socket.write(piece), i * 50));
+      pieces.forEach((piece, i) => {
+        setTimeout(() => socket.writable && socket.write(piece), i * 50);
+      });
     });
     const chunks: Buffer[] = [];
     let settled = false;
