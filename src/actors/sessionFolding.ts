@@ -186,7 +186,7 @@ export class SessionFolding {
     this.folding = true;
     this.options.scheduler.immediate(() => {
       this.folding = false;
-      this.foldSliced();
+      if (!this.stopped) this.foldSliced();
     });
   }
 
