@@ -469,6 +469,39 @@ describe('Publisher on a scripted socket and a manual clock', () => {
     publisher.destroy();
   });
 
+  it('resends after a retry pause that a dropped socket and a shorter reconnect cut short', async () => {
+    // Hint: the pause draws the top of its jitter, the reconnect the bottom, so the new socket opens mid-pause.
+    const draws = [1, 0];
+    const { scheduler, publisher } = scripted({
+      random: () => draws.shift() ?? 0,
+      backoff: { initialMs: 100, maxMs: 100 },
+    });
+    const done = publisher.publish({ event_type: 'timer_tick', source: 't' });
+    await scheduler.advance(0);
+    const first = FakeSocket.all[0]!;
+    first.open();
+    await scheduler.advance(0);
+    const sent = JSON.parse(first.sent[0]!) as { ref: number; events: Array<{ id: string }> };
+    first.reply({
+      status: 'error',
+      message: 'storage unavailable; not committed, retry',
+      retryable: true,
+      ref: sent.ref,
+    });
+    first.drop();
+    await scheduler.advance(50);
+    const second = FakeSocket.all[1]!;
+    second.open();
+    await scheduler.advance(49);
+    expect(second.sent).toEqual([]);
+    await scheduler.advance(1);
+    expect(second.sent).toHaveLength(1);
+    ackLast(5);
+    await expect(done).resolves.toEqual({ id: sent.events[0]!.id, offset: 5 });
+    expect(scheduler.pending).toBe(0);
+    publisher.destroy();
+  });
+
   /** Answer the newest socket's next unanswered message with a clean ack; resolves with the ids it carried. */
   function ackLast(from = 1): string[] {
     const socket = FakeSocket.all[FakeSocket.all.length - 1]!;

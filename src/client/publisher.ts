@@ -151,7 +151,9 @@ export class Publisher {
   private pump(): void {
     if ((this.closed && this.flushing === 0) || this.queue.units.length === 0) return;
     if (this.socket === null || this.socket.readyState !== OPEN) return void this.connect();
-    if (this.opts.scheduler.now() < this.pausedUntil) return;
+    const paused = this.pausedUntil - this.opts.scheduler.now();
+    // Hint: a reconnect shorter than the pause replaced its timer; without one, nothing would send until a deadline.
+    if (paused > 0) return void (this.timer.pending || this.startTimer(paused, true));
     while (this.queue.units.length > 0 && this.queue.inflight.length < this.opts.maxInFlightMessages) {
       if (!this.queue.fullMessage(this.opts.maxBatchEvents) && !this.lingering && this.flushing === 0) {
         if (!this.timer.pending) this.startTimer(this.opts.lingerMs, true);
@@ -206,8 +208,7 @@ export class Publisher {
     if (refused !== null) {
       // Hint: a refused key, origin or URL will not change by retrying; fail now rather than at the delivery timeout.
       const hint = refused === 401 || refused === 403 ? '' : ', and no connection has been made: check the url option';
-      this.queue.rejectAll(new PublishRejectedError(`connection refused: ${reason}${hint}`, refused));
-      return;
+      return void this.queue.rejectAll(new PublishRejectedError(`connection refused: ${reason}${hint}`, refused));
     }
     this.watchdog.expire(reason);
     if (this.queue.units.length > 0)
@@ -241,9 +242,9 @@ export class Publisher {
       this.watchdog.expire(reply.message ?? 'retryable error');
       // Hint: a full pipeline is refused at once; one backoff step answers it all (a step each hit the cap at once).
       const now = this.opts.scheduler.now();
-      if (now < this.pausedUntil) return;
-      this.pausedUntil = now + backoffDelay(this.attempt++, this.opts.backoff, this.opts.random);
-      this.startTimer(this.pausedUntil - now, true);
-    } else this.pump();
+      if (now >= this.pausedUntil)
+        this.pausedUntil = now + backoffDelay(this.attempt++, this.opts.backoff, this.opts.random);
+    }
+    this.pump(); // while paused, this only makes sure a timer ends the pause
   }
 }
