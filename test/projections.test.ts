@@ -260,6 +260,45 @@ describe('projections catch up from the log at open', () => {
     },
   );
 
+  it('folds a log with no projection in its one scan, reading no session again, whatever retention left', () => {
+    const types: EventType[] = [...LIFECYCLE, 'timer_tick', 'quiz_timeout'];
+    const record = fc.record({ session: fc.integer({ min: 0, max: 4 }), type: fc.constantFrom(...types) });
+    fc.assert(
+      fc.property(fc.array(record, { minLength: 1, maxLength: 40 }), fc.nat(40), (records, kept) => {
+        dir = mkdtempSync(join(tmpdir(), 'proj-'));
+        const path = join(dir, 'events.db');
+        let clock = NOW;
+        const log = new SqliteEventLog({
+          path,
+          now: () => (clock += 1_000),
+          newId: () => `gen-${++generated}`,
+          newEpoch: () => 'e',
+          indexer: 'inline',
+          indexChunk: 4,
+        });
+        logs.push(log);
+        // Appended with no session actor, as a log copied in or written by another tool: nothing folded or saved.
+        for (const { session, type } of records)
+          log.appendGroups([[{ ...lifecycle(session, 0), event_type: type, session_id: `s${session}` }]]);
+        log.deleteBefore(NOW + 1_000 * Math.min(kept, records.length) + 1);
+        const sessionReads: unknown[] = [];
+        const readFrom = log.readFrom.bind(log);
+        log.readFrom = (from, filter, ...rest) => {
+          if (filter.session_id !== undefined) sessionReads.push(filter.session_id);
+          return readFrom(from, filter, ...rest);
+        };
+        const expected = foldStatuses(scanLog(path));
+        expect(registry(log).catchUp()).toBe(expected.size);
+        expect(listed(log)).toEqual(expected);
+        expect(listedOffsets(log)).toEqual(lastOffsets(scanLog(path)));
+        expect(sessionReads).toEqual([]);
+        for (const open of logs.splice(0)) open.close();
+        rmSync(dir, { recursive: true, force: true });
+      }),
+      { numRuns: 60 },
+    );
+  });
+
   it('after retention, catches up a touched session from what is left of the log, not from its saved status', () => {
     dir = mkdtempSync(join(tmpdir(), 'proj-'));
     const path = join(dir, 'events.db');
