@@ -11,78 +11,13 @@ import {
   PublishRejectedError,
   PublishTimeoutError,
   parsePosition,
-  type Scheduler,
   subscribe,
-  type WebSocketLike,
 } from '../src/client/index.js';
 import { InFlightWindow } from '../src/client/inFlightWindow.js';
 import { settleFromAck, splitToSolo, takeMessage, type Unit } from '../src/client/publishBatcher.js';
 import { startPoint } from '../src/client/subscribeOptions.js';
 import type { PublishAck } from '../src/client/types.js';
-
-/** A manual clock: timers run only when the test advances time. */
-class ManualScheduler implements Scheduler {
-  private time = 0;
-  private timers = new Map<number, { at: number; fn: () => void }>();
-  private nextId = 1;
-  now = () => this.time;
-  setTimeout = (fn: () => void, ms: number) => {
-    const id = this.nextId++;
-    this.timers.set(id, { at: this.time + ms, fn });
-    return id;
-  };
-  clearTimeout = (handle: unknown) => void this.timers.delete(handle as number);
-  /** Timers set and not yet run or cleared. */
-  get pending(): number {
-    return this.timers.size;
-  }
-  /** Advance the clock by `ms`, running due timers in order. */
-  async advance(ms: number): Promise<void> {
-    const target = this.time + ms;
-    for (;;) {
-      const due = [...this.timers.entries()].filter(([, t]) => t.at <= target).sort((a, b) => a[1].at - b[1].at)[0];
-      if (due === undefined) break;
-      this.timers.delete(due[0]);
-      this.time = due[1].at;
-      due[1].fn();
-      await Promise.resolve();
-    }
-    this.time = target;
-    for (let i = 0; i < 5; i++) await Promise.resolve();
-  }
-}
-
-/** A socket the test answers by hand. */
-class FakeSocket implements WebSocketLike {
-  static all: FakeSocket[] = [];
-  readyState = 0;
-  bufferedAmount = 0;
-  sent: string[] = [];
-  onopen: ((event: unknown) => void) | null = null;
-  onmessage: ((event: { readonly data: unknown }) => void) | null = null;
-  onclose: ((event: { readonly code: number; readonly reason: string }) => void) | null = null;
-  onerror: ((event: unknown) => void) | null = null;
-  constructor(readonly url: string) {
-    FakeSocket.all.push(this);
-  }
-  send(data: string): void {
-    this.sent.push(data);
-  }
-  close(): void {
-    this.readyState = 3;
-  }
-  open(): void {
-    this.readyState = 1;
-    this.onopen?.({});
-  }
-  reply(body: object): void {
-    this.onmessage?.({ data: JSON.stringify(body) });
-  }
-  drop(code = 1006, reason = ''): void {
-    this.readyState = 3;
-    this.onclose?.({ code, reason });
-  }
-}
+import { FakeSocket, ManualScheduler } from './support/scriptedClient.js';
 
 const unit = (ids: string[], settled: Array<PublishAck[] | Error>): Unit => ({
   events: ids.map((id) => JSON.stringify({ id })),
