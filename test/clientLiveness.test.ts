@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type PublishAck, Publisher } from '../src/client/index.js';
+import { type PublishAck, Publisher, PublishRejectedError } from '../src/client/index.js';
 import { FakeSocket, ManualScheduler } from './support/scriptedClient.js';
 
 /** A server that commits each producer id once: a resend gets the offset the id has. */
@@ -9,21 +9,25 @@ class ModelServer {
   private next = 1;
   private readonly answered = new Map<FakeSocket, number>();
 
-  /** Answer the oldest unanswered message on `socket` (when open): an ack, or the retryable refusal. */
-  answer(socket: FakeSocket | undefined, ok: boolean): void {
+  /** Answer the oldest unanswered message on `socket` (when open): an ack, a retryable refusal, or a final one. */
+  answer(socket: FakeSocket | undefined, how: 'ok' | 'retry' | 'invalid'): void {
     if (socket === undefined || socket.readyState !== 1) return;
     const at = this.answered.get(socket) ?? 0;
     const text = socket.sent[at];
     if (text === undefined) return;
     this.answered.set(socket, at + 1);
     const message = JSON.parse(text) as { ref: number; events: Array<{ id: string }> };
-    if (!ok) {
+    if (how === 'retry') {
       socket.reply({
         status: 'error',
         message: 'storage unavailable; not committed, retry',
         retryable: true,
         ref: message.ref,
       });
+      return;
+    }
+    if (how === 'invalid') {
+      socket.reply({ status: 'error', message: '[0].payload: must be an object', code: 422, ref: message.ref });
       return;
     }
     const ids = message.events.map((event) => event.id);
@@ -46,14 +50,14 @@ class ModelServer {
   }
 
   /** Answer every message sent on `socket` so far. */
-  answerAll(socket: FakeSocket | undefined, ok = true): void {
-    for (let i = 0; socket !== undefined && i < socket.sent.length; i++) this.answer(socket, ok);
+  answerAll(socket: FakeSocket | undefined, how: 'ok' | 'retry' = 'ok'): void {
+    for (let i = 0; socket !== undefined && i < socket.sent.length; i++) this.answer(socket, how);
   }
 }
 
 type Step =
   | { readonly kind: 'publish' | 'batch'; readonly count: number }
-  | { readonly kind: 'open' | 'drop' | 'ack' | 'refuse' | 'shutdown' }
+  | { readonly kind: 'open' | 'drop' | 'ack' | 'refuse' | 'invalid' | 'shutdown' }
   | { readonly kind: 'wait'; readonly ms: number };
 
 const kind = <K extends Step['kind']>(k: K) => fc.constant(k);
@@ -65,6 +69,7 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   { weight: 3, arbitrary: fc.record({ kind: kind('open') }) },
   { weight: 1, arbitrary: fc.record({ kind: kind('ack') }) },
   { weight: 2, arbitrary: fc.record({ kind: kind('refuse') }) },
+  { weight: 1, arbitrary: fc.record({ kind: kind('invalid') }) },
   { weight: 2, arbitrary: fc.record({ kind: kind('drop') }) },
   { weight: 2, arbitrary: fc.record({ kind: kind('shutdown') }) },
   { weight: 2, arbitrary: fc.record({ kind: kind('wait'), ms: fc.constantFrom(0, 1, 5, 10, 20, 45, 200) }) },
@@ -80,7 +85,8 @@ describe('Publisher liveness on a scripted server', () => {
         fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: 1, maxLength: 8 }),
         fc.constantFrom(0, 3),
         fc.constantFrom(10, 40),
-        async (steps, draws, lingerMs, initialMs) => {
+        fc.constantFrom(3, 10_000),
+        async (steps, draws, lingerMs, initialMs, maxInFlightEvents) => {
           FakeSocket.all = [];
           const scheduler = new ManualScheduler();
           let draw = 0;
@@ -91,6 +97,7 @@ describe('Publisher liveness on a scripted server', () => {
             lingerMs,
             maxBatchEvents: 3,
             maxInFlightMessages: 2,
+            maxInFlightEvents,
             // Hint: a small cap, so a pause and a reconnect often draw delays of the same range.
             backoff: { initialMs, maxMs: 40 },
             random: () => draws[draw++ % draws.length]!,
@@ -100,11 +107,15 @@ describe('Publisher liveness on a scripted server', () => {
           const server = new ModelServer();
           const acks: PublishAck[] = [];
           const failures: unknown[] = [];
+          let refused = 0;
           let asked = 0;
-          const track = (done: Promise<PublishAck | PublishAck[]>) =>
+          const track = (done: Promise<PublishAck | PublishAck[]>, count = 1) =>
             void done.then(
               (ack) => acks.push(...(Array.isArray(ack) ? ack : [ack])),
-              (error: unknown) => failures.push(error),
+              (error: unknown) => {
+                failures.push(error);
+                refused += count;
+              },
             );
           for (const s of steps) {
             const socket = newest();
@@ -115,12 +126,15 @@ describe('Publisher liveness on a scripted server', () => {
                 publisher.publishBatch(
                   Array.from({ length: s.count }, () => ({ event_type: 'timer_tick' as const, source: 'b' })),
                 ),
+                s.count,
               );
             else if (s.kind === 'open' && socket?.readyState === 0) socket.open();
             else if (s.kind === 'drop' && socket !== undefined && socket.readyState < 2) socket.drop();
-            else if (s.kind === 'ack' || s.kind === 'refuse') server.answer(socket, s.kind === 'ack');
+            else if (s.kind === 'ack') server.answer(socket, 'ok');
+            else if (s.kind === 'refuse' || s.kind === 'invalid')
+              server.answer(socket, s.kind === 'refuse' ? 'retry' : 'invalid');
             else if (s.kind === 'shutdown' && socket?.readyState === 1) {
-              server.answerAll(socket, false);
+              server.answerAll(socket, 'retry');
               socket.drop(1001, 'server shutting down');
             }
             if (s.kind === 'publish' || s.kind === 'batch') asked += s.count;
@@ -128,16 +142,18 @@ describe('Publisher liveness on a scripted server', () => {
           }
           // The server cooperates from here on: each socket opens, each message is acked.
           // Hint: in small steps, so a socket opens at once, often inside a pause (as a quick server's would).
-          for (let round = 0; round < 2_000 && acks.length + failures.length < asked; round++) {
+          for (let round = 0; round < 2_000 && acks.length + refused < asked; round++) {
             const socket = newest();
             if (socket?.readyState === 0) socket.open();
             server.answerAll(newest());
             await scheduler.advance(5);
           }
-          expect(failures).toEqual([]);
-          expect(acks.length).toBe(asked);
+          // Only what the server refused for good fails, with its code; everything else resolves.
+          for (const error of failures) expect(error).toMatchObject({ name: PublishRejectedError.name, code: 422 });
+          expect(acks.length + refused).toBe(asked);
+          expect(publisher.inFlight).toBe(0);
           for (const ack of acks) expect(server.offsets.get(ack.id)).toBe(ack.offset);
-          expect(new Set(acks.map((ack) => ack.offset)).size).toBe(asked);
+          expect(new Set(acks.map((ack) => ack.offset)).size).toBe(acks.length);
           publisher.destroy();
         },
       ),
