@@ -1,20 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type EventRecord, subscribe } from '../src/client/index.js';
-import { FakeSocket, ManualScheduler } from './support/scriptedClient.js';
+import { FakeSocket, ManualScheduler, record } from './support/scriptedClient.js';
 
 const HEAD = 30;
-
-const record = (offset: number): EventRecord => ({
-  id: `e${offset}`,
-  offset,
-  event_type: 'timer_tick',
-  source: 't',
-  session_id: null,
-  user_id: null,
-  payload: {},
-  timestamp: '2026-12-01T00:00:00.000Z',
-});
 
 /** A server with a log of HEAD records: per socket, where its subscription asked to start and what it pushed. */
 class ModelServer {

@@ -17,7 +17,7 @@ import { InFlightWindow } from '../src/client/inFlightWindow.js';
 import { settleFromAck, splitToSolo, takeMessage, type Unit } from '../src/client/publishBatcher.js';
 import { startPoint } from '../src/client/subscribeOptions.js';
 import type { PublishAck } from '../src/client/types.js';
-import { FakeSocket, ManualScheduler } from './support/scriptedClient.js';
+import { FakeSocket, ManualScheduler, record } from './support/scriptedClient.js';
 
 const unit = (ids: string[], settled: Array<PublishAck[] | Error>): Unit => ({
   events: ids.map((id) => JSON.stringify({ id })),
@@ -794,17 +794,6 @@ describe('Publisher on a scripted socket and a manual clock', () => {
     await scheduler.advance(0);
     await expect(closed).resolves.toBeUndefined();
   });
-});
-
-const record = (offset: number): EventRecord => ({
-  id: `e${offset}`,
-  offset,
-  event_type: 'timer_tick',
-  source: 't',
-  session_id: null,
-  user_id: null,
-  payload: {},
-  timestamp: '2026-12-01T00:00:00.000Z',
 });
 
 /** A subscription from offset 1 on a scripted, opened socket and a manual clock; its notices as "kind: message". */

@@ -1,4 +1,4 @@
-import type { Scheduler, WebSocketLike } from '../../src/client/index.js';
+import type { EventRecord, Scheduler, WebSocketLike } from '../../src/client/index.js';
 
 /** A manual clock: timers run only when the test advances time. */
 export class ManualScheduler implements Scheduler {
@@ -63,3 +63,15 @@ export class FakeSocket implements WebSocketLike {
     this.onclose?.({ code, reason });
   }
 }
+
+/** A record at `offset`, as the server sends one to a subscriber. */
+export const record = (offset: number): EventRecord => ({
+  id: `e${offset}`,
+  offset,
+  event_type: 'timer_tick',
+  source: 't',
+  session_id: null,
+  user_id: null,
+  payload: {},
+  timestamp: '2026-12-01T00:00:00.000Z',
+});
