@@ -31,12 +31,15 @@ class TrackedWebSocket extends WebSocket {
 type Step =
   | { readonly kind: 'publish'; readonly count: number }
   | { readonly kind: 'disconnect' }
-  | { readonly kind: 'restart' };
+  | { readonly kind: 'restart' }
+  | { readonly kind: 'stop' };
 
 const step: fc.Arbitrary<Step> = fc.oneof(
   { weight: 3, arbitrary: fc.integer({ min: 1, max: 300 }).map((count): Step => ({ kind: 'publish', count })) },
   { weight: 1, arbitrary: fc.constant<Step>({ kind: 'disconnect' }) },
   { weight: 1, arbitrary: fc.constant<Step>({ kind: 'restart' }) },
+  // A graceful stop (SIGTERM): the server refuses new publishes as retryable, acks what it took, then starts again.
+  { weight: 1, arbitrary: fc.constant<Step>({ kind: 'stop' }) },
 );
 
 async function until(condition: () => boolean, what: string, ms = 30_000): Promise<void> {
@@ -49,7 +52,7 @@ async function until(condition: () => boolean, what: string, ms = 30_000): Promi
 
 let run = 0;
 
-describe('client invariants under random publish / disconnect / restart interleavings', () => {
+describe('client invariants under random publish / disconnect / kill -9 / SIGTERM interleavings', () => {
   it('every resolved publish is in the log once at its acked offset, none is forgotten, and a subscriber sees the log exactly', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 6 }), async (steps) => {
@@ -89,7 +92,7 @@ describe('client invariants under random publish / disconnect / restart interlea
           } else if (s.kind === 'disconnect') {
             sockets[sockets.length - 1]?.terminate();
           } else {
-            await server.restart();
+            await server.restart(undefined, s.kind === 'stop' ? 'SIGTERM' : 'SIGKILL');
           }
         }
         await Promise.all(settled);

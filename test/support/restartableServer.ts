@@ -37,19 +37,19 @@ export class RestartableServer {
     return `http://127.0.0.1:${this.port}`;
   }
 
-  /** SIGKILL the process and wait for it to go. */
-  async kill(): Promise<void> {
+  /** SIGKILL the process (or send `signal`, say SIGTERM for a graceful stop) and wait for it to go. */
+  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
     const child = this.current;
     this.current = undefined;
     this.ask = undefined;
     if (child === undefined) return;
-    if (child.proc.exitCode === null && child.proc.signalCode === null) child.proc.kill('SIGKILL');
+    if (child.proc.exitCode === null && child.proc.signalCode === null) child.proc.kill(signal);
     await child.exited;
   }
 
-  /** Kill, then start again on the same port (optionally on another database, which has another epoch). */
-  async restart(databasePath = this.databasePath): Promise<void> {
-    await this.kill();
+  /** Kill (or stop with `signal`), then start again on the same port (optionally on another database and epoch). */
+  async restart(databasePath = this.databasePath, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    await this.kill(signal);
     this.databasePath = databasePath;
     await (this.manualClock ? this.bootManual() : this.boot());
   }
