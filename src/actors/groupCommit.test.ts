@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type GroupOutcome, LogWriteError } from '../persistence/eventLog.js';
 import type { EventInput } from '../protocol/eventInput.js';
@@ -40,6 +41,11 @@ class SlowLog {
         );
       });
     });
+  }
+
+  /** Commits the log has been asked for and has not completed. */
+  get waitingCommits(): number {
+    return this.waiting.length;
   }
 
   /** Complete the oldest commit and let its continuation run. */
@@ -190,5 +196,67 @@ describe('GroupCommit', () => {
     await log.complete();
     await closing;
     expect(outcomes).toHaveLength(1);
+  });
+});
+
+type Step =
+  | { readonly kind: 'submit'; readonly events: number }
+  | { readonly kind: 'turn' | 'complete' }
+  | { readonly kind: 'fail'; readonly error: 'refusal' | 'uncertain' | 'other' };
+
+const step: fc.Arbitrary<Step> = fc.oneof(
+  fc.record({ kind: fc.constant('submit' as const), events: fc.integer({ min: 1, max: 4 }) }),
+  fc.record({ kind: fc.constantFrom('turn' as const, 'complete' as const) }),
+  fc.record({ kind: fc.constant('fail' as const), error: fc.constantFrom('refusal', 'uncertain', 'other') }),
+);
+
+const failure = (error: 'refusal' | 'uncertain' | 'other'): Error =>
+  error === 'other'
+    ? new Error('disk on fire')
+    : new LogWriteError('write failed', error === 'refusal' ? { refusal: true } : { uncertain: true });
+
+describe('GroupCommit under any interleaving of submits, turns, commits and failures', () => {
+  it('answers each accepted batch once, refuses only past the bound, and commits dense offsets one commit at a time', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(step, { maxLength: 40 }), async (steps) => {
+        const { scheduler, log, committed, ingress } = setup(6);
+        const answers: SubmitOutcome[][] = [];
+        let most = 0;
+        const run = async (s: Step) => {
+          if (s.kind === 'submit') {
+            const queued = ingress.queued;
+            const mine: SubmitOutcome[] = [];
+            const refusal = ingress.submit(
+              Array.from({ length: s.events }, (_, i) => input(i)),
+              (outcome) => mine.push(outcome),
+            );
+            // Refused only when something waits and this batch would pass the bound; a refused batch is never answered.
+            expect(refusal === null).toBe(queued === 0 || queued + s.events <= 6);
+            if (refusal === null) answers.push(mine);
+          } else if (s.kind === 'turn') scheduler.runImmediates();
+          else {
+            log.fail = s.kind === 'fail' ? failure(s.error) : null;
+            await log.complete();
+            log.fail = null;
+          }
+          most = Math.max(most, log.waitingCommits);
+        };
+        for (const s of steps) await run(s);
+        const closing = ingress.close();
+        for (let i = 0; i < 100 && log.waitingCommits > 0; i++) await run({ kind: 'complete' });
+        await closing;
+        expect(most).toBeLessThanOrEqual(1);
+        for (const mine of answers) expect(mine).toHaveLength(1);
+        const okOffsets: number[] = [];
+        for (const [outcome] of answers) {
+          if (outcome!.ok) okOffsets.push(...outcome!.records.map((r) => r.offset));
+          else expect(outcome).toMatchObject({ ok: false, retryable: true, message: expect.any(String) });
+        }
+        // Offsets are handed out only by commits that succeeded: dense, in the order the batches were accepted.
+        expect(okOffsets).toEqual(Array.from({ length: log.head }, (_, i) => i + 1));
+        expect(committed.flat()).toEqual(okOffsets);
+      }),
+      { numRuns: 500 },
+    );
   });
 });
