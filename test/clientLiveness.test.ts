@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type PublishAck, Publisher, PublishRejectedError } from '../src/client/index.js';
+import { ClientClosedError, type PublishAck, Publisher, PublishRejectedError } from '../src/client/index.js';
 import { FakeSocket, ManualScheduler } from './support/scriptedClient.js';
 
 /** A server that commits each producer id once: a resend gets the offset the id has. */
@@ -57,12 +57,13 @@ class ModelServer {
 
 type Step =
   | { readonly kind: 'publish' | 'batch'; readonly count: number }
-  | { readonly kind: 'open' | 'drop' | 'ack' | 'refuse' | 'invalid' | 'shutdown' }
+  | { readonly kind: 'open' | 'drop' | 'ack' | 'refuse' | 'invalid' | 'shutdown' | 'close' }
   | { readonly kind: 'wait'; readonly ms: number };
 
 const kind = <K extends Step['kind']>(k: K) => fc.constant(k);
 // Hint: opens, refusals and drops weigh more than acks (an ack resets the backoff), so refusals meet drops often.
 // `shutdown` is a server stopping: every message on the socket refused as retryable, then the socket closed.
+// `close` is the caller's close(): it drains what was asked before it, and what is asked after it fails at once.
 const step: fc.Arbitrary<Step> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ kind: kind('publish'), count: fc.integer({ min: 1, max: 4 }) }) },
   { weight: 1, arbitrary: fc.record({ kind: kind('batch'), count: fc.integer({ min: 1, max: 4 }) }) },
@@ -72,6 +73,7 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ kind: kind('invalid') }) },
   { weight: 2, arbitrary: fc.record({ kind: kind('drop') }) },
   { weight: 2, arbitrary: fc.record({ kind: kind('shutdown') }) },
+  { weight: 1, arbitrary: fc.record({ kind: kind('close') }) },
   { weight: 2, arbitrary: fc.record({ kind: kind('wait'), ms: fc.constantFrom(0, 1, 5, 10, 20, 45, 200) }) },
 );
 
@@ -109,14 +111,24 @@ describe('Publisher liveness on a scripted server', () => {
           const failures: unknown[] = [];
           let refused = 0;
           let asked = 0;
-          const track = (done: Promise<PublishAck | PublishAck[]>, count = 1) =>
-            void done.then(
+          let closing: Promise<void> | null = null;
+          let drained = false;
+          const late: unknown[] = [];
+          const track = (done: Promise<PublishAck | PublishAck[]>, count = 1) => {
+            if (closing !== null)
+              return void done.then(
+                () => late.push('resolved'),
+                (error) => late.push(error),
+              );
+            asked += count;
+            done.then(
               (ack) => acks.push(...(Array.isArray(ack) ? ack : [ack])),
               (error: unknown) => {
                 failures.push(error);
                 refused += count;
               },
             );
+          };
           for (const s of steps) {
             const socket = newest();
             if (s.kind === 'publish')
@@ -133,11 +145,14 @@ describe('Publisher liveness on a scripted server', () => {
             else if (s.kind === 'ack') server.answer(socket, 'ok');
             else if (s.kind === 'refuse' || s.kind === 'invalid')
               server.answer(socket, s.kind === 'refuse' ? 'retry' : 'invalid');
+            else if (s.kind === 'close' && closing === null)
+              closing = publisher.close().then(() => {
+                drained = true;
+              });
             else if (s.kind === 'shutdown' && socket?.readyState === 1) {
               server.answerAll(socket, 'retry');
               socket.drop(1001, 'server shutting down');
             }
-            if (s.kind === 'publish' || s.kind === 'batch') asked += s.count;
             await scheduler.advance(s.kind === 'wait' ? s.ms : 0);
           }
           // The server cooperates from here on: each socket opens, each message is acked.
@@ -152,6 +167,9 @@ describe('Publisher liveness on a scripted server', () => {
           for (const error of failures) expect(error).toMatchObject({ name: PublishRejectedError.name, code: 422 });
           expect(acks.length + refused).toBe(asked);
           expect(publisher.inFlight).toBe(0);
+          // close() resolved once everything asked before it settled; everything asked after it failed at once.
+          expect(drained).toBe(closing !== null);
+          for (const outcome of late) expect(outcome).toBeInstanceOf(ClientClosedError);
           for (const ack of acks) expect(server.offsets.get(ack.id)).toBe(ack.offset);
           expect(new Set(acks.map((ack) => ack.offset)).size).toBe(acks.length);
           publisher.destroy();

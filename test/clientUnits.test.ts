@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { closePlan } from '../src/client/closePlan.js';
 import {
   backoffDelay,
+  ClientClosedError,
   type EventRecord,
   LogReplacedError,
   memoryPositionStore,
@@ -582,6 +583,24 @@ describe('Publisher on a scripted socket and a manual clock', () => {
     await expect(second).resolves.toEqual({ id: ids[0], offset: 1 });
     await publisher.close();
     expect(scheduler.pending).toBe(0);
+  });
+
+  it('close() drains the publishes asked before it and refuses at once the ones asked after it', async () => {
+    const { scheduler, publisher } = scripted({});
+    const before = publisher.publish({ event_type: 'timer_tick', source: 't' });
+    const closed = outcomeOf(publisher.close());
+    await expect(publisher.publish({ event_type: 'timer_tick', source: 't' })).rejects.toBeInstanceOf(
+      ClientClosedError,
+    );
+    await scheduler.advance(0);
+    FakeSocket.all[0]!.open();
+    await scheduler.advance(0);
+    expect(closed()).toBe('pending');
+    const ids = ackLast(1);
+    await expect(before).resolves.toEqual({ id: ids[0], offset: 1 });
+    await scheduler.advance(0);
+    expect(closed()).toBe('resolved');
+    expect(FakeSocket.all[0]!.sent).toHaveLength(1);
   });
 
   it('counts the deadline from the publish call, not from when the in-flight window let it in', async () => {

@@ -10,14 +10,8 @@ import { PublishQueue } from './publishQueue.js';
 import { applyReply, parseReply } from './publishReply.js';
 import { OneShotTimer } from './scheduler.js';
 import type { PublishAck, PublishEvent } from './types.js';
-import {
-  detectWebSocket,
-  errorText,
-  messageText as frameText,
-  OPEN,
-  openSocket,
-  type WebSocketLike,
-} from './webSocket.js';
+import type { WebSocketLike } from './webSocket.js';
+import { detectWebSocket, errorText, messageText as frameText, OPEN, openSocket } from './webSocket.js';
 
 export type { PublisherOptions };
 
@@ -39,7 +33,8 @@ export class Publisher {
   private opened = false;
   private lingering = false;
   private flushing = 0;
-  private closed = false;
+  /** 'closing' while close() drains: what was asked before it is sent, what is asked after it is refused. */
+  private closed: boolean | 'closing' = false;
   private readonly watchdog: DeliveryWatchdog;
 
   /** Throws a TypeError naming `url` when it is not an http(s) or ws(s) URL, a RangeError naming a bad number. */
@@ -85,9 +80,10 @@ export class Publisher {
     }
   }
 
-  /** Drain (as flush) and close the socket; later publishes fail with ClientClosedError. */
+  /** Drain what was asked before it (as flush), then close the socket; what is asked after it fails at once. */
   async close(): Promise<void> {
-    if (!this.closed) await this.flush();
+    if (this.closed === false) this.closed = 'closing';
+    if (this.closed === 'closing') await this.flush();
     this.shut('publisher closed');
   }
 
@@ -111,9 +107,10 @@ export class Publisher {
     const deadline = this.opts.scheduler.now() + this.opts.deliveryTimeoutMs;
     if (this.window.tryTake(events.length)) return this.enqueueNow(events, pick, deadline);
     return this.window.wait(events.length, true).then(() => {
-      if (!this.closed && deadline > this.opts.scheduler.now()) return this.enqueueNow(events, pick, deadline);
+      // Hint: asked before close(), so drained by it: only a closed publisher refuses it.
+      if (this.closed !== true && deadline > this.opts.scheduler.now()) return this.enqueueNow(events, pick, deadline);
       this.window.release(events.length);
-      throw this.closed
+      throw this.closed === true
         ? new ClientClosedError('publisher closed')
         : this.watchdog.timeoutError('waited for room in the in-flight window');
     });
