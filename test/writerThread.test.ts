@@ -1,6 +1,8 @@
+import { MessageChannel } from 'node:worker_threads';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type GroupOutcome, LogWriteError } from '../src/persistence/eventLog.js';
+import { releaseWriterWorker, takeWriterWorker, WRITER_YOUNG_GENERATION_MB } from '../src/persistence/writerWorker.js';
 import type { EventInput } from '../src/protocol/eventInput.js';
 import { writerLogs } from './support/writerLogs.js';
 
@@ -38,6 +40,26 @@ describe('SqliteEventLog with a writer thread', () => {
       }),
       { numRuns: 8 },
     );
+  });
+
+  it("runs the writer isolate with a young generation of WRITER_YOUNG_GENERATION_MB, not V8's 48 MiB", () => {
+    const { path } = open();
+    const { port1, port2 } = new MessageChannel();
+    const signal = new SharedArrayBuffer(8);
+    const worker = takeWriterWorker({
+      path,
+      synchronous: 'NORMAL',
+      cacheKiB: 1_024,
+      autocheckpointPages: null,
+      signal,
+      port: port2,
+    });
+    expect(worker.resourceLimits?.maxYoungGenerationSizeMb).toBe(WRITER_YOUNG_GENERATION_MB);
+    expect(WRITER_YOUNG_GENERATION_MB).toBeLessThan(48);
+    worker.postMessage('close');
+    expect(Atomics.wait(new Int32Array(signal), 1, 0, 10_000)).not.toBe('timed-out');
+    port1.close();
+    releaseWriterWorker(worker);
   });
 
   it('resolves a producer id sent by an async commit and resent by the next one to the first record', async () => {
