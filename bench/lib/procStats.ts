@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /** Clock ticks per second for /proc/<pid>/stat utime and stime (USER_HZ, 100 on Linux). */
 export const CLOCK_TICKS_PER_SECOND = 100;
@@ -11,6 +11,23 @@ export function cpuTimeMs(pid: number): number {
 /** CPU time of a process's main thread alone (its I/O thread: uWS, parsing, routing), from /proc/<pid>/task/<pid>/stat. */
 export function mainThreadCpuMs(pid: number): number {
   return statCpuMs(`/proc/${pid}/task/${pid}/stat`);
+}
+
+/**
+ * CPU time of each thread of a process so far, in milliseconds, by thread id. Hint: Node names none of its threads, so
+ * a split of a server's CPU tells them apart only by size: the I/O thread (id = pid), the writer thread, the index
+ * worker, V8's four platform threads (garbage collection helpers, each a few tenths of the rest) and libuv's pool.
+ */
+export function threadCpuMs(pid: number): Map<string, number> {
+  const threads = new Map<string, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      threads.set(tid, statCpuMs(`/proc/${pid}/task/${tid}/stat`));
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return threads;
 }
 
 /**

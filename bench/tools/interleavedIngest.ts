@@ -3,14 +3,15 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { median } from '../lib/histogram.js';
-import { minorFaults } from '../lib/procStats.js';
+import { minorFaults, threadCpuMs } from '../lib/procStats.js';
 
 /**
  * Interleaved A/B of the ingest publisher against builds of two (or more) checkouts: one hybrid server per variant
  * per round, started the way the bench starts it, with the ingest-ws-batch plan (4 connections × window 8 × 100
  * events; INGEST_EVENTS_PER_MESSAGE=1 INGEST_WINDOW=128 gives ingest-ws-single's). On this VM single runs move by up
  * to 2×, so a change is judged by pairs run back to back. Prints one line per run (rate, server and I/O-thread CPU
- * per event, mean group commit, ack p99, the largest WAL file seen) and each variant's median. Usage, from a checkout
+ * per event, the other threads' CPU per event largest first (the writer thread and the index worker, then V8's
+ * platform threads), mean group commit, ack p99, the largest WAL file seen) and each variant's median. Usage, from a checkout
  * with a built dist (`git worktree add /tmp/before <sha>`, link node_modules, `npx tsc -p tsconfig.json` there):
  *   node dist/bench/tools/interleavedIngest.js 5 before=/tmp/before after=.
  * INGEST_DB_DIR puts the databases elsewhere (default the OS temp dir). A variant may add Node flags for its server
@@ -77,6 +78,7 @@ async function runOnce(v: Variant): Promise<number> {
     const io = server.ioThreadCpuMs();
     // Hint: read here, not through the variant's ServerProcess, so builds from before this reading still compare.
     const faults = minorFaults(server.pid);
+    const threads = threadCpuMs(server.pid);
     const result = await v.runs.runPublisher({
       url: `${server.wsUrl}/ws/publish`,
       connections: 4,
@@ -94,9 +96,14 @@ async function runOnce(v: Variant): Promise<number> {
     const stats = await server.stats();
     const rate = (result.measuredEvents * 1000) / Math.max(1, result.measuredMs);
     const walMb = stopWatch() / 1_048_576;
+    const others = [...threadCpuMs(server.pid)]
+      .filter(([tid]) => tid !== String(server.pid))
+      .map(([tid, ms]) => ms - (threads.get(tid) ?? 0))
+      .filter((ms) => ms > 0)
+      .sort((a, b) => b - a);
     console.log(
       `${v.name}: ${rate.toFixed(0)} ev/s, server CPU ${perEvent(server.cpuTimeMs() - cpu)} µs/event ` +
-        `(I/O thread ${perEvent(server.ioThreadCpuMs() - io)}), ` +
+        `(I/O thread ${perEvent(server.ioThreadCpuMs() - io)}; others ${others.map(perEvent).join(' / ')}), ` +
         `${((minorFaults(server.pid) - faults) / Math.max(1, result.ackedEvents)).toFixed(3)} page faults/event, mean commit ` +
         `${(stats.total_events / Math.max(1, stats.router.group_commits)).toFixed(0)}, ack p99 ` +
         `${result.ackLatencyMs.p99.toFixed(1)} ms, errors ${result.errorReplies + result.unacked}, ` +
