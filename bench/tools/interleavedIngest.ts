@@ -11,8 +11,9 @@ import { minorFaults, threadCpuMs } from '../lib/procStats.js';
  * events; INGEST_EVENTS_PER_MESSAGE=1 INGEST_WINDOW=128 gives ingest-ws-single's). On this VM single runs move by up
  * to 2×, so a change is judged by pairs run back to back. Prints one line per run (rate, server and I/O-thread CPU
  * per event, the other threads' CPU per event largest first (the writer thread and the index worker, then V8's
- * platform threads), mean group commit, ack p99, the largest WAL file seen) and each variant's median. Usage, from a checkout
- * with a built dist (`git worktree add /tmp/before <sha>`, link node_modules, `npx tsc -p tsconfig.json` there):
+ * platform threads), mean group commit, ack p99, the largest WAL file seen) and each variant's median. Usage, from a
+ * checkout with a built dist (`git worktree add /tmp/before <sha>`, link node_modules, `npx tsc -p tsconfig.json`
+ * there):
  *   node dist/bench/tools/interleavedIngest.js 5 before=/tmp/before after=.
  * INGEST_DB_DIR puts the databases elsewhere (default the OS temp dir). A variant may add Node flags for its server
  * after `@`, comma-separated: `big=.@--max-semi-space-size=64` (added to BENCH_SERVER_NODE_ARGS), and set the log
