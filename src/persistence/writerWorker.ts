@@ -18,10 +18,11 @@ const INSERT_ROWS = 50;
 const IDLE_WORKERS = 2;
 /**
  * The writer isolate's young generation, in MiB (V8's default for a worker is 48, a new space of up to 32). Hint: the
- * writer allocates only per-commit temporaries, yet under load its new space grew to the whole 32 MiB and stayed
- * resident while idle. With 16: bench memory's RSS after 100,000 new sessions 274.6 / 272.3 against 279.9 / 282.1 MiB
- * (two interleaved pairs); 400 commits of 1,600 events cost the writer the same CPU (2.9-3.8 µs per event either way,
- * interleaved). 4 did cost: 4.0 against 3.1-3.5 µs per event in ingest-ws-batch.
+ * writer allocates only per-commit temporaries, yet its new space may grow to 32 MiB, and nothing collects it while
+ * the writer is idle (a probe's RSS 30 s after a burst: 142 with 16 against 174-178 MiB). With 16: bench memory's RSS
+ * after 100,000 new sessions 274.6 / 272.3 against 279.9 / 282.1 MiB (two interleaved pairs); 400 commits of 1,600
+ * events cost the writer the same CPU (2.9-3.8 µs per event either way, interleaved). 4 did cost: 4.0 against 3.1-3.5
+ * µs per event in ingest-ws-batch.
  */
 export const WRITER_YOUNG_GENERATION_MB = 16;
 
