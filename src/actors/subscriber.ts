@@ -2,6 +2,7 @@ import type { EventLog } from '../persistence/eventLog.js';
 import type { EventFilter } from '../protocol/eventFilter.js';
 import type { StoredEvent } from '../protocol/eventRecord.js';
 import type { ServerMessage } from '../protocol/serverMessages.js';
+import type { ReadAhead } from './replayAhead.js';
 import type { Scheduler } from './scheduler.js';
 import { batchFrames } from './topicGroup.js';
 import type { TopicMembership, TopicSocket } from './topicPort.js';
@@ -38,7 +39,7 @@ export interface SubscriberLimits {
 /** What a subscriber actor is given at spawn: its socket and the shared parts it reads. */
 export interface SubscriberIo {
   readonly socket: SubscriberSocket;
-  readonly log: Pick<EventLog, 'headOffset' | 'firstOffset' | 'readJsonFrom' | 'readFrameFrom'>;
+  readonly log: Pick<EventLog, 'headOffset' | 'firstOffset' | 'readJsonFrom' | 'readFrameFrom' | 'readFramesAhead'>;
   readonly limits: SubscriberLimits;
   readonly scheduler: Scheduler;
   /** Count delivered events (for /stats). */
@@ -64,6 +65,8 @@ export interface SubscriberContext {
   readonly recordBytes: number;
   /** Live delivery is handed to its topic (joined, or joining once routing reaches `nextOffset`). */
   readonly onTopic: boolean;
+  /** The replay pages being read ahead on the log's reader thread, if they are. */
+  readonly ahead: ReadAhead | null;
 }
 
 /** Largest batch message: a batch:true message is cut here (or at one record, when a record is larger). */

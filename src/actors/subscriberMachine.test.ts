@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createActor } from 'xstate';
+import type { AheadFrame } from '../persistence/eventLog.js';
 import { type EventFilter, matchesFilter } from '../protocol/eventFilter.js';
 import { recordJson, type StoredEvent } from '../protocol/eventRecord.js';
 import { filtersUpdated, retentionGap, type SubscribedMessage } from '../protocol/serverMessages.js';
@@ -214,6 +215,81 @@ describe('subscriber actor', () => {
       JSON.parse(json(event(8, 'b'))),
       JSON.parse(json(event(10, 'b'))),
     ]);
+  });
+});
+
+describe('subscriber reading replay pages ahead', () => {
+  /** A batch:true subscriber over a log that reads ahead: its streams' pages are fed by the test. */
+  function startReadingAhead(records: StoredEvent[]) {
+    const scheduler = new ManualScheduler();
+    const socket = new FakeSocket();
+    const frames: string[] = [];
+    const io = {
+      socket: Object.assign(socket, { sendFrame: (frame: Uint8Array) => frames.push(Buffer.from(frame).toString()) }),
+      log: {
+        ...memoryLog(records),
+        readFramesAhead: (from: number, _filter: EventFilter, asked: number, _window: number, onPage: Listener) => {
+          if (from > records.length) return null;
+          const stream = { from, asked, onPage, more: 0, cancelled: 0 };
+          streams.push(stream);
+          return { more: () => stream.more++, cancel: () => stream.cancelled++ };
+        },
+      },
+      limits: LIMITS,
+      scheduler,
+      delivered: () => {},
+    };
+    type Listener = (page: AheadFrame | null) => void;
+    const streams: { from: number; asked: number; onPage: Listener; more: number; cancelled: number }[] = [];
+    const actor = createActor(subscriberMachine, { input: { id: 'sub_1', io } });
+    actor.start();
+    actor.send({ type: 'subscriber.configure', plan: plan(1, records.length, { batch: true }) });
+    scheduler.runImmediates();
+    return { socket, frames, actor, streams };
+  }
+
+  /** A page as the reader thread sends it: `records` from `from` as one frame. */
+  const page = (from: number, asked: number, records: StoredEvent[]): AheadFrame => ({
+    from,
+    asked,
+    upTo: from + 1_000,
+    frame: {
+      frame: Buffer.from(`[${records.map(json).join(',')}]`),
+      count: records.length,
+      lastOffset: records.at(-1)?.offset ?? null,
+    },
+  });
+
+  it('writes each page of its stream as it comes, in order, asking for one more each time, then goes live', () => {
+    const records = Array.from({ length: 100 }, (_, i) => event(i + 1));
+    const { socket, frames, actor, streams } = startReadingAhead(records);
+    // The first page is read inline (strings: this log builds no frames), then the stream starts where it ended.
+    const inline = socket.records().map((r) => r.offset);
+    expect(inline.length).toBeGreaterThan(0);
+    expect(streams).toHaveLength(1);
+    const { from, asked, onPage } = streams[0]!;
+    expect(from).toBe(inline.length + 1);
+    for (let at = from; at <= records.length; at += asked) {
+      expect(actor.getSnapshot().value).toBe('replaying');
+      onPage(page(at, asked, records.slice(at - 1, at - 1 + asked)));
+    }
+    const written = frames.flatMap((frame) => (JSON.parse(frame) as StoredEvent[]).map((r) => r.offset));
+    expect([...inline, ...written]).toEqual(records.map((r) => r.offset));
+    expect(streams).toHaveLength(1);
+    expect(streams[0]!.more).toBe(frames.length);
+    expect(actor.getSnapshot().value).toBe('live');
+    expect(streams[0]!.cancelled).toBe(1);
+  });
+
+  it('stops its stream when its socket closes while a page is being read, and takes no page after', () => {
+    const records = Array.from({ length: 300 }, (_, i) => event(i + 1));
+    const { frames, actor, streams } = startReadingAhead(records);
+    expect(streams).toHaveLength(1);
+    actor.send({ type: 'subscriber.gone' });
+    expect(streams[0]!.cancelled).toBe(1);
+    const { from, asked, onPage } = streams[0]!;
+    onPage(page(from, asked, records.slice(from - 1, from + 9)));
+    expect(frames).toHaveLength(0);
   });
 });
 

@@ -1,4 +1,5 @@
-import { assign, enqueueActions, setup } from 'xstate';
+import { type AnyActorRef, assign, enqueueActions, setup } from 'xstate';
+import type { AheadFrame, FrameStream } from '../persistence/eventLog.js';
 import type { EventFilter } from '../protocol/eventFilter.js';
 import type { StoredEvent } from '../protocol/eventRecord.js';
 import {
@@ -8,6 +9,7 @@ import {
   type ServerMessage,
   type SubscribedMessage,
 } from '../protocol/serverMessages.js';
+import { type AheadListener, stopAhead, withArrival } from './replayAhead.js';
 import { endSocket, type SubscriberContext, type SubscriberIo, writeControl, writeLive } from './subscriber.js';
 import { replaySlice } from './subscriberReplay.js';
 import { sweepDecision, type Tick } from './subscriberSweep.js';
@@ -43,6 +45,8 @@ export type SubscriberEvent =
   | { readonly type: 'subscriber.lag'; readonly from: number }
   | { readonly type: 'subscriber.drained' }
   | { readonly type: 'subscriber.pump' }
+  /** A replay page read ahead on the log's reader thread (null: its stream ended). */
+  | { readonly type: 'subscriber.frame'; readonly stream: FrameStream; readonly page: AheadFrame | null }
   | { readonly type: 'subscriber.caughtUp' }
   | { readonly type: 'subscriber.tick'; readonly tick: Tick }
   | { readonly type: 'subscriber.close'; readonly code: number; readonly reason: string }
@@ -57,6 +61,13 @@ export interface SubscriberInput {
 /** Hand live delivery to the subscriber's topic from its next offset; false when its filter has no topic. */
 function joinTopic(context: SubscriberContext): boolean {
   return context.io.topics?.join(context.id, context.nextOffset) ?? false;
+}
+
+/** Where pages read ahead go: to this actor, while it runs. */
+function aheadListener(self: AnyActorRef): AheadListener {
+  return (stream, page) => {
+    if (self.getSnapshot().status === 'active') self.send({ type: 'subscriber.frame', stream, page });
+  };
 }
 
 /** Continue the replay after pending I/O. */
@@ -121,10 +132,14 @@ export const subscriberMachine = setup({
       };
     }),
     schedulePump: ({ context, self }) => pumpLater(context, self),
+    answered: assign(({ context, event }) =>
+      event.type === 'subscriber.frame' ? { ahead: withArrival(context.ahead, event.stream, event.page) } : {},
+    ),
+    stopAhead: assign(({ context }) => ({ ahead: stopAhead(context.ahead) })),
     pump: enqueueActions(({ context, enqueue, self }) => {
-      const slice = replaySlice(context);
-      const { nextOffset, recordBytes, stalledSince, lastActivity } = slice;
-      enqueue.assign({ nextOffset, recordBytes, stalledSince, lastActivity });
+      const slice = replaySlice(context, aheadListener(self));
+      const { nextOffset, recordBytes, stalledSince, lastActivity, ahead } = slice;
+      enqueue.assign({ nextOffset, recordBytes, stalledSince, lastActivity, ahead });
       if (slice.next === 'caughtUp') enqueue.raise({ type: 'subscriber.caughtUp' });
       else if (slice.next === 'more') enqueue(() => pumpLater(context, self));
     }),
@@ -163,6 +178,7 @@ export const subscriberMachine = setup({
       openedAt: now,
       recordBytes: 0,
       onTopic: false,
+      ahead: null,
     };
   },
   initial: 'awaitingConfig',
@@ -170,6 +186,7 @@ export const subscriberMachine = setup({
     'subscriber.reply': { actions: ['reply', 'touch'] },
     'subscriber.close': { target: '.closed', actions: 'endSocket' },
     'subscriber.gone': '.closed',
+    'subscriber.frame': { actions: 'answered' },
   },
   states: {
     awaitingConfig: {
@@ -188,8 +205,10 @@ export const subscriberMachine = setup({
     },
     replaying: {
       entry: 'schedulePump',
+      exit: 'stopAhead',
       on: {
         'subscriber.pump': { actions: 'pump' },
+        'subscriber.frame': { actions: ['answered', 'pump'] },
         'subscriber.drained': { guard: 'drainedEnough', actions: 'pump' },
         'subscriber.caughtUp': 'live',
         'subscriber.updateFilters': { actions: ['reply', 'touch', 'updateFilters'] },

@@ -173,5 +173,6 @@ function contextFor(
     openedAt: 0,
     recordBytes: 0,
     onTopic: false,
+    ahead: null,
   };
 }

@@ -1,17 +1,19 @@
 import { offsetOfRecordJson } from '../protocol/eventRecord.js';
 import { retentionGap } from '../protocol/serverMessages.js';
-import { replayTurnsOf } from './replayTurns.js';
 import {
-  batchBytes,
-  type SubscriberContext,
-  type SubscriberLimits,
-  textsThatFit,
-  writeControl,
-  writeRecordTexts,
-} from './subscriber.js';
-
-/** Rows in a subscriber's first replay page, before it knows how large the records are. */
-const FIRST_PAGE_ROWS = 64;
+  type AheadListener,
+  FIRST_PAGE_ROWS,
+  frameRows,
+  pageRows,
+  pageWindow,
+  type ReadAhead,
+  sendFrame,
+  startAhead,
+  stopAhead,
+  usableAhead,
+} from './replayAhead.js';
+import { type ReplayTurns, replayTurnsOf } from './replayTurns.js';
+import { batchBytes, type SubscriberContext, textsThatFit, writeControl, writeRecordTexts } from './subscriber.js';
 
 /** Where one replay slice left the subscriber, and what comes next. */
 export interface ReplaySlice {
@@ -19,19 +21,13 @@ export interface ReplaySlice {
   readonly recordBytes: number;
   readonly stalledSince: number | null;
   readonly lastActivity: number;
-  /** caughtUp: at the head, go live now; blocked: the socket is full, wait for drain; more: continue later. */
-  readonly next: 'caughtUp' | 'blocked' | 'more';
-}
-
-/**
- * Rows for the next replay page: what fits in the socket's room under its bound (`buffered` bytes are queued) in
- * records of the last page's size, so a page seldom reads records that writePage then leaves for the next one (the
- * first page, before any size is known, is small for the same reason).
- */
-function pageRows(limits: SubscriberLimits, recordBytes: number, buffered: number): number {
-  const { replayPage, bufferBytes } = limits;
-  if (recordBytes === 0) return Math.min(replayPage, FIRST_PAGE_ROWS);
-  return Math.max(1, Math.min(replayPage, Math.floor((bufferBytes - buffered) / recordBytes)));
+  /** The pages being read ahead on the log's reader thread, if they are. */
+  readonly ahead: ReadAhead | null;
+  /**
+   * caughtUp: at the head, go live now; blocked: the socket is full, wait for drain; more: continue later; waiting:
+   * for the page being read ahead (its arrival continues the replay).
+   */
+  readonly next: 'caughtUp' | 'blocked' | 'more' | 'waiting';
 }
 
 /** One replay page written: how many records and their bytes, and the offset to read from next. */
@@ -58,15 +54,10 @@ function writePage(
   const { log, socket, limits } = context.io;
   if (context.batch && socket.sendFrame !== undefined && log.readFrameFrom !== undefined) {
     const limit = Math.min(batchBytes(limits), Math.max(1, room));
-    // Hint: aim a quarter below the limit, so records larger than the last page's mean rarely overflow it.
-    const fit = recordBytes > 0 ? Math.floor((limit * 0.75) / recordBytes) : rows;
-    const asked = Math.max(1, Math.min(rows, fit));
+    const asked = frameRows(rows, recordBytes, limit);
     const page = log.readFrameFrom(from, context.filter, asked, upTo);
     if (page !== null && (page.frame.length <= limit || page.count === 1)) {
-      if (page.count > 0) {
-        socket.sendFrame(page.frame);
-        context.io.delivered(page.count);
-      }
+      sendFrame(context, page);
       const next = page.count === asked ? page.lastOffset! + 1 : upTo + 1;
       return { count: page.count, bytes: page.frame.length, next };
     }
@@ -80,29 +71,63 @@ function writePage(
   return { count, bytes, next };
 }
 
+/** Read and write one page inline, sized to the socket's room and to the time this slice was granted. */
+function inlinePage(
+  context: SubscriberContext,
+  turns: ReplayTurns,
+  sliceMs: number,
+  from: number,
+  recordBytes: number,
+  buffered: number,
+): WrittenPage {
+  const { log, limits, scheduler } = context.io;
+  // Hint: bound the scanned range too, so a sparse filter over a huge log never blocks the loop for long.
+  const upTo = Math.min(log.headOffset(), from + pageWindow(limits) - 1);
+  const rows = Math.min(pageRows(limits, recordBytes, buffered), turns.rowsFor(sliceMs, FIRST_PAGE_ROWS));
+  const pageStarted = scheduler.monotonic();
+  const page = writePage(context, from, rows, upTo, recordBytes, limits.bufferBytes - buffered);
+  turns.notePage(page.count, scheduler.monotonic() - pageStarted);
+  return page;
+}
+
+/** The next page from the pages read ahead, written; null when there is none to write (see replaySlice). */
+function aheadPage(context: SubscriberContext, ahead: ReadAhead, room: number): WrittenPage | null {
+  const usable = usableAhead(context, ahead.pages[0]!, context.nextOffset, room);
+  if (usable === null) return null;
+  // Hint: the thread may read one more page while this one goes out.
+  ahead.stream.more();
+  sendFrame(context, usable.page);
+  return { count: usable.page.count, bytes: usable.page.frame.length, next: usable.next };
+}
+
 /**
- * Catch up from the log for at most one slice, its length granted by the pipeline's shared replay turn (so 50
- * replays take one bounded slice of each event-loop turn between them, not 50). `caughtUp` means every record up to the head was written: the actor
- * goes live in the same synchronous turn, and the router's records at or above `nextOffset` follow gap-free.
+ * Catch up from the log for at most one slice. Inline reads take the slice's time from the pipeline's shared replay
+ * turn (so 50 replays take one bounded slice of each event-loop turn between them, not 50); writing a page read ahead
+ * takes none (the reader thread shares its reads fairly). `caughtUp` means every record up to the head was written:
+ * the actor goes live in the same synchronous turn, and the router's records at or above `nextOffset` follow
+ * gap-free. With `listener`, a batch:true subscriber's pages are read ahead on the log's reader thread after its first
+ * (see replayAhead.ts): `waiting` means the next page is being read there, and its arrival continues the replay. A
+ * page read ahead that is not the one due, or does not fit, stops the stream: the replay goes on inline (and starts a
+ * new stream when it can).
  */
-export function replaySlice(context: SubscriberContext): ReplaySlice {
+export function replaySlice(context: SubscriberContext, listener?: AheadListener): ReplaySlice {
   const { log, limits, scheduler, socket } = context.io;
-  let { nextOffset, recordBytes, lastActivity } = context;
-  let stalledSince = context.stalledSince;
-  if (nextOffset > log.headOffset())
-    return { nextOffset, recordBytes, lastActivity, stalledSince: null, next: 'caughtUp' };
+  let { nextOffset, recordBytes, lastActivity, ahead, stalledSince } = context;
+  const at = (next: ReplaySlice['next']): ReplaySlice => {
+    // Hint: pages that came are dropped, not held for a reader that stopped reading or is live.
+    if (next === 'caughtUp' || next === 'blocked') ahead = stopAhead(ahead);
+    if (next === 'caughtUp') stalledSince = null;
+    return { nextOffset, recordBytes, lastActivity, stalledSince, ahead, next };
+  };
   const turns = replayTurnsOf(scheduler);
-  const sliceMs = turns.claim(context.io, limits.replaySliceMs);
-  if (sliceMs === 0) return { nextOffset, recordBytes, lastActivity, stalledSince, next: 'more' };
-  const started = scheduler.monotonic();
+  const slice = { ms: -1, started: 0 };
   try {
     for (;;) {
-      const head = log.headOffset();
-      if (nextOffset > head) return { nextOffset, recordBytes, lastActivity, stalledSince: null, next: 'caughtUp' };
+      if (nextOffset > log.headOffset()) return at('caughtUp');
       const buffered = socket.bufferedAmount();
       if (buffered > limits.bufferBytes) {
         stalledSince ??= scheduler.now();
-        return { nextOffset, recordBytes, lastActivity, stalledSince, next: 'blocked' };
+        return at('blocked');
       }
       stalledSince = null;
       // Hint: retention may have deleted what this subscriber had not been sent yet; say so once, never skip silently.
@@ -110,23 +135,35 @@ export function replaySlice(context: SubscriberContext): ReplaySlice {
       if (nextOffset < first) {
         writeControl(context, retentionGap(nextOffset, first));
         nextOffset = first;
+        ahead = stopAhead(ahead);
         continue;
       }
-      // Hint: bound the scanned range too, so a sparse filter over a huge log never blocks the loop for long.
-      const upTo = Math.min(head, nextOffset + limits.replayPage * 20 - 1);
-      const rows = Math.min(pageRows(limits, recordBytes, buffered), turns.rowsFor(sliceMs, FIRST_PAGE_ROWS));
-      const pageStarted = scheduler.monotonic();
-      const page = writePage(context, nextOffset, rows, upTo, recordBytes, limits.bufferBytes - buffered);
+      if (ahead !== null && ahead.filter !== context.filter) ahead = stopAhead(ahead);
+      if (ahead !== null && ahead.pages.length === 0) {
+        if (!ahead.ended) return at('waiting');
+        ahead = null;
+      }
+      const room = limits.bufferBytes - buffered;
+      let page = ahead === null ? null : aheadPage({ ...context, nextOffset }, ahead, room);
+      if (ahead !== null) ahead = page === null ? stopAhead(ahead) : { ...ahead, pages: ahead.pages.slice(1) };
+      if (page === null) {
+        if (slice.ms < 0)
+          [slice.ms, slice.started] = [turns.claim(context.io, limits.replaySliceMs), scheduler.monotonic()];
+        if (slice.ms === 0) return at('more');
+        page = inlinePage({ ...context, nextOffset }, turns, slice.ms, nextOffset, recordBytes, buffered);
+        const meanBytes = page.count > 0 ? page.bytes / page.count : recordBytes;
+        const left = limits.bufferBytes - socket.bufferedAmount();
+        if (listener !== undefined)
+          ahead = startAhead({ ...context, nextOffset }, page.next, left, meanBytes, listener);
+      }
       if (page.count > 0) {
         recordBytes = page.bytes / page.count;
         lastActivity = scheduler.now();
       }
-      turns.notePage(page.count, scheduler.monotonic() - pageStarted);
       nextOffset = page.next;
-      if (scheduler.monotonic() - started > sliceMs)
-        return { nextOffset, recordBytes, lastActivity, stalledSince, next: 'more' };
+      if (slice.ms > 0 && scheduler.monotonic() - slice.started > slice.ms) return at('more');
     }
   } finally {
-    turns.spend(scheduler.monotonic() - started);
+    if (slice.ms > 0) turns.spend(scheduler.monotonic() - slice.started);
   }
 }

@@ -9,6 +9,7 @@ import {
 import { WorkerChunkIndexer } from './chunkIndexWorker.js';
 import { EventReader } from './eventReader.js';
 import { COLUMNS, type Row, toEvent } from './eventRows.js';
+import { FrameReaderThread } from './frameReaderThread.js';
 import { IndexCoverage } from './indexCoverage.js';
 import { attachIndex, contiguousChunks } from './indexDatabase.js';
 import { LogDamage } from './logDamage.js';
@@ -84,7 +85,16 @@ export function openDerivedIndex(context: DerivedIndexContext): DerivedIndex {
   );
   const bounds = { first: () => head.first, next: () => head.next };
   const damage = new LogDamage(context.path, context.notice, context.remedy);
-  const reader = new EventReader(db, coverage, bounds, context.isGeneratedId, context.onIndexUnreadable, damage);
+  const frames = context.path === ':memory:' ? null : new FrameReaderThread(context.path);
+  const reader = new EventReader(
+    db,
+    coverage,
+    bounds,
+    context.isGeneratedId,
+    context.onIndexUnreadable,
+    damage,
+    frames,
+  );
   const onBuilt = (chunk: BuiltChunk) => {
     if (context.isOpen()) coverage.built(chunk);
   };

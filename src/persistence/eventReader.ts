@@ -3,16 +3,16 @@ import type { EventFilter } from '../protocol/eventFilter.js';
 import type { EventQuery } from '../protocol/eventQuery.js';
 import { offsetOfRecordJson, recordJson, type StoredEvent } from '../protocol/eventRecord.js';
 import { idOffset } from '../protocol/offsetIds.js';
-import type { JsonPage, ReplayFrame } from './eventLog.js';
+import type { FrameStream, JsonPage, ReplayFrame } from './eventLog.js';
 import { COLUMNS, ROW_JSON_SQL, type Row, rowJson, rowJsonDay, servedEvent } from './eventRows.js';
 import { filterConditions } from './filterConditions.js';
+import type { FrameReaderThread } from './frameReaderThread.js';
+import { FrameReads } from './frameReads.js';
 import type { IndexCoverage } from './indexCoverage.js';
 import { KeyedReader } from './keyedReader.js';
 import type { LogDamage } from './logDamage.js';
-import { ChecksumMismatch, frameMatches, recordChecksum, verifyRecord } from './recordChecksum.js';
-import { TupleStatements, tupleStatement, valueStatement } from './sqlRows.js';
-
-const EMPTY_FRAME = new Uint8Array(0);
+import { ChecksumMismatch, recordChecksum, verifyRecord } from './recordChecksum.js';
+import { lazyStatement, TupleStatements, tupleStatement, valueStatement } from './sqlRows.js';
 
 /** The log's current offset bounds. */
 export interface LogBounds {
@@ -31,16 +31,14 @@ export class EventReader {
   private readonly eventReads: TupleStatements<Row>;
   /** Replay pages as one JSON string per row (NULL where SQLite cannot format the row; see ROW_JSON_SQL), and its crc. */
   private readonly jsonReads: TupleStatements<[string | null, number | null]>;
-  /**
-   * Replay pages as one frame: rows, formatted rows, last offset, `[…]` bytes, and each record's length in bytes and
-   * checksum as JSON arrays (see readFrameFrom).
-   */
-  private readonly frameReads: TupleStatements<[number, number, number | null, Buffer | null, string, string]>;
+  /** Replay pages as one frame each, inline or on the reader thread. */
+  private readonly frames: FrameReads;
   private readonly byOffset: Database.Statement<[number], Row>;
   private readonly byProducerId: Database.Statement<[string], number>;
   private readonly firstAtOrAfter: Database.Statement<[number], [number, number]>;
   private readonly idInLog: Database.Statement<[string, number], Row>;
   private readonly keyed: KeyedReader;
+  private readonly selectOne: () => Database.Statement<[], number>;
   /** False once an index read failed: keyed reads scan the log until a restart rebuilds the index. */
   private indexReadable = true;
 
@@ -52,10 +50,12 @@ export class EventReader {
     private readonly onIndexUnreadable: (error: unknown) => void,
     /** Reads of `events` go through it: a damaged page fails them as a LogCorruptError and marks the log. */
     readonly damage: LogDamage,
+    /** Runs replay frame reads beside the I/O thread (null: every read is inline). */
+    thread: FrameReaderThread | null = null,
   ) {
     this.eventReads = new TupleStatements<Row>(db);
     this.jsonReads = new TupleStatements<[string | null, number | null]>(db);
-    this.frameReads = new TupleStatements<[number, number, number | null, Buffer | null, string, string]>(db);
+    this.frames = new FrameReads(db, bounds, damage, (offset) => this.dayOf(offset), thread);
     this.byOffset = tupleStatement(db, `SELECT ${COLUMNS} FROM events WHERE offset = ?`);
     this.byProducerId = valueStatement(db, 'SELECT o FROM producer_ids WHERE k = ?');
     this.firstAtOrAfter = tupleStatement(db, 'SELECT offset, ts FROM events WHERE offset >= ? ORDER BY offset LIMIT 1');
@@ -64,6 +64,7 @@ export class EventReader {
       `SELECT ${COLUMNS} FROM events WHERE id = ? AND offset <= ? ORDER BY offset LIMIT 1`,
     );
     this.keyed = new KeyedReader(db, coverage, this.eventReads, this.byOffset);
+    this.selectOne = lazyStatement(() => valueStatement<number, []>(db, 'SELECT 1'));
   }
 
   /** The event with this id (producer or generated), or null. */
@@ -168,30 +169,28 @@ export class EventReader {
     });
   }
 
-  /**
-   * readJsonFrom as one batch:true message built by SQLite (range scans only; null for keyed filters or a row SQLite
-   * cannot format). Hint: group_concat takes the rows in the ordered subquery's order (SQLite runs it as a
-   * co-routine); a property test holds the frame equal to the joined readJsonFrom records.
-   */
+  /** readJsonFrom as one batch:true message built by SQLite (see FrameReads). */
   readFrameFrom(fromOffset: number, filter: EventFilter, limit: number, upTo: number): ReplayFrame | null {
-    if (filter.session_id !== undefined || filter.user_id !== undefined) return null;
-    const lo = Math.max(fromOffset, this.bounds.first());
-    const hi = Math.min(upTo, this.bounds.next() - 1);
-    if (lo > hi) return { frame: EMPTY_FRAME, count: 0, lastOffset: null };
-    const params: unknown[] = [...this.damage.guard(lo, () => this.dayOf(lo)), lo, hi];
-    const where = filterConditions(filter, '', params, null);
-    params.push(limit);
-    const sql =
-      `SELECT count(*), count(json), max(offset), CAST('[' || group_concat(json, ',') || ']' AS BLOB), ` +
-      `json_group_array(octet_length(json)), json_group_array(crc) FROM (SELECT offset, ${ROW_JSON_SQL} AS json, ` +
-      `crc FROM events WHERE offset BETWEEN ? AND ?${where} ORDER BY offset LIMIT ?)`;
-    const row = this.damage.guard(lo, () => this.frameReads.get(sql).get(...params));
-    if (row === undefined || row[0] !== row[1]) return null;
-    if (row[0] === 0) return { frame: EMPTY_FRAME, count: 0, lastOffset: null };
-    // Hint: a record that does not match its checksum sends the caller to the string path, which names its offset.
-    const lengths = JSON.parse(row[4]) as number[];
-    if (!frameMatches(row[3]!, lengths, JSON.parse(row[5]) as (number | null)[])) return null;
-    return { frame: row[3]!, count: row[0], lastOffset: row[2] };
+    return this.frames.readFrameFrom(fromOffset, filter, limit, upTo);
+  }
+
+  /** Frames read ahead on the reader thread (see FrameReads). */
+  readFramesAhead(...args: Parameters<FrameReads['readFramesAhead']>): FrameStream | null {
+    return this.frames.readFramesAhead(...args);
+  }
+
+  /** Whether the connection still answers a read. */
+  ping(): boolean {
+    try {
+      return this.selectOne().get() !== undefined;
+    } catch {
+      return false;
+    }
+  }
+
+  /** End the reader thread (the log is closing). */
+  close(): void {
+    this.frames.close();
   }
 
   /** ROW_JSON_SQL's day parameters for a page from `offset`: the day of the first row there. */

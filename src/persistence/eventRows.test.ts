@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { offsetOfRecordJson } from '../protocol/eventRecord.js';
 import { EVENT_TYPES } from '../protocol/eventTypes.js';
-import { COLUMNS, ROW_JSON_SQL, type Row, rowJson, rowJsonDay } from './eventRows.js';
+import { COLUMNS, ROW_JSON_DAY_SQL, ROW_JSON_SQL, type Row, rowJson, rowJsonDay } from './eventRows.js';
 
 const text = fc.oneof(
   fc.string(),
@@ -52,6 +52,28 @@ describe('ROW_JSON_SQL', () => {
           const inRange = r.ts >= 0 && r.ts <= 253_402_300_799_999;
           // Hint: compare with rowJson of the row as stored (SQLite replaces lone surrogates on the way in).
           expect(json).toBe(inRange ? rowJson(stored) : null);
+        }),
+        { numRuns: 1000 },
+      );
+    } finally {
+      db.close();
+    }
+  });
+});
+
+describe('ROW_JSON_DAY_SQL', () => {
+  it('is rowJsonDay of the first row at or after the offset, computed by SQLite, for any timestamp', () => {
+    const db = new Database(':memory:');
+    db.exec('CREATE TABLE events (offset INTEGER PRIMARY KEY, ts INTEGER NOT NULL)');
+    const insert = db.prepare('INSERT INTO events VALUES (?, ?)');
+    const day = db.prepare(ROW_JSON_DAY_SQL).raw(true);
+    try {
+      fc.assert(
+        fc.property(row, fc.nat({ max: 3 }), (r, before) => {
+          db.exec('DELETE FROM events');
+          insert.run(r.offset, r.ts);
+          // Hint: asked from the row's own offset or from a few offsets below it (the next row at or after).
+          expect(day.get(Math.max(1, r.offset - before))).toEqual(rowJsonDay(r.ts));
         }),
         { numRuns: 1000 },
       );

@@ -82,6 +82,15 @@ export const ROW_JSON_SQL =
   `event_type, source, json_quote(session_id), json_quote(user_id), payload, iif(ts / ${DAY_MS} = ?, ?, ` +
   `strftime('%Y-%m-%d', ts / 1000, 'unixepoch')), ts / 3600000 % 24, ts / 60000 % 60, ts / 1000 % 60, ts % 1000), NULL)`;
 
+/**
+ * rowJsonDay of the first row at or after an offset (the parameter), as SQL: for threads that read pages without
+ * this module (the reader thread). A unit test holds the two equal.
+ */
+export const ROW_JSON_DAY_SQL =
+  `SELECT iif(ts BETWEEN 0 AND ${LAST_FOUR_DIGIT_YEAR_MS}, ts / ${DAY_MS}, -1), iif(ts BETWEEN 0 AND ` +
+  `${LAST_FOUR_DIGIT_YEAR_MS}, strftime('%Y-%m-%d', ts / ${DAY_MS} * 86400, 'unixepoch'), '') FROM events ` +
+  'WHERE offset >= ? ORDER BY offset LIMIT 1';
+
 /** ROW_JSON_SQL's two leading parameters for a page whose rows are near `ts`: its UTC day and that day's date text. */
 export function rowJsonDay(ts: number): [number, string] {
   if (!(ts >= 0 && ts <= LAST_FOUR_DIGIT_YEAR_MS)) return [-1, ''];

@@ -7,6 +7,7 @@ import type { ChunkIndexer } from './chunkIndexer.js';
 import { type CommitHealth, commitError } from './commitHealth.js';
 import type {
   EventLog,
+  FrameStream,
   GroupOutcome,
   JsonPage,
   LogHealth,
@@ -26,7 +27,6 @@ import { openSqliteLog } from './openSqliteLog.js';
 import { deleteBelow } from './retention.js';
 import type { SessionStatusStore } from './sessionStatusStore.js';
 import { DEFAULT_INDEX_CHUNK, type SqliteEventLogOptions } from './sqliteEventLogOptions.js';
-import { lazyStatement, valueStatement } from './sqlRows.js';
 import type { ThreadedAppender } from './threadedAppender.js';
 import { logStats, type TypeStats } from './typeStats.js';
 
@@ -65,7 +65,6 @@ export class SqliteEventLog implements EventLog {
   protected readonly coverage: IndexCoverage;
   protected readonly reader: EventReader;
   protected readonly indexer: ChunkIndexer;
-  private readonly selectOne = lazyStatement(() => valueStatement<number, []>(this.db, 'SELECT 1'));
   private closed = false;
 
   constructor(options: SqliteEventLogOptions) {
@@ -135,6 +134,10 @@ export class SqliteEventLog implements EventLog {
     return this.reader.readFrameFrom(fromOffset, filter, limit, upTo);
   }
 
+  readFramesAhead(...args: Parameters<EventReader['readFramesAhead']>): FrameStream | null {
+    return this.reader.readFramesAhead(...args);
+  }
+
   readFrom(fromOffset: number, filter: EventFilter, limit: number, upTo?: number): StoredEvent[] {
     return this.reader.readFrom(fromOffset, filter, limit, upTo);
   }
@@ -194,11 +197,7 @@ export class SqliteEventLog implements EventLog {
   }
 
   ping(): boolean {
-    try {
-      return !this.closed && this.selectOne().get() !== undefined;
-    } catch {
-      return false;
-    }
+    return !this.closed && this.reader.ping();
   }
 
   health(): LogHealth {
@@ -222,6 +221,7 @@ export class SqliteEventLog implements EventLog {
     this.closed = true;
     this.threaded?.close();
     this.indexer.close();
+    this.reader.close();
     markHead(this.db);
     this.db.close();
     return this.lock;
