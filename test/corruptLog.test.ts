@@ -116,6 +116,26 @@ describe('a log with a damaged page', () => {
     });
     expect(offsets.length).toBeLessThan(leaf.from);
 
+    // A batch:true replay too, whose pages after its first are read ahead on the reader thread: the thread's read that
+    // meets the damage sends the replay back to an inline read, which names where it stopped.
+    const batched = await WsClient.open(`${t.wsBase}/ws/subscribe`);
+    const inBatches: number[] = [];
+    batched.stream((text) => {
+      const message = JSON.parse(text) as { offset?: number }[] | { offset?: number };
+      for (const record of Array.isArray(message) ? message : [])
+        if (record.offset !== undefined) inBatches.push(record.offset);
+    });
+    batched.send({ from_offset: 1, batch: true });
+    const batchedClose = await batched.closed;
+    // Past its first page (64 records, read inline), so pages were read ahead before the damage.
+    expect(inBatches.length).toBeGreaterThan(64);
+    expect(batchedClose).toEqual({
+      code: 1011,
+      reason: `log corrupt: reading from offset ${inBatches.length + 1} failed; restore a backup`,
+    });
+    expect(inBatches).toEqual(Array.from({ length: inBatches.length }, (_, i) => i + 1));
+    expect(inBatches.length).toBeLessThan(leaf.from);
+
     // A keyed read across the damage blames the log, not the derived index.
     expect((await getJson(t.base, '/events?session_id=s1&order=asc&limit=1000')).status).toBe(500);
     expect(logger.lines.some((l) => String(l.msg).includes('index unreadable'))).toBe(false);
