@@ -117,7 +117,7 @@ describe('a log with a damaged page', () => {
     expect(offsets.length).toBeLessThan(leaf.from);
 
     // A batch:true replay too, whose pages after its first are read ahead on the reader thread: the thread's read that
-    // meets the damage sends the replay back to an inline read, which names where it stopped.
+    // meets the damage sends the replay back to inline reads, the one that meets it names where it stopped.
     const batched = await WsClient.open(`${t.wsBase}/ws/subscribe`);
     const inBatches: number[] = [];
     batched.stream((text) => {
@@ -127,8 +127,8 @@ describe('a log with a damaged page', () => {
     });
     batched.send({ from_offset: 1, batch: true });
     const batchedClose = await batched.closed;
-    // Past its first page (64 records, read inline), so pages were read ahead before the damage.
-    expect(inBatches.length).toBeGreaterThan(64);
+    // Its first page (64 records) is read inline, well before the damage; the thread's first page reaches it.
+    expect(inBatches.length).toBeGreaterThanOrEqual(64);
     expect(batchedClose).toEqual({
       code: 1011,
       reason: `log corrupt: reading from offset ${inBatches.length + 1} failed; restore a backup`,
