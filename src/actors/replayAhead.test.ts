@@ -12,6 +12,7 @@ import { replayTurnsOf, TURN_BUDGET_MS } from './replayTurns.js';
 import type { SubscriberContext, SubscriberLimits } from './subscriber.js';
 import { replaySlice } from './subscriberReplay.js';
 import { openTestLog } from './testLog.js';
+import { subscriberContext } from './testSubscriber.js';
 
 /** A socket that takes ready-made frames and holds what it was sent until the test drains it. */
 class FrameSocket extends FakeSocket {
@@ -58,30 +59,6 @@ function input(n: number, size = 20): EventInput {
   };
 }
 
-function contextFor(
-  socket: FakeSocket,
-  log: SubscriberContext['io']['log'],
-  scheduler: ManualScheduler,
-  limits: SubscriberLimits,
-  nextOffset: number,
-  filter: EventFilter = {},
-): SubscriberContext {
-  return {
-    id: 'sub',
-    io: { socket, log, limits, scheduler, delivered: () => {} },
-    filter,
-    batch: true,
-    checkpoints: false,
-    nextOffset,
-    stalledSince: null,
-    lastActivity: 0,
-    openedAt: 0,
-    recordBytes: 0,
-    onTopic: false,
-    ahead: null,
-  };
-}
-
 /** A log whose read-ahead streams the test feeds by hand (the real log's reads otherwise). */
 function scriptedLog(log: SqliteEventLog) {
   const streams: { from: number; asked: number; more: number; cancelled: boolean; onPage: AheadListener }[] = [];
@@ -116,10 +93,10 @@ function started(scheduler: ManualScheduler, events: number) {
   const { scripted, streams } = scriptedLog(log);
   const socket = new FrameSocket();
   // The first slice reads its first page inline (64 records) and starts a stream from where it ended.
-  const first = replaySlice(contextFor(socket, scripted, scheduler, LIMITS, 1, ALL), () => {});
+  const first = replaySlice(subscriberContext(socket, scripted, scheduler, LIMITS, 1, { filter: ALL }), () => {});
   /** The subscriber's context after that slice, with `ahead` as given. */
   const after = (ahead: SubscriberContext['ahead']) => ({
-    ...contextFor(socket, scripted, scheduler, LIMITS, 65, ALL),
+    ...subscriberContext(socket, scripted, scheduler, LIMITS, 65, { filter: ALL }),
     ...first,
     ahead,
   });
@@ -239,7 +216,7 @@ describe('replaySlice reading ahead on the real reader thread', () => {
           };
           const records = log.readJsonFrom(first, {}, 1_000_000).records;
           const largest = Math.max(...records.map((r) => Buffer.byteLength(r) + 2));
-          let context = contextFor(socket, log, scheduler, limits, first, filter);
+          let context = subscriberContext(socket, log, scheduler, limits, first, { filter });
           for (let i = 0; ; i++) {
             const slice = replaySlice(context, listener);
             context = { ...context, ...slice };

@@ -8,6 +8,7 @@ import { ManualScheduler } from './manualScheduler.js';
 import { batchBytes, type SubscriberContext, type SubscriberLimits } from './subscriber.js';
 import { replaySlice } from './subscriberReplay.js';
 import { openTestLog } from './testLog.js';
+import { subscriberContext } from './testSubscriber.js';
 
 /** A socket that also takes ready-made frames (as the uWS adapter does), recorded as the text they carry. */
 class FrameSocket extends FakeSocket {
@@ -32,7 +33,7 @@ function replayAll(
   limits: SubscriberLimits,
   filter: EventFilter,
 ) {
-  let context = contextFor(socket, log, scheduler, limits, true, 1, filter);
+  let context = subscriberContext(socket, log, scheduler, limits, 1, { filter });
   // Hint: the manual clock never moves, so one slice runs to the head unless the (fake) socket is full.
   for (let i = 0; i < 10_000; i++) {
     const slice = replaySlice(context);
@@ -118,7 +119,7 @@ describe('replaySlice with frames built by the log', () => {
             send(Buffer.from(frame).toString('utf8'));
           };
           const largest = Math.max(...log.readJsonFrom(first, {}, 1_000).records.map((r) => Buffer.byteLength(r) + 2));
-          let context = contextFor(socket, log, scheduler, limits, batch, first);
+          let context = subscriberContext(socket, log, scheduler, limits, first, { batch });
           for (let i = 0; ; i++) {
             const slice = replaySlice(context);
             context = { ...context, ...slice };
@@ -150,29 +151,4 @@ const LIMITS: SubscriberLimits = {
 function input(size: number): EventInput {
   const payloadJson = JSON.stringify({ pad: 'x'.repeat(size) });
   return { id: null, event_type: TYPES[0]!, source: 'a', session_id: 's', user_id: null, payloadJson };
-}
-
-function contextFor(
-  socket: FakeSocket,
-  log: SubscriberContext['io']['log'],
-  scheduler: ManualScheduler,
-  limits: SubscriberLimits,
-  batch: boolean,
-  nextOffset: number,
-  filter: EventFilter = {},
-): SubscriberContext {
-  return {
-    id: 'sub',
-    io: { socket, log, limits, scheduler, delivered: () => {} },
-    filter,
-    batch,
-    checkpoints: false,
-    nextOffset,
-    stalledSince: null,
-    lastActivity: 0,
-    openedAt: 0,
-    recordBytes: 0,
-    onTopic: false,
-    ahead: null,
-  };
 }
