@@ -14,7 +14,7 @@ import { TupleStatements } from './sqlRows.js';
  */
 export type FrameRow = [number, number, number | null, Uint8Array | null, string, string];
 
-/** The frame query for one filter: parameters `day, date, lo, hi, ...filterParams, limit` (see frameParams). */
+/** The frame query for one filter; its parameters, in order: ROW_JSON_SQL's two, lo, hi, `filterParams`, the limit. */
 export interface FrameSql {
   readonly sql: string;
   readonly filterParams: readonly unknown[];
@@ -23,7 +23,7 @@ export interface FrameSql {
 /** Pages a stream reads ahead of the one being written (each costs up to one batch message of memory). */
 const AHEAD_PAGES = 2;
 
-export const EMPTY_FRAME: ReplayFrame = { frame: new Uint8Array(0), count: 0, lastOffset: null };
+const EMPTY_FRAME: ReplayFrame = { frame: new Uint8Array(0), count: 0, lastOffset: null };
 
 /**
  * The query that builds a batch:true replay message in SQLite: at most `limit` records matching `filter` in [lo, hi]
