@@ -168,7 +168,7 @@ describe('FrameReaderThread', () => {
     const turns: (() => void)[] = [];
     let now = 0;
     // Hint: every reading of the clock moves it 3 ms, so each turn delivers exactly one reply.
-    const pace: Pace = { now: () => (now += 3), immediate: (fn) => turns.push(fn) };
+    const pace: Pace = { now: () => (now += 3), immediate: (fn) => turns.push(fn), later: () => () => {} };
     const thread = new FrameReaderThread(join(dir, 'events.db'), pace);
     const { sql, filterParams } = frameSql({});
     const delivered: (StreamPage | null)[] = [];
@@ -185,6 +185,45 @@ describe('FrameReaderThread', () => {
     }
     expect(turns).toHaveLength(0);
     expect(delivered.map((page) => page?.from ?? null)).toEqual([1, 5, 9, null]);
+    thread.close();
+  });
+
+  it('ends once no stream has been open for its idle period, and starts again for the next stream', async () => {
+    const timers: { ms: number; fn: () => void; cancelled: boolean }[] = [];
+    const pace: Pace = {
+      now: () => performance.now(),
+      immediate: (fn) => setImmediate(fn),
+      later: (ms, fn) => {
+        const timer = { ms, fn, cancelled: false };
+        timers.push(timer);
+        return () => {
+          timer.cancelled = true;
+        };
+      },
+    };
+    const thread = new FrameReaderThread(join(dir, 'events.db'), pace);
+    const { sql, filterParams } = frameSql({});
+    const spec = { sql, filterParams, from: 1, asked: 4, window: 100, head: 10, credits: 5 };
+    /** A whole stream's pages, as the first offset of each (null: the end). */
+    const run = () =>
+      new Promise<(number | null)[]>((resolve) => {
+        const froms: (number | null)[] = [];
+        thread.stream(spec, (page) => {
+          froms.push(page?.from ?? null);
+          if (page === null) resolve(froms);
+        });
+      });
+    expect(await run()).toEqual([1, 5, 9, null]);
+    expect(thread.running).toBe(true);
+    // The end of the only stream armed the idle timer; a new stream before it fires cancels it.
+    expect(timers.map((t) => [t.ms, t.cancelled])).toEqual([[10_000, false]]);
+    expect(await run()).toEqual([1, 5, 9, null]);
+    expect(timers.map((t) => t.cancelled)).toEqual([true, false]);
+    timers[1]!.fn();
+    expect(thread.running).toBe(false);
+    // The next stream starts a new thread, which reads the same pages.
+    expect(await run()).toEqual([1, 5, 9, null]);
+    expect(thread.running).toBe(true);
     thread.close();
   });
 });

@@ -1,81 +1,6 @@
-import { createRequire } from 'node:module';
-import { Worker } from 'node:worker_threads';
-import { ROW_JSON_DAY_SQL } from './eventRows.js';
+import type { Worker } from 'node:worker_threads';
+import { spawnReaderWorker } from './frameReaderWorker.js';
 import type { FrameRow } from './frameReads.js';
-
-/**
- * Page cache of the reader thread's connection (KiB): replays read the log front to back, so little but the B-tree's
- * upper pages is reused.
- */
-const READER_CACHE_KIB = 2 * 1024;
-/**
- * The reader isolate's young generation (MiB), as the writer's (WRITER_YOUNG_GENERATION_MB): its garbage is per page.
- * Server RSS peaks in a 50-replay storm of 200,000 events each: 280-286 MiB with V8's default and an 8 MiB cache,
- * 275-276 with this, 269-271 with this and the cache above (224-228 with every page read inline).
- */
-const READER_YOUNG_GENERATION_MB = 16;
-/** Prepared statements the thread keeps (one per distinct filter shape). */
-const READER_STATEMENTS = 64;
-
-// Hint: an eval'd CommonJS worker runs the same under vitest (TypeScript sources) and from dist (as the writer's).
-// Streams take turns a page at a time (so 50 replays share the thread fairly), each while it has credit; a page's
-// bytes cross by transfer, not by copy, when better-sqlite3 gave them an ArrayBuffer of their own.
-const WORKER_SOURCE = `
-const { parentPort, workerData: w } = require('node:worker_threads');
-const Database = require(w.driver);
-const db = new Database(w.path, { readonly: true, fileMustExist: true });
-db.pragma('cache_size = -' + w.cacheKiB);
-const dayOf = db.prepare(w.daySql).raw(true);
-const statements = new Map(), streams = new Map(), turns = [];
-let scheduled = false;
-function statement(sql) {
-  let s = statements.get(sql);
-  if (s === undefined) {
-    if (statements.size >= w.statements) statements.clear();
-    s = db.prepare(sql).raw(true);
-    statements.set(sql, s);
-  }
-  return s;
-}
-function schedule() {
-  if (!scheduled && turns.length > 0) { scheduled = true; setImmediate(step); }
-}
-function step() {
-  scheduled = false;
-  const s = streams.get(turns.shift());
-  if (s !== undefined) page(s);
-  schedule();
-}
-function end(s) {
-  streams.delete(s.id);
-  parentPort.postMessage({ id: s.id, end: true });
-}
-function page(s) {
-  if (s.from > s.head) return end(s);
-  const from = s.from, upTo = Math.min(s.head, from + s.window - 1);
-  let row;
-  try {
-    const day = dayOf.get(from) || [-1, ''];
-    row = statement(s.sql).get(day[0], day[1], from, upTo, ...s.filterParams, s.asked);
-  } catch (e) {
-    row = undefined;
-  }
-  const frame = row === undefined ? null : row[3];
-  const own = frame !== null && frame.byteOffset === 0 && frame.buffer.byteLength === frame.length;
-  parentPort.postMessage({ id: s.id, from, asked: s.asked, upTo, row }, own ? [frame.buffer] : []);
-  if (row === undefined || row[0] !== row[1]) return end(s);
-  s.from = row[0] === s.asked ? row[2] + 1 : upTo + 1;
-  if (--s.credits > 0) turns.push(s.id);
-}
-parentPort.on('message', (m) => {
-  if (m === null) { db.close(); parentPort.close(); return; }
-  const s = streams.get(m.id);
-  if (m.type === 'open') { streams.set(m.id, m); turns.push(m.id); }
-  else if (m.type === 'cancel') streams.delete(m.id);
-  else if (s !== undefined) { s.head = Math.max(s.head, m.head); if (s.credits++ === 0) turns.push(m.id); }
-  schedule();
-});
-`;
 
 /** What a stream reads: the frame SQL and its filter's parameters (see frameSql), from where, how much per page. */
 export interface StreamSpec {
@@ -111,11 +36,29 @@ type PageListener = (page: StreamPage | null) => void;
 /** What the thread answers: a stream's page, or its end. */
 type Reply = (StreamPage & { readonly id: number }) | { readonly id: number; readonly end: true };
 
-/** The clock and deferral the delivery of pages uses. */
+/** The clock, deferral and timer the thread uses. */
 export interface Pace {
   now(): number;
   immediate(fn: () => void): void;
+  /** Run `fn` in `ms` (never keeping the process alive for it); the function returned cancels it. */
+  later(ms: number, fn: () => void): () => void;
 }
+
+const REAL_PACE: Pace = {
+  now: () => performance.now(),
+  immediate: (fn) => setImmediate(fn),
+  later: (ms, fn) => {
+    const timer = setTimeout(fn, ms).unref();
+    return () => clearTimeout(timer);
+  },
+};
+
+/**
+ * How long the thread stays up with no stream open (ms). Why: an idle reader thread kept its isolate and page buffers;
+ * 20 s after one replay of 1,000,000 events the server's RSS was 208-235 MiB with it kept, 166-192 with it ended after
+ * this (187-189 for 294b374, which had no thread). Starting one again costs about 45 ms of CPU.
+ */
+const READER_IDLE_MS = 10_000;
 
 /** Longest run of page deliveries (their checks, events and socket writes) in one event-loop turn, in ms. */
 const DELIVERY_SLICE_MS = 2;
@@ -135,10 +78,12 @@ export class FrameReaderThread {
   private seq = 0;
   private closed = false;
   private failed = false;
+  /** Cancels the end of an idle thread (set while no stream is open). */
+  private idle: (() => void) | null = null;
 
   constructor(
     private readonly path: string,
-    private readonly pace: Pace = { now: () => performance.now(), immediate: (fn) => setImmediate(fn) },
+    private readonly pace: Pace = REAL_PACE,
   ) {}
 
   /** Replies (pages and ends) received and not yet handed to their listeners. */
@@ -146,9 +91,16 @@ export class FrameReaderThread {
     return this.replies.length;
   }
 
+  /** Whether the thread is up (it starts with a stream and ends once idle for READER_IDLE_MS). */
+  get running(): boolean {
+    return this.worker !== null;
+  }
+
   /** Start a stream; null when the thread cannot take one (read inline instead). */
   stream(spec: StreamSpec, onPage: PageListener): StreamHandle | null {
     if (this.closed || this.failed) return null;
+    this.idle?.();
+    this.idle = null;
     const worker = this.start();
     const id = ++this.seq;
     this.listeners.set(id, onPage);
@@ -158,7 +110,9 @@ export class FrameReaderThread {
         if (this.listeners.has(id)) worker.postMessage({ type: 'more', id, head });
       },
       cancel: () => {
-        if (this.listeners.delete(id)) worker.postMessage({ type: 'cancel', id });
+        if (!this.listeners.delete(id)) return;
+        worker.postMessage({ type: 'cancel', id });
+        this.whenIdle();
       },
     };
   }
@@ -167,6 +121,7 @@ export class FrameReaderThread {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.idle?.();
     this.listeners.clear();
     this.replies.length = 0;
     this.worker?.postMessage(null);
@@ -186,25 +141,31 @@ export class FrameReaderThread {
       if (listener === undefined) continue;
       if ('end' in reply) this.listeners.delete(reply.id);
       listener('end' in reply ? null : reply);
+      if ('end' in reply) this.whenIdle();
     }
     this.replies.splice(0, at);
     if (this.replies.length > 0) this.pace.immediate(() => this.deliver());
   }
 
+  /** With no stream open, end the thread after READER_IDLE_MS unless a stream starts first. */
+  private whenIdle(): void {
+    if (this.listeners.size > 0 || this.worker === null || this.idle !== null || this.closed) return;
+    this.idle = this.pace.later(READER_IDLE_MS, () => {
+      this.idle = null;
+      const worker = this.worker;
+      if (worker === null || this.listeners.size > 0) return;
+      // Hint: a planned end, not a failure: the next stream starts a new thread.
+      this.worker = null;
+      worker.removeAllListeners('exit');
+      worker.removeAllListeners('error');
+      worker.on('error', () => {});
+      worker.postMessage(null);
+    });
+  }
+
   private start(): Worker {
     if (this.worker !== null) return this.worker;
-    const worker = new Worker(WORKER_SOURCE, {
-      eval: true,
-      resourceLimits: { maxYoungGenerationSizeMb: READER_YOUNG_GENERATION_MB },
-      workerData: {
-        driver: createRequire(import.meta.url).resolve('better-sqlite3'),
-        path: this.path,
-        cacheKiB: READER_CACHE_KIB,
-        statements: READER_STATEMENTS,
-        daySql: ROW_JSON_DAY_SQL,
-      },
-    });
-    worker.unref();
+    const worker = spawnReaderWorker(this.path);
     worker.on('message', (reply: Reply) => {
       this.replies.push(reply);
       if (this.replies.length === 1) this.pace.immediate(() => this.deliver());
