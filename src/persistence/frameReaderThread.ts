@@ -56,7 +56,7 @@ const REAL_PACE: Pace = {
 /**
  * How long the thread stays up with no stream open (ms). Why: an idle reader thread kept its isolate and page buffers;
  * 20 s after one replay of 1,000,000 events the server's RSS was 208-235 MiB with it kept, 166-192 with it ended after
- * this (187-189 for 294b374, which had no thread). Starting one again costs about 45 ms of CPU.
+ * this (187-189 for 294b374, which had no thread). Starting one again costs about 45 ms of CPU (the writer's).
  */
 const READER_IDLE_MS = 10_000;
 
@@ -65,10 +65,10 @@ const DELIVERY_SLICE_MS = 2;
 
 /**
  * A thread with its own read-only connection to the log that reads replay pages ahead, so a replay's SQLite work
- * (about three quarters of its I/O-thread time) runs beside the I/O thread instead of on it. Each stream's pages
+ * (about 70% of its I/O-thread time, profiled) runs beside the I/O thread instead of on it. Each stream's pages
  * come in order, each starting where the one before ended; null after the last (it reached the head it knew, a page
  * failed, or the thread ended). Hint: the thread starts with the first stream, so a log that never replays a batch
- * never pays for one (about 45 ms of CPU).
+ * never pays for one (about 45 ms of CPU, as measured for the writer's).
  */
 export class FrameReaderThread {
   private worker: Worker | null = null;
