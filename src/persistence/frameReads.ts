@@ -44,7 +44,7 @@ export function frameSql(filter: EventFilter): FrameSql {
  * The frame a query's row holds; null when the log cannot serve it as one (a row SQLite could not format, or a record
  * that does not match its checksum: the caller's string path reads it again and names the offset).
  */
-export function frameOf(row: FrameRow | undefined): ReplayFrame | null {
+function frameOf(row: FrameRow | undefined): ReplayFrame | null {
   if (row === undefined || row[0] !== row[1]) return null;
   if (row[0] === 0) return EMPTY_FRAME;
   const lengths = JSON.parse(row[4]) as number[];
