@@ -1,6 +1,7 @@
 import { type WorkerMessage, WorkerProcess } from '../lib/childProcesses.js';
 import { EventFactory } from '../lib/eventFactory.js';
 import { median } from '../lib/histogram.js';
+import { threadCpuMs } from '../lib/procStats.js';
 import type { Scenario, ScenarioOutcome } from '../lib/scenario.js';
 import { ServerProcess } from '../lib/serverProcess.js';
 import { type Rate, rawScan } from '../lib/sqliteCeilings.js';
@@ -56,13 +57,16 @@ export const replay: Scenario = {
         lastOffset: total,
         timeoutMs: context.quick ? 30_000 : 120_000,
       };
-      /** One whole replay on a new connection, with the server's CPU time it took. */
+      /** One whole replay on a new connection, with the server's CPU time it took, in all and by thread. */
       const replayOnce = async (): Promise<Timed> => {
         const cpuBefore = server.cpuTimeMs();
+        const threadsBefore = threadCpuMs(server.pid);
         const result = await client.request<Replayed>({ type: 'replay', plan }, 'replayed', plan.timeoutMs + 15_000);
         server.assertAlive();
         if (result.failure !== null) throw new Error(`replay failed: ${result.failure}`);
-        return { result, cpuMs: server.cpuTimeMs() - cpuBefore, perSecond: (result.records * 1000) / result.elapsedMs };
+        const cpuMs = server.cpuTimeMs() - cpuBefore;
+        const perSecond = (result.records * 1000) / result.elapsedMs;
+        return { result, cpuMs, perSecond, ...threadSplit(server.pid, threadsBefore) };
       };
       let cold: Timed;
       const scans: Rate[] = [];
@@ -81,10 +85,27 @@ export const replay: Scenario = {
     }),
 };
 
-interface Timed {
+interface Timed extends ThreadSplit {
   readonly result: Replayed;
   readonly cpuMs: number;
   readonly perSecond: number;
+}
+
+/** A replay's CPU on the I/O thread and on the busiest other thread (the reader thread, when pages are read ahead). */
+interface ThreadSplit {
+  readonly ioThreadMs: number;
+  readonly busiestOtherMs: number;
+}
+
+function threadSplit(pid: number, before: ReadonlyMap<string, number>): ThreadSplit {
+  let ioThreadMs = 0;
+  let busiestOtherMs = 0;
+  for (const [tid, ms] of threadCpuMs(pid)) {
+    const spent = ms - (before.get(tid) ?? 0);
+    if (tid === String(pid)) ioThreadMs = spent;
+    else busiestOtherMs = Math.max(busiestOtherMs, spent);
+  }
+  return { ioThreadMs, busiestOtherMs };
 }
 
 function outcome(total: number, populate: Rate, cold: Timed, scans: Rate[], replays: Timed[]): ScenarioOutcome {
@@ -92,6 +113,7 @@ function outcome(total: number, populate: Rate, cold: Timed, scans: Rate[], repl
   const rate = median(replays.map((r) => r.perSecond));
   const mid = replays.find((r) => r.perSecond === rate)!;
   const { result, cpuMs } = mid;
+  const perEvent = (ms: number) => ((ms * 1000) / Math.max(1, result.records)).toFixed(2);
   const wrong = (r: Replayed) => r.gaps + (total - r.records);
   const list = (rates: readonly number[]) => rates.map((r) => Math.round(r).toLocaleString('en-US')).join(' / ');
   return {
@@ -120,6 +142,7 @@ function outcome(total: number, populate: Rate, cold: Timed, scans: Rate[], repl
       `${result.messages} messages, ${(result.bytes / 1024 / 1024).toFixed(0)} MiB; client CPU ${((result.clientCpuMs / result.elapsedMs) * 100).toFixed(0)}%, server CPU ${((cpuMs / result.elapsedMs) * 100).toFixed(0)}% of one core (the median replay)`,
       `warm, in rounds of scan then replay: scans ${list(scans.map((s) => s.perSecond))} rows/s, replays ${list(replays.map((r) => r.perSecond))} events/s (medians compared)`,
       `the first (cold) replay: ${Math.round(cold.perSecond).toLocaleString('en-US')} events/s, ${(cold.perSecond / scan).toFixed(2)}× of the median scan`,
+      `CPU per event of the median replay: I/O thread ${perEvent(mid.ioThreadMs)} µs, busiest other thread (the reader thread) ${perEvent(mid.busiestOtherMs)} µs, client ${perEvent(result.clientCpuMs)} µs`,
     ],
   };
 }
