@@ -1,7 +1,7 @@
 import { type WorkerMessage, WorkerProcess } from '../lib/childProcesses.js';
 import { EventFactory } from '../lib/eventFactory.js';
 import { median } from '../lib/histogram.js';
-import { threadCpuMs } from '../lib/procStats.js';
+import { threadCpuMs, threadCpuSince } from '../lib/procStats.js';
 import type { Scenario, ScenarioOutcome } from '../lib/scenario.js';
 import { ServerProcess } from '../lib/serverProcess.js';
 import { type Rate, rawScan } from '../lib/sqliteCeilings.js';
@@ -98,14 +98,8 @@ interface ThreadSplit {
 }
 
 function threadSplit(pid: number, before: ReadonlyMap<string, number>): ThreadSplit {
-  let ioThreadMs = 0;
-  let busiestOtherMs = 0;
-  for (const [tid, ms] of threadCpuMs(pid)) {
-    const spent = ms - (before.get(tid) ?? 0);
-    if (tid === String(pid)) ioThreadMs = spent;
-    else busiestOtherMs = Math.max(busiestOtherMs, spent);
-  }
-  return { ioThreadMs, busiestOtherMs };
+  const { ioThreadMs, others } = threadCpuSince(pid, before);
+  return { ioThreadMs, busiestOtherMs: others[0]?.ms ?? 0 };
 }
 
 function outcome(total: number, populate: Rate, cold: Timed, scans: Rate[], replays: Timed[]): ScenarioOutcome {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { median } from '../lib/histogram.js';
-import { minorFaults, threadCpuMs } from '../lib/procStats.js';
+import { minorFaults, threadCpuMs, threadCpuSince } from '../lib/procStats.js';
 
 /**
  * Interleaved A/B of the ingest publisher against builds of two (or more) checkouts: one hybrid server per variant
@@ -97,11 +97,7 @@ async function runOnce(v: Variant): Promise<number> {
     const stats = await server.stats();
     const rate = (result.measuredEvents * 1000) / Math.max(1, result.measuredMs);
     const walMb = stopWatch() / 1_048_576;
-    const others = [...threadCpuMs(server.pid)]
-      .filter(([tid]) => tid !== String(server.pid))
-      .map(([tid, ms]) => ms - (threads.get(tid) ?? 0))
-      .filter((ms) => ms > 0)
-      .sort((a, b) => b - a);
+    const others = threadCpuSince(server.pid, threads).others.map((thread) => thread.ms);
     console.log(
       `${v.name}: ${rate.toFixed(0)} ev/s, server CPU ${perEvent(server.cpuTimeMs() - cpu)} µs/event ` +
         `(I/O thread ${perEvent(server.ioThreadCpuMs() - io)}; others ${others.map(perEvent).join(' / ')}), ` +

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type WorkerMessage, WorkerProcess } from '../lib/childProcesses.js';
 import { EventFactory } from '../lib/eventFactory.js';
-import { threadCpuMs } from '../lib/procStats.js';
+import { threadCpuMs, threadCpuSince } from '../lib/procStats.js';
 import { ServerProcess } from '../lib/serverProcess.js';
 import { rawScan } from '../lib/sqliteCeilings.js';
 import { appendToLog } from '../scenarios/logAppend.js';
@@ -45,15 +45,10 @@ try {
       const scan = rawScan(`${dir}/events.db`);
       const before = threadCpuMs(server.pid);
       const result = await client.request<Replayed>({ type: 'replay', plan }, 'replayed', 140_000);
-      const after = threadCpuMs(server.pid);
+      const spent = threadCpuSince(server.pid, before);
       if (result.failure !== null) throw new Error(`replay failed: ${result.failure}`);
-      const io = (after.get(String(server.pid)) ?? 0) - (before.get(String(server.pid)) ?? 0);
-      const others = [...after]
-        .filter(([tid]) => tid !== String(server.pid))
-        .map(([tid, ms]) => ({ ms: ms - (before.get(tid) ?? 0), started: !before.has(tid) }))
-        .filter((thread) => thread.ms > 0)
-        .sort((a, b) => b.ms - a.ms)
-        .map((thread) => `${perMillion(thread.ms)}${thread.started ? '*' : ''}`);
+      const io = spent.ioThreadMs;
+      const others = spent.others.map((thread) => `${perMillion(thread.ms)}${thread.started ? '*' : ''}`);
       const rate = (result.records * 1000) / result.elapsedMs;
       console.log(
         `round ${round + 1}: ${Math.round(rate / 1000)} k events/s, ${(rate / scan.perSecond).toFixed(2)}× of the ` +
