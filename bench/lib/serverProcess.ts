@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isRunning, stopChild, track, waitForExit } from './childProcesses.js';
-import { cpuTimeMs, mainThreadCpuMs, rssBytes } from './procStats.js';
+import { cpuTimeMs, mainThreadCpuMs, peakRssBytes, rssBytes } from './procStats.js';
 
 /** The repository root (this file runs as dist/bench/lib/serverProcess.js). */
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -181,6 +181,12 @@ export class ServerProcess {
   rssBytes(): number {
     this.assertAlive();
     return rssBytes(this.pid);
+  }
+
+  /** The largest RSS the server has had since it started. */
+  peakRssBytes(): number {
+    this.assertAlive();
+    return peakRssBytes(this.pid);
   }
 
   /** SIGTERM (the server's clean shutdown, which also flushes a CPU profile), SIGKILL after 15 s. */
