@@ -52,7 +52,7 @@ export const SETTINGS: readonly Setting[] = [
     name: 'REQUIRE_AUTH',
     fallback: 'false',
     meaning:
-      'Require `X-API-Key` on every endpoint except `/health` and `/readiness` (`true`/`false`, `1`/`0`, `yes`/`no`, `on`/`off`)',
+      'Require `X-API-Key` on every endpoint that serves data; `/health`, `/readiness`, the API documents (`/docs`, `/openapi.json`, `/asyncapi.json`) and the dashboard page stay public (`true`/`false`, `1`/`0`, `yes`/`no`, `on`/`off`)',
   },
   {
     name: 'API_KEY',

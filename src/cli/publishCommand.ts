@@ -23,7 +23,7 @@ import { progressBar } from './progressBar.js';
 import { checkServer } from './restClient.js';
 
 const USAGE = `usage: event-pipeline publish --type TYPE --source SOURCE [--session S] [--user U] [--payload JSON] [--id ID]
-       event-pipeline publish [--file FILE] < events.ndjson
+       event-pipeline publish [--file FILE] [--acks] < events.ndjson
 
 Publish one event from flags, or NDJSON events (one per line) from --file or stdin, pipelined through the SDK.
 Prints a summary of the offsets to stderr; --acks prints each ack ({"line","id","offset"}) to stdout.

@@ -7,7 +7,8 @@ const SERVE_USAGE = `usage: event-pipeline serve [--help] [--version]
 Run the pipeline server, exactly as \`npm start\` does: configured by environment variables (HOST, PORT,
 DATABASE_PATH, REQUIRE_AUTH, API_KEY, …; \`event-pipeline serve --help\` lists them all), SIGTERM/SIGINT shut it down.
 
-exit codes: as the server's: 0 clean shutdown, 2 bad configuration, 3 no native uWebSockets.js, 4 cannot bind, 5 log locked`;
+exit codes: as the server's: 0 clean shutdown, 1 internal error, 2 bad configuration, 3 no native uWebSockets.js,
+4 cannot bind, 5 log locked, 6 NATS unreachable (LOG_BACKEND=jetstream)`;
 
 /** `event-pipeline serve`: hands the process to the server's own entry point (src/main.ts). */
 export const serveCommand: Command = {
