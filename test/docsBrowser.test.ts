@@ -50,5 +50,7 @@ describe('/docs in chromium', () => {
       ]),
     );
     expect(problems.foreignRequests).toEqual([]);
+    // Hint: a console error includes a failed request (a missing favicon was one) and a CSP violation.
+    expect(problems.errors).toEqual([]);
   });
 });

@@ -38,6 +38,7 @@ export const SWAGGER_PAGE = `<!doctype html>
 <head>
 <meta charset="utf-8">
 <title>Realtime event pipeline: API docs</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="docs/swagger-ui.css">
 <link rel="stylesheet" href="docs/docs.css">
 </head>
@@ -134,7 +135,8 @@ export function asyncApiPage(doc: AsyncApiView): string {
   }
   return `<!doctype html>
 <html lang="en">
-<head><meta charset="utf-8"><title>${escapeHtml(doc.info.title)}</title><link rel="stylesheet" href="docs.css"></head>
+<head><meta charset="utf-8"><title>${escapeHtml(doc.info.title)}</title><link rel="icon" href="data:,">
+<link rel="stylesheet" href="docs.css"></head>
 <body>
 <nav class="docs-nav"><a href="../docs">REST API</a> · WebSocket protocol (AsyncAPI 3:
 <a href="../asyncapi.json">asyncapi.json</a>)</nav>
