@@ -3,7 +3,7 @@ import type { Logger } from '../src/actors/logger.js';
 import { ManualScheduler } from '../src/actors/manualScheduler.js';
 import { INVALID_MESSAGES } from '../src/http/wsPublish.js';
 import { SUBSCRIBER_MESSAGES } from '../src/http/wsSubscribe.js';
-import { eventBody, getJson, stats, waitFor } from './support/pipelineRest.js';
+import { eventBody, getJson, postEvents, stats, waitFor } from './support/pipelineRest.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
 import { closeAll, type Message, subscribe, upgradeStatus, WsClient } from './support/wsClient.js';
 
@@ -174,6 +174,19 @@ describe('WebSocket input that used to kill the server or was stored wrong', () 
       status: 'error',
       message: expect.stringContaining('type: is required; expected "ping" or "update_filters" (this connection is'),
     });
+  });
+
+  it('refuses update_filters without filters (a typo) and keeps the narrow filter: no other session arrives', async () => {
+    const { client } = await subscribe(t.wsBase, { session_id: 'narrow' });
+    clients.push(client);
+    const refused = { status: 'error', message: expect.stringMatching(/^filters: is required in update_filters/) };
+    client.send({ type: 'update_filters', filter: { session_id: 'other' } });
+    expect(await client.next()).toEqual(refused);
+    client.send({ type: 'update_filters' });
+    expect(await client.next()).toEqual(refused);
+    // Hint: in one commit, in this order; were the filter widened, 'elsewhere' would arrive first.
+    await postEvents(t.base, [eventBody({ session_id: 'elsewhere' }), eventBody({ session_id: 'narrow' })]);
+    expect(await client.next()).toMatchObject({ session_id: 'narrow' });
   });
 
   it('does not claim retention deleted anything for from_offset 0 on a log that was never trimmed', async () => {

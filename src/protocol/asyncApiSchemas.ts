@@ -22,10 +22,10 @@ export const PublishMessageDocSchema = v.union([
 /** `{"type":"ping"}`: the schema the subscriber parser uses. */
 export const PingSchema = LivePhaseSchema.options[0];
 
-/** `{"type":"update_filters","filters":{…}}` with the parser's filter schema. */
+/** `{"type":"update_filters","filters":{…}}` with the parser's filter schema; `filters` is required (null: none). */
 export const UpdateFiltersSchema = v.object({
   type: v.literal('update_filters'),
-  filters: v.optional(v.nullable(FilterSchema)),
+  filters: v.nullable(FilterSchema),
 });
 
 export { SubscribeSchema };

@@ -22,6 +22,12 @@ export const wellFormed = v.check<string, (issue: v.CheckIssue<string>) => strin
   (issue) => loneSurrogateMessage(issue.input),
 );
 
+/** Refuses a filter value holding a lone surrogate: no stored event has one (publishing refuses them). */
+const matchable = v.check<string, (issue: v.CheckIssue<string>) => string>(
+  (text) => text.isWellFormed(),
+  (issue) => loneSurrogateMessage(issue.input).replace('cannot be stored as sent', 'no stored event can match it'),
+);
+
 /** A pattern check that stays quiet about a string the lone-surrogate check already refused (one reason each). */
 export const pattern = (regex: RegExp, message: string) =>
   v.check<string, string>((text) => !text.isWellFormed() || regex.test(text), message);
@@ -48,12 +54,13 @@ const atMost = (max: number) =>
 
 /**
  * An optional, nullable string key. `stored` values (event fields) must also be non-empty and well-formed, since
- * they are stored and echoed; `filter` values are only compared, so any string up to `max` is a valid filter (an
- * empty one means no filter: see toFilter).
+ * they are stored and echoed; `filter` values are only compared, so any well-formed string up to `max` is a valid
+ * filter (an empty one means no filter: see toFilter). Hint: a lone surrogate was taken as a filter that could never
+ * match, and the subscriber waited for nothing.
  */
 export function optionalKey(name: string, max: number, use: 'stored' | 'filter') {
   const text = v.string(`${name} must be a string`);
-  if (use === 'filter') return v.optional(v.nullable(v.pipe(text, atMost(max))));
+  if (use === 'filter') return v.optional(v.nullable(v.pipe(text, atMost(max), matchable)));
   return v.optional(
     v.nullable(
       v.pipe(text, v.minLength(1, 'must not be empty (omit it or send null for no value)'), atMost(max), wellFormed),

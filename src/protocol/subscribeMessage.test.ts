@@ -114,6 +114,14 @@ describe('the source filter', () => {
       issues: [{ field: 'filters.source', message: "must be at most 100 characters, as an event's source is" }],
     });
     expect(parseFilters({ source: '' })).toEqual({ ok: true, value: {} });
+    expect(parseSubscribe({ session_id: 's\udc00' })).toMatchObject({
+      ok: false,
+      issues: [{ field: 'session_id', message: 'contains a lone surrogate (\\udc00); no stored event can match it' }],
+    });
+    expect(parseFilters({ user_id: '\ud800' })).toMatchObject({
+      ok: false,
+      issues: [{ field: 'filters.user_id', message: 'contains a lone surrogate (\\ud800); no stored event can match it' }],
+    });
     expect(parseFilters({ source: 'quiz-engine.v2_1' })).toEqual({ ok: true, value: { source: 'quiz-engine.v2_1' } });
   });
 });

@@ -72,12 +72,15 @@ describe('parseSubscriberMessage, live phase', () => {
     expect(parseSubscriberMessage({ type: 'ping', session_id: 's' }, 'live')).toEqual({ type: 'ping' });
   });
 
-  it('treats missing or null filters as no filter', () => {
-    expect(parseSubscriberMessage({ type: 'update_filters' }, 'live')).toEqual({
-      type: 'update_filters',
-      filters: {},
-      ignored: [],
-    });
+  it('refuses update_filters without filters (a typo must not widen the filter), and treats null as no filter', () => {
+    const refusal = {
+      type: 'error',
+      message:
+        'filters: is required in update_filters, e.g. {"type":"update_filters","filters":{"session_id":…}} ' +
+        '({} or null for every event); the filter was not changed',
+    };
+    expect(parseSubscriberMessage({ type: 'update_filters' }, 'live')).toEqual(refusal);
+    expect(parseSubscriberMessage({ type: 'update_filters', filter: { session_id: 's' } }, 'live')).toEqual(refusal);
     expect(parseSubscriberMessage({ type: 'update_filters', filters: null }, 'live')).toEqual({
       type: 'update_filters',
       filters: {},

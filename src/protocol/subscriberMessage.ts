@@ -109,6 +109,8 @@ export function parseSubscriberMessage(value: unknown, phase: SubscriberPhase): 
   if (!result.success) return errorOf(result.issues, phase);
   const misplaced = result.output.type === 'update_filters' ? misplacedFilterKeys(value) : [];
   if (misplaced.length > 0) return { type: 'error', message: misplacedMessage(misplaced) };
+  if (result.output.type === 'update_filters' && !Object.hasOwn(value as object, 'filters'))
+    return { type: 'error', message: NO_FILTERS };
   return withIgnored(result.output, ignoredFilterKeys(value));
 }
 
@@ -116,6 +118,14 @@ export function parseSubscriberMessage(value: unknown, phase: SubscriberPhase): 
 function typeOf(value: unknown): unknown {
   return typeof value === 'object' && value !== null ? (value as { type?: unknown }).type : undefined;
 }
+
+/**
+ * The refusal of an update_filters message without `filters`. Hint: read as "no filter", a typo (`"filter":{…}`) or a
+ * forgotten key widened a narrow subscription to every event; `{}` or null still asks for that on purpose.
+ */
+const NO_FILTERS =
+  'filters: is required in update_filters, e.g. {"type":"update_filters","filters":{"session_id":…}} ' +
+  '({} or null for every event); the filter was not changed';
 
 /** The refusal of an update_filters message with filter keys beside `filters` (the filter is left as it was). */
 function misplacedMessage(keys: readonly string[]): string {
