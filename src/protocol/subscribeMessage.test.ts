@@ -120,7 +120,9 @@ describe('the source filter', () => {
     });
     expect(parseFilters({ user_id: '\ud800' })).toMatchObject({
       ok: false,
-      issues: [{ field: 'filters.user_id', message: 'contains a lone surrogate (\\ud800); no stored event can match it' }],
+      issues: [
+        { field: 'filters.user_id', message: 'contains a lone surrogate (\\ud800); no stored event can match it' },
+      ],
     });
     expect(parseFilters({ source: 'quiz-engine.v2_1' })).toEqual({ ok: true, value: { source: 'quiz-engine.v2_1' } });
   });
