@@ -52,6 +52,19 @@ describe('integers a 64-bit float cannot hold', () => {
     ]);
   });
 
+  it('refuses one in the ref without echoing that ref changed', async () => {
+    const producer = await WsClient.open(`${t.wsBase}/ws/publish`);
+    clients.push(producer);
+    producer.send(`{"ref":12345678901234567891,"events":[${JSON.stringify(event())}]}`);
+    producer.send(`{"ref":{"n":12345678901234567891},"events":[${JSON.stringify(event())}]}`);
+    const [alone, nested] = await producer.take(2);
+    expect(alone).toEqual({
+      status: 'error',
+      message: expect.stringMatching(/^ref: is the integer 12345678901234567891, /),
+    });
+    expect(nested).toEqual({ status: 'error', message: expect.stringMatching(/^ref\.n: is the integer /) });
+  });
+
   it('stores as sent the integers JavaScript writes, large ones included', async () => {
     const payload = `{"a":12345678901234567000,"b":${2 ** 60},"c":-9007199254740991,"s":"12345678901234567890"}`;
     const sent = JSON.stringify(event({ payload: {} })).replace('"payload":{}', `"payload":${payload}`);

@@ -90,7 +90,10 @@ function handlePublish(text: string, ip: string, deps: PublishDeps, slot: Publis
   const lossy = storedLossyInteger(text, () => storedParts(decoded.value, message));
   if (lossy !== null) {
     const field = lossy.path || 'message';
-    slot.refuse(rendered(withRef(errorMessage(`${field}: ${lossyIntegerMessage(lossy.token)}`), ref)));
+    // Hint: a ref holding the integer would be echoed changed, which no client could match to its message.
+    const inRef = field === 'ref' || field.startsWith('ref.') || field.startsWith('ref[');
+    const error = errorMessage(`${field}: ${lossyIntegerMessage(lossy.token)}`);
+    slot.refuse(rendered(inRef ? error : withRef(error, ref)));
     return;
   }
   if (rateLimited(ip, ref, deps, slot)) return;
