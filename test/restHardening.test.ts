@@ -157,6 +157,32 @@ describe('hostile bodies', () => {
     expect(await headOffset(t.base)).toBe(before + 2);
   });
 
+  it('refuses a coding named on a second Content-Encoding line, or in Transfer-Encoding beside chunked', async () => {
+    const before = await headOffset(t.base);
+    const body = JSON.stringify(event());
+    const head = 'POST /events HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\n';
+    const twoLines = await rawExchange(
+      t.server.port,
+      `${head}Content-Encoding: identity\r\nContent-Encoding: gzip\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+    );
+    const [second] = parseResponses(twoLines.text);
+    expect(second?.status).toBe(415);
+    expect(JSON.parse(second!.body)).toEqual({
+      detail: 'Content-Encoding: "identity,gzip" is not supported; send the body uncompressed',
+    });
+    const chunk = `${body.length.toString(16)}\r\n${body}\r\n0\r\n\r\n`;
+    const transfer = await rawExchange(t.server.port, `${head}Transfer-Encoding: gzip, chunked\r\n\r\n${chunk}`);
+    const [coded] = parseResponses(transfer.text);
+    expect(coded?.status).toBe(415);
+    expect(JSON.parse(coded!.body)).toEqual({
+      detail: 'Transfer-Encoding: "gzip, chunked" is not supported; send the body uncompressed (chunked alone is fine)',
+    });
+    // Chunked alone is taken.
+    const plain = await rawExchange(t.server.port, `${head}Transfer-Encoding: chunked\r\n\r\n${chunk}`);
+    expect(parseResponses(plain.text)[0]?.status).toBe(201);
+    expect(await headOffset(t.base)).toBe(before + 1);
+  });
+
   it('refuses a body not sent as JSON (text/plain, a form) with 415 naming Content-Type, storing nothing', async () => {
     const before = await headOffset(t.base);
     const body = JSON.stringify(event());

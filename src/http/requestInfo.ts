@@ -11,8 +11,10 @@ export interface RequestInfo {
   readonly origin: string;
   readonly apiKey: string;
   readonly contentType: string;
-  /** Empty when the request has none. */
+  /** Empty when the request has none; every line of it (a second line said `gzip` after `identity`). */
   readonly contentEncoding: string;
+  /** Every Transfer-Encoding line; empty when the request has none. */
+  readonly transferEncoding: string;
   readonly forwardedFor: string;
   readonly forwardedProto: string;
   readonly params: readonly string[];
@@ -21,18 +23,26 @@ export interface RequestInfo {
 }
 
 /**
- * Every X-Forwarded-For line as one list (repeated lines are one comma-separated list, RFC 9110). Hint: uWS's
- * getHeader returns the first line only, and a proxy that adds a line of its own (HAProxy's `option forwardedfor`)
- * adds it after the client's: believing the first line let a client choose the address its limits count.
+ * Every line of header `name` (lower case) as one list: repeated lines are one comma-separated list (RFC 9110), and
+ * uWS's getHeader returns the first line only. Hint: only a request whose first line is not empty pays for the walk.
  */
-export function forwardedForOf(req: HttpRequest): string {
-  const first = req.getHeader('x-forwarded-for');
+function headerLines(req: HttpRequest, name: string): string {
+  const first = req.getHeader(name);
   if (first === '') return first;
   const lines: string[] = [];
-  req.forEach((name, value) => {
-    if (name === 'x-forwarded-for') lines.push(value);
+  req.forEach((key, value) => {
+    if (key === name) lines.push(value);
   });
   return lines.length <= 1 ? first : lines.join(',');
+}
+
+/**
+ * Every X-Forwarded-For line as one list. Hint: a proxy that adds a line of its own (HAProxy's `option
+ * forwardedfor`) adds it after the client's: believing the first line let a client choose the address its limits
+ * count.
+ */
+export function forwardedForOf(req: HttpRequest): string {
+  return headerLines(req, 'x-forwarded-for');
 }
 
 /** Copy what we need from a uWS request. */
@@ -46,7 +56,8 @@ export function requestInfo(req: HttpRequest, paramCount: number): RequestInfo {
     origin: req.getHeader('origin'),
     apiKey: req.getHeader('x-api-key'),
     contentType: req.getHeader('content-type'),
-    contentEncoding: req.getHeader('content-encoding'),
+    contentEncoding: headerLines(req, 'content-encoding'),
+    transferEncoding: headerLines(req, 'transfer-encoding'),
     forwardedFor: forwardedForOf(req),
     forwardedProto: req.getHeader('x-forwarded-proto'),
     params,

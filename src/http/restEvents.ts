@@ -48,13 +48,18 @@ function parseBody(body: Buffer): PublishMessage {
  * Refuse a compressed body before reading it. Hint: the old service ignored Content-Encoding too, but then answered
  * a gzip body with a JSON decode error; this names the header instead (RFC 7694: 415 with the codings we take).
  */
-function refuseEncoding(contentEncoding: string): void {
+function refuseEncoding(contentEncoding: string, transferEncoding: string): void {
   const coding = contentEncoding.trim().toLowerCase();
-  if (coding === '' || coding === 'identity') return;
-  const shown = contentEncoding.length > 40 ? `${contentEncoding.slice(0, 40)}…` : contentEncoding;
-  throw new HttpError(415, `Content-Encoding: ${JSON.stringify(shown)} is not supported; send the body uncompressed`, {
-    'Accept-Encoding': 'identity',
-  });
+  if (coding !== '' && coding !== 'identity') throw encodingRefusal('Content-Encoding', contentEncoding, '');
+  // Hint: uWS takes `chunked` and passes any other transfer coding's bytes on as they came (`gzip, chunked`).
+  const other = transferEncoding.split(',').some((c) => c.trim() !== '' && c.trim().toLowerCase() !== 'chunked');
+  if (other) throw encodingRefusal('Transfer-Encoding', transferEncoding, ' (chunked alone is fine)');
+}
+
+function encodingRefusal(header: string, value: string, hint: string): HttpError {
+  const shown = value.length > 40 ? `${value.slice(0, 40)}…` : value;
+  const detail = `${header}: ${JSON.stringify(shown)} is not supported; send the body uncompressed${hint}`;
+  return new HttpError(415, detail, { 'Accept-Encoding': 'identity' });
 }
 
 /**
@@ -138,7 +143,7 @@ export function eventRoutes(
       rate: 'publish',
       auth: true,
       handler: (info, reply, client) => {
-        refuseEncoding(info.contentEncoding);
+        refuseEncoding(info.contentEncoding, info.transferEncoding);
         refuseContentType(info.contentType);
         readBody(reply, config.maxBodyBytes, { budget, address: client, onRefused }, (body) => {
           const message = parseBody(body);
