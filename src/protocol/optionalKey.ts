@@ -8,24 +8,24 @@ declare global {
   }
 }
 
-/** "contains a lone surrogate (\\ud800); …" for a string that is not well-formed UTF-16. */
-function loneSurrogateMessage(text: string): string {
+/** "contains a lone surrogate (\\ud800); …" for a string that is not well-formed UTF-16, and why that matters. */
+function loneSurrogateMessage(text: string, why: string): string {
   const at = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.exec(text);
   const unit = at === null ? '' : ` (\\u${at[0].charCodeAt(0).toString(16)})`;
-  return `contains a lone surrogate${unit}; cannot be stored as sent`;
+  return `contains a lone surrogate${unit}; ${why}`;
 }
 
 /** Refuses a string holding a lone surrogate, naming the code unit. */
 // Hint: SQLite stores UTF-8, which turns a lone surrogate into U+FFFD: the event would not be stored as sent.
 export const wellFormed = v.check<string, (issue: v.CheckIssue<string>) => string>(
   (text) => text.isWellFormed(),
-  (issue) => loneSurrogateMessage(issue.input),
+  (issue) => loneSurrogateMessage(issue.input, 'cannot be stored as sent'),
 );
 
 /** Refuses a filter value holding a lone surrogate: no stored event has one (publishing refuses them). */
 const matchable = v.check<string, (issue: v.CheckIssue<string>) => string>(
   (text) => text.isWellFormed(),
-  (issue) => loneSurrogateMessage(issue.input).replace('cannot be stored as sent', 'no stored event can match it'),
+  (issue) => loneSurrogateMessage(issue.input, 'no stored event can match it'),
 );
 
 /** A pattern check that stays quiet about a string the lone-surrogate check already refused (one reason each). */
