@@ -53,6 +53,22 @@ describe('text and URL edges', () => {
     }
   });
 
+  it('says a /ws/publish or /ws/subscribe frame looks like UTF-16 or UTF-32, as REST does', async () => {
+    const hint = ' (it looks like UTF-16 or UTF-32; send UTF-8)';
+    const text = JSON.stringify(event());
+    const publisher = await WsClient.open(`${t.wsBase}/ws/publish`);
+    const subscriber = await WsClient.open(`${t.wsBase}/ws/subscribe`);
+    clients.push(publisher, subscriber);
+    // Without a BOM, UTF-16LE of ASCII JSON is valid UTF-8 that is not JSON; with one, it is not UTF-8.
+    for (const frame of [Buffer.from(text, 'utf16le'), Buffer.from(`\ufeff${text}`, 'utf16le')]) {
+      for (const client of [publisher, subscriber]) {
+        client.ws.send(frame, { binary: true });
+        const [reply] = await client.take(1);
+        expect([reply?.status, String(reply?.message).endsWith(hint)]).toEqual(['error', true]);
+      }
+    }
+  });
+
   it('decodes a session id in the path as the same id in a query string is decoded', async () => {
     // Before: `/sessions/%zz%41` looked up "%zz%41" and `/sessions/%FF` "%FF", where `?session_id=` (and the old
     // service, for both) read "%zzA" and "\ufffd".

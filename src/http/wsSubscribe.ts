@@ -3,7 +3,7 @@ import type { Logger } from '../actors/logger.js';
 import type { PipelinePort, SubscriberSocket } from '../actors/pipelinePort.js';
 import type { Config } from '../config.js';
 import { errorMessage } from '../protocol/serverMessages.js';
-import { decodeUtf8 } from '../protocol/utf8Text.js';
+import { decodeUtf8, wideEncodingHint } from '../protocol/utf8Text.js';
 import { type BudgetedSocket, connectionBudgets } from './messageBudget.js';
 import { closeIfNotReading, subscriberHolds, unreadLimit } from './unreadAnswers.js';
 import { type UwsTopicPublisher, uwsTopicSocket } from './uwsTopicPublisher.js';
@@ -119,7 +119,10 @@ export function subscribeHandlers(
           if (message.byteLength > config.maxWsMessageBytes)
             return pipeline.subscriberReply(subscriber, tooLarge(message, config));
           const text = decodeUtf8(message);
-          if (text === null) return pipeline.subscriberReply(subscriber, errorMessage(NOT_UTF8));
+          if (text === null) {
+            const hint = wideEncodingHint(new Uint8Array(message));
+            return pipeline.subscriberReply(subscriber, errorMessage(NOT_UTF8 + hint));
+          }
           pipeline.subscriberMessage(subscriber, text, config.maxJsonDepth);
         },
         () => fail(ws),

@@ -1,5 +1,6 @@
 import { tooDeepAt } from './jsonDepth.js';
 import { nestsDeeperThan } from './textDepth.js';
+import { wideTextHint } from './utf8Text.js';
 
 /** A WebSocket message parsed as JSON, or why not: bad JSON, or nesting past MAX_JSON_DEPTH. */
 export type JsonMessage =
@@ -21,7 +22,7 @@ export function decodeJsonMessage(text: string, maxDepth: number): JsonMessage {
   try {
     value = JSON.parse(text);
   } catch (error) {
-    return { ok: false, reason: 'json', message: `${INVALID_JSON}${(error as Error).message}` };
+    return { ok: false, reason: 'json', message: `${INVALID_JSON}${(error as Error).message}${wideTextHint(text)}` };
   }
   // Hint: bound nesting before anything recursive (valibot, JSON.stringify of an echoed ref) touches the value.
   if (nestsDeeperThan(text, maxDepth)) {

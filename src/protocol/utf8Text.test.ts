@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeUtf8, wideEncodingHint } from './utf8Text.js';
+import { decodeUtf8, wideEncodingHint, wideTextHint } from './utf8Text.js';
 
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 
@@ -37,5 +37,14 @@ describe('wideEncodingHint', () => {
     expect(wideEncodingHint(Buffer.from(json))).toBe('');
     expect(wideEncodingHint(Buffer.from(json, 'latin1'))).toBe('');
     expect(wideEncodingHint(Buffer.alloc(0))).toBe('');
+  });
+
+  it('reads the same mark in text decoded as UTF-8 (wideTextHint)', () => {
+    const json = '{"a":"caf\u00e9"}';
+    const hint = ' (it looks like UTF-16 or UTF-32; send UTF-8)';
+    expect(wideTextHint(Buffer.from(json, 'utf16le').toString('latin1'))).toBe(hint);
+    expect(wideTextHint('{\0\0\0}')).toBe(hint);
+    expect(wideTextHint(json)).toBe('');
+    expect(wideTextHint('')).toBe('');
   });
 });

@@ -22,5 +22,15 @@ export function decodeUtf8(bytes: ArrayBuffer | Uint8Array): string | null {
 export function wideEncodingHint(bytes: Uint8Array): string {
   const head = bytes.subarray(0, 4);
   const bom = (head[0] === 0xff && head[1] === 0xfe) || (head[0] === 0xfe && head[1] === 0xff);
-  return bom || head.includes(0) ? ' (it looks like UTF-16 or UTF-32; send UTF-8)' : '';
+  return bom || head.includes(0) ? WIDE_HINT : '';
 }
+
+/**
+ * wideEncodingHint for text that decoded as UTF-8 but is not JSON: UTF-16 or UTF-32 of ASCII JSON is valid UTF-8,
+ * with a NUL among its first four characters.
+ */
+export function wideTextHint(text: string): string {
+  return text.slice(0, 4).includes('\0') ? WIDE_HINT : '';
+}
+
+const WIDE_HINT = ' (it looks like UTF-16 or UTF-32; send UTF-8)';
