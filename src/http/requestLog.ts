@@ -61,7 +61,7 @@ export function wsRefusalReason(reply: {
 }): PublishErrorReason {
   const message = reply.message ?? '';
   if (message === 'internal error') return 'internal';
-  if (message === NOT_UTF8 || message.startsWith(INVALID_JSON)) return 'bad_request';
+  if (message.startsWith(NOT_UTF8) || message.startsWith(INVALID_JSON)) return 'bad_request';
   if (message.endsWith(TOO_LARGE)) return 'too_large';
   if (reply.code === 409) return 'conflict';
   if (reply.code === 429) return 'rate_limited';
