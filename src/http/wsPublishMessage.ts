@@ -15,9 +15,9 @@ import {
 import { withRef, wsPublishAckText } from '../protocol/publishReply.js';
 import { errorMessage, type ServerMessage } from '../protocol/serverMessages.js';
 import { submitRefusalMessage } from '../protocol/submitRefusal.js';
-import { decodeUtf8, wideEncodingHint } from '../protocol/utf8Text.js';
+import { decodeUtf8 } from '../protocol/utf8Text.js';
 import type { PublishDeps } from './wsPublish.js';
-import { NOT_UTF8, tooLarge } from './wsText.js';
+import { notUtf8, tooLarge } from './wsText.js';
 
 /** One /ws/publish message's reply slot, as reading the message fills it. */
 export interface PublishSlot {
@@ -55,7 +55,7 @@ export function readMessage(message: ArrayBuffer, ip: string, deps: PublishDeps,
     return;
   }
   const decoded = decodeUtf8(message);
-  if (decoded === null) slot.refuse(rendered(errorMessage(NOT_UTF8 + wideEncodingHint(new Uint8Array(message)))));
+  if (decoded === null) slot.refuse(rendered(notUtf8(message)));
   else handlePublish(decoded, ip, deps, slot);
 }
 

@@ -3,12 +3,12 @@ import type { Logger } from '../actors/logger.js';
 import type { PipelinePort, SubscriberSocket } from '../actors/pipelinePort.js';
 import type { Config } from '../config.js';
 import { errorMessage } from '../protocol/serverMessages.js';
-import { decodeUtf8, wideEncodingHint } from '../protocol/utf8Text.js';
+import { decodeUtf8 } from '../protocol/utf8Text.js';
 import { type BudgetedSocket, connectionBudgets } from './messageBudget.js';
 import { closeIfNotReading, subscriberHolds, unreadLimit } from './unreadAnswers.js';
 import { type UwsTopicPublisher, uwsTopicSocket } from './uwsTopicPublisher.js';
 import { guarded } from './wsBoundary.js';
-import { NOT_UTF8, tooLarge } from './wsText.js';
+import { notUtf8, tooLarge } from './wsText.js';
 import type { Connection } from './wsUpgrade.js';
 
 /** Close code and text for a subscriber refused because MAX_SUBSCRIBERS are connected. */
@@ -119,10 +119,7 @@ export function subscribeHandlers(
           if (message.byteLength > config.maxWsMessageBytes)
             return pipeline.subscriberReply(subscriber, tooLarge(message, config));
           const text = decodeUtf8(message);
-          if (text === null) {
-            const hint = wideEncodingHint(new Uint8Array(message));
-            return pipeline.subscriberReply(subscriber, errorMessage(NOT_UTF8 + hint));
-          }
+          if (text === null) return pipeline.subscriberReply(subscriber, notUtf8(message));
           pipeline.subscriberMessage(subscriber, text, config.maxJsonDepth);
         },
         () => fail(ws),
