@@ -31,7 +31,7 @@ describe.runIf(mountable !== null)('REST reads and retention on a full log disk'
     unmount(disk);
   });
 
-  it('answers GET /sessions and GET /sessions/{id} (no 500) when the status rows cannot be saved', async () => {
+  it('answers GET /sessions and GET /sessions/{session_id} (no 500) when the status rows cannot be saved', async () => {
     server = await startTestServer({}, {}, disk!);
     await publish(server.base, [event('s-1', 1), event('s-2', 2), event('s-1', 3)]);
     await server.close();

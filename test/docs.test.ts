@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import SwaggerParser from '@apidevtools/swagger-parser';
 import { Parser } from '@asyncapi/parser';
@@ -131,6 +131,13 @@ describe('OpenAPI document', () => {
   it('documents exactly the query parameters GET /events reads (the others are named as ignored)', () => {
     const documented = ROUTE_DOCS['GET /events']!.parameters!.map((p) => p.name);
     expect(new Set(documented)).toEqual(EVENT_QUERY_PARAMS);
+  });
+
+  it("names each path parameter as the README's REST table does", () => {
+    const readme = readFileSync(join(import.meta.dirname, '..', 'README.md'), 'utf8');
+    const templated = Object.keys(openApi.paths).filter((path) => path.includes('{') && !path.startsWith(API_PREFIX));
+    expect(templated.length).toBeGreaterThan(1);
+    for (const path of templated) expect(readme, path).toContain(`| \`${path}\` |`);
   });
 
   it('every documented path answers on a real server (no 404), path parameters filled with their examples', async () => {

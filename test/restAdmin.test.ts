@@ -30,7 +30,7 @@ const PROTECTED: readonly { name: string; method: string; path: string; body?: u
   { name: 'GET /stats', method: 'GET', path: '/stats' },
   { name: 'GET /event-types', method: 'GET', path: '/event-types' },
   { name: 'DELETE /events', method: 'DELETE', path: '/events?before=2000-01-01T00:00:00Z' },
-  { name: 'GET /sessions/{id}', method: 'GET', path: '/sessions/s-1' },
+  { name: 'GET /sessions/{session_id}', method: 'GET', path: '/sessions/s-1' },
   { name: 'GET /sessions', method: 'GET', path: '/sessions' },
 ];
 

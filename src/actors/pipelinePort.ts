@@ -69,7 +69,7 @@ export interface PipelinePort {
   subscriberDrained(subscriber: SubscriberHandle): void;
   /** The subscriber's socket is gone (closed by either side). */
   subscriberGone(subscriber: SubscriberHandle): void;
-  /** GET /sessions/{id}; null when the log has no events for it. */
+  /** GET /sessions/{session_id}; null when the log has no events for it. */
   sessionView(sessionId: string): SessionView | null;
   /** GET /sessions. */
   sessionList(status: string | undefined, limit: number): SessionView[];

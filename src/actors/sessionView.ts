@@ -2,7 +2,7 @@ import { formatTimestamp } from '../protocol/eventRecord.js';
 import type { SessionStatus } from '../protocol/sessionStatus.js';
 import type { SessionContext } from './sessionMachine.js';
 
-/** The GET /sessions/{id} body. */
+/** The GET /sessions/{session_id} body. */
 export interface SessionView {
   readonly session_id: string;
   readonly status: SessionStatus;
@@ -44,6 +44,6 @@ export function toView(
 
 /**
  * At most this many user ids per session in GET /sessions. Why: a session's users are unbounded, and the listing
- * (up to 1,000 sessions, polled by every open dashboard) grew to megabytes; GET /sessions/{id} still has them all.
+ * (up to 1,000 sessions, polled by every open dashboard) grew to megabytes; GET /sessions/{session_id} still has them all.
  */
 export const LISTED_USER_IDS = 20;

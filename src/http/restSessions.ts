@@ -8,12 +8,12 @@ import { validationError } from './validationError.js';
 
 const LIST_PARAMS: ReadonlySet<string> = new Set(['status', 'limit']);
 
-/** GET /sessions and /sessions/{id}: views folded from the log. */
+/** GET /sessions and /sessions/{session_id}: views folded from the log. */
 export function sessionRoutes(pipeline: PipelinePort): RouteSpec[] {
   return [
     {
       method: 'GET',
-      pattern: '/sessions/:id',
+      pattern: '/sessions/:session_id',
       rate: 'query',
       auth: true,
       handler: (info, reply) => {

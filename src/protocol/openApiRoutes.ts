@@ -100,8 +100,8 @@ function limitSchema(maximum: number, fallback: number) {
   return { type: 'integer', minimum: 1, maximum, default: fallback };
 }
 
-const pathId = (description: string, example: string): ParameterDoc => ({
-  name: 'id',
+const pathId = (name: string, description: string, example: string): ParameterDoc => ({
+  name,
   in: 'path',
   description,
   schema: { type: 'string' },
@@ -138,7 +138,7 @@ export const ROUTE_DOCS: Readonly<Record<string, RouteDoc>> = {
   'GET /events/:id': {
     summary: 'One event by id',
     tag: 'events',
-    parameters: [pathId('Event id (server-assigned or the producer id)', 'quiz-42-start')],
+    parameters: [pathId('id', 'Event id (server-assigned or the producer id)', 'quiz-42-start')],
     responses: { 200: { description: 'The record', schema: 'EventRecord', example: ex.EVENT_RECORD_EXAMPLE } },
     errors: [404],
   },
@@ -204,10 +204,10 @@ export const ROUTE_DOCS: Readonly<Record<string, RouteDoc>> = {
     responses: { 200: { description: 'The listing', schema: 'SubscriberListing', example: ex.SUBSCRIBERS_EXAMPLE } },
     errors: [422],
   },
-  'GET /sessions/:id': {
+  'GET /sessions/:session_id': {
     summary: "One session's state",
     tag: 'sessions',
-    parameters: [pathId('Session id', 'sess_42')],
+    parameters: [pathId('session_id', 'Session id', 'sess_42')],
     responses: { 200: { description: 'The session view', schema: 'SessionView', example: ex.SESSION_EXAMPLE } },
     errors: [404],
   },

@@ -90,7 +90,7 @@ export const ReadinessSchema = v.union([
   }),
 ]);
 
-/** GET /sessions/{id}, and each item of GET /sessions. */
+/** GET /sessions/{session_id}, and each item of GET /sessions. */
 export const SessionViewSchema = v.object({
   session_id: v.string(),
   status: v.picklist(SESSION_STATUSES),

@@ -9,7 +9,7 @@ function hexValue(c: number): number {
 }
 
 /**
- * A path segment (`/sessions/{id}`) percent-decoded as a query value is (URLSearchParams, and the old service's
+ * A path segment (`/sessions/{session_id}`) percent-decoded as a query value is (URLSearchParams, and the old service's
  * `unquote` for both): each `%XX` is a byte, a `%` not followed by two hex digits stays as written, bytes that are
  * not UTF-8 read as U+FFFD, and `+` stays `+`. Hint: decodeURIComponent throws on either of the last two, and
  * keeping the whole segment raw then made `/sessions/%zz%41` look up "%zz%41" while `?session_id=%zz%41` read "%zzA".

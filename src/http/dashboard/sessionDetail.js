@@ -1,4 +1,4 @@
-// One session's state (GET /sessions/{id}) and its timeline (GET /events?session_id=…, oldest first).
+// One session's state (GET /sessions/{session_id}) and its timeline (GET /events?session_id=…, oldest first).
 import { getJson } from './api.js';
 import { brief, byId, clock, count, el, fillRows } from './dom.js';
 
