@@ -604,13 +604,15 @@ describe('GET /events', () => {
     }
   });
 
-  it('bounds by since and until, both inclusive, on the server-assigned timestamps', async () => {
+  it('bounds by since, exclusive as in the old service, and until, inclusive, on the server-assigned timestamps', async () => {
     const since = all[10]!.timestamp;
     const until = all[20]!.timestamp;
     expect(since).toBe(new Date(T0 + 10 * 60_000).toISOString());
-    expect(await queryEvents(t.base, { since, until, order: 'asc' })).toEqual(all.slice(10, 21));
-    expect(await queryEvents(t.base, { since, order: 'asc', limit: 1000 })).toEqual(all.slice(10));
+    expect(await queryEvents(t.base, { since, until, order: 'asc' })).toEqual(all.slice(11, 21));
+    expect(await queryEvents(t.base, { since, order: 'asc', limit: 1000 })).toEqual(all.slice(11));
     expect(await queryEvents(t.base, { until, order: 'asc', limit: 1000 })).toEqual(all.slice(0, 21));
+    // A poller passing the last timestamp it read gets only what is newer (the old service's `timestamp > since`).
+    expect(await queryEvents(t.base, { since: all.at(-1)!.timestamp })).toEqual([]);
   });
 
   it('treats since/until between two timestamps as the instant they name', async () => {
@@ -625,13 +627,15 @@ describe('GET /events', () => {
     expect(await queryEvents(t.base, { since: `${at}123Z`, until: all[12]!.timestamp, order: 'asc' })).toEqual(
       all.slice(11, 13),
     );
-    expect(await queryEvents(t.base, { since: `${at}000Z`, until: `${at}999Z`, order: 'asc' })).toEqual([all[10]]);
+    expect(await queryEvents(t.base, { since: `${at}000Z`, until: `${at}999Z`, order: 'asc' })).toEqual([]);
+    const before = new Date(T0 + 10 * 60_000 - 1).toISOString().replace('Z', '');
+    expect(await queryEvents(t.base, { since: `${before}999Z`, until: `${at}999Z`, order: 'asc' })).toEqual([all[10]]);
   });
 
   it('understands zone offsets and a missing zone as UTC', async () => {
-    // 13:05+01:00 is 12:05Z, the sixth event.
+    // 13:04+01:00 is 12:04Z, the fifth event, and since is exclusive: the sixth event, at 12:05Z, is the only one.
     expect(
-      await queryEvents(t.base, { since: '2026-01-31T13:05:00+01:00', until: '2026-01-31T12:05:00', order: 'asc' }),
+      await queryEvents(t.base, { since: '2026-01-31T13:04:00+01:00', until: '2026-01-31T12:05:00', order: 'asc' }),
     ).toEqual([all[5]]);
   });
 
@@ -644,7 +648,7 @@ describe('GET /events', () => {
     });
     expect(got).toEqual(
       all
-        .slice(40)
+        .slice(41)
         .filter((e) => e.event_type === 'timer_tick')
         .slice(0, 3),
     );
@@ -680,7 +684,9 @@ describe('GET /events with the log clamping a clock that goes backwards', () => 
     clock.advance(-30_000);
     const second = await publish(t.base, event());
     expect(Date.parse(second.body.timestamp)).toBeGreaterThanOrEqual(Date.parse(first.body.timestamp));
-    expect(await queryEvents(t.base, { since: first.body.timestamp, order: 'asc' })).toEqual([first.body, second.body]);
+    const justBefore = new Date(Date.parse(first.body.timestamp) - 1).toISOString();
+    expect(await queryEvents(t.base, { since: justBefore, order: 'asc' })).toEqual([first.body, second.body]);
+    expect(await queryEvents(t.base, { until: first.body.timestamp, order: 'asc' })).toEqual([first.body, second.body]);
   });
 });
 

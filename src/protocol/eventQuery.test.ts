@@ -68,10 +68,43 @@ describe('parseEventQuery', () => {
   });
 
   describe('since and until', () => {
-    it('parses ISO 8601 into epoch ms', () => {
+    it('parses ISO 8601 into epoch ms bounds: since exclusive (as the old service), until inclusive', () => {
       const result = parse({ since: '2026-01-31T12:00:00Z', until: '2026-01-31T13:00:00.500+01:00' });
-      expect(result.ok && result.value.since).toBe(Date.UTC(2026, 0, 31, 12));
+      expect(result.ok && result.value.since).toBe(Date.UTC(2026, 0, 31, 12) + 1);
       expect(result.ok && result.value.until).toBe(Date.UTC(2026, 0, 31, 12, 0, 0, 500));
+    });
+
+    it('puts each record in exactly one of windows that follow each other (since=A&until=B, since=B&until=C)', () => {
+      const iso = (ms: number, micros: number) =>
+        new Date(ms).toISOString().replace('Z', `${String(micros).padStart(3, '0')}Z`);
+      const base = Date.UTC(2026, 0, 31, 12);
+      // Hint: whole milliseconds half the time, where a record can sit exactly on a cut.
+      const instant = fc.tuple(
+        fc.integer({ min: 0, max: 20 }),
+        fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 999 })),
+      );
+      fc.assert(
+        fc.property(
+          fc.uniqueArray(instant, { minLength: 2, maxLength: 6, selector: ([ms, us]) => ms * 1000 + us }),
+          fc.integer({ min: 0, max: 20 }),
+          (cuts, ts) => {
+            const sorted = [...cuts].sort((a, b) => a[0] * 1000 + a[1] - (b[0] * 1000 + b[1]));
+            const record = base + ts;
+            const first = sorted[0]!;
+            const last = sorted.at(-1)!;
+            const inside =
+              record * 1000 > (base + first[0]) * 1000 + first[1] && record * 1000 <= (base + last[0]) * 1000 + last[1];
+            let windows = 0;
+            for (let i = 1; i < sorted.length; i++) {
+              const [a, b] = [sorted[i - 1]!, sorted[i]!];
+              const result = parse({ since: iso(base + a[0], a[1]), until: iso(base + b[0], b[1]) });
+              if (!result.ok) throw new Error('a valid window was refused');
+              if (record >= result.value.since! && record <= result.value.until!) windows++;
+            }
+            expect(windows).toBe(inside ? 1 : 0);
+          },
+        ),
+      );
     });
 
     it.each(['since', 'until'])('rejects an invalid %s with 400 mentioning the timestamp', (name) => {

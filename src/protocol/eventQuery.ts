@@ -9,7 +9,7 @@ import { invalidTimestamp, parseIsoTimestamp } from './timestamp.js';
 /** A validated GET /events query. */
 export interface EventQuery {
   readonly filter: EventFilter;
-  /** Inclusive lower time bound, epoch ms. */
+  /** Inclusive lower time bound, epoch ms: one past the `since` parameter's millisecond, which is exclusive. */
   readonly since?: number;
   /** Inclusive upper time bound, epoch ms. */
   readonly until?: number;
@@ -68,14 +68,16 @@ export function parseEventQuery(params: ReadonlyMap<string, string>): QueryParse
   for (const name of ['since', 'until'] as const) {
     const text = params.get(name);
     if (text === undefined || text === '') continue;
-    // Hint: since is inclusive from below, until from above: a sub-millisecond bound rounds inward.
-    const ms = parseIsoTimestamp(text, name === 'since' ? 'up' : 'down');
+    // Hint: since is exclusive, as the old service's `timestamp > since`, and until inclusive, so windows that
+    // follow each other (since=A&until=B, then since=B&until=C) neither repeat nor miss a record. Records are stamped
+    // in whole milliseconds, so both round a finer time down: since=…05.058123Z takes …05.059 on, not …05.058.
+    const ms = parseIsoTimestamp(text);
     if (ms === null) {
       timestampIssues.push({
         field: name,
         message: invalidTimestamp(text),
       });
-    } else if (name === 'since') since = ms;
+    } else if (name === 'since') since = ms + 1;
     else until = ms;
   }
   if (timestampIssues.length > 0) return { ok: false, status: 400, issues: timestampIssues };

@@ -82,7 +82,10 @@ const offsetParameter = (name: string, description: string): ParameterDoc => ({
 
 const QUERY_PARAMETERS: ParameterDoc[] = [
   ...filterParameters,
-  isoParameter('since', 'Only events at or after this time'),
+  isoParameter(
+    'since',
+    'Only events after this time (exclusive, as in the old service; to read on without gaps or repeats, use after_offset)',
+  ),
   isoParameter('until', 'Only events at or before this time'),
   { name: 'limit', in: 'query', description: 'At most this many', schema: limitSchema(1000, 100), example: 100 },
   {

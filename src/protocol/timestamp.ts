@@ -5,8 +5,8 @@ const ISO_PATTERN =
 
 /**
  * Parse an ISO 8601 timestamp to epoch milliseconds; a missing zone means UTC. Null when invalid. Records are stamped
- * in whole milliseconds, so a finer time is rounded the way its bound needs (`round`): `since=…05.058123Z` must not
- * take a record of …05.058 (up), `until` must (down, the default).
+ * in whole milliseconds, so a finer time is rounded the way its bound needs (`round`): `DELETE ?before=…05.058123Z`
+ * must take a record of …05.058 (up: the bound is exclusive), and so must `until` (down, the default).
  */
 export function parseIsoTimestamp(text: string, round: 'down' | 'up' = 'down'): number | null {
   const match = ISO_PATTERN.exec(text.trim());
