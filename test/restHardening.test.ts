@@ -476,6 +476,26 @@ describe('HTTP methods', () => {
     expect(res?.headers.get('x-content-type-options')).toBe('nosniff');
   });
 
+  it('sends a known path with a trailing slash to the path without it with 307, as FastAPI did (a POST stays a POST)', async () => {
+    const get = await rawExchange(
+      t.server.port,
+      'GET /api/v1/events/?limit=1&order=asc HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
+    );
+    expect(get.text).toMatch(/^HTTP\/1\.1 307 Temporary Redirect\r\n/);
+    expect(parseResponses(get.text)[0]!.headers.get('location')).toBe('/api/v1/events?limit=1&order=asc');
+    const posted = await call<EventRecord>(`${t.base}/events/`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(event({ source: 'slash' })),
+    });
+    expect(posted.status).toBe(201);
+    expect((await getJson<EventRecord>(t.base, `/events/${posted.body.id}/`)).body).toEqual(posted.body);
+    const docs = await rawExchange(t.server.port, 'GET /docs/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    expect(docs.text).toMatch(/^HTTP\/1\.1 308 Permanent Redirect\r\n/);
+    for (const path of ['/events//', '/nowhere/', '/events/a/b/'])
+      expect((await rawRequest(t.server.port, 'GET', path))?.status, path).toBe(404);
+  });
+
   it('answers PATCH on an unknown path with 404', async () => {
     expect((await rawRequest(t.server.port, 'PATCH', '/nowhere'))?.status).toBe(404);
   });

@@ -18,6 +18,8 @@ const REASONS: Record<number, string> = {
   200: 'OK',
   201: 'Created',
   204: 'No Content',
+  307: 'Temporary Redirect',
+  308: 'Permanent Redirect',
   400: 'Bad Request',
   401: 'Unauthorized',
   404: 'Not Found',

@@ -10,6 +10,7 @@ import type { RateLimiters } from './rateLimits.js';
 import { Reply } from './reply.js';
 import { type RequestInfo, requestInfo } from './requestInfo.js';
 import { loggedPath, type RequestContext, type RequestLog } from './requestLog.js';
+import { slashRedirect } from './trailingSlash.js';
 
 /** Which per-IP budget a route draws on. */
 export type RateClass = keyof RateLimiters | 'none';
@@ -110,8 +111,11 @@ export class RestRouter {
       }
     }
     app.options('/*', (res, req) => this.serve(res, req, 0, (_info, reply) => this.preflight(reply)));
+    const withoutSlash = slashRedirect(PREFIXES.flatMap((prefix) => [...byPattern.keys()].map((p) => prefix + p)));
     app.any('/*', (res, req) =>
-      this.serve(res, req, 0, (info) => {
+      this.serve(res, req, 0, (info, reply) => {
+        const target = withoutSlash(info.path, info.query);
+        if (target !== null) return reply.empty(307, { Location: target });
         // Hint: uWS routes only upgrade requests to the WebSocket endpoints; a plain request (curl, a browser tab)
         // would otherwise read 404 for a path the README names.
         if (WS_PATH.test(info.path))
