@@ -11,7 +11,7 @@ import { EVENT_QUERY_PARAMS, parseEventQuery } from '../src/protocol/eventQuery.
 import { OPENAPI_SCHEMAS } from '../src/protocol/openApiComponents.js';
 import { API_PREFIX, openApiDocument, openApiPath, UndocumentedRouteError } from '../src/protocol/openApiDocument.js';
 import { ROUTE_DOCS } from '../src/protocol/openApiRoutes.js';
-import { call, JSON_TYPE } from './support/httpCall.js';
+import { call, event, JSON_TYPE } from './support/httpCall.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
 
 interface Operation {
@@ -28,9 +28,18 @@ type OpenApi = {
   openapi: string;
   paths: Record<string, Record<string, Operation>>;
   components: {
+    schemas: Record<string, JsonSchemaNode>;
     responses: Record<string, { content: Record<string, { schema: { $ref: string }; example: unknown }> }>;
   };
 };
+
+interface JsonSchemaNode {
+  readonly pattern?: string;
+  readonly maxLength?: number;
+  readonly minItems?: number;
+  readonly anyOf?: readonly JsonSchemaNode[];
+  readonly properties?: Record<string, JsonSchemaNode>;
+}
 
 const schemaNamed = (ref: string) => OPENAPI_SCHEMAS[ref.split('/').pop() as keyof typeof OPENAPI_SCHEMAS];
 
@@ -88,6 +97,27 @@ describe('OpenAPI document', () => {
     const post = openApi.paths[`${API_PREFIX}/events`]!.post!;
     for (const status of ['201', '400', '401', '405', '409', '413', '415', '422', '429', '503'])
       expect(post.responses[status]).toBeDefined();
+  });
+
+  it('states the limits the server enforces on a published event, so a client checking the schema is not refused', async () => {
+    const schemas = openApi.components.schemas;
+    const field = (name: string) => {
+      const node = schemas.EventInput!.properties![name]!;
+      return node.anyOf?.[0] ?? node;
+    };
+    const refusals: [string, (node: JsonSchemaNode) => boolean, unknown][] = [
+      ['source', (n) => !new RegExp(n.pattern!).test('quiz engine'), event({ source: 'quiz engine' })],
+      ['id', (n) => !new RegExp(n.pattern!).test('a b'), { ...event(), id: 'a b' }],
+      ['session_id', (n) => n.maxLength === 200, event({ session_id: 's'.repeat(201) })],
+      ['user_id', (n) => n.maxLength === 200, event({ user_id: 'u'.repeat(201) })],
+    ];
+    for (const [name, documented, body] of refusals) {
+      expect(documented(field(name)), name).toBe(true);
+      const res = await call(`${ts.base}/events`, { method: 'POST', headers: JSON_TYPE, body: JSON.stringify(body) });
+      expect(res.status, name).toBe(422);
+    }
+    expect(schemas.PublishBody!.anyOf![1]!.minItems).toBe(1);
+    expect((await call(`${ts.base}/events`, { method: 'POST', headers: JSON_TYPE, body: '[]' })).status).toBe(422);
   });
 
   it('every example validates against the valibot schema it documents', () => {

@@ -7,7 +7,7 @@ import * as s from './openApiSchemas.js';
 /** Every schema a document names, by name: the server's own request schemas and the reply schemas. */
 export const OPENAPI_SCHEMAS = {
   EventInput: EventInputSchema,
-  PublishBody: v.union([EventInputSchema, v.array(EventInputSchema)]),
+  PublishBody: v.union([EventInputSchema, v.pipe(v.array(EventInputSchema), v.minLength(1))]),
   EventRecord: s.EventRecordSchema,
   Published: v.union([s.EventRecordSchema, v.array(s.EventRecordSchema)]),
   EventRecords: v.array(s.EventRecordSchema),

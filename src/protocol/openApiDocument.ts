@@ -76,10 +76,11 @@ function operation(route: DocumentedRoute, doc: RouteDoc, path: string, alias: b
   if (route.rate !== 'none') errors.add(429);
   for (const status of [...errors].sort()) responses[String(status)] = { $ref: `#/components/responses/E${status}` };
   const head = route.method === 'GET' ? ' HEAD answers with the same headers and no body.' : '';
+  const text = doc.description ?? doc.summary;
   const op: Record<string, unknown> = {
     operationId: `${route.method.toLowerCase()}${path.replace(/[^A-Za-z0-9]+/g, '_')}`,
     summary: doc.summary,
-    description: `${doc.description ?? doc.summary}.${head}`,
+    description: `${text}${text.endsWith('.') ? '' : '.'}${head}`,
     tags: [doc.tag],
     parameters: (doc.parameters ?? []).map((p) => ({ ...p, required: p.in === 'path' })),
     responses,

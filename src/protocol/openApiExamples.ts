@@ -113,7 +113,7 @@ export const SUBSCRIBERS_EXAMPLE: v.InferOutput<typeof SubscriberListingSchema> 
 
 /** One example per error status, in the shape the server sends. */
 export const ERROR_EXAMPLES: Readonly<Record<number, unknown>> = {
-  400: { detail: 'Invalid JSON body: Unexpected token } in JSON at position 17' },
+  400: { detail: 'Invalid JSON body: Expected double-quoted property name in JSON at position 29' },
   401: { detail: 'Invalid or missing API key' },
   404: { detail: 'Not Found' },
   405: { detail: 'Method Not Allowed' },

@@ -146,7 +146,8 @@ export const ROUTE_DOCS: Readonly<Record<string, RouteDoc>> = {
     errors: [404],
   },
   'DELETE /events': {
-    summary:
+    summary: 'Retention: delete events older than a time',
+    description:
       'Retention: delete events older than a time (all when `before` is absent; an empty `before` or any other parameter is refused with 400). A log that refuses the write (a full disk) answers 503 (retry) naming why. In cluster mode the stream is purged first: 503 (retry) while it cannot be reached, 409 when it denies purges; each deletes nothing',
     tag: 'events',
     parameters: [isoParameter('before', 'Delete events stored before this time')],

@@ -52,6 +52,9 @@ const atMost = (max: number) =>
     (issue) => tooManyChars(issue.input, max) ?? '',
   );
 
+/** atMost's bound for the API documents (JSON Schema's maxLength counts code points, as atMost does). */
+const maxChars = (max: number) => v.metadata<string, { readonly maxLength: number }>({ maxLength: max });
+
 /**
  * An optional, nullable string key. `stored` values (event fields) must also be non-empty and well-formed, since
  * they are stored and echoed; `filter` values are only compared, so any well-formed string up to `max` is a valid
@@ -60,10 +63,16 @@ const atMost = (max: number) =>
  */
 export function optionalKey(name: string, max: number, use: 'stored' | 'filter') {
   const text = v.string(`${name} must be a string`);
-  if (use === 'filter') return v.optional(v.nullable(v.pipe(text, atMost(max), matchable)));
+  if (use === 'filter') return v.optional(v.nullable(v.pipe(text, atMost(max), maxChars(max), matchable)));
   return v.optional(
     v.nullable(
-      v.pipe(text, v.minLength(1, 'must not be empty (omit it or send null for no value)'), atMost(max), wellFormed),
+      v.pipe(
+        text,
+        v.minLength(1, 'must not be empty (omit it or send null for no value)'),
+        atMost(max),
+        maxChars(max),
+        wellFormed,
+      ),
     ),
   );
 }
