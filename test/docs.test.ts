@@ -88,15 +88,17 @@ describe('OpenAPI document', () => {
     );
   });
 
-  it('documents the error shapes: 422 detail list, and {detail} for 400, 401, 404, 405, 409, 413, 415, 429 and 503', () => {
-    for (const status of [400, 401, 404, 405, 409, 413, 415, 422, 429, 503]) {
+  it('documents the error shapes: 422 detail list, and {detail} for 400, 401, 404, 405, 409, 413, 415, 429, 500 and 503', () => {
+    for (const status of [400, 401, 404, 405, 409, 413, 415, 422, 429, 500, 503]) {
       const media = openApi.components.responses[`E${status}`]!.content['application/json']!;
       const schema = schemaNamed(media.schema.$ref);
       expect(v.safeParse(schema, media.example).success, `E${status}`).toBe(true);
     }
     const post = openApi.paths[`${API_PREFIX}/events`]!.post!;
-    for (const status of ['201', '400', '401', '405', '409', '413', '415', '422', '429', '503'])
+    for (const status of ['201', '400', '401', '405', '409', '413', '415', '422', '429', '500', '503'])
       expect(post.responses[status]).toBeDefined();
+    for (const [path, item] of Object.entries(openApi.paths))
+      for (const [method, op] of Object.entries(item)) expect(op.responses['500'], `${method} ${path}`).toBeDefined();
   });
 
   it('states the limits the server enforces on a published event, so a client checking the schema is not refused', async () => {

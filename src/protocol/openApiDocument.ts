@@ -31,6 +31,7 @@ const ERROR_WORDS: Readonly<Record<number, string>> = {
   415: 'A compressed body (`Content-Encoding` other than `identity`; `Accept-Encoding: identity`), or a `Content-Type` that is not JSON',
   422: 'Validation failed: one entry per field at fault',
   429: 'Per-client limit (RATE_LIMIT_*; for GET /events also MAX_HTTP_STREAMS_PER_IP answers under way, for POST /events MAX_BODY_BUFFER_BYTES_PER_IP bytes of bodies being received); `Retry-After` says when to retry',
+  500: 'An unexpected failure (logged with the path; the server keeps serving), or a read that met a damaged page of the log, named with its file',
   503: 'Over MAX_PENDING_EVENTS, MAX_PENDING_BYTES or MAX_BODY_BUFFER_BYTES, shutting down, or the log refuses writes; `Retry-After: 1`',
 };
 
@@ -71,7 +72,7 @@ function response(doc: ResponseDoc): Record<string, unknown> {
 function operation(route: DocumentedRoute, doc: RouteDoc, path: string, alias: boolean): Record<string, unknown> {
   const responses: Record<string, unknown> = {};
   for (const [status, reply] of Object.entries(doc.responses)) responses[status] = response(reply);
-  const errors = new Set([...(doc.errors ?? []), 405]);
+  const errors = new Set([...(doc.errors ?? []), 405, 500]);
   if (route.auth) errors.add(401);
   if (route.rate !== 'none') errors.add(429);
   for (const status of [...errors].sort()) responses[String(status)] = { $ref: `#/components/responses/E${status}` };

@@ -124,5 +124,6 @@ export const ERROR_EXAMPLES: Readonly<Record<number, unknown>> = {
     detail: [{ loc: ['body', 'source'], msg: 'source: field required', type: 'value_error' }],
   },
   429: { detail: 'rate limit exceeded (RATE_LIMIT_PUBLISH: 1000 per minute per client); retry in 3 s' },
+  500: { detail: 'Internal server error' },
   503: { detail: 'too many events are waiting for a commit (MAX_PENDING_EVENTS: 100000); retry shortly' },
 };
