@@ -34,6 +34,13 @@ describe('parseIsoTimestamp', () => {
     expect(parseIsoTimestamp('2026-01-31T07:30:00-04:30')).toBe(noon);
   });
 
+  it('reads a space where the sign of a zone offset belongs as "+" (an unencoded "+" in a query string)', () => {
+    const noon = Date.UTC(2026, 0, 31, 12);
+    expect(parseIsoTimestamp('2026-01-31T13:00:00 01:00')).toBe(noon);
+    expect(parseIsoTimestamp('2026-01-31 13:00:00.000 0100')).toBe(noon);
+    expect(parseIsoTimestamp('2026-01-31T13:00:00 1:00')).toBeNull();
+  });
+
   it('rejects dates that do not exist instead of rolling them over', () => {
     for (const text of [
       '2026-02-31',

@@ -1,7 +1,7 @@
 import { preview } from './issue.js';
 
 const ISO_PATTERN =
-  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
+  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+\- ]\d{2}:?\d{2})?)?$/;
 
 /**
  * Parse an ISO 8601 timestamp to epoch milliseconds; a missing zone means UTC. Null when invalid. Records are stamped
@@ -13,7 +13,10 @@ export function parseIsoTimestamp(text: string, round: 'down' | 'up' = 'down'): 
   if (!match) return null;
   const [, year, month, day, hour = '00', minute = '00', second = '00', fraction = '', zone = 'Z'] = match;
   const millis = fraction.padEnd(3, '0').slice(0, 3);
-  const normalizedZone = zone === 'Z' ? 'Z' : zone.length === 5 ? `${zone.slice(0, 3)}:${zone.slice(3)}` : zone;
+  // Hint: `+01:00` sent unencoded in a query string arrives as ` 01:00` (a `+` there is a space); only a zone can be.
+  const signed = zone.startsWith(' ') ? `+${zone.slice(1)}` : zone;
+  const normalizedZone =
+    signed === 'Z' ? 'Z' : signed.length === 5 ? `${signed.slice(0, 3)}:${signed.slice(3)}` : signed;
   const ms = Date.parse(`${year}-${month}-${day}T${hour}:${minute}:${second}.${millis}${normalizedZone}`);
   if (Number.isNaN(ms)) return null;
   // Hint: Date.parse rolls 2026-02-31 over to March; reject dates that do not round-trip.
