@@ -108,6 +108,22 @@ describe('node dist/src/main.js on the command line', () => {
     });
   }
 
+  it('a cluster replica started without LOG_BACKEND=jetstream exits 2 naming the marker and the way out', async () => {
+    const replica = join(dir, 'replica', 'events.db');
+    mkdirSync(join(dir, 'replica'), { recursive: true });
+    writeFileSync(`${replica}.jetstream.json`, JSON.stringify({ epoch: 'e1', layout: 'seq', stream: 'EVENTS' }));
+    const run = await runMain({ ...base, DATABASE_PATH: replica });
+    expect(run.code).toBe(2);
+    const line = expectOneLine(run);
+    expect(
+      line.startsWith(
+        `configuration error: DATABASE_PATH: ${replica}: it is a cluster node's replica of stream EVENTS`,
+      ),
+      line,
+    ).toBe(true);
+    expect(line).toContain('LOG_BACKEND=jetstream');
+  });
+
   it('a HOST that is not an address of this machine exits 2 naming HOST, not "port in use"', async () => {
     const run = await runMain({ ...base, HOST: '10.255.255.1' });
     expect(run.code).toBe(2);

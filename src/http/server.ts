@@ -9,6 +9,7 @@ import { packageVersion } from '../packageVersion.js';
 import { checkDatabasePath } from '../persistence/databasePath.js';
 import { LogOpenError } from '../persistence/eventLog.js';
 import type { JetStreamEventLog } from '../persistence/jetstream/jetStreamEventLog.js';
+import { replicaRefusal } from '../persistence/jetstream/replicaPosition.js';
 import { SqliteEventLog } from '../persistence/sqliteEventLog.js';
 import { offsetIds } from '../protocol/offsetIds.js';
 import { cryptoBytes } from '../protocol/prefixedIds.js';
@@ -216,6 +217,8 @@ function openLog(
     return import('../persistence/jetstream/jetStreamEventLog.js').then(({ JetStreamEventLog }) =>
       JetStreamEventLog.open({ ...logOptions, newId: deps.newEventId ?? clusterIds(), jetstream }),
     );
+  const refusal = replicaRefusal(config.databasePath);
+  if (refusal !== null) throw new LogOpenError(config.databasePath, refusal);
   // Hint: embedded ids name their offset (offsetIds), so finding one, or checking a producer's id, is one read.
   return new SqliteEventLog({ ...logOptions, newId: deps.newEventId ?? offsetIds('evt_'), writer: config.logWriter });
 }

@@ -39,3 +39,17 @@ export function writePosition(databasePath: string, marker: ReplicaMarker): void
   writeFileSync(`${path}.tmp`, JSON.stringify(marker));
   renameSync(`${path}.tmp`, path);
 }
+
+/**
+ * Why the embedded log must not open `databasePath`, or null: a cluster replica opened without LOG_BACKEND=jetstream
+ * would take publishes the stream never sees, at offsets the cluster gives to other events (same epoch, no warning).
+ */
+export function replicaRefusal(databasePath: string): string | null {
+  if (!existsSync(positionPath(databasePath))) return null;
+  const stream = readPosition(databasePath)?.stream;
+  return (
+    `it is a cluster node's replica${stream === undefined ? '' : ` of stream ${stream}`} (${positionPath(databasePath)} ` +
+    'marks it): start this node with LOG_BACKEND=jetstream and its NATS settings. To take the file out of the cluster ' +
+    'for good and serve it as an embedded log, delete that marker; the two logs then part ways'
+  );
+}
