@@ -46,12 +46,13 @@ export const CLUSTER_SETTINGS: readonly Setting[] = [
     name: 'NATS_MAX_AGE_MS',
     fallback: '0',
     meaning:
-      "The stream's `max_age` (0: none; else at least 100 and at least `NATS_DUPLICATE_WINDOW_MS`); older events leave the stream and every replica follows",
+      "The stream's `max_age` (0: none; else at least 100 and at least `NATS_DUPLICATE_WINDOW_MS`); older events leave the stream and every replica follows. A node raises or lifts an existing stream's limit, never lowers it (exit 2; lower it with `nats stream edit`)",
   },
   {
     name: 'NATS_MAX_BYTES',
     fallback: '0',
-    meaning: "The stream's `max_bytes` (0: none); the oldest events leave the stream and every replica follows",
+    meaning:
+      "The stream's `max_bytes` (0: none); the oldest events leave the stream and every replica follows. A node raises or lifts an existing stream's limit, never lowers it (exit 2; lower it with `nats stream edit`)",
   },
   { name: 'NATS_USER', fallback: '', meaning: 'NATS user name (with `NATS_PASSWORD`)' },
   { name: 'NATS_PASSWORD', fallback: '', meaning: 'NATS password' },

@@ -92,6 +92,26 @@ describe('cluster mode: settings checked against the cluster and the stream', ()
     expect(await manage((jsm) => jsm.streams.find('LOGX.event'))).toBe('CATCHER');
   });
 
+  it("refuses to lower an existing stream's limits (the stream would delete events on every node), leaving it as it was", async () => {
+    await manage((jsm) =>
+      jsm.streams.add({ name: 'KEPT', subjects: ['KEPT.>'], num_replicas: 1, max_age: nanos(3_600_000) }),
+    );
+    const bytes = await start({ NATS_STREAM: 'KEPT', NATS_MAX_BYTES: '2000000', NATS_MAX_AGE_MS: '3600000' });
+    expect(bytes.code).toBe(2);
+    expect(bytes.stderr.trim()).toBe(
+      "configuration error: NATS_MAX_BYTES: would lower stream KEPT's max_bytes from none to 2000000 bytes, and the " +
+        'stream would delete its oldest events on every node; a node never lowers a limit: to lower it, run ' +
+        '`nats stream edit KEPT --max-bytes 2000000` first, then give every node the same',
+    );
+    const age = await start({ NATS_STREAM: 'KEPT', NATS_MAX_AGE_MS: '600000' });
+    expect(age.code).toBe(2);
+    expect(age.stderr.trim()).toMatch(
+      /^configuration error: NATS_MAX_AGE_MS: would lower stream KEPT's max_age from 3600000 ms to 600000 ms/,
+    );
+    const { config } = await manage((jsm) => jsm.streams.info('KEPT'));
+    expect([config.max_bytes, config.max_age]).toEqual([-1, nanos(3_600_000)]);
+  });
+
   it("sets an existing stream's duplicate window and limits from the settings, and says what else it found", async () => {
     const version = await serverVersion(nats.url);
     await manage((jsm) =>

@@ -11,6 +11,7 @@ import {
   ENVELOPE_BYTES,
   largestMessageBytes,
   limitsChange,
+  limitsLowering,
   reviewStream,
 } from './streamChecks.js';
 
@@ -132,6 +133,29 @@ describe('reviewing an existing stream', () => {
       "stream EVENTS's limits set from this node's settings: max_age none → 1500 ms (NATS_MAX_AGE_MS); " +
         'give every node the same',
     );
+  });
+
+  it('refuses settings that would lower a limit (the stream would delete events on every node), allows raising one', () => {
+    const none = { max_age: 0, max_bytes: -1 };
+    const capped = { ...good, max_age: nanos(3_600_000), max_bytes: 5_000_000 };
+    const lowered = limitsLowering({ ...good, max_age: 0, max_bytes: -1 }, { max_age: 0, max_bytes: 2_000_000 });
+    expect(lowered?.variable).toBe('NATS_MAX_BYTES');
+    expect(lowered?.message).toBe(
+      "would lower stream EVENTS's max_bytes from none to 2000000 bytes, and the stream would delete its oldest events " +
+        'on every node; a node never lowers a limit: to lower it, run `nats stream edit EVENTS --max-bytes 2000000` ' +
+        'first, then give every node the same',
+    );
+    expect(limitsLowering(capped, { max_age: nanos(3_600_000), max_bytes: 4_999_999 })?.variable).toBe(
+      'NATS_MAX_BYTES',
+    );
+    expect(limitsLowering(capped, { max_age: nanos(60_000), max_bytes: 5_000_000 })?.message).toContain(
+      'from 3600000 ms to 60000 ms',
+    );
+    // Raising, lifting or keeping a limit deletes nothing.
+    expect(limitsLowering(capped, none)).toBeNull();
+    expect(limitsLowering(capped, { max_age: nanos(7_200_000), max_bytes: 6_000_000 })).toBeNull();
+    expect(limitsLowering(capped, { max_age: nanos(3_600_000), max_bytes: 5_000_000 })).toBeNull();
+    expect(limitsLowering({ ...good, max_age: 0, max_bytes: 0 }, none)).toBeNull();
   });
 
   it('sets the duplicate window the settings ask for, and only when it differs', () => {

@@ -108,3 +108,31 @@ export function limitsChange(config: StreamConfig, wanted: StreamLimits): string
   if (changes.length === 0) return null;
   return `stream ${config.name}'s limits set from this node's settings: ${changes.join(', ')}; give every node the same`;
 }
+
+/** A limit as a number to compare: none (0, -1 or absent) is no bound at all. */
+const bound = (limit: number | undefined) => (limit === undefined || limit <= 0 ? Number.POSITIVE_INFINITY : limit);
+
+/**
+ * Refusal of settings that would lower an existing stream's limits, or null. Why: the stream would at once delete its
+ * oldest events on every node, so one node started with a mistyped NATS_MAX_BYTES emptied the cluster's log. A node
+ * may raise a limit or lift it; lowering one is the operator's explicit act on the stream.
+ */
+export function limitsLowering(config: StreamConfig, wanted: StreamLimits): JetStreamSettingError | null {
+  const edit = (flag: string) => `run \`nats stream edit ${config.name} ${flag}\` first, then give every node the same`;
+  if (bound(wanted.max_bytes) < bound(config.max_bytes))
+    return new JetStreamSettingError(
+      'NATS_MAX_BYTES',
+      `would lower stream ${config.name}'s max_bytes from ${bytesText(config.max_bytes)} to ` +
+        `${bytesText(wanted.max_bytes)}, and the stream would delete its oldest events on every node; a node never ` +
+        'lowers a limit: to lower it, ' +
+        edit(`--max-bytes ${wanted.max_bytes}`),
+    );
+  if (bound(wanted.max_age) < bound(config.max_age))
+    return new JetStreamSettingError(
+      'NATS_MAX_AGE_MS',
+      `would lower stream ${config.name}'s max_age from ${ageText(config.max_age)} to ${ageText(wanted.max_age)}, ` +
+        'and the stream would delete its older events on every node; a node never lowers a limit: to lower it, ' +
+        edit(`--max-age ${wanted.max_age / 1_000_000}ms`),
+    );
+  return null;
+}

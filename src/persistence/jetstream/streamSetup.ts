@@ -21,6 +21,7 @@ import {
   checkMessageSize,
   duplicateWindowChange,
   limitsChange,
+  limitsLowering,
   reviewStream,
   type StreamLimits,
 } from './streamChecks.js';
@@ -127,7 +128,7 @@ export function epochOf(info: StreamInfo): string {
 
 /**
  * NATS_MAX_AGE_MS and NATS_MAX_BYTES as stream limits (0: none), set at creation and on every start when they
- * differ: the stream drops its oldest messages, and every replica follows its first sequence.
+ * are higher (see limitsLowering): the stream drops its oldest messages, and every replica follows its first sequence.
  */
 function streamLimits(options: JetStreamOptions): StreamLimits {
   return { max_age: nanos(options.maxAgeMs ?? 0), max_bytes: options.maxBytes ? options.maxBytes : -1 };
@@ -230,6 +231,8 @@ async function openExisting(
     notices.push(
       `stream ${options.stream}'s duplicate window set to NATS_DUPLICATE_WINDOW_MS=${options.duplicateWindowMs}`,
     );
+  const lowering = limitsLowering(info.config, limits);
+  if (lowering !== null) throw lowering;
   const limitsNotice = limitsChange(info.config, limits);
   if (limitsNotice !== null) notices.push(limitsNotice);
   if (limitsNotice !== null || window !== null)
