@@ -20,7 +20,7 @@ export interface WriteParts {
   readonly publisher: StreamPublisher;
 }
 
-/** How long a commit waits, after its PubAcks, for this node's replica to apply it. */
+/** How long a commit waits, after its PubAcks, for this node's replica to apply anything more. */
 const APPLY_TIMEOUT_MS = 10_000;
 /** A replica that applied nothing for this long while behind an acked sequence is helped along. */
 const STALL_MS = 500;
@@ -95,8 +95,11 @@ export class ClusterWrites {
     // Hint: a 503 here may follow a partial publish (some events acked): producers retry with ids for exactly-once.
     const acks = await Promise.all(plan.messages.map((m) => this.publish(m, floor)));
     for (const ack of acks) if (ack.seq > this.ackedUpTo) this.ackedUpTo = ack.seq;
-    const applied = await withTimeout(
+    // Hint: the wait ends only when the replica stops applying, not at a fixed time: a node catching up at start took
+    // 14 s to reach a publish the stream had acked, and its producer was told "may be in the log, retry".
+    const applied = await whileApplying(
       Promise.all(acks.map((ack) => feed.expect(ack.seq))),
+      () => feed.appliedSeq,
       APPLY_TIMEOUT_MS,
       () =>
         new LogWriteError('committed to the stream but not yet applied on this node; retry with ids', {
@@ -191,10 +194,23 @@ function idsInOrder(groups: readonly (readonly EventInput[])[], ids: readonly (r
 }
 
 /** `promise`, or a rejection with `onTimeout()` after `ms`. */
-function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
+/** `promise`, or `onTimeout()` once `progress()` stood still for `idleMs` before it settled. */
+export function whileApplying<T>(
+  promise: Promise<T>,
+  progress: () => number,
+  idleMs: number,
+  onTimeout: () => Error,
+): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(onTimeout()), ms);
+    let seen = progress();
+    const check = () => {
+      const now = progress();
+      if (now === seen) return reject(onTimeout());
+      seen = now;
+      timer = setTimeout(check, idleMs);
+    };
+    timer = setTimeout(check, idleMs);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
