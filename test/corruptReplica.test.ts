@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -77,6 +77,16 @@ describe('a damaged cluster replica', () => {
     } finally {
       replica.close();
     }
+  });
+
+  it('names its remedy when the file is too damaged to open at all (truncated), whatever INTEGRITY_CHECK says', () => {
+    const { path } = damagedFile();
+    truncateSync(path, statSync(path).size / 2);
+    for (const check of ['on', 'off'] as const)
+      expect(() => open(path, check), check).toThrow(`${path}: the database file is corrupt; ${DELETE_REPLICA}`);
+    expect(() => new SqliteEventLog({ path, newId: offsetIds('evt_'), newEpoch: () => 'e' })).toThrow(
+      `${path}: the database file is corrupt; restore a backup`,
+    );
   });
 
   it('keeps the embedded remedy for the embedded log', () => {

@@ -48,6 +48,7 @@ function configure(db: Database.Database, durability: Durability | undefined, ex
 export function openDatabase(
   path: string,
   durability: Durability | undefined,
+  remedy = RESTORE_BACKUP,
 ): { db: Database.Database; degraded: string | null; walLoss: string | null } {
   // Hint: read before the first connection, whose recovery drops the damaged frame and every commit after it.
   const walLoss = path === ':memory:' ? null : keepDamagedWal(`${path}-wal`);
@@ -68,7 +69,7 @@ export function openDatabase(
         db?.close();
       }
     }
-    throw new LogOpenError(path, openFailureReason(error), { cause: error });
+    throw new LogOpenError(path, openFailureReason(error, remedy), { cause: error });
   }
 }
 

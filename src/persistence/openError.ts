@@ -1,13 +1,16 @@
 import { rmSync, writeFileSync } from 'node:fs';
 
-/** A plain reason for an error thrown while opening a database file (no stack, no SQLite jargon where avoidable). */
-export function openFailureReason(error: unknown): string {
+/**
+ * A plain reason for an error thrown while opening a database file (no stack, no SQLite jargon where avoidable). A log
+ * too damaged to open also gets its `remedy` when given (a truncated replica was refused without its way out).
+ */
+export function openFailureReason(error: unknown, remedy?: string): string {
   const code = typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : '';
   switch (code) {
     case 'SQLITE_NOTADB':
       return 'not a SQLite database';
     case 'SQLITE_CORRUPT':
-      return 'the database file is corrupt';
+      return `the database file is corrupt${remedy === undefined ? '' : `; ${remedy}`}`;
     case 'SQLITE_CANTOPEN':
       return 'cannot open the file (missing directory, a directory, or no permission)';
     case 'SQLITE_READONLY':

@@ -8,7 +8,7 @@ import {
 } from './chunkIndexer.js';
 import { CommitHealth } from './commitHealth.js';
 import { type DerivedIndex, INDEX_INVALID, openDerivedIndex } from './derivedIndex.js';
-import { LogOpenError } from './eventLog.js';
+import { LogOpenError, RESTORE_BACKUP } from './eventLog.js';
 import type { EventReader } from './eventReader.js';
 import type { IndexCoverage } from './indexCoverage.js';
 import { LogAppender } from './logAppender.js';
@@ -83,7 +83,7 @@ export function openSqliteLog(options: SqliteEventLogOptions, isOpen: () => bool
   const lock = options.lock !== undefined ? options.lock : lockLog(options.path, notice);
   let opened: ReturnType<typeof openDatabase>;
   try {
-    opened = openDatabase(options.path, options.durability);
+    opened = openDatabase(options.path, options.durability, options.remedy);
   } catch (error) {
     lock?.release();
     throw error;
@@ -132,8 +132,8 @@ export function openSqliteLog(options: SqliteEventLogOptions, isOpen: () => bool
     // Hint: only a log that cannot even be read gets here (derived state has its own fallbacks); never a raw stack.
     db.close();
     lock?.release();
-    const lost = walLoss === null ? '' : `; and ${walLoss}`;
-    throw new LogOpenError(options.path, `${openFailureReason(error)}${lost}`, { cause: error });
+    const reason = `${openFailureReason(error, options.remedy ?? RESTORE_BACKUP)}${walLoss === null ? '' : `; and ${walLoss}`}`;
+    throw new LogOpenError(options.path, reason, { cause: error });
   }
 }
 
