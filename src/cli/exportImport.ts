@@ -10,18 +10,18 @@ import {
   serverOf,
   UsageError,
 } from './command.js';
+import { forwardPages } from './forwardPages.js';
 import { checkInputFile, readNdjson } from './ndjson.js';
-import { nextCursor } from './pageCursor.js';
 import { progressBar } from './progressBar.js';
 import { publishEvents } from './publishCommand.js';
-import { RecordsReply, StatsReply } from './replySchemas.js';
+import { StatsReply } from './replySchemas.js';
 import { checkServer, getJson } from './restClient.js';
 
 const EXPORT_USAGE = `usage: event-pipeline export [--from N] [--to M] > log.ndjson
 
 Write the log's records (id, offset, type, source, session, user, payload, timestamp) as NDJSON, in offset order.
 
-  --from N           first offset (default 1)
+  --from N           first offset (default the first stored); offsets retention deleted are named on stderr
   --to M             last offset (default the head at start)
 ${SERVER_USAGE}
 
@@ -43,21 +43,18 @@ export const exportCommand: Command = {
     const askedTo = integerFlag('to', values.to, 1);
     if (askedTo !== undefined && askedTo < from) throw new UsageError(`--to ${askedTo} is before --from ${from}`);
     const stats = await getJson(server.url, 'stats', server.apiKey, StatsReply);
+    // Hint: without --from, the log is what is stored (from its first offset); a gap is named only inside it.
+    const start = values.from === undefined ? Math.max(from, stats.first_offset) : from;
     // Hint: an empty log, or --from past the head, has nothing to export: that is an empty file, not a usage error.
     const to = askedTo ?? stats.head_offset;
-    if (to < from) return EXIT.ok;
-    const bar = progressBar(io, to - from + 1, 'export');
-    let after = from - 1;
-    for (;;) {
-      const path = `events?order=asc&limit=1000&after_offset=${after}&before_offset=${to + 1}`;
-      const page = await getJson(server.url, path, server.apiKey, RecordsReply);
-      if (page.length === 0) break;
-      const last = nextCursor(page, after, 'asc', `GET /${path}`);
+    if (to < start) return EXIT.ok;
+    const bar = progressBar(io, to - start + 1, 'export');
+    const onDeleted = (notice: string) => io.stderr.write(`${notice}\n`);
+    for await (const page of forwardPages({ ...server, query: '', from: start, to, onDeleted })) {
       // Hint: one write per page, and wait for the pipe to drain, so a slow reader bounds memory.
       const ok = io.stdout.write(`${page.map((record) => JSON.stringify(record)).join('\n')}\n`);
       if (!ok) await new Promise((resolve) => io.stdout.once('drain', resolve));
-      after = last;
-      bar.update(after - from + 1);
+      bar.update((page.at(-1)?.offset ?? start) - start + 1);
     }
     bar.stop();
     return EXIT.ok;

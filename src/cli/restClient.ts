@@ -32,6 +32,17 @@ export async function getJson<const TSchema extends v.GenericSchema>(
   schema: TSchema,
   timeoutMs = REQUEST_TIMEOUT_MS,
 ): Promise<v.InferOutput<TSchema>> {
+  return (await getReply(base, path, apiKey, schema, timeoutMs)).body;
+}
+
+/** getJson, with the reply's headers (GET /events names deleted offsets in one). */
+export async function getReply<const TSchema extends v.GenericSchema>(
+  base: string,
+  path: string,
+  apiKey: string | undefined,
+  schema: TSchema,
+  timeoutMs = REQUEST_TIMEOUT_MS,
+): Promise<{ body: v.InferOutput<TSchema>; headers: Headers }> {
   const url = new URL(path, base.endsWith('/') ? base : `${base}/`);
   const request = `GET ${url.pathname}`;
   let response: Response;
@@ -58,7 +69,8 @@ export async function getJson<const TSchema extends v.GenericSchema>(
       EXIT.failed,
     );
   if (!response.ok) throw new CliError(`${response.status} from ${url.pathname}: ${detailText(text)}`, EXIT.failed);
-  return readReply(text, schema, `${url.origin} (${request})`, response.headers.get('content-type'));
+  const body = readReply(text, schema, `${url.origin} (${request})`, response.headers.get('content-type'));
+  return { body, headers: response.headers };
 }
 
 /** The body as `schema`'s output, or a CliError saying the server did not answer as an event pipeline, and why. */

@@ -12,6 +12,7 @@ import {
   serverOf,
   UsageError,
 } from './command.js';
+import { forwardPages } from './forwardPages.js';
 import { nextCursor } from './pageCursor.js';
 import { type RecordFields, RecordsReply } from './replySchemas.js';
 import { checkServer, getJson } from './restClient.js';
@@ -24,7 +25,7 @@ across server restarts.
 
   --session, --user, --source   filters
   --type T           event type (repeatable)
-  --from N|head      first offset
+  --from N|head      first offset; offsets retention deleted are named on stderr
   --follow, -f       keep following live
   -n N               how many of the latest events without --from (default 10; any number, read in pages)
   --json             one JSON record per line
@@ -88,17 +89,6 @@ async function* latestEvents(server: Server, query: string, count: number): Asyn
   yield* newestFirst.reverse();
 }
 
-/** Every matching event from offset `from` up to the head, in pages. */
-async function* eventsFrom(server: Server, query: string, from: number): AsyncGenerator<RecordFields> {
-  for (let after = from - 1; ; ) {
-    const path = `events?${query}&order=asc&limit=${PAGE}&after_offset=${after}`;
-    const page = await getJson(server.url, path, server.apiKey, RecordsReply);
-    if (page.length === 0) return;
-    after = nextCursor(page, after, 'asc', `GET /${path}`);
-    yield* page;
-  }
-}
-
 /** `event-pipeline tail`. */
 export const tailCommand: Command = {
   name: 'tail',
@@ -130,8 +120,13 @@ export const tailCommand: Command = {
     await checkServer(server.url, server.apiKey);
     if (values.follow !== true) {
       const query = queryOf(filters);
-      const records = typeof from === 'number' ? eventsFrom(server, query, from) : latestEvents(server, query, lines);
-      for await (const record of records) print(record);
+      if (typeof from !== 'number') {
+        for await (const record of latestEvents(server, query, lines)) print(record);
+        return EXIT.ok;
+      }
+      const onDeleted = (notice: string) => io.stderr.write(`${notice}\n`);
+      for await (const page of forwardPages({ ...server, query, from, onDeleted }))
+        for (const record of page) print(record);
       return EXIT.ok;
     }
     const sub = subscribe({

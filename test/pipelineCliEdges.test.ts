@@ -1,0 +1,66 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { cli } from './support/cliRun.js';
+import { startTestServer, type TestServer } from './support/testServer.js';
+
+/** Edges of `event-pipeline` found by a hostile user: deleted offsets, refused flag mixes, output and input errors. */
+
+const servers: TestServer[] = [];
+let dir: string | undefined;
+
+afterEach(async () => {
+  for (const server of servers.splice(0)) await server.close();
+  if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  dir = undefined;
+});
+
+async function server(name: string): Promise<TestServer> {
+  dir ??= mkdtempSync(join(tmpdir(), 'pipeline-cli-edges-'));
+  const started = await startTestServer({ LOG_LEVEL: 'warn', DATABASE_PATH: join(dir, `${name}.db`) }, {}, dir);
+  servers.push(started);
+  return started;
+}
+
+const ndjson = (count: number, source = 'edges'): string =>
+  Array.from(
+    { length: count },
+    (_, i) => `${JSON.stringify({ event_type: 'timer_tick', source, payload: { i } })}\n`,
+  ).join('');
+
+const offsetsOf = (stdout: string): number[] =>
+  stdout
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => (JSON.parse(line) as { offset: number }).offset);
+
+describe('event-pipeline on a log that retention has trimmed', () => {
+  it('tail --from and export --from name the deleted offsets on stderr and go on at the first stored one (exit 0)', async () => {
+    const s = await server('trimmed');
+    expect((await cli(['publish', '--url', s.base], ndjson(30))).code).toBe(0);
+    expect(await (await fetch(`${s.base}/events`, { method: 'DELETE' })).json()).toEqual({ deleted: 30 });
+    expect((await cli(['publish', '--url', s.base], ndjson(10))).code).toBe(0);
+
+    const tail = await cli(['tail', '--url', s.base, '--from', '5', '--json']);
+    expect([tail.code, tail.stderr]).toEqual([0, 'offsets 5–30 were deleted by retention; output starts at 31\n']);
+    expect(offsetsOf(tail.stdout)).toEqual(Array.from({ length: 10 }, (_, i) => 31 + i));
+    const gone = await cli(['export', '--url', s.base, '--from', '5', '--to', '20']);
+    expect([gone.code, gone.stdout, gone.stderr]).toEqual([
+      0,
+      '',
+      'offsets 5–20 were deleted by retention; none of the range asked for remains\n',
+    ]);
+    const part = await cli(['export', '--url', s.base, '--from', '30', '--to', '32']);
+    expect([part.code, offsetsOf(part.stdout), part.stderr]).toEqual([
+      0,
+      [31, 32],
+      'offset 30 was deleted by retention; output starts at 31\n',
+    ]);
+    // Without --from, export writes the log as stored: nothing was asked of the deleted part.
+    const whole = await cli(['export', '--url', s.base]);
+    expect([whole.code, offsetsOf(whole.stdout).length, whole.stderr]).toEqual([0, 10, '']);
+    const stored = await cli(['tail', '--url', s.base, '--from', '31', '--json']);
+    expect([offsetsOf(stored.stdout).length, stored.stderr]).toEqual([10, '']);
+  });
+});
