@@ -64,3 +64,21 @@ describe('event-pipeline on a log that retention has trimmed', () => {
     expect([offsetsOf(stored.stdout).length, stored.stderr]).toEqual([10, '']);
   });
 });
+
+describe('tail -n', () => {
+  it('is refused with --from or --follow (it counts the latest events), and in any form but decimal digits', async () => {
+    const s = await server('counts');
+    expect((await cli(['publish', '--url', s.base], ndjson(5))).code).toBe(0);
+    const mixed = await cli(['tail', '--url', s.base, '--from', '3', '-n', '1']);
+    expect([mixed.code, mixed.stdout]).toEqual([2, '']);
+    expect(mixed.stderr).toMatch(/^tail: -n: not with --from: /);
+    const following = await cli(['tail', '--url', s.base, '--follow', '-n', '1']);
+    expect([following.code, following.stdout]).toEqual([2, '']);
+    expect(following.stderr).toMatch(/^tail: -n: not with --follow/);
+    const exponent = await cli(['tail', '--url', s.base, '-n', '1e3']);
+    expect([exponent.code, exponent.stdout]).toEqual([2, '']);
+    expect(exponent.stderr).toMatch(/^tail: -n: expected an integer ≥ 1 in decimal digits, got "1e3"\n/);
+    const two = await cli(['tail', '--url', s.base, '-n', '2', '--json']);
+    expect([two.code, offsetsOf(two.stdout)]).toEqual([0, [4, 5]]);
+  });
+});

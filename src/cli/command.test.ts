@@ -31,4 +31,14 @@ describe('integerFlag', () => {
     expect(integerFlag('n', '5', 1)).toBe(5);
     expect(integerFlag('n', undefined, 1)).toBeUndefined();
   });
+
+  it('reads decimal digits only, as the server reads limit', () => {
+    for (const text of ['1e3', '0x10', '10.0', ' 12', '+5', '']) {
+      expect(() => integerFlag('n', text, 1)).toThrow(
+        new UsageError(`-n: expected an integer ≥ 1 in decimal digits, got ${JSON.stringify(text)}`),
+      );
+    }
+    expect(() => integerFlag('to', '99999999999999999999', 1)).toThrow('--to: expected an integer ≥ 1, got');
+    expect(integerFlag('from', '007', 1)).toBe(7);
+  });
 });

@@ -95,11 +95,15 @@ export function integerFlag(
   max = Number.MAX_SAFE_INTEGER,
 ): number | undefined {
   if (text === undefined) return undefined;
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < min || value > max) {
+  // Hint: decimal digits only, as the server reads `limit`: Number() would take `1e3`, `0x10` and ` 10.0 ` too.
+  const digits = /^[0-9]+$/.test(text);
+  const value = digits ? Number(text) : Number.NaN;
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
     const range = max === Number.MAX_SAFE_INTEGER ? `≥ ${min}` : `from ${min} to ${max}`;
+    // Hint: say why `1e3` is refused, since it reads as a number elsewhere.
+    const how = !digits && Number.isFinite(Number(text)) ? ' in decimal digits' : '';
     throw new UsageError(
-      `${name.length === 1 ? '-' : '--'}${name}: expected an integer ${range}, got ${JSON.stringify(text)}`,
+      `${name.length === 1 ? '-' : '--'}${name}: expected an integer ${range}${how}, got ${JSON.stringify(text)}`,
     );
   }
   return value;

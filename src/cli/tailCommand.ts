@@ -27,7 +27,8 @@ across server restarts.
   --type T           event type (repeatable)
   --from N|head      first offset; offsets retention deleted are named on stderr
   --follow, -f       keep following live
-  -n N               how many of the latest events without --from (default 10; any number, read in pages)
+  -n N               how many of the latest events (default 10; any number, read in pages); not with --from
+                     or --follow
   --json             one JSON record per line
 ${SERVER_USAGE}
 
@@ -89,6 +90,28 @@ async function* latestEvents(server: Server, query: string, count: number): Asyn
   yield* newestFirst.reverse();
 }
 
+/**
+ * What tail reads: from --from, or the latest -n. Hint: -n counts the latest events, so with --from or --follow
+ * (which print every event from a start) it was silently ignored; refused instead, as publish refuses mixed flags.
+ */
+function rangeOf(values: { from?: string; n?: string; follow?: boolean }): {
+  from: number | 'head' | undefined;
+  lines: number;
+} {
+  const from = values.from === undefined || values.from === 'head' ? values.from : integerFlag('from', values.from, 1);
+  const lines = integerFlag('n', values.n, 1) ?? 10;
+  // Hint: from the head up to the head is nothing; said, rather than printing the last 10 as if --from were absent.
+  if (from === 'head' && values.follow !== true)
+    throw new UsageError('--from head: prints nothing without --follow; use -n N for the latest events');
+  if (values.n !== undefined && from !== undefined)
+    throw new UsageError(
+      '-n: not with --from: --from prints every event from N up to the head (or live with --follow)',
+    );
+  if (values.n !== undefined && values.follow === true)
+    throw new UsageError('-n: not with --follow, which starts at the head; use --from N to start earlier');
+  return { from, lines };
+}
+
 /** `event-pipeline tail`. */
 export const tailCommand: Command = {
   name: 'tail',
@@ -102,12 +125,7 @@ export const tailCommand: Command = {
     }
     const types = values.type ?? [];
     for (const type of types) if (!isEventType(type)) throw new UsageError(`--type: ${unknownEventType(type)}`);
-    const from =
-      values.from === undefined || values.from === 'head' ? values.from : integerFlag('from', values.from, 1);
-    const lines = integerFlag('n', values.n, 1) ?? 10;
-    // Hint: from the head up to the head is nothing; said, rather than printing the last 10 as if --from were absent.
-    if (from === 'head' && values.follow !== true)
-      throw new UsageError('--from head: prints nothing without --follow; use -n N for the latest events');
+    const { from, lines } = rangeOf(values);
     const server = serverOf(values, io.env);
     const filters = {
       session: values.session,
