@@ -1,8 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cli } from './support/cliRun.js';
+import { cli, cliBinary } from './support/cliRun.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
 
 /** Edges of `event-pipeline` found by a hostile user: deleted offsets, refused flag mixes, output and input errors. */
@@ -80,5 +80,29 @@ describe('tail -n', () => {
     expect(exponent.stderr).toMatch(/^tail: -n: expected an integer ≥ 1 in decimal digits, got "1e3"\n/);
     const two = await cli(['tail', '--url', s.base, '-n', '2', '--json']);
     expect([two.code, offsetsOf(two.stdout)]).toEqual([0, [4, 5]]);
+  });
+});
+
+describe('output that cannot be written', () => {
+  it('export, tail and --help > /dev/full say so in one line and exit 1, with no stack trace', async () => {
+    const s = await server('full');
+    expect((await cli(['publish', '--url', s.base], ndjson(3_000))).code).toBe(0);
+    const full = openSync('/dev/full', 'w');
+    try {
+      const runs = await Promise.all([
+        cliBinary(['export', '--url', s.base], full),
+        cliBinary(['tail', '--url', s.base, '--from', '1'], full),
+        cliBinary(['tail', '--url', s.base, '-n', '5', '--json'], full),
+        cliBinary(['--help'], full),
+      ]);
+      expect(runs.map((run) => [run.code, run.stderr])).toEqual([
+        [1, 'event-pipeline export: cannot write output: ENOSPC (no space left on device)\n'],
+        [1, 'event-pipeline tail: cannot write output: ENOSPC (no space left on device)\n'],
+        [1, 'event-pipeline tail: cannot write output: ENOSPC (no space left on device)\n'],
+        [1, 'event-pipeline: cannot write output: ENOSPC (no space left on device)\n'],
+      ]);
+    } finally {
+      closeSync(full);
+    }
   });
 });

@@ -24,7 +24,7 @@ ${COMMANDS.map((c) => `  ${c.name.padEnd(10)} ${c.summary}`).join('\n')}
 
 Commands that talk to a server take --url (default $PIPELINE_URL or http://localhost:8001) and --api-key (default $API_KEY).
 
-exit codes: 0 ok, 1 failed (rejected events, server error), 2 usage, 3 server unreachable, 4 unauthorized,
+exit codes: 0 ok, 1 failed (rejected events, server error, output not writable), 2 usage, 3 server unreachable, 4 unauthorized,
             5 log replaced while following; serve exits with the server's own codes`;
 
 /** Run the CLI with `args` on `io`; resolves with the exit code (never exits the process itself; main.ts does). */
