@@ -106,3 +106,20 @@ describe('output that cannot be written', () => {
     }
   });
 });
+
+describe('a malformed --url', () => {
+  it('is a usage error naming --url (exit 2) for every command, even one the URL parser would forgive', async () => {
+    const s = await server('urls');
+    for (const command of ['publish', 'tail', 'export', 'stats']) {
+      const run = await cli([command, '--url', `${s.base} `], ndjson(1));
+      expect(run.code, command).toBe(2);
+      expect(run.stderr, command).toMatch(
+        new RegExp(
+          `^${command}: --url: expected an http\\(s\\) URL .* \\(it holds a space or a control character\\)\\n`,
+        ),
+      );
+    }
+    expect((await cli(['stats', '--url', `${s.base}?x=1`])).code).toBe(2);
+    expect(await (await fetch(`${s.base}/stats`)).json()).toMatchObject({ total_events: 0 });
+  });
+});

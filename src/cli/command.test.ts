@@ -22,6 +22,27 @@ describe('serverOf', () => {
       expect(() => serverOf({}, { PIPELINE_URL: url })).toThrow(/^PIPELINE_URL: /);
     }
   });
+
+  it('refuses an http(s) URL that paths cannot be added to, saying why', () => {
+    const cases: ReadonlyArray<readonly [string, string]> = [
+      ['http://127.0.0.1:8001 ', 'a space or a control character'],
+      [' http://127.0.0.1:8001', 'a space or a control character'],
+      ['http://127.0.0.1:8001\t', 'a space or a control character'],
+      ['http://127.0.0.1:8001/?x=1', 'no query or fragment'],
+      ['http://127.0.0.1:8001#top', 'no query or fragment'],
+      ['http://127.0.0.1:8001?', 'no query or fragment'],
+      ['http://me:pw@127.0.0.1:8001', 'no user or password'],
+      ['http://h:p', 'http://h:p"'],
+    ];
+    for (const [url, why] of cases) {
+      expect(() => serverOf({ url }, {}), url).toThrow(UsageError);
+      expect(() => serverOf({ url }, {}), url).toThrow(
+        `--url: expected an http(s) URL such as http://localhost:8001, got ${JSON.stringify(url)}`,
+      );
+      expect(() => serverOf({ url }, {}), url).toThrow(why);
+    }
+    expect(serverOf({ url: 'http://proxy.example/pipeline/' }, {}).url).toBe('http://proxy.example/pipeline/');
+  });
 });
 
 describe('integerFlag', () => {

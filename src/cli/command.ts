@@ -79,12 +79,31 @@ export function serverOf(
 ): { url: string; apiKey: string | undefined } {
   // Hint: an empty PIPELINE_URL is taken as unset, as shells mean it.
   const url = values.url ?? (env.PIPELINE_URL || undefined) ?? 'http://localhost:8001';
-  const protocol = URL.canParse(url) ? new URL(url).protocol : null;
-  if (protocol !== 'http:' && protocol !== 'https:') {
+  const problem = baseUrlProblem(url);
+  if (problem !== null) {
     const from = values.url !== undefined ? '--url' : 'PIPELINE_URL';
-    throw new UsageError(`${from}: expected an http(s) URL such as http://localhost:8001, got ${JSON.stringify(url)}`);
+    throw new UsageError(
+      `${from}: expected an http(s) URL such as http://localhost:8001, got ${JSON.stringify(url)}${problem}`,
+    );
   }
   return { url, apiKey: values['api-key'] ?? env.API_KEY };
+}
+
+/**
+ * Why `url` cannot be a server base URL ('' when it is not an http(s) URL at all), or null when it can. Hint: the
+ * commands append paths to it (`/stats`, `/ws/publish`), so a URL the parser forgives alone (`http://h:8001 ` with a
+ * trailing space) failed later as "Invalid URL" (exit 1), and a query or fragment would be silently dropped.
+ */
+function baseUrlProblem(url: string): string | null {
+  if (!URL.canParse(url)) return '';
+  const parsed = new URL(url);
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return '';
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it refuses
+  if (/[\s\u0000-\u001f\u007f]/.test(url)) return ' (it holds a space or a control character)';
+  if (parsed.search !== '' || parsed.hash !== '' || url.includes('?') || url.includes('#'))
+    return ' (no query or fragment: each command adds its own path and query)';
+  if (parsed.username !== '' || parsed.password !== '') return ' (no user or password in it: use --api-key)';
+  return null;
 }
 
 /** An integer flag in [min, max], or a UsageError naming it. */
