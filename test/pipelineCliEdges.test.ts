@@ -1,8 +1,14 @@
+import { spawn } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PassThrough, Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cli, cliBinary } from './support/cliRun.js';
+import { WebSocketServer } from 'ws';
+import { interruptedText, publishEvents } from '../src/cli/publishEvents.js';
+import { Publisher } from '../src/client/index.js';
+import { CLI_BINARY, cli, cliBinary } from './support/cliRun.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
 
 /** Edges of `event-pipeline` found by a hostile user: deleted offsets, refused flag mixes, output and input errors. */
@@ -121,5 +127,80 @@ describe('a malformed --url', () => {
     }
     expect((await cli(['stats', '--url', `${s.base}?x=1`])).code).toBe(2);
     expect(await (await fetch(`${s.base}/stats`)).json()).toMatchObject({ total_events: 0 });
+  });
+});
+
+describe('SIGINT during publish', () => {
+  it('stops reading, waits for the acks of what was sent, prints them and the summary, and exits 130', async () => {
+    const s = await server('interrupted');
+    const proc = spawn(process.execPath, [CLI_BINARY, 'publish', '--url', s.base, '--acks'], {
+      env: { PATH: process.env.PATH ?? '' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    proc.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    proc.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    proc.stdin.on('error', () => undefined);
+    const exited = new Promise<number | null>((resolve) => proc.once('close', (code) => resolve(code)));
+    // Hint: stdin stays open, as a producer piping in would leave it; the command must stop reading it by itself.
+    proc.stdin.write(ndjson(20_000));
+    const deadline = Date.now() + 20_000;
+    while (!stdout.includes('\n') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+    proc.kill('SIGINT');
+    const timer = setTimeout(() => proc.kill('SIGKILL'), 20_000);
+    const code = await exited;
+    clearTimeout(timer);
+    expect([code, stderr]).toEqual([
+      130,
+      expect.stringMatching(
+        /^published \d+ event\(s\), offsets 1–\d+; interrupted after line \d+, later lines not sent\n$/,
+      ),
+    ]);
+    const [, published, last, line] = /^published (\d+) event\(s\), offsets 1–(\d+); interrupted after line (\d+)/.exec(
+      stderr,
+    ) ?? ['', '0', '-1', '-2'];
+    const acks = stdout.split('\n').filter((l) => l !== '');
+    const stored = (await (await fetch(`${s.base}/stats`)).json()) as { total_events: number };
+    expect([acks.length, Number(last), Number(line), stored.total_events]).toEqual([
+      Number(published),
+      Number(published),
+      Number(published),
+      Number(published),
+    ]);
+  });
+});
+
+describe('publishEvents interrupted against a server that never acknowledges', () => {
+  it('stops reading at once, waits graceMs, and counts what was handed over as unconfirmed, not failed', async () => {
+    const silent = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await new Promise((resolve) => silent.once('listening', resolve));
+    const { port } = silent.address() as AddressInfo;
+    const publisher = new Publisher({ url: `http://127.0.0.1:${port}`, deliveryTimeoutMs: 60_000 });
+    const controller = new AbortController();
+    let read = 0;
+    const events = (async function* () {
+      for (let line = 1; ; line++) {
+        read = line;
+        if (line === 4) controller.abort();
+        yield { line, event: { event_type: 'timer_tick', source: 'edges', payload: {} } };
+      }
+    })();
+    const stderr = new PassThrough();
+    const io = { stdout: new PassThrough(), stderr, stdin: Readable.from([]), env: {} };
+    const started = Date.now();
+    try {
+      const summary = await publishEvents(io, publisher, events, true, { signal: controller.signal, graceMs: 300 });
+      expect(summary).toMatchObject({ ok: 0, failed: 0, stoppedAfterLine: 3, unconfirmed: 3 });
+      expect(read).toBe(4);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+      expect(interruptedText(summary)).toBe(
+        '; interrupted after line 3, later lines not sent; 3 not acknowledged in time (each may or may not be stored)',
+      );
+      expect(stderr.read()).toBeNull();
+    } finally {
+      for (const client of silent.clients) client.terminate();
+      await new Promise((resolve) => silent.close(resolve));
+    }
   });
 });

@@ -13,6 +13,8 @@ export const EXIT = {
   unauthorized: 4,
   /** The log was replaced (its epoch changed) under a following tail. */
   logReplaced: 5,
+  /** Stopped by SIGINT (128 + 2, as shells report it). */
+  interrupted: 130,
 } as const;
 
 /** A usage error: printed with the command's usage, exit 2. */

@@ -13,9 +13,10 @@ import {
 import { forwardPages } from './forwardPages.js';
 import { checkInputFile, readNdjson } from './ndjson.js';
 import { progressBar } from './progressBar.js';
-import { publishEvents } from './publishCommand.js';
+import { interruptedText, publishEvents } from './publishEvents.js';
 import { StatsReply } from './replySchemas.js';
 import { checkServer, getJson } from './restClient.js';
+import { sigintStop } from './sigintStop.js';
 
 const EXPORT_USAGE = `usage: event-pipeline export [--from N] [--to M] > log.ndjson
 
@@ -70,7 +71,8 @@ into an empty log, offsets match the export's when it started at offset 1 with n
   --file FILE        NDJSON input (default stdin)
 ${SERVER_USAGE}
 
-exit codes: 0 all imported, 1 some rejected (named on stderr with their line), 2 usage, 3 unreachable, 4 unauthorized`;
+exit codes: 0 all imported, 1 some rejected (named on stderr with their line), 2 usage, 3 unreachable, 4 unauthorized,
+            130 interrupted (Ctrl-C: the summary after up to 5 s for acks)`;
 
 /** The publishable part of an exported record; offset and timestamp belong to the log that wrote them. */
 function toEvent(value: unknown): unknown {
@@ -102,19 +104,21 @@ export const importCommand: Command = {
       deliveryTimeoutMs: 60_000,
     });
     let bad = 0;
+    const stop = sigintStop();
     const events = (async function* () {
-      for await (const item of readNdjson(io, values.file)) {
+      for await (const item of readNdjson(io, values.file, stop.signal)) {
         if ('error' in item) {
           io.stderr.write(`line ${item.line}: ${item.error}\n`);
           bad++;
         } else yield { line: item.line, event: toEvent(item.value) };
       }
     })();
-    const summary = await publishEvents(io, publisher, events, false);
+    const summary = await publishEvents(io, publisher, events, false, stop).finally(stop.dispose);
     const failed = summary.failed + bad;
     io.stderr.write(
-      `imported ${summary.ok} record(s)${summary.ok > 0 ? `, offsets ${summary.first}–${summary.last}` : ''}${failed > 0 ? `; ${failed} failed` : ''}\n`,
+      `imported ${summary.ok} record(s)${summary.ok > 0 ? `, offsets ${summary.first}–${summary.last}` : ''}${failed > 0 ? `; ${failed} failed` : ''}${interruptedText(summary)}\n`,
     );
+    if (summary.stoppedAfterLine !== null) return EXIT.interrupted;
     if (summary.timedOut > 0) await checkServer(server.url, server.apiKey);
     if (summary.ok === 0 && failed > 0) throw new CliError('nothing imported', EXIT.failed);
     return failed > 0 ? EXIT.failed : EXIT.ok;

@@ -1,5 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { accessSync, constants, createReadStream, statSync } from 'node:fs';
+import { addAbortSignal, Readable } from 'node:stream';
 import { lossyIntegerMessage, storedLossyInteger } from '../protocol/lossyIntegers.js';
 import { readPublishMessage, storedParts } from '../protocol/publishMessage.js';
 import { type CliIo, printable, UsageError } from './command.js';
@@ -69,9 +70,17 @@ export class NdjsonLines {
   }
 }
 
-/** The non-empty lines of a file (or stdin when `path` is undefined or `-`), parsed as JSON one by one. */
-export async function* readNdjson(io: CliIo, path: string | undefined): AsyncGenerator<NdjsonLine> {
+/**
+ * The non-empty lines of a file (or stdin when `path` is undefined or `-`), parsed as JSON one by one. When `signal`
+ * aborts, the input is destroyed and the read in progress fails with an AbortError (a pipe may never send more).
+ */
+export async function* readNdjson(
+  io: CliIo,
+  path: string | undefined,
+  signal?: AbortSignal,
+): AsyncGenerator<NdjsonLine> {
   const input = path === undefined || path === '-' ? io.stdin : createReadStream(path);
+  if (signal !== undefined && input instanceof Readable) addAbortSignal(signal, input);
   const lines = new NdjsonLines();
   for await (const chunk of input) yield* lines.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
   yield* lines.end();

@@ -25,7 +25,8 @@ ${COMMANDS.map((c) => `  ${c.name.padEnd(10)} ${c.summary}`).join('\n')}
 Commands that talk to a server take --url (default $PIPELINE_URL or http://localhost:8001) and --api-key (default $API_KEY).
 
 exit codes: 0 ok, 1 failed (rejected events, server error, output not writable), 2 usage, 3 server unreachable, 4 unauthorized,
-            5 log replaced while following; serve exits with the server's own codes`;
+            5 log replaced while following, 130 publish or import stopped by SIGINT (after its summary);
+            serve exits with the server's own codes`;
 
 /** Run the CLI with `args` on `io`; resolves with the exit code (never exits the process itself; main.ts does). */
 export async function runCli(args: readonly string[], io: CliIo): Promise<number> {
