@@ -204,3 +204,29 @@ describe('publishEvents interrupted against a server that never acknowledges', (
     }
   });
 });
+
+describe('publish and import error reports', () => {
+  it('group lines that are not JSON into one stderr line, showing the first message', async () => {
+    const s = await server('reports');
+    const bad = Array.from({ length: 5_000 }, (_, i) => `not json ${i}\n`).join('');
+    const run = await cli(['publish', '--url', s.base], `${ndjson(2)}${bad}${ndjson(1)}`);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toBe(
+      'lines 3–5002 (5,000 lines): invalid JSON (the first: Unexpected token \'o\', "not json 0" is not valid JSON)\n' +
+        'published 3 event(s), offsets 1–3; 5000 failed\n',
+    );
+  });
+
+  it('import names a line holding an array as publish does, not as missing fields', async () => {
+    const s = await server('arrays');
+    const array = JSON.stringify([
+      { event_type: 'timer_tick', source: 'edges' },
+      { event_type: 'timer_tick', source: 'edges' },
+    ]);
+    const published = await cli(['publish', '--url', s.base], `${array}\n`);
+    const imported = await cli(['import', '--url', s.base], `${array}\n`);
+    expect(published.stderr).toMatch(/^line 1: event must be an object, got an array\n/);
+    expect(imported.stderr).toMatch(/^line 1: event must be an object, got an array\n/);
+    expect([published.code, imported.code]).toEqual([1, 1]);
+  });
+});

@@ -11,7 +11,8 @@ import {
   UsageError,
 } from './command.js';
 import { forwardPages } from './forwardPages.js';
-import { checkInputFile, readNdjson } from './ndjson.js';
+import { inputEvents } from './inputEvents.js';
+import { checkInputFile } from './ndjson.js';
 import { progressBar } from './progressBar.js';
 import { interruptedText, publishEvents } from './publishEvents.js';
 import { StatsReply } from './replySchemas.js';
@@ -64,8 +65,9 @@ export const exportCommand: Command = {
 
 const IMPORT_USAGE = `usage: event-pipeline import [--file FILE] < log.ndjson
 
-Publish exported records in file order, keeping their producer ids, so importing the same file again changes
-nothing (the server answers each known id with the original record). The server assigns new offsets and timestamps:
+Publish exported records in file order, keeping their producer ids, so importing the same export again changes
+nothing (the server answers each id it still stores with the original record); a line without an "id" is stored
+again on every run. The server assigns new offsets and timestamps:
 into an empty log, offsets match the export's when it started at offset 1 with no gaps.
 
   --file FILE        NDJSON input (default stdin)
@@ -76,7 +78,9 @@ exit codes: 0 all imported, 1 some rejected (named on stderr with their line), 2
 
 /** The publishable part of an exported record; offset and timestamp belong to the log that wrote them. */
 function toEvent(value: unknown): unknown {
-  if (typeof value !== 'object' || value === null) return value;
+  // Hint: an array goes as it is, so the server names it as one (`event must be an object, got an array`), as for
+  // publish; spread into an object, its items read as fields `0`, `1`, … and the message named missing fields.
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
   const { offset: _offset, timestamp: _timestamp, ...event } = value as Record<string, unknown>;
   return event;
 }
@@ -84,7 +88,7 @@ function toEvent(value: unknown): unknown {
 /** `event-pipeline import`. */
 export const importCommand: Command = {
   name: 'import',
-  summary: 'publish NDJSON records from an export, keeping ids (re-import is idempotent)',
+  summary: 'publish NDJSON records from an export, keeping ids (re-importing an export is idempotent)',
   usage: IMPORT_USAGE,
   run: async (args, io) => {
     const { values } = parse(args, { ...SERVER_OPTIONS, file: { type: 'string' } });
@@ -103,18 +107,11 @@ export const importCommand: Command = {
       maxBatchEvents: 1000,
       deliveryTimeoutMs: 60_000,
     });
-    let bad = 0;
+    const bad = { count: 0 };
     const stop = sigintStop();
-    const events = (async function* () {
-      for await (const item of readNdjson(io, values.file, stop.signal)) {
-        if ('error' in item) {
-          io.stderr.write(`line ${item.line}: ${item.error}\n`);
-          bad++;
-        } else yield { line: item.line, event: toEvent(item.value) };
-      }
-    })();
+    const events = inputEvents(io, values.file, stop.signal, bad, toEvent);
     const summary = await publishEvents(io, publisher, events, false, stop).finally(stop.dispose);
-    const failed = summary.failed + bad;
+    const failed = summary.failed + bad.count;
     io.stderr.write(
       `imported ${summary.ok} record(s)${summary.ok > 0 ? `, offsets ${summary.first}–${summary.last}` : ''}${failed > 0 ? `; ${failed} failed` : ''}${interruptedText(summary)}\n`,
     );

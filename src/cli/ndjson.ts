@@ -8,7 +8,7 @@ import { type CliIo, printable, UsageError } from './command.js';
 /** One parsed NDJSON line with its line number, or the parse error. */
 export type NdjsonLine =
   | { readonly line: number; readonly value: unknown }
-  | { readonly line: number; readonly error: string };
+  | { readonly line: number; readonly error: string; readonly group?: string };
 
 const NEWLINE = 0x0a;
 const UTF8_BOM = '\ufeff';
@@ -60,7 +60,9 @@ export class NdjsonLines {
       value = JSON.parse(text);
     } catch (error) {
       // Hint: JSON.parse quotes the line; a binary file's control characters must not reach the terminal.
-      out.push({ line: this.line, error: `invalid JSON: ${printable((error as Error).message)}` });
+      const message = `invalid JSON: ${printable((error as Error).message)}`;
+      // Hint: grouped as one error, since the message differs on every line (it quotes the line and its position).
+      out.push({ line: this.line, error: message, group: 'invalid JSON' });
       return;
     }
     // Hint: the server refuses such an integer too; saying so here names the line before anything is sent.

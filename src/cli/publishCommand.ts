@@ -11,7 +11,8 @@ import {
   serverOf,
   UsageError,
 } from './command.js';
-import { checkInputFile, readNdjson } from './ndjson.js';
+import { inputEvents } from './inputEvents.js';
+import { checkInputFile } from './ndjson.js';
 import { interruptedText, publishEvents } from './publishEvents.js';
 import { checkServer } from './restClient.js';
 import { sigintStop } from './sigintStop.js';
@@ -88,21 +89,6 @@ function eventFromFlags(values: {
   };
 }
 
-/** `{line, event}` from NDJSON input; unparsable lines are reported and counted as failed. */
-async function* ndjsonEvents(
-  io: CliIo,
-  file: string | undefined,
-  failed: { count: number },
-  signal: AbortSignal,
-): AsyncGenerator<{ line: number; event: unknown }> {
-  for await (const item of readNdjson(io, file, signal)) {
-    if ('error' in item) {
-      io.stderr.write(`line ${item.line}: ${item.error}\n`);
-      failed.count++;
-    } else yield { line: item.line, event: item.value };
-  }
-}
-
 /** `event-pipeline publish`. */
 export const publishCommand: Command = {
   name: 'publish',
@@ -131,7 +117,7 @@ export const publishCommand: Command = {
         ? (async function* () {
             yield { line: 1, event: single };
           })()
-        : ndjsonEvents(io, values.file, badLines, stop.signal);
+        : inputEvents(io, values.file, stop.signal, badLines);
     const summary = await publishEvents(io, publisher, source, values.acks === true, stop).finally(stop.dispose);
     summary.failed += badLines.count;
     const range = summary.ok === 0 ? 'no offsets' : `offsets ${summary.first}–${summary.last}`;
