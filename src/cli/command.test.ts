@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { integerFlag, serverOf, UsageError } from './command.js';
+import { cliWording, integerFlag, printable, serverOf, UsageError } from './command.js';
 
 describe('serverOf', () => {
   it('takes --url, then PIPELINE_URL, then the default, and the key likewise', () => {
@@ -61,5 +61,21 @@ describe('integerFlag', () => {
     }
     expect(() => integerFlag('to', '99999999999999999999', 1)).toThrow('--to: expected an integer ≥ 1, got');
     expect(integerFlag('from', '007', 1)).toBe(7);
+  });
+});
+
+describe('printable', () => {
+  it('escapes C0, DEL, C1 (0x9b is a CSI) and U+2028/U+2029, and leaves other text alone', () => {
+    expect(printable('a\u001b[31mb\nc\u007f\u009b2J\u2028\u2029 é 日本 😀')).toBe(
+      'a\\u001b[31mb\\u000ac\\u007f\\u009b2J\\u2028\\u2029 é 日本 😀',
+    );
+  });
+});
+
+describe('cliWording', () => {
+  it("names the CLI's --url where the SDK names its url option", () => {
+    expect(cliWording('closed 1006, and no connection has been made: check the url option')).toBe(
+      'closed 1006, and no connection has been made: check --url',
+    );
   });
 });

@@ -130,11 +130,22 @@ export function integerFlag(
   return value;
 }
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the control characters are what it escapes
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+
 /**
- * Text from the log made safe for a terminal: control characters (C0, DEL, C1) as `\u` escapes. Hint: session and
- * user ids may hold any character, and printed raw an ESC or a newline could recolour the screen or forge a line.
+ * Text from the log made safe for a terminal: control characters (C0, DEL, C1) and the Unicode line and paragraph
+ * separators as `\u` escapes. Hint: session and user ids may hold any character, and printed raw an ESC, a CSI (0x9b)
+ * or a newline could recolour the screen or forge a line.
  */
 export function printable(text: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: the control characters are what it escapes
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return text.replace(UNPRINTABLE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/**
+ * An SDK message in the CLI's words: the SDK points at its `url` option, which the CLI calls --url. Hint: the SDK's
+ * text belongs to its own users (src/client), so the CLI rewrites it where it prints it.
+ */
+export function cliWording(message: string): string {
+  return message.replaceAll('check the url option', 'check --url');
 }

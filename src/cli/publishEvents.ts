@@ -5,7 +5,7 @@ import {
   PublishRejectedError,
   PublishTimeoutError,
 } from '../client/index.js';
-import type { CliIo } from './command.js';
+import { type CliIo, cliWording } from './command.js';
 import { ErrorLines } from './errorLines.js';
 import { progressBar } from './progressBar.js';
 
@@ -67,7 +67,10 @@ export async function publishEvents(
     if (abandoned) return void summary.unconfirmed++;
     summary.failed++;
     if (error instanceof PublishTimeoutError) summary.timedOut++;
-    errors.add(line, error instanceof PublishRejectedError ? error.serverMessage : (error as Error).message);
+    errors.add(
+      line,
+      cliWording(error instanceof PublishRejectedError ? error.serverMessage : (error as Error).message),
+    );
   };
   // Hint: a set of the unsettled, not a list of all: memory stays bounded by the SDK's window on a huge file.
   const pending = new Set<Promise<void>>();

@@ -1,5 +1,5 @@
 import { packageVersion } from '../packageVersion.js';
-import { CliError, type CliIo, type Command, EXIT, UsageError } from './command.js';
+import { CliError, type CliIo, type Command, cliWording, EXIT, UsageError } from './command.js';
 import { exportCommand, importCommand } from './exportImport.js';
 import { publishCommand } from './publishCommand.js';
 import { benchCommand, serveCommand } from './serveBench.js';
@@ -55,7 +55,7 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
       io.stderr.write(`${command.name}: ${error.message}\n`);
       return error.exitCode;
     }
-    io.stderr.write(`${command.name}: ${error instanceof Error ? error.message : String(error)}\n`);
+    io.stderr.write(`${command.name}: ${cliWording(error instanceof Error ? error.message : String(error))}\n`);
     return EXIT.failed;
   }
 }

@@ -55,7 +55,8 @@ export function formatRecord(record: RecordFields): string {
   ]
     .filter((part) => part !== '')
     .join(' ');
-  return `#${record.offset}  ${record.timestamp}  ${printable(record.event_type).padEnd(21)} ${who}  ${JSON.stringify(record.payload)}`;
+  // Hint: JSON.stringify escapes C0 controls but leaves C1 ones and U+2028/U+2029 raw; printable escapes those too.
+  return `#${record.offset}  ${printable(record.timestamp)}  ${printable(record.event_type).padEnd(21)} ${who}  ${printable(JSON.stringify(record.payload))}`;
 }
 
 function queryOf(filters: {
@@ -81,7 +82,9 @@ async function* latestEvents(server: Server, query: string, count: number): Asyn
   let before = Number.POSITIVE_INFINITY;
   while (newestFirst.length < count) {
     const limit = Math.min(count - newestFirst.length, PAGE);
-    const path = `events?${query}&order=desc&limit=${limit}${before === Infinity ? '' : `&before_offset=${before}`}`;
+    const cursor = before === Infinity ? '' : `&before_offset=${before}`;
+    // Hint: no filters is an empty query, and `events?&order=…` named the request with a stray `&`.
+    const path = `events?${query === '' ? '' : `${query}&`}order=desc&limit=${limit}${cursor}`;
     const page = await getJson(server.url, path, server.apiKey, RecordsReply);
     before = nextCursor(page, before, 'desc', `GET /${path}`);
     newestFirst.push(...page);
