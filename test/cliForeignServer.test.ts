@@ -125,4 +125,31 @@ describe('the CLI against a server that is not a working pipeline', () => {
     expect((failure as CliError).exitCode).toBe(3);
     expect((failure as CliError).message).toBe(`cannot reach ${url}: no answer to GET /stats within 0.2 s`);
   });
+
+  it("cuts another server's error page to a short excerpt, and names the CLI's --url, not the SDK's url option", async () => {
+    const page = `<html><head><title>404 Not Found</title></head><body>${'<p>nothing here</p>'.repeat(200)}</body></html>`;
+    const url = await fake((req, res) => {
+      if (req.url === '/stats') return json(res, STATS);
+      res.writeHead(404, { 'Content-Type': 'text/html' });
+      res.end(page);
+    });
+    const published = await cli(['publish', '--url', url], '{"event_type":"timer_tick","source":"x"}\n');
+    expect(published.code).toBe(1);
+    expect(published.stderr).toContain('check --url');
+    expect(published.stderr).not.toContain('url option');
+    const missing = await cli(['sessions', '--url', url]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(
+      /^sessions: 404 from \/sessions: <html><head><title>404 Not Found<\/title>.{0,100}…\n$/,
+    );
+  });
+
+  it('names a tail -n request without filters as sent, with no stray &', async () => {
+    const url = await fake((req, res) =>
+      req.url?.startsWith('/stats') ? json(res, STATS) : json(res, [record(2), record(2)]),
+    );
+    const run = await cli(['tail', '--url', url]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('GET /events?order=desc&limit=10: record [1] has offset 2, not before 2');
+  });
 });

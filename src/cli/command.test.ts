@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { integerFlag, serverOf, UsageError } from './command.js';
+import { cliWording, integerFlag, printable, serverOf, UsageError } from './command.js';
 
 describe('serverOf', () => {
   it('takes --url, then PIPELINE_URL, then the default, and the key likewise', () => {
@@ -22,6 +22,27 @@ describe('serverOf', () => {
       expect(() => serverOf({}, { PIPELINE_URL: url })).toThrow(/^PIPELINE_URL: /);
     }
   });
+
+  it('refuses an http(s) URL that paths cannot be added to, saying why', () => {
+    const cases: ReadonlyArray<readonly [string, string]> = [
+      ['http://127.0.0.1:8001 ', 'a space or a control character'],
+      [' http://127.0.0.1:8001', 'a space or a control character'],
+      ['http://127.0.0.1:8001\t', 'a space or a control character'],
+      ['http://127.0.0.1:8001/?x=1', 'no query or fragment'],
+      ['http://127.0.0.1:8001#top', 'no query or fragment'],
+      ['http://127.0.0.1:8001?', 'no query or fragment'],
+      ['http://me:pw@127.0.0.1:8001', 'no user or password'],
+      ['http://h:p', 'http://h:p"'],
+    ];
+    for (const [url, why] of cases) {
+      expect(() => serverOf({ url }, {}), url).toThrow(UsageError);
+      expect(() => serverOf({ url }, {}), url).toThrow(
+        `--url: expected an http(s) URL such as http://localhost:8001, got ${JSON.stringify(url)}`,
+      );
+      expect(() => serverOf({ url }, {}), url).toThrow(why);
+    }
+    expect(serverOf({ url: 'http://proxy.example/pipeline/' }, {}).url).toBe('http://proxy.example/pipeline/');
+  });
 });
 
 describe('integerFlag', () => {
@@ -30,5 +51,31 @@ describe('integerFlag', () => {
     expect(() => integerFlag('limit', '0', 1)).toThrow(new UsageError('--limit: expected an integer ≥ 1, got "0"'));
     expect(integerFlag('n', '5', 1)).toBe(5);
     expect(integerFlag('n', undefined, 1)).toBeUndefined();
+  });
+
+  it('reads decimal digits only, as the server reads limit', () => {
+    for (const text of ['1e3', '0x10', '10.0', ' 12', '+5', '']) {
+      expect(() => integerFlag('n', text, 1)).toThrow(
+        new UsageError(`-n: expected an integer ≥ 1 in decimal digits, got ${JSON.stringify(text)}`),
+      );
+    }
+    expect(() => integerFlag('to', '99999999999999999999', 1)).toThrow('--to: expected an integer ≥ 1, got');
+    expect(integerFlag('from', '007', 1)).toBe(7);
+  });
+});
+
+describe('printable', () => {
+  it('escapes C0, DEL, C1 (0x9b is a CSI) and U+2028/U+2029, and leaves other text alone', () => {
+    expect(printable('a\u001b[31mb\nc\u007f\u009b2J\u2028\u2029 é 日本 😀')).toBe(
+      'a\\u001b[31mb\\u000ac\\u007f\\u009b2J\\u2028\\u2029 é 日本 😀',
+    );
+  });
+});
+
+describe('cliWording', () => {
+  it("names the CLI's --url where the SDK names its url option", () => {
+    expect(cliWording('closed 1006, and no connection has been made: check the url option')).toBe(
+      'closed 1006, and no connection has been made: check --url',
+    );
   });
 });

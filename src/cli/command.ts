@@ -13,6 +13,8 @@ export const EXIT = {
   unauthorized: 4,
   /** The log was replaced (its epoch changed) under a following tail. */
   logReplaced: 5,
+  /** Stopped by SIGINT (128 + 2, as shells report it). */
+  interrupted: 130,
 } as const;
 
 /** A usage error: printed with the command's usage, exit 2. */
@@ -79,12 +81,31 @@ export function serverOf(
 ): { url: string; apiKey: string | undefined } {
   // Hint: an empty PIPELINE_URL is taken as unset, as shells mean it.
   const url = values.url ?? (env.PIPELINE_URL || undefined) ?? 'http://localhost:8001';
-  const protocol = URL.canParse(url) ? new URL(url).protocol : null;
-  if (protocol !== 'http:' && protocol !== 'https:') {
+  const problem = baseUrlProblem(url);
+  if (problem !== null) {
     const from = values.url !== undefined ? '--url' : 'PIPELINE_URL';
-    throw new UsageError(`${from}: expected an http(s) URL such as http://localhost:8001, got ${JSON.stringify(url)}`);
+    throw new UsageError(
+      `${from}: expected an http(s) URL such as http://localhost:8001, got ${JSON.stringify(url)}${problem}`,
+    );
   }
   return { url, apiKey: values['api-key'] ?? env.API_KEY };
+}
+
+/**
+ * Why `url` cannot be a server base URL ('' when it is not an http(s) URL at all), or null when it can. Hint: the
+ * commands append paths to it (`/stats`, `/ws/publish`), so a URL the parser forgives alone (`http://h:8001 ` with a
+ * trailing space) failed later as "Invalid URL" (exit 1), and a query or fragment would be silently dropped.
+ */
+function baseUrlProblem(url: string): string | null {
+  if (!URL.canParse(url)) return '';
+  const parsed = new URL(url);
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return '';
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it refuses
+  if (/[\s\u0000-\u001f\u007f]/.test(url)) return ' (it holds a space or a control character)';
+  if (parsed.search !== '' || parsed.hash !== '' || url.includes('?') || url.includes('#'))
+    return ' (no query or fragment: each command adds its own path and query)';
+  if (parsed.username !== '' || parsed.password !== '') return ' (no user or password in it: use --api-key)';
+  return null;
 }
 
 /** An integer flag in [min, max], or a UsageError naming it. */
@@ -95,21 +116,36 @@ export function integerFlag(
   max = Number.MAX_SAFE_INTEGER,
 ): number | undefined {
   if (text === undefined) return undefined;
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < min || value > max) {
+  // Hint: decimal digits only, as the server reads `limit`: Number() would take `1e3`, `0x10` and ` 10.0 ` too.
+  const digits = /^[0-9]+$/.test(text);
+  const value = digits ? Number(text) : Number.NaN;
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
     const range = max === Number.MAX_SAFE_INTEGER ? `≥ ${min}` : `from ${min} to ${max}`;
+    // Hint: say why `1e3` is refused, since it reads as a number elsewhere.
+    const how = !digits && Number.isFinite(Number(text)) ? ' in decimal digits' : '';
     throw new UsageError(
-      `${name.length === 1 ? '-' : '--'}${name}: expected an integer ${range}, got ${JSON.stringify(text)}`,
+      `${name.length === 1 ? '-' : '--'}${name}: expected an integer ${range}${how}, got ${JSON.stringify(text)}`,
     );
   }
   return value;
 }
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the control characters are what it escapes
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+
 /**
- * Text from the log made safe for a terminal: control characters (C0, DEL, C1) as `\u` escapes. Hint: session and
- * user ids may hold any character, and printed raw an ESC or a newline could recolour the screen or forge a line.
+ * Text from the log made safe for a terminal: control characters (C0, DEL, C1) and the Unicode line and paragraph
+ * separators as `\u` escapes. Hint: session and user ids may hold any character, and printed raw an ESC, a CSI (0x9b)
+ * or a newline could recolour the screen or forge a line.
  */
 export function printable(text: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: the control characters are what it escapes
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return text.replace(UNPRINTABLE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/**
+ * An SDK message in the CLI's words: the SDK points at its `url` option, which the CLI calls --url. Hint: the SDK's
+ * text belongs to its own users (src/client), so the CLI rewrites it where it prints it.
+ */
+export function cliWording(message: string): string {
+  return message.replaceAll('check the url option', 'check --url');
 }

@@ -14,4 +14,18 @@ describe('ErrorLines', () => {
       'line 3: source: is required\nlines 5–2004 (2,000 events): not acknowledged\nline 2005: source: is required\n',
     );
   });
+
+  it('groups differing messages of one group (invalid JSON at each position) into one line, showing the first', () => {
+    const stderr = new PassThrough();
+    const lines = new ErrorLines({ stderr }, 'lines');
+    for (let line = 3; line <= 5_002; line++)
+      lines.add(line, `invalid JSON: Unexpected token at ${line}`, 'invalid JSON');
+    lines.add(5_003, 'not valid UTF-8');
+    lines.add(5_004, 'invalid JSON: Unexpected end', 'invalid JSON');
+    lines.flush();
+    expect(String(stderr.read())).toBe(
+      'lines 3–5002 (5,000 lines): invalid JSON (the first: Unexpected token at 3)\n' +
+        'line 5003: not valid UTF-8\nline 5004: invalid JSON: Unexpected end\n',
+    );
+  });
 });

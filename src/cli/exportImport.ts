@@ -10,18 +10,20 @@ import {
   serverOf,
   UsageError,
 } from './command.js';
-import { checkInputFile, readNdjson } from './ndjson.js';
-import { nextCursor } from './pageCursor.js';
+import { forwardPages } from './forwardPages.js';
+import { inputEvents } from './inputEvents.js';
+import { checkInputFile } from './ndjson.js';
 import { progressBar } from './progressBar.js';
-import { publishEvents } from './publishCommand.js';
-import { RecordsReply, StatsReply } from './replySchemas.js';
+import { interruptedText, publishEvents } from './publishEvents.js';
+import { StatsReply } from './replySchemas.js';
 import { checkServer, getJson } from './restClient.js';
+import { sigintStop } from './sigintStop.js';
 
 const EXPORT_USAGE = `usage: event-pipeline export [--from N] [--to M] > log.ndjson
 
 Write the log's records (id, offset, type, source, session, user, payload, timestamp) as NDJSON, in offset order.
 
-  --from N           first offset (default 1)
+  --from N           first offset (default the first stored); offsets retention deleted are named on stderr
   --to M             last offset (default the head at start)
 ${SERVER_USAGE}
 
@@ -43,21 +45,18 @@ export const exportCommand: Command = {
     const askedTo = integerFlag('to', values.to, 1);
     if (askedTo !== undefined && askedTo < from) throw new UsageError(`--to ${askedTo} is before --from ${from}`);
     const stats = await getJson(server.url, 'stats', server.apiKey, StatsReply);
+    // Hint: without --from, the log is what is stored (from its first offset); a gap is named only inside it.
+    const start = values.from === undefined ? Math.max(from, stats.first_offset) : from;
     // Hint: an empty log, or --from past the head, has nothing to export: that is an empty file, not a usage error.
     const to = askedTo ?? stats.head_offset;
-    if (to < from) return EXIT.ok;
-    const bar = progressBar(io, to - from + 1, 'export');
-    let after = from - 1;
-    for (;;) {
-      const path = `events?order=asc&limit=1000&after_offset=${after}&before_offset=${to + 1}`;
-      const page = await getJson(server.url, path, server.apiKey, RecordsReply);
-      if (page.length === 0) break;
-      const last = nextCursor(page, after, 'asc', `GET /${path}`);
+    if (to < start) return EXIT.ok;
+    const bar = progressBar(io, to - start + 1, 'export');
+    const onDeleted = (notice: string) => io.stderr.write(`${notice}\n`);
+    for await (const page of forwardPages({ ...server, query: '', from: start, to, onDeleted })) {
       // Hint: one write per page, and wait for the pipe to drain, so a slow reader bounds memory.
       const ok = io.stdout.write(`${page.map((record) => JSON.stringify(record)).join('\n')}\n`);
       if (!ok) await new Promise((resolve) => io.stdout.once('drain', resolve));
-      after = last;
-      bar.update(after - from + 1);
+      bar.update((page.at(-1)?.offset ?? start) - start + 1);
     }
     bar.stop();
     return EXIT.ok;
@@ -66,18 +65,22 @@ export const exportCommand: Command = {
 
 const IMPORT_USAGE = `usage: event-pipeline import [--file FILE] < log.ndjson
 
-Publish exported records in file order, keeping their producer ids, so importing the same file again changes
-nothing (the server answers each known id with the original record). The server assigns new offsets and timestamps:
+Publish exported records in file order, keeping their producer ids, so importing the same export again changes
+nothing (the server answers each id it still stores with the original record); a line without an "id" is stored
+again on every run. The server assigns new offsets and timestamps:
 into an empty log, offsets match the export's when it started at offset 1 with no gaps.
 
   --file FILE        NDJSON input (default stdin)
 ${SERVER_USAGE}
 
-exit codes: 0 all imported, 1 some rejected (named on stderr with their line), 2 usage, 3 unreachable, 4 unauthorized`;
+exit codes: 0 all imported, 1 some rejected (named on stderr with their line), 2 usage, 3 unreachable, 4 unauthorized,
+            130 interrupted (Ctrl-C: the summary after up to 5 s for acks)`;
 
 /** The publishable part of an exported record; offset and timestamp belong to the log that wrote them. */
 function toEvent(value: unknown): unknown {
-  if (typeof value !== 'object' || value === null) return value;
+  // Hint: an array goes as it is, so the server names it as one (`event must be an object, got an array`), as for
+  // publish; spread into an object, its items read as fields `0`, `1`, … and the message named missing fields.
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
   const { offset: _offset, timestamp: _timestamp, ...event } = value as Record<string, unknown>;
   return event;
 }
@@ -85,7 +88,7 @@ function toEvent(value: unknown): unknown {
 /** `event-pipeline import`. */
 export const importCommand: Command = {
   name: 'import',
-  summary: 'publish NDJSON records from an export, keeping ids (re-import is idempotent)',
+  summary: 'publish NDJSON records from an export, keeping ids (re-importing an export is idempotent)',
   usage: IMPORT_USAGE,
   run: async (args, io) => {
     const { values } = parse(args, { ...SERVER_OPTIONS, file: { type: 'string' } });
@@ -104,20 +107,15 @@ export const importCommand: Command = {
       maxBatchEvents: 1000,
       deliveryTimeoutMs: 60_000,
     });
-    let bad = 0;
-    const events = (async function* () {
-      for await (const item of readNdjson(io, values.file)) {
-        if ('error' in item) {
-          io.stderr.write(`line ${item.line}: ${item.error}\n`);
-          bad++;
-        } else yield { line: item.line, event: toEvent(item.value) };
-      }
-    })();
-    const summary = await publishEvents(io, publisher, events, false);
-    const failed = summary.failed + bad;
+    const bad = { count: 0 };
+    const stop = sigintStop();
+    const events = inputEvents(io, values.file, stop.signal, bad, toEvent);
+    const summary = await publishEvents(io, publisher, events, false, stop).finally(stop.dispose);
+    const failed = summary.failed + bad.count;
     io.stderr.write(
-      `imported ${summary.ok} record(s)${summary.ok > 0 ? `, offsets ${summary.first}–${summary.last}` : ''}${failed > 0 ? `; ${failed} failed` : ''}\n`,
+      `imported ${summary.ok} record(s)${summary.ok > 0 ? `, offsets ${summary.first}–${summary.last}` : ''}${failed > 0 ? `; ${failed} failed` : ''}${interruptedText(summary)}\n`,
     );
+    if (summary.stoppedAfterLine !== null) return EXIT.interrupted;
     if (summary.timedOut > 0) await checkServer(server.url, server.apiKey);
     if (summary.ok === 0 && failed > 0) throw new CliError('nothing imported', EXIT.failed);
     return failed > 0 ? EXIT.failed : EXIT.ok;

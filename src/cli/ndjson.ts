@@ -1,5 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { accessSync, constants, createReadStream, statSync } from 'node:fs';
+import { addAbortSignal, Readable } from 'node:stream';
 import { lossyIntegerMessage, storedLossyInteger } from '../protocol/lossyIntegers.js';
 import { readPublishMessage, storedParts } from '../protocol/publishMessage.js';
 import { type CliIo, printable, UsageError } from './command.js';
@@ -7,7 +8,7 @@ import { type CliIo, printable, UsageError } from './command.js';
 /** One parsed NDJSON line with its line number, or the parse error. */
 export type NdjsonLine =
   | { readonly line: number; readonly value: unknown }
-  | { readonly line: number; readonly error: string };
+  | { readonly line: number; readonly error: string; readonly group?: string };
 
 const NEWLINE = 0x0a;
 const UTF8_BOM = '\ufeff';
@@ -59,7 +60,9 @@ export class NdjsonLines {
       value = JSON.parse(text);
     } catch (error) {
       // Hint: JSON.parse quotes the line; a binary file's control characters must not reach the terminal.
-      out.push({ line: this.line, error: `invalid JSON: ${printable((error as Error).message)}` });
+      const message = `invalid JSON: ${printable((error as Error).message)}`;
+      // Hint: grouped as one error, since the message differs on every line (it quotes the line and its position).
+      out.push({ line: this.line, error: message, group: 'invalid JSON' });
       return;
     }
     // Hint: the server refuses such an integer too; saying so here names the line before anything is sent.
@@ -69,9 +72,17 @@ export class NdjsonLines {
   }
 }
 
-/** The non-empty lines of a file (or stdin when `path` is undefined or `-`), parsed as JSON one by one. */
-export async function* readNdjson(io: CliIo, path: string | undefined): AsyncGenerator<NdjsonLine> {
+/**
+ * The non-empty lines of a file (or stdin when `path` is undefined or `-`), parsed as JSON one by one. When `signal`
+ * aborts, the input is destroyed and the read in progress fails with an AbortError (a pipe may never send more).
+ */
+export async function* readNdjson(
+  io: CliIo,
+  path: string | undefined,
+  signal?: AbortSignal,
+): AsyncGenerator<NdjsonLine> {
   const input = path === undefined || path === '-' ? io.stdin : createReadStream(path);
+  if (signal !== undefined && input instanceof Readable) addAbortSignal(signal, input);
   const lines = new NdjsonLines();
   for await (const chunk of input) yield* lines.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
   yield* lines.end();

@@ -1,10 +1,4 @@
-import {
-  type PublishAck,
-  type PublishEvent,
-  Publisher,
-  PublishRejectedError,
-  PublishTimeoutError,
-} from '../client/index.js';
+import { type PublishEvent, Publisher } from '../client/index.js';
 import { isEventType, unknownEventType } from '../protocol/eventTypes.js';
 import { lossyIntegerIn, lossyIntegerMessage, lossyIntegerPath } from '../protocol/lossyIntegers.js';
 import {
@@ -17,10 +11,11 @@ import {
   serverOf,
   UsageError,
 } from './command.js';
-import { ErrorLines } from './errorLines.js';
-import { checkInputFile, readNdjson } from './ndjson.js';
-import { progressBar } from './progressBar.js';
+import { inputEvents } from './inputEvents.js';
+import { checkInputFile } from './ndjson.js';
+import { interruptedText, publishEvents } from './publishEvents.js';
 import { checkServer } from './restClient.js';
+import { sigintStop } from './sigintStop.js';
 
 const USAGE = `usage: event-pipeline publish --type TYPE --source SOURCE [--session S] [--user U] [--payload JSON] [--id ID]
        event-pipeline publish [--file FILE] [--acks] < events.ndjson
@@ -33,7 +28,10 @@ Prints a summary of the offsets to stderr; --acks prints each ack ({"line","id",
   --acks             one JSON ack per line on stdout
 ${SERVER_USAGE}
 
-exit codes: 0 all published, 1 some rejected (each named on stderr with its line), 2 usage, 3 unreachable, 4 unauthorized`;
+Ctrl-C stops reading, waits up to 5 s for the acks of what was sent, prints them and the summary, and exits 130.
+
+exit codes: 0 all published, 1 some rejected (each named on stderr with its line), 2 usage, 3 unreachable, 4 unauthorized,
+            130 interrupted`;
 
 const OPTIONS = {
   ...SERVER_OPTIONS,
@@ -91,73 +89,6 @@ function eventFromFlags(values: {
   };
 }
 
-/** Counts and offsets of a publish run. */
-export interface PublishSummary {
-  ok: number;
-  failed: number;
-  /** Failed as not acknowledged in time (the server may be gone: see publishCommand). */
-  timedOut: number;
-  first: number;
-  last: number;
-}
-
-/** Publish events (each with its input line) through one Publisher; every outcome is reported. */
-export async function publishEvents(
-  io: CliIo,
-  publisher: Publisher,
-  events: AsyncIterable<{ line: number; event: unknown }>,
-  printAcks: boolean,
-  total = 0,
-): Promise<PublishSummary> {
-  const summary: PublishSummary = { ok: 0, failed: 0, timedOut: 0, first: Number.POSITIVE_INFINITY, last: 0 };
-  const bar = progressBar(io, total, 'publish');
-  const settled: Array<Promise<void>> = [];
-  const onAck = (line: number, ack: PublishAck) => {
-    summary.ok++;
-    summary.first = Math.min(summary.first, ack.offset);
-    summary.last = Math.max(summary.last, ack.offset);
-    if (printAcks) io.stdout.write(`${JSON.stringify({ line, ...ack })}\n`);
-    bar.update(summary.ok + summary.failed);
-  };
-  const errors = new ErrorLines(io);
-  const onError = (line: number, error: unknown) => {
-    summary.failed++;
-    if (error instanceof PublishTimeoutError) summary.timedOut++;
-    errors.add(line, error instanceof PublishRejectedError ? error.serverMessage : (error as Error).message);
-  };
-  for await (const { line, event } of events) {
-    // Hint: wait for room in the SDK's window before reading on, so a huge file never sits in memory.
-    await publisher.ready();
-    // Hint: the server validates; a malformed line is reported by it with the field, like any other rejection.
-    settled.push(
-      publisher.publish(event as PublishEvent).then(
-        (ack) => onAck(line, ack),
-        (error: unknown) => onError(line, error),
-      ),
-    );
-    if (settled.length >= 10_000) await Promise.all(settled.splice(0, 5_000));
-  }
-  await Promise.all(settled);
-  await publisher.close();
-  bar.stop();
-  errors.flush();
-  return summary;
-}
-
-/** `{line, event}` from NDJSON input; unparsable lines are reported and counted as failed. */
-async function* ndjsonEvents(
-  io: CliIo,
-  file: string | undefined,
-  failed: { count: number },
-): AsyncGenerator<{ line: number; event: unknown }> {
-  for await (const item of readNdjson(io, file)) {
-    if ('error' in item) {
-      io.stderr.write(`line ${item.line}: ${item.error}\n`);
-      failed.count++;
-    } else yield { line: item.line, event: item.value };
-  }
-}
-
 /** `event-pipeline publish`. */
 export const publishCommand: Command = {
   name: 'publish',
@@ -180,18 +111,20 @@ export const publishCommand: Command = {
       deliveryTimeoutMs: 30_000,
     });
     const badLines = { count: 0 };
+    const stop = sigintStop();
     const source =
       single !== null
         ? (async function* () {
             yield { line: 1, event: single };
           })()
-        : ndjsonEvents(io, values.file, badLines);
-    const summary = await publishEvents(io, publisher, source, values.acks === true);
+        : inputEvents(io, values.file, stop.signal, badLines);
+    const summary = await publishEvents(io, publisher, source, values.acks === true, stop).finally(stop.dispose);
     summary.failed += badLines.count;
     const range = summary.ok === 0 ? 'no offsets' : `offsets ${summary.first}–${summary.last}`;
     io.stderr.write(
-      `published ${summary.ok} event(s), ${range}${summary.failed > 0 ? `; ${summary.failed} failed` : ''}\n`,
+      `published ${summary.ok} event(s), ${range}${summary.failed > 0 ? `; ${summary.failed} failed` : ''}${interruptedText(summary)}\n`,
     );
+    if (summary.stoppedAfterLine !== null) return EXIT.interrupted;
     // Hint: publishes that timed out against a server that is now gone are "unreachable" (exit 3), not rejections.
     if (summary.timedOut > 0) await checkServer(server.url, server.apiKey);
     return summary.failed > 0 ? EXIT.failed : EXIT.ok;

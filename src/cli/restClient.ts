@@ -32,6 +32,17 @@ export async function getJson<const TSchema extends v.GenericSchema>(
   schema: TSchema,
   timeoutMs = REQUEST_TIMEOUT_MS,
 ): Promise<v.InferOutput<TSchema>> {
+  return (await getReply(base, path, apiKey, schema, timeoutMs)).body;
+}
+
+/** getJson, with the reply's headers (GET /events names deleted offsets in one). */
+export async function getReply<const TSchema extends v.GenericSchema>(
+  base: string,
+  path: string,
+  apiKey: string | undefined,
+  schema: TSchema,
+  timeoutMs = REQUEST_TIMEOUT_MS,
+): Promise<{ body: v.InferOutput<TSchema>; headers: Headers }> {
   const url = new URL(path, base.endsWith('/') ? base : `${base}/`);
   const request = `GET ${url.pathname}`;
   let response: Response;
@@ -57,8 +68,9 @@ export async function getJson<const TSchema extends v.GenericSchema>(
       `${url.origin} answered ${request} with ${response.status}, a redirect to ${response.headers.get('location') ?? '(no Location)'}; point --url at the pipeline itself`,
       EXIT.failed,
     );
-  if (!response.ok) throw new CliError(`${response.status} from ${url.pathname}: ${detailText(text)}`, EXIT.failed);
-  return readReply(text, schema, `${url.origin} (${request})`, response.headers.get('content-type'));
+  if (!response.ok) throw new CliError(`${response.status} from ${url.pathname}: ${errorBodyText(text)}`, EXIT.failed);
+  const body = readReply(text, schema, `${url.origin} (${request})`, response.headers.get('content-type'));
+  return { body, headers: response.headers };
 }
 
 /** The body as `schema`'s output, or a CliError saying the server did not answer as an event pipeline, and why. */
@@ -95,14 +107,27 @@ const DetailBody = v.object({ detail: v.union([v.string(), v.array(v.object({ ms
 
 /** An error body as one line: the server's detail, or each field's message, else the body as sent. */
 export function detailText(body: string): string {
+  return detailOf(body) ?? body;
+}
+
+/**
+ * An error answer's body for an error line: the pipeline's detail in full, anything else (another server's 404 page)
+ * as a short excerpt. Hint: a whole HTML page on stderr hid the status line above it.
+ */
+export function errorBodyText(body: string): string {
+  return detailOf(body) ?? excerpt(body);
+}
+
+/** The server's detail, or each field's message joined; null for a body of another shape. */
+function detailOf(body: string): string | null {
   let parsed: unknown;
   try {
     parsed = JSON.parse(body);
   } catch {
-    return body;
+    return null;
   }
   const result = v.safeParse(DetailBody, parsed);
-  if (!result.success) return body;
+  if (!result.success) return null;
   const { detail } = result.output;
   return typeof detail === 'string' ? detail : detail.map((item) => item.msg).join('; ');
 }

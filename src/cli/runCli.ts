@@ -1,5 +1,5 @@
 import { packageVersion } from '../packageVersion.js';
-import { CliError, type CliIo, type Command, EXIT, UsageError } from './command.js';
+import { CliError, type CliIo, type Command, cliWording, EXIT, UsageError } from './command.js';
 import { exportCommand, importCommand } from './exportImport.js';
 import { publishCommand } from './publishCommand.js';
 import { benchCommand, serveCommand } from './serveBench.js';
@@ -24,8 +24,9 @@ ${COMMANDS.map((c) => `  ${c.name.padEnd(10)} ${c.summary}`).join('\n')}
 
 Commands that talk to a server take --url (default $PIPELINE_URL or http://localhost:8001) and --api-key (default $API_KEY).
 
-exit codes: 0 ok, 1 failed (rejected events, server error), 2 usage, 3 server unreachable, 4 unauthorized,
-            5 log replaced while following; serve exits with the server's own codes`;
+exit codes: 0 ok, 1 failed (rejected events, server error, output not writable), 2 usage, 3 server unreachable, 4 unauthorized,
+            5 log replaced while following, 130 publish or import stopped by SIGINT (after its summary);
+            serve exits with the server's own codes`;
 
 /** Run the CLI with `args` on `io`; resolves with the exit code (never exits the process itself; main.ts does). */
 export async function runCli(args: readonly string[], io: CliIo): Promise<number> {
@@ -54,7 +55,7 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
       io.stderr.write(`${command.name}: ${error.message}\n`);
       return error.exitCode;
     }
-    io.stderr.write(`${command.name}: ${error instanceof Error ? error.message : String(error)}\n`);
+    io.stderr.write(`${command.name}: ${cliWording(error instanceof Error ? error.message : String(error))}\n`);
     return EXIT.failed;
   }
 }

@@ -12,6 +12,7 @@ import {
   serverOf,
   UsageError,
 } from './command.js';
+import { forwardPages } from './forwardPages.js';
 import { nextCursor } from './pageCursor.js';
 import { type RecordFields, RecordsReply } from './replySchemas.js';
 import { checkServer, getJson } from './restClient.js';
@@ -24,9 +25,10 @@ across server restarts.
 
   --session, --user, --source   filters
   --type T           event type (repeatable)
-  --from N|head      first offset
+  --from N|head      first offset; offsets retention deleted are named on stderr
   --follow, -f       keep following live
-  -n N               how many of the latest events without --from (default 10; any number, read in pages)
+  -n N               how many of the latest events (default 10; any number, read in pages); not with --from
+                     or --follow
   --json             one JSON record per line
 ${SERVER_USAGE}
 
@@ -53,7 +55,8 @@ export function formatRecord(record: RecordFields): string {
   ]
     .filter((part) => part !== '')
     .join(' ');
-  return `#${record.offset}  ${record.timestamp}  ${printable(record.event_type).padEnd(21)} ${who}  ${JSON.stringify(record.payload)}`;
+  // Hint: JSON.stringify escapes C0 controls but leaves C1 ones and U+2028/U+2029 raw; printable escapes those too.
+  return `#${record.offset}  ${printable(record.timestamp)}  ${printable(record.event_type).padEnd(21)} ${who}  ${printable(JSON.stringify(record.payload))}`;
 }
 
 function queryOf(filters: {
@@ -79,7 +82,9 @@ async function* latestEvents(server: Server, query: string, count: number): Asyn
   let before = Number.POSITIVE_INFINITY;
   while (newestFirst.length < count) {
     const limit = Math.min(count - newestFirst.length, PAGE);
-    const path = `events?${query}&order=desc&limit=${limit}${before === Infinity ? '' : `&before_offset=${before}`}`;
+    const cursor = before === Infinity ? '' : `&before_offset=${before}`;
+    // Hint: no filters is an empty query, and `events?&order=…` named the request with a stray `&`.
+    const path = `events?${query === '' ? '' : `${query}&`}order=desc&limit=${limit}${cursor}`;
     const page = await getJson(server.url, path, server.apiKey, RecordsReply);
     before = nextCursor(page, before, 'desc', `GET /${path}`);
     newestFirst.push(...page);
@@ -88,15 +93,26 @@ async function* latestEvents(server: Server, query: string, count: number): Asyn
   yield* newestFirst.reverse();
 }
 
-/** Every matching event from offset `from` up to the head, in pages. */
-async function* eventsFrom(server: Server, query: string, from: number): AsyncGenerator<RecordFields> {
-  for (let after = from - 1; ; ) {
-    const path = `events?${query}&order=asc&limit=${PAGE}&after_offset=${after}`;
-    const page = await getJson(server.url, path, server.apiKey, RecordsReply);
-    if (page.length === 0) return;
-    after = nextCursor(page, after, 'asc', `GET /${path}`);
-    yield* page;
-  }
+/**
+ * What tail reads: from --from, or the latest -n. Hint: -n counts the latest events, so with --from or --follow
+ * (which print every event from a start) it was silently ignored; refused instead, as publish refuses mixed flags.
+ */
+function rangeOf(values: { from?: string; n?: string; follow?: boolean }): {
+  from: number | 'head' | undefined;
+  lines: number;
+} {
+  const from = values.from === undefined || values.from === 'head' ? values.from : integerFlag('from', values.from, 1);
+  const lines = integerFlag('n', values.n, 1) ?? 10;
+  // Hint: from the head up to the head is nothing; said, rather than printing the last 10 as if --from were absent.
+  if (from === 'head' && values.follow !== true)
+    throw new UsageError('--from head: prints nothing without --follow; use -n N for the latest events');
+  if (values.n !== undefined && from !== undefined)
+    throw new UsageError(
+      '-n: not with --from: --from prints every event from N up to the head (or live with --follow)',
+    );
+  if (values.n !== undefined && values.follow === true)
+    throw new UsageError('-n: not with --follow, which starts at the head; use --from N to start earlier');
+  return { from, lines };
 }
 
 /** `event-pipeline tail`. */
@@ -112,12 +128,7 @@ export const tailCommand: Command = {
     }
     const types = values.type ?? [];
     for (const type of types) if (!isEventType(type)) throw new UsageError(`--type: ${unknownEventType(type)}`);
-    const from =
-      values.from === undefined || values.from === 'head' ? values.from : integerFlag('from', values.from, 1);
-    const lines = integerFlag('n', values.n, 1) ?? 10;
-    // Hint: from the head up to the head is nothing; said, rather than printing the last 10 as if --from were absent.
-    if (from === 'head' && values.follow !== true)
-      throw new UsageError('--from head: prints nothing without --follow; use -n N for the latest events');
+    const { from, lines } = rangeOf(values);
     const server = serverOf(values, io.env);
     const filters = {
       session: values.session,
@@ -130,8 +141,13 @@ export const tailCommand: Command = {
     await checkServer(server.url, server.apiKey);
     if (values.follow !== true) {
       const query = queryOf(filters);
-      const records = typeof from === 'number' ? eventsFrom(server, query, from) : latestEvents(server, query, lines);
-      for await (const record of records) print(record);
+      if (typeof from !== 'number') {
+        for await (const record of latestEvents(server, query, lines)) print(record);
+        return EXIT.ok;
+      }
+      const onDeleted = (notice: string) => io.stderr.write(`${notice}\n`);
+      for await (const page of forwardPages({ ...server, query, from, onDeleted }))
+        for (const record of page) print(record);
       return EXIT.ok;
     }
     const sub = subscribe({

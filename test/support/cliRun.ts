@@ -1,4 +1,6 @@
+import { spawn } from 'node:child_process';
 import { PassThrough, Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import { runCli } from '../../src/cli/runCli.js';
 
 /** What a CLI run printed and its exit code. */
@@ -26,4 +28,30 @@ export async function cli(
   stderr.on('data', (chunk: Buffer) => err.push(chunk));
   const code = await runCli(args, { stdout, stderr, stdin: Readable.from([input]), env: { ...env } });
   return { code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
+}
+
+/** The built binary (dist/src/cli/main.js), as the shell runs it. */
+export const CLI_BINARY = fileURLToPath(new URL('../../dist/src/cli/main.js', import.meta.url));
+
+/**
+ * Run the built binary as a child to completion (killed after 30 s): its exit code, stderr, and stdout unless
+ * `stdoutFd` sends that to an open file (such as /dev/full). Hint: for what only the process shows: exit codes set
+ * by main.ts, errors on the process's own stdout, signals.
+ */
+export function cliBinary(args: readonly string[], stdoutFd?: number): Promise<CliRun> {
+  const proc = spawn(process.execPath, [CLI_BINARY, ...args], {
+    env: { PATH: process.env.PATH ?? '' },
+    stdio: ['ignore', stdoutFd ?? 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  proc.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  proc.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const timer = setTimeout(() => proc.kill('SIGKILL'), 30_000);
+  return new Promise((resolve) =>
+    proc.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    }),
+  );
 }

@@ -1,0 +1,148 @@
+import {
+  type PublishAck,
+  type PublishEvent,
+  type Publisher,
+  PublishRejectedError,
+  PublishTimeoutError,
+} from '../client/index.js';
+import { type CliIo, cliWording } from './command.js';
+import { ErrorLines } from './errorLines.js';
+import { progressBar } from './progressBar.js';
+
+/** How long an interrupted run waits for the acks of what it already handed to the SDK. */
+export const INTERRUPT_GRACE_MS = 5_000;
+
+/** Counts and offsets of a publish run. */
+export interface PublishSummary {
+  ok: number;
+  failed: number;
+  /** Failed as not acknowledged in time (the server may be gone: see publishCommand). */
+  timedOut: number;
+  first: number;
+  last: number;
+  /** Set when the run was interrupted: the last input line handed to the SDK (later lines were not sent). */
+  stoppedAfterLine: number | null;
+  /** Still unacknowledged when an interrupted run stopped waiting: each may or may not be stored. */
+  unconfirmed: number;
+}
+
+/** What stops a run early, and how long it then waits for acks. */
+export interface PublishStop {
+  readonly signal: AbortSignal;
+  readonly graceMs?: number;
+}
+
+/**
+ * Publish events (each with its input line) through one Publisher; every outcome is reported. When `stop` aborts
+ * (SIGINT), no more input is read, the acks of what was handed over are awaited for up to `graceMs` (and printed
+ * with --acks), and the rest is counted as unconfirmed, so the acks file and the summary match what the server holds.
+ */
+export async function publishEvents(
+  io: CliIo,
+  publisher: Publisher,
+  events: AsyncIterable<{ line: number; event: unknown }>,
+  printAcks: boolean,
+  stop?: PublishStop,
+): Promise<PublishSummary> {
+  const summary: PublishSummary = {
+    ok: 0,
+    failed: 0,
+    timedOut: 0,
+    first: Number.POSITIVE_INFINITY,
+    last: 0,
+    stoppedAfterLine: null,
+    unconfirmed: 0,
+  };
+  const bar = progressBar(io, 0, 'publish');
+  const errors = new ErrorLines(io);
+  let abandoned = false;
+  const onAck = (line: number, ack: PublishAck) => {
+    summary.ok++;
+    summary.first = Math.min(summary.first, ack.offset);
+    summary.last = Math.max(summary.last, ack.offset);
+    if (printAcks) io.stdout.write(`${JSON.stringify({ line, ...ack })}\n`);
+    bar.update(summary.ok + summary.failed);
+  };
+  const onError = (line: number, error: unknown) => {
+    if (abandoned) return void summary.unconfirmed++;
+    summary.failed++;
+    if (error instanceof PublishTimeoutError) summary.timedOut++;
+    errors.add(
+      line,
+      cliWording(error instanceof PublishRejectedError ? error.serverMessage : (error as Error).message),
+    );
+  };
+  // Hint: a set of the unsettled, not a list of all: memory stays bounded by the SDK's window on a huge file.
+  const pending = new Set<Promise<void>>();
+  const lastLine = await feed(publisher, events, stop?.signal, (line, published) => {
+    const settled: Promise<void> = published.then(
+      (ack) => onAck(line, ack),
+      (error: unknown) => onError(line, error),
+    );
+    pending.add(settled);
+    void settled.then(() => pending.delete(settled));
+  });
+  if (stop?.signal.aborted === true) {
+    summary.stoppedAfterLine = lastLine;
+    const drained = await settleWithin(publisher, stop.graceMs ?? INTERRUPT_GRACE_MS);
+    if (!drained) {
+      abandoned = true;
+      publisher.destroy();
+    }
+  }
+  await Promise.all(pending);
+  await publisher.close();
+  bar.stop();
+  errors.flush();
+  return summary;
+}
+
+/**
+ * Hand each event to the publisher, waiting for room in its window; stops when `signal` aborts (the input, read with
+ * the same signal, is destroyed then). Resolves with the line of the last event handed over.
+ */
+async function feed(
+  publisher: Publisher,
+  events: AsyncIterable<{ line: number; event: unknown }>,
+  signal: AbortSignal | undefined,
+  onPublished: (line: number, published: Promise<PublishAck>) => void,
+): Promise<number> {
+  const aborted = new Promise<void>((resolve) => signal?.addEventListener('abort', () => resolve(), { once: true }));
+  let lastLine = 0;
+  try {
+    for await (const { line, event } of events) {
+      // Hint: wait for room in the SDK's window before reading on, so a huge file never sits in memory.
+      await Promise.race([publisher.ready(), aborted]);
+      if (signal?.aborted === true) break;
+      // Hint: the server validates; a malformed line is reported by it with the field, like any other rejection.
+      onPublished(line, publisher.publish(event as PublishEvent));
+      lastLine = line;
+    }
+  } catch (error) {
+    // Hint: the interrupt destroys the input stream under the read; that is the stop asked for, not a failure.
+    if (signal?.aborted !== true) throw error;
+  }
+  return lastLine;
+}
+
+/** Whether everything handed to the publisher settled within `ms` (close() sends a partial batch at once). */
+async function settleWithin(publisher: Publisher, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([publisher.close().then(() => true as const), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** What an interrupted run adds to its summary line ('' when it ran to the end). */
+export function interruptedText(summary: PublishSummary): string {
+  if (summary.stoppedAfterLine === null) return '';
+  const unconfirmed =
+    summary.unconfirmed > 0 ? `; ${summary.unconfirmed} not acknowledged in time (each may or may not be stored)` : '';
+  const where = summary.stoppedAfterLine === 0 ? 'before the first line' : `after line ${summary.stoppedAfterLine}`;
+  return `; interrupted ${where}, later lines not sent${unconfirmed}`;
+}

@@ -1,0 +1,232 @@
+import { spawn } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough, Readable } from 'node:stream';
+import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocketServer } from 'ws';
+import { interruptedText, publishEvents } from '../src/cli/publishEvents.js';
+import { Publisher } from '../src/client/index.js';
+import { CLI_BINARY, cli, cliBinary } from './support/cliRun.js';
+import { startTestServer, type TestServer } from './support/testServer.js';
+
+/** Edges of `event-pipeline` found by a hostile user: deleted offsets, refused flag mixes, output and input errors. */
+
+const servers: TestServer[] = [];
+let dir: string | undefined;
+
+afterEach(async () => {
+  for (const server of servers.splice(0)) await server.close();
+  if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  dir = undefined;
+});
+
+async function server(name: string): Promise<TestServer> {
+  dir ??= mkdtempSync(join(tmpdir(), 'pipeline-cli-edges-'));
+  const started = await startTestServer({ LOG_LEVEL: 'warn', DATABASE_PATH: join(dir, `${name}.db`) }, {}, dir);
+  servers.push(started);
+  return started;
+}
+
+const ndjson = (count: number, source = 'edges'): string =>
+  Array.from(
+    { length: count },
+    (_, i) => `${JSON.stringify({ event_type: 'timer_tick', source, payload: { i } })}\n`,
+  ).join('');
+
+const offsetsOf = (stdout: string): number[] =>
+  stdout
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => (JSON.parse(line) as { offset: number }).offset);
+
+describe('event-pipeline on a log that retention has trimmed', () => {
+  it('tail --from and export --from name the deleted offsets on stderr and go on at the first stored one (exit 0)', async () => {
+    const s = await server('trimmed');
+    expect((await cli(['publish', '--url', s.base], ndjson(30))).code).toBe(0);
+    expect(await (await fetch(`${s.base}/events`, { method: 'DELETE' })).json()).toEqual({ deleted: 30 });
+    expect((await cli(['publish', '--url', s.base], ndjson(10))).code).toBe(0);
+
+    const tail = await cli(['tail', '--url', s.base, '--from', '5', '--json']);
+    expect([tail.code, tail.stderr]).toEqual([0, 'offsets 5–30 were deleted by retention; output starts at 31\n']);
+    expect(offsetsOf(tail.stdout)).toEqual(Array.from({ length: 10 }, (_, i) => 31 + i));
+    const gone = await cli(['export', '--url', s.base, '--from', '5', '--to', '20']);
+    expect([gone.code, gone.stdout, gone.stderr]).toEqual([
+      0,
+      '',
+      'offsets 5–20 were deleted by retention; none of the range asked for remains\n',
+    ]);
+    const part = await cli(['export', '--url', s.base, '--from', '30', '--to', '32']);
+    expect([part.code, offsetsOf(part.stdout), part.stderr]).toEqual([
+      0,
+      [31, 32],
+      'offset 30 was deleted by retention; output starts at 31\n',
+    ]);
+    // Without --from, export writes the log as stored: nothing was asked of the deleted part.
+    const whole = await cli(['export', '--url', s.base]);
+    expect([whole.code, offsetsOf(whole.stdout).length, whole.stderr]).toEqual([0, 10, '']);
+    const stored = await cli(['tail', '--url', s.base, '--from', '31', '--json']);
+    expect([offsetsOf(stored.stdout).length, stored.stderr]).toEqual([10, '']);
+  });
+});
+
+describe('tail -n', () => {
+  it('is refused with --from or --follow (it counts the latest events), and in any form but decimal digits', async () => {
+    const s = await server('counts');
+    expect((await cli(['publish', '--url', s.base], ndjson(5))).code).toBe(0);
+    const mixed = await cli(['tail', '--url', s.base, '--from', '3', '-n', '1']);
+    expect([mixed.code, mixed.stdout]).toEqual([2, '']);
+    expect(mixed.stderr).toMatch(/^tail: -n: not with --from: /);
+    const following = await cli(['tail', '--url', s.base, '--follow', '-n', '1']);
+    expect([following.code, following.stdout]).toEqual([2, '']);
+    expect(following.stderr).toMatch(/^tail: -n: not with --follow/);
+    const exponent = await cli(['tail', '--url', s.base, '-n', '1e3']);
+    expect([exponent.code, exponent.stdout]).toEqual([2, '']);
+    expect(exponent.stderr).toMatch(/^tail: -n: expected an integer ≥ 1 in decimal digits, got "1e3"\n/);
+    const two = await cli(['tail', '--url', s.base, '-n', '2', '--json']);
+    expect([two.code, offsetsOf(two.stdout)]).toEqual([0, [4, 5]]);
+  });
+});
+
+describe('output that cannot be written', () => {
+  it('export, tail and --help > /dev/full say so in one line and exit 1, with no stack trace', async () => {
+    const s = await server('full');
+    expect((await cli(['publish', '--url', s.base], ndjson(3_000))).code).toBe(0);
+    const full = openSync('/dev/full', 'w');
+    try {
+      const runs = await Promise.all([
+        cliBinary(['export', '--url', s.base], full),
+        cliBinary(['tail', '--url', s.base, '--from', '1'], full),
+        cliBinary(['tail', '--url', s.base, '-n', '5', '--json'], full),
+        cliBinary(['--help'], full),
+      ]);
+      expect(runs.map((run) => [run.code, run.stderr])).toEqual([
+        [1, 'event-pipeline export: cannot write output: ENOSPC (no space left on device)\n'],
+        [1, 'event-pipeline tail: cannot write output: ENOSPC (no space left on device)\n'],
+        [1, 'event-pipeline tail: cannot write output: ENOSPC (no space left on device)\n'],
+        [1, 'event-pipeline: cannot write output: ENOSPC (no space left on device)\n'],
+      ]);
+    } finally {
+      closeSync(full);
+    }
+  });
+});
+
+describe('a malformed --url', () => {
+  it('is a usage error naming --url (exit 2) for every command, even one the URL parser would forgive', async () => {
+    const s = await server('urls');
+    for (const command of ['publish', 'tail', 'export', 'stats']) {
+      const run = await cli([command, '--url', `${s.base} `], ndjson(1));
+      expect(run.code, command).toBe(2);
+      expect(run.stderr, command).toMatch(
+        new RegExp(
+          `^${command}: --url: expected an http\\(s\\) URL .* \\(it holds a space or a control character\\)\\n`,
+        ),
+      );
+    }
+    expect((await cli(['stats', '--url', `${s.base}?x=1`])).code).toBe(2);
+    expect(await (await fetch(`${s.base}/stats`)).json()).toMatchObject({ total_events: 0 });
+  });
+});
+
+describe('SIGINT during publish', () => {
+  it('stops reading, waits for the acks of what was sent, prints them and the summary, and exits 130', async () => {
+    const s = await server('interrupted');
+    const proc = spawn(process.execPath, [CLI_BINARY, 'publish', '--url', s.base, '--acks'], {
+      env: { PATH: process.env.PATH ?? '' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    proc.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    proc.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    proc.stdin.on('error', () => undefined);
+    const exited = new Promise<number | null>((resolve) => proc.once('close', (code) => resolve(code)));
+    // Hint: stdin stays open, as a producer piping in would leave it; the command must stop reading it by itself.
+    proc.stdin.write(ndjson(20_000));
+    const deadline = Date.now() + 20_000;
+    while (!stdout.includes('\n') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+    proc.kill('SIGINT');
+    const timer = setTimeout(() => proc.kill('SIGKILL'), 20_000);
+    const code = await exited;
+    clearTimeout(timer);
+    expect([code, stderr]).toEqual([
+      130,
+      expect.stringMatching(
+        /^published \d+ event\(s\), offsets 1–\d+; interrupted after line \d+, later lines not sent\n$/,
+      ),
+    ]);
+    const [, published, last, line] = /^published (\d+) event\(s\), offsets 1–(\d+); interrupted after line (\d+)/.exec(
+      stderr,
+    ) ?? ['', '0', '-1', '-2'];
+    const acks = stdout.split('\n').filter((l) => l !== '');
+    const stored = (await (await fetch(`${s.base}/stats`)).json()) as { total_events: number };
+    expect([acks.length, Number(last), Number(line), stored.total_events]).toEqual([
+      Number(published),
+      Number(published),
+      Number(published),
+      Number(published),
+    ]);
+  });
+});
+
+describe('publishEvents interrupted against a server that never acknowledges', () => {
+  it('stops reading at once, waits graceMs, and counts what was handed over as unconfirmed, not failed', async () => {
+    const silent = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await new Promise((resolve) => silent.once('listening', resolve));
+    const { port } = silent.address() as AddressInfo;
+    const publisher = new Publisher({ url: `http://127.0.0.1:${port}`, deliveryTimeoutMs: 60_000 });
+    const controller = new AbortController();
+    let read = 0;
+    const events = (async function* () {
+      for (let line = 1; ; line++) {
+        read = line;
+        if (line === 4) controller.abort();
+        yield { line, event: { event_type: 'timer_tick', source: 'edges', payload: {} } };
+      }
+    })();
+    const stderr = new PassThrough();
+    const io = { stdout: new PassThrough(), stderr, stdin: Readable.from([]), env: {} };
+    const started = Date.now();
+    try {
+      const summary = await publishEvents(io, publisher, events, true, { signal: controller.signal, graceMs: 300 });
+      expect(summary).toMatchObject({ ok: 0, failed: 0, stoppedAfterLine: 3, unconfirmed: 3 });
+      expect(read).toBe(4);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+      expect(interruptedText(summary)).toBe(
+        '; interrupted after line 3, later lines not sent; 3 not acknowledged in time (each may or may not be stored)',
+      );
+      expect(stderr.read()).toBeNull();
+    } finally {
+      for (const client of silent.clients) client.terminate();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+  });
+});
+
+describe('publish and import error reports', () => {
+  it('group lines that are not JSON into one stderr line, showing the first message', async () => {
+    const s = await server('reports');
+    const bad = Array.from({ length: 5_000 }, (_, i) => `not json ${i}\n`).join('');
+    const run = await cli(['publish', '--url', s.base], `${ndjson(2)}${bad}${ndjson(1)}`);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toBe(
+      'lines 3–5002 (5,000 lines): invalid JSON (the first: Unexpected token \'o\', "not json 0" is not valid JSON)\n' +
+        'published 3 event(s), offsets 1–3; 5000 failed\n',
+    );
+  });
+
+  it('import names a line holding an array as publish does, not as missing fields', async () => {
+    const s = await server('arrays');
+    const array = JSON.stringify([
+      { event_type: 'timer_tick', source: 'edges' },
+      { event_type: 'timer_tick', source: 'edges' },
+    ]);
+    const published = await cli(['publish', '--url', s.base], `${array}\n`);
+    const imported = await cli(['import', '--url', s.base], `${array}\n`);
+    expect(published.stderr).toMatch(/^line 1: event must be an object, got an array\n/);
+    expect(imported.stderr).toMatch(/^line 1: event must be an object, got an array\n/);
+    expect([published.code, imported.code]).toEqual([1, 1]);
+  });
+});
