@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { Publisher, type PublisherOptions } from '../src/client/index.js';
+import { FakeSocket, ManualScheduler } from './support/scriptedClient.js';
+
+/** A Publisher whose sockets are FakeSockets (none made yet) and whose time moves only with `scheduler`. */
+function scripted(options: Partial<PublisherOptions>): { scheduler: ManualScheduler; publisher: Publisher } {
+  FakeSocket.all = [];
+  const scheduler = new ManualScheduler();
+  const publisher = new Publisher({ url: 'http://test', WebSocket: FakeSocket, scheduler, lingerMs: 0, ...options });
+  return { scheduler, publisher };
+}
+
+type Sent = { ref: number; events: Array<{ id: string; source: string }> };
+const sentOn = (socket: FakeSocket): Sent[] => socket.sent.map((text) => JSON.parse(text) as Sent);
+
+/** Answer message `m` on `socket` with a clean ack at `offset`. */
+function ack(socket: FakeSocket, m: Sent, offset: number): void {
+  const ids = m.events.map((e) => e.id);
+  socket.reply({
+    status: 'ok',
+    count: ids.length,
+    event_ids: ids,
+    first_offset: offset,
+    last_offset: offset + ids.length - 1,
+    ref: m.ref,
+  });
+}
+
+/** What a promise has come to so far: 'pending', 'resolved' or the error it was rejected with. */
+function outcomeOf(promise: Promise<unknown>): () => unknown {
+  let outcome: unknown = 'pending';
+  promise.then(
+    () => (outcome = 'resolved'),
+    (error: unknown) => (outcome = error),
+  );
+  return () => outcome;
+}
+
+describe('Publisher after a close for too many invalid messages', () => {
+  it('resends the valid event awaiting its answer with its id, rather than failing it with the notice', async () => {
+    const { scheduler, publisher } = scripted({
+      maxInFlightMessages: 1,
+      maxBatchEvents: 1,
+      random: () => 0,
+      backoff: { initialMs: 100, maxMs: 100 },
+    });
+    const bad = outcomeOf(publisher.publish({ event_type: 'timer_tick', source: 'bad src' }));
+    const good = publisher.publish({ event_type: 'timer_tick', source: 'good' });
+    await scheduler.advance(0);
+    const first = FakeSocket.all[0]!;
+    first.open();
+    await scheduler.advance(0);
+    // The invalid event gets its own answer; the valid one goes out next, and the budget's notice (no ref) comes.
+    const [invalid] = sentOn(first);
+    first.reply({ status: 'error', message: '[0].source: must match ^[a-z_]+$', ref: invalid!.ref });
+    await scheduler.advance(0);
+    const valid = sentOn(first)[1]!;
+    expect(valid.events[0]!.source).toBe('good');
+    first.reply({ status: 'error', message: 'too many invalid messages: at most 1000 per 10 s' });
+    first.drop(1008, 'too many invalid messages: at most 1000 per 10 s; acked through offset 4; committed through 4');
+    await scheduler.advance(0);
+    expect(bad()).toMatchObject({ name: 'PublishRejectedError', field: 'source' });
+    await scheduler.advance(50);
+    const second = FakeSocket.all[1]!;
+    second.open();
+    await scheduler.advance(0);
+    const resent = sentOn(second);
+    expect(resent.map((m) => m.events.map((e) => e.id))).toEqual([[valid.events[0]!.id]]);
+    ack(second, resent[0]!, 5);
+    await expect(good).resolves.toEqual({ id: valid.events[0]!.id, offset: 5 });
+    publisher.destroy();
+  });
+});
