@@ -71,3 +71,55 @@ describe('Publisher after a close for too many invalid messages', () => {
     publisher.destroy();
   });
 });
+
+describe('Publisher after an outage, with deliveryTimeoutMs shorter than the backoff cap', () => {
+  it('fails the units resent past their deadline with their ids, without condemning the fresh socket that carries them', async () => {
+    const { scheduler, publisher } = scripted({
+      deliveryTimeoutMs: 1_000,
+      random: () => 0,
+      backoff: { initialMs: 100, maxMs: 100 },
+    });
+    const early = outcomeOf(publisher.publish({ event_type: 'timer_tick', source: 'early' }));
+    await scheduler.advance(0);
+    FakeSocket.all[0]!.open();
+    await scheduler.advance(400);
+    const earlyId = sentOn(FakeSocket.all[0]!)[0]!.events[0]!.id;
+    FakeSocket.all[0]!.drop(1006);
+    // The server is back just before the early publish's deadline: the fresh socket opens and carries it again.
+    await scheduler.advance(540);
+    const fresh = FakeSocket.all[1]!;
+    fresh.open();
+    await scheduler.advance(55);
+    const late = publisher.publish({ event_type: 'timer_tick', source: 'late' });
+    await scheduler.advance(5);
+    expect(fresh.readyState).toBe(1);
+    expect(early()).toMatchObject({ name: 'PublishTimeoutError', ids: [earlyId] });
+    const [resent, next] = sentOn(fresh);
+    expect(resent!.events[0]!.id).toBe(earlyId);
+    // The early unit's answer, when it comes, changes nothing; the late one resolves on the same socket.
+    ack(fresh, resent!, 7);
+    ack(fresh, next!, 8);
+    await expect(late).resolves.toEqual({ id: next!.events[0]!.id, offset: 8 });
+    expect(FakeSocket.all).toHaveLength(2);
+    expect(publisher.inFlight).toBe(0);
+    await publisher.close();
+    expect(scheduler.pending).toBe(0);
+  });
+
+  it('drops a handshake unanswered for 10 s and opens a fresh socket, long before the default 120 s deadline', async () => {
+    const { scheduler, publisher } = scripted({ random: () => 0, backoff: { initialMs: 100, maxMs: 100 } });
+    const done = publisher.publish({ event_type: 'timer_tick', source: 't' });
+    await scheduler.advance(9_999);
+    expect(FakeSocket.all[0]!.readyState).toBe(0);
+    await scheduler.advance(1);
+    expect(FakeSocket.all[0]!.readyState).toBe(3);
+    await scheduler.advance(50);
+    const fresh = FakeSocket.all[1]!;
+    fresh.open();
+    await scheduler.advance(0);
+    const [message] = sentOn(fresh);
+    ack(fresh, message!, 1);
+    await expect(done).resolves.toEqual({ id: message!.events[0]!.id, offset: 1 });
+    publisher.destroy();
+  });
+});

@@ -24,6 +24,8 @@ export const allAcks = (acks: PublishAck[]): PublishAck[] => acks;
  */
 class PendingUnit<T> implements Unit {
   readonly solo = false;
+  /** Settled already. Hint: a unit failed at its deadline on the wire may still get its answer; that is ignored. */
+  private done = false;
 
   constructor(
     readonly events: readonly string[],
@@ -37,11 +39,15 @@ class PendingUnit<T> implements Unit {
   ) {}
 
   resolve(acks: PublishAck[]): void {
+    if (this.done) return;
+    this.done = true;
     this.context.settled(this.events.length);
     this.fulfil(this.pick(acks));
   }
 
   reject(error: Error): void {
+    if (this.done) return;
+    this.done = true;
     this.context.settled(this.events.length);
     this.fail(error);
   }

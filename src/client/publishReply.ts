@@ -47,13 +47,14 @@ export function rejectionFor(unit: Unit, reply: PublishReply): PublishRejectedEr
  */
 export function applyReply(queue: PublishQueue, message: Message, reply: PublishReply): boolean {
   if (reply.status === 'ok') {
-    if (!settleFromAck(message, reply as BatchAck)) queue.putBack(message.ref, splitToSolo(message.units));
+    if (!settleFromAck(message, reply as BatchAck))
+      queue.putBack(message.ref, splitToSolo(queue.unexpired(message.units)));
   } else if (reply.retryable === true) {
     queue.putBack(message.ref, message.units);
     return true;
   } else if (message.units.length > 1) {
     // Hint: one bad event refuses the whole message; resend each unit alone so only the bad one fails.
-    queue.putBack(message.ref, asSolo(message.units));
+    queue.putBack(message.ref, asSolo(queue.unexpired(message.units)));
   } else {
     const unit = message.units[0]!;
     unit.reject(rejectionFor(unit, reply));
