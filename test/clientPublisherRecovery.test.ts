@@ -123,3 +123,29 @@ describe('Publisher after an outage, with deliveryTimeoutMs shorter than the bac
     publisher.destroy();
   });
 });
+
+describe('Publisher and messages too large for any server', () => {
+  it('refuses at once an event or a batch over 64 MiB as a message, naming the size and the limit, and sends nothing', async () => {
+    const { scheduler, publisher } = scripted({});
+    const huge = { event_type: 'timer_tick' as const, source: 't', payload: { blob: 'x'.repeat(70 * 1024 * 1024) } };
+    await expect(publisher.publish(huge)).rejects.toThrow(
+      /^event is 73400\d{3} bytes as a message \(70\.0 MiB\); a server takes at most 67108864 bytes \(64\.0 MiB\) per message/,
+    );
+    const half = { event_type: 'timer_tick' as const, source: 't', payload: { blob: 'x'.repeat(33 * 1024 * 1024) } };
+    await expect(publisher.publishBatch([half, half])).rejects.toBeInstanceOf(RangeError);
+    await scheduler.advance(0);
+    expect(FakeSocket.all).toHaveLength(0);
+    expect(publisher.inFlight).toBe(0);
+    // Two such events published one by one each fit: they go in a message each, not merged into one too large.
+    const both = [publisher.publish(half), publisher.publish(half)];
+    await scheduler.advance(0);
+    const socket = FakeSocket.all[0]!;
+    socket.open();
+    await scheduler.advance(0);
+    const sent = sentOn(socket);
+    expect(sent.map((m) => m.events.length)).toEqual([1, 1]);
+    for (const [i, m] of sent.entries()) ack(socket, m, i + 1);
+    expect((await Promise.all(both)).map((a) => a.offset)).toEqual([1, 2]);
+    publisher.destroy();
+  });
+});

@@ -1,4 +1,5 @@
 import { nulledValueIn } from '../protocol/nulledValues.js';
+import { checkMessageSize } from './messageSize.js';
 import { type Unit, withId } from './publishBatcher.js';
 import type { PublishAck, PublishEvent } from './types.js';
 import { unsendableValueIn } from './unsendableValue.js';
@@ -53,7 +54,10 @@ class PendingUnit<T> implements Unit {
   }
 }
 
-/** Serialize `events` once, each with its producer id (its own or a new one), into a unit due by `deadline`. */
+/**
+ * Serialize `events` once, each with its producer id (its own or a new one), into a unit due by `deadline`; a
+ * TypeError for an event that cannot be sent, a RangeError for a unit too large for any message (checkMessageSize).
+ */
 export function createUnit<T>(
   events: readonly PublishEvent[],
   context: UnitContext,
@@ -78,6 +82,7 @@ export function createUnit<T>(
     texts[i] = text;
     bytes += text.length + 1;
   }
+  checkMessageSize(texts, bytes);
   return new PendingUnit(texts, ids, bytes, deadline, context, pick, fulfil, fail);
 }
 

@@ -4,6 +4,7 @@ import { allAcks, createUnit, firstAck, notABatch, type PickAcks, type UnitConte
 import { DeliveryWatchdog } from './deliveryWatchdog.js';
 import { ClientClosedError } from './errors.js';
 import { InFlightWindow } from './inFlightWindow.js';
+import { batchLimits } from './messageSize.js';
 import { type BatchLimits, messageText } from './publishBatcher.js';
 import { type PublisherOptions, type ResolvedPublisherOptions, withDefaults } from './publisherOptions.js';
 import { PublishQueue } from './publishQueue.js';
@@ -44,7 +45,7 @@ export class Publisher {
     this.opts = withDefaults(options);
     this.window = new InFlightWindow(this.opts.maxInFlightEvents);
     this.units = { newId: this.opts.newId, settled: (events) => this.settled(events) };
-    this.limits = { maxEvents: this.opts.maxBatchEvents, maxBytes: this.opts.maxBatchBytes };
+    this.limits = batchLimits(this.opts);
     this.liveness = new SocketLiveness(this.opts.scheduler, this.opts.deliveryTimeoutMs, this.queue);
     const deadAt = () => this.liveness.deadAt(this.socket);
     this.watchdog = new DeliveryWatchdog(this.opts, this.queue, (stale, why) => this.due(stale, why), deadAt);
@@ -184,8 +185,7 @@ export class Publisher {
     const Ctor = this.opts.WebSocket ?? (await detectWebSocket());
     const socket = openSocket(Ctor, this.opts, 'ws/publish');
     this.socket = socket;
-    this.liveness.connecting();
-    this.watchdog.armBy(this.liveness.deadAt(socket));
+    this.watchdog.armBy(this.liveness.connecting());
     let lastError = '';
     socket.onopen = () => {
       if (this.socket !== socket) return;

@@ -24,9 +24,10 @@ export class SocketLiveness {
     this.ms = Math.min(deliveryTimeoutMs, LIVENESS_MS);
   }
 
-  /** A socket begins to connect now. */
-  connecting(): void {
+  /** A socket begins to connect now; returns when it will be presumed dead if it does not open. */
+  connecting(): number {
     this.connectingSince = this.scheduler.now();
+    return this.connectingSince + this.ms;
   }
 
   /** A frame came from the socket now: it is alive. */
