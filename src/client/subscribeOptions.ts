@@ -75,6 +75,18 @@ export function subscribeRequest(filters: EventFilter | undefined, next: number 
   return JSON.stringify(request);
 }
 
+/**
+ * The TypeError for a second consumer of one subscription. Hint: two consumers took turns at random, and the one
+ * that waited first was never woken, not even by close(); with onEvent, a `for await` took the records from it.
+ */
+export function secondConsumer(onEvent: boolean): TypeError {
+  return new TypeError(
+    onEvent
+      ? 'subscribe: onEvent consumes this subscription already; pass onEvent or iterate with for await, not both'
+      : 'subscribe: this subscription is iterated already; one for await at a time (subscribe again for a second reader)',
+  );
+}
+
 const LOG_REPLACED_CHOICES: readonly unknown[] = ['error', 'from-start', 'from-head'] satisfies LogReplacedChoice[];
 
 /**
