@@ -166,6 +166,27 @@ describe('Publisher against a real server', () => {
     expect(sent.map((text) => (JSON.parse(text) as { events: unknown[] }).events.length)).toEqual([1, 3]);
   });
 
+  it('resends, not fails, the valid events awaiting their answer when the server closes it for too many invalid messages', async () => {
+    const t = await startTestServer();
+    try {
+      // Hint: one message at a time, so a valid event is on the wire when the 1,001st invalid one closes the socket.
+      const publisher = new Publisher({ url: t.base, maxInFlightMessages: 1, maxBatchEvents: 1 });
+      const valid: Array<Promise<PublishAck>> = [];
+      const invalid: Array<Promise<unknown>> = [];
+      for (let i = 0; i < 1_100; i++) {
+        invalid.push(publisher.publish({ ...event(i), source: 'bad src' }).catch((error: unknown) => error));
+        valid.push(publisher.publish(event(i)));
+      }
+      const acks = await Promise.all(valid);
+      for (const error of await Promise.all(invalid)) expect(error).toMatchObject({ name: 'PublishRejectedError' });
+      await publisher.close();
+      const log = await readLog(t.base);
+      expect(log.map((r) => r.id).sort()).toEqual(acks.map((a) => a.id).sort());
+    } finally {
+      await t.stop();
+    }
+  });
+
   it('fails fast with code 404 when nothing serves its URL, instead of retrying until the delivery timeout', async () => {
     const t = await startTestServer();
     try {

@@ -1,5 +1,5 @@
 import { type BackoffOptions, backoffDelay } from './backoff.js';
-import { SubscriptionRejectedError } from './errors.js';
+import { PublishRejectedError, SubscriptionRejectedError } from './errors.js';
 
 /** What a subscription does after its socket closed: give up with an error, or reconnect after a delay. */
 export type ClosePlan = { readonly fatal: Error } | { readonly delayMs: number };
@@ -25,6 +25,15 @@ export function upgradeClientError(code: number, reasonOrErrorText: string): num
   const match = code === 1006 ? /^Unexpected server response: (4\d\d)$/.exec(reasonOrErrorText) : null;
   const status = match === null ? null : Number(match[1]);
   return status === null || status === 408 || status === 429 ? null : status;
+}
+
+/**
+ * The error of every queued publish when the upgrade was refused with `status` (upgradeRefusal, upgradeClientError).
+ * Hint: a refused key, Origin or URL will not change by retrying; fail now rather than at the delivery timeout.
+ */
+export function connectionRefused(reason: string, status: number): PublishRejectedError {
+  const hint = status === 401 || status === 403 ? '' : ', and no connection has been made: check the url option';
+  return new PublishRejectedError(`connection refused: ${reason}${hint}`, status);
 }
 
 /** An error the server sent instead of its subscription ack; `retryable` when it asked to be tried again later. */

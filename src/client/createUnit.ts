@@ -1,4 +1,5 @@
 import { nulledValueIn } from '../protocol/nulledValues.js';
+import { checkMessageSize } from './messageSize.js';
 import { type Unit, withId } from './publishBatcher.js';
 import type { PublishAck, PublishEvent } from './types.js';
 import { unsendableValueIn } from './unsendableValue.js';
@@ -24,6 +25,8 @@ export const allAcks = (acks: PublishAck[]): PublishAck[] => acks;
  */
 class PendingUnit<T> implements Unit {
   readonly solo = false;
+  /** Settled already. Hint: a unit failed at its deadline on the wire may still get its answer; that is ignored. */
+  private done = false;
 
   constructor(
     readonly events: readonly string[],
@@ -37,17 +40,24 @@ class PendingUnit<T> implements Unit {
   ) {}
 
   resolve(acks: PublishAck[]): void {
+    if (this.done) return;
+    this.done = true;
     this.context.settled(this.events.length);
     this.fulfil(this.pick(acks));
   }
 
   reject(error: Error): void {
+    if (this.done) return;
+    this.done = true;
     this.context.settled(this.events.length);
     this.fail(error);
   }
 }
 
-/** Serialize `events` once, each with its producer id (its own or a new one), into a unit due by `deadline`. */
+/**
+ * Serialize `events` once, each with its producer id (its own or a new one), into a unit due by `deadline`; a
+ * TypeError for an event that cannot be sent, a RangeError for a unit too large for any message (checkMessageSize).
+ */
 export function createUnit<T>(
   events: readonly PublishEvent[],
   context: UnitContext,
@@ -72,6 +82,7 @@ export function createUnit<T>(
     texts[i] = text;
     bytes += text.length + 1;
   }
+  checkMessageSize(texts, bytes);
   return new PendingUnit(texts, ids, bytes, deadline, context, pick, fulfil, fail);
 }
 

@@ -16,13 +16,14 @@ export class DeliveryWatchdog {
   private trouble: string | null = null;
 
   /**
-   * `onDue(stale, reason)` runs when a deadline has passed: `stale` says a message on the wire holds a unit past its
-   * deadline (the connection is presumed dead); `reason` is for the PublishTimeoutError.
+   * `onDue(stale, reason)` runs when a deadline has passed or the connection is presumed dead (`stale`: `deadAt()`,
+   * when that will be, has come); `reason` is for the PublishTimeoutError.
    */
   constructor(
     options: { readonly scheduler: Scheduler; readonly deliveryTimeoutMs: number },
     private readonly queue: PublishQueue,
     private readonly onDue: (stale: boolean, reason: string) => void,
+    private readonly deadAt: () => number = () => Number.POSITIVE_INFINITY,
   ) {
     this.scheduler = options.scheduler;
     this.timeoutMs = options.deliveryTimeoutMs;
@@ -45,10 +46,10 @@ export class DeliveryWatchdog {
     this.at = Number.POSITIVE_INFINITY;
   }
 
-  /** Fail the queued units past their deadline, naming `reason` (what went wrong last, remembered for later ones). */
+  /** Fail the units past their deadline, naming `reason` (what went wrong last, remembered for later ones). */
   expire(reason: string): void {
     this.trouble = reason;
-    this.queue.expire(this.scheduler.now(), () => this.timeoutError(reason));
+    this.queue.expire(this.scheduler.now(), (unit) => this.timeoutError(reason, unit.ids));
   }
 
   /** An ack came: earlier trouble no longer explains a later timeout. */
@@ -56,18 +57,19 @@ export class DeliveryWatchdog {
     this.trouble = null;
   }
 
-  /** The error of a publish not acknowledged by its deadline. */
-  timeoutError(reason: string): PublishTimeoutError {
-    return new PublishTimeoutError(`not acknowledged within ${this.timeoutMs} ms (last: ${reason})`);
+  /** The error of a publish not acknowledged by its deadline, with its events' producer ids (none: never sent). */
+  timeoutError(reason: string, ids: readonly string[] = []): PublishTimeoutError {
+    return new PublishTimeoutError(`not acknowledged within ${this.timeoutMs} ms (last: ${reason})`, ids);
   }
 
   private fire(): void {
     this.timer = null;
     this.at = Number.POSITIVE_INFINITY;
     const now = this.scheduler.now();
+    const stale = this.deadAt() <= now;
     // Hint: the unit it was armed for may have settled since; then this firing only re-arms (an O(n) scan).
-    if (this.queue.earliestDeadline() <= now)
-      this.onDue(this.queue.inflightPast(now), this.trouble ?? `no acknowledgement within ${this.timeoutMs} ms`);
-    this.armBy(this.queue.earliestDeadline());
+    if (stale || this.queue.earliestDeadline() <= now)
+      this.onDue(stale, this.trouble ?? `no acknowledgement within ${this.timeoutMs} ms`);
+    this.armBy(Math.min(this.queue.earliestDeadline(), this.deadAt()));
   }
 }

@@ -26,9 +26,19 @@ export class PublishRejectedError extends PipelineClientError {
   }
 }
 
-/** A publish could not be delivered within `deliveryTimeoutMs` (the server stayed away or kept saying retry). */
+/**
+ * A publish was not acknowledged within `deliveryTimeoutMs` (the server stayed away or kept saying retry). It may
+ * still have been stored: publish the events again with `ids` to make sure, and a copy stored already is a duplicate.
+ */
 export class PublishTimeoutError extends PipelineClientError {
   override readonly name = 'PublishTimeoutError';
+  constructor(
+    message: string,
+    /** Each event's producer id (its own, or the one the SDK gave it), in order; empty when none was ever sent. */
+    readonly ids: readonly string[] = [],
+  ) {
+    super(message);
+  }
 }
 
 /** The client was closed before the operation could finish. */

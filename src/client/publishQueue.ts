@@ -9,6 +9,10 @@ export class PublishQueue {
   private nextRef = 1;
   /** The ref of the message a unit was last sent in, for units put back to be sent again. */
   private readonly sentIn = new WeakMap<Unit, number>();
+  /** When each message on the wire was sent. */
+  private readonly sentAt = new WeakMap<Message, number>();
+  /** Units on the wire that failed at their deadline: their answer, if it comes, changes nothing, and none is resent. */
+  private readonly expired = new WeakSet<Unit>();
 
   /** Events in the units not sent yet. */
   queuedEvents(): number {
@@ -24,8 +28,8 @@ export class PublishQueue {
     return units[0]!.solo || units.length >= maxEvents || this.queuedEvents() >= maxEvents;
   }
 
-  /** Take the next message off the front of the queue and count it in flight. */
-  takeMessage(limits: BatchLimits): Message {
+  /** Take the next message off the front of the queue and count it in flight, sent at `now`. */
+  takeMessage(limits: BatchLimits, now: number): Message {
     const units = takeMessage(this.units, limits);
     const message: Message = {
       ref: this.nextRef++,
@@ -33,7 +37,19 @@ export class PublishQueue {
       eventCount: units.reduce((n, u) => n + u.events.length, 0),
     };
     this.inflight.push(message);
+    this.sentAt.set(message, now);
     return message;
+  }
+
+  /** When the oldest message awaiting its answer was sent (Infinity: none awaits one). */
+  oldestSentAt(): number {
+    const oldest = this.inflight[0];
+    return oldest === undefined ? Number.POSITIVE_INFINITY : (this.sentAt.get(oldest) ?? Number.POSITIVE_INFINITY);
+  }
+
+  /** The units that have not failed at their deadline while on the wire. */
+  unexpired(units: readonly Unit[]): readonly Unit[] {
+    return units.filter((unit) => !this.expired.has(unit));
   }
 
   /** Remove the in-flight message a reply answers: the one with its `ref`, or the oldest when it has none. */
@@ -58,8 +74,9 @@ export class PublishQueue {
   putBack(ref: number, units: readonly Unit[]): void {
     let at = 0;
     while (at < this.units.length && (this.sentIn.get(this.units[at]!) ?? Number.POSITIVE_INFINITY) < ref) at++;
-    for (const unit of units) this.sentIn.set(unit, ref);
-    this.units.splice(at, 0, ...units);
+    const live = this.unexpired(units);
+    for (const unit of live) this.sentIn.set(unit, ref);
+    this.units.splice(at, 0, ...live);
   }
 
   /** Remove every unit, in flight or queued, and reject it with `error`. */
@@ -70,25 +87,31 @@ export class PublishQueue {
     for (const unit of all) unit.reject(error);
   }
 
-  /** Reject the queued units past their deadline, each with a fresh `error()`. */
-  expire(now: number, error: () => Error): void {
+  /**
+   * Reject the units past their deadline, queued or on the wire, each with its own `error(unit)`. Hint: one on the
+   * wire stays in its message (the answer's offsets count it) but is done: a unit past its deadline is no verdict on
+   * the socket (a fresh one carries the units resent after an outage, some of them due at once).
+   */
+  expire(now: number, error: (unit: Unit) => Error): void {
     this.units = this.units.filter((unit) => {
       if (unit.deadline > now) return true;
-      unit.reject(error());
+      unit.reject(error(unit));
       return false;
     });
+    for (const message of this.inflight)
+      for (const unit of message.units) {
+        if (unit.deadline > now || this.expired.has(unit)) continue;
+        this.expired.add(unit);
+        unit.reject(error(unit));
+      }
   }
 
-  /** The earliest deadline of any unit, queued or in flight (Infinity when there is none). */
+  /** The earliest deadline of any unit not yet failed, queued or in flight (Infinity when there is none). */
   earliestDeadline(): number {
     let earliest = Number.POSITIVE_INFINITY;
-    for (const message of this.inflight) for (const unit of message.units) earliest = Math.min(earliest, unit.deadline);
+    for (const message of this.inflight)
+      for (const unit of message.units) if (!this.expired.has(unit)) earliest = Math.min(earliest, unit.deadline);
     for (const unit of this.units) earliest = Math.min(earliest, unit.deadline);
     return earliest;
-  }
-
-  /** Whether a message on the wire holds a unit past its deadline at `now`. */
-  inflightPast(now: number): boolean {
-    return this.inflight.some((message) => message.units.some((unit) => unit.deadline <= now));
   }
 }

@@ -1,3 +1,4 @@
+import { TOO_MANY_INVALID_MESSAGES } from '../protocol/wsPublishLimits.js';
 import { PublishRejectedError } from './errors.js';
 import {
   asSolo,
@@ -13,13 +14,24 @@ import type { PublishQueue } from './publishQueue.js';
 /** A `/ws/publish` reply: an ack or an error, whichever fields the server sent. */
 export type PublishReply = ServerReply & Partial<BatchAck>;
 
-/** Parse a reply frame; undefined when it is not JSON (such frames are ignored). */
+/** Parse a reply frame; undefined when it answers no message (such frames are ignored): not JSON, or connectionNotice. */
 export function parseReply(text: string): PublishReply | undefined {
+  let reply: PublishReply;
   try {
-    return JSON.parse(text) as PublishReply;
+    reply = JSON.parse(text) as PublishReply;
   } catch {
     return undefined;
   }
+  return connectionNotice(reply) ? undefined : reply;
+}
+
+/**
+ * Whether a reply is the server's notice about the connection (too many invalid messages; its close follows), not
+ * the answer to a message. Hint: it has no `ref`, so it was taken as the answer to the oldest message awaiting one,
+ * and failed a valid event for good; the close puts that event back to be resent with its id instead.
+ */
+export function connectionNotice(reply: PublishReply): boolean {
+  return reply.ref === undefined && reply.status === 'error' && !!reply.message?.startsWith(TOO_MANY_INVALID_MESSAGES);
 }
 
 /** The error for a unit the server refused on its own (not retryable). */
@@ -35,13 +47,14 @@ export function rejectionFor(unit: Unit, reply: PublishReply): PublishRejectedEr
  */
 export function applyReply(queue: PublishQueue, message: Message, reply: PublishReply): boolean {
   if (reply.status === 'ok') {
-    if (!settleFromAck(message, reply as BatchAck)) queue.putBack(message.ref, splitToSolo(message.units));
+    if (!settleFromAck(message, reply as BatchAck))
+      queue.putBack(message.ref, splitToSolo(queue.unexpired(message.units)));
   } else if (reply.retryable === true) {
     queue.putBack(message.ref, message.units);
     return true;
   } else if (message.units.length > 1) {
     // Hint: one bad event refuses the whole message; resend each unit alone so only the bad one fails.
-    queue.putBack(message.ref, asSolo(message.units));
+    queue.putBack(message.ref, asSolo(queue.unexpired(message.units)));
   } else {
     const unit = message.units[0]!;
     unit.reject(rejectionFor(unit, reply));

@@ -1,14 +1,16 @@
 import { backoffDelay } from './backoff.js';
-import { upgradeClientError, upgradeRefusal } from './closePlan.js';
+import { connectionRefused, upgradeClientError, upgradeRefusal } from './closePlan.js';
 import { allAcks, createUnit, firstAck, notABatch, type PickAcks, type UnitContext } from './createUnit.js';
 import { DeliveryWatchdog } from './deliveryWatchdog.js';
-import { ClientClosedError, PublishRejectedError } from './errors.js';
+import { ClientClosedError } from './errors.js';
 import { InFlightWindow } from './inFlightWindow.js';
+import { batchLimits } from './messageSize.js';
 import { type BatchLimits, messageText } from './publishBatcher.js';
 import { type PublisherOptions, type ResolvedPublisherOptions, withDefaults } from './publisherOptions.js';
 import { PublishQueue } from './publishQueue.js';
 import { applyReply, parseReply } from './publishReply.js';
 import { OneShotTimer } from './scheduler.js';
+import { SocketLiveness } from './socketLiveness.js';
 import type { PublishAck, PublishEvent } from './types.js';
 import type { WebSocketLike } from './webSocket.js';
 import { detectWebSocket, errorText, messageText as frameText, OPEN, openSocket } from './webSocket.js';
@@ -36,14 +38,17 @@ export class Publisher {
   /** 'closing' while close() drains: what was asked before it is sent, what is asked after it is refused. */
   private closed: boolean | 'closing' = false;
   private readonly watchdog: DeliveryWatchdog;
+  private readonly liveness: SocketLiveness;
 
   /** Throws a TypeError naming `url` when it is not an http(s) or ws(s) URL, a RangeError naming a bad number. */
   constructor(options: PublisherOptions) {
     this.opts = withDefaults(options);
     this.window = new InFlightWindow(this.opts.maxInFlightEvents);
     this.units = { newId: this.opts.newId, settled: (events) => this.settled(events) };
-    this.limits = { maxEvents: this.opts.maxBatchEvents, maxBytes: this.opts.maxBatchBytes };
-    this.watchdog = new DeliveryWatchdog(this.opts, this.queue, (stale, why) => this.due(stale, why));
+    this.limits = batchLimits(this.opts);
+    this.liveness = new SocketLiveness(this.opts.scheduler, this.opts.deliveryTimeoutMs, this.queue);
+    const deadAt = () => this.liveness.deadAt(this.socket);
+    this.watchdog = new DeliveryWatchdog(this.opts, this.queue, (stale, why) => this.due(stale, why), deadAt);
     this.timer = new OneShotTimer(this.opts.scheduler);
   }
 
@@ -156,8 +161,9 @@ export class Publisher {
         if (!this.timer.pending) this.startTimer(this.opts.lingerMs, true);
         return;
       }
-      const message = this.queue.takeMessage(this.limits);
+      const message = this.queue.takeMessage(this.limits, this.opts.scheduler.now());
       this.socket.send(messageText(message.ref, message.units));
+      this.watchdog.armBy(this.liveness.deadAt(this.socket));
     }
     this.lingering = false;
   }
@@ -179,6 +185,7 @@ export class Publisher {
     const Ctor = this.opts.WebSocket ?? (await detectWebSocket());
     const socket = openSocket(Ctor, this.opts, 'ws/publish');
     this.socket = socket;
+    this.watchdog.armBy(this.liveness.connecting());
     let lastError = '';
     socket.onopen = () => {
       if (this.socket !== socket) return;
@@ -202,32 +209,28 @@ export class Publisher {
     this.connecting = false;
     this.queue.requeueInflight();
     if (this.closed && this.flushing === 0) return;
-    if (refused !== null) {
-      // Hint: a refused key, origin or URL will not change by retrying; fail now rather than at the delivery timeout.
-      const hint = refused === 401 || refused === 403 ? '' : ', and no connection has been made: check the url option';
-      return void this.queue.rejectAll(new PublishRejectedError(`connection refused: ${reason}${hint}`, refused));
-    }
+    if (refused !== null) return void this.queue.rejectAll(connectionRefused(reason, refused));
     this.watchdog.expire(reason);
     if (this.queue.units.length > 0)
       this.startTimer(backoffDelay(this.attempt++, this.opts.backoff, this.opts.random), false);
   }
 
   /**
-   * A deadline passed. A unit past it on the wire, or a socket still not open (`ws` has no handshake timeout): the
-   * connection is presumed dead, so drop it and reconnect (ids make resends safe). Else fail the queued late units.
+   * A deadline passed, or the socket is presumed dead (SocketLiveness): then drop it and reconnect (ids make resends
+   * safe). Either way, fail the units past their deadline.
    */
   private due(stale: boolean, reason: string): void {
     const socket = this.socket;
-    if (socket === null || (!stale && socket.readyState === OPEN)) this.watchdog.expire(reason);
-    else {
-      // Hint: detached first, so its own close event (whenever it comes) is ignored.
-      this.socket = null;
-      socket.close(1000, reason);
-      this.lost(reason);
-    }
+    if (socket === null || !stale) return void this.watchdog.expire(reason);
+    const why = this.liveness.reason(socket);
+    // Hint: detached first, so its own close event (whenever it comes) is ignored.
+    this.socket = null;
+    socket.close(1000, why);
+    this.lost(why);
   }
 
   private onReply(text: string): void {
+    this.liveness.heard();
     const reply = parseReply(text);
     const message = reply === undefined ? undefined : this.queue.answered(reply.ref);
     if (reply === undefined || message === undefined) return;

@@ -1,6 +1,6 @@
 import { risingIds } from '../protocol/risingIds.js';
 import type { BackoffOptions } from './backoff.js';
-import { checkNumbers } from './optionChecks.js';
+import { BACKOFF_KINDS, checkKinds, checkNumbers, type KindRule, SCHEDULER_METHODS } from './optionChecks.js';
 import { realScheduler, type Scheduler } from './scheduler.js';
 import { type ApiKeyIn, checkSocketTarget, type WebSocketConstructor } from './webSocket.js';
 
@@ -59,19 +59,39 @@ export function withDefaults(options: PublisherOptions): ResolvedPublisherOption
   };
 }
 
+/** Every option of a Publisher, with what its value must be (see checkKinds). */
+const PUBLISHER_KINDS = {
+  url: 'string',
+  apiKey: 'string',
+  apiKeyIn: 'checked',
+  WebSocket: 'function',
+  maxBatchEvents: 'number',
+  maxBatchBytes: 'number',
+  lingerMs: 'number',
+  maxInFlightEvents: 'number',
+  maxInFlightMessages: 'number',
+  deliveryTimeoutMs: 'number',
+  backoff: 'object',
+  scheduler: SCHEDULER_METHODS,
+  random: 'function',
+  newId: 'function',
+} as const satisfies Record<keyof PublisherOptions, KindRule>;
+
 /**
- * Throw a TypeError naming `url` unless it is http(s) or ws(s), or a RangeError naming the first numeric option that
- * cannot work (a zero window would wait forever).
+ * Throw a TypeError naming an unknown option, an option of the wrong type or a `url` that is not http(s) or ws(s),
+ * or a RangeError naming the first numeric option that cannot work (a zero window would wait forever).
  */
 function checkPublisherOptions(options: PublisherOptions): void {
+  checkKinds(options, PUBLISHER_KINDS, 'Publisher');
+  if (options.backoff !== undefined) checkKinds(options.backoff, BACKOFF_KINDS, 'backoff', 'backoff.');
   checkSocketTarget(options);
   checkNumbers(options, {
     maxBatchEvents: 'count',
     maxBatchBytes: 'count',
-    lingerMs: 'ms',
+    lingerMs: 'timer',
     maxInFlightEvents: 'count',
     maxInFlightMessages: 'count',
     deliveryTimeoutMs: 'timeout',
   });
-  if (options.backoff !== undefined) checkNumbers(options.backoff, { initialMs: 'ms', maxMs: 'ms' }, 'backoff.');
+  if (options.backoff !== undefined) checkNumbers(options.backoff, { initialMs: 'timer', maxMs: 'timer' }, 'backoff.');
 }

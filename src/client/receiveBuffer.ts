@@ -9,7 +9,8 @@ export class ReceiveBuffer {
   /** The next offset to ask the server for, or null before the first ack of a head start. */
   next: number | null = null;
   private readonly items: (ReceivedItem | { readonly notice: SubscriptionNotice })[] = [];
-  private waiter: (() => void) | null = null;
+  /** Hint: more than one, so a wake (a close) reaches every pending `next()`, not only the last one to wait. */
+  private waiters: Array<() => void> = [];
 
   /** `onNotice` gets each notice queued with addNotice once the items before it have been handed out. */
   constructor(private readonly onNotice: (notice: SubscriptionNotice) => void) {}
@@ -29,12 +30,12 @@ export class ReceiveBuffer {
     }
   }
 
-  /** Append a checkpoint unless it is behind `next`; returns whether it was added. */
-  addCheckpoint(offset: number): boolean {
-    if (this.next !== null && offset < this.next) return false;
+  /** Append a checkpoint unless it is behind `next`, and wake the consumer for it. */
+  addCheckpoint(offset: number): void {
+    if (this.next !== null && offset < this.next) return;
     this.next = offset + 1;
     this.items.push({ checkpoint: offset });
-    return true;
+    this.wake();
   }
 
   /**
@@ -63,15 +64,13 @@ export class ReceiveBuffer {
   }
 
   /** Resolves at the next `wake`. */
-  async wait(): Promise<void> {
-    await new Promise<void>((resolve) => {
-      this.waiter = resolve;
-    });
-    this.waiter = null;
+  wait(): Promise<void> {
+    return new Promise<void>((resolve) => this.waiters.push(resolve));
   }
 
-  /** Wake the consumer waiting in `wait`, if any. */
+  /** Wake every consumer waiting in `wait`. */
   wake(): void {
-    this.waiter?.();
+    if (this.waiters.length === 0) return;
+    for (const wake of this.waiters.splice(0)) wake();
   }
 }

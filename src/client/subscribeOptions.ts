@@ -1,6 +1,6 @@
 import { FILTER_KEYS } from '../protocol/eventFilter.js';
 import type { BackoffOptions } from './backoff.js';
-import { checkNumbers, shown } from './optionChecks.js';
+import { BACKOFF_KINDS, checkKinds, checkNumbers, type KindRule, SCHEDULER_METHODS, shown } from './optionChecks.js';
 import type { PositionStore } from './positionStore.js';
 import { PositionTracker } from './positionTracker.js';
 import type { Scheduler } from './scheduler.js';
@@ -75,18 +75,55 @@ export function subscribeRequest(filters: EventFilter | undefined, next: number 
   return JSON.stringify(request);
 }
 
+/**
+ * The TypeError for a second consumer of one subscription. Hint: two consumers took turns at random, and the one
+ * that waited first was never woken, not even by close(); with onEvent, a `for await` took the records from it.
+ */
+export function secondConsumer(onEvent: boolean): TypeError {
+  return new TypeError(
+    onEvent
+      ? 'subscribe: onEvent consumes this subscription already; pass onEvent or iterate with for await, not both'
+      : 'subscribe: this subscription is iterated already; one for await at a time (subscribe again for a second reader)',
+  );
+}
+
 const LOG_REPLACED_CHOICES: readonly unknown[] = ['error', 'from-start', 'from-head'] satisfies LogReplacedChoice[];
 
+/** Every option of subscribe(), with what its value must be (see checkKinds). */
+const SUBSCRIBE_KINDS = {
+  url: 'string',
+  apiKey: 'string',
+  apiKeyIn: 'checked',
+  WebSocket: 'function',
+  filters: 'checked',
+  from: 'checked',
+  store: ['load', 'save'],
+  key: 'string',
+  onLogReplaced: 'checked',
+  onEvent: 'function',
+  onError: 'function',
+  onNotice: 'function',
+  maxBufferedEvents: 'number',
+  saveIntervalMs: 'number',
+  idleTimeoutMs: 'number',
+  backoff: 'object',
+  scheduler: SCHEDULER_METHODS,
+  random: 'function',
+} as const satisfies Record<keyof SubscribeOptions, KindRule>;
+
 /**
- * Throw a TypeError naming `url` unless it is http(s) or ws(s), a RangeError naming the first numeric option that
+ * Throw a TypeError naming an unknown option or one of the wrong type (checkKinds), a TypeError naming `url` unless
+ * it is http(s) or ws(s), a RangeError naming the first numeric option that
  * cannot work or a `from` number that is not an offset, or a TypeError naming a `from` or `onLogReplaced` that is
  * none of the values it may be. Hint: startPoint reads anything else as the head (or a position with no epoch,
  * which fails as a replaced log), silently.
  */
 export function checkSubscribeOptions(options: SubscribeOptions): void {
+  checkKinds(options, SUBSCRIBE_KINDS, 'subscribe');
+  if (options.backoff !== undefined) checkKinds(options.backoff, BACKOFF_KINDS, 'backoff', 'backoff.');
   checkSocketTarget(options);
-  checkNumbers(options, { maxBufferedEvents: 'count', saveIntervalMs: 'ms', idleTimeoutMs: 'ms' });
-  if (options.backoff !== undefined) checkNumbers(options.backoff, { initialMs: 'ms', maxMs: 'ms' }, 'backoff.');
+  checkNumbers(options, { maxBufferedEvents: 'count', saveIntervalMs: 'timer', idleTimeoutMs: 'timer' });
+  if (options.backoff !== undefined) checkNumbers(options.backoff, { initialMs: 'timer', maxMs: 'timer' }, 'backoff.');
   const from: unknown = options.from;
   if (from !== undefined && from !== 'head' && !isOffset(from) && !isPosition(from)) {
     const message = `from: must be an offset (an integer ≥ 0), 'head' or a saved position, got ${shown(from)}`;

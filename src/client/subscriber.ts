@@ -4,10 +4,11 @@ import { SubscriptionRejectedError } from './errors.js';
 import type { PositionTracker } from './positionTracker.js';
 import { ReceiveBuffer } from './receiveBuffer.js';
 import { runCallbacks } from './runCallbacks.js';
-import { realScheduler, type Scheduler, type TimerHandle } from './scheduler.js';
+import { OneShotTimer, realScheduler, type Scheduler } from './scheduler.js';
 import {
   checkSubscribeOptions,
   type SubscribeOptions,
+  secondConsumer,
   startPoint,
   subscribeRequest,
   trackerFor,
@@ -31,13 +32,15 @@ export class Subscription implements AsyncIterable<EventRecord> {
   private closed = false;
   private paused = false;
   private acked = false;
-  private reconnectTimer: TimerHandle | null = null;
+  private consumed = false; // an iterator was handed out (to onEvent's loop or a for-await): no second consumer
+  private readonly reconnectTimer: OneShotTimer;
   private readonly idle: IdleWatchdog;
   private readonly started: Promise<void>;
 
   constructor(private readonly options: SubscribeOptions) {
     checkSubscribeOptions(options);
     this.scheduler = options.scheduler ?? realScheduler;
+    this.reconnectTimer = new OneShotTimer(this.scheduler);
     this.idle = new IdleWatchdog(this.scheduler, options.idleTimeoutMs ?? 75_000);
     this.tracker = trackerFor(options, this.scheduler);
     this.started = this.start();
@@ -73,6 +76,9 @@ export class Subscription implements AsyncIterable<EventRecord> {
   }
 
   [Symbol.asyncIterator](): AsyncIterator<EventRecord> {
+    if (this.consumed && !this.closed && this.failure === null)
+      throw secondConsumer(this.options.onEvent !== undefined);
+    this.consumed = true;
     // Hint: `break` in a for-await runs return() after the loop body finished the last record, so it counts as handled.
     return {
       next: () => this.take(),
@@ -124,7 +130,7 @@ export class Subscription implements AsyncIterable<EventRecord> {
     const frame = classifyFrame(text);
     if (frame.kind === 'ack') this.onAck(frame.ack, socket);
     else if (frame.kind === 'records') this.onRecords(frame.records);
-    else if (frame.kind === 'checkpoint') this.onCheckpoint(frame.offset);
+    else if (frame.kind === 'checkpoint' && this.acked) this.buffer.addCheckpoint(frame.offset);
     else if (frame.kind === 'retention') this.buffer.addNotice({ kind: 'retention', message: frame.message });
     else if (frame.kind === 'error' && !this.acked) {
       // Hint: "at capacity" and a refusal marked retryable mean retry later, whatever close follows; others are final.
@@ -138,10 +144,7 @@ export class Subscription implements AsyncIterable<EventRecord> {
     this.acked = true;
     const choice = this.options.onLogReplaced ?? 'error';
     const plan = ackPlan(ack, this.epoch, this.buffer.next, choice, this.tracker.position.offset);
-    if ('fatal' in plan) {
-      this.fail(plan.fatal);
-      return;
-    }
+    if ('fatal' in plan) return void this.fail(plan.fatal);
     this.epoch = ack.epoch;
     if ('restart' in plan) {
       this.tracker.reset({ offset: 0, epoch: ack.epoch });
@@ -156,7 +159,8 @@ export class Subscription implements AsyncIterable<EventRecord> {
     if (this.tracker.position.epoch === null)
       this.tracker.reset({ offset: this.tracker.position.offset, epoch: ack.epoch });
     this.buffer.next = plan.next;
-    for (const notice of plan.notices) this.notice(notice.kind, notice.message);
+    // Hint: an ack's retention or beyond_head notice marks where its gap is: after the records received before it.
+    for (const notice of plan.notices) this.buffer.addNotice(notice);
   }
 
   private onRecords(records: readonly EventRecord[]): void {
@@ -170,23 +174,15 @@ export class Subscription implements AsyncIterable<EventRecord> {
     }
   }
 
-  private onCheckpoint(offset: number): void {
-    if (this.acked && this.buffer.addCheckpoint(offset)) this.buffer.wake();
-  }
-
   private onClosed(code: number, reason: string, refusal: Refusal | null): void {
     this.idle.stop();
     if (this.closed || this.failure !== null || this.paused) return;
     const plan = closePlan(code, reason, refusal, this.attempt++, this.options, this.epoch === null);
-    if ('fatal' in plan) {
-      this.fail(plan.fatal);
-      return;
-    }
+    if ('fatal' in plan) return void this.fail(plan.fatal);
     this.notice('reconnecting', reconnectingMessage(code, reason, plan.delayMs, this.buffer.next));
-    this.reconnectTimer = this.scheduler.setTimeout(() => {
-      this.reconnectTimer = null;
+    this.reconnectTimer.start(plan.delayMs, () => {
       void this.connect().catch((error: unknown) => this.onClosed(1006, errorText(error), null));
-    }, plan.delayMs);
+    });
   }
 
   private async take(): Promise<IteratorResult<EventRecord>> {
@@ -238,8 +234,7 @@ export class Subscription implements AsyncIterable<EventRecord> {
 
   private clearTimers(): void {
     this.idle.stop();
-    if (this.reconnectTimer !== null) this.scheduler.clearTimeout(this.reconnectTimer);
-    this.reconnectTimer = null;
+    this.reconnectTimer.clear();
     this.tracker.stop();
   }
 }

@@ -60,19 +60,23 @@ export function errorText(event: unknown): string {
 }
 
 /**
- * Throw a TypeError naming `url` unless it is an http(s) or ws(s) URL. Hint: a URL that cannot work would otherwise
- * be retried with backoff until the delivery timeout, as if the server were down.
+ * Throw a TypeError naming `url` unless it is an http(s) or ws(s) URL the endpoints can be joined to. Hint: a URL
+ * that cannot work would otherwise be retried with backoff until the delivery timeout, as if the server were down;
+ * `new URL` trims white space around a URL, but joined to an endpoint, a trailing space made every connect fail.
  */
 export function checkBaseUrl(url: string): void {
   let protocol: string | null = null;
   try {
     protocol = new URL(url).protocol;
+    endpointUrl(url, 'ws/publish', undefined);
   } catch {
-    // not a URL at all
+    protocol = null; // not a URL at all, or none an endpoint can be joined to
   }
-  if (protocol === 'http:' || protocol === 'https:' || protocol === 'ws:' || protocol === 'wss:') return;
+  const spaced = typeof url === 'string' && url.trim() !== url ? ' (white space at its start or end)' : '';
+  if (spaced === '' && (protocol === 'http:' || protocol === 'https:' || protocol === 'ws:' || protocol === 'wss:'))
+    return;
   throw new TypeError(
-    `url: expected an http(s) or ws(s) URL such as http://localhost:8001, got ${JSON.stringify(url)}`,
+    `url: expected an http(s) or ws(s) URL such as http://localhost:8001, got ${JSON.stringify(url)}${spaced}`,
   );
 }
 

@@ -2,6 +2,7 @@ import type { TemplatedApp, WebSocket, WebSocketBehavior } from 'uWebSockets.js'
 import { type Logger, silentLogger } from '../actors/logger.js';
 import type { PipelinePort } from '../actors/pipelinePort.js';
 import type { Config } from '../config.js';
+import { WS_HARD_MAX_MESSAGE_BYTES } from '../protocol/wsPublishLimits.js';
 import type { WsEndpoint } from './metrics.js';
 import type { RateLimiter } from './rateLimiter.js';
 import { subscriberHolds, unreadPingGuard } from './unreadAnswers.js';
@@ -32,7 +33,7 @@ const MAX_BACKPRESSURE = 64 * 1024 * 1024;
  * uWS's own per-message limit. uWS closes a connection without a reply past it, so it sits far above
  * MAX_WS_MESSAGE_BYTES and we answer over-limit messages ourselves; it still bounds the memory one message can take.
  */
-export const UWS_MAX_PAYLOAD_BYTES = 64 * 1024 * 1024;
+export const UWS_MAX_PAYLOAD_BYTES = WS_HARD_MAX_MESSAGE_BYTES;
 
 /** uWS's limit for this configuration: UWS_MAX_PAYLOAD_BYTES, or 4× MAX_WS_MESSAGE_BYTES when that is larger. */
 export function uwsMaxPayload(config: Config): number {

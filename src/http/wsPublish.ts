@@ -3,6 +3,7 @@ import type { Logger } from '../actors/logger.js';
 import type { PipelinePort } from '../actors/pipelinePort.js';
 import type { Config } from '../config.js';
 import { errorMessage } from '../protocol/serverMessages.js';
+import { INVALID_MESSAGES, TOO_MANY_INVALID_MESSAGES } from '../protocol/wsPublishLimits.js';
 import { AckBacklogTotal } from './ackBacklogTotal.js';
 import type { AckQueue, AckSink } from './ackQueue.js';
 import { type BudgetedSocket, connectionBudgets } from './messageBudget.js';
@@ -35,11 +36,12 @@ export interface PublishDeps {
 
 /** Invalid messages a producer may send per window before it is closed (a buggy producer sends few; a flood of
  * one-byte frames, each answered with an error, held the thread that serves every client for over a second). */
-export const INVALID_MESSAGES = 1_000;
+export { INVALID_MESSAGES };
+
 const INVALID_BUDGET = {
   max: INVALID_MESSAGES,
   windowMs: 10_000,
-  message: `too many invalid messages: at most ${INVALID_MESSAGES} per 10 s`,
+  message: `${TOO_MANY_INVALID_MESSAGES}: at most ${INVALID_MESSAGES} per 10 s`,
   closeCode: CLOSE_TOO_MANY_MESSAGES,
 };
 

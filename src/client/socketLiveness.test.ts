@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import type { Unit } from './publishBatcher.js';
+import { PublishQueue } from './publishQueue.js';
+import type { Scheduler } from './scheduler.js';
+import { SocketLiveness } from './socketLiveness.js';
+import type { WebSocketLike } from './webSocket.js';
+
+const socketIn = (readyState: number): WebSocketLike => ({
+  readyState,
+  bufferedAmount: 0,
+  send: () => undefined,
+  close: () => undefined,
+  onopen: null,
+  onmessage: null,
+  onclose: null,
+  onerror: null,
+});
+
+const unitDue = (deadline: number): Unit => ({
+  events: ['{}'],
+  ids: ['a'],
+  bytes: 3,
+  solo: false,
+  deadline,
+  resolve: () => undefined,
+  reject: () => undefined,
+});
+
+describe('SocketLiveness', () => {
+  it('presumes a socket dead after a handshake, or an owed answer with nothing heard, of min(deliveryTimeoutMs, 10 s)', () => {
+    let time = 0;
+    const scheduler: Scheduler = { now: () => time, setTimeout: () => 0, clearTimeout: () => undefined };
+    const queue = new PublishQueue();
+    const liveness = new SocketLiveness(scheduler, 120_000, queue);
+    expect(liveness.deadAt(null)).toBe(Number.POSITIVE_INFINITY);
+    time = 5;
+    liveness.connecting();
+    expect(liveness.deadAt(socketIn(0))).toBe(10_005);
+    const open = socketIn(1);
+    expect(liveness.deadAt(open)).toBe(Number.POSITIVE_INFINITY);
+    // A unit already past its deadline, sent now: the socket still gets its full 10 s.
+    queue.units.push(unitDue(0));
+    time = 20;
+    queue.takeMessage({ maxEvents: 10, maxBytes: 1_000 }, time);
+    expect(liveness.deadAt(open)).toBe(10_020);
+    time = 30;
+    liveness.heard();
+    expect(liveness.deadAt(open)).toBe(10_030);
+    expect(liveness.reason(open)).toBe('no acknowledgement within 10000 ms');
+    expect(new SocketLiveness(scheduler, 1_000, queue).reason(socketIn(0))).toBe('connection not open within 1000 ms');
+  });
+});
