@@ -1,9 +1,10 @@
 import type { JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { EventInput } from '../../protocol/eventInput.js';
-import { type GroupOutcome, LogWriteError } from '../eventLog.js';
+import { type GroupOutcome, type LogHealth, LogWriteError } from '../eventLog.js';
 import type { SqliteReplicaLog } from '../sqliteReplicaLog.js';
 import { type CommitPlan, planCommit, resolveCommit } from './commitPlan.js';
+import { CommitStreak } from './commitStreak.js';
 import { type EventMessage, encodeEvent } from './eventMessage.js';
 import type { ReplicaApplier } from './replicaApplier.js';
 import type { ReplicaFeed } from './replicaFeed.js';
@@ -38,6 +39,8 @@ export class ClusterWrites {
   private readonly retention: StreamRetention;
   /** Producer ids of commits in flight, and when each such commit is over (settled either way). */
   private readonly producing = new Map<string, Promise<void>>();
+  /** Commits that failed in a row (see health). */
+  private readonly streak: CommitStreak;
 
   constructor(
     private readonly parts: WriteParts,
@@ -46,6 +49,7 @@ export class ClusterWrites {
     private readonly newId: () => string,
   ) {
     this.retention = new StreamRetention(parts.jsm, stream, parts.replica, parts.feed);
+    this.streak = new CommitStreak(now);
     this.stallTimer = setInterval(() => this.checkStall(), STALL_MS);
     this.stallTimer.unref();
   }
@@ -71,6 +75,10 @@ export class ClusterWrites {
       earlier.size === 0
         ? this.publishCommit(groups, ids)
         : Promise.allSettled(earlier).then(() => this.publishCommit(groups, ids));
+    void result.then(
+      () => this.streak.succeeded(),
+      (error: unknown) => this.streak.failed(error),
+    );
     if (producerIds.size === 0) return result;
     const done = result.then(
       () => undefined,
@@ -156,6 +164,11 @@ export class ClusterWrites {
 
   close(): void {
     clearInterval(this.stallTimer);
+  }
+
+  /** The node's health: `replica`'s, unless commits keep failing (CommitStreak). */
+  health(replica: () => LogHealth): LogHealth {
+    return this.streak.health(replica);
   }
 
   /**

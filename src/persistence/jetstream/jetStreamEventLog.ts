@@ -233,7 +233,7 @@ export class JetStreamEventLog implements EventLog {
     const applied = this.parts.feed.appliedSeq;
     if (applied < this.startSeq)
       return { writable: false, reason: `catching up with the stream: ${applied} of ${this.startSeq} applied` };
-    return this.parts.replica.health();
+    return this.writes.health(() => this.parts.replica.health());
   }
 
   close(): void {
