@@ -12,13 +12,13 @@ export const CLUSTER_SETTINGS: readonly Setting[] = [
     name: 'NATS_URL',
     fallback: 'nats://127.0.0.1:4222',
     meaning:
-      'Comma-separated NATS servers of the JetStream cluster (`LOG_BACKEND=jetstream`), each `[scheme://]host[:port]`; any other entry is a configuration error',
+      'Comma-separated NATS servers of the JetStream cluster (`LOG_BACKEND=jetstream`), each `nats://host[:port]` or `tls://host[:port]` (`nats://` may be left out); any other entry is a configuration error',
   },
   {
     name: 'NATS_STREAM',
     fallback: 'EVENTS',
     meaning:
-      'The stream holding the log; created when missing, unless `DATABASE_PATH` holds records of another stream (exit 2, see `NATS_ALLOW_NEW_STREAM`)',
+      'The stream holding the log (1–64 letters, digits, `_`, `-`); created when missing, unless `DATABASE_PATH` holds records of another stream (exit 2, see `NATS_ALLOW_NEW_STREAM`)',
   },
   {
     name: 'NATS_ALLOW_NEW_STREAM',
@@ -54,7 +54,11 @@ export const CLUSTER_SETTINGS: readonly Setting[] = [
     meaning:
       "The stream's `max_bytes` (0: none); the oldest events leave the stream and every replica follows. A node raises or lifts an existing stream's limit, never lowers it (exit 2; lower it with `nats stream edit`)",
   },
-  { name: 'NATS_USER', fallback: '', meaning: 'NATS user name (with `NATS_PASSWORD`)' },
+  {
+    name: 'NATS_USER',
+    fallback: '',
+    meaning: 'NATS user name (with `NATS_PASSWORD`; one without the other is a configuration error)',
+  },
   { name: 'NATS_PASSWORD', fallback: '', meaning: 'NATS password' },
   { name: 'NATS_TOKEN', fallback: '', meaning: 'NATS token' },
   {

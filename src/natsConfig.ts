@@ -58,6 +58,11 @@ function serverUrl(entry: string): string {
     throw new ConfigError(
       `NATS_URL entry ${JSON.stringify(entry)} is not a server URL (nats://host:port, comma-separated)`,
     );
+  // Hint: the client would drop any scheme and speak NATS to that port; `http://` is a mistake to name, not to try.
+  if (url.protocol !== 'nats:' && url.protocol !== 'tls:')
+    throw new ConfigError(
+      `NATS_URL entry ${JSON.stringify(entry)} has the scheme ${url.protocol.slice(0, -1)}; use nats:// (or tls://)`,
+    );
   return entry;
 }
 
@@ -71,12 +76,18 @@ function jetStreamOptions(env: NodeJS.ProcessEnv): JetStreamOptions {
   if (servers.length === 0) throw new ConfigError('NATS_URL must name at least one server');
   const stream = text(env, 'NATS_STREAM');
   if (!isStreamName(stream))
-    throw new ConfigError(`NATS_STREAM may contain only letters, digits, "_" and "-" (got ${JSON.stringify(stream)})`);
+    throw new ConfigError(
+      `NATS_STREAM must be 1 to 64 letters, digits, "_" or "-" (got ${JSON.stringify(stream.slice(0, 80))}${stream.length > 80 ? '…' : ''}, ${stream.length} characters)`,
+    );
   const optional = (name: string) => text(env, name) || undefined;
   const user = optional('NATS_USER');
   const password = optional('NATS_PASSWORD');
   const token = optional('NATS_TOKEN');
   const credsFile = optional('NATS_CREDS');
+  if ((user === undefined) !== (password === undefined))
+    throw new ConfigError(
+      `${user === undefined ? 'NATS_PASSWORD' : 'NATS_USER'} is set without ${user === undefined ? 'NATS_USER' : 'NATS_PASSWORD'}; set both or neither`,
+    );
   const duplicateWindowMs = integer(env, 'NATS_DUPLICATE_WINDOW_MS', 1_000);
   return {
     servers,

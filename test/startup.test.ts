@@ -153,6 +153,27 @@ describe('startup', () => {
     }
   });
 
+  it('refuses another scheme than nats:// or tls://, a NATS_STREAM NATS cannot name, and a user without a password', () => {
+    const cluster = { LOG_BACKEND: 'jetstream' };
+    expect(() => loadConfig({ ...cluster, NATS_URL: 'http://127.0.0.1:4222' })).toThrow(
+      'NATS_URL entry "http://127.0.0.1:4222" has the scheme http; use nats:// (or tls://)',
+    );
+    expect(() => loadConfig({ ...cluster, NATS_STREAM: 'E'.repeat(65) })).toThrow(
+      `NATS_STREAM must be 1 to 64 letters, digits, "_" or "-" (got "${'E'.repeat(65)}", 65 characters)`,
+    );
+    expect(loadConfig({ ...cluster, NATS_STREAM: 'E'.repeat(64) }).jetstream?.stream).toBe('E'.repeat(64));
+    expect(() => loadConfig({ ...cluster, NATS_USER: 'alice' })).toThrow(
+      'NATS_USER is set without NATS_PASSWORD; set both or neither',
+    );
+    expect(() => loadConfig({ ...cluster, NATS_PASSWORD: 's3cret' })).toThrow(
+      'NATS_PASSWORD is set without NATS_USER; set both or neither',
+    );
+    expect(loadConfig({ ...cluster, NATS_USER: 'alice', NATS_PASSWORD: 's3cret' }).jetstream).toMatchObject({
+      user: 'alice',
+      password: 's3cret',
+    });
+  });
+
   it('refuses a NATS_URL entry that is no server URL as a configuration error naming it, before connecting', () => {
     const cluster = { LOG_BACKEND: 'jetstream' };
     // Before, these reached the NATS client: exit 6 "cannot reach the NATS cluster at …: Invalid URL", or (";")
