@@ -141,8 +141,9 @@ function identityProblem(db: Database.Database, identity: IndexIdentity): string
   const covered = selectValue<number | null>(db, 'SELECT MAX(hi) FROM ix.chunks') ?? 0;
   const mark = Number(selectValue<string>(db, `SELECT value FROM ix.meta WHERE key = '${HEAD_MARK}'`) ?? 0);
   const top = Math.max(covered, mark);
-  if (top > identity.head)
-    return `${AHEAD} ${top}, beyond this log's head ${identity.head} (an older copy of the log?)`;
+  // Hint: a replica deleted to be rebuilt (the remedy its errors give) leaves its index behind: say so, not alarm.
+  const hint = identity.head === 0 ? 'an empty log, as a replica being rebuilt is' : 'an older copy of the log?';
+  if (top > identity.head) return `${AHEAD} ${top}, beyond this log's head ${identity.head} (${hint})`;
   // Hint: touch every table once, so a damaged file fails here rather than on a client's read.
   for (const table of INDEX_TABLES) db.prepare(`SELECT * FROM ix.${table} LIMIT 1`).get();
   return null;
