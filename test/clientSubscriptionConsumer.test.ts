@@ -1,33 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { type EventRecord, subscribe } from '../src/client/index.js';
-import { FakeSocket, ManualScheduler, record } from './support/scriptedClient.js';
-
-/** A subscription from offset 1 on a scripted, opened socket and a manual clock; its notices as "kind: message". */
-async function scriptedFromStart(options: { maxBufferedEvents?: number } = {}) {
-  FakeSocket.all = [];
-  const scheduler = new ManualScheduler();
-  const notices: string[] = [];
-  const sub = subscribe({
-    url: 'http://test',
-    WebSocket: FakeSocket,
-    scheduler,
-    from: 1,
-    idleTimeoutMs: 0,
-    random: () => 0,
-    onNotice: (notice) => notices.push(`${notice.kind}: ${notice.message}`),
-    ...options,
-  });
-  await scheduler.advance(0);
-  const socket = FakeSocket.all[0]!;
-  socket.open();
-  return { sub, scheduler, notices, socket };
-}
+import { FakeSocket, ManualScheduler, record, scriptedFromStart } from './support/scriptedClient.js';
 
 const records = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => record(from + i));
 
 describe('a retention notice carried in the subscribe ack', () => {
   it('reaches onNotice where its gap is: once the records received before it have been handed out', async () => {
-    const { sub, scheduler, notices, socket } = await scriptedFromStart({ maxBufferedEvents: 4 });
+    const { sub, scheduler, notices, socket } = await scriptedFromStart({ maxBufferedEvents: 4, random: () => 0 });
     socket.reply({ status: 'subscribed', subscriber_id: 's', head_offset: 20, epoch: 'e1', from_offset: 1 });
     // A slow consumer: the buffer fills, the socket is let go and asked again from 5 once it has drained.
     socket.onmessage?.({ data: JSON.stringify(records(1, 4)) });
@@ -71,7 +50,7 @@ describe('a retention notice carried in the subscribe ack', () => {
 
 describe('one consumer per subscription', () => {
   it('refuses a second concurrent for await at once, and close() ends the one waiting', async () => {
-    const { sub, socket } = await scriptedFromStart();
+    const { sub, socket } = await scriptedFromStart({ random: () => 0 });
     socket.reply({ status: 'subscribed', subscriber_id: 's', head_offset: 2, epoch: 'e1', from_offset: 1 });
     socket.onmessage?.({ data: JSON.stringify(records(1, 2)) });
     const seen: number[] = [];
@@ -96,7 +75,7 @@ describe('one consumer per subscription', () => {
   });
 
   it('ends every pending next() of its iterator at close()', async () => {
-    const { sub } = await scriptedFromStart();
+    const { sub } = await scriptedFromStart({ random: () => 0 });
     const iterator = sub[Symbol.asyncIterator]();
     const pending = [iterator.next(), iterator.next()];
     await sub.close();

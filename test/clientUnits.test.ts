@@ -18,7 +18,7 @@ import { InFlightWindow } from '../src/client/inFlightWindow.js';
 import { settleFromAck, splitToSolo, takeMessage, type Unit } from '../src/client/publishBatcher.js';
 import { startPoint } from '../src/client/subscribeOptions.js';
 import type { PublishAck } from '../src/client/types.js';
-import { FakeSocket, ManualScheduler, record } from './support/scriptedClient.js';
+import { FakeSocket, ManualScheduler, record, scriptedFromStart } from './support/scriptedClient.js';
 
 const unit = (ids: string[], settled: Array<PublishAck[] | Error>): Unit => ({
   events: ids.map((id) => JSON.stringify({ id })),
@@ -814,25 +814,6 @@ describe('Publisher on a scripted socket and a manual clock', () => {
     await expect(closed).resolves.toBeUndefined();
   });
 });
-
-/** A subscription from offset 1 on a scripted, opened socket and a manual clock; its notices as "kind: message". */
-async function scriptedFromStart() {
-  FakeSocket.all = [];
-  const scheduler = new ManualScheduler();
-  const notices: string[] = [];
-  const sub = subscribe({
-    url: 'http://test',
-    WebSocket: FakeSocket,
-    scheduler,
-    from: 1,
-    idleTimeoutMs: 0,
-    onNotice: (notice) => notices.push(`${notice.kind}: ${notice.message}`),
-  });
-  await scheduler.advance(0);
-  const socket = FakeSocket.all[0]!;
-  socket.open();
-  return { sub, scheduler, notices, socket };
-}
 
 describe('Subscription on scripted sockets and a manual clock', () => {
   it('lets go of the socket when its buffer is full and resumes from the next offset once the consumer drains it', async () => {

@@ -1,4 +1,10 @@
-import type { EventRecord, Scheduler, WebSocketLike } from '../../src/client/index.js';
+import {
+  type EventRecord,
+  type Scheduler,
+  type SubscribeOptions,
+  subscribe,
+  type WebSocketLike,
+} from '../../src/client/index.js';
 
 /** A manual clock: timers run only when the test advances time. */
 export class ManualScheduler implements Scheduler {
@@ -75,3 +81,26 @@ export const record = (offset: number): EventRecord => ({
   payload: {},
   timestamp: '2026-12-01T00:00:00.000Z',
 });
+
+/**
+ * A subscription from offset 1 on a scripted, opened socket and a manual clock (`options` added or overriding); its
+ * notices as "kind: message".
+ */
+export async function scriptedFromStart(options: Partial<SubscribeOptions> = {}) {
+  FakeSocket.all = [];
+  const scheduler = new ManualScheduler();
+  const notices: string[] = [];
+  const sub = subscribe({
+    url: 'http://test',
+    WebSocket: FakeSocket,
+    scheduler,
+    from: 1,
+    idleTimeoutMs: 0,
+    onNotice: (notice) => notices.push(`${notice.kind}: ${notice.message}`),
+    ...options,
+  });
+  await scheduler.advance(0);
+  const socket = FakeSocket.all[0]!;
+  socket.open();
+  return { sub, scheduler, notices, socket };
+}

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { LogWriteError } from '../eventLog.js';
 import { CommitStreak, FAILING_MS } from './commitStreak.js';
 
-const fine = () => ({ writable: true }) as const;
+const fine = () => ({ writable: true, reason: null });
 const timeout = new LogWriteError('committed to the stream but not yet applied on this node; retry with ids', {
   uncertain: true,
 });
@@ -13,14 +13,14 @@ describe('CommitStreak', () => {
     const streak = new CommitStreak(() => now);
     streak.failed(new LogWriteError('no PubAck'));
     streak.failed(new LogWriteError('no PubAck'));
-    expect(streak.health(fine)).toEqual({ writable: true });
+    expect(streak.health(fine)).toEqual({ writable: true, reason: null });
     streak.failed(timeout);
     expect(streak.health(fine)).toEqual({ writable: false, reason: `the last 3 commits failed (${timeout.message})` });
     now += FAILING_MS;
     expect(streak.health(fine).writable).toBe(false);
     // Once no commit has failed for FAILING_MS, the node is offered publishes again.
     now += 1;
-    expect(streak.health(fine)).toEqual({ writable: true });
+    expect(streak.health(fine)).toEqual({ writable: true, reason: null });
   });
 
   it('starts again at a success, and a refusal does not count', () => {
@@ -31,7 +31,7 @@ describe('CommitStreak', () => {
     streak.succeeded();
     streak.failed(timeout);
     streak.failed(timeout);
-    expect(streak.health(fine)).toEqual({ writable: true });
+    expect(streak.health(fine)).toEqual({ writable: true, reason: null });
     streak.failed(timeout);
     expect(streak.health(fine).writable).toBe(false);
   });
