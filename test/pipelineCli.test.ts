@@ -1,13 +1,11 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { stablePort } from './support/childServer.js';
-import { type CliRun, cli } from './support/cliRun.js';
+import { type CliRun, cli, cliServers } from './support/cliRun.js';
 import { readLog } from './support/restartableServer.js';
-import { startTestServer, type TestServer } from './support/testServer.js';
 
 const CLI_JS = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url));
 
@@ -31,22 +29,7 @@ function binary(args: readonly string[], input = '', env: Record<string, string>
   );
 }
 
-const servers: TestServer[] = [];
-let dir: string | undefined;
-
-afterEach(async () => {
-  for (const server of servers.splice(0)) await server.close();
-  if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
-  dir = undefined;
-});
-
-/** A server for the CLI to talk to, in this process. */
-async function server(name: string, env: Record<string, string> = {}): Promise<TestServer> {
-  dir ??= mkdtempSync(join(tmpdir(), 'pipeline-cli-'));
-  const started = await startTestServer({ ...env, LOG_LEVEL: 'warn', DATABASE_PATH: join(dir, `${name}.db`) }, {}, dir);
-  servers.push(started);
-  return started;
-}
+const { dir, server } = cliServers('pipeline-cli-');
 
 const ndjson = (count: number): string =>
   `${Array.from({ length: count }, (_, i) =>
@@ -109,7 +92,7 @@ describe('event-pipeline CLI', () => {
     expect(published.stderr).toContain('published 2500 event(s), offsets 1–2500');
     const exported = await cli(['export', '--url', a.base]);
     expect(exported.code, exported.stderr).toBe(0);
-    const file = join(dir!, 'log.ndjson');
+    const file = join(dir(), 'log.ndjson');
     writeFileSync(file, exported.stdout);
     expect(exported.stdout.trim().split('\n').length).toBe(2_500);
 
@@ -299,14 +282,13 @@ describe('event-pipeline CLI', () => {
   });
 
   it('serve runs the same server as npm start and stops cleanly on SIGTERM', async () => {
-    dir ??= mkdtempSync(join(tmpdir(), 'pipeline-cli-'));
     const port = await stablePort();
     const proc = spawn(process.execPath, [CLI_JS, 'serve'], {
       env: {
         PATH: process.env.PATH ?? '',
         HOST: '127.0.0.1',
         PORT: String(port),
-        DATABASE_PATH: join(dir, 'serve.db'),
+        DATABASE_PATH: join(dir(), 'serve.db'),
         LOG_LEVEL: 'warn',
       },
       stdio: 'ignore',

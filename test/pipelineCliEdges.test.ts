@@ -1,33 +1,16 @@
 import { spawn } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
 import { interruptedText, publishEvents } from '../src/cli/publishEvents.js';
 import { Publisher } from '../src/client/index.js';
-import { CLI_BINARY, cli, cliBinary } from './support/cliRun.js';
-import { startTestServer, type TestServer } from './support/testServer.js';
+import { CLI_BINARY, cli, cliBinary, cliServers } from './support/cliRun.js';
 
 /** Edges of `event-pipeline` found by a hostile user: deleted offsets, refused flag mixes, output and input errors. */
 
-const servers: TestServer[] = [];
-let dir: string | undefined;
-
-afterEach(async () => {
-  for (const server of servers.splice(0)) await server.close();
-  if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
-  dir = undefined;
-});
-
-async function server(name: string): Promise<TestServer> {
-  dir ??= mkdtempSync(join(tmpdir(), 'pipeline-cli-edges-'));
-  const started = await startTestServer({ LOG_LEVEL: 'warn', DATABASE_PATH: join(dir, `${name}.db`) }, {}, dir);
-  servers.push(started);
-  return started;
-}
+const { server } = cliServers('pipeline-cli-edges-');
 
 const ndjson = (count: number, source = 'edges'): string =>
   Array.from(

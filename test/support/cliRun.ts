@@ -1,7 +1,12 @@
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import { afterEach } from 'vitest';
 import { runCli } from '../../src/cli/runCli.js';
+import { startTestServer, type TestServer } from './testServer.js';
 
 /** What a CLI run printed and its exit code. */
 export interface CliRun {
@@ -54,4 +59,29 @@ export function cliBinary(args: readonly string[], stdoutFd?: number): Promise<C
       resolve({ code, stdout, stderr });
     }),
   );
+}
+
+/**
+ * Servers for the CLI to talk to, in this process, each on its own database in one temp directory (`dir()`, made on
+ * first use); all are closed and the directory removed after each test.
+ */
+export function cliServers(prefix: string) {
+  const servers: TestServer[] = [];
+  let made: string | undefined;
+  afterEach(async () => {
+    for (const server of servers.splice(0)) await server.close();
+    if (made !== undefined) rmSync(made, { recursive: true, force: true });
+    made = undefined;
+  });
+  const dir = () => (made ??= mkdtempSync(join(tmpdir(), prefix)));
+  const server = async (name: string, env: Record<string, string> = {}): Promise<TestServer> => {
+    const started = await startTestServer(
+      { ...env, LOG_LEVEL: 'warn', DATABASE_PATH: join(dir(), `${name}.db`) },
+      {},
+      dir(),
+    );
+    servers.push(started);
+    return started;
+  };
+  return { dir, server };
 }
