@@ -169,7 +169,11 @@ export const tailCommand: Command = {
       for await (const record of sub) print(record);
       return EXIT.ok;
     } catch (error) {
-      if (error instanceof LogReplacedError) throw new CliError(error.message, EXIT.logReplaced);
+      if (error instanceof LogReplacedError)
+        throw new CliError(
+          `${error.message}: its offsets name other events now; run tail again, with --from 1 to read the new log from its start`,
+          EXIT.logReplaced,
+        );
       throw error;
     } finally {
       process.off('SIGINT', stop);
