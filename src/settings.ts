@@ -115,7 +115,7 @@ export const SETTINGS: readonly Setting[] = [
     name: 'RATE_LIMIT_QUERY',
     fallback: 'off',
     meaning:
-      'Same, for GET endpoints and WebSocket upgrades (each connection to `/ws/publish` or `/ws/subscribe` is one GET)',
+      'Same, for GET endpoints and WebSocket upgrades (each connection to `/ws/publish` or `/ws/subscribe` is one GET); not for `/health`, `/readiness`, the API documents, the dashboard files or `/metrics` with its key, though a wrong key on `/metrics` counts',
   },
   { name: 'RATE_LIMIT_ADMIN', fallback: 'off', meaning: 'Same, for DELETE /events' },
   {

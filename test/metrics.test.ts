@@ -155,7 +155,8 @@ describe('/metrics behind auth, and refusals', () => {
   });
 
   it('needs the API key with REQUIRE_AUTH=true, counts failed keys and rate-limit refusals', async () => {
-    const ts = await startTestServer({ REQUIRE_AUTH: 'true', API_KEY: 'k', RATE_LIMIT_QUERY: '1/minute' });
+    // Hint: 2, not 1: the scrape refused for its missing key spends the query budget too (see the next test).
+    const ts = await startTestServer({ REQUIRE_AUTH: 'true', API_KEY: 'k', RATE_LIMIT_QUERY: '2/minute' });
     try {
       expect((await call(`${ts.base}/metrics`)).status).toBe(401);
       const key = { 'X-API-Key': 'k' };
@@ -164,6 +165,20 @@ describe('/metrics behind auth, and refusals', () => {
       const m = await scrape(ts, key);
       expect(value(m, 'pipeline_rate_limit_refusals_total', { limit: 'query' })).toBe(1);
       expect(value(m, 'pipeline_auth_failures_total')).toBe(1);
+    } finally {
+      await ts.stop();
+    }
+  });
+
+  it('charges a wrong key to RATE_LIMIT_QUERY, so keys cannot be guessed through it, and never refuses a scrape with the key', async () => {
+    const ts = await startTestServer({ REQUIRE_AUTH: 'true', API_KEY: 'k', RATE_LIMIT_QUERY: '3/minute' });
+    try {
+      const guesses = [];
+      for (let i = 0; i < 5; i++)
+        guesses.push((await call(`${ts.base}/metrics`, { headers: { 'X-API-Key': `guess${i}` } })).status);
+      expect(guesses).toEqual([401, 401, 401, 429, 429]);
+      for (let i = 0; i < 5; i++)
+        expect((await call(`${ts.base}/metrics`, { headers: { 'X-API-Key': 'k' } })).status).toBe(200);
     } finally {
       await ts.stop();
     }
