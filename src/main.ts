@@ -80,6 +80,9 @@ async function main(): Promise<void> {
     refuseStartup(error, ListenError);
     throw error;
   }
+  // Hint: a key without REQUIRE_AUTH=true guards nothing, which an operator setting one would not expect.
+  if (!config.requireAuth && (process.env.API_KEY || process.env.API_KEY_PREVIOUS))
+    logger.warn({}, 'API_KEY is set but REQUIRE_AUTH is not true: no endpoint asks for a key');
   const running = server;
   const stop = (signal: string) => {
     logger.info({ signal }, 'shutting down');

@@ -39,7 +39,7 @@ describe('SETTINGS', () => {
       '| `PORT` | `8001` | Listen port, 0–65535 (`0` picks a free one); a port another process holds is refused (exit 4) |',
     );
     expect(markdown).toContain(
-      '| `API_KEY` | — | The key (required when `REQUIRE_AUTH=true`): printable ASCII without leading or trailing spaces, as an `X-API-Key` header carries it |',
+      '| `API_KEY` | — | The key (required when `REQUIRE_AUTH=true`): printable ASCII without leading or trailing spaces, as an `X-API-Key` header carries it. Without `REQUIRE_AUTH=true` it guards nothing, and the server warns so at start |',
     );
     const help = usageText('9.9.9');
     expect(help.startsWith('realtime-event-pipeline 9.9.9\n')).toBe(true);

@@ -58,7 +58,7 @@ export const SETTINGS: readonly Setting[] = [
     name: 'API_KEY',
     fallback: '',
     meaning:
-      'The key (required when `REQUIRE_AUTH=true`): printable ASCII without leading or trailing spaces, as an `X-API-Key` header carries it',
+      'The key (required when `REQUIRE_AUTH=true`): printable ASCII without leading or trailing spaces, as an `X-API-Key` header carries it. Without `REQUIRE_AUTH=true` it guards nothing, and the server warns so at start',
   },
   {
     name: 'API_KEY_PREVIOUS',

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SETTINGS } from '../src/settings.js';
 import { killServer, type MainRun, runMain, spawnServer } from './support/childServer.js';
+import { waitFor } from './support/pipelineRest.js';
 
 const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string })
   .version;
@@ -158,6 +159,19 @@ describe('node dist/src/main.js on the command line', () => {
     });
     try {
       expect((await fetch(`${server.base}/health`)).status).toBe(200);
+    } finally {
+      await killServer(server);
+    }
+  });
+
+  it('warns at start when API_KEY is set without REQUIRE_AUTH=true, which leaves every endpoint open', async () => {
+    const server = await spawnServer(join(dir, 'open.db'), { API_KEY: 'secret', LOG_LEVEL: 'warn' });
+    try {
+      expect((await fetch(`${server.base}/stats`)).status).toBe(200);
+      // Hint: the log is written asynchronously, so the line may follow the first answer.
+      await waitFor(() => server.output().includes('REQUIRE_AUTH is not true'), 'the warning line');
+      expect(server.output()).toContain('API_KEY is set but REQUIRE_AUTH is not true: no endpoint asks for a key');
+      expect(server.output()).not.toContain('secret');
     } finally {
       await killServer(server);
     }
