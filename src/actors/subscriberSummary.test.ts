@@ -46,6 +46,17 @@ describe('subscriber summary', () => {
     ]);
   });
 
+  it('names as next_offset the one after the last it was sent: a live one moves on with what is routed', () => {
+    fc.assert(
+      fc.property(fc.array(factsArb, { maxLength: 20 }), fc.integer({ min: 0, max: 2_000 }), (all, routed) => {
+        for (const row of listSubscribers(all, 2_000, routed, 100).subscribers)
+          expect(row.next_offset).toBe(row.last_delivered === null ? null : row.last_delivered + 1);
+      }),
+    );
+    const live = { id: 'a', mode: 'live', filter: {}, nextOffset: 5, openedAt: 0, lastActivity: 0 } as const;
+    expect(listSubscribers([live], 9, 9, 10).subscribers[0]).toMatchObject({ next_offset: 10, last_delivered: 9 });
+  });
+
   it('counts every subscriber, keeps at most `limit` rows sorted by lag, and never reports a negative lag', () => {
     fc.assert(
       fc.property(

@@ -79,7 +79,8 @@ export function summarizeSubscriber(
     id: facts.id,
     mode: MODE_NAMES[facts.mode],
     filter: facts.filter,
-    next_offset: delivered === null ? null : facts.nextOffset,
+    // Hint: live records go out by topic, so the facts' nextOffset stays where it went live; what was routed since counts.
+    next_offset: delivered === null ? null : delivered + 1,
     last_delivered: delivered,
     lag: delivered === null ? null : Math.max(0, head - delivered),
     connected_at: facts.openedAt,
