@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Publisher, type PublisherOptions } from '../src/client/index.js';
-import { FakeSocket, ManualScheduler } from './support/scriptedClient.js';
+import { FakeSocket, ManualScheduler, outcomeOf } from './support/scriptedClient.js';
 
 /** A Publisher whose sockets are FakeSockets (none made yet) and whose time moves only with `scheduler`. */
 function scripted(options: Partial<PublisherOptions>): { scheduler: ManualScheduler; publisher: Publisher } {
@@ -24,16 +24,6 @@ function ack(socket: FakeSocket, m: Sent, offset: number): void {
     last_offset: offset + ids.length - 1,
     ref: m.ref,
   });
-}
-
-/** What a promise has come to so far: 'pending', 'resolved' or the error it was rejected with. */
-function outcomeOf(promise: Promise<unknown>): () => unknown {
-  let outcome: unknown = 'pending';
-  promise.then(
-    () => (outcome = 'resolved'),
-    (error: unknown) => (outcome = error),
-  );
-  return () => outcome;
 }
 
 describe('Publisher after a close for too many invalid messages', () => {

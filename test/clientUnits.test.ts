@@ -18,7 +18,7 @@ import { InFlightWindow } from '../src/client/inFlightWindow.js';
 import { settleFromAck, splitToSolo, takeMessage, type Unit } from '../src/client/publishBatcher.js';
 import { startPoint } from '../src/client/subscribeOptions.js';
 import type { PublishAck } from '../src/client/types.js';
-import { FakeSocket, ManualScheduler, record, scriptedFromStart } from './support/scriptedClient.js';
+import { FakeSocket, ManualScheduler, outcomeOf, record, scriptedFromStart } from './support/scriptedClient.js';
 
 const unit = (ids: string[], settled: Array<PublishAck[] | Error>): Unit => ({
   events: ids.map((id) => JSON.stringify({ id })),
@@ -516,16 +516,6 @@ describe('Publisher on a scripted socket and a manual clock', () => {
     await expect(second).resolves.toEqual({ id: ids[0], offset: 9 });
     publisher.destroy();
   });
-
-  /** What a promise has come to so far: 'pending', 'resolved' or the error it was rejected with. */
-  function outcomeOf(promise: Promise<unknown>): () => unknown {
-    let outcome: unknown = 'pending';
-    promise.then(
-      () => (outcome = 'resolved'),
-      (error: unknown) => (outcome = error),
-    );
-    return () => outcome;
-  }
 
   it('fails a publish an open but silent server never acknowledges at its deadline, and reconnects for the next', async () => {
     const { scheduler, publisher } = scripted({ deliveryTimeoutMs: 1_000 });

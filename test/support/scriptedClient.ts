@@ -104,3 +104,13 @@ export async function scriptedFromStart(options: Partial<SubscribeOptions> = {})
   socket.open();
   return { sub, scheduler, notices, socket };
 }
+
+/** What a promise has come to so far: 'pending', 'resolved' or the error it was rejected with. */
+export function outcomeOf(promise: Promise<unknown>): () => unknown {
+  let outcome: unknown = 'pending';
+  promise.then(
+    () => (outcome = 'resolved'),
+    (error: unknown) => (outcome = error),
+  );
+  return () => outcome;
+}
