@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +23,15 @@ async function epochOf(base: string): Promise<string> {
   return (await getJson<{ epoch: string }>(`${base}/health`)).body.epoch;
 }
 
+/** `VACUUM INTO target` on `path` in another process, so this one goes on publishing meanwhile; its exit code. */
+function vacuumIntoElsewhere(path: string, target: string): Promise<number | null> {
+  const script =
+    "const D=require('better-sqlite3');const db=new D(process.argv[1],{readonly:true});" +
+    "db.prepare('VACUUM INTO ?').run(process.argv[2]);db.close()";
+  const child = spawn(process.execPath, ['-e', script, path, target], { cwd: process.cwd(), stdio: 'inherit' });
+  return new Promise((resolve) => child.on('exit', (code) => resolve(code)));
+}
+
 describe("the README's backup and restore procedure, followed literally", () => {
   let dir = '';
   const servers: ChildServer[] = [];
@@ -40,10 +50,10 @@ describe("the README's backup and restore procedure, followed literally", () => 
     expect(await publish(server.base, 5, 'a')).toBe(5);
     const epoch = await epochOf(server.base);
 
-    // A consistent copy while the server runs, on a second connection (the README's db.backup), then more commits.
+    // A consistent copy while the server runs, on a second connection (the README's VACUUM INTO), then more commits.
     mkdirSync(join(dir, 'backup'));
     const source = new Database(path, { readonly: true });
-    await source.backup(join(dir, 'backup', 'events.db'));
+    source.prepare('VACUUM INTO ?').run(join(dir, 'backup', 'events.db'));
     source.close();
     expect(await publish(server.base, 5, 'b')).toBe(10);
     // A subscriber that saved offset 10 under this epoch.
@@ -69,5 +79,37 @@ describe("the README's backup and restore procedure, followed literally", () => 
     expect(await waitFor(() => (warned.test(restored.output()) ? restored.output() : null), 'the warning')).toMatch(
       warned,
     );
+  });
+  // Hint: SQLite's online backup (the shell's `.backup`, better-sqlite3's `db.backup()`) starts over whenever another
+  // connection commits, so under steady publishing it never finished (a probe: 607 s, 1.1 TB read, on 712 MB);
+  // VACUUM INTO copies one read transaction's snapshot.
+  it('takes a whole, consistent copy with VACUUM INTO while events are being committed', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'backup-busy-'));
+    const path = join(dir, 'events.db');
+    const server = await spawnServer(path);
+    servers.push(server);
+    await publish(server.base, 200, 'before');
+    let publishing = true;
+    let during = 0;
+    const publisher = (async () => {
+      while (publishing) {
+        await publish(server.base, 1, 'during');
+        during++;
+      }
+    })();
+    const copy = join(dir, 'copy.db');
+    // The copy starts once commits are under way; they go on while it runs.
+    await waitFor(() => during >= 5, 'commits under way');
+    const startedAt = during;
+    const code = await vacuumIntoElsewhere(path, copy);
+    publishing = false;
+    await publisher;
+    expect(code).toBe(0);
+    const backup = new Database(copy, { readonly: true });
+    const offsets = backup.prepare('SELECT offset FROM events ORDER BY offset').pluck().all() as number[];
+    backup.close();
+    // A prefix of the log with no gap, holding at least what was committed before the copy began.
+    expect(offsets.length).toBeGreaterThanOrEqual(200 + startedAt);
+    expect(offsets).toEqual(Array.from({ length: offsets.length }, (_, i) => i + 1));
   });
 });
