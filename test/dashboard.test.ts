@@ -181,6 +181,37 @@ describe('dashboard in chromium', () => {
     expect(await textOf(page, '#detail-state dd[data-field="quiz"]')).toBe('fractions-1');
   });
 
+  it('opens a session when a press on its row spans a refresh under live traffic', async () => {
+    const base = server!.base;
+    await page.click('#detail-close');
+    await page.waitForSelector('#session-detail[hidden]', { state: 'attached', timeout: 10_000 });
+    const button = '#sessions tr[data-session="s-press"] button';
+    const events = () => textOf(page, '#sessions tr[data-session="s-press"] td:nth-child(3)');
+    let flowing = true;
+    // About 30 events a second into one session: it stays the most recently active, and every record redraws the list.
+    const traffic = (async () => {
+      for (let i = 0; flowing; i++) {
+        all.push(...(await publish(base, [ev('timer_tick', 's-press', 'u-7', { i })])));
+        await new Promise((resolve) => setTimeout(resolve, 30));
+      }
+    })();
+    try {
+      await page.waitForSelector(button, { timeout: 10_000 });
+      const box = (await page.locator(button).boundingBox())!;
+      await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+      const before = await events();
+      await page.mouse.down();
+      // The row under the pointer has been refreshed while the button is held down.
+      await expect.poll(events, PATIENT).not.toBe(before);
+      await page.mouse.up();
+      await page.waitForSelector('#session-detail:not([hidden])', { timeout: 10_000 });
+      expect(await textOf(page, '#detail-id')).toBe('s-press');
+    } finally {
+      flowing = false;
+      await traffic;
+    }
+  });
+
   it('takes a screenshot with traffic flowing, having loaded nothing from elsewhere and logged no error', async () => {
     const base = server!.base;
     await page.fill('#filter-user', '');

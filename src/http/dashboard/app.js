@@ -2,7 +2,13 @@
 import { EVENT_TYPES } from '/dashboard/protocol/eventTypes.js';
 import { AuthError, currentKey, getJson, ServerError, useKey } from './api.js';
 import { badge, byId, el } from './dom.js';
-import { renderSessionStatuses, renderSessions, renderStats, renderSubscribers } from './panels.js';
+import {
+  holdSessionsWhilePressed,
+  renderSessionStatuses,
+  renderSessions,
+  renderStats,
+  renderSubscribers,
+} from './panels.js';
 import { RateChart } from './rateChart.js';
 import { hideSession, showSession } from './sessionDetail.js';
 import { Tail, tailFilters } from './tail.js';
@@ -167,6 +173,7 @@ async function main() {
     onRecord: () => (soon ??= setTimeout(() => void refresh().finally(() => (soon = null)), 50)),
   });
   wireTail(tail);
+  holdSessionsWhilePressed();
   byId('detail-close').addEventListener('click', () => closeDetail());
   chart.observe(stats.head_offset);
   setInterval(() => chart.sample(Date.now()), 1000);

@@ -1,5 +1,6 @@
 // The polled panels: figures and counts by type (GET /stats), sessions (GET /sessions), subscribers (GET /subscribers).
 import { brief, byId, clock, count, el, fillRows } from './dom.js';
+import { setText, syncRows } from './keyedRows.js';
 
 /** Head offset, epoch, totals and the counts by type. */
 export function renderStats(stats) {
@@ -36,26 +37,36 @@ export function renderSessionStatuses(sessions, limit) {
     sessions.length >= limit ? `by status: the ${limit} most recently active` : `${sessions.length} in all`;
 }
 
-/** The most recently active sessions; clicking one opens its state and timeline. */
+let pressing = false;
+
+/** Hold the session rows in place while a press on them lasts (a row that moved under the pointer is no click). */
+export function holdSessionsWhilePressed() {
+  byId('sessions').addEventListener('pointerdown', () => (pressing = true));
+  for (const type of ['pointerup', 'pointercancel', 'blur']) window.addEventListener(type, () => (pressing = false));
+}
+
+/** The most recently active sessions, updated in place by session id; clicking one opens its state and timeline. */
 export function renderSessions(sessions, selected, onPick) {
-  fillRows(
-    byId('sessions'),
-    sessions.map((s) =>
-      el(
-        'tr',
-        { 'data-session': s.session_id, class: s.session_id === selected ? 'selected' : null },
-        el(
-          'td',
-          {},
-          el('button', { type: 'button', class: 'link', onclick: () => onPick(s.session_id) }, s.session_id),
-        ),
-        el('td', { class: 'status' }, s.status),
-        el('td', { class: 'num' }, count(s.event_count)),
-        el('td', {}, usersText(s)),
-        el('td', {}, s.quiz_id ?? ''),
-      ),
-    ),
-  );
+  const make = (s) =>
+    el(
+      'tr',
+      { 'data-session': s.session_id },
+      el('td', {}, el('button', { type: 'button', class: 'link', onclick: () => onPick(s.session_id) })),
+      el('td', { class: 'status' }),
+      el('td', { class: 'num' }),
+      el('td', {}),
+      el('td', {}),
+    );
+  const update = (row, s) => {
+    const [id, status, events, users, quiz] = row.cells;
+    setText(id.firstElementChild, s.session_id);
+    setText(status, s.status);
+    setText(events, count(s.event_count));
+    setText(users, usersText(s));
+    setText(quiz, s.quiz_id ?? '');
+    row.classList.toggle('selected', s.session_id === selected);
+  };
+  syncRows(byId('sessions'), sessions, (s) => s.session_id, make, update, pressing);
 }
 
 /** A listed session's users: the listing holds the first 20, so say how many more there are. */
