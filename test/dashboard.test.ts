@@ -356,6 +356,64 @@ describe('dashboard with REQUIRE_AUTH=true', () => {
     expect(socketUrls.length).toBeGreaterThanOrEqual(2);
     expect(socketUrls.filter((url) => url.includes(KEY) || url.includes('api_key'))).toEqual([]);
   });
+  it('never puts anything in the URL: not the key on a second Connect while the first is tried, nor the filters', async () => {
+    const base = running.server!.base;
+    const page = await running.browser!.newPage();
+    const navigations: string[] = [];
+    page.on('request', (request) => {
+      if (request.isNavigationRequest()) navigations.push(request.url());
+    });
+    await page.goto(`${base}/dashboard`);
+    await page.waitForSelector('#key-form:not([hidden])', { timeout: 10_000 });
+    // Enter in a tail filter field before any key is accepted.
+    await page.fill('#filter-session', 's-auth');
+    await page.press('#filter-session', 'Enter');
+    // A slow reply: the first key check is held until Connect has been clicked again.
+    let release = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let asked = () => {};
+    const checking = new Promise<void>((resolve) => (asked = resolve));
+    await page.route('**/api/v1/stats', async (route) => {
+      asked();
+      await held;
+      await route.continue().catch(() => undefined);
+    });
+    await page.fill('#key-input', KEY);
+    await page.click('#key-form button[type="submit"]');
+    await checking;
+    await page.click('#key-form button[type="submit"]');
+    release();
+    const shown = async () => ({
+      query: new URL(page.url()).search,
+      from: await page.getAttribute('#tail-status', 'data-from'),
+    });
+    await expect.poll(shown, PATIENT).toEqual({ query: '', from: expect.stringMatching(/^[0-9]+$/) });
+    expect(navigations).toEqual([`${base}/dashboard`]);
+    await page.close();
+  });
+
+  it('asks for the key again when the server is restarted with another one', async () => {
+    const old = running.server!;
+    const page = await running.browser!.newPage();
+    await page.goto(`${old.base}/dashboard`);
+    await page.fill('#key-input', KEY);
+    await page.click('#key-form button[type="submit"]');
+    await page.waitForSelector('#tail-status[data-from]', { timeout: 10_000 });
+    await stopServer(old);
+    const NEW_KEY = 'dashboard-test-key-2';
+    const env = { REQUIRE_AUTH: 'true', API_KEY: NEW_KEY, PORT: String(old.port) };
+    running.server = await spawnServer(join(running.dir, 'events.db'), env);
+    await page.waitForSelector('#key-form:not([hidden])', { timeout: 10_000 });
+    expect(await textOf(page, '#key-error')).toMatch(/^The key in use was refused/);
+    await page.fill('#key-input', NEW_KEY);
+    await page.click('#key-form button[type="submit"]');
+    await page.waitForSelector('#key-form[hidden]', { state: 'attached', timeout: 10_000 });
+    const [record] = await publish(running.server.base, [ev('quiz_started', 's-rekeyed', 'u-9')], NEW_KEY);
+    await expect
+      .poll(async () => ({ tail: (await tailOffsets(page))[0], head: await textOf(page, '#head-offset') }), PATIENT)
+      .toEqual({ tail: record!.offset, head: String(record!.offset) });
+    await page.close();
+  });
 });
 
 describe('dashboard under RATE_LIMIT_QUERY', () => {

@@ -44,3 +44,8 @@ async function detailOf(response) {
     return '';
   }
 }
+
+/** What a failed request shows: the server's own refusal (a rate limit, a full disk) when it answered, else unreachable. */
+export function failureText(error) {
+  return error instanceof ServerError ? `server refused: ${error.message}` : 'server unreachable';
+}

@@ -45,13 +45,28 @@ export class Tail {
     this.records = [];
     this.timer = null;
     this.healthy = true;
+    this.filters = {};
+    this.from = 1;
   }
 
   /** (Re)subscribe with `filters` from offset `from`: the table starts empty and fills from there. */
   start(filters, from) {
-    void this.stop();
     this.records = [];
     this.render();
+    this.open(filters, from);
+    this.status.dataset.filters = JSON.stringify(filters);
+    this.following(`following from offset ${from}`);
+  }
+
+  /** Subscribe again after the last record received, keeping the table: the API key in use has changed. */
+  resume() {
+    const next = this.subscription?.nextOffset ?? this.from;
+    this.open(this.filters, next);
+    this.following(`following again from offset ${next}`);
+  }
+
+  open(filters, from) {
+    void this.stop();
     const subscription = subscribe({
       url: window.location.origin,
       apiKey: this.options.apiKey() || undefined,
@@ -70,9 +85,9 @@ export class Tail {
       },
     });
     this.subscription = subscription;
+    this.filters = filters;
+    this.from = from;
     this.status.dataset.from = String(from);
-    this.status.dataset.filters = JSON.stringify(filters);
-    this.following(`following from offset ${from}`);
   }
 
   following(text) {
