@@ -212,6 +212,32 @@ describe('dashboard in chromium', () => {
     }
   });
 
+  it('cuts long ids and quiz ids with an ellipsis, the whole text in the title', async () => {
+    const base = server!.base;
+    const quiz = 'q'.repeat(10_000);
+    const users = Array.from({ length: 20 }, (_, i) => `student-with-a-long-name-${'x'.repeat(60)}-${i}`);
+    all.push(
+      ...(await publish(base, [
+        ev('quiz_started', 's-long', users[0]!, { quiz_id: quiz }),
+        ...users.map((user) => ev('question_viewed', 's-long', user)),
+      ])),
+    );
+    const quizCell = '#sessions tr[data-session="s-long"] td:nth-child(5)';
+    await page.waitForSelector(quizCell, { timeout: 10_000 });
+    expect(await page.getAttribute(quizCell, 'title')).toBe(quiz);
+    const width = await page.evaluate<number>(`document.querySelector('#sessions-panel').scrollWidth`);
+    expect(width).toBeLessThan(1440);
+  });
+
+  it('fits a phone: at 390 x 844 the page is no wider than the screen', async () => {
+    const phone = await browser!.newPage({ viewport: { width: 390, height: 844 } });
+    await phone.goto(`${server!.base}/dashboard`);
+    await phone.waitForSelector('#sessions tr[data-session="s-long"]', { timeout: 10_000 });
+    await phone.waitForSelector('#subscribers tbody tr', { timeout: 10_000 });
+    expect(await phone.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
+    await phone.close();
+  });
+
   it('takes a screenshot with traffic flowing, having loaded nothing from elsewhere and logged no error', async () => {
     const base = server!.base;
     await page.fill('#filter-user', '');

@@ -51,19 +51,21 @@ export function renderSessions(sessions, selected, onPick) {
     el(
       'tr',
       { 'data-session': s.session_id },
-      el('td', {}, el('button', { type: 'button', class: 'link', onclick: () => onPick(s.session_id) })),
+      el('td', { class: 'cap' }, el('button', { type: 'button', class: 'link', onclick: () => onPick(s.session_id) })),
       el('td', { class: 'status' }),
       el('td', { class: 'num' }),
-      el('td', {}),
-      el('td', {}),
+      el('td', { class: 'cap' }),
+      el('td', { class: 'cap' }),
     );
   const update = (row, s) => {
     const [id, status, events, users, quiz] = row.cells;
-    setText(id.firstElementChild, s.session_id);
+    // Hint: long ids are cut with an ellipsis (a 10,000-character quiz id made the panel 142,813 px wide); the title
+    // holds the whole text.
+    setText(id.firstElementChild, s.session_id, s.session_id);
     setText(status, s.status);
     setText(events, count(s.event_count));
-    setText(users, usersText(s));
-    setText(quiz, s.quiz_id ?? '');
+    setText(users, usersText(s), usersText(s));
+    setText(quiz, s.quiz_id ?? '', s.quiz_id ?? '');
     row.classList.toggle('selected', s.session_id === selected);
   };
   syncRows(byId('sessions'), sessions, (s) => s.session_id, make, update, pressing);

@@ -30,7 +30,10 @@ export async function showSession(sessionId) {
   byId('session-detail').hidden = false;
   byId('detail-id').textContent = sessionId;
   byId('detail-state').replaceChildren(
-    ...stateRows(view).flatMap(([name, value]) => [el('dt', {}, name), el('dd', { 'data-field': name }, value)]),
+    ...stateRows(view).flatMap(([name, value]) => [
+      el('dt', {}, name),
+      el('dd', { 'data-field': name, title: value }, value),
+    ]),
   );
   fillRows(
     byId('timeline'),
@@ -41,7 +44,7 @@ export async function showSession(sessionId) {
         el('td', { class: 'num' }, e.offset),
         el('td', {}, clock(e.timestamp)),
         el('td', {}, e.event_type),
-        el('td', {}, e.user_id ?? ''),
+        el('td', { class: 'cap', title: e.user_id ?? '' }, e.user_id ?? ''),
         el('td', { class: 'payload', title: brief(e.payload, 2000) }, brief(e.payload)),
       ),
     ),

@@ -19,9 +19,9 @@ function row(record) {
     el('td', { class: 'num' }, record.offset),
     el('td', {}, clock(record.timestamp)),
     el('td', {}, record.event_type),
-    el('td', {}, record.session_id ?? ''),
-    el('td', {}, record.user_id ?? ''),
-    el('td', {}, record.source),
+    el('td', { class: 'cap', title: record.session_id ?? '' }, record.session_id ?? ''),
+    el('td', { class: 'cap', title: record.user_id ?? '' }, record.user_id ?? ''),
+    el('td', { class: 'cap', title: record.source }, record.source),
     el('td', { class: 'payload', title: brief(record.payload, 2000) }, brief(record.payload)),
   );
 }
