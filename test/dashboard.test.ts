@@ -229,6 +229,39 @@ describe('dashboard in chromium', () => {
     expect(width).toBeLessThan(1440);
   });
 
+  it('shows hidden characters in ids by name, so a spoofed name does not pass for another', async () => {
+    const base = server!.base;
+    await page.fill('#filter-user', '');
+    await page.selectOption('#filter-type', '');
+    await page.click('#filter-apply');
+    await page.waitForSelector(`#tail-status[data-filters='{}']`, { timeout: 10_000 });
+    const spoofs = {
+      '\u202E10-tneduts': '⟨U+202E⟩10-tneduts',
+      'student\u200B-01': 'student⟨U+200B⟩-01',
+      'student-01': 'student-01',
+    };
+    all.push(
+      ...(await publish(
+        base,
+        Object.keys(spoofs).map((id) => ev('quiz_started', id, 'line1\nline2')),
+      )),
+    );
+    const shown = async () =>
+      Object.fromEntries(
+        (await tableRows(page, '#sessions'))
+          .filter((r) => r.data.session! in spoofs)
+          .map((r) => [r.data.session, r.cells[0]]),
+      );
+    await expect.poll(shown, PATIENT).toEqual(spoofs);
+    const users = async () =>
+      (await tableRows(page, '#tail')).filter((r) => r.data.user === 'line1\nline2').map((r) => r.cells[4]);
+    await expect.poll(users, PATIENT).toEqual(['line1⏎line2', 'line1⏎line2', 'line1⏎line2']);
+    // The real id is still the one looked up.
+    await page.click('#sessions tr[data-session="\u202E10-tneduts"] button');
+    await expect.poll(() => textOf(page, '#detail-state dd[data-field="users"]'), PATIENT).toBe('line1⏎line2');
+    expect(await textOf(page, '#detail-id')).toBe('⟨U+202E⟩10-tneduts');
+  });
+
   it('fits a phone: at 390 x 844 the page is no wider than the screen', async () => {
     const phone = await browser!.newPage({ viewport: { width: 390, height: 844 } });
     await phone.goto(`${server!.base}/dashboard`);

@@ -13,6 +13,7 @@ import {
 import { RateChart } from './rateChart.js';
 import { hideSession, showSession } from './sessionDetail.js';
 import { Tail, tailFilters } from './tail.js';
+import { visibleId } from './visibleText.js';
 
 const POLL_MS = 500;
 const SESSIONS_SHOWN = 15;
@@ -50,7 +51,7 @@ async function pick(sessionId) {
   try {
     detail.events = await showSession(sessionId);
   } catch (error) {
-    closeDetail(`session ${sessionId}: ${error.message}`);
+    closeDetail(`session ${visibleId(sessionId)}: ${error.message}`);
   }
   void refresh();
 }
@@ -73,7 +74,7 @@ async function pollOnce() {
   renderSessions(sessions, detail.id, pick);
   renderSubscribers(subscribers);
   if (view !== null && 'error' in view) {
-    if (open === detail.id) closeDetail(`session ${open} closed: ${view.error.message}`);
+    if (open === detail.id) closeDetail(`session ${visibleId(open)} closed: ${view.error.message}`);
   } else if (view !== null && open === detail.id && view.event_count !== detail.events)
     // Hint: the open session's timeline is read again only when its event count moved.
     detail.events = await showSession(open);

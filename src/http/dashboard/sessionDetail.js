@@ -1,6 +1,7 @@
 // One session's state (GET /sessions/{session_id}) and its timeline (GET /events?session_id=…, oldest first).
 import { getJson } from './api.js';
 import { brief, byId, clock, count, el, fillRows } from './dom.js';
+import { idCell, visibleId } from './visibleText.js';
 
 const TIMELINE_LIMIT = 500;
 
@@ -12,9 +13,9 @@ function stateRows(view) {
     .join(', ');
   return [
     ['status', view.status],
-    ['users', view.user_ids.join(', ') || '–'],
+    ['users', view.user_ids.map(visibleId).join(', ') || '–'],
     ['events', count(view.event_count)],
-    ['quiz', view.quiz_id ?? '–'],
+    ['quiz', view.quiz_id === null ? '–' : visibleId(view.quiz_id)],
     ['started', view.started_at ?? '–'],
     ['completed', view.completed_at ?? '–'],
     ['offsets', `${view.first_offset ?? '–'} … ${view.last_offset ?? '–'}`],
@@ -28,7 +29,7 @@ export async function showSession(sessionId) {
   const query = new URLSearchParams({ session_id: sessionId, order: 'asc', limit: String(TIMELINE_LIMIT) });
   const [view, events] = await Promise.all([getJson(`/api/v1/sessions/${path}`), getJson(`/api/v1/events?${query}`)]);
   byId('session-detail').hidden = false;
-  byId('detail-id').textContent = sessionId;
+  byId('detail-id').textContent = visibleId(sessionId);
   byId('detail-state').replaceChildren(
     ...stateRows(view).flatMap(([name, value]) => [
       el('dt', {}, name),
@@ -44,7 +45,7 @@ export async function showSession(sessionId) {
         el('td', { class: 'num' }, e.offset),
         el('td', {}, clock(e.timestamp)),
         el('td', {}, e.event_type),
-        el('td', { class: 'cap', title: e.user_id ?? '' }, e.user_id ?? ''),
+        idCell(e.user_id),
         el('td', { class: 'payload', title: brief(e.payload, 2000) }, brief(e.payload)),
       ),
     ),

@@ -2,6 +2,7 @@
 import { LOG_REPLACED } from '/dashboard/client/ackPlan.js';
 import { subscribe } from '/dashboard/client/subscriber.js';
 import { badge, brief, clock, el, fillRows } from './dom.js';
+import { idCell } from './visibleText.js';
 
 const SHOWN = 200;
 const RENDER_MS = 100;
@@ -19,9 +20,9 @@ function row(record) {
     el('td', { class: 'num' }, record.offset),
     el('td', {}, clock(record.timestamp)),
     el('td', {}, record.event_type),
-    el('td', { class: 'cap', title: record.session_id ?? '' }, record.session_id ?? ''),
-    el('td', { class: 'cap', title: record.user_id ?? '' }, record.user_id ?? ''),
-    el('td', { class: 'cap', title: record.source }, record.source),
+    idCell(record.session_id),
+    idCell(record.user_id),
+    idCell(record.source),
     el('td', { class: 'payload', title: brief(record.payload, 2000) }, brief(record.payload)),
   );
 }
