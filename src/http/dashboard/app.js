@@ -1,6 +1,6 @@
 // The dashboard: asks for the API key when the server wants one, then polls the REST figures and runs the live tail.
 import { EVENT_TYPES } from '/dashboard/protocol/eventTypes.js';
-import { AuthError, currentKey, failureText, getJson } from './api.js';
+import { AuthError, currentKey, failureText, getJson, ServerError } from './api.js';
 import { badge, byId, el } from './dom.js';
 import { authorize, wireKeyForm } from './keyForm.js';
 import {
@@ -31,6 +31,13 @@ let again = false;
 let reauthorizing = null;
 let tail = null;
 
+/** Why a session cannot be read. Hint: the server answers 404 for a session with no events in the log. */
+function unreadable(error) {
+  if (error instanceof ServerError && error.status === 404)
+    return 'it has no events left (deleted by retention, or it never existed)';
+  return error.message;
+}
+
 /** Close the session panel; `why` (when it closed on its own) shows beside the connection state. */
 function closeDetail(why = null) {
   detail.id = null;
@@ -51,7 +58,7 @@ async function pick(sessionId) {
   try {
     detail.events = await showSession(sessionId);
   } catch (error) {
-    closeDetail(`session ${visibleId(sessionId)}: ${error.message}`);
+    closeDetail(`session ${visibleId(sessionId)}: ${unreadable(error)}`);
   }
   void refresh();
 }
@@ -74,7 +81,7 @@ async function pollOnce() {
   renderSessions(sessions, detail.id, pick);
   renderSubscribers(subscribers);
   if (view !== null && 'error' in view) {
-    if (open === detail.id) closeDetail(`session ${visibleId(open)} closed: ${view.error.message}`);
+    if (open === detail.id) closeDetail(`session ${visibleId(open)} closed: ${unreadable(view.error)}`);
   } else if (view !== null && open === detail.id && view.event_count !== detail.events)
     // Hint: the open session's timeline is read again only when its event count moved.
     detail.events = await showSession(open);
