@@ -262,6 +262,20 @@ describe('dashboard in chromium', () => {
     expect(await textOf(page, '#detail-id')).toBe('⟨U+202E⟩10-tneduts');
   });
 
+  it("shows a long session's newest 500 events and says how many it has", async () => {
+    const base = server!.base;
+    const many = await publish(
+      base,
+      Array.from({ length: 510 }, (_, i) => ev('timer_tick', 's-many', 'u-8', { i })),
+    );
+    all.push(...many);
+    await page.click('#sessions tr[data-session="s-many"] button', { timeout: 10_000 });
+    await expect.poll(() => textOf(page, '#detail-id'), PATIENT).toBe('s-many');
+    const offsets = async () => (await tableRows(page, '#timeline')).map((r) => Number(r.data.offset));
+    await expect.poll(offsets, PATIENT).toEqual(many.slice(10).map((r) => r.offset));
+    expect(await textOf(page, '#timeline-note')).toBe('showing the newest 500 of 510 events');
+  });
+
   it('fits a phone: at 390 x 844 the page is no wider than the screen', async () => {
     const phone = await browser!.newPage({ viewport: { width: 390, height: 844 } });
     await phone.goto(`${server!.base}/dashboard`);

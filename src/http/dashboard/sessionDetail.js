@@ -1,4 +1,5 @@
-// One session's state (GET /sessions/{session_id}) and its timeline (GET /events?session_id=…, oldest first).
+// One session's state (GET /sessions/{session_id}) and its timeline: its newest events (GET /events?session_id=…&order=desc),
+// shown oldest first.
 import { getJson } from './api.js';
 import { brief, byId, clock, count, el, fillRows } from './dom.js';
 import { idCell, visibleId } from './visibleText.js';
@@ -26,8 +27,14 @@ function stateRows(view) {
 /** Show one session; resolves with its event count (the caller reloads when that changes). */
 export async function showSession(sessionId) {
   const path = encodeURIComponent(sessionId);
-  const query = new URLSearchParams({ session_id: sessionId, order: 'asc', limit: String(TIMELINE_LIMIT) });
-  const [view, events] = await Promise.all([getJson(`/api/v1/sessions/${path}`), getJson(`/api/v1/events?${query}`)]);
+  // Hint: the newest, since a teacher wants what just happened; a long session's first 500 hid every later event.
+  const query = new URLSearchParams({ session_id: sessionId, order: 'desc', limit: String(TIMELINE_LIMIT) });
+  const [view, newest] = await Promise.all([getJson(`/api/v1/sessions/${path}`), getJson(`/api/v1/events?${query}`)]);
+  const events = newest.reverse();
+  byId('timeline-note').textContent =
+    events.length < view.event_count
+      ? `showing the newest ${count(events.length)} of ${count(view.event_count)} events`
+      : `all ${count(events.length)} events`;
   byId('session-detail').hidden = false;
   byId('detail-id').textContent = visibleId(sessionId);
   byId('detail-state').replaceChildren(
