@@ -181,6 +181,110 @@ describe('dashboard in chromium', () => {
     expect(await textOf(page, '#detail-state dd[data-field="quiz"]')).toBe('fractions-1');
   });
 
+  it('opens a session when a press on its row spans a refresh under live traffic', async () => {
+    const base = server!.base;
+    await page.click('#detail-close');
+    await page.waitForSelector('#session-detail[hidden]', { state: 'attached', timeout: 10_000 });
+    const button = '#sessions tr[data-session="s-press"] button';
+    const events = () => textOf(page, '#sessions tr[data-session="s-press"] td:nth-child(3)');
+    let flowing = true;
+    // About 30 events a second into one session: it stays the most recently active, and every record redraws the list.
+    const traffic = (async () => {
+      for (let i = 0; flowing; i++) {
+        all.push(...(await publish(base, [ev('timer_tick', 's-press', 'u-7', { i })])));
+        await new Promise((resolve) => setTimeout(resolve, 30));
+      }
+    })();
+    try {
+      await page.waitForSelector(button, { timeout: 10_000 });
+      const box = (await page.locator(button).boundingBox())!;
+      await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+      const before = await events();
+      await page.mouse.down();
+      // The row under the pointer has been refreshed while the button is held down.
+      await expect.poll(events, PATIENT).not.toBe(before);
+      await page.mouse.up();
+      await page.waitForSelector('#session-detail:not([hidden])', { timeout: 10_000 });
+      expect(await textOf(page, '#detail-id')).toBe('s-press');
+    } finally {
+      flowing = false;
+      await traffic;
+    }
+  });
+
+  it('cuts long ids and quiz ids with an ellipsis, the whole text in the title', async () => {
+    const base = server!.base;
+    const quiz = 'q'.repeat(10_000);
+    const users = Array.from({ length: 20 }, (_, i) => `student-with-a-long-name-${'x'.repeat(60)}-${i}`);
+    all.push(
+      ...(await publish(base, [
+        ev('quiz_started', 's-long', users[0]!, { quiz_id: quiz }),
+        ...users.map((user) => ev('question_viewed', 's-long', user)),
+      ])),
+    );
+    const quizCell = '#sessions tr[data-session="s-long"] td:nth-child(5)';
+    await page.waitForSelector(quizCell, { timeout: 10_000 });
+    expect(await page.getAttribute(quizCell, 'title')).toBe(quiz);
+    const width = await page.evaluate<number>(`document.querySelector('#sessions-panel').scrollWidth`);
+    expect(width).toBeLessThan(1440);
+  });
+
+  it('shows hidden characters in ids by name, so a spoofed name does not pass for another', async () => {
+    const base = server!.base;
+    await page.fill('#filter-user', '');
+    await page.selectOption('#filter-type', '');
+    await page.click('#filter-apply');
+    await page.waitForSelector(`#tail-status[data-filters='{}']`, { timeout: 10_000 });
+    const spoofs = {
+      '\u202E10-tneduts': '⟨U+202E⟩10-tneduts',
+      'student\u200B-01': 'student⟨U+200B⟩-01',
+      'student-01': 'student-01',
+    };
+    all.push(
+      ...(await publish(
+        base,
+        Object.keys(spoofs).map((id) => ev('quiz_started', id, 'line1\nline2')),
+      )),
+    );
+    const shown = async () =>
+      Object.fromEntries(
+        (await tableRows(page, '#sessions'))
+          .filter((r) => r.data.session! in spoofs)
+          .map((r) => [r.data.session, r.cells[0]]),
+      );
+    await expect.poll(shown, PATIENT).toEqual(spoofs);
+    const users = async () =>
+      (await tableRows(page, '#tail')).filter((r) => r.data.user === 'line1\nline2').map((r) => r.cells[4]);
+    await expect.poll(users, PATIENT).toEqual(['line1⏎line2', 'line1⏎line2', 'line1⏎line2']);
+    // The real id is still the one looked up.
+    await page.click('#sessions tr[data-session="\u202E10-tneduts"] button');
+    await expect.poll(() => textOf(page, '#detail-state dd[data-field="users"]'), PATIENT).toBe('line1⏎line2');
+    expect(await textOf(page, '#detail-id')).toBe('⟨U+202E⟩10-tneduts');
+  });
+
+  it("shows a long session's newest 500 events and says how many it has", async () => {
+    const base = server!.base;
+    const many = await publish(
+      base,
+      Array.from({ length: 510 }, (_, i) => ev('timer_tick', 's-many', 'u-8', { i })),
+    );
+    all.push(...many);
+    await page.click('#sessions tr[data-session="s-many"] button', { timeout: 10_000 });
+    await expect.poll(() => textOf(page, '#detail-id'), PATIENT).toBe('s-many');
+    const offsets = async () => (await tableRows(page, '#timeline')).map((r) => Number(r.data.offset));
+    await expect.poll(offsets, PATIENT).toEqual(many.slice(10).map((r) => r.offset));
+    expect(await textOf(page, '#timeline-note')).toBe('showing the newest 500 of 510 events');
+  });
+
+  it('fits a phone: at 390 x 844 the page is no wider than the screen', async () => {
+    const phone = await browser!.newPage({ viewport: { width: 390, height: 844 } });
+    await phone.goto(`${server!.base}/dashboard`);
+    await phone.waitForSelector('#sessions tr[data-session="s-long"]', { timeout: 10_000 });
+    await phone.waitForSelector('#subscribers tbody tr', { timeout: 10_000 });
+    expect(await phone.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
+    await phone.close();
+  });
+
   it('takes a screenshot with traffic flowing, having loaded nothing from elsewhere and logged no error', async () => {
     const base = server!.base;
     await page.fill('#filter-user', '');
@@ -252,7 +356,9 @@ describe('dashboard when the open session cannot be read', () => {
     const afterDelete = await head(2);
     await expect.poll(() => textOf(page, '#head-offset'), PATIENT).toBe(String(afterDelete));
     await page.waitForSelector('#session-detail[hidden]', { state: 'attached', timeout: 10_000 });
-    expect(await textOf(page, '#connection')).toMatch(/^connected; session old closed: .*HTTP 404/);
+    expect(await textOf(page, '#connection')).toBe(
+      'connected; session old closed: it has no events left (deleted by retention, or it never existed)',
+    );
     await expect
       .poll(async () => (await tableRows(page, '#sessions')).map((r) => r.data.session), PATIENT)
       .toEqual(['new']);
@@ -324,6 +430,64 @@ describe('dashboard with REQUIRE_AUTH=true', () => {
     // The key travels in Sec-WebSocket-Protocol: a URL reaches proxies' access logs and the browser's history.
     expect(socketUrls.length).toBeGreaterThanOrEqual(2);
     expect(socketUrls.filter((url) => url.includes(KEY) || url.includes('api_key'))).toEqual([]);
+  });
+  it('never puts anything in the URL: not the key on a second Connect while the first is tried, nor the filters', async () => {
+    const base = running.server!.base;
+    const page = await running.browser!.newPage();
+    const navigations: string[] = [];
+    page.on('request', (request) => {
+      if (request.isNavigationRequest()) navigations.push(request.url());
+    });
+    await page.goto(`${base}/dashboard`);
+    await page.waitForSelector('#key-form:not([hidden])', { timeout: 10_000 });
+    // Enter in a tail filter field before any key is accepted.
+    await page.fill('#filter-session', 's-auth');
+    await page.press('#filter-session', 'Enter');
+    // A slow reply: the first key check is held until Connect has been clicked again.
+    let release = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let asked = () => {};
+    const checking = new Promise<void>((resolve) => (asked = resolve));
+    await page.route('**/api/v1/stats', async (route) => {
+      asked();
+      await held;
+      await route.continue().catch(() => undefined);
+    });
+    await page.fill('#key-input', KEY);
+    await page.click('#key-form button[type="submit"]');
+    await checking;
+    await page.click('#key-form button[type="submit"]');
+    release();
+    const shown = async () => ({
+      query: new URL(page.url()).search,
+      from: await page.getAttribute('#tail-status', 'data-from'),
+    });
+    await expect.poll(shown, PATIENT).toEqual({ query: '', from: expect.stringMatching(/^[0-9]+$/) });
+    expect(navigations).toEqual([`${base}/dashboard`]);
+    await page.close();
+  });
+
+  it('asks for the key again when the server is restarted with another one', async () => {
+    const old = running.server!;
+    const page = await running.browser!.newPage();
+    await page.goto(`${old.base}/dashboard`);
+    await page.fill('#key-input', KEY);
+    await page.click('#key-form button[type="submit"]');
+    await page.waitForSelector('#tail-status[data-from]', { timeout: 10_000 });
+    await stopServer(old);
+    const NEW_KEY = 'dashboard-test-key-2';
+    const env = { REQUIRE_AUTH: 'true', API_KEY: NEW_KEY, PORT: String(old.port) };
+    running.server = await spawnServer(join(running.dir, 'events.db'), env);
+    await page.waitForSelector('#key-form:not([hidden])', { timeout: 10_000 });
+    expect(await textOf(page, '#key-error')).toMatch(/^The key in use was refused/);
+    await page.fill('#key-input', NEW_KEY);
+    await page.click('#key-form button[type="submit"]');
+    await page.waitForSelector('#key-form[hidden]', { state: 'attached', timeout: 10_000 });
+    const [record] = await publish(running.server.base, [ev('quiz_started', 's-rekeyed', 'u-9')], NEW_KEY);
+    await expect
+      .poll(async () => ({ tail: (await tailOffsets(page))[0], head: await textOf(page, '#head-offset') }), PATIENT)
+      .toEqual({ tail: record!.offset, head: String(record!.offset) });
+    await page.close();
   });
 });
 

@@ -10,6 +10,11 @@ export class AuthError extends Error {
 /** The server answered with another error status (429, 503, …); the message has the status and the server's detail. */
 export class ServerError extends Error {
   name = 'ServerError';
+
+  constructor(message, status) {
+    super(message);
+    this.status = status;
+  }
 }
 
 let apiKey = sessionStorage.getItem(STORAGE_KEY) ?? '';
@@ -31,7 +36,8 @@ export async function getJson(path) {
   const headers = apiKey === '' ? {} : { 'X-API-Key': apiKey };
   const response = await fetch(path, { headers, cache: 'no-store' });
   if (response.status === 401) throw new AuthError('the server refused the API key');
-  if (!response.ok) throw new ServerError(`${path}: HTTP ${response.status}${await detailOf(response)}`);
+  if (!response.ok)
+    throw new ServerError(`${path}: HTTP ${response.status}${await detailOf(response)}`, response.status);
   return response.json();
 }
 
@@ -43,4 +49,9 @@ async function detailOf(response) {
   } catch {
     return '';
   }
+}
+
+/** What a failed request shows: the server's own refusal (a rate limit, a full disk) when it answered, else unreachable. */
+export function failureText(error) {
+  return error instanceof ServerError ? `server refused: ${error.message}` : 'server unreachable';
 }

@@ -1,11 +1,19 @@
 // The dashboard: asks for the API key when the server wants one, then polls the REST figures and runs the live tail.
 import { EVENT_TYPES } from '/dashboard/protocol/eventTypes.js';
-import { AuthError, currentKey, getJson, ServerError, useKey } from './api.js';
+import { AuthError, currentKey, failureText, getJson, ServerError } from './api.js';
 import { badge, byId, el } from './dom.js';
-import { renderSessionStatuses, renderSessions, renderStats, renderSubscribers } from './panels.js';
+import { authorize, wireKeyForm } from './keyForm.js';
+import {
+  holdSessionsWhilePressed,
+  renderSessionStatuses,
+  renderSessions,
+  renderStats,
+  renderSubscribers,
+} from './panels.js';
 import { RateChart } from './rateChart.js';
 import { hideSession, showSession } from './sessionDetail.js';
 import { Tail, tailFilters } from './tail.js';
+import { visibleId } from './visibleText.js';
 
 const POLL_MS = 500;
 const SESSIONS_SHOWN = 15;
@@ -19,46 +27,15 @@ const detail = { id: null, events: -1, note: null };
 let polling = false;
 let polls = 0;
 let again = false;
+/** Set while the key form asks for a new key (the server refused the one in use); polls wait meanwhile. */
+let reauthorizing = null;
+let tail = null;
 
-/** The key typed into the form, once it is submitted. */
-function typedKey(form) {
-  return new Promise((resolve) =>
-    form.addEventListener(
-      'submit',
-      (event) => {
-        event.preventDefault();
-        resolve(byId('key-input').value);
-      },
-      { once: true },
-    ),
-  );
-}
-
-/** What a failed poll shows: the server's own refusal (a rate limit, a full disk) when it answered, else unreachable. */
-function failureText(error) {
-  return error instanceof ServerError ? `server refused: ${error.message}` : 'server unreachable';
-}
-
-/** Wait until the server answers and takes our key (none, the stored one, or one typed into the form). */
-async function authorize() {
-  const form = byId('key-form');
-  for (;;) {
-    try {
-      return await getJson('/api/v1/stats');
-    } catch (error) {
-      if (!(error instanceof AuthError)) {
-        badge(connection, failureText(error), 'bad');
-        await new Promise((resolve) => setTimeout(resolve, 2_000));
-        continue;
-      }
-      badge(connection, 'API key needed', 'bad');
-      const refused = byId('key-error');
-      refused.hidden = currentKey() === '';
-      refused.textContent = 'That key was refused.';
-      form.hidden = false;
-      useKey(await typedKey(form), false);
-    }
-  }
+/** Why a session cannot be read. Hint: the server answers 404 for a session with no events in the log. */
+function unreadable(error) {
+  if (error instanceof ServerError && error.status === 404)
+    return 'it has no events left (deleted by retention, or it never existed)';
+  return error.message;
 }
 
 /** Close the session panel; `why` (when it closed on its own) shows beside the connection state. */
@@ -81,7 +58,7 @@ async function pick(sessionId) {
   try {
     detail.events = await showSession(sessionId);
   } catch (error) {
-    closeDetail(`session ${sessionId}: ${error.message}`);
+    closeDetail(`session ${visibleId(sessionId)}: ${unreadable(error)}`);
   }
   void refresh();
 }
@@ -104,7 +81,7 @@ async function pollOnce() {
   renderSessions(sessions, detail.id, pick);
   renderSubscribers(subscribers);
   if (view !== null && 'error' in view) {
-    if (open === detail.id) closeDetail(`session ${open} closed: ${view.error.message}`);
+    if (open === detail.id) closeDetail(`session ${visibleId(open)} closed: ${unreadable(view.error)}`);
   } else if (view !== null && open === detail.id && view.event_count !== detail.events)
     // Hint: the open session's timeline is read again only when its event count moved.
     detail.events = await showSession(open);
@@ -124,7 +101,11 @@ async function refresh() {
       await pollOnce();
     } while (again);
   } catch (error) {
-    badge(connection, error instanceof AuthError ? 'API key refused' : failureText(error), 'bad');
+    if (error instanceof AuthError)
+      reauthorizing ??= authorize(connection)
+        .then(() => tail?.resume())
+        .finally(() => (reauthorizing = null));
+    else badge(connection, failureText(error), 'bad');
   } finally {
     polling = false;
   }
@@ -132,11 +113,11 @@ async function refresh() {
 
 /** Poll forever; records arriving in the tail also trigger a poll, so counts follow the tail closely. */
 function poll() {
-  void refresh().finally(() => setTimeout(poll, POLL_MS));
+  void (reauthorizing ?? refresh()).finally(() => setTimeout(poll, POLL_MS));
 }
 
 /** The filter form and the replay button. */
-function wireTail(tail) {
+function wireTail() {
   const select = byId('filter-type');
   select.append(...EVENT_TYPES.map((type) => el('option', { value: type }, type)));
   const filters = () =>
@@ -158,15 +139,17 @@ function wireTail(tail) {
 
 /** Authorize, then start the tail, the chart and the polls. */
 async function main() {
-  const stats = await authorize();
-  if (currentKey() !== '') useKey(currentKey(), true);
-  byId('key-form').hidden = true;
+  wireKeyForm();
+  // Hint: Enter in a filter field before the key is accepted would submit the form natively and reload the page.
+  byId('tail-filters').addEventListener('submit', (event) => event.preventDefault());
+  const stats = await authorize(connection);
   let soon = null;
-  const tail = new Tail(byId('tail'), byId('tail-status'), {
+  tail = new Tail(byId('tail'), byId('tail-status'), {
     apiKey: currentKey,
     onRecord: () => (soon ??= setTimeout(() => void refresh().finally(() => (soon = null)), 50)),
   });
-  wireTail(tail);
+  wireTail();
+  holdSessionsWhilePressed();
   byId('detail-close').addEventListener('click', () => closeDetail());
   chart.observe(stats.head_offset);
   setInterval(() => chart.sample(Date.now()), 1000);

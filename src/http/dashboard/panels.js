@@ -1,5 +1,7 @@
 // The polled panels: figures and counts by type (GET /stats), sessions (GET /sessions), subscribers (GET /subscribers).
 import { brief, byId, clock, count, el, fillRows } from './dom.js';
+import { setText, syncRows } from './keyedRows.js';
+import { visibleId } from './visibleText.js';
 
 /** Head offset, epoch, totals and the counts by type. */
 export function renderStats(stats) {
@@ -36,32 +38,45 @@ export function renderSessionStatuses(sessions, limit) {
     sessions.length >= limit ? `by status: the ${limit} most recently active` : `${sessions.length} in all`;
 }
 
-/** The most recently active sessions; clicking one opens its state and timeline. */
+let pressing = false;
+
+/** Hold the session rows in place while a press on them lasts (a row that moved under the pointer is no click). */
+export function holdSessionsWhilePressed() {
+  byId('sessions').addEventListener('pointerdown', () => (pressing = true));
+  for (const type of ['pointerup', 'pointercancel', 'blur']) window.addEventListener(type, () => (pressing = false));
+}
+
+/** The most recently active sessions, updated in place by session id; clicking one opens its state and timeline. */
 export function renderSessions(sessions, selected, onPick) {
-  fillRows(
-    byId('sessions'),
-    sessions.map((s) =>
-      el(
-        'tr',
-        { 'data-session': s.session_id, class: s.session_id === selected ? 'selected' : null },
-        el(
-          'td',
-          {},
-          el('button', { type: 'button', class: 'link', onclick: () => onPick(s.session_id) }, s.session_id),
-        ),
-        el('td', { class: 'status' }, s.status),
-        el('td', { class: 'num' }, count(s.event_count)),
-        el('td', {}, usersText(s)),
-        el('td', {}, s.quiz_id ?? ''),
-      ),
-    ),
-  );
+  const make = (s) =>
+    el(
+      'tr',
+      { 'data-session': s.session_id },
+      el('td', { class: 'cap' }, el('button', { type: 'button', class: 'link', onclick: () => onPick(s.session_id) })),
+      el('td', { class: 'status' }),
+      el('td', { class: 'num' }),
+      el('td', { class: 'cap' }),
+      el('td', { class: 'cap' }),
+    );
+  const update = (row, s) => {
+    const [id, status, events, users, quiz] = row.cells;
+    // Hint: long ids are cut with an ellipsis (a 10,000-character quiz id made the panel 142,813 px wide); the title
+    // holds the whole text.
+    setText(id.firstElementChild, visibleId(s.session_id), visibleId(s.session_id));
+    setText(status, s.status);
+    setText(events, count(s.event_count));
+    setText(users, usersText(s), usersText(s));
+    setText(quiz, visibleId(s.quiz_id), visibleId(s.quiz_id));
+    row.classList.toggle('selected', s.session_id === selected);
+  };
+  syncRows(byId('sessions'), sessions, (s) => s.session_id, make, update, pressing);
 }
 
 /** A listed session's users: the listing holds the first 20, so say how many more there are. */
 function usersText(s) {
   const more = (s.user_count ?? s.user_ids.length) - s.user_ids.length;
-  return more > 0 ? `${s.user_ids.join(', ')} (+${more} more)` : s.user_ids.join(', ');
+  const shown = s.user_ids.map(visibleId).join(', ');
+  return more > 0 ? `${shown} (+${more} more)` : shown;
 }
 
 /** A subscriber's filter in a few words. */
@@ -69,7 +84,7 @@ function filterText(filter) {
   const parts = [];
   if (filter.event_types?.length) parts.push(`type=${filter.event_types.join('|')}`);
   for (const key of ['session_id', 'user_id', 'source'])
-    if (filter[key] !== undefined) parts.push(`${key}=${filter[key]}`);
+    if (filter[key] !== undefined) parts.push(`${key}=${visibleId(filter[key])}`);
   return parts.length === 0 ? 'everything' : parts.join(' ');
 }
 

@@ -1,6 +1,8 @@
-// One session's state (GET /sessions/{session_id}) and its timeline (GET /events?session_id=…, oldest first).
+// One session's state (GET /sessions/{session_id}) and its timeline: its newest events (GET /events?session_id=…&order=desc),
+// shown oldest first.
 import { getJson } from './api.js';
 import { brief, byId, clock, count, el, fillRows } from './dom.js';
+import { idCell, visibleId } from './visibleText.js';
 
 const TIMELINE_LIMIT = 500;
 
@@ -12,9 +14,9 @@ function stateRows(view) {
     .join(', ');
   return [
     ['status', view.status],
-    ['users', view.user_ids.join(', ') || '–'],
+    ['users', view.user_ids.map(visibleId).join(', ') || '–'],
     ['events', count(view.event_count)],
-    ['quiz', view.quiz_id ?? '–'],
+    ['quiz', view.quiz_id === null ? '–' : visibleId(view.quiz_id)],
     ['started', view.started_at ?? '–'],
     ['completed', view.completed_at ?? '–'],
     ['offsets', `${view.first_offset ?? '–'} … ${view.last_offset ?? '–'}`],
@@ -25,12 +27,21 @@ function stateRows(view) {
 /** Show one session; resolves with its event count (the caller reloads when that changes). */
 export async function showSession(sessionId) {
   const path = encodeURIComponent(sessionId);
-  const query = new URLSearchParams({ session_id: sessionId, order: 'asc', limit: String(TIMELINE_LIMIT) });
-  const [view, events] = await Promise.all([getJson(`/api/v1/sessions/${path}`), getJson(`/api/v1/events?${query}`)]);
+  // Hint: the newest, since a teacher wants what just happened; a long session's first 500 hid every later event.
+  const query = new URLSearchParams({ session_id: sessionId, order: 'desc', limit: String(TIMELINE_LIMIT) });
+  const [view, newest] = await Promise.all([getJson(`/api/v1/sessions/${path}`), getJson(`/api/v1/events?${query}`)]);
+  const events = newest.reverse();
+  byId('timeline-note').textContent =
+    events.length < view.event_count
+      ? `showing the newest ${count(events.length)} of ${count(view.event_count)} events`
+      : `all ${count(events.length)} events`;
   byId('session-detail').hidden = false;
-  byId('detail-id').textContent = sessionId;
+  byId('detail-id').textContent = visibleId(sessionId);
   byId('detail-state').replaceChildren(
-    ...stateRows(view).flatMap(([name, value]) => [el('dt', {}, name), el('dd', { 'data-field': name }, value)]),
+    ...stateRows(view).flatMap(([name, value]) => [
+      el('dt', {}, name),
+      el('dd', { 'data-field': name, title: value }, value),
+    ]),
   );
   fillRows(
     byId('timeline'),
@@ -41,7 +52,7 @@ export async function showSession(sessionId) {
         el('td', { class: 'num' }, e.offset),
         el('td', {}, clock(e.timestamp)),
         el('td', {}, e.event_type),
-        el('td', {}, e.user_id ?? ''),
+        idCell(e.user_id),
         el('td', { class: 'payload', title: brief(e.payload, 2000) }, brief(e.payload)),
       ),
     ),

@@ -2,6 +2,7 @@
 import { LOG_REPLACED } from '/dashboard/client/ackPlan.js';
 import { subscribe } from '/dashboard/client/subscriber.js';
 import { badge, brief, clock, el, fillRows } from './dom.js';
+import { idCell } from './visibleText.js';
 
 const SHOWN = 200;
 const RENDER_MS = 100;
@@ -19,9 +20,9 @@ function row(record) {
     el('td', { class: 'num' }, record.offset),
     el('td', {}, clock(record.timestamp)),
     el('td', {}, record.event_type),
-    el('td', {}, record.session_id ?? ''),
-    el('td', {}, record.user_id ?? ''),
-    el('td', {}, record.source),
+    idCell(record.session_id),
+    idCell(record.user_id),
+    idCell(record.source),
     el('td', { class: 'payload', title: brief(record.payload, 2000) }, brief(record.payload)),
   );
 }
@@ -45,13 +46,28 @@ export class Tail {
     this.records = [];
     this.timer = null;
     this.healthy = true;
+    this.filters = {};
+    this.from = 1;
   }
 
   /** (Re)subscribe with `filters` from offset `from`: the table starts empty and fills from there. */
   start(filters, from) {
-    void this.stop();
     this.records = [];
     this.render();
+    this.open(filters, from);
+    this.status.dataset.filters = JSON.stringify(filters);
+    this.following(`following from offset ${from}`);
+  }
+
+  /** Subscribe again after the last record received, keeping the table: the API key in use has changed. */
+  resume() {
+    const next = this.subscription?.nextOffset ?? this.from;
+    this.open(this.filters, next);
+    this.following(`following again from offset ${next}`);
+  }
+
+  open(filters, from) {
+    void this.stop();
     const subscription = subscribe({
       url: window.location.origin,
       apiKey: this.options.apiKey() || undefined,
@@ -70,9 +86,9 @@ export class Tail {
       },
     });
     this.subscription = subscription;
+    this.filters = filters;
+    this.from = from;
     this.status.dataset.from = String(from);
-    this.status.dataset.filters = JSON.stringify(filters);
-    this.following(`following from offset ${from}`);
   }
 
   following(text) {
