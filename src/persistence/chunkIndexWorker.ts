@@ -11,6 +11,7 @@ import {
   INDEX_SCHEMA_SQL,
 } from './chunkIndexer.js';
 import { headMarkSql } from './headMark.js';
+import { WAL_SIZE_LIMIT_BYTES } from './schema.js';
 
 // Hint: an eval'd CommonJS worker runs the same under vitest (TypeScript sources) and from dist.
 const WORKER_SOURCE = `
@@ -23,6 +24,7 @@ else parentPort.close();
 function run() {
 const db = new Database(workerData.indexPath);
 db.pragma('journal_mode = WAL');
+db.pragma('journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}');
 db.pragma('synchronous = NORMAL');
 db.pragma('busy_timeout = 10000');
 db.exec(workerData.schema);

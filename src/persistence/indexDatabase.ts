@@ -4,6 +4,7 @@ import { type BuiltChunk, type Chunk, INDEX_SCHEMA_SQL, INDEX_TABLES, INDEX_VERS
 import { HEAD_MARK } from './headMark.js';
 import { integrityProblems } from './logFile.js';
 import { openFailureReason } from './openError.js';
+import { WAL_SIZE_LIMIT_BYTES } from './schema.js';
 import { selectObjects, selectValue } from './sqlRows.js';
 
 /** What the log knows about itself when it attaches its index. */
@@ -152,6 +153,7 @@ function identityProblem(db: Database.Database, identity: IndexIdentity): string
 function attach(db: Database.Database, path: string): void {
   db.prepare('ATTACH DATABASE ? AS ix').run(path);
   db.pragma('ix.journal_mode = WAL');
+  db.pragma(`ix.journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`);
   db.pragma('ix.synchronous = NORMAL');
 }
 

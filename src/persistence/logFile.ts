@@ -6,7 +6,7 @@ import { LogLockedError, LogOpenError, RESTORE_BACKUP } from './eventLog.js';
 import { isCorruption } from './logDamage.js';
 import { acquireLogLock, type LogLock } from './logLock.js';
 import { openFailureReason } from './openError.js';
-import { SCHEMA_SQL } from './schema.js';
+import { SCHEMA_SQL, WAL_SIZE_LIMIT_BYTES } from './schema.js';
 import { keepDamagedWal } from './walFrames.js';
 
 /** How hard a commit is pushed to disk: SQLite synchronous NORMAL (WAL-safe against process crash) or FULL. */
@@ -31,6 +31,7 @@ function configure(db: Database.Database, durability: Durability | undefined, ex
   // file can still be opened (this process alone may read it until the next start).
   if (exclusive) db.pragma('locking_mode = EXCLUSIVE');
   db.pragma('journal_mode = WAL');
+  db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`);
   db.pragma(`synchronous = ${durability === 'full' ? 'FULL' : 'NORMAL'}`);
   db.pragma('cache_size = -65536');
   db.pragma('temp_store = MEMORY');

@@ -1,4 +1,12 @@
 /**
+ * The size a WAL file is cut back to when SQLite next restarts it (journal_size_limit, set on every connection that
+ * writes the log or the index). Hint: SQLite reuses a WAL file from its start and never shrinks it by itself, so one
+ * large transaction (a retention delete of 400,000 events wrote 108 MB) left the file that size until a restart.
+ * Above the ~16 MiB that normal running reaches, so steady commits never pay for regrowing it.
+ */
+export const WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024;
+
+/**
  * The log's tables. `events` is a bare INTEGER PRIMARY KEY append (the fast path); `producer_ids` makes producer
  * ids idempotent; `crc` is each record's checksum (recordChecksum.ts; NULL in rows written before it). Secondary indexes live in a separate index database (see chunkIndexer.ts).
  */

@@ -3,6 +3,7 @@ import { type MessagePort, Worker } from 'node:worker_threads';
 import { COLUMNS, ROW_PARAMS } from './eventRows.js';
 import { UNPACK_ROWS_SOURCE } from './packedRows.js';
 import { ROW_CHECKSUM_SOURCE } from './recordChecksum.js';
+import { WAL_SIZE_LIMIT_BYTES } from './schema.js';
 import { SESSION_SNAPSHOT_UPSERT, SESSION_STATUS_UPSERT, SESSIONS_UPTO } from './sessionStatusStore.js';
 import { TYPE_STATS_UPTO } from './typeStats.js';
 
@@ -50,6 +51,7 @@ let s = null;
 function open(m) {
   const db = new Database(m.path, { timeout: 10000 });
   db.pragma('synchronous = ' + m.synchronous);
+  db.pragma('journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}');
   db.pragma('cache_size = -' + m.cacheKiB);
   if (m.autocheckpointPages !== null) db.pragma('wal_autocheckpoint = ' + m.autocheckpointPages);
   const one = db.prepare(w.insertOne), many = db.prepare(w.insertMany);
