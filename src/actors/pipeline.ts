@@ -12,6 +12,7 @@ import { type PipelineOptions, SupervisorUnavailableError } from './pipelineOpti
 import type { PipelineHealth, PipelinePort, RouterStats, SubscriberHandle } from './pipelinePort.js';
 import { SessionFolding } from './sessionFolding.js';
 import type { SessionView } from './sessionView.js';
+import { StepwiseRetention } from './stepwiseRetention.js';
 import type { SubscriberSocket } from './subscriber.js';
 import type { SubscriberMode } from './subscriberMachine.js';
 import { listSubscribers, type SubscriberListing, subscriberFacts } from './subscriberSummary.js';
@@ -32,14 +33,8 @@ export class Pipeline implements PipelinePort {
   constructor(private readonly options: PipelineOptions) {
     const { log, logger, scheduler } = options;
     const counters = { delivered: 0, routed: 0, routedUpTo: log.headOffset(), lastCheckpoint: 0, publishers: 0 };
-    const sessions = new SessionFolding({
-      log,
-      logger,
-      scheduler,
-      idleMs: options.sessionIdleMs,
-      maxActive: options.maxActiveSessions,
-      parent: () => this.supervisor,
-    });
+    const folding = { idleMs: options.sessionIdleMs, maxActive: options.maxActiveSessions };
+    const sessions = new SessionFolding({ log, logger, scheduler, ...folding, parent: () => this.supervisor });
     // Hint: session_status is a projection; after a crash it lags the log until this fold catches it up.
     sessions.catchUp();
     const route = (records: readonly StoredEvent[]) => this.supervisor.send({ type: 'ingest.committed', records });
@@ -60,6 +55,7 @@ export class Pipeline implements PipelinePort {
       ingress,
       router,
       sessions,
+      retention: new StepwiseRetention(options, sessions, () => this.supervisor.send({ type: 'retention.step' })),
       limits,
       share,
       maxSubscribers: options.maxSubscribers,
@@ -140,13 +136,12 @@ export class Pipeline implements PipelinePort {
     return this.ask((answer) => ({ type: 'sessions.list', status, limit, answer }));
   }
 
-  deleteBefore(before: number | undefined): number {
-    return this.ask((answer) => ({ type: 'retention.delete', before, answer }));
-  }
-
   async retain(before: number | undefined): Promise<number> {
     await this.options.log.prepareRetention?.(before);
-    return this.deleteBefore(before);
+    return new Promise((resolve, reject) => {
+      const answer: Answer<number> = (result) => (result.ok ? resolve(result.value) : reject(result.error));
+      this.supervisor.send({ type: 'retention.delete', before, answer });
+    });
   }
 
   /** One sweep: keepalives, checkpoints, 4000 and 4008 closes, session folding and passivation. */

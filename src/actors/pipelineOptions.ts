@@ -25,6 +25,8 @@ export interface PipelineOptions {
   readonly sessionIdleMs: number;
   readonly maxActiveSessions: number;
   readonly metrics?: PipelineMetrics;
+  /** Offsets one step of DELETE /events deletes at most (RETENTION_STEP_OFFSETS by default; tests set fewer). */
+  readonly retentionStepOffsets?: number;
   /**
    * Group commits the log may hold at once (default 1, the embedded log: commits in order, records routed at
    * commit). Cluster mode sets more (JetStreamEventLog.concurrentCommits): its records are routed from the replica

@@ -74,8 +74,9 @@ export interface PipelinePort {
   /** GET /sessions. */
   sessionList(status: string | undefined, limit: number): SessionView[];
   /**
-   * Retention: delete events older than `before` (all when undefined). Rejects, having deleted nothing, with
-   * LogWriteError (retry) or RetentionRefusedError (the log's store refuses it).
+   * Retention: delete events older than `before` (all when undefined), in bounded steps with other work served in
+   * between; resolves with the count after the last. Rejects with RetentionRefusedError (the log's store refuses it,
+   * nothing deleted) or LogWriteError (retry): its message says what earlier steps deleted, if any.
    */
   retain(before: number | undefined): Promise<number>;
   /** /stats `router` figures. */

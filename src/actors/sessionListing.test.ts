@@ -63,7 +63,7 @@ describe('GET /sessions, through the pipeline port (manual scheduler)', () => {
           if (s.kind === 'publish') await publish(s.records.map(([i, type]) => testInput(SESSIONS[i]!, type)));
           else if (s.kind === 'read') pipeline.sessionView(SESSIONS[s.session]!);
           else if (s.kind === 'sweep') pipeline.sweep();
-          else pipeline.deleteBefore(scheduler.now() - s.back * 1_000);
+          else await pipeline.retain(scheduler.now() - s.back * 1_000);
         }
         const expected = expectedListing(log);
         const listed = (status?: string) =>
@@ -93,7 +93,7 @@ describe('GET /sessions, through the pipeline port (manual scheduler)', () => {
     log.saveRefolded = () => {
       throw new Error('injected: database or disk is full');
     };
-    expect(pipeline.deleteBefore(scheduler.now())).toBe(2);
+    expect(await pipeline.retain(scheduler.now())).toBe(2);
     expect(errors).toEqual(['folding sessions again after retention failed; retried at the next sweep']);
     expect(log.sessionsToRefold()).toEqual(['s']);
     log.saveRefolded = saveRefolded;
@@ -115,7 +115,7 @@ describe('GET /sessions, through the pipeline port (manual scheduler)', () => {
     scheduler.advance(1_000);
     await publish(sessions.map((s) => testInput(s, 'answer_submitted')));
     expect(pipeline.sessionList('in_progress', 100)).toHaveLength(40);
-    pipeline.deleteBefore(scheduler.now());
+    await pipeline.retain(scheduler.now());
     const left = log.sessionsToRefold().length;
     expect(left).toBeGreaterThan(0);
     expect(left).toBeLessThan(40);
@@ -129,7 +129,7 @@ describe('GET /sessions, through the pipeline port (manual scheduler)', () => {
     scheduler.advance(1_000);
     await publish(sessions.map((s) => testInput(s, 'answer_submitted')));
     expect(pipeline.sessionList('completed', 100)).toHaveLength(40);
-    pipeline.deleteBefore(scheduler.now() - 500);
+    await pipeline.retain(scheduler.now() - 500);
     expect(log.sessionsToRefold().length).toBeGreaterThan(0);
     expect(pipeline.sessionList('active', 100)).toHaveLength(40);
     expect(log.sessionsToRefold()).toEqual([]);
@@ -149,7 +149,7 @@ describe('GET /sessions, through the pipeline port (manual scheduler)', () => {
     scheduler.advance(1_000);
     // Not folded yet: each row still holds its session_created, which the delete removes, and the row with it.
     await publish(sessions.map((s) => testInput(s, 'answer_submitted')));
-    pipeline.deleteBefore(scheduler.now());
+    await pipeline.retain(scheduler.now());
     // A read saves a row and the high-water (the head) before the slices finish; then the process dies.
     pipeline.sessionView('s0');
     log.close();
@@ -167,7 +167,7 @@ describe('GET /sessions, through the pipeline port (manual scheduler)', () => {
     pipeline.submit([testInput('b', 'quiz_started'), testInput('a', 'answer_submitted')], (o) => outcomes.push(o));
     // Committed now; routed to the sessions only after the microtasks below, so after the delete.
     scheduler.runImmediates();
-    expect(pipeline.deleteBefore(undefined)).toBe(3);
+    expect(await pipeline.retain(undefined)).toBe(3);
     for (let i = 0; i < 10 && outcomes.length === 0; i++) await Promise.resolve();
     expect(outcomes).toHaveLength(1);
     expect(pipeline.sessionView('b')).toBeNull();

@@ -161,18 +161,13 @@ export const supervisorMachine = setup({
     // Hint: enqueueActions, not a plain action: session actors fold inside, and xstate flags their built-in
     // actions when they run within another actor's custom action.
     sessionRequest: enqueueActions(({ context, event, enqueue }) => {
-      const { sessions, log } = context.parts;
+      const { sessions } = context.parts;
       if (event.type === 'sessions.view') answer(event.answer, () => sessions.view(event.sessionId));
       else if (event.type === 'sessions.list') answer(event.answer, () => sessions.list(event.status, event.limit));
-      else if (event.type === 'retention.delete') {
-        answer(event.answer, () => {
-          const deleted = log.deleteBefore(event.before);
-          const before = event.before === undefined ? 'all' : new Date(event.before).toISOString();
-          context.parts.logger.info({ deleted, before, first_offset: log.firstOffset() }, 'retention deleted events');
-          if (deleted > 0) sessions.reset();
-          return deleted;
-        });
-      } else if (event.type === 'retention.followed') {
+      // Hint: a delete runs in bounded steps, one per `retention.step`, answered after its last (StepwiseRetention).
+      else if (event.type === 'retention.delete') context.parts.retention.request(event);
+      else if (event.type === 'retention.step') context.parts.retention.step();
+      else if (event.type === 'retention.followed') {
         // Hint: as after a local delete, session actors are rebuilt from what the replica still holds.
         const { deleted, firstOffset } = event;
         context.parts.logger.info({ deleted, first_offset: firstOffset }, 'retention followed the stream');
@@ -211,6 +206,7 @@ export const supervisorMachine = setup({
     'sessions.view': { actions: 'sessionRequest' },
     'sessions.list': { actions: 'sessionRequest' },
     'retention.delete': { actions: 'sessionRequest' },
+    'retention.step': { actions: 'sessionRequest' },
     'retention.followed': { actions: 'sessionRequest' },
     [`xstate.done.actor.${SUBSCRIBER_ACTOR_ID}`]: { actions: 'forget' },
     'xstate.error.actor.*': [{ guard: 'fromSession', actions: 'dropSession' }, { actions: 'forget' }],

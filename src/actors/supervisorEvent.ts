@@ -9,6 +9,7 @@ import type { Logger } from './logger.js';
 import type { Scheduler } from './scheduler.js';
 import type { SessionFolding } from './sessionFolding.js';
 import type { SessionView } from './sessionView.js';
+import type { StepwiseRetention } from './stepwiseRetention.js';
 import type { SubscriberLimits, SubscriberSocket } from './subscriber.js';
 import type { Confirmation } from './subscriberCommands.js';
 import type { subscriberMachine } from './subscriberMachine.js';
@@ -35,6 +36,8 @@ export interface SupervisorParts {
   readonly ingress: GroupCommit;
   readonly router: CommitRouter;
   readonly sessions: SessionFolding;
+  /** DELETE /events, in bounded steps between other work. */
+  readonly retention: StepwiseRetention;
   readonly limits: SubscriberLimits;
   /** Each subscriber's socket bound, resized as subscribers come and go (MAX_SUBSCRIBER_BUFFER_TOTAL_BYTES). */
   readonly share: BufferShare;
@@ -85,6 +88,8 @@ export type SupervisorEvent =
       readonly answer: Answer<SessionView[]>;
     }
   | { readonly type: 'retention.delete'; readonly before: number | undefined; readonly answer: Answer<number> }
+  /** The next bounded step of the delete under way (see StepwiseRetention). */
+  | { readonly type: 'retention.step' }
   /** Cluster mode: this replica followed a purge made elsewhere (the stream's first sequence moved). */
   | { readonly type: 'retention.followed'; readonly deleted: number; readonly firstOffset: number }
   | { readonly type: 'shutdown' }

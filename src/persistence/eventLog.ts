@@ -155,6 +155,16 @@ export interface EventLog {
   /** Delete events older than `before` (epoch ms), or all when undefined; offsets are never reused. */
   deleteBefore(before: number | undefined): number;
   /**
+   * Retention in bounded steps (with deleteStep): where a delete of events older than `before` cuts, the first offset
+   * it keeps. Commits in flight land first. A log without it deletes in one deleteBefore.
+   */
+  retentionBoundary?(before: number | undefined): number;
+  /**
+   * One step of retention: delete below min(boundary, firstOffset() + limit) in one transaction, moving the first
+   * offset up; the count deleted. Throws LogWriteError having deleted nothing in this step.
+   */
+  deleteStep?(boundary: number, limit: number): number;
+  /**
    * A log whose store other nodes share (cluster mode) makes the retention there first, and deleteBefore then deletes
    * no further than it did. Rejects, having deleted nothing, with LogWriteError (retry) or RetentionRefusedError.
    */

@@ -13,18 +13,41 @@ import { selectTuples, selectValue } from './sqlRows.js';
  */
 const ROWS_PER_PROBE = 16;
 
+/** A retention step the store refused (disk full): that step deleted nothing; `reason` says why. */
+export class RetentionStepError extends LogWriteError {
+  constructor(
+    readonly reason: string,
+    options: ErrorOptions,
+  ) {
+    super(`storage unavailable; nothing was deleted, retry (${reason})`, options);
+  }
+}
+
+/**
+ * The error of a delete whose step `error` failed after earlier steps deleted `deleted` events: what is gone (every
+ * offset below `first`) and what is left below `boundary`, so a retry knows it finishes the job (503, retry).
+ */
+export function retentionStopped(error: RetentionStepError, deleted: number, first: number, boundary: number): Error {
+  if (deleted === 0) return error;
+  return new LogWriteError(
+    `storage unavailable; deleted ${deleted} events (every offset below ${first}), ` +
+      `not the ${boundary - first} offsets from ${first} to ${boundary - 1}: retry to delete the rest (${error.reason})`,
+    { cause: error },
+  );
+}
+
 /**
  * Delete every event below `boundary`, with its producer ids, its share of the type counters and the session rows it
  * leaves stale (see forgetDeletedSessions), in one transaction (IMMEDIATE: it reads before it writes, and the writer
  * thread may commit in between); next_offset is saved with it so offsets are never reused. Returns the number of
- * events deleted. A write the store refuses (disk full) rolls back: a LogWriteError naming why (503, retry).
+ * events deleted. A write the store refuses (disk full) rolls back: a RetentionStepError naming why (503, retry).
+ * Hint: retention calls it once per bounded step (LogRetention); a cluster replica following a purge, once.
  */
 export function deleteBelow(db: Database.Database, meta: LogMeta, boundary: number, nextOffset: number): number {
   try {
     return deleteInTransaction(db, meta, boundary, nextOffset);
   } catch (error) {
-    const reason = openFailureReason(error);
-    throw new LogWriteError(`storage unavailable; nothing was deleted, retry (${reason})`, { cause: error });
+    throw new RetentionStepError(openFailureReason(error), { cause: error });
   }
 }
 

@@ -23,8 +23,8 @@ import type { IndexCoverage } from './indexCoverage.js';
 import type { LogAppender } from './logAppender.js';
 import type { LogLock } from './logLock.js';
 import type { LogHead, LogMeta } from './logMeta.js';
+import { LogRetention } from './logRetention.js';
 import { openSqliteLog } from './openSqliteLog.js';
-import { deleteBelow } from './retention.js';
 import type { SessionStatusStore } from './sessionStatusStore.js';
 import { DEFAULT_INDEX_CHUNK, type SqliteEventLogOptions } from './sqliteEventLogOptions.js';
 import type { ThreadedAppender } from './threadedAppender.js';
@@ -65,6 +65,7 @@ export class SqliteEventLog implements EventLog {
   protected readonly coverage: IndexCoverage;
   protected readonly reader: EventReader;
   protected readonly indexer: ChunkIndexer;
+  private readonly retention: LogRetention;
   private closed = false;
 
   constructor(options: SqliteEventLogOptions) {
@@ -74,6 +75,7 @@ export class SqliteEventLog implements EventLog {
     ({ head: this.head, appender: this.appender, threaded: this.threaded } = parts);
     ({ typeStats: this.typeStats, sessionStatus: this.sessionStatus, commitHealth: this.commitHealth } = parts);
     ({ coverage: this.coverage, reader: this.reader, indexer: this.indexer } = parts);
+    this.retention = new LogRetention(parts, () => !this.closed);
   }
 
   headOffset(): number {
@@ -147,17 +149,15 @@ export class SqliteEventLog implements EventLog {
   }
 
   deleteBefore(before: number | undefined): number {
-    // Hint: commits in flight land first, so the saved next_offset never goes back.
-    this.threaded?.settle();
-    const boundary = before === undefined ? this.head.next : this.reader.offsetAtOrAfter(before);
-    if (boundary <= this.head.first) return 0;
-    const deleted = deleteBelow(this.db, this.meta, boundary, this.head.next);
-    this.head.first = boundary;
-    // Whole chunks below the boundary go; entries of a partly deleted chunk no longer join to a row.
-    const gone = this.coverage.dropBelow(boundary);
-    if (gone.length > 0) this.indexer.drop(gone);
-    this.typeStats.reload();
-    return deleted;
+    return this.retention.deleteBefore(before);
+  }
+
+  retentionBoundary(before: number | undefined): number {
+    return this.retention.boundary(before);
+  }
+
+  deleteStep(boundary: number, limit: number): number {
+    return this.retention.step(boundary, limit);
   }
 
   saveSessionStatuses(...save: Parameters<EventLog['saveSessionStatuses']>): void {
