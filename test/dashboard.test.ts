@@ -366,6 +366,46 @@ describe('dashboard when the open session cannot be read', () => {
   });
 });
 
+describe('dashboard with more sessions than it lists', () => {
+  const running = serverAndBrowser('rep-dashboard-many-');
+
+  it('says how many sessions there are and opens any of them by id', async () => {
+    const base = running.server!.base;
+    const page = await running.browser!.newPage();
+    await page.goto(`${base}/dashboard`);
+    await page.waitForSelector('#tail-status[data-from="1"]', { timeout: 10_000 });
+    // A class of 30 and its own session: the 15 latest are listed, and student-01 is not among them.
+    const students = Array.from({ length: 30 }, (_, i) => `student-${String(i + 1).padStart(2, '0')}`);
+    await publish(base, [
+      ev('session_created', 'class', 'teacher'),
+      ...students.map((id) => ev('quiz_started', id, `u-${id}`, { quiz_id: 'fractions-1' })),
+    ]);
+    await expect.poll(() => textOf(page, '#sessions-note'), PATIENT).toBe('15 latest of 31');
+    expect((await tableRows(page, '#sessions')).map((r) => r.data.session)).not.toContain('student-01');
+    await page.fill('#open-session-id', 'student-01');
+    await page.press('#open-session-id', 'Enter');
+    await expect.poll(() => textOf(page, '#detail-id'), PATIENT).toBe('student-01');
+    await expect.poll(async () => (await tableRows(page, '#timeline')).length, PATIENT).toBe(1);
+    expect(await textOf(page, '#detail-state dd[data-field="users"]')).toBe('u-student-01');
+    await page.fill('#open-session-id', 'nobody');
+    await page.click('#open-session button[type="submit"]');
+    await page.waitForSelector('#session-detail[hidden]', { state: 'attached', timeout: 10_000 });
+    await expect
+      .poll(() => textOf(page, '#connection'), PATIENT)
+      .toBe('connected; session nobody: it has no events left (deleted by retention, or it never existed)');
+    expect(new URL(page.url()).search).toBe('');
+    // Past the 1,000 the counts read, the total is not known: the note says so.
+    await publish(
+      base,
+      Array.from({ length: 1000 }, (_, i) => ev('quiz_started', `more-${i}`, 'u-1')),
+    );
+    await expect
+      .poll(() => textOf(page, '#sessions-note'), PATIENT)
+      .toBe('15 latest of 1,000+ (by status: the 1,000 most recently active)');
+    await page.close();
+  });
+});
+
 describe('dashboard when the server comes back with another log', () => {
   const running = serverAndBrowser('rep-dashboard-epoch-');
 

@@ -27,15 +27,26 @@ export function renderStats(stats) {
   );
 }
 
-/** Sessions by status, counted over the `limit` most recently active. */
+/** Sessions by status, counted over the `limit` most recently active; returns how many sessions there are (null: more). */
 export function renderSessionStatuses(sessions, limit) {
   const byStatus = new Map();
   for (const session of sessions) byStatus.set(session.status, (byStatus.get(session.status) ?? 0) + 1);
   byId('session-status-counts').replaceChildren(
     ...[...byStatus].map(([status, n]) => el('li', { 'data-status': status }, `${status}: ${n}`)),
   );
-  byId('sessions-note').textContent =
-    sessions.length >= limit ? `by status: the ${limit} most recently active` : `${sessions.length} in all`;
+  return sessions.length >= limit ? null : sessions.length;
+}
+
+/** How many sessions the list shows, of how many (`total` null: at least `limit`, the most the counts read). */
+export function renderSessionsNote(shown, total, limit) {
+  // Hint: GET /sessions has no total, so it comes from the status counts, read every few polls (it may lag the list).
+  const note =
+    total === null
+      ? `${shown} latest of ${count(limit)}+ (by status: the ${count(limit)} most recently active)`
+      : shown < total
+        ? `${shown} latest of ${count(total)}`
+        : `all ${shown}`;
+  setText(byId('sessions-note'), note);
 }
 
 let pressing = false;
