@@ -406,12 +406,52 @@ describe('dashboard with more sessions than it lists', () => {
   });
 });
 
+describe('dashboard while the server is down', () => {
+  const running = serverAndBrowser('rep-dashboard-down-');
+
+  it('dims every polled panel with the time it was read, and is live again once the server is back', async () => {
+    const old = running.server!;
+    const page = await running.browser!.newPage();
+    await page.goto(`${old.base}/dashboard`);
+    await page.waitForSelector('#tail-status[data-from="1"]', { timeout: 10_000 });
+    const [record] = await publish(old.base, [ev('quiz_started', 's-down', 'u-1')]);
+    await expect.poll(() => tailOffsets(page), PATIENT).toEqual([record!.offset]);
+    await page.waitForSelector('#subscribers tr[data-mode="live"]', { timeout: 10_000 });
+    old.proc.kill('SIGKILL');
+    await old.exited;
+    const panels = ['#rate-panel', '#types-panel', '#sessions-panel', '#subscribers-panel'];
+    const asOf = () =>
+      page.evaluate<(string | null)[]>(
+        `${JSON.stringify(panels)}.map((id) => document.querySelector(id + '.stale h2 .as-of')?.textContent ?? null)`,
+      );
+    await expect.poll(asOf, PATIENT).toEqual(panels.map(() => expect.stringMatching(/^as of \d\d:\d\d:\d\d$/)));
+    expect(await page.getAttribute('#figures', 'class')).toContain('stale');
+    await expect.poll(() => textOf(page, '#tail-status'), PATIENT).toMatch(/reconnecting in \d+ ms/);
+    // Back on the same address and log, and nothing published: the panels and the tail say they are live again.
+    running.server = await spawnServer(join(running.dir, 'events.db'), { PORT: String(old.port) });
+    await expect.poll(asOf, PATIENT).toEqual(panels.map(() => null));
+    expect(await page.getAttribute('#figures', 'class')).not.toContain('stale');
+    await expect
+      .poll(() => textOf(page, '#tail-status'), PATIENT)
+      .toBe(`following again from offset ${record!.offset + 1}`);
+    await page.close();
+  });
+});
+
 describe('dashboard when the server comes back with another log', () => {
   const running = serverAndBrowser('rep-dashboard-epoch-');
 
   it("empties the tail on the SDK's log-replaced notice instead of showing both logs' offsets 1, 2, 3", async () => {
     const old = running.server!;
     const page = await running.browser!.newPage();
+    // The subscribe acks the tail receives, by the epoch they name.
+    const acks: string[] = [];
+    page.on('websocket', (socket) =>
+      socket.on('framereceived', ({ payload }) => {
+        const text = String(payload);
+        if (text.includes('"status":"subscribed"')) acks.push((JSON.parse(text) as { epoch: string }).epoch);
+      }),
+    );
     await page.goto(`${old.base}/dashboard`);
     await page.waitForSelector('#tail-status[data-from="1"]', { timeout: 10_000 });
     await publish(
@@ -423,6 +463,11 @@ describe('dashboard when the server comes back with another log', () => {
     // Same address, a fresh database: another epoch, numbered from 1 again.
     running.server = await spawnServer(join(running.dir, 'replaced.db'), { PORT: String(old.port) });
     await expect.poll(() => textOf(page, '#tail-status'), PATIENT).toMatch(/^log replaced \(epoch/);
+    // The new log's ack of the tail's resubscription (the second under its epoch) leaves that notice standing.
+    const { epoch } = (await (await fetch(`${running.server.base}/api/v1/stats`)).json()) as { epoch: string };
+    await expect.poll(() => acks.filter((e) => e === epoch).length, PATIENT).toBe(2);
+    await expect.poll(() => textOf(page, '#epoch'), PATIENT).toBe(epoch);
+    expect(await textOf(page, '#tail-status')).toMatch(/^log replaced \(epoch/);
     await publish(
       running.server.base,
       Array.from({ length: 3 }, () => ev('quiz_started', 'new-log', 'u-2')),

@@ -13,6 +13,7 @@ import {
 } from './panels.js';
 import { RateChart } from './rateChart.js';
 import { hideSession, showSession } from './sessionDetail.js';
+import { markFresh, markStale } from './stalePanels.js';
 import { Tail, tailFilters } from './tail.js';
 import { visibleId } from './visibleText.js';
 
@@ -109,7 +110,9 @@ async function refresh() {
       again = false;
       await pollOnce();
     } while (again);
+    markFresh(new Date());
   } catch (error) {
+    markStale();
     if (error instanceof AuthError)
       reauthorizing ??= authorize(connection)
         .then(() => tail?.resume())
