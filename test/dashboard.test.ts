@@ -276,6 +276,78 @@ describe('dashboard in chromium', () => {
     expect(await textOf(page, '#timeline-note')).toBe('showing the newest 500 of 510 events');
   });
 
+  it('shows every time in local time, with the date when not today, and the exact UTC time as its title', async () => {
+    const base = server!.base;
+    const zone = 'America/Los_Angeles';
+    /** `iso` in Los Angeles: its date and its time to the millisecond. */
+    const inZone = (iso: string) => {
+      const parts = Object.fromEntries(
+        new Intl.DateTimeFormat('en-US', {
+          timeZone: zone,
+          ...{ year: 'numeric', month: '2-digit', day: '2-digit', hourCycle: 'h23' },
+          ...{ hour: '2-digit', minute: '2-digit', second: '2-digit', fractionalSecondDigits: 3 },
+        })
+          .formatToParts(new Date(iso))
+          .map((part) => [part.type, part.value]),
+      );
+      const time = `${parts.hour}:${parts.minute}:${parts.second}.${parts.fractionalSecond}`;
+      return { date: `${parts.year}-${parts.month}-${parts.day}`, time };
+    };
+    const alpha = all.filter((r) => r.session_id === 's-alpha');
+    const started = alpha.find((r) => r.event_type === 'quiz_started')!.timestamp;
+    const completed = alpha.find((r) => r.event_type === 'quiz_completed')!.timestamp;
+    /** A page in Los Angeles, its clock `daysAhead` days past now; shows a new record and opens s-alpha. */
+    const shownIn = async (daysAhead: number) => {
+      const context = await browser!.newContext({ timezoneId: zone, viewport: { width: 1440, height: 1100 } });
+      if (daysAhead > 0) await context.clock.setFixedTime(Date.now() + daysAhead * 86_400_000);
+      const zoned = await context.newPage();
+      await zoned.goto(`${base}/dashboard`);
+      await zoned.waitForSelector('#tail-status[data-from]', { timeout: 10_000 });
+      const [record] = await publish(base, [ev('timer_tick', 's-tz', 'u-tz')]);
+      all.push(record!);
+      const row = `#tail tr[data-offset="${record!.offset}"] td:nth-child(2)`;
+      await zoned.waitForSelector(row, { timeout: 10_000 });
+      const tick = `#type-counts tr[data-type="timer_tick"] td:nth-child(3)`;
+      await expect.poll(() => zoned.getAttribute(tick, 'title'), PATIENT).toBe(record!.timestamp);
+      await zoned.fill('#open-session-id', 's-alpha');
+      await zoned.press('#open-session-id', 'Enter');
+      await expect.poll(() => textOf(zoned, '#detail-id'), PATIENT).toBe('s-alpha');
+      const first = `#timeline tr[data-offset="${alpha[0]!.offset}"] td:nth-child(2)`;
+      await zoned.waitForSelector(first, { timeout: 10_000 });
+      const cell = async (selector: string) => [
+        await textOf(zoned, selector),
+        await zoned.getAttribute(selector, 'title'),
+      ];
+      const shown = {
+        tail: await cell(row),
+        lastSeen: await cell(tick),
+        timeline: await cell(first),
+        started: await cell('#detail-state dd[data-field="started"]'),
+        completed: await cell('#detail-state dd[data-field="completed"]'),
+      };
+      await context.close();
+      return { shown, record: record! };
+    };
+    const today = await shownIn(0);
+    expect(today.shown).toEqual({
+      tail: [inZone(today.record.timestamp).time, today.record.timestamp],
+      lastSeen: [inZone(today.record.timestamp).time, today.record.timestamp],
+      timeline: [inZone(alpha[0]!.timestamp).time, alpha[0]!.timestamp],
+      started: [inZone(started).time, started],
+      completed: [inZone(completed).time, completed],
+    });
+    // Two days later, every time carries its date.
+    const dated = (iso: string) => [`${inZone(iso).date} ${inZone(iso).time}`, iso];
+    const later = await shownIn(2);
+    expect(later.shown).toEqual({
+      tail: dated(later.record.timestamp),
+      lastSeen: dated(later.record.timestamp),
+      timeline: dated(alpha[0]!.timestamp),
+      started: dated(started),
+      completed: dated(completed),
+    });
+  });
+
   it('fits a phone: at 390 x 844 the page is no wider than the screen', async () => {
     const phone = await browser!.newPage({ viewport: { width: 390, height: 844 } });
     await phone.goto(`${server!.base}/dashboard`);

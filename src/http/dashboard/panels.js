@@ -1,5 +1,5 @@
 // The polled panels: figures and counts by type (GET /stats), sessions (GET /sessions), subscribers (GET /subscribers).
-import { brief, byId, clock, count, el, fillRows } from './dom.js';
+import { brief, byId, count, el, fillRows, timeCell } from './dom.js';
 import { setText, syncRows } from './keyedRows.js';
 import { visibleId } from './visibleText.js';
 
@@ -20,7 +20,7 @@ export function renderStats(stats) {
         { 'data-type': t.event_type },
         el('td', {}, t.event_type),
         el('td', { class: 'num count' }, count(t.count)),
-        el('td', {}, clock(t.last_seen)),
+        timeCell(t.last_seen),
         el('td', { class: 'bar-cell' }, bar),
       );
     }),

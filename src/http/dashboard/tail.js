@@ -1,7 +1,7 @@
 // The live tail: the client SDK's resumable subscription over /ws/subscribe, with server-side filters and replay.
 import { LOG_REPLACED } from '/dashboard/client/ackPlan.js';
 import { subscribe } from '/dashboard/client/subscriber.js';
-import { badge, brief, clock, el, fillRows } from './dom.js';
+import { badge, brief, el, fillRows, timeCell } from './dom.js';
 import { idCell } from './visibleText.js';
 
 const SHOWN = 200;
@@ -18,7 +18,7 @@ function row(record) {
       'data-user': record.user_id ?? '',
     },
     el('td', { class: 'num' }, record.offset),
-    el('td', {}, clock(record.timestamp)),
+    timeCell(record.timestamp),
     el('td', {}, record.event_type),
     idCell(record.session_id),
     idCell(record.user_id),
