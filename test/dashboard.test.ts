@@ -438,6 +438,46 @@ describe('dashboard when the open session cannot be read', () => {
   });
 });
 
+describe('dashboard on an empty log', () => {
+  const running = serverAndBrowser('rep-dashboard-empty-');
+
+  it('says each panel is empty, and the chart does not claim a rate it never measured', async () => {
+    const page = await running.browser!.newPage();
+    // The page's own tail is always a subscriber, so an empty listing is what a server with none would answer.
+    const none = { by_mode: { awaiting_config: 0, replaying: 0, live: 0, lagging: 0 }, subscribers: [] };
+    await page.route('**/api/v1/subscribers?*', (route) => route.fulfill({ json: none }));
+    await page.goto(`${running.server!.base}/dashboard`);
+    const empty = (panel: string) => textOf(page, `${panel} p.empty`);
+    const shown = async () => ({
+      types: await empty('#types-panel'),
+      sessions: await empty('#sessions-panel'),
+      subscribers: await empty('#subscribers-panel'),
+      tail: await empty('#tail-panel'),
+      chart: await textOf(page, '#rate-max'),
+    });
+    await expect.poll(shown, PATIENT).toEqual({
+      types: 'no events yet',
+      sessions: 'no sessions yet',
+      subscribers: 'no subscribers',
+      tail: 'no events yet',
+      chart: expect.stringMatching(/^no events over \d+ s$/),
+    });
+    await page.selectOption('#filter-type', 'answer_submitted');
+    await page.click('#filter-apply');
+    await expect.poll(() => empty('#tail-panel'), PATIENT).toBe('no matching events yet');
+    // The first event: the notes go, and the chart says what it measured.
+    await publish(running.server!.base, [ev('answer_submitted', 's-first', 'u-1')]);
+    await expect.poll(shown, PATIENT).toEqual({
+      types: '',
+      sessions: '',
+      subscribers: 'no subscribers',
+      tail: '',
+      chart: expect.stringMatching(/^max \d+\.\d\/s over \d+ s$/),
+    });
+    await page.close();
+  });
+});
+
 describe('dashboard with more sessions than it lists', () => {
   const running = serverAndBrowser('rep-dashboard-many-');
 

@@ -25,6 +25,16 @@ export function byId(id) {
 /** Replace a table body's rows. */
 export function fillRows(table, rows) {
   table.tBodies[0].replaceChildren(...rows);
+  sayWhenEmpty(table);
+}
+
+/** Under a table with no rows, its `data-empty` text ("no events yet"); an empty panel showed nothing at all. */
+export function sayWhenEmpty(table) {
+  const next = table.nextElementSibling;
+  const note = next?.classList.contains('empty') ? next : null;
+  if (table.tBodies[0].rows.length > 0 || table.dataset.empty === undefined) return void note?.remove();
+  if (note === null) table.after(el('p', { class: 'hint empty' }, table.dataset.empty));
+  else if (note.textContent !== table.dataset.empty) note.textContent = table.dataset.empty;
 }
 
 /**

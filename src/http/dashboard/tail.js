@@ -72,6 +72,7 @@ export class Tail {
   /** (Re)subscribe with `filters` from offset `from`: the table starts empty and fills from there. */
   start(filters, from) {
     this.records = [];
+    this.table.dataset.empty = Object.keys(filters).length === 0 ? 'no events yet' : 'no matching events yet';
     this.render();
     this.open(filters, from);
     this.status.dataset.filters = JSON.stringify(filters);
