@@ -276,6 +276,78 @@ describe('dashboard in chromium', () => {
     expect(await textOf(page, '#timeline-note')).toBe('showing the newest 500 of 510 events');
   });
 
+  it('shows every time in local time, with the date when not today, and the exact UTC time as its title', async () => {
+    const base = server!.base;
+    const zone = 'America/Los_Angeles';
+    /** `iso` in Los Angeles: its date and its time to the millisecond. */
+    const inZone = (iso: string) => {
+      const parts = Object.fromEntries(
+        new Intl.DateTimeFormat('en-US', {
+          timeZone: zone,
+          ...{ year: 'numeric', month: '2-digit', day: '2-digit', hourCycle: 'h23' },
+          ...{ hour: '2-digit', minute: '2-digit', second: '2-digit', fractionalSecondDigits: 3 },
+        })
+          .formatToParts(new Date(iso))
+          .map((part) => [part.type, part.value]),
+      );
+      const time = `${parts.hour}:${parts.minute}:${parts.second}.${parts.fractionalSecond}`;
+      return { date: `${parts.year}-${parts.month}-${parts.day}`, time };
+    };
+    const alpha = all.filter((r) => r.session_id === 's-alpha');
+    const started = alpha.find((r) => r.event_type === 'quiz_started')!.timestamp;
+    const completed = alpha.find((r) => r.event_type === 'quiz_completed')!.timestamp;
+    /** A page in Los Angeles, its clock `daysAhead` days past now; shows a new record and opens s-alpha. */
+    const shownIn = async (daysAhead: number) => {
+      const context = await browser!.newContext({ timezoneId: zone, viewport: { width: 1440, height: 1100 } });
+      if (daysAhead > 0) await context.clock.setFixedTime(Date.now() + daysAhead * 86_400_000);
+      const zoned = await context.newPage();
+      await zoned.goto(`${base}/dashboard`);
+      await zoned.waitForSelector('#tail-status[data-from]', { timeout: 10_000 });
+      const [record] = await publish(base, [ev('timer_tick', 's-tz', 'u-tz')]);
+      all.push(record!);
+      const row = `#tail tr[data-offset="${record!.offset}"] td:nth-child(2)`;
+      await zoned.waitForSelector(row, { timeout: 10_000 });
+      const tick = `#type-counts tr[data-type="timer_tick"] td:nth-child(3)`;
+      await expect.poll(() => zoned.getAttribute(tick, 'title'), PATIENT).toBe(record!.timestamp);
+      await zoned.fill('#open-session-id', 's-alpha');
+      await zoned.press('#open-session-id', 'Enter');
+      await expect.poll(() => textOf(zoned, '#detail-id'), PATIENT).toBe('s-alpha');
+      const first = `#timeline tr[data-offset="${alpha[0]!.offset}"] td:nth-child(2)`;
+      await zoned.waitForSelector(first, { timeout: 10_000 });
+      const cell = async (selector: string) => [
+        await textOf(zoned, selector),
+        await zoned.getAttribute(selector, 'title'),
+      ];
+      const shown = {
+        tail: await cell(row),
+        lastSeen: await cell(tick),
+        timeline: await cell(first),
+        started: await cell('#detail-state dd[data-field="started"]'),
+        completed: await cell('#detail-state dd[data-field="completed"]'),
+      };
+      await context.close();
+      return { shown, record: record! };
+    };
+    const today = await shownIn(0);
+    expect(today.shown).toEqual({
+      tail: [inZone(today.record.timestamp).time, today.record.timestamp],
+      lastSeen: [inZone(today.record.timestamp).time, today.record.timestamp],
+      timeline: [inZone(alpha[0]!.timestamp).time, alpha[0]!.timestamp],
+      started: [inZone(started).time, started],
+      completed: [inZone(completed).time, completed],
+    });
+    // Two days later, every time carries its date.
+    const dated = (iso: string) => [`${inZone(iso).date} ${inZone(iso).time}`, iso];
+    const later = await shownIn(2);
+    expect(later.shown).toEqual({
+      tail: dated(later.record.timestamp),
+      lastSeen: dated(later.record.timestamp),
+      timeline: dated(alpha[0]!.timestamp),
+      started: dated(started),
+      completed: dated(completed),
+    });
+  });
+
   it('fits a phone: at 390 x 844 the page is no wider than the screen', async () => {
     const phone = await browser!.newPage({ viewport: { width: 390, height: 844 } });
     await phone.goto(`${server!.base}/dashboard`);
@@ -366,12 +438,132 @@ describe('dashboard when the open session cannot be read', () => {
   });
 });
 
+describe('dashboard on an empty log', () => {
+  const running = serverAndBrowser('rep-dashboard-empty-');
+
+  it('says each panel is empty, and the chart does not claim a rate it never measured', async () => {
+    const page = await running.browser!.newPage();
+    // The page's own tail is always a subscriber, so an empty listing is what a server with none would answer.
+    const none = { by_mode: { awaiting_config: 0, replaying: 0, live: 0, lagging: 0 }, subscribers: [] };
+    await page.route('**/api/v1/subscribers?*', (route) => route.fulfill({ json: none }));
+    await page.goto(`${running.server!.base}/dashboard`);
+    const empty = (panel: string) => textOf(page, `${panel} p.empty`);
+    const shown = async () => ({
+      types: await empty('#types-panel'),
+      sessions: await empty('#sessions-panel'),
+      subscribers: await empty('#subscribers-panel'),
+      tail: await empty('#tail-panel'),
+      chart: await textOf(page, '#rate-max'),
+    });
+    await expect.poll(shown, PATIENT).toEqual({
+      types: 'no events yet',
+      sessions: 'no sessions yet',
+      subscribers: 'no subscribers',
+      tail: 'no events yet',
+      chart: expect.stringMatching(/^no events over \d+ s$/),
+    });
+    await page.selectOption('#filter-type', 'answer_submitted');
+    await page.click('#filter-apply');
+    await expect.poll(() => empty('#tail-panel'), PATIENT).toBe('no matching events yet');
+    // The first event: the notes go, and the chart says what it measured.
+    await publish(running.server!.base, [ev('answer_submitted', 's-first', 'u-1')]);
+    await expect.poll(shown, PATIENT).toEqual({
+      types: '',
+      sessions: '',
+      subscribers: 'no subscribers',
+      tail: '',
+      chart: expect.stringMatching(/^max \d+\.\d\/s over \d+ s$/),
+    });
+    await page.close();
+  });
+});
+
+describe('dashboard with more sessions than it lists', () => {
+  const running = serverAndBrowser('rep-dashboard-many-');
+
+  it('says how many sessions there are and opens any of them by id', async () => {
+    const base = running.server!.base;
+    const page = await running.browser!.newPage();
+    await page.goto(`${base}/dashboard`);
+    await page.waitForSelector('#tail-status[data-from="1"]', { timeout: 10_000 });
+    // A class of 30 and its own session: the 15 latest are listed, and student-01 is not among them.
+    const students = Array.from({ length: 30 }, (_, i) => `student-${String(i + 1).padStart(2, '0')}`);
+    await publish(base, [
+      ev('session_created', 'class', 'teacher'),
+      ...students.map((id) => ev('quiz_started', id, `u-${id}`, { quiz_id: 'fractions-1' })),
+    ]);
+    await expect.poll(() => textOf(page, '#sessions-note'), PATIENT).toBe('15 latest of 31');
+    expect((await tableRows(page, '#sessions')).map((r) => r.data.session)).not.toContain('student-01');
+    await page.fill('#open-session-id', 'student-01');
+    await page.press('#open-session-id', 'Enter');
+    await expect.poll(() => textOf(page, '#detail-id'), PATIENT).toBe('student-01');
+    await expect.poll(async () => (await tableRows(page, '#timeline')).length, PATIENT).toBe(1);
+    expect(await textOf(page, '#detail-state dd[data-field="users"]')).toBe('u-student-01');
+    await page.fill('#open-session-id', 'nobody');
+    await page.click('#open-session button[type="submit"]');
+    await page.waitForSelector('#session-detail[hidden]', { state: 'attached', timeout: 10_000 });
+    await expect
+      .poll(() => textOf(page, '#connection'), PATIENT)
+      .toBe('connected; session nobody: it has no events left (deleted by retention, or it never existed)');
+    expect(new URL(page.url()).search).toBe('');
+    // Past the 1,000 the counts read, the total is not known: the note says so.
+    await publish(
+      base,
+      Array.from({ length: 1000 }, (_, i) => ev('quiz_started', `more-${i}`, 'u-1')),
+    );
+    await expect
+      .poll(() => textOf(page, '#sessions-note'), PATIENT)
+      .toBe('15 latest of 1,000+ (by status: the 1,000 most recently active)');
+    await page.close();
+  });
+});
+
+describe('dashboard while the server is down', () => {
+  const running = serverAndBrowser('rep-dashboard-down-');
+
+  it('dims every polled panel with the time it was read, and is live again once the server is back', async () => {
+    const old = running.server!;
+    const page = await running.browser!.newPage();
+    await page.goto(`${old.base}/dashboard`);
+    await page.waitForSelector('#tail-status[data-from="1"]', { timeout: 10_000 });
+    const [record] = await publish(old.base, [ev('quiz_started', 's-down', 'u-1')]);
+    await expect.poll(() => tailOffsets(page), PATIENT).toEqual([record!.offset]);
+    await page.waitForSelector('#subscribers tr[data-mode="live"]', { timeout: 10_000 });
+    old.proc.kill('SIGKILL');
+    await old.exited;
+    const panels = ['#rate-panel', '#types-panel', '#sessions-panel', '#subscribers-panel'];
+    const asOf = () =>
+      page.evaluate<(string | null)[]>(
+        `${JSON.stringify(panels)}.map((id) => document.querySelector(id + '.stale h2 .as-of')?.textContent ?? null)`,
+      );
+    await expect.poll(asOf, PATIENT).toEqual(panels.map(() => expect.stringMatching(/^as of \d\d:\d\d:\d\d$/)));
+    expect(await page.getAttribute('#figures', 'class')).toContain('stale');
+    await expect.poll(() => textOf(page, '#tail-status'), PATIENT).toMatch(/reconnecting in \d+ ms/);
+    // Back on the same address and log, and nothing published: the panels and the tail say they are live again.
+    running.server = await spawnServer(join(running.dir, 'events.db'), { PORT: String(old.port) });
+    await expect.poll(asOf, PATIENT).toEqual(panels.map(() => null));
+    expect(await page.getAttribute('#figures', 'class')).not.toContain('stale');
+    await expect
+      .poll(() => textOf(page, '#tail-status'), PATIENT)
+      .toBe(`following again from offset ${record!.offset + 1}`);
+    await page.close();
+  });
+});
+
 describe('dashboard when the server comes back with another log', () => {
   const running = serverAndBrowser('rep-dashboard-epoch-');
 
   it("empties the tail on the SDK's log-replaced notice instead of showing both logs' offsets 1, 2, 3", async () => {
     const old = running.server!;
     const page = await running.browser!.newPage();
+    // The subscribe acks the tail receives, by the epoch they name.
+    const acks: string[] = [];
+    page.on('websocket', (socket) =>
+      socket.on('framereceived', ({ payload }) => {
+        const text = String(payload);
+        if (text.includes('"status":"subscribed"')) acks.push((JSON.parse(text) as { epoch: string }).epoch);
+      }),
+    );
     await page.goto(`${old.base}/dashboard`);
     await page.waitForSelector('#tail-status[data-from="1"]', { timeout: 10_000 });
     await publish(
@@ -383,6 +575,11 @@ describe('dashboard when the server comes back with another log', () => {
     // Same address, a fresh database: another epoch, numbered from 1 again.
     running.server = await spawnServer(join(running.dir, 'replaced.db'), { PORT: String(old.port) });
     await expect.poll(() => textOf(page, '#tail-status'), PATIENT).toMatch(/^log replaced \(epoch/);
+    // The new log's ack of the tail's resubscription (the second under its epoch) leaves that notice standing.
+    const { epoch } = (await (await fetch(`${running.server.base}/api/v1/stats`)).json()) as { epoch: string };
+    await expect.poll(() => acks.filter((e) => e === epoch).length, PATIENT).toBe(2);
+    await expect.poll(() => textOf(page, '#epoch'), PATIENT).toBe(epoch);
+    expect(await textOf(page, '#tail-status')).toMatch(/^log replaced \(epoch/);
     await publish(
       running.server.base,
       Array.from({ length: 3 }, () => ev('quiz_started', 'new-log', 'u-2')),

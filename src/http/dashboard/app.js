@@ -7,11 +7,13 @@ import {
   holdSessionsWhilePressed,
   renderSessionStatuses,
   renderSessions,
+  renderSessionsNote,
   renderStats,
   renderSubscribers,
 } from './panels.js';
 import { RateChart } from './rateChart.js';
 import { hideSession, showSession } from './sessionDetail.js';
+import { markFresh, markStale } from './stalePanels.js';
 import { Tail, tailFilters } from './tail.js';
 import { visibleId } from './visibleText.js';
 
@@ -30,6 +32,8 @@ let again = false;
 /** Set while the key form asks for a new key (the server refused the one in use); polls wait meanwhile. */
 let reauthorizing = null;
 let tail = null;
+/** How many sessions there are, from the last status count (null: at least STATUS_LIMIT; undefined: not counted yet). */
+let sessionTotal;
 
 /** Why a session cannot be read. Hint: the server answers 404 for a session with no events in the log. */
 function unreadable(error) {
@@ -77,8 +81,14 @@ async function pollOnce() {
   ]);
   renderStats(stats);
   chart.observe(stats.head_offset);
-  if (statuses !== null) renderSessionStatuses(statuses, STATUS_LIMIT);
+  if (statuses !== null) sessionTotal = renderSessionStatuses(statuses, STATUS_LIMIT);
   renderSessions(sessions, detail.id, pick);
+  if (sessionTotal !== undefined)
+    renderSessionsNote(
+      sessions.length,
+      sessionTotal === null ? null : Math.max(sessionTotal, sessions.length),
+      STATUS_LIMIT,
+    );
   renderSubscribers(subscribers);
   if (view !== null && 'error' in view) {
     if (open === detail.id) closeDetail(`session ${visibleId(open)} closed: ${unreadable(view.error)}`);
@@ -100,7 +110,9 @@ async function refresh() {
       again = false;
       await pollOnce();
     } while (again);
+    markFresh(new Date());
   } catch (error) {
+    markStale();
     if (error instanceof AuthError)
       reauthorizing ??= authorize(connection)
         .then(() => tail?.resume())
@@ -137,11 +149,21 @@ function wireTail() {
   });
 }
 
+/** The "open session" form: any session by id, not only the listed ones. */
+function wireOpenSession() {
+  byId('open-session').addEventListener('submit', (event) => {
+    event.preventDefault();
+    const id = byId('open-session-id').value.trim();
+    if (id !== '') void pick(id);
+  });
+}
+
 /** Authorize, then start the tail, the chart and the polls. */
 async function main() {
   wireKeyForm();
   // Hint: Enter in a filter field before the key is accepted would submit the form natively and reload the page.
   byId('tail-filters').addEventListener('submit', (event) => event.preventDefault());
+  byId('open-session').addEventListener('submit', (event) => event.preventDefault());
   const stats = await authorize(connection);
   let soon = null;
   tail = new Tail(byId('tail'), byId('tail-status'), {
@@ -149,6 +171,7 @@ async function main() {
     onRecord: () => (soon ??= setTimeout(() => void refresh().finally(() => (soon = null)), 50)),
   });
   wireTail();
+  wireOpenSession();
   holdSessionsWhilePressed();
   byId('detail-close').addEventListener('click', () => closeDetail());
   chart.observe(stats.head_offset);

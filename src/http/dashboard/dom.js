@@ -25,14 +25,42 @@ export function byId(id) {
 /** Replace a table body's rows. */
 export function fillRows(table, rows) {
   table.tBodies[0].replaceChildren(...rows);
+  sayWhenEmpty(table);
 }
 
-/** `HH:MM:SS.mmm` of an ISO timestamp, in local time. */
-export function clock(iso) {
+/** Under a table with no rows, its `data-empty` text ("no events yet"); an empty panel showed nothing at all. */
+export function sayWhenEmpty(table) {
+  const next = table.nextElementSibling;
+  const note = next?.classList.contains('empty') ? next : null;
+  if (table.tBodies[0].rows.length > 0 || table.dataset.empty === undefined) return void note?.remove();
+  if (note === null) table.after(el('p', { class: 'hint empty' }, table.dataset.empty));
+  else if (note.textContent !== table.dataset.empty) note.textContent = table.dataset.empty;
+}
+
+/**
+ * A time as the page shows every time: local, `HH:MM:SS.mmm` (`ms` false: to the second), with the local date before
+ * it when that is not today. Hint: the tail showed local time and the session's start UTC ISO, side by side unlabelled.
+ */
+export function localTime(iso, ms = true) {
   if (iso === null || iso === undefined) return '–';
   const date = new Date(iso);
   const pad = (n, width = 2) => String(n).padStart(width, '0');
-  return `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}.${pad(date.getMilliseconds(), 3)}`;
+  const day = `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
+  const today = new Date();
+  const sameDay = day === `${today.getFullYear()}-${pad(today.getMonth() + 1)}-${pad(today.getDate())}`;
+  const time = `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}`;
+  const shown = ms ? `${time}.${pad(date.getMilliseconds(), 3)}` : time;
+  return sameDay ? shown : `${day} ${shown}`;
+}
+
+/** The exact time, UTC ISO, for a shown time's title ('' when there is none). */
+export function exactTime(iso) {
+  return iso === null || iso === undefined ? '' : new Date(iso).toISOString();
+}
+
+/** A table cell with a time shown locally (localTime), the exact UTC ISO time as its title. */
+export function timeCell(iso) {
+  return el('td', { title: exactTime(iso) || null }, localTime(iso));
 }
 
 /** JSON cut to `max` characters, for one table cell. */

@@ -1,4 +1,5 @@
 // Table rows kept by key across redraws: a row under the pointer must survive a poll, or a press spanning it is no click.
+import { sayWhenEmpty } from './dom.js';
 
 /** The rows each keyed table shows, by key. */
 const shown = new WeakMap();
@@ -30,6 +31,7 @@ export function syncRows(table, items, keyOf, make, update, hold = false) {
   }
   for (const [key, row] of before) if (!after.has(key)) row.remove();
   shown.set(table, after);
+  sayWhenEmpty(table);
 }
 
 /** Set a node's text, and its title when given, only when they differ (an unchanged node is not touched). */

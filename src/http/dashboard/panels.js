@@ -1,5 +1,5 @@
 // The polled panels: figures and counts by type (GET /stats), sessions (GET /sessions), subscribers (GET /subscribers).
-import { brief, byId, clock, count, el, fillRows } from './dom.js';
+import { brief, byId, count, el, fillRows, timeCell } from './dom.js';
 import { setText, syncRows } from './keyedRows.js';
 import { visibleId } from './visibleText.js';
 
@@ -20,22 +20,33 @@ export function renderStats(stats) {
         { 'data-type': t.event_type },
         el('td', {}, t.event_type),
         el('td', { class: 'num count' }, count(t.count)),
-        el('td', {}, clock(t.last_seen)),
+        timeCell(t.last_seen),
         el('td', { class: 'bar-cell' }, bar),
       );
     }),
   );
 }
 
-/** Sessions by status, counted over the `limit` most recently active. */
+/** Sessions by status, counted over the `limit` most recently active; returns how many sessions there are (null: more). */
 export function renderSessionStatuses(sessions, limit) {
   const byStatus = new Map();
   for (const session of sessions) byStatus.set(session.status, (byStatus.get(session.status) ?? 0) + 1);
   byId('session-status-counts').replaceChildren(
     ...[...byStatus].map(([status, n]) => el('li', { 'data-status': status }, `${status}: ${n}`)),
   );
-  byId('sessions-note').textContent =
-    sessions.length >= limit ? `by status: the ${limit} most recently active` : `${sessions.length} in all`;
+  return sessions.length >= limit ? null : sessions.length;
+}
+
+/** How many sessions the list shows, of how many (`total` null: at least `limit`, the most the counts read). */
+export function renderSessionsNote(shown, total, limit) {
+  // Hint: GET /sessions has no total, so it comes from the status counts, read every few polls (it may lag the list).
+  const note =
+    total === null
+      ? `${shown} latest of ${count(limit)}+ (by status: the ${count(limit)} most recently active)`
+      : shown < total
+        ? `${shown} latest of ${count(total)}`
+        : `all ${shown}`;
+  setText(byId('sessions-note'), note);
 }
 
 let pressing = false;

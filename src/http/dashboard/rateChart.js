@@ -2,6 +2,11 @@
 
 const SAMPLES = 120;
 
+/** A rate as shown: one decimal below 10/s. */
+function perSecond(rate) {
+  return rate < 10 ? rate.toFixed(1) : Math.round(rate).toLocaleString('en-US');
+}
+
 /** A live sparkline of events per second over the last two minutes. */
 export class RateChart {
   constructor(canvas, valueLabel, maxLabel) {
@@ -26,7 +31,7 @@ export class RateChart {
       const rate = Math.max(0, (this.head - this.last.head) / seconds);
       this.samples.push(rate);
       if (this.samples.length > SAMPLES) this.samples.shift();
-      this.valueLabel.textContent = rate < 10 ? rate.toFixed(1) : Math.round(rate).toLocaleString('en-US');
+      this.valueLabel.textContent = perSecond(rate);
     }
     this.last = { at: now, head: this.head };
     this.draw();
@@ -41,8 +46,15 @@ export class RateChart {
     if (canvas.height !== height) canvas.height = height;
     const ctx = canvas.getContext('2d');
     ctx.clearRect(0, 0, width, height);
+    // Hint: the scale never goes below 1/s, but the label says what was measured ("max 1/s" over nothing misled).
     const max = Math.max(1, ...samples);
-    this.maxLabel.textContent = `max ${Math.round(max).toLocaleString('en-US')}/s over ${samples.length} s`;
+    const measured = Math.max(0, ...samples);
+    this.maxLabel.textContent =
+      samples.length === 0
+        ? 'measuring…'
+        : measured === 0
+          ? `no events over ${samples.length} s`
+          : `max ${perSecond(measured)}/s over ${samples.length} s`;
     if (samples.length < 2) return;
     // Hint: the line grows from the left until two minutes are shown, then scrolls.
     const step = width / (Math.max(10, samples.length) - 1);

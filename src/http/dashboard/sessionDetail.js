@@ -1,12 +1,12 @@
 // One session's state (GET /sessions/{session_id}) and its timeline: its newest events (GET /events?session_id=…&order=desc),
 // shown oldest first.
 import { getJson } from './api.js';
-import { brief, byId, clock, count, el, fillRows } from './dom.js';
+import { brief, byId, count, el, exactTime, fillRows, localTime, timeCell } from './dom.js';
 import { idCell, visibleId } from './visibleText.js';
 
 const TIMELINE_LIMIT = 500;
 
-/** The state fields worth a line each. */
+/** The state fields worth a line each: name, text and title (the whole text, or a time's exact UTC ISO). */
 function stateRows(view) {
   const counts = Object.entries(view.counts ?? {})
     .filter(([, n]) => n > 0)
@@ -17,8 +17,8 @@ function stateRows(view) {
     ['users', view.user_ids.map(visibleId).join(', ') || '–'],
     ['events', count(view.event_count)],
     ['quiz', view.quiz_id === null ? '–' : visibleId(view.quiz_id)],
-    ['started', view.started_at ?? '–'],
-    ['completed', view.completed_at ?? '–'],
+    ['started', localTime(view.started_at), exactTime(view.started_at)],
+    ['completed', localTime(view.completed_at), exactTime(view.completed_at)],
     ['offsets', `${view.first_offset ?? '–'} … ${view.last_offset ?? '–'}`],
     ['by type', counts || '–'],
   ];
@@ -38,9 +38,9 @@ export async function showSession(sessionId) {
   byId('session-detail').hidden = false;
   byId('detail-id').textContent = visibleId(sessionId);
   byId('detail-state').replaceChildren(
-    ...stateRows(view).flatMap(([name, value]) => [
+    ...stateRows(view).flatMap(([name, value, title = value]) => [
       el('dt', {}, name),
-      el('dd', { 'data-field': name, title: value }, value),
+      el('dd', { 'data-field': name, title: title || null }, value),
     ]),
   );
   fillRows(
@@ -50,7 +50,7 @@ export async function showSession(sessionId) {
         'tr',
         { 'data-offset': e.offset, 'data-type': e.event_type },
         el('td', { class: 'num' }, e.offset),
-        el('td', {}, clock(e.timestamp)),
+        timeCell(e.timestamp),
         el('td', {}, e.event_type),
         idCell(e.user_id),
         el('td', { class: 'payload', title: brief(e.payload, 2000) }, brief(e.payload)),

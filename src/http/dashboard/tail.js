@@ -1,7 +1,7 @@
 // The live tail: the client SDK's resumable subscription over /ws/subscribe, with server-side filters and replay.
 import { LOG_REPLACED } from '/dashboard/client/ackPlan.js';
 import { subscribe } from '/dashboard/client/subscriber.js';
-import { badge, brief, clock, el, fillRows } from './dom.js';
+import { badge, brief, el, fillRows, timeCell } from './dom.js';
 import { idCell } from './visibleText.js';
 
 const SHOWN = 200;
@@ -18,7 +18,7 @@ function row(record) {
       'data-user': record.user_id ?? '',
     },
     el('td', { class: 'num' }, record.offset),
-    el('td', {}, clock(record.timestamp)),
+    timeCell(record.timestamp),
     el('td', {}, record.event_type),
     idCell(record.session_id),
     idCell(record.user_id),
@@ -36,6 +36,24 @@ export function tailFilters(type, sessionId, userId) {
   return filters;
 }
 
+/**
+ * The browser's WebSocket, calling `onAck` when the server acknowledges a subscribe. Hint: the SDK says when it
+ * reconnects ("reconnecting in N ms") but not when it is back; its ack frame is that moment, with or without records.
+ */
+function ackReporting(onAck) {
+  return class extends window.WebSocket {
+    constructor(...args) {
+      super(...args);
+      // Registered before the SDK's onmessage, so this runs first: a log-replaced notice from the same ack comes after.
+      this.addEventListener('message', ({ data }) => {
+        if (typeof data === 'string' && data.startsWith('{') && data.includes('"subscribed"')) {
+          if (JSON.parse(data).status === 'subscribed') onAck();
+        }
+      });
+    }
+  };
+}
+
 /** A subscription rendered into a table: newest first, the last 200 kept, redrawn at most every 100 ms. */
 export class Tail {
   constructor(table, status, options) {
@@ -46,6 +64,7 @@ export class Tail {
     this.records = [];
     this.timer = null;
     this.healthy = true;
+    this.replaced = false;
     this.filters = {};
     this.from = 1;
   }
@@ -53,6 +72,7 @@ export class Tail {
   /** (Re)subscribe with `filters` from offset `from`: the table starts empty and fills from there. */
   start(filters, from) {
     this.records = [];
+    this.table.dataset.empty = Object.keys(filters).length === 0 ? 'no events yet' : 'no matching events yet';
     this.render();
     this.open(filters, from);
     this.status.dataset.filters = JSON.stringify(filters);
@@ -71,7 +91,11 @@ export class Tail {
     const subscription = subscribe({
       url: window.location.origin,
       apiKey: this.options.apiKey() || undefined,
-      WebSocket: window.WebSocket,
+      WebSocket: ackReporting(() => {
+        // Hint: "log replaced" stays until a record of the new log arrives; it says why the table emptied.
+        if (this.subscription === subscription && !this.healthy && !this.replaced)
+          this.following(`following again from offset ${subscription.nextOffset ?? 'the head'}`);
+      }),
       filters,
       from,
       onLogReplaced: 'from-head',
@@ -81,8 +105,9 @@ export class Tail {
       onError: (error) => this.trouble(`stopped: ${error.message}`),
       onNotice: (notice) => {
         // Hint: a new log numbers from 1 again; kept, the old log's records would sit among the new ones.
-        if (this.subscription === subscription && notice.message.startsWith(LOG_REPLACED)) this.clear();
-        this.trouble(notice.message);
+        const replaced = notice.message.startsWith(LOG_REPLACED);
+        if (this.subscription === subscription && replaced) this.clear();
+        this.trouble(notice.message, replaced);
       },
     });
     this.subscription = subscription;
@@ -93,11 +118,14 @@ export class Tail {
 
   following(text) {
     this.healthy = true;
+    this.replaced = false;
     badge(this.status, text, 'ok');
   }
 
-  trouble(text) {
+  /** Show what went wrong; `replaced`: the log was replaced (kept until a record of the new log arrives). */
+  trouble(text, replaced = false) {
     this.healthy = false;
+    this.replaced = replaced;
     badge(this.status, text, 'bad');
   }
 
