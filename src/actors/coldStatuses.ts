@@ -23,8 +23,12 @@ export interface ColdFold {
   readonly last: number;
 }
 
-/** Passivated sessions' statuses kept per session actor allowed (about 82 bytes each, against ~3.5 KB an actor). */
-export const COLD_PER_ACTIVE = 4;
+/**
+ * Passivated sessions' statuses kept per session actor allowed (about 82 bytes each, against ~3.5 KB an actor).
+ * Hint: at 4 (40,000 at the default MAX_ACTIVE_SESSIONS), 200,000 sessions receiving events at random fell from
+ * about 10,000 to 5,800 events/s in a minute, each fold rebuilding its session from the log; see the README.
+ */
+export const COLD_PER_ACTIVE = 50;
 
 export class ColdStatuses {
   // Hint: two generations instead of a Map in recency order: taking a Map's first entry after many deletions from
