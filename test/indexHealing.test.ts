@@ -77,6 +77,25 @@ describe('the derived index heals itself and never serves another log', () => {
     expectAgreesWithScan(third.log, path, NOW);
   });
 
+  it('says before a long rebuild of the tail at open that it is indexing, and which offsets; not for a short one', () => {
+    const path = setup();
+    const first = open(path, { indexChunk: 20_000 });
+    append(first.log, someEvents(100_000, 'many'), 5_000);
+    closeLog();
+    for (const suffix of ['.index', '.index-wal', '.index-shm']) rmSync(`${path}${suffix}`, { force: true });
+    const second = open(path, { indexChunk: 20_000 });
+    expect(second.notices.filter((n) => n.startsWith('indexing'))).toEqual([
+      'indexing offsets 1-100000, which the index does not cover, before serving (the port opens when it is done)',
+    ]);
+    expect(second.log.unindexedCount()).toBe(0);
+    append(second.log, someEvents(10, 'more'));
+    closeLog();
+    // The 10 offsets after the index's chunks are rebuilt without a word.
+    const third = open(path, { indexChunk: 20_000 });
+    expect(third.log.unindexedCount()).toBe(10);
+    expect(third.notices).toEqual([]);
+  });
+
   it('discards an index that reaches beyond the head (an older events.db restored from backup)', () => {
     const path = setup();
     const first = open(path);
