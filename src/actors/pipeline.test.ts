@@ -151,11 +151,6 @@ describe('the supervisor, through the pipeline port (manual scheduler, fake sock
     pipeline.sweep();
     expect(pipeline.stats().active_sessions).toBe(0);
     // Passivated sessions are rebuilt from the log when read.
-    expect(
-      pipeline
-        .sessionList(undefined, 10)
-        .map((v) => v.session_id)
-        .sort(),
-    ).toEqual(['s1', 's2', 's3']);
+    expect((await pipeline.sessionList(undefined, 10)).map((v) => v.session_id).sort()).toEqual(['s1', 's2', 's3']);
   });
 });

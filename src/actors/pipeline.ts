@@ -11,6 +11,7 @@ import { GroupCommit, type SubmitDone, type SubmitOutcome } from './groupCommit.
 import { type PipelineOptions, SupervisorUnavailableError } from './pipelineOptions.js';
 import type { PipelineHealth, PipelinePort, RouterStats, SubscriberHandle } from './pipelinePort.js';
 import { SessionFolding } from './sessionFolding.js';
+import { SessionListing } from './sessionListing.js';
 import type { SessionView } from './sessionView.js';
 import { StepwiseRetention } from './stepwiseRetention.js';
 import type { SubscriberSocket } from './subscriber.js';
@@ -55,6 +56,7 @@ export class Pipeline implements PipelinePort {
       ingress,
       router,
       sessions,
+      listing: new SessionListing(sessions, scheduler, () => this.supervisor.send({ type: 'sessions.listStep' })),
       retention: new StepwiseRetention(options, sessions, () => this.supervisor.send({ type: 'retention.step' })),
       limits,
       share,
@@ -132,16 +134,13 @@ export class Pipeline implements PipelinePort {
     return this.ask((answer) => ({ type: 'sessions.view', sessionId, answer }));
   }
 
-  sessionList(status: string | undefined, limit: number): SessionView[] {
-    return this.ask((answer) => ({ type: 'sessions.list', status, limit, answer }));
+  sessionList(status: string | undefined, limit: number): Promise<SessionView[]> {
+    return this.request((answer) => ({ type: 'sessions.list', status, limit, answer }));
   }
 
   async retain(before: number | undefined): Promise<number> {
     await this.options.log.prepareRetention?.(before);
-    return new Promise((resolve, reject) => {
-      const answer: Answer<number> = (result) => (result.ok ? resolve(result.value) : reject(result.error));
-      this.supervisor.send({ type: 'retention.delete', before, answer });
-    });
+    return this.request((answer) => ({ type: 'retention.delete', before, answer }));
   }
 
   /** One sweep: keepalives, checkpoints, 4000 and 4008 closes, session folding and passivation. */
@@ -232,6 +231,11 @@ export class Pipeline implements PipelinePort {
       this.supervisor.send({ type: 'shutdown' });
     });
     return this.stopped;
+  }
+
+  /** Send a request event whose answer may come on a later turn (work in bounded slices or steps). */
+  private request<T>(make: (answer: Answer<T>) => SupervisorEvent): Promise<T> {
+    return new Promise((settle, fail) => this.supervisor.send(make((r) => (r.ok ? settle(r.value) : fail(r.error)))));
   }
 
   /** Send a request event and return its answer; the supervisor answers synchronously while idle. */

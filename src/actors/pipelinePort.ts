@@ -71,8 +71,11 @@ export interface PipelinePort {
   subscriberGone(subscriber: SubscriberHandle): void;
   /** GET /sessions/{session_id}; null when the log has no events for it. */
   sessionView(sessionId: string): SessionView | null;
-  /** GET /sessions. */
-  sessionList(status: string | undefined, limit: number): SessionView[];
+  /**
+   * GET /sessions: the rows are read at once, their views built in bounded slices with other work served in between;
+   * resolves after the last. Rejects with SupervisorUnavailableError when the server shuts down first (retry).
+   */
+  sessionList(status: string | undefined, limit: number): Promise<SessionView[]>;
   /**
    * Retention: delete events older than `before` (all when undefined), in bounded steps with other work served in
    * between; resolves with the count after the last. Rejects with RetentionRefusedError (the log's store refuses it,

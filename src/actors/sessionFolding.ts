@@ -104,15 +104,15 @@ export class SessionFolding {
     return this.registry.get(sessionId);
   }
 
-  /** Sessions by their last record (newest first), folded up to now, optionally only one status. */
-  list(status: string | undefined, limit: number): SessionView[] {
+  /** The rows of a listing: sessions by their last record (newest first), pending records folded first. */
+  listRows(status: string | undefined, limit: number): readonly SessionStatusRow[] {
     this.foldAll();
-    const views: SessionView[] = [];
-    for (const row of this.options.log.listSessions(status, limit)) {
-      const view = this.registry.get(row.session_id, LISTED_USER_IDS);
-      if (view !== null && (status === undefined || view.status === status)) views.push(view);
-    }
-    return views;
+    return this.options.log.listSessions(status, limit);
+  }
+
+  /** A session's view as a listing shows it (its first LISTED_USER_IDS users), hydrated from the log when not live. */
+  listedView(sessionId: string): SessionView | null {
+    return this.registry.get(sessionId, LISTED_USER_IDS);
   }
 
   /**

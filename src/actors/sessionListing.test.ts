@@ -7,7 +7,9 @@ import type { EventLog } from '../persistence/eventLog.js';
 import type { EventType } from '../protocol/eventTypes.js';
 import { SESSION_STATUSES } from '../protocol/sessionStatus.js';
 import { ManualScheduler } from './manualScheduler.js';
+import { type Pipeline, SupervisorUnavailableError } from './pipeline.js';
 import { foldSessionFromLog } from './sessionCatchUp.js';
+import type { SessionView } from './sessionView.js';
 import { openTestLog } from './testLog.js';
 import { startTestPipeline, testInput } from './testPipeline.js';
 
@@ -46,6 +48,13 @@ function expectedListing(log: EventLog): { session_id: string; status: string }[
     .map(([session_id]) => ({ session_id, status: foldSessionFromLog(log, session_id)!.status }));
 }
 
+/** A listing of at most 100 sessions, its later slices run (a ticking monotonic clock cuts it into several). */
+function listing(scheduler: ManualScheduler, pipeline: Pipeline, status?: string): Promise<SessionView[]> {
+  const answer = pipeline.sessionList(status, 100);
+  scheduler.runImmediates();
+  return answer;
+}
+
 describe('GET /sessions, through the pipeline port (manual scheduler)', () => {
   const cleanups: (() => void)[] = [];
   afterEach(() => {
@@ -66,11 +75,11 @@ describe('GET /sessions, through the pipeline port (manual scheduler)', () => {
           else await pipeline.retain(scheduler.now() - s.back * 1_000);
         }
         const expected = expectedListing(log);
-        const listed = (status?: string) =>
-          pipeline.sessionList(status, limit).map(({ session_id, status }) => ({ session_id, status }));
-        expect(listed()).toEqual(expected.slice(0, limit));
+        const listed = async (status?: string) =>
+          (await pipeline.sessionList(status, limit)).map(({ session_id, status }) => ({ session_id, status }));
+        expect(await listed()).toEqual(expected.slice(0, limit));
         for (const status of SESSION_STATUSES)
-          expect(listed(status)).toEqual(expected.filter((row) => row.status === status).slice(0, limit));
+          expect(await listed(status)).toEqual(expected.filter((row) => row.status === status).slice(0, limit));
         for (const cleanup of cleanups.splice(0).reverse()) cleanup();
       }),
       { numRuns: 60 },
@@ -85,7 +94,7 @@ describe('GET /sessions, through the pipeline port (manual scheduler)', () => {
     await publish([testInput('s', 'quiz_started'), testInput('gone', 'session_created')]);
     scheduler.advance(1_000);
     await publish([testInput('s', 'answer_submitted')]);
-    expect(pipeline.sessionList(undefined, 10).map((v) => [v.session_id, v.status])).toEqual([
+    expect((await pipeline.sessionList(undefined, 10)).map((v) => [v.session_id, v.status])).toEqual([
       ['s', 'in_progress'],
       ['gone', 'created'],
     ]);
@@ -99,8 +108,8 @@ describe('GET /sessions, through the pipeline port (manual scheduler)', () => {
     log.saveRefolded = saveRefolded;
     pipeline.sweep();
     expect(log.sessionsToRefold()).toEqual([]);
-    expect(pipeline.sessionList('active', 10).map((v) => v.session_id)).toEqual(['s']);
-    expect(pipeline.sessionList('in_progress', 10)).toEqual([]);
+    expect((await pipeline.sessionList('active', 10)).map((v) => v.session_id)).toEqual(['s']);
+    expect(await pipeline.sessionList('in_progress', 10)).toEqual([]);
     expect(errors).toHaveLength(1);
   });
 
@@ -114,25 +123,28 @@ describe('GET /sessions, through the pipeline port (manual scheduler)', () => {
     await publish(sessions.map((s) => testInput(s, 'quiz_started')));
     scheduler.advance(1_000);
     await publish(sessions.map((s) => testInput(s, 'answer_submitted')));
-    expect(pipeline.sessionList('in_progress', 100)).toHaveLength(40);
+    expect(await listing(scheduler, pipeline, 'in_progress')).toHaveLength(40);
     await pipeline.retain(scheduler.now());
     const left = log.sessionsToRefold().length;
     expect(left).toBeGreaterThan(0);
     expect(left).toBeLessThan(40);
     scheduler.runImmediates();
     expect(log.sessionsToRefold()).toEqual([]);
-    expect(pipeline.sessionList('active', 100)).toHaveLength(40);
+    expect(await listing(scheduler, pipeline, 'active')).toHaveLength(40);
     // Cut again with the slices left waiting: the listing folds the rest first.
     scheduler.advance(1_000);
     await publish(sessions.map((s) => testInput(s, 'quiz_completed')));
-    expect(pipeline.sessionList('completed', 100)).toHaveLength(40);
+    expect(await listing(scheduler, pipeline, 'completed')).toHaveLength(40);
     scheduler.advance(1_000);
     await publish(sessions.map((s) => testInput(s, 'answer_submitted')));
-    expect(pipeline.sessionList('completed', 100)).toHaveLength(40);
+    expect(await listing(scheduler, pipeline, 'completed')).toHaveLength(40);
     await pipeline.retain(scheduler.now() - 500);
     expect(log.sessionsToRefold().length).toBeGreaterThan(0);
-    expect(pipeline.sessionList('active', 100)).toHaveLength(40);
+    const listed = pipeline.sessionList('active', 100);
+    // Folded before the listing read its rows, not by the refold slices still waiting.
     expect(log.sessionsToRefold()).toEqual([]);
+    scheduler.runImmediates();
+    expect(await listed).toHaveLength(40);
   });
 
   it('keeps every session a delete cut into across a crash before their refold, rows the delete dropped too', async () => {
@@ -145,7 +157,7 @@ describe('GET /sessions, through the pipeline port (manual scheduler)', () => {
     const { pipeline, publish } = startTestPipeline(scheduler, cleanups, {}, '', log);
     const sessions = Array.from({ length: 40 }, (_, i) => `s${i}`);
     await publish(sessions.map((s) => testInput(s, 'session_created')));
-    expect(pipeline.sessionList(undefined, 100)).toHaveLength(40);
+    expect(await listing(scheduler, pipeline)).toHaveLength(40);
     scheduler.advance(1_000);
     // Not folded yet: each row still holds its session_created, which the delete removes, and the row with it.
     await publish(sessions.map((s) => testInput(s, 'answer_submitted')));
@@ -154,7 +166,7 @@ describe('GET /sessions, through the pipeline port (manual scheduler)', () => {
     pipeline.sessionView('s0');
     log.close();
     const restarted = startTestPipeline(scheduler, cleanups, {}, '', openTestLog(scheduler, cleanups, '', dir));
-    const listed = restarted.pipeline.sessionList(undefined, 100);
+    const listed = await listing(scheduler, restarted.pipeline);
     expect(listed.map((v) => [v.status, v.event_count])).toEqual(sessions.map(() => ['active', 1]));
     expect(listed.map((v) => v.session_id).sort()).toEqual([...sessions].sort());
   });
@@ -171,10 +183,105 @@ describe('GET /sessions, through the pipeline port (manual scheduler)', () => {
     for (let i = 0; i < 10 && outcomes.length === 0; i++) await Promise.resolve();
     expect(outcomes).toHaveLength(1);
     expect(pipeline.sessionView('b')).toBeNull();
-    expect(pipeline.sessionList(undefined, 10)).toEqual([]);
+    expect(await pipeline.sessionList(undefined, 10)).toEqual([]);
     await publish([testInput('a', 'answer_submitted')]);
-    expect(pipeline.sessionList(undefined, 10).map((v) => [v.session_id, v.status, v.event_count])).toEqual([
+    expect((await pipeline.sessionList(undefined, 10)).map((v) => [v.session_id, v.status, v.event_count])).toEqual([
       ['a', 'active', 1],
     ]);
+  });
+});
+
+/** Let promise callbacks run (an answer settles its promise in one). */
+const microtasks = async () => {
+  for (let i = 0; i < 5; i++) await Promise.resolve();
+};
+
+describe('GET /sessions in bounded slices after a restart (manual scheduler)', () => {
+  const cleanups: (() => void)[] = [];
+  afterEach(() => {
+    for (const cleanup of cleanups.splice(0).reverse()) cleanup();
+  });
+
+  const SIXTY = Array.from({ length: 60 }, (_, i) => `s${i}`);
+
+  /** A log of 60 sessions on disk, and what a pipeline started on it lists in one go (its clock never moves). */
+  async function restartedLog() {
+    const dir = mkdtempSync(join(tmpdir(), 'listing-sliced-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const first = new ManualScheduler();
+    const log = openTestLog(first, cleanups, '', dir);
+    const { publish } = startTestPipeline(first, cleanups, {}, '', log);
+    for (const type of ['session_created', 'quiz_started', 'answer_submitted'] as const)
+      await publish(SIXTY.map((s) => testInput(s, type)));
+    log.close();
+    const oneShot = new ManualScheduler();
+    const oneShotLog = openTestLog(oneShot, cleanups, '', dir);
+    const expected = await startTestPipeline(oneShot, cleanups, {}, '', oneShotLog).pipeline.sessionList(
+      undefined,
+      100,
+    );
+    expect(oneShot.pendingImmediates).toBe(0);
+    oneShotLog.close();
+    return { dir, expected };
+  }
+
+  /** A pipeline restarted on `dir` whose monotonic clock moves 1 ms each time it is read: 5 ms slices end early. */
+  function restart(dir: string) {
+    const scheduler = new ManualScheduler();
+    let ticks = 0;
+    scheduler.monotonic = () => (ticks += 1);
+    const log = openTestLog(scheduler, cleanups, '', dir);
+    return { scheduler, ...startTestPipeline(scheduler, cleanups, {}, '', log) };
+  }
+
+  it('answers a session read and a publish between its slices, then the listing one built in one go gives', async () => {
+    const { dir, expected } = await restartedLog();
+    expect(expected.map((v) => v.session_id)).toEqual([...SIXTY].reverse());
+    const { scheduler, pipeline } = restart(dir);
+    const order: string[] = [];
+    const listed = pipeline.sessionList(undefined, 100).finally(() => order.push('listed'));
+    pipeline.submit([testInput('late', 'session_created')], () => order.push('published'));
+    let slices = 1;
+    while (scheduler.pendingImmediates > 0) {
+      await microtasks();
+      expect(order).not.toContain('listed');
+      // Between two slices the supervisor answers a read of a session not in memory yet.
+      expect(pipeline.sessionView(SIXTY[slices]!)).toMatchObject({ status: 'in_progress', event_count: 3 });
+      scheduler.runImmediates(1);
+      slices++;
+    }
+    await microtasks();
+    expect(slices).toBeGreaterThan(5);
+    expect(order).toEqual(['published', 'listed']);
+    // The rows were read at the start: `late`, published meanwhile, is not in this listing.
+    expect(await listed).toEqual(expected);
+  });
+
+  it('runs two listings asked together one after the other, each with its own filter and bound', async () => {
+    const { dir, expected } = await restartedLog();
+    const { scheduler, pipeline } = restart(dir);
+    const order: string[] = [];
+    const all = pipeline.sessionList(undefined, 100).finally(() => order.push('all'));
+    const some = pipeline.sessionList('in_progress', 7).finally(() => order.push('some'));
+    const none = pipeline.sessionList('completed', 7).finally(() => order.push('none'));
+    await microtasks();
+    expect(order).toEqual([]);
+    scheduler.runImmediates();
+    expect(await all).toEqual(expected);
+    expect(await some).toEqual(expected.slice(0, 7));
+    expect(await none).toEqual([]);
+    expect(order).toEqual(['all', 'some', 'none']);
+  });
+
+  it('fails a listing under way when the pipeline shuts down, and refuses listings after', async () => {
+    const { dir } = await restartedLog();
+    const { scheduler, pipeline } = restart(dir);
+    const listed = pipeline.sessionList(undefined, 100).catch((error: unknown) => error);
+    expect(scheduler.pendingImmediates).toBeGreaterThan(0);
+    await pipeline.shutdown();
+    expect(await listed).toBeInstanceOf(SupervisorUnavailableError);
+    // The slice left waiting finds the listing gone, and nothing else answers it.
+    scheduler.runImmediates();
+    await expect(pipeline.sessionList(undefined, 100)).rejects.toThrow('server shutting down; retry shortly');
   });
 });

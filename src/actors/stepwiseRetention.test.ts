@@ -91,6 +91,6 @@ describe('DELETE /events in bounded steps (manual scheduler)', () => {
     }
     expect(await Promise.all([older, all])).toEqual([45, 50]);
     expect(pipeline.logStats(0)).toMatchObject({ total_events: 0, first_offset: 96, head_offset: 95 });
-    expect(pipeline.sessionList(undefined, 10)).toEqual([]);
+    expect(await pipeline.sessionList(undefined, 10)).toEqual([]);
   });
 });

@@ -163,8 +163,10 @@ export const supervisorMachine = setup({
     sessionRequest: enqueueActions(({ context, event, enqueue }) => {
       const { sessions } = context.parts;
       if (event.type === 'sessions.view') answer(event.answer, () => sessions.view(event.sessionId));
-      else if (event.type === 'sessions.list') answer(event.answer, () => sessions.list(event.status, event.limit));
-      // Hint: a delete runs in bounded steps, one per `retention.step`, answered after its last (StepwiseRetention).
+      // Hint: a listing and a delete run in bounded slices and steps (one per `sessions.listStep`, `retention.step`),
+      // each answered after its last (SessionListing, StepwiseRetention).
+      else if (event.type === 'sessions.list') context.parts.listing.request(event);
+      else if (event.type === 'sessions.listStep') context.parts.listing.step();
       else if (event.type === 'retention.delete') context.parts.retention.request(event);
       else if (event.type === 'retention.step') context.parts.retention.step();
       else if (event.type === 'retention.followed') {
@@ -187,6 +189,8 @@ export const supervisorMachine = setup({
         if (child.ref.getSnapshot().status === 'active')
           enqueue.sendTo(child.ref, { type: 'subscriber.close', code: 1001, reason: 'server shutting down' });
       }
+      // Hint: a listing under way fails (503, retry) rather than hydrating the rest of its sessions at shutdown.
+      guarded(context.parts, 'listing stop', () => context.parts.listing.stop());
       guarded(context.parts, 'session stop', () => context.parts.sessions.stop());
       for (const ref of context.parts.sessions.takeRetired()) enqueue.stopChild(ref);
     }),
@@ -205,6 +209,7 @@ export const supervisorMachine = setup({
     'subscriber.gone': { actions: 'forward' },
     'sessions.view': { actions: 'sessionRequest' },
     'sessions.list': { actions: 'sessionRequest' },
+    'sessions.listStep': { actions: 'sessionRequest' },
     'retention.delete': { actions: 'sessionRequest' },
     'retention.step': { actions: 'sessionRequest' },
     'retention.followed': { actions: 'sessionRequest' },

@@ -8,6 +8,7 @@ import type { GroupCommit } from './groupCommit.js';
 import type { Logger } from './logger.js';
 import type { Scheduler } from './scheduler.js';
 import type { SessionFolding } from './sessionFolding.js';
+import type { SessionListing } from './sessionListing.js';
 import type { SessionView } from './sessionView.js';
 import type { StepwiseRetention } from './stepwiseRetention.js';
 import type { SubscriberLimits, SubscriberSocket } from './subscriber.js';
@@ -36,6 +37,8 @@ export interface SupervisorParts {
   readonly ingress: GroupCommit;
   readonly router: CommitRouter;
   readonly sessions: SessionFolding;
+  /** GET /sessions, its views built in bounded slices between other work. */
+  readonly listing: SessionListing;
   /** DELETE /events, in bounded steps between other work. */
   readonly retention: StepwiseRetention;
   readonly limits: SubscriberLimits;
@@ -87,6 +90,8 @@ export type SupervisorEvent =
       readonly limit: number;
       readonly answer: Answer<SessionView[]>;
     }
+  /** The next bounded slice of the listing under way (see SessionListing). */
+  | { readonly type: 'sessions.listStep' }
   | { readonly type: 'retention.delete'; readonly before: number | undefined; readonly answer: Answer<number> }
   /** The next bounded step of the delete under way (see StepwiseRetention). */
   | { readonly type: 'retention.step' }

@@ -1,3 +1,4 @@
+import { SupervisorUnavailableError } from '../actors/pipelineOptions.js';
 import type { PipelinePort } from '../actors/pipelinePort.js';
 import { type Issue, preview } from '../protocol/issue.js';
 import { ignoredParamsHeader, parseLimit, readQuery, unknownParams } from '../protocol/queryParams.js';
@@ -7,6 +8,12 @@ import type { RouteSpec } from './restRouter.js';
 import { validationError } from './validationError.js';
 
 const LIST_PARAMS: ReadonlySet<string> = new Set(['status', 'limit']);
+
+/** A listing the server shut down under: 503, retry (another node, or this one once restarted). */
+function listingFailed(error: unknown): unknown {
+  if (error instanceof SupervisorUnavailableError) return new HttpError(503, error.message, { 'Retry-After': '1' });
+  return error;
+}
 
 /** GET /sessions and /sessions/{session_id}: views folded from the log. */
 export function sessionRoutes(pipeline: PipelinePort): RouteSpec[] {
@@ -39,9 +46,15 @@ export function sessionRoutes(pipeline: PipelinePort): RouteSpec[] {
         }
         const limit = parseLimit(params.get('limit'), issues);
         if (issues.length > 0) throw validationError(issues, 'query');
-        // Hint: the port folds pending records first, so the listing is current.
+        // Hint: the port folds pending records first, so the listing is current; it answers after its last slice.
         const ignored = ignoredParamsHeader(unknownParams(params, LIST_PARAMS));
-        reply.json(200, pipeline.sessionList(status, limit), ignored);
+        pipeline.sessionList(status, limit).then(
+          (views) => reply.run(() => reply.json(200, views, ignored)),
+          (error: unknown) =>
+            reply.run(() => {
+              throw listingFailed(error);
+            }),
+        );
       },
     },
   ];
