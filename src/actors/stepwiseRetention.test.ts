@@ -93,4 +93,22 @@ describe('DELETE /events in bounded steps (manual scheduler)', () => {
     expect(pipeline.logStats(0)).toMatchObject({ total_events: 0, first_offset: 96, head_offset: 95 });
     expect(await pipeline.sessionList(undefined, 10)).toEqual([]);
   });
+  it('answers a delete under way at shutdown with what its steps deleted, and refuses one asked after', async () => {
+    const { scheduler, pipeline } = await ninetyFive();
+    const stopped = pipeline.retain(undefined).catch((error: unknown) => error);
+    await microtasks();
+    scheduler.runImmediates(1);
+    expect(pipeline.firstOffset()).toBe(21);
+    await pipeline.shutdown();
+    const error = (await stopped) as Error;
+    expect(error.name).toBe('LogWriteError');
+    expect(error.message).toBe(
+      'server shutting down; deleted 20 events (every offset below 21), not the 75 offsets from 21 to 95: ' +
+        'retry to delete the rest',
+    );
+    // The step left waiting finds the delete gone: nothing more is deleted.
+    scheduler.runImmediates();
+    expect(pipeline.firstOffset()).toBe(21);
+    await expect(pipeline.retain(undefined)).rejects.toThrow('server shutting down; nothing was deleted, retry');
+  });
 });

@@ -1,3 +1,4 @@
+import { LogWriteError } from '../persistence/logErrors.js';
 import { RETENTION_STEP_OFFSETS } from '../persistence/logRetention.js';
 import { RetentionStepError, retentionStopped } from '../persistence/retention.js';
 import type { PipelineOptions } from './pipelineOptions.js';
@@ -30,6 +31,7 @@ export class StepwiseRetention {
   private readonly waiting: RetentionRequest[] = [];
   private job: RetentionJob | null = null;
   private scheduled = false;
+  private stopped = false;
 
   /** `next` asks the supervisor for the next step (it sends itself `retention.step`). */
   constructor(
@@ -40,6 +42,7 @@ export class StepwiseRetention {
 
   /** Queue a delete; the first one waiting starts at once (a small delete is answered before this returns). */
   request(request: RetentionRequest): void {
+    if (this.stopped) return void request.answer({ ok: false, error: shutDown(0, 0, 0) });
     this.waiting.push(request);
     if (this.job === null && !this.scheduled) this.step();
   }
@@ -47,6 +50,7 @@ export class StepwiseRetention {
   /** Run one step of the current delete (starting the next waiting one if none runs). */
   step(): void {
     this.scheduled = false;
+    if (this.stopped) return;
     const job = this.job ?? this.start();
     if (job === null) return;
     const { log } = this.parts;
@@ -65,6 +69,24 @@ export class StepwiseRetention {
     }
     if (done) this.end(job, { ok: true, value: job.deleted });
     else this.later();
+  }
+
+  /**
+   * Shutdown: the delete under way is answered with what its steps deleted (503: retry to delete the rest), and those
+   * waiting with nothing deleted. Hint: at SIGTERM a delete under way got an empty reply, 40,000 of 400,000 events
+   * gone and no line saying so. Sessions are not refolded now: the steps queued theirs in the log for the next start.
+   */
+  stop(): void {
+    this.stopped = true;
+    const job = this.job;
+    this.job = null;
+    if (job !== null) {
+      const { log, logger } = this.parts;
+      const first = log.firstOffset();
+      if (job.deleted > 0) logger.info({ deleted: job.deleted, first_offset: first }, 'retention stopped at shutdown');
+      job.answer({ ok: false, error: shutDown(job.deleted, first, job.boundary) });
+    }
+    for (const request of this.waiting.splice(0)) request.answer({ ok: false, error: shutDown(0, 0, 0) });
   }
 
   private start(): RetentionJob | null {
@@ -98,4 +120,13 @@ export class StepwiseRetention {
     this.scheduled = true;
     this.parts.scheduler.immediate(this.next);
   }
+}
+
+/** The answer to a delete stopped by shutdown: what it deleted, and that a retry deletes the rest. */
+function shutDown(deleted: number, first: number, boundary: number): LogWriteError {
+  if (deleted === 0) return new LogWriteError('server shutting down; nothing was deleted, retry');
+  return new LogWriteError(
+    `server shutting down; deleted ${deleted} events (every offset below ${first}), ` +
+      `not the ${boundary - first} offsets from ${first} to ${boundary - 1}: retry to delete the rest`,
+  );
 }

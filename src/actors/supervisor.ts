@@ -191,6 +191,8 @@ export const supervisorMachine = setup({
       }
       // Hint: a listing under way fails (503, retry) rather than hydrating the rest of its sessions at shutdown.
       guarded(context.parts, 'listing stop', () => context.parts.listing.stop());
+      // Hint: likewise a delete under way: answered with what its steps deleted, not left without a reply.
+      guarded(context.parts, 'retention stop', () => context.parts.retention.stop());
       guarded(context.parts, 'session stop', () => context.parts.sessions.stop());
       for (const ref of context.parts.sessions.takeRetired()) enqueue.stopChild(ref);
     }),
