@@ -3,6 +3,7 @@ import { SupervisorUnavailableError } from './pipelineOptions.js';
 import type { Scheduler } from './scheduler.js';
 import type { SessionFolding } from './sessionFolding.js';
 import type { SessionView } from './sessionView.js';
+import { SteppedJobs } from './steppedJobs.js';
 import type { Answer } from './supervisorEvent.js';
 
 /**
@@ -33,86 +34,34 @@ interface ListingJob extends ListingRequest {
  * publishes and session reads are served in between. Listings run one at a time, in the order asked, and each is
  * answered after its last slice, in its rows' order and filtered by each view's status, as one built in one go.
  */
-export class SessionListing {
-  private readonly waiting: ListingRequest[] = [];
-  private job: ListingJob | null = null;
-  private scheduled = false;
-  private stopped = false;
-
+export class SessionListing extends SteppedJobs<SessionView[], ListingRequest, ListingJob> {
   /** `next` asks the supervisor for the next slice (it sends itself `sessions.listStep`). */
   constructor(
     private readonly sessions: SessionFolding,
-    private readonly scheduler: Scheduler,
-    private readonly next: () => void,
-  ) {}
+    private readonly clock: Scheduler,
+    next: () => void,
+  ) {
+    super(clock, next);
+  }
 
-  /** Queue a listing; the first one waiting starts at once (a small one is answered before this returns). */
-  request(request: ListingRequest): void {
-    if (this.stopped) {
-      request.answer({ ok: false, error: shuttingDown() });
-      return;
+  protected begin(request: ListingRequest): ListingJob {
+    return { ...request, rows: this.sessions.listRows(request.status, request.limit), at: 0, views: [] };
+  }
+
+  /** Build views until LIST_SLICE_MS have passed; the views once every row has one. */
+  protected advance(job: ListingJob): SessionView[] | undefined {
+    const deadline = this.clock.monotonic() + LIST_SLICE_MS;
+    while (job.at < job.rows.length) {
+      const view = this.sessions.listedView(job.rows[job.at]!.session_id);
+      job.at++;
+      if (view !== null && (job.status === undefined || view.status === job.status)) job.views.push(view);
+      if (this.clock.monotonic() >= deadline) break;
     }
-    this.waiting.push(request);
-    if (this.job === null && !this.scheduled) this.step();
+    return job.at >= job.rows.length ? job.views : undefined;
   }
 
-  /** Build one slice of the current listing's views (starting the next waiting one if none runs). */
-  step(): void {
-    this.scheduled = false;
-    if (this.stopped) return;
-    const job = this.job ?? this.start();
-    if (job === null) return;
-    const deadline = this.scheduler.monotonic() + LIST_SLICE_MS;
-    try {
-      while (job.at < job.rows.length) {
-        const view = this.sessions.listedView(job.rows[job.at]!.session_id);
-        job.at++;
-        if (view !== null && (job.status === undefined || view.status === job.status)) job.views.push(view);
-        if (this.scheduler.monotonic() >= deadline) break;
-      }
-    } catch (error) {
-      this.end(job, { ok: false, error });
-      return;
-    }
-    if (job.at >= job.rows.length) this.end(job, { ok: true, value: job.views });
-    else this.later();
+  /** Shutdown: a listing fails (503, retry) rather than hydrating the rest of its sessions. */
+  protected halted(): SupervisorUnavailableError {
+    return new SupervisorUnavailableError('server shutting down; retry shortly');
   }
-
-  /** Shutdown: the listing under way and those waiting are answered SupervisorUnavailableError, as are later ones. */
-  stop(): void {
-    this.stopped = true;
-    const requests = this.job === null ? this.waiting.splice(0) : [this.job, ...this.waiting.splice(0)];
-    this.job = null;
-    for (const request of requests) request.answer({ ok: false, error: shuttingDown() });
-  }
-
-  private start(): ListingJob | null {
-    const request = this.waiting.shift();
-    if (request === undefined) return null;
-    let rows: readonly SessionStatusRow[];
-    try {
-      rows = this.sessions.listRows(request.status, request.limit);
-    } catch (error) {
-      request.answer({ ok: false, error });
-      if (this.waiting.length > 0) this.later();
-      return null;
-    }
-    this.job = { ...request, rows, at: 0, views: [] };
-    return this.job;
-  }
-
-  private end(job: ListingJob, result: Parameters<Answer<SessionView[]>>[0]): void {
-    this.job = null;
-    job.answer(result);
-    if (this.waiting.length > 0) this.later();
-  }
-
-  private later(): void {
-    this.scheduled = true;
-    this.scheduler.immediate(this.next);
-  }
-}
-
-function shuttingDown(): SupervisorUnavailableError {
-  return new SupervisorUnavailableError('server shutting down; retry shortly');
 }
