@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import { COLUMNS, ROW_JSON_SQL, type Row, rowJson, rowJsonDay } from './eventRows.js';
 import { recordChecksum } from './recordChecksum.js';
-import { selectTuples } from './sqlRows.js';
+import { BOUND_LIMIT, selectTuples } from './sqlRows.js';
 
 /** Rows per read of the scan: large enough that the statement's overhead vanishes, small enough to stay in cache. */
 const PAGE_ROWS = 4096;
@@ -14,7 +14,7 @@ const PAGE_ROWS = 4096;
 export function firstAlteredRecord(db: Database.Database): number | null {
   const page = db
     .prepare<unknown[], [number, string | null, number, number]>(
-      `SELECT offset, ${ROW_JSON_SQL}, crc, ts FROM events WHERE offset > ? AND crc IS NOT NULL ORDER BY offset LIMIT ?`,
+      `SELECT offset, ${ROW_JSON_SQL}, crc, ts FROM events WHERE offset > ? AND crc IS NOT NULL ORDER BY offset ${BOUND_LIMIT}`,
     )
     .raw();
   let after = 0;

@@ -12,7 +12,7 @@ import type { IndexCoverage } from './indexCoverage.js';
 import { KeyedReader } from './keyedReader.js';
 import type { LogDamage } from './logDamage.js';
 import { ChecksumMismatch, recordChecksum, verifyRecord } from './recordChecksum.js';
-import { lazyStatement, TupleStatements, tupleStatement, valueStatement } from './sqlRows.js';
+import { BOUND_LIMIT, lazyStatement, TupleStatements, tupleStatement, valueStatement } from './sqlRows.js';
 
 /** The log's current offset bounds. */
 export interface LogBounds {
@@ -155,7 +155,7 @@ export class EventReader {
     const params: unknown[] = [lo, hi];
     const where = filterConditions(filter, '', params, null);
     params.push(limit);
-    const range = `FROM events WHERE offset BETWEEN ? AND ?${where} ORDER BY offset LIMIT ?`;
+    const range = `FROM events WHERE offset BETWEEN ? AND ?${where} ORDER BY offset ${BOUND_LIMIT}`;
     return this.damage.guard(lo, () => {
       const rows = this.jsonReads.get(`SELECT ${ROW_JSON_SQL}, crc ${range}`).all(...this.dayOf(lo), ...params);
       const texts = new Array<string>(rows.length);
@@ -237,7 +237,7 @@ export class EventReader {
     const params: unknown[] = [lo, hi];
     const where = filterConditions(filter, '', params, null);
     params.push(limit);
-    const sql = `SELECT ${COLUMNS} FROM events WHERE offset BETWEEN ? AND ?${where} ORDER BY offset ${order === 'asc' ? 'ASC' : 'DESC'} LIMIT ?`;
+    const sql = `SELECT ${COLUMNS} FROM events WHERE offset BETWEEN ? AND ?${where} ORDER BY offset ${order === 'asc' ? 'ASC' : 'DESC'} ${BOUND_LIMIT}`;
     return this.damage.guard(order === 'asc' ? lo : hi, () =>
       this.eventReads
         .get(sql)

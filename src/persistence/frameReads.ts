@@ -6,7 +6,7 @@ import { filterConditions } from './filterConditions.js';
 import type { FrameReaderThread } from './frameReaderThread.js';
 import type { LogDamage } from './logDamage.js';
 import { frameMatches } from './recordChecksum.js';
-import { TupleStatements } from './sqlRows.js';
+import { BOUND_LIMIT, TupleStatements } from './sqlRows.js';
 
 /**
  * The frame query's one row: rows, formatted rows, last offset, the `[…]` bytes, and each record's length in bytes and
@@ -36,7 +36,7 @@ export function frameSql(filter: EventFilter): FrameSql {
   const sql =
     `SELECT count(*), count(json), max(offset), CAST('[' || group_concat(json, ',') || ']' AS BLOB), ` +
     `json_group_array(octet_length(json)), json_group_array(crc) FROM (SELECT offset, ${ROW_JSON_SQL} AS json, ` +
-    `crc FROM events WHERE offset BETWEEN ? AND ?${where} ORDER BY offset LIMIT ?)`;
+    `crc FROM events WHERE offset BETWEEN ? AND ?${where} ORDER BY offset ${BOUND_LIMIT})`;
   return { sql, filterParams };
 }
 

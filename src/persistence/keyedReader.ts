@@ -4,7 +4,7 @@ import type { StoredEvent } from '../protocol/eventRecord.js';
 import { COLUMNS, type Row, servedEvent } from './eventRows.js';
 import { filterConditions } from './filterConditions.js';
 import type { IndexCoverage } from './indexCoverage.js';
-import { lazyStatement, type TupleStatements, tupleStatement } from './sqlRows.js';
+import { BOUND_LIMIT, lazyStatement, type TupleStatements, tupleStatement } from './sqlRows.js';
 
 /** Index chunks read per statement. */
 const CHUNK_GROUP = 64;
@@ -127,7 +127,7 @@ export class KeyedReader {
     const sql =
       `SELECT ${cols} FROM ix.ix_${key} x JOIN events e ON e.offset = x.o ` +
       `WHERE x.c IN (SELECT value FROM json_each(?)) AND x.k = ? AND x.o BETWEEN ? AND ?${where} ` +
-      `ORDER BY ${byChunk ? `x.c ${direction}, ` : ''}x.o ${direction} LIMIT ?`;
+      `ORDER BY ${byChunk ? `x.c ${direction}, ` : ''}x.o ${direction} ${BOUND_LIMIT}`;
     const statement = this.eventReads.get(sql);
     const out: StoredEvent[] = [];
     for (let i = 0; i < overlapping.length && out.length < limit; i += CHUNK_GROUP) {

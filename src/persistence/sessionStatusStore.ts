@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import type { SavedSession, SessionSnapshotRow, SessionStatusRow } from './eventLog.js';
 import type { LogMeta } from './logMeta.js';
 import { forgetSessions, migrateSessionRows, queueRefold } from './sessionRetention.js';
-import { lazyStatement, tupleStatement, valueStatement } from './sqlRows.js';
+import { BOUND_LIMIT, lazyStatement, tupleStatement, valueStatement } from './sqlRows.js';
 
 /** A session_status row: session id, status, offset of the change. */
 type Row = [string, string, number];
@@ -79,11 +79,11 @@ export class SessionStatusStore {
     this.upsertSnapshot = db.prepare(SESSION_SNAPSHOT_UPSERT);
     this.list = tupleStatement(
       db,
-      'SELECT session_id, status, offset FROM session_status ORDER BY offset DESC LIMIT ?',
+      `SELECT session_id, status, offset FROM session_status ORDER BY offset DESC ${BOUND_LIMIT}`,
     );
     this.listByStatus = tupleStatement(
       db,
-      'SELECT session_id, status, offset FROM session_status WHERE status = ? ORDER BY offset DESC LIMIT ?',
+      `SELECT session_id, status, offset FROM session_status WHERE status = ? ORDER BY offset DESC ${BOUND_LIMIT}`,
     );
   }
 

@@ -6,7 +6,7 @@ import { DELETE_REPLICA, type LogStats } from './eventLog.js';
 import { deleteBelow } from './retention.js';
 import { RowWriter } from './rowWriter.js';
 import { SqliteEventLog, type SqliteEventLogOptions } from './sqliteEventLog.js';
-import { selectTuples, selectValue } from './sqlRows.js';
+import { BOUND_LIMIT, selectTuples, selectValue } from './sqlRows.js';
 import { HOUR_MS } from './typeStats.js';
 
 /** One stream message for a replica: an event at the offset the stream gave it, or an offset that appends nothing. */
@@ -162,7 +162,7 @@ export class SqliteReplicaLog extends SqliteEventLog {
   noopOffsets(fromOffset: number, limit: number): NoopOffset[] {
     return selectTuples<[number, string]>(
       this.db,
-      'SELECT offset, reason FROM noop_offsets WHERE offset >= ? ORDER BY offset LIMIT ?',
+      `SELECT offset, reason FROM noop_offsets WHERE offset >= ? ORDER BY offset ${BOUND_LIMIT}`,
       fromOffset,
       limit,
     ).map(([offset, reason]) => ({ offset, reason }));
