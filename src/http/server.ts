@@ -10,6 +10,7 @@ import { checkDatabasePath } from '../persistence/databasePath.js';
 import { LogOpenError } from '../persistence/eventLog.js';
 import type { JetStreamEventLog } from '../persistence/jetstream/jetStreamEventLog.js';
 import { replicaRefusal } from '../persistence/jetstream/replicaPosition.js';
+import { foreignFileRefusal } from '../persistence/logFileContent.js';
 import { SqliteEventLog } from '../persistence/sqliteEventLog.js';
 import { offsetIds } from '../protocol/offsetIds.js';
 import { cryptoBytes } from '../protocol/prefixedIds.js';
@@ -120,7 +121,8 @@ function pipelineTuning(config: Config) {
 /** Start the pipeline: open the log, start the actor system, serve REST and WebSocket on uWS. */
 export async function startServer(config: Config, deps: ServerDeps = {}): Promise<RunningServer> {
   const uws = loadNativeUws();
-  const pathProblem = checkDatabasePath(config.databasePath);
+  // Hint: before NATS too (cluster mode): a file that is not a log is refused before anything is written anywhere.
+  const pathProblem = checkDatabasePath(config.databasePath) ?? foreignFileRefusal(config.databasePath);
   if (pathProblem !== null) throw new LogOpenError(config.databasePath, pathProblem);
   const logger = deps.logger ?? silentLogger;
   const scheduler = deps.scheduler ?? systemScheduler(deps.now ?? Date.now);

@@ -13,6 +13,7 @@ import type { EventReader } from './eventReader.js';
 import type { IndexCoverage } from './indexCoverage.js';
 import { LogAppender } from './logAppender.js';
 import { checkIntegrity, lockLog, openDatabase } from './logFile.js';
+import { refuseForeignFile } from './logFileContent.js';
 import type { LogLock } from './logLock.js';
 import { type LogHead, type LogMeta, openMeta } from './logMeta.js';
 import { openFailureReason } from './openError.js';
@@ -24,6 +25,7 @@ import {
   HYBRID_INLINE_BELOW_CHARS,
   type SqliteEventLogOptions,
 } from './sqliteEventLogOptions.js';
+import { readTransaction } from './sqlRows.js';
 import { ThreadedAppender } from './threadedAppender.js';
 import { TypeStats } from './typeStats.js';
 import { guardedLock, WalWatch } from './walWatch.js';
@@ -74,11 +76,13 @@ function walCheckpoint(db: Database.Database, threaded: ThreadedAppender | null)
 }
 
 /**
- * Open the log at `options.path`: lock, file, tables, derived state. `isOpen` turns false when the log closes (late
+ * Open the log at `options.path`: a read-only look at what the file holds, lock, file, tables, derived state. `isOpen` turns false when the log closes (late
  * index reports are ignored after that). Anything but a lock held elsewhere fails as a LogOpenError naming the
  * reason, with everything opened so far closed again.
  */
 export function openSqliteLog(options: SqliteEventLogOptions, isOpen: () => boolean): SqliteLogParts {
+  // Hint: first, before the lock file, the switch to WAL or any table: a file that is not a log is left as it was.
+  refuseForeignFile(options.path);
   const notice = options.onNotice ?? (() => {});
   const lock = options.lock !== undefined ? options.lock : lockLog(options.path, notice);
   let opened: ReturnType<typeof openDatabase>;
@@ -181,18 +185,6 @@ function openThreaded(
       ? { inline: appender, below: HYBRID_INLINE_BELOW, belowChars: HYBRID_INLINE_BELOW_CHARS }
       : null,
   );
-}
-
-/** Runs a function in one (deferred: read-only unless it writes) transaction of `db`. */
-function readTransaction(db: Database.Database): <T>(read: () => T) => T {
-  const inTransaction = db.transaction((read: () => void) => read());
-  return <T>(read: () => T): T => {
-    let value!: T;
-    inTransaction(() => {
-      value = read();
-    });
-    return value;
-  };
 }
 
 /** Meta (with the epoch and head), the type counters and the session status store. */

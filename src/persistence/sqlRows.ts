@@ -85,3 +85,15 @@ export class ValueStatements<T> {
     return statement;
   }
 }
+
+/** Runs a function in one (deferred: read-only unless it writes) transaction of `db`. */
+export function readTransaction(db: Database.Database): <T>(read: () => T) => T {
+  const inTransaction = db.transaction((read: () => void) => read());
+  return <T>(read: () => T): T => {
+    let value!: T;
+    inTransaction(() => {
+      value = read();
+    });
+    return value;
+  };
+}

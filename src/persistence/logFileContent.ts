@@ -1,0 +1,146 @@
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import Database from 'better-sqlite3';
+import { LogOpenError } from './logErrors.js';
+import { selectValue, valueStatement } from './sqlRows.js';
+
+/**
+ * Tables a log of this server holds: schema.ts's, a cluster replica's `noop_offsets`, and the `ix_*` index tables the
+ * first version kept in the log file itself (before the index database).
+ */
+const LOG_TABLES: ReadonlySet<string> = new Set([
+  'meta',
+  'events',
+  'producer_ids',
+  'type_stats',
+  'session_status',
+  'session_snapshot',
+  'session_refold',
+  'noop_offsets',
+  'ix_session',
+  'ix_user',
+  'ix_id',
+]);
+
+/** The columns of the FastAPI service's `events` table (its src/database.py); ours has `offset` and `ts` instead. */
+const LEGACY_COLUMNS = ['id', 'event_type', 'source', 'session_id', 'user_id', 'payload', 'timestamp'];
+
+/** How long the look waits for a lock another process holds while it writes (it only reads). */
+const LOOK_BUSY_MS = 2_000;
+
+/** Tables named in a refusal at most; the rest are counted. */
+const NAMED_TABLES = 5;
+
+/** What a database file holds, as a read-only look tells. */
+export type LogFileContent =
+  /** Absent, empty, or an SQLite database without tables: a log can be made there. */
+  | { readonly kind: 'none' }
+  | { readonly kind: 'log' }
+  /** The FastAPI service's database, with the rows of its `events` table. */
+  | { readonly kind: 'legacy'; readonly events: number }
+  | { readonly kind: 'foreign'; readonly tables: readonly string[] }
+  /** Not an SQLite file, or it could not be read: the log's open decides and names the reason. */
+  | { readonly kind: 'unreadable'; readonly reason: string };
+
+/**
+ * Open an existing database file read-only. Hint: SQLite writes nothing through such a connection (no journal mode
+ * change, no recovery, no checkpoint at close); a file in WAL mode that has no `-wal` beside it gets an empty one and a
+ * `-shm` (SQLite needs them to read WAL mode; the FastAPI service's files are in rollback mode, which needs none).
+ */
+export function openReadOnly(path: string): Database.Database {
+  return new Database(path, { readonly: true, fileMustExist: true, timeout: LOOK_BUSY_MS });
+}
+
+/** The file's first 16 bytes are SQLite's header (checked before SQLite opens it: it would take any file). */
+function isSqliteFile(path: string): boolean {
+  const fd = openSync(path, 'r');
+  try {
+    const header = Buffer.alloc(16);
+    return readSync(fd, header, 0, 16, 0) === 16 && header.toString('latin1') === 'SQLite format 3\0';
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** What the database file at `path` holds, from a read-only look that changes nothing in it. */
+export function readLogFileContent(path: string): LogFileContent {
+  if (path === ':memory:') return { kind: 'none' };
+  try {
+    const stats = statSync(path, { throwIfNoEntry: false });
+    if (stats === undefined || (stats.isFile() && stats.size === 0)) return { kind: 'none' };
+    if (!stats.isFile() || !isSqliteFile(path)) return { kind: 'unreadable', reason: 'not an SQLite file' };
+    const db = openReadOnly(path);
+    try {
+      return contentOf(db);
+    } finally {
+      db.close();
+    }
+  } catch (error) {
+    return { kind: 'unreadable', reason: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+function contentOf(db: Database.Database): LogFileContent {
+  const tables = valueStatement<string, []>(
+    db,
+    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name",
+  ).all();
+  const columns = valueStatement<string, []>(db, "SELECT name FROM pragma_table_info('events')").all();
+  if (!columns.includes('offset') && LEGACY_COLUMNS.every((column) => columns.includes(column)))
+    return { kind: 'legacy', events: selectValue<number>(db, 'SELECT COUNT(*) FROM events') ?? 0 };
+  const foreign = tables.filter((table) => !LOG_TABLES.has(table));
+  // Hint: an `events` table of another shape would be altered by the open (it adds `crc`) before it fails.
+  if (foreign.length > 0 || (tables.includes('events') && !columns.includes('offset')))
+    return { kind: 'foreign', tables };
+  return tables.length === 0 ? { kind: 'none' } : { kind: 'log' };
+}
+
+/** `text` as one shell word (quoted when it holds anything a shell would read otherwise). */
+export function shellWord(text: string): string {
+  return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replaceAll("'", "'\\''")}'`;
+}
+
+/** Where the new log of a migration from `legacyPath` is suggested to go: `pipeline.db` beside it. */
+export function suggestedLogPath(legacyPath: string): string {
+  return join(dirname(legacyPath), basename(legacyPath) === 'pipeline.db' ? 'pipeline-log.db' : 'pipeline.db');
+}
+
+/** `1 event`, `1,234 events`. */
+export function eventCount(count: number): string {
+  return `${count.toLocaleString('en-US')} event${count === 1 ? '' : 's'}`;
+}
+
+/** The tables of a foreign file, for a message: the first few, and how many more. */
+export function tableList(tables: readonly string[]): string {
+  const named = tables.slice(0, NAMED_TABLES).join(', ');
+  return tables.length > NAMED_TABLES ? `${named} and ${tables.length - NAMED_TABLES} more` : named;
+}
+
+/**
+ * Why the server must not open `path` as its log, or null: it holds the FastAPI service's events (how many, and the
+ * command that carries them over), or tables that are neither a log's nor that service's. The file is not changed.
+ */
+export function foreignFileRefusal(path: string): string | null {
+  const content = readLogFileContent(path);
+  if (content.kind === 'legacy') {
+    const to = suggestedLogPath(path);
+    return (
+      `it holds the FastAPI service's events (${eventCount(content.events)}), not ` +
+      'a log of this server; the file was left untouched. Carry them over into a new log with ' +
+      `\`npx event-pipeline migrate-legacy --from ${shellWord(path)} --to ${shellWord(to)}\`, then start with ` +
+      `DATABASE_PATH=${shellWord(to)}`
+    );
+  }
+  if (content.kind === 'foreign')
+    return (
+      `it is an SQLite database of something else (tables: ${tableList(content.tables)}), neither a log of this ` +
+      "server nor the FastAPI service's events; the file was left untouched. Point DATABASE_PATH at a log or a new file"
+    );
+  return null;
+}
+
+/** Throw a LogOpenError when `path` holds something that is not a log (foreignFileRefusal), before anything is written. */
+export function refuseForeignFile(path: string): void {
+  const refusal = foreignFileRefusal(path);
+  if (refusal !== null) throw new LogOpenError(path, refusal);
+}

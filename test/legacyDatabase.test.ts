@@ -1,0 +1,82 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runMain } from './support/childServer.js';
+import { directorySnapshot, type LegacyRow, writeLegacyDatabase } from './support/legacyDatabase.js';
+
+const ROWS: LegacyRow[] = [1, 2, 3].map((n) => ({
+  id: `evt_00000000000${n}`,
+  event_type: 'answer_submitted',
+  source: 'quiz_engine',
+  session_id: 's1',
+  user_id: 'u1',
+  payload: `{"question": ${n}}`,
+  timestamp: `2026-01-05T10:00:0${n}.123456Z`,
+}));
+
+/**
+ * A DATABASE_PATH that is not a log of this server: the FastAPI service's file (its default path is ours too), or any
+ * other SQLite database. Before, the open switched it to WAL, added seven tables and a lock file, then failed on
+ * `no such column: offset` at every start.
+ */
+describe('a DATABASE_PATH that is not a log of this server', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'rep-legacy-'));
+  });
+  afterEach(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const start = (path: string, env: Record<string, string> = {}) =>
+    runMain({ HOST: '127.0.0.1', PORT: '0', DATABASE_PATH: path, LOG_LEVEL: 'warn', ...env });
+
+  it("the FastAPI service's file is refused at once (exit 2) with how to carry it over, every start, byte for byte untouched", async () => {
+    const path = join(dir, 'events.db');
+    writeLegacyDatabase(path, ROWS);
+    const before = directorySnapshot(dir);
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const run = await start(path);
+      expect(run.code).toBe(2);
+      expect(run.stdout).toBe('');
+      expect(run.stderr).toBe(
+        `configuration error: DATABASE_PATH: ${path}: it holds the FastAPI service's events (3 events), not a log of ` +
+          'this server; the file was left untouched. Carry them over into a new log with ' +
+          `\`npx event-pipeline migrate-legacy --from ${path} --to ${join(dir, 'pipeline.db')}\`, then start with ` +
+          `DATABASE_PATH=${join(dir, 'pipeline.db')}\n`,
+      );
+      // No lock file, no -wal or -shm, the same bytes: the file is as the FastAPI service left it.
+      expect(directorySnapshot(dir)).toEqual(before);
+    }
+  });
+
+  it('in cluster mode too, before NATS is asked for anything', async () => {
+    const path = join(dir, 'events.db');
+    writeLegacyDatabase(path, ROWS);
+    const before = directorySnapshot(dir);
+    // Hint: nothing listens there; reaching for it would end in exit 6 (NATS unreachable) instead.
+    const run = await start(path, { LOG_BACKEND: 'jetstream', NATS_URL: 'nats://127.0.0.1:27099' });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("it holds the FastAPI service's events (3 events)");
+    expect(directorySnapshot(dir)).toEqual(before);
+  });
+
+  it('any other SQLite database is refused the same way, naming its tables', async () => {
+    const path = join(dir, 'app.db');
+    const db = new Database(path);
+    db.exec("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO users (name) VALUES ('ada')");
+    db.exec('CREATE TABLE orders (id INTEGER PRIMARY KEY)');
+    db.close();
+    const before = directorySnapshot(dir);
+    const run = await start(path);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toBe(
+      `configuration error: DATABASE_PATH: ${path}: it is an SQLite database of something else (tables: orders, ` +
+        "users), neither a log of this server nor the FastAPI service's events; the file was left untouched. Point " +
+        'DATABASE_PATH at a log or a new file\n',
+    );
+    expect(directorySnapshot(dir)).toEqual(before);
+  });
+});

@@ -1,0 +1,65 @@
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+
+/** The FastAPI service's schema, as its src/database.py creates it (SQLite's default rollback journal, as Python's). */
+export const LEGACY_SCHEMA = `
+CREATE TABLE IF NOT EXISTS events (
+    id TEXT PRIMARY KEY,
+    event_type TEXT NOT NULL,
+    source TEXT NOT NULL,
+    session_id TEXT,
+    user_id TEXT,
+    payload TEXT,
+    timestamp TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS event_stats (
+    event_type TEXT PRIMARY KEY,
+    count INTEGER DEFAULT 0,
+    last_seen TEXT
+);
+CREATE INDEX IF NOT EXISTS idx_events_type ON events(event_type);
+CREATE INDEX IF NOT EXISTS idx_events_session ON events(session_id);
+CREATE INDEX IF NOT EXISTS idx_events_timestamp ON events(timestamp);
+CREATE INDEX IF NOT EXISTS idx_events_user ON events(user_id);`;
+
+/** One row of the FastAPI service's `events` table; `payload` is its JSON text (Python's json.dumps), as stored. */
+export interface LegacyRow {
+  readonly id: string | null;
+  readonly event_type: string;
+  readonly source: string;
+  readonly session_id: string | null;
+  readonly user_id: string | null;
+  readonly payload: string | null;
+  readonly timestamp: string;
+}
+
+/** Write a FastAPI service database at `path` holding `rows` in that order, counted in event_stats as it counted. */
+export function writeLegacyDatabase(path: string, rows: readonly LegacyRow[]): void {
+  const db = new Database(path);
+  db.exec(LEGACY_SCHEMA);
+  const insert = db.prepare(
+    'INSERT INTO events (id, event_type, source, session_id, user_id, payload, timestamp) VALUES (?, ?, ?, ?, ?, ?, ?)',
+  );
+  const count = db.prepare(
+    'INSERT INTO event_stats (event_type, count, last_seen) VALUES (?, 1, ?) ON CONFLICT(event_type) DO UPDATE SET count = count + 1, last_seen = excluded.last_seen',
+  );
+  db.transaction(() => {
+    for (const row of rows) {
+      insert.run(row.id, row.event_type, row.source, row.session_id, row.user_id, row.payload, row.timestamp);
+      count.run(row.event_type, row.timestamp);
+    }
+  })();
+  db.close();
+}
+
+/** Every file in `dir` with a hash of its bytes: equal snapshots mean nothing was changed, added or removed. */
+export function directorySnapshot(dir: string): Record<string, string> {
+  const files: Record<string, string> = {};
+  for (const name of readdirSync(dir).sort())
+    files[name] = createHash('sha256')
+      .update(readFileSync(join(dir, name)))
+      .digest('hex');
+  return files;
+}
