@@ -1,8 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { SCHEMA_SQL } from '../src/persistence/schema.js';
 import { runMain } from './support/childServer.js';
 import { directorySnapshot, type LegacyRow, writeLegacyDatabase } from './support/legacyDatabase.js';
 
@@ -60,6 +61,26 @@ describe('a DATABASE_PATH that is not a log of this server', () => {
     const run = await start(path, { LOG_BACKEND: 'jetstream', NATS_URL: 'nats://127.0.0.1:27099' });
     expect(run.code).toBe(2);
     expect(run.stderr).toContain("it holds the FastAPI service's events (3 events)");
+    expect(directorySnapshot(dir)).toEqual(before);
+  });
+
+  it('a FastAPI file an earlier version already changed (WAL, our tables, a lock file) is refused untouched too', async () => {
+    const path = join(dir, 'events.db');
+    writeLegacyDatabase(path, ROWS);
+    // What the open did before this check, up to its failure.
+    const db = new Database(path);
+    db.pragma('journal_mode = WAL');
+    db.exec(SCHEMA_SQL);
+    db.exec('ALTER TABLE events ADD COLUMN crc INTEGER');
+    db.prepare("INSERT INTO meta (key, value) VALUES ('epoch', 'old')").run();
+    db.close();
+    writeFileSync(`${path}.lock`, '');
+    const before = directorySnapshot(dir);
+    expect(Object.keys(before)).toEqual(['events.db', 'events.db.lock']);
+    const run = await start(path);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("it holds the FastAPI service's events (3 events)");
+    // Hint: a file in WAL mode is read through a link of its own, so not even an empty -wal or -shm is left.
     expect(directorySnapshot(dir)).toEqual(before);
   });
 

@@ -1,7 +1,8 @@
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { LogOpenError } from './logErrors.js';
+import { isSqliteFile, openReadOnly } from './readOnlyDatabase.js';
 import { selectValue, valueStatement } from './sqlRows.js';
 
 /**
@@ -25,9 +26,6 @@ const LOG_TABLES: ReadonlySet<string> = new Set([
 /** The columns of the FastAPI service's `events` table (its src/database.py); ours has `offset` and `ts` instead. */
 const LEGACY_COLUMNS = ['id', 'event_type', 'source', 'session_id', 'user_id', 'payload', 'timestamp'];
 
-/** How long the look waits for a lock another process holds while it writes (it only reads). */
-const LOOK_BUSY_MS = 2_000;
-
 /** Tables named in a refusal at most; the rest are counted. */
 const NAMED_TABLES = 5;
 
@@ -35,32 +33,13 @@ const NAMED_TABLES = 5;
 export type LogFileContent =
   /** Absent, empty, or an SQLite database without tables: a log can be made there. */
   | { readonly kind: 'none' }
-  | { readonly kind: 'log' }
+  /** A log of this server, with its head offset (0: it never held an event). */
+  | { readonly kind: 'log'; readonly head: number }
   /** The FastAPI service's database, with the rows of its `events` table. */
   | { readonly kind: 'legacy'; readonly events: number }
   | { readonly kind: 'foreign'; readonly tables: readonly string[] }
   /** Not an SQLite file, or it could not be read: the log's open decides and names the reason. */
   | { readonly kind: 'unreadable'; readonly reason: string };
-
-/**
- * Open an existing database file read-only. Hint: SQLite writes nothing through such a connection (no journal mode
- * change, no recovery, no checkpoint at close); a file in WAL mode that has no `-wal` beside it gets an empty one and a
- * `-shm` (SQLite needs them to read WAL mode; the FastAPI service's files are in rollback mode, which needs none).
- */
-export function openReadOnly(path: string): Database.Database {
-  return new Database(path, { readonly: true, fileMustExist: true, timeout: LOOK_BUSY_MS });
-}
-
-/** The file's first 16 bytes are SQLite's header (checked before SQLite opens it: it would take any file). */
-function isSqliteFile(path: string): boolean {
-  const fd = openSync(path, 'r');
-  try {
-    const header = Buffer.alloc(16);
-    return readSync(fd, header, 0, 16, 0) === 16 && header.toString('latin1') === 'SQLite format 3\0';
-  } finally {
-    closeSync(fd);
-  }
-}
 
 /** What the database file at `path` holds, from a read-only look that changes nothing in it. */
 export function readLogFileContent(path: string): LogFileContent {
@@ -69,11 +48,11 @@ export function readLogFileContent(path: string): LogFileContent {
     const stats = statSync(path, { throwIfNoEntry: false });
     if (stats === undefined || (stats.isFile() && stats.size === 0)) return { kind: 'none' };
     if (!stats.isFile() || !isSqliteFile(path)) return { kind: 'unreadable', reason: 'not an SQLite file' };
-    const db = openReadOnly(path);
+    const file = openReadOnly(path);
     try {
-      return contentOf(db);
+      return contentOf(file.db);
     } finally {
-      db.close();
+      file.close();
     }
   } catch (error) {
     return { kind: 'unreadable', reason: error instanceof Error ? error.message : String(error) };
@@ -92,7 +71,13 @@ function contentOf(db: Database.Database): LogFileContent {
   // Hint: an `events` table of another shape would be altered by the open (it adds `crc`) before it fails.
   if (foreign.length > 0 || (tables.includes('events') && !columns.includes('offset')))
     return { kind: 'foreign', tables };
-  return tables.length === 0 ? { kind: 'none' } : { kind: 'log' };
+  if (tables.length === 0) return { kind: 'none' };
+  // Hint: as readHead reads it (offsets are never reused, so next_offset counts deleted events too).
+  const max = columns.includes('offset') ? (selectValue<number | null>(db, 'SELECT MAX(offset) FROM events') ?? 0) : 0;
+  const next = tables.includes('meta')
+    ? Number(selectValue<string>(db, "SELECT value FROM meta WHERE key = 'next_offset'") ?? 1)
+    : 1;
+  return { kind: 'log', head: Math.max(max, next - 1) };
 }
 
 /** `text` as one shell word (quoted when it holds anything a shell would read otherwise). */
