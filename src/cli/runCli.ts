@@ -1,6 +1,7 @@
 import { packageVersion } from '../packageVersion.js';
 import { CliError, type CliIo, type Command, cliWording, EXIT, UsageError } from './command.js';
 import { exportCommand, importCommand } from './exportImport.js';
+import { migrateLegacyCommand } from './migrateLegacy.js';
 import { publishCommand } from './publishCommand.js';
 import { benchCommand, serveCommand } from './serveBench.js';
 import { sessionsCommand, statsCommand } from './statsCommand.js';
@@ -14,13 +15,14 @@ const COMMANDS: readonly Command[] = [
   sessionsCommand,
   exportCommand,
   importCommand,
+  migrateLegacyCommand,
   benchCommand,
 ];
 
 const USAGE = `usage: event-pipeline <command> [options]    (event-pipeline <command> --help for its options)
 
 commands:
-${COMMANDS.map((c) => `  ${c.name.padEnd(10)} ${c.summary}`).join('\n')}
+${COMMANDS.map((c) => `  ${c.name.padEnd(14)} ${c.summary}`).join('\n')}
 
 Commands that talk to a server take --url (default $PIPELINE_URL or http://localhost:8001) and --api-key (default $API_KEY).
 

@@ -63,3 +63,28 @@ export function directorySnapshot(dir: string): Record<string, string> {
       .digest('hex');
   return files;
 }
+
+/**
+ * JSON text as Python's `json.dumps` writes it, which is what the FastAPI service stored: `", "` and `": "` between
+ * items, and every character past ASCII as a `\uXXXX` escape (surrogate pairs for the rest). Numbers as JSON has them.
+ */
+export function pythonJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(pythonJson).join(', ')}]`;
+  if (typeof value === 'object' && value !== null)
+    return `{${Object.entries(value)
+      .map(([key, item]) => `${pythonJson(key)}: ${pythonJson(item)}`)
+      .join(', ')}}`;
+  const text = JSON.stringify(value);
+  return text.replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/**
+ * A UTC time in epoch microseconds as the FastAPI service wrote it: `datetime.isoformat()` (which leaves out a zero
+ * fraction) with `Z` as it ends now, `+00:00`, or no zone (`naive`).
+ */
+export function pythonIsoformat(micros: number, zone: 'Z' | '+00:00' | 'naive' = 'Z'): string {
+  const seconds = Math.floor(micros / 1_000_000);
+  const fraction = micros - seconds * 1_000_000;
+  const text = new Date(seconds * 1000).toISOString().slice(0, 19);
+  return `${text}${fraction === 0 ? '' : `.${String(fraction).padStart(6, '0')}`}${zone === 'naive' ? '' : zone}`;
+}
