@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { EventType } from '../src/protocol/eventTypes.js';
 import { cli } from './support/cliRun.js';
-import { type EventRecord, getJson } from './support/httpCall.js';
+import { type EventRecord, getJson, publish } from './support/httpCall.js';
 import {
   directorySnapshot,
   type LegacyRow,
@@ -148,8 +148,17 @@ describe('event-pipeline migrate-legacy', () => {
         timestamp: new Date(Math.floor(micros / 1000)).toISOString(),
       })),
     );
-    const one = expected[150]!;
-    expect((await getJson<EventRecord>(server.base, `/events/${one.row.id}`)).body.offset).toBe(151);
+    // An old id is found by GET /events/{id}, and a producer that sends it again gets the record it names.
+    const at = expected.findIndex((p) => p.row.session_id === 'sess-ünï 🎓');
+    const one = expected[at]!;
+    expect((await getJson<EventRecord>(server.base, `/events/${one.row.id}`)).body.offset).toBe(at + 1);
+    const { id, event_type, source, session_id, user_id } = one.row;
+    const resent = await publish(server.base, { id, event_type, source, session_id, user_id, payload: one.payload });
+    expect([resent.status, resent.body.offset, resent.body.timestamp]).toEqual([
+      200,
+      at + 1,
+      events.body[at]!.timestamp,
+    ]);
     await expectSessions(server, expected);
     await expectStats(server, expected);
   });
