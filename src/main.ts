@@ -9,6 +9,7 @@ import { packageVersion } from './packageVersion.js';
 import { LogLockedError, LogOpenError } from './persistence/eventLog.js';
 import { JetStreamSettingError, JetStreamUnavailableError } from './persistence/jetstream/jetStreamOptions.js';
 import { usageText } from './settingsText.js';
+import { stopOnSignals } from './shutdownSignals.js';
 
 /** Refuse to start with one line on stderr and a documented exit code; never a stack trace. */
 function refuse(code: number, line: string): never {
@@ -84,16 +85,15 @@ async function main(): Promise<void> {
   if (!config.requireAuth && (process.env.API_KEY || process.env.API_KEY_PREVIOUS))
     logger.warn({}, 'API_KEY is set but REQUIRE_AUTH is not true: no endpoint asks for a key');
   const running = server;
-  const stop = (signal: string) => {
-    logger.info({ signal }, 'shutting down');
-    void running.close().then(() => {
-      logger.info({}, 'stopped');
+  stopOnSignals({
+    signals: process,
+    logger,
+    close: () => running.close(),
+    exit: () => {
       destination.flush();
       process.exit(0);
-    });
-  };
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
+    },
+  });
 }
 
 void main();
