@@ -83,7 +83,7 @@ export function openSqliteLog(options: SqliteEventLogOptions, isOpen: () => bool
   const lock = options.lock !== undefined ? options.lock : lockLog(options.path, notice);
   let opened: ReturnType<typeof openDatabase>;
   try {
-    opened = openDatabase(options.path, options.durability, options.remedy);
+    opened = openDatabase(options.path, options.durability, options.remedy, options.refuseWalLoss);
   } catch (error) {
     lock?.release();
     throw error;
