@@ -167,6 +167,7 @@ describe('a log with a damaged page', () => {
 
     const resent = await publish(t.base, event({ id: 'producer-500' }));
     expect(resent.status).toBe(503);
+    expect(resent.body).toEqual({ detail: 'storage unavailable; not committed, retry (the database file is corrupt)' });
     const fresh = await publish(t.base, event({ id: 'fresh' }));
     expect(fresh.status).toBe(201);
     const ready = await getJson<{ reason: string }>(t.base, '/readiness');
