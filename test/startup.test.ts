@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config.js';
 import { ListenError, startServer } from '../src/http/server.js';
 import { LogOpenError } from '../src/persistence/eventLog.js';
+import { SETTINGS } from '../src/settings.js';
 import { startTestServer } from './support/testServer.js';
 
 describe('startup', () => {
@@ -93,7 +94,13 @@ describe('startup', () => {
     ).toBe(1_048_576);
     expect(() => loadConfig({ LOG_LEVEL: 'verbose' })).toThrow(/LOG_LEVEL must be one of "trace", .*"silent"/);
     expect(loadConfig({ LOG_LEVEL: 'WARN' }).logLevel).toBe('warn');
-    expect(() => loadConfig({ REQUIRE_AUTH: 'maybe' })).toThrow(/REQUIRE_AUTH must be true or false/);
+    // Every boolean setting's error lists every spelling it takes, not only true and false.
+    const booleans = SETTINGS.filter((s) => s.fallback === 'true' || s.fallback === 'false').map((s) => s.name);
+    expect(booleans).toEqual(['REQUIRE_AUTH', 'LOG_REQUESTS', 'METRICS_PUBLIC', 'NATS_ALLOW_NEW_STREAM']);
+    for (const name of booleans)
+      expect(() => loadConfig({ API_KEY: 'k', [name]: 'maybe' })).toThrow(
+        `${name} must be true/false, 1/0, yes/no or on/off, in any case (got "maybe")`,
+      );
     expect(loadConfig({ REQUIRE_AUTH: 'off' }).requireAuth).toBe(false);
     expect(loadConfig({ REQUIRE_AUTH: 'Yes', API_KEY: 'k' }).requireAuth).toBe(true);
     expect(() => loadConfig({ CORS_ORIGINS: 'https://a.example/' })).toThrow(
