@@ -195,7 +195,13 @@ export const SETTINGS: readonly Setting[] = [
   {
     name: 'MAX_ACTIVE_SESSIONS',
     fallback: '10000',
-    meaning: 'Session actors kept in memory at most (least recently used are passivated)',
+    // Hint: "50" is COLD_PER_ACTIVE (src/actors/coldStatuses.ts), written out so --help loads no actor code; a test
+    // holds the two together.
+    meaning:
+      'Session actors kept in memory at most (least recently used are passivated); the statuses of 50 times as many ' +
+      'passivated sessions are remembered (about 82 bytes each), so their new records fold without an actor. A ' +
+      'session past both rebuilds from the log at its next record: with more sessions than that receiving events at ' +
+      'once, raise it (see "Session actors" under Architecture)',
   },
   ...CLUSTER_SETTINGS,
 ];
