@@ -109,15 +109,25 @@ export const SETTINGS: readonly Setting[] = [
     name: 'RATE_LIMIT_PUBLISH',
     fallback: 'off',
     meaning:
-      'Per client IP (an IPv6 client per /64 network), e.g. `1000/minute`, `50/second`, `10000/day` or `100 per minute` (N per second means N in each second); covers `POST /events` and `/ws/publish` messages; requests refused for a wrong API key count too; unset, `0` or `off` = no limit',
+      "Per client IP (an IPv6 client per /64 network), in the old service's (slowapi's) notation: `1000/minute`, " +
+      '`100 per minute`, `50/second`, `5/2minutes` (5 per 2 minutes); units `second`, `minute`, `hour`, `day`, ' +
+      '`month` (30 days) or `year` (360 days), singular or plural, any case. Several limits separated by a semicolon, comma ' +
+      'or bar (`200/minute;5000/hour`) are all enforced: a request over any one is refused, its `Retry-After` from that ' +
+      'one. N per second means N in each second; `0/minute` refuses every request, as in the old service. Covers ' +
+      '`POST /events` and `/ws/publish` messages; requests refused for a wrong API key count too; unset, `0` or `off` ' +
+      "= no limit, the default here (the old service's was `200/minute`)",
   },
   {
     name: 'RATE_LIMIT_QUERY',
     fallback: 'off',
     meaning:
-      'Same, for GET endpoints and WebSocket upgrades (each connection to `/ws/publish` or `/ws/subscribe` is one GET); not for `/health`, `/readiness`, the API documents, the dashboard files or `/metrics` with its key, though a wrong key on `/metrics` counts',
+      "Same, for GET endpoints and WebSocket upgrades (each connection to `/ws/publish` or `/ws/subscribe` is one GET); not for `/health`, `/readiness`, the API documents, the dashboard files or `/metrics` with its key, though a wrong key on `/metrics` counts (the old service's default was `600/minute`)",
   },
-  { name: 'RATE_LIMIT_ADMIN', fallback: 'off', meaning: 'Same, for DELETE /events' },
+  {
+    name: 'RATE_LIMIT_ADMIN',
+    fallback: 'off',
+    meaning: "Same, for DELETE /events (the old service's default was `10/minute`)",
+  },
   {
     name: 'TRUST_PROXY',
     fallback: '127.0.0.1,::1',
