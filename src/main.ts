@@ -4,6 +4,7 @@ import { type Config, ConfigError, loadConfig } from './config.js';
 import type { RunningServer } from './http/server.js';
 import { NativeUwsUnavailableError } from './http/uws.js';
 import { lastResortHandler } from './lastResort.js';
+import { legacyNotices } from './legacyNotices.js';
 import { stdoutLog } from './logDestination.js';
 import { packageVersion } from './packageVersion.js';
 import { LogLockedError, LogOpenError } from './persistence/eventLog.js';
@@ -61,6 +62,7 @@ async function main(): Promise<void> {
     logger.level = 'silent';
   });
   const logger = pino(pinoOptions(config.logLevel), destination.stream);
+  for (const { variable, message } of legacyNotices(process.env, config)) logger.warn({ variable }, message);
   let server: RunningServer | null = null;
   const onFatal = lastResortHandler({
     logger,

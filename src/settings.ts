@@ -109,15 +109,25 @@ export const SETTINGS: readonly Setting[] = [
     name: 'RATE_LIMIT_PUBLISH',
     fallback: 'off',
     meaning:
-      'Per client IP (an IPv6 client per /64 network), e.g. `1000/minute`, `50/second`, `10000/day` or `100 per minute` (N per second means N in each second); covers `POST /events` and `/ws/publish` messages; requests refused for a wrong API key count too; unset, `0` or `off` = no limit',
+      "Per client IP (an IPv6 client per /64 network), in the old service's (slowapi's) notation: `1000/minute`, " +
+      '`100 per minute`, `50/second`, `5/2minutes` (5 per 2 minutes); units `second`, `minute`, `hour`, `day`, ' +
+      '`month` (30 days) or `year` (360 days), singular or plural, any case. Several limits separated by a semicolon, comma ' +
+      'or bar (`200/minute;5000/hour`) are all enforced: a request over any one is refused, its `Retry-After` from that ' +
+      'one. N per second means N in each second; `0/minute` refuses every request, as in the old service. Covers ' +
+      '`POST /events` and `/ws/publish` messages; requests refused for a wrong API key count too; unset, `0` or `off` ' +
+      "= no limit, the default here (the old service's was `200/minute`)",
   },
   {
     name: 'RATE_LIMIT_QUERY',
     fallback: 'off',
     meaning:
-      'Same, for GET endpoints and WebSocket upgrades (each connection to `/ws/publish` or `/ws/subscribe` is one GET); not for `/health`, `/readiness`, the API documents, the dashboard files or `/metrics` with its key, though a wrong key on `/metrics` counts',
+      "Same, for GET endpoints and WebSocket upgrades (each connection to `/ws/publish` or `/ws/subscribe` is one GET); not for `/health`, `/readiness`, the API documents, the dashboard files or `/metrics` with its key, though a wrong key on `/metrics` counts (the old service's default was `600/minute`)",
   },
-  { name: 'RATE_LIMIT_ADMIN', fallback: 'off', meaning: 'Same, for DELETE /events' },
+  {
+    name: 'RATE_LIMIT_ADMIN',
+    fallback: 'off',
+    meaning: "Same, for DELETE /events (the old service's default was `10/minute`)",
+  },
   {
     name: 'TRUST_PROXY',
     fallback: '127.0.0.1,::1',
@@ -195,7 +205,13 @@ export const SETTINGS: readonly Setting[] = [
   {
     name: 'MAX_ACTIVE_SESSIONS',
     fallback: '10000',
-    meaning: 'Session actors kept in memory at most (least recently used are passivated)',
+    // Hint: "50" is COLD_PER_ACTIVE (src/actors/coldStatuses.ts), written out so --help loads no actor code; a test
+    // holds the two together.
+    meaning:
+      'Session actors kept in memory at most (least recently used are passivated); the statuses of 50 times as many ' +
+      'passivated sessions are remembered (about 82 bytes each), so their new records fold without an actor. A ' +
+      'session past both rebuilds from the log at its next record: with more sessions than that receiving events at ' +
+      'once, raise it (see "Session actors" under Architecture)',
   },
   ...CLUSTER_SETTINGS,
 ];
