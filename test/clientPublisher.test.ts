@@ -96,8 +96,12 @@ describe('Publisher against a real server', () => {
     const good = publisher.publish(event(1));
     const bad = publisher.publish({ event_type: 'answer_submitted', source: 'bad source!' });
     const batch = publisher.publishBatch([event(2), event(3), event(4)]);
+    // The same problem in a batch names the index in the batch too, whatever else shared its message.
+    const badBatch = publisher.publishBatch([event(5), { event_type: 'answer_submitted', source: 'bad source!' }]);
     await expect(bad).rejects.toBeInstanceOf(PublishRejectedError);
     await expect(bad).rejects.toMatchObject({ field: 'source' });
+    await expect(badBatch).rejects.toMatchObject({ name: 'PublishRejectedError', field: '[1].source' });
+    await expect(badBatch).rejects.toThrow(/^\[1\]\.source: /);
     const [one, acks] = await Promise.all([good, batch]);
     await publisher.close();
     const log = await readLog(server.base);
