@@ -107,11 +107,10 @@ export const importCommand: Command = {
       maxBatchEvents: 1000,
       deliveryTimeoutMs: 60_000,
     });
-    const bad = { count: 0 };
     const stop = sigintStop();
-    const events = inputEvents(io, values.file, stop.signal, bad, toEvent);
+    const events = inputEvents(io, values.file, stop.signal, toEvent);
     const summary = await publishEvents(io, publisher, events, false, stop).finally(stop.dispose);
-    const failed = summary.failed + bad.count;
+    const failed = summary.failed;
     io.stderr.write(
       `imported ${summary.ok} record(s)${summary.ok > 0 ? `, offsets ${summary.first}–${summary.last}` : ''}${failed > 0 ? `; ${failed} failed` : ''}${interruptedText(summary)}\n`,
     );

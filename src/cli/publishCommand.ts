@@ -110,16 +110,14 @@ export const publishCommand: Command = {
       ...(server.apiKey === undefined ? {} : { apiKey: server.apiKey }),
       deliveryTimeoutMs: 30_000,
     });
-    const badLines = { count: 0 };
     const stop = sigintStop();
     const source =
       single !== null
         ? (async function* () {
             yield { line: 1, event: single };
           })()
-        : inputEvents(io, values.file, stop.signal, badLines);
+        : inputEvents(io, values.file, stop.signal);
     const summary = await publishEvents(io, publisher, source, values.acks === true, stop).finally(stop.dispose);
-    summary.failed += badLines.count;
     const range = summary.ok === 0 ? 'no offsets' : `offsets ${summary.first}–${summary.last}`;
     io.stderr.write(
       `published ${summary.ok} event(s), ${range}${summary.failed > 0 ? `; ${summary.failed} failed` : ''}${interruptedText(summary)}\n`,
