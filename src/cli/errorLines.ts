@@ -1,5 +1,8 @@
 import type { CliIo } from './command.js';
 
+/** The most failures held back for line order; past it the earliest is written at once. */
+const MAX_HELD = 100_000;
+
 /** One failed input line, waiting to be written in line order. */
 interface Failure {
   readonly line: number;
@@ -40,6 +43,9 @@ export class ErrorLines {
     while (at > this.head && this.held[at - 1]!.line > line) at--;
     if (at === this.held.length) this.held.push(failure);
     else this.held.splice(at, 0, failure);
+    // Hint: a silent server holds every line behind its first unacknowledged one (a file of garbage read on while it
+    // waits); memory stays bounded, and order then holds within what is written.
+    if (this.held.length - this.head > MAX_HELD) this.write(this.held[this.head++]!);
   }
 
   /** Write the held failures of lines before `line`, in line order (the run they end in stays open). */
