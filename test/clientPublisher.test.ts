@@ -150,24 +150,28 @@ describe('Publisher against a real server', () => {
     }
     const publisher = new Publisher({ url: server.base, WebSocket: CountingSocket });
     const old = await publisher.publish({ ...event(1), id: 'sdk-old' });
+    expect(old).toEqual({ id: 'sdk-old', offset: 1 });
     const acks = await publisher.publishBatch([
       { ...event(2), id: 'sdk-a' },
       { ...event(1), id: 'sdk-old' },
       { ...event(3), id: 'sdk-b' },
     ]);
+    // The same id alone again: the server stores nothing new and the ack says so.
+    const again = await publisher.publish({ ...event(1), id: 'sdk-old' });
     await publisher.close();
     expect(acks).toEqual([
       { id: 'sdk-a', offset: 2 },
-      { id: 'sdk-old', offset: old.offset },
+      { id: 'sdk-old', offset: old.offset, duplicate: true },
       { id: 'sdk-b', offset: 3 },
     ]);
+    expect(again).toEqual({ id: 'sdk-old', offset: old.offset, duplicate: true });
     expect((await readLog(server.base)).map((r) => [r.id, r.offset])).toEqual([
       ['sdk-old', 1],
       ['sdk-a', 2],
       ['sdk-b', 3],
     ]);
     // One message for the single event and one for the batch: no event went again one per message.
-    expect(sent.map((text) => (JSON.parse(text) as { events: unknown[] }).events.length)).toEqual([1, 3]);
+    expect(sent.map((text) => (JSON.parse(text) as { events: unknown[] }).events.length)).toEqual([1, 3, 1]);
   });
 
   it('resends, not fails, the valid events awaiting their answer when the server closes it for too many invalid messages', async () => {

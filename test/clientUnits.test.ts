@@ -92,7 +92,7 @@ describe('client building blocks', () => {
     expect(settled).toEqual([
       [{ id: 'x', offset: 9 }],
       [
-        { id: 'y', offset: 4 },
+        { id: 'y', offset: 4, duplicate: true },
         { id: 'z', offset: 12 },
       ],
     ]);
@@ -287,7 +287,7 @@ describe('Publisher on a scripted socket and a manual clock', () => {
     expect(socket.sent).toHaveLength(1);
     await expect(withOffsets).resolves.toEqual([
       { id: ids[0], offset: 7 },
-      { id: ids[1], offset: 3 },
+      { id: ids[1], offset: 3, duplicate: true },
       { id: ids[2], offset: 8 },
     ]);
 
@@ -310,7 +310,8 @@ describe('Publisher on a scripted socket and a manual clock', () => {
         ref: m.ref,
       });
     }
-    expect((await without).map((a) => a.offset)).toEqual([7, 3, 8]);
+    // Each went again after the first send stored it, so every solo ack counts one duplicate: no flag can be trusted.
+    expect(await without).toEqual(solo.map((m, i) => ({ id: m.events[0]!.id, offset: [7, 3, 8][i] })));
     publisher.destroy();
   });
 
