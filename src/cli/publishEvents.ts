@@ -16,7 +16,9 @@ export const INTERRUPT_GRACE_MS = 5_000;
 
 /** Counts and offsets of a publish run. */
 export interface PublishSummary {
+  /** Acknowledged events, `duplicates` of them already stored under their id (nothing new stored for those). */
   ok: number;
+  duplicates: number;
   /** Lines that failed: refused or not acknowledged, or not readable as an event (not JSON, not UTF-8). */
   failed: number;
   /** Failed as not acknowledged in time (the server may be gone: see publishCommand). */
@@ -50,6 +52,7 @@ export async function publishEvents(
 ): Promise<PublishSummary> {
   const summary: PublishSummary = {
     ok: 0,
+    duplicates: 0,
     failed: 0,
     timedOut: 0,
     first: Number.POSITIVE_INFINITY,
@@ -63,6 +66,7 @@ export async function publishEvents(
   let abandoned = false;
   const onAck = (line: number, ack: PublishAck) => {
     summary.ok++;
+    if (ack.duplicate === true) summary.duplicates++;
     summary.first = Math.min(summary.first, ack.offset);
     summary.last = Math.max(summary.last, ack.offset);
     if (printAcks) io.stdout.write(`${JSON.stringify({ line, ...ack })}\n`);
@@ -156,6 +160,15 @@ async function settleWithin(publisher: Publisher, ms: number): Promise<boolean> 
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * How many acknowledged events were new and how many already stored ('' when none was). Hint: the server answers an
+ * id it holds with the stored event, so a re-import said `imported 4023 record(s)` when nothing new was stored.
+ */
+export function duplicatesText(summary: PublishSummary): string {
+  if (summary.duplicates === 0) return '';
+  return ` (${summary.ok - summary.duplicates} new, ${summary.duplicates} already stored)`;
 }
 
 /** What an interrupted run adds to its summary line ('' when it ran to the end). */
