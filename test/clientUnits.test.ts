@@ -842,6 +842,30 @@ describe('Subscription on scripted sockets and a manual clock', () => {
     await sub.close();
   });
 
+  it('says once that it follows again, from which offset, when the server acknowledges it after reconnecting', async () => {
+    const { sub, scheduler, notices, socket } = await scriptedFromStart({
+      random: () => 0,
+      backoff: { initialMs: 100 },
+    });
+    socket.reply({ status: 'subscribed', subscriber_id: 's', head_offset: 20, epoch: 'e1', from_offset: 1 });
+    socket.onmessage?.({ data: JSON.stringify([1, 2, 3].map(record)) });
+    expect(notices).toEqual([]);
+    socket.drop(1001, 'server shutting down');
+    await scheduler.advance(100);
+    FakeSocket.all[1]!.drop(1006, '');
+    await scheduler.advance(1_000);
+    const third = FakeSocket.all[2]!;
+    third.open();
+    third.reply({ status: 'subscribed', subscriber_id: 's3', head_offset: 20, epoch: 'e1', from_offset: 4 });
+    third.onmessage?.({ data: JSON.stringify([4].map(record)) });
+    expect(notices).toEqual([
+      'reconnecting: closed 1001 (server shutting down); reconnecting in 50 ms from offset 4',
+      'reconnecting: closed 1006; reconnecting in 100 ms from offset 4',
+      'resumed: following again from offset 4',
+    ]);
+    await sub.close();
+  });
+
   it('tells a retention notice where its gap is: after the records received before it have been handed out', async () => {
     const { sub, notices, socket } = await scriptedFromStart();
     socket.reply({ status: 'subscribed', subscriber_id: 's', head_offset: 20, epoch: 'e1', from_offset: 1 });
