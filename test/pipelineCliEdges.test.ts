@@ -213,7 +213,10 @@ describe('publish and import error reports', () => {
     for (const command of ['publish', 'import']) {
       const run = await cli([command, '--url', s.base], input);
       const lines = run.stderr.split('\n').filter((line) => line !== '');
-      expect(lines.slice(0, 3).map((line) => line.slice(0, 7)), run.stderr).toEqual(['line 2:', 'line 3:', 'line 6:']);
+      expect(
+        lines.slice(0, 3).map((line) => line.slice(0, 7)),
+        run.stderr,
+      ).toEqual(['line 2:', 'line 3:', 'line 6:']);
       expect(lines[1]).toMatch(/^line 3: source: /);
       expect(lines[3]).toMatch(/; 3 failed$/);
       expect(run.code).toBe(1);
