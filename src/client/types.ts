@@ -27,8 +27,8 @@ export interface PublishAck {
   /**
    * Present when the server already stored an event with this id: nothing new was stored, and `offset` is the stored
    * event's (an earlier publish of the same id, or this publish's own first send when its ack was lost with its
-   * connection). Absent when this publish stored it, and when an older server's ack of a batch holding duplicates
-   * cannot say which.
+   * connection). Absent when this publish stored it, and when an older server's ack of several events (it lists no
+   * offsets) counts duplicates without saying which.
    */
   readonly duplicate?: true;
 }
