@@ -4,8 +4,10 @@ import { logBackend } from './natsConfig.js';
 import type { JetStreamOptions } from './persistence/jetstream/jetStreamOptions.js';
 import type { Durability } from './persistence/sqliteEventLog.js';
 import { INTEGRITY_CHECKS, type IntegrityCheck } from './persistence/sqliteEventLogOptions.js';
+import { type RateLimit, readRateLimit } from './rateLimitSetting.js';
 import { fallbackOf } from './settings.js';
 
+export type { RateLimit, RateWindow } from './rateLimitSetting.js';
 export { ConfigError };
 
 /**
@@ -15,7 +17,7 @@ export { ConfigError };
  */
 export const MAX_JSON_DEPTH_LIMIT = 1_000;
 
-/** Server configuration, read from the environment with the old service's names and defaults. */
+/** Server configuration, read from the environment with the old service's names (and defaults, but see the README). */
 export interface Config {
   readonly host: string;
   readonly port: number;
@@ -42,7 +44,7 @@ export interface Config {
   readonly logRequests: boolean;
   /** /metrics answers without the API key even when REQUIRE_AUTH=true (METRICS_PUBLIC). */
   readonly metricsPublic: boolean;
-  /** Requests per window per client IP; null disables the limit (the default). */
+  /** Requests per window per client IP, every limit of the setting enforced; null disables it (the default). */
   readonly rateLimitPublish: RateLimit | null;
   readonly rateLimitQuery: RateLimit | null;
   readonly rateLimitAdmin: RateLimit | null;
@@ -75,33 +77,6 @@ export interface Config {
   readonly maxActiveSessions: number;
   /** LOG_BACKEND=jetstream: the cluster and stream; null for the embedded SQLite log. */
   readonly jetstream: JetStreamOptions | null;
-}
-
-/** A rate limit as configured: at most `count` requests per `windowMs` per client. */
-export interface RateLimit {
-  readonly count: number;
-  readonly windowMs: number;
-}
-
-const WINDOW_MS: Readonly<Record<string, number>> = {
-  second: 1_000,
-  minute: 60_000,
-  hour: 3_600_000,
-  day: 86_400_000,
-};
-
-/**
- * Parses "100/minute", "100" (per minute), "10/second", "6000/hour" or "1000/day", and the old service's slowapi
- * spelling "100 per minute"; unset, "0" or "off" means no limit.
- */
-function rateLimit(env: NodeJS.ProcessEnv, name: string): RateLimit | null {
-  const value = text(env, name);
-  if (value === '0' || value.toLowerCase() === 'off') return null;
-  const match = /^(\d+)\s*(?:(?:\/|\s+per\s+)\s*(second|minute|hour|day)s?)?$/i.exec(value);
-  // Hint: a count past 2^53 would be read rounded (and counted past without effect): refused like any integer setting.
-  if (!match || Number(match[1]) === 0 || !Number.isSafeInteger(Number(match[1])))
-    throw new ConfigError(`${name} must look like "100/minute", "50/second" or "off" (got ${JSON.stringify(value)})`);
-  return { count: Number(match[1]), windowMs: WINDOW_MS[(match[2] ?? 'minute').toLowerCase()]! };
 }
 
 /** Browsers send `Origin: scheme://host[:port]`; an entry in another shape would never match, so it is refused. */
@@ -200,9 +175,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, PYTHON_LOG_LEVELS),
     logRequests: bool(env, 'LOG_REQUESTS'),
     metricsPublic: bool(env, 'METRICS_PUBLIC'),
-    rateLimitPublish: rateLimit(env, 'RATE_LIMIT_PUBLISH'),
-    rateLimitQuery: rateLimit(env, 'RATE_LIMIT_QUERY'),
-    rateLimitAdmin: rateLimit(env, 'RATE_LIMIT_ADMIN'),
+    rateLimitPublish: readRateLimit(env, 'RATE_LIMIT_PUBLISH'),
+    rateLimitQuery: readRateLimit(env, 'RATE_LIMIT_QUERY'),
+    rateLimitAdmin: readRateLimit(env, 'RATE_LIMIT_ADMIN'),
     maxJsonDepth: integer(env, 'MAX_JSON_DEPTH', 1, MAX_JSON_DEPTH_LIMIT),
     trustProxy: trustProxy(env),
     maxWsMessageBytes: integer(env, 'MAX_WS_MESSAGE_BYTES', 0),

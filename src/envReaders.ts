@@ -20,6 +20,7 @@ export function list(env: NodeJS.ProcessEnv, name: string): string[] {
     .filter((s) => s !== '');
 }
 
+/** A whole number from `min` to `max`, digits only. */
 export function integer(env: NodeJS.ProcessEnv, name: string, min = 0, max = Number.MAX_SAFE_INTEGER): number {
   const value = text(env, name);
   // Hint: digits only, so "1e3", "0x10" and "12abc" are refused rather than silently read as something else.
@@ -31,16 +32,21 @@ export function integer(env: NodeJS.ProcessEnv, name: string, min = 0, max = Num
   return number;
 }
 
-const TRUE = ['1', 'true', 'yes', 'on'];
-const FALSE = ['0', 'false', 'no', 'off'];
+const TRUE = ['true', '1', 'yes', 'on'];
+const FALSE = ['false', '0', 'no', 'off'];
+/** Every spelling `bool` takes, as its error lists them ("true/false, 1/0, yes/no or on/off"). */
+const SPELLINGS = TRUE.map((yes, i) => `${yes}/${FALSE[i]}`);
+const ACCEPTED = `${SPELLINGS.slice(0, -1).join(', ')} or ${SPELLINGS.at(-1)}`;
 
+/** A boolean setting: true/false, 1/0, yes/no or on/off, in any case; the error lists every one of them. */
 export function bool(env: NodeJS.ProcessEnv, name: string): boolean {
   const value = text(env, name).toLowerCase();
   if (TRUE.includes(value)) return true;
   if (FALSE.includes(value)) return false;
-  throw new ConfigError(`${name} must be true or false (got ${JSON.stringify(env[name])})`);
+  throw new ConfigError(`${name} must be ${ACCEPTED}, in any case (got ${JSON.stringify(env[name])})`);
 }
 
+/** One of `allowed` (any case), or an alias of one; the error lists them all. */
 export function oneOf<T extends string>(
   env: NodeJS.ProcessEnv,
   name: string,

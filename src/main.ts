@@ -4,11 +4,13 @@ import { type Config, ConfigError, loadConfig } from './config.js';
 import type { RunningServer } from './http/server.js';
 import { NativeUwsUnavailableError } from './http/uws.js';
 import { lastResortHandler } from './lastResort.js';
+import { legacyNotices } from './legacyNotices.js';
 import { stdoutLog } from './logDestination.js';
 import { packageVersion } from './packageVersion.js';
 import { LogLockedError, LogOpenError } from './persistence/eventLog.js';
 import { JetStreamSettingError, JetStreamUnavailableError } from './persistence/jetstream/jetStreamOptions.js';
 import { usageText } from './settingsText.js';
+import { stopOnSignals } from './shutdownSignals.js';
 
 /** Refuse to start with one line on stderr and a documented exit code; never a stack trace. */
 function refuse(code: number, line: string): never {
@@ -60,6 +62,7 @@ async function main(): Promise<void> {
     logger.level = 'silent';
   });
   const logger = pino(pinoOptions(config.logLevel), destination.stream);
+  for (const { variable, message } of legacyNotices(process.env, config)) logger.warn({ variable }, message);
   let server: RunningServer | null = null;
   const onFatal = lastResortHandler({
     logger,
@@ -84,16 +87,15 @@ async function main(): Promise<void> {
   if (!config.requireAuth && (process.env.API_KEY || process.env.API_KEY_PREVIOUS))
     logger.warn({}, 'API_KEY is set but REQUIRE_AUTH is not true: no endpoint asks for a key');
   const running = server;
-  const stop = (signal: string) => {
-    logger.info({ signal }, 'shutting down');
-    void running.close().then(() => {
-      logger.info({}, 'stopped');
+  stopOnSignals({
+    signals: process,
+    logger,
+    close: () => running.close(),
+    exit: () => {
       destination.flush();
       process.exit(0);
-    });
-  };
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
+    },
+  });
 }
 
 void main();

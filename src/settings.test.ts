@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { COLD_PER_ACTIVE } from './actors/coldStatuses.js';
 import { loadConfig } from './config.js';
 import { fallbackOf, SETTINGS } from './settings.js';
 import { settingsMarkdown, usageText } from './settingsText.js';
@@ -44,5 +46,23 @@ describe('SETTINGS', () => {
     const help = usageText('9.9.9');
     expect(help.startsWith('realtime-event-pipeline 9.9.9\n')).toBe(true);
     for (const setting of SETTINGS) expect(help).toContain(`  ${setting.name} `);
+  });
+
+  // Hint: the README's table is pasted from `npm run settings-table`; a row edited there by hand (MAX_ACTIVE_SESSIONS,
+  // once) drifted from --help unseen, as the test above renders the table without reading the README.
+  it("is the README's configuration table, row for row", () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8').split('\n');
+    const header = settingsMarkdown().split('\n')[0];
+    const start = readme.indexOf(header ?? '');
+    expect(start, 'the README has the settings table').toBeGreaterThan(-1);
+    expect(readme.indexOf(header ?? '', start + 1), 'the README has one settings table').toBe(-1);
+    const end = readme.findIndex((line, i) => i > start && !line.startsWith('|'));
+    expect(readme.slice(start, end).join('\n')).toBe(settingsMarkdown());
+  });
+
+  it('says how many passivated statuses are kept per MAX_ACTIVE_SESSIONS as the registry keeps them', () => {
+    expect(SETTINGS.find((s) => s.name === 'MAX_ACTIVE_SESSIONS')?.meaning).toContain(
+      `statuses of ${COLD_PER_ACTIVE} times as many`,
+    );
   });
 });

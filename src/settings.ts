@@ -41,7 +41,7 @@ export const SETTINGS: readonly Setting[] = [
     name: 'INTEGRITY_CHECK',
     fallback: 'on',
     meaning:
-      '`on`: at start, SQLite\'s `PRAGMA integrity_check` reads every page of the log (measured: a start on 1,000,000 events, 352 MB, took 1.6–2.3 s from the page cache and 6.4–6.7 s from a cold disk, against 0.6–0.7 s without it); a damaged page refuses the start (exit 2 naming the file and the problem), and a damaged index is rebuilt. `full`: that, then every record is checked against its checksum, so a record altered inside a page that still parses refuses the start too (measured on 1,000,000 events, 205 MB, from the page cache: 2.9–3.1 s against 1.2–1.3 s with `on` and 0.4 s `off`). `off`: skip it; a damaged page is then found by the first read that meets it, and damage that still parses is not found (see "A damaged page"). With any value, a record that does not match its checksum is never served (see "A damaged page")',
+      '`on`: at start, SQLite\'s `PRAGMA integrity_check` reads every page of the log (measured: a start on 1,000,000 events, 352 MB, took 1.6–2.3 s from the page cache and 6.4–6.7 s from a cold disk, against 0.6–0.7 s without it); a damaged page refuses the start (exit 2 naming the file and the problem), as does a damaged frame of the WAL with acknowledged commits after it (they would be lost), and a damaged index is rebuilt. `full`: that, then every record is checked against its checksum, so a record altered inside a page that still parses refuses the start too (measured on 1,000,000 events, 205 MB, from the page cache: 2.9–3.1 s against 1.2–1.3 s with `on` and 0.4 s `off`). `off`: skip it; a damaged page is then found by the first read that meets it, damage that still parses is not found (see "A damaged page"), and a damaged WAL frame costs the commits after it (the log gets a new epoch). With any value, a record that does not match its checksum is never served (see "A damaged page")',
   },
   {
     name: 'CORS_ORIGINS',
@@ -109,15 +109,25 @@ export const SETTINGS: readonly Setting[] = [
     name: 'RATE_LIMIT_PUBLISH',
     fallback: 'off',
     meaning:
-      'Per client IP (an IPv6 client per /64 network), e.g. `1000/minute`, `50/second`, `10000/day` or `100 per minute` (N per second means N in each second); covers `POST /events` and `/ws/publish` messages; requests refused for a wrong API key count too; unset, `0` or `off` = no limit',
+      "Per client IP (an IPv6 client per /64 network), in the old service's (slowapi's) notation: `1000/minute`, " +
+      '`100 per minute`, `50/second`, `5/2minutes` (5 per 2 minutes); units `second`, `minute`, `hour`, `day`, ' +
+      '`month` (30 days) or `year` (360 days), singular or plural, any case. Several limits separated by a semicolon, comma ' +
+      'or bar (`200/minute;5000/hour`) are all enforced: a request over any one is refused, its `Retry-After` from that ' +
+      'one. N per second means N in each second; `0/minute` refuses every request, as in the old service. Covers ' +
+      '`POST /events` and `/ws/publish` messages; requests refused for a wrong API key count too; unset, `0` or `off` ' +
+      "= no limit, the default here (the old service's was `200/minute`)",
   },
   {
     name: 'RATE_LIMIT_QUERY',
     fallback: 'off',
     meaning:
-      'Same, for GET endpoints and WebSocket upgrades (each connection to `/ws/publish` or `/ws/subscribe` is one GET); not for `/health`, `/readiness`, the API documents, the dashboard files or `/metrics` with its key, though a wrong key on `/metrics` counts',
+      "Same, for GET endpoints and WebSocket upgrades (each connection to `/ws/publish` or `/ws/subscribe` is one GET); not for `/health`, `/readiness`, the API documents, the dashboard files or `/metrics` with its key, though a wrong key on `/metrics` counts (the old service's default was `600/minute`)",
   },
-  { name: 'RATE_LIMIT_ADMIN', fallback: 'off', meaning: 'Same, for DELETE /events' },
+  {
+    name: 'RATE_LIMIT_ADMIN',
+    fallback: 'off',
+    meaning: "Same, for DELETE /events (the old service's default was `10/minute`)",
+  },
   {
     name: 'TRUST_PROXY',
     fallback: '127.0.0.1,::1',
@@ -195,7 +205,13 @@ export const SETTINGS: readonly Setting[] = [
   {
     name: 'MAX_ACTIVE_SESSIONS',
     fallback: '10000',
-    meaning: 'Session actors kept in memory at most (least recently used are passivated)',
+    // Hint: "50" is COLD_PER_ACTIVE (src/actors/coldStatuses.ts), written out so --help loads no actor code; a test
+    // holds the two together.
+    meaning:
+      'Session actors kept in memory at most (least recently used are passivated); the statuses of 50 times as many ' +
+      'passivated sessions are remembered (about 82 bytes each), so their new records fold without an actor. A ' +
+      'session past both rebuilds from the log at its next record: with more sessions than that receiving events at ' +
+      'once, raise it (see "Session actors" under Architecture)',
   },
   ...CLUSTER_SETTINGS,
 ];

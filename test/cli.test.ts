@@ -65,7 +65,11 @@ describe('node dist/src/main.js on the command line', () => {
       'verbose',
       /^configuration error: LOG_LEVEL must be one of "trace", "debug", "info", "warn", "error", "fatal", "silent" \(got "verbose"\)$/,
     ],
-    ['REQUIRE_AUTH', 'maybe', /^configuration error: REQUIRE_AUTH must be true or false \(got "maybe"\)$/],
+    [
+      'REQUIRE_AUTH',
+      'maybe',
+      /^configuration error: REQUIRE_AUTH must be true\/false, 1\/0, yes\/no or on\/off, in any case \(got "maybe"\)$/,
+    ],
     ['DURABILITY', 'sometimes', /^configuration error: DURABILITY must be "normal" or "full"/],
     [
       'CORS_ORIGINS',

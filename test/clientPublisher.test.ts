@@ -96,8 +96,12 @@ describe('Publisher against a real server', () => {
     const good = publisher.publish(event(1));
     const bad = publisher.publish({ event_type: 'answer_submitted', source: 'bad source!' });
     const batch = publisher.publishBatch([event(2), event(3), event(4)]);
+    // The same problem in a batch names the index in the batch too, whatever else shared its message.
+    const badBatch = publisher.publishBatch([event(5), { event_type: 'answer_submitted', source: 'bad source!' }]);
     await expect(bad).rejects.toBeInstanceOf(PublishRejectedError);
     await expect(bad).rejects.toMatchObject({ field: 'source' });
+    await expect(badBatch).rejects.toMatchObject({ name: 'PublishRejectedError', field: '[1].source' });
+    await expect(badBatch).rejects.toThrow(/^\[1\]\.source: /);
     const [one, acks] = await Promise.all([good, batch]);
     await publisher.close();
     const log = await readLog(server.base);
@@ -146,24 +150,28 @@ describe('Publisher against a real server', () => {
     }
     const publisher = new Publisher({ url: server.base, WebSocket: CountingSocket });
     const old = await publisher.publish({ ...event(1), id: 'sdk-old' });
+    expect(old).toEqual({ id: 'sdk-old', offset: 1 });
     const acks = await publisher.publishBatch([
       { ...event(2), id: 'sdk-a' },
       { ...event(1), id: 'sdk-old' },
       { ...event(3), id: 'sdk-b' },
     ]);
+    // The same id alone again: the server stores nothing new and the ack says so.
+    const again = await publisher.publish({ ...event(1), id: 'sdk-old' });
     await publisher.close();
     expect(acks).toEqual([
       { id: 'sdk-a', offset: 2 },
-      { id: 'sdk-old', offset: old.offset },
+      { id: 'sdk-old', offset: old.offset, duplicate: true },
       { id: 'sdk-b', offset: 3 },
     ]);
+    expect(again).toEqual({ id: 'sdk-old', offset: old.offset, duplicate: true });
     expect((await readLog(server.base)).map((r) => [r.id, r.offset])).toEqual([
       ['sdk-old', 1],
       ['sdk-a', 2],
       ['sdk-b', 3],
     ]);
     // One message for the single event and one for the batch: no event went again one per message.
-    expect(sent.map((text) => (JSON.parse(text) as { events: unknown[] }).events.length)).toEqual([1, 3]);
+    expect(sent.map((text) => (JSON.parse(text) as { events: unknown[] }).events.length)).toEqual([1, 3, 1]);
   });
 
   it('resends, not fails, the valid events awaiting their answer when the server closes it for too many invalid messages', async () => {

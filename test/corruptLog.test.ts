@@ -1,4 +1,4 @@
-import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SqliteEventLog } from '../src/persistence/sqliteEventLog.js';
@@ -167,6 +167,7 @@ describe('a log with a damaged page', () => {
 
     const resent = await publish(t.base, event({ id: 'producer-500' }));
     expect(resent.status).toBe(503);
+    expect(resent.body).toEqual({ detail: 'storage unavailable; not committed, retry (the database file is corrupt)' });
     const fresh = await publish(t.base, event({ id: 'fresh' }));
     expect(fresh.status).toBe(201);
     const ready = await getJson<{ reason: string }>(t.base, '/readiness');
@@ -192,7 +193,7 @@ describe('a log with a damaged page', () => {
     );
   });
 
-  it('gives the log a new epoch when a damaged WAL frame makes SQLite drop acknowledged commits after it', async () => {
+  it('refuses to start when a damaged WAL frame would drop acknowledged commits, and with INTEGRITY_CHECK=off starts with a new epoch', async () => {
     const path = await stoppedLog();
     const log = new SqliteEventLog({ path, newId: offsetIds('evt_'), newEpoch: () => 'unused', indexer: 'inline' });
     for (let i = 0; i < 4; i++) log.appendGroups([[{ ...someEvents(1, 'w')[0]!, id: `wal-${i}` }]]);
@@ -208,8 +209,15 @@ describe('a log with a damaged page', () => {
     writeSync(wal, Buffer.from([byte[0]! ^ 0xff]), 0, 1, 32 + 24 + 100);
     closeSync(wal);
 
+    const walBefore = readFileSync(join(crashed, 'events.db-wal'));
+    const refusal = startTestServer({}, {}, crashed);
+    await expect(refusal).rejects.toThrow(
+      /the log would lose acknowledged commits: frame 1 of .*events\.db-wal is damaged, and \d+ commits? after it cannot be read \(a copy of it is kept as .*events\.db-wal\.damaged\); nothing was opened or changed: restore a backup, or start once with INTEGRITY_CHECK=off to serve what is left \(the log then gets a new epoch\)/,
+    );
+    expect(readFileSync(join(crashed, 'events.db-wal')).equals(walBefore)).toBe(true);
+
     const logger = new CapturingLogger();
-    const server = await startTestServer({}, { logger }, crashed);
+    const server = await startTestServer({ INTEGRITY_CHECK: 'off' }, { logger }, crashed);
     const health = await getJson<{ epoch: string }>(server.base, '/health');
     const head = (await getJson<{ head_offset: number }>(server.base, '/stats')).body.head_offset;
     await server.close();

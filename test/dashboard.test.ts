@@ -401,6 +401,57 @@ function serverAndBrowser(prefix: string, env: Record<string, string> = {}) {
   return running;
 }
 
+describe('dashboard with a subscriber whose filter is long', () => {
+  const running = serverAndBrowser('rep-dashboard-filter-');
+
+  it('cuts the filter with an ellipsis, the whole in its title, keeping every column in view at 1280 px and on a phone', async () => {
+    const session = `session-${'s'.repeat(180)}`;
+    const user = `user-${'u'.repeat(180)}`;
+    const subscriber = await WsClient.open(`${running.server!.wsBase}/ws/subscribe`);
+    subscriber.send({ session_id: session, user_id: user, event_types: ['quiz_started', 'answer_submitted'] });
+    expect(await subscriber.next()).toMatchObject({ status: 'subscribed' });
+    const whole = `type=quiz_started|answer_submitted session_id=${session} user_id=${user}`;
+    try {
+      for (const viewport of [
+        { width: 1280, height: 900 },
+        { width: 390, height: 844 },
+      ]) {
+        const page = await running.browser!.newPage({ viewport });
+        await page.goto(`${running.server!.base}/dashboard`);
+        const long = `[...document.querySelectorAll('#subscribers tbody tr')].find((r) => r.cells[2].title.includes('${session}'))`;
+        await page.waitForFunction(long, undefined, { timeout: 10_000 });
+        // Hint: a string expression, so the test's TypeScript needs no DOM types.
+        const layout = await page.evaluate<{
+          panelOverflow: number;
+          panelRight: number;
+          cellRights: number[];
+          filterCut: boolean;
+          title: string;
+        }>(`(() => {
+          const panel = document.querySelector('#subscribers-panel');
+          const row = ${long};
+          const filter = row.cells[2];
+          return {
+            panelOverflow: panel.scrollWidth - panel.clientWidth,
+            panelRight: panel.getBoundingClientRect().right,
+            cellRights: [...row.cells].map((cell) => cell.getBoundingClientRect().right),
+            filterCut: filter.scrollWidth > filter.clientWidth,
+            title: filter.title,
+          };
+        })()`);
+        const at = `at ${viewport.width} px`;
+        expect(layout.panelOverflow, at).toBe(0);
+        for (const right of layout.cellRights) expect(right, at).toBeLessThanOrEqual(layout.panelRight);
+        expect(layout.filterCut, at).toBe(true);
+        expect(layout.title, at).toBe(whole);
+        await page.close();
+      }
+    } finally {
+      await subscriber.close();
+    }
+  });
+});
+
 describe('dashboard when the open session cannot be read', () => {
   const running = serverAndBrowser('rep-dashboard-gone-');
 

@@ -200,6 +200,29 @@ describe('publish and import error reports', () => {
     );
   });
 
+  it('report failed lines in line order, whether the input or the server refused them', async () => {
+    const s = await server('ordered');
+    const good = (i: number) => JSON.stringify({ event_type: 'timer_tick', source: 'edges', payload: { i } });
+    const refused = JSON.stringify({ event_type: 'timer_tick', source: 'bad source!' });
+    // Line 2 is not JSON, line 3 the server refuses, line 6 is not UTF-8: read, refused and read again.
+    const input = Buffer.concat([
+      Buffer.from(`${good(1)}\nnot json\n${refused}\n${good(4)}\n${good(5)}\n`),
+      Buffer.from([0x7b, 0xff, 0x7d, 0x0a]),
+      Buffer.from(`${good(7)}\n`),
+    ]);
+    for (const command of ['publish', 'import']) {
+      const run = await cli([command, '--url', s.base], input);
+      const lines = run.stderr.split('\n').filter((line) => line !== '');
+      expect(
+        lines.slice(0, 3).map((line) => line.slice(0, 7)),
+        run.stderr,
+      ).toEqual(['line 2:', 'line 3:', 'line 6:']);
+      expect(lines[1]).toMatch(/^line 3: source: /);
+      expect(lines[3]).toMatch(/; 3 failed$/);
+      expect(run.code).toBe(1);
+    }
+  });
+
   it('import names a line holding an array as publish does, not as missing fields', async () => {
     const s = await server('arrays');
     const array = JSON.stringify([

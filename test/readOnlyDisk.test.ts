@@ -75,9 +75,15 @@ describe.runIf(disk !== null)('a disk that turns read-only under the server (ext
     writeFileSync(`/sys/fs/ext4/${disk!.device.replace('/dev/', '')}/trigger_fs_error`, '1');
     const refused = await postEvents(server.base, event('rest-3'));
     expect(refused.status).toBe(503);
-    expect(refused.body).toEqual({ detail: 'storage unavailable; not committed, retry' });
+    // The publisher is told why, as /readiness tells an operator (before: only `…, retry`).
+    const why = `disk I/O error: the file system holding ${path} is read-only (remounted after a disk error?)`;
+    expect(refused.body).toEqual({ detail: `storage unavailable; not committed, retry (${why})` });
     producer.send(event('ws-3'));
-    expect(await producer.next()).toMatchObject({ status: 'error', retryable: true });
+    expect(await producer.next()).toMatchObject({
+      status: 'error',
+      retryable: true,
+      message: `storage unavailable; not committed, retry (${why})`,
+    });
     // Readiness turns after three failed commits in a row (a single failure may be transient).
     expect((await postEvents(server.base, event('rest-4'))).status).toBe(503);
     const readiness = await getJson<{ ready: boolean; reason: string }>(`${server.base}/readiness`);

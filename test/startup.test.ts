@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config.js';
 import { ListenError, startServer } from '../src/http/server.js';
 import { LogOpenError } from '../src/persistence/eventLog.js';
+import { SETTINGS } from '../src/settings.js';
 import { startTestServer } from './support/testServer.js';
 
 describe('startup', () => {
@@ -35,7 +36,9 @@ describe('startup', () => {
     expect(loadConfig({}).databasePath).toBe('data/events.db');
     // An ack must survive power loss unless the operator chooses otherwise (the old service fsynced every commit).
     expect(loadConfig({}).durability).toBe('full');
-    expect(loadConfig({ RATE_LIMIT_QUERY: '10/second' }).rateLimitQuery).toEqual({ count: 10, windowMs: 1_000 });
+    expect(loadConfig({ RATE_LIMIT_QUERY: '10/second' }).rateLimitQuery).toEqual([
+      { count: 10, windowMs: 1_000, per: 'second' },
+    ]);
   });
 
   it('refuses an API_KEY that no X-API-Key header can carry, without printing the key', () => {
@@ -64,17 +67,33 @@ describe('startup', () => {
     );
   });
 
-  it("takes the old service's spellings: slowapi's rate limits (per day, \"N per minute\") and Python's level names", () => {
-    expect(loadConfig({ RATE_LIMIT_PUBLISH: '1000/day' }).rateLimitPublish).toEqual({
-      count: 1000,
-      windowMs: 86_400_000,
-    });
-    expect(loadConfig({ RATE_LIMIT_QUERY: '100 per minute' }).rateLimitQuery).toEqual({ count: 100, windowMs: 60_000 });
-    expect(loadConfig({ RATE_LIMIT_ADMIN: '5 per hours' }).rateLimitAdmin).toEqual({ count: 5, windowMs: 3_600_000 });
+  it("takes the old service's spellings: slowapi's rate limits (several, per N units, \"N per minute\") and Python's level names", () => {
+    expect(loadConfig({ RATE_LIMIT_PUBLISH: '1000/day' }).rateLimitPublish).toEqual([
+      { count: 1000, windowMs: 86_400_000, per: 'day' },
+    ]);
+    expect(loadConfig({ RATE_LIMIT_QUERY: '100 per minute' }).rateLimitQuery).toEqual([
+      { count: 100, windowMs: 60_000, per: 'minute' },
+    ]);
+    expect(loadConfig({ RATE_LIMIT_ADMIN: '5 per hours' }).rateLimitAdmin).toEqual([
+      { count: 5, windowMs: 3_600_000, per: 'hour' },
+    ]);
+    // The forms a probe found refused (exit 2), each of which the old service took.
+    expect(loadConfig({ RATE_LIMIT_PUBLISH: '200/minute;5000/hour' }).rateLimitPublish).toEqual([
+      { count: 200, windowMs: 60_000, per: 'minute' },
+      { count: 5000, windowMs: 3_600_000, per: 'hour' },
+    ]);
+    expect(loadConfig({ RATE_LIMIT_QUERY: '600 per 1 minute' }).rateLimitQuery).toEqual([
+      { count: 600, windowMs: 60_000, per: 'minute' },
+    ]);
+    expect(loadConfig({ RATE_LIMIT_ADMIN: '5/2minutes' }).rateLimitAdmin).toEqual([
+      { count: 5, windowMs: 120_000, per: '2 minutes' },
+    ]);
+    expect(loadConfig({ RATE_LIMIT_QUERY: '100per minute' }).rateLimitQuery).toEqual([
+      { count: 100, windowMs: 60_000, per: 'minute' },
+    ]);
     expect(loadConfig({ LOG_LEVEL: 'WARNING' }).logLevel).toBe('warn');
     expect(loadConfig({ LOG_LEVEL: 'critical' }).logLevel).toBe('fatal');
     expect(() => loadConfig({ RATE_LIMIT_QUERY: '100 per fortnight' })).toThrow(/RATE_LIMIT_QUERY must look like/);
-    expect(() => loadConfig({ RATE_LIMIT_QUERY: '100per minute' })).toThrow(/RATE_LIMIT_QUERY must look like/);
   });
 
   it('checks every setting it can: ranges, levels, booleans, origins, proxies, rate limits', () => {
@@ -93,7 +112,13 @@ describe('startup', () => {
     ).toBe(1_048_576);
     expect(() => loadConfig({ LOG_LEVEL: 'verbose' })).toThrow(/LOG_LEVEL must be one of "trace", .*"silent"/);
     expect(loadConfig({ LOG_LEVEL: 'WARN' }).logLevel).toBe('warn');
-    expect(() => loadConfig({ REQUIRE_AUTH: 'maybe' })).toThrow(/REQUIRE_AUTH must be true or false/);
+    // Every boolean setting's error lists every spelling it takes, not only true and false.
+    const booleans = SETTINGS.filter((s) => s.fallback === 'true' || s.fallback === 'false').map((s) => s.name);
+    expect(booleans).toEqual(['REQUIRE_AUTH', 'LOG_REQUESTS', 'METRICS_PUBLIC', 'NATS_ALLOW_NEW_STREAM']);
+    for (const name of booleans)
+      expect(() => loadConfig({ API_KEY: 'k', [name]: 'maybe' })).toThrow(
+        `${name} must be true/false, 1/0, yes/no or on/off, in any case (got "maybe")`,
+      );
     expect(loadConfig({ REQUIRE_AUTH: 'off' }).requireAuth).toBe(false);
     expect(loadConfig({ REQUIRE_AUTH: 'Yes', API_KEY: 'k' }).requireAuth).toBe(true);
     expect(() => loadConfig({ CORS_ORIGINS: 'https://a.example/' })).toThrow(
@@ -109,7 +134,7 @@ describe('startup', () => {
     );
     expect(loadConfig({ TRUST_PROXY: '10.0.0.1,::1,*' }).trustProxy).toEqual(['10.0.0.1', '::1', '*']);
     expect(loadConfig({ TRUST_PROXY: '' }).trustProxy).toEqual([]);
-    expect(() => loadConfig({ RATE_LIMIT_ADMIN: '0/second' })).toThrow(/RATE_LIMIT_ADMIN must look like/);
+    expect(() => loadConfig({ RATE_LIMIT_ADMIN: '10/mins' })).toThrow(/RATE_LIMIT_ADMIN must look like/);
     expect(() => loadConfig({ RATE_LIMIT_ADMIN: '99999999999999999999999/second' })).toThrow(
       /RATE_LIMIT_ADMIN must look like/,
     );

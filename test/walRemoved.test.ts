@@ -80,7 +80,10 @@ describe('a WAL file removed under a running log', () => {
     expect(readiness.reason).toContain(`${path}-wal was removed or replaced`);
     const refused = await publish<{ detail: string }>(first.base, JSON.stringify(event()));
     expect(refused.status).toBe(503);
-    expect(refused.body.detail).toBe('storage unavailable; not committed, retry');
+    expect(refused.body.detail).toBe(
+      `storage unavailable; not committed, retry (${path}-wal was removed or replaced while the server runs: commits ` +
+        'are refused until a restart (stop it with SIGTERM, not kill -9, then start it again))',
+    );
     await waitFor(() => first.output().includes('are in the database file'), 'the acked commits copied');
     first.proc.kill('SIGKILL');
     await first.exited;

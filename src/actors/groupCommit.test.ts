@@ -112,6 +112,17 @@ describe('GroupCommit', () => {
     expect(submit(1)).toBe('MAX_PENDING_BYTES');
   });
 
+  it('tells the producers why the store failed when it knows', async () => {
+    const { scheduler, log, outcomes, submit } = setup();
+    log.fail = new LogWriteError('append failed; nothing was committed', { reason: 'the disk is full' });
+    submit(1);
+    scheduler.runImmediates();
+    await log.complete();
+    expect(outcomes).toEqual([
+      { ok: false, retryable: true, message: 'storage unavailable; not committed, retry (the disk is full)' },
+    ]);
+  });
+
   it('runs one commit at a time, so records leave in offset order', async () => {
     const { scheduler, log, committed, submit } = setup();
     submit(1);

@@ -180,7 +180,7 @@ export class GroupCommit {
           ? MAY_BE_COMMITTED
           : error.refusal
             ? `storage unavailable; not committed: ${error.message}`
-            : 'storage unavailable; not committed, retry';
+            : `storage unavailable; not committed, retry${error.reason === null ? '' : ` (${error.reason})`}`;
       for (const p of batch) this.settle(p, { ok: false, retryable: true, message });
       return;
     }

@@ -130,6 +130,18 @@ export function integerFlag(
   return value;
 }
 
+/**
+ * A filter flag's value, or a UsageError naming it when it is empty. Hint: the server reads an empty filter as none
+ * (`session_id=` matches every event), so `--session "$UNSET_VAR"` silently printed every session's events.
+ */
+export function filterFlag(name: string, value: string | undefined): string | undefined {
+  if (value === '')
+    throw new UsageError(
+      `--${name}: empty; an empty filter would match every event (leave the flag out for no filter)`,
+    );
+  return value;
+}
+
 // biome-ignore lint/suspicious/noControlCharactersInRegex: the control characters are what it escapes
 const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
 

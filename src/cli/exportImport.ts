@@ -14,7 +14,7 @@ import { forwardPages } from './forwardPages.js';
 import { inputEvents } from './inputEvents.js';
 import { checkInputFile } from './ndjson.js';
 import { progressBar } from './progressBar.js';
-import { interruptedText, publishEvents } from './publishEvents.js';
+import { duplicatesText, interruptedText, publishEvents } from './publishEvents.js';
 import { StatsReply } from './replySchemas.js';
 import { checkServer, getJson } from './restClient.js';
 import { sigintStop } from './sigintStop.js';
@@ -66,8 +66,8 @@ export const exportCommand: Command = {
 const IMPORT_USAGE = `usage: event-pipeline import [--file FILE] < log.ndjson
 
 Publish exported records in file order, keeping their producer ids, so importing the same export again changes
-nothing (the server answers each id it still stores with the original record); a line without an "id" is stored
-again on every run. The server assigns new offsets and timestamps:
+nothing (the server answers each id it still stores with the original record, and the summary counts them as already
+stored); a line without an "id" is stored again on every run. The server assigns new offsets and timestamps:
 into an empty log, offsets match the export's when it started at offset 1 with no gaps.
 
   --file FILE        NDJSON input (default stdin)
@@ -107,13 +107,12 @@ export const importCommand: Command = {
       maxBatchEvents: 1000,
       deliveryTimeoutMs: 60_000,
     });
-    const bad = { count: 0 };
     const stop = sigintStop();
-    const events = inputEvents(io, values.file, stop.signal, bad, toEvent);
+    const events = inputEvents(io, values.file, stop.signal, toEvent);
     const summary = await publishEvents(io, publisher, events, false, stop).finally(stop.dispose);
-    const failed = summary.failed + bad.count;
+    const failed = summary.failed;
     io.stderr.write(
-      `imported ${summary.ok} record(s)${summary.ok > 0 ? `, offsets ${summary.first}–${summary.last}` : ''}${failed > 0 ? `; ${failed} failed` : ''}${interruptedText(summary)}\n`,
+      `imported ${summary.ok} record(s)${summary.ok > 0 ? `, offsets ${summary.first}–${summary.last}${duplicatesText(summary)}` : ''}${failed > 0 ? `; ${failed} failed` : ''}${interruptedText(summary)}\n`,
     );
     if (summary.stoppedAfterLine !== null) return EXIT.interrupted;
     if (summary.timedOut > 0) await checkServer(server.url, server.apiKey);

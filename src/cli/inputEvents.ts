@@ -1,27 +1,21 @@
 import type { CliIo } from './command.js';
-import { ErrorLines } from './errorLines.js';
 import { readNdjson } from './ndjson.js';
 
+/** One input line for publishEvents: an event to publish, or why the line could not be read as one. */
+export type InputLine =
+  | { readonly line: number; readonly event: unknown }
+  | { readonly line: number; readonly error: string; readonly group?: string };
+
 /**
- * `{line, event}` from NDJSON input (see readNdjson), each value mapped by `toEvent`; lines that cannot be read (not
- * JSON, not UTF-8) are counted in `failed` and reported one stderr line per run of the same error.
+ * `{line, event}` from NDJSON input (see readNdjson), each value mapped by `toEvent`; a line that cannot be read
+ * (not JSON, not UTF-8) is `{line, error}`, reported by publishEvents in line order with the server's refusals.
  */
 export async function* inputEvents(
   io: CliIo,
   file: string | undefined,
   signal: AbortSignal,
-  failed: { count: number },
   toEvent: (value: unknown) => unknown = (value) => value,
-): AsyncGenerator<{ line: number; event: unknown }> {
-  const errors = new ErrorLines(io, 'lines');
-  try {
-    for await (const item of readNdjson(io, file, signal)) {
-      if ('error' in item) {
-        errors.add(item.line, item.error, item.group);
-        failed.count++;
-      } else yield { line: item.line, event: toEvent(item.value) };
-    }
-  } finally {
-    errors.flush();
-  }
+): AsyncGenerator<InputLine> {
+  for await (const item of readNdjson(io, file, signal))
+    yield 'error' in item ? item : { line: item.line, event: toEvent(item.value) };
 }

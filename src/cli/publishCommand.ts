@@ -13,7 +13,7 @@ import {
 } from './command.js';
 import { inputEvents } from './inputEvents.js';
 import { checkInputFile } from './ndjson.js';
-import { interruptedText, publishEvents } from './publishEvents.js';
+import { duplicatesText, interruptedText, publishEvents } from './publishEvents.js';
 import { checkServer } from './restClient.js';
 import { sigintStop } from './sigintStop.js';
 
@@ -21,7 +21,8 @@ const USAGE = `usage: event-pipeline publish --type TYPE --source SOURCE [--sess
        event-pipeline publish [--file FILE] [--acks] < events.ndjson
 
 Publish one event from flags, or NDJSON events (one per line) from --file or stdin, pipelined through the SDK.
-Prints a summary of the offsets to stderr; --acks prints each ack ({"line","id","offset"}) to stdout.
+Prints a summary of the offsets to stderr, with how many were new when some were already stored under their id;
+--acks prints each ack ({"line","id","offset"}, and "duplicate":true for an id already stored) to stdout.
 
   --type, --source, --session, --user, --payload, --id   the event, when publishing one
   --file FILE        NDJSON input (default stdin)
@@ -110,17 +111,16 @@ export const publishCommand: Command = {
       ...(server.apiKey === undefined ? {} : { apiKey: server.apiKey }),
       deliveryTimeoutMs: 30_000,
     });
-    const badLines = { count: 0 };
     const stop = sigintStop();
     const source =
       single !== null
         ? (async function* () {
             yield { line: 1, event: single };
           })()
-        : inputEvents(io, values.file, stop.signal, badLines);
+        : inputEvents(io, values.file, stop.signal);
     const summary = await publishEvents(io, publisher, source, values.acks === true, stop).finally(stop.dispose);
-    summary.failed += badLines.count;
-    const range = summary.ok === 0 ? 'no offsets' : `offsets ${summary.first}–${summary.last}`;
+    const range =
+      summary.ok === 0 ? 'no offsets' : `offsets ${summary.first}–${summary.last}${duplicatesText(summary)}`;
     io.stderr.write(
       `published ${summary.ok} event(s), ${range}${summary.failed > 0 ? `; ${summary.failed} failed` : ''}${interruptedText(summary)}\n`,
     );

@@ -7,14 +7,19 @@ import {
 } from '../client/index.js';
 import { type CliIo, cliWording } from './command.js';
 import { ErrorLines } from './errorLines.js';
+import type { InputLine } from './inputEvents.js';
 import { progressBar } from './progressBar.js';
+import { UnsettledLines } from './unsettledLines.js';
 
 /** How long an interrupted run waits for the acks of what it already handed to the SDK. */
 export const INTERRUPT_GRACE_MS = 5_000;
 
 /** Counts and offsets of a publish run. */
 export interface PublishSummary {
+  /** Acknowledged events, `duplicates` of them already stored under their id (nothing new stored for those). */
   ok: number;
+  duplicates: number;
+  /** Lines that failed: refused or not acknowledged, or not readable as an event (not JSON, not UTF-8). */
   failed: number;
   /** Failed as not acknowledged in time (the server may be gone: see publishCommand). */
   timedOut: number;
@@ -33,19 +38,21 @@ export interface PublishStop {
 }
 
 /**
- * Publish events (each with its input line) through one Publisher; every outcome is reported. When `stop` aborts
- * (SIGINT), no more input is read, the acks of what was handed over are awaited for up to `graceMs` (and printed
- * with --acks), and the rest is counted as unconfirmed, so the acks file and the summary match what the server holds.
+ * Publish events (each with its input line) through one Publisher; every outcome is reported, failed lines in line
+ * order. When `stop` aborts (SIGINT), no more input is read, the acks of what was handed over are awaited for up to
+ * `graceMs` (and printed with --acks), and the rest is counted as unconfirmed, so the acks file and the summary match
+ * what the server holds.
  */
 export async function publishEvents(
   io: CliIo,
   publisher: Publisher,
-  events: AsyncIterable<{ line: number; event: unknown }>,
+  events: AsyncIterable<InputLine>,
   printAcks: boolean,
   stop?: PublishStop,
 ): Promise<PublishSummary> {
   const summary: PublishSummary = {
     ok: 0,
+    duplicates: 0,
     failed: 0,
     timedOut: 0,
     first: Number.POSITIVE_INFINITY,
@@ -55,9 +62,11 @@ export async function publishEvents(
   };
   const bar = progressBar(io, 0, 'publish');
   const errors = new ErrorLines(io);
+  const unsettled = new UnsettledLines();
   let abandoned = false;
   const onAck = (line: number, ack: PublishAck) => {
     summary.ok++;
+    if (ack.duplicate === true) summary.duplicates++;
     summary.first = Math.min(summary.first, ack.offset);
     summary.last = Math.max(summary.last, ack.offset);
     if (printAcks) io.stdout.write(`${JSON.stringify({ line, ...ack })}\n`);
@@ -72,15 +81,25 @@ export async function publishEvents(
       cliWording(error instanceof PublishRejectedError ? error.serverMessage : (error as Error).message),
     );
   };
+  const onUnreadable = (item: { line: number; error: string; group?: string }) => {
+    summary.failed++;
+    errors.add(item.line, item.error, item.group, 'lines');
+    errors.release(unsettled.lowest());
+  };
   // Hint: a set of the unsettled, not a list of all: memory stays bounded by the SDK's window on a huge file.
   const pending = new Set<Promise<void>>();
-  const lastLine = await feed(publisher, events, stop?.signal, (line, published) => {
+  const lastLine = await feed(publisher, events, stop?.signal, onUnreadable, (line, published) => {
+    unsettled.handed(line);
     const settled: Promise<void> = published.then(
       (ack) => onAck(line, ack),
       (error: unknown) => onError(line, error),
     );
     pending.add(settled);
-    void settled.then(() => pending.delete(settled));
+    void settled.then(() => {
+      pending.delete(settled);
+      unsettled.settled(line);
+      errors.release(unsettled.lowest());
+    });
   });
   if (stop?.signal.aborted === true) {
     summary.stoppedAfterLine = lastLine;
@@ -103,20 +122,25 @@ export async function publishEvents(
  */
 async function feed(
   publisher: Publisher,
-  events: AsyncIterable<{ line: number; event: unknown }>,
+  events: AsyncIterable<InputLine>,
   signal: AbortSignal | undefined,
+  onUnreadable: (item: { line: number; error: string; group?: string }) => void,
   onPublished: (line: number, published: Promise<PublishAck>) => void,
 ): Promise<number> {
   const aborted = new Promise<void>((resolve) => signal?.addEventListener('abort', () => resolve(), { once: true }));
   let lastLine = 0;
   try {
-    for await (const { line, event } of events) {
+    for await (const item of events) {
+      if ('error' in item) {
+        onUnreadable(item);
+        continue;
+      }
       // Hint: wait for room in the SDK's window before reading on, so a huge file never sits in memory.
       await Promise.race([publisher.ready(), aborted]);
       if (signal?.aborted === true) break;
       // Hint: the server validates; a malformed line is reported by it with the field, like any other rejection.
-      onPublished(line, publisher.publish(event as PublishEvent));
-      lastLine = line;
+      onPublished(item.line, publisher.publish(item.event as PublishEvent));
+      lastLine = item.line;
     }
   } catch (error) {
     // Hint: the interrupt destroys the input stream under the read; that is the stop asked for, not a failure.
@@ -136,6 +160,15 @@ async function settleWithin(publisher: Publisher, ms: number): Promise<boolean> 
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * How many acknowledged events were new and how many already stored ('' when none was). Hint: the server answers an
+ * id it holds with the stored event, so a re-import said `imported 4023 record(s)` when nothing new was stored.
+ */
+export function duplicatesText(summary: PublishSummary): string {
+  if (summary.duplicates === 0) return '';
+  return ` (${summary.ok - summary.duplicates} new, ${summary.duplicates} already stored)`;
 }
 
 /** What an interrupted run adds to its summary line ('' when it ran to the end). */

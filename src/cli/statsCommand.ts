@@ -1,12 +1,15 @@
+import { isSessionStatus, SESSION_STATUSES } from '../protocol/sessionStatus.js';
 import {
   type Command,
   EXIT,
+  filterFlag,
   integerFlag,
   parse,
   printable,
   SERVER_OPTIONS,
   SERVER_USAGE,
   serverOf,
+  UsageError,
 } from './command.js';
 import { SessionsReply, StatsReply } from './replySchemas.js';
 import { getJson } from './restClient.js';
@@ -55,12 +58,19 @@ const SESSIONS_USAGE = `usage: event-pipeline sessions [--status STATUS] [--limi
 
 Sessions, the one with the newest event first (GET /sessions).
 
-  --status STATUS    only this status (active, created, in_progress, completed, timed_out, ended)
+  --status STATUS    only this status (${SESSION_STATUSES.join(', ')})
   --limit N          at most N (1–1000, default 100)
   --json             one JSON session per line
 ${SERVER_USAGE}
 
-exit codes: 0 ok, 1 server error (e.g. an unknown status), 2 usage, 3 unreachable, 4 unauthorized`;
+exit codes: 0 ok, 1 server error, 2 usage (an unknown status too), 3 unreachable, 4 unauthorized`;
+
+/** The --status flag checked here, as --limit is: a status the server does not know is a usage error (exit 2). */
+function statusFlag(text: string | undefined): string | undefined {
+  const status = filterFlag('status', text);
+  if (status === undefined || isSessionStatus(status)) return status;
+  throw new UsageError(`--status: must be one of ${SESSION_STATUSES.join(', ')}, got ${JSON.stringify(status)}`);
+}
 
 /** `event-pipeline sessions`. */
 export const sessionsCommand: Command = {
@@ -80,7 +90,8 @@ export const sessionsCommand: Command = {
     }
     const server = serverOf(values, io.env);
     const params = new URLSearchParams();
-    if (values.status !== undefined) params.set('status', values.status);
+    const status = statusFlag(values.status);
+    if (status !== undefined) params.set('status', status);
     params.set('limit', String(integerFlag('limit', values.limit, 1, 1000) ?? 100));
     const sessions = await getJson(server.url, `sessions?${params.toString()}`, server.apiKey, SessionsReply);
     for (const s of sessions) {

@@ -4,6 +4,7 @@ import {
   CliError,
   type Command,
   EXIT,
+  filterFlag,
   integerFlag,
   parse,
   printable,
@@ -23,7 +24,7 @@ Print matching events, human-readable (or NDJSON with --json). Without --follow:
 or every event from --from N up to the head (--from head needs --follow). With --follow: from --from (default head), live, resuming by offset
 across server restarts.
 
-  --session, --user, --source   filters
+  --session, --user, --source   filters (an empty value is a usage error, not "any")
   --type T           event type (repeatable)
   --from N|head      first offset; offsets retention deleted are named on stderr
   --follow, -f       keep following live
@@ -32,7 +33,7 @@ across server restarts.
   --json             one JSON record per line
 ${SERVER_USAGE}
 
-exit codes: 0 ok, 2 usage, 3 unreachable, 4 unauthorized, 5 the log was replaced while following`;
+exit codes: 0 ok, 1 server error, 2 usage, 3 unreachable, 4 unauthorized, 5 the log was replaced while following`;
 
 const OPTIONS = {
   ...SERVER_OPTIONS,
@@ -127,13 +128,14 @@ export const tailCommand: Command = {
       return EXIT.ok;
     }
     const types = values.type ?? [];
-    for (const type of types) if (!isEventType(type)) throw new UsageError(`--type: ${unknownEventType(type)}`);
+    for (const type of types)
+      if (!isEventType(filterFlag('type', type))) throw new UsageError(`--type: ${unknownEventType(type)}`);
     const { from, lines } = rangeOf(values);
     const server = serverOf(values, io.env);
     const filters = {
-      session: values.session,
-      user: values.user,
-      source: values.source,
+      session: filterFlag('session', values.session),
+      user: filterFlag('user', values.user),
+      source: filterFlag('source', values.source),
       types: types.filter(isEventType),
     };
     const print = (record: RecordFields) =>

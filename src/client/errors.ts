@@ -3,16 +3,19 @@ export class PipelineClientError extends Error {
   override readonly name: string = 'PipelineClientError';
 }
 
-/** The first field a server message names (`"source: is required"` → `source`), or null. */
+/**
+ * The first field a server message names (`"source: is required"` → `source`, `"[1].source: …"` → `[1].source`), or
+ * null. Hint: a batch's fields start with the event's index, which the pattern once refused (a batch's field was null).
+ */
 function fieldOf(message: string): string | null {
-  const match = /^([A-Za-z_][\w.[\]]*): /.exec(message);
+  const match = /^((?:\[\d+\]|[A-Za-z_])[\w.[\]]*): /.exec(message);
   return match === null ? null : match[1]!;
 }
 
 /** The server refused a publish for good (invalid event, conflicting producer id): retrying cannot help. */
 export class PublishRejectedError extends PipelineClientError {
   override readonly name = 'PublishRejectedError';
-  /** The field the server named, e.g. `source` or `[3].event_type`, or null. */
+  /** The field the server named, e.g. `source`, or `[3].event_type` in a batch (its index in the batch), or null. */
   readonly field: string | null;
   /** The server's numeric code when it sent one (409 for a conflicting producer id). */
   readonly code: number | null;

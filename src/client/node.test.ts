@@ -60,6 +60,17 @@ describe('filePositionStore', () => {
     expect(await store.load('b')).toBeNull();
   });
 
+  it('reads a file holding {} as no saved position (the subscription starts at `from`), and an empty file as damaged', async () => {
+    const path = fileIn('positions.json');
+    writeFileSync(path, '{}');
+    const store = filePositionStore(path);
+    expect(await store.load('a')).toBeNull();
+    await store.save('a', { offset: 7, epoch: 'e' });
+    expect(JSON.parse(readFileSync(path, 'utf8'))).toEqual({ a: { offset: 7, epoch: 'e' } });
+    writeFileSync(path, '');
+    await expect(store.load('a')).rejects.toThrow(`positions file ${path}: Unexpected end of JSON input`);
+  });
+
   it('fails a load it cannot read, naming the file, rather than reading it as empty', async () => {
     const path = fileIn('positions.json');
     mkdirSync(path);

@@ -10,9 +10,11 @@ const chains = new Map<string, Promise<void>>();
 /**
  * A store in a JSON file (Node only), written atomically and fsynced, holding one position per key. Stores on the
  * same file in one process share one queue of saves, so none overwrites another's key with what it read before;
- * across processes, give each its own file. A file that exists but holds no positions (cut short, edited, unreadable)
- * fails `load` and `save` naming it. Hint: read as empty, it would start the subscription over from `from` (the head
- * by default), silently skipping everything since the saved position, and the next save would erase the other keys.
+ * across processes, give each its own file. A key the file does not hold (`{}` holds none) loads null: no saved
+ * position. A file that exists but is not a JSON object (empty, cut short, edited, unreadable) fails `load` and `save`
+ * naming it, and so does a key whose entry is not a position. Hint: read as empty, such a file would start the
+ * subscription over from `from` (the head by default), silently skipping everything since the saved position, and the
+ * next save would erase the other keys.
  */
 export function filePositionStore(path: string): PositionStore {
   const file = resolve(path);

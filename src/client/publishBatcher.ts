@@ -1,3 +1,4 @@
+import { duplicateFlags } from './duplicateFlags.js';
 import type { PublishAck } from './types.js';
 
 /** What a caller is waiting for: one `publish` (one event) or one `publishBatch` (all or nothing). */
@@ -86,19 +87,21 @@ export function settleFromAck(message: Message, ack: BatchAck): boolean {
   if (!exact) return false;
   let index = 0;
   const ignored = ack.ignored;
+  const duplicate = duplicateFlags(message.eventCount, ack.duplicates, listed);
   for (const unit of message.units) {
     const acks: PublishAck[] = [];
     for (let i = 0; i < unit.events.length; i++, index++) {
       const id = ack.event_ids[index] ?? unit.ids[i]!;
       const offset = listed === undefined ? ack.first_offset + index : listed[index]!;
-      acks.push(ignored === undefined ? { id, offset } : { id, offset, ignored });
+      const plain: PublishAck = ignored === undefined ? { id, offset } : { id, offset, ignored };
+      acks.push(duplicate?.[index] === true ? { ...plain, duplicate: true } : plain);
     }
     unit.resolve(acks);
   }
   return true;
 }
 
-/** Split units into single-event solo units whose acks are gathered back into each original unit. */
+/** Split units into single-event solo units whose acks (without `duplicate`) are gathered back into each unit. */
 export function splitToSolo(units: readonly Unit[]): Unit[] {
   const out: Unit[] = [];
   for (const unit of units) {
@@ -113,7 +116,9 @@ export function splitToSolo(units: readonly Unit[]): Unit[] {
         solo: true,
         deadline: unit.deadline,
         resolve: ([ack]) => {
-          acks[i] = ack!;
+          // Hint: the first send stored some of these events, so each reads as a duplicate now: the flag cannot say.
+          const { duplicate: _unknown, ...known } = ack!;
+          acks[i] = known;
           if (--left === 0 && !failed) unit.resolve(acks);
         },
         reject: (error) => {

@@ -32,6 +32,7 @@ export class Subscription implements AsyncIterable<EventRecord> {
   private closed = false;
   private paused = false;
   private acked = false;
+  private reconnecting = false; // a `reconnecting` notice was given: the next ack gives `resumed`
   private consumed = false; // an iterator was handed out (to onEvent's loop or a for-await): no second consumer
   private readonly reconnectTimer: OneShotTimer;
   private readonly idle: IdleWatchdog;
@@ -161,6 +162,7 @@ export class Subscription implements AsyncIterable<EventRecord> {
     this.buffer.next = plan.next;
     // Hint: an ack's retention or beyond_head notice marks where its gap is: after the records received before it.
     for (const notice of plan.notices) this.buffer.addNotice(notice);
+    if (this.reconnecting) this.notice('resumed', `following again from offset ${plan.next}`);
   }
 
   private onRecords(records: readonly EventRecord[]): void {
@@ -226,6 +228,7 @@ export class Subscription implements AsyncIterable<EventRecord> {
   }
 
   private notice(kind: SubscriptionNotice['kind'], message: string): void {
+    this.reconnecting = kind === 'reconnecting';
     this.options.onNotice?.({ kind, message });
   }
   private touch(): void {

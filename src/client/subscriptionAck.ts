@@ -25,9 +25,12 @@ export type SubscribeFrame =
   | { readonly kind: 'error'; readonly message: string; readonly retryable: boolean }
   | { readonly kind: 'other' };
 
-/** Something the subscriber wants its user to know that is not an error: a retention gap, a start past the head. */
+/**
+ * Something the subscriber wants its user to know that is not an error: a retention gap, a start past the head, a
+ * lost connection (`reconnecting`, once per attempt), and the server's ack after it (`resumed`, once: following again).
+ */
 export interface SubscriptionNotice {
-  readonly kind: 'retention' | 'beyond_head' | 'reconnecting';
+  readonly kind: 'retention' | 'beyond_head' | 'reconnecting' | 'resumed';
   readonly message: string;
 }
 

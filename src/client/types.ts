@@ -24,6 +24,13 @@ export interface PublishAck {
    * a typo such as `sessionId` shows up here. The message may have carried other events of the same publisher.
    */
   readonly ignored?: readonly string[];
+  /**
+   * Present when the server already stored an event with this id: nothing new was stored, and `offset` is the stored
+   * event's (an earlier publish of the same id, or this publish's own first send when its ack was lost with its
+   * connection). Absent when this publish stored it, and when an older server's ack of several events (it lists no
+   * offsets) counts duplicates without saying which.
+   */
+  readonly duplicate?: true;
 }
 
 /** Where a subscriber is: the last offset handled and the log epoch it belongs to. */

@@ -11,6 +11,8 @@ export interface RequestInfo {
   readonly origin: string;
   readonly apiKey: string;
   readonly contentType: string;
+  /** The Content-Length header as sent (empty when none). */
+  readonly contentLength: string;
   /** Empty when the request has none; every line of it (a second line said `gzip` after `identity`). */
   readonly contentEncoding: string;
   /** Every Transfer-Encoding line; empty when the request has none. */
@@ -56,6 +58,7 @@ export function requestInfo(req: HttpRequest, paramCount: number): RequestInfo {
     origin: req.getHeader('origin'),
     apiKey: req.getHeader('x-api-key'),
     contentType: req.getHeader('content-type'),
+    contentLength: req.getHeader('content-length'),
     contentEncoding: headerLines(req, 'content-encoding'),
     transferEncoding: headerLines(req, 'transfer-encoding'),
     forwardedFor: forwardedForOf(req),

@@ -145,7 +145,8 @@ export function eventRoutes(
       handler: (info, reply, client) => {
         refuseEncoding(info.contentEncoding, info.transferEncoding);
         refuseContentType(info.contentType);
-        readBody(reply, config.maxBodyBytes, { budget, address: client, onRefused }, (body) => {
+        const held = { budget, address: client, onRefused, contentLength: info.contentLength };
+        readBody(reply, config.maxBodyBytes, held, (body) => {
           const message = parseBody(body);
           const parsed = publishInputs(message, config, 'body');
           if (!parsed.ok) throw validationError(parsed.issues, 'body', body.byteLength);

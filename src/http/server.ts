@@ -222,5 +222,10 @@ function openLog(
   const refusal = replicaRefusal(config.databasePath);
   if (refusal !== null) throw new LogOpenError(config.databasePath, refusal);
   // Hint: embedded ids name their offset (offsetIds), so finding one, or checking a producer's id, is one read.
-  return new SqliteEventLog({ ...logOptions, newId: deps.newEventId ?? offsetIds('evt_'), writer: config.logWriter });
+  return new SqliteEventLog({
+    ...logOptions,
+    newId: deps.newEventId ?? offsetIds('evt_'),
+    writer: config.logWriter,
+    refuseWalLoss: config.integrityCheck !== 'off',
+  });
 }

@@ -32,12 +32,13 @@ export class CommitHealth {
     this.reason = null;
   }
 
-  /** A commit failed with `error`. */
-  failed(error: unknown): void {
+  /** A commit failed with `error`; returns why, in words. */
+  failed(error: unknown): string {
     const message = writeFailureReason(error, this.path);
     this.failures++;
     this.lastFailure = this.now();
     this.reason = `the last ${this.failures} commit${this.failures === 1 ? '' : 's'} failed: ${message}`;
+    return message;
   }
 
   /** The log could not be written at open; returns why, in words. */
@@ -72,9 +73,9 @@ export class CommitHealth {
  * damaged (no later commit repairs it, so /readiness names the file until a restart instead of flapping).
  */
 export function commitError(error: unknown, health: CommitHealth, damage: LogDamage): LogWriteError {
-  health.failed(error);
+  const reason = health.failed(error);
   damage.commitFailed(error);
   const uncertain = error instanceof WriterLostError;
   const message = uncertain ? error.message : 'append failed; nothing was committed';
-  return new LogWriteError(message, { cause: error, uncertain });
+  return new LogWriteError(message, { cause: error, uncertain, reason });
 }

@@ -9,10 +9,16 @@ export class LogWriteError extends Error {
   override readonly name = 'LogWriteError';
   readonly uncertain: boolean;
   readonly refusal: boolean;
-  constructor(message: string, options?: ErrorOptions & { readonly uncertain?: boolean; readonly refusal?: boolean }) {
+  /** Why the store failed, in words a client may see (`the disk is full`), when known. */
+  readonly reason: string | null;
+  constructor(
+    message: string,
+    options?: ErrorOptions & { readonly uncertain?: boolean; readonly refusal?: boolean; readonly reason?: string },
+  ) {
     super(message, options);
     this.uncertain = options?.uncertain ?? false;
     this.refusal = options?.refusal ?? false;
+    this.reason = options?.reason ?? null;
   }
 }
 

@@ -44,15 +44,25 @@ function configure(db: Database.Database, durability: Durability | undefined, ex
 /**
  * Open the database file, turning anything unexpected into a LogOpenError with a plain reason. A full disk is not
  * fatal: the log opens degraded (exclusive, inline indexing) and serves reads; `degraded` says why. `walLoss` names
- * acknowledged commits the WAL holds past a damaged frame, which SQLite's recovery is about to drop (see walDamage).
+ * acknowledged commits the WAL holds past a damaged frame, which SQLite's recovery is about to drop (see walDamage);
+ * with `refuseWalLoss` such a WAL refuses the open instead, before SQLite reads it.
  */
 export function openDatabase(
   path: string,
   durability: Durability | undefined,
   remedy = RESTORE_BACKUP,
+  refuseWalLoss = false,
 ): { db: Database.Database; degraded: string | null; walLoss: string | null } {
   // Hint: read before the first connection, whose recovery drops the damaged frame and every commit after it.
   const walLoss = path === ':memory:' ? null : keepDamagedWal(`${path}-wal`);
+  // Hint: those commits were acknowledged; opening would drop them for good (and the next checkpoint overwrite them),
+  // so a damaged WAL refuses the start as a damaged page does, unless the operator chooses to go on without them.
+  if (walLoss !== null && refuseWalLoss)
+    throw new LogOpenError(
+      path,
+      `the log would lose acknowledged commits: ${walLoss}; nothing was opened or changed: ${remedy}, or start ` +
+        'once with INTEGRITY_CHECK=off to serve what is left (the log then gets a new epoch)',
+    );
   let db: Database.Database | null = null;
   try {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });

@@ -76,9 +76,10 @@ function walCheckpoint(db: Database.Database, threaded: ThreadedAppender | null)
 }
 
 /**
- * Open the log at `options.path`: a read-only look at what the file holds, lock, file, tables, derived state. `isOpen` turns false when the log closes (late
- * index reports are ignored after that). Anything but a lock held elsewhere fails as a LogOpenError naming the
- * reason, with everything opened so far closed again.
+ * Open the log at `options.path`: a read-only look at what the file holds (a file that is not a log is refused),
+ * lock, file, tables, derived state. `isOpen` turns false when the log closes (late index reports are ignored after
+ * that). Anything but a lock held elsewhere fails as a LogOpenError naming the reason, with everything opened so far
+ * closed again.
  */
 export function openSqliteLog(options: SqliteEventLogOptions, isOpen: () => boolean): SqliteLogParts {
   // Hint: first, before the lock file, the switch to WAL or any table: a file that is not a log is left as it was.
@@ -87,7 +88,7 @@ export function openSqliteLog(options: SqliteEventLogOptions, isOpen: () => bool
   const lock = options.lock !== undefined ? options.lock : lockLog(options.path, notice);
   let opened: ReturnType<typeof openDatabase>;
   try {
-    opened = openDatabase(options.path, options.durability, options.remedy);
+    opened = openDatabase(options.path, options.durability, options.remedy, options.refuseWalLoss);
   } catch (error) {
     lock?.release();
     throw error;

@@ -15,11 +15,8 @@ const ROWS_PER_PROBE = 16;
 
 /** A retention step the store refused (disk full): that step deleted nothing; `reason` says why. */
 export class RetentionStepError extends LogWriteError {
-  constructor(
-    readonly reason: string,
-    options: ErrorOptions,
-  ) {
-    super(`storage unavailable; nothing was deleted, retry (${reason})`, options);
+  constructor(reason: string, options: ErrorOptions) {
+    super(`storage unavailable; nothing was deleted, retry (${reason})`, { ...options, reason });
   }
 }
 

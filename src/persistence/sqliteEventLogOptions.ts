@@ -62,6 +62,12 @@ export interface SqliteEventLogOptions {
    * see checkIntegrity). Default `off`.
    */
   readonly integrityCheck?: IntegrityCheck;
+  /**
+   * Refuse to open a log whose WAL holds acknowledged commits past a damaged frame (see keepDamagedWal) instead of
+   * opening without them under a new epoch. The embedded server's log, unless INTEGRITY_CHECK=off; not a cluster
+   * replica, which gets what it lost back from the stream.
+   */
+  readonly refuseWalLoss?: boolean;
   /** The one-server lock, already held (handed over by closeKeepingLock); taken at open when absent. */
   readonly lock?: LogLock | null;
   /**

@@ -15,7 +15,8 @@ export interface RawExchange {
 }
 
 /**
- * Write `request` to a fresh TCP connection and collect everything until the server closes it (or `waitMs` pass).
+ * Write `request` to a fresh TCP connection and collect everything until the server closes it, `waitMs` pass, or what
+ * came so far satisfies `until`.
  * Raw sockets show exactly what the server sends, also for methods fetch refuses to send. A request given as pieces
  * is written a piece every 50 ms, so the server reads them apart, as from a network that splits them.
  */
@@ -23,6 +24,7 @@ export function rawExchange(
   port: number,
   request: string | Buffer | readonly string[],
   waitMs = 2_000,
+  until?: (text: string) => boolean,
 ): Promise<RawExchange> {
   const pieces = Array.isArray(request) ? request : [request];
   return new Promise((resolve) => {
@@ -41,7 +43,10 @@ export function rawExchange(
       resolve({ text: Buffer.concat(chunks).toString('latin1'), closedByServer });
     };
     const timer = setTimeout(() => finish(false), waitMs);
-    socket.on('data', (chunk) => chunks.push(chunk));
+    socket.on('data', (chunk) => {
+      chunks.push(chunk);
+      if (until?.(Buffer.concat(chunks).toString('latin1'))) finish(false);
+    });
     socket.on('error', () => finish(true));
     socket.on('close', () => finish(true));
   });

@@ -1,5 +1,5 @@
 // The polled panels: figures and counts by type (GET /stats), sessions (GET /sessions), subscribers (GET /subscribers).
-import { brief, byId, count, el, fillRows, timeCell } from './dom.js';
+import { byId, count, el, fillRows, timeCell } from './dom.js';
 import { setText, syncRows } from './keyedRows.js';
 import { visibleId } from './visibleText.js';
 
@@ -99,6 +99,11 @@ function filterText(filter) {
   return parts.length === 0 ? 'everything' : parts.join(' ');
 }
 
+/** `text` with a line break opportunity (`<wbr>`) after each underscore, and none that copying would carry along. */
+function breakable(text) {
+  return text.split('_').flatMap((part, i) => (i === 0 ? [part] : ['_', el('wbr'), part]));
+}
+
 /** Subscribers by mode, and the most lagging ones with their lag behind the head. */
 export function renderSubscribers(listing) {
   byId('subscriber-mode-counts').replaceChildren(
@@ -110,9 +115,10 @@ export function renderSubscribers(listing) {
       el(
         'tr',
         { 'data-subscriber': s.id, 'data-mode': s.mode },
-        el('td', {}, s.id),
-        el('td', { class: s.mode === 'lagging' ? 'lagging' : null }, s.mode),
-        el('td', { title: brief(s.filter, 500) }, filterText(s.filter)),
+        el('td', { class: 'subscriber-id', title: s.id }, s.id),
+        // Hint: a phone may break `awaiting_config` after its underscore (style.css), nowhere else.
+        el('td', { class: s.mode === 'lagging' ? 'mode lagging' : 'mode' }, breakable(s.mode)),
+        el('td', { class: 'filter', title: filterText(s.filter) }, filterText(s.filter)),
         el('td', { class: 'num' }, s.last_delivered === null ? '–' : count(s.last_delivered)),
         el('td', { class: `num lag ${s.lag > 0 ? 'lagging' : ''}` }, s.lag === null ? '–' : count(s.lag)),
       ),

@@ -36,24 +36,6 @@ export function tailFilters(type, sessionId, userId) {
   return filters;
 }
 
-/**
- * The browser's WebSocket, calling `onAck` when the server acknowledges a subscribe. Hint: the SDK says when it
- * reconnects ("reconnecting in N ms") but not when it is back; its ack frame is that moment, with or without records.
- */
-function ackReporting(onAck) {
-  return class extends window.WebSocket {
-    constructor(...args) {
-      super(...args);
-      // Registered before the SDK's onmessage, so this runs first: a log-replaced notice from the same ack comes after.
-      this.addEventListener('message', ({ data }) => {
-        if (typeof data === 'string' && data.startsWith('{') && data.includes('"subscribed"')) {
-          if (JSON.parse(data).status === 'subscribed') onAck();
-        }
-      });
-    }
-  };
-}
-
 /** A subscription rendered into a table: newest first, the last 200 kept, redrawn at most every 100 ms. */
 export class Tail {
   constructor(table, status, options) {
@@ -91,11 +73,6 @@ export class Tail {
     const subscription = subscribe({
       url: window.location.origin,
       apiKey: this.options.apiKey() || undefined,
-      WebSocket: ackReporting(() => {
-        // Hint: "log replaced" stays until a record of the new log arrives; it says why the table emptied.
-        if (this.subscription === subscription && !this.healthy && !this.replaced)
-          this.following(`following again from offset ${subscription.nextOffset ?? 'the head'}`);
-      }),
       filters,
       from,
       onLogReplaced: 'from-head',
@@ -104,6 +81,11 @@ export class Tail {
       },
       onError: (error) => this.trouble(`stopped: ${error.message}`),
       onNotice: (notice) => {
+        // Hint: "log replaced" stays until a record of the new log arrives; it says why the table emptied.
+        if (notice.kind === 'resumed') {
+          if (this.subscription === subscription && !this.replaced) this.following(notice.message);
+          return;
+        }
         // Hint: a new log numbers from 1 again; kept, the old log's records would sit among the new ones.
         const replaced = notice.message.startsWith(LOG_REPLACED);
         if (this.subscription === subscription && replaced) this.clear();
@@ -143,7 +125,7 @@ export class Tail {
   }
 
   add(record) {
-    // Hint: the SDK says when it reconnects, not when it is back; a record after a notice means it is.
+    // Hint: a record after a notice (a retention gap, a start past the head) means all is well again.
     if (!this.healthy) this.following(`following, at offset ${record.offset}`);
     this.records.push(record);
     if (this.records.length > 2 * SHOWN) this.records.splice(0, this.records.length - SHOWN);
