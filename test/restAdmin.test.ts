@@ -311,8 +311,7 @@ describe('response headers and errors', () => {
       await getJson(t.base, '/no/such/path'),
       await getJson(t.base, '/api/v1/stats'),
     ];
-    expect(responses.map((r) => r.status)).toEqual([200, 200, 201, 404, 422, responses[5]!.status, 400, 404, 200]);
-    expect([400, 422]).toContain(responses[5]!.status);
+    expect(responses.map((r) => r.status)).toEqual([200, 200, 201, 404, 422, 422, 400, 404, 200]);
     for (const res of responses) expectSecurityHeaders(res);
   });
 

@@ -99,6 +99,29 @@ describe('/ws/publish', () => {
     expect((await stats(t.base)).head_offset).toBe(head);
   });
 
+  it('words each refusal once, in one path notation, as REST does', async () => {
+    const p = await publisher();
+    const notString = expect.stringMatching(/^event_type: must be a string; allowed: quiz_started, /);
+    const cases: [unknown, unknown][] = [
+      // Before: `session_id: session_id must be a string` (likewise user_id; a filter's source).
+      [{ ...eventBody(), session_id: 5, ref: 1 }, 'session_id: must be a string'],
+      [{ ...eventBody(), user_id: 5, ref: 2 }, 'user_id: must be a string'],
+      // Before: `unknown event type 5`, `unknown event type null`.
+      [{ ...eventBody(), event_type: 5, ref: 3 }, notString],
+      [{ ...eventBody(), event_type: null, ref: 4 }, notString],
+      // Before: `[1].body: event must be a JSON object`.
+      [[eventBody(), 5], '[1]: event must be a JSON object'],
+      // Before: `event_type: field required; source: field required; events: a batch is a JSON array of events, or …`.
+      [{ ref: 7, events: 'x' }, 'events: must be a JSON array of events, as in {"ref": …, "events": [{…}, …]}'],
+    ];
+    for (const [message, text] of cases) {
+      p.send(message);
+      const reply = await p.next();
+      expect(reply.message).toEqual(text);
+      expect(reply.status).toBe('error');
+    }
+  });
+
   it('lists the first 100 issues of a bad batch and says how many events went unchecked, as REST does', async () => {
     const p = await publisher();
     const head = (await stats(t.base)).head_offset;
@@ -221,9 +244,26 @@ describe('/ws/publish', () => {
     });
     const before = (await stats(t.base)).head_offset;
     p.send([eventBody({ id: 'ws-dup-3' }), eventBody({ id: 'ws-dup-2', payload: { other: true } })]);
-    expect(await p.next()).toMatchObject({ status: 'error', code: 409 });
+    expect(await p.next()).toMatchObject({
+      status: 'error',
+      code: 409,
+      message: 'id: event id "ws-dup-2" already exists with different content',
+    });
     expect((await stats(t.base)).head_offset).toBe(before);
     expect((await getJson(`${t.base}/events/ws-dup-3`)).status).toBe(404);
+
+    // A batch holding two different events with one new id clashes with itself, not with the log: said so, as REST.
+    p.send({
+      ref: 9,
+      events: [eventBody({ id: 'ws-dup-4' }), eventBody({ id: 'ws-dup-4', payload: { other: true } })],
+    });
+    expect(await p.next()).toEqual({
+      status: 'error',
+      message: 'the batch holds two different events with id "ws-dup-4" ([0] and [1]); nothing was stored',
+      code: 409,
+      ref: 9,
+    });
+    expect((await getJson(`${t.base}/events/ws-dup-4`)).status).toBe(404);
   });
 
   it("lists each event's offset (`offsets`) in a batch ack holding a stored producer id, and none when contiguous", async () => {
