@@ -49,10 +49,12 @@ export function adminRoutes(pipeline: PipelinePort, now: () => number, version: 
       },
     },
     {
+      // Hint: open and unlimited, as in the old service (no key, no RATE_LIMIT_QUERY): a fixed list the README
+      // prints, no data, so nothing for a key or a budget to guard.
       method: 'GET',
       pattern: '/event-types',
-      rate: 'query',
-      auth: true,
+      rate: 'none',
+      auth: false,
       handler: (_info, reply) => reply.json(200, EVENT_TYPE_DESCRIPTIONS),
     },
     {
