@@ -60,10 +60,12 @@ describe('text and URL edges', () => {
     const hint = ' (it looks like UTF-16 or UTF-32; send UTF-8)';
     const text = JSON.stringify(event());
     const publisher = await WsClient.open(`${t.wsBase}/ws/publish`);
-    const subscriber = await WsClient.open(`${t.wsBase}/ws/subscribe`);
-    clients.push(publisher, subscriber);
+    clients.push(publisher);
     // Without a BOM, UTF-16LE of ASCII JSON is valid UTF-8 that is not JSON; with one, it is not UTF-8.
     for (const frame of [Buffer.from(text, 'utf16le'), Buffer.from(`\ufeff${text}`, 'utf16le')]) {
+      // A refused subscribe message ends its connection, so each frame gets a subscriber of its own.
+      const subscriber = await WsClient.open(`${t.wsBase}/ws/subscribe`);
+      clients.push(subscriber);
       for (const client of [publisher, subscriber]) {
         client.ws.send(frame, { binary: true });
         const [reply] = await client.take(1);
