@@ -1,18 +1,9 @@
-import { type Issue, IssueList, moreIssues } from '../protocol/issue.js';
+import { type DetailEntry, type Issue, IssueList, moreIssues } from '../protocol/issue.js';
 import type { JsonBody } from '../protocol/jsonBody.js';
 import { HttpError } from './httpError.js';
 
 /** An error reply may always be this large, however small the request (one or two issues fit). */
 const MIN_BUDGET_BYTES = 4096;
-
-/** One FastAPI validation entry; `input` and `ctx` as FastAPI adds them to a body it could not read. */
-interface DetailEntry {
-  readonly loc: (string | number)[];
-  readonly msg: string;
-  readonly type: string;
-  readonly input?: unknown;
-  readonly ctx?: { readonly error: string };
-}
 
 function entryOf(issue: Issue, where: 'body' | 'query'): DetailEntry {
   // Hint: an issue with the whole body (`body`) names no field inside it; a batch's item is `[3]`, its field `[3].id`.

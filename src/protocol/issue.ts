@@ -5,6 +5,18 @@ export interface Issue {
   readonly message: string;
 }
 
+/**
+ * One entry of a 422's `detail`, as FastAPI writes it: where (`["body", 1, "source"]`), why, and its kind; a body it
+ * could not read also carries `input` and, for JSON it could not decode, `ctx.error`.
+ */
+export interface DetailEntry {
+  readonly loc: readonly (string | number)[];
+  readonly msg: string;
+  readonly type: string;
+  readonly input?: unknown;
+  readonly ctx?: { readonly error: string };
+}
+
 /** Result of parsing untrusted input. */
 export type ParseResult<T> =
   | { readonly ok: true; readonly value: T }

@@ -18,12 +18,15 @@ function v8(text: string): { readonly ok: true } | { readonly ok: false; positio
   }
 }
 
-/** JSON text with one character inserted or replaced, so most of it is almost JSON. */
+/** JSON text with a few characters inserted or one replaced, so most of it is almost JSON. */
 const nearlyJson = fc
   .tuple(
     fc.json(),
     fc.nat(),
-    fc.constantFrom('', 'x', ',', '}', ']', '"', '\\', '\u0001', ' ', '0', '-', '.', 'e', 't', '{', '[', ':', '😀'),
+    fc.constantFrom(
+      ...['', 'x', ',', '}', ']', '"', '\\', '\\u', '\\u1', '\u0001', ' ', '0', '-', '.', 'e', 'e+', 't', 'nul'],
+      ...['{', '[', ':', '😀'],
+    ),
   )
   .map(([json, n, inserted]) => {
     const at = n % (json.length + 1);
@@ -53,7 +56,8 @@ describe('jsonErrorPosition', () => {
     expect(jsonErrorPosition('  ')).toBe(2);
     expect(jsonErrorPosition('{"a":"b')).toBe(7);
     expect(jsonErrorPosition('"\\x"')).toBe(2);
-    expect(jsonErrorPosition('"\\u12G4"')).toBe(2);
+    expect(jsonErrorPosition('"\\u12G4"')).toBe(5);
+    expect(jsonErrorPosition('"\\u12')).toBe(5);
     expect(jsonErrorPosition('-.5')).toBe(1);
   });
 
