@@ -156,6 +156,31 @@ describe('/ws/publish', () => {
     });
   });
 
+  it('echoes no ref in the errors for a message it could not read as JSON, as the README says, in message order', async () => {
+    const p = await publisher();
+    const tooLarge = JSON.stringify({
+      ref: 'big',
+      ...eventBody({ payload: { x: 'x'.repeat(t.config.maxWsMessageBytes) } }),
+    });
+    const notUtf8 = Buffer.concat([
+      Buffer.from('{"ref":"bytes","event_type":"'),
+      Buffer.from([0xff]),
+      Buffer.from('"}'),
+    ]);
+    p.send(tooLarge);
+    p.ws.send(notUtf8, { binary: true });
+    p.send('{"ref":"text","event_type": nope');
+    p.send({ ref: 'read', ...eventBody({ event_type: 'nope' }) });
+    const [large, bytes, text, read] = await p.take(4);
+    expect([large, bytes, text].map((reply) => [reply!.status, 'ref' in reply!])).toEqual([
+      ['error', false],
+      ['error', false],
+      ['error', false],
+    ]);
+    expect(large!.message).toMatch(/too large$/);
+    expect(read).toMatchObject({ status: 'error', ref: 'read' });
+  });
+
   it('answers pipelined messages in message order when valid and invalid ones interleave', async () => {
     const p = await publisher();
     const head = (await stats(t.base)).head_offset;
@@ -436,7 +461,7 @@ describe('/ws/publish with MAX_WS_CONNECTIONS_PER_IP', () => {
 });
 
 describe('WebSocket message size limit', () => {
-  it('answers an over-limit message with an error naming the size and keeps the connection open', async () => {
+  it('answers an over-limit message with an error naming the size and keeps the connection open (not a refused subscribe message)', async () => {
     const t = await startTestServer({ MAX_WS_MESSAGE_BYTES: '1024' });
     const clients: WsClient[] = [];
     try {
@@ -451,13 +476,21 @@ describe('WebSocket message size limit', () => {
 
       const s = await WsClient.open(`${t.wsBase}/ws/subscribe`);
       clients.push(s);
-      s.send({ session_id: 'x'.repeat(1500) });
+      s.send({ session_id: 'ok' });
+      expect(await s.next()).toMatchObject({ status: 'subscribed' });
+      s.send({ type: 'update_filters', filters: { session_id: 'x'.repeat(1500) } });
       expect(await s.next()).toMatchObject({
         status: 'error',
         message: expect.stringMatching(/^message: is \d+ bytes/),
       });
       s.send({ type: 'ping' });
       expect(await s.next()).toEqual({ type: 'pong' });
+      // As the subscribe message itself, it is refused, and the connection ends (see wsSubscribe.test.ts).
+      const first = await WsClient.open(`${t.wsBase}/ws/subscribe`);
+      clients.push(first);
+      first.send({ session_id: 'x'.repeat(1500) });
+      expect(await first.next()).toMatchObject({ status: 'error', message: expect.stringMatching(/too large$/) });
+      expect((await first.closed).code).toBe(1008);
     } finally {
       await closeAll(clients);
       await t.stop();
