@@ -209,7 +209,8 @@ describe('GET /readiness when the log takes no writes', () => {
       expect(res.status).toBe(503);
       expect(res.body).toEqual({
         ready: false,
-        database: 'unavailable',
+        // Before: 'unavailable'; the old service said 'disconnected' (`{"ready":false,"database":"disconnected"}`).
+        database: 'disconnected',
         reason: expect.stringMatching(/\S/),
         router: expect.objectContaining({ queue_size: 0 }),
       });

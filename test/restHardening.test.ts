@@ -69,7 +69,7 @@ describe('the error boundary', () => {
     expect(ready.status).toBe(503);
     expect(ready.body).toEqual({
       ready: false,
-      database: 'unavailable',
+      database: 'disconnected',
       reason: expect.any(String),
       router: expect.any(Object),
     });

@@ -20,7 +20,8 @@ function readiness(pipeline: PipelinePort, reply: Reply): void {
     return;
   }
   const reason = !connected ? 'database is not answering' : (health.reason ?? 'the log does not accept writes');
-  reply.json(503, { ready: false, database: connected ? 'connected' : 'unavailable', reason, router });
+  // Hint: `disconnected` is the old service's word for a database that does not answer; monitors may match it.
+  reply.json(503, { ready: false, database: connected ? 'connected' : 'disconnected', reason, router });
 }
 
 /** GET /stats, /event-types, /health and /readiness. */

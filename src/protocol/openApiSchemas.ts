@@ -85,7 +85,7 @@ export const ReadinessSchema = v.union([
   }),
   v.object({
     ready: v.literal(false),
-    database: v.picklist(['connected', 'unavailable']),
+    database: v.picklist(['connected', 'disconnected']),
     reason: v.string(),
     router: RouterStatsSchema,
   }),
