@@ -89,6 +89,17 @@ describe('parseFilters', () => {
     if (!parsed.ok) expect(parsed.issues).toEqual([{ field: 'filters.user_id', message: 'must be a string' }]);
   });
 
+  it('says once that a filter value must be a string, the field named only by its path', () => {
+    // Before: `session_id must be a string` and `source must be a string`, shown as `session_id: session_id must …`.
+    for (const field of ['session_id', 'user_id', 'source']) {
+      expect(parseFilters({ [field]: 5 })).toEqual({
+        ok: false,
+        issues: [{ field: `filters.${field}`, message: 'must be a string' }],
+      });
+      expect(parseSubscribe({ [field]: [] })).toEqual({ ok: false, issues: [{ field, message: 'must be a string' }] });
+    }
+  });
+
   it('round-trips through describeFilter with every field present', () => {
     const parsed = parseFilters({ source: 'quiz_engine' });
     expect(parsed.ok && describeFilter(parsed.value)).toEqual({
