@@ -55,7 +55,9 @@ describe('GET /metrics', () => {
     );
     expect((await publish(ts.base, event())).status).toBe(201);
     expect((await publish(ts.base, { source: 'x' })).status).toBe(422);
-    expect((await call(`${ts.base}/events`, { method: 'POST', headers: JSON_TYPE, body: '{' })).status).toBe(400);
+    expect(
+      (await call(`${ts.base}/events`, { method: 'POST', headers: JSON_TYPE, body: Buffer.from([0xff]) })).status,
+    ).toBe(400);
     const m = await scrape(ts);
     expect(value(m, 'pipeline_events_appended_total', { event_type: 'answer_submitted' })).toBe(2);
     expect(value(m, 'pipeline_events_appended_total', { event_type: 'quiz_started' })).toBe(1);
@@ -105,7 +107,7 @@ describe('GET /metrics', () => {
 });
 
 describe('pipeline_publish_errors_total reasons', () => {
-  it('names a refusal alike over REST and /ws/publish: unreadable bad_request, oversized too_large, invalid invalid', async () => {
+  it('names a refusal alike over REST and /ws/publish: not UTF-8 bad_request, not JSON or not an event invalid, oversized too_large', async () => {
     const ts = await startTestServer({ MAX_WS_MESSAGE_BYTES: '2000' });
     const producer = await WsClient.open(`${ts.wsBase}/ws/publish`);
     try {
@@ -115,6 +117,13 @@ describe('pipeline_publish_errors_total reasons', () => {
         body: '{}',
       });
       expect(gzip.status).toBe(415);
+      // As its status says over REST: 400 for bytes that are not UTF-8, 422 (FastAPI's json_invalid) for text that is not JSON.
+      for (const [body, status] of [
+        [Buffer.from([0xff, 0xfe]), 400],
+        ['{bad', 422],
+      ] as const) {
+        expect((await call(`${ts.base}/events`, { method: 'POST', headers: JSON_TYPE, body })).status).toBe(status);
+      }
       for (const message of [
         '{bad',
         Buffer.from([0xff, 0xfe]),
@@ -131,8 +140,9 @@ describe('pipeline_publish_errors_total reasons', () => {
             .map((reason) => [reason, value(m, 'pipeline_publish_errors_total', { transport, reason })])
             .filter(([, count]) => count !== 0),
         );
-      expect(reasons('rest')).toEqual({ bad_request: 1 });
-      expect(reasons('ws')).toEqual({ bad_request: 2, too_large: 1, invalid: 1 });
+      expect(reasons('rest')).toEqual({ bad_request: 2, invalid: 1 });
+      // Before: a message that is not JSON counted as bad_request here, where REST now answers it 422 (invalid).
+      expect(reasons('ws')).toEqual({ bad_request: 1, too_large: 1, invalid: 2 });
     } finally {
       await producer.close();
       await ts.stop();

@@ -134,7 +134,31 @@ describe.each(PREFIXES)('POST %s/events', (prefix) => {
     }
     const res = await publish(base, `[${JSON.stringify(event())}, 7]`);
     expect(res.status).toBe(422);
-    expect(detailOf(res.body).map((d) => d.loc)).toEqual([['body', 1]]);
+    // Before: msg `[1].body: event must be a JSON object`.
+    expect(detailOf(res.body)).toEqual([
+      { loc: ['body', 1], msg: '[1]: event must be a JSON object', type: 'value_error' },
+    ]);
+  });
+
+  it('names each field once, says a value that is not a string must be one, and refuses an envelope plainly', async () => {
+    const notString = expect.stringMatching(/^event_type: must be a string; allowed: quiz_started, /);
+    for (const [body, loc, msg] of [
+      // Before: `session_id: session_id must be a string`, `unknown event type 5`, `unknown event type null`.
+      [{ ...event(), session_id: 5 }, ['body', 'session_id'], 'session_id: must be a string'],
+      [{ ...event(), user_id: [] }, ['body', 'user_id'], 'user_id: must be a string'],
+      [{ ...event(), event_type: 5 }, ['body', 'event_type'], notString],
+      [{ ...event(), event_type: null }, ['body', 'event_type'], notString],
+      [[event(), { ...event(), session_id: false }], ['body', 1, 'session_id'], '[1].session_id: must be a string'],
+      // Before: `event_type: field required; source: field required; events: a batch is a JSON array of events, …`.
+      [
+        { ref: 7, events: [event()] },
+        ['body'],
+        'body: must be one event or a JSON array of events; the {"ref": …, "events": […]} envelope is for /ws/publish',
+      ],
+    ] as const) {
+      const res = await publish(base, body);
+      expect([res.status, detailOf(res.body)]).toEqual([422, [{ loc, msg, type: 'value_error' }]]);
+    }
   });
 
   it('rejects an unknown event type with 422 naming the value and listing the allowed ones', async () => {
@@ -388,10 +412,16 @@ describe('POST /events with a producer id', () => {
     const head = await headOffset(t.base);
     const res = await publish(t.base, [
       event({ id: 'twice-diff', payload: { v: 1 } }),
+      event({ id: 'other-in-between' }),
       event({ id: 'twice-diff', payload: { v: 2 } }),
     ]);
     expect(res.status).toBe(409);
+    // Before: `event id "twice-diff" already exists with different content`, though nothing was stored under it.
+    expect(res.body).toEqual({
+      detail: 'the batch holds two different events with id "twice-diff" ([0] and [2]); nothing was stored',
+    });
     expect(await headOffset(t.base)).toBe(head);
+    expect((await getJson(t.base, '/events/twice-diff')).status).toBe(404);
   });
 
   it.each([

@@ -2,7 +2,7 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SCAN_OFFSETS } from '../src/protocol/queryPages.js';
 import { CapturingLogger } from './support/capturingLogger.js';
-import { call, type DetailItem, type EventRecord, event, getJson, publish } from './support/httpCall.js';
+import { call, type DetailItem, type EventRecord, event, getJson, JSON_TYPE, publish } from './support/httpCall.js';
 import { parseResponses, rawExchange, rawRequest } from './support/rawHttp.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
 
@@ -69,7 +69,7 @@ describe('the error boundary', () => {
     expect(ready.status).toBe(503);
     expect(ready.body).toEqual({
       ready: false,
-      database: 'unavailable',
+      database: 'disconnected',
       reason: expect.any(String),
       router: expect.any(Object),
     });
@@ -268,7 +268,7 @@ describe('hostile bodies', () => {
     expect(res.body.detail[0]!.msg).toContain('1000000 characters');
   });
 
-  it('refuses a body that is not valid UTF-8 with 400, storing nothing', async () => {
+  it('refuses a body that is not valid UTF-8 with 400, as FastAPI did, storing nothing', async () => {
     const before = await headOffset(t.base);
     const body = Buffer.concat([
       Buffer.from('{"event_type":"quiz_started","source":"s","session_id":"a'),
@@ -281,8 +281,57 @@ describe('hostile bodies', () => {
       body,
     });
     expect(res.status).toBe(400);
-    expect(res.body).toEqual({ detail: 'Invalid JSON body: not valid UTF-8' });
+    // Before: `Invalid JSON body: not valid UTF-8`. FastAPI 0.129 answered its own words alone.
+    expect(res.body).toEqual({ detail: 'There was an error parsing the body: not valid UTF-8' });
     expect(await headOffset(t.base)).toBe(before);
+  });
+
+  it("answers a body that is not JSON with FastAPI's 422 json_invalid at its position, the reason kept, storing nothing", async () => {
+    // Before: 400 {"detail":"Invalid JSON body: …"}, where the old service (FastAPI 0.129) answered 422 in this shape.
+    const before = await headOffset(t.base);
+    for (const [body, position, reason] of [
+      ['{', 1, "Expected property name or '}'"],
+      [' ', 1, 'Unexpected end of JSON input'],
+      ['{"event_type":"quiz_started",}', 29, 'Expected double-quoted property name'],
+      ['["😀", x]', 6, `Unexpected token 'x', "["😀", x]" is not valid JSON`],
+    ] as const) {
+      const res = await publish<{ detail: unknown }>(t.base, body);
+      expect([res.status, res.body]).toEqual([
+        422,
+        {
+          detail: [
+            {
+              type: 'json_invalid',
+              loc: ['body', position],
+              msg: `JSON decode error at position ${position}: ${reason}`,
+              input: {},
+              ctx: { error: reason },
+            },
+          ],
+        },
+      ]);
+    }
+    expect(await headOffset(t.base)).toBe(before);
+  });
+
+  it("answers an empty body with FastAPI's 422 `missing` at the body, saying it is empty", async () => {
+    // Before: 400 {"detail":"Invalid JSON body: Unexpected end of JSON input"}.
+    for (const path of ['/events', '/api/v1/events']) {
+      const res = await call(`${t.base}${path}`, { method: 'POST', headers: JSON_TYPE, body: '' });
+      expect([res.status, res.body]).toEqual([
+        422,
+        {
+          detail: [
+            {
+              type: 'missing',
+              loc: ['body'],
+              msg: 'Field required: the body is empty; send one event or a JSON array of events',
+              input: null,
+            },
+          ],
+        },
+      ]);
+    }
   });
 });
 

@@ -28,6 +28,23 @@ describe('query parameters on the REST listings', () => {
     expect(known.headers.get('x-ignored-query-params')).toBeNull();
   });
 
+  it('reads an empty value of any parameter of any listing as its default, as for a filter', async () => {
+    // Before: `?limit=` gave the default but `?order=` a 422. The old service gave 422 for an empty limit (FastAPI
+    // reads "" as no integer) and no filter for an empty filter; a blank now means the default everywhere.
+    const all = await getJson<EventRecord[]>(t.base, '/events');
+    const names = ['event_type', 'session_id', 'user_id', 'source', 'since', 'until', 'limit', 'order'];
+    const blank = await getJson<EventRecord[]>(
+      t.base,
+      `/events?${names.map((n) => `${n}=`).join('&')}&after_offset=&before_offset=`,
+    );
+    expect([blank.status, blank.body]).toEqual([200, all.body]);
+    expect((await getJson<EventRecord[]>(t.base, '/events?order=')).body.map((r) => r.offset)).toEqual([3, 2, 1]);
+    for (const path of ['/sessions?status=&limit=', '/subscribers?limit=']) {
+      const res = await getJson(t.base, path);
+      expect([path, res.status, res.headers.get('x-ignored-query-params')]).toEqual([path, 200, null]);
+    }
+  });
+
   it('reads a repeated event_type as a list of types, as event_type=a,b', async () => {
     const repeated = await getJson<EventRecord[]>(t.base, '/events?event_type=quiz_started&event_type=timer_tick');
     const listed = await getJson<EventRecord[]>(t.base, '/events?event_type=quiz_started,timer_tick');

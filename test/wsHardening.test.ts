@@ -9,6 +9,9 @@ import { closeAll, type Message, subscribe, upgradeStatus, WsClient } from './su
 
 const deep = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
 
+/** How /ws/subscribe ends a connection whose subscribe message it refused. */
+const REFUSED = { code: 1008, reason: 'subscribe message refused; nothing was subscribed' };
+
 describe('WebSocket input that used to kill the server or was stored wrong', () => {
   let t: TestServer;
   const clients: WsClient[] = [];
@@ -68,15 +71,17 @@ describe('WebSocket input that used to kill the server or was stored wrong', () 
     expect((await stats(t.base)).head_offset).toBe(head);
   });
 
-  it('answers a subscribe message nested 10,000 deep with an error, then accepts a good one', async () => {
+  it('answers a subscribe message nested 10,000 deep with an error and closes (1008), then serves a good one', async () => {
     const s = await open('/ws/subscribe');
     s.send(`{"event_types":${deep(10_000)}}`);
     expect(await s.next()).toEqual({
       status: 'error',
       message: expect.stringMatching(/^event_types(\[0\])+: nested deeper than 32/),
     });
-    s.send({ session_id: 'deep-ok' });
-    expect(await s.next()).toMatchObject({ status: 'subscribed' });
+    expect(await s.closed).toEqual(REFUSED);
+    const again = await open('/ws/subscribe');
+    again.send({ session_id: 'deep-ok' });
+    expect(await again.next()).toMatchObject({ status: 'subscribed' });
   });
 
   it('reads binary frames as UTF-8 and refuses broken UTF-8 instead of storing U+FFFD', async () => {
@@ -98,17 +103,19 @@ describe('WebSocket input that used to kill the server or was stored wrong', () 
     const s = await open('/ws/subscribe');
     s.ws.send(Buffer.from([0x7b, 0xff, 0x7d]), { binary: true });
     expect(await s.next()).toEqual({ status: 'error', message: 'message is not valid UTF-8' });
-    s.send({ type: 'ping' });
-    expect(await s.next()).toEqual({ type: 'pong' });
+    // As the subscribe message, it is refused: the connection ends (see wsSubscribe.test.ts).
+    expect(await s.closed).toEqual(REFUSED);
   });
 
   it('says "Invalid JSON" on /ws/publish and for the subscribe message; after subscribing it ignores it silently', async () => {
     const p = await open('/ws/publish');
     p.send('{"event_type": nope');
     expect(await p.next()).toEqual({ status: 'error', message: expect.stringContaining('Invalid JSON') });
+    const refused = await open('/ws/subscribe');
+    refused.send('{not json');
+    expect(await refused.next()).toEqual({ status: 'error', message: expect.stringContaining('Invalid JSON') });
+    expect(await refused.closed).toEqual(REFUSED);
     const s = await open('/ws/subscribe');
-    s.send('{not json');
-    expect(await s.next()).toEqual({ status: 'error', message: expect.stringContaining('Invalid JSON') });
     s.send({ session_id: 'ij' });
     expect(await s.next()).toMatchObject({ status: 'subscribed' });
     s.send('{still not json');
@@ -132,13 +139,13 @@ describe('WebSocket input that used to kill the server or was stored wrong', () 
     s.send({ type: 'subscribe', event_types: names });
     // Every unknown name used to get its own issue: a 0.9 MB request, a 30 MB reply.
     const refused = await s.next();
-    expect(refused.message).toMatch(/^event_types\.0: unknown event type "t0"; allowed: quiz_started, [a-z_, ]+$/);
+    expect(refused.message).toMatch(/^event_types\[0\]: unknown event type "t0"; allowed: quiz_started, [a-z_, ]+$/);
     const { client, ack } = await subscribe(t.wsBase, { event_types: ['quiz_started'] });
     clients.push(client);
     expect(ack.status).toBe('subscribed');
     client.send({ type: 'update_filters', filters: { event_types: ['quiz_started', ...names] } });
     const kept = await client.next();
-    expect(kept.message).toMatch(/^filters\.event_types\.1: unknown event type "t0"; allowed: [a-z_, ]+$/);
+    expect(kept.message).toMatch(/^filters\.event_types\[1\]: unknown event type "t0"; allowed: [a-z_, ]+$/);
   });
 
   it('lists subscribe and update_filters keys that are not filters as ignored', async () => {
@@ -159,14 +166,17 @@ describe('WebSocket input that used to kill the server or was stored wrong', () 
     expect(typedAck.ignored).toEqual(['type']);
   });
 
-  it('refuses update_filters as the first message and subscribes nothing, then takes the subscription', async () => {
-    const client = await WsClient.open(`${t.wsBase}/ws/subscribe`);
-    clients.push(client);
-    client.send({ type: 'update_filters', filters: { session_id: 'ok' } });
-    expect(await client.next()).toMatchObject({
+  it('refuses update_filters as the first message and subscribes nothing (1008); a second subscribe is refused too', async () => {
+    const refused = await WsClient.open(`${t.wsBase}/ws/subscribe`);
+    clients.push(refused);
+    refused.send({ type: 'update_filters', filters: { session_id: 'ok' } });
+    expect(await refused.next()).toMatchObject({
       status: 'error',
       message: expect.stringMatching(/^type: "update_filters" changes a subscription, and this connection has none/),
     });
+    expect(await refused.closed).toEqual(REFUSED);
+    const client = await WsClient.open(`${t.wsBase}/ws/subscribe`);
+    clients.push(client);
     client.send({ session_id: 'ok' });
     expect(await client.next()).toMatchObject({ status: 'subscribed', filters: { session_id: 'ok' } });
     client.send({ session_id: 'again' });

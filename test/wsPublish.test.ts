@@ -99,6 +99,29 @@ describe('/ws/publish', () => {
     expect((await stats(t.base)).head_offset).toBe(head);
   });
 
+  it('words each refusal once, in one path notation, as REST does', async () => {
+    const p = await publisher();
+    const notString = expect.stringMatching(/^event_type: must be a string; allowed: quiz_started, /);
+    const cases: [unknown, unknown][] = [
+      // Before: `session_id: session_id must be a string` (likewise user_id; a filter's source).
+      [{ ...eventBody(), session_id: 5, ref: 1 }, 'session_id: must be a string'],
+      [{ ...eventBody(), user_id: 5, ref: 2 }, 'user_id: must be a string'],
+      // Before: `unknown event type 5`, `unknown event type null`.
+      [{ ...eventBody(), event_type: 5, ref: 3 }, notString],
+      [{ ...eventBody(), event_type: null, ref: 4 }, notString],
+      // Before: `[1].body: event must be a JSON object`.
+      [[eventBody(), 5], '[1]: event must be a JSON object'],
+      // Before: `event_type: field required; source: field required; events: a batch is a JSON array of events, or …`.
+      [{ ref: 7, events: 'x' }, 'events: must be a JSON array of events, as in {"ref": …, "events": [{…}, …]}'],
+    ];
+    for (const [message, text] of cases) {
+      p.send(message);
+      const reply = await p.next();
+      expect(reply.message).toEqual(text);
+      expect(reply.status).toBe('error');
+    }
+  });
+
   it('lists the first 100 issues of a bad batch and says how many events went unchecked, as REST does', async () => {
     const p = await publisher();
     const head = (await stats(t.base)).head_offset;
@@ -131,6 +154,31 @@ describe('/ws/publish', () => {
       ref: 'bad-one',
       message: expect.stringContaining('event_type'),
     });
+  });
+
+  it('echoes no ref in the errors for a message it could not read as JSON, as the README says, in message order', async () => {
+    const p = await publisher();
+    const tooLarge = JSON.stringify({
+      ref: 'big',
+      ...eventBody({ payload: { x: 'x'.repeat(t.config.maxWsMessageBytes) } }),
+    });
+    const notUtf8 = Buffer.concat([
+      Buffer.from('{"ref":"bytes","event_type":"'),
+      Buffer.from([0xff]),
+      Buffer.from('"}'),
+    ]);
+    p.send(tooLarge);
+    p.ws.send(notUtf8, { binary: true });
+    p.send('{"ref":"text","event_type": nope');
+    p.send({ ref: 'read', ...eventBody({ event_type: 'nope' }) });
+    const [large, bytes, text, read] = await p.take(4);
+    expect([large, bytes, text].map((reply) => [reply!.status, 'ref' in reply!])).toEqual([
+      ['error', false],
+      ['error', false],
+      ['error', false],
+    ]);
+    expect(large!.message).toMatch(/too large$/);
+    expect(read).toMatchObject({ status: 'error', ref: 'read' });
   });
 
   it('answers pipelined messages in message order when valid and invalid ones interleave', async () => {
@@ -221,9 +269,26 @@ describe('/ws/publish', () => {
     });
     const before = (await stats(t.base)).head_offset;
     p.send([eventBody({ id: 'ws-dup-3' }), eventBody({ id: 'ws-dup-2', payload: { other: true } })]);
-    expect(await p.next()).toMatchObject({ status: 'error', code: 409 });
+    expect(await p.next()).toMatchObject({
+      status: 'error',
+      code: 409,
+      message: 'id: event id "ws-dup-2" already exists with different content',
+    });
     expect((await stats(t.base)).head_offset).toBe(before);
     expect((await getJson(`${t.base}/events/ws-dup-3`)).status).toBe(404);
+
+    // A batch holding two different events with one new id clashes with itself, not with the log: said so, as REST.
+    p.send({
+      ref: 9,
+      events: [eventBody({ id: 'ws-dup-4' }), eventBody({ id: 'ws-dup-4', payload: { other: true } })],
+    });
+    expect(await p.next()).toEqual({
+      status: 'error',
+      message: 'the batch holds two different events with id "ws-dup-4" ([0] and [1]); nothing was stored',
+      code: 409,
+      ref: 9,
+    });
+    expect((await getJson(`${t.base}/events/ws-dup-4`)).status).toBe(404);
   });
 
   it("lists each event's offset (`offsets`) in a batch ack holding a stored producer id, and none when contiguous", async () => {
@@ -396,7 +461,7 @@ describe('/ws/publish with MAX_WS_CONNECTIONS_PER_IP', () => {
 });
 
 describe('WebSocket message size limit', () => {
-  it('answers an over-limit message with an error naming the size and keeps the connection open', async () => {
+  it('answers an over-limit message with an error naming the size and keeps the connection open (not a refused subscribe message)', async () => {
     const t = await startTestServer({ MAX_WS_MESSAGE_BYTES: '1024' });
     const clients: WsClient[] = [];
     try {
@@ -411,13 +476,21 @@ describe('WebSocket message size limit', () => {
 
       const s = await WsClient.open(`${t.wsBase}/ws/subscribe`);
       clients.push(s);
-      s.send({ session_id: 'x'.repeat(1500) });
+      s.send({ session_id: 'ok' });
+      expect(await s.next()).toMatchObject({ status: 'subscribed' });
+      s.send({ type: 'update_filters', filters: { session_id: 'x'.repeat(1500) } });
       expect(await s.next()).toMatchObject({
         status: 'error',
         message: expect.stringMatching(/^message: is \d+ bytes/),
       });
       s.send({ type: 'ping' });
       expect(await s.next()).toEqual({ type: 'pong' });
+      // As the subscribe message itself, it is refused, and the connection ends (see wsSubscribe.test.ts).
+      const first = await WsClient.open(`${t.wsBase}/ws/subscribe`);
+      clients.push(first);
+      first.send({ session_id: 'x'.repeat(1500) });
+      expect(await first.next()).toMatchObject({ status: 'error', message: expect.stringMatching(/too large$/) });
+      expect((await first.closed).code).toBe(1008);
     } finally {
       await closeAll(clients);
       await t.stop();

@@ -12,6 +12,9 @@ async function publish(base: string, events: EventBody[]): Promise<WireRecord[]>
   return res.body as WireRecord[];
 }
 
+/** How /ws/subscribe ends a connection whose subscribe message it refused. */
+const REFUSED = { code: 1008, reason: 'subscribe message refused; nothing was subscribed' };
+
 describe('/ws/subscribe', () => {
   let t: TestServer;
   const clients: WsClient[] = [];
@@ -299,25 +302,40 @@ describe('/ws/subscribe', () => {
     ['from_offset', { from_offset: 1.5 }],
     ['batch', { batch: 'yes' }],
     ['checkpoints', { checkpoints: 1 }],
-  ])('rejects an invalid subscribe message naming %s, and still accepts a valid one', async (field, request) => {
-    const client = await WsClient.open(`${t.wsBase}/ws/subscribe`);
-    clients.push(client);
-    client.send(request);
-    const answer = await client.next();
-    expect(answer).toEqual({ status: 'error', message: expect.stringContaining(field) });
-    client.send({ event_types: ['quiz_started'] });
-    expect(await client.next()).toMatchObject({ status: 'subscribed' });
-  });
+  ])(
+    'rejects an invalid subscribe message naming %s, then closes 1008, as the old service ended it',
+    async (field, request) => {
+      // Before: the socket stayed open waiting for another subscribe message, and closed 4000 after 10 s.
+      const client = await WsClient.open(`${t.wsBase}/ws/subscribe`);
+      clients.push(client);
+      client.send(request);
+      const answer = await client.next();
+      expect(answer).toEqual({ status: 'error', message: expect.stringContaining(field) });
+      expect(await client.closed).toEqual(REFUSED);
+    },
+  );
 
-  it('rejects a subscribe message that is not a JSON object', async () => {
-    for (const bad of ['not json', '[]', '"quiz_started"', 'null']) {
+  it('rejects a subscribe message that is not JSON, not an object, too large or an update_filters, then closes 1008', async () => {
+    const tooLarge = `"${'x'.repeat(2 * 1024 * 1024)}"`;
+    for (const bad of ['not json', '[]', '"quiz_started"', 'null', { type: 'update_filters', filters: {} }, tooLarge]) {
       const client = await WsClient.open(`${t.wsBase}/ws/subscribe`);
       clients.push(client);
       client.send(bad);
       const answer = await client.next<Message>();
       expect(answer.status).toBe('error');
-      expect(answer.message).toMatch(/JSON|object/);
+      expect(answer.message).toMatch(/JSON|object|update_filters|too large/);
+      expect(await client.closed).toEqual(REFUSED);
     }
+  });
+
+  it('answers a ping before the subscription and keeps waiting for it', async () => {
+    const client = await WsClient.open(`${t.wsBase}/ws/subscribe`);
+    clients.push(client);
+    client.send({ type: 'ping' });
+    expect(await client.next()).toEqual({ type: 'pong' });
+    client.send({ event_types: ['quiz_started'] });
+    expect(await client.next()).toMatchObject({ status: 'subscribed' });
+    expect(client.isClosed).toBe(false);
   });
 });
 

@@ -39,7 +39,7 @@ function onePath(frame: ArrayBuffer, outcome: PublishOutcome): number {
   if (useFast && fastSingleEvent(text, limits) !== null) return wsPublishAckText(outcome, false, undefined).text.length;
   const decoded = decodeJsonMessage(text, limits.maxJsonDepth);
   if (!decoded.ok) return 0;
-  const inputs = publishInputs(readPublishMessage(decoded.value, 'message'), limits, 'events');
+  const inputs = publishInputs(readPublishMessage(decoded.value, 'message'), limits, 'message');
   return inputs.ok ? wsPublishAckText(outcome, false, undefined).text.length : 0;
 }
 

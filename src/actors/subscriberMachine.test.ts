@@ -3,7 +3,13 @@ import { createActor } from 'xstate';
 import type { AheadFrame } from '../persistence/eventLog.js';
 import { type EventFilter, matchesFilter } from '../protocol/eventFilter.js';
 import { recordJson, type StoredEvent } from '../protocol/eventRecord.js';
-import { filtersUpdated, retentionGap, type SubscribedMessage } from '../protocol/serverMessages.js';
+import {
+  errorMessage,
+  filtersUpdated,
+  PONG,
+  retentionGap,
+  type SubscribedMessage,
+} from '../protocol/serverMessages.js';
 import { FakeSocket } from './fakeSocket.js';
 import { ManualScheduler } from './manualScheduler.js';
 import type { SubscriberLimits } from './subscriber.js';
@@ -297,6 +303,27 @@ describe('subscriber sweep rules, manual clock', () => {
   const tick = (now: number, head = 0, checkpointDue = false) => ({
     type: 'subscriber.tick' as const,
     tick: { now, head, checkpointDue },
+  });
+
+  it('ends the connection with 1008 after an error answering its subscribe message, as the old service ended it', () => {
+    // Before: the error was sent and the socket kept waiting for another subscribe message, then closed 4000 at 10 s.
+    const { socket, actor } = start();
+    actor.send({ type: 'subscriber.reply', message: PONG });
+    expect([socket.ended, actor.getSnapshot().value]).toEqual([null, 'awaitingConfig']);
+    actor.send({ type: 'subscriber.reply', message: errorMessage('event_types[0]: unknown event type "x"') });
+    expect(socket.ended).toEqual({ code: 1008, reason: 'subscribe message refused; nothing was subscribed' });
+    expect(socket.messages()).toEqual([
+      { type: 'pong' },
+      { status: 'error', message: 'event_types[0]: unknown event type "x"' },
+    ]);
+    expect(actor.getSnapshot().status).toBe('done');
+  });
+
+  it('keeps a subscribed connection open after an error (a bad update_filters leaves the filter as it was)', () => {
+    const { socket, actor } = start();
+    actor.send({ type: 'subscriber.configure', plan: plan(1, 0) });
+    actor.send({ type: 'subscriber.reply', message: errorMessage('filters: is required in update_filters') });
+    expect([socket.ended, actor.getSnapshot().value]).toEqual([null, 'live']);
   });
 
   it('closes with 4000 when no subscribe message came within the timeout, not before', () => {

@@ -5,8 +5,10 @@ import type { StoredEvent } from '../protocol/eventRecord.js';
 import {
   checkpoint,
   type FiltersUpdatedMessage,
+  isErrorMessage,
   KEEPALIVE,
   type ServerMessage,
+  SUBSCRIBE_REFUSED,
   type SubscribedMessage,
 } from '../protocol/serverMessages.js';
 import { type AheadListener, stopAhead, withArrival } from './replayAhead.js';
@@ -154,11 +156,13 @@ export const subscriberMachine = setup({
       enqueue.assign({ lastActivity: event.tick.now });
     }),
     endSocket: ({ context, event }) => {
-      if (event.type === 'subscriber.close') endSocket(context.io.socket, event.code, event.reason);
+      const { code, reason } = event.type === 'subscriber.close' ? event : SUBSCRIBE_REFUSED;
+      endSocket(context.io.socket, code, reason);
     },
   },
   guards: {
     wantsReplay: ({ event }) => event.type === 'subscriber.configure' && event.plan.replay,
+    refusal: ({ event }) => event.type === 'subscriber.reply' && isErrorMessage(event.message),
     drainedEnough: ({ context }) => context.io.socket.bufferedAmount() <= context.io.limits.bufferBytes / 2,
     stalled: ({ context }) => context.stalledSince !== null,
   },
@@ -191,6 +195,10 @@ export const subscriberMachine = setup({
   states: {
     awaitingConfig: {
       on: {
+        'subscriber.reply': [
+          { guard: 'refusal', target: 'closed', actions: ['reply', 'endSocket'] },
+          { actions: ['reply', 'touch'] },
+        ],
         'subscriber.configure': CONFIGURE,
         'subscriber.confirming': { target: 'confirming', actions: 'touch' },
         'subscriber.tick': { actions: { type: 'tick', params: { mode: 'awaitingConfig' } } },

@@ -43,15 +43,15 @@ const docOf = (summary: string, mediaType: string, description: string): RouteDo
   responses: page(mediaType, description),
 });
 
-/** A GET route answering a fixed body. */
-function fixed(pattern: string, body: string | Buffer, type: string, doc: RouteDoc, csp = false): RouteSpec {
+/** A GET route answering a fixed body: a page (documented) or a file a page loads (an asset, not an operation). */
+function fixed(pattern: string, body: string | Buffer, type: string, doc: RouteDoc | 'asset', csp = false): RouteSpec {
   const headers = { 'Content-Type': type, ...CACHE, ...(csp ? { 'Content-Security-Policy': DOCS_CSP } : {}) };
   return {
     method: 'GET',
     pattern,
     rate: 'none',
     auth: false,
-    doc,
+    ...(doc === 'asset' ? { asset: true } : { doc }),
     handler: (_info, reply: Reply) => reply.send(200, body, headers),
   };
 }
@@ -93,11 +93,7 @@ export function docsRoutes(documents: () => ApiDocuments): RouteSpec[] {
       pattern: '/docs/',
       rate: 'none',
       auth: false,
-      doc: {
-        summary: 'Swagger UI',
-        tag: 'operator',
-        responses: { 308: { description: 'To ../docs', mediaType: 'text/plain' } },
-      },
+      asset: true,
       handler: (_info, reply) =>
         reply.send(308, 'See ../docs\n', { Location: '../docs', 'Content-Type': 'text/plain' }),
     },
@@ -109,19 +105,10 @@ export function docsRoutes(documents: () => ApiDocuments): RouteSpec[] {
           'Content-Security-Policy': DOCS_CSP,
         }),
     },
-    fixed('/docs/docs.js', SWAGGER_INIT, 'text/javascript', docOf('Swagger UI start', 'text/javascript', 'Script')),
-    fixed('/docs/docs.css', DOCS_CSS, 'text/css', docOf('Docs stylesheet', 'text/css', 'Stylesheet')),
-    fixed(
-      '/docs/swagger-ui.css',
-      read('swagger-ui.css'),
-      'text/css',
-      docOf('Swagger UI stylesheet', 'text/css', 'Stylesheet'),
-    ),
-    fixed(
-      '/docs/swagger-ui-bundle.js',
-      read('swagger-ui-bundle.js'),
-      'text/javascript',
-      docOf('Swagger UI', 'text/javascript', 'Script'),
-    ),
+    // Hint: the files the pages load are served but are no API operations (Swagger UI listed them as such).
+    fixed('/docs/docs.js', SWAGGER_INIT, 'text/javascript', 'asset'),
+    fixed('/docs/docs.css', DOCS_CSS, 'text/css', 'asset'),
+    fixed('/docs/swagger-ui.css', read('swagger-ui.css'), 'text/css', 'asset'),
+    fixed('/docs/swagger-ui-bundle.js', read('swagger-ui-bundle.js'), 'text/javascript', 'asset'),
   ];
 }

@@ -1,7 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { nanoid } from 'nanoid';
 import type { Logger } from '../actors/logger.js';
-import { INVALID_JSON } from '../protocol/jsonMessage.js';
 import type { PublishErrorReason, ServerMetrics, WsEndpoint } from './metrics.js';
 import { NOT_UTF8, TOO_LARGE } from './wsText.js';
 
@@ -52,7 +51,8 @@ const REFUSAL_BY_STATUS: Readonly<Record<number, PublishErrorReason>> = {
 
 /**
  * How a /ws/publish error reply reads as a publish refusal, with the reasons REST's statuses give: a message that is
- * not UTF-8 or not JSON is a bad request (400), one over MAX_WS_MESSAGE_BYTES too large (413).
+ * not UTF-8 is a bad request (400), one that is not JSON invalid (422, as FastAPI answers a body that is not JSON),
+ * one over MAX_WS_MESSAGE_BYTES too large (413).
  */
 export function wsRefusalReason(reply: {
   readonly code?: number;
@@ -61,7 +61,7 @@ export function wsRefusalReason(reply: {
 }): PublishErrorReason {
   const message = reply.message ?? '';
   if (message === 'internal error') return 'internal';
-  if (message.startsWith(NOT_UTF8) || message.startsWith(INVALID_JSON)) return 'bad_request';
+  if (message.startsWith(NOT_UTF8)) return 'bad_request';
   if (message.endsWith(TOO_LARGE)) return 'too_large';
   if (reply.code === 409) return 'conflict';
   if (reply.code === 429) return 'rate_limited';

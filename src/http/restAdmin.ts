@@ -20,7 +20,8 @@ function readiness(pipeline: PipelinePort, reply: Reply): void {
     return;
   }
   const reason = !connected ? 'database is not answering' : (health.reason ?? 'the log does not accept writes');
-  reply.json(503, { ready: false, database: connected ? 'connected' : 'unavailable', reason, router });
+  // Hint: `disconnected` is the old service's word for a database that does not answer; monitors may match it.
+  reply.json(503, { ready: false, database: connected ? 'connected' : 'disconnected', reason, router });
 }
 
 /** GET /stats, /event-types, /health and /readiness. */
@@ -49,10 +50,12 @@ export function adminRoutes(pipeline: PipelinePort, now: () => number, version: 
       },
     },
     {
+      // Hint: open and unlimited, as in the old service (no key, no RATE_LIMIT_QUERY): a fixed list the README
+      // prints, no data, so nothing for a key or a budget to guard.
       method: 'GET',
       pattern: '/event-types',
-      rate: 'query',
-      auth: true,
+      rate: 'none',
+      auth: false,
       handler: (_info, reply) => reply.json(200, EVENT_TYPE_DESCRIPTIONS),
     },
     {

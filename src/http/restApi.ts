@@ -63,11 +63,14 @@ export function registerRestApi(app: TemplatedApp, deps: RestDeps): MountedApi {
     ...(deps.requestLog === undefined ? {} : { requestLog: deps.requestLog }),
   });
   router.mount(app, routes);
-  return { documents, routes: routes.map(({ method, pattern }) => ({ method, pattern })) };
+  return {
+    documents,
+    routes: routes.map(({ method, pattern, asset }) => ({ method, pattern, ...(asset === true ? { asset } : {}) })),
+  };
 }
 
-/** What registerRestApi mounted: the documents and the routes (each also under /api/v1). */
+/** What registerRestApi mounted: the documents and the routes (each also under /api/v1; assets are no operations). */
 export interface MountedApi {
   readonly documents: ApiDocuments;
-  readonly routes: readonly Pick<RouteSpec, 'method' | 'pattern'>[];
+  readonly routes: readonly Pick<RouteSpec, 'method' | 'pattern' | 'asset'>[];
 }

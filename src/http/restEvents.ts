@@ -4,6 +4,7 @@ import { LogWriteError, RetentionRefusedError } from '../persistence/eventLog.js
 import { EVENT_QUERY_PARAMS, parseEventQuery, retentionHeader } from '../protocol/eventQuery.js';
 import { recordJson, recordsJson } from '../protocol/eventRecord.js';
 import { formatIssues } from '../protocol/issue.js';
+import { readJsonBody } from '../protocol/jsonBody.js';
 import { lossyIntegerMessage, storedLossyInteger } from '../protocol/lossyIntegers.js';
 import {
   ignoredFieldsHeader,
@@ -17,27 +18,21 @@ import { QueryPages, SCAN_OFFSETS } from '../protocol/queryPages.js';
 import { ignoredParamsHeader, readQuery, unknownParams } from '../protocol/queryParams.js';
 import { parseRetentionQuery } from '../protocol/retentionQuery.js';
 import { submitRefusalMessage } from '../protocol/submitRefusal.js';
-import { decodeUtf8, wideEncodingHint } from '../protocol/utf8Text.js';
 import { BodyBudget, type BodyRefusal } from './bodyBudget.js';
 import { HttpError } from './httpError.js';
 import type { ServerMetrics } from './metrics.js';
 import { readBody } from './readBody.js';
 import type { Reply } from './reply.js';
 import type { RouteSpec } from './restRouter.js';
-import { validationError } from './validationError.js';
+import { unreadableBody, validationError } from './validationError.js';
 
 /** The parsed POST /events body, unwrapped: one event, or an all-or-nothing array. */
 function parseBody(body: Buffer): PublishMessage {
   // Hint: toString would turn broken UTF-8 into U+FFFD and store something the producer never sent, and kept a
   // leading BOM, which JSON.parse refused; /ws/publish decodes the same way.
-  const text = decodeUtf8(body);
-  if (text === null) throw new HttpError(400, `Invalid JSON body: not valid UTF-8${wideEncodingHint(body)}`);
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    throw new HttpError(400, `Invalid JSON body: ${(error as Error).message}${wideEncodingHint(body)}`);
-  }
+  const read = readJsonBody(body);
+  if (!read.ok) throw unreadableBody(read);
+  const { text, value } = read;
   const message = readPublishMessage(value, 'body');
   const lossy = storedLossyInteger(text, () => storedParts(value, message));
   if (lossy === null) return message;
@@ -153,7 +148,7 @@ export function eventRoutes(
           const isArray = message.isBatch;
           const ignored = ignoredFieldsHeader(message.items);
           const refusal = pipeline.submit(parsed.value, (outcome) =>
-            reply.run(() => renderPublish(reply, publishReply(outcome), isArray, ignored)),
+            reply.run(() => renderPublish(reply, publishReply(outcome, parsed.value), isArray, ignored)),
           );
           if (refusal !== null) {
             const detail = submitRefusalMessage(refusal, config, 'server shutting down; retry shortly');

@@ -30,6 +30,8 @@ export interface RouteSpec {
   readonly streamed?: boolean;
   /** The OpenAPI entry of a route documented beside its handler (the API's own routes are in openApiRoutes.ts). */
   readonly doc?: RouteDoc;
+  /** A file a page loads or a redirect to a page: served, but left out of the OpenAPI document's operations. */
+  readonly asset?: true;
 }
 
 /** What the router needs besides its routes. */

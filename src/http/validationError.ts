@@ -1,21 +1,13 @@
-import { type Issue, IssueList, moreIssues } from '../protocol/issue.js';
+import { type DetailEntry, type Issue, IssueList, moreIssues } from '../protocol/issue.js';
+import type { JsonBody } from '../protocol/jsonBody.js';
 import { HttpError } from './httpError.js';
 
 /** An error reply may always be this large, however small the request (one or two issues fit). */
 const MIN_BUDGET_BYTES = 4096;
 
-/** One FastAPI validation entry. */
-interface DetailEntry {
-  readonly loc: (string | number)[];
-  readonly msg: string;
-  readonly type: string;
-}
-
-/** Hint: an issue with the whole body (`body`) or a whole event of an array (`[3].body`) names no field inside it. */
-const WHOLE_BODY = /^(?:\[\d+\]\.)?body$/;
-
 function entryOf(issue: Issue, where: 'body' | 'query'): DetailEntry {
-  const field = where === 'body' && WHOLE_BODY.test(issue.field) ? issue.field.slice(0, -'body'.length) : issue.field;
+  // Hint: an issue with the whole body (`body`) names no field inside it; a batch's item is `[3]`, its field `[3].id`.
+  const field = where === 'body' && issue.field === 'body' ? '' : issue.field;
   return {
     loc: [
       where,
@@ -60,4 +52,29 @@ export function validationError(
     detail.push({ loc: [where], msg: moreIssues(left, total, notChecked).message, type: 'value_error.truncated' });
   }
   return new HttpError(422, detail);
+}
+
+/** FastAPI's 400 detail for a body whose bytes it could not decode. */
+const BODY_PARSE_ERROR = 'There was an error parsing the body';
+
+/**
+ * The answer to a body that cannot be read as JSON, as FastAPI 0.129 gives it (the old service's statuses and
+ * shapes), each message ending with the precise reason: 422 `missing` for no body, 422 `json_invalid` at the position
+ * for text that is not JSON, and 400 for bytes that are not UTF-8 text.
+ */
+export function unreadableBody(body: Exclude<JsonBody, { readonly ok: true }>): HttpError {
+  if (body.kind === 'encoding') return new HttpError(400, `${BODY_PARSE_ERROR}: ${body.reason}`);
+  if (body.kind === 'missing') {
+    const msg = 'Field required: the body is empty; send one event or a JSON array of events';
+    return new HttpError(422, [{ type: 'missing', loc: ['body'], msg, input: null }]);
+  }
+  const msg = `JSON decode error at position ${body.position}: ${body.reason}`;
+  const entry: DetailEntry = {
+    type: 'json_invalid',
+    loc: ['body', body.position],
+    msg,
+    input: {},
+    ctx: { error: body.reason },
+  };
+  return new HttpError(422, [entry]);
 }

@@ -2,6 +2,7 @@ import type { WebSocket, WebSocketBehavior } from 'uWebSockets.js';
 import type { Logger } from '../actors/logger.js';
 import type { PipelinePort } from '../actors/pipelinePort.js';
 import type { Config } from '../config.js';
+import type { EventInput } from '../protocol/eventInput.js';
 import { errorMessage } from '../protocol/serverMessages.js';
 import { INVALID_MESSAGES, TOO_MANY_INVALID_MESSAGES } from '../protocol/wsPublishLimits.js';
 import { AckBacklogTotal } from './ackBacklogTotal.js';
@@ -48,6 +49,7 @@ const INVALID_BUDGET = {
 const INTERNAL_ERROR = JSON.stringify(errorMessage('internal error'));
 /** A reply slot's ignored fields until the message names some. */
 const NO_FIELDS: readonly string[] = [];
+const NO_INPUTS: readonly EventInput[] = [];
 
 /**
  * Writes connections' ready acks, each connection once per microtask (a group commit acks many messages per
@@ -134,6 +136,7 @@ class ReplySlot implements PublishSlot {
   /** Refused as invalid (not as retryable): counted against the connection's INVALID_BUDGET. */
   invalid = false;
   ignored: readonly string[] = NO_FIELDS;
+  submitted: readonly EventInput[] = NO_INPUTS;
 
   constructor(
     private readonly ws: WebSocket<Connection>,

@@ -24,6 +24,8 @@ export interface PublishSlot {
   isBatch: boolean;
   ref: unknown;
   ignored: readonly string[];
+  /** The events submitted, once they are (a 409 names a batch's own two events with one id). */
+  submitted: readonly EventInput[];
   /** Fill the slot with a reply text and the highest offset it acknowledges (0 for an error). */
   reply(text: string, offset: number): void;
   /** Answer with an error for a message that was not valid (counted against the producer's budget). */
@@ -40,7 +42,7 @@ function rendered(body: ServerMessage): string {
 /** The group commit's answer to one message: its ack (or refusal) fills the message's reply slot. */
 export function settled(outcome: SubmitOutcome, slot: PublishSlot): void {
   try {
-    const ack = wsPublishAckText(outcome, slot.isBatch, slot.ref, slot.ignored);
+    const ack = wsPublishAckText(outcome, slot.isBatch, slot.ref, slot.ignored, slot.submitted);
     slot.reply(ack.text, ack.offset);
   } catch (error) {
     slot.failed('ws publish ack', error);
@@ -97,7 +99,7 @@ function handlePublish(text: string, ip: string, deps: PublishDeps, slot: Publis
     return;
   }
   if (rateLimited(ip, ref, deps, slot)) return;
-  const parsed = publishInputs(message, config, 'events');
+  const parsed = publishInputs(message, config, 'message');
   if (!parsed.ok) {
     slot.refuse(rendered(withRef(errorMessage(formatIssues(parsed.issues.summarized())), ref)));
     return;
@@ -123,6 +125,7 @@ function submit(inputs: EventInput[], isBatch: boolean, ref: unknown, deps: Publ
   const { pipeline } = deps;
   slot.isBatch = isBatch;
   slot.ref = ref;
+  slot.submitted = inputs;
   const refusal = pipeline.submit(inputs, settled, slot);
   if (refusal !== null) {
     const message = submitRefusalMessage(refusal, deps.config, 'server shutting down; retry against the next instance');

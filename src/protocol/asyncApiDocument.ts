@@ -129,7 +129,7 @@ export function asyncApiDocument(version: string) {
       title: 'Realtime event pipeline: WebSocket protocol',
       version,
       description:
-        'Messages are JSON text (binary frames are accepted when they hold UTF-8). Bad JSON, invalid events and oversize messages (MAX_WS_MESSAGE_BYTES) get an error reply and the connection stays open.',
+        'Messages are JSON text (binary frames are accepted when they hold UTF-8). Bad JSON, invalid events and oversize messages (MAX_WS_MESSAGE_BYTES) get an error reply and the connection stays open, except a refused subscribe message: its error is followed by close 1008, as the old service ended such a connection.',
     },
     servers: {
       local: { host: 'localhost:8001', protocol: 'ws', description: 'A server started with `npm start`' },

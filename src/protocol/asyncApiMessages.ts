@@ -57,7 +57,7 @@ export const ASYNCAPI_MESSAGES = {
   error: {
     title: 'Error',
     summary:
-      'A refused message; the connection stays open, except a refused subscription (closed next: 1013 when `retryable`). `retryable`: resend later; `code`: 409 or 429',
+      'A refused message; the connection stays open, except a refused subscription (closed next: 1008, or 1013 when `retryable`). `retryable`: resend later; `code`: 409 or 429',
     schema: s.ErrorMessageSchema,
     examples: [
       { status: 'error', message: 'source: field required' },
@@ -170,7 +170,7 @@ export const CLOSE_CODES: readonly { code: number; endpoint: 'both' | 'publish' 
     code: 1008,
     endpoint: 'both',
     meaning:
-      'subscribe: more than 1,000 messages within 10 s; publish: more than 1,000 invalid messages within 10 s, reason `too many invalid messages: at most 1000 per 10 s; acked through offset A; committed through C`; both: WebSocket pings from a peer that does not read, past what the endpoint queues for a reader and 256 KiB, reason `pings but does not read: N bytes unread` (subscribe: messages too, reason `sends messages but does not read: N bytes unread`)',
+      'subscribe: its subscribe message refused, after the error saying why, reason `subscribe message refused; nothing was subscribed` (as the old service ended it); more than 1,000 messages within 10 s; publish: more than 1,000 invalid messages within 10 s, reason `too many invalid messages: at most 1000 per 10 s; acked through offset A; committed through C`; both: WebSocket pings from a peer that does not read, past what the endpoint queues for a reader and 256 KiB, reason `pings but does not read: N bytes unread` (subscribe: messages too, reason `sends messages but does not read: N bytes unread`)',
   },
   {
     code: 1013,

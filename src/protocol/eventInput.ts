@@ -56,8 +56,8 @@ export const EventInputSchema = v.object(
       pattern(SOURCE_PATTERN, SOURCE_CHARACTERS),
       v.metadata({ pattern: SOURCE_PATTERN.source }),
     ),
-    session_id: optionalKey('session_id', KEY_MAX_CHARS, 'stored'),
-    user_id: optionalKey('user_id', KEY_MAX_CHARS, 'stored'),
+    session_id: optionalKey(KEY_MAX_CHARS, 'stored'),
+    user_id: optionalKey(KEY_MAX_CHARS, 'stored'),
     payload: v.optional(v.nullable(v.custom<Record<string, unknown>>(isPlainObject, 'must be a JSON object'))),
     id: v.optional(
       v.nullable(
@@ -133,10 +133,13 @@ function fastValidType(r: Record<string, unknown>): EventType | undefined {
   return event_type;
 }
 
-/** Validate one untrusted event; issues name the field and the reason. */
+/**
+ * Validate one untrusted event; issues name the field and the reason, and an issue with the event as a whole has the
+ * field '' (the caller names it: `body`, `message`, or a batch's `[3]`).
+ */
 export function parseEventInput(raw: unknown, limits: PayloadLimits): ParseResult<EventInput> {
   // Hint: v.object accepts arrays (typeof [] is 'object') and would report "field required" for every key.
-  if (Array.isArray(raw)) return { ok: false, issues: [{ field: 'body', message: 'event must be a JSON object' }] };
+  if (Array.isArray(raw)) return { ok: false, issues: [{ field: '', message: 'event must be a JSON object' }] };
   // Hint: before anything recursive (valibot, JSON.stringify): 10,000 levels overflow the stack there.
   const unstorable = unstorableIn(raw, limits.maxJsonDepth);
   if (unstorable !== undefined) {
@@ -145,17 +148,22 @@ export function parseEventInput(raw: unknown, limits: PayloadLimits): ParseResul
     if (deep !== null)
       return {
         ok: false,
-        issues: [{ field: deep, message: `nests deeper than ${limits.maxJsonDepth} levels (MAX_JSON_DEPTH)` }],
+        issues: [
+          {
+            field: deep === 'body' ? '' : deep,
+            message: `nests deeper than ${limits.maxJsonDepth} levels (MAX_JSON_DEPTH)`,
+          },
+        ],
       };
     // Hint: of the fields that may hold a number, only the payload is stored and the ref echoed; one in a field no
     // rule reads (a producer's own `timestamp: 1e400`) is ignored with it, as the old service ignored it.
     const nulled = nulledValueIn(isPlainObject(raw) ? { payload: raw.payload, ref: raw.ref } : raw);
-    if (nulled !== null) return { ok: false, issues: [{ field: nulled.path || 'body', message: NON_FINITE_MESSAGE }] };
+    if (nulled !== null) return { ok: false, issues: [{ field: nulled.path, message: NON_FINITE_MESSAGE }] };
   }
   const fast = fastEventShape(raw);
   if (fast !== null) return checkPayload(fast, limits);
   const result = v.safeParse(EventInputSchema, raw);
-  if (!result.success) return { ok: false, issues: issuesFromValibot(result.issues, 'body') };
+  if (!result.success) return { ok: false, issues: issuesFromValibot(result.issues, '') };
   return checkPayload(result.output, limits);
 }
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseEventQuery, type QueryParseResult, retentionHeader } from './eventQuery.js';
+import { EVENT_QUERY_PARAMS, parseEventQuery, type QueryParseResult, retentionHeader } from './eventQuery.js';
 import { EVENT_TYPES } from './eventTypes.js';
 import { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT } from './queryParams.js';
 
@@ -21,19 +21,22 @@ describe('parseEventQuery', () => {
     expect(MAX_LIST_LIMIT).toBe(1000);
   });
 
-  it('treats empty values as absent', () => {
-    expect(
-      parse({
-        limit: '',
-        since: '',
-        until: '',
-        session_id: '',
-        user_id: '',
-        source: '',
-        event_type: '',
-        after_offset: '',
-      }),
-    ).toEqual(parse({}));
+  it('treats an empty value of every parameter as absent: its default', () => {
+    // Before: `order=` alone was refused with 422 ("must be \"asc\" or \"desc\"").
+    const every = [
+      'limit',
+      'since',
+      'until',
+      'session_id',
+      'user_id',
+      'source',
+      'event_type',
+      'after_offset',
+      'before_offset',
+      'order',
+    ];
+    expect(every.sort()).toEqual([...EVENT_QUERY_PARAMS].sort());
+    expect(parse(Object.fromEntries(every.map((name) => [name, ''])))).toEqual(parse({}));
   });
 
   describe('limit', () => {

@@ -84,7 +84,8 @@ export function parseEventQuery(params: ReadonlyMap<string, string>): QueryParse
 
   const limit = parseLimit(params.get('limit'), issues);
 
-  const orderText = params.get('order') ?? 'desc';
+  // Hint: empty means the default here too, as for every other parameter (`?order=` was refused, `?limit=` not).
+  const orderText = params.get('order') || 'desc';
   if (orderText !== 'asc' && orderText !== 'desc') {
     issues.push({ field: 'order', message: `must be "asc" or "desc" (got ${preview(orderText)})` });
   }

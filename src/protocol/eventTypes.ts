@@ -1,4 +1,4 @@
-import { previewValue } from './issue.js';
+import { preview } from './issue.js';
 
 /** The 15 learning event types the platform publishes, with their descriptions. */
 export const EVENT_TYPE_DESCRIPTIONS = {
@@ -41,7 +41,11 @@ export function eventTypeNamed(value: unknown): EventType | undefined {
   return typeof value === 'string' ? EVENT_TYPE_BY_NAME.get(value) : undefined;
 }
 
-/** Why `input` is not an event type, naming the allowed ones; the input is echoed cut short. */
+/**
+ * Why `input` is not an event type, naming the allowed ones: a string is echoed cut short; any other value must be
+ * a string first, as every text field says (`5` and `null` are no unknown type names).
+ */
 export function unknownEventType(input: unknown): string {
-  return `unknown event type ${previewValue(input)}; allowed: ${EVENT_TYPES.join(', ')}`;
+  const why = typeof input === 'string' ? `unknown event type ${preview(input)}` : 'must be a string';
+  return `${why}; allowed: ${EVENT_TYPES.join(', ')}`;
 }

@@ -14,7 +14,7 @@ function generalPath(text: string, limits = LIMITS) {
   const decoded = decodeJsonMessage(text, limits.maxJsonDepth);
   if (!decoded.ok) return null;
   const message = readPublishMessage(decoded.value, 'message');
-  const parsed = publishInputs(message, limits, 'events');
+  const parsed = publishInputs(message, limits, 'message');
   return parsed.ok && !message.isBatch && message.ref === undefined ? parsed.value : null;
 }
 
@@ -23,7 +23,7 @@ function generalBatch(text: string, limits = LIMITS) {
   const decoded = decodeJsonMessage(text, limits.maxJsonDepth);
   if (!decoded.ok) return null;
   const message = readPublishMessage(decoded.value, 'message');
-  const parsed = publishInputs(message, limits, 'events');
+  const parsed = publishInputs(message, limits, 'message');
   return parsed.ok && message.isBatch ? { inputs: parsed.value, ref: message.ref } : null;
 }
 

@@ -5,6 +5,18 @@ export interface Issue {
   readonly message: string;
 }
 
+/**
+ * One entry of a 422's `detail`, as FastAPI writes it: where (`["body", 1, "source"]`), why, and its kind; a body it
+ * could not read also carries `input` and, for JSON it could not decode, `ctx.error`.
+ */
+export interface DetailEntry {
+  readonly loc: readonly (string | number)[];
+  readonly msg: string;
+  readonly type: string;
+  readonly input?: unknown;
+  readonly ctx?: { readonly error: string };
+}
+
 /** Result of parsing untrusted input. */
 export type ParseResult<T> =
   | { readonly ok: true; readonly value: T }
@@ -66,13 +78,6 @@ export function preview(text: string): string {
   let end = 0;
   for (let n = 0; n < PREVIEW_CHARS; n++) end += text.codePointAt(end)! > 0xffff ? 2 : 1;
   return `${JSON.stringify(text.slice(0, end))}… (${count} characters)`;
-}
-
-/** Any client value for an error message: a string as `preview` cuts it, a number or literal as is, else its kind. */
-export function previewValue(value: unknown): string {
-  if (typeof value === 'string') return preview(value);
-  if (value === null || typeof value === 'number' || typeof value === 'boolean') return String(value);
-  return Array.isArray(value) ? 'an array' : `a value of type ${typeof value}`;
 }
 
 /**

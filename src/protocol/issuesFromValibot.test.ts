@@ -14,8 +14,8 @@ function issuesFor(numbers: unknown[]) {
 describe('issuesFromValibot', () => {
   it('names each field by its path, the root by the name given, and a missing key as required', () => {
     expect(issuesFor(['a', 1, 'b'])).toEqual([
-      { field: 'numbers.0', message: 'must be a number' },
-      { field: 'numbers.2', message: 'must be a number' },
+      { field: 'numbers[0]', message: 'must be a number' },
+      { field: 'numbers[2]', message: 'must be a number' },
     ]);
     const missing = v.safeParse(Numbers, {});
     expect(missing.success || issuesFromValibot(missing.issues, 'message')).toEqual([
@@ -27,12 +27,21 @@ describe('issuesFromValibot', () => {
     ]);
   });
 
+  it('writes an array index in brackets and an object key after a dot, at any depth, as batch issues are named', () => {
+    // Before: `filters.event_types.0` here, where a batch's issue read `[0].source`.
+    const Nested = v.array(v.object({ tags: v.array(v.object({ name: v.string('must be a string') })) }));
+    const result = v.safeParse(Nested, [{ tags: [] }, { tags: [{ name: 'a' }, { name: 5 }] }]);
+    expect(result.success || issuesFromValibot(result.issues, 'body')).toEqual([
+      { field: '[1].tags[1].name', message: 'must be a string' },
+    ]);
+  });
+
   it('lists at most MAX_LISTED_ISSUES and counts the rest in one last issue', () => {
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 3 * MAX_LISTED_ISSUES }), (bad) => {
         const issues = issuesFor(Array.from({ length: bad }, () => 'x'));
         const listed = Math.min(bad, MAX_LISTED_ISSUES);
-        const fieldsOk = issues.slice(0, listed).every((issue, i) => issue.field === `numbers.${i}`);
+        const fieldsOk = issues.slice(0, listed).every((issue, i) => issue.field === `numbers[${i}]`);
         const rest = issues.slice(listed);
         const restOk =
           bad <= MAX_LISTED_ISSUES

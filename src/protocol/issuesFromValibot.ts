@@ -1,9 +1,17 @@
 import type * as v from 'valibot';
 import { type Issue, MAX_LISTED_ISSUES, moreIssues } from './issue.js';
 
-/** The dotted path of a valibot issue (`payload`, `filters.event_types.0`), or '' at the root. */
+/**
+ * The path of a valibot issue in the one notation every message uses (`payload.a`, `filters.event_types[0]`, as
+ * `[3].source` names a batch's event), or '' at the root.
+ */
 function pathOf(issue: v.BaseIssue<unknown>): string {
-  return issue.path?.map((item) => String(item.key)).join('.') ?? '';
+  let path = '';
+  for (const item of issue.path ?? []) {
+    if (item.type === 'array') path += `[${String(item.key)}]`;
+    else path += path === '' ? String(item.key) : `.${String(item.key)}`;
+  }
+  return path;
 }
 
 /**

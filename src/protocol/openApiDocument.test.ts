@@ -8,10 +8,16 @@ const KNOWN: DocumentedRoute[] = Object.keys(ROUTE_DOCS).map((key) => {
   return { method, pattern, auth: true, rate: 'query' };
 });
 
-type Paths = Record<string, Record<string, { deprecated?: boolean; responses: Record<string, unknown> }>>;
+type Paths = Record<
+  string,
+  Record<
+    string,
+    { deprecated?: boolean; 'x-alias-of'?: string; operationId: string; responses: Record<string, unknown> }
+  >
+>;
 
 describe('openApiDocument', () => {
-  it('has exactly two operations per route (canonical and deprecated alias), and 401/429 exactly where auth and rate say', () => {
+  it('has two operations per route, neither deprecated, the versioned one naming the unversioned, and 401/429 where auth and rate say', () => {
     fc.assert(
       fc.property(
         fc.subarray(KNOWN, { minLength: 1 }),
@@ -21,20 +27,35 @@ describe('openApiDocument', () => {
           const chosen = routes.map((route) => ({ ...route, auth, rate }));
           const paths = openApiDocument(chosen, '0').paths as Paths;
           let operations = 0;
+          const ids = new Set<string>();
           for (const [path, item] of Object.entries(paths)) {
             for (const op of Object.values(item)) {
               operations++;
-              expect(op.deprecated === true).toBe(!path.startsWith(`${API_PREFIX}/`));
+              ids.add(op.operationId);
+              // Before: every unversioned path (the old service's own, which both READMEs use) was deprecated.
+              expect(op.deprecated).toBeUndefined();
+              expect(op['x-alias-of']).toBe(
+                path.startsWith(`${API_PREFIX}/`) ? path.slice(API_PREFIX.length) : undefined,
+              );
               expect('401' in op.responses).toBe(auth);
               expect('429' in op.responses).toBe(rate !== 'none');
               expect('405' in op.responses).toBe(true);
             }
           }
           expect(operations).toBe(chosen.length * 2);
+          expect(ids.size).toBe(operations);
         },
       ),
       { numRuns: 50 },
     );
+  });
+
+  it('lists the unversioned paths first and leaves assets (files a page loads) out', () => {
+    const asset: DocumentedRoute = { method: 'GET', pattern: '/docs/docs.js', auth: false, rate: 'none', asset: true };
+    const paths = Object.keys(openApiDocument([...KNOWN, asset], '0').paths as Paths);
+    expect(paths).toHaveLength(new Set(KNOWN.map((route) => route.pattern)).size * 2);
+    expect(paths.some((path) => path.includes('docs.js'))).toBe(false);
+    expect(paths.slice(0, paths.length / 2).every((path) => !path.startsWith(API_PREFIX))).toBe(true);
   });
 
   it('declares the Retry-After header on its 429 and 503 answers, which always send it', () => {

@@ -11,6 +11,8 @@ export interface DocumentedRoute {
   /** Rate class; anything but `none` can answer 429. */
   readonly rate: string;
   readonly doc?: RouteDoc;
+  /** A file a page loads (a script, a stylesheet) or a redirect to a page: served, but no API operation. */
+  readonly asset?: true;
 }
 
 /** Thrown at start (and in the docs test) for a registered route the document has no words for. */
@@ -18,18 +20,18 @@ export class UndocumentedRouteError extends Error {
   override readonly name = 'UndocumentedRouteError';
 }
 
-/** The canonical prefix; the unversioned paths are aliases of it. */
+/** The versioned prefix: every path is served under it too, as the same operation as the unversioned one. */
 export const API_PREFIX = '/api/v1';
 
 const ERROR_WORDS: Readonly<Record<number, string>> = {
-  400: 'Malformed request: body not JSON or not UTF-8, or a bad timestamp',
+  400: 'A body whose bytes are not UTF-8 text (FastAPI\'s "There was an error parsing the body: …"), or a bad timestamp',
   401: 'Missing or wrong `X-API-Key` (only when REQUIRE_AUTH=true)',
   404: 'No such resource',
   405: 'The path exists, but not with this method (`Allow` lists the methods)',
-  409: 'A producer id already stored with different content',
+  409: 'A producer id already stored with different content, or given to two different events of one batch',
   413: 'Body larger than MAX_BODY_BYTES',
   415: 'A compressed body (`Content-Encoding` other than `identity`; `Accept-Encoding: identity`), or a `Content-Type` that is not JSON',
-  422: 'Validation failed: one entry per field at fault',
+  422: 'Validation failed: one entry per field at fault; also, as FastAPI answers them, a body that is not JSON (`type: json_invalid`, `loc: ["body", position]`, the reason in `ctx.error`) and an empty body (`type: missing`, `loc: ["body"]`)',
   429: 'Per-client limit (RATE_LIMIT_*; for GET /events also MAX_HTTP_STREAMS_PER_IP answers under way, for POST /events MAX_BODY_BUFFER_BYTES_PER_IP bytes of bodies being received); `Retry-After` says when to retry',
   500: 'An unexpected failure (logged with the path; the server keeps serving), or a read that met a damaged page of the log, named with its file',
   503: 'Over MAX_PENDING_EVENTS, MAX_PENDING_BYTES or MAX_BODY_BUFFER_BYTES, shutting down, or the log refuses writes; `Retry-After: 1`',
@@ -69,7 +71,7 @@ function response(doc: ResponseDoc): Record<string, unknown> {
   return { description: doc.description, content: { [media]: content } };
 }
 
-function operation(route: DocumentedRoute, doc: RouteDoc, path: string, alias: boolean): Record<string, unknown> {
+function operation(route: DocumentedRoute, doc: RouteDoc, path: string, versioned: boolean): Record<string, unknown> {
   const responses: Record<string, unknown> = {};
   for (const [status, reply] of Object.entries(doc.responses)) responses[status] = response(reply);
   const errors = new Set([...(doc.errors ?? []), 405, 500]);
@@ -79,7 +81,8 @@ function operation(route: DocumentedRoute, doc: RouteDoc, path: string, alias: b
   const head = route.method === 'GET' ? ' HEAD answers with the same headers and no body.' : '';
   const text = doc.description ?? doc.summary;
   const op: Record<string, unknown> = {
-    operationId: `${route.method.toLowerCase()}${path.replace(/[^A-Za-z0-9]+/g, '_')}`,
+    // Hint: unique across both forms (`get_events`, `get_api_v1_events`), as OpenAPI requires.
+    operationId: `${route.method.toLowerCase()}${(versioned ? API_PREFIX + path : path).replace(/[^A-Za-z0-9]+/g, '_')}`,
     summary: doc.summary,
     description: `${text}${text.endsWith('.') ? '' : '.'}${head}`,
     tags: [doc.tag],
@@ -96,28 +99,33 @@ function operation(route: DocumentedRoute, doc: RouteDoc, path: string, alias: b
     };
   }
   if (route.auth) op.security = [{ ApiKey: [] }];
-  if (alias) {
-    op.deprecated = true;
-    op['x-alias-of'] = `${API_PREFIX}${path}`;
-    op.description = `Alias of \`${API_PREFIX}${path}\` (kept for clients of the old service). ${op.description}`;
+  // Hint: the unversioned paths are the old service's contract, which its clients and both READMEs use; neither
+  // form is deprecated, and the versioned one says which operation it is.
+  if (versioned) {
+    op['x-alias-of'] = path;
+    op.description = `The same operation as \`${path}\`, under the versioned prefix. ${op.description}`;
   }
   return op;
 }
 
-/** The OpenAPI 3.1 document for `routes`, each under /api/v1 and as its unversioned alias. */
+/**
+ * The OpenAPI 3.1 document for `routes` (assets left out), each unversioned, as the old service's clients call it,
+ * and under /api/v1 as the same operation.
+ */
 export function openApiDocument(routes: readonly DocumentedRoute[], version: string): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
-  for (const [prefix, alias] of [
-    [API_PREFIX, false],
-    ['', true],
+  for (const [prefix, versioned] of [
+    ['', false],
+    [API_PREFIX, true],
   ] as const) {
     for (const route of routes) {
+      if (route.asset === true) continue;
       const doc = route.doc ?? ROUTE_DOCS[`${route.method} ${route.pattern}`];
       if (doc === undefined) throw new UndocumentedRouteError(`${route.method} ${route.pattern} has no OpenAPI entry`);
       const path = openApiPath(route.pattern);
       paths[prefix + path] = {
         ...paths[prefix + path],
-        [route.method.toLowerCase()]: operation(route, doc, path, alias),
+        [route.method.toLowerCase()]: operation(route, doc, path, versioned),
       };
     }
   }
@@ -127,7 +135,7 @@ export function openApiDocument(routes: readonly DocumentedRoute[], version: str
       title: 'Realtime event pipeline',
       version,
       description:
-        'Durable SQLite event log with live filtered routing and replay from offset. Every path is served under `/api/v1` and, deprecated, unversioned. The WebSocket endpoints are described by the AsyncAPI document at `/asyncapi.json` (rendered at `/docs/ws`).',
+        "Durable SQLite event log with live filtered routing and replay from offset. Every path is served unversioned (as the old service's clients call it) and, as the same operation, under `/api/v1`. The WebSocket endpoints are described by the AsyncAPI document at `/asyncapi.json` (rendered at `/docs/ws`).",
     },
     servers: [{ url: '/' }],
     tags: [

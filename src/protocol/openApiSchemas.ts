@@ -3,6 +3,7 @@ import type { RouterStats, SessionView } from '../actors/pipelinePort.js';
 import type { LogStats } from '../persistence/eventLog.js';
 import type { EventRecord } from './eventRecord.js';
 import { EVENT_TYPES } from './eventTypes.js';
+import type { DetailEntry } from './issue.js';
 import { SESSION_STATUSES } from './sessionStatus.js';
 
 // Hint: the request schemas are the server's own (EventInputSchema, SubscribeSchema…). Replies are built from
@@ -84,7 +85,7 @@ export const ReadinessSchema = v.union([
   }),
   v.object({
     ready: v.literal(false),
-    database: v.picklist(['connected', 'unavailable']),
+    database: v.picklist(['connected', 'disconnected']),
     reason: v.string(),
     router: RouterStatsSchema,
   }),
@@ -141,13 +142,15 @@ export const DeletedSchema = v.object({ deleted: offset });
 /** Every 4xx/5xx but 422: `{detail: "reason"}`. */
 export const ErrorSchema = v.object({ detail: v.string() });
 
-/** 422: FastAPI's list of `{loc, msg, type}`, one per field at fault. */
-export const ValidationErrorSchema = v.object({
-  detail: v.array(
-    v.object({
-      loc: v.array(v.union([v.string(), v.number()])),
-      msg: v.string(),
-      type: v.string(),
-    }),
-  ),
+/** One 422 entry: FastAPI's `{loc, msg, type}`, with `input` and `ctx` for a body that is not JSON or is empty. */
+const DetailEntrySchema = v.object({
+  loc: v.array(v.union([v.string(), v.number()])),
+  msg: v.string(),
+  type: v.string(),
+  input: v.exactOptional(v.unknown()),
+  ctx: v.exactOptional(v.object({ error: v.string() })),
 });
+export type DetailEntryMatches = Assert<Exactly<v.InferOutput<typeof DetailEntrySchema>, DetailEntry>>;
+
+/** 422: FastAPI's list of entries, one per field at fault (`value_error`), or `json_invalid` / `missing` for the body. */
+export const ValidationErrorSchema = v.object({ detail: v.array(DetailEntrySchema) });

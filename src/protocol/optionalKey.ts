@@ -61,8 +61,9 @@ const maxChars = (max: number) => v.metadata<string, { readonly maxLength: numbe
  * filter (an empty one means no filter: see toFilter). Hint: a lone surrogate was taken as a filter that could never
  * match, and the subscriber waited for nothing.
  */
-export function optionalKey(name: string, max: number, use: 'stored' | 'filter') {
-  const text = v.string(`${name} must be a string`);
+export function optionalKey(max: number, use: 'stored' | 'filter') {
+  // Hint: the message names no field: every issue is shown after its field's path (`user_id: must be a string`).
+  const text = v.string('must be a string');
   if (use === 'filter') return v.optional(v.nullable(v.pipe(text, atMost(max), maxChars(max), matchable)));
   return v.optional(
     v.nullable(

@@ -64,21 +64,21 @@ describe('readPublishMessage', () => {
 });
 
 describe('publishInputs', () => {
-  it('adds a hint on events to a refused single event that has an events key, and only then', () => {
+  it('refuses an envelope without an array of events (any envelope over REST) with one issue, and only then', () => {
     for (const value of [{ events: 5 }, { ref: 'r', events: { a: 1 } }, { ref: 7, events: [event()] }]) {
       for (const shapes of ['message', 'body'] as const) {
-        const parsed = publishInputs(readPublishMessage(value, shapes), limits, 'events');
+        const parsed = publishInputs(readPublishMessage(value, shapes), limits, shapes);
         if (shapes === 'message' && Array.isArray(value.events)) expect(parsed.ok).toBe(true);
-        else {
-          expect(parsed.ok).toBe(false);
-          if (!parsed.ok) expect(parsed.issues.listed.map((issue) => issue.field)).toContain('events');
-        }
+        else
+          expect(!parsed.ok && parsed.issues.listed.map((issue) => issue.field)).toEqual([
+            shapes === 'message' ? 'events' : 'body',
+          ]);
       }
     }
-    const plain = publishInputs(readPublishMessage({ source: 'a' }, 'message'), limits, 'events');
+    const plain = publishInputs(readPublishMessage({ source: 'a' }, 'message'), limits, 'message');
     expect(plain.ok).toBe(false);
     if (!plain.ok) expect(plain.issues.listed.map((issue) => issue.field)).toEqual(['event_type']);
-    const extra = publishInputs(readPublishMessage(event({ events: 'x' }), 'message'), limits, 'events');
+    const extra = publishInputs(readPublishMessage(event({ events: 'x' }), 'message'), limits, 'message');
     expect(extra.ok).toBe(true);
   });
 
@@ -86,7 +86,7 @@ describe('publishInputs', () => {
     const parsed = publishInputs(
       readPublishMessage([event(), event({ source: 'bad source' })], 'message'),
       limits,
-      'events',
+      'message',
     );
     expect(parsed.ok).toBe(false);
     if (!parsed.ok)
@@ -101,10 +101,44 @@ describe('publishInputs', () => {
   });
 
   it('refuses an empty batch on the field the transport names', () => {
-    for (const field of ['body', 'events']) {
-      const parsed = publishInputs(readPublishMessage([], 'message'), limits, field);
+    for (const [shapes, field] of [
+      ['body', 'body'],
+      ['message', 'events'],
+    ] as const) {
+      const parsed = publishInputs(readPublishMessage([], shapes), limits, shapes);
       expect(!parsed.ok && parsed.issues.listed).toEqual([{ field, message: 'must contain at least one event' }]);
     }
+  });
+
+  it('names a batch item that is not an object by its index alone, and a single one as the body or message', () => {
+    // Before: `[2].body: event must be a JSON object`, naming a body inside the body.
+    const batch = publishInputs(readPublishMessage([event({}), event({}), 5], 'body'), limits, 'body');
+    expect(!batch.ok && formatIssues(batch.issues.summarized())).toBe('[2]: event must be a JSON object');
+    for (const shapes of ['body', 'message'] as const) {
+      const single = publishInputs(readPublishMessage('x', shapes), limits, shapes);
+      expect(!single.ok && formatIssues(single.issues.summarized())).toBe(`${shapes}: event must be a JSON object`);
+    }
+  });
+
+  it('says plainly that an envelope needs an array of events, instead of also reading it as an event', () => {
+    // Before: `event_type: field required; source: field required; events: a batch is a JSON array of events, or …`.
+    for (const envelope of [{ ref: 7, events: 'x' }, { events: { event_type: 'quiz_started' } }]) {
+      const parsed = publishInputs(readPublishMessage(envelope, 'message'), limits, 'message');
+      expect(!parsed.ok && formatIssues(parsed.issues.summarized())).toBe(
+        'events: must be a JSON array of events, as in {"ref": …, "events": [{…}, …]}',
+      );
+    }
+    const rest = publishInputs(readPublishMessage({ events: [event({})] }, 'body'), limits, 'body');
+    expect(!rest.ok && formatIssues(rest.issues.summarized())).toBe(
+      'body: must be one event or a JSON array of events; the {"ref": …, "events": […]} envelope is for /ws/publish',
+    );
+    // An event that carries an `events` field is an event: its own issues only.
+    const withField = publishInputs(
+      readPublishMessage({ event_type: 'quiz_started', events: 'x' }, 'message'),
+      limits,
+      'message',
+    );
+    expect(!withField.ok && formatIssues(withField.issues.summarized())).toBe('source: field required');
   });
 
   it('lists the first 100 issues and leaves the events after them unchecked, saying how many', () => {
@@ -114,7 +148,7 @@ describe('publishInputs', () => {
         'message',
       ),
       limits,
-      'events',
+      'message',
     );
     expect(parsed.ok).toBe(false);
     if (!parsed.ok) {
@@ -136,7 +170,7 @@ describe('publishInputs', () => {
             'message',
           ),
           limits,
-          'events',
+          'message',
         );
         let total = 0;
         let checked = 0;
@@ -163,7 +197,7 @@ describe('publishInputs', () => {
     const parsed = publishInputs(
       readPublishMessage([event({ id: 'a' }), event({ id: 'b' })], 'message'),
       limits,
-      'events',
+      'message',
     );
     expect(parsed.ok && parsed.value.map((input) => input.id)).toEqual(['a', 'b']);
   });

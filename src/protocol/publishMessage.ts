@@ -1,7 +1,7 @@
 import * as v from 'valibot';
 import { type EventInput, EventInputSchema, isPlainObject, type PayloadLimits, parseEventInput } from './eventInput.js';
 import { ignoredNamesHeader } from './ignoredNames.js';
-import { IssueList } from './issue.js';
+import { type Issue, IssueList } from './issue.js';
 
 /** A publish message unwrapped: its events, whether it was a batch (array or envelope), and the `ref` to echo. */
 export interface PublishMessage {
@@ -64,8 +64,21 @@ export function storedParts(value: unknown, message: PublishMessage): unknown {
   return message.isBatch ? { ref: message.ref, events } : events[0];
 }
 
-const ENVELOPE_HINT =
-  'a batch is a JSON array of events, or on /ws/publish an envelope {"ref": …, "events": [array of events]}';
+/**
+ * The one issue of a single object that holds `events` and no event field (`event_type`, `source`): a batch's
+ * envelope, which /ws/publish takes with `events` an array and POST /events does not take at all. Null for anything
+ * else. Hint: read as an event too, it got "event_type: field required; source: field required" beside the envelope
+ * hint, two readings of one message; an object with an event field and `events` is an event with an extra field.
+ */
+function envelopeIssue(item: unknown, shapes: PublishShapes): Issue | null {
+  if (!isPlainObject(item) || item.events === undefined || 'event_type' in item || 'source' in item) return null;
+  if (shapes === 'message')
+    return { field: 'events', message: 'must be a JSON array of events, as in {"ref": …, "events": [{…}, …]}' };
+  return {
+    field: 'body',
+    message: 'must be one event or a JSON array of events; the {"ref": …, "events": […]} envelope is for /ws/publish',
+  };
+}
 
 /**
  * The validated events of a publish, or its issues: the first 100 listed, the events after the one that filled the
@@ -76,14 +89,17 @@ export type PublishInputs =
   | { readonly ok: false; readonly issues: IssueList };
 
 /**
- * Validate every event of a publish, all or nothing: a batch's issues name the item (`[3].source`). An empty
- * batch is an issue on `emptyField` (REST says `body`, WebSocket `events`).
+ * Validate every event of a publish, all or nothing: a batch's issues name the item (`[3].source`, `[3]` for the
+ * item as a whole), a single event's the field or, as a whole, the body (REST) or the message (WebSocket). An empty
+ * batch is an issue on `body` (REST) or `events` (WebSocket).
  */
-export function publishInputs(message: PublishMessage, limits: PayloadLimits, emptyField: string): PublishInputs {
+export function publishInputs(message: PublishMessage, limits: PayloadLimits, shapes: PublishShapes): PublishInputs {
   const { items, isBatch } = message;
   const issues = new IssueList();
-  if (items.length === 0) {
-    issues.add([{ field: emptyField, message: 'must contain at least one event' }]);
+  const whole = isBatch ? null : envelopeIssue(items[0], shapes);
+  if (items.length === 0 || whole !== null) {
+    const field = shapes === 'body' ? 'body' : 'events';
+    issues.add([whole ?? { field, message: 'must contain at least one event' }]);
     return { ok: false, issues };
   }
   const inputs: EventInput[] = [];
@@ -96,12 +112,9 @@ export function publishInputs(message: PublishMessage, limits: PayloadLimits, em
     }
     const result = parseEventInput(items[i], limits);
     if (result.ok) inputs.push(result.value);
-    else issues.add(result.issues, isBatch ? `[${i}]` : undefined);
+    else if (isBatch) issues.add(result.issues, `[${i}]`);
+    else issues.add(result.issues.map((issue) => (issue.field === '' ? { ...issue, field: shapes } : issue)));
   }
-  // Hint: a failed single event with an `events` key was meant as a batch; say so, or the producer only reads that
-  // event_type and source are missing.
-  if (!issues.empty && !isBatch && isPlainObject(items[0]) && items[0].events !== undefined)
-    issues.add([{ field: 'events', message: ENVELOPE_HINT }]);
   return issues.empty ? { ok: true, value: inputs } : { ok: false, issues };
 }
 

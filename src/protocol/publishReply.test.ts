@@ -41,6 +41,31 @@ describe('publishReply', () => {
       message: 'disk full',
     });
   });
+
+  it('says a batch holds two different events with one id, naming both, when the conflict is its own', () => {
+    // Before: `event id "dupy" already exists with different content`, though nothing was stored under that id.
+    const submitted = [{ id: null }, { id: 'dupy' }, { id: 'other' }, { id: 'dupy' }];
+    expect(publishReply({ ok: false, conflict: { id: 'dupy', index: 3 } }, submitted)).toEqual({
+      kind: 'refused',
+      status: 409,
+      field: null,
+      message: 'the batch holds two different events with id "dupy" ([1] and [3]); nothing was stored',
+    });
+    // The first event with the id clashing with a stored one (or a single event) is the stored conflict.
+    for (const index of [1, 0]) {
+      expect(publishReply({ ok: false, conflict: { id: 'dupy', index } }, submitted)).toMatchObject({
+        field: 'id',
+        message: 'event id "dupy" already exists with different content',
+      });
+    }
+    const ws = wsPublishAckText({ ok: false, conflict: { id: 'dupy', index: 3 } }, true, 9, [], submitted);
+    expect(JSON.parse(ws.text)).toEqual({
+      status: 'error',
+      message: 'the batch holds two different events with id "dupy" ([1] and [3]); nothing was stored',
+      code: 409,
+      ref: 9,
+    });
+  });
 });
 
 describe('wsPublishAck', () => {

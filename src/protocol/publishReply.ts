@@ -4,7 +4,7 @@ import type { BatchPublishAck, ErrorMessage, PublishAck } from './serverMessages
 /** How a publish ended, as the pipeline reports it (structurally its SubmitOutcome). */
 export type PublishOutcome =
   | { readonly ok: true; readonly records: readonly StoredEvent[]; readonly appended: readonly StoredEvent[] }
-  | { readonly ok: false; readonly conflict: { readonly id: string } }
+  | { readonly ok: false; readonly conflict: { readonly id: string; readonly index?: number } }
   | { readonly ok: false; readonly message: string };
 
 /**
@@ -20,8 +20,30 @@ export type PublishReply =
     }
   | { readonly kind: 'refused'; readonly status: 409 | 503; readonly field: string | null; readonly message: string };
 
-/** The transport-neutral reply to a publish outcome. */
-export function publishReply(outcome: PublishOutcome): PublishReply {
+/** The producer ids of the events a publish submitted, in order (null: the server makes one). */
+export type SubmittedIds = readonly { readonly id: string | null }[];
+
+/**
+ * The 409 for a producer id that names other content. Hint: the log reports the first event of the batch whose id
+ * conflicts; an earlier event of the same batch with that id means the batch holds two different events with it
+ * (the same content would have been a repeat), which is no clash with anything stored: say so, naming both.
+ */
+function conflictReply(
+  conflict: { readonly id: string; readonly index?: number },
+  submitted: SubmittedIds,
+): PublishReply {
+  const id = JSON.stringify(conflict.id);
+  const at = conflict.index ?? -1;
+  const first = at > 0 ? submitted.findIndex((input) => input.id === conflict.id) : -1;
+  if (first >= 0 && first < at) {
+    const message = `the batch holds two different events with id ${id} ([${first}] and [${at}]); nothing was stored`;
+    return { kind: 'refused', status: 409, field: null, message };
+  }
+  return { kind: 'refused', status: 409, field: 'id', message: `event id ${id} already exists with different content` };
+}
+
+/** The transport-neutral reply to a publish outcome; `submitted` are the events it submitted (for a 409's words). */
+export function publishReply(outcome: PublishOutcome, submitted: SubmittedIds = []): PublishReply {
   if (outcome.ok) {
     const duplicates = outcome.records.length - outcome.appended.length;
     // Hint: a producer id seen before returns its original record with 200; anything newly appended is a 201.
@@ -32,14 +54,7 @@ export function publishReply(outcome: PublishOutcome): PublishReply {
       duplicates,
     };
   }
-  if ('conflict' in outcome) {
-    return {
-      kind: 'refused',
-      status: 409,
-      field: 'id',
-      message: `event id ${JSON.stringify(outcome.conflict.id)} already exists with different content`,
-    };
-  }
+  if ('conflict' in outcome) return conflictReply(outcome.conflict, submitted);
   return { kind: 'refused', status: 503, field: null, message: outcome.message };
 }
 
@@ -124,6 +139,7 @@ export function wsPublishAckText(
   isBatch: boolean,
   ref: unknown,
   ignored: readonly string[] = [],
+  submitted: SubmittedIds = [],
 ): WsPublishAckText {
   if (outcome.ok && !isBatch && outcome.records.length > 0) {
     const { records, appended } = outcome;
@@ -138,7 +154,7 @@ export function wsPublishAckText(
       (ref === undefined ? '}' : `,"ref":${JSON.stringify(ref)}}`);
     return { text, offset: records[records.length - 1]!.offset };
   }
-  const ack = wsPublishAck(publishReply(outcome), isBatch, ref, ignored);
+  const ack = wsPublishAck(publishReply(outcome, submitted), isBatch, ref, ignored);
   return { text: JSON.stringify(ack.message), offset: ack.offset };
 }
 

@@ -107,6 +107,18 @@ export type ServerMessage =
   | KeepaliveMessage
   | PongMessage;
 
+/** True for an error reply (any other message a server sends has no `status: "error"`). */
+export function isErrorMessage(message: ServerMessage): message is ErrorMessage {
+  return 'status' in message && message.status === 'error';
+}
+
+/**
+ * How /ws/subscribe ends a connection whose subscribe message it refused, after the error naming why. Hint: the old
+ * service sent its error and returned, and its uvicorn (0.40) then dropped the TCP connection (1006); a connection
+ * left open only waited for the 4000 close 10 s later.
+ */
+export const SUBSCRIBE_REFUSED = { code: 1008, reason: 'subscribe message refused; nothing was subscribed' } as const;
+
 /** An error reply; `extra` adds retryable, code or ref. */
 export function errorMessage(message: string, extra?: Omit<ErrorMessage, 'status' | 'message'>): ErrorMessage {
   return extra === undefined ? { status: 'error', message } : { status: 'error', message, ...extra };

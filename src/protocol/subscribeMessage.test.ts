@@ -40,7 +40,7 @@ describe('parseSubscribe', () => {
   it('names the offending field', () => {
     const parsed = parseSubscribe({ event_types: ['quiz_started', 'nope'], from_offset: -2 });
     expect(parsed.ok).toBe(false);
-    if (!parsed.ok) expect(parsed.issues.map((i) => i.field).sort()).toEqual(['event_types.1', 'from_offset']);
+    if (!parsed.ok) expect(parsed.issues.map((i) => i.field).sort()).toEqual(['event_types[1]', 'from_offset']);
   });
 
   it('names only the first unknown event type, however long the list', () => {
@@ -51,15 +51,15 @@ describe('parseSubscribe', () => {
     });
     const unknown = Array.from({ length: 100_000 }, (_, i) => `t${i}`);
     for (const [event_types, field] of [
-      [unknown, 'event_types.0'],
-      [[...valid, 'nope', 'nah'], 'event_types.100000'],
+      [unknown, 'event_types[0]'],
+      [[...valid, 'nope', 'nah'], 'event_types[100000]'],
     ] as const) {
       const parsed = parseSubscribe({ event_types, from_offset: -1 });
       expect(parsed.ok || parsed.issues.map((issue) => issue.field)).toEqual([field, 'from_offset']);
     }
   });
 
-  it('echoes an unknown name cut short and names the kind of a value that is not a string', () => {
+  it('echoes an unknown name cut short and says a value that is not a string must be one', () => {
     const names: unknown[] = ['x'.repeat(100_000), 3, { a: 'y'.repeat(100_000) }, ['z']];
     const messages = names.map((name) => {
       const parsed = parseSubscribe({ event_types: ['quiz_started', name] });
@@ -67,9 +67,9 @@ describe('parseSubscribe', () => {
     });
     expect(messages.map((message) => message.split(';')[0])).toEqual([
       `unknown event type ${JSON.stringify('x'.repeat(40))}… (100000 characters)`,
-      'unknown event type 3',
-      'unknown event type a value of type object',
-      'unknown event type an array',
+      'must be a string',
+      'must be a string',
+      'must be a string',
     ]);
     expect(messages.every((message) => message.length < 400)).toBe(true);
   });
@@ -86,7 +86,18 @@ describe('parseFilters', () => {
   it('prefixes nested fields with "filters."', () => {
     const parsed = parseFilters({ user_id: 5 });
     expect(parsed.ok).toBe(false);
-    if (!parsed.ok) expect(parsed.issues).toEqual([{ field: 'filters.user_id', message: 'user_id must be a string' }]);
+    if (!parsed.ok) expect(parsed.issues).toEqual([{ field: 'filters.user_id', message: 'must be a string' }]);
+  });
+
+  it('says once that a filter value must be a string, the field named only by its path', () => {
+    // Before: `session_id must be a string` and `source must be a string`, shown as `session_id: session_id must …`.
+    for (const field of ['session_id', 'user_id', 'source']) {
+      expect(parseFilters({ [field]: 5 })).toEqual({
+        ok: false,
+        issues: [{ field: `filters.${field}`, message: 'must be a string' }],
+      });
+      expect(parseSubscribe({ [field]: [] })).toEqual({ ok: false, issues: [{ field, message: 'must be a string' }] });
+    }
   });
 
   it('round-trips through describeFilter with every field present', () => {

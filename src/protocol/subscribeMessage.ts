@@ -20,12 +20,12 @@ const FilterEntries = {
       ),
     ),
   ),
-  session_id: optionalKey('session_id', KEY_MAX_CHARS, 'filter'),
-  user_id: optionalKey('user_id', KEY_MAX_CHARS, 'filter'),
+  session_id: optionalKey(KEY_MAX_CHARS, 'filter'),
+  user_id: optionalKey(KEY_MAX_CHARS, 'filter'),
   source: v.optional(
     v.nullable(
       v.pipe(
-        v.string('source must be a string'),
+        v.string('must be a string'),
         v.check<string, (issue: v.CheckIssue<string>) => string>(
           (text) => sourceFilterProblem(text) === null,
           (issue) => sourceFilterProblem(issue.input) ?? '',

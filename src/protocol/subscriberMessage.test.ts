@@ -42,7 +42,7 @@ describe('parseSubscriberMessage, subscribe phase', () => {
     const parsed = parseSubscriberMessage({ event_types: ['nope'], from_offset: -1 }, 'subscribe');
     expect(parsed.type).toBe('error');
     if (parsed.type === 'error') {
-      expect(parsed.message).toContain('event_types.0: unknown event type "nope"');
+      expect(parsed.message).toContain('event_types[0]: unknown event type "nope"');
       expect(parsed.message).toContain('from_offset: must be ≥ 0');
     }
   });
@@ -111,7 +111,7 @@ describe('parseSubscriberMessage, live phase', () => {
   it('prefixes nested filter fields with "filters."', () => {
     expect(parseSubscriberMessage({ type: 'update_filters', filters: { user_id: 5 } }, 'live')).toEqual({
       type: 'error',
-      message: 'filters.user_id: user_id must be a string',
+      message: 'filters.user_id: must be a string',
     });
   });
 });

@@ -33,4 +33,6 @@ export function wideTextHint(text: string): string {
   return text.slice(0, 4).includes('\0') ? WIDE_HINT : '';
 }
 
-const WIDE_HINT = ' (it looks like UTF-16 or UTF-32; send UTF-8)';
+/** What a body or frame in UTF-16 or UTF-32 is told. */
+export const WIDE_ENCODING = 'it looks like UTF-16 or UTF-32; send UTF-8';
+const WIDE_HINT = ` (${WIDE_ENCODING})`;
