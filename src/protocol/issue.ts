@@ -80,6 +80,13 @@ export function preview(text: string): string {
   return `${JSON.stringify(text.slice(0, end))}… (${count} characters)`;
 }
 
+/** Any client value for an error message: a string as `preview` cuts it, a number or literal as is, else its kind. */
+export function previewValue(value: unknown): string {
+  if (typeof value === 'string') return preview(value);
+  if (value === null || typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return Array.isArray(value) ? 'an array' : `a value of type ${typeof value}`;
+}
+
 /**
  * Issues gathered over many items: the first `cap` are kept, the rest only counted, so ten million bad events
  * cost a counter, not ten million objects. A caller may stop checking items once the list is `full` and say how many
