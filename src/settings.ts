@@ -121,7 +121,7 @@ export const SETTINGS: readonly Setting[] = [
     name: 'RATE_LIMIT_QUERY',
     fallback: 'off',
     meaning:
-      "Same, for GET endpoints and WebSocket upgrades (each connection to `/ws/publish` or `/ws/subscribe` is one GET); not for `/health`, `/readiness`, the API documents, the dashboard files or `/metrics` with its key, though a wrong key on `/metrics` counts (the old service's default was `600/minute`)",
+      "Same, for GET endpoints and WebSocket upgrades (each connection to `/ws/publish` or `/ws/subscribe` is one GET); not for `/health`, `/readiness`, `/event-types` (as in the old service), the API documents, the dashboard files or `/metrics` with its key, though a wrong key on `/metrics` counts (the old service's default was `600/minute`)",
   },
   {
     name: 'RATE_LIMIT_ADMIN',
@@ -138,7 +138,7 @@ export const SETTINGS: readonly Setting[] = [
     name: 'MAX_WS_MESSAGE_BYTES',
     fallback: '1048576',
     meaning:
-      'WebSocket message limit; larger messages get an error reply and the connection stays open (any integer ≥ 0)',
+      'WebSocket message limit; larger messages get an error reply and the connection stays open, except a subscribe message, which is refused and the connection closed with 1008 like any refused subscribe message (any integer ≥ 0)',
   },
   {
     name: 'MAX_ACK_BACKLOG_BYTES',
