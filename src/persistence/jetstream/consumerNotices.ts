@@ -22,6 +22,7 @@ export class ConsumerNotices {
     if (!this.seen.has(reason)) {
       this.seen.add(reason);
       run.saidAt = now;
+      run.unsaid = 0;
       return `replica feed: ${reason}; recreating the consumer (retrying every 250 ms, repeats counted)`;
     }
     run.unsaid++;
