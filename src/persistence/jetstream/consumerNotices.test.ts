@@ -19,7 +19,7 @@ describe('ConsumerNotices', () => {
     expect(lines).toEqual([
       `replica feed: ${unavailable}; recreating the consumer (retrying every 250 ms, repeats counted)`,
       'replica feed: timeout; recreating the consumer (retrying every 250 ms, repeats counted)',
-      `replica feed: still cannot keep a consumer: 120 more failure(s) in the last 30 s (last: ${unavailable}); recreating it`,
+      `replica feed: still cannot keep a consumer: 120 more failure(s) in the last ${REMIND_MS / 1_000} s (last: ${unavailable}); recreating it`,
       `replica feed: consumer made again after 240 failure(s) over 60 s (last: ${unavailable})`,
     ]);
     expect(notices.recovered()).toBeNull();
