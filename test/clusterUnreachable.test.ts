@@ -57,4 +57,47 @@ describe('cluster mode when NATS is unreachable', () => {
     );
     expect((await allEvents(node.base)).map((r) => r.id).slice(2)).toEqual(['during-outage']);
   }, 60_000);
+
+  it('refuses publishes at once, nothing committed, while it knows NATS is down, and says when NATS is lost and back', async () => {
+    const cluster = await NatsCluster.start(1);
+    const own = new ClusterNodes(cluster, 'EVENTS', 1);
+    try {
+      // Hint: the default 10 s publish deadline, so a refusal that waited for it would show.
+      const node = await own.start('a', { LOG_LEVEL: 'info' });
+      expect((await postEvents(node.base, eventBody({ id: 'before' }))).status).toBe(201);
+      await cluster.kill(0);
+      await waitFor(
+        async () =>
+          /unreachable/.test((await getJson<{ reason?: string }>(`${node.base}/readiness`)).body.reason ?? ''),
+        'readiness to say NATS is unreachable',
+      );
+      const server = `127.0.0.1:${cluster.nodes[0]!.clientPort}`;
+      // Hint: the log is written asynchronously, so the line may follow the readiness answer.
+      await waitFor(() => node.output().includes(`NATS connection to ${server} lost`), 'the connection-lost line');
+      const startedAt = Date.now();
+      const refused = await postEvents(node.base, eventBody({ id: 'refused' }));
+      const tookMs = Date.now() - startedAt;
+      expect(refused.status).toBe(503);
+      expect(JSON.stringify(refused.body)).toMatch(
+        /not committed: the NATS cluster is unreachable \(disconnected from /,
+      );
+      expect(tookMs).toBeLessThan(1_000);
+      await cluster.restart(0);
+      await waitFor(
+        async () => (await getJson(`${node.base}/readiness`)).status === 200,
+        'readiness once NATS is back',
+        20_000,
+        100,
+      );
+      const restored = new RegExp(`NATS connection restored: connected to ${server} after \\d`);
+      await waitFor(() => restored.test(node.output()), 'the connection-restored line');
+      expect((await postEvents(node.base, eventBody({ id: 'refused' }))).status).toBe(201);
+      // The refused attempt stored nothing: the retry is the one record after the first.
+      expect((await allEvents(node.base)).map((r) => r.id)).toEqual(['before', 'refused']);
+      console.log(`publish while NATS is down: 503 after ${tookMs} ms`);
+    } finally {
+      await own.stop();
+      await cluster.stop();
+    }
+  }, 60_000);
 });
