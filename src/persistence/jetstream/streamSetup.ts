@@ -226,13 +226,12 @@ async function openExisting(
   );
   const notices = [...review.notices];
   const limits = streamLimits(options);
-  const window = duplicateWindowChange(info.config, options.duplicateWindowMs);
-  if (window !== null)
-    notices.push(
-      `stream ${options.stream}'s duplicate window set to NATS_DUPLICATE_WINDOW_MS=${options.duplicateWindowMs}`,
-    );
+  const windowChange = duplicateWindowChange(info.config, options.duplicateWindowMs);
+  if (windowChange instanceof JetStreamSettingError) throw windowChange;
   const lowering = limitsLowering(info.config, limits);
   if (lowering !== null) throw lowering;
+  const window = windowChange?.window ?? null;
+  if (windowChange !== null) notices.push(windowChange.notice);
   const limitsNotice = limitsChange(info.config, limits);
   if (limitsNotice !== null) notices.push(limitsNotice);
   if (limitsNotice !== null || window !== null)
