@@ -72,6 +72,21 @@ describe('cluster mode when NATS is unreachable', () => {
         'readiness to say NATS is unreachable',
       );
       const server = `127.0.0.1:${cluster.nodes[0]!.clientPort}`;
+      // The start line names the stream, the servers and the one this node is on.
+      const listening = await waitFor(
+        () =>
+          node
+            .output()
+            .split('\n')
+            .find((line) => line.includes('event pipeline listening')),
+        'the listening line',
+      );
+      expect(JSON.parse(listening)).toMatchObject({
+        nats_servers: `nats://${server}`,
+        nats_stream: 'EVENTS',
+        nats_replicas: 1,
+        nats_connected_to: server,
+      });
       // Hint: the log is written asynchronously, so the line may follow the readiness answer.
       await waitFor(() => node.output().includes(`NATS connection to ${server} lost`), 'the connection-lost line');
       const startedAt = Date.now();

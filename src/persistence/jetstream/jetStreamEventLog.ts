@@ -82,6 +82,11 @@ export class JetStreamEventLog implements EventLog {
     return new JetStreamEventLog(parts, options, startSeq);
   }
 
+  /** The NATS server this node is (or was last) connected to, `host:port` (for the `listening` line). */
+  get natsServer(): string {
+    return this.connection.server;
+  }
+
   /** Where records applied from the stream go (every node's live routing); see Pipeline's `replicaFeed`. */
   onApplied(listener: AppliedListener): void {
     this.parts.feed.onApplied(listener);
