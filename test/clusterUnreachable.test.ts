@@ -1,3 +1,4 @@
+import { type AddressInfo, createServer } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runMain, stablePort } from './support/childServer.js';
 import { ClusterNodes } from './support/clusterNodes.js';
@@ -26,6 +27,29 @@ describe('cluster mode when NATS is unreachable', () => {
       new RegExp(`^refusing to start: cannot reach the NATS cluster at nats://127.0.0.1:${port}`),
     );
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('says an entry of NATS_URL that accepts connections but never greets may not be a NATS server', async () => {
+    // An HTTP server waits for a request, as the pipeline's own port did in a probe: the client only said "timeout".
+    const silent = createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as AddressInfo;
+    try {
+      const run = await runMain({
+        LOG_BACKEND: 'jetstream',
+        NATS_URL: `nats://127.0.0.1:${port}`,
+        DATABASE_PATH: `/tmp/never-created-${port}/events.db`,
+        PORT: '0',
+        HOST: '127.0.0.1',
+      });
+      expect(run.code).toBe(6);
+      expect(run.stderr.trim()).toBe(
+        `refusing to start: cannot reach the NATS cluster at nats://127.0.0.1:${port}: timeout (NATS_URL entry ` +
+          `nats://127.0.0.1:${port} accepted a connection but sent no NATS greeting within 1000 ms: it may not be a NATS server)`,
+      );
+    } finally {
+      silent.close();
+    }
   });
 
   it('answers publishes with the retryable error and keeps serving reads while NATS is down, then recovers', async () => {

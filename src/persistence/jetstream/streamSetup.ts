@@ -16,6 +16,7 @@ import {
 } from '@nats-io/transport-node';
 import { type JetStreamOptions, JetStreamSettingError, JetStreamUnavailableError } from './jetStreamOptions.js';
 import { refuseOrphaningReplica } from './replicaGuard.js';
+import { connectFailureDetail, warnOfBadEntries } from './serverProbe.js';
 import { serverVersionWarning } from './serverVersion.js';
 import {
   checkMessageSize,
@@ -73,11 +74,13 @@ export async function openStream(
   try {
     nc = await connect(connectionOptions(options));
   } catch (error) {
+    const detail = await connectFailureDetail(options.servers, reasonOf(error));
     throw new JetStreamUnavailableError(
-      `cannot reach the NATS cluster at ${options.servers.join(',')}: ${reasonOf(error)}`,
+      `cannot reach the NATS cluster at ${options.servers.join(',')}: ${reasonOf(error)}${detail}`,
       { cause: error },
     );
   }
+  warnOfBadEntries(options.servers, nc.getServer(), onNotice);
   try {
     checkMessageSize(options.maxPayloadBytes ?? 0, nc.info?.max_payload ?? 0, "the NATS servers' max_payload");
     const versionWarning = serverVersionWarning(nc.info?.version);
