@@ -35,7 +35,7 @@ export const CLUSTER_SETTINGS: readonly Setting[] = [
     name: 'NATS_DUPLICATE_WINDOW_MS',
     fallback: '600000',
     meaning:
-      "How long the stream dedupes a re-sent commit message (set on the stream at every start); at least the producers' retry horizon",
+      "How long the stream dedupes a re-sent commit message; at least the producers' retry horizon. A node raises an existing stream's window, never lowers it (exit 2; lower it with `nats stream edit <stream> --dupe-window`)",
   },
   {
     name: 'NATS_PUBLISH_TIMEOUT_MS',

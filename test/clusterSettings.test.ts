@@ -112,6 +112,21 @@ describe('cluster mode: settings checked against the cluster and the stream', ()
     expect([config.max_bytes, config.max_age]).toEqual([-1, nanos(3_600_000)]);
   });
 
+  it("refuses to lower an existing stream's duplicate window for every node, naming old and new, leaving it as it was", async () => {
+    await manage((jsm) =>
+      jsm.streams.add({ name: 'DEDUPE', subjects: ['DEDUPE.>'], num_replicas: 1, duplicate_window: nanos(600_000) }),
+    );
+    const run = await start({ NATS_STREAM: 'DEDUPE', NATS_DUPLICATE_WINDOW_MS: '1000' });
+    // Before: started, and set the window to 1 s for the whole cluster with a line naming only the new value.
+    expect(run.code).toBe(2);
+    expect(run.stderr.trim()).toBe(
+      "configuration error: NATS_DUPLICATE_WINDOW_MS: would lower stream DEDUPE's duplicate window from 600000 ms to " +
+        '1000 ms for every node (re-sent commits older than that would no longer be deduped by the stream); a node ' +
+        'never lowers it: to lower it, run `nats stream edit DEDUPE --dupe-window 1000ms` first, then give every node the same',
+    );
+    expect((await manage((jsm) => jsm.streams.info('DEDUPE'))).config.duplicate_window).toBe(nanos(600_000));
+  });
+
   it("sets an existing stream's duplicate window and limits from the settings, and says what else it found", async () => {
     const version = await serverVersion(nats.url);
     await manage((jsm) =>
@@ -135,7 +150,9 @@ describe('cluster mode: settings checked against the cluster and the stream', ()
       expect([config.max_bytes, config.max_age]).toEqual([-1, 0]);
       // Hint: the log is written asynchronously, so the notices may follow the first answer.
       const output = await waitFor(() => (node.output().includes('denies purges') ? node.output() : null), 'notices');
-      expect(output).toContain("stream SHORT's duplicate window set to NATS_DUPLICATE_WINDOW_MS=600000");
+      expect(output).toContain(
+        "stream SHORT's duplicate window set from 2000 ms to 600000 ms (NATS_DUPLICATE_WINDOW_MS); give every node the same",
+      );
       expect(output).toContain(
         "stream SHORT's limits set from this node's settings: max_age 3600000 ms → none (NATS_MAX_AGE_MS), " +
           'max_bytes 50000000 bytes → none (NATS_MAX_BYTES); give every node the same',

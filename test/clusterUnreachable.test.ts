@@ -1,3 +1,4 @@
+import { type AddressInfo, createServer } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runMain, stablePort } from './support/childServer.js';
 import { ClusterNodes } from './support/clusterNodes.js';
@@ -28,6 +29,29 @@ describe('cluster mode when NATS is unreachable', () => {
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
   });
 
+  it('says an entry of NATS_URL that accepts connections but never greets may not be a NATS server', async () => {
+    // An HTTP server waits for a request, as the pipeline's own port did in a probe: the client only said "timeout".
+    const silent = createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as AddressInfo;
+    try {
+      const run = await runMain({
+        LOG_BACKEND: 'jetstream',
+        NATS_URL: `nats://127.0.0.1:${port}`,
+        DATABASE_PATH: `/tmp/never-created-${port}/events.db`,
+        PORT: '0',
+        HOST: '127.0.0.1',
+      });
+      expect(run.code).toBe(6);
+      expect(run.stderr.trim()).toBe(
+        `refusing to start: cannot reach the NATS cluster at nats://127.0.0.1:${port}: timeout (NATS_URL entry ` +
+          `nats://127.0.0.1:${port} accepted a connection but sent no NATS greeting within 1000 ms: it may not be a NATS server)`,
+      );
+    } finally {
+      silent.close();
+    }
+  });
+
   it('answers publishes with the retryable error and keeps serving reads while NATS is down, then recovers', async () => {
     nats = await NatsCluster.start(1);
     nodes = new ClusterNodes(nats, 'EVENTS', 1);
@@ -56,5 +80,63 @@ describe('cluster mode when NATS is unreachable', () => {
       200,
     );
     expect((await allEvents(node.base)).map((r) => r.id).slice(2)).toEqual(['during-outage']);
+  }, 60_000);
+
+  it('refuses publishes at once, nothing committed, while it knows NATS is down, and says when NATS is lost and back', async () => {
+    const cluster = await NatsCluster.start(1);
+    const own = new ClusterNodes(cluster, 'EVENTS', 1);
+    try {
+      // Hint: the default 10 s publish deadline, so a refusal that waited for it would show.
+      const node = await own.start('a', { LOG_LEVEL: 'info' });
+      expect((await postEvents(node.base, eventBody({ id: 'before' }))).status).toBe(201);
+      await cluster.kill(0);
+      await waitFor(
+        async () =>
+          /unreachable/.test((await getJson<{ reason?: string }>(`${node.base}/readiness`)).body.reason ?? ''),
+        'readiness to say NATS is unreachable',
+      );
+      const server = `127.0.0.1:${cluster.nodes[0]!.clientPort}`;
+      // The start line names the stream, the servers and the one this node is on.
+      const listening = await waitFor(
+        () =>
+          node
+            .output()
+            .split('\n')
+            .find((line) => line.includes('event pipeline listening')),
+        'the listening line',
+      );
+      expect(JSON.parse(listening)).toMatchObject({
+        nats_servers: `nats://${server}`,
+        nats_stream: 'EVENTS',
+        nats_replicas: 1,
+        nats_connected_to: server,
+      });
+      // Hint: the log is written asynchronously, so the line may follow the readiness answer.
+      await waitFor(() => node.output().includes(`NATS connection to ${server} lost`), 'the connection-lost line');
+      const startedAt = Date.now();
+      const refused = await postEvents(node.base, eventBody({ id: 'refused' }));
+      const tookMs = Date.now() - startedAt;
+      expect(refused.status).toBe(503);
+      expect(JSON.stringify(refused.body)).toMatch(
+        /not committed: the NATS cluster is unreachable \(disconnected from /,
+      );
+      expect(tookMs).toBeLessThan(1_000);
+      await cluster.restart(0);
+      await waitFor(
+        async () => (await getJson(`${node.base}/readiness`)).status === 200,
+        'readiness once NATS is back',
+        20_000,
+        100,
+      );
+      const restored = new RegExp(`NATS connection restored: connected to ${server} after \\d`);
+      await waitFor(() => restored.test(node.output()), 'the connection-restored line');
+      expect((await postEvents(node.base, eventBody({ id: 'refused' }))).status).toBe(201);
+      // The refused attempt stored nothing: the retry is the one record after the first.
+      expect((await allEvents(node.base)).map((r) => r.id)).toEqual(['before', 'refused']);
+      console.log(`publish while NATS is down: 503 after ${tookMs} ms`);
+    } finally {
+      await own.stop();
+      await cluster.stop();
+    }
   }, 60_000);
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { LogWriteError } from '../persistence/eventLog.js';
 import { FailureLines } from './failureLines.js';
 import type { Logger } from './logger.js';
 
@@ -36,6 +37,19 @@ describe('FailureLines', () => {
       'warn group commit failed again the same way {"times":1,"reason":"a"}',
       'error group commit failed err=b',
       'error group commit failed err=a',
+    ]);
+  });
+
+  it('logs an expected LogWriteError (no cause) by its message alone, without the stack; one with a cause keeps it', () => {
+    const { logger, lines } = capture();
+    const failures = new FailureLines(logger, 'group commit failed');
+    failures.failed(
+      new LogWriteError('the JetStream cluster did not acknowledge the event (no answer)', { uncertain: true }),
+    );
+    failures.failed(new LogWriteError('disk full', { cause: new Error('SQLITE_FULL') }));
+    expect(lines).toEqual([
+      'error group commit failed {"reason":"the JetStream cluster did not acknowledge the event (no answer)"}',
+      'error group commit failed err=disk full',
     ]);
   });
 });

@@ -1,3 +1,4 @@
+import { LogWriteError } from '../persistence/eventLog.js';
 import type { Logger } from './logger.js';
 
 /**
@@ -22,7 +23,10 @@ export class FailureLines {
       return;
     }
     this.ended();
-    this.logger.error({ err: error }, this.msg);
+    // Hint: a LogWriteError with no cause is an expected condition said in full by its message (no PubAck from the
+    // cluster, say): its stack adds 10 lines of our own frames to every outage. One with a cause keeps it.
+    const expected = error instanceof LogWriteError && error.cause === undefined;
+    this.logger.error(expected ? { reason: message } : { err: error }, this.msg);
     this.last = message;
   }
 

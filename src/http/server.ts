@@ -184,13 +184,19 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
       (app as { close?: () => void }).close?.();
     })());
 
-  logger.info(listeningFields(config, port, log.epoch), 'event pipeline listening');
+  const cluster = 'natsServer' in log ? { nats_connected_to: log.natsServer } : {};
+  logger.info({ ...listeningFields(config, port, log.epoch), ...cluster }, 'event pipeline listening');
   return { port, pipeline, metrics, api, sweep: () => pipeline.sweep(), close };
 }
 
-/** The fields of the `event pipeline listening` line: where, which log, and how durable its acks are. */
+/** The fields of the `event pipeline listening` line: where, which log (in cluster mode: which stream, on which servers), and how durable its acks are. */
 function listeningFields(config: Config, port: number, epoch: string) {
-  return { host: config.host, port, database: config.databasePath, epoch, durability: config.durability };
+  const { jetstream } = config;
+  const cluster =
+    jetstream === null
+      ? {}
+      : { nats_servers: jetstream.servers.join(','), nats_stream: jetstream.stream, nats_replicas: jetstream.replicas };
+  return { host: config.host, port, database: config.databasePath, epoch, durability: config.durability, ...cluster };
 }
 
 /** The embedded SQLite log, or in cluster mode (LOG_BACKEND=jetstream) a JetStream stream with this file as its replica. */

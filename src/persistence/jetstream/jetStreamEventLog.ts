@@ -1,4 +1,3 @@
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { EventFilter } from '../../protocol/eventFilter.js';
 import type { EventInput } from '../../protocol/eventInput.js';
 import type { EventQuery } from '../../protocol/eventQuery.js';
@@ -17,13 +16,12 @@ import type { SqliteEventLogOptions } from '../sqliteEventLog.js';
 import type { NoopOffset } from '../sqliteReplicaLog.js';
 import { ClusterWrites, type WriteParts } from './clusterWrites.js';
 import type { JetStreamOptions } from './jetStreamOptions.js';
+import { NatsConnectionState } from './natsConnection.js';
 import { openReplica } from './openReplica.js';
-import { ReplicaApplier } from './replicaApplier.js';
-import { type AppliedListener, type DeletedListener, ReplicaFeed } from './replicaFeed.js';
-import { confirmStreamHead, watchConnection } from './streamContact.js';
-import { StreamPublisher } from './streamPublisher.js';
+import type { AppliedListener, DeletedListener } from './replicaFeed.js';
+import { confirmStreamHead } from './streamContact.js';
 import { openStream } from './streamSetup.js';
-import { eventSubject } from './streamSubjects.js';
+import { startWriteParts } from './writeParts.js';
 
 /** Options for a node's JetStream log: the replica's (as for the embedded log, without the epoch) and the cluster's. */
 export type JetStreamEventLogOptions = Omit<SqliteEventLogOptions, 'now' | 'newId'> & {
@@ -33,7 +31,6 @@ export type JetStreamEventLogOptions = Omit<SqliteEventLogOptions, 'now' | 'newI
   readonly jetstream: JetStreamOptions;
 };
 
-const CONSUMER_TIMEOUT_MS = 1_000;
 // Hint: commits in flight (one at a time left the loop idle); commits sharing a producer id plan in turn (ClusterWrites).
 const CONCURRENT_COMMITS = 8;
 
@@ -47,7 +44,7 @@ export class JetStreamEventLog implements EventLog {
   readonly epoch: string;
   /** For the pipeline's GroupCommit (maxInFlightCommits); records are routed from the feed, in stream order. */
   readonly concurrentCommits = CONCURRENT_COMMITS;
-  private connected = true;
+  private readonly connection: NatsConnectionState;
   private closed = false;
   private readonly writes: ClusterWrites;
   readonly keepLock = (): void => this.parts.replica.keepLock();
@@ -60,11 +57,8 @@ export class JetStreamEventLog implements EventLog {
   ) {
     this.epoch = parts.replica.epoch;
     this.writes = new ClusterWrites(parts, options.jetstream.stream, options.now, options.newId);
-    // Hint: reachability for health(); the consumer is recreated after a reconnect (see ReplicaApplier).
-    void watchConnection(parts.nc, (connected) => {
-      this.connected = connected;
-      if (connected) parts.applier.restart();
-    });
+    // Hint: reachability for health() and commits; the consumer is recreated after a reconnect (see ReplicaApplier).
+    this.connection = new NatsConnectionState(parts.nc, options.onNotice, () => parts.applier.restart());
   }
 
   /**
@@ -84,24 +78,13 @@ export class JetStreamEventLog implements EventLog {
       await stream.nc.close();
       throw error;
     }
-    let applier: ReplicaApplier | null = null;
-    const feed = new ReplicaFeed(replica, { onNotice, onFailure: () => applier?.restart() });
-    feed.noteLast(startSeq);
-    // Hint: short API timeouts, so asking a leaderless stream (mid-election) fails fast and asks again, not after 5 s.
-    applier = new ReplicaApplier({
-      js: jetstream(stream.nc, { timeout: CONSUMER_TIMEOUT_MS }),
-      jsm: await jetstreamManager(stream.nc, { timeout: CONSUMER_TIMEOUT_MS, checkAPI: false }),
-      stream: options.jetstream.stream,
-      sink: feed,
-      onNotice,
-      epoch: stream.epoch,
-    });
-    applier.start();
-    const publisher = new StreamPublisher(stream.nc, eventSubject(options.jetstream.stream), {
-      ...(options.jetstream.publishTimeoutMs === undefined ? {} : { deadlineMs: options.jetstream.publishTimeoutMs }),
-    });
-    const parts = { nc: stream.nc, jsm: stream.jsm, replica, feed, applier, publisher };
+    const parts = await startWriteParts(stream, replica, startSeq, options.jetstream, onNotice);
     return new JetStreamEventLog(parts, options, startSeq);
+  }
+
+  /** The NATS server this node is (or was last) connected to, `host:port` (for the `listening` line). */
+  get natsServer(): string {
+    return this.connection.server;
   }
 
   /** Where records applied from the stream go (every node's live routing); see Pipeline's `replicaFeed`. */
@@ -124,15 +107,17 @@ export class JetStreamEventLog implements EventLog {
     return this.parts.replica.noopOffsets(fromOffset, limit);
   }
 
+  /** Refused at once (nothing sent) while the stream cannot hold the log or NATS is disconnected (not just slow). */
   commit(groups: readonly (readonly EventInput[])[]): Promise<GroupOutcome[]> {
-    const refused = this.closed ? 'log is closed' : this.parts.applier.refusal;
+    const refused = this.closed ? 'log is closed' : (this.parts.applier.refusal ?? this.connection.refusal);
     if (refused === null) return this.writes.commit(groups);
     return Promise.reject(new LogWriteError(refused, { refusal: true }));
   }
 
   /** DELETE /events, first step: the stream's purge, refused at once (nothing deleted) while NATS is unreachable. */
   prepareRetention(before: number | undefined): Promise<void> {
-    const refused = this.closed ? 'log is closed' : this.connected ? null : 'the NATS cluster is unreachable';
+    const up = this.connection.connected;
+    const refused = this.closed ? 'log is closed' : up ? null : 'the NATS cluster is unreachable';
     if (refused !== null) return Promise.reject(new LogWriteError(`${refused}; nothing was deleted, retry`));
     return this.writes.prepareRetention(before);
   }
@@ -162,7 +147,7 @@ export class JetStreamEventLog implements EventLog {
 
   /** The stream's last sequence, asked now (a subscriber asked beyond knownHead); rejects while it cannot answer. */
   confirmKnownHead(): Promise<number> {
-    return confirmStreamHead(this.parts, this.connected && !this.closed);
+    return confirmStreamHead(this.parts, this.connection.connected && !this.closed);
   }
 
   readFrom(fromOffset: number, filter: EventFilter, limit: number, upTo?: number): StoredEvent[] {
@@ -227,9 +212,11 @@ export class JetStreamEventLog implements EventLog {
   }
 
   health(): LogHealth {
-    if (this.closed || this.parts.applier.refusal !== null)
-      return { writable: false, reason: this.parts.applier.refusal ?? 'log is closed' };
-    if (!this.connected) return { writable: false, reason: 'the NATS cluster is unreachable; reads are served' };
+    const { applier } = this.parts;
+    const reason = this.closed
+      ? 'log is closed'
+      : (applier.refusal ?? this.connection.unreachable ?? applier.unavailable);
+    if (reason !== null) return { writable: false, reason };
     const applied = this.parts.feed.appliedSeq;
     if (applied < this.startSeq)
       return { writable: false, reason: `catching up with the stream: ${applied} of ${this.startSeq} applied` };

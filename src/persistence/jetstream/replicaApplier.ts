@@ -1,7 +1,10 @@
-import { type ConsumerMessages, DeliverPolicy, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
+import { type ConsumerMessages, DeliverPolicy, type JsMsg } from '@nats-io/jetstream';
+import { ConsumerNotices } from './consumerNotices.js';
 import { messageHeaders } from './eventMessage.js';
 import { GapNotices } from './gapNotices.js';
+import { readFromLeader } from './leaderReads.js';
 import type { ReplicaApplierOptions } from './replicaApplierOptions.js';
+import { StreamAvailability } from './streamAvailability.js';
 import { StreamPresence } from './streamPresence.js';
 import { epochOf } from './streamSetup.js';
 
@@ -28,9 +31,20 @@ export class ReplicaApplier {
   replaced: string | null = null;
   /** Whether the stream can still hold the log (an operator may delete or change it under running nodes). */
   private readonly presence: StreamPresence;
+  /** Whether the stream has a leader and JetStream answers about it (see StreamAvailability). */
+  private readonly availability: StreamAvailability;
+  private readonly consumerNotices: ConsumerNotices;
 
   constructor(private readonly options: ReplicaApplierOptions) {
-    this.presence = new StreamPresence(options.stream);
+    const now = options.now ?? Date.now;
+    this.presence = new StreamPresence(options.stream, now);
+    this.availability = new StreamAvailability(options.stream, now);
+    this.consumerNotices = new ConsumerNotices(now);
+  }
+
+  /** Why the stream cannot be used now (no leader, or JetStream does not answer, for a while); else null. */
+  get unavailable(): string | null {
+    return this.availability.problem;
   }
 
   /** Why this node refuses publishes: its stream was made again, is missing or cannot hold the log; else null. */
@@ -63,33 +77,10 @@ export class ReplicaApplier {
   catchUp(upTo: number): void {
     if (this.fetching || this.stopped) return;
     this.fetching = true;
-    void this.fetchUpTo(upTo).finally(() => {
+    const parts = { options: this.options, running: () => !this.stopped, followStream: () => this.followStream() };
+    void readFromLeader(parts, upTo).finally(() => {
       this.fetching = false;
     });
-  }
-
-  private async fetchUpTo(upTo: number): Promise<void> {
-    const { jsm, stream, sink } = this.options;
-    while (!this.stopped && sink.nextSeq() <= upTo) {
-      const seq = sink.nextSeq();
-      let message: Awaited<ReturnType<JetStreamManager['streams']['getMessage']>>;
-      try {
-        message = await jsm.streams.getMessage(stream, { seq });
-      } catch (error) {
-        this.options.onNotice(
-          `replica feed: reading sequence ${seq} from the stream leader failed: ${reasonOf(error)}`,
-        );
-        return;
-      }
-      if (message === null) {
-        // Hint: purged, or not stored yet: follow the stream's first sequence, else leave the rest to the consumer.
-        if (!(await this.followStream()) || sink.nextSeq() <= seq) return;
-        continue;
-      }
-      if (message.seq < sink.nextSeq()) return;
-      const { msgId, floor } = messageHeaders(message.header);
-      sink.apply(message.seq, msgId, message.data, floor);
-    }
   }
 
   /** Ask the stream for its first sequence and follow it; false when the stream did not answer. */
@@ -103,12 +94,14 @@ export class ReplicaApplier {
         return true;
       }
       this.presence.answered(info.config);
+      this.availability.answered(info);
       this.tell();
       this.options.sink.noteLast(info.state.last_seq);
       this.options.sink.follow(info.state.first_seq);
       return true;
     } catch (error) {
       const missing = this.presence.failed(error);
+      if (!missing) this.availability.failed(reasonOf(error));
       if (!this.stopped && !quiet && !missing)
         this.options.onNotice(`replica feed: stream info failed: ${reasonOf(error)}`);
       this.tell();
@@ -118,8 +111,8 @@ export class ReplicaApplier {
 
   /** Log what the stream's presence now says, when that changed. */
   private tell(): void {
-    const line = this.presence.change();
-    if (line !== null) this.options.onNotice(line);
+    for (const line of [this.presence.change(), this.availability.change()])
+      if (line !== null) this.options.onNotice(line);
   }
 
   /**
@@ -148,9 +141,9 @@ export class ReplicaApplier {
       try {
         await this.consumeOnce();
       } catch (error) {
-        // Hint: a missing stream is told once (see StreamPresence), not at every retry.
-        if (!this.stopped && !this.presence.failed(error))
-          this.options.onNotice(`replica feed: ${reasonOf(error)}; recreating the consumer`);
+        // Hint: a missing stream is told once (see StreamPresence), not at every retry; the rest are counted.
+        const line = this.stopped || this.presence.failed(error) ? null : this.consumerNotices.failed(reasonOf(error));
+        if (line !== null) this.options.onNotice(line);
       }
       if (!this.stopped) await new Promise((resolve) => setTimeout(resolve, this.options.retryMs ?? 250));
     }
@@ -166,6 +159,8 @@ export class ReplicaApplier {
     if (this.stopped) return;
     const messages = await consumer.consume({ max_messages: 2_000, idle_heartbeat: 500, expires: 5_000 });
     this.current = messages;
+    const recovered = this.consumerNotices.recovered();
+    if (recovered !== null) this.options.onNotice(recovered);
     void this.watch(messages);
     let skippedTo: number | null = null;
     try {

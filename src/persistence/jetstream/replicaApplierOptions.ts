@@ -28,4 +28,6 @@ export interface ReplicaApplierOptions {
   readonly followMs?: number;
   /** The epoch of the stream this replica holds: a stream of another epoch under the same name is a new log. */
   readonly epoch?: string;
+  /** The clock of the stream's presence and availability graces and of the notices (Date.now when absent). */
+  readonly now?: () => number;
 }

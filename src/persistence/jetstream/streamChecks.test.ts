@@ -158,8 +158,20 @@ describe('reviewing an existing stream', () => {
     expect(limitsLowering({ ...good, max_age: 0, max_bytes: 0 }, none)).toBeNull();
   });
 
-  it('sets the duplicate window the settings ask for, and only when it differs', () => {
+  it('raises the duplicate window the settings ask for, naming old and new, and refuses to lower it', () => {
     expect(duplicateWindowChange(good, 600_000)).toBeNull();
-    expect(duplicateWindowChange({ ...good, duplicate_window: nanos(2_000) }, 600_000)).toBe(nanos(600_000));
+    expect(duplicateWindowChange({ ...good, duplicate_window: nanos(2_000) }, 600_000)).toEqual({
+      window: nanos(600_000),
+      notice:
+        "stream EVENTS's duplicate window set from 2000 ms to 600000 ms (NATS_DUPLICATE_WINDOW_MS); give every node the same",
+    });
+    const lowering = duplicateWindowChange(good, 1_000);
+    expect(lowering).toBeInstanceOf(JetStreamSettingError);
+    expect(lowering instanceof JetStreamSettingError && lowering.variable).toBe('NATS_DUPLICATE_WINDOW_MS');
+    expect(lowering instanceof Error && lowering.message).toBe(
+      "would lower stream EVENTS's duplicate window from 600000 ms to 1000 ms for every node (re-sent commits older " +
+        'than that would no longer be deduped by the stream); a node never lowers it: to lower it, run ' +
+        '`nats stream edit EVENTS --dupe-window 1000ms` first, then give every node the same',
+    );
   });
 });

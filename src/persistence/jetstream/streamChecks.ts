@@ -79,10 +79,35 @@ function hasLimits(config: StreamConfig): boolean {
   return [config.max_msgs, config.max_bytes, config.max_age].some((limit) => limit !== undefined && limit > 0);
 }
 
-/** The duplicate window a stream should have, in nanoseconds, when it differs from what it has (else null). */
-export function duplicateWindowChange(config: StreamConfig, duplicateWindowMs: number): number | null {
+/**
+ * The duplicate window to set on a stream, in nanoseconds, with the line saying so (null when it has it already), or
+ * a refusal when the setting would lower it. Why: the window is the whole cluster's; one node started with
+ * NATS_DUPLICATE_WINDOW_MS=1000 lowered it from 600 s to 1 s for every node with a line naming only the new value, and
+ * a producer retrying beyond the window then relies on the replicas alone. A node raises it; lowering it is the
+ * operator's explicit act on the stream, as for the limits.
+ */
+export function duplicateWindowChange(
+  config: StreamConfig,
+  duplicateWindowMs: number,
+): { readonly window: number; readonly notice: string } | JetStreamSettingError | null {
   const wanted = nanos(duplicateWindowMs);
-  return config.duplicate_window === wanted ? null : wanted;
+  const had = config.duplicate_window ?? 0;
+  if (had === wanted) return null;
+  const hadMs = had / 1_000_000;
+  if (wanted < had)
+    return new JetStreamSettingError(
+      'NATS_DUPLICATE_WINDOW_MS',
+      `would lower stream ${config.name}'s duplicate window from ${hadMs} ms to ${duplicateWindowMs} ms for every ` +
+        'node (re-sent commits older than that would no longer be deduped by the stream); a node never lowers it: to ' +
+        `lower it, run \`nats stream edit ${config.name} --dupe-window ${duplicateWindowMs}ms\` first, then give ` +
+        'every node the same',
+    );
+  return {
+    window: wanted,
+    notice:
+      `stream ${config.name}'s duplicate window set from ${hadMs} ms to ${duplicateWindowMs} ms ` +
+      '(NATS_DUPLICATE_WINDOW_MS); give every node the same',
+  };
 }
 
 /** A stream's age and size limits as the node sets them: nanoseconds and bytes, 0 and -1 for none. */

@@ -1,15 +1,6 @@
-import type { NatsConnection } from '@nats-io/transport-node';
 import { JetStreamUnavailableError } from './jetStreamOptions.js';
 import type { ReplicaApplier } from './replicaApplier.js';
 import type { ReplicaFeed } from './replicaFeed.js';
-
-/** Tell `onChange` of each disconnect (false) and reconnect (true) of `nc`, until it closes. */
-export async function watchConnection(nc: NatsConnection, onChange: (connected: boolean) => void): Promise<void> {
-  for await (const status of nc.status()) {
-    if (status.type === 'disconnect') onChange(false);
-    if (status.type === 'reconnect') onChange(true);
-  }
-}
 
 type Applier = Pick<ReplicaApplier, 'followStream' | 'refusal'>;
 

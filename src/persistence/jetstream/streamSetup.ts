@@ -16,6 +16,7 @@ import {
 } from '@nats-io/transport-node';
 import { type JetStreamOptions, JetStreamSettingError, JetStreamUnavailableError } from './jetStreamOptions.js';
 import { refuseOrphaningReplica } from './replicaGuard.js';
+import { connectFailureDetail, warnOfBadEntries } from './serverProbe.js';
 import { serverVersionWarning } from './serverVersion.js';
 import {
   checkMessageSize,
@@ -73,11 +74,13 @@ export async function openStream(
   try {
     nc = await connect(connectionOptions(options));
   } catch (error) {
+    const detail = await connectFailureDetail(options.servers, reasonOf(error));
     throw new JetStreamUnavailableError(
-      `cannot reach the NATS cluster at ${options.servers.join(',')}: ${reasonOf(error)}`,
+      `cannot reach the NATS cluster at ${options.servers.join(',')}: ${reasonOf(error)}${detail}`,
       { cause: error },
     );
   }
+  warnOfBadEntries(options.servers, nc.getServer(), onNotice);
   try {
     checkMessageSize(options.maxPayloadBytes ?? 0, nc.info?.max_payload ?? 0, "the NATS servers' max_payload");
     const versionWarning = serverVersionWarning(nc.info?.version);
@@ -226,13 +229,12 @@ async function openExisting(
   );
   const notices = [...review.notices];
   const limits = streamLimits(options);
-  const window = duplicateWindowChange(info.config, options.duplicateWindowMs);
-  if (window !== null)
-    notices.push(
-      `stream ${options.stream}'s duplicate window set to NATS_DUPLICATE_WINDOW_MS=${options.duplicateWindowMs}`,
-    );
+  const windowChange = duplicateWindowChange(info.config, options.duplicateWindowMs);
+  if (windowChange instanceof JetStreamSettingError) throw windowChange;
   const lowering = limitsLowering(info.config, limits);
   if (lowering !== null) throw lowering;
+  const window = windowChange?.window ?? null;
+  if (windowChange !== null) notices.push(windowChange.notice);
   const limitsNotice = limitsChange(info.config, limits);
   if (limitsNotice !== null) notices.push(limitsNotice);
   if (limitsNotice !== null || window !== null)

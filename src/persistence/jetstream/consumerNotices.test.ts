@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { ManualScheduler } from '../../actors/manualScheduler.js';
+import { ConsumerNotices, REMIND_MS } from './consumerNotices.js';
+
+const unavailable = 'JetStream system temporarily unavailable';
+
+describe('ConsumerNotices', () => {
+  it('says a reason once, then a count at most every REMIND_MS, and one line when a consumer is made again', () => {
+    const clock = new ManualScheduler();
+    const notices = new ConsumerNotices(() => clock.now());
+    const lines: string[] = [];
+    const say = (line: string | null) => line !== null && lines.push(line);
+    // 60 s of failures every 250 ms, as during a quorum loss: 240 attempts.
+    for (let i = 0; i < 240; i++) {
+      say(notices.failed(i === 100 ? 'timeout' : unavailable));
+      clock.advance(250);
+    }
+    say(notices.recovered());
+    expect(lines).toEqual([
+      `replica feed: ${unavailable}; recreating the consumer (retrying every 250 ms, repeats counted)`,
+      'replica feed: timeout; recreating the consumer (retrying every 250 ms, repeats counted)',
+      `replica feed: still cannot keep a consumer: 120 more failure(s) in the last ${REMIND_MS / 1_000} s (last: ${unavailable}); recreating it`,
+      `replica feed: consumer made again after 240 failure(s) over 60 s (last: ${unavailable})`,
+    ]);
+    expect(notices.recovered()).toBeNull();
+    // A new outage says its reason again.
+    expect(notices.failed(unavailable)).toMatch(/^replica feed: JetStream system temporarily unavailable;/);
+  });
+});

@@ -1,0 +1,41 @@
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import type { SqliteReplicaLog } from '../sqliteReplicaLog.js';
+import type { WriteParts } from './clusterWrites.js';
+import type { JetStreamOptions } from './jetStreamOptions.js';
+import { ReplicaApplier } from './replicaApplier.js';
+import { ReplicaFeed } from './replicaFeed.js';
+import { StreamPublisher } from './streamPublisher.js';
+import type { OpenedStream } from './streamSetup.js';
+import { eventSubject } from './streamSubjects.js';
+
+const CONSUMER_TIMEOUT_MS = 1_000;
+
+/**
+ * A node's parts on an opened stream and replica: the feed, the applier (started, applying from the replica's head
+ * + 1) and the publisher. `startSeq` is the stream's last sequence at start, noted as known to exist.
+ */
+export async function startWriteParts(
+  stream: OpenedStream,
+  replica: SqliteReplicaLog,
+  startSeq: number,
+  options: JetStreamOptions,
+  onNotice: (message: string) => void,
+): Promise<WriteParts> {
+  let applier: ReplicaApplier | null = null;
+  const feed = new ReplicaFeed(replica, { onNotice, onFailure: () => applier?.restart() });
+  feed.noteLast(startSeq);
+  // Hint: short API timeouts, so asking a leaderless stream (mid-election) fails fast and asks again, not after 5 s.
+  applier = new ReplicaApplier({
+    js: jetstream(stream.nc, { timeout: CONSUMER_TIMEOUT_MS }),
+    jsm: await jetstreamManager(stream.nc, { timeout: CONSUMER_TIMEOUT_MS, checkAPI: false }),
+    stream: options.stream,
+    sink: feed,
+    onNotice,
+    epoch: stream.epoch,
+  });
+  applier.start();
+  const publisher = new StreamPublisher(stream.nc, eventSubject(options.stream), {
+    ...(options.publishTimeoutMs === undefined ? {} : { deadlineMs: options.publishTimeoutMs }),
+  });
+  return { nc: stream.nc, jsm: stream.jsm, replica, feed, applier, publisher };
+}
