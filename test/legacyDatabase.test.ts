@@ -1,4 +1,6 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -6,6 +8,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SCHEMA_SQL } from '../src/persistence/schema.js';
 import { runMain } from './support/childServer.js';
 import { directorySnapshot, type LegacyRow, writeLegacyDatabase } from './support/legacyDatabase.js';
+
+const require = createRequire(import.meta.url);
 
 const ROWS: LegacyRow[] = [1, 2, 3].map((n) => ({
   id: `evt_00000000000${n}`,
@@ -82,6 +86,48 @@ describe('a DATABASE_PATH that is not a log of this server', () => {
     expect(run.stderr).toContain("it holds the FastAPI service's events (3 events)");
     // Hint: a file in WAL mode is read through a link of its own, so not even an empty -wal or -shm is left.
     expect(directorySnapshot(dir)).toEqual(before);
+  });
+
+  it('a FastAPI file with a hot journal (its writer killed mid-transaction) is refused untouched, not rolled back', async () => {
+    const path = join(dir, 'events.db');
+    writeLegacyDatabase(path, ROWS);
+    // A writer that dies mid-transaction after spilling pages into the file: the journal beside it is hot.
+    const killed = spawnSync(process.execPath, [
+      '-e',
+      `const D = require(${JSON.stringify(require.resolve('better-sqlite3'))}); const db = new D(${JSON.stringify(path)});
+       db.pragma('cache_size = 1'); db.exec('BEGIN');
+       const insert = db.prepare("INSERT INTO events VALUES (?, 'timer_tick', 's', NULL, NULL, '{}', '2026-01-05T10:00:00Z')");
+       for (let i = 0; i < 3000; i++) insert.run('late-' + i);
+       process.exit(0);`,
+    ]);
+    expect(killed.status).toBe(0);
+    const before = directorySnapshot(dir);
+    expect(Object.keys(before)).toEqual(['events.db', 'events.db-journal']);
+    const run = await start(path);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(
+      `${path}: it cannot be read without changing it: ${path}-journal holds a write that was cut short`,
+    );
+    expect(run.stderr).toContain(`sqlite3 ${path} 'PRAGMA quick_check'`);
+    expect(directorySnapshot(dir)).toEqual(before);
+  });
+
+  it('a FastAPI file another program holds a write lock on (the old service still running) is refused untouched', async () => {
+    const path = join(dir, 'events.db');
+    writeLegacyDatabase(path, ROWS);
+    // Hint: the snapshot first: closing any descriptor of the file drops this process's POSIX locks on it (SQLite's).
+    const before = directorySnapshot(dir);
+    const writer = new Database(path);
+    try {
+      writer.exec('BEGIN EXCLUSIVE');
+      const run = await start(path);
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain(`${path}: it cannot be read without changing it: another program holds it (`);
+      expect(run.stderr).toContain('is the FastAPI service still running?');
+      expect(directorySnapshot(dir)).toEqual(before);
+    } finally {
+      writer.close();
+    }
   });
 
   it('any other SQLite database is refused the same way, naming its tables', async () => {

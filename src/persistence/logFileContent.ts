@@ -2,7 +2,7 @@ import { statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type Database from 'better-sqlite3';
 import { LogOpenError } from './logErrors.js';
-import { isSqliteFile, openReadOnly } from './readOnlyDatabase.js';
+import { inRollbackMode, isSqliteFile, openReadOnly } from './readOnlyDatabase.js';
 import { selectValue, valueStatement } from './sqlRows.js';
 
 /**
@@ -116,12 +116,32 @@ export function foreignFileRefusal(path: string): string | null {
       `DATABASE_PATH=${shellWord(to)}`
     );
   }
+  // Hint: a file in rollback mode (the FastAPI service's; a log of this server only when restored from a VACUUM INTO
+  // copy) that the read-only look cannot read has a hot journal (a writer stopped mid-write, as a killed FastAPI
+  // service leaves it) or is locked by a writer (one still running). Opening it read-write, as the log's open would,
+  // rolled the journal back or waited out the lock, then switched the file to WAL and added tables to it.
+  if (content.kind === 'unreadable' && isSqliteFile(path) && inRollbackMode(path)) return blockedLook(path, content);
   if (content.kind === 'foreign')
     return (
       `it is an SQLite database of something else (tables: ${tableList(content.tables)}), neither a log of this ` +
       "server nor the FastAPI service's events; the file was left untouched. Point DATABASE_PATH at a log or a new file"
     );
   return null;
+}
+
+/** The refusal for a rollback-mode file the read-only look could not read (see foreignFileRefusal). */
+function blockedLook(path: string, content: { readonly reason: string }): string {
+  const journal = statSync(`${path}-journal`, { throwIfNoEntry: false });
+  const why =
+    journal !== undefined && journal.size > 0
+      ? `${path}-journal holds a write that was cut short (a crash of the program writing it) or is under way`
+      : `another program holds it (${content.reason}): is the FastAPI service still running?`;
+  return (
+    `it cannot be read without changing it: ${why}. The server opens no file it could not first look at read-only ` +
+    "(the FastAPI service's file must not be changed), so it was left untouched. Stop any program using it; a " +
+    'journal left by a crash is rolled back by opening the ' +
+    `file once with that program or \`sqlite3 ${shellWord(path)} 'PRAGMA quick_check'\`; then start again`
+  );
 }
 
 /** Throw a LogOpenError when `path` holds something that is not a log (foreignFileRefusal), before anything is written. */

@@ -28,6 +28,15 @@ export function isSqliteFile(path: string): boolean {
 }
 
 /**
+ * True when the SQLite file is in rollback-journal mode (header bytes 18-19 are 1), as the FastAPI service's file is;
+ * a log of this server is in WAL mode (2) from its first open, unless it was restored from a copy.
+ */
+export function inRollbackMode(path: string): boolean {
+  const bytes = header(path);
+  return bytes[18] === 1 && bytes[19] === 1;
+}
+
+/**
  * A hard link to `path` in a new directory beside it (same file system), and how to remove both; null when the
  * directory or the link cannot be made (the caller then opens `path` itself).
  */
