@@ -784,6 +784,26 @@ describe('GET /stats and /event-types', () => {
         expect(typeof description).toBe('string');
         expect(description.length).toBeGreaterThan(0);
       }
+      // The old service's answer, key for key and word for word (its models.py EVENT_TYPES): a client may show them.
+      expect(JSON.stringify(res.body)).toBe(
+        JSON.stringify({
+          quiz_started: 'Student started a quiz session',
+          quiz_completed: 'Student completed/submitted quiz',
+          quiz_timeout: 'Quiz timer expired',
+          answer_submitted: 'Student submitted an answer',
+          answer_changed: 'Student changed their answer',
+          question_viewed: 'Student viewed a question',
+          question_skipped: 'Student skipped a question',
+          timer_started: 'Session timer started',
+          timer_tick: 'Timer tick (usually every second)',
+          timer_warning: 'Timer warning threshold reached',
+          mastery_updated: 'Student mastery level changed',
+          learning_gap_detected: 'Learning gap identified',
+          session_created: 'New session created',
+          session_ended: 'Session ended',
+          error_occurred: 'Error in system',
+        }),
+      );
     }
   });
 });

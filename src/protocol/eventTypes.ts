@@ -1,22 +1,25 @@
 import { preview } from './issue.js';
 
-/** The 15 learning event types the platform publishes, with their descriptions. */
+/**
+ * The 15 learning event types the platform publishes, with their descriptions: the old service's (its models.py
+ * EVENT_TYPES, word for word), since GET /event-types answers with them and a client may show them.
+ */
 export const EVENT_TYPE_DESCRIPTIONS = {
-  quiz_started: 'Student started a quiz',
-  quiz_completed: 'Quiz submitted/finished',
-  quiz_timeout: 'Quiz ended because its time ran out',
-  answer_submitted: 'Answer recorded',
-  answer_changed: 'Student changed a previously given answer',
-  question_viewed: 'Question displayed',
+  quiz_started: 'Student started a quiz session',
+  quiz_completed: 'Student completed/submitted quiz',
+  quiz_timeout: 'Quiz timer expired',
+  answer_submitted: 'Student submitted an answer',
+  answer_changed: 'Student changed their answer',
+  question_viewed: 'Student viewed a question',
   question_skipped: 'Student skipped a question',
-  timer_started: 'Quiz or question timer started',
-  timer_tick: 'Timer update',
-  timer_warning: 'Timer is close to running out',
-  mastery_updated: 'Mastery level changed',
-  learning_gap_detected: "A gap in the learner's knowledge was detected",
-  session_created: 'Learning session created',
-  session_ended: 'Learning session ended',
-  error_occurred: 'A client or service reported an error',
+  timer_started: 'Session timer started',
+  timer_tick: 'Timer tick (usually every second)',
+  timer_warning: 'Timer warning threshold reached',
+  mastery_updated: 'Student mastery level changed',
+  learning_gap_detected: 'Learning gap identified',
+  session_created: 'New session created',
+  session_ended: 'Session ended',
+  error_occurred: 'Error in system',
 } as const satisfies Record<string, string>;
 
 /** One of the supported event type names. */
