@@ -163,6 +163,25 @@ describe('event-pipeline migrate-legacy', () => {
     await expectStats(server, expected);
   });
 
+  it('names the rows stamped later than now, whose time new events would inherit', async () => {
+    const legacy = join(dir, 'legacy', 'events.db');
+    // Hint: a year past any day this test runs (the summary compares with the clock when the migration ran).
+    const later = new Date(Date.now() + 366 * 86_400_000).toISOString();
+    writeLegacyDatabase(legacy, [base('evt_1'), { ...base('evt_2'), timestamp: later }]);
+    const run = await cli(['migrate-legacy', '--from', legacy, '--to', join(dir, 'new', 'pipeline.db')]);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain(
+      `1 event stamped later than now (the latest ${later}): this log's times never go back, so events published ` +
+        'before then get that time',
+    );
+    mkdirSync(join(dir, 'past'));
+    const past = join(dir, 'past', 'events.db');
+    writeLegacyDatabase(past, [base('evt_1'), base('evt_2')]);
+    const onTime = await cli(['migrate-legacy', '--from', past, '--to', join(dir, 'other', 'pipeline.db')]);
+    expect(onTime.code).toBe(0);
+    expect(onTime.stderr).not.toContain('stamped later than now');
+  });
+
   it('refuses a target that holds events, or the old file itself, and changes neither', async () => {
     const legacy = join(dir, 'legacy', 'events.db');
     writeLegacyDatabase(legacy, [base('evt_1'), base('evt_2')]);

@@ -5,12 +5,12 @@ import { checkDatabasePath } from '../persistence/databasePath.js';
 import { LogLockedError, LogOpenError } from '../persistence/eventLog.js';
 import { SqliteImportLog, type StampedEvent } from '../persistence/importLog.js';
 import { LegacyEvents } from '../persistence/legacyEvents.js';
-import { eventCount, readLogFileContent, shellWord, tableList } from '../persistence/logFileContent.js';
-import { formatTimestamp, type StoredEvent } from '../protocol/eventRecord.js';
+import { eventCount, readLogFileContent, tableList } from '../persistence/logFileContent.js';
 import { formatIssues, type Issue, previewValue } from '../protocol/issue.js';
 import { type LegacyRow, parseLegacyRow } from '../protocol/legacyEvent.js';
 import { offsetIds } from '../protocol/offsetIds.js';
 import { CliError, type CliIo, type Command, EXIT, parse, printable, UsageError } from './command.js';
+import { type Outcome, summary } from './migrateLegacySummary.js';
 import { progressBar } from './progressBar.js';
 
 const USAGE = `usage: event-pipeline migrate-legacy --from FILE --to FILE
@@ -39,18 +39,6 @@ exit codes: 0 every event migrated, 1 some rows skipped (named on stderr) or wri
 
 /** Events per transaction of the new log. */
 const BATCH = 5_000;
-
-/** What a migration did. */
-interface Outcome {
-  readonly total: number;
-  migrated: number;
-  skipped: number;
-  /** Events stored with a null session_id or user_id that was empty in the FastAPI service's file. */
-  emptied: number;
-  first: StoredEvent | null;
-  last: StoredEvent | null;
-  sessions: number;
-}
 
 /** Why --from is not a FastAPI service database to migrate, or null. */
 function sourceProblem(from: string): string | null {
@@ -140,6 +128,10 @@ function copyEvents(source: LegacyEvents, log: SqliteImportLog, io: CliIo, outco
         continue;
       }
       if (parsed.value.emptied) outcome.emptied++;
+      if (parsed.value.ts > outcome.startedAt) {
+        outcome.ahead++;
+        outcome.latest = Math.max(outcome.latest, parsed.value.ts);
+      }
       batch.push(parsed.value);
       if (batch.length >= BATCH) flush();
     }
@@ -163,6 +155,9 @@ function migrate(from: string, to: string, io: CliIo): Outcome {
       migrated: 0,
       skipped: 0,
       emptied: 0,
+      ahead: 0,
+      latest: 0,
+      startedAt: Date.now(),
       first: null,
       last: null,
       sessions: 0,
@@ -184,31 +179,6 @@ function migrate(from: string, to: string, io: CliIo): Outcome {
   } finally {
     source.close();
   }
-}
-
-/** The summary lines. */
-function summary(from: string, to: string, outcome: Outcome): string {
-  const { first, last } = outcome;
-  const span =
-    first === null || last === null
-      ? ''
-      : `: offsets ${first.offset}–${last.offset}, ${formatTimestamp(first.ts)} to ${formatTimestamp(last.ts)}`;
-  const lines = [
-    `migrated ${outcome.migrated.toLocaleString('en-US')} of ${eventCount(outcome.total)} from ${from} into ${to}` +
-      `${span}; ${outcome.sessions.toLocaleString('en-US')} session${outcome.sessions === 1 ? '' : 's'} folded`,
-  ];
-  if (outcome.skipped > 0)
-    lines.push(
-      `${outcome.skipped.toLocaleString('en-US')} rows skipped (named above); to keep them, correct them in a copy of ` +
-        `${from} and migrate that copy into a new file`,
-    );
-  if (outcome.emptied > 0)
-    lines.push(`${eventCount(outcome.emptied)} had an empty session_id or user_id, which this log holds as null`);
-  lines.push(
-    "timestamps keep milliseconds: the FastAPI service's microseconds are cut (10:00:00.123456Z is now 10:00:00.123Z)",
-    `${from} was only read. Start the server on the new log: DATABASE_PATH=${shellWord(to)} npm start`,
-  );
-  return lines.map(printable).join('\n');
 }
 
 /** `event-pipeline migrate-legacy`. */
