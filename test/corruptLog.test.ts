@@ -212,7 +212,7 @@ describe('a log with a damaged page', () => {
     const walBefore = readFileSync(join(crashed, 'events.db-wal'));
     const refusal = startTestServer({}, {}, crashed);
     await expect(refusal).rejects.toThrow(
-      /the log would lose acknowledged commits: frame 1 of .*events\.db-wal is damaged, and \d+ commits? after it cannot be read \(a copy of it is kept as .*events\.db-wal\.damaged\); nothing was opened or changed: restore a backup, or start once with INTEGRITY_CHECK=off to serve what is left \(the log then gets a new epoch\)/,
+      /the log would lose acknowledged commits: frame 1 of .*events\.db-wal is damaged, and \d+ commits? after it cannot be read \(a copy of it is kept as .*events\.db-wal\.damaged\); the log and its WAL were left as they are: restore a backup, or start once with INTEGRITY_CHECK=off to serve what is left \(the log then gets a new epoch\)/,
     );
     expect(readFileSync(join(crashed, 'events.db-wal')).equals(walBefore)).toBe(true);
 

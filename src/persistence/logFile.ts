@@ -60,7 +60,7 @@ export function openDatabase(
   if (walLoss !== null && refuseWalLoss)
     throw new LogOpenError(
       path,
-      `the log would lose acknowledged commits: ${walLoss}; nothing was opened or changed: ${remedy}, or start ` +
+      `the log would lose acknowledged commits: ${walLoss}; the log and its WAL were left as they are: ${remedy}, or start ` +
         'once with INTEGRITY_CHECK=off to serve what is left (the log then gets a new epoch)',
     );
   let db: Database.Database | null = null;
