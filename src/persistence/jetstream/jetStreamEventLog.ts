@@ -56,9 +56,10 @@ export class JetStreamEventLog implements EventLog {
     private readonly startSeq: number,
   ) {
     this.epoch = parts.replica.epoch;
-    this.writes = new ClusterWrites(parts, options.jetstream.stream, options.now, options.newId);
+    const onNotice = options.onNotice ?? (() => undefined);
+    this.writes = new ClusterWrites(parts, options.jetstream.stream, options.now, options.newId, onNotice);
     // Hint: reachability for health() and commits; the consumer is recreated after a reconnect (see ReplicaApplier).
-    this.connection = new NatsConnectionState(parts.nc, options.onNotice, () => parts.applier.restart());
+    this.connection = new NatsConnectionState(parts.nc, onNotice, () => parts.applier.restart());
   }
 
   /**
