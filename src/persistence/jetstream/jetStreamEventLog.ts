@@ -88,6 +88,17 @@ export class JetStreamEventLog implements EventLog {
     return this.connection.server;
   }
 
+  /** For /metrics: the NATS connection, the stream's usability and the replica's lag, as known now (nothing is asked). */
+  clusterFigures() {
+    const { applier, feed } = this.parts;
+    return {
+      natsConnected: this.connection.connected,
+      natsServer: this.connection.server,
+      streamProblem: applier.refusal ?? applier.unavailable,
+      replicaLag: feed.knownHead() - feed.appliedSeq,
+    };
+  }
+
   /** Where records applied from the stream go (every node's live routing); see Pipeline's `replicaFeed`. */
   onApplied(listener: AppliedListener): void {
     this.parts.feed.onApplied(listener);
