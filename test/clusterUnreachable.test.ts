@@ -139,4 +139,45 @@ describe('cluster mode when NATS is unreachable', () => {
       await cluster.stop();
     }
   }, 60_000);
+  it('says why the stream did not answer whether a resent producer id is in the log: one warning, and the cause in the 503', async () => {
+    const cluster = await NatsCluster.start(1);
+    const own = new ClusterNodes(cluster, 'EVENTS', 1);
+    const server = cluster.nodes[0]!.proc!;
+    try {
+      const node = await own.start('a');
+      const event = eventBody({ id: 'resent' });
+      expect((await postEvents(node.base, event)).status).toBe(201);
+      // A hung server (SIGSTOP, by its PID): the connection counts as up until 2 pings go unanswered (about 4-6 s),
+      // while the check of the resent id, a stream info request with a 1 s timeout, gets no answer.
+      server.kill('SIGSTOP');
+      const refused = await postEvents(node.base, event);
+      server.kill('SIGCONT');
+      expect(refused.status).toBe(503);
+      expect(refused.body).toMatchObject({
+        detail:
+          'storage unavailable; not committed, retry (the stream did not answer whether a producer id is still in the log: timeout)',
+      });
+      const told = (line: string) => line.includes('still in the log (TimeoutError: timeout)');
+      await waitFor(() => node.output().split('\n').some(told), 'the warning naming the cause');
+      // One line, a warning without a stack: a timeout is the cluster's state, not a bug.
+      const lines = node.output().split('\n').filter(told);
+      expect(lines).toHaveLength(1);
+      expect(JSON.parse(lines[0]!)).toEqual(
+        expect.objectContaining({
+          level: 40,
+          msg:
+            'the stream did not answer whether a producer id is still in the log (TimeoutError: timeout); the commit ' +
+            'was refused with nothing sent, retry',
+        }),
+      );
+      expect(lines[0]).not.toMatch(/"err"|stack/);
+      // The producer's retry, once the server answers again, gets the original.
+      await waitFor(async () => (await postEvents(node.base, event)).status === 200, 'the retry answered', 20_000, 200);
+      expect((await allEvents(node.base)).map((r) => r.id)).toEqual(['resent']);
+    } finally {
+      server.kill('SIGCONT');
+      await own.stop();
+      await cluster.stop();
+    }
+  }, 60_000);
 });

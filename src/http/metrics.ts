@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { CommitEnd, PipelineMetrics } from '../actors/pipelineMetrics.js';
+import { type ClusterFigures, registerClusterMetrics } from './clusterMetrics.js';
 import { type MetricsSources, registerScrapeMetrics } from './scrapeMetrics.js';
 
 /** Which WebSocket endpoint. */
@@ -148,6 +149,11 @@ export class ServerMetrics implements PipelineMetrics {
   /** Where scrape-time figures come from; set once the pipeline exists. */
   attach(sources: MetricsSources): void {
     this.sources = sources;
+  }
+
+  /** A cluster node's NATS connection, stream and replica lag (registered only then: absent in embedded mode). */
+  attachCluster(read: () => ClusterFigures): void {
+    registerClusterMetrics([this.registry], read);
   }
 
   commitStarted(events: number): CommitEnd {

@@ -92,6 +92,7 @@ function operatorSurface(
     unindexedCount: () => log.unindexedCount(),
     health: () => pipeline.health(),
   });
+  if ('clusterFigures' in log) metrics.attachCluster(() => log.clusterFigures());
   return new RequestLog({
     logger,
     // Hint: request lines are info lines; at LOG_LEVEL=warn and above their fields are not even gathered.

@@ -6,6 +6,7 @@ import type { SqliteReplicaLog } from '../sqliteReplicaLog.js';
 import { type CommitPlan, planCommit, resolveCommit } from './commitPlan.js';
 import { CommitStreak } from './commitStreak.js';
 import { type EventMessage, encodeEvent } from './eventMessage.js';
+import { IdCheckFailures } from './idCheckFailures.js';
 import type { ReplicaApplier } from './replicaApplier.js';
 import type { ReplicaFeed } from './replicaFeed.js';
 import type { PubAck, StreamPublisher } from './streamPublisher.js';
@@ -41,15 +42,18 @@ export class ClusterWrites {
   private readonly producing = new Map<string, Promise<void>>();
   /** Commits that failed in a row (see health). */
   private readonly streak: CommitStreak;
+  private readonly idChecks: IdCheckFailures;
 
   constructor(
     private readonly parts: WriteParts,
     stream: string,
     private readonly now: () => number,
     private readonly newId: () => string,
+    onNotice: (message: string) => void,
   ) {
     this.retention = new StreamRetention(parts.jsm, stream, parts.replica, parts.feed);
     this.streak = new CommitStreak(now);
+    this.idChecks = new IdCheckFailures(onNotice, now);
     this.stallTimer = setInterval(() => this.checkStall(), STALL_MS);
     this.stallTimer.unref();
   }
@@ -132,8 +136,9 @@ export class ClusterWrites {
     const ts = this.now();
     const plan = planCommit(groups, ts, stored, idsInOrder(groups, ids));
     if (!answersFromReplica(plan)) return plan;
-    if (!(await applier.followStream(true)))
-      throw new LogWriteError('the stream did not answer whether a producer id is still in the log');
+    const failure = await applier.askStream(true);
+    if (failure !== null) throw this.idChecks.refusal(failure);
+    this.idChecks.answered();
     if (applier.refusal !== null) throw new LogWriteError(applier.refusal, { refusal: true });
     return planCommit(groups, ts, stored, idsInOrder(groups, ids));
   }

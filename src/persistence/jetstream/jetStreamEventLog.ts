@@ -56,9 +56,10 @@ export class JetStreamEventLog implements EventLog {
     private readonly startSeq: number,
   ) {
     this.epoch = parts.replica.epoch;
-    this.writes = new ClusterWrites(parts, options.jetstream.stream, options.now, options.newId);
+    const onNotice = options.onNotice ?? (() => undefined);
+    this.writes = new ClusterWrites(parts, options.jetstream.stream, options.now, options.newId, onNotice);
     // Hint: reachability for health() and commits; the consumer is recreated after a reconnect (see ReplicaApplier).
-    this.connection = new NatsConnectionState(parts.nc, options.onNotice, () => parts.applier.restart());
+    this.connection = new NatsConnectionState(parts.nc, onNotice, () => parts.applier.restart());
   }
 
   /**
@@ -85,6 +86,17 @@ export class JetStreamEventLog implements EventLog {
   /** The NATS server this node is (or was last) connected to, `host:port` (for the `listening` line). */
   get natsServer(): string {
     return this.connection.server;
+  }
+
+  /** For /metrics: the NATS connection, the stream's usability and the replica's lag, as known now (nothing is asked). */
+  clusterFigures() {
+    const { applier, feed } = this.parts;
+    return {
+      natsConnected: this.connection.connected,
+      natsServer: this.connection.server,
+      streamProblem: applier.refusal ?? applier.unavailable,
+      replicaLag: feed.knownHead() - feed.appliedSeq,
+    };
   }
 
   /** Where records applied from the stream go (every node's live routing); see Pipeline's `replicaFeed`. */

@@ -85,27 +85,32 @@ export class ReplicaApplier {
 
   /** Ask the stream for its first sequence and follow it; false when the stream did not answer. */
   async followStream(quiet = false): Promise<boolean> {
+    return (await this.askStream(quiet)) === null;
+  }
+
+  /** As followStream, answering what the request failed with when the stream did not answer (null when it did). */
+  async askStream(quiet = false): Promise<Error | null> {
     try {
       const info = await this.options.jsm.streams.info(this.options.stream);
-      if (this.stopped) return true;
+      if (this.stopped) return null;
       const epoch = epochOf(info);
       if (this.options.epoch !== undefined && epoch !== this.options.epoch) {
         this.stopAsReplaced(epoch);
-        return true;
+        return null;
       }
       this.presence.answered(info.config);
       this.availability.answered(info);
       this.tell();
       this.options.sink.noteLast(info.state.last_seq);
       this.options.sink.follow(info.state.first_seq);
-      return true;
+      return null;
     } catch (error) {
       const missing = this.presence.failed(error);
       if (!missing) this.availability.failed(reasonOf(error));
       if (!this.stopped && !quiet && !missing)
         this.options.onNotice(`replica feed: stream info failed: ${reasonOf(error)}`);
       this.tell();
-      return false;
+      return error instanceof Error ? error : new Error(String(error));
     }
   }
 

@@ -1,0 +1,49 @@
+import { Gauge, type Registry } from 'prom-client';
+
+/**
+ * What /metrics shows of a cluster node (LOG_BACKEND=jetstream), read at scrape time from what the node already knows:
+ * a scrape sends nothing to NATS (the stream's state is asked for every second anyway, see ReplicaApplier).
+ */
+export interface ClusterFigures {
+  /** False from a disconnect until the client reconnected. */
+  readonly natsConnected: boolean;
+  /** The server the node is connected to, `host:port` (while disconnected: the one it lost). */
+  readonly natsServer: string;
+  /** Why the stream cannot take publishes now, as /readiness says it (no leader with a quorum, missing, …), or null. */
+  readonly streamProblem: string | null;
+  /** The stream's last sequence as last seen, minus the last sequence this node's replica applied. */
+  readonly replicaLag: number;
+}
+
+/** The cluster gauges; registered on a cluster node only, so they are absent from an embedded server's /metrics. */
+export function registerClusterMetrics(registers: Registry[], read: () => ClusterFigures): void {
+  new Gauge({
+    name: 'pipeline_nats_connected',
+    help: '1 while the NATS connection is up, else 0; server: the NATS server it is on (while 0, the one it lost)',
+    labelNames: ['server'],
+    registers,
+    collect() {
+      const { natsConnected, natsServer } = read();
+      // Hint: one series at a time. The client moves among the servers of NATS_URL and those they advertise (a
+      // bounded set), and a series kept for a server it left would go on saying 1.
+      this.reset();
+      this.set({ server: natsServer }, natsConnected ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'pipeline_nats_stream_usable',
+    help: '1 while the stream can take publishes as /readiness judges it, else 0 (no leader with a quorum or no answer for 5 s, missing, changed, or made again)',
+    registers,
+    collect() {
+      this.set(read().streamProblem === null ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'pipeline_replica_lag_offsets',
+    help: "The stream's last sequence as last seen (asked every second) minus the last one this node's replica applied",
+    registers,
+    collect() {
+      this.set(read().replicaLag);
+    },
+  });
+}
