@@ -419,7 +419,12 @@ describe('dashboard with a subscriber whose filter is long', () => {
         const page = await running.browser!.newPage({ viewport });
         await page.goto(`${running.server!.base}/dashboard`);
         const long = `[...document.querySelectorAll('#subscribers tbody tr')].find((r) => r.cells[2].title.includes('${session}'))`;
-        await page.waitForFunction(long, undefined, { timeout: 10_000 });
+        // Hint: a locator, not waitForFunction with a string: polling a string predicate evaluates it in the page,
+        // which the dashboard's CSP (script-src 'self') refuses whenever the row is not there at the first look.
+        await page
+          .locator(`#subscribers tbody tr td:nth-child(3)[title*="${session}"]`)
+          .first()
+          .waitFor({ timeout: 10_000 });
         // Hint: a string expression, so the test's TypeScript needs no DOM types.
         const layout = await page.evaluate<{
           panelOverflow: number;

@@ -120,13 +120,22 @@ export function foreignFileRefusal(path: string): string | null {
   // copy) that the read-only look cannot read has a hot journal (a writer stopped mid-write, as a killed FastAPI
   // service leaves it) or is locked by a writer (one still running). Opening it read-write, as the log's open would,
   // rolled the journal back or waited out the lock, then switched the file to WAL and added tables to it.
-  if (content.kind === 'unreadable' && isSqliteFile(path) && inRollbackMode(path)) return blockedLook(path, content);
+  if (content.kind === 'unreadable' && rollbackModeFile(path)) return blockedLook(path, content);
   if (content.kind === 'foreign')
     return (
       `it is an SQLite database of something else (tables: ${tableList(content.tables)}), neither a log of this ` +
       "server nor the FastAPI service's events; the file was left untouched. Point DATABASE_PATH at a log or a new file"
     );
   return null;
+}
+
+/** True for a regular SQLite file in rollback-journal mode; false for anything else, a directory included. */
+function rollbackModeFile(path: string): boolean {
+  try {
+    return statSync(path).isFile() && isSqliteFile(path) && inRollbackMode(path);
+  } catch {
+    return false;
+  }
 }
 
 /** The refusal for a rollback-mode file the read-only look could not read (see foreignFileRefusal). */
