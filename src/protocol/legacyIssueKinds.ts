@@ -14,8 +14,10 @@ function ruleKind(field: string, issue: v.BaseIssue<unknown>): IssueKind | undef
   if (field === 'source') {
     if (issue.type === 'min_length') return { rule: 'too_short', min: 1, input };
     if (issue.type === 'max_length') return { rule: 'too_long', max: 100, input };
-    // Hint: source's checks are the lone-surrogate check (ours) and the pattern, which stays quiet on such a string.
-    if (issue.type === 'check' && typeof input === 'string' && input.isWellFormed())
+    // Hint: source's checks are the lone-surrogate check (ours) and the pattern, which stays quiet on such a string;
+    // pydantic reports only the first failing constraint, so a pattern past a length failure is ours alone.
+    const fits = typeof input === 'string' && input.length >= 1 && input.length <= 100;
+    if (issue.type === 'check' && fits && input.isWellFormed())
       return { rule: 'pattern', pattern: LEGACY_SOURCE_PATTERN, input };
     return undefined;
   }
