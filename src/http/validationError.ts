@@ -13,10 +13,10 @@ function inputBytes(entry: DetailEntry): number {
 }
 
 /**
- * FastAPI-compatible 422: `{detail: [{loc, msg, type}]}` (see detailEntryOf), one entry per listed issue (an IssueList also counts the
- * issues it did not keep and the events it did not check); entries stop once they would outgrow `budgetBytes` (the
- * request's size, at least 4 KiB), and a last entry then says how many were left out, so an error reply is never
- * much larger than the request that caused it.
+ * FastAPI-compatible 422: `{detail: [{loc, msg, type}]}` (see detailEntryOf), one entry per listed issue (an
+ * IssueList also counts the issues it did not keep and the events it did not check); entries stop once they would
+ * outgrow `budgetBytes` (the request's size, at least 4 KiB), and a last entry then says how many were left out, so
+ * an error reply is never much larger than the request that caused it.
  */
 export function validationError(
   found: readonly Issue[] | IssueList,
