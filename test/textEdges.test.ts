@@ -108,7 +108,15 @@ describe('text and URL edges', () => {
       const res = await getJson<{ detail: unknown[] }>(t.base, `/events?${name}=${encodeURIComponent(long)}`);
       expect([res.status, res.body.detail]).toEqual([
         422,
-        [{ loc: ['query', name], msg: `${name}: must be at most 200 characters (got 201)`, type: 'value_error' }],
+        [
+          {
+            type: 'string_too_long',
+            loc: ['query', name],
+            msg: `${name}: must be at most 200 characters (got 201)`,
+            input: long,
+            ctx: { max_length: 200 },
+          },
+        ],
       ]);
     }
     const fits = await getJson(t.base, `/events?session_id=${encodeURIComponent('\u{1F600}'.repeat(200))}`);

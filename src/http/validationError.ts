@@ -1,3 +1,4 @@
+import { detailEntryOf } from '../protocol/detailEntry.js';
 import { type DetailEntry, type Issue, IssueList, moreIssues } from '../protocol/issue.js';
 import type { JsonBody } from '../protocol/jsonBody.js';
 import { HttpError } from './httpError.js';
@@ -5,27 +6,17 @@ import { HttpError } from './httpError.js';
 /** An error reply may always be this large, however small the request (one or two issues fit). */
 const MIN_BUDGET_BYTES = 4096;
 
-function entryOf(issue: Issue, where: 'body' | 'query'): DetailEntry {
-  // Hint: an issue with the whole body (`body`) names no field inside it; a batch's item is `[3]`, its field `[3].id`.
-  const field = where === 'body' && issue.field === 'body' ? '' : issue.field;
-  return {
-    loc: [
-      where,
-      ...field
-        .split(/[.[\]]+/)
-        .filter((p) => p !== '')
-        .map((p) => (/^\d+$/.test(p) ? Number(p) : p)),
-    ],
-    msg: `${issue.field}: ${issue.message}`,
-    type: 'value_error',
-  };
+/** About how many bytes an entry's echoed `input` adds (its JSON text, at most 4 KiB; 0 when it has none). */
+function inputBytes(entry: DetailEntry): number {
+  if (!('input' in entry)) return 0;
+  return (JSON.stringify(entry.input) ?? 'null').length * 2 + 32;
 }
 
 /**
- * FastAPI-compatible 422: `{detail: [{loc, msg, type}]}`, one entry per listed issue (an IssueList also counts the
- * issues it did not keep and the events it did not check); entries stop once they would outgrow `budgetBytes` (the
- * request's size, at least 4 KiB), and a last entry then says how many were left out, so an error reply is never
- * much larger than the request that caused it.
+ * FastAPI-compatible 422: `{detail: [{loc, msg, type}]}` (see detailEntryOf), one entry per listed issue (an
+ * IssueList also counts the issues it did not keep and the events it did not check); entries stop once they would
+ * outgrow `budgetBytes` (the request's size, at least 4 KiB), and a last entry then says how many were left out, so
+ * an error reply is never much larger than the request that caused it.
  */
 export function validationError(
   found: readonly Issue[] | IssueList,
@@ -41,9 +32,10 @@ export function validationError(
   const detail: DetailEntry[] = [];
   let size = 0;
   for (const issue of issues) {
-    const entry = entryOf(issue, where);
-    // Hint: an estimate of the entry's JSON size; exact enough for a budget, and no serialization per entry.
-    size += entry.msg.length * 2 + issue.field.length * 2 + 48;
+    const entry = detailEntryOf(issue, where);
+    // Hint: an estimate of the entry's JSON size, exact enough for a budget; only an echoed `input` (a few KiB at
+    // most) is serialized.
+    size += entry.msg.length * 2 + issue.field.length * 2 + 48 + inputBytes(entry);
     if (size > budget && detail.length > 0) break;
     detail.push(entry);
   }

@@ -98,7 +98,8 @@ describe('parseEventInput', () => {
 
   it('rejects a value that is not an object with an issue on the event as a whole (field empty)', () => {
     for (const raw of [null, 'event', 42, [valid]]) {
-      expect(issuesOf(raw)).toEqual([{ field: '', message: 'event must be a JSON object' }]);
+      const kind = { rule: 'type', expected: 'model', input: raw };
+      expect(issuesOf(raw)).toEqual([{ field: '', message: 'event must be a JSON object', kind }]);
     }
   });
 
@@ -119,7 +120,8 @@ describe('parseEventInput', () => {
 
     it('says a present source of another type must be a string, not that it is required', () => {
       for (const source of [5, true, {}, ['a']]) {
-        expect(issuesOf({ ...valid, source })).toEqual([{ field: 'source', message: 'must be a string' }]);
+        const kind = { rule: 'type', expected: 'string', input: source };
+        expect(issuesOf({ ...valid, source })).toEqual([{ field: 'source', message: 'must be a string', kind }]);
       }
     });
 
@@ -143,8 +145,11 @@ describe('parseEventInput', () => {
     });
 
     it('rejects 201 characters, naming the field and the length', () => {
-      const issues = issuesOf({ ...valid, [field]: 'x'.repeat(201) });
-      expect(issues).toEqual([{ field, message: expect.stringContaining('200') }]);
+      const input = 'x'.repeat(201);
+      const issues = issuesOf({ ...valid, [field]: input });
+      expect(issues).toEqual([
+        { field, message: expect.stringContaining('200'), kind: { rule: 'too_long', max: 200, input } },
+      ]);
       expect(issues[0]!.message).toContain('201');
     });
 
@@ -236,6 +241,7 @@ describe('parseEventInput', () => {
       expect(issue).toEqual({
         field: 'event_type',
         message: expect.stringMatching(/^must be a string; allowed: quiz_started, /),
+        kind: { rule: 'type', expected: 'string', input: event_type },
       });
       expect(issue!.message.length).toBeLessThan(400);
     }
@@ -252,7 +258,8 @@ describe('parseEventInput', () => {
       const five = { a: 1, b: 2, c: 3, d: 4, e: 5 };
       expect(parseEventInput({ ...valid, payload: five }, limits).ok).toBe(true);
       const issues = issuesOf({ ...valid, payload: { ...five, f: 6 } });
-      expect(issues).toEqual([{ field: 'payload', message: expect.stringContaining('6 keys') }]);
+      const kind = { rule: 'validator', input: { ...five, f: 6 } };
+      expect(issues).toEqual([{ field: 'payload', message: expect.stringContaining('6 keys'), kind }]);
     });
 
     it('limits the serialized size in UTF-8 bytes, not characters', () => {
@@ -260,7 +267,11 @@ describe('parseEventInput', () => {
       // {"k":"…"} is 8 bytes of framing.
       expect(parseEventInput({ ...valid, payload: { k: 'x'.repeat(12) } }, byteLimits).ok).toBe(true);
       expect(issuesOf({ ...valid, payload: { k: 'x'.repeat(13) } }, byteLimits)).toEqual([
-        { field: 'payload', message: expect.stringContaining('21 bytes') },
+        {
+          field: 'payload',
+          message: expect.stringContaining('21 bytes'),
+          kind: { rule: 'validator', input: { k: 'x'.repeat(13) } },
+        },
       ]);
       // Six characters but twelve bytes: ü is two bytes in UTF-8.
       expect(parseEventInput({ ...valid, payload: { k: 'ü'.repeat(6) } }, byteLimits).ok).toBe(true);

@@ -3,6 +3,7 @@ import { EVENT_TYPES, type EventType, eventTypeNamed, unknownEventType } from '.
 import type { ParseResult } from './issue.js';
 import { issuesFromValibot } from './issuesFromValibot.js';
 import { tooDeepAt } from './jsonDepth.js';
+import { legacyEventKind } from './legacyIssueKinds.js';
 import { NON_FINITE_MESSAGE, nulledValueIn } from './nulledValues.js';
 import { KEY_MAX_CHARS, optionalKey, pattern, wellFormed } from './optionalKey.js';
 
@@ -139,7 +140,10 @@ function fastValidType(r: Record<string, unknown>): EventType | undefined {
  */
 export function parseEventInput(raw: unknown, limits: PayloadLimits): ParseResult<EventInput> {
   // Hint: v.object accepts arrays (typeof [] is 'object') and would report "field required" for every key.
-  if (Array.isArray(raw)) return { ok: false, issues: [{ field: '', message: 'event must be a JSON object' }] };
+  if (Array.isArray(raw)) {
+    const kind = { rule: 'type', expected: 'model', input: raw } as const;
+    return { ok: false, issues: [{ field: '', message: 'event must be a JSON object', kind }] };
+  }
   // Hint: before anything recursive (valibot, JSON.stringify): 10,000 levels overflow the stack there.
   const unstorable = unstorableIn(raw, limits.maxJsonDepth);
   if (unstorable !== undefined) {
@@ -163,7 +167,7 @@ export function parseEventInput(raw: unknown, limits: PayloadLimits): ParseResul
   const fast = fastEventShape(raw);
   if (fast !== null) return checkPayload(fast, limits);
   const result = v.safeParse(EventInputSchema, raw);
-  if (!result.success) return { ok: false, issues: issuesFromValibot(result.issues, '') };
+  if (!result.success) return { ok: false, issues: issuesFromValibot(result.issues, '', legacyEventKind) };
   return checkPayload(result.output, limits);
 }
 
@@ -200,7 +204,13 @@ function checkPayload(event: EventShape, limits: PayloadLimits): ParseResult<Eve
   if (keyCount > limits.maxPayloadKeys) {
     return {
       ok: false,
-      issues: [{ field: 'payload', message: `has ${keyCount} keys; at most ${limits.maxPayloadKeys} allowed` }],
+      issues: [
+        {
+          field: 'payload',
+          message: `has ${keyCount} keys; at most ${limits.maxPayloadKeys} allowed`,
+          kind: { rule: 'validator', input: payload },
+        },
+      ],
     };
   }
   const payloadJson = JSON.stringify(payload);
@@ -211,7 +221,11 @@ function checkPayload(event: EventShape, limits: PayloadLimits): ParseResult<Eve
       return {
         ok: false,
         issues: [
-          { field: 'payload', message: `is ${bytes} bytes serialized; at most ${limits.maxPayloadBytes} allowed` },
+          {
+            field: 'payload',
+            message: `is ${bytes} bytes serialized; at most ${limits.maxPayloadBytes} allowed`,
+            kind: { rule: 'validator', input: payload },
+          },
         ],
       };
     }

@@ -55,7 +55,13 @@ describe('parseEventQuery', () => {
         fc.property(fc.oneof(fc.integer({ max: 0 }), fc.integer({ min: 1001 })), (limit) => {
           const result = failure({ limit: String(limit) });
           expect(result.status).toBe(422);
-          expect(result.issues).toEqual([{ field: 'limit', message: expect.stringContaining('1 to 1000') }]);
+          const kind = limit < 1 ? { rule: 'ge', bound: 1 } : { rule: 'le', bound: 1000 };
+          const issue = {
+            field: 'limit',
+            message: expect.stringContaining('1 to 1000'),
+            kind: { ...kind, input: String(limit) },
+          };
+          expect(result.issues).toEqual([issue]);
         }),
         { numRuns: 50 },
       );
@@ -191,7 +197,13 @@ describe('parseEventQuery', () => {
     expect(parse({ user_id: 'u'.repeat(201) })).toEqual({
       ok: false,
       status: 422,
-      issues: [{ field: 'user_id', message: 'must be at most 200 characters (got 201)' }],
+      issues: [
+        {
+          field: 'user_id',
+          message: 'must be at most 200 characters (got 201)',
+          kind: { rule: 'too_long', max: 200, input: 'u'.repeat(201) },
+        },
+      ],
     });
     expect(parse({ session_id: '\u{1F600}'.repeat(200) }).ok).toBe(true);
     expect(parse({ session_id: '\u{1F600}'.repeat(201) })).toMatchObject({

@@ -110,8 +110,10 @@ export function parseEventQuery(params: ReadonlyMap<string, string>): QueryParse
   if (sourceProblem !== null) issues.push({ field: 'source', message: sourceProblem });
   // Hint: as a subscription's filter: no stored id is longer, so such a query could only ever answer nothing.
   for (const name of ['session_id', 'user_id'] as const) {
-    const problem = tooManyChars(params.get(name) ?? '', KEY_MAX_CHARS);
-    if (problem !== null) issues.push({ field: name, message: problem });
+    const text = params.get(name) ?? '';
+    const problem = tooManyChars(text, KEY_MAX_CHARS);
+    const kind = { rule: 'too_long', max: KEY_MAX_CHARS, input: text } as const;
+    if (problem !== null) issues.push({ field: name, message: problem, kind });
   }
   if (issues.length > 0) return { ok: false, status: 422, issues };
 

@@ -3,18 +3,37 @@ export interface Issue {
   /** Dotted path of the offending field, e.g. `payload` or `[3].event_type`. */
   readonly field: string;
   readonly message: string;
+  /** The old service's rule it breaks, for a 422's pydantic `type` (see detailEntryOf); absent for our own rules. */
+  readonly kind?: IssueKind;
 }
 
 /**
- * One entry of a 422's `detail`, as FastAPI writes it: where (`["body", 1, "source"]`), why, and its kind; a body it
- * could not read also carries `input` and, for JSON it could not decode, `ctx.error`.
+ * Which rule of the FastAPI service's models an issue breaks, and the value pydantic would echo as `input` (for a
+ * missing field, the object that lacks it).
+ */
+export type IssueKind = { readonly input: unknown } & (
+  | { readonly rule: 'missing' }
+  | { readonly rule: 'type'; readonly expected: 'string' | 'dict' | 'model' }
+  | { readonly rule: 'int_parsing' }
+  | { readonly rule: 'too_short'; readonly min: number }
+  | { readonly rule: 'too_long'; readonly max: number }
+  | { readonly rule: 'pattern'; readonly pattern: string }
+  | { readonly rule: 'ge'; readonly bound: number }
+  | { readonly rule: 'le'; readonly bound: number }
+  // Hint: a ValueError raised by one of the models' field validators (event_type, payload limits).
+  | { readonly rule: 'validator' }
+);
+
+/**
+ * One entry of a 422's `detail`, as FastAPI writes it: where (`["body", 1, "source"]`), why, and its pydantic kind,
+ * with the `input` and `ctx` pydantic gives for it (none for a rule of our own, whose kind is `value_error`).
  */
 export interface DetailEntry {
   readonly loc: readonly (string | number)[];
   readonly msg: string;
   readonly type: string;
   readonly input?: unknown;
-  readonly ctx?: { readonly error: string };
+  readonly ctx?: Readonly<Record<string, unknown>>;
 }
 
 /** Result of parsing untrusted input. */
@@ -43,13 +62,13 @@ export function prefixIssues(prefix: string, issues: readonly Issue[]): Issue[] 
 
 function prefixIssue(prefix: string, issue: Issue): Issue {
   return {
+    ...issue,
     field:
       issue.field === ''
         ? prefix
         : issue.field.startsWith('[')
           ? `${prefix}${issue.field}`
           : `${prefix}.${issue.field}`,
-    message: issue.message,
   };
 }
 

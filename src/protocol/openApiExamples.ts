@@ -121,7 +121,14 @@ export const ERROR_EXAMPLES: Readonly<Record<number, unknown>> = {
   413: { detail: 'request body exceeds 10485760 bytes' },
   415: { detail: 'Content-Encoding: "gzip" is not supported; send the body uncompressed' },
   422: {
-    detail: [{ loc: ['body', 'source'], msg: 'source: field required', type: 'value_error' }],
+    detail: [
+      {
+        type: 'missing',
+        loc: ['body', 'source'],
+        msg: 'source: field required',
+        input: { event_type: 'quiz_started' },
+      },
+    ],
   },
   429: { detail: 'rate limit exceeded (RATE_LIMIT_PUBLISH: 1000 per minute per client); retry in 3 s' },
   500: { detail: 'Internal server error' },

@@ -142,15 +142,20 @@ export const DeletedSchema = v.object({ deleted: offset });
 /** Every 4xx/5xx but 422: `{detail: "reason"}`. */
 export const ErrorSchema = v.object({ detail: v.string() });
 
-/** One 422 entry: FastAPI's `{loc, msg, type}`, with `input` and `ctx` for a body that is not JSON or is empty. */
+/**
+ * One 422 entry: FastAPI's `{loc, msg, type}`; `type` is pydantic's for a rule the old models had (`missing`,
+ * `string_type`, `dict_type`, `model_attributes_type`, `string_too_short`, `string_too_long`, `string_pattern_mismatch`,
+ * `int_parsing`, `greater_than_equal`, `less_than_equal`, `value_error` from a validator, `json_invalid`), which then
+ * carries pydantic's `input` and `ctx`; a rule of ours is `value_error` alone.
+ */
 const DetailEntrySchema = v.object({
   loc: v.array(v.union([v.string(), v.number()])),
   msg: v.string(),
   type: v.string(),
   input: v.exactOptional(v.unknown()),
-  ctx: v.exactOptional(v.object({ error: v.string() })),
+  ctx: v.exactOptional(v.record(v.string(), v.unknown())),
 });
 export type DetailEntryMatches = Assert<Exactly<v.InferOutput<typeof DetailEntrySchema>, DetailEntry>>;
 
-/** 422: FastAPI's list of entries, one per field at fault (`value_error`), or `json_invalid` / `missing` for the body. */
+/** 422: FastAPI's list of entries, one per field at fault, each with pydantic's `type` where the old service had one. */
 export const ValidationErrorSchema = v.object({ detail: v.array(DetailEntrySchema) });

@@ -39,7 +39,11 @@ describe('optionalKey', () => {
     }
     expect(parseEventInput({ ...valid, session_id: '😀'.repeat(200) }, limits).ok).toBe(true);
     expect(issuesOf({ ...valid, session_id: '😀'.repeat(201) })).toEqual([
-      { field: 'session_id', message: 'must be at most 200 characters (got 201)' },
+      {
+        field: 'session_id',
+        message: 'must be at most 200 characters (got 201)',
+        kind: { rule: 'too_long', max: 200, input: '😀'.repeat(201) },
+      },
     ]);
   });
 

@@ -13,16 +13,27 @@ describe('parseLimit', () => {
     expect(issues).toEqual([]);
   });
 
-  it.each(['0', '1001', '-1', '1e3', '0x10', '10.0', ' 5', '5 ', '+5', 'ten', '٣'])(
-    'refuses %j naming limit',
-    (text) => {
-      const issues: Issue[] = [];
-      expect(parseLimit(text, issues)).toBe(100);
-      expect(issues).toEqual([
-        { field: 'limit', message: expect.stringMatching(/^must be an integer from 1 to 1000 \(got /) },
-      ]);
-    },
-  );
+  // Hint: kinds are the old service's (`int`, ge=1, le=1000); `10.0`, ` 5` and `+5` it took, so only ours refuses them.
+  it.each([
+    ['0', { rule: 'ge', bound: 1 }],
+    ['1001', { rule: 'le', bound: 1000 }],
+    ['-1', { rule: 'ge', bound: 1 }],
+    ['1e3', { rule: 'int_parsing' }],
+    ['0x10', { rule: 'int_parsing' }],
+    ['10.0', undefined],
+    [' 5', undefined],
+    ['5 ', undefined],
+    ['+5', undefined],
+    ['ten', { rule: 'int_parsing' }],
+    ['٣', { rule: 'int_parsing' }],
+  ] as const)('refuses %j naming limit', (text, kind) => {
+    const issues: Issue[] = [];
+    expect(parseLimit(text, issues)).toBe(100);
+    const message = expect.stringMatching(/^must be an integer from 1 to 1000 \(got /);
+    expect(issues).toEqual([
+      kind === undefined ? { field: 'limit', message } : { field: 'limit', message, kind: { ...kind, input: text } },
+    ]);
+  });
 
   it('accepts a text exactly when it is the decimal form of an integer in range (property)', () => {
     fc.assert(

@@ -1,5 +1,5 @@
 import { ignoredNamesHeader } from './ignoredNames.js';
-import { type Issue, preview } from './issue.js';
+import { type Issue, type IssueKind, preview } from './issue.js';
 
 /** The most records, sessions or subscribers one listing answers with. */
 export const MAX_LIST_LIMIT = 1000;
@@ -10,6 +10,22 @@ export const DEFAULT_LIST_LIMIT = 100;
 export const IGNORED_PARAMS_HEADER = 'X-Ignored-Query-Params';
 
 const DIGITS = /^\d+$/;
+
+/** What pydantic reads as an integer: a sign, spaces and a zero fraction (`10.0`) are taken. */
+const LAX_INTEGER = /^\s*[-+]?\d+(\.0*)?\s*$/;
+
+/**
+ * The old service's rule (`int`, `ge=1`, `le=1000`) a refused `limit` breaks, or undefined where it took the value
+ * (`10.0`, ` 5`) and only ours refuses it.
+ */
+function limitKind(text: string, max: number): IssueKind | undefined {
+  const input = text;
+  if (!LAX_INTEGER.test(text)) return { rule: 'int_parsing', input };
+  const n = Number(text);
+  if (n < 1) return { rule: 'ge', bound: 1, input };
+  if (n > max) return { rule: 'le', bound: max, input };
+  return undefined;
+}
 
 /**
  * A listing's `limit`: absent or empty means `fallback`; otherwise decimal digits from 1 to `max`. Every listing
@@ -24,7 +40,9 @@ export function parseLimit(
   if (text === undefined || text === '') return fallback;
   const n = Number(text);
   if (DIGITS.test(text) && n >= 1 && n <= max) return n;
-  issues.push({ field: 'limit', message: `must be an integer from 1 to ${max} (got ${preview(text)})` });
+  const message = `must be an integer from 1 to ${max} (got ${preview(text)})`;
+  const kind = limitKind(text, max);
+  issues.push(kind === undefined ? { field: 'limit', message } : { field: 'limit', message, kind });
   return fallback;
 }
 

@@ -8,6 +8,8 @@ export interface DetailItem {
   readonly loc: readonly (string | number)[];
   readonly msg: string;
   readonly type: string;
+  readonly input?: unknown;
+  readonly ctx?: Readonly<Record<string, unknown>>;
 }
 
 /** A response with its body already read: the raw text, and the parsed JSON (undefined when not JSON). */
