@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -46,7 +46,7 @@ export class ClusterNodes {
   async stop(): Promise<void> {
     for (const name of [...this.running.keys()]) await this.kill(name);
     const keep = process.env.CLUSTER_KEEP_REPLICAS;
-    if (keep) cpSync(this.dir, join(keep, basename(this.dir)), { recursive: true });
+    if (keep && existsSync(this.dir)) cpSync(this.dir, join(keep, basename(this.dir)), { recursive: true });
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
@@ -57,6 +57,24 @@ export async function logDigest(base: string): Promise<{ count: number; head: nu
   const hash = createHash('sha256');
   for (const record of records) hash.update(`${JSON.stringify(record)}\n`);
   return { count: records.length, head: records.at(-1)?.offset ?? 0, sha256: hash.digest('hex') };
+}
+
+/**
+ * Where two nodes' logs differ as GET /events serves them: the lengths, then each offset whose records differ (the
+ * first `shown` with both records). Empty when the logs are the same, so a failure shows what differs, not two hashes.
+ */
+export async function logDifference(baseA: string, baseB: string, shown = 3): Promise<string[]> {
+  const [a, b] = await Promise.all([allEvents(baseA), allEvents(baseB)]);
+  const out = a.length === b.length ? [] : [`lengths ${a.length} and ${b.length}`];
+  const differing: number[] = [];
+  for (let i = 0; i < Math.min(a.length, b.length); i++) {
+    if (JSON.stringify(a[i]) === JSON.stringify(b[i])) continue;
+    if (differing.length < shown) out.push(`${JSON.stringify(a[i])}\n  vs ${JSON.stringify(b[i])}`);
+    differing.push(a[i]!.offset);
+  }
+  if (differing.length > 0)
+    out.push(`${differing.length} records differ, at offsets ${differing.slice(0, 50).join(', ')}`);
+  return out;
 }
 
 /** The recorded no-op offsets of a node's replica, read from its SQLite file (a second reader, WAL). */
