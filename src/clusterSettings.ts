@@ -43,6 +43,12 @@ export const CLUSTER_SETTINGS: readonly Setting[] = [
     meaning: 'How long a commit keeps retrying for its PubAck before the publish is answered 503 (retryable)',
   },
   {
+    name: 'NATS_AUDIT_PER_SECOND',
+    fallback: '100',
+    meaning:
+      'How many offsets per second this node checks its replica against the stream leader, pass after pass (0: none, at most 10000); a difference makes `/readiness` 503 naming the offset until the replica is rebuilt (see Cluster mode)',
+  },
+  {
     name: 'NATS_MAX_AGE_MS',
     fallback: '0',
     meaning:

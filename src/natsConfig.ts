@@ -97,6 +97,7 @@ function jetStreamOptions(env: NodeJS.ProcessEnv): JetStreamOptions {
     publishTimeoutMs: integer(env, 'NATS_PUBLISH_TIMEOUT_MS', 100),
     maxAgeMs: maxAge(env, duplicateWindowMs),
     maxBytes: integer(env, 'NATS_MAX_BYTES', 0),
+    auditPerSecond: integer(env, 'NATS_AUDIT_PER_SECOND', 0, 10_000),
     ...(user === undefined ? {} : { user }),
     ...(password === undefined ? {} : { password }),
     ...(token === undefined ? {} : { token }),

@@ -3,7 +3,7 @@ import type { ChildServer } from './support/childServer.js';
 import { type Acked, SteadyProducer } from './support/clusterLoad.js';
 import { ClusterNodes, logDifference, logDigest } from './support/clusterNodes.js';
 import { NatsCluster } from './support/natsCluster.js';
-import { allEvents, stats, waitFor } from './support/pipelineRest.js';
+import { allEvents, getJson, stats, waitFor } from './support/pipelineRest.js';
 import { closeAll, subscribe, type WireRecord, type WsClient } from './support/wsClient.js';
 
 const STREAM = 'EVENTS';
@@ -56,10 +56,20 @@ describe('cluster mode under failures', () => {
     a = await nodes.start('a');
     b = await nodes.start('b');
   }, 60_000);
-  /** Two nodes serve the same log; when not, the records that differ and what each NATS server holds are shown. */
+  /**
+   * Two nodes serve the same log; when not, the records that differ, what each NATS server holds and what each node's
+   * replica audit says (its /readiness names the first offset where it differs from the stream leader) are shown.
+   */
   const expectSameLogs = async (x: ChildServer, y: ChildServer) => {
     const difference = await logDifference(x.base, y.base);
-    if (difference.length > 0) console.warn(`the logs differ; the NATS servers:\n${await nats.describe(STREAM)}`);
+    if (difference.length > 0) {
+      const readiness = await Promise.all(
+        [x, y].map(async (node) => JSON.stringify(await getJson(`${node.base}/readiness`))),
+      );
+      console.warn(
+        `the logs differ; the nodes: ${readiness.join('\n')}\nthe NATS servers:\n${await nats.describe(STREAM)}`,
+      );
+    }
     expect(difference).toEqual([]);
   };
   afterEach(async () => {

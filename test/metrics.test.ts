@@ -48,8 +48,8 @@ describe('GET /metrics', () => {
     expect(m.get('process_cpu_user_seconds_total')?.type).toBe('counter');
     expect(m.get('nodejs_heap_size_used_bytes')?.type).toBe('gauge');
     // Hint: an embedded server has no NATS, stream or replica: the cluster gauges are absent, not a constant.
-    for (const name of ['pipeline_nats_connected', 'pipeline_nats_stream_usable', 'pipeline_replica_lag_offsets'])
-      expect(m.has(name)).toBe(false);
+    const cluster = ['nats_connected', 'nats_stream_usable', 'replica_lag_offsets', 'replica_divergent'];
+    for (const name of [...cluster, 'replica_audited_offset']) expect(m.has(`pipeline_${name}`)).toBe(false);
   });
 
   it('moves as events flow over REST: appends by type, commits, latency and batch histograms, acks and errors', async () => {

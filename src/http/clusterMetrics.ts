@@ -13,6 +13,10 @@ export interface ClusterFigures {
   readonly streamProblem: string | null;
   /** The stream's last sequence as last seen, minus the last sequence this node's replica applied. */
   readonly replicaLag: number;
+  /** The first difference the audit found between the replica and the stream leader (see ReplicaAudit), or null. */
+  readonly divergence: string | null;
+  /** The last offset the audit's current pass checked. */
+  readonly auditedUpTo: number;
 }
 
 /** The cluster gauges; registered on a cluster node only, so they are absent from an embedded server's /metrics. */
@@ -44,6 +48,22 @@ export function registerClusterMetrics(registers: Registry[], read: () => Cluste
     registers,
     collect() {
       this.set(read().replicaLag);
+    },
+  });
+  new Gauge({
+    name: 'pipeline_replica_divergent',
+    help: "1 once this node's replica was found to differ from what the stream leader serves at some offset (its reads are not the cluster's log; /readiness names the offset), else 0",
+    registers,
+    collect() {
+      this.set(read().divergence === null ? 0 : 1);
+    },
+  });
+  new Gauge({
+    name: 'pipeline_replica_audited_offset',
+    help: 'The last offset the current pass of the replica audit (NATS_AUDIT_PER_SECOND) checked against the stream leader',
+    registers,
+    collect() {
+      this.set(read().auditedUpTo);
     },
   });
 }

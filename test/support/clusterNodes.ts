@@ -36,6 +36,11 @@ export class ClusterNodes {
     return server;
   }
 
+  /** Delete node `name`'s replica (with its WAL, shared memory and lock files), as an operator rebuilding it does. */
+  removeReplica(name: string): void {
+    for (const suffix of ['', '-wal', '-shm', '.lock']) rmSync(`${this.databasePath(name)}${suffix}`, { force: true });
+  }
+
   /** kill -9 node `name` by its PID and wait for it to exit. */
   async kill(name: string): Promise<void> {
     await killServer(this.running.get(name));

@@ -8,6 +8,7 @@ import { CommitStreak } from './commitStreak.js';
 import { type EventMessage, encodeEvent } from './eventMessage.js';
 import { IdCheckFailures } from './idCheckFailures.js';
 import type { ReplicaApplier } from './replicaApplier.js';
+import type { ReplicaAudit } from './replicaAudit.js';
 import type { ReplicaFeed } from './replicaFeed.js';
 import type { PubAck, StreamPublisher } from './streamPublisher.js';
 import { StreamRetention } from './streamRetention.js';
@@ -20,6 +21,7 @@ export interface WriteParts {
   readonly feed: ReplicaFeed;
   readonly applier: ReplicaApplier;
   readonly publisher: StreamPublisher;
+  readonly audit: ReplicaAudit;
 }
 
 /** How long a commit waits, after its PubAcks, for this node's replica to apply anything more. */
@@ -169,10 +171,13 @@ export class ClusterWrites {
 
   close(): void {
     clearInterval(this.stallTimer);
+    this.parts.audit.stop();
   }
 
-  /** The node's health: `replica`'s, unless commits keep failing (CommitStreak). */
+  /** The node's health: `replica`'s, unless the replica differs from the stream (ReplicaAudit) or commits keep failing. */
   health(replica: () => LogHealth): LogHealth {
+    const divergence = this.parts.audit.divergence;
+    if (divergence !== null) return { writable: false, reason: divergence };
     return this.streak.health(replica);
   }
 

@@ -36,9 +36,9 @@ const CONCURRENT_COMMITS = 8;
 
 /**
  * The cluster log: JetStream holds the events, one stream message per event, and this node's SQLite replica serves
- * every read. An event's stream sequence is its offset on every node. A commit is planned against the replica
- * (producer ids), published, acked by a quorum (PubAck), and resolved once this node's replica has applied it
- * (ClusterWrites). Reads never touch the network.
+ * every read. An event's stream sequence is its offset on every node. A commit is planned against the replica (producer
+ * ids), published, acked by a quorum (PubAck), and resolved once this node's replica has applied it (ClusterWrites).
+ * Reads never touch the network.
  */
 export class JetStreamEventLog implements EventLog {
   readonly epoch: string;
@@ -90,8 +90,9 @@ export class JetStreamEventLog implements EventLog {
 
   /** For /metrics: the NATS connection, the stream's usability and the replica's lag, as known now (nothing is asked). */
   clusterFigures() {
-    const { applier, feed } = this.parts;
+    const { applier, feed, audit } = this.parts;
     return {
+      ...audit.figures(),
       natsConnected: this.connection.connected,
       natsServer: this.connection.server,
       streamProblem: applier.refusal ?? applier.unavailable,

@@ -14,6 +14,8 @@ export interface JetStreamOptions {
   readonly maxAgeMs?: number;
   /** NATS_MAX_BYTES: the stream's max_bytes (0 or absent: none); set on the stream at every start. */
   readonly maxBytes?: number;
+  /** NATS_AUDIT_PER_SECOND: replica offsets checked against the stream leader per second (0: none; 100 when absent). */
+  readonly auditPerSecond?: number;
   /** MAX_PAYLOAD_BYTES: the largest event must fit in one NATS message (checked against the servers at start). */
   readonly maxPayloadBytes?: number;
   /** DATABASE_PATH: the replica a missing stream must not orphan (refuseOrphaningReplica); absent: not checked. */

@@ -3,12 +3,14 @@ import type { SqliteReplicaLog } from '../sqliteReplicaLog.js';
 import type { WriteParts } from './clusterWrites.js';
 import type { JetStreamOptions } from './jetStreamOptions.js';
 import { ReplicaApplier } from './replicaApplier.js';
+import { ReplicaAudit } from './replicaAudit.js';
 import { ReplicaFeed } from './replicaFeed.js';
 import { StreamPublisher } from './streamPublisher.js';
 import type { OpenedStream } from './streamSetup.js';
 import { eventSubject } from './streamSubjects.js';
 
 const CONSUMER_TIMEOUT_MS = 1_000;
+const AUDIT_PER_SECOND = 100;
 
 /**
  * A node's parts on an opened stream and replica: the feed, the applier (started, applying from the replica's head
@@ -37,5 +39,14 @@ export async function startWriteParts(
   const publisher = new StreamPublisher(stream.nc, eventSubject(options.stream), {
     ...(options.publishTimeoutMs === undefined ? {} : { deadlineMs: options.publishTimeoutMs }),
   });
-  return { nc: stream.nc, jsm: stream.jsm, replica, feed, applier, publisher };
+  const audit = new ReplicaAudit({
+    jsm: stream.jsm,
+    stream: options.stream,
+    replica,
+    appliedSeq: () => feed.appliedSeq,
+    perSecond: options.auditPerSecond ?? AUDIT_PER_SECOND,
+    onNotice,
+  });
+  audit.start();
+  return { nc: stream.nc, jsm: stream.jsm, replica, feed, applier, publisher, audit };
 }
