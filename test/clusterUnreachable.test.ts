@@ -2,6 +2,7 @@ import { type AddressInfo, createServer } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runMain, stablePort } from './support/childServer.js';
 import { ClusterNodes } from './support/clusterNodes.js';
+import { hangProcess } from './support/hangProcess.js';
 import { NatsCluster } from './support/natsCluster.js';
 import { allEvents, eventBody, getJson, postEvents, waitFor } from './support/pipelineRest.js';
 
@@ -149,7 +150,7 @@ describe('cluster mode when NATS is unreachable', () => {
       expect((await postEvents(node.base, event)).status).toBe(201);
       // A hung server (SIGSTOP, by its PID): the connection counts as up until 2 pings go unanswered (about 4-6 s),
       // while the check of the resent id, a stream info request with a 1 s timeout, gets no answer.
-      server.kill('SIGSTOP');
+      await hangProcess(server);
       const refused = await postEvents(node.base, event);
       server.kill('SIGCONT');
       expect(refused.status).toBe(503);
