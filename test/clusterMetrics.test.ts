@@ -64,12 +64,25 @@ describe('cluster mode: /metrics shows the NATS connection, the stream and the r
       expect(behind).toEqual({ connected: 1, server, usable: 1, lag: 5 });
       expect((await stats(b.base)).head_offset).toBe(0);
       expect((await clusterGauges(a)).lag).toBe(0);
+      // A replica applying nothing while behind is stale: B says so after STALLED_MS (5 s); A, current, stays ready.
+      const stale = await waitFor(
+        async () => {
+          const answer = await getJson<{ reason?: string }>(`${b.base}/readiness`);
+          return answer.status === 503 ? answer.body.reason : null;
+        },
+        "B's readiness to say its replica is stale",
+        20_000,
+        200,
+      );
+      expect(stale).toMatch(/^this node's replica has applied nothing for \d+ s while 5 offsets behind the stream/);
+      expect((await getJson(`${a.base}/readiness`)).status).toBe(200);
     } finally {
       holder.exec('ROLLBACK');
       holder.close();
     }
     await waitFor(async () => (await clusterGauges(b)).lag === 0, 'B caught up', 30_000, 100);
     expect((await stats(b.base)).head_offset).toBe(5);
+    await waitFor(async () => (await getJson(`${b.base}/readiness`)).status === 200, 'B ready once caught up');
   }, 90_000);
 
   it('says 0 connected, naming the server lost, while NATS is down, and the stream unusable as /readiness does', async () => {

@@ -3,6 +3,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import type { EventInput } from '../../protocol/eventInput.js';
 import { type GroupOutcome, type LogHealth, LogWriteError } from '../eventLog.js';
 import type { SqliteReplicaLog } from '../sqliteReplicaLog.js';
+import { ApplyStall } from './applyStall.js';
 import { type CommitPlan, planCommit, resolveCommit } from './commitPlan.js';
 import { CommitStreak } from './commitStreak.js';
 import { type EventMessage, encodeEvent } from './eventMessage.js';
@@ -38,6 +39,7 @@ export class ClusterWrites {
   private ackedUpTo = 0;
   private seen = 0;
   private stalledTicks = 0;
+  private readonly applyStall = new ApplyStall();
   private readonly stallTimer: NodeJS.Timeout;
   private readonly retention: StreamRetention;
   /** Producer ids of commits in flight, and when each such commit is over (settled either way). */
@@ -174,10 +176,13 @@ export class ClusterWrites {
     this.parts.audit.stop();
   }
 
-  /** The node's health: `replica`'s, unless the replica differs from the stream (ReplicaAudit) or commits keep failing. */
+  /**
+   * The node's health: `replica`'s, unless the replica differs from the stream (ReplicaAudit), applies nothing while
+   * behind it (ApplyStall), or commits keep failing (CommitStreak).
+   */
   health(replica: () => LogHealth): LogHealth {
-    const divergence = this.parts.audit.divergence;
-    if (divergence !== null) return { writable: false, reason: divergence };
+    const reason = this.parts.audit.divergence ?? this.applyStall.problem(this.now());
+    if (reason !== null) return { writable: false, reason };
     return this.streak.health(replica);
   }
 
@@ -188,6 +193,7 @@ export class ClusterWrites {
   private checkStall(): void {
     const { feed, applier } = this.parts;
     const applied = feed.appliedSeq;
+    this.applyStall.sample(applied, feed.knownHead(), this.now());
     if (applied >= this.ackedUpTo || applied !== this.seen) {
       this.seen = applied;
       this.stalledTicks = 0;
