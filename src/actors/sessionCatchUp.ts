@@ -104,9 +104,10 @@ export function refoldSessions(
   const rows: SessionStatusRow[] = [];
   const gone: string[] = [];
   let at = from;
-  // Hint: a fold reads the session's records (~3 µs each); the clock is read every 8 folds.
+  // Hint: the clock is read after every fold. Read every 8 folds, a slice ran 8 sessions past its deadline: after a
+  // retention delete cut 20 sessions of about 15,000 records, one 0.5 ms slice took hundreds of ms (a soak probe).
   for (; at < sessionIds.length; at++) {
-    if (at > from && ((at - from) & 7) === 0 && clock() > deadline) break;
+    if (at > from && clock() > deadline) break;
     const sessionId = sessionIds[at]!;
     const row = foldSessionFromLog(log, sessionId);
     if (row === null) gone.push(sessionId);

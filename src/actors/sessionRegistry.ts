@@ -121,7 +121,7 @@ export class SessionRegistry {
     if (row !== null) this.save([row]);
     const snapshot = entry.actor!.getSnapshot();
     if (snapshot.context.event_count === 0) {
-      this.passivate(sessionId);
+      this.passivate(sessionId, false); // a session the log has none of (a 404): not a passivation in /metrics
       return null;
     }
     this.evictOverflow();
@@ -236,11 +236,11 @@ export class SessionRegistry {
     }
   }
 
-  private passivate(sessionId: string): void {
+  private passivate(sessionId: string, counted = true): void {
     const entry = this.active.get(sessionId);
     if (entry === undefined) return;
     this.snapshots.offer(entry, true);
-    this.passivations++;
+    if (counted) this.passivations++;
     this.active.remove(entry);
     this.dirty.delete(entry);
     if (entry.savedStatus !== null && entry.pending.size === 0)

@@ -1,0 +1,45 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { ManualScheduler } from './manualScheduler.js';
+import { foldSessionFromLog, refoldSessions } from './sessionCatchUp.js';
+import { openTestLog } from './testLog.js';
+import { startTestPipeline, testInput } from './testPipeline.js';
+
+const cleanups: (() => void)[] = [];
+afterEach(() => {
+  for (const cleanup of cleanups.splice(0).reverse()) cleanup();
+});
+
+describe('refoldSessions', () => {
+  it('stops after the first session that ends past its deadline, and the next call goes on from there', () => {
+    const log = openTestLog(new ManualScheduler(), cleanups);
+    const sessions = Array.from({ length: 12 }, (_, i) => `s${i}`);
+    log.appendGroups([sessions.flatMap((session) => [testInput(session, 'session_created'), testInput(session)])]);
+    // A clock past the deadline at every reading: each call folds one session, the least it may.
+    const late = () => 1;
+    const folded = [refoldSessions(log, sessions, 0, 0, late), refoldSessions(log, sessions, 1, 0, late)];
+    expect(folded).toEqual([1, 1]);
+    expect(refoldSessions(log, sessions, 2)).toBe(10);
+    expect(
+      log
+        .listSessions(undefined, 20)
+        .map((row) => row.session_id)
+        .sort(),
+    ).toEqual([...sessions].sort());
+    for (const session of sessions)
+      expect(log.savedSession(session)?.status).toBe(foldSessionFromLog(log, session)?.status);
+  });
+});
+
+describe('session reads of a session the log has none of', () => {
+  it('answer null and count no passivation, while an idle session that is passivated still counts', async () => {
+    const scheduler = new ManualScheduler();
+    const { pipeline, publish } = startTestPipeline(scheduler, cleanups, { sessionIdleMs: 1_000 });
+    for (let i = 0; i < 3; i++) expect(pipeline.sessionView('unknown')).toBeNull();
+    expect(pipeline.sessionsPassivated()).toBe(0);
+    await publish([testInput('s', 'session_created')]);
+    expect(pipeline.sessionView('s')).toMatchObject({ event_count: 1 });
+    scheduler.advance(5_000);
+    pipeline.sweep();
+    expect(pipeline.sessionsPassivated()).toBe(1);
+  });
+});
