@@ -3,7 +3,7 @@ import type { EventLog, SessionStatusRow } from '../persistence/eventLog.js';
 import type { StoredEvent } from '../protocol/eventRecord.js';
 import type { Logger } from './logger.js';
 import type { Scheduler } from './scheduler.js';
-import { refoldSessions } from './sessionCatchUp.js';
+import { type PartialFold, refoldSessions } from './sessionCatchUp.js';
 import { SessionRegistry } from './sessionRegistry.js';
 import { LISTED_USER_IDS, type SessionView } from './sessionView.js';
 
@@ -39,6 +39,8 @@ export class SessionFolding {
   private refolding: string[] = [];
   private refoldAt = 0;
   private refoldRunning = false;
+  /** The session of `refolding` whose fold a slice left half done (see refoldSessions). */
+  private readonly carry: { partial: PartialFold | null } = { partial: null };
 
   constructor(private readonly options: SessionFoldingOptions) {
     const { log, logger, scheduler, idleMs, maxActive, parent } = options;
@@ -143,6 +145,7 @@ export class SessionFolding {
     }
     this.refolding = [...new Set([...left, ...queued, ...also])];
     this.refoldAt = 0;
+    this.carry.partial = null; // it may count records this delete removed
     this.refoldSliced();
   }
 
@@ -175,8 +178,16 @@ export class SessionFolding {
     if (this.refoldAt >= this.refolding.length) return false;
     const { log, logger, scheduler } = this.options;
     try {
-      this.refoldAt += refoldSessions(log, this.refolding, this.refoldAt, deadline, () => scheduler.monotonic());
+      this.refoldAt += refoldSessions(
+        log,
+        this.refolding,
+        this.refoldAt,
+        deadline,
+        () => scheduler.monotonic(),
+        this.carry,
+      );
     } catch (error) {
+      this.carry.partial = null;
       logger.error({ err: error }, 'folding sessions again after retention failed; retried at the next sweep');
       return false;
     }

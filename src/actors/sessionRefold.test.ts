@@ -1,6 +1,6 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ManualScheduler } from './manualScheduler.js';
-import { foldSessionFromLog, refoldSessions } from './sessionCatchUp.js';
+import { foldSessionFromLog, type PartialFold, refoldSessions } from './sessionCatchUp.js';
 import { openTestLog } from './testLog.js';
 import { startTestPipeline, testInput } from './testPipeline.js';
 
@@ -27,6 +27,35 @@ describe('refoldSessions', () => {
     ).toEqual([...sessions].sort());
     for (const session of sessions)
       expect(log.savedSession(session)?.status).toBe(foldSessionFromLog(log, session)?.status);
+  });
+});
+
+describe('refoldSessions inside one long session', () => {
+  it('reads one page per call past its deadline, carries the fold between calls, and saves what a whole fold gives', () => {
+    const log = openTestLog(new ManualScheduler(), cleanups);
+    const types = ['session_created', 'quiz_started', 'answer_submitted', 'quiz_completed'] as const;
+    log.appendGroups([Array.from({ length: 1_200 }, (_, i) => testInput('long', types[Math.min(i, 3)]))]);
+    log.appendGroups([[testInput('short', 'session_created')]]);
+    const reads = vi.spyOn(log, 'readFrom');
+    const carry: { partial: PartialFold | null } = { partial: null };
+    const late = () => 1;
+    const calls = [0, 1, 2].map(() => {
+      reads.mockClear();
+      const folded = refoldSessions(log, ['long', 'short'], 0, 0, late, carry);
+      return [folded, reads.mock.calls.length, carry.partial?.from ?? null];
+    });
+    // 500 records a page: two calls end inside the session, the third finishes it (200 left) and stops.
+    expect(calls).toEqual([
+      [0, 1, 501],
+      [0, 1, 1_001],
+      [1, 1, null],
+    ]);
+    expect(log.savedSession('long')?.status).toBe(foldSessionFromLog(log, 'long')?.status);
+    expect(refoldSessions(log, ['long', 'short'], 1, 0, late, carry)).toBe(1);
+    expect(log.listSessions(undefined, 5).map((row) => [row.session_id, row.offset])).toEqual([
+      ['short', 1_201],
+      ['long', 1_200],
+    ]);
   });
 });
 
