@@ -1,6 +1,9 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createActor, createMachine } from 'xstate';
+import { silentLogger } from './logger.js';
 import { ManualScheduler } from './manualScheduler.js';
 import { foldSessionFromLog, type PartialFold, refoldSessions } from './sessionCatchUp.js';
+import { SessionRegistry } from './sessionRegistry.js';
 import { openTestLog } from './testLog.js';
 import { startTestPipeline, testInput } from './testPipeline.js';
 
@@ -70,5 +73,26 @@ describe('session reads of a session the log has none of', () => {
     scheduler.advance(5_000);
     pipeline.sweep();
     expect(pipeline.sessionsPassivated()).toBe(1);
+  });
+});
+
+describe('SessionRegistry.foldPending', () => {
+  it('reads its clock before every fold but the first, so a slice past its deadline folds one session', () => {
+    const log = openTestLog(new ManualScheduler(), cleanups);
+    const parent = createActor(createMachine({})).start();
+    cleanups.push(() => parent.stop());
+    const registry = new SessionRegistry({
+      log,
+      now: () => 0,
+      monotonic: () => 1,
+      idleMs: 60_000,
+      maxActive: 100,
+      logger: silentLogger,
+      parent: () => parent,
+    });
+    const [outcome] = log.appendGroups([['a', 'b', 'c', 'd', 'e'].map((s) => testInput(s, 'session_created'))]);
+    registry.applyBatch(outcome!.ok ? outcome!.appended : []);
+    const slices = [0, 1, 2, 3, 4].map(() => registry.foldPending(0).map((row) => row.session_id));
+    expect(slices).toEqual([['a'], ['b'], ['c'], ['d'], ['e']]);
   });
 });

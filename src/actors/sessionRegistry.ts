@@ -68,8 +68,8 @@ export class SessionRegistry {
     const rows: SessionStatusRow[] = [];
     let folded = 0;
     for (const entry of this.dirty) {
-      // Hint: a fold takes 10-20 µs; a clock check every 8 folds keeps a slice within ~0.15 ms of its deadline.
-      if ((++folded & 7) === 0 && this.monotonic() > deadline) break;
+      // Hint: the clock before every fold but the first: most take 10-20 µs, one rebuilding a cut session ~40 ms.
+      if (folded++ > 0 && this.monotonic() > deadline) break;
       const row = this.fold(entry.sessionId, entry);
       if (row !== null) rows.push(row);
     }
