@@ -92,7 +92,7 @@ export function catchUpSessions(log: EventLog): number {
 /** A session's refold in progress between slices: its fold of the records below `from`. */
 export interface PartialFold {
   readonly sessionId: string;
-  readonly snapshot: SnapshotFrom<typeof sessionLogic>;
+  readonly snapshot: SessionFold;
   readonly from: number;
 }
 
@@ -121,19 +121,15 @@ export function refoldSessions(
     const sessionId = sessionIds[at]!;
     const resumed = carry.partial?.sessionId === sessionId ? carry.partial : null;
     carry.partial = null;
-    let snapshot = resumed?.snapshot ?? initialTransition(sessionLogic, { session_id: sessionId })[0];
-    for (let next = resumed?.from ?? 1; ; ) {
-      const page = log.readFrom(next, { session_id: sessionId }, REFOLD_PAGE);
-      if (page.length > 0) [snapshot] = transition(sessionLogic, snapshot, { type: 'session.records', records: page });
-      if (page.length < REFOLD_PAGE) break;
-      next = page[page.length - 1]!.offset + 1;
-      if (clock() > deadline) carry.partial = { sessionId, snapshot, from: next };
-      if (carry.partial !== null) break;
+    const start = resumed?.snapshot ?? initialFold(sessionId);
+    const { snapshot, next } = foldPages(log, sessionId, start, resumed?.from ?? 1, deadline, clock);
+    if (next !== null) {
+      carry.partial = { sessionId, snapshot, from: next };
+      break;
     }
-    if (carry.partial !== null) break;
-    const last = snapshot.context.last_offset;
-    if (last === null) gone.push(sessionId);
-    else rows.push({ session_id: sessionId, status: snapshot.value, offset: last });
+    const row = rowOf(sessionId, snapshot);
+    if (row === null) gone.push(sessionId);
+    else rows.push(row);
     at++;
     if (clock() > deadline) break;
   }
@@ -168,17 +164,46 @@ export function quizPayloads(log: EventLog, sessionId: string, from: number, upT
   return found;
 }
 
+type SessionFold = SnapshotFrom<typeof sessionLogic>;
+
+const initialFold = (sessionId: string): SessionFold => initialTransition(sessionLogic, { session_id: sessionId })[0];
+
+const rowOf = (sessionId: string, fold: SessionFold): SessionStatusRow | null =>
+  fold.context.last_offset === null
+    ? null
+    : { session_id: sessionId, status: fold.value, offset: fold.context.last_offset };
+
+/**
+ * Fold `sessionId`'s records from offset `from` on into `fold`, a page at a time, until none is left (`next` null) or
+ * `clock` passed `deadline` after a page (`next` the offset to go on from).
+ */
+function foldPages(
+  log: EventLog,
+  sessionId: string,
+  fold: SessionFold,
+  from: number,
+  deadline: number,
+  clock: () => number,
+): { readonly snapshot: SessionFold; readonly next: number | null } {
+  let snapshot = fold;
+  for (let next = from; ; ) {
+    const page = log.readFrom(next, { session_id: sessionId }, REFOLD_PAGE);
+    if (page.length > 0) [snapshot] = transition(sessionLogic, snapshot, { type: 'session.records', records: page });
+    if (page.length < REFOLD_PAGE) return { snapshot, next: null };
+    next = page[page.length - 1]!.offset + 1;
+    if (clock() > deadline) return { snapshot, next };
+  }
+}
+
 /**
  * A session's status row folded from the log, null when it has no events. Hint: a pure fold (xstate's
  * `transition`, with the session actor's own logic), not an actor: nothing outlives the call, so nothing to stop.
  */
 export function foldSessionFromLog(log: EventLog, sessionId: string): SessionStatusRow | null {
-  let [snapshot] = initialTransition(sessionLogic, { session_id: sessionId });
-  readSession(log, sessionId, (records) => {
-    [snapshot] = transition(sessionLogic, snapshot, { type: 'session.records', records });
-  });
-  const last = snapshot.context.last_offset;
-  return last === null ? null : { session_id: sessionId, status: snapshot.value, offset: last };
+  return rowOf(
+    sessionId,
+    foldPages(log, sessionId, initialFold(sessionId), 1, Number.POSITIVE_INFINITY, () => 0).snapshot,
+  );
 }
 
 /**
