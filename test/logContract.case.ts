@@ -872,11 +872,16 @@ export function runLogContract(name: string, open: OpenLog): void {
           expect(h.log.listSessions(undefined, 10).map((row) => row.session_id)).toEqual(['kept', 'cut']);
           h.reopen();
           expect(h.log.sessionsToRefold()).toEqual(['cut']);
-          h.log.saveRefolded([{ session_id: 'cut', status: 'active', offset: offsets[2]! }], ['kept']);
+          h.log.saveRefolded(
+            [{ session_id: 'cut', status: 'active', offset: offsets[2]!, snapshot: '{"n":3}' }],
+            ['kept'],
+          );
           expect(h.log.sessionsToRefold()).toEqual([]);
           expect(h.log.listSessions(undefined, 10)).toEqual([
             { session_id: 'cut', status: 'active', offset: offsets[2] },
           ]);
+          // The refold's snapshot is saved with its row.
+          expect(h.log.savedSession('cut')).toEqual({ status: 'active', snapshot: '{"n":3}' });
           // Queued by the caller (sessions whose rows the delete dropped while newer records were not in them).
           expect(h.log.sessionsToRefold(['late'])).toEqual(['late']);
           h.reopen();

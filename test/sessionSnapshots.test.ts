@@ -82,8 +82,7 @@ describe('session snapshots', () => {
             });
           const log = open();
           const sessions = registryOf(log);
-          const save = (rows: readonly SessionStatusRow[]) =>
-            log.saveSessionStatuses(rows, undefined, sessions.takeSnapshots());
+          const save = (rows: readonly SessionStatusRow[]) => sessions.save(rows);
           let n = 0;
           for (const s of steps) {
             if ('append' in s) {

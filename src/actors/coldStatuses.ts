@@ -42,6 +42,10 @@ export class ColdStatuses {
     return this.newer.get(sessionId) ?? this.older.get(sessionId);
   }
 
+  has(sessionId: string): boolean {
+    return this.newer.has(sessionId) || this.older.has(sessionId);
+  }
+
   set(sessionId: string, session: ColdSession): void {
     this.newer.set(sessionId, session);
     if (this.newer.size * 2 < this.max) return;

@@ -1,10 +1,10 @@
-import { type Actor, type AnyActorRef, createActor, initialTransition, type SnapshotFrom, transition } from 'xstate';
-import type { EventLog, SessionStatusRow } from '../persistence/eventLog.js';
+import { initialTransition, type SnapshotFrom, transition } from 'xstate';
+import type { EventLog, RefoldedRow, SessionStatusRow } from '../persistence/eventLog.js';
 import type { StoredEvent } from '../protocol/eventRecord.js';
 import { isSessionStatus, type SessionStatus } from '../protocol/sessionStatus.js';
 import { sessionLogic } from './sessionLogic.js';
 import { mentionsQuizId, statusAfter } from './sessionMachine.js';
-import type { SessionSnapshot } from './sessionSnapshot.js';
+import { encodeSnapshot, SNAPSHOT_MIN_EVENTS } from './sessionSnapshot.js';
 
 /** Log records read per page while looking for touched sessions. */
 const PAGE = 5_000;
@@ -100,8 +100,9 @@ export interface PartialFold {
 const REFOLD_PAGE = 500;
 
 /**
- * After retention: fold sessions again from what is left of the log, saving each row, or dropping it when nothing is
- * left, in one transaction (saveRefolded). It folds `sessionIds` from `from` on until `deadline` on `clock` (all by
+ * After retention: fold sessions again from what is left of the log, saving each row (with the fold's snapshot from
+ * SNAPSHOT_MIN_EVENTS records on, so the session's next hydration starts there, not at its first record: the delete
+ * made every older snapshot unusable), or dropping it when nothing is left, in one transaction (saveRefolded). It folds `sessionIds` from `from` on until `deadline` on `clock` (all by
  * default) and returns how many it finished. Hint: the clock is read after every page, so a slice ends within a page
  * of its deadline even inside a long session, whose fold `carry` keeps for the next call. Read every 8 sessions, one
  * 0.5 ms slice folded 8 cut sessions of about 15,000 records each (a soak probe's stall after a delete).
@@ -114,7 +115,7 @@ export function refoldSessions(
   clock: () => number = () => 0,
   carry: { partial: PartialFold | null } = { partial: null },
 ): number {
-  const rows: SessionStatusRow[] = [];
+  const rows: RefoldedRow[] = [];
   const gone: string[] = [];
   let at = from;
   while (at < sessionIds.length) {
@@ -129,7 +130,8 @@ export function refoldSessions(
     }
     const row = rowOf(sessionId, snapshot);
     if (row === null) gone.push(sessionId);
-    else rows.push(row);
+    else if (snapshot.context.event_count < SNAPSHOT_MIN_EVENTS) rows.push(row);
+    else rows.push({ ...row, snapshot: encodeSnapshot(snapshot.value, snapshot.context) });
     at++;
     if (clock() > deadline) break;
   }
@@ -164,9 +166,11 @@ export function quizPayloads(log: EventLog, sessionId: string, from: number, upT
   return found;
 }
 
-type SessionFold = SnapshotFrom<typeof sessionLogic>;
+/** A session actor's state, folded without an actor (xstate's `transition` with the session's logic). */
+export type SessionFold = SnapshotFrom<typeof sessionLogic>;
 
-const initialFold = (sessionId: string): SessionFold => initialTransition(sessionLogic, { session_id: sessionId })[0];
+export const initialFold = (sessionId: string): SessionFold =>
+  initialTransition(sessionLogic, { session_id: sessionId })[0];
 
 const rowOf = (sessionId: string, fold: SessionFold): SessionStatusRow | null =>
   fold.context.last_offset === null
@@ -174,20 +178,21 @@ const rowOf = (sessionId: string, fold: SessionFold): SessionStatusRow | null =>
     : { session_id: sessionId, status: fold.value, offset: fold.context.last_offset };
 
 /**
- * Fold `sessionId`'s records from offset `from` on into `fold`, a page at a time, until none is left (`next` null) or
- * `clock` passed `deadline` after a page (`next` the offset to go on from).
+ * Fold `sessionId`'s records from offset `from` on (up to `upTo`, default the head) into `fold`, a page at a time,
+ * until none is left (`next` null) or `clock` passed `deadline` after a page (`next` the offset to go on from).
  */
-function foldPages(
+export function foldPages(
   log: EventLog,
   sessionId: string,
   fold: SessionFold,
   from: number,
   deadline: number,
   clock: () => number,
+  upTo?: number,
 ): { readonly snapshot: SessionFold; readonly next: number | null } {
   let snapshot = fold;
   for (let next = from; ; ) {
-    const page = log.readFrom(next, { session_id: sessionId }, REFOLD_PAGE);
+    const page = log.readFrom(next, { session_id: sessionId }, REFOLD_PAGE, upTo);
     if (page.length > 0) [snapshot] = transition(sessionLogic, snapshot, { type: 'session.records', records: page });
     if (page.length < REFOLD_PAGE) return { snapshot, next: null };
     next = page[page.length - 1]!.offset + 1;
@@ -204,42 +209,4 @@ export function foldSessionFromLog(log: EventLog, sessionId: string): SessionSta
     sessionId,
     foldPages(log, sessionId, initialFold(sessionId), 1, Number.POSITIVE_INFINITY, () => 0).snapshot,
   );
-}
-
-/**
- * A started session actor (a child of `parent`, id `id`) that has folded the session's records up to `upTo`: from
- * the snapshot `restore` gives (one ending at or below `upTo`: see decodeSnapshot) and the records after it, else
- * from the first record; `restored` is the snapshot used. Hint: the projection is asked only for a session with at
- * least `fewest` records (fewer are never snapshotted), so a session new to this process costs one empty index
- * lookup, as before snapshots (the snapshot lookup costs ~5 µs, once per new session under churn).
- */
-export function hydrateSession(
-  log: EventLog,
-  id: string,
-  sessionId: string,
-  parent: AnyActorRef,
-  upTo: number | undefined,
-  restore: () => SessionSnapshot | null,
-  fewest: number,
-): { readonly actor: Actor<typeof sessionLogic>; readonly restored: SessionSnapshot | null } {
-  const probe = Math.max(1, fewest);
-  const head = log.readFrom(1, { session_id: sessionId }, probe, upTo);
-  const snapshot = head.length < probe ? null : restore();
-  const options = { id, parent, input: { session_id: sessionId } };
-  // Hint: with a snapshot, the machine starts from it and ignores the input.
-  const actor =
-    snapshot === null
-      ? createActor(sessionLogic, options)
-      : createActor(sessionLogic, {
-          ...options,
-          snapshot: sessionLogic.resolveState({ value: snapshot.status, context: snapshot.context }),
-        });
-  actor.start();
-  const fold = (records: readonly StoredEvent[]) => actor.send({ type: 'session.records', records });
-  // The records after the snapshot; else the head read, and after it the rest when it was a full page.
-  let after = snapshot?.context.last_offset ?? null;
-  if (snapshot === null && head.length > 0) fold(head);
-  if (snapshot === null && head.length === probe) after = head[head.length - 1]!.offset;
-  if (after !== null) readSession(log, sessionId, fold, upTo, after + 1);
-  return { actor, restored: snapshot };
 }

@@ -1,5 +1,6 @@
 import type { Actor } from 'xstate';
 import type { SessionStatus } from '../protocol/sessionStatus.js';
+import type { Hydration } from './sessionHydration.js';
 import type { sessionLogic } from './sessionLogic.js';
 import { PendingRecords } from './sessionPending.js';
 
@@ -22,6 +23,8 @@ export interface SessionEntry {
   foldedOffset: number | null;
   /** Records folded into the session's last snapshot, saved or read (0: none). */
   snapshotCount: number;
+  /** Its fold from the log while a long one is under way between slices (see SessionRegistry.foldPending). */
+  hydration: Hydration | null;
   /** Neighbours in the table's touch order (see SessionTable). */
   older: SessionEntry | null;
   newer: SessionEntry | null;
@@ -38,6 +41,7 @@ export function newEntry(sessionId: string, now: number): SessionEntry {
     savedOffset: null,
     foldedOffset: null,
     snapshotCount: 0,
+    hydration: null,
     older: null,
     newer: null,
   };

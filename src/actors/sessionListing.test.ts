@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { EventLog } from '../persistence/eventLog.js';
 import type { EventType } from '../protocol/eventTypes.js';
 import { SESSION_STATUSES } from '../protocol/sessionStatus.js';
@@ -140,11 +140,56 @@ describe('GET /sessions, through the pipeline port (manual scheduler)', () => {
     expect(await listing(scheduler, pipeline, 'completed')).toHaveLength(40);
     await pipeline.retain(scheduler.now() - 500);
     expect(log.sessionsToRefold().length).toBeGreaterThan(0);
-    const listed = pipeline.sessionList('active', 100);
-    // Folded before the listing read its rows, not by the refold slices still waiting.
-    expect(log.sessionsToRefold()).toEqual([]);
+    // The listing folds the rest in its own slices, then reads its rows: it is not answered while any is left.
+    const listing2 = pipeline.sessionList('active', 100);
+    let answered = false;
+    const listed = listing2.finally(() => (answered = true));
+    while (log.sessionsToRefold().length > 0) {
+      await microtasks();
+      expect(answered).toBe(false);
+      scheduler.runImmediates(1);
+    }
     scheduler.runImmediates();
     expect(await listed).toHaveLength(40);
+  });
+
+  it('folds a long session a delete cut in bounded slices before reading its rows, serving reads between them', async () => {
+    // A monotonic clock that moves 1 ms each time it is read: a 5 ms listing slice ends within a few pages.
+    const scheduler = new ManualScheduler();
+    let ticks = 0;
+    scheduler.monotonic = () => (ticks += 1);
+    const { pipeline, log, publish } = startTestPipeline(scheduler, cleanups);
+    await publish([testInput('long', 'quiz_started'), testInput('other', 'quiz_started')]);
+    scheduler.advance(1_000);
+    await publish(Array.from({ length: 6_000 }, () => testInput('long', 'answer_submitted')));
+    await publish([testInput('other', 'answer_submitted')]);
+    // In progress until the delete takes their quiz_started.
+    expect(await listing(scheduler, pipeline, 'in_progress')).toHaveLength(2);
+    // The delete leaves its refold waiting after one page; a listing asked at once folds the rest first.
+    await pipeline.retain(scheduler.now());
+    const reads = vi.spyOn(log, 'readFrom');
+    const records = () => reads.mock.results.reduce((sum, r) => sum + (r.value as unknown[]).length, 0);
+    const order: string[] = [];
+    const listed = pipeline.sessionList('active', 10).finally(() => order.push('listed'));
+    const perSlice = [records()];
+    while (scheduler.pendingImmediates > 0) {
+      reads.mockClear();
+      await microtasks();
+      // Between two slices the supervisor answers a read of a session not cut.
+      expect(pipeline.sessionView('other')).toMatchObject({ status: 'active', event_count: 1 });
+      reads.mockClear();
+      scheduler.runImmediates(1);
+      perSlice.push(records());
+    }
+    await microtasks();
+    expect(order).toEqual(['listed']);
+    // No slice read the rest of the session (5,500 records), a page of 500 per clock reading and 6 readings a slice:
+    // six pages; the last five and `other`; then the view, hydrated from the refold's snapshot (its 256-record probe).
+    expect(perSlice).toEqual([3_000, 2_501, 256]);
+    expect((await listed).map((v) => [v.session_id, v.status, v.event_count])).toEqual([
+      ['other', 'active', 1],
+      ['long', 'active', 6_000],
+    ]);
   });
 
   it('keeps every session a delete cut into across a crash before their refold, rows the delete dropped too', async () => {
@@ -255,6 +300,42 @@ describe('GET /sessions in bounded slices after a restart (manual scheduler)', (
     expect(order).toEqual(['published', 'listed']);
     // The rows were read at the start: `late`, published meanwhile, is not in this listing.
     expect(await listed).toEqual(expected);
+  });
+
+  it('hydrates a long session with no snapshot a few pages per slice, answering reads between them', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'listing-long-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const first = new ManualScheduler();
+    const log = openTestLog(first, cleanups, '', dir);
+    const { publish } = startTestPipeline(first, cleanups, {}, '', log);
+    await publish([testInput('long', 'quiz_started'), ...Array.from({ length: 5_999 }, () => testInput('long'))]);
+    await publish([testInput('short', 'session_created')]);
+    // A crash: no shutdown, so no snapshot of `long` was taken (one is every 10,000 records, or at passivation).
+    log.close();
+    const { scheduler, pipeline, log: reopened } = restart(dir);
+    const reads = vi.spyOn(reopened, 'readFrom');
+    const records = () => {
+      const read = reads.mock.results.reduce((sum, r) => sum + (r.value as unknown[]).length, 0);
+      reads.mockClear();
+      return read;
+    };
+    const listed = pipeline.sessionList(undefined, 10);
+    const perSlice = [records()];
+    while (scheduler.pendingImmediates > 0) {
+      await microtasks();
+      expect(pipeline.sessionView('short')).toMatchObject({ status: 'created', event_count: 1 });
+      records();
+      scheduler.runImmediates(1);
+      perSlice.push(records());
+    }
+    // A 5 ms slice on a clock that moves 1 ms a reading: the 256-record probe and a few pages of 500, never all.
+    expect(Math.max(...perSlice)).toBeLessThanOrEqual(3_256);
+    // Each record read once (no page read again from the start): long's 6,000 and short's one.
+    expect(perSlice.reduce((a, b) => a + b, 0)).toBe(6_001);
+    expect((await listed).map((v) => [v.session_id, v.status, v.event_count])).toEqual([
+      ['short', 'created', 1],
+      ['long', 'in_progress', 6_000],
+    ]);
   });
 
   it('runs two listings asked together one after the other, each with its own filter and bound', async () => {

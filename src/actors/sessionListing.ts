@@ -21,18 +21,21 @@ export interface ListingRequest {
 }
 
 interface ListingJob extends ListingRequest {
-  /** The sessions to show, read once when the job starts (pending records folded first). */
-  readonly rows: readonly SessionStatusRow[];
+  /** Records routed when the job started: all are folded before the rows are read. */
+  readonly upTo: number;
+  /** The sessions to show, read once their records are folded (null until then). */
+  rows: readonly SessionStatusRow[] | null;
   /** The next row to build a view for. */
   at: number;
   readonly views: SessionView[];
 }
 
 /**
- * GET /sessions in bounded slices: pending records are folded and the rows read once, at the start; the views are
- * then built in slices of LIST_SLICE_MS, each continued through the scheduler on a later supervisor turn, so /health,
- * publishes and session reads are served in between. Listings run one at a time, in the order asked, and each is
- * answered after its last slice, in its rows' order and filtered by each view's status, as one built in one go.
+ * GET /sessions in bounded slices of LIST_SLICE_MS, each continued through the scheduler on a later supervisor turn,
+ * so /health, publishes and session reads are served in between: first the records routed before the listing began
+ * are folded (and the sessions a delete cut folded again), then the rows are read once, then the views are built.
+ * Listings run one at a time, in the order asked, and each is answered after its last slice, in its rows' order and
+ * filtered by each view's status, as one built in one go.
  */
 export class SessionListing extends SteppedJobs<SessionView[], ListingRequest, ListingJob> {
   /** `next` asks the supervisor for the next slice (it sends itself `sessions.listStep`). */
@@ -45,19 +48,26 @@ export class SessionListing extends SteppedJobs<SessionView[], ListingRequest, L
   }
 
   protected begin(request: ListingRequest): ListingJob {
-    return { ...request, rows: this.sessions.listRows(request.status, request.limit), at: 0, views: [] };
+    return { ...request, upTo: this.sessions.routedUpTo(), rows: null, at: 0, views: [] };
   }
 
-  /** Build views until LIST_SLICE_MS have passed; the views once every row has one. */
+  /** Fold, then build views, until LIST_SLICE_MS have passed; the views once every row has one. */
   protected advance(job: ListingJob): SessionView[] | undefined {
     const deadline = this.clock.monotonic() + LIST_SLICE_MS;
-    while (job.at < job.rows.length) {
-      const view = this.sessions.listedView(job.rows[job.at]!.session_id);
+    if (job.rows === null) {
+      if (!this.sessions.foldUntil(job.upTo, deadline)) return undefined;
+      job.rows = this.sessions.listRows(job.status, job.limit);
+    }
+    const { rows } = job;
+    while (job.at < rows.length) {
+      // Hint: a long session not in memory is read a page at a time, its fold carried to the next slice.
+      const view = this.sessions.listedView(rows[job.at]!.session_id, deadline);
+      if (view === undefined) break;
       job.at++;
       if (view !== null && (job.status === undefined || view.status === job.status)) job.views.push(view);
       if (this.clock.monotonic() >= deadline) break;
     }
-    return job.at >= job.rows.length ? job.views : undefined;
+    return job.at >= rows.length ? job.views : undefined;
   }
 
   /** Shutdown: a listing fails (503, retry) rather than hydrating the rest of its sessions. */

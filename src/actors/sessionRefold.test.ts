@@ -4,6 +4,7 @@ import { silentLogger } from './logger.js';
 import { ManualScheduler } from './manualScheduler.js';
 import { foldSessionFromLog, type PartialFold, refoldSessions } from './sessionCatchUp.js';
 import { SessionRegistry } from './sessionRegistry.js';
+import { SNAPSHOT_MIN_EVENTS } from './sessionSnapshot.js';
 import { openTestLog } from './testLog.js';
 import { startTestPipeline, testInput } from './testPipeline.js';
 
@@ -94,5 +95,84 @@ describe('SessionRegistry.foldPending', () => {
     registry.applyBatch(outcome!.ok ? outcome!.appended : []);
     const slices = [0, 1, 2, 3, 4].map(() => registry.foldPending(0).map((row) => row.session_id));
     expect(slices).toEqual([['a'], ['b'], ['c'], ['d'], ['e']]);
+  });
+});
+
+describe('refoldSessions snapshots', () => {
+  it("saves a fold of SNAPSHOT_MIN_EVENTS records or more as the session's snapshot, so a read after the delete starts from it", async () => {
+    const scheduler = new ManualScheduler();
+    const { pipeline, log, publish } = startTestPipeline(scheduler, cleanups);
+    await publish([testInput('long', 'session_created'), testInput('short', 'session_created')]);
+    scheduler.advance(1_000);
+    const types = ['quiz_started', 'answer_submitted'] as const;
+    await publish(Array.from({ length: 1_200 }, (_, i) => testInput('long', types[Math.min(i, 1)])));
+    await publish([testInput('short', 'quiz_started')]);
+    // Cut both sessions (their session_created goes); the refold runs before the answer.
+    expect(await pipeline.retain(scheduler.now())).toBe(2);
+    scheduler.runImmediates();
+    expect(log.sessionsToRefold()).toEqual([]);
+    const saved = log.savedSession('long');
+    expect(saved?.status).toBe('in_progress');
+    expect(JSON.parse(saved?.snapshot ?? 'null')).toMatchObject({
+      status: 'in_progress',
+      context: { event_count: 1_200, first_offset: 3, last_offset: 1_202 },
+    });
+    // Too few records to be worth one (and none survived the delete).
+    expect(log.savedSession('short')).toEqual({ status: 'in_progress', snapshot: null });
+    // A read of the cut session now starts from the snapshot: its probe of the history, then nothing after it.
+    const read = vi.spyOn(log, 'readFrom');
+    expect(pipeline.sessionView('long')).toMatchObject({ status: 'in_progress', event_count: 1_200 });
+    const records = read.mock.results.reduce((sum, r) => sum + (r.value as unknown[]).length, 0);
+    expect(records).toBe(SNAPSHOT_MIN_EVENTS);
+  });
+});
+
+describe('SessionRegistry.foldPending of a long session not in memory', () => {
+  /** A registry whose clock is always past a deadline of 0; `long` has 1,200 records in the log and one pending. */
+  function longPending() {
+    const log = openTestLog(new ManualScheduler(), cleanups);
+    const parent = createActor(createMachine({})).start();
+    cleanups.push(() => parent.stop());
+    const registry = new SessionRegistry({
+      log,
+      now: () => 0,
+      monotonic: () => 1,
+      idleMs: 60_000,
+      maxActive: 100,
+      logger: silentLogger,
+      parent: () => parent,
+    });
+    const types = ['session_created', 'quiz_started', 'answer_submitted'] as const;
+    log.appendGroups([Array.from({ length: 1_200 }, (_, i) => testInput('long', types[Math.min(i, 2)]))]);
+    const [outcome] = log.appendGroups([[testInput('long', 'answer_submitted'), testInput('b', 'session_created')]]);
+    registry.applyBatch(outcome!.ok ? outcome!.appended : []);
+    const reads = vi.spyOn(log, 'readFrom');
+    /** Records read since the last call. */
+    const records = () => {
+      const read = reads.mock.results.reduce((sum, r) => sum + (r.value as unknown[]).length, 0);
+      reads.mockClear();
+      return read;
+    };
+    const slice = () => [registry.foldPending(0).map((row) => row.session_id), records()];
+    return { registry, slice, records };
+  }
+
+  it('reads its history a page per slice past the deadline, carrying the fold to the next slice', () => {
+    const { registry, slice } = longPending();
+    // The history probe (256 records) and one page of 500; then the other 444 and the fold; then `b`.
+    expect([slice(), slice(), slice()]).toEqual([
+      [[], 756],
+      [['long'], 444],
+      [['b'], 0],
+    ]);
+    expect(registry.get('long')).toMatchObject({ status: 'in_progress', event_count: 1_201 });
+  });
+
+  it('goes on from where a slice stopped when the session is read in between', () => {
+    const { registry, slice, records } = longPending();
+    expect(slice()).toEqual([[], 756]);
+    expect(registry.get('long')).toMatchObject({ status: 'in_progress', event_count: 1_201 });
+    expect(records()).toBe(444);
+    expect(slice()).toEqual([['b'], 0]);
   });
 });

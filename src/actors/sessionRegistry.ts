@@ -1,12 +1,13 @@
-import type { SessionSnapshotRow, SessionStatusRow } from '../persistence/eventLog.js';
+import type { SessionStatusRow } from '../persistence/eventLog.js';
 import type { StoredEvent } from '../protocol/eventRecord.js';
 import { COLD_PER_ACTIVE, ColdStatuses } from './coldStatuses.js';
-import { catchUpSessions, hydrateSession, quizPayloads } from './sessionCatchUp.js';
+import { catchUpSessions, quizPayloads } from './sessionCatchUp.js';
 import { newEntry, RetiredActors, type SessionActor, type SessionEntry, SessionTable } from './sessionEntry.js';
+import { EntryHydration } from './sessionHydration.js';
 import { foldedBelow } from './sessionPending.js';
 import type { SessionRegistryOptions } from './sessionRegistryOptions.js';
 import { SessionRows } from './sessionRows.js';
-import { readSnapshot, SnapshotQueue } from './sessionSnapshot.js';
+import { SnapshotQueue } from './sessionSnapshot.js';
 import { type SessionView, toView } from './sessionView.js';
 
 /** Session actor ids carry this prefix, so the supervisor can tell their failures from its subscribers'. */
@@ -22,30 +23,38 @@ export const SESSION_ACTOR_PREFIX = 'session:';
 export class SessionRegistry {
   private readonly active = new SessionTable();
   private readonly dirty = new Set<SessionEntry>();
-  /** Highest offset handed to applyBatch: once nothing is dirty, every session record up to it is folded. */
-  private appliedUpTo = 0;
+  /** Highest offset handed to applyBatch (the head at start): once nothing is dirty, all up to it is folded. */
+  routedUpTo = 0;
   private readonly retired = new RetiredActors(); // passivated or failed, not stopped by the supervisor yet
   private readonly snapshots: SnapshotQueue;
   passivations = 0; // since start (idle, over MAX_ACTIVE_SESSIONS, failed or stopped), for /metrics
   private readonly monotonic: () => number;
   private readonly cold: ColdStatuses;
   private readonly rows = new SessionRows();
+  private readonly hydration: EntryHydration;
 
   constructor(private readonly options: SessionRegistryOptions) {
     this.monotonic = options.monotonic ?? (() => performance.now());
     this.cold = new ColdStatuses(options.maxActive * COLD_PER_ACTIVE);
     this.snapshots = new SnapshotQueue(() => options.log.firstOffset(), options.snapshots);
+    const fewest = this.snapshots.cadence.minEvents;
+    this.hydration = new EntryHydration(options, fewest, this.monotonic, SESSION_ACTOR_PREFIX);
   }
 
   get size(): number {
     return this.active.size;
   }
 
+  /** Every session record up to this offset is folded (the first pending one less one, else routedUpTo). */
+  foldedUpTo(): number {
+    return foldedBelow(this.dirty, this.routedUpTo);
+  }
+
   /** Queue one committed batch for its sessions (plain loop, no actor messages); true when one should fold soon. */
   applyBatch(records: readonly StoredEvent[]): boolean {
     let foldSoon = false;
     const now = this.options.now();
-    if (records.length > 0) this.appliedUpTo = Math.max(this.appliedUpTo, records[records.length - 1]!.offset);
+    if (records.length > 0) this.routedUpTo = Math.max(this.routedUpTo, records[records.length - 1]!.offset);
     // Hint: a commit that landed just before a delete is routed after it; what it deleted is not folded.
     const first = this.options.log.firstOffset();
     for (const record of records) {
@@ -68,8 +77,10 @@ export class SessionRegistry {
     const rows: SessionStatusRow[] = [];
     let folded = 0;
     for (const entry of this.dirty) {
-      // Hint: the clock before every fold but the first: most take 10-20 µs, one rebuilding a cut session ~40 ms.
+      // Hint: the clock before every fold but the first (most take 10-20 µs); a session not in memory is read a page
+      // at a time, carried to the next slice (one a delete cut took ~40 ms in one go).
       if (folded++ > 0 && this.monotonic() > deadline) break;
+      if (entry.actor === null && !this.cold.has(entry.sessionId) && this.hydrate(entry, deadline) === null) break;
       const row = this.fold(entry.sessionId, entry);
       if (row !== null) rows.push(row);
     }
@@ -79,25 +90,20 @@ export class SessionRegistry {
 
   /** Note the projection's high-water (foldedBelow) when nothing waits, and with `scan` (each sweep) even if some do. */
   private noteIfFolded(scan = false): void {
-    if (this.appliedUpTo === 0 || (this.dirty.size > 0 && !scan)) return;
-    const upTo = this.rows.cap(foldedBelow(this.dirty, this.appliedUpTo));
+    if (this.routedUpTo === 0 || (this.dirty.size > 0 && !scan)) return;
+    const upTo = this.rows.cap(foldedBelow(this.dirty, this.routedUpTo));
     if (upTo > 0) this.options.log.noteSessionsFolded(upTo);
   }
 
   /** Bring the session projections up to the log's head at startup (catchUpSessions); returns sessions folded. */
   catchUp(): number {
-    this.appliedUpTo = Math.max(this.appliedUpTo, this.options.log.headOffset());
+    this.routedUpTo = Math.max(this.routedUpTo, this.options.log.headOffset());
     return catchUpSessions(this.options.log);
   }
 
   /** Actors passivated since the last call, for the supervisor to stop (stopChild). */
   takeRetired(): readonly SessionActor[] {
     return this.retired.take();
-  }
-
-  /** Snapshots taken since the last call, to save after the status rows of the same call (see saveSessionStatuses). */
-  takeSnapshots(): SessionSnapshotRow[] {
-    return this.snapshots.take();
   }
 
   /** A session actor failed: drop it if it is still the live one; the next use rebuilds it from the log. */
@@ -113,9 +119,10 @@ export class SessionRegistry {
     return this.dirty.size > 0;
   }
 
-  /** The session's view (its first `maxUsers` user ids), hydrating it from the log if needed; null if it has none. */
-  get(sessionId: string, maxUsers?: number): SessionView | null {
+  /** Its view (first `maxUsers` users), hydrated from the log by `deadline` (else undefined); null if it has none. */
+  get(sessionId: string, maxUsers?: number, deadline?: number): SessionView | null | undefined {
     const entry = this.active.touchOrAdd(sessionId, this.options.now());
+    if (entry.actor === null && this.hydrate(entry, deadline) === null) return undefined;
     const row = this.fold(sessionId, entry, true);
     this.noteIfFolded();
     if (row !== null) this.save([row]);
@@ -131,13 +138,8 @@ export class SessionRegistry {
   /** Stop actors idle longer than idleMs (folding them first). Returns rows to persist, with every row that waits. */
   passivateIdle(): SessionStatusRow[] {
     const cutoff = this.options.now() - this.options.idleMs;
-    const rows: SessionStatusRow[] = [];
     // Entries are in touch order, so the first fresh one ends the sweep.
-    for (let entry = this.active.first(); entry !== null && entry.touchedAt <= cutoff; entry = this.active.first()) {
-      const row = this.fold(entry.sessionId, entry);
-      if (row !== null) rows.push(row);
-      this.passivate(entry.sessionId);
-    }
+    const rows = this.retireWhile((entry) => entry.touchedAt <= cutoff);
     rows.push(...this.rows.take());
     this.noteIfFolded(true);
     return rows;
@@ -179,17 +181,14 @@ export class SessionRegistry {
       const folded = this.cold.fold(sessionId, base, entry.pending);
       return folded === null ? null : this.rows.settle(entry, folded.status, folded.first, folded.last);
     }
-    // Hint: the session's records since the entry was made are pending, so the log is read below the first of them,
-    // else up to what applyBatch was handed: a commit can be in the log before it is routed (a listing settles the
-    // writer thread first), and reading it now would fold its records twice when they come.
     const first = entry.pending.firstOffset;
-    let actor = entry.actor ?? this.hydrate(entry, first === undefined ? this.appliedUpTo : first - 1);
+    let actor = (entry.actor ?? this.hydrate(entry))!;
     const summary = entry.pending.take((from, upTo) => quizPayloads(this.options.log, sessionId, from, upTo));
     if (summary !== null) actor.send({ type: 'session.summary', summary });
     // Hint: an actor that failed on its summary would leave its row stale; it is rebuilt from the log at once.
     if (actor.getSnapshot().status !== 'active') {
       this.retired.push(actor);
-      actor = this.hydrate(entry, this.appliedUpTo);
+      actor = this.hydrate(entry)!; // its pending records taken: up to all routed
     }
     this.dirty.delete(entry);
     this.snapshots.offer(entry, false);
@@ -198,42 +197,43 @@ export class SessionRegistry {
     return last === null ? null : this.rows.settle(entry, status, first ?? last + 1, last);
   }
 
-  /** A fresh actor for the entry that has folded the session's records in the log up to `upTo`. */
-  private hydrate(entry: SessionEntry, upTo: number): SessionActor {
-    const { log, logger, parent } = this.options;
-    const { sessionId } = entry;
-    const restore = () => readSnapshot(log, logger, sessionId, upTo);
-    const id = SESSION_ACTOR_PREFIX + sessionId;
-    const hydrated = hydrateSession(log, id, sessionId, parent(), upTo, restore, this.snapshots.cadence.minEvents);
-    entry.actor = hydrated.actor;
-    entry.snapshotCount = hydrated.restored?.context.event_count ?? 0;
-    this.cold.delete(sessionId); // the actor holds the status now; passivating it remembers it again
-    return hydrated.actor;
+  /**
+   * A new actor for the entry, folded from the log by `deadline` (else null). Hint: the session's records since the
+   * entry was made are pending, so the log is read below the first of them, else up to what applyBatch was handed: a
+   * commit can be in the log before it is routed, and reading it now would fold its records twice when they come.
+   */
+  private hydrate(entry: SessionEntry, deadline?: number): SessionActor | null {
+    const first = entry.pending.firstOffset;
+    const actor = this.hydration.hydrate(entry, first === undefined ? this.routedUpTo : first - 1, deadline);
+    if (actor !== null) this.cold.delete(entry.sessionId); // the actor holds the status; passivating remembers it
+    return actor;
   }
 
   private evictOverflow(): void {
     if (this.active.size <= this.options.maxActive) return;
-    const rows: SessionStatusRow[] = [];
-    for (let entry = this.active.first(); entry !== null && this.active.size > this.options.maxActive; ) {
-      // Fold before forgetting, so the status projection stays current.
-      const row = this.fold(entry.sessionId, entry);
-      if (row !== null) rows.push(row);
-      this.passivate(entry.sessionId);
-      entry = this.active.first();
-    }
+    const rows = this.retireWhile(() => this.active.size > this.options.maxActive);
     this.noteIfFolded();
     this.save(rows);
   }
 
+  /** Passivate the least recently touched entries while `more` holds for the first, folding each first; their rows. */
+  private retireWhile(more: (entry: SessionEntry) => boolean): SessionStatusRow[] {
+    const rows: SessionStatusRow[] = [];
+    for (let entry = this.active.first(); entry !== null && more(entry); entry = this.active.first()) {
+      const row = this.fold(entry.sessionId, entry); // so the status projection stays current
+      if (row !== null) rows.push(row);
+      this.passivate(entry.sessionId);
+    }
+    return rows;
+  }
+
   /** Save rows and the snapshots taken meanwhile; rows a save failed to write (disk full) go with the next save. */
   save(rows: readonly SessionStatusRow[]): void {
-    const all = this.rows.withUnsaved(rows);
-    try {
-      this.options.log.saveSessionStatuses(all, undefined, this.takeSnapshots());
-    } catch (error) {
-      this.rows.failed(all);
+    const write = (all: readonly SessionStatusRow[]) =>
+      this.options.log.saveSessionStatuses(all, undefined, this.snapshots.take());
+    const error = this.rows.save(rows, write);
+    if (error !== null)
       this.options.logger.warn({ err: error }, 'saving session statuses failed; retried at the next save');
-    }
   }
 
   private passivate(sessionId: string, counted = true): void {

@@ -58,17 +58,20 @@ export class SessionRows {
     return rows;
   }
 
-  /** `rows` prefixed with the rows earlier saves failed to write, which are now handed over. */
-  withUnsaved(rows: readonly SessionStatusRow[]): readonly SessionStatusRow[] {
-    if (this.unsaved.size === 0) return rows;
-    const all = [...this.unsaved.values(), ...rows];
+  /**
+   * Save `rows` with `write`, after the rows earlier saves failed to write; when it throws, each session's newest of
+   * them is kept for the next save, and the error is returned (else null).
+   */
+  save(rows: readonly SessionStatusRow[], write: (rows: readonly SessionStatusRow[]) => void): unknown {
+    const all = this.unsaved.size === 0 ? rows : [...this.unsaved.values(), ...rows];
     this.unsaved.clear();
-    return all;
-  }
-
-  /** A save of `rows` failed: keep each session's newest for the next save. */
-  failed(rows: readonly SessionStatusRow[]): void {
-    for (const row of rows) this.unsaved.set(row.session_id, row);
+    try {
+      write(all);
+      return null;
+    } catch (error) {
+      for (const row of all) this.unsaved.set(row.session_id, row);
+      return error;
+    }
   }
 
   /** Forget the waiting and unsaved rows (retention folds their sessions again from the log); their session ids. */

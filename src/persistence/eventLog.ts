@@ -50,6 +50,11 @@ export interface SessionStatusRow {
   readonly offset: number;
 }
 
+/** A session's row folded again after retention, with that fold's snapshot (JSON) when it is worth keeping. */
+export interface RefoldedRow extends SessionStatusRow {
+  readonly snapshot?: string;
+}
+
 /**
  * A session actor's folded state (status and context as JSON) at some offset of its session: a projection, so a
  * session read after a restart folds only the records after it instead of the whole session.
@@ -194,10 +199,10 @@ export interface EventLog {
    */
   sessionsToRefold(add?: readonly string[]): string[];
   /**
-   * Save rows folded again after retention and drop the rows of sessions it left without records (`gone`), taking
-   * both off sessionsToRefold, in one transaction ordered after every save before it.
+   * Save rows folded again after retention (and their snapshots) and drop the rows of sessions it left without records
+   * (`gone`), taking both off sessionsToRefold, in one transaction ordered after every save before it.
    */
-  saveRefolded(rows: readonly SessionStatusRow[], gone: readonly string[]): void;
+  saveRefolded(rows: readonly RefoldedRow[], gone: readonly string[]): void;
   /**
    * A session's saved status and snapshot, null when the projection has no status for it. A save still queued on a
    * writer thread may not be seen yet (what was saved before it is).

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { SavedSession, SessionSnapshotRow, SessionStatusRow } from './eventLog.js';
+import type { RefoldedRow, SavedSession, SessionSnapshotRow, SessionStatusRow } from './eventLog.js';
 import type { LogMeta } from './logMeta.js';
 import { forgetSessions, migrateSessionRows, queueRefold } from './sessionRetention.js';
 import { BOUND_LIMIT, lazyStatement, tupleStatement, valueStatement } from './sqlRows.js';
@@ -150,15 +150,16 @@ export class SessionStatusStore {
   }
 
   /**
-   * Rows folded again from the log after retention, and sessions it left without records (row and snapshot go), in
-   * one transaction that also takes them off the refold queue. Hint: written here, never queued on the writer thread,
-   * so callers settle it first (a queued save of an older fold must not land after this one).
+   * Rows folded again from the log after retention (with their snapshots), and sessions it left without records (row
+   * and snapshot go), in one transaction that also takes them off the refold queue. Hint: written here, never queued
+   * on the writer thread, so callers settle it first (a queued save of an older fold must not land after this one).
    */
-  saveRefolded(rows: readonly SessionStatusRow[], gone: readonly string[]): void {
+  saveRefolded(rows: readonly RefoldedRow[], gone: readonly string[]): void {
     const dequeue = this.db.prepare<[string]>('DELETE FROM session_refold WHERE session_id = ?');
     this.db.transaction(() => {
       for (const row of rows) {
         this.upsert.run(row.session_id, row.status, row.offset);
+        if (row.snapshot !== undefined) this.upsertSnapshot.run(row.session_id, row.snapshot);
         dequeue.run(row.session_id);
       }
       forgetSessions(this.db, gone);

@@ -185,10 +185,10 @@ export class SqliteEventLog implements EventLog {
     return this.sessionStatus.toRefold(add);
   }
 
-  saveRefolded(rows: readonly SessionStatusRow[], gone: readonly string[]): void {
+  saveRefolded(...save: Parameters<EventLog['saveRefolded']>): void {
     // Hint: saves queued on the writer thread land first, so none of their older rows overwrites these.
     this.threaded?.settle();
-    this.sessionStatus.saveRefolded(rows, gone);
+    this.sessionStatus.saveRefolded(...save);
   }
 
   savedSession(sessionId: string): SavedSession | null {

@@ -7,6 +7,7 @@ import {
   type LogHealth,
   type LogStats,
   LogWriteError,
+  type RefoldedRow,
   type SavedSession,
   type SessionSnapshotRow,
   type SessionStatusRow,
@@ -149,7 +150,7 @@ class ProxyLog implements EventLog {
   sessionsToRefold(add?: readonly string[]): string[] {
     return this.call('sessionsToRefold', [add]) as string[];
   }
-  saveRefolded(rows: readonly SessionStatusRow[], gone: readonly string[]): void {
+  saveRefolded(rows: readonly RefoldedRow[], gone: readonly string[]): void {
     this.call('saveRefolded', [rows, gone]);
   }
   savedSession(sessionId: string): SavedSession | null {

@@ -203,8 +203,8 @@ export class JetStreamEventLog implements EventLog {
     return this.parts.replica.sessionsToRefold(add);
   }
 
-  saveRefolded(rows: readonly SessionStatusRow[], gone: readonly string[]): void {
-    this.parts.replica.saveRefolded(rows, gone);
+  saveRefolded(...save: Parameters<EventLog['saveRefolded']>): void {
+    this.parts.replica.saveRefolded(...save);
   }
 
   savedSession(sessionId: string): SavedSession | null {
