@@ -1,3 +1,5 @@
+import { rmSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { MessageChannel } from 'node:worker_threads';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -101,6 +103,21 @@ describe('SqliteEventLog with a writer thread', () => {
     // Once the thread is known dead, a commit is never sent: certainly not committed.
     const refused = await log.commit([[input('b')]]).catch((error: unknown) => error);
     expect((refused as LogWriteError).uncertain).toBe(false);
+    log.close();
+  });
+
+  it('fails a commit as not committed when its writer thread cannot open the log, instead of dying for good', async () => {
+    const { log, path } = open();
+    // The directory goes before the thread's first commit: the thread starts, and its open fails.
+    rmSync(dirname(path), { recursive: true, force: true });
+    const failure = await log.commit([[input('a')]]).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(LogWriteError);
+    expect((failure as LogWriteError).uncertain).toBe(false);
+    expect((failure as LogWriteError).reason).toMatch(/^the log writer thread could not start: .*directory.*; nothing/);
+    // Refused at once for a while (no new thread per commit), as not committed: the thread is not taken for dead.
+    const again = await log.commit([[input('b')]]).catch((error: unknown) => error);
+    expect((again as LogWriteError).uncertain).toBe(false);
+    expect((again as LogWriteError).reason).toBe((failure as LogWriteError).reason);
     log.close();
   });
 

@@ -2,7 +2,7 @@ import { MessageChannel, type MessagePort, receiveMessageOnPort, type Worker } f
 import type { StoredEvent } from '../protocol/eventRecord.js';
 import type { Durability } from './logFile.js';
 import { packRows } from './packedRows.js';
-import { ROW_FIELDS, releaseWriterWorker, takeWriterWorker } from './writerWorker.js';
+import { releaseWriterWorker, rowValues, takeWriterWorker, WRITER_NOT_OPEN } from './writerWorker.js';
 
 /**
  * The writer connection's page cache. Hint: it only appends (rightmost B-tree pages) and updates small tables, so a
@@ -12,6 +12,11 @@ import { ROW_FIELDS, releaseWriterWorker, takeWriterWorker } from './writerWorke
 const WRITER_CACHE_KIB = 4_096;
 /** Longest a synchronous wait for the writer blocks before the thread is declared dead. */
 const SETTLE_TIMEOUT_MS = 30_000;
+/**
+ * After the thread could not start or open the log, commits are refused this long before another is started. Hint:
+ * a start costs ~45 ms of CPU; one per group commit while file descriptors run out would take the I/O thread's core.
+ */
+const RESTART_AFTER_MS = 1_000;
 
 /** One group commit for the writer thread: its records cross as one packed string of values, no per-event object. */
 export interface WriterCommit {
@@ -23,21 +28,6 @@ export interface WriterCommit {
   readonly events: readonly StoredEvent[];
   /** Indexes of the records whose id is a producer id (written to producer_ids). */
   readonly producers: readonly number[];
-}
-
-/** A commit's records as ROW_FIELDS values each, in the order the writer worker binds them. */
-function rowValues(events: readonly StoredEvent[]): (string | null)[] {
-  const values = new Array<string | null>(events.length * ROW_FIELDS);
-  let at = 0;
-  for (const event of events) {
-    values[at++] = event.id;
-    values[at++] = event.event_type;
-    values[at++] = event.source;
-    values[at++] = event.session_id;
-    values[at++] = event.user_id;
-    values[at++] = event.payloadJson;
-  }
-  return values;
 }
 
 /**
@@ -86,7 +76,9 @@ interface Started {
  * The thread that owns the log's write connection. The I/O thread sends one packed string per group commit and gets
  * one small reply per commit (session status saves made while it is busy queue the same way); `settle` waits
  * synchronously (Atomics) for the synchronous API paths. If the thread dies, every unanswered commit fails and `dead`
- * says why: nothing was acked for them, and nothing more is written.
+ * says why: nothing was acked for them, and nothing more is written. A thread that could not start, or could not open
+ * the log (no file descriptor left, say), wrote nothing: its commits fail as not committed and a later one starts
+ * another (a probe's EMFILE had left the log unwritable until a restart).
  *
  * Hint: the thread starts on the first commit sent, not at open: a log that never commits through it (the hybrid's
  * small commits, read-only opens, restarts) never pays for one. Its worker comes from writerWorker's idle pool when
@@ -99,6 +91,8 @@ export class WriterThread {
   private closed = false;
   /** Why the thread is gone (null while it runs or before it started). */
   dead: string | null = null;
+  /** Why the last thread could not start, and until when (Date.now) commits are refused for it. */
+  private unstarted: { readonly reason: string; readonly until: number } | null = null;
 
   constructor(
     private readonly path: string,
@@ -129,7 +123,10 @@ export class WriterThread {
       worker,
       port: port1,
       signal,
-      onError: (error) => this.die(`the log writer thread failed: ${error.message}`),
+      onError: (error) =>
+        (error as NodeJS.ErrnoException).code === 'ERR_WORKER_INIT_FAILED'
+          ? this.startFailed(error.message)
+          : this.die(`the log writer thread failed: ${error.message}`),
       onExit: (code) => this.die(`the log writer thread exited (code ${code})`),
     };
     port1.unref();
@@ -144,6 +141,10 @@ export class WriterThread {
   send(commit: WriterCommit | WriterStatuses, done: (error: Error | null) => void): void {
     if (this.dead !== null || this.closed) {
       done(new Error(this.dead ?? 'the log is closed'));
+      return;
+    }
+    if (this.unstarted !== null && Date.now() < this.unstarted.until) {
+      done(new WriterCommitError(this.unstarted.reason, undefined));
       return;
     }
     const { worker, port } = this.start();
@@ -180,9 +181,29 @@ export class WriterThread {
   private answer(reply: WriterReply): void {
     const done = this.waiting.get(reply.seq);
     if (done === undefined) return;
+    if (reply.code === WRITER_NOT_OPEN) {
+      this.startFailed(reply.message ?? 'the log could not be opened');
+      return;
+    }
     this.waiting.delete(reply.seq);
     if (this.waiting.size === 0) this.started?.port.unref();
     done(reply.ok ? null : new WriterCommitError(reply.message ?? 'commit failed', reply.code));
+  }
+
+  /** The thread could not start or open the log: it wrote nothing; fail what it was sent, and start anew later. */
+  private startFailed(message: string): void {
+    const started = this.started;
+    if (started === null) return;
+    this.started = null;
+    started.worker.off('error', started.onError);
+    started.worker.off('exit', started.onExit);
+    started.port.close();
+    void started.worker.terminate();
+    const reason = `the log writer thread could not start: ${message}; nothing was committed`;
+    this.unstarted = { reason, until: Date.now() + RESTART_AFTER_MS };
+    const failed = [...this.waiting.values()];
+    this.waiting.clear();
+    for (const done of failed) done(new WriterCommitError(reason, undefined));
   }
 
   private die(reason: string): void {

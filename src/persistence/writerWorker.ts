@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { type MessagePort, Worker } from 'node:worker_threads';
+import type { StoredEvent } from '../protocol/eventRecord.js';
 import { COLUMNS, ROW_PARAMS } from './eventRows.js';
 import { UNPACK_ROWS_SOURCE } from './packedRows.js';
 import { ROW_CHECKSUM_SOURCE } from './recordChecksum.js';
@@ -43,13 +44,36 @@ export interface WriterSession {
 // Hint: an eval'd CommonJS worker runs the same under vitest (TypeScript sources) and from dist (as the indexer's).
 // One worker serves one session at a time: `open`, commits and status saves, `close` (then it waits for the next
 // `open`).
+/** A commit's records as ROW_FIELDS values each, in the order the writer worker binds them. */
+export function rowValues(events: readonly StoredEvent[]): (string | null)[] {
+  const values = new Array<string | null>(events.length * ROW_FIELDS);
+  let at = 0;
+  for (const event of events) {
+    values[at++] = event.id;
+    values[at++] = event.event_type;
+    values[at++] = event.source;
+    values[at++] = event.session_id;
+    values[at++] = event.user_id;
+    values[at++] = event.payloadJson;
+  }
+  return values;
+}
+
+/** The code of a reply from a worker that could not open the log: it wrote nothing (see WriterThread). */
+export const WRITER_NOT_OPEN = 'WRITER_NOT_OPEN';
+
 const WORKER_SOURCE = `
 const { parentPort, workerData: w } = require('node:worker_threads');
 const { crc32 } = require('node:zlib');
-const Database = require(w.driver);
+let Database = null;
 let s = null;
 function open(m) {
+  // Required here, so a failure (the addon's dlopen can meet EMFILE too) is the open's, answered like it.
+  Database = Database || require(w.driver);
   const db = new Database(m.path, { timeout: 10000 });
+  try { return prepare(db, m); } catch (e) { try { db.close(); } catch {} throw e; }
+}
+function prepare(db, m) {
   db.pragma('synchronous = ' + m.synchronous);
   db.pragma('journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}');
   db.pragma('cache_size = -' + m.cacheKiB);
@@ -90,14 +114,20 @@ ${UNPACK_ROWS_SOURCE}
 ${ROW_CHECKSUM_SOURCE}
 function reply(m) { s.port.postMessage(m); Atomics.add(s.signal, 0, 1); Atomics.notify(s.signal, 0); }
 parentPort.on('message', (c) => {
-  if (c.type === 'open') { s = open(c); return; }
+  if (c.type === 'open') {
+    // A log it cannot open (say no file descriptor is left) is not fatal: every commit is answered as not committed.
+    try { s = open(c); }
+    catch (e) { s = { unopened: String((e && e.message) || e), port: c.port, signal: new Int32Array(c.signal) }; }
+    return;
+  }
   if (c === 'close') {
-    try { s.db.close(); } catch {}
+    try { if (s.db) s.db.close(); } catch {}
     Atomics.store(s.signal, 1, 1); Atomics.notify(s.signal, 1);
     s.port.close(); s = null;
     return;
   }
   if (c === 'crash') process.exit(70);
+  if (s.unopened !== undefined) return reply({ seq: c.seq, ok: false, message: s.unopened, code: '${WRITER_NOT_OPEN}' });
   try { (c.statuses === undefined ? s.write : s.statuses).immediate(c); reply({ seq: c.seq, ok: true }); }
   catch (e) {
     if (c.statuses !== undefined) s.statusLost = true;
