@@ -199,7 +199,7 @@ export class WriterThread {
     started.worker.off('exit', started.onExit);
     started.port.close();
     void started.worker.terminate();
-    const reason = `the log writer thread could not start: ${message}; nothing was committed`;
+    const reason = `the log writer thread could not start: ${message}`;
     this.unstarted = { reason, until: Date.now() + RESTART_AFTER_MS };
     const failed = [...this.waiting.values()];
     this.waiting.clear();
