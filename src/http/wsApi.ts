@@ -2,6 +2,7 @@ import type { TemplatedApp, WebSocket, WebSocketBehavior } from 'uWebSockets.js'
 import { type Logger, silentLogger } from '../actors/logger.js';
 import type { PipelinePort } from '../actors/pipelinePort.js';
 import type { Config } from '../config.js';
+import type { FdWatch } from './fdWatch.js';
 import type { WsEndpoint } from './metrics.js';
 import type { RateLimiter } from './rateLimiter.js';
 import { subscriberHolds, unreadPingGuard } from './unreadAnswers.js';
@@ -22,6 +23,8 @@ export interface WsDeps {
   readonly queryLimiter?: RateLimiter;
   /** Open/close lines, failed auth and /metrics. */
   readonly observers?: UpgradeObservers;
+  /** Open file descriptors against RLIMIT_NOFILE: upgrades are refused near it. */
+  readonly fds?: FdWatch;
 }
 
 /** Every open socket, so shutdown can close them with 1001. */
@@ -63,7 +66,7 @@ export function registerWsApi(app: TemplatedApp, deps: WsDeps, sockets: SocketSe
   // Hint: an upgrade is a GET request, so it spends RATE_LIMIT_QUERY (publish messages spend RATE_LIMIT_PUBLISH).
   const budget = deps.queryLimiter === undefined ? undefined : { limiter: deps.queryLimiter, name: 'query' as const };
   const common: WebSocketBehavior<Connection> = {
-    upgrade: createUpgrade(config, perIp, logger, deps.observers, budget),
+    upgrade: createUpgrade(config, perIp, logger, deps.observers, budget, deps.fds ?? null),
     maxPayloadLength: uwsMaxPayload(config),
     // Hint: uWS pings idle peers and drops dead ones; application keepalives come from the supervisor's sweep.
     idleTimeout: 120,
