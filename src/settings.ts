@@ -97,7 +97,7 @@ export const SETTINGS: readonly Setting[] = [
     fallback: '67108864',
     meaning:
       'The same bytes from one client address, for bodies that arrive in pieces (at least `MAX_BODY_BYTES`); a body ' +
-      'that would pass it gets 429 with `Retry-After`, so one address cannot take the whole `MAX_BODY_BUFFER_BYTES`',
+      "that would pass it gets 429 with `Retry-After`, so one address cannot take the whole `MAX_BODY_BUFFER_BYTES`; divided by `MAX_WS_CONNECTIONS_PER_IP`, also uWS's per-message cap for WebSocket messages",
   },
   {
     name: 'MAX_JSON_DEPTH',
@@ -138,7 +138,7 @@ export const SETTINGS: readonly Setting[] = [
     name: 'MAX_WS_MESSAGE_BYTES',
     fallback: '1048576',
     meaning:
-      'WebSocket message limit; larger messages get an error reply and the connection stays open, except a subscribe message, which is refused and the connection closed with 1008 like any refused subscribe message (any integer ≥ 0)',
+      "WebSocket message limit; larger messages get an error reply and the connection stays open, except a subscribe message, which is refused and the connection closed with 1008 like any refused subscribe message, and a message past uWS's cap (`MAX_BODY_BUFFER_BYTES_PER_IP` / `MAX_WS_CONNECTIONS_PER_IP`, 3.2 MiB at the defaults, or this if larger), which uWS closes (1006) (any integer ≥ 0)",
   },
   {
     name: 'MAX_ACK_BACKLOG_BYTES',
@@ -154,7 +154,12 @@ export const SETTINGS: readonly Setting[] = [
       'address holding the most is closed with 4009 (45 producers that stopped reading, from three addresses, once ' +
       'took the server past its heap)',
   },
-  { name: 'MAX_WS_CONNECTIONS_PER_IP', fallback: '20', meaning: 'Concurrent WebSocket connections per client address' },
+  {
+    name: 'MAX_WS_CONNECTIONS_PER_IP',
+    fallback: '20',
+    meaning:
+      "Concurrent WebSocket connections per client address; with uWS's per-message cap (`MAX_BODY_BUFFER_BYTES_PER_IP` / this) it bounds what one address's unfinished messages hold to `MAX_BODY_BUFFER_BYTES_PER_IP`",
+  },
   {
     name: 'MAX_HTTP_STREAMS_PER_IP',
     fallback: '8',

@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { pinoOptions } from '../src/actors/logger.js';
 import { ServerMetrics } from '../src/http/metrics.js';
 import { LOGGED_PATH_CHARS, loggedPath, RequestLog, requestIdFor } from '../src/http/requestLog.js';
+import { uwsMaxPayload } from '../src/http/wsApi.js';
 import { CapturingLogger, type LogLine } from './support/capturingLogger.js';
 import { call, event, publish } from './support/httpCall.js';
 import { parsePrometheusText, sampleValue } from './support/promText.js';
@@ -108,6 +109,16 @@ describe('WebSocket lines', () => {
     expect(opened!.obj).toMatchObject({ endpoint: 'publish', path: '/ws/publish', client: '127.0.0.1' });
     expect(closed!.obj).toMatchObject({ endpoint: 'publish', code: 1005, request_id: opened!.obj.request_id });
     expect(typeof closed!.obj.duration_ms).toBe('number');
+  });
+
+  it("uWS's close of a message past its per-message cap is logged with its reason (the client sees 1006)", async () => {
+    const { ts, logger } = await serve();
+    const client = await WsClient.open(`${ts.wsBase}/ws/publish`);
+    client.ws.send(' '.repeat(uwsMaxPayload(ts.config) + 1));
+    expect(await client.closed).toEqual({ code: 1006, reason: '' });
+    await expect.poll(() => logger.lines.some((l) => l.msg === 'websocket closed')).toBe(true);
+    const closed = logger.lines.find((l) => l.msg === 'websocket closed');
+    expect(closed?.obj).toMatchObject({ endpoint: 'publish', code: 1006, reason: 'Received too big message' });
   });
 
   it("a subscriber's close line names its subscriber id, which joins the supervisor's lines to the client", async () => {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Logger } from '../src/actors/logger.js';
 import { ManualScheduler } from '../src/actors/manualScheduler.js';
+import { uwsMaxPayload } from '../src/http/wsApi.js';
 import { INVALID_MESSAGES } from '../src/http/wsPublish.js';
 import { SUBSCRIBER_MESSAGES } from '../src/http/wsSubscribe.js';
 import { eventBody, getJson, postEvents, stats, waitFor } from './support/pipelineRest.js';
@@ -124,13 +125,29 @@ describe('WebSocket input that used to kill the server or was stored wrong', () 
     expect(await s.next()).toEqual({ type: 'pong' });
   });
 
-  it('answers a message 10× MAX_WS_MESSAGE_BYTES with "too large" and keeps the connection open', async () => {
+  it('answers a message up to uWS\'s cap with "too large" and keeps the connection open; past the cap uWS closes it (1006)', async () => {
+    const cap = uwsMaxPayload(t.config);
+    // Unfinished messages of every connection one address may open stay within its body budget (64 MiB each held 1.2 GB).
+    expect(cap * t.config.maxWsConnectionsPerIp).toBeLessThanOrEqual(t.config.maxBodyBufferBytesPerIp);
+    expect(cap).toBeGreaterThan(3 * t.config.maxWsMessageBytes);
     const p = await open('/ws/publish');
-    const big = JSON.stringify(eventBody({ payload: { big: 'x'.repeat(10 * t.config.maxWsMessageBytes) } }));
-    p.send(big);
+    // Hint: trailing spaces keep it JSON; its size, not its content, is refused.
+    const atCap = JSON.stringify(eventBody()).padEnd(cap, ' ');
+    p.send(atCap);
     expect(await p.next()).toEqual({ status: 'error', message: expect.stringContaining('too large') });
     p.send(eventBody());
     expect(await p.next()).toMatchObject({ status: 'ok' });
+    p.send(`${atCap} `);
+    expect(await p.closed).toEqual({ code: 1006, reason: '' });
+    // The same for a message in unfinished fragments: uWS closes once they pass the cap, not when the message ends.
+    const f = await open('/ws/publish');
+    const piece = ' '.repeat(Math.ceil(cap / 4));
+    f.ws.send(`[${piece}`, { fin: false });
+    for (let i = 0; i < 4; i++) f.ws.send(piece, { fin: false });
+    expect(await f.closed).toEqual({ code: 1006, reason: '' });
+    const after = await open('/ws/publish');
+    after.send(eventBody());
+    expect(await after.next()).toMatchObject({ status: 'ok' });
   });
 
   it('answers a subscribe and an update_filters listing 100,000 unknown event types with one short error', async () => {

@@ -146,6 +146,9 @@ export class RequestLog {
         'slow consumer closed',
       );
     }
-    if (this.options.enabled) this.options.logger.info({ ...who, endpoint, code, duration_ms }, 'websocket closed');
+    if (!this.options.enabled) return;
+    // Hint: uWS's own closes say why only here (`Received too big message` past the per-message cap: the client sees 1006).
+    const why = reason === '' ? {} : { reason };
+    this.options.logger.info({ ...who, endpoint, code, ...why, duration_ms }, 'websocket closed');
   }
 }

@@ -4,11 +4,22 @@ import { EVENT_TYPE_DESCRIPTIONS } from '../protocol/eventTypes.js';
 import type { Reply } from './reply.js';
 import type { RouteSpec } from './restRouter.js';
 
-/** GET /readiness: 200 while the log answers and takes writes; 503 with the reason otherwise. */
-function readiness(pipeline: PipelinePort, reply: Reply): void {
+/** Why the server takes no more connections now (open files near RLIMIT_NOFILE), or null. */
+export interface ConnectionPressure {
+  reason(): string | null;
+}
+
+/** GET /readiness: 200 while the log answers and takes writes and connections are taken; 503 with the reason otherwise. */
+function readiness(pipeline: PipelinePort, reply: Reply, fds: ConnectionPressure | undefined): void {
   const router = pipeline.stats();
   const health = pipeline.health();
   const connected = health.connected;
+  // Hint: the log's own trouble first; a load balancer should send new clients elsewhere for either.
+  const full = connected && health.writable ? (fds?.reason() ?? null) : null;
+  if (full !== null) {
+    reply.json(503, { ready: false, database: 'connected', reason: full, router });
+    return;
+  }
   if (connected && health.writable) {
     reply.json(200, {
       ready: true,
@@ -25,7 +36,12 @@ function readiness(pipeline: PipelinePort, reply: Reply): void {
 }
 
 /** GET /stats, /event-types, /health and /readiness. */
-export function adminRoutes(pipeline: PipelinePort, now: () => number, version: string): RouteSpec[] {
+export function adminRoutes(
+  pipeline: PipelinePort,
+  now: () => number,
+  version: string,
+  fds?: ConnectionPressure,
+): RouteSpec[] {
   return [
     {
       method: 'GET',
@@ -71,7 +87,7 @@ export function adminRoutes(pipeline: PipelinePort, now: () => number, version: 
       pattern: '/readiness',
       rate: 'none',
       auth: false,
-      handler: (_info, reply) => readiness(pipeline, reply),
+      handler: (_info, reply) => readiness(pipeline, reply, fds),
     },
   ];
 }

@@ -8,7 +8,7 @@ import type { ServerMetrics } from './metrics.js';
 import { metricsRoutes } from './metricsRoutes.js';
 import type { RateLimiters } from './rateLimits.js';
 import type { RequestLog } from './requestLog.js';
-import { adminRoutes } from './restAdmin.js';
+import { adminRoutes, type ConnectionPressure } from './restAdmin.js';
 import { eventRoutes } from './restEvents.js';
 import { RestRouter, type RouteSpec } from './restRouter.js';
 import { sessionRoutes } from './restSessions.js';
@@ -33,6 +33,8 @@ export interface RestDeps {
   readonly requestLog?: RequestLog;
   /** /metrics (absent: no such route). */
   readonly metrics?: ServerMetrics;
+  /** Open file descriptors near RLIMIT_NOFILE make /readiness 503 (absent: not watched). */
+  readonly fds?: ConnectionPressure;
 }
 
 /** Every REST route: the API's, /metrics and the docs (the documents describe exactly this list). */
@@ -40,7 +42,7 @@ export function restRoutes(deps: RestDeps, documents: () => ApiDocuments): Route
   const { config, pipeline, now } = deps;
   return [
     ...eventRoutes(config, pipeline, (fn) => deps.scheduler.immediate(fn), deps.metrics),
-    ...adminRoutes(pipeline, now, deps.version),
+    ...adminRoutes(pipeline, now, deps.version, deps.fds),
     ...sessionRoutes(pipeline),
     ...subscriberRoutes(pipeline),
     ...(deps.metrics === undefined ? [] : metricsRoutes(deps.metrics, config)),

@@ -16,6 +16,7 @@ import { offsetIds } from '../protocol/offsetIds.js';
 import { cryptoBytes } from '../protocol/prefixedIds.js';
 import { risingIds, SERVER_COUNTER_CHARS } from '../protocol/risingIds.js';
 import { registerDashboard } from './dashboard.js';
+import { type FdSource, FdWatch, procFdSource } from './fdWatch.js';
 import { explainListenFailure } from './listenFailure.js';
 import { ServerMetrics } from './metrics.js';
 import { createRateLimiters } from './rateLimits.js';
@@ -33,6 +34,8 @@ export interface ServerDeps {
   readonly newEventId?: () => string;
   /** Monotonic milliseconds for request durations and commit latency (performance.now by default). */
   readonly clock?: () => number;
+  /** Open file descriptors and their limit (this process's, from /proc, by default). */
+  readonly fdSource?: FdSource;
 }
 
 /** Thrown when the server cannot bind its address (the log it opened is closed again); `variable` names a setting at fault. */
@@ -54,7 +57,7 @@ export interface RunningServer {
   readonly metrics: ServerMetrics;
   /** The routes mounted (each also under /api/v1) and the documents built from them. */
   readonly api: MountedApi;
-  /** One sweep now (keepalives, checkpoints, 4000/4008 closes, session passivation); it also runs every second. */
+  /** One sweep now (open files against RLIMIT_NOFILE, keepalives, checkpoints, 4000/4008 closes, session passivation); it also runs every second. */
   sweep(): void;
   /** Stop accepting, finish in-flight commits and acks, close sockets with 1001, close the database. */
   close(): Promise<void>;
@@ -148,9 +151,11 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   const limiters = createRateLimiters(config, now);
   const observers = { requestLog, metrics };
   const wsLimiters = { publishLimiter: limiters.publish, queryLimiter: limiters.query };
-  registerWsApi(app, { config, pipeline, logger, ...wsLimiters, observers }, sockets);
+  const fds = FdWatch.of(deps.fdSource ?? procFdSource, logger);
+  fds.sample();
+  registerWsApi(app, { config, pipeline, logger, ...wsLimiters, observers, fds }, sockets);
   registerDashboard(app, logger);
-  const restDeps = { config, pipeline, now, scheduler, version: VERSION, logger, limiters, requestLog, metrics };
+  const restDeps = { config, pipeline, now, scheduler, version: VERSION, logger, limiters, requestLog, metrics, fds };
   const api = registerRestApi(app, restDeps);
 
   // Hint: exclusive, not uWS's default SO_REUSEPORT, so a second server on the same port is refused instead of sharing it.
@@ -165,7 +170,11 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   }
   const port = uws.us_socket_local_port(listenSocket);
 
-  const stopSweeping = scheduler.every(SWEEP_MS, () => pipeline.sweep());
+  const sweep = () => {
+    fds.sample();
+    pipeline.sweep();
+  };
+  const stopSweeping = scheduler.every(SWEEP_MS, sweep);
   let closing: Promise<void> | null = null;
   const close = () =>
     (closing ??= (async () => {
@@ -187,7 +196,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
 
   const cluster = 'natsServer' in log ? { nats_connected_to: log.natsServer } : {};
   logger.info({ ...listeningFields(config, port, log.epoch), ...cluster }, 'event pipeline listening');
-  return { port, pipeline, metrics, api, sweep: () => pipeline.sweep(), close };
+  return { port, pipeline, metrics, api, sweep, close };
 }
 
 /** The fields of the `event pipeline listening` line: where, which log (in cluster mode: which stream, on which servers), and how durable its acks are. */

@@ -2,7 +2,7 @@ import type { TemplatedApp, WebSocket, WebSocketBehavior } from 'uWebSockets.js'
 import { type Logger, silentLogger } from '../actors/logger.js';
 import type { PipelinePort } from '../actors/pipelinePort.js';
 import type { Config } from '../config.js';
-import { WS_HARD_MAX_MESSAGE_BYTES } from '../protocol/wsPublishLimits.js';
+import type { FdWatch } from './fdWatch.js';
 import type { WsEndpoint } from './metrics.js';
 import type { RateLimiter } from './rateLimiter.js';
 import { subscriberHolds, unreadPingGuard } from './unreadAnswers.js';
@@ -23,21 +23,25 @@ export interface WsDeps {
   readonly queryLimiter?: RateLimiter;
   /** Open/close lines, failed auth and /metrics. */
   readonly observers?: UpgradeObservers;
+  /** Open file descriptors against RLIMIT_NOFILE: upgrades are refused near it. */
+  readonly fds?: FdWatch;
 }
 
 /** Every open socket, so shutdown can close them with 1001. */
 export type SocketSet = Set<WebSocket<Connection>>;
 
 const MAX_BACKPRESSURE = 64 * 1024 * 1024;
-/**
- * uWS's own per-message limit. uWS closes a connection without a reply past it, so it sits far above
- * MAX_WS_MESSAGE_BYTES and we answer over-limit messages ourselves; it still bounds the memory one message can take.
- */
-export const UWS_MAX_PAYLOAD_BYTES = WS_HARD_MAX_MESSAGE_BYTES;
 
-/** uWS's limit for this configuration: UWS_MAX_PAYLOAD_BYTES, or 4× MAX_WS_MESSAGE_BYTES when that is larger. */
+/**
+ * uWS's own per-message limit: uWS holds an unfinished message's frames until it is complete, up to this, and past it
+ * closes the connection without a close frame (the client sees 1006; the close line says `Received too big message`).
+ * Hint: MAX_WS_CONNECTIONS_PER_IP unfinished messages stay within MAX_BODY_BUFFER_BYTES_PER_IP (at 64 MiB each, 20
+ * connections from one address held 1.2 GB for as long as they pinged); messages between MAX_WS_MESSAGE_BYTES and it
+ * still get our "too large" reply. Never below MAX_WS_MESSAGE_BYTES, so every message we take reaches us.
+ */
 export function uwsMaxPayload(config: Config): number {
-  return Math.min(2 ** 31 - 1, Math.max(UWS_MAX_PAYLOAD_BYTES, config.maxWsMessageBytes * 4));
+  const share = Math.floor(config.maxBodyBufferBytesPerIp / config.maxWsConnectionsPerIp);
+  return Math.min(2 ** 31 - 1, Math.max(config.maxWsMessageBytes, share));
 }
 
 /** Register /ws/publish and /ws/subscribe (also under /api/v1). */
@@ -62,7 +66,7 @@ export function registerWsApi(app: TemplatedApp, deps: WsDeps, sockets: SocketSe
   // Hint: an upgrade is a GET request, so it spends RATE_LIMIT_QUERY (publish messages spend RATE_LIMIT_PUBLISH).
   const budget = deps.queryLimiter === undefined ? undefined : { limiter: deps.queryLimiter, name: 'query' as const };
   const common: WebSocketBehavior<Connection> = {
-    upgrade: createUpgrade(config, perIp, logger, deps.observers, budget),
+    upgrade: createUpgrade(config, perIp, logger, deps.observers, budget, deps.fds ?? null),
     maxPayloadLength: uwsMaxPayload(config),
     // Hint: uWS pings idle peers and drops dead ones; application keepalives come from the supervisor's sweep.
     idleTimeout: 120,

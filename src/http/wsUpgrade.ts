@@ -5,6 +5,7 @@ import type { Config } from '../config.js';
 import { readOfferedProtocols } from '../protocol/wsKeyProtocol.js';
 import { AckQueue } from './ackQueue.js';
 import { clientAddress } from './clientAddress.js';
+import type { FdWatch } from './fdWatch.js';
 import { statusLine } from './httpError.js';
 import type { ServerMetrics } from './metrics.js';
 import { CountingAckQueue } from './metricsAckQueue.js';
@@ -49,7 +50,7 @@ export interface UpgradeBudget {
 }
 
 /**
- * The upgrade handler shared by both endpoints: the client's query budget (429), API key (401), Origin against CORS_ORIGINS (403),
+ * The upgrade handler shared by both endpoints: the client's query budget (429), open files near their limit (503), API key (401), Origin against CORS_ORIGINS (403),
  * connections per client address (429); then the socket opens with fresh connection state.
  */
 export function createUpgrade(
@@ -58,6 +59,7 @@ export function createUpgrade(
   logger: Logger,
   observers: UpgradeObservers = {},
   budget?: UpgradeBudget,
+  fds: FdWatch | null = null,
 ) {
   const { requestLog, metrics } = observers;
   const allOrigins = config.corsOrigins.includes('*');
@@ -66,12 +68,12 @@ export function createUpgrade(
     let answered = false;
     let request: RequestContext | null = null;
     const startedAt = requestLog?.clock() ?? 0;
-    const refuse = (status: number, detail: string, retryAfter?: number) => {
+    const refuse = (status: number, detail: string, retryAfter?: number, closeConnection = false) => {
       answered = true;
       res.cork(() => {
         res.writeStatus(statusLine(status)).writeHeader('Content-Type', 'application/json');
         if (retryAfter !== undefined) res.writeHeader('Retry-After', String(retryAfter));
-        res.end(JSON.stringify({ detail }));
+        res.end(JSON.stringify({ detail }), closeConnection);
       });
       // Hint: a refused upgrade is an HTTP request like any other, so it gets its request line.
       if (request !== null) requestLog?.answered(request, status, startedAt);
@@ -102,6 +104,9 @@ export function createUpgrade(
           requestLog?.rateLimited(budget!.name);
           return refuse(429, budget!.limiter.refusal(wait), wait);
         }
+        // Hint: near RLIMIT_NOFILE (FdWatch); the connection is closed with the answer, giving its descriptor back.
+        const noFds = fds?.refuse() ?? null;
+        if (noFds !== null) return refuse(503, noFds, 1, true);
         if (config.requireAuth && !keyMatches(apiKey, config.apiKeys)) {
           requestLog?.authFailed(request);
           return refuse(401, 'Invalid or missing API key');
@@ -113,22 +118,27 @@ export function createUpgrade(
           requestLog?.rateLimited('ws_connections');
           return refuse(429, tooManyConnections);
         }
-        const data: Connection = {
-          ip,
-          closed: false,
-          acks: metrics ? new CountingAckQueue(metrics) : new AckQueue(),
-          subscriber: null,
-          atCapacity: false,
-          timer: null,
-          request,
-          openedAt: 0,
-        };
         answered = true;
-        res.upgrade(data, key, offered.answer, extensions, context);
+        res.upgrade(freshConnection(ip, request, metrics), key, offered.answer, extensions, context);
+        fds?.accepted();
       },
       () => {
         if (!answered) refuse(500, 'internal error');
       },
     );
+  };
+}
+
+/** A new socket's state: nothing subscribed, no acks queued. */
+function freshConnection(ip: string, request: RequestContext, metrics: ServerMetrics | null | undefined): Connection {
+  return {
+    ip,
+    closed: false,
+    acks: metrics ? new CountingAckQueue(metrics) : new AckQueue(),
+    subscriber: null,
+    atCapacity: false,
+    timer: null,
+    request,
+    openedAt: 0,
   };
 }

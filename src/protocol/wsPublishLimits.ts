@@ -4,8 +4,10 @@
  */
 
 /**
- * The largest message a server of this project takes at its default settings. Hint: past it uWS closes the
- * connection without a reply (1006 or 1009), so a client resending such a message would only be closed again.
+ * The largest message the SDK sends (a larger event is refused with a RangeError). Hint: a server closes a message
+ * past its own cap without a reply (1006): the larger of MAX_WS_MESSAGE_BYTES and MAX_BODY_BUFFER_BYTES_PER_IP /
+ * MAX_WS_CONNECTIONS_PER_IP, 3.2 MiB at its defaults. So this is the ceiling for a server that raised
+ * MAX_WS_MESSAGE_BYTES up to it, not a default server's cap; a client resending such a message is only closed again.
  */
 export const WS_HARD_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 

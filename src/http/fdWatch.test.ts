@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import type { Logger } from '../actors/logger.js';
+import { FdWatch, softNofileLimit } from './fdWatch.js';
+
+/** Keeps each line's level and fields. */
+class CapturingLogger implements Logger {
+  readonly lines: { level: string; obj: object }[] = [];
+  info(obj: object): void {
+    this.lines.push({ level: 'info', obj });
+  }
+  warn(obj: object): void {
+    this.lines.push({ level: 'warn', obj });
+  }
+  error(obj: object): void {
+    this.lines.push({ level: 'error', obj });
+  }
+}
+
+const LIMITS = `Limit                     Soft Limit           Hard Limit           Units
+Max processes             63704                63704                processes
+Max open files            512                  4096                 files
+Max locked memory         8388608              8388608              bytes
+`;
+
+describe('FdWatch', () => {
+  it('reads the soft limit from /proc/self/limits; unlimited or missing is null', () => {
+    expect(softNofileLimit(LIMITS)).toBe(512);
+    expect(softNofileLimit(LIMITS.replace('512  ', 'unlimited'))).toBeNull();
+    expect(softNofileLimit('')).toBeNull();
+  });
+
+  it('refuses from 90% of the limit until below 80%, with one line each way', () => {
+    let open = 100;
+    const logger = new CapturingLogger();
+    const fds = new FdWatch(200, () => open, logger);
+    fds.sample();
+    expect(fds.refuse()).toBeNull();
+    open = 180;
+    fds.sample();
+    expect(fds.refuse()).toBe(
+      'too many open files: 180 of the limit 200 (RLIMIT_NOFILE); new WebSocket connections are refused until fewer than 160 are open',
+    );
+    expect(fds.reason()).toContain('RLIMIT_NOFILE');
+    // Between the marks it keeps refusing: no flapping at the line.
+    open = 165;
+    fds.sample();
+    expect(fds.refuse()).not.toBeNull();
+    open = 159;
+    fds.sample();
+    expect(fds.refuse()).toBeNull();
+    expect(fds.reason()).toBeNull();
+    expect(logger.lines.map((l) => [l.level, l.obj])).toEqual([
+      ['warn', { open_fds: 180, max_fds: 200, resume_below: 160 }],
+      ['info', { open_fds: 159, max_fds: 200, refused: 2 }],
+    ]);
+  });
+
+  it('counts each upgrade taken until the next count, so a burst between sweeps stops at the line', () => {
+    const fds = new FdWatch(100, () => 85, new CapturingLogger());
+    fds.sample();
+    for (let i = 0; i < 4; i++) fds.accepted();
+    expect(fds.refuse()).toBeNull();
+    fds.accepted();
+    expect(fds.refuse()).toContain('90 of the limit 100');
+  });
+
+  it('watches nothing without a limit', () => {
+    const fds = new FdWatch(null, () => 1e9, new CapturingLogger());
+    fds.sample();
+    fds.accepted();
+    expect(fds.refuse()).toBeNull();
+  });
+});
