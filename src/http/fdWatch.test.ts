@@ -64,6 +64,25 @@ describe('FdWatch', () => {
     expect(fds.refuse()).toContain('90 of the limit 100');
   });
 
+  it('counts one sample in ten while under half the refusal line, and every one once upgrades bring it there', () => {
+    let counts = 0;
+    const counted = (open: number) => () => {
+      counts++;
+      return open;
+    };
+    const fds = new FdWatch(1_000, counted(10), new CapturingLogger());
+    for (let i = 0; i < 20; i++) fds.sample();
+    expect(counts).toBe(2);
+    // 440 upgrades taken since the count of 10: 450, half of the line (900), so the next sample counts.
+    for (let i = 0; i < 440; i++) fds.accepted();
+    fds.sample();
+    expect(counts).toBe(3);
+    const busy = new FdWatch(1_000, counted(600), new CapturingLogger());
+    counts = 0;
+    for (let i = 0; i < 5; i++) busy.sample();
+    expect(counts).toBe(5);
+  });
+
   it('watches nothing without a limit', () => {
     const fds = new FdWatch(null, () => 1e9, new CapturingLogger());
     fds.sample();
