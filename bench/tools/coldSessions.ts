@@ -1,8 +1,9 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import WebSocket from 'ws';
+import { nodeArgsOf, startCheckout } from '../lib/checkoutServer.js';
 import { CLIENT_OPTIONS } from '../lib/wsClient.js';
 
 /**
@@ -25,27 +26,7 @@ const root = resolve(process.argv[5] ?? '.');
 const dir = mkdtempSync(join(tmpdir(), 'cold-sessions-'));
 const env = { ...process.env, PORT: '0', HOST: '127.0.0.1', DATABASE_PATH: join(dir, 'events.db'), LOG_LEVEL: 'warn' };
 
-function start(): Promise<{ child: ChildProcess; port: number }> {
-  const nodeArgs = process.env.SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-  const child = spawn(process.execPath, [...nodeArgs, join(root, 'dist/src/main.js')], {
-    env: { ...env, LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let output = '';
-  return new Promise((done, fail) => {
-    const exited = (code: number | null) => fail(new Error(`server exited with ${code}: ${output.slice(-500)}`));
-    child.once('exit', exited);
-    const read = (chunk: Buffer) => {
-      output += chunk.toString();
-      const port = /"port":(\d+)[^\n]*listening/.exec(output)?.[1];
-      if (port === undefined) return;
-      child.off('exit', exited);
-      child.stdout!.off('data', read).resume();
-      done({ child, port: Number(port) });
-    };
-    child.stdout!.on('data', read);
-  });
-}
+const start = () => startCheckout(root, env, nodeArgsOf(process.env.SERVER_NODE_ARGS));
 
 async function stop(child: ChildProcess, how: NodeJS.Signals): Promise<void> {
   const exited = new Promise((done) => child.once('exit', done));

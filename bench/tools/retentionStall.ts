@@ -1,8 +1,8 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import WebSocket from 'ws';
+import { nodeArgsOf, startCheckout } from '../lib/checkoutServer.js';
 import { CLIENT_OPTIONS } from '../lib/wsClient.js';
 
 /**
@@ -25,22 +25,9 @@ const env = { ...process.env, PORT: '0', HOST: '127.0.0.1', DATABASE_PATH: join(
 /** When the server was spawned (its own clock starts about then: see the loopGaps preload's window). */
 let spawned = 0;
 
-function start(): Promise<{ readonly child: ChildProcess; readonly port: number }> {
+function start() {
   spawned = performance.now();
-  const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter((arg) => arg !== '');
-  const child = spawn(process.execPath, [...nodeArgs, join(root, 'dist/src/main.js')], {
-    env: { ...env, LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let output = '';
-  return new Promise((done, fail) => {
-    child.once('exit', (code) => fail(new Error(`server exited with ${code}: ${output.slice(-500)}`)));
-    child.stdout!.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      const port = /"port":(\d+)[^\n]*listening/.exec(output)?.[1];
-      if (port !== undefined) done({ child, port: Number(port) });
-    });
-  });
+  return startCheckout(root, env, nodeArgsOf(process.env.BENCH_SERVER_NODE_ARGS));
 }
 
 let n = 0;

@@ -1,9 +1,9 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import WebSocket from 'ws';
+import { type CheckoutServer, startCheckout } from '../lib/checkoutServer.js';
 import { CLIENT_OPTIONS } from '../lib/wsClient.js';
 
 /**
@@ -20,29 +20,11 @@ const root = resolve(process.argv[3] ?? '.');
 const dir = mkdtempSync(join(tmpdir(), 'session-churn-'));
 const env = { ...process.env, PORT: '0', HOST: '127.0.0.1', DATABASE_PATH: join(dir, 'events.db'), LOG_LEVEL: 'info' };
 
-interface Started {
-  readonly child: ChildProcess;
-  readonly port: number;
-  readonly readyMs: number;
-  readonly output: () => string;
-}
-
-function start(): Promise<Started> {
+/** A server started, and how long it took to listen. */
+async function start(): Promise<CheckoutServer & { readonly readyMs: number }> {
   const started = performance.now();
-  const child = spawn(process.execPath, [join(root, 'dist/src/main.js')], {
-    env,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let output = '';
-  return new Promise((done, fail) => {
-    child.once('exit', (code) => fail(new Error(`server exited with ${code}: ${output.slice(-500)}`)));
-    child.stdout!.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      const port = /"port":(\d+)[^\n]*listening/.exec(output)?.[1];
-      if (port !== undefined)
-        done({ child, port: Number(port), readyMs: performance.now() - started, output: () => output });
-    });
-  });
+  const server = await startCheckout(root, env);
+  return { ...server, readyMs: performance.now() - started };
 }
 
 function publish(port: number, until: number): Promise<void> {

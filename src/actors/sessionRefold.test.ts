@@ -77,20 +77,26 @@ describe('session reads of a session the log has none of', () => {
   });
 });
 
+/** A registry on a fresh log whose monotonic clock is always past a deadline of 0. */
+function lateRegistry() {
+  const log = openTestLog(new ManualScheduler(), cleanups);
+  const parent = createActor(createMachine({})).start();
+  cleanups.push(() => parent.stop());
+  const registry = new SessionRegistry({
+    log,
+    now: () => 0,
+    monotonic: () => 1,
+    idleMs: 60_000,
+    maxActive: 100,
+    logger: silentLogger,
+    parent: () => parent,
+  });
+  return { log, registry };
+}
+
 describe('SessionRegistry.foldPending', () => {
   it('reads its clock before every fold but the first, so a slice past its deadline folds one session', () => {
-    const log = openTestLog(new ManualScheduler(), cleanups);
-    const parent = createActor(createMachine({})).start();
-    cleanups.push(() => parent.stop());
-    const registry = new SessionRegistry({
-      log,
-      now: () => 0,
-      monotonic: () => 1,
-      idleMs: 60_000,
-      maxActive: 100,
-      logger: silentLogger,
-      parent: () => parent,
-    });
+    const { log, registry } = lateRegistry();
     const [outcome] = log.appendGroups([['a', 'b', 'c', 'd', 'e'].map((s) => testInput(s, 'session_created'))]);
     registry.applyBatch(outcome!.ok ? outcome!.appended : []);
     const slices = [0, 1, 2, 3, 4].map(() => registry.foldPending(0).map((row) => row.session_id));
@@ -128,20 +134,9 @@ describe('refoldSessions snapshots', () => {
 });
 
 describe('SessionRegistry.foldPending of a long session not in memory', () => {
-  /** A registry whose clock is always past a deadline of 0; `long` has 1,200 records in the log and one pending. */
+  /** A late registry (lateRegistry) where `long` has 1,200 records in the log and one pending. */
   function longPending() {
-    const log = openTestLog(new ManualScheduler(), cleanups);
-    const parent = createActor(createMachine({})).start();
-    cleanups.push(() => parent.stop());
-    const registry = new SessionRegistry({
-      log,
-      now: () => 0,
-      monotonic: () => 1,
-      idleMs: 60_000,
-      maxActive: 100,
-      logger: silentLogger,
-      parent: () => parent,
-    });
+    const { log, registry } = lateRegistry();
     const types = ['session_created', 'quiz_started', 'answer_submitted'] as const;
     log.appendGroups([Array.from({ length: 1_200 }, (_, i) => testInput('long', types[Math.min(i, 2)]))]);
     const [outcome] = log.appendGroups([[testInput('long', 'answer_submitted'), testInput('b', 'session_created')]]);
