@@ -36,6 +36,12 @@ function refusedUpgrade(port: number): Promise<{ status: number; detail: string 
   });
 }
 
+/** The value of `pipeline_ready` on /metrics. */
+async function readyGauge(base: string): Promise<string | undefined> {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  return /^pipeline_ready (\d)$/m.exec(text)?.[1];
+}
+
 describe('open file descriptors near RLIMIT_NOFILE (a server under prlimit)', () => {
   let dir: string;
   let server: ChildServer;
@@ -78,6 +84,7 @@ describe('open file descriptors near RLIMIT_NOFILE (a server under prlimit)', ()
     const readiness = await fetch(`${server.base}/readiness`);
     expect(readiness.status).toBe(503);
     expect(await readiness.json()).toMatchObject({ ready: false, reason: expect.stringMatching(/RLIMIT_NOFILE/) });
+    expect(await readyGauge(server.base)).toBe('0');
     expect((await fetch(`${server.base}/health`)).status).toBe(200);
     // The connections held still work.
     held[0]!.send({ event_type: 'quiz_started', source: 'fd_test' });
@@ -92,6 +99,7 @@ describe('open file descriptors near RLIMIT_NOFILE (a server under prlimit)', ()
     await closeAll(held.splice(0));
     // Hint: the sweep counts once a second; below 80% the refusal ends.
     await expect.poll(async () => (await fetch(`${server.base}/readiness`)).status, { timeout: 5_000 }).toBe(200);
+    expect(await readyGauge(server.base)).toBe('1');
     const again = await WsClient.open(`${server.wsBase}/ws/publish`);
     held.push(again);
     await expect.poll(() => server.output(), { timeout: 5_000 }).toMatch(/taking new WebSocket connections again/);

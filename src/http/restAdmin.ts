@@ -1,4 +1,4 @@
-import type { PipelinePort } from '../actors/pipelinePort.js';
+import type { PipelineHealth, PipelinePort } from '../actors/pipelinePort.js';
 import { formatTimestamp } from '../protocol/eventRecord.js';
 import { EVENT_TYPE_DESCRIPTIONS } from '../protocol/eventTypes.js';
 import type { Reply } from './reply.js';
@@ -7,6 +7,11 @@ import type { RouteSpec } from './restRouter.js';
 /** Why the server takes no more connections now (open files near RLIMIT_NOFILE), or null. */
 export interface ConnectionPressure {
   reason(): string | null;
+}
+
+/** What /readiness answers 200 for (and `pipeline_ready` is 1): the log connected and writable, connections taken. */
+export function isReady(health: Pick<PipelineHealth, 'connected' | 'writable'>, fds?: ConnectionPressure): boolean {
+  return health.connected && health.writable && (fds?.reason() ?? null) === null;
 }
 
 /** GET /readiness: 200 while the log answers and takes writes and connections are taken; 503 with the reason otherwise. */

@@ -1,5 +1,5 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
-import type { PipelineHealth, RouterStats } from '../actors/pipelinePort.js';
+import type { RouterStats } from '../actors/pipelinePort.js';
 import type { SubscriberListing } from '../actors/subscriberSummary.js';
 
 /** What /metrics reads at scrape time (the Pipeline and the log implement these). */
@@ -13,8 +13,8 @@ export interface MetricsSources {
   subscriberBufferShare(): number;
   /** Offsets appended but not yet in the derived index (served from memory meanwhile). */
   unindexedCount(): number;
-  /** Whether the log is connected and writable (as /readiness reads it). */
-  health(): Pick<PipelineHealth, 'connected' | 'writable'>;
+  /** Whether /readiness answers 200 now (the log connected and writable, connections taken). */
+  ready(): boolean;
 }
 
 /** Read a source at scrape time, or `fallback` before the sources are attached. */
@@ -92,11 +92,10 @@ export function registerScrapeMetrics(registers: Registry[], read: Read): void {
   });
   new Gauge({
     name: 'pipeline_ready',
-    help: '1 when /readiness answers 200 (the log is connected and writable), else 0 (/readiness says why)',
+    help: '1 when /readiness answers 200 (the log is connected and writable, connections are taken), else 0 (/readiness says why)',
     registers,
     collect() {
-      const health = read((s) => s.health(), { connected: false, writable: false });
-      this.set(health.connected && health.writable ? 1 : 0);
+      this.set(read((s) => s.ready(), false) ? 1 : 0);
     },
   });
   subscriberMetrics(registers, read);

@@ -21,6 +21,7 @@ import { explainListenFailure } from './listenFailure.js';
 import { ServerMetrics } from './metrics.js';
 import { createRateLimiters } from './rateLimits.js';
 import { RequestLog } from './requestLog.js';
+import { isReady } from './restAdmin.js';
 import { type MountedApi, registerRestApi } from './restApi.js';
 import { loadNativeUws } from './uws.js';
 import { registerWsApi, type SocketSet } from './wsApi.js';
@@ -85,6 +86,7 @@ function operatorSurface(
   metrics: ServerMetrics,
   pipeline: Pipeline,
   log: SqliteEventLog | JetStreamEventLog,
+  fds: FdWatch,
 ): RequestLog {
   metrics.attach({
     stats: () => pipeline.stats(),
@@ -93,7 +95,7 @@ function operatorSurface(
     sessionsPassivated: () => pipeline.sessionsPassivated(),
     subscriberBufferShare: () => pipeline.subscriberBufferShare(),
     unindexedCount: () => log.unindexedCount(),
-    health: () => pipeline.health(),
+    ready: () => isReady(pipeline.health(), fds),
   });
   if ('clusterFigures' in log) metrics.attachCluster(() => log.clusterFigures());
   return new RequestLog({
@@ -144,15 +146,15 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     ...pipelineTuning(config),
     ...('concurrentCommits' in log ? { replicaFeed: log, maxInFlightCommits: log.concurrentCommits } : {}),
   });
-  const requestLog = operatorSurface(config, deps, logger, metrics, pipeline, log);
+  const fds = FdWatch.of(deps.fdSource ?? procFdSource, logger);
+  fds.sample();
+  const requestLog = operatorSurface(config, deps, logger, metrics, pipeline, log, fds);
   const app = uws.App();
   const sockets: SocketSet = new Set();
   // Hint: one set of limiters, so RATE_LIMIT_PUBLISH is one budget for POST /events and /ws/publish messages.
   const limiters = createRateLimiters(config, now);
   const observers = { requestLog, metrics };
   const wsLimiters = { publishLimiter: limiters.publish, queryLimiter: limiters.query };
-  const fds = FdWatch.of(deps.fdSource ?? procFdSource, logger);
-  fds.sample();
   registerWsApi(app, { config, pipeline, logger, ...wsLimiters, observers, fds }, sockets);
   registerDashboard(app, logger);
   const restDeps = { config, pipeline, now, scheduler, version: VERSION, logger, limiters, requestLog, metrics, fds };
