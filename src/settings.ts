@@ -164,7 +164,7 @@ export const SETTINGS: readonly Setting[] = [
     name: 'MAX_HTTP_STREAMS_PER_IP',
     fallback: '8',
     meaning:
-      'Concurrent `GET /events` answers still being sent per client address (an answer over about 1 MiB goes out a piece at a time, as the client reads it); one more gets 429 with `Retry-After`',
+      'Answers still being sent per client address: `GET /events` answers from their start (one over about 1 MiB goes out a piece at a time, as the client reads it), and any other answer the socket could not take at once; one more `GET /events`, or any other answer over 64 KiB, gets 429 with `Retry-After`',
   },
   { name: 'MAX_SUBSCRIBERS', fallback: '5000', meaning: 'Concurrent subscribers (`0` = none)' },
   {

@@ -37,9 +37,21 @@ describe('AddressBudget', () => {
           for (const name of ['a', 'b', 'c'])
             if (budget.heldBy(name) !== open.filter((o) => o.address === name).length) return false;
           if (budget.addresses !== new Set(open.map((o) => o.address)).size) return false;
+          if (budget.total !== open.length) return false;
         }
         return true;
       }),
     );
+  });
+
+  it('counts an answer already under way past the limit (add), and frees it once on release', () => {
+    const budget = new AddressBudget(1);
+    const taken = budget.take('a');
+    const added = budget.add('a');
+    expect([budget.heldBy('a'), budget.total, budget.take('a')]).toEqual([2, 2, null]);
+    added();
+    added();
+    taken?.();
+    expect([budget.heldBy('a'), budget.total, budget.addresses]).toEqual([0, 0, 0]);
   });
 });

@@ -6,18 +6,25 @@
  */
 export class AddressBudget {
   private readonly held = new Map<string, number>();
+  private count = 0;
 
   constructor(readonly limit: number) {}
 
   /** Take one for `address`: its release (idempotent), or null when the address holds `limit` already. */
   take(address: string): (() => void) | null {
-    const count = this.held.get(address) ?? 0;
-    if (count >= this.limit) return null;
-    this.held.set(address, count + 1);
+    if (this.heldBy(address) >= this.limit) return null;
+    return this.add(address);
+  }
+
+  /** Count one for `address` however many it holds (one already under way, past its check): its release (idempotent). */
+  add(address: string): () => void {
+    this.held.set(address, this.heldBy(address) + 1);
+    this.count++;
     let released = false;
     return () => {
       if (released) return;
       released = true;
+      this.count--;
       const left = (this.held.get(address) ?? 1) - 1;
       if (left > 0) this.held.set(address, left);
       else this.held.delete(address);
@@ -27,6 +34,11 @@ export class AddressBudget {
   /** How many `address` holds. */
   heldBy(address: string): number {
     return this.held.get(address) ?? 0;
+  }
+
+  /** How many all addresses hold together. */
+  get total(): number {
+    return this.count;
   }
 
   /** Addresses holding any (each address's entry goes when its last is released). */

@@ -1,6 +1,7 @@
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import type { Logger } from '../actors/logger.js';
 import { type DashboardAsset, loadDashboardAssets } from './dashboardAssets.js';
+import { endOrHold } from './heldAnswer.js';
 import { statusLine } from './httpError.js';
 
 /**
@@ -35,14 +36,17 @@ const NOT_FOUND: DashboardAsset = {
 
 let loaded: Map<string, DashboardAsset> | null = null;
 
-/** Write one file (or its headers only, for HEAD). */
+/**
+ * Write one file (or its headers only, for HEAD). Hint: what the socket does not take at once is sent as the client
+ * reads (endOrHold); a held file is the asset's own buffer, so it costs no copy, and needs no count per address.
+ */
 function send(res: HttpResponse, status: number, asset: DashboardAsset, head: boolean): void {
   res.cork(() => {
     res.writeStatus(statusLine(status));
     for (const [name, value] of HEADERS) res.writeHeader(name, value);
     res.writeHeader('Content-Type', asset.contentType);
     if (!head) {
-      res.end(asset.body);
+      if (!endOrHold(res, asset.body, asset.body.byteLength, () => {})) res.onAborted(() => {});
       return;
     }
     // Hint: as in reply.ts, endWithoutBody(length) stalls uWS 20.30; the header is written by hand instead.

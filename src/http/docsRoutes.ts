@@ -44,7 +44,9 @@ const docOf = (summary: string, mediaType: string, description: string): RouteDo
 });
 
 /** A GET route answering a fixed body: a page (documented) or a file a page loads (an asset, not an operation). */
-function fixed(pattern: string, body: string | Buffer, type: string, doc: RouteDoc | 'asset', csp = false): RouteSpec {
+function fixed(pattern: string, text: string | Buffer, type: string, doc: RouteDoc | 'asset', csp = false): RouteSpec {
+  // Hint: encoded once, so an answer the socket cannot take at once is held without a copy of its own.
+  const body = typeof text === 'string' ? Buffer.from(text) : text;
   const headers = { 'Content-Type': type, ...CACHE, ...(csp ? { 'Content-Security-Policy': DOCS_CSP } : {}) };
   return {
     method: 'GET',

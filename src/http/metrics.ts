@@ -28,7 +28,7 @@ export type MemoryBound =
   | 'MAX_ACK_BACKLOG_TOTAL_BYTES';
 
 /** What the server holds for clients now, read at scrape time from whoever holds it. */
-type Held = 'bodies' | 'acks' | 'subscribers';
+type Held = 'bodies' | 'acks' | 'subscribers' | 'answers';
 
 /**
  * One server's Prometheus registry (never the global one, so several servers in a process do not clash). Counters
@@ -49,7 +49,12 @@ export class ServerMetrics implements PipelineMetrics {
   private readonly rateLimited: Counter<'limit'>;
   private readonly authFailures: Counter;
   private readonly boundRefusals: Counter<'setting'>;
-  private readonly held: Record<Held, () => number> = { bodies: () => 0, acks: () => 0, subscribers: () => 0 };
+  private readonly held: Record<Held, () => number> = {
+    bodies: () => 0,
+    acks: () => 0,
+    subscribers: () => 0,
+    answers: () => 0,
+  };
   private sources: MetricsSources | null = null;
 
   constructor(private readonly clock: () => number = () => performance.now()) {
@@ -133,6 +138,11 @@ export class ServerMetrics implements PipelineMetrics {
       'pipeline_subscriber_buffered_bytes',
       "Bytes queued in subscribers' sockets, not yet taken by their readers (MAX_SUBSCRIBER_BUFFER_TOTAL_BYTES)",
       'subscribers',
+    );
+    gauge(
+      'pipeline_http_answers_under_way',
+      'REST answers being sent as their clients read: GET /events answers, and answers the socket could not take at once (MAX_HTTP_STREAMS_PER_IP per address)',
+      'answers',
     );
   }
 

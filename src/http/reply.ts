@@ -1,29 +1,9 @@
 import type { HttpResponse } from 'uWebSockets.js';
 import type { Logger } from '../actors/logger.js';
-import { FIRST_AVAILABLE_HEADER } from '../protocol/eventQuery.js';
-import { IGNORED_FIELDS_HEADER } from '../protocol/publishMessage.js';
-import { IGNORED_PARAMS_HEADER } from '../protocol/queryParams.js';
-import { HttpError, internalDetail, logCutReply, statusLine } from './httpError.js';
-
-/** Headers every response carries (the old service's set). */
-const SECURITY_HEADERS: readonly [string, string][] = [
-  ['X-Content-Type-Options', 'nosniff'],
-  ['X-Frame-Options', 'DENY'],
-  ['X-XSS-Protection', '1; mode=block'],
-  ['Content-Security-Policy', "default-src 'none'; frame-ancestors 'none'"],
-  ['Referrer-Policy', 'strict-origin-when-cross-origin'],
-];
-
-/** Sent only on requests that arrived over https (via a trusted TLS proxy). */
-const HSTS = 'max-age=31536000; includeSubDomains';
-/** Response headers a cross-origin script may read: the request id, ignored names, when to retry. */
-const EXPOSED_HEADERS = [
-  'X-Request-Id',
-  IGNORED_PARAMS_HEADER,
-  IGNORED_FIELDS_HEADER,
-  FIRST_AVAILABLE_HEADER,
-  'Retry-After',
-].join(', ');
+import type { AnswerBudget } from './answersUnderWay.js';
+import { byteLength, endOrHold } from './heldAnswer.js';
+import { HttpError, internalDetail, logCutReply } from './httpError.js';
+import { writeHeaders } from './replyHeaders.js';
 
 /** How a Reply answers: CORS origin to allow, HEAD (headers only), https (adds HSTS), and where to log failures. */
 export interface ReplyOptions {
@@ -48,6 +28,10 @@ export class Reply {
   private reported = false;
   /** Run when the reply ends (null until one is asked for: most replies have none). */
   private finishers: (() => void)[] | null = null;
+  /** Where its address's answers under way are counted (set by the router; null: not counted). */
+  private answers: AnswerBudget | null = null;
+  /** Frees the place of an answer the socket did not take at once, once it is out or cut off (null: none held). */
+  private place: (() => void) | null = null;
 
   constructor(
     readonly res: HttpResponse,
@@ -56,6 +40,7 @@ export class Reply {
     // Hint: uWS also requires this to let a handler return before it has answered.
     res.onAborted(() => {
       this.aborted = true;
+      this.freePlace();
       this.report(0);
     });
   }
@@ -112,16 +97,37 @@ export class Reply {
     this.write(status, body, headers);
   }
 
+  /** Count this reply's answer in `answers` if the socket cannot take it at once, and refuse a large one when full. */
+  countIn(answers: AnswerBudget): void {
+    this.answers = answers;
+  }
+
   private write(status: number, body: string | Buffer, headers: Readonly<Record<string, string>>): void {
     if (this.aborted || this.done) return;
+    const size = byteLength(body);
+    const refusal = this.answers?.refusal(size) ?? null;
+    if (refusal !== null) {
+      this.error(refusal);
+      return;
+    }
     this.done = true;
+    let held = false;
     try {
-      this.res.cork(() => this.writeCorked(status, body, headers));
+      this.res.cork(() => {
+        held = !this.writeCorked(status, body, size, headers);
+      });
     } catch (error) {
       // Hint: the socket can go away between the abort check and the write; there is nobody left to answer.
       this.options.logger.error({ err: error, path: this.options.path }, 'REST response could not be written');
     }
+    // Hint: a write can also cut the connection; its onAborted has then run, and nothing is held.
+    if (held && !this.aborted) this.place = this.answers?.hold() ?? null;
     this.report(status);
+  }
+
+  private freePlace(): void {
+    this.place?.();
+    this.place = null;
   }
 
   /** Run `fn` once the reply has ended (answered, cut off or aborted); at once when it has. */
@@ -159,7 +165,7 @@ export class Reply {
     this.done = true;
     if (this.options.head) {
       this.res.cork(() => {
-        this.writeHead(status, headers);
+        writeHeaders(this.res, status, headers, this.options);
         this.res.writeHeader('Transfer-Encoding', 'chunked');
         this.res.endWithoutBody();
       });
@@ -188,7 +194,7 @@ export class Reply {
         });
       }
     };
-    this.res.cork(() => this.writeHead(status, headers));
+    this.res.cork(() => writeHeaders(this.res, status, headers, this.options));
     pump(first);
   }
 
@@ -203,34 +209,21 @@ export class Reply {
     }
   }
 
-  private writeCorked(status: number, body: string | Buffer, headers: Readonly<Record<string, string>>): void {
+  /** Write the answer; false when the socket did not take all of it (the rest goes as the client reads). */
+  private writeCorked(
+    status: number,
+    body: string | Buffer,
+    size: number,
+    headers: Readonly<Record<string, string>>,
+  ): boolean {
     const res = this.res;
-    this.writeHead(status, headers);
-    if (!this.options.head) {
-      res.end(body);
-      return;
-    }
+    writeHeaders(res, status, headers, this.options);
+    if (!this.options.head) return endOrHold(res, body, size, () => this.freePlace());
     // Hint: uWS 20.30's endWithoutBody(length) waits for that many body bytes and stalls the connection; writing
     // the header ourselves and ending without a length answers HEAD and keeps the connection usable.
-    res.writeHeader('Content-Length', String(Buffer.byteLength(body)));
+    res.writeHeader('Content-Length', String(size));
     res.endWithoutBody();
-  }
-
-  private writeHead(status: number, headers: Readonly<Record<string, string>>): void {
-    const res = this.res;
-    res.writeStatus(statusLine(status));
-    // Hint: a page (the docs) may bring its own Content-Security-Policy; every other header is always sent.
-    for (const [name, value] of SECURITY_HEADERS) if (headers[name] === undefined) res.writeHeader(name, value);
-    if (this.options.requestId !== undefined) res.writeHeader('X-Request-Id', this.options.requestId);
-    if (this.options.https) res.writeHeader('Strict-Transport-Security', HSTS);
-    const corsOrigin = this.options.corsOrigin;
-    if (corsOrigin !== null) {
-      res.writeHeader('Access-Control-Allow-Origin', corsOrigin);
-      // Hint: a browser's script sees only safelisted response headers unless they are exposed.
-      res.writeHeader('Access-Control-Expose-Headers', EXPOSED_HEADERS);
-      if (corsOrigin !== '*') res.writeHeader('Vary', 'Origin');
-    }
-    for (const name in headers) res.writeHeader(name, headers[name]!);
+    return true;
   }
 }
 

@@ -65,6 +65,7 @@ export function registerRestApi(app: TemplatedApp, deps: RestDeps): MountedApi {
     ...(deps.requestLog === undefined ? {} : { requestLog: deps.requestLog }),
   });
   router.mount(app, routes);
+  deps.metrics?.holding('answers', () => router.answersUnderWay);
   return {
     documents,
     routes: routes.map(({ method, pattern, asset }) => ({ method, pattern, ...(asset === true ? { asset } : {}) })),

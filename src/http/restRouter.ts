@@ -3,7 +3,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Logger } from '../actors/logger.js';
 import type { Config, RateLimit } from '../config.js';
 import type { RouteDoc } from '../protocol/openApiRoutes.js';
-import { AddressBudget } from './addressBudget.js';
+import { AnswersUnderWay } from './answersUnderWay.js';
 import { clientAddress } from './clientAddress.js';
 import { HttpError, statusLine } from './httpError.js';
 import type { RateLimiters } from './rateLimits.js';
@@ -79,14 +79,17 @@ function allowHeader(routes: readonly RouteSpec[]): string {
 export class RestRouter {
   private readonly limits: Readonly<Record<keyof RateLimiters, RateLimit | null>>;
 
-  private readonly streams: AddressBudget;
-  private readonly tooManyStreams: string;
+  private readonly answers: AnswersUnderWay;
 
   constructor(private readonly deps: RouterDeps) {
     const { config } = deps;
-    this.streams = new AddressBudget(config.maxHttpStreamsPerIp);
-    this.tooManyStreams = `too many answers still being sent to this address (MAX_HTTP_STREAMS_PER_IP: ${config.maxHttpStreamsPerIp}); read or close them first`;
+    this.answers = new AnswersUnderWay(config.maxHttpStreamsPerIp, () => deps.requestLog?.rateLimited('http_streams'));
     this.limits = { publish: config.rateLimitPublish, query: config.rateLimitQuery, admin: config.rateLimitAdmin };
+  }
+
+  /** Answers being sent as their clients read, all addresses together (MAX_HTTP_STREAMS_PER_IP counts them). */
+  get answersUnderWay(): number {
+    return this.answers.total;
   }
 
   /** Register `routes` under both prefixes, then the preflight and 404 fallbacks. */
@@ -175,14 +178,9 @@ export class RestRouter {
       this.deps.requestLog?.authFailed(this.context(reply.res, info));
       throw new HttpError(401, 'Invalid or missing API key', { 'WWW-Authenticate': 'ApiKey' });
     }
-    if (route.streamed === true) {
-      const release = this.streams.take(client());
-      if (release === null) {
-        this.deps.requestLog?.rateLimited('http_streams');
-        throw new HttpError(429, this.tooManyStreams, { 'Retry-After': '1' });
-      }
-      reply.whenFinished(release);
-    }
+    const streamed = route.streamed === true;
+    if (streamed) reply.whenFinished(this.answers.take(client()));
+    reply.countIn(this.answers.forReply(client, !streamed));
     route.handler(info, reply, client);
   }
 

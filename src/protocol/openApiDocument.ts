@@ -32,7 +32,7 @@ const ERROR_WORDS: Readonly<Record<number, string>> = {
   413: 'Body larger than MAX_BODY_BYTES',
   415: 'A compressed body (`Content-Encoding` other than `identity`; `Accept-Encoding: identity`), or a `Content-Type` that is not JSON',
   422: 'Validation failed: one entry per field at fault; also, as FastAPI answers them, a body that is not JSON (`type: json_invalid`, `loc: ["body", position]`, the reason in `ctx.error`) and an empty body (`type: missing`, `loc: ["body"]`)',
-  429: 'Per-client limit (RATE_LIMIT_*; for GET /events also MAX_HTTP_STREAMS_PER_IP answers under way, for POST /events MAX_BODY_BUFFER_BYTES_PER_IP bytes of bodies being received); `Retry-After` says when to retry',
+  429: 'Per-client limit (RATE_LIMIT_*; MAX_HTTP_STREAMS_PER_IP answers under way for GET /events and for an answer over 64 KiB, for POST /events MAX_BODY_BUFFER_BYTES_PER_IP bytes of bodies being received); `Retry-After` says when to retry',
   500: 'An unexpected failure (logged with the path; the server keeps serving), or a read that met a damaged page of the log, named with its file',
   503: 'Over MAX_PENDING_EVENTS, MAX_PENDING_BYTES or MAX_BODY_BUFFER_BYTES, shutting down, or the log refuses writes; `Retry-After: 1`',
 };
