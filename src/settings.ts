@@ -97,7 +97,7 @@ export const SETTINGS: readonly Setting[] = [
     fallback: '67108864',
     meaning:
       'The same bytes from one client address, for bodies that arrive in pieces (at least `MAX_BODY_BYTES`); a body ' +
-      "that would pass it gets 429 with `Retry-After`, so one address cannot take the whole `MAX_BODY_BUFFER_BYTES`; divided by `MAX_WS_CONNECTIONS_PER_IP`, also uWS's per-message cap for WebSocket messages",
+      "that would pass it gets 429 with `Retry-After`, so one address cannot take the whole `MAX_BODY_BUFFER_BYTES`; divided by `MAX_WS_CONNECTIONS_PER_IP`, also uWS's per-message cap for WebSocket messages (a cap below 3,355,443 bytes, the SDK's default `maxMessageBytes`, wants that lowered to match)",
   },
   {
     name: 'MAX_JSON_DEPTH',
@@ -138,7 +138,7 @@ export const SETTINGS: readonly Setting[] = [
     name: 'MAX_WS_MESSAGE_BYTES',
     fallback: '1048576',
     meaning:
-      "WebSocket message limit; larger messages get an error reply and the connection stays open, except a subscribe message, which is refused and the connection closed with 1008 like any refused subscribe message, and a message past uWS's cap (`MAX_BODY_BUFFER_BYTES_PER_IP` / `MAX_WS_CONNECTIONS_PER_IP`, 3.2 MiB at the defaults, or this if larger), which uWS closes (1006) (any integer ≥ 0)",
+      "WebSocket message limit; larger messages get an error reply and the connection stays open, except a subscribe message, which is refused and the connection closed with 1008 like any refused subscribe message, and a message past uWS's cap (`MAX_BODY_BUFFER_BYTES_PER_IP` / `MAX_WS_CONNECTIONS_PER_IP`, 3.2 MiB at the defaults, or this if larger), which uWS closes (1006) (any integer ≥ 0); the SDK refuses a message over its `maxMessageBytes` (default 3,355,443 bytes, the cap at the defaults; the CLI's `--max-message-bytes`), so past that, set it to this",
   },
   {
     name: 'MAX_ACK_BACKLOG_BYTES',
@@ -158,7 +158,7 @@ export const SETTINGS: readonly Setting[] = [
     name: 'MAX_WS_CONNECTIONS_PER_IP',
     fallback: '20',
     meaning:
-      "Concurrent WebSocket connections per client address; with uWS's per-message cap (`MAX_BODY_BUFFER_BYTES_PER_IP` / this) it bounds what one address's unfinished messages hold to `MAX_BODY_BUFFER_BYTES_PER_IP`",
+      "Concurrent WebSocket connections per client address; with uWS's per-message cap (`MAX_BODY_BUFFER_BYTES_PER_IP` / this) it bounds what one address's unfinished messages hold to `MAX_BODY_BUFFER_BYTES_PER_IP` (raised past 20, the cap falls below the SDK's default `maxMessageBytes`: lower that to match)",
   },
   {
     name: 'MAX_HTTP_STREAMS_PER_IP',

@@ -4,7 +4,7 @@ import { FakeSocket, ManualScheduler } from './support/scriptedClient.js';
 
 const url = 'http://test';
 const PUBLISHER_KEYS =
-  'url, apiKey, apiKeyIn, WebSocket, maxBatchEvents, maxBatchBytes, lingerMs, maxInFlightEvents, maxInFlightMessages, deliveryTimeoutMs, backoff, scheduler, random, newId';
+  'url, apiKey, apiKeyIn, WebSocket, maxBatchEvents, maxBatchBytes, maxMessageBytes, lingerMs, maxInFlightEvents, maxInFlightMessages, deliveryTimeoutMs, backoff, scheduler, random, newId';
 const SUBSCRIBE_KEYS =
   'url, apiKey, apiKeyIn, WebSocket, filters, from, store, key, onLogReplaced, onEvent, onError, onNotice, maxBufferedEvents, saveIntervalMs, idleTimeoutMs, backoff, scheduler, random';
 
@@ -86,5 +86,27 @@ describe('Publisher and subscribe refuse what they would misread, at once', () =
     expect(thrown(() => new Publisher({ url, WebSocket: FakeSocket, scheduler, lingerMs: longest }))).toBeNull();
     const sub = subscribe({ url, WebSocket: FakeSocket, scheduler, idleTimeoutMs: longest });
     void sub.close();
+  });
+
+  it('refuses a maxMessageBytes that is not a whole number of bytes from 1 to 2^31-1, naming it', () => {
+    const pub = (maxMessageBytes: unknown) =>
+      thrown(() => new Publisher(untyped<PublisherOptions>({ url, WebSocket: FakeSocket, maxMessageBytes })));
+    const count = (got: string) => new RangeError(`maxMessageBytes: must be an integer ≥ 1, got ${got}`);
+    expect(pub(0)).toEqual(count('0'));
+    expect(pub(-1)).toEqual(count('-1'));
+    expect(pub(1.5)).toEqual(count('1.5'));
+    expect(pub(Number.NaN)).toEqual(count('NaN'));
+    // A string (an environment variable passed on unparsed) is refused, not read as a number.
+    expect(pub('8388608')).toEqual(count('string'));
+    expect(pub(2 ** 31)).toEqual(
+      new RangeError(
+        'maxMessageBytes: must be at most 2147483647 (the most a server takes in one message), got 2147483648',
+      ),
+    );
+    const scheduler = new ManualScheduler();
+    for (const fits of [1, 8 * 1024 * 1024, 2 ** 31 - 1]) {
+      const publisher = new Publisher({ url, WebSocket: FakeSocket, scheduler, maxMessageBytes: fits });
+      publisher.destroy();
+    }
   });
 });

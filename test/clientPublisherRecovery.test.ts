@@ -114,14 +114,15 @@ describe('Publisher after an outage, with deliveryTimeoutMs shorter than the bac
   });
 });
 
-describe('Publisher and messages too large for any server', () => {
-  it('refuses at once an event or a batch over 64 MiB as a message, naming the size and the limit, and sends nothing', async () => {
-    const { scheduler, publisher } = scripted({});
-    const huge = { event_type: 'timer_tick' as const, source: 't', payload: { blob: 'x'.repeat(70 * 1024 * 1024) } };
+describe('Publisher and messages over maxMessageBytes', () => {
+  it('refuses at once an event or a batch over maxMessageBytes as a message, naming the size and the limit, and sends nothing', async () => {
+    // Hint: maxBatchBytes out of the way, so only maxMessageBytes keeps the two events below apart.
+    const { scheduler, publisher } = scripted({ maxBatchBytes: 2 ** 30 });
+    const huge = { event_type: 'timer_tick' as const, source: 't', payload: { blob: 'x'.repeat(4 * 1024 * 1024) } };
     await expect(publisher.publish(huge)).rejects.toThrow(
-      /^event is 73400\d{3} bytes as a message \(70\.0 MiB\); a server takes at most 67108864 bytes \(64\.0 MiB\) per message/,
+      /^event is 41944\d{2} bytes as a message \(4\.0 MiB\), over maxMessageBytes \(3355443 bytes, 3\.2 MiB: the default/,
     );
-    const half = { event_type: 'timer_tick' as const, source: 't', payload: { blob: 'x'.repeat(33 * 1024 * 1024) } };
+    const half = { event_type: 'timer_tick' as const, source: 't', payload: { blob: 'x'.repeat(1_700_000) } };
     await expect(publisher.publishBatch([half, half])).rejects.toBeInstanceOf(RangeError);
     await scheduler.advance(0);
     expect(FakeSocket.all).toHaveLength(0);
@@ -136,6 +137,24 @@ describe('Publisher and messages too large for any server', () => {
     expect(sent.map((m) => m.events.length)).toEqual([1, 1]);
     for (const [i, m] of sent.entries()) ack(socket, m, i + 1);
     expect((await Promise.all(both)).map((a) => a.offset)).toEqual([1, 2]);
+    publisher.destroy();
+  });
+
+  it('takes such an event with maxMessageBytes raised to match the server, and merges up to it', async () => {
+    const { scheduler, publisher } = scripted({ maxBatchBytes: 2 ** 30, maxMessageBytes: 8 * 1024 * 1024 });
+    const big = { event_type: 'timer_tick' as const, source: 't', payload: { blob: 'x'.repeat(4 * 1024 * 1024) } };
+    const small = { event_type: 'timer_tick' as const, source: 't', payload: { blob: 'x'.repeat(100 * 1024) } };
+    const done = [publisher.publish(big), publisher.publish(small), publisher.publish(small)];
+    await scheduler.advance(0);
+    const socket = FakeSocket.all[0]!;
+    socket.open();
+    await scheduler.advance(0);
+    // 4 MiB is over a third of 8 MiB less the envelope: a unit that large goes alone; the small ones merge.
+    const sent = sentOn(socket);
+    expect(sent.map((m) => m.events.length)).toEqual([1, 2]);
+    ack(socket, sent[0]!, 1);
+    ack(socket, sent[1]!, 2);
+    expect((await Promise.all(done)).map((a) => a.offset)).toEqual([1, 2, 3]);
     publisher.destroy();
   });
 });

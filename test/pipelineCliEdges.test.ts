@@ -236,3 +236,28 @@ describe('publish and import error reports', () => {
     expect([published.code, imported.code]).toEqual([1, 1]);
   });
 });
+
+describe('publish and import --max-message-bytes', () => {
+  it("fail an event over the SDK's default at once, naming its line and the flag, and take it with the flag raised to the server's limit", async () => {
+    const eight = String(8 * 1024 * 1024);
+    const s = await server('cap', { MAX_PAYLOAD_BYTES: eight, MAX_WS_MESSAGE_BYTES: eight });
+    const blob = 'x'.repeat(4 * 1024 * 1024);
+    const big = `${JSON.stringify({ id: 'big-1', event_type: 'timer_tick', source: 'cap', payload: { blob } })}\n`;
+    const started = Date.now();
+    const refused = await cli(['publish', '--url', s.base], ndjson(1, 'cap') + big);
+    // The SDK cannot know this server takes 8 MiB: by default it holds to a default server's cap (3.2 MiB), past
+    // which a default server closes the connection with no reply; the flag says what this server takes.
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(
+      /^line 2: event is 41944\d\d bytes as a message \(4\.0 MiB\), over --max-message-bytes \(3355443 bytes, 3\.2 MiB: the default, .*, set --max-message-bytes to it\npublished 1 event\(s\), offsets 1–1; 1 failed\n$/,
+    );
+    const taken = await cli(['publish', '--url', s.base, '--max-message-bytes', eight], big);
+    expect([taken.code, taken.stderr]).toEqual([0, 'published 1 event(s), offsets 2–2\n']);
+    const again = await cli(['import', '--url', s.base, '--max-message-bytes', eight], big);
+    expect([again.code, again.stderr]).toEqual([0, 'imported 1 record(s), offsets 2–2 (0 new, 1 already stored)\n']);
+    const bad = await cli(['import', '--url', s.base, '--max-message-bytes', '0'], big);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--max-message-bytes: expected an integer from 1 to 2147483647, got "0"');
+  });
+});

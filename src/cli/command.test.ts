@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cliWording, integerFlag, printable, serverOf, UsageError } from './command.js';
+import { cliWording, integerFlag, messageCapOf, printable, serverOf, UsageError } from './command.js';
 
 describe('serverOf', () => {
   it('takes --url, then PIPELINE_URL, then the default, and the key likewise', () => {
@@ -64,6 +64,22 @@ describe('integerFlag', () => {
   });
 });
 
+describe('messageCapOf', () => {
+  it("reads --max-message-bytes as the SDK's maxMessageBytes, from 1 to 2^31-1 in decimal digits", () => {
+    expect(messageCapOf({})).toEqual({});
+    expect(messageCapOf({ 'max-message-bytes': '8388608' })).toEqual({ maxMessageBytes: 8_388_608 });
+    expect(messageCapOf({ 'max-message-bytes': '2147483647' })).toEqual({ maxMessageBytes: 2 ** 31 - 1 });
+    const range = '--max-message-bytes: expected an integer from 1 to 2147483647';
+    expect(() => messageCapOf({ 'max-message-bytes': '0' })).toThrow(new UsageError(`${range}, got "0"`));
+    expect(() => messageCapOf({ 'max-message-bytes': '2147483648' })).toThrow(
+      new UsageError(`${range}, got "2147483648"`),
+    );
+    expect(() => messageCapOf({ 'max-message-bytes': '8e6' })).toThrow(
+      new UsageError(`${range} in decimal digits, got "8e6"`),
+    );
+  });
+});
+
 describe('printable', () => {
   it('escapes C0, DEL, C1 (0x9b is a CSI) and U+2028/U+2029, and leaves other text alone', () => {
     expect(printable('a\u001b[31mb\nc\u007f\u009b2J\u2028\u2029 é 日本 😀')).toBe(
@@ -73,9 +89,12 @@ describe('printable', () => {
 });
 
 describe('cliWording', () => {
-  it("names the CLI's --url where the SDK names its url option", () => {
+  it("names the CLI's --url and --max-message-bytes where the SDK names its url and maxMessageBytes options", () => {
     expect(cliWording('closed 1006, and no connection has been made: check the url option')).toBe(
       'closed 1006, and no connection has been made: check --url',
     );
+    expect(
+      cliWording('event is 5 bytes as a message, over maxMessageBytes (4 bytes); … set maxMessageBytes to it'),
+    ).toBe('event is 5 bytes as a message, over --max-message-bytes (4 bytes); … set --max-message-bytes to it');
   });
 });

@@ -1,4 +1,5 @@
 import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { WS_MESSAGE_CAP_CEILING } from '../protocol/wsPublishLimits.js';
 
 /** Exit codes of `event-pipeline` (documented in --help and the README). */
 export const EXIT = {
@@ -60,6 +61,26 @@ export const SERVER_OPTIONS = {
 export const SERVER_USAGE = `  --url URL          server base URL (default $PIPELINE_URL or http://localhost:8001)
   --api-key KEY      API key (default $API_KEY)
   -h, --help         this help`;
+
+/** The option of the commands that publish through the SDK (publish, import). */
+export const MESSAGE_CAP_OPTION = { 'max-message-bytes': { type: 'string' } } as const satisfies NonNullable<
+  ParseArgsConfig['options']
+>;
+
+/** The usage lines of MESSAGE_CAP_OPTION. */
+export const MESSAGE_CAP_USAGE = `  --max-message-bytes N
+                     largest message the server takes, in bytes (default 3355443: a server's cap at its default
+                     settings); raise it to the server's MAX_WS_MESSAGE_BYTES when that is larger. An event that
+                     would make a larger message fails at once, named with its line`;
+
+/**
+ * The SDK's maxMessageBytes from --max-message-bytes ({} for its default). Hint: past a server's cap the connection
+ * is closed with no reply, so the SDK refuses such an event; a server that takes more needs this raised to match.
+ */
+export function messageCapOf(values: { 'max-message-bytes'?: string | undefined }): { maxMessageBytes?: number } {
+  const bytes = integerFlag('max-message-bytes', values['max-message-bytes'], 1, WS_MESSAGE_CAP_CEILING);
+  return bytes === undefined ? {} : { maxMessageBytes: bytes };
+}
 
 /** Parse `args` strictly; an unknown option is a UsageError. */
 export function parse<O extends NonNullable<ParseArgsConfig['options']>>(
@@ -155,9 +176,10 @@ export function printable(text: string): string {
 }
 
 /**
- * An SDK message in the CLI's words: the SDK points at its `url` option, which the CLI calls --url. Hint: the SDK's
- * text belongs to its own users (src/client), so the CLI rewrites it where it prints it.
+ * An SDK message in the CLI's words: the SDK points at its `url` and `maxMessageBytes` options, which the CLI calls
+ * --url and --max-message-bytes. Hint: the SDK's text belongs to its own users (src/client), so the CLI rewrites it
+ * where it prints it.
  */
 export function cliWording(message: string): string {
-  return message.replaceAll('check the url option', 'check --url');
+  return message.replaceAll('check the url option', 'check --url').replaceAll('maxMessageBytes', '--max-message-bytes');
 }

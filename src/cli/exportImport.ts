@@ -4,6 +4,9 @@ import {
   type Command,
   EXIT,
   integerFlag,
+  MESSAGE_CAP_OPTION,
+  MESSAGE_CAP_USAGE,
+  messageCapOf,
   parse,
   SERVER_OPTIONS,
   SERVER_USAGE,
@@ -63,7 +66,7 @@ export const exportCommand: Command = {
   },
 };
 
-const IMPORT_USAGE = `usage: event-pipeline import [--file FILE] < log.ndjson
+const IMPORT_USAGE = `usage: event-pipeline import [--file FILE] [--max-message-bytes N] < log.ndjson
 
 Publish exported records in file order, keeping their producer ids, so importing the same export again changes
 nothing (the server answers each id it still stores with the original record, and the summary counts them as already
@@ -71,6 +74,7 @@ stored); a line without an "id" is stored again on every run. The server assigns
 into an empty log, offsets match the export's when it started at offset 1 with no gaps.
 
   --file FILE        NDJSON input (default stdin)
+${MESSAGE_CAP_USAGE}
 ${SERVER_USAGE}
 
 exit codes: 0 all imported, 1 some rejected (named on stderr with their line), 2 usage, 3 unreachable, 4 unauthorized,
@@ -91,18 +95,20 @@ export const importCommand: Command = {
   summary: 'publish NDJSON records from an export, keeping ids (re-importing an export is idempotent)',
   usage: IMPORT_USAGE,
   run: async (args, io) => {
-    const { values } = parse(args, { ...SERVER_OPTIONS, file: { type: 'string' } });
+    const { values } = parse(args, { ...SERVER_OPTIONS, ...MESSAGE_CAP_OPTION, file: { type: 'string' } });
     if (values.help === true) {
       io.stdout.write(`${IMPORT_USAGE}\n`);
       return EXIT.ok;
     }
     const server = serverOf(values, io.env);
+    const messageCap = messageCapOf(values);
     checkInputFile(values.file);
     await checkServer(server.url, server.apiKey);
     // Hint: one message in flight keeps the file's order even across retries, so offsets follow the file.
     const publisher = new Publisher({
       url: server.url,
       ...(server.apiKey === undefined ? {} : { apiKey: server.apiKey }),
+      ...messageCap,
       maxInFlightMessages: 1,
       maxBatchEvents: 1000,
       deliveryTimeoutMs: 60_000,

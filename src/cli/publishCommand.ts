@@ -5,6 +5,9 @@ import {
   type CliIo,
   type Command,
   EXIT,
+  MESSAGE_CAP_OPTION,
+  MESSAGE_CAP_USAGE,
+  messageCapOf,
   parse,
   SERVER_OPTIONS,
   SERVER_USAGE,
@@ -18,7 +21,7 @@ import { checkServer } from './restClient.js';
 import { sigintStop } from './sigintStop.js';
 
 const USAGE = `usage: event-pipeline publish --type TYPE --source SOURCE [--session S] [--user U] [--payload JSON] [--id ID]
-       event-pipeline publish [--file FILE] [--acks] < events.ndjson
+       event-pipeline publish [--file FILE] [--acks] [--max-message-bytes N] < events.ndjson
 
 Publish one event from flags, or NDJSON events (one per line) from --file or stdin, pipelined through the SDK.
 Prints a summary of the offsets to stderr, with how many were new when some were already stored under their id;
@@ -27,6 +30,7 @@ Prints a summary of the offsets to stderr, with how many were new when some were
   --type, --source, --session, --user, --payload, --id   the event, when publishing one
   --file FILE        NDJSON input (default stdin)
   --acks             one JSON ack per line on stdout
+${MESSAGE_CAP_USAGE}
 ${SERVER_USAGE}
 
 Ctrl-C stops reading, waits up to 5 s for the acks of what was sent, prints them and the summary, and exits 130.
@@ -36,6 +40,7 @@ exit codes: 0 all published, 1 some rejected (each named on stderr with its line
 
 const OPTIONS = {
   ...SERVER_OPTIONS,
+  ...MESSAGE_CAP_OPTION,
   type: { type: 'string' },
   source: { type: 'string' },
   session: { type: 'string' },
@@ -102,6 +107,7 @@ export const publishCommand: Command = {
       return EXIT.ok;
     }
     const server = serverOf(values, io.env);
+    const messageCap = messageCapOf(values);
     checkFlagsAgree(values);
     const single = values.type !== undefined ? eventFromFlags(values) : null;
     checkInputFile(values.file);
@@ -109,6 +115,7 @@ export const publishCommand: Command = {
     const publisher = new Publisher({
       url: server.url,
       ...(server.apiKey === undefined ? {} : { apiKey: server.apiKey }),
+      ...messageCap,
       deliveryTimeoutMs: 30_000,
     });
     const stop = sigintStop();

@@ -4,9 +4,11 @@ import { type Unit, withId } from './publishBatcher.js';
 import type { PublishAck, PublishEvent } from './types.js';
 import { unsendableValueIn } from './unsendableValue.js';
 
-/** What every unit of one publisher shares: its id maker, and whom to tell when a unit settles. */
+/** What every unit of one publisher shares: its id maker, its largest message, and whom to tell when one settles. */
 export interface UnitContext {
   readonly newId: () => string;
+  /** The publisher's maxMessageBytes: a unit that would make a larger message is refused (checkMessageSize). */
+  readonly messageCap: number;
   /** A unit settled (either way) with this many events: the publisher frees that much of its window. */
   settled(events: number): void;
 }
@@ -56,7 +58,8 @@ class PendingUnit<T> implements Unit {
 
 /**
  * Serialize `events` once, each with its producer id (its own or a new one), into a unit due by `deadline`; a
- * TypeError for an event that cannot be sent, a RangeError for a unit too large for any message (checkMessageSize).
+ * TypeError for an event that cannot be sent, a RangeError for a unit whose message would pass maxMessageBytes
+ * (checkMessageSize).
  */
 export function createUnit<T>(
   events: readonly PublishEvent[],
@@ -82,7 +85,7 @@ export function createUnit<T>(
     texts[i] = text;
     bytes += text.length + 1;
   }
-  checkMessageSize(texts, bytes);
+  checkMessageSize(texts, bytes, context.messageCap);
   return new PendingUnit(texts, ids, bytes, deadline, context, pick, fulfil, fail);
 }
 

@@ -1,19 +1,26 @@
-import { WS_HARD_MAX_MESSAGE_BYTES } from '../protocol/wsPublishLimits.js';
+import { DEFAULT_WS_MESSAGE_CAP_BYTES } from '../protocol/wsPublishLimits.js';
 import type { BatchLimits } from './publishBatcher.js';
 
 /** What a message adds around its events: `{"ref":N,"events":[` and `]}`, N up to 2^53. */
 const ENVELOPE_BYTES = 48;
 
 /**
- * The most characters of events (as Unit.bytes counts them) the batcher merges into one message: a character takes
- * at most 3 bytes in UTF-8, so merged messages stay within the server's hard limit. Hint: a single unit may be
- * larger; checkMessageSize refuses it when its bytes are too many.
+ * The most characters of events (as Unit.bytes counts them) the batcher merges into one message of at most
+ * `maxMessageBytes`: a character takes at most 3 bytes in UTF-8. Hint: a single unit may be larger;
+ * checkMessageSize refuses it when its bytes are too many.
  */
-export const MAX_MERGED_CHARS = Math.floor((WS_HARD_MAX_MESSAGE_BYTES - ENVELOPE_BYTES) / 3);
+export function mergedChars(maxMessageBytes: number): number {
+  return Math.max(1, Math.floor((maxMessageBytes - ENVELOPE_BYTES) / 3));
+}
 
-/** A publisher's limits on a merged message: its options, with maxBatchBytes capped at MAX_MERGED_CHARS. */
-export function batchLimits(options: { readonly maxBatchEvents: number; readonly maxBatchBytes: number }): BatchLimits {
-  return { maxEvents: options.maxBatchEvents, maxBytes: Math.min(options.maxBatchBytes, MAX_MERGED_CHARS) };
+/** A publisher's limits on a merged message: its options, with maxBatchBytes capped at mergedChars. */
+export function batchLimits(options: {
+  readonly maxBatchEvents: number;
+  readonly maxBatchBytes: number;
+  readonly maxMessageBytes: number;
+}): BatchLimits {
+  const maxBytes = Math.min(options.maxBatchBytes, mergedChars(options.maxMessageBytes));
+  return { maxEvents: options.maxBatchEvents, maxBytes };
 }
 
 const NON_ASCII = /[\u0080-\uffff]/;
@@ -40,19 +47,23 @@ export function utf8Length(text: string): number {
 }
 
 /**
- * Throw a RangeError naming the size and the limit when `texts` (one unit's events, `chars` as Unit.bytes counts
- * them) would make a message over the server's hard limit. Hint: past it uWS closes the connection without a reply,
- * so the message would be resent on new connections until the delivery timeout; a larger MAX_WS_MESSAGE_BYTES
- * cannot help a client that does not know it.
+ * Throw a RangeError naming the size, the limit and what to do when `texts` (one unit's events, `chars` as Unit.bytes
+ * counts them) would make a message over `maxMessageBytes`. Hint: past a server's cap uWS closes the connection
+ * without a reply (1006), and the message would be resent on new connections until the delivery timeout.
  */
-export function checkMessageSize(texts: readonly string[], chars: number): void {
-  if (chars * 3 + ENVELOPE_BYTES <= WS_HARD_MAX_MESSAGE_BYTES) return;
+export function checkMessageSize(texts: readonly string[], chars: number, maxMessageBytes: number): void {
+  if (chars * 3 + ENVELOPE_BYTES <= maxMessageBytes) return;
   let bytes = ENVELOPE_BYTES + texts.length - 1;
   for (const text of texts) bytes += utf8Length(text);
-  if (bytes <= WS_HARD_MAX_MESSAGE_BYTES) return;
-  const what = texts.length === 1 ? 'event is' : `batch of ${texts.length} events is`;
+  if (bytes <= maxMessageBytes) return;
+  const batch = texts.length > 1;
+  const what = batch ? `batch of ${texts.length} events is` : 'event is';
+  const whose = maxMessageBytes === DEFAULT_WS_MESSAGE_CAP_BYTES ? ": the default, a server's cap at its defaults" : '';
+  const fix = batch ? 'publish it in smaller batches' : 'make the event smaller';
   throw new RangeError(
-    `${what} ${bytes} bytes as a message (${mib(bytes)}); a server takes at most ${WS_HARD_MAX_MESSAGE_BYTES} bytes (${mib(WS_HARD_MAX_MESSAGE_BYTES)}) per message and closes the connection past it${texts.length === 1 ? '' : ': publish it in smaller batches'}`,
+    `${what} ${bytes} bytes as a message (${mib(bytes)}), over maxMessageBytes (${maxMessageBytes} bytes, ${mib(maxMessageBytes)}${whose}); ` +
+      `a server closes the connection on a message past its cap: ${fix}, or, for a server whose MAX_WS_MESSAGE_BYTES ` +
+      'is at least that size, set maxMessageBytes to it',
   );
 }
 

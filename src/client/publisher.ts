@@ -44,7 +44,7 @@ export class Publisher {
   constructor(options: PublisherOptions) {
     this.opts = withDefaults(options);
     this.window = new InFlightWindow(this.opts.maxInFlightEvents);
-    this.units = { newId: this.opts.newId, settled: (events) => this.settled(events) };
+    this.units = { newId: this.opts.newId, messageCap: this.opts.maxMessageBytes, settled: (n) => this.settled(n) };
     this.limits = batchLimits(this.opts);
     this.liveness = new SocketLiveness(this.opts.scheduler, this.opts.deliveryTimeoutMs, this.queue);
     const deadAt = () => this.liveness.deadAt(this.socket);

@@ -1,4 +1,5 @@
 import { risingIds } from '../protocol/risingIds.js';
+import { DEFAULT_WS_MESSAGE_CAP_BYTES, WS_MESSAGE_CAP_CEILING } from '../protocol/wsPublishLimits.js';
 import type { BackoffOptions } from './backoff.js';
 import { BACKOFF_KINDS, checkKinds, checkNumbers, type KindRule, SCHEDULER_METHODS } from './optionChecks.js';
 import { realScheduler, type Scheduler } from './scheduler.js';
@@ -17,6 +18,13 @@ export interface PublisherOptions {
   readonly maxBatchEvents?: number;
   /** Most serialized bytes in one message (default 512 KiB, half the server's default MAX_WS_MESSAGE_BYTES). */
   readonly maxBatchBytes?: number;
+  /**
+   * The largest message the server takes, in bytes (default 3,355,443, 3.2 MiB: a server's cap at its default
+   * settings, MAX_BODY_BUFFER_BYTES_PER_IP / MAX_WS_CONNECTIONS_PER_IP). A publish or publishBatch that would make a
+   * larger message is refused at once with a RangeError, and merged messages stay within it; past its cap a server
+   * closes the connection with no reply (1006). For a server whose MAX_WS_MESSAGE_BYTES is larger, set this to it.
+   */
+  readonly maxMessageBytes?: number;
   /** How long a partial batch waits for more events, in ms (default 2). */
   readonly lingerMs?: number;
   /** Events queued or unacknowledged at most; `publish` waits for room beyond it (default 10,000). */
@@ -48,6 +56,7 @@ export function withDefaults(options: PublisherOptions): ResolvedPublisherOption
   return {
     maxBatchEvents: 500,
     maxBatchBytes: 512 * 1024,
+    maxMessageBytes: DEFAULT_WS_MESSAGE_CAP_BYTES,
     lingerMs: 2,
     maxInFlightEvents: 10_000,
     maxInFlightMessages: 16,
@@ -67,6 +76,7 @@ const PUBLISHER_KINDS = {
   WebSocket: 'function',
   maxBatchEvents: 'number',
   maxBatchBytes: 'number',
+  maxMessageBytes: 'number',
   lingerMs: 'number',
   maxInFlightEvents: 'number',
   maxInFlightMessages: 'number',
@@ -88,10 +98,17 @@ function checkPublisherOptions(options: PublisherOptions): void {
   checkNumbers(options, {
     maxBatchEvents: 'count',
     maxBatchBytes: 'count',
+    maxMessageBytes: 'count',
     lingerMs: 'timer',
     maxInFlightEvents: 'count',
     maxInFlightMessages: 'count',
     deliveryTimeoutMs: 'timeout',
   });
   if (options.backoff !== undefined) checkNumbers(options.backoff, { initialMs: 'timer', maxMs: 'timer' }, 'backoff.');
+  const { maxMessageBytes } = options;
+  // Hint: no server takes more (uWS's limit is a signed 32-bit integer); a larger value would check nothing.
+  if (maxMessageBytes !== undefined && maxMessageBytes > WS_MESSAGE_CAP_CEILING)
+    throw new RangeError(
+      `maxMessageBytes: must be at most ${WS_MESSAGE_CAP_CEILING} (the most a server takes in one message), got ${maxMessageBytes}`,
+    );
 }

@@ -2,6 +2,7 @@ import type { TemplatedApp, WebSocket, WebSocketBehavior } from 'uWebSockets.js'
 import { type Logger, silentLogger } from '../actors/logger.js';
 import type { PipelinePort } from '../actors/pipelinePort.js';
 import type { Config } from '../config.js';
+import { wsMessageCap } from '../protocol/wsPublishLimits.js';
 import type { FdWatch } from './fdWatch.js';
 import type { WsEndpoint } from './metrics.js';
 import type { RateLimiter } from './rateLimiter.js';
@@ -37,11 +38,11 @@ const MAX_BACKPRESSURE = 64 * 1024 * 1024;
  * closes the connection without a close frame (the client sees 1006; the close line says `Received too big message`).
  * Hint: MAX_WS_CONNECTIONS_PER_IP unfinished messages stay within MAX_BODY_BUFFER_BYTES_PER_IP (at 64 MiB each, 20
  * connections from one address held 1.2 GB for as long as they pinged); messages between MAX_WS_MESSAGE_BYTES and it
- * still get our "too large" reply. Never below MAX_WS_MESSAGE_BYTES, so every message we take reaches us.
+ * still get our "too large" reply. Never below MAX_WS_MESSAGE_BYTES, so every message we take reaches us. The
+ * formula is wsMessageCap's, shared with the SDK, whose default maxMessageBytes is this at the default settings.
  */
 export function uwsMaxPayload(config: Config): number {
-  const share = Math.floor(config.maxBodyBufferBytesPerIp / config.maxWsConnectionsPerIp);
-  return Math.min(2 ** 31 - 1, Math.max(config.maxWsMessageBytes, share));
+  return wsMessageCap(config);
 }
 
 /** Register /ws/publish and /ws/subscribe (also under /api/v1). */
