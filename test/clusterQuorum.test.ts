@@ -60,7 +60,8 @@ describe('cluster mode: readiness without quorum', () => {
       200,
     );
     // Ready means the stream takes publishes again.
-    expect(await postEvents(node.base, eventBody({ id: 'after' }))).toMatchObject({ status: 201 });
+    const after = await postEvents(node.base, eventBody({ id: 'after' }));
+    expect(after.status, `${JSON.stringify(after.body)}\n${node.output().slice(-3_000)}`).toBe(201);
     // Hint: the log is written asynchronously, so the line may follow the readiness answer.
     await waitFor(() => node.output().includes('stream EVENTS answers with a leader again'), 'the recovery line');
     console.log(`quorum lost: readiness 503 after ${seconds.toFixed(1)} s`);

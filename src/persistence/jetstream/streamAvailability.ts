@@ -8,6 +8,15 @@ export const UNAVAILABLE_MS = 5_000;
 /** A follower heard from within this long (its `active`, in ns) counts towards the stream's quorum. */
 export const HEARD_NS = 5_000_000_000;
 
+/**
+ * After an outage /readiness reported, the stream counts as usable again only once its answers have shown a leader
+ * with a quorum of followers heard within RECOVERY_HEARD_NS for RECOVERY_MS. Hint: right after two killed servers
+ * came back, a leader answered with both followers current and heard 3.1 s before (their last word before the kill)
+ * while a publish timed out; a CI run got 503 for the first publish after /readiness turned 200 (clusterQuorum).
+ */
+export const RECOVERY_HEARD_NS = 1_000_000_000;
+export const RECOVERY_MS = 1_000;
+
 /** The part of a stream info answer that says whether the stream has a leader (absent on a server not clustered). */
 export interface LeaderInfo {
   readonly cluster?: {
@@ -23,11 +32,11 @@ export interface LeaderInfo {
  * leader whose two followers were killed kept answering as leader for about 20 s (nats-server 2.9.10, measured), its
  * followers' `active` growing all the while, before it stepped down.
  */
-function withoutQuorum(info: LeaderInfo): boolean {
+function withoutQuorum(info: LeaderInfo, within = HEARD_NS): boolean {
   const cluster = info.cluster;
   if (cluster?.name === undefined) return false;
   if (!cluster.leader) return true;
-  const heard = (cluster.replicas ?? []).filter((peer) => !peer.offline && peer.active < HEARD_NS).length;
+  const heard = (cluster.replicas ?? []).filter((peer) => !peer.offline && peer.active < within).length;
   return 1 + heard < Math.floor(info.config.num_replicas / 2) + 1;
 }
 
@@ -39,6 +48,8 @@ function withoutQuorum(info: LeaderInfo): boolean {
  */
 export class StreamAvailability {
   private since: number | null = null;
+  /** Since when answers have shown the stream usable again after a reported outage (see RECOVERY_MS). */
+  private usableSince: number | null = null;
   private why = '';
   private told = false;
 
@@ -49,8 +60,11 @@ export class StreamAvailability {
 
   /** The stream answered with its state: usable when it has a leader (or the server is not clustered). */
   answered(info: LeaderInfo): void {
-    if (!withoutQuorum(info)) {
-      this.since = null;
+    const reported = this.problem !== null;
+    if (!withoutQuorum(info, reported ? RECOVERY_HEARD_NS : HEARD_NS)) {
+      // Hint: before an outage is reported, one answer with a quorum starts its grace again, as it always did.
+      this.usableSince ??= this.now();
+      if (!reported || this.now() - this.usableSince >= RECOVERY_MS) this.since = this.usableSince = null;
       return;
     }
     this.trouble(
@@ -86,6 +100,7 @@ export class StreamAvailability {
   }
 
   private trouble(why: string): void {
+    this.usableSince = null;
     this.since ??= this.now();
     this.why = why;
   }
