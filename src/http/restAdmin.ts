@@ -19,13 +19,7 @@ function readiness(pipeline: PipelinePort, reply: Reply, fds: ConnectionPressure
   const router = pipeline.stats();
   const health = pipeline.health();
   const connected = health.connected;
-  // Hint: the log's own trouble first; a load balancer should send new clients elsewhere for either.
-  const full = connected && health.writable ? (fds?.reason() ?? null) : null;
-  if (full !== null) {
-    reply.json(503, { ready: false, database: 'connected', reason: full, router });
-    return;
-  }
-  if (connected && health.writable) {
+  if (isReady(health, fds)) {
     reply.json(200, {
       ready: true,
       database: 'connected',
@@ -35,7 +29,12 @@ function readiness(pipeline: PipelinePort, reply: Reply, fds: ConnectionPressure
     });
     return;
   }
-  const reason = !connected ? 'database is not answering' : (health.reason ?? 'the log does not accept writes');
+  // Hint: the log's own trouble first; a load balancer should send new clients elsewhere for either.
+  const reason = !connected
+    ? 'database is not answering'
+    : !health.writable
+      ? (health.reason ?? 'the log does not accept writes')
+      : (fds?.reason() ?? 'new connections are refused');
   // Hint: `disconnected` is the old service's word for a database that does not answer; monitors may match it.
   reply.json(503, { ready: false, database: connected ? 'connected' : 'disconnected', reason, router });
 }

@@ -11,7 +11,7 @@ export const HEARD_NS = 5_000_000_000;
 /**
  * After an outage /readiness reported, the stream counts as usable again only once its answers have shown a leader
  * with a quorum of followers heard within RECOVERY_HEARD_NS for RECOVERY_MS. Hint: right after two killed servers
- * came back, a leader answered with both followers current and heard 3.1 s before (their last word before the kill)
+ * came back (killed 3 s before, a probe), a leader answered with both followers current and heard 3.1 s before
  * while a publish timed out; a CI run got 503 for the first publish after /readiness turned 200 (clusterQuorum).
  */
 export const RECOVERY_HEARD_NS = 1_000_000_000;
