@@ -143,7 +143,7 @@ describe('the supervisor, through the pipeline port (manual scheduler, fake sock
     expect(pipeline.stats().active_sessions).toBe(2);
     await publish([input('s3', 'session_created')]);
     expect(pipeline.stats().active_sessions).toBe(2);
-    expect(pipeline.sessionView('s1')).toMatchObject({ session_id: 's1', status: 'created', event_count: 1 });
+    expect(await pipeline.sessionView('s1')).toMatchObject({ session_id: 's1', status: 'created', event_count: 1 });
     scheduler.advance(59_999);
     pipeline.sweep();
     expect(pipeline.stats().active_sessions).toBe(2);

@@ -12,6 +12,7 @@ import { type PipelineOptions, SupervisorUnavailableError } from './pipelineOpti
 import type { PipelineHealth, PipelinePort, RouterStats, SubscriberHandle } from './pipelinePort.js';
 import { SessionFolding } from './sessionFolding.js';
 import { SessionListing } from './sessionListing.js';
+import { SessionReads } from './sessionReads.js';
 import type { SessionView } from './sessionView.js';
 import { StepwiseRetention } from './stepwiseRetention.js';
 import type { SubscriberSocket } from './subscriber.js';
@@ -57,6 +58,7 @@ export class Pipeline implements PipelinePort {
       router,
       sessions,
       listing: new SessionListing(sessions, scheduler, () => this.supervisor.send({ type: 'sessions.listStep' })),
+      reads: new SessionReads(sessions, scheduler, () => this.supervisor.send({ type: 'sessions.viewStep' })),
       retention: new StepwiseRetention(options, sessions, () => this.supervisor.send({ type: 'retention.step' })),
       limits,
       share,
@@ -130,8 +132,8 @@ export class Pipeline implements PipelinePort {
     this.supervisor.send({ type: 'subscriber.gone', id: subscriber.id });
   }
 
-  sessionView(sessionId: string): SessionView | null {
-    return this.ask((answer) => ({ type: 'sessions.view', sessionId, answer }));
+  sessionView(sessionId: string): Promise<SessionView | null> {
+    return this.request((answer) => ({ type: 'sessions.view', sessionId, answer }));
   }
 
   sessionList(status: string | undefined, limit: number): Promise<SessionView[]> {
@@ -215,9 +217,8 @@ export class Pipeline implements PipelinePort {
   }
 
   health(): PipelineHealth {
-    const connected = this.options.log.ping();
-    const { writable, reason } = this.options.log.health();
-    return { connected, writable, reason };
+    const { writable, reason } = this.options.log.health(); // only these: a log's health may say more
+    return { connected: this.options.log.ping(), writable, reason };
   }
 
   /** Stop taking work, commit and ack what is pending, close subscriber sockets with 1001. Resolves when done. */

@@ -69,8 +69,11 @@ export interface PipelinePort {
   subscriberDrained(subscriber: SubscriberHandle): void;
   /** The subscriber's socket is gone (closed by either side). */
   subscriberGone(subscriber: SubscriberHandle): void;
-  /** GET /sessions/{session_id}; null when the log has no events for it. */
-  sessionView(sessionId: string): SessionView | null;
+  /**
+   * GET /sessions/{session_id}; null when the log has no events for it. A session folded from the log is folded in
+   * bounded slices with other work served in between. Rejects with SupervisorUnavailableError at shutdown (retry).
+   */
+  sessionView(sessionId: string): Promise<SessionView | null>;
   /**
    * GET /sessions: the rows are read at once, their views built in bounded slices with other work served in between;
    * resolves after the last. Rejects with SupervisorUnavailableError when the server shuts down first (retry).

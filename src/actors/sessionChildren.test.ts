@@ -70,7 +70,7 @@ describe('session actors as children of the supervisor (manual scheduler)', () =
     expect(pipeline.stopping).toBe(false);
 
     await publish([input('s1', 'quiz_started')]);
-    expect(pipeline.sessionView('s1')).toMatchObject({ status: 'in_progress', event_count: 3, last_offset: 3 });
+    expect(await pipeline.sessionView('s1')).toMatchObject({ status: 'in_progress', event_count: 3, last_offset: 3 });
     const second = actor('session:s1')!;
     expect(second).not.toBe(first);
     expect(parentOf(second)).toBe(root);
@@ -93,7 +93,7 @@ describe('session actors as children of the supervisor (manual scheduler)', () =
     expect(s2.getSnapshot().status).toBe('stopped');
     expect(pipeline.stats().active_sessions).toBe(0);
     // Rebuilt from the log on the next read.
-    expect(pipeline.sessionView('s1')).toMatchObject({ status: 'created', event_count: 1 });
+    expect(await pipeline.sessionView('s1')).toMatchObject({ status: 'created', event_count: 1 });
     expect(actor('session:s1')).not.toBe(s1);
   });
 

@@ -125,9 +125,9 @@ export class SessionFolding {
     return true;
   }
 
-  /** A session's view, hydrated from the log when not live; null when the log has none of its events. */
-  view(sessionId: string): SessionView | null {
-    return this.registry.get(sessionId) ?? null; // never undefined: no deadline
+  /** A session's view (null: the log has none of its events), or undefined when its hydration goes on past `deadline`. */
+  view(sessionId: string, deadline?: number): SessionView | null | undefined {
+    return this.registry.get(sessionId, undefined, deadline);
   }
 
   /** The rows of a listing: sessions by their last record (newest first), as the projection holds them now. */

@@ -56,7 +56,7 @@ function startHydration(source: HydrationSource, sessionId: string, upTo: number
 
 /**
  * Fold `sessionId`'s records up to `upTo` until `deadline` (at least one page of 500): `under` is the hydration a
- * call before left (used when it is of the same records). Done when its `from` is null. Hint: a session retention
+ * call before left (gone on with when its `upTo` is not past this one: records are only ever added past it). Done when its `from` is null. Hint: a session retention
  * cut has no usable snapshot, and its first read after the delete folds all of it (~40 ms for 13,500 records); in
  * pages, a fold slice ends near its deadline and the next slice goes on.
  */
@@ -67,7 +67,10 @@ export function hydrateUntil(
   under: Hydration | null,
   deadline: number,
 ): Hydration {
-  const started = under?.upTo === upTo ? under : startHydration(source, sessionId, upTo);
+  // Hint: a fold under way goes on to a later `upTo` (records routed since, to other sessions or already folded
+  // into a remembered status): it reads on up to there; begun again at each slice, a long session's fold never ended
+  // while records were routed between slices.
+  const started = under !== null && under.upTo <= upTo ? { ...under, upTo } : startHydration(source, sessionId, upTo);
   if (started.from === null || started.fold === null) return started;
   const { snapshot, next } = foldPages(source.log, sessionId, started.fold, started.from, deadline, source.clock, upTo);
   return { ...started, fold: snapshot, from: next };

@@ -70,7 +70,7 @@ describe('GET /sessions, through the pipeline port (manual scheduler)', () => {
         for (const s of steps) {
           scheduler.advance(1_000);
           if (s.kind === 'publish') await publish(s.records.map(([i, type]) => testInput(SESSIONS[i]!, type)));
-          else if (s.kind === 'read') pipeline.sessionView(SESSIONS[s.session]!);
+          else if (s.kind === 'read') await pipeline.sessionView(SESSIONS[s.session]!);
           else if (s.kind === 'sweep') pipeline.sweep();
           else await pipeline.retain(scheduler.now() - s.back * 1_000);
         }
@@ -176,7 +176,7 @@ describe('GET /sessions, through the pipeline port (manual scheduler)', () => {
       reads.mockClear();
       await microtasks();
       // Between two slices the supervisor answers a read of a session not cut.
-      expect(pipeline.sessionView('other')).toMatchObject({ status: 'active', event_count: 1 });
+      expect(await pipeline.sessionView('other')).toMatchObject({ status: 'active', event_count: 1 });
       reads.mockClear();
       scheduler.runImmediates(1);
       perSlice.push(records());
@@ -208,7 +208,7 @@ describe('GET /sessions, through the pipeline port (manual scheduler)', () => {
     await publish(sessions.map((s) => testInput(s, 'answer_submitted')));
     await pipeline.retain(scheduler.now());
     // A read saves a row and the high-water (the head) before the slices finish; then the process dies.
-    pipeline.sessionView('s0');
+    await pipeline.sessionView('s0');
     log.close();
     const restarted = startTestPipeline(scheduler, cleanups, {}, '', openTestLog(scheduler, cleanups, '', dir));
     const listed = await listing(scheduler, restarted.pipeline);
@@ -227,7 +227,7 @@ describe('GET /sessions, through the pipeline port (manual scheduler)', () => {
     expect(await pipeline.retain(undefined)).toBe(3);
     for (let i = 0; i < 10 && outcomes.length === 0; i++) await Promise.resolve();
     expect(outcomes).toHaveLength(1);
-    expect(pipeline.sessionView('b')).toBeNull();
+    expect(await pipeline.sessionView('b')).toBeNull();
     expect(await pipeline.sessionList(undefined, 10)).toEqual([]);
     await publish([testInput('a', 'answer_submitted')]);
     expect((await pipeline.sessionList(undefined, 10)).map((v) => [v.session_id, v.status, v.event_count])).toEqual([
@@ -291,7 +291,7 @@ describe('GET /sessions in bounded slices after a restart (manual scheduler)', (
       await microtasks();
       expect(order).not.toContain('listed');
       // Between two slices the supervisor answers a read of a session not in memory yet.
-      expect(pipeline.sessionView(SIXTY[slices]!)).toMatchObject({ status: 'in_progress', event_count: 3 });
+      expect(await pipeline.sessionView(SIXTY[slices]!)).toMatchObject({ status: 'in_progress', event_count: 3 });
       scheduler.runImmediates(1);
       slices++;
     }
@@ -323,7 +323,7 @@ describe('GET /sessions in bounded slices after a restart (manual scheduler)', (
     const perSlice = [records()];
     while (scheduler.pendingImmediates > 0) {
       await microtasks();
-      expect(pipeline.sessionView('short')).toMatchObject({ status: 'created', event_count: 1 });
+      expect(await pipeline.sessionView('short')).toMatchObject({ status: 'created', event_count: 1 });
       records();
       scheduler.runImmediates(1);
       perSlice.push(records());
@@ -336,6 +336,28 @@ describe('GET /sessions in bounded slices after a restart (manual scheduler)', (
       ['short', 'created', 1],
       ['long', 'in_progress', 6_000],
     ]);
+  });
+
+  it("goes on with a long session's fold while records are routed between its slices", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'listing-traffic-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const first = new ManualScheduler();
+    const log = openTestLog(first, cleanups, '', dir);
+    const { publish } = startTestPipeline(first, cleanups, {}, '', log);
+    await publish([testInput('long', 'quiz_started'), ...Array.from({ length: 8_999 }, () => testInput('long'))]);
+    log.close(); // a crash: no snapshot of `long`
+    const { scheduler, pipeline } = restart(dir);
+    const listed = pipeline.sessionList(undefined, 10);
+    let submitted = 0;
+    // Bounded: begun again at each slice (its end moved by every commit routed), the fold never ended.
+    for (let slice = 0; slice < 50 && scheduler.pendingImmediates > 0; slice++) {
+      pipeline.submit([testInput(`other${submitted++}`, 'session_created')], () => undefined);
+      await microtasks();
+      scheduler.runImmediates(1);
+    }
+    expect(scheduler.pendingImmediates).toBe(0);
+    const views = await listed;
+    expect(views.find((v) => v.session_id === 'long')).toMatchObject({ status: 'in_progress', event_count: 9_000 });
   });
 
   it('runs two listings asked together one after the other, each with its own filter and bound', async () => {

@@ -67,10 +67,10 @@ describe('session reads of a session the log has none of', () => {
   it('answer null and count no passivation, while an idle session that is passivated still counts', async () => {
     const scheduler = new ManualScheduler();
     const { pipeline, publish } = startTestPipeline(scheduler, cleanups, { sessionIdleMs: 1_000 });
-    for (let i = 0; i < 3; i++) expect(pipeline.sessionView('unknown')).toBeNull();
+    for (let i = 0; i < 3; i++) expect(await pipeline.sessionView('unknown')).toBeNull();
     expect(pipeline.sessionsPassivated()).toBe(0);
     await publish([testInput('s', 'session_created')]);
-    expect(pipeline.sessionView('s')).toMatchObject({ event_count: 1 });
+    expect(await pipeline.sessionView('s')).toMatchObject({ event_count: 1 });
     scheduler.advance(5_000);
     pipeline.sweep();
     expect(pipeline.sessionsPassivated()).toBe(1);
@@ -127,7 +127,7 @@ describe('refoldSessions snapshots', () => {
     expect(log.savedSession('short')).toEqual({ status: 'in_progress', snapshot: null });
     // A read of the cut session now starts from the snapshot: its probe of the history, then nothing after it.
     const read = vi.spyOn(log, 'readFrom');
-    expect(pipeline.sessionView('long')).toMatchObject({ status: 'in_progress', event_count: 1_200 });
+    expect(await pipeline.sessionView('long')).toMatchObject({ status: 'in_progress', event_count: 1_200 });
     const records = read.mock.results.reduce((sum, r) => sum + (r.value as unknown[]).length, 0);
     expect(records).toBe(SNAPSHOT_MIN_EVENTS);
   });

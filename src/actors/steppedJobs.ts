@@ -39,11 +39,22 @@ export abstract class SteppedJobs<T, R extends { readonly answer: Answer<T> }, J
   /** Called as a job ends, before it is answered. */
   protected finished(_job: J, _result: JobResult<T>): void {}
 
+  /** True once stop() ran: every request is answered with `halted`. */
+  protected get halting(): boolean {
+    return this.stopped;
+  }
+
   /** Queue a request; the first one waiting starts at once (a small job is answered before this returns). */
   request(request: R): void {
     if (this.stopped) return void request.answer({ ok: false, error: this.halted(null) });
     this.waiting.push(request);
     if (this.job === null && !this.scheduled) this.step();
+  }
+
+  /** Queue a request whose first step its caller took already: its next one waits for a later turn. */
+  protected defer(request: R): void {
+    this.waiting.push(request);
+    if (this.job === null && !this.scheduled) this.later();
   }
 
   /** Run one step of the current job (starting the next waiting one if none runs). */

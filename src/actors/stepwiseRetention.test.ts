@@ -38,7 +38,7 @@ describe('DELETE /events in bounded steps (manual scheduler)', () => {
       // Between two steps the supervisor answers a session read and takes a publish; the delete has not answered.
       await microtasks();
       expect(answer).toBeUndefined();
-      expect(pipeline.sessionView('s1')).not.toBeNull();
+      expect(await pipeline.sessionView('s1')).not.toBeNull();
       scheduler.runImmediates(1);
       firsts.push(pipeline.firstOffset());
     }

@@ -162,9 +162,11 @@ export const supervisorMachine = setup({
     // actions when they run within another actor's custom action.
     sessionRequest: enqueueActions(({ context, event, enqueue }) => {
       const { sessions } = context.parts;
-      if (event.type === 'sessions.view') answer(event.answer, () => sessions.view(event.sessionId));
-      // Hint: a listing and a delete run in bounded slices and steps (one per `sessions.listStep`, `retention.step`),
-      // each answered after its last (SessionListing, StepwiseRetention).
+      // Hint: reads, listings and deletes run in bounded slices and steps (one per `sessions.viewStep`,
+      // `sessions.listStep`, `retention.step`), each answered after its last (SessionReads, SessionListing,
+      // StepwiseRetention).
+      if (event.type === 'sessions.view') context.parts.reads.request(event);
+      else if (event.type === 'sessions.viewStep') context.parts.reads.step();
       else if (event.type === 'sessions.list') context.parts.listing.request(event);
       else if (event.type === 'sessions.listStep') context.parts.listing.step();
       else if (event.type === 'retention.delete') context.parts.retention.request(event);
@@ -191,6 +193,7 @@ export const supervisorMachine = setup({
       }
       // Hint: a listing under way fails (503, retry) rather than hydrating the rest of its sessions at shutdown.
       guarded(context.parts, 'listing stop', () => context.parts.listing.stop());
+      guarded(context.parts, 'reads stop', () => context.parts.reads.stop());
       // Hint: likewise a delete under way: answered with what its steps deleted, not left without a reply.
       guarded(context.parts, 'retention stop', () => context.parts.retention.stop());
       guarded(context.parts, 'session stop', () => context.parts.sessions.stop());
@@ -210,6 +213,7 @@ export const supervisorMachine = setup({
     'subscriber.drained': { actions: 'forward' },
     'subscriber.gone': { actions: 'forward' },
     'sessions.view': { actions: 'sessionRequest' },
+    'sessions.viewStep': { actions: 'sessionRequest' },
     'sessions.list': { actions: 'sessionRequest' },
     'sessions.listStep': { actions: 'sessionRequest' },
     'retention.delete': { actions: 'sessionRequest' },

@@ -9,6 +9,7 @@ import type { Logger } from './logger.js';
 import type { Scheduler } from './scheduler.js';
 import type { SessionFolding } from './sessionFolding.js';
 import type { SessionListing } from './sessionListing.js';
+import type { SessionReads } from './sessionReads.js';
 import type { SessionView } from './sessionView.js';
 import type { StepwiseRetention } from './stepwiseRetention.js';
 import type { SubscriberLimits, SubscriberSocket } from './subscriber.js';
@@ -39,6 +40,7 @@ export interface SupervisorParts {
   readonly sessions: SessionFolding;
   /** GET /sessions, its views built in bounded slices between other work. */
   readonly listing: SessionListing;
+  readonly reads: SessionReads;
   /** DELETE /events, in bounded steps between other work. */
   readonly retention: StepwiseRetention;
   readonly limits: SubscriberLimits;
@@ -84,6 +86,8 @@ export type SupervisorEvent =
   | { readonly type: 'subscriber.gone'; readonly id: string }
   | { readonly type: 'maintenance.tick' }
   | { readonly type: 'sessions.view'; readonly sessionId: string; readonly answer: Answer<SessionView | null> }
+  /** The next bounded slice of the session read under way (see SessionReads). */
+  | { readonly type: 'sessions.viewStep' }
   | {
       readonly type: 'sessions.list';
       readonly status: string | undefined;

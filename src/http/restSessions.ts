@@ -9,7 +9,7 @@ import { validationError } from './validationError.js';
 
 const LIST_PARAMS: ReadonlySet<string> = new Set(['status', 'limit']);
 
-/** A listing the server shut down under: 503, retry (another node, or this one once restarted). */
+/** A read or listing the server shut down under: 503, retry (another node, or this one once restarted). */
 function listingFailed(error: unknown): unknown {
   if (error instanceof SupervisorUnavailableError) return new HttpError(503, error.message, { 'Retry-After': '1' });
   return error;
@@ -24,9 +24,18 @@ export function sessionRoutes(pipeline: PipelinePort): RouteSpec[] {
       rate: 'query',
       auth: true,
       handler: (info, reply) => {
-        const view = pipeline.sessionView(info.params[0]!);
-        if (view === null) throw new HttpError(404, 'Session not found');
-        reply.json(200, view);
+        // Hint: answered after the port's last slice (a session folded from the log takes several).
+        pipeline.sessionView(info.params[0]!).then(
+          (view) =>
+            reply.run(() => {
+              if (view === null) throw new HttpError(404, 'Session not found');
+              reply.json(200, view);
+            }),
+          (error: unknown) =>
+            reply.run(() => {
+              throw listingFailed(error);
+            }),
+        );
       },
     },
     {
