@@ -12,7 +12,7 @@ for (const file of files)
     .split('\n')
     .forEach((line, i) => {
       const comment = /^\s*(\*|\/\/|\/\*)/.test(line);
-      if (!comment && /LIMIT\s+\?(?!\s*\+)/i.test(line)) found.push(`${file}:${i + 1}: ${line.trim()}`);
+      if (!comment && /LIMIT\s+\?(?!\s*\+|[?.])/i.test(line)) found.push(`${file}:${i + 1}: ${line.trim()}`);
     });
 for (const line of found) console.error(`${line}\n  a bare LIMIT ? is prepared again on every run: use \${BOUND_LIMIT}`);
 if (found.length > 0) process.exit(1);

@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { request } from 'node:http';
+import { Agent, request } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -33,6 +34,32 @@ function refusedUpgrade(port: number): Promise<{ status: number; detail: string 
     req.once('timeout', () => req.destroy(new Error('no answer within 5 s')));
     req.once('error', reject);
     req.end();
+  });
+}
+
+/** A GET's status and body over `agent` (false: a connection of its own). */
+function get(port: number, path: string, agent: Agent | false): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, agent, timeout: 5_000 }, (res) => {
+      let body = '';
+      res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.once('timeout', () => req.destroy(new Error('no answer within 5 s')));
+    req.once('error', reject);
+    req.end();
+  });
+}
+
+/** How a new TCP connection fares: connected, or the error code (ECONNREFUSED once the server stopped listening). */
+function tryConnect(port: number): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve('connected');
+    });
+    socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
   });
 }
 
@@ -104,5 +131,34 @@ describe('open file descriptors near RLIMIT_NOFILE (a server under prlimit)', ()
     held.push(again);
     await expect.poll(() => server.output(), { timeout: 5_000 }).toMatch(/taking new WebSocket connections again/);
     expect(warnings()).toHaveLength(1);
+  });
+
+  it('stops accepting before plain connections take the last descriptors, serves those open, and accepts again', async () => {
+    // Before: the sweep's count of /proc/self/fd threw EMFILE at the limit and the process ended on it.
+    const keep = new Agent({ keepAlive: true, maxSockets: 1 });
+    expect((await get(server.port, '/health', keep)).status).toBe(200);
+    const flood: Socket[] = [];
+    try {
+      for (let i = 0; i < NOFILE + 40; i++) {
+        const socket = connect(server.port, '127.0.0.1', () => socket.write('GET /health HTTP/1.1\r\nHost: x\r\n\r\n'));
+        socket.on('error', () => undefined);
+        socket.on('data', () => undefined);
+        flood.push(socket);
+      }
+      // The listening socket closed: a new client is refused at once instead of hanging in the backlog.
+      await expect.poll(() => tryConnect(server.port), { timeout: 5_000, interval: 200 }).toBe('ECONNREFUSED');
+      const readiness = await get(server.port, '/readiness', keep);
+      expect(readiness.status).toBe(503);
+      expect(JSON.parse(readiness.body).reason).toMatch(/RLIMIT_NOFILE\); no new connection is accepted until fewer/);
+    } finally {
+      for (const socket of flood) socket.destroy();
+      keep.destroy();
+    }
+    await expect.poll(async () => (await get(server.port, '/readiness', false)).status, { timeout: 5_000 }).toBe(200);
+    expect(server.output()).toMatch(/not accepting new connections/);
+    await expect
+      .poll(() => server.output(), { timeout: 5_000 })
+      .toMatch(/accepting connections and taking new WebSocket connections again/);
+    expect(server.output()).not.toMatch(/uncaught/);
   });
 });

@@ -44,7 +44,7 @@ async function crashedLog(length = 6_000) {
   let ticks = 0;
   scheduler.monotonic = () => (ticks += 1);
   const reopened = openTestLog(scheduler, cleanups, '', dir);
-  return { scheduler, log: reopened, ...startTestPipeline(scheduler, cleanups, {}, '', reopened) };
+  return { scheduler, ...startTestPipeline(scheduler, cleanups, {}, '', reopened) };
 }
 
 describe('GET /sessions/{id} in bounded slices (manual scheduler)', () => {

@@ -83,6 +83,82 @@ describe('FdWatch', () => {
     expect(counts).toBe(5);
   });
 
+  it('stops accepting from 95% of the limit until below 80%, one line each way, and says so on /readiness', () => {
+    let open = 100;
+    const logger = new CapturingLogger();
+    const fds = new FdWatch(200, () => open, logger);
+    fds.sample();
+    expect(fds.accepting).toBe(true);
+    open = 185; // past 90%: upgrades refused, connections still accepted
+    fds.sample();
+    expect([fds.accepting, fds.refuse() !== null]).toEqual([true, true]);
+    open = 190;
+    fds.sample();
+    expect(fds.accepting).toBe(false);
+    expect(fds.reason()).toBe(
+      'too many open files: 190 of the limit 200 (RLIMIT_NOFILE); no new connection is accepted until fewer than 160 are open',
+    );
+    open = 170;
+    fds.sample();
+    expect(fds.accepting).toBe(false);
+    open = 159;
+    fds.sample();
+    expect([fds.accepting, fds.reason()]).toEqual([true, null]);
+    expect(logger.lines.map((l) => [l.level, l.obj])).toEqual([
+      ['warn', { open_fds: 185, max_fds: 200, resume_below: 160 }],
+      ['warn', { open_fds: 190, max_fds: 200, resume_below: 160 }],
+      ['info', { open_fds: 159, max_fds: 200, refused: 1 }],
+    ]);
+  });
+
+  it('takes a count that fails for want of a descriptor as the limit reached, and survives any other failure', () => {
+    let failure: Error | null = Object.assign(new Error('EMFILE: too many open files'), { code: 'EMFILE' });
+    const logger = new CapturingLogger();
+    const fds = new FdWatch(
+      200,
+      () => {
+        if (failure !== null) throw failure;
+        return 20;
+      },
+      logger,
+    );
+    // Before: the throw left the sweep, and the process ended on the uncaught exception.
+    fds.sample();
+    expect([fds.accepting, fds.reason()]).toEqual([false, expect.stringContaining('200 of the limit 200')]);
+    failure = new Error('something else');
+    fds.sample();
+    expect(fds.accepting).toBe(false);
+    expect(logger.lines.at(-1)).toMatchObject({ level: 'error' });
+    failure = null;
+    fds.sample();
+    expect(fds.accepting).toBe(true);
+  });
+
+  it('counts at once while far from the line when descriptor number `low` is open (a flood between two counts)', () => {
+    let counts = 0;
+    let open = 10;
+    const probed: number[] = [];
+    const fds = new FdWatch(
+      1_000,
+      () => {
+        counts++;
+        return open;
+      },
+      new CapturingLogger(),
+      (fd) => {
+        probed.push(fd);
+        return open > fd;
+      },
+    );
+    fds.sample();
+    fds.sample();
+    expect(counts).toBe(1);
+    open = 990;
+    fds.sample();
+    expect([counts, fds.accepting]).toEqual([2, false]);
+    expect(probed).toEqual([800, 800]);
+  });
+
   it('watches nothing without a limit', () => {
     const fds = new FdWatch(null, () => 1e9, new CapturingLogger());
     fds.sample();

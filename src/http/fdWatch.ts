@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { fstatSync, readdirSync, readFileSync } from 'node:fs';
 import type { Logger } from '../actors/logger.js';
 
 /** Where the process's open file descriptors and their limit are read: /proc on Linux; tests pass their own. */
@@ -7,6 +7,8 @@ export interface FdSource {
   count(): number;
   /** The soft RLIMIT_NOFILE, or null when unknown or unlimited (then nothing is watched). */
   limit(): number | null;
+  /** Whether descriptor number `fd` is open (one fstat): a cheap sign that many are, since Linux hands out the lowest free. */
+  inUse?(fd: number): boolean;
 }
 
 /** The soft limit on the `Max open files` line of /proc/self/limits, or null (unlimited, or no such line). */
@@ -27,10 +29,23 @@ export const procFdSource: FdSource = {
       return null;
     }
   },
+  inUse: (fd) => {
+    try {
+      fstatSync(fd);
+      return true;
+    } catch {
+      return false;
+    }
+  },
 };
 
 /** Refuse new WebSocket connections from this share of the limit on... */
 const HIGH_WATER = 0.9;
+/**
+ * ...stop accepting any connection from this share on (plain HTTP connections cannot be refused one by one: uWS
+ * accepts them before any code of ours runs)...
+ */
+const PAUSE_WATER = 0.95;
 /** ...until below this share (hysteresis: no flapping at the line). */
 const LOW_WATER = 0.8;
 /**
@@ -50,7 +65,10 @@ export class FdWatch {
   /** Descriptors at which upgrades are refused, and below which they are taken again (null: not watched). */
   readonly high: number | null;
   readonly low: number | null;
+  /** Descriptors at which the listening socket is closed (see `accepting`). */
+  readonly pause: number | null;
   private open = 0;
+  private paused = false;
   /** Samples to skip before the next count (while far from the limit). */
   private skip = 0;
   private over = false;
@@ -60,14 +78,29 @@ export class FdWatch {
     readonly limit: number | null,
     private readonly count: () => number,
     private readonly logger: Logger,
+    private readonly inUse: (fd: number) => boolean = () => false,
   ) {
     this.high = limit === null ? null : Math.floor(limit * HIGH_WATER);
     this.low = limit === null ? null : Math.floor(limit * LOW_WATER);
+    this.pause = limit === null ? null : Math.floor(limit * PAUSE_WATER);
+  }
+
+  /**
+   * False from `pause` descriptors until below `low`: the server closes its listening socket meanwhile, so new
+   * clients are refused by the kernel at once instead of hanging while uWS's accept loop spins on EMFILE.
+   */
+  get accepting(): boolean {
+    return !this.paused;
   }
 
   /** A watch of this process from `source` (the limit is read once: it does not change under a running server). */
   static of(source: FdSource, logger: Logger): FdWatch {
-    return new FdWatch(source.limit(), () => source.count(), logger);
+    return new FdWatch(
+      source.limit(),
+      () => source.count(),
+      logger,
+      (fd) => source.inUse?.(fd) ?? false,
+    );
   }
 
   /**
@@ -77,11 +110,12 @@ export class FdWatch {
   sample(): void {
     if (this.high === null) return;
     const far = this.open < this.high / 2;
-    if (far && this.skip > 0) {
+    // Hint: unless descriptor number `low` is open: a flood of plain connections fills the table within a second.
+    if (far && this.skip > 0 && !this.inUse(this.low!)) {
       this.skip--;
       return;
     }
-    this.open = this.count();
+    this.open = this.counted();
     this.skip = this.open < this.high / 2 ? FAR_SAMPLES - 1 : 0;
     this.update();
   }
@@ -96,6 +130,21 @@ export class FdWatch {
     this.update();
   }
 
+  /**
+   * The count, or the limit when counting needs a descriptor there is none left for. Hint: reading /proc/self/fd
+   * opens one; a flood of plain connections to the limit made it throw EMFILE in the sweep, which ended the process.
+   */
+  private counted(): number {
+    try {
+      return this.count();
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EMFILE' || code === 'ENFILE') return this.limit ?? this.open;
+      this.logger.error({ err: error }, 'counting open file descriptors failed; the last count stands');
+      return this.open;
+    }
+  }
+
   /** Why a new WebSocket connection is refused now (with 503), or null; counted for the recovery line. */
   refuse(): string | null {
     const reason = this.reason();
@@ -106,7 +155,8 @@ export class FdWatch {
   /** Why the server is not ready for more connections (for /readiness), or null. */
   reason(): string | null {
     if (!this.over) return null;
-    return `too many open files: ${this.open} of the limit ${this.limit} (RLIMIT_NOFILE); new WebSocket connections are refused until fewer than ${this.low} are open`;
+    const refused = this.paused ? 'no new connection is accepted' : 'new WebSocket connections are refused';
+    return `too many open files: ${this.open} of the limit ${this.limit} (RLIMIT_NOFILE); ${refused} until fewer than ${this.low} are open`;
   }
 
   private update(): void {
@@ -118,11 +168,20 @@ export class FdWatch {
         { open_fds: this.open, max_fds: this.limit, resume_below: this.low },
         'open file descriptors near the limit (RLIMIT_NOFILE): refusing new WebSocket connections with 503; raise the limit (ulimit -n, LimitNOFILE) or look at who holds the connections',
       );
+    }
+    if (this.over && !this.paused && this.pause !== null && this.open >= this.pause) {
+      this.paused = true;
+      this.logger.warn(
+        { open_fds: this.open, max_fds: this.limit, resume_below: this.low },
+        'open file descriptors nearly at the limit (RLIMIT_NOFILE): not accepting new connections (the listening socket is closed; clients are refused at once); connections already open are served',
+      );
     } else if (this.over && this.open < this.low) {
+      const paused = this.paused;
       this.over = false;
+      this.paused = false;
       this.logger.info(
         { open_fds: this.open, max_fds: this.limit, refused: this.refused },
-        'open file descriptors below the low-water mark: taking new WebSocket connections again',
+        `open file descriptors below the low-water mark: ${paused ? 'accepting connections and ' : ''}taking new WebSocket connections again`,
       );
     }
   }

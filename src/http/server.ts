@@ -1,4 +1,3 @@
-import type { us_listen_socket } from 'uWebSockets.js';
 import { customAlphabet, nanoid } from 'nanoid';
 import { type Logger, silentLogger } from '../actors/logger.js';
 import { Pipeline } from '../actors/pipeline.js';
@@ -18,6 +17,7 @@ import { risingIds, SERVER_COUNTER_CHARS } from '../protocol/risingIds.js';
 import { registerDashboard } from './dashboard.js';
 import { type FdSource, FdWatch, procFdSource } from './fdWatch.js';
 import { explainListenFailure } from './listenFailure.js';
+import { ListenGate } from './listenGate.js';
 import { ServerMetrics } from './metrics.js';
 import { createRateLimiters } from './rateLimits.js';
 import { RequestLog } from './requestLog.js';
@@ -160,27 +160,25 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   const restDeps = { config, pipeline, now, scheduler, version: VERSION, logger, limiters, requestLog, metrics, fds };
   const api = registerRestApi(app, restDeps);
 
-  // Hint: exclusive, not uWS's default SO_REUSEPORT, so a second server on the same port is refused instead of sharing it.
-  const listenSocket = await new Promise<us_listen_socket | false>((resolve) =>
-    app.listen(config.host, config.port, uws.LIBUS_LISTEN_EXCLUSIVE_PORT, resolve),
-  );
-  if (listenSocket === false) {
+  const gate = await ListenGate.listen(app, uws, config.host, config.port, logger);
+  if (gate === null) {
     await pipeline.shutdown();
     log.close();
     const failure = await explainListenFailure(config.host, config.port);
     throw new ListenError(failure.reason, failure.variable);
   }
-  const port = uws.us_socket_local_port(listenSocket);
+  const port = gate.port;
 
   const sweep = () => {
     fds.sample();
+    gate.sync(fds.accepting);
     pipeline.sweep();
   };
   const stopSweeping = scheduler.every(SWEEP_MS, sweep);
   let closing: Promise<void> | null = null;
   const close = () =>
     (closing ??= (async () => {
-      uws.us_listen_socket_close(listenSocket);
+      gate.close();
       stopSweeping();
       await pipeline.shutdown();
       for (const ws of [...sockets]) {
