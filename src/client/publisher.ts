@@ -8,7 +8,7 @@ import { batchLimits } from './messageSize.js';
 import { type BatchLimits, messageText } from './publishBatcher.js';
 import { type PublisherOptions, type ResolvedPublisherOptions, withDefaults } from './publisherOptions.js';
 import { PublishQueue } from './publishQueue.js';
-import { applyReply, parseReply } from './publishReply.js';
+import { answerFrame } from './publishReply.js';
 import { OneShotTimer } from './scheduler.js';
 import { SocketLiveness } from './socketLiveness.js';
 import type { PublishAck, PublishEvent } from './types.js';
@@ -231,15 +231,13 @@ export class Publisher {
 
   private onReply(text: string): void {
     this.liveness.heard();
-    const reply = parseReply(text);
-    const message = reply === undefined ? undefined : this.queue.answered(reply.ref);
-    if (reply === undefined || message === undefined) return;
-    if (reply.status === 'ok') {
+    const { acked, retry } = answerFrame(this.queue, text);
+    if (acked) {
       this.attempt = 0;
       this.watchdog.acknowledged();
     }
-    if (applyReply(this.queue, message, reply)) {
-      this.watchdog.expire(reply.message ?? 'retryable error');
+    if (retry !== null) {
+      this.watchdog.expire(retry);
       // Hint: a full pipeline is refused at once; one backoff step answers it all (a step each hit the cap at once).
       const now = this.opts.scheduler.now();
       if (now >= this.pausedUntil)
