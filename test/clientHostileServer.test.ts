@@ -128,4 +128,15 @@ describe('event-pipeline publish against a server whose replies break the protoc
       'line 1: invalid reply from the server: the reply is null, not a JSON object; not acknowledged (the events may have been stored: publish them again with the same ids)\npublished 0 event(s), no offsets; 1 failed\n',
     );
   });
+
+  it('exits 4 when the WebSocket upgrade refuses the key that /stats took, for publish and import', async () => {
+    server = await fakePublishServer(() => null, 401);
+    const publish = await cli([...flags, '--url', server.url]);
+    expect(publish.stderr).toContain('line 1: connection refused: closed 1006 Unexpected server response: 401');
+    expect(publish.code).toBe(4);
+    const line = JSON.stringify({ id: 'evt_1', event_type: 'quiz_started', source: 'quiz_engine', offset: 1 });
+    const imported = await cli(['import', '--url', server.url], `${line}\n`);
+    expect(imported.stderr).toContain('Unexpected server response: 401');
+    expect(imported.code).toBe(4);
+  });
 });
