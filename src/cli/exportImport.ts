@@ -17,7 +17,7 @@ import { forwardPages } from './forwardPages.js';
 import { inputEvents } from './inputEvents.js';
 import { checkInputFile } from './ndjson.js';
 import { progressBar } from './progressBar.js';
-import { duplicatesText, interruptedText, publishEvents } from './publishEvents.js';
+import { duplicatesText, failedExit, interruptedText, publishEvents } from './publishEvents.js';
 import { StatsReply } from './replySchemas.js';
 import { checkServer, getJson } from './restClient.js';
 import { sigintStop } from './sigintStop.js';
@@ -122,7 +122,7 @@ export const importCommand: Command = {
     );
     if (summary.stoppedAfterLine !== null) return EXIT.interrupted;
     if (summary.timedOut > 0) await checkServer(server.url, server.apiKey);
-    if (summary.ok === 0 && failed > 0) throw new CliError('nothing imported', EXIT.failed);
-    return failed > 0 ? EXIT.failed : EXIT.ok;
+    if (summary.ok === 0 && failed > 0) throw new CliError('nothing imported', failedExit(summary));
+    return failed > 0 ? failedExit(summary) : EXIT.ok;
   },
 };

@@ -16,7 +16,7 @@ import {
 } from './command.js';
 import { inputEvents } from './inputEvents.js';
 import { checkInputFile } from './ndjson.js';
-import { duplicatesText, interruptedText, publishEvents } from './publishEvents.js';
+import { duplicatesText, failedExit, interruptedText, publishEvents } from './publishEvents.js';
 import { checkServer } from './restClient.js';
 import { sigintStop } from './sigintStop.js';
 
@@ -134,6 +134,6 @@ export const publishCommand: Command = {
     if (summary.stoppedAfterLine !== null) return EXIT.interrupted;
     // Hint: publishes that timed out against a server that is now gone are "unreachable" (exit 3), not rejections.
     if (summary.timedOut > 0) await checkServer(server.url, server.apiKey);
-    return summary.failed > 0 ? EXIT.failed : EXIT.ok;
+    return summary.failed > 0 ? failedExit(summary) : EXIT.ok;
   },
 };

@@ -5,7 +5,7 @@ import {
   PublishRejectedError,
   PublishTimeoutError,
 } from '../client/index.js';
-import { type CliIo, cliWording } from './command.js';
+import { type CliIo, cliWording, EXIT } from './command.js';
 import { ErrorLines } from './errorLines.js';
 import type { InputLine } from './inputEvents.js';
 import { progressBar } from './progressBar.js';
@@ -23,6 +23,8 @@ export interface PublishSummary {
   failed: number;
   /** Failed as not acknowledged in time (the server may be gone: see publishCommand). */
   timedOut: number;
+  /** Failed because the server refused the API key (401/403) on the WebSocket upgrade: exit 4 (see failedExit). */
+  unauthorized: number;
   first: number;
   last: number;
   /** Set when the run was interrupted: the last input line handed to the SDK (later lines were not sent). */
@@ -55,6 +57,7 @@ export async function publishEvents(
     duplicates: 0,
     failed: 0,
     timedOut: 0,
+    unauthorized: 0,
     first: Number.POSITIVE_INFINITY,
     last: 0,
     stoppedAfterLine: null,
@@ -76,6 +79,7 @@ export async function publishEvents(
     if (abandoned) return void summary.unconfirmed++;
     summary.failed++;
     if (error instanceof PublishTimeoutError) summary.timedOut++;
+    if (error instanceof PublishRejectedError && (error.code === 401 || error.code === 403)) summary.unauthorized++;
     errors.add(
       line,
       cliWording(error instanceof PublishRejectedError ? error.serverMessage : (error as Error).message),
@@ -178,4 +182,12 @@ export function interruptedText(summary: PublishSummary): string {
     summary.unconfirmed > 0 ? `; ${summary.unconfirmed} not acknowledged in time (each may or may not be stored)` : '';
   const where = summary.stoppedAfterLine === 0 ? 'before the first line' : `after line ${summary.stoppedAfterLine}`;
   return `; interrupted ${where}, later lines not sent${unconfirmed}`;
+}
+
+/**
+ * The exit code of a run that failed some lines: 4 when the server refused the API key on the WebSocket (/stats took
+ * it: a key only the WebSocket checks, or a proxy's), as any command exits for a refused key, else 1.
+ */
+export function failedExit(summary: PublishSummary): number {
+  return summary.unauthorized > 0 ? EXIT.unauthorized : EXIT.failed;
 }

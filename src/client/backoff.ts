@@ -17,3 +17,42 @@ export function backoffDelay(
   const cap = Math.min(max, initial * 2 ** Math.min(attempt, 30));
   return Math.round(cap / 2 + (cap / 2) * random());
 }
+
+/**
+ * A publisher's retry pacing: each reconnect and each retry pause takes the next backoff step, and an ack starts
+ * them over. Hint: one attempt count for both, so a server that keeps refusing is asked ever less often either way.
+ */
+export class RetryPacing {
+  private attempt = 0;
+  private pausedUntil = 0;
+
+  constructor(
+    private readonly now: () => number,
+    private readonly options: BackoffOptions | undefined,
+    private readonly random: () => number,
+  ) {}
+
+  /** The delay before the next reconnect. */
+  nextDelay(): number {
+    return backoffDelay(this.attempt++, this.options, this.random);
+  }
+
+  /**
+   * The server asked for a retry: pause sending one step. Hint: a full pipeline is refused at once; one step answers
+   * it all (a step each hit the cap at once).
+   */
+  pause(): void {
+    const now = this.now();
+    if (now >= this.pausedUntil) this.pausedUntil = now + this.nextDelay();
+  }
+
+  /** How long sending still waits (≤ 0: not paused). */
+  pausedFor(): number {
+    return this.pausedUntil - this.now();
+  }
+
+  /** An ack came: the next step is the first again. */
+  acked(): void {
+    this.attempt = 0;
+  }
+}

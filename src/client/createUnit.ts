@@ -90,6 +90,27 @@ export function createUnit<T>(
 }
 
 /**
+ * A caller's promise for `events` and its unit (createUnit), or, when createUnit refuses them (a TypeError or a
+ * RangeError), the promise rejected with that error and no unit: such events never take a place in the queue.
+ */
+export function unitPromise<T>(
+  events: readonly PublishEvent[],
+  context: UnitContext,
+  deadline: number,
+  pick: PickAcks<T>,
+): { readonly unit: Unit | null; readonly done: Promise<T> } {
+  let unit: Unit | null = null;
+  const done = new Promise<T>((resolve, reject) => {
+    try {
+      unit = createUnit(events, context, deadline, pick, resolve, reject);
+    } catch (error) {
+      reject(error);
+    }
+  });
+  return { unit, done };
+}
+
+/**
  * The TypeError for a `publishBatch` argument that is not an array. Hint: anything else would be read by index and
  * length as if it were one, and its events spliced into the message as `undefined`.
  */

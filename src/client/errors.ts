@@ -71,3 +71,24 @@ export class LogReplacedError extends PipelineClientError {
     super(`the log was replaced (epoch ${savedEpoch} → ${currentEpoch}); offset ${savedOffset} no longer applies`);
   }
 }
+
+/**
+ * The server's reply to a publish broke the protocol (not a JSON object, a field missing or of the wrong type, counts,
+ * ids or offsets that do not fit the message), so the publish is not acknowledged. Its events may have been stored:
+ * publish them again with `ids`, and a copy stored already is a duplicate.
+ */
+export class PublishProtocolError extends PipelineClientError {
+  override readonly name = 'PublishProtocolError';
+  constructor(
+    /** What was wrong with the reply, e.g. `count: expected 1 (the events the message held), got 2`. */
+    readonly problem: string,
+    /** The field of the reply at fault, or null when the reply as a whole was (not JSON, not an object). */
+    readonly field: string | null,
+    /** Each event's producer id (its own, or the one the SDK gave it), in order. */
+    readonly ids: readonly string[],
+  ) {
+    super(
+      `invalid reply from the server: ${problem}; not acknowledged (the events may have been stored: publish them again with the same ids)`,
+    );
+  }
+}

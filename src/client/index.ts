@@ -8,6 +8,7 @@ export {
   ClientClosedError,
   LogReplacedError,
   PipelineClientError,
+  PublishProtocolError,
   PublishRejectedError,
   PublishTimeoutError,
   SubscriptionRejectedError,

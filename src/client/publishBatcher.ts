@@ -1,4 +1,5 @@
 import { duplicateFlags } from './duplicateFlags.js';
+import { PublishProtocolError, PublishTimeoutError } from './errors.js';
 import type { PublishAck } from './types.js';
 
 /** What a caller is waiting for: one `publish` (one event) or one `publishBatch` (all or nothing). */
@@ -58,7 +59,7 @@ export function messageText(ref: number, units: readonly Unit[]): string {
   return `${out}]}`;
 }
 
-/** A batch ack as the server sends it. */
+/** A batch ack as the server sends it, read and checked by replyShape (positive integer offsets, one id per event). */
 export interface BatchAck {
   readonly count: number;
   readonly event_ids: readonly string[];
@@ -72,10 +73,11 @@ export interface BatchAck {
 }
 
 /**
- * Resolve every unit of `message` from its ack: event i is at `offsets[i]` when the ack lists them, else at
- * `first_offset + i`. Without `offsets` (an older server), the offsets are known to be contiguous only when nothing
- * was a duplicate (an earlier attempt may have committed some events at older offsets); otherwise returns false and
- * the caller resends the events one per message, which the server answers with each original offset.
+ * Resolve every unit of `message` from its ack (one that fits it: ackMismatch), each event with its own id: event i
+ * is at `offsets[i]` when the ack lists them, else at `first_offset + i`. Without `offsets` (an older server), the
+ * offsets are known to be contiguous only when nothing was a duplicate (an earlier attempt may have committed some
+ * events at older offsets); otherwise returns false and the caller resends the events one per message, which the
+ * server answers with each original offset.
  */
 export function settleFromAck(message: Message, ack: BatchAck): boolean {
   const listed = ack.offsets?.length === message.eventCount ? ack.offsets : undefined;
@@ -91,7 +93,7 @@ export function settleFromAck(message: Message, ack: BatchAck): boolean {
   for (const unit of message.units) {
     const acks: PublishAck[] = [];
     for (let i = 0; i < unit.events.length; i++, index++) {
-      const id = ack.event_ids[index] ?? unit.ids[i]!;
+      const id = unit.ids[i]!;
       const offset = listed === undefined ? ack.first_offset + index : listed[index]!;
       const plain: PublishAck = ignored === undefined ? { id, offset } : { id, offset, ignored };
       acks.push(duplicate?.[index] === true ? { ...plain, duplicate: true } : plain);
@@ -101,10 +103,19 @@ export function settleFromAck(message: Message, ack: BatchAck): boolean {
   return true;
 }
 
-/** Split units into single-event solo units whose acks (without `duplicate`) are gathered back into each unit. */
+/**
+ * Split units into single-event solo units whose acks (without `duplicate`) are gathered back into each unit. Hint: a
+ * single-event solo unit goes as it is, so units never nest more than one level deep (wrapped again at each resend,
+ * against a server whose acks did not fit, one unit nested a level per round trip until its rejection overflowed the
+ * stack).
+ */
 export function splitToSolo(units: readonly Unit[]): Unit[] {
   const out: Unit[] = [];
   for (const unit of units) {
+    if (unit.solo && unit.events.length === 1) {
+      out.push(unit);
+      continue;
+    }
     const acks: PublishAck[] = new Array<PublishAck>(unit.events.length);
     let left = unit.events.length;
     let failed = false;
@@ -124,7 +135,7 @@ export function splitToSolo(units: readonly Unit[]): Unit[] {
         reject: (error) => {
           if (failed) return;
           failed = true;
-          unit.reject(error);
+          unit.reject(forWhole(error, unit));
         },
       });
     }
@@ -132,26 +143,31 @@ export function splitToSolo(units: readonly Unit[]): Unit[] {
   return out;
 }
 
-/** Mark whole units solo so each travels in a message of its own (to find which one the server refuses). */
-export function asSolo(units: readonly Unit[]): Unit[] {
-  return units.map((unit) => ({
-    events: unit.events,
-    ids: unit.ids,
-    bytes: unit.bytes,
-    deadline: unit.deadline,
-    solo: true,
-    resolve: (acks: PublishAck[]) => unit.resolve(acks),
-    reject: (error: Error) => unit.reject(error),
-  }));
+/**
+ * A part's error for the whole unit: one that lists its events' ids lists all of the unit's. Hint: the part's ids
+ * alone told a caller of publishBatch to publish only one of its events again.
+ */
+function forWhole(error: Error, unit: Unit): Error {
+  if (error instanceof PublishProtocolError) return new PublishProtocolError(error.problem, error.field, unit.ids);
+  if (error instanceof PublishTimeoutError) return new PublishTimeoutError(error.message, unit.ids);
+  return error;
 }
 
-/** A `/ws/publish` reply's common fields. */
-export interface ServerReply {
-  readonly status?: string;
-  readonly ref?: unknown;
-  readonly message?: string;
-  readonly retryable?: boolean;
-  readonly code?: number;
+/** Mark whole units solo so each travels in a message of its own (to find which one the server refuses). */
+export function asSolo(units: readonly Unit[]): Unit[] {
+  return units.map((unit) =>
+    unit.solo
+      ? unit
+      : {
+          events: unit.events,
+          ids: unit.ids,
+          bytes: unit.bytes,
+          deadline: unit.deadline,
+          solo: true,
+          resolve: (acks: PublishAck[]) => unit.resolve(acks),
+          reject: (error: Error) => unit.reject(error),
+        },
+  );
 }
 
 /** Append a producer id to a serialized event object (cheaper than copying the object to add it). */

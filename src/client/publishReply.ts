@@ -1,63 +1,71 @@
-import { TOO_MANY_INVALID_MESSAGES } from '../protocol/wsPublishLimits.js';
-import { PublishRejectedError } from './errors.js';
-import {
-  asSolo,
-  type BatchAck,
-  type Message,
-  type ServerReply,
-  settleFromAck,
-  splitToSolo,
-  type Unit,
-} from './publishBatcher.js';
+import { PublishProtocolError, PublishRejectedError } from './errors.js';
+import { asSolo, type Message, settleFromAck, splitToSolo, type Unit } from './publishBatcher.js';
 import type { PublishQueue } from './publishQueue.js';
+import { ackMismatch, type PublishReply, type ReplyProblem, readReplyText } from './replyShape.js';
 
-/** A `/ws/publish` reply: an ack or an error, whichever fields the server sent. */
-export type PublishReply = ServerReply & Partial<BatchAck>;
+/** What a reply frame asks of the publisher: `acked` when it acknowledged a message, `retry` the reason to back off. */
+export interface ReplyOutcome {
+  readonly acked: boolean;
+  readonly retry: string | null;
+}
 
-/** Parse a reply frame; undefined when it answers no message (such frames are ignored): not JSON, or connectionNotice. */
-export function parseReply(text: string): PublishReply | undefined {
-  let reply: PublishReply;
-  try {
-    reply = JSON.parse(text) as PublishReply;
-  } catch {
-    return undefined;
+const NOTHING: ReplyOutcome = { acked: false, retry: null };
+const ACKED: ReplyOutcome = { acked: true, retry: null };
+
+/**
+ * Read a reply frame and apply it to the message it answers (the one its `ref` names, else the oldest awaiting an
+ * answer). Never throws: a reply that breaks the protocol fails that message's publishes with PublishProtocolError
+ * (at once: resending to a server that answers so would only loop), and one naming no message awaiting an answer
+ * (already answered, or failed at its deadline) changes nothing.
+ */
+export function answerFrame(queue: PublishQueue, text: string): ReplyOutcome {
+  const reply = readReplyText(text);
+  // Hint: the notice has no ref, so it was taken as the answer to the oldest message, failing a valid event for good;
+  // the close that follows it puts that event back to be resent with its id instead.
+  if (reply.kind === 'notice') return NOTHING;
+  const message = queue.answered(reply.ref);
+  return message === undefined ? NOTHING : applyReply(queue, message, reply);
+}
+
+/**
+ * Apply a reply to the message it answers: settle its units, or put them back in `queue` to be sent again. `retry`:
+ * the server asked for a retry (the units are back as they were; the caller backs off).
+ */
+export function applyReply(
+  queue: PublishQueue,
+  message: Message,
+  reply: Exclude<PublishReply, { kind: 'notice' }>,
+): ReplyOutcome {
+  if (reply.kind === 'invalid') return failInvalid(message.units, reply.problem);
+  if (reply.kind === 'ack') {
+    const mismatch = ackMismatch(reply.ack, message);
+    if (mismatch !== null) return failInvalid(message.units, mismatch);
+    // Hint: an older server's ack that leaves offsets unknown; alone, each event's ack says its offset.
+    if (!settleFromAck(message, reply.ack)) queue.putBack(message.ref, splitToSolo(queue.unexpired(message.units)));
+    return ACKED;
   }
-  return connectionNotice(reply) ? undefined : reply;
-}
-
-/**
- * Whether a reply is the server's notice about the connection (too many invalid messages; its close follows), not
- * the answer to a message. Hint: it has no `ref`, so it was taken as the answer to the oldest message awaiting one,
- * and failed a valid event for good; the close puts that event back to be resent with its id instead.
- */
-export function connectionNotice(reply: PublishReply): boolean {
-  return reply.ref === undefined && reply.status === 'error' && !!reply.message?.startsWith(TOO_MANY_INVALID_MESSAGES);
-}
-
-/** The error for a unit the server refused on its own (not retryable). */
-export function rejectionFor(unit: Unit, reply: PublishReply): PublishRejectedError {
-  // Hint: the client always sends an envelope, so the server says `[0].source`; a single publish reads `source`.
-  const text = reply.message ?? 'rejected';
-  return new PublishRejectedError(unit.events.length === 1 ? text.replace(/^\[0\]\./, '') : text, reply.code ?? null);
-}
-
-/**
- * Apply a reply to the message it answers: settle its units, or put them back in `queue` to be sent again. Returns
- * true when the server asked for a retry (the units are back as they were; the caller backs off).
- */
-export function applyReply(queue: PublishQueue, message: Message, reply: PublishReply): boolean {
-  if (reply.status === 'ok') {
-    if (!settleFromAck(message, reply as BatchAck))
-      queue.putBack(message.ref, splitToSolo(queue.unexpired(message.units)));
-  } else if (reply.retryable === true) {
+  if (reply.retryable) {
     queue.putBack(message.ref, message.units);
-    return true;
-  } else if (message.units.length > 1) {
+    return { acked: false, retry: reply.message };
+  }
+  if (message.units.length > 1) {
     // Hint: one bad event refuses the whole message; resend each unit alone so only the bad one fails.
     queue.putBack(message.ref, asSolo(queue.unexpired(message.units)));
   } else {
     const unit = message.units[0]!;
-    unit.reject(rejectionFor(unit, reply));
+    unit.reject(rejectionFor(unit, reply.message, reply.code));
   }
-  return false;
+  return NOTHING;
+}
+
+/** Fail each unit of a message whose reply broke the protocol, naming what was wrong. */
+function failInvalid(units: readonly Unit[], problem: ReplyProblem): ReplyOutcome {
+  for (const unit of units) unit.reject(new PublishProtocolError(problem.problem, problem.field, unit.ids));
+  return NOTHING;
+}
+
+/** The error for a unit the server refused on its own (not retryable). */
+export function rejectionFor(unit: Unit, message: string, code: number | null): PublishRejectedError {
+  // Hint: the client always sends an envelope, so the server says `[0].source`; a single publish reads `source`.
+  return new PublishRejectedError(unit.events.length === 1 ? message.replace(/^\[0\]\./, '') : message, code);
 }

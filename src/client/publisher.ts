@@ -1,19 +1,20 @@
-import { backoffDelay } from './backoff.js';
-import { connectionRefused, upgradeClientError, upgradeRefusal } from './closePlan.js';
-import { allAcks, createUnit, firstAck, notABatch, type PickAcks, type UnitContext } from './createUnit.js';
+import { RetryPacing } from './backoff.js';
+import { connectionRefused } from './closePlan.js';
+import { allAcks, firstAck, notABatch, type PickAcks, type UnitContext, unitPromise } from './createUnit.js';
 import { DeliveryWatchdog } from './deliveryWatchdog.js';
-import { ClientClosedError } from './errors.js';
+import { ClientClosedError, PipelineClientError } from './errors.js';
 import { InFlightWindow } from './inFlightWindow.js';
 import { batchLimits } from './messageSize.js';
 import { type BatchLimits, messageText } from './publishBatcher.js';
 import { type PublisherOptions, type ResolvedPublisherOptions, withDefaults } from './publisherOptions.js';
 import { PublishQueue } from './publishQueue.js';
-import { applyReply, parseReply } from './publishReply.js';
+import { answerFrame } from './publishReply.js';
+import { listenTo } from './publishSocket.js';
 import { OneShotTimer } from './scheduler.js';
 import { SocketLiveness } from './socketLiveness.js';
 import type { PublishAck, PublishEvent } from './types.js';
-import type { WebSocketLike } from './webSocket.js';
-import { detectWebSocket, errorText, messageText as frameText, OPEN, openSocket } from './webSocket.js';
+import { UnsettledCount } from './unsettledCount.js';
+import { detectWebSocket, errorText, OPEN, openSocket, type WebSocketLike } from './webSocket.js';
 
 export type { PublisherOptions };
 
@@ -21,15 +22,13 @@ export type { PublisherOptions };
 export class Publisher {
   private readonly opts: ResolvedPublisherOptions;
   private readonly queue = new PublishQueue();
-  private unsettled = 0;
-  private drained: Array<() => void> = [];
+  private readonly unsettled = new UnsettledCount();
   private readonly window: InFlightWindow;
   private readonly units: UnitContext; // what this publisher's units share (see createUnit)
   private readonly limits: BatchLimits;
   private socket: WebSocketLike | null = null;
   private connecting = false;
-  private attempt = 0;
-  private pausedUntil = 0;
+  private readonly pacing: RetryPacing;
   private readonly timer: OneShotTimer;
   /** A socket opened once: a 4xx upgrade answer after that is a proxy's (redeploying), before it a wrong URL. */
   private opened = false;
@@ -48,8 +47,10 @@ export class Publisher {
     this.limits = batchLimits(this.opts);
     this.liveness = new SocketLiveness(this.opts.scheduler, this.opts.deliveryTimeoutMs, this.queue);
     const deadAt = () => this.liveness.deadAt(this.socket);
-    this.watchdog = new DeliveryWatchdog(this.opts, this.queue, (stale, why) => this.due(stale, why), deadAt);
+    const due = (stale: boolean, why: string) => this.safely(() => this.due(stale, why));
+    this.watchdog = new DeliveryWatchdog(this.opts, this.queue, due, deadAt);
     this.timer = new OneShotTimer(this.opts.scheduler);
+    this.pacing = new RetryPacing(() => this.opts.scheduler.now(), this.opts.backoff, this.opts.random);
   }
 
   /** Publish one event; resolves with its id and offset once it is committed. */
@@ -77,12 +78,9 @@ export class Publisher {
   /** Send everything queued now and wait until every publish asked for so far has settled. */
   async flush(): Promise<void> {
     this.flushing++;
-    try {
-      this.pump();
-      while (this.unsettled > 0) await new Promise<void>((resolve) => this.drained.push(resolve));
-    } finally {
-      this.flushing--;
-    }
+    this.safely(() => this.pump());
+    await this.unsettled.drained();
+    this.flushing--;
   }
 
   /** Drain what was asked before it (as flush), then close the socket; what is asked after it fails at once. */
@@ -122,21 +120,14 @@ export class Publisher {
   }
 
   private enqueueNow<T>(events: readonly PublishEvent[], pick: PickAcks<T>, deadline: number): Promise<T> {
-    let refused = false;
-    const done = new Promise<T>((resolve, reject) => {
-      try {
-        this.queue.units.push(createUnit(events, this.units, deadline, pick, resolve, reject));
-      } catch (error) {
-        // Hint: an event that cannot be sent (createUnit's TypeError) never took a place: give its room back.
-        refused = true;
-        reject(error);
-      }
-    });
-    if (refused) this.window.release(events.length);
+    const { unit, done } = unitPromise(events, this.units, deadline, pick);
+    // Hint: an event that cannot be sent never took a place: give its room back.
+    if (unit === null) this.window.release(events.length);
     else {
-      this.unsettled++;
+      this.queue.units.push(unit);
+      this.unsettled.add();
       this.watchdog.armBy(deadline);
-      this.pump();
+      this.safely(() => this.pump());
     }
     return done;
   }
@@ -144,16 +135,14 @@ export class Publisher {
   /** A unit settled (acked or failed): free its window and wake flush() once nothing is unsettled. */
   private settled(events: number): void {
     this.window.release(events);
-    if (--this.unsettled > 0) return;
-    this.watchdog.stop();
-    for (const wake of this.drained.splice(0)) wake();
+    if (this.unsettled.settle()) this.watchdog.stop();
   }
 
   /** Send what the window allows; a partial batch waits `lingerMs` unless flushing. */
   private pump(): void {
     if ((this.closed && this.flushing === 0) || this.queue.units.length === 0) return;
     if (this.socket === null || this.socket.readyState !== OPEN) return void this.connect();
-    const paused = this.pausedUntil - this.opts.scheduler.now();
+    const paused = this.pacing.pausedFor();
     // Hint: a reconnect shorter than the pause replaced its timer; without one, nothing would send until a deadline.
     if (paused > 0) return void (this.timer.pending || this.startTimer(paused, true));
     while (this.queue.units.length > 0 && this.queue.inflight.length < this.opts.maxInFlightMessages) {
@@ -169,16 +158,18 @@ export class Publisher {
   }
 
   private startTimer(ms: number, linger: boolean): void {
-    this.timer.start(ms, () => {
-      if (linger) this.lingering = true;
-      this.pump();
-    });
+    this.timer.start(ms, () =>
+      this.safely(() => {
+        if (linger) this.lingering = true;
+        this.pump();
+      }),
+    );
   }
 
   private connect(): void {
     if (this.connecting || this.timer.pending) return;
     this.connecting = true;
-    void this.open().catch((error: unknown) => this.lost(errorText(error)));
+    void this.open().catch((error: unknown) => this.safely(() => this.lost(errorText(error))));
   }
 
   private async open(): Promise<void> {
@@ -186,22 +177,21 @@ export class Publisher {
     const socket = openSocket(Ctor, this.opts, 'ws/publish');
     this.socket = socket;
     this.watchdog.armBy(this.liveness.connecting());
-    let lastError = '';
-    socket.onopen = () => {
-      if (this.socket !== socket) return;
-      this.connecting = false;
-      this.opened = true;
-      this.pump();
-    };
-    socket.onerror = (event) => (lastError = errorText(event));
-    socket.onmessage = (event) => this.onReply(frameText(event.data));
-    socket.onclose = (event) => {
-      if (this.socket !== socket) return;
-      this.socket = null;
-      const text = event.reason || lastError;
-      const refused = upgradeRefusal(event.code, text) ?? (this.opened ? null : upgradeClientError(event.code, text));
-      this.lost(`closed ${event.code} ${text}`.trim(), refused);
-    };
+    listenTo(socket, {
+      live: () => this.socket === socket,
+      run: (work) => this.safely(work),
+      openedBefore: () => this.opened,
+      open: () => {
+        this.connecting = false;
+        this.opened = true;
+        this.pump();
+      },
+      message: (text) => this.onReply(text),
+      close: (reason, refused) => {
+        this.socket = null;
+        this.lost(reason, refused);
+      },
+    });
   }
 
   /** The socket is gone: everything unacknowledged goes back to the front of the queue (ids make resends safe). */
@@ -211,8 +201,7 @@ export class Publisher {
     if (this.closed && this.flushing === 0) return;
     if (refused !== null) return void this.queue.rejectAll(connectionRefused(reason, refused));
     this.watchdog.expire(reason);
-    if (this.queue.units.length > 0)
-      this.startTimer(backoffDelay(this.attempt++, this.opts.backoff, this.opts.random), false);
+    if (this.queue.units.length > 0) this.startTimer(this.pacing.nextDelay(), false);
   }
 
   /**
@@ -220,31 +209,42 @@ export class Publisher {
    * safe). Either way, fail the units past their deadline.
    */
   private due(stale: boolean, reason: string): void {
+    if (this.socket === null || !stale) return void this.watchdog.expire(reason);
+    this.drop(this.liveness.reason(this.socket));
+  }
+
+  /** Close the socket and reconnect for what is left. Hint: detached first, so its own close event is ignored. */
+  private drop(why: string): void {
     const socket = this.socket;
-    if (socket === null || !stale) return void this.watchdog.expire(reason);
-    const why = this.liveness.reason(socket);
-    // Hint: detached first, so its own close event (whenever it comes) is ignored.
     this.socket = null;
-    socket.close(1000, why);
+    socket?.close(1000, why);
     this.lost(why);
   }
 
   private onReply(text: string): void {
     this.liveness.heard();
-    const reply = parseReply(text);
-    const message = reply === undefined ? undefined : this.queue.answered(reply.ref);
-    if (reply === undefined || message === undefined) return;
-    if (reply.status === 'ok') {
-      this.attempt = 0;
+    const { acked, retry } = answerFrame(this.queue, text);
+    if (acked) {
+      this.pacing.acked();
       this.watchdog.acknowledged();
     }
-    if (applyReply(this.queue, message, reply)) {
-      this.watchdog.expire(reply.message ?? 'retryable error');
-      // Hint: a full pipeline is refused at once; one backoff step answers it all (a step each hit the cap at once).
-      const now = this.opts.scheduler.now();
-      if (now >= this.pausedUntil)
-        this.pausedUntil = now + backoffDelay(this.attempt++, this.opts.backoff, this.opts.random);
+    if (retry !== null) {
+      this.watchdog.expire(retry);
+      this.pacing.pause();
     }
     this.pump(); // while paused, this only makes sure a timer ends the pause
+  }
+
+  /**
+   * Run a socket handler or a timer's work. Hint: a throw there would end the host process (nothing can catch it);
+   * as a last resort, a bug (or a socket that throws) fails every unsettled publish with it instead.
+   */
+  private safely(work: () => void): void {
+    try {
+      work();
+    } catch (error) {
+      this.queue.rejectAll(new PipelineClientError(`publisher failed: ${errorText(error)}`, { cause: error }));
+      this.drop('publisher failed');
+    }
   }
 }
