@@ -42,7 +42,7 @@ class HandSocket implements WebSocketLike {
 }
 
 const record = (offset: number) => ({
-  event_id: `evt_${offset}`,
+  id: `evt_${offset}`,
   offset,
   event_type: 'quiz_started',
   source: 'quiz_engine',

@@ -42,6 +42,11 @@ export interface Refusal {
   readonly retryable: boolean;
 }
 
+/** An error frame before the ack as a Refusal: "at capacity" or marked retryable means retry later; others are final. */
+export function refusalOf(message: string, retryable: boolean): Refusal {
+  return { message, retryable: retryable || /capacity/i.test(message) };
+}
+
 /**
  * Decide from the close code, the reason (or socket error text) and any refusal the server sent before its ack.
  * `neverSubscribed`: no ack has come, in this process or before the saved position (the subscription has no epoch).

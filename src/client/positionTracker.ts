@@ -29,6 +29,11 @@ export class PositionTracker {
     this.current = position;
   }
 
+  /** Take `epoch` as the position's when it has none yet (a start from an offset: the first ack's epoch). */
+  confirm(epoch: string): void {
+    if (this.current.epoch === null) this.current = { offset: this.current.offset, epoch };
+  }
+
   /** Move forward to `offset` in `epoch` (never back) and schedule a save. */
   advance(offset: number, epoch: string | null): void {
     if (offset <= this.current.offset) return;
@@ -36,7 +41,13 @@ export class PositionTracker {
     if (this.store === undefined || this.timer !== null) return;
     this.timer = this.scheduler.setTimeout(() => {
       this.timer = null;
-      this.save().catch((error: unknown) => this.onError(error instanceof Error ? error : new Error(String(error))));
+      this.save().catch((error: unknown) => {
+        try {
+          this.onError(error instanceof Error ? error : new Error(String(error)));
+        } catch {
+          // Hint: an onError that throws has nowhere left to report to; in a timer it would crash the host.
+        }
+      });
     }, this.intervalMs);
   }
 

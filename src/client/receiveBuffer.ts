@@ -20,10 +20,11 @@ export class ReceiveBuffer {
     return this.items.length;
   }
 
-  /** Append the records at or past `next`, in order. */
+  /** Append the records at or past `next`, in order (StreamOrder has checked that they come in offset order). */
   addRecords(records: readonly EventRecord[]): void {
     for (const record of records) {
-      // Hint: a reconnect may replay what an earlier connection already delivered; offsets make that visible.
+      // Hint: after a beyond_head below what was received, the server sends again from its head (the ack's notice
+      // says so); offsets make those visible.
       if (this.next !== null && record.offset < this.next) continue;
       this.items.push(record);
       this.next = record.offset + 1;

@@ -1,10 +1,11 @@
 import { ackPlan, droppedText } from './ackPlan.js';
-import { closePlan, IdleWatchdog, type Refusal, reconnectingMessage } from './closePlan.js';
+import { closePlan, type Refusal, reconnectingMessage, refusalOf } from './closePlan.js';
 import { SubscriptionRejectedError } from './errors.js';
 import type { PositionTracker } from './positionTracker.js';
 import { ReceiveBuffer } from './receiveBuffer.js';
 import { runCallbacks } from './runCallbacks.js';
 import { OneShotTimer, realScheduler, type Scheduler } from './scheduler.js';
+import type { Admission } from './streamOrder.js';
 import {
   checkSubscribeOptions,
   type SubscribeOptions,
@@ -13,9 +14,11 @@ import {
   subscribeRequest,
   trackerFor,
 } from './subscribeOptions.js';
-import { classifyFrame, type SubscribedAck, type SubscriptionNotice } from './subscriptionAck.js';
+import { readSubscriberFrame, type SubscriberFrame } from './subscriberFrames.js';
+import type { SubscribedAck, SubscriptionNotice } from './subscriptionAck.js';
+import { SubscriptionSocket } from './subscriptionSocket.js';
 import type { EventRecord, Position } from './types.js';
-import { detectWebSocket, errorText, messageText, openSocket, type WebSocketLike } from './webSocket.js';
+import { detectWebSocket, errorText, openSocket } from './webSocket.js';
 
 export type { LogReplacedChoice, SubscribeOptions } from './subscribeOptions.js';
 
@@ -23,7 +26,7 @@ export type { LogReplacedChoice, SubscribeOptions } from './subscribeOptions.js'
 export class Subscription implements AsyncIterable<EventRecord> {
   private readonly scheduler: Scheduler;
   private readonly buffer = new ReceiveBuffer((notice) => this.options.onNotice?.(notice));
-  private socket: WebSocketLike | null = null;
+  private socket: SubscriptionSocket | null = null;
   private epoch: string | null = null;
   private readonly tracker: PositionTracker;
   private lastHanded = 0;
@@ -31,21 +34,18 @@ export class Subscription implements AsyncIterable<EventRecord> {
   private failure: Error | null = null;
   private closed = false;
   private paused = false;
-  private acked = false;
   private reconnecting = false; // a `reconnecting` notice was given: the next ack gives `resumed`
   private consumed = false; // an iterator was handed out (to onEvent's loop or a for-await): no second consumer
   private readonly reconnectTimer: OneShotTimer;
-  private readonly idle: IdleWatchdog;
   private readonly started: Promise<void>;
 
   constructor(private readonly options: SubscribeOptions) {
     checkSubscribeOptions(options);
     this.scheduler = options.scheduler ?? realScheduler;
     this.reconnectTimer = new OneShotTimer(this.scheduler);
-    this.idle = new IdleWatchdog(this.scheduler, options.idleTimeoutMs ?? 75_000);
     this.tracker = trackerFor(options, this.scheduler);
     this.started = this.start();
-    this.started.catch((error: unknown) => this.fail(error instanceof Error ? error : new Error(String(error))));
+    this.started.catch((error: unknown) => this.fail(error));
     if (options.onEvent !== undefined) void runCallbacks(this, options.onEvent, (error) => options.onError?.(error));
   }
 
@@ -68,8 +68,9 @@ export class Subscription implements AsyncIterable<EventRecord> {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.clearTimers();
-    this.socket?.close(1000, 'subscriber closed');
+    this.reconnectTimer.clear();
+    this.tracker.stop();
+    this.socket?.end(1000, 'subscriber closed');
     this.socket = null;
     this.buffer.wake();
     await this.started.catch(() => undefined);
@@ -104,45 +105,53 @@ export class Subscription implements AsyncIterable<EventRecord> {
   private async connect(): Promise<void> {
     if (this.closed || this.failure !== null) return;
     const Ctor = this.options.WebSocket ?? (await detectWebSocket());
-    const socket = openSocket(Ctor, this.options, 'ws/subscribe');
+    const { filters, idleTimeoutMs = 75_000 } = this.options;
+    const ws = openSocket(Ctor, this.options, 'ws/subscribe');
+    const socket: SubscriptionSocket = new SubscriptionSocket(ws, this.scheduler, idleTimeoutMs, filters, {
+      opened: () => ws.send(subscribeRequest(filters, this.buffer.next)),
+      frame: (text) => {
+        if (this.socket === socket) this.onFrame(socket, readSubscriberFrame(text));
+      },
+      lost: (code, reason) => {
+        if (this.socket !== socket) return;
+        this.socket = null;
+        this.onClosed(code, reason, socket.refusal);
+      },
+      threw: (error) => this.fail(error),
+    });
     this.socket = socket;
-    this.acked = false;
-    let lastError = '';
-    let refusal: Refusal | null = null;
-    socket.onopen = () => {
-      socket.send(subscribeRequest(this.options.filters, this.buffer.next));
-      this.touch();
-    };
-    socket.onerror = (event) => (lastError = errorText(event));
-    socket.onmessage = (event) => {
-      if (this.socket !== socket) return;
-      this.touch();
-      refusal = this.onFrame(messageText(event.data), socket) ?? refusal;
-    };
-    socket.onclose = (event) => {
-      if (this.socket !== socket) return;
-      this.socket = null;
-      this.onClosed(event.code, event.reason || lastError, refusal);
-    };
   }
 
-  /** Handle one frame; returns a retryable refusal received before the ack, if any. */
-  private onFrame(text: string, socket: WebSocketLike): Refusal | null {
-    const frame = classifyFrame(text);
-    if (frame.kind === 'ack') this.onAck(frame.ack, socket);
-    else if (frame.kind === 'records') this.onRecords(frame.records);
-    else if (frame.kind === 'checkpoint' && this.acked) this.buffer.addCheckpoint(frame.offset);
+  /** Reconnect now; a connect that throws counts as a failed attempt (a notice that throws then fails the subscription). */
+  private reconnect(): void {
+    this.connect()
+      .catch((error: unknown) => this.onClosed(1006, errorText(error), null))
+      .catch((error: unknown) => this.fail(error));
+  }
+
+  /** Handle one frame of the current connection. Hint: an error after the ack is told by the close that follows. */
+  private onFrame(socket: SubscriptionSocket, frame: SubscriberFrame): void {
+    const { order } = socket;
+    if (frame.kind === 'invalid') this.protocolError(frame.reason);
     else if (frame.kind === 'retention') this.buffer.addNotice({ kind: 'retention', message: frame.message });
-    else if (frame.kind === 'error' && !this.acked) {
-      // Hint: "at capacity" and a refusal marked retryable mean retry later, whatever close follows; others are final.
-      if (frame.retryable || /capacity/i.test(frame.message)) return { message: frame.message, retryable: true };
-      this.fail(new SubscriptionRejectedError(frame.message));
+    else if (frame.kind === 'ack' && order.started) this.protocolError('a second subscribe ack');
+    else if (frame.kind === 'ack') this.onAck(frame.ack);
+    else if (frame.kind === 'records') this.onRecords(order.admit(frame.records));
+    else if (frame.kind === 'checkpoint' && order.checkpoint(frame.offset)) this.buffer.addCheckpoint(frame.offset);
+    else if (frame.kind === 'error' && !order.started) {
+      socket.refusal = refusalOf(frame.message, frame.retryable);
+      if (!socket.refusal.retryable) this.fail(new SubscriptionRejectedError(frame.message));
     }
-    return null;
   }
 
-  private onAck(ack: SubscribedAck, socket: WebSocketLike): void {
-    this.acked = true;
+  /** The server broke the protocol: say so where in the stream, and reconnect from the last offset received in order. */
+  private protocolError(reason: string): void {
+    this.buffer.addNotice({ kind: 'protocol', message: `protocol error: ${reason}; not handed out` });
+    this.socket?.abandon(4002, 'protocol error');
+  }
+
+  private onAck(ack: SubscribedAck): void {
+    this.socket?.subscribed();
     const choice = this.options.onLogReplaced ?? 'error';
     const plan = ackPlan(ack, this.epoch, this.buffer.next, choice, this.tracker.position.offset);
     if ('fatal' in plan) return void this.fail(plan.fatal);
@@ -153,38 +162,40 @@ export class Subscription implements AsyncIterable<EventRecord> {
       // Hint: records of the old log still waiting would be saved as a position under the new log's epoch.
       this.buffer.next = plan.restart;
       this.notice('reconnecting', plan.notice + droppedText(this.buffer.clear()));
+      this.socket?.end(1000, 'log replaced');
       this.socket = null;
-      socket.close(1000, 'log replaced');
-      return void this.connect();
+      return void this.reconnect();
     }
-    if (this.tracker.position.epoch === null)
-      this.tracker.reset({ offset: this.tracker.position.offset, epoch: ack.epoch });
+    this.tracker.confirm(ack.epoch);
     this.buffer.next = plan.next;
+    // Hint: past a beyond_head below what was received, the server sends again from its head; the buffer skips those.
+    this.socket?.order.start(ack.beyond_head === undefined ? plan.next : ack.head_offset + 1);
     // Hint: an ack's retention or beyond_head notice marks where its gap is: after the records received before it.
     for (const notice of plan.notices) this.buffer.addNotice(notice);
     if (this.reconnecting) this.notice('resumed', `following again from offset ${plan.next}`);
   }
 
-  private onRecords(records: readonly EventRecord[]): void {
-    if (!this.acked) return;
-    this.buffer.addRecords(records);
-    this.attempt = 0;
+  private onRecords(admitted: Admission): void {
+    this.buffer.addRecords(admitted.records);
+    for (const message of admitted.notices) this.buffer.addNotice({ kind: 'protocol', message });
+    // Hint: only progress resets the backoff, so a server that breaks the protocol on every connect is not hammered.
+    if (admitted.records.length > 0) this.attempt = 0;
     this.buffer.wake();
+    if (admitted.violation !== null) return void this.protocolError(admitted.violation);
     if (this.buffer.length >= (this.options.maxBufferedEvents ?? 10_000) && this.socket !== null) {
       this.paused = true;
-      this.socket.close(1000, 'consumer busy');
+      // Hint: what the server sends after this is not kept; the next connection resumes from the next offset.
+      this.socket.end(1000, 'consumer busy');
+      this.socket = null;
     }
   }
 
   private onClosed(code: number, reason: string, refusal: Refusal | null): void {
-    this.idle.stop();
     if (this.closed || this.failure !== null || this.paused) return;
     const plan = closePlan(code, reason, refusal, this.attempt++, this.options, this.epoch === null);
     if ('fatal' in plan) return void this.fail(plan.fatal);
     this.notice('reconnecting', reconnectingMessage(code, reason, plan.delayMs, this.buffer.next));
-    this.reconnectTimer.start(plan.delayMs, () => {
-      void this.connect().catch((error: unknown) => this.onClosed(1006, errorText(error), null));
-    });
+    this.reconnectTimer.start(plan.delayMs, () => this.reconnect());
   }
 
   private async take(): Promise<IteratorResult<EventRecord>> {
@@ -214,31 +225,22 @@ export class Subscription implements AsyncIterable<EventRecord> {
   private resumeIfDrained(): void {
     if (!this.paused || this.buffer.length > (this.options.maxBufferedEvents ?? 10_000) / 2) return;
     this.paused = false;
-    void this.connect();
+    this.reconnect();
   }
 
-  private fail(error: Error): void {
+  private fail(error: unknown): void {
     if (this.failure !== null || this.closed) return;
-    this.failure = error;
-    this.clearTimers();
-    const socket = this.socket;
+    this.failure = error instanceof Error ? error : new Error(String(error));
+    this.reconnectTimer.clear();
+    this.tracker.stop();
+    this.socket?.end(1000, 'subscriber failed');
     this.socket = null;
-    socket?.close(1000, 'subscriber failed');
     this.buffer.wake();
   }
 
   private notice(kind: SubscriptionNotice['kind'], message: string): void {
     this.reconnecting = kind === 'reconnecting';
     this.options.onNotice?.({ kind, message });
-  }
-  private touch(): void {
-    this.idle.touch(() => this.socket?.close(4001, 'idle: no keepalive'));
-  }
-
-  private clearTimers(): void {
-    this.idle.stop();
-    this.reconnectTimer.clear();
-    this.tracker.stop();
   }
 }
 

@@ -1,0 +1,136 @@
+import { describe, expect, it } from 'vitest';
+import type { Scheduler } from './scheduler.js';
+import { endSocket, type SocketHandlers, SubscriptionSocket } from './subscriptionSocket.js';
+import type { WebSocketLike } from './webSocket.js';
+
+/** Timers the test runs by hand, on a clock it moves. */
+function heldTimers() {
+  let time = 0;
+  const timers = new Map<number, { at: number; fn: () => void }>();
+  let next = 1;
+  const scheduler: Scheduler = {
+    now: () => time,
+    setTimeout: (fn, ms) => {
+      timers.set(next, { at: time + ms, fn });
+      return next++;
+    },
+    clearTimeout: (handle) => void timers.delete(handle as number),
+  };
+  const advance = (ms: number) => {
+    time += ms;
+    for (const [id, timer] of [...timers].sort((a, b) => a[1].at - b[1].at))
+      if (timer.at <= time && timers.delete(id)) timer.fn();
+  };
+  return { scheduler, advance, pending: () => timers.size };
+}
+
+/** A `ws`-like socket that records what was done to it. */
+function fakeSocket(readyState = 1) {
+  const calls: string[] = [];
+  const socket: WebSocketLike & { terminate(): void } = {
+    readyState,
+    bufferedAmount: 0,
+    send: (data) => void calls.push(`send ${data}`),
+    close: (code, reason) => void calls.push(`close ${code} ${reason}`),
+    terminate: () => void calls.push('terminate'),
+    onopen: null,
+    onmessage: null,
+    onclose: null,
+    onerror: null,
+  };
+  return { socket, calls };
+}
+
+const recording = (): SocketHandlers & { seen: string[] } => {
+  const seen: string[] = [];
+  return {
+    seen,
+    opened: () => void seen.push('opened'),
+    frame: (text) => void seen.push(`frame ${text}`),
+    lost: (code, reason) => void seen.push(`lost ${code} ${reason}`),
+    threw: (error) => void seen.push(`threw ${error.message}`),
+  };
+};
+
+describe('endSocket', () => {
+  it('stops listening, closes an open socket, and terminates it if the close is not done within the grace', () => {
+    const { scheduler, advance, pending } = heldTimers();
+    const { socket, calls } = fakeSocket();
+    socket.onmessage = () => calls.push('message');
+    endSocket(socket, 1000, 'consumer busy', scheduler, 2_000);
+    expect(socket.onmessage).toBeNull();
+    expect(calls).toEqual(['close 1000 consumer busy']);
+    advance(1_999);
+    expect(calls).toEqual(['close 1000 consumer busy']);
+    advance(1);
+    expect(calls).toEqual(['close 1000 consumer busy', 'terminate']);
+    expect(pending()).toBe(0);
+  });
+
+  it('holds no timer once the close is done, and terminates at once with no grace or a socket not open', () => {
+    const { scheduler, pending } = heldTimers();
+    const open = fakeSocket();
+    endSocket(open.socket, 1000, 'closed', scheduler, 2_000);
+    open.socket.onclose?.({ code: 1000, reason: '' });
+    expect(pending()).toBe(0);
+    const connecting = fakeSocket(0);
+    endSocket(connecting.socket, 1000, 'closed', scheduler, 2_000);
+    expect(connecting.calls).toEqual(['terminate']);
+    const idle = fakeSocket();
+    endSocket(idle.socket, 4001, 'idle', scheduler, 0);
+    expect(idle.calls).toEqual(['terminate']);
+  });
+});
+
+describe('SubscriptionSocket', () => {
+  it('gives up on a connection not open, or not acked, within 10 s', () => {
+    for (const [readyState, what] of [
+      [0, 'connection not open'],
+      [1, 'no subscribe ack'],
+    ] as const) {
+      const { scheduler, advance } = heldTimers();
+      const { socket, calls } = fakeSocket(readyState);
+      const handlers = recording();
+      new SubscriptionSocket(socket, scheduler, 0, undefined, handlers);
+      advance(9_999);
+      expect(handlers.seen).toEqual([]);
+      advance(1);
+      expect(handlers.seen).toEqual([`lost 1006 ${what} within 10000 ms`]);
+      expect(calls).toEqual(['terminate']);
+    }
+  });
+
+  it('keeps an acked connection past 10 s, and gives up on it when idle, terminated at once', () => {
+    const { scheduler, advance } = heldTimers();
+    const { socket, calls } = fakeSocket();
+    const handlers = recording();
+    const connection = new SubscriptionSocket(socket, scheduler, 30_000, undefined, handlers);
+    socket.onopen?.({});
+    connection.subscribed();
+    advance(29_999);
+    socket.onmessage?.({ data: '{"type":"keepalive"}' });
+    advance(29_999);
+    expect(handlers.seen).toEqual(['opened', 'frame {"type":"keepalive"}']);
+    advance(1);
+    expect(handlers.seen.at(-1)).toBe('lost 4001 idle: nothing heard for 30000 ms');
+    expect(calls).toEqual(['terminate']);
+  });
+
+  it('hands what a handler throws to threw, and nothing of a socket it let go', () => {
+    const { scheduler } = heldTimers();
+    const { socket } = fakeSocket();
+    const handlers = recording();
+    const connection = new SubscriptionSocket(socket, scheduler, 0, undefined, {
+      ...handlers,
+      frame: () => {
+        throw new Error('handler failed');
+      },
+    });
+    expect(() => socket.onmessage?.({ data: '[]' })).not.toThrow();
+    expect(handlers.seen).toEqual(['threw handler failed']);
+    const onclose = socket.onclose;
+    connection.end(1000, 'closed');
+    onclose?.({ code: 1006, reason: '' });
+    expect(handlers.seen).toEqual(['threw handler failed']);
+  });
+});

@@ -1,0 +1,153 @@
+import type { EventFilter } from '../protocol/eventFilter.js';
+import { IdleWatchdog, type Refusal } from './closePlan.js';
+import { OneShotTimer, type Scheduler } from './scheduler.js';
+import { LIVENESS_MS } from './socketLiveness.js';
+import { StreamOrder } from './streamOrder.js';
+import { errorText, messageText, OPEN, type WebSocketLike } from './webSocket.js';
+
+/** How long a closed socket may take to finish its close handshake before it is terminated. */
+export const CLOSE_GRACE_MS = 2_000;
+
+/** What a subscription hears from its socket. */
+export interface SocketHandlers {
+  /** The socket opened: send the subscribe request. */
+  opened(): void;
+  /** A frame arrived. */
+  frame(text: string): void;
+  /** The socket closed, or was given up on; `code` and `reason` say why. */
+  lost(code: number, reason: string): void;
+  /** A handler threw (a bug, or a user callback such as onNotice that threw): the subscription fails with it. */
+  threw(error: Error): void;
+}
+
+/** `terminate()` where the socket has one (`ws`), else `close()`; never throws. */
+function terminate(socket: WebSocketLike): void {
+  try {
+    const hard: unknown = Reflect.get(socket, 'terminate');
+    if (typeof hard === 'function') hard.call(socket);
+    else socket.close();
+  } catch {
+    // Already closed, or a platform that refuses: nothing more can be done with it.
+  }
+}
+
+/**
+ * Stop listening to `socket` and close it: with `code` and `reason` when open and `graceMs` > 0, terminated if the
+ * close has not finished within `graceMs`; else terminated at once. Hint: frames that arrive meanwhile are dropped
+ * unread; a server that ignored the close frame streamed into the buffer for ws's 30 s close timeout (1.4 GB).
+ */
+export function endSocket(
+  socket: WebSocketLike,
+  code: number,
+  reason: string,
+  scheduler: Scheduler,
+  graceMs: number,
+): void {
+  socket.onmessage = null;
+  socket.onopen = null;
+  // Hint: `ws` throws an error event no one listens to; an abort of a handshake emits one.
+  socket.onerror = () => undefined;
+  socket.onclose = null;
+  if (graceMs <= 0 || socket.readyState !== OPEN) return void terminate(socket);
+  try {
+    socket.close(code, reason);
+  } catch {
+    return void terminate(socket);
+  }
+  const timer = scheduler.setTimeout(() => terminate(socket), graceMs);
+  socket.onclose = () => scheduler.clearTimeout(timer);
+}
+
+/**
+ * One connection of a subscription: its handlers, guarded so nothing thrown in them reaches the socket's event loop
+ * (where it would crash the host), a handshake deadline, an idle watchdog, and the connection's protocol state (its
+ * offset order, a refusal before its ack). Hint: the Publisher gives up on a socket unanswered for LIVENESS_MS (10 s);
+ * without a deadline here, a server that accepted and never answered left subscribe() waiting forever, with no notice.
+ */
+export class SubscriptionSocket {
+  /** The order of this connection's records (and whether its ack came). */
+  readonly order: StreamOrder;
+  /** A retryable refusal received before the ack. */
+  refusal: Refusal | null = null;
+  private ended = false;
+  private lastError = '';
+  private readonly handshake: OneShotTimer;
+  private readonly idle: IdleWatchdog;
+
+  constructor(
+    readonly socket: WebSocketLike,
+    private readonly scheduler: Scheduler,
+    private readonly idleTimeoutMs: number,
+    filters: EventFilter | undefined,
+    private readonly handlers: SocketHandlers,
+  ) {
+    this.order = new StreamOrder(filters);
+    this.handshake = new OneShotTimer(scheduler);
+    this.idle = new IdleWatchdog(scheduler, idleTimeoutMs);
+    socket.onopen = this.guard(() => {
+      this.touch();
+      handlers.opened();
+    });
+    socket.onerror = (event) => (this.lastError = errorText(event));
+    socket.onmessage = this.guard((event: { readonly data: unknown }) => {
+      this.touch();
+      handlers.frame(messageText(event.data));
+    });
+    socket.onclose = this.guard((event: { readonly code: number; readonly reason: string }) => {
+      if (this.ended) return;
+      this.stop();
+      handlers.lost(event.code, event.reason || this.lastError);
+    });
+    this.handshake.start(
+      LIVENESS_MS,
+      this.guard(() => {
+        const what = socket.readyState === OPEN ? 'no subscribe ack' : 'connection not open';
+        this.abandon(1006, `${what} within ${LIVENESS_MS} ms`);
+      }),
+    );
+  }
+
+  /** The server acked the subscription: the handshake is over. */
+  subscribed(): void {
+    this.handshake.clear();
+  }
+
+  /** Give up on the socket: terminate it now (no close handshake to wait for) and report it lost. */
+  abandon(code: number, reason: string): void {
+    if (this.ended) return;
+    this.end(code, reason, 0);
+    this.handlers.lost(code, reason);
+  }
+
+  /** Let go of the socket without reporting it lost (see endSocket). */
+  end(code: number, reason: string, graceMs = CLOSE_GRACE_MS): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.stop();
+    endSocket(this.socket, code, reason, this.scheduler, graceMs);
+  }
+
+  private touch(): void {
+    this.idle.touch(this.guard(() => this.abandon(4001, `idle: nothing heard for ${this.idleTimeoutMs} ms`)));
+  }
+
+  private stop(): void {
+    this.handshake.clear();
+    this.idle.stop();
+  }
+
+  /** `fn` with anything it throws handed to `threw`: a last resort, so a bug fails the subscription, not the host. */
+  private guard<A extends unknown[]>(fn: (...args: A) => void): (...args: A) => void {
+    return (...args) => {
+      try {
+        fn(...args);
+      } catch (error) {
+        try {
+          this.handlers.threw(error instanceof Error ? error : new Error(String(error)));
+        } catch {
+          // Hint: nowhere left to report it; the host process must not die of it.
+        }
+      }
+    };
+  }
+}
