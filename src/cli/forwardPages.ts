@@ -1,5 +1,5 @@
 import { deletedOffsetsNotice, firstAvailableOf } from './deletedOffsets.js';
-import { nextCursor } from './pageCursor.js';
+import { checkBefore, nextCursor } from './pageCursor.js';
 import { type RecordFields, RecordsReply } from './replySchemas.js';
 import { getReply } from './restClient.js';
 
@@ -39,6 +39,7 @@ export async function* forwardPages(read: ForwardRead): AsyncGenerator<RecordFie
     if (notice !== null) read.onDeleted(notice);
     if (page.length === 0) return;
     after = nextCursor(page, after, 'asc', `GET /${path}`);
+    if (read.to !== undefined) checkBefore(page, read.to + 1, `GET /${path}`);
     yield page;
   }
 }

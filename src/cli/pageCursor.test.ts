@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CliError } from './command.js';
-import { nextCursor } from './pageCursor.js';
+import { checkBefore, nextCursor } from './pageCursor.js';
 
 const page = (...offsets: number[]) => offsets.map((offset) => ({ offset }));
 
@@ -33,6 +33,19 @@ describe('nextCursor', () => {
         expect(threw === null).toBe(ok);
         if (!ok) expect(threw).toBeInstanceOf(CliError);
       }),
+    );
+  });
+});
+
+describe('checkBefore', () => {
+  it('passes a page below before_offset and refuses one reaching it, naming the first such record', () => {
+    expect(() => checkBefore(page(3, 4, 5), 6, 'GET /events')).not.toThrow();
+    expect(() => checkBefore([], 6, 'GET /events')).not.toThrow();
+    expect(() => checkBefore(page(4, 5, 6, 7), 6, 'GET /events?before_offset=6')).toThrow(
+      new CliError(
+        'GET /events?before_offset=6: record [2] has offset 6, not before 6; the server ignored before_offset (the range ends at 5)',
+        1,
+      ),
     );
   });
 });

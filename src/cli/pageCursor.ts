@@ -23,3 +23,16 @@ export function nextCursor(
   }
   return previous;
 }
+
+/**
+ * Check that no record of `page` is at or past `before` (the `before_offset` asked for). Hint: a server that ignored
+ * it made `export --to 5` write offsets 6–9; the range asked for is what is written, or nothing past it and exit 1.
+ */
+export function checkBefore(page: ReadonlyArray<{ readonly offset: number }>, before: number, request: string): void {
+  const i = page.findIndex((record) => record.offset >= before);
+  if (i >= 0)
+    throw new CliError(
+      `${request}: record [${i}] has offset ${page[i]!.offset}, not before ${before}; the server ignored before_offset (the range ends at ${before - 1})`,
+      EXIT.failed,
+    );
+}

@@ -1,6 +1,7 @@
 import * as v from 'valibot';
 import { formatIssues } from '../protocol/issue.js';
 import { issuesFromValibot } from '../protocol/issuesFromValibot.js';
+import { type BodyRead, MAX_REPLY_BYTES, readCappedBody } from './cappedBody.js';
 import { CliError, EXIT } from './command.js';
 import { StatsReply } from './replySchemas.js';
 
@@ -20,10 +21,11 @@ function excerpt(text: string): string {
 }
 
 /**
- * GET a JSON document from the server and check its shape with `schema`. Unreachable or silent for `timeoutMs` → exit
- * 3; 401/403 → exit 4; another error status, a redirect, or a body that is not the expected JSON → exit 1, naming the
- * request and what was wrong. Hint: redirects are not followed, since fetch would send the API key to wherever one
- * points; the line names the target so --url can be corrected.
+ * GET a JSON document from the server and check its shape with `schema`. Unreachable or silent for `timeoutMs`, or a
+ * body not finished by then → exit 3; 401/403 → exit 4; another error status, a redirect, a body over `maxBytes`, or a
+ * body that is not the expected JSON → exit 1, naming the request and what was wrong. Hint: redirects are not
+ * followed, since fetch would send the API key to wherever one points; the line names the target so --url can be
+ * corrected.
  */
 export async function getJson<const TSchema extends v.GenericSchema>(
   base: string,
@@ -31,8 +33,9 @@ export async function getJson<const TSchema extends v.GenericSchema>(
   apiKey: string | undefined,
   schema: TSchema,
   timeoutMs = REQUEST_TIMEOUT_MS,
+  maxBytes = MAX_REPLY_BYTES,
 ): Promise<v.InferOutput<TSchema>> {
-  return (await getReply(base, path, apiKey, schema, timeoutMs)).body;
+  return (await getReply(base, path, apiKey, schema, timeoutMs, maxBytes)).body;
 }
 
 /** getJson, with the reply's headers (GET /events names deleted offsets in one). */
@@ -42,25 +45,22 @@ export async function getReply<const TSchema extends v.GenericSchema>(
   apiKey: string | undefined,
   schema: TSchema,
   timeoutMs = REQUEST_TIMEOUT_MS,
+  maxBytes = MAX_REPLY_BYTES,
 ): Promise<{ body: v.InferOutput<TSchema>; headers: Headers }> {
   const url = new URL(path, base.endsWith('/') ? base : `${base}/`);
   const request = `GET ${url.pathname}`;
   let response: Response;
-  let text: string;
   try {
     response = await fetch(url, {
       headers: apiKey === undefined ? {} : { 'X-API-Key': apiKey },
       redirect: 'manual',
       signal: AbortSignal.timeout(timeoutMs),
     });
-    text = await response.text();
   } catch (error) {
-    const why =
-      error instanceof Error && error.name === 'TimeoutError'
-        ? `no answer to ${request} within ${timeoutMs / 1000} s`
-        : causeOf(error);
+    const why = isTimeout(error) ? `no answer to ${request} within ${timeoutMs / 1000} s` : causeOf(error);
     throw new CliError(`cannot reach ${url.origin}: ${why}`, EXIT.unreachable);
   }
+  const text = bodyText(await readCappedBody(response, maxBytes), `${url.origin} answered ${request}`, timeoutMs);
   if (response.status === 401 || response.status === 403)
     throw new CliError(`${response.status}: the server refused the API key (${text})`, EXIT.unauthorized);
   if (response.status >= 300 && response.status < 400)
@@ -71,6 +71,23 @@ export async function getReply<const TSchema extends v.GenericSchema>(
   if (!response.ok) throw new CliError(`${response.status} from ${url.pathname}: ${errorBodyText(text)}`, EXIT.failed);
   const body = readReply(text, schema, `${url.origin} (${request})`, response.headers.get('content-type'));
   return { body, headers: response.headers };
+}
+
+const isTimeout = (error: unknown): boolean => error instanceof Error && error.name === 'TimeoutError';
+
+/**
+ * The text of a body read, or a CliError saying what happened to it. Hint: a body still streaming at the timeout was
+ * reported as "no answer", and one streaming without end was buffered whole (2.3 GB in 30 s).
+ */
+function bodyText(read: BodyRead, answered: string, timeoutMs: number): string {
+  if (read.kind === 'text') return read.text;
+  if (read.kind === 'tooLarge')
+    throw new CliError(
+      `${answered} with a body over ${read.maxBytes} bytes (${Number((read.maxBytes / 2 ** 20).toFixed(1))} MiB), not read further: no answer of the pipeline is that large (a page of 1,000 records at the default MAX_PAYLOAD_BYTES is about 66 MB)`,
+      EXIT.failed,
+    );
+  const why = isTimeout(read.error) ? `not finished within ${timeoutMs / 1000} s` : `cut off: ${causeOf(read.error)}`;
+  throw new CliError(`${answered}, but its body was ${why} (${read.bytes} bytes read)`, EXIT.unreachable);
 }
 
 /** The body as `schema`'s output, or a CliError saying the server did not answer as an event pipeline, and why. */
