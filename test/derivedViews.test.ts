@@ -102,7 +102,9 @@ describe('derived views against the log, over a seeded history with retention an
       }
       await expectViewsAgree(server.base, scanLog(db), `step ${n} (${s.kind}${'how' in s ? ` ${s.how}` : ''})`);
     }
-  });
+    // Hint: 40 steps with about ten server starts: 5.5 s alone, and past the default 30 s three times on 2026-12-07
+    // with the whole suite and another job on the two cores (the same at the commit before, measured alone).
+  }, 120_000);
 });
 
 /** Publish `events` as one /ws/publish batch and wait for its reply. */
