@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 import { PassThrough, Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
@@ -260,4 +260,49 @@ describe('publish and import --max-message-bytes', () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--max-message-bytes: expected an integer from 1 to 2147483647, got "0"');
   });
+});
+
+describe('publish and import whose input fails part way', () => {
+  /** Run the binary with a TCP socket as stdin that sends `line`, then is reset: its exit code and stderr. */
+  async function resetInput(command: 'publish' | 'import', base: string, line: string) {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const accepted = new Promise<Socket>((resolve) => server.once('connection', resolve));
+    const input = connect((server.address() as AddressInfo).port, '127.0.0.1');
+    await new Promise((resolve) => input.once('connect', resolve));
+    const writer = await accepted;
+    const proc = spawn(process.execPath, [CLI_BINARY, command, '--url', base], {
+      env: { PATH: process.env.PATH ?? '' },
+      stdio: [input, 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    proc.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    writer.write(line);
+    // Hint: the line is published (its ack awaited below) before the reset, so the summary must count it.
+    await expect
+      .poll(async () => (await fetch(`${base}/stats`)).json(), { timeout: 10_000 })
+      .toMatchObject({
+        total_events: 1,
+      });
+    writer.resetAndDestroy();
+    const timer = setTimeout(() => proc.kill('SIGKILL'), 20_000);
+    const code = await new Promise<number | null>((resolve) => proc.once('close', resolve));
+    clearTimeout(timer);
+    input.destroy();
+    server.close();
+    return { code, stderr };
+  }
+
+  it.each(['publish', 'import'] as const)(
+    '%s reports what it published and exits 1 instead of hanging',
+    async (command) => {
+      // Before: `read ECONNRESET` was thrown past the open publisher, whose socket kept the process alive (killed here).
+      const s = await server(`input-reset-${command}`);
+      const line = `${JSON.stringify({ event_type: 'timer_tick', source: 'reset', payload: {} })}\n`;
+      const { code, stderr } = await resetInput(command, s.base, line);
+      expect(code).toBe(1);
+      expect(stderr).toMatch(/^(published 1 event\(s\), offsets 1–1|imported 1 record\(s\), offsets 1–1)/m);
+      expect(stderr).toContain('; reading the input failed after line 1 (read ECONNRESET), later lines not read');
+    },
+  );
 });

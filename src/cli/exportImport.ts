@@ -17,7 +17,7 @@ import { forwardPages } from './forwardPages.js';
 import { inputEvents } from './inputEvents.js';
 import { checkInputFile } from './ndjson.js';
 import { progressBar } from './progressBar.js';
-import { duplicatesText, failedExit, interruptedText, publishEvents } from './publishEvents.js';
+import { duplicatesText, failedExit, interruptedText, publishEvents, stoppedExit } from './publishEvents.js';
 import { StatsReply } from './replySchemas.js';
 import { checkServer, getJson } from './restClient.js';
 import { sigintStop } from './sigintStop.js';
@@ -120,7 +120,8 @@ export const importCommand: Command = {
     io.stderr.write(
       `imported ${summary.ok} record(s)${summary.ok > 0 ? `, offsets ${summary.first}–${summary.last}${duplicatesText(summary)}` : ''}${failed > 0 ? `; ${failed} failed` : ''}${interruptedText(summary)}\n`,
     );
-    if (summary.stoppedAfterLine !== null) return EXIT.interrupted;
+    const stopped = stoppedExit(summary);
+    if (stopped !== null) return stopped;
     if (summary.timedOut > 0) await checkServer(server.url, server.apiKey);
     if (summary.ok === 0 && failed > 0) throw new CliError('nothing imported', failedExit(summary));
     return failed > 0 ? failedExit(summary) : EXIT.ok;

@@ -16,7 +16,7 @@ import {
 } from './command.js';
 import { inputEvents } from './inputEvents.js';
 import { checkInputFile } from './ndjson.js';
-import { duplicatesText, failedExit, interruptedText, publishEvents } from './publishEvents.js';
+import { duplicatesText, failedExit, interruptedText, publishEvents, stoppedExit } from './publishEvents.js';
 import { checkServer } from './restClient.js';
 import { sigintStop } from './sigintStop.js';
 
@@ -131,7 +131,8 @@ export const publishCommand: Command = {
     io.stderr.write(
       `published ${summary.ok} event(s), ${range}${summary.failed > 0 ? `; ${summary.failed} failed` : ''}${interruptedText(summary)}\n`,
     );
-    if (summary.stoppedAfterLine !== null) return EXIT.interrupted;
+    const stopped = stoppedExit(summary);
+    if (stopped !== null) return stopped;
     // Hint: publishes that timed out against a server that is now gone are "unreachable" (exit 3), not rejections.
     if (summary.timedOut > 0) await checkServer(server.url, server.apiKey);
     return summary.failed > 0 ? failedExit(summary) : EXIT.ok;

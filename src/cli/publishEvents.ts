@@ -31,6 +31,8 @@ export interface PublishSummary {
   stoppedAfterLine: number | null;
   /** Still unacknowledged when an interrupted run stopped waiting: each may or may not be stored. */
   unconfirmed: number;
+  /** Why reading the input failed part way (a reset socket, a line too long to hold), or null; see stoppedAfterLine. */
+  inputError: string | null;
 }
 
 /** What stops a run early, and how long it then waits for acks. */
@@ -62,6 +64,7 @@ export async function publishEvents(
     last: 0,
     stoppedAfterLine: null,
     unconfirmed: 0,
+    inputError: null,
   };
   const bar = progressBar(io, 0, 'publish');
   const errors = new ErrorLines(io);
@@ -92,7 +95,7 @@ export async function publishEvents(
   };
   // Hint: a set of the unsettled, not a list of all: memory stays bounded by the SDK's window on a huge file.
   const pending = new Set<Promise<void>>();
-  const lastLine = await feed(publisher, events, stop?.signal, onUnreadable, (line, published) => {
+  const { lastLine, inputError } = await feed(publisher, events, stop?.signal, onUnreadable, (line, published) => {
     unsettled.handed(line);
     const settled: Promise<void> = published.then(
       (ack) => onAck(line, ack),
@@ -105,7 +108,9 @@ export async function publishEvents(
       errors.release(unsettled.lowest());
     });
   });
-  if (stop?.signal.aborted === true) {
+  // Hint: what was handed over is still awaited and reported; a throw here left the socket open and the CLI hung.
+  if (inputError !== null) [summary.inputError, summary.stoppedAfterLine] = [inputError, lastLine];
+  else if (stop?.signal.aborted === true) {
     summary.stoppedAfterLine = lastLine;
     const drained = await settleWithin(publisher, stop.graceMs ?? INTERRUPT_GRACE_MS);
     if (!drained) {
@@ -130,7 +135,7 @@ async function feed(
   signal: AbortSignal | undefined,
   onUnreadable: (item: { line: number; error: string; group?: string }) => void,
   onPublished: (line: number, published: Promise<PublishAck>) => void,
-): Promise<number> {
+): Promise<{ readonly lastLine: number; readonly inputError: string | null }> {
   const aborted = new Promise<void>((resolve) => signal?.addEventListener('abort', () => resolve(), { once: true }));
   let lastLine = 0;
   try {
@@ -148,9 +153,10 @@ async function feed(
     }
   } catch (error) {
     // Hint: the interrupt destroys the input stream under the read; that is the stop asked for, not a failure.
-    if (signal?.aborted !== true) throw error;
+    if (signal?.aborted !== true)
+      return { lastLine, inputError: error instanceof Error ? error.message : String(error) };
   }
-  return lastLine;
+  return { lastLine, inputError: null };
 }
 
 /** Whether everything handed to the publisher settled within `ms` (close() sends a partial batch at once). */
@@ -178,10 +184,12 @@ export function duplicatesText(summary: PublishSummary): string {
 /** What an interrupted run adds to its summary line ('' when it ran to the end). */
 export function interruptedText(summary: PublishSummary): string {
   if (summary.stoppedAfterLine === null) return '';
+  const after = summary.stoppedAfterLine === 0 ? 'before the first line' : `after line ${summary.stoppedAfterLine}`;
+  if (summary.inputError !== null)
+    return `; reading the input failed ${after} (${summary.inputError}), later lines not read`;
   const unconfirmed =
     summary.unconfirmed > 0 ? `; ${summary.unconfirmed} not acknowledged in time (each may or may not be stored)` : '';
-  const where = summary.stoppedAfterLine === 0 ? 'before the first line' : `after line ${summary.stoppedAfterLine}`;
-  return `; interrupted ${where}, later lines not sent${unconfirmed}`;
+  return `; interrupted ${after}, later lines not sent${unconfirmed}`;
 }
 
 /**
@@ -190,4 +198,10 @@ export function interruptedText(summary: PublishSummary): string {
  */
 export function failedExit(summary: PublishSummary): number {
   return summary.unauthorized > 0 ? EXIT.unauthorized : EXIT.failed;
+}
+
+/** The exit code of a run that stopped early: 1 when the input failed, 130 when interrupted; null when neither. */
+export function stoppedExit(summary: PublishSummary): number | null {
+  if (summary.inputError !== null) return EXIT.failed;
+  return summary.stoppedAfterLine === null ? null : EXIT.interrupted;
 }
