@@ -12,6 +12,24 @@ describe('serverOf', () => {
     expect(serverOf({}, { PIPELINE_URL: '' }).url).toBe('http://localhost:8001');
   });
 
+  it('refuses a key no HTTP header can carry, naming where it came from and not showing it', () => {
+    // Before: fetch's error quoted the key, and the run exited 3 as if the server could not be reached.
+    const cases: ReadonlyArray<readonly [string, number]> = [
+      ['abc\ndef', 4],
+      ['secret\r', 7],
+      ['ключ', 1],
+      ['a\u0000', 2],
+    ];
+    for (const [key, at] of cases) {
+      expect(() => serverOf({}, { API_KEY: key })).toThrow(UsageError);
+      expect(() => serverOf({}, { API_KEY: key })).toThrow(
+        `API_KEY: holds a control character or one past U+00FF (character ${at}), which no HTTP header can carry; the key is not shown`,
+      );
+      expect(() => serverOf({ 'api-key': key }, {})).toThrow(/^--api-key: holds a control character/);
+    }
+    expect(serverOf({ 'api-key': 'k é ~' }, {}).apiKey).toBe('k é ~');
+  });
+
   it('refuses a URL that is not http(s), naming where it came from', () => {
     expect(() => serverOf({ url: '' }, {})).toThrow('--url: expected an http(s) URL');
     for (const url of ['notaurl', 'localhost:8001', 'ws://localhost:8001', 'ftp://x']) {
