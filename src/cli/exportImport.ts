@@ -114,7 +114,7 @@ export const importCommand: Command = {
       deliveryTimeoutMs: 60_000,
     });
     const stop = sigintStop();
-    const events = inputEvents(io, values.file, stop.signal, toEvent);
+    const events = inputEvents(io, values.file, stop.signal, messageCap, toEvent);
     const summary = await publishEvents(io, publisher, events, false, stop).finally(stop.dispose);
     const failed = summary.failed;
     io.stderr.write(

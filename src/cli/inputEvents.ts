@@ -1,3 +1,4 @@
+import { DEFAULT_WS_MESSAGE_CAP_BYTES } from '../protocol/wsPublishLimits.js';
 import type { CliIo } from './command.js';
 import { readNdjson } from './ndjson.js';
 
@@ -14,8 +15,14 @@ export async function* inputEvents(
   io: CliIo,
   file: string | undefined,
   signal: AbortSignal,
+  messageCap: { readonly maxMessageBytes?: number },
   toEvent: (value: unknown) => unknown = (value) => value,
 ): AsyncGenerator<InputLine> {
-  for await (const item of readNdjson(io, file, signal))
+  for await (const item of readNdjson(io, file, signal, lineBound(messageCap)))
     yield 'error' in item ? item : { line: item.line, event: toEvent(item.value) };
+}
+
+/** Longest input line read: 4x the message cap (whitespace a compact message drops), at most 256 MiB. */
+export function lineBound(messageCap: { readonly maxMessageBytes?: number }): number {
+  return Math.min(4 * (messageCap.maxMessageBytes ?? DEFAULT_WS_MESSAGE_CAP_BYTES), 256 * 1024 * 1024);
 }

@@ -33,8 +33,8 @@ describe('checkInputFile', () => {
 });
 
 /** All lines of `bytes` fed in the pieces cut at `cuts`. */
-function linesOf(bytes: Buffer, cuts: readonly number[] = []): NdjsonLine[] {
-  const lines = new NdjsonLines();
+function linesOf(bytes: Buffer, cuts: readonly number[] = [], maxLineBytes?: number): NdjsonLine[] {
+  const lines = new NdjsonLines(maxLineBytes);
   const out: NdjsonLine[] = [];
   let start = 0;
   for (const cut of [...cuts].sort((a, b) => a - b)) {
@@ -46,6 +46,25 @@ function linesOf(bytes: Buffer, cuts: readonly number[] = []): NdjsonLine[] {
 }
 
 describe('NdjsonLines', () => {
+  it('refuses a line longer than its bound without holding it, and reads on after its newline, however it is cut', () => {
+    // Before: a line was held whole until its newline (`--file /dev/zero`: 2.5 GB in 30 s).
+    const long = `{"a":"${'x'.repeat(100)}"}`;
+    const bytes = Buffer.from(`{"a":1}\n${long}\n{"b":2}\n${long}`);
+    const refused = { error: 'longer than 50 bytes, more than a message can carry (not read)' };
+    for (const cuts of [[], [3, 20, 60, 111, 120], Array.from({ length: bytes.length }, (_, i) => i)])
+      expect(linesOf(bytes, cuts, 50)).toEqual([
+        { line: 1, value: { a: 1 } },
+        { line: 2, ...refused },
+        { line: 3, value: { b: 2 } },
+        { line: 4, ...refused },
+      ]);
+    // At the bound exactly, the line is read.
+    expect(linesOf(Buffer.from(`${long}\n`), [], long.length)).toEqual([{ line: 1, value: { a: 'x'.repeat(100) } }]);
+    const lines = new NdjsonLines(1_000);
+    for (let i = 0; i < 1_000; i++) lines.push(Buffer.alloc(1_000, 0x20));
+    expect(Reflect.get(lines, 'pending')).toEqual([]);
+  });
+
   it('parses each non-blank line with its number, with CRLF endings, a leading BOM and no final newline', () => {
     const text = '\ufeff{"a":1}\r\n\r\n  \n{"b":"é"}\n[2]';
     expect(linesOf(Buffer.from(text))).toEqual([

@@ -21,32 +21,58 @@ const UTF8_BOM = '\ufeff';
  */
 export class NdjsonLines {
   private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  /** Bytes of the current line past maxLineBytes: dropped as they come, the line an error at its end. */
+  private overBy = 0;
   private line = 0;
+
+  /**
+   * `maxLineBytes`: a longer line is an error, its bytes not kept. Hint: a line is held whole until its newline, so
+   * `--file /dev/zero` grew without bound (2.5 GB in 30 s), and a line past V8's longest string ended the read.
+   */
+  constructor(private readonly maxLineBytes = Number.POSITIVE_INFINITY) {}
 
   /** The lines `chunk` completes. */
   push(chunk: Buffer): NdjsonLine[] {
     const out: NdjsonLine[] = [];
     let start = 0;
     for (let end = chunk.indexOf(NEWLINE); end !== -1; end = chunk.indexOf(NEWLINE, start)) {
-      this.pending.push(chunk.subarray(start, end));
+      this.hold(chunk.subarray(start, end));
       this.emit(out);
       start = end + 1;
     }
-    if (start < chunk.length) this.pending.push(chunk.subarray(start));
+    if (start < chunk.length) this.hold(chunk.subarray(start));
     return out;
   }
 
   /** The last line, when the input did not end with a newline. */
   end(): NdjsonLine[] {
     const out: NdjsonLine[] = [];
-    if (this.pending.length > 0) this.emit(out);
+    if (this.pending.length > 0 || this.overBy > 0) this.emit(out);
     return out;
   }
 
+  private hold(part: Buffer): void {
+    if (this.overBy === 0 && this.pendingBytes + part.length <= this.maxLineBytes) {
+      this.pending.push(part);
+      this.pendingBytes += part.length;
+      return;
+    }
+    this.overBy += part.length;
+    this.pending = [];
+  }
+
   private emit(out: NdjsonLine[]): void {
+    const overBy = this.overBy;
     let bytes = Buffer.concat(this.pending);
     this.pending = [];
+    [this.pendingBytes, this.overBy] = [0, 0];
     this.line++;
+    if (overBy > 0) {
+      const error = `longer than ${this.maxLineBytes} bytes, more than a message can carry (not read)`;
+      out.push({ line: this.line, error });
+      return;
+    }
     if (bytes.at(-1) === 0x0d) bytes = bytes.subarray(0, -1);
     if (!isUtf8(bytes)) {
       out.push({ line: this.line, error: 'not valid UTF-8 (write the file as UTF-8)' });
@@ -80,10 +106,11 @@ export async function* readNdjson(
   io: CliIo,
   path: string | undefined,
   signal?: AbortSignal,
+  maxLineBytes?: number,
 ): AsyncGenerator<NdjsonLine> {
   const input = path === undefined || path === '-' ? io.stdin : createReadStream(path);
   if (signal !== undefined && input instanceof Readable) addAbortSignal(signal, input);
-  const lines = new NdjsonLines();
+  const lines = new NdjsonLines(maxLineBytes);
   for await (const chunk of input) yield* lines.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
   yield* lines.end();
 }

@@ -124,7 +124,7 @@ export const publishCommand: Command = {
         ? (async function* () {
             yield { line: 1, event: single };
           })()
-        : inputEvents(io, values.file, stop.signal);
+        : inputEvents(io, values.file, stop.signal, messageCap);
     const summary = await publishEvents(io, publisher, source, values.acks === true, stop).finally(stop.dispose);
     const range =
       summary.ok === 0 ? 'no offsets' : `offsets ${summary.first}–${summary.last}${duplicatesText(summary)}`;
