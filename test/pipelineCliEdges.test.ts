@@ -1,6 +1,8 @@
-import { spawn } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
@@ -305,4 +307,42 @@ describe('publish and import whose input fails part way', () => {
       expect(stderr).toContain('; reading the input failed after line 1 (read ECONNRESET), later lines not read');
     },
   );
+});
+
+describe('a second SIGINT during publish --file on a FIFO whose writer stays open', () => {
+  it('ends the process at once, by SIGINT (status 130 in a shell)', async () => {
+    // Before: the read of the FIFO in Node's thread pool never returned, and process.exit waited for it for ever.
+    const s = await server('fifo-sigint');
+    const dir = mkdtempSync(join(tmpdir(), 'cli-fifo-'));
+    const fifo = join(dir, 'events.fifo');
+    execFileSync('mkfifo', [fifo]);
+    const line = JSON.stringify({ event_type: 'timer_tick', source: 'fifo', payload: {} });
+    const writer = spawn('sh', ['-c', `printf '%s\\n' '${line}' > "$0"; exec sleep 60 > "$0"`, fifo], {
+      stdio: 'ignore',
+    });
+    const proc = spawn(process.execPath, [CLI_BINARY, 'publish', '--url', s.base, '--file', fifo], {
+      env: { PATH: process.env.PATH ?? '' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    const exited = new Promise<[number | null, string | null]>((resolve) =>
+      proc.once('close', (code, signal) => resolve([code, signal])),
+    );
+    try {
+      await expect
+        .poll(async () => (await fetch(`${s.base}/stats`)).json(), { timeout: 10_000 })
+        .toMatchObject({
+          total_events: 1,
+        });
+      proc.kill('SIGINT');
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      proc.kill('SIGINT');
+      const timer = setTimeout(() => proc.kill('SIGKILL'), 5_000);
+      expect(await exited).toEqual([null, 'SIGINT']);
+      clearTimeout(timer);
+    } finally {
+      writer.kill('SIGKILL');
+      proc.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
