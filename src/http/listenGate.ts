@@ -45,11 +45,6 @@ export class ListenGate {
     return new ListenGate(app, uws, host, uws.us_socket_local_port(socket), logger, socket);
   }
 
-  /** True while the listening socket is open. */
-  get listening(): boolean {
-    return this.socket !== null;
-  }
-
   /** Close or open the listening socket to match `accepting` (each sweep asks). */
   sync(accepting: boolean): void {
     if (this.stopped || this.opening) return;
