@@ -182,6 +182,32 @@ describe('event-pipeline migrate-legacy', () => {
     expect(onTime.stderr).not.toContain('stamped later than now');
   });
 
+  it('skips an event whose id an earlier one has (a file without its primary key), in a batch and across batches', async () => {
+    const legacy = join(dir, 'legacy', 'events.db');
+    const at = (id: string, step: number): LegacyRow => ({ ...base(id), timestamp: pythonIsoformat(T0 + step) });
+    // 5,000 events a transaction: the third evt_a comes after the first batch is written.
+    const filler = Array.from({ length: 5_000 }, (_, i) => at(`evt_fill_${i}`, 10 + i));
+    const rows = [at('evt_b', 5), at('evt_a', 1), at('evt_a', 2), ...filler, at('evt_a', 9_000), at('evt_b', 9_001)];
+    writeLegacyDatabase(legacy, rows, { primaryKey: false });
+    const target = join(dir, 'new', 'pipeline.db');
+    const run = await cli(['migrate-legacy', '--from', legacy, '--to', target]);
+    expect(run.code).toBe(1);
+    const skipped = run.stderr.split('\n').filter((line) => line.includes('skipped rowid'));
+    expect(skipped).toEqual([
+      'migrate-legacy: skipped rowid 3 (id "evt_a"): id: is the id of rowid 2, which comes first in time: ids must be unique',
+      'migrate-legacy: skipped rowid 5004 (id "evt_a"): id: is the id of the event migrated at offset 1, which comes first in time: ids must be unique',
+      'migrate-legacy: skipped rowid 5005 (id "evt_b"): id: is the id of the event migrated at offset 2, which comes first in time: ids must be unique',
+    ]);
+    expect(run.stderr).toContain(`migrated 5,002 of 5,005 events from ${legacy} into ${target}`);
+    server = await startTestServer({ DATABASE_PATH: target }, {}, join(dir, 'new'));
+    const first = await getJson<EventRecord>(server.base, '/events/evt_a');
+    expect(first.body).toMatchObject({ id: 'evt_a', timestamp: new Date((T0 + 1) / 1000).toISOString() });
+    const oldest = await getJson<EventRecord[]>(server.base, '/events?order=asc&limit=3');
+    expect(oldest.body.map((event) => event.id)).toEqual(['evt_a', 'evt_b', 'evt_fill_0']);
+    const newest = await getJson<EventRecord[]>(server.base, '/events?order=desc&limit=1');
+    expect(newest.body.map((event) => [event.id, event.offset])).toEqual([['evt_fill_4999', 5002]]);
+  });
+
   it('refuses a target that holds events, or the old file itself, and changes neither', async () => {
     const legacy = join(dir, 'legacy', 'events.db');
     writeLegacyDatabase(legacy, [base('evt_1'), base('evt_2')]);

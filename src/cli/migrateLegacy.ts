@@ -23,7 +23,7 @@ the order the FastAPI service stored them), at offsets 1, 2, 3, … Type counts 
 Timestamps keep milliseconds: the FastAPI service wrote microseconds (10:00:00.123456Z becomes 10:00:00.123Z).
 
 A row that cannot be stored as it is (a payload that is not a JSON object, an event_type this server does not know, a
-timestamp that is not ISO 8601, …) is skipped and named on stderr with its rowid, id and reason; the rest are
+timestamp that is not ISO 8601, an id an earlier event already has, …) is skipped and named on stderr with its rowid, id and reason; the rest are
 migrated, and the exit code is 1. A NULL or empty payload is {}, as the FastAPI service served it, and an empty
 session_id or user_id (which it took and this server refuses) is stored as null, and counted.
 
@@ -105,17 +105,36 @@ function skippedLine(row: LegacyRow, issues: readonly Issue[]): string {
   return printable(`migrate-legacy: skipped rowid ${row.rowid} (id ${previewValue(row.id)}): ${formatIssues(issues)}`);
 }
 
+/**
+ * Why an event cannot take its id, or null. Hint: the FastAPI service's table has `id` as its primary key, but a
+ * file made or altered by hand may repeat one; the first in time order keeps it, as GET /events/{id} finds one event.
+ */
+function duplicateIssue(id: string, log: SqliteImportLog, batchIds: ReadonlyMap<string, number>): Issue | null {
+  const rowid = batchIds.get(id);
+  const offset = rowid === undefined ? log.offsetOfId(id) : null;
+  if (rowid === undefined && offset === null) return null;
+  const first = rowid === undefined ? `the event migrated at offset ${offset}` : `rowid ${rowid}`;
+  return { field: 'id', message: `is the id of ${first}, which comes first in time: ids must be unique` };
+}
+
 /** Append every row that can be stored, in batches, naming the others; then fold the sessions. */
 function copyEvents(source: LegacyEvents, log: SqliteImportLog, io: CliIo, outcome: Outcome): void {
   const bar = progressBar(io, outcome.total, 'migrate-legacy');
   let batch: StampedEvent[] = [];
+  // Hint: the ids of the batch not yet written, which the log cannot look up (rowids, to name the first).
+  const batchIds = new Map<string, number>();
   let read = 0;
+  const skip = (row: LegacyRow, issues: readonly Issue[]) => {
+    outcome.skipped++;
+    io.stderr.write(`${skippedLine(row, issues)}\n`);
+  };
   const flush = () => {
     const records = log.appendStamped(batch);
     outcome.first ??= records[0] ?? null;
     outcome.last = records.at(-1) ?? outcome.last;
     outcome.migrated += records.length;
     batch = [];
+    batchIds.clear();
     bar.update(read);
   };
   try {
@@ -123,10 +142,15 @@ function copyEvents(source: LegacyEvents, log: SqliteImportLog, io: CliIo, outco
       read++;
       const parsed = parseLegacyRow(row);
       if (!parsed.ok) {
-        outcome.skipped++;
-        io.stderr.write(`${skippedLine(row, parsed.issues)}\n`);
+        skip(row, parsed.issues);
         continue;
       }
+      const duplicate = duplicateIssue(parsed.value.input.id, log, batchIds);
+      if (duplicate !== null) {
+        skip(row, [duplicate]);
+        continue;
+      }
+      batchIds.set(parsed.value.input.id, row.rowid);
       if (parsed.value.emptied) outcome.emptied++;
       if (parsed.value.ts > outcome.startedAt) {
         outcome.ahead++;

@@ -3,6 +3,7 @@ import type { StoredEvent } from '../protocol/eventRecord.js';
 import { checkpointCadence } from './chunkIndexer.js';
 import { RowWriter } from './rowWriter.js';
 import { SqliteEventLog } from './sqliteEventLog.js';
+import { selectValue } from './sqlRows.js';
 
 /** An event that already has its id and its time (epoch milliseconds), to append as it is. */
 export interface StampedEvent {
@@ -40,6 +41,11 @@ export class SqliteImportLog extends SqliteEventLog {
     }
     this.commitSucceeded();
     return records;
+  }
+
+  /** The offset of the event appended with this id, or null: ids are unique in a log, as GET /events/{id} needs. */
+  offsetOfId(id: string): number | null {
+    return selectValue<number>(this.db, 'SELECT o FROM producer_ids WHERE k = ?', id) ?? null;
   }
 
   private inTransaction(events: readonly StampedEvent[]): StoredEvent[] {

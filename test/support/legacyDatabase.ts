@@ -36,9 +36,14 @@ export interface LegacyRow {
 }
 
 /** Write a FastAPI service database at `path` holding `rows` in that order, counted in event_stats as it counted. */
-export function writeLegacyDatabase(path: string, rows: readonly LegacyRow[]): void {
+export function writeLegacyDatabase(
+  path: string,
+  rows: readonly LegacyRow[],
+  { primaryKey = true }: { readonly primaryKey?: boolean } = {},
+): void {
   const db = new Database(path);
-  db.exec(LEGACY_SCHEMA);
+  // Hint: without its primary key, as a file altered by hand may be, `id` can repeat.
+  db.exec(primaryKey ? LEGACY_SCHEMA : LEGACY_SCHEMA.replace('id TEXT PRIMARY KEY', 'id TEXT NOT NULL'));
   const insert = db.prepare(
     'INSERT INTO events (id, event_type, source, session_id, user_id, payload, timestamp) VALUES (?, ?, ?, ?, ?, ?, ?)',
   );
