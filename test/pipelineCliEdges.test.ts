@@ -1,4 +1,4 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -9,6 +9,7 @@ import { WebSocketServer } from 'ws';
 import { interruptedText, publishEvents } from '../src/cli/publishEvents.js';
 import { Publisher } from '../src/client/index.js';
 import { CLI_BINARY, cli, cliBinary, cliServers } from './support/cliRun.js';
+import { fakePublishServer } from './support/fakePublishServer.js';
 
 /** Edges of `event-pipeline` found by a hostile user: deleted offsets, refused flag mixes, output and input errors. */
 
@@ -309,40 +310,121 @@ describe('publish and import whose input fails part way', () => {
   );
 });
 
-describe('a second SIGINT during publish --file on a FIFO whose writer stays open', () => {
-  it('ends the process at once, by SIGINT (status 130 in a shell)', async () => {
-    // Before: the read of the FIFO in Node's thread pool never returned, and process.exit waited for it for ever.
+/** `publish --file` on a new FIFO: the CLI, its stderr so far, and how it ended (code, signal). */
+async function publishFromFifo(base: string, dir: string) {
+  const fifo = join(dir, 'events.fifo');
+  execFileSync('mkfifo', [fifo]);
+  const proc = spawn(process.execPath, [CLI_BINARY, 'publish', '--url', base, '--file', fifo], {
+    env: { PATH: process.env.PATH ?? '' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const run = { fifo, proc, stderr: '' };
+  proc.stderr.on('data', (chunk: Buffer) => (run.stderr += chunk.toString()));
+  const exited = new Promise<[number | null, string | null]>((resolve) =>
+    proc.once('close', (code, signal) => resolve([code, signal])),
+  );
+  return { ...run, exited, output: () => run.stderr };
+}
+
+/** How the process ended, or 'killed' when it had not within `ms` (then it is killed). */
+async function endWithin(
+  proc: ChildProcess,
+  exited: Promise<[number | null, string | null]>,
+  ms: number,
+): Promise<[number | null, string | null] | 'killed'> {
+  const late = new Promise<'killed'>((resolve) => setTimeout(() => resolve('killed'), ms).unref());
+  const ended = await Promise.race([exited, late]);
+  if (ended === 'killed') proc.kill('SIGKILL');
+  return ended;
+}
+
+describe('SIGINT during publish --file on a FIFO', () => {
+  const line = JSON.stringify({ event_type: 'timer_tick', source: 'fifo', payload: {} });
+
+  it('the first one stops reading a FIFO whose writer stays open, prints the summary and exits 130', async () => {
+    // Before: the read of the FIFO waited in Node's thread pool for bytes that never came, and kept the process up.
     const s = await server('fifo-sigint');
     const dir = mkdtempSync(join(tmpdir(), 'cli-fifo-'));
-    const fifo = join(dir, 'events.fifo');
-    execFileSync('mkfifo', [fifo]);
-    const line = JSON.stringify({ event_type: 'timer_tick', source: 'fifo', payload: {} });
-    const writer = spawn('sh', ['-c', `printf '%s\\n' '${line}' > "$0"; exec sleep 60 > "$0"`, fifo], {
+    const run = await publishFromFifo(s.base, dir);
+    const writer = spawn('sh', ['-c', `exec 3> "$0"; printf '%s\\n' '${line}' >&3; exec sleep 60`, run.fifo], {
       stdio: 'ignore',
     });
-    const proc = spawn(process.execPath, [CLI_BINARY, 'publish', '--url', s.base, '--file', fifo], {
+    try {
+      await expect
+        .poll(async () => (await fetch(`${s.base}/stats`)).json(), { timeout: 10_000 })
+        .toMatchObject({ total_events: 1 });
+      run.proc.kill('SIGINT');
+      expect(await endWithin(run.proc, run.exited, 5_000)).toEqual([130, null]);
+      expect(run.output()).toBe('published 1 event(s), offsets 1–1; interrupted after line 1, later lines not sent\n');
+    } finally {
+      writer.kill('SIGKILL');
+      run.proc.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('the first one ends the wait for a writer that never opens the FIFO', async () => {
+    const s = await server('fifo-no-writer');
+    const dir = mkdtempSync(join(tmpdir(), 'cli-fifo-'));
+    const run = await publishFromFifo(s.base, dir);
+    try {
+      // Hint: the CLI asks the server first, then opens the file: wait until it is blocked on the open.
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      run.proc.kill('SIGINT');
+      expect(await endWithin(run.proc, run.exited, 5_000)).toEqual([130, null]);
+      expect(run.output()).toBe(
+        'published 0 event(s), no offsets; interrupted before the first line, later lines not sent\n',
+      );
+    } finally {
+      run.proc.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('reads every line the writers of a FIFO send, across writers, until the last one closes it', async () => {
+    const s = await server('fifo-lines');
+    const dir = mkdtempSync(join(tmpdir(), 'cli-fifo-'));
+    const run = await publishFromFifo(s.base, dir);
+    const lines = Array.from({ length: 2_000 }, () => line).join('\n');
+    // Two writers in turn, the first holding the FIFO open while the second writes: one stream, read to its end.
+    const writer = spawn(
+      'sh',
+      ['-c', `exec 3> "$0"; printf '%s\\n' "$1" >&3; printf '%s\\n' "$1" > "$0"`, run.fifo, lines],
+      {
+        stdio: 'ignore',
+      },
+    );
+    try {
+      expect(await endWithin(run.proc, run.exited, 20_000)).toEqual([0, null]);
+      expect(run.output()).toMatch(/^published 4000 event\(s\), offsets 1–4000\n$/);
+    } finally {
+      writer.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('a second SIGINT while the first waits for acks a server never sends', () => {
+  it('ends the process at once, by SIGINT (status 130 in a shell), without waiting the 5 s grace', async () => {
+    const silent = await fakePublishServer(() => null);
+    const proc = spawn(process.execPath, [CLI_BINARY, 'publish', '--url', silent.url], {
       env: { PATH: process.env.PATH ?? '' },
-      stdio: ['ignore', 'ignore', 'pipe'],
+      stdio: ['pipe', 'ignore', 'ignore'],
     });
     const exited = new Promise<[number | null, string | null]>((resolve) =>
       proc.once('close', (code, signal) => resolve([code, signal])),
     );
+    proc.stdin.on('error', () => undefined);
+    proc.stdin.write(`${JSON.stringify({ event_type: 'timer_tick', source: 'silent', payload: {} })}\n`);
     try {
-      await expect
-        .poll(async () => (await fetch(`${s.base}/stats`)).json(), { timeout: 10_000 })
-        .toMatchObject({
-          total_events: 1,
-        });
+      await expect.poll(() => silent.received.length, { timeout: 10_000 }).toBeGreaterThan(0);
       proc.kill('SIGINT');
       await new Promise((resolve) => setTimeout(resolve, 300));
       proc.kill('SIGINT');
-      const timer = setTimeout(() => proc.kill('SIGKILL'), 5_000);
-      expect(await exited).toEqual([null, 'SIGINT']);
-      clearTimeout(timer);
+      expect(await endWithin(proc, exited, 3_000)).toEqual([null, 'SIGINT']);
     } finally {
-      writer.kill('SIGKILL');
       proc.kill('SIGKILL');
-      rmSync(dir, { recursive: true, force: true });
+      await silent.close();
     }
   });
 });

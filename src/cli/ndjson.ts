@@ -1,6 +1,8 @@
 import { isUtf8 } from 'node:buffer';
-import { accessSync, constants, createReadStream, statSync } from 'node:fs';
+import { accessSync, closeSync, constants, createReadStream, open, openSync, statSync } from 'node:fs';
+import { Socket } from 'node:net';
 import { addAbortSignal, Readable } from 'node:stream';
+import { promisify } from 'node:util';
 import { lossyIntegerMessage, storedLossyInteger } from '../protocol/lossyIntegers.js';
 import { readPublishMessage, storedParts } from '../protocol/publishMessage.js';
 import { type CliIo, printable, UsageError } from './command.js';
@@ -108,11 +110,39 @@ export async function* readNdjson(
   signal?: AbortSignal,
   maxLineBytes?: number,
 ): AsyncGenerator<NdjsonLine> {
-  const input = path === undefined || path === '-' ? io.stdin : createReadStream(path);
+  const input = path === undefined || path === '-' ? io.stdin : await openFile(path, signal);
   if (signal !== undefined && input instanceof Readable) addAbortSignal(signal, input);
   const lines = new NdjsonLines(maxLineBytes);
   for await (const chunk of input) yield* lines.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
   yield* lines.end();
+}
+
+const openFd = promisify(open);
+
+/**
+ * A file to read. Hint: a FIFO (`mkfifo`, `<(…)`) is read through the event loop, as stdin is, not by a read in
+ * Node's thread pool: such a read waits for the writer's next bytes, for ever if it sends none, and neither an abort
+ * nor the process's exit can end it (Ctrl-C printed the summary and the process stayed).
+ */
+async function openFile(path: string, signal: AbortSignal | undefined): Promise<Readable> {
+  if (!statSync(path).isFIFO()) return createReadStream(path);
+  // Hint: opening a FIFO waits for a writer; opening it to write, without blocking, ends that wait on an abort.
+  const wake = () => {
+    try {
+      closeSync(openSync(path, constants.O_WRONLY | constants.O_NONBLOCK));
+    } catch {
+      // No reader waits any more (ENXIO): nothing to wake.
+    }
+  };
+  signal?.addEventListener('abort', wake, { once: true });
+  let fd: number;
+  try {
+    fd = await openFd(path, 'r');
+  } finally {
+    signal?.removeEventListener('abort', wake);
+  }
+  // Hint: the socket owns the descriptor (libuv makes it non-blocking) and closes it when it ends or is destroyed.
+  return new Socket({ fd, readable: true, writable: false });
 }
 
 /**
