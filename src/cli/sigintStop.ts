@@ -9,8 +9,8 @@ export function sigintStop(): { readonly signal: AbortSignal; dispose(): void } 
   const controller = new AbortController();
   const onSigint = () => {
     if (!controller.signal.aborted) return void controller.abort();
-    // Hint: process.exit waits for Node's thread pool, where the read of a FIFO whose writer stays open never returns
-    // (a probe: alive after the second Ctrl-C); SIGINT's own default action ends the process at once (status 130).
+    // Hint: process.exit waits for Node's thread pool, where a read may never return (a terminal as --file; a FIFO
+    // was, before it was read through the event loop); SIGINT's own default action ends the process at once (130).
     process.removeAllListeners('SIGINT');
     process.exitCode = EXIT.interrupted;
     process.kill(process.pid, 'SIGINT');
