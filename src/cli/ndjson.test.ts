@@ -108,6 +108,16 @@ describe('NdjsonLines', () => {
     );
   });
 
+  it('says where a line holds a lone carriage return (a file with CR line ends reads as one line)', () => {
+    const event = '{"event_type":"timer_tick","source":"cr","payload":{}}';
+    const [only] = linesOf(Buffer.from(`${event}\r${event}\r`));
+    expect(only !== undefined && 'error' in only ? only.error : '').toMatch(
+      /^invalid JSON: .* \(a carriage return at position 54: lines end at \\n, not at \\r alone\)$/,
+    );
+    // A carriage return between tokens is JSON's whitespace: such a line reads, with no hint needed.
+    expect(linesOf(Buffer.from('{"a":1,\r"b":2}\n'))).toEqual([{ line: 1, value: { a: 1, b: 2 } }]);
+  });
+
   it('reads the same lines however the bytes are cut into chunks (a character split between chunks too)', () => {
     const line = fc.oneof(
       fc.jsonValue().map((value) => JSON.stringify(value)),

@@ -88,7 +88,7 @@ export class NdjsonLines {
       value = JSON.parse(text);
     } catch (error) {
       // Hint: JSON.parse quotes the line; a binary file's control characters must not reach the terminal.
-      const message = `invalid JSON: ${printable((error as Error).message)}`;
+      const message = `invalid JSON: ${printable((error as Error).message)}${loneCrHint(text)}`;
       // Hint: grouped as one error, since the message differs on every line (it quotes the line and its position).
       out.push({ line: this.line, error: message, group: 'invalid JSON' });
       return;
@@ -115,6 +115,15 @@ export async function* readNdjson(
   const lines = new NdjsonLines(maxLineBytes);
   for await (const chunk of input) yield* lines.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
   yield* lines.end();
+}
+
+/**
+ * Why a line that is not JSON may be several: it holds a carriage return, and lines end at `\n` (a file from an
+ * editor that ends lines with `\r` alone is one line here).
+ */
+function loneCrHint(text: string): string {
+  const at = text.indexOf('\r');
+  return at < 0 ? '' : ` (a carriage return at position ${at}: lines end at \\n, not at \\r alone)`;
 }
 
 const openFd = promisify(open);

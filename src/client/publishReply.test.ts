@@ -91,6 +91,28 @@ describe('answerFrame', () => {
     expect(b.outcome).toEqual(new PublishRejectedError('source: required', 422));
   });
 
+  it("names a refused field as the caller wrote it, whichever way the server names the envelope's events", () => {
+    const refused = (ids: readonly string[], message: string) => {
+      const u = unit(ids);
+      answerFrame(sent([u]).queue, JSON.stringify({ status: 'error', message, code: 422 }));
+      return u.outcome instanceof PublishRejectedError ? [u.outcome.field, u.outcome.message] : u.outcome;
+    };
+    const deep = 'events[0].payload.a[0]: nested deeper than 32 levels (MAX_JSON_DEPTH)';
+    expect(refused(['a'], deep)).toEqual([
+      'payload.a[0]',
+      'payload.a[0]: nested deeper than 32 levels (MAX_JSON_DEPTH)',
+    ]);
+    expect(refused(['a', 'b'], 'events[1].payload.n: is the integer 1e30')).toEqual([
+      '[1].payload.n',
+      '[1].payload.n: is the integer 1e30',
+    ]);
+    // An envelope field of its own keeps its name: `events` alone, not an event's.
+    expect(refused(['a'], 'events: must be a JSON array of events')).toEqual([
+      'events',
+      'events: must be a JSON array of events',
+    ]);
+  });
+
   it('nests resends at most one level deep: split or solo units are not wrapped again', () => {
     const batch = unit(['a', 'b']);
     const once = splitToSolo([batch]);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { unsendableValueIn } from './unsendableValue.js';
+import { TOO_DEEP, unsendableValueIn } from './unsendableValue.js';
 
 describe('unsendableValueIn', () => {
   it('names a BigInt by its path, in objects and arrays', () => {
@@ -30,5 +30,20 @@ describe('unsendableValueIn', () => {
   it('applies toJSON as JSON.stringify does', () => {
     expect(unsendableValueIn({ payload: { big: { toJSON: () => 5n } } })).toMatch(/^payload\.big is a BigInt \(5n\)/);
     expect(unsendableValueIn({ payload: { big: { v: 5n, toJSON: () => 'five' } } })).toBeNull();
+  });
+
+  it('says nesting past the stack is too deep (stringify said only "Maximum call stack size exceeded")', () => {
+    let payload: unknown = 1;
+    for (let i = 0; i < 200_000; i++) payload = [payload];
+    const event = { event_type: 'timer_tick', payload };
+    expect(() => JSON.stringify(event)).toThrow(RangeError);
+    expect(unsendableValueIn(event)).toBe(TOO_DEEP);
+    // Another error on the way is a toJSON's own, which stringify's message already names.
+    const throwing = {
+      toJSON: () => {
+        throw new TypeError('no');
+      },
+    };
+    expect(unsendableValueIn({ payload: { throwing } })).toBeNull();
   });
 });

@@ -1,17 +1,22 @@
 import { hasToJson } from '../protocol/nulledValues.js';
 
+/** Why an event nested past the stack cannot be sent. */
+export const TOO_DEEP =
+  'the event nests too deeply to serialize (the stack overflowed); a server takes MAX_JSON_DEPTH levels, 32 by default';
+
 /**
  * Where a value holds what makes JSON.stringify throw, named for an error message: a BigInt
- * (`payload.score is a BigInt`) or a cycle (`payload.self refers back to payload`). Hint: called only after
+ * (`payload.score is a BigInt`), a cycle (`payload.self refers back to payload`) or nesting past the stack. Hint: called only after
  * stringify threw, so its cost is off the publish path; it applies toJSON as stringify does, so it names the value
- * stringify met. Null when it finds neither (the caller then keeps stringify's own message).
+ * stringify met. Null when it finds none (the caller then keeps stringify's own message).
  */
 export function unsendableValueIn(value: unknown): string | null {
   try {
     return walk(value, '', '', []);
-  } catch {
-    // Hint: nesting deep enough to overflow the stack here overflowed stringify too; its message says so.
-    return null;
+  } catch (error) {
+    // Hint: nesting deep enough to overflow the stack here overflowed stringify too, whose own message only said
+    // "Maximum call stack size exceeded"; another error is a toJSON's, which stringify's message names.
+    return error instanceof RangeError ? TOO_DEEP : null;
   }
 }
 
