@@ -11,6 +11,7 @@ import { LogLockedError, LogOpenError } from './persistence/eventLog.js';
 import { JetStreamSettingError, JetStreamUnavailableError } from './persistence/jetstream/jetStreamOptions.js';
 import { usageText } from './settingsText.js';
 import { stopOnSignals } from './shutdownSignals.js';
+import { startWarnings } from './startWarnings.js';
 
 /** Refuse to start with one line on stderr and a documented exit code; never a stack trace. */
 function refuse(code: number, line: string): never {
@@ -83,9 +84,7 @@ async function main(): Promise<void> {
     refuseStartup(error, ListenError);
     throw error;
   }
-  // Hint: a key without REQUIRE_AUTH=true guards nothing, which an operator setting one would not expect.
-  if (!config.requireAuth && (process.env.API_KEY || process.env.API_KEY_PREVIOUS))
-    logger.warn({}, 'API_KEY is set but REQUIRE_AUTH is not true: no endpoint asks for a key');
+  for (const warning of startWarnings(config, process.env, server.port)) logger.warn({}, warning);
   const running = server;
   stopOnSignals({
     signals: process,

@@ -9,6 +9,8 @@ export interface RequestInfo {
   readonly path: string;
   readonly query: string;
   readonly origin: string;
+  /** The Host header (where the client sent the request: a same-origin page's Origin names it). */
+  readonly host: string;
   readonly apiKey: string;
   readonly contentType: string;
   /** The Content-Length header as sent (empty when none). */
@@ -56,6 +58,7 @@ export function requestInfo(req: HttpRequest, paramCount: number): RequestInfo {
     path: req.getUrl(),
     query: req.getQuery() ?? '',
     origin: req.getHeader('origin'),
+    host: req.getHeader('host'),
     apiKey: req.getHeader('x-api-key'),
     contentType: req.getHeader('content-type'),
     contentLength: req.getHeader('content-length'),

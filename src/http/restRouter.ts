@@ -5,6 +5,7 @@ import type { Config, RateLimit } from '../config.js';
 import type { RouteDoc } from '../protocol/openApiRoutes.js';
 import { AnswersUnderWay } from './answersUnderWay.js';
 import { clientAddress } from './clientAddress.js';
+import { CorsPolicy } from './corsPolicy.js';
 import { HttpError, statusLine } from './httpError.js';
 import type { RateLimiters } from './rateLimits.js';
 import { Reply } from './reply.js';
@@ -80,9 +81,11 @@ export class RestRouter {
   private readonly limits: Readonly<Record<keyof RateLimiters, RateLimit | null>>;
 
   private readonly answers: AnswersUnderWay;
+  private readonly cors: CorsPolicy;
 
   constructor(private readonly deps: RouterDeps) {
     const { config } = deps;
+    this.cors = new CorsPolicy(config.corsOrigins);
     this.answers = new AnswersUnderWay(config.maxHttpStreamsPerIp, () => deps.requestLog?.rateLimited('http_streams'));
     this.limits = { publish: config.rateLimitPublish, query: config.rateLimitQuery, admin: config.rateLimitAdmin };
   }
@@ -115,7 +118,7 @@ export class RestRouter {
         app.any(path, (res, req) => this.serve(res, req, 0, (info, reply) => this.otherMethod(info, reply, allow)));
       }
     }
-    app.options('/*', (res, req) => this.serve(res, req, 0, (_info, reply) => this.preflight(reply)));
+    app.options('/*', (res, req) => this.serve(res, req, 0, (info, reply) => this.preflight(info, reply)));
     const withoutSlash = slashRedirect(PREFIXES.flatMap((prefix) => [...byPattern.keys()].map((p) => prefix + p)));
     app.any('/*', (res, req) =>
       this.serve(res, req, 0, (info, reply) => {
@@ -146,7 +149,7 @@ export class RestRouter {
       const info = requestInfo(req, paramCount);
       const context = log?.enabled ? this.context(res, info) : null;
       reply = new Reply(res, {
-        corsOrigin: this.corsOriginFor(info.origin),
+        corsOrigin: this.cors.allowOrigin(info.origin),
         head: info.method === 'HEAD',
         // Hint: only a trusted proxy's X-Forwarded-Proto can say https; skip the address work when it is absent.
         https: info.forwardedProto !== '' && this.client(res, info).https,
@@ -178,6 +181,8 @@ export class RestRouter {
       this.deps.requestLog?.authFailed(this.context(reply.res, info));
       throw new HttpError(401, 'Invalid or missing API key', { 'WWW-Authenticate': 'ApiKey' });
     }
+    if (route.method === 'DELETE' && !this.cors.mayDelete(info.origin, info.host))
+      throw new HttpError(403, CorsPolicy.deleteRefusal(info.origin));
     const streamed = route.streamed === true;
     if (streamed) reply.whenFinished(this.answers.take(client()));
     reply.countIn(this.answers.forReply(client, !streamed));
@@ -195,16 +200,12 @@ export class RestRouter {
   }
 
   private otherMethod(info: RequestInfo, reply: Reply, allow: string): void {
-    if (info.method === 'OPTIONS') this.preflight(reply);
+    if (info.method === 'OPTIONS') this.preflight(info, reply);
     else throw new HttpError(405, 'Method Not Allowed', { Allow: allow });
   }
 
-  private preflight(reply: Reply): void {
-    reply.empty(204, {
-      'Access-Control-Allow-Methods': 'GET, HEAD, POST, DELETE, OPTIONS',
-      'Access-Control-Allow-Headers': 'Content-Type, X-API-Key',
-      'Access-Control-Max-Age': '600',
-    });
+  private preflight(info: RequestInfo, reply: Reply): void {
+    reply.empty(204, this.cors.preflightHeaders(info.origin, info.host));
   }
 
   /** The client behind TRUST_PROXY (per-IP limits count it, not the proxy). */
@@ -221,12 +222,6 @@ export class RestRouter {
   /** The request without its address (LOG_REQUESTS=false: only metrics read it). */
   private bare(info: RequestInfo): RequestContext {
     return { method: info.method, path: info.path, client: '', request_id: info.requestId };
-  }
-
-  private corsOriginFor(origin: string): string | null {
-    const allowed = this.deps.config.corsOrigins;
-    if (allowed.includes('*')) return '*';
-    return origin !== '' && allowed.includes(origin) ? origin : null;
   }
 
   /** A throw before the Reply existed: answer 500 directly, and never let a second throw reach uWS. */

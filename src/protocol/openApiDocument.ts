@@ -26,6 +26,7 @@ export const API_PREFIX = '/api/v1';
 const ERROR_WORDS: Readonly<Record<number, string>> = {
   400: 'A body whose bytes are not UTF-8 text (FastAPI\'s "There was an error parsing the body: …"), or a bad timestamp',
   401: 'Missing or wrong `X-API-Key` (only when REQUIRE_AUTH=true)',
+  403: 'A DELETE sent by a web page (an `Origin` header) of another origin that CORS_ORIGINS does not list by name',
   404: 'No such resource',
   405: 'The path exists, but not with this method (`Allow` lists the methods)',
   409: 'A producer id already stored with different content, or given to two different events of one batch',

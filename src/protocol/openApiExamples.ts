@@ -115,6 +115,10 @@ export const SUBSCRIBERS_EXAMPLE: v.InferOutput<typeof SubscriberListingSchema> 
 export const ERROR_EXAMPLES: Readonly<Record<number, unknown>> = {
   400: { detail: 'Invalid JSON body: Expected double-quoted property name in JSON at position 29' },
   401: { detail: 'Invalid or missing API key' },
+  403: {
+    detail:
+      'DELETE from a page of another origin (Origin: "https://evil.example") is refused: list that origin in CORS_ORIGINS to let its pages delete events',
+  },
   404: { detail: 'Not Found' },
   405: { detail: 'Method Not Allowed' },
   409: { detail: 'event id "quiz-42-start" already exists with different content' },

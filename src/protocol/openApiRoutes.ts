@@ -148,11 +148,11 @@ export const ROUTE_DOCS: Readonly<Record<string, RouteDoc>> = {
   'DELETE /events': {
     summary: 'Retention: delete events older than a time',
     description:
-      'Retention: delete events older than a time (all when `before` is absent; an empty `before` or any other parameter is refused with 400). A log that refuses the write (a full disk) answers 503 (retry) naming why. In cluster mode the stream is purged first: 503 (retry) while it cannot be reached, 409 when it denies purges; each deletes nothing',
+      'Retention: delete events older than a time (all when `before` is absent; an empty `before` or any other parameter is refused with 400). A log that refuses the write (a full disk) answers 503 (retry) naming why. In cluster mode the stream is purged first: 503 (retry) while it cannot be reached, 409 when it denies purges; each deletes nothing. Sent by a web page (an `Origin` header) of another origin that CORS_ORIGINS does not list by name: 403, deleting nothing',
     tag: 'events',
     parameters: [isoParameter('before', 'Delete events stored before this time')],
     responses: { 200: { description: 'How many were deleted', schema: 'Deleted', example: { deleted: 12 } } },
-    errors: [400, 409, 503],
+    errors: [400, 403, 409, 503],
   },
   'GET /stats': {
     summary: 'Log and router counters',
@@ -191,7 +191,7 @@ export const ROUTE_DOCS: Readonly<Record<string, RouteDoc>> = {
       { name: 'limit', in: 'query', description: 'At most this many', schema: limitSchema(1000, 100), example: 10 },
     ],
     responses: { 200: { description: 'Session views', schema: 'SessionViews', example: [ex.SESSION_EXAMPLE] } },
-    errors: [422],
+    errors: [422, 503],
   },
   'GET /subscribers': {
     summary: 'Open subscribers by mode, the most lagging listed with their filter, position and lag',
@@ -213,6 +213,6 @@ export const ROUTE_DOCS: Readonly<Record<string, RouteDoc>> = {
     tag: 'sessions',
     parameters: [pathId('session_id', 'Session id', 'sess_42')],
     responses: { 200: { description: 'The session view', schema: 'SessionView', example: ex.SESSION_EXAMPLE } },
-    errors: [404],
+    errors: [404, 503],
   },
 };
