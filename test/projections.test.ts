@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import fc from 'fast-check';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createActor, createMachine } from 'xstate';
 import { silentLogger } from '../src/actors/logger.js';
 import { SessionRegistry } from '../src/actors/sessionRegistry.js';
@@ -11,6 +11,7 @@ import { SqliteEventLog } from '../src/persistence/sqliteEventLog.js';
 import type { EventInput } from '../src/protocol/eventInput.js';
 import type { StoredEvent } from '../src/protocol/eventRecord.js';
 import type { EventType } from '../src/protocol/eventTypes.js';
+import { CapturingLogger } from './support/capturingLogger.js';
 import { expectAgreesWithScan, foldStatuses, scanLog } from './support/logOracle.js';
 
 const NOW = Date.UTC(2026, 0, 31, 12);
@@ -168,6 +169,41 @@ describe('projections catch up from the log at open', () => {
     const reopened = open(path);
     expect(registry(reopened).catchUp()).toBe(2);
     expect(listed(reopened)).toEqual(foldStatuses(scanLog(path)));
+  });
+
+  it('logs a save that keeps failing the same way once, with its stack, and how many times when it stops', () => {
+    dir = mkdtempSync(join(tmpdir(), 'proj-'));
+    const log = open(join(dir, 'events.db'));
+    const logger = new CapturingLogger();
+    const sessions = new SessionRegistry({
+      log,
+      now: () => NOW,
+      idleMs: 60_000,
+      maxActive: 1_000,
+      logger,
+      parent: () => parent,
+    });
+    const [outcome] = log.appendGroups([Array.from({ length: 4 }, (_, s) => lifecycle(s, 1))]);
+    if (outcome?.ok) sessions.applyBatch(outcome.appended);
+    const save = log.saveSessionStatuses.bind(log);
+    let failing = 5;
+    vi.spyOn(log, 'saveSessionStatuses').mockImplementation((...args) => {
+      if (failing-- > 0) throw new Error('database or disk is full');
+      save(...args);
+    });
+    // Before: a warn line with the whole stack at every save (twice a second on a full disk).
+    for (let i = 0; i < 6; i++)
+      sessions.save(
+        i === 0
+          ? sessions.foldPending(Number.POSITIVE_INFINITY)
+          : [{ session_id: `x${i}`, status: 'active', offset: 1 }],
+      );
+    expect(logger.lines.map((line) => [line.level, line.msg, 'err' in line.obj, line.obj.times])).toEqual([
+      ['error', 'saving session statuses failed; retried at the next save', true, undefined],
+      ['warn', 'saving session statuses failed; retried at the next save again the same way', false, 4],
+    ]);
+    // What the failed saves held was written by the one that worked.
+    expect(listed(log).size).toBe(9);
   });
 
   it('moves the high-water with the sweep under steady load too, to just below the oldest record still waiting', () => {

@@ -1,6 +1,7 @@
 import type { SessionStatusRow } from '../persistence/eventLog.js';
 import type { StoredEvent } from '../protocol/eventRecord.js';
 import { COLD_PER_ACTIVE, ColdStatuses } from './coldStatuses.js';
+import { FailureLines } from './failureLines.js';
 import { catchUpSessions, quizPayloads } from './sessionCatchUp.js';
 import { newEntry, RetiredActors, type SessionActor, type SessionEntry, SessionTable } from './sessionEntry.js';
 import { EntryHydration } from './sessionHydration.js';
@@ -30,7 +31,7 @@ export class SessionRegistry {
   passivations = 0; // since start (idle, over MAX_ACTIVE_SESSIONS, failed or stopped), for /metrics
   private readonly monotonic: () => number;
   private readonly cold: ColdStatuses;
-  private readonly rows = new SessionRows();
+  private readonly rows: SessionRows;
   private readonly hydration: EntryHydration;
 
   constructor(private readonly options: SessionRegistryOptions) {
@@ -39,6 +40,9 @@ export class SessionRegistry {
     this.snapshots = new SnapshotQueue(() => options.log.firstOffset(), options.snapshots);
     const fewest = this.snapshots.cadence.minEvents;
     this.hydration = new EntryHydration(options, fewest, this.monotonic, SESSION_ACTOR_PREFIX);
+    this.rows = new SessionRows(
+      new FailureLines(options.logger, 'saving session statuses failed; retried at the next save'),
+    );
   }
 
   get size(): number {
@@ -229,11 +233,7 @@ export class SessionRegistry {
 
   /** Save rows and the snapshots taken meanwhile; rows a save failed to write (disk full) go with the next save. */
   save(rows: readonly SessionStatusRow[]): void {
-    const write = (all: readonly SessionStatusRow[]) =>
-      this.options.log.saveSessionStatuses(all, undefined, this.snapshots.take());
-    const error = this.rows.save(rows, write);
-    if (error !== null)
-      this.options.logger.warn({ err: error }, 'saving session statuses failed; retried at the next save');
+    this.rows.save(rows, (all) => this.options.log.saveSessionStatuses(all, undefined, this.snapshots.take()));
   }
 
   private passivate(sessionId: string, counted = true): void {

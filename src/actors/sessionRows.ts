@@ -1,5 +1,6 @@
 import type { SessionStatusRow } from '../persistence/eventLog.js';
 import type { SessionStatus } from '../protocol/sessionStatus.js';
+import type { FailureLines } from './failureLines.js';
 import type { SessionEntry } from './sessionEntry.js';
 
 const NO_ROWS: readonly SessionStatusRow[] = [];
@@ -17,6 +18,9 @@ export class SessionRows {
   /** Rows a save failed to write (disk full), each session's newest; written again by the next save. */
   private readonly unsaved = new Map<string, SessionStatusRow>();
   private floor = Number.POSITIVE_INFINITY;
+
+  /** `failures`: where a failed save is told (a full disk fails every save alike: one line, not two a second). */
+  constructor(private readonly failures?: FailureLines) {}
 
   /**
    * `entry` folded records `first`..`last` (first = last + 1 when none) and is now in `status`: the row to save now,
@@ -60,17 +64,17 @@ export class SessionRows {
 
   /**
    * Save `rows` with `write`, after the rows earlier saves failed to write; when it throws, each session's newest of
-   * them is kept for the next save, and the error is returned (else null).
+   * them is kept for the next save, and the failure is told.
    */
-  save(rows: readonly SessionStatusRow[], write: (rows: readonly SessionStatusRow[]) => void): unknown {
+  save(rows: readonly SessionStatusRow[], write: (rows: readonly SessionStatusRow[]) => void): void {
     const all = this.unsaved.size === 0 ? rows : [...this.unsaved.values(), ...rows];
     this.unsaved.clear();
     try {
       write(all);
-      return null;
+      if (all.length > 0) this.failures?.ended();
     } catch (error) {
       for (const row of all) this.unsaved.set(row.session_id, row);
-      return error;
+      this.failures?.failed(error);
     }
   }
 
