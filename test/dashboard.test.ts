@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -457,6 +458,136 @@ describe('dashboard with a subscriber whose filter is long', () => {
   });
 });
 
+describe('dashboard with a session of many users', () => {
+  const running = serverAndBrowser('rep-dashboard-users-');
+
+  it('opens it with its first users named and the rest counted, and its polls do not read the whole view again', async () => {
+    const base = running.server!.base;
+    // Hint: 3,000 users of 190 characters made a 580 KB view, read again on every poll; 50,000 made 9.65 MB.
+    const users = Array.from({ length: 3000 }, (_, i) => `user-${String(i).padStart(5, '0')}-`.padEnd(190, 'x'));
+    for (let i = 0; i < users.length; i += 1000)
+      await publish(
+        base,
+        users.slice(i, i + 1000).map((user) => ev('answer_submitted', 'manyusers', user)),
+      );
+    const page = await running.browser!.newPage();
+    const viewBytes: Promise<number>[] = [];
+    let polls = 0;
+    let timelineReads = 0;
+    page.on('response', (response) => {
+      const url = new URL(response.url());
+      if (url.pathname === '/api/v1/sessions/manyusers') viewBytes.push(response.body().then((body) => body.length));
+      else if (url.pathname === '/api/v1/stats') polls++;
+      else if (url.pathname === '/api/v1/events' && url.searchParams.get('session_id') === 'manyusers') timelineReads++;
+    });
+    await page.goto(`${base}/dashboard`);
+    await page.fill('#open-session-id', 'manyusers');
+    await page.click('#open-session button[type="submit"]');
+    const field = '#detail-state dd[data-field="users"]';
+    await expect.poll(() => textOf(page, field), PATIENT).toBe(`${users.slice(0, 20).join(', ')} (+2,980 more)`);
+    expect(await page.getAttribute(field, 'title')).toBe(await textOf(page, field));
+    expect(await textOf(page, '#detail-state dd[data-field="events"]')).toBe('3,000');
+    // Six polls with the session open and nothing published: each asks whether its event count moved, in a few
+    // hundred bytes, and none reads its users or its timeline again.
+    const opened = polls;
+    await expect.poll(() => polls - opened, PATIENT).toBeGreaterThanOrEqual(6);
+    const sizes = await Promise.all(viewBytes);
+    expect(sizes.length).toBeGreaterThanOrEqual(6);
+    expect(Math.max(...sizes)).toBeLessThan(20 * 193 + 1000);
+    expect(sizes.filter((size) => size > 1000)).toHaveLength(1);
+    expect(timelineReads).toBe(1);
+    await page.close();
+  });
+});
+
+describe('dashboard with 20 sessions of UUID ids, three users each', () => {
+  const running = serverAndBrowser('rep-dashboard-columns-');
+
+  it('keeps every sessions column in view at 1280 px and on a phone, ids cut with an ellipsis, whole in the title', async () => {
+    const sessions = Array.from({ length: 20 }, () => randomUUID());
+    await publish(
+      running.server!.base,
+      sessions.flatMap((session) => [
+        ev('quiz_started', session, 'student-01', { quiz_id: 'quiz-algebra-01' }),
+        ev('answer_submitted', session, 'student-02'),
+        ev('answer_submitted', session, 'student-03'),
+      ]),
+    );
+    for (const viewport of [
+      { width: 1280, height: 900 },
+      { width: 390, height: 844 },
+    ]) {
+      const page = await running.browser!.newPage({ viewport });
+      await page.goto(`${running.server!.base}/dashboard`);
+      await expect.poll(async () => (await tableRows(page, '#sessions')).length, PATIENT).toBe(15);
+      // Hint: a string expression, so the test's TypeScript needs no DOM types. A cell's text sits in the cell or,
+      // for the session id, in its button; whichever is cut must show the cut (an ellipsis) and hold it all in its title.
+      const layout = await page.evaluate<{
+        panelOverflow: number;
+        panelRight: number;
+        cellRights: number[];
+        cut: { text: string; ellipsis: boolean; title: string }[];
+        idTitle: string;
+      }>(`(() => {
+        const panel = document.querySelector('#sessions-panel');
+        const rows = [...document.querySelectorAll('#sessions tbody tr')];
+        const holders = rows.flatMap((row) => [...row.cells].map((cell) => cell.querySelector('button') ?? cell));
+        return {
+          panelOverflow: panel.scrollWidth - panel.clientWidth,
+          panelRight: panel.getBoundingClientRect().right,
+          cellRights: rows.flatMap((row) => [...row.cells].map((cell) => cell.getBoundingClientRect().right)),
+          cut: holders
+            .filter((node) => node.scrollWidth > node.clientWidth)
+            .map((node) => ({
+              text: node.textContent,
+              ellipsis: getComputedStyle(node).textOverflow === 'ellipsis',
+              title: node.title,
+            })),
+          idTitle: rows[0].cells[0].querySelector('button').title,
+        };
+      })()`);
+      const at = `at ${viewport.width} px`;
+      expect(layout.panelOverflow, at).toBe(0);
+      for (const right of layout.cellRights) expect(right, at).toBeLessThanOrEqual(layout.panelRight);
+      for (const cell of layout.cut) expect(cell, at).toEqual({ text: cell.text, ellipsis: true, title: cell.text });
+      expect(sessions, at).toContain(layout.idTitle);
+      // On a phone the ids are cut: the check above has something to check there.
+      if (viewport.width === 390)
+        expect(
+          layout.cut.map((c) => c.text),
+          at,
+        ).toEqual(expect.arrayContaining([layout.idTitle]));
+      await page.close();
+    }
+  });
+});
+
+describe('dashboard with payloads and quiz ids that try to pass for other text', () => {
+  const running = serverAndBrowser('rep-dashboard-spoof-');
+
+  it('names bidi controls, noncharacters, private-use characters and lone surrogates as it names them in ids', async () => {
+    const base = running.server!.base;
+    const page = await running.browser!.newPage();
+    await page.goto(`${base}/dashboard`);
+    await page.waitForSelector('#tail-status[data-from="1"]', { timeout: 10_000 });
+    await publish(base, [
+      ev('quiz_started', 's-spoof', 'u-1', { t: '\u202Egnirts', quiz_id: 'quiz\uE000-\uFDD0\uFFFE\uD800' }),
+    ]);
+    // Hint: JSON.stringify already writes a lone surrogate as its escape, and the naming leaves that alone.
+    const payload = '{"t":"⟨U+202E⟩gnirts","quiz_id":"quiz⟨U+E000⟩-⟨U+FDD0⟩⟨U+FFFE⟩\\ud800"}';
+    const quiz = 'quiz⟨U+E000⟩-⟨U+FDD0⟩⟨U+FFFE⟩⟨U+D800⟩';
+    await expect.poll(async () => (await tableRows(page, '#tail')).map((r) => r.cells[6]), PATIENT).toEqual([payload]);
+    expect(await page.getAttribute('#tail tbody td.payload', 'title')).toBe(payload);
+    await expect.poll(() => textOf(page, '#sessions tr[data-session="s-spoof"] td:nth-child(5)'), PATIENT).toBe(quiz);
+    await page.click('#sessions tr[data-session="s-spoof"] button');
+    await expect.poll(() => textOf(page, '#detail-state dd[data-field="quiz"]'), PATIENT).toBe(quiz);
+    await expect
+      .poll(async () => (await tableRows(page, '#timeline')).map((r) => r.cells[4]), PATIENT)
+      .toEqual([payload]);
+    await page.close();
+  });
+});
+
 describe('dashboard when the open session cannot be read', () => {
   const running = serverAndBrowser('rep-dashboard-gone-');
 
@@ -717,6 +848,33 @@ describe('dashboard with REQUIRE_AUTH=true', () => {
     });
     await expect.poll(shown, PATIENT).toEqual({ query: '', from: expect.stringMatching(/^[0-9]+$/) });
     expect(navigations).toEqual([`${base}/dashboard`]);
+    await page.close();
+  });
+
+  it('trims spaces around a typed key, so the live tail connects too; names a key no header can carry', async () => {
+    const base = running.server!.base;
+    const page = await running.browser!.newPage();
+    await page.goto(`${base}/dashboard`);
+    await page.waitForSelector('#key-form:not([hidden])', { timeout: 10_000 });
+    // Hint: fetch throws on a header with a character past U+00FF or a NUL; the page said "server unreachable".
+    for (const typed of ['ключ', `${KEY}\u0000`]) {
+      await page.fill('#key-input', typed);
+      await page.click('#key-form button[type="submit"]');
+      await expect
+        .poll(() => textOf(page, '#key-error'), PATIENT)
+        .toMatch(/^That key cannot be sent: an API key is printable ASCII .*character \d+ is not\.$/);
+      expect(await textOf(page, '#connection')).toBe('API key needed');
+    }
+    await page.fill('#key-input', `  ${KEY}  `);
+    await page.click('#key-form button[type="submit"]');
+    await page.waitForSelector('#tail-status[data-from]', { timeout: 10_000 });
+    const [record] = await publish(base, [ev('quiz_started', 's-spaced', 'u-9')], KEY);
+    await expect
+      .poll(async () => (await tableRows(page, '#tail')).map((r) => r.data.session), PATIENT)
+      .toContain('s-spaced');
+    expect(await textOf(page, '#tail-status')).not.toMatch(/closed|reconnecting/);
+    expect(await page.evaluate<string | null>(`sessionStorage.getItem('event-pipeline:api-key')`)).toBe(KEY);
+    expect(record!.session_id).toBe('s-spaced');
     await page.close();
   });
 

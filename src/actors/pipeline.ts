@@ -13,7 +13,7 @@ import type { PipelineHealth, PipelinePort, RouterStats, SubscriberHandle } from
 import { SessionFolding } from './sessionFolding.js';
 import { SessionListing } from './sessionListing.js';
 import { SessionReads } from './sessionReads.js';
-import type { SessionView } from './sessionView.js';
+import { type SessionView, VIEW_USERS } from './sessionView.js';
 import { StepwiseRetention } from './stepwiseRetention.js';
 import type { SubscriberSocket } from './subscriber.js';
 import type { SubscriberMode } from './subscriberMachine.js';
@@ -132,8 +132,8 @@ export class Pipeline implements PipelinePort {
     this.supervisor.send({ type: 'subscriber.gone', id: subscriber.id });
   }
 
-  sessionView(sessionId: string): Promise<SessionView | null> {
-    return this.request((answer) => ({ type: 'sessions.view', sessionId, answer }));
+  sessionView(sessionId: string, users = VIEW_USERS): Promise<SessionView | null> {
+    return this.request((answer) => ({ type: 'sessions.view', sessionId, users, answer }));
   }
 
   sessionList(status: string | undefined, limit: number): Promise<SessionView[]> {

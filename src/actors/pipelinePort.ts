@@ -5,12 +5,12 @@ import type { StoredEvent } from '../protocol/eventRecord.js';
 import type { ServerMessage } from '../protocol/serverMessages.js';
 import type { SubmitRefusal } from '../protocol/submitRefusal.js';
 import type { SubmitDone, SubmitOutcome } from './groupCommit.js';
-import type { SessionView } from './sessionView.js';
+import type { SessionView, UserWindow } from './sessionView.js';
 import type { SubscriberSocket } from './subscriber.js';
 import type { SubscriberListing } from './subscriberSummary.js';
 
 export type { SubmitDone, SubmitOutcome } from './groupCommit.js';
-export type { SessionView } from './sessionView.js';
+export type { SessionView, UserWindow } from './sessionView.js';
 export type { SubscriberSocket } from './subscriber.js';
 export type { SubscriberListing, SubscriberSummary } from './subscriberSummary.js';
 
@@ -70,10 +70,11 @@ export interface PipelinePort {
   /** The subscriber's socket is gone (closed by either side). */
   subscriberGone(subscriber: SubscriberHandle): void;
   /**
-   * GET /sessions/{session_id}; null when the log has no events for it. A session folded from the log is folded in
-   * bounded slices with other work served in between. Rejects with SupervisorUnavailableError at shutdown (retry).
+   * GET /sessions/{session_id} with the user ids in `users` (VIEW_USERS by default); null when the log has no events
+   * for it. A session folded from the log is folded in bounded slices with other work served in between. Rejects with
+   * SupervisorUnavailableError at shutdown (retry).
    */
-  sessionView(sessionId: string): Promise<SessionView | null>;
+  sessionView(sessionId: string, users?: UserWindow): Promise<SessionView | null>;
   /**
    * GET /sessions: the rows are read at once, their views built in bounded slices with other work served in between;
    * resolves after the last. Rejects with SupervisorUnavailableError when the server shuts down first (retry).

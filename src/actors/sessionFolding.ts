@@ -5,7 +5,7 @@ import type { Logger } from './logger.js';
 import type { Scheduler } from './scheduler.js';
 import { type PartialFold, refoldSessions } from './sessionCatchUp.js';
 import { SessionRegistry } from './sessionRegistry.js';
-import { LISTED_USER_IDS, type SessionView } from './sessionView.js';
+import { LISTED_USERS, type SessionView, type UserWindow } from './sessionView.js';
 
 /** Sessions queued for a refold at start from which a line says so before the fold (about 2 ms each, measured). */
 const REFOLD_NOTICE_SESSIONS = 500;
@@ -126,8 +126,8 @@ export class SessionFolding {
   }
 
   /** A session's view (null: the log has none of its events), or undefined when its hydration goes on past `deadline`. */
-  view(sessionId: string, deadline?: number): SessionView | null | undefined {
-    return this.registry.get(sessionId, undefined, deadline);
+  view(sessionId: string, users: UserWindow, deadline?: number): SessionView | null | undefined {
+    return this.registry.get(sessionId, users, deadline);
   }
 
   /** The rows of a listing: sessions by their last record (newest first), as the projection holds them now. */
@@ -140,7 +140,7 @@ export class SessionFolding {
    * undefined when that did not end by `deadline` (the next call goes on with it).
    */
   listedView(sessionId: string, deadline: number): SessionView | null | undefined {
-    return this.registry.get(sessionId, LISTED_USER_IDS, deadline);
+    return this.registry.get(sessionId, LISTED_USERS, deadline);
   }
 
   /**

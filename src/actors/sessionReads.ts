@@ -1,7 +1,7 @@
 import { SupervisorUnavailableError } from './pipelineOptions.js';
 import type { Scheduler } from './scheduler.js';
 import type { SessionFolding } from './sessionFolding.js';
-import type { SessionView } from './sessionView.js';
+import type { SessionView, UserWindow } from './sessionView.js';
 import { SteppedJobs } from './steppedJobs.js';
 import type { Answer } from './supervisorEvent.js';
 
@@ -14,6 +14,7 @@ export const READ_SLICE_MS = 5;
 /** A GET /sessions/{session_id} waiting its turn. */
 export interface SessionRead {
   readonly sessionId: string;
+  readonly users: UserWindow;
   readonly answer: Answer<SessionView | null>;
 }
 
@@ -57,7 +58,7 @@ export class SessionReads extends SteppedJobs<SessionView | null, SessionRead, S
 
   /** The view, or undefined when its hydration goes on in the next slice. */
   protected advance(job: SessionRead): SessionView | null | undefined {
-    return this.sessions.view(job.sessionId, this.clock.monotonic() + READ_SLICE_MS);
+    return this.sessions.view(job.sessionId, job.users, this.clock.monotonic() + READ_SLICE_MS);
   }
 
   /** Shutdown: a read under way fails (503, retry) rather than folding the rest of its session. */

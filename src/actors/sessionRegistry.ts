@@ -9,7 +9,7 @@ import { foldedBelow } from './sessionPending.js';
 import type { SessionRegistryOptions } from './sessionRegistryOptions.js';
 import { SessionRows } from './sessionRows.js';
 import { SnapshotQueue } from './sessionSnapshot.js';
-import { type SessionView, toView } from './sessionView.js';
+import { type SessionView, toView, type UserWindow } from './sessionView.js';
 
 /** Session actor ids carry this prefix, so the supervisor can tell their failures from its subscribers'. */
 export const SESSION_ACTOR_PREFIX = 'session:';
@@ -123,8 +123,8 @@ export class SessionRegistry {
     return this.dirty.size > 0;
   }
 
-  /** Its view (first `maxUsers` users), hydrated from the log by `deadline` (else undefined); null if it has none. */
-  get(sessionId: string, maxUsers?: number, deadline?: number): SessionView | null | undefined {
+  /** Its view (the user ids in `users`), hydrated from the log by `deadline` (else undefined); null if it has none. */
+  get(sessionId: string, users?: UserWindow, deadline?: number): SessionView | null | undefined {
     const entry = this.active.touchOrAdd(sessionId, this.options.now());
     if (entry.actor === null && this.hydrate(entry, deadline) === null) return undefined;
     const row = this.fold(sessionId, entry, true);
@@ -136,7 +136,7 @@ export class SessionRegistry {
       return null;
     }
     this.evictOverflow();
-    return toView(snapshot.value, snapshot.context, maxUsers);
+    return toView(snapshot.value, snapshot.context, users);
   }
 
   /** Stop actors idle longer than idleMs (folding them first). Returns rows to persist, with every row that waits. */

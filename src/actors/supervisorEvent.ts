@@ -10,7 +10,7 @@ import type { Scheduler } from './scheduler.js';
 import type { SessionFolding } from './sessionFolding.js';
 import type { SessionListing } from './sessionListing.js';
 import type { SessionReads } from './sessionReads.js';
-import type { SessionView } from './sessionView.js';
+import type { SessionView, UserWindow } from './sessionView.js';
 import type { StepwiseRetention } from './stepwiseRetention.js';
 import type { SubscriberLimits, SubscriberSocket } from './subscriber.js';
 import type { Confirmation } from './subscriberCommands.js';
@@ -85,7 +85,12 @@ export type SupervisorEvent =
   | { readonly type: 'subscriber.drained'; readonly id: string }
   | { readonly type: 'subscriber.gone'; readonly id: string }
   | { readonly type: 'maintenance.tick' }
-  | { readonly type: 'sessions.view'; readonly sessionId: string; readonly answer: Answer<SessionView | null> }
+  | {
+      readonly type: 'sessions.view';
+      readonly sessionId: string;
+      readonly users: UserWindow;
+      readonly answer: Answer<SessionView | null>;
+    }
   /** The next bounded slice of the session read under way (see SessionReads). */
   | { readonly type: 'sessions.viewStep' }
   | {

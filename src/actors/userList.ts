@@ -51,9 +51,9 @@ export class UserList implements Iterable<string> {
     return size === this.#size ? this : new UserList(shared, size);
   }
 
-  /** The first `count` ids (all of them by default), as a new array. */
-  toArray(count = this.#size): string[] {
-    return this.#shared.values.slice(0, Math.min(count, this.#size));
+  /** At most `count` ids (all of them by default) after the first `skip`, as a new array. */
+  toArray(count = this.#size, skip = 0): string[] {
+    return this.#shared.values.slice(skip, Math.min(skip + count, this.#size));
   }
 
   /** JSON.stringify writes the ids as an array. */

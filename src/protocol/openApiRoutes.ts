@@ -210,9 +210,28 @@ export const ROUTE_DOCS: Readonly<Record<string, RouteDoc>> = {
   },
   'GET /sessions/:session_id': {
     summary: "One session's state",
+    description:
+      '`user_ids` holds at most `user_limit` (default and most 1000) of its users in order of their first event, after ' +
+      'the first `user_skip`; `user_count` counts them all. `user_limit=0` answers the rest of the view alone (a cheap poll).',
     tag: 'sessions',
-    parameters: [pathId('session_id', 'Session id', 'sess_42')],
+    parameters: [
+      pathId('session_id', 'Session id', 'sess_42'),
+      {
+        name: 'user_skip',
+        in: 'query',
+        description: 'Leave out this many users, in order of their first event',
+        schema: { type: 'integer', minimum: 0, default: 0 },
+        example: 1000,
+      },
+      {
+        name: 'user_limit',
+        in: 'query',
+        description: 'List at most this many users in `user_ids`',
+        schema: { type: 'integer', minimum: 0, maximum: 1000, default: 1000 },
+        example: 20,
+      },
+    ],
     responses: { 200: { description: 'The session view', schema: 'SessionView', example: ex.SESSION_EXAMPLE } },
-    errors: [404, 503],
+    errors: [404, 422, 503],
   },
 };

@@ -1,7 +1,33 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Issue } from './issue.js';
-import { ignoredParamsHeader, parseLimit, readQuery, unknownParams } from './queryParams.js';
+import { ignoredParamsHeader, parseCount, parseLimit, readQuery, unknownParams } from './queryParams.js';
+
+describe('parseCount', () => {
+  it('takes decimal digits from 0 to the maximum, and the fallback when absent or empty', () => {
+    const issues: Issue[] = [];
+    const read = (text: string | undefined) => parseCount('user_limit', text, issues, 1000, 1000);
+    expect([read(undefined), read(''), read('0'), read('007'), read('1000')]).toEqual([1000, 1000, 0, 7, 1000]);
+    expect(parseCount('user_skip', '123456789012', issues)).toBe(123_456_789_012);
+    expect(issues).toEqual([]);
+  });
+
+  it.each(['-1', '1001', '1e3', '10.0', ' 5', 'ten'])('refuses %j naming the field and its range', (text) => {
+    const issues: Issue[] = [];
+    expect(parseCount('user_limit', text, issues, 1000, 1000)).toBe(1000);
+    expect(issues).toEqual([
+      { field: 'user_limit', message: expect.stringMatching(/^must be an integer from 0 to 1000 \(got /) },
+    ]);
+  });
+
+  it('refuses past the largest safe integer where there is no maximum', () => {
+    const issues: Issue[] = [];
+    expect(parseCount('user_skip', '9007199254740993', issues)).toBe(0);
+    expect(issues).toEqual([
+      { field: 'user_skip', message: 'must be an integer of 0 or more (got "9007199254740993")' },
+    ]);
+  });
+});
 
 describe('parseLimit', () => {
   it('takes decimal digits from 1 to the maximum, and the fallback when absent or empty', () => {

@@ -47,6 +47,25 @@ export function parseLimit(
 }
 
 /**
+ * A count such as `user_skip` or `user_limit`: absent or empty means `fallback`; otherwise decimal digits from 0 to
+ * `max` (by default, the largest safe integer). A refusal is pushed to `issues`.
+ */
+export function parseCount(
+  field: string,
+  text: string | undefined,
+  issues: Issue[],
+  fallback = 0,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
+  if (text === undefined || text === '') return fallback;
+  const n = Number(text);
+  if (DIGITS.test(text) && n <= max) return n;
+  const range = max === Number.MAX_SAFE_INTEGER ? 'of 0 or more' : `from 0 to ${max}`;
+  issues.push({ field, message: `must be an integer ${range} (got ${preview(text)})` });
+  return fallback;
+}
+
+/**
  * A query string as a map of name → value. A repeated name's last value wins (as in the old service), except
  * `event_type`, whose values are joined into one comma-separated list: `event_type=a&event_type=b` asks for both, as
  * `event_type=a,b` does (before, it silently asked for `b` alone).

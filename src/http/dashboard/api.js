@@ -17,7 +17,18 @@ export class ServerError extends Error {
   }
 }
 
-let apiKey = sessionStorage.getItem(STORAGE_KEY) ?? '';
+// Hint: trimmed as the form trims it (a key kept before it did would still fail the tail's upgrade).
+let apiKey = (sessionStorage.getItem(STORAGE_KEY) ?? '').trim();
+
+/**
+ * Why `key` cannot be sent ('' when it can). Hint: a server's keys are printable ASCII (config.ts), and fetch throws
+ * on a header with a NUL or a character past U+00FF, which the page showed as "server unreachable".
+ */
+export function keyProblem(key) {
+  const at = [...key].findIndex((char) => char < ' ' || char > '~');
+  if (at < 0) return '';
+  return `That key cannot be sent: an API key is printable ASCII (letters, digits, punctuation, spaces), and its character ${at + 1} is not.`;
+}
 
 /** The key in use ('' when none). */
 export function currentKey() {
@@ -33,6 +44,7 @@ export function useKey(key, remember) {
 
 /** GET a JSON body from the server this page came from; AuthError on 401. */
 export async function getJson(path) {
+  if (keyProblem(apiKey) !== '') throw new AuthError(keyProblem(apiKey));
   const headers = apiKey === '' ? {} : { 'X-API-Key': apiKey };
   const response = await fetch(path, { headers, cache: 'no-store' });
   if (response.status === 401) throw new AuthError('the server refused the API key');

@@ -63,12 +63,6 @@ export function timeCell(iso) {
   return el('td', { title: exactTime(iso) || null }, localTime(iso));
 }
 
-/** JSON cut to `max` characters, for one table cell. */
-export function brief(value, max = 90) {
-  const text = JSON.stringify(value) ?? '';
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
-}
-
 /** A number with thousands separators. */
 export function count(n) {
   return typeof n === 'number' ? n.toLocaleString('en-US') : '–';

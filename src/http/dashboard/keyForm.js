@@ -1,5 +1,5 @@
 // The API key form: shown whenever the server refuses the key in use, and never submitted by the browser itself.
-import { AuthError, currentKey, failureText, getJson, useKey } from './api.js';
+import { AuthError, currentKey, failureText, getJson, keyProblem, useKey } from './api.js';
 import { badge, byId } from './dom.js';
 
 /** Resolves with the next typed key; null while no key is asked for or one is being tried. */
@@ -7,15 +7,26 @@ let waiting = null;
 
 /**
  * Handle every submit of the key form. Hint: a native submit is a GET that puts the key in the URL (the address bar,
- * the history); a second Connect while the first key is tried is ignored.
+ * the history); a second Connect while the first key is tried is ignored. The key is trimmed: HTTP trims a header,
+ * so REST took " key " while the tail's upgrade, the key in a subprotocol, was refused and retried forever.
  */
 export function wireKeyForm() {
   byId('key-form').addEventListener('submit', (event) => {
     event.preventDefault();
+    const key = byId('key-input').value.trim();
+    const problem = keyProblem(key);
+    if (problem !== '') return void showKeyError(problem);
     const resolve = waiting;
     waiting = null;
-    resolve?.(byId('key-input').value);
+    resolve?.(key);
   });
+}
+
+/** Say under the form why a key was not taken. */
+function showKeyError(text) {
+  const error = byId('key-error');
+  error.textContent = text;
+  error.hidden = false;
 }
 
 /** The key typed into the form, once it is submitted. */

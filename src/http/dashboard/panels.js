@@ -1,7 +1,7 @@
 // The polled panels: figures and counts by type (GET /stats), sessions (GET /sessions), subscribers (GET /subscribers).
 import { byId, count, el, fillRows, timeCell } from './dom.js';
 import { setText, syncRows } from './keyedRows.js';
-import { visibleId } from './visibleText.js';
+import { usersText, visibleId } from './visibleText.js';
 
 /** Head offset, epoch, totals and the counts by type. */
 export function renderStats(stats) {
@@ -81,13 +81,6 @@ export function renderSessions(sessions, selected, onPick) {
     row.classList.toggle('selected', s.session_id === selected);
   };
   syncRows(byId('sessions'), sessions, (s) => s.session_id, make, update, pressing);
-}
-
-/** A listed session's users: the listing holds the first 20, so say how many more there are. */
-function usersText(s) {
-  const more = (s.user_count ?? s.user_ids.length) - s.user_ids.length;
-  const shown = s.user_ids.map(visibleId).join(', ');
-  return more > 0 ? `${shown} (+${more} more)` : shown;
 }
 
 /** A subscriber's filter in a few words. */

@@ -1,8 +1,8 @@
 // The live tail: the client SDK's resumable subscription over /ws/subscribe, with server-side filters and replay.
 import { LOG_REPLACED } from '/dashboard/client/ackPlan.js';
 import { subscribe } from '/dashboard/client/subscriber.js';
-import { badge, brief, el, fillRows, timeCell } from './dom.js';
-import { idCell } from './visibleText.js';
+import { badge, el, fillRows, timeCell } from './dom.js';
+import { brief, idCell } from './visibleText.js';
 
 const SHOWN = 200;
 const RENDER_MS = 100;
