@@ -53,6 +53,12 @@ describe('cluster mode: the identity of the stream', () => {
     // Hint: the log is written asynchronously, so the notice may follow the first answer.
     await waitFor(() => node.output().includes(`belonged to epoch ${first}; rebuilding it`), 'the rebuild notice');
     expect(await offsets(node.base)).toEqual([]);
+    // The rebuilt node is ready and stays so: the lock sweep (every second) once took its new WAL for a replaced one.
+    await waitFor(async () => (await getJson(`${node.base}/readiness`)).status === 200, 'ready after the rebuild');
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    expect((await getJson(`${node.base}/readiness`)).body).toMatchObject({ ready: true });
+    expect(node.output()).not.toContain('was removed or replaced');
+    expect((await postEvents(node.base, eventBody())).status).toBe(201);
     await nodes.kill('e');
     await nodes.stop();
   }, 60_000);

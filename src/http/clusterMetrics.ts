@@ -13,7 +13,10 @@ export interface ClusterFigures {
   readonly streamProblem: string | null;
   /** The stream's last sequence as last seen, minus the last sequence this node's replica applied. */
   readonly replicaLag: number;
-  /** The first difference the audit found between the replica and the stream leader (see ReplicaAudit), or null. */
+  /**
+   * The first difference the audit found between the replica and the stream leader (see ReplicaAudit), or why the
+   * replica holds offsets beyond the stream's last sequence (ReplicaAhead), or null.
+   */
   readonly divergence: string | null;
   /** The last offset the audit's current pass checked. */
   readonly auditedUpTo: number;
@@ -36,7 +39,7 @@ export function registerClusterMetrics(registers: Registry[], read: () => Cluste
   });
   new Gauge({
     name: 'pipeline_nats_stream_usable',
-    help: '1 while the stream can take publishes as /readiness judges it, else 0 (no leader with a quorum or no answer for 5 s, missing, changed, or made again)',
+    help: '1 while the stream can take publishes as /readiness judges it, else 0 (no leader with a quorum or no answer for 5 s, missing, changed, made again, or behind this replica)',
     registers,
     collect() {
       this.set(read().streamProblem === null ? 1 : 0);
@@ -52,7 +55,7 @@ export function registerClusterMetrics(registers: Registry[], read: () => Cluste
   });
   new Gauge({
     name: 'pipeline_replica_divergent',
-    help: "1 once this node's replica was found to differ from what the stream leader serves at some offset (its reads are not the cluster's log; /readiness names the offset), else 0",
+    help: "1 once this node's replica was found to differ from what the stream leader serves at some offset, or to hold offsets beyond the stream's last sequence (its reads are not the cluster's log; /readiness names the offsets), else 0",
     registers,
     collect() {
       this.set(read().divergence === null ? 0 : 1);

@@ -31,10 +31,13 @@ import { TypeStats } from './typeStats.js';
 import { guardedLock, WalWatch } from './walWatch.js';
 import { WriterThread } from './writerThread.js';
 
+/** The lock as this open keeps it (with its WAL watch), and `held`, the bare lock a reopen takes over. */
+export type OpenLock = LogLock & { readonly held: LogLock };
+
 /** The parts an open SQLite log is made of; SqliteEventLog is a façade over them. */
 export interface SqliteLogParts {
   readonly db: Database.Database;
-  readonly lock: LogLock | null;
+  readonly lock: OpenLock | null;
   readonly epoch: string;
   readonly meta: LogMeta;
   /** Next offset, oldest retained offset and newest commit time; shared by the appender, reader and retention. */
@@ -131,7 +134,9 @@ export function openSqliteLog(options: SqliteEventLogOptions, isOpen: () => bool
     });
     const threaded = openThreaded(db, options, degraded, tables, { ...index, appended }, appender);
     const wal = new WalWatch(`${options.path}-wal`, () => walCheckpoint(db, threaded), notice);
-    const guarded = lock === null ? null : guardedLock(lock, wal);
+    // Hint: the watch is this open's; a reopen (closeKeepingLock) gets `held`, or the old watch would take the new
+    // WAL for a replacement of the one it saw and refuse every commit (an epoch rebuild did, until a restart).
+    const guarded = lock === null ? null : Object.assign(guardedLock(lock, wal), { held: lock });
     return { ...tables, ...index, db, lock: guarded, epoch, appender, threaded, commitHealth };
   } catch (error) {
     // Hint: only a log that cannot even be read gets here (derived state has its own fallbacks); never a raw stack.

@@ -24,7 +24,7 @@ import type { LogAppender } from './logAppender.js';
 import type { LogLock } from './logLock.js';
 import type { LogHead, LogMeta } from './logMeta.js';
 import { LogRetention } from './logRetention.js';
-import { openSqliteLog } from './openSqliteLog.js';
+import { type OpenLock, openSqliteLog } from './openSqliteLog.js';
 import type { SessionStatusStore } from './sessionStatusStore.js';
 import { DEFAULT_INDEX_CHUNK, type SqliteEventLogOptions } from './sqliteEventLogOptions.js';
 import type { ThreadedAppender } from './threadedAppender.js';
@@ -50,7 +50,7 @@ export type { SqliteEventLogOptions } from './sqliteEventLogOptions.js';
 export class SqliteEventLog implements EventLog {
   readonly epoch: string;
   protected readonly db: Database.Database;
-  private readonly lock: LogLock | null;
+  private readonly lock: OpenLock | null;
   private readonly indexChunk: number;
   protected readonly meta: LogMeta;
   /** Next offset, oldest retained offset and newest commit time; shared with the appender and the reader. */
@@ -215,7 +215,7 @@ export class SqliteEventLog implements EventLog {
     this.closeKeepingLock()?.release();
   }
 
-  /** Close, handing the one-server lock to the caller (to reopen the file under it: the `lock` option). */
+  /** Close, handing the bare one-server lock (not this open's WAL watch) to the caller, to reopen the file under it. */
   closeKeepingLock(): LogLock | null {
     if (this.closed) return null;
     this.closed = true;
@@ -224,7 +224,7 @@ export class SqliteEventLog implements EventLog {
     this.reader.close();
     markHead(this.db);
     this.db.close();
-    return this.lock;
+    return this.lock?.held ?? null;
   }
 
   /** The asynchronous append: on the writer thread when there is one, else over appendGroups. */

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -49,5 +49,26 @@ describe('openReplica', () => {
       replica.close();
     }
     expect(lockFromAnotherProcess(path)).toBe('taken');
+  });
+
+  it('leaves a rebuilt replica writable: the old WAL watch does not take the new WAL for a replaced one', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'open-replica-'));
+    dirs.push(dir);
+    const path = join(dir, 'replica.db');
+    const options = { path, newId: offsetIds('evt_') };
+    openReplica(options, 'epoch-0').close();
+    // Hint: whether the new WAL got the old one's inode decided it (1 start in 5 passed); a file made while the old
+    // WAL is gone takes its inode, so the new WAL never has it.
+    for (const epoch of ['epoch-1', 'epoch-2', 'epoch-3']) {
+      const onNotice = () => writeFileSync(join(dir, `${epoch}.other`), 'x');
+      const replica = openReplica({ ...options, onNotice }, epoch);
+      try {
+        expect(replica.epoch).toBe(epoch);
+        replica.keepLock();
+        expect(replica.health()).toEqual({ writable: true, reason: null });
+      } finally {
+        replica.close();
+      }
+    }
   });
 });

@@ -47,9 +47,9 @@ export class ReplicaApplier {
     return this.availability.problem;
   }
 
-  /** Why this node refuses publishes: its stream was made again, is missing or cannot hold the log; else null. */
+  /** Why this node refuses publishes: its stream was made again, is missing, cannot hold the log or is behind it. */
   get refusal(): string | null {
-    return this.replaced ?? this.presence.problem;
+    return this.replaced ?? this.presence.problem ?? this.options.ahead?.problem ?? null;
   }
 
   /** Start consuming; resolves at once (the loop runs until stop). */
@@ -90,6 +90,8 @@ export class ReplicaApplier {
 
   /** As followStream, answering what the request failed with when the stream did not answer (null when it did). */
   async askStream(quiet = false): Promise<Error | null> {
+    // Hint: the head before asking: what the replica applied by then, the stream held by then.
+    const held = this.options.sink.nextSeq() - 1;
     try {
       const info = await this.options.jsm.streams.info(this.options.stream);
       if (this.stopped) return null;
@@ -100,6 +102,7 @@ export class ReplicaApplier {
       }
       this.presence.answered(info.config);
       this.availability.answered(info);
+      this.options.ahead?.observe(held, info.state.last_seq);
       this.tell();
       this.options.sink.noteLast(info.state.last_seq);
       this.options.sink.follow(info.state.first_seq);
@@ -116,7 +119,7 @@ export class ReplicaApplier {
 
   /** Log what the stream's presence now says, when that changed. */
   private tell(): void {
-    for (const line of [this.presence.change(), this.availability.change()])
+    for (const line of [this.presence.change(), this.availability.change(), this.options.ahead?.change() ?? null])
       if (line !== null) this.options.onNotice(line);
   }
 

@@ -1,4 +1,5 @@
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
+import type { ReplicaAhead } from './replicaAhead.js';
 
 /** What the applier feeds: one stream message at a time, in sequence order; a throw stops and retries it later. */
 export interface ReplicaSink {
@@ -28,6 +29,8 @@ export interface ReplicaApplierOptions {
   readonly followMs?: number;
   /** The epoch of the stream this replica holds: a stream of another epoch under the same name is a new log. */
   readonly epoch?: string;
+  /** Told the stream's last sequence against the replica's head at each answer (a stream behind it); none if absent. */
+  readonly ahead?: ReplicaAhead;
   /** The clock of the stream's presence and availability graces and of the notices (Date.now when absent). */
   readonly now?: () => number;
 }

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { StoredEvent } from '../../protocol/eventRecord.js';
 import { encodeEvent } from './eventMessage.js';
-import { type AuditedReplica, ReplicaAudit } from './replicaAudit.js';
+import { type AuditedReplica, ReplicaAudit, type ReplicaAuditOptions } from './replicaAudit.js';
 
 /** A stream of `n` event messages (one per sequence) and a replica that applied them all, both in memory. */
-function cluster(n: number) {
+function cluster(n: number, more: Pick<ReplicaAuditOptions, 'ahead' | 'askStream'> = {}) {
   const records: StoredEvent[] = Array.from({ length: n }, (_, i) => ({
     offset: i + 1,
     id: `e${i + 1}`,
@@ -48,6 +48,7 @@ function cluster(n: number) {
     appliedSeq: () => n,
     perSecond: 40,
     onNotice: (line) => notices.push(line),
+    ...more,
   });
   return {
     records,
@@ -104,5 +105,21 @@ describe('ReplicaAudit', () => {
     expect(c.notices).toEqual([c.audit.divergence]);
     expect(c.audit.checkedUpTo).toBe(10);
     expect(c.asked.length).toBe(20);
+  });
+
+  it("asks the stream's state when the leader serves nothing at an offset the replica holds, and shows a replica ahead", async () => {
+    let asks = 0;
+    let ahead: string | null = null;
+    const c = cluster(12, { askStream: async () => void asks++, ahead: () => ahead });
+    await c.audit.step();
+    expect(asks).toBe(0);
+    // The stream lost its tail: 11 and 12 are in the replica only (ReplicaAhead decides, from the stream's state).
+    c.stream.delete(11);
+    c.stream.delete(12);
+    await c.audit.step();
+    expect(asks).toBe(1);
+    expect(c.audit.figures().divergence).toBeNull();
+    ahead = "this node's replica holds offsets up to 12 but stream EVENTS ends at sequence 10: …";
+    expect(c.audit.figures()).toEqual({ divergence: ahead, auditedUpTo: 12 });
   });
 });

@@ -27,6 +27,10 @@ export interface ReplicaAuditOptions {
   /** REPLICA_AUDIT_PER_SECOND: offsets checked per second at most (0: none). */
   readonly perSecond: number;
   readonly onNotice: (line: string) => void;
+  /** Why the replica holds offsets the stream does not (ReplicaAhead), for figures(); absent: never. */
+  readonly ahead?: () => string | null;
+  /** Ask the stream's state (ReplicaApplier.askStream), which tells a purge from a stream behind the replica. */
+  readonly askStream?: () => Promise<unknown>;
 }
 
 const TICK_MS = 250;
@@ -53,9 +57,9 @@ export class ReplicaAudit {
 
   constructor(private readonly options: ReplicaAuditOptions) {}
 
-  /** For /metrics (see ClusterFigures). */
+  /** For /metrics (see ClusterFigures): a replica ahead of the stream differs from it too. */
   figures(): { divergence: string | null; auditedUpTo: number } {
-    return { divergence: this.divergence, auditedUpTo: this.checkedUpTo };
+    return { divergence: this.divergence ?? this.options.ahead?.() ?? null, auditedUpTo: this.checkedUpTo };
   }
 
   start(): void {
@@ -94,11 +98,13 @@ export class ReplicaAudit {
     if (upTo < from) return;
     const seqs = Array.from({ length: upTo - from + 1 }, (_, i) => from + i);
     const messages = await Promise.all(seqs.map((seq) => jsm.streams.getMessage(stream, { seq })));
+    // Hint: null: purged or past a limit since (the replica follows), or beyond a stream that lost its tail since the
+    // replica applied it (its state says which: ReplicaAhead).
+    if (messages.includes(null)) await this.options.askStream?.();
     // Hint: the replica may have closed meanwhile (shutdown); reading it then would be no difference.
     if (this.stopped) return;
     for (const [i, message] of messages.entries()) {
       const seq = seqs[i]!;
-      // Hint: null: purged or past a limit since; the replica follows that on its own.
       const difference = message === null ? null : this.differenceAt(seq, message.data);
       if (difference !== null) return this.diverged(seq, difference);
     }

@@ -2,6 +2,7 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { SqliteReplicaLog } from '../sqliteReplicaLog.js';
 import type { WriteParts } from './clusterWrites.js';
 import type { JetStreamOptions } from './jetStreamOptions.js';
+import { ReplicaAhead } from './replicaAhead.js';
 import { ReplicaApplier } from './replicaApplier.js';
 import { ReplicaAudit } from './replicaAudit.js';
 import { ReplicaFeed } from './replicaFeed.js';
@@ -14,7 +15,8 @@ const AUDIT_PER_SECOND = 100;
 
 /**
  * A node's parts on an opened stream and replica: the feed, the applier (started, applying from the replica's head
- * + 1) and the publisher. `startSeq` is the stream's last sequence at start, noted as known to exist.
+ * + 1), the publisher and the audit. `startSeq` is the stream's last sequence at start, noted as known to exist, and
+ * held against the replica's head (ReplicaAhead).
  */
 export async function startWriteParts(
   stream: OpenedStream,
@@ -26,6 +28,9 @@ export async function startWriteParts(
   let applier: ReplicaApplier | null = null;
   const feed = new ReplicaFeed(replica, { onNotice, onFailure: () => applier?.restart() });
   feed.noteLast(startSeq);
+  // Hint: a node started on a replica beyond its stream is not ready, from its first answer on.
+  const ahead = new ReplicaAhead(options.stream);
+  ahead.observe(replica.headOffset(), startSeq);
   // Hint: short API timeouts, so asking a leaderless stream (mid-election) fails fast and asks again, not after 5 s.
   applier = new ReplicaApplier({
     js: jetstream(stream.nc, { timeout: CONSUMER_TIMEOUT_MS }),
@@ -34,6 +39,7 @@ export async function startWriteParts(
     sink: feed,
     onNotice,
     epoch: stream.epoch,
+    ahead,
   });
   applier.start();
   const publisher = new StreamPublisher(stream.nc, eventSubject(options.stream), {
@@ -46,6 +52,8 @@ export async function startWriteParts(
     appliedSeq: () => feed.appliedSeq,
     perSecond: options.auditPerSecond ?? AUDIT_PER_SECOND,
     onNotice,
+    ahead: () => ahead.problem,
+    askStream: () => applier.askStream(true),
   });
   audit.start();
   return { nc: stream.nc, jsm: stream.jsm, replica, feed, applier, publisher, audit };
