@@ -156,6 +156,30 @@ describe('cluster mode: the identity of the stream', () => {
     expect(JSON.stringify(still.body)).toContain('restart it to rebuild its replica');
     await nodes.stop();
   }, 60_000);
+  it('refuses publishes at once while its stream stops acknowledging them (no_ack), and takes them once it is back', async () => {
+    const nodes = nodesOn('MUTE');
+    const node = await nodes.start('m', { NATS_PUBLISH_TIMEOUT_MS: '5000' });
+    expect((await postEvents(node.base, eventBody())).status).toBe(201);
+    const { config } = await manage((jsm) => jsm.streams.info('MUTE'));
+    await manage((jsm) => jsm.streams.update('MUTE', { ...config, no_ack: true }));
+    // Before: ready throughout, and every publish waited NATS_PUBLISH_TIMEOUT_MS for a 503 though its event was stored.
+    await waitFor(async () => {
+      const answer = await getJson<{ reason?: string }>(`${node.base}/readiness`);
+      return (
+        answer.status === 503 &&
+        /^stream MUTE was changed so that it cannot hold the log \(.*\(no_ack\)/.test(answer.body.reason ?? '')
+      );
+    }, 'readiness to name no_ack');
+    const began = Date.now();
+    expect((await postEvents(node.base, eventBody())).status).toBe(503);
+    expect(Date.now() - began).toBeLessThan(1_000);
+    await manage((jsm) => jsm.streams.update('MUTE', { ...config, no_ack: false }));
+    await waitFor(async () => (await getJson(`${node.base}/readiness`)).status === 200, 'readiness again');
+    expect((await postEvents(node.base, eventBody())).status).toBe(201);
+    expect(await offsets(node.base)).toEqual([1, 2]);
+    await nodes.stop();
+  }, 60_000);
+
   it('refuses publishes while its stream is changed so that it cannot hold the log, and takes them once it is back', async () => {
     const nodes = nodesOn('BENT');
     const node = await nodes.start('b', { NATS_PUBLISH_TIMEOUT_MS: '2000' });

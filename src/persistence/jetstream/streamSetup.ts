@@ -172,7 +172,7 @@ async function ensureStream(
       name: options.stream,
       description: epochNote(epoch),
       subjects: streamSubjects(options.stream),
-      storage: options.storage ?? 'file',
+      storage: 'file',
       num_replicas: options.replicas,
       duplicate_window: nanos(options.duplicateWindowMs),
       ...streamLimits(options),
