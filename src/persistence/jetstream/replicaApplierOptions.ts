@@ -1,4 +1,5 @@
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
+import type { StreamOrigin } from './streamIdentity.js';
 
 /** What the applier feeds: one stream message at a time, in sequence order; a throw stops and retries it later. */
 export interface ReplicaSink {
@@ -26,8 +27,11 @@ export interface ReplicaApplierOptions {
   readonly retryMs?: number;
   /** How often the stream's first sequence is asked for, to follow purges and limits (ms). */
   readonly followMs?: number;
-  /** The epoch of the stream this replica holds: a stream of another epoch under the same name is a new log. */
-  readonly epoch?: string;
+  /**
+   * The stream this replica holds, as opened: a stream under the same name with another creation time is a new log,
+   * and one whose description was edited to name another epoch is refused until it is put back (see identityChange).
+   */
+  readonly origin?: StreamOrigin;
   /** The clock of the stream's presence and availability graces and of the notices (Date.now when absent). */
   readonly now?: () => number;
 }

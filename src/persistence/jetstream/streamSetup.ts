@@ -26,15 +26,14 @@ import {
   reviewStream,
   type StreamLimits,
 } from './streamChecks.js';
-import { epochFromNote, epochNote, isStreamName, streamSubjects } from './streamSubjects.js';
+import { originOf, type StreamOrigin } from './streamIdentity.js';
+import { epochNote, isStreamName, streamSubjects } from './streamSubjects.js';
 
-/** A connection to the cluster with the stream opened (created when missing). */
-export interface OpenedStream {
+/** A connection to the cluster with the stream opened (created when missing), and the stream's origin (its epoch). */
+export interface OpenedStream extends StreamOrigin {
   readonly nc: NatsConnection;
   readonly js: JetStreamClient;
   readonly jsm: JetStreamManager;
-  /** The stream's identity: its name and creation time. */
-  readonly epoch: string;
 }
 
 const CONNECT_TIMEOUT_MS = 5_000;
@@ -86,9 +85,9 @@ export async function openStream(
     const versionWarning = serverVersionWarning(nc.info?.version);
     if (versionWarning !== null) onNotice(versionWarning);
     const jsm = await jetstreamManager(nc, { timeout: CONNECT_TIMEOUT_MS });
-    const { epoch, notices } = await whileForming(() => ensureStream(jsm, options, newEpoch, serversOf(nc)));
+    const { origin, notices } = await whileForming(() => ensureStream(jsm, options, newEpoch, serversOf(nc)));
     for (const notice of notices) onNotice(notice);
-    return { nc, js: jetstream(nc, { timeout: CONNECT_TIMEOUT_MS }), jsm, epoch };
+    return { ...origin, nc, js: jetstream(nc, { timeout: CONNECT_TIMEOUT_MS }), jsm };
   } catch (error) {
     await nc.close().catch(() => undefined);
     if (error instanceof JetStreamSettingError) throw error;
@@ -122,14 +121,6 @@ async function whileForming<T>(open: () => Promise<T>): Promise<T> {
 }
 
 /**
- * The stream's epoch: made with the stream and kept in its description with the stream's creation time, which a
- * stream deleted and made again (even from its exported config) does not keep (see epochFromNote).
- */
-export function epochOf(info: StreamInfo): string {
-  return epochFromNote(info.config.name, info.config.description ?? '', info.created);
-}
-
-/**
  * NATS_MAX_AGE_MS and NATS_MAX_BYTES as stream limits (0: none), set at creation and on every start when they
  * are higher (see limitsLowering): the stream drops its oldest messages, and every replica follows its first sequence.
  */
@@ -144,15 +135,16 @@ function serversOf(nc: NatsConnection): number | null {
 }
 
 /**
- * The stream's epoch; creates the stream (file storage, the configured replicas) when it does not exist. An existing
- * stream is reviewed first (reviewStream): one that cannot hold the log is refused naming why, never made to fit.
+ * The stream's origin (its epoch); creates the stream (file storage, the configured replicas) when it does not exist.
+ * An existing stream is reviewed first (reviewStream): one that cannot hold the log is refused naming why, never made
+ * to fit.
  */
 async function ensureStream(
   jsm: JetStreamManager,
   options: JetStreamOptions,
   newEpoch: () => string,
   servers: number | null,
-): Promise<{ epoch: string; notices: readonly string[] }> {
+): Promise<{ origin: StreamOrigin; notices: readonly string[] }> {
   let info: StreamInfo | null = null;
   try {
     info = await jsm.streams.info(options.stream);
@@ -189,7 +181,7 @@ async function ensureStream(
     // Hint: two nodes starting together both try to create it; the loser just reads what the winner made.
     if (!/already in use/i.test(reasonOf(error))) throw error;
   }
-  return { epoch: epochOf(await jsm.streams.info(options.stream)), notices: [] };
+  return { origin: originOf(await jsm.streams.info(options.stream)), notices: [] };
 }
 
 /** JetStream's error code for a stream with more than one replica on a server that is not clustered. */
@@ -209,13 +201,13 @@ async function overlapping(jsm: JetStreamManager, options: JetStreamOptions): Pr
 
 /**
  * An existing stream: refused when it cannot hold the log (NATS_STREAM names it), else its limits and duplicate window
- * set from the settings when they differ (every replica follows what the stream drops), and its epoch.
+ * set from the settings when they differ (every replica follows what the stream drops), and its origin.
  */
 async function openExisting(
   jsm: JetStreamManager,
   info: StreamInfo,
   options: JetStreamOptions,
-): Promise<{ epoch: string; notices: readonly string[] }> {
+): Promise<{ origin: StreamOrigin; notices: readonly string[] }> {
   const review = reviewStream(info.config, options);
   if (review.refusals.length > 0)
     throw new JetStreamSettingError(
@@ -239,5 +231,5 @@ async function openExisting(
   if (limitsNotice !== null) notices.push(limitsNotice);
   if (limitsNotice !== null || window !== null)
     await jsm.streams.update(options.stream, { ...limits, ...(window === null ? {} : { duplicate_window: window }) });
-  return { epoch: epochOf(info), notices };
+  return { origin: originOf(info), notices };
 }

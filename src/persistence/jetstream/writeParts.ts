@@ -33,7 +33,7 @@ export async function startWriteParts(
     stream: options.stream,
     sink: feed,
     onNotice,
-    epoch: stream.epoch,
+    origin: { epoch: stream.epoch, created: stream.created, description: stream.description },
   });
   applier.start();
   const publisher = new StreamPublisher(stream.nc, eventSubject(options.stream), {
