@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import {
   JetStreamApiError,
   type JetStreamClient,
@@ -7,16 +6,11 @@ import {
   jetstreamManager,
   type StreamInfo,
 } from '@nats-io/jetstream';
-import {
-  type ConnectionOptions,
-  connect,
-  credsAuthenticator,
-  type NatsConnection,
-  nanos,
-} from '@nats-io/transport-node';
+import { type NatsConnection, nanos } from '@nats-io/transport-node';
+import { CONNECT_TIMEOUT_MS, connectToCluster, jetStreamMissing } from './clusterConnect.js';
 import { type JetStreamOptions, JetStreamSettingError, JetStreamUnavailableError } from './jetStreamOptions.js';
-import { refuseOrphaningReplica } from './replicaGuard.js';
-import { connectFailureDetail, warnOfBadEntries } from './serverProbe.js';
+import { refuseEmbeddedLog, refuseOrphaningReplica } from './replicaGuard.js';
+import { warnOfBadEntries } from './serverProbe.js';
 import { serverVersionWarning } from './serverVersion.js';
 import {
   checkMessageSize,
@@ -36,26 +30,6 @@ export interface OpenedStream extends StreamOrigin {
   readonly jsm: JetStreamManager;
 }
 
-const CONNECT_TIMEOUT_MS = 5_000;
-
-function connectionOptions(options: JetStreamOptions): ConnectionOptions {
-  return {
-    servers: [...options.servers],
-    name: 'event-pipeline',
-    timeout: CONNECT_TIMEOUT_MS,
-    // Hint: a node keeps serving reads while the cluster is away, so it never gives up reconnecting.
-    maxReconnectAttempts: -1,
-    reconnectTimeWait: 250,
-    pingInterval: 2_000,
-    maxPingOut: 2,
-    ...(options.user === undefined ? {} : { user: options.user, pass: options.password ?? '' }),
-    ...(options.token === undefined ? {} : { token: options.token }),
-    ...(options.credsFile === undefined
-      ? {}
-      : { authenticator: credsAuthenticator(new Uint8Array(readFileSync(options.credsFile))) }),
-  };
-}
-
 const reasonOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 /**
@@ -68,17 +42,9 @@ export async function openStream(
   onNotice: (message: string) => void = () => undefined,
 ): Promise<OpenedStream> {
   if (!isStreamName(options.stream))
-    throw new JetStreamUnavailableError(`NATS_STREAM ${JSON.stringify(options.stream)} is not a valid stream name`);
-  let nc: NatsConnection;
-  try {
-    nc = await connect(connectionOptions(options));
-  } catch (error) {
-    const detail = await connectFailureDetail(options.servers, reasonOf(error));
-    throw new JetStreamUnavailableError(
-      `cannot reach the NATS cluster at ${options.servers.join(',')}: ${reasonOf(error)}${detail}`,
-      { cause: error },
-    );
-  }
+    throw new JetStreamSettingError('NATS_STREAM', `${JSON.stringify(options.stream)} is not a valid stream name`);
+  refuseEmbeddedLog(options);
+  const nc = await connectToCluster(options);
   warnOfBadEntries(options.servers, nc.getServer(), onNotice);
   try {
     checkMessageSize(options.maxPayloadBytes ?? 0, nc.info?.max_payload ?? 0, "the NATS servers' max_payload");
@@ -91,9 +57,12 @@ export async function openStream(
   } catch (error) {
     await nc.close().catch(() => undefined);
     if (error instanceof JetStreamSettingError) throw error;
-    throw new JetStreamUnavailableError(
-      `JetStream stream ${options.stream} at ${options.servers.join(',')} is unavailable: ${reasonOf(error)}`,
-      { cause: error },
+    throw (
+      jetStreamMissing(error, options) ??
+      new JetStreamUnavailableError(
+        `JetStream stream ${options.stream} at ${options.servers.join(',')} is unavailable: ${reasonOf(error)}`,
+        { cause: error },
+      )
     );
   }
 }
