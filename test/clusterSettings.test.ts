@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { JetStreamManager } from '@nats-io/jetstream';
+import { type JetStreamManager, StorageType } from '@nats-io/jetstream';
 import { connect, nanos } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serverVersionWarning } from '../src/persistence/jetstream/serverVersion.js';
@@ -78,6 +78,40 @@ describe('cluster mode: settings checked against the cluster and the stream', ()
     );
     const config = (await manage((jsm) => jsm.streams.info('WORK'))).config;
     expect(config).toMatchObject({ subjects: ['WORK.jobs'], retention: 'workqueue' });
+  });
+
+  it('refuses an existing stream that never acks, drops events by count or lives in memory, naming the field', async () => {
+    const streams = [
+      { name: 'NOACK', subjects: ['NOACK.>'], num_replicas: 1, no_ack: true },
+      { name: 'COUNTED', subjects: ['COUNTED.>'], num_replicas: 1, max_msgs: 100 },
+      { name: 'VOLATILE', subjects: ['VOLATILE.>'], num_replicas: 1, storage: StorageType.Memory },
+    ];
+    await manage(async (jsm) => {
+      // Hint: the client adds fields to the config it is given, so it gets a copy.
+      for (const stream of streams) await jsm.streams.add({ ...stream });
+    });
+    // Before: each started ready; through NOACK every publish waited 10 s for a 503 though stored, COUNTED kept only
+    // its last 100 events on every node, and VOLATILE lost the log with its servers' restart.
+    const cannot = (name: string) => `configuration error: NATS_STREAM: stream ${name} cannot hold the log: `;
+    const noAck = await start({ NATS_STREAM: 'NOACK' });
+    expect([noAck.code, noAck.stderr.trim()]).toEqual([
+      2,
+      `${cannot('NOACK')}it does not acknowledge publishes (no_ack), and a commit is answered only once the stream ` +
+        'acknowledges it; `nats stream edit NOACK --ack` turns acknowledgements on',
+    ]);
+    const counted = await start({ NATS_STREAM: 'COUNTED' });
+    expect([counted.code, counted.stderr.trim()]).toEqual([
+      2,
+      `${cannot('COUNTED')}it keeps at most 100 messages (max_msgs) and deletes the oldest events beyond that on ` +
+        "every node; the log's limits are NATS_MAX_BYTES and NATS_MAX_AGE_MS: lift it with " +
+        '`nats stream edit COUNTED --max-msgs=-1`',
+    ]);
+    const volatile = await start({ NATS_STREAM: 'VOLATILE' });
+    expect(volatile.code).toBe(2);
+    expect(volatile.stderr.trim()).toMatch(/^configuration error: NATS_STREAM: stream VOLATILE .*storage is memory/);
+    // Left as they were.
+    for (const stream of streams)
+      expect((await manage((jsm) => jsm.streams.info(stream.name))).config).toMatchObject(stream);
   });
 
   it('refuses a missing stream whose subjects another stream captures, naming NATS_STREAM and that stream', async () => {

@@ -162,6 +162,72 @@ describe('cluster mode: the identity of the stream', () => {
     expect(JSON.stringify(still.body)).toContain('restart it to rebuild its replica');
     await nodes.stop();
   }, 60_000);
+  it('says a stream whose description was edited was not deleted, refuses publishes naming how to put it back', async () => {
+    const nodes = nodesOn('NOTED');
+    const node = await nodes.start('n', { NATS_PUBLISH_TIMEOUT_MS: '2000' });
+    expect((await postEvents(node.base, eventBody())).status).toBe(201);
+    const epoch = await epochOf(node.base);
+    const { config, created } = await manage((jsm) => jsm.streams.info('NOTED'));
+    const note = config.description ?? '';
+    // What `nats stream edit NOTED --description "event-pipeline log (prod)"` does: the same config, a new description.
+    await manage((jsm) => jsm.streams.update('NOTED', { ...config, description: 'event-pipeline log (prod)' }));
+    const edited =
+      `stream NOTED's description, which holds the log's epoch, was changed (${JSON.stringify(note)} → "event-pipeline ` +
+      'log (prod)"); the stream was not deleted (same creation time), but a node started now would take it for a new ' +
+      `log (epoch NOTED-${created.replace(/[^0-9]/g, '')}) and rebuild its replica: this node refuses publishes until ` +
+      `it is put back with \`nats stream edit NOTED --description ${JSON.stringify(note)}\` (or restart every node to ` +
+      'make it a new log on purpose)';
+    // Before: 503 "stream NOTED was deleted and made again (epoch … → …)", and only a restart (a rebuild) ended it.
+    await waitFor(async () => {
+      const answer = await getJson<{ reason?: string }>(`${node.base}/readiness`);
+      return answer.status === 503 && answer.body.reason === edited;
+    }, 'readiness to name the edited description');
+    expect(await postEvents(node.base, eventBody())).toEqual({
+      status: 503,
+      body: { detail: `storage unavailable; not committed: ${edited}` },
+    });
+    expect(node.output()).not.toContain('deleted and made again');
+
+    // Put back as the line says: ready again under the same epoch, without a restart.
+    await manage((jsm) => jsm.streams.update('NOTED', { ...config, description: note }));
+    await waitFor(async () => (await getJson(`${node.base}/readiness`)).status === 200, 'readiness again');
+    expect((await postEvents(node.base, eventBody())).status).toBe(201);
+    expect(await epochOf(node.base)).toBe(epoch);
+    expect(await offsets(node.base)).toEqual([1, 2]);
+    await waitFor(() => node.output().includes("stream NOTED's description names this log's epoch again"), 'the line');
+
+    // Left edited, the description is the epoch a starting node reads (the README's way to make a copy a new log).
+    await manage((jsm) => jsm.streams.update('NOTED', { ...config, description: 'event-pipeline log (prod)' }));
+    await nodes.kill('n');
+    const restarted = await nodes.start('n');
+    expect(await epochOf(restarted.base)).toBe(`NOTED-${created.replace(/[^0-9]/g, '')}`);
+    await nodes.stop();
+  }, 60_000);
+
+  it('refuses publishes at once while its stream stops acknowledging them (no_ack), and takes them once it is back', async () => {
+    const nodes = nodesOn('MUTE');
+    const node = await nodes.start('m', { NATS_PUBLISH_TIMEOUT_MS: '5000' });
+    expect((await postEvents(node.base, eventBody())).status).toBe(201);
+    const { config } = await manage((jsm) => jsm.streams.info('MUTE'));
+    await manage((jsm) => jsm.streams.update('MUTE', { ...config, no_ack: true }));
+    // Before: ready throughout, and every publish waited NATS_PUBLISH_TIMEOUT_MS for a 503 though its event was stored.
+    await waitFor(async () => {
+      const answer = await getJson<{ reason?: string }>(`${node.base}/readiness`);
+      return (
+        answer.status === 503 &&
+        /^stream MUTE was changed so that it cannot hold the log \(.*\(no_ack\)/.test(answer.body.reason ?? '')
+      );
+    }, 'readiness to name no_ack');
+    const began = Date.now();
+    expect((await postEvents(node.base, eventBody())).status).toBe(503);
+    expect(Date.now() - began).toBeLessThan(1_000);
+    await manage((jsm) => jsm.streams.update('MUTE', { ...config, no_ack: false }));
+    await waitFor(async () => (await getJson(`${node.base}/readiness`)).status === 200, 'readiness again');
+    expect((await postEvents(node.base, eventBody())).status).toBe(201);
+    expect(await offsets(node.base)).toEqual([1, 2]);
+    await nodes.stop();
+  }, 60_000);
+
   it('refuses publishes while its stream is changed so that it cannot hold the log, and takes them once it is back', async () => {
     const nodes = nodesOn('BENT');
     const node = await nodes.start('b', { NATS_PUBLISH_TIMEOUT_MS: '2000' });

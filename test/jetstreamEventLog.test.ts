@@ -54,7 +54,7 @@ describe('JetStreamEventLog start-up', () => {
     await writer.commit([batch]);
     const late = await JetStreamEventLog.open(options('STARTUP'));
     try {
-      expect(late.health()).toEqual({ writable: false, reason: 'catching up with the stream: 0 of 500 applied' });
+      expect(late.health()).toEqual({ writable: false, reason: 'catching up with the stream: at offset 0 of 500' });
       expect(late.readFrom(1, {}, 10)).toEqual([]);
       await vi.waitFor(() => expect(late.health().writable).toBe(true), { timeout: 10_000 });
       expect(late.headOffset()).toBe(500);

@@ -232,7 +232,7 @@ export class JetStreamEventLog implements EventLog {
     if (reason !== null) return { writable: false, reason };
     const applied = this.parts.feed.appliedSeq;
     if (applied < this.startSeq)
-      return { writable: false, reason: `catching up with the stream: ${applied} of ${this.startSeq} applied` };
+      return { writable: false, reason: `catching up with the stream: at offset ${applied} of ${this.startSeq}` };
     return this.writes.health(() => this.parts.replica.health());
   }
 

@@ -22,8 +22,6 @@ export interface JetStreamOptions {
   readonly replicaPath?: string;
   /** NATS_ALLOW_NEW_STREAM: create a missing stream even over a replica of another stream. */
   readonly allowNewStream?: boolean;
-  /** Where the stream keeps messages when this node creates it: `file` (always, in production) or `memory` (tests). */
-  readonly storage?: 'file' | 'memory';
   readonly user?: string;
   readonly password?: string;
   readonly token?: string;

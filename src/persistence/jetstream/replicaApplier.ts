@@ -5,8 +5,8 @@ import { GapNotices } from './gapNotices.js';
 import { readFromLeader } from './leaderReads.js';
 import type { ReplicaApplierOptions } from './replicaApplierOptions.js';
 import { StreamAvailability } from './streamAvailability.js';
+import { identityChange } from './streamIdentity.js';
 import { StreamPresence } from './streamPresence.js';
-import { epochOf } from './streamSetup.js';
 
 const FOLLOW_MS = 1_000;
 const reasonOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
@@ -95,12 +95,13 @@ export class ReplicaApplier {
     try {
       const info = await this.options.jsm.streams.info(this.options.stream);
       if (this.stopped) return null;
-      const epoch = epochOf(info);
-      if (this.options.epoch !== undefined && epoch !== this.options.epoch) {
-        this.stopAsReplaced(epoch);
+      const origin = this.options.origin;
+      const change = origin === undefined ? null : identityChange(origin, info);
+      if (change?.kind === 'remade') {
+        this.stopAsReplaced(change.epoch);
         return null;
       }
-      this.presence.answered(info.config);
+      this.presence.answered(info.config, change?.kind === 'described' ? change.problem : null);
       this.availability.answered(info);
       this.options.ahead?.observe(held, info.state.last_seq);
       this.tell();
@@ -129,8 +130,9 @@ export class ReplicaApplier {
    * rebuilds the replica from the new stream (openReplica), which a running node cannot do under its readers.
    */
   private stopAsReplaced(epoch: string): void {
+    const was = this.options.origin?.epoch;
     this.replaced =
-      `stream ${this.options.stream} was deleted and made again (epoch ${this.options.epoch} → ${epoch}): this node ` +
+      `stream ${this.options.stream} was deleted and made again (epoch ${was} → ${epoch}): this node ` +
       'stopped applying it and refuses publishes; restart it to rebuild its replica (reads serve the old log until then)';
     this.options.onNotice(this.replaced);
     void this.stop();

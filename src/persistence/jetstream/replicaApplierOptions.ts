@@ -1,5 +1,6 @@
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import type { ReplicaAhead } from './replicaAhead.js';
+import type { StreamOrigin } from './streamIdentity.js';
 
 /** What the applier feeds: one stream message at a time, in sequence order; a throw stops and retries it later. */
 export interface ReplicaSink {
@@ -27,10 +28,13 @@ export interface ReplicaApplierOptions {
   readonly retryMs?: number;
   /** How often the stream's first sequence is asked for, to follow purges and limits (ms). */
   readonly followMs?: number;
-  /** The epoch of the stream this replica holds: a stream of another epoch under the same name is a new log. */
-  readonly epoch?: string;
   /** Told the stream's last sequence against the replica's head at each answer (a stream behind it); none if absent. */
   readonly ahead?: ReplicaAhead;
+  /**
+   * The stream this replica holds, as opened: a stream under the same name with another creation time is a new log,
+   * and one whose description was edited to name another epoch is refused until it is put back (see identityChange).
+   */
+  readonly origin?: StreamOrigin;
   /** The clock of the stream's presence and availability graces and of the notices (Date.now when absent). */
   readonly now?: () => number;
 }

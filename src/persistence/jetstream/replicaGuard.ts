@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { LogMeta, readHead } from '../logMeta.js';
 import { type JetStreamOptions, JetStreamSettingError } from './jetStreamOptions.js';
-import { readPosition } from './replicaPosition.js';
+import { positionPath, readPosition } from './replicaPosition.js';
 
 /** The offset of the newest record the file at `path` holds (0: none, or not a readable log). */
 function headOffset(path: string): number {
@@ -39,5 +39,23 @@ export function refuseOrphaningReplica(options: JetStreamOptions): void {
     `stream ${options.stream} does not exist, and DATABASE_PATH ${path} is a replica of ${owner} with records up to ` +
       `offset ${head}: check NATS_STREAM, or set NATS_ALLOW_NEW_STREAM=true to create ${options.stream} and discard ` +
       'that replica',
+  );
+}
+
+/**
+ * Refuse a DATABASE_PATH holding an embedded-mode log (records and no replica marker), before anything is asked of
+ * the cluster. Why: it was found only when the replica was opened, after a missing stream had been created; and it
+ * is a setting to change, not an outage to wait out (openReplica still refuses it, should the file change meanwhile).
+ */
+export function refuseEmbeddedLog(options: JetStreamOptions): void {
+  const path = options.replicaPath;
+  if (path === undefined || !existsSync(path) || existsSync(positionPath(path))) return;
+  const head = headOffset(path);
+  if (head === 0) return;
+  throw new JetStreamSettingError(
+    'DATABASE_PATH',
+    `${path} holds an embedded-mode log (records up to offset ${head}), not a replica of a stream: move it away or ` +
+      'point DATABASE_PATH elsewhere (a cluster node replicates the stream into its own file), or serve it without ' +
+      'LOG_BACKEND=jetstream',
   );
 }

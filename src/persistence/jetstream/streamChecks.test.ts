@@ -104,6 +104,30 @@ describe('reviewing an existing stream', () => {
     ]);
   });
 
+  it('refuses, naming the field, a stream that never acks, drops its oldest events by count, or lives in memory', () => {
+    expect(reviewStream({ ...good, no_ack: true }, { replicas: 3 }).refusals).toEqual([
+      'it does not acknowledge publishes (no_ack), and a commit is answered only once the stream acknowledges it; ' +
+        '`nats stream edit EVENTS --ack` turns acknowledgements on',
+    ]);
+    expect(reviewStream({ ...good, max_msgs: 100 }, { replicas: 3 }).refusals).toEqual([
+      'it keeps at most 100 messages (max_msgs) and deletes the oldest events beyond that on every node; the ' +
+        "log's limits are NATS_MAX_BYTES and NATS_MAX_AGE_MS: lift it with `nats stream edit EVENTS --max-msgs=-1`",
+    ]);
+    expect(reviewStream({ ...good, storage: 'memory' }, { replicas: 3 }).refusals).toEqual([
+      'its storage is memory, so the log is lost when its servers restart (and a node started then makes a new empty ' +
+        "one); a stream's storage cannot be changed: choose another NATS_STREAM, which a node creates on file storage",
+    ]);
+    // A count that refuses publishes once full deletes nothing: said, not refused, as for the other limits.
+    const full = reviewStream({ ...good, max_msgs: 100, discard: 'new' }, { replicas: 3 });
+    expect(full.refusals).toEqual([]);
+    expect(full.notices).toEqual([
+      'stream EVENTS discards new messages at its limits: publishes are refused (503) once full',
+    ]);
+    expect(reviewStream({ ...good, storage: 'file', no_ack: false, max_msgs: 0 }, { replicas: 3 }).refusals).toEqual(
+      [],
+    );
+  });
+
   it('tells what an operator should know: fewer copies, discard new at a limit, purges denied', () => {
     const review = reviewStream(
       { ...good, num_replicas: 1, discard: 'new', max_bytes: 1_000, deny_purge: true },

@@ -49,7 +49,9 @@ export interface StreamReview {
 /**
  * Review an existing stream against what the log needs. Hint: each refusal is a way acked events would be lost or
  * never appended: messages removed once consumed (workqueue, interest), all but the last per subject dropped (every
- * event has one subject), a subject the stream does not capture, or a sealed stream.
+ * event has one subject), a subject the stream does not capture, a sealed stream, and (probe) publishes never acked
+ * (no_ack: each waited NATS_PUBLISH_TIMEOUT_MS for a 503 though stored), the oldest events dropped by a message count
+ * no node setting names (max_msgs), or a log kept in memory only (gone when its servers restart).
  */
 export function reviewStream(config: StreamConfig, wanted: { replicas: number }): StreamReview {
   const subject = eventSubject(config.name);
@@ -64,6 +66,7 @@ export function reviewStream(config: StreamConfig, wanted: { replicas: number })
       `it keeps at most ${config.max_msgs_per_subject} message(s) per subject, and every event has the same subject`,
     );
   if (config.sealed) refusals.push('it is sealed, so no event can be appended');
+  refusals.push(...durabilityRefusals(config));
   if (config.num_replicas < wanted.replicas)
     notices.push(
       `stream ${config.name} keeps ${config.num_replicas} cop${config.num_replicas === 1 ? 'y' : 'ies'}, fewer than ` +
@@ -73,6 +76,29 @@ export function reviewStream(config: StreamConfig, wanted: { replicas: number })
     notices.push(`stream ${config.name} discards new messages at its limits: publishes are refused (503) once full`);
   if (config.deny_purge) notices.push(`stream ${config.name} denies purges: DELETE /events will be refused (409)`);
   return { refusals, notices };
+}
+
+/** What keeps an acked event from staying in the stream: no acks, a message count limit, memory storage. */
+function durabilityRefusals(config: StreamConfig): string[] {
+  const refusals: string[] = [];
+  if (config.no_ack)
+    refusals.push(
+      'it does not acknowledge publishes (no_ack), and a commit is answered only once the stream acknowledges it; ' +
+        `\`nats stream edit ${config.name} --ack\` turns acknowledgements on`,
+    );
+  // Hint: with discard "new" the count refuses publishes once full instead (a notice below), deleting nothing.
+  if ((config.max_msgs ?? 0) > 0 && config.discard !== 'new')
+    refusals.push(
+      `it keeps at most ${config.max_msgs} messages (max_msgs) and deletes the oldest events beyond that on every ` +
+        `node; the log's limits are NATS_MAX_BYTES and NATS_MAX_AGE_MS: lift it with \`nats stream edit ` +
+        `${config.name} --max-msgs=-1\``,
+    );
+  if (config.storage === 'memory')
+    refusals.push(
+      'its storage is memory, so the log is lost when its servers restart (and a node started then makes a new empty ' +
+        "one); a stream's storage cannot be changed: choose another NATS_STREAM, which a node creates on file storage",
+    );
+  return refusals;
 }
 
 function hasLimits(config: StreamConfig): boolean {

@@ -53,6 +53,20 @@ describe('StreamPresence', () => {
     expect(presence.problem).toBeNull();
   });
 
+  it('refuses while the description is edited to name another epoch, and says so when it is put back', () => {
+    const presence = new StreamPresence('EVENTS');
+    presence.answered({ ...fit, subjects: ['OTHER.>'] }, 'the description was changed');
+    expect(presence.problem).toBe('the description was changed');
+    expect(presence.change()).toBe('the description was changed');
+    presence.answered(fit);
+    expect(presence.problem).toBeNull();
+    expect(presence.change()).toBe(
+      "stream EVENTS's description names this log's epoch again; this node accepts publishes again",
+    );
+    presence.answered({ ...fit, no_ack: true });
+    expect(presence.problem).toContain('(no_ack)');
+  });
+
   it('knows "stream not found" by its text when it is no JetStream API error', () => {
     expect(isStreamNotFound(new Error('Stream Not Found'))).toBe(true);
     expect(isStreamNotFound(new Error('no responders'))).toBe(false);

@@ -23,16 +23,23 @@ export function isStreamNotFound(error: unknown): boolean {
 export class StreamPresence {
   private missingSince: number | null = null;
   private unfit: string | null = null;
+  /** Why the stream's description is refused (see identityChange), or null. */
+  private described: string | null = null;
   private told: string | null = null;
+  private toldDescribed = false;
 
   constructor(
     private readonly stream: string,
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** The stream answered with its config: it exists; reviewed as at start (reviewStream), it may not hold the log. */
-  answered(config: StreamConfig): void {
+  /**
+   * The stream answered with its config: it exists; reviewed as at start (reviewStream), it may not hold the log.
+   * `described` says why its description is refused (edited to name another epoch), or is null.
+   */
+  answered(config: StreamConfig, described: string | null = null): void {
     this.missingSince = null;
+    this.described = described;
     const refusals = reviewStream(config, { replicas: 0 }).refusals;
     this.unfit =
       refusals.length === 0
@@ -50,6 +57,7 @@ export class StreamPresence {
 
   /** Why this node refuses publishes: the stream cannot hold the log, or has been missing for MISSING_MS; or null. */
   get problem(): string | null {
+    if (this.described !== null) return this.described;
     if (this.unfit !== null) return this.unfit;
     if (this.missingSince === null || this.now() - this.missingSince < MISSING_MS) return null;
     return (
@@ -62,7 +70,12 @@ export class StreamPresence {
   change(): string | null {
     const problem = this.problem;
     if (problem === this.told) return null;
+    const wasDescribed = this.toldDescribed;
     this.told = problem;
-    return problem ?? `stream ${this.stream} can hold the log again; this node accepts publishes again`;
+    this.toldDescribed = problem !== null && problem === this.described;
+    if (problem !== null) return problem;
+    return wasDescribed
+      ? `stream ${this.stream}'s description names this log's epoch again; this node accepts publishes again`
+      : `stream ${this.stream} can hold the log again; this node accepts publishes again`;
   }
 }

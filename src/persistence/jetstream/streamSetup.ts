@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import {
   JetStreamApiError,
   type JetStreamClient,
@@ -7,16 +6,11 @@ import {
   jetstreamManager,
   type StreamInfo,
 } from '@nats-io/jetstream';
-import {
-  type ConnectionOptions,
-  connect,
-  credsAuthenticator,
-  type NatsConnection,
-  nanos,
-} from '@nats-io/transport-node';
+import { type NatsConnection, nanos } from '@nats-io/transport-node';
+import { CONNECT_TIMEOUT_MS, connectToCluster, jetStreamMissing } from './clusterConnect.js';
 import { type JetStreamOptions, JetStreamSettingError, JetStreamUnavailableError } from './jetStreamOptions.js';
-import { refuseOrphaningReplica } from './replicaGuard.js';
-import { connectFailureDetail, warnOfBadEntries } from './serverProbe.js';
+import { refuseEmbeddedLog, refuseOrphaningReplica } from './replicaGuard.js';
+import { warnOfBadEntries } from './serverProbe.js';
 import { serverVersionWarning } from './serverVersion.js';
 import {
   checkMessageSize,
@@ -26,35 +20,14 @@ import {
   reviewStream,
   type StreamLimits,
 } from './streamChecks.js';
-import { epochFromNote, epochNote, isStreamName, streamSubjects } from './streamSubjects.js';
+import { originOf, type StreamOrigin } from './streamIdentity.js';
+import { epochNote, isStreamName, streamSubjects } from './streamSubjects.js';
 
-/** A connection to the cluster with the stream opened (created when missing). */
-export interface OpenedStream {
+/** A connection to the cluster with the stream opened (created when missing), and the stream's origin (its epoch). */
+export interface OpenedStream extends StreamOrigin {
   readonly nc: NatsConnection;
   readonly js: JetStreamClient;
   readonly jsm: JetStreamManager;
-  /** The stream's identity: its name and creation time. */
-  readonly epoch: string;
-}
-
-const CONNECT_TIMEOUT_MS = 5_000;
-
-function connectionOptions(options: JetStreamOptions): ConnectionOptions {
-  return {
-    servers: [...options.servers],
-    name: 'event-pipeline',
-    timeout: CONNECT_TIMEOUT_MS,
-    // Hint: a node keeps serving reads while the cluster is away, so it never gives up reconnecting.
-    maxReconnectAttempts: -1,
-    reconnectTimeWait: 250,
-    pingInterval: 2_000,
-    maxPingOut: 2,
-    ...(options.user === undefined ? {} : { user: options.user, pass: options.password ?? '' }),
-    ...(options.token === undefined ? {} : { token: options.token }),
-    ...(options.credsFile === undefined
-      ? {}
-      : { authenticator: credsAuthenticator(new Uint8Array(readFileSync(options.credsFile))) }),
-  };
 }
 
 const reasonOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
@@ -69,32 +42,27 @@ export async function openStream(
   onNotice: (message: string) => void = () => undefined,
 ): Promise<OpenedStream> {
   if (!isStreamName(options.stream))
-    throw new JetStreamUnavailableError(`NATS_STREAM ${JSON.stringify(options.stream)} is not a valid stream name`);
-  let nc: NatsConnection;
-  try {
-    nc = await connect(connectionOptions(options));
-  } catch (error) {
-    const detail = await connectFailureDetail(options.servers, reasonOf(error));
-    throw new JetStreamUnavailableError(
-      `cannot reach the NATS cluster at ${options.servers.join(',')}: ${reasonOf(error)}${detail}`,
-      { cause: error },
-    );
-  }
+    throw new JetStreamSettingError('NATS_STREAM', `${JSON.stringify(options.stream)} is not a valid stream name`);
+  refuseEmbeddedLog(options);
+  const nc = await connectToCluster(options);
   warnOfBadEntries(options.servers, nc.getServer(), onNotice);
   try {
     checkMessageSize(options.maxPayloadBytes ?? 0, nc.info?.max_payload ?? 0, "the NATS servers' max_payload");
     const versionWarning = serverVersionWarning(nc.info?.version);
     if (versionWarning !== null) onNotice(versionWarning);
     const jsm = await jetstreamManager(nc, { timeout: CONNECT_TIMEOUT_MS });
-    const { epoch, notices } = await whileForming(() => ensureStream(jsm, options, newEpoch, serversOf(nc)));
+    const { origin, notices } = await whileForming(() => ensureStream(jsm, options, newEpoch, serversOf(nc)));
     for (const notice of notices) onNotice(notice);
-    return { nc, js: jetstream(nc, { timeout: CONNECT_TIMEOUT_MS }), jsm, epoch };
+    return { ...origin, nc, js: jetstream(nc, { timeout: CONNECT_TIMEOUT_MS }), jsm };
   } catch (error) {
     await nc.close().catch(() => undefined);
     if (error instanceof JetStreamSettingError) throw error;
-    throw new JetStreamUnavailableError(
-      `JetStream stream ${options.stream} at ${options.servers.join(',')} is unavailable: ${reasonOf(error)}`,
-      { cause: error },
+    throw (
+      jetStreamMissing(error, options) ??
+      new JetStreamUnavailableError(
+        `JetStream stream ${options.stream} at ${options.servers.join(',')} is unavailable: ${reasonOf(error)}`,
+        { cause: error },
+      )
     );
   }
 }
@@ -122,14 +90,6 @@ async function whileForming<T>(open: () => Promise<T>): Promise<T> {
 }
 
 /**
- * The stream's epoch: made with the stream and kept in its description with the stream's creation time, which a
- * stream deleted and made again (even from its exported config) does not keep (see epochFromNote).
- */
-export function epochOf(info: StreamInfo): string {
-  return epochFromNote(info.config.name, info.config.description ?? '', info.created);
-}
-
-/**
  * NATS_MAX_AGE_MS and NATS_MAX_BYTES as stream limits (0: none), set at creation and on every start when they
  * are higher (see limitsLowering): the stream drops its oldest messages, and every replica follows its first sequence.
  */
@@ -144,15 +104,16 @@ function serversOf(nc: NatsConnection): number | null {
 }
 
 /**
- * The stream's epoch; creates the stream (file storage, the configured replicas) when it does not exist. An existing
- * stream is reviewed first (reviewStream): one that cannot hold the log is refused naming why, never made to fit.
+ * The stream's origin (its epoch); creates the stream (file storage, the configured replicas) when it does not exist.
+ * An existing stream is reviewed first (reviewStream): one that cannot hold the log is refused naming why, never made
+ * to fit.
  */
 async function ensureStream(
   jsm: JetStreamManager,
   options: JetStreamOptions,
   newEpoch: () => string,
   servers: number | null,
-): Promise<{ epoch: string; notices: readonly string[] }> {
+): Promise<{ origin: StreamOrigin; notices: readonly string[] }> {
   let info: StreamInfo | null = null;
   try {
     info = await jsm.streams.info(options.stream);
@@ -172,7 +133,7 @@ async function ensureStream(
       name: options.stream,
       description: epochNote(epoch),
       subjects: streamSubjects(options.stream),
-      storage: options.storage ?? 'file',
+      storage: 'file',
       num_replicas: options.replicas,
       duplicate_window: nanos(options.duplicateWindowMs),
       ...streamLimits(options),
@@ -189,7 +150,7 @@ async function ensureStream(
     // Hint: two nodes starting together both try to create it; the loser just reads what the winner made.
     if (!/already in use/i.test(reasonOf(error))) throw error;
   }
-  return { epoch: epochOf(await jsm.streams.info(options.stream)), notices: [] };
+  return { origin: originOf(await jsm.streams.info(options.stream)), notices: [] };
 }
 
 /** JetStream's error code for a stream with more than one replica on a server that is not clustered. */
@@ -209,13 +170,13 @@ async function overlapping(jsm: JetStreamManager, options: JetStreamOptions): Pr
 
 /**
  * An existing stream: refused when it cannot hold the log (NATS_STREAM names it), else its limits and duplicate window
- * set from the settings when they differ (every replica follows what the stream drops), and its epoch.
+ * set from the settings when they differ (every replica follows what the stream drops), and its origin.
  */
 async function openExisting(
   jsm: JetStreamManager,
   info: StreamInfo,
   options: JetStreamOptions,
-): Promise<{ epoch: string; notices: readonly string[] }> {
+): Promise<{ origin: StreamOrigin; notices: readonly string[] }> {
   const review = reviewStream(info.config, options);
   if (review.refusals.length > 0)
     throw new JetStreamSettingError(
@@ -239,5 +200,5 @@ async function openExisting(
   if (limitsNotice !== null) notices.push(limitsNotice);
   if (limitsNotice !== null || window !== null)
     await jsm.streams.update(options.stream, { ...limits, ...(window === null ? {} : { duplicate_window: window }) });
-  return { epoch: epochOf(info), notices };
+  return { origin: originOf(info), notices };
 }

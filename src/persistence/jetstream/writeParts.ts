@@ -38,7 +38,7 @@ export async function startWriteParts(
     stream: options.stream,
     sink: feed,
     onNotice,
-    epoch: stream.epoch,
+    origin: { epoch: stream.epoch, created: stream.created, description: stream.description },
     ahead,
   });
   applier.start();
