@@ -5,6 +5,7 @@ import { firstAlteredRecord } from './checksumScan.js';
 import { LogLockedError, LogOpenError, RESTORE_BACKUP } from './eventLog.js';
 import { isCorruption } from './logDamage.js';
 import { acquireLogLock, type LogLock } from './logLock.js';
+import { extraNamesProblem } from './logPath.js';
 import { openFailureReason } from './openError.js';
 import { SCHEMA_SQL, WAL_SIZE_LIMIT_BYTES } from './schema.js';
 import { keepDamagedWal } from './walFrames.js';
@@ -92,13 +93,19 @@ export function lockLog(path: string, notice?: (message: string) => void): LogLo
   } catch (error) {
     throw new LogOpenError(path, openFailureReason(error), { cause: error });
   }
+  let lock: LogLock;
   try {
-    return acquireLogLock(path, notice);
+    lock = acquireLogLock(path, notice);
   } catch (error) {
     if (error instanceof LogLockedError) throw error;
     // Hint: name the file at fault; the log itself may be fine.
     throw new LogOpenError(path, `its lock file ${path}.lock: ${openFailureReason(error)}`, { cause: error });
   }
+  // Hint: after the lock, so a second server on the same name still hears that the log is in use (exit 5).
+  const names = extraNamesProblem(path);
+  if (names === null) return lock;
+  lock.release();
+  throw new LogOpenError(path, names);
 }
 
 /** Problems `PRAGMA integrity_check` lists at most (the first names the page; an operator needs no more). */

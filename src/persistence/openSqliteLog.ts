@@ -16,6 +16,7 @@ import { checkIntegrity, lockLog, openDatabase } from './logFile.js';
 import { refuseForeignFile } from './logFileContent.js';
 import type { LogLock } from './logLock.js';
 import { type LogHead, type LogMeta, openMeta } from './logMeta.js';
+import { realLogPath } from './logPath.js';
 import { openFailureReason } from './openError.js';
 import { RowWriter } from './rowWriter.js';
 import { SessionStatusStore } from './sessionStatusStore.js';
@@ -81,7 +82,9 @@ function walCheckpoint(db: Database.Database, threaded: ThreadedAppender | null)
  * that). Anything but a lock held elsewhere fails as a LogOpenError naming the reason, with everything opened so far
  * closed again.
  */
-export function openSqliteLog(options: SqliteEventLogOptions, isOpen: () => boolean): SqliteLogParts {
+export function openSqliteLog(given: SqliteEventLogOptions, isOpen: () => boolean): SqliteLogParts {
+  // Hint: every file beside the log (lock, index, the -wal watched) is named after the file itself, as SQLite names its own.
+  const options = { ...given, path: realLogPath(given.path) };
   // Hint: first, before the lock file, the switch to WAL or any table: a file that is not a log is left as it was.
   refuseForeignFile(options.path);
   const notice = options.onNotice ?? (() => {});
