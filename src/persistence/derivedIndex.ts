@@ -6,7 +6,7 @@ import {
   type ChunkIndexer,
   InlineChunkIndexer,
 } from './chunkIndexer.js';
-import { WorkerChunkIndexer } from './chunkIndexWorker.js';
+import { type WatchedLogFile, WorkerChunkIndexer } from './chunkIndexWorker.js';
 import { EventReader } from './eventReader.js';
 import { COLUMNS, type Row, toEvent } from './eventRows.js';
 import { FrameReaderThread } from './frameReaderThread.js';
@@ -55,6 +55,8 @@ export interface DerivedIndexContext {
   readonly isOpen: () => boolean;
   /** An index read failed while serving. */
   readonly onIndexUnreadable: (error: unknown) => void;
+  /** The log's database file, which the index worker checks before each checkpoint of the log (see LogFileWatch). */
+  readonly logFile?: WatchedLogFile;
   /** The index worker checkpointed the log (null: the checkpoint failed). */
   readonly onCheckpointed?: (result: CheckpointResult | null) => void;
 }
@@ -115,7 +117,7 @@ export function openDerivedIndex(context: DerivedIndexContext): DerivedIndex {
   const useInline = context.indexer === 'inline' || inMemory || !attached.onDisk || context.degraded !== null;
   const indexer = useInline
     ? inline
-    : new WorkerChunkIndexer(context.path, indexPath, onBuilt, onFailed, context.onCheckpointed);
+    : new WorkerChunkIndexer(context.path, indexPath, onBuilt, onFailed, context.onCheckpointed, context.logFile);
   const from = Math.max(coverage.indexedUpTo + 1, head.first);
   if (head.next - from >= LONG_TAIL_OFFSETS)
     context.notice(

@@ -1,11 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { StoredEvent } from '../protocol/eventRecord.js';
-import {
-  type CheckpointResult,
-  type ChunkIndexer,
-  checkpointCadence,
-  LOG_FALLBACK_AUTOCHECKPOINT_PAGES,
-} from './chunkIndexer.js';
+import { type ChunkIndexer, checkpointCadence, LOG_FALLBACK_AUTOCHECKPOINT_PAGES } from './chunkIndexer.js';
 import { CommitHealth } from './commitHealth.js';
 import { type DerivedIndex, INDEX_INVALID, openDerivedIndex } from './derivedIndex.js';
 import { LogOpenError, RESTORE_BACKUP } from './eventLog.js';
@@ -14,6 +9,7 @@ import type { IndexCoverage } from './indexCoverage.js';
 import { LogAppender } from './logAppender.js';
 import { checkIntegrity, lockLog, openDatabase } from './logFile.js';
 import { refuseForeignFile } from './logFileContent.js';
+import { LogFileWatch, pageBytes } from './logFileWatch.js';
 import type { LogLock } from './logLock.js';
 import { type LogHead, type LogMeta, openMeta } from './logMeta.js';
 import { realLogPath } from './logPath.js';
@@ -29,7 +25,7 @@ import {
 import { readTransaction } from './sqlRows.js';
 import { ThreadedAppender } from './threadedAppender.js';
 import { TypeStats } from './typeStats.js';
-import { guardedLock, WalWatch } from './walWatch.js';
+import { guardedLock, WalWatch, walCheckpoint } from './walWatch.js';
 import { WriterThread } from './writerThread.js';
 
 /** The parts an open SQLite log is made of; SqliteEventLog is a façade over them. */
@@ -68,15 +64,6 @@ function tryWrite(write: () => void): boolean {
 }
 
 /**
- * One passive checkpoint of the log (no waiting on readers). Hint: commits in flight on the writer thread land first
- * (their acks follow), so no commit is acked after the copy.
- */
-function walCheckpoint(db: Database.Database, threaded: ThreadedAppender | null): CheckpointResult | undefined {
-  threaded?.settle();
-  return (db.pragma('wal_checkpoint(PASSIVE)') as CheckpointResult[])[0];
-}
-
-/**
  * Open the log at `options.path`: a read-only look at what the file holds (a file that is not a log is refused),
  * lock, file, tables, derived state. `isOpen` turns false when the log closes (late index reports are ignored after
  * that). Anything but a lock held elsewhere fails as a LogOpenError naming the reason, with everything opened so far
@@ -111,13 +98,14 @@ export function openSqliteLog(given: SqliteEventLogOptions, isOpen: () => boolea
     probeWritable(tables.meta, commitHealth, notice);
     const caughtUp = tables.typeStats.catchUp(tables.meta, tables.head.next - 1);
     if (caughtUp !== null) notice(caughtUp);
-    const index = openIndex(db, tables, options, { degraded, walLoss }, isOpen);
+    const file = new LogFileWatch(options.path, notice, () => pageBytes(db));
+    const index = openIndex(db, tables, options, { degraded, walLoss, file }, isOpen);
     let epoch = tables.epoch;
     // Hint: the log went backwards; when the new epoch cannot be saved (disk full) the next open decides again.
     if (index.epoch !== epoch && tryWrite(() => tables.meta.set('epoch', index.epoch))) epoch = index.epoch;
     // Hint: when the index worker checkpoints the log, this connection's checkpoint (inline commits) is the fallback.
     if (index.indexer.checkpointsLog) db.pragma(`wal_autocheckpoint = ${LOG_FALLBACK_AUTOCHECKPOINT_PAGES}`);
-    const wrote = checkpointCadence(index.indexer);
+    const wrote = checkpointCadence(index.indexer, () => file.unchanged());
     const appended = (event: StoredEvent, producer: boolean) => {
       index.coverage.tail.add(event, producer);
       wrote(event);
@@ -132,9 +120,9 @@ export function openSqliteLog(given: SqliteEventLogOptions, isOpen: () => boolea
         tables.typeStats.reload();
       },
     });
-    const threaded = openThreaded(db, options, degraded, tables, { ...index, appended }, appender);
+    const threaded = openThreaded(db, options, degraded, tables, { ...index, appended, file }, appender);
     const wal = new WalWatch(`${options.path}-wal`, () => walCheckpoint(db, threaded), notice);
-    const guarded = lock === null ? null : guardedLock(lock, wal);
+    const guarded = lock === null ? null : guardedLock(lock, file, wal);
     return { ...tables, ...index, db, lock: guarded, epoch, appender, threaded, commitHealth };
   } catch (error) {
     // Hint: only a log that cannot even be read gets here (derived state has its own fallbacks); never a raw stack.
@@ -154,13 +142,16 @@ function openThreaded(
   options: SqliteEventLogOptions,
   degraded: string | null,
   tables: Tables,
-  index: DerivedIndex & { readonly appended: (event: StoredEvent, producer: boolean) => void },
+  index: DerivedIndex & {
+    readonly appended: (event: StoredEvent, producer: boolean) => void;
+    readonly file: LogFileWatch;
+  },
   appender: LogAppender,
 ): ThreadedAppender | null {
   if (options.writer === undefined || options.writer === 'inline' || options.path === ':memory:' || degraded !== null)
     return null;
   const thread = new WriterThread(
-    options.path,
+    { path: options.path, inode: index.file.baseline.inode },
     options.durability,
     index.indexer.checkpointsLog ? LOG_FALLBACK_AUTOCHECKPOINT_PAGES : null,
   );
@@ -212,7 +203,11 @@ function openIndex(
   db: Database.Database,
   tables: Tables,
   options: SqliteEventLogOptions,
-  { degraded, walLoss }: { readonly degraded: string | null; readonly walLoss: string | null },
+  {
+    degraded,
+    walLoss,
+    file,
+  }: { readonly degraded: string | null; readonly walLoss: string | null; file: LogFileWatch },
   isOpen: () => boolean,
 ): DerivedIndex {
   const notice = options.onNotice ?? (() => {});
@@ -235,6 +230,7 @@ function openIndex(
     isGeneratedId: options.isGeneratedId ?? (() => true),
     failIndexBuild: options.failIndexBuild ?? (() => false),
     isOpen,
+    logFile: { baseline: file.baseline, changed: () => file.changedBeforeCheckpoint() },
     ...(options.onCheckpointed === undefined ? {} : { onCheckpointed: options.onCheckpointed }),
     onIndexUnreadable: (error) => {
       tryWrite(() => tables.meta.set(INDEX_INVALID, '1'));
