@@ -53,6 +53,8 @@ export function openDatabase(
   durability: Durability | undefined,
   remedy = RESTORE_BACKUP,
   refuseWalLoss = false,
+  /** What a file too damaged to open names (see openRemedy). */
+  corruptRemedy = remedy,
 ): { db: Database.Database; degraded: string | null; walLoss: string | null } {
   // Hint: read before the first connection, whose recovery drops the damaged frame and every commit after it.
   const walLoss = path === ':memory:' ? null : keepDamagedWal(`${path}-wal`);
@@ -81,7 +83,7 @@ export function openDatabase(
         db?.close();
       }
     }
-    throw new LogOpenError(path, openFailureReason(error, remedy), { cause: error });
+    throw new LogOpenError(path, openFailureReason(error, corruptRemedy), { cause: error });
   }
 }
 

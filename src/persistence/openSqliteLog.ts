@@ -13,7 +13,7 @@ import { LogFileWatch, pageBytes } from './logFileWatch.js';
 import type { LogLock } from './logLock.js';
 import { type LogHead, type LogMeta, openMeta } from './logMeta.js';
 import { realLogPath } from './logPath.js';
-import { openFailureReason } from './openError.js';
+import { openFailureReason, openRemedy } from './openError.js';
 import { RowWriter } from './rowWriter.js';
 import { SessionStatusStore } from './sessionStatusStore.js';
 import {
@@ -76,9 +76,11 @@ export function openSqliteLog(given: SqliteEventLogOptions, isOpen: () => boolea
   refuseForeignFile(options.path);
   const notice = options.onNotice ?? (() => {});
   const lock = options.lock !== undefined ? options.lock : lockLog(options.path, notice);
+  // Hint: the open's own messages name a stale -wal first (see openRemedy); a replica's remedy says what to delete.
+  const remedy = options.remedy ?? openRemedy(options.path, RESTORE_BACKUP);
   let opened: ReturnType<typeof openDatabase>;
   try {
-    opened = openDatabase(options.path, options.durability, options.remedy, options.refuseWalLoss);
+    opened = openDatabase(options.path, options.durability, options.remedy, options.refuseWalLoss, remedy);
   } catch (error) {
     lock?.release();
     throw error;
@@ -92,7 +94,7 @@ export function openSqliteLog(given: SqliteEventLogOptions, isOpen: () => boolea
     if (options.busyTimeoutMs !== undefined)
       db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs))}`);
     if (options.integrityCheck !== undefined && options.integrityCheck !== 'off')
-      checkIntegrity(db, options.remedy, options.integrityCheck === 'full');
+      checkIntegrity(db, remedy, options.integrityCheck === 'full');
     const tables = openTables(db, options.newEpoch);
     const commitHealth = new CommitHealth(options.now ?? Date.now, () => tables.meta.probeSpace(), options.path);
     probeWritable(tables.meta, commitHealth, notice);
@@ -128,7 +130,7 @@ export function openSqliteLog(given: SqliteEventLogOptions, isOpen: () => boolea
     // Hint: only a log that cannot even be read gets here (derived state has its own fallbacks); never a raw stack.
     db.close();
     lock?.release();
-    const reason = `${openFailureReason(error, options.remedy ?? RESTORE_BACKUP)}${walLoss === null ? '' : `; and ${walLoss}`}`;
+    const reason = `${openFailureReason(error, remedy)}${walLoss === null ? '' : `; and ${walLoss}`}`;
     throw new LogOpenError(options.path, reason, { cause: error });
   }
 }
