@@ -35,8 +35,8 @@ export interface WriterSession {
   readonly cacheKiB: number;
   /** wal_autocheckpoint for this connection (null: SQLite's default). */
   readonly autocheckpointPages: number | null;
-  /** The inode of the file the log opened (null: not checked; see open in the worker). */
-  readonly inode: number | null;
+  /** The inode of the file the log opened (none: not checked; see open in the worker). */
+  readonly inode?: number | null;
   /** [0] counts replies (Atomics-waited by `settle`), [1] turns 1 once the connection is closed. */
   readonly signal: SharedArrayBuffer;
   /** Replies go here, so each session has its own channel. */
@@ -77,7 +77,7 @@ function open(m) {
   // a connection that read it would copy the log's WAL into it when it closes (see LogFileWatch).
   let inode = null;
   try { inode = require('node:fs').statSync(m.path).ino; } catch {}
-  if (m.inode !== null && inode !== m.inode) { db.close(); throw new Error(m.path + ' is not the file the log opened'); }
+  if (m.inode != null && inode !== m.inode) { db.close(); throw new Error(m.path + ' is not the file the log opened'); }
   try { return prepare(db, m); } catch (e) { try { db.close(); } catch {} throw e; }
 }
 function prepare(db, m) {
