@@ -7,6 +7,7 @@ import { LogOpenError, RESTORE_BACKUP } from './eventLog.js';
 import type { EventReader } from './eventReader.js';
 import type { IndexCoverage } from './indexCoverage.js';
 import { LogAppender } from './logAppender.js';
+import { LogDamage } from './logDamage.js';
 import { checkIntegrity, lockLog, openDatabase } from './logFile.js';
 import { refuseForeignFile } from './logFileContent.js';
 import { LogFileWatch, pageBytes } from './logFileWatch.js';
@@ -98,10 +99,11 @@ export function openSqliteLog(given: SqliteEventLogOptions, isOpen: () => boolea
     const tables = openTables(db, options.newEpoch);
     const commitHealth = new CommitHealth(options.now ?? Date.now, () => tables.meta.probeSpace(), options.path);
     probeWritable(tables.meta, commitHealth, notice);
-    const caughtUp = tables.typeStats.catchUp(tables.meta, tables.head.next - 1);
+    const damage = new LogDamage(options.path, notice, options.remedy);
+    const caughtUp = tables.typeStats.catchUp(tables.meta, tables.head.next - 1, damage);
     if (caughtUp !== null) notice(caughtUp);
     const file = new LogFileWatch(options.path, notice, () => pageBytes(db));
-    const index = openIndex(db, tables, options, { degraded, walLoss, file }, isOpen);
+    const index = openIndex(db, tables, options, { degraded, walLoss, file, damage }, isOpen);
     let epoch = tables.epoch;
     // Hint: the log went backwards; when the new epoch cannot be saved (disk full) the next open decides again.
     if (index.epoch !== epoch && tryWrite(() => tables.meta.set('epoch', index.epoch))) epoch = index.epoch;
@@ -200,16 +202,20 @@ function probeWritable(meta: LogMeta, commitHealth: CommitHealth, notice: (messa
   }
 }
 
+/** What the open found of the log's file: why it is degraded, commits its WAL lost, the watch on it, its damage. */
+interface OpenedFile {
+  readonly degraded: string | null;
+  readonly walLoss: string | null;
+  readonly file: LogFileWatch;
+  readonly damage: LogDamage;
+}
+
 /** Open the derived index and its reader (clearing an earlier run's unreadable mark). */
 function openIndex(
   db: Database.Database,
   tables: Tables,
   options: SqliteEventLogOptions,
-  {
-    degraded,
-    walLoss,
-    file,
-  }: { readonly degraded: string | null; readonly walLoss: string | null; file: LogFileWatch },
+  { degraded, walLoss, file, damage }: OpenedFile,
   isOpen: () => boolean,
 ): DerivedIndex {
   const notice = options.onNotice ?? (() => {});
@@ -222,7 +228,7 @@ function openIndex(
     indexChunk: options.indexChunk ?? DEFAULT_INDEX_CHUNK,
     markedInvalid,
     checked: options.integrityCheck !== undefined && options.integrityCheck !== 'off',
-    remedy: options.remedy,
+    damage,
     walLoss,
     degraded,
     indexer: options.indexer,
