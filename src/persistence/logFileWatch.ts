@@ -32,11 +32,13 @@ export function pageBytes(db: Database.Database): number {
   return Number(db.pragma('page_count', { simple: true })) * Number(db.pragma('page_size', { simple: true }));
 }
 
-function statOrNull(path: string): Stats | null {
+/** The file's stats; null when nothing is at `path`, undefined when it cannot be told (an I/O error). */
+function statOrNull(path: string): Stats | null | undefined {
   try {
     return statSync(path);
-  } catch {
-    return null;
+  } catch (error) {
+    const code = error instanceof Error && 'code' in error ? error.code : '';
+    return code === 'ENOENT' || code === 'ENOTDIR' ? null : undefined;
   }
 }
 
@@ -52,7 +54,7 @@ export interface LogFileBaseline {
 
 /** The file at `path` as it is now, to watch from. */
 export function logFileBaseline(path: string): LogFileBaseline {
-  const stats = path === ':memory:' ? null : statOrNull(path);
+  const stats = path === ':memory:' ? null : (statOrNull(path) ?? null);
   const header = stats === null ? null : readHeader(path);
   return {
     inode: stats?.ino ?? null,
@@ -116,6 +118,7 @@ export class LogFileWatch {
   /** How the file changed under the log, or null when it is still the one the log opened. */
   private change(): string | null {
     const stats = statOrNull(this.path);
+    if (stats === undefined) return null;
     if (stats === null) return 'removed';
     if (stats.ino !== this.baseline.inode) return 'replaced (another file is at its path)';
     if (stats.size < this.held)
@@ -124,8 +127,12 @@ export class LogFileWatch {
     if (header === null) return null;
     if (this.baseline.wal && !header.wal)
       return 'rewritten (its header is no longer in WAL mode: a copy written over it?)';
-    // Hint: read after the header, so every checkpoint the header shows is of commits this count includes.
-    const log = this.logBytes();
+    // Hint: read after the header, so every checkpoint the header shows is of commits this count includes; a count
+    // that cannot be read (this runs inside commits too) decides nothing.
+    let log = Number.POSITIVE_INFINITY;
+    try {
+      log = this.logBytes();
+    } catch {}
     if (header.bytes > log)
       return `rewritten (its header records ${header.bytes} bytes, more than the log's ${log}: a copy written over it?)`;
     this.held = Math.max(this.held, Math.min(stats.size, header.bytes));
