@@ -1,7 +1,8 @@
 import { initialTransition, type SnapshotFrom, transition } from 'xstate';
-import type { EventLog, RefoldedRow, SessionStatusRow } from '../persistence/eventLog.js';
+import { type EventLog, LogCorruptError, type RefoldedRow, type SessionStatusRow } from '../persistence/eventLog.js';
 import type { StoredEvent } from '../protocol/eventRecord.js';
 import { isSessionStatus, type SessionStatus } from '../protocol/sessionStatus.js';
+import { readPastDamage } from './readPastDamage.js';
 import { sessionLogic } from './sessionLogic.js';
 import { mentionsQuizId, statusAfter } from './sessionMachine.js';
 import { encodeSnapshot, SNAPSHOT_MIN_EVENTS } from './sessionSnapshot.js';
@@ -46,9 +47,8 @@ export function catchUpSessionStatus(
   // the machine's first status as the scan goes, not read again (1,000 sessions of 1,000 records: 8 s of 13 s).
   const complete = from === log.firstOffset();
   const touched = new Map<string, Since>();
-  for (let at = from; at <= head; ) {
-    const page = log.readFrom(at, {}, PAGE, head);
-    if (page.length === 0) break;
+  for (let at: number | null = from; at !== null && at <= head; ) {
+    const { records: page, next } = readPastDamage(log, at, PAGE, head);
     for (const record of page) {
       if (record.session_id === null) continue;
       let since = touched.get(record.session_id);
@@ -60,12 +60,12 @@ export function catchUpSessionStatus(
       since.offset = record.offset;
       if (since.status !== null) since.status = statusAfter(since.status, record.event_type);
     }
-    at = page[page.length - 1]!.offset + 1;
+    at = next;
   }
   let rows: SessionStatusRow[] = [];
   for (const [sessionId, { offset, status }] of touched) {
     if (folded.has(sessionId)) continue;
-    const row = status === null ? fold(sessionId) : { session_id: sessionId, status, offset };
+    const row = status === null ? foldOrKeep(fold, sessionId) : { session_id: sessionId, status, offset };
     if (row !== null) rows.push(row);
     if (rows.length >= SAVE_BATCH) {
       log.saveSessionStatuses(rows);
@@ -77,6 +77,16 @@ export function catchUpSessionStatus(
   let count = 0;
   for (const sessionId of touched.keys()) if (!folded.has(sessionId)) count++;
   return count;
+}
+
+/** `fold(sessionId)`, or null (the session keeps the row it had) when its records meet a damaged page. */
+function foldOrKeep(fold: (sessionId: string) => SessionStatusRow | null, sessionId: string): SessionStatusRow | null {
+  try {
+    return fold(sessionId);
+  } catch (error) {
+    if (error instanceof LogCorruptError) return null;
+    throw error;
+  }
 }
 
 /**

@@ -10,6 +10,7 @@ import { LogOpenError } from '../persistence/eventLog.js';
 import type { JetStreamEventLog } from '../persistence/jetstream/jetStreamEventLog.js';
 import { replicaRefusal } from '../persistence/jetstream/replicaPosition.js';
 import { foreignFileRefusal } from '../persistence/logFileContent.js';
+import { realLogPath } from '../persistence/logPath.js';
 import { SqliteEventLog } from '../persistence/sqliteEventLog.js';
 import { offsetIds } from '../protocol/offsetIds.js';
 import { cryptoBytes } from '../protocol/prefixedIds.js';
@@ -125,7 +126,9 @@ function pipelineTuning(config: Config) {
 }
 
 /** Start the pipeline: open the log, start the actor system, serve REST and WebSocket on uWS. */
-export async function startServer(config: Config, deps: ServerDeps = {}): Promise<RunningServer> {
+export async function startServer(given: Config, deps: ServerDeps = {}): Promise<RunningServer> {
+  // Hint: the log's files are named after the file itself, so a server on a link to a running log meets its lock.
+  const config = { ...given, databasePath: realLogPath(given.databasePath) };
   const uws = loadNativeUws();
   // Hint: before NATS too (cluster mode): a file that is not a log is refused before anything is written anywhere.
   const pathProblem = checkDatabasePath(config.databasePath) ?? foreignFileRefusal(config.databasePath);

@@ -11,6 +11,7 @@ import {
   INDEX_SCHEMA_SQL,
 } from './chunkIndexer.js';
 import { headMarkSql } from './headMark.js';
+import type { LogFileBaseline } from './logFileWatch.js';
 import { WAL_SIZE_LIMIT_BYTES } from './schema.js';
 
 // Hint: an eval'd CommonJS worker runs the same under vitest (TypeScript sources) and from dist.
@@ -18,9 +19,23 @@ const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driver);
 const state = new Int32Array(workerData.state);
+const fs = require('node:fs');
+const file = workerData.logFile;
 // Phase word 1: 0 booting, 1 files open, 2 closed. Claiming 0 -> 1 fails if close() already abandoned the boot.
-if (Atomics.compareExchange(state, 1, 0, 1) === 0) run();
-else parentPort.close();
+if (Atomics.compareExchange(state, 1, 0, 1) !== 0) parentPort.close();
+else if (file !== null && file.inode !== null && inodeAt(workerData.logPath) !== file.inode) refuseAll();
+else run();
+function inodeAt(path) { try { return fs.statSync(path).ino; } catch { return null; } }
+// Another file is at the log's path (see LogFileWatch): attached, this connection would copy the log's WAL into it
+// when it closes. So nothing is opened: builds fail (their ranges stay in memory), checkpoints say why.
+function refuseAll() {
+  parentPort.postMessage({ type: 'checkpointed', result: null, fileChanged: true });
+  parentPort.on('message', (message) => {
+    if (message.type === 'close') { Atomics.store(state, 1, 2); Atomics.notify(state, 1); parentPort.close(); }
+    else if (message.type === 'checkpoint') parentPort.postMessage({ type: 'checkpointed', result: null, fileChanged: true });
+    else if (message.type === 'build') parentPort.postMessage({ type: 'error', chunk: message.chunk, message: workerData.logPath + ' is not the file the log opened' });
+  });
+}
 function run() {
 const db = new Database(workerData.indexPath);
 db.pragma('journal_mode = WAL');
@@ -40,6 +55,28 @@ const buildChunk = db.transaction((chunk) => {
   return built.get(chunk);
 });
 const dropChunks = db.transaction((chunks) => { for (const c of chunks) for (const statement of drop) statement.run({ c }); });
+// The log's database file must still be the one the log opened before a checkpoint copies pages into it: LogFileWatch's
+// rules (same inode, no smaller than it held, header in WAL mode and no larger than the log). Once not, never again.
+let held = file === null ? 0 : file.held;
+let fileChanged = false;
+function logFileChanged() {
+  if (file === null || file.inode === null || fileChanged) return fileChanged;
+  let stats;
+  try { stats = fs.statSync(workerData.logPath); } catch { return (fileChanged = true); }
+  if (stats.ino !== file.inode) return (fileChanged = true);
+  const header = Buffer.alloc(100);
+  let read = 0;
+  try {
+    const fd = fs.openSync(workerData.logPath, 'r');
+    try { read = fs.readSync(fd, header, 0, 100, 0); } finally { fs.closeSync(fd); }
+  } catch { return (fileChanged = true); }
+  const wal = header.toString('latin1', 0, 15) === 'SQLite format 3' && header[18] === 2 && header[19] === 2;
+  const bytes = (header.readUInt16BE(16) === 1 ? 65536 : header.readUInt16BE(16)) * header.readUInt32BE(28);
+  const log = db.pragma('log.page_count', { simple: true }) * db.pragma('log.page_size', { simple: true });
+  fileChanged = stats.size < held || (read === 100 && ((file.wal && !wal) || bytes > log));
+  if (read === 100 && !fileChanged) held = Math.max(held, Math.min(stats.size, bytes));
+  return fileChanged;
+}
 parentPort.on('message', (message) => {
   try {
     if (message.type === 'close') {
@@ -55,6 +92,7 @@ parentPort.on('message', (message) => {
     } else if (message.type === 'drop') {
       try { dropChunks(message.chunks); } catch {}
     } else if (message.type === 'checkpoint') {
+      if (logFileChanged()) return parentPort.postMessage({ type: 'checkpointed', result: null, fileChanged: true });
       // The WAL restarts only when a commit begins with every frame copied, so a pass that met new frames is
       // repeated (a few times at most). A failed checkpoint leaves the WAL to the next (or to the fallback).
       let result = null;
@@ -74,13 +112,23 @@ parentPort.on('message', (message) => {
 }
 `;
 
-/** What the worker posts back: a built chunk, a checkpoint's result, or an error (of a build, when `chunk`). */
+/**
+ * What the worker posts back: a built chunk, a checkpoint's result (none, `fileChanged`, when the log's database file
+ * was not the log's any more), or an error (of a build, when `chunk`).
+ */
 interface WorkerReply {
   readonly type: 'built' | 'checkpointed' | 'error';
   readonly built?: BuiltChunk;
   readonly chunk?: ChunkBuild;
   readonly message?: string;
   readonly result?: CheckpointResult;
+  readonly fileChanged?: boolean;
+}
+
+/** The log's database file as opened, and who to tell when a checkpoint found it replaced or rewritten. */
+export interface WatchedLogFile {
+  readonly baseline: LogFileBaseline;
+  readonly changed: () => void;
 }
 
 /**
@@ -102,6 +150,8 @@ export class WorkerChunkIndexer implements ChunkIndexer {
     private readonly onFailed: (chunk: ChunkBuild | null, message: string) => void,
     /** A checkpoint of the log ended: its WAL frames and how many were copied (null when it failed). */
     private readonly onCheckpointed: (result: CheckpointResult | null) => void = () => {},
+    /** Checked before every checkpoint (see LogFileWatch); none: not checked. */
+    private readonly logFile: WatchedLogFile | null = null,
   ) {}
 
   /** Hint: started on the first build, so short-lived logs (and most tests) never pay for a thread. */
@@ -119,12 +169,14 @@ export class WorkerChunkIndexer implements ChunkIndexer {
         builtSql: builtChunkSql('main'),
         dropSql: chunkDropSql('main'),
         headMarkSql: headMarkSql('main', 'log'),
+        logFile: this.logFile?.baseline ?? null,
       },
     });
     worker.unref();
     worker.on('message', (message: WorkerReply) => {
       if (message.type === 'checkpointed') {
         this.checkpointing = false;
+        if (message.fileChanged === true) this.logFile?.changed();
         this.onCheckpointed(message.result ?? null);
       } else if (message.type === 'built' && message.built) this.onBuilt(message.built);
       else if (message.type === 'error') this.onFailed(message.chunk ?? null, message.message ?? 'index worker error');

@@ -50,15 +50,21 @@ export const LOG_CHECKPOINT_BYTES = 1024 * 1024;
 /** Bytes counted per row besides its payload (ids, type, source, keys, offset, timestamp, record header). */
 export const ROW_BYTES = 96;
 
-/** Told of every appended event; asks `indexer` for a checkpoint of the log every LOG_CHECKPOINT_BYTES or so. */
-export function checkpointCadence(indexer: ChunkIndexer): (event: StoredEvent) => void {
+/**
+ * Told of every appended event; asks `indexer` for a checkpoint of the log every LOG_CHECKPOINT_BYTES or so, when
+ * `mayCopy` (asked first) agrees that the database file is still the log's (see LogFileWatch).
+ */
+export function checkpointCadence(
+  indexer: ChunkIndexer,
+  mayCopy: () => boolean = () => true,
+): (event: StoredEvent) => void {
   if (!indexer.checkpointsLog) return () => {};
   let bytes = 0;
   return (event) => {
     bytes += event.payloadJson.length + ROW_BYTES;
     if (bytes < LOG_CHECKPOINT_BYTES) return;
     bytes = 0;
-    indexer.checkpointLog();
+    if (mayCopy()) indexer.checkpointLog();
   };
 }
 

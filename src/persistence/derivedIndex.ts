@@ -6,21 +6,18 @@ import {
   type ChunkIndexer,
   InlineChunkIndexer,
 } from './chunkIndexer.js';
-import { WorkerChunkIndexer } from './chunkIndexWorker.js';
+import { type WatchedLogFile, WorkerChunkIndexer } from './chunkIndexWorker.js';
 import { EventReader } from './eventReader.js';
 import { COLUMNS, type Row, toEvent } from './eventRows.js';
 import { FrameReaderThread } from './frameReaderThread.js';
 import { IndexCoverage } from './indexCoverage.js';
 import { attachIndex, contiguousChunks } from './indexDatabase.js';
-import { LogDamage } from './logDamage.js';
+import type { LogDamage } from './logDamage.js';
 import type { LogHead } from './logMeta.js';
-import { tupleStatement } from './sqlRows.js';
+import { scanReadable } from './readableRows.js';
 
 /** Meta key set when the index was found unreadable while serving: the next open discards it. */
 export const INDEX_INVALID = 'index_invalid';
-
-/** Rows read per page while rebuilding the tail at open. */
-const TAIL_PAGE = 5000;
 
 /**
  * Offsets past the index from which the open says, before it starts, that it is indexing them. Hint: a scale probe
@@ -46,8 +43,8 @@ export interface DerivedIndexContext {
   readonly indexer: 'worker' | 'inline' | undefined;
   readonly now: () => number;
   readonly notice: (message: string) => void;
-  /** What a damaged page's messages tell the operator to do (see SqliteEventLogOptions.remedy). */
-  readonly remedy: string | undefined;
+  /** Damage to the log found while serving, or by a scan at open (see rebuildTail). */
+  readonly damage: LogDamage;
   readonly newEpoch: () => string;
   readonly isGeneratedId: (id: string) => boolean;
   readonly failIndexBuild: () => boolean;
@@ -55,6 +52,8 @@ export interface DerivedIndexContext {
   readonly isOpen: () => boolean;
   /** An index read failed while serving. */
   readonly onIndexUnreadable: (error: unknown) => void;
+  /** The log's database file, which the index worker checks before each checkpoint of the log (see LogFileWatch). */
+  readonly logFile?: WatchedLogFile;
   /** The index worker checkpointed the log (null: the checkpoint failed). */
   readonly onCheckpointed?: (result: CheckpointResult | null) => void;
 }
@@ -90,7 +89,6 @@ export function openDerivedIndex(context: DerivedIndexContext): DerivedIndex {
     attached.nextChunk,
   );
   const bounds = { first: () => head.first, next: () => head.next };
-  const damage = new LogDamage(context.path, context.notice, context.remedy);
   const frames = context.path === ':memory:' ? null : new FrameReaderThread(context.path);
   const reader = new EventReader(
     db,
@@ -98,7 +96,7 @@ export function openDerivedIndex(context: DerivedIndexContext): DerivedIndex {
     bounds,
     context.isGeneratedId,
     context.onIndexUnreadable,
-    damage,
+    context.damage,
     frames,
   );
   const onBuilt = (chunk: BuiltChunk) => {
@@ -115,7 +113,7 @@ export function openDerivedIndex(context: DerivedIndexContext): DerivedIndex {
   const useInline = context.indexer === 'inline' || inMemory || !attached.onDisk || context.degraded !== null;
   const indexer = useInline
     ? inline
-    : new WorkerChunkIndexer(context.path, indexPath, onBuilt, onFailed, context.onCheckpointed);
+    : new WorkerChunkIndexer(context.path, indexPath, onBuilt, onFailed, context.onCheckpointed, context.logFile);
   const from = Math.max(coverage.indexedUpTo + 1, head.first);
   if (head.next - from >= LONG_TAIL_OFFSETS)
     context.notice(
@@ -123,7 +121,7 @@ export function openDerivedIndex(context: DerivedIndexContext): DerivedIndex {
         '(the port opens when it is done)',
     );
   try {
-    rebuildTail(db, coverage, head, context.indexChunk);
+    rebuildTail(db, coverage, head, context.indexChunk, context.damage);
   } catch (error) {
     indexer.close();
     throw error;
@@ -135,20 +133,33 @@ export function openDerivedIndex(context: DerivedIndexContext): DerivedIndex {
 /**
  * Rebuild the tail from rows the index does not cover yet, sealing full segments as appends would.
  * Hint: a missing or discarded index can leave millions of rows; building those chunks inline keeps only one
- * segment in memory at a time, at the price of a slower start.
+ * segment in memory at a time, at the price of a slower start. Rows on damaged pages (INTEGRITY_CHECK=off) are passed
+ * over (see scanReadable), named by `damage`, and left to reads, which name them as they meet them.
  */
-function rebuildTail(db: Database.Database, coverage: IndexCoverage, head: LogHead, indexChunk: number): void {
-  const page = tupleStatement<Row, [number]>(
-    db,
-    `SELECT ${COLUMNS} FROM events WHERE offset > ? ORDER BY offset LIMIT ${TAIL_PAGE}`,
-  );
-  for (let from = coverage.indexedUpTo; ; ) {
-    const rows = page.all(from);
-    for (const row of rows) coverage.tail.add(toEvent(row));
-    if (rows.length < TAIL_PAGE) break;
-    from = rows[rows.length - 1]![0];
-    coverage.seal(indexChunk);
-  }
+function rebuildTail(
+  db: Database.Database,
+  coverage: IndexCoverage,
+  head: LogHead,
+  indexChunk: number,
+  damage: LogDamage,
+): void {
+  scanReadable<Row>(db, COLUMNS, coverage.indexedUpTo, head.next - 1, {
+    rows: (rows) => {
+      // Hint: a segment is sealed only once the scan read past it: a chunk build reads one row past its range.
+      if (rows.length > 0) coverage.seal(indexChunk);
+      for (const row of rows) coverage.tail.add(toEvent(row));
+    },
+    skipped: (last, next, error) => {
+      const hi = next === null ? head.next - 1 : next - 1;
+      damage.skipped(last + 1, hi, error);
+      // Hint: the last row read is the last of its page, and a build of a chunk ending there would step onto the
+      // damaged page after it (SQLite reads one row past a range): it goes into the unreadable chunk, which keyed
+      // reads (session, user) then do not find; reads by offset or id do.
+      coverage.tail.forgetFrom(last);
+      coverage.seal(1);
+      coverage.sealUnreadable(hi);
+    },
+  });
   coverage.tail.coverUpTo(head.next - 1);
   coverage.seal(indexChunk);
 }

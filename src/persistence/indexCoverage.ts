@@ -63,6 +63,17 @@ export class IndexCoverage {
     if (sealed !== null) this.dispatch({ c: this.nextChunk++, ...sealed });
   }
 
+  /**
+   * Seal the open segment, extended to `hi`, as offsets no read can serve (damaged pages, see rebuildTail): published
+   * as a chunk without entries, in memory only, never built (its build would meet the damage). Hint: not in the index
+   * file, so the next open finds the gap and reads the log past the damage again, instead of trusting it after a repair.
+   */
+  sealUnreadable(hi: number): void {
+    this.tail.coverUpTo(hi);
+    const sealed = this.tail.seal(1);
+    if (sealed !== null) this.built({ c: this.nextChunk++, lo: sealed.lo, hi: sealed.hi, ids: 0 });
+  }
+
   /** Retry failed builds: when their backoff has passed, or at once when `now`. O(1) when nothing failed. */
   retry(now: boolean): void {
     if (this.unbuilt.length === 0) return;

@@ -18,6 +18,8 @@ export function isCorruption(error: unknown): boolean {
 export class LogDamage {
   /** Set at the first damaged read or commit; stays until a restart (only restoring a backup repairs the file). */
   problem: string | null = null;
+  /** Ranges `skipped` has named. */
+  private readonly skippedRanges = new Set<string>();
 
   constructor(
     private readonly path: string,
@@ -53,6 +55,19 @@ export class LogDamage {
         `the log ${this.path} is corrupt: a commit met a damaged page; stop the server and ${this.remedy}`,
         error,
       );
+  }
+
+  /**
+   * A scan at open could not read offsets `from`..`to` (a damaged page) and went on after them: one warning line per
+   * range, however many scans meet it, and the log is marked as a read that met it marks it.
+   */
+  skipped(from: number, to: number, error: unknown): void {
+    const range = from === to ? `offset ${from}` : `offsets ${from}-${to}`;
+    if (this.skippedRanges.has(range)) return;
+    this.skippedRanges.add(range);
+    const problem = `the log ${this.path} is corrupt: ${range} cannot be read (a damaged page); stop the server and ${this.remedy}`;
+    if (this.problem === null) this.problem = problem;
+    this.notice(`${problem} (${error instanceof Error ? error.message : String(error)}); serving the rest`);
   }
 
   private mark(problem: string, error: unknown): void {

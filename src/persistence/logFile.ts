@@ -5,6 +5,7 @@ import { firstAlteredRecord } from './checksumScan.js';
 import { LogLockedError, LogOpenError, RESTORE_BACKUP } from './eventLog.js';
 import { isCorruption } from './logDamage.js';
 import { acquireLogLock, type LogLock } from './logLock.js';
+import { extraNamesProblem } from './logPath.js';
 import { openFailureReason } from './openError.js';
 import { SCHEMA_SQL, WAL_SIZE_LIMIT_BYTES } from './schema.js';
 import { keepDamagedWal } from './walFrames.js';
@@ -52,6 +53,8 @@ export function openDatabase(
   durability: Durability | undefined,
   remedy = RESTORE_BACKUP,
   refuseWalLoss = false,
+  /** What a file too damaged to open names (see openRemedy). */
+  corruptRemedy = remedy,
 ): { db: Database.Database; degraded: string | null; walLoss: string | null } {
   // Hint: read before the first connection, whose recovery drops the damaged frame and every commit after it.
   const walLoss = path === ':memory:' ? null : keepDamagedWal(`${path}-wal`);
@@ -80,7 +83,7 @@ export function openDatabase(
         db?.close();
       }
     }
-    throw new LogOpenError(path, openFailureReason(error, remedy), { cause: error });
+    throw new LogOpenError(path, openFailureReason(error, corruptRemedy), { cause: error });
   }
 }
 
@@ -92,13 +95,19 @@ export function lockLog(path: string, notice?: (message: string) => void): LogLo
   } catch (error) {
     throw new LogOpenError(path, openFailureReason(error), { cause: error });
   }
+  let lock: LogLock;
   try {
-    return acquireLogLock(path, notice);
+    lock = acquireLogLock(path, notice);
   } catch (error) {
     if (error instanceof LogLockedError) throw error;
     // Hint: name the file at fault; the log itself may be fine.
     throw new LogOpenError(path, `its lock file ${path}.lock: ${openFailureReason(error)}`, { cause: error });
   }
+  // Hint: after the lock, so a second server on the same name still hears that the log is in use (exit 5).
+  const names = extraNamesProblem(path);
+  if (names === null) return lock;
+  lock.release();
+  throw new LogOpenError(path, names);
 }
 
 /** Problems `PRAGMA integrity_check` lists at most (the first names the page; an operator needs no more). */

@@ -2,6 +2,7 @@ import { closeSync, openSync, readSync, statSync, truncateSync } from 'node:fs';
 import { resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { LogLockedError } from './eventLog.js';
+import { realLogPath } from './logPath.js';
 
 /** Paths whose lock this process holds. Hint: checked first, because reading a lock file we hold would drop our POSIX lock. */
 const heldHere = new Set<string>();
@@ -32,7 +33,8 @@ export function inodeAt(path: string): number | null {
  * win (SQLite's byte-range locks are atomic). The holder's pid is written as the file's user_version, readable raw.
  */
 export function acquireLogLock(logPath: string, notice: (message: string) => void = () => {}): LogLock {
-  const path = `${resolve(logPath)}.lock`;
+  // Hint: beside the file the path names after its links, as SQLite's own -wal (see realLogPath).
+  const path = `${resolve(realLogPath(logPath))}.lock`;
   if (heldHere.has(path)) throw new LogLockedError(logPath, process.pid);
   let db: Database.Database;
   try {

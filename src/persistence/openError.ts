@@ -1,4 +1,4 @@
-import { rmSync, writeFileSync } from 'node:fs';
+import { rmSync, statSync, writeFileSync } from 'node:fs';
 
 /**
  * A plain reason for an error thrown while opening a database file (no stack, no SQLite jargon where avoidable). A log
@@ -56,4 +56,28 @@ export function writeFailureReason(error: unknown, path: string): string {
       ? `${reason}: the file system holding ${path} is read-only (remounted after a disk error?)`
       : reason;
   }
+}
+
+/** A WAL file's header; a longer one holds frames (commits) that SQLite reads over the database file. */
+const WAL_HEADER_BYTES = 32;
+
+/**
+ * What an open that finds the log at `path` corrupt tells the operator to do: `remedy`, after the `-wal` beside the
+ * file when one holds commits. Hint: SQLite cannot tell a WAL of another file, so a backup restored with the old
+ * `-wal` left beside it is read with the old log's commits over it and looks corrupt, though the backup is fine (an
+ * operator probe was told to restore a backup, which it had just done).
+ */
+export function openRemedy(path: string, remedy: string): string {
+  const wal = `${path}-wal`;
+  let size = 0;
+  try {
+    size = path === ':memory:' ? 0 : statSync(wal).size;
+  } catch {
+    return remedy;
+  }
+  if (size <= WAL_HEADER_BYTES) return remedy;
+  return (
+    `${wal} lies beside it: if ${path} was put in place from a backup, that WAL is the old log's, read over the ` +
+    `backup, so move ${wal} and ${path}-shm aside and start again; else ${remedy}`
+  );
 }

@@ -1,22 +1,19 @@
 import type Database from 'better-sqlite3';
 import type { StoredEvent } from '../protocol/eventRecord.js';
-import {
-  type CheckpointResult,
-  type ChunkIndexer,
-  checkpointCadence,
-  LOG_FALLBACK_AUTOCHECKPOINT_PAGES,
-} from './chunkIndexer.js';
+import { type ChunkIndexer, checkpointCadence, LOG_FALLBACK_AUTOCHECKPOINT_PAGES } from './chunkIndexer.js';
 import { CommitHealth } from './commitHealth.js';
 import { type DerivedIndex, INDEX_INVALID, openDerivedIndex } from './derivedIndex.js';
 import { LogOpenError, RESTORE_BACKUP } from './eventLog.js';
 import type { EventReader } from './eventReader.js';
 import type { IndexCoverage } from './indexCoverage.js';
 import { LogAppender } from './logAppender.js';
+import { LogDamage } from './logDamage.js';
 import { checkIntegrity, lockLog, openDatabase } from './logFile.js';
 import { refuseForeignFile } from './logFileContent.js';
-import type { LogLock } from './logLock.js';
+import { LogFileWatch, pageBytes } from './logFileWatch.js';
 import { type LogHead, type LogMeta, openMeta } from './logMeta.js';
-import { openFailureReason } from './openError.js';
+import { realLogPath } from './logPath.js';
+import { openFailureReason, openRemedy } from './openError.js';
 import { RowWriter } from './rowWriter.js';
 import { SessionStatusStore } from './sessionStatusStore.js';
 import {
@@ -28,11 +25,8 @@ import {
 import { readTransaction } from './sqlRows.js';
 import { ThreadedAppender } from './threadedAppender.js';
 import { TypeStats } from './typeStats.js';
-import { guardedLock, WalWatch } from './walWatch.js';
+import { guardedLock, type OpenLock, WalWatch, walCheckpoint } from './walWatch.js';
 import { WriterThread } from './writerThread.js';
-
-/** The lock as this open keeps it (with its WAL watch), and `held`, the bare lock a reopen takes over. */
-export type OpenLock = LogLock & { readonly held: LogLock };
 
 /** The parts an open SQLite log is made of; SqliteEventLog is a façade over them. */
 export interface SqliteLogParts {
@@ -70,28 +64,23 @@ function tryWrite(write: () => void): boolean {
 }
 
 /**
- * One passive checkpoint of the log (no waiting on readers). Hint: commits in flight on the writer thread land first
- * (their acks follow), so no commit is acked after the copy.
- */
-function walCheckpoint(db: Database.Database, threaded: ThreadedAppender | null): CheckpointResult | undefined {
-  threaded?.settle();
-  return (db.pragma('wal_checkpoint(PASSIVE)') as CheckpointResult[])[0];
-}
-
-/**
  * Open the log at `options.path`: a read-only look at what the file holds (a file that is not a log is refused),
  * lock, file, tables, derived state. `isOpen` turns false when the log closes (late index reports are ignored after
  * that). Anything but a lock held elsewhere fails as a LogOpenError naming the reason, with everything opened so far
  * closed again.
  */
-export function openSqliteLog(options: SqliteEventLogOptions, isOpen: () => boolean): SqliteLogParts {
-  // Hint: first, before the lock file, the switch to WAL or any table: a file that is not a log is left as it was.
+export function openSqliteLog(given: SqliteEventLogOptions, isOpen: () => boolean): SqliteLogParts {
+  // Hint: files beside the log (lock, index, -wal) are named after the file itself, as SQLite names its own; the
+  // foreign-file check comes first, before the lock file, WAL or any table: a file that is not a log is left as it was.
+  const options = { ...given, path: realLogPath(given.path) };
   refuseForeignFile(options.path);
   const notice = options.onNotice ?? (() => {});
   const lock = options.lock !== undefined ? options.lock : lockLog(options.path, notice);
+  // Hint: the open's own messages name a stale -wal first (see openRemedy); a replica's remedy says what to delete.
+  const remedy = options.remedy ?? openRemedy(options.path, RESTORE_BACKUP);
   let opened: ReturnType<typeof openDatabase>;
   try {
-    opened = openDatabase(options.path, options.durability, options.remedy, options.refuseWalLoss);
+    opened = openDatabase(options.path, options.durability, options.remedy, options.refuseWalLoss, remedy);
   } catch (error) {
     lock?.release();
     throw error;
@@ -105,19 +94,21 @@ export function openSqliteLog(options: SqliteEventLogOptions, isOpen: () => bool
     if (options.busyTimeoutMs !== undefined)
       db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs))}`);
     if (options.integrityCheck !== undefined && options.integrityCheck !== 'off')
-      checkIntegrity(db, options.remedy, options.integrityCheck === 'full');
+      checkIntegrity(db, remedy, options.integrityCheck === 'full');
     const tables = openTables(db, options.newEpoch);
     const commitHealth = new CommitHealth(options.now ?? Date.now, () => tables.meta.probeSpace(), options.path);
     probeWritable(tables.meta, commitHealth, notice);
-    const caughtUp = tables.typeStats.catchUp(tables.meta, tables.head.next - 1);
+    const damage = new LogDamage(options.path, notice, options.remedy);
+    const caughtUp = tables.typeStats.catchUp(tables.meta, tables.head.next - 1, damage);
     if (caughtUp !== null) notice(caughtUp);
-    const index = openIndex(db, tables, options, { degraded, walLoss }, isOpen);
+    const file = new LogFileWatch(options.path, notice, () => pageBytes(db));
+    const index = openIndex(db, tables, options, { degraded, walLoss, file, damage }, isOpen);
     let epoch = tables.epoch;
     // Hint: the log went backwards; when the new epoch cannot be saved (disk full) the next open decides again.
     if (index.epoch !== epoch && tryWrite(() => tables.meta.set('epoch', index.epoch))) epoch = index.epoch;
     // Hint: when the index worker checkpoints the log, this connection's checkpoint (inline commits) is the fallback.
     if (index.indexer.checkpointsLog) db.pragma(`wal_autocheckpoint = ${LOG_FALLBACK_AUTOCHECKPOINT_PAGES}`);
-    const wrote = checkpointCadence(index.indexer);
+    const wrote = checkpointCadence(index.indexer, () => file.unchanged());
     const appended = (event: StoredEvent, producer: boolean) => {
       index.coverage.tail.add(event, producer);
       wrote(event);
@@ -132,17 +123,15 @@ export function openSqliteLog(options: SqliteEventLogOptions, isOpen: () => bool
         tables.typeStats.reload();
       },
     });
-    const threaded = openThreaded(db, options, degraded, tables, { ...index, appended }, appender);
+    const threaded = openThreaded(db, options, degraded, tables, { ...index, appended, file }, appender);
     const wal = new WalWatch(`${options.path}-wal`, () => walCheckpoint(db, threaded), notice);
-    // Hint: the watch is this open's; a reopen (closeKeepingLock) gets `held`, or the old watch would take the new
-    // WAL for a replacement of the one it saw and refuse every commit (an epoch rebuild did, until a restart).
-    const guarded = lock === null ? null : Object.assign(guardedLock(lock, wal), { held: lock });
+    const guarded = lock === null ? null : guardedLock(lock, file, wal);
     return { ...tables, ...index, db, lock: guarded, epoch, appender, threaded, commitHealth };
   } catch (error) {
     // Hint: only a log that cannot even be read gets here (derived state has its own fallbacks); never a raw stack.
     db.close();
     lock?.release();
-    const reason = `${openFailureReason(error, options.remedy ?? RESTORE_BACKUP)}${walLoss === null ? '' : `; and ${walLoss}`}`;
+    const reason = `${openFailureReason(error, remedy)}${walLoss === null ? '' : `; and ${walLoss}`}`;
     throw new LogOpenError(options.path, reason, { cause: error });
   }
 }
@@ -156,13 +145,16 @@ function openThreaded(
   options: SqliteEventLogOptions,
   degraded: string | null,
   tables: Tables,
-  index: DerivedIndex & { readonly appended: (event: StoredEvent, producer: boolean) => void },
+  index: DerivedIndex & {
+    readonly appended: (event: StoredEvent, producer: boolean) => void;
+    readonly file: LogFileWatch;
+  },
   appender: LogAppender,
 ): ThreadedAppender | null {
   if (options.writer === undefined || options.writer === 'inline' || options.path === ':memory:' || degraded !== null)
     return null;
   const thread = new WriterThread(
-    options.path,
+    { path: options.path, inode: index.file.baseline.inode },
     options.durability,
     index.indexer.checkpointsLog ? LOG_FALLBACK_AUTOCHECKPOINT_PAGES : null,
   );
@@ -209,12 +201,20 @@ function probeWritable(meta: LogMeta, commitHealth: CommitHealth, notice: (messa
   }
 }
 
+/** What the open found of the log's file: why it is degraded, commits its WAL lost, the watch on it, its damage. */
+interface OpenedFile {
+  readonly degraded: string | null;
+  readonly walLoss: string | null;
+  readonly file: LogFileWatch;
+  readonly damage: LogDamage;
+}
+
 /** Open the derived index and its reader (clearing an earlier run's unreadable mark). */
 function openIndex(
   db: Database.Database,
   tables: Tables,
   options: SqliteEventLogOptions,
-  { degraded, walLoss }: { readonly degraded: string | null; readonly walLoss: string | null },
+  { degraded, walLoss, file, damage }: OpenedFile,
   isOpen: () => boolean,
 ): DerivedIndex {
   const notice = options.onNotice ?? (() => {});
@@ -227,7 +227,7 @@ function openIndex(
     indexChunk: options.indexChunk ?? DEFAULT_INDEX_CHUNK,
     markedInvalid,
     checked: options.integrityCheck !== undefined && options.integrityCheck !== 'off',
-    remedy: options.remedy,
+    damage,
     walLoss,
     degraded,
     indexer: options.indexer,
@@ -237,6 +237,7 @@ function openIndex(
     isGeneratedId: options.isGeneratedId ?? (() => true),
     failIndexBuild: options.failIndexBuild ?? (() => false),
     isOpen,
+    logFile: { baseline: file.baseline, changed: () => file.changedBeforeCheckpoint() },
     ...(options.onCheckpointed === undefined ? {} : { onCheckpointed: options.onCheckpointed }),
     onIndexUnreadable: (error) => {
       tryWrite(() => tables.meta.set(INDEX_INVALID, '1'));

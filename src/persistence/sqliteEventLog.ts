@@ -24,7 +24,7 @@ import type { LogAppender } from './logAppender.js';
 import type { LogLock } from './logLock.js';
 import type { LogHead, LogMeta } from './logMeta.js';
 import { LogRetention } from './logRetention.js';
-import { type OpenLock, openSqliteLog } from './openSqliteLog.js';
+import { openSqliteLog, type SqliteLogParts } from './openSqliteLog.js';
 import type { SessionStatusStore } from './sessionStatusStore.js';
 import { DEFAULT_INDEX_CHUNK, type SqliteEventLogOptions } from './sqliteEventLogOptions.js';
 import type { ThreadedAppender } from './threadedAppender.js';
@@ -50,7 +50,7 @@ export type { SqliteEventLogOptions } from './sqliteEventLogOptions.js';
 export class SqliteEventLog implements EventLog {
   readonly epoch: string;
   protected readonly db: Database.Database;
-  private readonly lock: OpenLock | null;
+  private readonly lock: SqliteLogParts['lock'];
   private readonly indexChunk: number;
   protected readonly meta: LogMeta;
   /** Next offset, oldest retained offset and newest commit time; shared with the appender and the reader. */

@@ -1,7 +1,9 @@
 import type Database from 'better-sqlite3';
 import type { EventType } from '../protocol/eventTypes.js';
 import type { LogStats, TypeStat } from './eventLog.js';
+import { isCorruption, type LogDamage } from './logDamage.js';
 import type { LogHead, LogMeta } from './logMeta.js';
+import { scanReadable } from './readableRows.js';
 import { selectTuples } from './sqlRows.js';
 
 /** Meta key of the type_stats projection's high-water offset (written in the same transaction as the counters). */
@@ -28,7 +30,7 @@ export class TypeStats {
    * Bring the table up to `head` from the log, from the high-water saved in `meta`; returns a notice when it had to
    * recompute or could not save. Never throws on a full disk.
    */
-  catchUp(meta: LogMeta, head: number): string | null {
+  catchUp(meta: LogMeta, head: number, damage: LogDamage): string | null {
     const saved = meta.get(TYPE_STATS_UPTO);
     const upTo = saved === undefined ? null : Number(saved);
     let notice: string | null = null;
@@ -45,11 +47,35 @@ export class TypeStats {
       apply();
     } catch (error) {
       notice = `type_stats could not be caught up (${error instanceof Error ? error.message : String(error)}); served from a scan of the log this run`;
-      this.reload(selectTuples<Row>(this.db, 'SELECT event_type, COUNT(*), MAX(ts) FROM events GROUP BY event_type'));
+      this.reload(this.countReadable(head, damage));
       return notice;
     }
     this.reload();
     return notice;
+  }
+
+  /**
+   * The counters of every row the log can read, for this run. Hint: a damaged page (INTEGRITY_CHECK=off) failed the
+   * aggregate, and the open with it; the rows are then counted one scan page at a time, past the damage (named).
+   */
+  private countReadable(head: number, damage: LogDamage): Row[] {
+    try {
+      return selectTuples<Row>(this.db, 'SELECT event_type, COUNT(*), MAX(ts) FROM events GROUP BY event_type');
+    } catch (error) {
+      if (!isCorruption(error)) throw error;
+    }
+    const counts = new Map<EventType, Row>();
+    scanReadable<[number, EventType, number]>(this.db, 'offset, event_type, ts', 0, head, {
+      rows: (rows) => {
+        for (const [, type, ts] of rows) {
+          const counter = counts.get(type) ?? counts.set(type, [type, 0, ts]).get(type)!;
+          counter[1]++;
+          counter[2] = Math.max(counter[2], ts);
+        }
+      },
+      skipped: (last, next, error) => damage.skipped(last + 1, next === null ? head : next - 1, error),
+    });
+    return [...counts.values()];
   }
 
   private addFrom(after: number): void {

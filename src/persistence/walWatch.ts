@@ -1,5 +1,17 @@
+import type Database from 'better-sqlite3';
 import type { CheckpointResult } from './chunkIndexer.js';
+import type { LogFileWatch } from './logFileWatch.js';
 import { inodeAt, type LogLock } from './logLock.js';
+import type { ThreadedAppender } from './threadedAppender.js';
+
+/**
+ * One passive checkpoint of the log (no waiting on readers). Hint: commits in flight on the writer thread land first
+ * (their acks follow), so no commit is acked after the copy.
+ */
+export function walCheckpoint(db: Database.Database, threaded: ThreadedAppender | null): CheckpointResult | undefined {
+  threaded?.settle();
+  return (db.pragma('wal_checkpoint(PASSIVE)') as CheckpointResult[])[0];
+}
 
 /**
  * Watches the log's write-ahead log file (`<path>-wal`). Hint: SQLite keeps writing to its open handle of a deleted
@@ -53,16 +65,27 @@ export class WalWatch {
   }
 }
 
-/** `lock` that also keeps `wal`: the sweep checks both files, and either's problem makes the log unwritable. */
-export function guardedLock(lock: LogLock, wal: WalWatch): LogLock {
+/** The lock as an open keeps it (with its watches), and `held`, the bare lock a reopen takes over. */
+export type OpenLock = LogLock & { readonly held: LogLock };
+
+/**
+ * `lock` that also keeps the log's database file and its `wal`: the sweep checks all three, and any one's problem makes
+ * the log unwritable. Hint: the WAL's commits are not copied into a database file that was replaced or rewritten (it
+ * is not the log's any more: the copy would mix the two). The watches are this open's: a reopen (closeKeepingLock)
+ * takes `held`, or the old watch would take the new WAL for a replacement of the one it saw and refuse every commit
+ * (an epoch rebuild did, until a restart).
+ */
+export function guardedLock(lock: LogLock, file: LogFileWatch, wal: WalWatch): OpenLock {
   return {
+    held: lock,
     release: () => lock.release(),
     keep: () => {
       lock.keep();
-      wal.keep();
+      file.keep();
+      if (file.problem === null) wal.keep();
     },
     get problem() {
-      return lock.problem ?? wal.problem;
+      return lock.problem ?? file.problem ?? wal.problem;
     },
   };
 }

@@ -95,7 +95,8 @@ export class WriterThread {
   private unstarted: { readonly reason: string; readonly until: number } | null = null;
 
   constructor(
-    private readonly path: string,
+    /** The log's path, and the inode of the file the log opened: the thread opens only that one (null: unchecked). */
+    private readonly file: { readonly path: string; readonly inode: number | null },
     private readonly durability: Durability | undefined,
     /** wal_autocheckpoint for the writer's connection; null keeps SQLite's default (nobody else checkpoints). */
     private readonly autocheckpointPages: number | null = null,
@@ -112,7 +113,7 @@ export class WriterThread {
     const shared = new SharedArrayBuffer(8);
     const signal = new Int32Array(shared);
     const worker = takeWriterWorker({
-      path: this.path,
+      ...this.file,
       synchronous: this.durability === 'full' ? 'FULL' : 'NORMAL',
       cacheKiB: WRITER_CACHE_KIB,
       autocheckpointPages: this.autocheckpointPages,

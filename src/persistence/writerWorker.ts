@@ -35,6 +35,8 @@ export interface WriterSession {
   readonly cacheKiB: number;
   /** wal_autocheckpoint for this connection (null: SQLite's default). */
   readonly autocheckpointPages: number | null;
+  /** The inode of the file the log opened (none: not checked; see open in the worker). */
+  readonly inode?: number | null;
   /** [0] counts replies (Atomics-waited by `settle`), [1] turns 1 once the connection is closed. */
   readonly signal: SharedArrayBuffer;
   /** Replies go here, so each session has its own channel. */
@@ -71,6 +73,11 @@ function open(m) {
   // Required here, so a failure (the addon's dlopen can meet EMFILE too) is the open's, answered like it.
   Database = Database || require(w.driver);
   const db = new Database(m.path, { timeout: 10000 });
+  // Another file at the path (a backup put in place while the server runs): closed before it reads anything, as
+  // a connection that read it would copy the log's WAL into it when it closes (see LogFileWatch).
+  let inode = null;
+  try { inode = require('node:fs').statSync(m.path).ino; } catch {}
+  if (m.inode != null && inode !== m.inode) { db.close(); throw new Error(m.path + ' is not the file the log opened'); }
   try { return prepare(db, m); } catch (e) { try { db.close(); } catch {} throw e; }
 }
 function prepare(db, m) {

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { LogMeta, readHead } from '../logMeta.js';
+import { realLogPath } from '../logPath.js';
 import { type JetStreamOptions, JetStreamSettingError } from './jetStreamOptions.js';
 import { positionPath, readPosition } from './replicaPosition.js';
 
@@ -24,7 +25,7 @@ function headOffset(path: string): number {
  * gets a new epoch and rebuilds every replica, as a recreation by another node does.
  */
 export function refuseOrphaningReplica(options: JetStreamOptions): void {
-  const path = options.replicaPath;
+  const path = options.replicaPath === undefined ? undefined : realLogPath(options.replicaPath);
   if (path === undefined || options.allowNewStream === true || !existsSync(path)) return;
   const marker = readPosition(path);
   if (marker === null) return;
