@@ -1,5 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -326,6 +326,17 @@ async function publishFromFifo(base: string, dir: string) {
   return { ...run, exited, output: () => run.stderr };
 }
 
+/** Whether a thread of process `pid` waits in the open of a FIFO for a writer (its wchan; Linux). */
+function waitsForWriter(pid: number | undefined): boolean {
+  try {
+    return readdirSync(`/proc/${pid}/task`).some(
+      (task) => readFileSync(`/proc/${pid}/task/${task}/wchan`, 'utf8') === 'wait_for_partner',
+    );
+  } catch {
+    return false;
+  }
+}
+
 /** How the process ended, or 'killed' when it had not within `ms` (then it is killed). */
 async function endWithin(
   proc: ChildProcess,
@@ -368,8 +379,9 @@ describe('SIGINT during publish --file on a FIFO', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cli-fifo-'));
     const run = await publishFromFifo(s.base, dir);
     try {
-      // Hint: the CLI asks the server first, then opens the file: wait until it is blocked on the open.
-      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      // Hint: the CLI sets its SIGINT handler before it opens the file; sent earlier, SIGINT's default ends it (after
+      // a fixed 1 s wait on a loaded CI machine, it did).
+      await expect.poll(() => waitsForWriter(run.proc.pid), { timeout: 15_000 }).toBe(true);
       run.proc.kill('SIGINT');
       expect(await endWithin(run.proc, run.exited, 5_000)).toEqual([130, null]);
       expect(run.output()).toBe(

@@ -135,20 +135,28 @@ const openFd = promisify(open);
  */
 async function openFile(path: string, signal: AbortSignal | undefined): Promise<Readable> {
   if (!statSync(path).isFIFO()) return createReadStream(path);
-  // Hint: opening a FIFO waits for a writer; opening it to write, without blocking, ends that wait on an abort.
+  if (signal?.aborted === true) return Readable.from([]);
+  // Hint: opening a FIFO waits for a writer; opening it to write, without blocking, ends that wait on an abort. Tried
+  // until the open returns: one queued in the thread pool but not yet waiting has no reader to wake (ENXIO).
   const wake = () => {
     try {
       closeSync(openSync(path, constants.O_WRONLY | constants.O_NONBLOCK));
     } catch {
-      // No reader waits any more (ENXIO): nothing to wake.
+      // No reader waits yet, or any more: tried again until the open returns.
     }
   };
-  signal?.addEventListener('abort', wake, { once: true });
+  let waking: NodeJS.Timeout | undefined;
+  const onAbort = () => {
+    wake();
+    waking = setInterval(wake, 20);
+  };
+  signal?.addEventListener('abort', onAbort, { once: true });
   let fd: number;
   try {
     fd = await openFd(path, 'r');
   } finally {
-    signal?.removeEventListener('abort', wake);
+    signal?.removeEventListener('abort', onAbort);
+    clearInterval(waking);
   }
   // Hint: the socket owns the descriptor (libuv makes it non-blocking) and closes it when it ends or is destroyed.
   return new Socket({ fd, readable: true, writable: false });
