@@ -27,6 +27,14 @@ describe('parseIsoTimestamp', () => {
     expect(parseIsoTimestamp('2026-01-31 12:34:56')).toBe(Date.UTC(2026, 0, 31, 12, 34, 56));
   });
 
+  it('reads a lower-case t and z as RFC 3339 allows', () => {
+    const at = Date.UTC(2026, 0, 31, 12, 34, 56, 500);
+    for (const text of ['2026-01-31t12:34:56.5z', '2026-01-31T12:34:56.5z', '2026-01-31t12:34:56.5Z'])
+      expect(parseIsoTimestamp(text), text).toBe(at);
+    expect(parseIsoTimestamp('2026-01-31t13:34:56.5+01:00')).toBe(at);
+    expect(parseIsoTimestamp('2026-01-31x12:34:56z')).toBeNull();
+  });
+
   it('applies zone offsets with or without a colon', () => {
     const noon = Date.UTC(2026, 0, 31, 12);
     expect(parseIsoTimestamp('2026-01-31T13:00:00+01:00')).toBe(noon);

@@ -1,7 +1,8 @@
 import { preview } from './issue.js';
 
+/** Hint: RFC 3339 lets `T` and `Z` be lower case (a probe's `before=2000-01-01t00:00:00z` was refused). */
 const ISO_PATTERN =
-  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+\- ]\d{2}:?\d{2})?)?$/;
+  /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?([Zz]|[+\- ]\d{2}:?\d{2})?)?$/;
 
 /**
  * Parse an ISO 8601 timestamp to epoch milliseconds; a missing zone means UTC. Null when invalid. Records are stamped
@@ -14,7 +15,7 @@ export function parseIsoTimestamp(text: string, round: 'down' | 'up' = 'down'): 
   const [, year, month, day, hour = '00', minute = '00', second = '00', fraction = '', zone = 'Z'] = match;
   const millis = fraction.padEnd(3, '0').slice(0, 3);
   // Hint: `+01:00` sent unencoded in a query string arrives as ` 01:00` (a `+` there is a space); only a zone can be.
-  const signed = zone.startsWith(' ') ? `+${zone.slice(1)}` : zone;
+  const signed = zone.startsWith(' ') ? `+${zone.slice(1)}` : zone.toUpperCase();
   const normalizedZone =
     signed === 'Z' ? 'Z' : signed.length === 5 ? `${signed.slice(0, 3)}:${signed.slice(3)}` : signed;
   const ms = Date.parse(`${year}-${month}-${day}T${hour}:${minute}:${second}.${millis}${normalizedZone}`);
