@@ -4,43 +4,17 @@
 // Starts <checkout>/dist/src/main.js on a temp database, publishes the session, opens it by id in the dashboard at
 // 1280 px and prints how long it took to show, the bytes of GET /sessions/manyusers over the next 10 s, the length
 // of its users line, and the page's longest task.
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { publishManyUsers, startServer } from './manyUsersSession.mjs';
 
 const root = resolve(process.argv[2] ?? fileURLToPath(new URL('..', import.meta.url)));
-const dir = mkdtempSync(join(tmpdir(), 'dashboard-users-'));
-const port = 20_000 + Math.floor(Math.random() * 10_000);
-const env = { ...process.env, HOST: '127.0.0.1', PORT: String(port), DATABASE_PATH: join(dir, 'events.db') };
-const server = spawn(process.execPath, [join(root, 'dist/src/main.js')], {
-  env: { ...env, LOG_LEVEL: 'warn' },
-  stdio: 'inherit',
-});
-const base = `http://127.0.0.1:${port}`;
+const { base, stop } = await startServer(join(root, 'dist/src/main.js'), 'dashboard-users-');
 let browser;
 
 try {
-  for (;;) {
-    try {
-      if ((await fetch(`${base}/health`)).ok) break;
-    } catch {}
-    await new Promise((done) => setTimeout(done, 50));
-  }
-  for (let b = 0; b < 50_000; b += 1000) {
-    const events = Array.from({ length: 1000 }, (_, i) => ({
-      event_type: 'answer_submitted',
-      source: 'bench',
-      session_id: 'manyusers',
-      user_id: `user-${String(b + i).padStart(8, '0')}-`.padEnd(190, 'x'),
-      payload: { i },
-    }));
-    const headers = { 'content-type': 'application/json' };
-    const res = await fetch(`${base}/api/v1/events`, { method: 'POST', headers, body: JSON.stringify(events) });
-    if (res.status !== 201) throw new Error(`publish answered ${res.status}`);
-  }
+  await publishManyUsers(base, 50_000);
   browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     args: ['--headless', '--no-sandbox', '--disable-gpu'],
@@ -72,7 +46,5 @@ try {
   console.log(JSON.stringify({ root, openMs, viewReads: read.length, viewBytes: bytes, usersChars, longestTaskMs }));
 } finally {
   await browser?.close();
-  server.kill('SIGTERM');
-  await new Promise((done) => server.once('exit', done));
-  rmSync(dir, { recursive: true, force: true });
+  await stop();
 }

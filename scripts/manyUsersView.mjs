@@ -3,20 +3,13 @@
 //   node scripts/manyUsersView.mjs [users=50000] [query=]
 // Starts dist/src/main.js on a temp database, publishes `users` answer_submitted events to session "manyusers", each
 // with a distinct 190-character user_id, then reads the view (`query` appended, e.g. `?user_limit=0`).
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { publishManyUsers, startServer } from './manyUsersSession.mjs';
 
 const MAIN = fileURLToPath(new URL('../dist/src/main.js', import.meta.url));
 const users = Number(process.argv[2] ?? 50_000);
 const query = process.argv[3] ?? '';
-const dir = mkdtempSync(join(tmpdir(), 'many-users-'));
-const port = 20_000 + Math.floor(Math.random() * 10_000);
-const env = { ...process.env, HOST: '127.0.0.1', PORT: String(port), DATABASE_PATH: join(dir, 'events.db') };
-const server = spawn(process.execPath, [MAIN], { env: { ...env, LOG_LEVEL: 'warn' }, stdio: 'inherit' });
-const base = `http://127.0.0.1:${port}`;
+const { base, stop } = await startServer(MAIN, 'many-users-');
 const VIEW = `/api/v1/sessions/manyusers${query}`;
 
 /** The median and the largest of `ms`. */
@@ -39,24 +32,7 @@ async function healthFor(ms) {
 }
 
 try {
-  for (;;) {
-    try {
-      if ((await fetch(`${base}/health`)).ok) break;
-    } catch {}
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  for (let b = 0; b < users; b += 1000) {
-    const events = Array.from({ length: Math.min(1000, users - b) }, (_, i) => ({
-      event_type: 'answer_submitted',
-      source: 'bench',
-      session_id: 'manyusers',
-      user_id: `user-${String(b + i).padStart(8, '0')}-`.padEnd(190, 'x'),
-      payload: { i },
-    }));
-    const headers = { 'content-type': 'application/json' };
-    const res = await fetch(`${base}/api/v1/events`, { method: 'POST', headers, body: JSON.stringify(events) });
-    if (res.status !== 201) throw new Error(`publish answered ${res.status}`);
-  }
+  await publishManyUsers(base, users);
   const reads = [];
   let bytes = 0;
   for (let i = 0; i < 20; i++) {
@@ -75,7 +51,5 @@ try {
   await Promise.all(loops);
   console.log(JSON.stringify({ users, query, viewBytes: bytes, viewMs: summary(reads), health: { idle, loaded } }));
 } finally {
-  server.kill('SIGTERM');
-  await new Promise((resolve) => server.once('exit', resolve));
-  rmSync(dir, { recursive: true, force: true });
+  await stop();
 }
