@@ -72,6 +72,15 @@ describe('cluster mode: permanent misconfigurations at start', () => {
     expect(user.stderr.trim()).toMatch(
       /^configuration error: NATS_USER, NATS_PASSWORD: .* check NATS_USER and NATS_PASSWORD$/,
     );
+    // Behind entries where nothing listens, the refusal is still the verdict. Before: the client threw the error of the
+    // last server it tried, in random order, so this exited 6 "connection refused" on three starts in four.
+    const among = `nats://127.0.0.1:1,nats://127.0.0.1:2,${guarded.url},nats://127.0.0.1:3`;
+    const hidden = await start({ NATS_URL: among, NATS_TOKEN: 'wrong' });
+    expect(hidden.code).toBe(2);
+    expect(hidden.stderr.trim()).toBe(
+      `configuration error: NATS_TOKEN: the NATS servers at ${among} refused these credentials ` +
+        '(Authorization Violation); check NATS_TOKEN',
+    );
     // A port where nothing listens is still an outage to wait out.
     const away = await start({ NATS_URL: 'nats://127.0.0.1:1' });
     expect(away.code).toBe(6);

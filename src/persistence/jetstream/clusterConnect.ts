@@ -42,7 +42,8 @@ export async function connectToCluster(options: JetStreamOptions): Promise<NatsC
   try {
     return await connect(connectionOptions(options));
   } catch (error) {
-    if (credentialsRefused(error)) throw refusedCredentials(options, reasonOf(error));
+    const refusal = credentialsRefused(error) ? error : await refusalAmong(options);
+    if (refusal !== null) throw refusedCredentials(options, reasonOf(refusal));
     const detail = await connectFailureDetail(options.servers, reasonOf(error));
     throw new JetStreamUnavailableError(
       `cannot reach the NATS cluster at ${options.servers.join(',')}: ${reasonOf(error)}${detail}`,
@@ -55,6 +56,22 @@ export async function connectToCluster(options: JetStreamOptions): Promise<NatsC
 function credentialsRefused(error: unknown): boolean {
   if (error instanceof UserAuthenticationExpiredError) return true;
   return error instanceof AuthorizationError && !/timeout/i.test(error.message);
+}
+
+/**
+ * The refusal of one of several servers, else null. Hint: with several NATS_URL entries the client throws the error
+ * of the last server it tried, in random order, so a refusal hidden behind an unreachable entry exited 6
+ * ("unavailable", retried for ever) on some starts and 2 on others.
+ */
+async function refusalAmong(options: JetStreamOptions): Promise<unknown> {
+  if (options.servers.length < 2) return null;
+  const tries = options.servers.map((server) =>
+    connect({ ...connectionOptions(options), servers: [server], maxReconnectAttempts: 0 }).then(
+      (connection) => connection.close().then(() => null),
+      (error: unknown) => (credentialsRefused(error) ? error : null),
+    ),
+  );
+  return (await Promise.all(tries)).find((error) => error !== null) ?? null;
 }
 
 function refusedCredentials(options: JetStreamOptions, reason: string): JetStreamSettingError {
