@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ManualScheduler } from '../../actors/manualScheduler.js';
-import { ConsumerNotices, REMIND_MS } from './consumerNotices.js';
+import { ConsumerNotices, consumerFailureReason, REMIND_MS } from './consumerNotices.js';
 
 const unavailable = 'JetStream system temporarily unavailable';
 
@@ -25,5 +25,14 @@ describe('ConsumerNotices', () => {
     expect(notices.recovered()).toBeNull();
     // A new outage says its reason again.
     expect(notices.failed(unavailable)).toMatch(/^replica feed: JetStream system temporarily unavailable;/);
+  });
+
+  it("names the stream's max_consumers when the server says its consumer limit is reached, and nothing else", () => {
+    expect(consumerFailureReason('maximum consumers limit reached', 'EVENTS')).toBe(
+      'maximum consumers limit reached: stream EVENTS has max_consumers set, and every node following it needs one ' +
+        "consumer (two for a moment while it makes one again); a stream's max_consumers cannot be changed: run fewer " +
+        'nodes on it, or move the log to a stream made without it',
+    );
+    expect(consumerFailureReason(unavailable, 'EVENTS')).toBe(unavailable);
   });
 });

@@ -2,6 +2,20 @@
 export const REMIND_MS = 30_000;
 
 /**
+ * What a consumer failure means for the operator, where the server's words do not say. Why (probe): a stream made
+ * with max_consumers below the node count left the extra node logging "maximum consumers limit reached" and ready
+ * until its stall was noticed, naming neither the setting nor that it cannot be changed.
+ */
+export function consumerFailureReason(message: string, stream: string): string {
+  if (!/maximum consumers limit/i.test(message)) return message;
+  return (
+    `${message}: stream ${stream} has max_consumers set, and every node following it needs one consumer (two for a ` +
+    "moment while it makes one again); a stream's max_consumers cannot be changed: run fewer nodes on it, or move " +
+    'the log to a stream made without it'
+  );
+}
+
+/**
  * The log lines of the replica's consumer failing and being made again (every 250 ms while it fails). Why: during a
  * quorum loss each node logged the same `recreating the consumer` warning 205 times in 60 s. Now: each reason the
  * first time it is seen in an outage, then a count at most every REMIND_MS, and one line when a consumer is made again.

@@ -1,5 +1,5 @@
 import { type ConsumerMessages, DeliverPolicy, type JsMsg } from '@nats-io/jetstream';
-import { ConsumerNotices } from './consumerNotices.js';
+import { ConsumerNotices, consumerFailureReason } from './consumerNotices.js';
 import { messageHeaders } from './eventMessage.js';
 import { GapNotices } from './gapNotices.js';
 import { readFromLeader } from './leaderReads.js';
@@ -152,7 +152,10 @@ export class ReplicaApplier {
         await this.consumeOnce();
       } catch (error) {
         // Hint: a missing stream is told once (see StreamPresence), not at every retry; the rest are counted.
-        const line = this.stopped || this.presence.failed(error) ? null : this.consumerNotices.failed(reasonOf(error));
+        const line =
+          this.stopped || this.presence.failed(error)
+            ? null
+            : this.consumerNotices.failed(consumerFailureReason(reasonOf(error), this.options.stream));
         if (line !== null) this.options.onNotice(line);
       }
       if (!this.stopped) await new Promise((resolve) => setTimeout(resolve, this.options.retryMs ?? 250));

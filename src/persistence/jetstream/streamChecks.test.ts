@@ -128,9 +128,9 @@ describe('reviewing an existing stream', () => {
     );
   });
 
-  it('tells what an operator should know: fewer copies, discard new at a limit, purges denied', () => {
+  it('tells what an operator should know: fewer copies, discard new at a limit, a consumer cap, purges denied', () => {
     const review = reviewStream(
-      { ...good, num_replicas: 1, discard: 'new', max_bytes: 1_000, deny_purge: true },
+      { ...good, num_replicas: 1, discard: 'new', max_bytes: 1_000, max_consumers: 2, deny_purge: true },
       {
         replicas: 3,
       },
@@ -139,9 +139,12 @@ describe('reviewing an existing stream', () => {
     expect(review.notices).toEqual([
       'stream EVENTS keeps 1 copy, fewer than NATS_REPLICAS=3 (which applies when a node creates the stream)',
       'stream EVENTS discards new messages at its limits: publishes are refused (503) once full',
+      'stream EVENTS allows at most 2 consumer(s) (max_consumers): every node following it needs one, so a node ' +
+        'beyond that count cannot follow the stream (and it cannot be changed on a stream)',
       'stream EVENTS denies purges: DELETE /events will be refused (409)',
     ]);
     expect(reviewStream({ ...good, discard: 'new' }, { replicas: 3 }).notices).toEqual([]);
+    expect(reviewStream({ ...good, max_consumers: -1 }, { replicas: 3 }).notices).toEqual([]);
   });
 
   it("names each limit a node's settings change, old and new, and nothing when they only differ in spelling", () => {

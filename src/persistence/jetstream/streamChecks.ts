@@ -74,6 +74,11 @@ export function reviewStream(config: StreamConfig, wanted: { replicas: number })
     );
   if (config.discard === 'new' && hasLimits(config))
     notices.push(`stream ${config.name} discards new messages at its limits: publishes are refused (503) once full`);
+  if ((config.max_consumers ?? -1) > 0)
+    notices.push(
+      `stream ${config.name} allows at most ${config.max_consumers} consumer(s) (max_consumers): every node following ` +
+        'it needs one, so a node beyond that count cannot follow the stream (and it cannot be changed on a stream)',
+    );
   if (config.deny_purge) notices.push(`stream ${config.name} denies purges: DELETE /events will be refused (409)`);
   return { refusals, notices };
 }
