@@ -53,6 +53,22 @@ const ev = (event_type: string, session_id: string, user_id: string, payload: ob
   payload,
 });
 
+/**
+ * One chromium for the file, each block's pages in contexts of their own (closed when the block ends). Why: a launch
+ * took 2-5 s of a loaded machine, and the file launched one per block.
+ */
+let sharedBrowser: Promise<Browser> | undefined;
+const fileBrowser = () => {
+  sharedBrowser ??= launchChromium();
+  return sharedBrowser;
+};
+const closeContexts = async (browser: Browser | undefined) => {
+  await Promise.all((browser?.contexts() ?? []).map((context) => context.close()));
+};
+afterAll(async () => {
+  await (await sharedBrowser)?.close();
+});
+
 describe('dashboard in chromium', () => {
   let dir: string;
   let server: ChildServer | undefined;
@@ -64,13 +80,13 @@ describe('dashboard in chromium', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'rep-dashboard-'));
     server = await spawnServer(join(dir, 'events.db'));
-    browser = await launchChromium();
+    browser = await fileBrowser();
     page = await browser.newPage({ viewport: { width: 1440, height: 1100 } });
     problems = watchPage(page, server.base);
   });
 
   afterAll(async () => {
-    await browser?.close();
+    await closeContexts(browser);
     await stopServer(server).catch(() => killServer(server));
     rmSync(dir, { recursive: true, force: true });
   });
@@ -392,10 +408,10 @@ function serverAndBrowser(prefix: string, env: Record<string, string> = {}) {
   beforeAll(async () => {
     running.dir = mkdtempSync(join(tmpdir(), prefix));
     running.server = await spawnServer(join(running.dir, 'events.db'), env);
-    running.browser = await launchChromium();
+    running.browser = await fileBrowser();
   });
   afterAll(async () => {
-    await running.browser?.close();
+    await closeContexts(running.browser);
     await stopServer(running.server).catch(() => killServer(running.server));
     rmSync(running.dir, { recursive: true, force: true });
   });
