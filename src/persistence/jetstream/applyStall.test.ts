@@ -13,6 +13,10 @@ describe('ApplyStall', () => {
       "this node's replica has applied nothing for 5 s while 6 offsets behind the stream: its reads are stale, and " +
         'publishes through it wait for it',
     );
+    // With the consumer failing, the reason says why it applies nothing.
+    expect(stall.problem(STALLED_MS, '; its consumer cannot be made: maximum consumers limit reached')).toMatch(
+      /wait for it; its consumer cannot be made: maximum consumers limit reached$/,
+    );
     stall.sample(11, 16, STALLED_MS + 1);
     expect(stall.problem(STALLED_MS + 1)).toBeNull();
     stall.sample(16, 16, 3 * STALLED_MS);

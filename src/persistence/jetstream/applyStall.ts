@@ -20,13 +20,17 @@ export class ApplyStall {
     this.behind = Math.max(0, known - applied);
   }
 
-  /** Why /readiness answers 503 (no progress for STALLED_MS while behind), or null. */
-  problem(now: number): string | null {
+  /**
+   * Why /readiness answers 503 (no progress for STALLED_MS while behind), or null; `cause` is added to it (why the
+   * replica's consumer cannot be made, when that is going on).
+   */
+  problem(now: number, cause = ''): string | null {
     if (this.since === null || now - this.since < STALLED_MS) return null;
     const seconds = Math.round((now - this.since) / 1_000);
     return (
       `this node's replica has applied nothing for ${seconds} s while ${this.behind} offsets behind the stream: its ` +
-      'reads are stale, and publishes through it wait for it'
+      'reads are stale, and publishes through it wait for it' +
+      cause
     );
   }
 }

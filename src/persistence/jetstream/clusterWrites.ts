@@ -181,7 +181,8 @@ export class ClusterWrites {
    * behind it (ApplyStall), or commits keep failing (CommitStreak).
    */
   health(replica: () => LogHealth): LogHealth {
-    const reason = this.parts.audit.divergence ?? this.applyStall.problem(this.now());
+    const reason =
+      this.parts.audit.divergence ?? this.applyStall.problem(this.now(), this.parts.applier.consumerNotices.cause);
     if (reason !== null) return { writable: false, reason };
     return this.streak.health(replica);
   }

@@ -13,6 +13,7 @@ describe('ConsumerNotices', () => {
     // 60 s of failures every 250 ms, as during a quorum loss: 240 attempts.
     for (let i = 0; i < 240; i++) {
       say(notices.failed(i === 100 ? 'timeout' : unavailable));
+      expect(notices.cause).toBe(`; its consumer cannot be made: ${i === 100 ? 'timeout' : unavailable}`);
       clock.advance(250);
     }
     say(notices.recovered());
@@ -23,6 +24,7 @@ describe('ConsumerNotices', () => {
       `replica feed: consumer made again after 240 failure(s) over 60 s (last: ${unavailable})`,
     ]);
     expect(notices.recovered()).toBeNull();
+    expect(notices.cause).toBe('');
     // A new outage says its reason again.
     expect(notices.failed(unavailable)).toMatch(/^replica feed: JetStream system temporarily unavailable;/);
   });

@@ -26,6 +26,11 @@ export class ConsumerNotices {
 
   constructor(private readonly now: () => number = Date.now) {}
 
+  /** What a readiness reason adds while the consumer fails: why ('' while it delivers). */
+  get cause(): string {
+    return this.run === null ? '' : `; its consumer cannot be made: ${this.run.last}`;
+  }
+
   /** Making or running the consumer failed with `reason`: the line to log now, or null. */
   failed(reason: string): string | null {
     const now = this.now();

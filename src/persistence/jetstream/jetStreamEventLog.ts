@@ -231,8 +231,8 @@ export class JetStreamEventLog implements EventLog {
       : (applier.refusal ?? this.connection.unreachable ?? applier.unavailable);
     if (reason !== null) return { writable: false, reason };
     const applied = this.parts.feed.appliedSeq;
-    if (applied < this.startSeq)
-      return { writable: false, reason: `catching up with the stream: at offset ${applied} of ${this.startSeq}` };
+    const catchingUp = `catching up with the stream: at offset ${applied} of ${this.startSeq}`;
+    if (applied < this.startSeq) return { writable: false, reason: catchingUp + applier.consumerNotices.cause };
     return this.writes.health(() => this.parts.replica.health());
   }
 

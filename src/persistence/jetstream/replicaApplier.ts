@@ -33,7 +33,8 @@ export class ReplicaApplier {
   private readonly presence: StreamPresence;
   /** Whether the stream has a leader and JetStream answers about it (see StreamAvailability). */
   private readonly availability: StreamAvailability;
-  private readonly consumerNotices: ConsumerNotices;
+  /** What the consumer's failures were told as, and the one going on (readiness names it). */
+  readonly consumerNotices: ConsumerNotices;
 
   constructor(private readonly options: ReplicaApplierOptions) {
     const now = options.now ?? Date.now;
