@@ -415,4 +415,49 @@ describe('projections catch up from the log at open', () => {
     expectAgreesWithScan(open(path, quiet), path, NOW);
     expect(quiet).toEqual([]);
   });
+
+  it('counts type_stats again when events past its high-water were appended by another version (a downgrade)', () => {
+    dir = mkdtempSync(join(tmpdir(), 'proj-'));
+    const path = join(dir, 'events.db');
+    const log = open(path);
+    log.appendGroups([Array.from({ length: 40 }, (_, i) => lifecycle(i % 6, i))]);
+    const head = log.stats().head_offset;
+    log.close();
+    logs.splice(0);
+    // A version from before the high-water appends two events and counts them, leaving the high-water where it was.
+    // Before: the next open added them again from the high-water, for good (probe: timer_tick 2 for one event).
+    const side = new Database(path);
+    const insert = side.prepare(
+      'INSERT INTO events(offset, id, event_type, source, session_id, user_id, payload, ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    );
+    for (const offset of [head + 1, head + 2])
+      insert.run(offset, `old-${offset}`, 'timer_tick', 'old', null, null, '{}', NOW);
+    side.exec(
+      `INSERT INTO type_stats(event_type, count, last_seen) VALUES ('timer_tick', 2, ${NOW}) ` +
+        'ON CONFLICT(event_type) DO UPDATE SET count = count + 2',
+    );
+    side.prepare("UPDATE meta SET value = ? WHERE key = 'next_offset'").run(String(head + 3));
+    side.close();
+    const notices: string[] = [];
+    const reopened = open(path, notices);
+    expect(notices).toEqual([
+      `type_stats recomputed from the log (events past its high-water ${head} were appended by another version of the server)`,
+    ]);
+    expect(reopened.stats().by_type.find((stat) => stat.event_type === 'timer_tick')?.count).toBe(2);
+    expectAgreesWithScan(reopened, path, NOW);
+    reopened.close();
+    logs.splice(0);
+    // An older version that did not count them at all: counted too.
+    const older = new Database(path);
+    older
+      .prepare(
+        'INSERT INTO events(offset, id, event_type, source, session_id, user_id, payload, ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      )
+      .run(head + 3, 'older', 'timer_tick', 'old', null, null, '{}', NOW);
+    older.prepare("UPDATE meta SET value = ? WHERE key = 'next_offset'").run(String(head + 4));
+    older.close();
+    const again = open(path, []);
+    expect(again.stats().by_type.find((stat) => stat.event_type === 'timer_tick')?.count).toBe(3);
+    expectAgreesWithScan(again, path, NOW);
+  });
 });

@@ -13,7 +13,8 @@ type Counter = { count: number; last_seen: number };
 
 /**
  * The by-type counters of GET /stats: a projection of the log kept in `type_stats`, updated inside each commit and
- * caught up from the log at open (from its recorded high-water offset, or fully when that is missing or ahead).
+ * checked against the log at open: counted again from the log when its recorded high-water offset is missing, ahead
+ * of the head, or behind events in the log (see distrust).
  */
 export class TypeStats {
   private readonly counters = new Map<EventType, Counter>();
@@ -35,12 +36,12 @@ export class TypeStats {
     const upTo = saved === undefined ? null : Number(saved);
     let notice: string | null = null;
     const apply = this.db.transaction(() => {
-      if (upTo === null || upTo > head) {
-        if (head > 0)
-          notice = `type_stats recomputed from the log (${upTo === null ? 'no recorded high-water' : `high-water ${upTo} beyond head ${head}`})`;
+      const why = this.distrust(upTo, head);
+      if (why !== null) {
+        if (head > 0) notice = `type_stats recomputed from the log (${why})`;
         this.db.exec('DELETE FROM type_stats');
-        this.addFrom(0);
-      } else if (upTo < head) this.addFrom(upTo);
+        this.addAll();
+      }
       meta.set(TYPE_STATS_UPTO, String(head));
     });
     try {
@@ -52,6 +53,20 @@ export class TypeStats {
     }
     this.reload();
     return notice;
+  }
+
+  /**
+   * Why the table cannot be caught up from its high-water `upTo` (so it is counted again from the log), or null.
+   * Hint: every commit moves the high-water with the counters, so events past it were appended by another version
+   * on this file: one from before the high-water counted them without moving it (a downgrade to it doubled them
+   * for good, probe), an older one did not count them. Only a count from the log is right for both.
+   */
+  private distrust(upTo: number | null, head: number): string | null {
+    if (upTo === null) return 'no recorded high-water';
+    if (upTo > head) return `high-water ${upTo} beyond head ${head}`;
+    if (upTo === head || this.db.prepare('SELECT 1 FROM events WHERE offset > ? LIMIT 1').get(upTo) === undefined)
+      return null;
+    return `events past its high-water ${upTo} were appended by another version of the server`;
   }
 
   /**
@@ -78,12 +93,8 @@ export class TypeStats {
     return [...counts.values()];
   }
 
-  private addFrom(after: number): void {
-    const rows = selectTuples<Row>(
-      this.db,
-      'SELECT event_type, COUNT(*), MAX(ts) FROM events WHERE offset > ? GROUP BY event_type',
-      after,
-    );
+  private addAll(): void {
+    const rows = selectTuples<Row>(this.db, 'SELECT event_type, COUNT(*), MAX(ts) FROM events GROUP BY event_type');
     for (const [type, count, lastSeen] of rows) this.upsert.run(type, count, lastSeen);
   }
 
