@@ -421,7 +421,7 @@ describe('projections catch up from the log at open', () => {
     const path = join(dir, 'events.db');
     const log = open(path);
     log.appendGroups([Array.from({ length: 40 }, (_, i) => lifecycle(i % 6, i))]);
-    const head = log.stats().head_offset;
+    const head = log.stats(NOW).head_offset;
     log.close();
     logs.splice(0);
     // A version from before the high-water appends two events and counts them, leaving the high-water where it was.
@@ -443,7 +443,7 @@ describe('projections catch up from the log at open', () => {
     expect(notices).toEqual([
       `type_stats recomputed from the log (events past its high-water ${head} were appended by another version of the server)`,
     ]);
-    expect(reopened.stats().by_type.find((stat) => stat.event_type === 'timer_tick')?.count).toBe(2);
+    expect(reopened.stats(NOW).by_type.find((stat) => stat.event_type === 'timer_tick')?.count).toBe(2);
     expectAgreesWithScan(reopened, path, NOW);
     reopened.close();
     logs.splice(0);
@@ -457,7 +457,7 @@ describe('projections catch up from the log at open', () => {
     older.prepare("UPDATE meta SET value = ? WHERE key = 'next_offset'").run(String(head + 4));
     older.close();
     const again = open(path, []);
-    expect(again.stats().by_type.find((stat) => stat.event_type === 'timer_tick')?.count).toBe(3);
+    expect(again.stats(NOW).by_type.find((stat) => stat.event_type === 'timer_tick')?.count).toBe(3);
     expectAgreesWithScan(again, path, NOW);
   });
 });
