@@ -74,27 +74,35 @@ async function main(): Promise<void> {
   });
   process.on('uncaughtException', (error, origin) => onFatal(error, origin));
   process.on('unhandledRejection', (reason) => onFatal(reason, 'unhandledRejection'));
+  // Hint: the signals are taken from here on, not once listening: a SIGTERM during a long start (an integrity check, a
+  // cluster to reach) met Node's default action and ended the process with 143 (probe). The server is then closed
+  // as soon as it has started; a start that fails exits with its own code instead.
+  let starting: Promise<RunningServer> | null = null;
+  stopOnSignals({
+    signals: process,
+    logger,
+    close: () =>
+      (starting ?? Promise.resolve(null)).then(
+        (running) => running?.close(),
+        () => new Promise(() => {}),
+      ),
+    exit: () => {
+      destination.flush();
+      process.exit(0);
+    },
+  });
   // Hint: the server's modules (uWS, SQLite, the actors, NATS) load only once the arguments and settings passed, so
   // --help, --version and a refused setting answer without them (about 0.2 s of CPU less, measured).
   const { ListenError, startServer } = await import('./http/server.js');
+  starting = startServer(config, { logger });
   try {
-    server = await startServer(config, { logger });
+    server = await starting;
   } catch (error) {
     destination.flush();
     refuseStartup(error, ListenError);
     throw error;
   }
   for (const warning of startWarnings(config, process.env, server.port)) logger.warn({}, warning);
-  const running = server;
-  stopOnSignals({
-    signals: process,
-    logger,
-    close: () => running.close(),
-    exit: () => {
-      destination.flush();
-      process.exit(0);
-    },
-  });
 }
 
 void main();
