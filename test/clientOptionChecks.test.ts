@@ -4,7 +4,7 @@ import { FakeSocket, ManualScheduler } from './support/scriptedClient.js';
 
 const url = 'http://test';
 const PUBLISHER_KEYS =
-  'url, apiKey, apiKeyIn, WebSocket, maxBatchEvents, maxBatchBytes, maxMessageBytes, lingerMs, maxInFlightEvents, maxInFlightMessages, deliveryTimeoutMs, backoff, scheduler, random, newId';
+  'url, apiKey, apiKeyIn, WebSocket, maxBatchEvents, maxBatchBytes, maxMessageBytes, lingerMs, maxInFlightEvents, maxInFlightMessages, deliveryTimeoutMs, backoff, scheduler, random, newId, onNotice';
 const SUBSCRIBE_KEYS =
   'url, apiKey, apiKeyIn, WebSocket, filters, from, store, key, onLogReplaced, onEvent, onError, onNotice, maxBufferedEvents, saveIntervalMs, idleTimeoutMs, backoff, scheduler, random';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PipelineClientError, Publisher, type PublisherOptions } from '../src/client/index.js';
+import { PipelineClientError, Publisher, type PublisherNotice, type PublisherOptions } from '../src/client/index.js';
 import { FakeSocket, ManualScheduler, outcomeOf } from './support/scriptedClient.js';
 
 /** A Publisher whose sockets are `Socket`s (none made yet) and whose time moves only with `scheduler`. */
@@ -75,8 +75,8 @@ describe('Publisher on a scripted socket whose replies break the protocol', () =
     await scheduler.advance(0);
     const silent = FakeSocket.all[0]!;
     silent.open();
-    // Nothing heard for 10 s while an answer is owed: the socket is dropped, and the event resent on a new one.
-    await scheduler.advance(10_000 + 50);
+    // Nothing heard for 15 s while an answer is owed: the socket is dropped, and the event resent on a new one.
+    await scheduler.advance(15_000 + 50);
     const fresh = FakeSocket.all[1]!;
     fresh.open();
     await scheduler.advance(0);
@@ -126,5 +126,83 @@ describe('Publisher when its own handling throws (the last resort)', () => {
     await expect(after).resolves.toEqual({ id, offset: 1 });
     publisher.destroy();
     full.publisher.destroy();
+  });
+});
+
+describe('Publisher telling its onNotice, and waiting out a server that holds a publish', () => {
+  it("hears a server's retryable refusal after a 10 s hold, and the timeout names it, not 'no acknowledgement'", async () => {
+    const notices: PublisherNotice[] = [];
+    const { scheduler, publisher } = scripted({ deliveryTimeoutMs: 20_000, onNotice: (n) => notices.push(n) });
+    const published = outcomeOf(publisher.publish(event));
+    await scheduler.advance(0);
+    const socket = FakeSocket.all[0]!;
+    socket.open();
+    await scheduler.advance(0);
+    // A cluster node holds a publish NATS_PUBLISH_TIMEOUT_MS (10 s) before its 503. Before: the socket was presumed
+    // dead at 10 s, just before that answer, and the timeout said only "no acknowledgement within 10000 ms" (probe).
+    await scheduler.advance(10_000);
+    expect(FakeSocket.all).toHaveLength(1);
+    const [held] = sentOn(socket);
+    const why = 'the JetStream cluster did not acknowledge the event (timeout)';
+    socket.reply({ status: 'error', message: why, retryable: true, ref: held!.ref });
+    await scheduler.advance(0);
+    expect(notices).toEqual([{ kind: 'retrying', message: `${why}; sending again in 50 ms` }]);
+    await scheduler.advance(10_000);
+    expect(published()).toMatchObject({
+      name: 'PublishTimeoutError',
+      message: `not acknowledged within 20000 ms (last: ${why})`,
+    });
+    publisher.destroy();
+  });
+
+  it('says reconnecting when its socket is lost with events unacknowledged, and resumed once one opens', async () => {
+    const notices: PublisherNotice[] = [];
+    const { scheduler, publisher } = scripted({ deliveryTimeoutMs: 60_000, onNotice: (n) => notices.push(n) });
+    const published = publisher.publishBatch([event, event]);
+    await scheduler.advance(0);
+    FakeSocket.all[0]!.open();
+    await scheduler.advance(0);
+    FakeSocket.all[0]!.drop(1006, 'connect ECONNRESET');
+    expect(notices).toEqual([
+      {
+        kind: 'reconnecting',
+        message: 'closed 1006 connect ECONNRESET; reconnecting in 50 ms with 2 event(s) not acknowledged yet',
+      },
+    ]);
+    await scheduler.advance(50);
+    const fresh = FakeSocket.all[1]!;
+    fresh.open();
+    await scheduler.advance(0);
+    expect(notices.slice(1)).toEqual([
+      { kind: 'resumed', message: 'connected again after: closed 1006 connect ECONNRESET' },
+    ]);
+    const [resent] = sentOn(fresh);
+    const ids = resent!.events.map((e) => e.id);
+    fresh.reply({ status: 'ok', ref: resent!.ref, count: 2, event_ids: ids, first_offset: 1, last_offset: 2 });
+    await expect(published).resolves.toEqual([
+      { id: ids[0], offset: 1 },
+      { id: ids[1], offset: 2 },
+    ]);
+    // A socket opened with nothing lost before it says nothing.
+    expect(notices).toHaveLength(2);
+    publisher.destroy();
+  });
+
+  it('fails its publishes, not the host, when onNotice throws', async () => {
+    const { scheduler, publisher } = scripted({
+      onNotice: () => {
+        throw new Error('logger broke');
+      },
+    });
+    const published = outcomeOf(publisher.publish(event));
+    await scheduler.advance(0);
+    FakeSocket.all[0]!.open();
+    await scheduler.advance(0);
+    FakeSocket.all[0]!.drop(1006, '');
+    await scheduler.advance(0);
+    expect(published()).toBeInstanceOf(PipelineClientError);
+    expect((published() as Error).message).toBe('onNotice threw: logger broke');
+    expect(publisher.inFlight).toBe(0);
+    publisher.destroy();
   });
 });

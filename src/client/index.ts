@@ -21,6 +21,7 @@ export {
   type StorageLike,
 } from './positionStore.js';
 export { Publisher, type PublisherOptions } from './publisher.js';
+export type { PublisherNotice } from './publisherNotices.js';
 export { realScheduler, type Scheduler, type TimerHandle } from './scheduler.js';
 export { type LogReplacedChoice, type SubscribeOptions, Subscription, subscribe } from './subscriber.js';
 export type { SubscribedAck, SubscriptionNotice } from './subscriptionAck.js';

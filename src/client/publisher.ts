@@ -1,11 +1,13 @@
 import { RetryPacing } from './backoff.js';
 import { connectionRefused } from './closePlan.js';
-import { allAcks, firstAck, notABatch, type PickAcks, type UnitContext, unitPromise } from './createUnit.js';
+import { allAcks, firstAck, notABatch, type UnitContext } from './createUnit.js';
 import { DeliveryWatchdog } from './deliveryWatchdog.js';
 import { ClientClosedError, PipelineClientError } from './errors.js';
 import { InFlightWindow } from './inFlightWindow.js';
 import { batchLimits } from './messageSize.js';
+import { type AdmissionParts, admit } from './publishAdmission.js';
 import { type BatchLimits, messageText } from './publishBatcher.js';
+import { PublisherNotices } from './publisherNotices.js';
 import { type PublisherOptions, type ResolvedPublisherOptions, withDefaults } from './publisherOptions.js';
 import { PublishQueue } from './publishQueue.js';
 import { answerFrame } from './publishReply.js';
@@ -38,6 +40,8 @@ export class Publisher {
   private closed: boolean | 'closing' = false;
   private readonly watchdog: DeliveryWatchdog;
   private readonly liveness: SocketLiveness;
+  private readonly notices: PublisherNotices;
+  private readonly admission: AdmissionParts;
 
   /** Throws a TypeError naming `url` when it is not an http(s) or ws(s) URL, a RangeError naming a bad number. */
   constructor(options: PublisherOptions) {
@@ -51,18 +55,25 @@ export class Publisher {
     this.watchdog = new DeliveryWatchdog(this.opts, this.queue, due, deadAt);
     this.timer = new OneShotTimer(this.opts.scheduler);
     this.pacing = new RetryPacing(() => this.opts.scheduler.now(), this.opts.backoff, this.opts.random);
+    // Hint: what admitting a publish reads and calls (see admit): the window, the queue and the deadline's clock.
+    const { window, queue, unsettled, watchdog, units } = this;
+    const { scheduler, deliveryTimeoutMs } = this.opts;
+    const parts = { window, queue, unsettled, watchdog, units, deliveryTimeoutMs };
+    const pump = () => this.safely(() => this.pump());
+    this.admission = { ...parts, pump, now: () => scheduler.now(), closed: () => this.closed };
+    this.notices = new PublisherNotices(options.onNotice, (error) => this.failAll('onNotice threw', error));
   }
 
   /** Publish one event; resolves with its id and offset once it is committed. */
   publish(event: PublishEvent): Promise<PublishAck> {
-    return this.enqueue([event], firstAck);
+    return admit(this.admission, [event], firstAck);
   }
 
   /** Publish events all or nothing; resolves with each id and offset, in order, once they are committed. */
   publishBatch(events: readonly PublishEvent[]): Promise<PublishAck[]> {
     if (!Array.isArray(events)) return Promise.reject(notABatch(events));
     if (events.length === 0) return Promise.resolve([]);
-    return this.enqueue(events, allAcks);
+    return admit(this.admission, events, allAcks);
   }
 
   /** Resolves when the in-flight window has room for `events` more events (back-pressure for streaming callers). */
@@ -102,34 +113,6 @@ export class Publisher {
     this.watchdog.stop();
     this.socket?.close(1000, reason);
     this.socket = null;
-  }
-
-  private enqueue<T>(events: readonly PublishEvent[], pick: PickAcks<T>): Promise<T> {
-    if (this.closed) return Promise.reject(new ClientClosedError('publisher closed'));
-    // Hint: the deadline runs from this call; with room now (the common case) no await: a promise and a tick less.
-    const deadline = this.opts.scheduler.now() + this.opts.deliveryTimeoutMs;
-    if (this.window.tryTake(events.length)) return this.enqueueNow(events, pick, deadline);
-    return this.window.wait(events.length, true).then(() => {
-      // Hint: asked before close(), so drained by it: only a closed publisher refuses it.
-      if (this.closed !== true && deadline > this.opts.scheduler.now()) return this.enqueueNow(events, pick, deadline);
-      this.window.release(events.length);
-      throw this.closed === true
-        ? new ClientClosedError('publisher closed')
-        : this.watchdog.timeoutError('waited for room in the in-flight window');
-    });
-  }
-
-  private enqueueNow<T>(events: readonly PublishEvent[], pick: PickAcks<T>, deadline: number): Promise<T> {
-    const { unit, done } = unitPromise(events, this.units, deadline, pick);
-    // Hint: an event that cannot be sent never took a place: give its room back.
-    if (unit === null) this.window.release(events.length);
-    else {
-      this.queue.units.push(unit);
-      this.unsettled.add();
-      this.watchdog.armBy(deadline);
-      this.safely(() => this.pump());
-    }
-    return done;
   }
 
   /** A unit settled (acked or failed): free its window and wake flush() once nothing is unsettled. */
@@ -184,6 +167,7 @@ export class Publisher {
       open: () => {
         this.connecting = false;
         this.opened = true;
+        this.notices.opened();
         this.pump();
       },
       message: (text) => this.onReply(text),
@@ -201,7 +185,10 @@ export class Publisher {
     if (this.closed && this.flushing === 0) return;
     if (refused !== null) return void this.queue.rejectAll(connectionRefused(reason, refused));
     this.watchdog.expire(reason);
-    if (this.queue.units.length > 0) this.startTimer(this.pacing.nextDelay(), false);
+    if (this.queue.units.length === 0) return;
+    const delay = this.pacing.nextDelay();
+    this.startTimer(delay, false);
+    this.notices.lost(reason, delay, this.window.size);
   }
 
   /**
@@ -231,6 +218,7 @@ export class Publisher {
     if (retry !== null) {
       this.watchdog.expire(retry);
       this.pacing.pause();
+      this.notices.refused(retry, this.pacing.pausedFor());
     }
     this.pump(); // while paused, this only makes sure a timer ends the pause
   }
@@ -243,8 +231,13 @@ export class Publisher {
     try {
       work();
     } catch (error) {
-      this.queue.rejectAll(new PipelineClientError(`publisher failed: ${errorText(error)}`, { cause: error }));
-      this.drop('publisher failed');
+      this.failAll('publisher failed', error);
     }
+  }
+
+  /** Fail every unsettled publish with `error` (`what` says whose), and start again on a new socket. */
+  private failAll(what: string, error: unknown): void {
+    this.queue.rejectAll(new PipelineClientError(`${what}: ${errorText(error)}`, { cause: error }));
+    this.drop(what);
   }
 }

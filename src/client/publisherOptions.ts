@@ -2,6 +2,7 @@ import { risingIds } from '../protocol/risingIds.js';
 import { DEFAULT_WS_MESSAGE_CAP_BYTES, WS_MESSAGE_CAP_CEILING } from '../protocol/wsPublishLimits.js';
 import type { BackoffOptions } from './backoff.js';
 import { BACKOFF_KINDS, checkKinds, checkNumbers, type KindRule, SCHEDULER_METHODS } from './optionChecks.js';
+import type { PublisherNotice } from './publisherNotices.js';
 import { realScheduler, type Scheduler } from './scheduler.js';
 import { type ApiKeyIn, checkSocketTarget, type WebSocketConstructor } from './webSocket.js';
 
@@ -42,11 +43,13 @@ export interface PublisherOptions {
    * server's own ids, so their resend check never searches the server's generated ids).
    */
   readonly newId?: () => string;
+  /** Told when the socket is lost and opens again, and of each retryable refusal (see PublisherNotice). */
+  readonly onNotice?: (notice: PublisherNotice) => void;
 }
 
 /** Options with every default filled in. */
 export type ResolvedPublisherOptions = Required<
-  Omit<PublisherOptions, 'apiKey' | 'apiKeyIn' | 'WebSocket' | 'backoff'>
+  Omit<PublisherOptions, 'apiKey' | 'apiKeyIn' | 'WebSocket' | 'backoff' | 'onNotice'>
 > &
   PublisherOptions;
 
@@ -85,6 +88,7 @@ const PUBLISHER_KINDS = {
   scheduler: SCHEDULER_METHODS,
   random: 'function',
   newId: 'function',
+  onNotice: 'function',
 } as const satisfies Record<keyof PublisherOptions, KindRule>;
 
 /**
