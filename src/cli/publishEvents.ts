@@ -33,6 +33,25 @@ export interface PublishSummary {
   unconfirmed: number;
   /** Why reading the input failed part way (a reset socket, a line too long to hold), or null; see stoppedAfterLine. */
   inputError: string | null;
+  /** Set when publishes timed out with input left: the last line handed over (later lines were not read on). */
+  gaveUpAfterLine: number | null;
+}
+
+/** A run's summary before its first line. */
+function emptySummary(): PublishSummary {
+  return {
+    ok: 0,
+    duplicates: 0,
+    failed: 0,
+    timedOut: 0,
+    unauthorized: 0,
+    first: Number.POSITIVE_INFINITY,
+    last: 0,
+    stoppedAfterLine: null,
+    unconfirmed: 0,
+    inputError: null,
+    gaveUpAfterLine: null,
+  };
 }
 
 /** What stops a run early, and how long it then waits for acks. */
@@ -54,18 +73,8 @@ export async function publishEvents(
   printAcks: boolean,
   stop?: PublishStop,
 ): Promise<PublishSummary> {
-  const summary: PublishSummary = {
-    ok: 0,
-    duplicates: 0,
-    failed: 0,
-    timedOut: 0,
-    unauthorized: 0,
-    first: Number.POSITIVE_INFINITY,
-    last: 0,
-    stoppedAfterLine: null,
-    unconfirmed: 0,
-    inputError: null,
-  };
+  const summary = emptySummary();
+
   const bar = progressBar(io, 0, 'publish');
   const errors = new ErrorLines(io);
   const unsettled = new UnsettledLines();
@@ -95,7 +104,10 @@ export async function publishEvents(
   };
   // Hint: a set of the unsettled, not a list of all: memory stays bounded by the SDK's window on a huge file.
   const pending = new Set<Promise<void>>();
-  const { lastLine, inputError } = await feed(publisher, events, stop?.signal, onUnreadable, (line, published) => {
+  // Hint: a publish that timed out means the server takes nothing now: reading on handed it 10,000 more events to
+  // wait 30 s each, so a 60,000-line file ran 184 s after its server died (probe), a million lines nearly an hour.
+  const gaveUp = () => summary.timedOut > 0;
+  const fed = await feed(publisher, events, { signal: stop?.signal, gaveUp }, onUnreadable, (line, published) => {
     unsettled.handed(line);
     const settled: Promise<void> = published.then(
       (ack) => onAck(line, ack),
@@ -108,6 +120,8 @@ export async function publishEvents(
       errors.release(unsettled.lowest());
     });
   });
+  const { lastLine, inputError } = fed;
+  if (fed.gaveUp) summary.gaveUpAfterLine = lastLine;
   // Hint: what was handed over is still awaited and reported; a throw here left the socket open and the CLI hung.
   if (inputError !== null) [summary.inputError, summary.stoppedAfterLine] = [inputError, lastLine];
   else if (stop?.signal.aborted === true) {
@@ -127,15 +141,16 @@ export async function publishEvents(
 
 /**
  * Hand each event to the publisher, waiting for room in its window; stops when `signal` aborts (the input, read with
- * the same signal, is destroyed then). Resolves with the line of the last event handed over.
+ * the same signal, is destroyed then), or before handing over another event once `gaveUp()`. Resolves with the line
+ * of the last event handed over.
  */
 async function feed(
   publisher: Publisher,
   events: AsyncIterable<InputLine>,
-  signal: AbortSignal | undefined,
+  { signal, gaveUp }: { readonly signal: AbortSignal | undefined; readonly gaveUp: () => boolean },
   onUnreadable: (item: { line: number; error: string; group?: string }) => void,
   onPublished: (line: number, published: Promise<PublishAck>) => void,
-): Promise<{ readonly lastLine: number; readonly inputError: string | null }> {
+): Promise<{ readonly lastLine: number; readonly inputError: string | null; readonly gaveUp: boolean }> {
   const aborted = new Promise<void>((resolve) => signal?.addEventListener('abort', () => resolve(), { once: true }));
   let lastLine = 0;
   try {
@@ -147,6 +162,7 @@ async function feed(
       // Hint: wait for room in the SDK's window before reading on, so a huge file never sits in memory.
       await Promise.race([publisher.ready(), aborted]);
       if (signal?.aborted === true) break;
+      if (gaveUp()) return { lastLine, inputError: null, gaveUp: true };
       // Hint: the server validates; a malformed line is reported by it with the field, like any other rejection.
       onPublished(item.line, publisher.publish(item.event as PublishEvent));
       lastLine = item.line;
@@ -154,9 +170,9 @@ async function feed(
   } catch (error) {
     // Hint: the interrupt destroys the input stream under the read; that is the stop asked for, not a failure.
     if (signal?.aborted !== true)
-      return { lastLine, inputError: error instanceof Error ? error.message : String(error) };
+      return { lastLine, inputError: error instanceof Error ? error.message : String(error), gaveUp: false };
   }
-  return { lastLine, inputError: null };
+  return { lastLine, inputError: null, gaveUp: false };
 }
 
 /** Whether everything handed to the publisher settled within `ms` (close() sends a partial batch at once). */
@@ -183,6 +199,10 @@ export function duplicatesText(summary: PublishSummary): string {
 
 /** What an interrupted run adds to its summary line ('' when it ran to the end). */
 export function interruptedText(summary: PublishSummary): string {
+  if (summary.gaveUpAfterLine !== null) {
+    const after = summary.gaveUpAfterLine === 0 ? 'before the first line' : `after line ${summary.gaveUpAfterLine}`;
+    return `; stopped ${after} as publishes were not acknowledged in time, later lines not sent`;
+  }
   if (summary.stoppedAfterLine === null) return '';
   const after = summary.stoppedAfterLine === 0 ? 'before the first line' : `after line ${summary.stoppedAfterLine}`;
   if (summary.inputError !== null)
