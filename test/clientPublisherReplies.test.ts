@@ -188,6 +188,24 @@ describe('Publisher telling its onNotice, and waiting out a server that holds a 
     publisher.destroy();
   });
 
+  it('says a timeout came on a connection opened after the trouble it names, not only the trouble', async () => {
+    const { scheduler, publisher } = scripted({ deliveryTimeoutMs: 5_000 });
+    const published = outcomeOf(publisher.publish(event));
+    await scheduler.advance(0);
+    FakeSocket.all[0]!.drop(1006, 'connect ECONNREFUSED 127.0.0.1:44301');
+    await scheduler.advance(50);
+    // The node is back and holds the publish (catching up, say): nothing is heard until the deadline.
+    FakeSocket.all[1]!.open();
+    await scheduler.advance(5_000);
+    expect(published()).toMatchObject({
+      name: 'PublishTimeoutError',
+      message:
+        'not acknowledged within 5000 ms (last: closed 1006 connect ECONNREFUSED 127.0.0.1:44301; connected again ' +
+        'since, with no acknowledgement)',
+    });
+    publisher.destroy();
+  });
+
   it('fails its publishes, not the host, when onNotice throws', async () => {
     const { scheduler, publisher } = scripted({
       onNotice: () => {

@@ -2,6 +2,9 @@ import { PublishTimeoutError } from './errors.js';
 import type { PublishQueue } from './publishQueue.js';
 import type { Scheduler, TimerHandle } from './scheduler.js';
 
+/** What a timeout's `last:` adds when a socket opened after the trouble it names, with no ack since. */
+const RECONNECTED = '; connected again since, with no acknowledgement';
+
 /**
  * Enforces a publisher's `deliveryTimeoutMs`, even while its socket stays silent: one timer at the earliest unsettled
  * deadline. Hint: its own timer, apart from the publisher's linger/backoff timer, which `connect()` reads as "a
@@ -50,6 +53,14 @@ export class DeliveryWatchdog {
   expire(reason: string): void {
     this.trouble = reason;
     this.queue.expire(this.scheduler.now(), (unit) => this.timeoutError(reason, unit.ids));
+  }
+
+  /**
+   * A socket opened: earlier trouble is no longer the whole story. Hint (probe): a node that came back and held
+   * publishes while catching up timed them out as "last: closed 1006 connect ECONNREFUSED", though it was up.
+   */
+  connected(): void {
+    if (this.trouble !== null && !this.trouble.endsWith(RECONNECTED)) this.trouble = `${this.trouble}${RECONNECTED}`;
   }
 
   /** An ack came: earlier trouble no longer explains a later timeout. */

@@ -168,6 +168,7 @@ export class Publisher {
         this.connecting = false;
         this.opened = true;
         this.notices.opened();
+        this.watchdog.connected();
         this.pump();
       },
       message: (text) => this.onReply(text),
