@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAIN_JS, REPO_ROOT, stablePort } from './support/childServer.js';
+import { spawnMain, stablePort } from './support/childServer.js';
 import { LoneNatsServer } from './support/loneNatsServer.js';
 
 /**
@@ -42,10 +41,9 @@ describe('SIGTERM during the start', () => {
     });
     const proxyPort = await stablePort();
     await new Promise<void>((resolve) => proxy.listen(proxyPort, '127.0.0.1', resolve));
-    const proc = spawn(process.execPath, [MAIN_JS], {
-      cwd: REPO_ROOT,
-      env: {
-        PATH: process.env.PATH ?? '',
+    // Hint: exactly these settings, on PATH alone, so none from the caller's shell leaks in.
+    const { proc, exited, output } = spawnMain(
+      {
         HOST: '127.0.0.1',
         PORT: '0',
         DATABASE_PATH: join(dir, 'replica.db'),
@@ -55,28 +53,25 @@ describe('SIGTERM during the start', () => {
         NATS_REPLICAS: '1',
         NATS_STREAM: 'EVENTS',
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    proc.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    proc.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-      proc.once('exit', (code, signal) => resolve({ code, signal })),
+      undefined,
+      { PATH: process.env.PATH ?? '' },
     );
     try {
       // The server is inside its start now: its connection to the cluster waits at the proxy.
       await reached;
-      expect(output).not.toContain('event pipeline listening');
+      expect(output()).not.toContain('event pipeline listening');
       proc.kill('SIGTERM');
       // Its 'shutting down' line says the signal was taken while the start still waits; only then is it let go on.
       const deadline = Date.now() + 10_000;
-      while (!output.includes('shutting down') && proc.exitCode === null && proc.signalCode === null) {
-        if (Date.now() > deadline) throw new Error(`no 'shutting down' within 10 s:\n${output}`);
+      while (!output().includes('shutting down') && proc.exitCode === null && proc.signalCode === null) {
+        if (Date.now() > deadline) throw new Error(`no 'shutting down' within 10 s:\n${output()}`);
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
       release();
       expect(await exited).toEqual({ code: 0, signal: null });
-      const lines = output.split('\n').filter((line) => /shutting down|listening|"stopped"/.test(line));
+      const lines = output()
+        .split('\n')
+        .filter((line) => /shutting down|listening|"stopped"/.test(line));
       expect(lines.map((line) => (JSON.parse(line) as { msg: string }).msg)).toEqual([
         'shutting down',
         'event pipeline listening',

@@ -1,5 +1,6 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, type ChildProcessByStdio, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { stablePort } from '../../bench/lib/stablePort.js';
 
@@ -35,23 +36,9 @@ export async function spawnServer(
 ): Promise<ChildServer> {
   // Hint: a PORT in `env` (a restart on the same address) is the one to wait for.
   const port = env.PORT === undefined ? await stablePort() : Number(env.PORT);
-  const proc = spawn(command[0], command.slice(1), {
-    cwd: REPO_ROOT,
-    env: {
-      ...process.env,
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      DATABASE_PATH: databasePath,
-      LOG_LEVEL: 'warn',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  proc.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  proc.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    proc.once('exit', (code, signal) => resolve({ code, signal })),
+  const { proc, exited, output } = spawnMain(
+    { HOST: '127.0.0.1', PORT: String(port), DATABASE_PATH: databasePath, LOG_LEVEL: 'warn', ...env },
+    command,
   );
   let gone = false;
   void exited.then(() => (gone = true));
@@ -60,7 +47,7 @@ export async function spawnServer(
   // Hint: what the last /health attempt got, so a start that never becomes ready says whether anything answered.
   let lastAttempt = 'no attempt';
   for (;;) {
-    if (gone) throw new Error(`server exited before it was ready:\n${output}`);
+    if (gone) throw new Error(`server exited before it was ready:\n${output()}`);
     try {
       const response = await fetch(`${base}/health`);
       if (response.ok) break;
@@ -72,12 +59,12 @@ export async function spawnServer(
       const state = procState(proc.pid);
       proc.kill('SIGKILL');
       throw new Error(
-        `server (pid ${proc.pid}, ${state}) not ready within 15 s; last /health attempt: ${lastAttempt}\n${output}`,
+        `server (pid ${proc.pid}, ${state}) not ready within 15 s; last /health attempt: ${lastAttempt}\n${output()}`,
       );
     }
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
-  return { proc, port, base, wsBase: `ws://127.0.0.1:${port}`, exited, output: () => output };
+  return { proc, port, base, wsBase: `ws://127.0.0.1:${port}`, exited, output };
 }
 
 /** The process's scheduler state and CPU time so far from /proc (Linux), to tell a blocked start from a starved one. */
@@ -96,6 +83,36 @@ export async function killServer(server: ChildServer | undefined): Promise<void>
   if (server === undefined) return;
   if (server.proc.exitCode === null && server.proc.signalCode === null) server.proc.kill('SIGKILL');
   await server.exited;
+}
+
+/** A child process running main.js (or `command`), its output collected. */
+export interface SpawnedMain {
+  readonly proc: ChildProcessByStdio<null, Readable, Readable>;
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  output(): string;
+}
+
+/**
+ * Spawn `node dist/src/main.js` (or `command`) in the repository's root with `env` added to this process's, its
+ * stdout and stderr collected together; it does not wait for the server to listen.
+ */
+export function spawnMain(
+  env: Record<string, string>,
+  command: readonly [string, ...string[]] = [process.execPath, MAIN_JS],
+  base: NodeJS.ProcessEnv = process.env,
+): SpawnedMain {
+  const proc = spawn(command[0], command.slice(1), {
+    cwd: REPO_ROOT,
+    env: { ...base, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  proc.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  proc.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    proc.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  return { proc, exited, output: () => output };
 }
 
 /** How a run of main.js that was expected to end ended. */

@@ -1,5 +1,4 @@
-import { spawn } from 'node:child_process';
-import { type ChildServer, MAIN_JS, stablePort } from './childServer.js';
+import { type ChildServer, spawnMain, stablePort } from './childServer.js';
 import { forkInspectableServer } from './inspectableChild.js';
 
 /** A child server that can be SIGKILLed and started again on the same port and database. */
@@ -77,34 +76,24 @@ export class RestartableServer {
   }
 
   private async boot(): Promise<void> {
-    const proc = spawn(process.execPath, [MAIN_JS], {
-      env: {
-        ...process.env,
-        HOST: '127.0.0.1',
-        PORT: String(this.port),
-        DATABASE_PATH: this.databasePath,
-        LOG_LEVEL: 'warn',
-        ...this.env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const { proc, exited, output } = spawnMain({
+      HOST: '127.0.0.1',
+      PORT: String(this.port),
+      DATABASE_PATH: this.databasePath,
+      LOG_LEVEL: 'warn',
+      ...this.env,
     });
-    let output = '';
-    proc.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    proc.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-      proc.once('exit', (code, signal) => resolve({ code, signal })),
-    );
     this.current = {
       proc,
       port: this.port,
       base: this.base,
       wsBase: `ws://127.0.0.1:${this.port}`,
       exited,
-      output: () => output,
+      output,
     };
     const deadline = Date.now() + 15_000;
     for (;;) {
-      if (proc.exitCode !== null) throw new Error(`server exited before it was ready:\n${output}`);
+      if (proc.exitCode !== null) throw new Error(`server exited before it was ready:\n${output()}`);
       try {
         if ((await fetch(`${this.base}/health`)).ok) return;
       } catch {
