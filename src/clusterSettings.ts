@@ -40,7 +40,8 @@ export const CLUSTER_SETTINGS: readonly Setting[] = [
   {
     name: 'NATS_PUBLISH_TIMEOUT_MS',
     fallback: '10000',
-    meaning: 'How long a commit keeps retrying for its PubAck before the publish is answered 503 (retryable)',
+    meaning:
+      'How long a commit keeps retrying for its PubAck before the publish is answered 503 (retryable); the SDK waits 15 s for an answer before it drops a socket, so above that its clients see a timeout instead of the 503',
   },
   {
     name: 'NATS_AUDIT_PER_SECOND',
