@@ -122,6 +122,31 @@ describe('ReplicaFeed over a SQLite replica (offset = stream sequence)', () => {
     replica.close();
   });
 
+  it("stops at a message in another version's layout: nothing applied from it on, and a refusal said once", () => {
+    const { replica, feed, notices } = open(tempDir());
+    feed.apply(1, null, message(10, { id: 'g1' }));
+    // A build of the earlier one-message-per-commit layout wrote offset 2. Before: a recorded no-op, its events
+    // lost on this node, which stayed ready (probe: 22 acked events, 0 left on a node that joined).
+    feed.apply(2, null, encoder.encode('{"v":1,"ts":11,"g":[[["a","timer_tick","s",null,null,"{}"]]],"n":[]}'));
+    feed.apply(3, null, message(12, { id: 'g3' }));
+    feed.flush();
+    expect(replica.readFrom(1, {}, 10).map((r) => r.offset)).toEqual([1]);
+    expect(replica.noopOffsets(1, 10)).toEqual([]);
+    expect(replica.headOffset()).toBe(1);
+    const refusal =
+      'stream message 2 was written by another version of the event pipeline (layout v1 ({"v":…}, the earlier ' +
+      'one-message-per-commit layout); this build reads v2): this node applies nothing from offset 2 on and refuses ' +
+      'publishes; run one build on every node (README: "Upgrading a cluster")';
+    expect(feed.refusal).toBe(refusal);
+    expect(notices).toEqual([refusal]);
+    // What comes later (a newer build's layout, say, or a redelivery) is not applied either, and not said again.
+    feed.apply(3, null, message(12, { id: 'g3' }));
+    feed.apply(4, null, encoder.encode('[3,13,"n",0,"timer_tick","s",null,null,"{}"]'));
+    feed.flush();
+    expect([replica.headOffset(), notices.length]).toEqual([1, 1]);
+    replica.close();
+  });
+
   it('follows a purge: a jump in sequence or a later first sequence deletes below it, and is reported', () => {
     const { replica, feed } = open(tempDir());
     const deleted: number[] = [];

@@ -80,6 +80,28 @@ describe('auditEntry', () => {
       expect(auditEntry(9, bytes(repeat), { kind: 'noop', reason: reason(at, id) }, nowhere)).toContain('a no-op');
   });
 
+  it("finds a no-op whose earlier offset is below the message's floor: the publisher had freed the id", () => {
+    const [m] = fc.sample(message, { numRuns: 1, seed: 3 });
+    const repeat = { ...m!, producer: true };
+    const id = JSON.stringify(repeat.input.id);
+    const noop: ReplicaSlot = { kind: 'noop', reason: `producer id ${id} is already at offset 4` };
+    // Before: passed. A node that ignored the floor (an earlier version) applied a republish after a DELETE as a
+    // duplicate, every node's audit passed it, and that node served nothing where the others served the event.
+    expect(auditEntry(9, bytes(repeat), noop, nowhere, 5)).toBe(
+      `the stream holds event ${id} there, the replica a no-op`,
+    );
+    expect(auditEntry(9, bytes(repeat), noop, (found) => (found === repeat.input.id ? 4 : null), 5)).toContain('no-op');
+    expect(auditEntry(9, bytes(repeat), noop, nowhere, 4)).toBeNull();
+  });
+
+  it("finds a no-op where the stream holds a message in another version's layout", () => {
+    const other = new TextEncoder().encode('{"v":1,"ts":1,"g":[],"n":[]}');
+    expect(auditEntry(3, other, { kind: 'noop', reason: 'not an event message (…)' }, nowhere)).toBe(
+      'the stream holds a message of another version there (layout v1 ({"v":…}, the earlier one-message-per-commit ' +
+        'layout); this build reads v2)',
+    );
+  });
+
   it('accepts a no-op for a message that is no event of this code, and not an event in its place', () => {
     const foreign = new TextEncoder().encode('hello');
     const [m] = fc.sample(message, { numRuns: 1, seed: 1 });

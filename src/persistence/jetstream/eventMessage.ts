@@ -17,7 +17,8 @@ export interface EventMessage {
  * The header carrying a message's floor: the publishing node's first retained offset when it planned the message. The
  * stream holds nothing below it, so every replica deletes below it before applying the message, and so decides its
  * producer id on the same records whether or not it had followed the purge yet. Hint: a header, not a body field, so
- * a node of an earlier version still reads the message as the same event (it only ignores the floor).
+ * a node of an earlier version still reads the message as the same event; it ignores the floor, so it may make a
+ * republish after a purge a no-op where others store it, which the replica audit of a current node reports.
  */
 export const FLOOR_HEADER = 'Pipeline-Floor';
 
@@ -36,8 +37,30 @@ export class EventMessageError extends Error {
   override readonly name = 'EventMessageError';
 }
 
+/**
+ * Thrown for a message another version of this pipeline wrote in a layout this build cannot read: the earlier
+ * one-message-per-commit layout (`{"v":1,…}`), a later version number, or this version with other fields. Why
+ * (probe): such messages were recorded as no-ops like a foreign publisher's, so a node silently lost every event a
+ * build of another layout wrote to the stream while staying ready; they stop the replica instead (ReplicaFeed).
+ */
+export class OtherLayoutError extends EventMessageError {}
+
 /** The body's layout version (the first element); v1 was the earlier one-message-per-commit layout. */
 const VERSION = 2;
+/** Fields of this version's body. */
+const FIELDS = 9;
+
+/** Throws OtherLayoutError when `raw` is a message body of this pipeline in a layout other than this build's. */
+function checkLayout(raw: unknown): void {
+  if (typeof raw === 'object' && raw !== null && !Array.isArray(raw) && typeof Reflect.get(raw, 'v') === 'number')
+    throw new OtherLayoutError(
+      `layout v${Reflect.get(raw, 'v')} ({"v":…}, the earlier one-message-per-commit layout); this build reads v${VERSION}`,
+    );
+  if (!Array.isArray(raw) || !Number.isSafeInteger(raw[0])) return;
+  if (raw[0] !== VERSION) throw new OtherLayoutError(`layout v${raw[0]}; this build reads v${VERSION}`);
+  if (raw.length !== FIELDS)
+    throw new OtherLayoutError(`layout v${VERSION} with ${raw.length} fields; this build reads ${FIELDS}`);
+}
 
 /** Serialize compactly: a positional array, the payload kept as its JSON text. */
 export function encodeEvent(message: EventMessage): string {
@@ -65,8 +88,8 @@ export function decodeEvent(text: string): EventMessage {
   } catch (error) {
     throw new EventMessageError('not JSON', { cause: error });
   }
-  if (!Array.isArray(raw) || raw[0] !== VERSION) throw new EventMessageError('not an event message of this version');
-  if (raw.length !== 9) throw new EventMessageError('an event message has 9 fields');
+  checkLayout(raw);
+  if (!Array.isArray(raw)) throw new EventMessageError('not an event message of this pipeline');
   const [, ts, id, producer, type, source, session, user, payload] = raw as unknown[];
   if (typeof ts !== 'number' || typeof id !== 'string' || id === '' || (producer !== 0 && producer !== 1))
     throw new EventMessageError('timestamp, id or producer flag has the wrong type');

@@ -16,7 +16,8 @@ type ReplicaOptions = Omit<SqliteEventLogOptions, 'newEpoch'> & { readonly jetst
 /**
  * Open the replica at `options.path` for the stream whose identity is `epoch`. A replica of another stream (the
  * stream was deleted and recreated), or of the earlier one-message-per-commit layout, is discarded and rebuilt from
- * the stream; a non-empty embedded-mode log (no marker file beside it) is refused rather than discarded.
+ * the stream (which stops, refusing publishes, at the first message in a layout this build cannot read: see
+ * OtherLayoutError); a non-empty embedded-mode log (no marker file beside it) is refused rather than discarded.
  */
 export function openReplica(options: ReplicaOptions, epoch: string): SqliteReplicaLog {
   const marker = readPosition(options.path);

@@ -50,7 +50,7 @@ export class ReplicaApplier {
 
   /** Why this node refuses publishes: its stream was made again, is missing, cannot hold the log or is behind it. */
   get refusal(): string | null {
-    return this.replaced ?? this.presence.problem ?? this.options.ahead?.problem ?? null;
+    return this.replaced ?? this.presence.problem ?? this.options.ahead?.problem ?? this.options.sink.refusal ?? null;
   }
 
   /** Start consuming; resolves at once (the loop runs until stop). */

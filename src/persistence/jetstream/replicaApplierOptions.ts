@@ -14,6 +14,8 @@ export interface ReplicaSink {
   follow(firstSeq: number): number;
   /** The stream holds messages up to `lastSeq` at least (from its state, or a message and its pending count). */
   noteLast(lastSeq: number): void;
+  /** Why it stopped applying for good (a message of a layout it cannot read), or null; none if absent. */
+  readonly refusal?: string | null;
 }
 
 /** What the applier needs: the stream, where messages go, and where its notices go. */

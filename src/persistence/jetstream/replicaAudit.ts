@@ -2,6 +2,13 @@ import type { EventFilter } from '../../protocol/eventFilter.js';
 import type { StoredEvent } from '../../protocol/eventRecord.js';
 import type { NoopOffset } from '../sqliteReplicaLog.js';
 import { auditEntry, type ReplicaSlot } from './auditEntry.js';
+import { messageHeaders } from './eventMessage.js';
+
+/** A stream message as the audit reads it: its body, and its headers (the floor, see FLOOR_HEADER). */
+interface AuditedMessage {
+  readonly data: Uint8Array;
+  readonly header?: { get(name: string): string };
+}
 
 /** What the audit reads of the replica. */
 export interface AuditedReplica {
@@ -14,7 +21,7 @@ export interface AuditedReplica {
 /** What the audit asks of JetStream: one stored message by sequence (null when the stream no longer holds it). */
 export interface MessageGetter {
   readonly streams: {
-    getMessage(stream: string, query: { seq: number }): Promise<{ readonly data: Uint8Array } | null>;
+    getMessage(stream: string, query: { seq: number }): Promise<AuditedMessage | null>;
   };
 }
 
@@ -105,14 +112,14 @@ export class ReplicaAudit {
     if (this.stopped) return;
     for (const [i, message] of messages.entries()) {
       const seq = seqs[i]!;
-      const difference = message === null ? null : this.differenceAt(seq, message.data);
+      const difference = message === null ? null : this.differenceAt(seq, message.data, message.header);
       if (difference !== null) return this.diverged(seq, difference);
     }
     this.cursor = upTo + 1;
     this.checkedUpTo = upTo;
   }
 
-  private differenceAt(seq: number, data: Uint8Array): string | null {
+  private differenceAt(seq: number, data: Uint8Array, headers: AuditedMessage['header']): string | null {
     const { replica } = this.options;
     let slot: ReplicaSlot;
     try {
@@ -120,7 +127,8 @@ export class ReplicaAudit {
     } catch (error) {
       return `the replica cannot read it (${error instanceof Error ? error.message : String(error)})`;
     }
-    return auditEntry(seq, data, slot, (id) => replica.getById(id)?.offset ?? null);
+    const { floor } = messageHeaders(headers);
+    return auditEntry(seq, data, slot, (id) => replica.getById(id)?.offset ?? null, floor);
   }
 
   private slotAt(seq: number): ReplicaSlot {

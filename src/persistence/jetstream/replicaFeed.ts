@@ -1,12 +1,7 @@
 import type { StoredEvent } from '../../protocol/eventRecord.js';
 import type { AppliedEntry, ReplicaEntry, SqliteReplicaLog } from '../sqliteReplicaLog.js';
-import { decodeEvent } from './eventMessage.js';
 import type { ReplicaSink } from './replicaApplierOptions.js';
-
-/** A stream message waiting to be applied (with its floor), or a sequence the stream says holds nothing. */
-type Buffered =
-  | { readonly seq: number; readonly data: Uint8Array; readonly floor: number }
-  | { readonly seq: number; readonly reason: string };
+import { type Buffered, entryOf } from './streamEntry.js';
 
 /** Records applied to the replica, in offset order, once per applied batch that appended any. */
 export type AppliedListener = (records: readonly StoredEvent[]) => void;
@@ -30,7 +25,6 @@ const BATCH = 2_000;
  */
 const RECENT = 4_096;
 const RECENT_PAYLOAD = 4_096;
-const decoder = new TextDecoder();
 
 /**
  * Applies stream messages to the replica in sequence order, each at its own sequence: an event message appends its
@@ -49,6 +43,8 @@ export class ReplicaFeed implements ReplicaSink {
   private buffer: Buffered[] = [];
   private scheduled = false;
   private closed = false;
+  /** Why this replica stopped applying for good (see OtherLayoutError), or null. */
+  private stoppedBy: string | null = null;
   private listener: AppliedListener | null = null;
   private deletedListener: DeletedListener | null = null;
   private readonly expecting = new Map<number, ((applied: AppliedEntry) => void)[]>();
@@ -72,6 +68,11 @@ export class ReplicaFeed implements ReplicaSink {
     return this.accepted + 1;
   }
 
+  /** Why this replica applies nothing more and its node refuses publishes: a message it cannot read, or null. */
+  get refusal(): string | null {
+    return this.stoppedBy;
+  }
+
   noteLast(lastSeq: number): void {
     if (lastSeq > this.streamLast) this.streamLast = lastSeq;
   }
@@ -91,7 +92,7 @@ export class ReplicaFeed implements ReplicaSink {
 
   private accept(message: Buffered): void {
     const { seq } = message;
-    if (this.closed || seq <= this.accepted) return;
+    if (this.closed || this.stoppedBy !== null || seq <= this.accepted) return;
     this.buffer.push(message);
     this.accepted = seq;
     if (this.buffer.length >= BATCH) this.flush();
@@ -187,7 +188,13 @@ export class ReplicaFeed implements ReplicaSink {
     for (const message of batch) {
       const { seq } = message;
       if (seq < expected) continue;
-      const { entry, floor } = entryOf(message);
+      const read = entryOf(message);
+      if ('otherLayout' in read) {
+        this.commit(entries);
+        this.stop(seq, read.otherLayout);
+        return;
+      }
+      const { entry, floor } = read;
       // Hint: a jump reaches here only after the stream said so (ReplicaApplier.fillGap): a purge below `seq`. A
       // message's floor is its publisher's first offset: every replica deletes below it before deciding its id.
       const below = Math.max(seq > expected ? seq : 1, Math.min(floor, seq));
@@ -221,6 +228,16 @@ export class ReplicaFeed implements ReplicaSink {
     this.wake();
   }
 
+  /** Stop at `seq`, a message of another version's layout (`why`): applying past it would lose its event here. */
+  private stop(seq: number, why: string): void {
+    this.stoppedBy =
+      `stream message ${seq} was written by another version of the event pipeline (${why}): this node applies ` +
+      `nothing from offset ${seq} on and refuses publishes; run one build on every node (README: "Upgrading a cluster")`;
+    this.buffer = [];
+    this.accepted = this.replica.headOffset();
+    this.options.onNotice(this.stoppedBy);
+  }
+
   private wake(): void {
     if (this.seqWaiters.length === 0) return;
     const head = this.replica.headOffset();
@@ -228,18 +245,5 @@ export class ReplicaFeed implements ReplicaSink {
     if (due.length === 0) return;
     this.seqWaiters = this.seqWaiters.filter((w) => w.seq > head);
     for (const waiter of due) waiter.resolve();
-  }
-}
-
-/** A stream message as a replica entry (its event, or a no-op naming why it is not one) and its floor (1 if none). */
-function entryOf(message: Buffered): { entry: ReplicaEntry; floor: number } {
-  const { seq } = message;
-  if ('reason' in message) return { entry: { kind: 'noop', offset: seq, reason: message.reason }, floor: 1 };
-  try {
-    const { ts, producer, input } = decodeEvent(decoder.decode(message.data));
-    return { entry: { kind: 'event', offset: seq, ts, producer, input }, floor: message.floor };
-  } catch (error) {
-    const reason = `not an event message (${error instanceof Error ? error.message : error})`;
-    return { entry: { kind: 'noop', offset: seq, reason }, floor: 1 };
   }
 }
