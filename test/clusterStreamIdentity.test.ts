@@ -115,7 +115,7 @@ describe('cluster mode: the identity of the stream', () => {
 
     again = await nodes.start('o', { NATS_STREAM: 'ORDRES', NATS_ALLOW_NEW_STREAM: 'true' });
     expect(await offsets(again.base)).toEqual([]);
-    await waitFor(() => again.output().includes('rebuilding it from stream'), 'the rebuild notice');
+    await waitFor(() => again.output().includes('rebuilding it from the stream (epoch '), 'the rebuild notice');
     expect(existsSync(marker)).toBe(true);
     expect(JSON.parse(readFileSync(marker, 'utf8'))).toMatchObject({ stream: 'ORDRES', layout: 'seq' });
     expect((await postEvents(again.base, eventBody())).status).toBe(201);

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { offsetIds } from '../../protocol/offsetIds.js';
 import { openReplica } from './openReplica.js';
+import { writePosition } from './replicaPosition.js';
 
 /** Try, from another process, to take the one-server lock of the log at `path` as a starting server would. */
 function lockFromAnotherProcess(path: string): string {
@@ -49,6 +50,22 @@ describe('openReplica', () => {
       replica.close();
     }
     expect(lockFromAnotherProcess(path)).toBe('taken');
+  });
+
+  it('says why it rebuilds: another epoch, or the earlier layout of the same one (not the same epoch named twice)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'open-replica-'));
+    dirs.push(dir);
+    const path = join(dir, 'replica.db');
+    const options = { path, newId: offsetIds('evt_') };
+    openReplica(options, 'epoch-a').close();
+    const notices: string[] = [];
+    openReplica({ ...options, onNotice: (line) => notices.push(line) }, 'epoch-b').close();
+    writePosition(path, { epoch: 'epoch-b', layout: 'commit' });
+    openReplica({ ...options, onNotice: (line) => notices.push(line) }, 'epoch-b').close();
+    expect(notices).toEqual([
+      `replica ${path} belonged to epoch epoch-a; rebuilding it from the stream (epoch epoch-b)`,
+      `replica ${path} was written in the earlier one-message-per-commit layout; rebuilding it from the stream (epoch epoch-b)`,
+    ]);
   });
 
   it('leaves a rebuilt replica writable: the old WAL watch does not take the new WAL for a replaced one', () => {

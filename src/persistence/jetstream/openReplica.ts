@@ -32,7 +32,11 @@ export function openReplica(options: ReplicaOptions, epoch: string): SqliteRepli
   }
   // Hint: the lock is kept through the rebuild: released, another server could open the files being deleted.
   const lock = replica.closeKeepingLock();
-  options.onNotice?.(`replica ${options.path} belonged to epoch ${replica.epoch}; rebuilding it from stream ${epoch}`);
+  const why =
+    replica.epoch === epoch
+      ? 'was written in the earlier one-message-per-commit layout'
+      : `belonged to epoch ${replica.epoch}`;
+  options.onNotice?.(`replica ${options.path} ${why}; rebuilding it from the stream (epoch ${epoch})`);
   for (const file of logFiles(options.path)) rmSync(file, { force: true });
   return mark(new SqliteReplicaLog({ ...options, lock, newEpoch: () => epoch }), options);
 }
