@@ -173,6 +173,8 @@ describe('GET /health and /readiness', () => {
       status: 'ok',
       service: 'event-pipeline',
       version: PACKAGE_VERSION,
+      // A checkout (as every test run is): its commit, with -dirty while it has uncommitted changes.
+      build: expect.stringMatching(/^[0-9a-f]{12}(-dirty)?$/),
       epoch: expect.stringMatching(/^[0-9a-z]+$/),
     });
   });

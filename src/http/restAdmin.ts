@@ -1,4 +1,5 @@
 import type { PipelineHealth, PipelinePort } from '../actors/pipelinePort.js';
+import { RUNNING_BUILD } from '../packageVersion.js';
 import { formatTimestamp } from '../protocol/eventRecord.js';
 import { EVENT_TYPE_DESCRIPTIONS } from '../protocol/eventTypes.js';
 import type { Reply } from './reply.js';
@@ -84,7 +85,13 @@ export function adminRoutes(
       rate: 'none',
       auth: false,
       handler: (_info, reply) =>
-        reply.json(200, { status: 'ok', service: 'event-pipeline', version, epoch: pipeline.epoch }),
+        reply.json(200, {
+          status: 'ok',
+          service: 'event-pipeline',
+          version,
+          build: RUNNING_BUILD,
+          epoch: pipeline.epoch,
+        }),
     },
     {
       method: 'GET',

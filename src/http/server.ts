@@ -4,7 +4,7 @@ import { Pipeline } from '../actors/pipeline.js';
 import type { PipelineOptions } from '../actors/pipelineOptions.js';
 import { type Scheduler, systemScheduler } from '../actors/scheduler.js';
 import type { Config } from '../config.js';
-import { packageVersion } from '../packageVersion.js';
+import { packageVersion, RUNNING_BUILD } from '../packageVersion.js';
 import { checkDatabasePath } from '../persistence/databasePath.js';
 import { LogOpenError } from '../persistence/eventLog.js';
 import type { JetStreamEventLog } from '../persistence/jetstream/jetStreamEventLog.js';
@@ -209,7 +209,8 @@ function listeningFields(config: Config, port: number, epoch: string) {
     jetstream === null
       ? {}
       : { nats_servers: jetstream.servers.join(','), nats_stream: jetstream.stream, nats_replicas: jetstream.replicas };
-  return { host: config.host, port, database: config.databasePath, epoch, durability: config.durability, ...cluster };
+  const { host, databasePath: database, durability } = config;
+  return { host, port, database, epoch, durability, build: RUNNING_BUILD, ...cluster };
 }
 
 /** The embedded SQLite log, or in cluster mode (LOG_BACKEND=jetstream) a JetStream stream with this file as its replica. */
@@ -228,8 +229,7 @@ function openLog(
     onNotice: (message: string) => logger.warn({}, message),
     newEpoch: customAlphabet('0123456789abcdefghijklmnopqrstuvwxyz', 16),
   };
-  // Hint: a replica applies in stream order, synchronously; the writer thread is for the embedded log's own commits.
-  // Hint: the NATS client (73 modules) loads only in cluster mode.
+  // Hint: the NATS client (73 modules) loads only in cluster mode; the writer thread is for the embedded log only.
   const { jetstream } = config;
   // Hint: a cluster node's ids are made before the stream numbers them, so they cannot name their offset; they rise
   // (a random head per process, then a counter), so its replica's id index grows at a few places, not at every page.

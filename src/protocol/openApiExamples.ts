@@ -61,6 +61,7 @@ export const HEALTH_EXAMPLE: v.InferOutput<typeof HealthSchema> = {
   status: 'ok',
   service: 'event-pipeline',
   version: '0.1.0',
+  build: 'b19f72c0a1d2',
   epoch: 'k3v9x0c2m7q1w8zt',
 };
 

@@ -71,6 +71,8 @@ export const HealthSchema = v.object({
   status: v.literal('ok'),
   service: v.literal('event-pipeline'),
   version: v.string(),
+  /** The commit the server runs (`git describe --always --dirty`), or null when it does not run from a git checkout. */
+  build: v.nullable(v.string()),
   epoch: v.string(),
 });
 
