@@ -99,6 +99,21 @@ describe('hostile bodies', () => {
     expect(await headOffset(t.base)).toBe(before);
   });
 
+  it('closes the connection once it refused a chunked body past MAX_BODY_BYTES part way, saying so', async () => {
+    const head =
+      'POST /events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n';
+    const size = t.config.maxBodyBytes + 1;
+    const chunk = `${size.toString(16)}\r\n${'x'.repeat(size)}\r\n`;
+    // Before (a soak probe): the 413 came, and once the last chunk came the connection stayed open for good, holding
+    // a descriptor (uWS armed no idle timeout after an answer that came before the end of its body).
+    const exchange = await rawExchange(t.server.port, [head + chunk, '0\r\n\r\n'], 8_000);
+    const [response] = parseResponses(exchange.text);
+    expect(response?.status).toBe(413);
+    expect(exchange.text.toLowerCase()).toContain('\r\nconnection: close\r\n');
+    expect(exchange.closedByServer).toBe(true);
+    expect((await getJson(t.base, '/health')).status).toBe(200);
+  });
+
   it('answers 413 before reading a body whose Content-Length is over MAX_BODY_BYTES, and stores nothing', async () => {
     const before = await headOffset(t.base);
     // Hint: no Expect: 100-continue (curl sends one, and got its 413 at once): the client sends 1 byte of 100 MB, and

@@ -18,10 +18,8 @@ export interface ReplyOptions {
   readonly onFinish?: (status: number) => void;
 }
 
-/**
- * A response that may be written later (after a group commit): tracks abort, corks async writes, adds the
- * security and CORS headers to every reply, and is the error boundary for everything that answers it.
- */
+/** A response that may be written later (after a group commit): tracks abort, corks async writes, adds the security
+ * and CORS headers to every reply, and is the error boundary for everything that answers it. */
 export class Reply {
   aborted = false;
   private done = false;
@@ -32,6 +30,7 @@ export class Reply {
   private answers: AnswerBudget | null = null;
   /** Frees the place of an answer the socket did not take at once, once it is out or cut off (null: none held). */
   private place: (() => void) | null = null;
+  private closing = false; // see closeAfterAnswer
 
   constructor(
     readonly res: HttpResponse,
@@ -95,6 +94,11 @@ export class Reply {
   /** Send any body (HTML, script, Prometheus text); `headers` name its Content-Type and may replace the CSP. */
   send(status: number, body: string | Buffer, headers: Readonly<Record<string, string>>): void {
     this.write(status, body, headers);
+  }
+
+  /** Close the connection once the answer is out, saying so (`Connection: close`); see readBody. */
+  closeAfterAnswer(): void {
+    this.closing = true;
   }
 
   /** Count this reply's answer in `answers` if the socket cannot take it at once, and refuse a large one when full. */
@@ -217,7 +221,11 @@ export class Reply {
     headers: Readonly<Record<string, string>>,
   ): boolean {
     const res = this.res;
-    writeHeaders(res, status, headers, this.options);
+    writeHeaders(res, status, this.closing ? { ...headers, Connection: 'close' } : headers, this.options);
+    if (this.closing) {
+      res.end(body, true);
+      return true;
+    }
     if (!this.options.head) return endOrHold(res, body, size, () => this.freePlace());
     // Hint: uWS 20.30's endWithoutBody(length) waits for that many body bytes and stalls the connection; writing
     // the header ourselves and ending without a length answers HEAD and keeps the connection usable.
