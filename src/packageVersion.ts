@@ -36,5 +36,13 @@ export function buildId(): string | null {
   }
 }
 
-/** buildId() of this process, read once. */
-export const RUNNING_BUILD = buildId();
+let running: { readonly id: string | null } | null = null;
+
+/**
+ * buildId() of this process, read once, when first asked. Hint: not at import: the CLI and `--help` import this
+ * module too, and each would have run git for nothing.
+ */
+export function runningBuild(): string | null {
+  running ??= { id: buildId() };
+  return running.id;
+}

@@ -1,5 +1,5 @@
 import type { PipelineHealth, PipelinePort } from '../actors/pipelinePort.js';
-import { RUNNING_BUILD } from '../packageVersion.js';
+import { runningBuild } from '../packageVersion.js';
 import { formatTimestamp } from '../protocol/eventRecord.js';
 import { EVENT_TYPE_DESCRIPTIONS } from '../protocol/eventTypes.js';
 import type { Reply } from './reply.js';
@@ -89,7 +89,7 @@ export function adminRoutes(
           status: 'ok',
           service: 'event-pipeline',
           version,
-          build: RUNNING_BUILD,
+          build: runningBuild(),
           epoch: pipeline.epoch,
         }),
     },

@@ -4,7 +4,7 @@ import { Pipeline } from '../actors/pipeline.js';
 import type { PipelineOptions } from '../actors/pipelineOptions.js';
 import { type Scheduler, systemScheduler } from '../actors/scheduler.js';
 import type { Config } from '../config.js';
-import { packageVersion, RUNNING_BUILD } from '../packageVersion.js';
+import { packageVersion, runningBuild } from '../packageVersion.js';
 import { checkDatabasePath } from '../persistence/databasePath.js';
 import { LogOpenError } from '../persistence/eventLog.js';
 import type { JetStreamEventLog } from '../persistence/jetstream/jetStreamEventLog.js';
@@ -210,7 +210,7 @@ function listeningFields(config: Config, port: number, epoch: string) {
       ? {}
       : { nats_servers: jetstream.servers.join(','), nats_stream: jetstream.stream, nats_replicas: jetstream.replicas };
   const { host, databasePath: database, durability } = config;
-  return { host, port, database, epoch, durability, build: RUNNING_BUILD, ...cluster };
+  return { host, port, database, epoch, durability, build: runningBuild(), ...cluster };
 }
 
 /** The embedded SQLite log, or in cluster mode (LOG_BACKEND=jetstream) a JetStream stream with this file as its replica. */
