@@ -267,6 +267,17 @@ describe('AsyncAPI document', () => {
     expect(served.components.messages.subscribed!.examples.length).toBe(ASYNCAPI_MESSAGES.subscribed.examples.length);
   });
 
+  it('names the server the client asked as its server, wss when a trusted proxy says https, not localhost:8001', async () => {
+    type Served = { servers: Record<string, { host: string; protocol: string }> };
+    const served = JSON.parse(asyncApiText) as Served;
+    expect(Object.values(served.servers)).toEqual([
+      expect.objectContaining({ host: new URL(ts.base).host, protocol: 'ws' }),
+    ]);
+    // Hint: the test's client is 127.0.0.1, a trusted proxy by default (TRUST_PROXY).
+    const proxied = await call<Served>(`${ts.base}/asyncapi.json`, { headers: { 'X-Forwarded-Proto': 'https' } });
+    expect(Object.values(proxied.body.servers)).toEqual([expect.objectContaining({ protocol: 'wss' })]);
+  });
+
   it('names the close codes the server uses', () => {
     const codes = CLOSE_CODES.map((c) => c.code);
     for (const code of [CLOSE_ACK_BACKLOG, CLOSE_AT_CAPACITY, 4000, 4008, 1001, 1011]) expect(codes).toContain(code);

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { asyncApiDocument } from '../protocol/asyncApiDocument.js';
+import { asyncApiDocument, servedAsyncApiText } from '../protocol/asyncApiDocument.js';
 import { type DocumentedRoute, openApiDocument } from '../protocol/openApiDocument.js';
 import type { RouteDoc } from '../protocol/openApiRoutes.js';
 import { asyncApiPage, DOCS_CSP, DOCS_CSS, SWAGGER_INIT, SWAGGER_PAGE } from './docsPages.js';
@@ -83,11 +83,16 @@ export function docsRoutes(documents: () => ApiDocuments): RouteSpec[] {
       openApiText,
       docOf('This document (OpenAPI 3.1)', 'application/json', 'The OpenAPI document'),
     ),
-    json(
-      '/asyncapi.json',
-      asyncApiText,
-      docOf('The WebSocket protocol (AsyncAPI 3)', 'application/json', 'The AsyncAPI document'),
-    ),
+    {
+      ...json(
+        '/asyncapi.json',
+        asyncApiText,
+        docOf('The WebSocket protocol (AsyncAPI 3)', 'application/json', 'The AsyncAPI document'),
+      ),
+      // Hint: its server is the one the client asked, so a tool reading it connects back here, not to localhost:8001.
+      handler: (info, reply) =>
+        reply.json(200, servedAsyncApiText(asyncApiText(), info.host, reply.options.https), {}, true),
+    },
     fixed('/docs', SWAGGER_PAGE, 'text/html; charset=utf-8', docOf('Swagger UI', 'text/html', 'HTML page'), true),
     // Hint: /docs/ is what a browser or a hand-typed URL often asks for; the page's relative links need /docs.
     {

@@ -34,7 +34,8 @@ export class Reply {
 
   constructor(
     readonly res: HttpResponse,
-    private readonly options: ReplyOptions,
+    /** Read by handlers too: `https` (a trusted proxy's X-Forwarded-Proto said the client used https). */
+    readonly options: ReplyOptions,
   ) {
     // Hint: uWS also requires this to let a handler return before it has answered.
     res.onAborted(() => {

@@ -121,6 +121,21 @@ const SUBSCRIBE_OUT: MessageName[] = [
   'error',
 ];
 
+/** The server's host in the document as built; the served copy names the Host it was asked on instead. */
+export const ASYNCAPI_DEFAULT_HOST = 'localhost:8001';
+
+/** A Host header fit to stand in a document: a name or address, with an optional port, nothing else. */
+const SERVED_HOST = /^(?:[A-Za-z0-9.-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\])(?::[0-9]{1,5})?$/;
+
+/**
+ * `text` (the serialized document) with its server named as the client reached it: `host` (the request's Host) and
+ * `wss` when the client came over https. A Host that is not a plain host[:port] leaves the default.
+ */
+export function servedAsyncApiText(text: string, host: string, https: boolean): string {
+  const named = SERVED_HOST.test(host) ? text.replace(`"${ASYNCAPI_DEFAULT_HOST}"`, JSON.stringify(host)) : text;
+  return https ? named.replace('"protocol":"ws"', '"protocol":"wss"') : named;
+}
+
 /** The AsyncAPI 3 document of the WebSocket endpoints, as seen from the server (it receives and sends). */
 export function asyncApiDocument(version: string) {
   return {
@@ -132,7 +147,8 @@ export function asyncApiDocument(version: string) {
         'Messages are JSON text (binary frames are accepted when they hold UTF-8). Bad JSON, invalid events and oversize messages (MAX_WS_MESSAGE_BYTES) get an error reply and the connection stays open, except a refused subscribe message: its error is followed by close 1008, as the old service ended such a connection.',
     },
     servers: {
-      local: { host: 'localhost:8001', protocol: 'ws', description: 'A server started with `npm start`' },
+      // Hint: the served copy names the host it was asked on (servedAsyncApiText); this is npm start's address.
+      local: { host: ASYNCAPI_DEFAULT_HOST, protocol: 'ws', description: 'This server' },
     },
     defaultContentType: 'application/json',
     channels: {
