@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { pinoOptions } from '../src/actors/logger.js';
 import { ServerMetrics } from '../src/http/metrics.js';
 import { LOGGED_PATH_CHARS, loggedPath, RequestLog, requestIdFor } from '../src/http/requestLog.js';
+import type { ServerDeps } from '../src/http/server.js';
 import { uwsMaxPayload } from '../src/http/wsApi.js';
 import { CapturingLogger, type LogLine } from './support/capturingLogger.js';
 import { call, event, publish } from './support/httpCall.js';
@@ -12,9 +13,9 @@ import { startTestServer, type TestServer } from './support/testServer.js';
 import { UpgradeRefusedError, WsClient } from './support/wsClient.js';
 
 const servers: TestServer[] = [];
-async function serve(env: Record<string, string> = {}, dir?: string) {
+async function serve(env: Record<string, string> = {}, dir?: string, deps: ServerDeps = {}) {
   const logger = new CapturingLogger();
-  const ts = await startTestServer(env, { logger }, dir);
+  const ts = await startTestServer(env, { ...deps, logger }, dir);
   servers.push(ts);
   return { ts, logger };
 }
@@ -83,6 +84,29 @@ describe('HTTP request lines', () => {
     expect(warn?.level).toBe('warn');
     expect(warn?.obj).toMatchObject({ method: 'GET', path: '/stats', client: '127.0.0.1', status: 401 });
     expect(warn?.obj).not.toHaveProperty('apiKey');
+  });
+
+  it('a flood of wrong keys writes ten full lines a minute, then one line summing the rest at the next sweep', async () => {
+    const clock = { ms: 0 };
+    const { ts, logger } = await serve({ LOG_REQUESTS: 'false', REQUIRE_AUTH: 'true', API_KEY: 'k' });
+    const rest = await serve({ LOG_REQUESTS: 'false', REQUIRE_AUTH: 'true', API_KEY: 'k' }, undefined, {
+      clock: () => clock.ms,
+    });
+    for (const { ts: server } of [{ ts }, rest]) {
+      for (let i = 0; i < 25; i++)
+        expect((await call(`${server.base}/stats`, { headers: { 'X-API-Key': `wrong-${i}` } })).status).toBe(401);
+    }
+    expect(logger.lines.filter((l) => l.msg === 'authentication failed')).toHaveLength(10);
+    const metrics = parsePrometheusText((await call(`${ts.base}/metrics`, { headers: { 'X-API-Key': 'k' } })).text);
+    expect(sampleValue(metrics, 'pipeline_auth_failures_total')).toBe(25);
+    clock.ms = 60_000;
+    rest.ts.server.sweep();
+    expect(rest.logger.lines.filter((l) => l.msg === 'authentication failed')).toHaveLength(10);
+    expect(rest.logger.lines.at(-1)).toMatchObject({
+      level: 'warn',
+      msg: 'authentication failed more times than logged',
+      obj: { times: 15, clients: 1, top_clients: '127.0.0.1 (15)' },
+    });
   });
 
   it('a client cannot set a line size: a 100,000-character path is logged cut to 512 with its length', async () => {

@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { nanoid } from 'nanoid';
 import type { Logger } from '../actors/logger.js';
+import { AuthFailureLines } from './authFailureLines.js';
 import type { PublishErrorReason, ServerMetrics, WsEndpoint } from './metrics.js';
 import { NOT_UTF8, TOO_LARGE } from './wsText.js';
 
@@ -80,14 +81,21 @@ export interface RequestLogOptions {
 
 /**
  * The operator's view of traffic: one info line per HTTP request and WebSocket open/close (LOG_REQUESTS), a warn
- * line per failed API key, and the matching /metrics counters. Failed auth is logged even with LOG_REQUESTS=false.
+ * line per failed API key (the first ten a minute, then a count: AuthFailureLines), and the matching /metrics counters. Failed auth is logged even with LOG_REQUESTS=false.
  */
 export class RequestLog {
   readonly clock: () => number;
   private slowConsumerCloses = 0;
+  private readonly authLines: AuthFailureLines;
 
   constructor(private readonly options: RequestLogOptions) {
     this.clock = options.clock ?? (() => performance.now());
+    this.authLines = new AuthFailureLines(options.logger, this.clock);
+  }
+
+  /** Every sweep: write what ended windows of failed keys did not log one by one. */
+  sweep(): void {
+    this.authLines.tick();
   }
 
   /** True when a request line will be written (callers skip gathering its fields otherwise). */
@@ -110,7 +118,7 @@ export class RequestLog {
   /** A request or upgrade was refused for a missing or wrong API key. */
   authFailed(request: RequestContext): void {
     this.options.metrics?.authFailed();
-    this.options.logger.warn({ ...fields(request), status: 401 }, 'authentication failed');
+    this.authLines.failed({ ...fields(request), status: 401 });
   }
 
   /** A request was refused by a rate limit (`limit`: publish, query, admin, ws_connections, http_streams). */

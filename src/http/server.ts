@@ -176,6 +176,7 @@ export async function startServer(given: Config, deps: ServerDeps = {}): Promise
     fds.sample();
     gate.sync(fds.accepting);
     pipeline.sweep();
+    requestLog.sweep();
   };
   const stopSweeping = scheduler.every(SWEEP_MS, sweep);
   let closing: Promise<void> | null = null;
