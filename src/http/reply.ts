@@ -3,17 +3,14 @@ import type { Logger } from '../actors/logger.js';
 import type { AnswerBudget } from './answersUnderWay.js';
 import { byteLength, endOrHold } from './heldAnswer.js';
 import { HttpError, internalDetail, logCutReply } from './httpError.js';
-import { writeHeaders } from './replyHeaders.js';
+import { type HeaderOptions, writeHeaders } from './replyHeaders.js';
 
-/** How a Reply answers: CORS origin to allow, HEAD (headers only), https (adds HSTS), and where to log failures. */
-export interface ReplyOptions {
-  readonly corsOrigin: string | null;
+/** How a Reply answers: its headers' options (CORS origin, https, request id, Connection: close), HEAD (headers
+ * only), and where to log failures. */
+export interface ReplyOptions extends HeaderOptions {
   readonly head: boolean;
-  readonly https: boolean;
   readonly path: string;
   readonly logger: Logger;
-  /** Sent as X-Request-Id. */
-  readonly requestId?: string;
   /** Called once with the status written (0 when the client went away first), for the request log. */
   readonly onFinish?: (status: number) => void;
 }

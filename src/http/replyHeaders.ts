@@ -29,6 +29,8 @@ export interface HeaderOptions {
   readonly corsOrigin: string | null;
   readonly https: boolean;
   readonly requestId?: string;
+  /** Say `Connection: close` (the server is draining): the client takes its next request to a new connection. */
+  readonly connectionClose?: boolean;
 }
 
 /** Write the status line, the security and CORS headers every reply carries, and `headers`. */
@@ -50,5 +52,6 @@ export function writeHeaders(
     res.writeHeader('Access-Control-Expose-Headers', EXPOSED_HEADERS);
     if (corsOrigin !== '*') res.writeHeader('Vary', 'Origin');
   }
+  if (options.connectionClose === true && headers.Connection === undefined) res.writeHeader('Connection', 'close');
   for (const name in headers) res.writeHeader(name, headers[name]!);
 }

@@ -63,11 +63,13 @@ export function registerRestApi(app: TemplatedApp, deps: RestDeps): MountedApi {
     limiters: deps.limiters,
     logger: deps.logger,
     ...(deps.requestLog === undefined ? {} : { requestLog: deps.requestLog }),
+    draining: () => deps.pipeline.stopping,
   });
   router.mount(app, routes);
   deps.metrics?.holding('answers', () => router.answersUnderWay);
   return {
     documents,
+    answersUnderWay: () => router.answersUnderWay,
     routes: routes.map(({ method, pattern, asset }) => ({ method, pattern, ...(asset === true ? { asset } : {}) })),
   };
 }
@@ -75,5 +77,7 @@ export function registerRestApi(app: TemplatedApp, deps: RestDeps): MountedApi {
 /** What registerRestApi mounted: the documents and the routes (each also under /api/v1; assets are no operations). */
 export interface MountedApi {
   readonly documents: ApiDocuments;
+  /** Answers being sent as their clients read (a shutdown waits for them, bounded). */
+  readonly answersUnderWay: () => number;
   readonly routes: readonly Pick<RouteSpec, 'method' | 'pattern' | 'asset'>[];
 }

@@ -42,6 +42,8 @@ export interface RouterDeps {
   readonly logger: Logger;
   /** Request lines, failed-auth warnings and their metrics. */
   readonly requestLog?: RequestLog;
+  /** True once the server is shutting down: every answer then says `Connection: close`. */
+  readonly draining?: () => boolean;
 }
 
 /** Every path is served unversioned and under /api/v1, as the old service did. */
@@ -156,6 +158,8 @@ export class RestRouter {
         path: loggedPath(info.path),
         logger: this.deps.logger,
         requestId: info.requestId,
+        // Hint: while draining, each answer closes its keep-alive connection, so no later request meets the close.
+        connectionClose: this.deps.draining?.() ?? false,
         ...(log === undefined
           ? {}
           : { onFinish: (status: number) => log.answered(context ?? this.bare(info), status, startedAt) }),

@@ -24,6 +24,7 @@ import { createRateLimiters } from './rateLimits.js';
 import { RequestLog } from './requestLog.js';
 import { isReady } from './restAdmin.js';
 import { type MountedApi, registerRestApi } from './restApi.js';
+import { drainAndClose } from './serverClose.js';
 import { loadNativeUws } from './uws.js';
 import { registerWsApi, type SocketSet } from './wsApi.js';
 
@@ -180,23 +181,10 @@ export async function startServer(given: Config, deps: ServerDeps = {}): Promise
   };
   const stopSweeping = scheduler.every(SWEEP_MS, sweep);
   let closing: Promise<void> | null = null;
+  const closeLog = () => log.close();
+  const answersUnderWay = api.answersUnderWay;
   const close = () =>
-    (closing ??= (async () => {
-      gate.close();
-      stopSweeping();
-      await pipeline.shutdown();
-      for (const ws of [...sockets]) {
-        try {
-          ws.end(1001, 'server shutting down');
-        } catch {
-          // already closed
-        }
-      }
-      // Let uWS flush the close frames before the loop lets go.
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      log.close();
-      (app as { close?: () => void }).close?.();
-    })());
+    (closing ??= drainAndClose({ gate, stopSweeping, pipeline, sockets, answersUnderWay, closeLog, app }));
 
   const cluster = 'natsServer' in log ? { nats_connected_to: log.natsServer } : {};
   logger.info({ ...listeningFields(config, port, log.epoch), ...cluster }, 'event pipeline listening');

@@ -200,6 +200,16 @@ export function publishHandlers(
   };
 }
 
+/**
+ * The 1001 reason at shutdown: a producer's names what it can trust was stored, as 4009's does; after the drain
+ * nothing more commits, so a message unanswered by then was not stored.
+ */
+export function shutdownReason(data: Connection): string {
+  return data.request.path.endsWith('/ws/publish')
+    ? `server shutting down${ackedThrough(data)}`
+    : 'server shutting down';
+}
+
 /** The reason's tail for a producer closed with messages unanswered: what it can trust was stored. */
 function ackedThrough(data: Connection): string {
   return `; acked through offset ${data.acks.ackedOffset}; committed through ${data.acks.committedOffset}`;

@@ -1,0 +1,95 @@
+import { connect, type Socket } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { event, publish } from './support/httpCall.js';
+import { startTestServer, type TestServer } from './support/testServer.js';
+import { WsClient } from './support/wsClient.js';
+
+let ts: TestServer | null = null;
+afterEach(async () => {
+  await ts?.stop();
+  ts = null;
+});
+
+/** A raw keep-alive connection that keeps everything the server sends. */
+function rawConnection(port: number): Promise<{ socket: Socket; received: () => string; ended: Promise<void> }> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const socket = connect(port, '127.0.0.1');
+    const ended = new Promise<void>((done) => socket.on('close', () => done()));
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('error', () => undefined);
+    socket.once('connect', () => resolve({ socket, received: () => Buffer.concat(chunks).toString('latin1'), ended }));
+    socket.once('error', reject);
+  });
+}
+
+describe('a shutdown under traffic', () => {
+  it('answers every message a producer sent before the close began, then says in its 1001 what was acked', async () => {
+    ts = await startTestServer();
+    const producer = await WsClient.open(`${ts.wsBase}/ws/publish`);
+    producer.send({ ref: 'first', ...event({ id: 'evt-drain-first' }) });
+    expect(await producer.next()).toMatchObject({ status: 'ok', ref: 'first', offset: 1 });
+    // Hint: sent on this turn and not yet read by the server when the close begins (the test shares its loop).
+    for (let i = 0; i < 20; i++) producer.send({ ref: `late-${i}`, ...event() });
+    const closing = ts.server.close();
+    const closed = await producer.closed;
+    await closing;
+    const replies: Record<string, unknown>[] = [];
+    while (producer.pending > 0) replies.push(await producer.next());
+    // Before: the 1001 went out straight after the drain, and uWS dropped these twenty unanswered.
+    expect(replies.map((reply) => reply.ref)).toEqual(Array.from({ length: 20 }, (_, i) => `late-${i}`));
+    for (const reply of replies) expect(reply).toMatchObject({ status: 'error', retryable: true });
+    expect(closed).toEqual({ code: 1001, reason: 'server shutting down; acked through offset 1; committed through 1' });
+  });
+
+  it('says Connection: close on every HTTP answer once the drain began, so keep-alive clients reconnect elsewhere', async () => {
+    ts = await startTestServer();
+    const { socket, received, ended } = await rawConnection(ts.server.port);
+    socket.write('GET /health HTTP/1.1\r\nHost: x\r\n\r\n');
+    await expect.poll(received).toMatch(/\r\n\r\n\{/);
+    expect(received()).not.toMatch(/^Connection: close/im);
+    const answered = received().length;
+    const body = JSON.stringify(event());
+    socket.write(
+      `POST /events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+    );
+    const closing = ts.server.close();
+    await ended;
+    await closing;
+    const drained = received().slice(answered);
+    expect(drained).toMatch(/^HTTP\/1\.1 503 /);
+    expect(drained).toMatch(/^Connection: close\r$/im);
+    expect(drained).toContain('server shutting down; retry shortly');
+  });
+
+  it('lets an answer still being sent finish before closing its connection', async () => {
+    ts = await startTestServer();
+    const payload = { note: 'x'.repeat(16_000) };
+    for (let i = 0; i < 10; i++)
+      expect(
+        (
+          await publish(
+            ts.base,
+            Array.from({ length: 100 }, () => event({ payload })),
+          )
+        ).status,
+      ).toBe(201);
+    const { socket, received, ended } = await rawConnection(ts.server.port);
+    socket.pause();
+    socket.write('GET /events?limit=1000&order=asc HTTP/1.1\r\nHost: x\r\n\r\n');
+    // Hint: about 16 MB, more than loopback's socket buffers take: chunked, sent as this client reads, which it does
+    // only after the close began.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const closing = ts.server.close();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    socket.resume();
+    await ended;
+    await closing;
+    const text = received();
+    expect(text).toMatch(/^HTTP\/1\.1 200 /);
+    expect(text).toMatch(/^Transfer-Encoding: chunked\r$/im);
+    expect(text.endsWith('\r\n0\r\n\r\n')).toBe(true);
+    const records = text.match(/"offset":\d+/g) ?? [];
+    expect(records).toHaveLength(1000);
+  });
+});
