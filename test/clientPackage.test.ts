@@ -43,7 +43,8 @@ console.log(JSON.stringify({ acked, refused, got }));
 const consumerTypes = `
 import { Publisher, type EventRecord } from '${NAME}';
 import { filePositionStore } from '${NAME}/node';
-const pub = new Publisher({ url: 'http://127.0.0.1:1' });
+// The README's own line: a key from the environment may be undefined, also under exactOptionalPropertyTypes.
+const pub = new Publisher({ url: 'http://127.0.0.1:1', apiKey: process.env.API_KEY });
 // @ts-expect-error: not an event type, so a compile error
 void pub.publish({ event_type: 'quiz_startd', source: 'x' });
 export const offsetOf = (record: EventRecord): number => record.offset;
@@ -90,10 +91,11 @@ describe('the client SDK packed alone', () => {
     expect(JSON.parse(readFileSync(join(consumer, 'positions.json'), 'utf8')).k.offset).toBe(3);
   });
 
-  it('carries declarations that type-check a consumer, event types included', async () => {
+  it('carries declarations that type-check a strict consumer (exactOptionalPropertyTypes too), event types included', async () => {
     writeFileSync(join(consumer, 'use.ts'), consumerTypes);
     const tsc = resolve('node_modules/typescript/bin/tsc');
-    const args = ['--noEmit', '--strict', '--module', 'nodenext', '--target', 'es2022', '--types', 'node', 'use.ts'];
+    const strictest = ['--strict', '--exactOptionalPropertyTypes'];
+    const args = ['--noEmit', ...strictest, '--module', 'nodenext', '--target', 'es2022', '--types', 'node', 'use.ts'];
     const result = await run('node', [tsc, ...args], { cwd: consumer }).catch((error: { stdout: string }) => error);
     expect(result.stdout).toBe('');
   }, 30_000);

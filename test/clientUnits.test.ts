@@ -224,6 +224,15 @@ describe('subscribe refuses a start or a log-replaced choice that is not one, at
         new TypeError('filters.sessionId: not a filter; expected event_types, session_id, user_id, source'),
       ],
       [{ filters: 'all' }, new TypeError('filters: must be an object, got "all"')],
+      // An unset variable (`session_id: current` while it is '') would hand the reader every session's events.
+      ...['session_id', 'user_id', 'source'].map((key): [Record<string, unknown>, Error] => [
+        { filters: { event_types: ['quiz_started'], [key]: '' } },
+        new TypeError(`filters.${key}: empty, which would match every event; leave it out to mean every one`),
+      ]),
+      [
+        { filters: { event_types: [] } },
+        new TypeError('filters.event_types: empty, which would match every event; leave it out to mean every one'),
+      ],
     ];
     for (const [options, error] of cases) {
       const thrown = (() => {

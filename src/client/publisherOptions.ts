@@ -10,7 +10,8 @@ import { type ApiKeyIn, checkSocketTarget, type WebSocketConstructor } from './w
 export interface PublisherOptions {
   /** Server base URL, e.g. `http://localhost:8001` (http, https, ws and wss all work). */
   readonly url: string;
-  readonly apiKey?: string;
+  /** Undefined means none (so `apiKey: process.env.API_KEY` type-checks with exactOptionalPropertyTypes). */
+  readonly apiKey?: string | undefined;
   /** How the key travels on the WebSocket (default `'protocol'`; `'query'` for a server older than that). */
   readonly apiKeyIn?: ApiKeyIn;
   /** WebSocket class; detected when absent (the platform's, or `ws` in Node 20). */

@@ -15,7 +15,8 @@ export type LogReplacedChoice = 'error' | 'from-start' | 'from-head';
 export interface SubscribeOptions {
   /** Server base URL, e.g. `http://localhost:8001`. */
   readonly url: string;
-  readonly apiKey?: string;
+  /** Undefined means none (so `apiKey: process.env.API_KEY` type-checks with exactOptionalPropertyTypes). */
+  readonly apiKey?: string | undefined;
   /** How the key travels on the WebSocket (default `'protocol'`; `'query'` for a server older than that). */
   readonly apiKeyIn?: ApiKeyIn;
   readonly WebSocket?: WebSocketConstructor;
@@ -136,8 +137,8 @@ export function checkSubscribeOptions(options: SubscribeOptions): void {
 }
 
 /**
- * Refuses a filter key the server does not know (`sessionId`). Hint: the server would accept it and list it as
- * ignored, and the subscription would get every event: a typo must not widen what a reader sees.
+ * Refuses a filter key the server does not know (`sessionId`), and an empty value. Hint: the server would accept
+ * either and the subscription would get every event: a typo or an unset variable must not widen what a reader sees.
  */
 function checkFilterKeys(filters: unknown): void {
   if (filters === undefined || filters === null) return;
@@ -147,6 +148,13 @@ function checkFilterKeys(filters: unknown): void {
   const unknown = Object.keys(filters).find((key) => !known.includes(key));
   if (unknown !== undefined)
     throw new TypeError(`filters.${unknown}: not a filter; expected ${FILTER_KEYS.join(', ')}`);
+  // Hint: the server reads an empty filter as none, as the old service did: `{ session_id: current }` while `current`
+  // was still '' handed a dashboard every session's events. Refused as the CLI refuses `--session ''`.
+  const empty = Object.entries(filters).find(
+    ([, value]) => value === '' || (Array.isArray(value) && value.length === 0),
+  );
+  if (empty !== undefined)
+    throw new TypeError(`filters.${empty[0]}: empty, which would match every event; leave it out to mean every one`);
 }
 
 function isOffset(value: unknown): value is number {

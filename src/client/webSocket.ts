@@ -100,7 +100,7 @@ export function checkSocketTarget(target: SocketTarget): void {
 /** Where a socket connects to: base URL, endpoint path, and the API key with the way it travels. */
 export interface SocketTarget {
   readonly url: string;
-  readonly apiKey?: string;
+  readonly apiKey?: string | undefined;
   readonly apiKeyIn?: ApiKeyIn;
 }
 
