@@ -35,8 +35,14 @@ describe('subscriptionStart', () => {
     expect(ack.retention).toEqual({
       truncated: true,
       first_available_offset: 5,
-      message: 'offsets before 5 were deleted by retention; replay starts at 5',
+      message: 'offsets 2-4 were deleted by retention; replay starts at 5',
     });
+    expect(subscriptionStart('s', request(0), log(10, 5), []).ack.retention?.message).toBe(
+      'offsets 1-4 were deleted by retention; replay starts at 5',
+    );
+    expect(subscriptionStart('s', request(4), log(10, 5), []).ack.retention?.message).toBe(
+      'offset 4 was deleted by retention; replay starts at 5',
+    );
   });
 
   it('starts at the head + 1 for a from_offset beyond it, and says so', () => {

@@ -54,7 +54,9 @@ export function subscriptionStart(
   const first = log.firstOffset();
   // Hint: offsets start at 1, so from_offset 0 on a never-trimmed log has lost nothing.
   if (start < first && start <= head) {
-    const message = `offsets before ${first} were deleted by retention; replay starts at ${first}`;
+    // Hint: the range from where it asked, so a reader resuming from its last offset + 1 learns what it missed.
+    const gap = start === first - 1 ? `offset ${start} was` : `offsets ${start}-${first - 1} were`;
+    const message = `${gap} deleted by retention; replay starts at ${first}`;
     return {
       ack: withIgnored({
         ...base,
