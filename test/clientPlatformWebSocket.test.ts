@@ -65,6 +65,13 @@ describe('the SDK on a platform WebSocket (undici: no status for a refused upgra
     expect(Math.max(...outcomes.map((line) => line.t))).toBeLessThan(3_000);
   });
 
+  it('publishes and follows with a key that has spaces or a tab at its ends, as REST takes it', async () => {
+    server = await startTestServer({ REQUIRE_AUTH: 'true', API_KEY: KEY });
+    const { lines, done } = platformClient({ url: server.base, apiKey: ` ${KEY}\t `, runMs: 8_000 });
+    await done;
+    expect(lines.map((line) => line.what).sort()).toEqual(['end', 'pub acked', 'sub event']);
+  });
+
   it('waits out a 429 it learns by asking, saying why, and follows once a connection is free', async () => {
     server = await startTestServer({ MAX_WS_CONNECTIONS_PER_IP: '1' });
     const held = await WsClient.open(`${server.wsBase}/ws/subscribe`);

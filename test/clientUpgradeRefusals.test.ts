@@ -75,3 +75,19 @@ describe('the SDK on `ws` against a refused upgrade', () => {
     }
   });
 });
+
+describe('an API key with spaces or tabs at its ends', () => {
+  it('is sent without them, as REST takes it (the server takes no key that has them)', async () => {
+    t = await startTestServer({ REQUIRE_AUTH: 'true', API_KEY: KEY });
+    for (const apiKeyIn of ['protocol', 'query'] as const) {
+      const publisher = new Publisher({ url: t.base, apiKey: `  ${KEY}\t`, apiKeyIn });
+      const { offset } = await publisher.publish(tick);
+      await publisher.close();
+      const sub = subscribe({ url: t.base, apiKey: `\t${KEY} `, apiKeyIn, from: offset });
+      for await (const record of sub) {
+        expect(record.offset).toBe(offset);
+        break;
+      }
+    }
+  });
+});

@@ -105,9 +105,12 @@ export interface SocketTarget {
   readonly apiKeyIn?: ApiKeyIn;
 }
 
-/** The key as it is sent ('' for none). */
+/**
+ * The key as it is sent: without spaces or tabs at its ends ('' for none). Hint: HTTP trims a header's spaces, so REST
+ * took `  key  ` while the same key in a subprotocol or the query was refused (401); no key a server takes has them.
+ */
 export function sentKey(apiKey: string | undefined): string {
-  return apiKey ?? '';
+  return apiKey?.replace(/^[ \t]+|[ \t]+$/g, '') ?? '';
 }
 
 /** Open a socket to `path`, carrying the key as `target.apiKeyIn` says (no protocols offered without a key). */
