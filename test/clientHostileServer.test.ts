@@ -139,4 +139,14 @@ describe('event-pipeline publish against a server whose replies break the protoc
     expect(imported.stderr).toContain('the server refused the API key (401)');
     expect(imported.code).toBe(4);
   });
+
+  it('exits 4 when the WebSocket upgrade refuses the key that /stats took, for tail --follow, in one line', async () => {
+    server = await fakePublishServer(() => null, 401);
+    const tail = await cli(['tail', '--follow', '--url', server.url]);
+    expect(tail).toEqual({
+      code: 4,
+      stdout: '',
+      stderr: 'tail: the server refused the API key (401) on /ws/subscribe\n',
+    });
+  });
 });
