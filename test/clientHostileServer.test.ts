@@ -132,11 +132,21 @@ describe('event-pipeline publish against a server whose replies break the protoc
   it('exits 4 when the WebSocket upgrade refuses the key that /stats took, for publish and import', async () => {
     server = await fakePublishServer(() => null, 401);
     const publish = await cli([...flags, '--url', server.url]);
-    expect(publish.stderr).toContain('line 1: connection refused: closed 1006 Unexpected server response: 401');
+    expect(publish.stderr).toContain('line 1: the server refused the API key (401)');
     expect(publish.code).toBe(4);
     const line = JSON.stringify({ id: 'evt_1', event_type: 'quiz_started', source: 'quiz_engine', offset: 1 });
     const imported = await cli(['import', '--url', server.url], `${line}\n`);
-    expect(imported.stderr).toContain('Unexpected server response: 401');
+    expect(imported.stderr).toContain('the server refused the API key (401)');
     expect(imported.code).toBe(4);
+  });
+
+  it('exits 4 when the WebSocket upgrade refuses the key that /stats took, for tail --follow, in one line', async () => {
+    server = await fakePublishServer(() => null, 401);
+    const tail = await cli(['tail', '--follow', '--url', server.url]);
+    expect(tail).toEqual({
+      code: 4,
+      stdout: '',
+      stderr: 'tail: the server refused the API key (401) on /ws/subscribe\n',
+    });
   });
 });

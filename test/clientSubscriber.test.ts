@@ -68,7 +68,7 @@ describe('Subscription against a real server', () => {
         return null;
       })().catch((error: unknown) => error);
       expect(failure).toBeInstanceOf(SubscriptionRejectedError);
-      expect(String(failure)).toContain('Unexpected server response: 404');
+      expect(String(failure)).toContain('the server refused the WebSocket upgrade (404: Not Found)');
       expect(notices).toEqual([]);
     } finally {
       await t.stop();

@@ -493,7 +493,7 @@ describe('Publisher on a scripted socket and a manual clock', () => {
     expect(error).toBeInstanceOf(PublishRejectedError);
     expect(error).toMatchObject({
       code: 403,
-      message: 'connection refused: closed 1006 Unexpected server response: 403',
+      message: 'the server refused access (403)',
     });
     publisher.destroy();
   });
@@ -507,8 +507,7 @@ describe('Publisher on a scripted socket and a manual clock', () => {
     await expect(first).rejects.toMatchObject({
       name: 'PublishRejectedError',
       code: 404,
-      message:
-        'connection refused: closed 1006 Unexpected server response: 404, and no connection has been made: check the url option',
+      message: 'the server refused the WebSocket upgrade (404), and no connection has been made: check the url option',
     });
 
     const second = publisher.publish({ event_type: 'timer_tick', source: 't' });

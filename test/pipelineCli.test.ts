@@ -274,6 +274,22 @@ describe('event-pipeline CLI', () => {
     expect((await binary(['stats', '--url', `http://127.0.0.1:${await stablePort()}`])).code).toBe(3);
   });
 
+  it('takes a key with spaces around it on the WebSocket too, as REST takes it', async () => {
+    const s = await server('spaced-key', { REQUIRE_AUTH: 'true', API_KEY: 'sekrit' });
+    const flags = ['--url', s.base, '--api-key', '  sekrit\t'];
+    expect((await cli(['stats', ...flags])).code).toBe(0);
+    const published = await cli(['publish', ...flags, '--type', 'timer_tick', '--source', 'cli']);
+    expect(published).toMatchObject({ code: 0, stderr: 'published 1 event(s), offsets 1–1\n' });
+    expect(
+      (
+        await cli(
+          ['import', ...flags],
+          `${JSON.stringify({ id: 'spaced-1', event_type: 'timer_tick', source: 'cli' })}\n`,
+        )
+      ).code,
+    ).toBe(0);
+  });
+
   it('tail --follow replays from --from, then prints matching events live, and exits 0 on SIGINT', async () => {
     const s = await server('follow');
     const input = ['f-1', 'f-2', 'f-1', 'f-1']

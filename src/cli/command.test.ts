@@ -28,6 +28,13 @@ describe('serverOf', () => {
       expect(() => serverOf({ 'api-key': key }, {})).toThrow(/^--api-key: holds a control character/);
     }
     expect(serverOf({ 'api-key': 'k é ~' }, {}).apiKey).toBe('k é ~');
+    expect(() => serverOf({ 'api-key': '  ab\ncd' }, {})).toThrow(/\(character 5\)/);
+  });
+
+  it('trims spaces and tabs at the ends of a key, as HTTP trims a header (the WebSocket refused such a key)', () => {
+    expect(serverOf({ 'api-key': '  key  ' }, {}).apiKey).toBe('key');
+    expect(serverOf({}, { API_KEY: '\tkey with spaces \t' }).apiKey).toBe('key with spaces');
+    expect(serverOf({ 'api-key': '   ' }, {}).apiKey).toBe('');
   });
 
   it('refuses a URL that is not http(s), naming where it came from', () => {

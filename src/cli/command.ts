@@ -109,12 +109,16 @@ export function serverOf(
       `${from}: expected an http(s) URL such as http://localhost:8001, got ${JSON.stringify(url)}${problem}`,
     );
   }
-  const apiKey = values['api-key'] ?? env.API_KEY;
+  const given = values['api-key'] ?? env.API_KEY;
+  // Hint: HTTP trims a header's spaces and tabs, so REST took `  key  ` while the WebSocket (the key in a subprotocol)
+  // refused it: trimmed here for both. No key a server takes has them (it refuses to start with one).
+  const apiKey = given?.replace(/^[ \t]+|[ \t]+$/g, '');
+  const lead = given === undefined ? 0 : given.length - given.replace(/^[ \t]+/, '').length;
   const at = apiKey === undefined ? -1 : apiKey.search(/[^\x20-\x7e\x80-\xff]/);
   // Hint: an HTTP header cannot carry it; fetch's own error quoted the key and read as "cannot reach" (exit 3).
   if (at >= 0)
     throw new UsageError(
-      `${values['api-key'] !== undefined ? '--api-key' : 'API_KEY'}: holds a control character or one past U+00FF (character ${at + 1}), which no HTTP header can carry; the key is not shown`,
+      `${values['api-key'] !== undefined ? '--api-key' : 'API_KEY'}: holds a control character or one past U+00FF (character ${lead + at + 1}), which no HTTP header can carry; the key is not shown`,
     );
   return { url, apiKey };
 }

@@ -1,4 +1,4 @@
-import { LogReplacedError, subscribe } from '../client/index.js';
+import { LogReplacedError, SubscriptionRejectedError, subscribe } from '../client/index.js';
 import { type EventType, isEventType, unknownEventType } from '../protocol/eventTypes.js';
 import {
   CliError,
@@ -176,6 +176,9 @@ export const tailCommand: Command = {
           `${error.message}: its offsets name other events now; run tail again, with --from 1 to read the new log from its start`,
           EXIT.logReplaced,
         );
+      // Hint: /stats took the key, and the upgrade refused it (a restart with another key, an older server): exit 4.
+      if (error instanceof SubscriptionRejectedError && (error.status === 401 || error.status === 403))
+        throw new CliError(`${error.message} on /ws/subscribe`, EXIT.unauthorized);
       throw error;
     } finally {
       process.off('SIGINT', stop);

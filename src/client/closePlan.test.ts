@@ -40,14 +40,14 @@ describe('closePlan on a reason naming 401 or 403', () => {
   });
 
   it('gives up on a refused key or Origin: neither changes by reconnecting', () => {
-    for (const [status, word] of [
-      [401, 'unauthorized'],
-      [403, 'forbidden'],
+    for (const [status, what] of [
+      [401, 'the server refused the API key'],
+      [403, 'the server refused access'],
     ] as const) {
       const plan = closePlan(1006, `Unexpected server response: ${status}`, null, 0);
       const fatal = 'fatal' in plan ? plan.fatal : null;
       expect(fatal).toBeInstanceOf(SubscriptionRejectedError);
-      expect(fatal?.message).toBe(`${word}: Unexpected server response: ${status}`);
+      expect(fatal?.message).toBe(`${what} (${status})`);
     }
   });
 });
@@ -72,11 +72,41 @@ describe('closePlan on an upgrade answered 404', () => {
     const plan = closePlan(1006, notFound, null, 0, {}, true);
     const fatal = 'fatal' in plan ? plan.fatal : null;
     expect(fatal).toBeInstanceOf(SubscriptionRejectedError);
-    expect(fatal?.message).toBe(`${notFound}, and no subscription has been made: check the url option`);
+    expect(fatal?.message).toBe(
+      'the server refused the WebSocket upgrade (404), and no subscription has been made: check the url option',
+    );
   });
   it('reconnects once subscribed: a proxy may answer 404 while the server redeploys', () => {
     expect(closePlan(1006, notFound, null, 3, { backoff: { initialMs: 20, maxMs: 100 }, random: () => 1 })).toEqual({
       delayMs: 100,
     });
+  });
+});
+
+describe('closePlan with the answer of a refused upgrade', () => {
+  const answer = (status: number, detail: string | null = null, retryAfterMs: number | null = null) => ({
+    status,
+    detail,
+    retryAfterMs,
+  });
+  it('fails with the status and the server reason, from a platform socket whose close said nothing', () => {
+    const plan = closePlan(1006, 'connection error', null, 0, {}, false, answer(401, 'Invalid or missing API key'));
+    const fatal = 'fatal' in plan ? plan.fatal : null;
+    expect(fatal).toBeInstanceOf(SubscriptionRejectedError);
+    expect(fatal).toMatchObject({
+      status: 401,
+      message: 'the server refused the API key (401: Invalid or missing API key)',
+    });
+    expect(closePlan(1006, 'x', null, 0, {}, true, answer(404, 'Not Found'))).toMatchObject({ fatal: { status: 404 } });
+  });
+  it('waits what a 429 asked (Retry-After), and at least the crowded backoff', () => {
+    const options = { backoff: { initialMs: 10, maxMs: 5_000 }, random: () => 0 };
+    expect(closePlan(1006, 'x', null, 0, options, false, answer(429, 'slow down', 7_000))).toEqual({ delayMs: 7_000 });
+    expect(closePlan(1006, 'x', null, 0, options, false, answer(429, 'slow down'))).toEqual({ delayMs: 500 });
+    expect(closePlan(1006, 'x', null, 0, options, false, answer(503, 'files', 1_000))).toEqual({ delayMs: 1_000 });
+  });
+  it('has no status for a subscribe message the server refused', () => {
+    const plan = closePlan(1008, 'subscribe message refused', { message: 'source: bad', retryable: false }, 0);
+    expect(plan).toMatchObject({ fatal: { status: undefined, field: 'source' } });
   });
 });

@@ -1,20 +1,17 @@
 import { type BackoffOptions, backoffDelay } from './backoff.js';
 import { PublishRejectedError, SubscriptionRejectedError } from './errors.js';
+import { answerOfText, fatalStatus, refusalText, type UpgradeAnswer } from './upgradeAnswer.js';
 
 /** What a subscription does after its socket closed: give up with an error, or reconnect after a delay. */
 export type ClosePlan = { readonly fatal: Error } | { readonly delayMs: number };
 
 /**
  * The HTTP status with which the server refused the WebSocket upgrade for good: 401 (API key) or 403 (Origin), else
- * null. Hint: `ws` reports a refused upgrade as the error `Unexpected server response: 401` followed by close 1006
- * with an empty reason (the caller passes the error text in its place); a close reason is server text that may
- * mention any number (`resume with from_offset=401`), so only that exact pair counts.
+ * null. Hint: only ws's exact pair counts (see answerOfText).
  */
 export function upgradeRefusal(code: number, reasonOrErrorText: string): 401 | 403 | null {
-  if (code !== 1006) return null;
-  if (reasonOrErrorText === 'Unexpected server response: 401') return 401;
-  if (reasonOrErrorText === 'Unexpected server response: 403') return 403;
-  return null;
+  const status = fatalStatus(answerOfText(code, reasonOrErrorText), false);
+  return status === 401 || status === 403 ? status : null;
 }
 
 /**
@@ -22,19 +19,20 @@ export function upgradeRefusal(code: number, reasonOrErrorText: string): 401 | 4
  * 404 when nothing serves the path), else null. Same exact-pair rule as upgradeRefusal.
  */
 export function upgradeClientError(code: number, reasonOrErrorText: string): number | null {
-  const match = code === 1006 ? /^Unexpected server response: (4\d\d)$/.exec(reasonOrErrorText) : null;
-  const status = match === null ? null : Number(match[1]);
-  return status === null || status === 408 || status === 429 ? null : status;
+  return fatalStatus(answerOfText(code, reasonOrErrorText), true);
 }
 
 /**
- * The error of every queued publish when the upgrade was refused with `status` (upgradeRefusal, upgradeClientError).
- * Hint: a refused key, Origin or URL will not change by retrying; fail now rather than at the delivery timeout.
+ * The error of every queued publish when the upgrade was refused for good (fatalStatus), naming what was refused and
+ * the server's reason. Hint: a refused key, Origin or URL will not change by retrying; fail now rather than at the
+ * delivery timeout.
  */
-export function connectionRefused(reason: string, status: number): PublishRejectedError {
-  const hint = status === 401 || status === 403 ? '' : ', and no connection has been made: check the url option';
-  return new PublishRejectedError(`connection refused: ${reason}${hint}`, status);
+export function connectionRefused(answer: UpgradeAnswer): PublishRejectedError {
+  const hint = answer.status === 401 || answer.status === 403 ? '' : NO_CONNECTION;
+  return new PublishRejectedError(`${refusalText(answer)}${hint}`, answer.status);
 }
+
+const NO_CONNECTION = ', and no connection has been made: check the url option';
 
 /** An error the server sent instead of its subscription ack; `retryable` when it asked to be tried again later. */
 export interface Refusal {
@@ -58,29 +56,26 @@ export function closePlan(
   attempt: number,
   { backoff = {}, random }: { readonly backoff?: BackoffOptions; readonly random?: () => number } = {},
   neverSubscribed = false,
+  upgrade = answerOfText(code, reason),
 ): ClosePlan {
-  const refused = upgradeRefusal(code, reason);
-  // Hint: a refused key or Origin cannot change by reconnecting.
-  if (refused !== null)
-    return { fatal: new SubscriptionRejectedError(`${refused === 401 ? 'unauthorized' : 'forbidden'}: ${reason}`) };
-  // Hint: a 404 before any subscription is a wrong URL, not a restart; once subscribed, a proxy that answers 404
-  // while the server redeploys is waited out like any other drop.
-  const status = neverSubscribed ? upgradeClientError(code, reason) : null;
-  if (status !== null)
-    return {
-      fatal: new SubscriptionRejectedError(`${reason}, and no subscription has been made: check the url option`),
-    };
+  // Hint: a refused key or Origin cannot change by reconnecting; nor can a 404 before any subscription (a wrong URL,
+  // not a restart). Once subscribed, a proxy that answers 404 while the server redeploys is waited out like a drop.
+  const status = fatalStatus(upgrade, neverSubscribed);
+  if (upgrade !== null && status !== null) {
+    const hint = status === 401 || status === 403 ? '' : ', and no subscription has been made: check the url option';
+    return { fatal: new SubscriptionRejectedError(`${refusalText(upgrade)}${hint}`, status) };
+  }
   if (refusal !== null && !refusal.retryable) return { fatal: new SubscriptionRejectedError(refusal.message) };
   // Hint: 1013, 429 and a retryable refusal mean "later": start the backoff higher than for a restart (1001), 4008
   // or a drop. The refusal decides, not the code: a server that dies, or a proxy, can end it with 1006 or 1011.
-  const crowded = code === 1013 || /\b429\b/.test(reason) || refusal !== null;
-  return {
-    delayMs: backoffDelay(
-      attempt,
-      crowded ? { ...backoff, initialMs: Math.max(1_000, backoff.initialMs ?? 0) } : backoff,
-      random,
-    ),
-  };
+  const crowded = code === 1013 || /\b429\b/.test(reason) || refusal !== null || upgrade?.status === 429;
+  const delayMs = backoffDelay(
+    attempt,
+    crowded ? { ...backoff, initialMs: Math.max(1_000, backoff.initialMs ?? 0) } : backoff,
+    random,
+  );
+  // Hint: a server that said when to come back (Retry-After) is not asked before then.
+  return { delayMs: Math.max(delayMs, upgrade?.retryAfterMs ?? 0) };
 }
 
 /** The `reconnecting` notice for a planned reconnect, from offset `next` (null: the head). */

@@ -54,7 +54,11 @@ export class SubscriptionRejectedError extends PipelineClientError {
   override readonly name = 'SubscriptionRejectedError';
   /** The field the server named, or null. */
   readonly field: string | null;
-  constructor(readonly serverMessage: string) {
+  constructor(
+    readonly serverMessage: string,
+    /** The HTTP status of a refused upgrade (401 the key, 403 the Origin, 404 the URL); undefined for a refused subscribe message. */
+    readonly status?: number,
+  ) {
     super(serverMessage);
     this.field = fieldOf(serverMessage);
   }

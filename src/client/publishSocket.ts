@@ -1,5 +1,6 @@
-import { upgradeClientError, upgradeRefusal } from './closePlan.js';
-import { errorText, messageText, type WebSocketLike } from './webSocket.js';
+import { type UpgradeProbe, watchEnd } from './socketEnd.js';
+import { fatalStatus, type UpgradeAnswer } from './upgradeAnswer.js';
+import { messageText, type WebSocketLike } from './webSocket.js';
 
 /** What a publisher does with its socket's events. */
 export interface PublishSocketHooks {
@@ -11,21 +12,27 @@ export interface PublishSocketHooks {
   openedBefore(): boolean;
   open(): void;
   message(text: string): void;
-  /** Closed, with `reason` to report; `refused` is the upgrade's status when no retry can change it, else null. */
-  close(reason: string, refused: number | null): void;
+  /** Asks the server why the upgrade failed, where the socket could not say (askUpgrade). */
+  ask: UpgradeProbe;
+  /**
+   * Closed, with `reason` to report; `refused` is the upgrade's answer when no retry can change it (fatalStatus), else
+   * null; `waitMs` how long the server asked to wait before the next try (its Retry-After; 0 when it did not say).
+   */
+  close(reason: string, refused: UpgradeAnswer | null, waitMs: number): void;
 }
 
 /** Hand `socket`'s events to `hooks`, each while the socket is live, through `hooks.run`. */
 export function listenTo(socket: WebSocketLike, hooks: PublishSocketHooks): void {
-  let lastError = '';
   const whileLive = (work: () => void) => void (hooks.live() && hooks.run(work));
-  socket.onopen = () => whileLive(() => hooks.open());
-  socket.onerror = (event) => (lastError = errorText(event));
-  socket.onmessage = (event) => whileLive(() => hooks.message(messageText(event.data)));
-  socket.onclose = ({ code, reason }) =>
+  const opened = watchEnd(socket, hooks.ask, ({ code, reason, upgrade }) =>
     whileLive(() => {
-      const text = reason || lastError;
-      const refused = upgradeRefusal(code, text) ?? (hooks.openedBefore() ? null : upgradeClientError(code, text));
-      hooks.close(`closed ${code} ${text}`.trim(), refused);
-    });
+      const refused = fatalStatus(upgrade, !hooks.openedBefore()) === null ? null : upgrade;
+      hooks.close(`closed ${code} ${reason}`.trim(), refused, upgrade?.retryAfterMs ?? 0);
+    }),
+  );
+  socket.onopen = () => {
+    opened();
+    whileLive(() => hooks.open());
+  };
+  socket.onmessage = (event) => whileLive(() => hooks.message(messageText(event.data)));
 }

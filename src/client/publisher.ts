@@ -1,3 +1,4 @@
+import { askUpgrade } from './askUpgrade.js';
 import { RetryPacing } from './backoff.js';
 import { connectionRefused } from './closePlan.js';
 import { allAcks, firstAck, notABatch, type UnitContext } from './createUnit.js';
@@ -16,6 +17,7 @@ import { OneShotTimer } from './scheduler.js';
 import { SocketLiveness } from './socketLiveness.js';
 import type { PublishAck, PublishEvent } from './types.js';
 import { UnsettledCount } from './unsettledCount.js';
+import type { UpgradeAnswer } from './upgradeAnswer.js';
 import { detectWebSocket, errorText, OPEN, openSocket, type WebSocketLike } from './webSocket.js';
 
 export type { PublisherOptions };
@@ -172,22 +174,23 @@ export class Publisher {
         this.pump();
       },
       message: (text) => this.onReply(text),
-      close: (reason, refused) => {
+      ask: () => askUpgrade(this.opts, 'ws/publish'),
+      close: (reason, refused, waitMs) => {
         this.socket = null;
-        this.lost(reason, refused);
+        this.lost(reason, refused, waitMs);
       },
     });
   }
 
   /** The socket is gone: everything unacknowledged goes back to the front of the queue (ids make resends safe). */
-  private lost(reason: string, refused: number | null = null): void {
+  private lost(reason: string, refused: UpgradeAnswer | null = null, waitMs = 0): void {
     this.connecting = false;
     this.queue.requeueInflight();
     if (this.closed && this.flushing === 0) return;
-    if (refused !== null) return void this.queue.rejectAll(connectionRefused(reason, refused));
+    if (refused !== null) return void this.queue.rejectAll(connectionRefused(refused));
     this.watchdog.expire(reason);
     if (this.queue.units.length === 0) return;
-    const delay = this.pacing.nextDelay();
+    const delay = Math.max(this.pacing.nextDelay(), waitMs);
     this.startTimer(delay, false);
     this.notices.lost(reason, delay, this.window.size);
   }

@@ -18,7 +18,8 @@ import { readSubscriberFrame, type SubscriberFrame } from './subscriberFrames.js
 import type { SubscribedAck, SubscriptionNotice } from './subscriptionAck.js';
 import { SubscriptionSocket } from './subscriptionSocket.js';
 import type { EventRecord, Position } from './types.js';
-import { detectWebSocket, errorText, openSocket } from './webSocket.js';
+import type { UpgradeAnswer } from './upgradeAnswer.js';
+import { detectWebSocket, errorText } from './webSocket.js';
 
 export type { LogReplacedChoice, SubscribeOptions } from './subscribeOptions.js';
 
@@ -105,17 +106,15 @@ export class Subscription implements AsyncIterable<EventRecord> {
   private async connect(): Promise<void> {
     if (this.closed || this.failure !== null) return;
     const Ctor = this.options.WebSocket ?? (await detectWebSocket());
-    const { filters, idleTimeoutMs = 75_000 } = this.options;
-    const ws = openSocket(Ctor, this.options, 'ws/subscribe');
-    const socket: SubscriptionSocket = new SubscriptionSocket(ws, this.scheduler, idleTimeoutMs, filters, {
-      opened: () => ws.send(subscribeRequest(filters, this.buffer.next)),
+    const socket: SubscriptionSocket = SubscriptionSocket.open(Ctor, this.options, this.scheduler, {
+      opened: () => socket.socket.send(subscribeRequest(this.options.filters, this.buffer.next)),
       frame: (text) => {
         if (this.socket === socket) this.onFrame(socket, readSubscriberFrame(text));
       },
-      lost: (code, reason) => {
+      lost: (code, reason, upgrade) => {
         if (this.socket !== socket) return;
         this.socket = null;
-        this.onClosed(code, reason, socket.refusal);
+        this.onClosed(code, reason, socket.refusal, upgrade);
       },
       threw: (error) => this.fail(error),
     });
@@ -190,9 +189,9 @@ export class Subscription implements AsyncIterable<EventRecord> {
     }
   }
 
-  private onClosed(code: number, reason: string, refusal: Refusal | null): void {
+  private onClosed(code: number, reason: string, refusal: Refusal | null, upgrade: UpgradeAnswer | null = null): void {
     if (this.closed || this.failure !== null || this.paused) return;
-    const plan = closePlan(code, reason, refusal, this.attempt++, this.options, this.epoch === null);
+    const plan = closePlan(code, reason, refusal, this.attempt++, this.options, this.epoch === null, upgrade);
     if ('fatal' in plan) return void this.fail(plan.fatal);
     this.notice('reconnecting', reconnectingMessage(code, reason, plan.delayMs, this.buffer.next));
     this.reconnectTimer.start(plan.delayMs, () => this.reconnect());

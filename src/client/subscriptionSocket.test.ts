@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { Scheduler } from './scheduler.js';
 import { endSocket, type SocketHandlers, SubscriptionSocket } from './subscriptionSocket.js';
 import type { WebSocketLike } from './webSocket.js';
@@ -47,10 +47,14 @@ const recording = (): SocketHandlers & { seen: string[] } => {
     seen,
     opened: () => void seen.push('opened'),
     frame: (text) => void seen.push(`frame ${text}`),
-    lost: (code, reason) => void seen.push(`lost ${code} ${reason}`),
+    lost: (code, reason, upgrade) =>
+      void seen.push(`lost ${code} ${reason}${upgrade === null ? '' : ` [${upgrade.status}]`}`),
     threw: (error) => void seen.push(`threw ${error.message}`),
   };
 };
+
+/** A probe that learns nothing (a network failure, or a server that answers 426). */
+const nothingAsked = () => Promise.resolve(null);
 
 describe('endSocket', () => {
   it('stops listening, closes an open socket, and terminates it if the close is not done within the grace', () => {
@@ -91,7 +95,7 @@ describe('SubscriptionSocket', () => {
       const { scheduler, advance } = heldTimers();
       const { socket, calls } = fakeSocket(readyState);
       const handlers = recording();
-      new SubscriptionSocket(socket, scheduler, 0, undefined, handlers);
+      new SubscriptionSocket(socket, scheduler, 0, undefined, handlers, nothingAsked);
       advance(9_999);
       expect(handlers.seen).toEqual([]);
       advance(1);
@@ -104,7 +108,7 @@ describe('SubscriptionSocket', () => {
     const { scheduler, advance } = heldTimers();
     const { socket, calls } = fakeSocket();
     const handlers = recording();
-    const connection = new SubscriptionSocket(socket, scheduler, 30_000, undefined, handlers);
+    const connection = new SubscriptionSocket(socket, scheduler, 30_000, undefined, handlers, nothingAsked);
     socket.onopen?.({});
     connection.subscribed();
     advance(29_999);
@@ -120,17 +124,45 @@ describe('SubscriptionSocket', () => {
     const { scheduler } = heldTimers();
     const { socket } = fakeSocket();
     const handlers = recording();
-    const connection = new SubscriptionSocket(socket, scheduler, 0, undefined, {
-      ...handlers,
-      frame: () => {
-        throw new Error('handler failed');
+    const connection = new SubscriptionSocket(
+      socket,
+      scheduler,
+      0,
+      undefined,
+      {
+        ...handlers,
+        frame: () => {
+          throw new Error('handler failed');
+        },
       },
-    });
+      nothingAsked,
+    );
     expect(() => socket.onmessage?.({ data: '[]' })).not.toThrow();
     expect(handlers.seen).toEqual(['threw handler failed']);
     const onclose = socket.onclose;
     connection.end(1000, 'closed');
     onclose?.({ code: 1006, reason: '' });
     expect(handlers.seen).toEqual(['threw handler failed']);
+  });
+
+  it('ends at once a socket that errs before it opens (undici fires no close), with what the server says when asked', async () => {
+    const { scheduler, advance } = heldTimers();
+    const { socket } = fakeSocket(0);
+    const handlers = recording();
+    const asked: string[] = [];
+    const answer = { status: 401, detail: 'Invalid or missing API key', retryAfterMs: null };
+    new SubscriptionSocket(socket, scheduler, 0, undefined, handlers, () => {
+      asked.push('asked');
+      return Promise.resolve(answer);
+    });
+    socket.onerror?.({ message: 'Received network error or non-101 status code.' });
+    await vi.waitFor(() =>
+      expect(handlers.seen).toEqual([
+        'lost 1006 the server refused the API key (401: Invalid or missing API key) [401]',
+      ]),
+    );
+    expect(asked).toEqual(['asked']);
+    advance(10_000);
+    expect(handlers.seen).toHaveLength(1);
   });
 });

@@ -1,9 +1,19 @@
 import type { EventFilter } from '../protocol/eventFilter.js';
+import { askUpgrade } from './askUpgrade.js';
 import { IdleWatchdog, type Refusal } from './closePlan.js';
 import { OneShotTimer, type Scheduler } from './scheduler.js';
+import { type SocketEnd, type UpgradeProbe, watchEnd } from './socketEnd.js';
 import { LIVENESS_MS } from './socketLiveness.js';
 import { StreamOrder } from './streamOrder.js';
-import { errorText, messageText, OPEN, type WebSocketLike } from './webSocket.js';
+import type { UpgradeAnswer } from './upgradeAnswer.js';
+import {
+  messageText,
+  OPEN,
+  openSocket,
+  type SocketTarget,
+  type WebSocketConstructor,
+  type WebSocketLike,
+} from './webSocket.js';
 
 /** How long a closed socket may take to finish its close handshake before it is terminated. */
 export const CLOSE_GRACE_MS = 2_000;
@@ -14,8 +24,8 @@ export interface SocketHandlers {
   opened(): void;
   /** A frame arrived. */
   frame(text: string): void;
-  /** The socket closed, or was given up on; `code` and `reason` say why. */
-  lost(code: number, reason: string): void;
+  /** The socket closed, or was given up on; `code` and `reason` say why, `upgrade` what a refused upgrade answered. */
+  lost(code: number, reason: string, upgrade: UpgradeAnswer | null): void;
   /** A handler threw (a bug, or a user callback such as onNotice that threw): the subscription fails with it. */
   threw(error: Error): void;
 }
@@ -70,7 +80,6 @@ export class SubscriptionSocket {
   /** A retryable refusal received before the ack. */
   refusal: Refusal | null = null;
   private ended = false;
-  private lastError = '';
   private readonly handshake: OneShotTimer;
   private readonly idle: IdleWatchdog;
 
@@ -80,23 +89,28 @@ export class SubscriptionSocket {
     private readonly idleTimeoutMs: number,
     filters: EventFilter | undefined,
     private readonly handlers: SocketHandlers,
+    probe: UpgradeProbe,
   ) {
     this.order = new StreamOrder(filters);
     this.handshake = new OneShotTimer(scheduler);
     this.idle = new IdleWatchdog(scheduler, idleTimeoutMs);
+    const opened = watchEnd(
+      socket,
+      probe,
+      this.guard(({ code, reason, upgrade }: SocketEnd) => {
+        if (this.ended) return;
+        this.stop();
+        handlers.lost(code, reason, upgrade);
+      }),
+    );
     socket.onopen = this.guard(() => {
+      opened();
       this.touch();
       handlers.opened();
     });
-    socket.onerror = (event) => (this.lastError = errorText(event));
     socket.onmessage = this.guard((event: { readonly data: unknown }) => {
       this.touch();
       handlers.frame(messageText(event.data));
-    });
-    socket.onclose = this.guard((event: { readonly code: number; readonly reason: string }) => {
-      if (this.ended) return;
-      this.stop();
-      handlers.lost(event.code, event.reason || this.lastError);
     });
     this.handshake.start(
       LIVENESS_MS,
@@ -105,6 +119,18 @@ export class SubscriptionSocket {
         this.abandon(1006, `${what} within ${LIVENESS_MS} ms`);
       }),
     );
+  }
+
+  /** Open a socket to /ws/subscribe for `target` and watch it; a failed upgrade's status is asked (askUpgrade). */
+  static open(
+    Ctor: WebSocketConstructor,
+    target: SocketTarget & { readonly idleTimeoutMs?: number; readonly filters?: EventFilter },
+    scheduler: Scheduler,
+    handlers: SocketHandlers,
+  ): SubscriptionSocket {
+    const socket = openSocket(Ctor, target, 'ws/subscribe');
+    const ask = () => askUpgrade(target, 'ws/subscribe');
+    return new SubscriptionSocket(socket, scheduler, target.idleTimeoutMs ?? 75_000, target.filters, handlers, ask);
   }
 
   /** The server acked the subscription: the handshake is over. */
@@ -116,7 +142,7 @@ export class SubscriptionSocket {
   abandon(code: number, reason: string): void {
     if (this.ended) return;
     this.end(code, reason, 0);
-    this.handlers.lost(code, reason);
+    this.handlers.lost(code, reason, null);
   }
 
   /** Let go of the socket without reporting it lost (see endSocket). */

@@ -1,4 +1,5 @@
 import { keyProtocols } from '../protocol/wsKeyProtocol.js';
+import { keepRefusalBody } from './keepRefusalBody.js';
 
 // Hint: method-style members are checked bivariantly, so the `ws` package's and the DOM's stricter event types fit.
 type Handler<E> = { bivarianceHack(event: E): void }['bivarianceHack'];
@@ -104,10 +105,21 @@ export interface SocketTarget {
   readonly apiKeyIn?: ApiKeyIn;
 }
 
+/**
+ * The key as it is sent: without spaces or tabs at its ends ('' for none). Hint: HTTP trims a header's spaces, so REST
+ * took `  key  ` while the same key in a subprotocol or the query was refused (401); no key a server takes has them.
+ */
+export function sentKey(apiKey: string | undefined): string {
+  return apiKey?.replace(/^[ \t]+|[ \t]+$/g, '') ?? '';
+}
+
 /** Open a socket to `path`, carrying the key as `target.apiKeyIn` says (no protocols offered without a key). */
 export function openSocket(Ctor: WebSocketConstructor, target: SocketTarget, path: string): WebSocketLike {
-  const { apiKey } = target;
-  if (apiKey === undefined || apiKey === '' || target.apiKeyIn === 'query')
-    return new Ctor(endpointUrl(target.url, path, apiKey));
-  return new Ctor(endpointUrl(target.url, path, undefined), keyProtocols(apiKey));
+  const apiKey = sentKey(target.apiKey);
+  const socket =
+    apiKey === '' || target.apiKeyIn === 'query'
+      ? new Ctor(endpointUrl(target.url, path, apiKey))
+      : new Ctor(endpointUrl(target.url, path, undefined), keyProtocols(apiKey));
+  keepRefusalBody(socket);
+  return socket;
 }

@@ -13,8 +13,9 @@ import { eventRoutes } from './restEvents.js';
 import { RestRouter, type RouteSpec } from './restRouter.js';
 import { sessionRoutes } from './restSessions.js';
 import { subscriberRoutes } from './restSubscribers.js';
+import type { UpgradeChecks } from './wsUpgrade.js';
 
-export { keyMatches } from './restRouter.js';
+export { keyMatches } from './keyMatches.js';
 export { validationError } from './validationError.js';
 
 /** What the REST handlers need. */
@@ -35,6 +36,8 @@ export interface RestDeps {
   readonly metrics?: ServerMetrics;
   /** Open file descriptors near RLIMIT_NOFILE make /readiness 503 (absent: not watched). */
   readonly fds?: ConnectionPressure;
+  /** The WebSocket endpoints' upgrade checks, which a plain GET to them answers with (absent: 426 alone). */
+  readonly wsChecks?: UpgradeChecks;
 }
 
 /** Every REST route: the API's, /metrics and the docs (the documents describe exactly this list). */
@@ -64,6 +67,7 @@ export function registerRestApi(app: TemplatedApp, deps: RestDeps): MountedApi {
     logger: deps.logger,
     ...(deps.requestLog === undefined ? {} : { requestLog: deps.requestLog }),
     draining: () => deps.pipeline.stopping,
+    ...(deps.wsChecks === undefined ? {} : { wsChecks: deps.wsChecks }),
   });
   router.mount(app, routes);
   deps.metrics?.holding('answers', () => router.answersUnderWay);

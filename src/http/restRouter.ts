@@ -1,5 +1,4 @@
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Logger } from '../actors/logger.js';
 import type { Config, RateLimit } from '../config.js';
 import type { RouteDoc } from '../protocol/openApiRoutes.js';
@@ -7,11 +6,13 @@ import { AnswersUnderWay } from './answersUnderWay.js';
 import { clientAddress } from './clientAddress.js';
 import { CorsPolicy } from './corsPolicy.js';
 import { HttpError, statusLine } from './httpError.js';
+import { keyMatches } from './keyMatches.js';
 import type { RateLimiters } from './rateLimits.js';
 import { Reply } from './reply.js';
 import { type RequestInfo, requestInfo } from './requestInfo.js';
 import { loggedPath, type RequestContext, type RequestLog } from './requestLog.js';
 import { slashRedirect } from './trailingSlash.js';
+import type { UpgradeChecks } from './wsUpgrade.js';
 
 /** Which per-IP budget a route draws on. */
 export type RateClass = keyof RateLimiters | 'none';
@@ -44,6 +45,8 @@ export interface RouterDeps {
   readonly requestLog?: RequestLog;
   /** True once the server is shutting down: every answer then says `Connection: close`. */
   readonly draining?: () => boolean;
+  /** The WebSocket endpoints' upgrade checks (see plainUpgrade). */
+  readonly wsChecks?: UpgradeChecks;
 }
 
 /** Every path is served unversioned and under /api/v1, as the old service did. */
@@ -51,18 +54,6 @@ const PREFIXES = ['', '/api/v1'] as const;
 
 /** The WebSocket endpoints (see wsApi), under either prefix. */
 const WS_PATH = /^(?:\/api\/v1)?\/ws\/(?:publish|subscribe)$/;
-
-/**
- * Whether `given` is one of `keys`, compared in constant time. Hint: of digests, so not even a key's length shows in
- * the timing, and against every key, so neither does which one matched.
- */
-export function keyMatches(given: string, keys: readonly string[]): boolean {
-  const digest = (text: string) => createHash('sha256').update(text).digest();
-  const offered = digest(given);
-  let matched = false;
-  for (const key of keys) matched = timingSafeEqual(offered, digest(key)) || matched;
-  return matched;
-}
 
 /** The `Allow` header of a path: its methods, HEAD wherever GET is, and OPTIONS (CORS preflight). */
 function allowHeader(routes: readonly RouteSpec[]): string {
@@ -128,10 +119,7 @@ export class RestRouter {
         if (target !== null) return reply.empty(307, { Location: target });
         // Hint: uWS routes only upgrade requests to the WebSocket endpoints; a plain request (curl, a browser tab)
         // would otherwise read 404 for a path the README names.
-        if (WS_PATH.test(info.path))
-          throw new HttpError(426, `${info.path} is a WebSocket endpoint: connect with a WebSocket client`, {
-            Upgrade: 'websocket',
-          });
+        if (WS_PATH.test(info.path)) throw this.plainUpgrade(info, reply);
         throw new HttpError(404, 'Not Found');
       }),
     );
@@ -191,6 +179,20 @@ export class RestRouter {
     if (streamed) reply.whenFinished(this.answers.take(client()));
     reply.countIn(this.answers.forReply(client, !streamed));
     route.handler(info, reply, client);
+  }
+
+  /**
+   * A plain GET (or HEAD) to a WebSocket endpoint: what its upgrade would be refused with (the same checks, the same
+   * answer), else 426. Hint: a browser's WebSocket (and Node's, undici) cannot read a refused upgrade's status, so the
+   * SDK asks this way why its socket failed, and fails at once on a refused key instead of reconnecting for ever.
+   */
+  private plainUpgrade(info: RequestInfo, reply: Reply): HttpError {
+    const checks = info.method === 'GET' || info.method === 'HEAD' ? this.deps.wsChecks : undefined;
+    const apiKey = info.apiKey || new URLSearchParams(info.query).get('api_key') || '';
+    const refusal = checks?.(this.context(reply.res, info), apiKey, info.origin, true) ?? null;
+    if (refusal !== null) return new HttpError(refusal.status, refusal.detail, refusal.headers);
+    const detail = `${info.path} is a WebSocket endpoint: connect with a WebSocket client`;
+    return new HttpError(426, detail, { Upgrade: 'websocket' });
   }
 
   /** Take one request from the client's `rate` budget (when that limit is set); 429 when it is spent. */

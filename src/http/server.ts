@@ -159,10 +159,10 @@ export async function startServer(given: Config, deps: ServerDeps = {}): Promise
   const limiters = createRateLimiters(config, now);
   const observers = { requestLog, metrics };
   const wsLimiters = { publishLimiter: limiters.publish, queryLimiter: limiters.query };
-  registerWsApi(app, { config, pipeline, logger, ...wsLimiters, observers, fds }, sockets);
+  const wsChecks = registerWsApi(app, { config, pipeline, logger, ...wsLimiters, observers, fds }, sockets);
   registerDashboard(app, logger);
   const restDeps = { config, pipeline, now, scheduler, version: VERSION, logger, limiters, requestLog, metrics, fds };
-  const api = registerRestApi(app, restDeps);
+  const api = registerRestApi(app, { ...restDeps, wsChecks });
 
   const gate = await ListenGate.listen(app, uws, config.host, config.port, logger);
   if (gate === null) {

@@ -11,7 +11,14 @@ import { subscriberBackpressureLimit, uwsTopicPublisher } from './uwsTopicPublis
 import { guarded } from './wsBoundary.js';
 import { ACK_HIGH_WATER_BYTES, publishHandlers } from './wsPublish.js';
 import { subscribeHandlers } from './wsSubscribe.js';
-import { type Connection, createUpgrade, type PerIpCount, type UpgradeObservers } from './wsUpgrade.js';
+import {
+  type Connection,
+  createUpgrade,
+  type PerIpCount,
+  type UpgradeChecks,
+  type UpgradeObservers,
+  upgradeChecks,
+} from './wsUpgrade.js';
 
 /** What the WebSocket endpoints need. */
 export interface WsDeps {
@@ -45,8 +52,11 @@ export function uwsMaxPayload(config: Config): number {
   return wsMessageCap(config);
 }
 
-/** Register /ws/publish and /ws/subscribe (also under /api/v1). */
-export function registerWsApi(app: TemplatedApp, deps: WsDeps, sockets: SocketSet): void {
+/**
+ * Register /ws/publish and /ws/subscribe (also under /api/v1); returns their upgrade checks, which a plain GET to
+ * them answers with too (see RestRouter).
+ */
+export function registerWsApi(app: TemplatedApp, deps: WsDeps, sockets: SocketSet): UpgradeChecks {
   const { config, pipeline } = deps;
   const logger = deps.logger ?? silentLogger;
   const perIp: PerIpCount = new Map();
@@ -66,8 +76,9 @@ export function registerWsApi(app: TemplatedApp, deps: WsDeps, sockets: SocketSe
 
   // Hint: an upgrade is a GET request, so it spends RATE_LIMIT_QUERY (publish messages spend RATE_LIMIT_PUBLISH).
   const budget = deps.queryLimiter === undefined ? undefined : { limiter: deps.queryLimiter, name: 'query' as const };
+  const checks = upgradeChecks(config, perIp, deps.observers, budget, deps.fds ?? null);
   const common: WebSocketBehavior<Connection> = {
-    upgrade: createUpgrade(config, perIp, logger, deps.observers, budget, deps.fds ?? null),
+    upgrade: createUpgrade(config, checks, logger, deps.observers, deps.fds ?? null),
     maxPayloadLength: uwsMaxPayload(config),
     // Hint: uWS pings idle peers and drops dead ones; application keepalives come from the supervisor's sweep.
     idleTimeout: 120,
@@ -107,6 +118,7 @@ export function registerWsApi(app: TemplatedApp, deps: WsDeps, sockets: SocketSe
       ping: subscribePing,
     });
   }
+  return checks;
 }
 
 /** What subscribers' sockets hold unsent, read at scrape time (one native call per open socket). */

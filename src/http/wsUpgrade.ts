@@ -5,14 +5,15 @@ import type { Config } from '../config.js';
 import { readOfferedProtocols } from '../protocol/wsKeyProtocol.js';
 import { AckQueue } from './ackQueue.js';
 import { clientAddress } from './clientAddress.js';
+import { CorsPolicy } from './corsPolicy.js';
 import type { FdWatch } from './fdWatch.js';
-import { statusLine } from './httpError.js';
+import { keyMatches } from './keyMatches.js';
 import type { ServerMetrics } from './metrics.js';
 import { CountingAckQueue } from './metricsAckQueue.js';
 import type { RateLimiter } from './rateLimiter.js';
+import { type HeaderOptions, writeHeaders } from './replyHeaders.js';
 import { forwardedForOf } from './requestInfo.js';
 import { type RequestContext, type RequestLog, requestIdFor } from './requestLog.js';
-import { keyMatches } from './restApi.js';
 import { guarded } from './wsBoundary.js';
 
 /** Per-connection state kept in uWS user data. */
@@ -49,31 +50,92 @@ export interface UpgradeBudget {
   readonly name: 'query';
 }
 
+/** Why an upgrade is refused: the answer's status, its `detail`, and its own headers (Retry-After, WWW-Authenticate). */
+export interface UpgradeRefusal {
+  readonly status: 401 | 403 | 429 | 503;
+  readonly detail: string;
+  readonly headers: Readonly<Record<string, string>>;
+  /** Close the connection with the answer (open files near their limit: it gives its descriptor back). */
+  readonly closeConnection: boolean;
+}
+
 /**
- * The upgrade handler shared by both endpoints: the client's query budget (429), open files near their limit (503), API key (401), Origin against CORS_ORIGINS (403),
- * connections per client address (429); then the socket opens with fresh connection state.
+ * The checks an upgrade passes before its socket opens, in order: the client's query budget (429), open files near
+ * their limit (503), API key (401), Origin against CORS_ORIGINS (403), connections per client address (429). `probe`:
+ * a plain GET asking what an upgrade would be answered (it takes no connection, so it is not counted as a refused one).
  */
-export function createUpgrade(
+export type UpgradeChecks = (
+  request: RequestContext,
+  apiKey: string,
+  origin: string,
+  probe: boolean,
+) => UpgradeRefusal | null;
+
+/** The checks of both endpoints' upgrades (and of a plain GET to them: see RestRouter). */
+export function upgradeChecks(
   config: Config,
   perIp: PerIpCount,
-  logger: Logger,
   observers: UpgradeObservers = {},
   budget?: UpgradeBudget,
   fds: FdWatch | null = null,
-) {
-  const { requestLog, metrics } = observers;
+): UpgradeChecks {
+  const { requestLog } = observers;
   const allOrigins = config.corsOrigins.includes('*');
   const tooManyConnections = `too many WebSocket connections from this address (MAX_WS_CONNECTIONS_PER_IP: ${config.maxWsConnectionsPerIp})`;
+  const refusal = (status: UpgradeRefusal['status'], detail: string, headers = {}, closeConnection = false) => ({
+    status,
+    detail,
+    headers,
+    closeConnection,
+  });
+  return (request, apiKey, origin, probe) => {
+    const ip = request.client;
+    // Hint: the budget first, so opening connections in a loop (or guessing keys) spends it, as over REST.
+    const wait = budget?.limiter.take(ip) ?? 0;
+    if (wait > 0) {
+      requestLog?.rateLimited(budget!.name);
+      return refusal(429, budget!.limiter.refusal(wait), { 'Retry-After': String(wait) });
+    }
+    // Hint: near RLIMIT_NOFILE (FdWatch); the connection is closed with the answer, giving its descriptor back.
+    const noFds = (probe ? fds?.reason() : fds?.refuse()) ?? null;
+    if (noFds !== null) return refusal(503, noFds, { 'Retry-After': '1' }, !probe);
+    if (config.requireAuth && !keyMatches(apiKey, config.apiKeys)) {
+      requestLog?.authFailed(request);
+      return refusal(401, 'Invalid or missing API key', { 'WWW-Authenticate': 'ApiKey' });
+    }
+    // Hint: browsers always send Origin on a WebSocket upgrade; other clients usually send none and are allowed.
+    if (!allOrigins && origin !== '' && !config.corsOrigins.includes(origin))
+      return refusal(403, `Origin ${origin} is not allowed (CORS_ORIGINS)`);
+    if ((perIp.get(ip) ?? 0) >= config.maxWsConnectionsPerIp) {
+      requestLog?.rateLimited('ws_connections');
+      return refusal(429, tooManyConnections);
+    }
+    return null;
+  };
+}
+
+/** The upgrade handler shared by both endpoints: `checks` (see UpgradeChecks), then the socket opens with fresh state. */
+export function createUpgrade(
+  config: Config,
+  checks: UpgradeChecks,
+  logger: Logger,
+  observers: UpgradeObservers = {},
+  fds: FdWatch | null = null,
+) {
+  const { requestLog, metrics } = observers;
+  const cors = new CorsPolicy(config.corsOrigins);
   return (res: HttpResponse, req: HttpRequest, context: us_socket_context_t): void => {
     let answered = false;
     let request: RequestContext | null = null;
+    let headerOptions: HeaderOptions = { corsOrigin: null, https: false };
     const startedAt = requestLog?.clock() ?? 0;
-    const refuse = (status: number, detail: string, retryAfter?: number, closeConnection = false) => {
+    // Hint: a refused upgrade is an HTTP reply like REST's, with its headers (X-Request-Id, security, CORS).
+    const refuse = (status: number, detail: string, headers: Readonly<Record<string, string>> = {}, close = false) => {
       answered = true;
       res.cork(() => {
-        res.writeStatus(statusLine(status)).writeHeader('Content-Type', 'application/json');
-        if (retryAfter !== undefined) res.writeHeader('Retry-After', String(retryAfter));
-        res.end(JSON.stringify({ detail }), closeConnection);
+        const requestId = headerOptions.requestId ?? requestIdFor('');
+        writeHeaders(res, status, { 'Content-Type': 'application/json', ...headers }, { ...headerOptions, requestId });
+        res.end(JSON.stringify({ detail }), close);
       });
       // Hint: a refused upgrade is an HTTP request like any other, so it gets its request line.
       if (request !== null) requestLog?.answered(request, status, startedAt);
@@ -91,33 +153,13 @@ export function createUpgrade(
           (offered.apiKey ?? new URLSearchParams(req.getQuery() ?? '').get('api_key')) ||
           '';
         const peer = Buffer.from(res.getRemoteAddressAsText()).toString();
-        const { ip } = clientAddress(peer, forwardedForOf(req), req.getHeader('x-forwarded-proto'), config.trustProxy);
-        request = {
-          method: 'GET',
-          path: req.getUrl(),
-          client: ip,
-          request_id: requestIdFor(req.getHeader('x-request-id')),
-        };
-        // Hint: the budget first, so opening connections in a loop (or guessing keys) spends it, as over REST.
-        const wait = budget?.limiter.take(ip) ?? 0;
-        if (wait > 0) {
-          requestLog?.rateLimited(budget!.name);
-          return refuse(429, budget!.limiter.refusal(wait), wait);
-        }
-        // Hint: near RLIMIT_NOFILE (FdWatch); the connection is closed with the answer, giving its descriptor back.
-        const noFds = fds?.refuse() ?? null;
-        if (noFds !== null) return refuse(503, noFds, 1, true);
-        if (config.requireAuth && !keyMatches(apiKey, config.apiKeys)) {
-          requestLog?.authFailed(request);
-          return refuse(401, 'Invalid or missing API key');
-        }
-        // Hint: browsers always send Origin on a WebSocket upgrade; other clients usually send none and are allowed.
-        if (!allOrigins && origin !== '' && !config.corsOrigins.includes(origin))
-          return refuse(403, `Origin ${origin} is not allowed (CORS_ORIGINS)`);
-        if ((perIp.get(ip) ?? 0) >= config.maxWsConnectionsPerIp) {
-          requestLog?.rateLimited('ws_connections');
-          return refuse(429, tooManyConnections);
-        }
+        const forwardedProto = req.getHeader('x-forwarded-proto');
+        const { ip, https } = clientAddress(peer, forwardedForOf(req), forwardedProto, config.trustProxy);
+        const requestId = requestIdFor(req.getHeader('x-request-id'));
+        request = { method: 'GET', path: req.getUrl(), client: ip, request_id: requestId };
+        headerOptions = { corsOrigin: cors.allowOrigin(origin), https, requestId };
+        const refusal = checks(request, apiKey, origin, false);
+        if (refusal !== null) return refuse(refusal.status, refusal.detail, refusal.headers, refusal.closeConnection);
         answered = true;
         res.upgrade(freshConnection(ip, request, metrics), key, offered.answer, extensions, context);
         fds?.accepted();
