@@ -1,26 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { Logger } from '../actors/logger.js';
+import { CapturingLogger } from '../../test/support/capturingLogger.js';
 import { AUTH_COUNTED_CLIENTS, AUTH_LINES_PER_WINDOW, AUTH_WINDOW_MS, AuthFailureLines } from './authFailureLines.js';
-
-interface Line {
-  readonly level: string;
-  readonly obj: Record<string, unknown>;
-  readonly msg: string | undefined;
-}
-
-class CapturingLogger implements Logger {
-  readonly lines: Line[] = [];
-  info(obj: object, msg?: string): void {
-    this.lines.push({ level: 'info', obj: { ...obj }, msg });
-  }
-  warn(obj: object, msg?: string): void {
-    this.lines.push({ level: 'warn', obj: { ...obj }, msg });
-  }
-  error(obj: object, msg?: string): void {
-    this.lines.push({ level: 'error', obj: { ...obj }, msg });
-  }
-}
 
 function lines() {
   const clock = { now: 0 };

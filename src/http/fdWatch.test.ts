@@ -1,20 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Logger } from '../actors/logger.js';
+import { CapturingLogger } from '../../test/support/capturingLogger.js';
 import { FdWatch, softNofileLimit } from './fdWatch.js';
-
-/** Keeps each line's level and fields. */
-class CapturingLogger implements Logger {
-  readonly lines: { level: string; obj: object }[] = [];
-  info(obj: object): void {
-    this.lines.push({ level: 'info', obj });
-  }
-  warn(obj: object): void {
-    this.lines.push({ level: 'warn', obj });
-  }
-  error(obj: object): void {
-    this.lines.push({ level: 'error', obj });
-  }
-}
 
 const LIMITS = `Limit                     Soft Limit           Hard Limit           Units
 Max processes             63704                63704                processes
