@@ -165,6 +165,21 @@ describe('the client refuses a URL that cannot work, at once', () => {
     }
   });
 
+  it('refuses a ready() count that is not an integer ≥ 0 (it was taken as room at once: no back-pressure)', async () => {
+    const pub = new Publisher({ url: 'http://test', WebSocket: FakeSocket });
+    for (const [count, got] of [
+      ['3', '"3"'],
+      [-1, '-1'],
+      [1.5, '1.5'],
+      [Number.NaN, 'NaN'],
+    ] as const)
+      await expect(pub.ready(count as number)).rejects.toThrow(
+        new RangeError(`ready: events must be an integer ≥ 0, got ${got}`),
+      );
+    await expect(pub.ready(0)).resolves.toBeUndefined();
+    await pub.close();
+  });
+
   it('throws a RangeError naming a numeric option that cannot work, opening no socket', () => {
     FakeSocket.all = [];
     const url = 'http://test';

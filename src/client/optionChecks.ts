@@ -106,3 +106,12 @@ export function checkKinds(
       throw new TypeError(`${prefix}${name}: must be ${kindText(rule)}, got ${shown(value)}`);
   }
 }
+
+/**
+ * The error for a `ready(events)` count that is not an integer ≥ 0, else null. Hint: `ready('3')` and `ready(-1)`
+ * resolved at once, so a caller's back-pressure silently did nothing.
+ */
+export function readyCountError(events: unknown): RangeError | null {
+  if (typeof events === 'number' && Number.isSafeInteger(events) && events >= 0) return null;
+  return new RangeError(`ready: events must be an integer ≥ 0, got ${shown(events)}`);
+}

@@ -6,6 +6,7 @@ import { DeliveryWatchdog } from './deliveryWatchdog.js';
 import { ClientClosedError, PipelineClientError } from './errors.js';
 import { InFlightWindow } from './inFlightWindow.js';
 import { batchLimits } from './messageSize.js';
+import { readyCountError } from './optionChecks.js';
 import { type AdmissionParts, admit } from './publishAdmission.js';
 import { type BatchLimits, messageText } from './publishBatcher.js';
 import { PublisherNotices } from './publisherNotices.js';
@@ -80,7 +81,8 @@ export class Publisher {
 
   /** Resolves when the in-flight window has room for `events` more events (back-pressure for streaming callers). */
   ready(events = 1): Promise<void> {
-    return this.window.wait(events, false);
+    const refused = readyCountError(events);
+    return refused === null ? this.window.wait(events, false) : Promise.reject(refused);
   }
 
   /** Events queued or awaiting their ack. */
