@@ -40,7 +40,7 @@ function channel(
   return {
     address,
     title,
-    description: `${text}\n\nAlso served under \`/api/v1${address}\`. With REQUIRE_AUTH=true the upgrade needs \`X-API-Key\`, \`?api_key=\`, or the protocols \`pipeline\` and \`pipeline.api-key.<base64url of the key>\` in \`Sec-WebSocket-Protocol\` (answered \`pipeline\`; else HTTP 401).\n\n${closeCodeTable(endpoint)}`,
+    description: `${text}\n\nAlso served under \`/api/v1${address}\`. With REQUIRE_AUTH=true the upgrade needs \`X-API-Key\`, \`?api_key=\`, or the protocols \`pipeline\` and \`pipeline.api-key.<base64url of the key>\` in \`Sec-WebSocket-Protocol\` (answered \`pipeline\`; else HTTP 401). A plain GET of the address (no upgrade) answers the refusal its upgrade would get (401, 403, 429, 503), else 426: a browser WebSocket cannot read a refused upgrade's status.\n\n${closeCodeTable(endpoint)}`,
     messages,
     'x-close-codes': CLOSE_CODES.filter((c) => c.endpoint === 'both' || c.endpoint === endpoint),
     bindings: {
