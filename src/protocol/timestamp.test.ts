@@ -49,6 +49,61 @@ describe('parseIsoTimestamp', () => {
     expect(parseIsoTimestamp('2026-01-31T13:00:00 1:00')).toBeNull();
   });
 
+  it("reads ISO 8601's basic format, week dates and shorter times as the old service's Python fromisoformat did", () => {
+    // Expected values from Python 3.11: datetime.fromisoformat(text.replace('Z', '+00:00')), naive read as UTC.
+    const python: [string, number][] = [
+      ['20261207T100000Z', 1796637600000],
+      ['20261207', 1796601600000],
+      ['2026-W49-1', 1795996800000],
+      ['2026W491', 1795996800000],
+      ['2026-W49', 1795996800000],
+      ['2026W49T10', 1796032800000],
+      ['2026-W49-1T10:30', 1796034600000],
+      ['2026-W53-1', 1798416000000],
+      ['2020-W53-7', 1609632000000],
+      ['2026-12-07T10', 1796637600000],
+      ['2026-12-07T10Z', 1796637600000],
+      ['2026-12-07T1000', 1796637600000],
+      ['20261207T10:00:00', 1796637600000],
+      ['2026-12-07T10:00:00,5Z', 1796637600500],
+      ['2026-12-07T10:00:00.1234567Z', 1796637600123],
+      ['2026-12-07T10:00:00+01', 1796634000000],
+      ['2026-12-07T10:00:00+0130', 1796632200000],
+      ['2026-12-07T10:00:00+01:30:15', 1796632185000],
+      ['2026-12-07T10:00:00-0530', 1796657400000],
+      ['2026-12-07T100000.5+0100', 1796634000500],
+      ['2026-12-07T10:00:00-00:00', 1796637600000],
+    ];
+    for (const [text, ms] of python) expect(parseIsoTimestamp(text), text).toBe(ms);
+    // Python refuses these too (a week 0 or day 8, a week 53 in a 52-week year, a bare year or month, an ordinal date).
+    for (const text of ['2026-W00-1', '2026-W49-8', '2025-W53-1', '2026-12', '2026', '2026-341', '2026-12-0710:00'])
+      expect(parseIsoTimestamp(text), text).toBeNull();
+    for (const text of ['2026-12-07T1:00', '2026-12-07T10:0', '2026-12-07T10:00:00.', '2026-12-07T10:00:00+24:00'])
+      expect(parseIsoTimestamp(text), text).toBeNull();
+  });
+
+  it('reads a week date as the day it names, for any day', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: Date.UTC(1, 0, 1) / 86_400_000, max: Date.UTC(9998, 0, 1) / 86_400_000 }),
+        (day) => {
+          const date = new Date(day * 86_400_000);
+          const weekday = ((date.getUTCDay() + 6) % 7) + 1;
+          // The ISO week's year is the year of its Thursday; its week number counts Thursdays from 1 January.
+          const thursday = new Date((day - weekday + 4) * 86_400_000);
+          const year = thursday.getUTCFullYear();
+          const jan1 = new Date(0);
+          jan1.setUTCFullYear(year, 0, 1);
+          const week = Math.floor((thursday.getTime() - jan1.getTime()) / (7 * 86_400_000)) + 1;
+          const text = `${String(year).padStart(4, '0')}-W${String(week).padStart(2, '0')}-${weekday}`;
+          expect(parseIsoTimestamp(text), text).toBe(day * 86_400_000);
+          expect(parseIsoTimestamp(text.replaceAll('-', ''))).toBe(day * 86_400_000);
+        },
+      ),
+      { numRuns: 1000 },
+    );
+  });
+
   it('rejects dates that do not exist instead of rolling them over', () => {
     for (const text of [
       '2026-02-31',
