@@ -39,7 +39,7 @@ describe('parseLimit', () => {
     expect(issues).toEqual([]);
   });
 
-  // Hint: kinds are the old service's (`int`, ge=1, le=1000); `10.0`, ` 5` and `+5` it took, so only ours refuses them.
+  // Hint: kinds are the old service's (`int`, ge=1, le=1000); `10.0`, ` 5`, `+5` and `1_0` it took, so only ours refuses them.
   it.each([
     ['0', { rule: 'ge', bound: 1 }],
     ['1001', { rule: 'le', bound: 1000 }],
@@ -50,6 +50,10 @@ describe('parseLimit', () => {
     [' 5', undefined],
     ['5 ', undefined],
     ['+5', undefined],
+    ['1_0', undefined],
+    ['1__0', { rule: 'int_parsing' }],
+    ['_10', { rule: 'int_parsing' }],
+    ['2_000', { rule: 'le', bound: 1000 }],
     ['ten', { rule: 'int_parsing' }],
     ['٣', { rule: 'int_parsing' }],
   ] as const)('refuses %j naming limit', (text, kind) => {

@@ -11,17 +11,17 @@ export const IGNORED_PARAMS_HEADER = 'X-Ignored-Query-Params';
 
 const DIGITS = /^\d+$/;
 
-/** What pydantic reads as an integer: a sign, spaces and a zero fraction (`10.0`) are taken. */
-const LAX_INTEGER = /^\s*[-+]?\d+(\.0*)?\s*$/;
+/** What pydantic reads as an integer: a sign, spaces, underscores between digits and a zero fraction (`10.0`). */
+const LAX_INTEGER = /^\s*[-+]?\d+(?:_\d+)*(\.0*)?\s*$/;
 
 /**
  * The old service's rule (`int`, `ge=1`, `le=1000`) a refused `limit` breaks, or undefined where it took the value
- * (`10.0`, ` 5`) and only ours refuses it.
+ * (`10.0`, ` 5`, `1_0`) and only ours refuses it.
  */
 function limitKind(text: string, max: number): IssueKind | undefined {
   const input = text;
   if (!LAX_INTEGER.test(text)) return { rule: 'int_parsing', input };
-  const n = Number(text);
+  const n = Number(text.replaceAll('_', ''));
   if (n < 1) return { rule: 'ge', bound: 1, input };
   if (n > max) return { rule: 'le', bound: max, input };
   return undefined;
