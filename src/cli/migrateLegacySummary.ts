@@ -31,8 +31,9 @@ export function summary(from: string, to: string, outcome: Outcome): string {
   ];
   if (outcome.skipped > 0)
     lines.push(
-      `${outcome.skipped.toLocaleString('en-US')} rows skipped (named above); to keep them, correct them in a copy of ` +
-        `${from} and migrate that copy into a new file`,
+      `${outcome.skipped.toLocaleString('en-US')} ${outcome.skipped === 1 ? 'row' : 'rows'} skipped (named above); ` +
+        `to keep ${outcome.skipped === 1 ? 'it, correct it' : 'them, correct them'} in a copy of ${from} and migrate ` +
+        'that copy into a new file',
     );
   if (outcome.emptied > 0)
     lines.push(`${eventCount(outcome.emptied)} had an empty session_id or user_id, which this log holds as null`);
