@@ -74,10 +74,12 @@ export class RestRouter {
   private readonly limits: Readonly<Record<keyof RateLimiters, RateLimit | null>>;
 
   private readonly answers: AnswersUnderWay;
+  private readonly draining: () => boolean;
   private readonly cors: CorsPolicy;
 
   constructor(private readonly deps: RouterDeps) {
     const { config } = deps;
+    this.draining = deps.draining ?? (() => false);
     this.cors = new CorsPolicy(config.corsOrigins);
     this.answers = new AnswersUnderWay(config.maxHttpStreamsPerIp, () => deps.requestLog?.rateLimited('http_streams'));
     this.limits = { publish: config.rateLimitPublish, query: config.rateLimitQuery, admin: config.rateLimitAdmin };
@@ -147,7 +149,7 @@ export class RestRouter {
         logger: this.deps.logger,
         requestId: info.requestId,
         // Hint: while draining, each answer closes its keep-alive connection, so no later request meets the close.
-        connectionClose: this.deps.draining?.() ?? false,
+        connectionClose: this.draining,
         ...(log === undefined
           ? {}
           : { onFinish: (status: number) => log.answered(context ?? this.bare(info), status, startedAt) }),
