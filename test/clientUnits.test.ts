@@ -248,6 +248,14 @@ describe('subscribe refuses a start or a log-replaced choice that is not one, at
         { filters: { event_types: [] } },
         new TypeError('filters.event_types: empty, which would match every event; leave it out to mean every one'),
       ],
+      [
+        { filters: { session_id: undefined } },
+        new TypeError('filters.session_id: undefined, which would match every event; leave it out to mean every one'),
+      ],
+      [
+        { filters: { user_id: null } },
+        new TypeError('filters.user_id: null, which would match every event; leave it out to mean every one'),
+      ],
     ];
     for (const [options, error] of cases) {
       const thrown = (() => {

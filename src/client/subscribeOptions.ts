@@ -148,13 +148,16 @@ function checkFilterKeys(filters: unknown): void {
   const unknown = Object.keys(filters).find((key) => !known.includes(key));
   if (unknown !== undefined)
     throw new TypeError(`filters.${unknown}: not a filter; expected ${FILTER_KEYS.join(', ')}`);
-  // Hint: the server reads an empty filter as none, as the old service did: `{ session_id: current }` while `current`
-  // was still '' handed a dashboard every session's events. Refused as the CLI refuses `--session ''`.
-  const empty = Object.entries(filters).find(
-    ([, value]) => value === '' || (Array.isArray(value) && value.length === 0),
-  );
-  if (empty !== undefined)
-    throw new TypeError(`filters.${empty[0]}: empty, which would match every event; leave it out to mean every one`);
+  // Hint: the server reads an empty filter as none, as the old service did (and JSON drops an undefined one):
+  // `{ session_id: current }` while `current` was still '' handed a dashboard every session's events.
+  const empty = Object.entries(filters).find(([, value]) => value == null || value === '' || isEmptyList(value));
+  if (empty === undefined) return;
+  const what = empty[1] == null ? String(empty[1]) : 'empty';
+  throw new TypeError(`filters.${empty[0]}: ${what}, which would match every event; leave it out to mean every one`);
+}
+
+function isEmptyList(value: unknown): boolean {
+  return Array.isArray(value) && value.length === 0;
 }
 
 function isOffset(value: unknown): value is number {

@@ -36,3 +36,16 @@ function holdRest(res: HttpResponse, bytes: Buffer, size: number, sent: () => vo
     }
   });
 }
+
+/**
+ * Write one chunk, corked; false when uWS kept part of it to send later (wait for onWritable). Hint: a function of its
+ * own, so no closure that waits for onWritable shares a scope with the chunk: such a closure kept each stalled
+ * reader's piece alive (6 MB for 100 records of 60 KB) beside uWS's own copy of the unsent part.
+ */
+export function corkedWrite(res: HttpResponse, piece: string): boolean {
+  let written = true;
+  res.cork(() => {
+    written = res.write(piece);
+  });
+  return written;
+}

@@ -1,7 +1,7 @@
 import type { HttpResponse } from 'uWebSockets.js';
 import type { Logger } from '../actors/logger.js';
 import type { AnswerBudget } from './answersUnderWay.js';
-import { byteLength, endOrHold } from './heldAnswer.js';
+import { byteLength, corkedWrite, endOrHold } from './heldAnswer.js';
 import { HttpError, internalDetail, logCutReply } from './httpError.js';
 import { type HeaderOptions, writeHeaders } from './replyHeaders.js';
 
@@ -11,6 +11,8 @@ export interface ReplyOptions extends HeaderOptions {
   readonly head: boolean;
   readonly path: string;
   readonly logger: Logger;
+  /** Whether to close the connection after the answer (the server is draining); asked when the answer is written. */
+  readonly connectionClose?: () => boolean;
   /** Called once with the status written (0 when the client went away first), for the request log. */
   readonly onFinish?: (status: number) => void;
 }
@@ -99,6 +101,10 @@ export class Reply {
     this.closing = true;
   }
 
+  private closes(): boolean {
+    return this.closing || this.options.connectionClose?.() === true;
+  }
+
   /** Count this reply's answer in `answers` if the socket cannot take it at once, and refuse a large one when full. */
   countIn(answers: AnswerBudget): void {
     this.answers = answers;
@@ -165,6 +171,8 @@ export class Reply {
       return;
     }
     this.done = true;
+    // Hint: a chunked answer can only say it; the client closes after it (and the drain's close ends the rest).
+    if (this.closes()) headers = { ...headers, Connection: 'close' };
     if (this.options.head) {
       this.res.cork(() => {
         writeHeaders(this.res, status, headers, this.options);
@@ -219,8 +227,11 @@ export class Reply {
     headers: Readonly<Record<string, string>>,
   ): boolean {
     const res = this.res;
-    writeHeaders(res, status, this.closing ? { ...headers, Connection: 'close' } : headers, this.options);
-    if (this.closing) {
+    const close = this.closes();
+    // Hint: end(…, true) writes `Connection: close` itself (writing it too sent the header twice) and closes the
+    // connection once the answer is out; a HEAD answer only says so.
+    writeHeaders(res, status, close && this.options.head ? { ...headers, Connection: 'close' } : headers, this.options);
+    if (close && !this.options.head) {
       res.end(body, true);
       return true;
     }
@@ -231,17 +242,4 @@ export class Reply {
     res.endWithoutBody();
     return true;
   }
-}
-
-/**
- * Write one chunk, corked; false when uWS kept part of it to send later (wait for onWritable). Hint: a function of its
- * own, so no closure that waits for onWritable shares a scope with the chunk: such a closure kept each stalled
- * reader's piece alive (6 MB for 100 records of 60 KB) beside uWS's own copy of the unsent part.
- */
-function corkedWrite(res: HttpResponse, piece: string): boolean {
-  let written = true;
-  res.cork(() => {
-    written = res.write(piece);
-  });
-  return written;
 }

@@ -29,11 +29,6 @@ export interface HeaderOptions {
   readonly corsOrigin: string | null;
   readonly https: boolean;
   readonly requestId?: string;
-  /**
-   * Whether to say `Connection: close` (the server is draining): the client takes its next request to a new
-   * connection. Hint: asked when the head is written, so an answer to a request that came before the drain says it.
-   */
-  readonly connectionClose?: () => boolean;
 }
 
 /** Write the status line, the security and CORS headers every reply carries, and `headers`. */
@@ -55,6 +50,5 @@ export function writeHeaders(
     res.writeHeader('Access-Control-Expose-Headers', EXPOSED_HEADERS);
     if (corsOrigin !== '*') res.writeHeader('Vary', 'Origin');
   }
-  if (headers.Connection === undefined && options.connectionClose?.() === true) res.writeHeader('Connection', 'close');
   for (const name in headers) res.writeHeader(name, headers[name]!);
 }
