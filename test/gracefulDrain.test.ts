@@ -59,7 +59,8 @@ describe('a shutdown under traffic', () => {
     await closing;
     const drained = received().slice(answered);
     expect(drained).toMatch(/^HTTP\/1\.1 503 /);
-    expect(drained).toMatch(/^Connection: close\r$/im);
+    // Once: uWS writes it for an answer that closes its connection (writing it too sent it twice).
+    expect(drained.match(/^Connection: close\r$/gim)).toHaveLength(1);
     expect(drained).toContain('server shutting down; retry shortly');
   });
 

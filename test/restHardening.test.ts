@@ -109,7 +109,8 @@ describe('hostile bodies', () => {
     const exchange = await rawExchange(t.server.port, [head + chunk, '0\r\n\r\n'], 8_000);
     const [response] = parseResponses(exchange.text);
     expect(response?.status).toBe(413);
-    expect(exchange.text.toLowerCase()).toContain('\r\nconnection: close\r\n');
+    // Once: uWS writes it for an answer that closes its connection (we wrote it too, and it came twice).
+    expect(exchange.text.toLowerCase().split('\r\nconnection: close\r\n')).toHaveLength(2);
     expect(exchange.closedByServer).toBe(true);
     expect((await getJson(t.base, '/health')).status).toBe(200);
   });

@@ -36,6 +36,15 @@ describe('AuthFailureLines', () => {
     expect(logger.lines.at(-1)!.obj).toEqual({ client: '10.0.0.1' });
   });
 
+  it('sums an open window at once when asked to end it (shutdown), so no count is lost with the process', () => {
+    const { logger, auth } = lines();
+    for (let i = 0; i < AUTH_LINES_PER_WINDOW + 3; i++) auth.failed({ client: '10.0.0.9' });
+    auth.tick();
+    expect(logger.lines).toHaveLength(AUTH_LINES_PER_WINDOW);
+    auth.tick(true);
+    expect(logger.lines.at(-1)!.obj).toEqual({ times: 3, clients: 1, top_clients: '10.0.0.9 (3)' });
+  });
+
   it('counts at most AUTH_COUNTED_CLIENTS addresses one by one and sums the rest as others', () => {
     const { clock, logger, auth } = lines();
     const total = AUTH_LINES_PER_WINDOW + AUTH_COUNTED_CLIENTS + 500;

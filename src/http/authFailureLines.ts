@@ -54,9 +54,9 @@ export class AuthFailureLines {
     else this.unloggedElsewhere++;
   }
 
-  /** Called every sweep (and before each failure): a window that has ended says what it did not write. */
-  tick(): void {
-    if (this.windowStart === null || this.clock() - this.windowStart < AUTH_WINDOW_MS) return;
+  /** Called every sweep (and before each failure): a window that has ended says what it did not write; `end`: end it now (shutdown). */
+  tick(end = false): void {
+    if (this.windowStart === null || (!end && this.clock() - this.windowStart < AUTH_WINDOW_MS)) return;
     this.windowStart = null;
     this.logged = 0;
     if (this.unlogged.size === 0) return;

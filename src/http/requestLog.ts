@@ -93,9 +93,9 @@ export class RequestLog {
     this.authLines = new AuthFailureLines(options.logger, this.clock);
   }
 
-  /** Every sweep: write what ended windows of failed keys did not log one by one. */
-  sweep(): void {
-    this.authLines.tick();
+  /** Every sweep: write what ended windows of failed keys did not log one by one; `end` (shutdown): the open one too. */
+  sweep(end = false): void {
+    this.authLines.tick(end);
   }
 
   /** True when a request line will be written (callers skip gathering its fields otherwise). */

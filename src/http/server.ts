@@ -181,7 +181,10 @@ export async function startServer(given: Config, deps: ServerDeps = {}): Promise
   };
   const stopSweeping = scheduler.every(SWEEP_MS, sweep);
   let closing: Promise<void> | null = null;
-  const closeLog = () => log.close();
+  const closeLog = () => {
+    requestLog.sweep(true);
+    log.close();
+  };
   const answersUnderWay = api.answersUnderWay;
   const close = () =>
     (closing ??= drainAndClose({ gate, stopSweeping, pipeline, sockets, answersUnderWay, closeLog, app }));

@@ -1,4 +1,5 @@
 import type { TemplatedApp } from 'uWebSockets.js';
+import { performance } from 'node:perf_hooks';
 import type { ListenGate } from './listenGate.js';
 import type { SocketSet } from './wsApi.js';
 import { shutdownReason } from './wsPublish.js';
@@ -44,10 +45,16 @@ export async function drainAndClose(parts: ClosingParts): Promise<void> {
     }
   }
   await pause(CLOSE_FRAMES_MS);
-  // Hint: the close follows the last look at the answers under way in the same turn: a request read in a pause after
-  // it could start an answer the close then cut (a probe: a scan sent 110 ms after SIGTERM, cut at 164 ms).
-  const until = Date.now() + DRAIN_ANSWERS_MS;
-  while (parts.answersUnderWay() > 0 && Date.now() < until) await pause(10);
+  // Hint: each look at the answers under way comes after a turn through the loop's poll phase, so a request already
+  // sent has been read (its answer counted), and the close follows the last look in the same turn: a request read in
+  // a pause after one look started an answer the close then cut (a probe: a scan sent 110 ms after SIGTERM, cut at
+  // 164 ms). Monotonic time, so a clock stepped back cannot hold the shutdown.
+  const until = performance.now() + DRAIN_ANSWERS_MS;
+  for (;;) {
+    await new Promise((resolve) => setImmediate(resolve));
+    if (parts.answersUnderWay() === 0 || performance.now() >= until) break;
+    await pause(10);
+  }
   // Hint: uWS.js has close() since v20.x; its typings do not list it.
   (parts.app as { close?: () => void }).close?.();
   parts.closeLog();
