@@ -90,6 +90,27 @@ describe('a shutdown under traffic', () => {
     expect(received()).toMatch(/^Connection: close\r$/im);
   });
 
+  it('refuses an upgrade asked on a keep-alive connection during the drain: 503, marked, Retry-After', async () => {
+    ts = await startTestServer();
+    const { socket, received, ended } = await rawConnection(ts.server.port);
+    socket.write('GET /health HTTP/1.1\r\nHost: x\r\n\r\n');
+    await expect.poll(received).toMatch(/\r\n\r\n\{/);
+    const answered = received().length;
+    const closing = ts.server.close();
+    // Before: taken, and the producer then met a bare 1006 with no acked-through reason.
+    socket.write(
+      'GET /ws/publish HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n' +
+        'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n',
+    );
+    await ended;
+    await closing;
+    const refused = received().slice(answered);
+    expect(refused).toMatch(/^HTTP\/1\.1 503 /);
+    expect(refused).toMatch(/^X-Upgrade-Refusal: pipeline\r$/im);
+    expect(refused).toMatch(/^Retry-After: 1\r$/im);
+    expect(refused).toContain('server shutting down; retry against the next instance');
+  });
+
   it('lets an answer still being sent finish before closing its connection', async () => {
     ts = await startTestServer();
     const payload = { note: 'x'.repeat(16_000) };

@@ -1,6 +1,9 @@
 import { detailOf, retryAfterOf, type UpgradeAnswer } from './upgradeAnswer.js';
 import { endpointUrl, type SocketTarget, sentKey } from './webSocket.js';
 
+/** The header this server marks an upgrade's refusal with (X-Upgrade-Refusal on the server). */
+const REFUSAL_MARK = 'x-upgrade-refusal';
+
 /** How long askUpgrade waits for its answer. */
 export const ASK_UPGRADE_MS = 5_000;
 
@@ -22,7 +25,8 @@ type Fetch = (url: string, init: Record<string, unknown>) => Promise<Answer>;
  * answers their refusal (401, 403, 429 with Retry-After, …), else 426. Hint: a platform WebSocket (browsers; undici,
  * Node's) hides a refused upgrade's status, so a wrong key looked like a server that was down. The key goes as
  * X-API-Key, as the socket would have sent it. Null when nothing was learned: no fetch, a network or CORS failure, no
- * answer within `timeoutMs`, or a status that refuses nothing (426: the upgrade would be taken).
+ * answer within `timeoutMs`, a status that refuses nothing (426: the upgrade would be taken), or an answer this
+ * server did not mark as its verdict.
  */
 export async function askUpgrade(
   target: SocketTarget,
@@ -36,6 +40,8 @@ export async function askUpgrade(
   const key = sentKey(target.apiKey);
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), timeoutMs);
+  // Hint: in Node, a probe still under way when the client is closed must not keep the process alive.
+  (timer as { unref?: () => void }).unref?.();
   try {
     const response = await (fetcher as Fetch)(url.toString(), {
       headers: key === '' ? {} : { 'X-API-Key': key },
@@ -46,7 +52,9 @@ export async function askUpgrade(
       signal: controller.signal,
     });
     const text = await bodyText(response);
-    if (response.status < 400 || response.status === 426) return null;
+    // Hint: only this server's verdict counts (it marks it): a proxy that answers plain requests on /ws/ with its own
+    // 403 or 404 must not end a subscription for good when the upgrade behind it failed for a moment.
+    if (response.status < 400 || response.headers.get(REFUSAL_MARK) === null) return null;
     return {
       status: response.status,
       detail: detailOf(text),

@@ -15,9 +15,13 @@ const SECURITY_HEADERS: readonly [string, string][] = [
 
 /** Sent only on requests that arrived over https (via a trusted TLS proxy). */
 const HSTS = 'max-age=31536000; includeSubDomains';
-/** Response headers a cross-origin script may read: the request id, ignored names, when to retry. */
+/** Marks a refused WebSocket upgrade, or a plain GET's answer of what an upgrade would get, as this server's. */
+export const UPGRADE_REFUSAL_HEADER = 'X-Upgrade-Refusal';
+
+/** Response headers a cross-origin script may read: the request id, ignored names, when to retry, a refusal's mark. */
 const EXPOSED_HEADERS = [
   'X-Request-Id',
+  UPGRADE_REFUSAL_HEADER,
   IGNORED_PARAMS_HEADER,
   IGNORED_FIELDS_HEADER,
   FIRST_AVAILABLE_HEADER,

@@ -76,7 +76,8 @@ export function registerWsApi(app: TemplatedApp, deps: WsDeps, sockets: SocketSe
 
   // Hint: an upgrade is a GET request, so it spends RATE_LIMIT_QUERY (publish messages spend RATE_LIMIT_PUBLISH).
   const budget = deps.queryLimiter === undefined ? undefined : { limiter: deps.queryLimiter, name: 'query' as const };
-  const checks = upgradeChecks(config, perIp, deps.observers, budget, deps.fds ?? null);
+  const stopping = () => deps.pipeline.stopping;
+  const checks = upgradeChecks(config, perIp, deps.observers, budget, deps.fds ?? null, stopping);
   const common: WebSocketBehavior<Connection> = {
     upgrade: createUpgrade(config, checks, logger, deps.observers, deps.fds ?? null),
     maxPayloadLength: uwsMaxPayload(config),

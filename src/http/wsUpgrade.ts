@@ -11,7 +11,7 @@ import { keyMatches } from './keyMatches.js';
 import type { ServerMetrics } from './metrics.js';
 import { CountingAckQueue } from './metricsAckQueue.js';
 import type { RateLimiter } from './rateLimiter.js';
-import { type HeaderOptions, writeHeaders } from './replyHeaders.js';
+import { type HeaderOptions, UPGRADE_REFUSAL_HEADER, writeHeaders } from './replyHeaders.js';
 import { forwardedForOf } from './requestInfo.js';
 import { type RequestContext, type RequestLog, requestIdFor } from './requestLog.js';
 import { guarded } from './wsBoundary.js';
@@ -71,13 +71,16 @@ export type UpgradeChecks = (
   probe: boolean,
 ) => UpgradeRefusal | null;
 
-/** The checks of both endpoints' upgrades (and of a plain GET to them: see RestRouter). */
+const RETRY_SOON = { 'Retry-After': '1' };
+
+/** The checks of both endpoints' upgrades (and of a plain GET to them: see RestRouter); `stopping`: the drain began. */
 export function upgradeChecks(
   config: Config,
   perIp: PerIpCount,
   observers: UpgradeObservers = {},
   budget?: UpgradeBudget,
   fds: FdWatch | null = null,
+  stopping: () => boolean = () => false,
 ): UpgradeChecks {
   const { requestLog } = observers;
   const allOrigins = config.corsOrigins.includes('*');
@@ -85,11 +88,15 @@ export function upgradeChecks(
   const refusal = (status: UpgradeRefusal['status'], detail: string, headers = {}, closeConnection = false) => ({
     status,
     detail,
-    headers,
+    // Hint: marks the answer as this server's verdict: the SDK reads a plain GET's answer only when it has this (a
+    // proxy's own 403 for plain requests on /ws/ must not end a subscription for good).
+    headers: { ...headers, [UPGRADE_REFUSAL_HEADER]: 'pipeline' },
     closeConnection,
   });
   return (request, apiKey, origin, probe) => {
     const ip = request.client;
+    // Hint: the listening socket is closed by then, but a keep-alive connection can still ask for an upgrade.
+    if (stopping()) return refusal(503, 'server shutting down; retry against the next instance', RETRY_SOON, !probe);
     // Hint: the budget first, so opening connections in a loop (or guessing keys) spends it, as over REST.
     const wait = budget?.limiter.take(ip) ?? 0;
     if (wait > 0) {
@@ -98,7 +105,7 @@ export function upgradeChecks(
     }
     // Hint: near RLIMIT_NOFILE (FdWatch); the connection is closed with the answer, giving its descriptor back.
     const noFds = (probe ? fds?.reason() : fds?.refuse()) ?? null;
-    if (noFds !== null) return refusal(503, noFds, { 'Retry-After': '1' }, !probe);
+    if (noFds !== null) return refusal(503, noFds, RETRY_SOON, !probe);
     if (config.requireAuth && !keyMatches(apiKey, config.apiKeys)) {
       requestLog?.authFailed(request);
       return refusal(401, 'Invalid or missing API key', { 'WWW-Authenticate': 'ApiKey' });
