@@ -98,6 +98,10 @@ describe('a plain GET to a WebSocket endpoint', () => {
       const foreign = await ask(path, { 'X-API-Key': KEY, Origin: 'https://evil.example' }, false);
       expect(foreign.status).toBe(403);
       expect(JSON.parse(foreign.body)).toEqual({ detail: 'Origin https://evil.example is not allowed (CORS_ORIGINS)' });
+      // A page's same-origin fetch sends no Origin; its WebSocket sends the server's own, which this list leaves out.
+      const own = await ask(path, { 'X-API-Key': KEY, 'Sec-Fetch-Site': 'same-origin' }, false);
+      expect(own.status).toBe(403);
+      expect(JSON.parse(own.body)).toEqual({ detail: 'Origin http://127.0.0.1 is not allowed (CORS_ORIGINS)' });
       const listed = await ask(path, { 'X-API-Key': KEY, Origin: 'https://school.example' }, false);
       expect(listed.status).toBe(426);
       expect(listed.headers.get('access-control-allow-origin')).toBe('https://school.example');

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CorsPolicy } from './corsPolicy.js';
+import { CorsPolicy, pageOrigin } from './corsPolicy.js';
 
 describe('CorsPolicy', () => {
   it('under *, lets any page read and publish, and delete only from the origin the request was sent to', () => {
@@ -40,5 +40,16 @@ describe('CorsPolicy', () => {
         expect(policy.mayDelete(origin, host)).toBe(sameHost);
       }),
     );
+  });
+});
+
+describe('pageOrigin', () => {
+  it("is the Origin sent, else the server's own for a same-origin fetch (which sends none), else none", () => {
+    expect(pageOrigin('https://a.example', 'b.example', true, 'same-origin')).toBe('https://a.example');
+    expect(pageOrigin('', 'b.example:8443', true, 'same-origin')).toBe('https://b.example:8443');
+    expect(pageOrigin('', '127.0.0.1:8001', false, 'same-origin')).toBe('http://127.0.0.1:8001');
+    expect(pageOrigin('', 'b.example', false, 'cross-site')).toBe('');
+    expect(pageOrigin('', 'b.example', false, '')).toBe('');
+    expect(pageOrigin('', '', false, 'same-origin')).toBe('');
   });
 });

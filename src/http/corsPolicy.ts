@@ -56,3 +56,14 @@ function sameOrigin(origin: string, host: string): boolean {
     return false;
   }
 }
+
+/**
+ * The Origin a page's WebSocket would send, for a plain GET asking what its upgrade gets: `origin` when sent, else the
+ * server's own (scheme and `host`) when `fetchSite` (Sec-Fetch-Site) says same-origin. Hint: a same-origin fetch sends
+ * no Origin where the page's WebSocket sends one, so a page whose own origin CORS_ORIGINS leaves out read 426 and
+ * reconnected for ever instead of learning of its 403.
+ */
+export function pageOrigin(origin: string, host: string, https: boolean, fetchSite: string): string {
+  if (origin !== '' || fetchSite !== 'same-origin' || host === '') return origin;
+  return `${https ? 'https' : 'http'}://${host}`;
+}

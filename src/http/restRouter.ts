@@ -4,7 +4,7 @@ import type { Config, RateLimit } from '../config.js';
 import type { RouteDoc } from '../protocol/openApiRoutes.js';
 import { AnswersUnderWay } from './answersUnderWay.js';
 import { clientAddress } from './clientAddress.js';
-import { CorsPolicy } from './corsPolicy.js';
+import { CorsPolicy, pageOrigin } from './corsPolicy.js';
 import { HttpError, statusLine } from './httpError.js';
 import { keyMatches } from './keyMatches.js';
 import type { RateLimiters } from './rateLimits.js';
@@ -121,7 +121,7 @@ export class RestRouter {
         if (target !== null) return reply.empty(307, { Location: target });
         // Hint: uWS routes only upgrade requests to the WebSocket endpoints; a plain request (curl, a browser tab)
         // would otherwise read 404 for a path the README names.
-        if (WS_PATH.test(info.path)) throw this.plainUpgrade(info, reply);
+        if (WS_PATH.test(info.path)) throw this.plainUpgrade(info, reply, req.getHeader('sec-fetch-site'));
         throw new HttpError(404, 'Not Found');
       }),
     );
@@ -188,10 +188,11 @@ export class RestRouter {
    * answer), else 426. Hint: a browser's WebSocket (and Node's, undici) cannot read a refused upgrade's status, so the
    * SDK asks this way why its socket failed, and fails at once on a refused key instead of reconnecting for ever.
    */
-  private plainUpgrade(info: RequestInfo, reply: Reply): HttpError {
+  private plainUpgrade(info: RequestInfo, reply: Reply, fetchSite: string): HttpError {
     const checks = info.method === 'GET' || info.method === 'HEAD' ? this.deps.wsChecks : undefined;
     const apiKey = info.apiKey || new URLSearchParams(info.query).get('api_key') || '';
-    const refusal = checks?.(this.context(reply.res, info), apiKey, info.origin, true) ?? null;
+    const origin = pageOrigin(info.origin, info.host, reply.options.https, fetchSite);
+    const refusal = checks?.(this.context(reply.res, info), apiKey, origin, true) ?? null;
     if (refusal !== null) return new HttpError(refusal.status, refusal.detail, refusal.headers);
     const detail = `${info.path} is a WebSocket endpoint: connect with a WebSocket client`;
     return new HttpError(426, detail, { Upgrade: 'websocket' });
