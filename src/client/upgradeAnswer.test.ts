@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { answerOfText, detailOf, fatalStatus, refusalText, retryAfterOf } from './upgradeAnswer.js';
+import {
+  answerOfText,
+  detailOf,
+  fatalStatus,
+  LONGEST_RETRY_AFTER_MS,
+  refusalText,
+  retryAfterOf,
+} from './upgradeAnswer.js';
 
 describe('upgradeAnswer', () => {
   it("reads a status only from ws's exact text on a 1006", () => {
@@ -23,7 +30,9 @@ describe('upgradeAnswer', () => {
   it('reads Retry-After in whole seconds only', () => {
     expect(retryAfterOf('3')).toBe(3_000);
     expect(retryAfterOf(' 60 ')).toBe(60_000);
-    expect(retryAfterOf('99999999999')).toBe(2 ** 31 - 1);
+    expect(retryAfterOf('300')).toBe(300_000);
+    expect(retryAfterOf('86400')).toBe(LONGEST_RETRY_AFTER_MS);
+    expect(retryAfterOf('99999999999')).toBe(LONGEST_RETRY_AFTER_MS);
     for (const header of [null, undefined, '', '1.5', 'Wed, 21 Oct 2026 07:28:00 GMT'])
       expect(retryAfterOf(header)).toBeNull();
   });

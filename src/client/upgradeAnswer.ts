@@ -17,8 +17,11 @@ const REFUSED = /^Unexpected server response: (\d{3})$/;
 /** Characters of a detail kept in a message. */
 const DETAIL_CHARS = 300;
 
-/** The longest wait a timer can take (2^31-1 ms). */
-const LONGEST_WAIT_MS = 2 ** 31 - 1;
+/**
+ * The longest `Retry-After` obeyed (5 minutes); a longer one is retried then. Hint: a proxy's `Retry-After: 86400`
+ * parked a subscriber for a day (up to 24.8 days, a timer's limit, before).
+ */
+export const LONGEST_RETRY_AFTER_MS = 300_000;
 
 /**
  * The answer in a close's code and reason (or socket error text), or null. Hint: `ws` reports a refused upgrade as the
@@ -48,7 +51,7 @@ export function detailOf(body: string): string | null {
 /** A `Retry-After` of whole seconds, in ms (null when absent or a date). */
 export function retryAfterOf(header: string | null | undefined): number | null {
   if (header === null || header === undefined || !/^\s*\d+\s*$/.test(header)) return null;
-  return Math.min(Number(header) * 1000, LONGEST_WAIT_MS);
+  return Math.min(Number(header) * 1000, LONGEST_RETRY_AFTER_MS);
 }
 
 /**
