@@ -87,7 +87,7 @@ describe('query parameters on the REST listings', () => {
     expect(res?.headers.has('set-cookie')).toBe(false);
   });
 
-  it('lets a cross-origin script read the request id, the ignored names, the first available offset and Retry-After', async () => {
+  it('lets a cross-origin script read the request id, the ignored names, the first available offset, Retry-After and the upgrade refusal mark', async () => {
     const res = await getJson(t.base, '/events?limit=1', { Origin: 'https://dashboard.example' });
     const exposed = (res.headers.get('access-control-expose-headers') ?? '').split(', ');
     expect(exposed).toEqual([
@@ -96,6 +96,7 @@ describe('query parameters on the REST listings', () => {
       'X-Ignored-Fields',
       'X-First-Available-Offset',
       'Retry-After',
+      'X-Upgrade-Refusal',
     ]);
   });
 

@@ -21,11 +21,11 @@ export const UPGRADE_REFUSAL_HEADER = 'X-Upgrade-Refusal';
 /** Response headers a cross-origin script may read: the request id, ignored names, when to retry, a refusal's mark. */
 const EXPOSED_HEADERS = [
   'X-Request-Id',
-  UPGRADE_REFUSAL_HEADER,
   IGNORED_PARAMS_HEADER,
   IGNORED_FIELDS_HEADER,
   FIRST_AVAILABLE_HEADER,
   'Retry-After',
+  UPGRADE_REFUSAL_HEADER,
 ].join(', ');
 
 /** What the headers of a reply depend on besides its own. */
