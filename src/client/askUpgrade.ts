@@ -1,14 +1,9 @@
-import { detailOf, retryAfterOf, type UpgradeAnswer } from './upgradeAnswer.js';
+import { UPGRADE_REFUSAL_HEADER } from '../protocol/upgradeRefusal.js';
+import { detailOf, REFUSAL_BODY_BYTES, retryAfterOf, type UpgradeAnswer } from './upgradeAnswer.js';
 import { endpointUrl, type SocketTarget, sentKey } from './webSocket.js';
-
-/** The header this server marks an upgrade's refusal with (X-Upgrade-Refusal on the server). */
-const REFUSAL_MARK = 'x-upgrade-refusal';
 
 /** How long askUpgrade waits for its answer. */
 export const ASK_UPGRADE_MS = 5_000;
-
-/** Bytes of an answer's body read for its detail. */
-const MAX_BODY_BYTES = 4_096;
 
 /** The parts of fetch's Response askUpgrade reads (browsers and Node ≥ 18 have fetch). */
 interface Answer {
@@ -54,7 +49,7 @@ export async function askUpgrade(
     const text = await bodyText(response);
     // Hint: only this server's verdict counts (it marks it): a proxy that answers plain requests on /ws/ with its own
     // 403 or 404 must not end a subscription for good when the upgrade behind it failed for a moment.
-    if (response.status < 400 || response.headers.get(REFUSAL_MARK) === null) return null;
+    if (response.status < 400 || response.headers.get(UPGRADE_REFUSAL_HEADER) === null) return null;
     return {
       status: response.status,
       detail: detailOf(text),
@@ -67,7 +62,7 @@ export async function askUpgrade(
   }
 }
 
-/** The first MAX_BODY_BYTES of a body as text; the rest is not read. */
+/** The first REFUSAL_BODY_BYTES of a body as text; the rest is not read. */
 async function bodyText(response: Answer): Promise<string> {
   const reader = response.body?.getReader();
   if (reader === undefined) return '';
@@ -79,7 +74,7 @@ async function bodyText(response: Answer): Promise<string> {
     if (done || value === undefined) return text + decoder.decode();
     text += decoder.decode(value, { stream: true });
     bytes += value.byteLength;
-    if (bytes >= MAX_BODY_BYTES) {
+    if (bytes >= REFUSAL_BODY_BYTES) {
       await reader.cancel().catch(() => undefined);
       return text;
     }

@@ -1,8 +1,5 @@
-import { detailOf, retryAfterOf, type UpgradeAnswer } from './upgradeAnswer.js';
+import { detailOf, REFUSAL_BODY_BYTES, retryAfterOf, type UpgradeAnswer } from './upgradeAnswer.js';
 import type { WebSocketLike } from './webSocket.js';
-
-/** Bytes of a refused upgrade's body read for its detail. */
-const MAX_BODY_BYTES = 4_096;
 
 /** The answers keepRefusalBody read, by socket, until the socket's end takes them. */
 const kept = new WeakMap<WebSocketLike, UpgradeAnswer>();
@@ -48,7 +45,7 @@ export function keepRefusalBody(socket: WebSocketLike): void {
       if (ended) return;
       text += decoder.decode(chunk, { stream: true });
       bytes += chunk.byteLength;
-      if (bytes >= MAX_BODY_BYTES) end();
+      if (bytes >= REFUSAL_BODY_BYTES) end();
     });
     response.on('end', end);
     response.on('error', end);

@@ -14,6 +14,9 @@ export interface UpgradeAnswer {
 /** ws's error text for a refused upgrade, which holds its status. */
 const REFUSED = /^Unexpected server response: (\d{3})$/;
 
+/** Bytes of a refused upgrade's body read for its detail (by keepRefusalBody and askUpgrade); the rest is not read. */
+export const REFUSAL_BODY_BYTES = 4_096;
+
 /** Characters of a detail kept in a message. */
 const DETAIL_CHARS = 300;
 

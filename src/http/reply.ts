@@ -5,8 +5,8 @@ import { byteLength, corkedWrite, endOrHold } from './heldAnswer.js';
 import { HttpError, internalDetail, logCutReply } from './httpError.js';
 import { type HeaderOptions, writeHeaders } from './replyHeaders.js';
 
-/** How a Reply answers: its headers' options (CORS origin, https, request id, Connection: close), HEAD (headers
- * only), and where to log failures. */
+/** How a Reply answers: its headers' options (CORS origin, https, request id), HEAD (headers only), whether to close
+ * the connection after it, and where to log failures. */
 export interface ReplyOptions extends HeaderOptions {
   readonly head: boolean;
   readonly path: string;

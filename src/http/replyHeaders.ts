@@ -2,6 +2,7 @@ import type { HttpResponse } from 'uWebSockets.js';
 import { FIRST_AVAILABLE_HEADER } from '../protocol/eventQuery.js';
 import { IGNORED_FIELDS_HEADER } from '../protocol/publishMessage.js';
 import { IGNORED_PARAMS_HEADER } from '../protocol/queryParams.js';
+import { UPGRADE_REFUSAL_HEADER } from '../protocol/upgradeRefusal.js';
 import { statusLine } from './httpError.js';
 
 /** Headers every response carries (the old service's set). */
@@ -15,9 +16,6 @@ const SECURITY_HEADERS: readonly [string, string][] = [
 
 /** Sent only on requests that arrived over https (via a trusted TLS proxy). */
 const HSTS = 'max-age=31536000; includeSubDomains';
-/** Marks a refused WebSocket upgrade, or a plain GET's answer of what an upgrade would get, as this server's. */
-export const UPGRADE_REFUSAL_HEADER = 'X-Upgrade-Refusal';
-
 /** Response headers a cross-origin script may read: the request id, ignored names, when to retry, a refusal's mark. */
 const EXPOSED_HEADERS = [
   'X-Request-Id',

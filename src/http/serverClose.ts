@@ -5,9 +5,9 @@ import type { SocketSet } from './wsApi.js';
 import { shutdownReason } from './wsPublish.js';
 
 /** Time for the loop to read what arrived while the last commit ran, answering each message and request (refused). */
-export const DRAIN_READ_MS = 25;
+const DRAIN_READ_MS = 25;
 /** Longest wait for answers still being sent (a long GET /events) before their connections are closed. */
-export const DRAIN_ANSWERS_MS = 2_000;
+const DRAIN_ANSWERS_MS = 2_000;
 /** Time for uWS to flush the close frames before the loop lets go. */
 const CLOSE_FRAMES_MS = 50;
 

@@ -2,6 +2,7 @@ import type { HttpRequest, HttpResponse, us_socket_context_t } from 'uWebSockets
 import type { Logger } from '../actors/logger.js';
 import type { SubscriberHandle } from '../actors/pipelinePort.js';
 import type { Config } from '../config.js';
+import { UPGRADE_REFUSAL_HEADER, UPGRADE_REFUSAL_MARK } from '../protocol/upgradeRefusal.js';
 import { readOfferedProtocols } from '../protocol/wsKeyProtocol.js';
 import { AckQueue } from './ackQueue.js';
 import { clientAddress } from './clientAddress.js';
@@ -11,7 +12,7 @@ import { keyMatches } from './keyMatches.js';
 import type { ServerMetrics } from './metrics.js';
 import { CountingAckQueue } from './metricsAckQueue.js';
 import type { RateLimiter } from './rateLimiter.js';
-import { type HeaderOptions, UPGRADE_REFUSAL_HEADER, writeHeaders } from './replyHeaders.js';
+import { type HeaderOptions, writeHeaders } from './replyHeaders.js';
 import { forwardedForOf } from './requestInfo.js';
 import { type RequestContext, type RequestLog, requestIdFor } from './requestLog.js';
 import { guarded } from './wsBoundary.js';
@@ -88,9 +89,7 @@ export function upgradeChecks(
   const refusal = (status: UpgradeRefusal['status'], detail: string, headers = {}, closeConnection = false) => ({
     status,
     detail,
-    // Hint: marks the answer as this server's verdict: the SDK reads a plain GET's answer only when it has this (a
-    // proxy's own 403 for plain requests on /ws/ must not end a subscription for good).
-    headers: { ...headers, [UPGRADE_REFUSAL_HEADER]: 'pipeline' },
+    headers: { ...headers, [UPGRADE_REFUSAL_HEADER]: UPGRADE_REFUSAL_MARK },
     closeConnection,
   });
   return (request, apiKey, origin, probe) => {
