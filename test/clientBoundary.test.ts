@@ -14,7 +14,7 @@ function runtimeImports(source: string): string[] {
 }
 
 describe('the client SDK stays a client', () => {
-  it('loads nothing server-side at runtime: only its own files, the pure event type list, filter keys, id maker, non-finite number finder, key protocol and publish limits, nanoid and ws', () => {
+  it('loads nothing server-side at runtime: only its own files, the pure event type list, filter keys, id maker, non-finite number finder, key protocol, publish limits and upgrade refusal mark, nanoid and ws', () => {
     expect(files.length).toBeGreaterThan(5);
     for (const name of files) {
       const allowed = new Set([
@@ -31,6 +31,8 @@ describe('the client SDK stays a client', () => {
         '../protocol/wsKeyProtocol.js',
         // Pure, imports nothing: the /ws/publish limits a producer must know (hard message size, invalid-message notice).
         '../protocol/wsPublishLimits.js',
+        // Pure, imports nothing: the header that marks an upgrade's refusal as this server's.
+        '../protocol/upgradeRefusal.js',
         ...(name === 'node.ts' ? ['node:fs/promises', 'node:path'] : []),
       ]);
       for (const spec of runtimeImports(readFileSync(new URL(name, dir), 'utf8'))) {
