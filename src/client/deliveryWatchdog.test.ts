@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { unitDue } from '../../test/support/clientDoubles.js';
 import { DeliveryWatchdog } from './deliveryWatchdog.js';
-import type { Unit } from './publishBatcher.js';
 import { PublishQueue } from './publishQueue.js';
 import type { Scheduler } from './scheduler.js';
 
@@ -29,16 +29,6 @@ function recordingScheduler() {
   };
   return { scheduler, timers, runTimer };
 }
-
-const unitDue = (deadline: number, rejected: Error[]): Unit => ({
-  events: ['{}'],
-  ids: ['a'],
-  bytes: 3,
-  solo: false,
-  deadline,
-  resolve: () => undefined,
-  reject: (error) => rejected.push(error),
-});
 
 describe('DeliveryWatchdog', () => {
   it('keeps one timer at the earliest deadline, and none once stopped', () => {

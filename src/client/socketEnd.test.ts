@@ -1,24 +1,11 @@
 import { describe, expect, it, vi } from 'vitest';
+import { idleSocket } from '../../test/support/clientDoubles.js';
 import { type SocketEnd, watchEnd } from './socketEnd.js';
 import type { UpgradeAnswer } from './upgradeAnswer.js';
-import type { WebSocketLike } from './webSocket.js';
-
-function bareSocket(): WebSocketLike {
-  return {
-    readyState: 0,
-    bufferedAmount: 0,
-    send: () => undefined,
-    close: () => undefined,
-    onopen: null,
-    onmessage: null,
-    onclose: null,
-    onerror: null,
-  };
-}
 
 /** watchEnd on a bare socket, with a probe answering `answer` and counting its calls. */
 function watched(answer: UpgradeAnswer | null = null) {
-  const socket = bareSocket();
+  const socket = idleSocket();
   const ends: SocketEnd[] = [];
   let asked = 0;
   const opened = watchEnd(

@@ -1,30 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { Unit } from './publishBatcher.js';
+import { idleSocket, unitDue } from '../../test/support/clientDoubles.js';
 import { PublishQueue } from './publishQueue.js';
 import type { Scheduler } from './scheduler.js';
 import { SocketLiveness } from './socketLiveness.js';
-import type { WebSocketLike } from './webSocket.js';
-
-const socketIn = (readyState: number): WebSocketLike => ({
-  readyState,
-  bufferedAmount: 0,
-  send: () => undefined,
-  close: () => undefined,
-  onopen: null,
-  onmessage: null,
-  onclose: null,
-  onerror: null,
-});
-
-const unitDue = (deadline: number): Unit => ({
-  events: ['{}'],
-  ids: ['a'],
-  bytes: 3,
-  solo: false,
-  deadline,
-  resolve: () => undefined,
-  reject: () => undefined,
-});
 
 describe('SocketLiveness', () => {
   it('presumes a socket dead after a handshake of min(deliveryTimeoutMs, 10 s), an owed answer unheard of 15 s', () => {
@@ -35,8 +13,8 @@ describe('SocketLiveness', () => {
     expect(liveness.deadAt(null)).toBe(Number.POSITIVE_INFINITY);
     time = 5;
     liveness.connecting();
-    expect(liveness.deadAt(socketIn(0))).toBe(10_005);
-    const open = socketIn(1);
+    expect(liveness.deadAt(idleSocket(0))).toBe(10_005);
+    const open = idleSocket(1);
     expect(liveness.deadAt(open)).toBe(Number.POSITIVE_INFINITY);
     // A unit already past its deadline, sent now: the socket still gets its full 15 s (a server may hold it 10 s).
     queue.units.push(unitDue(0));
@@ -47,7 +25,9 @@ describe('SocketLiveness', () => {
     liveness.heard();
     expect(liveness.deadAt(open)).toBe(15_030);
     expect(liveness.reason(open)).toBe('no acknowledgement within 15000 ms');
-    expect(new SocketLiveness(scheduler, 1_000, queue).reason(socketIn(0))).toBe('connection not open within 1000 ms');
+    expect(new SocketLiveness(scheduler, 1_000, queue).reason(idleSocket(0))).toBe(
+      'connection not open within 1000 ms',
+    );
     expect(new SocketLiveness(scheduler, 12_000, queue).reason(open)).toBe('no acknowledgement within 12000 ms');
   });
 });
