@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { canonicalMemberText, canonicalObjectEnd } from './canonicalJson.js';
+import { canonicalMemberText, canonicalObjectEnd, MAX_SCANNED_KEYS } from './canonicalJson.js';
 
 // Hint: keys and values chosen to hit escapes, repeated and nested keys, digit keys and every kind of JSON value.
 const key = fc.constantFrom('quiz_id', 'a', 'quiz', 'quiz_id ', '0', '__proto__', 'qu"iz', 'é');
@@ -73,6 +73,8 @@ describe('canonicalMemberText', () => {
     // Found, and the rest does not hold the key again: the rest is not read (the text is known to be valid JSON).
     expect(canonicalMemberText('{"quiz_id":1,"b":[ 2 ]}', 'quiz_id')).toBe('1');
     expect(canonicalMemberText('{"quiz_id":1,"b":{"quiz_id":2}}', 'quiz_id')).toBe('1');
+    // Another member's value is skipped whatever it holds: quotes, brackets and commas inside strings, escapes.
+    expect(canonicalMemberText('{"a":"x\\",}]","b":[{"c":"{"}, 1],"quiz_id":2}', 'quiz_id')).toBe('2');
   });
 });
 
@@ -87,5 +89,20 @@ describe('canonicalObjectEnd', () => {
     // A failed scan (depth exceeded inside) leaves nothing behind for the next one.
     expect(canonicalObjectEnd('{"a":{"b":{"c":1}}}', 0, 1).end).toBe(-1);
     expect(canonicalObjectEnd('{"c":1,"b":2}', 0, 10)).toEqual({ end: 13, keys: 2 });
+  });
+
+  it('leaves an object of more than MAX_SCANNED_KEYS keys to the general path, so its scan stays linear', () => {
+    const objectOf = (n: number) =>
+      JSON.stringify(Object.fromEntries(Array.from({ length: n }, (_, k) => [`k${k}`, k])));
+    const most = objectOf(MAX_SCANNED_KEYS);
+    expect(canonicalObjectEnd(most, 0, 10)).toEqual({ end: most.length, keys: MAX_SCANNED_KEYS });
+    expect(canonicalObjectEnd(objectOf(MAX_SCANNED_KEYS + 1), 0, 10).end).toBe(-1);
+    // Nested: the bound is per object, and a big inner object fails the whole scan (its member text too).
+    const inner = `{"a":${objectOf(MAX_SCANNED_KEYS + 1)},"quiz_id":"q1"}`;
+    expect(canonicalObjectEnd(inner, 0, 10).end).toBe(-1);
+    // The member scan only skips the other members' values, so it still answers.
+    expect(canonicalMemberText(inner, 'quiz_id')).toBe('"q1"');
+    expect(canonicalMemberText(`{"quiz_id":${objectOf(MAX_SCANNED_KEYS + 1)}}`, 'quiz_id')).toBeUndefined();
+    expect(canonicalObjectEnd(`{"a":${most},"b":1}`, 0, 10).keys).toBe(2);
   });
 });
