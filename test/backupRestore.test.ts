@@ -1,5 +1,5 @@
-import { spawn } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -111,5 +111,30 @@ describe("the README's backup and restore procedure, followed literally", () => 
     // A prefix of the log with no gap, holding at least what was committed before the copy began.
     expect(offsets.length).toBeGreaterThanOrEqual(200 + startedAt);
     expect(offsets).toEqual(Array.from({ length: offsets.length }, (_, i) => i + 1));
+  });
+
+  // Hint: POSIX locks belong to the process, and closing any descriptor of a file drops all of them; the server read
+  // the log's header by an open and a close, so it held no lock on the file, and the shell (SQLite 3.40 here; a
+  // better-sqlite3 connection did not), closing, took itself for the last connection: it checkpointed and deleted the
+  // live WAL, and every commit was refused until a restart.
+  it("keeps committing while the README's sqlite3 command copies the live log, and keeps its WAL", async () => {
+    dir = mkdtempSync(join(tmpdir(), 'backup-shell-'));
+    const path = join(dir, 'events.db');
+    const server = await spawnServer(path);
+    servers.push(server);
+    expect(await publish(server.base, 5, 'before')).toBe(5);
+    // The server holds SQLite's lock on the file (Linux lists POSIX locks with the pid and inode).
+    const inode = `:${statSync(path).ino} `;
+    const locks = readFileSync('/proc/locks', 'utf8').split('\n');
+    expect(locks.filter((line) => line.includes(` ${server.proc.pid} `) && line.includes(inode))).not.toEqual([]);
+    mkdirSync(join(dir, 'backup'));
+    // `sqlite3` is Debian's package of that name (.ci/run installs it).
+    const shell = spawnSync('sqlite3', ['events.db', "VACUUM INTO 'backup/events.db'"], { cwd: dir, encoding: 'utf8' });
+    expect(shell.error).toBeUndefined();
+    expect(shell.status).toBe(0);
+    expect(existsSync(`${path}-wal`)).toBe(true);
+    expect(await publish(server.base, 5, 'after')).toBe(10);
+    expect((await getJson(`${server.base}/readiness`)).status).toBe(200);
+    expect(server.output()).not.toMatch(/commits are refused/);
   });
 });

@@ -66,10 +66,9 @@ function logFileChanged() {
   if (stats.ino !== file.inode) return (fileChanged = true);
   const header = Buffer.alloc(100);
   let read = 0;
-  try {
-    const fd = fs.openSync(workerData.logPath, 'r');
-    try { read = fs.readSync(fd, header, 0, 100, 0); } finally { fs.closeSync(fd); }
-  } catch { return (fileChanged = true); }
+  // Hint: through the log's own descriptor (same inode, checked above): a close of any descriptor of the file would
+  // drop this process's SQLite locks on it (see LogFileBaseline.fd).
+  try { read = file.fd === null ? 0 : fs.readSync(file.fd, header, 0, 100, 0); } catch { return (fileChanged = true); }
   const wal = header.toString('latin1', 0, 15) === 'SQLite format 3' && header[18] === 2 && header[19] === 2;
   const bytes = (header.readUInt16BE(16) === 1 ? 65536 : header.readUInt16BE(16)) * header.readUInt32BE(28);
   const log = db.pragma('log.page_count', { simple: true }) * db.pragma('log.page_size', { simple: true });

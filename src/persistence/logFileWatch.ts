@@ -9,19 +9,15 @@ interface Header {
   readonly bytes: number;
 }
 
-/** The header's fields, or null when it cannot be read (a file emptied by `cp` before it is written again). */
-function readHeader(path: string): Header | null {
+/** The header's fields read through `fd`, or null when it cannot be read (a file emptied by `cp` before it is written again). */
+function readHeader(fd: number | null): Header | null {
+  if (fd === null) return null;
   try {
-    const fd = openSync(path, 'r');
-    try {
-      const bytes = Buffer.alloc(100);
-      if (readSync(fd, bytes, 0, 100, 0) < 100) return null;
-      if (bytes.toString('latin1', 0, 15) !== 'SQLite format 3') return { wal: false, bytes: 0 };
-      const pageSize = bytes.readUInt16BE(16) === 1 ? 65_536 : bytes.readUInt16BE(16);
-      return { wal: bytes[18] === 2 && bytes[19] === 2, bytes: pageSize * bytes.readUInt32BE(28) };
-    } finally {
-      closeSync(fd);
-    }
+    const bytes = Buffer.alloc(100);
+    if (readSync(fd, bytes, 0, 100, 0) < 100) return null;
+    if (bytes.toString('latin1', 0, 15) !== 'SQLite format 3') return { wal: false, bytes: 0 };
+    const pageSize = bytes.readUInt16BE(16) === 1 ? 65_536 : bytes.readUInt16BE(16);
+    return { wal: bytes[18] === 2 && bytes[19] === 2, bytes: pageSize * bytes.readUInt32BE(28) };
   } catch {
     return null;
   }
@@ -50,17 +46,35 @@ export interface LogFileBaseline {
   readonly wal: boolean;
   /** The lesser of its size and the size its header records. */
   readonly held: number;
+  /**
+   * A descriptor on the file, open until the log closes (null: no file), that the header is read through. Hint: POSIX
+   * record locks belong to the process, and closing any descriptor of a file drops every lock the process holds on it,
+   * SQLite's included: when the header was read by an open and a close, another process's `sqlite3` on the live log
+   * took itself for the last connection at its close, checkpointed and deleted the WAL, and every commit was refused
+   * until a restart (an operator probe, with the README's backup command). This one is never closed early.
+   */
+  readonly fd: number | null;
 }
 
 /** The file at `path` as it is now, to watch from. */
 export function logFileBaseline(path: string): LogFileBaseline {
   const stats = path === ':memory:' ? null : (statOrNull(path) ?? null);
-  const header = stats === null ? null : readHeader(path);
+  const fd = stats === null ? null : openOrNull(path);
+  const header = readHeader(fd);
   return {
     inode: stats?.ino ?? null,
     wal: header?.wal === true,
     held: Math.min(stats?.size ?? 0, header?.bytes ?? 0),
+    fd,
   };
+}
+
+function openOrNull(path: string): number | null {
+  try {
+    return openSync(path, 'r');
+  } catch {
+    return null;
+  }
 }
 
 /**
@@ -89,6 +103,14 @@ export class LogFileWatch {
     readonly baseline: LogFileBaseline = logFileBaseline(path),
   ) {
     this.held = baseline.held;
+  }
+
+  /** Give the descriptor back: only once every connection of this process to the file is closed (see fd). */
+  close(): void {
+    if (this.baseline.fd === null) return;
+    try {
+      closeSync(this.baseline.fd);
+    } catch {}
   }
 
   /** Check the file (call it now and then, as the lock's keep). */
@@ -123,7 +145,8 @@ export class LogFileWatch {
     if (stats.ino !== this.baseline.inode) return 'replaced (another file is at its path)';
     if (stats.size < this.held)
       return `rewritten (it shrank from ${this.held} to ${stats.size} bytes, which SQLite never does here)`;
-    const header = readHeader(this.path);
+    // Hint: the inode is the baseline's, so the held descriptor reads the file at the path.
+    const header = readHeader(this.baseline.fd);
     if (header === null) return null;
     if (this.baseline.wal && !header.wal)
       return 'rewritten (its header is no longer in WAL mode: a copy written over it?)';

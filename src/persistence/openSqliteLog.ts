@@ -46,6 +46,8 @@ export interface SqliteLogParts {
   readonly coverage: IndexCoverage;
   readonly reader: EventReader;
   readonly indexer: ChunkIndexer;
+  /** The watch on the log's file: closed after every connection (see LogFileBaseline.fd). */
+  readonly file: LogFileWatch;
 }
 
 /** The tables that hold the log itself (not derived state). */
@@ -65,9 +67,8 @@ function tryWrite(write: () => void): boolean {
 
 /**
  * Open the log at `options.path`: a read-only look at what the file holds (a file that is not a log is refused),
- * lock, file, tables, derived state. `isOpen` turns false when the log closes (late index reports are ignored after
- * that). Anything but a lock held elsewhere fails as a LogOpenError naming the reason, with everything opened so far
- * closed again.
+ * lock, file, tables, derived state. `isOpen` turns false when the log closes (late index reports are ignored then).
+ * Anything but a lock held elsewhere fails as a LogOpenError naming the reason, everything opened so far closed again.
  */
 export function openSqliteLog(given: SqliteEventLogOptions, isOpen: () => boolean): SqliteLogParts {
   // Hint: files beside the log (lock, index, -wal) are named after the file itself, as SQLite names its own; the
@@ -86,10 +87,9 @@ export function openSqliteLog(given: SqliteEventLogOptions, isOpen: () => boolea
     throw error;
   }
   const { db, degraded, walLoss } = opened;
-  if (degraded !== null)
-    notice(
-      `the log was opened without shared memory (${degraded}); other processes cannot read it until the next start`,
-    );
+  const file = new LogFileWatch(options.path, notice, () => pageBytes(db));
+  const shmless = `the log was opened without shared memory (${degraded}); other processes cannot read it until the next start`;
+  if (degraded !== null) notice(shmless);
   try {
     if (options.busyTimeoutMs !== undefined)
       db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs))}`);
@@ -101,7 +101,6 @@ export function openSqliteLog(given: SqliteEventLogOptions, isOpen: () => boolea
     const damage = new LogDamage(options.path, notice, options.remedy);
     const caughtUp = tables.typeStats.catchUp(tables.meta, tables.head.next - 1, damage);
     if (caughtUp !== null) notice(caughtUp);
-    const file = new LogFileWatch(options.path, notice, () => pageBytes(db));
     const index = openIndex(db, tables, options, { degraded, walLoss, file, damage }, isOpen);
     let epoch = tables.epoch;
     // Hint: the log went backwards; when the new epoch cannot be saved (disk full) the next open decides again.
@@ -126,10 +125,11 @@ export function openSqliteLog(given: SqliteEventLogOptions, isOpen: () => boolea
     const threaded = openThreaded(db, options, degraded, tables, { ...index, appended, file }, appender);
     const wal = new WalWatch(`${options.path}-wal`, () => walCheckpoint(db, threaded), notice);
     const guarded = lock === null ? null : guardedLock(lock, file, wal);
-    return { ...tables, ...index, db, lock: guarded, epoch, appender, threaded, commitHealth };
+    return { ...tables, ...index, db, lock: guarded, epoch, appender, threaded, commitHealth, file };
   } catch (error) {
     // Hint: only a log that cannot even be read gets here (derived state has its own fallbacks); never a raw stack.
     db.close();
+    file.close();
     lock?.release();
     const reason = `${openFailureReason(error, remedy)}${walLoss === null ? '' : `; and ${walLoss}`}`;
     throw new LogOpenError(options.path, reason, { cause: error });

@@ -35,17 +35,15 @@ export type { SqliteEventLogOptions } from './sqliteEventLogOptions.js';
 
 /**
  * The event log over better-sqlite3: a façade over its parts (openSqliteLog opens them): meta and head, the group
- * commit (logAppender), the derived index and reader, type stats, retention and the session status store.
- *
- * Hint: measured on this machine, secondary indexes maintained per 1,000-row commit cut appends from ~270k/s to
- * ~25-40k/s (random-key B-tree pages dirtied every commit), and even sorted bulk builds cost ~6 µs/row. So the
- * events table is a bare INTEGER PRIMARY KEY append; the session, user and id indexes live in a separate index
- * database, built per sealed 20k-offset chunk by a worker thread, and the unindexed tail is served from in-memory
- * segments. Producer ids (idempotency) get their own small unique table, written with the append.
- *
- * The index is derived state and never trusted blindly: it records the log's epoch, is discarded when it belongs to
- * another log, reaches past the head, or cannot be read, and a range whose build failed stays in the tail until a
- * retry (or the next open) builds it. Chunks are published in offset order, so every chunk lies below the tail.
+ * commit (logAppender), the derived index and reader, type stats, retention and the session status store. Hint:
+ * measured on this machine, secondary indexes maintained per 1,000-row commit cut appends from ~270k/s to ~25-40k/s
+ * (random-key B-tree pages dirtied every commit), and even sorted bulk builds cost ~6 µs/row. So the events table is a
+ * bare INTEGER PRIMARY KEY append; the session, user and id indexes live in a separate index database, built per sealed
+ * 20k-offset chunk by a worker thread, and the unindexed tail is served from in-memory segments. Producer ids
+ * (idempotency) get their own small unique table, written with the append. The index is derived state and never trusted
+ * blindly: it records the log's epoch, is discarded when it belongs to another log, reaches past the head, or cannot be
+ * read, and a range whose build failed stays in the tail until a retry (or the next open) builds it. Chunks are
+ * published in offset order, so every chunk lies below the tail.
  */
 export class SqliteEventLog implements EventLog {
   readonly epoch: string;
@@ -66,6 +64,7 @@ export class SqliteEventLog implements EventLog {
   protected readonly reader: EventReader;
   protected readonly indexer: ChunkIndexer;
   private readonly retention: LogRetention;
+  private readonly file: SqliteLogParts['file'];
   private closed = false;
 
   constructor(options: SqliteEventLogOptions) {
@@ -74,7 +73,7 @@ export class SqliteEventLog implements EventLog {
     ({ db: this.db, lock: this.lock, epoch: this.epoch, meta: this.meta } = parts);
     ({ head: this.head, appender: this.appender, threaded: this.threaded } = parts);
     ({ typeStats: this.typeStats, sessionStatus: this.sessionStatus, commitHealth: this.commitHealth } = parts);
-    ({ coverage: this.coverage, reader: this.reader, indexer: this.indexer } = parts);
+    ({ coverage: this.coverage, reader: this.reader, indexer: this.indexer, file: this.file } = parts);
     this.retention = new LogRetention(parts, () => !this.closed);
   }
 
@@ -224,6 +223,7 @@ export class SqliteEventLog implements EventLog {
     this.reader.close();
     markHead(this.db);
     this.db.close();
+    this.file.close();
     return this.lock?.held ?? null;
   }
 
