@@ -288,6 +288,31 @@ describe('WebSocket limits', () => {
     }
   });
 
+  it('answers every message read before the budget ran out, then says so and closes; stores none read after', async () => {
+    const t = await startTestServer();
+    const flooder = await WsClient.open(`${t.wsBase}/ws/publish`);
+    try {
+      // All in one go, so the valid ones are still in the group commit when the budget runs out.
+      for (let i = 0; i < 200; i++) flooder.send(eventBody({ ref: i }));
+      for (let i = 0; i < INVALID_MESSAGES + 1; i++) flooder.send('{');
+      for (let i = 200; i < 250; i++) flooder.send(eventBody({ ref: i }));
+      const replies = await flooder.until<Message>((m) => String(m.message).startsWith('too many'));
+      const acks = replies.filter((m) => m.status === 'ok');
+      expect(acks.map((m) => m.ref)).toEqual(Array.from({ length: 200 }, (_, i) => i));
+      expect(acks.at(-1)?.offset).toBe(200);
+      expect(replies.filter((m) => String(m.message).startsWith('Invalid JSON'))).toHaveLength(INVALID_MESSAGES + 1);
+      expect(await flooder.closed).toEqual({
+        code: 1008,
+        reason: 'too many invalid messages: at most 1000 per 10 s; acked through offset 200; committed through 200',
+      });
+      // What was read after the budget ran out was neither answered nor stored.
+      expect((await stats(t.base)).head_offset).toBe(200);
+    } finally {
+      await closeAll([flooder]);
+      await t.stop();
+    }
+  });
+
   it('closes a subscriber that floods messages with 1008 after its budget, and others are served meanwhile', async () => {
     const t = await startTestServer();
     const { client: flooder } = await subscribe(t.wsBase, { session_id: 'flood' });
