@@ -216,6 +216,26 @@ describe('hostile bodies', () => {
     expect(await headOffset(t.base)).toBe(before + 1);
   });
 
+  it('closes a connection whose two Content-Length lines differ, serving nothing smuggled after them', async () => {
+    const before = await headOffset(t.base);
+    const body = JSON.stringify(event());
+    const inner = `POST /events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
+    const head = 'POST /events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n';
+    for (const lengths of [
+      [0, inner.length],
+      [inner.length, 0],
+    ]) {
+      const lines = lengths.map((n) => `Content-Length: ${n}\r\n`).join('');
+      const exchange = await rawExchange(t.server.port, `${head}${lines}\r\n${inner}`);
+      expect(exchange).toEqual({ text: '', closedByServer: true });
+    }
+    // The same length twice is one length (RFC 9112 6.3).
+    const same = `Content-Length: ${body.length}\r\n`.repeat(2);
+    const twice = await rawExchange(t.server.port, `${head}Connection: close\r\n${same}\r\n${body}`);
+    expect(parseResponses(twice.text).map((r) => r.status)).toEqual([201]);
+    expect(await headOffset(t.base)).toBe(before + 1);
+  });
+
   it('refuses a body not sent as JSON (text/plain, a form) with 415 naming Content-Type, storing nothing', async () => {
     const before = await headOffset(t.base);
     const body = JSON.stringify(event());

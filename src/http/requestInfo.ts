@@ -1,4 +1,5 @@
-import type { HttpRequest } from 'uWebSockets.js';
+import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
+import type { Logger } from '../actors/logger.js';
 import { decodePathSegment } from '../protocol/pathSegment.js';
 import { requestIdFor } from './requestLog.js';
 
@@ -13,7 +14,7 @@ export interface RequestInfo {
   readonly host: string;
   readonly apiKey: string;
   readonly contentType: string;
-  /** The Content-Length header as sent (empty when none). */
+  /** Every Content-Length line, comma-separated (empty when none; see cutAtTwoLengths). */
   readonly contentLength: string;
   /** Empty when the request has none; every line of it (a second line said `gzip` after `identity`). */
   readonly contentEncoding: string;
@@ -61,7 +62,7 @@ export function requestInfo(req: HttpRequest, paramCount: number): RequestInfo {
     host: req.getHeader('host'),
     apiKey: req.getHeader('x-api-key'),
     contentType: req.getHeader('content-type'),
-    contentLength: req.getHeader('content-length'),
+    contentLength: headerLines(req, 'content-length'),
     contentEncoding: headerLines(req, 'content-encoding'),
     transferEncoding: headerLines(req, 'transfer-encoding'),
     forwardedFor: forwardedForOf(req),
@@ -69,4 +70,19 @@ export function requestInfo(req: HttpRequest, paramCount: number): RequestInfo {
     params,
     requestId: requestIdFor(req.getHeader('x-request-id')),
   };
+}
+
+/**
+ * Close the connection of a request whose Content-Length lines differ, unanswered; true when it did. Hint: two lengths
+ * frame the body two ways (RFC 9112 6.3): uWS reads by the first and serves the rest as a request of its own (a
+ * probe's smuggled `DELETE /events` was answered 200). An answer cannot go out without uWS serving that rest too (it
+ * did after a 400 with `Connection: close`), so the connection is closed at once, as uWS closes on framing it refuses.
+ */
+export function cutAtTwoLengths(res: HttpResponse, info: RequestInfo, logger: Logger): boolean {
+  if (!info.contentLength.includes(',')) return false;
+  const values = new Set(info.contentLength.split(',').map((value) => value.trim()));
+  if (values.size === 1) return false;
+  logger.warn({ path: info.path, contentLength: info.contentLength }, 'two Content-Length values; connection closed');
+  res.close();
+  return true;
 }

@@ -9,7 +9,7 @@ import { HttpError, statusLine } from './httpError.js';
 import { keyMatches } from './keyMatches.js';
 import type { RateLimiters } from './rateLimits.js';
 import { Reply } from './reply.js';
-import { type RequestInfo, requestInfo } from './requestInfo.js';
+import { cutAtTwoLengths, type RequestInfo, requestInfo } from './requestInfo.js';
 import { loggedPath, type RequestContext, type RequestLog } from './requestLog.js';
 import { slashRedirect } from './trailingSlash.js';
 import type { UpgradeChecks } from './wsUpgrade.js';
@@ -17,8 +17,7 @@ import type { UpgradeChecks } from './wsUpgrade.js';
 /** Which per-IP budget a route draws on. */
 export type RateClass = keyof RateLimiters | 'none';
 
-/** A route's body: throw HttpError for a 4xx, or answer through `reply` (now or after a commit). */
-/** A route's handler; `client()` is the client's address (its rate limits' and log lines'), read on demand. */
+/** A route's handler (throw HttpError for a 4xx, or answer through `reply`, now or after a commit); `client()` is the client's address (its rate limits' and log lines'), read on demand. */
 export type Handler = (info: RequestInfo, reply: Reply, client: () => string) => void;
 
 /** One REST route. GET routes answer HEAD too. */
@@ -101,13 +100,10 @@ export class RestRouter {
         const path = prefix + pattern;
         for (const route of group) {
           const method = route.method === 'GET' ? 'get' : route.method === 'POST' ? 'post' : 'del';
-          app[method](path, (res, req) =>
-            this.serve(res, req, paramCount, (info, reply) => this.dispatch(route, info, reply)),
-          );
-          if (route.method === 'GET')
-            app.head(path, (res, req) =>
-              this.serve(res, req, paramCount, (info, reply) => this.dispatch(route, info, reply)),
-            );
+          const serve = (res: HttpResponse, req: HttpRequest) =>
+            this.serve(res, req, paramCount, (info, reply) => this.dispatch(route, info, reply));
+          app[method](path, serve);
+          if (route.method === 'GET') app.head(path, serve);
         }
         // Hint: uWS prefers a method's own handler over `any` on the same pattern, so this sees only other methods.
         app.any(path, (res, req) => this.serve(res, req, 0, (info, reply) => this.otherMethod(info, reply, allow)));
@@ -139,6 +135,7 @@ export class RestRouter {
       const log = this.deps.requestLog;
       const startedAt = log?.clock() ?? 0;
       const info = requestInfo(req, paramCount);
+      if (cutAtTwoLengths(res, info, this.deps.logger)) return;
       const context = log?.enabled ? this.context(res, info) : null;
       reply = new Reply(res, {
         corsOrigin: this.cors.allowOrigin(info.origin),
