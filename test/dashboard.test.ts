@@ -728,6 +728,19 @@ describe('dashboard with more sessions than it lists', () => {
 describe('dashboard while the server is down', () => {
   const running = serverAndBrowser('rep-dashboard-down-');
 
+  it("says a proxy's 502 for a server that is down is unreachable, not the server refusing", async () => {
+    const page = await running.browser!.newPage();
+    // Hint: what nginx answers when the server behind it is down: an HTML page, no `{detail}`.
+    await page.route('**/stats', (route) =>
+      route.fulfill({ status: 502, contentType: 'text/html', body: '<html><body>502 Bad Gateway</body></html>' }),
+    );
+    await page.goto(`${running.server!.base}/dashboard`);
+    await expect
+      .poll(() => textOf(page, '#connection'), PATIENT)
+      .toBe('server unreachable (the proxy in front answered HTTP 502)');
+    await page.close();
+  });
+
   it('dims every polled panel with the time it was read, and is live again once the server is back', async () => {
     const old = running.server!;
     const page = await running.browser!.newPage();

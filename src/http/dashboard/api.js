@@ -11,9 +11,11 @@ export class AuthError extends Error {
 export class ServerError extends Error {
   name = 'ServerError';
 
-  constructor(message, status) {
+  constructor(message, status, detailed) {
     super(message);
     this.status = status;
+    /** The answer carried the server's own `{detail}` (a proxy's error page does not). */
+    this.detailed = detailed;
   }
 }
 
@@ -48,8 +50,10 @@ export async function getJson(path) {
   const headers = apiKey === '' ? {} : { 'X-API-Key': apiKey };
   const response = await fetch(path, { headers, cache: 'no-store' });
   if (response.status === 401) throw new AuthError('the server refused the API key');
-  if (!response.ok)
-    throw new ServerError(`${path}: HTTP ${response.status}${await detailOf(response)}`, response.status);
+  if (!response.ok) {
+    const detail = await detailOf(response);
+    throw new ServerError(`${path}: HTTP ${response.status}${detail}`, response.status, detail !== '');
+  }
   return response.json();
 }
 
@@ -63,7 +67,13 @@ async function detailOf(response) {
   }
 }
 
-/** What a failed request shows: the server's own refusal (a rate limit, a full disk) when it answered, else unreachable. */
+/**
+ * What a failed request shows: the server's own refusal (a rate limit, a full disk) when it answered, else unreachable.
+ * Hint: behind a proxy a server that is down is a 502-504 without the server's `{detail}` (nginx's is an HTML page).
+ */
 export function failureText(error) {
-  return error instanceof ServerError ? `server refused: ${error.message}` : 'server unreachable';
+  if (!(error instanceof ServerError)) return 'server unreachable';
+  if (!error.detailed && error.status >= 502 && error.status <= 504)
+    return `server unreachable (the proxy in front answered HTTP ${error.status})`;
+  return `server refused: ${error.message}`;
 }
