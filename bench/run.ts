@@ -2,7 +2,7 @@ import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { machineInfo, scenarioTable, summaryTable, writeJson } from './lib/report.js';
-import { evaluate, type Scenario, type ScenarioRecord } from './lib/scenario.js';
+import { evaluate, MissingTool, type Scenario, type ScenarioRecord } from './lib/scenario.js';
 import { REPO_ROOT } from './lib/serverProcess.js';
 import { baseline } from './scenarios/baseline.js';
 import { cluster } from './scenarios/cluster.js';
@@ -107,7 +107,13 @@ async function main(): Promise<number> {
         notes: outcome.notes,
       };
     } catch (error) {
-      const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+      // Hint: a missing program is its one-line message; anything else keeps its stack for the JSON.
+      const message =
+        error instanceof MissingTool
+          ? error.message
+          : error instanceof Error
+            ? (error.stack ?? error.message)
+            : String(error);
       record = {
         name: scenario.name,
         ok: false,

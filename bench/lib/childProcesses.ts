@@ -3,6 +3,8 @@ import { fileURLToPath } from 'node:url';
 
 /** Every child this run started and has not yet reaped; killed by PID if the orchestrator exits early. */
 const live = new Set<ChildProcess>();
+/** The 'error' each child reported (a failed spawn, a failed kill or IPC send), for its owner to explain. */
+const errors = new WeakMap<ChildProcess, Error>();
 
 process.once('exit', () => {
   for (const child of live) {
@@ -16,11 +18,24 @@ process.once('exit', () => {
   }
 });
 
-/** Remember a child so an early exit of the orchestrator still kills it. */
+/**
+ * Remember a child so an early exit of the orchestrator still kills it. Its 'error' event is kept for `childError`
+ * instead of crashing the process: a spawn that fails (ENOENT) emits one.
+ */
 export function track(child: ChildProcess): ChildProcess {
+  child.on('error', (error) => {
+    errors.set(child, error);
+    if (child.pid === undefined) live.delete(child); // never started: no 'exit' will come
+  });
+  if (child.pid === undefined) return child;
   live.add(child);
   child.once('exit', () => live.delete(child));
   return child;
+}
+
+/** The error a tracked child reported ('error' event), if any: for a failed spawn, its `code` says why (ENOENT). */
+export function childError(child: ChildProcess): NodeJS.ErrnoException | undefined {
+  return errors.get(child);
 }
 
 /** True while the child has neither exited nor been killed by a signal. */

@@ -74,7 +74,7 @@ export function summaryTable(records: readonly ScenarioRecord[]): string {
   const rows: string[][] = [];
   for (const record of records) {
     if (!record.ok)
-      rows.push([record.name, 'error', record.error?.split('\n')[0]?.slice(0, 80) ?? '', '', '', '', 'ERROR']);
+      rows.push([record.name, 'error', record.error?.split('\n')[0]?.slice(0, 120) ?? '', '', '', '', 'ERROR']);
     for (const metric of record.metrics) rows.push(metricRow(record.name, metric));
   }
   return formatTable(HEADERS, rows);

@@ -77,3 +77,8 @@ export function evaluate(metric: Metric): EvaluatedMetric {
   if (metric.ratioTarget !== undefined && ratio !== null) pass = (pass ?? true) && meets(metric.ratioTarget, ratio);
   return { ...metric, ratio, pass };
 }
+
+/** A program a scenario needs is not installed (nats-server): reported as its one-line message, without a stack. */
+export class MissingTool extends Error {
+  override readonly name = 'MissingTool';
+}

@@ -1,0 +1,107 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+
+const RUN_JS = fileURLToPath(new URL('../dist/bench/run.js', import.meta.url));
+const REPO = fileURLToPath(new URL('..', import.meta.url));
+
+/** A `node dist/bench/run.js` child whose TMPDIR is a directory of its test's own. */
+interface Bench {
+  readonly child: ChildProcess;
+  /** Its exit code (null when a signal ended it), and what it printed. */
+  readonly done: Promise<{ code: number | null; stdout: string; stderr: string }>;
+}
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A fresh TMPDIR for one bench run, removed after the test. */
+function freshTmp(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-harness-'));
+  dirs.push(dir);
+  return dir;
+}
+
+function startBench(args: readonly string[], tmp: string, env: Record<string, string | undefined> = {}): Bench {
+  const child = spawn(process.execPath, [RUN_JS, ...args], {
+    cwd: REPO,
+    env: { ...process.env, TMPDIR: tmp, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
+    child.once('close', (code) => resolve({ code, stdout, stderr })),
+  );
+  return { child, done };
+}
+
+const bench = (args: readonly string[], tmp = freshTmp(), env: Record<string, string | undefined> = {}) =>
+  startBench(args, tmp, env).done;
+
+/**
+ * Every process whose environment holds TMPDIR=`tmp`: the bench run of that test and all it started (servers,
+ * nats-servers, load generators, the orphan watcher), reparented or not.
+ */
+function processesOf(tmp: string): { pid: number; command: string }[] {
+  const found: { pid: number; command: string }[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
+    try {
+      if (!readFileSync(`/proc/${name}/environ`, 'utf8').split('\0').includes(`TMPDIR=${tmp}`)) continue;
+      found.push({ pid: Number(name), command: readFileSync(`/proc/${name}/cmdline`, 'utf8').replaceAll('\0', ' ') });
+    } catch {
+      // gone meanwhile, or not ours to read
+    }
+  }
+  return found;
+}
+
+async function until<T>(what: string, probe: () => T | null, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== null) return value;
+    if (Date.now() > deadline) throw new Error(`${what} within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** Nothing of the run of `tmp` is left: no process, no temp dir (only `keep`). */
+async function nothingLeft(tmp: string, keep: readonly string[] = []): Promise<void> {
+  await until('no process left', () => (processesOf(tmp).length === 0 ? true : null), 5_000);
+  expect(readdirSync(tmp).filter((name) => !keep.includes(name))).toEqual([]);
+}
+
+describe('bench harness (dist/bench/run.js)', () => {
+  it('without nats-server on PATH, the cluster scenario is an ERROR naming the cause; the summary and JSON are written, exit 1', async () => {
+    const tmp = freshTmp();
+    const emptyBin = join(tmp, 'bin');
+    mkdirSync(emptyBin);
+    const jsonPath = join(tmp, 'results.json');
+    const run = await bench(['--quick', 'cluster', '--json', jsonPath], tmp, {
+      PATH: emptyBin,
+      NATS_SERVER_BIN: undefined,
+    });
+    expect(run.code).toBe(1);
+    expect(run.stderr).not.toContain("Unhandled 'error'");
+    const cause = 'nats-server not found on PATH; install it (apt-get install -y nats-server)';
+    expect(run.stdout).toContain(`ERROR: ${cause}`);
+    expect(run.stdout).toContain('== summary');
+    expect(run.stdout).toContain(`results written to ${jsonPath}`);
+    const json = JSON.parse(readFileSync(jsonPath, 'utf8')) as {
+      scenarios: { name: string; ok: boolean; error: string }[];
+    };
+    expect(json.scenarios).toHaveLength(1);
+    expect(json.scenarios[0]).toMatchObject({ name: 'cluster', ok: false });
+    expect(json.scenarios[0]!.error).toContain(cause);
+    await nothingLeft(tmp, ['bin', 'results.json']); // no nats-cluster-* or rep-bench-* dir
+  });
+});
