@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -86,7 +86,8 @@ describe('bench harness (dist/bench/run.js)', () => {
     const emptyBin = join(tmp, 'bin');
     mkdirSync(emptyBin);
     const jsonPath = join(tmp, 'results.json');
-    const run = await bench(['--quick', 'cluster', '--json', jsonPath], tmp, {
+    const profiles = join(tmp, 'profiles');
+    const run = await bench(['--quick', 'cluster', '--json', jsonPath, '--profile-dir', profiles], tmp, {
       PATH: emptyBin,
       NATS_SERVER_BIN: undefined,
     });
@@ -96,12 +97,66 @@ describe('bench harness (dist/bench/run.js)', () => {
     expect(run.stdout).toContain(`ERROR: ${cause}`);
     expect(run.stdout).toContain('== summary');
     expect(run.stdout).toContain(`results written to ${jsonPath}`);
+    expect(run.stdout).toContain(`0 CPU profile(s) of server children written under ${profiles}`);
     const json = JSON.parse(readFileSync(jsonPath, 'utf8')) as {
       scenarios: { name: string; ok: boolean; error: string }[];
     };
     expect(json.scenarios).toHaveLength(1);
     expect(json.scenarios[0]).toMatchObject({ name: 'cluster', ok: false });
     expect(json.scenarios[0]!.error).toContain(cause);
-    await nothingLeft(tmp, ['bin', 'results.json']); // no nats-cluster-* or rep-bench-* dir
+    await nothingLeft(tmp, ['bin', 'results.json', 'profiles']); // no nats-cluster-* or rep-bench-* dir
+  });
+
+  it('refuses a bad command line with one line naming the argument and why, the usage, exit 2', async () => {
+    const cases: [string[], string][] = [
+      [['nosuch'], 'bench: unknown scenario(s): nosuch'],
+      [['--list', 'nosuch'], 'bench: unknown scenario(s): nosuch'],
+      [['--json'], 'bench: --json needs a file name'],
+      [['--json', '--quick'], 'bench: --json needs a file name, but the next argument is an option'],
+      [['--frobnicate'], 'bench: unknown option --frobnicate'],
+      [['--quick=yes'], 'bench: --quick takes no value'],
+      [['-q'], 'bench: unknown option -q'],
+    ];
+    const [list, help, ...runs] = await Promise.all([
+      bench(['--list', 'replay']),
+      bench(['--help']),
+      ...cases.map(([args]) => bench(args)),
+    ]);
+    for (const [i, [args, line]] of cases.entries()) {
+      const run = runs[i]!;
+      expect([run.code, run.stderr.split('\n')[0]], args.join(' ')).toEqual([2, line]);
+      expect(run.stderr, args.join(' ')).toContain('usage: npm run bench');
+      expect(run.stderr, args.join(' ')).not.toMatch(/^\s+at /m);
+      expect(run.stdout, args.join(' ')).toBe('');
+    }
+    expect(list.code).toBe(0);
+    expect(
+      list.stdout
+        .trim()
+        .split('\n')
+        .map((line) => line.split(' ')[0]),
+    ).toEqual(['replay']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('--profile-dir DIR');
+    expect(help.stdout).not.toContain('--profile [');
+  });
+
+  it('refuses an unwritable --json or --profile-dir before any scenario runs, exit 2', async () => {
+    const tmp = freshTmp();
+    const file = join(tmp, 'a-file');
+    writeFileSync(file, '');
+    const [json, profiles] = await Promise.all([
+      bench(['--quick', 'baseline', '--json', join(file, 'x.json')], tmp),
+      bench(['--quick', 'ingest-rest', '--profile-dir', join(file, 'profiles')], tmp),
+    ]);
+    expect(json.code).toBe(2);
+    expect(json.stderr).toMatch(new RegExp(`^bench: cannot write --json ${file}/x\\.json: E\\w+`));
+    expect(profiles.code).toBe(2);
+    expect(profiles.stderr).toMatch(new RegExp(`^bench: cannot write profiles to --profile-dir ${file}/profiles: E`));
+    for (const run of [json, profiles]) {
+      expect(run.stderr.trim().split('\n')).toHaveLength(1);
+      expect(run.stdout).toBe(''); // no scenario started
+    }
+    await nothingLeft(tmp, ['a-file']);
   });
 });

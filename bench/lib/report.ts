@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, platform, release, totalmem } from 'node:os';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { EvaluatedMetric, ScenarioRecord, Target } from './scenario.js';
 
 /** Render rows as a left-aligned text table with a header rule. */
@@ -124,4 +124,12 @@ export function machineInfo(repoRoot: string): MachineInfo {
 export function writeJson(path: string, body: unknown): void {
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, `${JSON.stringify(body, null, 2)}\n`);
+}
+
+/** How many CPU profiles under `dir` were written since `sinceMs` (epoch ms): this run's, not an earlier run's. */
+export function profilesWritten(dir: string, sinceMs: number): number {
+  let count = 0;
+  for (const name of readdirSync(dir, { recursive: true, encoding: 'utf8' }))
+    if (name.endsWith('.cpuprofile') && statSync(join(dir, name)).mtimeMs >= sinceMs) count++;
+  return count;
 }
