@@ -1,8 +1,10 @@
 import { loadavg } from 'node:os';
 import { type BenchOptions, outputProblem, parseBenchArgs, usage } from './lib/benchArgs.js';
+import { liveChildren, stopAll } from './lib/childProcesses.js';
 import { machineInfo, profilesWritten, scenarioTable, summaryTable, writeJson } from './lib/report.js';
 import { evaluate, MissingTool, type Scenario, type ScenarioRecord } from './lib/scenario.js';
 import { REPO_ROOT } from './lib/serverProcess.js';
+import { removeTempDirs } from './lib/tempDir.js';
 import { baseline } from './scenarios/baseline.js';
 import { cluster } from './scenarios/cluster.js';
 import { fanout, fanout10k } from './scenarios/fanout.js';
@@ -35,6 +37,36 @@ const SCENARIOS: readonly Scenario[] = [
 /** How long one scenario may take before the run is abandoned (its children are killed at exit). */
 const SCENARIO_TIMEOUT_MS = { quick: 120_000, full: 900_000 };
 
+/** The exit code for each signal that stops a run (128 + its number, as a shell reports it). */
+const SIGNAL_EXIT_CODES = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 } as const;
+/** How long the server children get to shut down after a signal before SIGKILL. */
+const SIGNAL_GRACE_MS = 5_000;
+
+/** Set when a signal stopped the run: the runner then prints nothing more and leaves the exit to the handler. */
+let stopping = false;
+const halt = () => new Promise<never>(() => undefined);
+
+/**
+ * On SIGINT, SIGTERM or SIGHUP: stop every child (SIGTERM, SIGKILL after a grace), remove every temp dir (the exit
+ * hook alone left them when a signal ended the process) and exit 128 + the signal; a second signal exits at once,
+ * the exit hooks still killing the children and removing the dirs.
+ */
+function stopOnSignals(): void {
+  for (const [signal, code] of Object.entries(SIGNAL_EXIT_CODES)) {
+    process.on(signal, () => {
+      if (stopping) process.exit(code);
+      stopping = true;
+      console.error(
+        `\n${signal}: stopping ${liveChildren()} child process(es) and removing temp dirs; no results written`,
+      );
+      void stopAll(SIGNAL_GRACE_MS).finally(() => {
+        removeTempDirs();
+        process.exit(code);
+      });
+    });
+  }
+}
+
 async function main(): Promise<number> {
   const names = SCENARIOS.map((s) => s.name);
   const parsed = parseBenchArgs(process.argv.slice(2), names);
@@ -58,6 +90,7 @@ async function main(): Promise<number> {
     console.error(`bench: ${problem}`);
     return 2;
   }
+  stopOnSignals();
   return runAll(selected, options);
 }
 
@@ -72,6 +105,7 @@ async function runAll(selected: readonly Scenario[], options: BenchOptions): Pro
   for (const scenario of selected) {
     console.log(`\n-- ${scenario.name}: ${scenario.summary}`);
     const { record, timedOut } = await runOne(scenario, { quick, profileDir, results });
+    if (stopping) return halt();
     results.set(scenario.name, record);
     console.log(scenarioTable(record));
     if (timedOut) {

@@ -74,6 +74,20 @@ async function until<T>(what: string, probe: () => T | null, timeoutMs: number):
   }
 }
 
+/** Wait until the run of `tmp` has `nats` nats-servers and a server child (`dist/src/main.js`) running. */
+function childrenUp(tmp: string, nats: number): Promise<number> {
+  return until(
+    `${nats} nats-server(s) and a server child`,
+    () => {
+      const running = processesOf(tmp);
+      const servers = running.filter((p) => p.command.includes('dist/src/main.js')).length;
+      const natsServers = running.filter((p) => p.command.includes('nats-server')).length;
+      return servers >= 1 && natsServers >= nats ? running.length : null;
+    },
+    20_000,
+  );
+}
+
 /** Nothing of the run of `tmp` is left: no process, no temp dir (only `keep`). */
 async function nothingLeft(tmp: string, keep: readonly string[] = []): Promise<void> {
   await until('no process left', () => (processesOf(tmp).length === 0 ? true : null), 5_000);
@@ -158,5 +172,36 @@ describe('bench harness (dist/bench/run.js)', () => {
       expect(run.stdout).toBe(''); // no scenario started
     }
     await nothingLeft(tmp, ['a-file']);
+  });
+
+  it('SIGINT to the harness alone mid-cluster: every child stopped, every temp dir removed, exit 130', async () => {
+    const tmp = freshTmp();
+    const run = startBench(['--quick', 'cluster', '--json', join(tmp, 'r.json')], tmp);
+    await childrenUp(tmp, 3);
+    expect(readdirSync(tmp).some((name) => name.startsWith('nats-cluster-'))).toBe(true);
+    run.child.kill('SIGINT');
+    const { code, stderr } = await run.done;
+    expect(code).toBe(130);
+    expect(stderr).toMatch(/SIGINT: stopping \d+ child process\(es\) and removing temp dirs/);
+    await nothingLeft(tmp);
+  });
+
+  it('SIGTERM to the harness alone mid-scenario: the server child stopped, its temp database removed, exit 143', async () => {
+    const tmp = freshTmp();
+    const run = startBench(['--quick', 'ingest-rest', '--json', join(tmp, 'r.json')], tmp);
+    await childrenUp(tmp, 0);
+    expect(readdirSync(tmp).some((name) => name.startsWith('rep-bench-ingest-rest-'))).toBe(true);
+    run.child.kill('SIGTERM');
+    expect((await run.done).code).toBe(143);
+    await nothingLeft(tmp);
+  });
+
+  it('kill -9 of the harness mid-cluster: its watcher kills the nats-servers and servers and removes the temp dirs', async () => {
+    const tmp = freshTmp();
+    const run = startBench(['--quick', 'cluster', '--json', join(tmp, 'r.json')], tmp);
+    expect(await childrenUp(tmp, 3)).toBeGreaterThanOrEqual(6); // the harness, its watcher, 3 nats-servers, a server
+    run.child.kill('SIGKILL');
+    await run.done;
+    await nothingLeft(tmp);
   });
 });

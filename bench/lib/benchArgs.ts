@@ -37,7 +37,7 @@ export function usage(names: readonly string[]): string {
   --list             list the scenarios (or only those named) and exit
 
 exit codes: 0 done, 1 a scenario error or failed check (with --strict also a missed target), 2 usage or an
-unwritable output`;
+unwritable output, 130 / 143 stopped by SIGINT / SIGTERM`;
 }
 
 /** What each option with a value takes, for the message when it is missing. */

@@ -8,6 +8,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { childError, track } from './childProcesses.js';
 import { MissingTool } from './scenario.js';
 import { stablePort } from './stablePort.js';
+import { holdTempDir, releaseTempDir } from './tempDir.js';
 
 /** One nats-server of the harness. */
 export interface NatsNode {
@@ -137,6 +138,7 @@ export class NatsCluster {
 
   private static async startOnce(size: 1 | 3, options: ClusterOptions): Promise<NatsCluster> {
     const dir = mkdtempSync(join(tmpdir(), 'nats-cluster-'));
+    holdTempDir(dir);
     const nodes: NatsNode[] = [];
     for (let i = 1; i <= size; i++) {
       const name = `n${i}`;
@@ -350,6 +352,7 @@ export class NatsCluster {
       for (const node of this.nodes) writeFileSync(join(keep, `${node.name}.log`), node.output);
     }
     rmSync(this.dir, { recursive: true, force: true });
+    releaseTempDir(this.dir);
   }
 
   private liveUrls(): string[] {
