@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { TARGETS } from '../bench/lib/targets.js';
 
 const RUN_JS = fileURLToPath(new URL('../dist/bench/run.js', import.meta.url));
 const REPO = fileURLToPath(new URL('..', import.meta.url));
@@ -203,5 +204,42 @@ describe('bench harness (dist/bench/run.js)', () => {
     run.child.kill('SIGKILL');
     await run.done;
     await nothingLeft(tmp);
+  });
+
+  it("checks exactly the README's targets, and bench/README's table (replay-storm too) says the same", () => {
+    const n = (value: number) => value.toLocaleString('en-US');
+    const T = TARGETS;
+    const expected: Record<string, string> = {
+      'log-append': `≥${n(T.logAppend.perSecond)}/s, ≥${T.logAppend.ofBareAppend}×`,
+      'ingest-ws-batch': `≤${T.ingestWsBatch.ioThreadUs} µs I/O thread, ≥${T.ingestWsBatch.ofBareAppend}×`,
+      'ingest-ws-single': `≥${T.ingestWsSingle.ofEcho}× the echo`,
+      'sdk-publish': `≥${T.sdkPublish.ofRawProtocol}× (the bench's)`,
+      'ingest-rest': `≥${n(T.ingestRest.perSecond)}/s`,
+      fanout: `p99 ≤${T.fanout.p99OfRelay}× relay`,
+      'routing-scale': `flat within ${T.routingScale.maxOverMin}×`,
+      replay: `≥${T.replay.ofScan}× the scan`,
+      'replay-storm': `REST p99 ≤${T.replayStorm.restP99Ms} ms`,
+      memory: `≤${T.memory.idleSubscriberKiB} KiB`,
+      baseline: '–',
+      cluster: '–',
+    };
+    // README "Performance": | scenario (…) | after | before | target | …; bench/README: | scenario | metric | target | …
+    // Only README's Performance section: other sections have tables too.
+    const section = (text: string) => text.slice(Math.max(0, text.indexOf('\n## Performance')));
+    const targetCells = (file: string, column: number) =>
+      section(readFileSync(join(REPO, file), 'utf8'))
+        .split('\n')
+        .filter((line) => line.startsWith('| ') && !line.startsWith('| scenario') && !line.startsWith('| ---'))
+        .map((line) => line.split('|').map((cell) => cell.trim()))
+        .map((cells) => [cells[1]!, cells[column + 1]!] as const);
+    const readme = targetCells('README.md', 3);
+    const benchReadme = new Map(targetCells('bench/README.md', 2));
+    for (const [name, target] of Object.entries(expected)) {
+      // Hint: README's rows name the scenario first ("fanout at 20,000 events/s", "memory: idle subscriber").
+      const row = readme.find(([first]) => new RegExp(`^${name}\\b(?![-])`).test(first));
+      expect(row?.[1], `README ${name}`).toBe(target);
+      expect(benchReadme.get(name), `bench/README ${name}`).toBe(target);
+    }
+    expect([...benchReadme.keys()].sort()).toEqual(Object.keys(expected).sort());
   });
 });

@@ -5,6 +5,7 @@ import { offsetIds } from '../../src/protocol/offsetIds.js';
 import { EventFactory, meanPayloadBytes } from '../lib/eventFactory.js';
 import type { Scenario, ScenarioOutcome } from '../lib/scenario.js';
 import { bareAppend, type Rate, rate } from '../lib/sqliteCeilings.js';
+import { TARGETS } from '../lib/targets.js';
 import { withTempDir } from '../lib/tempDir.js';
 
 const BATCH = 1_000;
@@ -80,9 +81,9 @@ export const logAppend: Scenario = {
             name: 'appends/s',
             value: ours.perSecond,
             unit: 'ev/s',
-            target: { op: '>=', value: 150_000 },
+            target: { op: '>=', value: TARGETS.logAppend.perSecond },
             ceiling,
-            ratioTarget: { op: '>=', value: 0.4 },
+            ratioTarget: { op: '>=', value: TARGETS.logAppend.ofBareAppend },
           },
           { name: 'index wait after last append', value: ours.indexWaitMs, unit: 'ms' },
           { name: 'appends/s, inline indexer', value: inline.perSecond, unit: 'ev/s', ceiling },
