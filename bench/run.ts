@@ -1,6 +1,7 @@
-import { loadavg } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { type BenchOptions, outputProblem, parseBenchArgs, usage } from './lib/benchArgs.js';
 import { liveChildren, stopAll } from './lib/childProcesses.js';
+import { reliabilityWarning } from './lib/reliability.js';
 import { machineInfo, profilesWritten, scenarioTable, summaryTable, writeJson } from './lib/report.js';
 import { evaluate, MissingTool, type Scenario, type ScenarioRecord } from './lib/scenario.js';
 import { REPO_ROOT } from './lib/serverProcess.js';
@@ -140,11 +141,14 @@ async function runOne(scenario: Scenario, input: RunInput): Promise<{ record: Sc
           (timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs / 1000} s`)), timeoutMs)),
       ),
     ]);
+    const metrics = outcome.metrics.map(evaluate);
+    const warning = reliabilityWarning(loadBefore, cpus().length, metrics);
     const record: ScenarioRecord = {
       name: scenario.name,
       ok: true,
+      ...(warning === null ? {} : { warning }),
       durationMs: performance.now() - t0,
-      metrics: outcome.metrics.map(evaluate),
+      metrics,
       details: { ...outcome.details, loadavg1: { before: loadBefore, after: loadavg()[0]! } },
       notes: outcome.notes,
     };

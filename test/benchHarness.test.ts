@@ -4,6 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { reliabilityWarning } from '../bench/lib/reliability.js';
+import { scenarioTable } from '../bench/lib/report.js';
+import { evaluate } from '../bench/lib/scenario.js';
 import { TARGETS } from '../bench/lib/targets.js';
 
 const RUN_JS = fileURLToPath(new URL('../dist/bench/run.js', import.meta.url));
@@ -241,5 +244,42 @@ describe('bench harness (dist/bench/run.js)', () => {
       expect(benchReadme.get(name), `bench/README ${name}`).toBe(target);
     }
     expect([...benchReadme.keys()].sort()).toEqual(Object.keys(expected).sort());
+  });
+
+  it('prints each ceiling in its unit, and a warning line when the load or a ratio makes the figures unreliable', () => {
+    const relay = evaluate({
+      name: 'latency p99',
+      value: 1.88,
+      unit: 'ms',
+      ceiling: { name: 'raw uWS relay', value: 0.94 },
+      ratioTarget: { op: '<=', value: 2 },
+    });
+    const append = evaluate({
+      name: 'appends/s',
+      value: 205_457,
+      unit: 'ev/s',
+      ceiling: { name: 'bare append', value: 188_039, upperBound: true },
+    });
+    expect(reliabilityWarning(1.5, 2, [relay])).toBeNull(); // a latency over its floor is no sign of trouble
+    expect(reliabilityWarning(6.73, 2, [relay])).toBe(
+      'figures unreliable: load average 6.73 as it started, above the 2 cores: other work shared them',
+    );
+    const warning = reliabilityWarning(0.5, 2, [relay, append]);
+    expect(warning).toBe(
+      'figures unreliable: appends/s at 1.09× its ceiling (bare append), which it cannot really pass: the ceiling ran slow',
+    );
+    const table = scenarioTable({
+      name: 'fanout',
+      ok: true,
+      ...(warning === null ? {} : { warning }),
+      durationMs: 1_000,
+      metrics: [relay, append],
+      details: {},
+      notes: ['a note'],
+    });
+    expect(table).toContain('0.94 ms (raw uWS relay)');
+    expect(table).toContain('188,039 ev/s (bare append)');
+    expect(table).toMatch(/latency p99 +1\.88 ms +≤2× +0\.94 ms \(raw uWS relay\) +2\.00× +pass/);
+    expect(table.split('\n').slice(-2)).toEqual([`  warning: ${warning}`, '  note: a note']);
   });
 });

@@ -33,6 +33,11 @@ function verdict(metric: EvaluatedMetric): string {
   return metric.pass ? 'pass' : 'miss';
 }
 
+/** A value with its unit: `0.94 ms`, `12,000`. */
+function withUnit(value: number, unit: string): string {
+  return `${formatNumber(value)}${unit === '' ? '' : ` ${unit}`}`;
+}
+
 function metricRow(scenario: string, metric: EvaluatedMetric): string[] {
   const target = [
     formatTarget(metric.target, metric.unit === '' ? '' : ` ${metric.unit}`),
@@ -43,9 +48,10 @@ function metricRow(scenario: string, metric: EvaluatedMetric): string[] {
   return [
     scenario,
     metric.name,
-    `${formatNumber(metric.value)}${metric.unit === '' ? '' : ` ${metric.unit}`}`,
+    withUnit(metric.value, metric.unit),
     target,
-    metric.ceiling === undefined ? '' : `${formatNumber(metric.ceiling.value)} (${metric.ceiling.name})`,
+    // Hint: a ceiling is in its metric's unit (the ratio divides one by the other).
+    metric.ceiling === undefined ? '' : `${withUnit(metric.ceiling.value, metric.unit)} (${metric.ceiling.name})`,
     metric.ratio === null ? '' : `${metric.ratio.toFixed(2)}×`,
     verdict(metric),
   ];
@@ -65,6 +71,7 @@ export function scenarioTable(record: ScenarioRecord): string {
         record.metrics.map((m) => metricRow(record.name, m)),
       ),
     );
+  if (record.warning !== undefined) lines.push(`  warning: ${record.warning}`);
   for (const note of record.notes) lines.push(`  note: ${note}`);
   return lines.join('\n');
 }
@@ -77,7 +84,8 @@ export function summaryTable(records: readonly ScenarioRecord[]): string {
       rows.push([record.name, 'error', record.error?.split('\n')[0]?.slice(0, 120) ?? '', '', '', '', 'ERROR']);
     for (const metric of record.metrics) rows.push(metricRow(record.name, metric));
   }
-  return formatTable(HEADERS, rows);
+  const warnings = records.flatMap((r) => (r.warning === undefined ? [] : [`  warning: ${r.name}: ${r.warning}`]));
+  return [formatTable(HEADERS, rows), ...warnings].join('\n');
 }
 
 /** Where and how this run happened. */

@@ -8,6 +8,8 @@ export interface Target {
 export interface Ceiling {
   readonly name: string;
   readonly value: number;
+  /** The value cannot really exceed it (a raw echo, a bare append, a raw scan): a ratio above 1 means it ran slow. */
+  readonly upperBound?: boolean;
 }
 
 /** One measured number. `ratio` is value / ceiling.value. */
@@ -34,6 +36,8 @@ export interface ScenarioRecord {
   readonly name: string;
   readonly ok: boolean;
   readonly error?: string;
+  /** Why its figures may not be trusted (a busy machine, a ratio above an upper-bound ceiling), if they may not. */
+  readonly warning?: string;
   readonly durationMs: number;
   readonly metrics: EvaluatedMetric[];
   readonly details: Record<string, unknown>;

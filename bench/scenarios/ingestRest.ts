@@ -73,7 +73,7 @@ export const ingestRest: Scenario = {
             value: result.perSecond,
             unit: 'req/s',
             target: { op: '>=', value: TARGETS.ingestRest.perSecond },
-            ceiling: { name: 'raw uWS HTTP echo', value: echo.perSecond },
+            ceiling: { name: 'raw uWS HTTP echo', value: echo.perSecond, upperBound: true },
           },
           { name: 'latency p99', value: result.latencyMs.p99, unit: 'ms' },
           { name: 'server CPU per request', value: (cpuMs * 1000) / Math.max(1, total), unit: 'µs' },

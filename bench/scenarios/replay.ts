@@ -117,7 +117,7 @@ function outcome(total: number, populate: Rate, cold: Timed, scans: Rate[], repl
         name: 'replay events/s',
         value: rate,
         unit: 'ev/s',
-        ceiling: { name: 'raw SQLite scan', value: scan },
+        ceiling: { name: 'raw SQLite scan', value: scan, upperBound: true },
         ratioTarget: { op: '>=', value: TARGETS.replay.ofScan },
       },
       { name: 'first replay (cold) events/s', value: cold.perSecond, unit: 'ev/s' },
