@@ -134,6 +134,10 @@ describe('bench harness (dist/bench/run.js)', () => {
       [['--frobnicate'], 'bench: unknown option --frobnicate'],
       [['--quick=yes'], 'bench: --quick takes no value'],
       [['-q'], 'bench: unknown option -q'],
+      [
+        ['--profile', '/tmp/x', 'replay'],
+        'bench: unknown scenario(s): /tmp/x (for a directory of profiles: --profile-dir DIR)',
+      ],
     ];
     const [list, help, ...runs] = await Promise.all([
       bench(['--list', 'replay']),

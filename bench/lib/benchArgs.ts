@@ -71,7 +71,12 @@ export function parseBenchArgs(args: readonly string[], names: readonly string[]
   }
   const { values, positionals } = parsed;
   const unknown = positionals.filter((name) => !names.includes(name));
-  if (unknown.length > 0) return { ok: false, message: `unknown scenario(s): ${unknown.join(', ')}` };
+  if (unknown.length > 0) {
+    // Hint: `--profile <dir>` was the usage's old spelling; a path there means the directory, which has its own flag.
+    const path = values.profile && unknown.some((name) => name.includes('/'));
+    const hint = path ? ' (for a directory of profiles: --profile-dir DIR)' : '';
+    return { ok: false, message: `unknown scenario(s): ${unknown.join(', ')}${hint}` };
+  }
   if (values.json === '') return { ok: false, message: '--json needs a file name' };
   if (values['profile-dir'] === '') return { ok: false, message: '--profile-dir needs a directory' };
   const profiling = values.profile || values['profile-dir'] !== undefined;
