@@ -1,8 +1,13 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { killIfOrphaned, releasePid } from './orphanReaper.js';
 
 /** Every child this run started and has not yet reaped; killed by PID if the orchestrator exits early. */
 const live = new Set<ChildProcess>();
+/** The 'error' each child reported (a failed spawn, a failed kill or IPC send), for its owner to explain. */
+const errors = new WeakMap<ChildProcess, Error>();
+/** Set by stopAll: a child started after it is killed at once (a scenario still running may start one). */
+let closing = false;
 
 process.once('exit', () => {
   for (const child of live) {
@@ -16,11 +21,41 @@ process.once('exit', () => {
   }
 });
 
-/** Remember a child so an early exit of the orchestrator still kills it. */
+/**
+ * Remember a child so an early exit of the orchestrator still kills it, even a kill -9 (see orphanReaper.ts). Its
+ * 'error' event is kept for `childError` instead of crashing the process: a spawn that fails (ENOENT) emits one.
+ */
 export function track(child: ChildProcess): ChildProcess {
+  child.on('error', (error) => {
+    errors.set(child, error);
+    if (child.pid === undefined) live.delete(child); // never started: no 'exit' will come
+  });
+  if (child.pid === undefined) return child;
+  const pid = child.pid;
   live.add(child);
-  child.once('exit', () => live.delete(child));
+  killIfOrphaned(pid);
+  child.once('exit', () => {
+    live.delete(child);
+    releasePid(pid);
+  });
+  if (closing) void stopChild(child, 'SIGKILL', 0);
   return child;
+}
+
+/** The error a tracked child reported ('error' event), if any: for a failed spawn, its `code` says why (ENOENT). */
+export function childError(child: ChildProcess): NodeJS.ErrnoException | undefined {
+  return errors.get(child);
+}
+
+/** How many tracked children are still running. */
+export function liveChildren(): number {
+  return live.size;
+}
+
+/** Stop every tracked child (SIGTERM, SIGKILL after `graceMs`); any child started from now on is killed at once. */
+export async function stopAll(graceMs: number): Promise<void> {
+  closing = true;
+  await Promise.all([...live].map((child) => stopChild(child, 'SIGTERM', graceMs)));
 }
 
 /** True while the child has neither exited nor been killed by a signal. */

@@ -5,8 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type JetStreamManager, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { track } from './childProcesses.js';
+import { childError, track } from './childProcesses.js';
+import { MissingTool } from './scenario.js';
 import { stablePort } from './stablePort.js';
+import { holdTempDir, releaseTempDir } from './tempDir.js';
 
 /** One nats-server of the harness. */
 export interface NatsNode {
@@ -88,6 +90,18 @@ function streamDetail(reply: JszReply | null, stream: string) {
   return reply?.account_details?.flatMap((a) => a.stream_detail ?? []).find((s) => s.name === stream);
 }
 
+/** Throw a one-line MissingTool when `proc` could not be started at all (no nats-server on PATH, not executable). */
+function unstartable(proc: ChildProcess): void {
+  const error = childError(proc);
+  if (error === undefined || proc.pid !== undefined) return;
+  const named =
+    process.env.NATS_SERVER_BIN === undefined
+      ? `${NATS_SERVER} not found on PATH`
+      : `NATS_SERVER_BIN=${NATS_SERVER} not found`;
+  const why = error.code === 'ENOENT' ? named : `${NATS_SERVER} could not be started (${error.code ?? error.message})`;
+  throw new MissingTool(`${why}; install it (apt-get install -y nats-server) or set NATS_SERVER_BIN to its path`);
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -124,6 +138,7 @@ export class NatsCluster {
 
   private static async startOnce(size: 1 | 3, options: ClusterOptions): Promise<NatsCluster> {
     const dir = mkdtempSync(join(tmpdir(), 'nats-cluster-'));
+    holdTempDir(dir);
     const nodes: NatsNode[] = [];
     for (let i = 1; i <= size; i++) {
       const name = `n${i}`;
@@ -337,6 +352,7 @@ export class NatsCluster {
       for (const node of this.nodes) writeFileSync(join(keep, `${node.name}.log`), node.output);
     }
     rmSync(this.dir, { recursive: true, force: true });
+    releaseTempDir(this.dir);
   }
 
   private liveUrls(): string[] {
@@ -350,6 +366,7 @@ export class NatsCluster {
     const proc = track(spawn(NATS_SERVER, ['-c', node.conf], { stdio: ['ignore', 'pipe', 'pipe'] }));
     proc.stdout?.on('data', (chunk: Buffer) => (node.output += chunk.toString()));
     proc.stderr?.on('data', (chunk: Buffer) => (node.output += chunk.toString()));
+    proc.once('error', (error) => (node.output += `${error.message}\n`));
     node.proc = proc;
   }
 
@@ -357,6 +374,7 @@ export class NatsCluster {
     const node = this.nodes[index]!;
     const deadline = Date.now() + 10_000;
     while (!(await portAnswers(node.clientPort))) {
+      if (node.proc !== null) unstartable(node.proc);
       if (node.proc?.exitCode !== null) throw new Error(`${node.name} exited:\n${node.output}`);
       if (Date.now() > deadline) throw new Error(`${node.name} not listening within 10 s:\n${node.output}`);
       await sleep(50);

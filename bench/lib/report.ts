@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, platform, release, totalmem } from 'node:os';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { EvaluatedMetric, ScenarioRecord, Target } from './scenario.js';
 
 /** Render rows as a left-aligned text table with a header rule. */
@@ -33,6 +33,11 @@ function verdict(metric: EvaluatedMetric): string {
   return metric.pass ? 'pass' : 'miss';
 }
 
+/** A value with its unit: `0.94 ms`, `12,000`. */
+function withUnit(value: number, unit: string): string {
+  return `${formatNumber(value)}${unit === '' ? '' : ` ${unit}`}`;
+}
+
 function metricRow(scenario: string, metric: EvaluatedMetric): string[] {
   const target = [
     formatTarget(metric.target, metric.unit === '' ? '' : ` ${metric.unit}`),
@@ -43,9 +48,10 @@ function metricRow(scenario: string, metric: EvaluatedMetric): string[] {
   return [
     scenario,
     metric.name,
-    `${formatNumber(metric.value)}${metric.unit === '' ? '' : ` ${metric.unit}`}`,
+    withUnit(metric.value, metric.unit),
     target,
-    metric.ceiling === undefined ? '' : `${formatNumber(metric.ceiling.value)} (${metric.ceiling.name})`,
+    // Hint: a ceiling is in its metric's unit (the ratio divides one by the other).
+    metric.ceiling === undefined ? '' : `${withUnit(metric.ceiling.value, metric.unit)} (${metric.ceiling.name})`,
     metric.ratio === null ? '' : `${metric.ratio.toFixed(2)}×`,
     verdict(metric),
   ];
@@ -65,6 +71,7 @@ export function scenarioTable(record: ScenarioRecord): string {
         record.metrics.map((m) => metricRow(record.name, m)),
       ),
     );
+  if (record.warning !== undefined) lines.push(`  warning: ${record.warning}`);
   for (const note of record.notes) lines.push(`  note: ${note}`);
   return lines.join('\n');
 }
@@ -74,10 +81,11 @@ export function summaryTable(records: readonly ScenarioRecord[]): string {
   const rows: string[][] = [];
   for (const record of records) {
     if (!record.ok)
-      rows.push([record.name, 'error', record.error?.split('\n')[0]?.slice(0, 80) ?? '', '', '', '', 'ERROR']);
+      rows.push([record.name, 'error', record.error?.split('\n')[0]?.slice(0, 120) ?? '', '', '', '', 'ERROR']);
     for (const metric of record.metrics) rows.push(metricRow(record.name, metric));
   }
-  return formatTable(HEADERS, rows);
+  const warnings = records.flatMap((r) => (r.warning === undefined ? [] : [`  warning: ${r.name}: ${r.warning}`]));
+  return [formatTable(HEADERS, rows), ...warnings].join('\n');
 }
 
 /** Where and how this run happened. */
@@ -124,4 +132,12 @@ export function machineInfo(repoRoot: string): MachineInfo {
 export function writeJson(path: string, body: unknown): void {
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, `${JSON.stringify(body, null, 2)}\n`);
+}
+
+/** How many CPU profiles under `dir` were written since `sinceMs` (epoch ms): this run's, not an earlier run's. */
+export function profilesWritten(dir: string, sinceMs: number): number {
+  let count = 0;
+  for (const name of readdirSync(dir, { recursive: true, encoding: 'utf8' }))
+    if (name.endsWith('.cpuprofile') && statSync(join(dir, name)).mtimeMs >= sinceMs) count++;
+  return count;
 }

@@ -8,6 +8,8 @@ export interface Target {
 export interface Ceiling {
   readonly name: string;
   readonly value: number;
+  /** The value cannot really exceed it (a raw echo, a bare append, a raw scan): a ratio above 1 means it ran slow. */
+  readonly upperBound?: boolean;
 }
 
 /** One measured number. `ratio` is value / ceiling.value. */
@@ -34,6 +36,8 @@ export interface ScenarioRecord {
   readonly name: string;
   readonly ok: boolean;
   readonly error?: string;
+  /** Why its figures may not be trusted (a busy machine, a ratio above an upper-bound ceiling), if they may not. */
+  readonly warning?: string;
   readonly durationMs: number;
   readonly metrics: EvaluatedMetric[];
   readonly details: Record<string, unknown>;
@@ -76,4 +80,9 @@ export function evaluate(metric: Metric): EvaluatedMetric {
   if (metric.target !== undefined) pass = meets(metric.target, metric.value);
   if (metric.ratioTarget !== undefined && ratio !== null) pass = (pass ?? true) && meets(metric.ratioTarget, ratio);
   return { ...metric, ratio, pass };
+}
+
+/** A program a scenario needs is not installed (nats-server): reported as its one-line message, without a stack. */
+export class MissingTool extends Error {
+  override readonly name = 'MissingTool';
 }

@@ -69,7 +69,7 @@ export const baseline: Scenario = {
       }
       const metrics: Metric[] = [
         { name: 'old pattern events/s', value: old.perSecond, unit: 'ev/s' },
-        { name: `×-factor (${oursName})`, value: ours / old.perSecond, unit: '×', target: { op: '>=', value: 1 } },
+        { name: `×-factor (${oursName})`, value: ours / old.perSecond, unit: '×' },
       ];
       return {
         metrics,

@@ -8,6 +8,7 @@ import { sameTally } from '../lib/offsetTally.js';
 import type { Metric, Scenario, ScenarioContext, ScenarioOutcome } from '../lib/scenario.js';
 import { ServerProcess, type ServerStats } from '../lib/serverProcess.js';
 import { SubscriberPools } from '../lib/subscriberPools.js';
+import { TARGETS } from '../lib/targets.js';
 import { withTempDir } from '../lib/tempDir.js';
 import type { PacedPlan, PacedResult } from '../workers/pacedPublisher.js';
 import type { Subscription } from '../workers/subscriberPool.js';
@@ -177,23 +178,26 @@ function fanoutOutcome(rounds: readonly Round[], rate: number): ScenarioOutcome 
   const wrong = rounds.reduce((sum, { ours: o }) => sum + o.wrongSubscribers + o.outOfOrder + o.controlErrors, 0);
   const metrics: Metric[] = [
     { name: 'latency p50', value: ours.p50, unit: 'ms', ceiling: { name: 'raw uWS relay', value: relay.p50 } },
+    // Hint: the performance issue's target (README), a ratio, which holds on a shared machine where rates move by 2×.
     {
       name: 'latency p99',
       value: ours.p99,
       unit: 'ms',
-      target: { op: '<=', value: 20 },
       ceiling: { name: 'raw uWS relay', value: relay.p99 },
+      ratioTarget: { op: '<=', value: TARGETS.fanout.p99OfRelay },
     },
-    // Hint: the performance issue's target, a ratio, which holds on a shared machine where rates move by 2×.
-    { name: 'latency p99 / relay p99', value: ours.p99 / relay.p99, unit: '×', target: { op: '<=', value: 2 } },
     { name: 'latency max', value: ours.max, unit: 'ms', ceiling: { name: 'raw uWS relay', value: relay.max } },
-    { name: 'publish rate achieved', value: achievedRate, unit: 'ev/s', target: { op: '>=', value: rate * 0.95 } },
+    { name: 'publish rate achieved', value: achievedRate, unit: 'ev/s' },
     { name: 'subscribers with wrong offsets', value: wrong, unit: '', target: { op: '<=', value: 0 }, check: true },
   ];
   const ms = (values: number[]) => values.map((v) => v.toFixed(1)).join(' / ');
   const notes = [
     `${rounds.length} round(s) of the pipeline then the relay, medians compared: pipeline p99 ${ms(rounds.map((r) => r.ours.latencyMs.p99))} ms, relay p99 ${ms(rounds.map((r) => r.relay.latencyMs.p99))} ms`,
   ];
+  if (achievedRate < rate * 0.95)
+    notes.push(
+      `the publisher reached ${Math.round(achievedRate).toLocaleString('en-US')} of the ${rate.toLocaleString('en-US')} events/s asked: the latencies are of a lower rate`,
+    );
   for (const [i, round] of rounds.entries()) {
     const o = round.ours;
     notes.push(

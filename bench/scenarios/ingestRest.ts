@@ -2,6 +2,7 @@ import { type WorkerMessage, WorkerProcess } from '../lib/childProcesses.js';
 import { withUwsServer } from '../lib/loadRuns.js';
 import type { Scenario, ScenarioOutcome } from '../lib/scenario.js';
 import { ServerProcess } from '../lib/serverProcess.js';
+import { TARGETS } from '../lib/targets.js';
 import { withTempDir } from '../lib/tempDir.js';
 import type { RestPlan } from '../workers/restLoad.js';
 
@@ -71,8 +72,8 @@ export const ingestRest: Scenario = {
             name: 'requests/s',
             value: result.perSecond,
             unit: 'req/s',
-            target: { op: '>=', value: 10_000 },
-            ceiling: { name: 'raw uWS HTTP echo', value: echo.perSecond },
+            target: { op: '>=', value: TARGETS.ingestRest.perSecond },
+            ceiling: { name: 'raw uWS HTTP echo', value: echo.perSecond, upperBound: true },
           },
           { name: 'latency p99', value: result.latencyMs.p99, unit: 'ms' },
           { name: 'server CPU per request', value: (cpuMs * 1000) / Math.max(1, total), unit: 'µs' },

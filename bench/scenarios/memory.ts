@@ -4,6 +4,7 @@ import { openFileLimit, rssBytes } from '../lib/procStats.js';
 import type { Metric, Scenario, ScenarioOutcome } from '../lib/scenario.js';
 import { ServerProcess, type ServerStats } from '../lib/serverProcess.js';
 import { SubscriberPools } from '../lib/subscriberPools.js';
+import { TARGETS } from '../lib/targets.js';
 import { withTempDir } from '../lib/tempDir.js';
 import type { Subscription } from '../workers/subscriberPool.js';
 import type { PublishResult } from '../workers/wsPublisher.js';
@@ -120,7 +121,7 @@ export const memory: Scenario = {
           name: 'RSS per idle subscriber',
           value: ours.perConnection / KB,
           unit: 'KiB',
-          target: { op: '<=', value: 16 },
+          target: { op: '<=', value: TARGETS.memory.idleSubscriberKiB },
           ceiling: { name: 'raw uWS', value: raw.perConnection / KB },
         },
         { name: `RSS after ${sessions.toLocaleString('en-US')} sessions`, value: rssAfter / (KB * KB), unit: 'MiB' },

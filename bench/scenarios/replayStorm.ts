@@ -3,6 +3,7 @@ import { EventFactory } from '../lib/eventFactory.js';
 import { LatencyHistogram } from '../lib/histogram.js';
 import type { Scenario, ScenarioOutcome } from '../lib/scenario.js';
 import { ServerProcess } from '../lib/serverProcess.js';
+import { TARGETS } from '../lib/targets.js';
 import { withTempDir } from '../lib/tempDir.js';
 import type { ReplayStormPlan } from '../workers/replayStormClient.js';
 import { appendToLog } from './logAppend.js';
@@ -90,7 +91,7 @@ export const replayStorm: Scenario = {
             name: 'REST p99 during the storm',
             value: during.percentile(99),
             unit: 'ms',
-            target: { op: '<=', value: 50 },
+            target: { op: '<=', value: TARGETS.replayStorm.restP99Ms },
             ceiling: { name: 'REST p99 before the storm', value: idle.percentile(99) },
           },
           { name: 'REST p50 during the storm', value: during.percentile(50), unit: 'ms' },

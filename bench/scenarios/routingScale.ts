@@ -3,6 +3,7 @@ import { openFileLimit } from '../lib/procStats.js';
 import type { Scenario, ScenarioOutcome } from '../lib/scenario.js';
 import { ServerProcess } from '../lib/serverProcess.js';
 import { SubscriberPools } from '../lib/subscriberPools.js';
+import { TARGETS } from '../lib/targets.js';
 import { withTempDir } from '../lib/tempDir.js';
 import type { Subscription } from '../workers/subscriberPool.js';
 import type { PublishPlan } from '../workers/wsPublisher.js';
@@ -110,7 +111,12 @@ export const routingScale: Scenario = {
             unit: 'µs',
             ceiling: { name: `@${first.subscribers} subs`, value: first.cpuPerEventUs },
           })),
-          { name: 'max/min CPU per event', value: maxCost / min, unit: '×', target: { op: '<=', value: 1.5 } },
+          {
+            name: 'max/min CPU per event',
+            value: maxCost / min,
+            unit: '×',
+            target: { op: '<=', value: TARGETS.routingScale.maxOverMin },
+          },
           {
             name: `idle CPU @${last.subscribers.toLocaleString('en-US')} subs`,
             value: last.idleCpuPerSecondMs,

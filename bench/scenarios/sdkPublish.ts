@@ -2,6 +2,7 @@ import { WorkerProcess } from '../lib/childProcesses.js';
 import { runPublisher } from '../lib/loadRuns.js';
 import type { Scenario, ScenarioContext, ScenarioOutcome } from '../lib/scenario.js';
 import { ServerProcess } from '../lib/serverProcess.js';
+import { TARGETS } from '../lib/targets.js';
 import { withTempDir } from '../lib/tempDir.js';
 import type { SdkPublishPlan, SdkPublishResult } from '../workers/sdkPublisher.js';
 import type { PublishPlan, PublishResult } from '../workers/wsPublisher.js';
@@ -78,7 +79,7 @@ export const sdkPublish: Scenario = {
             value: sdkRate,
             unit: 'ev/s',
             ceiling: { name: 'raw protocol, one socket, arrays of 100', value: rawRate },
-            ratioTarget: { op: '>=', value: 0.5 },
+            ratioTarget: { op: '>=', value: TARGETS.sdkPublish.ofRawProtocol },
           },
           {
             name: 'SDK client CPU per event',
