@@ -229,6 +229,18 @@ describe('hostile bodies', () => {
       const exchange = await rawExchange(t.server.port, `${head}${lines}\r\n${inner}`);
       expect(exchange).toEqual({ text: '', closedByServer: true });
     }
+    // Every handler, the dashboard's own too (a review found them serving the rest).
+    const lines = `Content-Length: 0\r\nContent-Length: ${inner.length}\r\n`;
+    for (const target of [
+      'GET /dashboard',
+      'HEAD /dashboard',
+      'GET /dashboard/app.js',
+      'GET /health',
+      'GET /nowhere',
+    ]) {
+      const exchange = await rawExchange(t.server.port, `${target} HTTP/1.1\r\nHost: x\r\n${lines}\r\n${inner}`);
+      expect([target, exchange]).toEqual([target, { text: '', closedByServer: true }]);
+    }
     // The same length twice is one length (RFC 9112 6.3).
     const same = `Content-Length: ${body.length}\r\n`.repeat(2);
     const twice = await rawExchange(t.server.port, `${head}Connection: close\r\n${same}\r\n${body}`);

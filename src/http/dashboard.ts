@@ -3,6 +3,7 @@ import type { Logger } from '../actors/logger.js';
 import { type DashboardAsset, loadDashboardAssets } from './dashboardAssets.js';
 import { endOrHold } from './heldAnswer.js';
 import { statusLine } from './httpError.js';
+import { contentLengthOf, cutAtTwoLengths } from './requestInfo.js';
 
 /**
  * The page's policy: its own scripts, styles and connections only (no CDN, no inline code); `connect-src 'self'`
@@ -66,6 +67,7 @@ export function registerDashboard(app: TemplatedApp, logger: Logger): void {
   if (!assets.has('/dashboard')) logger.warn({}, 'dashboard page files not found; /dashboard answers 404');
   const serve = (res: HttpResponse, req: HttpRequest) => {
     try {
+      if (cutAtTwoLengths(res, contentLengthOf(req), req.getUrl(), logger)) return;
       const head = req.getMethod().toUpperCase() === 'HEAD';
       const asset = assets.get(req.getUrl());
       send(res, asset === undefined ? 404 : 200, asset ?? NOT_FOUND, head);

@@ -62,7 +62,7 @@ export function requestInfo(req: HttpRequest, paramCount: number): RequestInfo {
     host: req.getHeader('host'),
     apiKey: req.getHeader('x-api-key'),
     contentType: req.getHeader('content-type'),
-    contentLength: headerLines(req, 'content-length'),
+    contentLength: contentLengthOf(req),
     contentEncoding: headerLines(req, 'content-encoding'),
     transferEncoding: headerLines(req, 'transfer-encoding'),
     forwardedFor: forwardedForOf(req),
@@ -72,17 +72,28 @@ export function requestInfo(req: HttpRequest, paramCount: number): RequestInfo {
   };
 }
 
+/** The Content-Length lines as one value when they agree (RFC 9112 6.3), else as sent (see cutAtTwoLengths). */
+function oneLength(lines: string): string {
+  if (!lines.includes(',')) return lines;
+  const values = new Set(lines.split(',').map((value) => value.trim()));
+  return values.size === 1 ? [...values][0]! : lines;
+}
+
+/** Every Content-Length line of `req`, as one value when they agree (see cutAtTwoLengths). */
+export function contentLengthOf(req: HttpRequest): string {
+  return oneLength(headerLines(req, 'content-length'));
+}
+
 /**
- * Close the connection of a request whose Content-Length lines differ, unanswered; true when it did. Hint: two lengths
- * frame the body two ways (RFC 9112 6.3): uWS reads by the first and serves the rest as a request of its own (a
- * probe's smuggled `DELETE /events` was answered 200). An answer cannot go out without uWS serving that rest too (it
- * did after a 400 with `Connection: close`), so the connection is closed at once, as uWS closes on framing it refuses.
+ * Close the connection of a request whose Content-Length lines differ (`contentLength` as contentLengthOf reads
+ * them), unanswered; true when it did. Hint: two lengths frame the body two ways (RFC 9112 6.3): uWS reads by the
+ * first and serves the rest as a request of its own (a probe's smuggled `DELETE /events` was answered 200). An answer
+ * cannot go out without uWS serving that rest too (it did after a 400 with `Connection: close`), so the connection
+ * is closed at once, as uWS closes on framing it refuses. Every uWS request handler must ask this first.
  */
-export function cutAtTwoLengths(res: HttpResponse, info: RequestInfo, logger: Logger): boolean {
-  if (!info.contentLength.includes(',')) return false;
-  const values = new Set(info.contentLength.split(',').map((value) => value.trim()));
-  if (values.size === 1) return false;
-  logger.warn({ path: info.path, contentLength: info.contentLength }, 'two Content-Length values; connection closed');
+export function cutAtTwoLengths(res: HttpResponse, contentLength: string, path: string, logger: Logger): boolean {
+  if (!contentLength.includes(',')) return false;
+  logger.warn({ path, contentLength }, 'two Content-Length values; connection closed');
   res.close();
   return true;
 }

@@ -17,7 +17,10 @@ import type { UpgradeChecks } from './wsUpgrade.js';
 /** Which per-IP budget a route draws on. */
 export type RateClass = keyof RateLimiters | 'none';
 
-/** A route's handler (throw HttpError for a 4xx, or answer through `reply`, now or after a commit); `client()` is the client's address (its rate limits' and log lines'), read on demand. */
+/**
+ * A route's handler: throw HttpError for a 4xx, or answer through `reply` (now or after a commit); `client()` is the
+ * client's address (its rate limits' and log lines'), read on demand.
+ */
 export type Handler = (info: RequestInfo, reply: Reply, client: () => string) => void;
 
 /** One REST route. GET routes answer HEAD too. */
@@ -135,7 +138,7 @@ export class RestRouter {
       const log = this.deps.requestLog;
       const startedAt = log?.clock() ?? 0;
       const info = requestInfo(req, paramCount);
-      if (cutAtTwoLengths(res, info, this.deps.logger)) return;
+      if (cutAtTwoLengths(res, info.contentLength, info.path, this.deps.logger)) return;
       const context = log?.enabled ? this.context(res, info) : null;
       reply = new Reply(res, {
         corsOrigin: this.cors.allowOrigin(info.origin),

@@ -72,6 +72,8 @@ const DELIVERY_SLICE_MS = 2;
  */
 export class FrameReaderThread {
   private worker: Worker | null = null;
+  /** Set to 1 by the worker once its connection is closed. */
+  private connectionClosed: Int32Array | null = null;
   private readonly listeners = new Map<number, PageListener>();
   /** Pages and ends come in, not yet handed to their listeners (see deliver). */
   private readonly replies: Reply[] = [];
@@ -117,14 +119,19 @@ export class FrameReaderThread {
     };
   }
 
-  /** End the thread; open streams are dropped (their subscribers are closing with the log). */
+  /**
+   * End the thread and wait (bounded) until its connection is closed; open streams are dropped (their subscribers are
+   * closing with the log).
+   */
   close(): void {
     if (this.closed) return;
     this.closed = true;
     this.idle?.();
     this.listeners.clear();
     this.replies.length = 0;
-    this.worker?.postMessage(null);
+    if (this.worker === null || this.connectionClosed === null) return;
+    this.worker.postMessage(null);
+    if (!this.failed) Atomics.wait(this.connectionClosed, 0, 0, 10_000);
   }
 
   /**
@@ -165,7 +172,8 @@ export class FrameReaderThread {
 
   private start(): Worker {
     if (this.worker !== null) return this.worker;
-    const worker = spawnReaderWorker(this.path);
+    const { worker, closed } = spawnReaderWorker(this.path);
+    this.connectionClosed = closed;
     worker.on('message', (reply: Reply) => {
       this.replies.push(reply);
       if (this.replies.length === 1) this.pace.immediate(() => this.deliver());

@@ -67,7 +67,7 @@ function page(s) {
   if (--s.credits > 0) turns.push(s.id);
 }
 parentPort.on('message', (m) => {
-  if (m === null) { db.close(); parentPort.close(); return; }
+  if (m === null) { db.close(); Atomics.store(w.closed, 0, 1); Atomics.notify(w.closed, 0); parentPort.close(); return; }
   const s = streams.get(m.id);
   if (m.type === 'open') { streams.set(m.id, m); turns.push(m.id); }
   else if (m.type === 'cancel') streams.delete(m.id);
@@ -76,8 +76,13 @@ parentPort.on('message', (m) => {
 });
 `;
 
-/** A reader worker with its read-only connection to the log at `path` (see FrameReaderThread), not keeping the process up. */
-export function spawnReaderWorker(path: string): Worker {
+/**
+ * A reader worker with its read-only connection to the log at `path` (see FrameReaderThread), not keeping the process
+ * up, and the word it sets to 1 once that connection is closed (see LogFileBaseline.fd: the log's own descriptor is
+ * closed only after every connection of the process to the file).
+ */
+export function spawnReaderWorker(path: string): { worker: Worker; closed: Int32Array } {
+  const closed = new Int32Array(new SharedArrayBuffer(4));
   const worker = new Worker(WORKER_SOURCE, {
     eval: true,
     resourceLimits: { maxYoungGenerationSizeMb: READER_YOUNG_GENERATION_MB },
@@ -87,8 +92,9 @@ export function spawnReaderWorker(path: string): Worker {
       cacheKiB: READER_CACHE_KIB,
       statements: READER_STATEMENTS,
       daySql: ROW_JSON_DAY_SQL,
+      closed,
     },
   });
   worker.unref();
-  return worker;
+  return { worker, closed };
 }

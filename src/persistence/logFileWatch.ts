@@ -1,4 +1,4 @@
-import { closeSync, openSync, readSync, type Stats, statSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, type Stats, statSync } from 'node:fs';
 import type Database from 'better-sqlite3';
 
 /** What the watch reads of the file's SQLite header: its journal mode and the size it records. */
@@ -58,8 +58,9 @@ export interface LogFileBaseline {
 
 /** The file at `path` as it is now, to watch from. */
 export function logFileBaseline(path: string): LogFileBaseline {
-  const stats = path === ':memory:' ? null : (statOrNull(path) ?? null);
-  const fd = stats === null ? null : openOrNull(path);
+  // Hint: the inode and size are the descriptor's own, so a file replaced between two looks cannot be mixed up.
+  const fd = path === ':memory:' ? null : openOrNull(path);
+  const stats = fd === null ? null : fstatSync(fd);
   const header = readHeader(fd);
   return {
     inode: stats?.ino ?? null,
@@ -94,6 +95,7 @@ export class LogFileWatch {
   problem: string | null = null;
   /** The most the file held: the lesser of its size and its header's, at the largest seen. */
   private held: number;
+  private fdClosed = false;
 
   constructor(
     private readonly path: string,
@@ -105,12 +107,12 @@ export class LogFileWatch {
     this.held = baseline.held;
   }
 
-  /** Give the descriptor back: only once every connection of this process to the file is closed (see fd). */
+  /** Give the descriptor back, once: only after every connection of this process to the file is closed (see fd). */
   close(): void {
-    if (this.baseline.fd === null) return;
-    try {
-      closeSync(this.baseline.fd);
-    } catch {}
+    if (this.baseline.fd === null || this.fdClosed) return;
+    // Hint: set first, so no second call can close the number again once the process has reused it.
+    this.fdClosed = true;
+    closeSync(this.baseline.fd);
   }
 
   /** Check the file (call it now and then, as the lock's keep). */
@@ -146,7 +148,7 @@ export class LogFileWatch {
     if (stats.size < this.held)
       return `rewritten (it shrank from ${this.held} to ${stats.size} bytes, which SQLite never does here)`;
     // Hint: the inode is the baseline's, so the held descriptor reads the file at the path.
-    const header = readHeader(this.baseline.fd);
+    const header = readHeader(this.fdClosed ? null : this.baseline.fd);
     if (header === null) return null;
     if (this.baseline.wal && !header.wal)
       return 'rewritten (its header is no longer in WAL mode: a copy written over it?)';
