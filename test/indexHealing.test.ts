@@ -302,6 +302,21 @@ describe('the derived index heals itself and never serves another log', () => {
     await waitFor(() => second.log.unindexedCount() === 0, 'the second log fully indexed');
     expectAgreesWithScan(second.log, path, NOW);
   });
+  it('hides nothing when the index files are removed while the log runs, before its worker started', async () => {
+    const path = setup();
+    const { log: running, notices } = open(path, { indexer: 'worker' });
+    append(running, someEvents(5, 'a'));
+    // Hint: fewer than indexChunk events: nothing was built, so the worker (which opens the index by path) is not up.
+    for (const suffix of ['.index', '.index-wal', '.index-shm']) rmSync(`${path}${suffix}`, { force: true });
+    append(running, someEvents(60, 'b', 5));
+    running.indexTail();
+    const built = () => running.unindexedCount() === 0;
+    const failed = () => notices.find((n) => n.startsWith('index build failed'));
+    await waitFor(() => built() || failed() !== undefined, 'the builds to succeed or fail');
+    expect(failed()).toMatch(/events\.db\.index was removed or replaced while the log runs; a restart rebuilds it/);
+    expectAgreesWithScan(running, path, NOW);
+  });
+
   it('counts only offsets the log still holds as unindexed once retention deleted some before their chunk was built', () => {
     let now = NOW;
     const { log: target } = open(setup(), { now: () => now, indexChunk: 1_000 });

@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import {
@@ -23,17 +24,23 @@ const fs = require('node:fs');
 const file = workerData.logFile;
 // Phase word 1: 0 booting, 1 files open, 2 closed. Claiming 0 -> 1 fails if close() already abandoned the boot.
 if (Atomics.compareExchange(state, 1, 0, 1) !== 0) parentPort.close();
-else if (file !== null && file.inode !== null && inodeAt(workerData.logPath) !== file.inode) refuseAll();
+else if (file !== null && file.inode !== null && inodeAt(workerData.logPath) !== file.inode)
+  refuseAll(true, workerData.logPath + ' is not the file the log opened');
+else if (workerData.indexInode !== null && inodeAt(workerData.indexPath) !== workerData.indexInode)
+  refuseAll(false, workerData.indexPath + ' was removed or replaced while the log runs; a restart rebuilds it');
 else run();
 function inodeAt(path) { try { return fs.statSync(path).ino; } catch { return null; } }
 // Another file is at the log's path (see LogFileWatch): attached, this connection would copy the log's WAL into it
-// when it closes. So nothing is opened: builds fail (their ranges stay in memory), checkpoints say why.
-function refuseAll() {
-  parentPort.postMessage({ type: 'checkpointed', result: null, fileChanged: true });
+// when it closes. Or the index file the I/O thread attached is gone from its path: opened by path, builds would go
+// into a new file no read sees, their ranges counted as indexed (a probe: 5,715 of a session's events hidden from
+// keyed reads and replay). So nothing is opened: builds fail (their ranges stay in memory), checkpoints say why
+// (the I/O thread's own automatic checkpoint is the fallback).
+function refuseAll(fileChanged, why) {
+  parentPort.postMessage({ type: 'checkpointed', result: null, fileChanged });
   parentPort.on('message', (message) => {
     if (message.type === 'close') { Atomics.store(state, 1, 2); Atomics.notify(state, 1); parentPort.close(); }
-    else if (message.type === 'checkpoint') parentPort.postMessage({ type: 'checkpointed', result: null, fileChanged: true });
-    else if (message.type === 'build') parentPort.postMessage({ type: 'error', chunk: message.chunk, message: workerData.logPath + ' is not the file the log opened' });
+    else if (message.type === 'checkpoint') parentPort.postMessage({ type: 'checkpointed', result: null, fileChanged });
+    else if (message.type === 'build') parentPort.postMessage({ type: 'error', chunk: message.chunk, message: why });
   });
 }
 function run() {
@@ -141,6 +148,8 @@ export class WorkerChunkIndexer implements ChunkIndexer {
   private checkpointing = false;
   private readonly state = new SharedArrayBuffer(8);
   private closed = false;
+  /** The index file as the log attached it (this is made right after): the worker must open that one. */
+  private readonly indexInode: number | null;
 
   constructor(
     private readonly logPath: string,
@@ -151,7 +160,9 @@ export class WorkerChunkIndexer implements ChunkIndexer {
     private readonly onCheckpointed: (result: CheckpointResult | null) => void = () => {},
     /** Checked before every checkpoint (see LogFileWatch); none: not checked. */
     private readonly logFile: WatchedLogFile | null = null,
-  ) {}
+  ) {
+    this.indexInode = inodeOf(indexPath);
+  }
 
   /** Hint: started on the first build, so short-lived logs (and most tests) never pay for a thread. */
   private start(): Worker {
@@ -169,6 +180,7 @@ export class WorkerChunkIndexer implements ChunkIndexer {
         dropSql: chunkDropSql('main'),
         headMarkSql: headMarkSql('main', 'log'),
         logFile: this.logFile?.baseline ?? null,
+        indexInode: this.indexInode,
       },
     });
     worker.unref();
@@ -221,5 +233,13 @@ export class WorkerChunkIndexer implements ChunkIndexer {
     // Hint: a build in progress finishes first; waiting keeps a reopen on the same files from racing it.
     Atomics.wait(state, 1, 1, 10_000);
     void this.worker.terminate();
+  }
+}
+
+function inodeOf(path: string): number | null {
+  try {
+    return statSync(path).ino;
+  } catch {
+    return null;
   }
 }
