@@ -41,6 +41,34 @@ describe('FdWatch', () => {
     ]);
   });
 
+  it('follows a limit changed on the running process (prlimit), keeping the last when it cannot be read', () => {
+    let open = 190;
+    let limit: number | null = 20_000;
+    const fds = new FdWatch(
+      20_000,
+      () => open,
+      new CapturingLogger(),
+      undefined,
+      () => limit,
+    );
+    fds.sample();
+    expect(fds.refuse()).toBeNull();
+    limit = 200;
+    fds.sample();
+    expect(fds.refuse()).toBe(
+      'too many open files: 190 of the limit 200 (RLIMIT_NOFILE); no new connection is accepted until fewer than 160 are open',
+    );
+    expect(fds.accepting).toBe(false);
+    // Unreadable (EMFILE reading /proc/self/limits): the last limit stands.
+    limit = null;
+    open = 170;
+    fds.sample();
+    expect(fds.reason()).toContain('170 of the limit 200');
+    limit = 1_000;
+    fds.sample();
+    expect([fds.reason(), fds.accepting]).toEqual([null, true]);
+  });
+
   it('counts each upgrade taken until the next count, so a burst between sweeps stops at the line', () => {
     const fds = new FdWatch(100, () => 85, new CapturingLogger());
     fds.sample();

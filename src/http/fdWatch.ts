@@ -63,10 +63,11 @@ const FAR_SAMPLES = 10;
  */
 export class FdWatch {
   /** Descriptors at which upgrades are refused, and below which they are taken again (null: not watched). */
-  readonly high: number | null;
-  readonly low: number | null;
+  private high: number | null = null;
+  private low: number | null = null;
   /** Descriptors at which the listening socket is closed (see `accepting`). */
-  readonly pause: number | null;
+  private pause: number | null = null;
+  private limit: number | null = null;
   private open = 0;
   private paused = false;
   /** Samples to skip before the next count (while far from the limit). */
@@ -75,11 +76,22 @@ export class FdWatch {
   private refused = 0;
 
   constructor(
-    readonly limit: number | null,
+    limit: number | null,
     private readonly count: () => number,
     private readonly logger: Logger,
     private readonly inUse: (fd: number) => boolean = () => false,
+    /** The limit now, read again at each count (null: unreadable, the last one stands). */
+    private readonly readLimit: () => number | null = () => null,
   ) {
+    this.setLimit(limit);
+  }
+
+  /**
+   * Hint: a limit can change under a running server (`prlimit --nofile` on its pid); read once at start, the watch
+   * printed `20000 of the limit 20000` at 200 open under a real limit of 200, and resumed above it (a probe).
+   */
+  private setLimit(limit: number | null): void {
+    this.limit = limit;
     this.high = limit === null ? null : Math.floor(limit * HIGH_WATER);
     this.low = limit === null ? null : Math.floor(limit * LOW_WATER);
     this.pause = limit === null ? null : Math.floor(limit * PAUSE_WATER);
@@ -93,13 +105,14 @@ export class FdWatch {
     return !this.paused;
   }
 
-  /** A watch of this process from `source` (the limit is read once: it does not change under a running server). */
+  /** A watch of this process from `source` (its limit read at start and again at each count). */
   static of(source: FdSource, logger: Logger): FdWatch {
     return new FdWatch(
       source.limit(),
       () => source.count(),
       logger,
       (fd) => source.inUse?.(fd) ?? false,
+      () => source.limit(),
     );
   }
 
@@ -109,6 +122,9 @@ export class FdWatch {
    */
   sample(): void {
     if (this.high === null) return;
+    // Hint: every sample, not only counts: a limit lowered far below the last one must not wait out the far samples.
+    const limit = this.readLimit();
+    if (limit !== null && limit !== this.limit) this.setLimit(limit);
     const far = this.open < this.high / 2;
     // Hint: unless descriptor number `low` is open: a flood of plain connections fills the table within a second.
     if (far && this.skip > 0 && !this.inUse(this.low!)) {
