@@ -1,4 +1,3 @@
-import { statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import {
@@ -13,6 +12,7 @@ import {
 } from './chunkIndexer.js';
 import { headMarkSql } from './headMark.js';
 import type { LogFileBaseline } from './logFileWatch.js';
+import { inodeAt } from './logLock.js';
 import { WAL_SIZE_LIMIT_BYTES } from './schema.js';
 
 // Hint: an eval'd CommonJS worker runs the same under vitest (TypeScript sources) and from dist.
@@ -161,7 +161,7 @@ export class WorkerChunkIndexer implements ChunkIndexer {
     /** Checked before every checkpoint (see LogFileWatch); none: not checked. */
     private readonly logFile: WatchedLogFile | null = null,
   ) {
-    this.indexInode = inodeOf(indexPath);
+    this.indexInode = inodeAt(indexPath);
   }
 
   /** Hint: started on the first build, so short-lived logs (and most tests) never pay for a thread. */
@@ -233,13 +233,5 @@ export class WorkerChunkIndexer implements ChunkIndexer {
     // Hint: a build in progress finishes first; waiting keeps a reopen on the same files from racing it.
     Atomics.wait(state, 1, 1, 10_000);
     void this.worker.terminate();
-  }
-}
-
-function inodeOf(path: string): number | null {
-  try {
-    return statSync(path).ino;
-  } catch {
-    return null;
   }
 }

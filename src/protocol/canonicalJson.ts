@@ -1,3 +1,5 @@
+import { closingQuote } from './textDepth.js';
+
 /**
  * Scanners for JSON text that is already in `JSON.stringify(JSON.parse(text))` form, so a one-event publish can keep
  * its payload text as is instead of parsing and re-serializing it. Each returns the index just past the value, or -1
@@ -165,8 +167,8 @@ function validValueEnd(text: string, at: number): number {
   for (let i = at; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c === QUOTE) {
-      i++;
-      while (i < text.length && text.charCodeAt(i) !== QUOTE) i += text.charCodeAt(i) === BACKSLASH ? 2 : 1;
+      i = closingQuote(text, i);
+      if (i < 0) return -1;
       if (depth === 0) return i + 1;
     } else if (c === 0x7b || c === 0x5b) depth++;
     else if (c === 0x7d || c === 0x5d) {
