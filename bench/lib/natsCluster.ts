@@ -1,106 +1,16 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type JetStreamManager, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { childError, track } from './childProcesses.js';
-import { MissingTool } from './scenario.js';
+import { track } from './childProcesses.js';
+import { fetchJsz, portAnswers, streamDetail } from './natsMonitor.js';
+import { type ClusterOptions, configText, NATS_SERVER, type NatsNode, unstartable } from './natsServers.js';
 import { stablePort } from './stablePort.js';
 import { holdTempDir, releaseTempDir } from './tempDir.js';
 
-/** One nats-server of the harness. */
-export interface NatsNode {
-  readonly name: string;
-  readonly clientPort: number;
-  readonly routePort: number;
-  /** The monitoring port (/jsz), chosen by the server at each launch (read from its log); 0 before. */
-  monitorPort: number;
-  readonly conf: string;
-  proc: ChildProcess | null;
-  output: string;
-}
-
-/** The part of a nats-server's /jsz answer that names the meta group's leader and, on the leader, its replicas. */
-interface JszReply {
-  readonly meta_cluster?: {
-    readonly leader?: string;
-    readonly replicas?: readonly { readonly current: boolean; readonly offline?: boolean }[];
-  };
-  /** With ?streams=true: each stream as this server holds it. */
-  readonly account_details?: readonly {
-    readonly stream_detail?: readonly {
-      readonly name: string;
-      readonly state: { readonly messages: number; readonly first_seq: number; readonly last_seq: number };
-      readonly cluster?: { readonly leader?: string };
-    }[];
-  }[];
-}
-
-const NATS_SERVER = process.env.NATS_SERVER_BIN ?? 'nats-server';
-
-/** How the servers are configured: `debug` logging; `advertise` false keeps clients on the servers they were given. */
-interface ClusterOptions {
-  readonly debug?: boolean;
-  readonly advertise?: boolean;
-}
-
-function configText(node: NatsNode, dir: string, routes: readonly number[], options: ClusterOptions): string {
-  const lines = [
-    `server_name: ${node.name}`,
-    `listen: 127.0.0.1:${node.clientPort}`,
-    // Hint: the server picks the monitoring port itself, so it can never collide (no other process refers to it).
-    'http: "127.0.0.1:-1"',
-    `jetstream { store_dir: "${join(dir, node.name)}" }`,
-  ];
-  // Hint: debug logging (elections, votes, catch-ups: about 100 KB per server per failover test) explains a stall.
-  if (options.debug === true) lines.push('debug: true');
-  if (routes.length > 1) {
-    const urls = routes.map((port) => `nats-route://127.0.0.1:${port}`).join(', ');
-    // Hint: without no_advertise a client learns every server from the one it reached and reconnects to another, so
-    // stopping its one server would not cut it off.
-    const advertise = options.advertise === false ? ', no_advertise: true' : '';
-    lines.push(`cluster { name: c, listen: 127.0.0.1:${node.routePort}, routes: [${urls}]${advertise} }`);
-  }
-  return `${lines.join('\n')}\n`;
-}
-
-function portAnswers(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = tcpConnect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
-
-/** A server's /jsz with its streams, or null when it does not answer. */
-async function fetchJsz(port: number): Promise<JszReply | null> {
-  const response = await fetch(`http://127.0.0.1:${port}/jsz?streams=true`, {
-    signal: AbortSignal.timeout(2_000),
-  }).catch(() => null);
-  return response?.ok ? ((await response.json().catch(() => null)) as JszReply | null) : null;
-}
-
-/** `stream` as the server that gave `reply` holds it. */
-function streamDetail(reply: JszReply | null, stream: string) {
-  return reply?.account_details?.flatMap((a) => a.stream_detail ?? []).find((s) => s.name === stream);
-}
-
-/** Throw a one-line MissingTool when `proc` could not be started at all (no nats-server on PATH, not executable). */
-function unstartable(proc: ChildProcess): void {
-  const error = childError(proc);
-  if (error === undefined || proc.pid !== undefined) return;
-  const named =
-    process.env.NATS_SERVER_BIN === undefined
-      ? `${NATS_SERVER} not found on PATH`
-      : `NATS_SERVER_BIN=${NATS_SERVER} not found`;
-  const why = error.code === 'ENOENT' ? named : `${NATS_SERVER} could not be started (${error.code ?? error.message})`;
-  throw new MissingTool(`${why}; install it (apt-get install -y nats-server) or set NATS_SERVER_BIN to its path`);
-}
+export type { NatsNode } from './natsServers.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
