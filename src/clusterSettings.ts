@@ -29,37 +29,43 @@ export const CLUSTER_SETTINGS: readonly Setting[] = [
   {
     name: 'NATS_REPLICAS',
     fallback: '3',
-    meaning: 'Copies of the stream when this node creates it (1–5); a commit is acked once a quorum has it',
+    meaning: 'Copies of the stream when this node creates it; a commit is acked once a quorum has it',
+    range: { min: 1, max: 5 },
   },
   {
     name: 'NATS_DUPLICATE_WINDOW_MS',
     fallback: '600000',
     meaning:
       "How long the stream dedupes a re-sent commit message; at least the producers' retry horizon. A node raises an existing stream's window, never lowers it (exit 2; lower it with `nats stream edit <stream> --dupe-window`)",
+    range: { min: 1_000 },
   },
   {
     name: 'NATS_PUBLISH_TIMEOUT_MS',
     fallback: '10000',
     meaning:
       'How long a commit keeps retrying for its PubAck before the publish is answered 503 (retryable); the SDK waits 15 s for an answer before it drops a socket, so above that its clients see a timeout instead of the 503',
+    range: { min: 100 },
   },
   {
     name: 'NATS_AUDIT_PER_SECOND',
     fallback: '100',
     meaning:
-      'How many offsets per second this node checks its replica against the stream leader, pass after pass (0: none, at most 10000); a difference makes `/readiness` 503 naming the offset until the replica is rebuilt (see Cluster mode)',
+      'How many offsets per second this node checks its replica against the stream leader, pass after pass (0: none); a difference makes `/readiness` 503 naming the offset until the replica is rebuilt (see Cluster mode)',
+    range: { min: 0, max: 10_000 },
   },
   {
     name: 'NATS_MAX_AGE_MS',
     fallback: '0',
     meaning:
       "The stream's `max_age` (0: none; else at least 100 and at least `NATS_DUPLICATE_WINDOW_MS`); older events leave the stream and every replica follows. A node raises or lifts an existing stream's limit, never lowers it (exit 2; lower it with `nats stream edit`)",
+    range: { min: 0 },
   },
   {
     name: 'NATS_MAX_BYTES',
     fallback: '0',
     meaning:
       "The stream's `max_bytes` (0: none); the oldest events leave the stream and every replica follows. A node raises or lifts an existing stream's limit, never lowers it (exit 2; lower it with `nats stream edit`)",
+    range: { min: 0 },
   },
   {
     name: 'NATS_USER',

@@ -5,17 +5,13 @@ import type { JetStreamOptions } from './persistence/jetstream/jetStreamOptions.
 import type { Durability } from './persistence/sqliteEventLog.js';
 import { INTEGRITY_CHECKS, type IntegrityCheck } from './persistence/sqliteEventLogOptions.js';
 import { type RateLimit, readRateLimit } from './rateLimitSetting.js';
-import { fallbackOf } from './settings.js';
+import { fallbackOf, rangeOf } from './settings.js';
 
 export type { RateLimit, RateWindow } from './rateLimitSetting.js';
 export { ConfigError };
 
-/**
- * The largest MAX_JSON_DEPTH. Hint: the checks and copies of an accepted event recurse once per level; with
- * MAX_JSON_DEPTH=100000 a 5,000-deep payload overflowed the stack in them and got a 500 (4,000 still passed,
- * measured), so the limit keeps a margin of four below that.
- */
-export const MAX_JSON_DEPTH_LIMIT = 1_000;
+/** The largest MAX_JSON_DEPTH (its range in SETTINGS says why). */
+export const MAX_JSON_DEPTH_LIMIT = rangeOf('MAX_JSON_DEPTH').max;
 
 /** Server configuration, read from the environment with the old service's names (and defaults, but see the README). */
 export interface Config {
@@ -143,7 +139,7 @@ const PYTHON_LOG_LEVELS = { warning: 'warn', critical: 'fatal' } as const;
  * refused as retryable every time, and its client would retry forever.
  */
 function holdsOneBody(env: NodeJS.ProcessEnv, name: string, maxBodyBytes: number): number {
-  const value = integer(env, name, 1024);
+  const value = integer(env, name);
   if (value < maxBodyBytes)
     throw new ConfigError(`${name} (${value}) must be at least MAX_BODY_BYTES (${maxBodyBytes}): one body must fit`);
   return value;
@@ -151,14 +147,14 @@ function holdsOneBody(env: NodeJS.ProcessEnv, name: string, maxBodyBytes: number
 
 /** Read the configuration from an environment map (process.env in production, a literal in tests). */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const maxPayloadBytes = integer(env, 'MAX_PAYLOAD_BYTES', 2);
-  const maxBodyBytes = integer(env, 'MAX_BODY_BYTES', 1024);
+  const maxPayloadBytes = integer(env, 'MAX_PAYLOAD_BYTES');
+  const maxBodyBytes = integer(env, 'MAX_BODY_BYTES');
   const requireAuth = bool(env, 'REQUIRE_AUTH');
   const apiKey = env.API_KEY ?? fallbackOf('API_KEY');
   const apiKeys = acceptedKeys(env, requireAuth, apiKey);
   return {
     host: text(env, 'HOST'),
-    port: integer(env, 'PORT', 0, 65_535),
+    port: integer(env, 'PORT'),
     databasePath: text(env, 'DATABASE_PATH'),
     durability: oneOf<Durability>(env, 'DURABILITY', ['normal', 'full']),
     logWriter: oneOf(env, 'LOG_WRITER', ['hybrid', 'thread', 'inline'] as const),
@@ -167,7 +163,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     requireAuth,
     apiKey,
     apiKeys,
-    maxPayloadKeys: integer(env, 'MAX_PAYLOAD_KEYS', 1),
+    maxPayloadKeys: integer(env, 'MAX_PAYLOAD_KEYS'),
     maxPayloadBytes,
     maxBodyBytes,
     maxBodyBufferBytes: holdsOneBody(env, 'MAX_BODY_BUFFER_BYTES', maxBodyBytes),
@@ -178,23 +174,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rateLimitPublish: readRateLimit(env, 'RATE_LIMIT_PUBLISH'),
     rateLimitQuery: readRateLimit(env, 'RATE_LIMIT_QUERY'),
     rateLimitAdmin: readRateLimit(env, 'RATE_LIMIT_ADMIN'),
-    maxJsonDepth: integer(env, 'MAX_JSON_DEPTH', 1, MAX_JSON_DEPTH_LIMIT),
+    maxJsonDepth: integer(env, 'MAX_JSON_DEPTH'),
     trustProxy: trustProxy(env),
-    maxWsMessageBytes: integer(env, 'MAX_WS_MESSAGE_BYTES', 0),
-    maxAckBacklogBytes: integer(env, 'MAX_ACK_BACKLOG_BYTES', 1024),
-    maxAckBacklogTotalBytes: integer(env, 'MAX_ACK_BACKLOG_TOTAL_BYTES', 1024),
-    maxWsConnectionsPerIp: integer(env, 'MAX_WS_CONNECTIONS_PER_IP', 1),
-    maxHttpStreamsPerIp: integer(env, 'MAX_HTTP_STREAMS_PER_IP', 1),
-    maxSubscribers: integer(env, 'MAX_SUBSCRIBERS', 0),
-    maxPendingEvents: integer(env, 'MAX_PENDING_EVENTS', 1),
-    maxPendingBytes: integer(env, 'MAX_PENDING_BYTES', 1),
-    subscriberBufferBytes: integer(env, 'SUBSCRIBER_BUFFER_BYTES', 1024),
-    subscriberBufferTotalBytes: integer(env, 'MAX_SUBSCRIBER_BUFFER_TOTAL_BYTES', 1024),
-    slowConsumerTimeoutMs: integer(env, 'SLOW_CONSUMER_TIMEOUT_MS', 1),
-    keepaliveMs: integer(env, 'KEEPALIVE_MS', 1),
-    checkpointMs: integer(env, 'CHECKPOINT_MS', 1),
-    sessionIdleMs: integer(env, 'SESSION_IDLE_MS', 1),
-    maxActiveSessions: integer(env, 'MAX_ACTIVE_SESSIONS', 1),
+    maxWsMessageBytes: integer(env, 'MAX_WS_MESSAGE_BYTES'),
+    maxAckBacklogBytes: integer(env, 'MAX_ACK_BACKLOG_BYTES'),
+    maxAckBacklogTotalBytes: integer(env, 'MAX_ACK_BACKLOG_TOTAL_BYTES'),
+    maxWsConnectionsPerIp: integer(env, 'MAX_WS_CONNECTIONS_PER_IP'),
+    maxHttpStreamsPerIp: integer(env, 'MAX_HTTP_STREAMS_PER_IP'),
+    maxSubscribers: integer(env, 'MAX_SUBSCRIBERS'),
+    maxPendingEvents: integer(env, 'MAX_PENDING_EVENTS'),
+    maxPendingBytes: integer(env, 'MAX_PENDING_BYTES'),
+    subscriberBufferBytes: integer(env, 'SUBSCRIBER_BUFFER_BYTES'),
+    subscriberBufferTotalBytes: integer(env, 'MAX_SUBSCRIBER_BUFFER_TOTAL_BYTES'),
+    slowConsumerTimeoutMs: integer(env, 'SLOW_CONSUMER_TIMEOUT_MS'),
+    keepaliveMs: integer(env, 'KEEPALIVE_MS'),
+    checkpointMs: integer(env, 'CHECKPOINT_MS'),
+    sessionIdleMs: integer(env, 'SESSION_IDLE_MS'),
+    maxActiveSessions: integer(env, 'MAX_ACTIVE_SESSIONS'),
     jetstream: logBackend(env, maxPayloadBytes),
   };
 }

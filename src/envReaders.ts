@@ -1,5 +1,5 @@
 // Reading one environment variable: its text or the settings table's default, checked, or a ConfigError naming it.
-import { fallbackOf } from './settings.js';
+import { fallbackOf, rangeOf } from './settings.js';
 
 /** Thrown when an environment variable cannot be understood; names the variable and the reason. */
 export class ConfigError extends Error {
@@ -20,8 +20,9 @@ export function list(env: NodeJS.ProcessEnv, name: string): string[] {
     .filter((s) => s !== '');
 }
 
-/** A whole number from `min` to `max`, digits only. */
-export function integer(env: NodeJS.ProcessEnv, name: string, min = 0, max = Number.MAX_SAFE_INTEGER): number {
+/** A whole number within the setting's range (SETTINGS), digits only. */
+export function integer(env: NodeJS.ProcessEnv, name: string): number {
+  const { min, max } = rangeOf(name);
   const value = text(env, name);
   // Hint: digits only, so "1e3", "0x10" and "12abc" are refused rather than silently read as something else.
   const number = /^\d+$/.test(value) ? Number(value) : NaN;
@@ -46,7 +47,7 @@ export function bool(env: NodeJS.ProcessEnv, name: string): boolean {
   throw new ConfigError(`${name} must be ${ACCEPTED}, in any case (got ${JSON.stringify(env[name])})`);
 }
 
-/** One of `allowed` (any case), or an alias of one; the error lists them all. */
+/** One of `allowed` (any case), or an alias of one; the error lists them all, aliases too. */
 export function oneOf<T extends string>(
   env: NodeJS.ProcessEnv,
   name: string,
@@ -59,7 +60,9 @@ export function oneOf<T extends string>(
   if (found === undefined) {
     const options = allowed.map((option) => `"${option}"`);
     const expected = options.length === 2 ? options.join(' or ') : `one of ${options.join(', ')}`;
-    throw new ConfigError(`${name} must be ${expected} (got ${JSON.stringify(env[name])})`);
+    const named = Object.entries(aliases).map(([alias, option]) => `"${alias}" (${option})`);
+    const also = named.length === 0 ? '' : `, or ${named.join(', ')}`;
+    throw new ConfigError(`${name} must be ${expected}${also} (got ${JSON.stringify(env[name])})`);
   }
   return found;
 }

@@ -33,7 +33,7 @@ function checkCredsFile(path: string): void {
  * JetStream refuses to keep longer than the messages themselves.
  */
 function maxAge(env: NodeJS.ProcessEnv, duplicateWindowMs: number): number {
-  const ms = integer(env, 'NATS_MAX_AGE_MS', 0);
+  const ms = integer(env, 'NATS_MAX_AGE_MS');
   if (ms !== 0 && ms < 100) throw new ConfigError(`NATS_MAX_AGE_MS must be 0 (none) or at least 100 (got ${ms})`);
   if (ms !== 0 && ms < duplicateWindowMs)
     throw new ConfigError(
@@ -88,16 +88,16 @@ function jetStreamOptions(env: NodeJS.ProcessEnv): JetStreamOptions {
     throw new ConfigError(
       `${user === undefined ? 'NATS_PASSWORD' : 'NATS_USER'} is set without ${user === undefined ? 'NATS_USER' : 'NATS_PASSWORD'}; set both or neither`,
     );
-  const duplicateWindowMs = integer(env, 'NATS_DUPLICATE_WINDOW_MS', 1_000);
+  const duplicateWindowMs = integer(env, 'NATS_DUPLICATE_WINDOW_MS');
   return {
     servers,
     stream,
-    replicas: integer(env, 'NATS_REPLICAS', 1, 5),
+    replicas: integer(env, 'NATS_REPLICAS'),
     duplicateWindowMs,
-    publishTimeoutMs: integer(env, 'NATS_PUBLISH_TIMEOUT_MS', 100),
+    publishTimeoutMs: integer(env, 'NATS_PUBLISH_TIMEOUT_MS'),
     maxAgeMs: maxAge(env, duplicateWindowMs),
-    maxBytes: integer(env, 'NATS_MAX_BYTES', 0),
-    auditPerSecond: integer(env, 'NATS_AUDIT_PER_SECOND', 0, 10_000),
+    maxBytes: integer(env, 'NATS_MAX_BYTES'),
+    auditPerSecond: integer(env, 'NATS_AUDIT_PER_SECOND'),
     ...(user === undefined ? {} : { user }),
     ...(password === undefined ? {} : { password }),
     ...(token === undefined ? {} : { token }),

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { COLD_PER_ACTIVE } from './actors/coldStatuses.js';
 import { loadConfig } from './config.js';
-import { fallbackOf, SETTINGS } from './settings.js';
+import { fallbackOf, rangeOf, SETTINGS } from './settings.js';
 import { settingsMarkdown, usageText } from './settingsText.js';
 
 describe('SETTINGS', () => {
@@ -38,7 +38,7 @@ describe('SETTINGS', () => {
     const markdown = settingsMarkdown().split('\n');
     expect(markdown).toHaveLength(SETTINGS.length + 2);
     expect(markdown).toContain(
-      '| `PORT` | `8001` | Listen port, 0–65535 (`0` picks a free one); a port another process holds is refused (exit 4) |',
+      '| `PORT` | `8001` | Listen port (`0` picks a free one); a port another process holds is refused (exit 4). An integer 0–65535 |',
     );
     expect(markdown).toContain(
       '| `API_KEY` | — | The key (required when `REQUIRE_AUTH=true`): printable ASCII without leading or trailing spaces, as an `X-API-Key` header carries it. Without `REQUIRE_AUTH=true` it guards nothing, and the server warns so at start |',
@@ -46,6 +46,21 @@ describe('SETTINGS', () => {
     const help = usageText('9.9.9');
     expect(help.startsWith('realtime-event-pipeline 9.9.9\n')).toBe(true);
     for (const setting of SETTINGS) expect(help).toContain(`  ${setting.name} `);
+  });
+
+  // Hint: the bounds the table and --help print are the ones loadConfig enforces (a probe found ten settings whose
+  // minimum only the refusal named).
+  it('enforces the range it prints for every integer setting, and names the variable when refusing', () => {
+    const ranged = SETTINGS.filter((setting) => setting.range !== undefined);
+    expect(ranged.length).toBeGreaterThan(20);
+    for (const { name, range } of ranged) {
+      const { min, max } = rangeOf(name);
+      const outside = min > 0 ? min - 1 : range?.max !== undefined ? max + 1 : -1;
+      const env = { LOG_BACKEND: 'jetstream', [name]: String(outside) };
+      expect(() => loadConfig(env), `${name}=${outside}`).toThrow(new RegExp(`^${name} must be an integer`));
+      if (min > 0) expect(() => loadConfig(env)).toThrow(new RegExp(`(≥|from) ${min}\\b`));
+    }
+    expect(() => rangeOf('HOST')).toThrow(/has no range/);
   });
 
   // Hint: the README's table is pasted from `npm run settings-table`; a row edited there by hand (MAX_ACTIVE_SESSIONS,

@@ -3,9 +3,17 @@ import { SETTINGS, type Setting } from './settings.js';
 const shownDefault = (setting: Setting): string =>
   setting.fallback === '' ? '—' : setting.fallback === 'off' ? 'off' : `\`${setting.fallback}\``;
 
+/** The meaning with an integer setting's bounds, as `integer` enforces them. */
+function meaningOf(setting: Setting): string {
+  const { range } = setting;
+  if (range === undefined) return setting.meaning;
+  const bounds = range.max === undefined ? `≥ ${range.min}` : `${range.min}–${range.max}`;
+  return `${setting.meaning}. An integer ${bounds}`;
+}
+
 /** The settings as the README's markdown table. */
 export function settingsMarkdown(): string {
-  const rows = SETTINGS.map((s) => `| \`${s.name}\` | ${shownDefault(s)} | ${s.meaning} |`);
+  const rows = SETTINGS.map((s) => `| \`${s.name}\` | ${shownDefault(s)} | ${meaningOf(s)} |`);
   return ['| Variable | Default | Meaning |', '|----------|---------|---------|', ...rows].join('\n');
 }
 
@@ -14,7 +22,7 @@ export function usageText(version: string): string {
   const width = Math.max(...SETTINGS.map((s) => s.name.length));
   const rows = SETTINGS.map(
     (s) =>
-      `  ${s.name.padEnd(width)}  ${(s.fallback === '' ? '(unset)' : s.fallback).padEnd(16)}  ${s.meaning.replaceAll('`', '')}`,
+      `  ${s.name.padEnd(width)}  ${(s.fallback === '' ? '(unset)' : s.fallback).padEnd(16)}  ${meaningOf(s).replaceAll('`', '')}`,
   );
   return [
     `realtime-event-pipeline ${version}`,

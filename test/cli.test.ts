@@ -63,7 +63,7 @@ describe('node dist/src/main.js on the command line', () => {
     [
       'LOG_LEVEL',
       'verbose',
-      /^configuration error: LOG_LEVEL must be one of "trace", "debug", "info", "warn", "error", "fatal", "silent" \(got "verbose"\)$/,
+      /^configuration error: LOG_LEVEL must be one of "trace", "debug", "info", "warn", "error", "fatal", "silent", or "warning" \(warn\), "critical" \(fatal\) \(got "verbose"\)$/,
     ],
     [
       'REQUIRE_AUTH',
