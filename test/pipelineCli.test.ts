@@ -169,6 +169,27 @@ describe('event-pipeline CLI', () => {
     early.stdout.once('data', () => early.stdout.destroy());
     const earlyCode = await new Promise((resolve) => early.once('close', resolve));
     expect([earlyCode, earlyStderr]).toEqual([0, '']);
+    // `publish --acks | head -1`: the acks' reader has gone, so publish stops as at a Ctrl-C and says so, exit 1 (before:
+    // exit 0, nothing on stderr, 8,500 of 50,000 lines stored and the rest silently never sent).
+    const acking = spawn(process.execPath, [CLI_JS, 'publish', '--acks', '--url', s.base], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let ackingStderr = '';
+    acking.stderr.on('data', (chunk: Buffer) => (ackingStderr += chunk.toString()));
+    acking.stdout.once('data', () => acking.stdout.destroy());
+    acking.stdin.end(ndjson(20_000));
+    const ackingCode = await new Promise((resolve) => acking.once('close', resolve));
+    expect(ackingCode, ackingStderr).toBe(1);
+    const told =
+      /^published (\d+) event\(s\), offsets 2501–(\d+); standard output was closed, so later acks were not printed; stopped after line (\d+), later lines not sent\n$/.exec(
+        ackingStderr,
+      );
+    expect(told, ackingStderr).not.toBeNull();
+    const [published, lastOffset, stoppedAfter] = (told ?? []).slice(1).map(Number);
+    expect(stoppedAfter).toBeLessThan(20_000);
+    expect(lastOffset).toBe(2_500 + (published ?? 0));
+    const stats = (await (await fetch(`${s.base}/stats`)).json()) as { head_offset: number };
+    expect(stats.head_offset).toBe(lastOffset);
     const hostile =
       '{"event_type":"timer_tick","source":"t","session_id":"s\\u001b[31mRED\\nfake","user_id":"u\\r\\u0007"}\n';
     expect((await cli(['publish', '--url', s.base], hostile)).code).toBe(0);

@@ -2,13 +2,17 @@
 import { EXIT } from './command.js';
 import { outputErrorLine } from './outputError.js';
 import { runCli } from './runCli.js';
+import { stdoutClosed } from './stdoutClosed.js';
 
 const args = process.argv.slice(2);
 
-// Hint: a reader that stopped early (`| head`) closes the pipe; that ends the command quietly, not with a stack trace.
-// Any other write error (`> /dev/full`: ENOSPC) is one line and exit 1: nothing more can be written, so stop now.
+// Hint: a reader that stopped early (`| head`) closes the pipe; that ends the command quietly, not with a stack trace,
+// unless the command stops on its own (`publish --acks` would store events whose acks nobody reads). Any other write error (`> /dev/full`: ENOSPC) is one line and exit 1: nothing more can be written, so stop now.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-  if (error.code === 'EPIPE') process.exit(EXIT.ok);
+  if (error.code === 'EPIPE') {
+    if (!stdoutClosed()) process.exit(EXIT.ok);
+    return;
+  }
   process.stderr.write(`${outputErrorLine(args[0], error)}\n`);
   process.exit(EXIT.failed);
 });

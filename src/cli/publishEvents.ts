@@ -9,6 +9,7 @@ import { type CliIo, cliWording, EXIT } from './command.js';
 import { ErrorLines } from './errorLines.js';
 import type { InputLine } from './inputEvents.js';
 import { progressBar } from './progressBar.js';
+import { OUTPUT_CLOSED } from './sigintStop.js';
 import { UnsettledLines } from './unsettledLines.js';
 
 /** How long an interrupted run waits for the acks of what it already handed to the SDK. */
@@ -35,6 +36,8 @@ export interface PublishSummary {
   inputError: string | null;
   /** Set when publishes timed out with input left: the last line handed over (later lines were not read on). */
   gaveUpAfterLine: number | null;
+  /** The run stopped because standard output's reader went away (`--acks | head -1`), not by a Ctrl-C. */
+  outputClosed: boolean;
 }
 
 /** A run's summary before its first line. */
@@ -51,6 +54,7 @@ function emptySummary(): PublishSummary {
     unconfirmed: 0,
     inputError: null,
     gaveUpAfterLine: null,
+    outputClosed: false,
   };
 }
 
@@ -84,7 +88,8 @@ export async function publishEvents(
     if (ack.duplicate === true) summary.duplicates++;
     summary.first = Math.min(summary.first, ack.offset);
     summary.last = Math.max(summary.last, ack.offset);
-    if (printAcks) io.stdout.write(`${JSON.stringify({ line, ...ack })}\n`);
+    // Hint: once its reader has gone, every write would fail again; the summary says the acks stopped there.
+    if (printAcks && io.stdout.writable) io.stdout.write(`${JSON.stringify({ line, ...ack })}\n`);
     bar.update(summary.ok + summary.failed);
   };
   const onError = (line: number, error: unknown) => {
@@ -126,6 +131,7 @@ export async function publishEvents(
   if (inputError !== null) [summary.inputError, summary.stoppedAfterLine] = [inputError, lastLine];
   else if (stop?.signal.aborted === true) {
     summary.stoppedAfterLine = lastLine;
+    summary.outputClosed = stop.signal.reason === OUTPUT_CLOSED;
     const drained = await settleWithin(publisher, stop.graceMs ?? INTERRUPT_GRACE_MS);
     if (!drained) {
       abandoned = true;
@@ -180,18 +186,19 @@ async function feed(
  * (a probe; 310 bytes a line kept, in process); this listener is removed once the wait is over.
  */
 export function roomOrAbort(publisher: Pick<Publisher, 'ready'>, signal: AbortSignal | undefined): Promise<void> {
-  if (signal === undefined) return publisher.ready();
-  if (signal.aborted) return Promise.resolve();
+  if (signal?.aborted === true) return Promise.resolve();
+  // Hint: one hop after ready(), with or without a signal, so the failures that made room are counted before the
+  // caller asks gaveUp() (publishEvents' test of a server that stops acknowledging).
   return new Promise((resolve, reject) => {
     const stop = () => resolve();
-    signal.addEventListener('abort', stop, { once: true });
+    signal?.addEventListener('abort', stop, { once: true });
     publisher.ready().then(
       () => {
-        signal.removeEventListener('abort', stop);
+        signal?.removeEventListener('abort', stop);
         resolve();
       },
       (error: unknown) => {
-        signal.removeEventListener('abort', stop);
+        signal?.removeEventListener('abort', stop);
         reject(error);
       },
     );
@@ -232,6 +239,8 @@ export function interruptedText(summary: PublishSummary): string {
     return `; reading the input failed ${after} (${summary.inputError}), later lines not read`;
   const unconfirmed =
     summary.unconfirmed > 0 ? `; ${summary.unconfirmed} not acknowledged in time (each may or may not be stored)` : '';
+  if (summary.outputClosed)
+    return `; standard output was closed, so later acks were not printed; stopped ${after}, later lines not sent${unconfirmed}`;
   return `; interrupted ${after}, later lines not sent${unconfirmed}`;
 }
 
@@ -243,8 +252,9 @@ export function failedExit(summary: PublishSummary): number {
   return summary.unauthorized > 0 ? EXIT.unauthorized : EXIT.failed;
 }
 
-/** The exit code of a run that stopped early: 1 when the input failed, 130 when interrupted; null when neither. */
+/** The exit code of a run that stopped early: 1 when the input failed or its acks could not be printed, 130 when interrupted; null when neither. */
 export function stoppedExit(summary: PublishSummary): number | null {
   if (summary.inputError !== null) return EXIT.failed;
-  return summary.stoppedAfterLine === null ? null : EXIT.interrupted;
+  if (summary.stoppedAfterLine === null) return null;
+  return summary.outputClosed ? EXIT.failed : EXIT.interrupted;
 }

@@ -1,9 +1,13 @@
 import { EXIT } from './command.js';
+import { onStdoutClosed } from './stdoutClosed.js';
+
+/** The abort reason when standard output's reader went away (EPIPE), not a Ctrl-C. */
+export const OUTPUT_CLOSED = 'standard output closed';
 
 /**
  * An AbortSignal the first SIGINT aborts, so a long publish can stop reading, wait for its acks and print its
- * summary; a second SIGINT ends the process at once (by SIGINT: status 130), as an impatient user means it. `dispose`
- * restores the default.
+ * summary; a second SIGINT ends the process at once (by SIGINT: status 130), as an impatient user means it. A closed
+ * standard output aborts it too, with OUTPUT_CLOSED. `dispose` restores the defaults.
  */
 export function sigintStop(): { readonly signal: AbortSignal; dispose(): void } {
   const controller = new AbortController();
@@ -16,5 +20,10 @@ export function sigintStop(): { readonly signal: AbortSignal; dispose(): void } 
     process.kill(process.pid, 'SIGINT');
   };
   process.on('SIGINT', onSigint);
-  return { signal: controller.signal, dispose: () => process.off('SIGINT', onSigint) };
+  const unhear = onStdoutClosed(() => controller.abort(OUTPUT_CLOSED));
+  const dispose = () => {
+    process.off('SIGINT', onSigint);
+    unhear();
+  };
+  return { signal: controller.signal, dispose };
 }

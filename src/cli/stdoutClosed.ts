@@ -1,0 +1,24 @@
+/**
+ * Who hears that the reader of standard output has gone (EPIPE). Hint: for most commands that ends the command quietly
+ * (`export | head`), but `publish --acks` would lose the acks of what it goes on storing, so it stops like a Ctrl-C.
+ */
+let listener: (() => void) | null = null;
+/** A listener heard it: later errors of the same closed output (writes queued before it) are that news again. */
+let heard = false;
+
+/** Take the news of a closed standard output until `dispose` is called. */
+export function onStdoutClosed(hear: () => void): () => void {
+  listener = hear;
+  return () => {
+    if (listener === hear) listener = null;
+  };
+}
+
+/** Tell the listener that standard output closed; false when none listens (the caller ends the command). */
+export function stdoutClosed(): boolean {
+  if (heard) return true;
+  if (listener === null) return false;
+  heard = true;
+  listener();
+  return true;
+}
