@@ -4,7 +4,8 @@ import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import type { Publisher } from '../client/index.js';
-import { publishEvents, roomOrAbort } from './publishEvents.js';
+import { publishEvents } from './publishEvents.js';
+import { roomOrAbort } from './publisherWaits.js';
 
 describe('roomOrAbort', () => {
   it('resolves with the publisher, leaving no listener on the signal', async () => {
