@@ -88,4 +88,12 @@ describe('legacyMicros', () => {
     expect(legacyMicros('not a time')).toBeNull();
     expect(legacyMicros(null)).toBeNull();
   });
+
+  it('reads the microseconds of a comma fraction and of the basic format too (rows edited by hand)', () => {
+    const at = 1767607200000000;
+    expect(legacyMicros('2026-01-05T10:00:00,000070Z')).toBe(at + 70);
+    expect(legacyMicros('20260105T100000.000060Z')).toBe(at + 60);
+    expect(legacyMicros('2026-01-05 10:00:00.000050+00:00')).toBe(at + 50);
+    expect(legacyMicros('2026-01-05T10:00Z')).toBe(at);
+  });
 });

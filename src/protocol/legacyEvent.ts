@@ -38,7 +38,8 @@ const LEGACY_LIMITS: PayloadLimits = {
   maxJsonDepth: 1_000,
 };
 
-const SECONDS_FRACTION = /:\d{2}\.(\d+)/;
+/** The fraction of a time's seconds, in the extended or basic format, after `.` or `,` (as parseIsoTimestamp reads). */
+const SECONDS_FRACTION = /[Tt ]\d{2}(:?)\d{2}\1\d{2}[.,](\d+)/;
 
 /**
  * A legacy timestamp in epoch microseconds, or null when it is not ISO 8601. Hint: the order to carry events over in;
@@ -49,7 +50,7 @@ export function legacyMicros(timestamp: unknown): number | null {
   if (typeof timestamp !== 'string') return null;
   const ms = parseIsoTimestamp(timestamp);
   if (ms === null) return null;
-  const fraction = SECONDS_FRACTION.exec(timestamp)?.[1] ?? '';
+  const fraction = SECONDS_FRACTION.exec(timestamp)?.[2] ?? '';
   return ms * 1000 + Number(fraction.slice(3, 6).padEnd(3, '0'));
 }
 
