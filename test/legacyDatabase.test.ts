@@ -7,6 +7,7 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SCHEMA_SQL } from '../src/persistence/schema.js';
 import { runMain } from './support/childServer.js';
+import { cli } from './support/cliRun.js';
 import { directorySnapshot, type LegacyRow, writeLegacyDatabase } from './support/legacyDatabase.js';
 
 const require = createRequire(import.meta.url);
@@ -109,6 +110,14 @@ describe('a DATABASE_PATH that is not a log of this server', () => {
       `${path}: it cannot be read without changing it: ${path}-journal holds a write that was cut short`,
     );
     expect(run.stderr).toContain(`sqlite3 ${path} 'PRAGMA quick_check'`);
+    expect(directorySnapshot(dir)).toEqual(before);
+    // migrate-legacy says the same of it (before: `cannot be read (attempt to write a readonly database)`).
+    const migrate = await cli(['migrate-legacy', '--from', path, '--to', join(dir, 'new', 'pipeline.db')]);
+    expect(migrate.code).toBe(2);
+    expect(migrate.stderr).toContain(
+      `--from ${path}: cannot be read without changing it: ${path}-journal holds a write that was cut short`,
+    );
+    expect(migrate.stderr).toContain(`sqlite3 ${path} 'PRAGMA quick_check'`);
     expect(directorySnapshot(dir)).toEqual(before);
   });
 

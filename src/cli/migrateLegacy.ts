@@ -5,7 +5,13 @@ import { checkDatabasePath } from '../persistence/databasePath.js';
 import { LogLockedError, LogOpenError } from '../persistence/eventLog.js';
 import { SqliteImportLog, type StampedEvent } from '../persistence/importLog.js';
 import { LegacyEvents } from '../persistence/legacyEvents.js';
-import { eventCount, readLogFileContent, tableList } from '../persistence/logFileContent.js';
+import {
+  blockedFileWhy,
+  eventCount,
+  readLogFileContent,
+  rollBackAdvice,
+  tableList,
+} from '../persistence/logFileContent.js';
 import { formatIssues, type Issue, previewValue } from '../protocol/issue.js';
 import { type LegacyRow, parseLegacyRow } from '../protocol/legacyEvent.js';
 import { offsetIds } from '../protocol/offsetIds.js';
@@ -52,8 +58,11 @@ function sourceProblem(from: string): string | null {
       return 'is already a log of this server: serve it as it is (DATABASE_PATH)';
     case 'foreign':
       return `is an SQLite database of something else (tables: ${tableList(content.tables)}), not the FastAPI service's`;
-    case 'unreadable':
-      return `cannot be read (${content.reason})`;
+    case 'unreadable': {
+      const why = blockedFileWhy(from, content);
+      if (why === null) return `cannot be read (${content.reason})`;
+      return `cannot be read without changing it: ${why}; it was left untouched. ${rollBackAdvice(from)}; then run again`;
+    }
   }
 }
 

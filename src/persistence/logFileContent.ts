@@ -138,18 +138,32 @@ function rollbackModeFile(path: string): boolean {
   }
 }
 
+/**
+ * Why a read-only look could not read the rollback-mode file `path`, and what to do, or null when it is not one: a
+ * journal cut short, or another program's lock. Hint: migrate-legacy said only `attempt to write a readonly database`.
+ */
+export function blockedFileWhy(path: string, content: { readonly reason: string }): string | null {
+  return rollbackModeFile(path) ? journalWhy(path, content) : null;
+}
+
+function journalWhy(path: string, content: { readonly reason: string }): string {
+  const journal = statSync(`${path}-journal`, { throwIfNoEntry: false });
+  return journal !== undefined && journal.size > 0
+    ? `${path}-journal holds a write that was cut short (a crash of the program writing it) or is under way`
+    : `another program holds it (${content.reason}): is the FastAPI service still running?`;
+}
+
+/** What rolls back a journal left by a crash, for the refusals that name one. */
+export const rollBackAdvice = (path: string) =>
+  'Stop any program using it; a journal left by a crash is rolled back by opening the file once with that program or ' +
+  `\`sqlite3 ${shellWord(path)} 'PRAGMA quick_check'\``;
+
 /** The refusal for a rollback-mode file the read-only look could not read (see foreignFileRefusal). */
 function blockedLook(path: string, content: { readonly reason: string }): string {
-  const journal = statSync(`${path}-journal`, { throwIfNoEntry: false });
-  const why =
-    journal !== undefined && journal.size > 0
-      ? `${path}-journal holds a write that was cut short (a crash of the program writing it) or is under way`
-      : `another program holds it (${content.reason}): is the FastAPI service still running?`;
+  const why = journalWhy(path, content);
   return (
     `it cannot be read without changing it: ${why}. The server opens no file it could not first look at read-only ` +
-    "(the FastAPI service's file must not be changed), so it was left untouched. Stop any program using it; a " +
-    'journal left by a crash is rolled back by opening the ' +
-    `file once with that program or \`sqlite3 ${shellWord(path)} 'PRAGMA quick_check'\`; then start again`
+    `(the FastAPI service's file must not be changed), so it was left untouched. ${rollBackAdvice(path)}; then start again`
   );
 }
 
