@@ -1,3 +1,4 @@
+import { SOURCE_FILTER_BOUNDS } from './eventSource.js';
 import { EVENT_TYPE_DESCRIPTIONS, EVENT_TYPES } from './eventTypes.js';
 import * as ex from './openApiExamples.js';
 import { SESSION_STATUSES } from './sessionStatus.js';
@@ -61,7 +62,7 @@ const filterParameters: ParameterDoc[] = [
     name: 'source',
     in: 'query',
     description: 'Only this producer (a source no event can have is refused: 1-100 of [A-Za-z0-9_.-])',
-    schema: { type: 'string', maxLength: 100, pattern: '^[A-Za-z0-9_.-]*$' },
+    schema: { type: 'string', ...SOURCE_FILTER_BOUNDS },
     example: 'quiz-service',
   },
 ];
