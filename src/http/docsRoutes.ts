@@ -34,13 +34,24 @@ function swaggerDist(): string {
 }
 
 const CACHE = { 'Cache-Control': 'public, max-age=3600' };
-const page = (mediaType: string, description: string): RouteDoc['responses'] => ({
-  200: { description, mediaType },
-});
 const docOf = (summary: string, mediaType: string, description: string): RouteDoc => ({
   summary,
   tag: 'operator',
-  responses: page(mediaType, description),
+  responses: { 200: { description, mediaType } },
+});
+
+/** The entry of a route answering a JSON document: an object with `required` keys, as `what` names it. */
+const documentDoc = (summary: string, what: string, required: readonly string[]): RouteDoc => ({
+  summary,
+  tag: 'operator',
+  responses: {
+    200: {
+      description: what,
+      mediaType: 'application/json',
+      // Hint: the document itself, a JSON object (it was typed `{type: "string"}`, which no answer matched).
+      jsonSchema: { type: 'object', description: what, required },
+    },
+  },
 });
 
 /** A GET route answering a fixed body: a page (documented) or a file a page loads (an asset, not an operation). */
@@ -81,19 +92,23 @@ export function docsRoutes(documents: () => ApiDocuments): RouteSpec[] {
     json(
       '/openapi.json',
       openApiText,
-      docOf('This document (OpenAPI 3.1)', 'application/json', 'The OpenAPI document'),
+      documentDoc('This document (OpenAPI 3.1)', 'The OpenAPI 3.1 document', ['openapi', 'info', 'paths']),
     ),
     {
       ...json(
         '/asyncapi.json',
         asyncApiText,
-        docOf('The WebSocket protocol (AsyncAPI 3)', 'application/json', 'The AsyncAPI document'),
+        documentDoc('The WebSocket protocol (AsyncAPI 3)', 'The AsyncAPI 3.0 document', [
+          'asyncapi',
+          'info',
+          'channels',
+        ]),
       ),
       // Hint: its server is the one the client asked, so a tool reading it connects back here, not to localhost:8001.
       handler: (info, reply) =>
         reply.json(200, servedAsyncApiText(asyncApiText(), info.host, reply.options.https), {}, true),
     },
-    fixed('/docs', SWAGGER_PAGE, 'text/html; charset=utf-8', docOf('Swagger UI', 'text/html', 'HTML page'), true),
+    fixed('/docs', SWAGGER_PAGE, 'text/html; charset=utf-8', docOf('Swagger UI', 'text/html', 'An HTML page'), true),
     // Hint: /docs/ is what a browser or a hand-typed URL often asks for; the page's relative links need /docs.
     {
       method: 'GET',
@@ -105,7 +120,7 @@ export function docsRoutes(documents: () => ApiDocuments): RouteSpec[] {
         reply.send(308, 'See ../docs\n', { Location: '../docs', 'Content-Type': 'text/plain' }),
     },
     {
-      ...fixed('/docs/ws', '', 'text/html', docOf('The WebSocket protocol', 'text/html', 'HTML page')),
+      ...fixed('/docs/ws', '', 'text/html', docOf('The WebSocket protocol', 'text/html', 'An HTML page')),
       handler: (_info, reply) =>
         reply.send(200, wsPage(), {
           'Content-Type': 'text/html; charset=utf-8',

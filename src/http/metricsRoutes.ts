@@ -13,7 +13,7 @@ export function metricsRoutes(metrics: ServerMetrics, config: Config): RouteSpec
       doc: {
         summary: 'Prometheus metrics',
         description:
-          'Prometheus text exposition: commits, publish acks and errors, subscribers, sessions, index lag, refusals, process metrics and, in cluster mode, the NATS connection, the stream and the replica lag. Behind `X-API-Key` when REQUIRE_AUTH=true unless METRICS_PUBLIC=true',
+          "Prometheus text exposition: commits, publish acks and errors, subscribers, sessions, index lag, refusals, process metrics and, in cluster mode, the NATS connection, the stream and the replica lag. Behind `X-API-Key` when REQUIRE_AUTH=true unless METRICS_PUBLIC=true; no rate class covers it, but a missing or wrong key spends the client's RATE_LIMIT_QUERY budget (429 once it is spent)",
         tag: 'operator',
         responses: { 200: { description: 'Prometheus text format 0.0.4', mediaType: 'text/plain' } },
       },

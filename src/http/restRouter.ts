@@ -1,6 +1,7 @@
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import type { Logger } from '../actors/logger.js';
 import type { Config, RateLimit } from '../config.js';
+import { allowedMethods } from '../protocol/allowedMethods.js';
 import type { RouteDoc } from '../protocol/openApiRoutes.js';
 import { AnswersUnderWay } from './answersUnderWay.js';
 import { clientAddress } from './clientAddress.js';
@@ -57,17 +58,6 @@ const PREFIXES = ['', '/api/v1'] as const;
 /** The WebSocket endpoints (see wsApi), under either prefix. */
 const WS_PATH = /^(?:\/api\/v1)?\/ws\/(?:publish|subscribe)$/;
 
-/** The `Allow` header of a path: its methods, HEAD wherever GET is, and OPTIONS (CORS preflight). */
-function allowHeader(routes: readonly RouteSpec[]): string {
-  const methods = new Set<string>();
-  for (const route of routes) {
-    methods.add(route.method);
-    if (route.method === 'GET') methods.add('HEAD');
-  }
-  methods.add('OPTIONS');
-  return ['GET', 'HEAD', 'POST', 'DELETE', 'OPTIONS'].filter((method) => methods.has(method)).join(', ');
-}
-
 /**
  * Mounts routes on uWS with one boundary around each: auth, per-IP rate limits, 405 with `Allow` for a known path
  * and another method, HEAD wherever GET is, CORS preflight, and a 404 for everything else. No throw reaches uWS.
@@ -98,7 +88,7 @@ export class RestRouter {
     for (const route of routes) byPattern.set(route.pattern, [...(byPattern.get(route.pattern) ?? []), route]);
     for (const [pattern, group] of byPattern) {
       const paramCount = pattern.split('/').filter((part) => part.startsWith(':')).length;
-      const allow = allowHeader(group);
+      const allow = allowedMethods(group.map((route) => route.method));
       for (const prefix of PREFIXES) {
         const path = prefix + pattern;
         for (const route of group) {

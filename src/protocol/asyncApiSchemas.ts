@@ -2,6 +2,7 @@ import * as v from 'valibot';
 import { EventInputSchema } from './eventInput.js';
 import type { Assert, Exactly } from './openApiSchemas.js';
 import { EventRecordSchema } from './openApiSchemas.js';
+import { EventInputBatchSchema } from './publishMessage.js';
 import type * as m from './serverMessages.js';
 import { FilterSchema, SubscribeSchema } from './subscribeMessage.js';
 import { LivePhaseSchema } from './subscriberMessage.js';
@@ -12,11 +13,11 @@ import { LivePhaseSchema } from './subscriberMessage.js';
 const offset = v.pipe(v.number(), v.integer(), v.minValue(0));
 const ref = v.exactOptional(v.unknown());
 
-/** A /ws/publish message: one event, an array, or an envelope with a `ref` to echo. */
+/** A /ws/publish message: one event, an array, or an envelope with a `ref` to echo (a batch holds one event or more). */
 export const PublishMessageDocSchema = v.union([
   EventInputSchema,
-  v.array(EventInputSchema),
-  v.object({ ref: v.optional(v.unknown()), events: v.array(EventInputSchema) }),
+  EventInputBatchSchema,
+  v.object({ ref: v.optional(v.unknown()), events: EventInputBatchSchema }),
 ]);
 
 /** `{"type":"ping"}`: the schema the subscriber parser uses. */

@@ -1,4 +1,5 @@
 import * as v from 'valibot';
+import { SOURCE_CHARACTERS, SOURCE_MAX_CHARS, SOURCE_PATTERN } from './eventSource.js';
 import { EVENT_TYPES, type EventType, eventTypeNamed, unknownEventType } from './eventTypes.js';
 import type { ParseResult } from './issue.js';
 import { issuesFromValibot } from './issuesFromValibot.js';
@@ -26,18 +27,6 @@ export interface EventInput {
   readonly payloadJson: string;
 }
 
-const SOURCE_PATTERN = /^[A-Za-z0-9_.-]+$/;
-const SOURCE_CHARACTERS = 'may contain only letters, digits, "_", "." and "-"';
-
-/**
- * Why a `source` filter can never match, or null when it can (empty: no filter). Hint: a subscription or query on a
- * source no event can have would wait or page forever for nothing; it is refused naming the rule instead.
- */
-export function sourceFilterProblem(source: string): string | null {
-  if (source === '') return null;
-  if (source.length > 100) return "must be at most 100 characters, as an event's source is";
-  return SOURCE_PATTERN.test(source) ? null : `${SOURCE_CHARACTERS}, as an event's source does`;
-}
 const PRODUCER_ID_PATTERN = /^[A-Za-z0-9_.:-]+$/;
 
 /** True for a JSON object (not null, not an array). */
@@ -52,7 +41,7 @@ export const EventInputSchema = v.object(
     source: v.pipe(
       v.string('must be a string'),
       v.minLength(1, 'must not be empty'),
-      v.maxLength(100, 'must be at most 100 characters'),
+      v.maxLength(SOURCE_MAX_CHARS, `must be at most ${SOURCE_MAX_CHARS} characters`),
       wellFormed,
       pattern(SOURCE_PATTERN, SOURCE_CHARACTERS),
       v.metadata({ pattern: SOURCE_PATTERN.source }),
@@ -119,7 +108,12 @@ function fastValidType(r: Record<string, unknown>): EventType | undefined {
   const { source, session_id, user_id, payload, id } = r;
   const event_type = eventTypeNamed(r.event_type);
   if (event_type === undefined) return undefined;
-  if (typeof source !== 'string' || source.length < 1 || source.length > 100 || !SOURCE_PATTERN.test(source))
+  if (
+    typeof source !== 'string' ||
+    source.length < 1 ||
+    source.length > SOURCE_MAX_CHARS ||
+    !SOURCE_PATTERN.test(source)
+  )
     return undefined;
   if (!optionalText(session_id, 200) || !optionalText(user_id, 200)) return undefined;
   if (!(payload === undefined || payload === null || isPlainObject(payload))) return undefined;

@@ -1,5 +1,5 @@
 import type { EventFilter } from './eventFilter.js';
-import { sourceFilterProblem } from './eventInput.js';
+import { sourceFilterProblem } from './eventSource.js';
 import { type EventType, isEventType, unknownEventType } from './eventTypes.js';
 import { type Issue, preview } from './issue.js';
 import { KEY_MAX_CHARS, tooManyChars } from './optionalKey.js';

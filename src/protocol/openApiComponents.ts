@@ -3,11 +3,12 @@ import * as v from 'valibot';
 import { EventInputSchema } from './eventInput.js';
 import type { SchemaName } from './openApiRoutes.js';
 import * as s from './openApiSchemas.js';
+import { EventInputBatchSchema } from './publishMessage.js';
 
 /** Every schema a document names, by name: the server's own request schemas and the reply schemas. */
 export const OPENAPI_SCHEMAS = {
   EventInput: EventInputSchema,
-  PublishBody: v.union([EventInputSchema, v.pipe(v.array(EventInputSchema), v.minLength(1))]),
+  PublishBody: v.union([EventInputSchema, EventInputBatchSchema]),
   EventRecord: s.EventRecordSchema,
   Published: v.union([s.EventRecordSchema, v.array(s.EventRecordSchema)]),
   EventRecords: v.array(s.EventRecordSchema),

@@ -112,9 +112,8 @@ export const SUBSCRIBERS_EXAMPLE: v.InferOutput<typeof SubscriberListingSchema> 
   ],
 };
 
-/** One example per error status, in the shape the server sends. */
+/** One example per shared error status, in the shape the server sends (400s are each operation's own). */
 export const ERROR_EXAMPLES: Readonly<Record<number, unknown>> = {
-  400: { detail: 'Invalid JSON body: Expected double-quoted property name in JSON at position 29' },
   401: { detail: 'Invalid or missing API key' },
   403: {
     detail:

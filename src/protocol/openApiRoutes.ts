@@ -1,5 +1,8 @@
-import { EVENT_TYPE_DESCRIPTIONS, EVENT_TYPES } from './eventTypes.js';
+import { EVENT_TYPE_DESCRIPTIONS } from './eventTypes.js';
 import * as ex from './openApiExamples.js';
+import type { ResponseHeader } from './openApiHeaders.js';
+import { isoParameter, limitSchema, type ParameterDoc, pathId, QUERY_PARAMETERS } from './openApiParameters.js';
+import * as rf from './openApiRefusals.js';
 import { SESSION_STATUSES } from './sessionStatus.js';
 
 /** A named schema of the document (see OPENAPI_SCHEMAS). */
@@ -17,21 +20,16 @@ export type SchemaName =
   | 'Deleted'
   | 'SubscriberListing';
 
-/** One query or path parameter. Query parameters are parsed by hand (eventQuery.ts); the docs test feeds each example to that parser. */
-export interface ParameterDoc {
-  readonly name: string;
-  readonly in: 'query' | 'path';
-  readonly description: string;
-  readonly schema: Readonly<Record<string, unknown>>;
-  readonly example: string | number;
-}
-
-/** One documented reply: a named schema (JSON) or a media type of its own (text, HTML). */
+/** One documented reply: a named schema (JSON) or a media type of its own (text, HTML, a JSON document). */
 export interface ResponseDoc {
   readonly description: string;
   readonly schema?: SchemaName;
   readonly mediaType?: string;
+  /** The JSON Schema of a JSON answer no named schema describes (the API documents themselves). */
+  readonly jsonSchema?: Readonly<Record<string, unknown>>;
   readonly example?: unknown;
+  /** Headers it carries besides X-Request-Id (which every answer carries). */
+  readonly headers?: readonly ResponseHeader[];
 }
 
 /** What the document says about one route; the router's own table says its method, path, auth and rate class. */
@@ -42,74 +40,14 @@ export interface RouteDoc {
   readonly parameters?: readonly ParameterDoc[];
   readonly body?: { readonly schema: SchemaName; readonly example: unknown; readonly description: string };
   readonly responses: Readonly<Record<number, ResponseDoc>>;
-  /** Error statuses this route answers besides 401/429/405 (which follow from its auth and rate class). */
+  /** Error statuses this route answers with the shared words, besides 401/429/500 (its auth and rate class say those). */
   readonly errors?: readonly number[];
+  /** Error statuses it answers with words and examples of its own: the request that gets each, and the answer. */
+  readonly refusals?: rf.Refusals;
 }
 
-const text = (maxLength: number) => ({ type: 'string', maxLength });
-const filterParameters: ParameterDoc[] = [
-  {
-    name: 'event_type',
-    in: 'query',
-    description: `Comma-separated event types (${EVENT_TYPES.length} known; see /event-types)`,
-    schema: { type: 'string' },
-    example: 'quiz_started,quiz_completed',
-  },
-  { name: 'session_id', in: 'query', description: 'Only this session', schema: text(200), example: 'sess_42' },
-  { name: 'user_id', in: 'query', description: 'Only this user', schema: text(200), example: 'user_7' },
-  {
-    name: 'source',
-    in: 'query',
-    description: 'Only this producer (a source no event can have is refused: 1-100 of [A-Za-z0-9_.-])',
-    schema: { type: 'string', maxLength: 100, pattern: '^[A-Za-z0-9_.-]*$' },
-    example: 'quiz-service',
-  },
-];
-const isoParameter = (name: string, description: string): ParameterDoc => ({
-  name,
-  in: 'query',
-  description: `${description} (ISO 8601; a bad timestamp is a 400)`,
-  schema: { type: 'string', format: 'date-time' },
-  example: '2026-01-31T12:00:00Z',
-});
-const offsetParameter = (name: string, description: string): ParameterDoc => ({
-  name,
-  in: 'query',
-  description,
-  schema: { type: 'integer', minimum: 0 },
-  example: 0,
-});
-
-const QUERY_PARAMETERS: ParameterDoc[] = [
-  ...filterParameters,
-  isoParameter(
-    'since',
-    'Only events after this time (exclusive, as in the old service; to read on without gaps or repeats, use after_offset)',
-  ),
-  isoParameter('until', 'Only events at or before this time'),
-  { name: 'limit', in: 'query', description: 'At most this many', schema: limitSchema(1000, 100), example: 100 },
-  {
-    name: 'order',
-    in: 'query',
-    description: 'By offset, newest first by default',
-    schema: { type: 'string', enum: ['asc', 'desc'], default: 'desc' },
-    example: 'asc',
-  },
-  offsetParameter('after_offset', 'Only offsets greater than this (page forward with order=asc)'),
-  offsetParameter('before_offset', 'Only offsets less than this (page backward)'),
-];
-
-function limitSchema(maximum: number, fallback: number) {
-  return { type: 'integer', minimum: 1, maximum, default: fallback };
-}
-
-const pathId = (name: string, description: string, example: string): ParameterDoc => ({
-  name,
-  in: 'path',
-  description,
-  schema: { type: 'string' },
-  example,
-});
+const IGNORED_PARAMS: ResponseHeader = 'X-Ignored-Query-Params';
+const IGNORED_FIELDS: ResponseHeader = 'X-Ignored-Fields';
 
 /** The document's words for each route, keyed `METHOD /pattern` as the router registers it (uWS `:param` form). */
 export const ROUTE_DOCS: Readonly<Record<string, RouteDoc>> = {
@@ -124,10 +62,16 @@ export const ROUTE_DOCS: Readonly<Record<string, RouteDoc>> = {
         description: 'Stored: the record (an array of records for an array body)',
         schema: 'Published',
         example: ex.EVENT_RECORD_EXAMPLE,
+        headers: [IGNORED_FIELDS],
       },
-      200: { description: 'Every event was a duplicate of a stored one: the stored record(s)', schema: 'Published' },
+      200: {
+        description: 'Every event was a duplicate of a stored one: the stored record(s)',
+        schema: 'Published',
+        headers: [IGNORED_FIELDS],
+      },
     },
-    errors: [400, 409, 413, 415, 422, 503],
+    errors: [409, 413, 415, 503],
+    refusals: rf.PUBLISH_REFUSALS,
   },
   'GET /events': {
     summary: 'Query stored events',
@@ -135,15 +79,22 @@ export const ROUTE_DOCS: Readonly<Record<string, RouteDoc>> = {
       'A repeated `event_type` asks for each of its types, as a comma-separated list does. Parameters not listed here are ignored, as by the old service, and named in the `X-Ignored-Query-Params` response header (percent-encoded, comma-separated), so a misspelt filter is visible. When retention deleted part of the range asked for (`after_offset` + 1, or 1, below the first stored offset), `X-First-Available-Offset` names the first stored offset.',
     tag: 'events',
     parameters: QUERY_PARAMETERS,
-    responses: { 200: { description: 'Matching records', schema: 'EventRecords', example: [ex.EVENT_RECORD_EXAMPLE] } },
-    errors: [400, 422],
+    responses: {
+      200: {
+        description: 'Matching records',
+        schema: 'EventRecords',
+        example: [ex.EVENT_RECORD_EXAMPLE],
+        headers: [IGNORED_PARAMS, 'X-First-Available-Offset'],
+      },
+    },
+    refusals: rf.QUERY_REFUSALS,
   },
   'GET /events/:id': {
     summary: 'One event by id',
     tag: 'events',
     parameters: [pathId('id', 'Event id (server-assigned or the producer id)', 'quiz-42-start')],
     responses: { 200: { description: 'The record', schema: 'EventRecord', example: ex.EVENT_RECORD_EXAMPLE } },
-    errors: [404],
+    refusals: rf.EVENT_REFUSALS,
   },
   'DELETE /events': {
     summary: 'Retention: delete events older than a time',
@@ -152,7 +103,8 @@ export const ROUTE_DOCS: Readonly<Record<string, RouteDoc>> = {
     tag: 'events',
     parameters: [isoParameter('before', 'Delete events stored before this time')],
     responses: { 200: { description: 'How many were deleted', schema: 'Deleted', example: { deleted: 12 } } },
-    errors: [400, 403, 409, 503],
+    errors: [403, 409, 503],
+    refusals: rf.RETENTION_REFUSALS,
   },
   'GET /stats': {
     summary: 'Log and router counters',
@@ -190,8 +142,16 @@ export const ROUTE_DOCS: Readonly<Record<string, RouteDoc>> = {
       },
       { name: 'limit', in: 'query', description: 'At most this many', schema: limitSchema(1000, 100), example: 10 },
     ],
-    responses: { 200: { description: 'Session views', schema: 'SessionViews', example: [ex.SESSION_EXAMPLE] } },
-    errors: [422, 503],
+    responses: {
+      200: {
+        description: 'Session views',
+        schema: 'SessionViews',
+        example: [ex.SESSION_EXAMPLE],
+        headers: [IGNORED_PARAMS],
+      },
+    },
+    errors: [503],
+    refusals: rf.SESSIONS_REFUSALS,
   },
   'GET /subscribers': {
     summary: 'Open subscribers by mode, the most lagging listed with their filter, position and lag',
@@ -205,8 +165,15 @@ export const ROUTE_DOCS: Readonly<Record<string, RouteDoc>> = {
         example: 50,
       },
     ],
-    responses: { 200: { description: 'The listing', schema: 'SubscriberListing', example: ex.SUBSCRIBERS_EXAMPLE } },
-    errors: [422],
+    responses: {
+      200: {
+        description: 'The listing',
+        schema: 'SubscriberListing',
+        example: ex.SUBSCRIBERS_EXAMPLE,
+        headers: [IGNORED_PARAMS],
+      },
+    },
+    refusals: rf.SUBSCRIBERS_REFUSALS,
   },
   'GET /sessions/:session_id': {
     summary: "One session's state",
@@ -231,7 +198,15 @@ export const ROUTE_DOCS: Readonly<Record<string, RouteDoc>> = {
         example: 20,
       },
     ],
-    responses: { 200: { description: 'The session view', schema: 'SessionView', example: ex.SESSION_EXAMPLE } },
-    errors: [404, 422, 503],
+    responses: {
+      200: {
+        description: 'The session view',
+        schema: 'SessionView',
+        example: ex.SESSION_EXAMPLE,
+        headers: [IGNORED_PARAMS],
+      },
+    },
+    errors: [503],
+    refusals: rf.SESSION_REFUSALS,
   },
 };

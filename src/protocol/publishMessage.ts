@@ -11,6 +11,15 @@ export interface PublishMessage {
   readonly ref: unknown;
 }
 
+/** Why an empty batch (array or envelope) is refused: a publish holds at least one event. */
+const NO_EVENTS = 'must contain at least one event';
+
+/**
+ * A batch as the API documents state it: one event or more, each as EventInputSchema takes it. Hint: the server
+ * reads a batch item by item (publishInputs), refusing an empty one with this schema's own message.
+ */
+export const EventInputBatchSchema = v.pipe(v.array(EventInputSchema), v.minLength(1, NO_EVENTS));
+
 const BatchSchema = v.pipe(
   v.array(v.unknown()),
   v.transform((items): PublishMessage => ({ items, isBatch: true, ref: undefined })),
@@ -99,7 +108,7 @@ export function publishInputs(message: PublishMessage, limits: PayloadLimits, sh
   const whole = isBatch ? null : envelopeIssue(items[0], shapes);
   if (items.length === 0 || whole !== null) {
     const field = shapes === 'body' ? 'body' : 'events';
-    issues.add([whole ?? { field, message: 'must contain at least one event' }]);
+    issues.add([whole ?? { field, message: NO_EVENTS }]);
     return { ok: false, issues };
   }
   const inputs: EventInput[] = [];

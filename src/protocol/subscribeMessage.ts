@@ -1,6 +1,6 @@
 import * as v from 'valibot';
 import { type EventFilter, FILTER_KEYS } from './eventFilter.js';
-import { sourceFilterProblem } from './eventInput.js';
+import { SOURCE_FILTER_BOUNDS, sourceFilterProblem } from './eventSource.js';
 import { EVENT_TYPES, type EventType, unknownEventType } from './eventTypes.js';
 import { type ParseResult, prefixIssues } from './issue.js';
 import { issuesFromValibot } from './issuesFromValibot.js';
@@ -30,6 +30,8 @@ const FilterEntries = {
           (text) => sourceFilterProblem(text) === null,
           (issue) => sourceFilterProblem(issue.input) ?? '',
         ),
+        // Hint: the check's rule as the AsyncAPI document states it (a check has no JSON Schema of its own).
+        v.metadata(SOURCE_FILTER_BOUNDS),
       ),
     ),
   ),
