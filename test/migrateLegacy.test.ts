@@ -1,9 +1,11 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { EventType } from '../src/protocol/eventTypes.js';
-import { cli } from './support/cliRun.js';
+import { runMain } from './support/childServer.js';
+import { CLI_BINARY, cli } from './support/cliRun.js';
 import { type EventRecord, getJson, publish } from './support/httpCall.js';
 import {
   directorySnapshot,
@@ -206,6 +208,43 @@ describe('event-pipeline migrate-legacy', () => {
     expect(oldest.body.map((event) => event.id)).toEqual(['evt_a', 'evt_b', 'evt_fill_0']);
     const newest = await getJson<EventRecord[]>(server.base, '/events?order=desc&limit=1');
     expect(newest.body.map((event) => [event.id, event.offset])).toEqual([['evt_fill_4999', 5002]]);
+  });
+
+  it('stops at Ctrl-C after the batch under way, saying what is left; no server serves that partial log', async () => {
+    const legacy = join(dir, 'legacy', 'events.db');
+    const rows = Array.from({ length: 200_000 }, (_, i) => ({
+      ...base(`evt_${i}`),
+      timestamp: pythonIsoformat(T0 + i),
+    }));
+    writeLegacyDatabase(legacy, rows);
+    const target = join(dir, 'new', 'pipeline.db');
+    const proc = spawn(process.execPath, [CLI_BINARY, 'migrate-legacy', '--from', legacy, '--to', target], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    proc.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const closed = new Promise<number | null>((resolve) => proc.once('close', resolve));
+    // Interrupted once batches are being written (its WAL grows), as a user's Ctrl-C would.
+    while ((statSync(`${target}-wal`, { throwIfNoEntry: false })?.size ?? 0) < 1_000_000)
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    proc.kill('SIGINT');
+    expect(await closed).toBe(130);
+    // Before: the process ended at once, saying nothing, and a server served the part it had copied as a whole log.
+    const told =
+      /^migrate-legacy: interrupted after ([\d,]+) events; (\S+) holds a partial log, which a server refuses to open: delete it, with its -wal, -shm and \.index files, and run again\n$/.exec(
+        stderr,
+      );
+    expect(told, stderr).not.toBeNull();
+    expect(told?.[2]).toBe(target);
+    const copied = Number(told?.[1]?.replaceAll(',', ''));
+    expect(copied).toBeGreaterThan(0);
+    expect(copied).toBeLessThan(200_000);
+    const refusal = `it holds a migration from ${legacy} that did not finish (${told?.[1]} events copied before it stopped): delete it, with its -wal, -shm and .index files, and run migrate-legacy again`;
+    const start = await runMain({ DATABASE_PATH: target, PORT: '0' });
+    expect(start.code).toBe(2);
+    expect(start.stderr).toContain(`configuration error: DATABASE_PATH: ${target}: ${refusal}`);
+    const again = await cli(['migrate-legacy', '--from', legacy, '--to', target]);
+    expect([again.code, again.stderr]).toEqual([2, `migrate-legacy: --to ${target}: ${refusal}\n`]);
   });
 
   it('refuses a target that holds events, or the old file itself, and changes neither', async () => {

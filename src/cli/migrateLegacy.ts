@@ -1,23 +1,22 @@
 import { existsSync } from 'node:fs';
 import { customAlphabet } from 'nanoid';
-import { catchUpSessions } from '../actors/sessionCatchUp.js';
 import { checkDatabasePath } from '../persistence/databasePath.js';
 import { LogLockedError, LogOpenError } from '../persistence/eventLog.js';
-import { SqliteImportLog, type StampedEvent } from '../persistence/importLog.js';
+import { SqliteImportLog } from '../persistence/importLog.js';
 import { LegacyEvents } from '../persistence/legacyEvents.js';
 import {
   blockedFileWhy,
   eventCount,
+  foreignFileRefusal,
   readLogFileContent,
   rollBackAdvice,
   tableList,
 } from '../persistence/logFileContent.js';
-import { formatIssues, type Issue, previewValue } from '../protocol/issue.js';
-import { type LegacyRow, parseLegacyRow } from '../protocol/legacyEvent.js';
 import { offsetIds } from '../protocol/offsetIds.js';
-import { CliError, type CliIo, type Command, EXIT, parse, printable, UsageError } from './command.js';
+import { CliError, type CliIo, type Command, EXIT, parse, UsageError } from './command.js';
+import { copyEvents } from './legacyCopy.js';
 import { type Outcome, summary } from './migrateLegacySummary.js';
-import { progressBar } from './progressBar.js';
+import { sigintStop } from './sigintStop.js';
 
 const USAGE = `usage: event-pipeline migrate-legacy --from FILE --to FILE
 
@@ -34,17 +33,15 @@ migrated, and the exit code is 1. A NULL or empty payload is {}, as the FastAPI 
 session_id or user_id (which it took and this server refuses) is stored as null, and counted.
 
 --to must be absent, empty, or a log of this server without events. A run that fails or is stopped part way leaves
-a partial log there: delete it (with its -wal, -shm and .index files) and run again.
+a partial log there, which the server refuses to open: delete it (with its -wal, -shm and .index files) and run
+again.
 
   --from FILE        the FastAPI service's database (its DATABASE_PATH; by default data/events.db)
   --to FILE          the new log; then start the server with DATABASE_PATH set to it
   -h, --help         this help
 
 exit codes: 0 every event migrated, 1 some rows skipped (named on stderr) or writing failed, 2 usage, or a --from or
-            --to that cannot be used (named)`;
-
-/** Events per transaction of the new log. */
-const BATCH = 5_000;
+            --to that cannot be used (named), 130 interrupted (Ctrl-C: it stops after the batch under way)`;
 
 /** Why --from is not a FastAPI service database to migrate, or null. */
 function sourceProblem(from: string): string | null {
@@ -73,6 +70,7 @@ function targetProblem(to: string): string | null {
     return `holds the FastAPI service's events (${eventCount(content.events)}): the new log must be another file`;
   if (content.kind === 'foreign')
     return `is an SQLite database of something else (tables: ${tableList(content.tables)}): name a new file`;
+  if (content.kind === 'log' && content.unfinishedMigration !== null) return foreignFileRefusal(to);
   if (content.kind === 'log' && content.head > 0) return holdsLog(content.head);
   return checkDatabasePath(to);
 }
@@ -109,77 +107,20 @@ function openTarget(to: string, io: CliIo): SqliteImportLog {
   throw new CliError(`--to ${to}: ${holdsLog(head)}`, EXIT.usage);
 }
 
-/** The stderr line naming a row that was not migrated, and why. */
-function skippedLine(row: LegacyRow, issues: readonly Issue[]): string {
-  return printable(`migrate-legacy: skipped rowid ${row.rowid} (id ${previewValue(row.id)}): ${formatIssues(issues)}`);
+/** The error of a run that stopped part way, leaving a partial log at `to`. */
+function partialLog(to: string, what: string, exitCode: number): CliError {
+  return new CliError(
+    `${what}; ${to} holds a partial log, which a server refuses to open: delete it, with its -wal, -shm and .index ` +
+      'files, and run again',
+    exitCode,
+  );
 }
 
 /**
- * Why an event cannot take its id, or null. Hint: the FastAPI service's table has `id` as its primary key, but a
- * file made or altered by hand may repeat one; the first in time order keeps it, as GET /events/{id} finds one event.
+ * Copy the events of `from` into a new log at `to`; both are closed whatever happens. The log is marked unfinished
+ * until the end (LogFileContent's `unfinishedMigration`), so a run killed part way leaves a file no server serves.
  */
-function duplicateIssue(id: string, log: SqliteImportLog, batchIds: ReadonlyMap<string, number>): Issue | null {
-  const rowid = batchIds.get(id);
-  const offset = rowid === undefined ? log.offsetOfId(id) : null;
-  if (rowid === undefined && offset === null) return null;
-  const first = rowid === undefined ? `the event migrated at offset ${offset}` : `rowid ${rowid}`;
-  return { field: 'id', message: `is the id of ${first}, which comes first in time: ids must be unique` };
-}
-
-/** Append every row that can be stored, in batches, naming the others; then fold the sessions. */
-function copyEvents(source: LegacyEvents, log: SqliteImportLog, io: CliIo, outcome: Outcome): void {
-  const bar = progressBar(io, outcome.total, 'migrate-legacy');
-  let batch: StampedEvent[] = [];
-  // Hint: the ids of the batch not yet written, which the log cannot look up (rowids, to name the first).
-  const batchIds = new Map<string, number>();
-  let read = 0;
-  const skip = (row: LegacyRow, issues: readonly Issue[]) => {
-    outcome.skipped++;
-    io.stderr.write(`${skippedLine(row, issues)}\n`);
-  };
-  const flush = () => {
-    const records = log.appendStamped(batch);
-    outcome.first ??= records[0] ?? null;
-    outcome.last = records.at(-1) ?? outcome.last;
-    outcome.migrated += records.length;
-    batch = [];
-    batchIds.clear();
-    bar.update(read);
-  };
-  try {
-    for (const row of source.rows()) {
-      read++;
-      const parsed = parseLegacyRow(row);
-      if (!parsed.ok) {
-        skip(row, parsed.issues);
-        continue;
-      }
-      const duplicate = duplicateIssue(parsed.value.input.id, log, batchIds);
-      if (duplicate !== null) {
-        skip(row, [duplicate]);
-        continue;
-      }
-      batchIds.set(parsed.value.input.id, row.rowid);
-      if (parsed.value.emptied) outcome.emptied++;
-      if (parsed.value.ts > outcome.startedAt) {
-        outcome.ahead++;
-        outcome.latest = Math.max(outcome.latest, parsed.value.ts);
-      }
-      batch.push(parsed.value);
-      if (batch.length >= BATCH) flush();
-    }
-    if (batch.length > 0) flush();
-  } finally {
-    bar.stop();
-  }
-  // Hint: the index is built now, and the session statuses folded as the server's start would, so its first start
-  // on the new log has nothing to catch up.
-  log.indexTail();
-  outcome.sessions = catchUpSessions(log);
-}
-
-/** Copy the events of `from` into a new log at `to`; both are closed whatever happens. */
-function migrate(from: string, to: string, io: CliIo): Outcome {
+async function migrate(from: string, to: string, io: CliIo): Promise<Outcome> {
   const source = new LegacyEvents(from);
   try {
     const log = openTarget(to, io);
@@ -195,18 +136,21 @@ function migrate(from: string, to: string, io: CliIo): Outcome {
       last: null,
       sessions: 0,
     };
+    const stop = sigintStop();
     try {
-      copyEvents(source, log, io, outcome);
+      log.markMigrating(from);
+      const done = await copyEvents(source, log, io, outcome, stop.signal);
+      if (!done) throw partialLog(to, `interrupted after ${eventCount(outcome.migrated)}`, EXIT.interrupted);
+      log.markMigrated();
       return outcome;
     } catch (error) {
+      if (error instanceof CliError) throw error;
       // Hint: a failed append is a LogWriteError whose cause says why (the disk is full, …).
       const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
-      throw new CliError(
-        `writing ${to} failed after ${eventCount(outcome.migrated)} (${cause instanceof Error ? cause.message : cause}); ` +
-          'it holds a partial log: delete it, with its -wal, -shm and .index files, and run again',
-        EXIT.failed,
-      );
+      const why = cause instanceof Error ? cause.message : String(cause);
+      throw partialLog(to, `writing ${to} failed after ${eventCount(outcome.migrated)} (${why})`, EXIT.failed);
     } finally {
+      stop.dispose();
       log.close();
     }
   } finally {
@@ -235,7 +179,7 @@ export const migrateLegacyCommand: Command = {
     if (fromProblem !== null) throw new CliError(`--from ${from}: ${fromProblem}`, EXIT.usage);
     const toProblem = targetProblem(to);
     if (toProblem !== null) throw new CliError(`--to ${to}: ${toProblem}`, EXIT.usage);
-    const outcome = migrate(from, to, io);
+    const outcome = await migrate(from, to, io);
     io.stderr.write(`${summary(from, to, outcome)}\n`);
     return outcome.skipped > 0 ? EXIT.failed : EXIT.ok;
   },

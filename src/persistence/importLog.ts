@@ -1,6 +1,7 @@
 import type { EventInput } from '../protocol/eventInput.js';
 import type { StoredEvent } from '../protocol/eventRecord.js';
 import { checkpointCadence } from './chunkIndexer.js';
+import { UNFINISHED_MIGRATION } from './logFileContent.js';
 import { RowWriter } from './rowWriter.js';
 import { SqliteEventLog } from './sqliteEventLog.js';
 import { selectValue } from './sqlRows.js';
@@ -41,6 +42,19 @@ export class SqliteImportLog extends SqliteEventLog {
     }
     this.commitSucceeded();
     return records;
+  }
+
+  /**
+   * Mark the log as a migration from `from` under way, until markMigrated: a server refuses to open it meanwhile
+   * (LogFileContent's `unfinishedMigration`), so a run killed part way does not leave a log served as if whole.
+   */
+  markMigrating(from: string): void {
+    this.meta.set(UNFINISHED_MIGRATION, from);
+  }
+
+  /** The migration is complete: the log may be served. */
+  markMigrated(): void {
+    this.meta.delete(UNFINISHED_MIGRATION);
   }
 
   /** The offset of the event appended with this id, or null: ids are unique in a log, as GET /events/{id} needs. */

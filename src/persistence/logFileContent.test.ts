@@ -51,12 +51,12 @@ describe('readLogFileContent', () => {
   it('knows a log of this server, and lets it open', () => {
     const path = join(dir, 'events.db');
     const log = new SqliteEventLog({ path, newId: (offset) => `e${offset}`, newEpoch: () => 'epoch' });
-    expect(readLogFileContent(path)).toEqual({ kind: 'log', head: 0 });
+    expect(readLogFileContent(path)).toEqual({ kind: 'log', head: 0, unfinishedMigration: null });
     const input = { id: null, event_type: 'timer_tick', source: 's', session_id: null, user_id: null } as const;
     log.appendGroups([[{ ...input, payloadJson: '{}' }], [{ ...input, payloadJson: '{}' }]]);
     log.deleteBefore(undefined);
     log.close();
-    expect(readLogFileContent(path)).toEqual({ kind: 'log', head: 2 });
+    expect(readLogFileContent(path)).toEqual({ kind: 'log', head: 2, unfinishedMigration: null });
     expect(foreignFileRefusal(path)).toBeNull();
   });
 

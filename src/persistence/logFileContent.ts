@@ -26,6 +26,9 @@ const LOG_TABLES: ReadonlySet<string> = new Set([
 /** The columns of the FastAPI service's `events` table (its src/database.py); ours has `offset` and `ts` instead. */
 const LEGACY_COLUMNS = ['id', 'event_type', 'source', 'session_id', 'user_id', 'payload', 'timestamp'];
 
+/** The `meta` key migrate-legacy holds while it runs: the file it copies from. */
+export const UNFINISHED_MIGRATION = 'unfinished_migration_from';
+
 /** Tables named in a refusal at most; the rest are counted. */
 const NAMED_TABLES = 5;
 
@@ -33,8 +36,11 @@ const NAMED_TABLES = 5;
 export type LogFileContent =
   /** Absent, empty, or an SQLite database without tables: a log can be made there. */
   | { readonly kind: 'none' }
-  /** A log of this server, with its head offset (0: it never held an event). */
-  | { readonly kind: 'log'; readonly head: number }
+  /**
+   * A log of this server, with its head offset (0: it never held an event), and the file a migration into it that
+   * did not finish was copying (null when none).
+   */
+  | { readonly kind: 'log'; readonly head: number; readonly unfinishedMigration: string | null }
   /** The FastAPI service's database, with the rows of its `events` table. */
   | { readonly kind: 'legacy'; readonly events: number }
   | { readonly kind: 'foreign'; readonly tables: readonly string[] }
@@ -74,10 +80,10 @@ function contentOf(db: Database.Database): LogFileContent {
   if (tables.length === 0) return { kind: 'none' };
   // Hint: as readHead reads it (offsets are never reused, so next_offset counts deleted events too).
   const max = columns.includes('offset') ? (selectValue<number | null>(db, 'SELECT MAX(offset) FROM events') ?? 0) : 0;
-  const next = tables.includes('meta')
-    ? Number(selectValue<string>(db, "SELECT value FROM meta WHERE key = 'next_offset'") ?? 1)
-    : 1;
-  return { kind: 'log', head: Math.max(max, next - 1) };
+  const meta = (key: string) =>
+    tables.includes('meta') ? selectValue<string>(db, 'SELECT value FROM meta WHERE key = ?', key) : undefined;
+  const next = Number(meta('next_offset') ?? 1);
+  return { kind: 'log', head: Math.max(max, next - 1), unfinishedMigration: meta(UNFINISHED_MIGRATION) ?? null };
 }
 
 /** `text` as one shell word (quoted when it holds anything a shell would read otherwise). */
@@ -121,6 +127,11 @@ export function foreignFileRefusal(path: string): string | null {
   // service leaves it) or is locked by a writer (one still running). Opening it read-write, as the log's open would,
   // rolled the journal back or waited out the lock, then switched the file to WAL and added tables to it.
   if (content.kind === 'unreadable' && rollbackModeFile(path)) return blockedLook(path, content);
+  if (content.kind === 'log' && content.unfinishedMigration !== null)
+    return (
+      `it holds a migration from ${content.unfinishedMigration} that did not finish (${eventCount(content.head)} ` +
+      'copied before it stopped): delete it, with its -wal, -shm and .index files, and run migrate-legacy again'
+    );
   if (content.kind === 'foreign')
     return (
       `it is an SQLite database of something else (tables: ${tableList(content.tables)}), neither a log of this ` +
