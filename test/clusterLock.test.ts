@@ -1,4 +1,6 @@
 import { existsSync, rmSync } from 'node:fs';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runMain } from './support/childServer.js';
 import { ClusterNodes } from './support/clusterNodes.js';
@@ -32,5 +34,17 @@ describe('the replica lock in cluster mode', () => {
     expect((await postEvents(holder.base, [eventBody(), eventBody()])).status).toBe(201);
     expect((await allEvents(holder.base)).map((r) => r.offset)).toEqual([1, 2]);
     expect((await fetch(`${holder.base}/readiness`)).status).toBe(200);
+    // A node on the held path naming a new stream is refused before it asks the cluster anything: before, it exited 5
+    // after creating the stream, and /jsz listed a stray empty STRAY.
+    const stray = await runMain({ ...env, NATS_STREAM: 'STRAY', NATS_ALLOW_NEW_STREAM: 'true' });
+    expect(stray.code).toBe(5);
+    const nc = await connect({ servers: nats.url });
+    try {
+      const names: string[] = [];
+      for await (const name of (await jetstreamManager(nc)).streams.names()) names.push(name);
+      expect(names).toEqual(['EVENTS']);
+    } finally {
+      await nc.close();
+    }
   }, 60_000);
 });

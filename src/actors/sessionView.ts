@@ -1,5 +1,6 @@
 import { formatTimestamp } from '../protocol/eventRecord.js';
 import type { SessionStatus } from '../protocol/sessionStatus.js';
+import { orderedCounts } from './sessionCounts.js';
 import type { SessionContext } from './sessionMachine.js';
 
 /** The GET /sessions/{session_id} body. */
@@ -29,7 +30,7 @@ export const EVERY_USER: UserWindow = { skip: 0, limit: Number.POSITIVE_INFINITY
 
 /**
  * A session actor's snapshot as the REST view, with the user ids in `users` (in order of first event; all of them by
- * default) and `user_count` counting all.
+ * default) and `user_count` counting all; `counts` in one fixed order (orderedCounts), so equal states serialize equally.
  */
 export function toView(status: SessionStatus, context: SessionContext, users: UserWindow = EVERY_USER): SessionView {
   return {
@@ -38,7 +39,7 @@ export function toView(status: SessionStatus, context: SessionContext, users: Us
     user_ids: context.user_ids.toArray(users.limit, users.skip),
     user_count: context.user_ids.size,
     event_count: context.event_count,
-    counts: context.counts,
+    counts: orderedCounts(context.counts),
     first_offset: context.first_offset,
     last_offset: context.last_offset,
     started_at: context.started_at === null ? null : formatTimestamp(context.started_at),

@@ -17,7 +17,7 @@ import type { NoopOffset } from '../sqliteReplicaLog.js';
 import { ClusterWrites, type WriteParts } from './clusterWrites.js';
 import type { JetStreamOptions } from './jetStreamOptions.js';
 import { NatsConnectionState } from './natsConnection.js';
-import { openReplica } from './openReplica.js';
+import { openReplica, underReplicaLock } from './openReplica.js';
 import type { AppliedListener, DeletedListener } from './replicaFeed.js';
 import { confirmStreamHead } from './streamContact.js';
 import { openStream } from './streamSetup.js';
@@ -62,25 +62,23 @@ export class JetStreamEventLog implements EventLog {
     this.connection = new NatsConnectionState(parts.nc, onNotice, () => parts.applier.restart());
   }
 
-  /**
-   * Connect, open the stream and the replica, and apply from the replica's head + 1, without waiting: reads are served
-   * at once, and /readiness answers 503 "catching up" until the replica holds the stream's last sequence at start.
-   */
+  /** Lock DATABASE_PATH, connect, open stream and replica, apply from its head + 1 without waiting (see /readiness). */
   static async open(options: JetStreamEventLogOptions): Promise<JetStreamEventLog> {
-    const onNotice = options.onNotice ?? (() => undefined);
-    const stream = await openStream(options.jetstream, options.newEpoch, onNotice);
-    let replica: ReturnType<typeof openReplica> | null = null;
-    let startSeq: number;
-    try {
-      replica = openReplica(options, stream.epoch);
-      startSeq = (await stream.jsm.streams.info(options.jetstream.stream)).state.last_seq;
-    } catch (error) {
-      replica?.close();
-      await stream.nc.close();
-      throw error;
-    }
-    const parts = await startWriteParts(stream, replica, startSeq, options.jetstream, onNotice);
-    return new JetStreamEventLog(parts, options, startSeq);
+    const { onNotice = () => undefined } = options;
+    return underReplicaLock(options, async (lock) => {
+      const stream = await openStream(options.jetstream, options.newEpoch, onNotice);
+      let replica: ReturnType<typeof openReplica> | null = null;
+      try {
+        replica = openReplica({ ...options, lock }, stream.epoch);
+        const startSeq = (await stream.jsm.streams.info(options.jetstream.stream)).state.last_seq;
+        const parts = await startWriteParts(stream, replica, startSeq, options.jetstream, onNotice);
+        return new JetStreamEventLog(parts, options, startSeq);
+      } catch (error) {
+        replica?.close();
+        await stream.nc.close();
+        throw error;
+      }
+    });
   }
 
   /** The NATS server this node is (or was last) connected to, `host:port` (for the `listening` line). */

@@ -1,4 +1,6 @@
 import { existsSync, rmSync } from 'node:fs';
+import { lockLog } from '../logFile.js';
+import type { LogLock } from '../logLock.js';
 import type { SqliteEventLogOptions } from '../sqliteEventLog.js';
 import { SqliteReplicaLog } from '../sqliteReplicaLog.js';
 import { JetStreamUnavailableError } from './jetStreamOptions.js';
@@ -52,4 +54,21 @@ function mark(replica: SqliteReplicaLog, options: ReplicaOptions): SqliteReplica
       ...(stream === undefined ? {} : { stream }),
     });
   return replica;
+}
+
+/**
+ * Run `open` holding DATABASE_PATH's one-server lock, taken before anything is asked of the cluster (released if it
+ * fails). Hint: taken by the replica's open, a node on a held path (exit 5) had already created a new stream.
+ */
+export async function underReplicaLock<T>(
+  options: ReplicaOptions,
+  open: (lock: LogLock | null) => Promise<T>,
+): Promise<T> {
+  const lock = options.lock !== undefined ? options.lock : lockLog(options.path, options.onNotice);
+  try {
+    return await open(lock);
+  } catch (error) {
+    lock?.release();
+    throw error;
+  }
 }
