@@ -177,6 +177,8 @@ describe('event-pipeline CLI', () => {
     let ackingStderr = '';
     acking.stderr.on('data', (chunk: Buffer) => (ackingStderr += chunk.toString()));
     acking.stdout.once('data', () => acking.stdout.destroy());
+    // It stops reading its input when it stops, so the rest of this write meets a closed pipe (EPIPE), as expected.
+    acking.stdin.on('error', () => {});
     acking.stdin.end(ndjson(20_000));
     const ackingCode = await new Promise((resolve) => acking.once('close', resolve));
     expect(ackingCode, ackingStderr).toBe(1);
