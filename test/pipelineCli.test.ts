@@ -149,6 +149,32 @@ describe('event-pipeline CLI', () => {
     expect((await readLog(s.base)).map((r) => r.id)).toEqual(['x-1', 'y-2', 'y-4']);
   });
 
+  it('export stops at Ctrl-C after the page under way, ending its output on a whole record, and says so (exit 130)', async () => {
+    const s = await server('export-interrupt');
+    expect((await cli(['publish', '--url', s.base], ndjson(3_000))).code).toBe(0);
+    const proc = spawn(process.execPath, [CLI_JS, 'export', '--url', s.base], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    proc.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const closed = new Promise((resolve) => proc.once('close', resolve));
+    let stdout = '';
+    proc.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    // Its first output says it is writing pages; then nothing reads for a while, so a page (about 150 KB) fills the
+    // pipe and the export waits on it, as for a slow reader.
+    await new Promise((resolve) => proc.stdout.once('data', resolve));
+    proc.stdout.pause();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    proc.kill('SIGINT');
+    proc.stdout.resume();
+    expect(await closed).toBe(130);
+    // Before: SIGINT's default action ended it at once, a pipe's last line cut mid-record, with nothing said.
+    const lines = stdout.split('\n');
+    expect(lines.at(-1)).toBe('');
+    const offsets = lines.slice(0, -1).map((line) => (JSON.parse(line) as { offset: number }).offset);
+    expect(offsets).toEqual(Array.from({ length: offsets.length }, (_, i) => i + 1));
+    expect(offsets.length).toBeLessThan(3_000);
+    expect(stderr).toBe(`export interrupted: records up to offset ${offsets.length} written, each whole\n`);
+  });
+
   it('tail -n past one page prints that many of the latest, oldest first; --from head without --follow is refused', async () => {
     const s = await server('pages');
     expect((await cli(['publish', '--url', s.base], ndjson(2_500))).code).toBe(0);

@@ -70,6 +70,18 @@ describe('serverOf', () => {
   });
 });
 
+describe('serverOf', () => {
+  it('names a port past 65535 rather than calling the URL invalid', () => {
+    expect(() => serverOf({ url: 'http://127.0.0.1:99999' }, {})).toThrow(
+      new UsageError(
+        '--url: expected an http(s) URL such as http://localhost:8001, got "http://127.0.0.1:99999" (port 99999 is past 65535)',
+      ),
+    );
+    expect(() => serverOf({ url: 'http://[::1]:70000/' }, {})).toThrow('(port 70000 is past 65535)');
+    expect(serverOf({ url: 'http://127.0.0.1:65535' }, {}).url).toBe('http://127.0.0.1:65535');
+  });
+});
+
 describe('integerFlag', () => {
   it('names a one-letter flag with one dash and a long one with two', () => {
     expect(() => integerFlag('n', 'abc', 1)).toThrow(new UsageError('-n: expected an integer ≥ 1, got "abc"'));
@@ -84,7 +96,10 @@ describe('integerFlag', () => {
         new UsageError(`-n: expected an integer ≥ 1 in decimal digits, got ${JSON.stringify(text)}`),
       );
     }
-    expect(() => integerFlag('to', '99999999999999999999', 1)).toThrow('--to: expected an integer ≥ 1, got');
+    expect(() => integerFlag('to', '99999999999999999999', 1)).toThrow(
+      new UsageError('--to: expected an integer from 1 to 9007199254740991 (2^53 - 1), got "99999999999999999999"'),
+    );
+    expect(() => integerFlag('from', '9007199254740993', 1)).toThrow('from 1 to 9007199254740991 (2^53 - 1)');
     expect(integerFlag('from', '007', 1)).toBe(7);
   });
 });

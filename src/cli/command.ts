@@ -129,6 +129,9 @@ export function serverOf(
  * trailing space) failed later as "Invalid URL" (exit 1), and a query or fragment would be silently dropped.
  */
 function baseUrlProblem(url: string): string | null {
+  // Hint: the URL parser refuses a port past 65535 as a whole ("Invalid URL"), which said nothing of the port.
+  const port = /^https?:\/\/(?:\[[^\]]*\]|[^/:?#]*):(\d+)(?:[/?#]|$)/i.exec(url)?.[1];
+  if (port !== undefined && Number(port) > 65_535) return ` (port ${port} is past 65535)`;
   if (!URL.canParse(url)) return '';
   const parsed = new URL(url);
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return '';
@@ -152,7 +155,12 @@ export function integerFlag(
   const digits = /^[0-9]+$/.test(text);
   const value = digits ? Number(text) : Number.NaN;
   if (!Number.isSafeInteger(value) || value < min || value > max) {
-    const range = max === Number.MAX_SAFE_INTEGER ? `≥ ${min}` : `from ${min} to ${max}`;
+    // Hint: a number past 2^53 is refused for its size, which `≥ 1` alone did not say (9007199254740993 is ≥ 1).
+    const huge = digits && !Number.isSafeInteger(value);
+    const range =
+      max === Number.MAX_SAFE_INTEGER && !huge
+        ? `≥ ${min}`
+        : `from ${min} to ${max}${max === Number.MAX_SAFE_INTEGER ? ' (2^53 - 1)' : ''}`;
     // Hint: say why `1e3` is refused, since it reads as a number elsewhere.
     const how = !digits && Number.isFinite(Number(text)) ? ' in decimal digits' : '';
     throw new UsageError(

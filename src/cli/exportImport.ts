@@ -30,7 +30,8 @@ Write the log's records (id, offset, type, source, session, user, payload, times
   --to M             last offset (default the head at start)
 ${SERVER_USAGE}
 
-exit codes: 0 ok, 1 server error, 2 usage, 3 unreachable, 4 unauthorized`;
+exit codes: 0 ok, 1 server error, 2 usage, 3 unreachable, 4 unauthorized, 130 interrupted (Ctrl-C: after the page
+            under way, so the output ends on a whole record)`;
 
 /** `event-pipeline export`. */
 export const exportCommand: Command = {
@@ -55,14 +56,29 @@ export const exportCommand: Command = {
     if (to < start) return EXIT.ok;
     const bar = progressBar(io, to - start + 1, 'export');
     const onDeleted = (notice: string) => io.stderr.write(`${notice}\n`);
-    for await (const page of forwardPages({ ...server, query: '', from: start, to, onDeleted })) {
-      // Hint: one write per page, and wait for the pipe to drain, so a slow reader bounds memory.
-      const ok = io.stdout.write(`${page.map((record) => JSON.stringify(record)).join('\n')}\n`);
-      if (!ok) await new Promise((resolve) => io.stdout.once('drain', resolve));
-      bar.update((page.at(-1)?.offset ?? start) - start + 1);
+    // Hint: Ctrl-C ends the export after the page under way is written, so the output ends on a whole record (the
+    // default action cut a pipe's last line mid-record, with nothing said).
+    const stop = sigintStop(false);
+    let last: number | null = null;
+    try {
+      for await (const page of forwardPages({ ...server, query: '', from: start, to, onDeleted })) {
+        // Hint: a write to a pipe blocks the thread, so the Ctrl-C is heard after it, while the next page is read.
+        if (stop.signal.aborted) break;
+        // Hint: one write per page, and wait for the pipe to drain, so a slow reader bounds memory.
+        const ok = io.stdout.write(`${page.map((record) => JSON.stringify(record)).join('\n')}\n`);
+        if (!ok) await new Promise((resolve) => io.stdout.once('drain', resolve));
+        last = page.at(-1)?.offset ?? last;
+        bar.update((last ?? start) - start + 1);
+      }
+    } finally {
+      stop.dispose();
+      bar.stop();
     }
-    bar.stop();
-    return EXIT.ok;
+    if (!stop.signal.aborted) return EXIT.ok;
+    io.stderr.write(
+      `export interrupted: ${last === null ? 'nothing written' : `records up to offset ${last} written, each whole`}\n`,
+    );
+    return EXIT.interrupted;
   },
 };
 

@@ -11,8 +11,21 @@ import { progressBar } from './progressBar.js';
 const BATCH = 5_000;
 
 /** The stderr line naming a row that was not migrated, and why. */
-function skippedLine(row: LegacyRow, issues: readonly Issue[]): string {
-  return printable(`migrate-legacy: skipped rowid ${row.rowid} (id ${previewValue(row.id)}): ${formatIssues(issues)}`);
+export function skippedLine(row: LegacyRow, issues: readonly Issue[]): string {
+  const shown = issues.map((issue) => ({ ...issue, field: shortPath(issue.field) }));
+  return printable(`migrate-legacy: skipped rowid ${row.rowid} (id ${previewValue(row.id)}): ${formatIssues(shown)}`);
+}
+
+/** Characters of a field path a line shows at most. */
+const PATH_SHOWN = 120;
+
+/**
+ * A field path cut in the middle when long. Hint: a payload nested 2,000 levels named its whole path
+ * (`payload.a[0][0]…`), a stderr line of 3,105 characters; its start and its end say where.
+ */
+function shortPath(field: string): string {
+  if (field.length <= PATH_SHOWN) return field;
+  return `${field.slice(0, PATH_SHOWN - 40)}…(${field.length - PATH_SHOWN + 1} characters)…${field.slice(-39)}`;
 }
 
 /**

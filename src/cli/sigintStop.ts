@@ -7,9 +7,10 @@ export const OUTPUT_CLOSED = 'standard output closed';
 /**
  * An AbortSignal the first SIGINT aborts, so a long publish can stop reading, wait for its acks and print its
  * summary; a second SIGINT ends the process at once (by SIGINT: status 130), as an impatient user means it. A closed
- * standard output aborts it too, with OUTPUT_CLOSED. `dispose` restores the defaults.
+ * standard output aborts it too, with OUTPUT_CLOSED, unless `hearOutputClosed` is false (a command whose output is
+ * its whole work ends quietly then: `export | head`). `dispose` restores the defaults.
  */
-export function sigintStop(): { readonly signal: AbortSignal; dispose(): void } {
+export function sigintStop(hearOutputClosed = true): { readonly signal: AbortSignal; dispose(): void } {
   const controller = new AbortController();
   const onSigint = () => {
     if (!controller.signal.aborted) return void controller.abort();
@@ -20,7 +21,7 @@ export function sigintStop(): { readonly signal: AbortSignal; dispose(): void } 
     process.kill(process.pid, 'SIGINT');
   };
   process.on('SIGINT', onSigint);
-  const unhear = onStdoutClosed(() => controller.abort(OUTPUT_CLOSED));
+  const unhear = hearOutputClosed ? onStdoutClosed(() => controller.abort(OUTPUT_CLOSED)) : () => {};
   const dispose = () => {
     process.off('SIGINT', onSigint);
     unhear();

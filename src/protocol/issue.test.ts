@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { codePoints, preview } from './issue.js';
+import { codePoints, preview, previewValue } from './issue.js';
 
 describe('preview', () => {
   it('cuts and counts by code points, never halving an emoji', () => {
@@ -28,5 +28,15 @@ describe('preview', () => {
         else expect(shown).toBe(`${JSON.stringify(points.slice(0, 40).join(''))}… (${points.length} characters)`);
       }),
     );
+  });
+});
+
+describe('previewValue', () => {
+  it('names what a value is when it is not text: a BLOB by its size', () => {
+    expect(previewValue(Buffer.from([1, 2, 3, 4, 5, 6, 7]))).toBe('a BLOB of 7 bytes');
+    expect(previewValue(new Uint8Array(1))).toBe('a BLOB of 1 byte');
+    expect(previewValue([1])).toBe('an array');
+    expect(previewValue({})).toBe('a value of type object');
+    expect(previewValue(12)).toBe('12');
   });
 });

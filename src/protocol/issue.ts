@@ -103,6 +103,8 @@ export function preview(text: string): string {
 export function previewValue(value: unknown): string {
   if (typeof value === 'string') return preview(value);
   if (value === null || typeof value === 'number' || typeof value === 'boolean') return String(value);
+  // Hint: SQLite hands a BLOB over as bytes (migrate-legacy said `a value of type object` of one).
+  if (value instanceof Uint8Array) return `a BLOB of ${value.length} byte${value.length === 1 ? '' : 's'}`;
   return Array.isArray(value) ? 'an array' : `a value of type ${typeof value}`;
 }
 
