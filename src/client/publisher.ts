@@ -59,11 +59,10 @@ export class Publisher {
     this.timer = new OneShotTimer(this.opts.scheduler);
     this.pacing = new RetryPacing(() => this.opts.scheduler.now(), this.opts.backoff, this.opts.random);
     // Hint: what admitting a publish reads and calls (see admit): the window, the queue and the deadline's clock.
-    const { window, queue, unsettled, watchdog, units } = this;
-    const { scheduler, deliveryTimeoutMs } = this.opts;
-    const parts = { window, queue, unsettled, watchdog, units, deliveryTimeoutMs };
+    const { window, queue, unsettled, watchdog, units, opts } = this;
+    const parts = { window, queue, unsettled, watchdog, units, deliveryTimeoutMs: opts.deliveryTimeoutMs };
     const pump = () => this.safely(() => this.pump());
-    this.admission = { ...parts, pump, now: () => scheduler.now(), closed: () => this.closed };
+    this.admission = { ...parts, pump, now: () => opts.scheduler.now(), closed: () => this.closed };
     this.notices = new PublisherNotices(options.onNotice, (error) => this.failAll('onNotice threw', error));
   }
 
@@ -161,6 +160,8 @@ export class Publisher {
 
   private async open(): Promise<void> {
     const Ctor = this.opts.WebSocket ?? (await detectWebSocket());
+    // Hint: detection yields; a destroy() or close() meanwhile found no socket to close, so none may open after it.
+    if (this.closed === true) return;
     const socket = openSocket(Ctor, this.opts, 'ws/publish');
     this.socket = socket;
     this.watchdog.armBy(this.liveness.connecting());
