@@ -604,6 +604,7 @@ describe('Publisher on a scripted socket and a manual clock', () => {
     const ids = ackLast(1);
     await expect(second).resolves.toEqual({ id: ids[0], offset: 1 });
     await publisher.close();
+    FakeSocket.all[1]!.drop(1000); // the server answers the close: its 2 s grace timer goes
     expect(scheduler.pending).toBe(0);
   });
 

@@ -3,6 +3,7 @@ import { RetryPacing } from './backoff.js';
 import { connectionRefused } from './closePlan.js';
 import { allAcks, firstAck, notABatch, type UnitContext } from './createUnit.js';
 import { DeliveryWatchdog } from './deliveryWatchdog.js';
+import { CLOSE_GRACE_MS, endSocket } from './endSocket.js';
 import { ClientClosedError, PipelineClientError } from './errors.js';
 import { InFlightWindow } from './inFlightWindow.js';
 import { batchLimits } from './messageSize.js';
@@ -114,7 +115,7 @@ export class Publisher {
     this.closed = true;
     this.timer.clear();
     this.watchdog.stop();
-    this.socket?.close(1000, reason);
+    if (this.socket !== null) endSocket(this.socket, 1000, reason, this.opts.scheduler, CLOSE_GRACE_MS);
     this.socket = null;
   }
 
@@ -178,15 +179,13 @@ export class Publisher {
       },
       message: (text) => this.onReply(text),
       ask: () => askUpgrade(this.opts, 'ws/publish'),
-      close: (reason, refused, waitMs) => {
-        this.socket = null;
-        this.lost(reason, refused, waitMs);
-      },
+      close: (reason, refused, waitMs) => this.lost(reason, refused, waitMs),
     });
   }
 
   /** The socket is gone: everything unacknowledged goes back to the front of the queue (ids make resends safe). */
   private lost(reason: string, refused: UpgradeAnswer | null = null, waitMs = 0): void {
+    this.socket = null;
     this.connecting = false;
     this.queue.requeueInflight();
     if (this.closed && this.flushing === 0) return;
@@ -204,14 +203,12 @@ export class Publisher {
    */
   private due(stale: boolean, reason: string): void {
     if (this.socket === null || !stale) return void this.watchdog.expire(reason);
-    this.drop(this.liveness.reason(this.socket));
+    this.drop(this.liveness.reason(this.socket), 0); // Hint: presumed dead, it would not answer a close either
   }
 
-  /** Close the socket and reconnect for what is left. Hint: detached first, so its own close event is ignored. */
-  private drop(why: string): void {
-    const socket = this.socket;
-    this.socket = null;
-    socket?.close(1000, why);
+  /** Let go of the socket (endSocket: its events are no longer heard) and reconnect for what is left. */
+  private drop(why: string, graceMs = CLOSE_GRACE_MS): void {
+    if (this.socket !== null) endSocket(this.socket, 1000, why, this.opts.scheduler, graceMs);
     this.lost(why);
   }
 
