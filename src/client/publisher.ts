@@ -1,4 +1,3 @@
-import { askUpgrade } from './askUpgrade.js';
 import { RetryPacing } from './backoff.js';
 import { connectionRefused } from './closePlan.js';
 import { allAcks, firstAck, notABatch, type UnitContext } from './createUnit.js';
@@ -14,13 +13,13 @@ import { PublisherNotices } from './publisherNotices.js';
 import { type PublisherOptions, type ResolvedPublisherOptions, withDefaults } from './publisherOptions.js';
 import { PublishQueue } from './publishQueue.js';
 import { answerFrame } from './publishReply.js';
-import { listenTo } from './publishSocket.js';
+import { openPublishSocket } from './publishSocket.js';
 import { OneShotTimer } from './scheduler.js';
 import { SocketLiveness } from './socketLiveness.js';
 import type { PublishAck, PublishEvent } from './types.js';
 import { UnsettledCount } from './unsettledCount.js';
 import type { UpgradeAnswer } from './upgradeAnswer.js';
-import { detectWebSocket, errorText, OPEN, openSocket, type WebSocketLike } from './webSocket.js';
+import { detectWebSocket, errorText, OPEN, type WebSocketLike } from './webSocket.js';
 
 export type { PublisherOptions };
 
@@ -85,9 +84,14 @@ export class Publisher {
     return refused === null ? this.window.wait(events, false) : Promise.reject(refused);
   }
 
-  /** Events queued or awaiting their ack. */
+  /** Events queued or awaiting their ack (at most maxInFlightEvents, but for one larger batch); see `waiting`. */
   get inFlight(): number {
     return this.window.size;
+  }
+
+  /** Events of publish calls still waiting for room in the window, not in inFlight: without ready(), unbounded. */
+  get waiting(): number {
+    return this.window.waiting;
   }
 
   /** Send everything queued now and wait until every publish asked for so far has settled. */
@@ -163,10 +167,7 @@ export class Publisher {
     const Ctor = this.opts.WebSocket ?? (await detectWebSocket());
     // Hint: detection yields; a destroy() or close() meanwhile found no socket to close, so none may open after it.
     if (this.closed === true) return;
-    const socket = openSocket(Ctor, this.opts, 'ws/publish');
-    this.socket = socket;
-    this.watchdog.armBy(this.liveness.connecting());
-    listenTo(socket, {
+    const socket: WebSocketLike = openPublishSocket(Ctor, this.opts, {
       live: () => this.socket === socket,
       run: (work) => this.safely(work),
       openedBefore: () => this.opened,
@@ -178,9 +179,10 @@ export class Publisher {
         this.pump();
       },
       message: (text) => this.onReply(text),
-      ask: () => askUpgrade(this.opts, 'ws/publish'),
       close: (reason, refused, waitMs) => this.lost(reason, refused, waitMs),
     });
+    this.socket = socket;
+    this.watchdog.armBy(this.liveness.connecting());
   }
 
   /** The socket is gone: everything unacknowledged goes back to the front of the queue (ids make resends safe). */
