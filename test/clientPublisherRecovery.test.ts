@@ -93,6 +93,7 @@ describe('Publisher after an outage, with deliveryTimeoutMs shorter than the bac
     expect(FakeSocket.all).toHaveLength(2);
     expect(publisher.inFlight).toBe(0);
     await publisher.close();
+    fresh.drop(1000); // the server answers the close: its 2 s grace timer goes
     expect(scheduler.pending).toBe(0);
   });
 

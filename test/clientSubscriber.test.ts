@@ -68,7 +68,10 @@ describe('Subscription against a real server', () => {
         return null;
       })().catch((error: unknown) => error);
       expect(failure).toBeInstanceOf(SubscriptionRejectedError);
-      expect(String(failure)).toContain('the server refused the WebSocket upgrade (404: Not Found)');
+      // Hint: the server's 404 for a path it does not serve is no upgrade verdict of its own, so it is not marked.
+      expect(String(failure)).toContain(
+        "the WebSocket upgrade was refused (404: Not Found) by an answer not marked as the pipeline's (no X-Upgrade-Refusal), and no subscription has been made: check the url option",
+      );
       expect(notices).toEqual([]);
     } finally {
       await t.stop();

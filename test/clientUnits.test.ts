@@ -104,13 +104,18 @@ describe('client building blocks', () => {
     const order: string[] = [];
     const a = window.wait(6, true).then(() => order.push('a'));
     const b = window.wait(6, true).then(() => order.push('b'));
+    const ready = window.wait(1, false); // waits too, but takes no room: not counted as waiting
+    expect([window.size, window.waiting]).toEqual([8, 12]);
     window.release(8);
     await a;
     expect(order).toEqual(['a']);
-    expect(window.size).toBe(6);
+    expect([window.size, window.waiting]).toEqual([6, 6]);
     window.release(6);
     await b;
     expect(order).toEqual(['a', 'b']);
+    expect([window.size, window.waiting]).toEqual([6, 0]);
+    window.release(6);
+    await ready;
   });
 
   it('start point: a stored position wins over from; head starts with no offset', () => {
@@ -604,6 +609,7 @@ describe('Publisher on a scripted socket and a manual clock', () => {
     const ids = ackLast(1);
     await expect(second).resolves.toEqual({ id: ids[0], offset: 1 });
     await publisher.close();
+    FakeSocket.all[1]!.drop(1000); // the server answers the close: its 2 s grace timer goes
     expect(scheduler.pending).toBe(0);
   });
 
@@ -623,6 +629,31 @@ describe('Publisher on a scripted socket and a manual clock', () => {
     await scheduler.advance(0);
     expect(closed()).toBe('resolved');
     expect(FakeSocket.all[0]!.sent).toHaveLength(1);
+  });
+
+  // Hint: without ready(), publishes waiting for room grow without bound while inFlight reads a flat cap.
+  it('counts the events of publishes waiting for room as `waiting`, apart from inFlight and ready() callers', async () => {
+    const { scheduler, publisher } = scripted({ maxInFlightEvents: 2, maxBatchEvents: 2 });
+    const tick = { event_type: 'timer_tick', source: 't' } as const;
+    const all = [publisher.publish(tick), publisher.publish(tick), publisher.publish(tick)];
+    all.push(publisher.publishBatch([tick, tick]).then(() => ({ id: 'batch', offset: 0 })));
+    const ready = outcomeOf(publisher.ready());
+    expect([publisher.inFlight, publisher.waiting]).toEqual([2, 3]);
+    await scheduler.advance(0);
+    FakeSocket.all[0]!.open();
+    await scheduler.advance(0);
+    ackLast(1); // the first two: the third takes room; the batch (2 events) still waits, and ready() behind it
+    await scheduler.advance(0);
+    expect([publisher.inFlight, publisher.waiting, ready()]).toEqual([1, 2, 'pending']);
+    await scheduler.advance(0); // its linger (0 ms) ends: sent
+    expect(FakeSocket.all[0]!.sent).toHaveLength(2);
+    ackLast(3);
+    await scheduler.advance(0);
+    expect([publisher.inFlight, publisher.waiting, ready()]).toEqual([2, 0, 'pending']);
+    ackLast(4);
+    await Promise.all(all);
+    expect([publisher.inFlight, publisher.waiting, ready()]).toEqual([0, 0, 'resolved']);
+    publisher.destroy();
   });
 
   it('counts the deadline from the publish call, not from when the in-flight window let it in', async () => {

@@ -1,6 +1,7 @@
 /** Bounds the events a Publisher holds (queued or unacknowledged); callers wait for room, first come first served. */
 export class InFlightWindow {
   private used = 0;
+  private reserving = 0; // events of the waiters that take room when woken (publishes, not ready() callers)
   private waiters: Array<{ readonly events: number; readonly reserve: boolean; readonly wake: () => void }> = [];
 
   constructor(private readonly max: number) {}
@@ -8,6 +9,11 @@ export class InFlightWindow {
   /** Events held now. */
   get size(): number {
     return this.used;
+  }
+
+  /** Events of the callers waiting to take room (publishes; not ready(), which only waits). */
+  get waiting(): number {
+    return this.reserving;
   }
 
   /** Take room for `events` now if it fits and nobody waits before us; false otherwise. */
@@ -23,6 +29,7 @@ export class InFlightWindow {
       if (reserve) this.used += events;
       return Promise.resolve();
     }
+    if (reserve) this.reserving += events;
     return new Promise((wake) => this.waiters.push({ events, reserve, wake }));
   }
 
@@ -31,7 +38,10 @@ export class InFlightWindow {
     this.used -= events;
     while (this.waiters.length > 0 && this.fits(this.waiters[0]!.events)) {
       const waiter = this.waiters.shift()!;
-      if (waiter.reserve) this.used += waiter.events;
+      if (waiter.reserve) {
+        this.used += waiter.events;
+        this.reserving -= waiter.events;
+      }
       waiter.wake();
     }
   }

@@ -1,3 +1,4 @@
+import { UPGRADE_REFUSAL_HEADER } from '../protocol/upgradeRefusal.js';
 import { detailOf, REFUSAL_BODY_BYTES, retryAfterOf, type UpgradeAnswer } from './upgradeAnswer.js';
 import type { WebSocketLike } from './webSocket.js';
 
@@ -36,7 +37,9 @@ export function keepRefusalBody(socket: WebSocketLike): void {
         const retryAfter = response.headers['retry-after'];
         const detail = detailOf(text + decoder.decode());
         const retryAfterMs = retryAfterOf(typeof retryAfter === 'string' ? retryAfter : null);
-        kept.set(socket, { status, detail, retryAfterMs });
+        // Hint: as askUpgrade, only the server's mark makes it its verdict; a proxy's 403 must not end a subscription.
+        const marked = response.headers[UPGRADE_REFUSAL_HEADER.toLowerCase()] !== undefined;
+        kept.set(socket, marked ? { status, detail, retryAfterMs } : { status, detail, retryAfterMs, unmarked: true });
       } finally {
         terminate.call(socket);
       }

@@ -1,6 +1,13 @@
+import { askUpgrade } from './askUpgrade.js';
 import { type UpgradeProbe, watchEnd } from './socketEnd.js';
 import { fatalStatus, type UpgradeAnswer } from './upgradeAnswer.js';
-import { messageText, type WebSocketLike } from './webSocket.js';
+import {
+  messageText,
+  openSocket,
+  type SocketTarget,
+  type WebSocketConstructor,
+  type WebSocketLike,
+} from './webSocket.js';
 
 /** What a publisher does with its socket's events. */
 export interface PublishSocketHooks {
@@ -21,8 +28,19 @@ export interface PublishSocketHooks {
   close(reason: string, refused: UpgradeAnswer | null, waitMs: number): void;
 }
 
+/** Open a `/ws/publish` socket for `target` and hand its events to `hooks` (listenTo), asking why when refused. */
+export function openPublishSocket(
+  Ctor: WebSocketConstructor,
+  target: SocketTarget,
+  hooks: Omit<PublishSocketHooks, 'ask'>,
+): WebSocketLike {
+  const socket = openSocket(Ctor, target, 'ws/publish');
+  listenTo(socket, { ...hooks, ask: () => askUpgrade(target, 'ws/publish') });
+  return socket;
+}
+
 /** Hand `socket`'s events to `hooks`, each while the socket is live, through `hooks.run`. */
-export function listenTo(socket: WebSocketLike, hooks: PublishSocketHooks): void {
+function listenTo(socket: WebSocketLike, hooks: PublishSocketHooks): void {
   const whileLive = (work: () => void) => void (hooks.live() && hooks.run(work));
   const opened = watchEnd(socket, hooks.ask, ({ code, reason, upgrade }) =>
     whileLive(() => {

@@ -1,8 +1,8 @@
-import { askUpgrade } from './askUpgrade.js';
 import { RetryPacing } from './backoff.js';
 import { connectionRefused } from './closePlan.js';
 import { allAcks, firstAck, notABatch, type UnitContext } from './createUnit.js';
 import { DeliveryWatchdog } from './deliveryWatchdog.js';
+import { CLOSE_GRACE_MS, endSocket } from './endSocket.js';
 import { ClientClosedError, PipelineClientError } from './errors.js';
 import { InFlightWindow } from './inFlightWindow.js';
 import { batchLimits } from './messageSize.js';
@@ -13,13 +13,13 @@ import { PublisherNotices } from './publisherNotices.js';
 import { type PublisherOptions, type ResolvedPublisherOptions, withDefaults } from './publisherOptions.js';
 import { PublishQueue } from './publishQueue.js';
 import { answerFrame } from './publishReply.js';
-import { listenTo } from './publishSocket.js';
+import { openPublishSocket } from './publishSocket.js';
 import { OneShotTimer } from './scheduler.js';
 import { SocketLiveness } from './socketLiveness.js';
 import type { PublishAck, PublishEvent } from './types.js';
 import { UnsettledCount } from './unsettledCount.js';
 import type { UpgradeAnswer } from './upgradeAnswer.js';
-import { detectWebSocket, errorText, OPEN, openSocket, type WebSocketLike } from './webSocket.js';
+import { detectWebSocket, errorText, OPEN, type WebSocketLike } from './webSocket.js';
 
 export type { PublisherOptions };
 
@@ -59,11 +59,10 @@ export class Publisher {
     this.timer = new OneShotTimer(this.opts.scheduler);
     this.pacing = new RetryPacing(() => this.opts.scheduler.now(), this.opts.backoff, this.opts.random);
     // Hint: what admitting a publish reads and calls (see admit): the window, the queue and the deadline's clock.
-    const { window, queue, unsettled, watchdog, units } = this;
-    const { scheduler, deliveryTimeoutMs } = this.opts;
-    const parts = { window, queue, unsettled, watchdog, units, deliveryTimeoutMs };
+    const { window, queue, unsettled, watchdog, units, opts } = this;
+    const parts = { window, queue, unsettled, watchdog, units, deliveryTimeoutMs: opts.deliveryTimeoutMs };
     const pump = () => this.safely(() => this.pump());
-    this.admission = { ...parts, pump, now: () => scheduler.now(), closed: () => this.closed };
+    this.admission = { ...parts, pump, now: () => opts.scheduler.now(), closed: () => this.closed };
     this.notices = new PublisherNotices(options.onNotice, (error) => this.failAll('onNotice threw', error));
   }
 
@@ -85,9 +84,14 @@ export class Publisher {
     return refused === null ? this.window.wait(events, false) : Promise.reject(refused);
   }
 
-  /** Events queued or awaiting their ack. */
+  /** Events queued or awaiting their ack (at most maxInFlightEvents, but for one larger batch); see `waiting`. */
   get inFlight(): number {
     return this.window.size;
+  }
+
+  /** Events of publish calls still waiting for room in the window, not in inFlight: without ready(), unbounded. */
+  get waiting(): number {
+    return this.window.waiting;
   }
 
   /** Send everything queued now and wait until every publish asked for so far has settled. */
@@ -115,7 +119,7 @@ export class Publisher {
     this.closed = true;
     this.timer.clear();
     this.watchdog.stop();
-    this.socket?.close(1000, reason);
+    if (this.socket !== null) endSocket(this.socket, 1000, reason, this.opts.scheduler, CLOSE_GRACE_MS);
     this.socket = null;
   }
 
@@ -161,10 +165,9 @@ export class Publisher {
 
   private async open(): Promise<void> {
     const Ctor = this.opts.WebSocket ?? (await detectWebSocket());
-    const socket = openSocket(Ctor, this.opts, 'ws/publish');
-    this.socket = socket;
-    this.watchdog.armBy(this.liveness.connecting());
-    listenTo(socket, {
+    // Hint: detection yields; a destroy() or close() meanwhile found no socket to close, so none may open after it.
+    if (this.closed === true) return;
+    const socket: WebSocketLike = openPublishSocket(Ctor, this.opts, {
       live: () => this.socket === socket,
       run: (work) => this.safely(work),
       openedBefore: () => this.opened,
@@ -176,16 +179,15 @@ export class Publisher {
         this.pump();
       },
       message: (text) => this.onReply(text),
-      ask: () => askUpgrade(this.opts, 'ws/publish'),
-      close: (reason, refused, waitMs) => {
-        this.socket = null;
-        this.lost(reason, refused, waitMs);
-      },
+      close: (reason, refused, waitMs) => this.lost(reason, refused, waitMs),
     });
+    this.socket = socket;
+    this.watchdog.armBy(this.liveness.connecting());
   }
 
   /** The socket is gone: everything unacknowledged goes back to the front of the queue (ids make resends safe). */
   private lost(reason: string, refused: UpgradeAnswer | null = null, waitMs = 0): void {
+    this.socket = null;
     this.connecting = false;
     this.queue.requeueInflight();
     if (this.closed && this.flushing === 0) return;
@@ -203,14 +205,12 @@ export class Publisher {
    */
   private due(stale: boolean, reason: string): void {
     if (this.socket === null || !stale) return void this.watchdog.expire(reason);
-    this.drop(this.liveness.reason(this.socket));
+    this.drop(this.liveness.reason(this.socket), 0); // Hint: presumed dead, it would not answer a close either
   }
 
-  /** Close the socket and reconnect for what is left. Hint: detached first, so its own close event is ignored. */
-  private drop(why: string): void {
-    const socket = this.socket;
-    this.socket = null;
-    socket?.close(1000, why);
+  /** Let go of the socket (endSocket: its events are no longer heard) and reconnect for what is left. */
+  private drop(why: string, graceMs = CLOSE_GRACE_MS): void {
+    if (this.socket !== null) endSocket(this.socket, 1000, why, this.opts.scheduler, graceMs);
     this.lost(why);
   }
 

@@ -104,8 +104,9 @@ export class Subscription implements AsyncIterable<EventRecord> {
   }
 
   private async connect(): Promise<void> {
-    if (this.closed || this.failure !== null) return;
     const Ctor = this.options.WebSocket ?? (await detectWebSocket());
+    // Hint: after that await (it may yield): a close() or failure during it found no socket to end, so none may open.
+    if (this.closed || this.failure !== null) return;
     const socket: SubscriptionSocket = SubscriptionSocket.open(Ctor, this.options, this.scheduler, {
       opened: () => socket.socket.send(subscribeRequest(this.options.filters, this.buffer.next)),
       frame: (text) => {

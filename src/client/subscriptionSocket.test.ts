@@ -1,45 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
-import type { Scheduler } from './scheduler.js';
-import { endSocket, type SocketHandlers, SubscriptionSocket } from './subscriptionSocket.js';
-import type { WebSocketLike } from './webSocket.js';
-
-/** Timers the test runs by hand, on a clock it moves. */
-function heldTimers() {
-  let time = 0;
-  const timers = new Map<number, { at: number; fn: () => void }>();
-  let next = 1;
-  const scheduler: Scheduler = {
-    now: () => time,
-    setTimeout: (fn, ms) => {
-      timers.set(next, { at: time + ms, fn });
-      return next++;
-    },
-    clearTimeout: (handle) => void timers.delete(handle as number),
-  };
-  const advance = (ms: number) => {
-    time += ms;
-    for (const [id, timer] of [...timers].sort((a, b) => a[1].at - b[1].at))
-      if (timer.at <= time && timers.delete(id)) timer.fn();
-  };
-  return { scheduler, advance, pending: () => timers.size };
-}
-
-/** A `ws`-like socket that records what was done to it. */
-function fakeSocket(readyState = 1) {
-  const calls: string[] = [];
-  const socket: WebSocketLike & { terminate(): void } = {
-    readyState,
-    bufferedAmount: 0,
-    send: (data) => void calls.push(`send ${data}`),
-    close: (code, reason) => void calls.push(`close ${code} ${reason}`),
-    terminate: () => void calls.push('terminate'),
-    onopen: null,
-    onmessage: null,
-    onclose: null,
-    onerror: null,
-  };
-  return { socket, calls };
-}
+import { heldTimers, recordingSocket } from '../../test/support/clientDoubles.js';
+import { type SocketHandlers, SubscriptionSocket } from './subscriptionSocket.js';
 
 const recording = (): SocketHandlers & { seen: string[] } => {
   const seen: string[] = [];
@@ -56,36 +17,6 @@ const recording = (): SocketHandlers & { seen: string[] } => {
 /** A probe that learns nothing (a network failure, or a server that answers 426). */
 const nothingAsked = () => Promise.resolve(null);
 
-describe('endSocket', () => {
-  it('stops listening, closes an open socket, and terminates it if the close is not done within the grace', () => {
-    const { scheduler, advance, pending } = heldTimers();
-    const { socket, calls } = fakeSocket();
-    socket.onmessage = () => calls.push('message');
-    endSocket(socket, 1000, 'consumer busy', scheduler, 2_000);
-    expect(socket.onmessage).toBeNull();
-    expect(calls).toEqual(['close 1000 consumer busy']);
-    advance(1_999);
-    expect(calls).toEqual(['close 1000 consumer busy']);
-    advance(1);
-    expect(calls).toEqual(['close 1000 consumer busy', 'terminate']);
-    expect(pending()).toBe(0);
-  });
-
-  it('holds no timer once the close is done, and terminates at once with no grace or a socket not open', () => {
-    const { scheduler, pending } = heldTimers();
-    const open = fakeSocket();
-    endSocket(open.socket, 1000, 'closed', scheduler, 2_000);
-    open.socket.onclose?.({ code: 1000, reason: '' });
-    expect(pending()).toBe(0);
-    const connecting = fakeSocket(0);
-    endSocket(connecting.socket, 1000, 'closed', scheduler, 2_000);
-    expect(connecting.calls).toEqual(['terminate']);
-    const idle = fakeSocket();
-    endSocket(idle.socket, 4001, 'idle', scheduler, 0);
-    expect(idle.calls).toEqual(['terminate']);
-  });
-});
-
 describe('SubscriptionSocket', () => {
   it('gives up on a connection not open, or not acked, within 10 s', () => {
     for (const [readyState, what] of [
@@ -93,7 +24,7 @@ describe('SubscriptionSocket', () => {
       [1, 'no subscribe ack'],
     ] as const) {
       const { scheduler, advance } = heldTimers();
-      const { socket, calls } = fakeSocket(readyState);
+      const { socket, calls } = recordingSocket(readyState);
       const handlers = recording();
       new SubscriptionSocket(socket, scheduler, 0, undefined, handlers, nothingAsked);
       advance(9_999);
@@ -106,7 +37,7 @@ describe('SubscriptionSocket', () => {
 
   it('keeps an acked connection past 10 s, and gives up on it when idle, terminated at once', () => {
     const { scheduler, advance } = heldTimers();
-    const { socket, calls } = fakeSocket();
+    const { socket, calls } = recordingSocket();
     const handlers = recording();
     const connection = new SubscriptionSocket(socket, scheduler, 30_000, undefined, handlers, nothingAsked);
     socket.onopen?.({});
@@ -122,7 +53,7 @@ describe('SubscriptionSocket', () => {
 
   it('hands what a handler throws to threw, and nothing of a socket it let go', () => {
     const { scheduler } = heldTimers();
-    const { socket } = fakeSocket();
+    const { socket } = recordingSocket();
     const handlers = recording();
     const connection = new SubscriptionSocket(
       socket,
@@ -147,7 +78,7 @@ describe('SubscriptionSocket', () => {
 
   it('ends at once a socket that errs before it opens (undici fires no close), with what the server says when asked', async () => {
     const { scheduler, advance } = heldTimers();
-    const { socket } = fakeSocket(0);
+    const { socket } = recordingSocket(0);
     const handlers = recording();
     const asked: string[] = [];
     const answer = { status: 401, detail: 'Invalid or missing API key', retryAfterMs: null };

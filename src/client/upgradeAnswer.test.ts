@@ -46,6 +46,29 @@ describe('upgradeAnswer', () => {
     expect(fatalStatus(null, true)).toBeNull();
   });
 
+  it('is fatal for an unmarked answer (a proxy, or no pipeline at the URL) only before any connection', () => {
+    for (const status of [401, 403, 404]) {
+      const unmarked = { status, detail: null, retryAfterMs: null, unmarked: true as const };
+      expect([fatalStatus(unmarked, true), fatalStatus(unmarked, false)], String(status)).toEqual([status, null]);
+    }
+  });
+
+  it('does not blame the server for an answer it did not mark as its own', () => {
+    const unmarked = (status: number) => ({
+      status,
+      detail: 'Forbidden by the proxy',
+      retryAfterMs: null,
+      unmarked: true as const,
+    });
+    expect(refusalText(unmarked(403))).toBe(
+      "access was refused (403: Forbidden by the proxy) by an answer not marked as the pipeline's (no X-Upgrade-Refusal)",
+    );
+    expect(refusalText(unmarked(401))).toMatch(/^the API key was refused \(401: Forbidden by the proxy\) by an answer/);
+    expect(refusalText(unmarked(404))).toMatch(
+      /^the WebSocket upgrade was refused \(404: Forbidden by the proxy\) by an answer/,
+    );
+  });
+
   it('says what was refused and the server reason', () => {
     expect(refusalText({ status: 401, detail: 'Invalid or missing API key', retryAfterMs: null })).toBe(
       'the server refused the API key (401: Invalid or missing API key)',

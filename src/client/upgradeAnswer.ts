@@ -9,6 +9,11 @@ export interface UpgradeAnswer {
   readonly detail: string | null;
   /** How long the server asked to wait (`Retry-After` in seconds), in ms; null when it did not say. */
   readonly retryAfterMs: number | null;
+  /**
+   * The answer lacked the server's `X-Upgrade-Refusal` mark (read by `ws`): a proxy's, another server's at that URL, or
+   * one from a server older than the mark; not a verdict on the key or the Origin (see fatalStatus).
+   */
+  readonly unmarked?: true;
 }
 
 /** ws's error text for a refused upgrade, which holds its status. */
@@ -59,12 +64,12 @@ export function retryAfterOf(header: string | null | undefined): number | null {
 
 /**
  * The status of an answer no retry of the same URL will change, or null: 401 (the key) and 403 (Origin) always; any
- * other 4xx but 408 and 429 (404: nothing serves the URL) only before any connection was made (`neverConnected`),
- * since once connected such an answer is a proxy's while the server redeploys.
+ * other 4xx but 408 and 429 (404: nothing serves the URL), or an unmarked 401 or 403, only before any connection was
+ * made (`neverConnected`), since once connected such an answer is a proxy's while the server redeploys.
  */
 export function fatalStatus(answer: UpgradeAnswer | null, neverConnected: boolean): number | null {
   const status = answer?.status ?? 0;
-  if (status === 401 || status === 403) return status;
+  if ((status === 401 || status === 403) && answer?.unmarked !== true) return status;
   const clientError = status >= 400 && status < 500 && status !== 408 && status !== 429;
   return clientError && neverConnected ? status : null;
 }
@@ -75,7 +80,17 @@ export function fatalStatus(answer: UpgradeAnswer | null, neverConnected: boolea
  */
 export function refusalText(answer: UpgradeAnswer): string {
   const said = `${answer.status}${answer.detail === null ? '' : `: ${answer.detail}`}`;
+  if (answer.unmarked === true) return `${refusedWhat(answer.status)} was refused (${said}) ${UNMARKED}`;
   if (answer.status === 401) return `the server refused the API key (${said})`;
   if (answer.status === 403) return `the server refused access (${said})`;
   return `the server refused the WebSocket upgrade (${said})`;
+}
+
+/** Whose an unmarked refusal was: not the pipeline's verdict (a proxy's, an older server's, a path none serves). */
+const UNMARKED = "by an answer not marked as the pipeline's (no X-Upgrade-Refusal)";
+
+/** What a refusal of `status` refused, in words. */
+function refusedWhat(status: number): string {
+  if (status === 401) return 'the API key';
+  return status === 403 ? 'access' : 'the WebSocket upgrade';
 }

@@ -1,6 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
+import { UPGRADE_REFUSAL_HEADER, UPGRADE_REFUSAL_MARK } from '../../src/protocol/upgradeRefusal.js';
 
 /** A `/ws/publish` message as the SDK sends it. */
 export interface SentMessage {
@@ -54,8 +55,11 @@ export async function fakePublishServer(answer: Answer, refuseUpgrade?: number):
     },
   };
   server.on('upgrade', (req, socket, head) => {
+    // Hint: marked as the pipeline marks its own refusals; an unmarked one is a proxy's, retried once connected.
     if (refuseUpgrade !== undefined)
-      return void socket.end(`HTTP/1.1 ${refuseUpgrade} Refused\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
+      return void socket.end(
+        `HTTP/1.1 ${refuseUpgrade} Refused\r\n${UPGRADE_REFUSAL_HEADER}: ${UPGRADE_REFUSAL_MARK}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`,
+      );
     wss.handleUpgrade(req, socket, head, (ws) =>
       ws.on('message', (data) => {
         const message = JSON.parse(data.toString()) as SentMessage;
