@@ -38,7 +38,7 @@ const NOOP_SQL = 'CREATE TABLE IF NOT EXISTS noop_offsets (offset INTEGER PRIMAR
  * A cluster node's replica of the stream (cluster mode only; the embedded log is SqliteEventLog, untouched): records
  * are written at the offsets the stream gave them (offset = stream sequence), an offset whose message appends nothing
  * (a producer id already stored, a message this code did not write) is recorded in `noop_offsets` with its reason,
- * and the replica follows the stream's first sequence by deleting below it, in bounded steps (followStep).
+ * and the replica follows the stream's first sequence by deleting below it.
  */
 export class SqliteReplicaLog extends SqliteEventLog {
   private readonly rows: RowWriter;
@@ -126,27 +126,22 @@ export class SqliteReplicaLog extends SqliteEventLog {
   }
 
   /**
-   * One step of following the stream's first sequence `target`: delete the events and no-op offsets below
-   * min(target, first + limit) in one transaction, and never give out an offset below the cut (a replica built after
-   * a purge starts there). The step that reaches this replica's head jumps to `target`: nothing is held in between.
-   * Returns the number of events deleted. Hint: one transaction for a whole purge held every node's only I/O thread
-   * for seconds (512,131 events: /health took 3.1-6.1 s on all three nodes at once); ReplicaFollow runs the steps.
+   * Follow the stream's first sequence: delete every event and no-op offset below `boundary`, and never give out an
+   * offset below it (a replica built after a purge starts there). Returns the number of events deleted.
    */
-  followStep(target: number, limit: number): number {
-    const { first, next: held } = this.head;
-    if (target <= first) return 0;
-    const cut = first + limit >= held ? target : Math.min(target, first + limit);
-    const next = Math.max(held, cut);
+  deleteBelowOffset(boundary: number): number {
+    if (boundary <= this.head.first) return 0;
+    const next = Math.max(this.head.next, boundary);
     let deleted = 0;
     let noopsDeleted = 0;
     this.db.transaction(() => {
-      deleted = deleteBelow(this.db, this.meta, cut, next);
-      noopsDeleted = this.db.prepare<[number]>('DELETE FROM noop_offsets WHERE offset < ?').run(cut).changes;
+      deleted = deleteBelow(this.db, this.meta, boundary, next);
+      noopsDeleted = this.db.prepare<[number]>('DELETE FROM noop_offsets WHERE offset < ?').run(boundary).changes;
     })();
     this.noops -= noopsDeleted;
     this.head.next = next;
-    this.head.first = cut;
-    const gone = this.coverage.dropBelow(cut);
+    this.head.first = boundary;
+    const gone = this.coverage.dropBelow(boundary);
     if (gone.length > 0) this.indexer.drop(gone);
     this.typeStats.reload();
     return deleted;

@@ -135,16 +135,13 @@ export class ClusterWrites {
    * stream's first sequence at once and plans again: no node answers with a record that is in no log.
    */
   private async planOnStream(groups: readonly (readonly EventInput[])[], ids: readonly (readonly string[])[]) {
-    const { replica, applier, feed } = this.parts;
+    const { replica, applier } = this.parts;
     const stored = (id: string) => replica.getById(id);
     const ts = this.now();
     const plan = planCommit(groups, ts, stored, idsInOrder(groups, ids));
     if (!answersFromReplica(plan)) return plan;
     const failure = await applier.askStream(true);
     if (failure !== null) throw this.idChecks.refusal(failure);
-    // Hint: a large purge is followed in steps; plan only once this replica holds nothing the stream dropped.
-    const unfollowed = await feed.followSettled();
-    if (unfollowed !== null) throw this.idChecks.refusal(unfollowed);
     this.idChecks.answered();
     if (applier.refusal !== null) throw new LogWriteError(applier.refusal, { refusal: true });
     return planCommit(groups, ts, stored, idsInOrder(groups, ids));
@@ -164,12 +161,12 @@ export class ClusterWrites {
     return publisher.publish(`${message.input.id}@${first}`, encodeEvent(message), first);
   }
 
-  /** DELETE /events, first step: the stream's purge, then this replica follows it in steps (see StreamRetention). */
+  /** DELETE /events, first step: the stream's purge (see StreamRetention); nothing is deleted when it fails. */
   prepareRetention(before: number | undefined): Promise<void> {
     return this.retention.purge(before);
   }
 
-  /** DELETE /events, second step: the count this replica deleted, no further than the stream was purged. */
+  /** DELETE /events, second step: this replica deletes, no further than the stream was purged. */
   deleteBefore(before: number | undefined): number {
     return this.retention.deleteBefore(before);
   }

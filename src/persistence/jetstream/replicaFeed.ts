@@ -1,9 +1,6 @@
 import type { StoredEvent } from '../../protocol/eventRecord.js';
-import { LogWriteError } from '../logErrors.js';
 import type { AppliedEntry, ReplicaEntry, SqliteReplicaLog } from '../sqliteReplicaLog.js';
 import type { ReplicaSink } from './replicaApplierOptions.js';
-import { ReplicaFollow, type ReplicaFollowHooks } from './replicaFollow.js';
-import { ReplicaWaiters } from './replicaWaiters.js';
 import { type Buffered, entryOf } from './streamEntry.js';
 
 /** Records applied to the replica, in offset order, once per applied batch that appended any. */
@@ -12,8 +9,8 @@ export type AppliedListener = (records: readonly StoredEvent[]) => void;
 /** Told how many events a followed purge deleted from this replica (the session actors are reset then). */
 export type DeletedListener = (deleted: number) => void;
 
-/** What the feed needs besides the replica; `immediate` and `stepOffsets` pace following a purge (ReplicaFollow). */
-export interface ReplicaFeedOptions extends Pick<ReplicaFollowHooks, 'immediate' | 'stepOffsets'> {
+/** What the feed needs besides the replica. */
+export interface ReplicaFeedOptions {
   readonly onNotice: (message: string) => void;
   /** Applying failed (disk full, say): the consumer is recreated from the replica's head + 1. */
   readonly onFailure: () => void;
@@ -21,12 +18,19 @@ export interface ReplicaFeedOptions extends Pick<ReplicaFollowHooks, 'immediate'
 
 /** Messages applied in one SQLite transaction at most (more arriving in one turn are applied in several). */
 const BATCH = 2_000;
+/**
+ * Entries applied lately that `expect` answers from memory: a commit's PubAcks mostly arrive once the replica applied
+ * its messages, and reading each one back cost a SQLite query per event. Bounded in count and by skipping large
+ * payloads (those are read back), so the cache holds at most RECENT × RECENT_PAYLOAD characters.
+ */
+const RECENT = 4_096;
+const RECENT_PAYLOAD = 4_096;
 
 /**
  * Applies stream messages to the replica in sequence order, each at its own sequence: an event message appends its
  * event at offset = sequence, anything else becomes a recorded no-op offset, and a jump in the sequence (a purge)
- * is followed by deleting below it, in bounded steps (ReplicaFollow). Messages that arrive in one turn of the event
- * loop are applied in one transaction. It resolves the sequences this node's publishes wait for and hands applied records to live routing.
+ * is followed by deleting below it. Messages that arrive in one turn of the event loop are applied in one
+ * transaction. It resolves the sequences this node's publishes wait for and hands applied records to live routing.
  *
  * Hint: the position is the replica's head offset itself, written in the same transaction as the records, so a crash
  * never makes a replica apply a message twice or skip one.
@@ -43,29 +47,16 @@ export class ReplicaFeed implements ReplicaSink {
   private stoppedBy: string | null = null;
   private listener: AppliedListener | null = null;
   private deletedListener: DeletedListener | null = null;
-  private readonly waiters: ReplicaWaiters;
-  /** Buffered messages wait until the replica's first offset reaches this (a follow under way must delete first). */
-  private blockedAt = 0;
-  private readonly following: ReplicaFollow;
+  private readonly expecting = new Map<number, ((applied: AppliedEntry) => void)[]>();
+  private seqWaiters: { readonly seq: number; readonly resolve: () => void }[] = [];
+  /** Recently applied entries at `offset % RECENT` (see RECENT); cleared when the replica deletes. */
+  private recent: (AppliedEntry | undefined)[] = new Array(RECENT);
 
   constructor(
     private readonly replica: SqliteReplicaLog,
     private readonly options: ReplicaFeedOptions,
   ) {
     this.accepted = replica.headOffset();
-    this.waiters = new ReplicaWaiters(replica);
-    this.following = new ReplicaFollow(replica, {
-      immediate: options.immediate,
-      stepOffsets: options.stepOffsets,
-      stepped: (first) => this.stepped(first),
-      done: (deleted, notify) => {
-        if (deleted > 0 && notify) this.deletedListener?.(deleted);
-      },
-      failed: (error) =>
-        options.onNotice(
-          `replica feed: following the stream's first sequence failed (${reasonOf(error)}); asked again`,
-        ),
-    });
   }
 
   /** The last stream sequence this replica applied (its head offset). */
@@ -105,19 +96,16 @@ export class ReplicaFeed implements ReplicaSink {
     this.buffer.push(message);
     this.accepted = seq;
     if (this.buffer.length >= BATCH) this.flush();
-    else this.later();
+    else if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => this.flush());
+    }
   }
 
-  private later(): void {
-    if (this.scheduled) return;
-    this.scheduled = true;
-    setImmediate(() => this.flush());
-  }
-
-  /** Apply what is buffered now (what may be applied before a follow under way deletes further). */
+  /** Apply what is buffered now. */
   flush(): void {
     this.scheduled = false;
-    if (this.closed || this.buffer.length === 0 || this.replica.firstOffset() < this.blockedAt) return;
+    if (this.closed || this.buffer.length === 0) return;
     const batch = this.buffer;
     this.buffer = [];
     try {
@@ -125,50 +113,50 @@ export class ReplicaFeed implements ReplicaSink {
     } catch (error) {
       // Hint: nothing of the failed transaction stays; the consumer starts again from the replica's head + 1.
       this.accepted = this.replica.headOffset();
-      this.options.onNotice(`replica feed: applying failed (${reasonOf(error)})`);
+      this.options.onNotice(
+        `replica feed: applying failed (${error instanceof Error ? error.message : String(error)})`,
+      );
       this.options.onFailure();
     }
   }
 
   /**
-   * Follow the stream's first sequence: delete below it (a purge, or a limit, removed those messages), in bounded
-   * steps, the first now. Returns the events that step deleted; `notify` false for this node's own DELETE (the
-   * supervisor resets). Hint: what the stream purged is accepted no more, so consumers and gaps go on from there.
+   * Follow the stream's first sequence: delete below it (a purge, or a limit, removed those messages). Returns the
+   * number of events deleted from this replica; `notify` false for this node's own DELETE (the supervisor resets).
    */
   follow(firstSeq: number, notify = true): number {
-    if (this.closed) return 0;
-    this.accepted = Math.max(this.accepted, firstSeq - 1);
-    return this.following.follow(firstSeq, notify);
-  }
-
-  /** Resolves once this replica's first offset is at least `seq` (after follow; rejects if following fails). */
-  followed(seq: number): Promise<void> {
-    return this.following.reached(seq);
-  }
-
-  /** Resolves once the follow under way, if any, is done: null, or why a step failed. */
-  followSettled(): Promise<Error | null> {
-    return this.following.settled().then(
-      () => null,
-      (error: unknown) => (error instanceof Error ? error : new Error(reasonOf(error))),
-    );
-  }
-
-  /** A follow step moved the first offset: waiters below it are answered, applying may go on. */
-  private stepped(first: number): void {
-    this.waiters.deletedBelow(first);
-    if (this.buffer.length > 0 && first >= this.blockedAt) this.later();
+    if (this.closed || firstSeq <= this.replica.firstOffset()) return 0;
+    const deleted = this.replica.deleteBelowOffset(firstSeq);
+    this.recent = new Array(RECENT);
+    this.accepted = Math.max(this.accepted, this.replica.headOffset());
+    for (const [seq, waiters] of this.expecting) {
+      if (seq >= firstSeq) continue;
+      this.expecting.delete(seq);
+      for (const resolve of waiters) resolve({ offset: seq, record: null, reason: 'deleted by retention' });
+    }
+    if (deleted > 0 && notify) this.deletedListener?.(deleted);
+    this.wake();
+    return deleted;
   }
 
   /** What applying `seq` did, once this replica has applied it. */
   expect(seq: number): Promise<AppliedEntry> {
     this.noteLast(seq);
-    return this.waiters.expect(seq);
+    if (seq <= this.replica.headOffset()) {
+      const recent = this.recent[seq % RECENT];
+      return Promise.resolve(recent?.offset === seq ? recent : this.appliedAt(seq));
+    }
+    return new Promise((resolve) => {
+      const waiters = this.expecting.get(seq);
+      if (waiters === undefined) this.expecting.set(seq, [resolve]);
+      else waiters.push(resolve);
+    });
   }
 
   /** Resolves once `seq` is applied. */
   waitFor(seq: number): Promise<void> {
-    return this.waiters.waitFor(seq);
+    if (seq <= this.replica.headOffset()) return Promise.resolve();
+    return new Promise((resolve) => this.seqWaiters.push({ seq, resolve }));
   }
 
   /** Where applied records go (the supervisor's routing); one listener. */
@@ -185,13 +173,19 @@ export class ReplicaFeed implements ReplicaSink {
   close(): void {
     this.closed = true;
     this.buffer = [];
-    this.following.close(new LogWriteError('log is closed'));
+  }
+
+  private appliedAt(seq: number): AppliedEntry {
+    const [record] = this.replica.readFrom(seq, {}, 1, seq);
+    if (record !== undefined) return { offset: seq, record };
+    const [noop] = this.replica.noopOffsets(seq, 1);
+    return { offset: seq, record: null, reason: noop?.offset === seq ? noop.reason : 'deleted by retention' };
   }
 
   private applyBatch(batch: readonly Buffered[]): void {
     let entries: ReplicaEntry[] = [];
     let expected = this.replica.headOffset() + 1;
-    for (const [i, message] of batch.entries()) {
+    for (const message of batch) {
       const { seq } = message;
       if (seq < expected) continue;
       const read = entryOf(message);
@@ -208,12 +202,6 @@ export class ReplicaFeed implements ReplicaSink {
         this.commit(entries);
         entries = [];
         this.follow(below);
-        if (below > this.replica.firstOffset()) {
-          // Hint: a large purge is followed on later turns; this message and the rest wait for it (stepped).
-          this.blockedAt = below;
-          this.buffer = [...batch.slice(i), ...this.buffer];
-          return;
-        }
       }
       entries.push(entry);
       expected = seq + 1;
@@ -226,12 +214,18 @@ export class ReplicaFeed implements ReplicaSink {
     const applied = this.replica.applyAt(entries);
     const records: StoredEvent[] = [];
     for (const entry of applied) {
-      this.waiters.applied(entry);
+      if (entry.record === null || entry.record.payloadJson.length <= RECENT_PAYLOAD)
+        this.recent[entry.offset % RECENT] = entry;
       if (entry.record !== null) records.push(entry.record);
       else this.options.onNotice(`offset ${entry.offset} is a recorded no-op: ${entry.reason}`);
+      if (this.expecting.size === 0) continue;
+      const waiters = this.expecting.get(entry.offset);
+      if (waiters === undefined) continue;
+      this.expecting.delete(entry.offset);
+      for (const resolve of waiters) resolve(entry);
     }
     if (records.length > 0) this.listener?.(records);
-    this.waiters.wake();
+    this.wake();
   }
 
   /** Stop at `seq`, a message of another version's layout (`why`): applying past it would lose its event here. */
@@ -243,6 +237,13 @@ export class ReplicaFeed implements ReplicaSink {
     this.accepted = this.replica.headOffset();
     this.options.onNotice(this.stoppedBy);
   }
-}
 
-const reasonOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
+  private wake(): void {
+    if (this.seqWaiters.length === 0) return;
+    const head = this.replica.headOffset();
+    const due = this.seqWaiters.filter((w) => w.seq <= head);
+    if (due.length === 0) return;
+    this.seqWaiters = this.seqWaiters.filter((w) => w.seq > head);
+    for (const waiter of due) waiter.resolve();
+  }
+}

@@ -40,38 +40,22 @@ export class StreamRetention {
   async purge(before: number | undefined): Promise<void> {
     this.owed = null;
     const boundary = this.boundaryOf(before);
-    const count = this.replica.recordsBelow(boundary);
     // Hint: the replica's first offset only rises to what the stream dropped, so below it there is nothing to purge.
-    if (boundary > Math.max(this.purgedTo, this.replica.firstOffset())) {
-      try {
-        await this.jsm.streams.purge(this.stream, { seq: boundary });
-      } catch (error) {
-        throw purgeFailed(this.stream, boundary, error);
-      }
-      this.purgedTo = Math.max(this.purgedTo, boundary);
-    }
-    await this.follow(boundary);
-    this.owed = { before, count };
-  }
-
-  /** This replica follows the purge in bounded steps (ReplicaFollow); resolves once it holds nothing below `cut`. */
-  private async follow(cut: number): Promise<void> {
-    this.feed.follow(cut, false);
+    if (boundary <= Math.max(this.purgedTo, this.replica.firstOffset())) return;
+    const count = this.replica.recordsBelow(boundary);
     try {
-      await this.feed.followed(cut);
+      await this.jsm.streams.purge(this.stream, { seq: boundary });
     } catch (error) {
-      throw new LogWriteError(
-        `stream ${this.stream} was purged below ${cut}, but this node's replica stopped following it at offset ` +
-          `${this.replica.firstOffset()} (${reasonOf(error)}); it follows the stream again within a second, retry`,
-        { cause: error },
-      );
+      throw purgeFailed(this.stream, boundary, error);
     }
+    this.purgedTo = Math.max(this.purgedTo, boundary);
+    this.owed = { before, count };
   }
 
   /**
    * Delete from this replica below the cut of `before`, no further than the stream was purged; the count deleted.
-   * Hint: purge() waited for this replica to follow the purge in steps, and the replica follows the stream's first
-   * sequence on its own about once a second: the records are gone then, but this delete still answers for them.
+   * Hint: the replica follows the stream's first sequence on its own about once a second, and that can land between
+   * the purge's answer and this call: the records are gone then, but this delete still answers for them.
    */
   deleteBefore(before: number | undefined): number {
     const purged = Math.max(this.purgedTo, this.replica.firstOffset());
