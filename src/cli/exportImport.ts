@@ -129,7 +129,8 @@ export const importCommand: Command = {
       maxBatchEvents: 1000,
       deliveryTimeoutMs: 60_000,
     });
-    const stop = sigintStop();
+    // Hint: import writes nothing to stdout, so only a Ctrl-C stops it.
+    const stop = sigintStop(false);
     const events = inputEvents(io, values.file, stop.signal, messageCap, toEvent);
     const summary = await publishEvents(io, publisher, events, false, stop).finally(stop.dispose);
     const failed = summary.failed;

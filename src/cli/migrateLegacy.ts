@@ -136,7 +136,7 @@ async function migrate(from: string, to: string, io: CliIo): Promise<Outcome> {
       last: null,
       sessions: 0,
     };
-    const stop = sigintStop();
+    const stop = sigintStop(false);
     try {
       log.markMigrating(from);
       const done = await copyEvents(source, log, io, outcome, stop.signal);

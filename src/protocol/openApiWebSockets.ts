@@ -91,5 +91,5 @@ export function wsPathItem(
     security: [{ ApiKey: [] }, { ApiKeyQuery: [] }],
     ...(aliasOf === undefined ? {} : { 'x-alias-of': aliasOf }),
   };
-  return { description: 'Any method but GET and HEAD answers 426', get };
+  return { description: 'OPTIONS answers 204 (a CORS preflight); any other method but GET and HEAD answers 426', get };
 }
