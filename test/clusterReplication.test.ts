@@ -28,7 +28,7 @@ describe('cluster mode: two pipeline nodes on one JetStream stream', () => {
   async function publishThrough(node: ChildServer, count: number, tag: string): Promise<WireRecord[]> {
     const batch = Array.from({ length: count }, (_, i) => eventBody({ session_id: `s-${i % 4}`, payload: { tag, i } }));
     const { status, body } = await postEvents(node.base, batch);
-    expect(status).toBe(201);
+    expect(status, JSON.stringify(body)).toBe(201);
     return body as WireRecord[];
   }
 
