@@ -1,9 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stopChild, track } from '../../bench/lib/childProcesses.js';
+import { portAnswers } from '../../bench/lib/natsMonitor.js';
 import { stablePort } from '../../bench/lib/stablePort.js';
 
 /** One nats-server with a config of the test's own (no JetStream, a token…), started and stopped by its PID. */
@@ -27,7 +27,7 @@ export class LoneNatsServer {
     proc.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
     const server = new LoneNatsServer(proc, dir, `nats://127.0.0.1:${port}`);
     const deadline = Date.now() + 10_000;
-    while (!(await answers(port))) {
+    while (!(await portAnswers(port))) {
       if (proc.exitCode !== null || Date.now() > deadline) {
         await server.stop();
         throw new Error(`nats-server did not listen on ${port}:\n${output}`);
@@ -41,15 +41,4 @@ export class LoneNatsServer {
     await stopChild(this.proc);
     rmSync(this.dir, { recursive: true, force: true });
   }
-}
-
-function answers(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
 }
