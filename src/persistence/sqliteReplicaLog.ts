@@ -147,6 +147,26 @@ export class SqliteReplicaLog extends SqliteEventLog {
     return deleted;
   }
 
+  /**
+   * Never give out an offset below `next`, deleting nothing: the stream no longer holds what lies below it, and this
+   * replica keeps whatever of it it has (see ReplicaFeed.follow).
+   */
+  advanceTo(next: number): void {
+    if (next <= this.head.next) return;
+    this.meta.set('next_offset', String(next));
+    this.head.next = next;
+  }
+
+  /** Whether this replica holds an event at an offset from `from` up to (not including) `to`. */
+  holdsBetween(from: number, to: number): boolean {
+    if (from >= to) return false;
+    this.rows.flush();
+    return (
+      selectValue<number>(this.db, 'SELECT EXISTS(SELECT 1 FROM events WHERE offset >= ? AND offset < ?)', from, to) ===
+      1
+    );
+  }
+
   /** How many events this replica holds below `boundary`. */
   recordsBelow(boundary: number): number {
     this.rows.flush();

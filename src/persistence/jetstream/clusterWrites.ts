@@ -8,6 +8,7 @@ import { type CommitPlan, planCommit, resolveCommit } from './commitPlan.js';
 import { CommitStreak } from './commitStreak.js';
 import { type EventMessage, encodeEvent } from './eventMessage.js';
 import { IdCheckFailures } from './idCheckFailures.js';
+import type { PurgeMarks } from './purgeMarks.js';
 import type { ReplicaApplier } from './replicaApplier.js';
 import type { ReplicaAudit } from './replicaAudit.js';
 import type { ReplicaFeed } from './replicaFeed.js';
@@ -23,6 +24,7 @@ export interface WriteParts {
   readonly applier: ReplicaApplier;
   readonly publisher: StreamPublisher;
   readonly audit: ReplicaAudit;
+  readonly marks: PurgeMarks;
 }
 
 /** How long a commit waits, after its PubAcks, for this node's replica to apply anything more. */
@@ -55,7 +57,7 @@ export class ClusterWrites {
     private readonly newId: () => string,
     onNotice: (message: string) => void,
   ) {
-    this.retention = new StreamRetention(parts.jsm, stream, parts.replica, parts.feed);
+    this.retention = new StreamRetention(parts.jsm, stream, parts.replica, parts.feed, parts.marks);
     this.streak = new CommitStreak(now);
     this.idChecks = new IdCheckFailures(onNotice, now);
     this.stallTimer = setInterval(() => this.checkStall(), STALL_MS);
@@ -107,7 +109,8 @@ export class ClusterWrites {
     const stored = (id: string) => replica.getById(id);
     const plan = await this.planOnStream(groups, ids);
     if (plan.messages.length === 0) return resolveCommit(plan, [], stored);
-    const floor = replica.firstOffset();
+    // Hint: a floor deletes on every replica, so it never passes what this one may delete (see PurgeMarks).
+    const floor = Math.min(replica.firstOffset(), this.parts.feed.permitted());
     // Hint: a 503 here may follow a partial publish (some events acked): producers retry with ids for exactly-once.
     const acks = await Promise.all(plan.messages.map((m) => this.publish(m, floor)));
     for (const ack of acks) if (ack.seq > this.ackedUpTo) this.ackedUpTo = ack.seq;

@@ -70,9 +70,8 @@ export class JetStreamEventLog implements EventLog {
       let replica: ReturnType<typeof openReplica> | null = null;
       try {
         replica = openReplica({ ...options, lock }, stream.epoch);
-        const startSeq = (await stream.jsm.streams.info(options.jetstream.stream)).state.last_seq;
-        const parts = await startWriteParts(stream, replica, startSeq, options.jetstream, onNotice);
-        return new JetStreamEventLog(parts, options, startSeq);
+        const parts = await startWriteParts(stream, replica, options.jetstream, onNotice);
+        return new JetStreamEventLog(parts, options, parts.startSeq);
       } catch (error) {
         replica?.close();
         await stream.nc.close();

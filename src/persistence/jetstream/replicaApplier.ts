@@ -5,6 +5,7 @@ import { GapNotices } from './gapNotices.js';
 import { readFromLeader } from './leaderReads.js';
 import type { ReplicaApplierOptions } from './replicaApplierOptions.js';
 import { StreamAvailability } from './streamAvailability.js';
+import { type FollowParts, fillGap, followFirst } from './streamFollow.js';
 import { identityChange } from './streamIdentity.js';
 import { StreamPresence } from './streamPresence.js';
 
@@ -26,7 +27,8 @@ export class ReplicaApplier {
   private running: Promise<void> | null = null;
   private fetching = false;
   private followTimer: NodeJS.Timeout | null = null;
-  private readonly gaps = new GapNotices();
+  /** What following the stream's first sequence and filling a skipped gap need (streamFollow). */
+  private readonly followParts: FollowParts;
   /** Why this node stopped applying: its stream was deleted and made again (a new log), or null. */
   replaced: string | null = null;
   /** Whether the stream can still hold the log (an operator may delete or change it under running nodes). */
@@ -41,6 +43,7 @@ export class ReplicaApplier {
     this.presence = new StreamPresence(options.stream, now);
     this.availability = new StreamAvailability(options.stream, now);
     this.consumerNotices = new ConsumerNotices(now);
+    this.followParts = { options, gaps: new GapNotices(), running: () => !this.stopped };
   }
 
   /** Why the stream cannot be used now (no leader, or JetStream does not answer, for a while); else null. */
@@ -107,7 +110,7 @@ export class ReplicaApplier {
       this.options.ahead?.observe(held, info.state.last_seq);
       this.tell();
       this.options.sink.noteLast(info.state.last_seq);
-      this.options.sink.follow(info.state.first_seq);
+      await followFirst(this.options, info);
       return null;
     } catch (error) {
       const missing = this.presence.failed(error);
@@ -189,44 +192,7 @@ export class ReplicaApplier {
       this.current = null;
       messages.stop();
     }
-    if (skippedTo !== null) await this.fillGap(skippedTo);
-  }
-
-  /**
-   * The consumer skipped from the replica's next sequence to `to`. Only the stream's word makes that a gap: below its
-   * first sequence (a purge or a limit) the replica follows; a message deleted on its own is a recorded no-op; anything
-   * else is read from the stream leader, and when the leader has no such message either, the replica waits (the
-   * consumer is made again from the same sequence) and says so, instead of skipping an offset other nodes may hold.
-   *
-   * Hint: seen with nats-server 2.9.10 after kill -9 and restarts: a server caught up on an empty store lacked the
-   * stream's first 5,390 messages and its consumer started at 5,391; the replica took the jump for a purge, deleted
-   * nothing (it was new) and served a log without them while the other nodes had all of them.
-   */
-  private async fillGap(to: number): Promise<void> {
-    const { jsm, stream, sink, onNotice } = this.options;
-    const info = await jsm.streams.info(stream, { deleted_details: true });
-    sink.noteLast(info.state.last_seq);
-    sink.follow(info.state.first_seq);
-    const deleted = new Set(info.state.deleted ?? []);
-    while (!this.stopped && sink.nextSeq() < to) {
-      const seq = sink.nextSeq();
-      if (deleted.has(seq)) {
-        sink.skip(seq, 'deleted from the stream');
-        continue;
-      }
-      const message = await jsm.streams.getMessage(stream, { seq });
-      if (message === null || message.seq !== seq) {
-        const said = this.gaps.decide(seq);
-        if (said !== 'quiet')
-          onNotice(
-            `replica feed: ${said === 'still' ? 'still waiting: ' : ''}the consumer skipped sequences ${seq}-${to - 1}, ` +
-              `which the stream (first ${info.state.first_seq}) neither deleted nor serves from its leader; waiting for them`,
-          );
-        return;
-      }
-      const { msgId, floor } = messageHeaders(message.header);
-      sink.apply(message.seq, msgId, message.data, floor);
-    }
+    if (skippedTo !== null) await fillGap(this.followParts, skippedTo);
   }
 
   private deliver(message: JsMsg): void {

@@ -12,6 +12,12 @@ export interface ReplicaSink {
   skip(seq: number, reason: string): void;
   /** The stream's first sequence is now `firstSeq` (a purge or a limit removed what was below). */
   follow(firstSeq: number): number;
+  /** How far `follow` may delete (see PurgeMarks); unbounded when absent. */
+  permitted?(): number;
+  /** A recorded purge (or a limit) removed what lies below `cut`: `follow` may delete up to it. */
+  allow?(cut: number): void;
+  /** Say that `firstSeq` passed every recorded purge while the replica holds events there (it keeps them). */
+  tellUnmarked?(firstSeq: number): void;
   /** The stream holds messages up to `lastSeq` at least (from its state, or a message and its pending count). */
   noteLast(lastSeq: number): void;
   /** Why it stopped applying for good (a message of a layout it cannot read), or null; none if absent. */
@@ -26,6 +32,8 @@ export interface ReplicaApplierOptions {
   readonly stream: string;
   readonly sink: ReplicaSink;
   readonly onNotice: (message: string) => void;
+  /** The recorded purges' cut (PurgeMarks): the replica deletes no further; every first sequence is followed if absent. */
+  readonly marks?: { read(): Promise<number | null> };
   /** Pause before a consumer is recreated after a failure (ms). */
   readonly retryMs?: number;
   /** How often the stream's first sequence is asked for, to follow purges and limits (ms). */

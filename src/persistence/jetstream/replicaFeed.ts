@@ -1,5 +1,6 @@
 import type { StoredEvent } from '../../protocol/eventRecord.js';
 import type { AppliedEntry, ReplicaEntry, SqliteReplicaLog } from '../sqliteReplicaLog.js';
+import { AppliedAnswers } from './appliedAnswers.js';
 import type { ReplicaSink } from './replicaApplierOptions.js';
 import { type Buffered, entryOf } from './streamEntry.js';
 
@@ -14,22 +15,17 @@ export interface ReplicaFeedOptions {
   readonly onNotice: (message: string) => void;
   /** Applying failed (disk full, say): the consumer is recreated from the replica's head + 1. */
   readonly onFailure: () => void;
+  /** Delete below the stream's first sequence only as far as `allow`ed (PurgeMarks); unguarded when absent. */
+  readonly guard?: boolean;
 }
 
 /** Messages applied in one SQLite transaction at most (more arriving in one turn are applied in several). */
 const BATCH = 2_000;
-/**
- * Entries applied lately that `expect` answers from memory: a commit's PubAcks mostly arrive once the replica applied
- * its messages, and reading each one back cost a SQLite query per event. Bounded in count and by skipping large
- * payloads (those are read back), so the cache holds at most RECENT × RECENT_PAYLOAD characters.
- */
-const RECENT = 4_096;
-const RECENT_PAYLOAD = 4_096;
 
 /**
  * Applies stream messages to the replica in sequence order, each at its own sequence: an event message appends its
  * event at offset = sequence, anything else becomes a recorded no-op offset, and a jump in the sequence (a purge)
- * is followed by deleting below it. Messages that arrive in one turn of the event loop are applied in one
+ * is followed by deleting below it, guarded: no further than a recorded purge (`allow`, see PurgeMarks). Messages that arrive in one turn of the event loop are applied in one
  * transaction. It resolves the sequences this node's publishes wait for and hands applied records to live routing.
  *
  * Hint: the position is the replica's head offset itself, written in the same transaction as the records, so a crash
@@ -47,16 +43,19 @@ export class ReplicaFeed implements ReplicaSink {
   private stoppedBy: string | null = null;
   private listener: AppliedListener | null = null;
   private deletedListener: DeletedListener | null = null;
-  private readonly expecting = new Map<number, ((applied: AppliedEntry) => void)[]>();
-  private seqWaiters: { readonly seq: number; readonly resolve: () => void }[] = [];
-  /** Recently applied entries at `offset % RECENT` (see RECENT); cleared when the replica deletes. */
-  private recent: (AppliedEntry | undefined)[] = new Array(RECENT);
+  private readonly answers: AppliedAnswers;
+  /** How far a followed first sequence may delete (see PurgeMarks); unbounded unless `guard`. */
+  private permit: number;
+  /** The first sequence whose unmarked loss was last told (told once per first sequence). */
+  private toldUnmarked = 0;
 
   constructor(
     private readonly replica: SqliteReplicaLog,
     private readonly options: ReplicaFeedOptions,
   ) {
     this.accepted = replica.headOffset();
+    this.answers = new AppliedAnswers(replica);
+    this.permit = options.guard === true ? replica.firstOffset() : Number.POSITIVE_INFINITY;
   }
 
   /** The last stream sequence this replica applied (its head offset). */
@@ -120,43 +119,59 @@ export class ReplicaFeed implements ReplicaSink {
     }
   }
 
+  /** How far a followed first sequence may delete now. */
+  permitted(): number {
+    return this.permit;
+  }
+
+  /** A purge (or a publisher's floor, or a limit) removed what lies below `cut`: deletes may reach it. */
+  allow(cut: number): void {
+    if (cut > this.permit) this.permit = cut;
+  }
+
   /**
-   * Follow the stream's first sequence: delete below it (a purge, or a limit, removed those messages). Returns the
+   * Follow the stream's first sequence: delete below it (a purge, or a limit, removed those messages), no further than
+   * `permitted`; the position passes it either way (what the stream no longer holds cannot be applied). Returns the
    * number of events deleted from this replica; `notify` false for this node's own DELETE (the supervisor resets).
    */
   follow(firstSeq: number, notify = true): number {
-    if (this.closed || firstSeq <= this.replica.firstOffset()) return 0;
-    const deleted = this.replica.deleteBelowOffset(firstSeq);
-    this.recent = new Array(RECENT);
+    if (this.closed) return 0;
+    const cut = this.replica.holdsBetween(this.permit, firstSeq) ? this.permit : firstSeq;
+    const deleted = cut > this.replica.firstOffset() ? this.replica.deleteBelowOffset(cut) : 0;
+    this.replica.advanceTo(firstSeq);
     this.accepted = Math.max(this.accepted, this.replica.headOffset());
-    for (const [seq, waiters] of this.expecting) {
-      if (seq >= firstSeq) continue;
-      this.expecting.delete(seq);
-      for (const resolve of waiters) resolve({ offset: seq, record: null, reason: 'deleted by retention' });
-    }
+    this.answers.passed(firstSeq, cut, deleted > 0);
     if (deleted > 0 && notify) this.deletedListener?.(deleted);
-    this.wake();
+    this.answers.wake();
     return deleted;
+  }
+
+  /**
+   * Say (once per first sequence) that the stream's first sequence passed every recorded purge while this replica
+   * holds events there, which it keeps: the stream lost them some other way. Call after `allow` had the latest mark.
+   */
+  tellUnmarked(firstSeq: number): void {
+    if (firstSeq <= this.permit || firstSeq === this.toldUnmarked || !this.replica.holdsBetween(this.permit, firstSeq))
+      return;
+    this.toldUnmarked = firstSeq;
+    const kept = this.replica.recordsBelow(firstSeq) - this.replica.recordsBelow(this.permit);
+    this.options.onNotice(
+      `the stream's first sequence is ${firstSeq}, beyond the last cut DELETE /events recorded (${this.permit}): ` +
+        `sequences ${this.permit}-${firstSeq - 1} left the stream without a purge of this pipeline (a NATS server ` +
+        `fault, or a purge made outside it); this replica keeps the ${kept} event(s) it holds there and deletes none ` +
+        'of them (README: "A replica deletes only what a DELETE asked for")',
+    );
   }
 
   /** What applying `seq` did, once this replica has applied it. */
   expect(seq: number): Promise<AppliedEntry> {
     this.noteLast(seq);
-    if (seq <= this.replica.headOffset()) {
-      const recent = this.recent[seq % RECENT];
-      return Promise.resolve(recent?.offset === seq ? recent : this.appliedAt(seq));
-    }
-    return new Promise((resolve) => {
-      const waiters = this.expecting.get(seq);
-      if (waiters === undefined) this.expecting.set(seq, [resolve]);
-      else waiters.push(resolve);
-    });
+    return this.answers.expect(seq);
   }
 
   /** Resolves once `seq` is applied. */
   waitFor(seq: number): Promise<void> {
-    if (seq <= this.replica.headOffset()) return Promise.resolve();
-    return new Promise((resolve) => this.seqWaiters.push({ seq, resolve }));
+    return this.answers.waitFor(seq);
   }
 
   /** Where applied records go (the supervisor's routing); one listener. */
@@ -175,13 +190,6 @@ export class ReplicaFeed implements ReplicaSink {
     this.buffer = [];
   }
 
-  private appliedAt(seq: number): AppliedEntry {
-    const [record] = this.replica.readFrom(seq, {}, 1, seq);
-    if (record !== undefined) return { offset: seq, record };
-    const [noop] = this.replica.noopOffsets(seq, 1);
-    return { offset: seq, record: null, reason: noop?.offset === seq ? noop.reason : 'deleted by retention' };
-  }
-
   private applyBatch(batch: readonly Buffered[]): void {
     let entries: ReplicaEntry[] = [];
     let expected = this.replica.headOffset() + 1;
@@ -196,7 +204,9 @@ export class ReplicaFeed implements ReplicaSink {
       }
       const { entry, floor } = read;
       // Hint: a jump reaches here only after the stream said so (ReplicaApplier.fillGap): a purge below `seq`. A
-      // message's floor is its publisher's first offset: every replica deletes below it before deciding its id.
+      // message's floor is its publisher's first offset: every replica deletes below it before deciding its id, and
+      // a publisher deletes only within a recorded purge, so a floor is one.
+      this.allow(Math.min(floor, seq));
       const below = Math.max(seq > expected ? seq : 1, Math.min(floor, seq));
       if (below > this.replica.firstOffset()) {
         this.commit(entries);
@@ -214,18 +224,12 @@ export class ReplicaFeed implements ReplicaSink {
     const applied = this.replica.applyAt(entries);
     const records: StoredEvent[] = [];
     for (const entry of applied) {
-      if (entry.record === null || entry.record.payloadJson.length <= RECENT_PAYLOAD)
-        this.recent[entry.offset % RECENT] = entry;
       if (entry.record !== null) records.push(entry.record);
       else this.options.onNotice(`offset ${entry.offset} is a recorded no-op: ${entry.reason}`);
-      if (this.expecting.size === 0) continue;
-      const waiters = this.expecting.get(entry.offset);
-      if (waiters === undefined) continue;
-      this.expecting.delete(entry.offset);
-      for (const resolve of waiters) resolve(entry);
+      this.answers.applied(entry);
     }
     if (records.length > 0) this.listener?.(records);
-    this.wake();
+    this.answers.wake();
   }
 
   /** Stop at `seq`, a message of another version's layout (`why`): applying past it would lose its event here. */
@@ -236,14 +240,5 @@ export class ReplicaFeed implements ReplicaSink {
     this.buffer = [];
     this.accepted = this.replica.headOffset();
     this.options.onNotice(this.stoppedBy);
-  }
-
-  private wake(): void {
-    if (this.seqWaiters.length === 0) return;
-    const head = this.replica.headOffset();
-    const due = this.seqWaiters.filter((w) => w.seq <= head);
-    if (due.length === 0) return;
-    this.seqWaiters = this.seqWaiters.filter((w) => w.seq > head);
-    for (const waiter of due) waiter.resolve();
   }
 }

@@ -106,7 +106,8 @@ function durabilityRefusals(config: StreamConfig): string[] {
   return refusals;
 }
 
-function hasLimits(config: StreamConfig): boolean {
+/** Whether the stream drops messages on its own (a count, size or age limit). */
+export function hasLimits(config: StreamConfig): boolean {
   return [config.max_msgs, config.max_bytes, config.max_age].some((limit) => limit !== undefined && limit > 0);
 }
 

@@ -1,6 +1,7 @@
 import { JetStreamApiError } from '@nats-io/jetstream';
 import { LogWriteError, RetentionRefusedError } from '../eventLog.js';
 import type { SqliteReplicaLog } from '../sqliteReplicaLog.js';
+import { marksStreamOf, type PurgeMarks } from './purgeMarks.js';
 import type { ReplicaFeed } from './replicaFeed.js';
 
 /** JetStream's error code for a purge of a stream whose configuration has `deny_purge`. */
@@ -30,6 +31,8 @@ export class StreamRetention {
     private readonly stream: string,
     private readonly replica: SqliteReplicaLog,
     private readonly feed: ReplicaFeed,
+    /** Where each purge's cut is recorded before it is made; none in tests of the purge alone. */
+    private readonly marks?: Pick<PurgeMarks, 'raise'>,
   ) {}
 
   /**
@@ -43,6 +46,16 @@ export class StreamRetention {
     // Hint: the replica's first offset only rises to what the stream dropped, so below it there is nothing to purge.
     if (boundary <= Math.max(this.purgedTo, this.replica.firstOffset())) return;
     const count = this.replica.recordsBelow(boundary);
+    try {
+      await this.marks?.raise(boundary);
+    } catch (error) {
+      throw new LogWriteError(
+        `the purge's cut could not be recorded in stream ${marksStreamOf(this.stream)} (${reasonOf(error)}); ` +
+          'nothing was deleted, retry',
+        { cause: error },
+      );
+    }
+    this.feed.allow(boundary);
     try {
       await this.jsm.streams.purge(this.stream, { seq: boundary });
     } catch (error) {

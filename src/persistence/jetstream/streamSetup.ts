@@ -9,6 +9,7 @@ import {
 import { type NatsConnection, nanos } from '@nats-io/transport-node';
 import { CONNECT_TIMEOUT_MS, connectToCluster, jetStreamMissing } from './clusterConnect.js';
 import { type JetStreamOptions, JetStreamSettingError, JetStreamUnavailableError } from './jetStreamOptions.js';
+import { PurgeMarks } from './purgeMarks.js';
 import { refuseEmbeddedLog, refuseOrphaningReplica } from './replicaGuard.js';
 import { warnOfBadEntries } from './serverProbe.js';
 import { serverVersionWarning } from './serverVersion.js';
@@ -28,6 +29,8 @@ export interface OpenedStream extends StreamOrigin {
   readonly nc: NatsConnection;
   readonly js: JetStreamClient;
   readonly jsm: JetStreamManager;
+  /** The recorded purges' cut (see PurgeMarks). */
+  readonly marks: PurgeMarks;
 }
 
 const reasonOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
@@ -53,7 +56,9 @@ export async function openStream(
     const jsm = await jetstreamManager(nc, { timeout: CONNECT_TIMEOUT_MS });
     const { origin, notices } = await whileForming(() => ensureStream(jsm, options, newEpoch, serversOf(nc)));
     for (const notice of notices) onNotice(notice);
-    return { ...origin, nc, js: jetstream(nc, { timeout: CONNECT_TIMEOUT_MS }), jsm };
+    const js = jetstream(nc, { timeout: CONNECT_TIMEOUT_MS });
+    const marks = await whileForming(() => PurgeMarks.open(jsm, js, { stream: options.stream, epoch: origin.epoch }));
+    return { ...origin, nc, js, jsm, marks };
   } catch (error) {
     await nc.close().catch(() => undefined);
     if (error instanceof JetStreamSettingError) throw error;

@@ -14,28 +14,33 @@ const CONSUMER_TIMEOUT_MS = 1_000;
 const AUDIT_PER_SECOND = 100;
 
 /**
- * A node's parts on an opened stream and replica: the feed, the applier (started, applying from the replica's head
- * + 1), the publisher and the audit. `startSeq` is the stream's last sequence at start, noted as known to exist, and
- * held against the replica's head (ReplicaAhead).
+ * A node's parts on an opened stream and replica: the feed (guarded: it deletes only as far as the stream's purge
+ * marks allow), the applier (started, applying from the replica's head + 1), the publisher and the audit. `startSeq`
+ * is the stream's last sequence at start, noted as known to exist, and held against the replica's head (ReplicaAhead).
  */
 export async function startWriteParts(
   stream: OpenedStream,
   replica: SqliteReplicaLog,
-  startSeq: number,
   options: JetStreamOptions,
   onNotice: (message: string) => void,
-): Promise<WriteParts> {
+): Promise<WriteParts & { readonly startSeq: number }> {
+  const start = await stream.jsm.streams.info(options.stream);
+  const startSeq = start.state.last_seq;
+  const js = jetstream(stream.nc, { timeout: CONSUMER_TIMEOUT_MS });
+  const jsm = await jetstreamManager(stream.nc, { timeout: CONSUMER_TIMEOUT_MS, checkAPI: false });
+  const { marks } = stream;
   let applier: ReplicaApplier | null = null;
-  const feed = new ReplicaFeed(replica, { onNotice, onFailure: () => applier?.restart() });
+  const feed = new ReplicaFeed(replica, { onNotice, onFailure: () => applier?.restart(), guard: true });
   feed.noteLast(startSeq);
   // Hint: a node started on a replica beyond its stream is not ready, from its first answer on.
   const ahead = new ReplicaAhead(options.stream);
   ahead.observe(replica.headOffset(), startSeq);
   // Hint: short API timeouts, so asking a leaderless stream (mid-election) fails fast and asks again, not after 5 s.
   applier = new ReplicaApplier({
-    js: jetstream(stream.nc, { timeout: CONSUMER_TIMEOUT_MS }),
-    jsm: await jetstreamManager(stream.nc, { timeout: CONSUMER_TIMEOUT_MS, checkAPI: false }),
+    js,
+    jsm,
     stream: options.stream,
+    marks,
     sink: feed,
     onNotice,
     origin: { epoch: stream.epoch, created: stream.created, description: stream.description },
@@ -56,5 +61,5 @@ export async function startWriteParts(
     askStream: () => applier.askStream(true),
   });
   audit.start();
-  return { nc: stream.nc, jsm: stream.jsm, replica, feed, applier, publisher, audit };
+  return { nc: stream.nc, jsm: stream.jsm, replica, feed, applier, publisher, audit, marks, startSeq };
 }

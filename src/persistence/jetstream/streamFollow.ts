@@ -1,0 +1,69 @@
+import type { StreamInfo } from '@nats-io/jetstream';
+import { messageHeaders } from './eventMessage.js';
+import type { GapNotices } from './gapNotices.js';
+import type { ReplicaApplierOptions } from './replicaApplierOptions.js';
+import { hasLimits } from './streamChecks.js';
+
+/** What following the stream needs of the applier. */
+export interface FollowParts {
+  readonly options: Pick<ReplicaApplierOptions, 'jsm' | 'stream' | 'sink' | 'onNotice' | 'marks'>;
+  readonly gaps: GapNotices;
+  /** False once the applier stopped. */
+  readonly running: () => boolean;
+}
+
+/**
+ * Follow the stream's first sequence as `info` gives it: the replica deletes below it only as far as a recorded purge
+ * (PurgeMarks), asked for when the first sequence passed what is allowed. A stream with age or size limits drops
+ * messages without a mark, so there every first sequence is followed. Hint: the mark is read after the stream's
+ * state, and a purge is recorded before it is made, so a purge seen here is always found recorded.
+ */
+export async function followFirst(options: FollowParts['options'], info: StreamInfo): Promise<void> {
+  const { sink, marks } = options;
+  const first = info.state.first_seq;
+  let asked = false;
+  if (sink.permitted !== undefined && first > sink.permitted()) {
+    const cut = marks === undefined || hasLimits(info.config) ? first : await marks.read();
+    if (cut !== null) sink.allow?.(cut);
+    asked = cut !== null;
+  }
+  sink.follow(first);
+  if (asked) sink.tellUnmarked?.(first);
+}
+
+/**
+ * The consumer skipped from the replica's next sequence to `to`. Only the stream's word makes that a gap: below its
+ * first sequence (a purge or a limit) the replica follows; a message deleted on its own is a recorded no-op; anything
+ * else is read from the stream leader, and when the leader has no such message either, the replica waits (the
+ * consumer is made again from the same sequence) and says so, instead of skipping an offset other nodes may hold.
+ *
+ * Hint: seen with nats-server 2.9.10 after kill -9 and restarts: a server caught up on an empty store lacked the
+ * stream's first 5,390 messages and its consumer started at 5,391; the replica took the jump for a purge, deleted
+ * nothing (it was new) and served a log without them while the other nodes had all of them.
+ */
+export async function fillGap(parts: FollowParts, to: number): Promise<void> {
+  const { jsm, stream, sink, onNotice } = parts.options;
+  const info = await jsm.streams.info(stream, { deleted_details: true });
+  sink.noteLast(info.state.last_seq);
+  await followFirst(parts.options, info);
+  const deleted = new Set(info.state.deleted ?? []);
+  while (parts.running() && sink.nextSeq() < to) {
+    const seq = sink.nextSeq();
+    if (deleted.has(seq)) {
+      sink.skip(seq, 'deleted from the stream');
+      continue;
+    }
+    const message = await jsm.streams.getMessage(stream, { seq });
+    if (message === null || message.seq !== seq) {
+      const said = parts.gaps.decide(seq);
+      if (said !== 'quiet')
+        onNotice(
+          `replica feed: ${said === 'still' ? 'still waiting: ' : ''}the consumer skipped sequences ${seq}-${to - 1}, ` +
+            `which the stream (first ${info.state.first_seq}) neither deleted nor serves from its leader; waiting for them`,
+        );
+      return;
+    }
+    const { msgId, floor } = messageHeaders(message.header);
+    sink.apply(message.seq, msgId, message.data, floor);
+  }
+}
