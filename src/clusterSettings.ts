@@ -18,7 +18,7 @@ export const CLUSTER_SETTINGS: readonly Setting[] = [
     name: 'NATS_STREAM',
     fallback: 'EVENTS',
     meaning:
-      'The stream holding the log (1–64 letters, digits, `_`, `-`); created when missing, unless `DATABASE_PATH` holds records of another stream (exit 2, see `NATS_ALLOW_NEW_STREAM`)',
+      'The stream holding the log (1–64 letters, digits, `_`, `-`); created when missing (with `<NATS_STREAM>-purges`, where `DELETE /events` records its cuts), unless `DATABASE_PATH` holds records of another stream (exit 2, see `NATS_ALLOW_NEW_STREAM`)',
   },
   {
     name: 'NATS_ALLOW_NEW_STREAM',
