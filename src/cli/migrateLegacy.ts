@@ -52,6 +52,7 @@ function sourceProblem(from: string): string | null {
     case 'none':
       return existsSync(from) ? 'holds no tables: nothing to migrate' : 'does not exist';
     case 'log':
+    case 'newer':
       return 'is already a log of this server: serve it as it is (DATABASE_PATH)';
     case 'foreign':
       return `is an SQLite database of something else (tables: ${tableList(content.tables)}), not the FastAPI service's`;
@@ -70,7 +71,8 @@ function targetProblem(to: string): string | null {
     return `holds the FastAPI service's events (${eventCount(content.events)}): the new log must be another file`;
   if (content.kind === 'foreign')
     return `is an SQLite database of something else (tables: ${tableList(content.tables)}): name a new file`;
-  if (content.kind === 'log' && content.unfinishedMigration !== null) return foreignFileRefusal(to);
+  if (content.kind === 'newer' || (content.kind === 'log' && content.unfinishedMigration !== null))
+    return foreignFileRefusal(to);
   if (content.kind === 'log' && content.head > 0) return holdsLog(content.head);
   return checkDatabasePath(to);
 }

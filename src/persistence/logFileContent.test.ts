@@ -7,6 +7,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LogOpenError } from './logErrors.js';
 import {
   foreignFileRefusal,
+  LOG_FORMAT,
+  LOG_FORMAT_KEY,
   readLogFileContent,
   refuseForeignFile,
   shellWord,
@@ -58,6 +60,23 @@ describe('readLogFileContent', () => {
     log.close();
     expect(readLogFileContent(path)).toEqual({ kind: 'log', head: 2, unfinishedMigration: null });
     expect(foreignFileRefusal(path)).toBeNull();
+  });
+
+  it("refuses a log of a later format (a later build's), whatever tables it added, and changes nothing", () => {
+    const path = join(dir, 'events.db');
+    new SqliteEventLog({ path, newId: (offset) => `e${offset}`, newEpoch: () => 'epoch' }).close();
+    const db = new Database(path);
+    expect(db.prepare(`SELECT value FROM meta WHERE key = '${LOG_FORMAT_KEY}'`).pluck().get()).toBe(String(LOG_FORMAT));
+    db.prepare('UPDATE meta SET value = ? WHERE key = ?').run(String(LOG_FORMAT + 1), LOG_FORMAT_KEY);
+    db.exec('CREATE TABLE session_later (x)');
+    db.close();
+    const before = hash(path);
+    expect(readLogFileContent(path)).toEqual({ kind: 'newer', format: LOG_FORMAT + 1 });
+    expect(foreignFileRefusal(path)).toBe(
+      `it is a log of a later build of the event pipeline (log format ${LOG_FORMAT + 1}; this build reads format ` +
+        `${LOG_FORMAT}), which this build would misread; the file was left untouched. Run that build (or a newer one) on it`,
+    );
+    expect(hash(path)).toBe(before);
   });
 
   it("counts the FastAPI service's events and changes nothing, not even beside the file", () => {

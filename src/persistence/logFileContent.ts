@@ -29,6 +29,14 @@ const LEGACY_COLUMNS = ['id', 'event_type', 'source', 'session_id', 'user_id', '
 /** The `meta` key migrate-legacy holds while it runs: the file it copies from. */
 export const UNFINISHED_MIGRATION = 'unfinished_migration_from';
 
+/**
+ * The log's format, kept in `meta` as `log_format` (a log without it is format 1). A build that changes the log in a
+ * way an older build would misread raises it; a log of a higher format is refused, not misread. Hint: before
+ * 2026-12-07 a log had no format, so builds older than that cannot refuse a newer log.
+ */
+export const LOG_FORMAT = 1;
+export const LOG_FORMAT_KEY = 'log_format';
+
 /** Tables named in a refusal at most; the rest are counted. */
 const NAMED_TABLES = 5;
 
@@ -41,6 +49,8 @@ export type LogFileContent =
    * did not finish was copying (null when none).
    */
   | { readonly kind: 'log'; readonly head: number; readonly unfinishedMigration: string | null }
+  /** A log of a later build, in a format this build cannot read (see LOG_FORMAT). */
+  | { readonly kind: 'newer'; readonly format: number }
   /** The FastAPI service's database, with the rows of its `events` table. */
   | { readonly kind: 'legacy'; readonly events: number }
   | { readonly kind: 'foreign'; readonly tables: readonly string[] }
@@ -73,6 +83,11 @@ function contentOf(db: Database.Database): LogFileContent {
   const columns = valueStatement<string, []>(db, "SELECT name FROM pragma_table_info('events')").all();
   if (!columns.includes('offset') && LEGACY_COLUMNS.every((column) => columns.includes(column)))
     return { kind: 'legacy', events: selectValue<number>(db, 'SELECT COUNT(*) FROM events') ?? 0 };
+  const meta = (key: string) =>
+    tables.includes('meta') ? selectValue<string>(db, 'SELECT value FROM meta WHERE key = ?', key) : undefined;
+  // Hint: before the tables, which a later format may add to.
+  const format = Number(meta(LOG_FORMAT_KEY) ?? LOG_FORMAT);
+  if (!(format <= LOG_FORMAT)) return { kind: 'newer', format };
   const foreign = tables.filter((table) => !LOG_TABLES.has(table));
   // Hint: an `events` table of another shape would be altered by the open (it adds `crc`) before it fails.
   if (foreign.length > 0 || (tables.includes('events') && !columns.includes('offset')))
@@ -80,8 +95,6 @@ function contentOf(db: Database.Database): LogFileContent {
   if (tables.length === 0) return { kind: 'none' };
   // Hint: as readHead reads it (offsets are never reused, so next_offset counts deleted events too).
   const max = columns.includes('offset') ? (selectValue<number | null>(db, 'SELECT MAX(offset) FROM events') ?? 0) : 0;
-  const meta = (key: string) =>
-    tables.includes('meta') ? selectValue<string>(db, 'SELECT value FROM meta WHERE key = ?', key) : undefined;
   const next = Number(meta('next_offset') ?? 1);
   return { kind: 'log', head: Math.max(max, next - 1), unfinishedMigration: meta(UNFINISHED_MIGRATION) ?? null };
 }
@@ -131,6 +144,11 @@ export function foreignFileRefusal(path: string): string | null {
     return (
       `it holds a migration from ${content.unfinishedMigration} that did not finish (${eventCount(content.head)} ` +
       'copied before it stopped): delete it, with its -wal, -shm and .index files, and run migrate-legacy again'
+    );
+  if (content.kind === 'newer')
+    return (
+      `it is a log of a later build of the event pipeline (log format ${content.format}; this build reads format ` +
+      `${LOG_FORMAT}), which this build would misread; the file was left untouched. Run that build (or a newer one) on it`
     );
   if (content.kind === 'foreign')
     return (

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { LOG_FORMAT, LOG_FORMAT_KEY } from './logFileContent.js';
 import { selectTuples, valueStatement } from './sqlRows.js';
 
 /** The log's bounds and clock floor, kept in memory and persisted in `meta` with every commit. */
@@ -77,5 +78,6 @@ export function openMeta(
     epoch = newEpoch();
     meta.set('epoch', epoch);
   }
+  if (meta.get(LOG_FORMAT_KEY) === undefined) meta.set(LOG_FORMAT_KEY, String(LOG_FORMAT));
   return { meta, epoch, head: readHead(db, meta) };
 }
