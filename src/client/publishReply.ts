@@ -66,8 +66,8 @@ function failInvalid(units: readonly Unit[], problem: ReplyProblem): ReplyOutcom
 
 /** The error for a unit the server refused on its own (not retryable). */
 export function rejectionFor(unit: Unit, message: string, code: number | null): PublishRejectedError {
-  // Hint: the client always sends an envelope, so the server says `[0].source`, or `events[0].payload.n` for nesting
-  // and integers it names as written; a batch reads `[0].payload.n`, a single publish `payload.n`.
+  // Hint: the client always sends an envelope, so the server says `[0].source`, or `events[0].payload.n` for integers
+  // it names as written (and nesting, until 2026-12-07); a batch reads `[0].payload.n`, a single publish `payload.n`.
   const inBatch = message.replace(/^events(?=\[\d+\])/, '');
   return new PublishRejectedError(unit.events.length === 1 ? inBatch.replace(/^\[0\]\./, '') : inBatch, code);
 }

@@ -1,8 +1,8 @@
 import type { SubmitOutcome } from '../actors/pipelinePort.js';
+import { decodePublishMessage } from '../protocol/decodePublishMessage.js';
 import type { EventInput } from '../protocol/eventInput.js';
 import { fastEventBatch, fastSingleEvent } from '../protocol/fastPublish.js';
 import { formatIssues } from '../protocol/issue.js';
-import { decodeJsonMessage } from '../protocol/jsonMessage.js';
 import { lossyIntegerMessage, storedLossyInteger } from '../protocol/lossyIntegers.js';
 import { NON_FINITE_MESSAGE, nulledValueIn } from '../protocol/nulledValues.js';
 import {
@@ -76,7 +76,7 @@ function handlePublish(text: string, ip: string, deps: PublishDeps, slot: Publis
     if (!rateLimited(ip, batch.ref, deps, slot)) submit(batch.inputs, true, batch.ref, deps, slot);
     return;
   }
-  const decoded = decodeJsonMessage(text, config.maxJsonDepth);
+  const decoded = decodePublishMessage(text, config);
   if (!decoded.ok) {
     slot.refuse(rendered(withRef(errorMessage(decoded.message), decoded.ref)));
     return;

@@ -2,16 +2,16 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { EventFactory } from '../../bench/lib/eventFactory.js';
 import { messageText, type Unit } from '../client/publishBatcher.js';
+import { decodePublishMessage } from './decodePublishMessage.js';
 import { EVENT_TYPES } from './eventTypes.js';
 import { fastEventBatch, fastSingleEvent } from './fastPublish.js';
-import { decodeJsonMessage } from './jsonMessage.js';
 import { publishInputs, readPublishMessage } from './publishMessage.js';
 
 const LIMITS = { maxJsonDepth: 4, maxPayloadKeys: 6, maxPayloadBytes: 400 };
 
 /** What the general path makes of a one-event message: its inputs when it would accept it, else null. */
 function generalPath(text: string, limits = LIMITS) {
-  const decoded = decodeJsonMessage(text, limits.maxJsonDepth);
+  const decoded = decodePublishMessage(text, limits);
   if (!decoded.ok) return null;
   const message = readPublishMessage(decoded.value, 'message');
   const parsed = publishInputs(message, limits, 'message');
@@ -20,7 +20,7 @@ function generalPath(text: string, limits = LIMITS) {
 
 /** What the general path makes of a batch message: its inputs and `ref` when it would accept it, else null. */
 function generalBatch(text: string, limits = LIMITS) {
-  const decoded = decodeJsonMessage(text, limits.maxJsonDepth);
+  const decoded = decodePublishMessage(text, limits);
   if (!decoded.ok) return null;
   const message = readPublishMessage(decoded.value, 'message');
   const parsed = publishInputs(message, limits, 'message');
@@ -240,11 +240,17 @@ describe('fastEventBatch', () => {
       `[${ok}] `,
     ])
       expect(fastEventBatch(text, limits)).toBeNull();
-    // The array is a level of nesting: a payload that fits a single event's depth can be one level too deep here.
+    // Depth counts from the event, as over REST: the array or envelope around it is no level of its own.
     const depth3 = { ...limits, maxJsonDepth: 3 };
     const nested = '{"event_type":"quiz_started","source":"a","payload":{"n":{"m":1}}}';
     expect(fastSingleEvent(nested, depth3)).not.toBeNull();
-    expect(fastEventBatch(`[${nested}]`, depth3)).toBeNull();
-    expect(generalBatch(`[${nested}]`, depth3)).toBeNull();
+    for (const text of [`[${nested}]`, `{"ref":1,"events":[${nested}]}`]) {
+      expect(fastEventBatch(text, depth3)?.inputs).toHaveLength(1);
+      expect(generalBatch(text, depth3)).toEqual(fastEventBatch(text, depth3));
+    }
+    const deeper = nested.replace('{"m":1}', '{"m":{}}');
+    expect([fastSingleEvent(deeper, depth3), generalPath(deeper, depth3)]).toEqual([null, null]);
+    for (const text of [`[${deeper}]`, `{"ref":1,"events":[${deeper}]}`])
+      expect([fastEventBatch(text, depth3), generalBatch(text, depth3)]).toEqual([null, null]);
   });
 });

@@ -45,7 +45,7 @@ interface Cursor {
  */
 export function fastSingleEvent(text: string, limits: PayloadLimits): EventInput | null {
   const cursor = { at: 0 };
-  const input = eventAt(text, cursor, limits, 0);
+  const input = eventAt(text, cursor, limits);
   return input !== null && cursor.at === text.length ? input : null;
 }
 
@@ -67,7 +67,7 @@ const ENVELOPE_EVENTS = ',"events":';
 export function fastEventBatch(text: string, limits: PayloadLimits): FastBatch | null {
   if (text.charCodeAt(0) === 0x5b /* [ */) {
     const cursor = { at: 0 };
-    const inputs = eventsAt(text, cursor, limits, 0);
+    const inputs = eventsAt(text, cursor, limits);
     return inputs !== null && cursor.at === text.length ? { inputs, ref: undefined } : null;
   }
   if (!text.startsWith(ENVELOPE_START)) return null;
@@ -78,18 +78,18 @@ export function fastEventBatch(text: string, limits: PayloadLimits): FastBatch |
   if (i === digits || i - digits > 15 || (text.charCodeAt(digits) === 0x30 && i - digits > 1)) return null;
   if (!text.startsWith(ENVELOPE_EVENTS, i)) return null;
   const cursor = { at: i + ENVELOPE_EVENTS.length };
-  const inputs = eventsAt(text, cursor, limits, 1);
+  const inputs = eventsAt(text, cursor, limits);
   if (inputs === null || cursor.at !== text.length - 1 || text.charCodeAt(cursor.at) !== 0x7d /* } */) return null;
   return { inputs, ref: Number(text.slice(digits, i)) };
 }
 
-/** A non-empty array of events at `cursor.at` inside `outer` enclosing containers; the cursor ends just past it. */
-function eventsAt(text: string, cursor: Cursor, limits: PayloadLimits, outer: number): EventInput[] | null {
+/** A non-empty array of events at `cursor.at`; the cursor ends just past it. */
+function eventsAt(text: string, cursor: Cursor, limits: PayloadLimits): EventInput[] | null {
   if (text.charCodeAt(cursor.at) !== 0x5b /* [ */) return null;
   cursor.at++;
   const inputs: EventInput[] = [];
   for (;;) {
-    const input = eventAt(text, cursor, limits, outer + 1);
+    const input = eventAt(text, cursor, limits);
     if (input === null) return null;
     inputs.push(input);
     const c = text.charCodeAt(cursor.at);
@@ -99,10 +99,11 @@ function eventsAt(text: string, cursor: Cursor, limits: PayloadLimits, outer: nu
   }
 }
 
-/** The event object at `cursor.at` inside `outer` enclosing containers; on success the cursor is just past it. */
-function eventAt(text: string, cursor: Cursor, limits: PayloadLimits, outer: number): EventInput | null {
-  // Hint: the message's nesting counts from its outermost container: the event is level outer + 1, its payload +2.
-  const maxDepth = limits.maxJsonDepth - outer;
+/** The event object at `cursor.at`; on success the cursor is just past it. */
+function eventAt(text: string, cursor: Cursor, limits: PayloadLimits): EventInput | null {
+  // Hint: nesting counts from the event (level 1, its payload 2) in every form, as over REST: an array or envelope
+  // around it adds nothing (decodePublishMessage bounds the message as a whole).
+  const maxDepth = limits.maxJsonDepth;
   let i = cursor.at;
   if (maxDepth < 1 || text.charCodeAt(i) !== 0x7b /* { */) return null;
   const values: Values = {

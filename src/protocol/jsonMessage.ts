@@ -16,8 +16,15 @@ export type JsonMessage =
 /** How the reply to a message that is not JSON begins. */
 export const INVALID_JSON = 'Invalid JSON: ';
 
-/** Parse a WebSocket text message, refusing it (naming the deepest field) when it nests deeper than `maxDepth`. */
-export function decodeJsonMessage(text: string, maxDepth: number): JsonMessage {
+/**
+ * Parse a WebSocket text message, refusing it when it nests deeper than `maxDepth`: with `depthRefusal`'s words
+ * (given the parsed value, which it must not walk recursively), else naming the first field found too deep.
+ */
+export function decodeJsonMessage(
+  text: string,
+  maxDepth: number,
+  depthRefusal: (value: unknown) => string = (value) => deepestField(value, maxDepth),
+): JsonMessage {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -26,13 +33,17 @@ export function decodeJsonMessage(text: string, maxDepth: number): JsonMessage {
   }
   // Hint: bound nesting before anything recursive (valibot, JSON.stringify of an echoed ref) touches the value.
   if (nestsDeeperThan(text, maxDepth)) {
-    const field = tooDeepAt(value, maxDepth) ?? 'message';
-    const name = field === 'body' ? 'message' : field;
-    const message = `${name}: nested deeper than ${maxDepth} levels (MAX_JSON_DEPTH)`;
+    const message = depthRefusal(value);
     const ref = topLevelRef(value);
     return ref === undefined ? { ok: false, reason: 'depth', message } : { ok: false, reason: 'depth', message, ref };
   }
   return { ok: true, value };
+}
+
+/** The refusal of a message nesting deeper than `maxDepth`, naming the first field found too deep. */
+function deepestField(value: unknown, maxDepth: number): string {
+  const field = tooDeepAt(value, maxDepth) ?? 'message';
+  return `${field === 'body' ? 'message' : field}: nested deeper than ${maxDepth} levels (MAX_JSON_DEPTH)`;
 }
 
 /** The `ref` of a JSON object when it is a string or a number (safe to echo, however deep the rest is), else undefined. */
