@@ -39,7 +39,8 @@ export const LIMIT_SETTINGS: readonly Setting[] = [
   {
     name: 'MAX_JSON_DEPTH',
     fallback: '32',
-    meaning: 'Deepest JSON nesting accepted in a body, event or payload; deeper input gets 422 naming the field',
+    meaning:
+      'Deepest JSON nesting of an event (the event object is level 1, its payload level 2), over REST and WebSocket in every form; a deeper event is refused (422 over REST) naming the field',
     // Hint: the checks and copies of an accepted event recurse once per level; with MAX_JSON_DEPTH=100000 a 5,000-deep
     // payload overflowed the stack in them and got a 500 (4,000 still passed, measured): 1,000 keeps a margin of four.
     range: { min: 1, max: 1_000 },
