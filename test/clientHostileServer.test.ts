@@ -146,7 +146,7 @@ describe('event-pipeline publish against a server whose replies break the protoc
     expect(tail).toEqual({
       code: 4,
       stdout: '',
-      stderr: 'tail: the server refused the API key (401) on /ws/subscribe\n',
+      stderr: 'tail: /ws/subscribe: the server refused the API key (401)\n',
     });
   });
 });

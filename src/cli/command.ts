@@ -1,4 +1,5 @@
 import { type ParseArgsConfig, parseArgs } from 'node:util';
+import type { ApiKeyIn } from '../client/index.js';
 import { WS_MESSAGE_CAP_CEILING } from '../protocol/wsPublishLimits.js';
 
 /** Exit codes of `event-pipeline` (documented in --help and the README). */
@@ -80,6 +81,33 @@ export const MESSAGE_CAP_USAGE = `  --max-message-bytes N
 export function messageCapOf(values: { 'max-message-bytes'?: string | undefined }): { maxMessageBytes?: number } {
   const bytes = integerFlag('max-message-bytes', values['max-message-bytes'], 1, WS_MESSAGE_CAP_CEILING);
   return bytes === undefined ? {} : { maxMessageBytes: bytes };
+}
+
+/** The option of the commands that open a WebSocket (publish, import, tail --follow). */
+export const API_KEY_IN_OPTION = { 'api-key-in': { type: 'string' } } as const satisfies NonNullable<
+  ParseArgsConfig['options']
+>;
+
+/** The usage lines of API_KEY_IN_OPTION. */
+export const API_KEY_IN_USAGE = `  --api-key-in protocol|query
+                     how the WebSocket carries the key (default $API_KEY_IN or protocol): protocol in
+                     Sec-WebSocket-Protocol, which proxies do not log; query as ?api_key= in the URL, which a server
+                     of this project older than 2026-12-04 23:01 UTC needs (it answers 401 to the other)`;
+
+/**
+ * The SDK's apiKeyIn from --api-key-in, then $API_KEY_IN ({} for the SDK's default); another value is a UsageError
+ * naming its source. Hint: never chosen by the CLI itself after a 401: whatever answered would get the key in its URL.
+ */
+export function apiKeyInOf(
+  values: { 'api-key-in'?: string | undefined },
+  env: NodeJS.ProcessEnv,
+): { apiKeyIn?: ApiKeyIn } {
+  // Hint: an empty API_KEY_IN is taken as unset, as for PIPELINE_URL.
+  const given = values['api-key-in'] ?? (env.API_KEY_IN || undefined);
+  if (given === undefined) return {};
+  if (given === 'protocol' || given === 'query') return { apiKeyIn: given };
+  const from = values['api-key-in'] !== undefined ? '--api-key-in' : 'API_KEY_IN';
+  throw new UsageError(`${from}: expected protocol or query, got ${JSON.stringify(given)}`);
 }
 
 /** Parse `args` strictly; an unknown option is a UsageError. */
@@ -195,10 +223,13 @@ export function printable(text: string): string {
 }
 
 /**
- * An SDK message in the CLI's words: the SDK points at its `url` and `maxMessageBytes` options, which the CLI calls
- * --url and --max-message-bytes. Hint: the SDK's text belongs to its own users (src/client), so the CLI rewrites it
- * where it prints it.
+ * An SDK message in the CLI's words: the SDK points at its `url`, `maxMessageBytes` and `apiKeyIn` options, which the
+ * CLI calls --url, --max-message-bytes and --api-key-in. Hint: the SDK's text belongs to its own users (src/client), so
+ * the CLI rewrites it where it prints it.
  */
 export function cliWording(message: string): string {
-  return message.replaceAll('check the url option', 'check --url').replaceAll('maxMessageBytes', '--max-message-bytes');
+  return message
+    .replaceAll('check the url option', 'check --url')
+    .replaceAll('maxMessageBytes', '--max-message-bytes')
+    .replaceAll("apiKeyIn: 'query'", '--api-key-in query');
 }

@@ -1,5 +1,8 @@
 import { Publisher } from '../client/index.js';
 import {
+  API_KEY_IN_OPTION,
+  API_KEY_IN_USAGE,
+  apiKeyInOf,
   CliError,
   type Command,
   EXIT,
@@ -82,7 +85,7 @@ export const exportCommand: Command = {
   },
 };
 
-const IMPORT_USAGE = `usage: event-pipeline import [--file FILE] [--max-message-bytes N] < log.ndjson
+const IMPORT_USAGE = `usage: event-pipeline import [--file FILE] [--max-message-bytes N] [--api-key-in protocol|query] < log.ndjson
 
 Publish exported records in file order, keeping their producer ids, so importing the same export again changes
 nothing (the server answers each id it still stores with the original record, and the summary counts them as already
@@ -91,6 +94,7 @@ into an empty log, offsets match the export's when it started at offset 1 with n
 
   --file FILE        NDJSON input (default stdin)
 ${MESSAGE_CAP_USAGE}
+${API_KEY_IN_USAGE}
 ${SERVER_USAGE}
 
 exit codes: 0 all imported, 1 some rejected (named on stderr with their line), 2 usage, 3 unreachable, 4 unauthorized,
@@ -111,19 +115,27 @@ export const importCommand: Command = {
   summary: 'publish NDJSON records from an export, keeping ids (re-importing an export is idempotent)',
   usage: IMPORT_USAGE,
   run: async (args, io) => {
-    const { values } = parse(args, { ...SERVER_OPTIONS, ...MESSAGE_CAP_OPTION, file: { type: 'string' } });
+    const options = {
+      ...SERVER_OPTIONS,
+      ...MESSAGE_CAP_OPTION,
+      ...API_KEY_IN_OPTION,
+      file: { type: 'string' },
+    } as const;
+    const { values } = parse(args, options);
     if (values.help === true) {
       io.stdout.write(`${IMPORT_USAGE}\n`);
       return EXIT.ok;
     }
     const server = serverOf(values, io.env);
     const messageCap = messageCapOf(values);
+    const keyIn = apiKeyInOf(values, io.env);
     checkInputFile(values.file);
     await checkServer(server.url, server.apiKey);
     // Hint: one message in flight keeps the file's order even across retries, so offsets follow the file.
     const publisher = new Publisher({
       url: server.url,
       ...(server.apiKey === undefined ? {} : { apiKey: server.apiKey }),
+      ...keyIn,
       ...messageCap,
       maxInFlightMessages: 1,
       maxBatchEvents: 1000,

@@ -2,6 +2,9 @@ import { type PublishEvent, Publisher } from '../client/index.js';
 import { isEventType, unknownEventType } from '../protocol/eventTypes.js';
 import { lossyIntegerIn, lossyIntegerMessage, lossyIntegerPath } from '../protocol/lossyIntegers.js';
 import {
+  API_KEY_IN_OPTION,
+  API_KEY_IN_USAGE,
+  apiKeyInOf,
   type CliIo,
   type Command,
   EXIT,
@@ -31,6 +34,7 @@ Prints a summary of the offsets to stderr, with how many were new when some were
   --file FILE        NDJSON input (default stdin)
   --acks             one JSON ack per line on stdout
 ${MESSAGE_CAP_USAGE}
+${API_KEY_IN_USAGE}
 ${SERVER_USAGE}
 
 Ctrl-C stops reading, waits up to 5 s for the acks of what was sent, prints them and the summary, and exits 130.
@@ -41,6 +45,7 @@ exit codes: 0 all published, 1 some rejected (each named on stderr with its line
 const OPTIONS = {
   ...SERVER_OPTIONS,
   ...MESSAGE_CAP_OPTION,
+  ...API_KEY_IN_OPTION,
   type: { type: 'string' },
   source: { type: 'string' },
   session: { type: 'string' },
@@ -108,6 +113,7 @@ export const publishCommand: Command = {
     }
     const server = serverOf(values, io.env);
     const messageCap = messageCapOf(values);
+    const keyIn = apiKeyInOf(values, io.env);
     checkFlagsAgree(values);
     const single = values.type !== undefined ? eventFromFlags(values) : null;
     checkInputFile(values.file);
@@ -115,6 +121,7 @@ export const publishCommand: Command = {
     const publisher = new Publisher({
       url: server.url,
       ...(server.apiKey === undefined ? {} : { apiKey: server.apiKey }),
+      ...keyIn,
       ...messageCap,
       deliveryTimeoutMs: 30_000,
     });

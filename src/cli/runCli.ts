@@ -24,7 +24,9 @@ const USAGE = `usage: event-pipeline <command> [options]    (event-pipeline <com
 commands:
 ${COMMANDS.map((c) => `  ${c.name.padEnd(14)} ${c.summary}`).join('\n')}
 
-Commands that talk to a server take --url (default $PIPELINE_URL or http://localhost:8001) and --api-key (default $API_KEY).
+Commands that talk to a server take --url (default $PIPELINE_URL or http://localhost:8001) and --api-key (default $API_KEY);
+publish, import and tail take --api-key-in protocol|query, how the WebSocket carries the key (default $API_KEY_IN or
+protocol; query for a server of this project older than 2026-12-04 23:01 UTC).
 
 exit codes: 0 ok, 1 failed (rejected events, server error, output not writable), 2 usage, 3 server unreachable, 4 unauthorized,
             5 log replaced while following, 130 publish or import stopped by SIGINT (after its summary);

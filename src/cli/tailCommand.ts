@@ -1,8 +1,12 @@
 import { LogReplacedError, SubscriptionRejectedError, subscribe } from '../client/index.js';
 import { type EventType, isEventType, unknownEventType } from '../protocol/eventTypes.js';
 import {
+  API_KEY_IN_OPTION,
+  API_KEY_IN_USAGE,
+  apiKeyInOf,
   CliError,
   type Command,
+  cliWording,
   EXIT,
   filterFlag,
   integerFlag,
@@ -31,12 +35,14 @@ across server restarts.
   -n N               how many of the latest events (default 10; any number, read in pages); not with --from
                      or --follow
   --json             one JSON record per line
+${API_KEY_IN_USAGE}
 ${SERVER_USAGE}
 
 exit codes: 0 ok, 1 server error, 2 usage, 3 unreachable, 4 unauthorized, 5 the log was replaced while following`;
 
 const OPTIONS = {
   ...SERVER_OPTIONS,
+  ...API_KEY_IN_OPTION,
   session: { type: 'string' },
   user: { type: 'string' },
   source: { type: 'string' },
@@ -132,6 +138,7 @@ export const tailCommand: Command = {
       if (!isEventType(filterFlag('type', type))) throw new UsageError(`--type: ${unknownEventType(type)}`);
     const { from, lines } = rangeOf(values);
     const server = serverOf(values, io.env);
+    const keyIn = apiKeyInOf(values, io.env);
     const filters = {
       session: filterFlag('session', values.session),
       user: filterFlag('user', values.user),
@@ -155,6 +162,7 @@ export const tailCommand: Command = {
     const sub = subscribe({
       url: server.url,
       ...(server.apiKey === undefined ? {} : { apiKey: server.apiKey }),
+      ...keyIn,
       filters: {
         ...(filters.session === undefined ? {} : { session_id: filters.session }),
         ...(filters.user === undefined ? {} : { user_id: filters.user }),
@@ -177,8 +185,9 @@ export const tailCommand: Command = {
           EXIT.logReplaced,
         );
       // Hint: /stats took the key, and the upgrade refused it (a restart with another key, an older server): exit 4.
+      // The path goes first, as the refusal may end with where to send the key instead.
       if (error instanceof SubscriptionRejectedError && (error.status === 401 || error.status === 403))
-        throw new CliError(`${error.message} on /ws/subscribe`, EXIT.unauthorized);
+        throw new CliError(`/ws/subscribe: ${cliWording(error.message)}`, EXIT.unauthorized);
       throw error;
     } finally {
       process.off('SIGINT', stop);

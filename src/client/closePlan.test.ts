@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { closePlan, upgradeClientError, upgradeRefusal } from './closePlan.js';
+import { closePlan, connectionRefused, keyPlaceHint, upgradeClientError, upgradeRefusal } from './closePlan.js';
 import { SubscriptionRejectedError } from './errors.js';
 
 describe('upgradeRefusal', () => {
@@ -108,5 +108,29 @@ describe('closePlan with the answer of a refused upgrade', () => {
   it('has no status for a subscribe message the server refused', () => {
     const plan = closePlan(1008, 'subscribe message refused', { message: 'source: bad', retryable: false }, 0);
     expect(plan).toMatchObject({ fatal: { status: undefined, field: 'source' } });
+  });
+});
+
+describe('the refusal of a key by an unmarked 401 (a server of this project from before 2026-12-04)', () => {
+  const unmarked = (status: number) =>
+    ({ status, detail: 'Invalid or missing API key', retryAfterMs: null, unmarked: true }) as const;
+  const hint =
+    "; a server of this project older than 2026-12-04 23:01 UTC reads the key only from ?api_key= (apiKeyIn: 'query')";
+  const said = "the API key was refused (401: Invalid or missing API key) by an answer not marked as the pipeline's";
+  it('says where else the key may go when it went in Sec-WebSocket-Protocol, for the subscriber and the publisher', () => {
+    for (const apiKeyIn of [undefined, 'protocol'] as const) {
+      const target = { apiKey: 'k', ...(apiKeyIn === undefined ? {} : { apiKeyIn }) };
+      const plan = closePlan(1006, 'x', null, 0, target, true, unmarked(401));
+      expect('fatal' in plan ? plan.fatal.message : null).toBe(`${said} (no X-Upgrade-Refusal)${hint}`);
+      expect(connectionRefused(unmarked(401), target).message).toBe(`${said} (no X-Upgrade-Refusal)${hint}`);
+    }
+  });
+  it('says nothing of it for a key sent in the query, no key, a marked 401 or a 403', () => {
+    expect(keyPlaceHint(unmarked(401), { apiKey: 'k', apiKeyIn: 'query' })).toBe('');
+    expect(keyPlaceHint(unmarked(401), { apiKey: ' \t' })).toBe('');
+    expect(keyPlaceHint(unmarked(401), {})).toBe('');
+    expect(keyPlaceHint({ status: 401, detail: null, retryAfterMs: null }, { apiKey: 'k' })).toBe('');
+    expect(keyPlaceHint(unmarked(403), { apiKey: 'k' })).toBe('');
+    expect(connectionRefused(unmarked(401), { apiKey: 'k', apiKeyIn: 'query' }).message).not.toContain('apiKeyIn');
   });
 });

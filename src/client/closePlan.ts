@@ -1,6 +1,7 @@
 import { type BackoffOptions, backoffDelay } from './backoff.js';
 import { PublishRejectedError, SubscriptionRejectedError } from './errors.js';
 import { answerOfText, fatalStatus, refusalText, type UpgradeAnswer } from './upgradeAnswer.js';
+import { type SocketTarget, sentKey } from './webSocket.js';
 
 /** What a subscription does after its socket closed: give up with an error, or reconnect after a delay. */
 export type ClosePlan = { readonly fatal: Error } | { readonly delayMs: number };
@@ -27,12 +28,25 @@ export function upgradeClientError(code: number, reasonOrErrorText: string): num
  * the server's reason. Hint: a refused key, Origin or URL will not change by retrying; fail now rather than at the
  * delivery timeout.
  */
-export function connectionRefused(answer: UpgradeAnswer): PublishRejectedError {
-  const hint = answer.status === 401 || answer.status === 403 ? '' : NO_CONNECTION;
+export function connectionRefused(answer: UpgradeAnswer, target: Omit<SocketTarget, 'url'> = {}): PublishRejectedError {
+  const hint = answer.status === 401 || answer.status === 403 ? keyPlaceHint(answer, target) : NO_CONNECTION;
   return new PublishRejectedError(`${refusalText(answer)}${hint}`, answer.status);
 }
 
 const NO_CONNECTION = ', and no connection has been made: check the url option';
+
+/**
+ * For an unmarked 401 to a key sent in Sec-WebSocket-Protocol, where else the key may have to go; else ''. Hint: a
+ * server of this project from before 2026-12-04 (5e7bc6a) reads the key only from `?api_key=` and answers the protocol
+ * with a 401 it does not mark. The key is not resent in the query unasked: whatever answered would get it in its URL.
+ */
+export function keyPlaceHint(answer: UpgradeAnswer, target: Omit<SocketTarget, 'url'>): string {
+  const inProtocol = sentKey(target.apiKey) !== '' && target.apiKeyIn !== 'query';
+  return answer.status === 401 && answer.unmarked === true && inProtocol ? KEY_IN_QUERY : '';
+}
+
+const KEY_IN_QUERY =
+  "; a server of this project older than 2026-12-04 23:01 UTC reads the key only from ?api_key= (apiKeyIn: 'query')";
 
 /** An error the server sent instead of its subscription ack; `retryable` when it asked to be tried again later. */
 export interface Refusal {
@@ -54,15 +68,19 @@ export function closePlan(
   reason: string,
   refusal: Refusal | null,
   attempt: number,
-  { backoff = {}, random }: { readonly backoff?: BackoffOptions; readonly random?: () => number } = {},
+  options: { readonly backoff?: BackoffOptions; readonly random?: () => number } & Omit<SocketTarget, 'url'> = {},
   neverSubscribed = false,
   upgrade = answerOfText(code, reason),
 ): ClosePlan {
   // Hint: a refused key or Origin cannot change by reconnecting; nor can a 404 before any subscription (a wrong URL,
   // not a restart). Once subscribed, a proxy that answers 404 while the server redeploys is waited out like a drop.
+  const { backoff = {}, random } = options;
   const status = fatalStatus(upgrade, neverSubscribed);
   if (upgrade !== null && status !== null) {
-    const hint = status === 401 || status === 403 ? '' : ', and no subscription has been made: check the url option';
+    const hint =
+      status === 401 || status === 403
+        ? keyPlaceHint(upgrade, options)
+        : ', and no subscription has been made: check the url option';
     return { fatal: new SubscriptionRejectedError(`${refusalText(upgrade)}${hint}`, status) };
   }
   if (refusal !== null && !refusal.retryable) return { fatal: new SubscriptionRejectedError(refusal.message) };

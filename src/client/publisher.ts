@@ -191,7 +191,7 @@ export class Publisher {
     this.connecting = false;
     this.queue.requeueInflight();
     if (this.closed && this.flushing === 0) return;
-    if (refused !== null) return void this.queue.rejectAll(connectionRefused(refused));
+    if (refused !== null) return void this.queue.rejectAll(connectionRefused(refused, this.opts));
     this.watchdog.expire(reason);
     if (this.queue.units.length === 0) return;
     const delay = Math.max(this.pacing.nextDelay(), waitMs);

@@ -20,6 +20,9 @@ export interface FakePublishServer {
   close(): Promise<void>;
 }
 
+/** An older server's refusal of the key (its body; no X-Upgrade-Refusal). */
+const OLD_REFUSAL = JSON.stringify({ detail: 'Invalid or missing API key' });
+
 /** A pipeline's /stats body, so that the CLI's first request finds one. */
 const STATS = {
   total_events: 0,
@@ -32,11 +35,28 @@ const STATS = {
 };
 
 /**
- * A server on an ephemeral 127.0.0.1 port that answers GET /stats as a pipeline and each `/ws/publish` message with
- * `answer` (a misbehaving server, or a proxy that mangles replies); with `refuseUpgrade`, it answers every WebSocket
- * upgrade with that HTTP status instead (a key only the WebSocket checks).
+ * The key check of a server of this project from before 2026-12-04 23:01 (5e7bc6a) with REQUIRE_AUTH=true: it reads
+ * the key only from `?api_key=` and refuses any other upgrade with a 401 not marked X-Upgrade-Refusal.
  */
-export async function fakePublishServer(answer: Answer, refuseUpgrade?: number): Promise<FakePublishServer> {
+export interface KeyOnlyInQuery {
+  readonly keyOnlyInQuery: string;
+}
+
+/** Whether `url` carries `key` as its `api_key` query parameter. */
+function queryKeyIs(url: string | undefined, key: string): boolean {
+  return new URL(url ?? '/', 'http://fake').searchParams.get('api_key') === key;
+}
+
+/**
+ * A server on an ephemeral 127.0.0.1 port that answers GET /stats as a pipeline and each `/ws/publish` message with
+ * `answer` (a misbehaving server, or a proxy that mangles replies); with `refuseUpgrade` a status, it answers every
+ * WebSocket upgrade with that HTTP status instead (a key only the WebSocket checks); with KeyOnlyInQuery, every upgrade
+ * without that key in its query.
+ */
+export async function fakePublishServer(
+  answer: Answer,
+  refuseUpgrade?: number | KeyOnlyInQuery,
+): Promise<FakePublishServer> {
   const server = createServer((req, res) => {
     const stats = req.url?.startsWith('/stats') === true;
     res.writeHead(stats ? 200 : 404, { 'Content-Type': 'application/json' });
@@ -55,8 +75,12 @@ export async function fakePublishServer(answer: Answer, refuseUpgrade?: number):
     },
   };
   server.on('upgrade', (req, socket, head) => {
+    if (typeof refuseUpgrade === 'object' && !queryKeyIs(req.url, refuseUpgrade.keyOnlyInQuery))
+      return void socket.end(
+        `HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\nContent-Length: ${OLD_REFUSAL.length}\r\nConnection: close\r\n\r\n${OLD_REFUSAL}`,
+      );
     // Hint: marked as the pipeline marks its own refusals; an unmarked one is a proxy's, retried once connected.
-    if (refuseUpgrade !== undefined)
+    if (typeof refuseUpgrade === 'number')
       return void socket.end(
         `HTTP/1.1 ${refuseUpgrade} Refused\r\n${UPGRADE_REFUSAL_HEADER}: ${UPGRADE_REFUSAL_MARK}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`,
       );
