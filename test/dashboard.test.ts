@@ -768,6 +768,70 @@ describe('dashboard while the server is down', () => {
       .toBe(`following again from offset ${record!.offset + 1}`);
     await page.close();
   });
+
+  it('says how old the figures are while a poll waits on the server, instead of `connected`', async () => {
+    const page = await running.browser!.newPage();
+    // Hint: the page's clock, so the 3 s a poll may wait before it says so pass without the test waiting them out.
+    await page.clock.install();
+    await page.goto(`${running.server!.base}/dashboard`);
+    await expect.poll(() => textOf(page, '#connection'), PATIENT).toBe('connected');
+    let release = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let asked = () => {};
+    const asking = new Promise<void>((resolve) => (asked = resolve));
+    await page.route('**/api/v1/stats', async (route) => {
+      asked();
+      await held;
+      await route.continue().catch(() => undefined);
+    });
+    await asking;
+    await page.clock.fastForward(4_000);
+    await expect
+      .poll(() => textOf(page, '#connection'), PATIENT)
+      .toMatch(/^waiting for the server: figures \d+ s old$/);
+    expect(await page.getAttribute('#figures', 'class')).toContain('stale');
+    expect(await textOf(page, '#rate-panel.stale h2 .as-of')).toMatch(/^as of \d\d:\d\d:\d\d$/);
+    release();
+    await expect.poll(() => textOf(page, '#connection'), PATIENT).toBe('connected');
+    expect(await page.getAttribute('#figures', 'class')).not.toContain('stale');
+    await page.close();
+  });
+});
+
+describe('dashboard replaying a log that retention trimmed', () => {
+  const running = serverAndBrowser('rep-dashboard-trimmed-');
+
+  it('keeps saying what a replay skipped once records arrive, until the tail restarts or the note is dismissed', async () => {
+    const base = running.server!.base;
+    const page = await running.browser!.newPage();
+    await page.goto(`${base}/dashboard`);
+    await page.waitForSelector('#tail-status[data-from="1"]', { timeout: 10_000 });
+    await publish(
+      base,
+      Array.from({ length: 3 }, () => ev('quiz_started', 'deleted', 'u-1')),
+    );
+    expect((await fetch(`${base}/events`, { method: 'DELETE' })).status).toBe(200);
+    const kept = await publish(base, [ev('quiz_started', 'kept', 'u-2'), ev('timer_tick', 'kept', 'u-2')]);
+    const offsets = kept.map((r) => r.offset).reverse();
+    expect(offsets).toEqual([5, 4]);
+    const replay = async (from: number) => {
+      await page.fill('#replay-offset', String(from));
+      await page.click('#replay');
+      await expect.poll(() => tailOffsets(page), PATIENT).toEqual(offsets);
+    };
+    const note = async () => ((await page.isVisible('#tail-skipped')) ? textOf(page, '#tail-skipped-text') : null);
+    await replay(1);
+    // The badge says the tail follows again; what it skipped stays said beside it.
+    await expect.poll(() => textOf(page, '#tail-status'), PATIENT).toBe('following, at offset 4');
+    expect(await note()).toBe('offsets 1-3 were deleted by retention; replay starts at 4');
+    await replay(4);
+    expect(await note()).toBeNull();
+    await replay(1);
+    await expect.poll(note, PATIENT).toBe('offsets 1-3 were deleted by retention; replay starts at 4');
+    await page.click('#tail-skipped-clear');
+    expect(await note()).toBeNull();
+    await page.close();
+  });
 });
 
 describe('dashboard when the server comes back with another log', () => {

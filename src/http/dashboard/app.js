@@ -13,7 +13,7 @@ import {
 } from './panels.js';
 import { RateChart } from './rateChart.js';
 import { hideSession, showSession } from './sessionDetail.js';
-import { markFresh, markStale } from './stalePanels.js';
+import { figuresAge, markFresh, markStale } from './stalePanels.js';
 import { Tail, tailFilters } from './tail.js';
 import { visibleId } from './visibleText.js';
 
@@ -22,12 +22,16 @@ const SESSIONS_SHOWN = 15;
 /** Sessions by status: counted over the most recently active, every fourth poll (that listing is the large one). */
 const STATUS_LIMIT = 1000;
 const STATUS_EVERY = 4;
+/** A poll that has waited this long for the server says so: the badge said `connected` over figures 45 s old. */
+const STALL_MS = 3000;
 
 const connection = byId('connection');
 const chart = new RateChart(byId('rate-chart'), byId('rate'), byId('rate-max'));
 /** The open session: its id, the event count its panel shows, and whether a pick is still reading it. */
 const detail = { id: null, events: -1, note: null, opening: false };
 let polling = false;
+/** When the poll under way began (Date.now()), or null between polls. */
+let pollStarted = null;
 let polls = 0;
 let again = false;
 /** Set while the key form asks for a new key (the server refused the one in use); polls wait meanwhile. */
@@ -76,7 +80,11 @@ async function pollOnce() {
   const counting = polls++ % STATUS_EVERY === 0;
   const open = detail.id;
   const [stats, sessions, subscribers, statuses, view] = await Promise.all([
-    getJson('/api/v1/stats'),
+    // Hint: the head is read when its answer arrives; the rate divides by the time between two such readings.
+    getJson('/api/v1/stats').then((answer) => {
+      chart.observe(answer.head_offset, performance.now());
+      return answer;
+    }),
     getJson(`/api/v1/sessions?limit=${SESSIONS_SHOWN}`),
     getJson('/api/v1/subscribers?limit=50'),
     counting ? getJson(`/api/v1/sessions?limit=${STATUS_LIMIT}`) : null,
@@ -87,7 +95,6 @@ async function pollOnce() {
       : getJson(`/api/v1/sessions/${encodeURIComponent(open)}?user_limit=0`).catch((error) => ({ error })),
   ]);
   renderStats(stats);
-  chart.observe(stats.head_offset);
   if (statuses !== null) sessionTotal = renderSessionStatuses(statuses, STATUS_LIMIT);
   renderSessions(sessions, detail.id, pick);
   if (sessionTotal !== undefined)
@@ -115,9 +122,11 @@ async function refresh() {
   try {
     do {
       again = false;
+      pollStarted = Date.now();
       await pollOnce();
+      // Hint: per poll, not per loop: records arriving in the tail can keep the loop going for as long as they flow.
+      markFresh(new Date());
     } while (again);
-    markFresh(new Date());
   } catch (error) {
     markStale();
     if (error instanceof AuthError)
@@ -127,7 +136,15 @@ async function refresh() {
     else badge(connection, failureText(error), 'bad');
   } finally {
     polling = false;
+    pollStarted = null;
   }
+}
+
+/** Once a second: a poll waiting on the server for STALL_MS dims the panels and says how old their figures are. */
+function sayIfStalled(now) {
+  if (pollStarted === null || now - pollStarted < STALL_MS) return;
+  markStale();
+  badge(connection, `waiting for the server: ${figuresAge(now)}`, 'bad');
 }
 
 /** Poll forever; records arriving in the tail also trigger a poll, so counts follow the tail closely. */
@@ -150,6 +167,7 @@ function wireTail() {
       badge(byId('tail-status'), `not applied: ${error.message}`, 'bad');
     }
   });
+  byId('tail-skipped-clear').addEventListener('click', () => tail.forgetSkips());
   byId('replay').addEventListener('click', () => {
     const from = Number(byId('replay-offset').value);
     if (Number.isInteger(from) && from >= 1) tail.start(filters(), from);
@@ -173,7 +191,8 @@ async function main() {
   byId('open-session').addEventListener('submit', (event) => event.preventDefault());
   const stats = await authorize(connection);
   let soon = null;
-  tail = new Tail(byId('tail'), byId('tail-status'), {
+  const skipped = { box: byId('tail-skipped'), text: byId('tail-skipped-text') };
+  tail = new Tail(byId('tail'), byId('tail-status'), skipped, {
     apiKey: currentKey,
     onRecord: () => (soon ??= setTimeout(() => void refresh().finally(() => (soon = null)), 50)),
   });
@@ -181,8 +200,11 @@ async function main() {
   wireOpenSession();
   holdSessionsWhilePressed();
   byId('detail-close').addEventListener('click', () => closeDetail());
-  chart.observe(stats.head_offset);
-  setInterval(() => chart.sample(Date.now()), 1000);
+  chart.observe(stats.head_offset, performance.now());
+  setInterval(() => {
+    chart.sample();
+    sayIfStalled(Date.now());
+  }, 1000);
   tail.start({}, stats.head_offset + 1);
   poll();
 }

@@ -1,4 +1,5 @@
 // Events per second from the head offset, sampled once a second and drawn as a sparkline on a canvas.
+import { RateSamples } from './rateSamples.js';
 
 const SAMPLES = 120;
 
@@ -13,32 +14,24 @@ export class RateChart {
     this.canvas = canvas;
     this.valueLabel = valueLabel;
     this.maxLabel = maxLabel;
-    this.samples = [];
-    this.head = null;
-    this.last = null;
+    this.rates = new RateSamples(SAMPLES);
   }
 
-  /** The latest head offset seen (any poll may report it). */
-  observe(head) {
-    this.head = head;
+  /** A head offset as read at `at` (ms, `performance.now()`: when its answer arrived). */
+  observe(head, at) {
+    this.rates.observe(head, at);
   }
 
-  /** One sample: events appended since the previous sample, per second. */
-  sample(now) {
-    if (this.head === null) return;
-    if (this.last !== null) {
-      const seconds = Math.max(0.001, (now - this.last.at) / 1000);
-      const rate = Math.max(0, (this.head - this.last.head) / seconds);
-      this.samples.push(rate);
-      if (this.samples.length > SAMPLES) this.samples.shift();
-      this.valueLabel.textContent = perSecond(rate);
-    }
-    this.last = { at: now, head: this.head };
+  /** One sample a second: the rate since the last reading used; the label keeps the last rate while none came. */
+  sample() {
+    const rate = this.rates.tick();
+    if (rate !== null) this.valueLabel.textContent = perSecond(rate);
     this.draw();
   }
 
   draw() {
-    const { canvas, samples } = this;
+    const { canvas } = this;
+    const samples = this.rates.values;
     const ratio = window.devicePixelRatio || 1;
     const width = Math.max(1, Math.round(canvas.clientWidth * ratio));
     const height = Math.max(1, Math.round(canvas.clientHeight * ratio));

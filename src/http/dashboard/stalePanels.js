@@ -1,4 +1,4 @@
-// Panels whose last poll failed: dimmed, saying when what they show was read, until a poll succeeds again.
+// Panels whose last poll failed, or waits on the server: dimmed, saying when what they show was read, until a poll succeeds.
 import { byId, el, exactTime, localTime } from './dom.js';
 
 /** The panels the polls fill (the tail has its own badge). */
@@ -17,7 +17,12 @@ export function markFresh(now) {
   }
 }
 
-/** A poll failed: the panels keep their figures, dimmed, each saying when they were read. */
+/** How old the figures are at `now` (ms), for the connection badge: `figures 45 s old`. */
+export function figuresAge(now) {
+  return readAt === null ? 'no figures read yet' : `figures ${Math.round((now - readAt.getTime()) / 1000)} s old`;
+}
+
+/** A poll failed (or waits on the server): the panels keep their figures, dimmed, each saying when they were read. */
 export function markStale() {
   // Hint: with kill -9 for 20 s every panel kept its figures as if live (Subscribers "live: 1, lag 0").
   const text = readAt === null ? 'not read yet' : `as of ${localTime(readAt, false)}`;

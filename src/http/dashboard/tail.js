@@ -6,6 +6,10 @@ import { brief, idCell } from './visibleText.js';
 
 const SHOWN = 200;
 const RENDER_MS = 100;
+/** What the tail skipped since it started: the last notices kept for the note's tooltip. */
+const SKIPS_KEPT = 20;
+/** The SDK's notices that say what a subscription skips (`protocol`: records it did not hand out). */
+const SKIPS = ['retention', 'beyond_head', 'protocol'];
 
 /** One tail row; data attributes let tests and users find rows by field. */
 function row(record) {
@@ -38,9 +42,13 @@ export function tailFilters(type, sessionId, userId) {
 
 /** A subscription rendered into a table: newest first, the last 200 kept, redrawn at most every 100 ms. */
 export class Tail {
-  constructor(table, status, options) {
+  constructor(table, status, skipped, options) {
     this.table = table;
     this.status = status;
+    /** The note saying what was skipped: `{box, text}`. */
+    this.skipped = skipped;
+    this.skips = [];
+    this.skipCount = 0;
     this.options = options;
     this.subscription = null;
     this.records = [];
@@ -56,6 +64,7 @@ export class Tail {
     this.records = [];
     this.table.dataset.empty = Object.keys(filters).length === 0 ? 'no events yet' : 'no matching events yet';
     this.render();
+    this.forgetSkips();
     this.open(filters, from);
     this.status.dataset.filters = JSON.stringify(filters);
     this.following(`following from offset ${from}`);
@@ -89,6 +98,7 @@ export class Tail {
         // Hint: a new log numbers from 1 again; kept, the old log's records would sit among the new ones.
         const replaced = notice.message.startsWith(LOG_REPLACED);
         if (this.subscription === subscription && replaced) this.clear();
+        if (this.subscription === subscription && SKIPS.includes(notice.kind)) this.skip(notice.message);
         this.trouble(notice.message, replaced);
       },
     });
@@ -122,10 +132,35 @@ export class Tail {
   clear() {
     this.records = [];
     this.render();
+    this.forgetSkips();
+  }
+
+  /**
+   * Keep saying what was skipped. Hint: the badge's notice gave way to `following, at offset 201501` with the first
+   * record, so a replay from 1 on a trimmed log never showed that offsets 1-201500 were deleted.
+   */
+  skip(message) {
+    this.skipCount++;
+    this.skips.push(message);
+    if (this.skips.length > SKIPS_KEPT) this.skips.shift();
+    const earlier = this.skipCount - 1;
+    this.skipped.text.textContent = earlier === 0 ? message : `${message} (and ${earlier} earlier)`;
+    this.skipped.box.title = this.skips.join('\n');
+    this.skipped.box.hidden = false;
+  }
+
+  /** Hide the skipped note: the user dismissed it, or the table starts over. */
+  forgetSkips() {
+    this.skips = [];
+    this.skipCount = 0;
+    this.skipped.box.hidden = true;
+    this.skipped.text.textContent = '';
+    this.skipped.box.title = '';
   }
 
   add(record) {
-    // Hint: a record after a notice (a retention gap, a start past the head) means all is well again.
+    // Hint: a record after a notice (a retention gap, a start past the head) means all is well again; what was
+    // skipped stays in its own note.
     if (!this.healthy) this.following(`following, at offset ${record.offset}`);
     this.records.push(record);
     if (this.records.length > 2 * SHOWN) this.records.splice(0, this.records.length - SHOWN);
