@@ -376,6 +376,46 @@ describe('GET /sessions in bounded slices after a restart (manual scheduler)', (
     expect(order).toEqual(['all', 'some', 'none']);
   });
 
+  it('shares one job among identical listings that wait together, each answered with its own bound', async () => {
+    const { dir, expected } = await restartedLog();
+    const { scheduler, pipeline, log } = restart(dir);
+    const reads = vi.spyOn(log, 'listSessions');
+    const order: string[] = [];
+    // A listing of another status under way first, so the others wait for their turn together.
+    const other = pipeline.sessionList('in_progress', 100).finally(() => order.push('other'));
+    const same = Array.from({ length: 10 }, () => pipeline.sessionList(undefined, 100));
+    const last = Promise.all(same).finally(() => order.push('same'));
+    const small = pipeline.sessionList(undefined, 7).finally(() => order.push('small'));
+    scheduler.runImmediates();
+    expect(await other).toEqual(expected);
+    for (const answer of same) expect(await answer).toEqual(expected);
+    expect(await small).toEqual(expected.slice(0, 7));
+    await last;
+    // One read of rows for the twelve: the largest bound's, whose first seven views answer the small one first.
+    expect(reads.mock.calls).toEqual([
+      ['in_progress', 100],
+      [undefined, 100],
+    ]);
+    expect(order).toEqual(['other', 'small', 'same']);
+  });
+
+  it('gives a listing asked after a job read its rows a job of its own, which sees what was published meanwhile', async () => {
+    const { dir, expected } = await restartedLog();
+    const { scheduler, pipeline } = restart(dir);
+    const order: string[] = [];
+    const first = pipeline.sessionList(undefined, 100).finally(() => order.push('first'));
+    pipeline.submit([testInput('late', 'session_created')], () => order.push('published'));
+    while (!order.includes('published')) {
+      await microtasks();
+      scheduler.runImmediates(1);
+    }
+    expect(order).toEqual(['published']);
+    const second = pipeline.sessionList(undefined, 100);
+    scheduler.runImmediates();
+    expect(await first).toEqual(expected);
+    expect((await second).map((v) => v.session_id)).toEqual(['late', ...expected.map((v) => v.session_id)]);
+  });
+
   it('fails a listing under way when the pipeline shuts down, and refuses listings after', async () => {
     const { dir } = await restartedLog();
     const { scheduler, pipeline } = restart(dir);
