@@ -68,6 +68,13 @@ describe('cluster mode: a first sequence no recorded purge reached deletes nothi
       await waitFor(async () => (await stats(c.base)).head_offset === 31, 'node C caught up');
       expect(await offsetsOf(c.base)).toEqual([31]);
       expect(c.output()).not.toContain('left the stream without a purge');
+      // Restarted, node C still publishes floors at the recorded cut (10), not at its first offset (31): the others
+      // keep what they kept. Before, its floor after a restart made them delete 10-30.
+      await nodes.kill('c');
+      const again = await nodes.start('c');
+      expect((await postEvents(again.base, eventBody({ payload: { n: 32 } }))).status).toBe(201);
+      await waitFor(async () => (await stats(a.base)).head_offset === 32, 'node A applied offset 32');
+      expect(await offsetsOf(a.base)).toEqual(range(10, 32));
     } finally {
       await nodes.stop();
     }

@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { LogWriteError } from '../src/persistence/eventLog.js';
 import { encodeEvent } from '../src/persistence/jetstream/eventMessage.js';
 import { ReplicaFeed } from '../src/persistence/jetstream/replicaFeed.js';
+import { followFirst } from '../src/persistence/jetstream/streamFollow.js';
 import { StreamRetention } from '../src/persistence/jetstream/streamRetention.js';
 import { SqliteReplicaLog } from '../src/persistence/sqliteReplicaLog.js';
 
@@ -44,7 +45,11 @@ function guarded() {
     indexer: 'inline',
   });
   const notices: string[] = [];
-  const feed = new ReplicaFeed(replica, { onNotice: (m) => notices.push(m), onFailure: () => undefined, guard: true });
+  const feed = new ReplicaFeed(replica, {
+    onNotice: (m) => notices.push(m),
+    onFailure: () => undefined,
+    permit: replica.firstOffset(),
+  });
   const fill = (from: number, to: number) => {
     for (let seq = from; seq <= to; seq++) feed.apply(seq, null, message(seq));
     feed.flush();
@@ -87,6 +92,13 @@ describe('a replica deletes below the stream only as far as a recorded purge (Pu
     expect(notices).toHaveLength(1);
     fill(20, 21);
     expect(offsets()).toEqual([2, 3, 20, 21]);
+    // What it never applied is no silent hole: each offset is a recorded no-op saying why (/stats counts them so).
+    const noops = replica.noopOffsets(1, 100);
+    expect(noops.map((n) => n.offset)).toEqual(Array.from({ length: 16 }, (_, i) => 4 + i));
+    expect(noops[0]!.reason).toBe(
+      'lost from the stream without a purge (its first sequence 20 passed the recorded cut 2)',
+    );
+    expect(replica.stats(21)).toMatchObject({ first_offset: 2, head_offset: 21, total_events: 4 });
     // With nothing held between the recorded cut and the first sequence, it follows the first sequence whole.
     const fresh = guarded();
     expect(fresh.feed.follow(50)).toBe(0);
@@ -171,6 +183,41 @@ describe('a replica deletes below the stream only as far as a recorded purge (Pu
     );
     expect(steps).toHaveLength(2);
     expect(offsets()).toEqual([4, 5, 6]);
+    replica.close();
+  });
+
+  it('keeps what was delivered but not applied yet when the first sequence passes it', () => {
+    const { feed, fill, offsets, replica } = guarded();
+    fill(1, 4);
+    for (let seq = 5; seq <= 8; seq++) feed.apply(seq, null, message(seq));
+    feed.follow(7);
+    expect(offsets()).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(feed.nextSeq()).toBe(9);
+    replica.close();
+  });
+
+  it('follows nothing while the mark cannot be read, so no floor passes a purge it has not seen', async () => {
+    const { feed, replica } = guarded();
+    const info = (first: number) => ({ state: { first_seq: first }, config: {} }) as Parameters<typeof followFirst>[1];
+    const unreadable = { read: async () => null };
+    await followFirst({ sink: feed, marks: unreadable }, info(9));
+    expect([replica.firstOffset(), feed.nextSeq(), feed.permitted()]).toEqual([1, 1, 1]);
+    const readable = { read: async () => 9 };
+    await followFirst({ sink: feed, marks: readable }, info(9));
+    expect([replica.firstOffset(), feed.nextSeq(), feed.permitted()]).toEqual([9, 9, 9]);
+    replica.close();
+  });
+
+  it('records what a stream limit dropped as a cut, so a limit lifted later does not turn it into a loss', async () => {
+    const { feed, replica, fill, offsets } = guarded();
+    fill(1, 6);
+    const raised: number[] = [];
+    const marks = { read: async () => 1, raise: async (cut: number) => void raised.push(cut) };
+    const limited = { state: { first_seq: 4 }, config: { max_age: 3_000_000_000 } } as Parameters<
+      typeof followFirst
+    >[1];
+    await followFirst({ sink: feed, marks }, limited);
+    expect([raised, offsets(), feed.permitted()]).toEqual([[4], [4, 5, 6], 4]);
     replica.close();
   });
 });

@@ -149,11 +149,22 @@ export class SqliteReplicaLog extends SqliteEventLog {
 
   /**
    * Never give out an offset below `next`, deleting nothing: the stream no longer holds what lies below it, and this
-   * replica keeps whatever of it it has (see ReplicaFeed.follow).
+   * replica keeps whatever of it it has (see ReplicaFeed.follow). The offsets it never applied become recorded no-ops
+   * with `reason`, so none is a silent hole (/stats counts them as such).
    */
-  advanceTo(next: number): void {
-    if (next <= this.head.next) return;
-    this.meta.set('next_offset', String(next));
+  advanceTo(next: number, reason: string): void {
+    const from = this.head.next;
+    if (next <= from) return;
+    this.db.transaction(() => {
+      this.db
+        .prepare<[number, number, string]>(
+          'WITH RECURSIVE r(o) AS (SELECT ? UNION ALL SELECT o + 1 FROM r WHERE o + 1 < ?) ' +
+            'INSERT OR REPLACE INTO noop_offsets(offset, reason) SELECT o, ? FROM r',
+        )
+        .run(from, next, reason);
+      this.meta.set('next_offset', String(next));
+    })();
+    this.noops += next - from;
     this.head.next = next;
   }
 

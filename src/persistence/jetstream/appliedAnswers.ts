@@ -49,7 +49,7 @@ export class AppliedAnswers {
 
   /** Sequences below `firstSeq` will never be applied: deleted below `cut`, lost from the stream from it on. */
   passed(firstSeq: number, cut: number, deleted: boolean): void {
-    if (deleted) this.recent = new Array(RECENT);
+    if (deleted || firstSeq > this.replica.firstOffset()) this.recent = new Array(RECENT);
     for (const [seq, waiters] of this.expecting) {
       if (seq >= firstSeq) continue;
       this.expecting.delete(seq);
@@ -72,6 +72,9 @@ export class AppliedAnswers {
     const [record] = this.replica.readFrom(seq, {}, 1, seq);
     if (record !== undefined) return { offset: seq, record };
     const [noop] = this.replica.noopOffsets(seq, 1);
-    return { offset: seq, record: null, reason: noop?.offset === seq ? noop.reason : 'deleted by retention' };
+    if (noop?.offset === seq) return { offset: seq, record: null, reason: noop.reason };
+    // Hint: below the first offset retention deleted it; above, the stream lost it before this replica applied it.
+    const reason = seq < this.replica.firstOffset() ? 'deleted by retention' : 'lost from the stream without a purge';
+    return { offset: seq, record: null, reason };
   }
 }

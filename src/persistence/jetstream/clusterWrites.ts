@@ -110,7 +110,7 @@ export class ClusterWrites {
     const plan = await this.planOnStream(groups, ids);
     if (plan.messages.length === 0) return resolveCommit(plan, [], stored);
     // Hint: a floor deletes on every replica, so it never passes what this one may delete (see PurgeMarks).
-    const floor = Math.min(replica.firstOffset(), this.parts.feed.permitted());
+    const floor = Math.min(replica.firstOffset(), feed.permitted());
     // Hint: a 503 here may follow a partial publish (some events acked): producers retry with ids for exactly-once.
     const acks = await Promise.all(plan.messages.map((m) => this.publish(m, floor)));
     for (const ack of acks) if (ack.seq > this.ackedUpTo) this.ackedUpTo = ack.seq;
@@ -151,17 +151,17 @@ export class ClusterWrites {
   }
 
   /**
-   * Publish one message, carrying this replica's first offset as its floor (see FLOOR_HEADER). Hint: JetStream
-   * dedupes a Nats-Msg-Id for its whole window, purged or not; a producer id it answers with an offset retention
-   * deleted is free again (as in embedded mode) and is published once more as `<id>@<first offset>` ("@" is in no
-   * producer id), the same name on every node that followed the same purge, so the stream dedupes those too.
+   * Publish one message, carrying its floor: this replica's first offset, or the recorded cut when that is lower (see
+   * FLOOR_HEADER, PurgeMarks). Hint: JetStream dedupes a Nats-Msg-Id for its whole window, purged or not; a producer id
+   * it answers with an offset below the floor is free again (as in embedded mode) and is published once more as
+   * `<id>@<floor>` ("@" is in no producer id), the same name on every node that followed the same purge, so the
+   * stream dedupes those too.
    */
   private async publish(message: EventMessage, floor: number): Promise<PubAck> {
-    const { publisher, replica } = this.parts;
+    const { publisher } = this.parts;
     const ack = await publisher.publish(message.input.id, encodeEvent(message), floor);
-    const first = replica.firstOffset();
-    if (!message.producer || !ack.duplicate || ack.seq >= first) return ack;
-    return publisher.publish(`${message.input.id}@${first}`, encodeEvent(message), first);
+    if (!message.producer || !ack.duplicate || ack.seq >= floor) return ack;
+    return publisher.publish(`${message.input.id}@${floor}`, encodeEvent(message), floor);
   }
 
   /** DELETE /events, first step: the stream's purge (see StreamRetention); nothing is deleted when it fails. */

@@ -34,6 +34,16 @@ export function decodeMark(data: Uint8Array, epoch: string): number | null {
   }
 }
 
+/** The line a replica logs when the stream's first sequence passed the recorded cut while it holds `kept` events there. */
+export function unmarkedLoss(firstSeq: number, cut: number, kept: number): string {
+  return (
+    `the stream's first sequence is ${firstSeq}, beyond the last cut DELETE /events recorded (${cut}): ` +
+    `sequences ${cut}-${firstSeq - 1} left the stream without a purge of this pipeline (a NATS server ` +
+    `fault, or a purge made outside it); this replica keeps the ${kept} event(s) it holds there and deletes none ` +
+    'of them (README: "A replica deletes only what a DELETE asked for")'
+  );
+}
+
 /** Whose marks: the events stream and its epoch. */
 export interface PurgeMarksOptions {
   readonly stream: string;
@@ -48,6 +58,11 @@ export interface PurgeMarksOptions {
  * own rather than a message among the events, so offsets and the events' layout stay as they are.
  */
 export class PurgeMarks {
+  /** The recorded cut when this node opened the marks: a replica's deletes start from no further (ReplicaFeed). */
+  openedCut = 0;
+  /** The marks stream's copies, as the events stream's (to make it again if an operator deleted it). */
+  private replicas = 1;
+
   private constructor(
     private readonly jsm: JetStreamManager,
     private readonly js: JetStreamClient,
@@ -62,13 +77,16 @@ export class PurgeMarks {
   static async open(jsm: JetStreamManager, js: JetStreamClient, options: PurgeMarksOptions): Promise<PurgeMarks> {
     const marks = new PurgeMarks(jsm, js, options);
     const events = await jsm.streams.info(options.stream);
-    await marks.ensureStream(events.config.num_replicas);
+    marks.replicas = events.config.num_replicas;
+    await marks.ensureStream();
     const last = await marks.last();
     if (last === null || decodeMark(last.data, options.epoch) === null)
       await marks.write(events.state.first_seq, last?.seq ?? 0).catch((error: unknown) => {
         // Hint: two nodes starting together both mark; the loser's mark is the winner's.
         if (!(error instanceof JetStreamApiError && error.code === WRONG_LAST_SEQUENCE)) throw error;
       });
+    const opened = await marks.last();
+    marks.openedCut = opened === null ? 0 : (decodeMark(opened.data, options.epoch) ?? 0);
     return marks;
   }
 
@@ -76,9 +94,9 @@ export class PurgeMarks {
    * The recorded cut, asked now: 0 when none of this log is recorded (or the marks stream is gone), null when the
    * marks stream did not answer (nothing can be decided then).
    */
-  async read(): Promise<number | null> {
+  async read(via: Pick<JetStreamManager, 'streams'> = this.jsm): Promise<number | null> {
     try {
-      const last = await this.last();
+      const last = await this.last(via);
       return last === null ? 0 : (decodeMark(last.data, this.options.epoch) ?? 0);
     } catch (error) {
       return /not found/i.test(reasonOf(error)) ? 0 : null;
@@ -88,7 +106,12 @@ export class PurgeMarks {
   /** Record that a purge is about to cut at `cut` (a mark only rises); rejects when it could not be recorded. */
   async raise(cut: number): Promise<void> {
     for (let tries = 0; tries < RAISE_TRIES; tries++) {
-      const last = await this.last();
+      // Hint: an operator may delete the marks stream under running nodes; a DELETE makes it again.
+      const last = await this.last().catch(async (error: unknown) => {
+        if (!/not found/i.test(reasonOf(error))) throw error;
+        await this.ensureStream();
+        return null;
+      });
       const marked = last === null ? null : decodeMark(last.data, this.options.epoch);
       if (marked !== null && marked >= cut) return;
       try {
@@ -101,9 +124,9 @@ export class PurgeMarks {
     throw new Error(`stream ${marksStreamOf(this.options.stream)} kept changing under ${RAISE_TRIES} tries`);
   }
 
-  private last(): Promise<StoredMsg | null> {
+  private last(via: Pick<JetStreamManager, 'streams'> = this.jsm): Promise<StoredMsg | null> {
     const { stream } = this.options;
-    return this.jsm.streams.getMessage(marksStreamOf(stream), { last_by_subj: marksSubjectOf(stream) });
+    return via.streams.getMessage(marksStreamOf(stream), { last_by_subj: marksSubjectOf(stream) });
   }
 
   private async write(cut: number, after: number): Promise<void> {
@@ -111,8 +134,9 @@ export class PurgeMarks {
     await this.js.publish(marksSubjectOf(stream), encodeMark(epoch, cut), { expect: { lastSubjectSequence: after } });
   }
 
-  private async ensureStream(replicas: number): Promise<void> {
+  private async ensureStream(): Promise<void> {
     const { stream } = this.options;
+    const { replicas } = this;
     const name = marksStreamOf(stream);
     const subject = marksSubjectOf(stream);
     let subjects: readonly string[] | undefined;

@@ -33,7 +33,7 @@ export interface ReplicaApplierOptions {
   readonly sink: ReplicaSink;
   readonly onNotice: (message: string) => void;
   /** The recorded purges' cut (PurgeMarks): the replica deletes no further; every first sequence is followed if absent. */
-  readonly marks?: { read(): Promise<number | null> };
+  readonly marks?: { read(): Promise<number | null>; raise?(cut: number): Promise<void> };
   /** Pause before a consumer is recreated after a failure (ms). */
   readonly retryMs?: number;
   /** How often the stream's first sequence is asked for, to follow purges and limits (ms). */

@@ -1,6 +1,7 @@
 import type { StoredEvent } from '../../protocol/eventRecord.js';
 import type { AppliedEntry, ReplicaEntry, SqliteReplicaLog } from '../sqliteReplicaLog.js';
 import { AppliedAnswers } from './appliedAnswers.js';
+import { unmarkedLoss } from './purgeMarks.js';
 import type { ReplicaSink } from './replicaApplierOptions.js';
 import { type Buffered, entryOf } from './streamEntry.js';
 
@@ -15,8 +16,11 @@ export interface ReplicaFeedOptions {
   readonly onNotice: (message: string) => void;
   /** Applying failed (disk full, say): the consumer is recreated from the replica's head + 1. */
   readonly onFailure: () => void;
-  /** Delete below the stream's first sequence only as far as `allow`ed (PurgeMarks); unguarded when absent. */
-  readonly guard?: boolean;
+  /**
+   * Delete below the stream's first sequence only as far as this, and as far as `allow`ed later (PurgeMarks): the
+   * recorded cut when the node opened the marks, or less; unguarded when absent.
+   */
+  readonly permit?: number;
 }
 
 /** Messages applied in one SQLite transaction at most (more arriving in one turn are applied in several). */
@@ -55,7 +59,7 @@ export class ReplicaFeed implements ReplicaSink {
   ) {
     this.accepted = replica.headOffset();
     this.answers = new AppliedAnswers(replica);
-    this.permit = options.guard === true ? replica.firstOffset() : Number.POSITIVE_INFINITY;
+    this.permit = options.permit ?? Number.POSITIVE_INFINITY;
   }
 
   /** The last stream sequence this replica applied (its head offset). */
@@ -136,9 +140,14 @@ export class ReplicaFeed implements ReplicaSink {
    */
   follow(firstSeq: number, notify = true): number {
     if (this.closed) return 0;
+    // Hint: messages delivered but not applied yet are kept too: the position is about to pass them.
+    if (this.buffer.length > 0) this.flush();
     const cut = this.replica.holdsBetween(this.permit, firstSeq) ? this.permit : firstSeq;
     const deleted = cut > this.replica.firstOffset() ? this.replica.deleteBelowOffset(cut) : 0;
-    this.replica.advanceTo(firstSeq);
+    this.replica.advanceTo(
+      firstSeq,
+      `lost from the stream without a purge (its first sequence ${firstSeq} passed the recorded cut ${cut})`,
+    );
     this.accepted = Math.max(this.accepted, this.replica.headOffset());
     this.answers.passed(firstSeq, cut, deleted > 0);
     if (deleted > 0 && notify) this.deletedListener?.(deleted);
@@ -155,12 +164,7 @@ export class ReplicaFeed implements ReplicaSink {
       return;
     this.toldUnmarked = firstSeq;
     const kept = this.replica.recordsBelow(firstSeq) - this.replica.recordsBelow(this.permit);
-    this.options.onNotice(
-      `the stream's first sequence is ${firstSeq}, beyond the last cut DELETE /events recorded (${this.permit}): ` +
-        `sequences ${this.permit}-${firstSeq - 1} left the stream without a purge of this pipeline (a NATS server ` +
-        `fault, or a purge made outside it); this replica keeps the ${kept} event(s) it holds there and deletes none ` +
-        'of them (README: "A replica deletes only what a DELETE asked for")',
-    );
+    this.options.onNotice(unmarkedLoss(firstSeq, this.permit, kept));
   }
 
   /** What applying `seq` did, once this replica has applied it. */

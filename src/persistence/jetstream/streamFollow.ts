@@ -16,16 +16,26 @@ export interface FollowParts {
  * Follow the stream's first sequence as `info` gives it: the replica deletes below it only as far as a recorded purge
  * (PurgeMarks), asked for when the first sequence passed what is allowed. A stream with age or size limits drops
  * messages without a mark, so there every first sequence is followed. Hint: the mark is read after the stream's
- * state, and a purge is recorded before it is made, so a purge seen here is always found recorded.
+ * state, and a purge is recorded before it is made, so a purge seen here is always found recorded. When the mark
+ * cannot be read, nothing is followed until a later ask.
  */
-export async function followFirst(options: FollowParts['options'], info: StreamInfo): Promise<void> {
+export async function followFirst(
+  options: Pick<ReplicaApplierOptions, 'sink' | 'marks'>,
+  info: StreamInfo,
+): Promise<void> {
   const { sink, marks } = options;
   const first = info.state.first_seq;
-  let asked = false;
-  if (sink.permitted !== undefined && first > sink.permitted()) {
-    const cut = marks === undefined || hasLimits(info.config) ? first : await marks.read();
-    if (cut !== null) sink.allow?.(cut);
-    asked = cut !== null;
+  const asked = sink.permitted !== undefined && first > sink.permitted();
+  if (asked) {
+    const limited = hasLimits(info.config);
+    // Hint: what a limit dropped is recorded too, so a node that keeps events past a limit lifted later does not take
+    // the drop for a loss (one write per node each time the first sequence moves; a mark only rises).
+    if (limited) void marks?.raise?.(first).catch(() => undefined);
+    const cut = marks === undefined || limited ? first : await marks.read();
+    // Hint: no mark, no follow: a replica holding nothing there would pass its permit and publish a floor below a
+    // purge another node has not followed yet, which would then decide a republished id otherwise.
+    if (cut === null) return;
+    sink.allow?.(cut);
   }
   sink.follow(first);
   if (asked) sink.tellUnmarked?.(first);

@@ -30,7 +30,10 @@ export async function startWriteParts(
   const jsm = await jetstreamManager(stream.nc, { timeout: CONSUMER_TIMEOUT_MS, checkAPI: false });
   const { marks } = stream;
   let applier: ReplicaApplier | null = null;
-  const feed = new ReplicaFeed(replica, { onNotice, onFailure: () => applier?.restart(), guard: true });
+  // Hint: from the recorded cut, not the replica's first offset, which may have passed it holding nothing there: a
+  // floor (its publishes') from the first offset would make the other nodes delete what they kept.
+  const permit = Math.min(replica.firstOffset(), marks.openedCut);
+  const feed = new ReplicaFeed(replica, { onNotice, onFailure: () => applier?.restart(), permit });
   feed.noteLast(startSeq);
   // Hint: a node started on a replica beyond its stream is not ready, from its first answer on.
   const ahead = new ReplicaAhead(options.stream);
@@ -40,7 +43,7 @@ export async function startWriteParts(
     js,
     jsm,
     stream: options.stream,
-    marks,
+    marks: { read: () => marks.read(jsm), raise: (cut: number) => marks.raise(cut) },
     sink: feed,
     onNotice,
     origin: { epoch: stream.epoch, created: stream.created, description: stream.description },
