@@ -3,6 +3,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JetStreamSettingError } from '../src/persistence/jetstream/jetStreamOptions.js';
 import { marksStreamOf, marksSubjectOf, PurgeMarks } from '../src/persistence/jetstream/purgeMarks.js';
+import { openStream } from '../src/persistence/jetstream/streamSetup.js';
 import { NatsCluster } from './support/natsCluster.js';
 
 // Real nats-server (one, R1): the marks stream is made, read and raised as nodes do.
@@ -66,5 +67,18 @@ describe('PurgeMarks: the highest cut a purge asked for, recorded before the pur
         "stream TAKEN-purges exists but does not hold TAKEN's purge marks (its subjects: something.else); rename or " +
         'remove it, or choose another NATS_STREAM',
     });
+  });
+
+  it('refuses a taken marks name before it makes the events stream, so a refused node leaves no stream behind', async () => {
+    const jsm = await jetstreamManager(nc);
+    await jsm.streams.add({ name: marksStreamOf('FRESH'), subjects: ['other.thing'] });
+    const refused = await openStream(
+      { servers: nats!.url.split(','), stream: 'FRESH', replicas: 1, duplicateWindowMs: 120_000 },
+      () => 'e1',
+    ).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(JetStreamSettingError);
+    const names: string[] = [];
+    for await (const name of jsm.streams.names()) names.push(name);
+    expect(names).not.toContain('FRESH');
   });
 });

@@ -136,27 +136,34 @@ export class PurgeMarks {
 
   private async ensureStream(): Promise<void> {
     const { stream } = this.options;
-    const { replicas } = this;
+    if (await marksStreamExists(this.jsm, stream)) return;
     const name = marksStreamOf(stream);
-    const subject = marksSubjectOf(stream);
-    let subjects: readonly string[] | undefined;
-    try {
-      subjects = (await this.jsm.streams.info(name)).config.subjects;
-    } catch (error) {
-      if (!/not found/i.test(reasonOf(error))) throw error;
-      const config = { name, subjects: [subject], storage: 'file' as const, num_replicas: replicas };
-      await this.jsm.streams
-        .add({ ...config, max_msgs_per_subject: 1, description: `event-pipeline: purges of stream ${stream}` })
-        .catch((added: unknown) => {
-          if (!/already in use/i.test(reasonOf(added))) throw added;
-        });
-      return;
-    }
-    if (!(subjects ?? []).includes(subject))
-      throw new JetStreamSettingError(
-        'NATS_STREAM',
-        `stream ${name} exists but does not hold ${stream}'s purge marks (its subjects: ${(subjects ?? []).join(', ')}); ` +
-          `rename or remove it, or choose another NATS_STREAM`,
-      );
+    const config = { name, subjects: [marksSubjectOf(stream)], storage: 'file' as const, num_replicas: this.replicas };
+    await this.jsm.streams
+      .add({ ...config, max_msgs_per_subject: 1, description: `event-pipeline: purges of stream ${stream}` })
+      .catch((added: unknown) => {
+        if (!/already in use/i.test(reasonOf(added))) throw added;
+      });
   }
+}
+
+/**
+ * Whether `stream`'s marks stream exists; throws JetStreamSettingError when a stream of its name holds other subjects.
+ * Hint: asked before the events stream is made too, so a node refused for it leaves no new empty stream behind.
+ */
+export async function marksStreamExists(jsm: Pick<JetStreamManager, 'streams'>, stream: string): Promise<boolean> {
+  const name = marksStreamOf(stream);
+  let subjects: readonly string[];
+  try {
+    subjects = (await jsm.streams.info(name)).config.subjects ?? [];
+  } catch (error) {
+    if (/not found/i.test(reasonOf(error))) return false;
+    throw error;
+  }
+  if (subjects.includes(marksSubjectOf(stream))) return true;
+  throw new JetStreamSettingError(
+    'NATS_STREAM',
+    `stream ${name} exists but does not hold ${stream}'s purge marks (its subjects: ${subjects.join(', ')}); ` +
+      'rename or remove it, or choose another NATS_STREAM',
+  );
 }

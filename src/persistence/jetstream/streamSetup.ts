@@ -9,7 +9,7 @@ import {
 import { type NatsConnection, nanos } from '@nats-io/transport-node';
 import { CONNECT_TIMEOUT_MS, connectToCluster, jetStreamMissing } from './clusterConnect.js';
 import { type JetStreamOptions, JetStreamSettingError, JetStreamUnavailableError } from './jetStreamOptions.js';
-import { PurgeMarks } from './purgeMarks.js';
+import { marksStreamExists, PurgeMarks } from './purgeMarks.js';
 import { refuseEmbeddedLog, refuseOrphaningReplica } from './replicaGuard.js';
 import { warnOfBadEntries } from './serverProbe.js';
 import { serverVersionWarning } from './serverVersion.js';
@@ -54,6 +54,7 @@ export async function openStream(
     const versionWarning = serverVersionWarning(nc.info?.version);
     if (versionWarning !== null) onNotice(versionWarning);
     const jsm = await jetstreamManager(nc, { timeout: CONNECT_TIMEOUT_MS });
+    await whileForming(() => marksStreamExists(jsm, options.stream));
     const { origin, notices } = await whileForming(() => ensureStream(jsm, options, newEpoch, serversOf(nc)));
     for (const notice of notices) onNotice(notice);
     const js = jetstream(nc, { timeout: CONNECT_TIMEOUT_MS });
