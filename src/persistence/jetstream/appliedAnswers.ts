@@ -47,14 +47,13 @@ export class AppliedAnswers {
     for (const resolve of waiters) resolve(entry);
   }
 
-  /** Sequences below `firstSeq` will never be applied: deleted below `cut`, lost from the stream from it on. */
-  passed(firstSeq: number, cut: number, deleted: boolean): void {
-    if (deleted || firstSeq > this.replica.firstOffset()) this.recent = new Array(RECENT);
+  /** Sequences below `firstSeq` will never be applied; `dropped`: the replica deleted rows (cached ones too). */
+  passed(firstSeq: number, dropped: boolean): void {
+    if (dropped) this.recent = new Array(RECENT);
     for (const [seq, waiters] of this.expecting) {
       if (seq >= firstSeq) continue;
       this.expecting.delete(seq);
-      const reason = seq < cut ? 'deleted by retention' : 'lost from the stream without a purge';
-      for (const resolve of waiters) resolve({ offset: seq, record: null, reason });
+      for (const resolve of waiters) resolve({ offset: seq, record: null, reason: this.whyGone(seq) });
     }
   }
 
@@ -73,8 +72,11 @@ export class AppliedAnswers {
     if (record !== undefined) return { offset: seq, record };
     const [noop] = this.replica.noopOffsets(seq, 1);
     if (noop?.offset === seq) return { offset: seq, record: null, reason: noop.reason };
-    // Hint: below the first offset retention deleted it; above, the stream lost it before this replica applied it.
-    const reason = seq < this.replica.firstOffset() ? 'deleted by retention' : 'lost from the stream without a purge';
-    return { offset: seq, record: null, reason };
+    return { offset: seq, record: null, reason: this.whyGone(seq) };
+  }
+
+  /** Why `seq` holds nothing: below the first offset retention deleted it; above, the stream lost it unapplied. */
+  private whyGone(seq: number): string {
+    return seq < this.replica.firstOffset() ? 'deleted by retention' : 'lost from the stream without a purge';
   }
 }

@@ -80,14 +80,21 @@ export class PurgeMarks {
     marks.replicas = events.config.num_replicas;
     await marks.ensureStream();
     const last = await marks.last();
-    if (last === null || decodeMark(last.data, options.epoch) === null)
-      await marks.write(events.state.first_seq, last?.seq ?? 0).catch((error: unknown) => {
-        // Hint: two nodes starting together both mark; the loser's mark is the winner's.
-        if (!(error instanceof JetStreamApiError && error.code === WRONG_LAST_SEQUENCE)) throw error;
-      });
-    const opened = await marks.last();
-    marks.openedCut = opened === null ? 0 : (decodeMark(opened.data, options.epoch) ?? 0);
+    const cut = last === null ? null : decodeMark(last.data, options.epoch);
+    marks.openedCut = cut ?? (await marks.markFirst(events.state.first_seq, last?.seq ?? 0));
     return marks;
+  }
+
+  /** Mark a log that has no mark at `firstSeq`; the cut recorded then (another node's, when it marked first). */
+  private async markFirst(firstSeq: number, after: number): Promise<number> {
+    try {
+      await this.write(firstSeq, after);
+      return firstSeq;
+    } catch (error) {
+      // Hint: two nodes starting together both mark; the loser's mark is the winner's.
+      if (!(error instanceof JetStreamApiError && error.code === WRONG_LAST_SEQUENCE)) throw error;
+      return (await this.read()) ?? 0;
+    }
   }
 
   /**

@@ -29,8 +29,8 @@ const BATCH = 2_000;
 /**
  * Applies stream messages to the replica in sequence order, each at its own sequence: an event message appends its
  * event at offset = sequence, anything else becomes a recorded no-op offset, and a jump in the sequence (a purge)
- * is followed by deleting below it, guarded: no further than a recorded purge (`allow`, see PurgeMarks). Messages that arrive in one turn of the event loop are applied in one
- * transaction. It resolves the sequences this node's publishes wait for and hands applied records to live routing.
+ * is followed by deleting below it, guarded: no further than a recorded purge (`allow`, see PurgeMarks). Messages
+ * that arrive in one turn of the event loop are applied in one transaction. It resolves the sequences this node's publishes wait for and hands applied records to live routing.
  *
  * Hint: the position is the replica's head offset itself, written in the same transaction as the records, so a crash
  * never makes a replica apply a message twice or skip one.
@@ -48,7 +48,7 @@ export class ReplicaFeed implements ReplicaSink {
   private listener: AppliedListener | null = null;
   private deletedListener: DeletedListener | null = null;
   private readonly answers: AppliedAnswers;
-  /** How far a followed first sequence may delete (see PurgeMarks); unbounded unless `guard`. */
+  /** How far a followed first sequence may delete (see PurgeMarks); unbounded without the `permit` option. */
   private permit: number;
   /** The first sequence whose unmarked loss was last told (told once per first sequence). */
   private toldUnmarked = 0;
@@ -143,13 +143,14 @@ export class ReplicaFeed implements ReplicaSink {
     // Hint: messages delivered but not applied yet are kept too: the position is about to pass them.
     if (this.buffer.length > 0) this.flush();
     const cut = this.replica.holdsBetween(this.permit, firstSeq) ? this.permit : firstSeq;
-    const deleted = cut > this.replica.firstOffset() ? this.replica.deleteBelowOffset(cut) : 0;
+    const dropping = cut > this.replica.firstOffset();
+    const deleted = dropping ? this.replica.deleteBelowOffset(cut) : 0;
     this.replica.advanceTo(
       firstSeq,
       `lost from the stream without a purge (its first sequence ${firstSeq} passed the recorded cut ${cut})`,
     );
     this.accepted = Math.max(this.accepted, this.replica.headOffset());
-    this.answers.passed(firstSeq, cut, deleted > 0);
+    this.answers.passed(firstSeq, dropping);
     if (deleted > 0 && notify) this.deletedListener?.(deleted);
     this.answers.wake();
     return deleted;
