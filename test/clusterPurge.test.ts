@@ -92,6 +92,44 @@ describe('cluster mode: retention through the stream, and producer ids it delete
     }
   }, 40_000);
 
+  it('follows a purge of several steps on every node alike while ids it deleted are published again', async () => {
+    const nodes = new ClusterNodes(nats, 'STEPPED', 1);
+    try {
+      const a = await nodes.start('a');
+      const b = await nodes.start('b');
+      // 25,000 events: three steps of 10,000 offsets (RETENTION_STEP_OFFSETS) on each node.
+      const count = 25_000;
+      for (let from = 0; from < count; from += 1_000) {
+        const batch = Array.from({ length: 1_000 }, (_, k) => eventBody({ id: `bulk-${from + k}` }));
+        expect((await postEvents(a.base, batch)).status).toBe(201);
+      }
+      expect(await settled(a, b)).toBe(count);
+      // Ids from the first and the last step's range, published again through node B as node A's DELETE is answered:
+      // node B decides them while it may still hold them (it follows the purge on its own, in steps).
+      const ids = ['bulk-3', 'bulk-24999', 'bulk-3'];
+      const deleting = remove(a.base);
+      const again: { status: number; body: unknown }[] = [];
+      const answer = await deleting;
+      for (const id of ids) again.push(await postEvents(b.base, eventBody({ id, payload: { n: 2 } })));
+      expect(answer).toMatchObject({ status: 200, body: { deleted: count } });
+      const [x, y, xAgain] = again.map((r) => r.body as WireRecord);
+      expect(again.map((r) => r.status)).toEqual([201, 201, 200]);
+      expect(xAgain).toEqual(x);
+      expect([x!.offset, y!.offset]).toEqual([count + 1, count + 2]);
+      expect(await settled(a, b)).toBe(count + 2);
+      await waitFor(async () => (await stats(b.base)).first_offset === count + 1, 'node B followed the whole purge');
+      for (const node of [a, b])
+        expect((await allEvents(node.base)).map((r) => [r.offset, r.id])).toEqual([
+          [count + 1, 'bulk-3'],
+          [count + 2, 'bulk-24999'],
+        ]);
+      expect(await logDigest(b.base)).toEqual(await logDigest(a.base));
+      expect(noopOffsets(nodes.databasePath('b'))).toEqual(noopOffsets(nodes.databasePath('a')));
+    } finally {
+      await nodes.stop();
+    }
+  }, 60_000);
+
   it('refuses a DELETE on a stream that denies purges, naming the reason, and deletes nothing', async () => {
     const nodes = new ClusterNodes(nats, 'NOPURGE', 1);
     try {

@@ -1,12 +1,12 @@
-import type Database from 'better-sqlite3';
 import type { EventInput } from '../protocol/eventInput.js';
 import type { StoredEvent } from '../protocol/eventRecord.js';
 import { checkpointCadence } from './chunkIndexer.js';
 import { DELETE_REPLICA, type LogStats } from './eventLog.js';
+import { type NoopOffset, ReplicaNoops } from './replicaNoops.js';
 import { deleteBelow } from './retention.js';
 import { RowWriter } from './rowWriter.js';
 import { SqliteEventLog, type SqliteEventLogOptions } from './sqliteEventLog.js';
-import { BOUND_LIMIT, selectTuples, selectValue } from './sqlRows.js';
+import { selectValue } from './sqlRows.js';
 import { HOUR_MS } from './typeStats.js';
 
 /** One stream message for a replica: an event at the offset the stream gave it, or an offset that appends nothing. */
@@ -27,13 +27,8 @@ export type AppliedEntry =
   | { readonly offset: number; readonly record: StoredEvent }
   | { readonly offset: number; readonly record: null; readonly reason: string };
 
-/** A recorded no-op offset, as readers can list them. */
-export interface NoopOffset {
-  readonly offset: number;
-  readonly reason: string;
-}
-
-const NOOP_SQL = 'CREATE TABLE IF NOT EXISTS noop_offsets (offset INTEGER PRIMARY KEY, reason TEXT NOT NULL)';
+/** Meta key: the cut of a followed purge whose steps may not be done (see cutBelow). */
+const CUT_KEY = 'replica_cut';
 /**
  * A cluster node's replica of the stream (cluster mode only; the embedded log is SqliteEventLog, untouched): records
  * are written at the offsets the stream gave them (offset = stream sequence), an offset whose message appends nothing
@@ -42,36 +37,34 @@ const NOOP_SQL = 'CREATE TABLE IF NOT EXISTS noop_offsets (offset INTEGER PRIMAR
  */
 export class SqliteReplicaLog extends SqliteEventLog {
   private readonly rows: RowWriter;
-  private readonly insertNoop: Database.Statement<[number, string]>;
   private readonly transaction: (entries: readonly ReplicaEntry[]) => AppliedEntry[];
-  /** Recorded no-op offsets still retained (all lie at or above first). */
-  private noops: number;
+  private readonly noops: ReplicaNoops;
   /** Asks the index worker to checkpoint the WAL as applied rows fill it (as the log's own appends do). */
   private readonly wrote = checkpointCadence(this.indexer);
+  /** Where a followed purge cuts: what lies below it is deleted in steps (deleteCutStep), and gone meanwhile. */
+  private cut: number;
 
   constructor(options: SqliteEventLogOptions) {
     super({ remedy: DELETE_REPLICA, ...options });
-    this.db.exec(NOOP_SQL);
-    this.insertNoop = this.db.prepare('INSERT OR REPLACE INTO noop_offsets(offset, reason) VALUES (?, ?)');
+    this.noops = new ReplicaNoops(this.db);
     this.rows = new RowWriter(this.db, this.typeStats, this.meta);
-    const [counted] = selectTuples<[number, number | null]>(this.db, 'SELECT COUNT(*), MIN(offset) FROM noop_offsets');
-    this.noops = counted?.[0] ?? 0;
-    const lowest = counted?.[1] ?? null;
+    const lowest = this.noops.lowestAtOpen;
     if (lowest !== null && lowest < this.head.first) this.head.first = lowest;
     this.transaction = this.db.transaction((entries: readonly ReplicaEntry[]) => this.inTransaction(entries));
+    this.cut = Number(this.meta.get(CUT_KEY) ?? 0);
   }
 
   /** Apply entries at their offsets (ascending, each at or above the next offset), in one transaction. */
   applyAt(entries: readonly ReplicaEntry[]): AppliedEntry[] {
     const { next, lastTs } = this.head;
-    const noops = this.noops;
+    const noops = this.noops.count;
     let applied: AppliedEntry[];
     try {
       applied = this.transaction(entries);
     } catch (error) {
       this.head.next = next;
       this.head.lastTs = lastTs;
-      this.noops = noops;
+      this.noops.count = noops;
       this.coverage.tail.forgetFrom(next);
       this.typeStats.reload();
       throw this.commitFailed(error);
@@ -89,8 +82,7 @@ export class SqliteReplicaLog extends SqliteEventLog {
         throw new Error(`offset ${entry.offset} is below the replica's next offset ${this.head.next}`);
       const reason = entry.kind === 'noop' ? entry.reason : this.storedAlready(entry);
       if (reason !== null) {
-        this.insertNoop.run(entry.offset, reason);
-        this.noops++;
+        this.noops.record(entry.offset, reason);
         applied.push({ offset: entry.offset, record: null, reason });
       } else if (entry.kind === 'event') {
         const ts = Math.max(entry.ts, this.head.lastTs);
@@ -115,30 +107,78 @@ export class SqliteReplicaLog extends SqliteEventLog {
     return applied;
   }
 
-  /** First write wins: a producer id already stored makes this offset a no-op (the same on every replica). */
+  /**
+   * First write wins: a producer id already stored makes this offset a no-op (the same on every replica). An id below
+   * the cut of a delete under way is free again, as on a replica that deleted it already: its row is dropped first.
+   */
   private storedAlready(entry: Extract<ReplicaEntry, { kind: 'event' }>): string | null {
     if (!entry.producer) return null;
     this.rows.flush();
-    const earlier = this.getById(entry.input.id);
-    return earlier === null
-      ? null
-      : `producer id ${JSON.stringify(entry.input.id)} is already at offset ${earlier.offset}`;
+    const { id } = entry.input;
+    const earlier = this.getById(id);
+    if (earlier !== null) return `producer id ${JSON.stringify(id)} is already at offset ${earlier.offset}`;
+    this.db.prepare<[string, number]>('DELETE FROM producer_ids WHERE k = ? AND o < ?').run(id, this.keptFrom());
+    return null;
   }
 
   /**
-   * Follow the stream's first sequence: delete every event and no-op offset below `boundary`, and never give out an
-   * offset below it (a replica built after a purge starts there). Returns the number of events deleted.
+   * As embedded, but an event below the cut of a delete under way is not found: it is deleted on other nodes. Hint:
+   * the in-memory tail, or the offset a generated id names, may still name it; one published anew is in producer_ids.
    */
-  deleteBelowOffset(boundary: number): number {
+  override getById(id: string): StoredEvent | null {
+    const found = super.getById(id);
+    const kept = this.keptFrom();
+    if (found === null || found.offset >= kept) return found;
+    const again = selectValue<number>(this.db, 'SELECT o FROM producer_ids WHERE k = ? AND o >= ?', id, kept);
+    return again === undefined ? null : (this.readFrom(again, {}, 1, again)[0] ?? null);
+  }
+
+  /** The first offset this replica keeps: its first offset, or the cut of a delete still under way when higher. */
+  keptFrom(): number {
+    return Math.max(this.head.first, this.cut);
+  }
+
+  /**
+   * Follow a purge to `cut` in steps: from now on no offset below it is given out (the position passes it) and no id
+   * below it is found; deleteCutStep deletes what lies there. Saved, so a restart goes on with it. Returns the number
+   * of events held from keptFrom up to `cut`: what the steps delete beyond an earlier cut.
+   */
+  cutBelow(cut: number): number {
+    const from = this.keptFrom();
+    if (cut <= from) return 0;
+    const held = this.recordsBelow(cut) - this.recordsBelow(from);
+    const next = Math.max(this.head.next, cut);
+    this.db.transaction(() => {
+      this.meta.set(CUT_KEY, String(cut));
+      this.meta.set('next_offset', String(next));
+    })();
+    this.cut = cut;
+    this.head.next = next;
+    return held;
+  }
+
+  /**
+   * One step of the cut under way: delete the offsets below it from the lowest held, at most `limit` of them, in one
+   * transaction (deleteBelowOffset); the count deleted, 0 when none is under way. Hint: from the lowest offset held,
+   * so a replica that holds little below a far cut finishes in one step.
+   */
+  deleteCutStep(limit: number): number {
+    if (this.cut <= this.head.first) return 0;
+    const lowest = this.noops.lowestHeld();
+    return this.deleteBelowOffset(Math.min(this.cut, Math.max(lowest ?? this.cut, this.head.first) + limit));
+  }
+
+  /** Delete every event and no-op offset below `boundary` in one transaction (a step); the number of events deleted. */
+  private deleteBelowOffset(boundary: number): number {
     if (boundary <= this.head.first) return 0;
     const next = Math.max(this.head.next, boundary);
     let deleted = 0;
     let noopsDeleted = 0;
     this.db.transaction(() => {
       deleted = deleteBelow(this.db, this.meta, boundary, next);
-      noopsDeleted = this.db.prepare<[number]>('DELETE FROM noop_offsets WHERE offset < ?').run(boundary).changes;
+      noopsDeleted = this.noops.deleteBelow(boundary);
     })();
-    this.noops -= noopsDeleted;
+    this.noops.count -= noopsDeleted;
     this.head.next = next;
     this.head.first = boundary;
     const gone = this.coverage.dropBelow(boundary);
@@ -156,15 +196,10 @@ export class SqliteReplicaLog extends SqliteEventLog {
     const from = this.head.next;
     if (next <= from) return;
     this.db.transaction(() => {
-      this.db
-        .prepare<[number, number, string]>(
-          'WITH RECURSIVE r(o) AS (SELECT ? UNION ALL SELECT o + 1 FROM r WHERE o + 1 < ?) ' +
-            'INSERT OR REPLACE INTO noop_offsets(offset, reason) SELECT o, ? FROM r',
-        )
-        .run(from, next, reason);
+      this.noops.recordRange(from, next, reason);
       this.meta.set('next_offset', String(next));
     })();
-    this.noops += next - from;
+    this.noops.count += next - from;
     this.head.next = next;
   }
 
@@ -191,28 +226,23 @@ export class SqliteReplicaLog extends SqliteEventLog {
 
   /** Recorded no-op offsets from `fromOffset` on, ascending. */
   noopOffsets(fromOffset: number, limit: number): NoopOffset[] {
-    return selectTuples<[number, string]>(
-      this.db,
-      `SELECT offset, reason FROM noop_offsets WHERE offset >= ? ORDER BY offset ${BOUND_LIMIT}`,
-      fromOffset,
-      limit,
-    ).map(([offset, reason]) => ({ offset, reason }));
+    return this.noops.list(fromOffset, limit);
   }
 
   /** Recorded no-op offsets retained. */
   noopCount(): number {
-    return this.noops;
+    return this.noops.count;
   }
 
   /** As embedded, with recorded no-op offsets not counted as events. */
   override stats(now: number): LogStats {
     const stats = super.stats(now);
-    if (this.noops === 0) return stats;
+    if (this.noops.count === 0) return stats;
     const from = Math.max(stats.first_offset, this.reader.offsetAtOrAfter(now - HOUR_MS));
-    const recent = selectValue<number>(this.db, 'SELECT COUNT(*) FROM noop_offsets WHERE offset >= ?', from) ?? 0;
+    const recent = this.noops.countFrom(from);
     return {
       ...stats,
-      total_events: Math.max(0, stats.total_events - this.noops),
+      total_events: Math.max(0, stats.total_events - this.noops.count),
       events_last_hour: Math.max(0, stats.events_last_hour - recent),
     };
   }

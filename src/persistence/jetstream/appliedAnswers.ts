@@ -77,6 +77,6 @@ export class AppliedAnswers {
 
   /** Why `seq` holds nothing: below the first offset retention deleted it; above, the stream lost it unapplied. */
   private whyGone(seq: number): string {
-    return seq < this.replica.firstOffset() ? 'deleted by retention' : 'lost from the stream without a purge';
+    return seq < this.replica.keptFrom() ? 'deleted by retention' : 'lost from the stream without a purge';
   }
 }

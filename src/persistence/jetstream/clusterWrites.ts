@@ -43,7 +43,8 @@ export class ClusterWrites {
   private stalledTicks = 0;
   private readonly applyStall = new ApplyStall();
   private readonly stallTimer: NodeJS.Timeout;
-  private readonly retention: StreamRetention;
+  /** DELETE /events: the stream's purge first, then this replica's delete (see StreamRetention). */
+  readonly retention: StreamRetention;
   /** Producer ids of commits in flight, and when each such commit is over (settled either way). */
   private readonly producing = new Map<string, Promise<void>>();
   /** Commits that failed in a row (see health). */
@@ -110,7 +111,7 @@ export class ClusterWrites {
     const plan = await this.planOnStream(groups, ids);
     if (plan.messages.length === 0) return resolveCommit(plan, [], stored);
     // Hint: a floor deletes on every replica, so it never passes what this one may delete (see PurgeMarks).
-    const floor = Math.min(replica.firstOffset(), feed.permitted());
+    const floor = Math.min(replica.keptFrom(), feed.permitted());
     // Hint: a 503 here may follow a partial publish (some events acked): producers retry with ids for exactly-once.
     const acks = await Promise.all(plan.messages.map((m) => this.publish(m, floor)));
     for (const ack of acks) if (ack.seq > this.ackedUpTo) this.ackedUpTo = ack.seq;
@@ -162,16 +163,6 @@ export class ClusterWrites {
     const ack = await publisher.publish(message.input.id, encodeEvent(message), floor);
     if (!message.producer || !ack.duplicate || ack.seq >= floor) return ack;
     return publisher.publish(`${message.input.id}@${floor}`, encodeEvent(message), floor);
-  }
-
-  /** DELETE /events, first step: the stream's purge (see StreamRetention); nothing is deleted when it fails. */
-  prepareRetention(before: number | undefined): Promise<void> {
-    return this.retention.purge(before);
-  }
-
-  /** DELETE /events, second step: this replica deletes, no further than the stream was purged. */
-  deleteBefore(before: number | undefined): number {
-    return this.retention.deleteBefore(before);
   }
 
   close(): void {

@@ -1,24 +1,13 @@
-import type { EventFilter } from '../../protocol/eventFilter.js';
 import type { EventInput } from '../../protocol/eventInput.js';
-import type { EventQuery } from '../../protocol/eventQuery.js';
-import type { StoredEvent } from '../../protocol/eventRecord.js';
-import {
-  type EventLog,
-  type GroupOutcome,
-  type JsonPage,
-  type LogHealth,
-  type LogStats,
-  LogWriteError,
-  type SavedSession,
-  type SessionStatusRow,
-} from '../eventLog.js';
+import { type EventLog, type GroupOutcome, type LogHealth, LogWriteError } from '../eventLog.js';
 import type { SqliteEventLogOptions } from '../sqliteEventLog.js';
-import type { NoopOffset } from '../sqliteReplicaLog.js';
 import { ClusterWrites, type WriteParts } from './clusterWrites.js';
+import type { DeletedListener } from './cutSteps.js';
 import type { JetStreamOptions } from './jetStreamOptions.js';
 import { NatsConnectionState } from './natsConnection.js';
 import { openReplica, underReplicaLock } from './openReplica.js';
-import type { AppliedListener, DeletedListener } from './replicaFeed.js';
+import type { AppliedListener } from './replicaFeed.js';
+import { ReplicaReads } from './replicaReads.js';
 import { confirmStreamHead } from './streamContact.js';
 import { openStream } from './streamSetup.js';
 import { startWriteParts } from './writeParts.js';
@@ -40,7 +29,7 @@ const CONCURRENT_COMMITS = 8;
  * ids), published, acked by a quorum (PubAck), and resolved once this node's replica has applied it (ClusterWrites).
  * Reads never touch the network.
  */
-export class JetStreamEventLog implements EventLog {
+export class JetStreamEventLog extends ReplicaReads implements EventLog {
   readonly epoch: string;
   /** For the pipeline's GroupCommit (maxInFlightCommits); records are routed from the feed, in stream order. */
   readonly concurrentCommits = CONCURRENT_COMMITS;
@@ -55,6 +44,7 @@ export class JetStreamEventLog implements EventLog {
     /** The stream's last sequence when this node started: /readiness says "catching up" until it is applied. */
     private readonly startSeq: number,
   ) {
+    super(parts.replica);
     this.epoch = parts.replica.epoch;
     const onNotice = options.onNotice ?? (() => undefined);
     this.writes = new ClusterWrites(parts, options.jetstream.stream, options.now, options.newId, onNotice);
@@ -112,11 +102,6 @@ export class JetStreamEventLog implements EventLog {
     return this.parts.feed.appliedSeq;
   }
 
-  /** Recorded no-op offsets from `fromOffset` on: offsets of the stream that hold no event, and why. */
-  noopOffsets(fromOffset: number, limit: number): NoopOffset[] {
-    return this.parts.replica.noopOffsets(fromOffset, limit);
-  }
-
   /** Refused at once (nothing sent) while the stream cannot hold the log or NATS is disconnected (not just slow). */
   commit(groups: readonly (readonly EventInput[])[]): Promise<GroupOutcome[]> {
     const refused = this.closed ? 'log is closed' : (this.parts.applier.refusal ?? this.connection.refusal);
@@ -129,7 +114,7 @@ export class JetStreamEventLog implements EventLog {
     const up = this.connection.connected;
     const refused = this.closed ? 'log is closed' : up ? null : 'the NATS cluster is unreachable';
     if (refused !== null) return Promise.reject(new LogWriteError(`${refused}; nothing was deleted, retry`));
-    return this.writes.prepareRetention(before);
+    return this.writes.retention.purge(before);
   }
 
   appendGroups(): GroupOutcome[] {
@@ -139,15 +124,19 @@ export class JetStreamEventLog implements EventLog {
   /** DELETE /events, second step: from this replica (a real count), as far as the stream was purged. */
   deleteBefore(before: number | undefined): number {
     if (this.closed) throw new LogWriteError('log is closed');
-    return this.writes.deleteBefore(before);
+    return this.writes.retention.deleteBefore(before);
   }
 
-  headOffset(): number {
-    return this.parts.replica.headOffset();
+  /** The same in bounded steps (StepwiseRetention): where this replica's delete cuts, which begins it. */
+  retentionBoundary(before: number | undefined): number {
+    if (this.closed) throw new LogWriteError('log is closed');
+    return this.writes.retention.boundary(before);
   }
 
-  firstOffset(): number {
-    return this.parts.replica.firstOffset();
+  /** One step of that delete (the replica's first offset moves up); the count deleted. */
+  deleteStep(_boundary: number, limit: number): number {
+    if (this.closed) throw new LogWriteError('log is closed');
+    return this.writes.retention.step(limit);
   }
 
   /** The stream's last sequence as last seen: a subscriber moving from a node that is ahead starts where it asked. */
@@ -158,67 +147,6 @@ export class JetStreamEventLog implements EventLog {
   /** The stream's last sequence, asked now (a subscriber asked beyond knownHead); rejects while it cannot answer. */
   confirmKnownHead(): Promise<number> {
     return confirmStreamHead(this.parts, this.connection.connected && !this.closed);
-  }
-
-  readFrom(fromOffset: number, filter: EventFilter, limit: number, upTo?: number): StoredEvent[] {
-    return this.parts.replica.readFrom(fromOffset, filter, limit, upTo);
-  }
-
-  readJsonFrom(fromOffset: number, filter: EventFilter, limit: number, upTo?: number): JsonPage {
-    return this.parts.replica.readJsonFrom(fromOffset, filter, limit, upTo);
-  }
-
-  query(query: EventQuery): StoredEvent[] {
-    return this.parts.replica.query(query);
-  }
-
-  getById(id: string): StoredEvent | null {
-    return this.parts.replica.getById(id);
-  }
-
-  stats(now: number): LogStats {
-    return this.parts.replica.stats(now);
-  }
-
-  saveSessionStatuses(...save: Parameters<EventLog['saveSessionStatuses']>): void {
-    this.parts.replica.saveSessionStatuses(...save);
-  }
-
-  sessionsFoldedUpTo(): number {
-    return this.parts.replica.sessionsFoldedUpTo();
-  }
-
-  noteSessionsFolded(upTo: number): void {
-    this.parts.replica.noteSessionsFolded(upTo);
-  }
-
-  listSessions(status: string | undefined, limit: number): SessionStatusRow[] {
-    return this.parts.replica.listSessions(status, limit);
-  }
-
-  sessionsToRefold(add?: readonly string[]): string[] {
-    return this.parts.replica.sessionsToRefold(add);
-  }
-
-  saveRefolded(...save: Parameters<EventLog['saveRefolded']>): void {
-    this.parts.replica.saveRefolded(...save);
-  }
-
-  savedSession(sessionId: string): SavedSession | null {
-    return this.parts.replica.savedSession(sessionId);
-  }
-
-  /** Offsets the replica serves from memory until its derived index has them (index build lag). */
-  unindexedCount(): number {
-    return this.parts.replica.unindexedCount();
-  }
-
-  indexTail(): void {
-    this.parts.replica.indexTail();
-  }
-
-  ping(): boolean {
-    return this.parts.replica.ping();
   }
 
   health(): LogHealth {

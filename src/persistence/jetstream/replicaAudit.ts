@@ -1,6 +1,6 @@
 import type { EventFilter } from '../../protocol/eventFilter.js';
 import type { StoredEvent } from '../../protocol/eventRecord.js';
-import type { NoopOffset } from '../sqliteReplicaLog.js';
+import type { NoopOffset } from '../replicaNoops.js';
 import { auditEntry, type ReplicaSlot } from './auditEntry.js';
 import { messageHeaders } from './eventMessage.js';
 

@@ -1,15 +1,13 @@
 import type { StoredEvent } from '../../protocol/eventRecord.js';
 import type { AppliedEntry, ReplicaEntry, SqliteReplicaLog } from '../sqliteReplicaLog.js';
 import { AppliedAnswers } from './appliedAnswers.js';
+import { CutSteps, type DeletedListener } from './cutSteps.js';
 import { unmarkedLoss } from './purgeMarks.js';
 import type { ReplicaSink } from './replicaApplierOptions.js';
-import { type Buffered, entryOf } from './streamEntry.js';
+import { type Buffered, entryOf, otherLayoutRefusal } from './streamEntry.js';
 
 /** Records applied to the replica, in offset order, once per applied batch that appended any. */
 export type AppliedListener = (records: readonly StoredEvent[]) => void;
-
-/** Told how many events a followed purge deleted from this replica (the session actors are reset then). */
-export type DeletedListener = (deleted: number) => void;
 
 /** What the feed needs besides the replica. */
 export interface ReplicaFeedOptions {
@@ -21,6 +19,8 @@ export interface ReplicaFeedOptions {
    * recorded cut when the node opened the marks, or less; unguarded when absent.
    */
   readonly permit?: number;
+  /** Offsets a followed purge deletes per step (see CutSteps). */
+  readonly stepOffsets?: number;
 }
 
 /** Messages applied in one SQLite transaction at most (more arriving in one turn are applied in several). */
@@ -29,8 +29,8 @@ const BATCH = 2_000;
 /**
  * Applies stream messages to the replica in sequence order, each at its own sequence: an event message appends its
  * event at offset = sequence, anything else becomes a recorded no-op offset, and a jump in the sequence (a purge)
- * is followed by deleting below it, guarded: no further than a recorded purge (`allow`, see PurgeMarks). Messages
- * that arrive in one turn of the event loop are applied in one transaction. It resolves the sequences this node's publishes wait for and hands applied records to live routing.
+ * is followed by deleting below it (in steps), no further than a recorded purge (`allow`, see PurgeMarks). Messages
+ * of one turn of the event loop are applied in one transaction; applied records go to live routing.
  *
  * Hint: the position is the replica's head offset itself, written in the same transaction as the records, so a crash
  * never makes a replica apply a message twice or skip one.
@@ -46,12 +46,13 @@ export class ReplicaFeed implements ReplicaSink {
   /** Why this replica stopped applying for good (see OtherLayoutError), or null. */
   private stoppedBy: string | null = null;
   private listener: AppliedListener | null = null;
-  private deletedListener: DeletedListener | null = null;
   private readonly answers: AppliedAnswers;
   /** How far a followed first sequence may delete (see PurgeMarks); unbounded without the `permit` option. */
   private permit: number;
   /** The first sequence whose unmarked loss was last told (told once per first sequence). */
   private toldUnmarked = 0;
+  /** The steps of a followed purge's delete. */
+  readonly cutSteps: CutSteps;
 
   constructor(
     private readonly replica: SqliteReplicaLog,
@@ -60,6 +61,7 @@ export class ReplicaFeed implements ReplicaSink {
     this.accepted = replica.headOffset();
     this.answers = new AppliedAnswers(replica);
     this.permit = options.permit ?? Number.POSITIVE_INFINITY;
+    this.cutSteps = new CutSteps(replica, options);
   }
 
   /** The last stream sequence this replica applied (its head offset). */
@@ -135,25 +137,26 @@ export class ReplicaFeed implements ReplicaSink {
 
   /**
    * Follow the stream's first sequence: delete below it (a purge, or a limit, removed those messages), no further than
-   * `permitted`; the position passes it either way (what the stream no longer holds cannot be applied). Returns the
-   * number of events deleted from this replica; `notify` false for this node's own DELETE (the supervisor resets).
+   * `permitted`; the position passes it either way. The delete runs in steps (CutSteps), the first one now; below the
+   * cut nothing is applied or found by id from now on. Returns the events it removes from this replica; `notify`
+   * false for this node's own DELETE (the supervisor resets).
    */
   follow(firstSeq: number, notify = true): number {
     if (this.closed) return 0;
     // Hint: messages delivered but not applied yet are kept too: the position is about to pass them.
     if (this.buffer.length > 0) this.flush();
     const cut = this.replica.holdsBetween(this.permit, firstSeq) ? this.permit : firstSeq;
-    const dropping = cut > this.replica.firstOffset();
-    const deleted = dropping ? this.replica.deleteBelowOffset(cut) : 0;
+    const dropping = cut > this.replica.keptFrom();
+    const deleting = dropping ? this.replica.cutBelow(cut) : 0;
     this.replica.advanceTo(
       firstSeq,
       `lost from the stream without a purge (its first sequence ${firstSeq} passed the recorded cut ${cut})`,
     );
     this.accepted = Math.max(this.accepted, this.replica.headOffset());
     this.answers.passed(firstSeq, dropping);
-    if (deleted > 0 && notify) this.deletedListener?.(deleted);
+    if (dropping) this.cutSteps.start(notify);
     this.answers.wake();
-    return deleted;
+    return deleting;
   }
 
   /**
@@ -161,11 +164,10 @@ export class ReplicaFeed implements ReplicaSink {
    * holds events there, which it keeps: the stream lost them some other way. Call after `allow` had the latest mark.
    */
   tellUnmarked(firstSeq: number): void {
-    if (firstSeq <= this.permit || firstSeq === this.toldUnmarked || !this.replica.holdsBetween(this.permit, firstSeq))
-      return;
+    const notice = firstSeq === this.toldUnmarked ? null : unmarkedLoss(this.replica, firstSeq, this.permit);
+    if (notice === null) return;
     this.toldUnmarked = firstSeq;
-    const kept = this.replica.recordsBelow(firstSeq) - this.replica.recordsBelow(this.permit);
-    this.options.onNotice(unmarkedLoss(firstSeq, this.permit, kept));
+    this.options.onNotice(notice);
   }
 
   /** What applying `seq` did, once this replica has applied it. */
@@ -186,13 +188,14 @@ export class ReplicaFeed implements ReplicaSink {
 
   /** Who hears of events deleted by following the stream (one listener). */
   onDeleted(listener: DeletedListener): void {
-    this.deletedListener = listener;
+    this.cutSteps.listener = listener;
   }
 
   /** Apply nothing more (what is buffered is applied again from the stream at the next start). */
   close(): void {
     this.closed = true;
     this.buffer = [];
+    this.cutSteps.close();
   }
 
   private applyBatch(batch: readonly Buffered[]): void {
@@ -213,7 +216,7 @@ export class ReplicaFeed implements ReplicaSink {
       // a publisher deletes only within a recorded purge, so a floor is one.
       this.allow(Math.min(floor, seq));
       const below = Math.max(seq > expected ? seq : 1, Math.min(floor, seq));
-      if (below > this.replica.firstOffset()) {
+      if (below > this.replica.keptFrom()) {
         this.commit(entries);
         entries = [];
         this.follow(below);
@@ -239,9 +242,7 @@ export class ReplicaFeed implements ReplicaSink {
 
   /** Stop at `seq`, a message of another version's layout (`why`): applying past it would lose its event here. */
   private stop(seq: number, why: string): void {
-    this.stoppedBy =
-      `stream message ${seq} was written by another version of the event pipeline (${why}): this node applies ` +
-      `nothing from offset ${seq} on and refuses publishes; run one build on every node (README: "Upgrading a cluster")`;
+    this.stoppedBy = otherLayoutRefusal(seq, why);
     this.buffer = [];
     this.accepted = this.replica.headOffset();
     this.options.onNotice(this.stoppedBy);

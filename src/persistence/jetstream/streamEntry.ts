@@ -24,3 +24,11 @@ export function entryOf(message: Buffered): { entry: ReplicaEntry; floor: number
     return { entry: { kind: 'noop', offset: seq, reason }, floor: 1 };
   }
 }
+
+/** Why a replica stops at `seq`, a message of another version's layout (`why`): applying past it would lose its event. */
+export function otherLayoutRefusal(seq: number, why: string): string {
+  return (
+    `stream message ${seq} was written by another version of the event pipeline (${why}): this node applies ` +
+    `nothing from offset ${seq} on and refuses publishes; run one build on every node (README: "Upgrading a cluster")`
+  );
+}

@@ -20,11 +20,26 @@ export interface StreamPurger {
   readonly streams: { purge(stream: string, options: { seq: number }): Promise<unknown> };
 }
 
+/** A delete of this node's under way: where it ends, and what it counts (see step). */
+interface RetentionJob {
+  readonly boundary: number;
+  /** CutSteps.deletedTotal when it began. */
+  readonly base: number;
+  /** Events below its boundary when it began: no more can be its own. */
+  readonly held: number;
+  /** Its purge's count (see owed). */
+  readonly owed: number;
+  /** What its steps answered so far. */
+  reported: number;
+}
+
 export class StreamRetention {
   /** This node purged the stream below this sequence. */
   private purgedTo = 1;
   /** The last purge's records on this replica, counted before it: the delete's answer, whoever deletes them. */
   private owed: { readonly before: number | undefined; readonly count: number } | null = null;
+  /** This node's delete under way (see boundary and step). */
+  private job: RetentionJob | null = null;
 
   constructor(
     private readonly jsm: StreamPurger,
@@ -44,8 +59,8 @@ export class StreamRetention {
     this.owed = null;
     const boundary = this.boundaryOf(before);
     // Hint: the replica's first offset only rises to what the stream dropped, so below it there is nothing to purge.
-    if (boundary <= Math.max(this.purgedTo, this.replica.firstOffset())) return;
-    const count = this.replica.recordsBelow(boundary);
+    if (boundary <= Math.max(this.purgedTo, this.replica.keptFrom())) return;
+    const count = this.replica.recordsBelow(boundary) - this.replica.recordsBelow(this.replica.keptFrom());
     try {
       await this.marks?.raise(boundary);
     } catch (error) {
@@ -66,16 +81,50 @@ export class StreamRetention {
   }
 
   /**
-   * Delete from this replica below the cut of `before`, no further than the stream was purged; the count deleted.
-   * Hint: the replica follows the stream's first sequence on its own about once a second, and that can land between
-   * the purge's answer and this call: the records are gone then, but this delete still answers for them.
+   * This replica's delete below the cut of `before`, no further than the stream was purged, begins: the feed follows
+   * the cut (the position passes it, its first step is taken now); `step` takes the others. Returns the first offset
+   * the delete keeps, which the replica's first offset reaches when it is done.
    */
-  deleteBefore(before: number | undefined): number {
-    const purged = Math.max(this.purgedTo, this.replica.firstOffset());
-    const deleted = this.feed.follow(Math.min(this.boundaryOf(before), purged), false);
+  boundary(before: number | undefined): number {
+    const purged = Math.max(this.purgedTo, this.replica.keptFrom());
+    const wanted = Math.min(this.boundaryOf(before), purged);
     const owed = this.owed !== null && this.owed.before === before ? this.owed.count : 0;
     this.owed = null;
-    return Math.max(deleted, owed);
+    const base = this.feed.cutSteps.deletedTotal;
+    const held = this.replica.recordsBelow(wanted);
+    this.feed.follow(wanted, false);
+    // Hint: the feed may keep events below a cut no purge recorded (PurgeMarks): the delete ends where it cut.
+    const boundary = Math.min(wanted, this.replica.keptFrom());
+    this.job = { boundary, base, held, owed, reported: 0 };
+    return boundary;
+  }
+
+  /**
+   * One step of the delete `boundary` began, unless the feed's next one is due anyway (one step a turn, not two); the
+   * count deleted since the last call. Hint: the feed's steps delete for it (it follows the stream's first sequence
+   * about once a second, which may land before this delete), and a purge's records may be gone before: the last step
+   * answers for all of them.
+   */
+  step(limit: number, always = false): number {
+    const steps = this.feed.cutSteps;
+    if (steps.underWay && (always || !steps.stepDue)) steps.step(limit);
+    const job = this.job;
+    if (job === null) return 0;
+    const done = this.replica.firstOffset() >= job.boundary;
+    const stepped = Math.min(steps.deletedTotal - job.base, job.held);
+    const total = done ? Math.max(stepped, job.owed) : stepped;
+    const deleted = total - job.reported;
+    job.reported = total;
+    if (done) this.job = null;
+    return deleted;
+  }
+
+  /** Every step of a delete at once (tools and tests); the count. */
+  deleteBefore(before: number | undefined): number {
+    const boundary = this.boundary(before);
+    let deleted = this.step(Number.MAX_SAFE_INTEGER, true);
+    while (this.replica.firstOffset() < boundary) deleted += this.step(Number.MAX_SAFE_INTEGER, true);
+    return deleted;
   }
 
   /**

@@ -32,7 +32,7 @@ export async function startWriteParts(
   let applier: ReplicaApplier | null = null;
   // Hint: from the recorded cut, not the replica's first offset, which may have passed it holding nothing there: a
   // floor (its publishes') from the first offset would make the other nodes delete what they kept.
-  const permit = Math.min(replica.firstOffset(), marks.openedCut);
+  const permit = Math.min(replica.keptFrom(), marks.openedCut);
   const feed = new ReplicaFeed(replica, { onNotice, onFailure: () => applier?.restart(), permit });
   feed.noteLast(startSeq);
   // Hint: a node started on a replica beyond its stream is not ready, from its first answer on.
