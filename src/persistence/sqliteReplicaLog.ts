@@ -2,6 +2,7 @@ import type { EventInput } from '../protocol/eventInput.js';
 import type { StoredEvent } from '../protocol/eventRecord.js';
 import { checkpointCadence } from './chunkIndexer.js';
 import { DELETE_REPLICA, type LogStats } from './eventLog.js';
+import { ReplicaCut } from './replicaCut.js';
 import { type NoopOffset, ReplicaNoops } from './replicaNoops.js';
 import { deleteBelow } from './retention.js';
 import { RowWriter } from './rowWriter.js';
@@ -27,8 +28,6 @@ export type AppliedEntry =
   | { readonly offset: number; readonly record: StoredEvent }
   | { readonly offset: number; readonly record: null; readonly reason: string };
 
-/** Meta key: the cut of a followed purge whose steps may not be done (see cutBelow). */
-const CUT_KEY = 'replica_cut';
 /**
  * A cluster node's replica of the stream (cluster mode only; the embedded log is SqliteEventLog, untouched): records
  * are written at the offsets the stream gave them (offset = stream sequence), an offset whose message appends nothing
@@ -41,8 +40,7 @@ export class SqliteReplicaLog extends SqliteEventLog {
   private readonly noops: ReplicaNoops;
   /** Asks the index worker to checkpoint the WAL as applied rows fill it (as the log's own appends do). */
   private readonly wrote = checkpointCadence(this.indexer);
-  /** Where a followed purge cuts: what lies below it is deleted in steps (deleteCutStep), and gone meanwhile. */
-  private cut: number;
+  private readonly cut: ReplicaCut;
 
   constructor(options: SqliteEventLogOptions) {
     super({ remedy: DELETE_REPLICA, ...options });
@@ -51,7 +49,7 @@ export class SqliteReplicaLog extends SqliteEventLog {
     const lowest = this.noops.lowestAtOpen;
     if (lowest !== null && lowest < this.head.first) this.head.first = lowest;
     this.transaction = this.db.transaction((entries: readonly ReplicaEntry[]) => this.inTransaction(entries));
-    this.cut = Number(this.meta.get(CUT_KEY) ?? 0);
+    this.cut = new ReplicaCut(this.db, this.meta, this.head);
   }
 
   /** Apply entries at their offsets (ascending, each at or above the next offset), in one transaction. */
@@ -135,7 +133,7 @@ export class SqliteReplicaLog extends SqliteEventLog {
 
   /** The first offset this replica keeps: its first offset, or the cut of a delete still under way when higher. */
   keptFrom(): number {
-    return Math.max(this.head.first, this.cut);
+    return this.cut.keptFrom();
   }
 
   /**
@@ -147,13 +145,7 @@ export class SqliteReplicaLog extends SqliteEventLog {
     const from = this.keptFrom();
     if (cut <= from) return 0;
     const held = this.recordsBelow(cut) - this.recordsBelow(from);
-    const next = Math.max(this.head.next, cut);
-    this.db.transaction(() => {
-      this.meta.set(CUT_KEY, String(cut));
-      this.meta.set('next_offset', String(next));
-    })();
-    this.cut = cut;
-    this.head.next = next;
+    this.cut.move(cut);
     return held;
   }
 
@@ -163,9 +155,10 @@ export class SqliteReplicaLog extends SqliteEventLog {
    * so a replica that holds little below a far cut finishes in one step.
    */
   deleteCutStep(limit: number): number {
-    if (this.cut <= this.head.first) return 0;
+    const { at } = this.cut;
+    if (at <= this.head.first) return 0;
     const lowest = this.noops.lowestHeld();
-    return this.deleteBelowOffset(Math.min(this.cut, Math.max(lowest ?? this.cut, this.head.first) + limit));
+    return this.deleteBelowOffset(Math.min(at, Math.max(lowest ?? at, this.head.first) + limit));
   }
 
   /** Delete every event and no-op offset below `boundary` in one transaction (a step); the number of events deleted. */
@@ -213,10 +206,17 @@ export class SqliteReplicaLog extends SqliteEventLog {
     );
   }
 
-  /** How many events this replica holds below `boundary`. */
+  /**
+   * How many events this replica holds below `boundary`, counted on the shorter side of it (the type counters give the
+   * total). Hint: a count reads every row it counts, and a delete of all but the newest asks for one.
+   */
   recordsBelow(boundary: number): number {
     this.rows.flush();
-    return selectValue<number>(this.db, 'SELECT COUNT(*) FROM events WHERE offset < ?', boundary) ?? 0;
+    const { first, next } = this.head;
+    const count = (sql: string) => selectValue<number>(this.db, `SELECT COUNT(*) FROM events WHERE ${sql}`, boundary);
+    if (boundary - first <= next - boundary) return boundary <= first ? 0 : (count('offset < ?') ?? 0);
+    const total = this.typeStats.list().reduce((sum, stat) => sum + stat.count, 0);
+    return Math.max(0, total - (count('offset >= ?') ?? 0));
   }
 
   /** The first offset whose event is at or after `ts` (next offset when none): where a time-based delete cuts. */
