@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseIsoTimestamp } from './timestamp.js';
+import { invalidTimestamp, parseIsoTimestamp } from './timestamp.js';
 
 describe('parseIsoTimestamp', () => {
   it('parses UTC timestamps with and without fractions', () => {
@@ -173,6 +173,39 @@ describe('parseIsoTimestamp', () => {
         },
       ),
       { numRuns: 200 },
+    );
+  });
+});
+
+describe('invalidTimestamp', () => {
+  it('names what part of an ISO-shaped timestamp names no instant', () => {
+    const cases: [string, string][] = [
+      ['2026-02-30T10:00:00Z', ' (2026-02-30 is no day of the calendar)'],
+      ['2016-12-31T23:59:60Z', ' (second 60: leap seconds are not taken (the log counts none))'],
+      ['2026-12-07T25:00:00Z', ' (25:00:00 is no time of day)'],
+      ['2026-12-07T24:00:01Z', ' (24:00:01 is no time of day)'],
+      ['2026-12-07T10:60Z', ' (10:60 is no time of day)'],
+      ['2026-12-07T10:00:00+24:00', ' (offset +24:00 is out of range (at most 23:59:59))'],
+      ['2026-W54-1', ' (2026-W54-1 is no day of the calendar)'],
+      ['last-week', ''],
+      ['2026-12-07Tnoon', ''],
+    ];
+    for (const [text, why] of cases) {
+      expect(parseIsoTimestamp(text)).toBeNull();
+      expect(invalidTimestamp(text)).toBe(`invalid timestamp "${text}"${why}; use ISO 8601, e.g. 2026-01-31T12:00:00Z`);
+    }
+  });
+
+  it('says what is wrong only of timestamps parseIsoTimestamp refuses (property)', () => {
+    const digits = (n: number) => fc.integer({ min: 0, max: 10 ** n - 1 }).map((v) => String(v).padStart(n, '0'));
+    const iso = fc
+      .tuple(digits(4), digits(2), digits(2), digits(2), digits(2), digits(2), fc.constantFrom('Z', '+05:30', '+24:00'))
+      .map(([y, mo, d, h, mi, s, z]) => `${y}-${mo}-${d}T${h}:${mi}:${s}${z}`);
+    fc.assert(
+      fc.property(iso, (text) => {
+        if (parseIsoTimestamp(text) !== null) return true;
+        return invalidTimestamp(text).includes(' (');
+      }),
     );
   });
 });

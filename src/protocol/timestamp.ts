@@ -76,7 +76,29 @@ export function parseIsoTimestamp(text: string, round: 'down' | 'up' = 'down'): 
   return round === 'up' && /[1-9]/.test(fraction.slice(3)) ? ms + 1 : ms;
 }
 
+/**
+ * What part of an ISO-shaped `text` names no instant: a day the calendar lacks, a time of day that does not exist, a
+ * leap second, an offset out of range; null when it is not ISO-shaped that far. Hint (probe): `2026-02-30T10:00:00Z`
+ * and `…23:59:60Z` were refused as if they were no ISO 8601 at all.
+ */
+function whatIsWrong(text: string): string | null {
+  const trimmed = text.trim();
+  const date = DATE.exec(trimmed);
+  if (date === null) return null;
+  if (dayOf(date) === null) return `${date[0]} is no day of the calendar`;
+  const rest = trimmed.slice(date[0].length);
+  const time = /^[Tt ]/.test(rest) ? TIME.exec(rest.slice(1)) : null;
+  if (time === null) return null;
+  const [h, min, s] = [Number(time[1]), Number(time[3] ?? 0), Number(time[4] ?? 0)];
+  if (s === 60 && min === 59) return 'second 60: leap seconds are not taken (the log counts none)';
+  if (h > 24 || min > 59 || s > 59 || (h === 24 && min + s > 0)) return `${time[0]} is no time of day`;
+  const zone = ZONE.exec(rest.slice(1 + time[0].length));
+  if (zone !== null && offsetOf(zone) === null) return `offset ${zone[0].trim()} is out of range (at most 23:59:59)`;
+  return null;
+}
+
 /** Why a query's timestamp was refused (GET /events since/until, DELETE /events before). */
 export function invalidTimestamp(text: string): string {
-  return `invalid timestamp ${preview(text)}; use ISO 8601, e.g. 2026-01-31T12:00:00Z`;
+  const wrong = whatIsWrong(text);
+  return `invalid timestamp ${preview(text)}${wrong === null ? '' : ` (${wrong})`}; use ISO 8601, e.g. 2026-01-31T12:00:00Z`;
 }
