@@ -89,7 +89,9 @@ describe.runIf(mountable !== null)('a real full disk (small tmpfs)', () => {
     const path = join(logDisk!, 'events.db');
     const notices: string[] = [];
     let clock = NOW;
-    const log = new SqliteEventLog(options(path, notices, { indexer: 'inline', now: () => clock }));
+    const log = new SqliteEventLog(
+      options(path, notices, { indexer: 'inline', now: () => clock, monotonic: () => clock }),
+    );
     try {
       log.appendGroups([someEvents(100, 'd')]);
       const filler = fill(logDisk!);
@@ -130,7 +132,7 @@ describe.runIf(mountable !== null)('a real full disk (small tmpfs)', () => {
     const filler = fill(logDisk!);
     let log: SqliteEventLog | null = null;
     try {
-      log = new SqliteEventLog(options(path, notices, { now: () => clock }));
+      log = new SqliteEventLog(options(path, notices, { now: () => clock, monotonic: () => clock }));
       // Hint: opened exclusively (no room for shared memory), so compare with the scan taken before.
       expectAgreesWith(log, before, clock);
       expect(log.health().writable).toBe(false);

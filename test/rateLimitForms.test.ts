@@ -21,7 +21,7 @@ describe("RATE_LIMIT_* in the old service's other forms (several limits, per N u
 
   it('enforces every limit of "5/minute;2/second": the tighter one first, then the other, each naming itself', async () => {
     const clock = new ManualClock(T0);
-    t = await startTestServer({ RATE_LIMIT_PUBLISH: '5/minute;2/second' }, { now: clock.now });
+    t = await startTestServer({ RATE_LIMIT_PUBLISH: '5/minute;2/second' }, { now: clock.now, clock: clock.now });
     const base = t.base;
     expect((await publish(base, event())).status).toBe(201);
     expect((await publish(base, event())).status).toBe(201);
@@ -51,7 +51,7 @@ describe("RATE_LIMIT_* in the old service's other forms (several limits, per N u
   it('enforces "600 per 1 minute"-style and "N/2minutes" limits on queries, WebSocket upgrades and admin deletes', async () => {
     const clock = new ManualClock(T0);
     const limits = { RATE_LIMIT_QUERY: '2 per 1 minute', RATE_LIMIT_ADMIN: '1/2minutes' };
-    t = await startTestServer(limits, { now: clock.now });
+    t = await startTestServer(limits, { now: clock.now, clock: clock.now });
     expect((await getJson(t.base, '/stats')).status).toBe(200);
     const producer = await WsClient.open(`${t.wsBase}/ws/publish`);
     try {
@@ -71,5 +71,27 @@ describe("RATE_LIMIT_* in the old service's other forms (several limits, per N u
       retryAfter: '60',
     });
     expect((await getJson(t.base, '/stats')).status).toBe(200);
+  });
+
+  it('keeps windows and Retry-After on the monotonic clock when the system clock steps back or forward a day', async () => {
+    const wall = new ManualClock(T0);
+    const monotonic = new ManualClock(5_000);
+    t = await startTestServer({ RATE_LIMIT_PUBLISH: '2/minute' }, { now: wall.now, clock: monotonic.now });
+    const base = t.base;
+    expect((await publish(base, event())).status).toBe(201);
+    expect((await publish(base, event())).status).toBe(201);
+    wall.advance(-86_400_000);
+    monotonic.advance(60_000);
+    // Before: the window's age was read on the wall clock, so after a step back of a day every client was refused
+    // for a day (here Retry-After 86460; a probe under libfaketime saw 86399).
+    expect((await publish(base, event())).status).toBe(201);
+    expect((await publish(base, event())).status).toBe(201);
+    monotonic.advance(10_000);
+    expect(await outcome(publish(base, event()))).toMatchObject({ status: 429, retryAfter: '50' });
+    // A step forward ends no window either (before: it reset every window at once).
+    wall.advance(2 * 86_400_000);
+    expect(await outcome(publish(base, event()))).toMatchObject({ status: 429, retryAfter: '50' });
+    monotonic.advance(50_000);
+    expect((await publish(base, event())).status).toBe(201);
   });
 });

@@ -459,6 +459,7 @@ const UPGRADE = {
 };
 
 describe('rate limits', () => {
+  // Hint: the windows run on the server's monotonic clock (`clock`); `now` only stamps the events.
   let t: TestServer | null = null;
   afterEach(async () => {
     await t?.stop();
@@ -476,7 +477,7 @@ describe('rate limits', () => {
 
   it('answer the third publish with 429 under RATE_LIMIT_PUBLISH=2/minute, until the minute is over', async () => {
     const clock = new ManualClock(T0);
-    t = await startTestServer({ RATE_LIMIT_PUBLISH: '2/minute' }, { now: clock.now });
+    t = await startTestServer({ RATE_LIMIT_PUBLISH: '2/minute' }, { now: clock.now, clock: clock.now });
     expect((await publish(t.base, event())).status).toBe(201);
     expect((await publish(t.base, event())).status).toBe(201);
     const limited = await publish(t.base, event());
@@ -520,7 +521,7 @@ describe('rate limits', () => {
 
   it('allow N per second under RATE_LIMIT_PUBLISH=N/second, and N more in the next second', async () => {
     const clock = new ManualClock(T0);
-    t = await startTestServer({ RATE_LIMIT_PUBLISH: '3/second' }, { now: clock.now });
+    t = await startTestServer({ RATE_LIMIT_PUBLISH: '3/second' }, { now: clock.now, clock: clock.now });
     for (let i = 0; i < 3; i++) expect((await publish(t.base, event())).status).toBe(201);
     const limited = await publish(t.base, event());
     expect(limited.status).toBe(429);
@@ -592,7 +593,7 @@ describe('rate limits', () => {
 
   it('share one publish budget between /ws/publish messages and POST /events', async () => {
     const clock = new ManualClock(T0);
-    t = await startTestServer({ RATE_LIMIT_PUBLISH: '2/second' }, { now: clock.now });
+    t = await startTestServer({ RATE_LIMIT_PUBLISH: '2/second' }, { now: clock.now, clock: clock.now });
     const producer = await WsClient.open(`${t.wsBase}/ws/publish`);
     try {
       // Two publishes from 127.0.0.1 over the WebSocket use up the second's budget for REST too.
@@ -614,7 +615,7 @@ describe('rate limits', () => {
     const clock = new ManualClock(T0);
     // Hint: both upgrades below spend the query budget (an upgrade is a GET), so the first /stats is its third.
     const limits = { RATE_LIMIT_PUBLISH: '1/second', RATE_LIMIT_QUERY: '3 per hour', RATE_LIMIT_ADMIN: '1/day' };
-    t = await startTestServer({ ...limits, MAX_WS_CONNECTIONS_PER_IP: '1' }, { now: clock.now });
+    t = await startTestServer({ ...limits, MAX_WS_CONNECTIONS_PER_IP: '1' }, { now: clock.now, clock: clock.now });
     const producer = await WsClient.open(`${t.wsBase}/ws/publish`);
     try {
       expect(await refusedUpgrade(`${t.wsBase}/ws/subscribe`)).toEqual({

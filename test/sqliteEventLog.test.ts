@@ -274,6 +274,7 @@ describe('SqliteEventLog', () => {
     const log = new SqliteEventLog({
       path: join(dir, 'events.db'),
       now: () => clock,
+      monotonic: () => clock,
       newId: () => `gen-${++ids}`,
       newEpoch: () => 'e',
     });
@@ -297,6 +298,41 @@ describe('SqliteEventLog', () => {
       expect(log.health()).toEqual({ writable: true, reason: null });
       log.close();
       expect(log.health()).toEqual({ writable: false, reason: 'log is closed' });
+    } finally {
+      log.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('probes a second after a failure on the monotonic clock, whatever step the wall clock took meanwhile', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sqlite-log-'));
+    let ids = 0;
+    let wall = Date.UTC(2026, 0, 31, 12);
+    let monotonic = 1000;
+    const log = new SqliteEventLog({
+      path: join(dir, 'events.db'),
+      now: () => wall,
+      monotonic: () => monotonic,
+      newId: () => `gen-${++ids}`,
+      newEpoch: () => 'e',
+    });
+    try {
+      refuseSource(join(dir, 'events.db'));
+      for (let i = 0; i < 3; i++)
+        expect(() => log.appendGroups([[input({ source: REFUSED_SOURCE })]])).toThrow(LogWriteError);
+      expect(log.health().writable).toBe(false);
+      // The system clock steps back a day; a second passes. Before: no probe until the wall clock was a second past
+      // the failure again, a day later.
+      wall -= 86_400_000;
+      monotonic += 1000;
+      expect(log.health()).toEqual({ writable: true, reason: null });
+      for (let i = 0; i < 3; i++)
+        expect(() => log.appendGroups([[input({ source: REFUSED_SOURCE })]])).toThrow(LogWriteError);
+      // A step forward is no second either: no probe before the monotonic second is over.
+      wall += 2 * 86_400_000;
+      expect(log.health().writable).toBe(false);
+      monotonic += 1000;
+      expect(log.health()).toEqual({ writable: true, reason: null });
     } finally {
       log.close();
       rmSync(dir, { recursive: true, force: true });

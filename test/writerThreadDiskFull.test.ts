@@ -29,6 +29,7 @@ describe.runIf(mountable !== null)('the writer thread on a full disk', () => {
         writer: 'thread',
         indexer: 'inline',
         now: () => clock,
+        monotonic: () => clock,
         newId: () => `gen-${++ids}`,
         newEpoch: () => 'e',
       });

@@ -1,9 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Logger } from '../src/actors/logger.js';
 import { ManualScheduler } from '../src/actors/manualScheduler.js';
 import { uwsMaxPayload } from '../src/http/wsApi.js';
 import { INVALID_MESSAGES } from '../src/http/wsPublish.js';
-import { SUBSCRIBER_MESSAGES } from '../src/http/wsSubscribe.js';
+import { SUBSCRIBER_MESSAGES, SUBSCRIBER_MESSAGES_WINDOW_MS } from '../src/http/wsSubscribe.js';
 import { eventBody, getJson, postEvents, stats, waitFor } from './support/pipelineRest.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
 import { closeAll, type Message, subscribe, upgradeStatus, WsClient } from './support/wsClient.js';
@@ -339,6 +339,33 @@ describe('WebSocket limits', () => {
       expect(await other.next()).toEqual({ type: 'pong' });
     } finally {
       await closeAll([flooder, other]);
+      await t.stop();
+    }
+  });
+
+  it("counts a subscriber's messages in windows of the monotonic clock, whatever step the system clock takes", async () => {
+    let monotonic = 5_000;
+    const t = await startTestServer({}, { clock: () => monotonic });
+    const { client } = await subscribe(t.wsBase, { session_id: 'steady' });
+    /** Send `n` pings; the replies up to the n-th pong or the first error. */
+    const pings = (n: number) => {
+      for (let i = 0; i < n; i++) client.send({ type: 'ping' });
+      let pongs = 0;
+      return client.until<Message>((m) => m.status === 'error' || (m.type === 'pong' && ++pongs === n));
+    };
+    try {
+      // With the subscribe message, the whole budget of the first window.
+      expect(await pings(SUBSCRIBER_MESSAGES - 1)).toHaveLength(SUBSCRIBER_MESSAGES - 1);
+      // The system clock steps back a day; the window's 10 s pass. Before: the budget was counted on the wall clock,
+      // so its window never ended and the next message closed the connection 1008 "too many messages".
+      vi.spyOn(Date, 'now').mockReturnValue(Date.now() - 86_400_000);
+      monotonic += SUBSCRIBER_MESSAGES_WINDOW_MS;
+      const replies = await pings(SUBSCRIBER_MESSAGES);
+      expect(replies.filter((m) => m.type === 'pong')).toHaveLength(SUBSCRIBER_MESSAGES);
+      expect(client.isClosed).toBe(false);
+    } finally {
+      vi.restoreAllMocks();
+      await closeAll([client]);
       await t.stop();
     }
   });

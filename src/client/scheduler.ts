@@ -3,14 +3,18 @@ export type TimerHandle = unknown;
 
 /** Time and timers, injectable so tests can drive them. */
 export interface Scheduler {
+  /** Monotonic ms: the client reads it only for deadlines, backoff and liveness, never for a timestamp. */
   now(): number;
   setTimeout(fn: () => void, ms: number): TimerHandle;
   clearTimeout(handle: TimerHandle): void;
 }
 
-/** The platform's clock and timers. */
+/**
+ * The platform's clock and timers. Hint: performance.now, not Date.now: a step of the system clock moved every
+ * delivery deadline, retry pause and liveness check by the step.
+ */
 export const realScheduler: Scheduler = {
-  now: () => Date.now(),
+  now: () => performance.now(),
   setTimeout: (fn, ms) => globalThis.setTimeout(fn, ms),
   clearTimeout: (handle) => globalThis.clearTimeout(handle as ReturnType<typeof globalThis.setTimeout>),
 };

@@ -20,6 +20,19 @@ describe('RateLimiter', () => {
     expect(limiter.take('2001:db8:1:2::4')).toBe(0);
   });
 
+  it('starts the first window at the first request, on a monotonic clock that does not start at 0 with it', () => {
+    // Hint: performance.now counts from the process start; before, the first window began at 0, so a request 5 s
+    // after the start was told to retry in 55 s instead of 60.
+    let now = 5_000;
+    const limiter = new RateLimiter([perMinute(1)], () => now);
+    expect(limiter.take('203.0.113.7')).toBe(0);
+    expect(limiter.take('203.0.113.7')).toBe(60);
+    now = 64_999;
+    expect(limiter.take('203.0.113.7')).toBe(1);
+    now = 65_000;
+    expect(limiter.take('203.0.113.7')).toBe(0);
+  });
+
   it('refuses a request over any of several limits, naming the one that refused and waiting for its window', () => {
     let now = 0;
     const limiter = new RateLimiter([perMinute(5), perSecond(2)], () => now, 'RATE_LIMIT_PUBLISH');

@@ -11,7 +11,8 @@ interface WindowCounts {
 
 /**
  * Fixed-window request counters per client key, one per limit of a RATE_LIMIT_* setting; a null limit means unlimited.
- * The clock is injected.
+ * The clock is injected, and monotonic: a window's age and the Retry-After are elapsed time, which a step of the
+ * system clock must not change.
  */
 export class RateLimiter {
   private readonly windows: readonly WindowCounts[];
@@ -24,7 +25,8 @@ export class RateLimiter {
     private readonly now: () => number,
     private readonly setting = 'rate limit',
   ) {
-    this.windows = limit === null ? [] : limit.map((window) => ({ window, start: 0, counts: new Map() }));
+    this.windows =
+      limit === null ? [] : limit.map((window) => ({ window, start: Number.NEGATIVE_INFINITY, counts: new Map() }));
   }
 
   /**

@@ -8,11 +8,11 @@ export interface RateLimiters {
   readonly admin: RateLimiter;
 }
 
-/** One limiter per class from RATE_LIMIT_PUBLISH, RATE_LIMIT_QUERY and RATE_LIMIT_ADMIN. */
-export function createRateLimiters(config: Config, now: () => number): RateLimiters {
+/** One limiter per class from RATE_LIMIT_PUBLISH, RATE_LIMIT_QUERY and RATE_LIMIT_ADMIN, on a monotonic clock (ms). */
+export function createRateLimiters(config: Config, monotonic: () => number): RateLimiters {
   return {
-    publish: new RateLimiter(config.rateLimitPublish, now, 'RATE_LIMIT_PUBLISH'),
-    query: new RateLimiter(config.rateLimitQuery, now, 'RATE_LIMIT_QUERY'),
-    admin: new RateLimiter(config.rateLimitAdmin, now, 'RATE_LIMIT_ADMIN'),
+    publish: new RateLimiter(config.rateLimitPublish, monotonic, 'RATE_LIMIT_PUBLISH'),
+    query: new RateLimiter(config.rateLimitQuery, monotonic, 'RATE_LIMIT_QUERY'),
+    admin: new RateLimiter(config.rateLimitAdmin, monotonic, 'RATE_LIMIT_ADMIN'),
   };
 }

@@ -35,7 +35,10 @@ export interface ServerDeps {
   /** Time and deferral for the actors and the sweep (a ManualScheduler in tests); `now` defaults to its clock. */
   readonly scheduler?: Scheduler;
   readonly newEventId?: () => string;
-  /** Monotonic milliseconds for request durations and commit latency (performance.now by default). */
+  /**
+   * Monotonic milliseconds: request durations and commit latency (performance.now by default), rate-limit windows and
+   * WebSocket message budgets (the scheduler's `monotonic` by default).
+   */
   readonly clock?: () => number;
   /** Open file descriptors and their limit (this process's, from /proc, by default). */
   readonly fdSource?: FdSource;
@@ -155,11 +158,13 @@ export async function startServer(given: Config, deps: ServerDeps = {}): Promise
   const requestLog = operatorSurface(config, deps, logger, metrics, pipeline, log, fds);
   const app = uws.App();
   const sockets: SocketSet = new Set();
+  // Hint: windows on the wall clock locked every client out for a day after the system clock stepped back a day.
+  const monotonic = deps.clock ?? (() => scheduler.monotonic());
   // Hint: one set of limiters, so RATE_LIMIT_PUBLISH is one budget for POST /events and /ws/publish messages.
-  const limiters = createRateLimiters(config, now);
+  const limiters = createRateLimiters(config, monotonic);
   const observers = { requestLog, metrics };
   const wsLimiters = { publishLimiter: limiters.publish, queryLimiter: limiters.query };
-  const wsChecks = registerWsApi(app, { config, pipeline, logger, ...wsLimiters, observers, fds }, sockets);
+  const wsChecks = registerWsApi(app, { config, pipeline, logger, ...wsLimiters, observers, fds, monotonic }, sockets);
   registerDashboard(app, logger);
   const restDeps = { config, pipeline, now, scheduler, version: VERSION, logger, limiters, requestLog, metrics, fds };
   const api = registerRestApi(app, { ...restDeps, wsChecks });

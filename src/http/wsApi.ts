@@ -33,6 +33,8 @@ export interface WsDeps {
   readonly observers?: UpgradeObservers;
   /** Open file descriptors against RLIMIT_NOFILE: upgrades are refused near it. */
   readonly fds?: FdWatch;
+  /** Monotonic ms for the per-connection message budgets (performance.now by default). */
+  readonly monotonic?: () => number;
 }
 
 /** Every open socket, so shutdown can close them with 1001. */
@@ -87,6 +89,7 @@ export function registerWsApi(app: TemplatedApp, deps: WsDeps, sockets: SocketSe
     maxBackpressure: MAX_BACKPRESSURE,
     closeOnBackpressureLimit: 0,
   };
+  const clock = deps.monotonic === undefined ? {} : { monotonic: deps.monotonic };
   const publish = publishHandlers(
     {
       config,
@@ -96,13 +99,14 @@ export function registerWsApi(app: TemplatedApp, deps: WsDeps, sockets: SocketSe
       ackBacklogBytes: config.maxAckBacklogBytes,
       ackBacklogTotalBytes: config.maxAckBacklogTotalBytes,
       metrics: deps.observers?.metrics ?? null,
+      ...clock,
     },
     opened,
     closed,
   );
   deps.observers?.metrics?.holding('subscribers', () => subscriberBufferedBytes(sockets));
   const topics = uwsTopicPublisher(app);
-  const subscribe = subscribeHandlers({ config, pipeline, logger, topics }, opened, closed);
+  const subscribe = subscribeHandlers({ config, pipeline, logger, topics, ...clock }, opened, closed);
   // Hint: the router holds subscribers to SUBSCRIBER_BUFFER_BYTES; uWS's own limit only backs it up, by closing.
   const subscribeLimits = { maxBackpressure: subscriberBackpressureLimit(config), closeOnBackpressureLimit: 1 };
 

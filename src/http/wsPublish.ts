@@ -27,8 +27,8 @@ export interface PublishDeps {
   readonly ackBacklogTotalBytes: number;
   /** Counts closes at the ack bounds and reads the unread acks' total (absent: no /metrics). */
   readonly metrics?: ServerMetrics | null;
-  /** The clock (ms) of the invalid-message budget. */
-  readonly now?: () => number;
+  /** The monotonic clock (ms) of the invalid-message budget (performance.now by default). */
+  readonly monotonic?: () => number;
 }
 
 /** Invalid messages a producer may send per window before it is closed (a buggy producer sends few; a flood of
@@ -91,7 +91,7 @@ export function publishHandlers(
 ): Pick<WebSocketBehavior<Connection>, 'open' | 'message' | 'drain' | 'close'> {
   const { pipeline, logger } = deps;
   const flusher = new AckFlusher(deps);
-  const withinBudget = connectionBudgets<Connection>(INVALID_BUDGET, deps.now ?? Date.now);
+  const withinBudget = connectionBudgets<Connection>(INVALID_BUDGET, deps.monotonic ?? (() => performance.now()));
 
   return {
     open: (ws) =>

@@ -37,8 +37,8 @@ export interface SubscribeDeps {
   readonly logger: Logger;
   /** Native fan-out: live subscribers get records through their filter's uWS topic. */
   readonly topics?: UwsTopicPublisher;
-  /** The clock (ms) of the message budget. */
-  readonly now?: () => number;
+  /** The monotonic clock (ms) of the message budget (performance.now by default). */
+  readonly monotonic?: () => number;
 }
 
 function adapt(ws: WebSocket<Connection>, data: Connection, topics: UwsTopicPublisher | undefined): SubscriberSocket {
@@ -72,7 +72,7 @@ export function subscribeHandlers(
   closed: (ws: WebSocket<Connection>) => void,
 ): Pick<WebSocketBehavior<Connection>, 'open' | 'message' | 'drain' | 'close'> {
   const { config, pipeline, logger } = deps;
-  const withinBudget = connectionBudgets<Connection>(SUBSCRIBER_BUDGET, deps.now ?? Date.now);
+  const withinBudget = connectionBudgets<Connection>(SUBSCRIBER_BUDGET, deps.monotonic ?? (() => performance.now()));
   // Hint: a message is answered only while its peer reads what it is sent (see closeIfNotReading).
   const unread = unreadLimit(subscriberHolds(config));
   const refuse = (ws: WebSocket<Connection>, data: Connection) => {

@@ -16,14 +16,15 @@ const PROBE_INTERVAL_MS = 1_000;
 export class CommitHealth {
   private failures = 0;
   private reason: string | null = null;
-  /** Time of the last failed commit or probe; the next probe waits PROBE_INTERVAL_MS after it. */
+  /** When (the monotonic clock) the last commit or probe failed; the next probe waits PROBE_INTERVAL_MS after it. */
   private lastFailure = Number.NEGATIVE_INFINITY;
 
   constructor(
-    private readonly now: () => number,
     private readonly probe: () => void,
     /** The log's path, which the reason for a failed write may name (see writeFailureReason). */
     private readonly path: string,
+    /** Monotonic ms. Hint: on the wall clock, a step back postponed the probe by the step (a day: no probe for a day). */
+    private readonly monotonic: () => number = () => performance.now(),
   ) {}
 
   /** A commit went through. */
@@ -36,7 +37,7 @@ export class CommitHealth {
   failed(error: unknown): string {
     const message = writeFailureReason(error, this.path);
     this.failures++;
-    this.lastFailure = this.now();
+    this.lastFailure = this.monotonic();
     this.reason = `the last ${this.failures} commit${this.failures === 1 ? '' : 's'} failed: ${message}`;
     return message;
   }
@@ -45,7 +46,7 @@ export class CommitHealth {
   unwritableAtOpen(error: unknown): string {
     const message = writeFailureReason(error, this.path);
     this.failures = FAILED_COMMITS_UNHEALTHY;
-    this.lastFailure = this.now();
+    this.lastFailure = this.monotonic();
     this.reason = `the log cannot be written: ${message}`;
     return message;
   }
@@ -53,7 +54,7 @@ export class CommitHealth {
   /** Current health, probing with a tiny write when unhealthy (rate-limited). */
   health(): LogHealth {
     if (this.failures < FAILED_COMMITS_UNHEALTHY) return { writable: true, reason: null };
-    const now = this.now();
+    const now = this.monotonic();
     if (now - this.lastFailure >= PROBE_INTERVAL_MS) {
       this.lastFailure = now;
       try {

@@ -41,7 +41,8 @@ export interface DerivedIndexContext {
   /** Why the log was opened degraded (no shared memory), or null. */
   readonly degraded: string | null;
   readonly indexer: 'worker' | 'inline' | undefined;
-  readonly now: () => number;
+  /** Monotonic ms, for the index builds' retry backoff. */
+  readonly monotonic: () => number;
   readonly notice: (message: string) => void;
   /** Damage to the log found while serving, or by a scan at open (see rebuildTail). */
   readonly damage: LogDamage;
@@ -84,7 +85,12 @@ export function openDerivedIndex(context: DerivedIndexContext): DerivedIndex {
   });
   const { chunks, orphans } = contiguousChunks(attached.chunks, head.first);
   const coverage = new IndexCoverage(
-    { now: context.now, notice: context.notice, failIndexBuild: context.failIndexBuild, firstOffset: () => head.first },
+    {
+      monotonic: context.monotonic,
+      notice: context.notice,
+      failIndexBuild: context.failIndexBuild,
+      firstOffset: () => head.first,
+    },
     chunks,
     attached.nextChunk,
   );

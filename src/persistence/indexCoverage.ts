@@ -7,7 +7,8 @@ const RETRY_MAX_MS = 60_000;
 
 /** What the coverage needs from the log: a clock, a notice line, a test fault hook and the oldest retained offset. */
 export interface IndexCoverageOptions {
-  readonly now: () => number;
+  /** Monotonic ms, for the retry backoff (a wall-clock step back would postpone retries by the step). */
+  readonly monotonic: () => number;
   readonly notice: (message: string) => void;
   /** Test hook: true makes the next build fail as if the index disk were full. */
   readonly failIndexBuild: () => boolean;
@@ -77,7 +78,7 @@ export class IndexCoverage {
   /** Retry failed builds: when their backoff has passed, or at once when `now`. O(1) when nothing failed. */
   retry(now: boolean): void {
     if (this.unbuilt.length === 0) return;
-    if (!now && this.options.now() < this.retryAt) return;
+    if (!now && this.options.monotonic() < this.retryAt) return;
     this.retryDelay = Math.min(this.retryDelay * 2, RETRY_MAX_MS);
     const chunks = this.unbuilt.sort((a, b) => a.lo - b.lo);
     this.unbuilt = [];
@@ -97,7 +98,7 @@ export class IndexCoverage {
       this.inFlight.delete(c.lo);
       if (!this.unbuilt.some((u) => u.lo === c.lo)) this.unbuilt.push(c);
     }
-    this.retryAt = this.options.now() + this.retryDelay;
+    this.retryAt = this.options.monotonic() + this.retryDelay;
     if (!this.failing) {
       this.failing = true;
       this.options.notice(`index build failed (${why}); those events are served from memory and the build is retried`);

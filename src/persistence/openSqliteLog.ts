@@ -96,7 +96,7 @@ export function openSqliteLog(given: SqliteEventLogOptions, isOpen: () => boolea
     if (options.integrityCheck !== undefined && options.integrityCheck !== 'off')
       checkIntegrity(db, remedy, options.integrityCheck === 'full');
     const tables = openTables(db, options.newEpoch);
-    const commitHealth = new CommitHealth(options.now ?? Date.now, () => tables.meta.probeSpace(), options.path);
+    const commitHealth = new CommitHealth(() => tables.meta.probeSpace(), options.path, options.monotonic);
     probeWritable(tables.meta, commitHealth, notice);
     const damage = new LogDamage(options.path, notice, options.remedy);
     const caughtUp = tables.typeStats.catchUp(tables.meta, tables.head.next - 1, damage);
@@ -157,6 +157,7 @@ function openThreaded(
     { path: options.path, inode: index.file.baseline.inode },
     options.durability,
     index.indexer.checkpointsLog ? LOG_FALLBACK_AUTOCHECKPOINT_PAGES : null,
+    options.monotonic,
   );
   const notice = options.onNotice ?? (() => {});
   tables.sessionStatus.writeThrough({
@@ -231,7 +232,7 @@ function openIndex(
     walLoss,
     degraded,
     indexer: options.indexer,
-    now: options.now ?? Date.now,
+    monotonic: options.monotonic ?? (() => performance.now()),
     notice,
     newEpoch: options.newEpoch,
     isGeneratedId: options.isGeneratedId ?? (() => true),

@@ -25,7 +25,13 @@ export const HYBRID_INLINE_BELOW_CHARS = 256 * 1024;
 export interface SqliteEventLogOptions {
   readonly path: string;
   readonly durability?: Durability;
+  /** Wall-clock epoch ms: the records' timestamps only (Date.now by default). */
   readonly now?: () => number;
+  /**
+   * Monotonic ms for what measures elapsed time: the writer thread's settle bound, the write probe's interval, index
+   * build retries (performance.now by default), so a step of the system clock moves none of them.
+   */
+  readonly monotonic?: () => number;
   /**
    * The id of an event sent without one, given the offset it gets. Ids that name their offset (`offsetIds`, the
    * server's) are found by reading that offset; any other generator's ids go to the id index.

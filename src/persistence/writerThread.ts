@@ -6,11 +6,11 @@ import { releaseWriterWorker, rowValues, takeWriterWorker, WRITER_NOT_OPEN } fro
 
 /**
  * The writer connection's page cache. Hint: it only appends (rightmost B-tree pages) and updates small tables, so a
- * small cache does; the reader's 64 MiB cache stays on the I/O thread. A second 64 MiB cache filled by appended pages
- * was measured as tens of MB of extra RSS under large payloads.
+ * small cache does; the reader's 64 MiB cache stays on the I/O thread (a second one, filled by appended pages, was
+ * measured as tens of MB of extra RSS under large payloads).
  */
 const WRITER_CACHE_KIB = 4_096;
-/** Longest a synchronous wait for the writer blocks before the thread is declared dead. */
+/** Longest a synchronous wait for the writer blocks before the thread is declared dead (monotonic ms). */
 const SETTLE_TIMEOUT_MS = 30_000;
 /**
  * After the thread could not start or open the log, commits are refused this long before another is started. Hint:
@@ -40,12 +40,8 @@ export interface WriterStatuses {
   readonly snapshots: readonly string[];
 }
 
-interface WriterReply {
-  readonly seq: number;
-  readonly ok: boolean;
-  readonly message?: string;
-  readonly code?: string;
-}
+/** The writer's answer to one commit or status save (`code`: SQLite's, or WRITER_NOT_OPEN). */
+type WriterReply = { readonly seq: number; readonly ok: boolean; readonly message?: string; readonly code?: string };
 
 /** A commit the writer thread failed (nothing of it was committed); `code` is SQLite's. */
 export class WriterCommitError extends Error {
@@ -91,7 +87,7 @@ export class WriterThread {
   private closed = false;
   /** Why the thread is gone (null while it runs or before it started). */
   dead: string | null = null;
-  /** Why the last thread could not start, and until when (Date.now) commits are refused for it. */
+  /** Why the last thread could not start, and until when (the monotonic clock) commits are refused for it. */
   private unstarted: { readonly reason: string; readonly until: number } | null = null;
 
   constructor(
@@ -100,6 +96,8 @@ export class WriterThread {
     private readonly durability: Durability | undefined,
     /** wal_autocheckpoint for the writer's connection; null keeps SQLite's default (nobody else checkpoints). */
     private readonly autocheckpointPages: number | null = null,
+    /** Monotonic ms (settle's bound, restart pause): a wall-clock step forward had declared the thread dead. */
+    private readonly monotonic: () => number = () => performance.now(),
   ) {}
 
   /** Commits sent and not yet answered. */
@@ -144,7 +142,7 @@ export class WriterThread {
       done(new Error(this.dead ?? 'the log is closed'));
       return;
     }
-    if (this.unstarted !== null && Date.now() < this.unstarted.until) {
+    if (this.unstarted !== null && this.monotonic() < this.unstarted.until) {
       done(new WriterCommitError(this.unstarted.reason, undefined));
       return;
     }
@@ -166,7 +164,7 @@ export class WriterThread {
   settle(): void {
     const started = this.started;
     if (started === null) return;
-    const deadline = Date.now() + SETTLE_TIMEOUT_MS;
+    const deadline = this.monotonic() + SETTLE_TIMEOUT_MS;
     while (this.waiting.size > 0 && this.dead === null) {
       const seen = Atomics.load(started.signal, 0);
       const received = receiveMessageOnPort(started.port);
@@ -174,7 +172,7 @@ export class WriterThread {
         this.answer(received.message as WriterReply);
         continue;
       }
-      if (Date.now() > deadline) this.die('the log writer thread stopped answering');
+      if (this.monotonic() > deadline) this.die('the log writer thread stopped answering');
       else Atomics.wait(started.signal, 0, seen, 100);
     }
   }
@@ -201,7 +199,7 @@ export class WriterThread {
     started.port.close();
     void started.worker.terminate();
     const reason = `the log writer thread could not start: ${message}`;
-    this.unstarted = { reason, until: Date.now() + RESTART_AFTER_MS };
+    this.unstarted = { reason, until: this.monotonic() + RESTART_AFTER_MS };
     const failed = [...this.waiting.values()];
     this.waiting.clear();
     for (const done of failed) done(new WriterCommitError(reason, undefined));

@@ -1,5 +1,5 @@
 import type { Msg, NatsConnection } from '@nats-io/transport-node';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { LogWriteError } from '../eventLog.js';
 import { StreamPublisher } from './streamPublisher.js';
 
@@ -97,5 +97,67 @@ describe('StreamPublisher', () => {
         'exceeds maximum allowed); not committed',
     );
     expect(sent).toHaveLength(1);
+  });
+});
+
+describe('StreamPublisher, when the system clock steps', () => {
+  const T0 = Date.UTC(2026, 0, 31, 12);
+  const DAY = 86_400_000;
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  /** A publisher on fake intervals and a fake wall clock, its attempts timed by a manual monotonic clock. */
+  function stepped() {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'Date'], now: T0 });
+    const clock = { monotonic: 0 };
+    const connection = fakeConnection();
+    const options = { attemptMs: 100, deadlineMs: 300, monotonic: () => clock.monotonic };
+    const publisher = new StreamPublisher(connection.nc, 'EV.event', options);
+    const outcome = publisher.publish('id-5', '{}').then(
+      (ack) => ack,
+      (error: unknown) => error,
+    );
+    /** `ms` pass, in the publisher's scan steps (50 ms). */
+    const pass = (ms: number) => {
+      for (let at = 0; at < ms; at += 50) {
+        clock.monotonic += 50;
+        vi.advanceTimersByTime(50);
+      }
+    };
+    const now = () => Promise.race([outcome, new Promise((resolve) => setImmediate(() => resolve('pending')))]);
+    return { ...connection, publisher, pass, now };
+  }
+
+  it('after a step back, resends an unanswered message each attempt and fails it at its deadline', async () => {
+    const { publisher, sent, pass, now } = stepped();
+    try {
+      vi.setSystemTime(T0 - DAY);
+      pass(200);
+      // Before: attempts and the deadline were on the wall clock: nothing was resent, nothing failed, for a day.
+      expect(sent).toHaveLength(3);
+      expect(await now()).toBe('pending');
+      pass(100);
+      const settled = await now();
+      expect(settled).toBeInstanceOf(LogWriteError);
+      expect((settled as Error).message).toBe('the JetStream cluster did not acknowledge the event (no answer)');
+    } finally {
+      publisher.close();
+    }
+  });
+
+  it('after a step forward, neither resends nor fails a message before its attempt and deadline are over', async () => {
+    const { publisher, sent, pass, now, answer } = stepped();
+    try {
+      vi.setSystemTime(T0 + DAY);
+      pass(50);
+      // Before: the first scan after the step found it past its deadline and failed it.
+      expect(sent).toHaveLength(1);
+      expect(await now()).toBe('pending');
+      answer(0, { stream: 'EV', seq: 9 });
+      expect(await now()).toEqual({ seq: 9, duplicate: false });
+    } finally {
+      publisher.close();
+    }
   });
 });

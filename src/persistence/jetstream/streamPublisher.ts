@@ -15,6 +15,11 @@ export interface PublisherOptions {
   readonly window?: number;
   readonly attemptMs?: number;
   readonly deadlineMs?: number;
+  /**
+   * Monotonic ms for attempts and deadlines (performance.now by default). Hint: on the wall clock, a step back left
+   * an unanswered publish waiting for the whole step (60 s+ seen), and a step forward failed every one in flight.
+   */
+  readonly monotonic?: () => number;
 }
 
 const WINDOW = 4_096;
@@ -67,6 +72,7 @@ export class StreamPublisher {
   private readonly window: number;
   private readonly attemptMs: number;
   private readonly deadlineMs: number;
+  private readonly monotonic: () => number;
 
   constructor(
     private readonly nc: NatsConnection,
@@ -76,6 +82,7 @@ export class StreamPublisher {
     this.window = options.window ?? WINDOW;
     this.deadlineMs = options.deadlineMs ?? DEADLINE_MS;
     this.attemptMs = Math.min(options.attemptMs ?? ATTEMPT_MS, this.deadlineMs);
+    this.monotonic = options.monotonic ?? (() => performance.now());
     this.sub = nc.subscribe(`${this.inbox}.*`, { callback: (_error, msg) => this.answered(msg) });
     this.timer = setInterval(() => this.scan(), SCAN_MS);
     this.timer.unref();
@@ -88,7 +95,7 @@ export class StreamPublisher {
   publish(msgId: string, data: string, floor?: number): Promise<PubAck> {
     return new Promise((resolve, reject) => {
       const token = (++this.tokens).toString(36);
-      const now = Date.now();
+      const now = this.monotonic();
       const pending: Pending = {
         msgId,
         data,
@@ -126,7 +133,7 @@ export class StreamPublisher {
   private send(pending: Pending): void {
     this.inFlight.set(pending.token, pending);
     pending.sent = true;
-    pending.due = Date.now() + this.attemptMs;
+    pending.due = this.monotonic() + this.attemptMs;
     const h = headers();
     h.set('Nats-Msg-Id', pending.msgId);
     if (pending.floor !== undefined) h.set(FLOOR_HEADER, String(pending.floor));
@@ -181,7 +188,7 @@ export class StreamPublisher {
   private refused(pending: Pending, why: string): void {
     pending.lastError = why;
     pending.sent = false;
-    pending.due = Date.now() + RETRY_MS;
+    pending.due = this.monotonic() + RETRY_MS;
   }
 
   private settle(pending: Pending): void {
@@ -197,7 +204,7 @@ export class StreamPublisher {
   /** Resend what timed out or was refused; fail what is past its deadline. */
   private scan(): void {
     if (this.inFlight.size === 0) return;
-    const now = Date.now();
+    const now = this.monotonic();
     for (const pending of [...this.inFlight.values()]) {
       if (pending.due > now) continue;
       if (pending.deadline <= now) {
