@@ -3,12 +3,13 @@ import type { SubscriberMode } from './subscriberMachine.js';
 
 /** One sweep's facts, the same for every subscriber. */
 export interface Tick {
+  /** The scheduler's monotonic reading, as the subscriber's openedAt, stalledSince and lastActivity are. */
   readonly now: number;
   /** The highest offset routed to live subscribers: a live subscriber has been sent everything up to it. */
   readonly head: number;
   /** A checkpoint interval elapsed. */
   readonly checkpointDue: boolean;
-  /** When a subscriber's topic last carried records: a topic member's activity, which its context does not see. */
+  /** When a subscriber's topic last carried records (monotonic): a topic member's activity, not in its context. */
   readonly topicActivity?: (id: string) => number;
 }
 
