@@ -51,6 +51,15 @@ describe('the sweep rules on the monotonic clock while the wall clock steps (man
     expect([typed(after, 'keepalive'), typed(after, 'checkpoint')]).toEqual([6, 6]);
   });
 
+  it('sends keepalives and checkpoints at every sweep when their interval is the sweep interval, sweeps a fraction of a ms early', () => {
+    const { scheduler, pipeline, subscribe } = start({ keepaliveMs: 1_000, checkpointMs: 1_000 });
+    const { socket } = subscribe({ session_id: 'nobody', checkpoints: true });
+    // As a 1 s timer fires read by performance.now (libuv's loop time is whole ms): 999.6 ms, then 1000.4 ms apart.
+    for (const ms of [1_000, 999.6, 1_000.4, 999.6, 1_000.4]) sweeps(scheduler, pipeline, ms, ms);
+    // Before (the wall clock, or the monotonic clock unrounded): 3 of each, every other sweep after the first.
+    expect([typed(socket, 'keepalive'), typed(socket, 'checkpoint')]).toEqual([5, 5]);
+  });
+
   it.each(STEPS)(
     'closes a subscriber that never subscribes with 4000 10 s after it opened, the wall clock stepped %i ms',
     (step) => {

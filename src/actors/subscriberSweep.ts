@@ -22,6 +22,15 @@ export type SweepDecision =
 const NONE: SweepDecision = { kind: 'none' };
 
 /**
+ * Whole ms from `since` to `now` (monotonic readings), rounded up. Hint: a repeating timer fires up to a fraction of a
+ * ms early as performance.now reads it (libuv's loop time is whole ms), so an interval equal to the sweep's (1 s)
+ * was met at every other sweep only.
+ */
+export function elapsedMs(since: number, now: number): number {
+  return Math.ceil(now - since);
+}
+
+/**
  * The four sweep rules for one subscriber: 4000 when no subscribe message came in time, 4008 when stalled past
  * the slow-consumer timeout, a checkpoint when due and asked for, a keepalive when idle.
  */
@@ -41,7 +50,7 @@ export function sweepDecision(mode: SubscriberMode, context: SubscriberContext, 
   const lastActivity = context.onTopic
     ? Math.max(context.lastActivity, tick.topicActivity?.(context.id) ?? 0)
     : context.lastActivity;
-  const keepalive = tick.now - lastActivity >= limits.keepaliveMs;
+  const keepalive = elapsedMs(lastActivity, tick.now) >= limits.keepaliveMs;
   return checkpoint === null && !keepalive ? NONE : { kind: 'send', checkpoint, keepalive };
 }
 

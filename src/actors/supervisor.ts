@@ -7,7 +7,7 @@ import { endSocket } from './subscriber.js';
 import { confirmationCommands, messageCommand } from './subscriberCommands.js';
 import { endedSubscribers, SUBSCRIBER_ACTOR_ID } from './subscriberEnds.js';
 import { type SubscriberEvent, subscriberMachine } from './subscriberMachine.js';
-import { sweepDecision, type Tick } from './subscriberSweep.js';
+import { elapsedMs, sweepDecision, type Tick } from './subscriberSweep.js';
 import { answer, guarded } from './supervisedWork.js';
 import type { SupervisorContext, SupervisorEvent, SupervisorParts } from './supervisorEvent.js';
 
@@ -134,7 +134,7 @@ export const supervisorMachine = setup({
       const { scheduler, counters } = parts;
       // Hint: the monotonic clock, so a step of the wall clock neither stops nor hastens a rule (see Scheduler).
       const now = scheduler.monotonic();
-      const checkpointDue = now - counters.lastCheckpoint >= parts.checkpointMs;
+      const checkpointDue = elapsedMs(counters.lastCheckpoint, now) >= parts.checkpointMs;
       if (checkpointDue) counters.lastCheckpoint = now;
       const topicActivity = (id: string) => parts.router.topicActivity(id);
       const tick: Tick = { now, head: counters.routedUpTo, checkpointDue, topicActivity };
