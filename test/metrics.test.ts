@@ -1,5 +1,6 @@
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ManualScheduler } from '../src/actors/manualScheduler.js';
 import { call, event, JSON_TYPE, publish } from './support/httpCall.js';
 import { type Family, parsePrometheusText, sampleValue } from './support/promText.js';
 import { startTestServer, type TestServer } from './support/testServer.js';
@@ -211,6 +212,23 @@ describe('/metrics behind auth, and refusals', () => {
       expect(value(m, 'pipeline_rate_limit_refusals_total', { limit: 'publish' })).toBe(2);
     } finally {
       await producer.close();
+      await ts.stop();
+    }
+  });
+
+  it('reads how far the wall clock is behind the newest event timestamp, which new events get meanwhile', async () => {
+    const scheduler = new ManualScheduler(1_700_000_000_000, true);
+    const ts = await startTestServer({}, { scheduler });
+    try {
+      // The wall clock a minute ahead for one publish, then back: the log's times never go back.
+      scheduler.stepWall(60_000);
+      expect((await publish(ts.base, event())).status).toBe(201);
+      scheduler.stepWall(-60_000);
+      expect((await publish(ts.base, event())).status).toBe(201);
+      expect(value(await scrape(ts), 'pipeline_wall_clock_behind_log_seconds')).toBe(60);
+      scheduler.advance(60_000);
+      expect(value(await scrape(ts), 'pipeline_wall_clock_behind_log_seconds')).toBe(0);
+    } finally {
       await ts.stop();
     }
   });

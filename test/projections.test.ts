@@ -66,7 +66,7 @@ describe('projections catch up from the log at open', () => {
   const registry = (log: SqliteEventLog, maxActive = 1_000) =>
     new SessionRegistry({
       log,
-      now: () => NOW,
+      monotonic: () => NOW,
       idleMs: 60_000,
       maxActive,
       logger: silentLogger,
@@ -177,7 +177,7 @@ describe('projections catch up from the log at open', () => {
     const logger = new CapturingLogger();
     const sessions = new SessionRegistry({
       log,
-      now: () => NOW,
+      monotonic: () => NOW,
       idleMs: 60_000,
       maxActive: 1_000,
       logger,

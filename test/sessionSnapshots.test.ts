@@ -72,7 +72,7 @@ describe('session snapshots', () => {
           const registryOf = (log: SqliteEventLog) =>
             new SessionRegistry({
               log,
-              now: () => clock,
+              monotonic: () => clock,
               idleMs: 1_000,
               maxActive,
               logger: silentLogger,

@@ -17,6 +17,7 @@ export interface Delivery {
 export interface RouteOptions {
   /** Each record's contract JSON, serialized once however many subscribers and topics it reaches. */
   readonly json: (record: StoredEvent) => string;
+  /** The scheduler's monotonic reading: a topic's lastPublished, for its members' keepalive rule. */
   readonly now: number;
   /** A topic member over its buffer bound: tell its actor, which leaves the topic and catches up from `from`. */
   readonly lagged: (id: string, from: number) => void;

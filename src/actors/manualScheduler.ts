@@ -9,10 +9,13 @@ interface Repeating {
 
 /**
  * A scheduler under a test's control: time moves only with `advance`, deferred work runs only with
- * `runImmediates` (or as part of `advance`). Nothing sleeps.
+ * `runImmediates` (or as part of `advance`). Nothing sleeps. `stepWall` steps the wall clock alone, as an NTP step
+ * or an operator's `date -s` does, while the monotonic clock (and with it every repeating task) runs on.
  */
 export class ManualScheduler implements Scheduler {
   private clock: number;
+  /** What `stepWall` added to the wall clock: `now` is the monotonic clock plus this. */
+  private wallStep = 0;
   private immediates: (() => void)[] = [];
   private readonly repeating: Repeating[] = [];
 
@@ -28,7 +31,12 @@ export class ManualScheduler implements Scheduler {
   }
 
   now(): number {
-    return this.clock;
+    return this.clock + this.wallStep;
+  }
+
+  /** Step the wall clock (`now`) by `ms`, back when negative; `monotonic` and the repeating tasks do not move. */
+  stepWall(ms: number): void {
+    this.wallStep += ms;
   }
 
   monotonic(): number {

@@ -6,10 +6,13 @@ import type { StoredEvent } from '../protocol/eventRecord.js';
 import type { ServerMessage } from '../protocol/serverMessages.js';
 import type { SubmitRefusal } from '../protocol/submitRefusal.js';
 import { BufferShare, subscriberLimits } from './bufferShare.js';
+import { ClockWatch, newestTimestamp } from './clockWatch.js';
 import { CommitRouter } from './commitRouter.js';
 import { GroupCommit, type SubmitDone, type SubmitOutcome } from './groupCommit.js';
 import { type PipelineOptions, SupervisorUnavailableError } from './pipelineOptions.js';
 import type { PipelineHealth, PipelinePort, RouterStats, SubscriberHandle } from './pipelinePort.js';
+import { routerStats } from './routerStats.js';
+import { wallTimes } from './scheduler.js';
 import { SessionFolding } from './sessionFolding.js';
 import { SessionListing } from './sessionListing.js';
 import { SessionReads } from './sessionReads.js';
@@ -30,16 +33,24 @@ export { type PipelineOptions, SupervisorUnavailableError } from './pipelineOpti
 export class Pipeline implements PipelinePort {
   private readonly supervisor: Actor<typeof supervisorMachine>;
   private readonly parts: SupervisorParts;
+  private readonly clock: ClockWatch;
   private stopped: Promise<void> | null = null;
 
   constructor(private readonly options: PipelineOptions) {
     const { log, logger, scheduler } = options;
-    const counters = { delivered: 0, routed: 0, routedUpTo: log.headOffset(), lastCheckpoint: 0, publishers: 0 };
+    const head = log.headOffset();
+    const counters = { delivered: 0, routed: 0, routedUpTo: head, lastCheckpoint: -Infinity, publishers: 0 };
+    // Hint: told at once when the log's newest event is ahead of the clock at start (the clock stepped back since).
+    this.clock = new ClockWatch(scheduler, logger, newestTimestamp(log));
+    this.clock.check();
     const folding = { idleMs: options.sessionIdleMs, maxActive: options.maxActiveSessions };
     const sessions = new SessionFolding({ log, logger, scheduler, ...folding, parent: () => this.supervisor });
     // Hint: session_status is a projection; after a crash it lags the log until this fold catches it up.
     sessions.catchUp();
-    const route = (records: readonly StoredEvent[]) => this.supervisor.send({ type: 'ingest.committed', records });
+    const route = (records: readonly StoredEvent[]) => {
+      this.clock.committed(records);
+      this.supervisor.send({ type: 'ingest.committed', records });
+    };
     const ingress = new GroupCommit({
       // Hint: the log, logger, scheduler, metrics and the pending bounds (maxPendingEvents, maxPendingBytes).
       ...options,
@@ -145,44 +156,31 @@ export class Pipeline implements PipelinePort {
     return this.request((answer) => ({ type: 'retention.delete', before, answer }));
   }
 
-  /** One sweep: keepalives, checkpoints, 4000 and 4008 closes, session folding and passivation. */
+  /** One sweep: keepalives, checkpoints, 4000 and 4008 closes, session folding and passivation; the clock watch. */
   sweep(): void {
     this.supervisor.send({ type: 'maintenance.tick' });
+    this.clock.check();
   }
 
   stats(): RouterStats {
-    let lagging = 0;
-    let replaying = 0;
-    const { children } = this.supervisor.getSnapshot().context;
-    for (const child of children.values()) {
-      const mode = child.ref.getSnapshot().value;
-      if (mode === 'lagging') lagging++;
-      else if (mode === 'replaying') replaying++;
-    }
-    const { counters, sessions, ingress } = this.parts;
-    return {
-      active_subscribers: children.size,
-      lagging_subscribers: lagging,
-      replaying_subscribers: replaying,
-      active_sessions: sessions.size,
-      publishers: counters.publishers,
-      events_delivered: counters.delivered,
-      events_routed: counters.routed,
-      group_commits: ingress.commits,
-      queue_size: ingress.queued,
-      queue_bytes: ingress.queuedBytes,
-    };
+    return routerStats(this.supervisor.getSnapshot().context);
   }
 
   subscribers(limit: number): SubscriberListing {
     const { children } = this.supervisor.getSnapshot().context;
-    const facts = Array.from(children.values(), (child) => subscriberFacts(child.ref.getSnapshot()));
+    const wall = wallTimes(this.options.scheduler);
+    const facts = Array.from(children.values(), (child) => subscriberFacts(child.ref.getSnapshot(), wall));
     return listSubscribers(facts, this.options.log.headOffset(), this.parts.counters.routedUpTo, limit);
   }
 
   /** For /metrics: each subscriber's socket bound now (SUBSCRIBER_BUFFER_BYTES, or its share of the total). */
   subscriberBufferShare(): number {
     return this.parts.share.bytes;
+  }
+
+  /** For /metrics: ms the wall clock is behind the log's newest timestamp, which new events get meanwhile. */
+  clockBehindMs(): number {
+    return this.clock.behindMs();
   }
 
   /** For /metrics: session actors passivated since start. */

@@ -6,9 +6,12 @@ export type Cancel = () => void;
  * passivation on a manual clock instead of sleeping.
  */
 export interface Scheduler {
-  /** Wall-clock epoch ms (timestamps, idle and timeout rules). */
+  /** Wall-clock epoch ms, for timestamps only: it can step either way (NTP, `date -s`). */
   now(): number;
-  /** A monotonic ms reading for measuring short slices of work. */
+  /**
+   * A monotonic ms reading (not an epoch): every interval is measured on it, from slices of work to the idle and
+   * timeout rules, so a step of the wall clock neither stops nor hastens them.
+   */
   monotonic(): number;
   /** Run `fn` after pending I/O (setImmediate in production). */
   immediate(fn: () => void): void;
@@ -29,4 +32,10 @@ export function systemScheduler(now: () => number = Date.now): Scheduler {
       return () => clearInterval(timer);
     },
   };
+}
+
+/** Turns monotonic readings into wall-clock epoch ms: the wall clock as it reads now, less the monotonic time since. */
+export function wallTimes(scheduler: Pick<Scheduler, 'now' | 'monotonic'>): (reading: number) => number {
+  const [wall, monotonic] = [scheduler.now(), scheduler.monotonic()];
+  return (reading) => Math.round(wall - (monotonic - reading));
 }

@@ -14,6 +14,7 @@ export interface SessionEntry {
   actor: SessionActor | null;
   /** Committed records not yet folded. */
   readonly pending: PendingRecords;
+  /** The registry's monotonic reading when last touched (idle passivation). */
   touchedAt: number;
   /** Status last written to the session_status projection. */
   savedStatus: SessionStatus | null;

@@ -50,7 +50,6 @@ export class SessionFolding {
       idleMs,
       maxActive,
       parent,
-      now: () => scheduler.now(),
       monotonic: () => scheduler.monotonic(),
     });
   }

@@ -84,7 +84,6 @@ function lateRegistry() {
   cleanups.push(() => parent.stop());
   const registry = new SessionRegistry({
     log,
-    now: () => 0,
     monotonic: () => 1,
     idleMs: 60_000,
     maxActive: 100,

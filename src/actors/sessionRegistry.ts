@@ -29,17 +29,15 @@ export class SessionRegistry {
   private readonly retired = new RetiredActors(); // passivated or failed, not stopped by the supervisor yet
   private readonly snapshots: SnapshotQueue;
   passivations = 0; // since start (idle, over MAX_ACTIVE_SESSIONS, failed or stopped), for /metrics
-  private readonly monotonic: () => number;
   private readonly cold: ColdStatuses;
   private readonly rows: SessionRows;
   private readonly hydration: EntryHydration;
 
   constructor(private readonly options: SessionRegistryOptions) {
-    this.monotonic = options.monotonic ?? (() => performance.now());
     this.cold = new ColdStatuses(options.maxActive * COLD_PER_ACTIVE);
     this.snapshots = new SnapshotQueue(() => options.log.firstOffset(), options.snapshots);
     const fewest = this.snapshots.cadence.minEvents;
-    this.hydration = new EntryHydration(options, fewest, this.monotonic, SESSION_ACTOR_PREFIX);
+    this.hydration = new EntryHydration(options, fewest, options.monotonic, SESSION_ACTOR_PREFIX);
     this.rows = new SessionRows(
       new FailureLines(options.logger, 'saving session statuses failed; retried at the next save'),
     );
@@ -57,7 +55,7 @@ export class SessionRegistry {
   /** Queue one committed batch for its sessions (plain loop, no actor messages); true when one should fold soon. */
   applyBatch(records: readonly StoredEvent[]): boolean {
     let foldSoon = false;
-    const now = this.options.now();
+    const now = this.options.monotonic();
     if (records.length > 0) this.routedUpTo = Math.max(this.routedUpTo, records[records.length - 1]!.offset);
     // Hint: a commit that landed just before a delete is routed after it; what it deleted is not folded.
     const first = this.options.log.firstOffset();
@@ -83,7 +81,7 @@ export class SessionRegistry {
     for (const entry of this.dirty) {
       // Hint: the clock before every fold but the first (most take 10-20 µs); a session not in memory is read a page
       // at a time, carried to the next slice (one a delete cut took ~40 ms in one go).
-      if (folded++ > 0 && this.monotonic() > deadline) break;
+      if (folded++ > 0 && this.options.monotonic() > deadline) break;
       if (entry.actor === null && !this.cold.has(entry.sessionId) && this.hydrate(entry, deadline) === null) break;
       const row = this.fold(entry.sessionId, entry);
       if (row !== null) rows.push(row);
@@ -125,7 +123,7 @@ export class SessionRegistry {
 
   /** Its view (the user ids in `users`), hydrated from the log by `deadline` (else undefined); null if it has none. */
   get(sessionId: string, users?: UserWindow, deadline?: number): SessionView | null | undefined {
-    const entry = this.active.touchOrAdd(sessionId, this.options.now());
+    const entry = this.active.touchOrAdd(sessionId, this.options.monotonic());
     if (entry.actor === null && this.hydrate(entry, deadline) === null) return undefined;
     const row = this.fold(sessionId, entry, true);
     this.noteIfFolded();
@@ -141,7 +139,7 @@ export class SessionRegistry {
 
   /** Stop actors idle longer than idleMs (folding them first). Returns rows to persist, with every row that waits. */
   passivateIdle(): SessionStatusRow[] {
-    const cutoff = this.options.now() - this.options.idleMs;
+    const cutoff = this.options.monotonic() - this.options.idleMs;
     // Entries are in touch order, so the first fresh one ends the sweep.
     const rows = this.retireWhile((entry) => entry.touchedAt <= cutoff);
     rows.push(...this.rows.take());

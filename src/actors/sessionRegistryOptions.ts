@@ -6,9 +6,11 @@ import type { SnapshotCadence } from './sessionSnapshot.js';
 /** Options for the registry; the clock is injected so passivation is testable without sleeping. */
 export interface SessionRegistryOptions {
   readonly log: EventLog;
-  readonly now: () => number;
-  /** Monotonic ms for fold deadlines (performance.now by default; the scheduler's in the pipeline). */
-  readonly monotonic?: () => number;
+  /**
+   * Monotonic ms (the scheduler's in the pipeline): idle passivation and fold deadlines. Hint: not the wall clock, or
+   * a step back of an hour kept every session an hour longer and a step forward passivated all at once.
+   */
+  readonly monotonic: () => number;
   readonly idleMs: number;
   readonly maxActive: number;
   readonly logger: Logger;

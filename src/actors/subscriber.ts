@@ -57,7 +57,11 @@ export interface SubscriberContext {
   readonly checkpoints: boolean;
   /** First offset not yet delivered; live deliveries below it are skipped (replay already sent them). */
   readonly nextOffset: number;
-  /** When the subscriber last stopped making progress (lagging, or replay blocked on a full socket). */
+  /**
+   * When the subscriber last stopped making progress (lagging, or replay blocked on a full socket). This and the two
+   * below are the scheduler's monotonic readings, so the sweep's intervals survive a wall-clock step; GET /subscribers
+   * shows the last two as wall-clock times (wallTimes).
+   */
   readonly stalledSince: number | null;
   readonly lastActivity: number;
   readonly openedAt: number;
@@ -121,7 +125,7 @@ export function writeLive(
     const count = textsThatFit(texts, at, limits.bufferBytes - buffered, context.batch);
     writeRecordTexts(context, count === texts.length ? texts : texts.slice(at, at + count));
     at += count;
-    lastActivity = scheduler.now();
+    lastActivity = scheduler.monotonic();
   }
   const over = socket.bufferedAmount() > limits.bufferBytes;
   return { lastActivity, lagFrom: over ? records[records.length - 1]!.offset + 1 : null };

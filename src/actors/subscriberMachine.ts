@@ -101,7 +101,7 @@ export const subscriberMachine = setup({
       else if (event.type === 'subscriber.updateFilters') writeControl(context, event.reply);
       else if (event.type === 'subscriber.configure') writeControl(context, event.plan.ack);
     },
-    touch: assign({ lastActivity: ({ context }) => context.io.scheduler.now() }),
+    touch: assign({ lastActivity: ({ context }) => context.io.scheduler.monotonic() }),
     configure: assign(({ event }) => {
       if (event.type !== 'subscriber.configure') return {};
       const { filter, batch, checkpoints, start } = event.plan;
@@ -117,7 +117,7 @@ export const subscriberMachine = setup({
     }),
     lag: assign(({ context, event }) => {
       if (event.type !== 'subscriber.lag') return {};
-      return { nextOffset: event.from, stalledSince: context.io.scheduler.now() };
+      return { nextOffset: event.from, stalledSince: context.io.scheduler.monotonic() };
     }),
     // Hint: once per touched subscriber per commit while it is off its topic: one assign that writes and records the
     // outcome (no enqueueActions, no raised event). Over the socket bound it sets stalledSince, and `live` leaves for
@@ -130,7 +130,7 @@ export const subscriberMachine = setup({
       return {
         lastActivity: outcome.lastActivity,
         nextOffset: outcome.lagFrom,
-        stalledSince: context.io.scheduler.now(),
+        stalledSince: context.io.scheduler.monotonic(),
       };
     }),
     schedulePump: ({ context, self }) => pumpLater(context, self),
@@ -169,7 +169,7 @@ export const subscriberMachine = setup({
 }).createMachine({
   id: 'subscriber',
   context: ({ input }) => {
-    const now = input.io.scheduler.now();
+    const now = input.io.scheduler.monotonic();
     return {
       id: input.id,
       io: input.io,

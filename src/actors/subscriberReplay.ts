@@ -126,7 +126,7 @@ export function replaySlice(context: SubscriberContext, listener?: AheadListener
       if (nextOffset > log.headOffset()) return at('caughtUp');
       const buffered = socket.bufferedAmount();
       if (buffered > limits.bufferBytes) {
-        stalledSince ??= scheduler.now();
+        stalledSince ??= scheduler.monotonic();
         return at('blocked');
       }
       stalledSince = null;
@@ -158,7 +158,7 @@ export function replaySlice(context: SubscriberContext, listener?: AheadListener
       }
       if (page.count > 0) {
         recordBytes = page.bytes / page.count;
-        lastActivity = scheduler.now();
+        lastActivity = scheduler.monotonic();
       }
       nextOffset = page.next;
       if (slice.ms > 0 && scheduler.monotonic() - slice.started > slice.ms) return at('more');

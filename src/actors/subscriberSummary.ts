@@ -12,6 +12,7 @@ export interface SubscriberFacts {
   readonly filter: EventFilter;
   /** First offset not yet delivered. */
   readonly nextOffset: number;
+  /** Wall-clock epoch ms (the context holds monotonic readings: see wallTimes). */
   readonly openedAt: number;
   readonly lastActivity: number;
 }
@@ -38,15 +39,17 @@ export interface SubscriberListing {
   readonly subscribers: readonly SubscriberSummary[];
 }
 
-/** The facts of a subscriber actor's snapshot (an actor that is no longer active counts as closed). */
-export function subscriberFacts(snapshot: {
-  readonly status: string;
-  readonly value: SubscriberMode;
-  readonly context: SubscriberContext;
-}): SubscriberFacts {
+/**
+ * The facts of a subscriber actor's snapshot (an actor that is no longer active counts as closed), its times turned
+ * from monotonic readings into wall-clock ones by `wall` (wallTimes).
+ */
+export function subscriberFacts(
+  snapshot: { readonly status: string; readonly value: SubscriberMode; readonly context: SubscriberContext },
+  wall: (reading: number) => number,
+): SubscriberFacts {
   const { id, filter, nextOffset, openedAt, lastActivity } = snapshot.context;
   const mode = snapshot.status === 'active' ? snapshot.value : 'closed';
-  return { id, mode, filter, nextOffset, openedAt, lastActivity };
+  return { id, mode, filter, nextOffset, openedAt: wall(openedAt), lastActivity: wall(lastActivity) };
 }
 
 const MODE_NAMES: Readonly<Record<Exclude<SubscriberMode, 'closed'>, SubscriberModeName>> = {

@@ -3,12 +3,13 @@ import type { SubscriberMode } from './subscriberMachine.js';
 
 /** One sweep's facts, the same for every subscriber. */
 export interface Tick {
+  /** The scheduler's monotonic reading, as the subscriber's openedAt, stalledSince and lastActivity are. */
   readonly now: number;
   /** The highest offset routed to live subscribers: a live subscriber has been sent everything up to it. */
   readonly head: number;
   /** A checkpoint interval elapsed. */
   readonly checkpointDue: boolean;
-  /** When a subscriber's topic last carried records: a topic member's activity, which its context does not see. */
+  /** When a subscriber's topic last carried records (monotonic): a topic member's activity, not in its context. */
   readonly topicActivity?: (id: string) => number;
 }
 
@@ -19,6 +20,15 @@ export type SweepDecision =
   | { readonly kind: 'send'; readonly checkpoint: number | null; readonly keepalive: boolean };
 
 const NONE: SweepDecision = { kind: 'none' };
+
+/**
+ * Whole ms from `since` to `now` (monotonic readings), rounded up. Hint: a repeating timer fires up to a fraction of a
+ * ms early as performance.now reads it (libuv's loop time is whole ms), so an interval equal to the sweep's (1 s)
+ * was met at every other sweep only.
+ */
+export function elapsedMs(since: number, now: number): number {
+  return Math.ceil(now - since);
+}
 
 /**
  * The four sweep rules for one subscriber: 4000 when no subscribe message came in time, 4008 when stalled past
@@ -40,7 +50,7 @@ export function sweepDecision(mode: SubscriberMode, context: SubscriberContext, 
   const lastActivity = context.onTopic
     ? Math.max(context.lastActivity, tick.topicActivity?.(context.id) ?? 0)
     : context.lastActivity;
-  const keepalive = tick.now - lastActivity >= limits.keepaliveMs;
+  const keepalive = elapsedMs(lastActivity, tick.now) >= limits.keepaliveMs;
   return checkpoint === null && !keepalive ? NONE : { kind: 'send', checkpoint, keepalive };
 }
 

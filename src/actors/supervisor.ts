@@ -7,7 +7,7 @@ import { endSocket } from './subscriber.js';
 import { confirmationCommands, messageCommand } from './subscriberCommands.js';
 import { endedSubscribers, SUBSCRIBER_ACTOR_ID } from './subscriberEnds.js';
 import { type SubscriberEvent, subscriberMachine } from './subscriberMachine.js';
-import { sweepDecision, type Tick } from './subscriberSweep.js';
+import { elapsedMs, sweepDecision, type Tick } from './subscriberSweep.js';
 import { answer, guarded } from './supervisedWork.js';
 import type { SupervisorContext, SupervisorEvent, SupervisorParts } from './supervisorEvent.js';
 
@@ -32,7 +32,7 @@ export const supervisorMachine = setup({
       const { parts, children } = context;
       guarded(parts, 'routing', () => {
         const lagged = (id: string, from: number) => children.get(id)?.ref.send({ type: 'subscriber.lag', from });
-        const options = { json: commitJson(event.records), now: parts.scheduler.now(), lagged };
+        const options = { json: commitJson(event.records), now: parts.scheduler.monotonic(), lagged };
         for (const delivery of parts.router.route(event.records, options)) {
           const child = children.get(delivery.id);
           if (child === undefined || child.ref.getSnapshot().status !== 'active') continue;
@@ -132,8 +132,9 @@ export const supervisorMachine = setup({
     sweep: enqueueActions(({ context, enqueue }) => {
       const { parts, children } = context;
       const { scheduler, counters } = parts;
-      const now = scheduler.now();
-      const checkpointDue = now - counters.lastCheckpoint >= parts.checkpointMs;
+      // Hint: the monotonic clock, so a step of the wall clock neither stops nor hastens a rule (see Scheduler).
+      const now = scheduler.monotonic();
+      const checkpointDue = elapsedMs(counters.lastCheckpoint, now) >= parts.checkpointMs;
       if (checkpointDue) counters.lastCheckpoint = now;
       const topicActivity = (id: string) => parts.router.topicActivity(id);
       const tick: Tick = { now, head: counters.routedUpTo, checkpointDue, topicActivity };

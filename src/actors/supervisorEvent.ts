@@ -26,6 +26,7 @@ export interface SupervisorCounters {
   routed: number;
   /** Highest offset routed: live subscribers have been sent every match up to it. */
   routedUpTo: number;
+  /** The monotonic reading at the last checkpoint sweep (-Infinity: the first sweep sends them). */
   lastCheckpoint: number;
   publishers: number;
 }

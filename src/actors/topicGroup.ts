@@ -48,7 +48,7 @@ export interface TopicGroup {
    * less bytesSinceCheck): no member holds more than this plus bytesSinceCheck.
    */
   fullestAtCheck?: number;
-  /** When the topic last carried records (members' activity, for the keepalive rule). */
+  /** When the topic last carried records (monotonic; members' activity, for the keepalive rule). */
   lastPublished?: number;
 }
 

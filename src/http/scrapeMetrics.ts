@@ -9,6 +9,8 @@ export interface MetricsSources {
   /** GET /subscribers' figures: counts by mode, and (limit 1) the most lagging subscriber, so both agree. */
   subscribers(limit: number): SubscriberListing;
   sessionsPassivated(): number;
+  /** Ms the wall clock is behind the log's newest event timestamp, which new events get meanwhile (0: not behind). */
+  clockBehindMs(): number;
   /** Each subscriber's socket bound now: SUBSCRIBER_BUFFER_BYTES, or its share of MAX_SUBSCRIBER_BUFFER_TOTAL_BYTES. */
   subscriberBufferShare(): number;
   /** Offsets appended but not yet in the derived index (served from memory meanwhile). */
@@ -99,6 +101,19 @@ export function registerScrapeMetrics(registers: Registry[], read: Read): void {
     },
   });
   subscriberMetrics(registers, read);
+  clockMetrics(registers, read);
+}
+
+/** The wall clock against the log's newest timestamp (see ClockWatch). */
+function clockMetrics(registers: Registry[], read: Read): void {
+  new Gauge({
+    name: 'pipeline_wall_clock_behind_log_seconds',
+    help: "How far the wall clock is behind the log's newest event timestamp: new events get that timestamp (times in the log never go back) until it catches up",
+    registers,
+    collect() {
+      this.set(read((s) => s.clockBehindMs(), 0) / 1000);
+    },
+  });
 }
 
 function subscriberMetrics(registers: Registry[], read: Read): void {

@@ -98,6 +98,7 @@ function operatorSurface(
     headOffset: () => log.headOffset(),
     subscribers: (limit) => pipeline.subscribers(limit),
     sessionsPassivated: () => pipeline.sessionsPassivated(),
+    clockBehindMs: () => pipeline.clockBehindMs(),
     subscriberBufferShare: () => pipeline.subscriberBufferShare(),
     unindexedCount: () => log.unindexedCount(),
     ready: () => isReady(pipeline.health(), fds),
