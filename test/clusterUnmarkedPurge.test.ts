@@ -1,7 +1,9 @@
+import { isDeepStrictEqual } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClusterNodes } from './support/clusterNodes.js';
 import { NatsCluster, withManager } from './support/natsCluster.js';
 import { allEvents, eventBody, postEvents, stats, waitFor } from './support/pipelineRest.js';
+import { parsePrometheusText, sampleValue } from './support/promText.js';
 import type { WireRecord } from './support/wsClient.js';
 
 const offsetsOf = async (base: string) => (await allEvents(base)).map((r) => r.offset);
@@ -16,6 +18,15 @@ async function postSplit(base: string, split: number, total: number): Promise<st
   return (later.body as WireRecord[])[0]!.timestamp;
 }
 const UNMARKED = 'sequences 21-30 left the stream without a purge of this pipeline';
+/** What `base` shows of a loss without a recorded purge: /stats lost_without_purge, and its two gauges. */
+async function lostFigures(base: string) {
+  const metrics = parsePrometheusText(await (await fetch(`${base}/metrics`)).text());
+  return [
+    (await stats(base)).lost_without_purge ?? null,
+    sampleValue(metrics, 'pipeline_stream_lost_offsets'),
+    sampleValue(metrics, 'pipeline_replica_kept_lost_events'),
+  ];
+}
 
 // Real processes: one nats-server (R1 streams) and pipeline nodes. The stream is purged behind the pipeline's back,
 // as a server fault did in a probe (a leader killed just after a purge came back with a first sequence past it).
@@ -45,6 +56,9 @@ describe('cluster mode: a first sequence no recorded purge reached deletes nothi
         'both nodes told of the unmarked first sequence',
       );
       expect(a.output()).toContain('this replica keeps the 30 event(s) it holds there and deletes none of them');
+      // Not only a log line: /stats and /metrics say it while it lasts (the first offset does not move).
+      expect(await lostFigures(a.base)).toEqual([{ from: 1, to: 30, kept: 30 }, 30, 30]);
+      expect(await lostFigures(b.base)).toEqual([{ from: 1, to: 30, kept: 30 }, 30, 30]);
       expect(await offsetsOf(a.base)).toEqual(range(1, 30));
       expect(await offsetsOf(b.base)).toEqual(range(1, 30));
       // Publishing goes on at the stream's sequences, on both nodes.
@@ -57,11 +71,16 @@ describe('cluster mode: a first sequence no recorded purge reached deletes nothi
       await waitFor(async () => (await stats(b.base)).first_offset === 10, 'node B followed the DELETE');
       expect(await offsetsOf(b.base)).toEqual(range(10, 31));
       expect(await offsetsOf(a.base)).toEqual(range(10, 31));
-      // A node built now can only have what the stream still holds.
+      // The loss is now 10-30 (the DELETE took 1-9), each node keeping its 21 events.
+      const narrowed = [{ from: 10, to: 30, kept: 21 }, 21, 21];
+      for (const node of [a, b])
+        await waitFor(async () => isDeepStrictEqual(await lostFigures(node.base), narrowed), 'the loss narrowed');
+      // A node built now can only have what the stream still holds, and says it keeps none of the loss.
       const c = await nodes.start('c');
       await waitFor(async () => (await stats(c.base)).head_offset === 31, 'node C caught up');
       expect(await offsetsOf(c.base)).toEqual([31]);
       expect(c.output()).not.toContain('left the stream without a purge');
+      expect(await lostFigures(c.base)).toEqual([{ from: 10, to: 30, kept: 0 }, 21, 0]);
       // Restarted, node C still publishes floors at the recorded cut (10), not at its first offset (31): the others
       // keep what they kept. Before, its floor after a restart made them delete 10-30.
       await nodes.kill('c');
@@ -81,10 +100,12 @@ describe('cluster mode: a first sequence no recorded purge reached deletes nothi
       const cut = await postSplit(a.base, 21, 30);
       const res = await fetch(`${a.base}/events?before=${encodeURIComponent(cut)}`, { method: 'DELETE' });
       expect([res.status, await res.json()]).toEqual([200, { deleted: 20 }]);
+      expect(await lostFigures(a.base)).toEqual([null, 0, 0]);
       await withManager(nats.url, (jsm) => jsm.streams.purge('PARTLY', { seq: 31 }));
       await waitFor(() => a.output().includes(UNMARKED), 'told of 21-30');
       expect(a.output()).toContain('beyond the last cut DELETE /events recorded (21)');
       expect(await offsetsOf(a.base)).toEqual(range(21, 30));
+      expect(await lostFigures(a.base)).toEqual([{ from: 21, to: 30, kept: 10 }, 10, 10]);
     } finally {
       await nodes.stop();
     }

@@ -81,6 +81,36 @@ describe('a replica deletes below the stream only as far as a recorded purge (Pu
     replica.close();
   });
 
+  it('keeps the loss as figures (/stats, /metrics) until a recorded purge reaches past it, a held-nothing one too', async () => {
+    const { replica, feed, fill } = guarded();
+    fill(1, 10);
+    const info = (first: number) => ({ state: { first_seq: first }, config: {} }) as Parameters<typeof followFirst>[1];
+    let mark = 4;
+    const marks = { read: async () => mark };
+    await followFirst({ sink: feed, marks }, info(4));
+    expect(feed.unmarked.current()).toBeNull();
+    await followFirst({ sink: feed, marks }, info(9));
+    expect(feed.unmarked.current()).toEqual({ from: 4, to: 8, kept: 5 });
+    // Every poll finds the same; a DELETE recorded within the loss narrows it (what that deleted is kept no more).
+    await followFirst({ sink: feed, marks }, info(9));
+    expect(feed.unmarked.current()).toEqual({ from: 4, to: 8, kept: 5 });
+    mark = 7;
+    await followFirst({ sink: feed, marks }, info(9));
+    expect(feed.unmarked.current()).toEqual({ from: 7, to: 8, kept: 2 });
+    // A DELETE recorded past it ends it at once (this node's own allows its cut), and so does the next poll.
+    feed.allow(12);
+    expect(feed.unmarked.current()).toBeNull();
+    mark = 12;
+    await followFirst({ sink: feed, marks }, info(12));
+    expect(feed.unmarked.current()).toBeNull();
+    // A replica holding none of what the stream lost is told nothing, and its figures say it keeps none.
+    const fresh = guarded();
+    await followFirst({ sink: fresh.feed, marks: { read: async () => 1 } }, info(50));
+    expect([fresh.feed.unmarked.current(), fresh.notices]).toEqual([{ from: 1, to: 49, kept: 0 }, []]);
+    replica.close();
+    fresh.replica.close();
+  });
+
   it('passes a first sequence it holds nothing below (a new replica, or one behind) without keeping a hole open', () => {
     const { replica, feed, notices, fill, offsets } = guarded();
     fill(1, 3);

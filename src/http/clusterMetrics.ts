@@ -15,11 +15,13 @@ export interface ClusterFigures {
   readonly replicaLag: number;
   /**
    * The first difference the audit found between the replica and the stream leader (see ReplicaAudit), or why the
-   * replica holds offsets beyond the stream's last sequence (ReplicaAhead), or null.
+   * replica holds offsets beyond the stream's last sequence (ReplicaAhead, once confirmed), or null.
    */
   readonly divergence: string | null;
   /** The last offset the audit's current pass checked. */
   readonly auditedUpTo: number;
+  /** Offsets the stream lost without a recorded purge, and the events this replica keeps of them (UnmarkedLosses). */
+  readonly lostWithoutPurge: { readonly from: number; readonly to: number; readonly kept: number } | null;
 }
 
 /** The cluster gauges; registered on a cluster node only, so they are absent from an embedded server's /metrics. */
@@ -55,10 +57,27 @@ export function registerClusterMetrics(registers: Registry[], read: () => Cluste
   });
   new Gauge({
     name: 'pipeline_replica_divergent',
-    help: "1 once this node's replica was found to differ from what the stream leader serves at some offset, or to hold offsets beyond the stream's last sequence (its reads are not the cluster's log; /readiness names the offsets), else 0",
+    help: "1 once this node's replica was found to differ from what the stream leader serves at some offset, or to hold offsets beyond the stream's last sequence for 3 s (its reads are not the cluster's log; /readiness names the offsets), else 0",
     registers,
     collect() {
       this.set(read().divergence === null ? 0 : 1);
+    },
+  });
+  new Gauge({
+    name: 'pipeline_stream_lost_offsets',
+    help: 'Offsets the stream lost without a purge this pipeline recorded: its first sequence passed the last cut DELETE /events recorded (a NATS server fault, or a purge made outside the pipeline; /stats lost_without_purge names them), else 0',
+    registers,
+    collect() {
+      const lost = read().lostWithoutPurge;
+      this.set(lost === null ? 0 : lost.to - lost.from + 1);
+    },
+  });
+  new Gauge({
+    name: 'pipeline_replica_kept_lost_events',
+    help: "Events this node's replica keeps among the offsets of pipeline_stream_lost_offsets (it deletes none of them); 0 while that is not: this node lacks what other nodes may keep",
+    registers,
+    collect() {
+      this.set(read().lostWithoutPurge?.kept ?? 0);
     },
   });
   new Gauge({

@@ -67,6 +67,7 @@ export function adminRoutes(
           head_offset: stats.head_offset,
           first_offset: stats.first_offset,
           epoch: stats.epoch,
+          ...(stats.lost_without_purge === undefined ? {} : { lost_without_purge: stats.lost_without_purge }),
         });
       },
     },

@@ -41,6 +41,11 @@ export interface LogStats {
   readonly head_offset: number;
   readonly first_offset: number;
   readonly epoch: string;
+  /**
+   * Cluster mode, while the stream's first sequence is beyond the last cut DELETE /events recorded: the offsets it lost
+   * without a purge (`from`-`to`) and how many events this replica keeps among them (see UnmarkedLosses).
+   */
+  readonly lost_without_purge?: { readonly from: number; readonly to: number; readonly kept: number };
 }
 
 /** A session's lifecycle status, as the session actors last folded it. */

@@ -62,6 +62,8 @@ export const StatsSchema = v.object({
   head_offset: offset,
   first_offset: offset,
   epoch: v.string(),
+  // Hint: cluster mode, only while the stream's first sequence is beyond the last cut DELETE /events recorded.
+  lost_without_purge: v.exactOptional(v.object({ from: offset, to: offset, kept: offset })),
 });
 type StatsLog = Omit<v.InferOutput<typeof StatsSchema>, 'router' | 'by_type'>;
 export type StatsMatches = Assert<Exactly<StatsLog, Omit<LogStats, 'by_type'>>>;

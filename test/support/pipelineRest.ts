@@ -66,6 +66,8 @@ export interface PipelineStats {
   readonly head_offset: number;
   readonly first_offset: number;
   readonly router: Readonly<Record<string, number>>;
+  /** Cluster mode, while the stream lost offsets without a recorded purge. */
+  readonly lost_without_purge?: { readonly from: number; readonly to: number; readonly kept: number };
 }
 
 /** GET /stats. */

@@ -1,5 +1,5 @@
 import type { EventInput } from '../../protocol/eventInput.js';
-import { type EventLog, type GroupOutcome, type LogHealth, LogWriteError } from '../eventLog.js';
+import { type EventLog, type GroupOutcome, type LogHealth, type LogStats, LogWriteError } from '../eventLog.js';
 import type { SqliteEventLogOptions } from '../sqliteEventLog.js';
 import { ClusterWrites, type WriteParts } from './clusterWrites.js';
 import type { DeletedListener } from './cutSteps.js';
@@ -84,7 +84,15 @@ export class JetStreamEventLog extends ReplicaReads implements EventLog {
       natsServer: this.connection.server,
       streamProblem: applier.refusal ?? applier.unavailable,
       replicaLag: feed.knownHead() - feed.appliedSeq,
+      lostWithoutPurge: feed.unmarked.current(),
     };
+  }
+
+  /** The replica's figures, and what the stream lost without a recorded purge while it has (see UnmarkedLosses). */
+  override stats(now: number): LogStats {
+    const stats = super.stats(now);
+    const lost = this.parts.feed.unmarked.current();
+    return lost === null ? stats : { ...stats, lost_without_purge: lost };
   }
 
   /** Where records applied from the stream go (every node's live routing); see Pipeline's `replicaFeed`. */

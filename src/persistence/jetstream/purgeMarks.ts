@@ -1,5 +1,4 @@
 import { JetStreamApiError, type JetStreamClient, type JetStreamManager, type StoredMsg } from '@nats-io/jetstream';
-import type { SqliteReplicaLog } from '../sqliteReplicaLog.js';
 import { JetStreamSettingError } from './jetStreamOptions.js';
 
 /** JetStream's error code for a publish whose expected last subject sequence is not the subject's last. */
@@ -33,25 +32,6 @@ export function decodeMark(data: Uint8Array, epoch: string): number | null {
   } catch {
     return null;
   }
-}
-
-/**
- * The line a replica logs when the stream's first sequence passed the recorded `cut` while it holds events between
- * them (which it keeps), or null when it holds none there.
- */
-export function unmarkedLoss(
-  replica: Pick<SqliteReplicaLog, 'holdsBetween' | 'recordsBelow'>,
-  firstSeq: number,
-  cut: number,
-): string | null {
-  if (firstSeq <= cut || !replica.holdsBetween(cut, firstSeq)) return null;
-  const kept = replica.recordsBelow(firstSeq) - replica.recordsBelow(cut);
-  return (
-    `the stream's first sequence is ${firstSeq}, beyond the last cut DELETE /events recorded (${cut}): ` +
-    `sequences ${cut}-${firstSeq - 1} left the stream without a purge of this pipeline (a NATS server ` +
-    `fault, or a purge made outside it); this replica keeps the ${kept} event(s) it holds there and deletes none ` +
-    'of them (README: "A replica deletes only what a DELETE asked for")'
-  );
 }
 
 /** Whose marks: the events stream and its epoch. */

@@ -107,7 +107,7 @@ export class ReplicaApplier {
       }
       this.presence.answered(info.config, change?.kind === 'described' ? change.problem : null);
       this.availability.answered(info);
-      this.options.ahead?.observe(held, info.state.last_seq);
+      this.options.ahead?.observe(held, info);
       this.tell();
       this.options.sink.noteLast(info.state.last_seq);
       await followFirst(this.options, info);

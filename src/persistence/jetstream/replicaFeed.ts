@@ -2,9 +2,9 @@ import type { StoredEvent } from '../../protocol/eventRecord.js';
 import type { AppliedEntry, ReplicaEntry, SqliteReplicaLog } from '../sqliteReplicaLog.js';
 import { AppliedAnswers } from './appliedAnswers.js';
 import { CutSteps, type DeletedListener } from './cutSteps.js';
-import { unmarkedLoss } from './purgeMarks.js';
 import type { ReplicaSink } from './replicaApplierOptions.js';
 import { type Buffered, entryOf, otherLayoutRefusal } from './streamEntry.js';
+import { UnmarkedLosses } from './unmarkedLosses.js';
 
 /** Records applied to the replica, in offset order, once per applied batch that appended any. */
 export type AppliedListener = (records: readonly StoredEvent[]) => void;
@@ -49,8 +49,8 @@ export class ReplicaFeed implements ReplicaSink {
   private readonly answers: AppliedAnswers;
   /** How far a followed first sequence may delete (see PurgeMarks); unbounded without the `permit` option. */
   private permit: number;
-  /** The first sequence whose unmarked loss was last told (told once per first sequence). */
-  private toldUnmarked = 0;
+  /** The stream's first sequence beyond every recorded purge: told once, its figures kept for /stats and /metrics. */
+  readonly unmarked: UnmarkedLosses;
   /** The steps of a followed purge's delete. */
   readonly cutSteps: CutSteps;
 
@@ -60,6 +60,7 @@ export class ReplicaFeed implements ReplicaSink {
   ) {
     this.accepted = replica.headOffset();
     this.answers = new AppliedAnswers(replica);
+    this.unmarked = new UnmarkedLosses(replica, () => this.permit);
     this.permit = options.permit ?? Number.POSITIVE_INFINITY;
     this.cutSteps = new CutSteps(replica, options);
   }
@@ -161,13 +162,11 @@ export class ReplicaFeed implements ReplicaSink {
 
   /**
    * Say (once per first sequence) that the stream's first sequence passed every recorded purge while this replica
-   * holds events there, which it keeps: the stream lost them some other way. Call after `allow` had the latest mark.
+   * holds events there, which it keeps (see `unmarked`). Call after every `follow`, once `allow` had the latest mark.
    */
   tellUnmarked(firstSeq: number): void {
-    const notice = firstSeq === this.toldUnmarked ? null : unmarkedLoss(this.replica, firstSeq, this.permit);
-    if (notice === null) return;
-    this.toldUnmarked = firstSeq;
-    this.options.onNotice(notice);
+    const notice = this.unmarked.observe(firstSeq);
+    if (notice !== null) this.options.onNotice(notice);
   }
 
   /** What applying `seq` did, once this replica has applied it. */

@@ -38,7 +38,8 @@ export async function followFirst(
     sink.allow?.(cut);
   }
   sink.follow(first);
-  if (asked) sink.tellUnmarked?.(first);
+  // Hint: also when not asked, so the figures of a loss a recorded purge has reached since are dropped.
+  sink.tellUnmarked?.(first);
 }
 
 /**

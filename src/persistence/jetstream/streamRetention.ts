@@ -151,10 +151,12 @@ export function purgeFailed(stream: string, boundary: number, error: unknown): E
       cause: error,
     });
   // Hint: no answer is no refusal. A probe killed the stream leader 5-10 ms after a DELETE: in 3 of 3 runs the purge
-  // had been applied and every node followed it within seconds, so "nothing was deleted" would have been false.
+  // had been applied and every node followed it within seconds, so "nothing was deleted" would have been false. Once,
+  // only the killed leader's copy took it, and it surfaced 4 minutes later, when that server led again.
   return new LogWriteError(
     `stream ${stream} did not answer the purge (${reasonOf(error)}); it may still have been applied, and then every ` +
-      `node follows it within seconds (/stats first_offset reaches ${boundary}); retrying is safe`,
+      `node follows it (/stats first_offset reaches ${boundary}), usually within seconds, but minutes later when ` +
+      "only the lost leader's copy took it (once that server leads again); retrying is safe",
     { cause: error },
   );
 }

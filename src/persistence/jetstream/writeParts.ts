@@ -37,7 +37,7 @@ export async function startWriteParts(
   feed.noteLast(startSeq);
   // Hint: a node started on a replica beyond its stream is not ready, from its first answer on.
   const ahead = new ReplicaAhead(options.stream);
-  ahead.observe(replica.headOffset(), startSeq);
+  ahead.observe(replica.headOffset(), start);
   // Hint: short API timeouts, so asking a leaderless stream (mid-election) fails fast and asks again, not after 5 s.
   applier = new ReplicaApplier({
     js,
@@ -60,7 +60,7 @@ export async function startWriteParts(
     appliedSeq: () => feed.appliedSeq,
     perSecond: options.auditPerSecond ?? AUDIT_PER_SECOND,
     onNotice,
-    ahead: () => ahead.problem,
+    ahead: () => ahead.confirmed,
     askStream: () => applier.askStream(true),
   });
   audit.start();
