@@ -188,6 +188,20 @@ describe('WebSocket input that used to kill the server or was stored wrong', () 
     expect(typedAck.ignored).toEqual(['type']);
   });
 
+  it('lists at most 20 ignored keys, each cut to 64 characters, however many a message holds', async () => {
+    // Before: a 1 MB update_filters of 95,000 unknown keys was answered with every one of them (844,009 bytes).
+    const unknown = Object.fromEntries(Array.from({ length: 5_000 }, (_, i) => [`k${i}`, 1]));
+    const long = 'x'.repeat(300);
+    const { client, ack } = await subscribe(t.wsBase, { session_id: 'ok', [long]: 1, ...unknown });
+    clients.push(client);
+    const listed = [`${'x'.repeat(64)}…`, ...Array.from({ length: 19 }, (_, i) => `k${i}`), '… and 4981 more'];
+    expect(ack.ignored).toEqual(listed);
+    client.send({ type: 'update_filters', filters: { session_id: 'ok', [long]: 1, ...unknown } });
+    const updated = await client.next();
+    expect(updated).toMatchObject({ status: 'filters_updated', ignored: listed, filters: { session_id: 'ok' } });
+    expect(JSON.stringify(updated).length).toBeLessThan(1_000);
+  });
+
   it('refuses update_filters as the first message and subscribes nothing (1008); a second subscribe is refused too', async () => {
     const refused = await WsClient.open(`${t.wsBase}/ws/subscribe`);
     clients.push(refused);

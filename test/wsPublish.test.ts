@@ -62,6 +62,12 @@ describe('/ws/publish', () => {
     expect(await p.next()).toMatchObject({ status: 'ok', count: 1, ignored: ['extra', 'session_id', 'userId'] });
     p.send([eventBody({ session_id: 's1', user_id: 'u', payload: {}, id: 'ws-clean-1' })]);
     expect(await p.next()).not.toHaveProperty('ignored');
+    // However many there are, the ack lists 20 and counts the rest (it was every one, as long as the message).
+    const extras = Object.fromEntries(Array.from({ length: 3_000 }, (_, i) => [`x${i}`, 1]));
+    p.send({ ref: 'd', ...eventBody(), ...extras });
+    const many = await p.next();
+    expect(many).toMatchObject({ status: 'ok', ref: 'd' });
+    expect(many.ignored).toEqual([...Array.from({ length: 20 }, (_, i) => `x${i}`), '… and 2980 more']);
   });
 
   it('acks a JSON array once, with consecutive offsets, and stores every event in order', async () => {

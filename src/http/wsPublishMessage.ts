@@ -2,6 +2,7 @@ import type { SubmitOutcome } from '../actors/pipelinePort.js';
 import { decodePublishMessage } from '../protocol/decodePublishMessage.js';
 import type { EventInput } from '../protocol/eventInput.js';
 import { fastEventBatch, fastSingleEvent } from '../protocol/fastPublish.js';
+import { listedNames } from '../protocol/ignoredNames.js';
 import { formatIssues } from '../protocol/issue.js';
 import { lossyIntegerMessage, storedLossyInteger } from '../protocol/lossyIntegers.js';
 import { NON_FINITE_MESSAGE, nulledValueIn } from '../protocol/nulledValues.js';
@@ -107,7 +108,7 @@ function handlePublish(text: string, ip: string, deps: PublishDeps, slot: Publis
   // Hint: the fast paths above take only the known fields, so only this path can meet fields it ignores.
   const ignored = ignoredEventFields(message.items, !isBatch);
   const outer = ignoredEnvelopeFields(decoded.value, message);
-  slot.ignored = outer.length === 0 ? ignored : [...new Set([...outer, ...ignored])];
+  slot.ignored = listedNames(outer.length === 0 ? ignored : [...new Set([...outer, ...ignored])]);
   submit(parsed.value, isBatch, ref, deps, slot);
 }
 

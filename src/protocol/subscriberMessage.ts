@@ -1,5 +1,6 @@
 import * as v from 'valibot';
 import type { EventFilter } from './eventFilter.js';
+import { listedNames } from './ignoredNames.js';
 import { formatIssues } from './issue.js';
 import { issuesFromValibot } from './issuesFromValibot.js';
 import { decodeJsonMessage } from './jsonMessage.js';
@@ -135,7 +136,7 @@ function misplacedMessage(keys: readonly string[]): string {
 
 /** The message with the keys it carried that the protocol does not know (pings list none). */
 function withIgnored(message: SubscriberMessage, ignored: readonly string[]): SubscriberMessage {
-  return message.type === 'ping' ? message : { ...message, ignored };
+  return message.type === 'ping' ? message : { ...message, ignored: listedNames(ignored) };
 }
 
 /**
