@@ -104,14 +104,14 @@ describe('parseSubscriberMessage, live phase', () => {
   it.each([[[]], ['x'], [3]])('refuses filters %j, naming "filters"', (filters) => {
     expect(parseSubscriberMessage({ type: 'update_filters', filters }, 'live')).toEqual({
       type: 'error',
-      message: 'filters: filters must be a JSON object',
+      message: 'filters: filters must be a JSON object; the filter was not changed',
     });
   });
 
   it('prefixes nested filter fields with "filters."', () => {
     expect(parseSubscriberMessage({ type: 'update_filters', filters: { user_id: 5 } }, 'live')).toEqual({
       type: 'error',
-      message: 'filters.user_id: must be a string',
+      message: 'filters.user_id: must be a string; the filter was not changed',
     });
   });
 });

@@ -107,13 +107,20 @@ export function parseSubscriberMessage(value: unknown, phase: SubscriberPhase): 
   }
   if (Array.isArray(value)) return { type: 'error', message: LIVE_NOT_OBJECT };
   const result = v.safeParse(LivePhaseSchema, value);
-  if (!result.success) return errorOf(result.issues, phase);
+  if (!result.success) {
+    const refused = errorOf(result.issues, phase);
+    // Hint (probe): only some refusals said so, though none of them changes the filter.
+    return typeOf(value) === 'update_filters' ? { ...refused, message: `${refused.message}${UNCHANGED}` } : refused;
+  }
   const misplaced = result.output.type === 'update_filters' ? misplacedFilterKeys(value) : [];
   if (misplaced.length > 0) return { type: 'error', message: misplacedMessage(misplaced) };
   if (result.output.type === 'update_filters' && !Object.hasOwn(value as object, 'filters'))
     return { type: 'error', message: NO_FILTERS };
   return withIgnored(result.output, ignoredFilterKeys(value));
 }
+
+/** How every refusal of an update_filters message ends: the subscription goes on with the filter it had. */
+const UNCHANGED = '; the filter was not changed';
 
 /** The `type` of a message that is an object, else undefined. */
 function typeOf(value: unknown): unknown {
@@ -126,12 +133,12 @@ function typeOf(value: unknown): unknown {
  */
 const NO_FILTERS =
   'filters: is required in update_filters, e.g. {"type":"update_filters","filters":{"session_id":…}} ' +
-  '({} or null for every event); the filter was not changed';
+  `({} or null for every event)${UNCHANGED}`;
 
 /** The refusal of an update_filters message with filter keys beside `filters` (the filter is left as it was). */
 function misplacedMessage(keys: readonly string[]): string {
   const example = `{"type":"update_filters","filters":{"${keys[0]}":…}}`;
-  return `${keys.join(', ')}: in update_filters, filters go inside "filters", e.g. ${example}; the filter was not changed`;
+  return `${keys.join(', ')}: in update_filters, filters go inside "filters", e.g. ${example}${UNCHANGED}`;
 }
 
 /** The message with the keys it carried that the protocol does not know (pings list none). */
