@@ -162,6 +162,26 @@ describe('a followed purge deletes in steps, each its own transaction, between t
     expect(deleted).toEqual([]);
   });
 
+  it("counts in this node's DELETE only its own events while another purge's steps are still under way", async () => {
+    const { replica, feed, fill } = node(5);
+    fill(1, 40);
+    // Another node's purge below 21: one step now (1-5), 6-20 left for later turns.
+    feed.follow(21);
+    expect(replica.firstOffset()).toBe(6);
+    const streams = { purge: async () => ({ success: true }) };
+    const retention = new StreamRetention({ streams }, 'EVENTS', replica, feed);
+    await retention.purge(31);
+    const boundary = retention.boundary(31);
+    const counts: number[] = [];
+    for (;;) {
+      counts.push(retention.step(5));
+      if (replica.firstOffset() >= boundary) break;
+      await turns(1);
+    }
+    // 21-30 are this DELETE's; 6-20 were the other purge's (before: 25).
+    expect(counts.reduce((sum, n) => sum + n, 0)).toBe(10);
+  });
+
   // Hint: some producer ids are ids a publisher gave lately (g<seq>): the in-memory tail still names those below the cut.
   const producerId = (id: number, next: number) => (id % 4 === 3 ? `p${id % 5}` : `g${Math.max(1, next - 1 - id)}`);
   it('decides every message as a replica that deletes in one transaction does, wherever the steps fall (property)', () => {
@@ -240,6 +260,16 @@ describe('CutSteps when the store refuses a step', () => {
       vi.runAllTimers();
       expect([first, told, notices.length]).toEqual([10, [9], 1]);
       steps.close();
+      // A step this node's DELETE takes and the store refuses is tried again a second later too.
+      const again = new CutSteps(replica, { onNotice: (m) => notices.push(m), stepOffsets: 4 });
+      first = 1;
+      failing = true;
+      expect(() => again.step()).toThrow('database or disk is full');
+      failing = false;
+      vi.advanceTimersByTime(1_000);
+      vi.runAllTimers();
+      expect(first).toBe(10);
+      again.close();
     } finally {
       vi.useRealTimers();
     }

@@ -26,7 +26,7 @@ export type StepwiseRetentionOptions = Pick<PipelineOptions, 'log' | 'logger' | 
  * offsets below it in a transaction of its own (EventLog.deleteStep), and the next step waits for the scheduler, so
  * /health, publishes and replays are served in between. Deletes run one at a time, in the order asked. The answer
  * comes after the last step (the total), or when a step fails (saying what earlier steps deleted). Session actors
- * are reset once, at the end. A log without steps (cluster mode) deletes in one deleteBefore.
+ * are reset once, at the end. A log without steps deletes in one deleteBefore.
  */
 export class StepwiseRetention extends SteppedJobs<number, RetentionRequest, RetentionJob> {
   /** `next` asks the supervisor for the next step (it sends itself `retention.step`). */

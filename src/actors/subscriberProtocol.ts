@@ -23,7 +23,7 @@ export type SubscriberCommand = SubscriberEvent | ({ readonly type: 'subscriber.
 
 const CONFIRMING_FILTERS =
   'update_filters: this connection is not subscribed yet (its from_offset is being confirmed with the stream); ' +
-  'send it after the subscribed ack';
+  'send it after the subscribed ack; the filter was not changed';
 
 /**
  * One text message from a subscriber, as the event its actor handles: its subscription first (while

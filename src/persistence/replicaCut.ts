@@ -11,6 +11,7 @@ const CUT_KEY = 'replica_cut';
 export class ReplicaCut {
   /** The cut, or 0 (at or below the first offset once its steps are done). */
   at: number;
+  private readonly free: Database.Statement<[string, number]>;
 
   constructor(
     private readonly db: Database.Database,
@@ -18,6 +19,14 @@ export class ReplicaCut {
     private readonly head: LogHead,
   ) {
     this.at = Number(meta.get(CUT_KEY) ?? 0);
+    this.free = db.prepare('DELETE FROM producer_ids WHERE k = ? AND o < ?');
+  }
+
+  /** Producer id `id` is free again if its event lies below the cut under way: its row there is dropped. */
+  freeId(id: string): void {
+    // Hint: only while a cut is under way can an id's row lie below what the replica keeps (one statement per
+    // new producer id applied would cost the hot path otherwise).
+    if (this.at > this.head.first) this.free.run(id, this.at);
   }
 
   /** The first offset the replica keeps: its first offset, or the cut of a delete still under way when higher. */

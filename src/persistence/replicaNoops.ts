@@ -43,7 +43,7 @@ export class ReplicaNoops {
       .run(from, to, reason);
   }
 
-  /** Delete those below `boundary` (inside the caller's transaction); the count, to be passed to `forget` after it. */
+  /** Delete those below `boundary` (inside the caller's transaction); the count (subtract it from `count` once committed). */
   deleteBelow(boundary: number): number {
     return this.db.prepare<[number]>('DELETE FROM noop_offsets WHERE offset < ?').run(boundary).changes;
   }

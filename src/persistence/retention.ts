@@ -38,7 +38,7 @@ export function retentionStopped(error: RetentionStepError, deleted: number, fir
  * leaves stale (see forgetDeletedSessions), in one transaction (IMMEDIATE: it reads before it writes, and the writer
  * thread may commit in between); next_offset is saved with it so offsets are never reused. Returns the number of
  * events deleted. A write the store refuses (disk full) rolls back: a RetentionStepError naming why (503, retry).
- * Hint: retention calls it once per bounded step (LogRetention); a cluster replica following a purge, once.
+ * Hint: retention calls it once per bounded step (LogRetention, and a cluster replica's CutSteps).
  */
 export function deleteBelow(db: Database.Database, meta: LogMeta, boundary: number, nextOffset: number): number {
   try {

@@ -115,7 +115,7 @@ export class SqliteReplicaLog extends SqliteEventLog {
     const { id } = entry.input;
     const earlier = this.getById(id);
     if (earlier !== null) return `producer id ${JSON.stringify(id)} is already at offset ${earlier.offset}`;
-    this.db.prepare<[string, number]>('DELETE FROM producer_ids WHERE k = ? AND o < ?').run(id, this.keptFrom());
+    this.cut.freeId(id);
     return null;
   }
 

@@ -185,6 +185,8 @@ describe('invalidTimestamp', () => {
       ['2026-12-07T25:00:00Z', ' (25:00:00 is no time of day)'],
       ['2026-12-07T24:00:01Z', ' (24:00:01 is no time of day)'],
       ['2026-12-07T10:60Z', ' (10:60 is no time of day)'],
+      ['2026-12-07T10:59:60Z', ' (10:59:60 is no time of day)'],
+      ['2026-12-07T24:00:00.5Z', ' (24:00:00.5 is no time of day)'],
       ['2026-12-07T10:00:00+24:00', ' (offset +24:00 is out of range (at most 23:59:59))'],
       ['2026-W54-1', ' (2026-W54-1 is no day of the calendar)'],
       ['last-week', ''],

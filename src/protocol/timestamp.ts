@@ -90,8 +90,9 @@ function whatIsWrong(text: string): string | null {
   const time = /^[Tt ]/.test(rest) ? TIME.exec(rest.slice(1)) : null;
   if (time === null) return null;
   const [h, min, s] = [Number(time[1]), Number(time[3] ?? 0), Number(time[4] ?? 0)];
-  if (s === 60 && min === 59) return 'second 60: leap seconds are not taken (the log counts none)';
-  if (h > 24 || min > 59 || s > 59 || (h === 24 && min + s > 0)) return `${time[0]} is no time of day`;
+  if (s === 60 && min === 59 && h === 23) return 'second 60: leap seconds are not taken (the log counts none)';
+  const pastMidnight = h === 24 && (min + s > 0 || /[1-9]/.test(time[5] ?? ''));
+  if (h > 24 || min > 59 || s > 59 || pastMidnight) return `${time[0]} is no time of day`;
   const zone = ZONE.exec(rest.slice(1 + time[0].length));
   if (zone !== null && offsetOf(zone) === null) return `offset ${zone[0].trim()} is out of range (at most 23:59:59)`;
   return null;

@@ -61,10 +61,19 @@ export class CutSteps {
     return this.scheduled;
   }
 
-  /** One step now; its count. A step the store refuses throws (RetentionStepError, nothing deleted in it). */
+  /**
+   * One step now; its count. A step the store refuses throws (RetentionStepError, nothing deleted in it), and the
+   * next is tried a second later, whoever took this one (this node's DELETE too).
+   */
   step(limit = this.limit): number {
     if (this.closed) return 0;
-    const deleted = this.replica.deleteCutStep(limit);
+    let deleted: number;
+    try {
+      deleted = this.replica.deleteCutStep(limit);
+    } catch (error) {
+      this.retryLater();
+      throw error;
+    }
     this.deletedTotal += deleted;
     this.runDeleted += deleted;
     if (this.underWay) this.later();
@@ -79,7 +88,6 @@ export class CutSteps {
   }
 
   private background(): void {
-    this.retry = null;
     try {
       this.step();
       this.failing = false;
@@ -90,10 +98,17 @@ export class CutSteps {
           `replica feed: deleting below offset ${this.replica.keptFrom()} failed (${error instanceof Error ? error.message : String(error)}); retrying every second`,
         );
       this.failing = true;
-      if (this.closed) return;
-      this.retry = setTimeout(() => this.background(), RETRY_MS);
-      this.retry.unref();
     }
+  }
+
+  /** One retry a second later, unless one is due already (a failing streak keeps one timer, not one per new cut). */
+  private retryLater(): void {
+    if (this.closed || this.retry !== null) return;
+    this.retry = setTimeout(() => {
+      this.retry = null;
+      this.background();
+    }, RETRY_MS);
+    this.retry.unref();
   }
 
   private later(): void {

@@ -23,7 +23,7 @@ export interface StreamPurger {
 /** A delete of this node's under way: where it ends, and what it counts (see step). */
 interface RetentionJob {
   readonly boundary: number;
-  /** CutSteps.deletedTotal when it began. */
+  /** CutSteps.deletedTotal when it began, and the events below a cut still being deleted then (not its own). */
   readonly base: number;
   /** Events below its boundary when it began: no more can be its own. */
   readonly held: number;
@@ -90,8 +90,10 @@ export class StreamRetention {
     const wanted = Math.min(this.boundaryOf(before), purged);
     const owed = this.owed !== null && this.owed.before === before ? this.owed.count : 0;
     this.owed = null;
-    const base = this.feed.cutSteps.deletedTotal;
-    const held = this.replica.recordsBelow(wanted);
+    // Hint: events below a cut still being deleted (another purge's) go first, and are not this delete's to count.
+    const earlier = this.replica.recordsBelow(this.replica.keptFrom());
+    const base = this.feed.cutSteps.deletedTotal + earlier;
+    const held = this.replica.recordsBelow(wanted) - earlier;
     this.feed.follow(wanted, false);
     // Hint: the feed may keep events below a cut no purge recorded (PurgeMarks): the delete ends where it cut.
     const boundary = Math.min(wanted, this.replica.keptFrom());
@@ -111,7 +113,7 @@ export class StreamRetention {
     const job = this.job;
     if (job === null) return 0;
     const done = this.replica.firstOffset() >= job.boundary;
-    const stepped = Math.min(steps.deletedTotal - job.base, job.held);
+    const stepped = Math.min(Math.max(0, steps.deletedTotal - job.base), job.held);
     const total = done ? Math.max(stepped, job.owed) : stepped;
     const deleted = total - job.reported;
     job.reported = total;
