@@ -67,6 +67,26 @@ function node(stepOffsets: number, dir = mkdtempSync(join(tmpdir(), 'cut-steps-'
   return { dir, replica, feed, notices, deleted, fill, offsets, close };
 }
 
+/**
+ * This node's DELETE purged below `before` (a stream that takes every purge), then its steps taken as
+ * StepwiseRetention takes them: a step, done once the first offset reached the boundary, else the next turn.
+ * Returns the boundary and each step's count.
+ */
+async function deleteInSteps(replica: SqliteReplicaLog, feed: ReplicaFeed, before: number, limit: number) {
+  const streams = { purge: async () => ({ success: true }) };
+  const retention = new StreamRetention({ streams }, 'EVENTS', replica, feed);
+  await retention.purge(before);
+  const boundary = retention.boundary(before);
+  const firstAfterBegin = replica.firstOffset();
+  const counts: number[] = [];
+  for (;;) {
+    counts.push(retention.step(limit));
+    if (replica.firstOffset() >= boundary) break;
+    await turns(1);
+  }
+  return { boundary, firstAfterBegin, counts };
+}
+
 /** Let the steps scheduled on later turns of the event loop run. */
 const turns = async (count: number) => {
   for (let i = 0; i < count; i++) await new Promise((resolve) => setImmediate(resolve));
@@ -142,19 +162,9 @@ describe('a followed purge deletes in steps, each its own transaction, between t
   it("answers this node's DELETE, taken in steps, with every event it deleted, whoever took the steps", async () => {
     const { replica, feed, fill, deleted } = node(7);
     fill(1, 40);
-    const streams = { purge: async () => ({ success: true }) };
-    const retention = new StreamRetention({ streams }, 'EVENTS', replica, feed);
-    await retention.purge(31);
-    const boundary = retention.boundary(31);
-    expect([boundary, replica.firstOffset()]).toEqual([31, 8]);
     // One step a turn: the DELETE's own while the feed's is not due, else the feed's (which counts for it too).
-    const counts: number[] = [];
-    // As StepwiseRetention takes them: a step, then done once the first offset reached the boundary.
-    for (;;) {
-      counts.push(retention.step(7));
-      if (replica.firstOffset() >= boundary) break;
-      await turns(1);
-    }
+    const { boundary, firstAfterBegin, counts } = await deleteInSteps(replica, feed, 31, 7);
+    expect([boundary, firstAfterBegin]).toEqual([31, 8]);
     expect(counts.reduce((sum, n) => sum + n, 0)).toBe(30);
     expect(counts.length).toBeLessThanOrEqual(5);
     expect(replica.firstOffset()).toBe(31);
@@ -168,16 +178,7 @@ describe('a followed purge deletes in steps, each its own transaction, between t
     // Another node's purge below 21: one step now (1-5), 6-20 left for later turns.
     feed.follow(21);
     expect(replica.firstOffset()).toBe(6);
-    const streams = { purge: async () => ({ success: true }) };
-    const retention = new StreamRetention({ streams }, 'EVENTS', replica, feed);
-    await retention.purge(31);
-    const boundary = retention.boundary(31);
-    const counts: number[] = [];
-    for (;;) {
-      counts.push(retention.step(5));
-      if (replica.firstOffset() >= boundary) break;
-      await turns(1);
-    }
+    const { counts } = await deleteInSteps(replica, feed, 31, 5);
     // 21-30 are this DELETE's; 6-20 were the other purge's (before: 25).
     expect(counts.reduce((sum, n) => sum + n, 0)).toBe(10);
   });
