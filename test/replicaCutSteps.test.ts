@@ -7,6 +7,7 @@ import { CutSteps } from '../src/persistence/jetstream/cutSteps.js';
 import { encodeEvent } from '../src/persistence/jetstream/eventMessage.js';
 import { ReplicaFeed } from '../src/persistence/jetstream/replicaFeed.js';
 import { StreamRetention } from '../src/persistence/jetstream/streamRetention.js';
+import { RetentionStepError } from '../src/persistence/retention.js';
 import type { SqliteReplicaLog } from '../src/persistence/sqliteReplicaLog.js';
 import { SqliteReplicaLog as Replica } from '../src/persistence/sqliteReplicaLog.js';
 
@@ -181,6 +182,33 @@ describe('a followed purge deletes in steps, each its own transaction, between t
     const { counts } = await deleteInSteps(replica, feed, 31, 5);
     // 21-30 are this DELETE's; 6-20 were the other purge's (before: 25).
     expect(counts.reduce((sum, n) => sum + n, 0)).toBe(10);
+  });
+
+  it("tells this node's DELETE whose step the store refused that the purge took and the steps go on", async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const { replica, feed, fill, deleted } = node(5);
+      fill(1, 40);
+      const retention = new StreamRetention({ streams: { purge: async () => ({}) } }, 'EVENTS', replica, feed);
+      await retention.purge(31);
+      const boundary = retention.boundary(31);
+      await turns(1);
+      const full = vi.spyOn(replica, 'deleteCutStep').mockImplementation(() => {
+        throw new RetentionStepError('the disk is full', {});
+      });
+      expect(() => retention.step(5, true)).toThrow(
+        'storage unavailable on this node (the disk is full): the stream was purged below offset 31, so every node ' +
+          "deletes below it; this node's replica deleted 10 events so far (every offset below 11) and deletes the rest " +
+          'by itself, retrying every second (its /stats first_offset reaches 31 when done); a retry of this DELETE is safe',
+      );
+      full.mockRestore();
+      vi.advanceTimersByTime(1_000);
+      await turns(10);
+      // The steps finished it, and the sessions are refolded: who listens hears of every event the run deleted.
+      expect([boundary, replica.firstOffset(), deleted]).toEqual([31, 31, [30]]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   // Hint: some producer ids are ids a publisher gave lately (g<seq>): the in-memory tail still names those below the cut.

@@ -51,6 +51,11 @@ export class CutSteps {
     this.background();
   }
 
+  /** Who listens hears of this run when its cut is reached (a DELETE whose own step failed leaves it to the steps). */
+  tellWhenDone(): void {
+    this.notify = true;
+  }
+
   /** Whether a cut is still being deleted. */
   get underWay(): boolean {
     return this.replica.keptFrom() > this.replica.firstOffset();

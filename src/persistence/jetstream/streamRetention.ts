@@ -1,5 +1,6 @@
 import { JetStreamApiError } from '@nats-io/jetstream';
 import { LogWriteError, RetentionRefusedError } from '../eventLog.js';
+import { RetentionStepError } from '../retention.js';
 import type { SqliteReplicaLog } from '../sqliteReplicaLog.js';
 import { marksStreamOf, type PurgeMarks } from './purgeMarks.js';
 import type { ReplicaFeed } from './replicaFeed.js';
@@ -109,16 +110,44 @@ export class StreamRetention {
    */
   step(limit: number, always = false): number {
     const steps = this.feed.cutSteps;
-    if (steps.underWay && (always || !steps.stepDue)) steps.step(limit);
     const job = this.job;
+    try {
+      if (steps.underWay && (always || !steps.stepDue)) steps.step(limit);
+    } catch (error) {
+      throw job === null || !(error instanceof RetentionStepError) ? error : this.stepFailed(job, error);
+    }
     if (job === null) return 0;
     const done = this.replica.firstOffset() >= job.boundary;
-    const stepped = Math.min(Math.max(0, steps.deletedTotal - job.base), job.held);
+    const stepped = this.stepped(job);
     const total = done ? Math.max(stepped, job.owed) : stepped;
     const deleted = total - job.reported;
     job.reported = total;
     if (done) this.job = null;
     return deleted;
+  }
+
+  /** What the steps deleted of `job`'s events so far, whoever took them. */
+  private stepped(job: RetentionJob): number {
+    return Math.min(Math.max(0, this.feed.cutSteps.deletedTotal - job.base), job.held);
+  }
+
+  /**
+   * A step of this node's delete the store refused (a full disk). Hint: the stream was purged and every node deletes
+   * below the cut; this replica's steps go on by themselves, retried every second (CutSteps), and its sessions are
+   * refolded when they end. It used to answer "nothing was deleted, retry", which was false the moment the purge took.
+   */
+  private stepFailed(job: RetentionJob, error: RetentionStepError): LogWriteError {
+    this.job = null;
+    this.feed.cutSteps.tellWhenDone();
+    const first = this.replica.firstOffset();
+    const stepped = this.stepped(job);
+    const sofar = stepped > 0 ? `deleted ${stepped} events so far (every offset below ${first}) and ` : '';
+    return new LogWriteError(
+      `storage unavailable on this node (${error.reason}): the stream was purged below offset ${job.boundary}, ` +
+        `so every node deletes below it; this node's replica ${sofar}deletes the rest by itself, retrying every ` +
+        `second (its /stats first_offset reaches ${job.boundary} when done); a retry of this DELETE is safe`,
+      { cause: error },
+    );
   }
 
   /** Every step of a delete at once (tools and tests); the count. */
