@@ -1,9 +1,32 @@
+import { BACKOFF_KINDS, checkKinds, checkNumbers } from './optionChecks.js';
+
 /** Reconnect and retry pacing: capped exponential backoff with jitter. */
 export interface BackoffOptions {
-  /** First delay, in ms (default 100). */
+  /** First delay, in ms (default 100; at least 1). */
   readonly initialMs?: number;
-  /** Largest delay, in ms (default 5000). */
+  /** Largest delay, in ms (default 5000; at least 1). */
   readonly maxMs?: number;
+}
+
+/** The shortest backoff delay an option may set, in ms. */
+export const MIN_BACKOFF_MS = 1;
+
+/**
+ * Throw a TypeError naming an unknown or mistyped `backoff` option (checkKinds), or a RangeError naming one that is
+ * not a duration (checkNumbers) or below MIN_BACKOFF_MS. Hint: 0 (or 0.5, which rounds to 0) turned backoff off, and
+ * a client reconnected to a down server about 210 times a second.
+ */
+export function checkBackoffOptions(backoff: BackoffOptions | undefined): void {
+  if (backoff === undefined) return;
+  checkKinds(backoff, BACKOFF_KINDS, 'backoff', 'backoff.');
+  checkNumbers(backoff, { initialMs: 'timer', maxMs: 'timer' }, 'backoff.');
+  for (const name of ['initialMs', 'maxMs'] as const) {
+    const value = backoff[name];
+    if (value !== undefined && value < MIN_BACKOFF_MS)
+      throw new RangeError(
+        `backoff.${name}: must be at least ${MIN_BACKOFF_MS} ms (less turns backoff off: a client reconnects at once, hundreds of times a second), got ${value}`,
+      );
+  }
 }
 
 /** Delay before retry number `attempt` (0-based): half fixed, half random, so many clients do not retry in step. */

@@ -1,7 +1,7 @@
 import { risingIds } from '../protocol/risingIds.js';
 import { DEFAULT_WS_MESSAGE_CAP_BYTES, WS_MESSAGE_CAP_CEILING } from '../protocol/wsPublishLimits.js';
-import type { BackoffOptions } from './backoff.js';
-import { BACKOFF_KINDS, checkKinds, checkNumbers, type KindRule, SCHEDULER_METHODS } from './optionChecks.js';
+import { type BackoffOptions, checkBackoffOptions } from './backoff.js';
+import { checkKinds, checkNumbers, type KindRule, SCHEDULER_METHODS } from './optionChecks.js';
 import type { PublisherNotice } from './publisherNotices.js';
 import { realScheduler, type Scheduler } from './scheduler.js';
 import { type ApiKeyIn, checkSocketTarget, type WebSocketConstructor } from './webSocket.js';
@@ -98,7 +98,6 @@ const PUBLISHER_KINDS = {
  */
 function checkPublisherOptions(options: PublisherOptions): void {
   checkKinds(options, PUBLISHER_KINDS, 'Publisher');
-  if (options.backoff !== undefined) checkKinds(options.backoff, BACKOFF_KINDS, 'backoff', 'backoff.');
   checkSocketTarget(options);
   checkNumbers(options, {
     maxBatchEvents: 'count',
@@ -109,7 +108,7 @@ function checkPublisherOptions(options: PublisherOptions): void {
     maxInFlightMessages: 'count',
     deliveryTimeoutMs: 'timeout',
   });
-  if (options.backoff !== undefined) checkNumbers(options.backoff, { initialMs: 'timer', maxMs: 'timer' }, 'backoff.');
+  checkBackoffOptions(options.backoff);
   const { maxMessageBytes } = options;
   // Hint: no server takes more (uWS's limit is a signed 32-bit integer); a larger value would check nothing.
   if (maxMessageBytes !== undefined && maxMessageBytes > WS_MESSAGE_CAP_CEILING)

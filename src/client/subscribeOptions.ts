@@ -1,6 +1,6 @@
 import { FILTER_KEYS } from '../protocol/eventFilter.js';
-import type { BackoffOptions } from './backoff.js';
-import { BACKOFF_KINDS, checkKinds, checkNumbers, type KindRule, SCHEDULER_METHODS, shown } from './optionChecks.js';
+import { type BackoffOptions, checkBackoffOptions } from './backoff.js';
+import { checkKinds, checkNumbers, type KindRule, SCHEDULER_METHODS, shown } from './optionChecks.js';
 import type { PositionStore } from './positionStore.js';
 import { PositionTracker } from './positionTracker.js';
 import type { Scheduler } from './scheduler.js';
@@ -121,10 +121,9 @@ const SUBSCRIBE_KINDS = {
  */
 export function checkSubscribeOptions(options: SubscribeOptions): void {
   checkKinds(options, SUBSCRIBE_KINDS, 'subscribe');
-  if (options.backoff !== undefined) checkKinds(options.backoff, BACKOFF_KINDS, 'backoff', 'backoff.');
   checkSocketTarget(options);
   checkNumbers(options, { maxBufferedEvents: 'count', saveIntervalMs: 'timer', idleTimeoutMs: 'timer' });
-  if (options.backoff !== undefined) checkNumbers(options.backoff, { initialMs: 'timer', maxMs: 'timer' }, 'backoff.');
+  checkBackoffOptions(options.backoff);
   const from: unknown = options.from;
   if (from !== undefined && from !== 'head' && !isOffset(from) && !isPosition(from)) {
     const message = `from: must be an offset (an integer ≥ 0), 'head' or a saved position, got ${shown(from)}`;
