@@ -132,7 +132,10 @@ export class Publisher {
   /** Send what the window allows; a partial batch waits `lingerMs` unless flushing. */
   private pump(): void {
     if ((this.closed && this.flushing === 0) || this.queue.units.length === 0) return;
-    if (this.socket === null || this.socket.readyState !== OPEN) return void this.connect();
+    // Hint: a socket whose close began (the server's close frame came; `ws` emits `close` a round trip later) is
+    // lost now: a new one opened beside it orphaned its messages in flight, which failed at deliveryTimeoutMs.
+    if (this.socket !== null && this.socket.readyState > OPEN) return void this.drop('connection closing');
+    if (this.socket?.readyState !== OPEN) return void this.connect();
     const paused = this.pacing.pausedFor();
     // Hint: a reconnect shorter than the pause replaced its timer; without one, nothing would send until a deadline.
     if (paused > 0) return void (this.timer.pending || this.startTimer(paused, true));
@@ -199,10 +202,7 @@ export class Publisher {
     this.notices.lost(reason, delay, this.window.size);
   }
 
-  /**
-   * A deadline passed, or the socket is presumed dead (SocketLiveness): then drop it and reconnect (ids make resends
-   * safe). Either way, fail the units past their deadline.
-   */
+  /** Fail the units past their deadline; a socket presumed dead (SocketLiveness) is dropped and the rest resent. */
   private due(stale: boolean, reason: string): void {
     if (this.socket === null || !stale) return void this.watchdog.expire(reason);
     this.drop(this.liveness.reason(this.socket), 0); // Hint: presumed dead, it would not answer a close either
