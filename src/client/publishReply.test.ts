@@ -106,6 +106,15 @@ describe('answerFrame', () => {
       '[1].payload.n',
       '[1].payload.n: is the integer 1e30',
     ]);
+    // Every clause of a reply naming several issues reads as the caller wrote it, not only the first.
+    const only = 'may contain only letters, digits, "_", ".", ":" and "-"';
+    expect(refused(['a'], `[0].id: must not be empty; [0].id: ${only}`)).toEqual([
+      'id',
+      `id: must not be empty; id: ${only}`,
+    ]);
+    expect(
+      refused(['a', 'b'], 'events[1].payload.n: is the integer 1e30; events[1].source: must not be empty'),
+    ).toEqual(['[1].payload.n', '[1].payload.n: is the integer 1e30; [1].source: must not be empty']);
     // An envelope field of its own keeps its name: `events` alone, not an event's.
     expect(refused(['a'], 'events: must be a JSON array of events')).toEqual([
       'events',

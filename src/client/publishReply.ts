@@ -68,6 +68,7 @@ function failInvalid(units: readonly Unit[], problem: ReplyProblem): ReplyOutcom
 export function rejectionFor(unit: Unit, message: string, code: number | null): PublishRejectedError {
   // Hint: the client always sends an envelope, so the server says `[0].source`, or `events[0].payload.n` for integers
   // it names as written (and nesting, until 2026-12-07); a batch reads `[0].payload.n`, a single publish `payload.n`.
-  const inBatch = message.replace(/^events(?=\[\d+\])/, '');
-  return new PublishRejectedError(unit.events.length === 1 ? inBatch.replace(/^\[0\]\./, '') : inBatch, code);
+  // Each issue's clause (after `; `) names its field so too: `id: must not be empty; id: may contain only …`.
+  const inBatch = message.replace(/(^|; )events(?=\[\d+\])/g, '$1');
+  return new PublishRejectedError(unit.events.length === 1 ? inBatch.replace(/(^|; )\[0\]\./g, '$1') : inBatch, code);
 }
