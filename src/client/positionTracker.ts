@@ -5,7 +5,10 @@ import type { Position } from './types.js';
 /** A subscription's position, written to its store at most once per interval (and on demand). */
 export class PositionTracker {
   private current: Position = { offset: 0, epoch: null };
+  /** The last record handed out: it becomes the position once the consumer asks for more (handOver). */
+  private handed = 0;
   private timer: TimerHandle | null = null;
+  private frozen = false;
 
   constructor(
     private readonly store: PositionStore | undefined,
@@ -24,19 +27,33 @@ export class PositionTracker {
     return this.store === undefined ? null : await this.store.load(this.key);
   }
 
-  /** Replace the position (a start point, or a new log). */
+  /** Replace the position (a start point, or a new log), with nothing handed out past it. */
   reset(position: Position): void {
     this.current = position;
+    this.handed = position.offset;
   }
 
-  /** Take `epoch` as the position's when it has none yet (a start from an offset: the first ack's epoch). */
-  confirm(epoch: string): void {
-    if (this.current.epoch === null) this.current = { offset: this.current.offset, epoch };
+  /**
+   * Take the first ack's `epoch`, and `offset` (the one before where that server starts), when the position has no
+   * epoch yet (a start from an offset or 'head'). Hint: 'head', or an offset beyond it, is known only from the ack.
+   */
+  confirm(epoch: string, offset: number): void {
+    if (this.current.epoch === null) this.reset({ offset, epoch });
   }
 
-  /** Move forward to `offset` in `epoch` (never back) and schedule a save. */
+  /** The record at `offset` was handed out: not done until the consumer asks for more. */
+  hand(offset: number): void {
+    this.handed = offset;
+  }
+
+  /** The consumer asked for more, so the record handed out before is done: it becomes the position. */
+  handOver(epoch: string | null): void {
+    this.advance(this.handed, epoch);
+  }
+
+  /** Move forward to `offset` in `epoch` (never back, never once frozen) and schedule a save. */
   advance(offset: number, epoch: string | null): void {
-    if (offset <= this.current.offset) return;
+    if (this.frozen || offset <= this.current.offset) return;
     this.current = { offset, epoch };
     if (this.store === undefined || this.timer !== null) return;
     this.timer = this.scheduler.setTimeout(() => {
@@ -60,5 +77,14 @@ export class PositionTracker {
   stop(): void {
     if (this.timer !== null) this.scheduler.clearTimeout(this.timer);
     this.timer = null;
+  }
+
+  /**
+   * Cancel a scheduled save and move no more (close()). Hint: the position close() saves is the last: a for await left
+   * after it resolved (its return()) moved it and saved over a successor under the same key.
+   */
+  freeze(): void {
+    this.stop();
+    this.frozen = true;
   }
 }

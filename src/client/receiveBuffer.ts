@@ -12,8 +12,14 @@ export class ReceiveBuffer {
   /** Hint: more than one, so a wake (a close) reaches every pending `next()`, not only the last one to wait. */
   private waiters: Array<() => void> = [];
 
-  /** `onNotice` gets each notice queued with addNotice once the items before it have been handed out. */
-  constructor(private readonly onNotice: (notice: SubscriptionNotice) => void) {}
+  /**
+   * `onNotice` gets each notice queued with addNotice once the items before it have been handed out; `threw` gets what
+   * it throws, before shift() throws it on.
+   */
+  constructor(
+    private readonly onNotice: (notice: SubscriptionNotice) => void,
+    private readonly threw: (error: unknown) => void,
+  ) {}
 
   /** Items waiting to be handed out. */
   get length(): number {
@@ -59,7 +65,13 @@ export class ReceiveBuffer {
   shift(): ReceivedItem | undefined {
     for (let item = this.items.shift(); item !== undefined; item = this.items.shift()) {
       if (!('notice' in item)) return item;
-      this.onNotice(item.notice);
+      try {
+        this.onNotice(item.notice);
+      } catch (error) {
+        // Hint: thrown inside next(): a for await it leaves calls no return(), so `threw` fails the subscription.
+        this.threw(error);
+        throw error;
+      }
     }
     return undefined;
   }

@@ -26,11 +26,13 @@ export type { LogReplacedChoice, SubscribeOptions } from './subscribeOptions.js'
 /** A resumable subscription: an async iterable of records in offset order, with no gap and no duplicate. */
 export class Subscription implements AsyncIterable<EventRecord> {
   private readonly scheduler: Scheduler;
-  private readonly buffer = new ReceiveBuffer((notice) => this.options.onNotice?.(notice));
+  private readonly buffer = new ReceiveBuffer(
+    (notice) => this.options.onNotice?.(notice),
+    (error) => this.fail(error),
+  );
   private socket: SubscriptionSocket | null = null;
   private epoch: string | null = null;
   private readonly tracker: PositionTracker;
-  private lastHanded = 0;
   private attempt = 0;
   private failure: Error | null = null;
   private closed = false;
@@ -70,7 +72,7 @@ export class Subscription implements AsyncIterable<EventRecord> {
     if (this.closed) return;
     this.closed = true;
     this.reconnectTimer.clear();
-    this.tracker.stop();
+    this.tracker.freeze();
     this.socket?.end(1000, 'subscriber closed');
     this.socket = null;
     this.buffer.wake();
@@ -86,7 +88,7 @@ export class Subscription implements AsyncIterable<EventRecord> {
     return {
       next: () => this.take(),
       return: async () => {
-        this.handOver();
+        this.tracker.handOver(this.epoch);
         await this.close();
         return { done: true, value: undefined };
       },
@@ -98,8 +100,7 @@ export class Subscription implements AsyncIterable<EventRecord> {
     const start = startPoint(this.options.from, saved);
     this.buffer.next = start.next;
     this.epoch = start.epoch;
-    this.lastHanded = (start.next ?? 1) - 1;
-    this.tracker.reset({ offset: this.lastHanded, epoch: start.epoch });
+    this.tracker.reset({ offset: (start.next ?? 1) - 1, epoch: start.epoch });
     await this.connect();
   }
 
@@ -157,8 +158,8 @@ export class Subscription implements AsyncIterable<EventRecord> {
     if ('fatal' in plan) return void this.fail(plan.fatal);
     this.epoch = ack.epoch;
     if ('restart' in plan) {
-      this.tracker.reset({ offset: 0, epoch: ack.epoch });
-      this.lastHanded = 0;
+      // Hint: the position in the new log is the offset before where it restarts (from-head: its head, not 0).
+      this.tracker.reset({ offset: plan.restart - 1, epoch: ack.epoch });
       // Hint: records of the old log still waiting would be saved as a position under the new log's epoch.
       this.buffer.next = plan.restart;
       this.notice('reconnecting', plan.notice + droppedText(this.buffer.clear()));
@@ -166,7 +167,9 @@ export class Subscription implements AsyncIterable<EventRecord> {
       this.socket = null;
       return void this.reconnect();
     }
-    this.tracker.confirm(ack.epoch);
+    // Hint: from 'head' or past it, the position starts where the server does; a retention gap stays ahead (its notice).
+    const start = ack.beyond_head === undefined ? (this.buffer.next ?? plan.next) : ack.head_offset + 1;
+    this.tracker.confirm(ack.epoch, start - 1);
     this.buffer.next = plan.next;
     // Hint: past a beyond_head below what was received, the server sends again from its head; the buffer skips those.
     this.socket?.order.start(ack.beyond_head === undefined ? plan.next : ack.head_offset + 1);
@@ -194,14 +197,15 @@ export class Subscription implements AsyncIterable<EventRecord> {
     if (this.closed || this.failure !== null || this.paused) return;
     const plan = closePlan(code, reason, refusal, this.attempt++, this.options, this.epoch === null, upgrade);
     if ('fatal' in plan) return void this.fail(plan.fatal);
-    this.notice('reconnecting', reconnectingMessage(code, reason, plan.delayMs, this.buffer.next));
+    // Hint: started first, so an onNotice that calls close() clears it (started after, it held the process).
     this.reconnectTimer.start(plan.delayMs, () => this.reconnect());
+    this.notice('reconnecting', reconnectingMessage(code, reason, plan.delayMs, this.buffer.next));
   }
 
   private async take(): Promise<IteratorResult<EventRecord>> {
     for (;;) {
       if (this.closed) return { done: true, value: undefined }; // close() saved: hand out and save nothing more
-      this.handOver();
+      this.tracker.handOver(this.epoch);
       const item = this.buffer.shift();
       if (item !== undefined) {
         this.resumeIfDrained();
@@ -209,17 +213,12 @@ export class Subscription implements AsyncIterable<EventRecord> {
           this.tracker.advance(item.checkpoint, this.epoch);
           continue;
         }
-        this.lastHanded = item.offset;
+        this.tracker.hand(item.offset);
         return { done: false, value: item };
       }
       if (this.failure !== null) throw this.failure;
       await this.buffer.wait();
     }
-  }
-
-  /** The consumer asked for more, so the record handed out before is done: it becomes the position. */
-  private handOver(): void {
-    this.tracker.advance(this.lastHanded, this.epoch);
   }
 
   private resumeIfDrained(): void {
