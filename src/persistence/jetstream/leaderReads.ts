@@ -1,10 +1,10 @@
-import type { JetStreamManager } from '@nats-io/jetstream';
 import { messageHeaders } from './eventMessage.js';
 import type { ReplicaApplierOptions } from './replicaApplierOptions.js';
+import type { StreamMessage, StreamReads } from './streamFollow.js';
 
 /** What reading from the stream leader needs of the applier. */
 export interface LeaderReadParts {
-  readonly options: Pick<ReplicaApplierOptions, 'jsm' | 'stream' | 'sink' | 'onNotice'>;
+  readonly options: Pick<ReplicaApplierOptions, 'stream' | 'sink' | 'onNotice'> & { readonly jsm: StreamReads };
   /** False once the applier stopped. */
   readonly running: () => boolean;
   /** Follow the stream's first sequence (ReplicaApplier.followStream); false when the stream did not answer. */
@@ -19,7 +19,7 @@ export async function readFromLeader(parts: LeaderReadParts, upTo: number): Prom
   const { jsm, stream, sink, onNotice } = parts.options;
   while (parts.running() && sink.nextSeq() <= upTo) {
     const seq = sink.nextSeq();
-    let message: Awaited<ReturnType<JetStreamManager['streams']['getMessage']>>;
+    let message: StreamMessage | null;
     try {
       message = await jsm.streams.getMessage(stream, { seq });
     } catch (error) {
@@ -35,5 +35,7 @@ export async function readFromLeader(parts: LeaderReadParts, upTo: number): Prom
     if (message.seq < sink.nextSeq()) return;
     const { msgId, floor } = messageHeaders(message.header);
     sink.apply(message.seq, msgId, message.data, floor);
+    // Hint: a replica stopped at a message of another layout takes nothing: asking again would never end.
+    if (sink.nextSeq() === seq) return;
   }
 }

@@ -168,6 +168,8 @@ export class ReplicaApplier {
 
   private async consumeOnce(): Promise<void> {
     const { js, stream, sink } = this.options;
+    // Hint: a replica stopped at a message of another layout takes nothing more: no consumer to make and drop.
+    if (sink.refusal) return;
     await this.followStream(true);
     const consumer = await js.consumers.get(stream, {
       deliver_policy: DeliverPolicy.StartSequence,

@@ -4,9 +4,26 @@ import type { GapNotices } from './gapNotices.js';
 import type { ReplicaApplierOptions } from './replicaApplierOptions.js';
 import { hasLimits } from './streamChecks.js';
 
+/** A message read by sequence (StoredMsg has it). */
+export interface StreamMessage {
+  readonly seq: number;
+  readonly header?: { get(name: string): string };
+  readonly data: Uint8Array;
+}
+
+/** What a gap fill reads of the stream (JetStreamManager has it): its state, and single messages from its leader. */
+export interface StreamReads {
+  readonly streams: {
+    info(stream: string, options: { deleted_details: boolean }): Promise<StreamInfo>;
+    getMessage(stream: string, query: { seq: number }): Promise<StreamMessage | null>;
+  };
+}
+
 /** What following the stream needs of the applier. */
 export interface FollowParts {
-  readonly options: Pick<ReplicaApplierOptions, 'jsm' | 'stream' | 'sink' | 'onNotice' | 'marks'>;
+  readonly options: Pick<ReplicaApplierOptions, 'stream' | 'sink' | 'onNotice' | 'marks'> & {
+    readonly jsm: StreamReads;
+  };
   readonly gaps: GapNotices;
   /** False once the applier stopped. */
   readonly running: () => boolean;
@@ -58,10 +75,13 @@ export async function fillGap(parts: FollowParts, to: number): Promise<void> {
   sink.noteLast(info.state.last_seq);
   await followFirst(parts.options, info);
   const deleted = new Set(info.state.deleted ?? []);
-  while (parts.running() && sink.nextSeq() < to) {
-    const seq = sink.nextSeq();
+  // Hint: a sink that takes nothing (a replica stopped at a message of another layout) ends the fill. Before, the loop
+  // asked for the same sequence for good: with it in the deleted list (`nats stream rmm`), with no await, so every
+  // node's only thread spun, answering no request and no SIGTERM, until kill -9.
+  for (let seq = sink.nextSeq(); parts.running() && seq < to; seq = sink.nextSeq()) {
     if (deleted.has(seq)) {
       sink.skip(seq, 'deleted from the stream');
+      if (sink.nextSeq() === seq) return;
       continue;
     }
     const message = await jsm.streams.getMessage(stream, { seq });
@@ -76,5 +96,6 @@ export async function fillGap(parts: FollowParts, to: number): Promise<void> {
     }
     const { msgId, floor } = messageHeaders(message.header);
     sink.apply(message.seq, msgId, message.data, floor);
+    if (sink.nextSeq() === seq) return;
   }
 }

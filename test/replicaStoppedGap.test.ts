@@ -1,0 +1,121 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { StreamInfo } from '@nats-io/jetstream';
+import { afterEach, describe, expect, it } from 'vitest';
+import { encodeEvent } from '../src/persistence/jetstream/eventMessage.js';
+import { GapNotices } from '../src/persistence/jetstream/gapNotices.js';
+import { readFromLeader } from '../src/persistence/jetstream/leaderReads.js';
+import { ReplicaFeed } from '../src/persistence/jetstream/replicaFeed.js';
+import { fillGap } from '../src/persistence/jetstream/streamFollow.js';
+import { SqliteReplicaLog } from '../src/persistence/sqliteReplicaLog.js';
+
+const encoder = new TextEncoder();
+const event = (seq: number) =>
+  encoder.encode(
+    encodeEvent({
+      ts: seq,
+      producer: false,
+      input: {
+        id: `g${seq}`,
+        event_type: 'quiz_started',
+        source: 's',
+        session_id: 's',
+        user_id: null,
+        payloadJson: '{}',
+      },
+    }),
+  );
+
+const cleanups: (() => void)[] = [];
+afterEach(() => {
+  for (const cleanup of cleanups.splice(0)) cleanup();
+});
+
+/** A replica holding 1..3, stopped at 4 (a message of another layout), and its feed. */
+function stoppedFeed() {
+  const dir = mkdtempSync(join(tmpdir(), 'stopped-gap-'));
+  const replica = new SqliteReplicaLog({
+    path: join(dir, 'events.db'),
+    now: () => 0,
+    newId: () => 'x',
+    newEpoch: () => 'e1',
+    indexer: 'inline',
+  });
+  const notices: string[] = [];
+  const feed = new ReplicaFeed(replica, { onNotice: (m) => notices.push(m), onFailure: () => undefined });
+  cleanups.push(() => {
+    feed.close();
+    replica.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  for (let seq = 1; seq <= 3; seq++) feed.apply(seq, null, event(seq));
+  feed.apply(4, null, encoder.encode('[3,"a later layout"]'));
+  feed.flush();
+  return { feed, notices };
+}
+
+/** A stream whose state lists `deleted` and which serves `event(seq)` for any other sequence, counting its asks. */
+function stream(deleted: number[]) {
+  const asked = { info: 0, get: 0 };
+  const jsm = {
+    streams: {
+      info: async () => {
+        asked.info++;
+        // Hint: only what a gap fill reads of the stream's info.
+        return { config: {}, state: { first_seq: 1, last_seq: 10, deleted } } as StreamInfo;
+      },
+      getMessage: async (_stream: string, { seq }: { seq: number }) => {
+        asked.get++;
+        return { seq, data: event(seq) };
+      },
+    },
+  };
+  return { jsm, asked };
+}
+
+describe('filling a gap on a replica stopped at a message of another layout', () => {
+  it('ends at once when that message was deleted from the stream (nats stream rmm), instead of spinning', async () => {
+    const { feed, notices } = stoppedFeed();
+    expect(feed.refusal).toMatch(/^stream message 4 was written by another version/);
+    const { jsm, asked } = stream([4]);
+    // Hint: the applier stops after 1,000 turns of the loop, so the old code ends (a spinning thread meets no timeout).
+    let turns = 0;
+    const parts = {
+      options: { jsm, stream: 'EVENTS', sink: feed, onNotice: () => undefined },
+      gaps: new GapNotices(),
+      running: () => ++turns <= 1_000,
+    };
+    // Before: skip(4) took nothing, the loop asked for 4 again with no await, and the thread spun for good.
+    await fillGap(parts, 10);
+    expect([feed.nextSeq(), asked.get, notices.length, turns]).toEqual([4, 0, 1, 1]);
+  });
+
+  it('asks the stream leader for that sequence once, not again and again, when it still holds it', async () => {
+    const { feed } = stoppedFeed();
+    const { jsm, asked } = stream([]);
+    let turns = 0;
+    const parts = {
+      options: { jsm, stream: 'EVENTS', sink: feed, onNotice: () => undefined },
+      gaps: new GapNotices(),
+      running: () => ++turns <= 1_000,
+    };
+    await fillGap(parts, 10);
+    expect([feed.nextSeq(), asked.get, turns]).toEqual([4, 1, 1]);
+  });
+
+  it('reads no further from the stream leader (a publish catching up) than the stopped replica takes', async () => {
+    const { feed } = stoppedFeed();
+    const { jsm, asked } = stream([]);
+    let turns = 0;
+    let followed = 0;
+    const parts = {
+      options: { jsm, stream: 'EVENTS', sink: feed, onNotice: () => undefined },
+      running: () => ++turns <= 1_000,
+      followStream: async () => ++followed > 0,
+    };
+    // Before: each turn read sequence 4 again, which the replica refused again, 1,000 reads here (for good in a node).
+    await readFromLeader(parts, 10);
+    expect([feed.nextSeq(), asked.get, followed]).toEqual([4, 1, 0]);
+  });
+});
