@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { StreamInfo } from '@nats-io/jetstream';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { encodeEvent } from '../src/persistence/jetstream/eventMessage.js';
 import { GapNotices } from '../src/persistence/jetstream/gapNotices.js';
 import { readFromLeader } from '../src/persistence/jetstream/leaderReads.js';
@@ -32,8 +32,8 @@ afterEach(() => {
   for (const cleanup of cleanups.splice(0)) cleanup();
 });
 
-/** A replica holding 1..3, stopped at 4 (a message of another layout), and its feed. */
-function stoppedFeed() {
+/** A replica holding 1..3, stopped at 4 (a message of another layout) unless `stop` is false, and its feed. */
+function stoppedFeed(stop = true) {
   const dir = mkdtempSync(join(tmpdir(), 'stopped-gap-'));
   const replica = new SqliteReplicaLog({
     path: join(dir, 'events.db'),
@@ -50,9 +50,9 @@ function stoppedFeed() {
     rmSync(dir, { recursive: true, force: true });
   });
   for (let seq = 1; seq <= 3; seq++) feed.apply(seq, null, event(seq));
-  feed.apply(4, null, encoder.encode('[3,"a later layout"]'));
+  if (stop) feed.apply(4, null, encoder.encode('[3,"a later layout"]'));
   feed.flush();
-  return { feed, notices };
+  return { feed, notices, replica };
 }
 
 /** A stream whose state lists `deleted` and which serves `event(seq)` for any other sequence, counting its asks. */
@@ -117,5 +117,24 @@ describe('filling a gap on a replica stopped at a message of another layout', ()
     // Before: each turn read sequence 4 again, which the replica refused again, 1,000 reads here (for good in a node).
     await readFromLeader(parts, 10);
     expect([feed.nextSeq(), asked.get, followed]).toEqual([4, 1, 0]);
+  });
+
+  it('ends when a batch of deleted sequences fails to apply and the feed goes back to its head', async () => {
+    const { feed, replica, notices } = stoppedFeed(false);
+    const full = Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
+    vi.spyOn(replica, 'applyAt').mockImplementation(() => {
+      throw full;
+    });
+    // 2,100 deleted sequences: 2,000 skips fill a batch, applied at once, which fails: the feed is back at 4.
+    const { jsm } = stream(Array.from({ length: 2_100 }, (_, i) => i + 4));
+    let turns = 0;
+    const parts = {
+      options: { jsm, stream: 'EVENTS', sink: feed, onNotice: () => undefined },
+      gaps: new GapNotices(),
+      running: () => ++turns <= 50_000,
+    };
+    // Before: the fill skipped the same 2,000 sequences again and again with no await (50,000 turns here).
+    await fillGap(parts, 2_200);
+    expect([feed.nextSeq(), turns, notices.length]).toEqual([4, 2_000, 1]);
   });
 });

@@ -4,17 +4,18 @@ import { BACKOFF_KINDS, checkKinds, checkNumbers } from './optionChecks.js';
 export interface BackoffOptions {
   /** First delay, in ms (default 100; at least 1). */
   readonly initialMs?: number;
-  /** Largest delay, in ms (default 5000; at least 1). */
+  /** Largest delay, in ms (default 5000; at least 10). */
   readonly maxMs?: number;
 }
 
-/** The shortest backoff delay an option may set, in ms. */
-export const MIN_BACKOFF_MS = 1;
+/** The shortest delays the options may set, in ms: the first, and the largest (the cap every retry reaches). */
+export const MIN_BACKOFF_MS = { initialMs: 1, maxMs: 10 } as const;
 
 /**
  * Throw a TypeError naming an unknown or mistyped `backoff` option (checkKinds), or a RangeError naming one that is
  * not a duration (checkNumbers) or below MIN_BACKOFF_MS. Hint: 0 (or 0.5, which rounds to 0) turned backoff off, and
- * a client reconnected to a down server about 210 times a second.
+ * a client reconnected to a down server about 210 times a second; a `maxMs` of 1 did the same (a timer of 0 or 1 ms
+ * fires after about 1 ms), 282 times a second. At 10 ms a down server is asked at most about 100 times a second.
  */
 export function checkBackoffOptions(backoff: BackoffOptions | undefined): void {
   if (backoff === undefined) return;
@@ -22,9 +23,10 @@ export function checkBackoffOptions(backoff: BackoffOptions | undefined): void {
   checkNumbers(backoff, { initialMs: 'timer', maxMs: 'timer' }, 'backoff.');
   for (const name of ['initialMs', 'maxMs'] as const) {
     const value = backoff[name];
-    if (value !== undefined && value < MIN_BACKOFF_MS)
+    const least = MIN_BACKOFF_MS[name];
+    if (value !== undefined && value < least)
       throw new RangeError(
-        `backoff.${name}: must be at least ${MIN_BACKOFF_MS} ms (less turns backoff off: a client reconnects at once, hundreds of times a second), got ${value}`,
+        `backoff.${name}: must be at least ${least} ms (less lets a client reconnect to a down server hundreds of times a second), got ${value}`,
       );
   }
 }

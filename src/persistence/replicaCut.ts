@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { LogHead, LogMeta } from './logMeta.js';
+import { storeStep } from './retention.js';
 
 /** Meta key: the cut of a followed purge whose steps may not be done yet. */
 const CUT_KEY = 'replica_cut';
@@ -34,13 +35,18 @@ export class ReplicaCut {
     return Math.max(this.head.first, this.at);
   }
 
-  /** Cut at `cut`: the position passes it (no offset below it is given out), saved with it in one transaction. */
+  /**
+   * Cut at `cut`: the position passes it (no offset below it is given out), saved with it in one transaction; a write
+   * the store refuses throws RetentionStepError.
+   */
   move(cut: number): void {
     const next = Math.max(this.head.next, cut);
-    this.db.transaction(() => {
-      this.meta.set(CUT_KEY, String(cut));
-      this.meta.set('next_offset', String(next));
-    })();
+    storeStep(
+      this.db.transaction(() => {
+        this.meta.set(CUT_KEY, String(cut));
+        this.meta.set('next_offset', String(next));
+      }),
+    );
     this.at = cut;
     this.head.next = next;
   }

@@ -41,9 +41,15 @@ export function retentionStopped(error: RetentionStepError, deleted: number, fir
  * Hint: retention calls it once per bounded step (LogRetention, and a cluster replica's CutSteps).
  */
 export function deleteBelow(db: Database.Database, meta: LogMeta, boundary: number, nextOffset: number): number {
+  return storeStep(() => deleteInTransaction(db, meta, boundary, nextOffset));
+}
+
+/** Run a retention write; what the store throws (a full disk) comes out as a RetentionStepError naming why. */
+export function storeStep<T>(write: () => T): T {
   try {
-    return deleteInTransaction(db, meta, boundary, nextOffset);
+    return write();
   } catch (error) {
+    if (error instanceof RetentionStepError) throw error;
     throw new RetentionStepError(openFailureReason(error), { cause: error });
   }
 }

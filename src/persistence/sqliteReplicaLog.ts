@@ -4,7 +4,7 @@ import { checkpointCadence } from './chunkIndexer.js';
 import { DELETE_REPLICA, type LogStats } from './eventLog.js';
 import { ReplicaCut } from './replicaCut.js';
 import { type NoopOffset, ReplicaNoops } from './replicaNoops.js';
-import { deleteBelow } from './retention.js';
+import { deleteBelow, storeStep } from './retention.js';
 import { RowWriter } from './rowWriter.js';
 import { SqliteEventLog, type SqliteEventLogOptions } from './sqliteEventLog.js';
 import { selectValue } from './sqlRows.js';
@@ -167,10 +167,13 @@ export class SqliteReplicaLog extends SqliteEventLog {
     const next = Math.max(this.head.next, boundary);
     let deleted = 0;
     let noopsDeleted = 0;
-    this.db.transaction(() => {
-      deleted = deleteBelow(this.db, this.meta, boundary, next);
-      noopsDeleted = this.noops.deleteBelow(boundary);
-    })();
+    // Hint: the store's refusal (a full disk) comes at this outer commit too, outside deleteBelow's own.
+    storeStep(
+      this.db.transaction(() => {
+        deleted = deleteBelow(this.db, this.meta, boundary, next);
+        noopsDeleted = this.noops.deleteBelow(boundary);
+      }),
+    );
     this.noops.count -= noopsDeleted;
     this.head.next = next;
     this.head.first = boundary;
@@ -200,10 +203,8 @@ export class SqliteReplicaLog extends SqliteEventLog {
   holdsBetween(from: number, to: number): boolean {
     if (from >= to) return false;
     this.rows.flush();
-    return (
-      selectValue<number>(this.db, 'SELECT EXISTS(SELECT 1 FROM events WHERE offset >= ? AND offset < ?)', from, to) ===
-      1
-    );
+    const sql = 'SELECT EXISTS(SELECT 1 FROM events WHERE offset >= ? AND offset < ?)';
+    return selectValue<number>(this.db, sql, from, to) === 1;
   }
 
   /**

@@ -35,7 +35,8 @@ export async function readFromLeader(parts: LeaderReadParts, upTo: number): Prom
     if (message.seq < sink.nextSeq()) return;
     const { msgId, floor } = messageHeaders(message.header);
     sink.apply(message.seq, msgId, message.data, floor);
-    // Hint: a replica stopped at a message of another layout takes nothing: asking again would never end.
-    if (sink.nextSeq() === seq) return;
+    // Hint: a replica stopped at a message of another layout takes nothing (or one that failed to apply goes back):
+    // asking again would never end.
+    if (sink.nextSeq() <= seq) return;
   }
 }

@@ -75,13 +75,14 @@ export async function fillGap(parts: FollowParts, to: number): Promise<void> {
   sink.noteLast(info.state.last_seq);
   await followFirst(parts.options, info);
   const deleted = new Set(info.state.deleted ?? []);
-  // Hint: a sink that takes nothing (a replica stopped at a message of another layout) ends the fill. Before, the loop
+  // Hint: a sink that takes nothing (a replica stopped at a message of another layout) or goes back (a batch it
+  // could not apply: the consumer starts again from its head) ends the fill. Before, the loop
   // asked for the same sequence for good: with it in the deleted list (`nats stream rmm`), with no await, so every
   // node's only thread spun, answering no request and no SIGTERM, until kill -9.
   for (let seq = sink.nextSeq(); parts.running() && seq < to; seq = sink.nextSeq()) {
     if (deleted.has(seq)) {
       sink.skip(seq, 'deleted from the stream');
-      if (sink.nextSeq() === seq) return;
+      if (sink.nextSeq() <= seq) return;
       continue;
     }
     const message = await jsm.streams.getMessage(stream, { seq });
@@ -96,6 +97,6 @@ export async function fillGap(parts: FollowParts, to: number): Promise<void> {
     }
     const { msgId, floor } = messageHeaders(message.header);
     sink.apply(message.seq, msgId, message.data, floor);
-    if (sink.nextSeq() === seq) return;
+    if (sink.nextSeq() <= seq) return;
   }
 }

@@ -95,7 +95,13 @@ export class StreamRetention {
     const earlier = this.replica.recordsBelow(this.replica.keptFrom());
     const base = this.feed.cutSteps.deletedTotal + earlier;
     const held = this.replica.recordsBelow(wanted) - earlier;
-    this.feed.follow(wanted, false);
+    try {
+      this.feed.follow(wanted, false);
+    } catch (error) {
+      // Hint: the cut could not be saved; the feed follows the stream's first sequence about once a second anyway.
+      if (!(error instanceof RetentionStepError)) throw error;
+      throw purgedButRefused(error, wanted, 'follows it by itself once it can write again');
+    }
     // Hint: the feed may keep events below a cut no purge recorded (PurgeMarks): the delete ends where it cut.
     const boundary = Math.min(wanted, this.replica.keptFrom());
     this.job = { boundary, base, held, owed, reported: 0 };
@@ -142,12 +148,7 @@ export class StreamRetention {
     const first = this.replica.firstOffset();
     const stepped = this.stepped(job);
     const sofar = stepped > 0 ? `deleted ${stepped} events so far (every offset below ${first}) and ` : '';
-    return new LogWriteError(
-      `storage unavailable on this node (${error.reason}): the stream was purged below offset ${job.boundary}, ` +
-        `so every node deletes below it; this node's replica ${sofar}deletes the rest by itself, retrying every ` +
-        `second (its /stats first_offset reaches ${job.boundary} when done); a retry of this DELETE is safe`,
-      { cause: error },
-    );
+    return purgedButRefused(error, job.boundary, `${sofar}deletes the rest by itself, retrying every second`);
   }
 
   /** Every step of a delete at once (tools and tests); the count. */
@@ -165,6 +166,16 @@ export class StreamRetention {
   private boundaryOf(before: number | undefined): number {
     return before === undefined ? this.replica.headOffset() + 1 : this.replica.offsetAtOrAfter(before);
   }
+}
+
+/** This node's store refused its delete below `cut` after the stream was purged there: what goes on, and how. */
+function purgedButRefused(error: RetentionStepError, cut: number, how: string): LogWriteError {
+  return new LogWriteError(
+    `storage unavailable on this node (${error.reason}): the stream was purged below offset ${cut}, so every node ` +
+      `deletes below it; this node's replica ${how} (its /stats first_offset reaches ${cut} when done); a retry of ` +
+      'this DELETE is safe',
+    { cause: error },
+  );
 }
 
 /**
