@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from './config.js';
-import { startWarnings } from './startWarnings.js';
+import { heapWarning, startWarnings } from './startWarnings.js';
 
 const warningsFor = (env: Record<string, string>) =>
   startWarnings(loadConfig({ DATABASE_PATH: 'data/x.db', ...env }), env, 8001);
@@ -42,5 +42,26 @@ describe('startWarnings', () => {
     expect(warningsFor({ HOST: '127.0.0.1', DATABASE_PATH: ':memory:' })).toEqual([
       'DATABASE_PATH=:memory: keeps the log in memory only: every event is lost when the server stops',
     ]);
+  });
+
+  it('names a heap limit below what the memory bounds let the heap hold, and the settings to lower', () => {
+    const config = loadConfig({ DATABASE_PATH: 'data/x.db' });
+    // node --max-old-space-size=96 gives a heap limit of 144 MiB; the defaults let the heap hold about 776 MiB.
+    expect(heapWarning(config, 144 * 1_048_576)).toBe(
+      'the JavaScript heap limit (144 MiB; node --max-old-space-size) is below what the memory bounds let the heap ' +
+        'hold, about 776 MiB: MAX_ACK_BACKLOG_TOTAL_BYTES (512 MiB) and MAX_PENDING_BYTES (128 MiB), 10000 session ' +
+        'actors (MAX_ACTIVE_SESSIONS, about 72 MiB) and 64 MiB besides; a producer that stops reading its acks, or ' +
+        'many sessions at once, can end the server with an out-of-memory abort before any bound refuses them: lower ' +
+        'those settings or raise the heap limit',
+    );
+    expect(heapWarning(config, 4_144 * 1_048_576)).toBeNull();
+    const lowered = loadConfig({
+      DATABASE_PATH: 'data/x.db',
+      MAX_ACK_BACKLOG_TOTAL_BYTES: String(16 * 1_048_576),
+      MAX_PENDING_BYTES: String(16 * 1_048_576),
+      MAX_ACTIVE_SESSIONS: '1000',
+    });
+    expect(heapWarning(lowered, 144 * 1_048_576)).toBeNull();
+    expect(startWarnings(config, {}, 8001, 144 * 1_048_576)).toContain(heapWarning(config, 144 * 1_048_576));
   });
 });
