@@ -100,6 +100,30 @@ describe('NdjsonLines', () => {
     ]);
   });
 
+  it('refuses a line holding a number past the float range in what is stored, naming its field as the server does', () => {
+    const beyond =
+      'is a number beyond ±1.7976931348623157e308 (the 64-bit float range): JSON cannot carry it (it would become null)';
+    const deep = `${'['.repeat(5_000)}1e400${']'.repeat(5_000)}`;
+    const lines = [
+      '{"payload":{"a":1e400}}',
+      `{"payload":{"a":[1,-${'9'.repeat(309)}]}}`,
+      '[{"payload":{}},{"payload":{"b":{"c":2E+308}}}]',
+      // Not stored (a field no rule reads), or not a number: read, as the server takes them.
+      '{"timestamp":1e400,"payload":{"id":"3f1e400","n":1.5e300}}',
+      `{"payload":{"deep":${deep}}}`,
+    ];
+    const read = linesOf(Buffer.from(`${lines.join('\n')}\n`));
+    // Before: all read, and the SDK refused the first three as `… payload.a is Infinity, which JSON would send as null`.
+    expect(read.slice(0, 4)).toEqual([
+      { line: 1, error: `payload.a: ${beyond}` },
+      { line: 2, error: `payload.a[1]: ${beyond}` },
+      { line: 3, error: `[1].payload.b.c: ${beyond}` },
+      { line: 4, value: { timestamp: Number.POSITIVE_INFINITY, payload: { id: '3f1e400', n: 1.5e300 } } },
+    ]);
+    // Past the search's depth nothing is named (the SDK and the server refuse such nesting), and nothing overflows.
+    expect(read[4]).toMatchObject({ line: 5, value: { payload: {} } });
+  });
+
   it('names a line that is not JSON without echoing its control characters', () => {
     const [only] = linesOf(Buffer.from('\u001b[31mred\n'));
     expect(only).toMatchObject({ line: 1 });

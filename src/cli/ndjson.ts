@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { lossyIntegerMessage, storedLossyInteger } from '../protocol/lossyIntegers.js';
 import { readPublishMessage, storedParts } from '../protocol/publishMessage.js';
 import { type CliIo, printable, UsageError } from './command.js';
+import { outOfRangeNumberIn } from './outOfRangeNumber.js';
 
 /** One parsed NDJSON line with its line number, or the parse error. */
 export type NdjsonLine =
@@ -94,9 +95,13 @@ export class NdjsonLines {
       return;
     }
     // Hint: the server refuses such an integer too; saying so here names the line before anything is sent.
-    const lossy = storedLossyInteger(text, () => storedParts(value, readPublishMessage(value, 'body')));
-    if (lossy === null) out.push({ line: this.line, value });
-    else out.push({ line: this.line, error: `${lossy.path || 'line'}: ${lossyIntegerMessage(lossy.token)}` });
+    const stored = () => storedParts(value, readPublishMessage(value, 'body'));
+    const lossy = storedLossyInteger(text, stored);
+    if (lossy !== null)
+      return void out.push({ line: this.line, error: `${lossy.path || 'line'}: ${lossyIntegerMessage(lossy.token)}` });
+    // Hint: `1e400` parses to Infinity; the SDK then named that, not the number written, with another exit code.
+    const beyond = outOfRangeNumberIn(text, stored);
+    out.push(beyond === null ? { line: this.line, value } : { line: this.line, error: beyond });
   }
 }
 

@@ -1,6 +1,6 @@
 import { type PublishEvent, Publisher } from '../client/index.js';
 import { isEventType, unknownEventType } from '../protocol/eventTypes.js';
-import { lossyIntegerIn, lossyIntegerMessage, lossyIntegerPath } from '../protocol/lossyIntegers.js';
+import { lossyIntegerMessage, storedLossyInteger } from '../protocol/lossyIntegers.js';
 import {
   API_KEY_IN_OPTION,
   API_KEY_IN_USAGE,
@@ -19,6 +19,7 @@ import {
 } from './command.js';
 import { inputEvents } from './inputEvents.js';
 import { checkInputFile } from './ndjson.js';
+import { outOfRangeNumberIn } from './outOfRangeNumber.js';
 import { duplicatesText, failedExit, interruptedText, publishEvents, stoppedExit } from './publishEvents.js';
 import { checkServer } from './restClient.js';
 import { sigintStop } from './sigintStop.js';
@@ -87,9 +88,12 @@ function eventFromFlags(values: {
   }
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload))
     throw new UsageError('--payload must be a JSON object');
-  const lossy = values.payload === undefined ? null : lossyIntegerIn(values.payload);
-  if (lossy !== null)
-    throw new UsageError(`--payload: ${lossyIntegerPath(payload, lossy) || 'payload'}: ${lossyIntegerMessage(lossy)}`);
+  // Hint: named and worded as the server names them (`payload.id: …`), both a usage error as a --payload not JSON is.
+  const text = values.payload ?? '{}';
+  const lossy = storedLossyInteger(text, () => ({ payload }));
+  if (lossy !== null) throw new UsageError(`--payload: ${lossy.path}: ${lossyIntegerMessage(lossy.token)}`);
+  const beyond = outOfRangeNumberIn(text, () => ({ payload }));
+  if (beyond !== null) throw new UsageError(`--payload: ${beyond}`);
   return {
     event_type: values.type,
     source: values.source,

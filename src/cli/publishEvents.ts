@@ -11,6 +11,7 @@ import type { InputLine } from './inputEvents.js';
 import { progressBar } from './progressBar.js';
 import { roomOrAbort, settleWithin } from './publisherWaits.js';
 import { OUTPUT_CLOSED } from './sigintStop.js';
+import { writesSettled } from './stdoutClosed.js';
 import { UnsettledLines } from './unsettledLines.js';
 
 /** How long an interrupted run waits for the acks of what it already handed to the SDK. */
@@ -132,7 +133,6 @@ export async function publishEvents(
   if (inputError !== null) [summary.inputError, summary.stoppedAfterLine] = [inputError, lastLine];
   else if (stop?.signal.aborted === true) {
     summary.stoppedAfterLine = lastLine;
-    summary.outputClosed = stop.signal.reason === OUTPUT_CLOSED;
     const drained = await settleWithin(publisher, stop.graceMs ?? INTERRUPT_GRACE_MS);
     if (!drained) {
       abandoned = true;
@@ -141,6 +141,9 @@ export async function publishEvents(
   }
   await Promise.all(pending);
   await publisher.close();
+  // Hint: a reader gone after the input was read (`| head -1` on 5,000 lines) lost acks unsaid, exit 0, before this.
+  if (printAcks) await writesSettled(io.stdout);
+  summary.outputClosed = stop?.signal.reason === OUTPUT_CLOSED;
   bar.stop();
   errors.flush();
   return summary;
@@ -190,20 +193,20 @@ export function duplicatesText(summary: PublishSummary): string {
   return ` (${summary.ok - summary.duplicates} new, ${summary.duplicates} already stored)`;
 }
 
-/** What an interrupted run adds to its summary line ('' when it ran to the end). */
+/** What an interrupted run adds to its summary line ('' when it ran to the end and every ack could be printed). */
 export function interruptedText(summary: PublishSummary): string {
+  const acksLost = summary.outputClosed ? '; standard output was closed, so later acks were not printed' : '';
   if (summary.gaveUpAfterLine !== null) {
     const after = summary.gaveUpAfterLine === 0 ? 'before the first line' : `after line ${summary.gaveUpAfterLine}`;
-    return `; stopped ${after} as publishes were not acknowledged in time, later lines not sent`;
+    return `${acksLost}; stopped ${after} as publishes were not acknowledged in time, later lines not sent`;
   }
-  if (summary.stoppedAfterLine === null) return '';
+  if (summary.stoppedAfterLine === null) return acksLost;
   const after = summary.stoppedAfterLine === 0 ? 'before the first line' : `after line ${summary.stoppedAfterLine}`;
   if (summary.inputError !== null)
-    return `; reading the input failed ${after} (${summary.inputError}), later lines not read`;
+    return `${acksLost}; reading the input failed ${after} (${summary.inputError}), later lines not read`;
   const unconfirmed =
     summary.unconfirmed > 0 ? `; ${summary.unconfirmed} not acknowledged in time (each may or may not be stored)` : '';
-  if (summary.outputClosed)
-    return `; standard output was closed, so later acks were not printed; stopped ${after}, later lines not sent${unconfirmed}`;
+  if (summary.outputClosed) return `${acksLost}; stopped ${after}, later lines not sent${unconfirmed}`;
   return `; interrupted ${after}, later lines not sent${unconfirmed}`;
 }
 
@@ -215,9 +218,12 @@ export function failedExit(summary: PublishSummary): number {
   return summary.unauthorized > 0 ? EXIT.unauthorized : EXIT.failed;
 }
 
-/** The exit code of a run that stopped early: 1 when the input failed or its acks could not be printed, 130 when interrupted; null when neither. */
+/**
+ * The exit code of a run that stopped early or lost acks: 1 when the input failed or acks could not be printed (all
+ * lines may have been sent), 130 when interrupted; null when none of these.
+ */
 export function stoppedExit(summary: PublishSummary): number | null {
-  if (summary.inputError !== null) return EXIT.failed;
+  if (summary.inputError !== null || summary.outputClosed) return EXIT.failed;
   if (summary.stoppedAfterLine === null) return null;
-  return summary.outputClosed ? EXIT.failed : EXIT.interrupted;
+  return EXIT.interrupted;
 }

@@ -22,3 +22,13 @@ export function stdoutClosed(): boolean {
   listener();
   return true;
 }
+
+/**
+ * Resolves once every write to `out` so far was taken by the OS or failed, and a failure's 'error' event was heard
+ * (main.ts tells the listener of an EPIPE then). Hint: an empty write's callback runs after those of earlier writes.
+ */
+export function writesSettled(out: NodeJS.WritableStream): Promise<void> {
+  if (!out.writable) return Promise.resolve();
+  // Hint: the error event follows the failed write's callbacks on the next tick; setImmediate runs after it.
+  return new Promise((resolve) => out.write('', () => setImmediate(resolve)));
+}

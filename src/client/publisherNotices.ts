@@ -8,6 +8,11 @@ export interface PublisherNotice {
   readonly message: string;
 }
 
+/** A delay as whole milliseconds, never below 0. Hint: the pause left is read off a fractional clock (`58.93930499999988 ms`). */
+function wholeMs(ms: number): number {
+  return Math.max(0, Math.round(ms));
+}
+
 /**
  * The notices of one Publisher. Why (probe): it retried inside with nothing said until a publish timed out, 120 s
  * later by default, so the README's advice (on a connection error or a 503, move to the next node) could not be
@@ -27,7 +32,7 @@ export class PublisherNotices {
     this.lostFor = reason;
     this.tell(
       'reconnecting',
-      `${reason}; reconnecting in ${delayMs} ms with ${unacknowledged} event(s) not acknowledged yet`,
+      `${reason}; reconnecting in ${wholeMs(delayMs)} ms with ${unacknowledged} event(s) not acknowledged yet`,
     );
   }
 
@@ -41,7 +46,7 @@ export class PublisherNotices {
 
   /** The server refused a message as retryable (`reason`); it is sent again in `delayMs`. */
   refused(reason: string, delayMs: number): void {
-    this.tell('retrying', `${reason}; sending again in ${delayMs} ms`);
+    this.tell('retrying', `${reason}; sending again in ${wholeMs(delayMs)} ms`);
   }
 
   private tell(kind: PublisherNotice['kind'], message: string): void {
