@@ -25,7 +25,8 @@ export const LIMIT_SETTINGS: readonly Setting[] = [
     fallback: '268435456',
     meaning:
       'Request body bytes received and not yet answered, every `POST /events` together; a body that would pass it ' +
-      'gets a retryable 503 with `Retry-After` (200 bodies stalled one byte short of 10 MiB once held 2.1 GB)',
+      'gets a retryable 503 with `Retry-After` (200 bodies stalled one byte short of 10 MiB once held 2.1 GB); at ' +
+      'least `MAX_BODY_BYTES`, so one body fits',
     range: { min: 1_024 },
   },
   {

@@ -63,6 +63,17 @@ describe('SETTINGS', () => {
     expect(() => rangeOf('HOST')).toThrow(/has no range/);
   });
 
+  // Hint: a probe read "An integer ≥ 1024" for MAX_BODY_BUFFER_BYTES and was refused at 2000: the text said nothing of
+  // the floor loadConfig enforces.
+  it('names MAX_BODY_BYTES as the floor of each bound that must hold one body, as loadConfig refuses below it', () => {
+    for (const name of ['MAX_BODY_BUFFER_BYTES', 'MAX_BODY_BUFFER_BYTES_PER_IP']) {
+      expect(SETTINGS.find((setting) => setting.name === name)?.meaning, name).toContain('at least `MAX_BODY_BYTES`');
+      expect(() => loadConfig({ [name]: '2000' })).toThrow(
+        new RegExp(`^${name} \\(2000\\) must be at least MAX_BODY_BYTES`),
+      );
+    }
+  });
+
   // Hint: the README's table is pasted from `npm run settings-table`; a row edited there by hand (MAX_ACTIVE_SESSIONS,
   // once) drifted from --help unseen, as the test above renders the table without reading the README.
   it("is the README's configuration table, row for row", () => {

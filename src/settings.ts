@@ -56,7 +56,7 @@ export const SETTINGS: readonly Setting[] = [
     name: 'REQUIRE_AUTH',
     fallback: 'false',
     meaning:
-      'Require `X-API-Key` on every endpoint that serves data; `/health`, `/readiness`, the API documents (`/docs`, `/openapi.json`, `/asyncapi.json`) and the dashboard page stay public (`true`/`false`, `1`/`0`, `yes`/`no`, `on`/`off`)',
+      'Require `X-API-Key` on every endpoint that serves data; `/health`, `/readiness`, `/event-types` (a fixed list), the API documents (`/docs`, `/docs/ws`, `/openapi.json`, `/asyncapi.json`) and the dashboard page stay public (`true`/`false`, `1`/`0`, `yes`/`no`, `on`/`off`)',
   },
   {
     name: 'API_KEY',
