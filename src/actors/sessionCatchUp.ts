@@ -2,6 +2,7 @@ import { initialTransition, type SnapshotFrom, transition } from 'xstate';
 import { type EventLog, LogCorruptError, type RefoldedRow, type SessionStatusRow } from '../persistence/eventLog.js';
 import type { StoredEvent } from '../protocol/eventRecord.js';
 import { isSessionStatus, type SessionStatus } from '../protocol/sessionStatus.js';
+import { CatchUpSaves } from './catchUpSaves.js';
 import { readPastDamage } from './readPastDamage.js';
 import { sessionLogic } from './sessionLogic.js';
 import { mentionsQuizId, statusAfter } from './sessionMachine.js';
@@ -62,18 +63,20 @@ export function catchUpSessionStatus(
     }
     at = next;
   }
+  const saves = new CatchUpSaves(log);
   let rows: SessionStatusRow[] = [];
   for (const [sessionId, { offset, status }] of touched) {
     if (folded.has(sessionId)) continue;
     const row = status === null ? foldOrKeep(fold, sessionId) : { session_id: sessionId, status, offset };
     if (row !== null) rows.push(row);
     if (rows.length >= SAVE_BATCH) {
-      log.saveSessionStatuses(rows);
+      saves.save(rows);
       rows = [];
     }
   }
   // Hint: the high-water moves only with the last batch, so a crash mid-way refolds from the same point.
-  log.saveSessionStatuses(rows, head);
+  saves.save(rows, head);
+  saves.end();
   let count = 0;
   for (const sessionId of touched.keys()) if (!folded.has(sessionId)) count++;
   return count;
@@ -95,8 +98,12 @@ function foldOrKeep(fold: (sessionId: string) => SessionStatusRow | null, sessio
  */
 export function catchUpSessions(log: EventLog): number {
   const queued = log.sessionsToRefold();
-  refoldSessions(log, queued);
-  return queued.length + catchUpSessionStatus(log, (sessionId) => foldSessionFromLog(log, sessionId), new Set(queued));
+  // Hint: a refold whose save fails (a full disk) does not keep the rest from being caught up; its error follows.
+  const refold = new CatchUpSaves(log);
+  refold.attempt(() => refoldSessions(log, queued));
+  const count = catchUpSessionStatus(log, (sessionId) => foldSessionFromLog(log, sessionId), new Set(queued));
+  refold.end();
+  return queued.length + count;
 }
 
 /** A session's refold in progress between slices: its fold of the records below `from`. */

@@ -78,7 +78,8 @@ export class SessionFolding {
       const folded = this.registry.catchUp();
       if (folded > 0) this.options.logger.info({ sessions: folded }, 'session_status caught up from the log');
     } catch (error) {
-      // Hint: a log that cannot be written (full disk) still serves; the next start catches up again.
+      // Hint: a log that cannot be written (full disk) still serves; the rows not written are held for listings
+      // (UnsavedStatuses), and the next start catches up again.
       this.options.logger.error({ err: error }, 'session_status catch-up failed; it is retried at the next start');
     }
   }

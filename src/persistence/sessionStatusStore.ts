@@ -3,6 +3,7 @@ import type { RefoldedRow, SavedSession, SessionSnapshotRow, SessionStatusRow } 
 import type { LogMeta } from './logMeta.js';
 import { forgetSessions, migrateSessionRows, queueRefold } from './sessionRetention.js';
 import { BOUND_LIMIT, lazyStatement, tupleStatement, valueStatement } from './sqlRows.js';
+import { UnsavedStatuses } from './unsavedStatuses.js';
 
 /** A session_status row: session id, status, offset of the change. */
 type Row = [string, string, number];
@@ -65,6 +66,8 @@ export class SessionStatusStore {
    * from the log instead of trusting a high-water that a later save moved past the lost rows.
    */
   private lostRows = false;
+  /** Rows a save here failed to write, which listings read in place of the table's. */
+  private readonly unsaved = new UnsavedStatuses();
 
   constructor(
     private readonly db: Database.Database,
@@ -107,6 +110,7 @@ export class SessionStatusStore {
       const pairs: string[] = [];
       for (const row of snapshots) pairs.push(row.session_id, row.snapshot);
       this.writer.save(statuses, moved, pairs);
+      this.unsaved.queued(rows);
     } else {
       try {
         this.db.transaction(() => {
@@ -116,8 +120,10 @@ export class SessionStatusStore {
         })();
       } catch (error) {
         this.lost();
+        this.unsaved.failed(rows);
         throw error;
       }
+      this.unsaved.saved(rows);
     }
     if (moved !== null) this.savedUpTo = moved;
   }
@@ -143,9 +149,13 @@ export class SessionStatusStore {
     return row === undefined ? null : { status: row[0], snapshot: row[1] };
   }
 
-  /** The sessions whose rows wait to be folded again (saveRefolded), after queueing `add` in one transaction. */
+  /**
+   * The sessions whose rows wait to be folded again (saveRefolded), after queueing `add` in one transaction (retention
+   * gives it those it cut) and those whose rows a save failed to write (a delete may have cut into their folds).
+   */
   toRefold(add: readonly string[]): string[] {
-    if (add.length > 0) this.db.transaction(() => queueRefold(this.db, add))();
+    const queue = this.unsaved.size > 0 ? [...add, ...this.unsaved.ids()] : add;
+    if (queue.length > 0) this.db.transaction(() => queueRefold(this.db, queue))();
     return valueStatement<string>(this.db, 'SELECT session_id FROM session_refold').all();
   }
 
@@ -156,18 +166,31 @@ export class SessionStatusStore {
    */
   saveRefolded(rows: readonly RefoldedRow[], gone: readonly string[]): void {
     const dequeue = this.db.prepare<[string]>('DELETE FROM session_refold WHERE session_id = ?');
-    this.db.transaction(() => {
-      for (const row of rows) {
-        this.upsert.run(row.session_id, row.status, row.offset);
-        if (row.snapshot !== undefined) this.upsertSnapshot.run(row.session_id, row.snapshot);
-        dequeue.run(row.session_id);
-      }
-      forgetSessions(this.db, gone);
-    })();
+    try {
+      this.db.transaction(() => {
+        for (const row of rows) {
+          this.upsert.run(row.session_id, row.status, row.offset);
+          if (row.snapshot !== undefined) this.upsertSnapshot.run(row.session_id, row.snapshot);
+          dequeue.run(row.session_id);
+        }
+        forgetSessions(this.db, gone);
+      })();
+    } catch (error) {
+      this.unsaved.failed(rows, gone);
+      throw error;
+    }
+    this.unsaved.saved(rows, gone);
   }
 
-  /** Sessions by their last record, newest first (rows hold it once folded), optionally only one status. */
+  /**
+   * Sessions by their last record, newest first (rows hold it once folded), optionally only one status; rows a save
+   * failed to write are read in place of the table's (see UnsavedStatuses).
+   */
   listSessions(status: string | undefined, limit: number): SessionStatusRow[] {
+    return this.unsaved.list(status, limit, (bound) => this.listTable(status, bound));
+  }
+
+  private listTable(status: string | undefined, limit: number): SessionStatusRow[] {
     const rows = status === undefined ? this.list.all(limit) : this.listByStatus.all(status, limit);
     return rows.map(([session_id, s, offset]) => ({ session_id, status: s, offset }));
   }
