@@ -2,8 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from './config.js';
 import { heapWarning, startWarnings } from './startWarnings.js';
 
+/** Hint (review): a heap limit of the test's own, so the lines do not depend on the machine's memory. */
 const warningsFor = (env: Record<string, string>) =>
-  startWarnings(loadConfig({ DATABASE_PATH: 'data/x.db', ...env }), env, 8001);
+  startWarnings(loadConfig({ DATABASE_PATH: 'data/x.db', ...env }), env, 8001, 8 * 1_073_741_824);
 
 describe('startWarnings', () => {
   it('says nothing for a server that listens on this machine only, or asks for a long key', () => {

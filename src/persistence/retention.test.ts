@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { EventInput } from '../protocol/eventInput.js';
+import { RetentionStepError, storeStep } from './retention.js';
 import { SqliteEventLog } from './sqliteEventLog.js';
 
 const dirs: string[] = [];
@@ -94,5 +95,26 @@ describe('a producer id freed by retention, on a log whose tail was rebuilt at o
     } finally {
       log.close();
     }
+  });
+});
+
+describe('storeStep', () => {
+  it("names a store's refusal as a RetentionStepError, and lets a bug through as it is", () => {
+    const full = Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
+    const enospc = Object.assign(new Error('no space left'), { code: 'ENOSPC' });
+    for (const error of [full, enospc])
+      expect(() =>
+        storeStep(() => {
+          throw error;
+        }),
+      ).toThrow(new RetentionStepError('the disk is full', { cause: error }));
+    // Hint (review): a TypeError was answered as a retryable "storage unavailable" and retried every second for good.
+    const bug = new TypeError("Cannot read properties of undefined (reading 'x')");
+    expect(() =>
+      storeStep(() => {
+        throw bug;
+      }),
+    ).toThrow(bug);
+    expect(storeStep(() => 7)).toBe(7);
   });
 });

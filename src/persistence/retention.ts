@@ -44,14 +44,22 @@ export function deleteBelow(db: Database.Database, meta: LogMeta, boundary: numb
   return storeStep(() => deleteInTransaction(db, meta, boundary, nextOffset));
 }
 
-/** Run a retention write; what the store throws (a full disk) comes out as a RetentionStepError naming why. */
+/**
+ * Run a retention write; what the store throws (a full disk: SQLite's or the file system's error code) comes out as a
+ * RetentionStepError naming why. Anything else (a bug) passes as it is, not as a retryable refusal retried for good.
+ */
 export function storeStep<T>(write: () => T): T {
   try {
     return write();
   } catch (error) {
-    if (error instanceof RetentionStepError) throw error;
+    if (error instanceof RetentionStepError || !storeError(error)) throw error;
     throw new RetentionStepError(openFailureReason(error), { cause: error });
   }
+}
+
+function storeError(error: unknown): boolean {
+  const code = typeof error === 'object' && error !== null && 'code' in error ? error.code : undefined;
+  return typeof code === 'string' && /^(SQLITE_|E[A-Z]+$)/.test(code);
 }
 
 function deleteInTransaction(db: Database.Database, meta: LogMeta, boundary: number, nextOffset: number): number {
