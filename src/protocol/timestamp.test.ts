@@ -120,11 +120,49 @@ describe('parseIsoTimestamp', () => {
     expect(parseIsoTimestamp('2000-02-29')).toBe(Date.UTC(2000, 1, 29));
   });
 
-  it('accepts leap days in years 0 to 99, which Date.UTC maps to 1900 to 1999', () => {
-    // Year 0 is a leap year in the proleptic Gregorian calendar; 1900 is not.
-    expect(parseIsoTimestamp('0000-02-29T00:00:00Z')).toBe(Date.parse('0000-02-29T00:00:00Z'));
+  it('accepts leap days in years 1 to 99, which Date.UTC maps to 1901 to 1999', () => {
     expect(parseIsoTimestamp('0004-02-29')).toBe(Date.parse('0004-02-29T00:00:00Z'));
+    expect(parseIsoTimestamp('0096-02-29T10:00:00Z')).toBe(Date.parse('0096-02-29T10:00:00Z'));
     expect(parseIsoTimestamp('0001-02-29')).toBeNull();
+  });
+
+  it("refuses year 0, as Python's fromisoformat did (`year 0 is out of range`), in every form", () => {
+    // Hint: a probe: since=0000-01-01 answered 200 here, where the old service answered 400.
+    for (const text of [
+      '0000-01-01',
+      '0000-02-29T00:00:00Z',
+      '00000101',
+      '0000-W01-1',
+      '0000W011',
+      '0000-12-31T23:00-01:00',
+    ])
+      expect(parseIsoTimestamp(text), text).toBeNull();
+    expect(parseIsoTimestamp('0001-01-01')).toBe(Date.parse('0001-01-01T00:00:00Z'));
+    expect(parseIsoTimestamp('0001-W01-1')).toBe(Date.parse('0001-01-01T00:00:00Z'));
+  });
+
+  it("refuses a space or other white space before or after the timestamp, as Python's fromisoformat did", () => {
+    // Hint: a probe: since=%202026-12-07, until=2026-12-07%20 and since=+2026-12-07 (its `+` read as a space)
+    // answered 200 here; Python said `Invalid isoformat string`. A zone's `+` read as a space is still taken.
+    for (const text of [' 2026-12-07', '2026-12-07 ', '\t2026-12-07', '2026-12-07\n', ' 2026-12-07T10:00:00 01:00'])
+      expect(parseIsoTimestamp(text), JSON.stringify(text)).toBeNull();
+    fc.assert(
+      fc.property(
+        fc.date({
+          min: new Date('0001-01-01T00:00:00Z'),
+          max: new Date('9999-12-31T23:59:59.999Z'),
+          noInvalidDate: true,
+        }),
+        fc.constantFrom(' ', '\t', '\n', '\r', '\u00a0', '\u2028', '\ufeff'),
+        fc.boolean(),
+        (date, space, before) => {
+          const text = before ? space + date.toISOString() : date.toISOString() + space;
+          expect(parseIsoTimestamp(text)).toBeNull();
+          expect(invalidTimestamp(text)).toContain(before ? ' (white space before it' : ' (white space after it');
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 
   it('rejects malformed text', () => {
@@ -147,7 +185,7 @@ describe('parseIsoTimestamp', () => {
     fc.assert(
       fc.property(
         fc.date({
-          min: new Date('0000-01-01T00:00:00Z'),
+          min: new Date('0001-01-01T00:00:00Z'),
           max: new Date('9999-12-31T23:59:59.999Z'),
           noInvalidDate: true,
         }),
@@ -189,6 +227,15 @@ describe('invalidTimestamp', () => {
       ['2026-12-07T24:00:00.5Z', ' (24:00:00.5 is no time of day)'],
       ['2026-12-07T10:00:00+24:00', ' (offset +24:00 is out of range (at most 23:59:59))'],
       ['2026-W54-1', ' (2026-W54-1 is no day of the calendar)'],
+      ['0000-01-01', ' (year 0 is out of range: years 0001-9999 are taken)'],
+      ['0000-W01-1T10:00Z', ' (year 0 is out of range: years 0001-9999 are taken)'],
+      [
+        ' 2026-12-07',
+        ' (white space before it: a "+" sent unencoded in a query string reads as a space, so send it as %2B)',
+      ],
+      ['2026-12-07 ', ' (white space after it)'],
+      ['+2026-12-07', ' (a sign before the year: only years 0001-9999, without a sign, are taken)'],
+      ['-0001-12-07', ' (a sign before the year: only years 0001-9999, without a sign, are taken)'],
       ['last-week', ''],
       ['2026-12-07Tnoon', ''],
     ];

@@ -33,9 +33,10 @@ function weekDay(year: number, week: number, weekday: number): number | null {
   return monday + (week - 1) * 7 + (weekday - 1);
 }
 
-/** The day a DATE match names, in days from 1970-01-01; null when it does not exist. */
+/** The day a DATE match names, in days from 1970-01-01; null when it does not exist (year 0 included, as in Python). */
 function dayOf(m: RegExpExecArray): number | null {
   const year = Number(m[1]);
+  if (year === 0) return null;
   if (m[2] !== undefined || m[4] !== undefined) return epochDay(year, Number(m[2] ?? m[4]), Number(m[3] ?? m[5]));
   return weekDay(year, Number(m[6] ?? m[8]), Number(m[7] ?? m[9] ?? 1));
 }
@@ -54,11 +55,11 @@ function offsetOf(m: RegExpExecArray): number | null {
  * `DELETE ?before=…05.058123Z` must take a record of …05.058 (up: the bound is exclusive), and so must `until` (down).
  */
 export function parseIsoTimestamp(text: string, round: 'down' | 'up' = 'down'): number | null {
-  const trimmed = text.trim();
-  const date = DATE.exec(trimmed);
+  // Hint: not trimmed: Python's fromisoformat refused white space around it (a probe: ` 2026-12-07` was taken here).
+  const date = DATE.exec(text);
   if (date === null) return null;
   const day = dayOf(date);
-  const rest = trimmed.slice(date[0].length);
+  const rest = text.slice(date[0].length);
   if (day === null) return null;
   if (rest === '') return day * 86_400_000;
   // Hint: RFC 3339 lets the `T` be lower case, or a space.
@@ -77,16 +78,20 @@ export function parseIsoTimestamp(text: string, round: 'down' | 'up' = 'down'): 
 }
 
 /**
- * What part of an ISO-shaped `text` names no instant: a day the calendar lacks, a time of day that does not exist, a
- * leap second, an offset out of range; null when it is not ISO-shaped that far. Hint (probe): `2026-02-30T10:00:00Z`
+ * What part of an ISO-shaped `text` names no instant: white space around it, a signed or zero year, a day the calendar
+ * lacks, a time of day that does not exist, a leap second, an offset out of range; null when it is not ISO-shaped that far. Hint (probe): `2026-02-30T10:00:00Z`
  * and `…23:59:60Z` were refused as if they were no ISO 8601 at all.
  */
 function whatIsWrong(text: string): string | null {
-  const trimmed = text.trim();
-  const date = DATE.exec(trimmed);
+  if (/^\s/.test(text))
+    return 'white space before it: a "+" sent unencoded in a query string reads as a space, so send it as %2B';
+  if (/\s$/.test(text)) return 'white space after it';
+  if (/^[+-]\d{4}/.test(text)) return 'a sign before the year: only years 0001-9999, without a sign, are taken';
+  const date = DATE.exec(text);
   if (date === null) return null;
+  if (Number(date[1]) === 0) return 'year 0 is out of range: years 0001-9999 are taken';
   if (dayOf(date) === null) return `${date[0]} is no day of the calendar`;
-  const rest = trimmed.slice(date[0].length);
+  const rest = text.slice(date[0].length);
   const time = /^[Tt ]/.test(rest) ? TIME.exec(rest.slice(1)) : null;
   if (time === null) return null;
   const [h, min, s] = [Number(time[1]), Number(time[3] ?? 0), Number(time[4] ?? 0)];
