@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { RetentionStepError } from '../persistence/retention.js';
 import { ManualScheduler } from './manualScheduler.js';
+import { openTestLog } from './testLog.js';
 import { startTestPipeline, testInput } from './testPipeline.js';
 
 /** Let promise callbacks run (retain sends its request after one). */
@@ -21,9 +22,12 @@ describe('DELETE /events in bounded steps (manual scheduler)', () => {
   });
 
   /** A pipeline whose deletes step 10 offsets at a time, over 95 events of sessions s0..s4. */
-  async function ninetyFive() {
+  async function ninetyFive(cluster = false) {
     const scheduler = new ManualScheduler();
-    const started = startTestPipeline(scheduler, cleanups, { retentionStepOffsets: 10 });
+    const log = openTestLog(scheduler, cleanups, 'pipeline-unit-');
+    // Hint: a log with prepareRetention is cluster mode's, whose stream is purged before a delete is queued.
+    const prepared = cluster ? Object.assign(log, { prepareRetention: async () => undefined }) : log;
+    const started = startTestPipeline(scheduler, cleanups, { retentionStepOffsets: 10 }, '', prepared);
     for (let n = 0; n < 95; n++) await started.publish([testInput(`s${n % 5}`, 'answer_submitted')]);
     return { scheduler, ...started };
   }
@@ -110,5 +114,25 @@ describe('DELETE /events in bounded steps (manual scheduler)', () => {
     scheduler.runImmediates();
     expect(pipeline.firstOffset()).toBe(21);
     await expect(pipeline.retain(undefined)).rejects.toThrow('server shutting down; nothing was deleted, retry');
+  });
+  it('in cluster mode, answers a delete cut short by shutdown with the purge the stream took: it goes on', async () => {
+    const { scheduler, pipeline } = await ninetyFive(true);
+    const stopped = pipeline.retain(undefined).catch((error: unknown) => error);
+    const waiting = pipeline.retain(undefined).catch((error: unknown) => error);
+    await microtasks();
+    scheduler.runImmediates(1);
+    expect(pipeline.firstOffset()).toBe(21);
+    await pipeline.shutdown();
+    // Before: "deleted 20 events …, not the 75 offsets from 21 to 95: retry to delete the rest", and "nothing was
+    // deleted, retry" for the one waiting, while every other node deleted below the cut.
+    expect(((await stopped) as Error).message).toBe(
+      'server shutting down: the stream was purged below offset 96, so every node deletes below it; this ' +
+        "node's replica deleted 20 events so far (every offset below 21) and deletes the rest at its next start (its " +
+        '/stats first_offset reaches 96 then); a retry of this DELETE is safe',
+    );
+    expect(((await waiting) as Error).message).toBe(
+      'server shutting down: the stream was purged as this DELETE asked, so every node deletes below its cut, this ' +
+        "node's replica at its next start; a retry of this DELETE is safe",
+    );
   });
 });

@@ -106,7 +106,10 @@ export class ClusterWrites {
     groups: readonly (readonly EventInput[])[],
     ids: readonly (readonly string[])[],
   ): Promise<GroupOutcome[]> {
-    const { replica, feed } = this.parts;
+    const { replica, feed, applier } = this.parts;
+    // Hint: an answer below the replica's head is confirmed or cleared first (ReplicaAhead); nothing is sent before.
+    const refused = await applier.publishRefusal();
+    if (refused !== null) throw new LogWriteError(refused, { refusal: true });
     const stored = (id: string) => replica.getById(id);
     const plan = await this.planOnStream(groups, ids);
     if (plan.messages.length === 0) return resolveCommit(plan, [], stored);
@@ -147,7 +150,8 @@ export class ClusterWrites {
     const failure = await applier.askStream(true);
     if (failure !== null) throw this.idChecks.refusal(failure);
     this.idChecks.answered();
-    if (applier.refusal !== null) throw new LogWriteError(applier.refusal, { refusal: true });
+    const refused = await applier.publishRefusal();
+    if (refused !== null) throw new LogWriteError(refused, { refusal: true });
     return planCommit(groups, ts, stored, idsInOrder(groups, ids));
   }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ManualScheduler } from '../../actors/manualScheduler.js';
-import { AHEAD_MS, ReplicaAhead, type StreamAnswer } from './replicaAhead.js';
+import { AHEAD_MS, RECHECK_MS, ReplicaAhead, type StreamAnswer } from './replicaAhead.js';
 
 /** A stream info answer from the stream's leader (`leader` false: from a member that sees no leader). */
 const answer = (lastSeq: number, leader = true): StreamAnswer => ({
@@ -10,65 +10,107 @@ const answer = (lastSeq: number, leader = true): StreamAnswer => ({
 
 const SETTLED = /^this node's replica holds offsets up to 40 but stream EVENTS ends at sequence 20: /;
 
+/** A ReplicaAhead on a manual clock whose pauses move the clock (nothing sleeps). */
+function manual() {
+  const clock = new ManualScheduler();
+  const ahead = new ReplicaAhead(
+    'EVENTS',
+    () => clock.now(),
+    async (ms) => clock.advance(ms),
+  );
+  return { clock, ahead };
+}
+
 describe('ReplicaAhead', () => {
-  it('refuses at once while the stream ends below the head, saying it waits to confirm, and for good after AHEAD_MS', () => {
-    const clock = new ManualScheduler();
-    const ahead = new ReplicaAhead('EVENTS', () => clock.now());
+  it('never confirms a leader whose answers lag a replica fed from a follower, however long the load lasts', () => {
+    // The probe's figures: the leader answered 35668 while the replica held 35901, and went on past it.
+    const { clock, ahead } = manual();
+    ahead.observe(35_901, answer(35_668));
+    for (let second = 1; second <= 10; second++) {
+      clock.advance(1_000);
+      // Each answer reaches the head the last wait began at, and is below the head by then (the load goes on).
+      ahead.observe(35_901 + second * 1_500, answer(35_901 + (second - 1) * 1_500 + 10));
+      expect(ahead.confirmed).toBeNull();
+      expect(ahead.change()).toBeNull();
+    }
+  });
+
+  it('confirms a stream that stays below the head it fell below for AHEAD_MS, said once, and for good', () => {
+    const { clock, ahead } = manual();
     ahead.observe(40, answer(40));
-    expect(ahead.problem).toBeNull();
+    expect(ahead.pending).toBe(false);
     ahead.observe(40, answer(20));
-    // Not confirmed yet: refused, with no advice to delete anything.
-    const waiting = ahead.problem;
-    expect(waiting).toBe(
-      "stream EVENTS answered that it ends at sequence 20, below this node's replica (offsets up to 40): waiting up " +
-        'to 3 s to confirm it (a stream leader just elected may answer before it applied what its predecessor acked); ' +
-        'this node refuses publishes meanwhile, retry',
-    );
+    expect(ahead.pending).toBe(true);
     expect(ahead.confirmed).toBeNull();
-    expect(ahead.change()).toBeNull();
     clock.advance(AHEAD_MS - 1);
     ahead.observe(40, answer(20));
-    expect(ahead.problem).toBe(waiting);
+    expect(ahead.confirmed).toBeNull();
     expect(ahead.change()).toBeNull();
     clock.advance(1);
     ahead.observe(40, answer(20));
-    const problem = ahead.problem;
+    const problem = ahead.confirmed;
     expect(problem).toMatch(SETTLED);
     expect(problem).toContain('offsets 21-40 here are in no stream');
     expect(problem).toContain('GET /events?after_offset=20');
     expect(problem).toContain('delete its DATABASE_PATH file');
-    expect(ahead.confirmed).toBe(problem);
+    expect(ahead.pending).toBe(false);
     expect(ahead.change()).toBe(problem);
     expect(ahead.change()).toBeNull();
     // Settled: a stream that grows past the head since (other nodes published) holds other events at 21-40.
     ahead.observe(40, answer(45));
-    expect(ahead.problem).toBe(problem);
+    expect(ahead.confirmed).toBe(problem);
   });
 
-  it('forgets a stream that was below the head for less than AHEAD_MS (a leader answering before it applied all)', () => {
-    const clock = new ManualScheduler();
-    const ahead = new ReplicaAhead('EVENTS', () => clock.now());
+  it('lets publishes wait for the next answer, not refuse them: cleared once the leader reaches the head', async () => {
+    const { clock, ahead } = manual();
     ahead.observe(40, answer(39));
-    expect(ahead.problem).toContain('ends at sequence 39, below this node');
-    clock.advance(AHEAD_MS - 1);
-    ahead.observe(40, answer(40));
-    expect(ahead.problem).toBeNull();
-    // The next time below starts its own wait.
-    ahead.observe(41, answer(40));
-    clock.advance(AHEAD_MS - 1);
-    ahead.observe(41, answer(40));
-    expect(ahead.change()).toBeNull();
-    expect(ahead.problem).toContain('waiting up to 3 s');
+    const started = clock.now();
+    const asked: number[] = [];
+    const settled = await ahead.settle(async () => {
+      asked.push(clock.now() - started);
+      ahead.observe(41, answer(40));
+    });
+    expect(settled).toBeNull();
+    expect(asked).toEqual([RECHECK_MS]);
+    expect(ahead.pending).toBe(false);
+    // Nothing waits now: no request.
+    expect(await ahead.settle(() => Promise.reject(new Error('not asked')))).toBeNull();
+  });
+
+  it('refuses the publishes that waited once a stream behind the replica is confirmed; one loop for every caller', async () => {
+    const { ahead } = manual();
+    ahead.observe(40, answer(20));
+    let asks = 0;
+    const ask = async () => {
+      asks++;
+      ahead.observe(40, answer(20));
+    };
+    const [first, second] = await Promise.all([ahead.settle(ask), ahead.settle(ask)]);
+    expect(first).toMatch(SETTLED);
+    expect(second).toBe(first);
+    expect(asks).toBe(AHEAD_MS / RECHECK_MS);
+    expect(await ahead.settle(ask)).toBe(first);
+    expect(asks).toBe(AHEAD_MS / RECHECK_MS);
+  });
+
+  it('refuses, saying nothing was published, when no leader answers within AHEAD_MS', async () => {
+    const { ahead } = manual();
+    ahead.observe(40, answer(20));
+    const settled = await ahead.settle(async () => ahead.observe(40, answer(10, false)));
+    expect(settled).toBe(
+      "stream EVENTS answered that it ends at sequence 20, below this node's replica (offsets up to 40), and no " +
+        'answer from its leader confirmed or cleared that within 3 s: nothing was published, retry',
+    );
+    expect(ahead.confirmed).toBeNull();
   });
 
   it('counts no answer that names no leader: a member answering from its own copy, which may lag', () => {
-    const clock = new ManualScheduler();
-    const ahead = new ReplicaAhead('EVENTS', () => clock.now());
+    const { clock, ahead } = manual();
     ahead.observe(156_642, answer(156_036, false));
-    expect(ahead.problem).toBeNull();
+    expect(ahead.pending).toBe(false);
     clock.advance(AHEAD_MS);
     ahead.observe(156_642, answer(156_036, false));
-    expect(ahead.problem).toBeNull();
+    expect(ahead.pending).toBe(false);
     expect(ahead.change()).toBeNull();
     // A wait under way is neither ended nor settled by one; a server that is not clustered names none and counts.
     ahead.observe(40, answer(20));

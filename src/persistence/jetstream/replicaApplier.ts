@@ -53,7 +53,16 @@ export class ReplicaApplier {
 
   /** Why this node refuses publishes: its stream was made again, is missing, cannot hold the log or is behind it. */
   get refusal(): string | null {
-    return this.replaced ?? this.presence.problem ?? this.options.ahead?.problem ?? this.options.sink.refusal ?? null;
+    return this.replaced ?? this.presence.problem ?? this.options.ahead?.confirmed ?? this.options.sink.refusal ?? null;
+  }
+
+  /**
+   * Why a publish is refused, once an answer below the replica's head is confirmed or cleared (ReplicaAhead.settle:
+   * the stream is asked again meanwhile); null when it may be published.
+   */
+  async publishRefusal(): Promise<string | null> {
+    const waited = (await this.options.ahead?.settle(() => this.askStream(true))) ?? null;
+    return this.refusal ?? waited;
   }
 
   /** Start consuming; resolves at once (the loop runs until stop). */

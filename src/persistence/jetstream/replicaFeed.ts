@@ -1,6 +1,7 @@
 import type { StoredEvent } from '../../protocol/eventRecord.js';
 import type { AppliedEntry, ReplicaEntry, SqliteReplicaLog } from '../sqliteReplicaLog.js';
 import { AppliedAnswers } from './appliedAnswers.js';
+import { ApplyFailures } from './applyFailures.js';
 import { CutSteps, type DeletedListener } from './cutSteps.js';
 import type { ReplicaSink } from './replicaApplierOptions.js';
 import { type Buffered, entryOf, otherLayoutRefusal } from './streamEntry.js';
@@ -47,6 +48,7 @@ export class ReplicaFeed implements ReplicaSink {
   private stoppedBy: string | null = null;
   private listener: AppliedListener | null = null;
   private readonly answers: AppliedAnswers;
+  private readonly failures: ApplyFailures;
   /** How far a followed first sequence may delete (see PurgeMarks); unbounded without the `permit` option. */
   private permit: number;
   /** The stream's first sequence beyond every recorded purge: told once, its figures kept for /stats and /metrics. */
@@ -60,6 +62,7 @@ export class ReplicaFeed implements ReplicaSink {
   ) {
     this.accepted = replica.headOffset();
     this.answers = new AppliedAnswers(replica);
+    this.failures = new ApplyFailures(options.onNotice);
     this.unmarked = new UnmarkedLosses(replica, () => this.permit);
     this.permit = options.permit ?? Number.POSITIVE_INFINITY;
     this.cutSteps = new CutSteps(replica, options);
@@ -112,16 +115,14 @@ export class ReplicaFeed implements ReplicaSink {
   flush(): void {
     this.scheduled = false;
     if (this.closed || this.buffer.length === 0) return;
-    const batch = this.buffer;
-    this.buffer = [];
+    const batch = this.buffer.splice(0);
     try {
       this.applyBatch(batch);
+      this.failures.applied(this.replica.headOffset());
     } catch (error) {
       // Hint: nothing of the failed transaction stays; the consumer starts again from the replica's head + 1.
       this.accepted = this.replica.headOffset();
-      this.options.onNotice(
-        `replica feed: applying failed (${error instanceof Error ? error.message : String(error)})`,
-      );
+      this.failures.failed(error instanceof Error ? error.message : String(error), this.accepted);
       this.options.onFailure();
     }
   }
