@@ -120,17 +120,20 @@ const INTEGRITY_PROBLEMS = 3;
  * order in WITHOUT ROWID tables (a garbled session key in the index hid 48 of a session's 250 events from keyed reads).
  */
 export function integrityProblems(db: Database.Database, schema: string): string | null {
+  const problems: string[] = [];
   try {
-    const problems = db.pragma(`${schema}.integrity_check(${INTEGRITY_PROBLEMS})`) as { integrity_check: string }[];
-    if (problems.length === 1 && problems[0]!.integrity_check === 'ok') return null;
-    // Hint: one line: SQLite heads the list with `*** in database main ***` and may join lines itself.
-    const lines = problems.flatMap((row) => row.integrity_check.split('\n'));
-    return lines.filter((line) => !line.startsWith('***')).join('; ');
+    const check = db.prepare(`PRAGMA ${schema}.integrity_check(${INTEGRITY_PROBLEMS})`).pluck();
+    for (const row of check.iterate()) problems.push(String(row));
   } catch (error) {
-    // Hint: a page SQLite cannot parse at all ends the check with an error instead of a list.
+    // Hint: a page SQLite cannot parse at all can end the check with an error after the rows naming it (`Tree 3 page
+    // 601: btreeInitPage() returns error code 11`), which db.pragma() dropped with the rest of the list.
     if (!isCorruption(error)) throw error;
-    return error instanceof Error ? error.message : String(error);
+    problems.push(error instanceof Error ? error.message : String(error));
   }
+  if (problems.length === 1 && problems[0] === 'ok') return null;
+  // Hint: one line: SQLite heads the list with `*** in database main ***` and may join lines itself.
+  const lines = problems.flatMap((problem) => problem.split('\n'));
+  return lines.filter((line) => !line.startsWith('***')).join('; ');
 }
 
 /**
