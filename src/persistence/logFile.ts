@@ -73,7 +73,7 @@ export function openDatabase(
     configure(db, durability, false);
     return { db, degraded: null, walLoss };
   } catch (error) {
-    db?.close();
+    if (db !== null) closeKeepingWal(db, path);
     if (NO_SPACE.has(errorCode(error))) {
       try {
         db = new Database(path);
@@ -84,6 +84,28 @@ export function openDatabase(
       }
     }
     throw new LogOpenError(path, openFailureReason(error, corruptRemedy), { cause: error });
+  }
+}
+
+/**
+ * Close `db`, the log's last connection, leaving its file, `-wal` and `-shm` as they are (for a refused open). Hint:
+ * the last connection to close checkpoints the WAL into the file and deletes it (a refused start on a restored backup
+ * wrote the old log's WAL it named into the backup, and removed it); better-sqlite3 cannot set
+ * SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE. A read-only connection that has read the file holds its shared lock across the
+ * close, so that checkpoint cannot take the exclusive lock it needs, and being read-only it checkpoints nothing itself.
+ */
+export function closeKeepingWal(db: Database.Database, path: string): void {
+  let holder: Database.Database | null = null;
+  try {
+    if (path !== ':memory:') holder = new Database(path, { readonly: true, fileMustExist: true });
+    holder?.pragma('schema_version');
+  } catch {
+    // Hint: a file too damaged to read is closed as before: nothing holds it open.
+  }
+  try {
+    db.close();
+  } finally {
+    holder?.close();
   }
 }
 
