@@ -59,12 +59,15 @@ describe('a log with a damaged page', () => {
     t = closed;
   });
 
-  it('refuses to start by default when a page cannot be parsed at all, saying how to start anyway', async () => {
+  it('refuses to start by default when a page cannot be parsed at all, naming the page and saying how to start anyway', async () => {
     const path = await stoppedLog();
-    writeAt(path, eventsLeafOf(path, EVENTS / 2), 0, new Uint8Array([0]));
+    const leaf = eventsLeafOf(path, EVENTS / 2);
+    writeAt(path, leaf, 0, new Uint8Array([0]));
     const closed = t;
+    // Before, the rows naming the page were dropped with the error that ended the check: `(PRAGMA integrity_check:
+    // database disk image is malformed)` only, where the sqlite3 shell prints the page first.
     await expect(startTestServer({}, {}, t.dir)).rejects.toThrow(
-      `${path}: the database file is corrupt (PRAGMA integrity_check: database disk image is malformed); restore a backup, or start with INTEGRITY_CHECK=off to serve what can still be read`,
+      `${path}: the database file is corrupt (PRAGMA integrity_check: Tree 3 page ${leaf.page}: btreeInitPage() returns error code 11; database disk image is malformed); restore a backup, or start with INTEGRITY_CHECK=off to serve what can still be read`,
     );
     t = closed;
   });

@@ -36,7 +36,7 @@ describe('a damaged cluster replica', () => {
     indexed.close();
     const leaf = eventsLeafOf(path, EVENTS / 2);
     writeAt(path, leaf, 0, new Uint8Array([0]));
-    return { path };
+    return { path, page: leaf.page };
   };
   const open = (path: string, integrityCheck: 'on' | 'off') =>
     new SqliteReplicaLog({
@@ -48,9 +48,9 @@ describe('a damaged cluster replica', () => {
     });
 
   it('refuses to open with the check on, saying to delete the replica', () => {
-    const { path } = damagedFile();
+    const { path, page } = damagedFile();
     expect(() => open(path, 'on')).toThrow(
-      `the database file is corrupt (PRAGMA integrity_check: database disk image is malformed); ${DELETE_REPLICA}, or start with INTEGRITY_CHECK=off to serve what can still be read`,
+      `the database file is corrupt (PRAGMA integrity_check: Tree 3 page ${page}: btreeInitPage() returns error code 11; database disk image is malformed); ${DELETE_REPLICA}, or start with INTEGRITY_CHECK=off to serve what can still be read`,
     );
   });
 

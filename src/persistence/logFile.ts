@@ -73,7 +73,7 @@ export function openDatabase(
     configure(db, durability, false);
     return { db, degraded: null, walLoss };
   } catch (error) {
-    db?.close();
+    if (db !== null) closeKeepingWal(db, path);
     if (NO_SPACE.has(errorCode(error))) {
       try {
         db = new Database(path);
@@ -84,6 +84,28 @@ export function openDatabase(
       }
     }
     throw new LogOpenError(path, openFailureReason(error, corruptRemedy), { cause: error });
+  }
+}
+
+/**
+ * Close `db`, the log's last connection, leaving its file, `-wal` and `-shm` as they are (for a refused open). Hint:
+ * the last connection to close checkpoints the WAL into the file and deletes it (a refused start on a restored backup
+ * wrote the old log's WAL it named into the backup, and removed it); better-sqlite3 cannot set
+ * SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE. A read-only connection that has read the file holds its shared lock across the
+ * close, so that checkpoint cannot take the exclusive lock it needs, and being read-only it checkpoints nothing itself.
+ */
+export function closeKeepingWal(db: Database.Database, path: string): void {
+  let holder: Database.Database | null = null;
+  try {
+    if (path !== ':memory:') holder = new Database(path, { readonly: true, fileMustExist: true });
+    holder?.pragma('schema_version');
+  } catch {
+    // Hint: a file too damaged to read is closed as before: nothing holds it open.
+  }
+  try {
+    db.close();
+  } finally {
+    holder?.close();
   }
 }
 
@@ -120,17 +142,20 @@ const INTEGRITY_PROBLEMS = 3;
  * order in WITHOUT ROWID tables (a garbled session key in the index hid 48 of a session's 250 events from keyed reads).
  */
 export function integrityProblems(db: Database.Database, schema: string): string | null {
+  const problems: string[] = [];
   try {
-    const problems = db.pragma(`${schema}.integrity_check(${INTEGRITY_PROBLEMS})`) as { integrity_check: string }[];
-    if (problems.length === 1 && problems[0]!.integrity_check === 'ok') return null;
-    // Hint: one line: SQLite heads the list with `*** in database main ***` and may join lines itself.
-    const lines = problems.flatMap((row) => row.integrity_check.split('\n'));
-    return lines.filter((line) => !line.startsWith('***')).join('; ');
+    const check = db.prepare(`PRAGMA ${schema}.integrity_check(${INTEGRITY_PROBLEMS})`).pluck();
+    for (const row of check.iterate()) problems.push(String(row));
   } catch (error) {
-    // Hint: a page SQLite cannot parse at all ends the check with an error instead of a list.
+    // Hint: a page SQLite cannot parse at all can end the check with an error after the rows naming it (`Tree 3 page
+    // 601: btreeInitPage() returns error code 11`), which db.pragma() dropped with the rest of the list.
     if (!isCorruption(error)) throw error;
-    return error instanceof Error ? error.message : String(error);
+    problems.push(error instanceof Error ? error.message : String(error));
   }
+  if (problems.length === 1 && problems[0] === 'ok') return null;
+  // Hint: one line: SQLite heads the list with `*** in database main ***` and may join lines itself.
+  const lines = problems.flatMap((problem) => problem.split('\n'));
+  return lines.filter((line) => !line.startsWith('***')).join('; ');
 }
 
 /**

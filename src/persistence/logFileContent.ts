@@ -1,6 +1,7 @@
 import { statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type Database from 'better-sqlite3';
+import { foreignWalRefusal } from './foreignWal.js';
 import { LogOpenError } from './logErrors.js';
 import { inRollbackMode, isSqliteFile, openReadOnly } from './readOnlyDatabase.js';
 import { selectValue, valueStatement } from './sqlRows.js';
@@ -121,10 +122,14 @@ export function tableList(tables: readonly string[]): string {
 }
 
 /**
- * Why the server must not open `path` as its log, or null: it holds the FastAPI service's events (how many, and the
- * command that carries them over), or tables that are neither a log's nor that service's. The file is not changed.
+ * Why the server must not open `path` as its log, or null: a `-wal` beside it that is another file's (see
+ * foreignWalRefusal), the FastAPI service's events (how many, and the command that carries them over), or tables
+ * that are neither a log's nor that service's. The file is not changed.
  */
 export function foreignFileRefusal(path: string): string | null {
+  // Hint: before the read-only look, which reads that WAL and rebuilds the -shm from it.
+  const wal = foreignWalRefusal(path);
+  if (wal !== null) return wal;
   const content = readLogFileContent(path);
   if (content.kind === 'legacy') {
     const to = suggestedLogPath(path);

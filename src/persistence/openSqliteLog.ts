@@ -8,7 +8,7 @@ import type { EventReader } from './eventReader.js';
 import type { IndexCoverage } from './indexCoverage.js';
 import { LogAppender } from './logAppender.js';
 import { LogDamage } from './logDamage.js';
-import { checkIntegrity, lockLog, openDatabase } from './logFile.js';
+import { checkIntegrity, closeKeepingWal, lockLog, openDatabase } from './logFile.js';
 import { refuseForeignFile } from './logFileContent.js';
 import { LogFileWatch, pageBytes } from './logFileWatch.js';
 import { type LogHead, type LogMeta, openMeta } from './logMeta.js';
@@ -128,7 +128,7 @@ export function openSqliteLog(given: SqliteEventLogOptions, isOpen: () => boolea
     return { ...tables, ...index, db, lock: guarded, epoch, appender, threaded, commitHealth, file };
   } catch (error) {
     // Hint: only a log that cannot even be read gets here (derived state has its own fallbacks); never a raw stack.
-    db.close();
+    closeKeepingWal(db, options.path);
     file.close();
     lock?.release();
     const reason = `${openFailureReason(error, remedy)}${walLoss === null ? '' : `; and ${walLoss}`}`;

@@ -23,6 +23,26 @@ function readAt(fd: number, bytes: Buffer, position: number): boolean {
   return readSync(fd, bytes, 0, bytes.length, position) === bytes.length;
 }
 
+/** What SQLite's recovery of a WAL reads: its commits, and past the first damaged frame (-1: none) whole commits. */
+interface WalScan {
+  readonly commits: number;
+  readonly broken: number;
+  readonly commitsAfter: number;
+}
+
+/** scanFrames over the WAL at `path`; null when there is none, or it cannot be read (SQLite decides, as before). */
+function scanWal(path: string): WalScan | null {
+  let fd: number | null = null;
+  try {
+    fd = openSync(path, 'r');
+    return scanFrames(fd);
+  } catch {
+    return null; // Hint: absent, a directory, unreadable: SQLite decides, as before.
+  } finally {
+    if (fd !== null) closeSync(fd);
+  }
+}
+
 /**
  * Commits that SQLite's recovery of the WAL at `path` would drop for damage, not for a crash: frames of this WAL
  * generation (its salts) are read up to the first whose checksum fails, as SQLite does; a commit frame of the same
@@ -31,19 +51,19 @@ function readAt(fd: number, bytes: Buffer, position: number): boolean {
  * Returns a sentence naming the frames, or null (no WAL, one that cannot be read, or nothing past a break).
  */
 export function walDamage(path: string): string | null {
-  let fd: number | null = null;
-  try {
-    fd = openSync(path, 'r');
-    return damageIn(fd, path);
-  } catch {
-    return null; // Hint: absent, a directory, unreadable: SQLite decides, as before.
-  } finally {
-    if (fd !== null) closeSync(fd);
-  }
+  const scan = scanWal(path);
+  if (scan === null || scan.broken < 0 || scan.commitsAfter === 0) return null;
+  const { broken, commitsAfter } = scan;
+  return `frame ${broken + 1} of ${path} is damaged, and ${commitsAfter} commit${commitsAfter === 1 ? '' : 's'} after it cannot be read`;
 }
 
-/** walDamage over an open WAL, read a frame at a time (a WAL outgrows memory when checkpoints were held off). */
-function damageIn(fd: number, path: string): string | null {
+/** The commits SQLite would read from the WAL at `path` over its database file (0: none, or no WAL). */
+export function walCommits(path: string): number {
+  return scanWal(path)?.commits ?? 0;
+}
+
+/** The frames of an open WAL, read a frame at a time (a WAL outgrows memory when checkpoints were held off). */
+function scanFrames(fd: number): WalScan | null {
   const header = Buffer.alloc(WAL_HEADER_BYTES);
   if (!readAt(fd, header, 0)) return null;
   const magic = header.readUInt32BE(0);
@@ -55,18 +75,18 @@ function damageIn(fd: number, path: string): string | null {
   checksum(header, 0, 24, sums, bigEndian);
   if (sums[0] !== header.readUInt32BE(24) || sums[1] !== header.readUInt32BE(28)) return null;
   const frame = Buffer.alloc(FRAME_HEADER_BYTES + pageSize);
-  let broken = -1;
-  let commitsAfter = 0;
+  let [broken, commits, commitsAfter] = [-1, 0, 0];
   for (let n = 0; readAt(fd, frame, WAL_HEADER_BYTES + n * frame.length); n++) {
     if (frame.readUInt32BE(8) !== header.readUInt32BE(16) || frame.readUInt32BE(12) !== header.readUInt32BE(20)) break;
+    const commit = frame.readUInt32BE(4) !== 0;
     if (broken < 0) {
       checksum(frame, 0, 8, sums, bigEndian);
       checksum(frame, FRAME_HEADER_BYTES, pageSize, sums, bigEndian);
       if (sums[0] !== frame.readUInt32BE(16) || sums[1] !== frame.readUInt32BE(20)) broken = n;
-    } else if (frame.readUInt32BE(4) !== 0) commitsAfter++;
+      else if (commit) commits++;
+    } else if (commit) commitsAfter++;
   }
-  if (broken < 0 || commitsAfter === 0) return null;
-  return `frame ${broken + 1} of ${path} is damaged, and ${commitsAfter} commit${commitsAfter === 1 ? '' : 's'} after it cannot be read`;
+  return { commits, broken, commitsAfter };
 }
 
 /**
