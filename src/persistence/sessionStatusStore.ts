@@ -112,9 +112,11 @@ export class SessionStatusStore {
       this.writer.save(statuses, moved, pairs);
       this.unsaved.queued(rows);
     } else {
+      const held = this.unsaved.besides(rows);
       try {
         this.db.transaction(() => {
-          for (const row of rows) this.upsert.run(row.session_id, row.status, row.offset);
+          for (const row of [...rows, ...held.rows]) this.upsert.run(row.session_id, row.status, row.offset);
+          forgetSessions(this.db, held.gone);
           if (moved !== null) this.meta.set(SESSIONS_UPTO, String(moved));
           for (const row of snapshots) this.upsertSnapshot.run(row.session_id, row.snapshot);
         })();
@@ -123,7 +125,7 @@ export class SessionStatusStore {
         this.unsaved.failed(rows);
         throw error;
       }
-      this.unsaved.saved(rows);
+      this.unsaved.landed();
     }
     if (moved !== null) this.savedUpTo = moved;
   }
@@ -154,9 +156,11 @@ export class SessionStatusStore {
    * gives it those it cut) and those whose rows a save failed to write (a delete may have cut into their folds).
    */
   toRefold(add: readonly string[]): string[] {
-    const queue = this.unsaved.size > 0 ? [...add, ...this.unsaved.ids()] : add;
-    if (queue.length > 0) this.db.transaction(() => queueRefold(this.db, queue))();
-    return valueStatement<string>(this.db, 'SELECT session_id FROM session_refold').all();
+    if (add.length > 0) this.db.transaction(() => queueRefold(this.db, add))();
+    const queued = valueStatement<string>(this.db, 'SELECT session_id FROM session_refold').all();
+    // Hint (review): held sessions are not queued in the table: on a full disk that write failed, and the sessions
+    // the delete queued were then skipped.
+    return this.unsaved.size === 0 ? queued : [...new Set([...queued, ...this.unsaved.ids()])];
   }
 
   /**

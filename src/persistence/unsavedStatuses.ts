@@ -25,6 +25,27 @@ export class UnsavedStatuses {
     for (const sessionId of gone) this.rows.set(sessionId, null);
   }
 
+  /**
+   * What is held beside `rows` (a save about to be made): written with it, so the table catches up at the next save
+   * that lands (see landed). Hint (review): rows held until their own session was saved again stayed for the whole run,
+   * and a listing read that many more rows each time (221 ms with 100,000 held).
+   */
+  besides(rows: readonly SessionStatusRow[]): { rows: SessionStatusRow[]; gone: string[] } {
+    const saving = new Set(rows.map((row) => row.session_id));
+    const held: SessionStatusRow[] = [];
+    const gone: string[] = [];
+    for (const [sessionId, row] of this.rows)
+      if (saving.has(sessionId)) continue;
+      else if (row === null) gone.push(sessionId);
+      else held.push(row);
+    return { rows: held, gone };
+  }
+
+  /** A save that wrote every row held (besides) landed: nothing is held any more. */
+  landed(): void {
+    this.rows.clear();
+  }
+
   /** A save of these landed: the table holds them. */
   saved(rows: readonly SessionStatusRow[], gone: readonly string[] = []): void {
     if (this.rows.size === 0) return;

@@ -93,6 +93,21 @@ describe('ReplicaAhead', () => {
     expect(asks).toBe(AHEAD_MS / RECHECK_MS);
   });
 
+  it('answers the publishes that wait at once when the node stops, asking the stream no more', async () => {
+    const { ahead } = manual();
+    ahead.observe(40, answer(20));
+    let asks = 0;
+    let running = true;
+    const settled = await ahead.settle(
+      async () => {
+        asks++;
+        running = false;
+      },
+      () => running,
+    );
+    expect([settled, asks]).toEqual(['log is closed; nothing was published, retry', 1]);
+  });
+
   it('refuses, saying nothing was published, when no leader answers within AHEAD_MS', async () => {
     const { ahead } = manual();
     ahead.observe(40, answer(20));

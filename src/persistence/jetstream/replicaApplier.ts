@@ -61,7 +61,11 @@ export class ReplicaApplier {
    * the stream is asked again meanwhile); null when it may be published.
    */
   async publishRefusal(): Promise<string | null> {
-    const waited = (await this.options.ahead?.settle(() => this.askStream(true))) ?? null;
+    const waited =
+      (await this.options.ahead?.settle(
+        () => this.askStream(true),
+        () => !this.stopped,
+      )) ?? null;
     return this.refusal ?? waited;
   }
 
