@@ -4,28 +4,12 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LogWriteError } from '../src/persistence/eventLog.js';
-import { encodeEvent } from '../src/persistence/jetstream/eventMessage.js';
 import { ReplicaFeed } from '../src/persistence/jetstream/replicaFeed.js';
 import { followFirst } from '../src/persistence/jetstream/streamFollow.js';
 import { StreamRetention } from '../src/persistence/jetstream/streamRetention.js';
-import { SqliteReplicaLog } from '../src/persistence/sqliteReplicaLog.js';
+import { openReplica, streamEvent } from './support/replicaNode.js';
 
-const encoder = new TextEncoder();
-const message = (seq: number) =>
-  encoder.encode(
-    encodeEvent({
-      ts: seq,
-      producer: false,
-      input: {
-        id: `g${seq}`,
-        event_type: 'quiz_started',
-        source: 's',
-        session_id: null,
-        user_id: null,
-        payloadJson: '{}',
-      },
-    }),
-  );
+const message = (seq: number) => streamEvent(seq);
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -37,13 +21,7 @@ function guarded() {
   const dir = mkdtempSync(join(tmpdir(), 'purge-guard-'));
   dirs.push(dir);
   const path = join(dir, 'events.db');
-  const replica = new SqliteReplicaLog({
-    path,
-    now: () => 0,
-    newId: () => 'x',
-    newEpoch: () => 'e1',
-    indexer: 'inline',
-  });
+  const replica = openReplica(path);
   const notices: string[] = [];
   const feed = new ReplicaFeed(replica, {
     onNotice: (m) => notices.push(m),

@@ -2,19 +2,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { encodeEvent } from '../src/persistence/jetstream/eventMessage.js';
 import { ReplicaFeed } from '../src/persistence/jetstream/replicaFeed.js';
-import { SqliteReplicaLog } from '../src/persistence/sqliteReplicaLog.js';
+import { openReplica, streamEvent } from './support/replicaNode.js';
 
-const encoder = new TextEncoder();
-const message = (id: string) =>
-  encoder.encode(
-    encodeEvent({
-      ts: 1_000,
-      producer: false,
-      input: { id, event_type: 'quiz_started', source: 'svc', session_id: null, user_id: null, payloadJson: '{}' },
-    }),
-  );
+const message = (id: string) => streamEvent(1_000, { id, source: 'svc' });
 
 describe('ReplicaFeed applying on a full disk', () => {
   const dirs: string[] = [];
@@ -25,13 +16,7 @@ describe('ReplicaFeed applying on a full disk', () => {
   it('says a failing streak once, and once more when applying works again', () => {
     const dir = mkdtempSync(join(tmpdir(), 'replica-apply-failures-'));
     dirs.push(dir);
-    const replica = new SqliteReplicaLog({
-      path: join(dir, 'events.db'),
-      now: () => 0,
-      newId: () => 'unused',
-      newEpoch: () => 'e1',
-      indexer: 'inline',
-    });
+    const replica = openReplica(join(dir, 'events.db'));
     const notices: string[] = [];
     let restarts = 0;
     const feed = new ReplicaFeed(replica, { onNotice: (m) => notices.push(m), onFailure: () => restarts++ });

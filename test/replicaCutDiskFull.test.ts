@@ -2,29 +2,14 @@ import { unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LogWriteError } from '../src/persistence/eventLog.js';
-import { encodeEvent } from '../src/persistence/jetstream/eventMessage.js';
 import { ReplicaFeed } from '../src/persistence/jetstream/replicaFeed.js';
 import { StreamRetention } from '../src/persistence/jetstream/streamRetention.js';
-import { SqliteReplicaLog } from '../src/persistence/sqliteReplicaLog.js';
 import { waitFor } from './support/pipelineRest.js';
+import { openReplica, streamEvent } from './support/replicaNode.js';
 import { fill, mountTmpfs, unmount } from './support/smallDisk.js';
 
-const encoder = new TextEncoder();
 const message = (seq: number) =>
-  encoder.encode(
-    encodeEvent({
-      ts: seq,
-      producer: false,
-      input: {
-        id: `g${seq}`,
-        event_type: 'quiz_started',
-        source: 's',
-        session_id: `s${seq % 3}`,
-        user_id: null,
-        payloadJson: JSON.stringify({ pad: 'x'.repeat(300) }),
-      },
-    }),
-  );
+  streamEvent(seq, { session_id: `s${seq % 3}`, payloadJson: JSON.stringify({ pad: 'x'.repeat(300) }) });
 
 const mountable = mountTmpfs('1m');
 unmount(mountable);
@@ -39,13 +24,7 @@ async function purgedOnSmallDisk() {
   const disk = mountTmpfs('8m');
   if (disk === null) throw new Error('tmpfs not mountable');
   cleanups.push(() => unmount(disk));
-  const replica = new SqliteReplicaLog({
-    path: join(disk, 'events.db'),
-    now: () => 0,
-    newId: () => 'x',
-    newEpoch: () => 'e1',
-    indexer: 'inline',
-  });
+  const replica = openReplica(join(disk, 'events.db'));
   const feed = new ReplicaFeed(replica, { onNotice: () => undefined, onFailure: () => undefined, stepOffsets: 500 });
   cleanups.push(() => {
     feed.close();

@@ -4,30 +4,15 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { CutSteps } from '../src/persistence/jetstream/cutSteps.js';
-import { encodeEvent } from '../src/persistence/jetstream/eventMessage.js';
 import { ReplicaFeed } from '../src/persistence/jetstream/replicaFeed.js';
 import { StreamRetention } from '../src/persistence/jetstream/streamRetention.js';
 import { RetentionStepError } from '../src/persistence/retention.js';
 import type { SqliteReplicaLog } from '../src/persistence/sqliteReplicaLog.js';
-import { SqliteReplicaLog as Replica } from '../src/persistence/sqliteReplicaLog.js';
+import { openReplica, streamEvent } from './support/replicaNode.js';
 
-const encoder = new TextEncoder();
 /** A stream message: an event whose id is the producer's (`p…`, first write wins) or the publisher's (`g<seq>`). */
 const message = (seq: number, producerId?: string) =>
-  encoder.encode(
-    encodeEvent({
-      ts: seq,
-      producer: producerId !== undefined,
-      input: {
-        id: producerId ?? `g${seq}`,
-        event_type: 'quiz_started',
-        source: 's',
-        session_id: `s${seq % 3}`,
-        user_id: null,
-        payloadJson: '{}',
-      },
-    }),
-  );
+  streamEvent(seq, { id: producerId ?? `g${seq}`, session_id: `s${seq % 3}` }, producerId !== undefined);
 
 const dirs: string[] = [];
 const opened: { feed: ReplicaFeed; replica: SqliteReplicaLog }[] = [];
@@ -42,13 +27,7 @@ afterEach(() => {
 /** A replica and its feed as a node opens them (`stepOffsets` per step), on `dir` (a new one when absent). */
 function node(stepOffsets: number, dir = mkdtempSync(join(tmpdir(), 'cut-steps-'))) {
   if (!dirs.includes(dir)) dirs.push(dir);
-  const replica = new Replica({
-    path: join(dir, 'events.db'),
-    now: () => 0,
-    newId: () => 'x',
-    newEpoch: () => 'e1',
-    indexer: 'inline',
-  });
+  const replica = openReplica(join(dir, 'events.db'));
   const notices: string[] = [];
   const feed = new ReplicaFeed(replica, { onNotice: (m) => notices.push(m), onFailure: () => undefined, stepOffsets });
   const handle = { feed, replica };

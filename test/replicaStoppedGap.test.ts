@@ -3,29 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { StreamInfo } from '@nats-io/jetstream';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { encodeEvent } from '../src/persistence/jetstream/eventMessage.js';
 import { GapNotices } from '../src/persistence/jetstream/gapNotices.js';
 import { readFromLeader } from '../src/persistence/jetstream/leaderReads.js';
 import { ReplicaFeed } from '../src/persistence/jetstream/replicaFeed.js';
 import { fillGap } from '../src/persistence/jetstream/streamFollow.js';
-import { SqliteReplicaLog } from '../src/persistence/sqliteReplicaLog.js';
+import { openReplica, streamEvent } from './support/replicaNode.js';
 
 const encoder = new TextEncoder();
-const event = (seq: number) =>
-  encoder.encode(
-    encodeEvent({
-      ts: seq,
-      producer: false,
-      input: {
-        id: `g${seq}`,
-        event_type: 'quiz_started',
-        source: 's',
-        session_id: 's',
-        user_id: null,
-        payloadJson: '{}',
-      },
-    }),
-  );
+const event = (seq: number) => streamEvent(seq, { session_id: 's' });
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -35,13 +20,7 @@ afterEach(() => {
 /** A replica holding 1..3, stopped at 4 (a message of another layout) unless `stop` is false, and its feed. */
 function stoppedFeed(stop = true) {
   const dir = mkdtempSync(join(tmpdir(), 'stopped-gap-'));
-  const replica = new SqliteReplicaLog({
-    path: join(dir, 'events.db'),
-    now: () => 0,
-    newId: () => 'x',
-    newEpoch: () => 'e1',
-    indexer: 'inline',
-  });
+  const replica = openReplica(join(dir, 'events.db'));
   const notices: string[] = [];
   const feed = new ReplicaFeed(replica, { onNotice: (m) => notices.push(m), onFailure: () => undefined });
   cleanups.push(() => {
