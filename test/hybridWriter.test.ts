@@ -126,12 +126,16 @@ describe('SqliteEventLog with the hybrid writer', () => {
     expect(() => log.saveSessionStatuses([{ session_id: 'b', status: 'ended', offset: 2 }], 2)).toThrow();
     blocker.exec('ROLLBACK');
     blocker.close();
-    // The next save lands, but its high-water would vouch for the lost row of session b: it stays at 1.
+    // The next save lands: its high-water would vouch for the failed save, so it stays at 1 (the next start folds
+    // from there), and it writes the row of session b the failed save held (before bed6dc9, b's row stayed unwritten).
     log.saveSessionStatuses([{ session_id: 'a', status: 'ended', offset: 2 }], 2);
     log.close();
     const reopened = open(path).log;
     expect(reopened.sessionsFoldedUpTo()).toBe(1);
-    expect(reopened.listSessions(undefined, 10)).toEqual([{ session_id: 'a', status: 'ended', offset: 2 }]);
+    expect(reopened.listSessions(undefined, 10)).toEqual([
+      { session_id: 'a', status: 'ended', offset: 2 },
+      { session_id: 'b', status: 'ended', offset: 2 },
+    ]);
   }, 20_000);
 
   it('after the writer thread dies: small commits are rejected too (the log is unwritable), and acked ones survive', async () => {
