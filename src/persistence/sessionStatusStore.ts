@@ -115,7 +115,8 @@ export class SessionStatusStore {
       const held = this.unsaved.besides(rows);
       try {
         this.db.transaction(() => {
-          for (const row of [...rows, ...held.rows]) this.upsert.run(row.session_id, row.status, row.offset);
+          for (const row of rows) this.upsert.run(row.session_id, row.status, row.offset);
+          for (const row of held.rows) this.upsert.run(row.session_id, row.status, row.offset);
           forgetSessions(this.db, held.gone);
           if (moved !== null) this.meta.set(SESSIONS_UPTO, String(moved));
           for (const row of snapshots) this.upsertSnapshot.run(row.session_id, row.snapshot);

@@ -6,6 +6,9 @@ import type { SessionStatusRow } from './eventLog.js';
  * rows the disk kept stale. Hint: each holds its session's newest fold (null: a refold found nothing left of it) until
  * a save of that session lands; the next start catches up from the log anyway (a failed save holds the high-water).
  */
+/** What besides() answers on the normal path: nothing held, nothing made per save. */
+const NOTHING_HELD = { rows: [], gone: [] } as const satisfies { rows: SessionStatusRow[]; gone: string[] };
+
 export class UnsavedStatuses {
   private readonly rows = new Map<string, SessionStatusRow | null>();
 
@@ -31,6 +34,7 @@ export class UnsavedStatuses {
    * and a listing read that many more rows each time (221 ms with 100,000 held).
    */
   besides(rows: readonly SessionStatusRow[]): { rows: SessionStatusRow[]; gone: string[] } {
+    if (this.rows.size === 0) return NOTHING_HELD;
     const saving = new Set(rows.map((row) => row.session_id));
     const held: SessionStatusRow[] = [];
     const gone: string[] = [];
