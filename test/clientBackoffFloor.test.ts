@@ -1,18 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { Publisher, subscribe } from '../src/client/index.js';
-import { FakeSocket } from './support/scriptedClient.js';
+import { FakeSocket, thrown } from './support/scriptedClient.js';
 
 const url = 'http://test';
-
-/** What `make` throws (null: nothing). */
-function thrown(make: () => unknown): unknown {
-  try {
-    make();
-    return null;
-  } catch (error) {
-    return error;
-  }
-}
 
 describe('backoff', () => {
   // Hint (probe): `{ initialMs: 0 }` or `{ maxMs: 0 }` turned backoff off: ~210 reconnects a second to a down server.

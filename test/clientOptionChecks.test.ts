@@ -1,22 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { Publisher, type PublisherOptions, type SubscribeOptions, subscribe } from '../src/client/index.js';
-import { FakeSocket, ManualScheduler } from './support/scriptedClient.js';
+import { FakeSocket, ManualScheduler, thrown } from './support/scriptedClient.js';
 
 const url = 'http://test';
 const PUBLISHER_KEYS =
   'url, apiKey, apiKeyIn, WebSocket, maxBatchEvents, maxBatchBytes, maxMessageBytes, lingerMs, maxInFlightEvents, maxInFlightMessages, deliveryTimeoutMs, backoff, scheduler, random, newId, onNotice';
 const SUBSCRIBE_KEYS =
   'url, apiKey, apiKeyIn, WebSocket, filters, from, store, key, onLogReplaced, onEvent, onError, onNotice, maxBufferedEvents, saveIntervalMs, idleTimeoutMs, backoff, scheduler, random';
-
-/** What `make` throws (null: nothing). */
-function thrown(make: () => unknown): unknown {
-  try {
-    make();
-    return null;
-  } catch (error) {
-    return error;
-  }
-}
 
 /** Options as a caller without types (plain JavaScript, or JSON config) may pass them. */
 const untyped = <T>(options: Record<string, unknown>): T => options as T;

@@ -1,24 +1,14 @@
 import { expect, it } from 'vitest';
 import { Publisher } from '../src/client/index.js';
-import { FakeSocket, ManualScheduler } from './support/scriptedClient.js';
+import { ack, FakeSocket, ManualScheduler, sentOn } from './support/scriptedClient.js';
 
-type Sent = { ref: number; events: Array<{ id: string; source: string }> };
-const sentOn = (socket: FakeSocket): Sent[] => socket.sent.map((text) => JSON.parse(text) as Sent);
 const sources = (socket: FakeSocket): string[] => sentOn(socket).flatMap((m) => m.events.map((e) => e.source));
 
 /** Ack every message sent on `socket`, from `offset` on. */
 function ackAll(socket: FakeSocket, offset: number): void {
   for (const m of sentOn(socket)) {
-    const ids = m.events.map((e) => e.id);
-    socket.reply({
-      status: 'ok',
-      count: ids.length,
-      event_ids: ids,
-      first_offset: offset,
-      last_offset: offset,
-      ref: m.ref,
-    });
-    offset += ids.length;
+    ack(socket, m, offset);
+    offset += m.events.length;
   }
 }
 

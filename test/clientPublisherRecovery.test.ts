@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Publisher, type PublisherOptions } from '../src/client/index.js';
-import { FakeSocket, ManualScheduler, outcomeOf } from './support/scriptedClient.js';
+import { ack, FakeSocket, ManualScheduler, outcomeOf, sentOn } from './support/scriptedClient.js';
 
 /** A Publisher whose sockets are FakeSockets (none made yet) and whose time moves only with `scheduler`. */
 function scripted(options: Partial<PublisherOptions>): { scheduler: ManualScheduler; publisher: Publisher } {
@@ -8,22 +8,6 @@ function scripted(options: Partial<PublisherOptions>): { scheduler: ManualSchedu
   const scheduler = new ManualScheduler();
   const publisher = new Publisher({ url: 'http://test', WebSocket: FakeSocket, scheduler, lingerMs: 0, ...options });
   return { scheduler, publisher };
-}
-
-type Sent = { ref: number; events: Array<{ id: string; source: string }> };
-const sentOn = (socket: FakeSocket): Sent[] => socket.sent.map((text) => JSON.parse(text) as Sent);
-
-/** Answer message `m` on `socket` with a clean ack at `offset`. */
-function ack(socket: FakeSocket, m: Sent, offset: number): void {
-  const ids = m.events.map((e) => e.id);
-  socket.reply({
-    status: 'ok',
-    count: ids.length,
-    event_ids: ids,
-    first_offset: offset,
-    last_offset: offset + ids.length - 1,
-    ref: m.ref,
-  });
 }
 
 describe('Publisher after a close for too many invalid messages', () => {

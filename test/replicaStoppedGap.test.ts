@@ -53,34 +53,37 @@ function stream(deleted: number[]) {
   return { jsm, asked };
 }
 
+/**
+ * What a gap fill on `feed` over `jsm` needs; the applier stops after `limit` turns of the loop, so old code that
+ * spun ends (a spinning thread meets no timeout). `turns()` counts the turns taken.
+ */
+function fillParts(feed: ReplicaFeed, jsm: ReturnType<typeof stream>['jsm'], limit = 1_000) {
+  let turns = 0;
+  const parts = {
+    options: { jsm, stream: 'EVENTS', sink: feed, onNotice: () => undefined },
+    gaps: new GapNotices(),
+    running: () => ++turns <= limit,
+  };
+  return { parts, turns: () => turns };
+}
+
 describe('filling a gap on a replica stopped at a message of another layout', () => {
   it('ends at once when that message was deleted from the stream (nats stream rmm), instead of spinning', async () => {
     const { feed, notices } = stoppedFeed();
     expect(feed.refusal).toMatch(/^stream message 4 was written by another version/);
     const { jsm, asked } = stream([4]);
-    // Hint: the applier stops after 1,000 turns of the loop, so the old code ends (a spinning thread meets no timeout).
-    let turns = 0;
-    const parts = {
-      options: { jsm, stream: 'EVENTS', sink: feed, onNotice: () => undefined },
-      gaps: new GapNotices(),
-      running: () => ++turns <= 1_000,
-    };
+    const { parts, turns } = fillParts(feed, jsm);
     // Before: skip(4) took nothing, the loop asked for 4 again with no await, and the thread spun for good.
     await fillGap(parts, 10);
-    expect([feed.nextSeq(), asked.get, notices.length, turns]).toEqual([4, 0, 1, 1]);
+    expect([feed.nextSeq(), asked.get, notices.length, turns()]).toEqual([4, 0, 1, 1]);
   });
 
   it('asks the stream leader for that sequence once, not again and again, when it still holds it', async () => {
     const { feed } = stoppedFeed();
     const { jsm, asked } = stream([]);
-    let turns = 0;
-    const parts = {
-      options: { jsm, stream: 'EVENTS', sink: feed, onNotice: () => undefined },
-      gaps: new GapNotices(),
-      running: () => ++turns <= 1_000,
-    };
+    const { parts, turns } = fillParts(feed, jsm);
     await fillGap(parts, 10);
-    expect([feed.nextSeq(), asked.get, turns]).toEqual([4, 1, 1]);
+    expect([feed.nextSeq(), asked.get, turns()]).toEqual([4, 1, 1]);
   });
 
   it('reads no further from the stream leader (a publish catching up) than the stopped replica takes', async () => {
@@ -106,14 +109,9 @@ describe('filling a gap on a replica stopped at a message of another layout', ()
     });
     // 2,100 deleted sequences: 2,000 skips fill a batch, applied at once, which fails: the feed is back at 4.
     const { jsm } = stream(Array.from({ length: 2_100 }, (_, i) => i + 4));
-    let turns = 0;
-    const parts = {
-      options: { jsm, stream: 'EVENTS', sink: feed, onNotice: () => undefined },
-      gaps: new GapNotices(),
-      running: () => ++turns <= 50_000,
-    };
+    const { parts, turns } = fillParts(feed, jsm, 50_000);
     // Before: the fill skipped the same 2,000 sequences again and again with no await (50,000 turns here).
     await fillGap(parts, 2_200);
-    expect([feed.nextSeq(), turns, notices.length]).toEqual([4, 2_000, 1]);
+    expect([feed.nextSeq(), turns(), notices.length]).toEqual([4, 2_000, 1]);
   });
 });

@@ -114,3 +114,32 @@ export function outcomeOf(promise: Promise<unknown>): () => unknown {
   );
   return () => outcome;
 }
+
+/** What `make` throws (null: nothing). */
+export function thrown(make: () => unknown): unknown {
+  try {
+    make();
+    return null;
+  } catch (error) {
+    return error;
+  }
+}
+
+/** A `/ws/publish` message a Publisher sent. */
+export type SentMessage = { ref: number; events: Array<{ id: string; source: string }> };
+
+/** The messages a Publisher sent on `socket`, in order. */
+export const sentOn = (socket: FakeSocket): SentMessage[] => socket.sent.map((text) => JSON.parse(text) as SentMessage);
+
+/** Answer message `m` on `socket` with a clean ack of its events from `offset` on. */
+export function ack(socket: FakeSocket, m: SentMessage, offset: number): void {
+  const ids = m.events.map((e) => e.id);
+  socket.reply({
+    status: 'ok',
+    count: ids.length,
+    event_ids: ids,
+    first_offset: offset,
+    last_offset: offset + ids.length - 1,
+    ref: m.ref,
+  });
+}
